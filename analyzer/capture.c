@@ -1,0 +1,108 @@
+#include "capture.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <pcap/pcap.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "decode.h"
+
+struct mw_capture {
+    pcap_t *pcap;
+    char *path;
+    int dlt;
+};
+
+static const char *display_name(const char *path)
+{
+    return strcmp(path, "-") == 0 ? "(stdin)" : path;
+}
+
+mw_capture *mw_capture_open(const char *path, char **err)
+{
+    const char *name = display_name(path);
+    if (strcmp(path, "-") != 0) {
+        struct stat st;
+        if (stat(path, &st) != 0) {
+            *err = g_strdup_printf("%s: %s", name, g_strerror(errno));
+            return NULL;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            *err = g_strdup_printf("%s: is a directory, not a capture file", name);
+            return NULL;
+        }
+        if (st.st_size == 0) {
+            *err = g_strdup_printf("%s: empty file, not a pcap or pcapng capture", name);
+            return NULL;
+        }
+    }
+    char errbuf[PCAP_ERRBUF_SIZE] = "";
+    /* Microsecond timestamps whatever the file holds: records carry microseconds. */
+    pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO,
+                                                        errbuf);
+    if (!p) {
+        if (strstr(errbuf, "unknown file format") || strstr(errbuf, "truncated dump file") ||
+            strstr(errbuf, "bad dump file format"))
+            *err = g_strdup_printf("%s: not a pcap or pcapng capture (%s)", name, errbuf);
+        else
+            *err = g_strdup_printf("%s: cannot read: %s", name, errbuf);
+        return NULL;
+    }
+    int dlt = pcap_datalink(p);
+    if (!mw_linktype_supported(dlt)) {
+        const char *dname = pcap_datalink_val_to_name(dlt);
+        const char *ddesc = pcap_datalink_val_to_description(dlt);
+        *err = g_strdup_printf("%s: unsupported link type %s (%s, DLT %d); mailwire reads "
+                               "Ethernet, Linux cooked, raw IP and BSD loopback captures",
+                               name, dname ? dname : "?", ddesc ? ddesc : "unknown", dlt);
+        pcap_close(p);
+        return NULL;
+    }
+    mw_capture *c = g_new0(mw_capture, 1);
+    c->pcap = p;
+    c->path = g_strdup(path);
+    c->dlt = dlt;
+    return c;
+}
+
+bool mw_capture_run(mw_capture *c, mw_engine *e, char **err, char **warn)
+{
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    uint64_t frame = 0;
+    int rc;
+    mw_engine_new_file(e);
+    while ((rc = pcap_next_ex(c->pcap, &h, &data)) == 1) {
+        frame++;
+        mw_packet pkt;
+        mw_decode_status ds = mw_decode(c->dlt, data, h->caplen, &pkt);
+        if (ds != MW_DECODE_TCP) {
+            mw_engine_count(e, ds == MW_DECODE_MALFORMED ? 2 : 1);
+            continue;
+        }
+        int64_t ts = (int64_t)h->ts.tv_sec * G_USEC_PER_SEC + h->ts.tv_usec;
+        mw_engine_packet(e, &pkt, frame, ts);
+    }
+    if (rc == -1) {
+        const char *why = pcap_geterr(c->pcap);
+        if (frame == 0) {
+            *err = g_strdup_printf("%s: truncated or corrupt capture: %s",
+                                   display_name(c->path), why);
+            return false;
+        }
+        *warn = g_strdup_printf("%s: capture cut short after packet %" G_GUINT64_FORMAT
+                                " (%s); the sessions read so far are written",
+                                display_name(c->path), frame, why);
+    }
+    return true;
+}
+
+void mw_capture_close(mw_capture *c)
+{
+    if (!c)
+        return;
+    pcap_close(c->pcap);
+    g_free(c->path);
+    g_free(c);
+}

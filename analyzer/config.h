@@ -1,0 +1,39 @@
+/* Run-time settings and every resource limit, with their defaults.
+ * Each limit has a command-line option (see main.c). */
+#ifndef MW_CONFIG_H
+#define MW_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Longest protocol line accepted before it is discarded as over-long (RFC 5321 4.5.3.1
+ * allows 1000 octets for a text line; servers' multi-line replies and IMAP commands are
+ * longer, so the default leaves room). */
+#define MW_DEFAULT_MAX_LINE 8192
+/* Out-of-order bytes held per direction of a flow while waiting for a hole to fill. */
+#define MW_DEFAULT_MAX_OOO_BYTES (256u * 1024u)
+/* Live flows held at once; the least recently active one is closed to make room. */
+#define MW_DEFAULT_MAX_FLOWS 100000u
+/* A flow silent for this long (packet time) is closed and written. IMAP IDLE clients
+ * refresh at least every 29 minutes (RFC 2177), so 30 minutes keeps them whole. */
+#define MW_DEFAULT_IDLE_TIMEOUT_S 1800
+/* Commands awaiting a reply per session (SMTP PIPELINING, IMAP tags). */
+#define MW_MAX_PENDING_CMDS 128
+/* Largest unconsumed tail a stream keeps for its dissector: one line or one TLS record. */
+#define MW_TLS_RECORD_MAX (16384 + 2048 + 5)
+
+typedef struct mw_config {
+    size_t max_line;
+    size_t max_ooo_bytes;
+    size_t max_flows;
+    int64_t idle_timeout_us;
+} mw_config;
+
+static inline size_t mw_config_pending_cap(const mw_config *c)
+{
+    return (c->max_line > MW_TLS_RECORD_MAX ? c->max_line : MW_TLS_RECORD_MAX) + 64;
+}
+
+void mw_config_defaults(mw_config *c);
+
+#endif

@@ -1,0 +1,42 @@
+/* Link layer, IPv4/IPv6 and TCP decoding into a flat packet view.
+ * Borrowed pointers only: payload points into the captured packet. */
+#ifndef MW_DECODE_H
+#define MW_DECODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MW_TCP_FIN 0x01
+#define MW_TCP_SYN 0x02
+#define MW_TCP_RST 0x04
+#define MW_TCP_PSH 0x08
+#define MW_TCP_ACK 0x10
+
+typedef struct {
+    uint8_t family;         /* 4 or 6 */
+    uint8_t src[16], dst[16];
+    uint16_t sport, dport;
+    uint32_t seq, ack;
+    uint8_t tcp_flags;
+    const uint8_t *payload;
+    size_t payload_len;     /* bytes captured */
+    size_t payload_cut;     /* bytes the IP header promises but the capture lacks */
+} mw_packet;
+
+typedef enum {
+    MW_DECODE_TCP,          /* *out is a TCP segment */
+    MW_DECODE_SKIP,         /* not TCP over IP (ARP, UDP, a later fragment, ...) */
+    MW_DECODE_MALFORMED,    /* truncated or inconsistent headers */
+} mw_decode_status;
+
+/* Is this libpcap link type (DLT_*) one we decode? */
+bool mw_linktype_supported(int dlt);
+
+/* Decode one captured frame of link type dlt. */
+mw_decode_status mw_decode(int dlt, const uint8_t *frame, size_t caplen, mw_packet *out);
+
+/* From the IP header on (exposed for tests and raw-IP link types). */
+mw_decode_status mw_decode_ip(const uint8_t *p, size_t len, mw_packet *out);
+
+#endif

@@ -1,0 +1,444 @@
+#include "flow.h"
+
+#include <glib.h>
+#include <string.h>
+
+#include "../dissectors/dissector.h"
+#include "community_id.h"
+#include "detect.h"
+#include "feeder.h"
+#include "reasm.h"
+
+/* Canonical 4-tuple: the lower (address, port) endpoint first. */
+typedef struct {
+    uint8_t family;
+    uint8_t pad;
+    uint16_t port[2];
+    uint8_t addr[2][16];
+} flow_key;
+
+typedef enum { F_PROBING, F_MAIL, F_IGNORED } flow_kind;
+
+typedef struct mw_flow {
+    flow_key key;
+    struct mw_flow *lru_prev, *lru_next;
+    int64_t last_ts;
+    flow_kind kind;
+    bool dir_known;
+    mw_endpoint ep[2];      /* [MW_FROM_CLIENT] client, [MW_FROM_SERVER] server */
+    mw_stream stream[2];
+    mw_feeder feed;         /* dissector and its held-back bytes; feed.dis NULL until mail */
+    mw_session *sess;
+    bool fin[2];
+    bool syn_seen, synack_seen, rst;
+    mw_dir rst_from;
+    unsigned syn_count;
+    uint32_t client_isn;
+    uint64_t first_frame;
+    int64_t first_ts;
+    mw_dir cur_dir;         /* direction being delivered (for the stream sink) */
+    mw_engine *eng;
+} mw_flow;
+
+struct mw_engine {
+    mw_config cfg;
+    mw_session_cb cb;
+    void *user;
+    GHashTable *flows;
+    mw_flow *lru_head, *lru_tail; /* least recently active first */
+    uint64_t next_id;
+    uint64_t frame;
+    int64_t ts_us, now_us;
+    mw_engine_stats stats;
+};
+
+/* ---------- flow table ---------- */
+
+static guint key_hash(gconstpointer k)
+{
+    /* FNV-1a over the key bytes */
+    const uint8_t *p = k;
+    guint32 h = 2166136261u;
+    for (size_t i = 0; i < sizeof(flow_key); i++)
+        h = (h ^ p[i]) * 16777619u;
+    return h;
+}
+
+static gboolean key_equal(gconstpointer a, gconstpointer b)
+{
+    return memcmp(a, b, sizeof(flow_key)) == 0;
+}
+
+static void make_key(const mw_packet *pkt, flow_key *k, bool *src_is_lo)
+{
+    memset(k, 0, sizeof *k);
+    k->family = pkt->family;
+    int c = memcmp(pkt->src, pkt->dst, 16);
+    bool lo = c < 0 || (c == 0 && pkt->sport <= pkt->dport);
+    *src_is_lo = lo;
+    memcpy(k->addr[lo ? 0 : 1], pkt->src, 16);
+    memcpy(k->addr[lo ? 1 : 0], pkt->dst, 16);
+    k->port[lo ? 0 : 1] = pkt->sport;
+    k->port[lo ? 1 : 0] = pkt->dport;
+}
+
+static void lru_unlink(mw_engine *e, mw_flow *f)
+{
+    if (f->lru_prev)
+        f->lru_prev->lru_next = f->lru_next;
+    else
+        e->lru_head = f->lru_next;
+    if (f->lru_next)
+        f->lru_next->lru_prev = f->lru_prev;
+    else
+        e->lru_tail = f->lru_prev;
+    f->lru_prev = f->lru_next = NULL;
+}
+
+static void lru_append(mw_engine *e, mw_flow *f)
+{
+    f->lru_prev = e->lru_tail;
+    f->lru_next = NULL;
+    if (e->lru_tail)
+        e->lru_tail->lru_next = f;
+    else
+        e->lru_head = f;
+    e->lru_tail = f;
+}
+
+static void set_endpoint(mw_endpoint *ep, uint8_t family, const uint8_t *addr, uint16_t port)
+{
+    ep->family = family;
+    memcpy(ep->addr, addr, 16);
+    ep->port = port;
+}
+
+/* Stream sink callbacks: the flow and direction ride in the flow itself. */
+static void sink_data(void *user, const uint8_t *p, size_t len)
+{
+    mw_flow *f = user;
+    mw_feeder_data(&f->feed, f->cur_dir, p, len, f->eng->frame, f->eng->ts_us);
+}
+
+static void sink_gap(void *user, uint64_t missing)
+{
+    mw_flow *f = user;
+    mw_engine *e = f->eng;
+    mw_dir dir = f->cur_dir;
+    if (!f->sess)
+        return;
+    mw_session_flag(f->sess, MW_FLAG_CAPTURE_GAP, e->frame, e->ts_us,
+                    "%" G_GUINT64_FORMAT " bytes from the %s missing from the capture", missing,
+                    dir == MW_FROM_CLIENT ? "client" : "server");
+    mw_feeder_gap(&f->feed, dir, missing, e->frame, e->ts_us);
+}
+
+static const mw_stream_sink flow_sink = { sink_data, sink_gap };
+
+/* ---------- session lifecycle ---------- */
+
+static void start_session(mw_engine *e, mw_flow *f, const mw_dissector *d, mw_proto proto)
+{
+    f->kind = F_MAIL;
+    f->sess = mw_session_new(++e->next_id);
+    mw_session *s = f->sess;
+    s->client = f->ep[MW_FROM_CLIENT];
+    s->server = f->ep[MW_FROM_SERVER];
+    mw_community_id(&s->client, &s->server, s->community_id, sizeof s->community_id);
+    s->protocol = proto;
+    s->ts_start_us = f->first_ts;
+    s->ts_end_us = f->first_ts;
+    s->first_frame = f->first_frame;
+    s->syn_seen = f->syn_seen;
+    s->synack_seen = f->synack_seen;
+    mw_feeder_init(&f->feed, d, s, &e->cfg);
+}
+
+/* Connection-level findings that need no dissector (SPEC.md). */
+static void judge_connection(mw_engine *e, mw_flow *f)
+{
+    mw_session *s = f->sess;
+    if (!f->syn_seen || f->synack_seen)
+        return;
+    if (f->rst && f->rst_from == MW_FROM_SERVER) {
+        mw_session_flag(s, MW_FLAG_CONNECTION_REFUSED, e->frame, e->ts_us,
+                        "SYN to %u answered by RST", s->server.port);
+    } else if (!f->rst && s->bytes[0] == 0 &&
+               (f->syn_count >= 2 || e->now_us - f->first_ts >= 3 * G_USEC_PER_SEC)) {
+        mw_session_flag(s, MW_FLAG_CONNECTION_TIMEOUT, f->first_frame, f->first_ts,
+                        "%u SYN(s) to port %u never answered", f->syn_count, s->server.port);
+    }
+}
+
+static void close_flow(mw_engine *e, mw_flow *f, mw_close_reason why)
+{
+    if (f->sess) {
+        mw_session *s = f->sess;
+        s->close_reason = why;
+        s->syn_seen = f->syn_seen;
+        s->synack_seen = f->synack_seen;
+        for (int d = 0; d < 2; d++) {
+            f->cur_dir = (mw_dir)d;
+            mw_stream_flush(&f->stream[d], &flow_sink, f);
+        }
+        judge_connection(e, f);
+        mw_feeder_close(&f->feed, e->frame, e->ts_us);
+        mw_session_finish(s);
+        e->stats.sessions++;
+        if (why == MW_CLOSE_EVICTED)
+            e->stats.evicted++;
+        e->cb(s, e->user);
+    } else if (f->kind == F_IGNORED) {
+        e->stats.flows_ignored++;
+    }
+    mw_feeder_free(&f->feed);
+    mw_session_free(f->sess);
+    for (int d = 0; d < 2; d++)
+        mw_stream_free(&f->stream[d]);
+    lru_unlink(e, f);
+    g_hash_table_remove(e->flows, &f->key);
+    e->stats.flows_live--;
+    g_free(f);
+}
+
+static mw_flow *new_flow(mw_engine *e, const flow_key *k, int64_t ts, uint64_t frame)
+{
+    if (e->stats.flows_live >= e->cfg.max_flows && e->lru_head)
+        close_flow(e, e->lru_head, MW_CLOSE_EVICTED);
+    mw_flow *f = g_new0(mw_flow, 1);
+    f->key = *k;
+    f->eng = e;
+    f->first_ts = ts;
+    f->first_frame = frame;
+    mw_stream_init(&f->stream[0]);
+    mw_stream_init(&f->stream[1]);
+    g_hash_table_insert(e->flows, &f->key, f);
+    lru_append(e, f);
+    e->stats.flows_live++;
+    if (e->stats.flows_live > e->stats.flows_peak)
+        e->stats.flows_peak = e->stats.flows_live;
+    return f;
+}
+
+static void expire_idle(mw_engine *e)
+{
+    while (e->lru_head && e->now_us - e->lru_head->last_ts > e->cfg.idle_timeout_us)
+        close_flow(e, e->lru_head, MW_CLOSE_IDLE);
+}
+
+/* Which side serves? Set the flow's endpoints with `server_is_src`. */
+static void orient(mw_flow *f, const mw_packet *pkt, bool server_is_src)
+{
+    const uint8_t *c_addr = server_is_src ? pkt->dst : pkt->src;
+    const uint8_t *s_addr = server_is_src ? pkt->src : pkt->dst;
+    uint16_t c_port = server_is_src ? pkt->dport : pkt->sport;
+    uint16_t s_port = server_is_src ? pkt->sport : pkt->dport;
+    set_endpoint(&f->ep[MW_FROM_CLIENT], pkt->family, c_addr, c_port);
+    set_endpoint(&f->ep[MW_FROM_SERVER], pkt->family, s_addr, s_port);
+    f->dir_known = true;
+}
+
+/* Decide protocol and orientation for a flow that has none yet. */
+static void classify(mw_engine *e, mw_flow *f, const mw_packet *pkt)
+{
+    bool syn = (pkt->tcp_flags & MW_TCP_SYN) != 0;
+    bool ack = (pkt->tcp_flags & MW_TCP_ACK) != 0;
+    if (syn && !f->dir_known)
+        orient(f, pkt, ack); /* SYN from the client, SYN-ACK from the server */
+    if (!f->dir_known) {
+        const mw_port_entry *ds = mw_detect_port(pkt->dport);
+        const mw_port_entry *ss = mw_detect_port(pkt->sport);
+        if (ds || ss)
+            orient(f, pkt, !ds);
+    }
+    if (f->dir_known) {
+        const mw_port_entry *pe = mw_detect_port(f->ep[MW_FROM_SERVER].port);
+        if (pe) {
+            start_session(e, f, pe->dissector, pe->proto);
+            return;
+        }
+    }
+    if (pkt->payload_len == 0)
+        return; /* keep probing */
+    /* Another port: the server's greeting decides (SPEC.md). */
+    mw_proto proto = MW_PROTO_UNKNOWN;
+    const mw_dissector *d = mw_detect_content(pkt->payload, pkt->payload_len, &proto);
+    if (d) {
+        bool from_server = !f->dir_known || memcmp(pkt->src, f->ep[MW_FROM_SERVER].addr, 16) == 0;
+        if (!f->dir_known || from_server) {
+            orient(f, pkt, true);
+            start_session(e, f, d, proto);
+            return;
+        }
+    }
+    f->kind = F_IGNORED;
+}
+
+static mw_dir packet_dir(const mw_flow *f, const mw_packet *pkt)
+{
+    return (memcmp(pkt->src, f->ep[MW_FROM_CLIENT].addr, 16) == 0 &&
+            pkt->sport == f->ep[MW_FROM_CLIENT].port)
+               ? MW_FROM_CLIENT
+               : MW_FROM_SERVER;
+}
+
+void mw_engine_packet(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us)
+{
+    e->stats.packets++;
+    e->stats.tcp_packets++;
+    e->frame = frame;
+    e->ts_us = ts_us;
+    if (ts_us > e->now_us)
+        e->now_us = ts_us;
+
+    flow_key k;
+    bool src_lo;
+    make_key(pkt, &k, &src_lo);
+    mw_flow *f = g_hash_table_lookup(e->flows, &k);
+    bool syn = (pkt->tcp_flags & MW_TCP_SYN) != 0;
+    bool ack = (pkt->tcp_flags & MW_TCP_ACK) != 0;
+
+    /* A new SYN on a known 4-tuple: a retransmission, or the tuple reused for a new
+     * connection after the old one ended. */
+    if (f && syn && !ack) {
+        if (f->syn_seen && pkt->seq == f->client_isn) {
+            f->syn_count++;
+        } else if (f->syn_seen || f->fin[0] || f->fin[1] || f->kind != F_PROBING) {
+            close_flow(e, f, (f->fin[0] || f->fin[1]) ? MW_CLOSE_FIN : MW_CLOSE_IDLE);
+            f = NULL;
+        }
+    }
+    if (!f) {
+        /* Bare ACKs, FINs and RSTs of connections we never saw start nothing. */
+        if (!syn && pkt->payload_len == 0 && pkt->payload_cut == 0)
+            goto out;
+        if (!syn && !mw_detect_port(pkt->dport) && !mw_detect_port(pkt->sport)) {
+            /* mid-session on another port: only a greeting makes it worth a flow */
+            mw_proto p;
+            if (!mw_detect_content(pkt->payload, pkt->payload_len, &p)) {
+                e->stats.flows_ignored++;
+                goto out;
+            }
+        }
+        f = new_flow(e, &k, ts_us, frame);
+    }
+    f->last_ts = ts_us;
+    lru_unlink(e, f);
+    lru_append(e, f);
+
+    if (f->kind == F_PROBING)
+        classify(e, f, pkt);
+    if (f->kind != F_MAIL) {
+        if ((pkt->tcp_flags & MW_TCP_RST) ||
+            ((pkt->tcp_flags & MW_TCP_FIN) && f->kind == F_IGNORED))
+            close_flow(e, f, MW_CLOSE_RST);
+        goto out;
+    }
+
+    mw_session *s = f->sess;
+    mw_dir dir = packet_dir(f, pkt);
+    s->packets[dir]++;
+    s->bytes[dir] += pkt->payload_len + pkt->payload_cut;
+    if (ts_us > s->ts_end_us)
+        s->ts_end_us = ts_us;
+
+    if (syn) {
+        if (dir == MW_FROM_CLIENT && !ack) {
+            if (!f->syn_seen) {
+                f->syn_seen = true;
+                f->client_isn = pkt->seq;
+                s->syn_seen = true;
+            }
+            f->syn_count = MAX(f->syn_count, 1u);
+            if (!f->stream[MW_FROM_CLIENT].started)
+                mw_stream_start(&f->stream[MW_FROM_CLIENT], pkt->seq + 1);
+        } else if (dir == MW_FROM_SERVER && ack) {
+            f->synack_seen = true;
+            s->synack_seen = true;
+            if (!f->stream[MW_FROM_SERVER].started)
+                mw_stream_start(&f->stream[MW_FROM_SERVER], pkt->seq + 1);
+        }
+    }
+
+    if (pkt->payload_len > 0 || pkt->payload_cut > 0) {
+        mw_stream *st = &f->stream[dir];
+        if (!st->started && !f->syn_seen && !f->synack_seen) {
+            mw_session_flag(s, MW_FLAG_CAPTURE_GAP, frame, ts_us,
+                            "capture started mid-session");
+            mw_feeder_gap(&f->feed, dir, 0, frame, ts_us);
+        }
+        if (pkt->payload_cut > 0)
+            mw_session_anomaly(s, MW_ANOM_PAYLOAD_CUT);
+        uint32_t seq = syn ? pkt->seq + 1 : pkt->seq;
+        f->cur_dir = dir;
+        size_t held_before = st->ooo_bytes;
+        mw_stream_segment(st, seq, pkt->payload, pkt->payload_len, pkt->payload_cut,
+                          e->cfg.max_ooo_bytes, &flow_sink, f);
+        if (st->ooo_bytes < held_before && st->gap_bytes > 0)
+            mw_session_anomaly(s, MW_ANOM_OOO_OVERFLOW);
+    }
+    if (ack) {
+        mw_dir other = (mw_dir)!dir;
+        f->cur_dir = other;
+        mw_stream_ack(&f->stream[other], pkt->ack, &flow_sink, f);
+    }
+    if (pkt->tcp_flags & MW_TCP_RST) {
+        f->rst = true;
+        f->rst_from = dir;
+        close_flow(e, f, MW_CLOSE_RST);
+        goto out;
+    }
+    if (pkt->tcp_flags & MW_TCP_FIN) {
+        f->fin[dir] = true;
+        if (f->fin[0] && f->fin[1]) {
+            close_flow(e, f, MW_CLOSE_FIN);
+            goto out;
+        }
+    }
+out:
+    expire_idle(e);
+}
+
+void mw_engine_count(mw_engine *e, int status)
+{
+    e->stats.packets++;
+    if (status == 2)
+        e->stats.malformed++;
+    else
+        e->stats.skipped++;
+}
+
+void mw_engine_new_file(mw_engine *e)
+{
+    e->frame = 0;
+}
+
+void mw_engine_finish(mw_engine *e)
+{
+    while (e->lru_head)
+        close_flow(e, e->lru_head, MW_CLOSE_NONE);
+}
+
+mw_engine *mw_engine_new(const mw_config *cfg, mw_session_cb cb, void *user)
+{
+    mw_engine *e = g_new0(mw_engine, 1);
+    e->cfg = *cfg;
+    e->cb = cb;
+    e->user = user;
+    e->flows = g_hash_table_new(key_hash, key_equal);
+    return e;
+}
+
+void mw_engine_free(mw_engine *e)
+{
+    if (!e)
+        return;
+    mw_engine_finish(e);
+    g_hash_table_destroy(e->flows);
+    g_free(e);
+}
+
+const mw_engine_stats *mw_engine_stats_get(const mw_engine *e)
+{
+    return &e->stats;
+}

@@ -1,0 +1,87 @@
+#include "output.h"
+
+#include <glib.h>
+
+#include "record_json.h"
+
+struct mw_output {
+    FILE *fp;
+    bool json, quiet;
+    GString *buf;         /* reused for every record */
+    mw_findings *findings;
+    uint64_t sessions;
+    uint64_t by_proto[MW_PROTO_POP3S + 1];
+    uint64_t by_outcome[MW_OUT_ENCRYPTED + 1];
+};
+
+mw_output *mw_output_new(FILE *fp, bool json, bool quiet)
+{
+    mw_output *o = g_new0(mw_output, 1);
+    o->fp = fp;
+    o->json = json;
+    o->quiet = quiet;
+    o->buf = g_string_sized_new(4096);
+    o->findings = mw_findings_new();
+    return o;
+}
+
+void mw_output_session(const mw_session *s, void *output)
+{
+    mw_output *o = output;
+    o->sessions++;
+    o->by_proto[s->protocol]++;
+    o->by_outcome[s->outcome]++;
+    mw_findings_add(o->findings, s);
+    g_string_truncate(o->buf, 0);
+    if (o->json) {
+        mw_record_json(o->buf, s);
+        g_string_append_c(o->buf, '\n');
+    } else {
+        if (o->quiet && s->flags == 0)
+            return;
+        mw_text_session(o->buf, s);
+    }
+    fwrite(o->buf->str, 1, o->buf->len, o->fp);
+    fflush(o->fp); /* a tail -f or a log shipper sees each record at once */
+}
+
+void mw_output_finish(mw_output *o, const mw_run_info *info)
+{
+    if (o->json)
+        return;
+    FILE *fp = o->fp;
+    fprintf(fp, "\n== Totals ==\n");
+    fprintf(fp, "Input: ");
+    for (size_t i = 0; i < info->nfiles; i++)
+        fprintf(fp, "%s%s", i ? ", " : "", info->files[i]);
+    fprintf(fp, "\nPackets: %" G_GUINT64_FORMAT " (TCP %" G_GUINT64_FORMAT ")\n",
+            info->stats->packets, info->stats->tcp_packets);
+    fprintf(fp, "Sessions: %" G_GUINT64_FORMAT, o->sessions);
+    const char *sep = " (";
+    for (int p = 0; p <= MW_PROTO_POP3S; p++) {
+        if (o->by_proto[p]) {
+            fprintf(fp, "%s%s %" G_GUINT64_FORMAT, sep, mw_proto_name((mw_proto)p), o->by_proto[p]);
+            sep = ", ";
+        }
+    }
+    fprintf(fp, "%s\n", o->sessions ? ")" : "");
+    fprintf(fp, "Outcomes:");
+    for (int k = 0; k <= MW_OUT_ENCRYPTED; k++)
+        if (o->by_outcome[k])
+            fprintf(fp, " %s %" G_GUINT64_FORMAT, mw_outcome_name((mw_outcome)k), o->by_outcome[k]);
+    fprintf(fp, "\n");
+    if (info->stats->evicted)
+        fprintf(fp, "Note: %" G_GUINT64_FORMAT " sessions were closed early to stay within "
+                    "--max-flows.\n", info->stats->evicted);
+    mw_findings_print(o->findings, fp);
+    fflush(fp);
+}
+
+void mw_output_free(mw_output *o)
+{
+    if (!o)
+        return;
+    g_string_free(o->buf, TRUE);
+    mw_findings_free(o->findings);
+    g_free(o);
+}

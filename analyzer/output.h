@@ -1,0 +1,35 @@
+/* Writers: JSON Lines or the readable text summary, to stdout or -o FILE. Records are
+ * written (and flushed) as each session ends; totals and findings at the end. */
+#ifndef MW_OUTPUT_H
+#define MW_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "flow.h"
+#include "session.h"
+
+typedef struct mw_output mw_output;
+
+typedef struct {
+    const char *const *files;
+    size_t nfiles;
+    const mw_engine_stats *stats;
+} mw_run_info;
+
+mw_output *mw_output_new(FILE *fp, bool json, bool quiet);
+/* Engine callback: one finished session. */
+void mw_output_session(const mw_session *s, void *output);
+/* End of run: the text summary (totals, findings with diagnosis). */
+void mw_output_finish(mw_output *o, const mw_run_info *info);
+void mw_output_free(mw_output *o);
+
+/* The text writer's parts, used by mw_output. */
+typedef struct mw_findings mw_findings;
+mw_findings *mw_findings_new(void);
+void mw_findings_add(mw_findings *fs, const mw_session *s);
+void mw_findings_print(const mw_findings *fs, FILE *fp);
+void mw_findings_free(mw_findings *fs);
+void mw_text_session(GString *out, const mw_session *s);
+
+#endif

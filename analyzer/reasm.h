@@ -1,0 +1,49 @@
+/* Per-direction TCP reassembly.
+ *
+ * Sequence numbers become 64-bit offsets from the first byte (wrap-around handled).
+ * In-order bytes go straight to the sink, borrowed from the packet (no copy); only
+ * out-of-order segments are copied and held, up to a per-direction cap. The first copy
+ * of a byte wins: retransmissions and overlaps never change what was delivered. Holes
+ * that can never fill (cap reached, the peer acknowledged past them, the session ended)
+ * are reported to the sink as gaps. */
+#ifndef MW_REASM_H
+#define MW_REASM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct mw_seg mw_seg;
+
+typedef struct {
+    void (*data)(void *user, const uint8_t *p, size_t len);
+    void (*gap)(void *user, uint64_t missing);
+} mw_stream_sink;
+
+typedef struct {
+    bool started;
+    uint32_t isn;      /* sequence number of offset 0 */
+    uint64_t next;     /* next offset expected */
+    mw_seg *ooo;       /* held segments, sorted by offset, non-overlapping */
+    size_t ooo_bytes;
+    uint64_t gap_bytes;
+} mw_stream;
+
+void mw_stream_init(mw_stream *s);
+void mw_stream_free(mw_stream *s);
+
+/* The first data byte of this direction has sequence number seq (SYN's seq + 1). */
+void mw_stream_start(mw_stream *s, uint32_t seq);
+
+/* A segment: len captured bytes at seq, then `cut` bytes the capture did not keep.
+ * Returns true if the segment had new bytes. */
+bool mw_stream_segment(mw_stream *s, uint32_t seq, const uint8_t *p, size_t len, size_t cut,
+                       size_t max_ooo, const mw_stream_sink *sink, void *user);
+
+/* The peer acknowledged everything before `ack`: a hole before that can never fill. */
+void mw_stream_ack(mw_stream *s, uint32_t ack, const mw_stream_sink *sink, void *user);
+
+/* The session ends: hand over what is held, with gaps for the holes. */
+void mw_stream_flush(mw_stream *s, const mw_stream_sink *sink, void *user);
+
+#endif

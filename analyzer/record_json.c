@@ -1,0 +1,281 @@
+#include "record_json.h"
+
+#include "json.h"
+
+static void json_time(GString *out, int64_t ts)
+{
+    g_string_append_c(out, '"');
+    mw_format_time(out, ts);
+    g_string_append_c(out, '"');
+}
+
+static void json_endpoint(GString *out, const mw_endpoint *ep)
+{
+    g_string_append_c(out, '"');
+    mw_format_endpoint(out, ep);
+    g_string_append_c(out, '"');
+}
+
+static void json_strlist(GString *out, GPtrArray *a)
+{
+    g_string_append_c(out, '[');
+    for (guint i = 0; a && i < a->len; i++) {
+        if (i)
+            g_string_append_c(out, ',');
+        mw_json_str(out, g_ptr_array_index(a, i));
+    }
+    g_string_append_c(out, ']');
+}
+
+static void json_opt_str(GString *out, const char *s)
+{
+    mw_json_str(out, (s && *s) ? s : NULL);
+}
+
+static void json_tls(GString *out, const mw_tls_rec *t)
+{
+    if (!t) {
+        g_string_append(out, "null");
+        return;
+    }
+    g_string_append_c(out, '{');
+    mw_json_key(out, "client_versions");
+    json_strlist(out, t->client_versions);
+    mw_json_key(out, "version");
+    json_opt_str(out, t->version);
+    mw_json_key(out, "cipher");
+    json_opt_str(out, t->cipher);
+    mw_json_key(out, "sni");
+    json_opt_str(out, t->sni);
+    mw_json_key(out, "alpn");
+    json_opt_str(out, t->alpn);
+    mw_json_key(out, "alert");
+    if (t->alert.present) {
+        g_string_append_c(out, '{');
+        mw_json_key(out, "level");
+        mw_json_str(out, t->alert.level);
+        mw_json_key(out, "description");
+        mw_json_str(out, t->alert.description);
+        mw_json_key(out, "from");
+        mw_json_str(out, t->alert.from == MW_FROM_CLIENT ? "client" : "server");
+        g_string_append_c(out, '}');
+    } else {
+        g_string_append(out, "null");
+    }
+    mw_json_key(out, "cert");
+    if (t->cert.present) {
+        g_string_append_c(out, '{');
+        mw_json_key(out, "subject");
+        mw_json_str(out, t->cert.subject);
+        mw_json_key(out, "issuer");
+        mw_json_str(out, t->cert.issuer);
+        mw_json_key(out, "san");
+        json_strlist(out, t->cert.san);
+        mw_json_key(out, "not_before");
+        json_opt_str(out, t->cert.not_before);
+        mw_json_key(out, "not_after");
+        json_opt_str(out, t->cert.not_after);
+        mw_json_key(out, "sha256");
+        json_opt_str(out, t->cert.sha256);
+        mw_json_key(out, "self_signed");
+        g_string_append(out, t->cert.self_signed ? "true" : "false");
+        g_string_append_c(out, '}');
+    } else {
+        g_string_append(out, "null");
+    }
+    mw_json_key(out, "ja3");
+    json_opt_str(out, t->ja3);
+    mw_json_key(out, "ja3s");
+    json_opt_str(out, t->ja3s);
+    mw_json_key(out, "ja4");
+    json_opt_str(out, t->ja4);
+    g_string_append_c(out, '}');
+}
+
+static void json_auth(GString *out, const mw_auth_rec *a)
+{
+    if (!a) {
+        g_string_append(out, "null");
+        return;
+    }
+    static const char *const results[] = { "unknown", "success", "failure" };
+    g_string_append_c(out, '{');
+    mw_json_key(out, "mechanism");
+    json_opt_str(out, a->mechanism);
+    mw_json_key(out, "user");
+    mw_json_str(out, a->user);
+    mw_json_key(out, "result");
+    mw_json_str(out, results[a->result]);
+    mw_json_key(out, "code");
+    json_opt_str(out, a->code);
+    g_string_append_c(out, '}');
+}
+
+static void json_replies(GString *out, GArray *a, bool smtp)
+{
+    g_string_append_c(out, '[');
+    for (guint i = 0; a && i < a->len; i++) {
+        const mw_reply *r = &g_array_index(a, mw_reply, i);
+        if (i)
+            g_string_append_c(out, ',');
+        g_string_append_c(out, '{');
+        mw_json_key(out, "cmd");
+        json_opt_str(out, r->cmd);
+        if (smtp) {
+            mw_json_key(out, "code");
+            g_string_append_printf(out, "%d", r->code);
+            mw_json_key(out, "enhanced");
+            json_opt_str(out, r->enhanced);
+            mw_json_key(out, "category");
+            mw_json_str(out, r->category);
+        } else {
+            mw_json_key(out, "status");
+            mw_json_str(out, r->status);
+            mw_json_key(out, "code");
+            json_opt_str(out, r->enhanced);
+        }
+        mw_json_key(out, "text");
+        mw_json_str(out, r->text);
+        mw_json_key(out, "frame");
+        g_string_append_printf(out, "%" G_GUINT64_FORMAT, r->frame);
+        g_string_append_c(out, '}');
+    }
+    g_string_append_c(out, ']');
+}
+
+static void json_smtp(GString *out, const mw_smtp_rec *m)
+{
+    g_string_append_c(out, '{');
+    mw_json_key(out, "helo");
+    mw_json_str(out, m->helo);
+    mw_json_key(out, "mail_from");
+    mw_json_str(out, m->mail_from);
+    mw_json_key(out, "rcpt");
+    g_string_append_c(out, '[');
+    for (guint i = 0; i < m->rcpt->len; i++) {
+        const mw_rcpt *r = &g_array_index(m->rcpt, mw_rcpt, i);
+        if (i)
+            g_string_append_c(out, ',');
+        g_string_append_c(out, '{');
+        mw_json_key(out, "to");
+        mw_json_str(out, r->to);
+        mw_json_key(out, "code");
+        if (r->code)
+            g_string_append_printf(out, "%d", r->code);
+        else
+            g_string_append(out, "null");
+        g_string_append_c(out, '}');
+    }
+    g_string_append_c(out, ']');
+    mw_json_key(out, "messages");
+    g_string_append_printf(out, "%u", m->messages);
+    mw_json_key(out, "replies");
+    json_replies(out, m->replies, true);
+    mw_json_key(out, "transactions");
+    g_string_append_printf(out, "%u", m->transactions);
+    mw_json_key(out, "message_bytes");
+    g_string_append_printf(out, "%" G_GUINT64_FORMAT, m->message_bytes);
+    mw_json_key(out, "capabilities");
+    json_strlist(out, m->capabilities);
+    g_string_append_c(out, '}');
+}
+
+static void json_cmdrec(GString *out, const mw_cmd_rec *c)
+{
+    g_string_append_c(out, '{');
+    mw_json_key(out, "commands");
+    g_string_append_printf(out, "%u", c->commands);
+    mw_json_key(out, "failures");
+    json_replies(out, c->failures, false);
+    g_string_append_c(out, '}');
+}
+
+void mw_record_json(GString *out, const mw_session *s)
+{
+    g_string_append_c(out, '{');
+    mw_json_key(out, "id");
+    mw_json_str(out, s->id);
+    mw_json_key(out, "ts_start");
+    json_time(out, s->ts_start_us);
+    mw_json_key(out, "ts_end");
+    json_time(out, s->ts_end_us);
+    mw_json_key(out, "duration_s");
+    g_string_append_printf(out, "%.6f", (double)(s->ts_end_us - s->ts_start_us) / 1e6);
+    mw_json_key(out, "client");
+    json_endpoint(out, &s->client);
+    mw_json_key(out, "server");
+    json_endpoint(out, &s->server);
+    mw_json_key(out, "community_id");
+    mw_json_str(out, s->community_id);
+    mw_json_key(out, "protocol");
+    mw_json_str(out, mw_proto_name(s->protocol));
+    mw_json_key(out, "starttls");
+    g_string_append(out, s->starttls ? "true" : "false");
+    mw_json_key(out, "tls");
+    json_tls(out, s->tls);
+    mw_json_key(out, "auth");
+    json_auth(out, s->auth);
+    mw_json_key(out, "outcome");
+    mw_json_str(out, mw_outcome_name(s->outcome));
+    mw_json_key(out, "flags");
+    g_string_append_c(out, '[');
+    bool first = true;
+    for (int f = 0; f < MW_FLAG_COUNT; f++) {
+        if (!mw_session_has(s, (mw_flag)f))
+            continue;
+        if (!first)
+            g_string_append_c(out, ',');
+        first = false;
+        mw_json_str(out, mw_flag_name((mw_flag)f));
+    }
+    g_string_append_c(out, ']');
+    mw_json_key(out, "evidence");
+    g_string_append_c(out, '[');
+    for (guint i = 0; i < s->evidence->len; i++) {
+        const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, i);
+        if (i)
+            g_string_append_c(out, ',');
+        g_string_append_c(out, '{');
+        mw_json_key(out, "flag");
+        mw_json_str(out, mw_flag_name(ev->flag));
+        mw_json_key(out, "frame");
+        g_string_append_printf(out, "%" G_GUINT64_FORMAT, ev->frame);
+        mw_json_key(out, "ts");
+        json_time(out, ev->ts_us);
+        mw_json_key(out, "detail");
+        mw_json_str(out, ev->detail);
+        g_string_append_c(out, '}');
+    }
+    g_string_append_c(out, ']');
+    mw_json_key(out, "packets");
+    g_string_append_printf(out, "{\"client\":%" G_GUINT64_FORMAT ",\"server\":%" G_GUINT64_FORMAT "}",
+                           s->packets[0], s->packets[1]);
+    mw_json_key(out, "bytes");
+    g_string_append_printf(out, "{\"client\":%" G_GUINT64_FORMAT ",\"server\":%" G_GUINT64_FORMAT "}",
+                           s->bytes[0], s->bytes[1]);
+    if (s->smtp) {
+        mw_json_key(out, "smtp");
+        json_smtp(out, s->smtp);
+    }
+    if (s->imap) {
+        mw_json_key(out, "imap");
+        json_cmdrec(out, s->imap);
+    }
+    if (s->pop3) {
+        mw_json_key(out, "pop3");
+        json_cmdrec(out, s->pop3);
+    }
+    mw_json_key(out, "anomalies");
+    g_string_append_c(out, '[');
+    first = true;
+    for (int a = 0; a < MW_ANOM_COUNT; a++) {
+        if (!((s->anomalies >> a) & 1u))
+            continue;
+        if (!first)
+            g_string_append_c(out, ',');
+        first = false;
+        mw_json_str(out, mw_anomaly_name((mw_anomaly)a));
+    }
+    g_string_append_c(out, ']');
+    g_string_append_c(out, '}');
+}

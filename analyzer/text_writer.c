@@ -1,0 +1,219 @@
+/* The readable output: one block per session as it ends, then the findings grouped by
+ * flag with who they affect and the diagnosis in plain words. */
+#include <glib.h>
+#include <string.h>
+
+#include "json.h"
+#include "output.h"
+
+/* Distinct values listed per finding before "and N more". */
+#define MW_FINDING_LIST_MAX 8
+
+typedef struct {
+    unsigned sessions;
+    GPtrArray *ids;          /* first MW_FINDING_LIST_MAX session ids */
+    GHashTable *clients, *servers, *users; /* string sets */
+    char *example;           /* first evidence detail */
+} finding;
+
+struct mw_findings {
+    finding f[MW_FLAG_COUNT];
+};
+
+mw_findings *mw_findings_new(void)
+{
+    mw_findings *fs = g_new0(mw_findings, 1);
+    for (int i = 0; i < MW_FLAG_COUNT; i++) {
+        fs->f[i].ids = g_ptr_array_new_with_free_func(g_free);
+        fs->f[i].clients = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        fs->f[i].servers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        fs->f[i].users = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    }
+    return fs;
+}
+
+void mw_findings_free(mw_findings *fs)
+{
+    if (!fs)
+        return;
+    for (int i = 0; i < MW_FLAG_COUNT; i++) {
+        g_ptr_array_free(fs->f[i].ids, TRUE);
+        g_hash_table_destroy(fs->f[i].clients);
+        g_hash_table_destroy(fs->f[i].servers);
+        g_hash_table_destroy(fs->f[i].users);
+        g_free(fs->f[i].example);
+    }
+    g_free(fs);
+}
+
+/* Sets are capped: past the cap only the count of sessions grows. */
+static void set_add(GHashTable *set, char *s)
+{
+    if (g_hash_table_size(set) < 1000 && !g_hash_table_contains(set, s))
+        g_hash_table_add(set, s);
+    else
+        g_free(s);
+}
+
+void mw_findings_add(mw_findings *fs, const mw_session *s)
+{
+    for (int i = 0; i < MW_FLAG_COUNT; i++) {
+        if (!mw_session_has(s, (mw_flag)i))
+            continue;
+        finding *f = &fs->f[i];
+        f->sessions++;
+        if (f->ids->len < MW_FINDING_LIST_MAX)
+            g_ptr_array_add(f->ids, g_strdup(s->id));
+        GString *g = g_string_new(NULL);
+        mw_format_endpoint(g, &s->client);
+        /* the client's address without its ephemeral port */
+        char *colon = strrchr(g->str, ':');
+        if (colon)
+            g_string_truncate(g, (gsize)(colon - g->str));
+        set_add(f->clients, g_string_free(g, FALSE));
+        g = g_string_new(NULL);
+        mw_format_endpoint(g, &s->server);
+        set_add(f->servers, g_string_free(g, FALSE));
+        if (s->auth && s->auth->user)
+            set_add(f->users, g_strdup(s->auth->user));
+        if (!f->example) {
+            for (guint e = 0; e < s->evidence->len; e++) {
+                const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, e);
+                if (ev->flag == (mw_flag)i) {
+                    f->example = g_strdup(ev->detail);
+                    break;
+                }
+            }
+        }
+    }
+}
+
+static void print_set(FILE *fp, const char *label, GHashTable *set)
+{
+    guint n = g_hash_table_size(set);
+    if (n == 0)
+        return;
+    GList *keys = g_list_sort(g_hash_table_get_keys(set), (GCompareFunc)g_strcmp0);
+    fprintf(fp, "    %s: ", label);
+    guint i = 0;
+    for (GList *k = keys; k && i < MW_FINDING_LIST_MAX; k = k->next, i++)
+        fprintf(fp, "%s%s", i ? ", " : "", (const char *)k->data);
+    if (n > MW_FINDING_LIST_MAX)
+        fprintf(fp, " and %u more", n - MW_FINDING_LIST_MAX);
+    fprintf(fp, "\n");
+    g_list_free(keys);
+}
+
+void mw_findings_print(const mw_findings *fs, FILE *fp)
+{
+    bool any = false;
+    for (int i = 0; i < MW_FLAG_COUNT; i++)
+        any |= fs->f[i].sessions > 0;
+    fprintf(fp, "\n== Findings ==\n");
+    if (!any) {
+        fprintf(fp, "No problems found.\n");
+        return;
+    }
+    for (int i = 0; i < MW_FLAG_COUNT; i++) {
+        const finding *f = &fs->f[i];
+        if (!f->sessions)
+            continue;
+        fprintf(fp, "\n%s: %u session%s (", mw_flag_name((mw_flag)i), f->sessions,
+                f->sessions == 1 ? "" : "s");
+        for (guint k = 0; k < f->ids->len; k++)
+            fprintf(fp, "%s%s", k ? ", " : "", (const char *)g_ptr_array_index(f->ids, k));
+        if (f->sessions > f->ids->len)
+            fprintf(fp, ", ...");
+        fprintf(fp, ")\n");
+        if (f->example)
+            fprintf(fp, "    e.g. %s\n", f->example);
+        print_set(fp, "clients", f->clients);
+        print_set(fp, "servers", f->servers);
+        print_set(fp, "users", f->users);
+        fprintf(fp, "    What it means: %s\n", mw_flag_diagnosis((mw_flag)i));
+    }
+}
+
+/* Wire text for the terminal: control bytes shown as '.', never raw. */
+static void append_printable(GString *out, const char *s)
+{
+    for (; s && *s; s++)
+        g_string_append_c(out, (*s >= 0x20 && *s != 0x7f) ? *s : '.');
+}
+
+void mw_text_session(GString *out, const mw_session *s)
+{
+    int64_t secs = s->ts_start_us / G_USEC_PER_SEC;
+    GDateTime *dt = g_date_time_new_from_unix_utc(secs);
+    if (dt) {
+        gchar *t = g_date_time_format(dt, "%Y-%m-%d %H:%M:%S");
+        g_string_append(out, t);
+        g_free(t);
+        g_date_time_unref(dt);
+    }
+    g_string_append_printf(out, "  %-4s ", s->id);
+    mw_format_endpoint(out, &s->client);
+    g_string_append(out, " -> ");
+    mw_format_endpoint(out, &s->server);
+    g_string_append_printf(out, "  %s%s  %s", mw_proto_name(s->protocol),
+                           s->starttls ? "+starttls" : "", mw_outcome_name(s->outcome));
+    if (s->flags) {
+        g_string_append(out, "  [");
+        bool first = true;
+        for (int f = 0; f < MW_FLAG_COUNT; f++) {
+            if (!mw_session_has(s, (mw_flag)f))
+                continue;
+            g_string_append_printf(out, "%s%s", first ? "" : " ", mw_flag_name((mw_flag)f));
+            first = false;
+        }
+        g_string_append_c(out, ']');
+    }
+    g_string_append_printf(out, "  (%.1f s)\n", (double)(s->ts_end_us - s->ts_start_us) / 1e6);
+
+    if (s->smtp) {
+        const mw_smtp_rec *m = s->smtp;
+        unsigned refused = 0;
+        for (guint i = 0; i < m->rcpt->len; i++)
+            refused += g_array_index(m->rcpt, mw_rcpt, i).code >= 400;
+        g_string_append(out, "      ");
+        if (m->helo) {
+            g_string_append(out, "helo ");
+            append_printable(out, m->helo);
+            g_string_append(out, "  ");
+        }
+        if (m->mail_from) {
+            g_string_append(out, "from <");
+            append_printable(out, m->mail_from);
+            g_string_append(out, ">  ");
+        }
+        g_string_append_printf(out, "rcpt %u", m->rcpt->len);
+        if (refused)
+            g_string_append_printf(out, " (%u refused)", refused);
+        g_string_append_printf(out, "  messages %u", m->messages);
+        if (m->message_bytes)
+            g_string_append_printf(out, " (%" G_GUINT64_FORMAT " bytes)", m->message_bytes);
+        g_string_append_c(out, '\n');
+    }
+    if (s->auth) {
+        static const char *const results[] = { "result unknown", "succeeded", "failed" };
+        g_string_append_printf(out, "      auth %s", s->auth->mechanism[0] ? s->auth->mechanism : "?");
+        if (s->auth->user) {
+            g_string_append(out, " as ");
+            append_printable(out, s->auth->user);
+        }
+        g_string_append_printf(out, " %s%s%s\n", results[s->auth->result],
+                               s->auth->code[0] ? " " : "", s->auth->code);
+    }
+    if (s->encrypted && !s->tls)
+        g_string_append(out, "      content encrypted (TLS): not observable\n");
+    if (s->decisive) {
+        g_string_append(out, "      server said: ");
+        append_printable(out, s->decisive);
+        g_string_append_c(out, '\n');
+    } else if (s->evidence->len) {
+        const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, 0);
+        g_string_append(out, "      ");
+        append_printable(out, ev->detail);
+        g_string_append_printf(out, " (frame %" G_GUINT64_FORMAT ")\n", ev->frame);
+    }
+}

@@ -1,0 +1,66 @@
+/* The dissector interface.
+ *
+ * A dissector parses both directions of one session incrementally. The stream layer
+ * hands it reassembled bytes in order; feed() returns how many it consumed. Unconsumed
+ * bytes (an incomplete line or record) are kept by the stream layer and handed back,
+ * with more, on the next call — so a dissector gives the same result however the
+ * stream was cut into segments. A dissector must consume input once it holds
+ * ctx->cfg->max_line bytes without a complete unit (discarding an over-long line). */
+#ifndef MW_DISSECTOR_H
+#define MW_DISSECTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../analyzer/config.h"
+#include "../analyzer/session.h"
+
+typedef struct mw_ctx {
+    mw_session *sess;
+    const mw_config *cfg;
+    uint64_t frame;  /* 1-based number of the packet being processed, in its file */
+    int64_t ts_us;   /* its timestamp */
+} mw_ctx;
+
+typedef enum {
+    MW_FEED_OK,          /* consumed what it could; call again with more */
+    MW_FEED_NEED_MORE,   /* the rest is an incomplete unit */
+    MW_FEED_UPGRADE_TLS, /* bytes after `consumed`, both ways, are TLS (STARTTLS/STLS) */
+    MW_FEED_ERROR,       /* not this protocol; the rest of this direction is skipped */
+} mw_feed_status;
+
+typedef struct {
+    mw_feed_status status;
+    size_t consumed;
+} mw_feed_result;
+
+typedef struct {
+    uint16_t port;
+    mw_proto proto;
+} mw_port_proto;
+
+typedef struct mw_dissector {
+    const char *name;
+    const mw_port_proto *ports;  /* default ports, ending with {0} */
+    mw_proto content_proto;      /* protocol named when probe() matches on another port */
+    /* Does the server's first data look like this protocol's greeting? */
+    bool (*probe)(const uint8_t *p, size_t len);
+    void *(*state_new)(mw_session *s, const mw_config *cfg);
+    void (*state_free)(void *state);
+    mw_feed_result (*feed)(void *state, mw_dir dir, const uint8_t *p, size_t len,
+                           const mw_ctx *ctx);
+    /* `missing` bytes of direction `dir` were lost; resynchronise at the next unit. */
+    void (*on_gap)(void *state, mw_dir dir, uint64_t missing, const mw_ctx *ctx);
+    /* The session ended (any reason); final judgements, e.g. unanswered commands. */
+    void (*on_close)(void *state, const mw_ctx *ctx);
+} mw_dissector;
+
+/* The registry: every dissector, in probe order. */
+extern const mw_dissector *const mw_dissectors[];
+const mw_dissector *mw_dissector_by_name(const char *name);
+/* The dissector that takes a session over after STARTTLS/STLS or on an implicit-TLS
+ * port: the TLS dissector when there is one, else the opaque one. */
+const mw_dissector *mw_dissector_for_tls(void);
+
+#endif

@@ -1,0 +1,27 @@
+/* The one static table of dissectors. A new protocol adds its line here. */
+#include <string.h>
+
+#include "dissector.h"
+
+extern const mw_dissector mw_smtp_dissector;
+extern const mw_dissector mw_opaque_dissector;
+
+const mw_dissector *const mw_dissectors[] = {
+    &mw_smtp_dissector,
+    &mw_opaque_dissector,
+    NULL,
+};
+
+const mw_dissector *mw_dissector_by_name(const char *name)
+{
+    for (size_t i = 0; mw_dissectors[i]; i++)
+        if (strcmp(mw_dissectors[i]->name, name) == 0)
+            return mw_dissectors[i];
+    return NULL;
+}
+
+const mw_dissector *mw_dissector_for_tls(void)
+{
+    const mw_dissector *d = mw_dissector_by_name("tls");
+    return d ? d : &mw_opaque_dissector;
+}

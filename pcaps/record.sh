@@ -1,0 +1,1135 @@
+#!/usr/bin/env bash
+# record.sh - regenerate mailwire's sample captures from REAL mail software on loopback.
+#
+#   sudo ./pcaps/record.sh              # record every scenario into the directory of this script
+#   sudo ./pcaps/record.sh smtp-ipv6 tls-1.3   # record only these (names without .pcap)
+#   KEEP_WORK=1 sudo ./pcaps/record.sh  # keep the temporary work dir (configs, logs) for debugging
+#
+# Needs (Debian 12, run as root, no network needed):
+#   postfix dovecot-imapd dovecot-pop3d swaks curl tcpdump tshark openssl python3 iproute2
+#   ethtool (optional but recommended: without it loopback hands tcpdump 64 KiB "super segments"
+#   even with MTU 1500, because TSO/GSO stay on).
+#
+# What it does:
+#   * creates a work dir in /tmp holding EVERYTHING it configures: a CA and certificates, a postfix
+#     instance (its own config_directory/queue_directory/data_directory, started with
+#     `postfix -c DIR`), a dovecot instance (`dovecot -c FILE`, its own base_dir/state_dir),
+#     a passwd-file with the test user, and the maildir;
+#   * servers listen on loopback addresses only; postfix never delivers anywhere
+#     (default_transport/relay_transport = error, local mail is discarded);
+#   * sets lo to MTU 1500 and switches off TSO/GSO on lo for MTU-realistic segments, and puts the
+#     old values back on exit (trap), as it also stops every server it started;
+#   * records one capture per scenario with `tcpdump -i lo -U -s 0 -w FILE 'tcp port N'`,
+#     then checks each capture with tshark for what its name promises.
+#
+# The system postfix/dovecot config (/etc/postfix, /etc/dovecot) is never touched. If system
+# postfix/dovecot services are running and hold the mail ports, they are stopped for the
+# recording and started again at the end.
+
+set -euo pipefail
+
+OUT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# ---- test identities: distinctive so tests can grep mailwire's output for them ----------------
+USER_NAME='alice@example.test'
+PASS_GOOD='Swordfish-42x'
+PASS_BAD='Wrong-Pa55word'
+MX_NAME='mail.example.test'         # server host name, CN/SAN of the server certificate
+CLIENT_HELO='client.example.org'
+SENDER='sender@example.org'
+
+# ---- addresses ----------------------------------------------------------------------------------
+# 127.0.0.1 / ::1   postfix (25, 465, 587) and dovecot (110, 143, 993, 995)
+# 127.0.0.3         openssl s_server endpoints (TLS version / certificate scenarios)
+# 127.0.0.4         dovecot with disable_plaintext_auth=yes (clients connect from 127.0.0.1, so
+#                   dovecot does not consider the connection "local/secured")
+# 127.0.0.5:25      postfix smtpd with a tiny smtpd_timeout
+TLS_ADDR=127.0.0.3
+STRICT_ADDR=127.0.0.4
+TIMEOUT_ADDR=127.0.0.5
+# Failed logins come from their own source addresses: dovecot's anvil "auth penalty" delays the
+# next authentication from an address that just failed (2 s, 4 s, ...), which would otherwise
+# slow down the next successful login in an unrelated capture.
+FAIL_SRC_SMTP=127.0.0.11
+FAIL_SRC_IMAP_LOGIN=127.0.0.12
+FAIL_SRC_IMAP_AUTH=127.0.0.13
+FAIL_SRC_POP3=127.0.0.14
+
+PY=$(command -v /usr/bin/python3 || command -v python3 || true)
+
+# ================================================================================================
+# generic helpers
+# ================================================================================================
+log()  { printf '[record] %s\n' "$*" >&2; }
+die()  { printf '[record] ERROR: %s\n' "$*" >&2; exit 1; }
+
+FAILURES=()
+SUMMARY=()
+
+check_prereqs() {
+    [[ $(id -u) -eq 0 ]] || die "run as root (tcpdump on lo, postfix/dovecot start, ip link)"
+    local missing=() c
+    for c in postfix postconf dovecot doveadm swaks curl tcpdump tshark openssl ip ss; do
+        command -v "$c" >/dev/null 2>&1 || missing+=("$c")
+    done
+    [[ -n $PY ]] || missing+=(python3)
+    [[ -x /usr/lib/dovecot/imap && -x /usr/lib/dovecot/pop3 ]] || missing+=("dovecot-imapd/dovecot-pop3d")
+    if ((${#missing[@]})); then
+        die "missing: ${missing[*]}  (apt-get install postfix dovecot-imapd dovecot-pop3d swaks curl tcpdump tshark openssl python3 iproute2 ethtool)"
+    fi
+    command -v ethtool >/dev/null 2>&1 ||
+        log "WARNING: ethtool missing - TSO/GSO stay on, segments in the captures will exceed the MTU (apt-get install ethtool)"
+}
+
+# wait until something listens on ADDR:PORT (ADDR as ss prints it, e.g. 127.0.0.1 or [::1])
+wait_listen() {
+    local addr=$1 port=$2 i
+    for ((i = 0; i < 100; i++)); do
+        ss -Hltn 2>/dev/null | awk '{print $4}' | grep -qxF "$addr:$port" && return 0
+        sleep 0.1
+    done
+    die "nothing listens on $addr:$port"
+}
+
+# ---- capture helpers ---------------------------------------------------------------------------
+CAP_PID=''
+CAP_NAME=''
+# cap_start NAME FILTER [IFACE [tcpdump options...]]   - start tcpdump writing $OUT_DIR/NAME.pcap
+cap_start() {
+    CAP_NAME=$1
+    local filter=$2 iface=${3:-lo} i
+    local opts=("${@:4}")
+    local file="$OUT_DIR/$CAP_NAME.pcap" errlog="$LOG_DIR/tcpdump-$CAP_NAME.log"
+    rm -f "$file"
+    log "recording $CAP_NAME.pcap  ($iface: $filter)"
+    # --immediate-mode: hand every packet to tcpdump at once (otherwise packets still sitting in
+    # a not-yet-retired TPACKET_V3 block are lost at SIGINT); -B: room for the 3 MB bursts
+    tcpdump -i "$iface" "${opts[@]}" -U -s 0 -Z root --immediate-mode -B 32768 -w "$file" "$filter" 2>"$errlog" &
+    CAP_PID=$!
+    for ((i = 0; i < 50; i++)); do
+        grep -q 'listening on' "$errlog" 2>/dev/null && break
+        sleep 0.1
+    done
+    sleep 0.7  # let tcpdump settle before the client starts
+}
+# cap_stop - wait for trailing packets (FIN/ACK), then stop tcpdump with SIGINT; the kernel must
+# not have dropped any packet (on lo "received by filter" counts each packet twice, once per
+# direction of the loop, and libpcap keeps one copy, so captured = received/2 is normal)
+cap_stop() {
+    sleep 1
+    if [[ -n $CAP_PID ]]; then
+        kill -INT "$CAP_PID" 2>/dev/null || true
+        wait "$CAP_PID" 2>/dev/null || true
+    fi
+    CAP_PID=''
+    local errlog="$LOG_DIR/tcpdump-$CAP_NAME.log" captured received dropped
+    captured=$(awk '/packets captured/ {print $1}' "$errlog")
+    received=$(awk '/packets received by filter/ {print $1}' "$errlog")
+    dropped=$(awk '/packets dropped by kernel/ {print $1}' "$errlog")
+    if [[ $dropped != 0 || $captured == 0 || $((captured * 2)) -lt $received ]]; then
+        FAILURES+=("$CAP_NAME.pcap: tcpdump captured=$captured received=$received dropped=$dropped")
+        log "  !! $CAP_NAME.pcap: tcpdump lost packets ($captured of $received, $dropped dropped)"
+    fi
+}
+
+# ---- verification helpers (tshark) -------------------------------------------------------------
+TSHARK_DECODE=()   # extra -d options, set per scenario when a port is not a well-known one
+# expect NAME DISPLAY-FILTER DESCRIPTION  - at least one frame must match
+expect() {
+    local name=$1 filter=$2 what=$3 n
+    n=$( (tshark -n -r "$OUT_DIR/$name.pcap" "${TSHARK_DECODE[@]}" -Y "$filter" 2>/dev/null || true) | wc -l)
+    if ((n > 0)); then
+        SUMMARY+=("$name.pcap: $what")
+    else
+        FAILURES+=("$name.pcap: NOT FOUND: $what   [$filter]")
+        log "  !! $name.pcap lacks: $what"
+    fi
+}
+# expect_count NAME DISPLAY-FILTER MIN DESCRIPTION - at least MIN frames must match
+expect_count() {
+    local name=$1 filter=$2 min=$3 what=$4 n
+    n=$( (tshark -n -r "$OUT_DIR/$name.pcap" "${TSHARK_DECODE[@]}" -Y "$filter" 2>/dev/null || true) | wc -l)
+    if ((n >= min)); then
+        SUMMARY+=("$name.pcap: $what ($n)")
+    else
+        FAILURES+=("$name.pcap: only $n (< $min): $what   [$filter]")
+        log "  !! $name.pcap: only $n frames for: $what"
+    fi
+}
+# expect_max_frame NAME BYTES - no frame larger than BYTES (MTU realism)
+expect_max_frame() {
+    local name=$1 max=$2 big
+    big=$( (tshark -n -r "$OUT_DIR/$name.pcap" -T fields -e frame.len 2>/dev/null || true) | sort -n | tail -1)
+    if ((big <= max)); then
+        SUMMARY+=("$name.pcap: largest frame $big bytes")
+    else
+        FAILURES+=("$name.pcap: frame of $big bytes > $max (TSO/GSO still on?)")
+    fi
+}
+
+# ================================================================================================
+# environment: work dir, loopback MTU, cleanup trap
+# ================================================================================================
+WORK=''
+OLD_MTU=''
+OLD_TSO=''
+OLD_GSO=''
+POSTFIX_UP=0
+DOVECOT_UP=0
+SSRV_PID=''
+STOPPED_SERVICES=()
+
+cleanup() {
+    local rc=$?
+    set +e
+    [[ -n $CAP_PID ]] && { kill -INT "$CAP_PID" 2>/dev/null; wait "$CAP_PID" 2>/dev/null; }
+    [[ -n $SSRV_PID ]] && { kill "$SSRV_PID" 2>/dev/null; wait "$SSRV_PID" 2>/dev/null; }
+    if ((POSTFIX_UP)); then
+        postfix -c "$PF_ETC" stop >/dev/null 2>&1 || postfix -c "$PF_ETC" abort >/dev/null 2>&1
+    fi
+    if ((DOVECOT_UP)); then
+        dovecot -c "$DC_CONF" stop >/dev/null 2>&1
+    fi
+    [[ -n $OLD_TSO ]] && ethtool -K lo tso "$OLD_TSO" >/dev/null 2>&1
+    [[ -n $OLD_GSO ]] && ethtool -K lo gso "$OLD_GSO" >/dev/null 2>&1
+    [[ -n $OLD_MTU ]] && ip link set lo mtu "$OLD_MTU"
+    local s
+    for s in "${STOPPED_SERVICES[@]}"; do
+        log "restarting system service $s"
+        systemctl start "$s"
+    done
+    if [[ -n $WORK && -d $WORK ]]; then
+        if [[ ${KEEP_WORK:-0} == 1 ]]; then
+            log "work dir kept: $WORK"
+        else
+            rm -rf "$WORK"
+        fi
+    fi
+    exit "$rc"
+}
+
+setup_workdir() {
+    WORK=$(mktemp -d /tmp/mailwire-rec.XXXXXX)
+    chmod 755 "$WORK"   # postfix, dovecot login and mail processes must be able to traverse it
+    LOG_DIR=$WORK/logs
+    mkdir -p "$LOG_DIR" "$WORK/data"
+    PF_ETC=$WORK/postfix/etc
+    DC_CONF=$WORK/dovecot/dovecot.conf
+}
+
+# mail ports must be free; system postfix/dovecot (systemd) are stopped for the recording
+free_mail_ports() {
+    local busy svc
+    busy=$(ss -Hltn | awk '{print $4}' | grep -E ':(25|110|143|465|587|993|995)$' || true)
+    [[ -z $busy ]] && return 0
+    for svc in postfix dovecot; do
+        if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
+            log "stopping system service $svc for the recording (restarted at exit)"
+            systemctl stop "$svc"
+            STOPPED_SERVICES+=("$svc")
+        fi
+    done
+    sleep 1
+    busy=$(ss -Hltn | awk '{print $4}' | grep -E ':(25|110|143|465|587|993|995)$' || true)
+    [[ -z $busy ]] || die "mail ports still in use: $busy"
+}
+
+# MTU-realistic loopback: 1500 bytes, and no TSO/GSO super-segments
+loopback_mtu_1500() {
+    OLD_MTU=$(cat /sys/class/net/lo/mtu)
+    ip link set lo mtu 1500
+    if command -v ethtool >/dev/null 2>&1; then
+        OLD_TSO=$(ethtool -k lo | awk '/^tcp-segmentation-offload:/ {print $2}')
+        OLD_GSO=$(ethtool -k lo | awk '/^generic-segmentation-offload:/ {print $2}')
+        ethtool -K lo tso off gso off
+    fi
+    log "lo: mtu 1500 (was $OLD_MTU), tso/gso off (were ${OLD_TSO:-?}/${OLD_GSO:-?})"
+}
+
+# ================================================================================================
+# test data: certificates, files
+# ================================================================================================
+make_certs() {
+    local d=$WORK/pki
+    mkdir -p "$d/newcerts"
+    : >"$d/index.txt"
+    echo 1000 >"$d/serial"
+    cat >"$d/ca.cnf" <<EOF
+[ ca ]
+default_ca = mini_ca
+[ mini_ca ]
+dir             = $d
+database        = $d/index.txt
+serial          = $d/serial
+new_certs_dir   = $d/newcerts
+certificate     = $d/ca.crt
+private_key     = $d/ca.key
+default_md      = sha256
+default_days    = 3650
+policy          = policy_any
+copy_extensions = copy
+unique_subject  = no
+[ policy_any ]
+commonName      = supplied
+organizationName = optional
+[ req ]
+distinguished_name = dn
+prompt = no
+[ dn ]
+CN = unused
+[ v3_ca ]
+basicConstraints = critical,CA:true
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+EOF
+    # the small CA
+    openssl req -x509 -new -newkey rsa:2048 -nodes -days 3650 -config "$d/ca.cnf" -extensions v3_ca \
+        -subj "/O=Mailwire Test/CN=Mailwire Test CA" -keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null
+    # sign NAME SUBJECT SAN [openssl-ca-date-args...]
+    sign() {
+        local name=$1 subj=$2 san=$3
+        shift 3
+        openssl req -new -newkey rsa:2048 -nodes -subj "$subj" -addext "subjectAltName=$san" \
+            -keyout "$d/$name.key" -out "$d/$name.csr" 2>/dev/null
+        openssl ca -batch -config "$d/ca.cnf" -in "$d/$name.csr" -out "$d/$name.crt" -notext "$@" \
+            >/dev/null 2>&1 || die "openssl ca failed for $name"
+    }
+    # the server certificate used by postfix, dovecot and the good s_server endpoints
+    sign mail "/O=Mailwire Test/CN=$MX_NAME" "DNS:$MX_NAME,DNS:localhost,IP:127.0.0.1,IP:::1,IP:$TLS_ADDR"
+    # an expired certificate: valid only during 2023 (OpenSSL 3.0 req has no -not_after, so `ca`)
+    sign expired "/O=Mailwire Test/CN=expired.example.test" "DNS:expired.example.test,IP:$TLS_ADDR" \
+        -startdate 20230101000000Z -enddate 20240101000000Z
+    # a self-signed certificate (not issued by the CA the client trusts)
+    openssl req -x509 -new -newkey rsa:2048 -nodes -days 3650 \
+        -subj "/O=Self Signed/CN=selfsigned.example.test" -addext "subjectAltName=DNS:selfsigned.example.test" \
+        -keyout "$d/selfsigned.key" -out "$d/selfsigned.crt" 2>/dev/null
+    chmod 644 "$d"/*.crt
+    chmod 600 "$d"/*.key
+    CA_CRT=$d/ca.crt
+    PKI=$d
+}
+
+# deterministic pseudo-random payloads (same bytes on every run)
+make_data() {
+    "$PY" - "$WORK/data" <<'EOF'
+import base64, random, sys, textwrap
+d = sys.argv[1]
+r = random.Random(20240101)
+# ~3 MB binary attachment for smtp-attachment
+open(f"{d}/attachment.bin", "wb").write(r.randbytes(3 * 1024 * 1024))
+# ~2 MB RFC 5322 message for IMAP APPEND/FETCH and POP3 RETR (CRLF line ends)
+payload = base64.encodebytes(r.randbytes(1536 * 1024)).decode().replace("\n", "\r\n")
+msg = ("From: Sender <sender@example.org>\r\n"
+       "To: Alice <alice@example.test>\r\n"
+       "Subject: mailwire large sample message\r\n"
+       "Date: Mon, 01 Jan 2024 12:00:00 +0000\r\n"
+       "Message-ID: <large-sample@example.org>\r\n"
+       "MIME-Version: 1.0\r\n"
+       "Content-Type: multipart/mixed; boundary=\"mw-boundary\"\r\n"
+       "\r\n"
+       "--mw-boundary\r\n"
+       "Content-Type: text/plain; charset=us-ascii\r\n"
+       "\r\n"
+       "A large message for mailwire's sample captures.\r\n"
+       "\r\n"
+       "--mw-boundary\r\n"
+       "Content-Type: application/octet-stream; name=\"blob.bin\"\r\n"
+       "Content-Transfer-Encoding: base64\r\n"
+       "Content-Disposition: attachment; filename=\"blob.bin\"\r\n"
+       "\r\n" + payload + "\r\n--mw-boundary--\r\n")
+open(f"{d}/large-message.eml", "wb").write(msg.encode())
+EOF
+}
+
+# ================================================================================================
+# postfix instance
+# ================================================================================================
+setup_postfix() {
+    local spool=$WORK/postfix/spool data=$WORK/postfix/data
+    mkdir -p "$PF_ETC" "$spool" "$data"
+    chown postfix: "$data"
+    touch "$PF_ETC/main.cf"
+    [[ -f /etc/postfix/dynamicmaps.cf ]] && cp /etc/postfix/dynamicmaps.cf "$PF_ETC/"
+    # recipients that exist (anything else in example.test gets 550 5.1.1)
+    printf '%s\n' 'alice x' 'alice@example.test x' 'postmaster x' 'postmaster@example.test x' \
+        >"$WORK/postfix/local_recipients"
+
+    postconf -c "$PF_ETC" -e \
+        "compatibility_level = 3.6" \
+        "queue_directory = $spool" \
+        "data_directory = $data" \
+        "maillog_file_prefixes = $WORK" \
+        "maillog_file = $WORK/postfix/postfix.log" \
+        "myhostname = $MX_NAME" \
+        "mydomain = example.test" \
+        "myorigin = \$mydomain" \
+        "mydestination = example.test, localhost" \
+        "smtpd_banner = \$myhostname ESMTP Postfix" \
+        "biff = no" \
+        "inet_interfaces = loopback-only" \
+        "inet_protocols = all" \
+        `# never deliver anywhere: remote mail errors out, local mail is accepted then discarded` \
+        "default_transport = error:mailwire recording - no outbound mail" \
+        "relay_transport = error:mailwire recording - no outbound mail" \
+        "local_transport = discard:mailwire recording" \
+        `# 127.0.0.1 is deliberately NOT in mynetworks -> relaying from 127.0.0.1 is denied.` \
+        `# reject_unauth_destination gives 554 5.7.1 (the default defer_unauth_destination: 454)` \
+        "mynetworks = 127.0.0.2/32" \
+        "smtpd_relay_restrictions = permit_mynetworks permit_sasl_authenticated reject_unauth_destination" \
+        `# unknown local user -> 550 5.1.1 User unknown in local recipient table` \
+        "local_recipient_maps = texthash:$WORK/postfix/local_recipients" \
+        "alias_maps =" \
+        "alias_database =" \
+        `# room for the ~3 MB attachment (base64 makes it ~4.2 MB)` \
+        "message_size_limit = 20480000" \
+        `# SASL via dovecot; smtpd_tls_auth_only=no so AUTH is offered in clear text too` \
+        "smtpd_sasl_type = dovecot" \
+        "smtpd_sasl_path = private/auth" \
+        "smtpd_sasl_auth_enable = yes" \
+        "smtpd_tls_auth_only = no" \
+        `# STARTTLS offered on port 25` \
+        "smtpd_tls_cert_file = $PKI/mail.crt" \
+        "smtpd_tls_key_file = $PKI/mail.key" \
+        "smtpd_tls_security_level = may" \
+        "smtpd_tls_loglevel = 1"
+
+    cat >"$PF_ETC/master.cf" <<EOF
+# service type  private unpriv  chroot  wakeup  maxproc command + args
+smtp       inet  n       -       n       -       -       smtpd
+# submission: TLS is mandatory -> MAIL before STARTTLS gets "530 5.7.0 Must issue a STARTTLS command first"
+submission inet  n       -       n       -       -       smtpd
+  -o syslog_name=postfix/submission
+  -o smtpd_tls_security_level=encrypt
+# implicit TLS (SMTPS) on 465
+smtps      inet  n       -       n       -       -       smtpd
+  -o syslog_name=postfix/smtps
+  -o smtpd_tls_wrappermode=yes
+# a separate listener whose tiny smtpd_timeout produces "421 4.4.2 ... Error: timeout exceeded"
+$TIMEOUT_ADDR:smtp inet n       -       n       -       -       smtpd
+  -o syslog_name=postfix/smtp-timeout
+  -o smtpd_timeout=5s
+pickup     unix  n       -       n       60      1       pickup
+cleanup    unix  n       -       n       -       0       cleanup
+qmgr       unix  n       -       n       300     1       qmgr
+tlsmgr     unix  -       -       n       1000?   1       tlsmgr
+rewrite    unix  -       -       n       -       -       trivial-rewrite
+bounce     unix  -       -       n       -       0       bounce
+defer      unix  -       -       n       -       0       bounce
+trace      unix  -       -       n       -       0       bounce
+verify     unix  -       -       n       -       1       verify
+flush      unix  n       -       n       1000?   0       flush
+proxymap   unix  -       -       n       -       -       proxymap
+proxywrite unix  -       -       n       -       1       proxymap
+smtp       unix  -       -       n       -       -       smtp
+relay      unix  -       -       n       -       -       smtp
+showq      unix  n       -       n       -       -       showq
+error      unix  -       -       n       -       -       error
+retry      unix  -       -       n       -       -       error
+discard    unix  -       -       n       -       -       discard
+local      unix  -       n       n       -       -       local
+anvil      unix  -       -       n       -       1       anvil
+scache     unix  -       -       n       -       1       scache
+postlog    unix-dgram n  -       n       -       1       postlogd
+EOF
+    # creates the queue directory tree with the right owners
+    postfix -c "$PF_ETC" check >"$LOG_DIR/postfix-check.log" 2>&1 ||
+        die "postfix check failed, see $LOG_DIR/postfix-check.log and $WORK/postfix/postfix.log"
+}
+
+start_postfix() {
+    postfix -c "$PF_ETC" start >"$LOG_DIR/postfix-start.log" 2>&1 ||
+        die "postfix start failed: $(tail -3 "$WORK/postfix/postfix.log" 2>/dev/null)"
+    POSTFIX_UP=1
+    wait_listen 127.0.0.1 25
+    wait_listen '[::1]' 25
+    wait_listen 127.0.0.1 465
+    wait_listen 127.0.0.1 587
+    wait_listen $TIMEOUT_ADDR 25
+    log "postfix up (config $PF_ETC)"
+}
+
+# ================================================================================================
+# dovecot instance
+# ================================================================================================
+setup_dovecot() {
+    local d=$WORK/dovecot uid gid
+    uid=$(id -u nobody)
+    gid=$(id -g nobody)
+    mkdir -p "$d/run" "$d/state" "$WORK/mail"
+    printf '%s:{PLAIN}%s\n' "$USER_NAME" "$PASS_GOOD" >"$d/passwd"
+    chmod 644 "$d/passwd"
+    local dh=''
+    [[ -r /usr/share/dovecot/dh.pem ]] && dh="ssl_dh = </usr/share/dovecot/dh.pem"
+
+    cat >"$DC_CONF" <<EOF
+# mailwire recording instance - nothing here is shared with /etc/dovecot
+instance_name = mailwire-rec
+base_dir = $d/run
+state_dir = $d/state
+log_path = $d/dovecot.log
+protocols = imap pop3
+listen = 127.0.0.1, ::1
+hostname = $MX_NAME
+login_greeting = Dovecot ready.
+
+ssl = yes
+ssl_cert = <$PKI/mail.crt
+ssl_key = <$PKI/mail.key
+$dh
+# a TLS 1.0 client is refused with a protocol_version alert
+ssl_min_protocol = TLSv1.2
+
+# plaintext LOGIN/USER/AUTH allowed without TLS (the cleartext-credential captures need it) ...
+disable_plaintext_auth = no
+# ... except on the 127.0.0.4 listeners: IMAP advertises LOGINDISABLED and refuses LOGIN,
+# POP3 refuses USER until STLS
+local $STRICT_ADDR {
+  disable_plaintext_auth = yes
+}
+auth_mechanisms = plain login
+auth_verbose = yes
+
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN $d/passwd
+}
+userdb {
+  driver = static
+  args = uid=$uid gid=$gid home=$WORK/mail/%u
+}
+mail_location = maildir:$WORK/mail/%u/Maildir
+first_valid_uid = 1
+first_valid_gid = 1
+
+service imap-login {
+  inet_listener imap {
+    port = 143
+  }
+  inet_listener imaps {
+    port = 993
+    ssl = yes
+  }
+  inet_listener imap_strict {
+    address = $STRICT_ADDR
+    port = 143
+  }
+}
+service pop3-login {
+  inet_listener pop3 {
+    port = 110
+  }
+  inet_listener pop3s {
+    port = 995
+    ssl = yes
+  }
+  inet_listener pop3_strict {
+    address = $STRICT_ADDR
+    port = 110
+  }
+}
+# SASL for postfix (smtpd_sasl_path = private/auth, relative to postfix's queue_directory)
+service auth {
+  unix_listener $WORK/postfix/spool/private/auth {
+    mode = 0666
+  }
+}
+EOF
+    # alice's maildir, seeded with the ~2 MB message (fetched by imap-fetch-large, pop3-retr-large)
+    local md=$WORK/mail/$USER_NAME/Maildir
+    mkdir -p "$md/cur" "$md/new" "$md/tmp"
+    local sz
+    sz=$(stat -c %s "$WORK/data/large-message.eml")
+    cp "$WORK/data/large-message.eml" "$md/cur/1704110400.M1P1.$MX_NAME,S=$sz:2,"
+    chown -R "$uid:$gid" "$WORK/mail"
+}
+
+start_dovecot() {
+    dovecot -c "$DC_CONF" >"$LOG_DIR/dovecot-start.log" 2>&1 ||
+        die "dovecot start failed: $(cat "$LOG_DIR/dovecot-start.log")"
+    DOVECOT_UP=1
+    wait_listen 127.0.0.1 143
+    wait_listen 127.0.0.1 993
+    wait_listen 127.0.0.1 110
+    wait_listen 127.0.0.1 995
+    wait_listen $STRICT_ADDR 143
+    wait_listen $STRICT_ADDR 110
+    log "dovecot up (config $DC_CONF)"
+}
+
+# ================================================================================================
+# clients
+# ================================================================================================
+# swaks NAME [swaks args...] - one SMTP session, transcript in the log dir
+swaks_run() {
+    local name=$1
+    shift
+    swaks --helo "$CLIENT_HELO" --from "$SENDER" --timeout 60 \
+        --header "Subject: mailwire sample $name" "$@" >"$LOG_DIR/$name.client.log" 2>&1 || true
+}
+
+# openssl s_server in the background: tls_server_start ADDR PORT [s_server args...]
+tls_server_start() {
+    local addr=$1 port=$2
+    shift 2
+    openssl s_server -accept "$addr:$port" -naccept 1 -rev "$@" \
+        >"$LOG_DIR/$CAP_NAME.server.log" 2>&1 </dev/null &
+    SSRV_PID=$!
+    wait_listen "$addr" "$port"
+}
+tls_server_stop() {
+    local i
+    for ((i = 0; i < 30; i++)); do
+        kill -0 "$SSRV_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill "$SSRV_PID" 2>/dev/null || true
+    wait "$SSRV_PID" 2>/dev/null || true
+    SSRV_PID=''
+}
+# tls_client ADDR PORT [s_client args...] - handshake, send one line, close
+tls_client() {
+    local addr=$1 port=$2
+    shift 2
+    { printf 'EHLO %s\r\n' "$CLIENT_HELO"; sleep 1; } |
+        timeout 20 openssl s_client -connect "$addr:$port" "$@" >"$LOG_DIR/$CAP_NAME.client.log" 2>&1 || true
+}
+
+# ================================================================================================
+# Group 1: SMTP (postfix + swaks / python smtplib)
+# ================================================================================================
+F_SMTP_QUEUED='smtp.response.code == 250 && smtp.rsp.parameter contains "queued as"'
+
+rec_smtp_accepted() {
+    cap_start smtp-accepted 'tcp port 25'
+    swaks_run smtp-accepted --server 127.0.0.1 --port 25 --to "$USER_NAME"
+    cap_stop
+    expect smtp-accepted "$F_SMTP_QUEUED" "250 2.0.0 Ok: queued as ..."
+}
+
+rec_smtp_relay_denied() {
+    # 127.0.0.1 is not in mynetworks and example.net is not ours -> reject_unauth_destination
+    cap_start smtp-relay-denied 'tcp port 25'
+    swaks_run smtp-relay-denied --server 127.0.0.1 --port 25 --to bob@example.net
+    cap_stop
+    expect smtp-relay-denied 'smtp.response.code == 554 && smtp.rsp.parameter contains "Relay access denied"' \
+        "554 5.7.1 Relay access denied"
+}
+
+rec_smtp_unknown_user() {
+    # local_recipient_maps knows only alice and postmaster
+    cap_start smtp-unknown-user 'tcp port 25'
+    swaks_run smtp-unknown-user --server 127.0.0.1 --port 25 --to nosuchuser@example.test
+    cap_stop
+    expect smtp-unknown-user 'smtp.response.code == 550 && smtp.rsp.parameter contains "5.1.1"' \
+        "550 5.1.1 User unknown in local recipient table"
+}
+
+rec_smtp_auth_failed() {
+    # AUTH LOGIN in clear text (smtpd_tls_auth_only=no) with the wrong password
+    cap_start smtp-auth-failed 'tcp port 25'
+    swaks_run smtp-auth-failed --server 127.0.0.1 --port 25 --local-interface $FAIL_SRC_SMTP --to "$USER_NAME" \
+        --auth LOGIN --auth-user "$USER_NAME" --auth-password "$PASS_BAD"
+    cap_stop
+    expect smtp-auth-failed 'smtp.req.command == "AUTH"' "AUTH LOGIN in clear"
+    expect smtp-auth-failed 'smtp.response.code == 535 && smtp.rsp.parameter contains "5.7.8"' \
+        "535 5.7.8 authentication failed"
+}
+
+rec_smtp_auth_ok() {
+    cap_start smtp-auth-ok 'tcp port 25'
+    swaks_run smtp-auth-ok --server 127.0.0.1 --port 25 --to "$USER_NAME" \
+        --auth LOGIN --auth-user "$USER_NAME" --auth-password "$PASS_GOOD"
+    cap_stop
+    expect smtp-auth-ok 'smtp.req.command == "AUTH" && smtp.req.parameter contains "LOGIN"' "AUTH LOGIN"
+    expect smtp-auth-ok 'smtp.response.code == 235' "235 2.7.0 Authentication successful"
+    expect smtp-auth-ok "$F_SMTP_QUEUED" "250 queued"
+}
+
+rec_smtp_auth_plain_ok() {
+    cap_start smtp-auth-plain-ok 'tcp port 25'
+    swaks_run smtp-auth-plain-ok --server 127.0.0.1 --port 25 --to "$USER_NAME" \
+        --auth PLAIN --auth-user "$USER_NAME" --auth-password "$PASS_GOOD"
+    cap_stop
+    expect smtp-auth-plain-ok 'smtp.req.command == "AUTH" && smtp.req.parameter contains "PLAIN"' "AUTH PLAIN"
+    expect smtp-auth-plain-ok 'smtp.response.code == 235' "235 2.7.0 Authentication successful"
+    expect smtp-auth-plain-ok "$F_SMTP_QUEUED" "250 queued"
+}
+
+rec_smtp_pipelining() {
+    # PIPELINING: MAIL + 3 RCPT + DATA in one write; nosuchuser gets 550, bob@example.net 554
+    cap_start smtp-pipelining 'tcp port 25'
+    swaks_run smtp-pipelining --server 127.0.0.1 --port 25 --pipeline \
+        --to "$USER_NAME,nosuchuser@example.test,postmaster@example.test"
+    cap_stop
+    expect smtp-pipelining 'smtp.req.command == "MAIL" && smtp.req.command == "RCPT"' \
+        "MAIL and RCPT in the same segment (pipelined)"
+    expect smtp-pipelining 'smtp.response.code == 550' "550 5.1.1 for one recipient"
+    expect smtp-pipelining "$F_SMTP_QUEUED" "250 queued for the others"
+}
+
+rec_smtp_ipv6() {
+    cap_start smtp-ipv6 'tcp port 25'
+    swaks_run smtp-ipv6 --server ::1 --port 25 --to "$USER_NAME"
+    cap_stop
+    expect smtp-ipv6 "ipv6 && $F_SMTP_QUEUED" "over ::1, 250 queued"
+}
+
+rec_smtp_attachment() {
+    cap_start smtp-attachment 'tcp port 25'
+    swaks_run smtp-attachment --server 127.0.0.1 --port 25 --to "$USER_NAME" \
+        --attach-type application/octet-stream --attach-name blob.bin --attach "@$WORK/data/attachment.bin"
+    cap_stop
+    expect smtp-attachment "$F_SMTP_QUEUED" "~3 MB attachment, 250 queued"
+    expect_max_frame smtp-attachment 1514
+}
+
+rec_smtp_starttls() {
+    cap_start smtp-starttls 'tcp port 25'
+    swaks_run smtp-starttls --server 127.0.0.1 --port 25 --to "$USER_NAME" -tls
+    cap_stop
+    expect smtp-starttls 'smtp.command_line contains "STARTTLS"' "STARTTLS"
+    expect smtp-starttls 'smtp.response.code == 220 && smtp.rsp.parameter contains "TLS"' "220 2.0.0 Ready to start TLS"
+    expect smtp-starttls 'tls.handshake.type == 1' "TLS ClientHello after STARTTLS"
+    expect smtp-starttls 'tls.app_data' "encrypted SMTP (application data)"
+}
+
+rec_smtp_tls_required() {
+    # submission with smtpd_tls_security_level=encrypt; swaks without -tls sends MAIL in clear
+    cap_start smtp-tls-required 'tcp port 587'
+    swaks_run smtp-tls-required --server 127.0.0.1 --port 587 --to "$USER_NAME"
+    cap_stop
+    TSHARK_DECODE=(-d tcp.port==587,smtp)
+    expect smtp-tls-required 'smtp.response.code == 530 && smtp.rsp.parameter contains "5.7.0"' \
+        "530 5.7.0 Must issue a STARTTLS command first"
+    TSHARK_DECODE=()
+}
+
+rec_smtp_timeout() {
+    # 127.0.0.5:25 runs smtpd with smtpd_timeout=5s; the client says EHLO and then goes silent
+    cap_start smtp-timeout 'tcp port 25'
+    "$PY" - "$TIMEOUT_ADDR" "$CLIENT_HELO" >"$LOG_DIR/smtp-timeout.client.log" 2>&1 <<'EOF' || true
+import socket, sys
+s = socket.create_connection((sys.argv[1], 25), timeout=30)
+f = s.makefile("rb")
+def reply():
+    while True:
+        line = f.readline()
+        print("S:", line.decode(errors="replace").rstrip())
+        if not line or line[3:4] != b"-":
+            return
+reply()
+s.sendall(b"EHLO " + sys.argv[2].encode() + b"\r\n")
+reply()
+# silence: wait for the server's 421 and its close
+reply()
+print("S: <eof>" if not f.readline() else "S: more data?")
+s.close()
+EOF
+    cap_stop
+    expect smtp-timeout 'smtp.response.code == 421 && smtp.rsp.parameter contains "4.4.2"' \
+        "421 4.4.2 Error: timeout exceeded"
+}
+
+rec_smtp_multi() {
+    # two complete transactions (MAIL/RCPT/DATA twice) in one session, via python smtplib
+    cap_start smtp-multi 'tcp port 25'
+    "$PY" - "$CLIENT_HELO" "$SENDER" "$USER_NAME" >"$LOG_DIR/smtp-multi.client.log" 2>&1 <<'EOF' || true
+import smtplib, sys
+helo, sender, rcpt = sys.argv[1:4]
+s = smtplib.SMTP("127.0.0.1", 25, local_hostname=helo, timeout=30)
+s.set_debuglevel(1)
+s.ehlo()
+for i in (1, 2):
+    msg = (f"From: <{sender}>\r\nTo: <{rcpt}>\r\nSubject: mailwire sample smtp-multi #{i}\r\n"
+           f"Message-ID: <multi-{i}@example.org>\r\n\r\nTransaction {i} of 2 in one session.\r\n")
+    s.sendmail(sender, [rcpt], msg)
+s.quit()
+EOF
+    cap_stop
+    # smtplib sends its commands in lower case ("mail FROM:")
+    expect_count smtp-multi 'upper(smtp.req.command) == "MAIL"' 2 "two MAIL FROM in one session"
+    expect_count smtp-multi "$F_SMTP_QUEUED" 2 "two 250 queued"
+    expect_count smtp-multi 'tcp.flags.syn == 1 && tcp.flags.ack == 0' 1 "one TCP connection"
+}
+
+rec_smtp_cooked() {
+    # same as smtp-accepted but captured on the "any" pseudo-device -> Linux cooked link type
+    cap_start smtp-cooked 'tcp port 25' any
+    swaks_run smtp-cooked --server 127.0.0.1 --port 25 --to "$USER_NAME"
+    cap_stop
+    expect smtp-cooked "sll && $F_SMTP_QUEUED" "Linux cooked capture (v2, LINUX_SLL2), 250 queued"
+}
+
+rec_smtp_cooked_v1() {
+    # extra: the older Linux cooked v1 header (LINUX_SLL), as in many captures found in the wild
+    cap_start smtp-cooked-v1 'tcp port 25' any -y LINUX_SLL
+    swaks_run smtp-cooked-v1 --server 127.0.0.1 --port 25 --to "$USER_NAME"
+    cap_stop
+    expect smtp-cooked-v1 "sll && $F_SMTP_QUEUED" "Linux cooked capture (v1, LINUX_SLL), 250 queued"
+}
+
+# ================================================================================================
+# Group 2: TLS (openssl s_server/s_client on 127.0.0.3, postfix implicit TLS)
+# ================================================================================================
+LEGACY=(-cipher 'DEFAULT@SECLEVEL=0')
+
+rec_tls_version() {  # rec_tls_version NAME s_client/s_server-version-flag HEXVERSION
+    local name=$1 flag=$2 hex=$3 extra=()
+    [[ $flag == -tls1 || $flag == -tls1_1 ]] && extra=("${LEGACY[@]}")
+    cap_start "$name" 'tcp port 465'
+    tls_server_start $TLS_ADDR 465 -cert "$PKI/mail.crt" -key "$PKI/mail.key" "$flag" "${extra[@]}"
+    tls_client $TLS_ADDR 465 "$flag" "${extra[@]}" -CAfile "$CA_CRT" -servername "$MX_NAME"
+    tls_server_stop
+    cap_stop
+    if [[ $hex == 0x0304 ]]; then
+        expect "$name" 'tls.handshake.type == 2 && tls.handshake.extensions.supported_version == 0x0304' \
+            "ServerHello TLS 1.3 (supported_versions)"
+    else
+        expect "$name" "tls.handshake.type == 2 && tls.handshake.version == $hex" "ServerHello version $hex"
+    fi
+    expect "$name" 'tls.app_data' "application data exchanged"
+}
+rec_tls_1_0() { rec_tls_version tls-1.0 -tls1 0x0301; }
+rec_tls_1_1() { rec_tls_version tls-1.1 -tls1_1 0x0302; }
+rec_tls_1_2() { rec_tls_version tls-1.2 -tls1_2 0x0303; }
+rec_tls_1_3() { rec_tls_version tls-1.3 -tls1_3 0x0304; }
+
+rec_tls_version_mismatch() {
+    # dovecot's imaps (ssl_min_protocol = TLSv1.2) and a client that only speaks TLS 1.0
+    cap_start tls-version-mismatch 'tcp port 993'
+    tls_client 127.0.0.1 993 -tls1 "${LEGACY[@]}" -servername "$MX_NAME"
+    cap_stop
+    expect tls-version-mismatch 'tls.handshake.type == 1 && tls.handshake.version == 0x0301' "ClientHello TLS 1.0 only"
+    expect tls-version-mismatch 'tls.alert_message.desc == 70' "Alert: protocol_version (70)"
+}
+
+rec_tls_cert_expired() {
+    # certificate valid 2023-01-01..2024-01-01, signed by the CA the client trusts
+    cap_start tls-cert-expired 'tcp port 465'
+    tls_server_start $TLS_ADDR 465 -cert "$PKI/expired.crt" -key "$PKI/expired.key"
+    tls_client $TLS_ADDR 465 -tls1_2 -CAfile "$CA_CRT" -verify_return_error -servername expired.example.test
+    tls_server_stop
+    cap_stop
+    expect tls-cert-expired 'tls.handshake.type == 11' "Certificate in clear (TLS 1.2)"
+    expect tls-cert-expired 'tls.alert_message.desc == 45' "Alert: certificate_expired (45)"
+}
+
+rec_tls_self_signed() {
+    cap_start tls-self-signed 'tcp port 995'
+    tls_server_start $TLS_ADDR 995 -cert "$PKI/selfsigned.crt" -key "$PKI/selfsigned.key"
+    tls_client $TLS_ADDR 995 -tls1_2 -CAfile "$CA_CRT" -verify_return_error -servername selfsigned.example.test
+    tls_server_stop
+    cap_stop
+    expect tls-self-signed 'tls.handshake.type == 11' "Certificate in clear (TLS 1.2)"
+    expect tls-self-signed 'tls.alert_message.desc == 48' "Alert: unknown_ca (48)"
+}
+
+rec_tls_sni_mismatch() {
+    # server certificate is for mail.example.test; client asks for (and verifies) another name
+    cap_start tls-sni-mismatch 'tcp port 993'
+    tls_server_start $TLS_ADDR 993 -cert "$PKI/mail.crt" -key "$PKI/mail.key"
+    tls_client $TLS_ADDR 993 -tls1_2 -CAfile "$CA_CRT" -verify_return_error \
+        -servername imap.other-domain.test -verify_hostname imap.other-domain.test
+    tls_server_stop
+    cap_stop
+    expect tls-sni-mismatch 'tls.handshake.extensions_server_name == "imap.other-domain.test"' "SNI imap.other-domain.test"
+    expect tls-sni-mismatch 'tls.alert_message.level == 2' "fatal alert from the client"
+}
+
+rec_smtps_465() {
+    cap_start smtps-465 'tcp port 465'
+    swaks_run smtps-465 --server 127.0.0.1 --port 465 --to "$USER_NAME" --tls-on-connect
+    cap_stop
+    expect smtps-465 'tls.handshake.type == 1 && tcp.dstport == 465' "ClientHello right after connect"
+    expect smtps-465 'tls.app_data' "encrypted SMTP"
+}
+
+rec_smtp_ssl_on_starttls_port() {
+    # a TLS client (no -starttls) on port 25: its ClientHello is not SMTP
+    cap_start smtp-ssl-on-starttls-port 'tcp port 25'
+    timeout 20 openssl s_client -connect 127.0.0.1:25 -servername "$MX_NAME" </dev/null \
+        >"$LOG_DIR/smtp-ssl-on-starttls-port.client.log" 2>&1 || true
+    cap_stop
+    expect smtp-ssl-on-starttls-port 'smtp.response.code == 220' "220 greeting"
+    expect smtp-ssl-on-starttls-port 'tcp.srcport == 25 && tcp.flags.fin == 1' "server closes"
+}
+
+# ================================================================================================
+# Group 3: IMAP / POP3 (dovecot + curl / python imaplib, poplib)
+# ================================================================================================
+CURL=(curl -sS -v --max-time 60 --cacert "")   # --cacert filled in after make_certs
+curl_run() {  # curl_run NAME [curl args...]
+    local name=$1
+    shift
+    "${CURL[@]}" "$@" >"$LOG_DIR/$name.client.out" 2>"$LOG_DIR/$name.client.log" || true
+}
+
+py_imap_login() {  # py_imap_login PASSWORD SOURCE-ADDRESS
+    "$PY" - "$USER_NAME" "$1" "$2" <<'EOF' >"$LOG_DIR/$CAP_NAME.client.log" 2>&1 || true
+import imaplib, socket, sys
+user, pw, src = sys.argv[1:4]
+class IMAP(imaplib.IMAP4):
+    def _create_socket(self, timeout):
+        return socket.create_connection((self.host, self.port), timeout, source_address=(src, 0))
+m = IMAP("127.0.0.1", 143, timeout=30)
+m.debug = 4
+m.capability()
+try:
+    m.login(user, pw)
+    m.select("INBOX", readonly=True)
+    m.fetch("1", "(FLAGS RFC822.SIZE ENVELOPE)")
+except imaplib.IMAP4.error as e:
+    print("login failed:", e)
+m.logout()
+EOF
+}
+
+rec_imap_login_ok() {
+    cap_start imap-login-ok 'tcp port 143'
+    py_imap_login "$PASS_GOOD" 127.0.0.1
+    cap_stop
+    expect imap-login-ok 'imap.request.command == "LOGIN"' "LOGIN command"
+    expect imap-login-ok 'imap.response.status == "OK" && imap.response contains "Logged in"' "OK Logged in"
+}
+
+rec_imap_login_failed() {
+    cap_start imap-login-failed 'tcp port 143'
+    py_imap_login "$PASS_BAD" $FAIL_SRC_IMAP_LOGIN
+    cap_stop
+    expect imap-login-failed 'imap.request.command == "LOGIN"' "LOGIN command"
+    expect imap-login-failed 'imap.response contains "NO [AUTHENTICATIONFAILED]"' "NO [AUTHENTICATIONFAILED]"
+}
+
+rec_imap_authenticate_ok() {
+    # curl: AUTHENTICATE PLAIN with SASL-IR, then LIST
+    cap_start imap-authenticate-ok 'tcp port 143'
+    curl_run imap-authenticate-ok "imap://127.0.0.1/" -u "$USER_NAME:$PASS_GOOD"
+    cap_stop
+    expect imap-authenticate-ok 'imap.request.command == "AUTHENTICATE"' "AUTHENTICATE PLAIN (SASL-IR)"
+    expect imap-authenticate-ok 'imap.response contains "OK [" && imap.response contains "Logged in"' "OK Logged in"
+}
+
+rec_imap_authenticate_failed() {
+    cap_start imap-authenticate-failed 'tcp port 143'
+    curl_run imap-authenticate-failed "imap://127.0.0.1/" --interface $FAIL_SRC_IMAP_AUTH -u "$USER_NAME:$PASS_BAD"
+    cap_stop
+    expect imap-authenticate-failed 'imap.request.command == "AUTHENTICATE"' "AUTHENTICATE PLAIN (SASL-IR)"
+    expect imap-authenticate-failed 'imap.response contains "NO [AUTHENTICATIONFAILED]"' "NO [AUTHENTICATIONFAILED]"
+}
+
+rec_imap_starttls() {
+    cap_start imap-starttls 'tcp port 143'
+    curl_run imap-starttls "imap://127.0.0.1/" --ssl-reqd -u "$USER_NAME:$PASS_GOOD"
+    cap_stop
+    expect imap-starttls 'imap.request.command == "STARTTLS"' "STARTTLS"
+    expect imap-starttls 'tls.handshake.type == 1' "TLS ClientHello"
+    expect imap-starttls 'tls.app_data' "encrypted IMAP"
+}
+
+rec_imap_logindisabled() {
+    # 127.0.0.4: disable_plaintext_auth=yes -> CAPABILITY has LOGINDISABLED, LOGIN is refused
+    cap_start imap-logindisabled 'tcp port 143'
+    "$PY" - "$STRICT_ADDR" "$USER_NAME" "$PASS_GOOD" >"$LOG_DIR/imap-logindisabled.client.log" 2>&1 <<'EOF' || true
+import socket, sys
+host, user, pw = sys.argv[1:4]
+s = socket.create_connection((host, 143), timeout=30)
+f = s.makefile("rb")
+def tagged(tag):
+    while True:
+        line = f.readline()
+        print("S:", line.decode(errors="replace").rstrip())
+        if not line or line.startswith(tag.encode() + b" "):
+            return
+print("S:", f.readline().decode().rstrip())
+for tag, cmd in (("a1", "CAPABILITY"), ("a2", f'LOGIN {user} "{pw}"'), ("a3", "LOGOUT")):
+    print("C:", tag, cmd)
+    s.sendall(f"{tag} {cmd}\r\n".encode())
+    tagged(tag)
+s.close()
+EOF
+    cap_stop
+    expect imap-logindisabled 'imap.response contains "LOGINDISABLED"' "CAPABILITY ... LOGINDISABLED"
+    expect imap-logindisabled 'imap.response contains "NO [PRIVACYREQUIRED]"' "LOGIN refused: NO [PRIVACYREQUIRED]"
+}
+
+rec_imap_append_large() {
+    # APPEND of the ~2 MB message (literal, after the server's "+ OK" continuation)
+    cap_start imap-append-large 'tcp port 143'
+    curl_run imap-append-large "imap://127.0.0.1/INBOX" -u "$USER_NAME:$PASS_GOOD" -T "$WORK/data/large-message.eml"
+    cap_stop
+    expect imap-append-large 'imap.request.command == "APPEND"' "APPEND {size}"
+    expect imap-append-large 'imap.response contains "APPENDUID"' "OK [APPENDUID ...] Append completed"
+    expect_max_frame imap-append-large 1514
+}
+
+rec_imap_fetch_large() {
+    # FETCH of message 1 (the seeded ~2 MB message) as a literal
+    cap_start imap-fetch-large 'tcp port 143'
+    curl_run imap-fetch-large "imap://127.0.0.1/INBOX;MAILINDEX=1" -u "$USER_NAME:$PASS_GOOD"
+    cap_stop
+    expect imap-fetch-large 'imap.request.command == "FETCH"' "FETCH 1 BODY[]"
+    expect imap-fetch-large 'imap.response contains "FETCH" && imap.response contains "BODY[]"' "* 1 FETCH (... BODY[] {size}"
+}
+
+rec_imaps_993() {
+    cap_start imaps-993 'tcp port 993'
+    curl_run imaps-993 "imaps://127.0.0.1/" -u "$USER_NAME:$PASS_GOOD"
+    cap_stop
+    expect imaps-993 'tls.handshake.type == 1 && tcp.dstport == 993' "ClientHello on 993"
+    expect imaps-993 'tls.app_data' "encrypted IMAP"
+}
+
+py_pop3_login() {  # py_pop3_login PASSWORD SOURCE-ADDRESS
+    "$PY" - "$USER_NAME" "$1" "$2" <<'EOF' >"$LOG_DIR/$CAP_NAME.client.log" 2>&1 || true
+import poplib, socket, sys
+user, pw, src = sys.argv[1:4]
+class POP3(poplib.POP3):
+    def _create_socket(self, timeout):
+        return socket.create_connection((self.host, self.port), timeout, source_address=(src, 0))
+p = POP3("127.0.0.1", 110, timeout=30)
+p.set_debuglevel(2)
+try:
+    p.capa()
+    p.user(user)
+    p.pass_(pw)
+    p.stat()
+    p.list()
+except poplib.error_proto as e:
+    print("failed:", e)
+p.quit()
+EOF
+}
+
+rec_pop3_login_ok() {
+    cap_start pop3-login-ok 'tcp port 110'
+    py_pop3_login "$PASS_GOOD" 127.0.0.1
+    cap_stop
+    expect pop3-login-ok 'pop.request.command == "PASS"' "USER/PASS"
+    expect pop3-login-ok 'pop.response.indicator == "+OK" && pop.response.description contains "Logged in"' "+OK Logged in."
+}
+
+rec_pop3_login_failed() {
+    cap_start pop3-login-failed 'tcp port 110'
+    py_pop3_login "$PASS_BAD" $FAIL_SRC_POP3
+    cap_stop
+    expect pop3-login-failed 'pop.request.command == "PASS"' "USER/PASS"
+    expect pop3-login-failed 'pop.response.indicator == "-ERR" && pop.response.description contains "[AUTH] Authentication failed"' \
+        "-ERR [AUTH] Authentication failed."
+}
+
+rec_pop3_auth_plain() {
+    # curl: AUTH PLAIN (initial response), then LIST
+    cap_start pop3-auth-plain 'tcp port 110'
+    curl_run pop3-auth-plain "pop3://127.0.0.1/" -u "$USER_NAME:$PASS_GOOD"
+    cap_stop
+    expect pop3-auth-plain 'pop.request.command == "AUTH"' "AUTH PLAIN"
+    expect pop3-auth-plain 'pop.response.indicator == "+OK" && pop.response.description contains "Logged in"' "+OK Logged in."
+}
+
+rec_pop3_stls() {
+    cap_start pop3-stls 'tcp port 110'
+    curl_run pop3-stls "pop3://127.0.0.1/" --ssl-reqd -u "$USER_NAME:$PASS_GOOD"
+    cap_stop
+    expect pop3-stls 'pop.request.command == "STLS"' "STLS"
+    expect pop3-stls 'tls.handshake.type == 1' "TLS ClientHello"
+    expect pop3-stls 'tls.app_data' "encrypted POP3"
+}
+
+rec_pop3_retr_large() {
+    cap_start pop3-retr-large 'tcp port 110'
+    curl_run pop3-retr-large "pop3://127.0.0.1/1" -u "$USER_NAME:$PASS_GOOD"
+    cap_stop
+    expect pop3-retr-large 'pop.request.command == "RETR"' "RETR 1"
+    expect pop3-retr-large 'pop.response.indicator == "+OK" && pop.response.description contains "octets"' "+OK <size> octets"
+    expect_max_frame pop3-retr-large 1514
+}
+
+rec_pop3s_995() {
+    cap_start pop3s-995 'tcp port 995'
+    curl_run pop3s-995 "pop3s://127.0.0.1/" -u "$USER_NAME:$PASS_GOOD"
+    cap_stop
+    expect pop3s-995 'tls.handshake.type == 1 && tcp.dstport == 995' "ClientHello on 995"
+    expect pop3s-995 'tls.app_data' "encrypted POP3"
+}
+
+rec_pop3_user_before_stls_refused() {
+    # 127.0.0.4: disable_plaintext_auth=yes -> USER before STLS is refused
+    cap_start pop3-user-before-stls-refused 'tcp port 110'
+    "$PY" - "$STRICT_ADDR" "$USER_NAME" >"$LOG_DIR/pop3-user-before-stls-refused.client.log" 2>&1 <<'EOF' || true
+import socket, sys
+host, user = sys.argv[1:3]
+s = socket.create_connection((host, 110), timeout=30)
+f = s.makefile("rb")
+def reply(multi=False):
+    while True:
+        line = f.readline()
+        print("S:", line.decode(errors="replace").rstrip())
+        if not line or not multi or line == b".\r\n" or line.startswith(b"-ERR"):
+            return
+reply()
+for cmd, multi in (("CAPA", True), (f"USER {user}", False), ("QUIT", False)):
+    print("C:", cmd)
+    s.sendall(cmd.encode() + b"\r\n")
+    reply(multi)
+s.close()
+EOF
+    cap_stop
+    expect pop3-user-before-stls-refused 'pop.request.command == "USER"' "USER before STLS"
+    expect pop3-user-before-stls-refused 'pop.response.indicator == "-ERR" && pop.response.description contains "Plaintext authentication disallowed"' \
+        "-ERR [AUTH] Plaintext authentication disallowed on non-secure (SSL/TLS) connections."
+}
+
+# ================================================================================================
+# main
+# ================================================================================================
+GROUP1=(smtp-accepted smtp-relay-denied smtp-unknown-user smtp-auth-failed smtp-auth-ok smtp-auth-plain-ok
+    smtp-pipelining smtp-ipv6 smtp-attachment smtp-starttls smtp-tls-required smtp-timeout smtp-multi smtp-cooked smtp-cooked-v1)
+GROUP2=(tls-1.0 tls-1.1 tls-1.2 tls-1.3 tls-version-mismatch tls-cert-expired tls-self-signed tls-sni-mismatch
+    smtps-465 smtp-ssl-on-starttls-port)
+GROUP3=(imap-login-ok imap-login-failed imap-authenticate-ok imap-authenticate-failed imap-starttls
+    imap-logindisabled imap-append-large imap-fetch-large imaps-993 pop3-login-ok pop3-login-failed
+    pop3-auth-plain pop3-stls pop3-retr-large pop3s-995 pop3-user-before-stls-refused)
+
+main() {
+    local scenarios=("$@") s fn all=("${GROUP1[@]}" "${GROUP2[@]}" "${GROUP3[@]}")
+    ((${#scenarios[@]})) || scenarios=("${all[@]}")
+    for s in "${scenarios[@]}"; do
+        s=${s%.pcap}
+        fn=rec_${s//[-.]/_}
+        declare -F "$fn" >/dev/null || die "unknown scenario '$s' (known: ${all[*]})"
+    done
+
+    check_prereqs
+    local t0=$SECONDS
+    trap cleanup EXIT
+    trap 'exit 130' INT TERM
+    setup_workdir
+    free_mail_ports
+    make_certs
+    CURL=(curl -sS -v --max-time 60 --cacert "$CA_CRT")
+    make_data
+    setup_postfix
+    setup_dovecot
+    start_postfix
+    start_dovecot   # after postfix: its auth listener lives in postfix's queue directory
+    loopback_mtu_1500
+    printf '%s\n' "$PASS_GOOD" "$PASS_BAD" >"$OUT_DIR/secrets.txt"
+
+    for s in "${scenarios[@]}"; do
+        s=${s%.pcap}
+        fn=rec_${s//[-.]/_}
+        "$fn"
+    done
+
+    printf '\n==== verified (tshark) ====\n'
+    printf '  %s\n' "${SUMMARY[@]}"
+    if ((${#FAILURES[@]})); then
+        printf '\n==== FAILED CHECKS ====\n'
+        printf '  %s\n' "${FAILURES[@]}"
+        printf '(logs: rerun with KEEP_WORK=1 and look in the work dir logs/)\n'
+    fi
+    printf '\n%d scenario(s) recorded in %ds into %s\n' "${#scenarios[@]}" $((SECONDS - t0)) "$OUT_DIR"
+    ((${#FAILURES[@]} == 0))
+}
+
+main "$@"
