@@ -1,0 +1,301 @@
+/* SMTP dissector: scripted conversations, each run whole, byte by byte and split at
+ * every offset (tu_run_all_ways asserts the records are identical). */
+#include "testutil.h"
+
+static mw_session *run(const char *script)
+{
+    GPtrArray *c = tu_script(script);
+    mw_session *s = tu_run_all_ways("smtp", MW_PROTO_SMTP, c);
+    tu_free_script(c);
+    return s;
+}
+
+static void test_accepted(void)
+{
+    mw_session *s = run("S: 220 mx.example.test ESMTP Postfix\n"
+                        "C: EHLO client.example.org\n"
+                        "S: 250-mx.example.test\nS+ 250-PIPELINING\nS+ 250-SIZE 10240000\n"
+                        "S+ 250 8BITMIME\n"
+                        "C: MAIL FROM:<alice@example.org> SIZE=120\n"
+                        "S: 250 2.1.0 Ok\n"
+                        "C: RCPT TO:<bob@example.test>\n"
+                        "S: 250 2.1.5 Ok\n"
+                        "C: DATA\n"
+                        "S: 354 End data with <CR><LF>.<CR><LF>\n"
+                        "C: Subject: hi\nC+ \nC+ ..a dot-stuffed line\nC+ body\nC+ .\n"
+                        "S: 250 2.0.0 Ok: queued as ABC\n"
+                        "C: QUIT\n"
+                        "S: 221 2.0.0 Bye\n");
+    g_assert_cmpuint(s->flags, ==, 0);
+    g_assert_cmpint(s->outcome, ==, MW_OUT_OK);
+    g_assert_cmpstr(s->smtp->helo, ==, "client.example.org");
+    g_assert_cmpstr(s->smtp->mail_from, ==, "alice@example.org");
+    g_assert_cmpuint(s->smtp->rcpt->len, ==, 1);
+    g_assert_cmpstr(g_array_index(s->smtp->rcpt, mw_rcpt, 0).to, ==, "bob@example.test");
+    g_assert_cmpint(g_array_index(s->smtp->rcpt, mw_rcpt, 0).code, ==, 250);
+    g_assert_cmpuint(s->smtp->messages, ==, 1);
+    /* "Subject: hi\r\n" + "\r\n" + "..a dot-stuffed line\r\n" + "body\r\n" */
+    g_assert_cmpuint(s->smtp->message_bytes, ==, 13 + 2 + 22 + 6);
+    g_assert_cmpuint(s->smtp->capabilities->len, ==, 3);
+    g_assert_cmpstr(g_ptr_array_index(s->smtp->capabilities, 0), ==, "PIPELINING");
+    g_assert_true(s->quit_seen);
+    mw_session_free(s);
+}
+
+static void test_relay_denied_pipelined(void)
+{
+    /* PIPELINING: all commands in one segment; each reply answers the oldest command */
+    mw_session *s = run("S: 220 mx ESMTP\n"
+                        "C: EHLO c\n"
+                        "S: 250-mx\nS+ 250 PIPELINING\n"
+                        "C: MAIL FROM:<a@b.example>\nC+ RCPT TO:<ok@mx.example>\n"
+                        "C+ RCPT TO:<x@elsewhere.example>\nC+ RCPT TO:<nobody@mx.example>\n"
+                        "C+ DATA\n"
+                        "S: 250 2.1.0 Ok\nS+ 250 2.1.5 Ok\n"
+                        "S+ 554 5.7.1 <x@elsewhere.example>: Relay access denied\n"
+                        "S+ 550 5.1.1 <nobody@mx.example>: Recipient address rejected: User "
+                        "unknown in local recipient table\n"
+                        "S+ 354 go ahead\n"
+                        "C: hello\nC+ .\n"
+                        "S: 250 2.0.0 queued\n"
+                        "C: QUIT\nS: 221 Bye\n");
+    g_assert_true(mw_session_has(s, MW_FLAG_RELAY_DENIED));
+    g_assert_true(mw_session_has(s, MW_FLAG_RECIPIENT_REJECTED));
+    g_assert_false(mw_session_has(s, MW_FLAG_MESSAGE_REJECTED));
+    g_assert_cmpint(s->outcome, ==, MW_OUT_REJECTED);
+    g_assert_cmpint(g_array_index(s->smtp->rcpt, mw_rcpt, 0).code, ==, 250);
+    g_assert_cmpint(g_array_index(s->smtp->rcpt, mw_rcpt, 1).code, ==, 554);
+    g_assert_cmpint(g_array_index(s->smtp->rcpt, mw_rcpt, 2).code, ==, 550);
+    g_assert_cmpuint(s->smtp->replies->len, ==, 2);
+    const mw_reply *r0 = &g_array_index(s->smtp->replies, mw_reply, 0);
+    g_assert_cmpstr(r0->cmd, ==, "RCPT");
+    g_assert_cmpstr(r0->enhanced, ==, "5.7.1");
+    g_assert_cmpstr(r0->category, ==, "relay");
+    const mw_reply *r1 = &g_array_index(s->smtp->replies, mw_reply, 1);
+    g_assert_cmpstr(r1->category, ==, "mailbox");
+    const mw_evidence *e = tu_evidence(s, MW_FLAG_RELAY_DENIED);
+    g_assert_nonnull(e);
+    g_assert_cmpstr(e->detail, ==, "554 5.7.1 <x@elsewhere.example>: Relay access denied");
+    g_assert_cmpuint(s->smtp->messages, ==, 1);
+    mw_session_free(s);
+}
+
+static void test_auth_plain_failed(void)
+{
+    /* AUTH PLAIN with an initial response: \0alice@example.test\0Sup3rSecret */
+    mw_session *s = run("S: 220 mx ESMTP\n"
+                        "C: EHLO c\nS: 250-mx\nS+ 250 AUTH PLAIN LOGIN\n"
+                        "C: AUTH PLAIN AGFsaWNlQGV4YW1wbGUudGVzdABTdXAzclNlY3JldA==\n"
+                        "S: 535 5.7.8 Error: authentication failed: authentication failure\n"
+                        "C: QUIT\nS: 221 Bye\n");
+    g_assert_true(mw_session_has(s, MW_FLAG_AUTH_FAILED));
+    g_assert_true(mw_session_has(s, MW_FLAG_CLEARTEXT_AUTH));
+    g_assert_cmpstr(s->auth->mechanism, ==, "PLAIN");
+    g_assert_cmpstr(s->auth->user, ==, "alice@example.test");
+    g_assert_cmpint(s->auth->result, ==, MW_AUTH_FAILURE);
+    g_assert_cmpstr(s->auth->code, ==, "535");
+    g_assert_false(tu_json_contains(s, "Sup3rSecret"));
+    g_assert_false(tu_json_contains(s, "AGFsaWNlQGV4YW1wbGUudGVzdABTdXAzclNlY3JldA"));
+    g_assert_false(tu_json_contains(s, "U3VwM3JTZWNyZXQ")); /* base64 of the password */
+    mw_session_free(s);
+}
+
+static void test_auth_login_ok(void)
+{
+    /* LOGIN: user and password each as a response to a 334 challenge */
+    mw_session *s = run("S: 220 mx ESMTP\n"
+                        "C: EHLO c\nS: 250 mx\n"
+                        "C: AUTH LOGIN\n"
+                        "S: 334 VXNlcm5hbWU6\n"
+                        "C: Ym9iQGV4YW1wbGUudGVzdA==\n"   /* bob@example.test */
+                        "S: 334 UGFzc3dvcmQ6\n"
+                        "C: aHVudGVyMg==\n"               /* hunter2 */
+                        "S: 235 2.7.0 Authentication successful\n"
+                        "C: MAIL FROM:<bob@example.test>\nS: 250 ok\n"
+                        "C: QUIT\nS: 221 Bye\n");
+    g_assert_cmpstr(s->auth->mechanism, ==, "LOGIN");
+    g_assert_cmpstr(s->auth->user, ==, "bob@example.test");
+    g_assert_cmpint(s->auth->result, ==, MW_AUTH_SUCCESS);
+    g_assert_true(mw_session_has(s, MW_FLAG_CLEARTEXT_AUTH));
+    g_assert_false(mw_session_has(s, MW_FLAG_AUTH_FAILED));
+    g_assert_false(tu_json_contains(s, "hunter2"));
+    g_assert_false(tu_json_contains(s, "aHVudGVyMg"));
+    g_assert_cmpint(s->outcome, ==, MW_OUT_OK);
+    mw_session_free(s);
+}
+
+static void test_auth_cancel(void)
+{
+    mw_session *s = run("S: 220 mx\nC: AUTH LOGIN\nS: 334 VXNlcm5hbWU6\nC: *\n"
+                        "S: 501 5.7.0 Authentication aborted\nC: QUIT\nS: 221 Bye\n");
+    g_assert_true(mw_session_has(s, MW_FLAG_AUTH_FAILED));
+    g_assert_false(mw_session_has(s, MW_FLAG_CLEARTEXT_AUTH));
+    g_assert_null(s->auth->user);
+    mw_session_free(s);
+}
+
+static void test_starttls_hands_off(void)
+{
+    GPtrArray *c = tu_script("S: 220 mx ESMTP\nC: EHLO c\nS: 250-mx\nS+ 250 STARTTLS\n"
+                             "C: STARTTLS\nS: 220 2.0.0 Ready to start TLS\n");
+    static const uint8_t hello[] = { 0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x00 };
+    tu_add_raw(c, MW_FROM_CLIENT, hello, sizeof hello);
+    mw_session *s = tu_run_all_ways("smtp", MW_PROTO_SMTP, c);
+    tu_free_script(c);
+    g_assert_true(s->starttls);
+    g_assert_true(s->encrypted);
+    g_assert_cmpint(s->outcome, ==, MW_OUT_ENCRYPTED);
+    g_assert_cmpuint(s->flags, ==, 0);
+    mw_session_free(s);
+}
+
+static void test_starttls_refused_and_tls_required(void)
+{
+    mw_session *s = run("S: 220 mx ESMTP\nC: EHLO c\nS: 250 mx\n"
+                        "C: STARTTLS\nS: 454 4.7.0 TLS not available due to local problem\n"
+                        "C: MAIL FROM:<a@b>\nS: 530 5.7.0 Must issue a STARTTLS command first\n"
+                        "C: QUIT\nS: 221 Bye\n");
+    g_assert_true(mw_session_has(s, MW_FLAG_STARTTLS_REFUSED));
+    g_assert_true(mw_session_has(s, MW_FLAG_TLS_REQUIRED));
+    g_assert_false(mw_session_has(s, MW_FLAG_SENDER_REJECTED));
+    g_assert_false(s->starttls);
+    mw_session_free(s);
+}
+
+static void test_auth_required_and_sender(void)
+{
+    mw_session *s = run("S: 220 mx\nC: MAIL FROM:<a@b>\n"
+                        "S: 530 5.7.0 Authentication required\n"
+                        "C: MAIL FROM:<spoof@bank.example>\n"
+                        "S: 553 5.7.1 <spoof@bank.example>: Sender address rejected: not owned "
+                        "by user alice\nC: QUIT\nS: 221 Bye\n");
+    g_assert_true(mw_session_has(s, MW_FLAG_AUTH_REQUIRED));
+    g_assert_true(mw_session_has(s, MW_FLAG_SENDER_REJECTED));
+    mw_session_free(s);
+}
+
+static void test_data_rejected_and_bdat(void)
+{
+    mw_session *s = run("S: 220 mx\nC: EHLO c\nS: 250-mx\nS+ 250 CHUNKING\n"
+                        "C: MAIL FROM:<a@b>\nS: 250 ok\nC: RCPT TO:<c@d>\nS: 250 ok\n"
+                        "C: DATA\nS: 354 go\nC: spam spam\nC+ .\n"
+                        "S: 554 5.7.1 Message rejected as spam\n"
+                        "C: MAIL FROM:<a@b>\nS: 250 ok\nC: RCPT TO:<c@d>\nS: 250 ok\n"
+                        "C: BDAT 12 LAST\nC+ 0123456789\n"  /* 10 bytes + CRLF = 12 */
+                        "S: 250 2.0.0 queued\nC: QUIT\nS: 221 Bye\n");
+    g_assert_true(mw_session_has(s, MW_FLAG_MESSAGE_REJECTED));
+    g_assert_cmpuint(s->smtp->messages, ==, 1);
+    g_assert_cmpuint(s->smtp->transactions, ==, 2);
+    const mw_reply *r = &g_array_index(s->smtp->replies, mw_reply, 0);
+    g_assert_cmpstr(r->cmd, ==, "DATA");
+    g_assert_cmpstr(r->category, ==, "policy");
+    mw_session_free(s);
+}
+
+static void test_timeout_and_unanswered(void)
+{
+    mw_session *s = run("S: 220 mx\nC: EHLO c\nS: 250 mx\n"
+                        "S: 421 4.4.2 mx Error: timeout exceeded\n");
+    g_assert_true(mw_session_has(s, MW_FLAG_SERVER_TIMEOUT));
+    g_assert_cmpint(s->outcome, ==, MW_OUT_FAILED);
+    mw_session_free(s);
+
+    s = run("S: 220 mx\nC: EHLO c\nS: 250 mx\nC: MAIL FROM:<a@b>\n");
+    g_assert_true(mw_session_has(s, MW_FLAG_UNANSWERED_COMMAND));
+    g_assert_cmpstr(tu_evidence(s, MW_FLAG_UNANSWERED_COMMAND)->detail, ==,
+                    "MAIL got no reply in 0.0 s before the session ended");
+    mw_session_free(s);
+}
+
+static void test_no_greeting(void)
+{
+    GPtrArray *c = g_ptr_array_new();
+    mw_session *s = tu_run("smtp", MW_PROTO_SMTP, c, TU_WHOLE, 0, 0);
+    g_ptr_array_free(c, TRUE);
+    g_assert_true(mw_session_has(s, MW_FLAG_NO_GREETING));
+    mw_session_free(s);
+}
+
+static void test_overlong_line_and_garbage(void)
+{
+    GString *g = g_string_new("S: 220 mx\nC: NOOP ");
+    for (int i = 0; i < 20000; i++)
+        g_string_append_c(g, 'A');
+    g_string_append(g, "\nS: 500 5.5.2 Error: line too long\nC: QUIT\nS: 221 Bye\n");
+    GPtrArray *c = tu_script(g->str);
+    g_string_free(g, TRUE);
+    mw_session *s = tu_run("smtp", MW_PROTO_SMTP, c, TU_WHOLE, 0, 0);
+    mw_session *b = tu_run("smtp", MW_PROTO_SMTP, c, TU_BYTEWISE, 0, 0);
+    char *j1 = tu_json(s), *j2 = tu_json(b);
+    g_assert_cmpstr(j1, ==, j2);
+    g_free(j1);
+    g_free(j2);
+    g_assert_true(s->anomalies & (1u << MW_ANOM_LINE_TOO_LONG));
+    /* the discarded line got no queue entry, so the 500 answers nothing and QUIT gets 221 */
+    g_assert_true(s->quit_seen);
+    mw_session_free(s);
+    mw_session_free(b);
+    tu_free_script(c);
+}
+
+static void test_binary_and_nul_bytes(void)
+{
+    GPtrArray *c = tu_script("S: 220 mx\n");
+    static const uint8_t junk[] = "\x00\xff\xfe garbage\r\n\x80\x81\r\n";
+    tu_add_raw(c, MW_FROM_CLIENT, junk, sizeof junk - 1);
+    GPtrArray *rest = tu_script("S: 500 5.5.1 Command unrecognized: \"\\0\xff\"\n"
+                                "S: 500 5.5.1 Command unrecognized\n");
+    for (guint i = 0; i < rest->len; i++)
+        g_ptr_array_add(c, g_ptr_array_index(rest, i));
+    g_ptr_array_free(rest, TRUE);
+    mw_session *s = tu_run_all_ways("smtp", MW_PROTO_SMTP, c);
+    g_assert_cmpuint(s->smtp->replies->len, ==, 2);
+    char *j = tu_json(s);
+    g_assert_true(g_utf8_validate(j, -1, NULL));
+    g_free(j);
+    tu_free_script(c);
+    mw_session_free(s);
+}
+
+static void test_gap_resync(void)
+{
+    /* a client gap in the middle of a command: the next full line is parsed again */
+    mw_config cfg;
+    mw_config_defaults(&cfg);
+    mw_session *s = mw_session_new(1);
+    mw_feeder f;
+    mw_feeder_init(&f, mw_dissector_by_name("smtp"), s, &cfg);
+    const char *a = "220 mx\r\n", *b = "RCPT TO:<lost", *c2 = "RCPT TO:<x@y>\r\n",
+               *d = "554 5.7.1 <x@y>: Relay access denied\r\n";
+    mw_feeder_data(&f, MW_FROM_SERVER, (const uint8_t *)a, strlen(a), 1, 0);
+    mw_feeder_data(&f, MW_FROM_CLIENT, (const uint8_t *)b, strlen(b), 2, 0);
+    mw_feeder_gap(&f, MW_FROM_CLIENT, 100, 3, 0);
+    mw_feeder_data(&f, MW_FROM_CLIENT, (const uint8_t *)"tail>\r\n", 7, 4, 0);
+    mw_feeder_data(&f, MW_FROM_CLIENT, (const uint8_t *)c2, strlen(c2), 5, 0);
+    mw_feeder_data(&f, MW_FROM_SERVER, (const uint8_t *)d, strlen(d), 6, 0);
+    g_assert_true(mw_session_has(s, MW_FLAG_RELAY_DENIED));
+    g_assert_cmpuint(tu_evidence(s, MW_FLAG_RELAY_DENIED)->frame, ==, 6);
+    g_assert_cmpuint(s->smtp->rcpt->len, ==, 1); /* the cut RCPT is gone */
+    mw_feeder_free(&f);
+    mw_session_free(s);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/smtp/accepted", test_accepted);
+    g_test_add_func("/smtp/relay_denied_pipelined", test_relay_denied_pipelined);
+    g_test_add_func("/smtp/auth_plain_failed", test_auth_plain_failed);
+    g_test_add_func("/smtp/auth_login_ok", test_auth_login_ok);
+    g_test_add_func("/smtp/auth_cancel", test_auth_cancel);
+    g_test_add_func("/smtp/starttls_hands_off", test_starttls_hands_off);
+    g_test_add_func("/smtp/starttls_refused_tls_required", test_starttls_refused_and_tls_required);
+    g_test_add_func("/smtp/auth_required_sender", test_auth_required_and_sender);
+    g_test_add_func("/smtp/data_rejected_bdat", test_data_rejected_and_bdat);
+    g_test_add_func("/smtp/timeout_unanswered", test_timeout_and_unanswered);
+    g_test_add_func("/smtp/no_greeting", test_no_greeting);
+    g_test_add_func("/smtp/overlong_line", test_overlong_line_and_garbage);
+    g_test_add_func("/smtp/binary_bytes", test_binary_and_nul_bytes);
+    g_test_add_func("/smtp/gap_resync", test_gap_resync);
+    return g_test_run();
+}

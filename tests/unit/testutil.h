@@ -1,0 +1,189 @@
+/* Test helpers: scripted two-way conversations fed to a dissector through the real
+ * delivery path (mw_feeder), whole, byte by byte, and split at every offset, with each
+ * piece placed against a guard page so that any over-read faults at once. */
+#ifndef MW_TESTUTIL_H
+#define MW_TESTUTIL_H
+
+#include <glib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../../analyzer/feeder.h"
+#include "../../analyzer/record_json.h"
+#include "../../dissectors/dissector.h"
+
+typedef struct {
+    mw_dir dir;
+    GByteArray *bytes;
+} tu_chunk;
+
+/* "C: EHLO x\nS: 250 ok\n" -> chunks, each line CRLF-terminated. A line "C+ text" appends
+ * to the previous client chunk instead of starting a new one (pipelining); "S+" likewise. */
+static inline GPtrArray *tu_script(const char *script)
+{
+    GPtrArray *chunks = g_ptr_array_new();
+    gchar **lines = g_strsplit(script, "\n", -1);
+    for (gchar **l = lines; *l; l++) {
+        if (strlen(*l) < 3)
+            continue;
+        mw_dir d = (*l)[0] == 'C' ? MW_FROM_CLIENT : MW_FROM_SERVER;
+        bool append = (*l)[1] == '+';
+        const char *text = *l + 3;
+        tu_chunk *c = NULL;
+        if (append && chunks->len) {
+            tu_chunk *last = g_ptr_array_index(chunks, chunks->len - 1);
+            if (last->dir == d)
+                c = last;
+        }
+        if (!c) {
+            c = g_new0(tu_chunk, 1);
+            c->dir = d;
+            c->bytes = g_byte_array_new();
+            g_ptr_array_add(chunks, c);
+        }
+        g_byte_array_append(c->bytes, (const guint8 *)text, (guint)strlen(text));
+        g_byte_array_append(c->bytes, (const guint8 *)"\r\n", 2);
+    }
+    g_strfreev(lines);
+    return chunks;
+}
+
+static inline void tu_add_raw(GPtrArray *chunks, mw_dir d, const void *p, size_t len)
+{
+    tu_chunk *c = g_new0(tu_chunk, 1);
+    c->dir = d;
+    c->bytes = g_byte_array_new();
+    g_byte_array_append(c->bytes, p, (guint)len);
+    g_ptr_array_add(chunks, c);
+}
+
+static inline void tu_free_script(GPtrArray *chunks)
+{
+    for (guint i = 0; i < chunks->len; i++) {
+        tu_chunk *c = g_ptr_array_index(chunks, i);
+        g_byte_array_free(c->bytes, TRUE);
+        g_free(c);
+    }
+    g_ptr_array_free(chunks, TRUE);
+}
+
+/* Feed len bytes that end exactly at a PROT_NONE page. */
+static inline void tu_feed_guarded(mw_feeder *f, mw_dir d, const uint8_t *p, size_t len,
+                                   uint64_t frame)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t span = (len + page - 1) / page * page + page;
+    if (len == 0)
+        return;
+    uint8_t *m = mmap(NULL, span + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                      -1, 0);
+    g_assert(m != MAP_FAILED);
+    g_assert(mprotect(m + span, page, PROT_NONE) == 0);
+    uint8_t *at = m + span - len;
+    memcpy(at, p, len);
+    mw_feeder_data(f, d, at, len, frame, (int64_t)frame * 1000);
+    munmap(m, span + page);
+}
+
+typedef enum {
+    TU_WHOLE,      /* each chunk in one piece */
+    TU_BYTEWISE,   /* every byte on its own */
+    TU_SPLIT,      /* chunk `split_chunk` cut at `split_at` */
+} tu_mode;
+
+typedef void (*tu_prep)(mw_session *s);
+
+/* Run the conversation; returns the finished session (caller frees). */
+static inline mw_session *tu_run(const char *dissector, mw_proto proto, GPtrArray *chunks,
+                                 tu_mode mode, guint split_chunk, size_t split_at)
+{
+    static mw_config cfg;
+    mw_config_defaults(&cfg);
+    mw_session *s = mw_session_new(1);
+    s->protocol = proto;
+    s->syn_seen = s->synack_seen = true;
+    s->client.family = s->server.family = 4;
+    const mw_dissector *d = mw_dissector_by_name(dissector);
+    g_assert_nonnull(d);
+    mw_feeder f;
+    mw_feeder_init(&f, d, s, &cfg);
+    uint64_t frame = 0;
+    for (guint i = 0; i < chunks->len; i++) {
+        tu_chunk *c = g_ptr_array_index(chunks, i);
+        const uint8_t *p = c->bytes->data;
+        size_t len = c->bytes->len;
+        s->bytes[c->dir] += len;
+        frame++;
+        if (mode == TU_BYTEWISE) {
+            for (size_t k = 0; k < len; k++)
+                tu_feed_guarded(&f, c->dir, p + k, 1, frame);
+        } else if (mode == TU_SPLIT && i == split_chunk && split_at < len) {
+            tu_feed_guarded(&f, c->dir, p, split_at, frame);
+            tu_feed_guarded(&f, c->dir, p + split_at, len - split_at, frame);
+        } else {
+            tu_feed_guarded(&f, c->dir, p, len, frame);
+        }
+    }
+    s->close_reason = MW_CLOSE_FIN;
+    mw_feeder_close(&f, frame + 1, (int64_t)(frame + 1) * 1000);
+    mw_feeder_free(&f);
+    mw_session_finish(s);
+    return s;
+}
+
+static inline char *tu_json(const mw_session *s)
+{
+    GString *g = g_string_new(NULL);
+    mw_record_json(g, s);
+    return g_string_free(g, FALSE);
+}
+
+/* Run whole, byte by byte and split at every offset of every chunk; assert that all
+ * give the same record, and return the session of the whole run (caller frees). */
+static inline mw_session *tu_run_all_ways(const char *dissector, mw_proto proto,
+                                          GPtrArray *chunks)
+{
+    mw_session *whole = tu_run(dissector, proto, chunks, TU_WHOLE, 0, 0);
+    char *want = tu_json(whole);
+    mw_session *bw = tu_run(dissector, proto, chunks, TU_BYTEWISE, 0, 0);
+    char *got = tu_json(bw);
+    g_assert_cmpstr(got, ==, want);
+    g_free(got);
+    mw_session_free(bw);
+    for (guint i = 0; i < chunks->len; i++) {
+        tu_chunk *c = g_ptr_array_index(chunks, i);
+        for (size_t k = 1; k < c->bytes->len; k++) {
+            mw_session *sp = tu_run(dissector, proto, chunks, TU_SPLIT, i, k);
+            got = tu_json(sp);
+            if (strcmp(got, want) != 0)
+                g_error("split of chunk %u at %zu differs:\n got %s\nwant %s", i, k, got, want);
+            g_free(got);
+            mw_session_free(sp);
+        }
+    }
+    g_free(want);
+    return whole;
+}
+
+/* The reply/failure whose text contains `needle`, or NULL. */
+static inline const mw_evidence *tu_evidence(const mw_session *s, mw_flag f)
+{
+    for (guint i = 0; i < s->evidence->len; i++) {
+        const mw_evidence *e = &g_array_index(s->evidence, mw_evidence, i);
+        if (e->flag == f)
+            return e;
+    }
+    return NULL;
+}
+
+/* Does any output of the session (JSON record) contain the string? */
+static inline bool tu_json_contains(const mw_session *s, const char *needle)
+{
+    char *j = tu_json(s);
+    bool found = strstr(j, needle) != NULL;
+    g_free(j);
+    return found;
+}
+
+#endif
