@@ -7,7 +7,6 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 CFLAGS ?= -O2 -g
 # SAN=1: the ASan + UBSan build, in its own directory
 ifeq ($(SAN),1)
-CC := clang
 CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 BUILD ?= build/san
 endif
@@ -22,7 +21,11 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check test-bins clean
+.DEFAULT_GOAL := all
+.PHONY: all check test-bins clean print-build
+print-build:
+	@echo $(BUILD)
+
 all: mailwire
 
 mailwire: $(BUILD)/mailwire
@@ -47,7 +50,7 @@ test-bins: $(TEST_BIN) $(BUILD)/mailwire
 
 # The whole suite: unit and end-to-end tests, then again under ASan + UBSan.
 check:
-	bash tests/run.sh
+	@bash tests/run.sh
 
 clean:
 	rm -rf build mailwire

@@ -36,7 +36,7 @@ void mw_feeder_data(mw_feeder *f, mw_dir dir, const uint8_t *p, size_t len, uint
         return;
     const size_t cap = mw_config_pending_cap(f->cfg);
     mw_pending *pd = &f->pend[dir];
-    mw_ctx ctx = { f->sess, f->cfg, frame, ts_us };
+    mw_ctx ctx = { f->sess, f->cfg, frame, ts_us, f->ack_known, f->peer_acked };
 
     for (;;) {
         const uint8_t *buf;
@@ -120,7 +120,7 @@ void mw_feeder_gap(mw_feeder *f, mw_dir dir, uint64_t missing, uint64_t frame, i
     f->pend[dir].len = 0;
     if (!f->dis || f->dead[dir])
         return;
-    mw_ctx ctx = { f->sess, f->cfg, frame, ts_us };
+    mw_ctx ctx = { f->sess, f->cfg, frame, ts_us, false, 0 };
     f->dis->on_gap(f->state, dir, missing, &ctx);
 }
 
@@ -128,6 +128,6 @@ void mw_feeder_close(mw_feeder *f, uint64_t frame, int64_t ts_us)
 {
     if (!f->dis)
         return;
-    mw_ctx ctx = { f->sess, f->cfg, frame, ts_us };
+    mw_ctx ctx = { f->sess, f->cfg, frame, ts_us, false, 0 };
     f->dis->on_close(f->state, &ctx);
 }

@@ -21,6 +21,9 @@ typedef struct {
     const mw_config *cfg;
     mw_pending pend[2];
     bool dead[2]; /* the dissector gave up on this direction */
+    /* set by the caller before mw_feeder_data when the packet's ACK is known */
+    bool ack_known;
+    uint64_t peer_acked;
 } mw_feeder;
 
 void mw_feeder_init(mw_feeder *f, const mw_dissector *d, mw_session *s, const mw_config *cfg);

@@ -19,6 +19,19 @@ typedef struct {
 
 typedef enum { F_PROBING, F_MAIL, F_IGNORED } flow_kind;
 
+/* A segment held back because it acknowledges bytes of the other direction that the
+ * capture has not shown yet (captures from taps and mirror ports reorder the two
+ * directions): delivered once those bytes are, so a reply never precedes its command. */
+typedef struct deferred {
+    struct deferred *next;
+    uint32_t seq;
+    uint32_t ack;
+    uint64_t frame;
+    int64_t ts_us;
+    size_t len, cut;
+    uint8_t data[];
+} deferred;
+
 typedef struct mw_flow {
     flow_key key;
     struct mw_flow *lru_prev, *lru_next;
@@ -27,6 +40,8 @@ typedef struct mw_flow {
     bool dir_known;
     mw_endpoint ep[2];      /* [MW_FROM_CLIENT] client, [MW_FROM_SERVER] server */
     mw_stream stream[2];
+    deferred *dq_head[2], *dq_tail[2];
+    size_t dq_bytes[2];
     mw_feeder feed;         /* dissector and its held-back bytes; feed.dis NULL until mail */
     mw_session *sess;
     bool fin[2];
@@ -117,7 +132,15 @@ static void set_endpoint(mw_endpoint *ep, uint8_t family, const uint8_t *addr, u
 static void sink_data(void *user, const uint8_t *p, size_t len)
 {
     mw_flow *f = user;
-    mw_feeder_data(&f->feed, f->cur_dir, p, len, f->eng->frame, f->eng->ts_us);
+    mw_dir dir = f->cur_dir;
+    const mw_seg_meta *m = &f->stream[dir].meta;
+    const mw_stream *other = &f->stream[!dir];
+    /* the bytes carry their own packet's frame and ACK, however late they come out */
+    f->feed.ack_known = m->ack_known && other->started;
+    f->feed.peer_acked = f->feed.ack_known ? mw_stream_offset(other, m->ack) : 0;
+    mw_feeder_data(&f->feed, dir, p, len, m->frame ? m->frame : f->eng->frame,
+                   m->frame ? m->ts_us : f->eng->ts_us);
+    f->feed.ack_known = false;
 }
 
 static void sink_gap(void *user, uint64_t missing)
@@ -162,16 +185,105 @@ static void judge_connection(mw_engine *e, mw_flow *f)
         return;
     if (f->rst && f->rst_from == MW_FROM_SERVER) {
         mw_session_flag(s, MW_FLAG_CONNECTION_REFUSED, e->frame, e->ts_us,
-                        "SYN to %u answered by RST", s->server.port);
+                        "SYN to port %u answered by RST", s->server.port);
     } else if (!f->rst && s->bytes[0] == 0 &&
                (f->syn_count >= 2 || e->now_us - f->first_ts >= 3 * G_USEC_PER_SEC)) {
         mw_session_flag(s, MW_FLAG_CONNECTION_TIMEOUT, f->first_frame, f->first_ts,
-                        "%u SYN(s) to port %u never answered", f->syn_count, s->server.port);
+                        "SYN to port %u never answered (%u attempt%s)", s->server.port,
+                        f->syn_count, f->syn_count == 1 ? "" : "s");
     }
+}
+
+static void deliver_segment(mw_engine *e, mw_flow *f, mw_dir dir, uint32_t seq,
+                            const uint8_t *p, size_t len, size_t cut, bool has_ack, uint32_t ack)
+{
+    mw_stream *st = &f->stream[dir];
+    f->cur_dir = dir;
+    mw_seg_meta meta = { e->frame, e->ts_us, ack, has_ack };
+    uint64_t gaps_before = st->gap_bytes;
+    size_t held_before = st->ooo_bytes;
+    mw_stream_segment(st, seq, p, len, cut, &meta, e->cfg.max_ooo_bytes, &flow_sink, f);
+    if (st->ooo_bytes < held_before && st->gap_bytes > gaps_before)
+        mw_session_anomaly(f->sess, MW_ANOM_OOO_OVERFLOW);
+}
+
+/* Does a segment of `dir` acknowledge bytes of the other direction not yet delivered? */
+static bool acks_unseen(const mw_flow *f, mw_dir dir, uint32_t ack)
+{
+    const mw_stream *other = &f->stream[!dir];
+    if (!other->started)
+        return false;
+    uint64_t have = other->next + (f->fin[!dir] ? 1 : 0); /* a FIN takes one number */
+    return mw_stream_offset(other, ack) > have;
+}
+
+static void release_one(mw_engine *e, mw_flow *f, mw_dir dir)
+{
+    deferred *d = f->dq_head[dir];
+    f->dq_head[dir] = d->next;
+    if (!d->next)
+        f->dq_tail[dir] = NULL;
+    f->dq_bytes[dir] -= d->len;
+    uint64_t frame = e->frame;
+    int64_t ts = e->ts_us;
+    e->frame = d->frame; /* evidence names the packet that carried the bytes */
+    e->ts_us = d->ts_us;
+    deliver_segment(e, f, dir, d->seq, d->data, d->len, d->cut, true, d->ack);
+    e->frame = frame;
+    e->ts_us = ts;
+    g_free(d);
+}
+
+/* Deliver held segments whose acknowledged bytes have now been seen; at close (`all`),
+ * everything held, in capture order. */
+static void release_deferred(mw_engine *e, mw_flow *f, bool all)
+{
+    for (;;) {
+        int pick = -1;
+        for (int d = 0; d < 2 && pick < 0; d++)
+            if (f->dq_head[d] && !acks_unseen(f, (mw_dir)d, f->dq_head[d]->ack))
+                pick = d;
+        if (pick < 0 && all && (f->dq_head[0] || f->dq_head[1]))
+            pick = (f->dq_head[0] &&
+                    (!f->dq_head[1] || f->dq_head[0]->frame < f->dq_head[1]->frame)) ? 0 : 1;
+        if (pick < 0)
+            return;
+        release_one(e, f, (mw_dir)pick);
+    }
+}
+
+static void defer_segment(mw_engine *e, mw_flow *f, mw_dir dir, uint32_t seq, const mw_packet *pkt,
+                          uint64_t frame, int64_t ts_us)
+{
+    /* over the cap, the oldest held segment goes on regardless */
+    while (f->dq_head[dir] && f->dq_bytes[dir] + pkt->payload_len > e->cfg.max_ooo_bytes)
+        release_one(e, f, dir);
+    if (pkt->payload_len > e->cfg.max_ooo_bytes) {
+        deliver_segment(e, f, dir, seq, pkt->payload, pkt->payload_len, pkt->payload_cut, true,
+                        pkt->ack);
+        return;
+    }
+    deferred *d = g_malloc(sizeof *d + pkt->payload_len);
+    d->next = NULL;
+    d->seq = seq;
+    d->ack = pkt->ack;
+    d->frame = frame;
+    d->ts_us = ts_us;
+    d->len = pkt->payload_len;
+    d->cut = pkt->payload_cut;
+    memcpy(d->data, pkt->payload, pkt->payload_len);
+    if (f->dq_tail[dir])
+        f->dq_tail[dir]->next = d;
+    else
+        f->dq_head[dir] = d;
+    f->dq_tail[dir] = d;
+    f->dq_bytes[dir] += d->len;
 }
 
 static void close_flow(mw_engine *e, mw_flow *f, mw_close_reason why)
 {
+    if (f->sess)
+        release_deferred(e, f, true);
     if (f->sess) {
         mw_session *s = f->sess;
         s->close_reason = why;
@@ -190,6 +302,13 @@ static void close_flow(mw_engine *e, mw_flow *f, mw_close_reason why)
         e->cb(s, e->user);
     } else if (f->kind == F_IGNORED) {
         e->stats.flows_ignored++;
+    }
+    for (int d = 0; d < 2; d++) {
+        while (f->dq_head[d]) {
+            deferred *n = f->dq_head[d]->next;
+            g_free(f->dq_head[d]);
+            f->dq_head[d] = n;
+        }
     }
     mw_feeder_free(&f->feed);
     mw_session_free(f->sess);
@@ -329,8 +448,8 @@ void mw_engine_packet(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_
     if (f->kind == F_PROBING)
         classify(e, f, pkt);
     if (f->kind != F_MAIL) {
-        if ((pkt->tcp_flags & MW_TCP_RST) ||
-            ((pkt->tcp_flags & MW_TCP_FIN) && f->kind == F_IGNORED))
+        /* not mail (or nothing said yet): forget it as soon as it ends */
+        if (pkt->tcp_flags & (MW_TCP_RST | MW_TCP_FIN))
             close_flow(e, f, MW_CLOSE_RST);
         goto out;
     }
@@ -360,6 +479,11 @@ void mw_engine_packet(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_
         }
     }
 
+    if (ack) { /* first: it may declare a hole in the other direction a gap */
+        mw_dir other = (mw_dir)!dir;
+        f->cur_dir = other;
+        mw_stream_ack(&f->stream[other], pkt->ack, &flow_sink, f);
+    }
     if (pkt->payload_len > 0 || pkt->payload_cut > 0) {
         mw_stream *st = &f->stream[dir];
         if (!st->started && !f->syn_seen && !f->synack_seen) {
@@ -370,18 +494,16 @@ void mw_engine_packet(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_
         if (pkt->payload_cut > 0)
             mw_session_anomaly(s, MW_ANOM_PAYLOAD_CUT);
         uint32_t seq = syn ? pkt->seq + 1 : pkt->seq;
-        f->cur_dir = dir;
-        size_t held_before = st->ooo_bytes;
-        mw_stream_segment(st, seq, pkt->payload, pkt->payload_len, pkt->payload_cut,
-                          e->cfg.max_ooo_bytes, &flow_sink, f);
-        if (st->ooo_bytes < held_before && st->gap_bytes > 0)
-            mw_session_anomaly(s, MW_ANOM_OOO_OVERFLOW);
+        /* Hold it back if it acknowledges bytes not seen yet — unless the other side is
+         * itself held back (waiting on each other would never end): one queue at a time. */
+        if (ack && !f->dq_head[!dir] && acks_unseen(f, dir, pkt->ack))
+            defer_segment(e, f, dir, seq, pkt, frame, ts_us);
+        else
+            deliver_segment(e, f, dir, seq, pkt->payload, pkt->payload_len, pkt->payload_cut,
+                            ack, pkt->ack);
     }
-    if (ack) {
-        mw_dir other = (mw_dir)!dir;
-        f->cur_dir = other;
-        mw_stream_ack(&f->stream[other], pkt->ack, &flow_sink, f);
-    }
+    if (f->dq_head[0] || f->dq_head[1])
+        release_deferred(e, f, false);
     if (pkt->tcp_flags & MW_TCP_RST) {
         f->rst = true;
         f->rst_from = dir;
@@ -390,6 +512,8 @@ void mw_engine_packet(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_
     }
     if (pkt->tcp_flags & MW_TCP_FIN) {
         f->fin[dir] = true;
+        if (!s->fin_ts_us[dir])
+            s->fin_ts_us[dir] = ts_us;
         if (f->fin[0] && f->fin[1]) {
             close_flow(e, f, MW_CLOSE_FIN);
             goto out;
@@ -411,6 +535,13 @@ void mw_engine_count(mw_engine *e, int status)
 void mw_engine_new_file(mw_engine *e)
 {
     e->frame = 0;
+}
+
+void mw_engine_tick(mw_engine *e, int64_t now_us)
+{
+    if (now_us > e->now_us)
+        e->now_us = now_us;
+    expire_idle(e);
 }
 
 void mw_engine_finish(mw_engine *e)

@@ -35,6 +35,8 @@ void mw_engine_packet(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_
 void mw_engine_count(mw_engine *e, int status);
 /* A new capture file starts: frame numbers restart. */
 void mw_engine_new_file(mw_engine *e);
+/* Time passes without packets (live capture): close what has been idle too long. */
+void mw_engine_tick(mw_engine *e, int64_t now_us);
 /* End of input: close every open flow and write its record. */
 void mw_engine_finish(mw_engine *e);
 

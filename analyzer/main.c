@@ -2,6 +2,7 @@
 #include <glib.h>
 #include <stdio.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,18 +10,25 @@
 #include "config.h"
 #include "detect.h"
 #include "flow.h"
+#include "live.h"
 #include "output.h"
+#include "../dissectors/tls.h"
 
-static void die(const char *msg)
+/* One clear line on stderr; the message is owned and freed here. */
+static int fail(char *msg)
 {
     fprintf(stderr, "mailwire: %s\n", msg);
-    exit(1);
+    g_free(msg);
+    return 1;
 }
 
 int main(int argc, char **argv)
 {
     gchar **files = NULL, **port_specs = NULL;
-    gchar *output_path = NULL, *report = NULL, *iface = NULL;
+    gchar *output_path = NULL, *report = NULL, *iface = NULL, *user = NULL, *write_file = NULL;
+    gboolean promisc = FALSE;
+    gint buffer_mb = MW_DEFAULT_LIVE_BUFFER_MB, stats_interval = 0;
+    gchar *ca_file = NULL;
     gboolean json = FALSE, quiet = FALSE, verbose = FALSE;
     gint64 max_line = MW_DEFAULT_MAX_LINE, max_ooo = MW_DEFAULT_MAX_OOO_BYTES;
     gint64 max_flows = MW_DEFAULT_MAX_FLOWS, idle = MW_DEFAULT_IDLE_TIMEOUT_S;
@@ -28,8 +36,18 @@ int main(int argc, char **argv)
     GOptionEntry entries[] = {
         { "read", 'r', 0, G_OPTION_ARG_FILENAME_ARRAY, &files,
           "Read a pcap or pcapng capture (repeatable; - for stdin)", "FILE" },
-        { "interface", 'i', 0, G_OPTION_ARG_STRING, &iface, "Capture live on an interface",
-          "IFACE" },
+        { "interface", 'i', 0, G_OPTION_ARG_STRING, &iface,
+          "Capture live on an interface (any BPF filter follows the options)", "IFACE" },
+        { "user", 'Z', 0, G_OPTION_ARG_STRING, &user,
+          "Live: drop privileges to USER once the capture is open", "USER" },
+        { "write", 'w', 0, G_OPTION_ARG_FILENAME, &write_file,
+          "Live: also save the captured packets to a pcap FILE", "FILE" },
+        { "promisc", 0, 0, G_OPTION_ARG_NONE, &promisc, "Live: promiscuous mode (off by default)",
+          NULL },
+        { "buffer-size", 0, 0, G_OPTION_ARG_INT, &buffer_mb,
+          "Live: kernel capture buffer in MiB (default 32)", "MIB" },
+        { "stats", 0, 0, G_OPTION_ARG_INT, &stats_interval,
+          "Live: capture counters on stderr every N seconds (also on SIGUSR1)", "N" },
         { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON Lines: one record per session", NULL },
         { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output_path, "Write the records to FILE",
           "FILE" },
@@ -48,6 +66,9 @@ int main(int argc, char **argv)
           "Live sessions held at once (default 100000)", "N" },
         { "idle-timeout", 0, 0, G_OPTION_ARG_INT64, &idle,
           "Close a session silent this long, in packet time (default 1800)", "SECONDS" },
+        { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file,
+          "Trust only these CA certificates (PEM) for tls_cert_untrusted (default: the system "
+          "store)", "FILE" },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     GOptionContext *ctx = g_option_context_new("- mail traffic analyzer");
@@ -55,27 +76,49 @@ int main(int argc, char **argv)
                                       "their TLS) from captures and says what went wrong.");
     g_option_context_add_main_entries(ctx, entries, NULL);
     GError *gerr = NULL;
-    if (!g_option_context_parse(ctx, &argc, &argv, &gerr)) {
-        char *msg = g_strdup_printf("%s (see mailwire --help)", gerr->message);
-        die(msg);
-    }
+    int status = 0;
+    mw_capture **caps = NULL;
+    size_t nfiles = 0;
+    FILE *out = stdout;
+    bool parsed = g_option_context_parse(ctx, &argc, &argv, &gerr);
     g_option_context_free(ctx);
-    if (argc > 1 && !iface) {
-        char *msg = g_strdup_printf("unexpected argument '%s' (captures are read with -r FILE)",
-                                    argv[1]);
-        die(msg);
+    if (!parsed) {
+        status = fail(g_strdup_printf("%s (see mailwire --help)", gerr->message));
+        g_error_free(gerr);
+        goto done;
     }
-    if (iface)
-        die("-i: live capture is not available in this build yet; record with tcpdump -w "
-            "and read the file with -r");
-    if (!files || !files[0])
-        die("no input: give a capture with -r FILE (see mailwire --help)");
-    if (report)
-        die("--report: the incident report is not available in this build yet");
+    if (argc > 1 && !iface) {
+        status = fail(g_strdup_printf("unexpected argument '%s' (captures are read with -r FILE)",
+                                      argv[1]));
+        goto done;
+    }
+    if (iface && files && files[0]) {
+        status = fail(g_strdup("-i and -r do not go together: capture live or read files"));
+        goto done;
+    }
+    if (!iface && (user || write_file || promisc || stats_interval)) {
+        status = fail(g_strdup("-Z, -w, --promisc and --stats go with -i (live capture)"));
+        goto done;
+    }
+    if (buffer_mb < 1 || stats_interval < 0) {
+        status = fail(g_strdup("--buffer-size must be >= 1 MiB and --stats >= 0"));
+        goto done;
+    }
+    if (!iface && (!files || !files[0])) {
+        status = fail(g_strdup("no input: give a capture with -r FILE (see mailwire --help)"));
+        goto done;
+    }
+    if (report) {
+        status = fail(g_strdup("--report: the incident report is not available in this build "
+                               "yet"));
+        goto done;
+    }
     (void)verbose;
-    if (max_line < 64 || max_ooo < 0 || max_flows < 1 || idle < 1)
-        die("--max-line must be >= 64, --max-flows and --idle-timeout >= 1, "
-            "--max-ooo-bytes >= 0");
+    if (max_line < 64 || max_ooo < 0 || max_flows < 1 || idle < 1) {
+        status = fail(g_strdup("--max-line must be >= 64, --max-flows and --idle-timeout >= 1, "
+                               "--max-ooo-bytes >= 0"));
+        goto done;
+    }
 
     mw_config cfg;
     mw_config_defaults(&cfg);
@@ -84,34 +127,54 @@ int main(int argc, char **argv)
     cfg.max_flows = (size_t)max_flows;
     cfg.idle_timeout_us = idle * G_USEC_PER_SEC;
 
+    if (ca_file) {
+        char *err = NULL;
+        if (!mw_tls_trust_init(ca_file, &err)) {
+            status = fail(err ? err : g_strdup_printf("--ca-file %s: cannot load", ca_file));
+            goto done;
+        }
+    }
     mw_detect_init();
     for (gchar **p = port_specs; p && *p; p++) {
         char *err = NULL;
-        if (!mw_detect_add_ports(*p, &err))
-            die(err);
+        if (!mw_detect_add_ports(*p, &err)) {
+            status = fail(err);
+            goto done;
+        }
     }
 
     /* Open every input first: a bad file is reported before any output. */
-    size_t nfiles = g_strv_length(files);
-    mw_capture **caps = g_new0(mw_capture *, nfiles);
+    nfiles = iface ? 0 : g_strv_length(files);
+    caps = g_new0(mw_capture *, nfiles);
     for (size_t i = 0; i < nfiles; i++) {
         char *err = NULL;
         caps[i] = mw_capture_open(files[i], &err);
-        if (!caps[i])
-            die(err);
+        if (!caps[i]) {
+            status = fail(err);
+            goto done;
+        }
     }
-
-    FILE *out = stdout;
     if (output_path) {
         out = fopen(output_path, "w");
         if (!out) {
-            char *msg = g_strdup_printf("%s: cannot write: %s", output_path, g_strerror(errno));
-            die(msg);
+            out = stdout;
+            status = fail(g_strdup_printf("%s: cannot write: %s", output_path, g_strerror(errno)));
+            goto done;
         }
     }
     mw_output *o = mw_output_new(out, json, quiet);
     mw_engine *e = mw_engine_new(&cfg, mw_output_session, o);
-    int status = 0;
+    bool live_failed = false;
+    if (iface) {
+        /* the rest of the command line is a BPF filter, as with tcpdump */
+        char *filter = argc > 1 ? g_strjoinv(" ", argv + 1) : NULL;
+        mw_live_opts lo = { iface, filter, buffer_mb, promisc, user, write_file, stats_interval };
+        char *err = NULL;
+        live_failed = !mw_live_run(&lo, e, &err);
+        if (live_failed)
+            status = fail(err);
+        g_free(filter);
+    }
     for (size_t i = 0; i < nfiles; i++) {
         char *err = NULL, *warn = NULL;
         bool ok = mw_capture_run(caps[i], e, &err, &warn);
@@ -128,19 +191,27 @@ int main(int argc, char **argv)
     }
     /* Whatever sessions were read are written, even after an input error. */
     mw_engine_finish(e);
-    mw_run_info info = { (const char *const *)files, nfiles, mw_engine_stats_get(e) };
-    mw_output_finish(o, &info);
+    char *live_name = iface ? g_strdup_printf("live capture on %s", iface) : NULL;
+    mw_run_info info = { iface ? (const char *const *)&live_name : (const char *const *)files,
+                         iface ? 1 : nfiles, mw_engine_stats_get(e) };
+    if (!live_failed || mw_engine_stats_get(e)->packets > 0)
+        mw_output_finish(o, &info);
+    g_free(live_name);
     mw_engine_free(e);
     mw_output_free(o);
-    for (size_t i = 0; i < nfiles; i++)
+    if (out != stdout && fclose(out) != 0)
+        status = fail(g_strdup_printf("%s: write failed", output_path));
+done:
+    for (size_t i = 0; caps && i < nfiles; i++)
         mw_capture_close(caps[i]);
     g_free(caps);
-    if (out != stdout && fclose(out) != 0) {
-        fprintf(stderr, "mailwire: %s: write failed\n", output_path);
-        status = 1;
-    }
     g_strfreev(files);
     g_strfreev(port_specs);
     g_free(output_path);
+    g_free(report);
+    g_free(iface);
+    g_free(user);
+    g_free(write_file);
+    g_free(ca_file);
     return status;
 }

@@ -5,6 +5,7 @@
 
 struct mw_seg {
     mw_seg *next;
+    mw_seg_meta meta;
     uint64_t off;
     size_t len;
     uint8_t data[];
@@ -44,6 +45,11 @@ static uint64_t seq_to_off(const mw_stream *s, uint32_t seq)
     return off < 0 ? 0 : (uint64_t)off;
 }
 
+uint64_t mw_stream_offset(const mw_stream *s, uint32_t seq)
+{
+    return seq_to_off(s, seq);
+}
+
 static void deliver_gap(mw_stream *s, uint64_t upto, const mw_stream_sink *sink, void *user)
 {
     if (upto <= s->next)
@@ -65,6 +71,7 @@ static void drain(mw_stream *s, const mw_stream_sink *sink, void *user)
         if (end > s->next) {
             size_t skip = (size_t)(s->next - g->off);
             s->next = end;
+            s->meta = g->meta;
             sink->data(user, g->data + skip, g->len - skip);
         }
         g_free(g);
@@ -72,7 +79,8 @@ static void drain(mw_stream *s, const mw_stream_sink *sink, void *user)
 }
 
 /* Hold [off, off+len) minus what is already held (first copy wins). */
-static void hold(mw_stream *s, uint64_t off, const uint8_t *p, size_t len)
+static void hold(mw_stream *s, uint64_t off, const uint8_t *p, size_t len,
+                 const mw_seg_meta *meta)
 {
     mw_seg **link = &s->ooo;
     while (len > 0) {
@@ -95,6 +103,7 @@ static void hold(mw_stream *s, uint64_t off, const uint8_t *p, size_t len)
         }
         mw_seg *g = g_malloc(sizeof *g + take);
         g->off = off;
+        g->meta = *meta;
         g->len = take;
         memcpy(g->data, p, take);
         g->next = at;
@@ -108,8 +117,12 @@ static void hold(mw_stream *s, uint64_t off, const uint8_t *p, size_t len)
 }
 
 bool mw_stream_segment(mw_stream *s, uint32_t seq, const uint8_t *p, size_t len, size_t cut,
-                       size_t max_ooo, const mw_stream_sink *sink, void *user)
+                       const mw_seg_meta *meta, size_t max_ooo, const mw_stream_sink *sink,
+                       void *user)
 {
+    static const mw_seg_meta none;
+    if (!meta)
+        meta = &none;
     if (!s->started)
         mw_stream_start(s, seq);
     uint64_t off = seq_to_off(s, seq);
@@ -124,6 +137,7 @@ bool mw_stream_segment(mw_stream *s, uint32_t seq, const uint8_t *p, size_t len,
     }
     if (len > 0 && off == s->next) {
         s->next = end;
+        s->meta = *meta;
         sink->data(user, p, len);
         if (cut > 0)
             deliver_gap(s, end + cut, sink, user);
@@ -151,11 +165,12 @@ bool mw_stream_segment(mw_stream *s, uint32_t seq, const uint8_t *p, size_t len,
     if (len > max_ooo || off == s->next) {
         deliver_gap(s, off, sink, user);
         s->next = off + len;
+        s->meta = *meta;
         sink->data(user, p, len);
         drain(s, sink, user);
         return true;
     }
-    hold(s, off, p, len);
+    hold(s, off, p, len, meta);
     return true;
 }
 

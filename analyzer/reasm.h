@@ -15,6 +15,15 @@
 
 typedef struct mw_seg mw_seg;
 
+/* What the caller wants to know again when a segment's bytes are delivered, possibly
+ * later, out of a hole being filled: which packet carried them and what it ACKed. */
+typedef struct {
+    uint64_t frame;
+    int64_t ts_us;
+    uint32_t ack;
+    bool ack_known;
+} mw_seg_meta;
+
 typedef struct {
     void (*data)(void *user, const uint8_t *p, size_t len);
     void (*gap)(void *user, uint64_t missing);
@@ -27,6 +36,7 @@ typedef struct {
     mw_seg *ooo;       /* held segments, sorted by offset, non-overlapping */
     size_t ooo_bytes;
     uint64_t gap_bytes;
+    mw_seg_meta meta;  /* of the bytes being handed to the sink right now */
 } mw_stream;
 
 void mw_stream_init(mw_stream *s);
@@ -38,7 +48,11 @@ void mw_stream_start(mw_stream *s, uint32_t seq);
 /* A segment: len captured bytes at seq, then `cut` bytes the capture did not keep.
  * Returns true if the segment had new bytes. */
 bool mw_stream_segment(mw_stream *s, uint32_t seq, const uint8_t *p, size_t len, size_t cut,
-                       size_t max_ooo, const mw_stream_sink *sink, void *user);
+                       const mw_seg_meta *meta, size_t max_ooo, const mw_stream_sink *sink,
+                       void *user);
+
+/* The 64-bit offset of a sequence number of this direction (stream started). */
+uint64_t mw_stream_offset(const mw_stream *s, uint32_t seq);
 
 /* The peer acknowledged everything before `ack`: a hole before that can never fill. */
 void mw_stream_ack(mw_stream *s, uint32_t ack, const mw_stream_sink *sink, void *user);

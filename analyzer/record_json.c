@@ -79,6 +79,10 @@ static void json_tls(GString *out, const mw_tls_rec *t)
         json_opt_str(out, t->cert.sha256);
         mw_json_key(out, "self_signed");
         g_string_append(out, t->cert.self_signed ? "true" : "false");
+        mw_json_key(out, "key");
+        json_opt_str(out, t->cert.key);
+        mw_json_key(out, "signature_algorithm");
+        json_opt_str(out, t->cert.sig_alg);
         g_string_append_c(out, '}');
     } else {
         g_string_append(out, "null");
@@ -89,6 +93,22 @@ static void json_tls(GString *out, const mw_tls_rec *t)
     json_opt_str(out, t->ja3s);
     mw_json_key(out, "ja4");
     json_opt_str(out, t->ja4);
+    /* beyond SPEC.md: what the versions looked like on the wire, and the volume */
+    mw_json_key(out, "hello_version");
+    json_opt_str(out, t->hello_version);
+    mw_json_key(out, "record_version");
+    json_opt_str(out, t->record_version);
+    mw_json_key(out, "sslv2_hello");
+    g_string_append(out, t->sslv2_hello ? "true" : "false");
+    mw_json_key(out, "hello_retry");
+    g_string_append(out, t->hello_retry ? "true" : "false");
+    mw_json_key(out, "handshake_done");
+    g_string_append(out, t->handshake_done ? "true" : "false");
+    mw_json_key(out, "app_data");
+    g_string_append_printf(out,
+                           "{\"client\":{\"records\":%" G_GUINT64_FORMAT ",\"bytes\":%" G_GUINT64_FORMAT
+                           "},\"server\":{\"records\":%" G_GUINT64_FORMAT ",\"bytes\":%" G_GUINT64_FORMAT "}}",
+                           t->app_records[0], t->app_bytes[0], t->app_records[1], t->app_bytes[1]);
     g_string_append_c(out, '}');
 }
 

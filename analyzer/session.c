@@ -196,6 +196,9 @@ const char *mw_anomaly_name(mw_anomaly a)
         [MW_ANOM_TOO_MANY_PENDING] = "too_many_pending_commands",
         [MW_ANOM_OOO_OVERFLOW] = "out_of_order_overflow",
         [MW_ANOM_PAYLOAD_CUT] = "payload_cut_by_snaplen",
+        [MW_ANOM_TLS_MALFORMED] = "tls_malformed",
+        [MW_ANOM_BAD_LITERAL] = "bad_literal",
+        [MW_ANOM_COMPRESSED] = "compressed_not_parsed",
     };
     return (unsigned)a < MW_ANOM_COUNT ? names[a] : "?";
 }

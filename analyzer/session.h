@@ -83,7 +83,7 @@ typedef struct {
     char cmd[24];
     int code;            /* SMTP reply code; 0 for IMAP/POP3 */
     char status[8];      /* IMAP "NO"/"BAD", POP3 "-ERR" */
-    char enhanced[16];   /* RFC 3463 code or IMAP/POP3 response code */
+    char enhanced[32];   /* RFC 3463 code or IMAP/POP3 response code (RFC 5530, 2449) */
     const char *category;
     char *text;
     uint64_t frame;
@@ -123,6 +123,8 @@ typedef struct {
     char not_after[40];
     char sha256[65];
     bool self_signed;
+    char key[32];       /* "RSA 2048", "EC 256" */
+    char sig_alg[64];   /* "sha256WithRSAEncryption" */
 } mw_tls_cert;
 
 /* Filled by the TLS dissector. */
@@ -138,6 +140,11 @@ typedef struct {
     char ja3s[33];
     char ja4[48];
     bool handshake_done;
+    const char *hello_version;  /* the ClientHello's legacy_version field */
+    const char *record_version; /* the record-layer version the ClientHello came in */
+    bool hello_retry;           /* the server sent a HelloRetryRequest */
+    bool sslv2_hello;           /* the ClientHello was in SSLv2 format */
+    uint64_t app_records[2], app_bytes[2]; /* application data, skipped by length */
 } mw_tls_rec;
 
 /* Protocol anomalies worth a line in the record but not a finding of SPEC.md. */
@@ -146,6 +153,9 @@ typedef enum {
     MW_ANOM_TOO_MANY_PENDING, /* more commands awaiting replies than are tracked */
     MW_ANOM_OOO_OVERFLOW,    /* out-of-order bytes over --max-ooo-bytes were given up */
     MW_ANOM_PAYLOAD_CUT,     /* packets cut by the capture's snaplen */
+    MW_ANOM_TLS_MALFORMED,   /* a TLS record or handshake message that does not parse */
+    MW_ANOM_BAD_LITERAL,     /* an IMAP literal count that is malformed or beyond any limit */
+    MW_ANOM_COMPRESSED,      /* IMAP COMPRESS=DEFLATE: the rest is compressed, not parsed */
     MW_ANOM_COUNT
 } mw_anomaly;
 
@@ -174,6 +184,7 @@ typedef struct mw_session {
     /* what the session's end looked like, for the outcome */
     mw_close_reason close_reason;
     bool syn_seen, synack_seen;
+    int64_t fin_ts_us[2];  /* when each side sent FIN (0: not seen), by mw_dir */
     bool greeted;        /* the server's greeting was seen */
     bool quit_seen;      /* orderly protocol goodbye (QUIT/LOGOUT answered) */
     uint64_t first_frame;

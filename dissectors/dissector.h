@@ -21,6 +21,10 @@ typedef struct mw_ctx {
     const mw_config *cfg;
     uint64_t frame;  /* 1-based number of the packet being processed, in its file */
     int64_t ts_us;   /* its timestamp */
+    /* How many bytes of the other direction that packet acknowledged (stream offset),
+     * when known: a reply cannot answer a command its sender had not received. */
+    bool ack_known;
+    uint64_t peer_acked;
 } mw_ctx;
 
 typedef enum {

@@ -4,10 +4,16 @@
 #include "dissector.h"
 
 extern const mw_dissector mw_smtp_dissector;
+extern const mw_dissector mw_imap_dissector;
+extern const mw_dissector mw_pop3_dissector;
+extern const mw_dissector mw_tls_dissector;
 extern const mw_dissector mw_opaque_dissector;
 
 const mw_dissector *const mw_dissectors[] = {
     &mw_smtp_dissector,
+    &mw_imap_dissector,
+    &mw_pop3_dissector,
+    &mw_tls_dissector,
     &mw_opaque_dissector,
     NULL,
 };

@@ -12,6 +12,7 @@
 #include "lines.h"
 #include "sasl.h"
 #include "smtp_category.h"
+#include "tls.h"
 
 typedef enum {
     CMD_OTHER,
@@ -48,6 +49,7 @@ typedef struct {
     smtp_cmd cmd;
     bool bdat_last;
     guint rcpt_index;
+    uint64_t end_off;   /* client stream offset just after the command line */
     uint64_t frame;
     int64_t ts_us;
     char name[16];
@@ -65,6 +67,8 @@ typedef struct {
     mw_session *sess;
     mw_linestate line[2];
     bool resync[2];          /* after a gap or a mid-session start */
+    uint64_t pos[2];         /* stream offset of the first byte of the current feed */
+    uint64_t cur_end;        /* offset just after the client line being handled */
 
     client_mode mode;
     bool body_line_start;    /* inside DATA: at the start of a line */
@@ -86,12 +90,15 @@ typedef struct {
     char auth_mech[32];
     unsigned auth_step;
     bool in_tls;             /* handed off: nothing more to parse */
+    bool client_spoke;       /* the client's first bytes were looked at */
+    bool client_tls;         /* ...and were a TLS ClientHello: the rest is not SMTP */
 } smtp_state;
 
 /* ---------- helpers ---------- */
 
-static void fifo_push(smtp_state *st, const pending_cmd *c)
+static void fifo_push(smtp_state *st, pending_cmd *c)
 {
+    c->end_off = st->cur_end;
     if (st->count == MW_MAX_PENDING_CMDS) {
         /* A client that never reads replies: drop the oldest rather than grow. */
         mw_session_anomaly(st->sess, MW_ANOM_TOO_MANY_PENDING);
@@ -102,10 +109,13 @@ static void fifo_push(smtp_state *st, const pending_cmd *c)
     st->count++;
 }
 
-static bool fifo_pop(smtp_state *st, pending_cmd *out)
+/* The oldest command, if the server had received it when it sent this reply. */
+static bool fifo_pop(smtp_state *st, pending_cmd *out, const mw_ctx *ctx)
 {
     if (st->count == 0)
         return false;
+    if (ctx->ack_known && st->fifo[st->head].end_off > ctx->peer_acked)
+        return false; /* a reply to a command lost from the capture */
     *out = st->fifo[st->head];
     st->head = (st->head + 1) % MW_MAX_PENDING_CMDS;
     st->count--;
@@ -321,6 +331,7 @@ static size_t skip_body(smtp_state *st, const uint8_t *p, size_t len, const mw_c
             if (nl && ((avail == 3 && q[0] == '.' && q[1] == '\r') ||
                        (avail == 2 && q[0] == '.'))) {
                 off += avail;
+                st->cur_end += off; /* the caller set it to where this chunk starts */
                 pending_cmd c = { .cmd = CMD_DATA_END, .frame = ctx->frame,
                                   .ts_us = ctx->ts_us };
                 g_strlcpy(c.name, "DATA", sizeof c.name);
@@ -404,8 +415,11 @@ static void judge_error(smtp_state *st, const pending_cmd *c, int code, const ch
                        strcmp(enh, "4.7.0") == 0 || strcmp(enh, "5.7.10") == 0 ||
                        strcmp(enh, "5.7.11") == 0 || strcmp(enh, "5.7.57") == 0;
 
-    if (code == 421 && (strcmp(enh, "4.4.2") == 0 || text_has(text, "timeout") ||
-                        text_has(text, "timed out"))) {
+    /* 421 4.4.2 (postfix, Exim), or an unsolicited 4xx about a timeout (sendmail's
+     * "451 4.7.0 Timeout waiting for client input") before the server hangs up */
+    bool timeout_words = text_has(text, "timeout") || text_has(text, "timed out");
+    if ((code == 421 && (strcmp(enh, "4.4.2") == 0 || timeout_words)) ||
+        (code < 500 && c->cmd == CMD_NONE && timeout_words)) {
         raise_flag(st, MW_FLAG_SERVER_TIMEOUT, ctx, line);
         return;
     }
@@ -507,7 +521,7 @@ static bool handle_reply(smtp_state *st, const mw_ctx *ctx)
         }
         return false;
     }
-    if (!fifo_pop(st, &c)) {
+    if (!fifo_pop(st, &c, ctx)) {
         memset(&c, 0, sizeof c);
         c.cmd = CMD_NONE;
     }
@@ -675,6 +689,25 @@ static mw_feed_result smtp_feed(void *p, mw_dir dir, const uint8_t *data, size_t
         r.consumed = len;
         return r;
     }
+    if (dir == MW_FROM_CLIENT && !st->client_spoke) {
+        /* a client set to implicit TLS on a STARTTLS port (SPEC.md tls_mode_mismatch) */
+        if (len < MW_TLS_PROBE_LEN && mw_tls_could_be_client_hello(data, len)) {
+            r.status = MW_FEED_NEED_MORE;
+            return r;
+        }
+        st->client_spoke = true;
+        st->client_tls = mw_tls_looks_like_client_hello(data, len);
+        if (st->client_tls)
+            mw_session_flag(st->sess, MW_FLAG_TLS_MODE_MISMATCH, ctx->frame, ctx->ts_us,
+                            "client sent a TLS ClientHello to port %u, where the server speaks "
+                            "plain SMTP first (STARTTLS port)",
+                            st->sess->server.port);
+    }
+    if (dir == MW_FROM_CLIENT && st->client_tls) {
+        r.consumed = len;
+        return r;
+    }
+    uint64_t base = st->pos[dir];
     if (st->resync[dir] && len > 0) {
         st->resync[dir] = false;
         if (!plausible_line_start(dir, data, len))
@@ -686,6 +719,7 @@ static mw_feed_result smtp_feed(void *p, mw_dir dir, const uint8_t *data, size_t
             if (st->mode == C_DATA_WAIT)
                 st->mode = C_BODY; /* body before the 354: the reply was lost or is late */
             bool more;
+            st->cur_end = base + off;
             off += skip_body(st, data + off, len - off, ctx, &more);
             if (more) {
                 r.status = MW_FEED_NEED_MORE;
@@ -706,6 +740,7 @@ static mw_feed_result smtp_feed(void *p, mw_dir dir, const uint8_t *data, size_t
         mw_line_status ls =
             mw_line_take(&st->line[dir], data + off, len - off, ctx->cfg->max_line, &l, &used);
         off += used;
+        st->cur_end = base + off;
         if (ls == MW_LINE_MORE) {
             r.status = MW_FEED_NEED_MORE;
             break;
@@ -720,18 +755,20 @@ static mw_feed_result smtp_feed(void *p, mw_dir dir, const uint8_t *data, size_t
             st->in_tls = true;
             r.status = MW_FEED_UPGRADE_TLS;
             r.consumed = off;
+            st->pos[dir] = base + off;
             return r;
         }
     }
     r.consumed = off;
+    st->pos[dir] = base + off;
     return r;
 }
 
 static void smtp_gap(void *p, mw_dir dir, uint64_t missing, const mw_ctx *ctx)
 {
-    (void)missing;
     (void)ctx;
     smtp_state *st = p;
+    st->pos[dir] += missing;
     st->resync[dir] = true;
     st->line[dir].discarding = false;
     if (dir == MW_FROM_SERVER) {
@@ -746,15 +783,17 @@ static void smtp_gap(void *p, mw_dir dir, uint64_t missing, const mw_ctx *ctx)
         st->body_line_start = false;
         st->resync[dir] = false;
     }
-    /* Commands or replies vanished: the queue no longer pairs them. */
-    st->head = st->count = 0;
+    /* Replies vanished: the queued commands would pair with the wrong ones. (Commands
+     * lost on the client side are caught by the ACK check in fifo_pop.) */
+    if (dir == MW_FROM_SERVER)
+        st->head = st->count = 0;
 }
 
 static void smtp_close(void *p, const mw_ctx *ctx)
 {
     smtp_state *st = p;
     mw_session *s = st->sess;
-    if (st->in_tls)
+    if (st->in_tls || st->client_tls)
         return;
     if (!s->greeted && s->syn_seen && s->synack_seen && s->bytes[MW_FROM_SERVER] == 0 &&
         s->close_reason != MW_CLOSE_NONE) {
@@ -768,6 +807,9 @@ static void smtp_close(void *p, const mw_ctx *ctx)
     for (unsigned i = 0; i < st->count; i++) {
         const pending_cmd *c = &st->fifo[(st->head + i) % MW_MAX_PENDING_CMDS];
         if (c->cmd == CMD_QUIT)
+            continue;
+        /* sent after the server had closed: the close, not silence, is the story */
+        if (s->fin_ts_us[MW_FROM_SERVER] && c->ts_us >= s->fin_ts_us[MW_FROM_SERVER])
             continue;
         mw_session_flag(s, MW_FLAG_UNANSWERED_COMMAND, c->frame, c->ts_us,
                         "%s got no reply in %.1f s before the session ended", cmd_name(c),

@@ -1,6 +1,7 @@
 #include "smtp_category.h"
 
 #include <glib.h>
+#include <stdbool.h>
 #include <string.h>
 
 /* RFC 3463 subject.detail codes (class digit stripped) whose meaning is specific enough
@@ -111,24 +112,40 @@ static const struct {
     { 554, "policy" }, { 555, "syntax" },  { 556, "mailbox" },
 };
 
+/* Wording so specific that it outranks a generic enhanced code: postgrey answers
+ * "450 4.2.0 ... Greylisted", blocklist hits come as 5.7.1 or 5.7.606. */
+static bool decisive_wording(const char *category)
+{
+    return strcmp(category, "relay") == 0 || strcmp(category, "greylist") == 0 ||
+           strcmp(category, "blocklist") == 0;
+}
+
+static const char *by_wording(const char *text)
+{
+    if (!text)
+        return NULL;
+    char *lower = g_ascii_strdown(text, -1);
+    const char *found = NULL;
+    for (size_t i = 0; i < G_N_ELEMENTS(wording_table) && !found; i++)
+        if (strstr(lower, wording_table[i].words))
+            found = wording_table[i].category;
+    g_free(lower);
+    return found;
+}
+
 const char *mw_smtp_category(int code, const char *enhanced, const char *text)
 {
+    const char *worded = by_wording(text);
+    if (worded && decisive_wording(worded))
+        return worded;
     if (enhanced && enhanced[0] && enhanced[1] == '.') {
         const char *subject = enhanced + 2; /* strip "5." */
         for (size_t i = 0; i < G_N_ELEMENTS(code_table); i++)
             if (strcmp(subject, code_table[i].code) == 0)
                 return code_table[i].category;
     }
-    if (text) {
-        char *lower = g_ascii_strdown(text, -1);
-        const char *found = NULL;
-        for (size_t i = 0; i < G_N_ELEMENTS(wording_table) && !found; i++)
-            if (strstr(lower, wording_table[i].words))
-                found = wording_table[i].category;
-        g_free(lower);
-        if (found)
-            return found;
-    }
+    if (worded)
+        return worded;
     for (size_t i = 0; i < G_N_ELEMENTS(basic_table); i++)
         if (basic_table[i].code == code)
             return basic_table[i].category;

@@ -8,7 +8,7 @@
 # Needs (Debian 12, run as root, no network needed):
 #   postfix dovecot-imapd dovecot-pop3d swaks curl tcpdump tshark openssl python3 iproute2
 #   ethtool (optional but recommended: without it loopback hands tcpdump 64 KiB "super segments"
-#   even with MTU 1500, because TSO/GSO stay on).
+#   even with MTU 1500, because TSO/GSO stay on; Debian package "ethtool").
 #
 # What it does:
 #   * creates a work dir in /tmp holding EVERYTHING it configures: a CA and certificates, a postfix
@@ -17,10 +17,12 @@
 #     a passwd-file with the test user, and the maildir;
 #   * servers listen on loopback addresses only; postfix never delivers anywhere
 #     (default_transport/relay_transport = error, local mail is discarded);
-#   * sets lo to MTU 1500 and switches off TSO/GSO on lo for MTU-realistic segments, and puts the
-#     old values back on exit (trap), as it also stops every server it started;
-#   * records one capture per scenario with `tcpdump -i lo -U -s 0 -w FILE 'tcp port N'`,
-#     then checks each capture with tshark for what its name promises.
+#   * sets lo to MTU 1500 and switches off TSO/GSO/GRO on lo for MTU-realistic segments, and puts
+#     the old values back on exit (trap on EXIT/INT/TERM), as it also stops every server it started;
+#   * records one capture per scenario with
+#     `tcpdump -i lo -U -s 0 --immediate-mode -w FILE 'tcp port N'`, then checks each capture with
+#     tshark for what its name promises; exits non-zero if any check fails.
+#   * takes about 2 minutes (failed logins and the SMTP idle timeout wait for the servers).
 #
 # The system postfix/dovecot config (/etc/postfix, /etc/dovecot) is never touched. If system
 # postfix/dovecot services are running and hold the mail ports, they are stopped for the
@@ -94,12 +96,14 @@ wait_listen() {
 # ---- capture helpers ---------------------------------------------------------------------------
 CAP_PID=''
 CAP_NAME=''
-# cap_start NAME FILTER [IFACE [tcpdump options...]]   - start tcpdump writing $OUT_DIR/NAME.pcap
+# cap_start NAME FILTER [IFACE [tcpdump options...]]   - start tcpdump writing NAME.pcap in the
+# work dir; cap_stop moves it to $OUT_DIR, so an interrupted run never leaves a half capture there
 cap_start() {
     CAP_NAME=$1
     local filter=$2 iface=${3:-lo} i
     local opts=("${@:4}")
-    local file="$OUT_DIR/$CAP_NAME.pcap" errlog="$LOG_DIR/tcpdump-$CAP_NAME.log"
+    local file="$WORK/captures/$CAP_NAME.pcap" errlog="$LOG_DIR/tcpdump-$CAP_NAME.log"
+    mkdir -p "$WORK/captures"
     rm -f "$file"
     log "recording $CAP_NAME.pcap  ($iface: $filter)"
     # --immediate-mode: hand every packet to tcpdump at once (otherwise packets still sitting in
@@ -122,6 +126,7 @@ cap_stop() {
         wait "$CAP_PID" 2>/dev/null || true
     fi
     CAP_PID=''
+    mv -f "$WORK/captures/$CAP_NAME.pcap" "$OUT_DIR/$CAP_NAME.pcap"
     local errlog="$LOG_DIR/tcpdump-$CAP_NAME.log" captured received dropped
     captured=$(awk '/packets captured/ {print $1}' "$errlog")
     received=$(awk '/packets received by filter/ {print $1}' "$errlog")
@@ -133,11 +138,10 @@ cap_stop() {
 }
 
 # ---- verification helpers (tshark) -------------------------------------------------------------
-TSHARK_DECODE=()   # extra -d options, set per scenario when a port is not a well-known one
 # expect NAME DISPLAY-FILTER DESCRIPTION  - at least one frame must match
 expect() {
     local name=$1 filter=$2 what=$3 n
-    n=$( (tshark -n -r "$OUT_DIR/$name.pcap" "${TSHARK_DECODE[@]}" -Y "$filter" 2>/dev/null || true) | wc -l)
+    n=$( (tshark -n -r "$OUT_DIR/$name.pcap" -Y "$filter" 2>/dev/null || true) | wc -l)
     if ((n > 0)); then
         SUMMARY+=("$name.pcap: $what")
     else
@@ -148,7 +152,7 @@ expect() {
 # expect_count NAME DISPLAY-FILTER MIN DESCRIPTION - at least MIN frames must match
 expect_count() {
     local name=$1 filter=$2 min=$3 what=$4 n
-    n=$( (tshark -n -r "$OUT_DIR/$name.pcap" "${TSHARK_DECODE[@]}" -Y "$filter" 2>/dev/null || true) | wc -l)
+    n=$( (tshark -n -r "$OUT_DIR/$name.pcap" -Y "$filter" 2>/dev/null || true) | wc -l)
     if ((n >= min)); then
         SUMMARY+=("$name.pcap: $what ($n)")
     else
@@ -174,6 +178,7 @@ WORK=''
 OLD_MTU=''
 OLD_TSO=''
 OLD_GSO=''
+OLD_GRO=''
 POSTFIX_UP=0
 DOVECOT_UP=0
 SSRV_PID=''
@@ -192,6 +197,7 @@ cleanup() {
     fi
     [[ -n $OLD_TSO ]] && ethtool -K lo tso "$OLD_TSO" >/dev/null 2>&1
     [[ -n $OLD_GSO ]] && ethtool -K lo gso "$OLD_GSO" >/dev/null 2>&1
+    [[ -n $OLD_GRO ]] && ethtool -K lo gro "$OLD_GRO" >/dev/null 2>&1
     [[ -n $OLD_MTU ]] && ip link set lo mtu "$OLD_MTU"
     local s
     for s in "${STOPPED_SERVICES[@]}"; do
@@ -234,16 +240,19 @@ free_mail_ports() {
     [[ -z $busy ]] || die "mail ports still in use: $busy"
 }
 
-# MTU-realistic loopback: 1500 bytes, and no TSO/GSO super-segments
+# MTU-realistic loopback: 1500 bytes, and no TSO/GSO super-segments. GRO off too: with any
+# offload on, libpcap sizes every ring-buffer slot for a 256 KiB packet and bursts overflow the
+# ring (packets "dropped by kernel").
 loopback_mtu_1500() {
     OLD_MTU=$(cat /sys/class/net/lo/mtu)
     ip link set lo mtu 1500
     if command -v ethtool >/dev/null 2>&1; then
         OLD_TSO=$(ethtool -k lo | awk '/^tcp-segmentation-offload:/ {print $2}')
         OLD_GSO=$(ethtool -k lo | awk '/^generic-segmentation-offload:/ {print $2}')
-        ethtool -K lo tso off gso off
+        OLD_GRO=$(ethtool -k lo | awk '/^generic-receive-offload:/ {print $2}')
+        ethtool -K lo tso off gso off gro off
     fi
-    log "lo: mtu 1500 (was $OLD_MTU), tso/gso off (were ${OLD_TSO:-?}/${OLD_GSO:-?})"
+    log "lo: mtu 1500 (was $OLD_MTU), tso/gso/gro off (were ${OLD_TSO:-?}/${OLD_GSO:-?}/${OLD_GRO:-?})"
 }
 
 # ================================================================================================
@@ -698,10 +707,8 @@ rec_smtp_tls_required() {
     cap_start smtp-tls-required 'tcp port 587'
     swaks_run smtp-tls-required --server 127.0.0.1 --port 587 --to "$USER_NAME"
     cap_stop
-    TSHARK_DECODE=(-d tcp.port==587,smtp)
     expect smtp-tls-required 'smtp.response.code == 530 && smtp.rsp.parameter contains "5.7.0"' \
         "530 5.7.0 Must issue a STARTTLS command first"
-    TSHARK_DECODE=()
 }
 
 rec_smtp_timeout() {
@@ -795,9 +802,13 @@ rec_tls_1_2() { rec_tls_version tls-1.2 -tls1_2 0x0303; }
 rec_tls_1_3() { rec_tls_version tls-1.3 -tls1_3 0x0304; }
 
 rec_tls_version_mismatch() {
-    # dovecot's imaps (ssl_min_protocol = TLSv1.2) and a client that only speaks TLS 1.0
+    # a server that requires TLS >= 1.2 and a client that only speaks TLS 1.0.
+    # (dovecot's imaps with ssl_min_protocol=TLSv1.2 just closes without an alert, so the
+    # server here is s_server, which answers with a protocol_version alert)
     cap_start tls-version-mismatch 'tcp port 993'
-    tls_client 127.0.0.1 993 -tls1 "${LEGACY[@]}" -servername "$MX_NAME"
+    tls_server_start $TLS_ADDR 993 -cert "$PKI/mail.crt" -key "$PKI/mail.key" -min_protocol TLSv1.2
+    tls_client $TLS_ADDR 993 -tls1 "${LEGACY[@]}" -servername "$MX_NAME"
+    tls_server_stop
     cap_stop
     expect tls-version-mismatch 'tls.handshake.type == 1 && tls.handshake.version == 0x0301' "ClientHello TLS 1.0 only"
     expect tls-version-mismatch 'tls.alert_message.desc == 70' "Alert: protocol_version (70)"
@@ -845,12 +856,20 @@ rec_smtps_465() {
 }
 
 rec_smtp_ssl_on_starttls_port() {
-    # a TLS client (no -starttls) on port 25: its ClientHello is not SMTP
+    # A client configured for implicit TLS talking to port 25: s_client without -starttls sends
+    # its ClientHello as soon as TCP connects. Postfix 3.7 (Debian 12 defaults) sends its 220
+    # greeting anyway and takes the binary ClientHello for command lines:
+    # "500 5.5.2 Error: bad UTF-8 syntax" (x2), "500 5.5.2 Error: bad syntax"; s_client gives up
+    # (wrong version number) and both sides close. (With smtpd_forbid_unauth_pipelining=yes the
+    # result would depend on whether the ClientHello beats the greeting - not used here.)
     cap_start smtp-ssl-on-starttls-port 'tcp port 25'
     timeout 20 openssl s_client -connect 127.0.0.1:25 -servername "$MX_NAME" </dev/null \
         >"$LOG_DIR/smtp-ssl-on-starttls-port.client.log" 2>&1 || true
     cap_stop
+    expect smtp-ssl-on-starttls-port 'tcp.dstport == 25 && tcp.payload[0:3] == 16:03:01' "TLS ClientHello sent to port 25"
     expect smtp-ssl-on-starttls-port 'smtp.response.code == 220' "220 greeting"
+    expect smtp-ssl-on-starttls-port 'smtp.response.code == 500 && smtp.rsp.parameter contains "5.5.2"' \
+        "500 5.5.2 Error: bad UTF-8 syntax / bad syntax"
     expect smtp-ssl-on-starttls-port 'tcp.srcport == 25 && tcp.flags.fin == 1' "server closes"
 }
 
@@ -906,7 +925,7 @@ rec_imap_authenticate_ok() {
     curl_run imap-authenticate-ok "imap://127.0.0.1/" -u "$USER_NAME:$PASS_GOOD"
     cap_stop
     expect imap-authenticate-ok 'imap.request.command == "AUTHENTICATE"' "AUTHENTICATE PLAIN (SASL-IR)"
-    expect imap-authenticate-ok 'imap.response contains "OK [" && imap.response contains "Logged in"' "OK Logged in"
+    expect imap-authenticate-ok 'imap.response contains "OK Logged in"' "OK Logged in"
 }
 
 rec_imap_authenticate_failed() {
@@ -948,7 +967,7 @@ for tag, cmd in (("a1", "CAPABILITY"), ("a2", f'LOGIN {user} "{pw}"'), ("a3", "L
 s.close()
 EOF
     cap_stop
-    expect imap-logindisabled 'imap.response contains "LOGINDISABLED"' "CAPABILITY ... LOGINDISABLED"
+    expect imap-logindisabled 'imap.line contains "LOGINDISABLED"' "CAPABILITY ... LOGINDISABLED"
     expect imap-logindisabled 'imap.response contains "NO [PRIVACYREQUIRED]"' "LOGIN refused: NO [PRIVACYREQUIRED]"
 }
 
@@ -968,7 +987,7 @@ rec_imap_fetch_large() {
     curl_run imap-fetch-large "imap://127.0.0.1/INBOX;MAILINDEX=1" -u "$USER_NAME:$PASS_GOOD"
     cap_stop
     expect imap-fetch-large 'imap.request.command == "FETCH"' "FETCH 1 BODY[]"
-    expect imap-fetch-large 'imap.response contains "FETCH" && imap.response contains "BODY[]"' "* 1 FETCH (... BODY[] {size}"
+    expect imap-fetch-large 'tcp.srcport == 143 && frame contains "* 1 FETCH (" && frame contains "BODY[] {"' "* 1 FETCH (... BODY[] {size} literal"
 }
 
 rec_imaps_993() {

@@ -1,0 +1,125 @@
+/* Pieces shared by the IMAP and POP3 dissectors (and open to SMTP): the table of
+ * commands awaiting a reply, verb lookup by name table, bracketed response codes
+ * (RFC 5530 for IMAP, RFC 2449 section 8 for POP3), failure records, the login
+ * record, wording tests, the dot-terminated multi-line skipper and the end-of-session
+ * judgements (no_greeting, unanswered_command). */
+#ifndef MW_TEXTPROTO_H
+#define MW_TEXTPROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dissector.h"
+
+/* Longest IMAP tag kept for matching; longer tags are compared on this prefix. */
+#define MW_TP_TAG_MAX 32
+/* Longest command name kept ("UID FETCH"). */
+#define MW_TP_NAME_MAX 24
+
+/* One command awaiting its reply. */
+typedef struct {
+    char tag[MW_TP_TAG_MAX];   /* IMAP tag; "" for POP3 */
+    char name[MW_TP_NAME_MAX]; /* as shown in failures: "LOGIN", "UID FETCH" */
+    int kind;                  /* the dissector's own command enum */
+    bool has_arg;              /* the command had an argument (POP3 LIST/UIDL) */
+    bool exempt;               /* never judged unanswered (LOGOUT, QUIT, IDLE, after a gap) */
+    bool tls_flagged;          /* tls_required already raised for this login attempt */
+    uint64_t frame;
+    int64_t ts_us;
+} mw_tp_cmd;
+
+/* Bounded table of commands in flight, oldest first. */
+typedef struct {
+    mw_tp_cmd q[MW_MAX_PENDING_CMDS];
+    unsigned head, count;
+} mw_tp_queue;
+
+/* Append; when full the oldest is dropped (and the anomaly noted) rather than grow. */
+void mw_tp_push(mw_tp_queue *q, mw_session *s, const mw_tp_cmd *c);
+/* Remove the oldest into *out. */
+bool mw_tp_pop(mw_tp_queue *q, mw_tp_cmd *out);
+/* Remove the command with this tag into *out (IMAP: replies come in any order). */
+bool mw_tp_take_tag(mw_tp_queue *q, const char *tag, mw_tp_cmd *out);
+/* The i-th oldest, or NULL. */
+mw_tp_cmd *mw_tp_at(mw_tp_queue *q, unsigned i);
+mw_tp_cmd *mw_tp_find_tag(mw_tp_queue *q, const char *tag);
+void mw_tp_clear(mw_tp_queue *q);
+
+/* Name table entry: a verb and the dissector's enum for it. */
+typedef struct {
+    const char *name;
+    int kind;
+} mw_tp_verb;
+
+/* The word at p (letters, digits, '-', '='), upper-cased into out (cap bytes with NUL).
+ * Returns its length on the wire, 0 when there is none. */
+size_t mw_tp_word(const uint8_t *p, size_t len, char *out, size_t cap);
+int mw_tp_lookup(const mw_tp_verb *tab, size_t n, const char *name, int dflt);
+/* An unknown command word is kept as its name only when it looks like a verb (letters,
+ * at most max of them); otherwise it becomes "?", so that a SASL response or password
+ * read as a command after lost sync never reaches the record. */
+void mw_tp_unknown_verb(char *name, size_t max);
+/* Skip spaces; returns the new offset. */
+size_t mw_tp_skip_sp(const uint8_t *p, size_t len, size_t off);
+
+/* "[CODE args] text": the code atom (upper-cased, capped, "" when absent) and where the
+ * text after "]" starts. Also gives the code's arguments (e.g. CAPABILITY's list). */
+typedef struct {
+    char code[32];
+    const uint8_t *args;
+    size_t args_len;
+    const uint8_t *text;
+    size_t text_len;
+} mw_tp_resp;
+void mw_tp_resp_code(const uint8_t *p, size_t len, mw_tp_resp *out);
+
+/* Record a failure (IMAP NO/BAD, POP3 -ERR) in the protocol's command record. */
+void mw_tp_failure(mw_session *s, mw_proto proto, const char *cmd, const char *status,
+                   const char *code, const uint8_t *text, size_t tlen, const mw_ctx *ctx);
+/* Raise a flag whose evidence is a server line; it becomes the decisive line if none. */
+void mw_tp_raise(mw_session *s, mw_flag f, const mw_ctx *ctx, const char *line);
+/* Set the decisive line if none is set. */
+void mw_tp_decisive(mw_session *s, const char *line);
+
+/* The login record: a new attempt, its user (taken over), and its result. */
+void mw_tp_auth_begin(mw_session *s, const char *mech);
+void mw_tp_auth_user(mw_session *s, char *user);
+void mw_tp_auth_result(mw_session *s, bool ok, const char *code);
+/* One SASL response from the client (RFC 4422): the user it names, and cleartext_auth
+ * when it carries a secret outside TLS. The secret itself is never kept. */
+void mw_tp_sasl(mw_session *s, const char *mech, unsigned step, const uint8_t *b64, size_t len,
+                const mw_ctx *ctx);
+/* A password crossed the wire in this command: cleartext_auth unless under TLS. */
+void mw_tp_cleartext(mw_session *s, const char *what, const mw_ctx *ctx);
+
+/* After a gap: are there enough bytes (a line end, or a line's worth) to judge whether
+ * they start a line? Until then the caller waits, so that the judgement does not depend
+ * on how the stream was cut into segments. */
+bool mw_tp_can_judge(const uint8_t *p, size_t len);
+
+/* Server wording that says the session timed out for inactivity. */
+bool mw_tp_timeout_words(const uint8_t *p, size_t len);
+/* Server wording that says encryption is required first. */
+bool mw_tp_tls_words(const uint8_t *p, size_t len);
+
+/* A dot-terminated multi-line block (POP3 RFC 1939 section 3, SMTP DATA): skipped a
+ * line at a time with memchr, never buffered. */
+typedef struct {
+    bool line_start; /* at the start of a line */
+    uint64_t bytes;  /* bytes skipped so far, terminator excluded */
+} mw_dotblock;
+typedef enum {
+    MW_DOT_CONTINUE, /* consumed everything given; the block goes on */
+    MW_DOT_NEED,     /* the tail might be the terminator: come back with more */
+    MW_DOT_END,      /* the terminator line was consumed */
+} mw_dot_status;
+/* *used: bytes consumed (through the terminator on MW_DOT_END). */
+mw_dot_status mw_dotblock_skip(mw_dotblock *b, const uint8_t *p, size_t len, size_t *used);
+
+/* End of session: no_greeting when the server never spoke, else unanswered_command for
+ * the oldest command still waiting (not exempt) when the connection closed. A session
+ * whose flags gave no decisive line gets its first failure as one. */
+void mw_tp_close(mw_session *s, mw_proto proto, mw_tp_queue *q, const mw_ctx *ctx);
+
+#endif

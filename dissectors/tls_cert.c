@@ -1,0 +1,208 @@
+#include "tls_cert.h"
+
+#include <arpa/inet.h>
+#include <glib.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <string.h>
+#include <time.h>
+
+static X509_STORE *trust_store;
+static bool trust_tried;
+
+bool mw_tls_trust_init(const char *ca_file, char **err)
+{
+    if (trust_tried)
+        return trust_store != NULL;
+    trust_tried = true;
+    if (ca_file && !g_file_test(ca_file, G_FILE_TEST_IS_REGULAR)) {
+        if (err)
+            *err = g_strdup_printf("--ca-file %s: no such file", ca_file);
+        return false;
+    }
+    X509_STORE *st = X509_STORE_new();
+    if (!st)
+        return false;
+    int ok = ca_file ? X509_STORE_load_file(st, ca_file) : X509_STORE_set_default_paths(st);
+    if (!ok) {
+        if (err) {
+            unsigned long e = ERR_peek_last_error();
+            *err = g_strdup_printf("--ca-file %s: cannot load CA certificates (%s)",
+                                   ca_file ? ca_file : "(default)",
+                                   e ? ERR_reason_error_string(e) : "no certificate found");
+        }
+        ERR_clear_error();
+        X509_STORE_free(st);
+        return false;
+    }
+    trust_store = st;
+    return true;
+}
+
+static char *name_oneline(const X509_NAME *n)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    if (!b)
+        return NULL;
+    X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253);
+    char *data = NULL;
+    long len = BIO_get_mem_data(b, &data);
+    char *s = mw_wire_strdup((const uint8_t *)data, len > 0 ? (size_t)len : 0, MW_MAX_TEXT);
+    BIO_free(b);
+    return s;
+}
+
+/* RFC 3339 UTC, e.g. 2024-01-01T00:00:00Z. */
+static void asn1_time_rfc3339(const ASN1_TIME *t, char *out, size_t cap)
+{
+    struct tm tm;
+    out[0] = '\0';
+    if (t && ASN1_TIME_to_tm(t, &tm))
+        strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void collect_san(X509 *x, mw_tls_cert *rec)
+{
+    GENERAL_NAMES *names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    if (!names)
+        return;
+    int n = sk_GENERAL_NAME_num(names);
+    for (int i = 0; i < n && rec->san->len < MW_TLS_MAX_SAN; i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
+        if (g->type == GEN_DNS) {
+            const ASN1_STRING *s = g->d.dNSName;
+            g_ptr_array_add(rec->san, mw_wire_strdup(ASN1_STRING_get0_data(s),
+                                                     (size_t)ASN1_STRING_length(s), 256));
+        } else if (g->type == GEN_IPADD) {
+            const ASN1_OCTET_STRING *s = g->d.iPAddress;
+            char buf[INET6_ADDRSTRLEN] = "";
+            int len = ASN1_STRING_length(s);
+            if (len == 4 || len == 16)
+                inet_ntop(len == 4 ? AF_INET : AF_INET6, ASN1_STRING_get0_data(s), buf,
+                          sizeof buf);
+            if (buf[0])
+                g_ptr_array_add(rec->san, g_strdup(buf));
+        }
+    }
+    GENERAL_NAMES_free(names);
+}
+
+static void describe_key(X509 *x, mw_tls_cert *rec)
+{
+    static const struct {
+        int id;
+        const char *name;
+    } kinds[] = {
+        { EVP_PKEY_RSA, "RSA" },         { EVP_PKEY_RSA_PSS, "RSA-PSS" },
+        { EVP_PKEY_EC, "EC" },           { EVP_PKEY_DSA, "DSA" },
+        { EVP_PKEY_ED25519, "Ed25519" }, { EVP_PKEY_ED448, "Ed448" },
+    };
+    EVP_PKEY *pk = X509_get0_pubkey(x);
+    if (pk) {
+        const char *kind = "unknown";
+        int id = EVP_PKEY_get_base_id(pk);
+        for (size_t i = 0; i < G_N_ELEMENTS(kinds); i++)
+            if (kinds[i].id == id)
+                kind = kinds[i].name;
+        g_snprintf(rec->key, sizeof rec->key, "%s %d", kind, EVP_PKEY_get_bits(pk));
+    }
+    int nid = X509_get_signature_nid(x);
+    const char *sig = nid != NID_undef ? OBJ_nid2ln(nid) : NULL;
+    g_strlcpy(rec->sig_alg, sig ? sig : "", sizeof rec->sig_alg);
+}
+
+static void describe_leaf(X509 *x, mw_tls_cert *rec)
+{
+    rec->present = true;
+    rec->subject = name_oneline(X509_get_subject_name(x));
+    rec->issuer = name_oneline(X509_get_issuer_name(x));
+    if (!rec->san)
+        rec->san = g_ptr_array_new_with_free_func(g_free);
+    collect_san(x, rec);
+    asn1_time_rfc3339(X509_get0_notBefore(x), rec->not_before, sizeof rec->not_before);
+    asn1_time_rfc3339(X509_get0_notAfter(x), rec->not_after, sizeof rec->not_after);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (X509_digest(x, EVP_sha256(), md, &n))
+        for (unsigned i = 0; i < n && i * 2 + 2 < sizeof rec->sha256; i++)
+            g_snprintf(rec->sha256 + i * 2, 3, "%02x", md[i]);
+    describe_key(x, rec);
+    /* RFC 5280 6.1: self-issued, and its own key verifies its signature */
+    EVP_PKEY *pk = X509_get0_pubkey(x);
+    rec->self_signed = X509_NAME_cmp(X509_get_issuer_name(x), X509_get_subject_name(x)) == 0 &&
+                       pk && X509_verify(x, pk) == 1;
+}
+
+/* Validity periods have their own flags: a chain is "untrusted" only for trust. */
+static int ignore_time_errors(int ok, X509_STORE_CTX *c)
+{
+    if (!ok) {
+        int e = X509_STORE_CTX_get_error(c);
+        if (e == X509_V_ERR_CERT_HAS_EXPIRED || e == X509_V_ERR_CERT_NOT_YET_VALID)
+            return 1;
+    }
+    return ok;
+}
+
+static void judge_trust(X509 *leaf, STACK_OF(X509) *rest, time_t when, mw_tls_cert_verdict *v)
+{
+    if (!trust_store && !mw_tls_trust_init(NULL, NULL))
+        return; /* no store: no judgement */
+    X509_STORE_CTX *c = X509_STORE_CTX_new();
+    if (!c || !X509_STORE_CTX_init(c, trust_store, leaf, rest)) {
+        X509_STORE_CTX_free(c);
+        return;
+    }
+    X509_STORE_CTX_set_verify_cb(c, ignore_time_errors);
+    X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(c), when);
+    if (X509_verify_cert(c) != 1) {
+        v->untrusted = true;
+        int e = X509_STORE_CTX_get_error(c);
+        g_strlcpy(v->untrusted_why, X509_verify_cert_error_string(e), sizeof v->untrusted_why);
+    }
+    X509_STORE_CTX_free(c);
+}
+
+void mw_tls_cert_examine(mw_cursor certs, const char *sni, int64_t ts_us, mw_tls_cert *rec,
+                         mw_tls_cert_verdict *v)
+{
+    memset(v, 0, sizeof *v);
+    X509 *leaf = NULL;
+    STACK_OF(X509) *rest = sk_X509_new_null();
+    mw_cursor one;
+    for (int i = 0; i < MW_TLS_MAX_CHAIN && mw_cur_sub_3(&certs, &one); i++) {
+        const unsigned char *der = one.p;
+        X509 *x = d2i_X509(NULL, &der, (long)one.left);
+        if (!x) {
+            if (i == 0)
+                break; /* an undecodable leaf: nothing to judge */
+            continue;
+        }
+        if (i == 0)
+            leaf = x;
+        else if (!rest || !sk_X509_push(rest, x))
+            X509_free(x);
+    }
+    if (leaf) {
+        v->parsed = true;
+        describe_leaf(leaf, rec);
+        v->self_signed = rec->self_signed;
+        time_t when = (time_t)(ts_us / 1000000);
+        v->expired = X509_cmp_time(X509_get0_notAfter(leaf), &when) < 0;
+        v->not_yet_valid = X509_cmp_time(X509_get0_notBefore(leaf), &when) > 0;
+        if (sni && *sni)
+            v->name_mismatch =
+                X509_check_host(leaf, sni, strlen(sni),
+                                X509_CHECK_FLAG_ALWAYS_CHECK_SUBJECT |
+                                    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS,
+                                NULL) == 0;
+        judge_trust(leaf, rest, when, v);
+    }
+    X509_free(leaf);
+    sk_X509_pop_free(rest, X509_free);
+    ERR_clear_error();
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Install the Debian packages mailwire builds and tests with (Debian 12). Run as root.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+PKGS=(
+    build-essential pkg-config         # compiler (gcc with ASan/UBSan), make
+    libpcap-dev libssl-dev libglib2.0-dev  # libpcap, OpenSSL libcrypto, GLib
+    python3                             # test checker
+    tcpdump tshark                      # reference tools for tests and benchmarks
+    ca-certificates                     # the system trust store (certificate checks)
+)
+missing=()
+for p in "${PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    # tshark asks whether non-root users may capture: answer no, without a prompt
+    echo "wireshark-common wireshark-common/install-setuid boolean false" | as_root debconf-set-selections
+    as_root apt-get update -q
+    as_root apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

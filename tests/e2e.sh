@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# End-to-end tests: the binary against captures. Prints one TAP line per test.
+# Usage: tests/e2e.sh MAILWIRE_BINARY
+set -u
+MW=${1:?usage: e2e.sh MAILWIRE}
+cd "$(dirname "$0")/.."
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+n=0
+ok()     { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+check()  { local name=$1; shift; if "$@" >"$TMP/check.out" 2>&1; then ok "$name"; else not_ok "$name" "$(head -c 2000 "$TMP/check.out")"; fi; }
+
+# --- golden records: tests/golden/cases.tsv  (name  capture  [options]) ---
+while IFS=$'\t' read -r name cap opts; do
+    [[ -z "$name" || "$name" == \#* ]] && continue
+    want="tests/golden/$name.jsonl"
+    # shellcheck disable=SC2086
+    "$MW" -r "$cap" --json $opts >"$TMP/got.jsonl" 2>"$TMP/err"
+    if diff -u "$want" "$TMP/got.jsonl" >"$TMP/diff"; then ok "golden $name"
+    else not_ok "golden $name" "$(head -c 3000 "$TMP/diff")"; fi
+done < tests/golden/cases.tsv
+
+# --- hand-written expectations ---
+python3 tests/check_expect.py "$MW" tests/expect.tsv >"$TMP/expect.tap"
+while IFS= read -r line; do
+    case "$line" in
+    "ok "*) ok "${line#ok * - }" ;;
+    "not ok "*) not_ok "${line#not ok * - }" ;;
+    *) echo "$line" ;;
+    esac
+done <"$TMP/expect.tap"
+
+# --- no password or secret in any output, plain or base64 ---
+secrets_absent() {
+    local out=$TMP/all-output
+    : >"$out"
+    for cap in pcaps/*.pcap pcaps/*.pcapng pcaps/public/*.pcap pcaps/public/*.pcapng; do
+        [ -f "$cap" ] || continue
+        "$MW" -r "$cap" --json >>"$out" 2>&1
+        "$MW" -r "$cap" -v >>"$out" 2>&1
+    done
+    local found=0
+    while IFS= read -r pw; do
+        [ -n "$pw" ] || continue
+        local forms=("$pw" "$(printf '%s' "$pw" | base64 -w0 | tr -d '=')")
+        for user in alice@example.test alice; do
+            forms+=("$(printf '\0%s\0%s' "$user" "$pw" | base64 -w0 | tr -d '=')")
+            forms+=("$(printf '%s\0%s\0%s' "$user" "$user" "$pw" | base64 -w0 | tr -d '=')")
+        done
+        for f in "${forms[@]}"; do
+            if grep -aqF -- "$f" "$out"; then echo "secret form '$f' found in output"; found=1; fi
+        done
+    done < pcaps/secrets.txt
+    [ $found -eq 0 ] && [ -s "$out" ]
+}
+check "no secret in any output (plain or base64)" secrets_absent
+
+# --- bad input: one line on stderr naming the file, exit 1 ---
+bad_input() { # name expected-exit expected-stderr-regex args...
+    local name=$1 want_rc=$2 want_re=$3; shift 3
+    "$MW" "$@" >"$TMP/bad.out" 2>"$TMP/bad.err" </dev/null
+    local rc=$? lines
+    lines=$(wc -l <"$TMP/bad.err")
+    if [ "$rc" -eq "$want_rc" ] && grep -Eq -- "$want_re" "$TMP/bad.err" && [ "$lines" -eq 1 ]; then
+        ok "bad input: $name"
+    else
+        not_ok "bad input: $name" "exit $rc (want $want_rc), stderr: $(cat "$TMP/bad.err")"
+    fi
+}
+printf 'hello, not a capture\n' >"$TMP/text.pcap"
+: >"$TMP/empty.pcap"
+head -c 24 pcaps/smtp-accepted.pcap >"$TMP/header-only.pcap"
+head -c 60 pcaps/smtp-accepted.pcap >"$TMP/cut-first-packet.pcap"
+# a pcap header declaring 802.11 (DLT 105): an unsupported link type
+printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x69\x00\x00\x00' >"$TMP/wifi.pcap"
+bad_input "missing file" 1 "nosuch.pcap: No such file" -r "$TMP/nosuch.pcap"
+bad_input "directory" 1 "is a directory" -r "$TMP"
+bad_input "not a capture" 1 "text.pcap: not a pcap or pcapng capture" -r "$TMP/text.pcap"
+bad_input "empty file" 1 "empty.pcap: empty file" -r "$TMP/empty.pcap"
+bad_input "truncated in the first packet" 1 "cut-first-packet.pcap: truncated or corrupt" -r "$TMP/cut-first-packet.pcap"
+bad_input "unsupported link type" 1 "wifi.pcap: unsupported link type IEEE802_11" -r "$TMP/wifi.pcap"
+bad_input "unknown option" 1 "Unknown option --frobnicate" -r pcaps/smtp-accepted.pcap --frobnicate
+bad_input "bad --ports protocol" 1 "unknown protocol 'gopher'" -r pcaps/smtp-accepted.pcap --ports gopher=70
+bad_input "bad --ports number" 1 "not a port number" -r pcaps/smtp-accepted.pcap --ports smtp=99999
+bad_input "no input" 1 "no input" --json
+bad_input "unwritable output" 1 "cannot write" -r pcaps/smtp-accepted.pcap -o /nonexistent/dir/out.json
+
+header_only_is_empty() { "$MW" -r "$TMP/header-only.pcap" --json >"$TMP/h.out" 2>&1 && [ ! -s "$TMP/h.out" ]; }
+check "capture with a header and no packets: no sessions, exit 0" header_only_is_empty
+
+# a capture cut in the middle of a later packet: warning, the sessions read are written
+truncated_tail() {
+    local size; size=$(stat -c %s pcaps/smtp-relay-denied.pcap)
+    head -c $((size - 30)) pcaps/smtp-relay-denied.pcap >"$TMP/tail-cut.pcap"
+    "$MW" -r "$TMP/tail-cut.pcap" --json >"$TMP/t.out" 2>"$TMP/t.err" || return 1
+    grep -q "warning: .*tail-cut.pcap: capture cut short" "$TMP/t.err" &&
+        grep -q '"relay_denied"' "$TMP/t.out"
+}
+check "truncated tail: warning, sessions still written, exit 0" truncated_tail
+
+# an input error after good files still writes the sessions read
+error_after_good_file() {
+    cp pcaps/smtp-relay-denied.pcap "$TMP/a.pcap"
+    head -c 100 pcaps/smtp-accepted.pcap >"$TMP/b.pcap" # cut inside the first packet
+    "$MW" -r "$TMP/a.pcap" -r "$TMP/b.pcap" --json >"$TMP/e.out" 2>"$TMP/e.err"
+    [ $? -eq 1 ] && grep -q "b.pcap" "$TMP/e.err" && grep -q '"relay_denied"' "$TMP/e.out"
+}
+check "input error after a good file: exit 1, its sessions written" error_after_good_file
+
+# --- several inputs, stdin, -o ---
+two_files_in_order() {
+    "$MW" -r pcaps/smtp-relay-denied.pcap -r pcaps/smtp-unknown-user.pcap --json >"$TMP/2.out" &&
+        [ "$(wc -l <"$TMP/2.out")" -eq 2 ] &&
+        head -1 "$TMP/2.out" | grep -q relay_denied && tail -1 "$TMP/2.out" | grep -q recipient_rejected
+}
+check "two -r files read in order" two_files_in_order
+stdin_input() { "$MW" -r - --json <pcaps/smtp-relay-denied.pcap | grep -q '"relay_denied"'; }
+check "-r - reads stdin" stdin_input
+output_file() {
+    "$MW" -r pcaps/smtp-auth-failed.pcap --json -o "$TMP/o.jsonl" >"$TMP/stdout" &&
+        [ ! -s "$TMP/stdout" ] && grep -q '"auth_failed"' "$TMP/o.jsonl"
+}
+check "-o FILE gets the records" output_file
+
+# --- the text a person reads ---
+text_summary() {
+    "$MW" -r pcaps/smtp-relay-denied.pcap >"$TMP/text" &&
+        grep -q "relay_denied" "$TMP/text" &&
+        grep -q "554 5.7.1 <bob@example.net>: Relay access denied" "$TMP/text" &&
+        grep -q "outgoing server authentication" "$TMP/text" &&
+        grep -q "^Sessions: 1 (smtp 1)" "$TMP/text"
+}
+check "text output: session line, decisive reply, diagnosis, totals" text_summary
+ports_option() {
+    # the same SMTP session, declared as IMAP's port: --ports moves it
+    "$MW" -r pcaps/smtp-relay-denied.pcap --json --ports submission=25 | grep -q '"protocol":"submission"'
+}
+check "--ports maps a port to a protocol" ports_option
+json_valid_utf8() {
+    for cap in pcaps/*.pcap pcaps/public/*.pcap*; do
+        "$MW" -r "$cap" --json 2>/dev/null
+    done | python3 -c '
+import json, sys
+keys = ["id","ts_start","ts_end","duration_s","client","server","community_id","protocol",
+        "starttls","tls","auth","outcome","flags","evidence","packets","bytes"]
+n = 0
+for line in sys.stdin.buffer:
+    rec = json.loads(line.decode("utf-8"))
+    assert list(rec)[:len(keys)] == keys, list(rec)
+    assert rec["flags"] == sorted(set(rec["flags"])), rec["flags"]
+    assert {e["flag"] for e in rec["evidence"]} == set(rec["flags"]), rec["id"]
+    n += 1
+assert n > 20, n
+'
+}
+check "every record: valid UTF-8 JSON, SPEC key order, sorted flags, evidence per flag" json_valid_utf8
+
+echo "1..$n"

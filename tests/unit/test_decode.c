@@ -1,0 +1,127 @@
+/* Link types and IP/TCP decoding, including truncated and hostile headers. */
+#include <glib.h>
+#include <pcap/pcap.h>
+#include <string.h>
+
+#include "../../analyzer/decode.h"
+
+#ifndef DLT_LINUX_SLL2
+#define DLT_LINUX_SLL2 276
+#endif
+
+/* IPv4 + TCP (ports 40000 -> 25, seq 7, 4 bytes "EHLO") */
+static const uint8_t ip4_tcp[] = {
+    0x45, 0x00, 0x00, 44, 0, 0, 0x40, 0x00, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+    0x9c, 0x40, 0x00, 0x19, 0, 0, 0, 7, 0, 0, 0, 0, 0x50, 0x18, 0xff, 0xff, 0, 0, 0, 0,
+    'E', 'H', 'L', 'O',
+};
+
+static GByteArray *frame(const uint8_t *hdr, size_t hlen, const uint8_t *ip, size_t iplen)
+{
+    GByteArray *a = g_byte_array_new();
+    g_byte_array_append(a, hdr, (guint)hlen);
+    g_byte_array_append(a, ip, (guint)iplen);
+    return a;
+}
+
+static void check_tcp(int dlt, GByteArray *a)
+{
+    mw_packet p;
+    g_assert_cmpint(mw_decode(dlt, a->data, a->len, &p), ==, MW_DECODE_TCP);
+    g_assert_cmpuint(p.family, ==, 4);
+    g_assert_cmpuint(p.sport, ==, 40000);
+    g_assert_cmpuint(p.dport, ==, 25);
+    g_assert_cmpuint(p.seq, ==, 7);
+    g_assert_cmpuint(p.payload_len, ==, 4);
+    g_assert_cmpmem(p.payload, 4, "EHLO", 4);
+    /* every truncation of the frame decodes to something, never reads past the end */
+    for (guint cut = 0; cut < a->len; cut++) {
+        uint8_t *copy = g_memdup2(a->data, cut ? cut : 1);
+        mw_decode(dlt, copy, cut, &p);
+        g_free(copy);
+    }
+    g_byte_array_free(a, TRUE);
+}
+
+static void test_ethernet_vlan_qinq(void)
+{
+    uint8_t eth[14] = { 0 };
+    eth[12] = 0x08;
+    check_tcp(DLT_EN10MB, frame(eth, sizeof eth, ip4_tcp, sizeof ip4_tcp));
+    uint8_t vlan[18] = { 0 };
+    vlan[12] = 0x81; vlan[14] = 0x00; vlan[15] = 100; vlan[16] = 0x08;
+    check_tcp(DLT_EN10MB, frame(vlan, sizeof vlan, ip4_tcp, sizeof ip4_tcp));
+    uint8_t qinq[22] = { 0 };
+    qinq[12] = 0x88; qinq[13] = 0xa8; qinq[15] = 10; qinq[16] = 0x81; qinq[19] = 20;
+    qinq[20] = 0x08;
+    check_tcp(DLT_EN10MB, frame(qinq, sizeof qinq, ip4_tcp, sizeof ip4_tcp));
+}
+
+static void test_cooked_null_raw(void)
+{
+    uint8_t sll[16] = { 0 };
+    sll[14] = 0x08;
+    check_tcp(DLT_LINUX_SLL, frame(sll, sizeof sll, ip4_tcp, sizeof ip4_tcp));
+    uint8_t sll2[20] = { 0 };
+    sll2[0] = 0x08;
+    check_tcp(DLT_LINUX_SLL2, frame(sll2, sizeof sll2, ip4_tcp, sizeof ip4_tcp));
+    uint8_t null_le[4] = { 2, 0, 0, 0 };
+    check_tcp(DLT_NULL, frame(null_le, 4, ip4_tcp, sizeof ip4_tcp));
+    uint8_t loop_be[4] = { 0, 0, 0, 2 };
+    check_tcp(DLT_LOOP, frame(loop_be, 4, ip4_tcp, sizeof ip4_tcp));
+    check_tcp(DLT_RAW, frame(NULL, 0, ip4_tcp, sizeof ip4_tcp));
+    g_assert_true(mw_linktype_supported(DLT_EN10MB));
+    g_assert_false(mw_linktype_supported(DLT_IEEE802_11));
+}
+
+static void test_ipv6_extension_headers(void)
+{
+    uint8_t pkt[40 + 8 + 8 + 20 + 2] = { 0 };
+    pkt[0] = 0x60;
+    pkt[4] = 0; pkt[5] = 8 + 8 + 20 + 2; /* payload length */
+    pkt[6] = 0;                           /* hop-by-hop */
+    pkt[8 + 15] = 1;                      /* src ::1 */
+    pkt[24 + 15] = 1;                     /* dst ::1 */
+    pkt[40] = 60; pkt[41] = 0;            /* hop-by-hop -> destination options, 8 bytes */
+    pkt[48] = 6; pkt[49] = 0;             /* destination options -> TCP */
+    uint8_t *t = pkt + 56;
+    t[0] = 0x01; t[1] = 0xbb; t[2] = 0x00; t[3] = 143; t[12] = 0x50; t[13] = 0x18;
+    t[20] = 'O'; t[21] = 'K';
+    mw_packet p;
+    g_assert_cmpint(mw_decode_ip(pkt, sizeof pkt, &p), ==, MW_DECODE_TCP);
+    g_assert_cmpuint(p.family, ==, 6);
+    g_assert_cmpuint(p.dport, ==, 143);
+    g_assert_cmpuint(p.payload_len, ==, 2);
+    /* a fragment header: skipped, not misread */
+    pkt[48] = 44;
+    g_assert_cmpint(mw_decode_ip(pkt, sizeof pkt, &p), ==, MW_DECODE_SKIP);
+}
+
+static void test_snaplen_and_bad_headers(void)
+{
+    mw_packet p;
+    /* captured 2 of 4 payload bytes: the rest is reported as cut */
+    g_assert_cmpint(mw_decode_ip(ip4_tcp, sizeof ip4_tcp - 2, &p), ==, MW_DECODE_TCP);
+    g_assert_cmpuint(p.payload_len, ==, 2);
+    g_assert_cmpuint(p.payload_cut, ==, 2);
+    uint8_t bad[sizeof ip4_tcp];
+    memcpy(bad, ip4_tcp, sizeof bad);
+    bad[0] = 0x44; /* IHL 16 bytes: invalid */
+    g_assert_cmpint(mw_decode_ip(bad, sizeof bad, &p), ==, MW_DECODE_MALFORMED);
+    memcpy(bad, ip4_tcp, sizeof bad);
+    bad[32] = 0x10; /* TCP data offset 4 bytes: invalid */
+    g_assert_cmpint(mw_decode_ip(bad, sizeof bad, &p), ==, MW_DECODE_MALFORMED);
+    memcpy(bad, ip4_tcp, sizeof bad);
+    bad[3] = 30; /* total length shorter than the headers */
+    g_assert_cmpint(mw_decode_ip(bad, sizeof bad, &p), ==, MW_DECODE_MALFORMED);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/decode/ethernet_vlan_qinq", test_ethernet_vlan_qinq);
+    g_test_add_func("/decode/cooked_null_raw", test_cooked_null_raw);
+    g_test_add_func("/decode/ipv6_extension_headers", test_ipv6_extension_headers);
+    g_test_add_func("/decode/snaplen_and_bad_headers", test_snaplen_and_bad_headers);
+    return g_test_run();
+}

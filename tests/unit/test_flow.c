@@ -1,0 +1,253 @@
+/* The flow engine end to end on synthetic TCP segments: handshake, reordering,
+ * retransmission, loss, 4-tuple reuse, idle timeout, the live-flow cap, mid-session
+ * starts, and non-mail traffic dropped early. */
+#include <glib.h>
+#include <string.h>
+
+#include "../../analyzer/detect.h"
+#include "../../analyzer/flow.h"
+#include "../../analyzer/record_json.h"
+
+typedef struct {
+    GPtrArray *records; /* JSON strings */
+} collected;
+
+static void collect(const mw_session *s, void *user)
+{
+    GString *g = g_string_new(NULL);
+    mw_record_json(g, s);
+    g_ptr_array_add(((collected *)user)->records, g_string_free(g, FALSE));
+}
+
+typedef struct {
+    mw_packet pkt;
+    uint8_t payload[256];
+    int64_t ts;
+} seg;
+
+/* client 10.0.0.1:cport <-> server 10.0.0.2:sport */
+static seg mk(bool from_client, uint16_t cport, uint16_t sport, uint32_t seq, uint32_t ack,
+              uint8_t flags, const char *data, int64_t ts)
+{
+    seg s;
+    memset(&s, 0, sizeof s);
+    s.pkt.family = 4;
+    uint8_t c[4] = { 10, 0, 0, 1 }, v[4] = { 10, 0, 0, 2 };
+    memcpy(s.pkt.src, from_client ? c : v, 4);
+    memcpy(s.pkt.dst, from_client ? v : c, 4);
+    s.pkt.sport = from_client ? cport : sport;
+    s.pkt.dport = from_client ? sport : cport;
+    s.pkt.seq = seq;
+    s.pkt.ack = ack;
+    s.pkt.tcp_flags = flags;
+    if (data) {
+        size_t n = strlen(data);
+        g_assert_cmpuint(n, <=, sizeof s.payload);
+        memcpy(s.payload, data, n);
+        s.pkt.payload_len = n;
+    }
+    s.ts = ts;
+    return s;
+}
+
+static void feed(mw_engine *e, seg *segs, size_t n, const size_t *order)
+{
+    for (size_t i = 0; i < n; i++) {
+        seg *s = &segs[order ? order[i] : i];
+        s->pkt.payload = s->payload;
+        mw_engine_packet(e, &s->pkt, i + 1, s->ts);
+    }
+}
+
+#define CISN 1000u
+#define SISN 5000u
+#define A MW_TCP_ACK
+
+/* A relay-denied conversation as 12 segments (sequence numbers precomputed). */
+static size_t relay_conversation_isn(seg *out, uint16_t cport, int64_t t0, uint32_t cisn)
+{
+    const char *s1 = "220 mx ESMTP\r\n";                      /* 14 */
+    const char *c1 = "EHLO c\r\n";                            /* 8 */
+    const char *s2 = "250 mx\r\n";                            /* 8 */
+    const char *c2 = "MAIL FROM:<a@b>\r\n";                   /* 17 */
+    const char *s3 = "250 ok\r\n";                            /* 8 */
+    const char *c3 = "RCPT TO:<x@far.example>\r\n";           /* 25 */
+    const char *s4 = "554 5.7.1 <x@far.example>: Relay access denied\r\n"; /* 48 */
+    size_t n = 0;
+    uint32_t c = cisn + 1, s = SISN + 1;
+    out[n++] = mk(true, cport, 25, cisn, 0, MW_TCP_SYN, NULL, t0);
+    out[n++] = mk(false, cport, 25, SISN, c, MW_TCP_SYN | A, NULL, t0 + 1);
+    out[n++] = mk(true, cport, 25, c, s, A, NULL, t0 + 2);
+    out[n++] = mk(false, cport, 25, s, c, A, s1, t0 + 3); s += 14;
+    out[n++] = mk(true, cport, 25, c, s, A, c1, t0 + 4); c += 8;
+    out[n++] = mk(false, cport, 25, s, c, A, s2, t0 + 5); s += 8;
+    out[n++] = mk(true, cport, 25, c, s, A, c2, t0 + 6); c += 17;
+    out[n++] = mk(false, cport, 25, s, c, A, s3, t0 + 7); s += 8;
+    out[n++] = mk(true, cport, 25, c, s, A, c3, t0 + 8); c += 25;
+    out[n++] = mk(false, cport, 25, s, c, A, s4, t0 + 9); s += 48;
+    out[n++] = mk(true, cport, 25, c, s, MW_TCP_FIN | A, NULL, t0 + 10);
+    out[n++] = mk(false, cport, 25, s, c + 1, MW_TCP_FIN | A, NULL, t0 + 11);
+    return n;
+}
+
+static size_t relay_conversation(seg *out, uint16_t cport, int64_t t0)
+{
+    return relay_conversation_isn(out, cport, t0, CISN);
+}
+
+static mw_engine *engine(collected *col, size_t max_flows)
+{
+    mw_config cfg;
+    mw_config_defaults(&cfg);
+    cfg.max_flows = max_flows;
+    col->records = g_ptr_array_new_with_free_func(g_free);
+    mw_detect_init();
+    return mw_engine_new(&cfg, collect, col);
+}
+
+static const char *rec(collected *c, guint i)
+{
+    g_assert_cmpuint(c->records->len, >, i);
+    return g_ptr_array_index(c->records, i);
+}
+
+static void test_in_order(void)
+{
+    collected col;
+    mw_engine *e = engine(&col, 100);
+    seg segs[16];
+    size_t n = relay_conversation(segs, 40000, 1000000);
+    feed(e, segs, n, NULL);
+    /* written at FIN, before the end of input */
+    g_assert_cmpuint(col.records->len, ==, 1);
+    g_assert_nonnull(strstr(rec(&col, 0), "\"flags\":[\"relay_denied\"]"));
+    g_assert_nonnull(strstr(rec(&col, 0), "\"client\":\"10.0.0.1:40000\""));
+    g_assert_nonnull(strstr(rec(&col, 0), "\"packets\":{\"client\":6,\"server\":6}"));
+    mw_engine_free(e);
+    g_ptr_array_free(col.records, TRUE);
+}
+
+static void test_reordered_and_retransmitted(void)
+{
+    collected col;
+    mw_engine *e = engine(&col, 100);
+    seg segs[20];
+    size_t n = relay_conversation(segs, 40001, 1000000);
+    segs[n] = segs[6]; /* a retransmission of MAIL FROM after the fact */
+    segs[n].ts += 100;
+    n++;
+    /* server reply 554 before the RCPT it answers; MAIL and EHLO swapped */
+    size_t order[] = { 0, 1, 2, 3, 6, 4, 5, 7, 9, 8, 12, 10, 11 };
+    feed(e, segs, n, order);
+    mw_engine_finish(e);
+    if (g_test_verbose())
+        g_printerr("%s\n", rec(&col, 0));
+    g_assert_cmpuint(col.records->len, ==, 1);
+    g_assert_nonnull(strstr(rec(&col, 0), "\"flags\":[\"relay_denied\"]"));
+    g_assert_nonnull(strstr(rec(&col, 0), "\"helo\":\"c\""));
+    mw_engine_free(e);
+    g_ptr_array_free(col.records, TRUE);
+}
+
+static void test_lost_segment(void)
+{
+    collected col;
+    mw_engine *e = engine(&col, 100);
+    seg segs[16];
+    size_t n = relay_conversation(segs, 40002, 1000000);
+    size_t order[] = { 0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 11 }; /* MAIL FROM lost */
+    feed(e, segs, n - 1, order);
+    g_assert_cmpuint(col.records->len, ==, 1);
+    const char *r = rec(&col, 0);
+    if (g_test_verbose())
+        g_printerr("%s\n", r);
+    g_assert_nonnull(strstr(r, "\"capture_gap\""));
+    g_assert_nonnull(strstr(r, "\"relay_denied\""));
+    g_assert_nonnull(strstr(r, "17 bytes from the client missing from the capture"));
+    mw_engine_free(e);
+    g_ptr_array_free(col.records, TRUE);
+}
+
+static void test_tuple_reuse_and_mid_session(void)
+{
+    collected col;
+    mw_engine *e = engine(&col, 100);
+    seg a[16], b[16];
+    size_t na = relay_conversation(a, 40003, 1000000);
+    size_t nb = relay_conversation_isn(b, 40003, 2000000, 777777); /* a new ISN */
+    feed(e, a, na - 1, NULL);            /* no final FIN from the server */
+    feed(e, b, nb, NULL);                /* same 4-tuple, new SYN: a new session */
+    g_assert_cmpuint(col.records->len, ==, 2);
+    g_assert_nonnull(strstr(rec(&col, 0), "\"id\":\"s1\""));
+    g_assert_nonnull(strstr(rec(&col, 1), "\"id\":\"s2\""));
+    /* a capture that starts after the handshake still gives the finding */
+    seg c[16];
+    size_t nc = relay_conversation(c, 40004, 3000000);
+    feed(e, c + 6, nc - 6, NULL);
+    g_assert_cmpuint(col.records->len, ==, 3);
+    g_assert_nonnull(strstr(rec(&col, 2), "capture started mid-session"));
+    g_assert_nonnull(strstr(rec(&col, 2), "\"relay_denied\""));
+    mw_engine_free(e);
+    g_ptr_array_free(col.records, TRUE);
+}
+
+static void test_idle_timeout_and_cap(void)
+{
+    collected col;
+    mw_engine *e = engine(&col, 2);
+    seg a[16];
+    for (uint16_t p = 0; p < 3; p++) {
+        size_t n = relay_conversation(a, (uint16_t)(41000 + p), 1000000 + p * 100);
+        feed(e, a, n - 2, NULL); /* leave each open */
+    }
+    /* the cap of 2 live flows closed the oldest */
+    g_assert_cmpuint(col.records->len, ==, 1);
+    g_assert_cmpuint(mw_engine_stats_get(e)->evicted, ==, 1);
+    /* a packet 2 hours later (packet time) closes the idle ones */
+    seg late = mk(true, 50000, 80, 1, 0, MW_TCP_SYN, NULL, 1000000 + 7200LL * 1000000);
+    feed(e, &late, 1, NULL);
+    g_assert_cmpuint(col.records->len, ==, 3);
+    mw_engine_finish(e);
+    g_assert_cmpuint(col.records->len, ==, 3); /* the port-80 flow is not mail: no record */
+    mw_engine_free(e);
+    g_ptr_array_free(col.records, TRUE);
+}
+
+static void test_greeting_on_other_port(void)
+{
+    collected col;
+    mw_engine *e = engine(&col, 100);
+    seg s[6];
+    s[0] = mk(true, 40100, 8025, 1, 0, MW_TCP_SYN, NULL, 1);
+    s[1] = mk(false, 40100, 8025, 100, 2, MW_TCP_SYN | A, NULL, 2);
+    s[2] = mk(false, 40100, 8025, 101, 2, A, "220 mx ESMTP\r\n", 3);
+    s[3] = mk(true, 40100, 8025, 2, 115, A, "QUIT\r\n", 4);
+    s[4] = mk(false, 40100, 8025, 115, 8, A | MW_TCP_FIN, "221 Bye\r\n", 5);
+    s[5] = mk(true, 40100, 8025, 8, 125, A | MW_TCP_FIN, NULL, 6);
+    feed(e, s, 6, NULL);
+    /* an HTTP flow on another port is dropped at its first bytes */
+    seg h[3];
+    h[0] = mk(true, 40200, 8080, 1, 0, MW_TCP_SYN, NULL, 7);
+    h[1] = mk(false, 40200, 8080, 100, 2, MW_TCP_SYN | A, NULL, 8);
+    h[2] = mk(true, 40200, 8080, 2, 101, A, "GET / HTTP/1.1\r\n\r\n", 9);
+    feed(e, h, 3, NULL);
+    mw_engine_finish(e);
+    g_assert_cmpuint(col.records->len, ==, 1);
+    g_assert_nonnull(strstr(rec(&col, 0), "\"protocol\":\"smtp\""));
+    g_assert_nonnull(strstr(rec(&col, 0), "\"outcome\":\"ok\""));
+    g_assert_cmpuint(mw_engine_stats_get(e)->flows_ignored, ==, 1);
+    mw_engine_free(e);
+    g_ptr_array_free(col.records, TRUE);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/flow/in_order", test_in_order);
+    g_test_add_func("/flow/reordered_retransmitted", test_reordered_and_retransmitted);
+    g_test_add_func("/flow/lost_segment", test_lost_segment);
+    g_test_add_func("/flow/tuple_reuse_mid_session", test_tuple_reuse_and_mid_session);
+    g_test_add_func("/flow/idle_timeout_cap", test_idle_timeout_and_cap);
+    g_test_add_func("/flow/greeting_other_port", test_greeting_on_other_port);
+    return g_test_run();
+}

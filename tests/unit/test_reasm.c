@@ -1,0 +1,145 @@
+/* TCP reassembly: order, retransmission, overlap (first copy wins), wrap-around, gaps,
+ * and the out-of-order cap. */
+#include <glib.h>
+#include <string.h>
+
+#include "../../analyzer/reasm.h"
+
+typedef struct {
+    GString *out;     /* delivered bytes, '#' per missing byte */
+    uint64_t gaps;
+    unsigned gap_calls;
+} sink_rec;
+
+static void rec_data(void *u, const uint8_t *p, size_t len)
+{
+    g_string_append_len(((sink_rec *)u)->out, (const char *)p, (gssize)len);
+}
+
+static void rec_gap(void *u, uint64_t missing)
+{
+    sink_rec *r = u;
+    r->gaps += missing;
+    r->gap_calls++;
+    for (uint64_t i = 0; i < missing && i < 64; i++)
+        g_string_append_c(r->out, '#');
+}
+
+static const mw_stream_sink sink = { rec_data, rec_gap };
+
+static void seg(mw_stream *s, sink_rec *r, uint32_t seq, const char *txt, size_t max_ooo)
+{
+    mw_stream_segment(s, seq, (const uint8_t *)txt, strlen(txt), 0, NULL, max_ooo, &sink, r);
+}
+
+static void test_in_order_and_retransmit(void)
+{
+    mw_stream s;
+    sink_rec r = { g_string_new(NULL), 0, 0 };
+    mw_stream_init(&s);
+    mw_stream_start(&s, 1000);
+    seg(&s, &r, 1000, "HELLO ", 1 << 20);
+    seg(&s, &r, 1006, "WORLD", 1 << 20);
+    seg(&s, &r, 1000, "XXXXXX", 1 << 20); /* retransmission with other bytes: ignored */
+    seg(&s, &r, 1009, "xxY", 1 << 20);    /* overlap: only the new tail "Y" counts */
+    g_assert_cmpstr(r.out->str, ==, "HELLO WORLDY");
+    g_assert_cmpuint(r.gaps, ==, 0);
+    mw_stream_free(&s);
+    g_string_free(r.out, TRUE);
+}
+
+static void test_out_of_order_overlaps(void)
+{
+    mw_stream s;
+    sink_rec r = { g_string_new(NULL), 0, 0 };
+    mw_stream_init(&s);
+    mw_stream_start(&s, 0);
+    seg(&s, &r, 10, "KLMNO", 1 << 20);
+    seg(&s, &r, 5, "FGHIJ", 1 << 20);
+    seg(&s, &r, 8, "zzzzzzz", 1 << 20);    /* overlaps both held segments: first copy wins */
+    seg(&s, &r, 15, "PQ", 1 << 20);
+    g_assert_cmpstr(r.out->str, ==, "");
+    seg(&s, &r, 0, "ABCDE", 1 << 20);
+    g_assert_cmpstr(r.out->str, ==, "ABCDEFGHIJKLMNOPQ");
+    g_assert_cmpuint(s.ooo_bytes, ==, 0);
+    mw_stream_free(&s);
+    g_string_free(r.out, TRUE);
+}
+
+static void test_wraparound(void)
+{
+    mw_stream s;
+    sink_rec r = { g_string_new(NULL), 0, 0 };
+    mw_stream_init(&s);
+    mw_stream_start(&s, 0xfffffffcu);
+    seg(&s, &r, 0xfffffffcu, "ABCD", 1 << 20);
+    seg(&s, &r, 0x00000002u, "GH", 1 << 20); /* out of order, after the wrap */
+    seg(&s, &r, 0x00000000u, "EF", 1 << 20);
+    g_assert_cmpstr(r.out->str, ==, "ABCDEFGH");
+    g_assert_cmpuint(s.next, ==, 8);
+    mw_stream_free(&s);
+    g_string_free(r.out, TRUE);
+}
+
+static void test_gap_on_flush_and_ack(void)
+{
+    mw_stream s;
+    sink_rec r = { g_string_new(NULL), 0, 0 };
+    mw_stream_init(&s);
+    mw_stream_start(&s, 100);
+    seg(&s, &r, 100, "ab", 1 << 20);
+    seg(&s, &r, 105, "fg", 1 << 20); /* 3 bytes lost */
+    mw_stream_ack(&s, 104, &sink, &r); /* ack does not cover the held data: wait */
+    g_assert_cmpstr(r.out->str, ==, "ab");
+    mw_stream_ack(&s, 107, &sink, &r); /* the peer has it all: the hole is a gap */
+    g_assert_cmpstr(r.out->str, ==, "ab###fg");
+    g_assert_cmpuint(r.gaps, ==, 3);
+    seg(&s, &r, 110, "kl", 1 << 20);
+    mw_stream_flush(&s, &sink, &r);
+    g_assert_cmpstr(r.out->str, ==, "ab###fg###kl");
+    mw_stream_free(&s);
+    g_string_free(r.out, TRUE);
+}
+
+static void test_ooo_cap(void)
+{
+    mw_stream s;
+    sink_rec r = { g_string_new(NULL), 0, 0 };
+    mw_stream_init(&s);
+    mw_stream_start(&s, 0);
+    /* endless out-of-order data never held beyond the cap */
+    for (uint32_t i = 0; i < 1000; i++) {
+        seg(&s, &r, 10 + i * 10, "0123456789", 64);
+        g_assert_cmpuint(s.ooo_bytes, <=, 64);
+    }
+    g_assert_cmpuint(r.gaps, ==, 10);
+    g_assert_cmpuint(s.ooo_bytes, ==, 0); /* once the hole was given up, all in order */
+    g_assert_cmpuint(r.out->len, ==, 10 + 1000 * 10);
+    mw_stream_free(&s);
+    g_string_free(r.out, TRUE);
+}
+
+static void test_snaplen_cut(void)
+{
+    mw_stream s;
+    sink_rec r = { g_string_new(NULL), 0, 0 };
+    mw_stream_init(&s);
+    mw_stream_start(&s, 0);
+    mw_stream_segment(&s, 0, (const uint8_t *)"abc", 3, 4, NULL, 1 << 20, &sink, &r);
+    seg(&s, &r, 7, "hi", 1 << 20);
+    g_assert_cmpstr(r.out->str, ==, "abc####hi");
+    mw_stream_free(&s);
+    g_string_free(r.out, TRUE);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/reasm/in_order_retransmit", test_in_order_and_retransmit);
+    g_test_add_func("/reasm/out_of_order_overlaps", test_out_of_order_overlaps);
+    g_test_add_func("/reasm/wraparound", test_wraparound);
+    g_test_add_func("/reasm/gap_flush_ack", test_gap_on_flush_and_ack);
+    g_test_add_func("/reasm/ooo_cap", test_ooo_cap);
+    g_test_add_func("/reasm/snaplen_cut", test_snaplen_cut);
+    return g_test_run();
+}

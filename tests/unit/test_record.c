@@ -1,0 +1,98 @@
+/* The record's building blocks: Community ID, JSON escaping, time, flags, categories. */
+#include <arpa/inet.h>
+#include <glib.h>
+#include <string.h>
+
+#include "../../analyzer/community_id.h"
+#include "../../analyzer/json.h"
+#include "../../dissectors/smtp_category.h"
+
+static mw_endpoint ep4(const char *ip, uint16_t port)
+{
+    mw_endpoint e = { 4, { 0 }, port };
+    inet_pton(AF_INET, ip, e.addr);
+    return e;
+}
+
+static void test_community_id(void)
+{
+    /* the published Community ID v1 test vector, both directions */
+    mw_endpoint a = ep4("128.232.110.120", 34855), b = ep4("66.35.250.204", 80);
+    char id[40];
+    mw_community_id(&a, &b, id, sizeof id);
+    g_assert_cmpstr(id, ==, "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
+    mw_community_id(&b, &a, id, sizeof id);
+    g_assert_cmpstr(id, ==, "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
+}
+
+static void test_json_escaping(void)
+{
+    GString *g = g_string_new(NULL);
+    const char wire[] = "a\"b\\c\r\n\x01\xff\xc3\xa9 \xe2\x82";
+    mw_json_strn(g, wire, sizeof wire - 1);
+    g_assert_true(g_utf8_validate(g->str, -1, NULL));
+    g_assert_cmpstr(g->str, ==, "\"a\\\"b\\\\c\\r\\n\\u0001\xc3\xbf\xc3\xa9 \xc3\xa2\xc2\x82\"");
+    g_string_free(g, TRUE);
+}
+
+static void test_time_and_endpoints(void)
+{
+    GString *g = g_string_new(NULL);
+    mw_format_time(g, (int64_t)1700000000 * G_USEC_PER_SEC + 42);
+    g_assert_cmpstr(g->str, ==, "2023-11-14T22:13:20.000042Z");
+    g_string_truncate(g, 0);
+    mw_endpoint v6 = { 6, { 0 }, 587 };
+    v6.addr[15] = 1;
+    mw_format_endpoint(g, &v6);
+    g_assert_cmpstr(g->str, ==, "[::1]:587");
+    g_string_free(g, TRUE);
+}
+
+static void test_flag_names_sorted(void)
+{
+    for (int f = 1; f < MW_FLAG_COUNT; f++)
+        g_assert_cmpint(strcmp(mw_flag_name((mw_flag)(f - 1)), mw_flag_name((mw_flag)f)), <, 0);
+    g_assert_cmpstr(mw_flag_name(MW_FLAG_RELAY_DENIED), ==, "relay_denied");
+    g_assert_true(strlen(mw_flag_diagnosis(MW_FLAG_RELAY_DENIED)) > 40);
+}
+
+static void test_categories(void)
+{
+    static const struct {
+        int code;
+        const char *enh, *text, *want;
+    } cases[] = {
+        { 554, "5.7.1", "<x@y>: Relay access denied", "relay" },
+        { 550, "5.7.1", "Unable to relay for x@y", "relay" },
+        { 454, "4.7.1", "<x@y>: Relay access denied", "relay" },
+        { 550, "5.1.1", "<x@y>: Recipient address rejected: User unknown", "mailbox" },
+        { 552, "5.2.2", "Mailbox full", "mailbox" },
+        { 552, "5.3.4", "Message size exceeds fixed limit", "size" },
+        { 535, "5.7.8", "Error: authentication failed", "auth" },
+        { 530, "5.7.0", "Must issue a STARTTLS command first", "tls" },
+        { 450, "4.2.0", "<x@y>: Recipient address rejected: Greylisted", "greylist" },
+        { 554, "5.7.1", "Service unavailable; Client host [1.2.3.4] blocked using "
+                        "zen.spamhaus.org", "blocklist" },
+        { 550, "5.7.606", "Access denied, banned sending IP [1.2.3.4]", "blocklist" },
+        { 421, "4.7.28", "Our system has detected an unusual rate of unsolicited mail",
+          "rate_limit" },
+        { 500, "5.5.2", "Error: command not recognized", "syntax" },
+        { 421, "4.4.2", "mx Error: timeout exceeded", "system" },
+        { 554, "", "Message rejected as spam", "policy" },
+        { 599, "", "something odd", "other" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
+        g_assert_cmpstr(mw_smtp_category(cases[i].code, cases[i].enh, cases[i].text), ==,
+                        cases[i].want);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/record/community_id", test_community_id);
+    g_test_add_func("/record/json_escaping", test_json_escaping);
+    g_test_add_func("/record/time_endpoints", test_time_and_endpoints);
+    g_test_add_func("/record/flag_names_sorted", test_flag_names_sorted);
+    g_test_add_func("/record/smtp_categories", test_categories);
+    return g_test_run();
+}

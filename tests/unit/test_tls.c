@@ -1,0 +1,916 @@
+/* TLS dissector: hellos, records and handshake messages built byte by byte here, fed
+ * through the real feeder whole, byte by byte and split at every offset (records and
+ * handshake messages therefore cut everywhere), with inputs ending at a guard page.
+ * Certificates are made with OpenSSL at test time, signed by a test CA that is the
+ * only trust anchor (mw_tls_trust_init). Packet times in these runs are in January
+ * 1970 (frame N at N ms), so the certificates are dated around then. */
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+
+#include "testutil.h"
+#include "../../dissectors/tls.h"
+#include "../../dissectors/tls_cert.h"
+
+/* ---------- byte builders ---------- */
+
+typedef GByteArray buf;
+
+static void put8(buf *b, unsigned v)
+{
+    uint8_t x = (uint8_t)v;
+    g_byte_array_append(b, &x, 1);
+}
+
+static void put16(buf *b, unsigned v)
+{
+    put8(b, v >> 8);
+    put8(b, v);
+}
+
+static void put24(buf *b, unsigned v)
+{
+    put8(b, v >> 16);
+    put16(b, v & 0xffff);
+}
+
+static void putn(buf *b, const void *p, size_t n)
+{
+    g_byte_array_append(b, p, (guint)n);
+}
+
+/* Length-prefixed blocks: open returns the offset, close patches the length in. */
+static size_t open_len(buf *b, int width)
+{
+    size_t at = b->len;
+    for (int i = 0; i < width; i++)
+        put8(b, 0);
+    return at;
+}
+
+static void close_len(buf *b, size_t at, int width)
+{
+    size_t n = b->len - at - (size_t)width;
+    for (int i = width - 1; i >= 0; i--, n >>= 8)
+        b->data[at + (size_t)i] = (uint8_t)(n & 0xff);
+}
+
+static void put_u16_list(buf *b, const uint16_t *v, size_t n, int width)
+{
+    size_t at = open_len(b, width);
+    for (size_t i = 0; i < n; i++)
+        put16(b, v[i]);
+    close_len(b, at, width);
+}
+
+static buf *record(unsigned type, unsigned version, const buf *body)
+{
+    buf *r = g_byte_array_new();
+    put8(r, type);
+    put16(r, version);
+    put16(r, body->len);
+    putn(r, body->data, body->len);
+    return r;
+}
+
+static buf *handshake(unsigned type, const buf *body)
+{
+    buf *m = g_byte_array_new();
+    put8(m, type);
+    put24(m, body->len);
+    putn(m, body->data, body->len);
+    return m;
+}
+
+static void add_buf(GPtrArray *chunks, mw_dir d, buf *b)
+{
+    tu_add_raw(chunks, d, b->data, b->len);
+    g_byte_array_free(b, TRUE);
+}
+
+/* ---------- hellos ---------- */
+
+typedef struct {
+    unsigned legacy_version;
+    const uint16_t *ciphers;
+    size_t n_ciphers;
+    const uint16_t *ext_order; /* extension types in wire order (bodies made up here) */
+    size_t n_ext;
+    const uint16_t *versions;  /* supported_versions, or NULL */
+    size_t n_versions;
+    const uint16_t *sigalgs;
+    size_t n_sigalgs;
+    const char *sni;
+    const char *alpn;
+} hello_spec;
+
+static void ext_body(buf *b, uint16_t type, const hello_spec *h)
+{
+    static const uint16_t groups[] = { 0x1a1a, 0x001d, 0x0017, 0x0018 };
+    size_t at, inner;
+    switch (type) {
+    case 0x0000:
+        at = open_len(b, 2);
+        put8(b, 0);
+        inner = open_len(b, 2);
+        putn(b, h->sni, strlen(h->sni));
+        close_len(b, inner, 2);
+        close_len(b, at, 2);
+        break;
+    case 0x0010:
+        at = open_len(b, 2);
+        inner = open_len(b, 1);
+        putn(b, h->alpn, strlen(h->alpn));
+        close_len(b, inner, 1);
+        inner = open_len(b, 1);
+        putn(b, "http/1.1", 8);
+        close_len(b, inner, 1);
+        close_len(b, at, 2);
+        break;
+    case 0x000a:
+        put_u16_list(b, groups, G_N_ELEMENTS(groups), 2);
+        break;
+    case 0x000b:
+        put8(b, 1);
+        put8(b, 0);
+        break;
+    case 0x000d:
+        put_u16_list(b, h->sigalgs, h->n_sigalgs, 2);
+        break;
+    case 0x002b:
+        at = open_len(b, 1);
+        for (size_t i = 0; i < h->n_versions; i++)
+            put16(b, h->versions[i]);
+        close_len(b, at, 1);
+        break;
+    default:
+        break; /* empty extension body */
+    }
+}
+
+static buf *client_hello_body(const hello_spec *h)
+{
+    buf *b = g_byte_array_new();
+    uint8_t random[32] = { 0 };
+    put16(b, h->legacy_version);
+    putn(b, random, 32);
+    put8(b, 0); /* session id */
+    put_u16_list(b, h->ciphers, h->n_ciphers, 2);
+    put8(b, 1);
+    put8(b, 0); /* compression: null */
+    size_t exts = open_len(b, 2);
+    for (size_t i = 0; i < h->n_ext; i++) {
+        put16(b, h->ext_order[i]);
+        size_t at = open_len(b, 2);
+        ext_body(b, h->ext_order[i], h);
+        close_len(b, at, 2);
+    }
+    close_len(b, exts, 2);
+    return b;
+}
+
+static buf *client_hello_msg(const hello_spec *h)
+{
+    buf *body = client_hello_body(h);
+    buf *m = handshake(1, body);
+    g_byte_array_free(body, TRUE);
+    return m;
+}
+
+static const uint8_t hrr_magic[32] = {
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+};
+
+/* selected: supported_versions value, 0 for none. */
+static buf *server_hello_msg(unsigned version, unsigned cipher, unsigned selected, bool hrr)
+{
+    buf *b = g_byte_array_new();
+    uint8_t random[32] = { 1 };
+    put16(b, version);
+    putn(b, hrr ? hrr_magic : random, 32);
+    put8(b, 0);
+    put16(b, cipher);
+    put8(b, 0);
+    size_t exts = open_len(b, 2);
+    put16(b, 0xff01);
+    put16(b, 1);
+    put8(b, 0);
+    if (selected) {
+        put16(b, 0x002b);
+        put16(b, 2);
+        put16(b, selected);
+    }
+    close_len(b, exts, 2);
+    buf *m = handshake(2, b);
+    g_byte_array_free(b, TRUE);
+    return m;
+}
+
+static buf *opaque_rec(unsigned type, unsigned version, size_t len)
+{
+    buf *body = g_byte_array_new();
+    for (size_t i = 0; i < len; i++)
+        put8(body, (unsigned)(i * 7 + 3));
+    buf *r = record(type, version, body);
+    g_byte_array_free(body, TRUE);
+    return r;
+}
+
+static buf *alert_rec(unsigned level, unsigned desc)
+{
+    buf *body = g_byte_array_new();
+    put8(body, level);
+    put8(body, desc);
+    buf *r = record(21, 0x0303, body);
+    g_byte_array_free(body, TRUE);
+    return r;
+}
+
+static void append_buf(buf *to, buf *b)
+{
+    putn(to, b->data, b->len);
+    g_byte_array_free(b, TRUE);
+}
+
+/* ---------- certificates ---------- */
+
+static EVP_PKEY *ca_key, *leaf_key;
+static X509 *ca_cert;
+
+/* Validity as offsets in days from the epoch (negative: 1969). */
+static X509 *make_cert(const char *cn, const char *san, long nb_days, long na_days,
+                       X509 *issuer, EVP_PKEY *issuer_key, EVP_PKEY *key, bool ca)
+{
+    X509 *x = X509_new();
+    ASN1_INTEGER_set(X509_get_serialNumber(x), (long)g_random_int_range(1, 1 << 30));
+    X509_set_version(x, 2);
+    ASN1_TIME_adj(X509_getm_notBefore(x), 0, (int)nb_days, 0);
+    ASN1_TIME_adj(X509_getm_notAfter(x), 0, (int)na_days, 0);
+    X509_NAME *name = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"Test", -1, -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+    X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name);
+    X509_set_pubkey(x, key);
+    X509V3_CTX v3;
+    X509V3_set_ctx(&v3, issuer ? issuer : x, x, NULL, NULL, 0);
+    X509_EXTENSION *e;
+    if (ca) {
+        e = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints, "critical,CA:TRUE");
+        X509_add_ext(x, e, -1);
+        X509_EXTENSION_free(e);
+    }
+    if (san) {
+        e = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, san);
+        X509_add_ext(x, e, -1);
+        X509_EXTENSION_free(e);
+    }
+    g_assert_true(X509_sign(x, issuer_key, EVP_sha256()) > 0);
+    return x;
+}
+
+static buf *der_of(X509 *x)
+{
+    unsigned char *der = NULL;
+    int n = i2d_X509(x, &der);
+    g_assert_cmpint(n, >, 0);
+    buf *b = g_byte_array_new();
+    putn(b, der, (size_t)n);
+    OPENSSL_free(der);
+    return b;
+}
+
+/* A Certificate message (RFC 5246 7.4.2) carrying leaf [+ CA]. */
+static buf *certificate_msg(X509 *leaf, bool with_ca)
+{
+    buf *body = g_byte_array_new();
+    size_t list = open_len(body, 3);
+    X509 *chain[2] = { leaf, with_ca ? ca_cert : NULL };
+    for (int i = 0; i < 2 && chain[i]; i++) {
+        buf *d = der_of(chain[i]);
+        put24(body, d->len);
+        putn(body, d->data, d->len);
+        g_byte_array_free(d, TRUE);
+    }
+    close_len(body, list, 3);
+    buf *m = handshake(11, body);
+    g_byte_array_free(body, TRUE);
+    return m;
+}
+
+static void setup_pki(void)
+{
+    ca_key = EVP_EC_gen("P-256");
+    leaf_key = EVP_EC_gen("P-256");
+    g_assert_nonnull(ca_key);
+    ca_cert = make_cert("Test CA", NULL, -400, 20000, NULL, ca_key, ca_key, true);
+    char *path = g_build_filename(g_get_tmp_dir(), "mailwire-test-ca-XXXXXX", NULL);
+    int fd = g_mkstemp(path);
+    g_assert_cmpint(fd, >=, 0);
+    FILE *fp = fdopen(fd, "w");
+    PEM_write_X509(fp, ca_cert);
+    fclose(fp);
+    char *err = NULL;
+    g_assert_true(mw_tls_trust_init(path, &err));
+    unlink(path);
+    g_free(path);
+}
+
+/* ---------- common conversations ---------- */
+
+static const uint16_t ciphers12[] = { 0x0a0a, 0xc02f, 0xc030, 0x009c, 0x002f, 0x00ff };
+static const uint16_t exts12[] = { 0x0000, 0x000a, 0x000b, 0x000d, 0xff01 };
+static const uint16_t sigalgs[] = { 0x0403, 0x0804, 0x0401 };
+
+static hello_spec hello12(const char *sni)
+{
+    hello_spec h = { 0x0303, ciphers12, G_N_ELEMENTS(ciphers12), exts12, G_N_ELEMENTS(exts12),
+                     NULL, 0, sigalgs, G_N_ELEMENTS(sigalgs), sni, NULL };
+    return h;
+}
+
+/* A full TLS 1.2 handshake: the ClientHello split over two records, the server's flight
+ * in one segment, CCS + Finished both ways, then application data. */
+static GPtrArray *tls12_conversation(X509 *leaf, const char *sni, bool close_early)
+{
+    GPtrArray *c = g_ptr_array_new();
+    hello_spec h = hello12(sni);
+    buf *ch = client_hello_msg(&h);
+    size_t half = ch->len / 2;
+    buf *part1 = g_byte_array_new(), *part2 = g_byte_array_new();
+    putn(part1, ch->data, half);
+    putn(part2, ch->data + half, ch->len - half);
+    buf *seg = record(22, 0x0301, part1);
+    append_buf(seg, record(22, 0x0301, part2));
+    g_byte_array_free(part1, TRUE);
+    g_byte_array_free(part2, TRUE);
+    g_byte_array_free(ch, TRUE);
+    add_buf(c, MW_FROM_CLIENT, seg);
+
+    buf *flight = server_hello_msg(0x0303, 0xc02f, 0, false);
+    append_buf(flight, certificate_msg(leaf, false));
+    append_buf(flight, handshake(14, &(buf){ 0 }));
+    add_buf(c, MW_FROM_SERVER, record(22, 0x0303, flight));
+    g_byte_array_free(flight, TRUE);
+    if (close_early)
+        return c;
+
+    buf *cke = g_byte_array_new();
+    put8(cke, 32);
+    for (int i = 0; i < 32; i++)
+        put8(cke, 0x42);
+    buf *m = handshake(16, cke);
+    g_byte_array_free(cke, TRUE);
+    buf *cflight = record(22, 0x0303, m);
+    g_byte_array_free(m, TRUE);
+    buf *one = g_byte_array_new();
+    put8(one, 1);
+    append_buf(cflight, record(20, 0x0303, one));
+    append_buf(cflight, opaque_rec(22, 0x0303, 40)); /* encrypted Finished */
+    add_buf(c, MW_FROM_CLIENT, cflight);
+
+    buf *sflight = record(20, 0x0303, one);
+    append_buf(sflight, opaque_rec(22, 0x0303, 40));
+    add_buf(c, MW_FROM_SERVER, sflight);
+    g_byte_array_free(one, TRUE);
+
+    add_buf(c, MW_FROM_CLIENT, opaque_rec(23, 0x0303, 100));
+    add_buf(c, MW_FROM_SERVER, opaque_rec(23, 0x0303, 300));
+    return c;
+}
+
+static mw_session *run_chunks(GPtrArray *c, mw_proto proto)
+{
+    mw_session *s = tu_run_all_ways("tls", proto, c);
+    tu_free_script(c);
+    return s;
+}
+
+/* ---------- tests ---------- */
+
+static void test_tls12_full(void)
+{
+    X509 *leaf = make_cert("mail.example.test", "DNS:mail.example.test,DNS:*.example.test",
+                           -10, 3650, ca_cert, ca_key, leaf_key, false);
+    mw_session *s = run_chunks(tls12_conversation(leaf, "mail.example.test", false),
+                               MW_PROTO_SMTPS);
+    g_assert_cmpuint(s->flags, ==, 0);
+    g_assert_cmpint(s->outcome, ==, MW_OUT_ENCRYPTED);
+    g_assert_true(s->encrypted);
+    const mw_tls_rec *t = s->tls;
+    g_assert_nonnull(t);
+    g_assert_true(t->handshake_done);
+    g_assert_cmpstr(t->version, ==, "TLS1.2");
+    g_assert_cmpstr(t->cipher, ==, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+    g_assert_cmpstr(t->sni, ==, "mail.example.test");
+    g_assert_cmpstr(t->hello_version, ==, "TLS1.2");
+    g_assert_cmpstr(t->record_version, ==, "TLS1.0");
+    g_assert_cmpuint(t->client_versions->len, ==, 1);
+    g_assert_cmpstr(g_ptr_array_index(t->client_versions, 0), ==, "TLS1.2");
+    g_assert_true(t->cert.present);
+    g_assert_cmpstr(t->cert.subject, ==, "CN=mail.example.test,O=Test");
+    g_assert_cmpstr(t->cert.issuer, ==, "CN=Test CA,O=Test");
+    g_assert_cmpuint(t->cert.san->len, ==, 2);
+    g_assert_false(t->cert.self_signed);
+    g_assert_cmpstr(t->cert.key, ==, "EC 256");
+    g_assert_cmpstr(t->cert.sig_alg, ==, "ecdsa-with-SHA256");
+    g_assert_cmpuint(strlen(t->cert.sha256), ==, 64);
+    g_assert_cmpuint(strlen(t->ja3), ==, 32);
+    g_assert_cmpuint(strlen(t->ja3s), ==, 32);
+    g_assert_cmpuint(t->app_records[MW_FROM_CLIENT], ==, 1);
+    g_assert_cmpuint(t->app_bytes[MW_FROM_SERVER], ==, 300);
+    g_assert_cmpuint(s->anomalies, ==, 0);
+    mw_session_free(s);
+    X509_free(leaf);
+}
+
+static void test_cert_findings(void)
+{
+    /* expired during 1969, signed by the trusted CA */
+    X509 *expired = make_cert("old.example.test", "DNS:old.example.test", -300, -2, ca_cert,
+                              ca_key, leaf_key, false);
+    mw_session *s = run_chunks(tls12_conversation(expired, "old.example.test", false),
+                               MW_PROTO_IMAPS);
+    g_assert_true(mw_session_has(s, MW_FLAG_TLS_CERT_EXPIRED));
+    g_assert_cmpuint(s->flags, ==, 1u << MW_FLAG_TLS_CERT_EXPIRED);
+    g_assert_nonnull(strstr(tu_evidence(s, MW_FLAG_TLS_CERT_EXPIRED)->detail, "expired 1969-"));
+    mw_session_free(s);
+    X509_free(expired);
+
+    X509 *future = make_cert("new.example.test", "DNS:new.example.test", 2, 400, ca_cert,
+                             ca_key, leaf_key, false);
+    s = run_chunks(tls12_conversation(future, "new.example.test", false), MW_PROTO_IMAPS);
+    g_assert_cmpuint(s->flags, ==, 1u << MW_FLAG_TLS_CERT_NOT_YET_VALID);
+    mw_session_free(s);
+    X509_free(future);
+
+    /* self-signed: also untrusted (it is not our CA) */
+    X509 *self = make_cert("self.example.test", "DNS:self.example.test", -1, 400, NULL,
+                           leaf_key, leaf_key, false);
+    s = run_chunks(tls12_conversation(self, "self.example.test", false), MW_PROTO_POP3S);
+    g_assert_cmpuint(s->flags, ==, (1u << MW_FLAG_TLS_CERT_SELF_SIGNED) |
+                                       (1u << MW_FLAG_TLS_CERT_UNTRUSTED));
+    g_assert_true(s->tls->cert.self_signed);
+    mw_session_free(s);
+    X509_free(self);
+
+    /* the SNI names another host */
+    X509 *leaf = make_cert("mail.example.test", "DNS:mail.example.test", -1, 400, ca_cert,
+                           ca_key, leaf_key, false);
+    s = run_chunks(tls12_conversation(leaf, "imap.other.test", false), MW_PROTO_IMAPS);
+    g_assert_cmpuint(s->flags, ==, 1u << MW_FLAG_TLS_CERT_NAME_MISMATCH);
+    g_assert_cmpstr(tu_evidence(s, MW_FLAG_TLS_CERT_NAME_MISMATCH)->detail, ==,
+                    "SNI imap.other.test matches neither CN nor SAN of certificate "
+                    "CN=mail.example.test,O=Test");
+    mw_session_free(s);
+    X509_free(leaf);
+}
+
+/* RFC 6125 6.4.3: a wildcard stands for exactly one whole left-most label. */
+static void test_wildcards(void)
+{
+    X509 *leaf = make_cert("mail.example.test", "DNS:*.example.test", -1, 400, ca_cert, ca_key,
+                           leaf_key, false);
+    buf *d = der_of(leaf);
+    buf *list = g_byte_array_new();
+    put24(list, d->len);
+    putn(list, d->data, d->len);
+    static const struct {
+        const char *sni;
+        bool mismatch;
+    } cases[] = {
+        { "imap.example.test", false }, { "IMAP.Example.Test", false },
+        { "mail.example.test", false }, /* the CN */
+        { "a.b.example.test", true },   { "example.test", true },
+        { "imap.example.org", true },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        mw_tls_cert rec = { 0 };
+        mw_tls_cert_verdict v;
+        mw_tls_cert_examine(mw_cursor_make(list->data, list->len), cases[i].sni, 1000000, &rec,
+                            &v);
+        g_assert_true(v.parsed);
+        if (v.name_mismatch != cases[i].mismatch)
+            g_error("SNI %s: mismatch %d", cases[i].sni, v.name_mismatch);
+        g_free(rec.subject);
+        g_free(rec.issuer);
+        g_ptr_array_free(rec.san, TRUE);
+    }
+    g_byte_array_free(list, TRUE);
+    g_byte_array_free(d, TRUE);
+    X509_free(leaf);
+}
+
+/* FoxIO's worked example (JA4 technical details): t13d1516h2_8daaf6152771_e5627efa2ab1 */
+static void test_ja4_reference(void)
+{
+    static const uint16_t ciphers[] = { 0x2a2a, 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c,
+                                        0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014, 0x009c, 0x009d,
+                                        0x002f, 0x0035 };
+    static const uint16_t exts[] = { 0x3a3a, 0x001b, 0x0000, 0x0033, 0x0010, 0x4469, 0x0017,
+                                     0x002d, 0x000d, 0x0005, 0x0023, 0x0012, 0x002b, 0xff01,
+                                     0x000b, 0x000a, 0x0015 };
+    static const uint16_t sigs[] = { 0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806,
+                                     0x0601 };
+    static const uint16_t versions[] = { 0x5a5a, 0x0304, 0x0303 };
+    hello_spec h = { 0x0303, ciphers, G_N_ELEMENTS(ciphers), exts, G_N_ELEMENTS(exts),
+                     versions, G_N_ELEMENTS(versions), sigs, G_N_ELEMENTS(sigs),
+                     "www.example.test", "h2" };
+    GPtrArray *c = g_ptr_array_new();
+    buf *m = client_hello_msg(&h);
+    add_buf(c, MW_FROM_CLIENT, record(22, 0x0301, m));
+    g_byte_array_free(m, TRUE);
+    mw_session *s = run_chunks(c, MW_PROTO_SMTPS);
+    g_assert_cmpstr(s->tls->ja4, ==, "t13d1516h2_8daaf6152771_e5627efa2ab1");
+    g_assert_cmpstr(s->tls->alpn, ==, "h2");
+    g_assert_cmpuint(s->tls->client_versions->len, ==, 2);
+    g_assert_cmpstr(g_ptr_array_index(s->tls->client_versions, 0), ==, "TLS1.3");
+
+    /* JA3: legacy version, then the lists in wire order, decimal, GREASE left out */
+    const char *ja3_text = "771,4865-4866-4867-49195-49199-49196-49200-52393-52392-49171-"
+                           "49172-156-157-47-53,27-0-51-16-17513-23-45-13-5-35-18-43-65281-11-"
+                           "10-21,29-23-24,0";
+    unsigned char md[16];
+    unsigned n = 0;
+    EVP_Digest(ja3_text, strlen(ja3_text), md, &n, EVP_md5(), NULL);
+    char hex[33];
+    for (int i = 0; i < 16; i++)
+        g_snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    g_assert_cmpstr(s->tls->ja3, ==, hex);
+    /* the client closed without an answer: a handshake that never completed */
+    g_assert_true(mw_session_has(s, MW_FLAG_TLS_HANDSHAKE_FAILED));
+    g_assert_false(mw_session_has(s, MW_FLAG_TLS_VERSION_MISMATCH));
+    mw_session_free(s);
+}
+
+static void test_tls13_hrr(void)
+{
+    static const uint16_t ciphers[] = { 0x1301, 0x1302, 0x1303 };
+    static const uint16_t exts[] = { 0x0000, 0x000a, 0x000d, 0x002b, 0x0033 };
+    static const uint16_t versions[] = { 0x0304, 0x0303 };
+    hello_spec h = { 0x0303, ciphers, 3, exts, G_N_ELEMENTS(exts), versions, 2, sigalgs,
+                     G_N_ELEMENTS(sigalgs), "mx.example.test", NULL };
+    GPtrArray *c = g_ptr_array_new();
+    buf *m = client_hello_msg(&h);
+    add_buf(c, MW_FROM_CLIENT, record(22, 0x0301, m));
+    buf *hrr = server_hello_msg(0x0303, 0x1302, 0x0304, true);
+    add_buf(c, MW_FROM_SERVER, record(22, 0x0303, hrr));
+    g_byte_array_free(hrr, TRUE);
+    /* compatibility CCS, then the second ClientHello in clear (RFC 8446 D.4) */
+    buf *one = g_byte_array_new();
+    put8(one, 1);
+    buf *seg = record(20, 0x0303, one);
+    append_buf(seg, record(22, 0x0303, m));
+    add_buf(c, MW_FROM_CLIENT, seg);
+    g_byte_array_free(m, TRUE);
+    buf *sh = server_hello_msg(0x0303, 0x1302, 0x0304, false);
+    seg = record(22, 0x0303, sh);
+    g_byte_array_free(sh, TRUE);
+    append_buf(seg, record(20, 0x0303, one));
+    append_buf(seg, opaque_rec(23, 0x0303, 700)); /* EncryptedExtensions..Finished */
+    add_buf(c, MW_FROM_SERVER, seg);
+    add_buf(c, MW_FROM_CLIENT, opaque_rec(23, 0x0303, 53)); /* client Finished */
+    add_buf(c, MW_FROM_SERVER, opaque_rec(23, 0x0303, 60));
+    g_byte_array_free(one, TRUE);
+    mw_session *s = run_chunks(c, MW_PROTO_IMAPS);
+    g_assert_cmpuint(s->flags, ==, 0);
+    g_assert_cmpint(s->outcome, ==, MW_OUT_ENCRYPTED);
+    g_assert_true(s->tls->hello_retry);
+    g_assert_true(s->tls->handshake_done);
+    g_assert_cmpstr(s->tls->version, ==, "TLS1.3");
+    g_assert_cmpstr(s->tls->cipher, ==, "TLS_AES_256_GCM_SHA384");
+    g_assert_false(s->tls->cert.present);
+    g_assert_true(strncmp(s->tls->ja4, "t13d0305", 8) == 0);
+    mw_session_free(s);
+}
+
+static hello_spec hello10(void)
+{
+    static const uint16_t ciphers[] = { 0xc014, 0x0035, 0x002f, 0x00ff };
+    static const uint16_t exts[] = { 0x0000, 0x000b, 0x000a };
+    hello_spec h = { 0x0301, ciphers, 4, exts, 3, NULL, 0, NULL, 0, "mail.example.test", NULL };
+    return h;
+}
+
+static void test_version_mismatch_alert(void)
+{
+    hello_spec h = hello10();
+    GPtrArray *c = g_ptr_array_new();
+    buf *m = client_hello_msg(&h);
+    add_buf(c, MW_FROM_CLIENT, record(22, 0x0301, m));
+    g_byte_array_free(m, TRUE);
+    add_buf(c, MW_FROM_SERVER, alert_rec(2, 70));
+    mw_session *s = run_chunks(c, MW_PROTO_IMAPS);
+    g_assert_cmpuint(s->flags, ==, (1u << MW_FLAG_TLS_VERSION_MISMATCH) |
+                                       (1u << MW_FLAG_TLS_HANDSHAKE_FAILED) |
+                                       (1u << MW_FLAG_TLS_DEPRECATED_VERSION));
+    g_assert_cmpstr(tu_evidence(s, MW_FLAG_TLS_VERSION_MISMATCH)->detail, ==,
+                    "fatal alert protocol_version from server after a ClientHello offering at "
+                    "most TLS1.0");
+    g_assert_cmpuint(tu_evidence(s, MW_FLAG_TLS_VERSION_MISMATCH)->frame, ==, 2);
+    g_assert_cmpstr(s->tls->alert.description, ==, "protocol_version");
+    g_assert_cmpint(s->tls->alert.from, ==, MW_FROM_SERVER);
+    g_assert_null(s->tls->version);
+    g_assert_cmpint(s->outcome, ==, MW_OUT_FAILED);
+    mw_session_free(s);
+}
+
+static void test_close_after_old_hello(void)
+{
+    hello_spec h = hello10();
+    GPtrArray *c = g_ptr_array_new();
+    buf *m = client_hello_msg(&h);
+    add_buf(c, MW_FROM_CLIENT, record(22, 0x0301, m));
+    g_byte_array_free(m, TRUE);
+    mw_session *s = run_chunks(c, MW_PROTO_SMTPS);
+    g_assert_true(mw_session_has(s, MW_FLAG_TLS_VERSION_MISMATCH));
+    g_assert_true(mw_session_has(s, MW_FLAG_TLS_HANDSHAKE_FAILED));
+    mw_session_free(s);
+}
+
+static void test_handshake_failure_alert_modern(void)
+{
+    hello_spec h = hello12("mail.example.test");
+    GPtrArray *c = g_ptr_array_new();
+    buf *m = client_hello_msg(&h);
+    add_buf(c, MW_FROM_CLIENT, record(22, 0x0301, m));
+    g_byte_array_free(m, TRUE);
+    add_buf(c, MW_FROM_SERVER, alert_rec(2, 40));
+    mw_session *s = run_chunks(c, MW_PROTO_SMTPS);
+    g_assert_cmpuint(s->flags, ==, 1u << MW_FLAG_TLS_HANDSHAKE_FAILED);
+    g_assert_cmpstr(tu_evidence(s, MW_FLAG_TLS_HANDSHAKE_FAILED)->detail, ==,
+                    "fatal alert handshake_failure from server after the ClientHello");
+    mw_session_free(s);
+}
+
+static void test_deprecated_negotiated(void)
+{
+    /* a modern client, a server that only speaks TLS 1.1 */
+    hello_spec h = hello12("mail.example.test");
+    GPtrArray *c = g_ptr_array_new();
+    buf *m = client_hello_msg(&h);
+    add_buf(c, MW_FROM_CLIENT, record(22, 0x0301, m));
+    g_byte_array_free(m, TRUE);
+    buf *sh = server_hello_msg(0x0302, 0xc014, 0, false);
+    add_buf(c, MW_FROM_SERVER, record(22, 0x0302, sh));
+    g_byte_array_free(sh, TRUE);
+    mw_session *s = run_chunks(c, MW_PROTO_SMTPS);
+    g_assert_true(mw_session_has(s, MW_FLAG_TLS_DEPRECATED_VERSION));
+    g_assert_cmpstr(tu_evidence(s, MW_FLAG_TLS_DEPRECATED_VERSION)->detail, ==,
+                    "TLS1.1 negotiated (ServerHello)");
+    mw_session_free(s);
+}
+
+static void test_sslv2_hello(void)
+{
+    /* SSLv2-format CLIENT-HELLO offering TLS 1.0 (RFC 6101 E.2), then a TLS ServerHello */
+    buf *b = g_byte_array_new();
+    put8(b, 1);
+    put16(b, 0x0301);
+    put16(b, 9);  /* cipher specs */
+    put16(b, 0);  /* session id */
+    put16(b, 16); /* challenge */
+    static const uint8_t specs[] = { 0x00, 0x00, 0x2f, 0x01, 0x00, 0x80, 0x00, 0x00, 0x35 };
+    putn(b, specs, sizeof specs);
+    for (int i = 0; i < 16; i++)
+        put8(b, (unsigned)i);
+    buf *r = g_byte_array_new();
+    put16(r, 0x8000 | b->len);
+    putn(r, b->data, b->len);
+    g_byte_array_free(b, TRUE);
+    GPtrArray *c = g_ptr_array_new();
+    g_assert_true(mw_tls_looks_like_client_hello(r->data, r->len));
+    add_buf(c, MW_FROM_CLIENT, r);
+    buf *sh = server_hello_msg(0x0301, 0x002f, 0, false);
+    add_buf(c, MW_FROM_SERVER, record(22, 0x0301, sh));
+    g_byte_array_free(sh, TRUE);
+    mw_session *s = run_chunks(c, MW_PROTO_SMTPS);
+    g_assert_true(s->tls->sslv2_hello);
+    g_assert_cmpstr(s->tls->record_version, ==, "SSLv2");
+    g_assert_cmpstr(s->tls->version, ==, "TLS1.0");
+    g_assert_cmpstr(s->tls->cipher, ==, "TLS_RSA_WITH_AES_128_CBC_SHA");
+    g_assert_true(mw_session_has(s, MW_FLAG_TLS_DEPRECATED_VERSION));
+    mw_session_free(s);
+}
+
+static void test_plaintext_on_implicit_port(void)
+{
+    GPtrArray *c = tu_script("S: 220 mx.example.test ESMTP\nC: EHLO client\n");
+    mw_session *s = run_chunks(c, MW_PROTO_SMTPS);
+    g_assert_cmpuint(s->flags, ==, 1u << MW_FLAG_TLS_MODE_MISMATCH);
+    g_assert_cmpstr(tu_evidence(s, MW_FLAG_TLS_MODE_MISMATCH)->detail, ==,
+                    "server sent clear text on port 0, where implicit TLS was expected: "
+                    "\"220 mx.example.test ESMTP\"");
+    g_assert_null(s->tls);
+    g_assert_cmpint(s->outcome, ==, MW_OUT_FAILED);
+    mw_session_free(s);
+}
+
+/* Both sides silent on an implicit-TLS port until the client gives up. */
+static void test_silent_implicit_port(void)
+{
+    mw_config cfg;
+    mw_config_defaults(&cfg);
+    mw_session *s = mw_session_new(1);
+    s->protocol = MW_PROTO_IMAPS;
+    s->syn_seen = s->synack_seen = true;
+    s->server.port = 993;
+    mw_feeder f;
+    mw_feeder_init(&f, mw_dissector_by_name("tls"), s, &cfg);
+    s->close_reason = MW_CLOSE_FIN;
+    mw_feeder_close(&f, 9, 30 * G_USEC_PER_SEC);
+    mw_feeder_free(&f);
+    mw_session_finish(s);
+    g_assert_cmpuint(s->flags, ==, 1u << MW_FLAG_TLS_MODE_MISMATCH);
+    mw_session_free(s);
+}
+
+static void test_smtp_client_hello_on_port_25(void)
+{
+    hello_spec h = hello12("mail.example.test");
+    GPtrArray *c = g_ptr_array_new();
+    buf *m = client_hello_msg(&h);
+    add_buf(c, MW_FROM_CLIENT, record(22, 0x0301, m));
+    g_byte_array_free(m, TRUE);
+    GPtrArray *rest = tu_script("S: 220 mx ESMTP Postfix\nS: 500 5.5.2 Error: bad syntax\n");
+    for (guint i = 0; i < rest->len; i++)
+        g_ptr_array_add(c, g_ptr_array_index(rest, i));
+    g_ptr_array_free(rest, TRUE);
+    mw_session *s = tu_run_all_ways("smtp", MW_PROTO_SMTP, c);
+    tu_free_script(c);
+    g_assert_cmpuint(s->flags, ==, 1u << MW_FLAG_TLS_MODE_MISMATCH);
+    g_assert_cmpint(s->outcome, ==, MW_OUT_FAILED);
+    mw_session_free(s);
+}
+
+static void test_probe(void)
+{
+    static const uint8_t tls[] = { 0x16, 0x03, 0x01, 0x00, 0x80, 0x01 };
+    static const uint8_t not_hello[] = { 0x16, 0x03, 0x01, 0x00, 0x80, 0x02 };
+    g_assert_true(mw_tls_looks_like_client_hello(tls, sizeof tls));
+    g_assert_false(mw_tls_looks_like_client_hello(tls, 5));
+    g_assert_true(mw_tls_could_be_client_hello(tls, 3));
+    g_assert_false(mw_tls_looks_like_client_hello(not_hello, sizeof not_hello));
+    g_assert_false(mw_tls_could_be_client_hello((const uint8_t *)"EHLO x", 6));
+    g_assert_false(mw_tls_could_be_client_hello((const uint8_t *)"\x16\x04", 2));
+}
+
+/* ---------- hostile input: never a crash, bounded memory, an anomaly ---------- */
+
+static mw_session *run_client_bytes(const uint8_t *p, size_t len)
+{
+    GPtrArray *c = g_ptr_array_new();
+    tu_add_raw(c, MW_FROM_CLIENT, p, len);
+    return run_chunks(c, MW_PROTO_SMTPS);
+}
+
+static bool has_anomaly(const mw_session *s, mw_anomaly a)
+{
+    return (s->anomalies >> a) & 1u;
+}
+
+static void test_malformed_hellos(void)
+{
+    hello_spec h = hello12("mail.example.test");
+    buf *body = client_hello_body(&h);
+
+    /* the cipher list's length points past the end of the message */
+    buf *bad = g_byte_array_new();
+    putn(bad, body->data, body->len);
+    bad->data[2 + 32 + 1] = 0x7f;
+    buf *m = handshake(1, bad);
+    buf *r = record(22, 0x0301, m);
+    mw_session *s = run_client_bytes(r->data, r->len);
+    g_assert_true(has_anomaly(s, MW_ANOM_TLS_MALFORMED));
+    g_assert_true(mw_session_has(s, MW_FLAG_TLS_HANDSHAKE_FAILED));
+    mw_session_free(s);
+    g_byte_array_free(r, TRUE);
+    g_byte_array_free(m, TRUE);
+    g_byte_array_free(bad, TRUE);
+
+    /* every truncation of a valid hello: a message cut short */
+    m = handshake(1, body);
+    for (size_t cut = 5; cut < m->len; cut += 7) {
+        buf *part = g_byte_array_new();
+        putn(part, m->data, cut);
+        r = record(22, 0x0301, part);
+        s = run_client_bytes(r->data, r->len);
+        g_assert_true(has_anomaly(s, MW_ANOM_TLS_MALFORMED));
+        mw_session_free(s);
+        g_byte_array_free(r, TRUE);
+        g_byte_array_free(part, TRUE);
+    }
+    g_byte_array_free(m, TRUE);
+    g_byte_array_free(body, TRUE);
+
+    /* a handshake message that claims 16 MB: refused at once, nothing buffered */
+    static const uint8_t huge[] = { 0x16, 0x03, 0x01, 0x00, 0x08, 0x01, 0xff, 0xff, 0xff,
+                                    0x03, 0x03, 0x00, 0x00 };
+    s = run_client_bytes(huge, sizeof huge);
+    g_assert_true(has_anomaly(s, MW_ANOM_TLS_MALFORMED));
+    g_assert_null(s->tls);
+    mw_session_free(s);
+
+    /* a record longer than TLS allows */
+    static const uint8_t long_rec[] = { 0x16, 0x03, 0x01, 0xff, 0xff, 0x01, 0x00, 0x00 };
+    s = run_client_bytes(long_rec, sizeof long_rec);
+    g_assert_true(has_anomaly(s, MW_ANOM_TLS_MALFORMED));
+    mw_session_free(s);
+
+    /* binary garbage that is neither TLS nor text */
+    static const uint8_t junk[] = { 0x00, 0x01, 0x02, 0x03, 0xfe, 0x10 };
+    s = run_client_bytes(junk, sizeof junk);
+    g_assert_true(has_anomaly(s, MW_ANOM_TLS_MALFORMED));
+    mw_session_free(s);
+
+    /* an SSLv2 header whose body is shorter than its own fields say */
+    static const uint8_t v2[] = { 0x80, 0x09, 0x01, 0x03, 0x01, 0x7f, 0xff, 0x00, 0x00, 0x00,
+                                  0x10 };
+    s = run_client_bytes(v2, sizeof v2);
+    g_assert_true(has_anomaly(s, MW_ANOM_TLS_MALFORMED));
+    mw_session_free(s);
+}
+
+/* A certificate chain spread over many records (handshake reassembly above the record
+ * layer), and application data skipped by length in records of the largest size. */
+static void test_cert_over_many_records(void)
+{
+    X509 *leaf = make_cert("mail.example.test", "DNS:mail.example.test", -1, 400, ca_cert,
+                           ca_key, leaf_key, false);
+    hello_spec h = hello12("mail.example.test");
+    GPtrArray *c = g_ptr_array_new();
+    buf *m = client_hello_msg(&h);
+    add_buf(c, MW_FROM_CLIENT, record(22, 0x0301, m));
+    g_byte_array_free(m, TRUE);
+    buf *flight = server_hello_msg(0x0303, 0xc030, 0, false);
+    append_buf(flight, certificate_msg(leaf, true));
+    append_buf(flight, handshake(14, &(buf){ 0 }));
+    buf *seg = g_byte_array_new();
+    for (size_t off = 0; off < flight->len; off += 100) {
+        buf *piece = g_byte_array_new();
+        putn(piece, flight->data + off, MIN((size_t)100, flight->len - off));
+        append_buf(seg, record(22, 0x0303, piece));
+        g_byte_array_free(piece, TRUE);
+    }
+    g_byte_array_free(flight, TRUE);
+    add_buf(c, MW_FROM_SERVER, seg);
+    mw_session *s = run_chunks(c, MW_PROTO_SMTPS);
+    g_assert_true(s->tls->cert.present);
+    g_assert_cmpstr(s->tls->cipher, ==, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384");
+    g_assert_false(mw_session_has(s, MW_FLAG_TLS_CERT_UNTRUSTED));
+    g_assert_cmpuint(s->anomalies, ==, 0);
+    mw_session_free(s);
+    X509_free(leaf);
+    X509 *leaf2 = make_cert("mail.example.test", "DNS:mail.example.test", -1, 400, ca_cert,
+                            ca_key, leaf_key, false);
+
+    /* maximal application-data records after the handshake: skipped by length, the
+     * same record whole and byte by byte */
+    GPtrArray *big = tls12_conversation(leaf2, "mail.example.test", false);
+    for (int i = 0; i < 3; i++) {
+        add_buf(big, MW_FROM_CLIENT, opaque_rec(23, 0x0303, 16384 + 2048));
+        add_buf(big, MW_FROM_SERVER, opaque_rec(23, 0x0303, 16384));
+    }
+    mw_session *w = tu_run("tls", MW_PROTO_SMTPS, big, TU_WHOLE, 0, 0);
+    mw_session *bw = tu_run("tls", MW_PROTO_SMTPS, big, TU_BYTEWISE, 0, 0);
+    char *jw = tu_json(w), *jb = tu_json(bw);
+    g_assert_cmpstr(jw, ==, jb);
+    g_assert_cmpuint(w->tls->app_records[MW_FROM_CLIENT], ==, 4);
+    g_assert_cmpuint(w->tls->app_bytes[MW_FROM_SERVER], ==, 300 + 3 * 16384);
+    g_assert_cmpuint(w->anomalies, ==, 0);
+    g_free(jw);
+    g_free(jb);
+    mw_session_free(w);
+    mw_session_free(bw);
+    tu_free_script(big);
+    X509_free(leaf2);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    setup_pki();
+    g_test_add_func("/tls/probe", test_probe);
+    g_test_add_func("/tls/tls12_full", test_tls12_full);
+    g_test_add_func("/tls/cert_findings", test_cert_findings);
+    g_test_add_func("/tls/wildcards", test_wildcards);
+    g_test_add_func("/tls/ja4_reference", test_ja4_reference);
+    g_test_add_func("/tls/tls13_hrr", test_tls13_hrr);
+    g_test_add_func("/tls/version_mismatch_alert", test_version_mismatch_alert);
+    g_test_add_func("/tls/close_after_old_hello", test_close_after_old_hello);
+    g_test_add_func("/tls/handshake_failure_alert", test_handshake_failure_alert_modern);
+    g_test_add_func("/tls/deprecated_negotiated", test_deprecated_negotiated);
+    g_test_add_func("/tls/sslv2_hello", test_sslv2_hello);
+    g_test_add_func("/tls/plaintext_on_implicit_port", test_plaintext_on_implicit_port);
+    g_test_add_func("/tls/silent_implicit_port", test_silent_implicit_port);
+    g_test_add_func("/tls/smtp_client_hello_on_port_25", test_smtp_client_hello_on_port_25);
+    g_test_add_func("/tls/malformed_hellos", test_malformed_hellos);
+    g_test_add_func("/tls/cert_over_many_records", test_cert_over_many_records);
+    int rc = g_test_run();
+    X509_free(ca_cert);
+    EVP_PKEY_free(ca_key);
+    EVP_PKEY_free(leaf_key);
+    return rc;
+}
