@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../dissectors/dissector.h"
+#include "../dissectors/tls.h"
 #include "community_id.h"
 #include "detect.h"
 #include "feeder.h"
@@ -52,6 +53,8 @@ typedef struct mw_flow {
     uint64_t first_frame;
     int64_t first_ts;
     mw_dir cur_dir;         /* direction being delivered (for the stream sink) */
+    uint64_t packets[2], bytes[2];
+    int64_t ts_end;
     mw_engine *eng;
 } mw_flow;
 
@@ -160,6 +163,20 @@ static const mw_stream_sink flow_sink = { sink_data, sink_gap };
 
 /* ---------- session lifecycle ---------- */
 
+/* The session's view of the TCP side: counters, handshake, last packet time. */
+static void sync_session(mw_flow *f)
+{
+    mw_session *s = f->sess;
+    for (int d = 0; d < 2; d++) {
+        s->packets[d] = f->packets[d];
+        s->bytes[d] = f->bytes[d];
+    }
+    s->syn_seen = f->syn_seen;
+    s->synack_seen = f->synack_seen;
+    if (f->ts_end > s->ts_end_us)
+        s->ts_end_us = f->ts_end;
+}
+
 static void start_session(mw_engine *e, mw_flow *f, const mw_dissector *d, mw_proto proto)
 {
     f->kind = F_MAIL;
@@ -174,6 +191,7 @@ static void start_session(mw_engine *e, mw_flow *f, const mw_dissector *d, mw_pr
     s->first_frame = f->first_frame;
     s->syn_seen = f->syn_seen;
     s->synack_seen = f->synack_seen;
+    sync_session(f);
     mw_feeder_init(&f->feed, d, s, &e->cfg);
 }
 
@@ -382,11 +400,20 @@ static void classify(mw_engine *e, mw_flow *f, const mw_packet *pkt)
     /* Another port: the server's greeting decides (SPEC.md). */
     mw_proto proto = MW_PROTO_UNKNOWN;
     const mw_dissector *d = mw_detect_content(pkt->payload, pkt->payload_len, &proto);
-    if (d) {
-        bool from_server = !f->dir_known || memcmp(pkt->src, f->ep[MW_FROM_SERVER].addr, 16) == 0;
-        if (!f->dir_known || from_server) {
-            orient(f, pkt, true);
-            start_session(e, f, d, proto);
+    bool from_server = f->dir_known && memcmp(pkt->src, f->ep[MW_FROM_SERVER].addr, 16) == 0 &&
+                       pkt->sport == f->ep[MW_FROM_SERVER].port;
+    if (d && (!f->dir_known || from_server)) {
+        orient(f, pkt, true);
+        start_session(e, f, d, proto);
+        return;
+    }
+    /* Implicit TLS on another port: a ClientHello naming a mail service (issue 3); other
+     * TLS (HTTPS) is not mail and is dropped here. */
+    if (!from_server && mw_tls_looks_like_client_hello(pkt->payload, pkt->payload_len)) {
+        mw_proto hint = (mw_proto)mw_tls_mail_hint(pkt->payload, pkt->payload_len);
+        if (hint != MW_PROTO_UNKNOWN) {
+            orient(f, pkt, false);
+            start_session(e, f, mw_dissector_for_tls(), hint);
             return;
         }
     }
@@ -434,7 +461,8 @@ void mw_engine_packet(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_
         if (!syn && !mw_detect_port(pkt->dport) && !mw_detect_port(pkt->sport)) {
             /* mid-session on another port: only a greeting makes it worth a flow */
             mw_proto p;
-            if (!mw_detect_content(pkt->payload, pkt->payload_len, &p)) {
+            if (!mw_detect_content(pkt->payload, pkt->payload_len, &p) &&
+                mw_tls_mail_hint(pkt->payload, pkt->payload_len) == MW_PROTO_UNKNOWN) {
                 e->stats.flows_ignored++;
                 goto out;
             }
@@ -447,37 +475,41 @@ void mw_engine_packet(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_
 
     if (f->kind == F_PROBING)
         classify(e, f, pkt);
-    if (f->kind != F_MAIL) {
-        /* not mail (or nothing said yet): forget it as soon as it ends */
+    if (f->kind == F_IGNORED || !f->dir_known) {
+        /* not mail (or nothing to go by yet): forget it as soon as it ends */
         if (pkt->tcp_flags & (MW_TCP_RST | MW_TCP_FIN))
             close_flow(e, f, MW_CLOSE_RST);
         goto out;
     }
 
-    mw_session *s = f->sess;
+    /* TCP bookkeeping for every oriented flow, so that a session that starts when a
+     * later packet tells its protocol still knows its handshake and counters */
     mw_dir dir = packet_dir(f, pkt);
-    s->packets[dir]++;
-    s->bytes[dir] += pkt->payload_len + pkt->payload_cut;
-    if (ts_us > s->ts_end_us)
-        s->ts_end_us = ts_us;
-
+    f->packets[dir]++;
+    f->bytes[dir] += pkt->payload_len + pkt->payload_cut;
+    f->ts_end = ts_us;
     if (syn) {
         if (dir == MW_FROM_CLIENT && !ack) {
             if (!f->syn_seen) {
                 f->syn_seen = true;
                 f->client_isn = pkt->seq;
-                s->syn_seen = true;
             }
             f->syn_count = MAX(f->syn_count, 1u);
             if (!f->stream[MW_FROM_CLIENT].started)
                 mw_stream_start(&f->stream[MW_FROM_CLIENT], pkt->seq + 1);
         } else if (dir == MW_FROM_SERVER && ack) {
             f->synack_seen = true;
-            s->synack_seen = true;
             if (!f->stream[MW_FROM_SERVER].started)
                 mw_stream_start(&f->stream[MW_FROM_SERVER], pkt->seq + 1);
         }
     }
+    if (f->kind != F_MAIL) {
+        if (pkt->tcp_flags & (MW_TCP_RST | MW_TCP_FIN))
+            close_flow(e, f, MW_CLOSE_RST);
+        goto out;
+    }
+    mw_session *s = f->sess;
+    sync_session(f);
 
     if (ack) { /* first: it may declare a hole in the other direction a gap */
         mw_dir other = (mw_dir)!dir;

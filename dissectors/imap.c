@@ -77,7 +77,6 @@ typedef struct {
     mw_tp_queue pending;
 
     bool logindisabled;    /* the latest CAPABILITY listing has LOGINDISABLED */
-    bool starttls_offered;
     bool privacy_required; /* a [PRIVACYREQUIRED] response code was seen */
 
     bool auth_active;      /* AUTHENTICATE awaiting its completion: lines are SASL */
@@ -204,11 +203,11 @@ static size_t skip_literal(imap_state *st, mw_dir dir, const uint8_t *p, size_t 
     return take;
 }
 
-/* "STARTTLS LOGINDISABLED AUTH=PLAIN ...": a complete listing (RFC 9051 7.2.2). */
+/* "STARTTLS LOGINDISABLED AUTH=PLAIN ...": each listing is complete (RFC 9051 7.2.2),
+ * so LOGINDISABLED holds until a listing without it (e.g. after STARTTLS). */
 static void capabilities(imap_state *st, const uint8_t *p, size_t len)
 {
     st->logindisabled = mw_bytes_contain(p, len, "LOGINDISABLED");
-    st->starttls_offered = mw_bytes_contain(p, len, "STARTTLS");
 }
 
 /* ---------- client: commands ---------- */

@@ -43,12 +43,6 @@ static int find_tag(const mw_tp_queue *q, const char *tag)
     return -1;
 }
 
-mw_tp_cmd *mw_tp_find_tag(mw_tp_queue *q, const char *tag)
-{
-    int i = find_tag(q, tag);
-    return i < 0 ? NULL : mw_tp_at(q, (unsigned)i);
-}
-
 bool mw_tp_take_tag(mw_tp_queue *q, const char *tag, mw_tp_cmd *out)
 {
     int i = find_tag(q, tag);

@@ -43,7 +43,6 @@ bool mw_tp_pop(mw_tp_queue *q, mw_tp_cmd *out);
 bool mw_tp_take_tag(mw_tp_queue *q, const char *tag, mw_tp_cmd *out);
 /* The i-th oldest, or NULL. */
 mw_tp_cmd *mw_tp_at(mw_tp_queue *q, unsigned i);
-mw_tp_cmd *mw_tp_find_tag(mw_tp_queue *q, const char *tag);
 void mw_tp_clear(mw_tp_queue *q);
 
 /* Name table entry: a verb and the dissector's enum for it. */

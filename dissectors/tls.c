@@ -312,6 +312,59 @@ static bool parse_client_hello(mw_cursor c, mw_tls_client_hello *h)
     return true;
 }
 
+/* First label of a host name -> the mail service it usually names. */
+static const struct {
+    const char *label;
+    mw_proto proto;
+} sni_hints[] = {
+    { "smtp", MW_PROTO_SMTPS },       { "smtps", MW_PROTO_SMTPS },
+    { "mail", MW_PROTO_SMTPS },       { "mx", MW_PROTO_SMTPS },
+    { "submission", MW_PROTO_SMTPS }, { "relay", MW_PROTO_SMTPS },
+    { "imap", MW_PROTO_IMAPS },       { "imaps", MW_PROTO_IMAPS },
+    { "pop", MW_PROTO_POP3S },        { "pop3", MW_PROTO_POP3S },
+    { "pop3s", MW_PROTO_POP3S },
+};
+
+/* RFC 7301 ALPN identifiers of the mail protocols (IANA registry). */
+static const struct {
+    const char *id;
+    mw_proto proto;
+} alpn_hints[] = {
+    { "imap", MW_PROTO_IMAPS },
+    { "pop3", MW_PROTO_POP3S },
+    { "smtp", MW_PROTO_SMTPS },
+};
+
+int mw_tls_mail_hint(const uint8_t *p, size_t len)
+{
+    mw_cursor c = mw_cursor_make(p, len), body;
+    uint8_t type, hs_type;
+    uint16_t version, rec_len;
+    uint32_t hs_len;
+    if (!mw_cur_u8(&c, &type) || type != CT_HANDSHAKE || !mw_cur_be16(&c, &version) ||
+        !mw_cur_be16(&c, &rec_len) || !mw_cur_u8(&c, &hs_type) || hs_type != HS_CLIENT_HELLO ||
+        !mw_cur_be24(&c, &hs_len))
+        return MW_PROTO_UNKNOWN;
+    /* the hello may go on in the next segment: parse what this one holds */
+    body = mw_cursor_make(c.p, MIN(c.left, (size_t)hs_len));
+    mw_tls_client_hello h;
+    memset(&h, 0, sizeof h);
+    parse_client_hello(body, &h);
+    for (size_t i = 0; h.alpn && i < G_N_ELEMENTS(alpn_hints); i++)
+        if (h.alpn_len == strlen(alpn_hints[i].id) &&
+            memcmp(h.alpn, alpn_hints[i].id, h.alpn_len) == 0)
+            return alpn_hints[i].proto;
+    if (h.sni) {
+        const uint8_t *dot = memchr(h.sni, '.', h.sni_len);
+        size_t label = dot ? (size_t)(dot - h.sni) : h.sni_len;
+        for (size_t i = 0; i < G_N_ELEMENTS(sni_hints); i++)
+            if (label == strlen(sni_hints[i].label) &&
+                g_ascii_strncasecmp((const char *)h.sni, sni_hints[i].label, label) == 0)
+                return sni_hints[i].proto;
+    }
+    return MW_PROTO_UNKNOWN;
+}
+
 static void fill_client_versions(mw_tls_rec *r, const mw_tls_client_hello *h)
 {
     g_ptr_array_set_size(r->client_versions, 0);

@@ -19,6 +19,12 @@ bool mw_tls_looks_like_client_hello(const uint8_t *p, size_t len);
  * that sees true should wait for more before deciding. */
 bool mw_tls_could_be_client_hello(const uint8_t *p, size_t len);
 
+/* On a port of no mail protocol, is this first client segment a ClientHello whose SNI or
+ * ALPN names a mail service ("smtp.", "mail.", "imap.", "pop3." host names; ALPN "imap",
+ * "pop3", "smtp")? Returns the implicit-TLS protocol it suggests, or MW_PROTO_UNKNOWN (not
+ * mail: HTTPS and the rest are skipped). */
+int mw_tls_mail_hint(const uint8_t *p, size_t len);
+
 /* Load the trust store for tls_cert_untrusted: the system default, or only the CAs of
  * ca_file. Call once at start-up; false with *err (a one-line message) on failure. */
 bool mw_tls_trust_init(const char *ca_file, char **err);

@@ -240,6 +240,57 @@ static void test_greeting_on_other_port(void)
     g_ptr_array_free(col.records, TRUE);
 }
 
+/* A minimal TLS 1.2 ClientHello with one SNI host name. */
+static size_t client_hello(uint8_t *out, const char *host)
+{
+    size_t hl = strlen(host), n = 0;
+    size_t ext = 2 + 2 + 2 + 1 + 2 + hl;            /* one SNI extension */
+    size_t body = 2 + 32 + 1 + 2 + 2 + 1 + 1 + 2 + ext;
+    uint8_t *p = out;
+    p[n++] = 0x16; p[n++] = 3; p[n++] = 1;
+    p[n++] = (uint8_t)((body + 4) >> 8); p[n++] = (uint8_t)(body + 4);
+    p[n++] = 1; p[n++] = 0; p[n++] = (uint8_t)(body >> 8); p[n++] = (uint8_t)body;
+    p[n++] = 3; p[n++] = 3;
+    memset(p + n, 0x42, 32); n += 32;
+    p[n++] = 0;                          /* session id */
+    p[n++] = 0; p[n++] = 2; p[n++] = 0xc0; p[n++] = 0x2f; /* one suite */
+    p[n++] = 1; p[n++] = 0;              /* null compression */
+    p[n++] = (uint8_t)(ext >> 8); p[n++] = (uint8_t)ext;
+    p[n++] = 0; p[n++] = 0;              /* server_name */
+    p[n++] = (uint8_t)((ext - 4) >> 8); p[n++] = (uint8_t)(ext - 4);
+    p[n++] = (uint8_t)((hl + 3) >> 8); p[n++] = (uint8_t)(hl + 3);
+    p[n++] = 0; p[n++] = (uint8_t)(hl >> 8); p[n++] = (uint8_t)hl;
+    memcpy(p + n, host, hl); n += hl;
+    return n;
+}
+
+static void hello_on_port(mw_engine *e, uint16_t cport, uint16_t sport, const char *host)
+{
+    seg s[4];
+    s[0] = mk(true, cport, sport, 1, 0, MW_TCP_SYN, NULL, 10);
+    s[1] = mk(false, cport, sport, 100, 2, MW_TCP_SYN | A, NULL, 11);
+    s[2] = mk(true, cport, sport, 2, 101, A, NULL, 12);
+    s[2].pkt.payload_len = client_hello(s[2].payload, host);
+    s[3] = mk(true, cport, sport, 2 + (uint32_t)s[2].pkt.payload_len, 101, A | MW_TCP_RST, NULL, 13);
+    feed(e, s, 4, NULL);
+}
+
+static void test_client_hello_other_port(void)
+{
+    collected col;
+    mw_engine *e = engine(&col, 100);
+    hello_on_port(e, 40300, 443, "www.example.com");     /* HTTPS: not mail, dropped */
+    hello_on_port(e, 40301, 8993, "imap.example.test");  /* IMAP over TLS on another port */
+    mw_engine_finish(e);
+    g_assert_cmpuint(col.records->len, ==, 1);
+    g_assert_nonnull(strstr(rec(&col, 0), "\"protocol\":\"imaps\""));
+    if (g_test_verbose())
+        g_printerr("%s\n", rec(&col, 0));
+    g_assert_nonnull(strstr(rec(&col, 0), "\"sni\":\"imap.example.test\""));
+    mw_engine_free(e);
+    g_ptr_array_free(col.records, TRUE);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -249,5 +300,6 @@ int main(int argc, char **argv)
     g_test_add_func("/flow/tuple_reuse_mid_session", test_tuple_reuse_and_mid_session);
     g_test_add_func("/flow/idle_timeout_cap", test_idle_timeout_and_cap);
     g_test_add_func("/flow/greeting_other_port", test_greeting_on_other_port);
+    g_test_add_func("/flow/client_hello_other_port", test_client_hello_other_port);
     return g_test_run();
 }
