@@ -241,7 +241,19 @@ void mw_text_session(GString *out, const mw_session *s)
         }
         g_string_append_c(out, ']');
     }
-    g_string_append_printf(out, "  (%.1f s)\n", (double)(s->ts_end_us - s->ts_start_us) / 1e6);
+    g_string_append_printf(out, "  (%.1f s)", (double)(s->ts_end_us - s->ts_start_us) / 1e6);
+    /* the one line that explains the session: the server's decisive reply, or the
+     * evidence of the first finding */
+    if (s->decisive) {
+        g_string_append(out, "  ");
+        append_printable(out, s->decisive);
+    } else if (s->evidence->len) {
+        const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, 0);
+        g_string_append(out, "  ");
+        append_printable(out, ev->detail);
+        g_string_append_printf(out, " (frame %" G_GUINT64_FORMAT ")", ev->frame);
+    }
+    g_string_append_c(out, '\n');
 
     if (s->smtp && (s->smtp->helo || s->smtp->mail_from || s->smtp->rcpt->len)) {
         const mw_smtp_rec *m = s->smtp;
@@ -285,14 +297,4 @@ void mw_text_session(GString *out, const mw_session *s)
         text_tls(out, s);
     if (s->encrypted && !s->tls)
         g_string_append(out, "      content encrypted (TLS): not observable\n");
-    if (s->decisive) {
-        g_string_append(out, "      server said: ");
-        append_printable(out, s->decisive);
-        g_string_append_c(out, '\n');
-    } else if (s->evidence->len) {
-        const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, 0);
-        g_string_append(out, "      ");
-        append_printable(out, ev->detail);
-        g_string_append_printf(out, " (frame %" G_GUINT64_FORMAT ")\n", ev->frame);
-    }
 }

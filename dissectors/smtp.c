@@ -12,6 +12,7 @@
 #include "lines.h"
 #include "sasl.h"
 #include "smtp_category.h"
+#include "textproto.h"
 #include "tls.h"
 
 typedef enum {
@@ -71,8 +72,7 @@ typedef struct {
     uint64_t cur_end;        /* offset just after the client line being handled */
 
     client_mode mode;
-    bool body_line_start;    /* inside DATA: at the start of a line */
-    uint64_t body_bytes;
+    mw_dotblock body;        /* inside DATA: skipped to the lone dot, counted */
     uint64_t bdat_left;
 
     pending_cmd fifo[MW_MAX_PENDING_CMDS];
@@ -268,8 +268,8 @@ static void handle_command(smtp_state *st, const mw_line *l, const mw_ctx *ctx)
     }
     case CMD_DATA:
         st->mode = C_DATA_WAIT;
-        st->body_line_start = true;
-        st->body_bytes = 0;
+        st->body.line_start = true;
+        st->body.bytes = 0;
         break;
     case CMD_BDAT: {
         /* RFC 3030: "BDAT" SP chunk-size [ SP "LAST" ]; the chunk follows at once */
@@ -313,45 +313,15 @@ static void handle_command(smtp_state *st, const mw_line *l, const mw_ctx *ctx)
     fifo_push(st, &c);
 }
 
-/* Inside DATA: skip lines to the lone dot (RFC 5321 4.1.1.4), counting the size. */
-static size_t skip_body(smtp_state *st, const uint8_t *p, size_t len, const mw_ctx *ctx,
-                        bool *need_more)
+/* The lone dot ended the message (RFC 5321 4.1.1.4): its final reply answers it. */
+static void end_of_data(smtp_state *st, uint64_t end_off, const mw_ctx *ctx)
 {
-    size_t off = 0;
-    *need_more = false;
-    while (off < len) {
-        const uint8_t *nl = memchr(p + off, '\n', len - off);
-        if (st->body_line_start) {
-            size_t avail = nl ? (size_t)(nl - (p + off)) + 1 : len - off;
-            const uint8_t *q = p + off;
-            if (!nl && avail < 3 && q[0] == '.' && (avail < 2 || q[1] == '\r')) {
-                *need_more = true; /* might be the start of ".\r\n" */
-                return off;
-            }
-            if (nl && ((avail == 3 && q[0] == '.' && q[1] == '\r') ||
-                       (avail == 2 && q[0] == '.'))) {
-                off += avail;
-                st->cur_end += off; /* the caller set it to where this chunk starts */
-                pending_cmd c = { .cmd = CMD_DATA_END, .frame = ctx->frame,
-                                  .ts_us = ctx->ts_us };
-                g_strlcpy(c.name, "DATA", sizeof c.name);
-                fifo_push(st, &c);
-                mw_session_smtp(st->sess)->message_bytes += st->body_bytes;
-                st->mode = C_COMMAND;
-                return off;
-            }
-        }
-        if (!nl) {
-            st->body_bytes += len - off;
-            st->body_line_start = false;
-            return len;
-        }
-        size_t n = (size_t)(nl - (p + off)) + 1;
-        st->body_bytes += n;
-        st->body_line_start = true;
-        off += n;
-    }
-    return off;
+    pending_cmd c = { .cmd = CMD_DATA_END, .frame = ctx->frame, .ts_us = ctx->ts_us };
+    g_strlcpy(c.name, "DATA", sizeof c.name);
+    st->cur_end = end_off;
+    fifo_push(st, &c);
+    mw_session_smtp(st->sess)->message_bytes += st->body.bytes;
+    st->mode = C_COMMAND;
 }
 
 /* ---------- replies (server → client) ---------- */
@@ -588,6 +558,20 @@ static bool handle_reply(smtp_state *st, const mw_ctx *ctx)
     return false;
 }
 
+/* Move *t past an enhanced code (kept in out) and the spaces after it. */
+static void skip_enhanced(const uint8_t **t, size_t *tlen, char out[16])
+{
+    size_t e = parse_enhanced(*t, *tlen, out);
+    if (!e)
+        return;
+    *t += e;
+    *tlen -= e;
+    while (*tlen > 0 && **t == ' ') {
+        (*t)++;
+        (*tlen)--;
+    }
+}
+
 /* One server line: part of a (multi-line) reply. */
 static bool server_line(smtp_state *st, const mw_line *l, const mw_ctx *ctx)
 {
@@ -604,29 +588,13 @@ static bool server_line(smtp_state *st, const mw_line *l, const mw_ctx *ctx)
         st->reply_code = code;
         st->reply_lines = 0;
         g_string_truncate(st->reply_text, 0);
-        size_t e = parse_enhanced(t, tlen, st->reply_enh);
-        if (e) {
-            t += e;
-            tlen -= e;
-            while (tlen > 0 && *t == ' ') {
-                t++;
-                tlen--;
-            }
-        }
+        skip_enhanced(&t, &tlen, st->reply_enh);
         st->reply_is_ehlo = st->count > 0 && st->fifo[st->head].cmd == CMD_EHLO &&
                             st->sess->greeted;
     } else if (st->reply_enh[0]) {
         /* continuation lines repeat the enhanced code; drop it from the text */
         char tmp[16];
-        size_t e = parse_enhanced(t, tlen, tmp);
-        if (e) {
-            t += e;
-            tlen -= e;
-            while (tlen > 0 && *t == ' ') {
-                t++;
-                tlen--;
-            }
-        }
+        skip_enhanced(&t, &tlen, tmp);
     }
     if (st->reply_is_ehlo && st->reply_lines > 0) {
         mw_smtp_rec *rec = mw_session_smtp(st->sess);
@@ -657,7 +625,7 @@ static void *smtp_new(mw_session *s, const mw_config *cfg)
     smtp_state *st = g_new0(smtp_state, 1);
     st->sess = s;
     st->reply_text = g_string_sized_new(128);
-    st->body_line_start = true;
+    st->body.line_start = true;
     mw_session_smtp(s);
     return st;
 }
@@ -718,13 +686,15 @@ static mw_feed_result smtp_feed(void *p, mw_dir dir, const uint8_t *data, size_t
         if (dir == MW_FROM_CLIENT && (st->mode == C_BODY || st->mode == C_DATA_WAIT)) {
             if (st->mode == C_DATA_WAIT)
                 st->mode = C_BODY; /* body before the 354: the reply was lost or is late */
-            bool more;
-            st->cur_end = base + off;
-            off += skip_body(st, data + off, len - off, ctx, &more);
-            if (more) {
+            size_t used;
+            mw_dot_status ds = mw_dotblock_skip(&st->body, data + off, len - off, &used);
+            off += used;
+            if (ds == MW_DOT_NEED) {
                 r.status = MW_FEED_NEED_MORE;
                 break;
             }
+            if (ds == MW_DOT_END)
+                end_of_data(st, base + off, ctx);
             continue;
         }
         if (dir == MW_FROM_CLIENT && st->mode == C_BDAT) {
@@ -780,7 +750,7 @@ static void smtp_gap(void *p, mw_dir dir, uint64_t missing, const mw_ctx *ctx)
             st->mode = C_COMMAND;
         st->resync[dir] = false;
     } else if (st->mode == C_BODY) {
-        st->body_line_start = false;
+        st->body.line_start = false;
         st->resync[dir] = false;
     }
     /* Replies vanished: the queued commands would pair with the wrong ones. (Commands
@@ -793,17 +763,8 @@ static void smtp_close(void *p, const mw_ctx *ctx)
 {
     smtp_state *st = p;
     mw_session *s = st->sess;
-    if (st->in_tls || st->client_tls)
-        return;
-    if (!s->greeted && s->syn_seen && s->synack_seen && s->bytes[MW_FROM_SERVER] == 0 &&
-        s->close_reason != MW_CLOSE_NONE) {
-        mw_session_flag(s, MW_FLAG_NO_GREETING, ctx->frame, ctx->ts_us,
-                        "no server greeting in %.1f s before the connection closed",
-                        (double)(ctx->ts_us - s->ts_start_us) / 1e6);
-        return;
-    }
-    if (s->close_reason == MW_CLOSE_NONE)
-        return; /* the capture ended; the reply may simply not have been captured */
+    if (st->in_tls || mw_tp_no_greeting(s, ctx) || s->close_reason == MW_CLOSE_NONE)
+        return; /* (capture ended: the reply may simply not have been captured) */
     for (unsigned i = 0; i < st->count; i++) {
         const pending_cmd *c = &st->fifo[(st->head + i) % MW_MAX_PENDING_CMDS];
         if (c->cmd == CMD_QUIT)
@@ -811,9 +772,7 @@ static void smtp_close(void *p, const mw_ctx *ctx)
         /* sent after the server had closed: the close, not silence, is the story */
         if (s->fin_ts_us[MW_FROM_SERVER] && c->ts_us >= s->fin_ts_us[MW_FROM_SERVER])
             continue;
-        mw_session_flag(s, MW_FLAG_UNANSWERED_COMMAND, c->frame, c->ts_us,
-                        "%s got no reply in %.1f s before the session ended", cmd_name(c),
-                        (double)(ctx->ts_us - c->ts_us) / 1e6);
+        mw_tp_unanswered(s, cmd_name(c), c->frame, c->ts_us, ctx);
         break;
     }
 }

@@ -300,25 +300,37 @@ static void decisive_from_failures(mw_session *s, mw_proto proto)
     g_free(line);
 }
 
+bool mw_tp_no_greeting(mw_session *s, const mw_ctx *ctx)
+{
+    if (s->greeted || !s->syn_seen || !s->synack_seen || s->bytes[MW_FROM_SERVER] != 0 ||
+        s->close_reason == MW_CLOSE_NONE)
+        return false;
+    mw_session_flag(s, MW_FLAG_NO_GREETING, ctx->frame, ctx->ts_us,
+                    "no server greeting in %.1f s before the connection closed",
+                    (double)(ctx->ts_us - s->ts_start_us) / 1e6);
+    return true;
+}
+
+void mw_tp_unanswered(mw_session *s, const char *name, uint64_t frame, int64_t ts_us,
+                      const mw_ctx *ctx)
+{
+    mw_session_flag(s, MW_FLAG_UNANSWERED_COMMAND, frame, ts_us,
+                    "%s got no reply in %.1f s before the session ended", name,
+                    (double)(ctx->ts_us - ts_us) / 1e6);
+}
+
 void mw_tp_close(mw_session *s, mw_proto proto, mw_tp_queue *q, const mw_ctx *ctx)
 {
     decisive_from_failures(s, proto);
-    if (!s->greeted && s->syn_seen && s->synack_seen && s->bytes[MW_FROM_SERVER] == 0 &&
-        s->close_reason != MW_CLOSE_NONE) {
-        mw_session_flag(s, MW_FLAG_NO_GREETING, ctx->frame, ctx->ts_us,
-                        "no server greeting in %.1f s before the connection closed",
-                        (double)(ctx->ts_us - s->ts_start_us) / 1e6);
+    if (mw_tp_no_greeting(s, ctx))
         return;
-    }
     if (s->close_reason == MW_CLOSE_NONE)
         return; /* the capture ended; the reply may simply not have been captured */
     for (unsigned i = 0; i < q->count; i++) {
         const mw_tp_cmd *c = mw_tp_at(q, i);
         if (c->exempt)
             continue;
-        mw_session_flag(s, MW_FLAG_UNANSWERED_COMMAND, c->frame, c->ts_us,
-                        "%s got no reply in %.1f s before the session ended", c->name,
-                        (double)(ctx->ts_us - c->ts_us) / 1e6);
+        mw_tp_unanswered(s, c->name, c->frame, c->ts_us, ctx);
         break;
     }
 }

@@ -116,6 +116,12 @@ typedef enum {
 /* *used: bytes consumed (through the terminator on MW_DOT_END). */
 mw_dot_status mw_dotblock_skip(mw_dotblock *b, const uint8_t *p, size_t len, size_t *used);
 
+/* no_greeting when the connection was up, closed, and the server never spoke. */
+bool mw_tp_no_greeting(mw_session *s, const mw_ctx *ctx);
+/* unanswered_command for a command sent at frame/ts_us. */
+void mw_tp_unanswered(mw_session *s, const char *name, uint64_t frame, int64_t ts_us,
+                      const mw_ctx *ctx);
+
 /* End of session: no_greeting when the server never spoke, else unanswered_command for
  * the oldest command still waiting (not exempt) when the connection closed. A session
  * whose flags gave no decisive line gets its first failure as one. */

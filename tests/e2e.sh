@@ -126,8 +126,7 @@ check "-o FILE gets the records" output_file
 # --- the text a person reads ---
 text_summary() {
     "$MW" -r pcaps/smtp-relay-denied.pcap >"$TMP/text" &&
-        grep -q "relay_denied" "$TMP/text" &&
-        grep -q "554 5.7.1 <bob@example.net>: Relay access denied" "$TMP/text" &&
+        grep -q "smtp  rejected  \[relay_denied\].*554 5.7.1 <bob@example.net>: Relay access denied" "$TMP/text" &&
         grep -q "outgoing server authentication" "$TMP/text" &&
         grep -q "^Sessions: 1 (smtp 1)" "$TMP/text"
 }
