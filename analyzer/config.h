@@ -3,6 +3,7 @@
 #ifndef MW_CONFIG_H
 #define MW_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +28,7 @@ typedef struct mw_config {
     size_t max_ooo_bytes;
     size_t max_flows;
     int64_t idle_timeout_us;
+    bool keep_transcript;   /* -v or --report: sessions keep a redacted transcript */
 } mw_config;
 
 static inline size_t mw_config_pending_cap(const mw_config *c)

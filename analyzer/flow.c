@@ -192,6 +192,8 @@ static void start_session(mw_engine *e, mw_flow *f, const mw_dissector *d, mw_pr
     s->syn_seen = f->syn_seen;
     s->synack_seen = f->synack_seen;
     sync_session(f);
+    if (e->cfg.keep_transcript)
+        mw_session_keep_transcript(s);
     mw_feeder_init(&f->feed, d, s, &e->cfg);
 }
 

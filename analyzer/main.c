@@ -113,7 +113,6 @@ int main(int argc, char **argv)
                                "yet"));
         goto done;
     }
-    (void)verbose;
     if (max_line < 64 || max_ooo < 0 || max_flows < 1 || idle < 1) {
         status = fail(g_strdup("--max-line must be >= 64, --max-flows and --idle-timeout >= 1, "
                                "--max-ooo-bytes >= 0"));
@@ -126,6 +125,7 @@ int main(int argc, char **argv)
     cfg.max_ooo_bytes = (size_t)max_ooo;
     cfg.max_flows = (size_t)max_flows;
     cfg.idle_timeout_us = idle * G_USEC_PER_SEC;
+    cfg.keep_transcript = verbose;
 
     if (ca_file) {
         char *err = NULL;
@@ -162,7 +162,7 @@ int main(int argc, char **argv)
             goto done;
         }
     }
-    mw_output *o = mw_output_new(out, json, quiet);
+    mw_output *o = mw_output_new(out, json, quiet, verbose);
     mw_engine *e = mw_engine_new(&cfg, mw_output_session, o);
     bool live_failed = false;
     if (iface) {

@@ -6,7 +6,7 @@
 
 struct mw_output {
     FILE *fp;
-    bool json, quiet;
+    bool json, quiet, verbose;
     GString *buf;         /* reused for every record */
     mw_findings *findings;
     uint64_t sessions;
@@ -14,10 +14,11 @@ struct mw_output {
     uint64_t by_outcome[MW_OUT_ENCRYPTED + 1];
 };
 
-mw_output *mw_output_new(FILE *fp, bool json, bool quiet)
+mw_output *mw_output_new(FILE *fp, bool json, bool quiet, bool verbose)
 {
     mw_output *o = g_new0(mw_output, 1);
     o->fp = fp;
+    o->verbose = verbose;
     o->json = json;
     o->quiet = quiet;
     o->buf = g_string_sized_new(4096);
@@ -34,12 +35,14 @@ void mw_output_session(const mw_session *s, void *output)
     mw_findings_add(o->findings, s);
     g_string_truncate(o->buf, 0);
     if (o->json) {
-        mw_record_json(o->buf, s);
+        mw_record_json_ex(o->buf, s, o->verbose);
         g_string_append_c(o->buf, '\n');
     } else {
         if (o->quiet && s->flags == 0)
             return;
         mw_text_session(o->buf, s);
+        if (o->verbose)
+            mw_text_transcript(o->buf, s);
     }
     fwrite(o->buf->str, 1, o->buf->len, o->fp);
     fflush(o->fp); /* a tail -f or a log shipper sees each record at once */

@@ -17,7 +17,7 @@ typedef struct {
     const mw_engine_stats *stats;
 } mw_run_info;
 
-mw_output *mw_output_new(FILE *fp, bool json, bool quiet);
+mw_output *mw_output_new(FILE *fp, bool json, bool quiet, bool verbose);
 /* Engine callback: one finished session. */
 void mw_output_session(const mw_session *s, void *output);
 /* End of run: the text summary (totals, findings with diagnosis). */
@@ -31,5 +31,7 @@ void mw_findings_add(mw_findings *fs, const mw_session *s);
 void mw_findings_print(const mw_findings *fs, FILE *fp);
 void mw_findings_free(mw_findings *fs);
 void mw_text_session(GString *out, const mw_session *s);
+/* -v: the session's redacted transcript, one line per command or reply. */
+void mw_text_transcript(GString *out, const mw_session *s);
 
 #endif

@@ -210,7 +210,51 @@ static void json_cmdrec(GString *out, const mw_cmd_rec *c)
     g_string_append_c(out, '}');
 }
 
+static void json_latency(GString *out, const mw_latency *l)
+{
+    if (!l->timed) {
+        g_string_append(out, "null");
+        return;
+    }
+    g_string_append_printf(out, "{\"commands\":%u,\"total_s\":%.6f,\"slowest\":{", l->timed,
+                           (double)l->total_us / 1e6);
+    mw_json_key(out, "cmd");
+    mw_json_str(out, l->slowest_cmd);
+    g_string_append_printf(out, ",\"seconds\":%.6f,\"frame\":%" G_GUINT64_FORMAT "}}",
+                           (double)l->slowest_us / 1e6, l->slowest_frame);
+}
+
+static void json_transcript(GString *out, const mw_session *s)
+{
+    g_string_append_c(out, '[');
+    for (guint i = 0; i < s->transcript->len; i++) {
+        const mw_event *ev = &g_array_index(s->transcript, mw_event, i);
+        if (i)
+            g_string_append_c(out, ',');
+        g_string_append_c(out, '{');
+        mw_json_key(out, "ts");
+        json_time(out, ev->ts_us);
+        mw_json_key(out, "frame");
+        g_string_append_printf(out, "%" G_GUINT64_FORMAT, ev->frame);
+        mw_json_key(out, "from");
+        mw_json_str(out, ev->dir == MW_FROM_CLIENT ? "client" : "server");
+        if (ev->latency_us >= 0) {
+            mw_json_key(out, "latency_s");
+            g_string_append_printf(out, "%.6f", (double)ev->latency_us / 1e6);
+        }
+        mw_json_key(out, "text");
+        mw_json_str(out, ev->text);
+        g_string_append_c(out, '}');
+    }
+    g_string_append_c(out, ']');
+}
+
 void mw_record_json(GString *out, const mw_session *s)
+{
+    mw_record_json_ex(out, s, false);
+}
+
+void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
 {
     g_string_append_c(out, '{');
     mw_json_key(out, "id");
@@ -297,5 +341,11 @@ void mw_record_json(GString *out, const mw_session *s)
         mw_json_str(out, mw_anomaly_name((mw_anomaly)a));
     }
     g_string_append_c(out, ']');
+    mw_json_key(out, "latency");
+    json_latency(out, &s->latency);
+    if (with_transcript && s->transcript) {
+        mw_json_key(out, "transcript");
+        json_transcript(out, s);
+    }
     g_string_append_c(out, '}');
 }

@@ -65,6 +65,11 @@ void mw_session_free(mw_session *s)
         }
     }
     free_tls(s->tls);
+    if (s->transcript) {
+        for (guint i = 0; i < s->transcript->len; i++)
+            g_free(g_array_index(s->transcript, mw_event, i).text);
+        g_array_free(s->transcript, TRUE);
+    }
     g_free(s->decisive);
     g_free(s);
 }
@@ -100,6 +105,46 @@ void mw_session_set_decisive(mw_session *s, const char *line, size_t len)
 {
     g_free(s->decisive);
     s->decisive = mw_wire_strdup((const uint8_t *)line, len, MW_MAX_TEXT);
+}
+
+void mw_session_keep_transcript(mw_session *s)
+{
+    if (!s->transcript)
+        s->transcript = g_array_new(FALSE, FALSE, sizeof(mw_event));
+}
+
+void mw_session_event(mw_session *s, mw_dir dir, uint64_t frame, int64_t ts_us,
+                      int64_t latency_us, const char *fmt, ...)
+{
+    if (!s->transcript)
+        return;
+    if (s->transcript->len >= MW_MAX_TRANSCRIPT) {
+        s->transcript_dropped++;
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    if (strlen(text) > MW_MAX_TEXT)
+        text[MW_MAX_TEXT] = '\0';
+    mw_event e = { ts_us, frame, dir, latency_us, text };
+    g_array_append_val(s->transcript, e);
+}
+
+void mw_session_latency(mw_session *s, const char *cmd, int64_t cmd_ts_us, int64_t reply_ts_us,
+                        uint64_t frame)
+{
+    int64_t d = reply_ts_us - cmd_ts_us;
+    if (d < 0)
+        d = 0;
+    s->latency.timed++;
+    s->latency.total_us += d;
+    if (d > s->latency.slowest_us || s->latency.timed == 1) {
+        s->latency.slowest_us = d;
+        g_strlcpy(s->latency.slowest_cmd, cmd, sizeof s->latency.slowest_cmd);
+        s->latency.slowest_frame = frame;
+    }
 }
 
 mw_auth_rec *mw_session_auth(mw_session *s)

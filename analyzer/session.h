@@ -159,6 +159,28 @@ typedef enum {
     MW_ANOM_COUNT
 } mw_anomaly;
 
+/* Transcript events kept per session (for -v and the report); later ones are counted. */
+#define MW_MAX_TRANSCRIPT 400
+
+/* One line of the protocol-aware transcript: a command, a reply, a TLS or body summary.
+ * Text is redacted before it is stored: never a password, token or SASL response. */
+typedef struct {
+    int64_t ts_us;
+    uint64_t frame;
+    mw_dir dir;
+    int64_t latency_us; /* for a reply: time since the command it answers; -1 otherwise */
+    char *text;
+} mw_event;
+
+/* Reply latency: how long the server took to answer the client's commands. */
+typedef struct {
+    unsigned timed;          /* commands whose reply was seen */
+    int64_t total_us;
+    int64_t slowest_us;
+    char slowest_cmd[24];
+    uint64_t slowest_frame;  /* the reply's packet */
+} mw_latency;
+
 typedef struct mw_session {
     char id[24];
     int64_t ts_start_us, ts_end_us;
@@ -175,6 +197,9 @@ typedef struct mw_session {
     GArray *evidence;    /* mw_evidence */
     unsigned evidence_count[MW_FLAG_COUNT];
     uint64_t packets[2], bytes[2];
+    mw_latency latency;
+    GArray *transcript;      /* mw_event; NULL unless the run keeps transcripts */
+    unsigned transcript_dropped;
 
     /* protocol details: the one matching `protocol` is set */
     mw_smtp_rec *smtp;
@@ -207,6 +232,15 @@ static inline void mw_session_anomaly(mw_session *s, mw_anomaly a)
 }
 const char *mw_anomaly_name(mw_anomaly a);
 void mw_session_set_decisive(mw_session *s, const char *line, size_t len);
+
+/* Keep a transcript for this session (set by the engine when -v or --report asks). */
+void mw_session_keep_transcript(mw_session *s);
+/* Add a transcript line (no-op when transcripts are off). The caller redacts. */
+void mw_session_event(mw_session *s, mw_dir dir, uint64_t frame, int64_t ts_us,
+                      int64_t latency_us, const char *fmt, ...) G_GNUC_PRINTF(6, 7);
+/* A reply to `cmd` (sent at cmd_ts_us) arrived at reply_ts_us in `frame`. */
+void mw_session_latency(mw_session *s, const char *cmd, int64_t cmd_ts_us, int64_t reply_ts_us,
+                        uint64_t frame);
 
 mw_auth_rec *mw_session_auth(mw_session *s);
 mw_smtp_rec *mw_session_smtp(mw_session *s);

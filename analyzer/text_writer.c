@@ -293,8 +293,36 @@ void mw_text_session(GString *out, const mw_session *s)
         g_string_append_printf(out, " %s%s%s\n", results[s->auth->result],
                                s->auth->code[0] ? " " : "", s->auth->code);
     }
+    if (s->latency.timed && s->latency.slowest_us >= G_USEC_PER_SEC / 2)
+        g_string_append_printf(out, "      slowest reply: %s took %.1f s (frame %" G_GUINT64_FORMAT
+                               ")\n", s->latency.slowest_cmd, (double)s->latency.slowest_us / 1e6,
+                               s->latency.slowest_frame);
     if (s->tls)
         text_tls(out, s);
     if (s->encrypted && !s->tls)
         g_string_append(out, "      content encrypted (TLS): not observable\n");
+}
+
+void mw_text_transcript(GString *out, const mw_session *s)
+{
+    if (!s->transcript)
+        return;
+    for (guint i = 0; i < s->transcript->len; i++) {
+        const mw_event *ev = &g_array_index(s->transcript, mw_event, i);
+        int64_t secs = ev->ts_us / G_USEC_PER_SEC;
+        GDateTime *dt = g_date_time_new_from_unix_utc(secs);
+        gchar *t = dt ? g_date_time_format(dt, "%H:%M:%S") : g_strdup("??:??:??");
+        g_string_append_printf(out, "        %s.%06d  #%-6" G_GUINT64_FORMAT " %s ", t,
+                               (int)(ev->ts_us % G_USEC_PER_SEC), ev->frame,
+                               ev->dir == MW_FROM_CLIENT ? "C>" : "S<");
+        g_free(t);
+        if (dt)
+            g_date_time_unref(dt);
+        append_printable(out, ev->text);
+        if (ev->latency_us >= 0)
+            g_string_append_printf(out, "   (+%.3f s)", (double)ev->latency_us / 1e6);
+        g_string_append_c(out, '\n');
+    }
+    if (s->transcript_dropped)
+        g_string_append_printf(out, "        ... %u more lines not kept\n", s->transcript_dropped);
 }

@@ -218,6 +218,25 @@ static void auth_response(smtp_state *st, const uint8_t *p, size_t len, const mw
                         "AUTH %s credentials sent without TLS", st->auth_mech);
 }
 
+/* The transcript line for a command, redacted: AUTH arguments and SASL responses never
+ * appear, only the mechanism. */
+static void command_event(smtp_state *st, const pending_cmd *c, const mw_line *l,
+                          const mw_ctx *ctx)
+{
+    if (!st->sess->transcript)
+        return;
+    if (c->cmd == CMD_AUTH_RESP)
+        mw_session_event(st->sess, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1, "%s",
+                         l->len == 1 && l->p[0] == '*' ? "* (cancel)" : "[SASL response redacted]");
+    else if (c->cmd == CMD_AUTH)
+        mw_session_event(st->sess, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1, "AUTH %s%s",
+                         st->auth_mech, l->len > 5 + strlen(st->auth_mech) ?
+                         " [initial response redacted]" : "");
+    else
+        mw_session_event(st->sess, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1, "%.*s",
+                         (int)MIN(l->len, 200), (const char *)l->p);
+}
+
 static void handle_command(smtp_state *st, const mw_line *l, const mw_ctx *ctx)
 {
     pending_cmd c = { 0 };
@@ -230,6 +249,7 @@ static void handle_command(smtp_state *st, const mw_line *l, const mw_ctx *ctx)
         g_strlcpy(c.name, "AUTH", sizeof c.name);
         if (!(l->len == 1 && l->p[0] == '*')) /* "*" cancels (RFC 4954 section 4) */
             auth_response(st, l->p, l->len, ctx);
+        command_event(st, &c, l, ctx);
         fifo_push(st, &c);
         return;
     }
@@ -281,6 +301,8 @@ static void handle_command(smtp_state *st, const mw_line *l, const mw_ctx *ctx)
         if (i == 0)
             break; /* malformed: the server answers 5xx; no chunk to skip */
         c.bdat_last = mw_bytes_contain(arg + i, arglen - i, "LAST");
+        mw_session_event(st->sess, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1,
+                         "[BDAT chunk: %" G_GUINT64_FORMAT " bytes]", (guint64)n);
         st->bdat_left = n;
         mw_session_smtp(st->sess)->message_bytes += n;
         if (n > 0)
@@ -310,6 +332,7 @@ static void handle_command(smtp_state *st, const mw_line *l, const mw_ctx *ctx)
     default:
         break;
     }
+    command_event(st, &c, l, ctx);
     fifo_push(st, &c);
 }
 
@@ -321,6 +344,8 @@ static void end_of_data(smtp_state *st, uint64_t end_off, const mw_ctx *ctx)
     st->cur_end = end_off;
     fifo_push(st, &c);
     mw_session_smtp(st->sess)->message_bytes += st->body.bytes;
+    mw_session_event(st->sess, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1,
+                     "[message content: %" G_GUINT64_FORMAT " bytes]", st->body.bytes);
     st->mode = C_COMMAND;
 }
 
@@ -463,6 +488,22 @@ static void add_reply(smtp_state *st, const pending_cmd *c, int code, const char
     g_array_append_val(rec->replies, r);
 }
 
+/* The transcript line for a complete reply (multi-line replies: the first line and how
+ * many more there were). */
+static void reply_event(smtp_state *st, int code, const char *enh, const char *text,
+                        int64_t latency_us, const mw_ctx *ctx)
+{
+    if (!st->sess->transcript)
+        return;
+    if (st->reply_lines > 1)
+        mw_session_event(st->sess, MW_FROM_SERVER, ctx->frame, ctx->ts_us, latency_us,
+                         "%d%s%s %.200s (%u lines)", code, enh[0] ? " " : "", enh, text,
+                         st->reply_lines);
+    else
+        mw_session_event(st->sess, MW_FROM_SERVER, ctx->frame, ctx->ts_us, latency_us,
+                         "%d%s%s %.200s", code, enh[0] ? " " : "", enh, text);
+}
+
 /* A complete reply: match it to its command and judge it. Returns true when the
  * session upgrades to TLS after it. */
 static bool handle_reply(smtp_state *st, const mw_ctx *ctx)
@@ -475,6 +516,7 @@ static bool handle_reply(smtp_state *st, const mw_ctx *ctx)
 
     if (!st->sess->greeted) {
         st->sess->greeted = true;
+        reply_event(st, code, enh, text, ctx->ts_us - st->sess->ts_start_us, ctx);
         memset(&c, 0, sizeof c);
         c.cmd = CMD_NONE;
         g_strlcpy(c.name, "CONNECT", sizeof c.name);
@@ -494,6 +536,10 @@ static bool handle_reply(smtp_state *st, const mw_ctx *ctx)
     if (!fifo_pop(st, &c, ctx)) {
         memset(&c, 0, sizeof c);
         c.cmd = CMD_NONE;
+        reply_event(st, code, enh, text, -1, ctx);
+    } else {
+        mw_session_latency(st->sess, cmd_name(&c), c.ts_us, ctx->ts_us, ctx->frame);
+        reply_event(st, code, enh, text, ctx->ts_us - c.ts_us, ctx);
     }
 
     if (code >= 400) {
