@@ -307,6 +307,8 @@ static void close_flow(mw_engine *e, mw_flow *f, mw_close_reason why)
     if (f->sess) {
         mw_session *s = f->sess;
         s->close_reason = why;
+        if (why == MW_CLOSE_NONE || why == MW_CLOSE_IDLE)
+            s->idle_at_end_us = e->now_us - f->last_ts;
         s->syn_seen = f->syn_seen;
         s->synack_seen = f->synack_seen;
         for (int d = 0; d < 2; d++) {

@@ -343,6 +343,16 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
     g_string_append_c(out, ']');
     mw_json_key(out, "latency");
     json_latency(out, &s->latency);
+    static const char *const closes[] = { [MW_CLOSE_NONE] = "capture_end", [MW_CLOSE_FIN] = "fin",
+                                          [MW_CLOSE_RST] = "rst", [MW_CLOSE_IDLE] = "idle_timeout",
+                                          [MW_CLOSE_EVICTED] = "evicted" };
+    mw_json_key(out, "closed_by");
+    mw_json_str(out, closes[s->close_reason]);
+    mw_json_key(out, "idle_at_end_s");
+    if (s->idle_at_end_us >= 0)
+        g_string_append_printf(out, "%.6f", (double)s->idle_at_end_us / 1e6);
+    else
+        g_string_append(out, "null");
     if (with_transcript && s->transcript) {
         mw_json_key(out, "transcript");
         json_transcript(out, s);

@@ -9,6 +9,7 @@ mw_session *mw_session_new(uint64_t seq_no)
     mw_session *s = g_new0(mw_session, 1);
     g_snprintf(s->id, sizeof s->id, "s%" G_GUINT64_FORMAT, seq_no);
     s->evidence = g_array_new(FALSE, FALSE, sizeof(mw_evidence));
+    s->idle_at_end_us = -1;
     return s;
 }
 

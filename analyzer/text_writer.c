@@ -293,6 +293,11 @@ void mw_text_session(GString *out, const mw_session *s)
         g_string_append_printf(out, " %s%s%s\n", results[s->auth->result],
                                s->auth->code[0] ? " " : "", s->auth->code);
     }
+    if (s->outcome == MW_OUT_INCOMPLETE && s->idle_at_end_us >= 0)
+        g_string_append_printf(out, "      still open when the %s, idle for %.1f s\n",
+                               s->close_reason == MW_CLOSE_IDLE ? "idle timeout closed it"
+                                                                : "capture ended",
+                               (double)s->idle_at_end_us / 1e6);
     if (s->latency.timed && s->latency.slowest_us >= G_USEC_PER_SEC / 2)
         g_string_append_printf(out, "      slowest reply: %s took %.1f s (frame %" G_GUINT64_FORMAT
                                ")\n", s->latency.slowest_cmd, (double)s->latency.slowest_us / 1e6,
