@@ -54,3 +54,57 @@ check:
 
 clean:
 	rm -rf build mailwire
+
+# ---------------------------------------------------------------------------------------
+# Fuzzing (libFuzzer; clang and Debian's libclang-rt). Kept apart from the rules above.
+#   make fuzz-build    harnesses in build/fuzz/, on a library built with the fuzzer's
+#                      instrumentation in build/fuzz-lib/, and seeds from pcaps/
+#   make fuzz          each harness in turn for FUZZ_SECONDS (one core at a time; inputs
+#                      up to one TLS record plus framing, whole small captures for engine);
+#                      new inputs in build/fuzz/corpus/NAME, crashes in build/fuzz/artifacts/
+#   make fuzz-regress  tests/fuzz_regress.sh: regressions + committed corpus, short runs
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 600
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_LIB_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)
+FUZZ_LIB := build/fuzz-lib/libmailwire.a
+FUZZ_NAMES := smtp imap pop3 tls engine
+FUZZ_BINS := $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
+.PHONY: fuzz-build fuzz-lib fuzz-seeds fuzz fuzz-regress
+
+fuzz-lib:
+	$(MAKE) --no-print-directory BUILD=build/fuzz-lib CC=$(FUZZ_CC) SAN= \
+		CFLAGS="$(FUZZ_LIB_CFLAGS)" $(FUZZ_LIB)
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_stream.h $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Wno-unused-parameter $(PKG_CFLAGS) \
+		-O1 -g -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< $(FUZZ_LIB) $(PKG_LIBS)
+
+fuzz-seeds:
+	python3 tests/fuzz/make_seeds.py pcaps build/fuzz/seeds
+
+# The library first (its own make, its own flags), then the harnesses against it.
+fuzz-build: fuzz-lib
+	@$(MAKE) --no-print-directory $(FUZZ_BINS) fuzz-seeds
+
+fuzz: fuzz-build
+	@for n in $(FUZZ_NAMES); do \
+		mkdir -p build/fuzz/corpus/$$n build/fuzz/artifacts/$$n; \
+		echo "== fuzz_$$n for $(FUZZ_SECONDS) s"; \
+		dict=; [ -f tests/fuzz/$$n.dict ] && dict=-dict=tests/fuzz/$$n.dict; \
+		maxlen=16896; [ $$n = engine ] && maxlen=65536; \
+		build/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -max_len=$$maxlen -timeout=10 \
+			-rss_limit_mb=2048 -print_final_stats=1 $$dict \
+			-artifact_prefix=build/fuzz/artifacts/$$n/ build/fuzz/corpus/$$n \
+			build/fuzz/seeds/$$n tests/fuzz/corpus/$$n || exit 1; \
+	done
+
+fuzz-regress: fuzz-build
+	bash tests/fuzz_regress.sh
+
+# ---- benchmark (issue 7): builds build/bench/{sessions,bulk}.pcap from pcaps/ when missing,
+# then times mailwire beside tcpdump, tshark and ndpiReader. Knobs: see bench/run.sh.
+.PHONY: bench
+bench:
+	@bash bench/run.sh

@@ -12,6 +12,9 @@ struct mw_capture {
     pcap_t *pcap;
     char *path;
     int dlt;
+    int64_t size;
+    mw_capture_observer observe;
+    void *observe_user;
 };
 
 static const char *display_name(const char *path)
@@ -22,6 +25,7 @@ static const char *display_name(const char *path)
 mw_capture *mw_capture_open(const char *path, char **err)
 {
     const char *name = display_name(path);
+    int64_t size = -1;
     if (strcmp(path, "-") != 0) {
         struct stat st;
         if (stat(path, &st) != 0) {
@@ -36,6 +40,8 @@ mw_capture *mw_capture_open(const char *path, char **err)
             *err = g_strdup_printf("%s: empty file, not a pcap or pcapng capture", name);
             return NULL;
         }
+        if (S_ISREG(st.st_mode))
+            size = (int64_t)st.st_size;
     }
     char errbuf[PCAP_ERRBUF_SIZE] = "";
     /* Microsecond timestamps whatever the file holds: records carry microseconds. */
@@ -63,6 +69,7 @@ mw_capture *mw_capture_open(const char *path, char **err)
     c->pcap = p;
     c->path = g_strdup(path);
     c->dlt = dlt;
+    c->size = size;
     return c;
 }
 
@@ -75,13 +82,16 @@ bool mw_capture_run(mw_capture *c, mw_engine *e, char **err, char **warn)
     mw_engine_new_file(e);
     while ((rc = pcap_next_ex(c->pcap, &h, &data)) == 1) {
         frame++;
+        if (c->observe)
+            c->observe(c->observe_user, c, frame,
+                       mw_ts_us(&h->ts));
         mw_packet pkt;
         mw_decode_status ds = mw_decode(c->dlt, data, h->caplen, &pkt);
         if (ds != MW_DECODE_TCP) {
             mw_engine_count(e, ds == MW_DECODE_MALFORMED ? 2 : 1);
             continue;
         }
-        int64_t ts = (int64_t)h->ts.tv_sec * G_USEC_PER_SEC + h->ts.tv_usec;
+        int64_t ts = mw_ts_us(&h->ts);
         mw_engine_packet(e, &pkt, frame, ts);
     }
     if (rc == -1) {
@@ -96,6 +106,31 @@ bool mw_capture_run(mw_capture *c, mw_engine *e, char **err, char **warn)
                                 display_name(c->path), frame, why);
     }
     return true;
+}
+
+void mw_capture_observe(mw_capture *c, mw_capture_observer fn, void *user)
+{
+    c->observe = fn;
+    c->observe_user = user;
+}
+
+int64_t mw_capture_offset(const mw_capture *c)
+{
+    if (c->size < 0)
+        return -1;
+    FILE *fp = pcap_file(c->pcap);
+    long off = fp ? ftell(fp) : -1;
+    return off < 0 ? -1 : (int64_t)off;
+}
+
+int64_t mw_capture_size(const mw_capture *c)
+{
+    return c->size;
+}
+
+int mw_capture_dlt(const mw_capture *c)
+{
+    return c->dlt;
 }
 
 void mw_capture_close(mw_capture *c)

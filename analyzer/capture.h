@@ -3,6 +3,7 @@
 #define MW_CAPTURE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "flow.h"
 
@@ -15,6 +16,16 @@ mw_capture *mw_capture_open(const char *path, char **err);
 /* Feed every packet to the engine. Returns false on a read error before any packet
  * (*err set); a truncated tail after good packets is a warning (*warn set), true. */
 bool mw_capture_run(mw_capture *c, mw_engine *e, char **err, char **warn);
+
+/* Called for every packet read, before it is decoded (progress, per-file time ranges). */
+typedef void (*mw_capture_observer)(void *user, const mw_capture *c, uint64_t frame,
+                                    int64_t ts_us);
+void mw_capture_observe(mw_capture *c, mw_capture_observer fn, void *user);
+/* Bytes of the file read so far, or -1 when not known (stdin, a pipe). */
+int64_t mw_capture_offset(const mw_capture *c);
+/* Size of the file, or -1 (stdin). */
+int64_t mw_capture_size(const mw_capture *c);
+int mw_capture_dlt(const mw_capture *c);
 
 void mw_capture_close(mw_capture *c);
 

@@ -29,7 +29,7 @@ static mw_decode_status tcp(mw_cursor *c, size_t ip_payload_len, mw_packet *out)
     out->tcp_flags = flags;
     size_t want = ip_payload_len - hlen; /* payload length the IP header promises */
     if (c->left < hlen) {                /* options cut by the snaplen */
-        out->payload = NULL;
+        out->payload = c->p + c->left; /* empty, but never NULL (memcpy of 0 bytes) */
         out->payload_len = 0;
         out->payload_cut = want;
         return MW_DECODE_TCP;

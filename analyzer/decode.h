@@ -30,6 +30,17 @@ typedef enum {
     MW_DECODE_MALFORMED,    /* truncated or inconsistent headers */
 } mw_decode_status;
 
+/* A capture timestamp in microseconds, clamped so that hostile files cannot overflow
+ * the arithmetic (and later subtractions) on it. */
+#include <sys/time.h>
+static inline int64_t mw_ts_us(const struct timeval *tv)
+{
+    const int64_t max_s = INT64_MAX / 1000000 - 1;
+    int64_t s = tv->tv_sec < 0 ? 0 : (int64_t)tv->tv_sec > max_s ? max_s : (int64_t)tv->tv_sec;
+    int64_t us = tv->tv_usec < 0 ? 0 : tv->tv_usec > 999999 ? 999999 : tv->tv_usec;
+    return s * 1000000 + us;
+}
+
 /* Is this libpcap link type (DLT_*) one we decode? */
 bool mw_linktype_supported(int dlt);
 

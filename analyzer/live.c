@@ -63,7 +63,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *d
         mw_engine_count(c->e, ds == MW_DECODE_MALFORMED ? 2 : 1);
         return;
     }
-    mw_engine_packet(c->e, &pkt, c->frame, (int64_t)h->ts.tv_sec * G_USEC_PER_SEC + h->ts.tv_usec);
+    mw_engine_packet(c->e, &pkt, c->frame, mw_ts_us(&h->ts));
 }
 
 /* groups, gid, uid, in that order (as tcpdump does), and check it cannot be undone. */

@@ -12,7 +12,24 @@
 #include "flow.h"
 #include "live.h"
 #include "output.h"
+#include "progress.h"
+#include "report.h"
+#include "save_flagged.h"
 #include "../dissectors/tls.h"
+
+/* Per packet read from a file: the inputs' time ranges and the progress line. */
+typedef struct {
+    mw_inputs *inputs;
+    mw_progress *progress;
+    const char *name;
+} observer;
+
+static void observe_packet(void *user, const mw_capture *c, uint64_t frame, int64_t ts_us)
+{
+    observer *ob = user;
+    mw_inputs_packet(ob->inputs, frame, ts_us);
+    mw_progress_packet(ob->progress, c, ob->name);
+}
 
 /* One clear line on stderr; the message is owned and freed here. */
 static int fail(char *msg)
@@ -28,7 +45,7 @@ int main(int argc, char **argv)
     gchar *output_path = NULL, *report = NULL, *iface = NULL, *user = NULL, *write_file = NULL;
     gboolean promisc = FALSE;
     gint buffer_mb = MW_DEFAULT_LIVE_BUFFER_MB, stats_interval = 0;
-    gchar *ca_file = NULL;
+    gchar *ca_file = NULL, *save_dir = NULL;
     gboolean json = FALSE, quiet = FALSE, verbose = FALSE;
     gint64 max_line = MW_DEFAULT_MAX_LINE, max_ooo = MW_DEFAULT_MAX_OOO_BYTES;
     gint64 max_flows = MW_DEFAULT_MAX_FLOWS, idle = MW_DEFAULT_IDLE_TIMEOUT_S;
@@ -53,6 +70,8 @@ int main(int argc, char **argv)
           "FILE" },
         { "report", 0, 0, G_OPTION_ARG_FILENAME, &report, "Incident report (.md or .html)",
           "FILE" },
+        { "save-flagged", 0, 0, G_OPTION_ARG_FILENAME, &save_dir,
+          "Save the packets of each flagged session to DIR/<id>-<flag>.pcap", "DIR" },
         { "ports", 0, 0, G_OPTION_ARG_STRING_ARRAY, &port_specs,
           "Extra ports per protocol, e.g. smtp=2525,imap=1143", "PROTO=PORT,..." },
         { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Text: only sessions with findings",
@@ -78,6 +97,9 @@ int main(int argc, char **argv)
     GError *gerr = NULL;
     int status = 0;
     mw_capture **caps = NULL;
+    mw_inputs *inputs = mw_inputs_new();
+    mw_report *rep = NULL;
+    mw_saver *saver = NULL;
     size_t nfiles = 0;
     FILE *out = stdout;
     bool parsed = g_option_context_parse(ctx, &argc, &argv, &gerr);
@@ -108,10 +130,17 @@ int main(int argc, char **argv)
         status = fail(g_strdup("no input: give a capture with -r FILE (see mailwire --help)"));
         goto done;
     }
-    if (report) {
-        status = fail(g_strdup("--report: the incident report is not available in this build "
-                               "yet"));
+    if (save_dir && iface) {
+        status = fail(g_strdup("--save-flagged reads the capture files again: it does not go "
+                               "with -i (use -w FILE, then -r FILE --save-flagged DIR)"));
         goto done;
+    }
+    for (gchar **f = files; save_dir && f && *f; f++) {
+        if (strcmp(*f, "-") == 0) {
+            status = fail(g_strdup("--save-flagged reads the capture files again: it does not "
+                                   "go with -r - (stdin)"));
+            goto done;
+        }
     }
     if (max_line < 64 || max_ooo < 0 || max_flows < 1 || idle < 1) {
         status = fail(g_strdup("--max-line must be >= 64, --max-flows and --idle-timeout >= 1, "
@@ -125,7 +154,7 @@ int main(int argc, char **argv)
     cfg.max_ooo_bytes = (size_t)max_ooo;
     cfg.max_flows = (size_t)max_flows;
     cfg.idle_timeout_us = idle * G_USEC_PER_SEC;
-    cfg.keep_transcript = verbose;
+    cfg.keep_transcript = verbose || report; /* the report shows flagged sessions' lines */
 
     if (ca_file) {
         char *err = NULL;
@@ -162,10 +191,32 @@ int main(int argc, char **argv)
             goto done;
         }
     }
+    if (report) {
+        char *err = NULL;
+        rep = mw_report_new(report, inputs, &err);
+        if (!rep) {
+            status = fail(err);
+            goto done;
+        }
+    }
+    if (save_dir) {
+        char *err = NULL;
+        saver = mw_saver_new(save_dir, inputs, &err);
+        if (!saver) {
+            status = fail(err);
+            goto done;
+        }
+    }
     mw_output *o = mw_output_new(out, json, quiet, verbose);
+    if (rep)
+        mw_output_add_sink(o, mw_report_session, rep);
+    if (saver)
+        mw_output_add_sink(o, mw_saver_session, saver);
     mw_engine *e = mw_engine_new(&cfg, mw_output_session, o);
     bool live_failed = false;
+    mw_progress *progress = mw_progress_new(e);
     if (iface) {
+        mw_inputs_begin(inputs, iface, -1);
         /* the rest of the command line is a BPF filter, as with tcpdump */
         char *filter = argc > 1 ? g_strjoinv(" ", argv + 1) : NULL;
         mw_live_opts lo = { iface, filter, buffer_mb, promisc, user, write_file, stats_interval };
@@ -177,7 +228,11 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < nfiles; i++) {
         char *err = NULL, *warn = NULL;
+        observer ob = { inputs, progress, files[i] };
+        mw_inputs_begin(inputs, files[i], mw_capture_dlt(caps[i]));
+        mw_capture_observe(caps[i], observe_packet, &ob);
         bool ok = mw_capture_run(caps[i], e, &err, &warn);
+        mw_progress_clear(progress);
         if (warn) {
             fprintf(stderr, "mailwire: warning: %s\n", warn);
             g_free(warn);
@@ -194,14 +249,32 @@ int main(int argc, char **argv)
     char *live_name = iface ? g_strdup_printf("live capture on %s", iface) : NULL;
     mw_run_info info = { iface ? (const char *const *)&live_name : (const char *const *)files,
                          iface ? 1 : nfiles, mw_engine_stats_get(e) };
-    if (!live_failed || mw_engine_stats_get(e)->packets > 0)
+    mw_progress_free(progress);
+    if (!live_failed || mw_engine_stats_get(e)->packets > 0) {
         mw_output_finish(o, &info);
+        char *err = NULL;
+        if (rep && !mw_report_write(rep, mw_engine_stats_get(e), iface, &err))
+            status = fail(err);
+    }
+    if (saver) {
+        unsigned written = 0;
+        char *err = NULL, *note = NULL;
+        if (!mw_saver_run(saver, &written, &note, &err))
+            status = fail(err);
+        if (note) {
+            fprintf(stderr, "mailwire: warning: %s\n", note);
+            g_free(note);
+        }
+    }
     g_free(live_name);
     mw_engine_free(e);
     mw_output_free(o);
     if (out != stdout && fclose(out) != 0)
         status = fail(g_strdup_printf("%s: write failed", output_path));
 done:
+    mw_report_free(rep);
+    mw_saver_free(saver);
+    mw_inputs_free(inputs);
     for (size_t i = 0; caps && i < nfiles; i++)
         mw_capture_close(caps[i]);
     g_free(caps);
@@ -213,5 +286,6 @@ done:
     g_free(user);
     g_free(write_file);
     g_free(ca_file);
+    g_free(save_dir);
     return status;
 }

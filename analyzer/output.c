@@ -12,6 +12,11 @@ struct mw_output {
     uint64_t sessions;
     uint64_t by_proto[MW_PROTO_POP3S + 1];
     uint64_t by_outcome[MW_OUT_ENCRYPTED + 1];
+    struct {
+        mw_session_cb cb;
+        void *user;
+    } sinks[MW_OUTPUT_MAX_SINKS];
+    int nsinks;
 };
 
 mw_output *mw_output_new(FILE *fp, bool json, bool quiet, bool verbose)
@@ -26,9 +31,19 @@ mw_output *mw_output_new(FILE *fp, bool json, bool quiet, bool verbose)
     return o;
 }
 
+void mw_output_add_sink(mw_output *o, mw_session_cb cb, void *user)
+{
+    g_assert(o->nsinks < MW_OUTPUT_MAX_SINKS);
+    o->sinks[o->nsinks].cb = cb;
+    o->sinks[o->nsinks].user = user;
+    o->nsinks++;
+}
+
 void mw_output_session(const mw_session *s, void *output)
 {
     mw_output *o = output;
+    for (int i = 0; i < o->nsinks; i++)
+        o->sinks[i].cb(s, o->sinks[i].user);
     o->sessions++;
     o->by_proto[s->protocol]++;
     o->by_outcome[s->outcome]++;

@@ -18,6 +18,10 @@ typedef struct {
 } mw_run_info;
 
 mw_output *mw_output_new(FILE *fp, bool json, bool quiet, bool verbose);
+/* Also hand each finished session to cb (the report, --save-flagged); at most
+ * MW_OUTPUT_MAX_SINKS. */
+#define MW_OUTPUT_MAX_SINKS 4
+void mw_output_add_sink(mw_output *o, mw_session_cb cb, void *user);
 /* Engine callback: one finished session. */
 void mw_output_session(const mw_session *s, void *output);
 /* End of run: the text summary (totals, findings with diagnosis). */

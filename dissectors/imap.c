@@ -60,6 +60,23 @@ typedef struct {
     uint64_t lit_done; /* octets of the current literal skipped so far */
 } imap_side;
 
+/* Untagged data responses kinds summarised per transcript event. */
+#define AGG_KINDS 4
+
+/* Untagged data responses (FETCH, EXISTS, LIST, ...) not shown yet: the transcript
+ * summarises a run of them as one event instead of a line each. */
+typedef struct {
+    unsigned total;
+    unsigned nkinds, other;
+    char kind[AGG_KINDS][16];
+    unsigned count[AGG_KINDS];
+    int cur;            /* kind of the response being read (its literals), -1: other */
+    uint64_t lit_bytes; /* literal octets the responses carried */
+    bool lit_not_fetch; /* some literal came with a response other than FETCH */
+    uint64_t frame;     /* where the run started */
+    int64_t ts_us;
+} imap_agg;
+
 /* The client command being read, across its literals. */
 typedef struct {
     char tag[MW_TP_TAG_MAX];
@@ -87,7 +104,134 @@ typedef struct {
     bool idle_active;
     bool compressed;       /* COMPRESS=DEFLATE in effect: nothing more is readable */
     bool in_tls;           /* handed off after STARTTLS */
+
+    /* transcript (used only when the session keeps one) */
+    imap_agg agg;
+    bool login_due;        /* a LOGIN whose user name is a literal: shown once it is read */
+    char login_tag[MW_TP_TAG_MAX];
+    uint64_t login_frame, login_lit;
+    int64_t login_ts;
+    int64_t sasl_ts;       /* when the client last spoke in the AUTHENTICATE exchange */
 } imap_state;
+
+/* ---------- transcript ---------- */
+
+/* Verbs whose arguments are shown in the transcript as sent (besides imap_verbs). An
+ * unknown verb shows nothing of its line: after lost sync it might be a secret. */
+static const char *const other_verbs[] = { "NOOP", "FETCH", "STORE", "SEARCH", "LIST", "LSUB",
+                                           "STATUS", "APPEND", "CLOSE", "EXPUNGE", "CREATE",
+                                           "DELETE", "RENAME", "SUBSCRIBE", "ENABLE", "ID",
+                                           "NAMESPACE", "CHECK", "COPY", "MOVE", "UNSELECT" };
+static const char *const display_verbs[] = { "UNSUBSCRIBE", "XLIST", "SORT", "THREAD",
+                                             "GETQUOTA", "GETQUOTAROOT", "SETQUOTA", "GETACL",
+                                             "SETACL", "MYRIGHTS", "LISTRIGHTS", "GETMETADATA",
+                                             "SETMETADATA", "ESEARCH", "UNAUTHENTICATE" };
+
+static bool in_list(const char *const *list, size_t n, const char *word)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(word, list[i]) == 0)
+            return true;
+    return false;
+}
+
+static void agg_reset(imap_agg *a)
+{
+    memset(a, 0, sizeof *a);
+    a->cur = -1;
+}
+
+/* One more untagged data response of this kind, summarised later. */
+static void agg_add(imap_state *st, const char *kind, const mw_ctx *ctx)
+{
+    imap_agg *a = &st->agg;
+    if (!st->sess->transcript)
+        return;
+    if (a->total == 0) {
+        a->frame = ctx->frame;
+        a->ts_us = ctx->ts_us;
+    }
+    a->total++;
+    unsigned i = 0;
+    while (i < a->nkinds && strcmp(a->kind[i], kind) != 0)
+        i++;
+    if (i == a->nkinds) {
+        if (a->nkinds == AGG_KINDS) {
+            a->other++;
+            a->cur = -1;
+            return;
+        }
+        g_strlcpy(a->kind[i], kind, sizeof a->kind[i]);
+        a->nkinds++;
+    }
+    a->count[i]++;
+    a->cur = (int)i;
+}
+
+/* A literal of n octets in the untagged response being read. */
+static void agg_literal(imap_state *st, uint64_t n)
+{
+    imap_agg *a = &st->agg;
+    if (!st->sess->transcript || a->total == 0)
+        return;
+    a->lit_bytes += n;
+    if (a->cur < 0 || strcmp(a->kind[a->cur], "FETCH") != 0)
+        a->lit_not_fetch = true;
+}
+
+static void agg_flush(imap_state *st)
+{
+    imap_agg *a = &st->agg;
+    if (a->total == 0)
+        return;
+    GString *t = g_string_new(NULL);
+    bool fetch_only = a->nkinds == 1 && a->other == 0 && strcmp(a->kind[0], "FETCH") == 0;
+    if (fetch_only && a->lit_bytes && !a->lit_not_fetch) {
+        if (a->total == 1)
+            g_string_printf(t, "[FETCH literal: %" G_GUINT64_FORMAT " bytes]", a->lit_bytes);
+        else
+            g_string_printf(t, "[%u FETCH responses, literals: %" G_GUINT64_FORMAT " bytes]",
+                            a->total, a->lit_bytes);
+    } else {
+        g_string_assign(t, "[untagged: ");
+        for (unsigned i = 0; i < a->nkinds; i++)
+            g_string_append_printf(t, "%s%u %s", i ? ", " : "", a->count[i], a->kind[i]);
+        if (a->other)
+            g_string_append_printf(t, ", %u other", a->other);
+        if (a->lit_bytes)
+            g_string_append_printf(t, "; literals: %" G_GUINT64_FORMAT " bytes", a->lit_bytes);
+        g_string_append_c(t, ']');
+    }
+    mw_session_event(st->sess, MW_FROM_SERVER, a->frame, a->ts_us, -1, "%s", t->str);
+    g_string_free(t, TRUE);
+    agg_reset(a);
+}
+
+/* The LOGIN event: "a1 LOGIN alice [password redacted]". user_known: its user-name
+ * literal has been read (the record holds the name). */
+static void login_event(imap_state *st, bool user_known)
+{
+    st->login_due = false;
+    const char *user = st->sess->auth ? st->sess->auth->user : NULL;
+    if (user_known)
+        mw_session_event(st->sess, MW_FROM_CLIENT, st->login_frame, st->login_ts, -1,
+                         "%s LOGIN %s [password redacted]", st->login_tag, user ? user : "");
+    else
+        mw_session_event(st->sess, MW_FROM_CLIENT, st->login_frame, st->login_ts, -1,
+                         "%s LOGIN [user literal: %" G_GUINT64_FORMAT " bytes]", st->login_tag,
+                         st->login_lit);
+}
+
+/* Show what is held back (a LOGIN waiting for its user name, a run of untagged data)
+ * before the next event, so that events stay in wire order. */
+static void flush_held(imap_state *st)
+{
+    if (!st->sess->transcript)
+        return;
+    if (st->login_due)
+        login_event(st, false);
+    agg_flush(st);
+}
 
 /* ---------- small parsers ---------- */
 
@@ -160,6 +304,8 @@ static void start_literal(imap_state *st, mw_dir dir, const uint8_t *p, size_t l
     if (dir == MW_FROM_CLIENT) {
         st->cur.lit_is_user = st->cur.kind == IC_LOGIN && st->cur.argi == 0;
         st->user_len = 0;
+    } else {
+        agg_literal(st, n);
     }
     if (n == 0) {
         sd->cont = true; /* "{0}": the line goes on at once */
@@ -182,6 +328,8 @@ static void end_literal(imap_state *st, mw_dir dir)
         mw_tp_auth_user(st->sess, mw_wire_strdup((const uint8_t *)st->user_buf, st->user_len,
                                                  MW_MAX_TEXT));
         st->cur.lit_is_user = false;
+        if (st->login_due)
+            login_event(st, true);
     }
     st->cur.argi++;
 }
@@ -262,7 +410,7 @@ static void login_attempt_tls_check(imap_state *st, mw_tp_cmd *c, const mw_ctx *
 }
 
 /* AUTHENTICATE mechanism [initial-response] (RFC 9051 6.2.2, RFC 4959). */
-static void authenticate(imap_state *st, const mw_tp_cmd *c, const uint8_t *p, size_t len,
+static bool authenticate(imap_state *st, const mw_tp_cmd *c, const uint8_t *p, size_t len,
                          const mw_ctx *ctx)
 {
     size_t i = mw_tp_skip_sp(p, len, 0);
@@ -272,8 +420,66 @@ static void authenticate(imap_state *st, const mw_tp_cmd *c, const uint8_t *p, s
     g_strlcpy(st->auth_tag, c->tag, sizeof st->auth_tag);
     st->auth_step = 0;
     i = mw_tp_skip_sp(p, len, i + m);
-    if (i < len) /* SASL-IR; "=" is an empty response (RFC 4959 section 3) */
-        mw_tp_sasl(st->sess, st->auth_mech, st->auth_step++, p + i, len - i, ctx);
+    st->sasl_ts = ctx->ts_us;
+    if (i >= len)
+        return false;
+    /* SASL-IR; "=" is an empty response (RFC 4959 section 3) */
+    mw_tp_sasl(st->sess, st->auth_mech, st->auth_step++, p + i, len - i, ctx);
+    return true;
+}
+
+/* The transcript line of a command, redacted: a LOGIN password, an AUTHENTICATE initial
+ * response and the arguments of unknown verbs never appear. An announced literal is
+ * shown as its size. */
+static void command_event(imap_state *st, const mw_tp_cmd *c, const mw_line *l, bool ir,
+                          const mw_ctx *ctx)
+{
+    mw_session *s = st->sess;
+    flush_held(st);
+    if (c->kind == IC_LOGIN) {
+        imap_side *cs = &st->side[MW_FROM_CLIENT];
+        if (st->cur.lit_is_user) { /* the user name follows as a literal */
+            st->login_due = true;
+            g_strlcpy(st->login_tag, c->tag, sizeof st->login_tag);
+            st->login_frame = ctx->frame;
+            st->login_ts = ctx->ts_us;
+            st->login_lit = cs->lit_left;
+            return;
+        }
+        const char *user = s->auth ? s->auth->user : NULL;
+        bool pass = st->cur.argi >= 2 || cs->lit_left || cs->cont;
+        mw_session_event(s, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1, "%s LOGIN%s%s%s",
+                         c->tag, user ? " " : "", user ? user : "",
+                         pass ? " [password redacted]" : "");
+        return;
+    }
+    if (c->kind == IC_AUTHENTICATE) {
+        mw_session_event(s, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1, "%s AUTHENTICATE %s%s",
+                         c->tag, st->auth_mech, ir ? " [initial response redacted]" : "");
+        return;
+    }
+    char verb[MW_TP_NAME_MAX];
+    g_strlcpy(verb, c->name, sizeof verb);
+    char *sp = strchr(verb, ' '); /* "UID FETCH" */
+    if (sp)
+        *sp = '\0';
+    if (c->kind == IC_OTHER && !in_list(other_verbs, G_N_ELEMENTS(other_verbs), verb) &&
+        !in_list(display_verbs, G_N_ELEMENTS(display_verbs), verb)) {
+        mw_session_event(s, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1,
+                         "[unrecognised command: %zu bytes]", l->len);
+        return;
+    }
+    uint64_t n = 0;
+    if (trailing_literal(l->p, l->len, &n) == LIT_OK) {
+        size_t open = l->len;
+        while (open > 0 && l->p[open - 1] != '{')
+            open--;
+        mw_session_event(s, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1,
+                         "%.*s[literal: %" G_GUINT64_FORMAT " bytes]",
+                         (int)MIN(open - 1, (size_t)MW_TP_EVENT_MAX), (const char *)l->p, n);
+        return;
+    }
+    mw_tp_event_line(s, MW_FROM_CLIENT, ctx, -1, l->p, l->len);
 }
 
 static void new_command(imap_state *st, const mw_line *l, const mw_ctx *ctx)
@@ -309,6 +515,7 @@ static void new_command(imap_state *st, const mw_line *l, const mw_ctx *ctx)
     st->cur.kind = c.kind;
     const uint8_t *args = l->p + i;
     size_t alen = l->len - i;
+    bool ir = false;
     switch (c.kind) {
     case IC_LOGIN:
         mw_tp_auth_begin(st->sess, "LOGIN");
@@ -318,7 +525,7 @@ static void new_command(imap_state *st, const mw_line *l, const mw_ctx *ctx)
         break;
     case IC_AUTHENTICATE:
         login_attempt_tls_check(st, &c, ctx);
-        authenticate(st, &c, args, alen, ctx);
+        ir = authenticate(st, &c, args, alen, ctx);
         break;
     case IC_IDLE:
         st->idle_active = true;
@@ -329,12 +536,21 @@ static void new_command(imap_state *st, const mw_line *l, const mw_ctx *ctx)
     mw_tp_push(&st->pending, st->sess, &c);
     if (c.kind != IC_AUTHENTICATE)
         start_literal(st, MW_FROM_CLIENT, l->p, l->len);
+    if (st->sess->transcript)
+        command_event(st, &c, l, ir, ctx);
 }
 
 /* A line inside AUTHENTICATE: a SASL response, or "*" to cancel (RFC 9051 6.2.2). */
 static void sasl_line(imap_state *st, const mw_line *l, const mw_ctx *ctx)
 {
-    if (l->len == 1 && l->p[0] == '*')
+    bool cancel = l->len == 1 && l->p[0] == '*';
+    if (st->sess->transcript) {
+        flush_held(st);
+        mw_session_event(st->sess, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1, "%s",
+                         cancel ? "* (cancel)" : "[SASL response redacted]");
+    }
+    st->sasl_ts = ctx->ts_us;
+    if (cancel)
         return;
     mw_tp_sasl(st->sess, st->auth_mech, st->auth_step++, l->p, l->len, ctx);
 }
@@ -355,6 +571,10 @@ static void client_line(imap_state *st, const mw_line *l, const mw_ctx *ctx)
     }
     if (st->idle_active && l->len == 4 && g_ascii_strncasecmp((const char *)l->p, "DONE", 4) == 0) {
         st->idle_active = false; /* RFC 2177: DONE ends IDLE; the tagged OK follows */
+        if (st->sess->transcript) {
+            flush_held(st);
+            mw_session_event(st->sess, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1, "DONE");
+        }
         return;
     }
     new_command(st, l, ctx);
@@ -439,9 +659,23 @@ static bool tagged(imap_state *st, const mw_line *l, const mw_ctx *ctx)
     mw_tp_resp_code(rest + w, rlen - w, &r);
 
     mw_tp_cmd c;
-    if (!mw_tp_take_tag(&st->pending, tag, &c)) {
+    bool paired = mw_tp_take_tag(&st->pending, tag, &c);
+    if (!paired) {
         memset(&c, 0, sizeof c); /* its command was not seen (gap, mid-session start) */
         c.kind = IC_OTHER;
+    } else {
+        mw_session_latency(st->sess, c.name, c.ts_us, ctx->ts_us, ctx->frame);
+    }
+    if (st->sess->transcript) {
+        flush_held(st);
+        mw_tp_event_line(st->sess, MW_FROM_SERVER, ctx, paired ? ctx->ts_us - c.ts_us : -1,
+                         l->p, l->len);
+        if (status == IS_OK && c.kind == IC_STARTTLS)
+            mw_session_event(st->sess, MW_FROM_SERVER, ctx->frame, ctx->ts_us, -1,
+                             "[STARTTLS: TLS handshake follows]");
+        else if (status == IS_OK && c.kind == IC_COMPRESS)
+            mw_session_event(st->sess, MW_FROM_SERVER, ctx->frame, ctx->ts_us, -1,
+                             "[COMPRESS: the rest is compressed, not shown]");
     }
     imap_side *cs = &st->side[MW_FROM_CLIENT];
     if (cs->lit_left && cs->lit_done == 0 && strcmp(st->cur.tag, tag) == 0) {
@@ -475,6 +709,19 @@ static void untagged_status(imap_state *st, int status, const uint8_t *p, size_t
     mw_tp_resp_code(after, alen, &r);
     bool greeting = !st->sess->greeted;
     st->sess->greeted = true;
+    if (st->sess->transcript) {
+        /* the greeting, goodbyes, warnings and alerts as sent; other status lines
+         * ([UIDVALIDITY] and the like) counted with the data responses */
+        if (greeting) {
+            flush_held(st);
+            mw_tp_greeting_event(st->sess, ctx, p - 2, len + 2);
+        } else if (status != IS_OK || strcmp(r.code, "ALERT") == 0) {
+            flush_held(st);
+            mw_tp_event_line(st->sess, MW_FROM_SERVER, ctx, -1, p - 2, len + 2);
+        } else {
+            agg_add(st, "OK", ctx);
+        }
+    }
     if (strcmp(r.code, "CAPABILITY") == 0)
         capabilities(st, r.args, r.args_len);
     else if (strcmp(r.code, "PRIVACYREQUIRED") == 0)
@@ -513,6 +760,19 @@ static void untagged(imap_state *st, const mw_line *l, const mw_ctx *ctx)
     st->sess->greeted = true;
     if (strcmp(word, "CAPABILITY") == 0)
         capabilities(st, p + w, len - w);
+    if (st->sess->transcript) {
+        if (strcmp(word, "CAPABILITY") == 0 || strcmp(word, "ENABLED") == 0) {
+            flush_held(st);
+            mw_tp_event_line(st->sess, MW_FROM_SERVER, ctx, -1, l->p, l->len);
+        } else {
+            /* "* 3 FETCH (...)": the kind is the word after the number */
+            if (w > 0 && g_ascii_isdigit(p[0])) {
+                size_t j = mw_tp_skip_sp(p, len, w);
+                mw_tp_word(p + j, len - j, word, sizeof word);
+            }
+            agg_add(st, word[0] ? word : "?", ctx);
+        }
+    }
     /* data responses (FETCH, LIST, ...) may carry literals */
     start_literal(st, MW_FROM_SERVER, l->p, l->len);
 }
@@ -528,8 +788,16 @@ static bool server_line(imap_state *st, const mw_line *l, const mw_ctx *ctx)
     }
     if (l->len == 0)
         return false;
-    if (l->p[0] == '+')
-        return false; /* continuation request: the client's literal, SASL step or IDLE */
+    if (l->p[0] == '+') {
+        /* continuation request: the client's literal, SASL step or IDLE; only SASL
+         * challenges are shown (they carry no secret of the client's) */
+        if (st->auth_active && st->sess->transcript) {
+            flush_held(st);
+            mw_tp_event_line(st->sess, MW_FROM_SERVER, ctx, ctx->ts_us - st->sasl_ts, l->p,
+                             l->len);
+        }
+        return false;
+    }
     if (l->len >= 2 && l->p[0] == '*' && l->p[1] == ' ') {
         untagged(st, l, ctx);
         return false;
@@ -554,16 +822,9 @@ static bool plausible_line_start(mw_dir dir, const uint8_t *p, size_t len)
         return false;
     if (dir == MW_FROM_SERVER)
         return mw_tp_lookup(imap_statuses, G_N_ELEMENTS(imap_statuses), word, IS_OTHER) != IS_OTHER;
-    static const char *const others[] = { "NOOP", "FETCH", "STORE", "SEARCH", "LIST", "LSUB",
-                                          "STATUS", "APPEND", "CLOSE", "EXPUNGE", "CREATE",
-                                          "DELETE", "RENAME", "SUBSCRIBE", "ENABLE", "ID",
-                                          "NAMESPACE", "CHECK", "COPY", "MOVE", "UNSELECT" };
     if (mw_tp_lookup(imap_verbs, G_N_ELEMENTS(imap_verbs), word, -1) >= 0)
         return true;
-    for (size_t i = 0; i < G_N_ELEMENTS(others); i++)
-        if (strcmp(word, others[i]) == 0)
-            return true;
-    return false;
+    return in_list(other_verbs, G_N_ELEMENTS(other_verbs), word);
 }
 
 static void *imap_new(mw_session *s, const mw_config *cfg)
@@ -571,6 +832,7 @@ static void *imap_new(mw_session *s, const mw_config *cfg)
     (void)cfg;
     imap_state *st = g_new0(imap_state, 1);
     st->sess = s;
+    agg_reset(&st->agg);
     mw_session_cmdrec(s, MW_PROTO_IMAP);
     return st;
 }
@@ -578,8 +840,10 @@ static void *imap_new(mw_session *s, const mw_config *cfg)
 static void imap_free(void *p)
 {
     imap_state *st = p;
-    if (st)
-        explicit_bzero(st->user_buf, sizeof st->user_buf);
+    if (!st)
+        return;
+    explicit_bzero(st->user_buf, sizeof st->user_buf);
+    mw_tp_queue_free(&st->pending);
     g_free(st);
 }
 
@@ -642,6 +906,7 @@ static void imap_gap(void *p, mw_dir dir, uint64_t missing, const mw_ctx *ctx)
     (void)ctx;
     imap_state *st = p;
     imap_side *sd = &st->side[dir];
+    flush_held(st);
     if (sd->lit_left && missing > 0 && missing < sd->lit_left) {
         /* the hole is inside a literal: skip the rest of it by count as before */
         sd->lit_left -= missing;
@@ -671,6 +936,7 @@ static void imap_gap(void *p, mw_dir dir, uint64_t missing, const mw_ctx *ctx)
 static void imap_close(void *p, const mw_ctx *ctx)
 {
     imap_state *st = p;
+    flush_held(st);
     if (st->in_tls)
         return;
     mw_tp_close(st->sess, MW_PROTO_IMAP, &st->pending, ctx);

@@ -69,7 +69,15 @@ typedef struct {
     char auth_mech[32];
     unsigned auth_step;
     bool in_tls;
+
+    /* transcript (used only when the session keeps one) */
+    int64_t sasl_ts;       /* when the client last spoke in the AUTH exchange */
+    char list_label[16];   /* "capabilities", "mechanisms": the listing being read */
+    GString *list;         /* its lines, joined and capped */
 } pop3_state;
+
+/* Longest CAPA / mechanism listing kept for its transcript event. */
+#define LIST_MAX 200
 
 /* ---------- client: commands ---------- */
 
@@ -103,6 +111,50 @@ static void auth_command(pop3_state *st, const uint8_t *arg, size_t alen, const 
     size_t i = mw_tp_skip_sp(arg, alen, m);
     if (i < alen) /* initial response; "=" is an empty one */
         mw_tp_sasl(st->sess, st->auth_mech, st->auth_step++, arg + i, alen - i, ctx);
+}
+
+/* The transcript line of a command, redacted: a PASS argument, an APOP digest and a
+ * SASL initial response never appear, nor anything of an unknown verb's line (after lost
+ * sync it might be a password). */
+static void command_event(pop3_state *st, const mw_tp_cmd *c, const mw_line *l,
+                          const uint8_t *arg, size_t alen, const mw_ctx *ctx)
+{
+    mw_session *s = st->sess;
+    switch (c->kind) {
+    case PC_PASS:
+        mw_session_event(s, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1, "PASS%s",
+                         alen ? " [password redacted]" : "");
+        break;
+    case PC_APOP: {
+        size_t n = 0;
+        while (n < alen && arg[n] != ' ')
+            n++;
+        mw_session_event(s, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1,
+                         "APOP %.*s%s", (int)MIN(n, (size_t)MW_TP_EVENT_MAX), (const char *)arg,
+                         n < alen ? " [digest redacted]" : "");
+        break;
+    }
+    case PC_AUTH: {
+        if (!c->has_arg) {
+            mw_session_event(s, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1, "AUTH");
+            break;
+        }
+        size_t m = 0;
+        while (m < alen && arg[m] != ' ')
+            m++;
+        mw_session_event(s, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1, "AUTH %s%s",
+                         st->auth_mech, mw_tp_skip_sp(arg, alen, m) < alen
+                                            ? " [initial response redacted]" : "");
+        break;
+    }
+    case PC_OTHER:
+        mw_session_event(s, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1,
+                         "[unrecognised command: %zu bytes]", l->len);
+        break;
+    default:
+        mw_tp_event_line(s, MW_FROM_CLIENT, ctx, -1, l->p, l->len);
+        break;
+    }
 }
 
 static void command(pop3_state *st, const mw_line *l, const mw_ctx *ctx)
@@ -143,6 +195,9 @@ static void command(pop3_state *st, const mw_line *l, const mw_ctx *ctx)
     default:
         break;
     }
+    if (st->sess->transcript)
+        command_event(st, &c, l, arg, alen, ctx);
+    st->sasl_ts = ctx->ts_us;
     mw_tp_push(&st->pending, st->sess, &c);
 }
 
@@ -150,7 +205,12 @@ static void client_line(pop3_state *st, const mw_line *l, const mw_ctx *ctx)
 {
     if (st->auth_active) {
         /* a SASL response, or "*" to cancel (RFC 5034 section 4) */
-        if (!(l->len == 1 && l->p[0] == '*'))
+        bool cancel = l->len == 1 && l->p[0] == '*';
+        if (st->sess->transcript)
+            mw_session_event(st->sess, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1, "%s",
+                             cancel ? "* (cancel)" : "[SASL response redacted]");
+        st->sasl_ts = ctx->ts_us;
+        if (!cancel)
             mw_tp_sasl(st->sess, st->auth_mech, st->auth_step++, l->p, l->len, ctx);
         return;
     }
@@ -180,6 +240,14 @@ static bool on_ok(pop3_state *st, const mw_tp_cmd *c)
         st->smode = (c->kind == PC_CAPA || c->kind == PC_AUTH) ? S_MULTI_LINES : S_MULTI_SKIP;
         st->dot.line_start = true;
         st->dot.bytes = 0;
+        st->dot.lines = 0;
+        if (st->sess->transcript && st->smode == S_MULTI_LINES) {
+            g_strlcpy(st->list_label, c->kind == PC_CAPA ? "capabilities" : "mechanisms",
+                      sizeof st->list_label);
+            if (!st->list)
+                st->list = g_string_sized_new(LIST_MAX);
+            g_string_truncate(st->list, 0);
+        }
     }
     return false;
 }
@@ -231,6 +299,8 @@ static bool server_line(pop3_state *st, const mw_line *l, const mw_ctx *ctx)
 {
     bool ok = line_is(l, "+OK"), err = line_is(l, "-ERR");
     if (!st->sess->greeted) {
+        if (ok || err)
+            mw_tp_greeting_event(st->sess, ctx, l->p, l->len);
         st->sess->greeted = true;
         if (err) { /* the server refuses the connection */
             mw_tp_cmd c = { .name = "CONNECT" };
@@ -239,12 +309,27 @@ static bool server_line(pop3_state *st, const mw_line *l, const mw_ctx *ctx)
         if (ok || err)
             return false;
     }
-    if (!ok && !err)
-        return false; /* a SASL challenge "+ ..." (answers nothing), or garbage */
+    if (!ok && !err) {
+        /* a SASL challenge "+ ..." (answers nothing), or garbage */
+        if (st->auth_active && l->len >= 1 && l->p[0] == '+')
+            mw_tp_event_line(st->sess, MW_FROM_SERVER, ctx, ctx->ts_us - st->sasl_ts, l->p,
+                             l->len);
+        return false;
+    }
     mw_tp_cmd c;
     bool paired = mw_tp_pop(&st->pending, &c);
-    if (!paired)
+    if (!paired) {
         memset(&c, 0, sizeof c); /* unsolicited, e.g. "-ERR Disconnected for inactivity" */
+    } else {
+        mw_session_latency(st->sess, c.name, c.ts_us, ctx->ts_us, ctx->frame);
+    }
+    if (st->sess->transcript) {
+        mw_tp_event_line(st->sess, MW_FROM_SERVER, ctx, paired ? ctx->ts_us - c.ts_us : -1,
+                         l->p, l->len);
+        if (ok && c.kind == PC_STLS)
+            mw_session_event(st->sess, MW_FROM_SERVER, ctx->frame, ctx->ts_us, -1,
+                             "[STLS: TLS handshake follows]");
+    }
     /* the final answer to AUTH ends the exchange; so does an unpaired one, when a gap
      * lost the AUTH it answers */
     if (!paired || c.kind == PC_AUTH)
@@ -256,11 +341,22 @@ static bool server_line(pop3_state *st, const mw_line *l, const mw_ctx *ctx)
 }
 
 /* A line of CAPA (or of the AUTH mechanism list) up to the lone dot. */
-static void capa_line(pop3_state *st, const mw_line *l)
+static void capa_line(pop3_state *st, const mw_line *l, const mw_ctx *ctx)
 {
     if (l->len == 1 && l->p[0] == '.') {
         st->smode = S_LINE;
+        if (st->sess->transcript && st->list)
+            mw_session_event(st->sess, MW_FROM_SERVER, ctx->frame, ctx->ts_us, -1, "[%s: %s]",
+                             st->list_label, st->list->str);
         return;
+    }
+    if (st->sess->transcript && st->list && st->list->len < LIST_MAX) {
+        if (st->list->len)
+            g_string_append(st->list, ", ");
+        size_t room = LIST_MAX - st->list->len;
+        g_string_append_len(st->list, (const char *)l->p, (gssize)MIN(l->len, room));
+        if (l->len >= room)
+            g_string_append(st->list, " ...");
     }
     if (l->len == 4 && g_ascii_strncasecmp((const char *)l->p, "STLS", 4) == 0)
         st->stls_offered = true;
@@ -291,18 +387,31 @@ static void *pop3_new(mw_session *s, const mw_config *cfg)
 
 static void pop3_free(void *p)
 {
-    g_free(p);
+    pop3_state *st = p;
+    if (!st)
+        return;
+    if (st->list)
+        g_string_free(st->list, TRUE);
+    mw_tp_queue_free(&st->pending);
+    g_free(st);
 }
 
 /* Server bytes of a multi-line body: how many were consumed; *need when the tail may be
  * the terminator. */
-static size_t skip_multi(pop3_state *st, const uint8_t *p, size_t len, bool *need)
+static size_t skip_multi(pop3_state *st, const uint8_t *p, size_t len, bool *need,
+                         const mw_ctx *ctx)
 {
     size_t used;
     mw_dot_status ds = mw_dotblock_skip(&st->dot, p, len, &used);
     *need = ds == MW_DOT_NEED;
-    if (ds == MW_DOT_END)
+    if (ds == MW_DOT_END) {
         st->smode = S_LINE;
+        /* the content itself is never shown */
+        if (st->sess->transcript)
+            mw_session_event(st->sess, MW_FROM_SERVER, ctx->frame, ctx->ts_us, -1,
+                             "[%" G_GUINT64_FORMAT " lines, %" G_GUINT64_FORMAT " bytes]",
+                             st->dot.lines, st->dot.bytes);
+    }
     return used;
 }
 
@@ -327,7 +436,7 @@ static mw_feed_result pop3_feed(void *p, mw_dir dir, const uint8_t *data, size_t
     while (off < len) {
         if (dir == MW_FROM_SERVER && st->smode == S_MULTI_SKIP) {
             bool need;
-            off += skip_multi(st, data + off, len - off, &need);
+            off += skip_multi(st, data + off, len - off, &need, ctx);
             if (need) {
                 r.status = MW_FEED_NEED_MORE;
                 break;
@@ -350,7 +459,7 @@ static mw_feed_result pop3_feed(void *p, mw_dir dir, const uint8_t *data, size_t
         if (dir == MW_FROM_CLIENT) {
             client_line(st, &l, ctx);
         } else if (st->smode == S_MULTI_LINES) {
-            capa_line(st, &l);
+            capa_line(st, &l, ctx);
         } else if (server_line(st, &l, ctx)) {
             st->in_tls = true;
             r.status = MW_FEED_UPGRADE_TLS;

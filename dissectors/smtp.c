@@ -75,8 +75,8 @@ typedef struct {
     mw_dotblock body;        /* inside DATA: skipped to the lone dot, counted */
     uint64_t bdat_left;
 
-    pending_cmd fifo[MW_MAX_PENDING_CMDS];
-    unsigned head, count;
+    pending_cmd *fifo;       /* ring of cap entries, grown on demand */
+    unsigned cap, head, count;
 
     /* server reply being assembled (multi-line: "250-..." lines then "250 ...") */
     bool in_reply;
@@ -99,13 +99,13 @@ typedef struct {
 static void fifo_push(smtp_state *st, pending_cmd *c)
 {
     c->end_off = st->cur_end;
-    if (st->count == MW_MAX_PENDING_CMDS) {
+    if (!mw_ring_make_room((void **)&st->fifo, &st->cap, &st->head, st->count, sizeof *st->fifo)) {
         /* A client that never reads replies: drop the oldest rather than grow. */
         mw_session_anomaly(st->sess, MW_ANOM_TOO_MANY_PENDING);
-        st->head = (st->head + 1) % MW_MAX_PENDING_CMDS;
+        st->head = (st->head + 1) % st->cap;
         st->count--;
     }
-    st->fifo[(st->head + st->count) % MW_MAX_PENDING_CMDS] = *c;
+    st->fifo[(st->head + st->count) % st->cap] = *c;
     st->count++;
 }
 
@@ -117,7 +117,7 @@ static bool fifo_pop(smtp_state *st, pending_cmd *out, const mw_ctx *ctx)
     if (ctx->ack_known && st->fifo[st->head].end_off > ctx->peer_acked)
         return false; /* a reply to a command lost from the capture */
     *out = st->fifo[st->head];
-    st->head = (st->head + 1) % MW_MAX_PENDING_CMDS;
+    st->head = (st->head + 1) % st->cap;
     st->count--;
     return true;
 }
@@ -682,6 +682,7 @@ static void smtp_free(void *p)
     if (!st)
         return;
     g_string_free(st->reply_text, TRUE);
+    g_free(st->fifo);
     g_free(st);
 }
 
@@ -812,7 +813,7 @@ static void smtp_close(void *p, const mw_ctx *ctx)
     if (st->in_tls || mw_tp_no_greeting(s, ctx) || s->close_reason == MW_CLOSE_NONE)
         return; /* (capture ended: the reply may simply not have been captured) */
     for (unsigned i = 0; i < st->count; i++) {
-        const pending_cmd *c = &st->fifo[(st->head + i) % MW_MAX_PENDING_CMDS];
+        const pending_cmd *c = &st->fifo[(st->head + i) % st->cap];
         if (c->cmd == CMD_QUIT)
             continue;
         /* sent after the server had closed: the close, not silence, is the story */

@@ -8,15 +8,38 @@
 
 /* ---------- commands in flight ---------- */
 
+/* Rings of commands in flight start small and double up to MW_MAX_PENDING_CMDS: an idle
+ * or SYN-only session must cost little (1 M half-open connections are a flood, not mail). */
+#define MW_RING_START 8
+
+bool mw_ring_make_room(void **buf, unsigned *cap, unsigned *head, unsigned count, size_t elem)
+{
+    if (count < *cap)
+        return true;
+    if (*cap >= MW_MAX_PENDING_CMDS)
+        return false;
+    unsigned ncap = *cap ? *cap * 2 : MW_RING_START;
+    if (ncap > MW_MAX_PENDING_CMDS)
+        ncap = MW_MAX_PENDING_CMDS;
+    uint8_t *n = g_malloc(ncap * elem);
+    for (unsigned i = 0; i < count; i++) /* unroll the ring, oldest first */
+        memcpy(n + i * elem, (uint8_t *)*buf + ((*head + i) % *cap) * elem, elem);
+    g_free(*buf);
+    *buf = n;
+    *cap = ncap;
+    *head = 0;
+    return true;
+}
+
 void mw_tp_push(mw_tp_queue *q, mw_session *s, const mw_tp_cmd *c)
 {
-    if (q->count == MW_MAX_PENDING_CMDS) {
+    if (!mw_ring_make_room((void **)&q->q, &q->cap, &q->head, q->count, sizeof *q->q)) {
         /* A client that never reads replies: drop the oldest rather than grow. */
         mw_session_anomaly(s, MW_ANOM_TOO_MANY_PENDING);
-        q->head = (q->head + 1) % MW_MAX_PENDING_CMDS;
+        q->head = (q->head + 1) % q->cap;
         q->count--;
     }
-    q->q[(q->head + q->count) % MW_MAX_PENDING_CMDS] = *c;
+    q->q[(q->head + q->count) % q->cap] = *c;
     q->count++;
 }
 
@@ -25,20 +48,26 @@ bool mw_tp_pop(mw_tp_queue *q, mw_tp_cmd *out)
     if (q->count == 0)
         return false;
     *out = q->q[q->head];
-    q->head = (q->head + 1) % MW_MAX_PENDING_CMDS;
+    q->head = (q->head + 1) % q->cap;
     q->count--;
     return true;
 }
 
 mw_tp_cmd *mw_tp_at(mw_tp_queue *q, unsigned i)
 {
-    return i < q->count ? &q->q[(q->head + i) % MW_MAX_PENDING_CMDS] : NULL;
+    return i < q->count ? &q->q[(q->head + i) % q->cap] : NULL;
+}
+
+void mw_tp_queue_free(mw_tp_queue *q)
+{
+    g_free(q->q);
+    memset(q, 0, sizeof *q);
 }
 
 static int find_tag(const mw_tp_queue *q, const char *tag)
 {
     for (unsigned i = 0; i < q->count; i++)
-        if (strcmp(q->q[(q->head + i) % MW_MAX_PENDING_CMDS].tag, tag) == 0)
+        if (strcmp(q->q[(q->head + i) % q->cap].tag, tag) == 0)
             return (int)i;
     return -1;
 }
@@ -51,7 +80,7 @@ bool mw_tp_take_tag(mw_tp_queue *q, const char *tag, mw_tp_cmd *out)
     *out = *mw_tp_at(q, (unsigned)i);
     /* close the hole, keeping the others in order */
     for (unsigned j = (unsigned)i; j + 1 < q->count; j++)
-        q->q[(q->head + j) % MW_MAX_PENDING_CMDS] = q->q[(q->head + j + 1) % MW_MAX_PENDING_CMDS];
+        q->q[(q->head + j) % q->cap] = q->q[(q->head + j + 1) % q->cap];
     q->count--;
     return true;
 }
@@ -278,11 +307,30 @@ mw_dot_status mw_dotblock_skip(mw_dotblock *b, const uint8_t *p, size_t len, siz
         const uint8_t *nl = memchr(q, '\n', avail);
         size_t n = nl ? (size_t)(nl - q) + 1 : avail;
         b->bytes += n;
+        b->lines += nl != NULL;
         b->line_start = nl != NULL;
         off += n;
     }
     *used = off;
     return MW_DOT_CONTINUE;
+}
+
+/* ---------- transcript ---------- */
+
+void mw_tp_event_line(mw_session *s, mw_dir dir, const mw_ctx *ctx, int64_t latency_us,
+                      const uint8_t *p, size_t len)
+{
+    if (!s->transcript)
+        return;
+    while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r'))
+        len--;
+    mw_session_event(s, dir, ctx->frame, ctx->ts_us, latency_us, "%.*s",
+                     (int)MIN(len, (size_t)MW_TP_EVENT_MAX), (const char *)p);
+}
+
+void mw_tp_greeting_event(mw_session *s, const mw_ctx *ctx, const uint8_t *p, size_t len)
+{
+    mw_tp_event_line(s, MW_FROM_SERVER, ctx, ctx->ts_us - s->ts_start_us, p, len);
 }
 
 /* ---------- end of session ---------- */

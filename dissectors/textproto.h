@@ -31,9 +31,14 @@ typedef struct {
 
 /* Bounded table of commands in flight, oldest first. */
 typedef struct {
-    mw_tp_cmd q[MW_MAX_PENDING_CMDS];
-    unsigned head, count;
+    mw_tp_cmd *q;          /* ring of cap entries, grown on demand */
+    unsigned cap, head, count;
 } mw_tp_queue;
+
+/* Make room for one more in a ring buffer of `elem`-sized entries (doubling up to
+ * MW_MAX_PENDING_CMDS); false when it is at the cap. Shared by every command queue. */
+bool mw_ring_make_room(void **buf, unsigned *cap, unsigned *head, unsigned count, size_t elem);
+void mw_tp_queue_free(mw_tp_queue *q);
 
 /* Append; when full the oldest is dropped (and the anomaly noted) rather than grow. */
 void mw_tp_push(mw_tp_queue *q, mw_session *s, const mw_tp_cmd *c);
@@ -107,6 +112,7 @@ bool mw_tp_tls_words(const uint8_t *p, size_t len);
 typedef struct {
     bool line_start; /* at the start of a line */
     uint64_t bytes;  /* bytes skipped so far, terminator excluded */
+    uint64_t lines;  /* complete lines skipped so far, terminator excluded */
 } mw_dotblock;
 typedef enum {
     MW_DOT_CONTINUE, /* consumed everything given; the block goes on */
@@ -115,6 +121,18 @@ typedef enum {
 } mw_dot_status;
 /* *used: bytes consumed (through the terminator on MW_DOT_END). */
 mw_dot_status mw_dotblock_skip(mw_dotblock *b, const uint8_t *p, size_t len, size_t *used);
+
+/* ---------- transcript (all no-ops unless the session keeps one) ---------- */
+
+/* Longest piece of a wire line shown in a transcript event. */
+#define MW_TP_EVENT_MAX 200
+
+/* A wire line as a transcript event, capped at MW_TP_EVENT_MAX bytes. Only for lines
+ * that can carry no secret (server replies, commands whose arguments are harmless). */
+void mw_tp_event_line(mw_session *s, mw_dir dir, const mw_ctx *ctx, int64_t latency_us,
+                      const uint8_t *p, size_t len);
+/* The server greeting: its latency counts from the start of the connection. */
+void mw_tp_greeting_event(mw_session *s, const mw_ctx *ctx, const uint8_t *p, size_t len);
 
 /* no_greeting when the connection was up, closed, and the server never spoke. */
 bool mw_tp_no_greeting(mw_session *s, const mw_ctx *ctx);

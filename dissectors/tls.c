@@ -52,6 +52,11 @@ typedef struct {
     uint16_t selected;   /* version the server chose */
     const char *stage;   /* the last cleartext handshake message, for evidence */
     bool done;
+
+    /* transcript (used only when the session keeps one) */
+    bool hello_pending;  /* a ClientHello awaits its ServerHello (or HelloRetryRequest) */
+    int64_t hello_ts;    /* when it was sent */
+    guint app_event[2];  /* 1 + index of the "[encrypted: ...]" event per direction; 0: none */
 } tls_state;
 
 static const char *const side_name[2] = { "client", "server" };
@@ -184,6 +189,11 @@ static void handle_alert(tls_state *st, mw_dir dir, mw_cursor c, const mw_ctx *c
     }
     const char *after = st->stage ? st->stage : "the first handshake message";
     bool fatal = level == 2;
+    if (st->sess->transcript) {
+        const char *ln = mw_tls_alert_level_name(level);
+        mw_session_event(st->sess, dir, ctx->frame, ctx->ts_us, -1, "alert %s %s",
+                         ln ? ln : "(unknown level)", dn);
+    }
     if (fatal && !st->done)
         mw_session_flag(st->sess, MW_FLAG_TLS_HANDSHAKE_FAILED, ctx->frame, ctx->ts_us,
                         "fatal alert %s from %s after %s", dn, side_name[dir], after);
@@ -380,12 +390,48 @@ static void fill_client_versions(mw_tls_rec *r, const mw_tls_client_hello *h)
         g_ptr_array_add(r->client_versions, (gpointer)mw_tls_version_name(h->legacy_version));
 }
 
+/* "ClientHello offering TLS1.3,TLS1.2 (SNI mail.example.test, ALPN imap)". */
+static void client_hello_event(tls_state *st, const mw_tls_client_hello *h, bool again,
+                               const mw_ctx *ctx)
+{
+    mw_session *s = st->sess;
+    st->hello_pending = true;
+    st->hello_ts = ctx->ts_us;
+    if (!s->transcript)
+        return;
+    if (again) { /* the second hello, after a HelloRetryRequest */
+        mw_session_event(s, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1,
+                         "ClientHello (again, after the HelloRetryRequest)");
+        return;
+    }
+    GString *t = g_string_new("ClientHello");
+    if (h->sslv2_format)
+        g_string_append(t, " (SSLv2 format)");
+    const mw_tls_rec *r = s->tls;
+    for (guint i = 0; r && i < r->client_versions->len; i++)
+        g_string_append_printf(t, "%s%s", i ? "," : " offering ",
+                               (const char *)g_ptr_array_index(r->client_versions, i));
+    if (h->sni)
+        g_string_append_printf(t, " (SNI %.*s", (int)MIN(h->sni_len, (size_t)255),
+                               (const char *)h->sni);
+    if (h->alpn)
+        g_string_append_printf(t, "%sALPN %.*s", h->sni ? ", " : " (",
+                               (int)MIN(h->alpn_len, (size_t)255), (const char *)h->alpn);
+    if (h->sni || h->alpn)
+        g_string_append_c(t, ')');
+    /* wire bytes: a NUL would cut the text short, which is all it would do */
+    mw_session_event(s, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1, "%s", t->str);
+    g_string_free(t, TRUE);
+}
+
 static void client_hello_seen(tls_state *st, const mw_tls_client_hello *h, const mw_ctx *ctx)
 {
     mw_tls_rec *r = rec_of(st);
     st->stage = "the ClientHello";
-    if (st->client_hello)
+    if (st->client_hello) {
+        client_hello_event(st, h, true, ctx);
         return; /* a second hello (after HelloRetryRequest): the first one describes it */
+    }
     st->client_hello = true;
     st->client_max = mw_tls_client_max_version(h);
     fill_client_versions(r, h);
@@ -402,6 +448,7 @@ static void client_hello_seen(tls_state *st, const mw_tls_client_hello *h, const
     }
     if (h->truncated)
         mw_session_anomaly(st->sess, MW_ANOM_TLS_MALFORMED);
+    client_hello_event(st, h, false, ctx);
     if (offer_below_tls12(st))
         mw_session_flag(st->sess, MW_FLAG_TLS_DEPRECATED_VERSION, ctx->frame, ctx->ts_us,
                         "client offered at most %s in its ClientHello", vname(st->client_max));
@@ -446,12 +493,31 @@ static void set_cipher(mw_tls_rec *r, const char *name, uint32_t id, int hexdigi
         g_snprintf(r->cipher, sizeof r->cipher, "0x%0*X", hexdigits, id);
 }
 
-static void server_chose(tls_state *st, uint16_t version, const mw_ctx *ctx)
+/* "ServerHello TLS1.3 TLS_AES_256_GCM_SHA384", timed from the ClientHello it answers. */
+static void server_hello_event(tls_state *st, const char *what, const mw_ctx *ctx)
+{
+    mw_session *s = st->sess;
+    int64_t latency = -1;
+    if (st->hello_pending) {
+        latency = ctx->ts_us - st->hello_ts;
+        mw_session_latency(s, "ClientHello", st->hello_ts, ctx->ts_us, ctx->frame);
+        st->hello_pending = false;
+    }
+    if (!s->transcript)
+        return;
+    const mw_tls_rec *r = s->tls;
+    mw_session_event(s, MW_FROM_SERVER, ctx->frame, ctx->ts_us, latency, "%s %s %s", what,
+                     r->version ? r->version : "(unknown version)",
+                     r->cipher[0] ? r->cipher : "(no cipher)");
+}
+
+static void server_chose(tls_state *st, uint16_t version, const mw_ctx *ctx, const char *what)
 {
     mw_tls_rec *r = rec_of(st);
     st->server_hello = true;
     st->selected = version;
     r->version = mw_tls_version_name(version);
+    server_hello_event(st, what, ctx);
     uint16_t rank = mw_tls_version_rank(version);
     if (rank && rank < MW_TLS_V_TLS12 &&
         !mw_session_has(st->sess, MW_FLAG_TLS_DEPRECATED_VERSION))
@@ -467,10 +533,43 @@ static void server_hello_seen(tls_state *st, const mw_tls_server_hello *h, const
         r->hello_retry = true;
     set_cipher(r, mw_tls_cipher_name(h->cipher), h->cipher, 4);
     mw_tls_ja3s(h, r->ja3s);
-    server_chose(st, h->selected_version ? h->selected_version : h->legacy_version, ctx);
+    server_chose(st, h->selected_version ? h->selected_version : h->legacy_version, ctx,
+                 h->hello_retry ? "HelloRetryRequest" : "ServerHello");
 }
 
 /* ---------- the certificate ---------- */
+
+/* The subject's CN ("CN=mail.example.test"), or the whole subject when it has none. */
+static char *subject_cn(const char *subject)
+{
+    if (!subject)
+        return g_strdup("(no subject)");
+    const char *p = subject;
+    for (;;) {
+        const char *cn = strstr(p, "CN=");
+        if (!cn)
+            return g_strdup(subject);
+        if (cn == subject || cn[-1] == ',' || cn[-1] == '/' || cn[-1] == ' ') {
+            size_t n = strcspn(cn, ",/");
+            return g_strndup(cn, n);
+        }
+        p = cn + 3;
+    }
+}
+
+/* "Certificate CN=mail.example.test (expires 2027-01-01)". */
+static void certificate_event(tls_state *st, const mw_tls_cert_verdict *v, const mw_ctx *ctx)
+{
+    const mw_tls_cert *c = &st->sess->tls->cert;
+    char *cn = subject_cn(c->subject);
+    const char *when = v->expired ? "expired" : "expires";
+    mw_session_event(st->sess, MW_FROM_SERVER, ctx->frame, ctx->ts_us, -1,
+                     "Certificate %s (%s %.10s%s%s)", cn, when,
+                     c->not_after[0] ? c->not_after : "?",
+                     v->not_yet_valid ? ", not yet valid" : "",
+                     v->self_signed ? ", self-signed" : "");
+    g_free(cn);
+}
 
 static void certificate_seen(tls_state *st, mw_cursor c, const mw_ctx *ctx)
 {
@@ -487,6 +586,8 @@ static void certificate_seen(tls_state *st, mw_cursor c, const mw_ctx *ctx)
     }
     const char *subj = r->cert.subject ? r->cert.subject : "?";
     mw_session *s = st->sess;
+    if (s->transcript)
+        certificate_event(st, &v, ctx);
     if (v.expired)
         mw_session_flag(s, MW_FLAG_TLS_CERT_EXPIRED, ctx->frame, ctx->ts_us,
                         "certificate %s expired %s, before this session", subj,
@@ -597,7 +698,8 @@ static void handshake_bytes(tls_state *st, mw_dir dir, uint16_t rec_version,
 
 /* ---------- the record layer ---------- */
 
-static void opaque_record(tls_state *st, mw_dir dir, uint8_t type, uint32_t len)
+static void opaque_record(tls_state *st, mw_dir dir, uint8_t type, uint32_t len,
+                          const mw_ctx *ctx)
 {
     tls_dir *d = &st->d[dir];
     if (type == CT_APPDATA) {
@@ -605,6 +707,13 @@ static void opaque_record(tls_state *st, mw_dir dir, uint8_t type, uint32_t len)
         if (st->sess->tls) {
             st->sess->tls->app_records[dir]++;
             st->sess->tls->app_bytes[dir] += len;
+            if (st->sess->transcript && !st->app_event[dir]) {
+                /* one event per direction where the encrypted data starts; its counts
+                 * are filled in at the close (encrypted_summary) */
+                guint at = st->sess->transcript->len;
+                mw_session_event(st->sess, dir, ctx->frame, ctx->ts_us, -1, "[encrypted]");
+                st->app_event[dir] = st->sess->transcript->len > at ? at + 1 : G_MAXUINT;
+            }
         }
     } else if (type == CT_HANDSHAKE) {
         d->finished = true;
@@ -699,7 +808,7 @@ static void sslv2_server_hello(tls_state *st, mw_cursor c, const mw_ctx *ctx)
         uint32_t id = ((uint32_t)spec[0] << 16) | ((uint32_t)spec[1] << 8) | spec[2];
         set_cipher(r, mw_tls_sslv2_cipher_name(id), id, 6);
     }
-    server_chose(st, MW_TLS_V_SSL2, ctx);
+    server_chose(st, MW_TLS_V_SSL2, ctx, "SERVER-HELLO");
 }
 
 /* One SSLv2 record; the hellos are read, the rest is opaque. */
@@ -730,7 +839,7 @@ static mw_feed_result sslv2_record(tls_state *st, mw_dir dir, const uint8_t *p, 
         r.status = MW_FEED_OK;
         r.consumed = hdr;
         d->skip = body;
-        opaque_record(st, dir, CT_APPDATA, (uint32_t)body);
+        opaque_record(st, dir, CT_APPDATA, (uint32_t)body, ctx);
         return r;
     }
     mw_cursor m;
@@ -790,6 +899,9 @@ static void plain_text(tls_state *st, mw_dir dir, const uint8_t *p, size_t len,
     }
     quote[n] = '\0';
     st->plaintext = true;
+    if (st->sess->transcript)
+        mw_session_event(st->sess, dir, ctx->frame, ctx->ts_us, -1,
+                         "[clear text where TLS was expected: \"%s\"]", quote);
     if (st->sess->starttls) {
         mw_session_anomaly(st->sess, MW_ANOM_TLS_MALFORMED);
         return;
@@ -912,7 +1024,7 @@ static mw_feed_result tls_feed(void *p, mw_dir dir, const uint8_t *data, size_t 
         if (record_is_opaque(st, d, type)) {
             off += 5;
             d->skip = rlen;
-            opaque_record(st, dir, type, rlen);
+            opaque_record(st, dir, type, rlen, ctx);
             continue;
         }
         const uint8_t *body;
@@ -966,10 +1078,29 @@ static void judge_silence(tls_state *st, const mw_ctx *ctx)
                     (double)waited / 1e6, s->server.port);
 }
 
+/* "[encrypted: 12 records, 3456 bytes]" for each direction that sent application data. */
+static void encrypted_summary(tls_state *st)
+{
+    mw_session *s = st->sess;
+    for (int dir = 0; dir < 2; dir++) {
+        guint at = st->app_event[dir];
+        if (!s->transcript || !s->tls || at == 0 || at == G_MAXUINT || at > s->transcript->len)
+            continue;
+        mw_event *ev = &g_array_index(s->transcript, mw_event, at - 1);
+        g_free(ev->text);
+        ev->text = g_strdup_printf("[encrypted: %" G_GUINT64_FORMAT " record%s, %" G_GUINT64_FORMAT
+                                   " bytes]", s->tls->app_records[dir],
+                                   s->tls->app_records[dir] == 1 ? "" : "s",
+                                   s->tls->app_bytes[dir]);
+        st->app_event[dir] = G_MAXUINT;
+    }
+}
+
 static void tls_close(void *p, const mw_ctx *ctx)
 {
     tls_state *st = p;
     mw_session *s = st->sess;
+    encrypted_summary(st);
     if (st->plaintext)
         return;
     for (int i = 0; i < 2; i++)

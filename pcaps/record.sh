@@ -4,6 +4,7 @@
 #   sudo ./pcaps/record.sh              # record every scenario into the directory of this script
 #   sudo ./pcaps/record.sh smtp-ipv6 tls-1.3   # record only these (names without .pcap)
 #   KEEP_WORK=1 sudo ./pcaps/record.sh  # keep the temporary work dir (configs, logs) for debugging
+#   sudo ./pcaps/record.sh imap-timeout-bye     # opt-in extra (3 min): not part of the default run
 #
 # Needs (Debian 12, run as root, no network needed):
 #   postfix dovecot-imapd dovecot-pop3d swaks curl tcpdump tshark openssl python3 iproute2
@@ -14,7 +15,8 @@
 #   * creates a work dir in /tmp holding EVERYTHING it configures: a CA and certificates, a postfix
 #     instance (its own config_directory/queue_directory/data_directory, started with
 #     `postfix -c DIR`), a dovecot instance (`dovecot -c FILE`, its own base_dir/state_dir),
-#     a passwd-file with the test user, and the maildir;
+#     a passwd-file with the test user, and the maildir (that set-up is in pcaps/servers.sh,
+#     shared with tests/live.sh);
 #   * servers listen on loopback addresses only; postfix never delivers anywhere
 #     (default_transport/relay_transport = error, local mail is discarded);
 #   * sets lo to MTU 1500 and switches off TSO/GSO/GRO on lo for MTU-realistic segments, and puts
@@ -22,7 +24,10 @@
 #   * records one capture per scenario with
 #     `tcpdump -i lo -U -s 0 --immediate-mode -w FILE 'tcp port N'`, then checks each capture with
 #     tshark for what its name promises; exits non-zero if any check fails.
-#   * takes about 2 minutes (failed logins and the SMTP idle timeout wait for the servers).
+#   * the TCP-level failures (group 4) use throw-away python listeners on 127.0.0.7/8 and, for
+#     the SYN timeout and the VLAN/QinQ trunk, veth pairs and network namespaces named mwr-* /
+#     mwrec-*, removed after each scenario and by the exit trap;
+#   * takes about 2.5 minutes (failed logins, the SMTP idle timeout and the client timeouts wait).
 #
 # The system postfix/dovecot config (/etc/postfix, /etc/dovecot) is never touched. If system
 # postfix/dovecot services are running and hold the mail ports, they are stopped for the
@@ -31,40 +36,15 @@
 set -euo pipefail
 
 OUT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-
-# ---- test identities: distinctive so tests can grep mailwire's output for them ----------------
-USER_NAME='alice@example.test'
-PASS_GOOD='Swordfish-42x'
-PASS_BAD='Wrong-Pa55word'
-MX_NAME='mail.example.test'         # server host name, CN/SAN of the server certificate
-CLIENT_HELO='client.example.org'
-SENDER='sender@example.org'
-
-# ---- addresses ----------------------------------------------------------------------------------
-# 127.0.0.1 / ::1   postfix (25, 465, 587) and dovecot (110, 143, 993, 995)
-# 127.0.0.3         openssl s_server endpoints (TLS version / certificate scenarios)
-# 127.0.0.4         dovecot with disable_plaintext_auth=yes (clients connect from 127.0.0.1, so
-#                   dovecot does not consider the connection "local/secured")
-# 127.0.0.5:25      postfix smtpd with a tiny smtpd_timeout
-TLS_ADDR=127.0.0.3
-STRICT_ADDR=127.0.0.4
-TIMEOUT_ADDR=127.0.0.5
-# Failed logins come from their own source addresses: dovecot's anvil "auth penalty" delays the
-# next authentication from an address that just failed (2 s, 4 s, ...), which would otherwise
-# slow down the next successful login in an unrelated capture.
-FAIL_SRC_SMTP=127.0.0.11
-FAIL_SRC_IMAP_LOGIN=127.0.0.12
-FAIL_SRC_IMAP_AUTH=127.0.0.13
-FAIL_SRC_POP3=127.0.0.14
-
-PY=$(command -v /usr/bin/python3 || command -v python3 || true)
+# shellcheck disable=SC2034  # read by servers.sh
+LOG_TAG=record
+# shared with tests/live.sh: identities, addresses, the postfix and dovecot instances, stop_all
+# shellcheck source=servers.sh
+source "$OUT_DIR/servers.sh"
 
 # ================================================================================================
 # generic helpers
 # ================================================================================================
-log()  { printf '[record] %s\n' "$*" >&2; }
-die()  { printf '[record] ERROR: %s\n' "$*" >&2; exit 1; }
-
 FAILURES=()
 SUMMARY=()
 
@@ -81,16 +61,6 @@ check_prereqs() {
     fi
     command -v ethtool >/dev/null 2>&1 ||
         log "WARNING: ethtool missing - TSO/GSO stay on, segments in the captures will exceed the MTU (apt-get install ethtool)"
-}
-
-# wait until something listens on ADDR:PORT (ADDR as ss prints it, e.g. 127.0.0.1 or [::1])
-wait_listen() {
-    local addr=$1 port=$2 i
-    for ((i = 0; i < 100; i++)); do
-        ss -Hltn 2>/dev/null | awk '{print $4}' | grep -qxF "$addr:$port" && return 0
-        sleep 0.1
-    done
-    die "nothing listens on $addr:$port"
 }
 
 # ---- capture helpers ---------------------------------------------------------------------------
@@ -172,152 +142,25 @@ expect_max_frame() {
 }
 
 # ================================================================================================
-# environment: work dir, loopback MTU, cleanup trap
+# environment: cleanup trap (the servers, work dir and loopback set-up are in servers.sh)
 # ================================================================================================
-WORK=''
-OLD_MTU=''
-OLD_TSO=''
-OLD_GSO=''
-OLD_GRO=''
-POSTFIX_UP=0
-DOVECOT_UP=0
 SSRV_PID=''
-STOPPED_SERVICES=()
+BG_PIDS=()   # helper processes of a scenario: python servers, the VLAN tagger
 
 cleanup() {
     local rc=$?
     set +e
     [[ -n $CAP_PID ]] && { kill -INT "$CAP_PID" 2>/dev/null; wait "$CAP_PID" 2>/dev/null; }
     [[ -n $SSRV_PID ]] && { kill "$SSRV_PID" 2>/dev/null; wait "$SSRV_PID" 2>/dev/null; }
-    if ((POSTFIX_UP)); then
-        postfix -c "$PF_ETC" stop >/dev/null 2>&1 || postfix -c "$PF_ETC" abort >/dev/null 2>&1
-    fi
-    if ((DOVECOT_UP)); then
-        dovecot -c "$DC_CONF" stop >/dev/null 2>&1
-    fi
-    [[ -n $OLD_TSO ]] && ethtool -K lo tso "$OLD_TSO" >/dev/null 2>&1
-    [[ -n $OLD_GSO ]] && ethtool -K lo gso "$OLD_GSO" >/dev/null 2>&1
-    [[ -n $OLD_GRO ]] && ethtool -K lo gro "$OLD_GRO" >/dev/null 2>&1
-    [[ -n $OLD_MTU ]] && ip link set lo mtu "$OLD_MTU"
-    local s
-    for s in "${STOPPED_SERVICES[@]}"; do
-        log "restarting system service $s"
-        systemctl start "$s"
-    done
-    if [[ -n $WORK && -d $WORK ]]; then
-        if [[ ${KEEP_WORK:-0} == 1 ]]; then
-            log "work dir kept: $WORK"
-        else
-            rm -rf "$WORK"
-        fi
-    fi
+    bg_stop_all
+    net_teardown
+    stop_all
     exit "$rc"
 }
 
-setup_workdir() {
-    WORK=$(mktemp -d /tmp/mailwire-rec.XXXXXX)
-    chmod 755 "$WORK"   # postfix, dovecot login and mail processes must be able to traverse it
-    LOG_DIR=$WORK/logs
-    mkdir -p "$LOG_DIR" "$WORK/data"
-    PF_ETC=$WORK/postfix/etc
-    DC_CONF=$WORK/dovecot/dovecot.conf
-}
-
-# mail ports must be free; system postfix/dovecot (systemd) are stopped for the recording
-free_mail_ports() {
-    local busy svc
-    busy=$(ss -Hltn | awk '{print $4}' | grep -E ':(25|110|143|465|587|993|995)$' || true)
-    [[ -z $busy ]] && return 0
-    for svc in postfix dovecot; do
-        if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
-            log "stopping system service $svc for the recording (restarted at exit)"
-            systemctl stop "$svc"
-            STOPPED_SERVICES+=("$svc")
-        fi
-    done
-    sleep 1
-    busy=$(ss -Hltn | awk '{print $4}' | grep -E ':(25|110|143|465|587|993|995)$' || true)
-    [[ -z $busy ]] || die "mail ports still in use: $busy"
-}
-
-# MTU-realistic loopback: 1500 bytes, and no TSO/GSO super-segments. GRO off too: with any
-# offload on, libpcap sizes every ring-buffer slot for a 256 KiB packet and bursts overflow the
-# ring (packets "dropped by kernel").
-loopback_mtu_1500() {
-    OLD_MTU=$(cat /sys/class/net/lo/mtu)
-    ip link set lo mtu 1500
-    if command -v ethtool >/dev/null 2>&1; then
-        OLD_TSO=$(ethtool -k lo | awk '/^tcp-segmentation-offload:/ {print $2}')
-        OLD_GSO=$(ethtool -k lo | awk '/^generic-segmentation-offload:/ {print $2}')
-        OLD_GRO=$(ethtool -k lo | awk '/^generic-receive-offload:/ {print $2}')
-        ethtool -K lo tso off gso off gro off
-    fi
-    log "lo: mtu 1500 (was $OLD_MTU), tso/gso/gro off (were ${OLD_TSO:-?}/${OLD_GSO:-?}/${OLD_GRO:-?})"
-}
-
 # ================================================================================================
-# test data: certificates, files
+# test data
 # ================================================================================================
-make_certs() {
-    local d=$WORK/pki
-    mkdir -p "$d/newcerts"
-    : >"$d/index.txt"
-    echo 1000 >"$d/serial"
-    cat >"$d/ca.cnf" <<EOF
-[ ca ]
-default_ca = mini_ca
-[ mini_ca ]
-dir             = $d
-database        = $d/index.txt
-serial          = $d/serial
-new_certs_dir   = $d/newcerts
-certificate     = $d/ca.crt
-private_key     = $d/ca.key
-default_md      = sha256
-default_days    = 3650
-policy          = policy_any
-copy_extensions = copy
-unique_subject  = no
-[ policy_any ]
-commonName      = supplied
-organizationName = optional
-[ req ]
-distinguished_name = dn
-prompt = no
-[ dn ]
-CN = unused
-[ v3_ca ]
-basicConstraints = critical,CA:true
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-EOF
-    # the small CA
-    openssl req -x509 -new -newkey rsa:2048 -nodes -days 3650 -config "$d/ca.cnf" -extensions v3_ca \
-        -subj "/O=Mailwire Test/CN=Mailwire Test CA" -keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null
-    # sign NAME SUBJECT SAN [openssl-ca-date-args...]
-    sign() {
-        local name=$1 subj=$2 san=$3
-        shift 3
-        openssl req -new -newkey rsa:2048 -nodes -subj "$subj" -addext "subjectAltName=$san" \
-            -keyout "$d/$name.key" -out "$d/$name.csr" 2>/dev/null
-        openssl ca -batch -config "$d/ca.cnf" -in "$d/$name.csr" -out "$d/$name.crt" -notext "$@" \
-            >/dev/null 2>&1 || die "openssl ca failed for $name"
-    }
-    # the server certificate used by postfix, dovecot and the good s_server endpoints
-    sign mail "/O=Mailwire Test/CN=$MX_NAME" "DNS:$MX_NAME,DNS:localhost,IP:127.0.0.1,IP:::1,IP:$TLS_ADDR"
-    # an expired certificate: valid only during 2023 (OpenSSL 3.0 req has no -not_after, so `ca`)
-    sign expired "/O=Mailwire Test/CN=expired.example.test" "DNS:expired.example.test,IP:$TLS_ADDR" \
-        -startdate 20230101000000Z -enddate 20240101000000Z
-    # a self-signed certificate (not issued by the CA the client trusts)
-    openssl req -x509 -new -newkey rsa:2048 -nodes -days 3650 \
-        -subj "/O=Self Signed/CN=selfsigned.example.test" -addext "subjectAltName=DNS:selfsigned.example.test" \
-        -keyout "$d/selfsigned.key" -out "$d/selfsigned.crt" 2>/dev/null
-    chmod 644 "$d"/*.crt
-    chmod 600 "$d"/*.key
-    CA_CRT=$d/ca.crt
-    PKI=$d
-}
-
 # deterministic pseudo-random payloads (same bytes on every run)
 make_data() {
     "$PY" - "$WORK/data" <<'EOF'
@@ -348,221 +191,6 @@ msg = ("From: Sender <sender@example.org>\r\n"
        "\r\n" + payload + "\r\n--mw-boundary--\r\n")
 open(f"{d}/large-message.eml", "wb").write(msg.encode())
 EOF
-}
-
-# ================================================================================================
-# postfix instance
-# ================================================================================================
-setup_postfix() {
-    local spool=$WORK/postfix/spool data=$WORK/postfix/data
-    mkdir -p "$PF_ETC" "$spool" "$data"
-    chown postfix: "$data"
-    touch "$PF_ETC/main.cf"
-    [[ -f /etc/postfix/dynamicmaps.cf ]] && cp /etc/postfix/dynamicmaps.cf "$PF_ETC/"
-    # recipients that exist (anything else in example.test gets 550 5.1.1)
-    printf '%s\n' 'alice x' 'alice@example.test x' 'postmaster x' 'postmaster@example.test x' \
-        >"$WORK/postfix/local_recipients"
-
-    postconf -c "$PF_ETC" -e \
-        "compatibility_level = 3.6" \
-        "queue_directory = $spool" \
-        "data_directory = $data" \
-        "maillog_file_prefixes = $WORK" \
-        "maillog_file = $WORK/postfix/postfix.log" \
-        "myhostname = $MX_NAME" \
-        "mydomain = example.test" \
-        "myorigin = \$mydomain" \
-        "mydestination = example.test, localhost" \
-        "smtpd_banner = \$myhostname ESMTP Postfix" \
-        "biff = no" \
-        "inet_interfaces = loopback-only" \
-        "inet_protocols = all" \
-        `# never deliver anywhere: remote mail errors out, local mail is accepted then discarded` \
-        "default_transport = error:mailwire recording - no outbound mail" \
-        "relay_transport = error:mailwire recording - no outbound mail" \
-        "local_transport = discard:mailwire recording" \
-        `# 127.0.0.1 is deliberately NOT in mynetworks -> relaying from 127.0.0.1 is denied.` \
-        `# reject_unauth_destination gives 554 5.7.1 (the default defer_unauth_destination: 454)` \
-        "mynetworks = 127.0.0.2/32" \
-        "smtpd_relay_restrictions = permit_mynetworks permit_sasl_authenticated reject_unauth_destination" \
-        `# unknown local user -> 550 5.1.1 User unknown in local recipient table` \
-        "local_recipient_maps = texthash:$WORK/postfix/local_recipients" \
-        "alias_maps =" \
-        "alias_database =" \
-        `# room for the ~3 MB attachment (base64 makes it ~4.2 MB)` \
-        "message_size_limit = 20480000" \
-        `# SASL via dovecot; smtpd_tls_auth_only=no so AUTH is offered in clear text too` \
-        "smtpd_sasl_type = dovecot" \
-        "smtpd_sasl_path = private/auth" \
-        "smtpd_sasl_auth_enable = yes" \
-        "smtpd_tls_auth_only = no" \
-        `# STARTTLS offered on port 25` \
-        "smtpd_tls_cert_file = $PKI/mail.crt" \
-        "smtpd_tls_key_file = $PKI/mail.key" \
-        "smtpd_tls_security_level = may" \
-        "smtpd_tls_loglevel = 1"
-
-    cat >"$PF_ETC/master.cf" <<EOF
-# service type  private unpriv  chroot  wakeup  maxproc command + args
-smtp       inet  n       -       n       -       -       smtpd
-# submission: TLS is mandatory -> MAIL before STARTTLS gets "530 5.7.0 Must issue a STARTTLS command first"
-submission inet  n       -       n       -       -       smtpd
-  -o syslog_name=postfix/submission
-  -o smtpd_tls_security_level=encrypt
-# implicit TLS (SMTPS) on 465
-smtps      inet  n       -       n       -       -       smtpd
-  -o syslog_name=postfix/smtps
-  -o smtpd_tls_wrappermode=yes
-# a separate listener whose tiny smtpd_timeout produces "421 4.4.2 ... Error: timeout exceeded"
-$TIMEOUT_ADDR:smtp inet n       -       n       -       -       smtpd
-  -o syslog_name=postfix/smtp-timeout
-  -o smtpd_timeout=5s
-pickup     unix  n       -       n       60      1       pickup
-cleanup    unix  n       -       n       -       0       cleanup
-qmgr       unix  n       -       n       300     1       qmgr
-tlsmgr     unix  -       -       n       1000?   1       tlsmgr
-rewrite    unix  -       -       n       -       -       trivial-rewrite
-bounce     unix  -       -       n       -       0       bounce
-defer      unix  -       -       n       -       0       bounce
-trace      unix  -       -       n       -       0       bounce
-verify     unix  -       -       n       -       1       verify
-flush      unix  n       -       n       1000?   0       flush
-proxymap   unix  -       -       n       -       -       proxymap
-proxywrite unix  -       -       n       -       1       proxymap
-smtp       unix  -       -       n       -       -       smtp
-relay      unix  -       -       n       -       -       smtp
-showq      unix  n       -       n       -       -       showq
-error      unix  -       -       n       -       -       error
-retry      unix  -       -       n       -       -       error
-discard    unix  -       -       n       -       -       discard
-local      unix  -       n       n       -       -       local
-anvil      unix  -       -       n       -       1       anvil
-scache     unix  -       -       n       -       1       scache
-postlog    unix-dgram n  -       n       -       1       postlogd
-EOF
-    # creates the queue directory tree with the right owners
-    postfix -c "$PF_ETC" check >"$LOG_DIR/postfix-check.log" 2>&1 ||
-        die "postfix check failed, see $LOG_DIR/postfix-check.log and $WORK/postfix/postfix.log"
-}
-
-start_postfix() {
-    postfix -c "$PF_ETC" start >"$LOG_DIR/postfix-start.log" 2>&1 ||
-        die "postfix start failed: $(tail -3 "$WORK/postfix/postfix.log" 2>/dev/null)"
-    POSTFIX_UP=1
-    wait_listen 127.0.0.1 25
-    wait_listen '[::1]' 25
-    wait_listen 127.0.0.1 465
-    wait_listen 127.0.0.1 587
-    wait_listen $TIMEOUT_ADDR 25
-    log "postfix up (config $PF_ETC)"
-}
-
-# ================================================================================================
-# dovecot instance
-# ================================================================================================
-setup_dovecot() {
-    local d=$WORK/dovecot uid gid
-    uid=$(id -u nobody)
-    gid=$(id -g nobody)
-    mkdir -p "$d/run" "$d/state" "$WORK/mail"
-    printf '%s:{PLAIN}%s\n' "$USER_NAME" "$PASS_GOOD" >"$d/passwd"
-    chmod 644 "$d/passwd"
-    local dh=''
-    [[ -r /usr/share/dovecot/dh.pem ]] && dh="ssl_dh = </usr/share/dovecot/dh.pem"
-
-    cat >"$DC_CONF" <<EOF
-# mailwire recording instance - nothing here is shared with /etc/dovecot
-instance_name = mailwire-rec
-base_dir = $d/run
-state_dir = $d/state
-log_path = $d/dovecot.log
-protocols = imap pop3
-listen = 127.0.0.1, ::1
-hostname = $MX_NAME
-login_greeting = Dovecot ready.
-
-ssl = yes
-ssl_cert = <$PKI/mail.crt
-ssl_key = <$PKI/mail.key
-$dh
-# a TLS 1.0 client is refused with a protocol_version alert
-ssl_min_protocol = TLSv1.2
-
-# plaintext LOGIN/USER/AUTH allowed without TLS (the cleartext-credential captures need it) ...
-disable_plaintext_auth = no
-# ... except on the 127.0.0.4 listeners: IMAP advertises LOGINDISABLED and refuses LOGIN,
-# POP3 refuses USER until STLS
-local $STRICT_ADDR {
-  disable_plaintext_auth = yes
-}
-auth_mechanisms = plain login
-auth_verbose = yes
-
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN $d/passwd
-}
-userdb {
-  driver = static
-  args = uid=$uid gid=$gid home=$WORK/mail/%u
-}
-mail_location = maildir:$WORK/mail/%u/Maildir
-first_valid_uid = 1
-first_valid_gid = 1
-
-service imap-login {
-  inet_listener imap {
-    port = 143
-  }
-  inet_listener imaps {
-    port = 993
-    ssl = yes
-  }
-  inet_listener imap_strict {
-    address = $STRICT_ADDR
-    port = 143
-  }
-}
-service pop3-login {
-  inet_listener pop3 {
-    port = 110
-  }
-  inet_listener pop3s {
-    port = 995
-    ssl = yes
-  }
-  inet_listener pop3_strict {
-    address = $STRICT_ADDR
-    port = 110
-  }
-}
-# SASL for postfix (smtpd_sasl_path = private/auth, relative to postfix's queue_directory)
-service auth {
-  unix_listener $WORK/postfix/spool/private/auth {
-    mode = 0666
-  }
-}
-EOF
-    # alice's maildir, seeded with the ~2 MB message (fetched by imap-fetch-large, pop3-retr-large)
-    local md=$WORK/mail/$USER_NAME/Maildir
-    mkdir -p "$md/cur" "$md/new" "$md/tmp"
-    local sz
-    sz=$(stat -c %s "$WORK/data/large-message.eml")
-    cp "$WORK/data/large-message.eml" "$md/cur/1704110400.M1P1.$MX_NAME,S=$sz:2,"
-    chown -R "$uid:$gid" "$WORK/mail"
-}
-
-start_dovecot() {
-    dovecot -c "$DC_CONF" >"$LOG_DIR/dovecot-start.log" 2>&1 ||
-        die "dovecot start failed: $(cat "$LOG_DIR/dovecot-start.log")"
-    DOVECOT_UP=1
-    wait_listen 127.0.0.1 143
-    wait_listen 127.0.0.1 993
-    wait_listen 127.0.0.1 110
-    wait_listen 127.0.0.1 995
-    wait_listen $STRICT_ADDR 143
-    wait_listen $STRICT_ADDR 110
-    log "dovecot up (config $DC_CONF)"
 }
 
 # ================================================================================================
@@ -876,7 +504,7 @@ rec_smtp_ssl_on_starttls_port() {
 # ================================================================================================
 # Group 3: IMAP / POP3 (dovecot + curl / python imaplib, poplib)
 # ================================================================================================
-CURL=(curl -sS -v --max-time 60 --cacert "")   # --cacert filled in after make_certs
+CURL=(curl -sS -v --max-time 60 --cacert "")   # --cacert filled in after setup_ca
 curl_run() {  # curl_run NAME [curl args...]
     local name=$1
     shift
@@ -1098,6 +726,318 @@ EOF
         "-ERR [AUTH] Plaintext authentication disallowed on non-secure (SSL/TLS) connections."
 }
 
+rec_imap_timeout_bye() {
+    # opt-in, not in the default list: takes 3 min. dovecot's login process disconnects a client
+    # that has not logged in within MASTER_LOGIN_TIMEOUT_SECS (3 min, compiled in) with
+    # "* BYE Disconnected for inactivity."; the autologout after login is 30 min.
+    cap_start imap-timeout-bye 'tcp port 143'
+    "$PY" - >"$LOG_DIR/imap-timeout-bye.client.log" 2>&1 <<'EOF' || true
+import socket, time
+t0 = time.monotonic()
+s = socket.create_connection(("127.0.0.1", 143), timeout=240)
+f = s.makefile("rb")
+print("S:", f.readline().decode().rstrip())
+s.sendall(b"a1 CAPABILITY\r\n")
+for line in f:   # CAPABILITY, OK; then silence until the server's BYE and close
+    print("%6.1f S: %s" % (time.monotonic() - t0, line.decode(errors="replace").rstrip()), flush=True)
+print("%6.1f <eof>" % (time.monotonic() - t0))
+s.close()
+EOF
+    cap_stop
+    expect imap-timeout-bye 'imap.line contains "BYE Disconnected for inactivity"' \
+        "* BYE Disconnected for inactivity."
+    expect imap-timeout-bye 'tcp.srcport == 143 && tcp.flags.fin == 1 && frame.time_relative >= 170' \
+        "server closes after ~3 min"
+}
+
+# ================================================================================================
+# Group 4: TCP-level failures (refused, silent, unanswered) and VLAN-tagged links
+# ================================================================================================
+# Addresses: 127.0.0.6 has no listener (RST), 127.0.0.7:25 accepts and never greets, 127.0.0.8:25
+# greets and never answers. The VLAN and SYN-timeout scenarios use veth pairs and a network
+# namespace; every name starts with mwr- / mwrec- and net_teardown removes them after each
+# scenario and on exit.
+REFUSED_ADDR=127.0.0.6
+SILENT_ADDR=127.0.0.7
+MUTE_ADDR=127.0.0.8
+NS_CLIENT=mwrec-client   # client side of the VLAN link
+NS_FAR=mwrec-far         # far end of the SYN-timeout link: nothing there answers
+HOST_IFS=(mwr-acc-a mwr-trk-a mwr-acc-b mwr-to0)   # host-side veth ends (deleting one deletes its peer)
+
+# bg_start NAME CMD... - a helper process in the background, output in the log dir
+bg_start() {
+    local name=$1
+    shift
+    "$@" >"$LOG_DIR/$name.log" 2>&1 &
+    BG_PIDS+=($!)
+}
+bg_stop_all() {
+    local p
+    for p in "${BG_PIDS[@]}"; do
+        kill "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
+    BG_PIDS=()
+    return 0
+}
+net_teardown() {
+    local n
+    for n in "$NS_CLIENT" "$NS_FAR"; do
+        [[ -e /run/netns/$n ]] && { ip netns del "$n" 2>/dev/null || true; }
+    done
+    for n in "${HOST_IFS[@]}"; do
+        [[ -e /sys/class/net/$n ]] && { ip link del "$n" 2>/dev/null || true; }
+    done
+    return 0
+}
+
+# silent_server ADDR PORT [GREETING] - accepts one connection, sends GREETING (if any), then reads
+# and never answers until the client closes (gives up after 60 s); the output logs what it read
+silent_server() {
+    bg_start "$CAP_NAME.server" "$PY" -c '
+import socket, sys
+addr, port, greet = sys.argv[1], int(sys.argv[2]), (sys.argv[3] if len(sys.argv) > 3 else "")
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((addr, port))
+s.listen(1)
+s.settimeout(60)
+c, peer = s.accept()
+print("accepted", peer, flush=True)
+c.settimeout(60)
+if greet:
+    c.sendall(greet.encode() + b"\r\n")
+while True:
+    d = c.recv(4096)
+    if not d:
+        break
+    print("C:", d, flush=True)
+print("client closed", flush=True)
+c.close()
+' "$@"
+    wait_listen "$1" "$2"
+}
+
+# py_smtp_client NAME ADDR [COMMAND] - connect (8 s timeout), wait up to 5 s for the greeting;
+# if one came, send COMMAND and wait up to 5 s for its reply; then close. Like a mail client
+# that gives up, without swaks' extra QUIT after a timeout.
+py_smtp_client() {
+    "$PY" - "$2" "${3:-}" >"$LOG_DIR/$1.client.log" 2>&1 <<'EOF' || true
+import socket, sys, time
+addr, cmd = sys.argv[1], sys.argv[2]
+t0 = time.monotonic()
+def say(*a):
+    print("%6.2f" % (time.monotonic() - t0), *a, flush=True)
+try:
+    s = socket.create_connection((addr, 25), timeout=8)
+except OSError as e:
+    say("connect failed:", e)
+    sys.exit(0)
+say("connected")
+s.settimeout(5)
+def reply(what):
+    try:
+        d = s.recv(4096)
+        say("S:", d)
+        return bool(d)
+    except socket.timeout:
+        say("timeout waiting for", what)
+        return False
+if reply("greeting") and cmd:
+    s.sendall(cmd.encode() + b"\r\n")
+    say("C:", cmd)
+    reply(cmd)
+s.close()
+say("closed")
+EOF
+}
+
+# an interface that says nothing on its own (no IPv6 autoconf/ND) and hands tcpdump MTU-sized,
+# fully checksummed frames (no TSO/GSO/GRO, no checksum offload: the VLAN tagger copies frames
+# from one interface to another, so checksums must be in the bytes)
+quiet_link() {  # quiet_link IFACE [NETNS]
+    local x=()
+    [[ -n ${2:-} ]] && x=(ip netns exec "$2")
+    "${x[@]}" sysctl -qw "net.ipv6.conf.$1.disable_ipv6=1"
+    "${x[@]}" ethtool -K "$1" tso off gso off gro off tx off >/dev/null 2>&1 || true
+}
+
+# vlan_link_up NET TPID:VID[,TPID:VID...] - a VLAN trunk between a client namespace and the host:
+#
+#   [ns mwrec-client] mwr-cli NET.10 --veth-- mwr-acc-a =tagger= mwr-trk-a ~~trunk veth~~ mwr-trk-b
+#        =tagger= mwr-acc-b --veth-- mwr-srv NET.25 [host: postfix listens here]
+#
+# The tagger (python, AF_PACKET) pushes the tags (outermost first) on every frame it copies from an
+# access port onto the trunk and pops them on the way back, like a switch with one access port on
+# each side of a trunk; tcpdump on mwr-trk-a sees every frame tagged, both directions. (A tagger
+# and not `ip link add ... type vlan`, so it also works on kernels without 802.1Q support
+# (CONFIG_VLAN_8021Q off, as in some VMs); the frames on the trunk are the same.)
+vlan_link_up() {
+    local net=$1 tags=$2 i
+    command -v ethtool >/dev/null 2>&1 || die "the VLAN scenarios need ethtool (checksum offload off)"
+    net_teardown
+    ip netns add "$NS_CLIENT"
+    ip -n "$NS_CLIENT" link set lo up
+    ip link add mwr-cli type veth peer name mwr-acc-a
+    ip link add mwr-trk-a type veth peer name mwr-trk-b
+    ip link add mwr-acc-b type veth peer name mwr-srv
+    for i in mwr-cli mwr-acc-a mwr-trk-a mwr-trk-b mwr-acc-b mwr-srv; do quiet_link $i; done
+    ip link set mwr-trk-a mtu 1600   # room for the tags on 1500-byte IP packets
+    ip link set mwr-trk-b mtu 1600
+    ip link set mwr-cli netns "$NS_CLIENT"
+    quiet_link mwr-cli "$NS_CLIENT"
+    ip -n "$NS_CLIENT" addr add "$net.10/24" dev mwr-cli
+    ip -n "$NS_CLIENT" link set mwr-cli up
+    ip addr add "$net.25/24" dev mwr-srv
+    for i in mwr-acc-a mwr-trk-a mwr-trk-b mwr-acc-b mwr-srv; do ip link set "$i" up; done
+    bg_start "$CAP_NAME.tagger" "$PY" -u -c '
+import select, socket, struct, sys
+acc_a, trk_a, trk_b, acc_b, spec = sys.argv[1:6]
+tags = b"".join(struct.pack("!HH", int(t, 16), int(v)) for t, v in (x.split(":") for x in spec.split(",")))
+PACKET_OUTGOING = 4
+socks = {}
+for n in (acc_a, trk_a, trk_b, acc_b):
+    socks[n] = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))  # ETH_P_ALL
+    socks[n].bind((n, 0))
+# where a frame received on a port goes, and whether it gets the tags there
+route = {acc_a: (trk_a, True), trk_a: (acc_a, False), acc_b: (trk_b, True), trk_b: (acc_b, False)}
+def untag(f):  # the kernel moves the outer tag into metadata on receive; inner ones stay inline
+    while len(f) >= 18 and f[12:14] in (b"\x81\x00", b"\x88\xa8"):
+        f = f[:12] + f[16:]
+    return f
+print("ready", flush=True)
+n = 0
+while True:
+    for s in select.select(list(socks.values()), [], [])[0]:
+        frame, addr = s.recvfrom(65535)
+        if addr[2] == PACKET_OUTGOING:
+            continue
+        out, push = route[addr[0]]
+        frame = untag(frame)
+        socks[out].send(frame[:12] + tags + frame[12:] if push else frame)
+        n += 1
+' mwr-acc-a mwr-trk-a mwr-trk-b mwr-acc-b "$tags"
+    for ((i = 0; i < 50; i++)); do
+        grep -q ready "$LOG_DIR/$CAP_NAME.tagger.log" 2>/dev/null && break
+        sleep 0.1
+    done
+    grep -q ready "$LOG_DIR/$CAP_NAME.tagger.log" || die "VLAN tagger did not start: $(cat "$LOG_DIR/$CAP_NAME.tagger.log")"
+}
+
+# a postfix smtpd listener on ADDR:25 (the address exists only while its link is up, so it is
+# added with a reload and removed again); no reverse DNS lookup of the 10.x client
+postfix_listener_add() {
+    printf '%s\n' "$1:smtp inet n - n - - smtpd" "  -o syslog_name=postfix/$CAP_NAME" \
+        "  -o smtpd_peername_lookup=no" >>"$PF_ETC/master.cf"
+    postfix -c "$PF_ETC" reload >>"$LOG_DIR/postfix-reload.log" 2>&1 || die "postfix reload failed"
+    wait_listen "$1" 25
+}
+postfix_listener_del() {
+    postconf -c "$PF_ETC" -MX "$1:smtp/inet"
+    postfix -c "$PF_ETC" reload >>"$LOG_DIR/postfix-reload.log" 2>&1 || true
+}
+
+# expect_none NAME DISPLAY-FILTER DESCRIPTION - no frame may match
+expect_none() {
+    local name=$1 filter=$2 what=$3 n
+    n=$( (tshark -n -r "$OUT_DIR/$name.pcap" -Y "$filter" 2>/dev/null || true) | wc -l)
+    if ((n == 0)); then
+        SUMMARY+=("$name.pcap: $what")
+    else
+        FAILURES+=("$name.pcap: $n frame(s) where none expected: $what   [$filter]")
+        log "  !! $name.pcap: $n frame(s) for: $what"
+    fi
+}
+
+rec_smtp_connection_refused() {
+    # nothing listens on 127.0.0.6:25: the kernel answers the SYN with RST, swaks gives up at once
+    cap_start smtp-connection-refused "tcp port 25 and host $REFUSED_ADDR"
+    swaks_run smtp-connection-refused --server $REFUSED_ADDR --port 25 --to "$USER_NAME"
+    cap_stop
+    expect smtp-connection-refused "tcp.flags.syn == 1 && tcp.flags.ack == 0 && ip.dst == $REFUSED_ADDR" "SYN to $REFUSED_ADDR:25"
+    expect smtp-connection-refused "tcp.flags.reset == 1 && ip.src == $REFUSED_ADDR" "answered by RST"
+    expect_none smtp-connection-refused 'tcp.flags.syn == 1 && tcp.flags.ack == 1' "no SYN-ACK"
+}
+
+rec_smtp_no_greeting() {
+    # 127.0.0.7:25 accepts and stays silent; the client waits 5 s for the greeting, gives up, closes
+    cap_start smtp-no-greeting "tcp port 25 and host $SILENT_ADDR"
+    silent_server $SILENT_ADDR 25
+    py_smtp_client smtp-no-greeting $SILENT_ADDR
+    cap_stop
+    bg_stop_all
+    expect smtp-no-greeting 'tcp.flags.syn == 1 && tcp.flags.ack == 1' "TCP established (SYN-ACK)"
+    expect_none smtp-no-greeting 'tcp.len > 0' "no payload in either direction (no greeting, no command)"
+    expect smtp-no-greeting 'tcp.flags.fin == 1 && tcp.dstport == 25 && frame.time_relative >= 4.5' \
+        "client closes after ~5 s of silence"
+}
+
+rec_smtp_syn_timeout() {
+    # 10.250.99.25 is "on" a veth whose far end is an empty namespace: a permanent neighbour entry
+    # with a MAC nobody has, so the SYNs leave and nothing ever answers. The kernel retries the
+    # SYN (after 1 s, 3 s, 7 s) and the client gives up after its 8 s connect timeout.
+    net_teardown
+    ip netns add "$NS_FAR"
+    ip link add mwr-to0 type veth peer name mwr-to1
+    quiet_link mwr-to0
+    quiet_link mwr-to1
+    ip link set mwr-to1 netns "$NS_FAR"
+    ip -n "$NS_FAR" link set mwr-to1 up
+    ip addr add 10.250.99.10/24 dev mwr-to0
+    ip link set mwr-to0 up
+    ip neigh replace 10.250.99.25 lladdr 02:00:00:00:99:25 dev mwr-to0 nud permanent
+    cap_start smtp-syn-timeout 'tcp port 25' mwr-to0
+    py_smtp_client smtp-syn-timeout 10.250.99.25
+    cap_stop
+    net_teardown
+    expect_count smtp-syn-timeout 'tcp.flags.syn == 1 && tcp.flags.ack == 0 && ip.dst == 10.250.99.25' 3 \
+        "SYN retransmitted"
+    expect_none smtp-syn-timeout 'ip.src == 10.250.99.25' "nothing from the server"
+}
+
+rec_smtp_unanswered() {
+    # 127.0.0.8:25 greets and then reads without ever answering; the client sends EHLO, waits 5 s
+    # for the reply, gives up and closes
+    cap_start smtp-unanswered "tcp port 25 and host $MUTE_ADDR"
+    silent_server $MUTE_ADDR 25 "220 test ESMTP"
+    py_smtp_client smtp-unanswered $MUTE_ADDR "EHLO $CLIENT_HELO"
+    cap_stop
+    bg_stop_all
+    expect smtp-unanswered 'smtp.response.code == 220' "220 test ESMTP"
+    expect smtp-unanswered 'smtp.req.command == "EHLO"' "EHLO"
+    expect_none smtp-unanswered 'tcp.srcport == 25 && tcp.len > 0 && !(smtp.response.code == 220)' \
+        "no reply to EHLO"
+    expect smtp-unanswered 'tcp.flags.fin == 1 && tcp.dstport == 25 && frame.time_relative >= 4.5' \
+        "client closes after ~5 s"
+}
+
+# rec_vlan_smtp NAME NET TAGS DISPLAY-FILTER DESCRIPTION - swaks in the client namespace sends a
+# message to postfix on NET.25 across the tagged trunk
+rec_vlan_smtp() {
+    local name=$1 net=$2 tags=$3 filter=$4 what=$5
+    CAP_NAME=$name
+    vlan_link_up "$net" "$tags"
+    postfix_listener_add "$net.25"
+    cap_start "$name" 'vlan' mwr-trk-a
+    ip netns exec "$NS_CLIENT" swaks --helo "$CLIENT_HELO" --from "$SENDER" --timeout 60 \
+        --header "Subject: mailwire sample $name" --server "$net.25" --port 25 --to "$USER_NAME" \
+        >"$LOG_DIR/$name.client.log" 2>&1 || true
+    cap_stop
+    postfix_listener_del "$net.25"
+    bg_stop_all
+    net_teardown
+    expect "$name" "$filter && $F_SMTP_QUEUED" "$what, 250 queued"
+    expect_none "$name" "tcp && !($filter)" "every TCP frame tagged"
+    expect_max_frame "$name" 1522
+}
+rec_smtp_vlan() {
+    rec_vlan_smtp smtp-vlan 10.250.100 8100:100 'vlan.id == 100 && !ieee8021ad' "802.1Q VLAN 100"
+}
+rec_smtp_qinq() {
+    rec_vlan_smtp smtp-qinq 10.250.20 88a8:10,8100:20 'ieee8021ad.id == 10 && vlan.id == 20' \
+        "QinQ: 802.1ad S-tag 10 + 802.1Q C-tag 20"
+}
+
 # ================================================================================================
 # main
 # ================================================================================================
@@ -1108,14 +1048,16 @@ GROUP2=(tls-1.0 tls-1.1 tls-1.2 tls-1.3 tls-version-mismatch tls-cert-expired tl
 GROUP3=(imap-login-ok imap-login-failed imap-authenticate-ok imap-authenticate-failed imap-starttls
     imap-logindisabled imap-append-large imap-fetch-large imaps-993 pop3-login-ok pop3-login-failed
     pop3-auth-plain pop3-stls pop3-retr-large pop3s-995 pop3-user-before-stls-refused)
+GROUP4=(smtp-connection-refused smtp-no-greeting smtp-syn-timeout smtp-unanswered smtp-vlan smtp-qinq)
+EXTRA=(imap-timeout-bye)   # only when named: too slow for every run
 
 main() {
-    local scenarios=("$@") s fn all=("${GROUP1[@]}" "${GROUP2[@]}" "${GROUP3[@]}")
+    local scenarios=("$@") s fn all=("${GROUP1[@]}" "${GROUP2[@]}" "${GROUP3[@]}" "${GROUP4[@]}")
     ((${#scenarios[@]})) || scenarios=("${all[@]}")
     for s in "${scenarios[@]}"; do
         s=${s%.pcap}
         fn=rec_${s//[-.]/_}
-        declare -F "$fn" >/dev/null || die "unknown scenario '$s' (known: ${all[*]})"
+        declare -F "$fn" >/dev/null || die "unknown scenario '$s' (known: ${all[*]} ${EXTRA[*]})"
     done
 
     check_prereqs
@@ -1124,7 +1066,7 @@ main() {
     trap 'exit 130' INT TERM
     setup_workdir
     free_mail_ports
-    make_certs
+    setup_ca
     CURL=(curl -sS -v --max-time 60 --cacert "$CA_CRT")
     make_data
     setup_postfix

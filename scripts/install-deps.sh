@@ -9,6 +9,9 @@ PKGS=(
     python3                             # test checker
     tcpdump tshark                      # reference tools for tests and benchmarks
     ca-certificates                     # the system trust store (certificate checks)
+    clang libclang-rt-dev               # libFuzzer harnesses (make fuzz)
+    chromium                            # the HTML report is checked in a real browser
+    postfix dovecot-imapd dovecot-pop3d swaks curl openssl iproute2 ethtool  # live test
 )
 missing=()
 for p in "${PKGS[@]}"; do
@@ -17,6 +20,9 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
     # tshark asks whether non-root users may capture: answer no, without a prompt
     echo "wireshark-common wireshark-common/install-setuid boolean false" | as_root debconf-set-selections
+    # postfix asks how mail is delivered: local only (the live test sets its own config)
+    echo "postfix postfix/main_mailer_type select Local only" | as_root debconf-set-selections
+    echo "postfix postfix/mailname string mail.example.test" | as_root debconf-set-selections
     as_root apt-get update -q
     as_root apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi

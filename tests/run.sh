@@ -49,8 +49,19 @@ run_suite() { # label, make arguments...
             failed=$((failed + 1))
         fi
     done
-    echo "== $label: end-to-end"
-    bash tests/e2e.sh "$build/mailwire" | count_tap
+    for script in e2e report live; do
+        echo "== $label: $script"
+        bash "tests/$script.sh" "$build/mailwire" | count_tap
+        read -r p f <"$COUNTS"
+        passed=$((passed + p))
+        failed=$((failed + f))
+    done
+}
+
+run_script() { # label, command...
+    local label=$1; shift
+    echo "== $label"
+    "$@" | count_tap
     read -r p f <"$COUNTS"
     passed=$((passed + p))
     failed=$((failed + f))
@@ -63,5 +74,15 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_suite "normal build"
 run_suite "ASan+UBSan build" SAN=1
+# memory bounds under hostile streams (optimised build: measures real peak RSS)
+run_script "hostile streams" bash tests/hostile.sh build/mailwire
+# libFuzzer harnesses: the regression corpus and a short run each (clang needed)
+if command -v clang >/dev/null 2>&1 && make -s fuzz-build >"$LOG" 2>&1; then
+    run_script "fuzz regressions" bash tests/fuzz_regress.sh
+else
+    cat "$LOG"
+    echo "not ok - fuzz harnesses did not build"
+    failed=$((failed + 1))
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

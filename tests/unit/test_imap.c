@@ -13,6 +13,7 @@ static void assert_no_secret(const mw_session *s)
 {
     GString *t = g_string_new(NULL);
     mw_text_session(t, s);
+    mw_text_transcript(t, s);
     for (size_t i = 0; i < G_N_ELEMENTS(secrets); i++) {
         g_assert_false(tu_json_contains(s, secrets[i]));
         g_assert_null(strstr(t->str, secrets[i]));
@@ -20,13 +21,29 @@ static void assert_no_secret(const mw_session *s)
     g_string_free(t, TRUE);
 }
 
-static mw_session *run(const char *script)
+/* Every conversation runs with the transcript kept (and compared across all the ways
+ * of cutting the input), and once without: the record must not depend on it. */
+static mw_session *run_chunks(GPtrArray *c)
 {
-    GPtrArray *c = tu_script(script);
+    tu_keep_transcript = true;
     mw_session *s = tu_run_all_ways("imap", MW_PROTO_IMAP, c);
+    tu_keep_transcript = false;
+    g_assert_nonnull(s->transcript);
+    mw_session *plain = tu_run("imap", MW_PROTO_IMAP, c, TU_WHOLE, 0, 0);
+    g_assert_null(plain->transcript);
+    char *a = tu_json(s), *b = tu_json(plain);
+    g_assert_cmpstr(a, ==, b);
+    g_free(a);
+    g_free(b);
+    mw_session_free(plain);
     tu_free_script(c);
     assert_no_secret(s);
     return s;
+}
+
+static mw_session *run(const char *script)
+{
+    return run_chunks(tu_script(script));
 }
 
 static void add(GPtrArray *c, mw_dir d, const char *text)
@@ -34,12 +51,11 @@ static void add(GPtrArray *c, mw_dir d, const char *text)
     tu_add_raw(c, d, text, strlen(text));
 }
 
-static mw_session *run_chunks(GPtrArray *c)
+static void assert_transcript(const mw_session *s, const char *want)
 {
-    mw_session *s = tu_run_all_ways("imap", MW_PROTO_IMAP, c);
-    tu_free_script(c);
-    assert_no_secret(s);
-    return s;
+    char *got = tu_transcript(s);
+    g_assert_cmpstr(got, ==, want);
+    g_free(got);
 }
 
 static const mw_reply *failure(const mw_session *s, guint i)
@@ -484,6 +500,149 @@ static void test_greeting_bye_and_probe(void)
     g_assert_cmpint(d->content_proto, ==, MW_PROTO_IMAP);
 }
 
+/* The -v transcript of a login conversation: one event per command and per tagged reply
+ * (with its latency: frame N is at N ms in these runs), the greeting timed from the
+ * connection, untagged data summarised, literals as sizes, secrets redacted. */
+static void test_transcript_login(void)
+{
+    GPtrArray *c = tu_script(GREETING                                              /* 1 */
+                             "C: a1 CAPABILITY\n"                                  /* 2 */
+                             "S: * CAPABILITY IMAP4rev1 AUTH=PLAIN\nS+ a1 OK done\n" /* 3 */
+                             "C: a2 LOGIN alice@example.test \"Swordfish-42x\"\n"  /* 4 */
+                             "S: a2 NO [AUTHENTICATIONFAILED] Authentication failed.\n"
+                             "C: a3 LOGIN alice@example.test {13}\n"              /* 6 */
+                             "S: + go\n");                                        /* 7 */
+    add(c, MW_FROM_CLIENT, "Swordfish-42x\r\n");                                   /* 8 */
+    add(c, MW_FROM_SERVER, "a3 OK [CAPABILITY IMAP4rev1 IDLE] Logged in\r\n");     /* 9 */
+    add(c, MW_FROM_CLIENT, "a4 SELECT INBOX\r\n");                                 /* 10 */
+    add(c, MW_FROM_SERVER, "* 2 EXISTS\r\n* 0 RECENT\r\n* OK [UIDVALIDITY 1] x\r\n"
+                           "* OK [UNSEEN 1] y\r\n* OK [ALERT] Mailbox almost full\r\n"
+                           "a4 OK [READ-WRITE] done\r\n");                         /* 11 */
+    add(c, MW_FROM_CLIENT, "a5 FETCH 1:2 BODY[]\r\n");                             /* 12 */
+    add(c, MW_FROM_SERVER, "* 1 FETCH (BODY[] {5}\r\nhello)\r\n"
+                           "* 2 FETCH (BODY[] {3}\r\nbye FLAGS (\\Seen))\r\n"
+                           "a5 OK Fetch completed.\r\n");                          /* 13 */
+    add(c, MW_FROM_CLIENT, "a6 APPEND INBOX (\\Seen) {11+}\r\nHello world\r\n"); /* 14 */
+    add(c, MW_FROM_SERVER, "a6 OK [APPENDUID 1 3] Append completed.\r\n");          /* 15 */
+    add(c, MW_FROM_CLIENT, "a7 IDLE\r\n");                                         /* 16 */
+    add(c, MW_FROM_SERVER, "+ idling\r\n* 3 EXISTS\r\n");                         /* 17 */
+    add(c, MW_FROM_CLIENT, "DONE\r\n");                                            /* 18 */
+    add(c, MW_FROM_SERVER, "a7 OK Idle completed.\r\n");                           /* 19 */
+    add(c, MW_FROM_CLIENT, "a8 LOGOUT\r\n");                                       /* 20 */
+    add(c, MW_FROM_SERVER, "* BYE Logging out\r\na8 OK Logout completed.\r\n");   /* 21 */
+    mw_session *s = run_chunks(c);
+    assert_transcript(s,
+        "S< * OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ STARTTLS AUTH=PLAIN] ready (+1000 us)\n"
+        "C> a1 CAPABILITY\n"
+        "S< * CAPABILITY IMAP4rev1 AUTH=PLAIN\n"
+        "S< a1 OK done (+1000 us)\n"
+        "C> a2 LOGIN alice@example.test [password redacted]\n"
+        "S< a2 NO [AUTHENTICATIONFAILED] Authentication failed. (+1000 us)\n"
+        "C> a3 LOGIN alice@example.test [password redacted]\n"
+        "S< a3 OK [CAPABILITY IMAP4rev1 IDLE] Logged in (+3000 us)\n"
+        "C> a4 SELECT INBOX\n"
+        "S< [untagged: 1 EXISTS, 1 RECENT, 2 OK]\n"
+        "S< * OK [ALERT] Mailbox almost full\n"
+        "S< a4 OK [READ-WRITE] done (+1000 us)\n"
+        "C> a5 FETCH 1:2 BODY[]\n"
+        "S< [2 FETCH responses, literals: 8 bytes]\n"
+        "S< a5 OK Fetch completed. (+1000 us)\n"
+        "C> a6 APPEND INBOX (\\Seen) [literal: 11 bytes]\n"
+        "S< a6 OK [APPENDUID 1 3] Append completed. (+1000 us)\n"
+        "C> a7 IDLE\n"
+        "S< [untagged: 1 EXISTS]\n"
+        "C> DONE\n"
+        "S< a7 OK Idle completed. (+3000 us)\n"
+        "C> a8 LOGOUT\n"
+        "S< * BYE Logging out\n"
+        "S< a8 OK Logout completed. (+1000 us)\n");
+    /* one timed reply per command; the slowest is the first to take 3 ms */
+    g_assert_cmpuint(s->latency.timed, ==, 8);
+    g_assert_cmpint(s->latency.total_us, ==, 12000);
+    g_assert_cmpint(s->latency.slowest_us, ==, 3000);
+    g_assert_cmpstr(s->latency.slowest_cmd, ==, "LOGIN");
+    g_assert_cmpuint(s->latency.slowest_frame, ==, 9);
+    const mw_event *e = &g_array_index(s->transcript, mw_event, 0);
+    g_assert_cmpuint(e->frame, ==, 1);
+    g_assert_cmpint(e->dir, ==, MW_FROM_SERVER);
+    g_assert_true(tu_json_contains(s, "\"latency\":{\"commands\":8,"));
+    mw_session_free(s);
+}
+
+/* A LOGIN whose user name is a literal is shown once the name has been read; SASL
+ * responses and initial responses are redacted; challenges are shown, timed. */
+static void test_transcript_literals_and_sasl(void)
+{
+    GPtrArray *c = tu_script(GREETING);
+    add(c, MW_FROM_CLIENT, "a1 LOGIN {18}\r\n");
+    add(c, MW_FROM_SERVER, "+ Ready for literal data\r\n");
+    add(c, MW_FROM_CLIENT, "alice@example.test {13}\r\n");
+    add(c, MW_FROM_SERVER, "+ Ready for literal data\r\n");
+    add(c, MW_FROM_CLIENT, "Swordfish-42x\r\n");
+    add(c, MW_FROM_SERVER, "a1 NO [AUTHENTICATIONFAILED] no\r\n");
+    add(c, MW_FROM_CLIENT, "a2 AUTHENTICATE LOGIN\r\n");
+    add(c, MW_FROM_SERVER, "+ VXNlcm5hbWU6\r\n");
+    add(c, MW_FROM_CLIENT, "YWxpY2VAZXhhbXBsZS50ZXN0\r\n");
+    add(c, MW_FROM_SERVER, "+ UGFzc3dvcmQ6\r\n");
+    add(c, MW_FROM_CLIENT, "U3dvcmRmaXNoLTQyeA==\r\n");
+    add(c, MW_FROM_SERVER, "a2 NO [AUTHENTICATIONFAILED] no\r\n");
+    add(c, MW_FROM_CLIENT, "a3 AUTHENTICATE PLAIN AGFsaWNlQGV4YW1wbGUudGVzdABTd29yZGZpc2gtNDJ4\r\n");
+    add(c, MW_FROM_SERVER, "a3 OK in\r\n");
+    add(c, MW_FROM_CLIENT, "a4 XSECRET Swordfish-42x\r\n");
+    add(c, MW_FROM_SERVER, "a4 BAD unknown\r\n");
+    mw_session *s = run_chunks(c);
+    assert_transcript(s,
+        "S< * OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ STARTTLS AUTH=PLAIN] ready (+1000 us)\n"
+        "C> a1 LOGIN alice@example.test [password redacted]\n"
+        "S< a1 NO [AUTHENTICATIONFAILED] no (+5000 us)\n"
+        "C> a2 AUTHENTICATE LOGIN\n"
+        "S< + VXNlcm5hbWU6 (+1000 us)\n"
+        "C> [SASL response redacted]\n"
+        "S< + UGFzc3dvcmQ6 (+1000 us)\n"
+        "C> [SASL response redacted]\n"
+        "S< a2 NO [AUTHENTICATIONFAILED] no (+5000 us)\n"
+        "C> a3 AUTHENTICATE PLAIN [initial response redacted]\n"
+        "S< a3 OK in (+1000 us)\n"
+        "C> [unrecognised command: 24 bytes]\n"
+        "S< a4 BAD unknown (+1000 us)\n");
+    g_assert_cmpstr(s->latency.slowest_cmd, ==, "LOGIN");
+    mw_session_free(s);
+
+    /* refused before the user-name literal was sent: the LOGIN is still shown */
+    c = tu_script(GREETING);
+    add(c, MW_FROM_CLIENT, "a1 LOGIN {18}\r\n");
+    add(c, MW_FROM_SERVER, "a1 BAD [PRIVACYREQUIRED] no plaintext\r\n");
+    add(c, MW_FROM_CLIENT, "a2 STARTTLS\r\n");
+    add(c, MW_FROM_SERVER, "a2 OK Begin TLS\r\n");
+    s = run_chunks(c);
+    assert_transcript(s,
+        "S< * OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ STARTTLS AUTH=PLAIN] ready (+1000 us)\n"
+        "C> a1 LOGIN [user literal: 18 bytes]\n"
+        "S< a1 BAD [PRIVACYREQUIRED] no plaintext (+1000 us)\n"
+        "C> a2 STARTTLS\n"
+        "S< a2 OK Begin TLS (+1000 us)\n"
+        "S< [STARTTLS: TLS handshake follows]\n");
+    mw_session_free(s);
+}
+
+/* The transcript is bounded: MW_MAX_TRANSCRIPT events, the rest counted. */
+static void test_transcript_cap(void)
+{
+    GString *script = g_string_new(GREETING);
+    for (int i = 0; i < MW_MAX_TRANSCRIPT; i++)
+        g_string_append_printf(script, "C: n%d NOOP\nS: n%d OK done\n", i, i);
+    GPtrArray *c = tu_script(script->str);
+    tu_keep_transcript = true;
+    mw_session *s = tu_run("imap", MW_PROTO_IMAP, c, TU_WHOLE, 0, 0);
+    tu_keep_transcript = false;
+    g_assert_cmpuint(s->transcript->len, ==, MW_MAX_TRANSCRIPT);
+    g_assert_cmpuint(s->transcript_dropped, ==, MW_MAX_TRANSCRIPT + 1);
+    g_assert_cmpuint(s->latency.timed, ==, MW_MAX_TRANSCRIPT);
+    mw_session_free(s);
+    tu_free_script(c);
+    g_string_free(script, TRUE);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -504,5 +663,8 @@ int main(int argc, char **argv)
     g_test_add_func("/imap/pipelined_out_of_order", test_pipelined_out_of_order);
     g_test_add_func("/imap/gap_in_literal", test_gap_in_literal);
     g_test_add_func("/imap/greeting_bye_probe", test_greeting_bye_and_probe);
+    g_test_add_func("/imap/transcript_login", test_transcript_login);
+    g_test_add_func("/imap/transcript_literals_sasl", test_transcript_literals_and_sasl);
+    g_test_add_func("/imap/transcript_cap", test_transcript_cap);
     return g_test_run();
 }

@@ -13,6 +13,7 @@ static void assert_no_secret(const mw_session *s)
 {
     GString *t = g_string_new(NULL);
     mw_text_session(t, s);
+    mw_text_transcript(t, s);
     for (size_t i = 0; i < G_N_ELEMENTS(secrets); i++) {
         g_assert_false(tu_json_contains(s, secrets[i]));
         g_assert_null(strstr(t->str, secrets[i]));
@@ -20,12 +21,31 @@ static void assert_no_secret(const mw_session *s)
     g_string_free(t, TRUE);
 }
 
+/* Every conversation runs with the transcript kept (and compared across all the ways
+ * of cutting the input), and once without: the record must not depend on it. */
 static mw_session *run_chunks(GPtrArray *c)
 {
+    tu_keep_transcript = true;
     mw_session *s = tu_run_all_ways("pop3", MW_PROTO_POP3, c);
+    tu_keep_transcript = false;
+    g_assert_nonnull(s->transcript);
+    mw_session *plain = tu_run("pop3", MW_PROTO_POP3, c, TU_WHOLE, 0, 0);
+    g_assert_null(plain->transcript);
+    char *a = tu_json(s), *b = tu_json(plain);
+    g_assert_cmpstr(a, ==, b);
+    g_free(a);
+    g_free(b);
+    mw_session_free(plain);
     tu_free_script(c);
     assert_no_secret(s);
     return s;
+}
+
+static void assert_transcript(const mw_session *s, const char *want)
+{
+    char *got = tu_transcript(s);
+    g_assert_cmpstr(got, ==, want);
+    g_free(got);
 }
 
 static mw_session *run(const char *script)
@@ -354,6 +374,93 @@ static void test_probe(void)
     g_assert_cmpint(d->content_proto, ==, MW_PROTO_POP3);
 }
 
+/* The -v transcript: one event per command and per +OK/-ERR (timed from its command:
+ * frame N is at N ms in these runs), the greeting timed from the connection, listings
+ * and bodies summarised, every secret redacted. */
+static void test_transcript(void)
+{
+    mw_session *s = run(GREETING                                                   /* 1 */
+                        "C: CAPA\nS: +OK\nS+ TOP\nS+ USER\nS+ SASL PLAIN LOGIN\nS+ .\n" /* 3 */
+                        "C: USER alice@example.test\nS: +OK\n"                        /* 5 */
+                        "C: PASS Wrong-Pa55word\nS: -ERR [AUTH] Authentication failed.\n"
+                        "C: APOP mrose c4c9334bac560ecc979e58001b3e22fb\n"          /* 8 */
+                        "S: -ERR [AUTH] no\n"
+                        "C: AUTH LOGIN\nS: + VXNlcm5hbWU6\n"                          /* 11 */
+                        "C: YWxpY2VAZXhhbXBsZS50ZXN0\nS: + UGFzc3dvcmQ6\n"            /* 13 */
+                        "C: U3dvcmRmaXNoLTQyeA==\nS: +OK Logged in.\n"                /* 15 */
+                        "C: LIST\nS: +OK 2 messages:\nS+ 1 120\nS+ 2 200\nS+ .\n"      /* 17 */
+                        "C: RETR 1\n"
+                        "S: +OK 120 octets\nS+ Subject: hi\nS+ \nS+ -ERR not really\n"
+                        "S+ ..\nS+ .\n"                                               /* 19 */
+                        "C: Swordfish\nS: -ERR unknown command\n"                     /* 21 */
+                        "C: STAT\nC+ NOOP\nS: +OK 2 320\nS+ +OK\n"                     /* 23 */
+                        "C: QUIT\nS: +OK Logging out.\n");
+    assert_transcript(s,
+        "S< +OK Dovecot ready. <1896.697170952@dbc.mtview.ca.us> (+1000 us)\n"
+        "C> CAPA\n"
+        "S< +OK (+1000 us)\n"
+        "S< [capabilities: TOP, USER, SASL PLAIN LOGIN]\n"
+        "C> USER alice@example.test\n"
+        "S< +OK (+1000 us)\n"
+        "C> PASS [password redacted]\n"
+        "S< -ERR [AUTH] Authentication failed. (+1000 us)\n"
+        "C> APOP mrose [digest redacted]\n"
+        "S< -ERR [AUTH] no (+1000 us)\n"
+        "C> AUTH LOGIN\n"
+        "S< + VXNlcm5hbWU6 (+1000 us)\n"
+        "C> [SASL response redacted]\n"
+        "S< + UGFzc3dvcmQ6 (+1000 us)\n"
+        "C> [SASL response redacted]\n"
+        "S< +OK Logged in. (+5000 us)\n"
+        "C> LIST\n"
+        "S< +OK 2 messages: (+1000 us)\n"
+        "S< [2 lines, 14 bytes]\n"
+        "C> RETR 1\n"
+        "S< +OK 120 octets (+1000 us)\n"
+        "S< [4 lines, 36 bytes]\n"
+        "C> [unrecognised command: 9 bytes]\n"
+        "S< -ERR unknown command (+1000 us)\n"
+        "C> STAT\n"
+        "C> NOOP\n"
+        "S< +OK 2 320 (+1000 us)\n"
+        "S< +OK (+1000 us)\n"
+        "C> QUIT\n"
+        "S< +OK Logging out. (+1000 us)\n");
+    g_assert_cmpuint(s->latency.timed, ==, 11);
+    g_assert_cmpint(s->latency.slowest_us, ==, 5000);
+    g_assert_cmpstr(s->latency.slowest_cmd, ==, "AUTH");
+    g_assert_cmpuint(s->latency.slowest_frame, ==, 15);
+    g_assert_true(tu_json_contains(s, "\"latency\":{\"commands\":11,"));
+    mw_session_free(s);
+
+    /* an initial response, a cancel, a mechanism listing, and the STLS upgrade */
+    GPtrArray *c = tu_script(GREETING
+                             "C: AUTH\nS: +OK\nS+ PLAIN\nS+ LOGIN\nS+ .\n"
+                             "C: AUTH PLAIN AGFsaWNlQGV4YW1wbGUudGVzdABTd29yZGZpc2gtNDJ4\n"
+                             "S: -ERR [SYS/TEMP] later\n"
+                             "C: AUTH PLAIN\nS: + \nC: *\nS: -ERR Authentication aborted\n"
+                             "C: STLS\nS: +OK Begin TLS negotiation now.\n");
+    static const uint8_t hello[] = { 0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x00 };
+    tu_add_raw(c, MW_FROM_CLIENT, hello, sizeof hello);
+    s = run_chunks(c);
+    assert_transcript(s,
+        "S< +OK Dovecot ready. <1896.697170952@dbc.mtview.ca.us> (+1000 us)\n"
+        "C> AUTH\n"
+        "S< +OK (+1000 us)\n"
+        "S< [mechanisms: PLAIN, LOGIN]\n"
+        "C> AUTH PLAIN [initial response redacted]\n"
+        "S< -ERR [SYS/TEMP] later (+1000 us)\n"
+        "C> AUTH PLAIN\n"
+        "S< +  (+1000 us)\n"
+        "C> * (cancel)\n"
+        "S< -ERR Authentication aborted (+3000 us)\n"
+        "C> STLS\n"
+        "S< +OK Begin TLS negotiation now. (+1000 us)\n"
+        "S< [STLS: TLS handshake follows]\n");
+    g_assert_true(s->starttls);
+    mw_session_free(s);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -369,5 +476,6 @@ int main(int argc, char **argv)
     g_test_add_func("/pop3/gap_in_body", test_gap_in_body);
     g_test_add_func("/pop3/gap_in_auth", test_gap_in_auth);
     g_test_add_func("/pop3/probe", test_probe);
+    g_test_add_func("/pop3/transcript", test_transcript);
     return g_test_run();
 }

@@ -94,6 +94,10 @@ typedef enum {
 
 typedef void (*tu_prep)(mw_session *s);
 
+/* When set, tu_run keeps the session's transcript (as -v does), and tu_run_all_ways
+ * asserts that the transcript, too, is the same however the input was cut. */
+static bool tu_keep_transcript;
+
 /* Run the conversation; returns the finished session (caller frees). */
 static inline mw_session *tu_run(const char *dissector, mw_proto proto, GPtrArray *chunks,
                                  tu_mode mode, guint split_chunk, size_t split_at)
@@ -101,6 +105,8 @@ static inline mw_session *tu_run(const char *dissector, mw_proto proto, GPtrArra
     static mw_config cfg;
     mw_config_defaults(&cfg);
     mw_session *s = mw_session_new(1);
+    if (tu_keep_transcript)
+        mw_session_keep_transcript(s);
     s->protocol = proto;
     s->syn_seen = s->synack_seen = true;
     s->client.family = s->server.family = 4;
@@ -139,15 +145,53 @@ static inline char *tu_json(const mw_session *s)
     return g_string_free(g, FALSE);
 }
 
+/* The transcript as text, one event a line: "C> text" / "S< text (+N us)"; with_frames
+ * adds each event's frame and time in front ("#3 3000 "). "" when none is kept. */
+static inline char *tu_transcript_ex(const mw_session *s, bool with_frames)
+{
+    GString *g = g_string_new(NULL);
+    for (guint i = 0; s->transcript && i < s->transcript->len; i++) {
+        const mw_event *e = &g_array_index(s->transcript, mw_event, i);
+        if (with_frames)
+            g_string_append_printf(g, "#%" G_GUINT64_FORMAT " %" G_GINT64_FORMAT " ", e->frame,
+                                   e->ts_us);
+        g_string_append_printf(g, "%s %s", e->dir == MW_FROM_CLIENT ? "C>" : "S<", e->text);
+        if (e->latency_us >= 0)
+            g_string_append_printf(g, " (+%" G_GINT64_FORMAT " us)", e->latency_us);
+        g_string_append_c(g, '\n');
+    }
+    if (s->transcript_dropped)
+        g_string_append_printf(g, "... %u more\n", s->transcript_dropped);
+    return g_string_free(g, FALSE);
+}
+
+static inline char *tu_transcript(const mw_session *s)
+{
+    return tu_transcript_ex(s, false);
+}
+
+/* The record, and with tu_keep_transcript the full transcript after it. */
+static inline char *tu_json_and_transcript(const mw_session *s)
+{
+    char *j = tu_json(s);
+    if (!tu_keep_transcript)
+        return j;
+    char *t = tu_transcript_ex(s, true);
+    char *both = g_strconcat(j, "\n", t, NULL);
+    g_free(j);
+    g_free(t);
+    return both;
+}
+
 /* Run whole, byte by byte and split at every offset of every chunk; assert that all
  * give the same record, and return the session of the whole run (caller frees). */
 static inline mw_session *tu_run_all_ways(const char *dissector, mw_proto proto,
                                           GPtrArray *chunks)
 {
     mw_session *whole = tu_run(dissector, proto, chunks, TU_WHOLE, 0, 0);
-    char *want = tu_json(whole);
+    char *want = tu_json_and_transcript(whole);
     mw_session *bw = tu_run(dissector, proto, chunks, TU_BYTEWISE, 0, 0);
-    char *got = tu_json(bw);
+    char *got = tu_json_and_transcript(bw);
     g_assert_cmpstr(got, ==, want);
     g_free(got);
     mw_session_free(bw);
@@ -155,7 +199,7 @@ static inline mw_session *tu_run_all_ways(const char *dissector, mw_proto proto,
         tu_chunk *c = g_ptr_array_index(chunks, i);
         for (size_t k = 1; k < c->bytes->len; k++) {
             mw_session *sp = tu_run(dissector, proto, chunks, TU_SPLIT, i, k);
-            got = tu_json(sp);
+            got = tu_json_and_transcript(sp);
             if (strcmp(got, want) != 0)
                 g_error("split of chunk %u at %zu differs:\n got %s\nwant %s", i, k, got, want);
             g_free(got);
@@ -177,12 +221,14 @@ static inline const mw_evidence *tu_evidence(const mw_session *s, mw_flag f)
     return NULL;
 }
 
-/* Does any output of the session (JSON record) contain the string? */
+/* Does any output of the session (JSON record, with the transcript when one is kept)
+ * contain the string? */
 static inline bool tu_json_contains(const mw_session *s, const char *needle)
 {
-    char *j = tu_json(s);
-    bool found = strstr(j, needle) != NULL;
-    g_free(j);
+    GString *g = g_string_new(NULL);
+    mw_record_json_ex(g, s, true);
+    bool found = strstr(g->str, needle) != NULL;
+    g_string_free(g, TRUE);
     return found;
 }
 

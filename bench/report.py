@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Print the bench table from build/bench/results/*.json (written by bench/run.sh).
+
+    report.py OUT_DIR CAPTURE...
+
+Exit status 1 when one of issue 7's targets is missed, 0 otherwise.
+"""
+import json
+import os
+import sys
+
+TOOLS = ["mailwire", "tcpdump", "tshark", "ndpiReader"]
+# issue 7: mailwire <= 3x the read limit on sessions, <= 2x on bulk
+READ_LIMIT = {"sessions": 3.0, "bulk": 2.0}
+TSHARK_FACTOR = 30.0
+RSS_CAP = 150e6
+RSS_SESSIONS = 50000
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def main():
+    out, caps = sys.argv[1], sys.argv[2:]
+    missed = 0
+    lines = []
+    for cap in caps:
+        meta = load(os.path.join(out, cap + ".pcap.meta.json")) or {}
+        count = load(os.path.join(out, "results", cap + ".count.json")) or {}
+        pk, fb = meta.get("packets", 0), meta.get("frame_bytes", 0)
+        lines.append("")
+        lines.append("### %s.pcap: %d packets, %.1f MB of frames, %d mail sessions "
+                     "(%d%% background packets)" % (
+                         cap, pk, fb / 1e6, meta.get("mail_sessions", 0),
+                         round(100.0 * meta.get("background_packets", 0) / max(pk, 1))))
+        lines.append("")
+        lines.append("| tool | wall s (median) | runs | CPU s | packets/s | Gbit/s | peak RSS MB |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|")
+        res = {}
+        for t in TOOLS:
+            r = load(os.path.join(out, "results", "%s.%s.json" % (cap, t)))
+            if r is None:
+                lines.append("| %s | not run (not installed) | | | | | |" % t)
+                continue
+            res[t] = r
+            w = max(r["wall_s"], 1e-6)
+            lines.append("| %s%s | %.3f | %d | %.3f | %s | %.2f | %.1f |" % (
+                t, "" if r["ok"] else " (exit %d)" % r["status"], w, r["runs"], r["cpu_s"],
+                "{:,.0f}".format(pk / w), fb * 8 / w / 1e9, r["rss_bytes"] / 1e6))
+        lines.append("")
+        mw = res.get("mailwire")
+        if mw is None:
+            continue
+        mws = max(mw["wall_s"], 1e-6)
+        ratio = []
+        if "tcpdump" in res:
+            ratio.append("mailwire = %.2fx tcpdump" % (mws / res["tcpdump"]["wall_s"]))
+        if "tshark" in res:
+            ratio.append("tshark = %.1fx mailwire" % (res["tshark"]["wall_s"] / mws))
+        if "ndpiReader" in res:
+            ratio.append("ndpiReader = %.2fx mailwire" % (res["ndpiReader"]["wall_s"] / mws))
+        lines.append("Ratios (wall): " + ", ".join(ratio) + ".")
+        if count:
+            lines.append("Records: %d of %d mail sessions%s." % (
+                count["records"], count["expected"],
+                "" if count["records"] == count["expected"] else " -- MISMATCH"))
+        lines.append("")
+        checks = []
+        if "tcpdump" in res:
+            lim = READ_LIMIT.get(cap, 3.0)
+            v = mws / res["tcpdump"]["wall_s"]
+            checks.append(("mailwire <= %gx tcpdump" % lim, v <= lim, "%.2fx" % v))
+        if "tshark" in res:
+            v = res["tshark"]["wall_s"] / mws
+            checks.append(("tshark >= %gx mailwire" % TSHARK_FACTOR, v >= TSHARK_FACTOR,
+                           "%.1fx" % v))
+        if "ndpiReader" in res:
+            v = res["ndpiReader"]["wall_s"] / mws
+            checks.append(("mailwire faster than ndpiReader", v > 1.0, "%.2fx" % v))
+        if cap == "sessions":
+            n = meta.get("mail_sessions", 0)
+            ok = mw["rss_bytes"] <= RSS_CAP
+            note = "%.1f MB at %d sessions" % (mw["rss_bytes"] / 1e6, n)
+            if n < RSS_SESSIONS:
+                note += " (target is for %d)" % RSS_SESSIONS
+            checks.append(("peak RSS <= 150 MB", ok, note))
+        for name, ok, v in checks:
+            lines.append("- target %s: %s (%s)" % (name, "PASS" if ok else "MISS", v))
+            if not ok:
+                missed += 1
+    print("\n".join(lines[1:] if lines and lines[0] == "" else lines))
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

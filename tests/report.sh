@@ -1,0 +1,325 @@
+#!/usr/bin/env bash
+# The incident report and --save-flagged, end to end. Prints one TAP line per test.
+# The HTML report is opened in headless Chromium with the network off; its DOM and console
+# are checked and a screenshot is kept (skipped cleanly when chromium is not installed).
+# Usage: tests/report.sh MAILWIRE_BINARY [ARTIFACT_DIR]   (default: build/report-artifacts)
+set -u
+MW=${1:?usage: report.sh MAILWIRE [ARTIFACT_DIR]}
+MW=$(cd "$(dirname "$MW")" && pwd)/$(basename "$MW")
+cd "$(dirname "$0")/.."
+ART=${2:-build/report-artifacts}
+mkdir -p "$ART"
+ART=$(cd "$ART" && pwd)
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+n=0
+ok()     { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+skip()   { n=$((n + 1)); echo "ok $n - $1 # SKIP"; }
+check()  { local name=$1; shift; if "$@" >"$TMP/check.out" 2>&1; then ok "$name"; else not_ok "$name" "$(head -c 2000 "$TMP/check.out")"; fi; }
+
+CAPS=(smtp-relay-denied smtp-auth-failed tls-cert-expired imap-login-failed pop3-login-ok
+      smtp-accepted)
+ARGS=()
+for c in "${CAPS[@]}"; do ARGS+=(-r "pcaps/$c.pcap"); done
+
+# --- the run: records, text summary, both reports ---
+"$MW" "${ARGS[@]}" --json >"$TMP/records.jsonl" 2>"$TMP/json.err"
+"$MW" "${ARGS[@]}" >"$TMP/summary.txt" 2>/dev/null
+"$MW" "${ARGS[@]}" --report "$TMP/report.md" -q >/dev/null 2>"$TMP/md.err"
+md_rc=$?
+"$MW" "${ARGS[@]}" --json --report "$ART/report.html" >"$TMP/with-report.jsonl" 2>"$TMP/html.err"
+html_rc=$?
+
+# Facts from the records, for the checks below: flags seen, sessions, and for each flag
+# its diagnosis as the text summary prints it (flags.h is the one source of both).
+python3 - "$TMP" <<'EOF'
+import json, sys, re
+tmp = sys.argv[1]
+recs = [json.loads(l) for l in open(f"{tmp}/records.jsonl")]
+flags = sorted({f for r in recs for f in r["flags"]})
+open(f"{tmp}/flags", "w").write("\n".join(flags) + "\n")
+open(f"{tmp}/ids", "w").write("\n".join(r["id"] for r in recs) + "\n")
+diag = {}
+cur = None
+for line in open(f"{tmp}/summary.txt"):
+    m = re.match(r"^(\w+): \d+ sessions? \(", line)
+    if m:
+        cur = m.group(1)
+    m = re.match(r"^    What it means: (.*)$", line)
+    if m and cur:
+        diag[cur] = m.group(1)
+with open(f"{tmp}/diagnoses", "w") as out:
+    for f in flags:
+        out.write(f"{f}\t{diag.get(f, '')}\n")
+EOF
+nflags=$(grep -c . "$TMP/flags")
+nsessions=$(grep -c . "$TMP/ids")
+
+check "report.md written (exit 0, nothing on stderr)" \
+    test "$md_rc" -eq 0 -a -s "$TMP/report.md" -a ! -s "$TMP/md.err"
+check "report.html written alongside --json (exit 0)" \
+    test "$html_rc" -eq 0 -a -s "$ART/report.html" -a ! -s "$TMP/html.err"
+check "--json output unchanged by --report" diff -u "$TMP/records.jsonl" "$TMP/with-report.jsonl"
+
+md_findings() {
+    local f missing=0
+    [ "$nflags" -gt 0 ] || { echo "no flags in the test captures"; return 1; }
+    while read -r f; do
+        grep -q "^| \`$f\` | [0-9]" "$TMP/report.md" || { echo "no findings row for $f"; missing=1; }
+    done <"$TMP/flags"
+    [ "$missing" -eq 0 ]
+}
+check "md: one findings row per flag seen ($nflags)" md_findings
+
+md_diagnoses() {
+    # the Markdown escapes punctuation with backslashes: compare without them
+    sed 's/\\//g' "$TMP/report.md" >"$TMP/report.plain"
+    local f d missing=0
+    while IFS=$'\t' read -r f d; do
+        [ -n "$d" ] || { echo "no diagnosis for $f in the text summary"; missing=1; continue; }
+        grep -qF -- "$d" "$TMP/report.plain" || { echo "diagnosis of $f missing"; missing=1; }
+    done <"$TMP/diagnoses"
+    [ "$missing" -eq 0 ]
+}
+check "md: diagnosis and fix of every flag" md_diagnoses
+
+md_rest() {
+    local id
+    while read -r id; do
+        grep -qE "^\| (\[$id\]\(#t-$id\)|$id) \| " "$TMP/report.md" || { echo "no row for $id"; return 1; }
+    done <"$TMP/ids"
+    grep -q '^## What was analysed' "$TMP/report.md" &&
+        grep -q 'pcaps/smtp-relay-denied.pcap' "$TMP/report.md" &&
+        grep -q '!\[timeline\](data:image/svg+xml;base64,' "$TMP/report.md" &&
+        grep -q 'frame 12 of smtp-relay-denied.pcap' "$TMP/report.md" &&
+        grep -q '^<a id="t-s1"></a>' "$TMP/report.md" &&
+        grep -q 'RCPT TO:<bob@example.net>' "$TMP/report.md"
+}
+check "md: inputs, timeline, session rows, evidence frames, transcripts" md_rest
+
+secrets_absent() { # files...
+    local found=0 pw f user
+    while IFS= read -r pw; do
+        [ -n "$pw" ] || continue
+        local forms=("$pw" "$(printf '%s' "$pw" | base64 -w0 | tr -d '=')")
+        for user in alice@example.test alice; do
+            forms+=("$(printf '\0%s\0%s' "$user" "$pw" | base64 -w0 | tr -d '=')")
+            forms+=("$(printf '%s\0%s\0%s' "$user" "$user" "$pw" | base64 -w0 | tr -d '=')")
+        done
+        for f in "${forms[@]}"; do
+            if grep -aqF -- "$f" "$@"; then echo "secret form '$f' found"; found=1; fi
+        done
+    done <pcaps/secrets.txt
+    # the timeline is base64 inside the Markdown: look inside it too
+    grep -ao 'data:image/svg+xml;base64,[A-Za-z0-9+/=]*' "$TMP/report.md" |
+        sed 's/^data:image\/svg+xml;base64,//' | base64 -d >"$TMP/timeline.svg" 2>/dev/null
+    while IFS= read -r pw; do
+        [ -n "$pw" ] && grep -aqF -- "$pw" "$TMP/timeline.svg" && { echo "secret in timeline"; found=1; }
+    done <pcaps/secrets.txt
+    [ "$found" -eq 0 ]
+}
+check "no password in either report (plain or base64)" secrets_absent "$TMP/report.md" "$ART/report.html"
+
+html_static() {
+    python3 - "$ART/report.html" <<'EOF'
+import sys
+from html.parser import HTMLParser
+page = open(sys.argv[1], encoding="utf-8").read()
+bad = [s for s in ("http://", "https://", "src=", "@import", "url(") if s in page.replace('xmlns="http://www.w3.org/2000/svg"', "")]
+if bad:
+    sys.exit(f"external reference in the page: {bad}")
+HTMLParser().feed(page)
+EOF
+}
+check "html: self-contained (no external reference)" html_static
+
+bad_option() { # name want-regex args...
+    local name=$1 re=$2; shift 2
+    "$MW" "$@" >"$TMP/bad.out" 2>"$TMP/bad.err" </dev/null
+    local rc=$? lines
+    lines=$(wc -l <"$TMP/bad.err")
+    if [ "$rc" -eq 1 ] && [ "$lines" -eq 1 ] && grep -Eq -- "$re" "$TMP/bad.err"; then ok "$name"
+    else not_ok "$name" "exit $rc, stderr: $(cat "$TMP/bad.err")"; fi
+}
+bad_option "--report with another extension: one line, exit 1" "must end in .md or .html" \
+    -r pcaps/smtp-accepted.pcap --report "$TMP/report.pdf"
+bad_option "--report in a missing directory: one line, exit 1" "cannot write" \
+    -r pcaps/smtp-accepted.pcap --report "$TMP/nosuch/report.html"
+
+# --- wire text hostile to HTML and Markdown is escaped ---
+python3 tests/make_hostile_pcap.py "$TMP/hostile.pcap"
+"$MW" -r "$TMP/hostile.pcap" -q --report "$ART/hostile.html" >/dev/null 2>&1
+"$MW" -r "$TMP/hostile.pcap" -q --report "$TMP/hostile.md" >/dev/null 2>&1
+md_escaped() {
+    # outside the fenced transcripts no raw tag may reach a Markdown renderer
+    awk '/^```/{f=!f; next} !f' "$TMP/hostile.md" >"$TMP/hostile.prose"
+    ! grep -nE '<(script|img|b )' "$TMP/hostile.prose" &&
+        grep -q 'Relay&lt;/b&gt; denied \\| \\`code\\`' "$TMP/hostile.prose"
+}
+check "md: wire text escaped (tags, pipes, backticks)" md_escaped
+html_escaped() {
+    python3 - "$ART/hostile.html" <<'PYEOF'
+import sys
+page = open(sys.argv[1], encoding="utf-8").read()
+assert page.count("<script") == 1, "a <script> from the wire"
+for bad in ("<img", "<b on", "onerror=\"", "\x01"):
+    assert bad not in page, f"unescaped {bad!r}"
+assert "&lt;script&gt;" in page and "&lt;img src=x onerror=" in page
+PYEOF
+}
+check "html: wire text escaped" html_escaped
+
+# --- the HTML report in a real browser ---
+CHROME=""
+for c in chromium chromium-browser google-chrome; do
+    command -v "$c" >/dev/null 2>&1 && { CHROME=$c; break; }
+done
+chrome() { # extra args... ; network off: no proxy resolution, no background fetches
+    timeout 60 "$CHROME" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+        --disable-background-networking --disable-component-update --disable-sync \
+        --proxy-server='http://127.0.0.1:9' --proxy-bypass-list='<-loopback>' \
+        --user-data-dir="$(mktemp -d "$TMP/profile.XXXX")" "$@"
+}
+if [ -z "$CHROME" ]; then
+    skip "report browser test skipped: chromium not installed (apt-get install chromium)"
+else
+    url="file://$ART/report.html"
+    chrome --dump-dom "$url" >"$ART/report.dom.html" 2>"$TMP/chrome.err"
+    chrome --enable-logging=stderr --v=0 --dump-dom "$url" >/dev/null 2>"$ART/console.log"
+    chrome --hide-scrollbars --screenshot="$ART/report.png" --window-size=1400,1000 "$url" \
+        >/dev/null 2>&1
+    chrome --dump-dom "$url?q=auth_failed" >"$TMP/filtered.dom.html" 2>/dev/null
+
+    dom_check() { # what dom-file count-expression
+        python3 - "$@" <<'EOF'
+import sys, re, html
+what, path = sys.argv[1], sys.argv[2]
+dom = open(path, encoding="utf-8").read()
+flags = [l for l in open(sys.argv[3]).read().split() if l]
+ids = [l for l in open(sys.argv[4]).read().split() if l]
+if what == "ready":
+    assert 'data-ready="1"' in dom, "the page script did not finish (no data-ready)"
+elif what == "findings":
+    rows = re.findall(r'<tr class="finding" id="f-([a-z_]+)"', dom)
+    assert sorted(rows) == sorted(flags), f"findings rows {rows} != flags {flags}"
+    text = html.unescape(re.sub(r"<[^>]+>", " ", dom))
+    for line in open(sys.argv[5]):
+        f, d = line.rstrip("\n").split("\t")
+        assert d and d in text, f"diagnosis of {f} not in the page"
+elif what == "bars":
+    bars = re.findall(r'<rect class="bar" id="bar-(s\d+)"', dom)
+    assert sorted(bars) == sorted(ids), f"bars {bars} != sessions {ids}"
+elif what == "rows":
+    rows = re.findall(r'<tr class="srow" id="row-(s\d+)"', dom)
+    assert sorted(rows) == sorted(ids), f"rows {rows} != sessions {ids}"
+    m = re.search(r'id="count"[^>]*>([^<]*)<', dom)
+    assert m and m.group(1) == f"{len(ids)} of {len(ids)} sessions shown", m and m.group(1)
+elif what == "filtered":
+    shown = re.findall(r'<tr class="srow" id="row-(s\d+)"[^>]*>', dom)
+    hidden = re.findall(r'<tr class="srow" id="row-(s\d+)"[^>]*style="display: none;"', dom)
+    visible = [s for s in shown if s not in hidden]
+    assert len(visible) == 2 and len(hidden) == len(ids) - 2, f"visible {visible}"
+    assert f"2 of {len(ids)} sessions shown" in dom
+elif what == "transcripts":
+    arts = re.findall(r'<article class="transcript" id="t-(s\d+)"', dom)
+    assert len(arts) > 0 and len(arts) == len(set(arts)), arts
+    assert "[password redacted]" in dom, "no redacted line in the transcripts"
+EOF
+    }
+    if [ -s "$ART/report.dom.html" ]; then
+        D="$ART/report.dom.html"
+        check "browser: script ran to the end (data-ready)" dom_check ready "$D" "$TMP/flags" "$TMP/ids"
+        check "browser: one findings row per flag, with its diagnosis" \
+            dom_check findings "$D" "$TMP/flags" "$TMP/ids" "$TMP/diagnoses"
+        check "browser: one timeline bar per session ($nsessions)" dom_check bars "$D" "$TMP/flags" "$TMP/ids"
+        check "browser: one table row per session" dom_check rows "$D" "$TMP/flags" "$TMP/ids"
+        check "browser: transcripts of flagged sessions, redacted" \
+            dom_check transcripts "$D" "$TMP/flags" "$TMP/ids"
+        check "browser: filter ?q=auth_failed shows the 2 matching sessions" \
+            dom_check filtered "$TMP/filtered.dom.html" "$TMP/flags" "$TMP/ids"
+        chrome --dump-dom "file://$ART/hostile.html" >"$TMP/hostile.dom.html" 2>/dev/null
+        not_pwned() {
+            grep -q 'data-ready="1"' "$TMP/hostile.dom.html" &&
+                ! grep -q 'data-pwned' "$TMP/hostile.dom.html" &&
+                [ "$(grep -c '<img' "$TMP/hostile.dom.html")" -eq 0 ]
+        }
+        check "browser: hostile wire text runs no script and adds no element" not_pwned
+        no_uncaught() { ! grep -E "Uncaught|CONSOLE.*(Error|error)" "$ART/console.log"; }
+        check "browser: no script error in the console" no_uncaught
+        check "browser: screenshot kept ($ART/report.png)" test -s "$ART/report.png"
+    else
+        not_ok "browser: chromium dumped no DOM" "$(tail -5 "$TMP/chrome.err")"
+    fi
+fi
+
+# --- --save-flagged: each flagged session in its own pcap, read back with libpcap ---
+SAVE="$TMP/flagged"
+mkdir -p "$SAVE"
+SARGS=("${ARGS[@]}" -r pcaps/smtp-cooked-v1.pcap)
+"$MW" "${SARGS[@]}" --json --save-flagged "$SAVE" >"$TMP/saved.jsonl" 2>"$TMP/save.err"
+save_rc=$?
+check "--save-flagged: exit 0, nothing on stderr" test "$save_rc" -eq 0 -a ! -s "$TMP/save.err"
+saved_files() {
+    python3 - "$TMP/saved.jsonl" "$SAVE" "${SARGS[@]}" <<'EOF'
+import json, os, subprocess, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+save = sys.argv[2]
+inputs = [a for a in sys.argv[3:] if a != "-r"]
+want = {}
+for r in recs:
+    if r["flags"]:
+        want[f"{r['id']}-{r['flags'][0]}.pcap"] = r
+got = sorted(os.listdir(save))
+assert got == sorted(want), f"files {got} != {sorted(want)}"
+def link_type(path):
+    p = subprocess.run(["tcpdump", "-r", path, "-c", "1"], capture_output=True, text=True)
+    return p.stderr.split("link-type ")[1].split()[0]
+in_links = {link_type(i) for i in inputs}
+bad = []
+for name, r in want.items():
+    path = os.path.join(save, name)
+    p = subprocess.run(["tcpdump", "-nn", "-r", path], capture_output=True, text=True)
+    lines = [l for l in p.stdout.splitlines() if l]
+    n = r["packets"]["client"] + r["packets"]["server"]
+    if len(lines) != n:
+        bad.append(f"{name}: {len(lines)} packets, record says {n}")
+    def dotted(ep):  # tcpdump -nn prints ip.port
+        host, port = ep.rsplit(":", 1)
+        return host.strip("[]") + "." + port
+    c, s = dotted(r["client"]), dotted(r["server"])
+    for l in lines:
+        if not ((f" {c} > {s}:" in l) or (f" {s} > {c}:" in l)):
+            bad.append(f"{name}: packet of another connection: {l[:100]}")
+            break
+    lt = link_type(path) if lines else None
+    if lt not in in_links:
+        bad.append(f"{name}: link type {lt}, inputs {in_links}")
+assert not bad, "\n".join(bad)
+print(f"{len(want)} files checked")
+EOF
+}
+check "--save-flagged: one pcap per flagged session, exactly its packets and 4-tuple" saved_files
+cooked_kept() {
+    local f
+    f=$(ls "$SAVE" | grep relay_denied | tail -1)
+    tcpdump -r "$SAVE/$f" -c 1 2>&1 >/dev/null | grep -q "link-type LINUX_SLL "
+}
+check "--save-flagged: a Linux cooked input gives a Linux cooked pcap" cooked_kept
+bad_option "--save-flagged with a missing directory: one line, exit 1" "No such file" \
+    -r pcaps/smtp-relay-denied.pcap --save-flagged "$TMP/nosuch"
+bad_option "--save-flagged with a file, not a directory: one line, exit 1" "not a directory" \
+    -r pcaps/smtp-relay-denied.pcap --save-flagged pcaps/smtp-relay-denied.pcap
+bad_option "--save-flagged with stdin: one line, exit 1" "does not go with -r -" \
+    -r - --save-flagged "$SAVE"
+if [ "$(id -u)" -ne 0 ]; then
+    mkdir -p "$TMP/ro" && chmod 555 "$TMP/ro"
+    bad_option "--save-flagged in a read-only directory: one line, exit 1" "cannot write" \
+        -r pcaps/smtp-relay-denied.pcap --save-flagged "$TMP/ro"
+fi
+
+# --- progress line: never when stderr is not a terminal ---
+"$MW" "${ARGS[@]}" >/dev/null 2>"$TMP/progress.err"
+check "no progress line when stderr is not a terminal" test ! -s "$TMP/progress.err"
+
+echo "1..$n"
