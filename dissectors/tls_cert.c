@@ -6,6 +6,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <string.h>
@@ -13,6 +14,17 @@
 
 static X509_STORE *trust_store;
 static bool trust_tried;
+
+/* The system trust store: the default CA bundle loaded once, plus the hashed directory
+ * for anything else. (X509_STORE_set_default_paths in OpenSSL 3 also adds a store
+ * lookup that re-reads the whole certificate directory on every issuer lookup.) */
+static int load_default_trust(X509_STORE *st)
+{
+    int file_ok = X509_STORE_load_file(st, X509_get_default_cert_file());
+    int dir_ok = X509_STORE_load_path(st, X509_get_default_cert_dir());
+    ERR_clear_error();
+    return file_ok || dir_ok;
+}
 
 bool mw_tls_trust_init(const char *ca_file, char **err)
 {
@@ -27,7 +39,7 @@ bool mw_tls_trust_init(const char *ca_file, char **err)
     X509_STORE *st = X509_STORE_new();
     if (!st)
         return false;
-    int ok = ca_file ? X509_STORE_load_file(st, ca_file) : X509_STORE_set_default_paths(st);
+    int ok = ca_file ? X509_STORE_load_file(st, ca_file) : load_default_trust(st);
     if (!ok) {
         if (err) {
             unsigned long e = ERR_peek_last_error();
@@ -167,10 +179,52 @@ static void judge_trust(X509 *leaf, STACK_OF(X509) *rest, time_t when, mw_tls_ce
     X509_STORE_CTX_free(c);
 }
 
-void mw_tls_cert_examine(mw_cursor certs, const char *sni, int64_t ts_us, mw_tls_cert *rec,
-                         mw_tls_cert_verdict *v)
+/* Gateways see the same few server certificates over and over: what depends only on the
+ * chain (the decoded leaf, the trust verdict) is kept per chain digest and day, so that
+ * each session pays a hash instead of DER decoding and a chain verification. Expiry and
+ * the name check still use each session's own time and SNI. */
+#define MW_CERT_CACHE_MAX 4096
+
+typedef struct {
+    uint8_t key[SHA256_DIGEST_LENGTH + sizeof(int64_t)]; /* chain digest, day */
+    X509 *leaf;
+    bool untrusted;
+    char why[sizeof(((mw_tls_cert_verdict *)0)->untrusted_why)];
+} cert_entry;
+
+static GHashTable *cert_cache;
+
+static guint cert_key_hash(gconstpointer k)
 {
-    memset(v, 0, sizeof *v);
+    guint h;
+    memcpy(&h, k, sizeof h); /* already a SHA-256 */
+    return h;
+}
+
+static gboolean cert_key_equal(gconstpointer a, gconstpointer b)
+{
+    return memcmp(a, b, sizeof(((cert_entry *)0)->key)) == 0;
+}
+
+static void cert_entry_free(gpointer p)
+{
+    cert_entry *e = p;
+    X509_free(e->leaf);
+    g_free(e);
+}
+
+static cert_entry *cert_cache_get(mw_cursor certs, int64_t day)
+{
+    if (!cert_cache)
+        cert_cache = g_hash_table_new_full(cert_key_hash, cert_key_equal, NULL, cert_entry_free);
+    uint8_t key[sizeof(((cert_entry *)0)->key)];
+    SHA256(certs.p, certs.left, key);
+    memcpy(key + SHA256_DIGEST_LENGTH, &day, sizeof day);
+    cert_entry *e = g_hash_table_lookup(cert_cache, key);
+    if (e)
+        return e;
+    if (g_hash_table_size(cert_cache) >= MW_CERT_CACHE_MAX)
+        g_hash_table_remove_all(cert_cache); /* bounded: start over */
     X509 *leaf = NULL;
     STACK_OF(X509) *rest = sk_X509_new_null();
     mw_cursor one;
@@ -187,11 +241,32 @@ void mw_tls_cert_examine(mw_cursor certs, const char *sni, int64_t ts_us, mw_tls
         else if (!rest || !sk_X509_push(rest, x))
             X509_free(x);
     }
+    e = g_new0(cert_entry, 1);
+    memcpy(e->key, key, sizeof key);
+    e->leaf = leaf;
+    if (leaf) {
+        mw_tls_cert_verdict v;
+        memset(&v, 0, sizeof v);
+        judge_trust(leaf, rest, (time_t)(day * 86400 + 43200), &v);
+        e->untrusted = v.untrusted;
+        memcpy(e->why, v.untrusted_why, sizeof e->why);
+    }
+    sk_X509_pop_free(rest, X509_free);
+    g_hash_table_insert(cert_cache, e->key, e);
+    return e;
+}
+
+void mw_tls_cert_examine(mw_cursor certs, const char *sni, int64_t ts_us, mw_tls_cert *rec,
+                         mw_tls_cert_verdict *v)
+{
+    memset(v, 0, sizeof *v);
+    time_t when = (time_t)(ts_us / 1000000);
+    const cert_entry *e = cert_cache_get(certs, (int64_t)when / 86400);
+    X509 *leaf = e->leaf;
     if (leaf) {
         v->parsed = true;
         describe_leaf(leaf, rec);
         v->self_signed = rec->self_signed;
-        time_t when = (time_t)(ts_us / 1000000);
         v->expired = X509_cmp_time(X509_get0_notAfter(leaf), &when) < 0;
         v->not_yet_valid = X509_cmp_time(X509_get0_notBefore(leaf), &when) > 0;
         if (sni && *sni)
@@ -200,9 +275,8 @@ void mw_tls_cert_examine(mw_cursor certs, const char *sni, int64_t ts_us, mw_tls
                                 X509_CHECK_FLAG_ALWAYS_CHECK_SUBJECT |
                                     X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS,
                                 NULL) == 0;
-        judge_trust(leaf, rest, when, v);
+        v->untrusted = e->untrusted;
+        memcpy(v->untrusted_why, e->why, sizeof e->why);
     }
-    X509_free(leaf);
-    sk_X509_pop_free(rest, X509_free);
     ERR_clear_error();
 }
