@@ -764,6 +764,13 @@ static mw_feed_result smtp_feed(void *p, mw_dir dir, const uint8_t *data, size_t
         }
         if (ls == MW_LINE_OVERLONG) {
             mw_session_anomaly(st->sess, MW_ANOM_LINE_TOO_LONG);
+            if (dir == MW_FROM_CLIENT) {
+                /* the server will answer it (500 line too long): keep replies paired */
+                pending_cmd c = { .cmd = CMD_OTHER, .frame = ctx->frame, .ts_us = ctx->ts_us };
+                g_strlcpy(c.name, "?", sizeof c.name);
+                st->cur_end = base + off;
+                fifo_push(st, &c);
+            }
             continue;
         }
         if (dir == MW_FROM_CLIENT) {

@@ -232,8 +232,10 @@ static void test_overlong_line_and_garbage(void)
     g_free(j1);
     g_free(j2);
     g_assert_true(s->anomalies & (1u << MW_ANOM_LINE_TOO_LONG));
-    /* the discarded line got no queue entry, so the 500 answers nothing and QUIT gets 221 */
+    /* the discarded line still counts as a command: the 500 answers it, QUIT gets 221 */
     g_assert_true(s->quit_seen);
+    g_assert_cmpuint(s->smtp->replies->len, ==, 1);
+    g_assert_cmpstr(g_array_index(s->smtp->replies, mw_reply, 0).cmd, ==, "?");
     mw_session_free(s);
     mw_session_free(b);
     tu_free_script(c);
