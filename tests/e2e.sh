@@ -31,6 +31,24 @@ while IFS= read -r line; do
     esac
 done <"$TMP/expect.tap"
 
+# --- TLS version, cipher and SNI equal tshark's on every TLS session of the test captures ---
+python3 tests/tshark_xcheck.py "$MW" pcaps/tls-*.pcap pcaps/smtps-465.pcap pcaps/smtp-starttls.pcap \
+    pcaps/imap-starttls.pcap pcaps/pop3-stls.pcap pcaps/imaps-993.pcap pcaps/pop3s-995.pcap \
+    pcaps/public/zeek-imap-starttls.pcap pcaps/public/zeek-pop3-starttls-null.pcap \
+    pcaps/public/ndpi-smtp-starttls-vlan.pcap pcaps/public/sv-smtp-starttls-tls13.pcap \
+    pcaps/public/ndpi-pop3-stls.pcap pcaps/public/zeek-imaps-telesec.pcap \
+    pcaps/public/arkime-smtp-starttls.pcap \
+    pcaps/public/arkime-ssl3.pcap --ports smtps=443 pcaps/public/arkime-tls12-to-tls10.pcap \
+    --ports smtps=443 pcaps/public/zeek-tls-expired-cert.pcap --ports smtps=443 \
+    >"$TMP/xcheck.tap" 2>&1
+while IFS= read -r line; do
+    case "$line" in
+    "ok "*) ok "${line#ok * - }" ;;
+    "not ok "*) not_ok "${line#not ok * - }" ;;
+    *) echo "$line" ;;
+    esac
+done <"$TMP/xcheck.tap"
+
 # --- no password or secret in any output, plain or base64 ---
 secrets_absent() {
     local out=$TMP/all-output
