@@ -108,3 +108,8 @@ fuzz-regress: fuzz-build
 .PHONY: bench
 bench:
 	@bash bench/run.sh
+
+# Live-capture load check (root): tcpreplay --topspeed onto lo while mailwire -i lo runs.
+.PHONY: bench-live
+bench-live:
+	bash bench/live_load.sh
