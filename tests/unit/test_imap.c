@@ -25,18 +25,7 @@ static void assert_no_secret(const mw_session *s)
  * of cutting the input), and once without: the record must not depend on it. */
 static mw_session *run_chunks(GPtrArray *c)
 {
-    tu_keep_transcript = true;
-    mw_session *s = tu_run_all_ways("imap", MW_PROTO_IMAP, c);
-    tu_keep_transcript = false;
-    g_assert_nonnull(s->transcript);
-    mw_session *plain = tu_run("imap", MW_PROTO_IMAP, c, TU_WHOLE, 0, 0);
-    g_assert_null(plain->transcript);
-    char *a = tu_json(s), *b = tu_json(plain);
-    g_assert_cmpstr(a, ==, b);
-    g_free(a);
-    g_free(b);
-    mw_session_free(plain);
-    tu_free_script(c);
+    mw_session *s = tu_run_with_transcript("imap", MW_PROTO_IMAP, c);
     assert_no_secret(s);
     return s;
 }
@@ -49,13 +38,6 @@ static mw_session *run(const char *script)
 static void add(GPtrArray *c, mw_dir d, const char *text)
 {
     tu_add_raw(c, d, text, strlen(text));
-}
-
-static void assert_transcript(const mw_session *s, const char *want)
-{
-    char *got = tu_transcript(s);
-    g_assert_cmpstr(got, ==, want);
-    g_free(got);
 }
 
 static const mw_reply *failure(const mw_session *s, guint i)
@@ -531,7 +513,7 @@ static void test_transcript_login(void)
     add(c, MW_FROM_CLIENT, "a8 LOGOUT\r\n");                                       /* 20 */
     add(c, MW_FROM_SERVER, "* BYE Logging out\r\na8 OK Logout completed.\r\n");   /* 21 */
     mw_session *s = run_chunks(c);
-    assert_transcript(s,
+    tu_assert_transcript(s,
         "S< * OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ STARTTLS AUTH=PLAIN] ready (+1000 us)\n"
         "C> a1 CAPABILITY\n"
         "S< * CAPABILITY IMAP4rev1 AUTH=PLAIN\n"
@@ -591,7 +573,7 @@ static void test_transcript_literals_and_sasl(void)
     add(c, MW_FROM_CLIENT, "a4 XSECRET Swordfish-42x\r\n");
     add(c, MW_FROM_SERVER, "a4 BAD unknown\r\n");
     mw_session *s = run_chunks(c);
-    assert_transcript(s,
+    tu_assert_transcript(s,
         "S< * OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ STARTTLS AUTH=PLAIN] ready (+1000 us)\n"
         "C> a1 LOGIN alice@example.test [password redacted]\n"
         "S< a1 NO [AUTHENTICATIONFAILED] no (+5000 us)\n"
@@ -615,7 +597,7 @@ static void test_transcript_literals_and_sasl(void)
     add(c, MW_FROM_CLIENT, "a2 STARTTLS\r\n");
     add(c, MW_FROM_SERVER, "a2 OK Begin TLS\r\n");
     s = run_chunks(c);
-    assert_transcript(s,
+    tu_assert_transcript(s,
         "S< * OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ STARTTLS AUTH=PLAIN] ready (+1000 us)\n"
         "C> a1 LOGIN [user literal: 18 bytes]\n"
         "S< a1 BAD [PRIVACYREQUIRED] no plaintext (+1000 us)\n"

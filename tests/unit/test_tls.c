@@ -385,26 +385,7 @@ static GPtrArray *tls12_conversation(X509 *leaf, const char *sni, bool close_ear
  * of cutting the input), and once without: the record must not depend on it. */
 static mw_session *run_chunks(GPtrArray *c, mw_proto proto)
 {
-    tu_keep_transcript = true;
-    mw_session *s = tu_run_all_ways("tls", proto, c);
-    tu_keep_transcript = false;
-    g_assert_nonnull(s->transcript);
-    mw_session *plain = tu_run("tls", proto, c, TU_WHOLE, 0, 0);
-    g_assert_null(plain->transcript);
-    char *a = tu_json(s), *b = tu_json(plain);
-    g_assert_cmpstr(a, ==, b);
-    g_free(a);
-    g_free(b);
-    mw_session_free(plain);
-    tu_free_script(c);
-    return s;
-}
-
-static void assert_transcript(const mw_session *s, const char *want)
-{
-    char *got = tu_transcript(s);
-    g_assert_cmpstr(got, ==, want);
-    g_free(got);
+    return tu_run_with_transcript("tls", proto, c);
 }
 
 /* ---------- tests ---------- */
@@ -450,7 +431,7 @@ static void test_tls12_full(void)
         "C> [encrypted: 1 record, 100 bytes]\n"
         "S< [encrypted: 1 record, 300 bytes]\n",
         t->cert.not_after);
-    assert_transcript(s, want);
+    tu_assert_transcript(s, want);
     g_free(want);
     g_assert_cmpuint(g_array_index(s->transcript, mw_event, 3).frame, ==, 5);
     g_assert_cmpuint(s->latency.timed, ==, 1);
@@ -561,7 +542,7 @@ static void test_ja4_reference(void)
     g_byte_array_free(m, TRUE);
     mw_session *s = run_chunks(c, MW_PROTO_SMTPS);
     g_assert_cmpstr(s->tls->ja4, ==, "t13d1516h2_8daaf6152771_e5627efa2ab1");
-    assert_transcript(s, "C> ClientHello offering TLS1.3,TLS1.2 (SNI www.example.test, ALPN h2)\n");
+    tu_assert_transcript(s, "C> ClientHello offering TLS1.3,TLS1.2 (SNI www.example.test, ALPN h2)\n");
     g_assert_cmpstr(s->tls->alpn, ==, "h2");
     g_assert_cmpuint(s->tls->client_versions->len, ==, 2);
     g_assert_cmpstr(g_ptr_array_index(s->tls->client_versions, 0), ==, "TLS1.3");
@@ -621,7 +602,7 @@ static void test_tls13_hrr(void)
     g_assert_cmpstr(s->tls->cipher, ==, "TLS_AES_256_GCM_SHA384");
     g_assert_false(s->tls->cert.present);
     g_assert_true(strncmp(s->tls->ja4, "t13d0305", 8) == 0);
-    assert_transcript(s, "C> ClientHello offering TLS1.3,TLS1.2 (SNI mx.example.test)\n"
+    tu_assert_transcript(s, "C> ClientHello offering TLS1.3,TLS1.2 (SNI mx.example.test)\n"
                          "S< HelloRetryRequest TLS1.3 TLS_AES_256_GCM_SHA384 (+1000 us)\n"
                          "C> ClientHello (again, after the HelloRetryRequest)\n"
                          "S< ServerHello TLS1.3 TLS_AES_256_GCM_SHA384 (+1000 us)\n"
@@ -660,7 +641,7 @@ static void test_version_mismatch_alert(void)
     g_assert_cmpint(s->tls->alert.from, ==, MW_FROM_SERVER);
     g_assert_null(s->tls->version);
     g_assert_cmpint(s->outcome, ==, MW_OUT_FAILED);
-    assert_transcript(s, "C> ClientHello offering TLS1.0 (SNI mail.example.test)\n"
+    tu_assert_transcript(s, "C> ClientHello offering TLS1.0 (SNI mail.example.test)\n"
                          "S< alert fatal protocol_version\n");
     g_assert_cmpuint(s->latency.timed, ==, 0); /* no ServerHello: nothing timed */
     g_assert_true(tu_json_contains(s, "\"latency\":null"));
@@ -742,7 +723,7 @@ static void test_sslv2_hello(void)
     g_assert_cmpstr(s->tls->version, ==, "TLS1.0");
     g_assert_cmpstr(s->tls->cipher, ==, "TLS_RSA_WITH_AES_128_CBC_SHA");
     g_assert_true(mw_session_has(s, MW_FLAG_TLS_DEPRECATED_VERSION));
-    assert_transcript(s, "C> ClientHello (SSLv2 format) offering TLS1.0\n"
+    tu_assert_transcript(s, "C> ClientHello (SSLv2 format) offering TLS1.0\n"
                          "S< ServerHello TLS1.0 TLS_RSA_WITH_AES_128_CBC_SHA (+1000 us)\n");
     mw_session_free(s);
 }
@@ -755,7 +736,7 @@ static void test_plaintext_on_implicit_port(void)
     g_assert_cmpstr(tu_evidence(s, MW_FLAG_TLS_MODE_MISMATCH)->detail, ==,
                     "server sent clear text on port 0, where implicit TLS was expected: "
                     "\"220 mx.example.test ESMTP\"");
-    assert_transcript(s, "S< [clear text where TLS was expected: \"220 mx.example.test ESMTP\"]\n");
+    tu_assert_transcript(s, "S< [clear text where TLS was expected: \"220 mx.example.test ESMTP\"]\n");
     g_assert_null(s->tls);
     g_assert_cmpint(s->outcome, ==, MW_OUT_FAILED);
     mw_session_free(s);

@@ -232,4 +232,31 @@ static inline bool tu_json_contains(const mw_session *s, const char *needle)
     return found;
 }
 
+/* Run with the transcript kept (compared across every way of cutting the input), and
+ * once without: the record must not depend on it. Frees the chunks. */
+static inline mw_session *tu_run_with_transcript(const char *dissector, mw_proto proto,
+                                                 GPtrArray *c)
+{
+    tu_keep_transcript = true;
+    mw_session *s = tu_run_all_ways(dissector, proto, c);
+    tu_keep_transcript = false;
+    g_assert_nonnull(s->transcript);
+    mw_session *plain = tu_run(dissector, proto, c, TU_WHOLE, 0, 0);
+    g_assert_null(plain->transcript);
+    char *a = tu_json(s), *b = tu_json(plain);
+    g_assert_cmpstr(a, ==, b);
+    g_free(a);
+    g_free(b);
+    mw_session_free(plain);
+    tu_free_script(c);
+    return s;
+}
+
+static inline void tu_assert_transcript(const mw_session *s, const char *want)
+{
+    char *got = tu_transcript(s);
+    g_assert_cmpstr(got, ==, want);
+    g_free(got);
+}
+
 #endif
