@@ -13,6 +13,11 @@ PKGS=(
     chromium                            # the HTML report is checked in a real browser
     postfix dovecot-imapd dovecot-pop3d swaks curl openssl iproute2 ethtool  # live test
 )
+# --list: print the package names (for .ci/run)
+if [ "${1:-}" = "--list" ]; then
+    printf '%s\n' "${PKGS[@]}"
+    exit 0
+fi
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
