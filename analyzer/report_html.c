@@ -112,22 +112,11 @@ static void frame_html(GString *g, const mw_report *r, uint32_t file, uint64_t f
 
 static void set_html(GString *g, const char *label, GHashTable *set)
 {
-    guint n = g_hash_table_size(set);
-    if (!n)
+    if (!g_hash_table_size(set))
         return;
-    GList *keys = g_list_sort(g_hash_table_get_keys(set), (GCompareFunc)g_strcmp0);
     g_string_append_printf(g, "<div><b>%s:</b> ", label);
-    guint i = 0;
-    for (GList *k = keys; k && i < MW_REPORT_LIST_SHOWN; k = k->next, i++) {
-        if (i)
-            g_string_append(g, ", ");
-        mw_html_escape(g, k->data);
-    }
-    if (n > MW_REPORT_LIST_SHOWN)
-        g_string_append_printf(g, " and %u more%s", n - MW_REPORT_LIST_SHOWN,
-                               n >= MW_REPORT_SET_MAX ? " (count capped)" : "");
+    mw_report_set_list(g, set, mw_html_escape);
     g_string_append(g, "</div>");
-    g_list_free(keys);
 }
 
 static void analysed(GString *g, const mw_report *r)

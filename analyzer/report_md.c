@@ -36,21 +36,11 @@ static void flags_md(GString *g, mw_flagset flags)
 
 static void set_md(GString *g, const char *label, GHashTable *set)
 {
-    guint n = g_hash_table_size(set);
-    if (!n)
+    if (!g_hash_table_size(set))
         return;
-    GList *keys = g_list_sort(g_hash_table_get_keys(set), (GCompareFunc)g_strcmp0);
     g_string_append_printf(g, "%s: ", label);
-    guint i = 0;
-    for (GList *k = keys; k && i < MW_REPORT_LIST_SHOWN; k = k->next, i++) {
-        if (i)
-            g_string_append(g, ", ");
-        mw_md_escape(g, k->data);
-    }
-    if (n > MW_REPORT_LIST_SHOWN)
-        g_string_append_printf(g, " and %u more", n - MW_REPORT_LIST_SHOWN);
+    mw_report_set_list(g, set, mw_md_escape);
     g_string_append(g, "<br>");
-    g_list_free(keys);
 }
 
 static void analysed(GString *g, const mw_report *r)

@@ -99,6 +99,9 @@ struct mw_report {
 char *mw_report_clean(const char *s, size_t max);
 /* Append s escaped for HTML text and attribute values. */
 void mw_html_escape(GString *out, const char *s);
+/* A set of strings, sorted, the first MW_REPORT_LIST_SHOWN escaped by `escape`, then
+ * "and N more" (noting when the set's own cap was reached). */
+void mw_report_set_list(GString *g, GHashTable *set, void (*escape)(GString *, const char *));
 /* Append s escaped for a Markdown table cell or paragraph. */
 void mw_md_escape(GString *out, const char *s);
 /* "2026-11-23 09:47:51.297" (UTC, milliseconds) */

@@ -84,3 +84,19 @@ const char *mw_report_outcome_colour(mw_outcome o)
     };
     return (unsigned)o <= MW_OUT_ENCRYPTED ? colours[o] : "#000";
 }
+
+void mw_report_set_list(GString *g, GHashTable *set, void (*escape)(GString *, const char *))
+{
+    guint n = g_hash_table_size(set);
+    GList *keys = g_list_sort(g_hash_table_get_keys(set), (GCompareFunc)g_strcmp0);
+    guint i = 0;
+    for (GList *k = keys; k && i < MW_REPORT_LIST_SHOWN; k = k->next, i++) {
+        if (i)
+            g_string_append(g, ", ");
+        escape(g, k->data);
+    }
+    if (n > MW_REPORT_LIST_SHOWN)
+        g_string_append_printf(g, " and %u more%s", n - MW_REPORT_LIST_SHOWN,
+                               n >= MW_REPORT_SET_MAX ? " (count capped)" : "");
+    g_list_free(keys);
+}
