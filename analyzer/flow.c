@@ -548,8 +548,10 @@ void mw_engine_packet(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_
     }
     if (pkt->tcp_flags & MW_TCP_FIN) {
         f->fin[dir] = true;
-        if (!s->fin_ts_us[dir])
+        if (!s->fin_ts_us[dir]) {
             s->fin_ts_us[dir] = ts_us;
+            s->fin_frame[dir] = frame;
+        }
         if (f->fin[0] && f->fin[1]) {
             close_flow(e, f, MW_CLOSE_FIN);
             goto out;

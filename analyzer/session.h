@@ -210,6 +210,7 @@ typedef struct mw_session {
     mw_close_reason close_reason;
     bool syn_seen, synack_seen;
     int64_t fin_ts_us[2];  /* when each side sent FIN (0: not seen), by mw_dir */
+    uint64_t fin_frame[2]; /* ...and in which packet */
     int64_t idle_at_end_us; /* still open when the input ended: silent for this long (-1: n/a) */
     bool greeted;        /* the server's greeting was seen */
     bool quit_seen;      /* orderly protocol goodbye (QUIT/LOGOUT answered) */

@@ -353,9 +353,13 @@ bool mw_tp_no_greeting(mw_session *s, const mw_ctx *ctx)
     if (s->greeted || !s->syn_seen || !s->synack_seen || s->bytes[MW_FROM_SERVER] != 0 ||
         s->close_reason == MW_CLOSE_NONE)
         return false;
-    mw_session_flag(s, MW_FLAG_NO_GREETING, ctx->frame, ctx->ts_us,
-                    "no server greeting in %.1f s before the connection closed",
-                    (double)(ctx->ts_us - s->ts_start_us) / 1e6);
+    /* the evidence is the moment the client gave up (its FIN), when it did */
+    bool client_left = s->fin_frame[MW_FROM_CLIENT] != 0;
+    uint64_t frame = client_left ? s->fin_frame[MW_FROM_CLIENT] : ctx->frame;
+    int64_t ts = client_left ? s->fin_ts_us[MW_FROM_CLIENT] : ctx->ts_us;
+    mw_session_flag(s, MW_FLAG_NO_GREETING, frame, ts,
+                    "no server greeting in %.1f s before the %s", (double)(ts - s->ts_start_us) / 1e6,
+                    client_left ? "client gave up" : "connection closed");
     return true;
 }
 
