@@ -1,3 +1,4 @@
+SHELL := /bin/bash
 # mailwire — see README.md
 CC ?= cc
 PKGS := libpcap libcrypto glib-2.0
@@ -88,16 +89,23 @@ fuzz-seeds:
 fuzz-build: fuzz-lib
 	@$(MAKE) --no-print-directory $(FUZZ_BINS) fuzz-seeds
 
+# FUZZ_RUNS=N runs each harness for N executions instead of FUZZ_SECONDS;
+# FUZZ_ONLY="tls imap" picks harnesses. Each run's log: build/fuzz/logs/NAME.log.
+FUZZ_RUNS ?=
+FUZZ_ONLY ?= $(FUZZ_NAMES)
+FUZZ_LIMIT = $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS),-max_total_time=$(FUZZ_SECONDS))
 fuzz: fuzz-build
-	@for n in $(FUZZ_NAMES); do \
-		mkdir -p build/fuzz/corpus/$$n build/fuzz/artifacts/$$n; \
-		echo "== fuzz_$$n for $(FUZZ_SECONDS) s"; \
+	@for n in $(FUZZ_ONLY); do \
+		mkdir -p build/fuzz/corpus/$$n build/fuzz/artifacts/$$n build/fuzz/logs; \
+		echo "== fuzz_$$n: $(FUZZ_LIMIT)"; \
 		dict=; [ -f tests/fuzz/$$n.dict ] && dict=-dict=tests/fuzz/$$n.dict; \
 		maxlen=16896; [ $$n = engine ] && maxlen=65536; \
-		build/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -max_len=$$maxlen -timeout=10 \
+		build/fuzz/fuzz_$$n $(FUZZ_LIMIT) -max_len=$$maxlen -timeout=10 \
 			-rss_limit_mb=2048 -print_final_stats=1 $$dict \
 			-artifact_prefix=build/fuzz/artifacts/$$n/ build/fuzz/corpus/$$n \
-			build/fuzz/seeds/$$n tests/fuzz/corpus/$$n || exit 1; \
+			build/fuzz/seeds/$$n tests/fuzz/corpus/$$n 2>&1 | tee build/fuzz/logs/$$n.log \
+			| grep -E '^(stat::|==|SUMMARY)'; \
+		[ $${PIPESTATUS[0]} -eq 0 ] || exit 1; \
 	done
 
 fuzz-regress: fuzz-build

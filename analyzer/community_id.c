@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "digest.h"
+
 static int endpoint_cmp(const mw_endpoint *a, const mw_endpoint *b, size_t alen)
 {
     int c = memcmp(a->addr, b->addr, alen);
@@ -36,9 +38,8 @@ void mw_community_id(const mw_endpoint *a, const mw_endpoint *b, char *out, size
     buf[n++] = (uint8_t)(b->port >> 8);
     buf[n++] = (uint8_t)b->port;
 
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int dlen = 0;
-    EVP_Digest(buf, n, digest, &dlen, EVP_sha1(), NULL);
+    uint8_t digest[MW_DIGEST_MAX];
+    unsigned dlen = mw_digest(MW_SHA1, buf, n, digest);
     unsigned char b64[64];
     int blen = EVP_EncodeBlock(b64, digest, (int)dlen);
     snprintf(out, outlen, "1:%.*s", blen, (const char *)b64);

@@ -15,8 +15,10 @@ typedef struct {
     uint8_t family;
     uint8_t pad;
     uint16_t port[2];
+    uint16_t pad2;          /* 40 bytes: five 64-bit words for key_hash */
     uint8_t addr[2][16];
 } flow_key;
+_Static_assert(sizeof(flow_key) == 40, "flow_key is hashed as five 64-bit words");
 
 typedef enum { F_PROBING, F_MAIL, F_IGNORED } flow_kind;
 
@@ -72,14 +74,22 @@ struct mw_engine {
 
 /* ---------- flow table ---------- */
 
+/* Chosen at random per process: addresses and ports are chosen by whoever sends the
+ * packets, and a hash they could predict would let them pile every flow into one chain. */
+static uint64_t key_seed;
+
+/* A word at a time (the per-packet lookup): xor, multiply by the 64-bit golden ratio,
+ * fold the high bits down. */
 static guint key_hash(gconstpointer k)
 {
-    /* FNV-1a over the key bytes */
-    const uint8_t *p = k;
-    guint32 h = 2166136261u;
-    for (size_t i = 0; i < sizeof(flow_key); i++)
-        h = (h ^ p[i]) * 16777619u;
-    return h;
+    uint64_t w[5];
+    memcpy(w, k, sizeof w);
+    uint64_t h = key_seed;
+    for (int i = 0; i < 5; i++) {
+        h = (h ^ w[i]) * UINT64_C(0x9e3779b97f4a7c15);
+        h ^= h >> 29;
+    }
+    return (guint)(h ^ (h >> 32));
 }
 
 static gboolean key_equal(gconstpointer a, gconstpointer b)
@@ -594,6 +604,8 @@ mw_engine *mw_engine_new(const mw_config *cfg, mw_session_cb cb, void *user)
     e->cfg = *cfg;
     e->cb = cb;
     e->user = user;
+    if (!key_seed)
+        key_seed = (uint64_t)g_random_int() << 32 | g_random_int() | 1;
     e->flows = g_hash_table_new(key_hash, key_equal);
     return e;
 }

@@ -2,6 +2,21 @@
 
 #include <arpa/inet.h>
 #include <string.h>
+#include <time.h>
+
+/* Appends "\u00XX" for one byte. */
+static void json_u00(GString *out, unsigned char ch)
+{
+    static const char hex[] = "0123456789abcdef";
+    char b[6] = { '\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15] };
+    mw_put(out, b, 6);
+}
+
+/* True for the bytes JSON needs escaped (RFC 8259 section 7), plus DEL. */
+static inline bool needs_escape(unsigned char ch)
+{
+    return ch < 0x20 || ch == '"' || ch == '\\' || ch == 0x7f;
+}
 
 void mw_json_strn(GString *out, const char *s, size_t len)
 {
@@ -10,26 +25,29 @@ void mw_json_strn(GString *out, const char *s, size_t len)
     while (s < end) {
         const char *valid_end;
         g_utf8_validate(s, end - s, &valid_end);
-        for (const char *c = s; c < valid_end; c++) {
-            unsigned char ch = (unsigned char)*c;
+        while (s < valid_end) {
+            /* the run of bytes that need no escape goes out in one piece */
+            const char *run = s;
+            while (s < valid_end && !needs_escape((unsigned char)*s))
+                s++;
+            if (s > run)
+                mw_put(out, run, s - run);
+            if (s == valid_end)
+                break;
+            unsigned char ch = (unsigned char)*s++;
             switch (ch) {
-            case '"': g_string_append(out, "\\\""); break;
-            case '\\': g_string_append(out, "\\\\"); break;
-            case '\n': g_string_append(out, "\\n"); break;
-            case '\r': g_string_append(out, "\\r"); break;
-            case '\t': g_string_append(out, "\\t"); break;
-            default:
-                if (ch < 0x20 || ch == 0x7f)
-                    g_string_append_printf(out, "\\u%04x", ch);
-                else
-                    g_string_append_c(out, (char)ch);
+            case '"': mw_put(out, "\\\"", 2); break;
+            case '\\': mw_put(out, "\\\\", 2); break;
+            case '\n': mw_put(out, "\\n", 2); break;
+            case '\r': mw_put(out, "\\r", 2); break;
+            case '\t': mw_put(out, "\\t", 2); break;
+            default: json_u00(out, ch);
             }
         }
-        s = valid_end;
         if (s < end) { /* an invalid byte (or a NUL): keep its value visible */
             unsigned char ch = (unsigned char)*s++;
             if (ch < 0x80)
-                g_string_append_printf(out, "\\u%04x", ch);
+                json_u00(out, ch);
             else
                 g_string_append_unichar(out, ch);
         }
@@ -51,9 +69,55 @@ void mw_json_key(GString *out, const char *key)
     if (last != '{' && last != '[')
         g_string_append_c(out, ',');
     g_string_append_c(out, '"');
-    g_string_append(out, key);
-    g_string_append(out, "\":");
+    mw_put(out, key, strlen(key));
+    mw_put_lit(out, "\":");
 }
+
+void mw_json_u64(GString *out, uint64_t v)
+{
+    char b[20];
+    size_t i = sizeof b;
+    do {
+        b[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    mw_put(out, b + i, sizeof b - i);
+}
+
+void mw_json_i64(GString *out, int64_t v)
+{
+    if (v < 0) {
+        g_string_append_c(out, '-');
+        mw_json_u64(out, (uint64_t)0 - (uint64_t)v);
+    } else {
+        mw_json_u64(out, (uint64_t)v);
+    }
+}
+
+/* n decimal digits of v, zero-padded */
+static void append_digits(GString *out, unsigned v, int n)
+{
+    char b[10];
+    for (int i = n - 1; i >= 0; i--) {
+        b[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    mw_put(out, b, n);
+}
+
+void mw_json_seconds(GString *out, int64_t us)
+{
+    uint64_t a = us < 0 ? (uint64_t)0 - (uint64_t)us : (uint64_t)us;
+    if (us < 0)
+        g_string_append_c(out, '-');
+    mw_json_u64(out, a / G_USEC_PER_SEC);
+    g_string_append_c(out, '.');
+    append_digits(out, (unsigned)(a % G_USEC_PER_SEC), 6);
+}
+
+/* GDateTime's range, years 1 to 9999 */
+#define MW_TIME_MIN_S INT64_C(-62135596800)
+#define MW_TIME_MAX_S INT64_C(253402300799)
 
 void mw_format_time(GString *out, int64_t ts_us)
 {
@@ -63,25 +127,56 @@ void mw_format_time(GString *out, int64_t ts_us)
         usec += G_USEC_PER_SEC;
         secs--;
     }
-    GDateTime *dt = g_date_time_new_from_unix_utc(secs);
-    if (!dt) {
+    if (secs < MW_TIME_MIN_S || secs > MW_TIME_MAX_S) {
         g_string_append(out, "1970-01-01T00:00:00.000000Z");
         return;
     }
-    gchar *s = g_date_time_format(dt, "%Y-%m-%dT%H:%M:%S");
-    g_string_append_printf(out, "%s.%06dZ", s, (int)usec);
-    g_free(s);
-    g_date_time_unref(dt);
+    /* The date through libc, once per day seen (records come in time order, so this is
+     * nearly always the last day); the time of day by arithmetic. */
+    static int64_t cached_day = INT64_MIN;
+    static char cached_date[16]; /* "YYYY-MM-DDT" */
+    int64_t day = secs / 86400, sod = secs % 86400;
+    if (sod < 0) {
+        sod += 86400;
+        day--;
+    }
+    if (day != cached_day) {
+        time_t t = (time_t)(day * 86400);
+        struct tm tm;
+        if (!gmtime_r(&t, &tm) ||
+            strftime(cached_date, sizeof cached_date, "%Y-%m-%dT", &tm) != 11) {
+            g_string_append(out, "1970-01-01T00:00:00.000000Z");
+            return;
+        }
+        cached_day = day;
+    }
+    mw_put(out, cached_date, 11);
+    append_digits(out, (unsigned)(sod / 3600), 2);
+    g_string_append_c(out, ':');
+    append_digits(out, (unsigned)(sod / 60 % 60), 2);
+    g_string_append_c(out, ':');
+    append_digits(out, (unsigned)(sod % 60), 2);
+    g_string_append_c(out, '.');
+    append_digits(out, (unsigned)usec, 6);
+    g_string_append_c(out, 'Z');
 }
 
 void mw_format_endpoint(GString *out, const mw_endpoint *ep)
 {
-    char buf[INET6_ADDRSTRLEN];
     if (ep->family == 6) {
+        char buf[INET6_ADDRSTRLEN]; /* RFC 5952 text form: libc's */
         inet_ntop(AF_INET6, ep->addr, buf, sizeof buf);
-        g_string_append_printf(out, "[%s]:%u", buf, ep->port);
+        g_string_append_c(out, '[');
+        mw_put(out, buf, strlen(buf));
+        mw_put(out, "]:", 2);
     } else {
-        inet_ntop(AF_INET, ep->addr, buf, sizeof buf);
-        g_string_append_printf(out, "%s:%u", buf, ep->port);
+        /* dotted quad by hand: glibc's inet_ntop goes through sprintf */
+        for (int i = 0; i < 4; i++) {
+            if (i)
+                g_string_append_c(out, '.');
+            mw_json_u64(out, ep->addr[i]);
+        }
+        g_string_append_c(out, ':');
     }
+    mw_json_u64(out, ep->port);
 }

@@ -6,12 +6,31 @@
 
 #include <glib.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "session.h"
+
+/* Append n bytes: the common case (they fit) inline, as GLib 2.76+ does in
+ * g_string_append_len; GLib 2.74 (Debian 12) always calls g_string_insert_len. */
+static inline void mw_put(GString *g, const char *p, size_t n)
+{
+    if (G_LIKELY(g->len + n < g->allocated_len)) {
+        memcpy(g->str + g->len, p, n);
+        g->len += n;
+        g->str[g->len] = '\0';
+    } else {
+        g_string_append_len(g, p, (gssize)n);
+    }
+}
+#define mw_put_lit(g, lit) mw_put((g), "" lit, sizeof(lit) - 1)
 
 void mw_json_str(GString *out, const char *s);      /* "..." or null */
 void mw_json_strn(GString *out, const char *s, size_t len);
 void mw_json_key(GString *out, const char *key);    /* ,"key": (comma when needed) */
+void mw_json_u64(GString *out, uint64_t v);         /* decimal, no printf */
+void mw_json_i64(GString *out, int64_t v);
+/* microseconds as seconds with six decimals, as "%.6f" of us / 1e6 prints them */
+void mw_json_seconds(GString *out, int64_t us);
 /* RFC 3339 UTC with microseconds: 2024-05-01T10:00:00.123456Z */
 void mw_format_time(GString *out, int64_t ts_us);
 /* ip:port, or [v6]:port */

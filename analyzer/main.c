@@ -208,6 +208,10 @@ int main(int argc, char **argv)
         }
     }
     mw_output *o = mw_output_new(out, json, quiet, verbose);
+    bool streaming = iface != NULL;
+    for (size_t i = 0; i < nfiles; i++)
+        streaming = streaming || strcmp(files[i], "-") == 0;
+    mw_output_flush_each(o, streaming);
     if (rep)
         mw_output_add_sink(o, mw_report_session, rep);
     if (saver)

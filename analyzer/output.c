@@ -7,6 +7,7 @@
 struct mw_output {
     FILE *fp;
     bool json, quiet, verbose;
+    bool flush_each;      /* live capture or a pipe: each record as it is written */
     GString *buf;         /* reused for every record */
     mw_findings *findings;
     uint64_t sessions;
@@ -60,13 +61,21 @@ void mw_output_session(const mw_session *s, void *output)
             mw_text_transcript(o->buf, s);
     }
     fwrite(o->buf->str, 1, o->buf->len, o->fp);
-    fflush(o->fp); /* a tail -f or a log shipper sees each record at once */
+    if (o->flush_each)
+        fflush(o->fp); /* a tail -f or a log shipper sees each record at once */
+}
+
+void mw_output_flush_each(mw_output *o, bool on)
+{
+    o->flush_each = on;
 }
 
 void mw_output_finish(mw_output *o, const mw_run_info *info)
 {
-    if (o->json)
+    if (o->json) {
+        fflush(o->fp);
         return;
+    }
     FILE *fp = o->fp;
     fprintf(fp, "\n== Totals ==\n");
     fprintf(fp, "Input: ");

@@ -18,6 +18,9 @@ typedef struct {
 } mw_run_info;
 
 mw_output *mw_output_new(FILE *fp, bool json, bool quiet, bool verbose);
+/* Flush after every record (live capture, a pipe on stdin): a tail -f or a log shipper
+ * then sees each session as it closes. Off, records go out in stdio's blocks. */
+void mw_output_flush_each(mw_output *o, bool on);
 /* Also hand each finished session to cb (the report, --save-flagged); at most
  * MW_OUTPUT_MAX_SINKS. */
 #define MW_OUTPUT_MAX_SINKS 4

@@ -16,6 +16,16 @@ static void json_endpoint(GString *out, const mw_endpoint *ep)
     g_string_append_c(out, '"');
 }
 
+/* {"client":N,"server":N} */
+static void json_pair(GString *out, const uint64_t v[2])
+{
+    mw_put_lit(out, "{\"client\":");
+    mw_json_u64(out, v[0]);
+    mw_put_lit(out, ",\"server\":");
+    mw_json_u64(out, v[1]);
+    g_string_append_c(out, '}');
+}
+
 static void json_strlist(GString *out, GPtrArray *a)
 {
     g_string_append_c(out, '[');
@@ -35,7 +45,7 @@ static void json_opt_str(GString *out, const char *s)
 static void json_tls(GString *out, const mw_tls_rec *t)
 {
     if (!t) {
-        g_string_append(out, "null");
+        mw_put_lit(out, "null");
         return;
     }
     g_string_append_c(out, '{');
@@ -60,7 +70,7 @@ static void json_tls(GString *out, const mw_tls_rec *t)
         mw_json_str(out, t->alert.from == MW_FROM_CLIENT ? "client" : "server");
         g_string_append_c(out, '}');
     } else {
-        g_string_append(out, "null");
+        mw_put_lit(out, "null");
     }
     mw_json_key(out, "cert");
     if (t->cert.present) {
@@ -85,7 +95,7 @@ static void json_tls(GString *out, const mw_tls_rec *t)
         json_opt_str(out, t->cert.sig_alg);
         g_string_append_c(out, '}');
     } else {
-        g_string_append(out, "null");
+        mw_put_lit(out, "null");
     }
     mw_json_key(out, "ja3");
     json_opt_str(out, t->ja3);
@@ -105,17 +115,22 @@ static void json_tls(GString *out, const mw_tls_rec *t)
     mw_json_key(out, "handshake_done");
     g_string_append(out, t->handshake_done ? "true" : "false");
     mw_json_key(out, "app_data");
-    g_string_append_printf(out,
-                           "{\"client\":{\"records\":%" G_GUINT64_FORMAT ",\"bytes\":%" G_GUINT64_FORMAT
-                           "},\"server\":{\"records\":%" G_GUINT64_FORMAT ",\"bytes\":%" G_GUINT64_FORMAT "}}",
-                           t->app_records[0], t->app_bytes[0], t->app_records[1], t->app_bytes[1]);
+    mw_put_lit(out, "{\"client\":{\"records\":");
+    mw_json_u64(out, t->app_records[0]);
+    mw_put_lit(out, ",\"bytes\":");
+    mw_json_u64(out, t->app_bytes[0]);
+    mw_put_lit(out, "},\"server\":{\"records\":");
+    mw_json_u64(out, t->app_records[1]);
+    mw_put_lit(out, ",\"bytes\":");
+    mw_json_u64(out, t->app_bytes[1]);
+    mw_put_lit(out, "}}");
     g_string_append_c(out, '}');
 }
 
 static void json_auth(GString *out, const mw_auth_rec *a)
 {
     if (!a) {
-        g_string_append(out, "null");
+        mw_put_lit(out, "null");
         return;
     }
     static const char *const results[] = { "unknown", "success", "failure" };
@@ -143,7 +158,7 @@ static void json_replies(GString *out, GArray *a, bool smtp)
         json_opt_str(out, r->cmd);
         if (smtp) {
             mw_json_key(out, "code");
-            g_string_append_printf(out, "%d", r->code);
+            mw_json_i64(out, r->code);
             mw_json_key(out, "enhanced");
             json_opt_str(out, r->enhanced);
             mw_json_key(out, "category");
@@ -157,7 +172,7 @@ static void json_replies(GString *out, GArray *a, bool smtp)
         mw_json_key(out, "text");
         mw_json_str(out, r->text);
         mw_json_key(out, "frame");
-        g_string_append_printf(out, "%" G_GUINT64_FORMAT, r->frame);
+        mw_json_u64(out, r->frame);
         g_string_append_c(out, '}');
     }
     g_string_append_c(out, ']');
@@ -181,20 +196,20 @@ static void json_smtp(GString *out, const mw_smtp_rec *m)
         mw_json_str(out, r->to);
         mw_json_key(out, "code");
         if (r->code)
-            g_string_append_printf(out, "%d", r->code);
+            mw_json_i64(out, r->code);
         else
-            g_string_append(out, "null");
+            mw_put_lit(out, "null");
         g_string_append_c(out, '}');
     }
     g_string_append_c(out, ']');
     mw_json_key(out, "messages");
-    g_string_append_printf(out, "%u", m->messages);
+    mw_json_u64(out, m->messages);
     mw_json_key(out, "replies");
     json_replies(out, m->replies, true);
     mw_json_key(out, "transactions");
-    g_string_append_printf(out, "%u", m->transactions);
+    mw_json_u64(out, m->transactions);
     mw_json_key(out, "message_bytes");
-    g_string_append_printf(out, "%" G_GUINT64_FORMAT, m->message_bytes);
+    mw_json_u64(out, m->message_bytes);
     mw_json_key(out, "capabilities");
     json_strlist(out, m->capabilities);
     g_string_append_c(out, '}');
@@ -204,7 +219,7 @@ static void json_cmdrec(GString *out, const mw_cmd_rec *c)
 {
     g_string_append_c(out, '{');
     mw_json_key(out, "commands");
-    g_string_append_printf(out, "%u", c->commands);
+    mw_json_u64(out, c->commands);
     mw_json_key(out, "failures");
     json_replies(out, c->failures, false);
     g_string_append_c(out, '}');
@@ -213,15 +228,21 @@ static void json_cmdrec(GString *out, const mw_cmd_rec *c)
 static void json_latency(GString *out, const mw_latency *l)
 {
     if (!l->timed) {
-        g_string_append(out, "null");
+        mw_put_lit(out, "null");
         return;
     }
-    g_string_append_printf(out, "{\"commands\":%u,\"total_s\":%.6f,\"slowest\":{", l->timed,
-                           (double)l->total_us / 1e6);
+    mw_put_lit(out, "{\"commands\":");
+    mw_json_u64(out, l->timed);
+    mw_put_lit(out, ",\"total_s\":");
+    mw_json_seconds(out, l->total_us);
+    mw_put_lit(out, ",\"slowest\":{");
     mw_json_key(out, "cmd");
     mw_json_str(out, l->slowest_cmd);
-    g_string_append_printf(out, ",\"seconds\":%.6f,\"frame\":%" G_GUINT64_FORMAT "}}",
-                           (double)l->slowest_us / 1e6, l->slowest_frame);
+    mw_put_lit(out, ",\"seconds\":");
+    mw_json_seconds(out, l->slowest_us);
+    mw_put_lit(out, ",\"frame\":");
+    mw_json_u64(out, l->slowest_frame);
+    mw_put_lit(out, "}}");
 }
 
 static void json_transcript(GString *out, const mw_session *s)
@@ -235,12 +256,12 @@ static void json_transcript(GString *out, const mw_session *s)
         mw_json_key(out, "ts");
         json_time(out, ev->ts_us);
         mw_json_key(out, "frame");
-        g_string_append_printf(out, "%" G_GUINT64_FORMAT, ev->frame);
+        mw_json_u64(out, ev->frame);
         mw_json_key(out, "from");
         mw_json_str(out, ev->dir == MW_FROM_CLIENT ? "client" : "server");
         if (ev->latency_us >= 0) {
             mw_json_key(out, "latency_s");
-            g_string_append_printf(out, "%.6f", (double)ev->latency_us / 1e6);
+            mw_json_seconds(out, ev->latency_us);
         }
         mw_json_key(out, "text");
         mw_json_str(out, ev->text);
@@ -264,7 +285,7 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
     mw_json_key(out, "ts_end");
     json_time(out, s->ts_end_us);
     mw_json_key(out, "duration_s");
-    g_string_append_printf(out, "%.6f", (double)(s->ts_end_us - s->ts_start_us) / 1e6);
+    mw_json_seconds(out, s->ts_end_us - s->ts_start_us);
     mw_json_key(out, "client");
     json_endpoint(out, &s->client);
     mw_json_key(out, "server");
@@ -303,7 +324,7 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
         mw_json_key(out, "flag");
         mw_json_str(out, mw_flag_name(ev->flag));
         mw_json_key(out, "frame");
-        g_string_append_printf(out, "%" G_GUINT64_FORMAT, ev->frame);
+        mw_json_u64(out, ev->frame);
         mw_json_key(out, "ts");
         json_time(out, ev->ts_us);
         mw_json_key(out, "detail");
@@ -312,11 +333,9 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
     }
     g_string_append_c(out, ']');
     mw_json_key(out, "packets");
-    g_string_append_printf(out, "{\"client\":%" G_GUINT64_FORMAT ",\"server\":%" G_GUINT64_FORMAT "}",
-                           s->packets[0], s->packets[1]);
+    json_pair(out, s->packets);
     mw_json_key(out, "bytes");
-    g_string_append_printf(out, "{\"client\":%" G_GUINT64_FORMAT ",\"server\":%" G_GUINT64_FORMAT "}",
-                           s->bytes[0], s->bytes[1]);
+    json_pair(out, s->bytes);
     if (s->smtp) {
         mw_json_key(out, "smtp");
         json_smtp(out, s->smtp);
@@ -350,9 +369,9 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
     mw_json_str(out, closes[s->close_reason]);
     mw_json_key(out, "idle_at_end_s");
     if (s->idle_at_end_us >= 0)
-        g_string_append_printf(out, "%.6f", (double)s->idle_at_end_us / 1e6);
+        mw_json_seconds(out, s->idle_at_end_us);
     else
-        g_string_append(out, "null");
+        mw_put_lit(out, "null");
     if (with_transcript && s->transcript) {
         mw_json_key(out, "transcript");
         json_transcript(out, s);

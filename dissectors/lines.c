@@ -48,9 +48,10 @@ bool mw_bytes_contain(const uint8_t *p, size_t len, const char *needle)
     size_t n = strlen(needle);
     if (n == 0)
         return true;
+    const uint8_t lo = (uint8_t)g_ascii_tolower(needle[0]), up = (uint8_t)g_ascii_toupper(needle[0]);
     for (size_t i = 0; i + n <= len; i++) {
-        if (g_ascii_tolower(p[i]) == g_ascii_tolower(needle[0]) &&
-            g_ascii_strncasecmp((const char *)p + i, needle, n) == 0)
+        if ((p[i] == lo || p[i] == up) &&
+            g_ascii_strncasecmp((const char *)p + i + 1, needle + 1, n - 1) == 0)
             return true;
     }
     return false;

@@ -1,5 +1,7 @@
 #include "tls_cert.h"
 
+#include "../analyzer/digest.h"
+
 #include <arpa/inet.h>
 #include <glib.h>
 #include <openssl/bio.h>
@@ -132,16 +134,14 @@ static void describe_leaf(X509 *x, mw_tls_cert *rec)
     rec->present = true;
     rec->subject = name_oneline(X509_get_subject_name(x));
     rec->issuer = name_oneline(X509_get_issuer_name(x));
-    if (!rec->san)
-        rec->san = g_ptr_array_new_with_free_func(g_free);
+    rec->san = g_ptr_array_new_with_free_func(g_free);
     collect_san(x, rec);
     asn1_time_rfc3339(X509_get0_notBefore(x), rec->not_before, sizeof rec->not_before);
     asn1_time_rfc3339(X509_get0_notAfter(x), rec->not_after, sizeof rec->not_after);
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
-    if (X509_digest(x, EVP_sha256(), md, &n))
-        for (unsigned i = 0; i < n && i * 2 + 2 < sizeof rec->sha256; i++)
-            g_snprintf(rec->sha256 + i * 2, 3, "%02x", md[i]);
+    if (X509_digest(x, EVP_sha256(), md, &n) && n * 2 < sizeof rec->sha256)
+        mw_hex(md, n, rec->sha256);
     describe_key(x, rec);
     /* RFC 5280 6.1: self-issued, and its own key verifies its signature */
     EVP_PKEY *pk = X509_get0_pubkey(x);
@@ -180,16 +180,21 @@ static void judge_trust(X509 *leaf, STACK_OF(X509) *rest, time_t when, mw_tls_ce
 }
 
 /* Gateways see the same few server certificates over and over: what depends only on the
- * chain (the decoded leaf, the trust verdict) is kept per chain digest and day, so that
- * each session pays a hash instead of DER decoding and a chain verification. Expiry and
- * the name check still use each session's own time and SNI. */
+ * chain (the decoded leaf, its description, the trust verdict) is kept per chain digest
+ * and day, so that each session pays a hash and a copy instead of DER decoding, a
+ * signature check and a chain verification. Expiry and the name check still use each
+ * session's own time and SNI (the last SNI's answer is kept: clients of one server
+ * mostly ask for the same name). */
 #define MW_CERT_CACHE_MAX 4096
 
 typedef struct {
     uint8_t key[SHA256_DIGEST_LENGTH + sizeof(int64_t)]; /* chain digest, day */
     X509 *leaf;
+    mw_tls_cert desc; /* describe_leaf(leaf), copied into each session's record */
     bool untrusted;
     char why[sizeof(((mw_tls_cert_verdict *)0)->untrusted_why)];
+    char *last_sni;   /* the last SNI checked against leaf, and the answer */
+    bool last_sni_mismatch;
 } cert_entry;
 
 static GHashTable *cert_cache;
@@ -210,6 +215,11 @@ static void cert_entry_free(gpointer p)
 {
     cert_entry *e = p;
     X509_free(e->leaf);
+    g_free(e->desc.subject);
+    g_free(e->desc.issuer);
+    if (e->desc.san)
+        g_ptr_array_free(e->desc.san, TRUE);
+    g_free(e->last_sni);
     g_free(e);
 }
 
@@ -218,7 +228,8 @@ static cert_entry *cert_cache_get(mw_cursor certs, int64_t day)
     if (!cert_cache)
         cert_cache = g_hash_table_new_full(cert_key_hash, cert_key_equal, NULL, cert_entry_free);
     uint8_t key[sizeof(((cert_entry *)0)->key)];
-    SHA256(certs.p, certs.left, key);
+    if (mw_digest(MW_SHA256, certs.p, certs.left, key) != SHA256_DIGEST_LENGTH)
+        return NULL; /* OpenSSL without SHA-256: nothing can be examined */
     memcpy(key + SHA256_DIGEST_LENGTH, &day, sizeof day);
     cert_entry *e = g_hash_table_lookup(cert_cache, key);
     if (e)
@@ -245,6 +256,7 @@ static cert_entry *cert_cache_get(mw_cursor certs, int64_t day)
     memcpy(e->key, key, sizeof key);
     e->leaf = leaf;
     if (leaf) {
+        describe_leaf(leaf, &e->desc);
         mw_tls_cert_verdict v;
         memset(&v, 0, sizeof v);
         judge_trust(leaf, rest, (time_t)(day * 86400 + 43200), &v);
@@ -256,25 +268,44 @@ static cert_entry *cert_cache_get(mw_cursor certs, int64_t day)
     return e;
 }
 
+static void copy_description(const mw_tls_cert *from, mw_tls_cert *to)
+{
+    *to = *from;
+    to->subject = g_strdup(from->subject);
+    to->issuer = g_strdup(from->issuer);
+    to->san = g_ptr_array_new_full(from->san->len, g_free);
+    for (guint i = 0; i < from->san->len; i++)
+        g_ptr_array_add(to->san, g_strdup(g_ptr_array_index(from->san, i)));
+}
+
+static bool name_mismatch(cert_entry *e, const char *sni)
+{
+    if (e->last_sni && strcmp(e->last_sni, sni) == 0)
+        return e->last_sni_mismatch;
+    g_free(e->last_sni);
+    e->last_sni = g_strdup(sni);
+    e->last_sni_mismatch = X509_check_host(e->leaf, sni, strlen(sni),
+                                           X509_CHECK_FLAG_ALWAYS_CHECK_SUBJECT |
+                                               X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS,
+                                           NULL) == 0;
+    return e->last_sni_mismatch;
+}
+
 void mw_tls_cert_examine(mw_cursor certs, const char *sni, int64_t ts_us, mw_tls_cert *rec,
                          mw_tls_cert_verdict *v)
 {
     memset(v, 0, sizeof *v);
     time_t when = (time_t)(ts_us / 1000000);
-    const cert_entry *e = cert_cache_get(certs, (int64_t)when / 86400);
-    X509 *leaf = e->leaf;
+    cert_entry *e = cert_cache_get(certs, (int64_t)when / 86400);
+    X509 *leaf = e ? e->leaf : NULL;
     if (leaf) {
         v->parsed = true;
-        describe_leaf(leaf, rec);
+        copy_description(&e->desc, rec);
         v->self_signed = rec->self_signed;
         v->expired = X509_cmp_time(X509_get0_notAfter(leaf), &when) < 0;
         v->not_yet_valid = X509_cmp_time(X509_get0_notBefore(leaf), &when) > 0;
         if (sni && *sni)
-            v->name_mismatch =
-                X509_check_host(leaf, sni, strlen(sni),
-                                X509_CHECK_FLAG_ALWAYS_CHECK_SUBJECT |
-                                    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS,
-                                NULL) == 0;
+            v->name_mismatch = name_mismatch(e, sni);
         v->untrusted = e->untrusted;
         memcpy(v->untrusted_why, e->why, sizeof e->why);
     }

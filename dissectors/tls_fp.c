@@ -1,11 +1,11 @@
 #include "tls_fp.h"
 
 #include <glib.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../analyzer/digest.h"
 #include "tls_names.h"
 
 uint16_t mw_tls_client_max_version(const mw_tls_client_hello *h)
@@ -17,49 +17,85 @@ uint16_t mw_tls_client_max_version(const mw_tls_client_hello *h)
     return best ? best : h->legacy_version;
 }
 
-static void hex_digest(const EVP_MD *md, const char *s, size_t len, char *out, size_t hexlen)
+/* The fingerprint strings are built in a fixed buffer on the stack: the longest, JA3 of
+ * four full lists, is 4 * MW_TLS_MAX_LIST * 6 bytes. Formatting by hand: this runs for
+ * every ClientHello. */
+typedef struct {
+    char b[4 * MW_TLS_MAX_LIST * 6 + 64];
+    size_t len;
+} fp_buf;
+
+static void fp_char(fp_buf *f, char c)
 {
-    unsigned char d[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    out[0] = '\0';
-    if (!EVP_Digest(s, len, d, &n, md, NULL))
-        return;
-    size_t k = 0;
-    for (unsigned i = 0; i < n && k + 2 <= hexlen; i++, k += 2)
-        snprintf(out + k, 3, "%02x", d[i]);
-    out[k] = '\0';
+    if (f->len < sizeof f->b)
+        f->b[f->len++] = c;
 }
 
-static void dec_list(GString *g, const mw_u16_list *l)
+static void fp_dec(fp_buf *f, unsigned v)
 {
-    for (size_t i = 0; i < l->n; i++)
-        g_string_append_printf(g, "%s%u", i ? "-" : "", l->v[i]);
+    char d[10];
+    int n = 0;
+    do {
+        d[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        fp_char(f, d[--n]);
+}
+
+static void fp_hex4(fp_buf *f, uint16_t v)
+{
+    for (int shift = 12; shift >= 0; shift -= 4)
+        fp_char(f, "0123456789abcdef"[(v >> shift) & 15]);
+}
+
+/* Lower-case hex of the digest of f, at most hexlen characters; "" on failure. */
+static void hex_digest(mw_md md, const fp_buf *f, char *out, size_t hexlen)
+{
+    uint8_t d[MW_DIGEST_MAX];
+    unsigned n = mw_digest(md, f->b, f->len, d);
+    if (n * 2 > hexlen)
+        n = (unsigned)(hexlen / 2);
+    mw_hex(d, n, out);
+}
+
+static void dec_list(fp_buf *f, const mw_u16_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        if (i)
+            fp_char(f, '-');
+        fp_dec(f, l->v[i]);
+    }
 }
 
 /* JA3: "SSLVersion,Ciphers,Extensions,EllipticCurves,EcPointFormats", decimal, '-'. */
 void mw_tls_ja3(const mw_tls_client_hello *h, char out[33])
 {
-    GString *g = g_string_sized_new(512);
-    g_string_append_printf(g, "%u,", h->legacy_version);
-    dec_list(g, &h->ciphers);
-    g_string_append_c(g, ',');
-    dec_list(g, &h->exts);
-    g_string_append_c(g, ',');
-    dec_list(g, &h->groups);
-    g_string_append_c(g, ',');
-    dec_list(g, &h->formats);
-    hex_digest(EVP_md5(), g->str, g->len, out, 32);
-    g_string_free(g, TRUE);
+    fp_buf f;
+    f.len = 0;
+    fp_dec(&f, h->legacy_version);
+    fp_char(&f, ',');
+    dec_list(&f, &h->ciphers);
+    fp_char(&f, ',');
+    dec_list(&f, &h->exts);
+    fp_char(&f, ',');
+    dec_list(&f, &h->groups);
+    fp_char(&f, ',');
+    dec_list(&f, &h->formats);
+    hex_digest(MW_MD5, &f, out, 32);
 }
 
 /* JA3S: "SSLVersion,Cipher,Extensions". */
 void mw_tls_ja3s(const mw_tls_server_hello *h, char out[33])
 {
-    GString *g = g_string_sized_new(128);
-    g_string_append_printf(g, "%u,%u,", h->legacy_version, h->cipher);
-    dec_list(g, &h->exts);
-    hex_digest(EVP_md5(), g->str, g->len, out, 32);
-    g_string_free(g, TRUE);
+    fp_buf f;
+    f.len = 0;
+    fp_dec(&f, h->legacy_version);
+    fp_char(&f, ',');
+    fp_dec(&f, h->cipher);
+    fp_char(&f, ',');
+    dec_list(&f, &h->exts);
+    hex_digest(MW_MD5, &f, out, 32);
 }
 
 /* ---------- JA4 ---------- */
@@ -112,7 +148,7 @@ static int cmp_u16(const void *a, const void *b)
 
 /* Comma-separated 4-digit lower-case hex of the list, sorted when asked, leaving out
  * SNI (0x0000) and ALPN (0x0010) when asked. */
-static size_t hex_list(GString *g, const mw_u16_list *l, bool sort, bool drop_sni_alpn)
+static size_t hex_list(fp_buf *f, const mw_u16_list *l, bool sort, bool drop_sni_alpn)
 {
     uint16_t tmp[MW_TLS_MAX_LIST];
     size_t n = 0;
@@ -121,19 +157,22 @@ static size_t hex_list(GString *g, const mw_u16_list *l, bool sort, bool drop_sn
             tmp[n++] = l->v[i];
     if (sort)
         qsort(tmp, n, sizeof tmp[0], cmp_u16);
-    for (size_t i = 0; i < n; i++)
-        g_string_append_printf(g, "%s%04x", i ? "," : "", tmp[i]);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            fp_char(f, ',');
+        fp_hex4(f, tmp[i]);
+    }
     return n;
 }
 
-static void ja4_hash12(const GString *g, size_t items, char out[13])
+static void ja4_hash12(const fp_buf *f, size_t items, char out[13])
 {
     if (items == 0) {
         memcpy(out, "000000000000", 13);
         return;
     }
     char full[65];
-    hex_digest(EVP_sha256(), g->str, g->len, full, 64);
+    hex_digest(MW_SHA256, f, full, 64);
     memcpy(out, full, 12);
     out[12] = '\0';
 }
@@ -148,17 +187,17 @@ void mw_tls_ja4(const mw_tls_client_hello *h, char out[48])
             v = h->versions.v[i];
     ja4_alpn(h, alpn);
 
-    GString *g = g_string_sized_new(512);
-    size_t nc = hex_list(g, &h->ciphers, true, false);
-    ja4_hash12(g, nc, b);
-    g_string_truncate(g, 0);
-    size_t ne = hex_list(g, &h->exts, true, true);
+    fp_buf f;
+    f.len = 0;
+    size_t nc = hex_list(&f, &h->ciphers, true, false);
+    ja4_hash12(&f, nc, b);
+    f.len = 0;
+    size_t ne = hex_list(&f, &h->exts, true, true);
     if (ne > 0 && h->sigalgs.n > 0) {
-        g_string_append_c(g, '_');
-        hex_list(g, &h->sigalgs, false, false);
+        fp_char(&f, '_');
+        hex_list(&f, &h->sigalgs, false, false);
     }
-    ja4_hash12(g, ne, c);
-    g_string_free(g, TRUE);
+    ja4_hash12(&f, ne, c);
 
     size_t cc = h->ciphers.n > 99 ? 99 : h->ciphers.n;
     size_t ec = h->exts.n > 99 ? 99 : h->exts.n;

@@ -17,6 +17,8 @@ ok()     { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
 skip()   { n=$((n + 1)); echo "ok $n - $1 # SKIP"; }
 check()  { local name=$1; shift; if "$@" >"$TMP/check.out" 2>&1; then ok "$name"; else not_ok "$name" "$(head -c 2000 "$TMP/check.out")"; fi; }
+# shellcheck source=tests/secrets.sh
+. tests/secrets.sh
 
 CAPS=(smtp-relay-denied smtp-auth-failed tls-cert-expired imap-login-failed pop3-login-ok
       smtp-accepted)
@@ -99,18 +101,8 @@ md_rest() {
 check "md: inputs, timeline, session rows, evidence frames, transcripts" md_rest
 
 secrets_absent() { # files...
-    local found=0 pw f user
-    while IFS= read -r pw; do
-        [ -n "$pw" ] || continue
-        local forms=("$pw" "$(printf '%s' "$pw" | base64 -w0 | tr -d '=')")
-        for user in alice@example.test alice; do
-            forms+=("$(printf '\0%s\0%s' "$user" "$pw" | base64 -w0 | tr -d '=')")
-            forms+=("$(printf '%s\0%s\0%s' "$user" "$user" "$pw" | base64 -w0 | tr -d '=')")
-        done
-        for f in "${forms[@]}"; do
-            if grep -aqF -- "$f" "$@"; then echo "secret form '$f' found"; found=1; fi
-        done
-    done <pcaps/secrets.txt
+    local found=0 pw
+    secret_forms_absent "$@" || found=1
     # the timeline is base64 inside the Markdown: look inside it too
     grep -ao 'data:image/svg+xml;base64,[A-Za-z0-9+/=]*' "$TMP/report.md" |
         sed 's/^data:image\/svg+xml;base64,//' | base64 -d >"$TMP/timeline.svg" 2>/dev/null

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../../analyzer/feeder.h"
+#include "../../analyzer/output.h"
 #include "../../analyzer/record_json.h"
 #include "../../dissectors/dissector.h"
 
@@ -257,6 +258,32 @@ static inline void tu_assert_transcript(const mw_session *s, const char *want)
     char *got = tu_transcript(s);
     g_assert_cmpstr(got, ==, want);
     g_free(got);
+}
+
+/* The test passwords of the scripted conversations, plain and in base64. */
+#define TU_PASSWORDS "Swordfish-42x", "U3dvcmRmaXNoLTQyeA", "Wrong-Pa55word", "V3JvbmctUGE1NXdvcmQ"
+
+/* No output of the session (JSON record, with the transcript when one is kept; text
+ * summary; -v transcript) contains any of the strings (a NULL-terminated list). */
+static inline void tu_assert_no_secret(const mw_session *s, const char *const *secrets)
+{
+    GString *t = g_string_new(NULL);
+    mw_text_session(t, s);
+    mw_text_transcript(t, s);
+    for (const char *const *p = secrets; *p; p++) {
+        g_assert_false(tu_json_contains(s, *p));
+        g_assert_null(strstr(t->str, *p));
+    }
+    g_string_free(t, TRUE);
+}
+
+/* tu_run_with_transcript (frees the chunks), then tu_assert_no_secret. */
+static inline mw_session *tu_run_no_secret(const char *dissector, mw_proto proto, GPtrArray *c,
+                                           const char *const *secrets)
+{
+    mw_session *s = tu_run_with_transcript(dissector, proto, c);
+    tu_assert_no_secret(s, secrets);
+    return s;
 }
 
 #endif
