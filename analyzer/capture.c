@@ -17,6 +17,9 @@ struct mw_capture {
     void *observe_user;
 };
 
+/* stdio buffer of a capture being read */
+#define MW_CAPTURE_READ_BUFFER (256 * 1024)
+
 static const char *display_name(const char *path)
 {
     return strcmp(path, "-") == 0 ? "(stdin)" : path;
@@ -43,11 +46,23 @@ mw_capture *mw_capture_open(const char *path, char **err)
         if (S_ISREG(st.st_mode))
             size = (int64_t)st.st_size;
     }
+    /* Opened here rather than by pcap_open_offline so that the stream gets a large
+     * buffer: with stdio's default (4 KiB) reading a capture costs one read(2) per
+     * 4 KiB, a tenth of the run on a file of short sessions. */
+    FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!fp) {
+        *err = g_strdup_printf("%s: cannot read: %s", name, g_strerror(errno));
+        return NULL;
+    }
+    setvbuf(fp, NULL, _IOFBF, MW_CAPTURE_READ_BUFFER);
     char errbuf[PCAP_ERRBUF_SIZE] = "";
-    /* Microsecond timestamps whatever the file holds: records carry microseconds. */
-    pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO,
-                                                        errbuf);
+    /* Microsecond timestamps whatever the file holds: records carry microseconds.
+     * pcap_fopen_offline closes fp on success (pcap_close), not on failure. */
+    pcap_t *p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO,
+                                                         errbuf);
     if (!p) {
+        if (fp != stdin)
+            fclose(fp);
         if (strstr(errbuf, "unknown file format") || strstr(errbuf, "truncated dump file") ||
             strstr(errbuf, "bad dump file format"))
             *err = g_strdup_printf("%s: not a pcap or pcapng capture (%s)", name, errbuf);

@@ -2,6 +2,7 @@
 
 #include <glib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "../dissectors/dissector.h"
 #include "../dissectors/tls.h"
@@ -15,10 +16,8 @@ typedef struct {
     uint8_t family;
     uint8_t pad;
     uint16_t port[2];
-    uint16_t pad2;          /* 40 bytes: five 64-bit words for key_hash */
     uint8_t addr[2][16];
 } flow_key;
-_Static_assert(sizeof(flow_key) == 40, "flow_key is hashed as five 64-bit words");
 
 typedef enum { F_PROBING, F_MAIL, F_IGNORED } flow_kind;
 
@@ -74,21 +73,13 @@ struct mw_engine {
 
 /* ---------- flow table ---------- */
 
-/* Chosen at random per process: addresses and ports are chosen by whoever sends the
+/* Seeded at random per process: addresses and ports are chosen by whoever sends the
  * packets, and a hash they could predict would let them pile every flow into one chain. */
 static uint64_t key_seed;
 
-/* A word at a time (the per-packet lookup): xor, multiply by the 64-bit golden ratio,
- * fold the high bits down. */
 static guint key_hash(gconstpointer k)
 {
-    uint64_t w[5];
-    memcpy(w, k, sizeof w);
-    uint64_t h = key_seed;
-    for (int i = 0; i < 5; i++) {
-        h = (h ^ w[i]) * UINT64_C(0x9e3779b97f4a7c15);
-        h ^= h >> 29;
-    }
+    uint64_t h = XXH3_64bits_withSeed(k, sizeof(flow_key), key_seed);
     return (guint)(h ^ (h >> 32));
 }
 

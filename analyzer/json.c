@@ -12,9 +12,12 @@ static void json_u00(GString *out, unsigned char ch)
     mw_put(out, b, 6);
 }
 
-/* True for the bytes JSON needs escaped (RFC 8259 section 7), plus DEL. */
-static inline bool needs_escape(unsigned char ch)
+/* Byte classes for mw_json_strn: 0 plain ASCII, 1 escaped (RFC 8259 section 7, plus
+ * DEL), 2 the first byte of a possible UTF-8 sequence. */
+static inline int byte_class(unsigned char ch)
 {
+    if (ch >= 0x80)
+        return 2;
     return ch < 0x20 || ch == '"' || ch == '\\' || ch == 0x7f;
 }
 
@@ -23,33 +26,37 @@ void mw_json_strn(GString *out, const char *s, size_t len)
     g_string_append_c(out, '"');
     const char *end = s + len;
     while (s < end) {
-        const char *valid_end;
-        g_utf8_validate(s, end - s, &valid_end);
-        while (s < valid_end) {
-            /* the run of bytes that need no escape goes out in one piece */
-            const char *run = s;
-            while (s < valid_end && !needs_escape((unsigned char)*s))
-                s++;
-            if (s > run)
-                mw_put(out, run, s - run);
-            if (s == valid_end)
-                break;
-            unsigned char ch = (unsigned char)*s++;
+        /* the run of bytes that need nothing goes out in one piece */
+        const char *run = s;
+        while (s < end && byte_class((unsigned char)*s) == 0)
+            s++;
+        if (s > run)
+            mw_put(out, run, s - run);
+        if (s == end)
+            break;
+        unsigned char ch = (unsigned char)*s;
+        if (byte_class(ch) == 1) {
+            s++;
             switch (ch) {
             case '"': mw_put(out, "\\\"", 2); break;
             case '\\': mw_put(out, "\\\\", 2); break;
             case '\n': mw_put(out, "\\n", 2); break;
             case '\r': mw_put(out, "\\r", 2); break;
             case '\t': mw_put(out, "\\t", 2); break;
-            default: json_u00(out, ch);
+            default: json_u00(out, ch); /* other controls, NUL, DEL */
             }
+            continue;
         }
-        if (s < end) { /* an invalid byte (or a NUL): keep its value visible */
-            unsigned char ch = (unsigned char)*s++;
-            if (ch < 0x80)
-                json_u00(out, ch);
-            else
-                g_string_append_unichar(out, ch);
+        /* A valid UTF-8 character is kept as it is; an invalid byte becomes the Latin-1
+         * character of its value, so the record stays valid UTF-8. */
+        gunichar u = g_utf8_get_char_validated(s, end - s);
+        if (u < 0x110000) {
+            size_t n = (size_t)g_utf8_skip[ch];
+            mw_put(out, s, n);
+            s += n;
+        } else {
+            g_string_append_unichar(out, ch);
+            s++;
         }
     }
     g_string_append_c(out, '"');

@@ -48,7 +48,8 @@ void mw_output_session(const mw_session *s, void *output)
     o->sessions++;
     o->by_proto[s->protocol]++;
     o->by_outcome[s->outcome]++;
-    mw_findings_add(o->findings, s);
+    if (!o->json)
+        mw_findings_add(o->findings, s); /* the text summary's findings */
     g_string_truncate(o->buf, 0);
     if (o->json) {
         mw_record_json_ex(o->buf, s, o->verbose);

@@ -443,8 +443,7 @@ static void client_hello_seen(tls_state *st, const mw_tls_client_hello *h, const
     if (h->alpn && !r->alpn)
         r->alpn = mw_wire_strdup(h->alpn, h->alpn_len, 255);
     if (!h->sslv2_format) {
-        mw_tls_ja3(h, r->ja3);
-        mw_tls_ja4(h, r->ja4);
+        mw_tls_client_fingerprints(h, r->ja3, r->ja4);
     }
     if (h->truncated)
         mw_session_anomaly(st->sess, MW_ANOM_TLS_MALFORMED);

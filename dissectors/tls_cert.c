@@ -17,13 +17,38 @@
 static X509_STORE *trust_store;
 static bool trust_tried;
 
-/* The system trust store: the default CA bundle loaded once, plus the hashed directory
- * for anything else. (X509_STORE_set_default_paths in OpenSSL 3 also adds a store
- * lookup that re-reads the whole certificate directory on every issuer lookup.) */
+/* True when dir holds c_rehash-style links (8 hex digits, '.', a digit): OpenSSL's
+ * hashed-directory lookup can then find each issuer on its own. */
+static bool dir_is_hashed(const char *dir)
+{
+    GDir *d = g_dir_open(dir, 0, NULL);
+    if (!d)
+        return false;
+    bool hashed = false;
+    const char *n;
+    while (!hashed && (n = g_dir_read_name(d)) != NULL) {
+        size_t len = strlen(n);
+        hashed = len >= 10 && n[8] == '.' && g_ascii_isdigit(n[9]);
+        for (int i = 0; hashed && i < 8; i++)
+            hashed = g_ascii_isxdigit(n[i]);
+    }
+    g_dir_close(d);
+    return hashed;
+}
+
+/* The system trust store. With a hashed certificate directory (Debian's /etc/ssl/certs)
+ * only that: issuers are read when a chain names them, instead of parsing the whole CA
+ * bundle (some 150 certificates, a noticeable share of a short run) up front. Otherwise
+ * the default CA bundle, loaded once, plus the directory. (X509_STORE_set_default_paths
+ * in OpenSSL 3 also adds a store lookup that re-reads the whole certificate directory on
+ * every issuer lookup.) */
 static int load_default_trust(X509_STORE *st)
 {
+    const char *dir = X509_get_default_cert_dir();
+    if (dir_is_hashed(dir) && X509_STORE_load_path(st, dir))
+        return 1;
     int file_ok = X509_STORE_load_file(st, X509_get_default_cert_file());
-    int dir_ok = X509_STORE_load_path(st, X509_get_default_cert_dir());
+    int dir_ok = X509_STORE_load_path(st, dir);
     ERR_clear_error();
     return file_ok || dir_ok;
 }

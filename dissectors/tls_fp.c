@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "../analyzer/digest.h"
 #include "tls_names.h"
@@ -141,9 +142,17 @@ static void ja4_alpn(const mw_tls_client_hello *h, char out[3])
     out[2] = '\0';
 }
 
-static int cmp_u16(const void *a, const void *b)
+/* Insertion sort: the lists are short (tens of values), and qsort costs more in calls
+ * than the sort itself. */
+static void sort_u16(uint16_t *v, size_t n)
 {
-    return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+    for (size_t i = 1; i < n; i++) {
+        uint16_t x = v[i];
+        size_t j = i;
+        for (; j > 0 && v[j - 1] > x; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
 }
 
 /* Comma-separated 4-digit lower-case hex of the list, sorted when asked, leaving out
@@ -156,7 +165,7 @@ static size_t hex_list(fp_buf *f, const mw_u16_list *l, bool sort, bool drop_sni
         if (!drop_sni_alpn || (l->v[i] != 0x0000 && l->v[i] != 0x0010))
             tmp[n++] = l->v[i];
     if (sort)
-        qsort(tmp, n, sizeof tmp[0], cmp_u16);
+        sort_u16(tmp, n);
     for (size_t i = 0; i < n; i++) {
         if (i)
             fp_char(f, ',');
@@ -203,4 +212,72 @@ void mw_tls_ja4(const mw_tls_client_hello *h, char out[48])
     size_t ec = h->exts.n > 99 ? 99 : h->exts.n;
     snprintf(out, 48, "t%s%c%02zu%02zu%s_%s_%s", ja4_version(v), h->has_sni_ext ? 'd' : 'i',
              cc, ec, alpn, b, c);
+}
+
+/* ---------- the fingerprint cache ---------- */
+
+/* Everything JA3 and JA4 read from a hello, serialised: the versions, SNI presence, the
+ * ALPN bytes JA4 takes, then each list as its length and values. */
+typedef struct {
+    uint16_t w[8 + 6 * (MW_TLS_MAX_LIST + 1)];
+    size_t n;
+} fp_key;
+
+static void key_list(fp_key *k, const mw_u16_list *l)
+{
+    k->w[k->n++] = (uint16_t)l->n;
+    memcpy(k->w + k->n, l->v, l->n * sizeof l->v[0]);
+    k->n += l->n;
+}
+
+static void make_fp_key(const mw_tls_client_hello *h, fp_key *k)
+{
+    k->n = 0;
+    k->w[k->n++] = h->legacy_version;
+    k->w[k->n++] = h->has_sni_ext;
+    k->w[k->n++] = h->alpn && h->alpn_len;
+    k->w[k->n++] = (h->alpn && h->alpn_len) ? h->alpn[0] : 0;
+    k->w[k->n++] = (h->alpn && h->alpn_len) ? h->alpn[h->alpn_len - 1] : 0;
+    key_list(k, &h->ciphers);
+    key_list(k, &h->exts);
+    key_list(k, &h->groups);
+    key_list(k, &h->formats);
+    key_list(k, &h->sigalgs);
+    key_list(k, &h->versions);
+}
+
+typedef struct {
+    uint64_t hash;
+    size_t n;         /* key length in 16-bit words; 0: an empty slot */
+    uint16_t *key;
+    char ja3[33], ja4[48];
+} fp_slot;
+
+/* Direct-mapped: a colliding hello takes the slot. Worst case MW_TLS_FP_CACHE keys of
+ * 3 KB each. The seed is random: whoever sends hellos cannot aim them at one slot. */
+static fp_slot fp_cache[MW_TLS_FP_CACHE];
+static uint64_t fp_seed;
+
+void mw_tls_client_fingerprints(const mw_tls_client_hello *h, char ja3[33], char ja4[48])
+{
+    fp_key k;
+    make_fp_key(h, &k);
+    if (!fp_seed)
+        fp_seed = (uint64_t)g_random_int() << 32 | g_random_int() | 1;
+    const size_t bytes = k.n * sizeof k.w[0];
+    const uint64_t hash = XXH3_64bits_withSeed(k.w, bytes, fp_seed);
+    fp_slot *slot = &fp_cache[hash % MW_TLS_FP_CACHE];
+    if (slot->n == k.n && slot->hash == hash && memcmp(slot->key, k.w, bytes) == 0) {
+        memcpy(ja3, slot->ja3, sizeof slot->ja3);
+        memcpy(ja4, slot->ja4, sizeof slot->ja4);
+        return;
+    }
+    mw_tls_ja3(h, ja3);
+    mw_tls_ja4(h, ja4);
+    g_free(slot->key);
+    slot->key = g_memdup2(k.w, bytes);
+    slot->n = k.n;
+    slot->hash = hash;
+    memcpy(slot->ja3, ja3, sizeof slot->ja3);
+    memcpy(slot->ja4, ja4, sizeof slot->ja4);
 }

@@ -50,4 +50,9 @@ void mw_tls_ja3(const mw_tls_client_hello *h, char out[33]);
 void mw_tls_ja3s(const mw_tls_server_hello *h, char out[33]);
 void mw_tls_ja4(const mw_tls_client_hello *h, char out[48]);
 
+/* JA3 and JA4 of a ClientHello, remembered for the last MW_TLS_FP_CACHE distinct hellos
+ * (a gateway sees the same few client stacks over and over; this runs per session). */
+#define MW_TLS_FP_CACHE 512
+void mw_tls_client_fingerprints(const mw_tls_client_hello *h, char ja3[33], char ja4[48]);
+
 #endif

@@ -6,12 +6,14 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 PKGS=(
     build-essential pkg-config         # compiler (gcc with ASan/UBSan), make
     libpcap-dev libssl-dev libglib2.0-dev  # libpcap, OpenSSL libcrypto, GLib
+    libxxhash-dev                       # XXH3: fast keyed hash for the caches
     python3                             # test checker
     tcpdump tshark                      # reference tools for tests and benchmarks
     ca-certificates                     # the system trust store (certificate checks)
     clang libclang-rt-dev               # libFuzzer harnesses (make fuzz)
     chromium                            # the HTML report is checked in a real browser
     postfix dovecot-imapd dovecot-pop3d swaks curl openssl iproute2 ethtool  # live test
+    libnet-ssleay-perl                  # swaks STARTTLS (a Recommends, not pulled in)
 )
 # --list: print the package names (for .ci/run)
 if [ "${1:-}" = "--list" ]; then
