@@ -8,11 +8,11 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
-#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <string.h>
 #include <time.h>
+#include <xxhash.h>
 
 static X509_STORE *trust_store;
 static bool trust_tried;
@@ -205,17 +205,24 @@ static void judge_trust(X509 *leaf, STACK_OF(X509) *rest, time_t when, mw_tls_ce
 }
 
 /* Gateways see the same few server certificates over and over: what depends only on the
- * chain (the decoded leaf, its description, the trust verdict) is kept per chain digest
- * and day, so that each session pays a hash and a copy instead of DER decoding, a
- * signature check and a chain verification. Expiry and the name check still use each
- * session's own time and SNI (the last SNI's answer is kept: clients of one server
- * mostly ask for the same name). */
+ * chain (the decoded leaf, its description, its validity period, the trust verdict) is
+ * kept per chain and day, so that each session pays a hash, a compare and a copy instead
+ * of DER decoding, a signature check and a chain verification. Expiry and the name check
+ * still use each session's own time and SNI (the last SNI's answer is kept: clients of
+ * one server mostly ask for the same name). Bounded by entries and by chain bytes held;
+ * over either, the cache starts over. */
 #define MW_CERT_CACHE_MAX 4096
+#define MW_CERT_CACHE_BYTES (16u << 20)
 
 typedef struct {
-    uint8_t key[SHA256_DIGEST_LENGTH + sizeof(int64_t)]; /* chain digest, day */
+    uint64_t hash;    /* XXH3 of the chain, seeded, with the day */
+    int64_t day;
+    size_t len;
+    uint8_t *chain;   /* a copy: a hit is confirmed byte for byte */
     X509 *leaf;
     mw_tls_cert desc; /* describe_leaf(leaf), copied into each session's record */
+    bool times_known; /* not_before/not_after below could be read */
+    time_t not_before, not_after;
     bool untrusted;
     char why[sizeof(((mw_tls_cert_verdict *)0)->untrusted_why)];
     char *last_sni;   /* the last SNI checked against leaf, and the answer */
@@ -223,23 +230,26 @@ typedef struct {
 } cert_entry;
 
 static GHashTable *cert_cache;
+static size_t cert_cache_bytes;
+static uint64_t cert_seed;
 
-static guint cert_key_hash(gconstpointer k)
+static guint cert_entry_hash(gconstpointer p)
 {
-    guint h;
-    memcpy(&h, k, sizeof h); /* already a SHA-256 */
-    return h;
+    return (guint)((const cert_entry *)p)->hash;
 }
 
-static gboolean cert_key_equal(gconstpointer a, gconstpointer b)
+static gboolean cert_entry_equal(gconstpointer pa, gconstpointer pb)
 {
-    return memcmp(a, b, sizeof(((cert_entry *)0)->key)) == 0;
+    const cert_entry *a = pa, *b = pb;
+    return a->hash == b->hash && a->day == b->day && a->len == b->len &&
+           memcmp(a->chain, b->chain, a->len) == 0;
 }
 
 static void cert_entry_free(gpointer p)
 {
     cert_entry *e = p;
     X509_free(e->leaf);
+    g_free(e->chain);
     g_free(e->desc.subject);
     g_free(e->desc.issuer);
     if (e->desc.san)
@@ -248,19 +258,32 @@ static void cert_entry_free(gpointer p)
     g_free(e);
 }
 
+static bool asn1_time_posix(const ASN1_TIME *t, time_t *out)
+{
+    struct tm tm;
+    if (!t || !ASN1_TIME_to_tm(t, &tm))
+        return false;
+    *out = timegm(&tm);
+    return true;
+}
+
 static cert_entry *cert_cache_get(mw_cursor certs, int64_t day)
 {
-    if (!cert_cache)
-        cert_cache = g_hash_table_new_full(cert_key_hash, cert_key_equal, NULL, cert_entry_free);
-    uint8_t key[sizeof(((cert_entry *)0)->key)];
-    if (mw_digest(MW_SHA256, certs.p, certs.left, key) != SHA256_DIGEST_LENGTH)
-        return NULL; /* OpenSSL without SHA-256: nothing can be examined */
-    memcpy(key + SHA256_DIGEST_LENGTH, &day, sizeof day);
-    cert_entry *e = g_hash_table_lookup(cert_cache, key);
+    if (!cert_cache) {
+        cert_cache = g_hash_table_new_full(cert_entry_hash, cert_entry_equal, NULL,
+                                           cert_entry_free);
+        cert_seed = (uint64_t)g_random_int() << 32 | g_random_int();
+    }
+    cert_entry probe = { .day = day, .len = certs.left, .chain = (uint8_t *)certs.p };
+    probe.hash = XXH3_64bits_withSeed(certs.p, certs.left, cert_seed ^ (uint64_t)day);
+    cert_entry *e = g_hash_table_lookup(cert_cache, &probe);
     if (e)
         return e;
-    if (g_hash_table_size(cert_cache) >= MW_CERT_CACHE_MAX)
+    if (g_hash_table_size(cert_cache) >= MW_CERT_CACHE_MAX ||
+        cert_cache_bytes + certs.left > MW_CERT_CACHE_BYTES) {
         g_hash_table_remove_all(cert_cache); /* bounded: start over */
+        cert_cache_bytes = 0;
+    }
     X509 *leaf = NULL;
     STACK_OF(X509) *rest = sk_X509_new_null();
     mw_cursor one;
@@ -278,10 +301,13 @@ static cert_entry *cert_cache_get(mw_cursor certs, int64_t day)
             X509_free(x);
     }
     e = g_new0(cert_entry, 1);
-    memcpy(e->key, key, sizeof key);
+    *e = probe;
+    e->chain = g_memdup2(probe.chain, probe.len ? probe.len : 1);
     e->leaf = leaf;
     if (leaf) {
         describe_leaf(leaf, &e->desc);
+        e->times_known = asn1_time_posix(X509_get0_notBefore(leaf), &e->not_before) &&
+                         asn1_time_posix(X509_get0_notAfter(leaf), &e->not_after);
         mw_tls_cert_verdict v;
         memset(&v, 0, sizeof v);
         judge_trust(leaf, rest, (time_t)(day * 86400 + 43200), &v);
@@ -289,7 +315,8 @@ static cert_entry *cert_cache_get(mw_cursor certs, int64_t day)
         memcpy(e->why, v.untrusted_why, sizeof e->why);
     }
     sk_X509_pop_free(rest, X509_free);
-    g_hash_table_insert(cert_cache, e->key, e);
+    cert_cache_bytes += e->len;
+    g_hash_table_insert(cert_cache, e, e);
     return e;
 }
 
@@ -327,8 +354,9 @@ void mw_tls_cert_examine(mw_cursor certs, const char *sni, int64_t ts_us, mw_tls
         v->parsed = true;
         copy_description(&e->desc, rec);
         v->self_signed = rec->self_signed;
-        v->expired = X509_cmp_time(X509_get0_notAfter(leaf), &when) < 0;
-        v->not_yet_valid = X509_cmp_time(X509_get0_notBefore(leaf), &when) > 0;
+        /* as X509_cmp_time: expired once notAfter <= the session's time */
+        v->expired = e->times_known && e->not_after <= when;
+        v->not_yet_valid = e->times_known && e->not_before > when;
         if (sni && *sni)
             v->name_mismatch = name_mismatch(e, sni);
         v->untrusted = e->untrusted;
