@@ -70,6 +70,16 @@ void mw_json_str(GString *out, const char *s)
         mw_json_strn(out, s, strlen(s));
 }
 
+void mw_json_key_n(GString *out, const char *key, size_t len)
+{
+    char last = out->len ? out->str[out->len - 1] : '{';
+    if (last != '{' && last != '[')
+        g_string_append_c(out, ',');
+    g_string_append_c(out, '"');
+    mw_put(out, key, len);
+    mw_put_lit(out, "\":");
+}
+
 void mw_json_u64(GString *out, uint64_t v)
 {
     char b[20];

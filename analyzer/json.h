@@ -26,17 +26,10 @@ static inline void mw_put(GString *g, const char *p, size_t n)
 
 void mw_json_str(GString *out, const char *s);      /* "..." or null */
 void mw_json_strn(GString *out, const char *s, size_t len);
-/* ,"key": (the comma when something precedes it in the object or array). Inline, so that
- * strlen of a literal key is folded at compile time. */
-static inline void mw_json_key(GString *out, const char *key)
-{
-    char last = out->len ? out->str[out->len - 1] : '{';
-    if (last != '{' && last != '[')
-        g_string_append_c(out, ',');
-    g_string_append_c(out, '"');
-    mw_put(out, key, strlen(key));
-    mw_put_lit(out, "\":");
-}
+/* ,"key": (the comma when something precedes it in the object or array). A macro so
+ * that the length of a literal key is counted at compile time. */
+void mw_json_key_n(GString *out, const char *key, size_t len);
+#define mw_json_key(out, key) mw_json_key_n((out), (key), strlen(key))
 void mw_json_u64(GString *out, uint64_t v);         /* decimal, no printf */
 void mw_json_i64(GString *out, int64_t v);
 /* microseconds as seconds with six decimals, as "%.6f" of us / 1e6 prints them */
