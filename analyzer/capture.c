@@ -92,37 +92,46 @@ mw_capture *mw_capture_open(const char *path, char **err)
     return c;
 }
 
+typedef struct {
+    mw_capture *c;
+    mw_engine *e;
+    uint64_t frame;
+} run_state;
+
+static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
+{
+    run_state *rs = (run_state *)user;
+    mw_capture *c = rs->c;
+    rs->frame++;
+    int64_t ts = mw_ts_us(&h->ts);
+    if (c->observe)
+        c->observe(c->observe_user, c, rs->frame, ts);
+    mw_packet pkt;
+    mw_decode_status ds = mw_decode(c->dlt, data, h->caplen, &pkt);
+    if (ds != MW_DECODE_TCP) {
+        mw_engine_count(rs->e, ds == MW_DECODE_MALFORMED ? 2 : 1);
+        return;
+    }
+    mw_engine_packet(rs->e, &pkt, rs->frame, ts);
+}
+
 bool mw_capture_run(mw_capture *c, mw_engine *e, char **err, char **warn)
 {
-    struct pcap_pkthdr *h;
-    const u_char *data;
-    uint64_t frame = 0;
-    int rc;
+    run_state rs = { c, e, 0 };
     mw_engine_new_file(e);
-    while ((rc = pcap_next_ex(c->pcap, &h, &data)) == 1) {
-        frame++;
-        if (c->observe)
-            c->observe(c->observe_user, c, frame,
-                       mw_ts_us(&h->ts));
-        mw_packet pkt;
-        mw_decode_status ds = mw_decode(c->dlt, data, h->caplen, &pkt);
-        if (ds != MW_DECODE_TCP) {
-            mw_engine_count(e, ds == MW_DECODE_MALFORMED ? 2 : 1);
-            continue;
-        }
-        int64_t ts = mw_ts_us(&h->ts);
-        mw_engine_packet(e, &pkt, frame, ts);
-    }
+    /* pcap_dispatch over the whole file (cnt -1): one call instead of one pcap_next_ex
+     * per packet. Returns -1 on a read error, having delivered what came before it. */
+    int rc = pcap_dispatch(c->pcap, -1, on_packet, (u_char *)&rs);
     if (rc == -1) {
         const char *why = pcap_geterr(c->pcap);
-        if (frame == 0) {
+        if (rs.frame == 0) {
             *err = g_strdup_printf("%s: truncated or corrupt capture: %s",
                                    display_name(c->path), why);
             return false;
         }
         *warn = g_strdup_printf("%s: capture cut short after packet %" G_GUINT64_FORMAT
                                 " (%s); the sessions read so far are written",
-                                display_name(c->path), frame, why);
+                                display_name(c->path), rs.frame, why);
     }
     return true;
 }

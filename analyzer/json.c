@@ -21,6 +21,19 @@ static inline int byte_class(unsigned char ch)
     return ch < 0x20 || ch == '"' || ch == '\\' || ch == 0x7f;
 }
 
+/* Whether any of the 8 bytes of w is of class 1 or 2 (the "determine if a word has a
+ * byte less than / greater than / equal to n" bit tricks): the plain bytes of a string
+ * are skipped a word at a time. */
+static inline bool word_has_special(uint64_t w)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
+    const uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+    const uint64_t below_20 = (w - ones * 0x20) & ~w;
+    const uint64_t is_quote = (q - ones) & ~q, is_backslash = (b - ones) & ~b;
+    const uint64_t above_7e = (w + ones * (127 - 0x7e)) | w;
+    return ((below_20 | is_quote | is_backslash | above_7e) & high) != 0;
+}
+
 void mw_json_strn(GString *out, const char *s, size_t len)
 {
     g_string_append_c(out, '"');
@@ -28,8 +41,18 @@ void mw_json_strn(GString *out, const char *s, size_t len)
     while (s < end) {
         /* the run of bytes that need nothing goes out in one piece */
         const char *run = s;
-        while (s < end && byte_class((unsigned char)*s) == 0)
-            s++;
+        for (;;) {
+            uint64_t w;
+            if (end - s >= 8 && (memcpy(&w, s, 8), !word_has_special(w))) {
+                s += 8;
+                continue;
+            }
+            if (s < end && byte_class((unsigned char)*s) == 0) {
+                s++;
+                continue;
+            }
+            break;
+        }
         if (s > run)
             mw_put(out, run, s - run);
         if (s == end)
