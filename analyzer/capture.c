@@ -8,9 +8,12 @@
 #include <sys/stat.h>
 
 #include "decode.h"
+#include "prefetch.h"
 
 struct mw_capture {
     pcap_t *pcap;
+    FILE *fp;            /* the stream libpcap reads (owned by pcap) */
+    int64_t offset;      /* bytes read so far, as of the packet being analysed */
     char *path;
     int dlt;
     int64_t size;
@@ -86,6 +89,7 @@ mw_capture *mw_capture_open(const char *path, char **err)
     }
     mw_capture *c = g_new0(mw_capture, 1);
     c->pcap = p;
+    c->fp = fp;
     c->path = g_strdup(path);
     c->dlt = dlt;
     c->size = size;
@@ -98,11 +102,13 @@ typedef struct {
     uint64_t frame;
 } run_state;
 
-static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
+static void on_packet(void *user, const struct pcap_pkthdr *h, const uint8_t *data,
+                      int64_t offset)
 {
-    run_state *rs = (run_state *)user;
+    run_state *rs = user;
     mw_capture *c = rs->c;
     rs->frame++;
+    c->offset = offset;
     int64_t ts = mw_ts_us(&h->ts);
     if (c->observe)
         c->observe(c->observe_user, c, rs->frame, ts);
@@ -119,21 +125,24 @@ bool mw_capture_run(mw_capture *c, mw_engine *e, char **err, char **warn)
 {
     run_state rs = { c, e, 0 };
     mw_engine_new_file(e);
-    /* pcap_dispatch over the whole file (cnt -1): one call instead of one pcap_next_ex
-     * per packet. Returns -1 on a read error, having delivered what came before it. */
-    int rc = pcap_dispatch(c->pcap, -1, on_packet, (u_char *)&rs);
+    /* The file is read on a second thread (prefetch.h), the packets analysed here. A
+     * read error ends the run with what came before it delivered. */
+    char *why = NULL;
+    int rc = mw_prefetch_run(c->pcap, c->fp, on_packet, &rs, &why);
+    bool ok = true;
     if (rc == -1) {
-        const char *why = pcap_geterr(c->pcap);
         if (rs.frame == 0) {
             *err = g_strdup_printf("%s: truncated or corrupt capture: %s",
                                    display_name(c->path), why);
-            return false;
+            ok = false;
+        } else {
+            *warn = g_strdup_printf("%s: capture cut short after packet %" G_GUINT64_FORMAT
+                                    " (%s); the sessions read so far are written",
+                                    display_name(c->path), rs.frame, why);
         }
-        *warn = g_strdup_printf("%s: capture cut short after packet %" G_GUINT64_FORMAT
-                                " (%s); the sessions read so far are written",
-                                display_name(c->path), rs.frame, why);
     }
-    return true;
+    g_free(why);
+    return ok;
 }
 
 void mw_capture_observe(mw_capture *c, mw_capture_observer fn, void *user)
@@ -144,11 +153,7 @@ void mw_capture_observe(mw_capture *c, mw_capture_observer fn, void *user)
 
 int64_t mw_capture_offset(const mw_capture *c)
 {
-    if (c->size < 0)
-        return -1;
-    FILE *fp = pcap_file(c->pcap);
-    long off = fp ? ftell(fp) : -1;
-    return off < 0 ? -1 : (int64_t)off;
+    return c->size < 0 ? -1 : c->offset;
 }
 
 int64_t mw_capture_size(const mw_capture *c)
