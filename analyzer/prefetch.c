@@ -1,6 +1,7 @@
 #include "prefetch.h"
 
 #include <glib.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -15,10 +16,54 @@ typedef struct {
     char *err;
 } batch;
 
+/* A queue of batch pointers between the two threads. pthreads rather than GAsyncQueue:
+ * GLib's futex-based mutexes are invisible to ThreadSanitizer, these are not. */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    batch *items[MW_PREFETCH_BATCHES];
+    size_t head, count;
+} queue;
+
+static void queue_init(queue *q)
+{
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->cv, NULL);
+    q->head = q->count = 0;
+}
+
+static void queue_destroy(queue *q)
+{
+    pthread_mutex_destroy(&q->mu);
+    pthread_cond_destroy(&q->cv);
+}
+
+/* Never full: there are only MW_PREFETCH_BATCHES batches in all. */
+static void queue_push(queue *q, batch *b)
+{
+    pthread_mutex_lock(&q->mu);
+    q->items[(q->head + q->count) % MW_PREFETCH_BATCHES] = b;
+    q->count++;
+    pthread_cond_signal(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+}
+
+static batch *queue_pop(queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    while (q->count == 0)
+        pthread_cond_wait(&q->cv, &q->mu);
+    batch *b = q->items[q->head];
+    q->head = (q->head + 1) % MW_PREFETCH_BATCHES;
+    q->count--;
+    pthread_mutex_unlock(&q->mu);
+    return b;
+}
+
 typedef struct {
     pcap_t *p;
     FILE *fp;
-    GAsyncQueue *free_q, *full_q;
+    queue free_q, full_q;
     batch *cur;
 } reader;
 
@@ -28,8 +73,8 @@ static void hand_over(reader *r)
 {
     long off = r->fp ? ftell(r->fp) : -1;
     r->cur->offset = off < 0 ? -1 : (int64_t)off;
-    g_async_queue_push(r->full_q, r->cur);
-    r->cur = g_async_queue_pop(r->free_q);
+    queue_push(&r->full_q, r->cur);
+    r->cur = queue_pop(&r->free_q);
     r->cur->used = 0;
 }
 
@@ -49,10 +94,10 @@ static void on_read(u_char *user, const struct pcap_pkthdr *h, const u_char *dat
     b->used += need;
 }
 
-static gpointer reader_main(gpointer data)
+static void *reader_main(void *data)
 {
     reader *r = data;
-    r->cur = g_async_queue_pop(r->free_q);
+    r->cur = queue_pop(&r->free_q);
     r->cur->used = 0;
     int rc = pcap_dispatch(r->p, -1, on_read, (u_char *)r);
     batch *b = r->cur;
@@ -61,23 +106,55 @@ static gpointer reader_main(gpointer data)
     b->last = true;
     b->rc = rc;
     b->err = rc == -1 ? g_strdup(pcap_geterr(r->p)) : NULL;
-    g_async_queue_push(r->full_q, b);
+    queue_push(&r->full_q, b);
     return NULL;
+}
+
+/* Without a reader thread: pcap_dispatch calls cb directly. */
+typedef struct {
+    FILE *fp;
+    mw_prefetch_cb cb;
+    void *user;
+} direct;
+
+static void on_direct(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
+{
+    direct *d = (direct *)user;
+    long off = d->fp ? ftell(d->fp) : -1;
+    d->cb(d->user, h, data, off < 0 ? -1 : (int64_t)off);
+}
+
+static int read_here(pcap_t *p, FILE *fp, mw_prefetch_cb cb, void *user, char **err)
+{
+    direct d = { fp, cb, user };
+    int rc = pcap_dispatch(p, -1, on_direct, (u_char *)&d);
+    if (rc == -1 && err)
+        *err = g_strdup(pcap_geterr(p));
+    return rc;
 }
 
 int mw_prefetch_run(pcap_t *p, FILE *fp, mw_prefetch_cb cb, void *user, char **err)
 {
     batch batches[MW_PREFETCH_BATCHES];
-    reader r = { p, fp, g_async_queue_new(), g_async_queue_new(), NULL };
+    reader r = { .p = p, .fp = fp };
+    queue_init(&r.free_q);
+    queue_init(&r.full_q);
     for (int i = 0; i < MW_PREFETCH_BATCHES; i++) {
         batches[i] = (batch){ .buf = g_malloc(MW_PREFETCH_BATCH_BYTES),
                               .cap = MW_PREFETCH_BATCH_BYTES };
-        g_async_queue_push(r.free_q, &batches[i]);
+        queue_push(&r.free_q, &batches[i]);
     }
-    GThread *t = g_thread_new("mailwire-read", reader_main, &r);
+    pthread_t t;
+    if (pthread_create(&t, NULL, reader_main, &r) != 0) {
+        for (int i = 0; i < MW_PREFETCH_BATCHES; i++)
+            g_free(batches[i].buf);
+        queue_destroy(&r.free_q);
+        queue_destroy(&r.full_q);
+        return read_here(p, fp, cb, user, err); /* no thread to be had */
+    }
     int rc = 0;
     for (;;) {
-        batch *b = g_async_queue_pop(r.full_q);
+        batch *b = queue_pop(&r.full_q);
         for (size_t pos = 0; pos < b->used;) {
             struct pcap_pkthdr h;
             memcpy(&h, b->buf + pos, sizeof h);
@@ -92,12 +169,12 @@ int mw_prefetch_run(pcap_t *p, FILE *fp, mw_prefetch_cb cb, void *user, char **e
                 g_free(b->err);
             break;
         }
-        g_async_queue_push(r.free_q, b);
+        queue_push(&r.free_q, b);
     }
-    g_thread_join(t);
+    pthread_join(t, NULL);
     for (int i = 0; i < MW_PREFETCH_BATCHES; i++)
         g_free(batches[i].buf);
-    g_async_queue_unref(r.free_q);
-    g_async_queue_unref(r.full_q);
+    queue_destroy(&r.free_q);
+    queue_destroy(&r.full_q);
     return rc;
 }

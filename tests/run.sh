@@ -74,6 +74,8 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_suite "normal build"
 run_suite "ASan+UBSan build" SAN=1
+# the reader thread under ThreadSanitizer
+run_script "ThreadSanitizer" bash tests/tsan.sh
 # memory bounds under hostile streams (optimised build: measures real peak RSS)
 run_script "hostile streams" bash tests/hostile.sh build/mailwire
 # libFuzzer harnesses: the regression corpus and a short run each (clang needed)
