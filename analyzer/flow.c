@@ -63,6 +63,8 @@ struct mw_engine {
     mw_config cfg;
     mw_session_cb cb;
     void *user;
+    mw_session_take_cb take; /* when set, closed sessions are handed over to it */
+    void *take_user;
     GHashTable *flows;
     mw_flow *lru_head, *lru_tail; /* least recently active first */
     uint64_t next_id;
@@ -322,7 +324,12 @@ static void close_flow(mw_engine *e, mw_flow *f, mw_close_reason why)
         e->stats.sessions++;
         if (why == MW_CLOSE_EVICTED)
             e->stats.evicted++;
-        e->cb(s, e->user);
+        if (e->take) {
+            e->take(s, e->take_user);
+            f->sess = NULL;
+        } else {
+            e->cb(s, e->user);
+        }
     } else if (f->kind == F_IGNORED) {
         e->stats.flows_ignored++;
     }
@@ -599,6 +606,12 @@ mw_engine *mw_engine_new(const mw_config *cfg, mw_session_cb cb, void *user)
         key_seed = (uint64_t)g_random_int() << 32 | g_random_int() | 1;
     e->flows = g_hash_table_new(key_hash, key_equal);
     return e;
+}
+
+void mw_engine_hand_over(mw_engine *e, mw_session_take_cb take, void *user)
+{
+    e->take = take;
+    e->take_user = user;
 }
 
 void mw_engine_free(mw_engine *e)

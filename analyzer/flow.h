@@ -28,6 +28,10 @@ typedef struct {
 
 mw_engine *mw_engine_new(const mw_config *cfg, mw_session_cb cb, void *user);
 void mw_engine_free(mw_engine *e);
+/* Hand each closed session to take(s, user) instead: it then owns s (and frees it with
+ * mw_session_free), and the callback given to mw_engine_new is not called. */
+typedef void (*mw_session_take_cb)(mw_session *s, void *user);
+void mw_engine_hand_over(mw_engine *e, mw_session_take_cb take, void *user);
 
 /* Offer one decoded TCP segment. frame: 1-based number in its file. */
 void mw_engine_packet(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us);

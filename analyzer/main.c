@@ -15,6 +15,7 @@
 #include "progress.h"
 #include "report.h"
 #include "save_flagged.h"
+#include "writer.h"
 #include "../dissectors/tls.h"
 
 /* Per packet read from a file: the inputs' time ranges and the progress line. */
@@ -217,6 +218,14 @@ int main(int argc, char **argv)
     if (saver)
         mw_output_add_sink(o, mw_saver_session, saver);
     mw_engine *e = mw_engine_new(&cfg, mw_output_session, o);
+    /* Records are formatted and written on a second thread (writer.h). Not with --report
+     * or --save-flagged: their sinks read the input bookkeeping that the analysis updates. */
+    mw_writer *writer = NULL;
+    if (!rep && !saver) {
+        writer = mw_writer_start(mw_output_session, o);
+        if (writer)
+            mw_engine_hand_over(e, mw_writer_take, writer);
+    }
     bool live_failed = false;
     mw_progress *progress = mw_progress_new(e);
     if (iface) {
@@ -250,6 +259,7 @@ int main(int argc, char **argv)
     }
     /* Whatever sessions were read are written, even after an input error. */
     mw_engine_finish(e);
+    mw_writer_stop(writer); /* every record written before the totals */
     char *live_name = iface ? g_strdup_printf("live capture on %s", iface) : NULL;
     mw_run_info info = { iface ? (const char *const *)&live_name : (const char *const *)files,
                          iface ? 1 : nfiles, mw_engine_stats_get(e) };

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# ThreadSanitizer over the reader thread (analyzer/prefetch.c): mailwire built with
-# -fsanitize=thread reads every recorded capture (the largest cycle all the batches) and
+# ThreadSanitizer over the reader and writer threads (analyzer/prefetch.c, writer.c):
+# mailwire built with -fsanitize=thread reads every recorded capture (the largest cycle
+# all the read batches), then all of them in one run in text mode with transcripts, and
 # must report no data race. TAP on stdout.
 set -u
 cd "$(dirname "$0")/.."
@@ -12,6 +13,10 @@ if ! make -s BUILD=$BUILD CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=
     exit 0
 fi
 export TSAN_OPTIONS="halt_on_error=0 exitcode=66"
+# GLib 2.74's slice allocator hands blocks between threads under futexes that TSan does
+# not see (a false report on any GString or GArray freed by the writer); plain malloc
+# here.
+export G_SLICE=always-malloc
 n=0
 for f in pcaps/*.pcap; do
     n=$((n + 1))
@@ -24,3 +29,14 @@ for f in pcaps/*.pcap; do
         grep -m20 -E "WARNING|SUMMARY|#[0-9]" <<<"$out" | sed 's/^/#   /'
     fi
 done
+n=$((n + 1))
+args=()
+for f in pcaps/*.pcap; do args+=(-r "$f"); done
+out=$($BUILD/mailwire "${args[@]}" -v -o /dev/null 2>&1)
+rc=$?
+if [ $rc -eq 0 ] && ! grep -q "ThreadSanitizer" <<<"$out"; then
+    echo "ok $n - TSan: all recorded captures in one run, text with transcripts"
+else
+    echo "not ok $n - TSan: all recorded captures in one run (exit $rc)"
+    grep -m20 -E "WARNING|SUMMARY|#[0-9]" <<<"$out" | sed 's/^/#   /'
+fi
