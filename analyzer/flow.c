@@ -2,6 +2,8 @@
 
 #include <glib.h>
 #include <string.h>
+/* inlined: the key has a fixed size, and the call is made for every packet */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "../dissectors/dissector.h"

@@ -9,7 +9,7 @@
  * writer only once this many wait (a wake-up per session costs more than writing it),
  * and the writer looks by itself every MW_WRITER_NAP_MS, so that in a quiet live capture
  * a record still comes out within that time. */
-#define MW_WRITER_GRAB 64
+#define MW_WRITER_GRAB 256
 #define MW_WRITER_NAP_MS 100
 
 #define MW_WRITER_DONE (2 * (MW_WRITER_QUEUE + MW_WRITER_GRAB))

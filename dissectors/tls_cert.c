@@ -208,11 +208,12 @@ static void judge_trust(X509 *leaf, STACK_OF(X509) *rest, time_t when, mw_tls_ce
  * chain (the decoded leaf, its description, its validity period, the trust verdict) is
  * kept per chain and day, so that each session pays a hash, a compare and a copy instead
  * of DER decoding, a signature check and a chain verification. Expiry and the name check
- * still use each session's own time and SNI (the last SNI's answer is kept: clients of
- * one server mostly ask for the same name). Bounded by entries and by chain bytes held;
+ * still use each session's own time and SNI (the answers for the last few SNIs are kept:
+ * the clients of one server ask for one or two names). Bounded by entries and by chain bytes held;
  * over either, the cache starts over. */
 #define MW_CERT_CACHE_MAX 4096
 #define MW_CERT_CACHE_BYTES (16u << 20)
+#define MW_CERT_SNI_KEPT 4
 
 typedef struct {
     uint64_t hash;    /* XXH3 of the chain, seeded, with the day */
@@ -225,8 +226,10 @@ typedef struct {
     time_t not_before, not_after;
     bool untrusted;
     char why[sizeof(((mw_tls_cert_verdict *)0)->untrusted_why)];
-    char *last_sni;   /* the last SNI checked against leaf, and the answer */
-    bool last_sni_mismatch;
+    /* the last SNIs checked against leaf, and the answers; replaced round-robin */
+    char *sni[MW_CERT_SNI_KEPT];
+    bool sni_mismatch[MW_CERT_SNI_KEPT];
+    unsigned sni_next;
 } cert_entry;
 
 static GHashTable *cert_cache;
@@ -254,7 +257,8 @@ static void cert_entry_free(gpointer p)
     g_free(e->desc.issuer);
     if (e->desc.san)
         g_ptr_array_free(e->desc.san, TRUE);
-    g_free(e->last_sni);
+    for (int i = 0; i < MW_CERT_SNI_KEPT; i++)
+        g_free(e->sni[i]);
     g_free(e);
 }
 
@@ -332,15 +336,17 @@ static void copy_description(const mw_tls_cert *from, mw_tls_cert *to)
 
 static bool name_mismatch(cert_entry *e, const char *sni)
 {
-    if (e->last_sni && strcmp(e->last_sni, sni) == 0)
-        return e->last_sni_mismatch;
-    g_free(e->last_sni);
-    e->last_sni = g_strdup(sni);
-    e->last_sni_mismatch = X509_check_host(e->leaf, sni, strlen(sni),
-                                           X509_CHECK_FLAG_ALWAYS_CHECK_SUBJECT |
-                                               X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS,
-                                           NULL) == 0;
-    return e->last_sni_mismatch;
+    for (int i = 0; i < MW_CERT_SNI_KEPT; i++)
+        if (e->sni[i] && strcmp(e->sni[i], sni) == 0)
+            return e->sni_mismatch[i];
+    unsigned i = e->sni_next++ % MW_CERT_SNI_KEPT;
+    g_free(e->sni[i]);
+    e->sni[i] = g_strdup(sni);
+    e->sni_mismatch[i] = X509_check_host(e->leaf, sni, strlen(sni),
+                                         X509_CHECK_FLAG_ALWAYS_CHECK_SUBJECT |
+                                             X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS,
+                                         NULL) == 0;
+    return e->sni_mismatch[i];
 }
 
 void mw_tls_cert_examine(mw_cursor certs, const char *sni, int64_t ts_us, mw_tls_cert *rec,
