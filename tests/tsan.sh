@@ -18,25 +18,22 @@ export TSAN_OPTIONS="halt_on_error=0 exitcode=66"
 # here.
 export G_SLICE=always-malloc
 n=0
-for f in pcaps/*.pcap; do
+check() { # check NAME ARGS...: run the TSan build with ARGS, no report allowed
+    local name=$1 out rc
+    shift
     n=$((n + 1))
-    out=$($BUILD/mailwire -r "$f" --json -o /dev/null 2>&1)
+    out=$($BUILD/mailwire "$@" 2>&1)
     rc=$?
     if [ $rc -eq 0 ] && ! grep -q "ThreadSanitizer" <<<"$out"; then
-        echo "ok $n - TSan: $f"
+        echo "ok $n - TSan: $name"
     else
-        echo "not ok $n - TSan: $f (exit $rc)"
+        echo "not ok $n - TSan: $name (exit $rc)"
         grep -m20 -E "WARNING|SUMMARY|#[0-9]" <<<"$out" | sed 's/^/#   /'
     fi
+}
+for f in pcaps/*.pcap; do
+    check "$f" -r "$f" --json -o /dev/null
 done
-n=$((n + 1))
 args=()
 for f in pcaps/*.pcap; do args+=(-r "$f"); done
-out=$($BUILD/mailwire "${args[@]}" -v -o /dev/null 2>&1)
-rc=$?
-if [ $rc -eq 0 ] && ! grep -q "ThreadSanitizer" <<<"$out"; then
-    echo "ok $n - TSan: all recorded captures in one run, text with transcripts"
-else
-    echo "not ok $n - TSan: all recorded captures in one run (exit $rc)"
-    grep -m20 -E "WARNING|SUMMARY|#[0-9]" <<<"$out" | sed 's/^/#   /'
-fi
+check "all recorded captures in one run, text with transcripts" "${args[@]}" -v -o /dev/null
