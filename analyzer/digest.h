@@ -1,8 +1,7 @@
-/* Message digests for the hot path: JA3/JA4 (MD5, SHA-256), Community ID (SHA-1) and the
- * certificate cache key (SHA-256) are computed for every session. OpenSSL 3 looks an
- * algorithm up by name on each EVP_md5()/SHA256()/EVP_Digest call and allocates a context;
- * here each algorithm is fetched once and one context is reused. Single-threaded, as the
- * engine is. */
+/* Message digests for the hot path: JA3/JA4 (MD5, SHA-256) and the Community ID (SHA-1)
+ * are computed for every session. OpenSSL 3 looks an algorithm up by name on each
+ * EVP_md5()/SHA256()/EVP_Digest call and allocates a context; here each algorithm is
+ * fetched once and each thread reuses one context. Safe from any thread. */
 #ifndef MW_DIGEST_H
 #define MW_DIGEST_H
 

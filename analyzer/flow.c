@@ -8,7 +8,6 @@
 
 #include "../dissectors/dissector.h"
 #include "../dissectors/tls.h"
-#include "community_id.h"
 #include "detect.h"
 #include "feeder.h"
 #include "reasm.h"
@@ -189,7 +188,6 @@ static void start_session(mw_engine *e, mw_flow *f, const mw_dissector *d, mw_pr
     mw_session *s = f->sess;
     s->client = f->ep[MW_FROM_CLIENT];
     s->server = f->ep[MW_FROM_SERVER];
-    mw_community_id(&s->client, &s->server, s->community_id, sizeof s->community_id);
     s->protocol = proto;
     s->ts_start_us = f->first_ts;
     s->ts_end_us = f->first_ts;
@@ -326,10 +324,13 @@ static void close_flow(mw_engine *e, mw_flow *f, mw_close_reason why)
         e->stats.sessions++;
         if (why == MW_CLOSE_EVICTED)
             e->stats.evicted++;
+        /* the Community ID (a SHA-1) is for the record only: the writer thread works it
+         * out when there is one */
         if (e->take) {
             e->take(s, e->take_user);
             f->sess = NULL;
         } else {
+            mw_session_community_id(s);
             e->cb(s, e->user);
         }
     } else if (f->kind == F_IGNORED) {

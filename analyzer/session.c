@@ -1,5 +1,7 @@
 #include "session.h"
 
+#include "community_id.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,6 +37,11 @@ static void free_tls(mw_tls_rec *t)
     if (t->cert.san)
         g_ptr_array_free(t->cert.san, TRUE);
     g_free(t);
+}
+
+void mw_session_community_id(mw_session *s)
+{
+    mw_community_id(&s->client, &s->server, s->community_id, sizeof s->community_id);
 }
 
 void mw_session_free(mw_session *s)

@@ -219,6 +219,8 @@ typedef struct mw_session {
 } mw_session;
 
 mw_session *mw_session_new(uint64_t seq_no);
+/* Fill community_id from the endpoints (when the session is written). */
+void mw_session_community_id(mw_session *s);
 void mw_session_free(mw_session *s);
 
 /* Raise a flag with its evidence; detail is formatted and capped. */

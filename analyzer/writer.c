@@ -66,8 +66,10 @@ static void *writer_main(void *data)
         pthread_mutex_unlock(&w->mu);
         if (n == 0) /* stopping, and nothing left */
             return NULL;
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
+            mw_session_community_id(grab[i]);
             w->out(grab[i], w->out_user);
+        }
         pthread_mutex_lock(&w->mu);
         size_t i = 0;
         for (; i < n && w->ndone < MW_WRITER_DONE; i++)

@@ -385,9 +385,10 @@ static char *reply_line(int code, const char *enh, const char *text)
                   : g_strdup_printf("%d %s", code, text);
 }
 
-static bool text_has(const char *text, const char *word)
+/* word (lower case) in low (a lower-cased text) */
+static bool has_word(const char *low, const char *word)
 {
-    return mw_bytes_contain((const uint8_t *)text, strlen(text), word);
+    return strstr(low, word) != NULL;
 }
 
 static void raise_flag(smtp_state *st, mw_flag f, const mw_ctx *ctx, const char *line)
@@ -397,22 +398,22 @@ static void raise_flag(smtp_state *st, mw_flag f, const mw_ctx *ctx, const char 
         mw_session_set_decisive(st->sess, line, strlen(line));
 }
 
-/* Judge a complete error reply to the command it answers. */
-static void judge_error(smtp_state *st, const pending_cmd *c, int code, const char *enh,
-                        const char *text, const char *line, const mw_ctx *ctx,
-                        const char **category)
+/* Judge a complete error reply to the command it answers; low is its text in lower case. */
+static void judge_lowered(smtp_state *st, const pending_cmd *c, int code, const char *enh,
+                          const char *low, const char *line, const mw_ctx *ctx,
+                          const char **category)
 {
-    bool tls_words = text_has(text, "STARTTLS") || text_has(text, "TLS") ||
-                     text_has(text, "encryption");
-    bool auth_words = text_has(text, "authenticat") || text_has(text, "auth ") ||
-                      text_has(text, "login") || text_has(text, "logged in");
+    bool tls_words = has_word(low, "tls") /* STARTTLS too */ ||
+                     has_word(low, "encryption");
+    bool auth_words = has_word(low, "authenticat") || has_word(low, "auth ") ||
+                      has_word(low, "login") || has_word(low, "logged in");
     bool access_code = code == 530 || strcmp(enh, "5.7.0") == 0 || strcmp(enh, "5.7.1") == 0 ||
                        strcmp(enh, "4.7.0") == 0 || strcmp(enh, "5.7.10") == 0 ||
                        strcmp(enh, "5.7.11") == 0 || strcmp(enh, "5.7.57") == 0;
 
     /* 421 4.4.2 (postfix, Exim), or an unsolicited 4xx about a timeout (sendmail's
      * "451 4.7.0 Timeout waiting for client input") before the server hangs up */
-    bool timeout_words = text_has(text, "timeout") || text_has(text, "timed out");
+    bool timeout_words = has_word(low, "timeout") || has_word(low, "timed out");
     if ((code == 421 && (strcmp(enh, "4.4.2") == 0 || timeout_words)) ||
         (code < 500 && c->cmd == CMD_NONE && timeout_words)) {
         raise_flag(st, MW_FLAG_SERVER_TIMEOUT, ctx, line);
@@ -440,7 +441,7 @@ static void judge_error(smtp_state *st, const pending_cmd *c, int code, const ch
         raise_flag(st, MW_FLAG_TLS_REQUIRED, ctx, line);
         return;
     }
-    if (access_code && auth_words && !text_has(text, "relay") && code >= 500) {
+    if (access_code && auth_words && !has_word(low, "relay") && code >= 500) {
         *category = "auth";
         raise_flag(st, MW_FLAG_AUTH_REQUIRED, ctx, line);
         return;
@@ -448,7 +449,7 @@ static void judge_error(smtp_state *st, const pending_cmd *c, int code, const ch
     switch (c->cmd) {
     case CMD_RCPT:
         /* SPEC: relay refusals by code and enhanced code, or any "relay" wording */
-        if (text_has(text, "relay") || strcmp(*category, "relay") == 0) {
+        if (has_word(low, "relay") || strcmp(*category, "relay") == 0) {
             *category = "relay";
             raise_flag(st, MW_FLAG_RELAY_DENIED, ctx, line);
         } else {
@@ -469,6 +470,21 @@ static void judge_error(smtp_state *st, const pending_cmd *c, int code, const ch
     default:
         break;
     }
+}
+
+static void judge_error(smtp_state *st, const pending_cmd *c, int code, const char *enh,
+                        const char *text, const char *line, const mw_ctx *ctx,
+                        const char **category)
+{
+    /* lowered once, then searched for each word (was: a case-blind scan per word) */
+    char buf[MW_MAX_TEXT + 1];
+    size_t len = strlen(text);
+    char *low = len < sizeof buf ? buf : g_malloc(len + 1);
+    for (size_t i = 0; i <= len; i++)
+        low[i] = g_ascii_tolower(text[i]);
+    judge_lowered(st, c, code, enh, low, line, ctx, category);
+    if (low != buf)
+        g_free(low);
 }
 
 static void add_reply(smtp_state *st, const pending_cmd *c, int code, const char *enh,
