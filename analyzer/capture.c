@@ -102,33 +102,50 @@ typedef struct {
     uint64_t frame;
 } run_state;
 
-static void on_packet(void *user, const struct pcap_pkthdr *h, const uint8_t *data,
-                      int64_t offset)
+/* The reader thread's share of each packet: its link, IP and TCP headers. */
+typedef struct {
+    mw_decode_status ds;
+    mw_packet pkt; /* payload points into the batch's copy of the packet */
+} decoded;
+
+static void decode_on_reader(void *user, const struct pcap_pkthdr *h, const uint8_t *data,
+                             void *note)
 {
+    const mw_capture *c = user;
+    decoded *d = note;
+    d->ds = mw_decode(c->dlt, data, h->caplen, &d->pkt);
+}
+
+static void on_packet(void *user, const struct pcap_pkthdr *h, const uint8_t *data,
+                      const void *note, int64_t offset)
+{
+    (void)data;
     run_state *rs = user;
     mw_capture *c = rs->c;
+    const decoded *d = note;
     rs->frame++;
     c->offset = offset;
     int64_t ts = mw_ts_us(&h->ts);
     if (c->observe)
         c->observe(c->observe_user, c, rs->frame, ts);
-    mw_packet pkt;
-    mw_decode_status ds = mw_decode(c->dlt, data, h->caplen, &pkt);
-    if (ds != MW_DECODE_TCP) {
-        mw_engine_count(rs->e, ds == MW_DECODE_MALFORMED ? 2 : 1);
+    if (d->ds != MW_DECODE_TCP) {
+        mw_engine_count(rs->e, d->ds == MW_DECODE_MALFORMED ? 2 : 1);
         return;
     }
-    mw_engine_packet(rs->e, &pkt, rs->frame, ts);
+    mw_engine_packet(rs->e, &d->pkt, rs->frame, ts);
 }
 
 bool mw_capture_run(mw_capture *c, mw_engine *e, char **err, char **warn)
 {
     run_state rs = { c, e, 0 };
     mw_engine_new_file(e);
-    /* The file is read on a second thread (prefetch.h), the packets analysed here. A
-     * read error ends the run with what came before it delivered. */
+    /* The file is read and its headers decoded on a second thread (prefetch.h), the
+     * packets analysed here. A read error ends the run with what came before it
+     * delivered. */
+    mw_prefetch pf = { .p = c->pcap, .fp = c->fp, .work = decode_on_reader, .work_user = c,
+                       .note_size = sizeof(decoded), .cb = on_packet, .user = &rs };
     char *why = NULL;
-    int rc = mw_prefetch_run(c->pcap, c->fp, on_packet, &rs, &why);
+    int rc = mw_prefetch_run(&pf, &why);
     bool ok = true;
     if (rc == -1) {
         if (rs.frame == 0) {

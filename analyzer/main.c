@@ -243,7 +243,10 @@ int main(int argc, char **argv)
         char *err = NULL, *warn = NULL;
         observer ob = { inputs, progress, files[i] };
         mw_inputs_begin(inputs, files[i], mw_capture_dlt(caps[i]));
-        mw_capture_observe(caps[i], observe_packet, &ob);
+        /* per-file time ranges are for the report and --save-flagged; the progress line
+         * only on a terminal: otherwise nothing to do per packet */
+        if (rep || saver || progress)
+            mw_capture_observe(caps[i], observe_packet, &ob);
         bool ok = mw_capture_run(caps[i], e, &err, &warn);
         mw_progress_clear(progress);
         if (warn) {

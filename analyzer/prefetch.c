@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <string.h>
 
-/* A batch: records of a struct pcap_pkthdr followed by caplen bytes, each record starting
- * at a multiple of 8. */
+/* A batch: records of a struct pcap_pkthdr, the packet's note, then its caplen bytes,
+ * each part starting at a multiple of 8. */
 typedef struct {
     uint8_t *buf;
     size_t cap, used;
@@ -61,8 +61,7 @@ static batch *queue_pop(queue *q)
 }
 
 typedef struct {
-    pcap_t *p;
-    FILE *fp;
+    const mw_prefetch *pf;
     queue free_q, full_q;
     batch *cur;
 } reader;
@@ -71,7 +70,7 @@ typedef struct {
 
 static void hand_over(reader *r)
 {
-    long off = r->fp ? ftell(r->fp) : -1;
+    long off = r->pf->fp ? ftell(r->pf->fp) : -1;
     r->cur->offset = off < 0 ? -1 : (int64_t)off;
     queue_push(&r->full_q, r->cur);
     r->cur = queue_pop(&r->free_q);
@@ -81,7 +80,9 @@ static void hand_over(reader *r)
 static void on_read(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 {
     reader *r = (reader *)user;
-    const size_t need = ALIGN8(sizeof *h) + ALIGN8(h->caplen);
+    const mw_prefetch *pf = r->pf;
+    const size_t head = ALIGN8(sizeof *h), note = ALIGN8(pf->note_size);
+    const size_t need = head + note + ALIGN8(h->caplen);
     if (r->cur->used + need > r->cur->cap && r->cur->used > 0)
         hand_over(r);
     batch *b = r->cur;
@@ -89,8 +90,11 @@ static void on_read(u_char *user, const struct pcap_pkthdr *h, const u_char *dat
         b->buf = g_realloc(b->buf, need);
         b->cap = need;
     }
-    memcpy(b->buf + b->used, h, sizeof *h);
-    memcpy(b->buf + b->used + ALIGN8(sizeof *h), data, h->caplen);
+    uint8_t *rec = b->buf + b->used;
+    memcpy(rec, h, sizeof *h);
+    memcpy(rec + head + note, data, h->caplen);
+    if (pf->work)
+        pf->work(pf->work_user, h, rec + head + note, rec + head);
     b->used += need;
 }
 
@@ -99,44 +103,41 @@ static void *reader_main(void *data)
     reader *r = data;
     r->cur = queue_pop(&r->free_q);
     r->cur->used = 0;
-    int rc = pcap_dispatch(r->p, -1, on_read, (u_char *)r);
+    int rc = pcap_dispatch(r->pf->p, -1, on_read, (u_char *)r);
     batch *b = r->cur;
-    long off = r->fp ? ftell(r->fp) : -1;
+    long off = r->pf->fp ? ftell(r->pf->fp) : -1;
     b->offset = off < 0 ? -1 : (int64_t)off;
     b->last = true;
     b->rc = rc;
-    b->err = rc == -1 ? g_strdup(pcap_geterr(r->p)) : NULL;
+    b->err = rc == -1 ? g_strdup(pcap_geterr(r->pf->p)) : NULL;
     queue_push(&r->full_q, b);
     return NULL;
 }
 
-/* Without a reader thread: pcap_dispatch calls cb directly. */
-typedef struct {
-    FILE *fp;
-    mw_prefetch_cb cb;
-    void *user;
-} direct;
-
+/* Without a reader thread: pcap_dispatch calls work and cb directly. */
 static void on_direct(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 {
-    direct *d = (direct *)user;
-    long off = d->fp ? ftell(d->fp) : -1;
-    d->cb(d->user, h, data, off < 0 ? -1 : (int64_t)off);
+    const mw_prefetch *pf = (const mw_prefetch *)user;
+    uint64_t note[MW_PREFETCH_NOTE_MAX / 8]; /* aligned as a batch's note is */
+    if (pf->work)
+        pf->work(pf->work_user, h, data, note);
+    long off = pf->fp ? ftell(pf->fp) : -1;
+    pf->cb(pf->user, h, data, note, off < 0 ? -1 : (int64_t)off);
 }
 
-static int read_here(pcap_t *p, FILE *fp, mw_prefetch_cb cb, void *user, char **err)
+static int read_here(const mw_prefetch *pf, char **err)
 {
-    direct d = { fp, cb, user };
-    int rc = pcap_dispatch(p, -1, on_direct, (u_char *)&d);
+    int rc = pcap_dispatch(pf->p, -1, on_direct, (u_char *)pf);
     if (rc == -1 && err)
-        *err = g_strdup(pcap_geterr(p));
+        *err = g_strdup(pcap_geterr(pf->p));
     return rc;
 }
 
-int mw_prefetch_run(pcap_t *p, FILE *fp, mw_prefetch_cb cb, void *user, char **err)
+int mw_prefetch_run(const mw_prefetch *pf, char **err)
 {
+    g_assert(pf->note_size <= MW_PREFETCH_NOTE_MAX);
     batch batches[MW_PREFETCH_BATCHES];
-    reader r = { .p = p, .fp = fp };
+    reader r = { .pf = pf };
     queue_init(&r.free_q);
     queue_init(&r.full_q);
     for (int i = 0; i < MW_PREFETCH_BATCHES; i++) {
@@ -150,16 +151,18 @@ int mw_prefetch_run(pcap_t *p, FILE *fp, mw_prefetch_cb cb, void *user, char **e
             g_free(batches[i].buf);
         queue_destroy(&r.free_q);
         queue_destroy(&r.full_q);
-        return read_here(p, fp, cb, user, err); /* no thread to be had */
+        return read_here(pf, err); /* no thread to be had */
     }
+    const size_t note = ALIGN8(pf->note_size);
     int rc = 0;
     for (;;) {
         batch *b = queue_pop(&r.full_q);
         for (size_t pos = 0; pos < b->used;) {
             struct pcap_pkthdr h;
             memcpy(&h, b->buf + pos, sizeof h);
-            cb(user, &h, b->buf + pos + ALIGN8(sizeof h), b->offset);
-            pos += ALIGN8(sizeof h) + ALIGN8(h.caplen);
+            const uint8_t *rec_note = b->buf + pos + ALIGN8(sizeof h);
+            pf->cb(pf->user, &h, rec_note + note, rec_note, b->offset);
+            pos += ALIGN8(sizeof h) + note + ALIGN8(h.caplen);
         }
         if (b->last) {
             rc = b->rc;

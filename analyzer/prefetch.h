@@ -15,14 +15,33 @@
 #define MW_PREFETCH_BATCHES 4
 #define MW_PREFETCH_BATCH_BYTES (1u << 20)
 
-/* Called on the calling thread for every packet, in file order; offset is how far into
- * the file the reader had got when it handed over the packet's batch (-1 on a pipe). */
+/* Largest per-packet note (see mw_prefetch_work). */
+#define MW_PREFETCH_NOTE_MAX 256
+
+/* Optional work done on the reader thread for each packet, on the batch's copy of it:
+ * what it writes into note (note_size bytes) travels with the packet. Decoding the
+ * headers there takes it off the analysis thread. It must not touch the caller's state. */
+typedef void (*mw_prefetch_work)(void *work_user, const struct pcap_pkthdr *h,
+                                 const uint8_t *data, void *note);
+
+/* Called on the calling thread for every packet, in file order, with its note; offset is
+ * how far into the file the reader had got when it handed over the packet's batch (-1 on
+ * a pipe). data and note stay valid until cb returns. */
 typedef void (*mw_prefetch_cb)(void *user, const struct pcap_pkthdr *h, const uint8_t *data,
-                               int64_t offset);
+                               const void *note, int64_t offset);
+
+typedef struct {
+    pcap_t *p;
+    FILE *fp;                /* p's stream, for offsets; may be NULL */
+    mw_prefetch_work work;   /* may be NULL */
+    void *work_user;
+    size_t note_size;        /* at most MW_PREFETCH_NOTE_MAX */
+    mw_prefetch_cb cb;
+    void *user;
+} mw_prefetch;
 
 /* Runs pcap_dispatch(p, -1, ...) on a reader thread and delivers every packet to cb here.
- * fp is p's stream (for offsets; may be NULL). Returns pcap_dispatch's result; on -1,
- * *err holds pcap_geterr's text (g_free it). */
-int mw_prefetch_run(pcap_t *p, FILE *fp, mw_prefetch_cb cb, void *user, char **err);
+ * Returns pcap_dispatch's result; on -1, *err holds pcap_geterr's text (g_free it). */
+int mw_prefetch_run(const mw_prefetch *pf, char **err);
 
 #endif
