@@ -531,7 +531,7 @@ static void server_hello_seen(tls_state *st, const mw_tls_server_hello *h, const
     if (h->hello_retry)
         r->hello_retry = true;
     set_cipher(r, mw_tls_cipher_name(h->cipher), h->cipher, 4);
-    mw_tls_ja3s(h, r->ja3s);
+    mw_tls_server_fingerprint(h, r->ja3s);
     server_chose(st, h->selected_version ? h->selected_version : h->legacy_version, ctx,
                  h->hello_retry ? "HelloRetryRequest" : "ServerHello");
 }

@@ -216,8 +216,8 @@ void mw_tls_ja4(const mw_tls_client_hello *h, char out[48])
 
 /* ---------- the fingerprint cache ---------- */
 
-/* Everything JA3 and JA4 read from a hello, serialised: the versions, SNI presence, the
- * ALPN bytes JA4 takes, then each list as its length and values. */
+/* Everything JA3 and JA4 read from a hello, serialised: its kind, the versions, SNI
+ * presence, the ALPN bytes JA4 takes, then each list as its length and values. */
 typedef struct {
     uint16_t w[8 + 6 * (MW_TLS_MAX_LIST + 1)];
     size_t n;
@@ -233,6 +233,7 @@ static void key_list(fp_key *k, const mw_u16_list *l)
 static void make_fp_key(const mw_tls_client_hello *h, fp_key *k)
 {
     k->n = 0;
+    k->w[k->n++] = 1; /* a ClientHello's key (2: a ServerHello's) */
     k->w[k->n++] = h->legacy_version;
     k->w[k->n++] = h->has_sni_ext;
     k->w[k->n++] = h->alpn && h->alpn_len;
@@ -250,7 +251,7 @@ typedef struct {
     uint64_t hash;
     size_t n;         /* key length in 16-bit words; 0: an empty slot */
     uint16_t *key;
-    char ja3[33], ja4[48];
+    char ja3[33], ja4[48]; /* a ServerHello's JA3S goes in ja3 */
 } fp_slot;
 
 /* Direct-mapped: a colliding hello takes the slot. Worst case MW_TLS_FP_CACHE keys of
@@ -258,26 +259,61 @@ typedef struct {
 static fp_slot fp_cache[MW_TLS_FP_CACHE];
 static uint64_t fp_seed;
 
+/* The slot for key k, and whether it already holds k's fingerprints. */
+static fp_slot *fp_lookup(const fp_key *k, uint64_t *hash, bool *hit)
+{
+    if (!fp_seed)
+        fp_seed = (uint64_t)g_random_int() << 32 | g_random_int() | 1;
+    const size_t bytes = k->n * sizeof k->w[0];
+    *hash = XXH3_64bits_withSeed(k->w, bytes, fp_seed);
+    fp_slot *slot = &fp_cache[*hash % MW_TLS_FP_CACHE];
+    *hit = slot->n == k->n && slot->hash == *hash && memcmp(slot->key, k->w, bytes) == 0;
+    return slot;
+}
+
+static void fp_store(fp_slot *slot, const fp_key *k, uint64_t hash, const char *ja3,
+                     const char *ja4)
+{
+    g_free(slot->key);
+    slot->key = g_memdup2(k->w, k->n * sizeof k->w[0]);
+    slot->n = k->n;
+    slot->hash = hash;
+    g_strlcpy(slot->ja3, ja3, sizeof slot->ja3);
+    g_strlcpy(slot->ja4, ja4, sizeof slot->ja4);
+}
+
 void mw_tls_client_fingerprints(const mw_tls_client_hello *h, char ja3[33], char ja4[48])
 {
     fp_key k;
     make_fp_key(h, &k);
-    if (!fp_seed)
-        fp_seed = (uint64_t)g_random_int() << 32 | g_random_int() | 1;
-    const size_t bytes = k.n * sizeof k.w[0];
-    const uint64_t hash = XXH3_64bits_withSeed(k.w, bytes, fp_seed);
-    fp_slot *slot = &fp_cache[hash % MW_TLS_FP_CACHE];
-    if (slot->n == k.n && slot->hash == hash && memcmp(slot->key, k.w, bytes) == 0) {
+    uint64_t hash;
+    bool hit;
+    fp_slot *slot = fp_lookup(&k, &hash, &hit);
+    if (hit) {
         memcpy(ja3, slot->ja3, sizeof slot->ja3);
         memcpy(ja4, slot->ja4, sizeof slot->ja4);
         return;
     }
     mw_tls_ja3(h, ja3);
     mw_tls_ja4(h, ja4);
-    g_free(slot->key);
-    slot->key = g_memdup2(k.w, bytes);
-    slot->n = k.n;
-    slot->hash = hash;
-    memcpy(slot->ja3, ja3, sizeof slot->ja3);
-    memcpy(slot->ja4, ja4, sizeof slot->ja4);
+    fp_store(slot, &k, hash, ja3, ja4);
+}
+
+void mw_tls_server_fingerprint(const mw_tls_server_hello *h, char ja3s[33])
+{
+    fp_key k;
+    k.n = 0;
+    k.w[k.n++] = 2; /* a ServerHello's key */
+    k.w[k.n++] = h->legacy_version;
+    k.w[k.n++] = h->cipher;
+    key_list(&k, &h->exts);
+    uint64_t hash;
+    bool hit;
+    fp_slot *slot = fp_lookup(&k, &hash, &hit);
+    if (hit) {
+        memcpy(ja3s, slot->ja3, sizeof slot->ja3);
+        return;
+    }
+    mw_tls_ja3s(h, ja3s);
+    fp_store(slot, &k, hash, ja3s, "");
 }

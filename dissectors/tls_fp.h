@@ -54,5 +54,7 @@ void mw_tls_ja4(const mw_tls_client_hello *h, char out[48]);
  * (a gateway sees the same few client stacks over and over; this runs per session). */
 #define MW_TLS_FP_CACHE 512
 void mw_tls_client_fingerprints(const mw_tls_client_hello *h, char ja3[33], char ja4[48]);
+/* JA3S of a ServerHello, through the same cache. */
+void mw_tls_server_fingerprint(const mw_tls_server_hello *h, char ja3s[33]);
 
 #endif
