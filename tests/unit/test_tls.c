@@ -12,6 +12,7 @@
 
 #include "testutil.h"
 #include "../../dissectors/tls.h"
+#include "../../dissectors/tls_fp.h"
 #include "../../dissectors/tls_cert.h"
 
 /* ---------- byte builders ---------- */
@@ -521,6 +522,52 @@ static void test_wildcards(void)
     X509_free(leaf);
 }
 
+/* The fingerprint cache answers what computing would: hellos that differ in one value
+ * each get their own fingerprints, asked in turn and again. */
+static void test_fingerprint_cache(void)
+{
+    mw_tls_client_hello a, b;
+    memset(&a, 0, sizeof a);
+    a.legacy_version = 0x0303;
+    a.has_sni_ext = true;
+    const uint16_t ciphers[] = { 0x1301, 0x1302, 0xc02f }, exts[] = { 0x0000, 0x000a, 0x002b };
+    memcpy(a.ciphers.v, ciphers, sizeof ciphers);
+    a.ciphers.n = 3;
+    memcpy(a.exts.v, exts, sizeof exts);
+    a.exts.n = 3;
+    a.versions.v[0] = 0x0304;
+    a.versions.n = 1;
+    b = a;
+    b.ciphers.v[2] = 0xc030;
+    for (int round = 0; round < 3; round++) {
+        const mw_tls_client_hello *h = round == 1 ? &b : &a;
+        char ja3[33], ja4[48], want3[33], want4[48];
+        mw_tls_client_fingerprints(h, ja3, ja4);
+        mw_tls_ja3(h, want3);
+        mw_tls_ja4(h, want4);
+        g_assert_cmpstr(ja3, ==, want3);
+        g_assert_cmpstr(ja4, ==, want4);
+    }
+    char ja3a[33], ja3b[33], ja4[48];
+    mw_tls_client_fingerprints(&a, ja3a, ja4);
+    mw_tls_client_fingerprints(&b, ja3b, ja4);
+    g_assert_cmpstr(ja3a, !=, ja3b);
+
+    mw_tls_server_hello sa, sb;
+    memset(&sa, 0, sizeof sa);
+    sa.legacy_version = 0x0303;
+    sa.cipher = 0x1301;
+    sb = sa;
+    sb.cipher = 0x1302;
+    for (int round = 0; round < 3; round++) {
+        const mw_tls_server_hello *h = round == 1 ? &sb : &sa;
+        char got[33], want[33];
+        mw_tls_server_fingerprint(h, got);
+        mw_tls_ja3s(h, want);
+        g_assert_cmpstr(got, ==, want);
+    }
+}
+
 /* FoxIO's worked example (JA4 technical details): t13d1516h2_8daaf6152771_e5627efa2ab1 */
 static void test_ja4_reference(void)
 {
@@ -931,6 +978,7 @@ int main(int argc, char **argv)
     g_test_add_func("/tls/cert_findings", test_cert_findings);
     g_test_add_func("/tls/wildcards", test_wildcards);
     g_test_add_func("/tls/ja4_reference", test_ja4_reference);
+    g_test_add_func("/tls/fingerprint_cache", test_fingerprint_cache);
     g_test_add_func("/tls/tls13_hrr", test_tls13_hrr);
     g_test_add_func("/tls/version_mismatch_alert", test_version_mismatch_alert);
     g_test_add_func("/tls/close_after_old_hello", test_close_after_old_hello);
