@@ -65,6 +65,17 @@ def main():
         if "ndpiReader" in res:
             ratio.append("ndpiReader = %.2fx mailwire" % (res["ndpiReader"]["wall_s"] / mws))
         lines.append("Ratios (wall): " + ", ".join(ratio) + ".")
+        # mailwire runs up to three threads (reader, analysis, writer): its CPU time is
+        # the cost on a machine with one core to spare, shown beside the wall-time ratios
+        mwc = max(mw["cpu_s"], 1e-6)
+        cpu = []
+        if "tcpdump" in res:
+            cpu.append("mailwire = %.2fx tcpdump" % (mwc / max(res["tcpdump"]["cpu_s"], 1e-6)))
+        if "tshark" in res:
+            cpu.append("tshark = %.1fx mailwire" % (res["tshark"]["cpu_s"] / mwc))
+        if "ndpiReader" in res:
+            cpu.append("ndpiReader = %.2fx mailwire" % (res["ndpiReader"]["cpu_s"] / mwc))
+        lines.append("Ratios (CPU time, all threads): " + ", ".join(cpu) + ".")
         if count:
             lines.append("Records: %d of %d mail sessions%s." % (
                 count["records"], count["expected"],
