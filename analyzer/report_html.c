@@ -5,17 +5,6 @@
 
 #include "report_model.h"
 
-/* Flush the buffer to the file once it holds this much. */
-#define FLUSH_AT (64 * 1024)
-
-static void flush(GString *g, FILE *fp, bool force)
-{
-    if (force || g->len >= FLUSH_AT) {
-        fwrite(g->str, 1, g->len, fp);
-        g_string_truncate(g, 0);
-    }
-}
-
 static const char STYLE[] =
     "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px auto;"
     "max-width:1240px;padding:0 16px;color:#222;background:#fff}\n"
@@ -315,7 +304,7 @@ static void sessions(GString *g, const mw_report *r, FILE *fp)
                        "<th>decisive line</th></tr></thead><tbody>\n");
     for (guint i = 0; i < r->sessions->len; i++) {
         session_row(g, r, &g_array_index(r->sessions, mw_rsession, i));
-        flush(g, fp, false);
+        mw_report_flush(g, fp, false);
     }
     g_string_append(g, "</tbody></table>\n");
     if (r->sessions_dropped)
@@ -383,9 +372,8 @@ static void transcript(GString *g, const mw_report *r, const mw_rtranscript *t)
     g_hash_table_destroy(ev_frames);
 }
 
-bool mw_report_write_html(const mw_report *r, FILE *fp)
+static void html_opening(GString *g)
 {
-    GString *g = g_string_sized_new(FLUSH_AT * 2);
     g_string_append(g, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
                        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src "
                        "'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n"
@@ -394,40 +382,42 @@ bool mw_report_write_html(const mw_report *r, FILE *fp)
     g_string_append(g, STYLE);
     g_string_append(g, "</style></head>\n<body>\n<h1>Mail traffic incident report</h1>\n"
                        "<p class=\"meta\">Written by mailwire from ");
-    if (r->live) {
-        g_string_append(g, "a live capture");
-    } else {
-        size_t n = mw_inputs_count(r->inputs);
-        g_string_append_printf(g, "%zu capture file%s", n, n == 1 ? "" : "s");
-    }
-    GDateTime *now = g_date_time_new_now_utc();
-    gchar *when = g_date_time_format(now, "%Y-%m-%d %H:%M UTC");
+}
+
+static void html_written_on(GString *g, const char *when)
+{
     g_string_append_printf(g, " on %s. Passwords and other secrets are redacted.</p>\n", when);
-    g_free(when);
-    g_date_time_unref(now);
     g_string_append(g, "<nav><a href=\"#analysed\">What was analysed</a><a href=\"#findings\">"
                        "Findings</a><a href=\"#timeline-sec\">Timeline</a><a href=\"#sessions-sec\">"
                        "Sessions</a><a href=\"#transcripts\">Transcripts</a></nav>\n");
-    analysed(g, r);
-    findings(g, r);
-    timeline(g, r);
-    flush(g, fp, true);
-    sessions(g, r, fp);
+}
+
+static void html_transcripts_heading(GString *g, bool any)
+{
     g_string_append(g, "<section id=\"transcripts\"><h2>Transcripts of flagged sessions</h2>\n");
-    if (!r->transcripts->len)
+    if (!any)
         g_string_append(g, "<p>No session has findings.</p>\n");
-    for (guint i = 0; i < r->transcripts->len; i++) {
-        transcript(g, r, g_ptr_array_index(r->transcripts, i));
-        flush(g, fp, false);
-    }
-    if (r->transcripts_dropped)
-        g_string_append_printf(g, "<p class=\"note\">%" G_GUINT64_FORMAT " more sessions with "
-                                  "findings are not transcribed here (at most %d).</p>\n",
-                               r->transcripts_dropped, MW_REPORT_MAX_TRANSCRIPTS);
+}
+
+static void html_transcripts_dropped(GString *g, uint64_t n)
+{
+    g_string_append_printf(g, "<p class=\"note\">%" G_GUINT64_FORMAT " more sessions with "
+                              "findings are not transcribed here (at most %d).</p>\n",
+                           n, MW_REPORT_MAX_TRANSCRIPTS);
+}
+
+static void html_closing(GString *g)
+{
     g_string_append(g, "</section>\n<script>\n");
     g_string_append(g, SCRIPT);
     g_string_append(g, "</script>\n</body></html>\n");
-    flush(g, fp, true);
-    g_string_free(g, TRUE);
-    return true;
+}
+
+bool mw_report_write_html(const mw_report *r, FILE *fp)
+{
+    static const mw_report_format html = {
+        html_opening, html_written_on, analysed, findings, timeline, sessions,
+        html_transcripts_heading, transcript, html_transcripts_dropped, html_closing,
+    };
+    return mw_report_write_page(r, fp, &html);
 }

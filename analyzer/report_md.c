@@ -5,14 +5,6 @@
 
 #include "report_model.h"
 
-static void flush(GString *g, FILE *fp, bool force)
-{
-    if (force || g->len >= 64 * 1024) {
-        fwrite(g->str, 1, g->len, fp);
-        g_string_truncate(g, 0);
-    }
-}
-
 static void frame_md(GString *g, const mw_report *r, uint32_t file, uint64_t frame)
 {
     const char *label = mw_report_file_label(r, file);
@@ -211,7 +203,7 @@ static void sessions(GString *g, const mw_report *r, FILE *fp)
             g_string_append(g, ")");
         }
         g_string_append(g, " |\n");
-        flush(g, fp, false);
+        mw_report_flush(g, fp, false);
     }
     if (r->sessions_dropped)
         g_string_append_printf(g, "\n_%" G_GUINT64_FORMAT " later sessions are not listed (at "
@@ -280,38 +272,40 @@ static void transcript(GString *g, const mw_report *r, const mw_rtranscript *t)
         g_string_append_printf(g, "_%u more lines not kept._\n\n", t->events_dropped);
 }
 
+static void md_opening(GString *g)
+{
+    g_string_append(g, "# Mail traffic incident report\n\nWritten by mailwire from ");
+}
+
+static void md_written_on(GString *g, const char *when)
+{
+    g_string_append_printf(g, " on %s. Passwords and other secrets are redacted.\n\n", when);
+}
+
+static void md_transcripts_heading(GString *g, bool any)
+{
+    g_string_append(g, "## Transcripts of flagged sessions\n\n");
+    if (!any)
+        g_string_append(g, "No session has findings.\n");
+}
+
+static void md_transcripts_dropped(GString *g, uint64_t n)
+{
+    g_string_append_printf(g, "_%" G_GUINT64_FORMAT " more sessions with findings are not "
+                              "transcribed here (at most %d)._\n", n,
+                           MW_REPORT_MAX_TRANSCRIPTS);
+}
+
+static void md_closing(GString *g)
+{
+    (void)g;
+}
+
 bool mw_report_write_md(const mw_report *r, FILE *fp)
 {
-    GString *g = g_string_sized_new(128 * 1024);
-    g_string_append(g, "# Mail traffic incident report\n\nWritten by mailwire from ");
-    if (r->live) {
-        g_string_append(g, "a live capture");
-    } else {
-        size_t n = mw_inputs_count(r->inputs);
-        g_string_append_printf(g, "%zu capture file%s", n, n == 1 ? "" : "s");
-    }
-    GDateTime *now = g_date_time_new_now_utc();
-    gchar *when = g_date_time_format(now, "%Y-%m-%d %H:%M UTC");
-    g_string_append_printf(g, " on %s. Passwords and other secrets are redacted.\n\n", when);
-    g_free(when);
-    g_date_time_unref(now);
-    analysed(g, r);
-    findings(g, r);
-    timeline(g, r);
-    flush(g, fp, true);
-    sessions(g, r, fp);
-    g_string_append(g, "## Transcripts of flagged sessions\n\n");
-    if (!r->transcripts->len)
-        g_string_append(g, "No session has findings.\n");
-    for (guint i = 0; i < r->transcripts->len; i++) {
-        transcript(g, r, g_ptr_array_index(r->transcripts, i));
-        flush(g, fp, false);
-    }
-    if (r->transcripts_dropped)
-        g_string_append_printf(g, "_%" G_GUINT64_FORMAT " more sessions with findings are not "
-                                  "transcribed here (at most %d)._\n", r->transcripts_dropped,
-                               MW_REPORT_MAX_TRANSCRIPTS);
-    flush(g, fp, true);
-    g_string_free(g, TRUE);
-    return true;
+    static const mw_report_format md = {
+        md_opening, md_written_on, analysed, findings, timeline, sessions,
+        md_transcripts_heading, transcript, md_transcripts_dropped, md_closing,
+    };
+    return mw_report_write_page(r, fp, &md);
 }

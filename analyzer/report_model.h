@@ -115,6 +115,24 @@ const char *mw_report_outcome_colour(mw_outcome o);
  * (g_free it) when not every session has a bar. */
 void mw_report_svg(GString *out, const struct mw_report *r, char **note);
 
+/* One format's pieces of the page; mw_report_write_page puts them in order. */
+typedef struct {
+    void (*opening)(GString *g);                   /* up to "Written by mailwire from " */
+    void (*written_on)(GString *g, const char *when); /* " on <when>. ..." and after */
+    void (*analysed)(GString *g, const struct mw_report *r);
+    void (*findings)(GString *g, const struct mw_report *r);
+    void (*timeline)(GString *g, const struct mw_report *r);
+    void (*sessions)(GString *g, const struct mw_report *r, FILE *fp); /* may flush */
+    void (*transcripts_heading)(GString *g, bool any);
+    void (*transcript)(GString *g, const struct mw_report *r, const mw_rtranscript *t);
+    void (*transcripts_dropped)(GString *g, uint64_t n);
+    void (*closing)(GString *g);
+} mw_report_format;
+
+bool mw_report_write_page(const struct mw_report *r, FILE *fp, const mw_report_format *fmt);
+/* Write g to fp once it is large (or when force), and empty it. */
+void mw_report_flush(GString *g, FILE *fp, bool force);
+
 bool mw_report_write_html(const struct mw_report *r, FILE *fp);
 bool mw_report_write_md(const struct mw_report *r, FILE *fp);
 
