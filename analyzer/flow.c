@@ -12,8 +12,9 @@
 #include "feeder.h"
 #include "reasm.h"
 
-/* Canonical 4-tuple: the lower (address, port) endpoint first. */
+/* Canonical 4-tuple: the lower (address, port) endpoint first, and its hash. */
 typedef struct {
+    uint64_t hash;          /* worked out by make_key from the packet (see key_hash) */
     uint8_t family;
     uint8_t pad;
     uint16_t port[2];
@@ -80,9 +81,12 @@ struct mw_engine {
  * packets, and a hash they could predict would let them pile every flow into one chain. */
 static uint64_t key_seed;
 
+/* The hash is made in make_key from the packet's own fields: hashing the key just built
+ * would read it back in words that straddle the smaller stores that wrote it, a
+ * store-forwarding stall on every packet. */
 static guint key_hash(gconstpointer k)
 {
-    uint64_t h = XXH3_64bits_withSeed(k, sizeof(flow_key), key_seed);
+    const uint64_t h = ((const flow_key *)k)->hash;
     return (guint)(h ^ (h >> 32));
 }
 
@@ -102,6 +106,10 @@ static void make_key(const mw_packet *pkt, flow_key *k, bool *src_is_lo)
     memcpy(k->addr[lo ? 1 : 0], pkt->dst, 16);
     k->port[lo ? 0 : 1] = pkt->sport;
     k->port[lo ? 1 : 0] = pkt->dport;
+    const uint64_t ports = (uint64_t)k->port[0] << 16 | k->port[1] | (uint64_t)pkt->family << 32;
+    k->hash = XXH3_64bits_withSeed(lo ? pkt->src : pkt->dst, 16,
+                                   XXH3_64bits_withSeed(lo ? pkt->dst : pkt->src, 16,
+                                                        key_seed ^ ports));
 }
 
 static void lru_unlink(mw_engine *e, mw_flow *f)
