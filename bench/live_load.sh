@@ -3,6 +3,7 @@
 # capture onto loopback at top speed with tcpreplay while `mailwire -i lo` captures, then
 # report packets/s and what the kernel dropped (pcap_stats via SIGUSR1). Run as root.
 # Usage: bench/live_load.sh [CAPTURE] (default build/bench/sessions.pcap; make bench builds it)
+#        LIVE_BUFFER_MB=32 bench/live_load.sh   (the capture buffer, default 256 MiB)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CAP=${1:-build/bench/sessions.pcap}
@@ -12,7 +13,7 @@ command -v tcpreplay >/dev/null || { echo "live_load: apt-get install tcpreplay"
 make -s mailwire
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-./mailwire -i lo --buffer-size 256 --json -o "$TMP/live.jsonl" 2>"$TMP/err" &
+./mailwire -i lo --buffer-size ${LIVE_BUFFER_MB:-256} --json -o "$TMP/live.jsonl" 2>"$TMP/err" &
 MW=$!
 sleep 1
 start=$(date +%s.%N)
