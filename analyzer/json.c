@@ -162,9 +162,10 @@ void mw_format_time(GString *out, int64_t ts_us)
         return;
     }
     /* The date through libc, once per day seen (records come in time order, so this is
-     * nearly always the last day); the time of day by arithmetic. */
-    static int64_t cached_day = INT64_MIN;
-    static char cached_date[16]; /* "YYYY-MM-DDT" */
+     * nearly always the last day); the time of day by arithmetic. Per thread: the
+     * writer thread and the analysis thread may both format times. */
+    static _Thread_local int64_t cached_day = INT64_MIN;
+    static _Thread_local char cached_date[16]; /* "YYYY-MM-DDT" */
     int64_t day = secs / 86400, sod = secs % 86400;
     if (sod < 0) {
         sod += 86400;

@@ -24,6 +24,16 @@ static void free_replies(GArray *a)
     g_array_free(a, TRUE);
 }
 
+void mw_tls_cert_clear(mw_tls_cert *c)
+{
+    g_free(c->subject);
+    g_free(c->issuer);
+    if (c->san)
+        g_ptr_array_free(c->san, TRUE);
+    c->subject = c->issuer = NULL;
+    c->san = NULL;
+}
+
 static void free_tls(mw_tls_rec *t)
 {
     if (!t)
@@ -32,10 +42,7 @@ static void free_tls(mw_tls_rec *t)
         g_ptr_array_free(t->client_versions, TRUE);
     g_free(t->sni);
     g_free(t->alpn);
-    g_free(t->cert.subject);
-    g_free(t->cert.issuer);
-    if (t->cert.san)
-        g_ptr_array_free(t->cert.san, TRUE);
+    mw_tls_cert_clear(&t->cert);
     g_free(t);
 }
 

@@ -127,6 +127,9 @@ typedef struct {
     char sig_alg[64];   /* "sha256WithRSAEncryption" */
 } mw_tls_cert;
 
+/* Free what a certificate description owns (subject, issuer, SAN list). */
+void mw_tls_cert_clear(mw_tls_cert *c);
+
 /* Filled by the TLS dissector. */
 typedef struct {
     GPtrArray *client_versions; /* static strings, e.g. "TLS1.3" */

@@ -253,10 +253,7 @@ static void cert_entry_free(gpointer p)
     cert_entry *e = p;
     X509_free(e->leaf);
     g_free(e->chain);
-    g_free(e->desc.subject);
-    g_free(e->desc.issuer);
-    if (e->desc.san)
-        g_ptr_array_free(e->desc.san, TRUE);
+    mw_tls_cert_clear(&e->desc);
     for (int i = 0; i < MW_CERT_SNI_KEPT; i++)
         g_free(e->sni[i]);
     g_free(e);

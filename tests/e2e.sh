@@ -65,9 +65,10 @@ secrets_absent() {
 check "no secret in any output (plain or base64)" secrets_absent
 
 # --- bad input: one line on stderr naming the file, exit 1 ---
+RUN_AS=() # a command prefix for bad_input (another user)
 bad_input() { # name expected-exit expected-stderr-regex args...
     local name=$1 want_rc=$2 want_re=$3; shift 3
-    "$MW" "$@" >"$TMP/bad.out" 2>"$TMP/bad.err" </dev/null
+    "${RUN_AS[@]}" "$MW" "$@" >"$TMP/bad.out" 2>"$TMP/bad.err" </dev/null
     local rc=$? lines
     lines=$(wc -l <"$TMP/bad.err")
     if [ "$rc" -eq "$want_rc" ] && grep -Eq -- "$want_re" "$TMP/bad.err" && [ "$lines" -eq 1 ]; then
@@ -85,6 +86,12 @@ printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff
 bad_input "missing file" 1 "nosuch.pcap: No such file" -r "$TMP/nosuch.pcap"
 bad_input "directory" 1 "is a directory" -r "$TMP"
 bad_input "not a capture" 1 "text.pcap: not a pcap or pcapng capture" -r "$TMP/text.pcap"
+# stat succeeds, open does not: a file without read permission (as root: read as nobody)
+mkdir -p "$TMP/locked" && chmod 711 "$TMP" "$TMP/locked"
+cp pcaps/smtp-accepted.pcap "$TMP/locked/noread.pcap" && chmod 000 "$TMP/locked/noread.pcap"
+[ "$(id -u)" -eq 0 ] && RUN_AS=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+bad_input "unreadable file" 1 "noread.pcap: cannot read: Permission denied" -r "$TMP/locked/noread.pcap"
+RUN_AS=()
 bad_input "empty file" 1 "empty.pcap: empty file" -r "$TMP/empty.pcap"
 bad_input "truncated in the first packet" 1 "cut-first-packet.pcap: truncated or corrupt" -r "$TMP/cut-first-packet.pcap"
 bad_input "unsupported link type" 1 "wifi.pcap: unsupported link type IEEE802_11" -r "$TMP/wifi.pcap"
