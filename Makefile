@@ -11,13 +11,14 @@ ifeq ($(SAN),1)
 CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 BUILD ?= build/san
 endif
-MW_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter $(PKG_CFLAGS) $(CFLAGS)
+# Include roots: "core/session.h", "engine/flow.h", "tls/tls.h", "dissector.h" (no ../ paths)
+MW_INC := -Ianalyzer -Idissectors
+MW_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter $(MW_INC) $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS += $(PKG_LIBS)
 
 BUILD ?= build
-ANALYZER := $(filter-out analyzer/main.c,$(wildcard analyzer/*.c))
-DISSECTORS := $(wildcard dissectors/*.c)
-LIB_SRC := $(ANALYZER) $(DISSECTORS)
+# Every .c below analyzer/ and dissectors/ (sub-folders included), main.c apart
+LIB_SRC := $(filter-out analyzer/main.c,$(sort $(shell find analyzer dissectors -name '*.c')))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -39,13 +40,14 @@ $(BUILD)/libmailwire.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/%.o: %.c $(wildcard analyzer/*.h dissectors/*.h)
+# -MMD -MP: each object depends on exactly the headers it includes (build/**/*.d)
+$(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(MW_CFLAGS) -c -o $@ $<
+	$(CC) $(MW_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libmailwire.a
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmailwire.a
 	@mkdir -p $(dir $@)
-	$(CC) $(MW_CFLAGS) -o $@ $< $(BUILD)/libmailwire.a $(LDFLAGS) $(LDLIBS)
+	$(CC) $(MW_CFLAGS) -MMD -MP -o $@ $< $(BUILD)/libmailwire.a $(LDFLAGS) $(LDLIBS)
 
 test-bins: $(TEST_BIN) $(BUILD)/mailwire
 
@@ -55,6 +57,8 @@ check:
 
 clean:
 	rm -rf build mailwire
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/analyzer/main.d $(TEST_BIN:=.d)
 
 # ---------------------------------------------------------------------------------------
 # Fuzzing (libFuzzer; clang and Debian's libclang-rt). Kept apart from the rules above.
@@ -79,7 +83,7 @@ fuzz-lib:
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_stream.h $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Wno-unused-parameter $(PKG_CFLAGS) \
+	$(FUZZ_CC) -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Wno-unused-parameter $(MW_INC) $(PKG_CFLAGS) \
 		-O1 -g -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< $(FUZZ_LIB) $(PKG_LIBS)
 
 fuzz-seeds:

@@ -6,17 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture.h"
-#include "config.h"
-#include "detect.h"
-#include "flow.h"
-#include "live.h"
-#include "output.h"
-#include "progress.h"
-#include "report.h"
-#include "save_flagged.h"
-#include "writer.h"
-#include "../dissectors/tls.h"
+#include "input/capture.h"
+#include "core/config.h"
+#include "engine/detect.h"
+#include "engine/flow.h"
+#include "input/live.h"
+#include "output/output.h"
+#include "input/progress.h"
+#include "report/report.h"
+#include "output/save_flagged.h"
+#include "output/writer.h"
+#include "tls/tls.h"
+#include "tls/tls_cert.h"
 
 /* Per packet read from a file: the inputs' time ranges and the progress line. */
 typedef struct {

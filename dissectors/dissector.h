@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../analyzer/config.h"
-#include "../analyzer/session.h"
+#include "core/config.h"
+#include "core/session.h"
 
 typedef struct mw_ctx {
     mw_session *sess;
@@ -59,12 +59,5 @@ typedef struct mw_dissector {
     /* The session ended (any reason); final judgements, e.g. unanswered commands. */
     void (*on_close)(void *state, const mw_ctx *ctx);
 } mw_dissector;
-
-/* The registry: every dissector, in probe order. */
-extern const mw_dissector *const mw_dissectors[];
-const mw_dissector *mw_dissector_by_name(const char *name);
-/* The dissector that takes a session over after STARTTLS/STLS or on an implicit-TLS
- * port: the TLS dissector when there is one, else the opaque one. */
-const mw_dissector *mw_dissector_for_tls(void);
 
 #endif

@@ -4,6 +4,7 @@
 #include <glib.h>
 
 #include "dissector.h"
+#include "opaque.h"
 
 static void *opaque_new(mw_session *s, const mw_config *cfg)
 {

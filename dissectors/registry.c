@@ -2,12 +2,12 @@
 #include <string.h>
 
 #include "dissector.h"
-
-extern const mw_dissector mw_smtp_dissector;
-extern const mw_dissector mw_imap_dissector;
-extern const mw_dissector mw_pop3_dissector;
-extern const mw_dissector mw_tls_dissector;
-extern const mw_dissector mw_opaque_dissector;
+#include "registry.h"
+#include "smtp/smtp.h"
+#include "imap/imap.h"
+#include "pop3/pop3.h"
+#include "tls/tls.h"
+#include "opaque.h"
 
 const mw_dissector *const mw_dissectors[] = {
     &mw_smtp_dissector,

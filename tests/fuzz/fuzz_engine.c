@@ -18,13 +18,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../analyzer/capture.h"
-#include "../../analyzer/config.h"
-#include "../../analyzer/decode.h"
-#include "../../analyzer/detect.h"
-#include "../../analyzer/flow.h"
-#include "../../analyzer/output.h"
-#include "../../analyzer/record_json.h"
+#include "input/capture.h"
+#include "core/config.h"
+#include "input/decode.h"
+#include "engine/detect.h"
+#include "engine/flow.h"
+#include "output/output.h"
+#include "output/record_json.h"
+#include "input/linktype.h"
+#include "output/text_writer.h"
 
 static char file_path[64];
 

@@ -23,11 +23,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../analyzer/config.h"
-#include "../../analyzer/feeder.h"
-#include "../../analyzer/output.h"
-#include "../../analyzer/record_json.h"
-#include "../../dissectors/dissector.h"
+#include "core/config.h"
+#include "engine/feeder.h"
+#include "output/output.h"
+#include "output/record_json.h"
+#include "dissector.h"
+#include "output/text_writer.h"
+#include "registry.h"
 
 static int fuzz_stream_one(const char *dissector, const mw_proto protos[4], const uint8_t *data,
                            size_t size)

@@ -3,7 +3,8 @@
 #include <pcap/pcap.h>
 #include <string.h>
 
-#include "../../analyzer/decode.h"
+#include "input/decode.h"
+#include "input/linktype.h"
 
 #ifndef DLT_LINUX_SLL2
 #define DLT_LINUX_SLL2 276

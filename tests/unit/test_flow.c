@@ -4,9 +4,9 @@
 #include <glib.h>
 #include <string.h>
 
-#include "../../analyzer/detect.h"
-#include "../../analyzer/flow.h"
-#include "../../analyzer/record_json.h"
+#include "engine/detect.h"
+#include "engine/flow.h"
+#include "output/record_json.h"
 
 typedef struct {
     GPtrArray *records; /* JSON strings */

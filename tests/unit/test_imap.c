@@ -2,6 +2,7 @@
  * every offset (tu_run_all_ways asserts the records are identical). Literals are
  * written out byte-exact with tu_add_raw so their counts are right. */
 #include "testutil.h"
+#include "registry.h"
 
 static const char *const secrets[] = {
     TU_PASSWORDS,

@@ -1,6 +1,7 @@
 /* POP3 dissector: scripted conversations, each run whole, byte by byte and split at
  * every offset (tu_run_all_ways asserts the records are identical). */
 #include "testutil.h"
+#include "registry.h"
 
 static const char *const secrets[] = {
     TU_PASSWORDS,

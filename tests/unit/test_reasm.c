@@ -3,7 +3,7 @@
 #include <glib.h>
 #include <string.h>
 
-#include "../../analyzer/reasm.h"
+#include "engine/reasm.h"
 
 typedef struct {
     GString *out;     /* delivered bytes, '#' per missing byte */

@@ -3,9 +3,9 @@
 #include <glib.h>
 #include <string.h>
 
-#include "../../analyzer/community_id.h"
-#include "../../analyzer/json.h"
-#include "../../dissectors/smtp_category.h"
+#include "output/community_id.h"
+#include "core/json.h"
+#include "smtp/smtp_category.h"
 
 static mw_endpoint ep4(const char *ip, uint16_t port)
 {

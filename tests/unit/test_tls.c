@@ -11,9 +11,10 @@
 #include <stdio.h>
 
 #include "testutil.h"
-#include "../../dissectors/tls.h"
-#include "../../dissectors/tls_fp.h"
-#include "../../dissectors/tls_cert.h"
+#include "tls/tls.h"
+#include "tls/tls_fp.h"
+#include "tls/tls_cert.h"
+#include "registry.h"
 
 /* ---------- byte builders ---------- */
 

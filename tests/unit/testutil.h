@@ -9,10 +9,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../../analyzer/feeder.h"
-#include "../../analyzer/output.h"
-#include "../../analyzer/record_json.h"
-#include "../../dissectors/dissector.h"
+#include "engine/feeder.h"
+#include "output/output.h"
+#include "output/record_json.h"
+#include "dissector.h"
+#include "output/text_writer.h"
+#include "registry.h"
 
 typedef struct {
     mw_dir dir;

@@ -1,0 +1,12 @@
+#include "core/config.h"
+
+#include <glib.h>
+
+void mw_config_defaults(mw_config *c)
+{
+    c->max_line = MW_DEFAULT_MAX_LINE;
+    c->max_ooo_bytes = MW_DEFAULT_MAX_OOO_BYTES;
+    c->max_flows = MW_DEFAULT_MAX_FLOWS;
+    c->idle_timeout_us = (int64_t)MW_DEFAULT_IDLE_TIMEOUT_S * G_USEC_PER_SEC;
+    c->keep_transcript = false;
+}

@@ -1,0 +1,42 @@
+/* Small JSON emitting helpers over a GString. Wire bytes are escaped here, on output:
+ * control characters as \u00XX, and bytes that are not valid UTF-8 as the Latin-1
+ * character of the same value, so every record is valid UTF-8 whatever the wire held. */
+#ifndef MW_JSON_H
+#define MW_JSON_H
+
+#include <glib.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "core/session.h"
+
+/* Append n bytes: the common case (they fit) inline, as GLib 2.76+ does in
+ * g_string_append_len; GLib 2.74 (Debian 12) always calls g_string_insert_len. */
+static inline void mw_put(GString *g, const char *p, size_t n)
+{
+    if (G_LIKELY(g->len + n < g->allocated_len)) {
+        memcpy(g->str + g->len, p, n);
+        g->len += n;
+        g->str[g->len] = '\0';
+    } else {
+        g_string_append_len(g, p, (gssize)n);
+    }
+}
+#define mw_put_lit(g, lit) mw_put((g), "" lit, sizeof(lit) - 1)
+
+void mw_json_str(GString *out, const char *s);      /* "..." or null */
+void mw_json_strn(GString *out, const char *s, size_t len);
+/* ,"key": (the comma when something precedes it in the object or array). A macro so
+ * that the length of a literal key is counted at compile time. */
+void mw_json_key_n(GString *out, const char *key, size_t len);
+#define mw_json_key(out, key) mw_json_key_n((out), (key), strlen(key))
+void mw_json_u64(GString *out, uint64_t v);         /* decimal, no printf */
+void mw_json_i64(GString *out, int64_t v);
+/* microseconds as seconds with six decimals, as "%.6f" of us / 1e6 prints them */
+void mw_json_seconds(GString *out, int64_t us);
+/* RFC 3339 UTC with microseconds: 2024-05-01T10:00:00.123456Z */
+void mw_format_time(GString *out, int64_t ts_us);
+/* ip:port, or [v6]:port */
+void mw_format_endpoint(GString *out, const mw_endpoint *ep);
+
+#endif

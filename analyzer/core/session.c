@@ -1,0 +1,264 @@
+#include "core/session.h"
+
+#include "output/community_id.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+mw_session *mw_session_new(uint64_t seq_no)
+{
+    mw_session *s = g_new0(mw_session, 1);
+    g_snprintf(s->id, sizeof s->id, "s%" G_GUINT64_FORMAT, seq_no);
+    s->evidence = g_array_new(FALSE, FALSE, sizeof(mw_evidence));
+    s->idle_at_end_us = -1;
+    return s;
+}
+
+static void free_replies(GArray *a)
+{
+    if (!a)
+        return;
+    for (guint i = 0; i < a->len; i++)
+        g_free(g_array_index(a, mw_reply, i).text);
+    g_array_free(a, TRUE);
+}
+
+void mw_tls_cert_clear(mw_tls_cert *c)
+{
+    g_free(c->subject);
+    g_free(c->issuer);
+    if (c->san)
+        g_ptr_array_free(c->san, TRUE);
+    c->subject = c->issuer = NULL;
+    c->san = NULL;
+}
+
+static void free_tls(mw_tls_rec *t)
+{
+    if (!t)
+        return;
+    if (t->client_versions)
+        g_ptr_array_free(t->client_versions, TRUE);
+    g_free(t->sni);
+    g_free(t->alpn);
+    mw_tls_cert_clear(&t->cert);
+    g_free(t);
+}
+
+void mw_session_community_id(mw_session *s)
+{
+    mw_community_id(&s->client, &s->server, s->community_id, sizeof s->community_id);
+}
+
+void mw_session_free(mw_session *s)
+{
+    if (!s)
+        return;
+    for (guint i = 0; i < s->evidence->len; i++)
+        g_free(g_array_index(s->evidence, mw_evidence, i).detail);
+    g_array_free(s->evidence, TRUE);
+    if (s->auth) {
+        g_free(s->auth->user);
+        g_free(s->auth);
+    }
+    if (s->smtp) {
+        g_free(s->smtp->helo);
+        g_free(s->smtp->mail_from);
+        for (guint i = 0; i < s->smtp->rcpt->len; i++)
+            g_free(g_array_index(s->smtp->rcpt, mw_rcpt, i).to);
+        g_array_free(s->smtp->rcpt, TRUE);
+        g_ptr_array_free(s->smtp->capabilities, TRUE);
+        free_replies(s->smtp->replies);
+        g_free(s->smtp);
+    }
+    mw_cmd_rec *recs[2] = { s->imap, s->pop3 };
+    for (int i = 0; i < 2; i++) {
+        if (recs[i]) {
+            free_replies(recs[i]->failures);
+            g_free(recs[i]);
+        }
+    }
+    free_tls(s->tls);
+    if (s->transcript) {
+        for (guint i = 0; i < s->transcript->len; i++)
+            g_free(g_array_index(s->transcript, mw_event, i).text);
+        g_array_free(s->transcript, TRUE);
+    }
+    g_free(s->decisive);
+    g_free(s);
+}
+
+char *mw_wire_strdup(const uint8_t *p, size_t len, size_t cap)
+{
+    while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r'))
+        len--;
+    if (len > cap)
+        len = cap;
+    return g_strndup((const char *)p, len);
+}
+
+void mw_session_flag(mw_session *s, mw_flag f, uint64_t frame, int64_t ts_us, const char *fmt,
+                     ...)
+{
+    if ((unsigned)f >= MW_FLAG_COUNT)
+        return;
+    s->flags |= 1u << f;
+    if (s->evidence_count[f]++ >= MW_MAX_EVIDENCE_PER_FLAG)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    char *detail = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    if (strlen(detail) > MW_MAX_TEXT)
+        detail[MW_MAX_TEXT] = '\0';
+    mw_evidence e = { f, frame, ts_us, detail };
+    g_array_append_val(s->evidence, e);
+}
+
+void mw_session_set_decisive(mw_session *s, const char *line, size_t len)
+{
+    g_free(s->decisive);
+    s->decisive = mw_wire_strdup((const uint8_t *)line, len, MW_MAX_TEXT);
+}
+
+void mw_session_keep_transcript(mw_session *s)
+{
+    if (!s->transcript)
+        s->transcript = g_array_new(FALSE, FALSE, sizeof(mw_event));
+}
+
+void mw_session_event(mw_session *s, mw_dir dir, uint64_t frame, int64_t ts_us,
+                      int64_t latency_us, const char *fmt, ...)
+{
+    if (!s->transcript)
+        return;
+    if (s->transcript->len >= MW_MAX_TRANSCRIPT) {
+        s->transcript_dropped++;
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    if (strlen(text) > MW_MAX_TEXT)
+        text[MW_MAX_TEXT] = '\0';
+    mw_event e = { ts_us, frame, dir, latency_us, text };
+    g_array_append_val(s->transcript, e);
+}
+
+void mw_session_latency(mw_session *s, const char *cmd, int64_t cmd_ts_us, int64_t reply_ts_us,
+                        uint64_t frame)
+{
+    int64_t d = reply_ts_us - cmd_ts_us;
+    if (d < 0)
+        d = 0;
+    s->latency.timed++;
+    s->latency.total_us += d;
+    if (d > s->latency.slowest_us || s->latency.timed == 1) {
+        s->latency.slowest_us = d;
+        g_strlcpy(s->latency.slowest_cmd, cmd, sizeof s->latency.slowest_cmd);
+        s->latency.slowest_frame = frame;
+    }
+}
+
+mw_auth_rec *mw_session_auth(mw_session *s)
+{
+    if (!s->auth)
+        s->auth = g_new0(mw_auth_rec, 1);
+    return s->auth;
+}
+
+mw_smtp_rec *mw_session_smtp(mw_session *s)
+{
+    if (!s->smtp) {
+        s->smtp = g_new0(mw_smtp_rec, 1);
+        s->smtp->rcpt = g_array_new(FALSE, FALSE, sizeof(mw_rcpt));
+        s->smtp->replies = g_array_new(FALSE, FALSE, sizeof(mw_reply));
+        s->smtp->capabilities = g_ptr_array_new_with_free_func(g_free);
+    }
+    return s->smtp;
+}
+
+mw_cmd_rec *mw_session_cmdrec(mw_session *s, mw_proto p)
+{
+    mw_cmd_rec **slot = (p == MW_PROTO_POP3 || p == MW_PROTO_POP3S) ? &s->pop3 : &s->imap;
+    if (!*slot) {
+        *slot = g_new0(mw_cmd_rec, 1);
+        (*slot)->failures = g_array_new(FALSE, FALSE, sizeof(mw_reply));
+    }
+    return *slot;
+}
+
+mw_tls_rec *mw_session_tls(mw_session *s)
+{
+    if (!s->tls) {
+        s->tls = g_new0(mw_tls_rec, 1);
+        s->tls->client_versions = g_ptr_array_new();
+    }
+    return s->tls;
+}
+
+#define BIT(f) (1u << MW_FLAG_##f)
+
+/* The server refused what the client asked for. */
+static const mw_flagset rejected_flags = BIT(RELAY_DENIED) | BIT(RECIPIENT_REJECTED) |
+                                         BIT(SENDER_REJECTED) | BIT(MESSAGE_REJECTED) |
+                                         BIT(AUTH_FAILED) | BIT(AUTH_REQUIRED) |
+                                         BIT(TLS_REQUIRED);
+/* The session broke down before the protocol could finish. */
+static const mw_flagset failed_flags =
+    BIT(CONNECTION_REFUSED) | BIT(CONNECTION_TIMEOUT) | BIT(NO_GREETING) | BIT(SERVER_TIMEOUT) |
+    BIT(STARTTLS_REFUSED) | BIT(TLS_HANDSHAKE_FAILED) | BIT(TLS_VERSION_MISMATCH) |
+    BIT(TLS_MODE_MISMATCH) | BIT(UNANSWERED_COMMAND);
+
+void mw_session_finish(mw_session *s)
+{
+    if (s->flags & rejected_flags)
+        s->outcome = MW_OUT_REJECTED;
+    else if (s->flags & failed_flags)
+        s->outcome = MW_OUT_FAILED;
+    else if (s->encrypted)
+        s->outcome = MW_OUT_ENCRYPTED;
+    else if (!s->quit_seen &&
+             (s->close_reason == MW_CLOSE_NONE || s->close_reason == MW_CLOSE_EVICTED ||
+              s->close_reason == MW_CLOSE_IDLE))
+        s->outcome = MW_OUT_INCOMPLETE;
+    else
+        s->outcome = MW_OUT_OK;
+}
+
+const char *mw_proto_name(mw_proto p)
+{
+    static const char *const names[] = {
+        [MW_PROTO_UNKNOWN] = "unknown", [MW_PROTO_SMTP] = "smtp",
+        [MW_PROTO_SUBMISSION] = "submission", [MW_PROTO_SMTPS] = "smtps",
+        [MW_PROTO_IMAP] = "imap",       [MW_PROTO_IMAPS] = "imaps",
+        [MW_PROTO_POP3] = "pop3",       [MW_PROTO_POP3S] = "pop3s",
+    };
+    return (unsigned)p < G_N_ELEMENTS(names) ? names[p] : "unknown";
+}
+
+const char *mw_outcome_name(mw_outcome o)
+{
+    static const char *const names[] = {
+        [MW_OUT_OK] = "ok",           [MW_OUT_FAILED] = "failed",
+        [MW_OUT_REJECTED] = "rejected", [MW_OUT_INCOMPLETE] = "incomplete",
+        [MW_OUT_ENCRYPTED] = "encrypted",
+    };
+    return (unsigned)o < G_N_ELEMENTS(names) ? names[o] : "ok";
+}
+
+const char *mw_anomaly_name(mw_anomaly a)
+{
+    static const char *const names[MW_ANOM_COUNT] = {
+        [MW_ANOM_LINE_TOO_LONG] = "line_too_long",
+        [MW_ANOM_TOO_MANY_PENDING] = "too_many_pending_commands",
+        [MW_ANOM_OOO_OVERFLOW] = "out_of_order_overflow",
+        [MW_ANOM_PAYLOAD_CUT] = "payload_cut_by_snaplen",
+        [MW_ANOM_TLS_MALFORMED] = "tls_malformed",
+        [MW_ANOM_BAD_LITERAL] = "bad_literal",
+        [MW_ANOM_COMPRESSED] = "compressed_not_parsed",
+    };
+    return (unsigned)a < MW_ANOM_COUNT ? names[a] : "?";
+}

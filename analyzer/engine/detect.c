@@ -1,0 +1,100 @@
+#include "engine/detect.h"
+#include "registry.h"
+
+#include <glib.h>
+#include <stdlib.h>
+#include <string.h>
+
+static mw_port_entry port_table[65536];
+
+void mw_detect_init(void)
+{
+    memset(port_table, 0, sizeof port_table);
+    for (size_t i = 0; mw_dissectors[i]; i++) {
+        const mw_dissector *d = mw_dissectors[i];
+        for (const mw_port_proto *pp = d->ports; pp && pp->port; pp++) {
+            /* implicit-TLS ports go to the TLS dissector whichever one that is */
+            const mw_dissector *owner = d;
+            if (pp->proto == MW_PROTO_SMTPS || pp->proto == MW_PROTO_IMAPS ||
+                pp->proto == MW_PROTO_POP3S)
+                owner = mw_dissector_for_tls();
+            port_table[pp->port].dissector = owner;
+            port_table[pp->port].proto = pp->proto;
+        }
+    }
+}
+
+/* The dissector that serves a protocol name of SPEC.md, via the registry's ports. */
+static bool proto_by_name(const char *name, mw_proto *proto, const mw_dissector **d)
+{
+    for (size_t i = 0; mw_dissectors[i]; i++) {
+        for (const mw_port_proto *pp = mw_dissectors[i]->ports; pp && pp->port; pp++) {
+            if (strcmp(mw_proto_name(pp->proto), name) == 0) {
+                *proto = pp->proto;
+                *d = port_table[pp->port].dissector;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+bool mw_detect_add_ports(const char *spec, char **err)
+{
+    gchar **items = g_strsplit(spec, ",", -1);
+    bool ok = true;
+    for (gchar **it = items; *it && ok; it++) {
+        gchar *item = g_strstrip(*it);
+        if (!*item)
+            continue;
+        gchar *eq = strchr(item, '=');
+        mw_proto proto;
+        const mw_dissector *d;
+        char *end = NULL;
+        long port = eq ? strtol(eq + 1, &end, 10) : -1;
+        if (!eq) {
+            *err = g_strdup_printf("--ports: '%s' is not PROTOCOL=PORT", item);
+            ok = false;
+            break;
+        }
+        *eq = '\0';
+        if (!proto_by_name(item, &proto, &d)) {
+            *err = g_strdup_printf("--ports: unknown protocol '%s'", item);
+            ok = false;
+        } else if (!end || *end || port < 1 || port > 65535) {
+            *err = g_strdup_printf("--ports: '%s' is not a port number (1-65535)", eq + 1);
+            ok = false;
+        } else {
+            port_table[port].dissector = d;
+            port_table[port].proto = proto;
+        }
+    }
+    g_strfreev(items);
+    return ok;
+}
+
+const mw_port_entry *mw_detect_port(uint16_t port)
+{
+    return port_table[port].dissector ? &port_table[port] : NULL;
+}
+
+const mw_dissector *mw_detect_content(const uint8_t *p, size_t len, mw_proto *proto)
+{
+    for (size_t i = 0; mw_dissectors[i]; i++) {
+        const mw_dissector *d = mw_dissectors[i];
+        if (d->probe && d->probe(p, len)) {
+            *proto = d->content_proto;
+            return d;
+        }
+    }
+    return NULL;
+}
+
+size_t mw_detect_ports(uint16_t *out, size_t max)
+{
+    size_t n = 0;
+    for (uint32_t p = 1; p < 65536 && n < max; p++)
+        if (port_table[p].dissector)
+            out[n++] = (uint16_t)p;
+    return n;
+}

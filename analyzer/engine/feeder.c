@@ -1,0 +1,134 @@
+#include "engine/feeder.h"
+#include "registry.h"
+
+#include <glib.h>
+#include <string.h>
+
+void mw_feeder_init(mw_feeder *f, const mw_dissector *d, mw_session *s, const mw_config *cfg)
+{
+    memset(f, 0, sizeof *f);
+    f->dis = d;
+    f->sess = s;
+    f->cfg = cfg;
+    f->state = d->state_new(s, cfg);
+}
+
+void mw_feeder_free(mw_feeder *f)
+{
+    if (f->dis)
+        f->dis->state_free(f->state);
+    g_free(f->pend[0].buf);
+    g_free(f->pend[1].buf);
+    memset(f, 0, sizeof *f);
+}
+
+static void upgrade_to_tls(mw_feeder *f)
+{
+    f->dis->state_free(f->state);
+    f->dis = mw_dissector_for_tls();
+    f->state = f->dis->state_new(f->sess, f->cfg);
+    f->dead[0] = f->dead[1] = false;
+}
+
+void mw_feeder_data(mw_feeder *f, mw_dir dir, const uint8_t *p, size_t len, uint64_t frame,
+                    int64_t ts_us)
+{
+    if (!f->dis || f->dead[dir])
+        return;
+    const size_t cap = mw_config_pending_cap(f->cfg);
+    mw_pending *pd = &f->pend[dir];
+    mw_ctx ctx = { f->sess, f->cfg, frame, ts_us, f->ack_known, f->peer_acked };
+
+    for (;;) {
+        const uint8_t *buf;
+        size_t blen;
+        bool from_pend = pd->len > 0;
+        if (from_pend) {
+            size_t take = MIN(cap - pd->len, len);
+            memcpy(pd->buf + pd->len, p, take);
+            pd->len += take;
+            p += take;
+            len -= take;
+            buf = pd->buf;
+            blen = pd->len;
+        } else {
+            if (len == 0)
+                return;
+            buf = p;
+            blen = len;
+        }
+        mw_feed_result r = f->dis->feed(f->state, dir, buf, blen, &ctx);
+        size_t used = MIN(r.consumed, blen);
+
+        if (r.status == MW_FEED_ERROR) {
+            f->dead[dir] = true;
+            pd->len = 0;
+            return;
+        }
+        if (from_pend) {
+            memmove(pd->buf, pd->buf + used, blen - used);
+            pd->len = blen - used;
+        } else {
+            p += used;
+            len -= used;
+        }
+        if (r.status == MW_FEED_UPGRADE_TLS) {
+            upgrade_to_tls(f);
+            /* bytes the other direction held back belong to TLS too */
+            mw_dir other = (mw_dir)!dir;
+            if (f->pend[other].len) {
+                mw_pending held = f->pend[other];
+                f->pend[other].buf = NULL;
+                f->pend[other].len = 0;
+                mw_feeder_data(f, other, held.buf, held.len, frame, ts_us);
+                g_free(held.buf);
+            }
+            continue;
+        }
+        bool progress = used > 0;
+        if (from_pend) {
+            if (!progress && pd->len == cap) {
+                /* No progress on a full buffer: a dissector bug or hostile input. */
+                mw_session_anomaly(f->sess, MW_ANOM_LINE_TOO_LONG);
+                pd->len = 0;
+                f->dis->on_gap(f->state, dir, 0, &ctx);
+                continue;
+            }
+            if ((!progress || r.status == MW_FEED_NEED_MORE) && len == 0)
+                return;
+            continue;
+        }
+        if (len == 0)
+            return;
+        if (progress && r.status == MW_FEED_OK)
+            continue;
+        /* Keep the incomplete tail for the next segment. */
+        if (len > cap) {
+            mw_session_anomaly(f->sess, MW_ANOM_LINE_TOO_LONG);
+            f->dis->on_gap(f->state, dir, len, &ctx);
+            return;
+        }
+        if (!pd->buf)
+            pd->buf = g_malloc(cap);
+        memcpy(pd->buf, p, len);
+        pd->len = len;
+        return;
+    }
+}
+
+void mw_feeder_gap(mw_feeder *f, mw_dir dir, uint64_t missing, uint64_t frame, int64_t ts_us)
+{
+    f->pend[dir].len = 0;
+    if (!f->dis || f->dead[dir])
+        return;
+    mw_ctx ctx = { f->sess, f->cfg, frame, ts_us, false, 0 };
+    f->dis->on_gap(f->state, dir, missing, &ctx);
+}
+
+void mw_feeder_close(mw_feeder *f, uint64_t frame, int64_t ts_us)
+{
+    if (!f->dis)
+        return;
+    mw_ctx ctx = { f->sess, f->cfg, frame, ts_us, false, 0 };
+    f->dis->on_close(f->state, &ctx);
+}

@@ -1,0 +1,37 @@
+/* Hands a session's reassembled bytes to its dissector, direction by direction.
+ *
+ * Keeps what the dissector did not consume (an incomplete line or record, bounded by
+ * mw_config_pending_cap) and hands it back with the next bytes; swaps in the TLS
+ * dissector when the protocol upgrades (STARTTLS/STLS). Used by the flow engine and,
+ * the same way, by the unit tests, so that tests exercise the real delivery path. */
+#ifndef MW_FEEDER_H
+#define MW_FEEDER_H
+
+#include "dissector.h"
+
+typedef struct {
+    uint8_t *buf;
+    size_t len;
+} mw_pending;
+
+typedef struct {
+    const mw_dissector *dis;
+    void *state;
+    mw_session *sess;
+    const mw_config *cfg;
+    mw_pending pend[2];
+    bool dead[2]; /* the dissector gave up on this direction */
+    /* set by the caller before mw_feeder_data when the packet's ACK is known */
+    bool ack_known;
+    uint64_t peer_acked;
+} mw_feeder;
+
+void mw_feeder_init(mw_feeder *f, const mw_dissector *d, mw_session *s, const mw_config *cfg);
+void mw_feeder_free(mw_feeder *f);
+void mw_feeder_data(mw_feeder *f, mw_dir dir, const uint8_t *p, size_t len, uint64_t frame,
+                    int64_t ts_us);
+/* `missing` bytes lost in `dir` (0: the stream starts mid-session). */
+void mw_feeder_gap(mw_feeder *f, mw_dir dir, uint64_t missing, uint64_t frame, int64_t ts_us);
+void mw_feeder_close(mw_feeder *f, uint64_t frame, int64_t ts_us);
+
+#endif

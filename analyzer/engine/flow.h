@@ -1,0 +1,49 @@
+/* The flow engine: TCP connections keyed by their 4-tuple, both directions, from first
+ * SYN to close; reassembly, protocol detection, dissector feeding, session records.
+ *
+ * Ownership: the engine owns its flows; a flow owns its streams, dissector state and
+ * session. When a session ends its record goes to the callback, then is freed. */
+#ifndef MW_FLOW_H
+#define MW_FLOW_H
+
+#include <stdint.h>
+
+#include "core/config.h"
+#include "input/decode.h"
+#include "core/session.h"
+
+typedef struct mw_engine mw_engine;
+typedef void (*mw_session_cb)(const mw_session *s, void *user);
+
+typedef struct {
+    uint64_t packets;       /* frames offered */
+    uint64_t tcp_packets;
+    uint64_t skipped;       /* not TCP/IP */
+    uint64_t malformed;
+    uint64_t flows_ignored; /* non-mail flows dropped early */
+    uint64_t sessions;      /* records written */
+    uint64_t evicted;       /* sessions closed early by --max-flows */
+    size_t flows_live, flows_peak;
+} mw_engine_stats;
+
+mw_engine *mw_engine_new(const mw_config *cfg, mw_session_cb cb, void *user);
+void mw_engine_free(mw_engine *e);
+/* Hand each closed session to take(s, user) instead: it then owns s (and frees it with
+ * mw_session_free), and the callback given to mw_engine_new is not called. */
+typedef void (*mw_session_take_cb)(mw_session *s, void *user);
+void mw_engine_hand_over(mw_engine *e, mw_session_take_cb take, void *user);
+
+/* Offer one decoded TCP segment. frame: 1-based number in its file. */
+void mw_engine_packet(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us);
+/* Count a frame that was not TCP (or not decodable). */
+void mw_engine_count(mw_engine *e, int status);
+/* A new capture file starts: frame numbers restart. */
+void mw_engine_new_file(mw_engine *e);
+/* Time passes without packets (live capture): close what has been idle too long. */
+void mw_engine_tick(mw_engine *e, int64_t now_us);
+/* End of input: close every open flow and write its record. */
+void mw_engine_finish(mw_engine *e);
+
+const mw_engine_stats *mw_engine_stats_get(const mw_engine *e);
+
+#endif

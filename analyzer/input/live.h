@@ -1,0 +1,32 @@
+/* Live capture on an interface (a mail gateway), for hours or weeks: records are written
+ * as sessions end, idle sessions close in wall time too, SIGINT/SIGTERM stop cleanly. */
+#ifndef MW_LIVE_H
+#define MW_LIVE_H
+
+#include <stdbool.h>
+
+#include "engine/flow.h"
+
+/* Kernel capture buffer, MiB (libpcap's default is 2 MiB: too small for a busy gateway). */
+#define MW_DEFAULT_LIVE_BUFFER_MB 32
+/* Bytes captured per packet: all of it, mail lines can sit anywhere in a segment. */
+#define MW_LIVE_SNAPLEN 262144
+
+typedef struct {
+    const char *iface;
+    const char *filter;      /* BPF, or NULL for the mail ports */
+    int buffer_mb;
+    bool promisc;
+    const char *user;        /* -Z: drop to this user after activation */
+    const char *write_file;  /* -w: also save the packets */
+    int stats_interval_s;    /* --stats N: counters on stderr every N s (0: only SIGUSR1) */
+} mw_live_opts;
+
+/* Capture until SIGINT/SIGTERM. Returns false with *err (one line) when the capture
+ * could not start; warnings go to stderr. */
+bool mw_live_run(const mw_live_opts *o, mw_engine *e, char **err);
+
+/* "tcp and (port 25 or port 587 ...)": the mail ports of the port table. */
+char *mw_live_default_filter(void);
+
+#endif

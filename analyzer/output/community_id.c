@@ -1,0 +1,46 @@
+#include "output/community_id.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/digest.h"
+
+static int endpoint_cmp(const mw_endpoint *a, const mw_endpoint *b, size_t alen)
+{
+    int c = memcmp(a->addr, b->addr, alen);
+    if (c)
+        return c;
+    return (a->port > b->port) - (a->port < b->port);
+}
+
+void mw_community_id(const mw_endpoint *a, const mw_endpoint *b, char *out, size_t outlen)
+{
+    size_t alen = a->family == 6 ? 16 : 4;
+    /* the spec orders the pair so that either direction gives the same hash */
+    if (endpoint_cmp(a, b, alen) > 0) {
+        const mw_endpoint *t = a;
+        a = b;
+        b = t;
+    }
+    uint8_t buf[2 + 16 + 16 + 2 + 4];
+    size_t n = 0;
+    buf[n++] = 0; /* seed, 16-bit big-endian */
+    buf[n++] = 0;
+    memcpy(buf + n, a->addr, alen);
+    n += alen;
+    memcpy(buf + n, b->addr, alen);
+    n += alen;
+    buf[n++] = 6; /* TCP */
+    buf[n++] = 0; /* padding */
+    buf[n++] = (uint8_t)(a->port >> 8);
+    buf[n++] = (uint8_t)a->port;
+    buf[n++] = (uint8_t)(b->port >> 8);
+    buf[n++] = (uint8_t)b->port;
+
+    uint8_t digest[MW_DIGEST_MAX];
+    unsigned dlen = mw_digest(MW_SHA1, buf, n, digest);
+    unsigned char b64[64];
+    int blen = EVP_EncodeBlock(b64, digest, (int)dlen);
+    snprintf(out, outlen, "1:%.*s", blen, (const char *)b64);
+}

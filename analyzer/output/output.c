@@ -1,0 +1,116 @@
+#include "output/output.h"
+
+#include <glib.h>
+
+#include "output/record_json.h"
+#include "output/text_writer.h"
+
+struct mw_output {
+    FILE *fp;
+    bool json, quiet, verbose;
+    bool flush_each;      /* live capture or a pipe: each record as it is written */
+    GString *buf;         /* reused for every record */
+    mw_findings *findings;
+    uint64_t sessions;
+    uint64_t by_proto[MW_PROTO_POP3S + 1];
+    uint64_t by_outcome[MW_OUT_ENCRYPTED + 1];
+    struct {
+        mw_session_cb cb;
+        void *user;
+    } sinks[MW_OUTPUT_MAX_SINKS];
+    int nsinks;
+};
+
+mw_output *mw_output_new(FILE *fp, bool json, bool quiet, bool verbose)
+{
+    mw_output *o = g_new0(mw_output, 1);
+    o->fp = fp;
+    o->verbose = verbose;
+    o->json = json;
+    o->quiet = quiet;
+    o->buf = g_string_sized_new(4096);
+    o->findings = mw_findings_new();
+    return o;
+}
+
+void mw_output_add_sink(mw_output *o, mw_session_cb cb, void *user)
+{
+    g_assert(o->nsinks < MW_OUTPUT_MAX_SINKS);
+    o->sinks[o->nsinks].cb = cb;
+    o->sinks[o->nsinks].user = user;
+    o->nsinks++;
+}
+
+void mw_output_session(const mw_session *s, void *output)
+{
+    mw_output *o = output;
+    for (int i = 0; i < o->nsinks; i++)
+        o->sinks[i].cb(s, o->sinks[i].user);
+    o->sessions++;
+    o->by_proto[s->protocol]++;
+    o->by_outcome[s->outcome]++;
+    if (!o->json)
+        mw_findings_add(o->findings, s); /* the text summary's findings */
+    g_string_truncate(o->buf, 0);
+    if (o->json) {
+        mw_record_json_ex(o->buf, s, o->verbose);
+        g_string_append_c(o->buf, '\n');
+    } else {
+        if (o->quiet && s->flags == 0)
+            return;
+        mw_text_session(o->buf, s);
+        if (o->verbose)
+            mw_text_transcript(o->buf, s);
+    }
+    fwrite(o->buf->str, 1, o->buf->len, o->fp);
+    if (o->flush_each)
+        fflush(o->fp); /* a tail -f or a log shipper sees each record at once */
+}
+
+void mw_output_flush_each(mw_output *o, bool on)
+{
+    o->flush_each = on;
+}
+
+void mw_output_finish(mw_output *o, const mw_run_info *info)
+{
+    if (o->json) {
+        fflush(o->fp);
+        return;
+    }
+    FILE *fp = o->fp;
+    fprintf(fp, "\n== Totals ==\n");
+    fprintf(fp, "Input: ");
+    for (size_t i = 0; i < info->nfiles; i++)
+        fprintf(fp, "%s%s", i ? ", " : "", info->files[i]);
+    fprintf(fp, "\nPackets: %" G_GUINT64_FORMAT " (TCP %" G_GUINT64_FORMAT ")\n",
+            info->stats->packets, info->stats->tcp_packets);
+    fprintf(fp, "Sessions: %" G_GUINT64_FORMAT, o->sessions);
+    const char *sep = " (";
+    for (int p = 0; p <= MW_PROTO_POP3S; p++) {
+        if (o->by_proto[p]) {
+            fprintf(fp, "%s%s %" G_GUINT64_FORMAT, sep, mw_proto_name((mw_proto)p), o->by_proto[p]);
+            sep = ", ";
+        }
+    }
+    fprintf(fp, "%s\n", o->sessions ? ")" : "");
+    fprintf(fp, "Outcomes:");
+    for (int k = 0; k <= MW_OUT_ENCRYPTED; k++)
+        if (o->by_outcome[k])
+            fprintf(fp, " %s %" G_GUINT64_FORMAT, mw_outcome_name((mw_outcome)k), o->by_outcome[k]);
+    fprintf(fp, "\n");
+    if (info->stats->evicted)
+        fprintf(fp, "Note: %" G_GUINT64_FORMAT " sessions were closed early to stay within "
+                    "--max-flows.\n", info->stats->evicted);
+    mw_findings_print(o->findings, fp);
+    fflush(fp);
+}
+
+void mw_output_free(mw_output *o)
+{
+    if (!o)
+        return;
+    g_string_free(o->buf, TRUE);
+    mw_findings_free(o->findings);
+    g_free(o);
+}

@@ -1,0 +1,34 @@
+/* Writers: JSON Lines or the readable text summary, to stdout or -o FILE. Records are
+ * written (and flushed) as each session ends; totals and findings at the end. */
+#ifndef MW_OUTPUT_H
+#define MW_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "engine/flow.h"
+#include "core/session.h"
+
+typedef struct mw_output mw_output;
+
+typedef struct {
+    const char *const *files;
+    size_t nfiles;
+    const mw_engine_stats *stats;
+} mw_run_info;
+
+mw_output *mw_output_new(FILE *fp, bool json, bool quiet, bool verbose);
+/* Flush after every record (live capture, a pipe on stdin): a tail -f or a log shipper
+ * then sees each session as it closes. Off, records go out in stdio's blocks. */
+void mw_output_flush_each(mw_output *o, bool on);
+/* Also hand each finished session to cb (the report, --save-flagged); at most
+ * MW_OUTPUT_MAX_SINKS. */
+#define MW_OUTPUT_MAX_SINKS 4
+void mw_output_add_sink(mw_output *o, mw_session_cb cb, void *user);
+/* Engine callback: one finished session. */
+void mw_output_session(const mw_session *s, void *output);
+/* End of run: the text summary (totals, findings with diagnosis). */
+void mw_output_finish(mw_output *o, const mw_run_info *info);
+void mw_output_free(mw_output *o);
+
+#endif

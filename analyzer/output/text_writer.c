@@ -1,0 +1,334 @@
+/* The readable output: one block per session as it ends, then the findings grouped by
+ * flag with who they affect and the diagnosis in plain words. */
+#include <glib.h>
+#include <string.h>
+
+#include "core/json.h"
+#include "output/output.h"
+#include "output/text_writer.h"
+
+/* Distinct values listed per finding before "and N more". */
+#define MW_FINDING_LIST_MAX 8
+
+typedef struct {
+    unsigned sessions;
+    GPtrArray *ids;          /* first MW_FINDING_LIST_MAX session ids */
+    GHashTable *clients, *servers, *users; /* string sets */
+    char *example;           /* first evidence detail */
+} finding;
+
+struct mw_findings {
+    finding f[MW_FLAG_COUNT];
+};
+
+mw_findings *mw_findings_new(void)
+{
+    mw_findings *fs = g_new0(mw_findings, 1);
+    for (int i = 0; i < MW_FLAG_COUNT; i++) {
+        fs->f[i].ids = g_ptr_array_new_with_free_func(g_free);
+        fs->f[i].clients = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        fs->f[i].servers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        fs->f[i].users = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    }
+    return fs;
+}
+
+void mw_findings_free(mw_findings *fs)
+{
+    if (!fs)
+        return;
+    for (int i = 0; i < MW_FLAG_COUNT; i++) {
+        g_ptr_array_free(fs->f[i].ids, TRUE);
+        g_hash_table_destroy(fs->f[i].clients);
+        g_hash_table_destroy(fs->f[i].servers);
+        g_hash_table_destroy(fs->f[i].users);
+        g_free(fs->f[i].example);
+    }
+    g_free(fs);
+}
+
+/* Sets are capped: past the cap only the count of sessions grows. */
+static void set_add(GHashTable *set, char *s)
+{
+    if (g_hash_table_size(set) < 1000 && !g_hash_table_contains(set, s))
+        g_hash_table_add(set, s);
+    else
+        g_free(s);
+}
+
+void mw_findings_add(mw_findings *fs, const mw_session *s)
+{
+    for (int i = 0; i < MW_FLAG_COUNT; i++) {
+        if (!mw_session_has(s, (mw_flag)i))
+            continue;
+        finding *f = &fs->f[i];
+        f->sessions++;
+        if (f->ids->len < MW_FINDING_LIST_MAX)
+            g_ptr_array_add(f->ids, g_strdup(s->id));
+        GString *g = g_string_new(NULL);
+        mw_format_endpoint(g, &s->client);
+        /* the client's address without its ephemeral port */
+        char *colon = strrchr(g->str, ':');
+        if (colon)
+            g_string_truncate(g, (gsize)(colon - g->str));
+        set_add(f->clients, g_string_free(g, FALSE));
+        g = g_string_new(NULL);
+        mw_format_endpoint(g, &s->server);
+        set_add(f->servers, g_string_free(g, FALSE));
+        if (s->auth && s->auth->user)
+            set_add(f->users, g_strdup(s->auth->user));
+        if (!f->example) {
+            for (guint e = 0; e < s->evidence->len; e++) {
+                const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, e);
+                if (ev->flag == (mw_flag)i) {
+                    f->example = g_strdup(ev->detail);
+                    break;
+                }
+            }
+        }
+    }
+}
+
+static void print_set(FILE *fp, const char *label, GHashTable *set)
+{
+    guint n = g_hash_table_size(set);
+    if (n == 0)
+        return;
+    GList *keys = g_list_sort(g_hash_table_get_keys(set), (GCompareFunc)g_strcmp0);
+    fprintf(fp, "    %s: ", label);
+    guint i = 0;
+    for (GList *k = keys; k && i < MW_FINDING_LIST_MAX; k = k->next, i++)
+        fprintf(fp, "%s%s", i ? ", " : "", (const char *)k->data);
+    if (n > MW_FINDING_LIST_MAX)
+        fprintf(fp, " and %u more", n - MW_FINDING_LIST_MAX);
+    fprintf(fp, "\n");
+    g_list_free(keys);
+}
+
+void mw_findings_print(const mw_findings *fs, FILE *fp)
+{
+    bool any = false;
+    for (int i = 0; i < MW_FLAG_COUNT; i++)
+        any |= fs->f[i].sessions > 0;
+    fprintf(fp, "\n== Findings ==\n");
+    if (!any) {
+        fprintf(fp, "No problems found.\n");
+        return;
+    }
+    for (int i = 0; i < MW_FLAG_COUNT; i++) {
+        const finding *f = &fs->f[i];
+        if (!f->sessions)
+            continue;
+        fprintf(fp, "\n%s: %u session%s (", mw_flag_name((mw_flag)i), f->sessions,
+                f->sessions == 1 ? "" : "s");
+        for (guint k = 0; k < f->ids->len; k++)
+            fprintf(fp, "%s%s", k ? ", " : "", (const char *)g_ptr_array_index(f->ids, k));
+        if (f->sessions > f->ids->len)
+            fprintf(fp, ", ...");
+        fprintf(fp, ")\n");
+        if (f->example)
+            fprintf(fp, "    e.g. %s\n", f->example);
+        print_set(fp, "clients", f->clients);
+        print_set(fp, "servers", f->servers);
+        print_set(fp, "users", f->users);
+        fprintf(fp, "    What it means: %s\n", mw_flag_diagnosis((mw_flag)i));
+    }
+}
+
+/* Wire text for the terminal: control bytes shown as '.', never raw. */
+static void append_printable(GString *out, const char *s)
+{
+    for (; s && *s; s++)
+        g_string_append_c(out, (*s >= 0x20 && *s != 0x7f) ? *s : '.');
+}
+
+/* IMAP / POP3: the command count and the first failure, in the server's words. */
+static void text_cmdrec(GString *out, const char *proto, const mw_cmd_rec *c)
+{
+    g_string_append_printf(out, "      %s commands %u  failures %u", proto, c->commands,
+                           c->failures->len);
+    if (c->failures->len) {
+        const mw_reply *r = &g_array_index(c->failures, mw_reply, 0);
+        g_string_append(out, "  first: ");
+        append_printable(out, r->cmd[0] ? r->cmd : "(unsolicited)");
+        g_string_append_c(out, ' ');
+        append_printable(out, r->status);
+        if (r->enhanced[0]) {
+            g_string_append(out, " [");
+            append_printable(out, r->enhanced);
+            g_string_append_c(out, ']');
+        }
+        g_string_append_c(out, ' ');
+        append_printable(out, r->text);
+    }
+    g_string_append_c(out, '\n');
+}
+
+/* TLS in plain words: what each side offered and chose (the hello's legacy version and
+ * the record version are shown apart from the negotiated one), the alert and who sent
+ * it, and the certificate - or why it could not be seen. */
+static void text_tls(GString *out, const mw_session *s)
+{
+    const mw_tls_rec *t = s->tls;
+    g_string_append(out, "      tls: client offered ");
+    for (guint i = 0; t->client_versions && i < t->client_versions->len; i++)
+        g_string_append_printf(out, "%s%s", i ? "," : "",
+                               (const char *)g_ptr_array_index(t->client_versions, i));
+    if (!t->client_versions || t->client_versions->len == 0)
+        g_string_append(out, "(no ClientHello seen)");
+    if (t->hello_version || t->record_version)
+        g_string_append_printf(out, " (hello %s, record %s)",
+                               t->hello_version ? t->hello_version : "?",
+                               t->record_version ? t->record_version : "?");
+    if (t->version)
+        g_string_append_printf(out, "; negotiated %s %s", t->version, t->cipher);
+    else
+        g_string_append(out, "; nothing negotiated (no ServerHello)");
+    if (t->sni) {
+        g_string_append(out, "; sni ");
+        append_printable(out, t->sni);
+    }
+    if (t->alpn) {
+        g_string_append(out, "; alpn ");
+        append_printable(out, t->alpn);
+    }
+    g_string_append_c(out, '\n');
+    if (t->alert.present)
+        g_string_append_printf(out, "      tls alert: %s %s from the %s\n", t->alert.level,
+                               t->alert.description,
+                               t->alert.from == MW_FROM_CLIENT ? "client" : "server");
+    if (t->cert.present) {
+        bool expired = mw_session_has(s, MW_FLAG_TLS_CERT_EXPIRED);
+        g_string_append(out, "      certificate: ");
+        append_printable(out, t->cert.subject);
+        g_string_append_printf(out, "  %s %.10s", expired ? "expired" : "expires",
+                               t->cert.not_after);
+        if (t->cert.self_signed) {
+            g_string_append(out, "  (self-signed)");
+        } else if (t->cert.issuer) {
+            g_string_append(out, "  issuer ");
+            append_printable(out, t->cert.issuer);
+        }
+        g_string_append_c(out, '\n');
+    } else if (t->version && strcmp(t->version, "TLS1.3") == 0) {
+        g_string_append(out, "      certificate not observable (TLS 1.3 encrypts it)\n");
+    }
+}
+
+void mw_text_session(GString *out, const mw_session *s)
+{
+    int64_t secs = s->ts_start_us / G_USEC_PER_SEC;
+    GDateTime *dt = g_date_time_new_from_unix_utc(secs);
+    if (dt) {
+        gchar *t = g_date_time_format(dt, "%Y-%m-%d %H:%M:%S");
+        g_string_append(out, t);
+        g_free(t);
+        g_date_time_unref(dt);
+    }
+    g_string_append_printf(out, "  %-4s ", s->id);
+    mw_format_endpoint(out, &s->client);
+    g_string_append(out, " -> ");
+    mw_format_endpoint(out, &s->server);
+    g_string_append_printf(out, "  %s%s  %s", mw_proto_name(s->protocol),
+                           s->starttls ? "+starttls" : "", mw_outcome_name(s->outcome));
+    if (s->flags) {
+        g_string_append(out, "  [");
+        bool first = true;
+        for (int f = 0; f < MW_FLAG_COUNT; f++) {
+            if (!mw_session_has(s, (mw_flag)f))
+                continue;
+            g_string_append_printf(out, "%s%s", first ? "" : " ", mw_flag_name((mw_flag)f));
+            first = false;
+        }
+        g_string_append_c(out, ']');
+    }
+    g_string_append_printf(out, "  (%.1f s)", (double)(s->ts_end_us - s->ts_start_us) / 1e6);
+    /* the one line that explains the session: the server's decisive reply, or the
+     * evidence of the first finding */
+    if (s->decisive) {
+        g_string_append(out, "  ");
+        append_printable(out, s->decisive);
+    } else if (s->evidence->len) {
+        const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, 0);
+        g_string_append(out, "  ");
+        append_printable(out, ev->detail);
+        g_string_append_printf(out, " (frame %" G_GUINT64_FORMAT ")", ev->frame);
+    }
+    g_string_append_c(out, '\n');
+
+    if (s->smtp && (s->smtp->helo || s->smtp->mail_from || s->smtp->rcpt->len)) {
+        const mw_smtp_rec *m = s->smtp;
+        unsigned refused = 0;
+        for (guint i = 0; i < m->rcpt->len; i++)
+            refused += g_array_index(m->rcpt, mw_rcpt, i).code >= 400;
+        g_string_append(out, "      ");
+        if (m->helo) {
+            g_string_append(out, "helo ");
+            append_printable(out, m->helo);
+            g_string_append(out, "  ");
+        }
+        if (m->mail_from) {
+            g_string_append(out, "from <");
+            append_printable(out, m->mail_from);
+            g_string_append(out, ">  ");
+        }
+        g_string_append_printf(out, "rcpt %u", m->rcpt->len);
+        if (refused)
+            g_string_append_printf(out, " (%u refused)", refused);
+        g_string_append_printf(out, "  messages %u", m->messages);
+        if (m->message_bytes)
+            g_string_append_printf(out, " (%" G_GUINT64_FORMAT " bytes)", m->message_bytes);
+        g_string_append_c(out, '\n');
+    }
+    if (s->imap)
+        text_cmdrec(out, "imap", s->imap);
+    if (s->pop3)
+        text_cmdrec(out, "pop3", s->pop3);
+    if (s->auth) {
+        static const char *const results[] = { "result unknown", "succeeded", "failed" };
+        g_string_append_printf(out, "      auth %s", s->auth->mechanism[0] ? s->auth->mechanism : "?");
+        if (s->auth->user) {
+            g_string_append(out, " as ");
+            append_printable(out, s->auth->user);
+        }
+        g_string_append_printf(out, " %s%s%s\n", results[s->auth->result],
+                               s->auth->code[0] ? " " : "", s->auth->code);
+    }
+    if (s->outcome == MW_OUT_INCOMPLETE && s->idle_at_end_us >= 0)
+        g_string_append_printf(out, "      still open when the %s, idle for %.1f s\n",
+                               s->close_reason == MW_CLOSE_IDLE ? "idle timeout closed it"
+                                                                : "capture ended",
+                               (double)s->idle_at_end_us / 1e6);
+    if (s->latency.timed && s->latency.slowest_us >= G_USEC_PER_SEC / 2)
+        g_string_append_printf(out, "      slowest reply: %s took %.1f s (frame %" G_GUINT64_FORMAT
+                               ")\n", s->latency.slowest_cmd, (double)s->latency.slowest_us / 1e6,
+                               s->latency.slowest_frame);
+    if (s->tls)
+        text_tls(out, s);
+    if (s->encrypted && !s->tls)
+        g_string_append(out, "      content encrypted (TLS): not observable\n");
+}
+
+void mw_text_transcript(GString *out, const mw_session *s)
+{
+    if (!s->transcript)
+        return;
+    for (guint i = 0; i < s->transcript->len; i++) {
+        const mw_event *ev = &g_array_index(s->transcript, mw_event, i);
+        int64_t secs = ev->ts_us / G_USEC_PER_SEC;
+        GDateTime *dt = g_date_time_new_from_unix_utc(secs);
+        gchar *t = dt ? g_date_time_format(dt, "%H:%M:%S") : g_strdup("??:??:??");
+        g_string_append_printf(out, "        %s.%06d  #%-6" G_GUINT64_FORMAT " %s ", t,
+                               (int)(ev->ts_us % G_USEC_PER_SEC), ev->frame,
+                               ev->dir == MW_FROM_CLIENT ? "C>" : "S<");
+        g_free(t);
+        if (dt)
+            g_date_time_unref(dt);
+        append_printable(out, ev->text);
+        if (ev->latency_us >= 0)
+            g_string_append_printf(out, "   (+%.3f s)", (double)ev->latency_us / 1e6);
+        g_string_append_c(out, '\n');
+    }
+    if (s->transcript_dropped)
+        g_string_append_printf(out, "        ... %u more lines not kept\n", s->transcript_dropped);
+}

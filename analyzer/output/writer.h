@@ -1,0 +1,25 @@
+/* Writing records on a second thread. Formatting a record (JSON or text) and freeing the
+ * session is about a fifth of mailwire's time on short sessions; handed to a writer
+ * thread it overlaps with the analysis. Sessions queue in closing order and are written
+ * in that order, so output is the same as when written in line. The queue is bounded:
+ * when the writer falls behind, the analysis waits. */
+#ifndef MW_WRITER_H
+#define MW_WRITER_H
+
+#include "engine/flow.h"
+#include "core/session.h"
+
+/* Sessions waiting to be written, at most. */
+#define MW_WRITER_QUEUE 1024
+
+typedef struct mw_writer mw_writer;
+
+/* Start a writer that calls out(s, out_user) then frees s, for every session taken.
+ * NULL when no thread could be started (write in line instead). */
+mw_writer *mw_writer_start(mw_session_cb out, void *out_user);
+/* The engine's hand-over callback (mw_engine_hand_over): queue s for the writer. */
+void mw_writer_take(mw_session *s, void *writer);
+/* Write what is queued, stop the thread, free the writer. */
+void mw_writer_stop(mw_writer *w);
+
+#endif

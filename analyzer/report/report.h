@@ -1,0 +1,27 @@
+/* The incident report (--report FILE.md | FILE.html): one self-contained file for a
+ * review: what was analysed, the findings with diagnosis and evidence frames, a timeline,
+ * the session table, and the redacted transcripts of flagged sessions.
+ *
+ * Sessions are collected as they end (a compact copy, capped: see report_model.h) and the
+ * file is written once at the end of the run, also when a live capture is stopped. */
+#ifndef MW_REPORT_H
+#define MW_REPORT_H
+
+#include <stdbool.h>
+
+#include "engine/flow.h"
+#include "input/inputs.h"
+#include "core/session.h"
+
+typedef struct mw_report mw_report;
+
+/* The format follows the extension (.md / .markdown, .html / .htm). The file is created
+ * now, so a bad path fails before any analysis. NULL with *err (one line) otherwise. */
+mw_report *mw_report_new(const char *path, const mw_inputs *inputs, char **err);
+/* A finished session (an mw_session_cb). */
+void mw_report_session(const mw_session *s, void *report);
+/* Write the report. live: the interface name for a live capture, or NULL. */
+bool mw_report_write(mw_report *r, const mw_engine_stats *st, const char *live, char **err);
+void mw_report_free(mw_report *r);
+
+#endif

@@ -1,0 +1,315 @@
+/* The report as one Markdown file: the same sections as the HTML page, with the timeline
+ * as an SVG data URI and plain tables (no sorting or filtering without a script). */
+#include <pcap/pcap.h>
+#include <string.h>
+
+#include "report/report_model.h"
+#include "report/report_text.h"
+#include "report/report_svg.h"
+#include "report/report_page.h"
+#include "report/report_md.h"
+
+static void frame_md(GString *g, const mw_report *r, uint32_t file, uint64_t frame)
+{
+    const char *label = mw_report_file_label(r, file);
+    g_string_append_printf(g, "frame %" G_GUINT64_FORMAT, frame);
+    if (label) {
+        g_string_append(g, " of ");
+        mw_md_escape(g, label);
+    }
+}
+
+static void flags_md(GString *g, mw_flagset flags)
+{
+    bool first = true;
+    for (int f = 0; f < MW_FLAG_COUNT; f++) {
+        if ((flags >> f) & 1u) {
+            g_string_append_printf(g, "%s`%s`", first ? "" : " ", mw_flag_name((mw_flag)f));
+            first = false;
+        }
+    }
+}
+
+static void set_md(GString *g, const char *label, GHashTable *set)
+{
+    if (!g_hash_table_size(set))
+        return;
+    g_string_append_printf(g, "%s: ", label);
+    mw_report_set_list(g, set, mw_md_escape);
+    g_string_append(g, "<br>");
+}
+
+static void analysed(GString *g, const mw_report *r)
+{
+    g_string_append(g, "## What was analysed\n\n");
+    if (r->live) {
+        g_string_append(g, "Live capture on interface ");
+        mw_md_escape(g, r->live);
+        g_string_append(g, ".\n\n");
+    } else {
+        g_string_append(g, "| Input file | Link type | Packets | First packet (UTC) | Last packet |"
+                           "\n|---|---|---:|---|---|\n");
+        for (size_t i = 0; i < mw_inputs_count(r->inputs); i++) {
+            const mw_input *in = mw_inputs_get(r->inputs, i);
+            const char *dlt = in->dlt >= 0 ? pcap_datalink_val_to_name(in->dlt) : NULL;
+            g_string_append(g, "| ");
+            mw_md_escape(g, in->name);
+            g_string_append(g, " | ");
+            mw_md_escape(g, dlt ? dlt : "?");
+            g_string_append_printf(g, " | %" G_GUINT64_FORMAT " | ", in->frames);
+            if (in->frames)
+                mw_report_time(g, in->first_ts_us);
+            g_string_append(g, " | ");
+            if (in->frames)
+                mw_report_time(g, in->last_ts_us);
+            g_string_append(g, " |\n");
+        }
+        g_string_append(g, "\n");
+    }
+    g_string_append_printf(g, "Packets: **%" G_GUINT64_FORMAT "** (TCP %" G_GUINT64_FORMAT
+                              "). Sessions: **%" G_GUINT64_FORMAT "**.",
+                           r->stats->packets, r->stats->tcp_packets, r->sessions_total);
+    if (r->sessions_total) {
+        g_string_append(g, " Time span: ");
+        mw_report_time(g, r->first_us);
+        g_string_append(g, " to ");
+        mw_report_time(g, r->last_us);
+        g_string_append_printf(g, " UTC (%.1f s).", (double)(r->last_us - r->first_us) / 1e6);
+    }
+    g_string_append(g, "\n\n");
+    if (r->sessions_total) {
+        g_string_append(g, "| Protocol |");
+        for (int o = 0; o <= MW_OUT_ENCRYPTED; o++)
+            g_string_append_printf(g, " %s |", mw_outcome_name((mw_outcome)o));
+        g_string_append(g, " total |\n|---|");
+        for (int o = 0; o <= MW_OUT_ENCRYPTED + 1; o++)
+            g_string_append(g, "---:|");
+        g_string_append_c(g, '\n');
+        for (int p = 0; p <= MW_PROTO_POP3S; p++) {
+            uint64_t total = 0;
+            for (int o = 0; o <= MW_OUT_ENCRYPTED; o++)
+                total += r->by_proto_outcome[p][o];
+            if (!total)
+                continue;
+            g_string_append_printf(g, "| %s |", mw_proto_name((mw_proto)p));
+            for (int o = 0; o <= MW_OUT_ENCRYPTED; o++)
+                g_string_append_printf(g, " %" G_GUINT64_FORMAT " |", r->by_proto_outcome[p][o]);
+            g_string_append_printf(g, " **%" G_GUINT64_FORMAT "** |\n", total);
+        }
+        g_string_append(g, "\n");
+    }
+    if (r->stats->evicted)
+        g_string_append_printf(g, "_%" G_GUINT64_FORMAT " sessions were closed early to stay "
+                                  "within --max-flows._\n\n", r->stats->evicted);
+    if (r->sessions_dropped)
+        g_string_append_printf(g, "_Left out: the table and timeline hold the first %d "
+                                  "sessions; %" G_GUINT64_FORMAT " later sessions are only "
+                                  "counted (findings include them)._\n\n",
+                               MW_REPORT_MAX_SESSIONS, r->sessions_dropped);
+    if (r->transcripts_dropped)
+        g_string_append_printf(g, "_Left out: transcripts are kept for the first %d sessions "
+                                  "with findings; %" G_GUINT64_FORMAT " more sessions with "
+                                  "findings have no transcript here._\n\n",
+                               MW_REPORT_MAX_TRANSCRIPTS, r->transcripts_dropped);
+}
+
+static void findings(GString *g, const mw_report *r)
+{
+    g_string_append(g, "## Findings\n\n");
+    bool any = false;
+    for (int i = 0; i < MW_FLAG_COUNT; i++)
+        any |= r->findings[i].sessions > 0;
+    if (!any) {
+        g_string_append(g, "No problems found.\n\n");
+        return;
+    }
+    g_string_append(g, "| Flag | Sessions | Affected | Evidence | Diagnosis and fix |\n"
+                       "|---|---:|---|---|---|\n");
+    for (int i = 0; i < MW_FLAG_COUNT; i++) {
+        const mw_rfinding *f = &r->findings[i];
+        if (!f->sessions)
+            continue;
+        g_string_append_printf(g, "| `%s` | %u | ", mw_flag_name((mw_flag)i), f->sessions);
+        set_md(g, "clients", f->clients);
+        set_md(g, "servers", f->servers);
+        set_md(g, "users", f->users);
+        g_string_append(g, " | ");
+        for (guint k = 0; k < f->refs->len; k++) {
+            const mw_rref *ref = &g_array_index(f->refs, mw_rref, k);
+            if (ref->linked)
+                g_string_append_printf(g, "%s[%s](#t-%s) ", k ? "<br>" : "", ref->id, ref->id);
+            else
+                g_string_append_printf(g, "%s%s ", k ? "<br>" : "", ref->id);
+            frame_md(g, r, ref->file, ref->frame);
+        }
+        if (f->refs_more)
+            g_string_append_printf(g, "<br>and %u more", f->refs_more);
+        g_string_append(g, " | ");
+        mw_md_escape(g, mw_flag_diagnosis((mw_flag)i));
+        if (f->example) {
+            g_string_append(g, "<br>e.g. ");
+            mw_md_escape(g, f->example);
+        }
+        g_string_append(g, " |\n");
+    }
+    g_string_append(g, "\nFrame numbers are as Wireshark numbers them in the named file: Go to "
+                       "Packet (Ctrl+G), or the display filter `frame.number == N`.\n\n");
+}
+
+static void timeline(GString *g, const mw_report *r)
+{
+    g_string_append(g, "## Timeline\n\nSessions as bars over packet time (UTC), coloured by "
+                       "outcome:");
+    for (int o = 0; o <= MW_OUT_ENCRYPTED; o++)
+        g_string_append_printf(g, " %s %s%s", mw_outcome_name((mw_outcome)o),
+                               mw_report_outcome_colour((mw_outcome)o),
+                               o < MW_OUT_ENCRYPTED ? "," : ".");
+    g_string_append(g, "\n\n");
+    GString *svg = g_string_new(NULL);
+    char *note = NULL;
+    mw_report_svg(svg, r, &note);
+    gchar *b64 = g_base64_encode((const guchar *)svg->str, svg->len);
+    g_string_append_printf(g, "![timeline](data:image/svg+xml;base64,%s)\n\n", b64);
+    g_free(b64);
+    g_string_free(svg, TRUE);
+    if (note) {
+        g_string_append_printf(g, "_%s_\n\n", note);
+        g_free(note);
+    }
+}
+
+static void sessions(GString *g, const mw_report *r, FILE *fp)
+{
+    g_string_append(g, "## Sessions\n\n| id | start (UTC) | client | server | protocol | "
+                       "outcome | flags | user | decisive line |\n"
+                       "|---|---|---|---|---|---|---|---|---|\n");
+    for (guint i = 0; i < r->sessions->len; i++) {
+        const mw_rsession *s = &g_array_index(r->sessions, mw_rsession, i);
+        if (s->transcript >= 0)
+            g_string_append_printf(g, "| [%s](#t-%s) | ", s->id, s->id);
+        else
+            g_string_append_printf(g, "| %s | ", s->id);
+        mw_report_time(g, s->start_us);
+        g_string_append(g, " | ");
+        mw_md_escape(g, s->client);
+        g_string_append(g, " | ");
+        mw_md_escape(g, s->server);
+        g_string_append_printf(g, " | %s%s | %s | ", mw_proto_name(s->protocol),
+                               s->starttls ? "+starttls" : "", mw_outcome_name(s->outcome));
+        flags_md(g, s->flags);
+        g_string_append(g, " | ");
+        mw_md_escape(g, s->user);
+        g_string_append(g, " | ");
+        mw_md_escape(g, s->decisive);
+        if (s->decisive_frame) {
+            g_string_append(g, " (");
+            frame_md(g, r, s->file, s->decisive_frame);
+            g_string_append(g, ")");
+        }
+        g_string_append(g, " |\n");
+        mw_report_flush(g, fp, false);
+    }
+    if (r->sessions_dropped)
+        g_string_append_printf(g, "\n_%" G_GUINT64_FORMAT " later sessions are not listed (at "
+                                  "most %d)._\n", r->sessions_dropped, MW_REPORT_MAX_SESSIONS);
+    g_string_append(g, "\n");
+}
+
+/* A code fence longer than any run of backticks in the lines, so none can close it. */
+static int fence_len(const mw_rtranscript *t)
+{
+    int longest = 0;
+    for (guint i = 0; i < t->events->len; i++) {
+        int run = 0;
+        for (const char *p = g_array_index(t->events, mw_event, i).text; p && *p; p++) {
+            run = *p == '`' ? run + 1 : 0;
+            longest = MAX(longest, run);
+        }
+    }
+    return MAX(3, longest + 1);
+}
+
+static void transcript(GString *g, const mw_report *r, const mw_rtranscript *t)
+{
+    g_string_append_printf(g, "<a id=\"t-%s\"></a>\n\n### %s: ", t->id, t->id);
+    mw_md_escape(g, t->title);
+    g_string_append(g, "\n\n");
+    const char *label = mw_report_file_label(r, t->file);
+    if (label) {
+        g_string_append(g, "File ");
+        mw_md_escape(g, label);
+        g_string_append(g, ". ");
+    }
+    g_string_append_printf(g, "Wireshark filter: `%s`\n\n", t->wireshark);
+    for (guint i = 0; i < t->evidence->len; i++) {
+        const mw_revidence *ev = &g_array_index(t->evidence, mw_revidence, i);
+        g_string_append_printf(g, "- `%s` ", mw_flag_name(ev->flag));
+        frame_md(g, r, t->file, ev->frame);
+        g_string_append(g, ": ");
+        mw_md_escape(g, ev->detail);
+        g_string_append_c(g, '\n');
+    }
+    g_string_append_c(g, '\n');
+    if (t->tls) {
+        mw_md_escape(g, t->tls);
+        g_string_append(g, "\n\n");
+    }
+    if (t->events->len) {
+        int fl = fence_len(t);
+        for (int k = 0; k < fl; k++)
+            g_string_append_c(g, '`');
+        g_string_append_c(g, '\n');
+        for (guint i = 0; i < t->events->len; i++) {
+            const mw_event *ev = &g_array_index(t->events, mw_event, i);
+            mw_report_time(g, ev->ts_us);
+            g_string_append_printf(g, "  #%-6" G_GUINT64_FORMAT " %s %s", ev->frame,
+                                   ev->dir == MW_FROM_CLIENT ? "C>" : "S<", ev->text);
+            if (ev->latency_us >= 0)
+                g_string_append_printf(g, "   (+%.3f s)", (double)ev->latency_us / 1e6);
+            g_string_append_c(g, '\n');
+        }
+        for (int k = 0; k < fl; k++)
+            g_string_append_c(g, '`');
+        g_string_append(g, "\n\n");
+    }
+    if (t->events_dropped)
+        g_string_append_printf(g, "_%u more lines not kept._\n\n", t->events_dropped);
+}
+
+static void md_opening(GString *g)
+{
+    g_string_append(g, "# Mail traffic incident report\n\nWritten by mailwire from ");
+}
+
+static void md_written_on(GString *g, const char *when)
+{
+    g_string_append_printf(g, " on %s. Passwords and other secrets are redacted.\n\n", when);
+}
+
+static void md_transcripts_heading(GString *g, bool any)
+{
+    g_string_append(g, "## Transcripts of flagged sessions\n\n");
+    if (!any)
+        g_string_append(g, "No session has findings.\n");
+}
+
+static void md_transcripts_dropped(GString *g, uint64_t n)
+{
+    g_string_append_printf(g, "_%" G_GUINT64_FORMAT " more sessions with findings are not "
+                              "transcribed here (at most %d)._\n", n,
+                           MW_REPORT_MAX_TRANSCRIPTS);
+}
+
+static void md_closing(GString *g)
+{
+    (void)g;
+}
+
+bool mw_report_write_md(const mw_report *r, FILE *fp)
+{
+    static const mw_report_format md = {
+        md_opening, md_written_on, analysed, findings, timeline, sessions,
+        md_transcripts_heading, transcript, md_transcripts_dropped, md_closing,
+    };
+    return mw_report_write_page(r, fp, &md);
+}

@@ -1,0 +1,14 @@
+/* The registry: the one table of dissectors; the engine reaches a protocol only here. */
+#ifndef MW_REGISTRY_H
+#define MW_REGISTRY_H
+
+#include "dissector.h"
+
+/* The registry: every dissector, in probe order. */
+extern const mw_dissector *const mw_dissectors[];
+const mw_dissector *mw_dissector_by_name(const char *name);
+/* The dissector that takes a session over after STARTTLS/STLS or on an implicit-TLS
+ * port: the TLS dissector when there is one, else the opaque one. */
+const mw_dissector *mw_dissector_for_tls(void);
+
+#endif

@@ -1,0 +1,153 @@
+#include "smtp/smtp_category.h"
+
+#include <glib.h>
+#include <stdbool.h>
+#include <string.h>
+
+/* RFC 3463 subject.detail codes (class digit stripped) whose meaning is specific enough
+ * to decide the category alone. Codes used by servers for many different refusals
+ * (x.7.1 "delivery not authorized", x.7.0, x.0.0) are absent: the wording decides. */
+static const struct {
+    const char *code;
+    const char *category;
+} code_table[] = {
+    { "1.0", "mailbox" },     { "1.1", "mailbox" },   { "1.2", "mailbox" },
+    { "1.3", "mailbox" },     { "1.4", "mailbox" },   { "1.6", "mailbox" },
+    { "1.7", "mailbox" },     { "1.8", "mailbox" },   { "1.10", "mailbox" },
+    { "2.0", "mailbox" },     { "2.1", "mailbox" },   { "2.2", "mailbox" },
+    { "2.3", "size" },        { "2.4", "mailbox" },   { "3.0", "system" },
+    { "3.1", "system" },      { "3.2", "system" },    { "3.3", "system" },
+    { "3.4", "size" },        { "3.5", "system" },    { "4.0", "system" },
+    { "4.1", "system" },      { "4.2", "system" },    { "4.3", "system" },
+    { "4.4", "system" },      { "4.5", "system" },    { "4.6", "system" },
+    { "4.7", "system" },      { "5.0", "syntax" },    { "5.1", "syntax" },
+    { "5.2", "syntax" },      { "5.3", "rate_limit" }, { "5.4", "syntax" },
+    { "5.5", "syntax" },      { "5.6", "syntax" },    { "6.0", "other" },
+    { "7.2", "policy" },      { "7.3", "policy" },    { "7.4", "tls" },
+    { "7.5", "tls" },         { "7.7", "other" },     { "7.8", "auth" },
+    { "7.9", "auth" },        { "7.10", "tls" },      { "7.11", "tls" },
+    { "7.12", "auth" },       { "7.13", "auth" },     { "7.14", "auth" },
+    { "7.15", "auth" },       { "7.20", "policy" },   { "7.21", "policy" },
+    { "7.22", "policy" },     { "7.23", "policy" },   { "7.24", "policy" },
+    { "7.25", "policy" },     { "7.26", "policy" },   { "7.27", "policy" },
+    { "7.28", "rate_limit" }, { "7.29", "policy" },   { "7.30", "policy" },
+    /* Microsoft 365 extended codes */
+    { "7.606", "blocklist" }, { "7.708", "blocklist" }, { "7.750", "blocklist" },
+    { "7.705", "rate_limit" },
+};
+
+/* Wording of common servers (postfix, Exchange/Outlook.com, Exim, Gmail), lower case,
+ * most specific first. */
+static const struct {
+    const char *words;
+    const char *category;
+} wording_table[] = {
+    { "relay", "relay" },
+    { "greylist", "greylist" },
+    { "graylist", "greylist" },
+    { "grey-list", "greylist" },
+    { "spamhaus", "blocklist" },
+    { "spamcop", "blocklist" },
+    { "barracuda", "blocklist" },
+    { "blocklist", "blocklist" },
+    { "blacklist", "blocklist" },
+    { "block list", "blocklist" },
+    { "dnsbl", "blocklist" },
+    { "rbl", "blocklist" },
+    { "banned sending ip", "blocklist" },
+    { "blocked using", "blocklist" },
+    { "listed at", "blocklist" },
+    { "starttls", "tls" },
+    { "tls", "tls" },
+    { "encryption", "tls" },
+    { "authentication", "auth" },
+    { "authenticate", "auth" },
+    { "auth ", "auth" },
+    { "credentials", "auth" },
+    { "not logged in", "auth" },
+    { "rate limit", "rate_limit" },
+    { "ratelimit", "rate_limit" },
+    { "too many", "rate_limit" },
+    { "unusual rate", "rate_limit" },
+    { "throttl", "rate_limit" },
+    { "try again later", "greylist" },
+    { "user unknown", "mailbox" },
+    { "unknown user", "mailbox" },
+    { "does not exist", "mailbox" },
+    { "no such user", "mailbox" },
+    { "mailbox unavailable", "mailbox" },
+    { "mailbox full", "mailbox" },
+    { "quota", "mailbox" },
+    { "too large", "size" },
+    { "too big", "size" },
+    { "size limit", "size" },
+    { "exceeds", "size" },
+    { "syntax", "syntax" },
+    { "not recognized", "syntax" },
+    { "unrecognized", "syntax" },
+    { "bad sequence", "syntax" },
+    { "need mail", "syntax" },
+    { "need rcpt", "syntax" },
+    { "spam", "policy" },
+    { "policy", "policy" },
+    { "denied", "policy" },
+    { "rejected", "policy" },
+    { "not permitted", "policy" },
+    { "timeout", "system" },
+    { "timed out", "system" },
+    { "service not available", "system" },
+    { "temporar", "system" },
+};
+
+/* Basic reply codes (RFC 5321 4.2.3) when neither code nor wording decided. */
+static const struct {
+    int code;
+    const char *category;
+} basic_table[] = {
+    { 421, "system" }, { 450, "mailbox" }, { 451, "system" }, { 452, "system" },
+    { 454, "tls" },    { 455, "syntax" },  { 500, "syntax" }, { 501, "syntax" },
+    { 502, "syntax" }, { 503, "syntax" },  { 504, "syntax" }, { 521, "system" },
+    { 530, "auth" },   { 534, "auth" },    { 535, "auth" },   { 538, "tls" },
+    { 550, "mailbox" }, { 551, "mailbox" }, { 552, "size" },  { 553, "mailbox" },
+    { 554, "policy" }, { 555, "syntax" },  { 556, "mailbox" },
+};
+
+/* Wording so specific that it outranks a generic enhanced code: postgrey answers
+ * "450 4.2.0 ... Greylisted", blocklist hits come as 5.7.1 or 5.7.606. */
+static bool decisive_wording(const char *category)
+{
+    return strcmp(category, "relay") == 0 || strcmp(category, "greylist") == 0 ||
+           strcmp(category, "blocklist") == 0;
+}
+
+static const char *by_wording(const char *text)
+{
+    if (!text)
+        return NULL;
+    char *lower = g_ascii_strdown(text, -1);
+    const char *found = NULL;
+    for (size_t i = 0; i < G_N_ELEMENTS(wording_table) && !found; i++)
+        if (strstr(lower, wording_table[i].words))
+            found = wording_table[i].category;
+    g_free(lower);
+    return found;
+}
+
+const char *mw_smtp_category(int code, const char *enhanced, const char *text)
+{
+    const char *worded = by_wording(text);
+    if (worded && decisive_wording(worded))
+        return worded;
+    if (enhanced && enhanced[0] && enhanced[1] == '.') {
+        const char *subject = enhanced + 2; /* strip "5." */
+        for (size_t i = 0; i < G_N_ELEMENTS(code_table); i++)
+            if (strcmp(subject, code_table[i].code) == 0)
+                return code_table[i].category;
+    }
+    if (worded)
+        return worded;
+    for (size_t i = 0; i < G_N_ELEMENTS(basic_table); i++)
+        if (basic_table[i].code == code)
+            return basic_table[i].category;
+    return "other";
+}

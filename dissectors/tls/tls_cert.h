@@ -1,0 +1,36 @@
+/* The server's certificate chain as seen in a TLS 1.2-or-earlier Certificate message
+ * (RFC 5246 section 7.4.2), parsed and judged with OpenSSL at the packet's own time. */
+#ifndef MW_TLS_CERT_H
+#define MW_TLS_CERT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/cursor.h"
+#include "core/session.h"
+#include "tls/tls.h"
+
+/* Certificates of a chain looked at; the rest is ignored. */
+#define MW_TLS_MAX_CHAIN 10
+/* Subject alternative names kept per certificate. */
+#define MW_TLS_MAX_SAN 64
+
+typedef struct {
+    bool parsed;          /* the leaf decoded */
+    bool expired;         /* not_after before the packet's time */
+    bool not_yet_valid;   /* not_before after it */
+    bool self_signed;
+    bool name_mismatch;   /* the SNI matches neither CN nor any SAN */
+    bool untrusted;
+    char untrusted_why[160];
+} mw_tls_cert_verdict;
+
+/* certs: the certificate_list body (after its 3-byte length). Fills rec (leaf) and v. */
+void mw_tls_cert_examine(mw_cursor certs, const char *sni, int64_t ts_us, mw_tls_cert *rec,
+                         mw_tls_cert_verdict *v);
+
+/* Load the trust store for tls_cert_untrusted: the system default, or only the CAs of
+ * ca_file. Call once at start-up; false with *err (a one-line message) on failure. */
+bool mw_tls_trust_init(const char *ca_file, char **err);
+
+#endif
