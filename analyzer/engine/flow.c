@@ -7,11 +7,9 @@
 #include <xxhash.h>
 
 #include "dissector.h"
-#include "tls/tls.h"
 #include "engine/detect.h"
 #include "engine/feeder.h"
 #include "engine/reasm.h"
-#include "registry.h"
 
 /* Canonical 4-tuple: the lower (address, port) endpoint first, and its hash. */
 typedef struct {
@@ -433,13 +431,10 @@ static void classify(mw_engine *e, mw_flow *f, const mw_packet *pkt)
     }
     /* Implicit TLS on another port: a ClientHello naming a mail service (issue 3); other
      * TLS (HTTPS) is not mail and is dropped here. */
-    if (!from_server && mw_tls_looks_like_client_hello(pkt->payload, pkt->payload_len)) {
-        mw_proto hint = (mw_proto)mw_tls_mail_hint(pkt->payload, pkt->payload_len);
-        if (hint != MW_PROTO_UNKNOWN) {
-            orient(f, pkt, false);
-            start_session(e, f, mw_dissector_for_tls(), hint);
-            return;
-        }
+    if (!from_server && (d = mw_detect_client_content(pkt->payload, pkt->payload_len, &proto))) {
+        orient(f, pkt, false);
+        start_session(e, f, d, proto);
+        return;
     }
     f->kind = F_IGNORED;
 }
@@ -486,7 +481,7 @@ void mw_engine_packet(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_
             /* mid-session on another port: only a greeting makes it worth a flow */
             mw_proto p;
             if (!mw_detect_content(pkt->payload, pkt->payload_len, &p) &&
-                mw_tls_mail_hint(pkt->payload, pkt->payload_len) == MW_PROTO_UNKNOWN) {
+                !mw_detect_client_content(pkt->payload, pkt->payload_len, &p)) {
                 e->stats.flows_ignored++;
                 goto out;
             }

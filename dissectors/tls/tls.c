@@ -1134,11 +1134,21 @@ static const mw_port_proto tls_ports[] = {
     { 0, MW_PROTO_UNKNOWN },
 };
 
+/* The engine's test of a client's first bytes on a port of no mail protocol. */
+static mw_proto tls_client_probe(const uint8_t *p, size_t len)
+{
+    if (!mw_tls_looks_like_client_hello(p, len))
+        return MW_PROTO_UNKNOWN;
+    return (mw_proto)mw_tls_mail_hint(p, len);
+}
+
 const mw_dissector mw_tls_dissector = {
     .name = "tls",
     .ports = tls_ports,
     .content_proto = MW_PROTO_UNKNOWN,
+    .tls = true,
     .probe = NULL,
+    .client_probe = tls_client_probe,
     .state_new = tls_new,
     .state_free = tls_free,
     .feed = tls_feed,
