@@ -207,23 +207,6 @@ static void start_session(mw_engine *e, mw_flow *f, const mw_dissector *d, mw_pr
     mw_feeder_init(&f->feed, d, s, &e->cfg);
 }
 
-/* Connection-level findings that need no dissector (SPEC.md). */
-static void judge_connection(mw_engine *e, mw_flow *f)
-{
-    mw_session *s = f->sess;
-    if (!f->syn_seen || f->synack_seen)
-        return;
-    if (f->rst && f->rst_from == MW_FROM_SERVER) {
-        mw_session_flag(s, MW_FLAG_CONNECTION_REFUSED, e->frame, e->ts_us,
-                        "SYN to port %u answered by RST", s->server.port);
-    } else if (!f->rst && s->bytes[0] == 0 &&
-               (f->syn_count >= 2 || e->now_us - f->first_ts >= 3 * G_USEC_PER_SEC)) {
-        mw_session_flag(s, MW_FLAG_CONNECTION_TIMEOUT, f->first_frame, f->first_ts,
-                        "SYN to port %u never answered (%u attempt%s)", s->server.port,
-                        f->syn_count, f->syn_count == 1 ? "" : "s");
-    }
-}
-
 static void deliver_segment(mw_engine *e, mw_flow *f, mw_dir dir, uint32_t seq,
                             const uint8_t *p, size_t len, size_t cut, bool has_ack, uint32_t ack)
 {
@@ -325,8 +308,9 @@ static void close_flow(mw_engine *e, mw_flow *f, mw_close_reason why)
             f->cur_dir = (mw_dir)d;
             mw_stream_flush(&f->stream[d], &flow_sink, f);
         }
-        judge_connection(e, f);
-        mw_feeder_close(&f->feed, e->frame, e->ts_us);
+        mw_conn_tcp tcp = { f->rst, f->rst_from, f->syn_count, f->first_frame, f->first_ts,
+                            e->now_us };
+        mw_feeder_close_conn(&f->feed, &tcp, e->frame, e->ts_us);
         mw_session_finish(s);
         e->stats.sessions++;
         if (why == MW_CLOSE_EVICTED)
