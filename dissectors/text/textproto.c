@@ -53,6 +53,13 @@ bool mw_tp_pop(mw_tp_queue *q, mw_tp_cmd *out)
     return true;
 }
 
+bool mw_tp_pop_answered(mw_tp_queue *q, const mw_ctx *ctx, mw_tp_cmd *out)
+{
+    if (q->count && ctx->ack_known && q->q[q->head].end_off > ctx->peer_acked)
+        return false;
+    return mw_tp_pop(q, out);
+}
+
 mw_tp_cmd *mw_tp_at(mw_tp_queue *q, unsigned i)
 {
     return i < q->count ? &q->q[(q->head + i) % q->cap] : NULL;
