@@ -8,6 +8,7 @@
 #include "engine/feeder.h"
 #include "engine/flow_table.h"
 #include "engine/tcp_state.h"
+#include "registry.h"
 
 typedef enum { F_PROBING, F_MAIL, F_IGNORED } flow_kind;
 
@@ -32,6 +33,8 @@ struct mw_engine {
     mw_session_take_cb take; /* when set, closed sessions are handed over to it */
     void *take_user;
     mw_flow_table table;
+    mw_ports *ports;         /* the engine's own copy of the port table */
+    void *slots[MW_MAX_DISSECTORS]; /* per-dissector engine state (engine_new) */
     uint64_t next_id;
     uint64_t frame;          /* the packet being processed */
     int64_t ts_us;
@@ -111,7 +114,7 @@ static void start_session(mw_engine *e, mw_flow *f, const mw_dissector *d, mw_pr
     sync_session(f);
     if (e->cfg.keep_transcript)
         mw_session_keep_transcript(s);
-    mw_feeder_init(&f->feed, d, s, &e->cfg);
+    mw_feeder_init_in(&f->feed, d, s, &e->cfg, e->slots);
 }
 
 /* The record is complete: hand it to the writer (or to the callback). */
@@ -209,13 +212,13 @@ static void classify(mw_engine *e, mw_flow *f, const mw_packet *pkt)
     if (syn && !f->dir_known)
         orient(f, pkt, ack); /* SYN from the client, SYN-ACK from the server */
     if (!f->dir_known) {
-        const mw_port_entry *ds = mw_detect_port(pkt->dport);
-        const mw_port_entry *ss = mw_detect_port(pkt->sport);
+        const mw_port_entry *ds = mw_ports_lookup(e->ports, pkt->dport);
+        const mw_port_entry *ss = mw_ports_lookup(e->ports, pkt->sport);
         if (ds || ss)
             orient(f, pkt, !ds);
     }
     if (f->dir_known) {
-        const mw_port_entry *pe = mw_detect_port(f->ep[MW_FROM_SERVER].port);
+        const mw_port_entry *pe = mw_ports_lookup(e->ports, f->ep[MW_FROM_SERVER].port);
         if (pe) {
             start_session(e, f, pe->dissector, pe->proto);
             return;
@@ -277,7 +280,7 @@ static mw_flow *lookup(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64
         /* Bare ACKs, FINs and RSTs of connections we never saw start nothing. */
         if (!syn && pkt->payload_len == 0 && pkt->payload_cut == 0)
             return NULL;
-        if (!syn && !mw_detect_port(pkt->dport) && !mw_detect_port(pkt->sport)) {
+        if (!syn && !mw_ports_lookup(e->ports, pkt->dport) && !mw_ports_lookup(e->ports, pkt->sport)) {
             /* mid-session on another port: only a greeting makes it worth a flow */
             mw_proto p;
             if (!mw_detect_content(pkt->payload, pkt->payload_len, &p) &&
@@ -404,6 +407,11 @@ mw_engine *mw_engine_new(const mw_config *cfg, mw_session_cb cb, void *user)
     e->cb = cb;
     e->user = user;
     mw_flow_table_init(&e->table);
+    e->ports = cfg->ports ? mw_ports_copy(cfg->ports) : mw_ports_new();
+    e->cfg.ports = e->ports;
+    for (int i = 0; i < MW_MAX_DISSECTORS && mw_dissectors[i]; i++)
+        if (mw_dissectors[i]->engine_new)
+            e->slots[i] = mw_dissectors[i]->engine_new(&e->cfg);
     return e;
 }
 
@@ -419,10 +427,19 @@ void mw_engine_free(mw_engine *e)
         return;
     mw_engine_finish(e);
     mw_flow_table_free(&e->table);
+    for (int i = 0; i < MW_MAX_DISSECTORS && mw_dissectors[i]; i++)
+        if (mw_dissectors[i]->engine_free)
+            mw_dissectors[i]->engine_free(e->slots[i]);
+    mw_ports_free(e->ports);
     g_free(e);
 }
 
 const mw_engine_stats *mw_engine_stats_get(const mw_engine *e)
 {
     return &e->stats;
+}
+
+const struct mw_ports *mw_engine_ports(const mw_engine *e)
+{
+    return e->ports;
 }
