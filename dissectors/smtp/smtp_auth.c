@@ -6,10 +6,10 @@
 
 static void auth_response(smtp_state *st, const uint8_t *p, size_t len, const mw_ctx *ctx)
 {
-    mw_auth_rec *a = mw_session_auth(st->sess);
     mw_secrets_add(&st->secrets, p, len);
     if (!st->auth_mech[0])
         return; /* its AUTH was lost in a gap: the mechanism, and what it means, unknown */
+    mw_auth_rec *a = mw_session_auth(st->sess);
     mw_sasl_info info = mw_sasl_response(st->auth_mech, st->auth_step++, st->auth_asks, p, len);
     st->auth_asks = MW_SASL_ASKS_UNKNOWN;
     if (info.user && !a->user)
@@ -78,7 +78,7 @@ void smtp_auth_stray_line(smtp_state *st, const mw_line *l, const mw_ctx *ctx)
         return;
     }
     /* after a failed or cancelled AUTH: most likely the password sent once more */
-    mw_tp_cmd c = smtp_cmd_at(CMD_AUTH_RESP, "AUTH", ctx);
+    mw_tp_cmd c = smtp_cmd_at(CMD_AUTH_STRAY, "AUTH", ctx);
     mw_secrets_add(&st->secrets, l->p, l->len);
     mw_session_event(st->sess, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1,
                      "[client line after a failed AUTH redacted: %zu bytes]", l->len);

@@ -27,6 +27,7 @@ typedef enum {
     CMD_AUTH,
     CMD_AUTH_RESP, /* a SASL response line after a 334 challenge */
     CMD_STARTTLS,
+    CMD_AUTH_STRAY, /* a client line after a failed or cancelled AUTH: secret, judged by no one */
     CMD_NONE,      /* a reply no command asked for */
     CMD_COUNT
 } smtp_cmd;
