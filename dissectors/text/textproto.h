@@ -142,7 +142,8 @@ void mw_tp_event_line(mw_session *s, mw_dir dir, const mw_ctx *ctx, int64_t late
 /* The server greeting: its latency counts from the start of the connection. */
 void mw_tp_greeting_event(mw_session *s, const mw_ctx *ctx, const uint8_t *p, size_t len);
 
-/* no_greeting when the connection was up, closed, and the server never spoke. */
+/* Did the engine find no_greeting (the connection was up, closed, and the server never
+ * spoke; engine/conn_verdict.c judges it before the dissector's close)? */
 bool mw_tp_no_greeting(mw_session *s, const mw_ctx *ctx);
 /* unanswered_command for a command sent at frame/ts_us. */
 void mw_tp_unanswered(mw_session *s, const char *name, uint64_t frame, int64_t ts_us,
