@@ -35,6 +35,7 @@ typedef struct {
     mw_engine *e;
     mw_writer *writer;
     mw_progress *progress;
+    mw_ports *ports;       /* --ports (the engine takes a copy) */
     bool live_failed;
 } run;
 
@@ -61,17 +62,17 @@ static int fail(char *msg)
 }
 
 /* The trust store and the port table, before anything is opened. */
-static char *setup_detection(const mw_options *opt)
+static char *setup_detection(const mw_options *opt, run *r)
 {
     if (opt->ca_file) {
         char *err = NULL;
         if (!mw_tls_trust_init(opt->ca_file, &err))
             return err ? err : g_strdup_printf("--ca-file %s: cannot load", opt->ca_file);
     }
-    mw_detect_init();
+    r->ports = mw_ports_new();
     for (gchar **p = opt->port_specs; p && *p; p++) {
         char *err = NULL;
-        if (!mw_detect_add_ports(*p, &err))
+        if (!mw_ports_add(r->ports, *p, &err))
             return err;
     }
     return NULL;
@@ -208,6 +209,7 @@ static int finish(run *r)
 static int run_close(run *r, int status)
 {
     mw_engine_free(r->e);
+    mw_ports_free(r->ports);
     mw_output_free(r->o);
     if (r->out && r->out != stdout && fclose(r->out) != 0)
         status = fail(g_strdup_printf("%s: write failed", r->opt->output_path));
@@ -230,9 +232,11 @@ int main(int argc, char **argv)
     mw_options_config(&opt, &cfg);
     run r = { .opt = &opt, .inputs = mw_inputs_new(), .out = stdout };
     int status = 0;
-    if ((err = setup_detection(&opt)) || (err = open_inputs(&r)) || (err = open_outputs(&r))) {
+    if ((err = setup_detection(&opt, &r)) || (err = open_inputs(&r)) ||
+        (err = open_outputs(&r))) {
         status = fail(err);
     } else {
+        cfg.ports = r.ports;
         start_engine(&r, &cfg);
         status = opt.iface ? run_live(&r) : run_files(&r);
         int fin = finish(&r);

@@ -11,9 +11,10 @@ struct mw_seg {
     uint8_t data[];
 };
 
-void mw_stream_init(mw_stream *s)
+void mw_stream_init(mw_stream *s, mw_dir dir)
 {
     memset(s, 0, sizeof *s);
+    s->dir = dir;
 }
 
 void mw_stream_free(mw_stream *s)
@@ -50,14 +51,16 @@ uint64_t mw_stream_offset(const mw_stream *s, uint32_t seq)
     return seq_to_off(s, seq);
 }
 
-static void deliver_gap(mw_stream *s, uint64_t upto, const mw_stream_sink *sink, void *user)
+static void deliver_gap(mw_stream *s, uint64_t upto, const mw_seg_meta *at,
+                        const mw_stream_sink *sink, void *user)
 {
     if (upto <= s->next)
         return;
+    static const mw_seg_meta none;
     uint64_t missing = upto - s->next;
     s->gap_bytes += missing;
     s->next = upto;
-    sink->gap(user, missing);
+    sink->gap(user, s->dir, missing, at ? at : &none);
 }
 
 /* Deliver held segments that are now in order. */
@@ -71,8 +74,7 @@ static void drain(mw_stream *s, const mw_stream_sink *sink, void *user)
         if (end > s->next) {
             size_t skip = (size_t)(s->next - g->off);
             s->next = end;
-            s->meta = g->meta;
-            sink->data(user, g->data + skip, g->len - skip);
+            sink->data(user, s->dir, g->data + skip, g->len - skip, &g->meta);
         }
         g_free(g);
     }
@@ -137,21 +139,20 @@ bool mw_stream_segment(mw_stream *s, uint32_t seq, const uint8_t *p, size_t len,
     }
     if (len > 0 && off == s->next) {
         s->next = end;
-        s->meta = *meta;
-        sink->data(user, p, len);
+        sink->data(user, s->dir, p, len, meta);
         if (cut > 0)
-            deliver_gap(s, end + cut, sink, user);
+            deliver_gap(s, end + cut, meta, sink, user);
         drain(s, sink, user);
         return true;
     }
     if (len == 0) {
         if (cut > 0 && off <= s->next)
-            deliver_gap(s, off + cut, sink, user);
+            deliver_gap(s, off + cut, meta, sink, user);
         return cut > 0;
     }
     /* Out of order: hold it, within the cap. Over the cap, give up on the oldest hole. */
     while (s->ooo && s->ooo_bytes + len > max_ooo) {
-        deliver_gap(s, s->ooo->off, sink, user);
+        deliver_gap(s, s->ooo->off, meta, sink, user);
         drain(s, sink, user);
     }
     if (end <= s->next)
@@ -163,10 +164,9 @@ bool mw_stream_segment(mw_stream *s, uint32_t seq, const uint8_t *p, size_t len,
         off = s->next;
     }
     if (len > max_ooo || off == s->next) {
-        deliver_gap(s, off, sink, user);
+        deliver_gap(s, off, meta, sink, user);
         s->next = off + len;
-        s->meta = *meta;
-        sink->data(user, p, len);
+        sink->data(user, s->dir, p, len, meta);
         drain(s, sink, user);
         return true;
     }
@@ -174,22 +174,24 @@ bool mw_stream_segment(mw_stream *s, uint32_t seq, const uint8_t *p, size_t len,
     return true;
 }
 
-void mw_stream_ack(mw_stream *s, uint32_t ack, const mw_stream_sink *sink, void *user)
+void mw_stream_ack(mw_stream *s, uint32_t ack, const mw_seg_meta *at,
+                   const mw_stream_sink *sink, void *user)
 {
     if (!s->started || !s->ooo)
         return;
     uint64_t acked = seq_to_off(s, ack);
     /* Only trust the ACK when it covers held data: the peer got what we missed. */
     while (s->ooo && acked > s->ooo->off && s->ooo->off > s->next) {
-        deliver_gap(s, s->ooo->off, sink, user);
+        deliver_gap(s, s->ooo->off, at, sink, user);
         drain(s, sink, user);
     }
 }
 
-void mw_stream_flush(mw_stream *s, const mw_stream_sink *sink, void *user)
+void mw_stream_flush(mw_stream *s, const mw_seg_meta *at, const mw_stream_sink *sink,
+                     void *user)
 {
     while (s->ooo) {
-        deliver_gap(s, s->ooo->off, sink, user);
+        deliver_gap(s, s->ooo->off, at, sink, user);
         drain(s, sink, user);
     }
 }

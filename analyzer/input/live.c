@@ -34,10 +34,10 @@ static void on_stats(int sig)
     stats_requested = 1;
 }
 
-char *mw_live_default_filter(void)
+char *mw_live_default_filter(const struct mw_ports *table)
 {
     uint16_t ports[256];
-    size_t n = mw_detect_ports(ports, G_N_ELEMENTS(ports));
+    size_t n = mw_ports_list(table, ports, G_N_ELEMENTS(ports));
     GString *g = g_string_new("tcp and (");
     for (size_t i = 0; i < n; i++)
         g_string_append_printf(g, "%sport %u", i ? " or " : "", ports[i]);
@@ -154,9 +154,9 @@ static pcap_t *open_iface(const mw_live_opts *o, char **err)
 }
 
 /* The user's BPF filter, or the mail ports. */
-static bool set_filter(pcap_t *p, const mw_live_opts *o, char **err)
+static bool set_filter(pcap_t *p, const mw_live_opts *o, const mw_engine *e, char **err)
 {
-    char *filter = o->filter ? g_strdup(o->filter) : mw_live_default_filter();
+    char *filter = o->filter ? g_strdup(o->filter) : mw_live_default_filter(mw_engine_ports(e));
     struct bpf_program prog;
     if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
         *err = g_strdup_printf("bad filter '%s': %s", filter, pcap_geterr(p));
@@ -215,7 +215,7 @@ bool mw_live_run(const mw_live_opts *o, mw_engine *e, char **err)
     if (!p)
         return false;
     live_ctx c = { e, pcap_datalink(p), 0, NULL };
-    bool ok = set_filter(p, o, err);
+    bool ok = set_filter(p, o, e, err);
     if (ok && o->write_file) {
         c.dump = pcap_dump_open(p, o->write_file);
         if (!c.dump) {

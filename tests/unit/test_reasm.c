@@ -11,12 +11,12 @@ typedef struct {
     unsigned gap_calls;
 } sink_rec;
 
-static void rec_data(void *u, const uint8_t *p, size_t len)
+static void rec_data(void *u, mw_dir dir, const uint8_t *p, size_t len, const mw_seg_meta *m)
 {
     g_string_append_len(((sink_rec *)u)->out, (const char *)p, (gssize)len);
 }
 
-static void rec_gap(void *u, uint64_t missing)
+static void rec_gap(void *u, mw_dir dir, uint64_t missing, const mw_seg_meta *at)
 {
     sink_rec *r = u;
     r->gaps += missing;
@@ -36,7 +36,7 @@ static void test_in_order_and_retransmit(void)
 {
     mw_stream s;
     sink_rec r = { g_string_new(NULL), 0, 0 };
-    mw_stream_init(&s);
+    mw_stream_init(&s, MW_FROM_CLIENT);
     mw_stream_start(&s, 1000);
     seg(&s, &r, 1000, "HELLO ", 1 << 20);
     seg(&s, &r, 1006, "WORLD", 1 << 20);
@@ -52,7 +52,7 @@ static void test_out_of_order_overlaps(void)
 {
     mw_stream s;
     sink_rec r = { g_string_new(NULL), 0, 0 };
-    mw_stream_init(&s);
+    mw_stream_init(&s, MW_FROM_CLIENT);
     mw_stream_start(&s, 0);
     seg(&s, &r, 10, "KLMNO", 1 << 20);
     seg(&s, &r, 5, "FGHIJ", 1 << 20);
@@ -70,7 +70,7 @@ static void test_wraparound(void)
 {
     mw_stream s;
     sink_rec r = { g_string_new(NULL), 0, 0 };
-    mw_stream_init(&s);
+    mw_stream_init(&s, MW_FROM_CLIENT);
     mw_stream_start(&s, 0xfffffffcu);
     seg(&s, &r, 0xfffffffcu, "ABCD", 1 << 20);
     seg(&s, &r, 0x00000002u, "GH", 1 << 20); /* out of order, after the wrap */
@@ -85,17 +85,17 @@ static void test_gap_on_flush_and_ack(void)
 {
     mw_stream s;
     sink_rec r = { g_string_new(NULL), 0, 0 };
-    mw_stream_init(&s);
+    mw_stream_init(&s, MW_FROM_CLIENT);
     mw_stream_start(&s, 100);
     seg(&s, &r, 100, "ab", 1 << 20);
     seg(&s, &r, 105, "fg", 1 << 20); /* 3 bytes lost */
-    mw_stream_ack(&s, 104, &sink, &r); /* ack does not cover the held data: wait */
+    mw_stream_ack(&s, 104, NULL, &sink, &r); /* ack does not cover the held data: wait */
     g_assert_cmpstr(r.out->str, ==, "ab");
-    mw_stream_ack(&s, 107, &sink, &r); /* the peer has it all: the hole is a gap */
+    mw_stream_ack(&s, 107, NULL, &sink, &r); /* the peer has it all: the hole is a gap */
     g_assert_cmpstr(r.out->str, ==, "ab###fg");
     g_assert_cmpuint(r.gaps, ==, 3);
     seg(&s, &r, 110, "kl", 1 << 20);
-    mw_stream_flush(&s, &sink, &r);
+    mw_stream_flush(&s, NULL, &sink, &r);
     g_assert_cmpstr(r.out->str, ==, "ab###fg###kl");
     mw_stream_free(&s);
     g_string_free(r.out, TRUE);
@@ -105,7 +105,7 @@ static void test_ooo_cap(void)
 {
     mw_stream s;
     sink_rec r = { g_string_new(NULL), 0, 0 };
-    mw_stream_init(&s);
+    mw_stream_init(&s, MW_FROM_CLIENT);
     mw_stream_start(&s, 0);
     /* endless out-of-order data never held beyond the cap */
     for (uint32_t i = 0; i < 1000; i++) {
@@ -123,7 +123,7 @@ static void test_snaplen_cut(void)
 {
     mw_stream s;
     sink_rec r = { g_string_new(NULL), 0, 0 };
-    mw_stream_init(&s);
+    mw_stream_init(&s, MW_FROM_CLIENT);
     mw_stream_start(&s, 0);
     mw_stream_segment(&s, 0, (const uint8_t *)"abc", 3, 4, NULL, 1 << 20, &sink, &r);
     seg(&s, &r, 7, "hi", 1 << 20);
