@@ -11,9 +11,10 @@ ifeq ($(SAN),1)
 CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 BUILD ?= build/san
 endif
+VERSION := $(shell cat VERSION)
 # Include roots: "core/session.h", "engine/flow.h", "tls/tls.h", "dissector.h" (no ../ paths)
 MW_INC := -Ianalyzer -Idissectors
-MW_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter $(MW_INC) $(PKG_CFLAGS) $(CFLAGS)
+MW_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -DMW_VERSION='"$(VERSION)"' -Wall -Wextra -Wshadow -Wno-unused-parameter $(MW_INC) $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS += $(PKG_LIBS)
 
 BUILD ?= build
@@ -57,6 +58,22 @@ check:
 
 clean:
 	rm -rf build mailwire
+
+# ---- install (PREFIX, DESTDIR as usual): the binary, the man page, bash completion
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+.PHONY: install uninstall
+install: mailwire
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPLETIONDIR)
+	install -m 0755 mailwire $(DESTDIR)$(BINDIR)/mailwire
+	install -m 0644 doc/mailwire.1 $(DESTDIR)$(MANDIR)/man1/mailwire.1
+	install -m 0644 contrib/mailwire.bash-completion $(DESTDIR)$(COMPLETIONDIR)/mailwire
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/mailwire $(DESTDIR)$(MANDIR)/man1/mailwire.1 \
+		$(DESTDIR)$(COMPLETIONDIR)/mailwire
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/analyzer/main.d $(TEST_BIN:=.d)
 

@@ -48,8 +48,16 @@ typedef struct mw_dissector {
     const char *name;
     const mw_port_proto *ports;  /* default ports, ending with {0} */
     mw_proto content_proto;      /* protocol named when probe() matches on another port */
+    /* This dissector reads TLS streams: its ports are implicit-TLS ports, and it takes a
+     * session over after STARTTLS/STLS. The first such dissector of the registry serves
+     * them all (a later one, like the opaque dissector, is the fallback). */
+    bool tls;
     /* Does the server's first data look like this protocol's greeting? */
     bool (*probe)(const uint8_t *p, size_t len);
+    /* On a port of no mail protocol, do a client's first bytes start a mail session of this
+     * dissector (e.g. a ClientHello whose SNI or ALPN names a mail service)? Returns the
+     * protocol they suggest, or MW_PROTO_UNKNOWN. NULL: the dissector never asks. */
+    mw_proto (*client_probe)(const uint8_t *p, size_t len);
     void *(*state_new)(mw_session *s, const mw_config *cfg);
     void (*state_free)(void *state);
     mw_feed_result (*feed)(void *state, mw_dir dir, const uint8_t *p, size_t len,

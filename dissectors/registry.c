@@ -28,6 +28,8 @@ const mw_dissector *mw_dissector_by_name(const char *name)
 
 const mw_dissector *mw_dissector_for_tls(void)
 {
-    const mw_dissector *d = mw_dissector_by_name("tls");
-    return d ? d : &mw_opaque_dissector;
+    for (size_t i = 0; mw_dissectors[i]; i++)
+        if (mw_dissectors[i]->tls)
+            return mw_dissectors[i];
+    return &mw_opaque_dissector;
 }

@@ -8,7 +8,8 @@
 extern const mw_dissector *const mw_dissectors[];
 const mw_dissector *mw_dissector_by_name(const char *name);
 /* The dissector that takes a session over after STARTTLS/STLS or on an implicit-TLS
- * port: the TLS dissector when there is one, else the opaque one. */
+ * port: the first one flagged `tls` (the TLS dissector when there is one, else the
+ * opaque one). */
 const mw_dissector *mw_dissector_for_tls(void);
 
 #endif

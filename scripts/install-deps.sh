@@ -16,6 +16,7 @@ PKGS=(
     chromium                            # the HTML report is checked in a real browser
     postfix dovecot-imapd dovecot-pop3d swaks curl openssl iproute2 ethtool  # live test
     libnet-ssleay-perl                  # swaks STARTTLS (a Recommends, not pulled in)
+    debhelper dpkg-dev                  # the .deb (dpkg-buildpackage), tests/package.sh
 )
 # --list: print the package names (for .ci/run)
 if [ "${1:-}" = "--list" ]; then

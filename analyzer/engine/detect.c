@@ -14,10 +14,7 @@ void mw_detect_init(void)
         const mw_dissector *d = mw_dissectors[i];
         for (const mw_port_proto *pp = d->ports; pp && pp->port; pp++) {
             /* implicit-TLS ports go to the TLS dissector whichever one that is */
-            const mw_dissector *owner = d;
-            if (pp->proto == MW_PROTO_SMTPS || pp->proto == MW_PROTO_IMAPS ||
-                pp->proto == MW_PROTO_POP3S)
-                owner = mw_dissector_for_tls();
+            const mw_dissector *owner = d->tls ? mw_dissector_for_tls() : d;
             port_table[pp->port].dissector = owner;
             port_table[pp->port].proto = pp->proto;
         }
@@ -84,6 +81,19 @@ const mw_dissector *mw_detect_content(const uint8_t *p, size_t len, mw_proto *pr
         const mw_dissector *d = mw_dissectors[i];
         if (d->probe && d->probe(p, len)) {
             *proto = d->content_proto;
+            return d;
+        }
+    }
+    return NULL;
+}
+
+const mw_dissector *mw_detect_client_content(const uint8_t *p, size_t len, mw_proto *proto)
+{
+    for (size_t i = 0; mw_dissectors[i]; i++) {
+        const mw_dissector *d = mw_dissectors[i];
+        mw_proto hint = d->client_probe ? d->client_probe(p, len) : MW_PROTO_UNKNOWN;
+        if (hint != MW_PROTO_UNKNOWN) {
+            *proto = hint;
             return d;
         }
     }

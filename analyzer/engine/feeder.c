@@ -125,10 +125,16 @@ void mw_feeder_gap(mw_feeder *f, mw_dir dir, uint64_t missing, uint64_t frame, i
     f->dis->on_gap(f->state, dir, missing, &ctx);
 }
 
-void mw_feeder_close(mw_feeder *f, uint64_t frame, int64_t ts_us)
+void mw_feeder_close_conn(mw_feeder *f, const mw_conn_tcp *tcp, uint64_t frame, int64_t ts_us)
 {
     if (!f->dis)
         return;
+    mw_conn_verdict(f->sess, f->dis, tcp, frame, ts_us);
     mw_ctx ctx = { f->sess, f->cfg, frame, ts_us, false, 0 };
     f->dis->on_close(f->state, &ctx);
+}
+
+void mw_feeder_close(mw_feeder *f, uint64_t frame, int64_t ts_us)
+{
+    mw_feeder_close_conn(f, NULL, frame, ts_us);
 }

@@ -8,6 +8,7 @@
 #define MW_FEEDER_H
 
 #include "dissector.h"
+#include "engine/conn_verdict.h"
 
 typedef struct {
     uint8_t *buf;
@@ -32,6 +33,10 @@ void mw_feeder_data(mw_feeder *f, mw_dir dir, const uint8_t *p, size_t len, uint
                     int64_t ts_us);
 /* `missing` bytes lost in `dir` (0: the stream starts mid-session). */
 void mw_feeder_gap(mw_feeder *f, mw_dir dir, uint64_t missing, uint64_t frame, int64_t ts_us);
+/* The session ends: the connection-level findings (engine/conn_verdict.h; tcp: what the
+ * flow table knows, NULL when only the session record is known), then the dissector's
+ * own close. */
+void mw_feeder_close_conn(mw_feeder *f, const mw_conn_tcp *tcp, uint64_t frame, int64_t ts_us);
 void mw_feeder_close(mw_feeder *f, uint64_t frame, int64_t ts_us);
 
 #endif

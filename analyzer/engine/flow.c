@@ -7,11 +7,9 @@
 #include <xxhash.h>
 
 #include "dissector.h"
-#include "tls/tls.h"
 #include "engine/detect.h"
 #include "engine/feeder.h"
 #include "engine/reasm.h"
-#include "registry.h"
 
 /* Canonical 4-tuple: the lower (address, port) endpoint first, and its hash. */
 typedef struct {
@@ -209,23 +207,6 @@ static void start_session(mw_engine *e, mw_flow *f, const mw_dissector *d, mw_pr
     mw_feeder_init(&f->feed, d, s, &e->cfg);
 }
 
-/* Connection-level findings that need no dissector (SPEC.md). */
-static void judge_connection(mw_engine *e, mw_flow *f)
-{
-    mw_session *s = f->sess;
-    if (!f->syn_seen || f->synack_seen)
-        return;
-    if (f->rst && f->rst_from == MW_FROM_SERVER) {
-        mw_session_flag(s, MW_FLAG_CONNECTION_REFUSED, e->frame, e->ts_us,
-                        "SYN to port %u answered by RST", s->server.port);
-    } else if (!f->rst && s->bytes[0] == 0 &&
-               (f->syn_count >= 2 || e->now_us - f->first_ts >= 3 * G_USEC_PER_SEC)) {
-        mw_session_flag(s, MW_FLAG_CONNECTION_TIMEOUT, f->first_frame, f->first_ts,
-                        "SYN to port %u never answered (%u attempt%s)", s->server.port,
-                        f->syn_count, f->syn_count == 1 ? "" : "s");
-    }
-}
-
 static void deliver_segment(mw_engine *e, mw_flow *f, mw_dir dir, uint32_t seq,
                             const uint8_t *p, size_t len, size_t cut, bool has_ack, uint32_t ack)
 {
@@ -327,8 +308,9 @@ static void close_flow(mw_engine *e, mw_flow *f, mw_close_reason why)
             f->cur_dir = (mw_dir)d;
             mw_stream_flush(&f->stream[d], &flow_sink, f);
         }
-        judge_connection(e, f);
-        mw_feeder_close(&f->feed, e->frame, e->ts_us);
+        mw_conn_tcp tcp = { f->rst, f->rst_from, f->syn_count, f->first_frame, f->first_ts,
+                            e->now_us };
+        mw_feeder_close_conn(&f->feed, &tcp, e->frame, e->ts_us);
         mw_session_finish(s);
         e->stats.sessions++;
         if (why == MW_CLOSE_EVICTED)
@@ -433,13 +415,10 @@ static void classify(mw_engine *e, mw_flow *f, const mw_packet *pkt)
     }
     /* Implicit TLS on another port: a ClientHello naming a mail service (issue 3); other
      * TLS (HTTPS) is not mail and is dropped here. */
-    if (!from_server && mw_tls_looks_like_client_hello(pkt->payload, pkt->payload_len)) {
-        mw_proto hint = (mw_proto)mw_tls_mail_hint(pkt->payload, pkt->payload_len);
-        if (hint != MW_PROTO_UNKNOWN) {
-            orient(f, pkt, false);
-            start_session(e, f, mw_dissector_for_tls(), hint);
-            return;
-        }
+    if (!from_server && (d = mw_detect_client_content(pkt->payload, pkt->payload_len, &proto))) {
+        orient(f, pkt, false);
+        start_session(e, f, d, proto);
+        return;
     }
     f->kind = F_IGNORED;
 }
@@ -486,7 +465,7 @@ void mw_engine_packet(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_
             /* mid-session on another port: only a greeting makes it worth a flow */
             mw_proto p;
             if (!mw_detect_content(pkt->payload, pkt->payload_len, &p) &&
-                mw_tls_mail_hint(pkt->payload, pkt->payload_len) == MW_PROTO_UNKNOWN) {
+                !mw_detect_client_content(pkt->payload, pkt->payload_len, &p)) {
                 e->stats.flows_ignored++;
                 goto out;
             }

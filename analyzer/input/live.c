@@ -117,13 +117,14 @@ static const char *activate_error(int rc)
     }
 }
 
-bool mw_live_run(const mw_live_opts *o, mw_engine *e, char **err)
+/* pcap_create .. pcap_activate, and a link type the decoder reads. */
+static pcap_t *open_iface(const mw_live_opts *o, char **err)
 {
     char errbuf[PCAP_ERRBUF_SIZE] = "";
     pcap_t *p = pcap_create(o->iface, errbuf);
     if (!p) {
         *err = g_strdup_printf("-i %s: %s", o->iface, errbuf);
-        return false;
+        return NULL;
     }
     pcap_set_snaplen(p, MW_LIVE_SNAPLEN);
     pcap_set_promisc(p, o->promisc);
@@ -137,7 +138,7 @@ bool mw_live_run(const mw_live_opts *o, mw_engine *e, char **err)
                                why && rc == PCAP_ERROR ? ": " : "",
                                why && rc == PCAP_ERROR ? pcap_geterr(p) : "");
         pcap_close(p);
-        return false;
+        return NULL;
     }
     if (rc > 0)
         fprintf(stderr, "mailwire: warning: -i %s: %s\n", o->iface, pcap_geterr(p));
@@ -147,41 +148,31 @@ bool mw_live_run(const mw_live_opts *o, mw_engine *e, char **err)
         *err = g_strdup_printf("-i %s: unsupported link type %s (DLT %d)", o->iface,
                                name ? name : "?", dlt);
         pcap_close(p);
-        return false;
+        return NULL;
     }
+    return p;
+}
+
+/* The user's BPF filter, or the mail ports. */
+static bool set_filter(pcap_t *p, const mw_live_opts *o, char **err)
+{
     char *filter = o->filter ? g_strdup(o->filter) : mw_live_default_filter();
     struct bpf_program prog;
     if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
         *err = g_strdup_printf("bad filter '%s': %s", filter, pcap_geterr(p));
         g_free(filter);
-        pcap_close(p);
         return false;
     }
     g_free(filter);
-    if (pcap_setfilter(p, &prog) != 0) {
+    bool ok = pcap_setfilter(p, &prog) == 0;
+    if (!ok)
         *err = g_strdup_printf("-i %s: cannot set the filter: %s", o->iface, pcap_geterr(p));
-        pcap_freecode(&prog);
-        pcap_close(p);
-        return false;
-    }
     pcap_freecode(&prog);
+    return ok;
+}
 
-    live_ctx c = { e, dlt, 0, NULL };
-    if (o->write_file) {
-        c.dump = pcap_dump_open(p, o->write_file);
-        if (!c.dump) {
-            *err = g_strdup_printf("-w %s: %s", o->write_file, pcap_geterr(p));
-            pcap_close(p);
-            return false;
-        }
-    }
-    if (o->user && !drop_privileges(o->user, err)) {
-        if (c.dump)
-            pcap_dump_close(c.dump);
-        pcap_close(p);
-        return false;
-    }
-
+static void install_handlers(pcap_t *p)
+{
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop;
@@ -190,30 +181,55 @@ bool mw_live_run(const mw_live_opts *o, mw_engine *e, char **err)
     sa.sa_handler = on_stats;
     sigaction(SIGUSR1, &sa, NULL);
     live_pcap = p;
+}
 
+/* Until SIGINT/SIGTERM or a capture error. */
+static bool capture_loop(pcap_t *p, const mw_live_opts *o, live_ctx *c, char **err)
+{
     int64_t next_stats = g_get_monotonic_time() + (int64_t)o->stats_interval_s * G_USEC_PER_SEC;
-    bool ok = true;
     while (!stop_requested) {
-        int n = pcap_dispatch(p, -1, on_packet, (u_char *)&c);
+        int n = pcap_dispatch(p, -1, on_packet, (u_char *)c);
         if (n == PCAP_ERROR) {
             *err = g_strdup_printf("-i %s: capture failed: %s", o->iface, pcap_geterr(p));
-            ok = false;
-            break;
+            return false;
         }
         /* quiet links still age: close idle sessions by the wall clock */
-        mw_engine_tick(e, g_get_real_time());
-        if (c.dump)
-            pcap_dump_flush(c.dump);
+        mw_engine_tick(c->e, g_get_real_time());
+        if (c->dump)
+            pcap_dump_flush(c->dump);
         if (o->stats_interval_s > 0 && g_get_monotonic_time() >= next_stats) {
             stats_requested = 1;
             next_stats += (int64_t)o->stats_interval_s * G_USEC_PER_SEC;
         }
         if (stats_requested) {
             stats_requested = 0;
-            print_stats(p, e, &c);
+            print_stats(p, c->e, c);
         }
     }
-    live_pcap = NULL;
+    return true;
+}
+
+bool mw_live_run(const mw_live_opts *o, mw_engine *e, char **err)
+{
+    pcap_t *p = open_iface(o, err);
+    if (!p)
+        return false;
+    live_ctx c = { e, pcap_datalink(p), 0, NULL };
+    bool ok = set_filter(p, o, err);
+    if (ok && o->write_file) {
+        c.dump = pcap_dump_open(p, o->write_file);
+        if (!c.dump) {
+            *err = g_strdup_printf("-w %s: %s", o->write_file, pcap_geterr(p));
+            ok = false;
+        }
+    }
+    if (ok && o->user)
+        ok = drop_privileges(o->user, err);
+    if (ok) {
+        install_handlers(p);
+        ok = capture_loop(p, o, &c, err);
+        live_pcap = NULL;
+    }
     if (c.dump)
         pcap_dump_close(c.dump);
     pcap_close(p);

@@ -8,6 +8,7 @@
 #include "report/report_svg.h"
 #include "report/report_page.h"
 #include "report/report_html.h"
+#include "report/report_sections.h"
 
 static const char STYLE[] =
     "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px auto;"
@@ -112,91 +113,56 @@ static void set_html(GString *g, const char *label, GHashTable *set)
     g_string_append(g, "</div>");
 }
 
+static void html_table(GString *g, const mw_rtable *t)
+{
+    g_string_append_printf(g, "<table id=\"%s\"><thead><tr>", t->id);
+    for (unsigned c = 0; c < t->ncols; c++)
+        g_string_append_printf(g, "<th>%s</th>", t->heads[c]);
+    g_string_append(g, "</tr></thead><tbody>\n");
+    for (guint i = 0; i < t->cells->len; i++) {
+        const mw_rcell *cell = &g_array_index(t->cells, mw_rcell, i);
+        if (i % t->ncols == 0)
+            g_string_append(g, "<tr>");
+        switch (cell->kind) {
+        case MW_RCELL_MONO: g_string_append(g, "<td class=\"mono\">"); break;
+        case MW_RCELL_NUM: case MW_RCELL_TOTAL: g_string_append(g, "<td class=\"n\">"); break;
+        default: g_string_append(g, "<td>");
+        }
+        if (cell->kind == MW_RCELL_TEXT || cell->kind == MW_RCELL_MONO)
+            mw_html_escape(g, cell->text);
+        else if (cell->kind == MW_RCELL_TOTAL)
+            g_string_append_printf(g, "<b>%s</b>", cell->text);
+        else
+            g_string_append(g, cell->text);
+        g_string_append(g, (i + 1) % t->ncols ? "</td>" : "</td></tr>\n");
+    }
+    g_string_append(g, "</tbody></table>\n");
+}
+
+static void html_note(GString *g, const char *text)
+{
+    g_string_append_printf(g, "<p class=\"note\">%s</p>\n", text);
+}
+
+static void html_section(GString *g, const char *id, const char *title)
+{
+    g_string_append_printf(g, "<section id=\"%s\"><h2>%s</h2>\n", id, title);
+}
+
+static const mw_rmarkup HTML = {
+    mw_html_escape, html_table, html_note, html_section, "</section>\n", { "<p>", "</p>\n" },
+    { "<b>", "</b>" }, { "<code>", "</code>" },
+};
+
 static void analysed(GString *g, const mw_report *r)
 {
-    g_string_append(g, "<section id=\"analysed\"><h2>What was analysed</h2>\n");
-    size_t nin = mw_inputs_count(r->inputs);
-    if (r->live) {
-        g_string_append(g, "<p>Live capture on interface <code>");
-        mw_html_escape(g, r->live);
-        g_string_append(g, "</code>.</p>\n");
-    } else {
-        g_string_append(g, "<table id=\"inputs\"><thead><tr><th>Input file</th><th>Link type"
-                           "</th><th>Packets</th><th>First packet (UTC)</th><th>Last packet"
-                           "</th></tr></thead><tbody>\n");
-        for (size_t i = 0; i < nin; i++) {
-            const mw_input *in = mw_inputs_get(r->inputs, i);
-            g_string_append(g, "<tr><td class=\"mono\">");
-            mw_html_escape(g, in->name);
-            g_string_append(g, "</td><td>");
-            const char *dlt = in->dlt >= 0 ? pcap_datalink_val_to_name(in->dlt) : NULL;
-            mw_html_escape(g, dlt ? dlt : "?");
-            g_string_append_printf(g, "</td><td class=\"n\">%" G_GUINT64_FORMAT "</td><td>",
-                                   in->frames);
-            if (in->frames)
-                mw_report_time(g, in->first_ts_us);
-            g_string_append(g, "</td><td>");
-            if (in->frames)
-                mw_report_time(g, in->last_ts_us);
-            g_string_append(g, "</td></tr>\n");
-        }
-        g_string_append(g, "</tbody></table>\n");
-    }
-    const mw_engine_stats *st = r->stats;
-    g_string_append_printf(g, "<p>Packets: <b>%" G_GUINT64_FORMAT "</b> (TCP %" G_GUINT64_FORMAT
-                              "). Sessions: <b>%" G_GUINT64_FORMAT "</b>.",
-                           st->packets, st->tcp_packets, r->sessions_total);
-    if (r->sessions_total) {
-        g_string_append(g, " Time span: ");
-        mw_report_time(g, r->first_us);
-        g_string_append(g, " to ");
-        mw_report_time(g, r->last_us);
-        g_string_append_printf(g, " UTC (%.1f s).", (double)(r->last_us - r->first_us) / 1e6);
-    }
-    g_string_append(g, "</p>\n");
-    if (r->sessions_total) {
-        g_string_append(g, "<table id=\"matrix\"><thead><tr><th>Protocol</th>");
-        for (int o = 0; o <= MW_OUT_ENCRYPTED; o++)
-            g_string_append_printf(g, "<th>%s</th>", mw_outcome_name((mw_outcome)o));
-        g_string_append(g, "<th>total</th></tr></thead><tbody>\n");
-        for (int p = 0; p <= MW_PROTO_POP3S; p++) {
-            uint64_t total = 0;
-            for (int o = 0; o <= MW_OUT_ENCRYPTED; o++)
-                total += r->by_proto_outcome[p][o];
-            if (!total)
-                continue;
-            g_string_append_printf(g, "<tr><td>%s</td>", mw_proto_name((mw_proto)p));
-            for (int o = 0; o <= MW_OUT_ENCRYPTED; o++)
-                g_string_append_printf(g, "<td class=\"n\">%" G_GUINT64_FORMAT "</td>",
-                                       r->by_proto_outcome[p][o]);
-            g_string_append_printf(g, "<td class=\"n\"><b>%" G_GUINT64_FORMAT "</b></td></tr>\n",
-                                   total);
-        }
-        g_string_append(g, "</tbody></table>\n");
-    }
-    if (st->evicted)
-        g_string_append_printf(g, "<p class=\"note\">%" G_GUINT64_FORMAT " sessions were closed "
-                                  "early to stay within --max-flows.</p>\n", st->evicted);
-    if (r->sessions_dropped)
-        g_string_append_printf(g, "<p class=\"note\">Left out: the table and timeline hold the "
-                                  "first %d sessions; %" G_GUINT64_FORMAT " later sessions are "
-                                  "only counted (findings include them).</p>\n",
-                               MW_REPORT_MAX_SESSIONS, r->sessions_dropped);
-    if (r->transcripts_dropped)
-        g_string_append_printf(g, "<p class=\"note\">Left out: transcripts are kept for the "
-                                  "first %d sessions with findings; %" G_GUINT64_FORMAT " more "
-                                  "sessions with findings have no transcript here.</p>\n",
-                               MW_REPORT_MAX_TRANSCRIPTS, r->transcripts_dropped);
-    g_string_append(g, "</section>\n");
+    mw_report_analysed(g, r, &HTML);
 }
 
 static void findings(GString *g, const mw_report *r)
 {
     g_string_append(g, "<section id=\"findings\"><h2>Findings</h2>\n");
-    bool any = false;
-    for (int i = 0; i < MW_FLAG_COUNT; i++)
-        any |= r->findings[i].sessions > 0;
-    if (!any) {
+    if (!mw_report_any_finding(r)) {
         g_string_append(g, "<p id=\"no-findings\">No problems found.</p></section>\n");
         return;
     }
@@ -311,10 +277,10 @@ static void sessions(GString *g, const mw_report *r, FILE *fp)
         mw_report_flush(g, fp, false);
     }
     g_string_append(g, "</tbody></table>\n");
-    if (r->sessions_dropped)
-        g_string_append_printf(g, "<p class=\"note\">%" G_GUINT64_FORMAT " later sessions are "
-                                  "not listed (at most %d).</p>\n", r->sessions_dropped,
-                               MW_REPORT_MAX_SESSIONS);
+    char *note = mw_report_sessions_note(r);
+    if (note)
+        html_note(g, note);
+    g_free(note);
     g_string_append(g, "</section>\n");
 }
 
@@ -405,9 +371,9 @@ static void html_transcripts_heading(GString *g, bool any)
 
 static void html_transcripts_dropped(GString *g, uint64_t n)
 {
-    g_string_append_printf(g, "<p class=\"note\">%" G_GUINT64_FORMAT " more sessions with "
-                              "findings are not transcribed here (at most %d).</p>\n",
-                           n, MW_REPORT_MAX_TRANSCRIPTS);
+    char *note = mw_report_transcripts_note(n);
+    html_note(g, note);
+    g_free(note);
 }
 
 static void html_closing(GString *g)

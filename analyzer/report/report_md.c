@@ -8,6 +8,7 @@
 #include "report/report_svg.h"
 #include "report/report_page.h"
 #include "report/report_md.h"
+#include "report/report_sections.h"
 
 static void frame_md(GString *g, const mw_report *r, uint32_t file, uint64_t frame)
 {
@@ -39,87 +40,52 @@ static void set_md(GString *g, const char *label, GHashTable *set)
     g_string_append(g, "<br>");
 }
 
+static void md_table(GString *g, const mw_rtable *t)
+{
+    g_string_append(g, "|");
+    for (unsigned c = 0; c < t->ncols; c++)
+        g_string_append_printf(g, " %s |", t->heads[c]);
+    g_string_append(g, "\n|");
+    for (unsigned c = 0; c < t->ncols; c++)
+        g_string_append(g, t->numeric[c] ? "---:|" : "---|");
+    g_string_append_c(g, '\n');
+    for (guint i = 0; i < t->cells->len; i++) {
+        const mw_rcell *cell = &g_array_index(t->cells, mw_rcell, i);
+        g_string_append(g, i % t->ncols ? " " : "| ");
+        if (cell->kind == MW_RCELL_TEXT || cell->kind == MW_RCELL_MONO)
+            mw_md_escape(g, cell->text);
+        else if (cell->kind == MW_RCELL_TOTAL)
+            g_string_append_printf(g, "**%s**", cell->text);
+        else
+            g_string_append(g, cell->text);
+        g_string_append(g, (i + 1) % t->ncols ? " |" : " |\n");
+    }
+    g_string_append(g, "\n");
+}
+
+static void md_note(GString *g, const char *text)
+{
+    g_string_append_printf(g, "_%s_\n\n", text);
+}
+
+static void md_section(GString *g, const char *id, const char *title)
+{
+    g_string_append_printf(g, "## %s\n\n", title);
+}
+
+static const mw_rmarkup MD = {
+    mw_md_escape, md_table, md_note, md_section, "", { "", "\n\n" }, { "**", "**" }, { "", "" },
+};
+
 static void analysed(GString *g, const mw_report *r)
 {
-    g_string_append(g, "## What was analysed\n\n");
-    if (r->live) {
-        g_string_append(g, "Live capture on interface ");
-        mw_md_escape(g, r->live);
-        g_string_append(g, ".\n\n");
-    } else {
-        g_string_append(g, "| Input file | Link type | Packets | First packet (UTC) | Last packet |"
-                           "\n|---|---|---:|---|---|\n");
-        for (size_t i = 0; i < mw_inputs_count(r->inputs); i++) {
-            const mw_input *in = mw_inputs_get(r->inputs, i);
-            const char *dlt = in->dlt >= 0 ? pcap_datalink_val_to_name(in->dlt) : NULL;
-            g_string_append(g, "| ");
-            mw_md_escape(g, in->name);
-            g_string_append(g, " | ");
-            mw_md_escape(g, dlt ? dlt : "?");
-            g_string_append_printf(g, " | %" G_GUINT64_FORMAT " | ", in->frames);
-            if (in->frames)
-                mw_report_time(g, in->first_ts_us);
-            g_string_append(g, " | ");
-            if (in->frames)
-                mw_report_time(g, in->last_ts_us);
-            g_string_append(g, " |\n");
-        }
-        g_string_append(g, "\n");
-    }
-    g_string_append_printf(g, "Packets: **%" G_GUINT64_FORMAT "** (TCP %" G_GUINT64_FORMAT
-                              "). Sessions: **%" G_GUINT64_FORMAT "**.",
-                           r->stats->packets, r->stats->tcp_packets, r->sessions_total);
-    if (r->sessions_total) {
-        g_string_append(g, " Time span: ");
-        mw_report_time(g, r->first_us);
-        g_string_append(g, " to ");
-        mw_report_time(g, r->last_us);
-        g_string_append_printf(g, " UTC (%.1f s).", (double)(r->last_us - r->first_us) / 1e6);
-    }
-    g_string_append(g, "\n\n");
-    if (r->sessions_total) {
-        g_string_append(g, "| Protocol |");
-        for (int o = 0; o <= MW_OUT_ENCRYPTED; o++)
-            g_string_append_printf(g, " %s |", mw_outcome_name((mw_outcome)o));
-        g_string_append(g, " total |\n|---|");
-        for (int o = 0; o <= MW_OUT_ENCRYPTED + 1; o++)
-            g_string_append(g, "---:|");
-        g_string_append_c(g, '\n');
-        for (int p = 0; p <= MW_PROTO_POP3S; p++) {
-            uint64_t total = 0;
-            for (int o = 0; o <= MW_OUT_ENCRYPTED; o++)
-                total += r->by_proto_outcome[p][o];
-            if (!total)
-                continue;
-            g_string_append_printf(g, "| %s |", mw_proto_name((mw_proto)p));
-            for (int o = 0; o <= MW_OUT_ENCRYPTED; o++)
-                g_string_append_printf(g, " %" G_GUINT64_FORMAT " |", r->by_proto_outcome[p][o]);
-            g_string_append_printf(g, " **%" G_GUINT64_FORMAT "** |\n", total);
-        }
-        g_string_append(g, "\n");
-    }
-    if (r->stats->evicted)
-        g_string_append_printf(g, "_%" G_GUINT64_FORMAT " sessions were closed early to stay "
-                                  "within --max-flows._\n\n", r->stats->evicted);
-    if (r->sessions_dropped)
-        g_string_append_printf(g, "_Left out: the table and timeline hold the first %d "
-                                  "sessions; %" G_GUINT64_FORMAT " later sessions are only "
-                                  "counted (findings include them)._\n\n",
-                               MW_REPORT_MAX_SESSIONS, r->sessions_dropped);
-    if (r->transcripts_dropped)
-        g_string_append_printf(g, "_Left out: transcripts are kept for the first %d sessions "
-                                  "with findings; %" G_GUINT64_FORMAT " more sessions with "
-                                  "findings have no transcript here._\n\n",
-                               MW_REPORT_MAX_TRANSCRIPTS, r->transcripts_dropped);
+    mw_report_analysed(g, r, &MD);
 }
 
 static void findings(GString *g, const mw_report *r)
 {
     g_string_append(g, "## Findings\n\n");
-    bool any = false;
-    for (int i = 0; i < MW_FLAG_COUNT; i++)
-        any |= r->findings[i].sessions > 0;
-    if (!any) {
+    if (!mw_report_any_finding(r)) {
         g_string_append(g, "No problems found.\n\n");
         return;
     }
@@ -209,10 +175,11 @@ static void sessions(GString *g, const mw_report *r, FILE *fp)
         g_string_append(g, " |\n");
         mw_report_flush(g, fp, false);
     }
-    if (r->sessions_dropped)
-        g_string_append_printf(g, "\n_%" G_GUINT64_FORMAT " later sessions are not listed (at "
-                                  "most %d)._\n", r->sessions_dropped, MW_REPORT_MAX_SESSIONS);
     g_string_append(g, "\n");
+    char *note = mw_report_sessions_note(r);
+    if (note)
+        md_note(g, note);
+    g_free(note);
 }
 
 /* A code fence longer than any run of backticks in the lines, so none can close it. */
@@ -295,9 +262,9 @@ static void md_transcripts_heading(GString *g, bool any)
 
 static void md_transcripts_dropped(GString *g, uint64_t n)
 {
-    g_string_append_printf(g, "_%" G_GUINT64_FORMAT " more sessions with findings are not "
-                              "transcribed here (at most %d)._\n", n,
-                           MW_REPORT_MAX_TRANSCRIPTS);
+    char *note = mw_report_transcripts_note(n);
+    g_string_append_printf(g, "_%s_\n", note); /* the last line of the file */
+    g_free(note);
 }
 
 static void md_closing(GString *g)

@@ -23,9 +23,6 @@
 #define MW_TLS_BODY_MAX (16384u + 2048u)
 /* Bytes of a plain-text first line looked at before judging it. */
 #define MW_TLS_PLAIN_PEEK 128
-/* An implicit-TLS connection silent both ways this long before it closed: each side
- * waited for the other to speak first. */
-#define MW_TLS_SILENT_US (2 * G_USEC_PER_SEC)
 
 enum { CT_CCS = 20, CT_ALERT = 21, CT_HANDSHAKE = 22, CT_APPDATA = 23, CT_HEARTBEAT = 24 };
 enum { HS_CLIENT_HELLO = 1, HS_SERVER_HELLO = 2, HS_CERTIFICATE = 11 };
@@ -1062,21 +1059,6 @@ static bool closed_for_real(const mw_session *s)
     return s->close_reason == MW_CLOSE_FIN || s->close_reason == MW_CLOSE_RST;
 }
 
-/* Nobody spoke on an implicit-TLS port: the client waited for a plain-text greeting,
- * the server for a ClientHello. */
-static void judge_silence(tls_state *st, const mw_ctx *ctx)
-{
-    mw_session *s = st->sess;
-    int64_t waited = ctx->ts_us - s->ts_start_us;
-    if (s->starttls || !s->syn_seen || !s->synack_seen || s->bytes[0] || s->bytes[1] ||
-        !closed_for_real(s) || waited < MW_TLS_SILENT_US)
-        return;
-    mw_session_flag(s, MW_FLAG_TLS_MODE_MISMATCH, ctx->frame, ctx->ts_us,
-                    "no ClientHello in %.1f s on implicit-TLS port %u before the connection "
-                    "closed: the client waited for a plain-text greeting",
-                    (double)waited / 1e6, s->server.port);
-}
-
 /* "[encrypted: 12 records, 3456 bytes]" for each direction that sent application data. */
 static void encrypted_summary(tls_state *st)
 {
@@ -1105,10 +1087,8 @@ static void tls_close(void *p, const mw_ctx *ctx)
     for (int i = 0; i < 2; i++)
         if (st->d[i].hs && st->d[i].hs->len > 0)
             mw_session_anomaly(s, MW_ANOM_TLS_MALFORMED); /* a message cut short */
-    if (!st->d[0].started && !st->d[1].started && !s->tls) {
-        judge_silence(st, ctx);
-        return;
-    }
+    if (!st->d[0].started && !st->d[1].started && !s->tls)
+        return; /* nobody spoke: the engine judges the silence (conn_verdict.c) */
     s->encrypted = true; /* whatever followed the first TLS record is not readable */
     /* judge a handshake only when the client's side of it was seen */
     bool attempted = st->d[MW_FROM_CLIENT].started || st->client_hello;
@@ -1134,11 +1114,21 @@ static const mw_port_proto tls_ports[] = {
     { 0, MW_PROTO_UNKNOWN },
 };
 
+/* The engine's test of a client's first bytes on a port of no mail protocol. */
+static mw_proto tls_client_probe(const uint8_t *p, size_t len)
+{
+    if (!mw_tls_looks_like_client_hello(p, len))
+        return MW_PROTO_UNKNOWN;
+    return (mw_proto)mw_tls_mail_hint(p, len);
+}
+
 const mw_dissector mw_tls_dissector = {
     .name = "tls",
     .ports = tls_ports,
     .content_proto = MW_PROTO_UNKNOWN,
+    .tls = true,
     .probe = NULL,
+    .client_probe = tls_client_probe,
     .state_new = tls_new,
     .state_free = tls_free,
     .feed = tls_feed,

@@ -1,0 +1,159 @@
+/* Command-line parsing (GLib's GOptionContext) and the checks that need more than one
+ * option at a time. */
+#include "options.h"
+
+#include <string.h>
+
+#include "input/live.h"
+
+static void set_defaults(mw_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->buffer_mb = MW_DEFAULT_LIVE_BUFFER_MB;
+    o->max_line = MW_DEFAULT_MAX_LINE;
+    o->max_ooo = MW_DEFAULT_MAX_OOO_BYTES;
+    o->max_flows = MW_DEFAULT_MAX_FLOWS;
+    o->idle = MW_DEFAULT_IDLE_TIMEOUT_S;
+}
+
+/* The option table; the help text of each entry is what --help prints. */
+static GOptionContext *new_context(mw_options *o)
+{
+    GOptionEntry entries[] = {
+        { "read", 'r', 0, G_OPTION_ARG_FILENAME_ARRAY, &o->files,
+          "Read a pcap or pcapng capture (repeatable; - for stdin)", "FILE" },
+        { "interface", 'i', 0, G_OPTION_ARG_STRING, &o->iface,
+          "Capture live on an interface (any BPF filter follows the options)", "IFACE" },
+        { "user", 'Z', 0, G_OPTION_ARG_STRING, &o->user,
+          "Live: drop privileges to USER once the capture is open", "USER" },
+        { "write", 'w', 0, G_OPTION_ARG_FILENAME, &o->write_file,
+          "Live: also save the captured packets to a pcap FILE", "FILE" },
+        { "promisc", 0, 0, G_OPTION_ARG_NONE, &o->promisc,
+          "Live: promiscuous mode (off by default)", NULL },
+        { "buffer-size", 0, 0, G_OPTION_ARG_INT, &o->buffer_mb,
+          "Live: kernel capture buffer in MiB (default 32)", "MIB" },
+        { "stats", 0, 0, G_OPTION_ARG_INT, &o->stats_interval,
+          "Live: capture counters on stderr every N seconds (also on SIGUSR1)", "N" },
+        { "json", 0, 0, G_OPTION_ARG_NONE, &o->json, "JSON Lines: one record per session",
+          NULL },
+        { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o->output_path,
+          "Write the records to FILE", "FILE" },
+        { "report", 0, 0, G_OPTION_ARG_FILENAME, &o->report, "Incident report (.md or .html)",
+          "FILE" },
+        { "save-flagged", 0, 0, G_OPTION_ARG_FILENAME, &o->save_dir,
+          "Save the packets of each flagged session to DIR/<id>-<flag>.pcap", "DIR" },
+        { "ports", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->port_specs,
+          "Extra ports per protocol, e.g. smtp=2525,imap=1143", "PROTO=PORT,..." },
+        { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, "Text: only sessions with findings",
+          NULL },
+        { "verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose, "Transcript of each session",
+          NULL },
+        { "max-line", 0, 0, G_OPTION_ARG_INT64, &o->max_line,
+          "Longest protocol line kept (default 8192)", "BYTES" },
+        { "max-ooo-bytes", 0, 0, G_OPTION_ARG_INT64, &o->max_ooo,
+          "Out-of-order bytes held per direction (default 262144)", "BYTES" },
+        { "max-flows", 0, 0, G_OPTION_ARG_INT64, &o->max_flows,
+          "Live sessions held at once (default 100000)", "N" },
+        { "idle-timeout", 0, 0, G_OPTION_ARG_INT64, &o->idle,
+          "Close a session silent this long, in packet time (default 1800)", "SECONDS" },
+        { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &o->ca_file,
+          "Trust only these CA certificates (PEM) for tls_cert_untrusted (default: the system "
+          "store)", "FILE" },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    GOptionContext *ctx = g_option_context_new("- mail traffic analyzer");
+    g_option_context_set_summary(ctx, "Reads SMTP, submission, IMAP and POP3 sessions (and "
+                                      "their TLS) from captures and says what went wrong.");
+    g_option_context_add_main_entries(ctx, entries, NULL); /* copies the table */
+    return ctx;
+}
+
+static bool has_stdin(const mw_options *o)
+{
+    for (gchar **f = o->files; f && *f; f++)
+        if (strcmp(*f, "-") == 0)
+            return true;
+    return false;
+}
+
+/* Checks across options, after parsing; NULL when the combination is fine. The first
+ * problem found is the one reported. */
+static char *check(const mw_options *o, int argc, char **argv)
+{
+    bool have_files = o->files && o->files[0];
+    if (argc > 1 && !o->iface)
+        return g_strdup_printf("unexpected argument '%s' (captures are read with -r FILE)",
+                               argv[1]);
+    if (o->iface && have_files)
+        return g_strdup("-i and -r do not go together: capture live or read files");
+    if (!o->iface && (o->user || o->write_file || o->promisc || o->stats_interval))
+        return g_strdup("-Z, -w, --promisc and --stats go with -i (live capture)");
+    if (o->buffer_mb < 1 || o->stats_interval < 0)
+        return g_strdup("--buffer-size must be >= 1 MiB and --stats >= 0");
+    if (!o->iface && !have_files)
+        return g_strdup("no input: give a capture with -r FILE (see mailwire --help)");
+    if (o->save_dir && o->iface)
+        return g_strdup("--save-flagged reads the capture files again: it does not go "
+                        "with -i (use -w FILE, then -r FILE --save-flagged DIR)");
+    if (o->save_dir && has_stdin(o))
+        return g_strdup("--save-flagged reads the capture files again: it does not "
+                        "go with -r - (stdin)");
+    if (o->max_line < 64 || o->max_ooo < 0 || o->max_flows < 1 || o->idle < 1)
+        return g_strdup("--max-line must be >= 64, --max-flows and --idle-timeout >= 1, "
+                        "--max-ooo-bytes >= 0");
+    return NULL;
+}
+
+bool mw_options_parse(int argc, char **argv, mw_options *o, char **err)
+{
+    set_defaults(o);
+    GOptionContext *ctx = new_context(o);
+    GError *gerr = NULL;
+    bool parsed = g_option_context_parse(ctx, &argc, &argv, &gerr);
+    g_option_context_free(ctx);
+    if (!parsed) {
+        *err = g_strdup_printf("%s (see mailwire --help)", gerr->message);
+        g_error_free(gerr);
+    } else {
+        *err = check(o, argc, argv);
+    }
+    if (*err) {
+        mw_options_free(o);
+        return false;
+    }
+    /* the rest of the command line is a BPF filter, as with tcpdump */
+    if (o->iface && argc > 1)
+        o->filter = g_strjoinv(" ", argv + 1);
+    return true;
+}
+
+void mw_options_config(const mw_options *o, mw_config *cfg)
+{
+    mw_config_defaults(cfg);
+    cfg->max_line = (size_t)o->max_line;
+    cfg->max_ooo_bytes = (size_t)o->max_ooo;
+    cfg->max_flows = (size_t)o->max_flows;
+    cfg->idle_timeout_us = o->idle * G_USEC_PER_SEC;
+    /* the report shows flagged sessions' lines */
+    cfg->keep_transcript = o->verbose || o->report;
+}
+
+size_t mw_options_nfiles(const mw_options *o)
+{
+    return o->files ? g_strv_length(o->files) : 0;
+}
+
+void mw_options_free(mw_options *o)
+{
+    g_strfreev(o->files);
+    g_strfreev(o->port_specs);
+    g_free(o->output_path);
+    g_free(o->report);
+    g_free(o->save_dir);
+    g_free(o->ca_file);
+    g_free(o->iface);
+    g_free(o->user);
+    g_free(o->write_file);
+    g_free(o->filter);
+    memset(o, 0, sizeof *o);
+}

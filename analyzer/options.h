@@ -1,0 +1,40 @@
+/* The command line: every option mailwire takes, parsed and checked in one place.
+ * The run itself (main.c) only reads the result. */
+#ifndef MW_OPTIONS_H
+#define MW_OPTIONS_H
+
+#include <glib.h>
+#include <stdbool.h>
+
+#include "core/config.h"
+
+/* Fields keep GLib's types (gboolean, gint) because GOptionEntry writes them directly. */
+typedef struct mw_options {
+    gchar **files;          /* -r FILE, repeatable; NULL when none */
+    gchar **port_specs;     /* --ports PROTO=PORT,... */
+    gchar *output_path;     /* -o FILE */
+    gchar *report;          /* --report FILE */
+    gchar *save_dir;        /* --save-flagged DIR */
+    gchar *ca_file;         /* --ca-file FILE */
+    gchar *iface;           /* -i IFACE */
+    gchar *user;            /* -Z USER */
+    gchar *write_file;      /* -w FILE */
+    gchar *filter;          /* live: the words after the options, joined (a BPF filter) */
+    gboolean promisc, json, quiet, verbose;
+    gint buffer_mb, stats_interval;
+    gint64 max_line, max_ooo, max_flows, idle;
+} mw_options;
+
+/* Parse and check argv. On failure returns false with *err, one line (g_free it); the
+ * options are then freed already. */
+bool mw_options_parse(int argc, char **argv, mw_options *o, char **err);
+
+/* The engine settings the options describe. */
+void mw_options_config(const mw_options *o, mw_config *cfg);
+
+/* Number of -r files. */
+size_t mw_options_nfiles(const mw_options *o);
+
+void mw_options_free(mw_options *o);
+
+#endif
