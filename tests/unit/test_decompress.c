@@ -237,7 +237,6 @@ static void test_truncated_and_corrupt(void)
             GByteArray *got = read_through(cut, pipe, &info, &failed, &why);
             g_assert_true(failed);
             g_assert_nonnull(strstr(why, "truncated"));
-            g_assert_true(g_str_has_prefix(why, cut));
             g_assert_cmpuint(got->len, <, n);
             g_assert_cmpmem(got->data, got->len, o, got->len); /* a prefix of the content */
             g_byte_array_free(got, TRUE);

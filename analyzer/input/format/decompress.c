@@ -56,8 +56,9 @@ const char *mw_decompress_error(const mw_decomp *d)
 static ssize_t failed(mw_decomp *d, char *why)
 {
     if (!d->err)
-        d->err = g_strdup_printf("%s: %s", d->name, why);
-    g_free(why);
+        d->err = why;
+    else
+        g_free(why);
     errno = EIO;
     return -1;
 }
@@ -213,7 +214,7 @@ static bool peek_content(mw_decomp *d, const uint8_t *magic, size_t mlen, char *
     while (d->pend_len < MW_DECOMPRESS_HEAD) {
         ssize_t k = decompress(d, d->pend + d->pend_len, MW_DECOMPRESS_HEAD - d->pend_len);
         if (k < 0) {
-            *err = g_strdup(d->err);
+            *err = g_strdup_printf("%s: %s", d->name, d->err);
             return false;
         }
         if (k == 0)

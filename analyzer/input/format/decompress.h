@@ -46,7 +46,7 @@ typedef struct {
  * raw is then still the caller's. */
 FILE *mw_decompress_open(FILE *raw, const char *name, mw_decompress_info *info, char **err);
 
-/* Why the decompressing stream failed ("x.pcap.gz: gzip data truncated ..."), or NULL.
+/* Why the decompressing stream failed ("gzip data truncated: ..."), or NULL.
  * Valid until the stream is closed. A failed read on the stream returns an error (EIO),
  * which a reader of the stream reports; this says what happened. */
 const char *mw_decompress_error(const mw_decomp *d);
