@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/config.h"
+#include "input/capture.h"
 #include "input/format/pcapng.h"
 
 /* ---- building pcapng bytes ---- */
@@ -181,6 +183,11 @@ static void on_secrets(void *user, uint32_t type, const uint8_t *data, size_t le
     g_string_append_len(s->text, (const char *)data, (gssize)len);
 }
 
+static void capture_secrets(void *user, const uint8_t *keylog, size_t len, uint64_t frames)
+{
+    on_secrets(user, MW_PCAPNG_SECRETS_TLS, keylog, len, frames);
+}
+
 /* ---- tests ---- */
 
 static void expect_packet(mw_pcapng *r, uint32_t iface, int linktype, const char *data,
@@ -216,8 +223,11 @@ static void test_sections_and_interfaces(void)
     char *err = NULL;
     mw_pcapng *r = mw_pcapng_open(f, NULL, &err);
     g_assert_null(err);
-    const mw_pcapng_iface *first = mw_pcapng_prime(r);
-    g_assert_nonnull(first);
+    g_assert_true(mw_pcapng_prime(r)); /* the interfaces before the first packet */
+    g_assert_cmpuint(mw_pcapng_iface_count(r), ==, 2);
+    g_assert_true(mw_pcapng_mixed_linktypes(r));
+    g_assert_true(mw_pcapng_prime(r)); /* again: nothing more is read */
+    const mw_pcapng_iface *first = mw_pcapng_iface_get(r, 0);
     g_assert_cmpint(first->linktype, ==, 1);
     g_assert_cmpstr(first->name, ==, "eth0");
     expect_packet(r, 0, 1, "first", 1700000000, 123456000);
@@ -300,14 +310,14 @@ static void test_secrets_and_skipped_blocks(void)
     mw_pcapng_opts o = { .on_secrets = on_secrets, .user = &s };
     char *err = NULL;
     mw_pcapng *r = mw_pcapng_open(f, &o, &err);
-    g_assert_nonnull(mw_pcapng_prime(r)); /* the DSB before the IDB is delivered here */
-    g_assert_cmpint(s.n, ==, 1);
+    g_assert_true(mw_pcapng_prime(r)); /* the DSBs before the first packet go out here */
+    g_assert_cmpint(s.n, ==, 2);
     g_assert_cmpuint(s.type[0], ==, MW_PCAPNG_SECRETS_TLS);
     g_assert_cmpuint(s.block[0], ==, 1);
     mw_pcapng_packet p;
     g_assert_cmpint(mw_pcapng_next(r, &p), ==, 1);
     g_assert_cmpmem(p.data, p.caplen, "ok", 2);
-    g_assert_cmpint(s.n, ==, 2);
+    g_assert_cmpuint(p.block, ==, 9);
     g_assert_cmpuint(s.type[1], ==, 0x57474b4c);
     g_assert_cmpuint(s.block[1], ==, 8);
     g_assert_cmpstr(s.text->str, ==, "CLIENT_RANDOM aa bb\nwireguard");
@@ -466,9 +476,61 @@ static void test_truncation_every_offset(void)
     g_byte_array_free(n.b, TRUE);
 }
 
-/* ---- real files: mergecap and editcap output, tshark as the oracle ---- */
+/* ---- through the capture: per-packet interface, a warning for what was not decoded ---- */
 
 static char *tmpdir;
+
+static void session_dropped(mw_session *s, void *user)
+{
+    (void)user;
+    mw_session_free(s);
+}
+
+static void observe(void *user, const mw_capture *c, uint64_t frame, int64_t ts_us)
+{
+    GString *seen = user;
+    const char *name = mw_capture_iface_name(c);
+    g_string_append_printf(seen, "%" G_GUINT64_FORMAT ":%d:%s:%" G_GINT64_FORMAT " ", frame,
+                           mw_capture_iface(c), name ? name : "-", ts_us);
+}
+
+static void test_capture_interfaces(void)
+{
+    ng n = { g_byte_array_new(), false };
+    shb(&n, false);
+    idb(&n, 1, 0, "eth0", -1, 0);
+    idb(&n, 276, 0, "any", 9, 0);
+    idb(&n, 105, 0, NULL, -1, 0); /* 802.11: not decoded */
+    epb(&n, 0, 1000001, "not an ethernet frame", 0);
+    epb(&n, 1, 2000000001000ull, "nor a cooked one", 0);
+    epb(&n, 2, 3000000, "wifi", 0);
+    char *path = g_build_filename(tmpdir, "ifaces.pcapng", NULL);
+    g_assert_true(g_file_set_contents(path, (const char *)n.b->data, n.b->len, NULL));
+    char *err = NULL, *warn = NULL;
+    mw_capture *c = mw_capture_open(path, &err);
+    g_assert_nonnull(c);
+    g_assert_true(mw_capture_multi_linktype(c));
+    GString *seen = g_string_new(NULL);
+    mw_capture_observe(c, observe, seen);
+    mw_config cfg;
+    mw_config_defaults(&cfg);
+    mw_engine *e = mw_engine_new(&cfg, NULL, NULL);
+    mw_engine_hand_over(e, session_dropped, NULL);
+    g_assert_true(mw_capture_run(c, e, &err, &warn));
+    g_assert_cmpstr(seen->str, ==, "1:0:eth0:1000001 2:1:any:2000000001 3:2:-:3000000 ");
+    g_assert_nonnull(warn);
+    g_assert_nonnull(strstr(warn, "skipped 1 packets on interfaces of link type 105"));
+    g_assert_true(g_str_has_prefix(warn, path));
+    mw_engine_finish(e);
+    mw_engine_free(e);
+    mw_capture_close(c);
+    g_free(warn);
+    g_string_free(seen, TRUE);
+    g_free(path);
+    g_byte_array_free(n.b, TRUE);
+}
+
+/* ---- real files: mergecap and editcap output, tshark as the oracle ---- */
 
 static bool have_tools(void)
 {
@@ -540,6 +602,13 @@ static void test_mergecap_multi_linktype(void)
     check_against_tshark(out, lt);
     g_assert_cmpint(lt[0], ==, 1);   /* Ethernet */
     g_assert_cmpint(lt[1], ==, 276); /* Linux cooked v2 */
+    char *err = NULL;
+    mw_capture *c = mw_capture_open(out, &err);
+    g_assert_nonnull(c);
+    g_assert_true(mw_capture_multi_linktype(c));
+    g_assert_cmpint(mw_capture_dlt(c), ==, 1);
+    g_assert_cmpuint(mw_capture_secrets_count(c), ==, 0);
+    mw_capture_close(c);
     g_free(cmd);
     g_free(out);
 }
@@ -578,6 +647,28 @@ static void test_editcap_secrets(void)
     mw_pcapng_close(r);
     fclose(f);
     check_against_tshark(out, NULL);
+    /* through the capture: kept at open (the DSB precedes the interfaces), handed to the
+     * hook when it is set; gzip-compressed the same */
+    char *gz = g_strdup_printf("%s.gz", out);
+    char *zip = g_strdup_printf("sh -c 'gzip -c %s > %s'", out, gz);
+    g_free(run(zip));
+    const char *paths[] = { out, gz };
+    for (size_t i = 0; i < G_N_ELEMENTS(paths); i++) {
+        mw_capture *c = mw_capture_open(paths[i], &err);
+        g_assert_null(err);
+        g_assert_cmpuint(mw_capture_secrets_count(c), ==, 1);
+        g_assert_false(mw_capture_multi_linktype(c));
+        g_assert_cmpint(mw_capture_iface(c), ==, -1); /* no packet read yet */
+        secrets hooked = { .text = g_string_new(NULL) };
+        mw_capture_on_secrets(c, capture_secrets, &hooked);
+        g_assert_cmpint(hooked.n, ==, 1);
+        g_assert_cmpuint(hooked.block[0], ==, 0); /* frames before it */
+        g_assert_cmpstr(hooked.text->str, ==, text);
+        mw_capture_close(c);
+        g_string_free(hooked.text, TRUE);
+    }
+    g_free(zip);
+    g_free(gz);
     g_free(count);
     g_string_free(s.text, TRUE);
     g_free(cmd);
@@ -616,6 +707,7 @@ int main(int argc, char **argv)
     g_test_add_func("/pcapng/secrets_and_skipped_blocks", test_secrets_and_skipped_blocks);
     g_test_add_func("/pcapng/bad_lengths", test_bad_lengths);
     g_test_add_func("/pcapng/truncation_every_offset", test_truncation_every_offset);
+    g_test_add_func("/pcapng/capture_interfaces", test_capture_interfaces);
     g_test_add_func("/pcapng/mergecap_multi_linktype", test_mergecap_multi_linktype);
     g_test_add_func("/pcapng/editcap_secrets", test_editcap_secrets);
     g_test_add_func("/pcapng/public_pcapng", test_public_pcapng);

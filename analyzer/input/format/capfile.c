@@ -73,18 +73,23 @@ static bool open_pcapng(mw_capfile *f, const char *name, char **err)
         g_free(why);
         return false;
     }
-    const mw_pcapng_iface *ifp = mw_pcapng_prime(f->ng);
-    if (!ifp && mw_pcapng_error(f->ng)) {
+    if (!mw_pcapng_prime(f->ng)) {
         *err = g_strdup_printf("%s: truncated or corrupt capture: %s", name,
                                mw_pcapng_error(f->ng));
         return false;
     }
-    if (!ifp) {
+    uint32_t n = mw_pcapng_iface_count(f->ng);
+    if (n == 0) {
         *err = g_strdup_printf("%s: pcapng capture without an interface, so without packets",
                                name);
         return false;
     }
-    f->first_dlt = ifp->dlt;
+    /* The first interface mailwire decodes stands for the file (the first of all when
+     * none is: the open then fails on it); the others' packets are counted if not. */
+    f->first_dlt = mw_pcapng_iface_get(f->ng, 0)->dlt;
+    for (uint32_t i = n; i-- > 0;)
+        if (mw_linktype_supported(mw_pcapng_iface_get(f->ng, i)->dlt))
+            f->first_dlt = mw_pcapng_iface_get(f->ng, i)->dlt;
     return true;
 }
 

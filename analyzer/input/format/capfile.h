@@ -35,7 +35,8 @@ FILE *mw_capfile_stream(const mw_capfile *f);
 void mw_capfile_handed_over(mw_capfile *f);
 mw_compress_kind mw_capfile_compression(const mw_capfile *f);
 
-/* pcapng: the first interface's link type (DLT_), -1 when the file has none. */
+/* pcapng: the link type (DLT_) of the first interface mailwire decodes among those
+ * before the first packet, else of the first interface. */
 int mw_capfile_first_dlt(const mw_capfile *f);
 
 /* Every packet of a pcapng file, in file order, with its interface's link type (DLT_)

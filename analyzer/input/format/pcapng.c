@@ -31,6 +31,8 @@ struct mw_pcapng {
     bool mixed;
     int state;                /* 1 reading, 0 ended, -1 failed */
     bool truncated;
+    bool held;                /* prime stopped at a packet: next returns it first */
+    mw_pcapng_packet held_pkt;
     char *err;
     mw_pcapng_stats st;
 };
@@ -308,9 +310,8 @@ static void on_dsb(mw_pcapng *r, mw_cursor *c)
     explicit_bzero((void *)data, len); /* keys do not linger in the block buffer */
 }
 
-/* Blocks until a packet (1), the end (0), an error (-1), or with stop_at_idb an
- * interface (2). */
-static int step(mw_pcapng *r, mw_pcapng_packet *out, bool stop_at_idb)
+/* Blocks until a packet (1), the end (0) or an error (-1). */
+static int step(mw_pcapng *r, mw_pcapng_packet *out)
 {
     if (r->state <= 0)
         return r->state;
@@ -326,11 +327,7 @@ static int step(mw_pcapng *r, mw_pcapng_packet *out, bool stop_at_idb)
         int res = 0; /* what to return once the block is done: 0 read on */
         switch (type) {
         case MW_PCAPNG_SHB: rc = on_shb(r, &body); break;
-        case MW_PCAPNG_IDB:
-            rc = on_idb(r, &body);
-            if (rc == 1 && stop_at_idb)
-                res = 2;
-            break;
+        case MW_PCAPNG_IDB: rc = on_idb(r, &body); break;
         case MW_PCAPNG_EPB:
         case MW_PCAPNG_SPB:
         case MW_PCAPNG_PB:
@@ -382,20 +379,23 @@ mw_pcapng *mw_pcapng_open(FILE *fp, const mw_pcapng_opts *opts, char **err)
     return r;
 }
 
-const mw_pcapng_iface *mw_pcapng_prime(mw_pcapng *r)
+bool mw_pcapng_prime(mw_pcapng *r)
 {
-    mw_pcapng_packet unused;
-    if (r->nifaces == 0 && step(r, &unused, true) != 2)
-        return NULL;
-    return &r->ifaces[0];
+    if (r->held || r->st.epb + r->st.spb + r->st.pb > 0)
+        return r->state >= 0;
+    /* the block buffer holds the packet untouched until the next read */
+    r->held = step(r, &r->held_pkt) == 1;
+    return r->state >= 0;
 }
 
 int mw_pcapng_next(mw_pcapng *r, mw_pcapng_packet *out)
 {
-    int rc;
-    while ((rc = step(r, out, false)) == 2)
-        ;
-    return rc;
+    if (r->held) {
+        r->held = false;
+        *out = r->held_pkt;
+        return 1;
+    }
+    return step(r, out);
 }
 
 const char *mw_pcapng_error(const mw_pcapng *r)

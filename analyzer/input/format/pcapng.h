@@ -89,11 +89,11 @@ bool mw_pcapng_magic(const uint8_t *head, size_t len);
  * NULL with *err set (g_free it) when fp does not hold a pcapng section. opts may be NULL. */
 mw_pcapng *mw_pcapng_open(FILE *fp, const mw_pcapng_opts *opts, char **err);
 
-/* Read blocks until the first interface is known (or a packet, or the end), so that its
- * link type can be checked before the run; DSBs met on the way go to on_secrets.
- * Returns the first interface, or NULL (then mw_pcapng_error says why, or the file has
- * no interface). */
-const mw_pcapng_iface *mw_pcapng_prime(mw_pcapng *r);
+/* Read the blocks before the first packet (in practice every interface: Wireshark,
+ * dumpcap and mergecap write them all first), so that link types can be checked before
+ * the run; DSBs met on the way go to on_secrets. The first packet is kept for
+ * mw_pcapng_next. False on an error (mw_pcapng_error). */
+bool mw_pcapng_prime(mw_pcapng *r);
 
 /* The next packet: 1 (out filled, valid until the next call), 0 at the end, -1 on an
  * error (mw_pcapng_error; a cut-short last block is one: "truncated pcapng file ..."). */
