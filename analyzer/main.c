@@ -226,6 +226,11 @@ int main(int argc, char **argv)
     char *err = NULL;
     if (!mw_options_parse(argc, argv, &opt, &err))
         return fail(err);
+    if (opt.version) {
+        mw_options_print_version(stdout);
+        mw_options_free(&opt);
+        return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+    }
     mw_config cfg;
     mw_options_config(&opt, &cfg);
     run r = { .opt = &opt, .inputs = mw_inputs_new(), .out = stdout };

@@ -5,6 +5,7 @@
 
 #include <glib.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "core/config.h"
 
@@ -20,7 +21,7 @@ typedef struct mw_options {
     gchar *user;            /* -Z USER */
     gchar *write_file;      /* -w FILE */
     gchar *filter;          /* live: the words after the options, joined (a BPF filter) */
-    gboolean promisc, json, quiet, verbose;
+    gboolean promisc, json, quiet, verbose, version;
     gint buffer_mb, stats_interval;
     gint64 max_line, max_ooo, max_flows, idle;
 } mw_options;
@@ -36,5 +37,8 @@ void mw_options_config(const mw_options *o, mw_config *cfg);
 size_t mw_options_nfiles(const mw_options *o);
 
 void mw_options_free(mw_options *o);
+
+/* --version: mailwire's version, then the libpcap, OpenSSL and GLib it runs with. */
+void mw_options_print_version(FILE *fp);
 
 #endif
