@@ -5,6 +5,8 @@
 #   sudo ./pcaps/record.sh smtp-ipv6 tls-1.3   # record only these (names without .pcap)
 #   KEEP_WORK=1 sudo ./pcaps/record.sh  # keep the temporary work dir (configs, logs) for debugging
 #   sudo ./pcaps/record.sh imap-timeout-bye     # opt-in extra (3 min): not part of the default run
+#   MW_REC_OUT=/tmp/x sudo -E ./pcaps/record.sh smtp-accepted   # write the captures elsewhere
+#                                                # (to try a change without touching pcaps/)
 #
 # Needs (Debian 12, run as root, no network needed):
 #   postfix dovecot-imapd dovecot-pop3d swaks curl tcpdump tshark openssl python3 iproute2
@@ -12,35 +14,41 @@
 #   even with MTU 1500, because TSO/GSO stay on; Debian package "ethtool").
 #
 # What it does:
+#   * runs inside a network namespace of its own (mw-record-PID, made by netns_enter in
+#     servers.sh and removed at exit): every server, listener, client and tcpdump below lives
+#     there, so a postfix/dovecot the machine itself runs is never stopped or reconfigured, no
+#     host port is bound, and the host's lo keeps its MTU and offloads;
 #   * creates a work dir in /tmp holding EVERYTHING it configures: a CA and certificates, a postfix
 #     instance (its own config_directory/queue_directory/data_directory, started with
 #     `postfix -c DIR`), a dovecot instance (`dovecot -c FILE`, its own base_dir/state_dir),
 #     a passwd-file with the test user, and the maildir (that set-up is in pcaps/servers.sh,
 #     shared with tests/live.sh);
-#   * servers listen on loopback addresses only; postfix never delivers anywhere
+#   * servers listen on the namespace's loopback addresses only; postfix never delivers anywhere
 #     (default_transport/relay_transport = error, local mail is discarded);
-#   * sets lo to MTU 1500 and switches off TSO/GSO/GRO on lo for MTU-realistic segments, and puts
-#     the old values back on exit (trap on EXIT/INT/TERM), as it also stops every server it started;
+#   * the namespace's lo has MTU 1500 and TSO/GSO/GRO off for MTU-realistic segments; every
+#     server it started is stopped on exit (trap on EXIT/INT/TERM);
 #   * records one capture per scenario with
 #     `tcpdump -i lo -U -s 0 --immediate-mode -w FILE 'tcp port N'`, then checks each capture with
 #     tshark for what its name promises; exits non-zero if any check fails.
 #   * the TCP-level failures (group 4) use throw-away python listeners on 127.0.0.7/8 and, for
-#     the SYN timeout and the VLAN/QinQ trunk, veth pairs and network namespaces named mwr-* /
-#     mwrec-*, removed after each scenario and by the exit trap;
+#     the SYN timeout and the VLAN/QinQ trunk, veth pairs (inside the namespace) and two more
+#     network namespaces named mwrec-client-PID / mwrec-far-PID, removed after each scenario and
+#     by the exit trap;
 #   * takes about 2.5 minutes (failed logins, the SMTP idle timeout and the client timeouts wait).
 #
-# The system postfix/dovecot config (/etc/postfix, /etc/dovecot) is never touched. If system
-# postfix/dovecot services are running and hold the mail ports, they are stopped for the
-# recording and started again at the end.
+# The system postfix/dovecot config (/etc/postfix, /etc/dovecot) and services are never touched.
 
 set -euo pipefail
 
-OUT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+OUT_DIR=${MW_REC_OUT:-$SCRIPT_DIR}
+mkdir -p "$OUT_DIR"
+OUT_DIR=$(cd "$OUT_DIR" && pwd)
 # shellcheck disable=SC2034  # read by servers.sh
 LOG_TAG=record
 # shared with tests/live.sh: identities, addresses, the postfix and dovecot instances, stop_all
 # shellcheck source=servers.sh
-source "$OUT_DIR/servers.sh"
+source "$SCRIPT_DIR/servers.sh"
 
 # ================================================================================================
 # generic helpers
@@ -755,13 +763,13 @@ EOF
 # ================================================================================================
 # Addresses: 127.0.0.6 has no listener (RST), 127.0.0.7:25 accepts and never greets, 127.0.0.8:25
 # greets and never answers. The VLAN and SYN-timeout scenarios use veth pairs and a network
-# namespace; every name starts with mwr- / mwrec- and net_teardown removes them after each
-# scenario and on exit.
+# namespace; every name starts with mwr- / mwrec- (the interfaces exist only inside the recording
+# namespace) and net_teardown removes them after each scenario and on exit.
 REFUSED_ADDR=127.0.0.6
 SILENT_ADDR=127.0.0.7
 MUTE_ADDR=127.0.0.8
-NS_CLIENT=mwrec-client   # client side of the VLAN link
-NS_FAR=mwrec-far         # far end of the SYN-timeout link: nothing there answers
+NS_CLIENT=mwrec-client-$$   # client side of the VLAN link
+NS_FAR=mwrec-far-$$         # far end of the SYN-timeout link: nothing there answers
 HOST_IFS=(mwr-acc-a mwr-trk-a mwr-acc-b mwr-to0)   # host-side veth ends (deleting one deletes its peer)
 
 # bg_start NAME CMD... - a helper process in the background, output in the log dir
@@ -862,10 +870,11 @@ quiet_link() {  # quiet_link IFACE [NETNS]
     "${x[@]}" ethtool -K "$1" tso off gso off gro off tx off >/dev/null 2>&1 || true
 }
 
-# vlan_link_up NET TPID:VID[,TPID:VID...] - a VLAN trunk between a client namespace and the host:
+# vlan_link_up NET TPID:VID[,TPID:VID...] - a VLAN trunk between a client namespace and the
+# recording namespace (where postfix runs):
 #
 #   [ns mwrec-client] mwr-cli NET.10 --veth-- mwr-acc-a =tagger= mwr-trk-a ~~trunk veth~~ mwr-trk-b
-#        =tagger= mwr-acc-b --veth-- mwr-srv NET.25 [host: postfix listens here]
+#        =tagger= mwr-acc-b --veth-- mwr-srv NET.25 [recording namespace: postfix listens here]
 #
 # The tagger (python, AF_PACKET) pushes the tags (outermost first) on every frame it copies from an
 # access port onto the trunk and pops them on the way back, like a switch with one access port on
@@ -1061,11 +1070,12 @@ main() {
     done
 
     check_prereqs
+    # outside: re-runs this script inside a fresh network namespace and exits with its status
+    netns_enter record "$SCRIPT_DIR/record.sh" "$@" || die "$NETNS_ERROR"
     local t0=$SECONDS
     trap cleanup EXIT
     trap 'exit 130' INT TERM
     setup_workdir
-    free_mail_ports
     setup_ca
     CURL=(curl -sS -v --max-time 60 --cacert "$CA_CRT")
     make_data
@@ -1073,7 +1083,6 @@ main() {
     setup_dovecot
     start_postfix
     start_dovecot   # after postfix: its auth listener lives in postfix's queue directory
-    loopback_mtu_1500
     printf '%s\n' "$PASS_GOOD" "$PASS_BAD" >"$OUT_DIR/secrets.txt"
 
     for s in "${scenarios[@]}"; do
