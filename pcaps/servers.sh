@@ -31,7 +31,8 @@
 #            because smtpd_tls_auth_only=no; relay from 127.0.0.1 denied "554 5.7.1"; unknown
 #            local user "550 5.1.1"), 587 (TLS mandatory: "530 5.7.0"), 465 (implicit TLS),
 #            127.0.0.5:25 (smtpd_timeout=5s: "421 4.4.2"); nothing is ever delivered (local
-#            mail is discarded: status=sent; remote mail errors out: status=bounced); a
+#            mail is discarded: status=sent, except bounceme@example.test, accepted and then
+#            bounced by local(8): status=bounced; remote mail is refused at RCPT); a
 #            Subject containing REJECTME is refused by header_checks ("550 5.7.1").
 #   dovecot  127.0.0.1/::1 IMAP 143/993, POP3 110/995 (plaintext auth allowed); 127.0.0.4 143/110
 #            with plaintext auth disabled; user alice@example.test / Swordfish-42x.
@@ -43,6 +44,7 @@ PASS_BAD='Wrong-Pa55word'
 MX_NAME='mail.example.test'         # server host name, CN/SAN of the server certificate
 CLIENT_HELO='client.example.org'
 SENDER='sender@example.org'
+BOUNCE_RCPT='bounceme@example.test' # accepted by smtpd, then bounced by local(8) (no such user)
 
 # ---- addresses ----------------------------------------------------------------------------------
 # 127.0.0.1 / ::1   postfix (25, 465, 587) and dovecot (110, 143, 993, 995)
@@ -286,7 +288,9 @@ setup_postfix() {
     [[ -f /etc/postfix/dynamicmaps.cf ]] && cp /etc/postfix/dynamicmaps.cf "$PF_ETC/"
     # recipients that exist (anything else in example.test gets 550 5.1.1)
     printf '%s\n' 'alice x' 'alice@example.test x' 'postmaster x' 'postmaster@example.test x' \
-        >"$WORK/postfix/local_recipients"
+        "${BOUNCE_RCPT%@*} x" "$BOUNCE_RCPT x" >"$WORK/postfix/local_recipients"
+    # ... and one that is accepted and then bounces: local(8) finds no such system user
+    printf '%s local:\n' "$BOUNCE_RCPT" >"$WORK/postfix/transport"
 
     postconf -c "$PF_ETC" -e \
         "compatibility_level = 3.6" \
@@ -307,6 +311,7 @@ setup_postfix() {
         "default_transport = error:mailwire recording - no outbound mail" \
         "relay_transport = error:mailwire recording - no outbound mail" \
         "local_transport = discard:mailwire recording" \
+        "transport_maps = texthash:$WORK/postfix/transport" \
         `# 127.0.0.1 is deliberately NOT in mynetworks -> relaying from 127.0.0.1 is denied.` \
         `# reject_unauth_destination gives 554 5.7.1 (the default defer_unauth_destination: 454)` \
         "mynetworks = 127.0.0.2/32" \
