@@ -9,7 +9,8 @@
 #                                                # (to try a change without touching pcaps/)
 #
 # Needs (Debian 12, run as root, no network needed):
-#   postfix dovecot-imapd dovecot-pop3d swaks curl tcpdump tshark openssl python3 iproute2
+#   postfix dovecot-imapd dovecot-pop3d swaks curl tcpdump tshark wireshark-common (editcap)
+#   openssl python3 iproute2 libio-socket-inet6-perl (swaks over IPv6)
 #   ethtool (optional but recommended: without it loopback hands tcpdump 64 KiB "super segments"
 #   even with MTU 1500, because TSO/GSO stay on; Debian package "ethtool").
 #
@@ -59,14 +60,16 @@ SUMMARY=()
 check_prereqs() {
     [[ $(id -u) -eq 0 ]] || die "run as root (tcpdump on lo, postfix/dovecot start, ip link)"
     local missing=() c
-    for c in postfix postconf dovecot doveadm swaks curl tcpdump tshark openssl ip ss; do
+    for c in postfix postconf dovecot doveadm swaks curl tcpdump tshark editcap openssl ip ss; do
         command -v "$c" >/dev/null 2>&1 || missing+=("$c")
     done
     [[ -n $PY ]] || missing+=(python3)
     [[ -x /usr/lib/dovecot/imap && -x /usr/lib/dovecot/pop3 ]] || missing+=("dovecot-imapd/dovecot-pop3d")
     if ((${#missing[@]})); then
-        die "missing: ${missing[*]}  (apt-get install postfix dovecot-imapd dovecot-pop3d swaks curl tcpdump tshark openssl python3 iproute2 ethtool)"
+        die "missing: ${missing[*]}  (apt-get install postfix dovecot-imapd dovecot-pop3d swaks curl tcpdump tshark wireshark-common openssl python3 iproute2 ethtool libio-socket-inet6-perl)"
     fi
+    perl -MIO::Socket::INET6 -e 1 2>/dev/null ||
+        log "WARNING: perl IO::Socket::INET6 missing - swaks cannot do IPv6 (smtp-ipv6); apt-get install libio-socket-inet6-perl"
     command -v ethtool >/dev/null 2>&1 ||
         log "WARNING: ethtool missing - TSO/GSO stay on, segments in the captures will exceed the MTU (apt-get install ethtool)"
 }
@@ -116,27 +119,82 @@ cap_stop() {
 }
 
 # ---- verification helpers (tshark) -------------------------------------------------------------
+# The checks are queued and evaluated after each scenario (flush_checks): one tshark pass per
+# capture (and per set of tshark options, e.g. a key log), counting the frames each display
+# filter matches with a small Lua tap script - one tshark start per filter made a full run
+# take minutes longer on a loaded machine.
+CHECKS=()   # FILE \x1f OPTIONS (\x1e-separated) \x1f MIN \x1f MAX (-1: none) \x1f FILTER \x1f TEXT \x1f SHOWN
+# queue_check FILE OPTIONS MIN MAX FILTER TEXT SHOW-COUNT(0/1)
+queue_check() {
+    CHECKS+=("$1"$'\x1f'"$2"$'\x1f'"$3"$'\x1f'"$4"$'\x1f'"$5"$'\x1f'"$6"$'\x1f'"$7")
+}
+tap_script() {
+    [[ -f $WORK/data/count.lua ]] || cat >"$WORK/data/count.lua" <<'EOF2'
+-- one tap per display filter given with -X lua_script1:FILTER; prints each count on a line
+local filters = {...}
+local counts, taps = {}, {}
+for i, f in ipairs(filters) do
+    counts[i] = 0
+    local ok, tap = pcall(Listener.new, "frame", f)
+    if ok then
+        taps[i] = tap
+        function tap.packet() counts[i] = counts[i] + 1 end
+    else
+        counts[i] = "bad-filter"
+    end
+end
+local last = Listener.new("frame")
+function last.draw()
+    for i = 1, #filters do io.write("mwcount ", tostring(counts[i]), "\n") end
+end
+EOF2
+    echo "$WORK/data/count.lua"
+}
+flush_checks() {
+    local -a groups=() args=() counts=() opts=()
+    local entry f o min max flt what show i j key seen n base
+    ((${#CHECKS[@]})) || return 0
+    for entry in "${CHECKS[@]}"; do
+        IFS=$'\x1f' read -r f o _ <<<"$entry"
+        key="$f"$'\x1f'"$o"
+        seen=0
+        for j in "${groups[@]}"; do [[ $j == "$key" ]] && { seen=1; break; }; done
+        ((seen)) || groups+=("$key")
+    done
+    for key in "${groups[@]}"; do
+        IFS=$'\x1f' read -r f o <<<"$key"
+        IFS=$'\x1e' read -r -a opts <<<"$o"
+        args=()
+        for entry in "${CHECKS[@]}"; do
+            IFS=$'\x1f' read -r j i min max flt what show <<<"$entry"
+            [[ $j$'\x1f'$i == "$key" ]] && args+=(-X "lua_script1:$flt")
+        done
+        mapfile -t counts < <( (tshark -q -n -r "$f" "${opts[@]}" -X "lua_script:$(tap_script)" "${args[@]}" 2>/dev/null || true) |
+            awk '$1 == "mwcount" {print $2}')
+        n=0
+        base=$(basename "$f")
+        for entry in "${CHECKS[@]}"; do
+            IFS=$'\x1f' read -r j i min max flt what show <<<"$entry"
+            [[ $j$'\x1f'$i == "$key" ]] || continue
+            local c=${counts[$n]:-none}
+            n=$((n + 1))
+            if [[ $c =~ ^[0-9]+$ ]] && ((c >= min)) && { ((max < 0)) || ((c <= max)); }; then
+                if ((show)); then SUMMARY+=("$base: $what ($c)"); else SUMMARY+=("$base: $what"); fi
+            else
+                FAILURES+=("$base: $c frame(s), wanted $min..$( ((max < 0)) && echo any || echo "$max"): $what   [$flt]")
+                log "  !! $base: $c frame(s) for: $what"
+            fi
+        done
+    done
+    CHECKS=()
+}
 # expect NAME DISPLAY-FILTER DESCRIPTION  - at least one frame must match
 expect() {
-    local name=$1 filter=$2 what=$3 n
-    n=$( (tshark -n -r "$OUT_DIR/$name.pcap" -Y "$filter" 2>/dev/null || true) | wc -l)
-    if ((n > 0)); then
-        SUMMARY+=("$name.pcap: $what")
-    else
-        FAILURES+=("$name.pcap: NOT FOUND: $what   [$filter]")
-        log "  !! $name.pcap lacks: $what"
-    fi
+    queue_check "$OUT_DIR/$1.pcap" '' 1 -1 "$2" "$3" 0
 }
 # expect_count NAME DISPLAY-FILTER MIN DESCRIPTION - at least MIN frames must match
 expect_count() {
-    local name=$1 filter=$2 min=$3 what=$4 n
-    n=$( (tshark -n -r "$OUT_DIR/$name.pcap" -Y "$filter" 2>/dev/null || true) | wc -l)
-    if ((n >= min)); then
-        SUMMARY+=("$name.pcap: $what ($n)")
-    else
-        FAILURES+=("$name.pcap: only $n (< $min): $what   [$filter]")
-        log "  !! $name.pcap: only $n frames for: $what"
-    fi
+    queue_check "$OUT_DIR/$1.pcap" '' "$3" -1 "$2" "$4" 1
 }
 # expect_max_frame NAME BYTES - no frame larger than BYTES (MTU realism)
 expect_max_frame() {
@@ -948,14 +1006,7 @@ postfix_listener_del() {
 
 # expect_none NAME DISPLAY-FILTER DESCRIPTION - no frame may match
 expect_none() {
-    local name=$1 filter=$2 what=$3 n
-    n=$( (tshark -n -r "$OUT_DIR/$name.pcap" -Y "$filter" 2>/dev/null || true) | wc -l)
-    if ((n == 0)); then
-        SUMMARY+=("$name.pcap: $what")
-    else
-        FAILURES+=("$name.pcap: $n frame(s) where none expected: $what   [$filter]")
-        log "  !! $name.pcap: $n frame(s) for: $what"
-    fi
+    queue_check "$OUT_DIR/$1.pcap" '' 0 0 "$2" "$3" 0
 }
 
 rec_smtp_connection_refused() {
@@ -1107,25 +1158,14 @@ keys_commit() {
 }
 
 # ---- tshark checks on keyed captures ---------------------------------------------------------
-# tshark_count FILE FILTER [tshark options...] - frames matching FILTER
-tshark_count() {
-    local f=$1 flt=$2
-    shift 2
-    (tshark -n -r "$f" "$@" -Y "$flt" 2>/dev/null || true) | wc -l
-}
 # check_frames FILE MIN|0 FILTER DESCRIPTION [tshark options...] - MIN: at least MIN frames
 # match; 0: none may match
 check_frames() {
-    local f=$1 min=$2 flt=$3 what=$4 n base
+    local f=$1 min=$2 flt=$3 what=$4 max=-1 o=''
     shift 4
-    base=$(basename "$f")
-    n=$(tshark_count "$f" "$flt" "$@")
-    if { ((min == 0)) && ((n == 0)); } || { ((min > 0)) && ((n >= min)); }; then
-        SUMMARY+=("$base: $what")
-    else
-        FAILURES+=("$base: $n frame(s) (wanted $( ((min)) && echo ">= $min" || echo 0)): $what   [$flt]")
-        log "  !! $base: $n frame(s) for: $what"
-    fi
+    ((min == 0)) && max=0
+    (($#)) && o=$(IFS=$'\x1e'; echo "$*")
+    queue_check "$f" "$o" "$min" "$max" "$flt" "$what" 0
 }
 keyopts() { echo "-o tls.keylog_file:$OUT_DIR/$1.keys -o smtp.decryption:TRUE"; }
 # expect_dec NAME FILTER DESCRIPTION - matches once decrypted with NAME.keys
@@ -1138,7 +1178,7 @@ expect_sealed() {
     check_frames "$OUT_DIR/$1.pcap" 0 "$2" "without keys: no $3"
 }
 # expect_inner NAME MIN - tshark decrypts and shows at least MIN lines of the inner protocol
-# (the transcript is kept in the log dir: LOG_DIR/NAME.inner.txt)
+# (the transcript is kept in the log dir: LOG_DIR/NAME.inner.txt); nothing without the keys
 expect_inner() {
     local name=$1 min=$2 n
     # shellcheck disable=SC2046
@@ -1151,12 +1191,7 @@ expect_inner() {
         FAILURES+=("$name.pcap: only $n decrypted smtp/imap/pop frames (< $min) with $name.keys")
         log "  !! $name.pcap: only $n decrypted inner frames"
     fi
-    n=$(tshark_count "$OUT_DIR/$name.pcap" 'tls && (smtp || imap || pop)')
-    if ((n == 0)); then
-        SUMMARY+=("$name.pcap: without keys: no inner frame")
-    else
-        FAILURES+=("$name.pcap: $n inner frames visible without keys")
-    fi
+    expect_sealed "$name" 'tls && (smtp || imap || pop)' "inner smtp/imap/pop frame"
 }
 
 # ---- server logs ------------------------------------------------------------------------------
@@ -2039,6 +2074,7 @@ main() {
         s=${s%.pcap}
         fn=rec_${s//[-.]/_}
         "$fn"
+        flush_checks
     done
 
     printf '\n==== verified (tshark) ====\n'
