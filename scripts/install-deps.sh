@@ -18,6 +18,8 @@ PKGS=(
     postfix dovecot-imapd dovecot-pop3d swaks curl openssl iproute2 ethtool  # live test
     libnet-ssleay-perl                  # swaks STARTTLS (a Recommends, not pulled in)
     debhelper dpkg-dev                  # the .deb (dpkg-buildpackage), tests/package.sh
+    libio-socket-inet6-perl             # swaks over IPv6 (--server ::1; a Recommends too)
+    wireshark-common                    # editcap --inject-secrets (pcapng with the TLS keys inside)
 )
 # --list: print the package names (for .ci/run)
 if [ "${1:-}" = "--list" ]; then
