@@ -68,12 +68,12 @@ static const char *const labels[MW_KEYLOG_N_KINDS] = {
     [MW_KEYLOG_SERVER_TRAFFIC_0] = "SERVER_TRAFFIC_SECRET_0",
 };
 
-/* Labels of RFC 9850 that decryption does not need. */
+/* Labels that decryption does not need: RFC 9850's exporter and ECH secrets, NSS's "RSA"
+ * (pre-master secret by encrypted pre-master; CLIENT_RANDOM is logged beside it), and
+ * OpenSSL 3's secrets after a KeyUpdate, which the decoder derives itself. */
 static const char *const ignored_labels[] = {
-    "EXPORTER_SECRET",
-    "EARLY_EXPORTER_SECRET",
-    "ECH_SECRET",
-    "ECH_CONFIG",
+    "EXPORTER_SECRET",         "EARLY_EXPORTER_SECRET",   "ECH_SECRET", "ECH_CONFIG", "RSA",
+    "CLIENT_TRAFFIC_SECRET_N", "SERVER_TRAFFIC_SECRET_N",
 };
 
 const char *mw_keylog_kind_label(mw_keylog_kind kind)

@@ -5,7 +5,7 @@
  * Each line is "LABEL <client_random hex> <secret hex>". Kept: CLIENT_RANDOM (TLS 1.0-1.2
  * master secret, 48 bytes) and the TLS 1.3 traffic secrets (32 or 48 bytes). Ignored and
  * counted: comments (#), blank lines, EXPORTER_SECRET, EARLY_EXPORTER_SECRET, ECH_SECRET,
- * ECH_CONFIG. Anything else is malformed: counted and named once in the messages (source,
+ * ECH_CONFIG, RSA, and OpenSSL's CLIENT/SERVER_TRAFFIC_SECRET_N (after a KeyUpdate). Anything else is malformed: counted and named once in the messages (source,
  * line number and what is wrong — never the line's content). Nothing is ever fatal.
  *
  * Secrets are wiped when the store is freed; nothing here prints or logs key material.
