@@ -7,6 +7,7 @@ PKGS=(
     build-essential pkg-config         # compiler (gcc with ASan/UBSan), make
     libpcap-dev libssl-dev libglib2.0-dev  # libpcap, OpenSSL libcrypto, GLib
     libxxhash-dev                       # XXH3: fast keyed hash for the caches
+    libseccomp-dev                      # the seccomp sandbox once inputs and outputs are open
     python3                             # test checker
     tcpdump tshark                      # reference tools for tests and benchmarks
     ca-certificates                     # the system trust store (certificate checks)

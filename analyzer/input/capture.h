@@ -1,4 +1,5 @@
-/* Reading capture files through libpcap (pcap, pcap-ns, pcapng, stdin as "-"). */
+/* Reading capture files through libpcap (pcap, pcap-ns, pcapng; stdin as "-", pipes and FIFOs read
+ * as they arrive). */
 #ifndef MW_CAPTURE_H
 #define MW_CAPTURE_H
 
@@ -26,6 +27,16 @@ int64_t mw_capture_offset(const mw_capture *c);
 /* Size of the file, or -1 (stdin). */
 int64_t mw_capture_size(const mw_capture *c);
 int mw_capture_dlt(const mw_capture *c);
+/* Read at most max_packets (0: all); set before mw_capture_run. */
+void mw_capture_limit(mw_capture *c, uint64_t max_packets);
+/* Packets read so far. */
+uint64_t mw_capture_frames(const mw_capture *c);
+/* The descriptor read (for the identity of an input, see output/outfile.h). */
+int mw_capture_fd(const mw_capture *c);
+/* Stop reading (SIGINT/SIGTERM, or the output is gone): async-signal-safe, from any
+ * thread. The packets read until then are analysed; mw_capture_run returns. */
+void mw_capture_stop(void);
+bool mw_capture_stopped(void);
 
 void mw_capture_close(mw_capture *c);
 
