@@ -2,7 +2,9 @@
  *
  * Sequence numbers become 64-bit offsets from the first byte (wrap-around handled).
  * In-order bytes go straight to the sink, borrowed from the packet (no copy); only
- * out-of-order segments are copied and held, up to a per-direction cap. The first copy
+ * out-of-order segments are copied and held, in a balanced tree by offset (logarithmic
+ * insert, whatever order they come in), up to a per-direction cap that counts each held
+ * segment's bookkeeping (MW_REASM_SEG_OVERHEAD) as well as its bytes. The first copy
  * of a byte wins: retransmissions and overlaps never change what was delivered. Holes
  * that can never fill (cap reached, the peer acknowledged past them, the session ended)
  * are reported to the sink as gaps. */
@@ -13,9 +15,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <glib.h>
+
 #include "core/session.h"
 
 typedef struct mw_seg mw_seg;
+
+/* Bytes counted against the cap for each held segment beyond its payload: its header, its
+ * tree node and the allocator's headers of both (1-byte segments cost this much each). */
+#define MW_REASM_SEG_OVERHEAD 128u
 
 /* What the caller wants to know again when a segment's bytes are delivered, possibly
  * later, out of a hole being filled: which packet carried them and what it ACKed. */
@@ -40,8 +48,8 @@ typedef struct {
     bool started;
     uint32_t isn;      /* sequence number of offset 0 */
     uint64_t next;     /* next offset expected */
-    mw_seg *ooo;       /* held segments, sorted by offset, non-overlapping */
-    size_t ooo_bytes;
+    GTree *ooo;        /* held segments by offset, non-overlapping; NULL until one is held */
+    size_t ooo_bytes;  /* their bytes plus MW_REASM_SEG_OVERHEAD each */
     uint64_t gap_bytes;
 } mw_stream;
 

@@ -3,6 +3,9 @@
 #include <glib.h>
 #include <string.h>
 
+/* Bytes counted against --max-ooo-bytes per held-back segment beyond its payload. */
+#define MW_TCP_DEFERRED_OVERHEAD (sizeof(mw_deferred) + 16)
+
 /* A segment held back until the bytes it acknowledges have been delivered. */
 struct mw_deferred {
     mw_deferred *next;
@@ -118,7 +121,7 @@ static void release_one(relay *r, mw_dir dir, size_t max_ooo)
     t->dq_head[dir] = d->next;
     if (!d->next)
         t->dq_tail[dir] = NULL;
-    t->dq_bytes[dir] -= d->len;
+    t->dq_bytes[dir] -= d->len + MW_TCP_DEFERRED_OVERHEAD;
     mw_seg_meta meta = { d->frame, d->ts_us, d->ack, true };
     deliver_segment(r, dir, d->seq, d->data, d->len, d->cut, &meta, max_ooo);
     g_free(d);
@@ -147,10 +150,11 @@ static void defer_segment(relay *r, mw_dir dir, uint32_t seq, const mw_packet *p
                           const mw_seg_meta *meta, size_t max_ooo)
 {
     mw_tcp *t = r->t;
-    /* over the cap, the oldest held segment goes on regardless */
-    while (t->dq_head[dir] && t->dq_bytes[dir] + pkt->payload_len > max_ooo)
+    /* over the cap (bookkeeping counted too), the oldest held segment goes on regardless */
+    const size_t cost = pkt->payload_len + MW_TCP_DEFERRED_OVERHEAD;
+    while (t->dq_head[dir] && t->dq_bytes[dir] + cost > max_ooo)
         release_one(r, dir, max_ooo);
-    if (pkt->payload_len > max_ooo) {
+    if (cost > max_ooo) {
         deliver_segment(r, dir, seq, pkt->payload, pkt->payload_len, pkt->payload_cut, meta,
                         max_ooo);
         return;
@@ -169,7 +173,7 @@ static void defer_segment(relay *r, mw_dir dir, uint32_t seq, const mw_packet *p
     else
         t->dq_head[dir] = d;
     t->dq_tail[dir] = d;
-    t->dq_bytes[dir] += d->len;
+    t->dq_bytes[dir] += cost;
 }
 
 void mw_tcp_ack(mw_tcp *t, mw_dir dir, const mw_packet *pkt, uint64_t frame, int64_t ts_us,
