@@ -9,6 +9,7 @@ PKGS=(
     libxxhash-dev                       # XXH3: fast keyed hash for the caches
     zlib1g-dev libzstd-dev liblz4-dev   # compressed captures (.gz, .zst, .lz4)
     zstd lz4                            # their command-line tools (tests compress captures)
+    libseccomp-dev                      # the seccomp sandbox once inputs and outputs are open
     python3                             # test checker
     tcpdump tshark                      # reference tools (tshark brings mergecap, editcap)
     ca-certificates                     # the system trust store (certificate checks)

@@ -1,5 +1,6 @@
 /* Reading capture files (pcap and pcap-ns through libpcap, pcapng through our own reader;
- * gzip/zstd/lz4-compressed alike; stdin as "-"): see input/format/capfile.h. */
+ * gzip/zstd/lz4-compressed alike: see input/format/capfile.h; stdin as "-", pipes and
+ * FIFOs read as they arrive). */
 #ifndef MW_CAPTURE_H
 #define MW_CAPTURE_H
 
@@ -28,6 +29,16 @@ int64_t mw_capture_offset(const mw_capture *c);
 /* Size of the file, or -1 (stdin). */
 int64_t mw_capture_size(const mw_capture *c);
 int mw_capture_dlt(const mw_capture *c);
+/* Read at most max_packets (0: all); set before mw_capture_run. */
+void mw_capture_limit(mw_capture *c, uint64_t max_packets);
+/* Packets read so far. */
+uint64_t mw_capture_frames(const mw_capture *c);
+/* The descriptor read (for the identity of an input, see output/outfile.h). */
+int mw_capture_fd(const mw_capture *c);
+/* Stop reading (SIGINT/SIGTERM, or the output is gone): async-signal-safe, from any
+ * thread. The packets read until then are analysed; mw_capture_run returns. */
+void mw_capture_stop(void);
+bool mw_capture_stopped(void);
 
 /* The packet being analysed (during the observer and the engine's handling of it): its
  * pcapng interface index (-1 for classic pcap) and that interface's name (NULL when the
