@@ -5,6 +5,8 @@
 #   sudo ./pcaps/record.sh smtp-ipv6 tls-1.3   # record only these (names without .pcap)
 #   KEEP_WORK=1 sudo ./pcaps/record.sh  # keep the temporary work dir (configs, logs) for debugging
 #   sudo ./pcaps/record.sh imap-timeout-bye     # opt-in extra (3 min): not part of the default run
+#   sudo ./pcaps/record.sh @new         # only the keyed, server-log and multi-message captures
+#                                       # (@keyed, @logs, @multi: one group each)
 #   MW_REC_OUT=/tmp/x sudo -E ./pcaps/record.sh smtp-accepted   # write the captures elsewhere
 #                                                # (to try a change without touching pcaps/)
 #
@@ -2041,7 +2043,17 @@ GROUP7=(smtp-multi-message-rset smtp-bdat-chunks)
 EXTRA=(imap-timeout-bye)   # only when named: too slow for every run
 
 main() {
-    local scenarios=("$@") s fn all=("${GROUP1[@]}" "${GROUP2[@]}" "${GROUP3[@]}" "${GROUP4[@]}" "${GROUP5[@]}" "${GROUP6[@]}" "${GROUP7[@]}")
+    local scenarios=() s fn all=("${GROUP1[@]}" "${GROUP2[@]}" "${GROUP3[@]}" "${GROUP4[@]}" "${GROUP5[@]}" "${GROUP6[@]}" "${GROUP7[@]}")
+    # group names: @keyed (issue 13), @logs (issue 14), @multi (issue 19), @new (all three)
+    for s in "$@"; do
+        case $s in
+        @keyed) scenarios+=("${GROUP5[@]}") ;;
+        @logs) scenarios+=("${GROUP6[@]}") ;;
+        @multi) scenarios+=("${GROUP7[@]}") ;;
+        @new) scenarios+=("${GROUP5[@]}" "${GROUP6[@]}" "${GROUP7[@]}") ;;
+        *) scenarios+=("$s") ;;
+        esac
+    done
     ((${#scenarios[@]})) || scenarios=("${all[@]}")
     for s in "${scenarios[@]}"; do
         s=${s%.pcap}
