@@ -37,7 +37,12 @@
 #     the SYN timeout and the VLAN/QinQ trunk, veth pairs (inside the namespace) and two more
 #     network namespaces named mwrec-client-PID / mwrec-far-PID, removed after each scenario and
 #     by the exit trap;
-#   * takes about 2.5 minutes (failed logins, the SMTP idle timeout and the client timeouts wait).
+#   * groups 5-7 (issues 13, 14, 19): TLS sessions with the client's key log beside the capture
+#     (NAME.keys: curl SSLKEYLOGFILE, openssl s_client -keylogfile, python keylog_filename),
+#     checked by decrypting with tshark; and captures with the slice of postfix's maillog_file
+#     (NAME.maillog) / dovecot's log_path (NAME.dovecot.log) written during the session;
+#   * the whole run (82 captures) takes about 7 minutes on a busy 2-core machine (failed logins,
+#     the SMTP idle timeout and the client timeouts wait; the 35 of groups 5-7 about 4).
 #
 # The system postfix/dovecot config (/etc/postfix, /etc/dovecot) and services are never touched.
 
