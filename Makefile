@@ -1,7 +1,7 @@
 SHELL := /bin/bash
 # mailwire — see README.md
 CC ?= cc
-PKGS := libpcap libcrypto glib-2.0 libxxhash
+PKGS := libpcap libcrypto glib-2.0 libxxhash sqlite3 libpq json-glib-1.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 # -D_DEFAULT_SOURCE: pcap/bpf.h and inet_ntop need it under -std=c11

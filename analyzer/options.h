@@ -24,6 +24,10 @@ typedef struct mw_options {
     gboolean promisc, json, quiet, verbose, version;
     gint buffer_mb, stats_interval;
     gint64 max_line, max_ooo, max_flows, idle;
+    /* the session store (store/store.h) and the record's sensor name */
+    gchar *sensor, *db, *db_spool;
+    gint db_batch, db_interval_ms, db_spool_mb;
+    gdouble db_retry;
 } mw_options;
 
 /* Parse and check argv. On failure returns false with *err, one line (g_free it); the

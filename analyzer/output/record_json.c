@@ -1,5 +1,6 @@
 #include "output/record_json.h"
 
+#include "core/identity.h"
 #include "core/json.h"
 
 static void json_time(GString *out, int64_t ts)
@@ -336,6 +337,7 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
     json_pair(out, s->packets);
     mw_json_key(out, "bytes");
     json_pair(out, s->bytes);
+    mw_identity_json(out, s); /* uid, input, sensor, client_ip, ... */
     if (s->smtp) {
         mw_json_key(out, "smtp");
         json_smtp(out, s->smtp);
