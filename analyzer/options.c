@@ -82,6 +82,8 @@ static GOptionContext *new_context(mw_options *o)
         { "db-spool-max", 0, 0, G_OPTION_ARG_INT, &o->db_spool_mb,
           "Cap of the spool in MiB; past it records are dropped and counted (default 256)",
           "MIB" },
+        { "db-transcripts", 0, 0, G_OPTION_ARG_NONE, &o->db_transcripts,
+          "Also store the redacted transcripts of flagged sessions (for report --db)", NULL },
         { "db-retry", 0, 0, G_OPTION_ARG_DOUBLE, &o->db_retry,
           "Seconds between attempts to reach an unavailable database (default 5)", "SECONDS" },
         { "version", 0, 0, G_OPTION_ARG_NONE, &o->version,
@@ -132,6 +134,8 @@ static char *check(const mw_options *o, int argc, char **argv)
         o->db_spool_mb < 1 || o->db_retry < 0.01 || o->db_retry > 86400)
         return g_strdup("--db-batch must be 1-100000, --db-batch-interval and --db-spool-max "
                         ">= 1, --db-retry 0.01-86400");
+    if ((o->db_transcripts || o->db_spool || o->db_retry != MW_STORE_DEFAULT_RETRY_S) && !o->db)
+        return g_strdup("--db-transcripts, --db-spool and --db-retry go with --db");
     return NULL;
 }
 
@@ -166,7 +170,7 @@ void mw_options_config(const mw_options *o, mw_config *cfg)
     cfg->max_flows = (size_t)o->max_flows;
     cfg->idle_timeout_us = o->idle * G_USEC_PER_SEC;
     /* the report shows flagged sessions' lines */
-    cfg->keep_transcript = o->verbose || o->report || o->db; /* and the store's */
+    cfg->keep_transcript = o->verbose || o->report || o->db_transcripts;
 }
 
 size_t mw_options_nfiles(const mw_options *o)

@@ -28,6 +28,7 @@ typedef struct mw_options {
     gchar *sensor, *db, *db_spool;
     gint db_batch, db_interval_ms, db_spool_mb;
     gdouble db_retry;
+    gboolean db_transcripts;
 } mw_options;
 
 /* Parse and check argv. On failure returns false with *err, one line (g_free it); the

@@ -75,10 +75,19 @@ void mw_identity_uid(const mw_session *s, char out[MW_UID_SIZE])
     hash_endpoint(&st, &s->client);
     hash_endpoint(&st, &s->server);
     XXH128_hash_t h = XXH3_128bits_digest(&st);
-    /* 26 characters of 5 bits hold the 128 bits, low bits first */
+    /* The session's start second first, in an alphabet that sorts as it counts (base32hex,
+     * 7 characters: until the year 3058), so uids of a run are nearly in order and a
+     * database index takes them at its end instead of all over the file; then 19
+     * characters (95 bits) of the hash. */
+    static const char b32hex[] = "0123456789abcdefghijklmnopqrstuv";
+    uint64_t sec = s->ts_start_us > 0 ? (uint64_t)s->ts_start_us / 1000000u : 0;
     out[0] = 'm';
+    for (int i = 6; i >= 0; i--) {
+        out[1 + i] = b32hex[sec & 31];
+        sec >>= 5;
+    }
     uint64_t hi = h.high64, lo = h.low64;
-    for (int i = 0; i < 26; i++) {
+    for (int i = 7; i < 26; i++) {
         out[1 + i] = b32[lo & 31];
         lo = (lo >> 5) | (hi << 59);
         hi >>= 5;

@@ -13,7 +13,7 @@
 
 #include "core/session.h"
 
-/* "m" + 26 base32 characters (128 bits of XXH3) + NUL */
+/* "m", the start second (7 characters), 95 bits of XXH3 (19 characters); NUL */
 #define MW_UID_LEN 27
 #define MW_UID_SIZE (MW_UID_LEN + 1)
 
@@ -25,7 +25,8 @@ const char *mw_identity_sensor(void);
 void mw_identity_set_input(const char *name, gboolean live);
 const char *mw_identity_input(void);
 
-/* The session's uid: a hash of sensor, input, first packet (frame and time) and 4-tuple. */
+/* The session's uid: its start second, then a hash of sensor, input, first packet (frame
+ * and time) and 4-tuple. */
 void mw_identity_uid(const mw_session *s, char out[MW_UID_SIZE]);
 /* ,"uid":...,"input":...,"sensor":...,"client_ip":...,"client_port":N,"server_ip":...,
  * "server_port":N — appended to a record whose object is open. */

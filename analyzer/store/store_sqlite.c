@@ -8,6 +8,10 @@
 
 /* How long a write waits for another process holding the file's lock. */
 #define MW_SQLITE_BUSY_MS 10000
+/* Page cache and memory map: the uid index takes inserts all over the file, and without
+ * room for its pages every insert reads one back from disk (KiB; bytes). */
+#define MW_SQLITE_CACHE_KIB "65536"
+#define MW_SQLITE_MMAP_BYTES "1073741824"
 
 typedef struct {
     mw_store_db base;
@@ -119,7 +123,7 @@ mw_store_db *mw_sqlite_open(const char *path, bool create, char **err)
         sqlite3_busy_timeout(s->db, MW_SQLITE_BUSY_MS);
         /* WAL: readers beside the writer; NORMAL sync: a power cut may lose the last
          * transactions but never corrupts the file (and the records are in -o too) */
-        if (exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", &why) &&
+        if (exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-" MW_SQLITE_CACHE_KIB "; PRAGMA mmap_size=" MW_SQLITE_MMAP_BYTES, &why) &&
             migrate(s->db, create, &why) &&
             (sqlite3_prepare_v2(s->db, INSERT_SESSION, -1, &s->ins_session, NULL) != SQLITE_OK ||
              sqlite3_prepare_v2(s->db, INSERT_FINDINGS, -1, &s->ins_findings, NULL) != SQLITE_OK))
