@@ -70,10 +70,11 @@ install: mailwire
 	install -m 0755 mailwire $(DESTDIR)$(BINDIR)/mailwire
 	install -m 0644 doc/mailwire.1 $(DESTDIR)$(MANDIR)/man1/mailwire.1
 	install -m 0644 contrib/mailwire.bash-completion $(DESTDIR)$(COMPLETIONDIR)/mailwire
+	install -D -m 0644 contrib/mailwire.service $(DESTDIR)$(PREFIX)/lib/systemd/system/mailwire.service
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/mailwire $(DESTDIR)$(MANDIR)/man1/mailwire.1 \
-		$(DESTDIR)$(COMPLETIONDIR)/mailwire
+		$(DESTDIR)$(COMPLETIONDIR)/mailwire $(DESTDIR)$(PREFIX)/lib/systemd/system/mailwire.service
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/analyzer/main.d $(TEST_BIN:=.d)
 

@@ -170,7 +170,7 @@ static bool replay_segment(mw_spool *sp, const char *path, pending *p, size_t ba
         char *tab = strchr(line, '\t');
         if (tab)
             *tab = '\0';
-        p->lines[p->n] = g_strdup(line);
+        p->lines[p->n] = g_memdup2(line, (gsize)len); /* both parts, NUL at the tab */
         p->rows[p->n] = (mw_store_row){ p->lines[p->n],
                                         tab && tab[1] ? p->lines[p->n] + (tab - line) + 1 : NULL };
         p->n++;

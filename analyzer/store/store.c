@@ -33,6 +33,9 @@ struct mw_store {
     bool warned_down, warned_full;
 };
 
+/* Refused records named one by one on stderr, at most; the rest are counted. */
+#define MW_STORE_REFUSED_SHOWN 5
+
 static int64_t now_us(void)
 {
     return g_get_monotonic_time();
@@ -63,6 +66,13 @@ static void went_down(mw_store *st, char *err)
     st->next_try_us = now_us() + (int64_t)(st->o.retry_s * G_USEC_PER_SEC);
 }
 
+static void refused(mw_store *st, const char *err)
+{
+    if (++st->refused <= MW_STORE_REFUSED_SHOWN)
+        warn("a record refused by the database (%s): not stored%s", err ? err : "?",
+             st->refused == MW_STORE_REFUSED_SHOWN ? " (further ones are only counted)" : "");
+}
+
 /* One batch, and row by row when the database refuses the batch for its content: only
  * the rows it refuses alone are lost (counted). */
 static mw_db_status write_rows(mw_store *st, const mw_store_row *rows, size_t n)
@@ -79,16 +89,13 @@ static mw_db_status write_rows(mw_store *st, const mw_store_row *rows, size_t n)
             s = MW_DB_DOWN;
         else if (one == MW_DB_OK)
             st->stored++;
-        else {
-            st->refused++;
-            warn("a record refused by the database (%s): not stored", err);
-        }
+        else
+            refused(st, err);
         if (i + 1 == n && s != MW_DB_DOWN)
             s = MW_DB_OK;
     }
     if (s == MW_DB_REFUSED) { /* a single row */
-        st->refused++;
-        warn("a record refused by the database (%s): not stored", err);
+        refused(st, err);
         s = MW_DB_OK;
     }
     if (s == MW_DB_DOWN)
