@@ -7,6 +7,8 @@ PKGS=(
     build-essential pkg-config         # compiler (gcc with ASan/UBSan), make
     libpcap-dev libssl-dev libglib2.0-dev  # libpcap, OpenSSL libcrypto, GLib
     libxxhash-dev                       # XXH3: fast keyed hash for the caches
+    libsqlite3-dev libpq-dev libjson-glib-dev  # the session store (--db): SQLite, PostgreSQL, stored JSON read back
+    postgresql                          # tests/store.sh runs a server of its own (temporary dir, Unix socket)
     python3                             # test checker
     tcpdump tshark                      # reference tools for tests and benchmarks
     ca-certificates                     # the system trust store (certificate checks)
