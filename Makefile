@@ -139,6 +139,11 @@ fuzz-regress: fuzz-build
 bench:
 	@bash bench/run.sh
 
+# The session store's cost: records/s into SQLite and PostgreSQL, time with --db beside without.
+.PHONY: bench-store
+bench-store: mailwire
+	@bash bench/store.sh
+
 # Live-capture load check (root): tcpreplay --topspeed onto lo while mailwire -i lo runs.
 .PHONY: bench-live
 bench-live:
