@@ -1,7 +1,7 @@
 SHELL := /bin/bash
 # mailwire — see README.md
 CC ?= cc
-PKGS := libpcap libcrypto glib-2.0 libxxhash sqlite3 libpq json-glib-1.0
+PKGS := libpcap libcrypto glib-2.0 libxxhash libseccomp zlib libzstd liblz4 sqlite3 libpq json-glib-1.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 # -D_DEFAULT_SOURCE: pcap/bpf.h and inet_ntop need it under -std=c11
@@ -22,6 +22,8 @@ BUILD ?= build
 LIB_SRC := $(filter-out analyzer/main.c,$(sort $(shell find analyzer dissectors -name '*.c')))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
+# libssl for the tests only: test_tls_decrypt makes real TLS connections in memory
+TEST_LIBS := $(shell pkg-config --libs libssl)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .DEFAULT_GOAL := all
@@ -48,7 +50,7 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmailwire.a
 	@mkdir -p $(dir $@)
-	$(CC) $(MW_CFLAGS) -MMD -MP -o $@ $< $(BUILD)/libmailwire.a $(LDFLAGS) $(LDLIBS)
+	$(CC) $(MW_CFLAGS) -MMD -MP -o $@ $< $(BUILD)/libmailwire.a $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
 
 test-bins: $(TEST_BIN) $(BUILD)/mailwire
 

@@ -4,11 +4,16 @@
 #include <glib.h>
 #include <stdio.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "options.h"
+#include "sandbox.h"
+#include "output/outfile.h"
 #include "input/capture.h"
 #include "core/config.h"
 #include "engine/detect.h"
@@ -38,8 +43,14 @@ typedef struct {
     mw_engine *e;
     mw_writer *writer;
     mw_progress *progress;
-    mw_store *store;     /* --db */
+    mw_ports *ports;       /* --ports (the engine takes a copy) */
+    mw_store *store;       /* --db */
     bool live_failed;
+    mw_file_id *ids;      /* the inputs' identities: no output may overwrite one */
+    size_t nids;
+    FILE *write_fp;       /* -w, handed to the live capture */
+    const char *out_name; /* for messages: the -o file or "standard output" */
+    bool stdout_closed;   /* fd 1 was closed at start (now /dev/null) */
 } run;
 
 /* Per packet read from a file: the inputs' time ranges and the progress line. */
@@ -65,17 +76,20 @@ static int fail(char *msg)
 }
 
 /* The trust store and the port table, before anything is opened. */
-static char *setup_detection(const mw_options *opt)
+static char *setup_detection(const mw_options *opt, run *r)
 {
-    if (opt->ca_file) {
+    /* in the sandbox no file can be read later: the trust store is read whole now */
+    if (opt->ca_file || !opt->no_sandbox) {
         char *err = NULL;
-        if (!mw_tls_trust_init(opt->ca_file, &err))
+        bool ok = opt->no_sandbox ? mw_tls_trust_init(opt->ca_file, &err)
+                                  : mw_tls_trust_preload(opt->ca_file, &err);
+        if (!ok)
             return err ? err : g_strdup_printf("--ca-file %s: cannot load", opt->ca_file);
     }
-    mw_detect_init();
+    r->ports = mw_ports_new();
     for (gchar **p = opt->port_specs; p && *p; p++) {
         char *err = NULL;
-        if (!mw_detect_add_ports(*p, &err))
+        if (!mw_ports_add(r->ports, *p, &err))
             return err;
     }
     return NULL;
@@ -86,36 +100,98 @@ static char *open_inputs(run *r)
 {
     r->nfiles = mw_options_nfiles(r->opt);
     r->caps = g_new0(mw_capture *, r->nfiles);
+    r->ids = g_new0(mw_file_id, r->nfiles);
     for (size_t i = 0; i < r->nfiles; i++) {
         char *err = NULL;
         r->caps[i] = mw_capture_open(r->opt->files[i], &err);
         if (!r->caps[i])
             return err;
+        if (mw_file_id_of(mw_capture_fd(r->caps[i]), r->opt->files[i], &r->ids[r->nids]))
+            r->nids++;
     }
     return NULL;
 }
 
-/* -o, --report and --save-flagged. */
+/* -o, --report, --save-flagged and -w: none may overwrite an input (outfile.h). */
 static char *open_outputs(run *r)
 {
     const mw_options *opt = r->opt;
     char *err = NULL;
-    if (opt->output_path) {
-        r->out = fopen(opt->output_path, "w");
+    if (!mw_options_stdout(opt)) {
+        r->out = mw_outfile_fopen("-o", opt->output_path, r->ids, r->nids, &err);
         if (!r->out) {
             r->out = stdout;
-            return g_strdup_printf("%s: cannot write: %s", opt->output_path, g_strerror(errno));
+            return err;
         }
+        r->out_name = opt->output_path;
+    } else if (r->stdout_closed) {
+        return g_strdup("standard output is closed: nowhere to write the records (use -o FILE)");
     }
-    if (opt->report && !(r->rep = mw_report_new(opt->report, r->inputs, &err)))
-        return err;
+    if (opt->report) {
+        FILE *fp = mw_report_check_name(opt->report, &err)
+                       ? mw_outfile_fopen("--report", opt->report, r->ids, r->nids, &err)
+                       : NULL;
+        if (!fp || !(r->rep = mw_report_new(opt->report, fp, r->inputs, &err)))
+            return err;
+    }
     if (opt->save_dir && !(r->saver = mw_saver_new(opt->save_dir, r->inputs, &err)))
+        return err;
+    for (size_t i = 0; r->saver && i < r->nfiles; i++)
+        if (!mw_saver_add_input(r->saver, opt->files[i], &err))
+            return err;
+    if (opt->write_file &&
+        !(r->write_fp = mw_outfile_fopen("-w", opt->write_file, r->ids, r->nids, &err)))
         return err;
     mw_store_opts so = { opt->db, opt->db_spool, (int64_t)opt->db_spool_mb << 20, opt->db_batch,
                          opt->db_interval_ms, opt->db_retry };
     if (opt->db && !(r->store = mw_store_open(&so, &err)))
         return err;
     return NULL;
+}
+
+/* Told by the output, on the thread that wrote, that a record could not be written: stop
+ * reading, there is no one to write for. */
+static void on_output_error(int err, void *user)
+{
+    (void)err;
+    (void)user;
+    mw_capture_stop();
+    mw_live_stop();
+}
+
+/* SIGINT/SIGTERM while reading files: stop reading, write every session (as live capture
+ * does). A second signal ends the process at once (SA_RESETHAND). */
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    mw_capture_stop();
+}
+
+static void file_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* The sandbox (sandbox.h), once every file of the run is open. */
+static bool enter_sandbox(void *user, char **err)
+{
+    run *r = user;
+    /* --db: the store reconnects to its database and creates spool files while the run
+     * goes on, which the allow-list forbids; it runs without the sandbox for now */
+    if (r->opt->no_sandbox || r->store)
+        return true;
+    mw_sandbox_allow s = { .save_dir_fd = r->saver ? mw_saver_dir_fd(r->saver) : -1,
+                           .trust_dir_fd = mw_tls_trust_dir_fd() };
+    if (!mw_sandbox_enter(&s, err))
+        return false;
+    if (r->opt->test_open) /* tests/io.sh: a forbidden call, which must kill the process */
+        open(r->opt->test_open, O_RDONLY);
+    return true;
 }
 
 /* The output, its sinks, the engine and the writer thread. */
@@ -135,6 +211,7 @@ static void start_engine(run *r, const mw_config *cfg)
         mw_output_add_sink(r->o, mw_report_session, r->rep);
     if (r->saver)
         mw_output_add_sink(r->o, mw_saver_session, r->saver);
+    mw_output_on_error(r->o, on_output_error, r);
     r->e = mw_engine_new(cfg, mw_output_session, r->o);
     /* Records are formatted and written on a second thread (writer.h). Not with --report
      * or --save-flagged: their sinks read the input bookkeeping that the analysis updates. */
@@ -152,18 +229,26 @@ static int run_live(run *r)
     mw_inputs_begin(r->inputs, opt->iface, -1);
     mw_identity_set_input(opt->iface, TRUE);
     mw_live_opts lo = { opt->iface, opt->filter, opt->buffer_mb, opt->promisc, opt->user,
-                        opt->write_file, opt->stats_interval };
+                        opt->write_file, r->write_fp, opt->stats_interval,
+                        (uint64_t)opt->count, enter_sandbox, r };
+    r->write_fp = NULL; /* the capture closes it */
     char *err = NULL;
     r->live_failed = !mw_live_run(&lo, r->e, &err);
     return r->live_failed ? fail(err) : 0;
 }
 
-/* Each file in turn; stops at the first that cannot be read. */
+/* Each file in turn; stops at the first that cannot be read, after -c COUNT packets, or
+ * on a stop request. */
 static int run_files(run *r)
 {
-    for (size_t i = 0; i < r->nfiles; i++) {
+    file_signals();
+    char *err = NULL;
+    if (!enter_sandbox(r, &err))
+        return fail(err);
+    uint64_t left = (uint64_t)r->opt->count;
+    for (size_t i = 0; i < r->nfiles && !mw_capture_stopped(); i++) {
         const char *name = r->opt->files[i];
-        char *err = NULL, *warn = NULL;
+        char *warn = NULL;
         observer ob = { r->inputs, r->progress, name };
         mw_inputs_begin(r->inputs, name, mw_capture_dlt(r->caps[i]));
         mw_identity_set_input(name, FALSE); /* the sessions' "input" */
@@ -171,6 +256,7 @@ static int run_files(run *r)
          * only on a terminal: otherwise nothing to do per packet */
         if (r->rep || r->saver || r->progress)
             mw_capture_observe(r->caps[i], observe_packet, &ob);
+        mw_capture_limit(r->caps[i], left);
         bool ok = mw_capture_run(r->caps[i], r->e, &err, &warn);
         mw_progress_clear(r->progress);
         if (warn) {
@@ -179,8 +265,28 @@ static int run_files(run *r)
         }
         if (!ok)
             return fail(err);
+        if (r->opt->count && (left -= mw_capture_frames(r->caps[i])) == 0)
+            break;
     }
     return 0;
+}
+
+/* The records' destination after the run: 0, or 1 with one line naming it. A reader that
+ * went away (EPIPE, SIGPIPE ignored) is a quiet exit 1: it chose to read no more. */
+static int output_status(run *r)
+{
+    int e = mw_output_error(r->o);
+    if (!e && r->out != stdout) {
+        FILE *fp = r->out;
+        r->out = NULL;
+        e = fclose(fp) != 0 ? errno : 0;
+    }
+    if (!e)
+        return 0;
+    if (e == EPIPE && r->out_name == NULL)
+        return 1;
+    return fail(g_strdup_printf("%s: cannot write: %s",
+                                r->out_name ? r->out_name : "standard output", g_strerror(e)));
 }
 
 /* Whatever sessions were read are written, even after an input error; then the totals,
@@ -192,8 +298,7 @@ static int finish(run *r)
     mw_engine_finish(r->e);
     mw_writer_stop(r->writer); /* every record written before the totals */
     r->writer = NULL;
-    if (r->store && !mw_store_close(r->store, opt->quiet))
-        status = 1; /* records dropped: said on stderr */
+    bool stored = !r->store || mw_store_close(r->store, opt->quiet); /* drops: on stderr */
     r->store = NULL;
     char *live_name = opt->iface ? g_strdup_printf("live capture on %s", opt->iface) : NULL;
     mw_run_info info = { opt->iface ? (const char *const *)&live_name
@@ -203,6 +308,7 @@ static int finish(run *r)
     r->progress = NULL;
     if (!r->live_failed || mw_engine_stats_get(r->e)->packets > 0) {
         mw_output_finish(r->o, &info);
+        status = output_status(r);
         char *err = NULL;
         if (r->rep && !mw_report_write(r->rep, mw_engine_stats_get(r->e), opt->iface, &err))
             status = fail(err);
@@ -218,16 +324,21 @@ static int finish(run *r)
         }
     }
     g_free(live_name);
-    return status;
+    return status ? status : stored ? 0 : 1;
 }
 
 /* Closes what run opened; the status of closing -o FILE joins the run's. */
 static int run_close(run *r, int status)
 {
     mw_engine_free(r->e);
+    mw_ports_free(r->ports);
+    if (r->o && r->out && r->out != stdout && status == 0)
+        status = output_status(r);
     mw_output_free(r->o);
-    if (r->out && r->out != stdout && fclose(r->out) != 0)
-        status = fail(g_strdup_printf("%s: write failed", r->opt->output_path));
+    if (r->out && r->out != stdout)
+        fclose(r->out);
+    if (r->write_fp)
+        fclose(r->write_fp);
     mw_report_free(r->rep);
     mw_saver_free(r->saver);
     mw_store_close(r->store, true); /* only when the run never started */
@@ -235,11 +346,31 @@ static int run_close(run *r, int status)
     for (size_t i = 0; r->caps && i < r->nfiles; i++)
         mw_capture_close(r->caps[i]);
     g_free(r->caps);
+    g_free(r->ids);
     return status;
+}
+
+/* A closed 0, 1 or 2 would be handed to the next file opened, and records or messages
+ * would land in it: each is opened on /dev/null. True when 1 was closed. */
+static bool guard_std_fds(void)
+{
+    bool out_closed = false;
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+            continue;
+        int nfd = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+        if (nfd >= 0 && nfd != fd) { /* not expected: the lowest free number is fd */
+            dup2(nfd, fd);
+            close(nfd);
+        }
+        out_closed |= fd == 1;
+    }
+    return out_closed;
 }
 
 int main(int argc, char **argv)
 {
+    bool stdout_closed = guard_std_fds();
     /* mailwire report --db / mailwire query --db: from the session store */
     if (argc > 1 && mw_store_cli_is_command(argv[1]))
         return mw_store_cli(argc - 1, argv + 1);
@@ -255,11 +386,14 @@ int main(int argc, char **argv)
     mw_identity_set_sensor(opt.sensor);
     mw_config cfg;
     mw_options_config(&opt, &cfg);
-    run r = { .opt = &opt, .inputs = mw_inputs_new(), .out = stdout };
+    run r = { .opt = &opt, .inputs = mw_inputs_new(), .out = stdout,
+              .stdout_closed = stdout_closed };
     int status = 0;
-    if ((err = setup_detection(&opt)) || (err = open_inputs(&r)) || (err = open_outputs(&r))) {
+    if ((err = setup_detection(&opt, &r)) || (err = open_inputs(&r)) ||
+        (err = open_outputs(&r))) {
         status = fail(err);
     } else {
+        cfg.ports = r.ports;
         start_engine(&r, &cfg);
         status = opt.iface ? run_live(&r) : run_files(&r);
         int fin = finish(&r);

@@ -88,6 +88,12 @@ static GOptionContext *new_context(mw_options *o)
           "Seconds between attempts to reach an unavailable database (default 5)", "SECONDS" },
         { "version", 0, 0, G_OPTION_ARG_NONE, &o->version,
           "Print the version of mailwire and of the libpcap, OpenSSL and GLib it runs with", NULL },
+        { "count", 'c', 0, G_OPTION_ARG_INT64, &o->count, "Stop after COUNT packets", "COUNT" },
+        { "no-sandbox", 0, 0, G_OPTION_ARG_NONE, &o->no_sandbox,
+          "Do not confine the run with seccomp once inputs and outputs are open", NULL },
+        /* tests only (tests/io.sh): proves the sandbox kills a forbidden open */
+        { "test-open-after-sandbox", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME,
+          &o->test_open, "", NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     GOptionContext *ctx = g_option_context_new("- mail traffic analyzer");
@@ -105,6 +111,30 @@ static bool has_stdin(const mw_options *o)
     return false;
 }
 
+/* NULL when lo <= v <= hi, else the line that says so. */
+static char *range(const char *name, gint64 v, gint64 lo, gint64 hi, const char *unit)
+{
+    if (v >= lo && v <= hi)
+        return NULL;
+    return g_strdup_printf("%s must be from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT "%s%s "
+                           "(got %" G_GINT64_FORMAT ")", name, lo, hi, *unit ? " " : "", unit,
+                           v);
+}
+
+/* Every numeric option within its range (options.h), the first one out of it reported. */
+static char *check_ranges(const mw_options *o)
+{
+    char *err = NULL;
+    (void)((err = range("--max-line", o->max_line, 64, MW_OPT_MAX_LINE_MAX, "bytes")) ||
+           (err = range("--max-ooo-bytes", o->max_ooo, 0, MW_OPT_MAX_OOO_MAX, "bytes")) ||
+           (err = range("--max-flows", o->max_flows, 1, MW_OPT_MAX_FLOWS_MAX, "")) ||
+           (err = range("--idle-timeout", o->idle, 1, MW_OPT_IDLE_MAX, "seconds")) ||
+           (err = range("--buffer-size", o->buffer_mb, 1, MW_OPT_BUFFER_MB_MAX, "MiB")) ||
+           (err = range("--stats", o->stats_interval, 0, MW_OPT_STATS_MAX, "seconds")) ||
+           (err = range("-c", o->count, 0, MW_OPT_COUNT_MAX, "packets")));
+    return err;
+}
+
 /* Checks across options, after parsing; NULL when the combination is fine. The first
  * problem found is the one reported. */
 static char *check(const mw_options *o, int argc, char **argv)
@@ -117,8 +147,6 @@ static char *check(const mw_options *o, int argc, char **argv)
         return g_strdup("-i and -r do not go together: capture live or read files");
     if (!o->iface && (o->user || o->write_file || o->promisc || o->stats_interval))
         return g_strdup("-Z, -w, --promisc and --stats go with -i (live capture)");
-    if (o->buffer_mb < 1 || o->stats_interval < 0)
-        return g_strdup("--buffer-size must be >= 1 MiB and --stats >= 0");
     if (!o->iface && !have_files)
         return g_strdup("no input: give a capture with -r FILE (see mailwire --help)");
     if (o->save_dir && o->iface)
@@ -127,16 +155,13 @@ static char *check(const mw_options *o, int argc, char **argv)
     if (o->save_dir && has_stdin(o))
         return g_strdup("--save-flagged reads the capture files again: it does not "
                         "go with -r - (stdin)");
-    if (o->max_line < 64 || o->max_ooo < 0 || o->max_flows < 1 || o->idle < 1)
-        return g_strdup("--max-line must be >= 64, --max-flows and --idle-timeout >= 1, "
-                        "--max-ooo-bytes >= 0");
     if (o->db_batch < 1 || o->db_batch > 100000 || o->db_interval_ms < 1 ||
         o->db_spool_mb < 1 || o->db_retry < 0.01 || o->db_retry > 86400)
         return g_strdup("--db-batch must be 1-100000, --db-batch-interval and --db-spool-max "
                         ">= 1, --db-retry 0.01-86400");
     if ((o->db_transcripts || o->db_spool || o->db_retry != MW_STORE_DEFAULT_RETRY_S) && !o->db)
         return g_strdup("--db-transcripts, --db-spool and --db-retry go with --db");
-    return NULL;
+    return check_ranges(o);
 }
 
 bool mw_options_parse(int argc, char **argv, mw_options *o, char **err)
@@ -173,6 +198,11 @@ void mw_options_config(const mw_options *o, mw_config *cfg)
     cfg->keep_transcript = o->verbose || o->report || o->db_transcripts;
 }
 
+bool mw_options_stdout(const mw_options *o)
+{
+    return !o->output_path || strcmp(o->output_path, "-") == 0;
+}
+
 size_t mw_options_nfiles(const mw_options *o)
 {
     return o->files ? g_strv_length(o->files) : 0;
@@ -193,6 +223,7 @@ void mw_options_free(mw_options *o)
     g_free(o->sensor);
     g_free(o->db);
     g_free(o->db_spool);
+    g_free(o->test_open);
     memset(o, 0, sizeof *o);
 }
 

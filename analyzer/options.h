@@ -9,6 +9,15 @@
 
 #include "core/config.h"
 
+/* The range of each numeric option; outside it the run stops with one line. */
+#define MW_OPT_MAX_LINE_MAX (16 * 1024 * 1024)        /* --max-line, bytes */
+#define MW_OPT_MAX_OOO_MAX (1024LL * 1024 * 1024)     /* --max-ooo-bytes */
+#define MW_OPT_MAX_FLOWS_MAX 100000000LL              /* --max-flows */
+#define MW_OPT_IDLE_MAX (10LL * 365 * 24 * 3600)      /* --idle-timeout: ten years */
+#define MW_OPT_BUFFER_MB_MAX 2047                     /* --buffer-size: pcap takes an int of bytes */
+#define MW_OPT_STATS_MAX (24 * 3600)                  /* --stats, seconds */
+#define MW_OPT_COUNT_MAX 2147483647LL                 /* -c */
+
 /* Fields keep GLib's types (gboolean, gint) because GOptionEntry writes them directly. */
 typedef struct mw_options {
     gchar **files;          /* -r FILE, repeatable; NULL when none */
@@ -24,6 +33,9 @@ typedef struct mw_options {
     gboolean promisc, json, quiet, verbose, version;
     gint buffer_mb, stats_interval;
     gint64 max_line, max_ooo, max_flows, idle;
+    gint64 count;           /* -c: stop after this many packets; 0: all */
+    gboolean no_sandbox;    /* --no-sandbox */
+    gchar *test_open;       /* hidden, for tests: try to open this file once sandboxed */
     /* the session store (store/store.h) and the record's sensor name */
     gchar *sensor, *db, *db_spool;
     gint db_batch, db_interval_ms, db_spool_mb;
@@ -37,6 +49,9 @@ bool mw_options_parse(int argc, char **argv, mw_options *o, char **err);
 
 /* The engine settings the options describe. */
 void mw_options_config(const mw_options *o, mw_config *cfg);
+
+/* Records go to standard output: no -o, or -o -. */
+bool mw_options_stdout(const mw_options *o);
 
 /* Number of -r files. */
 size_t mw_options_nfiles(const mw_options *o);

@@ -25,6 +25,10 @@ typedef struct mw_ctx {
      * when known: a reply cannot answer a command its sender had not received. */
     bool ack_known;
     uint64_t peer_acked;
+    /* This dissector's per-engine state (mw_dissector.engine_new), NULL when it has none or
+     * when no engine runs (unit tests): what it keeps across sessions, one per engine and
+     * so one per analysis thread — caches, a trust store. */
+    void *engine_state;
 } mw_ctx;
 
 typedef enum {
@@ -66,6 +70,10 @@ typedef struct mw_dissector {
     void (*on_gap)(void *state, mw_dir dir, uint64_t missing, const mw_ctx *ctx);
     /* The session ended (any reason); final judgements, e.g. unanswered commands. */
     void (*on_close)(void *state, const mw_ctx *ctx);
+    /* Optional: the per-engine state handed to every call as ctx->engine_state, made when
+     * an engine starts and freed when it ends. */
+    void *(*engine_new)(const mw_config *cfg);
+    void (*engine_free)(void *engine_state);
 } mw_dissector;
 
 #endif

@@ -26,6 +26,14 @@ const mw_dissector *mw_dissector_by_name(const char *name)
     return NULL;
 }
 
+int mw_dissector_slot(const mw_dissector *d)
+{
+    for (int i = 0; i < MW_MAX_DISSECTORS && mw_dissectors[i]; i++)
+        if (mw_dissectors[i] == d)
+            return i;
+    return -1;
+}
+
 const mw_dissector *mw_dissector_for_tls(void)
 {
     for (size_t i = 0; mw_dissectors[i]; i++)

@@ -298,8 +298,8 @@ cooked_kept() {
     tcpdump -r "$SAVE/$f" -c 1 2>&1 >/dev/null | grep -q "link-type LINUX_SLL "
 }
 check "--save-flagged: a Linux cooked input gives a Linux cooked pcap" cooked_kept
-bad_option "--save-flagged with a missing directory: one line, exit 1" "No such file" \
-    -r pcaps/smtp-relay-denied.pcap --save-flagged "$TMP/nosuch"
+bad_option "--save-flagged with a missing parent directory: one line, exit 1" \
+    "cannot create: No such file" -r pcaps/smtp-relay-denied.pcap --save-flagged "$TMP/nosuch/dir"
 bad_option "--save-flagged with a file, not a directory: one line, exit 1" "not a directory" \
     -r pcaps/smtp-relay-denied.pcap --save-flagged pcaps/smtp-relay-denied.pcap
 bad_option "--save-flagged with stdin: one line, exit 1" "does not go with -r -" \

@@ -25,9 +25,14 @@ typedef struct {
     /* set by the caller before mw_feeder_data when the packet's ACK is known */
     bool ack_known;
     uint64_t peer_acked;
+    /* The engine's per-dissector state, by registry slot (mw_engine_slots); NULL: none. */
+    void *const *slots;
 } mw_feeder;
 
 void mw_feeder_init(mw_feeder *f, const mw_dissector *d, mw_session *s, const mw_config *cfg);
+/* The same, inside an engine: each dissector call gets its slot as ctx->engine_state. */
+void mw_feeder_init_in(mw_feeder *f, const mw_dissector *d, mw_session *s,
+                       const mw_config *cfg, void *const *slots);
 void mw_feeder_free(mw_feeder *f);
 void mw_feeder_data(mw_feeder *f, mw_dir dir, const uint8_t *p, size_t len, uint64_t frame,
                     int64_t ts_us);

@@ -1,26 +1,102 @@
+#define _GNU_SOURCE /* fopencookie */
 #include "input/capture.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <unistd.h>
 #include <glib.h>
 #include <pcap/pcap.h>
 #include <stdio_ext.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include "input/decode.h"
+#include "input/format/capfile.h"
 #include "input/prefetch.h"
 #include "input/linktype.h"
 
 struct mw_capture {
-    pcap_t *pcap;
-    FILE *fp;            /* the stream libpcap reads (owned by pcap) */
+    pcap_t *pcap;        /* NULL for pcapng, read by file's own reader */
+    mw_capfile *file;    /* compression and pcapng (input/format/capfile.h) */
+    FILE *fp;            /* the file (for offsets) */
     int64_t offset;      /* bytes read so far, as of the packet being analysed */
     char *path;
     int dlt;
     int64_t size;
     mw_capture_observer observe;
     void *observe_user;
+    uint64_t limit;      /* packets to read at most, 0: all */
+    uint64_t frames;     /* packets read */
+    int fd;              /* the descriptor read */
+    struct pipe_src *src; /* a pipe's reader, or NULL */
 };
+
+/* A pipe, a FIFO or a terminal is read through this (a fopencookie stream): before each
+ * read that would block, the packets read so far go to the analysis (prefetch.h), and a
+ * stop request ends the read instead of waiting for more data forever. */
+typedef struct pipe_src {
+    int fd;
+    void *reader; /* set by the prefetch reader while it runs */
+} pipe_src;
+
+/* How often a read waiting for data looks for a stop request. */
+#define MW_CAPTURE_POLL_MS 100
+
+static ssize_t pipe_read(void *cookie, char *buf, size_t size)
+{
+    pipe_src *src = cookie;
+    bool told = false;
+    for (;;) {
+        if (mw_prefetch_stopping())
+            return 0; /* as at the end of the stream */
+        struct pollfd pfd = { .fd = src->fd, .events = POLLIN };
+        int n = poll(&pfd, 1, told ? MW_CAPTURE_POLL_MS : 0);
+        if (n > 0) {
+            mw_prefetch_idle(src->reader, false);
+            ssize_t got = read(src->fd, buf, size);
+            if (got < 0 && (errno == EINTR || errno == EAGAIN))
+                continue;
+            return got;
+        }
+        if (n < 0 && errno != EINTR)
+            return -1;
+        if (!told) {
+            mw_prefetch_idle(src->reader, true);
+            told = true;
+        }
+    }
+}
+
+static int pipe_close(void *cookie)
+{
+    pipe_src *src = cookie;
+    int rc = src->fd == STDIN_FILENO ? 0 : close(src->fd);
+    g_free(src);
+    return rc;
+}
+
+static FILE *pipe_stream(int fd, pipe_src **out)
+{
+    pipe_src *src = g_new0(pipe_src, 1);
+    src->fd = fd;
+    cookie_io_functions_t io = { .read = pipe_read, .close = pipe_close };
+    FILE *fp = fopencookie(src, "r", io);
+    if (!fp)
+        g_free(src);
+    *out = fp ? src : NULL;
+    return fp;
+}
+
+void mw_capture_stop(void)
+{
+    mw_prefetch_stop();
+}
+
+bool mw_capture_stopped(void)
+{
+    return mw_prefetch_stopping();
+}
 
 /* stdio buffer of a capture being read */
 #define MW_CAPTURE_READ_BUFFER (256 * 1024)
@@ -30,47 +106,82 @@ static const char *display_name(const char *path)
     return strcmp(path, "-") == 0 ? "(stdin)" : path;
 }
 
+static mw_capture *open_checked(mw_capture *c, pcap_t *p, int dlt, char **err);
+
+/* The stream for path: a regular file through stdio with a large buffer, anything else
+ * (stdin on a pipe, a FIFO, /dev/stdin, -r <(...)) through pipe_stream. */
+static FILE *open_stream(const char *path, int64_t *size, pipe_src **src, char **err)
+{
+    const char *name = display_name(path);
+    bool is_stdin = strcmp(path, "-") == 0;
+    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        *err = g_strdup_printf("%s: %s%s", name, errno == ENOENT ? "" : "cannot read: ",
+                               g_strerror(errno));
+        if (fd > STDIN_FILENO)
+            close(fd);
+        return NULL;
+    }
+    *size = -1;
+    *src = NULL;
+    const char *why = S_ISDIR(st.st_mode)                      ? "is a directory, not a capture file"
+                      : S_ISREG(st.st_mode) && st.st_size == 0 ? "empty file, not a pcap or pcapng capture"
+                                                               : NULL;
+    if (why) {
+        *err = g_strdup_printf("%s: %s", name, why);
+        if (!is_stdin)
+            close(fd);
+        return NULL;
+    }
+    FILE *fp;
+    if (S_ISREG(st.st_mode)) {
+        *size = is_stdin ? -1 : (int64_t)st.st_size;
+        fp = is_stdin ? stdin : fdopen(fd, "rb");
+    } else {
+        fp = pipe_stream(fd, src);
+    }
+    if (!fp) {
+        *err = g_strdup_printf("%s: cannot read: %s", name, g_strerror(errno));
+        if (!is_stdin)
+            close(fd);
+    }
+    return fp;
+}
+
 mw_capture *mw_capture_open(const char *path, char **err)
 {
     const char *name = display_name(path);
-    int64_t size = -1;
-    if (strcmp(path, "-") != 0) {
-        struct stat st;
-        if (stat(path, &st) != 0) {
-            *err = g_strdup_printf("%s: %s", name, g_strerror(errno));
-            return NULL;
-        }
-        if (S_ISDIR(st.st_mode)) {
-            *err = g_strdup_printf("%s: is a directory, not a capture file", name);
-            return NULL;
-        }
-        if (st.st_size == 0) {
-            *err = g_strdup_printf("%s: empty file, not a pcap or pcapng capture", name);
-            return NULL;
-        }
-        if (S_ISREG(st.st_mode))
-            size = (int64_t)st.st_size;
-    }
+    int64_t size;
+    pipe_src *src;
+    FILE *fp = open_stream(path, &size, &src, err);
+    if (!fp)
+        return NULL;
+    int fd = src ? src->fd : fileno(fp);
     /* Opened here rather than by pcap_open_offline so that the stream gets a large
      * buffer: with stdio's default (4 KiB) reading a capture costs one read(2) per
      * 4 KiB, a tenth of the run on a file of short sessions. */
-    FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!fp) {
-        *err = g_strdup_printf("%s: cannot read: %s", name, g_strerror(errno));
-        return NULL;
-    }
     setvbuf(fp, NULL, _IOFBF, MW_CAPTURE_READ_BUFFER);
     /* One thread reads it: libpcap's two freads per packet need not take the stream's
      * lock (glibc, stdio_ext.h). */
     __fsetlocking(fp, FSETLOCKING_BYCALLER);
+    mw_capfile *file = mw_capfile_open(fp, name, err); /* owns fp from here on */
+    if (!file)
+        return NULL;
+    mw_capture *c = g_new0(mw_capture, 1);
+    *c = (mw_capture){ .file = file, .fp = fp, .path = g_strdup(path), .size = size, .fd = fd,
+                       .src = src };
+    if (mw_capfile_is_pcapng(file))
+        return open_checked(c, NULL, mw_capfile_first_dlt(file), err);
     char errbuf[PCAP_ERRBUF_SIZE] = "";
     /* Microsecond timestamps whatever the file holds: records carry microseconds.
-     * pcap_fopen_offline closes fp on success (pcap_close), not on failure. */
-    pcap_t *p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO,
-                                                         errbuf);
+     * pcap_fopen_offline closes the stream on success (pcap_close), not on failure. */
+    pcap_t *p = pcap_fopen_offline_with_tstamp_precision(mw_capfile_stream(file),
+                                                         PCAP_TSTAMP_PRECISION_MICRO, errbuf);
     if (!p) {
-        if (fp != stdin)
-            fclose(fp);
+        mw_capfile_close(file);
+        g_free(c->path);
+        g_free(c);
         if (strstr(errbuf, "unknown file format") || strstr(errbuf, "truncated dump file") ||
             strstr(errbuf, "bad dump file format"))
             *err = g_strdup_printf("%s: not a pcap or pcapng capture (%s)", name, errbuf);
@@ -78,22 +189,29 @@ mw_capture *mw_capture_open(const char *path, char **err)
             *err = g_strdup_printf("%s: cannot read: %s", name, errbuf);
         return NULL;
     }
-    int dlt = pcap_datalink(p);
+    mw_capfile_handed_over(file);
+    return open_checked(c, p, pcap_datalink(p), err);
+}
+
+/* The link type checked (for pcapng, the first interface's), the capture made. */
+static mw_capture *open_checked(mw_capture *c, pcap_t *p, int dlt, char **err)
+{
+    const char *name = display_name(c->path);
     if (!mw_linktype_supported(dlt)) {
         const char *dname = pcap_datalink_val_to_name(dlt);
         const char *ddesc = pcap_datalink_val_to_description(dlt);
         *err = g_strdup_printf("%s: unsupported link type %s (%s, DLT %d); mailwire reads "
                                "Ethernet, Linux cooked, raw IP and BSD loopback captures",
                                name, dname ? dname : "?", ddesc ? ddesc : "unknown", dlt);
-        pcap_close(p);
+        if (p)
+            pcap_close(p);
+        mw_capfile_close(c->file);
+        g_free(c->path);
+        g_free(c);
         return NULL;
     }
-    mw_capture *c = g_new0(mw_capture, 1);
     c->pcap = p;
-    c->fp = fp;
-    c->path = g_strdup(path);
     c->dlt = dlt;
-    c->size = size;
     return c;
 }
 
@@ -125,6 +243,7 @@ static void on_packet(void *user, const struct pcap_pkthdr *h, const uint8_t *da
     mw_capture *c = rs->c;
     const decoded *d = note;
     rs->frame++;
+    c->frames++;
     c->offset = offset;
     int64_t ts = mw_ts_us(&h->ts);
     if (c->observe)
@@ -136,6 +255,32 @@ static void on_packet(void *user, const struct pcap_pkthdr *h, const uint8_t *da
     mw_engine_packet(rs->e, &d->pkt, rs->frame, ts);
 }
 
+/* pcapng: read on this thread (prefetch.c drives libpcap), each packet decoded with its
+ * own interface's link type. False: stop (-c COUNT reached, or a stop request). */
+static bool on_pcapng_packet(void *user, const struct pcap_pkthdr *h, const uint8_t *data,
+                             int dlt, int64_t offset)
+{
+    run_state *rs = user;
+    decoded d;
+    d.ds = mw_linktype_supported(dlt) ? mw_decode(dlt, data, h->caplen, &d.pkt)
+                                      : MW_DECODE_SKIP; /* counted by capfile too */
+    on_packet(user, h, data, &d, offset);
+    return !(rs->c->limit && rs->frame >= rs->c->limit) && !mw_capture_stopped();
+}
+
+/* What the pcapng reader skipped, after any other warning. */
+static void add_skipped(const mw_capture *c, char **warn)
+{
+    char *skipped = mw_capfile_skipped(c->file);
+    if (!skipped)
+        return;
+    char *w = *warn ? g_strdup_printf("%s; %s", *warn, skipped)
+                    : g_strdup_printf("%s: %s", display_name(c->path), skipped);
+    g_free(*warn);
+    g_free(skipped);
+    *warn = w;
+}
+
 bool mw_capture_run(mw_capture *c, mw_engine *e, char **err, char **warn)
 {
     run_state rs = { c, e, 0 };
@@ -144,11 +289,18 @@ bool mw_capture_run(mw_capture *c, mw_engine *e, char **err, char **warn)
      * packets analysed here. A read error ends the run with what came before it
      * delivered. */
     mw_prefetch pf = { .p = c->pcap, .fp = c->fp, .work = decode_on_reader, .work_user = c,
-                       .note_size = sizeof(decoded), .cb = on_packet, .user = &rs };
+                       .note_size = sizeof(decoded), .cb = on_packet, .user = &rs,
+                       .max_packets = (int)c->limit,
+                       .idle_slot = c->src ? &c->src->reader : NULL };
     char *why = NULL;
-    int rc = mw_prefetch_run(&pf, &why);
+    int rc = c->pcap ? mw_prefetch_run(&pf, &why)
+                     : mw_capfile_run_pcapng(c->file, on_pcapng_packet, &rs, &why);
+    if (rc == -1 && mw_capfile_stream_error(c->file)) { /* the decompressor's reason */
+        g_free(why);
+        why = g_strdup(mw_capfile_stream_error(c->file));
+    }
     bool ok = true;
-    if (rc == -1) {
+    if (rc == -1 && !mw_capture_stopped()) { /* a stop cuts a pipe short on purpose */
         if (rs.frame == 0) {
             *err = g_strdup_printf("%s: truncated or corrupt capture: %s",
                                    display_name(c->path), why);
@@ -160,6 +312,8 @@ bool mw_capture_run(mw_capture *c, mw_engine *e, char **err, char **warn)
         }
     }
     g_free(why);
+    if (ok)
+        add_skipped(c, warn);
     return ok;
 }
 
@@ -179,16 +333,58 @@ int64_t mw_capture_size(const mw_capture *c)
     return c->size;
 }
 
+void mw_capture_limit(mw_capture *c, uint64_t max_packets)
+{
+    c->limit = max_packets;
+}
+
+uint64_t mw_capture_frames(const mw_capture *c)
+{
+    return c->frames;
+}
+
+int mw_capture_fd(const mw_capture *c)
+{
+    return c->fd;
+}
+
 int mw_capture_dlt(const mw_capture *c)
 {
     return c->dlt;
+}
+
+int mw_capture_iface(const mw_capture *c)
+{
+    return mw_capfile_iface(c->file);
+}
+
+const char *mw_capture_iface_name(const mw_capture *c)
+{
+    return mw_capfile_iface_name(c->file);
+}
+
+bool mw_capture_multi_linktype(const mw_capture *c)
+{
+    return mw_capfile_mixed(c->file);
+}
+
+void mw_capture_on_secrets(mw_capture *c, mw_capture_secrets_fn fn, void *user)
+{
+    mw_capfile_on_secrets(c->file, fn, user);
+}
+
+size_t mw_capture_secrets_count(const mw_capture *c)
+{
+    return mw_capfile_secrets_count(c->file);
 }
 
 void mw_capture_close(mw_capture *c)
 {
     if (!c)
         return;
-    pcap_close(c->pcap);
+    if (c->pcap)
+        pcap_close(c->pcap);
+    mw_capfile_close(c->file);
     g_free(c->path);
     g_free(c);
 }

@@ -7,6 +7,7 @@
 #include <pcap/pcap.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -16,16 +17,22 @@
 #include "engine/detect.h"
 #include "input/linktype.h"
 
-static volatile sig_atomic_t stop_requested;
+static atomic_int stop_requested;
 static volatile sig_atomic_t stats_requested;
-static pcap_t *live_pcap;
+static pcap_t *_Atomic live_pcap;
+
+void mw_live_stop(void)
+{
+    atomic_store(&stop_requested, 1);
+    pcap_t *p = atomic_load(&live_pcap);
+    if (p)
+        pcap_breakloop(p);
+}
 
 static void on_stop(int sig)
 {
     (void)sig;
-    stop_requested = 1;
-    if (live_pcap)
-        pcap_breakloop(live_pcap);
+    mw_live_stop();
 }
 
 static void on_stats(int sig)
@@ -34,14 +41,26 @@ static void on_stats(int sig)
     stats_requested = 1;
 }
 
-char *mw_live_default_filter(void)
+/* Every port of the table; a run of consecutive ports as one portrange. */
+char *mw_live_default_filter(const struct mw_ports *table)
 {
-    uint16_t ports[256];
-    size_t n = mw_detect_ports(ports, G_N_ELEMENTS(ports));
+    uint16_t *ports = g_new(uint16_t, 65536);
+    size_t n = mw_ports_list(table, ports, 65536);
     GString *g = g_string_new("tcp and (");
-    for (size_t i = 0; i < n; i++)
-        g_string_append_printf(g, "%sport %u", i ? " or " : "", ports[i]);
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j + 1 < n && ports[j + 1] == ports[j] + 1)
+            j++;
+        if (j > i + 1)
+            g_string_append_printf(g, "%sportrange %u-%u", i ? " or " : "", ports[i], ports[j]);
+        else
+            g_string_append_printf(g, "%sport %u", i ? " or " : "", ports[i]);
+        if (j == i + 1) /* two in a row: as two ports, the filter reads better */
+            g_string_append_printf(g, " or port %u", ports[j]);
+        i = j + 1;
+    }
     g_string_append_c(g, ')');
+    g_free(ports);
     return g_string_free(g, FALSE);
 }
 
@@ -49,12 +68,19 @@ typedef struct {
     mw_engine *e;
     int dlt;
     uint64_t frame;
+    uint64_t count;         /* -c, 0: none */
     pcap_dumper_t *dump;
+    const char *dump_name;
+    bool dump_failed;
 } live_ctx;
 
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 {
     live_ctx *c = (live_ctx *)user;
+    if (c->count && c->frame >= c->count) {
+        mw_live_stop();
+        return;
+    }
     c->frame++;
     if (c->dump)
         pcap_dump((u_char *)c->dump, h, data);
@@ -154,9 +180,9 @@ static pcap_t *open_iface(const mw_live_opts *o, char **err)
 }
 
 /* The user's BPF filter, or the mail ports. */
-static bool set_filter(pcap_t *p, const mw_live_opts *o, char **err)
+static bool set_filter(pcap_t *p, const mw_live_opts *o, const mw_engine *e, char **err)
 {
-    char *filter = o->filter ? g_strdup(o->filter) : mw_live_default_filter();
+    char *filter = o->filter ? g_strdup(o->filter) : mw_live_default_filter(mw_engine_ports(e));
     struct bpf_program prog;
     if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
         *err = g_strdup_printf("bad filter '%s': %s", filter, pcap_geterr(p));
@@ -180,14 +206,14 @@ static void install_handlers(pcap_t *p)
     sigaction(SIGTERM, &sa, NULL);
     sa.sa_handler = on_stats;
     sigaction(SIGUSR1, &sa, NULL);
-    live_pcap = p;
+    atomic_store(&live_pcap, p);
 }
 
 /* Until SIGINT/SIGTERM or a capture error. */
 static bool capture_loop(pcap_t *p, const mw_live_opts *o, live_ctx *c, char **err)
 {
     int64_t next_stats = g_get_monotonic_time() + (int64_t)o->stats_interval_s * G_USEC_PER_SEC;
-    while (!stop_requested) {
+    while (!atomic_load(&stop_requested)) {
         int n = pcap_dispatch(p, -1, on_packet, (u_char *)c);
         if (n == PCAP_ERROR) {
             *err = g_strdup_printf("-i %s: capture failed: %s", o->iface, pcap_geterr(p));
@@ -195,8 +221,10 @@ static bool capture_loop(pcap_t *p, const mw_live_opts *o, live_ctx *c, char **e
         }
         /* quiet links still age: close idle sessions by the wall clock */
         mw_engine_tick(c->e, g_get_real_time());
-        if (c->dump)
-            pcap_dump_flush(c->dump);
+        if (c->dump && pcap_dump_flush(c->dump) != 0) {
+            *err = g_strdup_printf("-w %s: cannot write: %s", c->dump_name, g_strerror(errno));
+            return false;
+        }
         if (o->stats_interval_s > 0 && g_get_monotonic_time() >= next_stats) {
             stats_requested = 1;
             next_stats += (int64_t)o->stats_interval_s * G_USEC_PER_SEC;
@@ -209,29 +237,62 @@ static bool capture_loop(pcap_t *p, const mw_live_opts *o, live_ctx *c, char **e
     return true;
 }
 
+/* -w: a pcap header on the caller's file. */
+static bool open_dump(pcap_t *p, const mw_live_opts *o, live_ctx *c, char **err)
+{
+    c->dump = pcap_dump_fopen(p, o->write_fp);
+    c->dump_name = o->write_file;
+    if (!c->dump) {
+        *err = g_strdup_printf("-w %s: %s", o->write_file, pcap_geterr(p));
+        fclose(o->write_fp);
+    }
+    return c->dump != NULL;
+}
+
+/* The packets saved with -w are all on disk, or the run says which error lost them. */
+static bool close_dump(live_ctx *c, bool ok, char **err)
+{
+    if (!c->dump)
+        return ok;
+    errno = 0;
+    int rc = pcap_dump_flush(c->dump);
+    int saved = errno;
+    rc |= ferror(pcap_dump_file(c->dump)) ? -1 : 0;
+    pcap_dump_close(c->dump);
+    if (rc != 0 && ok) {
+        *err = g_strdup_printf("-w %s: cannot write: %s", c->dump_name,
+                               g_strerror(saved ? saved : EIO));
+        return false;
+    }
+    return ok;
+}
+
 bool mw_live_run(const mw_live_opts *o, mw_engine *e, char **err)
 {
     pcap_t *p = open_iface(o, err);
-    if (!p)
+    if (!p) {
+        if (o->write_fp)
+            fclose(o->write_fp);
         return false;
-    live_ctx c = { e, pcap_datalink(p), 0, NULL };
-    bool ok = set_filter(p, o, err);
-    if (ok && o->write_file) {
-        c.dump = pcap_dump_open(p, o->write_file);
-        if (!c.dump) {
-            *err = g_strdup_printf("-w %s: %s", o->write_file, pcap_geterr(p));
-            ok = false;
-        }
+    }
+    live_ctx c = { e, pcap_datalink(p), 0, o->count, NULL, NULL, false };
+    bool ok = set_filter(p, o, e, err);
+    if (o->write_fp) {
+        if (ok)
+            ok = open_dump(p, o, &c, err);
+        else
+            fclose(o->write_fp);
     }
     if (ok && o->user)
         ok = drop_privileges(o->user, err);
+    if (ok && o->ready)
+        ok = o->ready(o->ready_user, err);
     if (ok) {
         install_handlers(p);
         ok = capture_loop(p, o, &c, err);
-        live_pcap = NULL;
+        atomic_store(&live_pcap, NULL);
     }
-    if (c.dump)
-        pcap_dump_close(c.dump);
+    ok = close_dump(&c, ok, err);
     pcap_close(p);
     return ok;
 }

@@ -4,6 +4,8 @@
 #define MW_LIVE_H
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "engine/flow.h"
 
@@ -18,15 +20,24 @@ typedef struct {
     int buffer_mb;
     bool promisc;
     const char *user;        /* -Z: drop to this user after activation */
-    const char *write_file;  /* -w: also save the packets */
+    const char *write_file;  /* -w: also save the packets (its name, for messages) */
+    FILE *write_fp;          /* -w: the file, opened by the caller; closed here */
     int stats_interval_s;    /* --stats N: counters on stderr every N s (0: only SIGUSR1) */
+    uint64_t count;          /* -c: stop after this many packets; 0: never */
+    /* Called once the capture is open and privileges are dropped, before the first
+     * packet (the sandbox goes on there); false with *err stops the run. May be NULL. */
+    bool (*ready)(void *user, char **err);
+    void *ready_user;
 } mw_live_opts;
 
 /* Capture until SIGINT/SIGTERM. Returns false with *err (one line) when the capture
  * could not start; warnings go to stderr. */
 bool mw_live_run(const mw_live_opts *o, mw_engine *e, char **err);
 
+/* Stop the capture (async-signal-safe, any thread), as SIGINT does. */
+void mw_live_stop(void);
+
 /* "tcp and (port 25 or port 587 ...)": the mail ports of the port table. */
-char *mw_live_default_filter(void);
+char *mw_live_default_filter(const struct mw_ports *table);
 
 #endif

@@ -2,14 +2,28 @@
 
 #include <glib.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
 
 /* A batch: records of a struct pcap_pkthdr, the packet's note, then its caplen bytes,
  * each part starting at a multiple of 8. */
+static atomic_int stop_flag; /* lock-free: safe in a signal handler */
+
+void mw_prefetch_stop(void)
+{
+    atomic_store_explicit(&stop_flag, 1, memory_order_relaxed);
+}
+
+bool mw_prefetch_stopping(void)
+{
+    return atomic_load_explicit(&stop_flag, memory_order_relaxed) != 0;
+}
+
 typedef struct {
     uint8_t *buf;
     size_t cap, used;
+    int64_t since;  /* monotonic time of its first packet */
     int64_t offset; /* the stream's position when the batch was handed over */
     bool last;      /* the reader has finished: rc and err below are its result */
     int rc;
@@ -77,15 +91,28 @@ static void hand_over(reader *r)
     r->cur->used = 0;
 }
 
+void mw_prefetch_idle(void *handle, bool blocked)
+{
+    reader *r = handle;
+    if (!r || r->cur->used == 0)
+        return;
+    if (blocked || g_get_monotonic_time() - r->cur->since >= MW_PREFETCH_HOLD_MS * 1000)
+        hand_over(r);
+}
+
 static void on_read(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 {
     reader *r = (reader *)user;
     const mw_prefetch *pf = r->pf;
+    if (mw_prefetch_stopping())
+        pcap_breakloop(pf->p); /* this packet is still kept: the loop ends after it */
     const size_t head = ALIGN8(sizeof *h), note = ALIGN8(pf->note_size);
     const size_t need = head + note + ALIGN8(h->caplen);
     if (r->cur->used + need > r->cur->cap && r->cur->used > 0)
         hand_over(r);
     batch *b = r->cur;
+    if (b->used == 0 && pf->idle_slot)
+        b->since = g_get_monotonic_time();
     if (need > b->cap) { /* larger than a batch: this one grows to hold it */
         b->buf = g_realloc(b->buf, need);
         b->cap = need;
@@ -103,7 +130,12 @@ static void *reader_main(void *data)
     reader *r = data;
     r->cur = queue_pop(&r->free_q);
     r->cur->used = 0;
-    int rc = pcap_dispatch(r->pf->p, -1, on_read, (u_char *)r);
+    if (r->pf->idle_slot)
+        *r->pf->idle_slot = r;
+    int rc = pcap_dispatch(r->pf->p, r->pf->max_packets > 0 ? r->pf->max_packets : -1, on_read,
+                           (u_char *)r);
+    if (r->pf->idle_slot)
+        *r->pf->idle_slot = NULL;
     batch *b = r->cur;
     long off = r->pf->fp ? ftell(r->pf->fp) : -1;
     b->offset = off < 0 ? -1 : (int64_t)off;
@@ -118,6 +150,8 @@ static void *reader_main(void *data)
 static void on_direct(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 {
     const mw_prefetch *pf = (const mw_prefetch *)user;
+    if (mw_prefetch_stopping())
+        pcap_breakloop(pf->p);
     uint64_t note[MW_PREFETCH_NOTE_MAX / 8]; /* aligned as a batch's note is */
     if (pf->work)
         pf->work(pf->work_user, h, data, note);
@@ -127,7 +161,8 @@ static void on_direct(u_char *user, const struct pcap_pkthdr *h, const u_char *d
 
 static int read_here(const mw_prefetch *pf, char **err)
 {
-    int rc = pcap_dispatch(pf->p, -1, on_direct, (u_char *)pf);
+    int rc = pcap_dispatch(pf->p, pf->max_packets > 0 ? pf->max_packets : -1, on_direct,
+                           (u_char *)pf);
     if (rc == -1 && err)
         *err = g_strdup(pcap_geterr(pf->p));
     return rc;

@@ -7,6 +7,7 @@
 #define MW_PREFETCH_H
 
 #include <pcap/pcap.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -30,6 +31,10 @@ typedef void (*mw_prefetch_work)(void *work_user, const struct pcap_pkthdr *h,
 typedef void (*mw_prefetch_cb)(void *user, const struct pcap_pkthdr *h, const uint8_t *data,
                                const void *note, int64_t offset);
 
+/* A batch that holds packets is handed over after this long even when the stream keeps
+ * delivering (a pipe fed slowly): records of closed sessions come out within a second. */
+#define MW_PREFETCH_HOLD_MS 200
+
 typedef struct {
     pcap_t *p;
     FILE *fp;                /* p's stream, for offsets; may be NULL */
@@ -38,7 +43,20 @@ typedef struct {
     size_t note_size;        /* at most MW_PREFETCH_NOTE_MAX */
     mw_prefetch_cb cb;
     void *user;
+    int max_packets;         /* stop after this many; 0: all */
+    void **idle_slot;        /* may be NULL; while the reader runs, *idle_slot is the handle
+                              * mw_prefetch_idle takes (the stream's read function has it) */
 } mw_prefetch;
+
+/* Called by the stream's read function on the reader thread, before a read: blocked when
+ * the read would wait for data. Hands the packets read so far to the analysis when it
+ * would block, or when they have waited MW_PREFETCH_HOLD_MS. reader may be NULL. */
+void mw_prefetch_idle(void *reader, bool blocked);
+
+/* Ask every read in progress to stop at the next packet (async-signal-safe, any thread);
+ * the packets read until then are still delivered. */
+void mw_prefetch_stop(void);
+bool mw_prefetch_stopping(void);
 
 /* Runs pcap_dispatch(p, -1, ...) on a reader thread and delivers every packet to cb here.
  * Returns pcap_dispatch's result; on -1, *err holds pcap_geterr's text (g_free it). */

@@ -1,5 +1,6 @@
 #include "output/output.h"
 
+#include <errno.h>
 #include <glib.h>
 
 #include "output/record_json.h"
@@ -20,6 +21,9 @@ struct mw_output {
         void *user;
     } sinks[MW_OUTPUT_MAX_SINKS];
     int nsinks;
+    int error;            /* errno of the first failed write; nothing is written after it */
+    mw_output_error_cb on_error;
+    void *on_error_user;
 };
 
 mw_output *mw_output_new(FILE *fp, bool json, bool quiet, bool verbose)
@@ -40,6 +44,32 @@ void mw_output_add_sink(mw_output *o, mw_session_cb cb, void *user)
     o->sinks[o->nsinks].cb = cb;
     o->sinks[o->nsinks].user = user;
     o->nsinks++;
+}
+
+/* The first write error: kept, and told once (the run then stops reading). */
+static void failed(mw_output *o)
+{
+    if (o->error)
+        return;
+    o->error = errno ? errno : EIO;
+    if (o->on_error)
+        o->on_error(o->error, o->on_error_user);
+}
+
+void mw_output_on_error(mw_output *o, mw_output_error_cb cb, void *user)
+{
+    o->on_error = cb;
+    o->on_error_user = user;
+}
+
+int mw_output_error(mw_output *o)
+{
+    if (!o->error) {
+        errno = 0;
+        if (fflush(o->fp) != 0 || ferror(o->fp))
+            failed(o);
+    }
+    return o->error;
 }
 
 void mw_output_session(const mw_session *s, void *output)
@@ -65,9 +95,15 @@ void mw_output_session(const mw_session *s, void *output)
         if (o->verbose)
             mw_text_transcript(o->buf, s);
     }
-    fwrite(o->buf->str, 1, o->buf->len, o->fp);
-    if (o->flush_each)
-        fflush(o->fp); /* a tail -f or a log shipper sees each record at once */
+    if (o->error)
+        return;
+    errno = 0;
+    bool ok = fwrite(o->buf->str, 1, o->buf->len, o->fp) == o->buf->len;
+    /* a tail -f or a log shipper sees each record at once */
+    if (ok && o->flush_each)
+        ok = fflush(o->fp) == 0;
+    if (!ok)
+        failed(o);
 }
 
 void mw_output_records(mw_output *o, bool on)
@@ -82,8 +118,8 @@ void mw_output_flush_each(mw_output *o, bool on)
 
 void mw_output_finish(mw_output *o, const mw_run_info *info)
 {
-    if (o->json) {
-        fflush(o->fp);
+    if (o->json || o->error) {
+        mw_output_error(o);
         return;
     }
     FILE *fp = o->fp;
@@ -111,7 +147,7 @@ void mw_output_finish(mw_output *o, const mw_run_info *info)
         fprintf(fp, "Note: %" G_GUINT64_FORMAT " sessions were closed early to stay within "
                     "--max-flows.\n", info->stats->evicted);
     mw_findings_print(o->findings, fp);
-    fflush(fp);
+    mw_output_error(o);
 }
 
 void mw_output_free(mw_output *o)

@@ -30,6 +30,13 @@ void mw_output_records(mw_output *o, bool on);
 void mw_output_add_sink(mw_output *o, mw_session_cb cb, void *user);
 /* Engine callback: one finished session. */
 void mw_output_session(const mw_session *s, void *output);
+/* Told of the first write error (errno), on the thread that wrote; nothing more is
+ * written after it. */
+typedef void (*mw_output_error_cb)(int err, void *user);
+void mw_output_on_error(mw_output *o, mw_output_error_cb cb, void *user);
+/* Flush, and the errno of the first write that failed, or 0. */
+int mw_output_error(mw_output *o);
+
 /* End of run: the text summary (totals, findings with diagnosis). */
 void mw_output_finish(mw_output *o, const mw_run_info *info);
 void mw_output_free(mw_output *o);

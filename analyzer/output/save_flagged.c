@@ -1,6 +1,7 @@
 #include "output/save_flagged.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib.h>
 #include <pcap/pcap.h>
 #include <string.h>
@@ -22,20 +23,25 @@ typedef struct {
     int64_t start_us, end_us;
     uint32_t file_first, file_last;
     int dlt;
-    char *path;
-    pcap_dumper_t *dumper;  /* open, or NULL */
+    char *path;             /* DIR/NAME, for messages */
+    char *name;             /* the file's name in DIR */
+    FILE *fp;               /* open, or NULL */
     bool created;
     uint64_t written;
-    GList *lru_link;        /* in mw_saver.lru while the dumper is open */
+    GList *lru_link;        /* in mw_saver.lru while its file is open */
 } saved;
 
 struct mw_saver {
     char *dir;
+    int dir_fd;             /* every file is created relative to it (openat) */
+    GArray *input_fds;      /* int: each input, kept open for the second pass */
+    int error;              /* errno of the first write that failed */
+    char *error_path;
     const mw_inputs *inputs;
     GArray *sessions;       /* saved */
     uint64_t dropped;
     GHashTable *index;      /* tuple* -> GArray of guint (indexes into sessions) */
-    GQueue lru;             /* indexes of the sessions with an open dumper, oldest first */
+    GQueue lru;             /* indexes of the sessions with an open file, oldest first */
 };
 
 static guint tuple_hash(gconstpointer p)
@@ -76,27 +82,49 @@ static void make_tuple(tuple *t, uint8_t family, const uint8_t *a, uint16_t ap, 
 
 mw_saver *mw_saver_new(const char *dir, const mw_inputs *inputs, char **err)
 {
-    struct stat st;
-    if (stat(dir, &st) != 0) {
-        *err = g_strdup_printf("--save-flagged %s: %s", dir, g_strerror(errno));
+    /* Created when missing (only the last component, as mkdir does); owner-only, for the
+     * packets hold what the sessions carried. */
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        *err = g_strdup_printf("--save-flagged %s: cannot create: %s", dir, g_strerror(errno));
         return NULL;
     }
-    if (!S_ISDIR(st.st_mode)) {
-        *err = g_strdup_printf("--save-flagged %s: not a directory", dir);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        *err = g_strdup_printf("--save-flagged %s: %s", dir,
+                               errno == ENOTDIR ? "not a directory" : g_strerror(errno));
         return NULL;
     }
-    if (access(dir, W_OK | X_OK) != 0) {
+    if (faccessat(fd, ".", W_OK | X_OK, 0) != 0) {
         *err = g_strdup_printf("--save-flagged %s: cannot write there: %s", dir,
                                g_strerror(errno));
+        close(fd);
         return NULL;
     }
     mw_saver *sv = g_new0(mw_saver, 1);
     sv->dir = g_strdup(dir);
+    sv->dir_fd = fd;
+    sv->input_fds = g_array_new(FALSE, FALSE, sizeof(int));
     sv->inputs = inputs;
     sv->sessions = g_array_new(FALSE, TRUE, sizeof(saved));
     sv->index = g_hash_table_new_full(tuple_hash, tuple_equal, g_free,
                                       (GDestroyNotify)g_array_unref);
     return sv;
+}
+
+bool mw_saver_add_input(mw_saver *sv, const char *path, char **err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        *err = g_strdup_printf("--save-flagged: %s: cannot read: %s", path, g_strerror(errno));
+        return false;
+    }
+    g_array_append_val(sv->input_fds, fd);
+    return true;
+}
+
+int mw_saver_dir_fd(const mw_saver *sv)
+{
+    return sv->dir_fd;
 }
 
 void mw_saver_session(const mw_session *s, void *saver)
@@ -120,9 +148,7 @@ void mw_saver_session(const mw_session *s, void *saver)
     int first = 0;
     while (!mw_session_has(s, (mw_flag)first))
         first++;
-    char *name = g_strdup_printf("%s-%s.pcap", s->id, mw_flag_name((mw_flag)first));
-    x.path = g_build_filename(sv->dir, name, NULL);
-    g_free(name);
+    x.name = g_strdup_printf("%s-%s", s->id, mw_flag_name((mw_flag)first)); /* + ".pcap" */
     g_array_append_val(sv->sessions, x);
     guint i = sv->sessions->len - 1;
     GArray *list = g_hash_table_lookup(sv->index, &x.key);
@@ -133,44 +159,136 @@ void mw_saver_session(const mw_session *s, void *saver)
     g_array_append_val(list, i);
 }
 
-static void close_dumper(mw_saver *sv, saved *x)
+/* The first error is the one reported; nothing more is written after it. */
+static void write_failed(mw_saver *sv, const saved *x, int e)
 {
-    pcap_dump_close(x->dumper);
-    x->dumper = NULL;
+    if (sv->error)
+        return;
+    sv->error = e ? e : EIO;
+    sv->error_path = g_strdup(x->path);
+}
+
+static void close_file(mw_saver *sv, saved *x)
+{
+    errno = 0;
+    if (fclose(x->fp) != 0)
+        write_failed(sv, x, errno);
+    x->fp = NULL;
     g_queue_delete_link(&sv->lru, x->lru_link);
     x->lru_link = NULL;
 }
 
+/* The 24-byte pcap file header libpcap writes for dead's link type and snaplen. */
+static bool file_header(pcap_t *dead, char **buf, size_t *len)
+{
+    FILE *ms = open_memstream(buf, len);
+    pcap_dumper_t *d = ms ? pcap_dump_fopen(dead, ms) : NULL;
+    if (!d) {
+        if (ms)
+            fclose(ms);
+        return false;
+    }
+    pcap_dump_close(d);
+    return true;
+}
+
+/* A new file in DIR, never over an existing name nor through a link (O_EXCL and
+ * O_NOFOLLOW): a taken name (an earlier run, a saved file read again, a planted link)
+ * gets "-2", "-3", ... */
+static int create_file(mw_saver *sv, saved *x)
+{
+    for (int n = 1; n <= MW_SAVE_NAME_TRIES; n++) {
+        char *name = n == 1 ? g_strdup_printf("%s.pcap", x->name)
+                            : g_strdup_printf("%s-%d.pcap", x->name, n);
+        int fd = openat(sv->dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                        0600);
+        if (fd >= 0 || errno != EEXIST) {
+            g_free(x->path);
+            x->path = g_build_filename(sv->dir, name, NULL);
+            g_free(x->name);
+            x->name = name;
+            return fd;
+        }
+        g_free(name);
+    }
+    errno = EEXIST;
+    return -1;
+}
+
 /* The session's output, opened (created, or reopened for appending) when needed. */
-static pcap_dumper_t *dumper_for(mw_saver *sv, guint i, pcap_t *dead, char **err)
+static FILE *file_for(mw_saver *sv, guint i, pcap_t *dead, char **err)
 {
     saved *x = &g_array_index(sv->sessions, saved, i);
-    if (x->dumper) { /* most recently used: to the tail */
+    if (x->fp) { /* most recently used: to the tail */
         g_queue_unlink(&sv->lru, x->lru_link);
         g_queue_push_tail_link(&sv->lru, x->lru_link);
-        return x->dumper;
+        return x->fp;
     }
     if (sv->lru.length >= MW_SAVE_MAX_OPEN) {
         guint oldest = GPOINTER_TO_UINT(g_queue_peek_head(&sv->lru));
-        close_dumper(sv, &g_array_index(sv->sessions, saved, oldest));
+        close_file(sv, &g_array_index(sv->sessions, saved, oldest));
     }
-    x->dumper = x->created ? pcap_dump_open_append(dead, x->path) : pcap_dump_open(dead, x->path);
-    if (!x->dumper) {
-        *err = g_strdup_printf("--save-flagged: %s", pcap_geterr(dead));
+    int fd = x->created ? openat(sv->dir_fd, x->name, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC)
+                        : create_file(sv, x);
+    x->fp = fd >= 0 ? fdopen(fd, "a") : NULL;
+    if (!x->fp) {
+        int e = errno;
+        char *shown = x->path ? g_strdup(x->path) : g_strdup_printf("%s/%s.pcap", sv->dir, x->name);
+        *err = g_strdup_printf("--save-flagged: %s: %s", shown, g_strerror(e));
+        g_free(shown);
+        if (fd >= 0)
+            close(fd);
         return NULL;
     }
-    x->created = true;
+    if (!x->created) {
+        char *hdr = NULL;
+        size_t len = 0;
+        errno = 0;
+        if (!file_header(dead, &hdr, &len) || fwrite(hdr, 1, len, x->fp) != len)
+            write_failed(sv, x, errno);
+        free(hdr);
+        x->created = true;
+    }
     g_queue_push_tail(&sv->lru, GUINT_TO_POINTER(i));
     x->lru_link = g_queue_peek_tail_link(&sv->lru);
-    return x->dumper;
+    return x->fp;
+}
+
+/* One record, as libpcap writes it (struct pcap_sf_pkthdr: 32-bit seconds and
+ * microseconds, caplen, len, in the host's order like the file header). */
+static void write_packet(mw_saver *sv, saved *x, const struct pcap_pkthdr *h, const u_char *data)
+{
+    uint32_t rec[4] = { (uint32_t)h->ts.tv_sec, (uint32_t)h->ts.tv_usec, h->caplen, h->len };
+    errno = 0;
+    if (!sv->error && (fwrite(rec, sizeof rec, 1, x->fp) != 1 ||
+                       fwrite(data, 1, h->caplen, x->fp) != h->caplen))
+        write_failed(sv, x, errno);
+}
+
+/* The input again, from the descriptor kept since the start (no open by name: the
+ * sandbox allows none, and the name may point elsewhere by now). */
+static pcap_t *reopen_input(mw_saver *sv, uint32_t file, char *errbuf)
+{
+    int fd = file < sv->input_fds->len ? g_array_index(sv->input_fds, int, file) : -1;
+    int dfd = fd >= 0 && lseek(fd, 0, SEEK_SET) == 0 ? dup(fd) : -1;
+    FILE *fp = dfd >= 0 ? fdopen(dfd, "rb") : NULL;
+    if (!fp) {
+        g_strlcpy(errbuf, g_strerror(errno), PCAP_ERRBUF_SIZE);
+        if (dfd >= 0)
+            close(dfd);
+        return NULL;
+    }
+    pcap_t *p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
+    if (!p)
+        fclose(fp);
+    return p;
 }
 
 static bool pass_file(mw_saver *sv, uint32_t file, char **err)
 {
     const mw_input *in = mw_inputs_get(sv->inputs, file);
     char errbuf[PCAP_ERRBUF_SIZE] = "";
-    pcap_t *p = pcap_open_offline_with_tstamp_precision(in->name, PCAP_TSTAMP_PRECISION_MICRO,
-                                                        errbuf);
+    pcap_t *p = reopen_input(sv, file, errbuf);
     if (!p) {
         *err = g_strdup_printf("--save-flagged: %s: cannot read again: %s", in->name, errbuf);
         return false;
@@ -197,12 +315,11 @@ static bool pass_file(mw_saver *sv, uint32_t file, char **err)
             if (file < x->file_first || file > x->file_last || ts < x->start_us ||
                 ts > x->end_us || x->dlt != dlt)
                 continue;
-            pcap_dumper_t *d = dumper_for(sv, xi, dead, err);
-            if (!d) {
+            if (!file_for(sv, xi, dead, err)) {
                 ok = false;
                 break;
             }
-            pcap_dump((u_char *)d, h, data);
+            write_packet(sv, x, h, data);
             x->written++;
         }
     }
@@ -220,26 +337,21 @@ bool mw_saver_run(mw_saver *sv, unsigned *written, char **note, char **err)
         ok = pass_file(sv, f, err);
     for (guint i = 0; i < sv->sessions->len; i++) {
         saved *x = &g_array_index(sv->sessions, saved, i);
-        if (x->dumper) {
-            if (pcap_dump_flush(x->dumper) != 0 && ok) {
-                *err = g_strdup_printf("--save-flagged: %s: write failed", x->path);
-                ok = false;
-            }
-            close_dumper(sv, x);
-        } else if (!x->created && ok) {
+        if (!x->fp && !x->created && ok) {
             /* no packet matched (should not happen): still an empty, valid capture */
             pcap_t *dead = pcap_open_dead(x->dlt, MW_SAVE_SNAPLEN);
-            pcap_dumper_t *d = pcap_dump_open(dead, x->path);
-            if (d)
-                pcap_dump_close(d);
-            else {
-                *err = g_strdup_printf("--save-flagged: %s", pcap_geterr(dead));
-                ok = false;
-            }
+            ok = file_for(sv, i, dead, err) != NULL;
             pcap_close(dead);
         }
-        if (ok)
+        if (x->fp)
+            close_file(sv, x);
+        if (ok && !sv->error)
             (*written)++;
+    }
+    if (ok && sv->error) {
+        *err = g_strdup_printf("--save-flagged: %s: cannot write: %s", sv->error_path,
+                               g_strerror(sv->error));
+        ok = false;
     }
     if (sv->dropped)
         *note = g_strdup_printf("--save-flagged: saved the first %d flagged sessions; %"
@@ -254,12 +366,18 @@ void mw_saver_free(mw_saver *sv)
         return;
     for (guint i = 0; i < sv->sessions->len; i++) {
         saved *x = &g_array_index(sv->sessions, saved, i);
-        if (x->dumper)
-            close_dumper(sv, x);
+        if (x->fp)
+            close_file(sv, x);
         g_free(x->path);
+        g_free(x->name);
     }
+    for (guint i = 0; i < sv->input_fds->len; i++)
+        close(g_array_index(sv->input_fds, int, i));
+    g_array_free(sv->input_fds, TRUE);
     g_array_free(sv->sessions, TRUE);
     g_hash_table_destroy(sv->index);
+    close(sv->dir_fd);
+    g_free(sv->error_path);
     g_free(sv->dir);
     g_free(sv);
 }

@@ -4,7 +4,8 @@
  * Sessions are noted as they end (4-tuple, time window, input files); after the analysis
  * a second pass over the input files copies every packet of the 4-tuple (either direction)
  * inside the window [ts_start, ts_end]. At most MW_SAVE_MAX_OPEN files are open at once;
- * a file closed to make room is reopened for appending. Files only: not stdin or live. */
+ * a file closed to make room is reopened for appending. Files only: not stdin or live.
+ * Write errors are kept (the first one is reported) and end the writing. */
 #ifndef MW_SAVE_FLAGGED_H
 #define MW_SAVE_FLAGGED_H
 
@@ -22,8 +23,17 @@
 
 typedef struct mw_saver mw_saver;
 
-/* Checks that dir is a writable directory; NULL with *err (one line) otherwise. */
+/* Names tried for a session's file when the first is taken ("-2" ... "-99"). */
+#define MW_SAVE_NAME_TRIES 99
+
+/* Creates dir when missing (mode 0700) and opens it: every file is created in it with
+ * O_CREAT | O_EXCL | O_NOFOLLOW, so no existing file or link is ever written through; a
+ * taken name gets a "-2", "-3" ... suffix. NULL with *err (one line). */
 mw_saver *mw_saver_new(const char *dir, const mw_inputs *inputs, char **err);
+/* Each input, in order, opened now and kept for the second pass. */
+bool mw_saver_add_input(mw_saver *sv, const char *path, char **err);
+/* The directory's descriptor (the sandbox allows creating files relative to it). */
+int mw_saver_dir_fd(const mw_saver *sv);
 /* A finished session (an mw_session_cb): noted when it has flags. */
 void mw_saver_session(const mw_session *s, void *saver);
 /* The second pass. *written: files written. *note: a warning line or NULL (g_free). */

@@ -1,6 +1,8 @@
 /* The report's collector: a compact copy of each finished session, the findings, and the
  * transcripts of the first flagged sessions; then the file, in the chosen format. */
 #include "report/report.h"
+#include "report/report_page.h"
+#include "output/outfile.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,22 +21,22 @@ static bool has_suffix_ci(const char *s, const char *suffix)
     return n > m && g_ascii_strcasecmp(s + n - m, suffix) == 0;
 }
 
-mw_report *mw_report_new(const char *path, const mw_inputs *inputs, char **err)
+bool mw_report_check_name(const char *path, char **err)
 {
-    bool html;
-    if (has_suffix_ci(path, ".html") || has_suffix_ci(path, ".htm"))
-        html = true;
-    else if (has_suffix_ci(path, ".md") || has_suffix_ci(path, ".markdown"))
-        html = false;
-    else {
-        *err = g_strdup_printf("--report %s: the file name must end in .md or .html", path);
+    if (has_suffix_ci(path, ".html") || has_suffix_ci(path, ".htm") ||
+        has_suffix_ci(path, ".md") || has_suffix_ci(path, ".markdown"))
+        return true;
+    *err = g_strdup_printf("--report %s: the file name must end in .md or .html", path);
+    return false;
+}
+
+mw_report *mw_report_new(const char *path, FILE *fp, const mw_inputs *inputs, char **err)
+{
+    if (!mw_report_check_name(path, err)) {
+        fclose(fp);
         return NULL;
     }
-    FILE *fp = fopen(path, "w");
-    if (!fp) {
-        *err = g_strdup_printf("--report %s: cannot write: %s", path, g_strerror(errno));
-        return NULL;
-    }
+    bool html = has_suffix_ci(path, ".html") || has_suffix_ci(path, ".htm");
     mw_report *r = g_new0(mw_report, 1);
     r->path = g_strdup(path);
     r->html = html;
@@ -227,13 +229,20 @@ bool mw_report_write(mw_report *r, const mw_engine_stats *st, const char *live, 
 {
     r->stats = st;
     r->live = live;
-    bool ok = r->html ? mw_report_write_html(r, r->fp) : mw_report_write_md(r, r->fp);
-    ok = !ferror(r->fp) && ok;
-    ok = fclose(r->fp) == 0 && ok;
+    mw_report_page_reset();
+    if (r->html)
+        mw_report_write_html(r, r->fp);
+    else
+        mw_report_write_md(r, r->fp);
+    int e = mw_report_page_errno();
+    if (!e)
+        e = mw_outfile_error(r->fp);
+    if (fclose(r->fp) != 0 && !e)
+        e = errno ? errno : EIO;
     r->fp = NULL;
-    if (!ok)
-        *err = g_strdup_printf("--report %s: write failed", r->path);
-    return ok;
+    if (e)
+        *err = g_strdup_printf("--report %s: cannot write: %s", r->path, g_strerror(e));
+    return e == 0;
 }
 
 static void free_transcript(mw_rtranscript *t)

@@ -8,6 +8,7 @@
 #define MW_REPORT_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "engine/flow.h"
 #include "input/inputs.h"
@@ -15,9 +16,13 @@
 
 typedef struct mw_report mw_report;
 
-/* The format follows the extension (.md / .markdown, .html / .htm). The file is created
- * now, so a bad path fails before any analysis. NULL with *err (one line) otherwise. */
-mw_report *mw_report_new(const char *path, const mw_inputs *inputs, char **err);
+/* The format follows the extension (.md / .markdown, .html / .htm): false with *err
+ * otherwise. */
+bool mw_report_check_name(const char *path, char **err);
+/* The report for path, written to fp (created by the caller before any analysis, so a
+ * bad path fails first; see output/outfile.h); fp is the report's from here, also on
+ * failure. NULL with *err (one line) otherwise. */
+mw_report *mw_report_new(const char *path, FILE *fp, const mw_inputs *inputs, char **err);
 /* A finished session (an mw_session_cb). */
 void mw_report_session(const mw_session *s, void *report);
 /* Write the report. live: the interface name for a live capture, or NULL. */

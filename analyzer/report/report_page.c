@@ -1,6 +1,8 @@
 /* The report's page, the same for HTML and Markdown: the sections in their order, the
  * file written in pieces as it grows. Each format supplies its own pieces (report_html.c,
  * report_md.c). */
+#include <errno.h>
+
 #include "report/report_model.h"
 #include "report/report_text.h"
 #include "report/report_page.h"
@@ -8,10 +10,25 @@
 /* Write the buffer out once it holds this much (or when asked to). */
 #define MW_REPORT_FLUSH_AT (64 * 1024)
 
+/* The first write error of the report being written (one report per run, one thread). */
+static int page_errno;
+
+void mw_report_page_reset(void)
+{
+    page_errno = 0;
+}
+
+int mw_report_page_errno(void)
+{
+    return page_errno;
+}
+
 void mw_report_flush(GString *g, FILE *fp, bool force)
 {
     if (force || g->len >= MW_REPORT_FLUSH_AT) {
-        fwrite(g->str, 1, g->len, fp);
+        errno = 0;
+        if (!page_errno && g->len && fwrite(g->str, 1, g->len, fp) != g->len)
+            page_errno = errno ? errno : EIO;
         g_string_truncate(g, 0);
     }
 }

@@ -19,7 +19,10 @@ typedef struct {
 } mw_report_format;
 
 bool mw_report_write_page(const struct mw_report *r, FILE *fp, const mw_report_format *fmt);
-/* Write g to fp once it is large (or when force), and empty it. */
+/* Write g to fp once it is large (or when force), and empty it. After a failed write
+ * nothing more is written; mw_report_page_errno says why (0: no error). */
+void mw_report_page_reset(void);
+int mw_report_page_errno(void);
 void mw_report_flush(GString *g, FILE *fp, bool force);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "input/inputs.h"
+#include "output/outfile.h"
 #include "report/report.h"
 #include "report/report_model.h"
 
@@ -92,7 +93,9 @@ int mw_store_report(mw_store_db *db, const mw_store_filter *f, const char *path)
                       .spans = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free),
                       .names = g_ptr_array_new() };
     char *err = NULL;
-    rr.rep = mw_report_new(path, rr.seen, &err);
+    FILE *fp = mw_report_check_name(path, &err)
+                   ? mw_outfile_fopen("--report", path, NULL, 0, &err) : NULL;
+    rr.rep = fp ? mw_report_new(path, fp, rr.seen, &err) : NULL;
     mw_inputs *done = NULL;
     if (rr.rep && mw_store_db_select(db, f, one_row, &rr, &err) && !rr.err) {
         done = final_inputs(&rr);

@@ -57,6 +57,7 @@ static void imap_free(void *p)
     if (!st)
         return;
     explicit_bzero(st->user_buf, sizeof st->user_buf);
+    mw_secrets_free(&st->secrets);
     mw_tp_queue_free(&st->pending);
     g_free(st);
 }

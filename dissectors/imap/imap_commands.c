@@ -19,23 +19,27 @@ static void login_args(imap_state *st, const uint8_t *p, size_t len)
         if (i >= len || p[i] == '{')
             return;
         bool user = st->cur.argi == 0;
-        char buf[MW_MAX_TEXT];
+        uint8_t buf[MW_MAX_TEXT];
         size_t k = 0;
         if (p[i] == '"') {
             for (i++; i < len && p[i] != '"'; i++) {
                 if (p[i] == '\\' && i + 1 < len)
                     i++; /* quoted-specials are escaped */
-                if (user && k < sizeof buf)
-                    buf[k++] = (char)p[i];
+                if (k < sizeof buf)
+                    buf[k++] = p[i];
             }
             i++;
         } else {
             for (; i < len && p[i] != ' '; i++)
-                if (user && k < sizeof buf)
-                    buf[k++] = (char)p[i];
+                if (k < sizeof buf)
+                    buf[k++] = p[i];
         }
-        if (user)
-            mw_tp_auth_user(st->sess, mw_wire_strdup((const uint8_t *)buf, k, MW_MAX_TEXT));
+        /* a user name only when it cannot be the password ("user<TAB>pass" is one atom) */
+        if (user && mw_sasl_user_ok(buf, k))
+            mw_tp_auth_user(st->sess, mw_wire_strdup(buf, k, MW_MAX_TEXT));
+        else
+            mw_secrets_add(&st->secrets, buf, k); /* to redact a server's echo of it */
+        explicit_bzero(buf, k);
         st->cur.argi++;
     }
 }
@@ -72,7 +76,8 @@ static bool authenticate(imap_state *st, const mw_tp_cmd *c, const uint8_t *p, s
     if (i >= len)
         return false;
     /* SASL-IR; "=" is an empty response (RFC 4959 section 3) */
-    mw_tp_sasl(st->sess, st->auth_mech, st->auth_step++, p + i, len - i, ctx);
+    mw_secrets_add(&st->secrets, p + i, len - i);
+    mw_tp_sasl(st->sess, st->auth_mech, st->auth_step++, st->auth_asks, p + i, len - i, ctx);
     return true;
 }
 
@@ -146,7 +151,23 @@ static void sasl_line(imap_state *st, const mw_line *l, const mw_ctx *ctx)
     st->sasl_ts = ctx->ts_us;
     if (cancel)
         return;
-    mw_tp_sasl(st->sess, st->auth_mech, st->auth_step++, l->p, l->len, ctx);
+    mw_secrets_add(&st->secrets, l->p, l->len);
+    mw_tp_sasl(st->sess, st->auth_mech, st->auth_step++, st->auth_asks, l->p, l->len, ctx);
+    st->auth_asks = MW_SASL_ASKS_UNKNOWN;
+}
+
+/* A tagged command with a verb we know: the client has left a failed login. */
+static bool known_command(const mw_line *l)
+{
+    char tag[MW_TP_TAG_MAX], word[MW_TP_NAME_MAX];
+    size_t t = imap_take_tag(l->p, l->len, tag);
+    if (t == 0)
+        return false;
+    size_t w = mw_tp_word(l->p + t + 1, l->len - t - 1, word, sizeof word);
+    size_t end = t + 1 + w;
+    if (w == 0 || (end < l->len && l->p[end] != ' '))
+        return false;
+    return imap_verb(word, -1) >= 0 || imap_other_verb(word);
 }
 
 void imap_client_line(imap_state *st, const mw_line *l, const mw_ctx *ctx)
@@ -171,5 +192,16 @@ void imap_client_line(imap_state *st, const mw_line *l, const mw_ctx *ctx)
         }
         return;
     }
+    if (st->auth_failed && !known_command(l)) {
+        /* after a failed or cancelled login: most likely the password once more */
+        mw_secrets_add(&st->secrets, l->p, l->len);
+        if (st->sess->transcript) {
+            imap_flush_held(st);
+            mw_session_event(st->sess, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1,
+                             "[client line after a failed login redacted: %zu bytes]", l->len);
+        }
+        return;
+    }
+    st->auth_failed = false;
     new_command(st, l, ctx);
 }

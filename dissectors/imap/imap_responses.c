@@ -35,6 +35,7 @@ static void on_failure(imap_state *st, const mw_tp_cmd *c, const char *status,
     case IC_LOGIN:
     case IC_AUTHENTICATE:
         mw_tp_auth_result(st->sess, false, status);
+        st->auth_failed = true;
         if (!privacy_refusal(st, c, r))
             mw_tp_raise(st->sess, MW_FLAG_AUTH_FAILED, ctx, line);
         else if (!c->tls_flagged && !st->sess->encrypted)
@@ -211,8 +212,17 @@ static void untagged(imap_state *st, const mw_line *l, const mw_ctx *ctx)
 }
 
 /* Returns true when the session turns to TLS after this line. */
+static bool server_line(void *p, const mw_line *l, const mw_ctx *ctx);
+
 bool imap_server_line(imap_state *st, const mw_line *l, const mw_ctx *ctx)
 {
+    /* a line that echoes a client secret ("<password> BAD ...") is read redacted */
+    return mw_secrets_server_line(st->secrets, l, server_line, st, ctx);
+}
+
+static bool server_line(void *p, const mw_line *l, const mw_ctx *ctx)
+{
+    imap_state *st = p;
     imap_side *sd = &st->side[MW_FROM_SERVER];
     if (sd->cont) { /* a data response goes on after a literal */
         sd->cont = false;
@@ -224,6 +234,10 @@ bool imap_server_line(imap_state *st, const mw_line *l, const mw_ctx *ctx)
     if (l->p[0] == '+') {
         /* continuation request: the client's literal, SASL step or IDLE; only SASL
          * challenges are shown (they carry no secret of the client's) */
+        if (st->auth_active) {
+            size_t c = mw_tp_skip_sp(l->p, l->len, 1);
+            st->auth_asks = mw_sasl_challenge(l->p + c, l->len - c);
+        }
         if (st->auth_active && st->sess->transcript) {
             imap_flush_held(st);
             mw_tp_event_line(st->sess, MW_FROM_SERVER, ctx, ctx->ts_us - st->sasl_ts, l->p,

@@ -8,6 +8,8 @@
 
 #include "dissector.h"
 #include "text/lines.h"
+#include "text/sasl.h"
+#include "text/secrets.h"
 #include "text/textproto.h"
 
 /* Largest literal accepted as such. RFC 3501 literal counts are 32-bit numbers; RFC 9051
@@ -80,6 +82,9 @@ typedef struct {
     char auth_tag[MW_TP_TAG_MAX];
     char auth_mech[32];
     unsigned auth_step;
+    mw_sasl_asks auth_asks;   /* what the last "+ " challenge asked for */
+    bool auth_failed;         /* a login just failed or was cancelled: stray lines are secret */
+    mw_secrets *secrets;      /* the client's secrets, to redact server echoes */
 
     bool idle_active;
     bool compressed;       /* COMPRESS=DEFLATE in effect: nothing more is readable */

@@ -118,8 +118,11 @@ static void end_literal(imap_state *st, mw_dir dir)
     if (dir != MW_FROM_CLIENT || st->cur.kind != IC_LOGIN)
         return;
     if (st->cur.lit_is_user) {
-        mw_tp_auth_user(st->sess, mw_wire_strdup((const uint8_t *)st->user_buf, st->user_len,
-                                                 MW_MAX_TEXT));
+        const uint8_t *u = (const uint8_t *)st->user_buf;
+        if (mw_sasl_user_ok(u, st->user_len))
+            mw_tp_auth_user(st->sess, mw_wire_strdup(u, st->user_len, MW_MAX_TEXT));
+        else
+            mw_secrets_add(&st->secrets, u, st->user_len);
         st->cur.lit_is_user = false;
         if (st->login_due)
             imap_login_event(st, true);

@@ -6,8 +6,12 @@
 
 static void auth_response(smtp_state *st, const uint8_t *p, size_t len, const mw_ctx *ctx)
 {
+    mw_secrets_add(&st->secrets, p, len);
+    if (!st->auth_mech[0])
+        return; /* its AUTH was lost in a gap: the mechanism, and what it means, unknown */
     mw_auth_rec *a = mw_session_auth(st->sess);
-    mw_sasl_info info = mw_sasl_response(st->auth_mech, st->auth_step++, p, len);
+    mw_sasl_info info = mw_sasl_response(st->auth_mech, st->auth_step++, st->auth_asks, p, len);
+    st->auth_asks = MW_SASL_ASKS_UNKNOWN;
     if (info.user && !a->user)
         a->user = info.user;
     else
@@ -28,6 +32,8 @@ void smtp_auth_command(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t 
         st->auth_mech[i] = g_ascii_toupper(arg[i]);
     st->auth_mech[copy] = '\0';
     st->auth_step = 0;
+    st->auth_asks = MW_SASL_ASKS_UNKNOWN;
+    st->auth_failed = false;
     mw_auth_rec *a = mw_session_auth(st->sess);
     g_strlcpy(a->mechanism, st->auth_mech, sizeof a->mechanism);
     a->result = MW_AUTH_UNKNOWN;
@@ -48,6 +54,37 @@ void smtp_auth_line(smtp_state *st, const mw_line *l, const mw_ctx *ctx)
     smtp_push(st, &c);
 }
 
+/* Is an AUTH command or SASL response still waiting for its reply? */
+static bool auth_in_flight(smtp_state *st)
+{
+    for (unsigned i = 0; i < st->pending.count; i++) {
+        int k = mw_tp_at(&st->pending, i)->kind;
+        if (k == CMD_AUTH || k == CMD_AUTH_RESP)
+            return true;
+    }
+    return false;
+}
+
+bool smtp_auth_window(smtp_state *st)
+{
+    return st->auth_failed || auth_in_flight(st);
+}
+
+void smtp_auth_stray_line(smtp_state *st, const mw_line *l, const mw_ctx *ctx)
+{
+    if (auth_in_flight(st)) {
+        /* sent before the 334 came back (AUTH LOGIN with user and password pipelined) */
+        smtp_auth_line(st, l, ctx);
+        return;
+    }
+    /* after a failed or cancelled AUTH: most likely the password sent once more */
+    mw_tp_cmd c = smtp_cmd_at(CMD_AUTH_STRAY, "AUTH", ctx);
+    mw_secrets_add(&st->secrets, l->p, l->len);
+    mw_session_event(st->sess, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1,
+                     "[client line after a failed AUTH redacted: %zu bytes]", l->len);
+    smtp_push(st, &c);
+}
+
 void smtp_auth_event(smtp_state *st, const mw_line *l, const mw_ctx *ctx)
 {
     mw_session_event(st->sess, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1, "AUTH %s%s",
@@ -58,7 +95,10 @@ void smtp_auth_event(smtp_state *st, const mw_line *l, const mw_ctx *ctx)
 bool smtp_auth_reply(smtp_state *st, const mw_tp_cmd *c, int code, const mw_ctx *ctx)
 {
     if (code == 334) {
+        /* whatever it answers (its AUTH may be lost in a gap), the next line is SASL */
         st->mode = C_AUTH;
+        st->auth_asks = mw_sasl_challenge((const uint8_t *)st->reply_text->str,
+                                          st->reply_text->len);
     } else if (code >= 200 && code < 300) {
         mw_auth_rec *a = mw_session_auth(st->sess);
         a->result = MW_AUTH_SUCCESS;
@@ -83,5 +123,6 @@ void smtp_auth_refused(smtp_state *st, const mw_tp_cmd *c, int code, const char 
         else
             mw_tp_raise(st->sess, MW_FLAG_AUTH_FAILED, ctx, line);
     }
+    st->auth_failed = true;
     st->mode = C_COMMAND;
 }

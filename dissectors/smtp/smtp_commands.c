@@ -128,8 +128,8 @@ static const smtp_verb *lookup_verb(const uint8_t *p, size_t len, char name[SMTP
     }
     name[n] = '\0';
     if (n == 0 || (n < len && p[n] != ' ' && p[n] != '\t')) {
-        if (n == 0 || n == SMTP_VERB_MAX - 1)
-            g_strlcpy(name, "?", SMTP_VERB_MAX);
+        /* not a verb: its letters might be the start of a secret (after lost sync) */
+        g_strlcpy(name, "?", SMTP_VERB_MAX);
         return NULL;
     }
     return find_verb(name);
@@ -148,13 +148,16 @@ bool smtp_is_known_verb(const uint8_t *p, size_t len)
 }
 
 /* The transcript line for a command; AUTH's is redacted by its own file. */
-static void command_event(smtp_state *st, const mw_tp_cmd *c, const mw_line *l,
+static void command_event(smtp_state *st, const mw_tp_cmd *c, const mw_line *l, bool known,
                           const mw_ctx *ctx)
 {
     if (!st->sess->transcript)
         return;
     if (c->kind == CMD_AUTH)
         smtp_auth_event(st, l, ctx);
+    else if (!known) /* after lost sync or a mangled copy, it might be a secret */
+        mw_session_event(st->sess, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1,
+                         "[unrecognised command: %zu bytes]", l->len);
     else
         mw_session_event(st->sess, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1, "%.*s",
                          (int)MIN(l->len, 200), (const char *)l->p);
@@ -168,8 +171,14 @@ void smtp_command(smtp_state *st, const mw_line *l, const mw_ctx *ctx)
     }
     mw_tp_cmd c = smtp_cmd_at(CMD_OTHER, "", ctx);
     const smtp_verb *v = lookup_verb(l->p, l->len, c.name);
-    if (v)
+    if (!v && smtp_auth_window(st)) {
+        smtp_auth_stray_line(st, l, ctx);
+        return;
+    }
+    if (v) {
         c.kind = v->cmd;
+        st->auth_failed = false; /* a command: the client has left the exchange */
+    }
     size_t vlen = strlen(c.name);
     const uint8_t *arg = l->p + (vlen < l->len ? vlen : l->len);
     size_t arglen = l->len - (size_t)(arg - l->p);
@@ -179,7 +188,7 @@ void smtp_command(smtp_state *st, const mw_line *l, const mw_ctx *ctx)
     }
     if (v && v->handle)
         v->handle(st, &c, arg, arglen, ctx);
-    command_event(st, &c, l, ctx);
+    command_event(st, &c, l, v != NULL, ctx);
     smtp_push(st, &c);
 }
 

@@ -60,6 +60,12 @@ static bool reply_starttls(smtp_state *st, const mw_tp_cmd *c, int code, const m
     return true;
 }
 
+/* A reply no command asked for: a 334 whose AUTH was lost in a gap still opens SASL. */
+static bool reply_unasked(smtp_state *st, const mw_tp_cmd *c, int code, const mw_ctx *ctx)
+{
+    return code == 334 && smtp_auth_reply(st, c, code, ctx);
+}
+
 static void refused_starttls(smtp_state *st, const mw_tp_cmd *c, int code, const char *low,
                              const char *line, const mw_ctx *ctx, const char **category)
 {
@@ -109,6 +115,7 @@ static const reply_ops verb_ops[CMD_COUNT] = {
     [CMD_AUTH] = { smtp_auth_reply, refused_auth, true },
     [CMD_AUTH_RESP] = { smtp_auth_reply, refused_auth, true },
     [CMD_STARTTLS] = { reply_starttls, refused_starttls, true },
+    [CMD_NONE] = { reply_unasked, NULL, false },
 };
 
 /* ---------- judging an error reply ---------- */
@@ -343,5 +350,14 @@ bool smtp_server_line(smtp_state *st, const mw_line *l, const mw_ctx *ctx)
     for (gsize i = 0; i < st->reply_text->len; i++)
         if (st->reply_text->str[i] == '\0')
             st->reply_text->str[i] = ' ';
+    /* a reply that echoes a client secret ("500 unrecognized command <password>") */
+    size_t rlen;
+    char *red = mw_secrets_redact(st->secrets, (const uint8_t *)st->reply_text->str,
+                                  st->reply_text->len, &rlen);
+    if (red) {
+        g_string_truncate(st->reply_text, 0);
+        g_string_append_len(st->reply_text, red, (gssize)rlen);
+        g_free(red);
+    }
     return handle_reply(st, ctx);
 }

@@ -17,6 +17,7 @@ void smtp_state_free(smtp_state *st)
     if (!st)
         return;
     g_string_free(st->reply_text, TRUE);
+    mw_secrets_free(&st->secrets);
     mw_tp_queue_free(&st->pending);
     g_free(st);
 }

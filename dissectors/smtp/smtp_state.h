@@ -9,6 +9,8 @@
 
 #include "dissector.h"
 #include "text/lines.h"
+#include "text/sasl.h"
+#include "text/secrets.h"
 #include "text/textproto.h"
 
 typedef enum {
@@ -25,6 +27,7 @@ typedef enum {
     CMD_AUTH,
     CMD_AUTH_RESP, /* a SASL response line after a 334 challenge */
     CMD_STARTTLS,
+    CMD_AUTH_STRAY, /* a client line after a failed or cancelled AUTH: secret, judged by no one */
     CMD_NONE,      /* a reply no command asked for */
     CMD_COUNT
 } smtp_cmd;
@@ -64,6 +67,9 @@ typedef struct {
     /* AUTH exchange */
     char auth_mech[32];
     unsigned auth_step;
+    mw_sasl_asks auth_asks;  /* what the last 334 challenge asked for */
+    bool auth_failed;        /* AUTH just failed or was cancelled: stray lines are secret */
+    mw_secrets *secrets;     /* the client's secrets, to redact server echoes */
     bool in_tls;             /* handed off: nothing more to parse */
     bool client_spoke;       /* the client's first bytes were looked at */
     bool client_tls;         /* ...and were a TLS ClientHello: the rest is not SMTP */

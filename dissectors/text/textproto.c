@@ -252,10 +252,10 @@ void mw_tp_cleartext(mw_session *s, const char *what, const mw_ctx *ctx)
                         "%s credentials sent without TLS", what);
 }
 
-void mw_tp_sasl(mw_session *s, const char *mech, unsigned step, const uint8_t *b64, size_t len,
-                const mw_ctx *ctx)
+void mw_tp_sasl(mw_session *s, const char *mech, unsigned step, mw_sasl_asks asks,
+                const uint8_t *b64, size_t len, const mw_ctx *ctx)
 {
-    mw_sasl_info info = mw_sasl_response(mech, step, b64, len);
+    mw_sasl_info info = mw_sasl_response(mech, step, asks, b64, len);
     mw_tp_auth_user(s, info.user);
     if (info.carries_secret) {
         char what[48];

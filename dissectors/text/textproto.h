@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "dissector.h"
+#include "text/sasl.h"
 
 /* Longest IMAP tag kept for matching; longer tags are compared on this prefix. */
 #define MW_TP_TAG_MAX 32
@@ -99,8 +100,8 @@ void mw_tp_auth_user(mw_session *s, char *user);
 void mw_tp_auth_result(mw_session *s, bool ok, const char *code);
 /* One SASL response from the client (RFC 4422): the user it names, and cleartext_auth
  * when it carries a secret outside TLS. The secret itself is never kept. */
-void mw_tp_sasl(mw_session *s, const char *mech, unsigned step, const uint8_t *b64, size_t len,
-                const mw_ctx *ctx);
+void mw_tp_sasl(mw_session *s, const char *mech, unsigned step, mw_sasl_asks asks,
+                const uint8_t *b64, size_t len, const mw_ctx *ctx);
 /* A password crossed the wire in this command: cleartext_auth unless under TLS. */
 void mw_tp_cleartext(mw_session *s, const char *what, const mw_ctx *ctx);
 

@@ -3,11 +3,14 @@
 #include "core/digest.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <glib.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <string.h>
@@ -51,6 +54,74 @@ static int load_default_trust(X509_STORE *st)
     int dir_ok = X509_STORE_load_path(st, dir);
     ERR_clear_error();
     return file_ok || dir_ok;
+}
+
+/* The sandbox's trust lookup: the hashed directory read through a descriptor opened
+ * before the filter (openat on it is all the sandbox allows), one issuer at a time as
+ * OpenSSL's own hashed-directory lookup does. */
+static int trust_dir_fd = -1;
+
+static int fd_lookup(X509_LOOKUP *lu, X509_LOOKUP_TYPE type, const X509_NAME *name,
+                     X509_OBJECT *ret)
+{
+    if (type != X509_LU_X509 || trust_dir_fd < 0)
+        return 0;
+    unsigned long h = X509_NAME_hash_ex(name, NULL, NULL, NULL);
+    X509 *first = NULL;
+    for (int i = 0; i < 100; i++) { /* HASH.0, HASH.1, ...: one per CA of that name hash */
+        char fn[32];
+        snprintf(fn, sizeof fn, "%08lx.%d", h, i);
+        int fd = openat(trust_dir_fd, fn, O_RDONLY | O_CLOEXEC);
+        FILE *fp = fd >= 0 ? fdopen(fd, "r") : NULL;
+        if (!fp) {
+            if (fd >= 0)
+                close(fd);
+            break;
+        }
+        X509 *x;
+        while ((x = PEM_read_X509(fp, NULL, NULL, NULL)) != NULL) {
+            if (X509_NAME_cmp(X509_get_subject_name(x), name) == 0) {
+                X509_STORE_add_cert(X509_LOOKUP_get_store(lu), x);
+                if (!first && X509_up_ref(x))
+                    first = x;
+            }
+            X509_free(x);
+        }
+        fclose(fp);
+    }
+    ERR_clear_error();
+    int ok = first && X509_OBJECT_set1_X509(ret, first);
+    X509_free(first);
+    return ok;
+}
+
+bool mw_tls_trust_preload(const char *ca_file, char **err)
+{
+    OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL);
+    if (ca_file || trust_tried)
+        return mw_tls_trust_init(ca_file, err);
+    trust_tried = true;
+    X509_STORE *st = X509_STORE_new();
+    X509_LOOKUP_METHOD *m = X509_LOOKUP_meth_new("mailwire hashed directory");
+    if (!st || !m || !X509_LOOKUP_meth_set_get_by_subject(m, fd_lookup) ||
+        !X509_STORE_add_lookup(st, m)) {
+        X509_STORE_free(st);
+        X509_LOOKUP_meth_free(m);
+        return true; /* no store: no judgement, as without the sandbox */
+    }
+    const char *dir = X509_get_default_cert_dir();
+    if (dir_is_hashed(dir))
+        trust_dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    else /* no hashed directory: the bundle, read now */
+        X509_STORE_load_file(st, X509_get_default_cert_file());
+    ERR_clear_error();
+    trust_store = st; /* the method lives as long as the store: the whole run */
+    return true;
+}
+
+int mw_tls_trust_dir_fd(void)
+{
+    return trust_dir_fd;
 }
 
 bool mw_tls_trust_init(const char *ca_file, char **err)

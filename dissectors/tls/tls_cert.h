@@ -32,5 +32,11 @@ void mw_tls_cert_examine(mw_cursor certs, const char *sni, int64_t ts_us, mw_tls
 /* Load the trust store for tls_cert_untrusted: the system default, or only the CAs of
  * ca_file. Call once at start-up; false with *err (a one-line message) on failure. */
 bool mw_tls_trust_init(const char *ca_file, char **err);
+/* The same for a run in the sandbox (sandbox.h), which opens no file by name: OpenSSL's
+ * configuration read now, and the system store's hashed directory opened now and read
+ * through that descriptor as issuers are looked up (mw_tls_trust_dir_fd). */
+bool mw_tls_trust_preload(const char *ca_file, char **err);
+/* The trust directory's descriptor, or -1. */
+int mw_tls_trust_dir_fd(void);
 
 #endif

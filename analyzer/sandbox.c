@@ -1,0 +1,123 @@
+/* The seccomp allow-list (sandbox.h). Generous where libpcap's live capture may need a
+ * call on its already-open socket (poll, recvfrom, getsockopt, ioctl, mmap of the ring);
+ * nothing that creates a descriptor from a name or an address. */
+#define _GNU_SOURCE
+#include "sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <time.h>
+
+/* Allowed with any arguments. */
+static const int ALLOWED[] = {
+    /* descriptors already open */
+    SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(pread64),
+    SCMP_SYS(pwrite64), SCMP_SYS(lseek), SCMP_SYS(close), SCMP_SYS(fstat),
+    SCMP_SYS(newfstatat), SCMP_SYS(statx), SCMP_SYS(fcntl), SCMP_SYS(dup), SCMP_SYS(dup3),
+    SCMP_SYS(ioctl), SCMP_SYS(ftruncate), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
+    /* waiting: pipes, the capture socket, libpcap's wake-up eventfd */
+    SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(select), SCMP_SYS(pselect6),
+    SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl),
+    /* live capture on the open socket */
+    SCMP_SYS(recvfrom), SCMP_SYS(recvmsg), SCMP_SYS(getsockopt), SCMP_SYS(setsockopt),
+    SCMP_SYS(getsockname),
+    /* memory */
+    SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(mprotect),
+    SCMP_SYS(madvise),
+    /* threads (clone below: threads only) */
+    SCMP_SYS(futex), SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(sched_yield),
+    SCMP_SYS(sched_getaffinity), SCMP_SYS(gettid), SCMP_SYS(getpid), SCMP_SYS(membarrier),
+    /* time, resources */
+    SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres), SCMP_SYS(clock_nanosleep),
+    SCMP_SYS(nanosleep), SCMP_SYS(gettimeofday), SCMP_SYS(time), SCMP_SYS(getrusage),
+    SCMP_SYS(getrandom), SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid),
+    SCMP_SYS(getegid),
+    /* signals, the end */
+    SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),
+    SCMP_SYS(sigaltstack), SCMP_SYS(tgkill), SCMP_SYS(exit), SCMP_SYS(exit_group),
+    SCMP_SYS(restart_syscall),
+};
+
+static int rules(scmp_filter_ctx ctx, const mw_sandbox_allow *a)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < G_N_ELEMENTS(ALLOWED); i++)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, ALLOWED[i], 0);
+    /* new threads (the writer, the file reader), not processes */
+    if (rc == 0)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+                              SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+    /* clone3 passes its flags in memory the filter cannot read: ENOSYS, and glibc falls
+     * back to clone */
+    if (rc == 0)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+    /* an unwritten report is removed at the end: refused, not fatal */
+    if (rc == 0)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(unlink), 0);
+    if (rc == 0)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(unlinkat), 0);
+    /* --save-flagged creates its files in its directory, by descriptor */
+    if (rc == 0 && a->save_dir_fd >= 0)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+                              SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)a->save_dir_fd));
+    /* issuers looked up in the trust directory, read-only */
+    if (rc == 0 && a->trust_dir_fd >= 0)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 2,
+                              SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)a->trust_dir_fd),
+                              SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT, O_RDONLY));
+    return rc;
+}
+
+/* AddressSanitizer's leak check runs at exit and needs calls no sandbox should allow
+ * (ptrace, prctl, a non-thread clone, /proc/self/maps): the sanitizer builds run without
+ * the filter, and say so in mw_sandbox_available. */
+#if defined(__SANITIZE_ADDRESS__)
+#define MW_SANDBOX_BUILT 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MW_SANDBOX_BUILT 0
+#endif
+#endif
+#ifndef MW_SANDBOX_BUILT
+#define MW_SANDBOX_BUILT 1
+#endif
+
+bool mw_sandbox_available(void)
+{
+    return MW_SANDBOX_BUILT;
+}
+
+bool mw_sandbox_enter(const mw_sandbox_allow *a, char **err)
+{
+    if (!MW_SANDBOX_BUILT)
+        return true;
+    /* Loaded before the filter: what would otherwise be read from a file on first use
+     * (the time zone, GLib's charset aliases for g_date_time_format). */
+    tzset();
+    const char *charset;
+    g_get_charset(&charset);
+    GDateTime *now = g_date_time_new_now_utc();
+    g_free(g_date_time_format(now, "%Y-%m-%d %H:%M UTC"));
+    g_date_time_unref(now);
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+        *err = g_strdup_printf("sandbox: PR_SET_NO_NEW_PRIVS: %s (--no-sandbox to run without)",
+                               g_strerror(errno));
+        return false;
+    }
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+    int rc = ctx ? rules(ctx, a) : -ENOMEM;
+    if (rc == 0)
+        rc = seccomp_load(ctx);
+    seccomp_release(ctx);
+    if (rc != 0) {
+        *err = g_strdup_printf("sandbox: cannot load the seccomp filter: %s (--no-sandbox to "
+                               "run without)", g_strerror(-rc));
+        return false;
+    }
+    return true;
+}
