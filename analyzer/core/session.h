@@ -159,6 +159,8 @@ typedef enum {
     MW_ANOM_TLS_MALFORMED,   /* a TLS record or handshake message that does not parse */
     MW_ANOM_BAD_LITERAL,     /* an IMAP literal count that is malformed or beyond any limit */
     MW_ANOM_COMPRESSED,      /* IMAP COMPRESS=DEFLATE: the rest is compressed, not parsed */
+    MW_ANOM_FRAG_OVERLAP,    /* IP fragments overlapped with differing bytes (first kept) */
+    MW_ANOM_CONTINUES_EVICTED, /* the rest of a flow whose session was evicted (`continues`) */
     MW_ANOM_COUNT
 } mw_anomaly;
 

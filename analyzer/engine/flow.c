@@ -8,6 +8,7 @@
 #include "engine/feeder.h"
 #include "engine/flow_table.h"
 #include "engine/tcp_state.h"
+#include "input/defrag.h"
 #include "registry.h"
 
 typedef enum { F_PROBING, F_MAIL, F_IGNORED } flow_kind;
@@ -34,6 +35,7 @@ struct mw_engine {
     void *take_user;
     mw_flow_table table;
     mw_ports *ports;         /* the engine's own copy of the port table */
+    mw_defrag *defrag;       /* IP fragments in progress (this thread's own) */
     void *slots[MW_MAX_DISSECTORS]; /* per-dissector engine state (engine_new) */
     uint64_t next_id;
     uint64_t frame;          /* the packet being processed */
@@ -310,6 +312,8 @@ static bool deliver(mw_engine *e, mw_flow *f, mw_dir dir, const mw_packet *pkt, 
         if (pkt->payload_cut > 0)
             mw_session_anomaly(s, MW_ANOM_PAYLOAD_CUT);
     }
+    if (pkt->frag_overlap)
+        mw_session_anomaly(s, MW_ANOM_FRAG_OVERLAP);
     mw_tcp_segment(&f->tcp, dir, pkt, frame, ts_us, e->cfg.max_ooo_bytes, &flow_sink, f);
     if (pkt->tcp_flags & MW_TCP_RST) {
         f->tcp.rst = true;
@@ -356,9 +360,9 @@ static void flow_packet(mw_engine *e, mw_flow *f, const mw_packet *pkt, uint64_t
     deliver(e, f, dir, pkt, frame, ts_us);
 }
 
-void mw_engine_packet(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us)
+/* A TCP segment: one frame, or a datagram reassembled from several (counted already). */
+static void engine_segment(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us)
 {
-    e->stats.packets++;
     e->stats.tcp_packets++;
     e->frame = frame;
     e->ts_us = ts_us;
@@ -370,15 +374,52 @@ void mw_engine_packet(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_
     expire_idle(e);
 }
 
-/* ---------- the engine ---------- */
-
-void mw_engine_count(mw_engine *e, int status)
+void mw_engine_packet(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us)
 {
     e->stats.packets++;
-    if (status == 2)
-        e->stats.malformed++;
-    else
-        e->stats.skipped++;
+    engine_segment(e, pkt, frame, ts_us);
+}
+
+void mw_engine_count(mw_engine *e, mw_drop reason)
+{
+    e->stats.packets++;
+    e->stats.not_decoded[reason < MW_DROP_COUNT ? reason : MW_DROP_UNSUPPORTED]++;
+}
+
+/* skipped and malformed, from the counts by reason (defrag adds to them directly). */
+static void sync_drops(mw_engine *e)
+{
+    e->stats.skipped = e->stats.malformed = 0;
+    for (int r = 0; r < MW_DROP_COUNT; r++)
+        if (e->stats.not_decoded[r])
+            mw_drop_is_loss((mw_drop)r) ? (e->stats.malformed += e->stats.not_decoded[r])
+                                        : (e->stats.skipped += e->stats.not_decoded[r]);
+    const mw_defrag_stats *ds = mw_defrag_stats_get(e->defrag);
+    e->stats.frag_datagrams = ds->datagrams;
+    e->stats.frag_fragments = ds->fragments;
+    e->stats.frag_overlaps = ds->overlaps;
+}
+
+void mw_engine_decoded(mw_engine *e, mw_decode_status ds, const mw_packet *pkt, uint64_t frame,
+                       int64_t ts_us)
+{
+    if (ds == MW_DECODE_TCP) {
+        mw_engine_packet(e, pkt, frame, ts_us);
+        return;
+    }
+    if (ds != MW_DECODE_FRAGMENT) {
+        mw_engine_count(e, (mw_drop)pkt->reason);
+        return;
+    }
+    e->stats.packets++;
+    mw_packet whole;
+    mw_decode_status wds;
+    if (mw_defrag_offer(e->defrag, pkt, ts_us, &whole, &wds)) {
+        if (wds == MW_DECODE_TCP)
+            engine_segment(e, &whole, frame, ts_us); /* frame: the packet that completed it */
+        else
+            e->stats.not_decoded[whole.reason]++;
+    }
 }
 
 void mw_engine_new_file(mw_engine *e)
@@ -391,6 +432,7 @@ void mw_engine_tick(mw_engine *e, int64_t now_us)
     if (now_us > e->now_us)
         e->now_us = now_us;
     expire_idle(e);
+    mw_defrag_expire(e->defrag, e->now_us);
 }
 
 void mw_engine_finish(mw_engine *e)
@@ -398,6 +440,7 @@ void mw_engine_finish(mw_engine *e)
     mw_flow_node *n;
     while ((n = mw_flow_table_oldest(&e->table)))
         close_flow(e, flow_of(n), MW_CLOSE_NONE);
+    mw_defrag_finish(e->defrag); /* what never completed is counted as expired */
 }
 
 mw_engine *mw_engine_new(const mw_config *cfg, mw_session_cb cb, void *user)
@@ -409,6 +452,8 @@ mw_engine *mw_engine_new(const mw_config *cfg, mw_session_cb cb, void *user)
     mw_flow_table_init(&e->table);
     e->ports = cfg->ports ? mw_ports_copy(cfg->ports) : mw_ports_new();
     e->cfg.ports = e->ports;
+    mw_defrag_limits fl = { cfg->max_frag_datagrams, cfg->max_frag_bytes, cfg->frag_timeout_us };
+    e->defrag = mw_defrag_new(&fl, e->stats.not_decoded);
     for (int i = 0; i < MW_MAX_DISSECTORS && mw_dissectors[i]; i++)
         if (mw_dissectors[i]->engine_new)
             e->slots[i] = mw_dissectors[i]->engine_new(&e->cfg);
@@ -427,6 +472,7 @@ void mw_engine_free(mw_engine *e)
         return;
     mw_engine_finish(e);
     mw_flow_table_free(&e->table);
+    mw_defrag_free(e->defrag);
     for (int i = 0; i < MW_MAX_DISSECTORS && mw_dissectors[i]; i++)
         if (mw_dissectors[i]->engine_free)
             mw_dissectors[i]->engine_free(e->slots[i]);
@@ -436,6 +482,7 @@ void mw_engine_free(mw_engine *e)
 
 const mw_engine_stats *mw_engine_stats_get(const mw_engine *e)
 {
+    sync_drops((mw_engine *)e); /* the counters by reason are the truth; the sums follow */
     return &e->stats;
 }
 
