@@ -220,6 +220,9 @@ typedef struct mw_session {
     bool greeted;        /* the server's greeting was seen */
     bool quit_seen;      /* orderly protocol goodbye (QUIT/LOGOUT answered) */
     uint64_t first_frame;
+    /* The flow's earlier record was evicted (--max-flows, --max-memory): its id, and this
+     * record is the rest of the flow (anomaly continues_evicted). Empty otherwise. */
+    char continues[24];
     char *decisive;      /* the line that best explains the outcome, for the text summary */
 } mw_session;
 

@@ -25,6 +25,7 @@ typedef struct mw_flow {
     int64_t first_ts;
     int64_t ts_end;
     mw_engine *eng;
+    char continues[24];     /* the id of the evicted record this flow continues, or "" */
 } mw_flow;
 
 struct mw_engine {
@@ -113,6 +114,10 @@ static void start_session(mw_engine *e, mw_flow *f, const mw_dissector *d, mw_pr
     s->ts_start_us = f->first_ts;
     s->ts_end_us = f->first_ts;
     s->first_frame = f->first_frame;
+    if (f->continues[0]) {
+        memcpy(s->continues, f->continues, sizeof s->continues);
+        mw_session_anomaly(s, MW_ANOM_CONTINUES_EVICTED);
+    }
     sync_session(f);
     if (e->cfg.keep_transcript)
         mw_session_keep_transcript(s);
@@ -156,6 +161,8 @@ static void end_session(mw_engine *e, mw_flow *f, mw_close_reason why)
 
 static void close_flow(mw_engine *e, mw_flow *f, mw_close_reason why)
 {
+    if (f->sess && why == MW_CLOSE_EVICTED) /* the flow goes on: its rest will say so */
+        mw_flow_table_remember(&e->table, &f->node.key, f->sess->id);
     if (f->sess)
         end_session(e, f, why);
     else if (f->kind == F_IGNORED)
@@ -292,6 +299,9 @@ static mw_flow *lookup(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64
             }
         }
         f = new_flow(e, &k, ts_us, frame);
+        char evicted_id[24];
+        if (mw_flow_table_recall(&e->table, &k, evicted_id) && !syn) /* SYN: a new one */
+            memcpy(f->continues, evicted_id, sizeof f->continues);
     }
     mw_flow_table_touch(&e->table, &f->node, ts_us);
     return f;
@@ -306,7 +316,10 @@ static bool deliver(mw_engine *e, mw_flow *f, mw_dir dir, const mw_packet *pkt, 
     mw_tcp_ack(&f->tcp, dir, pkt, frame, ts_us, &flow_sink, f);
     if (pkt->payload_len > 0 || pkt->payload_cut > 0) {
         if (!f->tcp.stream[dir].started && !f->tcp.syn_seen && !f->tcp.synack_seen) {
-            mw_session_flag(s, MW_FLAG_CAPTURE_GAP, frame, ts_us, "capture started mid-session");
+            /* the rest of an evicted flow: nothing was lost on the network */
+            if (!f->continues[0])
+                mw_session_flag(s, MW_FLAG_CAPTURE_GAP, frame, ts_us,
+                                "capture started mid-session");
             mw_feeder_gap(&f->feed, dir, 0, frame, ts_us);
         }
         if (pkt->payload_cut > 0)
