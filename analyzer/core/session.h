@@ -223,6 +223,7 @@ typedef struct mw_session {
     /* The flow's earlier record was evicted (--max-flows, --max-memory): its id, and this
      * record is the rest of the flow (anomaly continues_evicted). Empty otherwise. */
     char continues[24];
+    const char *input;   /* the input it started in (core/identity.h), interned */
     char *decisive;      /* the line that best explains the outcome, for the text summary */
 } mw_session;
 
