@@ -26,7 +26,13 @@ typedef struct mw_flow {
     int64_t ts_end;
     mw_engine *eng;
     char continues[24];     /* the id of the evicted record this flow continues, or "" */
+    size_t mem_cost;        /* what it holds, as last counted in the engine's mem_held */
 } mw_flow;
+
+/* --max-memory: what a flow costs beyond the buffers it holds (measured: the flow, its
+ * session record, the dissector's state, their arrays and the hash entry come to about
+ * 2 KB on a flow that has shown one segment). */
+#define MW_FLOW_FIXED_COST 2048u
 
 struct mw_engine {
     mw_config cfg;
@@ -43,6 +49,7 @@ struct mw_engine {
     int64_t ts_us;
     int64_t now_us;          /* the latest packet time seen */
     mw_engine_stats stats;
+    size_t mem_held;         /* every flow's mem_cost: what --max-memory bounds */
 };
 
 static mw_flow *flow_of(mw_flow_node *n)
@@ -172,6 +179,7 @@ static void close_flow(mw_engine *e, mw_flow *f, mw_close_reason why)
     mw_session_free(f->sess);
     mw_flow_table_remove(&e->table, &f->node);
     e->stats.flows_live = e->table.live;
+    e->mem_held -= f->mem_cost;
     g_free(f);
 }
 
@@ -185,6 +193,8 @@ static mw_flow *new_flow(mw_engine *e, const mw_flow_key *k, int64_t ts, uint64_
     f->eng = e;
     f->first_ts = ts;
     f->first_frame = frame;
+    f->mem_cost = MW_FLOW_FIXED_COST;
+    e->mem_held += f->mem_cost;
     mw_tcp_init(&f->tcp);
     mw_flow_table_insert(&e->table, &f->node);
     e->stats.flows_live = e->table.live;
@@ -348,6 +358,33 @@ static bool deliver(mw_engine *e, mw_flow *f, mw_dir dir, const mw_packet *pkt, 
     return true;
 }
 
+/* What f holds now: its fixed cost, its out-of-order and held-back segments, and the
+ * bytes kept for its dissector. */
+static void recount(mw_engine *e, mw_flow *f)
+{
+    size_t c = MW_FLOW_FIXED_COST;
+    for (int d = 0; d < 2; d++)
+        c += f->tcp.stream[d].ooo_bytes + f->tcp.dq_bytes[d] + f->feed.pend[d].alloc;
+    e->mem_held = e->mem_held - f->mem_cost + c;
+    f->mem_cost = c;
+}
+
+/* Over --max-memory (flows and fragments together): the least recently active flows
+ * are closed as evicted, as Suricata's memcaps do, until the run is under it again. */
+static void within_memory(mw_engine *e)
+{
+    if (!e->cfg.max_memory)
+        return;
+    mw_flow_node *n;
+    while (e->mem_held + mw_defrag_stats_get(e->defrag)->bytes_held > e->cfg.max_memory &&
+           (n = mw_flow_table_oldest(&e->table))) {
+        bool mail = flow_of(n)->sess != NULL;
+        close_flow(e, flow_of(n), MW_CLOSE_EVICTED);
+        if (mail)
+            e->stats.evicted_memory++;
+    }
+}
+
 /* One packet of a flow that exists. */
 static void flow_packet(mw_engine *e, mw_flow *f, const mw_packet *pkt, uint64_t frame,
                         int64_t ts_us)
@@ -370,7 +407,8 @@ static void flow_packet(mw_engine *e, mw_flow *f, const mw_packet *pkt, uint64_t
             close_flow(e, f, MW_CLOSE_RST);
         return;
     }
-    deliver(e, f, dir, pkt, frame, ts_us);
+    if (deliver(e, f, dir, pkt, frame, ts_us))
+        recount(e, f);
 }
 
 /* A TCP segment: one frame, or a datagram reassembled from several (counted already). */
@@ -385,6 +423,7 @@ static void engine_segment(mw_engine *e, const mw_packet *pkt, uint64_t frame, i
     if (f)
         flow_packet(e, f, pkt, frame, ts_us);
     expire_idle(e);
+    within_memory(e);
 }
 
 void mw_engine_packet(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us)
