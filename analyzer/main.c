@@ -309,6 +309,12 @@ static int finish(run *r)
                          opt->iface ? 1 : r->nfiles, mw_engine_stats_get(r->e) };
     mw_progress_free(r->progress);
     r->progress = NULL;
+    GString *lost = g_string_new(NULL);
+    uint64_t n_lost = mw_drops_format(lost, info.stats->not_decoded, true);
+    if (n_lost) /* what may have carried mail bytes but was not analysed */
+        fprintf(stderr, "mailwire: warning: %" G_GUINT64_FORMAT " packets not decoded: %s\n",
+                n_lost, lost->str);
+    g_string_free(lost, TRUE);
     if (!r->live_failed || mw_engine_stats_get(r->e)->packets > 0) {
         mw_output_finish(r->o, &info);
         status = output_status(r);

@@ -381,6 +381,10 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
         mw_json_seconds(out, s->idle_at_end_us);
     else
         mw_put_lit(out, "null");
+    if (s->continues[0]) { /* only on the continuation of an evicted record */
+        mw_json_key(out, "continues");
+        mw_json_str(out, s->continues);
+    }
     if (with_transcript && s->transcript) {
         mw_json_key(out, "transcript");
         json_transcript(out, s);
