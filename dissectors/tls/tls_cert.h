@@ -9,6 +9,7 @@
 #include "core/cursor.h"
 #include "core/session.h"
 #include "tls/tls.h"
+#include "tls/tls_log.h"
 
 /* Certificates of a chain looked at; the rest is ignored. */
 #define MW_TLS_MAX_CHAIN 10

@@ -36,7 +36,7 @@ static char *subject_cn(const char *subject)
 /* "Certificate CN=mail.example.test (expires 2027-01-01)". */
 static void certificate_event(tls_state *st, const mw_tls_cert_verdict *v, const mw_ctx *ctx)
 {
-    const mw_tls_cert *c = &st->sess->tls->cert;
+    const mw_tls_cert *c = &mw_tls_of_mut(st->sess)->cert;
     char *cn = subject_cn(c->subject);
     const char *when = v->expired ? "expired" : "expires";
     mw_session_event(st->sess, MW_FROM_SERVER, ctx->frame, ctx->ts_us, -1,

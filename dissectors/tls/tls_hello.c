@@ -258,7 +258,7 @@ static void client_hello_event(tls_state *st, const mw_tls_client_hello *h, bool
     GString *t = g_string_new("ClientHello");
     if (h->sslv2_format)
         g_string_append(t, " (SSLv2 format)");
-    const mw_tls_rec *r = s->tls;
+    const mw_tls_rec *r = mw_tls_of(s);
     for (guint i = 0; r && i < r->client_versions->len; i++)
         g_string_append_printf(t, "%s%s", i ? "," : " offering ",
                                (const char *)g_ptr_array_index(r->client_versions, i));
@@ -355,7 +355,7 @@ static void server_hello_event(tls_state *st, const char *what, const mw_ctx *ct
     }
     if (!s->transcript)
         return;
-    const mw_tls_rec *r = s->tls;
+    const mw_tls_rec *r = mw_tls_of(s);
     mw_session_event(s, MW_FROM_SERVER, ctx->frame, ctx->ts_us, latency, "%s %s %s", what,
                      r->version ? r->version : "(unknown version)",
                      r->cipher[0] ? r->cipher : "(no cipher)");

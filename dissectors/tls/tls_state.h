@@ -56,7 +56,7 @@ static const char *const side_name[2] = { "client", "server" };
 
 static inline mw_tls_rec *rec_of(tls_state *st)
 {
-    return mw_session_tls(st->sess);
+    return mw_tls_record(st->sess);
 }
 
 static inline bool is_tls13(const tls_state *st)
