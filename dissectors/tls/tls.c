@@ -202,6 +202,25 @@ static mw_proto tls_client_probe(const uint8_t *p, size_t len)
     return (mw_proto)mw_tls_mail_hint(p, len);
 }
 
+static void *tls_engine_new(const mw_config *cfg)
+{
+    (void)cfg;
+    tls_engine *e = g_new0(tls_engine, 1);
+    e->fp = mw_tls_fp_cache_new();
+    e->certs = mw_tls_cert_cache_new();
+    return e;
+}
+
+static void tls_engine_free(void *p)
+{
+    tls_engine *e = p;
+    if (!e)
+        return;
+    mw_tls_fp_cache_free(e->fp);
+    mw_tls_cert_cache_free(e->certs);
+    g_free(e);
+}
+
 const mw_dissector mw_tls_dissector = {
     .name = "tls",
     .ports = tls_ports,
@@ -214,6 +233,8 @@ const mw_dissector mw_tls_dissector = {
     .feed = tls_feed,
     .on_gap = tls_gap,
     .on_close = tls_close,
+    .engine_new = tls_engine_new,
+    .engine_free = tls_engine_free,
     .write_json = mw_tls_write_json,
     .write_text = mw_tls_write_text,
     .free_record = mw_tls_free_record,

@@ -55,7 +55,7 @@ static void certificate_seen(tls_state *st, mw_cursor c, const mw_ctx *ctx)
     if (r->cert.present || !mw_cur_sub_3(&c, &list))
         return;
     mw_tls_cert_verdict v;
-    mw_tls_cert_examine(list, r->sni, ctx->ts_us, &r->cert, &v);
+    mw_tls_cert_examine(tls_cert_cache(ctx), list, r->sni, ctx->ts_us, &r->cert, &v);
     if (!v.parsed) {
         mw_session_anomaly(st->sess, MW_ANOM_TLS_MALFORMED);
         return;

@@ -294,7 +294,7 @@ void tls_client_hello_seen(tls_state *st, const mw_tls_client_hello *h, const mw
     if (h->alpn && !r->alpn)
         r->alpn = mw_wire_strdup(h->alpn, h->alpn_len, 255);
     if (!h->sslv2_format) {
-        mw_tls_client_fingerprints(h, r->ja3, r->ja4);
+        mw_tls_client_fingerprints(tls_fp_cache(ctx), h, r->ja3, r->ja4);
     }
     if (h->truncated)
         mw_session_anomaly(st->sess, MW_ANOM_TLS_MALFORMED);
@@ -382,7 +382,7 @@ void tls_server_hello_seen(tls_state *st, const mw_tls_server_hello *h, const mw
     if (h->hello_retry)
         r->hello_retry = true;
     set_cipher(r, mw_tls_cipher_name(h->cipher), h->cipher, 4);
-    mw_tls_server_fingerprint(h, r->ja3s);
+    mw_tls_server_fingerprint(tls_fp_cache(ctx), h, r->ja3s);
     server_chose(st, h->selected_version ? h->selected_version : h->legacy_version, ctx,
                  h->hello_retry ? "HelloRetryRequest" : "ServerHello");
 }

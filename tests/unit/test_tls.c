@@ -497,6 +497,8 @@ static void test_wildcards(void)
     buf *list = g_byte_array_new();
     put24(list, d->len);
     putn(list, d->data, d->len);
+    /* asked through a cache: the answers for one chain and several names stay apart */
+    mw_tls_cert_cache *certs = mw_tls_cert_cache_new();
     static const struct {
         const char *sni;
         bool mismatch;
@@ -509,8 +511,8 @@ static void test_wildcards(void)
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         mw_tls_cert rec = { 0 };
         mw_tls_cert_verdict v;
-        mw_tls_cert_examine(mw_cursor_make(list->data, list->len), cases[i].sni, 1000000, &rec,
-                            &v);
+        mw_tls_cert_examine(certs, mw_cursor_make(list->data, list->len), cases[i].sni,
+                            1000000, &rec, &v);
         g_assert_true(v.parsed);
         if (v.name_mismatch != cases[i].mismatch)
             g_error("SNI %s: mismatch %d", cases[i].sni, v.name_mismatch);
@@ -518,6 +520,7 @@ static void test_wildcards(void)
         g_free(rec.issuer);
         g_ptr_array_free(rec.san, TRUE);
     }
+    mw_tls_cert_cache_free(certs);
     g_byte_array_free(list, TRUE);
     g_byte_array_free(d, TRUE);
     X509_free(leaf);
@@ -527,6 +530,7 @@ static void test_wildcards(void)
  * each get their own fingerprints, asked in turn and again. */
 static void test_fingerprint_cache(void)
 {
+    mw_tls_fp_cache *fp = mw_tls_fp_cache_new();
     mw_tls_client_hello a, b;
     memset(&a, 0, sizeof a);
     a.legacy_version = 0x0303;
@@ -543,15 +547,15 @@ static void test_fingerprint_cache(void)
     for (int round = 0; round < 3; round++) {
         const mw_tls_client_hello *h = round == 1 ? &b : &a;
         char ja3[33], ja4[48], want3[33], want4[48];
-        mw_tls_client_fingerprints(h, ja3, ja4);
+        mw_tls_client_fingerprints(fp, h, ja3, ja4);
         mw_tls_ja3(h, want3);
         mw_tls_ja4(h, want4);
         g_assert_cmpstr(ja3, ==, want3);
         g_assert_cmpstr(ja4, ==, want4);
     }
     char ja3a[33], ja3b[33], ja4[48];
-    mw_tls_client_fingerprints(&a, ja3a, ja4);
-    mw_tls_client_fingerprints(&b, ja3b, ja4);
+    mw_tls_client_fingerprints(fp, &a, ja3a, ja4);
+    mw_tls_client_fingerprints(fp, &b, ja3b, ja4);
     g_assert_cmpstr(ja3a, !=, ja3b);
 
     mw_tls_server_hello sa, sb;
@@ -563,10 +567,11 @@ static void test_fingerprint_cache(void)
     for (int round = 0; round < 3; round++) {
         const mw_tls_server_hello *h = round == 1 ? &sb : &sa;
         char got[33], want[33];
-        mw_tls_server_fingerprint(h, got);
+        mw_tls_server_fingerprint(fp, h, got);
         mw_tls_ja3s(h, want);
         g_assert_cmpstr(got, ==, want);
     }
+    mw_tls_fp_cache_free(fp);
 }
 
 /* FoxIO's worked example (JA4 technical details): t13d1516h2_8daaf6152771_e5627efa2ab1 */
