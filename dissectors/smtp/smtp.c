@@ -205,4 +205,7 @@ const mw_dissector mw_smtp_dissector = {
     .feed = smtp_feed,
     .on_gap = smtp_gap,
     .on_close = smtp_close,
+    .write_json = mw_smtp_write_json,
+    .write_text = mw_smtp_write_text,
+    .free_record = mw_smtp_free_record,
 };
