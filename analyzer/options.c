@@ -8,6 +8,7 @@
 #include <pcap/pcap.h>
 
 #include "input/live.h"
+#include "maillog/maillog.h"
 
 static void set_defaults(mw_options *o)
 {
@@ -17,6 +18,9 @@ static void set_defaults(mw_options *o)
     o->max_ooo = MW_DEFAULT_MAX_OOO_BYTES;
     o->max_flows = MW_DEFAULT_MAX_FLOWS;
     o->idle = MW_DEFAULT_IDLE_TIMEOUT_S;
+    o->log_skew = MW_LOG_SKEW_DEFAULT_S;
+    o->log_max_lines = MW_LOG_MAX_LINES_DEFAULT;
+    o->log_max_sessions = MW_LOG_MAX_SESSIONS_DEFAULT;
 }
 
 /* The option table; the help text of each entry is what --help prints. */
@@ -62,6 +66,17 @@ static GOptionContext *new_context(mw_options *o)
         { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &o->ca_file,
           "Trust only these CA certificates (PEM) for tls_cert_untrusted (default: the system "
           "store)", "FILE" },
+        { "maillog", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->maillogs,
+          "Join a server log (postfix, dovecot, Exchange protocol log; .gz too) to the "
+          "sessions (repeatable)", "FILE" },
+        { "log-tz", 0, 0, G_OPTION_ARG_STRING, &o->log_tz,
+          "Time zone of server logs without one (default: the machine's)", "ZONE" },
+        { "log-skew", 0, 0, G_OPTION_ARG_INT, &o->log_skew,
+          "Clock difference tolerated between capture and server log (default 2)", "SECONDS" },
+        { "log-max-lines", 0, 0, G_OPTION_ARG_INT64, &o->log_max_lines,
+          "Server-log lines held per server-side session (default 200)", "N" },
+        { "log-max-sessions", 0, 0, G_OPTION_ARG_INT64, &o->log_max_sessions,
+          "Server-side sessions held from the logs (default 1000000)", "N" },
         { "version", 0, 0, G_OPTION_ARG_NONE, &o->version,
           "Print the version of mailwire and of the libpcap, OpenSSL and GLib it runs with", NULL },
         { "count", 'c', 0, G_OPTION_ARG_INT64, &o->count, "Stop after COUNT packets", "COUNT" },
@@ -107,7 +122,11 @@ static char *check_ranges(const mw_options *o)
            (err = range("--idle-timeout", o->idle, 1, MW_OPT_IDLE_MAX, "seconds")) ||
            (err = range("--buffer-size", o->buffer_mb, 1, MW_OPT_BUFFER_MB_MAX, "MiB")) ||
            (err = range("--stats", o->stats_interval, 0, MW_OPT_STATS_MAX, "seconds")) ||
-           (err = range("-c", o->count, 0, MW_OPT_COUNT_MAX, "packets")));
+           (err = range("-c", o->count, 0, MW_OPT_COUNT_MAX, "packets")) ||
+           (err = range("--log-skew", o->log_skew, 0, MW_LOG_SKEW_MAX_S, "seconds")) ||
+           (err = range("--log-max-lines", o->log_max_lines, 1, MW_OPT_LOG_MAX_LINES_MAX, "")) ||
+           (err = range("--log-max-sessions", o->log_max_sessions, 1,
+                        MW_OPT_LOG_MAX_SESSIONS_MAX, "")));
     return err;
 }
 
@@ -131,6 +150,9 @@ static char *check(const mw_options *o, int argc, char **argv)
     if (o->save_dir && has_stdin(o))
         return g_strdup("--save-flagged reads the capture files again: it does not "
                         "go with -r - (stdin)");
+    if (o->maillogs && o->iface)
+        return g_strdup("--maillog does not go with -i yet (following a growing log live is "
+                        "not implemented): save with -w FILE, then -r FILE --maillog LOG");
     return check_ranges(o);
 }
 
@@ -191,6 +213,8 @@ void mw_options_free(mw_options *o)
     g_free(o->write_file);
     g_free(o->filter);
     g_free(o->test_open);
+    g_strfreev(o->maillogs);
+    g_free(o->log_tz);
     memset(o, 0, sizeof *o);
 }
 

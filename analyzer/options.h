@@ -17,6 +17,8 @@
 #define MW_OPT_BUFFER_MB_MAX 2047                     /* --buffer-size: pcap takes an int of bytes */
 #define MW_OPT_STATS_MAX (24 * 3600)                  /* --stats, seconds */
 #define MW_OPT_COUNT_MAX 2147483647LL                 /* -c */
+#define MW_OPT_LOG_MAX_LINES_MAX 1000000              /* --log-max-lines, per session */
+#define MW_OPT_LOG_MAX_SESSIONS_MAX 100000000LL       /* --log-max-sessions */
 
 /* Fields keep GLib's types (gboolean, gint) because GOptionEntry writes them directly. */
 typedef struct mw_options {
@@ -35,6 +37,10 @@ typedef struct mw_options {
     gint64 max_line, max_ooo, max_flows, idle;
     gint64 count;           /* -c: stop after this many packets; 0: all */
     gboolean no_sandbox;    /* --no-sandbox */
+    gchar **maillogs;       /* --maillog FILE, repeatable (issue 14) */
+    gchar *log_tz;          /* --log-tz ZONE; NULL: the machine's */
+    gint log_skew;          /* --log-skew SECONDS */
+    gint64 log_max_lines, log_max_sessions;
     gchar *test_open;       /* hidden, for tests: try to open this file once sandboxed */
 } mw_options;
 

@@ -1,6 +1,7 @@
 #include "output/record_json.h"
 
 #include "core/json.h"
+#include "maillog/maillog.h"
 
 static void json_time(GString *out, int64_t ts)
 {
@@ -342,7 +343,10 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
         mw_json_key(out, "flag");
         mw_json_str(out, mw_flag_name(ev->flag));
         mw_json_key(out, "frame");
-        mw_json_u64(out, ev->frame);
+        if (ev->log_file) /* from a joined server log (issue 14) */
+            mw_server_log_evidence(out, ev);
+        else
+            mw_json_u64(out, ev->frame);
         mw_json_key(out, "ts");
         json_time(out, ev->ts_us);
         mw_json_key(out, "detail");
@@ -379,6 +383,8 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
         mw_json_seconds(out, s->idle_at_end_us);
     else
         mw_put_lit(out, "null");
+    if (s->server_log)
+        mw_server_log_json(out, s->server_log);
     if (with_transcript && s->transcript) {
         mw_json_key(out, "transcript");
         json_transcript(out, s);
