@@ -113,6 +113,9 @@ bool mw_log_exchange_csv(const char *line, const char *end, mw_logline *o)
         !csv_field(&p, end, o->event, sizeof o->event) ||
         !csv_field(&p, end, o->buf, sizeof o->buf))
         return false;
+    /* the information events ('*') put their text in the context field */
+    if (!o->buf[0] && p < end)
+        csv_field(&p, end, o->buf, sizeof o->buf);
     mw_logtime t = { 0 };
     o->t = t;
     /* the time parser of log_line.c wants a trailing space-free stamp: reuse via a line */
@@ -148,14 +151,21 @@ size_t mw_log_redact(char *line, size_t len)
                           : strncmp(line + i, secret_keys[k], kl)) != 0)
                 continue;
             /* "pass=" inside "bypass=" or "sasl_username" is no secret key */
-            if (i > 0 && isalnum((unsigned char)line[i - 1]) && secret_keys[k][0] != 'A')
+            if (any_case && i > 0 && isalnum((unsigned char)line[i - 1]))
+                continue;
+            /* a command starts a field ("<,AUTH PLAIN x", "C: PASS x", "a1 LOGIN u p"), it
+             * does not follow a word ("Inbound AUTH LOGIN failed because of ...") */
+            if (!any_case && i > 0 && line[i - 1] != ',' && line[i - 1] != '\t' &&
+                !(line[i - 1] == ' ' && (i < 2 || !isalpha((unsigned char)line[i - 2]))))
                 continue;
             size_t v = i + kl, e = v;
+            if (len - v >= 3 && memcmp(line + v, "***", 3) == 0)
+                continue; /* already redacted by an earlier key */
             /* a quoted value ends at its closing quote; PASS/LOGIN take the rest */
             if (e < len && line[e] == '"')
                 for (e++; e < len && line[e] != '"'; e++)
                     ;
-            else if (secret_keys[k][kl - 1] == ' ' && strncmp(secret_keys[k], "given", 5) != 0)
+            else if (!any_case) /* a command's argument: the rest of the line */
                 e = len;
             else
                 while (e < len && !secret_delim(line[e]))

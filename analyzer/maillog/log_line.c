@@ -191,11 +191,15 @@ static bool parse_5424(const char *line, const char *end, mw_logline *o)
     const char *m = sd;
     if (*m == '-') {
         m++;
-    } else { /* structured data: [id k="v" ...]... — skipped, ']' inside values escaped */
+    } else { /* structured data: [id k="v" ...]... — skipped; a ']' in a quoted value does not end it */
         while (m < end && *m == '[') {
-            for (m++; m < end && *m != ']'; m++)
+            bool quoted = false;
+            for (m++; m < end && (quoted || *m != ']'); m++) {
                 if (*m == '\\' && m + 1 < end)
                     m++;
+                else if (*m == '"')
+                    quoted = !quoted;
+            }
             m++;
         }
     }
