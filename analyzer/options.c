@@ -9,6 +9,7 @@
 
 #include "input/live.h"
 #include "maillog/maillog.h"
+#include "store/store.h"
 
 static void set_defaults(mw_options *o)
 {
@@ -21,6 +22,10 @@ static void set_defaults(mw_options *o)
     o->log_skew = MW_LOG_SKEW_DEFAULT_S;
     o->log_max_lines = MW_LOG_MAX_LINES_DEFAULT;
     o->log_max_sessions = MW_LOG_MAX_SESSIONS_DEFAULT;
+    o->db_batch = MW_STORE_DEFAULT_BATCH;
+    o->db_interval_ms = MW_STORE_DEFAULT_INTERVAL_MS;
+    o->db_spool_mb = MW_STORE_DEFAULT_SPOOL_MB;
+    o->db_retry = MW_STORE_DEFAULT_RETRY_S;
 }
 
 /* The option table; the help text of each entry is what --help prints. */
@@ -77,6 +82,25 @@ static GOptionContext *new_context(mw_options *o)
           "Server-log lines held per server-side session (default 200)", "N" },
         { "log-max-sessions", 0, 0, G_OPTION_ARG_INT64, &o->log_max_sessions,
           "Server-side sessions held from the logs (default 1000000)", "N" },
+        { "sensor", 0, 0, G_OPTION_ARG_STRING, &o->sensor,
+          "Name of this sensor in every record (default: the host name)", "NAME" },
+        { "db", 0, 0, G_OPTION_ARG_STRING, &o->db,
+          "Store every session in SQLite (PATH.sqlite) or PostgreSQL (postgresql://...)",
+          "URL" },
+        { "db-batch", 0, 0, G_OPTION_ARG_INT, &o->db_batch,
+          "Records per database transaction (default 1000)", "N" },
+        { "db-batch-interval", 0, 0, G_OPTION_ARG_INT, &o->db_interval_ms,
+          "Longest a record waits for its transaction, ms (default 1000)", "MS" },
+        { "db-spool", 0, 0, G_OPTION_ARG_FILENAME, &o->db_spool,
+          "Keep records here while the database is unavailable (default "
+          "/var/lib/mailwire/spool)", "DIR" },
+        { "db-spool-max", 0, 0, G_OPTION_ARG_INT, &o->db_spool_mb,
+          "Cap of the spool in MiB; past it records are dropped and counted (default 256)",
+          "MIB" },
+        { "db-transcripts", 0, 0, G_OPTION_ARG_NONE, &o->db_transcripts,
+          "Also store the redacted transcripts of flagged sessions (for report --db)", NULL },
+        { "db-retry", 0, 0, G_OPTION_ARG_DOUBLE, &o->db_retry,
+          "Seconds between attempts to reach an unavailable database (default 5)", "SECONDS" },
         { "version", 0, 0, G_OPTION_ARG_NONE, &o->version,
           "Print the version of mailwire and of the libpcap, OpenSSL and GLib it runs with", NULL },
         { "count", 'c', 0, G_OPTION_ARG_INT64, &o->count, "Stop after COUNT packets", "COUNT" },
@@ -153,6 +177,12 @@ static char *check(const mw_options *o, int argc, char **argv)
     if (o->maillogs && o->iface)
         return g_strdup("--maillog does not go with -i yet (following a growing log live is "
                         "not implemented): save with -w FILE, then -r FILE --maillog LOG");
+    if (o->db_batch < 1 || o->db_batch > 100000 || o->db_interval_ms < 1 ||
+        o->db_spool_mb < 1 || o->db_retry < 0.01 || o->db_retry > 86400)
+        return g_strdup("--db-batch must be 1-100000, --db-batch-interval and --db-spool-max "
+                        ">= 1, --db-retry 0.01-86400");
+    if ((o->db_transcripts || o->db_spool || o->db_retry != MW_STORE_DEFAULT_RETRY_S) && !o->db)
+        return g_strdup("--db-transcripts, --db-spool and --db-retry go with --db");
     return check_ranges(o);
 }
 
@@ -187,7 +217,7 @@ void mw_options_config(const mw_options *o, mw_config *cfg)
     cfg->max_flows = (size_t)o->max_flows;
     cfg->idle_timeout_us = o->idle * G_USEC_PER_SEC;
     /* the report shows flagged sessions' lines */
-    cfg->keep_transcript = o->verbose || o->report;
+    cfg->keep_transcript = o->verbose || o->report || o->db_transcripts;
 }
 
 bool mw_options_stdout(const mw_options *o)
@@ -212,6 +242,9 @@ void mw_options_free(mw_options *o)
     g_free(o->user);
     g_free(o->write_file);
     g_free(o->filter);
+    g_free(o->sensor);
+    g_free(o->db);
+    g_free(o->db_spool);
     g_free(o->test_open);
     g_strfreev(o->maillogs);
     g_free(o->log_tz);
