@@ -143,6 +143,16 @@ for r in recs:
 then ok "ambiguous join refused, counted and said"
 else not_ok "ambiguous join refused, counted and said" "$(cat "$TMP/why")" "$(tail -3 "$TMP/a.txt")"; fi
 
+# a server-side session inside the capture's time span with no captured packets: a finding
+"$MW" -r pcaps/log-smtp25-relay-denied-starttls-tls13.pcap -r pcaps/log-smtp25-starttls-accepted-sent-tls13.pcap \
+    --maillog pcaps/log-smtps465-relay-denied-tls13.maillog \
+    --maillog pcaps/log-smtp25-relay-denied-starttls-tls13.maillog --log-tz UTC >"$TMP/u.txt" 2>&1
+if grep -q "1 server-side sessions in the capture's time span have no captured packets" "$TMP/u.txt" &&
+   grep -q "log-smtps465-relay-denied-tls13.maillog line 1: .*connect from localhost\[127.0.0.1\]:54260" "$TMP/u.txt" &&
+   grep -q "Joined: 1 of 2 sessions" "$TMP/u.txt"
+then ok "server-side sessions without captured packets are summarised"
+else not_ok "server-side sessions without captured packets are summarised" "$(tail -6 "$TMP/u.txt")"; fi
+
 # the log's other renderings and a rotated .gz give the same verdict
 gzip -c pcaps/log-smtp587-auth-failed-tls13.maillog >"$TMP/maillog.1.gz"
 for f in tests/maillog/log-smtp587-auth-failed-tls13.json.log \
