@@ -76,7 +76,7 @@ static const char *bsd_time(const char *p, const char *end, mw_logtime *t)
 static const char *iso_time(const char *p, const char *end, mw_logtime *t)
 {
     int y, mo, d, h, mi, s;
-    if (!digits(p, end, 4, &y) || p[4] != '-' || !digits(p + 5, end, 2, &mo) || p[7] != '-' ||
+    if (end - p < 19 || !digits(p, end, 4, &y) || p[4] != '-' || !digits(p + 5, end, 2, &mo) || p[7] != '-' ||
         !digits(p + 8, end, 2, &d) || (p[10] != 'T' && p[10] != ' ') ||
         !digits(p + 11, end, 2, &h) || p[13] != ':' || !digits(p + 14, end, 2, &mi) ||
         p[16] != ':' || !digits(p + 17, end, 2, &s))
@@ -180,7 +180,7 @@ static bool parse_5424(const char *line, const char *end, mw_logline *o)
     const char *pid = app ? skip_word(app, end) : NULL;
     const char *msgid = pid ? skip_word(pid, end) : NULL;
     const char *sd = msgid ? skip_word(msgid, end) : NULL;
-    if (!sd)
+    if (!sd || sd >= end)
         return false;
     size_t n = (size_t)(pid - 1 - app);
     if (n >= sizeof o->prog)
@@ -191,7 +191,7 @@ static bool parse_5424(const char *line, const char *end, mw_logline *o)
     const char *m = sd;
     if (*m == '-') {
         m++;
-    } else { /* structured data: [id k="v" ...]... — skipped; a ']' in a quoted value does not end it */
+    } else { /* structured data [id k="v" ...]...: skipped; a quoted ']' does not end it */
         while (m < end && *m == '[') {
             bool quoted = false;
             for (m++; m < end && (quoted || *m != ']'); m++) {

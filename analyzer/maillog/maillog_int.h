@@ -48,7 +48,8 @@ typedef struct {
     char buf[MW_LOG_LINE_MAX + 1];
 } mw_logline;
 
-/* Parse one line (without its newline). False: not a format we know. */
+/* Parse one line (without its newline). False: not a format we know. The parser reads no
+ * byte past len; the tables read msg as a C string, so the reader NUL-terminates lines. */
 bool mw_logline_parse(const char *line, size_t len, mw_logline *out);
 
 /* An RFC 3339 time stamp alone (Exchange's date-time field). */

@@ -186,6 +186,30 @@ static void test_reply_flag(void)
     g_assert_cmpint(mw_log_smtp_reply_flag("RCPT", 250, "2.1.5", "Ok"), ==, -1);
 }
 
+/* Every line of every format cut at every length, each cut in a buffer of exactly that
+ * size (no terminating NUL): the parser reads nothing past it (ASan) and says no or yes. */
+static void test_truncated(void)
+{
+    static const char *const lines[] = {
+        "Dec 01 09:33:00 mail postfix/submission/smtpd[8967]: warning: x[1.2.3.4]:5: SASL",
+        "Dec 01 09:33:47 auth: Info: passwd-file(alice@example.test,127.0.0.42,<3h0w>): x",
+        "2026-12-01T10:34:21.000000+0100 mail postfix/submission/smtpd[15470]: connect",
+        "<22>1 2026-12-01T09:32:58.000000+00:00 mail postfix/smtpd 8967 - [a b=\"]\"] msg",
+        "{\"__REALTIME_TIMESTAMP\":\"1796117580000000\",\"MESSAGE\":\"a \\u00e9 \\\" b\"}",
+        "2023-01-11T16:00:10.644Z,S\\Default,1234,15,10.1.1.1:25,10.2.2.2:5,*,,\"Inbound \"\"x\"\"\"",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(lines); i++) {
+        size_t len = strlen(lines[i]);
+        for (size_t n = 0; n <= len; n++) {
+            char *cut = g_malloc(n ? n : 1);
+            memcpy(cut, lines[i], n);
+            (void)mw_logline_parse(cut, n, &l);
+            g_free(cut);
+        }
+        g_assert_true(mw_logline_parse(lines[i], len, &l));
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -197,6 +221,7 @@ int main(int argc, char **argv)
     g_test_add_func("/maillog/exchange", test_exchange);
     g_test_add_func("/maillog/unknown", test_unknown);
     g_test_add_func("/maillog/redact", test_redact);
+    g_test_add_func("/maillog/truncated", test_truncated);
     g_test_add_func("/maillog/reply-flag", test_reply_flag);
     return g_test_run();
 }
