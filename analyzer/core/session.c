@@ -81,8 +81,21 @@ void mw_session_flag(mw_session *s, mw_flag f, uint64_t frame, int64_t ts_us, co
     va_end(ap);
     if (strlen(detail) > MW_MAX_TEXT)
         detail[MW_MAX_TEXT] = '\0';
-    mw_evidence e = { f, frame, ts_us, detail };
+    mw_evidence e = { f, frame, ts_us, detail, 0 };
     g_array_append_val(s->evidence, e);
+}
+
+void mw_session_evidence_tx(mw_session *s, mw_flag f, unsigned tx)
+{
+    if ((unsigned)f >= MW_FLAG_COUNT || s->evidence_count[f] > MW_MAX_EVIDENCE_PER_FLAG)
+        return; /* the latest one was counted, not kept */
+    for (guint i = s->evidence->len; i-- > 0;) {
+        mw_evidence *e = &g_array_index(s->evidence, mw_evidence, i);
+        if (e->flag == f) {
+            e->tx = tx;
+            return;
+        }
+    }
 }
 
 void mw_session_set_decisive(mw_session *s, const char *line, size_t len)

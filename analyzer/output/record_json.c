@@ -153,6 +153,10 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
         json_time(out, ev->ts_us);
         mw_json_key(out, "detail");
         mw_json_str(out, ev->detail);
+        if (ev->tx) {
+            mw_json_key(out, "tx");
+            mw_json_u64(out, ev->tx);
+        }
         g_string_append_c(out, '}');
     }
     g_string_append_c(out, ']');
