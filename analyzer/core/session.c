@@ -1,5 +1,6 @@
 #include "core/session.h"
 
+#include "core/identity.h"
 #include "output/community_id.h"
 
 #include <stdarg.h>
@@ -12,6 +13,7 @@ mw_session *mw_session_new(uint64_t seq_no)
     g_snprintf(s->id, sizeof s->id, "s%" G_GUINT64_FORMAT, seq_no);
     s->evidence = g_array_new(FALSE, FALSE, sizeof(mw_evidence));
     s->idle_at_end_us = -1;
+    s->input = mw_identity_input();
     return s;
 }
 
@@ -211,6 +213,8 @@ const char *mw_anomaly_name(mw_anomaly a)
         [MW_ANOM_TLS_MALFORMED] = "tls_malformed",
         [MW_ANOM_BAD_LITERAL] = "bad_literal",
         [MW_ANOM_COMPRESSED] = "compressed_not_parsed",
+        [MW_ANOM_FRAG_OVERLAP] = "fragment_overlap",
+        [MW_ANOM_CONTINUES_EVICTED] = "continues_evicted",
     };
     return (unsigned)a < MW_ANOM_COUNT ? names[a] : "?";
 }

@@ -91,6 +91,8 @@ typedef enum {
     MW_ANOM_TLS_MALFORMED,   /* a TLS record or handshake message that does not parse */
     MW_ANOM_BAD_LITERAL,     /* an IMAP literal count that is malformed or beyond any limit */
     MW_ANOM_COMPRESSED,      /* IMAP COMPRESS=DEFLATE: the rest is compressed, not parsed */
+    MW_ANOM_FRAG_OVERLAP,    /* IP fragments overlapped with differing bytes (first kept) */
+    MW_ANOM_CONTINUES_EVICTED, /* the rest of a flow whose session was evicted (`continues`) */
     MW_ANOM_COUNT
 } mw_anomaly;
 
@@ -148,6 +150,10 @@ typedef struct mw_session {
     bool greeted;        /* the server's greeting was seen */
     bool quit_seen;      /* orderly protocol goodbye (QUIT/LOGOUT answered) */
     uint64_t first_frame;
+    /* The flow's earlier record was evicted (--max-flows, --max-memory): its id, and this
+     * record is the rest of the flow (anomaly continues_evicted). Empty otherwise. */
+    char continues[24];
+    const char *input;   /* the input it started in (core/identity.h), interned */
     char *decisive;      /* the line that best explains the outcome, for the text summary */
 } mw_session;
 

@@ -31,7 +31,7 @@ static void judge_handshake(mw_session *s, const mw_conn_tcp *t, uint64_t frame,
 static void judge_no_greeting(mw_session *s, uint64_t frame, int64_t ts_us)
 {
     if (s->greeted || !s->syn_seen || !s->synack_seen || s->bytes[MW_FROM_SERVER] != 0 ||
-        s->close_reason == MW_CLOSE_NONE)
+        s->close_reason == MW_CLOSE_NONE || s->close_reason == MW_CLOSE_EVICTED)
         return;
     /* the evidence is the moment the client gave up (its FIN), when it did */
     bool client_left = s->fin_frame[MW_FROM_CLIENT] != 0;

@@ -1,5 +1,6 @@
 #include "output/record_json.h"
 
+#include "core/identity.h"
 #include "core/json.h"
 #include "registry.h"
 
@@ -164,6 +165,7 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
     json_pair(out, s->packets);
     mw_json_key(out, "bytes");
     json_pair(out, s->bytes);
+    mw_identity_json(out, s); /* uid, input, sensor, client_ip, ... */
     /* the mail protocol's keys (SPEC.md "Protocol keys"): its dissector writes them */
     mw_part_write_json(out, s, &s->mail);
     mw_json_key(out, "anomalies");
@@ -190,6 +192,10 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
         mw_json_seconds(out, s->idle_at_end_us);
     else
         mw_put_lit(out, "null");
+    if (s->continues[0]) { /* only on the continuation of an evicted record */
+        mw_json_key(out, "continues");
+        mw_json_str(out, s->continues);
+    }
     if (with_transcript && s->transcript) {
         mw_json_key(out, "transcript");
         json_transcript(out, s);

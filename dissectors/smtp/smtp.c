@@ -172,8 +172,9 @@ static void smtp_close(void *p, const mw_ctx *ctx)
     smtp_state *st = p;
     mw_session *s = st->sess;
     smtp_tx_close(st);
-    if (st->in_tls || mw_tp_no_greeting(s, ctx) || s->close_reason == MW_CLOSE_NONE)
-        return; /* (capture ended: the reply may simply not have been captured) */
+    if (st->in_tls || mw_tp_no_greeting(s, ctx) || s->close_reason == MW_CLOSE_NONE ||
+        s->close_reason == MW_CLOSE_EVICTED)
+        return; /* (capture ended or record evicted: the reply may come later, unseen) */
     for (unsigned i = 0; i < st->pending.count; i++) {
         const mw_tp_cmd *c = mw_tp_at(&st->pending, i);
         if (c->kind == CMD_QUIT)

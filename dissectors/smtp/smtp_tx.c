@@ -363,8 +363,8 @@ void smtp_tx_abort(smtp_state *st)
 void smtp_tx_close(smtp_state *st)
 {
     mw_session *s = st->sess;
-    if (st->in_tls || s->close_reason == MW_CLOSE_NONE)
-        return; /* TLS hides the rest; or the capture ended: unknown */
+    if (st->in_tls || s->close_reason == MW_CLOSE_NONE || s->close_reason == MW_CLOSE_EVICTED)
+        return; /* TLS hides the rest; or the capture ended, or the record was evicted */
     mw_smtp_rec *m = mw_smtp_record(s);
     for (unsigned i = 1; i <= m->tx->len; i++)
         end_unfinished(mw_smtp_tx_at(m, i));

@@ -375,8 +375,9 @@ void mw_tp_close(mw_session *s, mw_tp_queue *q, const mw_ctx *ctx)
     decisive_from_failures(s);
     if (mw_tp_no_greeting(s, ctx))
         return;
-    if (s->close_reason == MW_CLOSE_NONE)
-        return; /* the capture ended; the reply may simply not have been captured */
+    if (s->close_reason == MW_CLOSE_NONE || s->close_reason == MW_CLOSE_EVICTED)
+        return; /* the capture ended, or the record was cut short to make room (the flow
+                 * goes on): the reply may simply come later or not have been captured */
     for (unsigned i = 0; i < q->count; i++) {
         const mw_tp_cmd *c = mw_tp_at(q, i);
         if (c->exempt)
