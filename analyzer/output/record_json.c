@@ -93,6 +93,35 @@ static void json_transcript(GString *out, const mw_session *s)
     g_string_append_c(out, ']');
 }
 
+/* One {flag, frame, ts, detail} per flag occurrence (and tx when a transaction raised it). */
+static void json_evidence(GString *out, const mw_session *s)
+{
+    g_string_append_c(out, '[');
+    for (guint i = 0; i < s->evidence->len; i++) {
+        const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, i);
+        if (i)
+            g_string_append_c(out, ',');
+        g_string_append_c(out, '{');
+        mw_json_key(out, "flag");
+        mw_json_str(out, mw_flag_name(ev->flag));
+        mw_json_key(out, "frame");
+        if (ev->log_file) /* from a joined server log (issue 14) */
+            mw_server_log_evidence(out, ev);
+        else
+            mw_json_u64(out, ev->frame);
+        mw_json_key(out, "ts");
+        json_time(out, ev->ts_us);
+        mw_json_key(out, "detail");
+        mw_json_str(out, ev->detail);
+        if (ev->tx) {
+            mw_json_key(out, "tx");
+            mw_json_u64(out, ev->tx);
+        }
+        g_string_append_c(out, '}');
+    }
+    g_string_append_c(out, ']');
+}
+
 void mw_record_json(GString *out, const mw_session *s)
 {
     mw_record_json_ex(out, s, false);
@@ -141,26 +170,7 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
     }
     g_string_append_c(out, ']');
     mw_json_key(out, "evidence");
-    g_string_append_c(out, '[');
-    for (guint i = 0; i < s->evidence->len; i++) {
-        const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, i);
-        if (i)
-            g_string_append_c(out, ',');
-        g_string_append_c(out, '{');
-        mw_json_key(out, "flag");
-        mw_json_str(out, mw_flag_name(ev->flag));
-        mw_json_key(out, "frame");
-        if (ev->log_file) /* from a joined server log (issue 14) */
-            mw_server_log_evidence(out, ev);
-        else
-            mw_json_u64(out, ev->frame);
-        mw_json_key(out, "ts");
-        json_time(out, ev->ts_us);
-        mw_json_key(out, "detail");
-        mw_json_str(out, ev->detail);
-        g_string_append_c(out, '}');
-    }
-    g_string_append_c(out, ']');
+    json_evidence(out, s);
     mw_json_key(out, "packets");
     json_pair(out, s->packets);
     mw_json_key(out, "bytes");
