@@ -94,6 +94,8 @@ static void json_transcript(GString *out, const mw_session *s)
 }
 
 /* One {flag, frame, ts, detail} per flag occurrence (and tx when a transaction raised it). */
+/* The evidence list; an entry from a joined server log (issue 14) has frame null and its
+ * source, file and line. */
 static void json_evidence(GString *out, const mw_session *s)
 {
     g_string_append_c(out, '[');
