@@ -1,7 +1,7 @@
 SHELL := /bin/bash
 # mailwire — see README.md
 CC ?= cc
-PKGS := libpcap libcrypto glib-2.0 libxxhash libseccomp
+PKGS := libpcap libcrypto glib-2.0 libxxhash libseccomp zlib libzstd liblz4
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 # -D_DEFAULT_SOURCE: pcap/bpf.h and inet_ntop need it under -std=c11
@@ -11,9 +11,10 @@ ifeq ($(SAN),1)
 CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 BUILD ?= build/san
 endif
+VERSION := $(shell cat VERSION)
 # Include roots: "core/session.h", "engine/flow.h", "tls/tls.h", "dissector.h" (no ../ paths)
 MW_INC := -Ianalyzer -Idissectors
-MW_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter $(MW_INC) $(PKG_CFLAGS) $(CFLAGS)
+MW_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -DMW_VERSION='"$(VERSION)"' -Wall -Wextra -Wshadow -Wno-unused-parameter $(MW_INC) $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS += $(PKG_LIBS)
 
 BUILD ?= build
@@ -21,6 +22,8 @@ BUILD ?= build
 LIB_SRC := $(filter-out analyzer/main.c,$(sort $(shell find analyzer dissectors -name '*.c')))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
+# libssl for the tests only: test_tls_decrypt makes real TLS connections in memory
+TEST_LIBS := $(shell pkg-config --libs libssl)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .DEFAULT_GOAL := all
@@ -47,7 +50,7 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmailwire.a
 	@mkdir -p $(dir $@)
-	$(CC) $(MW_CFLAGS) -MMD -MP -o $@ $< $(BUILD)/libmailwire.a $(LDFLAGS) $(LDLIBS)
+	$(CC) $(MW_CFLAGS) -MMD -MP -o $@ $< $(BUILD)/libmailwire.a $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
 
 test-bins: $(TEST_BIN) $(BUILD)/mailwire
 
@@ -57,6 +60,22 @@ check:
 
 clean:
 	rm -rf build mailwire
+
+# ---- install (PREFIX, DESTDIR as usual): the binary, the man page, bash completion
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+.PHONY: install uninstall
+install: mailwire
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPLETIONDIR)
+	install -m 0755 mailwire $(DESTDIR)$(BINDIR)/mailwire
+	install -m 0644 doc/mailwire.1 $(DESTDIR)$(MANDIR)/man1/mailwire.1
+	install -m 0644 contrib/mailwire.bash-completion $(DESTDIR)$(COMPLETIONDIR)/mailwire
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/mailwire $(DESTDIR)$(MANDIR)/man1/mailwire.1 \
+		$(DESTDIR)$(COMPLETIONDIR)/mailwire
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/analyzer/main.d $(TEST_BIN:=.d)
 

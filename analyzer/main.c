@@ -40,6 +40,7 @@ typedef struct {
     mw_engine *e;
     mw_writer *writer;
     mw_progress *progress;
+    mw_ports *ports;       /* --ports (the engine takes a copy) */
     bool live_failed;
     mw_file_id *ids;      /* the inputs' identities: no output may overwrite one */
     size_t nids;
@@ -71,7 +72,7 @@ static int fail(char *msg)
 }
 
 /* The trust store and the port table, before anything is opened. */
-static char *setup_detection(const mw_options *opt)
+static char *setup_detection(const mw_options *opt, run *r)
 {
     /* in the sandbox no file can be read later: the trust store is read whole now */
     if (opt->ca_file || !opt->no_sandbox) {
@@ -81,10 +82,10 @@ static char *setup_detection(const mw_options *opt)
         if (!ok)
             return err ? err : g_strdup_printf("--ca-file %s: cannot load", opt->ca_file);
     }
-    mw_detect_init();
+    r->ports = mw_ports_new();
     for (gchar **p = opt->port_specs; p && *p; p++) {
         char *err = NULL;
-        if (!mw_detect_add_ports(*p, &err))
+        if (!mw_ports_add(r->ports, *p, &err))
             return err;
     }
     return NULL;
@@ -313,6 +314,7 @@ static int finish(run *r)
 static int run_close(run *r, int status)
 {
     mw_engine_free(r->e);
+    mw_ports_free(r->ports);
     if (r->o && r->out && r->out != stdout && status == 0)
         status = output_status(r);
     mw_output_free(r->o);
@@ -355,14 +357,21 @@ int main(int argc, char **argv)
     char *err = NULL;
     if (!mw_options_parse(argc, argv, &opt, &err))
         return fail(err);
+    if (opt.version) {
+        mw_options_print_version(stdout);
+        mw_options_free(&opt);
+        return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+    }
     mw_config cfg;
     mw_options_config(&opt, &cfg);
     run r = { .opt = &opt, .inputs = mw_inputs_new(), .out = stdout,
               .stdout_closed = stdout_closed };
     int status = 0;
-    if ((err = setup_detection(&opt)) || (err = open_inputs(&r)) || (err = open_outputs(&r))) {
+    if ((err = setup_detection(&opt, &r)) || (err = open_inputs(&r)) ||
+        (err = open_outputs(&r))) {
         status = fail(err);
     } else {
+        cfg.ports = r.ports;
         start_engine(&r, &cfg);
         status = opt.iface ? run_live(&r) : run_files(&r);
         int fin = finish(&r);

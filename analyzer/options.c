@@ -4,6 +4,9 @@
 
 #include <string.h>
 
+#include <openssl/crypto.h>
+#include <pcap/pcap.h>
+
 #include "input/live.h"
 
 static void set_defaults(mw_options *o)
@@ -59,6 +62,8 @@ static GOptionContext *new_context(mw_options *o)
         { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &o->ca_file,
           "Trust only these CA certificates (PEM) for tls_cert_untrusted (default: the system "
           "store)", "FILE" },
+        { "version", 0, 0, G_OPTION_ARG_NONE, &o->version,
+          "Print the version of mailwire and of the libpcap, OpenSSL and GLib it runs with", NULL },
         { "count", 'c', 0, G_OPTION_ARG_INT64, &o->count, "Stop after COUNT packets", "COUNT" },
         { "no-sandbox", 0, 0, G_OPTION_ARG_NONE, &o->no_sandbox,
           "Do not confine the run with seccomp once inputs and outputs are open", NULL },
@@ -139,7 +144,7 @@ bool mw_options_parse(int argc, char **argv, mw_options *o, char **err)
     if (!parsed) {
         *err = g_strdup_printf("%s (see mailwire --help)", gerr->message);
         g_error_free(gerr);
-    } else {
+    } else if (!o->version) { /* --version alone needs nothing else */
         *err = check(o, argc, argv);
     }
     if (*err) {
@@ -187,4 +192,11 @@ void mw_options_free(mw_options *o)
     g_free(o->filter);
     g_free(o->test_open);
     memset(o, 0, sizeof *o);
+}
+
+void mw_options_print_version(FILE *fp)
+{
+    fprintf(fp, "mailwire %s\n%s\n%s\nGLib %u.%u.%u\n", MW_VERSION, pcap_lib_version(),
+            OpenSSL_version(OPENSSL_VERSION), glib_major_version, glib_minor_version,
+            glib_micro_version);
 }

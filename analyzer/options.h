@@ -5,6 +5,7 @@
 
 #include <glib.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "core/config.h"
 
@@ -29,7 +30,7 @@ typedef struct mw_options {
     gchar *user;            /* -Z USER */
     gchar *write_file;      /* -w FILE */
     gchar *filter;          /* live: the words after the options, joined (a BPF filter) */
-    gboolean promisc, json, quiet, verbose;
+    gboolean promisc, json, quiet, verbose, version;
     gint buffer_mb, stats_interval;
     gint64 max_line, max_ooo, max_flows, idle;
     gint64 count;           /* -c: stop after this many packets; 0: all */
@@ -51,5 +52,8 @@ bool mw_options_stdout(const mw_options *o);
 size_t mw_options_nfiles(const mw_options *o);
 
 void mw_options_free(mw_options *o);
+
+/* --version: mailwire's version, then the libpcap, OpenSSL and GLib it runs with. */
+void mw_options_print_version(FILE *fp);
 
 #endif

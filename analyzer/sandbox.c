@@ -107,6 +107,13 @@ static int rules(scmp_filter_ctx ctx, const mw_sandbox_allow *a)
     return rc;
 }
 
+/* Every build has the filter: the sanitizer builds add their runtime's calls (above), so
+ * the tests run the ASan build sandboxed too and see a forbidden call killed there. */
+bool mw_sandbox_available(void)
+{
+    return true;
+}
+
 bool mw_sandbox_enter(const mw_sandbox_allow *a, char **err)
 {
     /* Loaded before the filter: what would otherwise be read from a file on first use

@@ -25,6 +25,10 @@ typedef struct mw_ctx {
      * when known: a reply cannot answer a command its sender had not received. */
     bool ack_known;
     uint64_t peer_acked;
+    /* This dissector's per-engine state (mw_dissector.engine_new), NULL when it has none or
+     * when no engine runs (unit tests): what it keeps across sessions, one per engine and
+     * so one per analysis thread — caches, a trust store. */
+    void *engine_state;
 } mw_ctx;
 
 typedef enum {
@@ -48,8 +52,16 @@ typedef struct mw_dissector {
     const char *name;
     const mw_port_proto *ports;  /* default ports, ending with {0} */
     mw_proto content_proto;      /* protocol named when probe() matches on another port */
+    /* This dissector reads TLS streams: its ports are implicit-TLS ports, and it takes a
+     * session over after STARTTLS/STLS. The first such dissector of the registry serves
+     * them all (a later one, like the opaque dissector, is the fallback). */
+    bool tls;
     /* Does the server's first data look like this protocol's greeting? */
     bool (*probe)(const uint8_t *p, size_t len);
+    /* On a port of no mail protocol, do a client's first bytes start a mail session of this
+     * dissector (e.g. a ClientHello whose SNI or ALPN names a mail service)? Returns the
+     * protocol they suggest, or MW_PROTO_UNKNOWN. NULL: the dissector never asks. */
+    mw_proto (*client_probe)(const uint8_t *p, size_t len);
     void *(*state_new)(mw_session *s, const mw_config *cfg);
     void (*state_free)(void *state);
     mw_feed_result (*feed)(void *state, mw_dir dir, const uint8_t *p, size_t len,
@@ -58,6 +70,10 @@ typedef struct mw_dissector {
     void (*on_gap)(void *state, mw_dir dir, uint64_t missing, const mw_ctx *ctx);
     /* The session ended (any reason); final judgements, e.g. unanswered commands. */
     void (*on_close)(void *state, const mw_ctx *ctx);
+    /* Optional: the per-engine state handed to every call as ctx->engine_state, made when
+     * an engine starts and freed when it ends. */
+    void *(*engine_new)(const mw_config *cfg);
+    void (*engine_free)(void *engine_state);
 } mw_dissector;
 
 #endif

@@ -54,6 +54,7 @@ const mw_dissector mw_opaque_dissector = {
     .name = "opaque",
     .ports = opaque_ports,
     .content_proto = MW_PROTO_UNKNOWN,
+    .tls = true,
     .probe = NULL,
     .state_new = opaque_new,
     .state_free = opaque_free,

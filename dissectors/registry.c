@@ -26,8 +26,18 @@ const mw_dissector *mw_dissector_by_name(const char *name)
     return NULL;
 }
 
+int mw_dissector_slot(const mw_dissector *d)
+{
+    for (int i = 0; i < MW_MAX_DISSECTORS && mw_dissectors[i]; i++)
+        if (mw_dissectors[i] == d)
+            return i;
+    return -1;
+}
+
 const mw_dissector *mw_dissector_for_tls(void)
 {
-    const mw_dissector *d = mw_dissector_by_name("tls");
-    return d ? d : &mw_opaque_dissector;
+    for (size_t i = 0; mw_dissectors[i]; i++)
+        if (mw_dissectors[i]->tls)
+            return mw_dissectors[i];
+    return &mw_opaque_dissector;
 }

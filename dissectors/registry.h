@@ -7,8 +7,13 @@
 /* The registry: every dissector, in probe order. */
 extern const mw_dissector *const mw_dissectors[];
 const mw_dissector *mw_dissector_by_name(const char *name);
+/* Dissectors in the registry (its slots: mw_dissector_slot). */
+#define MW_MAX_DISSECTORS 16
+/* d's position in the registry, or -1. */
+int mw_dissector_slot(const mw_dissector *d);
 /* The dissector that takes a session over after STARTTLS/STLS or on an implicit-TLS
- * port: the TLS dissector when there is one, else the opaque one. */
+ * port: the first one flagged `tls` (the TLS dissector when there is one, else the
+ * opaque one). */
 const mw_dissector *mw_dissector_for_tls(void);
 
 #endif

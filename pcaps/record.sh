@@ -5,42 +5,58 @@
 #   sudo ./pcaps/record.sh smtp-ipv6 tls-1.3   # record only these (names without .pcap)
 #   KEEP_WORK=1 sudo ./pcaps/record.sh  # keep the temporary work dir (configs, logs) for debugging
 #   sudo ./pcaps/record.sh imap-timeout-bye     # opt-in extra (3 min): not part of the default run
+#   sudo ./pcaps/record.sh @new         # only the keyed, server-log and multi-message captures
+#                                       # (@keyed, @logs, @multi: one group each)
+#   MW_REC_OUT=/tmp/x sudo -E ./pcaps/record.sh smtp-accepted   # write the captures elsewhere
+#                                                # (to try a change without touching pcaps/)
 #
 # Needs (Debian 12, run as root, no network needed):
-#   postfix dovecot-imapd dovecot-pop3d swaks curl tcpdump tshark openssl python3 iproute2
+#   postfix dovecot-imapd dovecot-pop3d swaks curl tcpdump tshark wireshark-common (editcap)
+#   openssl python3 iproute2 libio-socket-inet6-perl (swaks over IPv6)
 #   ethtool (optional but recommended: without it loopback hands tcpdump 64 KiB "super segments"
 #   even with MTU 1500, because TSO/GSO stay on; Debian package "ethtool").
 #
 # What it does:
+#   * runs inside a network namespace of its own (mw-record-PID, made by netns_enter in
+#     servers.sh and removed at exit): every server, listener, client and tcpdump below lives
+#     there, so a postfix/dovecot the machine itself runs is never stopped or reconfigured, no
+#     host port is bound, and the host's lo keeps its MTU and offloads;
 #   * creates a work dir in /tmp holding EVERYTHING it configures: a CA and certificates, a postfix
 #     instance (its own config_directory/queue_directory/data_directory, started with
 #     `postfix -c DIR`), a dovecot instance (`dovecot -c FILE`, its own base_dir/state_dir),
 #     a passwd-file with the test user, and the maildir (that set-up is in pcaps/servers.sh,
 #     shared with tests/live.sh);
-#   * servers listen on loopback addresses only; postfix never delivers anywhere
+#   * servers listen on the namespace's loopback addresses only; postfix never delivers anywhere
 #     (default_transport/relay_transport = error, local mail is discarded);
-#   * sets lo to MTU 1500 and switches off TSO/GSO/GRO on lo for MTU-realistic segments, and puts
-#     the old values back on exit (trap on EXIT/INT/TERM), as it also stops every server it started;
+#   * the namespace's lo has MTU 1500 and TSO/GSO/GRO off for MTU-realistic segments; every
+#     server it started is stopped on exit (trap on EXIT/INT/TERM);
 #   * records one capture per scenario with
 #     `tcpdump -i lo -U -s 0 --immediate-mode -w FILE 'tcp port N'`, then checks each capture with
 #     tshark for what its name promises; exits non-zero if any check fails.
 #   * the TCP-level failures (group 4) use throw-away python listeners on 127.0.0.7/8 and, for
-#     the SYN timeout and the VLAN/QinQ trunk, veth pairs and network namespaces named mwr-* /
-#     mwrec-*, removed after each scenario and by the exit trap;
-#   * takes about 2.5 minutes (failed logins, the SMTP idle timeout and the client timeouts wait).
+#     the SYN timeout and the VLAN/QinQ trunk, veth pairs (inside the namespace) and two more
+#     network namespaces named mwrec-client-PID / mwrec-far-PID, removed after each scenario and
+#     by the exit trap;
+#   * groups 5-7 (issues 13, 14, 19): TLS sessions with the client's key log beside the capture
+#     (NAME.keys: curl SSLKEYLOGFILE, openssl s_client -keylogfile, python keylog_filename),
+#     checked by decrypting with tshark; and captures with the slice of postfix's maillog_file
+#     (NAME.maillog) / dovecot's log_path (NAME.dovecot.log) written during the session;
+#   * the whole run (82 captures) takes about 7 minutes on a busy 2-core machine (failed logins,
+#     the SMTP idle timeout and the client timeouts wait; the 35 of groups 5-7 about 4).
 #
-# The system postfix/dovecot config (/etc/postfix, /etc/dovecot) is never touched. If system
-# postfix/dovecot services are running and hold the mail ports, they are stopped for the
-# recording and started again at the end.
+# The system postfix/dovecot config (/etc/postfix, /etc/dovecot) and services are never touched.
 
 set -euo pipefail
 
-OUT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+OUT_DIR=${MW_REC_OUT:-$SCRIPT_DIR}
+mkdir -p "$OUT_DIR"
+OUT_DIR=$(cd "$OUT_DIR" && pwd)
 # shellcheck disable=SC2034  # read by servers.sh
 LOG_TAG=record
 # shared with tests/live.sh: identities, addresses, the postfix and dovecot instances, stop_all
 # shellcheck source=servers.sh
-source "$OUT_DIR/servers.sh"
+source "$SCRIPT_DIR/servers.sh"
 
 # ================================================================================================
 # generic helpers
@@ -51,14 +67,16 @@ SUMMARY=()
 check_prereqs() {
     [[ $(id -u) -eq 0 ]] || die "run as root (tcpdump on lo, postfix/dovecot start, ip link)"
     local missing=() c
-    for c in postfix postconf dovecot doveadm swaks curl tcpdump tshark openssl ip ss; do
+    for c in postfix postconf dovecot doveadm swaks curl tcpdump tshark editcap openssl ip ss; do
         command -v "$c" >/dev/null 2>&1 || missing+=("$c")
     done
     [[ -n $PY ]] || missing+=(python3)
     [[ -x /usr/lib/dovecot/imap && -x /usr/lib/dovecot/pop3 ]] || missing+=("dovecot-imapd/dovecot-pop3d")
     if ((${#missing[@]})); then
-        die "missing: ${missing[*]}  (apt-get install postfix dovecot-imapd dovecot-pop3d swaks curl tcpdump tshark openssl python3 iproute2 ethtool)"
+        die "missing: ${missing[*]}  (apt-get install postfix dovecot-imapd dovecot-pop3d swaks curl tcpdump tshark wireshark-common openssl python3 iproute2 ethtool libio-socket-inet6-perl)"
     fi
+    perl -MIO::Socket::INET6 -e 1 2>/dev/null ||
+        log "WARNING: perl IO::Socket::INET6 missing - swaks cannot do IPv6 (smtp-ipv6); apt-get install libio-socket-inet6-perl"
     command -v ethtool >/dev/null 2>&1 ||
         log "WARNING: ethtool missing - TSO/GSO stay on, segments in the captures will exceed the MTU (apt-get install ethtool)"
 }
@@ -108,27 +126,82 @@ cap_stop() {
 }
 
 # ---- verification helpers (tshark) -------------------------------------------------------------
+# The checks are queued and evaluated after each scenario (flush_checks): one tshark pass per
+# capture (and per set of tshark options, e.g. a key log), counting the frames each display
+# filter matches with a small Lua tap script - one tshark start per filter made a full run
+# take minutes longer on a loaded machine.
+CHECKS=()   # FILE \x1f OPTIONS (\x1e-separated) \x1f MIN \x1f MAX (-1: none) \x1f FILTER \x1f TEXT \x1f SHOWN
+# queue_check FILE OPTIONS MIN MAX FILTER TEXT SHOW-COUNT(0/1)
+queue_check() {
+    CHECKS+=("$1"$'\x1f'"$2"$'\x1f'"$3"$'\x1f'"$4"$'\x1f'"$5"$'\x1f'"$6"$'\x1f'"$7")
+}
+tap_script() {
+    [[ -f $WORK/data/count.lua ]] || cat >"$WORK/data/count.lua" <<'EOF2'
+-- one tap per display filter given with -X lua_script1:FILTER; prints each count on a line
+local filters = {...}
+local counts, taps = {}, {}
+for i, f in ipairs(filters) do
+    counts[i] = 0
+    local ok, tap = pcall(Listener.new, "frame", f)
+    if ok then
+        taps[i] = tap
+        function tap.packet() counts[i] = counts[i] + 1 end
+    else
+        counts[i] = "bad-filter"
+    end
+end
+local last = Listener.new("frame")
+function last.draw()
+    for i = 1, #filters do io.write("mwcount ", tostring(counts[i]), "\n") end
+end
+EOF2
+    echo "$WORK/data/count.lua"
+}
+flush_checks() {
+    local -a groups=() args=() counts=() opts=()
+    local entry f o min max flt what show i j key seen n base
+    ((${#CHECKS[@]})) || return 0
+    for entry in "${CHECKS[@]}"; do
+        IFS=$'\x1f' read -r f o _ <<<"$entry"
+        key="$f"$'\x1f'"$o"
+        seen=0
+        for j in "${groups[@]}"; do [[ $j == "$key" ]] && { seen=1; break; }; done
+        ((seen)) || groups+=("$key")
+    done
+    for key in "${groups[@]}"; do
+        IFS=$'\x1f' read -r f o <<<"$key"
+        IFS=$'\x1e' read -r -a opts <<<"$o"
+        args=()
+        for entry in "${CHECKS[@]}"; do
+            IFS=$'\x1f' read -r j i min max flt what show <<<"$entry"
+            [[ $j$'\x1f'$i == "$key" ]] && args+=(-X "lua_script1:$flt")
+        done
+        mapfile -t counts < <( (tshark -q -n -r "$f" "${opts[@]}" -X "lua_script:$(tap_script)" "${args[@]}" 2>/dev/null || true) |
+            awk '$1 == "mwcount" {print $2}')
+        n=0
+        base=$(basename "$f")
+        for entry in "${CHECKS[@]}"; do
+            IFS=$'\x1f' read -r j i min max flt what show <<<"$entry"
+            [[ $j$'\x1f'$i == "$key" ]] || continue
+            local c=${counts[$n]:-none}
+            n=$((n + 1))
+            if [[ $c =~ ^[0-9]+$ ]] && ((c >= min)) && { ((max < 0)) || ((c <= max)); }; then
+                if ((show)); then SUMMARY+=("$base: $what ($c)"); else SUMMARY+=("$base: $what"); fi
+            else
+                FAILURES+=("$base: $c frame(s), wanted $min..$( ((max < 0)) && echo any || echo "$max"): $what   [$flt]")
+                log "  !! $base: $c frame(s) for: $what"
+            fi
+        done
+    done
+    CHECKS=()
+}
 # expect NAME DISPLAY-FILTER DESCRIPTION  - at least one frame must match
 expect() {
-    local name=$1 filter=$2 what=$3 n
-    n=$( (tshark -n -r "$OUT_DIR/$name.pcap" -Y "$filter" 2>/dev/null || true) | wc -l)
-    if ((n > 0)); then
-        SUMMARY+=("$name.pcap: $what")
-    else
-        FAILURES+=("$name.pcap: NOT FOUND: $what   [$filter]")
-        log "  !! $name.pcap lacks: $what"
-    fi
+    queue_check "$OUT_DIR/$1.pcap" '' 1 -1 "$2" "$3" 0
 }
 # expect_count NAME DISPLAY-FILTER MIN DESCRIPTION - at least MIN frames must match
 expect_count() {
-    local name=$1 filter=$2 min=$3 what=$4 n
-    n=$( (tshark -n -r "$OUT_DIR/$name.pcap" -Y "$filter" 2>/dev/null || true) | wc -l)
-    if ((n >= min)); then
-        SUMMARY+=("$name.pcap: $what ($n)")
-    else
-        FAILURES+=("$name.pcap: only $n (< $min): $what   [$filter]")
-        log "  !! $name.pcap: only $n frames for: $what"
-    fi
+    queue_check "$OUT_DIR/$1.pcap" '' "$3" -1 "$2" "$4" 1
 }
 # expect_max_frame NAME BYTES - no frame larger than BYTES (MTU realism)
 expect_max_frame() {
@@ -755,13 +828,13 @@ EOF
 # ================================================================================================
 # Addresses: 127.0.0.6 has no listener (RST), 127.0.0.7:25 accepts and never greets, 127.0.0.8:25
 # greets and never answers. The VLAN and SYN-timeout scenarios use veth pairs and a network
-# namespace; every name starts with mwr- / mwrec- and net_teardown removes them after each
-# scenario and on exit.
+# namespace; every name starts with mwr- / mwrec- (the interfaces exist only inside the recording
+# namespace) and net_teardown removes them after each scenario and on exit.
 REFUSED_ADDR=127.0.0.6
 SILENT_ADDR=127.0.0.7
 MUTE_ADDR=127.0.0.8
-NS_CLIENT=mwrec-client   # client side of the VLAN link
-NS_FAR=mwrec-far         # far end of the SYN-timeout link: nothing there answers
+NS_CLIENT=mwrec-client-$$   # client side of the VLAN link
+NS_FAR=mwrec-far-$$         # far end of the SYN-timeout link: nothing there answers
 HOST_IFS=(mwr-acc-a mwr-trk-a mwr-acc-b mwr-to0)   # host-side veth ends (deleting one deletes its peer)
 
 # bg_start NAME CMD... - a helper process in the background, output in the log dir
@@ -862,10 +935,11 @@ quiet_link() {  # quiet_link IFACE [NETNS]
     "${x[@]}" ethtool -K "$1" tso off gso off gro off tx off >/dev/null 2>&1 || true
 }
 
-# vlan_link_up NET TPID:VID[,TPID:VID...] - a VLAN trunk between a client namespace and the host:
+# vlan_link_up NET TPID:VID[,TPID:VID...] - a VLAN trunk between a client namespace and the
+# recording namespace (where postfix runs):
 #
 #   [ns mwrec-client] mwr-cli NET.10 --veth-- mwr-acc-a =tagger= mwr-trk-a ~~trunk veth~~ mwr-trk-b
-#        =tagger= mwr-acc-b --veth-- mwr-srv NET.25 [host: postfix listens here]
+#        =tagger= mwr-acc-b --veth-- mwr-srv NET.25 [recording namespace: postfix listens here]
 #
 # The tagger (python, AF_PACKET) pushes the tags (outermost first) on every frame it copies from an
 # access port onto the trunk and pops them on the way back, like a switch with one access port on
@@ -939,14 +1013,7 @@ postfix_listener_del() {
 
 # expect_none NAME DISPLAY-FILTER DESCRIPTION - no frame may match
 expect_none() {
-    local name=$1 filter=$2 what=$3 n
-    n=$( (tshark -n -r "$OUT_DIR/$name.pcap" -Y "$filter" 2>/dev/null || true) | wc -l)
-    if ((n == 0)); then
-        SUMMARY+=("$name.pcap: $what")
-    else
-        FAILURES+=("$name.pcap: $n frame(s) where none expected: $what   [$filter]")
-        log "  !! $name.pcap: $n frame(s) for: $what"
-    fi
+    queue_check "$OUT_DIR/$1.pcap" '' 0 0 "$2" "$3" 0
 }
 
 rec_smtp_connection_refused() {
@@ -1039,6 +1106,921 @@ rec_smtp_qinq() {
 }
 
 # ================================================================================================
+# Groups 5-7: keyed captures (issue 13), captures with their server logs (issue 14), several
+# messages in one SMTP session (issue 19)
+# ================================================================================================
+# Every TLS client here writes a key log (curl SSLKEYLOGFILE, openssl s_client -keylogfile,
+# python ssl.SSLContext.keylog_filename) to $WORK/keys/NAME.keys; keys_commit puts it beside the
+# capture as NAME.keys (throw-away test keys). Extra postfix listeners (record_listeners, added
+# before postfix starts):
+#   127.0.0.9:587    submission without port logging (smtpd_client_port_logging = no)
+#   127.0.0.15:465   smtps with the expired certificate (valid 2023 only)
+#   127.0.0.16:25    smtp that also speaks TLS 1.0 (tls_medium_cipherlist ...@SECLEVEL=0)
+# Failed logins each come from a source address of their own (127.0.0.21-47) so dovecot's
+# per-address auth penalty never slows down another session.
+NOPORT_ADDR=127.0.0.9
+EXPIRED_ADDR=127.0.0.15
+TLS10_ADDR=127.0.0.16
+PF_LOG=''   # postfix's maillog_file, dovecot's log_path (set in main)
+DC_LOG=''
+
+record_listeners() {
+    cat >>"$PF_ETC/master.cf" <<EOF
+# record.sh: submission without the client port in the log lines
+$NOPORT_ADDR:submission inet n - n - - smtpd
+  -o syslog_name=postfix/submission-noport
+  -o smtpd_tls_security_level=encrypt
+  -o smtpd_client_port_logging=no
+# record.sh: implicit TLS with an expired certificate
+$EXPIRED_ADDR:smtps inet n - n - - smtpd
+  -o syslog_name=postfix/smtps-expired
+  -o smtpd_tls_wrappermode=yes
+  -o smtpd_tls_cert_file=$PKI/expired.crt
+  -o smtpd_tls_key_file=$PKI/expired.key
+# record.sh: STARTTLS that still accepts a TLS 1.0 client
+$TLS10_ADDR:smtp inet n - n - - smtpd
+  -o syslog_name=postfix/smtp-tls10
+  -o tls_medium_cipherlist=DEFAULT:@SECLEVEL=0
+EOF
+}
+record_listeners_up() {
+    wait_listen $NOPORT_ADDR 587
+    wait_listen $EXPIRED_ADDR 465
+    wait_listen $TLS10_ADDR 25
+}
+
+# ---- key logs -----------------------------------------------------------------------------------
+keys_path() { mkdir -p "$WORK/keys"; echo "$WORK/keys/$1.keys"; }
+# keys_commit NAME [SOURCE-NAME] - the key log written for SOURCE-NAME (default NAME) beside NAME.pcap
+keys_commit() {
+    local name=$1 src=${2:-$1}
+    local f="$WORK/keys/$src.keys"
+    if [[ -s $f ]]; then
+        install -m 644 "$f" "$OUT_DIR/$name.keys"
+        SUMMARY+=("$name.keys: $(grep -c . "$f") key log line(s): $(awk '{print $1}' "$f" | sort -u | tr '\n' ' ')")
+    else
+        FAILURES+=("$name.keys: the client wrote no key log")
+        log "  !! $name: no key log"
+    fi
+}
+
+# ---- tshark checks on keyed captures ---------------------------------------------------------
+# check_frames FILE MIN|0 FILTER DESCRIPTION [tshark options...] - MIN: at least MIN frames
+# match; 0: none may match
+check_frames() {
+    local f=$1 min=$2 flt=$3 what=$4 max=-1 o=''
+    shift 4
+    ((min == 0)) && max=0
+    (($#)) && o=$(IFS=$'\x1e'; echo "$*")
+    queue_check "$f" "$o" "$min" "$max" "$flt" "$what" 0
+}
+keyopts() { echo "-o tls.keylog_file:$OUT_DIR/$1.keys -o smtp.decryption:TRUE"; }
+# expect_dec NAME FILTER DESCRIPTION - matches once decrypted with NAME.keys
+expect_dec() {
+    # shellcheck disable=SC2046
+    check_frames "$OUT_DIR/$1.pcap" 1 "$2" "with keys: $3" $(keyopts "$1")
+}
+# expect_sealed NAME FILTER DESCRIPTION - does not match without the keys (it really is inside TLS)
+expect_sealed() {
+    check_frames "$OUT_DIR/$1.pcap" 0 "$2" "without keys: no $3"
+}
+# expect_inner NAME MIN - tshark decrypts and shows at least MIN lines of the inner protocol
+# (the transcript is kept in the log dir: LOG_DIR/NAME.inner.txt); nothing without the keys
+expect_inner() {
+    local name=$1 min=$2 n
+    # shellcheck disable=SC2046
+    tshark -n -r "$OUT_DIR/$name.pcap" $(keyopts "$name") -Y 'tls && (smtp || imap || pop)' \
+        >"$LOG_DIR/$name.inner.txt" 2>/dev/null || true
+    n=$(grep -c . "$LOG_DIR/$name.inner.txt" || true)
+    if ((n >= min)); then
+        SUMMARY+=("$name.pcap: with keys: $n decrypted smtp/imap/pop frames")
+    else
+        FAILURES+=("$name.pcap: only $n decrypted smtp/imap/pop frames (< $min) with $name.keys")
+        log "  !! $name.pcap: only $n decrypted inner frames"
+    fi
+    expect_sealed "$name" 'tls && (smtp || imap || pop)' "inner smtp/imap/pop frame"
+}
+
+# ---- server logs ------------------------------------------------------------------------------
+PF_MARK=0
+DC_MARK=0
+size_of() { stat -c %s "$1" 2>/dev/null || echo 0; }
+# log_quiet - wait (at most 5 s) until neither log has grown for 0.5 s, so a slice never starts
+# with the tail of the previous scenario
+log_quiet() {
+    local i a b
+    for ((i = 0; i < 10; i++)); do
+        a="$(size_of "$PF_LOG") $(size_of "$DC_LOG")"
+        sleep 0.5
+        b="$(size_of "$PF_LOG") $(size_of "$DC_LOG")"
+        [[ $a == "$b" ]] && return 0
+    done
+}
+log_mark() {
+    log_quiet
+    PF_MARK=$(size_of "$PF_LOG")
+    DC_MARK=$(size_of "$DC_LOG")
+}
+# log_save NAME [POSTFIX-REGEX [COUNT]] - after the session: wait (at most 20 s) until COUNT
+# (default 1) lines matching POSTFIX-REGEX are in the postfix slice, let the logs settle, then
+# write NAME.maillog / NAME.dovecot.log (the lines each server wrote since log_mark; a file only
+# when that server wrote something)
+log_save() {
+    local name=$1 re=${2:-} want=${3:-1} i
+    if [[ -n $re ]]; then
+        for ((i = 0; i < 200; i++)); do
+            (($(tail -c +$((PF_MARK + 1)) "$PF_LOG" | grep -cE -- "$re" || true) >= want)) && break
+            sleep 0.1
+        done
+    fi
+    log_quiet
+    tail -c +$((PF_MARK + 1)) "$PF_LOG" >"$WORK/slice.maillog"
+    tail -c +$((DC_MARK + 1)) "$DC_LOG" >"$WORK/slice.dovecot.log"
+    local ext
+    for ext in maillog dovecot.log; do
+        rm -f "$OUT_DIR/$name.$ext"
+        if [[ -s $WORK/slice.$ext ]]; then
+            install -m 644 "$WORK/slice.$ext" "$OUT_DIR/$name.$ext"
+        fi
+    done
+}
+# expect_log NAME EXT REGEX DESCRIPTION [COUNT] - NAME.EXT has at least COUNT lines matching REGEX
+expect_log() {
+    local name=$1 ext=$2 re=$3 what=$4 want=${5:-1} n=0
+    [[ -f $OUT_DIR/$name.$ext ]] && n=$(grep -cE -- "$re" "$OUT_DIR/$name.$ext" || true)
+    if ((n >= want)); then
+        SUMMARY+=("$name.$ext: $what")
+    else
+        FAILURES+=("$name.$ext: $n line(s) (< $want): $what   [$re]")
+        log "  !! $name.$ext lacks: $what"
+    fi
+}
+# expect_no_log NAME EXT REGEX DESCRIPTION
+expect_no_log() {
+    local name=$1 ext=$2 re=$3 what=$4 n=0
+    [[ -f $OUT_DIR/$name.$ext ]] && n=$(grep -cE -- "$re" "$OUT_DIR/$name.$ext" || true)
+    if ((n == 0)); then SUMMARY+=("$name.$ext: $what"); else
+        FAILURES+=("$name.$ext: $n line(s) where none expected: $what   [$re]"); fi
+}
+# restart postfix with TZ=ZONE for its daemons (postlogd stamps the log lines in that zone);
+# an empty ZONE: the machine's zone again
+postfix_restart_tz() {
+    local zone=$1 i
+    postfix -c "$PF_ETC" stop >>"$LOG_DIR/postfix-restart.log" 2>&1 || true
+    for ((i = 0; i < 100; i++)); do
+        postfix -c "$PF_ETC" status >/dev/null 2>&1 || break
+        sleep 0.1
+    done
+    if [[ -n $zone ]]; then
+        TZ=$zone postfix -c "$PF_ETC" start >>"$LOG_DIR/postfix-restart.log" 2>&1 || die "postfix start (TZ=$zone) failed"
+    else
+        env -u TZ postfix -c "$PF_ETC" start >>"$LOG_DIR/postfix-restart.log" 2>&1 || die "postfix start failed"
+    fi
+    wait_listen 127.0.0.1 587
+    wait_listen 127.0.0.1 25
+    wait_listen 127.0.0.1 465
+    record_listeners_up
+}
+
+# ---- clients ----------------------------------------------------------------------------------
+# msg_file NAME TO [SUBJECT] - a small RFC 5322 message for curl -T, path on stdout
+msg_file() {
+    local f="$WORK/data/$1.eml"
+    printf '%s\r\n' "From: Sender <$SENDER>" "To: <$2>" "Subject: ${3:-mailwire sample $1}" \
+        "Date: Mon, 01 Jan 2024 12:00:00 +0000" "Message-ID: <$1@example.org>" "" \
+        "A message for mailwire's keyed sample captures." >"$f"
+    echo "$f"
+}
+# curl_keyed NAME [curl args...] - curl with SSLKEYLOGFILE=$WORK/keys/NAME.keys
+curl_keyed() {
+    local name=$1 keys
+    shift
+    keys=$(keys_path "$name")
+    SSLKEYLOGFILE=$keys "${CURL[@]}" "$@" >>"$LOG_DIR/$name.client.out" 2>>"$LOG_DIR/$name.client.log" || true
+}
+# curl_smtp NAME URL [curl args...] - one message from SENDER (recipient, -u ... among the args)
+curl_smtp() {
+    local name=$1 url=$2
+    shift 2
+    curl_keyed "$name" "$url" --mail-from "$SENDER" "$@"
+}
+# py_client NAME MODE [options...] - the python clients (smtplib/imaplib/poplib/socket) in
+# $WORK/data/mwclient.py, key log to $WORK/keys/NAME.keys
+py_client() {
+    local name=$1
+    shift
+    "$PY" "$WORK/data/mwclient.py" --keylog "$(keys_path "$name")" --cafile "$CA_CRT" \
+        --helo "$CLIENT_HELO" --sender "$SENDER" --user "$USER_NAME" "$@" \
+        >>"$LOG_DIR/$name.client.log" 2>&1 || true
+}
+# sclient_keyed NAME SECONDS-BETWEEN-LINES "LINE" ... -- [s_client args...] - openssl s_client
+# with -keylogfile; the LINEs are typed (CRLF) after the handshake, a pause between them
+sclient_keyed() {
+    local name=$1 pause=$2 lines=() keys
+    shift 2
+    while (($#)) && [[ $1 != -- ]]; do lines+=("$1"); shift; done
+    shift
+    keys=$(keys_path "$name")
+    { sleep 1.5; local l; for l in "${lines[@]}"; do printf '%s\n' "$l"; sleep "$pause"; done; sleep 1; } |
+        timeout 30 openssl s_client -keylogfile "$keys" -nocommands -crlf -CAfile "$CA_CRT" "$@" \
+            >>"$LOG_DIR/$name.client.log" 2>&1 || true
+}
+
+make_pyclient() {
+    cat >"$WORK/data/mwclient.py" <<'EOF'
+# mailwire recording clients: python stdlib, TLS key logs via SSLContext.keylog_filename
+import argparse, imaplib, poplib, smtplib, socket, ssl, sys, time
+ap = argparse.ArgumentParser()
+ap.add_argument("mode")
+ap.add_argument("--host", default="127.0.0.1")
+ap.add_argument("--port", type=int)
+ap.add_argument("--src", default="127.0.0.1")
+ap.add_argument("--keylog")
+ap.add_argument("--cafile")
+ap.add_argument("--tls-max")
+ap.add_argument("--ciphers")
+ap.add_argument("--no-etm", action="store_true")
+ap.add_argument("--user")
+ap.add_argument("--password")
+ap.add_argument("--helo")
+ap.add_argument("--sender")
+ap.add_argument("--rcpt", action="append", default=[])
+a = ap.parse_args()
+
+# every connection from the scenario's own source address
+_create_connection = socket.create_connection
+def create_connection(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None, **kw):
+    return _create_connection(address, timeout, (a.src, 0), **kw)
+socket.create_connection = create_connection
+
+def context():
+    c = ssl.create_default_context(cafile=a.cafile)
+    if a.keylog:
+        c.keylog_filename = a.keylog
+    if a.tls_max == "1.2":
+        c.maximum_version = ssl.TLSVersion.TLSv1_2
+    if a.ciphers:
+        c.set_ciphers(a.ciphers)
+    if a.no_etm:
+        c.options |= 0x80000  # SSL_OP_NO_ENCRYPT_THEN_MAC: CBC with MAC-then-encrypt
+    return c
+
+def say(*x):
+    print(*x, flush=True)
+
+def message(n, subject, rcpts):
+    return (f"From: Sender <{a.sender}>\r\nTo: {', '.join('<%s>' % r for r in rcpts)}\r\n"
+            f"Subject: {subject}\r\nDate: Mon, 01 Jan 2024 12:00:00 +0000\r\n"
+            f"Message-ID: <mw-{a.mode}-{n}@example.org>\r\n\r\n"
+            f"Message {n} of mailwire sample {a.mode}.\r\n")
+
+def smtp_starttls_relay():
+    s = smtplib.SMTP(a.host, a.port, local_hostname=a.helo, timeout=30)
+    s.set_debuglevel(1)
+    s.ehlo()
+    s.starttls(context=context())
+    s.ehlo()
+    try:
+        s.sendmail(a.sender, a.rcpt, message(1, "mailwire sample " + a.mode, a.rcpt))
+    except smtplib.SMTPRecipientsRefused as e:
+        say("refused:", e)
+    s.quit()
+
+def imap_login(imap):
+    imap.debug = 4
+    try:
+        imap.login(a.user, a.password)
+        imap.select("INBOX", readonly=True)
+        imap.fetch("1", "(FLAGS RFC822.SIZE)")
+    except imaplib.IMAP4.error as e:
+        say("login failed:", e)
+    imap.logout()
+
+def imap_starttls_login():
+    m = imaplib.IMAP4(a.host, a.port, timeout=30)
+    m.debug = 4
+    m.capability()
+    m.starttls(ssl_context=context())
+    imap_login(m)
+
+def imaps_login():
+    imap_login(imaplib.IMAP4_SSL(a.host, a.port, ssl_context=context(), timeout=30))
+
+def pop3_stls_login():
+    p = poplib.POP3(a.host, a.port, timeout=30)
+    p.set_debuglevel(2)
+    p.capa()
+    p.stls(context=context())
+    try:
+        p.user(a.user)
+        p.pass_(a.password)
+        p.stat()
+    except poplib.error_proto as e:
+        say("failed:", e)
+    p.quit()
+
+def smtp_multi_message():
+    # three messages in one session: a recipient refused (then RSET), a message refused by
+    # header_checks at the end of DATA, an accepted one
+    s = smtplib.SMTP(a.host, a.port, local_hostname=a.helo, timeout=30)
+    s.set_debuglevel(1)
+    s.ehlo()
+    say("tx1", s.mail(a.sender), s.rcpt("nosuchuser@example.test"))
+    say("rset", s.rset())
+    say("tx2", s.mail(a.sender), s.rcpt(a.rcpt[0]))
+    try:
+        s.data(message(2, "mailwire sample REJECTME", a.rcpt[:1]))
+    except smtplib.SMTPDataError as e:
+        say("tx2 data refused:", e)
+    say("tx3", s.mail(a.sender), [s.rcpt(r) for r in a.rcpt])
+    say("tx3 data", s.data(message(3, "mailwire sample smtp-multi-message #3", a.rcpt)))
+    s.quit()
+
+def smtp_bdat():
+    # BDAT (RFC 3030 CHUNKING), written by hand: message 1 in three chunks (split mid-line)
+    # and a final "BDAT 0 LAST"; message 2 in two chunks, refused by header_checks at LAST
+    s = socket.create_connection((a.host, a.port), timeout=30)
+    f = s.makefile("rb")
+    def reply():
+        while True:
+            line = f.readline()
+            say("S:", line.decode(errors="replace").rstrip())
+            if not line or line[3:4] != b"-":
+                return line
+    def cmd(c, data=b""):
+        say("C:", c, "(+%d bytes)" % len(data) if data else "")
+        s.sendall(c.encode() + b"\r\n" + data)
+        return reply()
+    reply()
+    cmd("EHLO " + a.helo)
+    for n, subject, cuts, zero_last in ((1, "mailwire sample smtp-bdat #1", (61, 150), True),
+                                        (2, "mailwire sample REJECTME", (97,), False)):
+        body = message(n, subject, a.rcpt[:1]).encode()
+        cmd("MAIL FROM:<%s>" % a.sender)
+        cmd("RCPT TO:<%s>" % a.rcpt[0])
+        edges = (0,) + cuts + (len(body),)
+        for i in range(len(edges) - 1):
+            chunk = body[edges[i]:edges[i + 1]]
+            last = (i == len(edges) - 2) and not zero_last
+            cmd("BDAT %d%s" % (len(chunk), " LAST" if last else ""), chunk)
+        if zero_last:
+            cmd("BDAT 0 LAST")
+    cmd("QUIT")
+    s.close()
+
+{"smtp-starttls-relay": smtp_starttls_relay, "imap-starttls-login": imap_starttls_login,
+ "imaps-login": imaps_login, "pop3-stls-login": pop3_stls_login,
+ "smtp-multi-message": smtp_multi_message, "smtp-bdat": smtp_bdat}[a.mode]()
+EOF
+}
+
+# ---- Group 5: keyed captures (issue 13) -------------------------------------------------------
+F_AUTH='smtp.req.command == "AUTH"'
+F_535='smtp.response.code == 535'
+F_554_RELAY='smtp.response.code == 554 && smtp.rsp.parameter contains "Relay access denied"'
+F_IMAP_AUTHFAIL='imap.response contains "NO [AUTHENTICATIONFAILED]"'
+F_POP_AUTHFAIL='pop.response.indicator == "-ERR" && pop.response.description contains "[AUTH] Authentication failed"'
+F_TLS13='tls.handshake.type == 2 && tls.handshake.extensions.supported_version == 0x0304'
+F_TLS12='tls.handshake.type == 2 && tls.handshake.version == 0x0303 && !tls.handshake.extensions.supported_version'
+F_ETM='tls.handshake.type == 2 && tls.handshake.extension.type == 22'
+# resolve NAME-PORT-ADDR for curl, so it sends SNI mail.example.test and checks that name
+RESOLVE() { echo "--resolve $MX_NAME:$1:$2"; }
+
+# smtp AUTH with the wrong password: keyed_smtp_authfail NAME URL-SCHEME PORT SRC [curl args...]
+keyed_smtp_authfail() {
+    local name=$1 scheme=$2 port=$3 src=$4 tls=()
+    shift 4
+    [[ $scheme == smtp ]] && tls=(--ssl-reqd)
+    cap_start "$name" "tcp port $port"
+    # shellcheck disable=SC2046
+    curl_smtp "$name" "$scheme://$MX_NAME:$port/$CLIENT_HELO" $(RESOLVE "$port" 127.0.0.1) "${tls[@]}" \
+        --interface "$src" --mail-rcpt "$USER_NAME" -u "$USER_NAME:$PASS_BAD" -T "$(msg_file "$name" "$USER_NAME")" "$@"
+    cap_stop
+    keys_commit "$name"
+    expect_dec "$name" "$F_AUTH" "AUTH (PLAIN, user $USER_NAME)"
+    expect_dec "$name" "$F_535" "535 5.7.8 authentication failed"
+    expect_sealed "$name" "$F_535" "535"
+    expect_inner "$name" 4
+}
+
+rec_keyed_smtp587_auth_failed_tls13() {
+    keyed_smtp_authfail keyed-smtp587-auth-failed-tls13 smtp 587 127.0.0.21
+    expect keyed-smtp587-auth-failed-tls13 "$F_TLS13 && tls.handshake.ciphersuite == 0x1302" "TLS 1.3, TLS_AES_256_GCM_SHA384"
+}
+rec_keyed_smtp25_auth_failed_tls13() {
+    keyed_smtp_authfail keyed-smtp25-auth-failed-tls13 smtp 25 127.0.0.22 --tls13-ciphers TLS_AES_128_GCM_SHA256
+    expect keyed-smtp25-auth-failed-tls13 "$F_TLS13 && tls.handshake.ciphersuite == 0x1301" "TLS 1.3, TLS_AES_128_GCM_SHA256"
+}
+rec_keyed_smtps465_auth_failed_tls13() {
+    keyed_smtp_authfail keyed-smtps465-auth-failed-tls13 smtps 465 127.0.0.23
+    expect keyed-smtps465-auth-failed-tls13 'tls.handshake.type == 1 && tcp.dstport == 465 && frame.number <= 5' "ClientHello right after connect"
+    expect keyed-smtps465-auth-failed-tls13 "$F_TLS13" "TLS 1.3"
+    expect_dec keyed-smtps465-auth-failed-tls13 'smtp.response.code == 220' "220 greeting inside TLS"
+}
+rec_keyed_smtp587_auth_failed_tls12_aes128gcm() {
+    keyed_smtp_authfail keyed-smtp587-auth-failed-tls12-aes128gcm smtp 587 127.0.0.27 \
+        --tls-max 1.2 --ciphers ECDHE-RSA-AES128-GCM-SHA256
+    expect keyed-smtp587-auth-failed-tls12-aes128gcm "$F_TLS12 && tls.handshake.ciphersuite == 0xc02f" "TLS 1.2, ECDHE-RSA-AES128-GCM-SHA256"
+}
+rec_keyed_smtp587_auth_failed_tls12_chacha20() {
+    keyed_smtp_authfail keyed-smtp587-auth-failed-tls12-chacha20 smtp 587 127.0.0.28 \
+        --tls-max 1.2 --ciphers ECDHE-RSA-CHACHA20-POLY1305
+    expect keyed-smtp587-auth-failed-tls12-chacha20 "$F_TLS12 && tls.handshake.ciphersuite == 0xcca8" "TLS 1.2, ECDHE-RSA-CHACHA20-POLY1305"
+}
+rec_keyed_smtps465_auth_failed_tls12_aes256cbc_sha384() {
+    keyed_smtp_authfail keyed-smtps465-auth-failed-tls12-aes256cbc-sha384 smtps 465 127.0.0.29 \
+        --tls-max 1.2 --ciphers ECDHE-RSA-AES256-SHA384
+    expect keyed-smtps465-auth-failed-tls12-aes256cbc-sha384 "$F_TLS12 && tls.handshake.ciphersuite == 0xc028" "TLS 1.2, ECDHE-RSA-AES256-SHA384 (CBC, HMAC-SHA384)"
+    expect keyed-smtps465-auth-failed-tls12-aes256cbc-sha384 "$F_ETM" "encrypt_then_mac negotiated"
+}
+rec_keyed_smtp587_auth_failed_ipv6_tls13() {
+    local name=keyed-smtp587-auth-failed-ipv6-tls13
+    cap_start "$name" 'tcp port 587'
+    curl_smtp "$name" "smtp://[::1]:587/$CLIENT_HELO" --ssl-reqd --mail-rcpt "$USER_NAME" \
+        -u "$USER_NAME:$PASS_BAD" -T "$(msg_file "$name" "$USER_NAME")"
+    cap_stop
+    keys_commit "$name"
+    expect "$name" "ipv6 && $F_TLS13" "over ::1, TLS 1.3"
+    expect_dec "$name" "ipv6 && $F_AUTH" "AUTH over IPv6"
+    expect_dec "$name" "$F_535" "535 5.7.8"
+    expect_sealed "$name" "$F_535" "535"
+    expect_inner "$name" 4
+}
+
+rec_keyed_smtp25_relay_denied_tls13() {
+    # python smtplib: STARTTLS, then RCPT bob@example.net -> 554 5.7.1 (smtplib then sends RSET)
+    local name=keyed-smtp25-relay-denied-tls13
+    cap_start "$name" 'tcp port 25'
+    py_client "$name" smtp-starttls-relay --port 25 --rcpt bob@example.net
+    cap_stop
+    keys_commit "$name"
+    expect "$name" "$F_TLS13" "TLS 1.3"
+    expect_dec "$name" 'upper(smtp.req.command) == "RCPT"' "RCPT TO:<bob@example.net>"
+    expect_dec "$name" "$F_554_RELAY" "554 5.7.1 Relay access denied"
+    expect_sealed "$name" "$F_554_RELAY" "554"
+    expect_inner "$name" 4
+}
+rec_keyed_smtp587_relay_denied_tls13() {
+    # openssl s_client -starttls smtp -keylogfile, commands typed after the handshake
+    local name=keyed-smtp587-relay-denied-tls13
+    cap_start "$name" 'tcp port 587'
+    sclient_keyed "$name" 0.5 "EHLO $CLIENT_HELO" "MAIL FROM:<$SENDER>" "RCPT TO:<bob@example.net>" "QUIT" -- \
+        -connect 127.0.0.1:587 -starttls smtp -name "$CLIENT_HELO" -servername "$MX_NAME" -verify_return_error
+    cap_stop
+    keys_commit "$name"
+    expect "$name" "$F_TLS13" "TLS 1.3"
+    expect_dec "$name" 'smtp.req.command == "RCPT"' "RCPT TO:<bob@example.net>"
+    expect_dec "$name" "$F_554_RELAY" "554 5.7.1 Relay access denied"
+    expect_sealed "$name" "$F_554_RELAY" "554"
+    expect_inner "$name" 6
+}
+
+rec_keyed_imaps993_auth_failed_tls13() {
+    local name=keyed-imaps993-auth-failed-tls13
+    cap_start "$name" 'tcp port 993'
+    # shellcheck disable=SC2046
+    curl_keyed "$name" "imaps://$MX_NAME/" $(RESOLVE 993 127.0.0.1) --interface 127.0.0.24 -u "$USER_NAME:$PASS_BAD"
+    cap_stop
+    keys_commit "$name"
+    expect "$name" "$F_TLS13" "TLS 1.3"
+    expect_dec "$name" 'imap.request.command == "AUTHENTICATE"' "AUTHENTICATE PLAIN"
+    expect_dec "$name" "$F_IMAP_AUTHFAIL" "NO [AUTHENTICATIONFAILED]"
+    expect_sealed "$name" "$F_IMAP_AUTHFAIL" "NO"
+    expect_inner "$name" 3
+}
+rec_keyed_pop3s995_auth_failed_tls13() {
+    local name=keyed-pop3s995-auth-failed-tls13
+    cap_start "$name" 'tcp port 995'
+    # shellcheck disable=SC2046
+    curl_keyed "$name" "pop3s://$MX_NAME/" $(RESOLVE 995 127.0.0.1) --interface 127.0.0.25 -u "$USER_NAME:$PASS_BAD"
+    cap_stop
+    keys_commit "$name"
+    expect "$name" "$F_TLS13" "TLS 1.3"
+    expect_dec "$name" 'pop.request.command == "AUTH"' "AUTH PLAIN"
+    expect_dec "$name" "$F_POP_AUTHFAIL" "-ERR [AUTH] Authentication failed."
+    expect_sealed "$name" "$F_POP_AUTHFAIL" "-ERR"
+    expect_inner "$name" 3
+}
+rec_keyed_imap143_starttls_login_ok_tls13() {
+    # python imaplib: CAPABILITY, STARTTLS, LOGIN (good password), SELECT, FETCH, LOGOUT
+    local name=keyed-imap143-starttls-login-ok-tls13
+    cap_start "$name" 'tcp port 143'
+    py_client "$name" imap-starttls-login --port 143 --password "$PASS_GOOD"
+    cap_stop
+    keys_commit "$name"
+    expect "$name" 'imap.request.command == "STARTTLS"' "STARTTLS in clear"
+    expect "$name" "$F_TLS13" "TLS 1.3"
+    expect_dec "$name" 'imap.request.command == "LOGIN"' "LOGIN $USER_NAME"
+    expect_dec "$name" 'imap.response.status == "OK" && imap.response contains "Logged in"' "OK Logged in"
+    expect_sealed "$name" 'imap.request.command == "LOGIN"' "LOGIN"
+    expect_inner "$name" 6
+}
+rec_keyed_pop3_110_stls_auth_failed_tls13() {
+    # python poplib: CAPA, STLS, USER, PASS (wrong) -> -ERR [AUTH], QUIT
+    local name=keyed-pop3-110-stls-auth-failed-tls13
+    cap_start "$name" 'tcp port 110'
+    py_client "$name" pop3-stls-login --port 110 --src 127.0.0.26 --password "$PASS_BAD"
+    cap_stop
+    keys_commit "$name"
+    expect "$name" 'pop.request.command == "STLS"' "STLS in clear"
+    expect "$name" "$F_TLS13" "TLS 1.3"
+    expect_dec "$name" 'pop.request.command == "PASS"' "USER/PASS"
+    expect_dec "$name" "$F_POP_AUTHFAIL" "-ERR [AUTH] Authentication failed."
+    expect_sealed "$name" "$F_POP_AUTHFAIL" "-ERR"
+    expect_inner "$name" 4
+}
+rec_keyed_imaps993_login_ok_tls13_chacha20() {
+    local name=keyed-imaps993-login-ok-tls13-chacha20
+    cap_start "$name" 'tcp port 993'
+    # shellcheck disable=SC2046
+    curl_keyed "$name" "imaps://$MX_NAME/" $(RESOLVE 993 127.0.0.1) --tlsv1.3 \
+        --tls13-ciphers TLS_CHACHA20_POLY1305_SHA256 -u "$USER_NAME:$PASS_GOOD"
+    cap_stop
+    keys_commit "$name"
+    expect "$name" "$F_TLS13 && tls.handshake.ciphersuite == 0x1303" "TLS 1.3, TLS_CHACHA20_POLY1305_SHA256"
+    expect_dec "$name" 'imap.request.command == "AUTHENTICATE"' "AUTHENTICATE PLAIN"
+    expect_dec "$name" 'imap.response contains "OK Logged in"' "OK Logged in"
+    expect_dec "$name" 'imap.request.command == "LIST"' "LIST"
+    expect_inner "$name" 4
+}
+rec_keyed_pop3s995_login_ok_tls12_aes256gcm() {
+    local name=keyed-pop3s995-login-ok-tls12-aes256gcm
+    cap_start "$name" 'tcp port 995'
+    # shellcheck disable=SC2046
+    curl_keyed "$name" "pop3s://$MX_NAME/" $(RESOLVE 995 127.0.0.1) --tls-max 1.2 \
+        --ciphers ECDHE-RSA-AES256-GCM-SHA384 -u "$USER_NAME:$PASS_GOOD"
+    cap_stop
+    keys_commit "$name"
+    expect "$name" "$F_TLS12 && tls.handshake.ciphersuite == 0xc030" "TLS 1.2, ECDHE-RSA-AES256-GCM-SHA384"
+    expect_dec "$name" 'pop.response.indicator == "+OK" && pop.response.description contains "Logged in"' "+OK Logged in."
+    expect_dec "$name" 'pop.request.command == "LIST"' "LIST"
+    expect_inner "$name" 4
+}
+rec_keyed_imaps993_login_ok_tls12_aes128cbc_etm() {
+    local name=keyed-imaps993-login-ok-tls12-aes128cbc-etm
+    cap_start "$name" 'tcp port 993'
+    # shellcheck disable=SC2046
+    curl_keyed "$name" "imaps://$MX_NAME/" $(RESOLVE 993 127.0.0.1) --tls-max 1.2 \
+        --ciphers ECDHE-RSA-AES128-SHA -u "$USER_NAME:$PASS_GOOD"
+    cap_stop
+    keys_commit "$name"
+    expect "$name" "$F_TLS12 && tls.handshake.ciphersuite == 0xc013" "TLS 1.2, ECDHE-RSA-AES128-SHA (CBC, HMAC-SHA1)"
+    expect "$name" "$F_ETM" "encrypt_then_mac negotiated"
+    expect_dec "$name" 'imap.response contains "OK Logged in"' "OK Logged in"
+    expect_inner "$name" 4
+}
+rec_keyed_imaps993_login_ok_tls12_aes128cbc_noetm() {
+    # python with SSL_OP_NO_ENCRYPT_THEN_MAC: CBC with the MAC inside the encryption
+    local name=keyed-imaps993-login-ok-tls12-aes128cbc-noetm
+    cap_start "$name" 'tcp port 993'
+    py_client "$name" imaps-login --port 993 --password "$PASS_GOOD" --tls-max 1.2 \
+        --ciphers ECDHE-RSA-AES128-SHA --no-etm
+    cap_stop
+    keys_commit "$name"
+    expect "$name" "$F_TLS12 && tls.handshake.ciphersuite == 0xc013" "TLS 1.2, ECDHE-RSA-AES128-SHA (CBC, HMAC-SHA1)"
+    check_frames "$OUT_DIR/$name.pcap" 0 "$F_ETM" "no encrypt_then_mac (MAC-then-encrypt)"
+    expect_dec "$name" 'imap.request.command == "LOGIN"' "LOGIN"
+    expect_dec "$name" 'imap.response contains "Logged in"' "OK Logged in"
+    expect_inner "$name" 6
+}
+rec_keyed_smtp25_auth_failed_tls10() {
+    # TLS 1.0 (CBC with the chained IV), s_client against the 127.0.0.16 listener that allows it
+    local name=keyed-smtp25-auth-failed-tls10 blob
+    blob=$(printf '\0%s\0%s' "$USER_NAME" "$PASS_BAD" | base64 -w0)
+    cap_start "$name" 'tcp port 25'
+    sclient_keyed "$name" 0.5 "EHLO $CLIENT_HELO" "AUTH PLAIN $blob" "QUIT" -- \
+        -connect $TLS10_ADDR:25 -bind 127.0.0.33 -starttls smtp -name "$CLIENT_HELO" -servername "$MX_NAME" \
+        -tls1 -cipher 'ECDHE-RSA-AES128-SHA:@SECLEVEL=0'
+    cap_stop
+    keys_commit "$name"
+    expect "$name" 'tls.handshake.type == 2 && tls.handshake.version == 0x0301 && tls.handshake.ciphersuite == 0xc013' \
+        "TLS 1.0, ECDHE-RSA-AES128-SHA"
+    expect_dec "$name" "$F_AUTH" "AUTH PLAIN"
+    expect_dec "$name" "$F_535" "535 5.7.8"
+    expect_sealed "$name" "$F_535" "535"
+    expect_inner "$name" 4
+}
+rec_keyed_smtps465_cert_expired_tls13() {
+    # postfix smtps on 127.0.0.15 serves the expired certificate; under TLS 1.3 the Certificate
+    # is encrypted: which certificate it was (and that it expired) is visible only with the keys
+    local name=keyed-smtps465-cert-expired-tls13
+    cap_start "$name" 'tcp port 465'
+    sclient_keyed "$name" 0.5 "EHLO $CLIENT_HELO" -- -connect $EXPIRED_ADDR:465 -servername expired.example.test \
+        -tls1_3 -verify_return_error
+    cap_stop
+    keys_commit "$name"
+    expect "$name" "$F_TLS13" "TLS 1.3"
+    expect_dec "$name" 'tls.handshake.type == 11 && x509sat.uTF8String == "expired.example.test"' \
+        "Certificate CN expired.example.test (valid 2023-01-01..2024-01-01)"
+    expect_sealed "$name" 'tls.handshake.type == 11' "Certificate"
+    # OpenSSL's client gives up before it switches to its handshake key: the alert itself is a
+    # plaintext record (7 bytes), readable with or without keys
+    expect "$name" 'tls.alert_message.desc == 45 && tcp.dstport == 465' "client alert certificate_expired (45), plaintext record"
+}
+rec_keyed_multi_sessions() {
+    # three sessions in one capture, one key log: 587 AUTH failure (curl), IMAPS login (curl),
+    # POP3 STLS login (python)
+    local name=keyed-multi-sessions keys
+    keys=$(keys_path "$name")
+    cap_start "$name" 'tcp port 587 or tcp port 993 or tcp port 110'
+    # shellcheck disable=SC2046
+    curl_smtp "$name" "smtp://$MX_NAME:587/$CLIENT_HELO" $(RESOLVE 587 127.0.0.1) --ssl-reqd --interface 127.0.0.30 \
+        --mail-rcpt "$USER_NAME" -u "$USER_NAME:$PASS_BAD" -T "$(msg_file "$name" "$USER_NAME")"
+    # shellcheck disable=SC2046
+    curl_keyed "$name" "imaps://$MX_NAME/" $(RESOLVE 993 127.0.0.1) -u "$USER_NAME:$PASS_GOOD"
+    py_client "$name" pop3-stls-login --port 110 --password "$PASS_GOOD"
+    cap_stop
+    keys_commit "$name"
+    expect_count "$name" 'tcp.flags.syn == 1 && tcp.flags.ack == 0' 3 "three TCP sessions"
+    expect_count "$name" 'tls.handshake.type == 1' 3 "three ClientHellos"
+    expect_dec "$name" "$F_535" "587: 535 5.7.8"
+    expect_dec "$name" 'imap.response contains "OK Logged in"' "993: OK Logged in"
+    expect_dec "$name" 'pop.response.indicator == "+OK" && pop.response.description contains "Logged in"' "110: +OK Logged in."
+    expect_inner "$name" 10
+}
+rec_keyed_nokey_smtp587_auth_failed_tls13() {
+    # the key log beside this capture holds the keys of ANOTHER session (the same exchange, run
+    # again without capturing): nothing in the capture decrypts with it
+    local name=keyed-nokey-smtp587-auth-failed-tls13
+    cap_start "$name" 'tcp port 587'
+    # shellcheck disable=SC2046
+    curl_smtp "$name.captured" "smtp://$MX_NAME:587/$CLIENT_HELO" $(RESOLVE 587 127.0.0.1) --ssl-reqd --interface 127.0.0.31 \
+        --mail-rcpt "$USER_NAME" -u "$USER_NAME:$PASS_BAD" -T "$(msg_file "$name" "$USER_NAME")"
+    cap_stop
+    # shellcheck disable=SC2046
+    curl_smtp "$name" "smtp://$MX_NAME:587/$CLIENT_HELO" $(RESOLVE 587 127.0.0.1) --ssl-reqd --interface 127.0.0.31 \
+        --mail-rcpt "$USER_NAME" -u "$USER_NAME:$PASS_BAD" -T "$(msg_file "$name" "$USER_NAME")"
+    keys_commit "$name"
+    expect "$name" "$F_TLS13" "TLS 1.3"
+    check_frames "$OUT_DIR/$name.pcap" 0 "$F_AUTH || $F_535" "with the (foreign) keys: still no AUTH/535" $(keyopts "$name")
+    check_frames "$OUT_DIR/$name.pcap" 0 'tls && smtp' "with the (foreign) keys: no inner frame" $(keyopts "$name")
+    local rnd
+    rnd=$(tshark -n -r "$OUT_DIR/$name.pcap" -Y 'tls.handshake.type == 1' -T fields -e tls.handshake.random 2>/dev/null | tr -d ':')
+    if [[ -n $rnd ]] && ! grep -qi -- "$rnd" "$OUT_DIR/$name.keys"; then
+        SUMMARY+=("$name.keys: no line for the capture's client random")
+    else
+        FAILURES+=("$name.keys: holds the capture's client random ($rnd)")
+    fi
+}
+rec_keyed_embedded_imaps993_auth_failed_tls13() {
+    # a pcapng with the key log inside (Decryption Secrets Block): decrypts with no option
+    local name=keyed-embedded-imaps993-auth-failed-tls13 f
+    cap_start "$name" 'tcp port 993'
+    # shellcheck disable=SC2046
+    curl_keyed "$name" "imaps://$MX_NAME/" $(RESOLVE 993 127.0.0.1) --interface 127.0.0.32 -u "$USER_NAME:$PASS_BAD"
+    cap_stop
+    f=$OUT_DIR/$name.pcapng
+    if editcap --inject-secrets "tls,$WORK/keys/$name.keys" "$OUT_DIR/$name.pcap" "$f" 2>"$LOG_DIR/$name.editcap.log"; then
+        chmod 644 "$f"
+        SUMMARY+=("$name.pcapng: key log embedded (editcap --inject-secrets)")
+    else
+        FAILURES+=("$name.pcapng: editcap failed: $(head -c 300 "$LOG_DIR/$name.editcap.log")")
+    fi
+    rm -f "$OUT_DIR/$name.pcap"
+    check_frames "$f" 1 'imap.request.command == "AUTHENTICATE"' "no option: AUTHENTICATE PLAIN decrypted"
+    check_frames "$f" 1 "$F_IMAP_AUTHFAIL" "no option: NO [AUTHENTICATIONFAILED] decrypted"
+    check_frames "$f" 1 'frame.len > 0' "pcapng readable"
+}
+
+# ---- Group 6: captures with their server logs (issue 14) --------------------------------------
+# Each: NAME.pcap, NAME.keys (when a client can write one), NAME.maillog (postfix's maillog_file
+# lines written during the session) and/or NAME.dovecot.log (dovecot's log_path lines).
+# PF_PORT_RE: a client named with its port, as smtpd_client_port_logging = yes writes it
+PF_PORT_RE='\[127\.0\.0\.[0-9]+\]:[0-9]+'
+
+rec_log_smtp587_auth_failed_tls13() {
+    local name=log-smtp587-auth-failed-tls13
+    log_mark
+    keyed_smtp_authfail "$name" smtp 587 127.0.0.41
+    log_save "$name" 'disconnect from'
+    expect_log "$name" maillog "postfix/submission/smtpd\[[0-9]+\]: connect from [^ ]*$PF_PORT_RE" "connect from ...[127.0.0.41]:PORT"
+    expect_log "$name" maillog 'TLS connection established from .*TLSv1\.3 with cipher' "TLS connection established ... TLSv1.3"
+    expect_log "$name" maillog 'SASL (PLAIN|LOGIN) authentication failed' "SASL ... authentication failed"
+    expect_log "$name" maillog "disconnect from .*$PF_PORT_RE .*auth=0/1" "disconnect ... auth=0/1"
+}
+rec_log_smtp25_relay_denied_starttls_tls13() {
+    local name=log-smtp25-relay-denied-starttls-tls13
+    log_mark
+    cap_start "$name" 'tcp port 25'
+    py_client "$name" smtp-starttls-relay --port 25 --rcpt bob@example.net
+    cap_stop
+    keys_commit "$name"
+    log_save "$name" 'disconnect from'
+    expect_dec "$name" "$F_554_RELAY" "554 5.7.1 Relay access denied"
+    expect_sealed "$name" "$F_554_RELAY" "554"
+    expect_log "$name" maillog "NOQUEUE: reject: RCPT from [^ ]*$PF_PORT_RE: 554 5\.7\.1 <bob@example\.net>: Relay access denied" \
+        "NOQUEUE: reject: RCPT ... 554 5.7.1 Relay access denied"
+    expect_log "$name" maillog 'TLS connection established' "TLS connection established"
+}
+rec_log_smtps465_relay_denied_tls13() {
+    local name=log-smtps465-relay-denied-tls13
+    log_mark
+    cap_start "$name" 'tcp port 465'
+    # shellcheck disable=SC2046
+    curl_smtp "$name" "smtps://$MX_NAME:465/$CLIENT_HELO" $(RESOLVE 465 127.0.0.1) --mail-rcpt bob@example.net \
+        -T "$(msg_file "$name" bob@example.net)"
+    cap_stop
+    keys_commit "$name"
+    log_save "$name" 'disconnect from'
+    expect_dec "$name" "$F_554_RELAY" "554 5.7.1 Relay access denied"
+    expect_sealed "$name" "$F_554_RELAY" "554"
+    expect_log "$name" maillog "postfix/smtps/smtpd.*NOQUEUE: reject: RCPT from [^ ]*$PF_PORT_RE: 554 5\.7\.1" \
+        "smtps: NOQUEUE: reject: RCPT ... 554 5.7.1"
+}
+rec_log_smtp587_accepted_bounced_tls13() {
+    # AUTH PLAIN (good password), a message to bounceme@example.test: a local recipient smtpd
+    # accepts (250 queued) whom local(8) then cannot deliver to (no such system user):
+    # status=bounced, and the non-delivery notification to the sender (which bounces in turn,
+    # default_transport = error)
+    local name=log-smtp587-accepted-bounced-tls13
+    log_mark
+    cap_start "$name" 'tcp port 587'
+    # shellcheck disable=SC2046
+    curl_smtp "$name" "smtp://$MX_NAME:587/$CLIENT_HELO" $(RESOLVE 587 127.0.0.1) --ssl-reqd --mail-rcpt "$BOUNCE_RCPT" \
+        -u "$USER_NAME:$PASS_GOOD" -T "$(msg_file "$name" "$BOUNCE_RCPT")"
+    cap_stop
+    keys_commit "$name"
+    log_save "$name" ': removed$' 3
+    expect_dec "$name" 'smtp.response.code == 235' "235 2.7.0 Authentication successful"
+    expect_dec "$name" "$F_SMTP_QUEUED" "250 2.0.0 Ok: queued as ..."
+    expect_sealed "$name" "$F_SMTP_QUEUED" "250 queued"
+    expect_log "$name" maillog 'sasl_method=PLAIN, sasl_username=alice@example\.test' "client=...:PORT, sasl_method=PLAIN, sasl_username=$USER_NAME"
+    expect_log "$name" maillog 'to=<bounceme@example\.test>, relay=local, .*status=bounced' "to=<$BOUNCE_RCPT>, relay=local ... status=bounced"
+    expect_log "$name" maillog 'sender non-delivery notification' "the bounce (sender non-delivery notification)"
+}
+rec_log_smtp25_starttls_accepted_sent_tls13() {
+    local name=log-smtp25-starttls-accepted-sent-tls13
+    log_mark
+    cap_start "$name" 'tcp port 25'
+    # shellcheck disable=SC2046
+    curl_smtp "$name" "smtp://$MX_NAME:25/$CLIENT_HELO" $(RESOLVE 25 127.0.0.1) --ssl-reqd --mail-rcpt "$USER_NAME" \
+        -T "$(msg_file "$name" "$USER_NAME")"
+    cap_stop
+    keys_commit "$name"
+    log_save "$name" ': removed$'
+    expect_dec "$name" "$F_SMTP_QUEUED" "250 2.0.0 Ok: queued as ..."
+    expect_sealed "$name" "$F_SMTP_QUEUED" "250 queued"
+    expect_log "$name" maillog 'to=<alice@example\.test>, relay=none, .*status=sent' "to=<$USER_NAME> ... status=sent (discarded)"
+}
+rec_log_imaps993_auth_failed_tls13() {
+    local name=log-imaps993-auth-failed-tls13
+    log_mark
+    cap_start "$name" 'tcp port 993'
+    # shellcheck disable=SC2046
+    curl_keyed "$name" "imaps://$MX_NAME/" $(RESOLVE 993 127.0.0.1) --interface 127.0.0.42 -u "$USER_NAME:$PASS_BAD"
+    cap_stop
+    keys_commit "$name"
+    log_save "$name"
+    expect_dec "$name" "$F_IMAP_AUTHFAIL" "NO [AUTHENTICATIONFAILED]"
+    expect_sealed "$name" "$F_IMAP_AUTHFAIL" "NO"
+    expect_log "$name" dovecot.log 'imap-login: Info: Disconnected.*auth failed, 1 attempts.*rip=127\.0\.0\.42, rport=[0-9]+, lip=127\.0\.0\.1, lport=993' \
+        "imap-login: Disconnected (auth failed, 1 attempts ...) rip=127.0.0.42, rport=PORT, lip, lport=993"
+    expect_log "$name" dovecot.log 'auth: Info: passwd-file\(alice@example\.test,127\.0\.0\.42.*Password mismatch' "auth: ... Password mismatch"
+}
+rec_log_pop3s995_auth_failed_tls13() {
+    local name=log-pop3s995-auth-failed-tls13
+    log_mark
+    cap_start "$name" 'tcp port 995'
+    # shellcheck disable=SC2046
+    curl_keyed "$name" "pop3s://$MX_NAME/" $(RESOLVE 995 127.0.0.1) --interface 127.0.0.43 -u "$USER_NAME:$PASS_BAD"
+    cap_stop
+    keys_commit "$name"
+    log_save "$name"
+    expect_dec "$name" "$F_POP_AUTHFAIL" "-ERR [AUTH] Authentication failed."
+    expect_sealed "$name" "$F_POP_AUTHFAIL" "-ERR"
+    expect_log "$name" dovecot.log 'pop3-login: Info: Disconnected.*auth failed, 1 attempts.*rip=127\.0\.0\.43, rport=[0-9]+, lip=127\.0\.0\.1, lport=995' \
+        "pop3-login: Disconnected (auth failed, 1 attempts ...) rip=127.0.0.43, rport=PORT, lport=995"
+}
+rec_log_imaps993_tls10_refused() {
+    # a TLS 1.0-only client: dovecot (ssl_min_protocol = TLSv1.2) closes; no keys can exist
+    local name=log-imaps993-tls10-refused
+    log_mark
+    cap_start "$name" 'tcp port 993'
+    timeout 20 openssl s_client -connect 127.0.0.1:993 -bind 127.0.0.47 -servername "$MX_NAME" -tls1 \
+        -cipher 'DEFAULT:@SECLEVEL=0' </dev/null >"$LOG_DIR/$name.client.log" 2>&1 || true
+    cap_stop
+    log_save "$name"
+    expect "$name" 'tls.handshake.type == 1 && tls.handshake.version == 0x0301' "ClientHello TLS 1.0 only"
+    check_frames "$OUT_DIR/$name.pcap" 0 'tls.handshake.type == 2' "no ServerHello"
+    expect_log "$name" dovecot.log 'imap-login: Info: Disconnected.*rip=127\.0\.0\.47, rport=[0-9]+.*SSL_accept\(\) failed.*(unsupported protocol|wrong version|no protocols available)' \
+        "imap-login: ... SSL_accept() failed: ... unsupported protocol"
+}
+rec_log_smtp587_noport_auth_failed_tls13() {
+    # the 127.0.0.9:587 listener logs the client without its port: unknown[127.0.0.44]
+    local name=log-smtp587-noport-auth-failed-tls13
+    log_mark
+    cap_start "$name" 'tcp port 587'
+    # shellcheck disable=SC2046
+    curl_smtp "$name" "smtp://$MX_NAME:587/$CLIENT_HELO" $(RESOLVE 587 $NOPORT_ADDR) --ssl-reqd --interface 127.0.0.44 \
+        --mail-rcpt "$USER_NAME" -u "$USER_NAME:$PASS_BAD" -T "$(msg_file "$name" "$USER_NAME")"
+    cap_stop
+    keys_commit "$name"
+    log_save "$name" 'disconnect from'
+    expect_dec "$name" "$F_535" "535 5.7.8"
+    expect_log "$name" maillog 'submission-noport/smtpd.*SASL (PLAIN|LOGIN) authentication failed' "SASL ... authentication failed"
+    expect_log "$name" maillog 'connect from [^ ]*\[127\.0\.0\.44\]$' "connect from ...[127.0.0.44] (no port)"
+    expect_no_log "$name" maillog '\[127\.0\.0\.44\]:[0-9]' "no client port in any line"
+}
+rec_log_smtp587_noport_ambiguous_tls13() {
+    # two overlapping sessions from the same address to the no-port listener: AUTH with the wrong
+    # password (535 after ~2 s) and, started 0.3 s later, a relay attempt (554) that ends first.
+    # Without ports the log lines cannot be told apart by address and time.
+    local name=log-smtp587-noport-ambiguous-tls13 p1
+    log_mark
+    cap_start "$name" 'tcp port 587'
+    # shellcheck disable=SC2046
+    curl_smtp "$name" "smtp://$MX_NAME:587/$CLIENT_HELO" $(RESOLVE 587 $NOPORT_ADDR) --ssl-reqd --interface 127.0.0.45 \
+        --mail-rcpt "$USER_NAME" -u "$USER_NAME:$PASS_BAD" -T "$(msg_file "$name-a" "$USER_NAME")" &
+    p1=$!
+    sleep 0.3
+    # shellcheck disable=SC2046
+    curl_smtp "$name" "smtp://$MX_NAME:587/$CLIENT_HELO" $(RESOLVE 587 $NOPORT_ADDR) --ssl-reqd --interface 127.0.0.45 \
+        --mail-rcpt bob@example.net -T "$(msg_file "$name-b" bob@example.net)"
+    wait "$p1"
+    cap_stop
+    keys_commit "$name"
+    log_save "$name" 'disconnect from' 2
+    expect_count "$name" 'tcp.flags.syn == 1 && tcp.flags.ack == 0 && ip.src == 127.0.0.45' 2 "two sessions from 127.0.0.45"
+    expect_dec "$name" "$F_535" "session 1: 535 5.7.8"
+    expect_dec "$name" "$F_554_RELAY" "session 2: 554 5.7.1 Relay access denied"
+    expect_log "$name" maillog 'connect from [^ ]*\[127\.0\.0\.45\]$' "connect from ...[127.0.0.45] (no port)" 2
+    expect_log "$name" maillog 'NOQUEUE: reject: RCPT from [^ ]*\[127\.0\.0\.45\]: 554 5\.7\.1' "NOQUEUE: reject: RCPT ... 554 5.7.1 (no port)"
+    expect_log "$name" maillog 'SASL (PLAIN|LOGIN) authentication failed' "SASL ... authentication failed"
+    expect_no_log "$name" maillog '\[127\.0\.0\.45\]:[0-9]' "no client port in any line"
+}
+rec_log_smtp587_auth_failed_berlin_tls13() {
+    # postfix restarted with TZ=Europe/Berlin for this one: its log lines are in CET/CEST
+    local name=log-smtp587-auth-failed-berlin-tls13
+    postfix_restart_tz Europe/Berlin
+    log_mark
+    keyed_smtp_authfail "$name" smtp 587 127.0.0.46
+    log_save "$name" 'disconnect from'
+    postfix_restart_tz ''
+    expect_log "$name" maillog 'SASL (PLAIN|LOGIN) authentication failed' "SASL ... authentication failed"
+    # the first line's time is the capture's first packet in Berlin time (UTC+1/+2), +-5 s
+    local first logt cap
+    first=$(grep -m1 'connect from' "$OUT_DIR/$name.maillog" || true)
+    cap=$(tshark -n -r "$OUT_DIR/$name.pcap" -c 1 -T fields -e frame.time_epoch 2>/dev/null | cut -d. -f1)
+    logt=$("$PY" - "$first" <<'EOF'
+import sys, datetime, re
+line = sys.argv[1]
+m = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)|([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d)", line)
+if not m:
+    print(""); sys.exit()
+if m.group(1):
+    t = datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S")
+else:
+    t = datetime.datetime.strptime("%d %s" % (datetime.datetime.utcnow().year, m.group(2)), "%Y %b %d %H:%M:%S")
+print(int(t.replace(tzinfo=datetime.timezone.utc).timestamp()))
+EOF
+)
+    local off=$(( ${logt:-0} - ${cap:-0} ))
+    if [[ -n $logt && -n $cap ]] && { ((off >= 3595 && off <= 3605)) || ((off >= 7195 && off <= 7205)); }; then
+        SUMMARY+=("$name.maillog: local time is UTC+$(((off + 5) / 3600)) h (Europe/Berlin)")
+    else
+        FAILURES+=("$name.maillog: log time - capture time = $off s, not +1 h/+2 h (TZ=Europe/Berlin?)")
+    fi
+}
+
+# ---- Group 7: several messages in one SMTP session (issue 19) ---------------------------------
+rec_smtp_multi_message_rset() {
+    local name=smtp-multi-message-rset
+    log_mark
+    cap_start "$name" 'tcp port 25'
+    "$PY" "$WORK/data/mwclient.py" smtp-multi-message --port 25 --helo "$CLIENT_HELO" --sender "$SENDER" \
+        --rcpt "$USER_NAME" --rcpt "postmaster@example.test" >"$LOG_DIR/$name.client.log" 2>&1 || true
+    cap_stop
+    log_save "$name" ': removed$'
+    expect_count "$name" 'upper(smtp.req.command) == "MAIL"' 3 "three MAIL FROM in one session"
+    expect "$name" 'upper(smtp.req.command) == "RSET"' "RSET after the refused recipient"
+    expect "$name" 'smtp.response.code == 550 && smtp.rsp.parameter contains "5.1.1"' "tx 1: RCPT nosuchuser -> 550 5.1.1"
+    expect "$name" 'smtp.response.code == 550 && smtp.rsp.parameter contains "5.7.1"' "tx 2: end of DATA -> 550 5.7.1 Message content rejected"
+    expect_count "$name" "$F_SMTP_QUEUED" 1 "tx 3: 250 queued"
+    expect_count "$name" 'tcp.flags.syn == 1 && tcp.flags.ack == 0' 1 "one TCP connection"
+    expect_log "$name" maillog 'NOQUEUE: reject: RCPT from .*550 5\.1\.1 <nosuchuser@example\.test>' "NOQUEUE: reject: RCPT ... 550 5.1.1"
+    expect_log "$name" maillog 'reject: header Subject: mailwire sample REJECTME' "reject: header Subject: ... REJECTME"
+    expect_log "$name" maillog 'status=sent' "tx 3 delivered: status=sent" 2
+}
+rec_smtp_bdat_chunks() {
+    local name=smtp-bdat-chunks
+    log_mark
+    cap_start "$name" 'tcp port 25'
+    "$PY" "$WORK/data/mwclient.py" smtp-bdat --port 25 --helo "$CLIENT_HELO" --sender "$SENDER" \
+        --rcpt "$USER_NAME" >"$LOG_DIR/$name.client.log" 2>&1 || true
+    cap_stop
+    log_save "$name" ': removed$'
+    expect "$name" 'smtp.response.code == 250 && smtp.rsp.parameter == "CHUNKING"' "EHLO advertises CHUNKING"
+    # each BDAT command line travels in the segment of its chunk (tshark calls it "DATA fragment")
+    expect_count "$name" 'tcp.dstport == 25 && tcp.payload[0:5] == "BDAT "' 6 "six BDAT commands (4 + 2)"
+    expect "$name" 'tcp.dstport == 25 && tcp.payload == "BDAT 0 LAST\r\n"' "BDAT 0 LAST"
+    expect_count "$name" 'smtp.response.code == 250 && smtp.rsp.parameter matches "^2\\.0\\.0 Ok: [0-9]+ bytes$"' 3 "250 2.0.0 Ok: N bytes per chunk"
+    expect_count "$name" "$F_SMTP_QUEUED" 1 "message 1: 250 queued"
+    expect "$name" 'smtp.response.code == 550 && smtp.rsp.parameter contains "5.7.1"' "message 2: 550 5.7.1 at BDAT LAST"
+    expect_log "$name" maillog 'reject: header Subject: mailwire sample REJECTME' "reject: header Subject: ... REJECTME"
+    expect_log "$name" maillog 'status=sent' "message 1 delivered: status=sent"
+}
+
+# ================================================================================================
 # main
 # ================================================================================================
 GROUP1=(smtp-accepted smtp-relay-denied smtp-unknown-user smtp-auth-failed smtp-auth-ok smtp-auth-plain-ok
@@ -1049,10 +2031,34 @@ GROUP3=(imap-login-ok imap-login-failed imap-authenticate-ok imap-authenticate-f
     imap-logindisabled imap-append-large imap-fetch-large imaps-993 pop3-login-ok pop3-login-failed
     pop3-auth-plain pop3-stls pop3-retr-large pop3s-995 pop3-user-before-stls-refused)
 GROUP4=(smtp-connection-refused smtp-no-greeting smtp-syn-timeout smtp-unanswered smtp-vlan smtp-qinq)
+GROUP5=(keyed-smtp587-auth-failed-tls13 keyed-smtp25-auth-failed-tls13 keyed-smtps465-auth-failed-tls13
+    keyed-smtp587-auth-failed-tls12-aes128gcm keyed-smtp587-auth-failed-tls12-chacha20
+    keyed-smtps465-auth-failed-tls12-aes256cbc-sha384 keyed-smtp587-auth-failed-ipv6-tls13
+    keyed-smtp25-relay-denied-tls13 keyed-smtp587-relay-denied-tls13 keyed-imaps993-auth-failed-tls13
+    keyed-pop3s995-auth-failed-tls13 keyed-imap143-starttls-login-ok-tls13 keyed-pop3-110-stls-auth-failed-tls13
+    keyed-imaps993-login-ok-tls13-chacha20 keyed-pop3s995-login-ok-tls12-aes256gcm
+    keyed-imaps993-login-ok-tls12-aes128cbc-etm keyed-imaps993-login-ok-tls12-aes128cbc-noetm
+    keyed-smtp25-auth-failed-tls10 keyed-smtps465-cert-expired-tls13 keyed-multi-sessions
+    keyed-nokey-smtp587-auth-failed-tls13 keyed-embedded-imaps993-auth-failed-tls13)
+GROUP6=(log-smtp587-auth-failed-tls13 log-smtp25-relay-denied-starttls-tls13 log-smtps465-relay-denied-tls13
+    log-smtp587-accepted-bounced-tls13 log-smtp25-starttls-accepted-sent-tls13 log-imaps993-auth-failed-tls13
+    log-pop3s995-auth-failed-tls13 log-imaps993-tls10-refused log-smtp587-noport-auth-failed-tls13
+    log-smtp587-noport-ambiguous-tls13 log-smtp587-auth-failed-berlin-tls13)
+GROUP7=(smtp-multi-message-rset smtp-bdat-chunks)
 EXTRA=(imap-timeout-bye)   # only when named: too slow for every run
 
 main() {
-    local scenarios=("$@") s fn all=("${GROUP1[@]}" "${GROUP2[@]}" "${GROUP3[@]}" "${GROUP4[@]}")
+    local scenarios=() s fn all=("${GROUP1[@]}" "${GROUP2[@]}" "${GROUP3[@]}" "${GROUP4[@]}" "${GROUP5[@]}" "${GROUP6[@]}" "${GROUP7[@]}")
+    # group names: @keyed (issue 13), @logs (issue 14), @multi (issue 19), @new (all three)
+    for s in "$@"; do
+        case $s in
+        @keyed) scenarios+=("${GROUP5[@]}") ;;
+        @logs) scenarios+=("${GROUP6[@]}") ;;
+        @multi) scenarios+=("${GROUP7[@]}") ;;
+        @new) scenarios+=("${GROUP5[@]}" "${GROUP6[@]}" "${GROUP7[@]}") ;;
+        *) scenarios+=("$s") ;;
+        esac
+    done
     ((${#scenarios[@]})) || scenarios=("${all[@]}")
     for s in "${scenarios[@]}"; do
         s=${s%.pcap}
@@ -1061,25 +2067,31 @@ main() {
     done
 
     check_prereqs
+    # outside: re-runs this script inside a fresh network namespace and exits with its status
+    netns_enter record "$SCRIPT_DIR/record.sh" "$@" || die "$NETNS_ERROR"
     local t0=$SECONDS
     trap cleanup EXIT
     trap 'exit 130' INT TERM
     setup_workdir
-    free_mail_ports
     setup_ca
     CURL=(curl -sS -v --max-time 60 --cacert "$CA_CRT")
     make_data
+    make_pyclient
     setup_postfix
+    record_listeners
     setup_dovecot
     start_postfix
+    record_listeners_up
+    PF_LOG=$WORK/postfix/postfix.log
+    DC_LOG=$WORK/dovecot/dovecot.log
     start_dovecot   # after postfix: its auth listener lives in postfix's queue directory
-    loopback_mtu_1500
     printf '%s\n' "$PASS_GOOD" "$PASS_BAD" >"$OUT_DIR/secrets.txt"
 
     for s in "${scenarios[@]}"; do
         s=${s%.pcap}
         fn=rec_${s//[-.]/_}
         "$fn"
+        flush_checks
     done
 
     printf '\n==== verified (tshark) ====\n'

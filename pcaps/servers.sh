@@ -1,27 +1,39 @@
 # shellcheck shell=bash disable=SC2034  # the variables here are read by the scripts that source it
-# servers.sh - the real mail servers mailwire's captures and live tests run against, on loopback.
-# Sourced (not run) by pcaps/record.sh and tests/live.sh:
+# servers.sh - the real mail servers mailwire's captures and live tests run against, on the
+# loopback of a network namespace of their own. Sourced (not run) by pcaps/record.sh and
+# tests/live.sh:
 #
 #   LOG_TAG=mytool; source pcaps/servers.sh
-#   setup_workdir /tmp/mytool     # WORK, LOG_DIR, PF_ETC, DC_CONF
-#   free_mail_ports               # stops a system postfix/dovecot holding the mail ports
+#   netns_enter mytool "$0" "$@" || skip "$NETNS_ERROR"   # re-runs the script inside namespace
+#                                 # mw-mytool-PID (lo up, MTU 1500, offloads off); removed at exit
+#   setup_workdir /tmp/mytool     # WORK, LOG_DIR, PF_ETC, DC_CONF (refused outside the namespace)
 #   setup_ca                      # throw-away "Mailwire Test CA" + server certificates (PKI, CA_CRT)
 #   setup_postfix; setup_dovecot  # configs under $WORK only (/etc/postfix, /etc/dovecot untouched)
 #   start_postfix; start_dovecot  # dovecot after postfix: its auth socket is in postfix's queue dir
-#   loopback_mtu_1500             # optional: lo at MTU 1500, TSO/GSO/GRO off
 #   ...
-#   stop_all                      # servers stopped, lo restored, system services restarted, WORK
-#                                 # removed (kept with KEEP_WORK=1); safe to call more than once
+#   stop_all                      # servers stopped, WORK removed (kept with KEEP_WORK=1); safe to
+#                                 # call more than once
 #
 # Call stop_all from an EXIT trap so nothing persists even on failure. Needs root, and the
 # Debian packages postfix dovecot-imapd dovecot-pop3d openssl python3 iproute2 (ethtool for
-# loopback_mtu_1500).
+# the offloads). A postfix or dovecot the machine itself runs is never stopped, reloaded or
+# reconfigured: ours have their own config, queue, data and base directories (postfix -c DIR,
+# dovecot -c FILE) and listen only inside the namespace.
+#
+# Server logs (for joining logs to captures): postfix writes $WORK/postfix/postfix.log itself
+# (maillog_file, postlogd) with the client port (smtpd_client_port_logging = yes) and the TLS
+# summary (smtpd_tls_loglevel = 1); dovecot writes $WORK/dovecot/dovecot.log (log_path) with
+# auth_verbose and rip/rport/lip/lport in every login line (login_log_format_elements). Both in
+# the zone of TZ (the machine's zone by default; postfix and dovecot pass TZ to their daemons).
 #
 # What the servers do (the captures and tests rely on it):
 #   postfix  127.0.0.1/::1 port 25 (STARTTLS offered, AUTH via dovecot SASL also in clear text
 #            because smtpd_tls_auth_only=no; relay from 127.0.0.1 denied "554 5.7.1"; unknown
 #            local user "550 5.1.1"), 587 (TLS mandatory: "530 5.7.0"), 465 (implicit TLS),
-#            127.0.0.5:25 (smtpd_timeout=5s: "421 4.4.2"); nothing is ever delivered.
+#            127.0.0.5:25 (smtpd_timeout=5s: "421 4.4.2"); nothing is ever delivered (local
+#            mail is discarded: status=sent, except bounceme@example.test, accepted and then
+#            bounced by local(8): status=bounced; remote mail is refused at RCPT); a
+#            Subject containing REJECTME is refused by header_checks ("550 5.7.1").
 #   dovecot  127.0.0.1/::1 IMAP 143/993, POP3 110/995 (plaintext auth allowed); 127.0.0.4 143/110
 #            with plaintext auth disabled; user alice@example.test / Swordfish-42x.
 
@@ -32,6 +44,7 @@ PASS_BAD='Wrong-Pa55word'
 MX_NAME='mail.example.test'         # server host name, CN/SAN of the server certificate
 CLIENT_HELO='client.example.org'
 SENDER='sender@example.org'
+BOUNCE_RCPT='bounceme@example.test' # accepted by smtpd, then bounced by local(8) (no such user)
 
 # ---- addresses ----------------------------------------------------------------------------------
 # 127.0.0.1 / ::1   postfix (25, 465, 587) and dovecot (110, 143, 993, 995)
@@ -71,24 +84,120 @@ wait_listen() {
 
 
 # ================================================================================================
-# environment: work dir, mail ports, loopback MTU, stop_all
+# environment: the network namespace, the work dir, stop_all
 # ================================================================================================
+# Everything runs inside a network namespace of its own ("mw-<tag>-<pid>"): postfix, dovecot, the
+# python listeners, openssl s_server, tcpdump, the clients (and mailwire -i lo in tests/live.sh).
+# Its lo is brought up with MTU 1500 and TSO/GSO/GRO off; the host's lo, its ports and a mail
+# server the machine itself runs (postfix, dovecot) are never touched, stopped or reconfigured.
+#
+#   netns_enter TAG SCRIPT ARGS...  (at the top of record.sh / live.sh, before anything else)
+#       outside: creates the namespace, runs `bash SCRIPT ARGS` inside it (MW_NETNS names it),
+#                removes it afterwards (trap: also on INT/TERM/errors) and exits with the
+#                script's status; returns 1 with NETNS_ERROR set if no namespace can be made
+#                (not root / no CAP_SYS_ADMIN, no `ip`)
+#       inside:  returns 0 at once
+NETNS=''
+NETNS_ERROR=''
 WORK=''
 LOG_DIR=''
 PF_ETC=''
 DC_CONF=''
-OLD_MTU=''
-OLD_TSO=''
-OLD_GSO=''
-OLD_GRO=''
 POSTFIX_UP=0
 DOVECOT_UP=0
-STOPPED_SERVICES=()
 
-# stop_all - stop the servers started here, put lo back, restart system services that were
-# stopped, remove the work dir (unless KEEP_WORK=1). Idempotent; never fails.
+# in_own_netns - true when this process runs in the namespace netns_enter made (not the host's)
+in_own_netns() {
+    [[ -n ${MW_NETNS:-} && -e /run/netns/$MW_NETNS ]] || return 1
+    [[ $(stat -L -c %i /proc/self/ns/net 2>/dev/null) == "$(stat -L -c %i "/run/netns/$MW_NETNS" 2>/dev/null)" ]] || return 1
+    [[ $(stat -L -c %i /proc/self/ns/net 2>/dev/null) != "$(stat -L -c %i /proc/1/ns/net 2>/dev/null)" ]]
+}
+
+netns_enter() {
+    local tag=$1 script=$2 rc
+    shift 2
+    if [[ -n ${MW_NETNS:-} ]]; then
+        in_own_netns || die "MW_NETNS=$MW_NETNS is set but this is not that network namespace"
+        NETNS=$MW_NETNS
+        return 0
+    fi
+    command -v ip >/dev/null 2>&1 || { NETNS_ERROR="no 'ip' command (Debian package iproute2)"; return 1; }
+    NETNS=mw-$tag-$$
+    local err
+    if ! err=$(ip netns add "$NETNS" 2>&1); then
+        NETNS_ERROR="cannot create a network namespace (ip netns add: ${err:-failed}; needs root / CAP_SYS_ADMIN)"
+        NETNS=''
+        return 1
+    fi
+    trap netns_delete EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    if ! err=$(netns_setup_lo 2>&1); then
+        NETNS_ERROR="cannot set up lo in namespace $NETNS: $err"
+        netns_delete
+        trap - EXIT
+        return 1
+    fi
+    log "network namespace $NETNS (lo up, mtu 1500, tso/gso/gro off)"
+    # in the background so a signal reaches the traps here at once: they pass it on as TERM
+    # (an asynchronous child ignores SIGINT) and wait until the script inside has cleaned up
+    MW_NETNS=$NETNS ip netns exec "$NETNS" bash "$script" "$@" <&0 &
+    NETNS_CHILD=$!
+    trap 'netns_stop_child 130' INT
+    trap 'netns_stop_child 143' TERM
+    wait "$NETNS_CHILD"
+    rc=$?
+    NETNS_CHILD=''
+    exit "$rc"
+}
+NETNS_CHILD=''
+netns_stop_child() {
+    if [[ -n $NETNS_CHILD ]]; then
+        kill -TERM "$NETNS_CHILD" 2>/dev/null
+        while kill -0 "$NETNS_CHILD" 2>/dev/null; do wait "$NETNS_CHILD"; done
+        NETNS_CHILD=''
+    fi
+    exit "$1"
+}
+
+# lo of the namespace: up, MTU 1500, no TSO/GSO super-segments. GRO off too: with any offload
+# on, libpcap sizes every ring-buffer slot for a 256 KiB packet and bursts overflow the ring
+# ("packets dropped by kernel"). Only ever applied inside the namespace.
+netns_setup_lo() {
+    ip -n "$NETNS" link set lo up || return 1
+    ip -n "$NETNS" link set lo mtu 1500 || return 1
+    if command -v ethtool >/dev/null 2>&1; then
+        ip netns exec "$NETNS" ethtool -K lo tso off gso off gro off >/dev/null 2>&1 ||
+            log "WARNING: ethtool -K lo failed in $NETNS: offloads stay on"
+    else
+        log "WARNING: ethtool missing - TSO/GSO stay on in the namespace, segments will exceed the MTU (apt-get install ethtool)"
+    fi
+}
+
+# netns_delete - end what is still running in the namespace (only processes of this run: they
+# are the only ones in it), remove it. Idempotent.
+netns_delete() {
+    [[ -n $NETNS && -e /run/netns/$NETNS ]] || { NETNS=''; return 0; }
+    local pids i
+    pids=$(ip netns pids "$NETNS" 2>/dev/null)
+    if [[ -n $pids ]]; then
+        log "ending leftover processes in $NETNS: $(echo $pids)"
+        kill -TERM $pids 2>/dev/null
+        for ((i = 0; i < 30; i++)); do
+            [[ -z $(ip netns pids "$NETNS" 2>/dev/null) ]] && break
+            sleep 0.1
+        done
+        pids=$(ip netns pids "$NETNS" 2>/dev/null)
+        [[ -n $pids ]] && kill -KILL $pids 2>/dev/null
+    fi
+    ip netns del "$NETNS" 2>/dev/null || log "WARNING: could not remove network namespace $NETNS"
+    NETNS=''
+    return 0
+}
+
+# stop_all - stop the servers started here, remove the work dir (unless KEEP_WORK=1).
+# Idempotent; never fails. (The namespace itself is removed by the netns_enter trap outside.)
 stop_all() {
-    local s
     if ((POSTFIX_UP)); then
         postfix -c "$PF_ETC" stop >/dev/null 2>&1 || postfix -c "$PF_ETC" abort >/dev/null 2>&1
         POSTFIX_UP=0
@@ -97,16 +206,6 @@ stop_all() {
         dovecot -c "$DC_CONF" stop >/dev/null 2>&1
         DOVECOT_UP=0
     fi
-    restore_loopback
-    for s in "${STOPPED_SERVICES[@]}"; do
-        log "restarting system service $s"
-        case $s in
-        sysv:postfix) postfix start >/dev/null 2>&1 ;;
-        sysv:dovecot) dovecot >/dev/null 2>&1 ;;
-        *) systemctl start "$s" ;;
-        esac
-    done
-    STOPPED_SERVICES=()
     if [[ -n $WORK && -d $WORK ]]; then
         if [[ ${KEEP_WORK:-0} == 1 ]]; then
             log "work dir kept: $WORK"
@@ -118,64 +217,16 @@ stop_all() {
     return 0
 }
 
-# setup_workdir [PREFIX] - the temporary directory holding everything configured here
+# setup_workdir [PREFIX] - the temporary directory holding everything configured here; refuses
+# to run outside the namespace
 setup_workdir() {
+    in_own_netns || die "not inside a network namespace of this run (netns_enter first)"
     WORK=$(mktemp -d "${1:-/tmp/mailwire-rec}.XXXXXX")
     chmod 755 "$WORK"   # postfix, dovecot login and mail processes must be able to traverse it
     LOG_DIR=$WORK/logs
     mkdir -p "$LOG_DIR" "$WORK/data"
     PF_ETC=$WORK/postfix/etc
     DC_CONF=$WORK/dovecot/dovecot.conf
-}
-
-# mail ports must be free; a system postfix/dovecot (systemd, or started by hand / init script
-# in a container) is stopped and started again by stop_all
-free_mail_ports() {
-    local busy svc
-    busy=$(ss -Hltn | awk '{print $4}' | grep -E ':(25|110|143|465|587|993|995)$' || true)
-    [[ -z $busy ]] && return 0
-    for svc in postfix dovecot; do
-        if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
-            log "stopping system service $svc (restarted at exit)"
-            systemctl stop "$svc"
-            STOPPED_SERVICES+=("$svc")
-        fi
-    done
-    if postfix status >/dev/null 2>&1; then
-        log "stopping the system postfix instance (restarted at exit)"
-        postfix stop >/dev/null 2>&1 && STOPPED_SERVICES+=(sysv:postfix)
-    fi
-    if [[ -f /run/dovecot/master.pid ]] && kill -0 "$(cat /run/dovecot/master.pid)" 2>/dev/null; then
-        log "stopping the system dovecot instance (restarted at exit)"
-        dovecot -c /etc/dovecot/dovecot.conf stop >/dev/null 2>&1 && STOPPED_SERVICES+=(sysv:dovecot)
-    fi
-    sleep 1
-    busy=$(ss -Hltn | awk '{print $4}' | grep -E ':(25|110|143|465|587|993|995)$' || true)
-    [[ -z $busy ]] || die "mail ports still in use: $busy"
-}
-
-# MTU-realistic loopback: 1500 bytes, and no TSO/GSO super-segments. GRO off too: with any
-# offload on, libpcap sizes every ring-buffer slot for a 256 KiB packet and bursts overflow the
-# ring (packets "dropped by kernel").
-loopback_mtu_1500() {
-    OLD_MTU=$(cat /sys/class/net/lo/mtu)
-    ip link set lo mtu 1500
-    if command -v ethtool >/dev/null 2>&1; then
-        OLD_TSO=$(ethtool -k lo | awk '/^tcp-segmentation-offload:/ {print $2}')
-        OLD_GSO=$(ethtool -k lo | awk '/^generic-segmentation-offload:/ {print $2}')
-        OLD_GRO=$(ethtool -k lo | awk '/^generic-receive-offload:/ {print $2}')
-        ethtool -K lo tso off gso off gro off
-    fi
-    log "lo: mtu 1500 (was $OLD_MTU), tso/gso/gro off (were ${OLD_TSO:-?}/${OLD_GSO:-?}/${OLD_GRO:-?})"
-}
-
-restore_loopback() {
-    [[ -n $OLD_TSO ]] && ethtool -K lo tso "$OLD_TSO" >/dev/null 2>&1
-    [[ -n $OLD_GSO ]] && ethtool -K lo gso "$OLD_GSO" >/dev/null 2>&1
-    [[ -n $OLD_GRO ]] && ethtool -K lo gro "$OLD_GRO" >/dev/null 2>&1
-    [[ -n $OLD_MTU ]] && ip link set lo mtu "$OLD_MTU"
-    OLD_TSO='' OLD_GSO='' OLD_GRO='' OLD_MTU=''
-    return 0
 }
 
 # ================================================================================================
@@ -253,7 +304,9 @@ setup_postfix() {
     [[ -f /etc/postfix/dynamicmaps.cf ]] && cp /etc/postfix/dynamicmaps.cf "$PF_ETC/"
     # recipients that exist (anything else in example.test gets 550 5.1.1)
     printf '%s\n' 'alice x' 'alice@example.test x' 'postmaster x' 'postmaster@example.test x' \
-        >"$WORK/postfix/local_recipients"
+        "${BOUNCE_RCPT%@*} x" "$BOUNCE_RCPT x" >"$WORK/postfix/local_recipients"
+    # ... and one that is accepted and then bounces: local(8) finds no such system user
+    printf '%s local:\n' "$BOUNCE_RCPT" >"$WORK/postfix/transport"
 
     postconf -c "$PF_ETC" -e \
         "compatibility_level = 3.6" \
@@ -267,12 +320,14 @@ setup_postfix() {
         "mydestination = example.test, localhost" \
         "smtpd_banner = \$myhostname ESMTP Postfix" \
         "biff = no" \
+        `# the loopback of the namespace this runs in (not the host's)` \
         "inet_interfaces = loopback-only" \
         "inet_protocols = all" \
         `# never deliver anywhere: remote mail errors out, local mail is accepted then discarded` \
         "default_transport = error:mailwire recording - no outbound mail" \
         "relay_transport = error:mailwire recording - no outbound mail" \
         "local_transport = discard:mailwire recording" \
+        "transport_maps = texthash:$WORK/postfix/transport" \
         `# 127.0.0.1 is deliberately NOT in mynetworks -> relaying from 127.0.0.1 is denied.` \
         `# reject_unauth_destination gives 554 5.7.1 (the default defer_unauth_destination: 454)` \
         "mynetworks = 127.0.0.2/32" \
@@ -292,7 +347,12 @@ setup_postfix() {
         "smtpd_tls_cert_file = $PKI/mail.crt" \
         "smtpd_tls_key_file = $PKI/mail.key" \
         "smtpd_tls_security_level = may" \
-        "smtpd_tls_loglevel = 1"
+        "smtpd_tls_loglevel = 1" \
+        `# the client port in every smtpd line: unknown[127.0.0.1]:51680 (log-to-capture joins)` \
+        "smtpd_client_port_logging = yes" \
+        `# a message whose Subject contains REJECTME: "550 5.7.1 Message content rejected"` \
+        "header_checks = regexp:$WORK/postfix/header_checks"
+    printf '%s\n' '/^Subject: .*REJECTME/ REJECT' >"$WORK/postfix/header_checks"
 
     cat >"$PF_ETC/master.cf" <<EOF
 # service type  private unpriv  chroot  wakeup  maxproc command + args
@@ -389,6 +449,8 @@ local $STRICT_ADDR {
 }
 auth_mechanisms = plain login
 auth_verbose = yes
+# the client's and server's address and port in every login line (log-to-capture joins)
+login_log_format_elements = user=<%u> method=%m rip=%r rport=%{rport} lip=%l lport=%{lport} mpid=%e %c session=<%{session}>
 
 passdb {
   driver = passwd-file

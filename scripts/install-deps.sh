@@ -8,13 +8,18 @@ PKGS=(
     libpcap-dev libssl-dev libglib2.0-dev  # libpcap, OpenSSL libcrypto, GLib
     libxxhash-dev                       # XXH3: fast keyed hash for the caches
     libseccomp-dev                      # the seccomp sandbox once inputs and outputs are open
+    zlib1g-dev libzstd-dev liblz4-dev   # compressed captures (.gz, .zst, .lz4)
+    zstd lz4                            # their command-line tools (tests compress captures)
     python3                             # test checker
-    tcpdump tshark                      # reference tools for tests and benchmarks
+    tcpdump tshark                      # reference tools (tshark brings mergecap, editcap)
     ca-certificates                     # the system trust store (certificate checks)
     clang libclang-rt-dev               # libFuzzer harnesses (make fuzz)
     chromium                            # the HTML report is checked in a real browser
     postfix dovecot-imapd dovecot-pop3d swaks curl openssl iproute2 ethtool  # live test
     libnet-ssleay-perl                  # swaks STARTTLS (a Recommends, not pulled in)
+    debhelper dpkg-dev                  # the .deb (dpkg-buildpackage), tests/package.sh
+    libio-socket-inet6-perl             # swaks over IPv6 (--server ::1; a Recommends too)
+    wireshark-common                    # editcap --inject-secrets (pcapng with the TLS keys inside)
 )
 # --list: print the package names (for .ci/run)
 if [ "${1:-}" = "--list" ]; then

@@ -64,6 +64,36 @@ secrets_absent() {
 }
 check "no secret in any output (plain or base64)" secrets_absent
 
+# --- generated malformed logins (tests/gen_secret_pcaps.py): no password in any output mode ---
+python3 tests/gen_secret_pcaps.py build/secrets >/dev/null
+gen_secrets_absent() { # capture
+    local cap=$1 out=$TMP/gen-out
+    : >"$out"
+    "$MW" -r "$cap" >>"$out" 2>&1
+    "$MW" -r "$cap" -v >>"$out" 2>&1
+    "$MW" -r "$cap" --json >>"$out" 2>&1
+    "$MW" -r "$cap" --json -v >>"$out" 2>&1
+    "$MW" -r "$cap" --report "$TMP/gen.html" >/dev/null 2>&1 && cat "$TMP/gen.html" >>"$out"
+    "$MW" -r "$cap" --report "$TMP/gen.md" >/dev/null 2>&1 && cat "$TMP/gen.md" >>"$out"
+    [ -s "$TMP/gen.html" ] && [ -s "$TMP/gen.md" ] || { echo "no report written"; return 1; }
+    rm -f "$TMP/gen.html" "$TMP/gen.md"
+    SECRET_LIST=build/secrets/passwords.txt secret_forms_absent "$out"
+}
+for cap in build/secrets/*.pcap; do
+    check "no secret in any output mode: $(basename "$cap" .pcap)" gen_secrets_absent "$cap"
+done
+gen_json() { "$MW" -r "build/secrets/$1.pcap" --json 2>/dev/null; }
+check "generated: unanswered line after 535 is named AUTH" \
+    grep -q '"detail":"AUTH got no reply' <(gen_json smtp-unanswered-after-535)
+check "generated: pipelined AUTH LOGIN raises cleartext_auth, names the user" \
+    grep -q '"user":"alice".*"cleartext_auth"' <(gen_json smtp-login-pipelined)
+check "generated: a Password: prompt answered first is not the user" \
+    grep -q '"user":"alice"' <(gen_json smtp-password-prompt-first)
+check "generated: PLAIN with two fields names no user" \
+    grep -q '"user":null' <(gen_json imap-plain-two-fields)
+check "generated: the public capture's password no longer quoted" \
+    bash -c '! "$0" -r pcaps/public/pcapplusplus-smtp-excerpts.pcap 2>&1 | grep -qi chvuamfiqdeymw' "$MW"
+
 # --- bad input: one line on stderr naming the file, exit 1 ---
 RUN_AS=() # a command prefix for bad_input (another user)
 bad_input() { # name expected-exit expected-stderr-regex args...

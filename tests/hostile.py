@@ -4,6 +4,9 @@ peak RSS under a bound derived from its caps, whatever a sender puts on the wire
 
   hostile.py [MAILWIRE]      (default build/mailwire); prints TAP
 
+Each case also has a time bound (TIME_LIMIT unless it names a smaller one): 1-byte
+segments in random order must not make reassembly quadratic.
+
 Each case writes a capture (raw-IP link type, built with struct) into a temporary
 directory, runs mailwire --json on it with a time limit, reads the child's peak RSS
 (/usr/bin/time's %M: the child's ru_maxrss in KiB), and checks the record's flags / anomalies.
@@ -198,7 +201,30 @@ def gen_ooo_endless(pc):
     conn.fin()
 
 
-# name, generator, extra options, RSS allowance over baseline (MiB), checks on records
+def gen_one_byte_random(n):
+    """After the greeting, n client bytes ("NOOP\\r\\n" repeated) as n 1-byte segments in a
+    random order (fixed seed), then the close: reassembly must stay logarithmic."""
+    def gen(pc):
+        import random
+        conn = Conn(pc, 40007, 25)
+        conn.s(b"220 mx.example.test ESMTP\r\n")
+        data = (b"NOOP\r\n" * (n // 6 + 1))[:n]
+        order = list(range(n))
+        random.Random(12).shuffle(order)
+        tcp, base, sseq = pc.tcp, conn.cseq, conn.sseq
+        for i in order:
+            tcp(CLIENT, SERVER, 40007, 25, base + i, sseq, PSH | ACK, data[i:i + 1])
+        conn.cseq = base + n
+        conn.fin()
+    return gen
+
+
+def no_flag(f):
+    return lambda sm: f not in sm["flags"], "no flag " + f
+
+
+# name, generator, extra options, RSS allowance over baseline (MiB), checks on records,
+# time bound (seconds)
 def has_flag(f):
     return lambda sm: f in sm["flags"], "flag " + f
 
@@ -226,6 +252,11 @@ CASES = [
      [has_anom("tls_malformed"), n_records(1)]),
     ("200 MB of out-of-order segments behind a hole", gen_ooo_endless, [], 16,
      [has_anom("out_of_order_overflow"), has_flag("capture_gap"), n_records(1)]),
+    # each held 1-byte segment costs ~130 bytes against the cap: 100 k fit in 16 MB
+    ("100 k 1-byte segments in random order, all held", gen_one_byte_random(100_000),
+     ["--max-ooo-bytes", "16000000"], 48, [no_flag("capture_gap"), n_records(1)], 10),
+    ("1 M 1-byte segments in random order, default cap", gen_one_byte_random(1_000_000), [],
+     16, [has_anom("out_of_order_overflow"), has_flag("capture_gap"), n_records(1)], 20),
 ]
 
 
@@ -283,7 +314,9 @@ def main():
         print("%s %d - baseline run (rc %d, peak RSS %.1f MiB)"
               % ("ok" if rc == 0 else "not ok", n, rc, base_kib / 1024))
         failed += rc != 0
-        for name, gen, opts, allow_mib, checks in CASES:
+        for case in CASES:
+            name, gen, opts, allow_mib, checks = case[:5]
+            max_secs = case[5] if len(case) > 5 else TIME_LIMIT
             n += 1
             path = os.path.join(tmp, "case%d.pcap" % n)
             g0 = time.monotonic()
@@ -299,6 +332,8 @@ def main():
             if rc != 0:
                 why.append("exit %d (killed after %d s?)" % (rc, TIME_LIMIT) if secs >= TIME_LIMIT
                            else "exit %d" % rc)
+            if rc == 0 and secs > max_secs:
+                why.append("took %.1f s, over the bound of %d s" % (secs, max_secs))
             if kib > bound:
                 why.append("peak RSS %.1f MiB over the bound %.1f MiB" % (kib / 1024,
                                                                           bound / 1024))
@@ -308,9 +343,9 @@ def main():
             ok = not why
             failed += not ok
             print("%s %d - %s" % ("ok" if ok else "not ok", n, name))
-            print("#   capture %.1f MB (generated in %.1f s); mailwire %.1f s, peak RSS %.1f MiB"
-                  " (bound %.1f MiB = baseline + %d MiB), %d records"
-                  % (size / 1e6, gsecs, secs, kib / 1024, bound / 1024, allow_mib,
+            print("#   capture %.1f MB (generated in %.1f s); mailwire %.1f s (bound %d s), peak"
+                  " RSS %.1f MiB (bound %.1f MiB = baseline + %d MiB), %d records"
+                  % (size / 1e6, gsecs, secs, max_secs, kib / 1024, bound / 1024, allow_mib,
                      sm["n"]))
             for flags, anoms, outcome in sm["first"]:
                 print("#   flags %s anomalies %s outcome %s" % (flags, anoms, outcome))

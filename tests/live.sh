@@ -7,19 +7,24 @@
 # Needs root and the Debian packages postfix dovecot-imapd dovecot-pop3d swaks curl python3
 # iproute2 (ethtool optional); without them it prints one "# SKIP" line and exits 0.
 # The servers are configured by pcaps/servers.sh (the same set-up as pcaps/record.sh) in a
-# temporary directory; /etc/postfix and /etc/dovecot are not touched. Everything is undone by
-# the EXIT trap: mailwire and the servers stopped, lo's MTU/offloads restored, a system
-# postfix/dovecot that held the mail ports started again, the temporary directory removed
-# (KEEP_WORK=1 keeps it). Every wait is bounded; the whole test takes about 20 s.
+# temporary directory, and everything - postfix, dovecot, the clients and `mailwire -i lo` -
+# runs inside a network namespace of its own (mw-live-PID: its own lo, MTU 1500, offloads off),
+# so a postfix/dovecot the machine itself runs is never stopped or reconfigured, no host port is
+# bound and the host's lo is left as it is; /etc/postfix and /etc/dovecot are not touched. If no
+# namespace can be made (not root / no CAP_SYS_ADMIN, no `ip`) it prints "SKIP: <reason>" and
+# skips. Everything is undone by the EXIT traps: mailwire and the servers stopped, the temporary
+# directory removed (KEEP_WORK=1 keeps it), the namespace deleted. Every wait is bounded; the
+# whole test takes about 20 s.
 set -u
 MW=${1:-./mailwire}
 [[ $MW == /* ]] || MW=$PWD/$MW
+SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 cd "$(dirname "$0")/.." || exit 1
 
 n=0
 ok()     { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; local l; for l in "$@"; do echo "#   $l"; done; }
-skip()   { echo "ok 1 - live tests skipped: $1 # SKIP"; exit 0; }
+skip()   { echo "SKIP: $1" >&2; echo "ok 1 - live tests skipped: $1 # SKIP"; exit 0; }
 
 # ---- can we run at all? --------------------------------------------------------------------
 [[ $(id -u) -eq 0 ]] || skip "not root (live capture and the mail servers need root)"
@@ -38,6 +43,8 @@ fi
 LOG_TAG=live
 # shellcheck source=../pcaps/servers.sh
 source pcaps/servers.sh
+# outside: make the namespace, re-run this script inside it, exit with its status
+netns_enter live "$SELF" "$MW" || skip "$NETNS_ERROR"
 # a set-up failure is a test failure (the EXIT trap still cleans up)
 die() { not_ok "set-up: $*"; exit 1; }
 
@@ -75,14 +82,12 @@ trap 'exit 130' INT TERM
 # ---- servers (as pcaps/record.sh) ----------------------------------------------------------
 T0=$SECONDS
 setup_workdir /tmp/mailwire-live
-free_mail_ports
 setup_ca
 setup_postfix
 setup_dovecot
 start_postfix
 start_dovecot
-loopback_mtu_1500 2>/dev/null   # MTU-sized segments, as on a real link
-ok "postfix and dovecot up on loopback ($((SECONDS - T0)) s)"
+ok "postfix and dovecot up on the loopback of network namespace $NETNS ($((SECONDS - T0)) s)"
 
 OUT=$WORK/live.jsonl
 # the packet socket of PID is open (its inode is in /proc/net/packet), or give up after 5 s

@@ -49,7 +49,7 @@ run_suite() { # label, make arguments...
             failed=$((failed + 1))
         fi
     done
-    for script in e2e report io live; do
+    for script in e2e report capture_forms io live; do
         echo "== $label: $script"
         bash "tests/$script.sh" "$build/mailwire" | count_tap
         read -r p f <"$COUNTS"
@@ -76,6 +76,10 @@ run_suite "normal build"
 run_suite "ASan+UBSan build" SAN=1
 # the reader thread under ThreadSanitizer
 run_script "ThreadSanitizer" bash tests/tsan.sh
+# the layout's figures: file and function sizes, folder sizes, no ../ includes
+run_script "layout" python3 tests/layout.py
+# man page, make install, the .deb
+run_script "packaging" bash tests/package.sh build/mailwire
 # memory bounds under hostile streams (optimised build: measures real peak RSS)
 run_script "hostile streams" bash tests/hostile.sh build/mailwire
 # libFuzzer harnesses: the regression corpus and a short run each (clang needed)

@@ -4,6 +4,7 @@
 
 void mw_config_defaults(mw_config *c)
 {
+    c->ports = NULL;
     c->max_line = MW_DEFAULT_MAX_LINE;
     c->max_ooo_bytes = MW_DEFAULT_MAX_OOO_BYTES;
     c->max_flows = MW_DEFAULT_MAX_FLOWS;

@@ -23,7 +23,12 @@
 /* Largest unconsumed tail a stream keeps for its dissector: one line or one TLS record. */
 #define MW_TLS_RECORD_MAX (16384 + 2048 + 5)
 
+struct mw_ports;
+
 typedef struct mw_config {
+    /* The port table (engine/detect.h) from --ports; NULL: the registry's defaults. The
+     * engine keeps its own copy. */
+    const struct mw_ports *ports;
     size_t max_line;
     size_t max_ooo_bytes;
     size_t max_flows;

@@ -5,33 +5,44 @@
 #include <stdlib.h>
 #include <string.h>
 
-static mw_port_entry port_table[65536];
+struct mw_ports {
+    mw_port_entry port[65536];
+};
 
-void mw_detect_init(void)
+mw_ports *mw_ports_new(void)
 {
-    memset(port_table, 0, sizeof port_table);
+    mw_ports *t = g_new0(mw_ports, 1);
     for (size_t i = 0; mw_dissectors[i]; i++) {
         const mw_dissector *d = mw_dissectors[i];
         for (const mw_port_proto *pp = d->ports; pp && pp->port; pp++) {
             /* implicit-TLS ports go to the TLS dissector whichever one that is */
-            const mw_dissector *owner = d;
-            if (pp->proto == MW_PROTO_SMTPS || pp->proto == MW_PROTO_IMAPS ||
-                pp->proto == MW_PROTO_POP3S)
-                owner = mw_dissector_for_tls();
-            port_table[pp->port].dissector = owner;
-            port_table[pp->port].proto = pp->proto;
+            const mw_dissector *owner = d->tls ? mw_dissector_for_tls() : d;
+            t->port[pp->port].dissector = owner;
+            t->port[pp->port].proto = pp->proto;
         }
     }
+    return t;
+}
+
+mw_ports *mw_ports_copy(const mw_ports *t)
+{
+    return g_memdup2(t, sizeof *t);
+}
+
+void mw_ports_free(mw_ports *t)
+{
+    g_free(t);
 }
 
 /* The dissector that serves a protocol name of SPEC.md, via the registry's ports. */
-static bool proto_by_name(const char *name, mw_proto *proto, const mw_dissector **d)
+static bool proto_by_name(const mw_ports *t, const char *name, mw_proto *proto,
+                          const mw_dissector **d)
 {
     for (size_t i = 0; mw_dissectors[i]; i++) {
         for (const mw_port_proto *pp = mw_dissectors[i]->ports; pp && pp->port; pp++) {
             if (strcmp(mw_proto_name(pp->proto), name) == 0) {
                 *proto = pp->proto;
-                *d = port_table[pp->port].dissector;
+                *d = t->port[pp->port].dissector;
                 return true;
             }
         }
@@ -39,7 +50,7 @@ static bool proto_by_name(const char *name, mw_proto *proto, const mw_dissector 
     return false;
 }
 
-bool mw_detect_add_ports(const char *spec, char **err)
+bool mw_ports_add(mw_ports *t, const char *spec, char **err)
 {
     gchar **items = g_strsplit(spec, ",", -1);
     bool ok = true;
@@ -58,24 +69,33 @@ bool mw_detect_add_ports(const char *spec, char **err)
             break;
         }
         *eq = '\0';
-        if (!proto_by_name(item, &proto, &d)) {
+        if (!proto_by_name(t, item, &proto, &d)) {
             *err = g_strdup_printf("--ports: unknown protocol '%s'", item);
             ok = false;
         } else if (!end || *end || port < 1 || port > 65535) {
             *err = g_strdup_printf("--ports: '%s' is not a port number (1-65535)", eq + 1);
             ok = false;
         } else {
-            port_table[port].dissector = d;
-            port_table[port].proto = proto;
+            t->port[port].dissector = d;
+            t->port[port].proto = proto;
         }
     }
     g_strfreev(items);
     return ok;
 }
 
-const mw_port_entry *mw_detect_port(uint16_t port)
+const mw_port_entry *mw_ports_lookup(const mw_ports *t, uint16_t port)
 {
-    return port_table[port].dissector ? &port_table[port] : NULL;
+    return t->port[port].dissector ? &t->port[port] : NULL;
+}
+
+size_t mw_ports_list(const mw_ports *t, uint16_t *out, size_t max)
+{
+    size_t n = 0;
+    for (uint32_t p = 1; p < 65536 && n < max; p++)
+        if (t->port[p].dissector)
+            out[n++] = (uint16_t)p;
+    return n;
 }
 
 const mw_dissector *mw_detect_content(const uint8_t *p, size_t len, mw_proto *proto)
@@ -90,11 +110,15 @@ const mw_dissector *mw_detect_content(const uint8_t *p, size_t len, mw_proto *pr
     return NULL;
 }
 
-size_t mw_detect_ports(uint16_t *out, size_t max)
+const mw_dissector *mw_detect_client_content(const uint8_t *p, size_t len, mw_proto *proto)
 {
-    size_t n = 0;
-    for (uint32_t p = 1; p < 65536 && n < max; p++)
-        if (port_table[p].dissector)
-            out[n++] = (uint16_t)p;
-    return n;
+    for (size_t i = 0; mw_dissectors[i]; i++) {
+        const mw_dissector *d = mw_dissectors[i];
+        mw_proto hint = d->client_probe ? d->client_probe(p, len) : MW_PROTO_UNKNOWN;
+        if (hint != MW_PROTO_UNKNOWN) {
+            *proto = hint;
+            return d;
+        }
+    }
+    return NULL;
 }

@@ -4,13 +4,29 @@
 #include <glib.h>
 #include <string.h>
 
-void mw_feeder_init(mw_feeder *f, const mw_dissector *d, mw_session *s, const mw_config *cfg)
+void mw_feeder_init_in(mw_feeder *f, const mw_dissector *d, mw_session *s,
+                       const mw_config *cfg, void *const *slots)
 {
     memset(f, 0, sizeof *f);
     f->dis = d;
     f->sess = s;
     f->cfg = cfg;
+    f->slots = slots;
     f->state = d->state_new(s, cfg);
+}
+
+void mw_feeder_init(mw_feeder *f, const mw_dissector *d, mw_session *s, const mw_config *cfg)
+{
+    mw_feeder_init_in(f, d, s, cfg, NULL);
+}
+
+/* The context of one dissector call. */
+static mw_ctx ctx_of(const mw_feeder *f, uint64_t frame, int64_t ts_us, bool with_ack)
+{
+    int slot = f->slots ? mw_dissector_slot(f->dis) : -1;
+    mw_ctx ctx = { f->sess, f->cfg, frame, ts_us, with_ack && f->ack_known,
+                   with_ack ? f->peer_acked : 0, slot >= 0 ? f->slots[slot] : NULL };
+    return ctx;
 }
 
 void mw_feeder_free(mw_feeder *f)
@@ -37,7 +53,7 @@ void mw_feeder_data(mw_feeder *f, mw_dir dir, const uint8_t *p, size_t len, uint
         return;
     const size_t cap = mw_config_pending_cap(f->cfg);
     mw_pending *pd = &f->pend[dir];
-    mw_ctx ctx = { f->sess, f->cfg, frame, ts_us, f->ack_known, f->peer_acked };
+    mw_ctx ctx = ctx_of(f, frame, ts_us, true);
 
     for (;;) {
         const uint8_t *buf;
@@ -74,6 +90,7 @@ void mw_feeder_data(mw_feeder *f, mw_dir dir, const uint8_t *p, size_t len, uint
         }
         if (r.status == MW_FEED_UPGRADE_TLS) {
             upgrade_to_tls(f);
+            ctx = ctx_of(f, frame, ts_us, true);
             /* bytes the other direction held back belong to TLS too */
             mw_dir other = (mw_dir)!dir;
             if (f->pend[other].len) {
@@ -121,14 +138,20 @@ void mw_feeder_gap(mw_feeder *f, mw_dir dir, uint64_t missing, uint64_t frame, i
     f->pend[dir].len = 0;
     if (!f->dis || f->dead[dir])
         return;
-    mw_ctx ctx = { f->sess, f->cfg, frame, ts_us, false, 0 };
+    mw_ctx ctx = ctx_of(f, frame, ts_us, false);
     f->dis->on_gap(f->state, dir, missing, &ctx);
+}
+
+void mw_feeder_close_conn(mw_feeder *f, const mw_conn_tcp *tcp, uint64_t frame, int64_t ts_us)
+{
+    if (!f->dis)
+        return;
+    mw_conn_verdict(f->sess, f->dis, tcp, frame, ts_us);
+    mw_ctx ctx = ctx_of(f, frame, ts_us, false);
+    f->dis->on_close(f->state, &ctx);
 }
 
 void mw_feeder_close(mw_feeder *f, uint64_t frame, int64_t ts_us)
 {
-    if (!f->dis)
-        return;
-    mw_ctx ctx = { f->sess, f->cfg, frame, ts_us, false, 0 };
-    f->dis->on_close(f->state, &ctx);
+    mw_feeder_close_conn(f, NULL, frame, ts_us);
 }

@@ -8,6 +8,7 @@
 #define MW_FEEDER_H
 
 #include "dissector.h"
+#include "engine/conn_verdict.h"
 
 typedef struct {
     uint8_t *buf;
@@ -24,14 +25,23 @@ typedef struct {
     /* set by the caller before mw_feeder_data when the packet's ACK is known */
     bool ack_known;
     uint64_t peer_acked;
+    /* The engine's per-dissector state, by registry slot (mw_engine_slots); NULL: none. */
+    void *const *slots;
 } mw_feeder;
 
 void mw_feeder_init(mw_feeder *f, const mw_dissector *d, mw_session *s, const mw_config *cfg);
+/* The same, inside an engine: each dissector call gets its slot as ctx->engine_state. */
+void mw_feeder_init_in(mw_feeder *f, const mw_dissector *d, mw_session *s,
+                       const mw_config *cfg, void *const *slots);
 void mw_feeder_free(mw_feeder *f);
 void mw_feeder_data(mw_feeder *f, mw_dir dir, const uint8_t *p, size_t len, uint64_t frame,
                     int64_t ts_us);
 /* `missing` bytes lost in `dir` (0: the stream starts mid-session). */
 void mw_feeder_gap(mw_feeder *f, mw_dir dir, uint64_t missing, uint64_t frame, int64_t ts_us);
+/* The session ends: the connection-level findings (engine/conn_verdict.h; tcp: what the
+ * flow table knows, NULL when only the session record is known), then the dissector's
+ * own close. */
+void mw_feeder_close_conn(mw_feeder *f, const mw_conn_tcp *tcp, uint64_t frame, int64_t ts_us);
 void mw_feeder_close(mw_feeder *f, uint64_t frame, int64_t ts_us);
 
 #endif

@@ -2,62 +2,26 @@
 
 #include <glib.h>
 #include <string.h>
-/* inlined: the key has a fixed size, and the call is made for every packet */
-#define XXH_INLINE_ALL
-#include <xxhash.h>
 
 #include "dissector.h"
-#include "tls/tls.h"
 #include "engine/detect.h"
 #include "engine/feeder.h"
-#include "engine/reasm.h"
+#include "engine/flow_table.h"
+#include "engine/tcp_state.h"
 #include "registry.h"
-
-/* Canonical 4-tuple: the lower (address, port) endpoint first, and its hash. */
-typedef struct {
-    uint64_t hash;          /* worked out by make_key from the packet (see key_hash) */
-    uint8_t family;
-    uint8_t pad;
-    uint16_t port[2];
-    uint8_t addr[2][16];
-} flow_key;
 
 typedef enum { F_PROBING, F_MAIL, F_IGNORED } flow_kind;
 
-/* A segment held back because it acknowledges bytes of the other direction that the
- * capture has not shown yet (captures from taps and mirror ports reorder the two
- * directions): delivered once those bytes are, so a reply never precedes its command. */
-typedef struct deferred {
-    struct deferred *next;
-    uint32_t seq;
-    uint32_t ack;
-    uint64_t frame;
-    int64_t ts_us;
-    size_t len, cut;
-    uint8_t data[];
-} deferred;
-
 typedef struct mw_flow {
-    flow_key key;
-    struct mw_flow *lru_prev, *lru_next;
-    int64_t last_ts;
+    mw_flow_node node;      /* first: the table's handle on the flow */
     flow_kind kind;
     bool dir_known;
     mw_endpoint ep[2];      /* [MW_FROM_CLIENT] client, [MW_FROM_SERVER] server */
-    mw_stream stream[2];
-    deferred *dq_head[2], *dq_tail[2];
-    size_t dq_bytes[2];
+    mw_tcp tcp;
     mw_feeder feed;         /* dissector and its held-back bytes; feed.dis NULL until mail */
     mw_session *sess;
-    bool fin[2];
-    bool syn_seen, synack_seen, rst;
-    mw_dir rst_from;
-    unsigned syn_count;
-    uint32_t client_isn;
     uint64_t first_frame;
     int64_t first_ts;
-    mw_dir cur_dir;         /* direction being delivered (for the stream sink) */
-    uint64_t packets[2], bytes[2];
     int64_t ts_end;
     mw_engine *eng;
 } mw_flow;
@@ -68,73 +32,19 @@ struct mw_engine {
     void *user;
     mw_session_take_cb take; /* when set, closed sessions are handed over to it */
     void *take_user;
-    GHashTable *flows;
-    mw_flow *lru_head, *lru_tail; /* least recently active first */
+    mw_flow_table table;
+    mw_ports *ports;         /* the engine's own copy of the port table */
+    void *slots[MW_MAX_DISSECTORS]; /* per-dissector engine state (engine_new) */
     uint64_t next_id;
-    uint64_t frame;
-    int64_t ts_us, now_us;
+    uint64_t frame;          /* the packet being processed */
+    int64_t ts_us;
+    int64_t now_us;          /* the latest packet time seen */
     mw_engine_stats stats;
 };
 
-/* ---------- flow table ---------- */
-
-/* Seeded at random per process: addresses and ports are chosen by whoever sends the
- * packets, and a hash they could predict would let them pile every flow into one chain. */
-static uint64_t key_seed;
-
-/* The hash is made in make_key from the packet's own fields: hashing the key just built
- * would read it back in words that straddle the smaller stores that wrote it, a
- * store-forwarding stall on every packet. */
-static guint key_hash(gconstpointer k)
+static mw_flow *flow_of(mw_flow_node *n)
 {
-    const uint64_t h = ((const flow_key *)k)->hash;
-    return (guint)(h ^ (h >> 32));
-}
-
-static gboolean key_equal(gconstpointer a, gconstpointer b)
-{
-    return memcmp(a, b, sizeof(flow_key)) == 0;
-}
-
-static void make_key(const mw_packet *pkt, flow_key *k, bool *src_is_lo)
-{
-    memset(k, 0, sizeof *k);
-    k->family = pkt->family;
-    int c = memcmp(pkt->src, pkt->dst, 16);
-    bool lo = c < 0 || (c == 0 && pkt->sport <= pkt->dport);
-    *src_is_lo = lo;
-    memcpy(k->addr[lo ? 0 : 1], pkt->src, 16);
-    memcpy(k->addr[lo ? 1 : 0], pkt->dst, 16);
-    k->port[lo ? 0 : 1] = pkt->sport;
-    k->port[lo ? 1 : 0] = pkt->dport;
-    const uint64_t ports = (uint64_t)k->port[0] << 16 | k->port[1] | (uint64_t)pkt->family << 32;
-    k->hash = XXH3_64bits_withSeed(lo ? pkt->src : pkt->dst, 16,
-                                   XXH3_64bits_withSeed(lo ? pkt->dst : pkt->src, 16,
-                                                        key_seed ^ ports));
-}
-
-static void lru_unlink(mw_engine *e, mw_flow *f)
-{
-    if (f->lru_prev)
-        f->lru_prev->lru_next = f->lru_next;
-    else
-        e->lru_head = f->lru_next;
-    if (f->lru_next)
-        f->lru_next->lru_prev = f->lru_prev;
-    else
-        e->lru_tail = f->lru_prev;
-    f->lru_prev = f->lru_next = NULL;
-}
-
-static void lru_append(mw_engine *e, mw_flow *f)
-{
-    f->lru_prev = e->lru_tail;
-    f->lru_next = NULL;
-    if (e->lru_tail)
-        e->lru_tail->lru_next = f;
-    else
-        e->lru_head = f;
-    e->lru_tail = f;
+    return (mw_flow *)n; /* the node is the flow's first member */
 }
 
 static void set_endpoint(mw_endpoint *ep, uint8_t family, const uint8_t *addr, uint16_t port)
@@ -144,35 +54,35 @@ static void set_endpoint(mw_endpoint *ep, uint8_t family, const uint8_t *addr, u
     ep->port = port;
 }
 
-/* Stream sink callbacks: the flow and direction ride in the flow itself. */
-static void sink_data(void *user, const uint8_t *p, size_t len)
+/* ---------- the TCP layer's sink: reassembled bytes to the dissector ---------- */
+
+static void sink_data(void *user, mw_dir dir, const uint8_t *p, size_t len, const mw_tcp_at *at)
 {
     mw_flow *f = user;
-    mw_dir dir = f->cur_dir;
-    const mw_seg_meta *m = &f->stream[dir].meta;
-    const mw_stream *other = &f->stream[!dir];
-    /* the bytes carry their own packet's frame and ACK, however late they come out */
-    f->feed.ack_known = m->ack_known && other->started;
-    f->feed.peer_acked = f->feed.ack_known ? mw_stream_offset(other, m->ack) : 0;
-    mw_feeder_data(&f->feed, dir, p, len, m->frame ? m->frame : f->eng->frame,
-                   m->frame ? m->ts_us : f->eng->ts_us);
+    f->feed.ack_known = at->ack_known;
+    f->feed.peer_acked = at->peer_acked;
+    mw_feeder_data(&f->feed, dir, p, len, at->frame, at->ts_us);
     f->feed.ack_known = false;
 }
 
-static void sink_gap(void *user, uint64_t missing)
+static void sink_gap(void *user, mw_dir dir, uint64_t missing, const mw_tcp_at *at)
 {
     mw_flow *f = user;
-    mw_engine *e = f->eng;
-    mw_dir dir = f->cur_dir;
     if (!f->sess)
         return;
-    mw_session_flag(f->sess, MW_FLAG_CAPTURE_GAP, e->frame, e->ts_us,
+    mw_session_flag(f->sess, MW_FLAG_CAPTURE_GAP, at->frame, at->ts_us,
                     "%" G_GUINT64_FORMAT " bytes from the %s missing from the capture", missing,
                     dir == MW_FROM_CLIENT ? "client" : "server");
-    mw_feeder_gap(&f->feed, dir, missing, e->frame, e->ts_us);
+    mw_feeder_gap(&f->feed, dir, missing, at->frame, at->ts_us);
 }
 
-static const mw_stream_sink flow_sink = { sink_data, sink_gap };
+static void sink_overflow(void *user, mw_dir dir)
+{
+    (void)dir;
+    mw_session_anomaly(((mw_flow *)user)->sess, MW_ANOM_OOO_OVERFLOW);
+}
+
+static const mw_tcp_sink flow_sink = { sink_data, sink_gap, sink_overflow };
 
 /* ---------- session lifecycle ---------- */
 
@@ -181,11 +91,11 @@ static void sync_session(mw_flow *f)
 {
     mw_session *s = f->sess;
     for (int d = 0; d < 2; d++) {
-        s->packets[d] = f->packets[d];
-        s->bytes[d] = f->bytes[d];
+        s->packets[d] = f->tcp.packets[d];
+        s->bytes[d] = f->tcp.bytes[d];
     }
-    s->syn_seen = f->syn_seen;
-    s->synack_seen = f->synack_seen;
+    s->syn_seen = f->tcp.syn_seen;
+    s->synack_seen = f->tcp.synack_seen;
     if (f->ts_end > s->ts_end_us)
         s->ts_end_us = f->ts_end;
 }
@@ -201,193 +111,88 @@ static void start_session(mw_engine *e, mw_flow *f, const mw_dissector *d, mw_pr
     s->ts_start_us = f->first_ts;
     s->ts_end_us = f->first_ts;
     s->first_frame = f->first_frame;
-    s->syn_seen = f->syn_seen;
-    s->synack_seen = f->synack_seen;
     sync_session(f);
     if (e->cfg.keep_transcript)
         mw_session_keep_transcript(s);
-    mw_feeder_init(&f->feed, d, s, &e->cfg);
+    mw_feeder_init_in(&f->feed, d, s, &e->cfg, e->slots);
 }
 
-/* Connection-level findings that need no dissector (SPEC.md). */
-static void judge_connection(mw_engine *e, mw_flow *f)
+/* The record is complete: hand it to the writer (or to the callback). */
+static void emit_session(mw_engine *e, mw_flow *f)
 {
     mw_session *s = f->sess;
-    if (!f->syn_seen || f->synack_seen)
-        return;
-    if (f->rst && f->rst_from == MW_FROM_SERVER) {
-        mw_session_flag(s, MW_FLAG_CONNECTION_REFUSED, e->frame, e->ts_us,
-                        "SYN to port %u answered by RST", s->server.port);
-    } else if (!f->rst && s->bytes[0] == 0 &&
-               (f->syn_count >= 2 || e->now_us - f->first_ts >= 3 * G_USEC_PER_SEC)) {
-        mw_session_flag(s, MW_FLAG_CONNECTION_TIMEOUT, f->first_frame, f->first_ts,
-                        "SYN to port %u never answered (%u attempt%s)", s->server.port,
-                        f->syn_count, f->syn_count == 1 ? "" : "s");
+    mw_session_finish(s);
+    e->stats.sessions++;
+    if (s->close_reason == MW_CLOSE_EVICTED)
+        e->stats.evicted++;
+    /* the Community ID (a SHA-1) is for the record only: the writer thread works it out
+     * when there is one */
+    if (e->take) {
+        e->take(s, e->take_user);
+        f->sess = NULL;
+    } else {
+        mw_session_community_id(s);
+        e->cb(s, e->user);
     }
 }
 
-static void deliver_segment(mw_engine *e, mw_flow *f, mw_dir dir, uint32_t seq,
-                            const uint8_t *p, size_t len, size_t cut, bool has_ack, uint32_t ack)
+static void end_session(mw_engine *e, mw_flow *f, mw_close_reason why)
 {
-    mw_stream *st = &f->stream[dir];
-    f->cur_dir = dir;
-    mw_seg_meta meta = { e->frame, e->ts_us, ack, has_ack };
-    uint64_t gaps_before = st->gap_bytes;
-    size_t held_before = st->ooo_bytes;
-    mw_stream_segment(st, seq, p, len, cut, &meta, e->cfg.max_ooo_bytes, &flow_sink, f);
-    if (st->ooo_bytes < held_before && st->gap_bytes > gaps_before)
-        mw_session_anomaly(f->sess, MW_ANOM_OOO_OVERFLOW);
-}
-
-/* Does a segment of `dir` acknowledge bytes of the other direction not yet delivered? */
-static bool acks_unseen(const mw_flow *f, mw_dir dir, uint32_t ack)
-{
-    const mw_stream *other = &f->stream[!dir];
-    if (!other->started)
-        return false;
-    uint64_t have = other->next + (f->fin[!dir] ? 1 : 0); /* a FIN takes one number */
-    return mw_stream_offset(other, ack) > have;
-}
-
-static void release_one(mw_engine *e, mw_flow *f, mw_dir dir)
-{
-    deferred *d = f->dq_head[dir];
-    f->dq_head[dir] = d->next;
-    if (!d->next)
-        f->dq_tail[dir] = NULL;
-    f->dq_bytes[dir] -= d->len;
-    uint64_t frame = e->frame;
-    int64_t ts = e->ts_us;
-    e->frame = d->frame; /* evidence names the packet that carried the bytes */
-    e->ts_us = d->ts_us;
-    deliver_segment(e, f, dir, d->seq, d->data, d->len, d->cut, true, d->ack);
-    e->frame = frame;
-    e->ts_us = ts;
-    g_free(d);
-}
-
-/* Deliver held segments whose acknowledged bytes have now been seen; at close (`all`),
- * everything held, in capture order. */
-static void release_deferred(mw_engine *e, mw_flow *f, bool all)
-{
-    for (;;) {
-        int pick = -1;
-        for (int d = 0; d < 2 && pick < 0; d++)
-            if (f->dq_head[d] && !acks_unseen(f, (mw_dir)d, f->dq_head[d]->ack))
-                pick = d;
-        if (pick < 0 && all && (f->dq_head[0] || f->dq_head[1]))
-            pick = (f->dq_head[0] &&
-                    (!f->dq_head[1] || f->dq_head[0]->frame < f->dq_head[1]->frame)) ? 0 : 1;
-        if (pick < 0)
-            return;
-        release_one(e, f, (mw_dir)pick);
-    }
-}
-
-static void defer_segment(mw_engine *e, mw_flow *f, mw_dir dir, uint32_t seq, const mw_packet *pkt,
-                          uint64_t frame, int64_t ts_us)
-{
-    /* over the cap, the oldest held segment goes on regardless */
-    while (f->dq_head[dir] && f->dq_bytes[dir] + pkt->payload_len > e->cfg.max_ooo_bytes)
-        release_one(e, f, dir);
-    if (pkt->payload_len > e->cfg.max_ooo_bytes) {
-        deliver_segment(e, f, dir, seq, pkt->payload, pkt->payload_len, pkt->payload_cut, true,
-                        pkt->ack);
-        return;
-    }
-    deferred *d = g_malloc(sizeof *d + pkt->payload_len);
-    d->next = NULL;
-    d->seq = seq;
-    d->ack = pkt->ack;
-    d->frame = frame;
-    d->ts_us = ts_us;
-    d->len = pkt->payload_len;
-    d->cut = pkt->payload_cut;
-    memcpy(d->data, pkt->payload, pkt->payload_len);
-    if (f->dq_tail[dir])
-        f->dq_tail[dir]->next = d;
-    else
-        f->dq_head[dir] = d;
-    f->dq_tail[dir] = d;
-    f->dq_bytes[dir] += d->len;
+    mw_session *s = f->sess;
+    mw_tcp_release_all(&f->tcp, e->cfg.max_ooo_bytes, &flow_sink, f);
+    s->close_reason = why;
+    if (why == MW_CLOSE_NONE || why == MW_CLOSE_IDLE)
+        s->idle_at_end_us = e->now_us - f->node.last_ts;
+    s->syn_seen = f->tcp.syn_seen;
+    s->synack_seen = f->tcp.synack_seen;
+    mw_tcp_flush(&f->tcp, e->frame, e->ts_us, &flow_sink, f);
+    mw_conn_tcp tcp = { f->tcp.rst, f->tcp.rst_from, f->tcp.syn_count, f->first_frame,
+                        f->first_ts, e->now_us };
+    mw_feeder_close_conn(&f->feed, &tcp, e->frame, e->ts_us);
+    emit_session(e, f);
 }
 
 static void close_flow(mw_engine *e, mw_flow *f, mw_close_reason why)
 {
     if (f->sess)
-        release_deferred(e, f, true);
-    if (f->sess) {
-        mw_session *s = f->sess;
-        s->close_reason = why;
-        if (why == MW_CLOSE_NONE || why == MW_CLOSE_IDLE)
-            s->idle_at_end_us = e->now_us - f->last_ts;
-        s->syn_seen = f->syn_seen;
-        s->synack_seen = f->synack_seen;
-        for (int d = 0; d < 2; d++) {
-            f->cur_dir = (mw_dir)d;
-            mw_stream_flush(&f->stream[d], &flow_sink, f);
-        }
-        judge_connection(e, f);
-        mw_feeder_close(&f->feed, e->frame, e->ts_us);
-        mw_session_finish(s);
-        e->stats.sessions++;
-        if (why == MW_CLOSE_EVICTED)
-            e->stats.evicted++;
-        /* the Community ID (a SHA-1) is for the record only: the writer thread works it
-         * out when there is one */
-        if (e->take) {
-            e->take(s, e->take_user);
-            f->sess = NULL;
-        } else {
-            mw_session_community_id(s);
-            e->cb(s, e->user);
-        }
-    } else if (f->kind == F_IGNORED) {
+        end_session(e, f, why);
+    else if (f->kind == F_IGNORED)
         e->stats.flows_ignored++;
-    }
-    for (int d = 0; d < 2; d++) {
-        while (f->dq_head[d]) {
-            deferred *n = f->dq_head[d]->next;
-            g_free(f->dq_head[d]);
-            f->dq_head[d] = n;
-        }
-    }
+    mw_tcp_free(&f->tcp);
     mw_feeder_free(&f->feed);
     mw_session_free(f->sess);
-    for (int d = 0; d < 2; d++)
-        mw_stream_free(&f->stream[d]);
-    lru_unlink(e, f);
-    g_hash_table_remove(e->flows, &f->key);
-    e->stats.flows_live--;
+    mw_flow_table_remove(&e->table, &f->node);
+    e->stats.flows_live = e->table.live;
     g_free(f);
 }
 
-static mw_flow *new_flow(mw_engine *e, const flow_key *k, int64_t ts, uint64_t frame)
+static mw_flow *new_flow(mw_engine *e, const mw_flow_key *k, int64_t ts, uint64_t frame)
 {
-    if (e->stats.flows_live >= e->cfg.max_flows && e->lru_head)
-        close_flow(e, e->lru_head, MW_CLOSE_EVICTED);
+    mw_flow_node *oldest = mw_flow_table_oldest(&e->table);
+    if (e->table.live >= e->cfg.max_flows && oldest)
+        close_flow(e, flow_of(oldest), MW_CLOSE_EVICTED);
     mw_flow *f = g_new0(mw_flow, 1);
-    f->key = *k;
+    f->node.key = *k;
     f->eng = e;
     f->first_ts = ts;
     f->first_frame = frame;
-    mw_stream_init(&f->stream[0]);
-    mw_stream_init(&f->stream[1]);
-    g_hash_table_insert(e->flows, &f->key, f);
-    lru_append(e, f);
-    e->stats.flows_live++;
-    if (e->stats.flows_live > e->stats.flows_peak)
-        e->stats.flows_peak = e->stats.flows_live;
+    mw_tcp_init(&f->tcp);
+    mw_flow_table_insert(&e->table, &f->node);
+    e->stats.flows_live = e->table.live;
+    e->stats.flows_peak = e->table.peak;
     return f;
 }
 
 static void expire_idle(mw_engine *e)
 {
-    while (e->lru_head && e->now_us - e->lru_head->last_ts > e->cfg.idle_timeout_us)
-        close_flow(e, e->lru_head, MW_CLOSE_IDLE);
+    mw_flow_node *n;
+    while ((n = mw_flow_table_oldest(&e->table)) && e->now_us - n->last_ts > e->cfg.idle_timeout_us)
+        close_flow(e, flow_of(n), MW_CLOSE_IDLE);
 }
 
-/* Which side serves? Set the flow's endpoints with `server_is_src`. */
+/* ---------- classification: which side serves, which protocol ---------- */
+
+/* Set the flow's endpoints with `server_is_src`. */
 static void orient(mw_flow *f, const mw_packet *pkt, bool server_is_src)
 {
     const uint8_t *c_addr = server_is_src ? pkt->dst : pkt->src;
@@ -407,13 +212,13 @@ static void classify(mw_engine *e, mw_flow *f, const mw_packet *pkt)
     if (syn && !f->dir_known)
         orient(f, pkt, ack); /* SYN from the client, SYN-ACK from the server */
     if (!f->dir_known) {
-        const mw_port_entry *ds = mw_detect_port(pkt->dport);
-        const mw_port_entry *ss = mw_detect_port(pkt->sport);
+        const mw_port_entry *ds = mw_ports_lookup(e->ports, pkt->dport);
+        const mw_port_entry *ss = mw_ports_lookup(e->ports, pkt->sport);
         if (ds || ss)
             orient(f, pkt, !ds);
     }
     if (f->dir_known) {
-        const mw_port_entry *pe = mw_detect_port(f->ep[MW_FROM_SERVER].port);
+        const mw_port_entry *pe = mw_ports_lookup(e->ports, f->ep[MW_FROM_SERVER].port);
         if (pe) {
             start_session(e, f, pe->dissector, pe->proto);
             return;
@@ -433,13 +238,10 @@ static void classify(mw_engine *e, mw_flow *f, const mw_packet *pkt)
     }
     /* Implicit TLS on another port: a ClientHello naming a mail service (issue 3); other
      * TLS (HTTPS) is not mail and is dropped here. */
-    if (!from_server && mw_tls_looks_like_client_hello(pkt->payload, pkt->payload_len)) {
-        mw_proto hint = (mw_proto)mw_tls_mail_hint(pkt->payload, pkt->payload_len);
-        if (hint != MW_PROTO_UNKNOWN) {
-            orient(f, pkt, false);
-            start_session(e, f, mw_dissector_for_tls(), hint);
-            return;
-        }
+    if (!from_server && (d = mw_detect_client_content(pkt->payload, pkt->payload_len, &proto))) {
+        orient(f, pkt, false);
+        start_session(e, f, d, proto);
+        return;
     }
     f->kind = F_IGNORED;
 }
@@ -452,6 +254,108 @@ static mw_dir packet_dir(const mw_flow *f, const mw_packet *pkt)
                : MW_FROM_SERVER;
 }
 
+/* ---------- the packet path: lookup, TCP state, delivery ---------- */
+
+/* The packet's flow, made when the packet can start one; NULL: nothing to follow. A new
+ * SYN on a known 4-tuple is a retransmission, or the tuple reused for a new connection
+ * after the old one ended. */
+static mw_flow *lookup(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us)
+{
+    mw_flow_key k;
+    mw_flow_key_make(&e->table, pkt, &k);
+    mw_flow_node *n = mw_flow_table_lookup(&e->table, &k);
+    mw_flow *f = n ? flow_of(n) : NULL;
+    bool syn = (pkt->tcp_flags & MW_TCP_SYN) != 0;
+    bool ack = (pkt->tcp_flags & MW_TCP_ACK) != 0;
+    if (f && syn && !ack) {
+        const mw_tcp *t = &f->tcp;
+        if (t->syn_seen && pkt->seq == t->client_isn) {
+            f->tcp.syn_count++;
+        } else if (t->syn_seen || t->fin[0] || t->fin[1] || f->kind != F_PROBING) {
+            close_flow(e, f, (t->fin[0] || t->fin[1]) ? MW_CLOSE_FIN : MW_CLOSE_IDLE);
+            f = NULL;
+        }
+    }
+    if (!f) {
+        /* Bare ACKs, FINs and RSTs of connections we never saw start nothing. */
+        if (!syn && pkt->payload_len == 0 && pkt->payload_cut == 0)
+            return NULL;
+        if (!syn && !mw_ports_lookup(e->ports, pkt->dport) && !mw_ports_lookup(e->ports, pkt->sport)) {
+            /* mid-session on another port: only a greeting makes it worth a flow */
+            mw_proto p;
+            if (!mw_detect_content(pkt->payload, pkt->payload_len, &p) &&
+                !mw_detect_client_content(pkt->payload, pkt->payload_len, &p)) {
+                e->stats.flows_ignored++;
+                return NULL;
+            }
+        }
+        f = new_flow(e, &k, ts_us, frame);
+    }
+    mw_flow_table_touch(&e->table, &f->node, ts_us);
+    return f;
+}
+
+/* A mail session's payload, ACK and end: returns false when the packet closed the flow. */
+static bool deliver(mw_engine *e, mw_flow *f, mw_dir dir, const mw_packet *pkt, uint64_t frame,
+                    int64_t ts_us)
+{
+    mw_session *s = f->sess;
+    sync_session(f);
+    mw_tcp_ack(&f->tcp, dir, pkt, frame, ts_us, &flow_sink, f);
+    if (pkt->payload_len > 0 || pkt->payload_cut > 0) {
+        if (!f->tcp.stream[dir].started && !f->tcp.syn_seen && !f->tcp.synack_seen) {
+            mw_session_flag(s, MW_FLAG_CAPTURE_GAP, frame, ts_us, "capture started mid-session");
+            mw_feeder_gap(&f->feed, dir, 0, frame, ts_us);
+        }
+        if (pkt->payload_cut > 0)
+            mw_session_anomaly(s, MW_ANOM_PAYLOAD_CUT);
+    }
+    mw_tcp_segment(&f->tcp, dir, pkt, frame, ts_us, e->cfg.max_ooo_bytes, &flow_sink, f);
+    if (pkt->tcp_flags & MW_TCP_RST) {
+        f->tcp.rst = true;
+        f->tcp.rst_from = dir;
+        close_flow(e, f, MW_CLOSE_RST);
+        return false;
+    }
+    if (pkt->tcp_flags & MW_TCP_FIN) {
+        f->tcp.fin[dir] = true;
+        if (!s->fin_ts_us[dir]) {
+            s->fin_ts_us[dir] = ts_us;
+            s->fin_frame[dir] = frame;
+        }
+        if (f->tcp.fin[0] && f->tcp.fin[1]) {
+            close_flow(e, f, MW_CLOSE_FIN);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* One packet of a flow that exists. */
+static void flow_packet(mw_engine *e, mw_flow *f, const mw_packet *pkt, uint64_t frame,
+                        int64_t ts_us)
+{
+    if (f->kind == F_PROBING)
+        classify(e, f, pkt);
+    if (f->kind == F_IGNORED || !f->dir_known) {
+        /* not mail (or nothing to go by yet): forget it as soon as it ends */
+        if (pkt->tcp_flags & (MW_TCP_RST | MW_TCP_FIN))
+            close_flow(e, f, MW_CLOSE_RST);
+        return;
+    }
+    /* TCP bookkeeping for every oriented flow, so that a session that starts when a
+     * later packet tells its protocol still knows its handshake and counters */
+    mw_dir dir = packet_dir(f, pkt);
+    mw_tcp_track(&f->tcp, dir, pkt);
+    f->ts_end = ts_us;
+    if (f->kind != F_MAIL) {
+        if (pkt->tcp_flags & (MW_TCP_RST | MW_TCP_FIN))
+            close_flow(e, f, MW_CLOSE_RST);
+        return;
+    }
+    deliver(e, f, dir, pkt, frame, ts_us);
+}
+
 void mw_engine_packet(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us)
 {
     e->stats.packets++;
@@ -460,126 +364,13 @@ void mw_engine_packet(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_
     e->ts_us = ts_us;
     if (ts_us > e->now_us)
         e->now_us = ts_us;
-
-    flow_key k;
-    bool src_lo;
-    make_key(pkt, &k, &src_lo);
-    mw_flow *f = g_hash_table_lookup(e->flows, &k);
-    bool syn = (pkt->tcp_flags & MW_TCP_SYN) != 0;
-    bool ack = (pkt->tcp_flags & MW_TCP_ACK) != 0;
-
-    /* A new SYN on a known 4-tuple: a retransmission, or the tuple reused for a new
-     * connection after the old one ended. */
-    if (f && syn && !ack) {
-        if (f->syn_seen && pkt->seq == f->client_isn) {
-            f->syn_count++;
-        } else if (f->syn_seen || f->fin[0] || f->fin[1] || f->kind != F_PROBING) {
-            close_flow(e, f, (f->fin[0] || f->fin[1]) ? MW_CLOSE_FIN : MW_CLOSE_IDLE);
-            f = NULL;
-        }
-    }
-    if (!f) {
-        /* Bare ACKs, FINs and RSTs of connections we never saw start nothing. */
-        if (!syn && pkt->payload_len == 0 && pkt->payload_cut == 0)
-            goto out;
-        if (!syn && !mw_detect_port(pkt->dport) && !mw_detect_port(pkt->sport)) {
-            /* mid-session on another port: only a greeting makes it worth a flow */
-            mw_proto p;
-            if (!mw_detect_content(pkt->payload, pkt->payload_len, &p) &&
-                mw_tls_mail_hint(pkt->payload, pkt->payload_len) == MW_PROTO_UNKNOWN) {
-                e->stats.flows_ignored++;
-                goto out;
-            }
-        }
-        f = new_flow(e, &k, ts_us, frame);
-    }
-    f->last_ts = ts_us;
-    lru_unlink(e, f);
-    lru_append(e, f);
-
-    if (f->kind == F_PROBING)
-        classify(e, f, pkt);
-    if (f->kind == F_IGNORED || !f->dir_known) {
-        /* not mail (or nothing to go by yet): forget it as soon as it ends */
-        if (pkt->tcp_flags & (MW_TCP_RST | MW_TCP_FIN))
-            close_flow(e, f, MW_CLOSE_RST);
-        goto out;
-    }
-
-    /* TCP bookkeeping for every oriented flow, so that a session that starts when a
-     * later packet tells its protocol still knows its handshake and counters */
-    mw_dir dir = packet_dir(f, pkt);
-    f->packets[dir]++;
-    f->bytes[dir] += pkt->payload_len + pkt->payload_cut;
-    f->ts_end = ts_us;
-    if (syn) {
-        if (dir == MW_FROM_CLIENT && !ack) {
-            if (!f->syn_seen) {
-                f->syn_seen = true;
-                f->client_isn = pkt->seq;
-            }
-            f->syn_count = MAX(f->syn_count, 1u);
-            if (!f->stream[MW_FROM_CLIENT].started)
-                mw_stream_start(&f->stream[MW_FROM_CLIENT], pkt->seq + 1);
-        } else if (dir == MW_FROM_SERVER && ack) {
-            f->synack_seen = true;
-            if (!f->stream[MW_FROM_SERVER].started)
-                mw_stream_start(&f->stream[MW_FROM_SERVER], pkt->seq + 1);
-        }
-    }
-    if (f->kind != F_MAIL) {
-        if (pkt->tcp_flags & (MW_TCP_RST | MW_TCP_FIN))
-            close_flow(e, f, MW_CLOSE_RST);
-        goto out;
-    }
-    mw_session *s = f->sess;
-    sync_session(f);
-
-    if (ack) { /* first: it may declare a hole in the other direction a gap */
-        mw_dir other = (mw_dir)!dir;
-        f->cur_dir = other;
-        mw_stream_ack(&f->stream[other], pkt->ack, &flow_sink, f);
-    }
-    if (pkt->payload_len > 0 || pkt->payload_cut > 0) {
-        mw_stream *st = &f->stream[dir];
-        if (!st->started && !f->syn_seen && !f->synack_seen) {
-            mw_session_flag(s, MW_FLAG_CAPTURE_GAP, frame, ts_us,
-                            "capture started mid-session");
-            mw_feeder_gap(&f->feed, dir, 0, frame, ts_us);
-        }
-        if (pkt->payload_cut > 0)
-            mw_session_anomaly(s, MW_ANOM_PAYLOAD_CUT);
-        uint32_t seq = syn ? pkt->seq + 1 : pkt->seq;
-        /* Hold it back if it acknowledges bytes not seen yet — unless the other side is
-         * itself held back (waiting on each other would never end): one queue at a time. */
-        if (ack && !f->dq_head[!dir] && acks_unseen(f, dir, pkt->ack))
-            defer_segment(e, f, dir, seq, pkt, frame, ts_us);
-        else
-            deliver_segment(e, f, dir, seq, pkt->payload, pkt->payload_len, pkt->payload_cut,
-                            ack, pkt->ack);
-    }
-    if (f->dq_head[0] || f->dq_head[1])
-        release_deferred(e, f, false);
-    if (pkt->tcp_flags & MW_TCP_RST) {
-        f->rst = true;
-        f->rst_from = dir;
-        close_flow(e, f, MW_CLOSE_RST);
-        goto out;
-    }
-    if (pkt->tcp_flags & MW_TCP_FIN) {
-        f->fin[dir] = true;
-        if (!s->fin_ts_us[dir]) {
-            s->fin_ts_us[dir] = ts_us;
-            s->fin_frame[dir] = frame;
-        }
-        if (f->fin[0] && f->fin[1]) {
-            close_flow(e, f, MW_CLOSE_FIN);
-            goto out;
-        }
-    }
-out:
+    mw_flow *f = lookup(e, pkt, frame, ts_us);
+    if (f)
+        flow_packet(e, f, pkt, frame, ts_us);
     expire_idle(e);
 }
+
+/* ---------- the engine ---------- */
 
 void mw_engine_count(mw_engine *e, int status)
 {
@@ -604,8 +395,9 @@ void mw_engine_tick(mw_engine *e, int64_t now_us)
 
 void mw_engine_finish(mw_engine *e)
 {
-    while (e->lru_head)
-        close_flow(e, e->lru_head, MW_CLOSE_NONE);
+    mw_flow_node *n;
+    while ((n = mw_flow_table_oldest(&e->table)))
+        close_flow(e, flow_of(n), MW_CLOSE_NONE);
 }
 
 mw_engine *mw_engine_new(const mw_config *cfg, mw_session_cb cb, void *user)
@@ -614,9 +406,12 @@ mw_engine *mw_engine_new(const mw_config *cfg, mw_session_cb cb, void *user)
     e->cfg = *cfg;
     e->cb = cb;
     e->user = user;
-    if (!key_seed)
-        key_seed = (uint64_t)g_random_int() << 32 | g_random_int() | 1;
-    e->flows = g_hash_table_new(key_hash, key_equal);
+    mw_flow_table_init(&e->table);
+    e->ports = cfg->ports ? mw_ports_copy(cfg->ports) : mw_ports_new();
+    e->cfg.ports = e->ports;
+    for (int i = 0; i < MW_MAX_DISSECTORS && mw_dissectors[i]; i++)
+        if (mw_dissectors[i]->engine_new)
+            e->slots[i] = mw_dissectors[i]->engine_new(&e->cfg);
     return e;
 }
 
@@ -631,11 +426,20 @@ void mw_engine_free(mw_engine *e)
     if (!e)
         return;
     mw_engine_finish(e);
-    g_hash_table_destroy(e->flows);
+    mw_flow_table_free(&e->table);
+    for (int i = 0; i < MW_MAX_DISSECTORS && mw_dissectors[i]; i++)
+        if (mw_dissectors[i]->engine_free)
+            mw_dissectors[i]->engine_free(e->slots[i]);
+    mw_ports_free(e->ports);
     g_free(e);
 }
 
 const mw_engine_stats *mw_engine_stats_get(const mw_engine *e)
 {
     return &e->stats;
+}
+
+const struct mw_ports *mw_engine_ports(const mw_engine *e)
+{
+    return e->ports;
 }

@@ -45,5 +45,7 @@ void mw_engine_tick(mw_engine *e, int64_t now_us);
 void mw_engine_finish(mw_engine *e);
 
 const mw_engine_stats *mw_engine_stats_get(const mw_engine *e);
+/* The engine's port table (engine/detect.h), e.g. for the live-capture filter. */
+const struct mw_ports *mw_engine_ports(const mw_engine *e);
 
 #endif

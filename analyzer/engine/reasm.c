@@ -4,25 +4,37 @@
 #include <string.h>
 
 struct mw_seg {
-    mw_seg *next;
     mw_seg_meta meta;
-    uint64_t off;
+    uint64_t off; /* the tree's key */
     size_t len;
     uint8_t data[];
 };
 
-void mw_stream_init(mw_stream *s)
+static gint off_cmp(gconstpointer a, gconstpointer b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+void mw_stream_init(mw_stream *s, mw_dir dir)
 {
     memset(s, 0, sizeof *s);
+    s->dir = dir;
+}
+
+static gboolean free_seg(gpointer key, gpointer value, gpointer data)
+{
+    (void)key;
+    (void)data;
+    g_free(value);
+    return FALSE;
 }
 
 void mw_stream_free(mw_stream *s)
 {
-    mw_seg *g = s->ooo;
-    while (g) {
-        mw_seg *n = g->next;
-        g_free(g);
-        g = n;
+    if (s->ooo) {
+        g_tree_foreach(s->ooo, free_seg, NULL);
+        g_tree_destroy(s->ooo);
     }
     s->ooo = NULL;
     s->ooo_bytes = 0;
@@ -50,69 +62,98 @@ uint64_t mw_stream_offset(const mw_stream *s, uint32_t seq)
     return seq_to_off(s, seq);
 }
 
-static void deliver_gap(mw_stream *s, uint64_t upto, const mw_stream_sink *sink, void *user)
+/* The held segment with the lowest offset, or NULL. */
+static mw_seg *first_held(const mw_stream *s)
+{
+    GTreeNode *n = s->ooo ? g_tree_node_first(s->ooo) : NULL;
+    return n ? g_tree_node_value(n) : NULL;
+}
+
+static void deliver_gap(mw_stream *s, uint64_t upto, const mw_seg_meta *at,
+                        const mw_stream_sink *sink, void *user)
 {
     if (upto <= s->next)
         return;
+    static const mw_seg_meta none;
     uint64_t missing = upto - s->next;
     s->gap_bytes += missing;
     s->next = upto;
-    sink->gap(user, missing);
+    sink->gap(user, s->dir, missing, at ? at : &none);
 }
 
 /* Deliver held segments that are now in order. */
 static void drain(mw_stream *s, const mw_stream_sink *sink, void *user)
 {
-    while (s->ooo && s->ooo->off <= s->next) {
-        mw_seg *g = s->ooo;
-        s->ooo = g->next;
-        s->ooo_bytes -= g->len;
+    mw_seg *g;
+    while ((g = first_held(s)) && g->off <= s->next) {
+        g_tree_steal(s->ooo, &g->off);
+        s->ooo_bytes -= g->len + MW_REASM_SEG_OVERHEAD;
         uint64_t end = g->off + g->len;
         if (end > s->next) {
             size_t skip = (size_t)(s->next - g->off);
             s->next = end;
-            s->meta = g->meta;
-            sink->data(user, g->data + skip, g->len - skip);
+            sink->data(user, s->dir, g->data + skip, g->len - skip, &g->meta);
         }
         g_free(g);
     }
 }
 
-/* Hold [off, off+len) minus what is already held (first copy wins). */
+static void hold_piece(mw_stream *s, uint64_t off, const uint8_t *p, size_t len,
+                       const mw_seg_meta *meta)
+{
+    mw_seg *g = g_malloc(sizeof *g + len);
+    g->off = off;
+    g->meta = *meta;
+    g->len = len;
+    memcpy(g->data, p, len);
+    if (!s->ooo)
+        s->ooo = g_tree_new(off_cmp);
+    g_tree_insert(s->ooo, &g->off, g);
+    s->ooo_bytes += len + MW_REASM_SEG_OVERHEAD;
+}
+
+/* Hold [off, off+len) minus what is already held (first copy wins). Held segments do not
+ * overlap, so only the one starting before `off` can cover its start; the others are
+ * met in order after it. */
 static void hold(mw_stream *s, uint64_t off, const uint8_t *p, size_t len,
                  const mw_seg_meta *meta)
 {
-    mw_seg **link = &s->ooo;
-    while (len > 0) {
-        while (*link && (*link)->off + (*link)->len <= off)
-            link = &(*link)->next;
-        mw_seg *at = *link;
-        size_t take = len;
-        if (at) {
-            if (at->off <= off) { /* overlaps the start: skip the held part */
-                size_t dup = (size_t)(at->off + at->len - off);
-                if (dup >= len)
-                    return;
-                off += dup;
-                p += dup;
-                len -= dup;
-                continue;
-            }
-            if (at->off < off + len)
-                take = (size_t)(at->off - off);
+    const uint64_t end = off + len;
+    if (s->ooo) {
+        GTreeNode *after = g_tree_upper_bound(s->ooo, &off); /* first start > off */
+        GTreeNode *before = after ? g_tree_node_previous(after) : g_tree_node_last(s->ooo);
+        const mw_seg *b = before ? g_tree_node_value(before) : NULL;
+        if (b && b->off + b->len > off) {
+            if (b->off + b->len >= end)
+                return;
+            size_t dup = (size_t)(b->off + b->len - off);
+            off += dup;
+            p += dup;
         }
-        mw_seg *g = g_malloc(sizeof *g + take);
-        g->off = off;
-        g->meta = *meta;
-        g->len = take;
-        memcpy(g->data, p, take);
-        g->next = at;
-        *link = g;
-        link = &g->next;
-        s->ooo_bytes += take;
-        off += take;
-        p += take;
-        len -= take;
+        while (off < end && after) {
+            const mw_seg *a = g_tree_node_value(after);
+            if (a->off >= end)
+                break;
+            if (a->off > off)
+                hold_piece(s, off, p, (size_t)(a->off - off), meta);
+            uint64_t skip_to = MIN(a->off + a->len, end);
+            p += skip_to - off;
+            off = skip_to;
+            after = g_tree_node_next(after);
+        }
+    }
+    if (off < end)
+        hold_piece(s, off, p, (size_t)(end - off), meta);
+}
+
+/* Room for len more bytes: over the cap, give up on the oldest hole. */
+static void make_room(mw_stream *s, size_t len, size_t max_ooo, const mw_seg_meta *meta,
+                      const mw_stream_sink *sink, void *user)
+{
+    mw_seg *g;
+    while ((g = first_held(s)) && s->ooo_bytes + len + MW_REASM_SEG_OVERHEAD > max_ooo) {
+        deliver_gap(s, g->off, meta, sink, user);
+        drain(s, sink, user);
     }
 }
 
@@ -137,23 +178,19 @@ bool mw_stream_segment(mw_stream *s, uint32_t seq, const uint8_t *p, size_t len,
     }
     if (len > 0 && off == s->next) {
         s->next = end;
-        s->meta = *meta;
-        sink->data(user, p, len);
+        sink->data(user, s->dir, p, len, meta);
         if (cut > 0)
-            deliver_gap(s, end + cut, sink, user);
+            deliver_gap(s, end + cut, meta, sink, user);
         drain(s, sink, user);
         return true;
     }
     if (len == 0) {
         if (cut > 0 && off <= s->next)
-            deliver_gap(s, off + cut, sink, user);
+            deliver_gap(s, off + cut, meta, sink, user);
         return cut > 0;
     }
-    /* Out of order: hold it, within the cap. Over the cap, give up on the oldest hole. */
-    while (s->ooo && s->ooo_bytes + len > max_ooo) {
-        deliver_gap(s, s->ooo->off, sink, user);
-        drain(s, sink, user);
-    }
+    /* Out of order: hold it, within the cap. */
+    make_room(s, len, max_ooo, meta, sink, user);
     if (end <= s->next)
         return true;
     if (off < s->next) { /* the gap moved past part of it */
@@ -162,11 +199,10 @@ bool mw_stream_segment(mw_stream *s, uint32_t seq, const uint8_t *p, size_t len,
         len -= trim;
         off = s->next;
     }
-    if (len > max_ooo || off == s->next) {
-        deliver_gap(s, off, sink, user);
+    if (len + MW_REASM_SEG_OVERHEAD > max_ooo || off == s->next) {
+        deliver_gap(s, off, meta, sink, user);
         s->next = off + len;
-        s->meta = *meta;
-        sink->data(user, p, len);
+        sink->data(user, s->dir, p, len, meta);
         drain(s, sink, user);
         return true;
     }
@@ -174,22 +210,36 @@ bool mw_stream_segment(mw_stream *s, uint32_t seq, const uint8_t *p, size_t len,
     return true;
 }
 
-void mw_stream_ack(mw_stream *s, uint32_t ack, const mw_stream_sink *sink, void *user)
+void mw_stream_ack(mw_stream *s, uint32_t ack, const mw_seg_meta *at,
+                   const mw_stream_sink *sink, void *user)
 {
     if (!s->started || !s->ooo)
         return;
     uint64_t acked = seq_to_off(s, ack);
     /* Only trust the ACK when it covers held data: the peer got what we missed. */
-    while (s->ooo && acked > s->ooo->off && s->ooo->off > s->next) {
-        deliver_gap(s, s->ooo->off, sink, user);
+    mw_seg *g;
+    while ((g = first_held(s)) && acked > g->off && g->off > s->next) {
+        deliver_gap(s, g->off, at, sink, user);
         drain(s, sink, user);
     }
 }
 
-void mw_stream_flush(mw_stream *s, const mw_stream_sink *sink, void *user)
+void mw_stream_fin(mw_stream *s, uint32_t end)
 {
-    while (s->ooo) {
-        deliver_gap(s, s->ooo->off, sink, user);
+    if (!s->started || s->fin)
+        return; /* the first FIN counts: a retransmitted one says the same */
+    s->fin = true;
+    s->fin_off = seq_to_off(s, end);
+}
+
+void mw_stream_flush(mw_stream *s, const mw_seg_meta *at, const mw_stream_sink *sink,
+                     void *user)
+{
+    mw_seg *g;
+    while ((g = first_held(s))) {
+        deliver_gap(s, g->off, at, sink, user);
         drain(s, sink, user);
     }
+    if (s->fin)
+        deliver_gap(s, s->fin_off, at, sink, user); /* bytes lost just before the FIN */
 }

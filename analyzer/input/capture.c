@@ -12,12 +12,14 @@
 #include <sys/stat.h>
 
 #include "input/decode.h"
+#include "input/format/capfile.h"
 #include "input/prefetch.h"
 #include "input/linktype.h"
 
 struct mw_capture {
-    pcap_t *pcap;
-    FILE *fp;            /* the stream libpcap reads (owned by pcap) */
+    pcap_t *pcap;        /* NULL for pcapng, read by file's own reader */
+    mw_capfile *file;    /* compression and pcapng (input/format/capfile.h) */
+    FILE *fp;            /* the file (for offsets) */
     int64_t offset;      /* bytes read so far, as of the packet being analysed */
     char *path;
     int dlt;
@@ -104,6 +106,8 @@ static const char *display_name(const char *path)
     return strcmp(path, "-") == 0 ? "(stdin)" : path;
 }
 
+static mw_capture *open_checked(mw_capture *c, pcap_t *p, int dlt, char **err);
+
 /* The stream for path: a regular file through stdio with a large buffer, anything else
  * (stdin on a pipe, a FIFO, /dev/stdin, -r <(...)) through pipe_stream. */
 static FILE *open_stream(const char *path, int64_t *size, pipe_src **src, char **err)
@@ -161,14 +165,23 @@ mw_capture *mw_capture_open(const char *path, char **err)
     /* One thread reads it: libpcap's two freads per packet need not take the stream's
      * lock (glibc, stdio_ext.h). */
     __fsetlocking(fp, FSETLOCKING_BYCALLER);
+    mw_capfile *file = mw_capfile_open(fp, name, err); /* owns fp from here on */
+    if (!file)
+        return NULL;
+    mw_capture *c = g_new0(mw_capture, 1);
+    *c = (mw_capture){ .file = file, .fp = fp, .path = g_strdup(path), .size = size, .fd = fd,
+                       .src = src };
+    if (mw_capfile_is_pcapng(file))
+        return open_checked(c, NULL, mw_capfile_first_dlt(file), err);
     char errbuf[PCAP_ERRBUF_SIZE] = "";
     /* Microsecond timestamps whatever the file holds: records carry microseconds.
-     * pcap_fopen_offline closes fp on success (pcap_close), not on failure. */
-    pcap_t *p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO,
-                                                         errbuf);
+     * pcap_fopen_offline closes the stream on success (pcap_close), not on failure. */
+    pcap_t *p = pcap_fopen_offline_with_tstamp_precision(mw_capfile_stream(file),
+                                                         PCAP_TSTAMP_PRECISION_MICRO, errbuf);
     if (!p) {
-        if (fp != stdin)
-            fclose(fp);
+        mw_capfile_close(file);
+        g_free(c->path);
+        g_free(c);
         if (strstr(errbuf, "unknown file format") || strstr(errbuf, "truncated dump file") ||
             strstr(errbuf, "bad dump file format"))
             *err = g_strdup_printf("%s: not a pcap or pcapng capture (%s)", name, errbuf);
@@ -176,24 +189,29 @@ mw_capture *mw_capture_open(const char *path, char **err)
             *err = g_strdup_printf("%s: cannot read: %s", name, errbuf);
         return NULL;
     }
-    int dlt = pcap_datalink(p);
+    mw_capfile_handed_over(file);
+    return open_checked(c, p, pcap_datalink(p), err);
+}
+
+/* The link type checked (for pcapng, the first interface's), the capture made. */
+static mw_capture *open_checked(mw_capture *c, pcap_t *p, int dlt, char **err)
+{
+    const char *name = display_name(c->path);
     if (!mw_linktype_supported(dlt)) {
         const char *dname = pcap_datalink_val_to_name(dlt);
         const char *ddesc = pcap_datalink_val_to_description(dlt);
         *err = g_strdup_printf("%s: unsupported link type %s (%s, DLT %d); mailwire reads "
                                "Ethernet, Linux cooked, raw IP and BSD loopback captures",
                                name, dname ? dname : "?", ddesc ? ddesc : "unknown", dlt);
-        pcap_close(p);
+        if (p)
+            pcap_close(p);
+        mw_capfile_close(c->file);
+        g_free(c->path);
+        g_free(c);
         return NULL;
     }
-    mw_capture *c = g_new0(mw_capture, 1);
     c->pcap = p;
-    c->fp = fp;
-    c->path = g_strdup(path);
     c->dlt = dlt;
-    c->size = size;
-    c->fd = fd;
-    c->src = src;
     return c;
 }
 
@@ -237,6 +255,32 @@ static void on_packet(void *user, const struct pcap_pkthdr *h, const uint8_t *da
     mw_engine_packet(rs->e, &d->pkt, rs->frame, ts);
 }
 
+/* pcapng: read on this thread (prefetch.c drives libpcap), each packet decoded with its
+ * own interface's link type. False: stop (-c COUNT reached, or a stop request). */
+static bool on_pcapng_packet(void *user, const struct pcap_pkthdr *h, const uint8_t *data,
+                             int dlt, int64_t offset)
+{
+    run_state *rs = user;
+    decoded d;
+    d.ds = mw_linktype_supported(dlt) ? mw_decode(dlt, data, h->caplen, &d.pkt)
+                                      : MW_DECODE_SKIP; /* counted by capfile too */
+    on_packet(user, h, data, &d, offset);
+    return !(rs->c->limit && rs->frame >= rs->c->limit) && !mw_capture_stopped();
+}
+
+/* What the pcapng reader skipped, after any other warning. */
+static void add_skipped(const mw_capture *c, char **warn)
+{
+    char *skipped = mw_capfile_skipped(c->file);
+    if (!skipped)
+        return;
+    char *w = *warn ? g_strdup_printf("%s; %s", *warn, skipped)
+                    : g_strdup_printf("%s: %s", display_name(c->path), skipped);
+    g_free(*warn);
+    g_free(skipped);
+    *warn = w;
+}
+
 bool mw_capture_run(mw_capture *c, mw_engine *e, char **err, char **warn)
 {
     run_state rs = { c, e, 0 };
@@ -249,7 +293,12 @@ bool mw_capture_run(mw_capture *c, mw_engine *e, char **err, char **warn)
                        .max_packets = (int)c->limit,
                        .idle_slot = c->src ? &c->src->reader : NULL };
     char *why = NULL;
-    int rc = mw_prefetch_run(&pf, &why);
+    int rc = c->pcap ? mw_prefetch_run(&pf, &why)
+                     : mw_capfile_run_pcapng(c->file, on_pcapng_packet, &rs, &why);
+    if (rc == -1 && mw_capfile_stream_error(c->file)) { /* the decompressor's reason */
+        g_free(why);
+        why = g_strdup(mw_capfile_stream_error(c->file));
+    }
     bool ok = true;
     if (rc == -1 && !mw_capture_stopped()) { /* a stop cuts a pipe short on purpose */
         if (rs.frame == 0) {
@@ -263,6 +312,8 @@ bool mw_capture_run(mw_capture *c, mw_engine *e, char **err, char **warn)
         }
     }
     g_free(why);
+    if (ok)
+        add_skipped(c, warn);
     return ok;
 }
 
@@ -302,11 +353,38 @@ int mw_capture_dlt(const mw_capture *c)
     return c->dlt;
 }
 
+int mw_capture_iface(const mw_capture *c)
+{
+    return mw_capfile_iface(c->file);
+}
+
+const char *mw_capture_iface_name(const mw_capture *c)
+{
+    return mw_capfile_iface_name(c->file);
+}
+
+bool mw_capture_multi_linktype(const mw_capture *c)
+{
+    return mw_capfile_mixed(c->file);
+}
+
+void mw_capture_on_secrets(mw_capture *c, mw_capture_secrets_fn fn, void *user)
+{
+    mw_capfile_on_secrets(c->file, fn, user);
+}
+
+size_t mw_capture_secrets_count(const mw_capture *c)
+{
+    return mw_capfile_secrets_count(c->file);
+}
+
 void mw_capture_close(mw_capture *c)
 {
     if (!c)
         return;
-    pcap_close(c->pcap);
+    if (c->pcap)
+        pcap_close(c->pcap);
+    mw_capfile_close(c->file);
     g_free(c->path);
     g_free(c);
 }

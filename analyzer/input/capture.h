@@ -1,9 +1,11 @@
-/* Reading capture files through libpcap (pcap, pcap-ns, pcapng; stdin as "-", pipes and FIFOs read
- * as they arrive). */
+/* Reading capture files (pcap and pcap-ns through libpcap, pcapng through our own reader;
+ * gzip/zstd/lz4-compressed alike: see input/format/capfile.h; stdin as "-", pipes and
+ * FIFOs read as they arrive). */
 #ifndef MW_CAPTURE_H
 #define MW_CAPTURE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "engine/flow.h"
@@ -37,6 +39,24 @@ int mw_capture_fd(const mw_capture *c);
  * thread. The packets read until then are analysed; mw_capture_run returns. */
 void mw_capture_stop(void);
 bool mw_capture_stopped(void);
+
+/* The packet being analysed (during the observer and the engine's handling of it): its
+ * pcapng interface index (-1 for classic pcap) and that interface's name (NULL when the
+ * file gives none). For evidence when a file has several interfaces. */
+int mw_capture_iface(const mw_capture *c);
+const char *mw_capture_iface_name(const mw_capture *c);
+/* A pcapng file with interfaces of more than one link type (mergecap of an Ethernet and a
+ * `tcpdump -i any` capture). */
+bool mw_capture_multi_linktype(const mw_capture *c);
+
+/* TLS key log text (NSS format) from the file's pcapng Decryption Secrets Blocks, for the
+ * decryption. Secrets read so far (at open: those before the first interface) are handed
+ * over at once, later ones as they are read, before the packets that follow them. frames:
+ * the packets read before it. The capture keeps a copy (wiped at close) until then. */
+typedef void (*mw_capture_secrets_fn)(void *user, const uint8_t *keylog, size_t len,
+                                      uint64_t frames);
+void mw_capture_on_secrets(mw_capture *c, mw_capture_secrets_fn fn, void *user);
+size_t mw_capture_secrets_count(const mw_capture *c);
 
 void mw_capture_close(mw_capture *c);
 

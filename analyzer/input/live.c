@@ -42,10 +42,10 @@ static void on_stats(int sig)
 }
 
 /* Every port of the table; a run of consecutive ports as one portrange. */
-char *mw_live_default_filter(void)
+char *mw_live_default_filter(const struct mw_ports *table)
 {
     uint16_t *ports = g_new(uint16_t, 65536);
-    size_t n = mw_detect_ports(ports, 65536);
+    size_t n = mw_ports_list(table, ports, 65536);
     GString *g = g_string_new("tcp and (");
     for (size_t i = 0; i < n;) {
         size_t j = i;
@@ -180,9 +180,9 @@ static pcap_t *open_iface(const mw_live_opts *o, char **err)
 }
 
 /* The user's BPF filter, or the mail ports. */
-static bool set_filter(pcap_t *p, const mw_live_opts *o, char **err)
+static bool set_filter(pcap_t *p, const mw_live_opts *o, const mw_engine *e, char **err)
 {
-    char *filter = o->filter ? g_strdup(o->filter) : mw_live_default_filter();
+    char *filter = o->filter ? g_strdup(o->filter) : mw_live_default_filter(mw_engine_ports(e));
     struct bpf_program prog;
     if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
         *err = g_strdup_printf("bad filter '%s': %s", filter, pcap_geterr(p));
@@ -276,7 +276,7 @@ bool mw_live_run(const mw_live_opts *o, mw_engine *e, char **err)
         return false;
     }
     live_ctx c = { e, pcap_datalink(p), 0, o->count, NULL, NULL, false };
-    bool ok = set_filter(p, o, err);
+    bool ok = set_filter(p, o, e, err);
     if (o->write_fp) {
         if (ok)
             ok = open_dump(p, o, &c, err);

@@ -38,6 +38,6 @@ bool mw_live_run(const mw_live_opts *o, mw_engine *e, char **err);
 void mw_live_stop(void);
 
 /* "tcp and (port 25 or port 587 ...)": the mail ports of the port table. */
-char *mw_live_default_filter(void);
+char *mw_live_default_filter(const struct mw_ports *table);
 
 #endif

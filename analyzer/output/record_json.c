@@ -275,6 +275,24 @@ void mw_record_json(GString *out, const mw_session *s)
     mw_record_json_ex(out, s, false);
 }
 
+/* The protocol keys (SPEC.md "Protocol keys"): the one place where a protocol's own part of
+ * the record is written (the seam for per-dissector record hooks, issue 11). */
+static void json_protocols(GString *out, const mw_session *s)
+{
+    if (s->smtp) {
+        mw_json_key(out, "smtp");
+        json_smtp(out, s->smtp);
+    }
+    if (s->imap) {
+        mw_json_key(out, "imap");
+        json_cmdrec(out, s->imap);
+    }
+    if (s->pop3) {
+        mw_json_key(out, "pop3");
+        json_cmdrec(out, s->pop3);
+    }
+}
+
 void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
 {
     g_string_append_c(out, '{');
@@ -336,18 +354,7 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
     json_pair(out, s->packets);
     mw_json_key(out, "bytes");
     json_pair(out, s->bytes);
-    if (s->smtp) {
-        mw_json_key(out, "smtp");
-        json_smtp(out, s->smtp);
-    }
-    if (s->imap) {
-        mw_json_key(out, "imap");
-        json_cmdrec(out, s->imap);
-    }
-    if (s->pop3) {
-        mw_json_key(out, "pop3");
-        json_cmdrec(out, s->pop3);
-    }
+    json_protocols(out, s);
     mw_json_key(out, "anomalies");
     g_string_append_c(out, '[');
     first = true;

@@ -13,6 +13,8 @@
 
 #include "dissector.h"
 #include "text/lines.h"
+#include "text/sasl.h"
+#include "text/secrets.h"
 #include "text/textproto.h"
 #include "pop3/pop3.h"
 
@@ -69,6 +71,9 @@ typedef struct {
     bool auth_active;      /* AUTH awaiting its final answer: client lines are SASL */
     char auth_mech[32];
     unsigned auth_step;
+    mw_sasl_asks auth_asks; /* what the last "+ " challenge asked for */
+    bool auth_failed;      /* a login just failed or was cancelled: stray lines are secret */
+    mw_secrets *secrets;   /* the client's secrets, to redact server echoes */
     bool in_tls;
 
     /* transcript (used only when the session keeps one) */
@@ -110,8 +115,11 @@ static void auth_command(pop3_state *st, const uint8_t *arg, size_t alen, const 
     st->auth_active = true;
     st->auth_step = 0;
     size_t i = mw_tp_skip_sp(arg, alen, m);
-    if (i < alen) /* initial response; "=" is an empty one */
-        mw_tp_sasl(st->sess, st->auth_mech, st->auth_step++, arg + i, alen - i, ctx);
+    if (i < alen) { /* initial response; "=" is an empty one */
+        mw_secrets_add(&st->secrets, arg + i, alen - i);
+        mw_tp_sasl(st->sess, st->auth_mech, st->auth_step++, st->auth_asks, arg + i, alen - i,
+                   ctx);
+    }
 }
 
 /* The transcript line of a command, redacted: a PASS argument, an APOP digest and a
@@ -125,6 +133,13 @@ static void command_event(pop3_state *st, const mw_tp_cmd *c, const mw_line *l,
     case PC_PASS:
         mw_session_event(s, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1, "PASS%s",
                          alen ? " [password redacted]" : "");
+        break;
+    case PC_USER: /* "USER name pass": the name only when it cannot be the password */
+        if (alen && !mw_sasl_user_ok(arg, alen))
+            mw_session_event(s, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1,
+                             "USER [argument redacted]");
+        else
+            mw_tp_event_line(s, MW_FROM_CLIENT, ctx, -1, l->p, l->len);
         break;
     case PC_APOP: {
         size_t n = 0;
@@ -178,9 +193,13 @@ static void command(pop3_state *st, const mw_line *l, const mw_ctx *ctx)
     switch (c.kind) {
     case PC_USER:
         mw_tp_auth_begin(st->sess, "USER");
-        mw_tp_auth_user(st->sess, alen ? mw_wire_strdup(arg, alen, MW_MAX_TEXT) : NULL);
+        if (mw_sasl_user_ok(arg, alen))
+            mw_tp_auth_user(st->sess, mw_wire_strdup(arg, alen, MW_MAX_TEXT));
+        else
+            mw_secrets_add(&st->secrets, arg, alen);
         break;
     case PC_PASS: /* the argument is the password: only its existence is noted */
+        mw_secrets_add(&st->secrets, arg, alen);
         if (!st->sess->auth || strcmp(st->sess->auth->mechanism, "USER") != 0)
             mw_tp_auth_begin(st->sess, "USER");
         mw_tp_cleartext(st->sess, "PASS", ctx);
@@ -188,6 +207,7 @@ static void command(pop3_state *st, const mw_line *l, const mw_ctx *ctx)
     case PC_APOP: /* "APOP name digest": the MD5 digest is not kept (RFC 1939 7) */
         mw_tp_auth_begin(st->sess, "APOP");
         mw_tp_auth_user(st->sess, first_word(arg, alen));
+        mw_secrets_add(&st->secrets, arg, alen);
         break;
     case PC_AUTH:
         if (c.has_arg)
@@ -202,6 +222,16 @@ static void command(pop3_state *st, const mw_line *l, const mw_ctx *ctx)
     mw_tp_push(&st->pending, st->sess, &c);
 }
 
+/* A command word of our table, followed by a space or the line's end. */
+static bool known_verb(const mw_line *l)
+{
+    char word[8];
+    size_t n = mw_tp_word(l->p, l->len, word, sizeof word);
+    if (n == 0 || n > 4 || (n < l->len && l->p[n] != ' '))
+        return false;
+    return mw_tp_lookup(pop3_verbs, G_N_ELEMENTS(pop3_verbs), word, -1) >= 0;
+}
+
 static void client_line(pop3_state *st, const mw_line *l, const mw_ctx *ctx)
 {
     if (st->auth_active) {
@@ -211,10 +241,25 @@ static void client_line(pop3_state *st, const mw_line *l, const mw_ctx *ctx)
             mw_session_event(st->sess, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1, "%s",
                              cancel ? "* (cancel)" : "[SASL response redacted]");
         st->sasl_ts = ctx->ts_us;
-        if (!cancel)
-            mw_tp_sasl(st->sess, st->auth_mech, st->auth_step++, l->p, l->len, ctx);
+        if (!cancel) {
+            mw_secrets_add(&st->secrets, l->p, l->len);
+            mw_tp_sasl(st->sess, st->auth_mech, st->auth_step++, st->auth_asks, l->p, l->len,
+                       ctx);
+            st->auth_asks = MW_SASL_ASKS_UNKNOWN;
+        }
         return;
     }
+    if (st->auth_failed && !known_verb(l)) {
+        /* after a failed or cancelled login: most likely the password once more; the
+         * server answers it (-ERR), so it is queued, under the exchange's name */
+        mw_tp_cmd c = { .name = "AUTH", .frame = ctx->frame, .ts_us = ctx->ts_us };
+        mw_secrets_add(&st->secrets, l->p, l->len);
+        mw_session_event(st->sess, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1,
+                         "[client line after a failed login redacted: %zu bytes]", l->len);
+        mw_tp_push(&st->pending, st->sess, &c);
+        return;
+    }
+    st->auth_failed = false;
     command(st, l, ctx);
 }
 
@@ -279,6 +324,7 @@ static void on_err(pop3_state *st, const mw_tp_cmd *c, const mw_line *l, const m
         mw_tp_raise(st->sess, MW_FLAG_STARTTLS_REFUSED, ctx, line);
     } else if (c->kind == PC_USER || is_login(c)) {
         mw_tp_auth_result(st->sess, false, "-ERR");
+        st->auth_failed = is_login(c) || st->auth_failed;
         if (tls_refusal(st, c, &r))
             mw_tp_raise(st->sess, MW_FLAG_TLS_REQUIRED, ctx, line);
         else if (is_login(c))
@@ -296,8 +342,9 @@ static bool line_is(const mw_line *l, const char *status)
 }
 
 /* Returns true when the session turns to TLS after this line. */
-static bool server_line(pop3_state *st, const mw_line *l, const mw_ctx *ctx)
+static bool server_line(void *p, const mw_line *l, const mw_ctx *ctx)
 {
+    pop3_state *st = p;
     bool ok = line_is(l, "+OK"), err = line_is(l, "-ERR");
     if (!st->sess->greeted) {
         if (ok || err)
@@ -312,6 +359,10 @@ static bool server_line(pop3_state *st, const mw_line *l, const mw_ctx *ctx)
     }
     if (!ok && !err) {
         /* a SASL challenge "+ ..." (answers nothing), or garbage */
+        if (st->auth_active && l->len >= 1 && l->p[0] == '+') {
+            size_t c = mw_tp_skip_sp(l->p, l->len, 1);
+            st->auth_asks = mw_sasl_challenge(l->p + c, l->len - c);
+        }
         if (st->auth_active && l->len >= 1 && l->p[0] == '+')
             mw_tp_event_line(st->sess, MW_FROM_SERVER, ctx, ctx->ts_us - st->sasl_ts, l->p,
                              l->len);
@@ -394,6 +445,7 @@ static void pop3_free(void *p)
     if (st->list)
         g_string_free(st->list, TRUE);
     mw_tp_queue_free(&st->pending);
+    mw_secrets_free(&st->secrets);
     g_free(st);
 }
 
@@ -461,7 +513,9 @@ static mw_feed_result pop3_feed(void *p, mw_dir dir, const uint8_t *data, size_t
             client_line(st, &l, ctx);
         } else if (st->smode == S_MULTI_LINES) {
             capa_line(st, &l, ctx);
-        } else if (server_line(st, &l, ctx)) {
+        } else if (mw_secrets_server_line(st->secrets, &l, server_line, st, ctx)) {
+            /* (a line that echoes a client secret, "-ERR unknown command <password>", is
+             * read redacted) */
             st->in_tls = true;
             r.status = MW_FEED_UPGRADE_TLS;
             break;

@@ -53,6 +53,13 @@ bool mw_tp_pop(mw_tp_queue *q, mw_tp_cmd *out)
     return true;
 }
 
+bool mw_tp_pop_answered(mw_tp_queue *q, const mw_ctx *ctx, mw_tp_cmd *out)
+{
+    if (q->count && ctx->ack_known && q->q[q->head].end_off > ctx->peer_acked)
+        return false;
+    return mw_tp_pop(q, out);
+}
+
 mw_tp_cmd *mw_tp_at(mw_tp_queue *q, unsigned i)
 {
     return i < q->count ? &q->q[(q->head + i) % q->cap] : NULL;
@@ -245,10 +252,10 @@ void mw_tp_cleartext(mw_session *s, const char *what, const mw_ctx *ctx)
                         "%s credentials sent without TLS", what);
 }
 
-void mw_tp_sasl(mw_session *s, const char *mech, unsigned step, const uint8_t *b64, size_t len,
-                const mw_ctx *ctx)
+void mw_tp_sasl(mw_session *s, const char *mech, unsigned step, mw_sasl_asks asks,
+                const uint8_t *b64, size_t len, const mw_ctx *ctx)
 {
-    mw_sasl_info info = mw_sasl_response(mech, step, b64, len);
+    mw_sasl_info info = mw_sasl_response(mech, step, asks, b64, len);
     mw_tp_auth_user(s, info.user);
     if (info.carries_secret) {
         char what[48];
@@ -350,17 +357,8 @@ static void decisive_from_failures(mw_session *s, mw_proto proto)
 
 bool mw_tp_no_greeting(mw_session *s, const mw_ctx *ctx)
 {
-    if (s->greeted || !s->syn_seen || !s->synack_seen || s->bytes[MW_FROM_SERVER] != 0 ||
-        s->close_reason == MW_CLOSE_NONE)
-        return false;
-    /* the evidence is the moment the client gave up (its FIN), when it did */
-    bool client_left = s->fin_frame[MW_FROM_CLIENT] != 0;
-    uint64_t frame = client_left ? s->fin_frame[MW_FROM_CLIENT] : ctx->frame;
-    int64_t ts = client_left ? s->fin_ts_us[MW_FROM_CLIENT] : ctx->ts_us;
-    mw_session_flag(s, MW_FLAG_NO_GREETING, frame, ts,
-                    "no server greeting in %.1f s before the %s", (double)(ts - s->ts_start_us) / 1e6,
-                    client_left ? "client gave up" : "connection closed");
-    return true;
+    (void)ctx;
+    return mw_session_has(s, MW_FLAG_NO_GREETING); /* judged by the engine (conn_verdict.c) */
 }
 
 void mw_tp_unanswered(mw_session *s, const char *name, uint64_t frame, int64_t ts_us,

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "dissector.h"
+#include "text/sasl.h"
 
 /* Longest IMAP tag kept for matching; longer tags are compared on this prefix. */
 #define MW_TP_TAG_MAX 32
@@ -25,6 +26,9 @@ typedef struct {
     bool has_arg;              /* the command had an argument (POP3 LIST/UIDL) */
     bool exempt;               /* never judged unanswered (LOGOUT, QUIT, IDLE, after a gap) */
     bool tls_flagged;          /* tls_required already raised for this login attempt */
+    bool last;                 /* SMTP: BDAT ... LAST */
+    unsigned aux;              /* the dissector's own number (SMTP: 1-based recipient index) */
+    uint64_t end_off;          /* client stream offset just after the command (ACK check) */
     uint64_t frame;
     int64_t ts_us;
 } mw_tp_cmd;
@@ -44,6 +48,10 @@ void mw_tp_queue_free(mw_tp_queue *q);
 void mw_tp_push(mw_tp_queue *q, mw_session *s, const mw_tp_cmd *c);
 /* Remove the oldest into *out. */
 bool mw_tp_pop(mw_tp_queue *q, mw_tp_cmd *out);
+/* Remove the oldest into *out if the server had received it when it sent the reply being
+ * read (its end_off within what the reply's packet acknowledged): a reply cannot answer a
+ * command lost from the capture. */
+bool mw_tp_pop_answered(mw_tp_queue *q, const mw_ctx *ctx, mw_tp_cmd *out);
 /* Remove the command with this tag into *out (IMAP: replies come in any order). */
 bool mw_tp_take_tag(mw_tp_queue *q, const char *tag, mw_tp_cmd *out);
 /* The i-th oldest, or NULL. */
@@ -92,8 +100,8 @@ void mw_tp_auth_user(mw_session *s, char *user);
 void mw_tp_auth_result(mw_session *s, bool ok, const char *code);
 /* One SASL response from the client (RFC 4422): the user it names, and cleartext_auth
  * when it carries a secret outside TLS. The secret itself is never kept. */
-void mw_tp_sasl(mw_session *s, const char *mech, unsigned step, const uint8_t *b64, size_t len,
-                const mw_ctx *ctx);
+void mw_tp_sasl(mw_session *s, const char *mech, unsigned step, mw_sasl_asks asks,
+                const uint8_t *b64, size_t len, const mw_ctx *ctx);
 /* A password crossed the wire in this command: cleartext_auth unless under TLS. */
 void mw_tp_cleartext(mw_session *s, const char *what, const mw_ctx *ctx);
 
@@ -134,7 +142,8 @@ void mw_tp_event_line(mw_session *s, mw_dir dir, const mw_ctx *ctx, int64_t late
 /* The server greeting: its latency counts from the start of the connection. */
 void mw_tp_greeting_event(mw_session *s, const mw_ctx *ctx, const uint8_t *p, size_t len);
 
-/* no_greeting when the connection was up, closed, and the server never spoke. */
+/* Did the engine find no_greeting (the connection was up, closed, and the server never
+ * spoke; engine/conn_verdict.c judges it before the dissector's close)? */
 bool mw_tp_no_greeting(mw_session *s, const mw_ctx *ctx);
 /* unanswered_command for a command sent at frame/ts_us. */
 void mw_tp_unanswered(mw_session *s, const char *name, uint64_t frame, int64_t ts_us,

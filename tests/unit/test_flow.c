@@ -101,7 +101,7 @@ static mw_engine *engine(collected *col, size_t max_flows)
     mw_config_defaults(&cfg);
     cfg.max_flows = max_flows;
     col->records = g_ptr_array_new_with_free_func(g_free);
-    mw_detect_init();
+
     return mw_engine_new(&cfg, collect, col);
 }
 
@@ -240,6 +240,68 @@ static void test_greeting_on_other_port(void)
     g_ptr_array_free(col.records, TRUE);
 }
 
+/* The client's last command is lost, then its FIN comes: the bytes between are a gap
+ * (the session used to say ok). */
+static void test_loss_before_fin(void)
+{
+    collected col;
+    mw_engine *e = engine(&col, 100);
+    uint32_t c = CISN + 1, v = SISN + 1;
+    seg s[7];
+    s[0] = mk(true, 40400, 25, CISN, 0, MW_TCP_SYN, NULL, 1);
+    s[1] = mk(false, 40400, 25, SISN, c, MW_TCP_SYN | A, NULL, 2);
+    s[2] = mk(true, 40400, 25, c, v, A, NULL, 3);
+    s[3] = mk(false, 40400, 25, v, c, A, "220 mx\r\n", 4);
+    /* "QUIT\r\n" (6 bytes at c) never reaches the capture */
+    s[4] = mk(true, 40400, 25, c + 6, v + 8, A | MW_TCP_FIN, NULL, 5);
+    s[5] = mk(false, 40400, 25, v + 8, c + 7, A | MW_TCP_FIN, NULL, 6);
+    s[6] = mk(true, 40400, 25, c + 7, v + 9, A, NULL, 7);
+    feed(e, s, 7, NULL);
+    mw_engine_finish(e);
+    g_assert_cmpuint(col.records->len, ==, 1);
+    g_assert_nonnull(strstr(rec(&col, 0), "\"capture_gap\""));
+    g_assert_nonnull(strstr(rec(&col, 0), "6 bytes from the client missing from the capture"));
+    mw_engine_free(e);
+    g_ptr_array_free(col.records, TRUE);
+}
+
+/* Each engine has its own port table: --ports given to one does not leak into another. */
+static void test_port_table_per_engine(void)
+{
+    mw_ports *ports = mw_ports_new();
+    char *err = NULL;
+    g_assert_true(mw_ports_add(ports, "imap=1143", &err));
+    g_assert_false(mw_ports_add(ports, "gopher=70", &err));
+    g_assert_cmpstr(err, ==, "--ports: unknown protocol 'gopher'");
+    g_free(err);
+    mw_config cfg;
+    mw_config_defaults(&cfg);
+    cfg.ports = ports;
+    collected a = { g_ptr_array_new_with_free_func(g_free) };
+    collected b = { g_ptr_array_new_with_free_func(g_free) };
+    mw_engine *ea = mw_engine_new(&cfg, collect, &a);
+    mw_ports_free(ports); /* the engine keeps its own copy */
+    mw_engine *eb = engine(&b, 100);
+    seg s[3];
+    s[0] = mk(true, 40300, 1143, 1, 0, MW_TCP_SYN, NULL, 1);
+    s[1] = mk(false, 40300, 1143, 100, 2, MW_TCP_SYN | A, NULL, 2);
+    s[2] = mk(true, 40300, 1143, 2, 101, A | MW_TCP_FIN, NULL, 3);
+    feed(ea, s, 3, NULL);
+    feed(eb, s, 3, NULL);
+    mw_engine_finish(ea);
+    mw_engine_finish(eb);
+    g_assert_cmpuint(a.records->len, ==, 1);
+    g_assert_nonnull(strstr(rec(&a, 0), "\"protocol\":\"imap\""));
+    g_assert_cmpuint(b.records->len, ==, 0);
+    uint16_t list[16];
+    size_t n = mw_ports_list(mw_engine_ports(ea), list, 16);
+    g_assert_cmpuint(n, ==, mw_ports_list(mw_engine_ports(eb), list, 16) + 1);
+    mw_engine_free(ea);
+    mw_engine_free(eb);
+    g_ptr_array_free(a.records, TRUE);
+    g_ptr_array_free(b.records, TRUE);
+}
+
 /* A minimal TLS 1.2 ClientHello with one SNI host name. */
 static size_t client_hello(uint8_t *out, const char *host)
 {
@@ -301,5 +363,7 @@ int main(int argc, char **argv)
     g_test_add_func("/flow/idle_timeout_cap", test_idle_timeout_and_cap);
     g_test_add_func("/flow/greeting_other_port", test_greeting_on_other_port);
     g_test_add_func("/flow/client_hello_other_port", test_client_hello_other_port);
+    g_test_add_func("/flow/port_table_per_engine", test_port_table_per_engine);
+    g_test_add_func("/flow/loss_before_fin", test_loss_before_fin);
     return g_test_run();
 }

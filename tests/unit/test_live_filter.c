@@ -20,37 +20,38 @@ static bool compiles(const char *filter)
 
 static void test_default_ports(void)
 {
-    mw_detect_init();
-    char *f = mw_live_default_filter();
+    mw_ports *t = mw_ports_new();
+    char *f = mw_live_default_filter(t);
     g_assert_true(g_str_has_prefix(f, "tcp and ("));
     g_assert_nonnull(strstr(f, "port 25"));
     g_assert_nonnull(strstr(f, "port 993"));
     g_assert_true(compiles(f));
     g_free(f);
+    mw_ports_free(t);
 }
 
 static void test_many_ports(void)
 {
-    mw_detect_init();
+    mw_ports *t = mw_ports_new();
     /* 600 ports: 20000-20299 in a run, and 300 scattered ones (every other port) */
     for (int p = 20000; p < 20300; p++) {
         char *spec = g_strdup_printf("smtp=%d", p), *err = NULL;
-        g_assert_true(mw_detect_add_ports(spec, &err));
+        g_assert_true(mw_ports_add(t, spec, &err));
         g_free(spec);
     }
     for (int p = 30000; p < 30600; p += 2) {
         char *spec = g_strdup_printf("imap=%d", p), *err = NULL;
-        g_assert_true(mw_detect_add_ports(spec, &err));
+        g_assert_true(mw_ports_add(t, spec, &err));
         g_free(spec);
     }
-    char *f = mw_live_default_filter();
+    char *f = mw_live_default_filter(t);
     g_assert_nonnull(strstr(f, "portrange 20000-20299"));
     g_assert_nonnull(strstr(f, "port 30000 "));
     g_assert_nonnull(strstr(f, "port 30598)")); /* the last one too */
     g_assert_null(strstr(f, "port 30599"));
     g_assert_true(compiles(f));
     g_free(f);
-    mw_detect_init();
+    mw_ports_free(t);
 }
 
 int main(int argc, char **argv)

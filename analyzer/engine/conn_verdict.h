@@ -1,0 +1,41 @@
+/* Connection-level findings (SPEC.md): what the engine can tell from the TCP connection
+ * itself, whatever the protocol — a SYN refused or never answered, a server that never
+ * greeted, an implicit-TLS connection where nobody spoke. Judged once, when the session
+ * closes, before its dissector's own close (whose judgements, e.g. unanswered_command,
+ * may then see these flags). */
+#ifndef MW_CONN_VERDICT_H
+#define MW_CONN_VERDICT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dissector.h"
+
+/* Who speaks first on this dissector's connections: a dissector with a greeting probe is
+ * one whose server speaks first; a TLS dissector's client speaks first (ClientHello). */
+typedef enum { MW_FIRST_ANY, MW_FIRST_SERVER, MW_FIRST_CLIENT } mw_first_speaker;
+mw_first_speaker mw_conn_first_speaker(const mw_dissector *d);
+
+/* A SYN unanswered this long (or sent twice) is a timed-out connection. */
+#define MW_CONN_SYN_TIMEOUT_US (3 * (int64_t)1000000)
+/* An implicit-TLS connection silent both ways this long before it closed: each side
+ * waited for the other to speak first. */
+#define MW_CONN_SILENT_US (2 * (int64_t)1000000)
+
+/* The TCP facts only the flow table has. */
+typedef struct {
+    bool rst;            /* the connection ended with a RST ... */
+    mw_dir rst_from;     /* ... sent by this side */
+    unsigned syn_count;  /* SYNs the client sent (retransmissions included) */
+    uint64_t first_frame;
+    int64_t first_ts;
+    int64_t now_us;      /* the engine's clock at close */
+} mw_conn_tcp;
+
+/* Flag what the connection shows. tcp NULL: only what the session record holds (its
+ * handshake, byte counters, FIN times, close reason) — no refused/timeout judgement.
+ * frame/ts_us: the packet that closed the session. */
+void mw_conn_verdict(mw_session *s, const mw_dissector *d, const mw_conn_tcp *tcp,
+                     uint64_t frame, int64_t ts_us);
+
+#endif

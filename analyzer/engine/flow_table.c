@@ -1,0 +1,103 @@
+#include "engine/flow_table.h"
+
+#include <string.h>
+/* inlined: the key has a fixed size, and the call is made for every packet */
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+/* The hash is made in mw_flow_key_make from the packet's own fields: hashing the key just
+ * built would read it back in words that straddle the smaller stores that wrote it, a
+ * store-forwarding stall on every packet. */
+static guint key_hash(gconstpointer k)
+{
+    const uint64_t h = ((const mw_flow_key *)k)->hash;
+    return (guint)(h ^ (h >> 32));
+}
+
+static gboolean key_equal(gconstpointer a, gconstpointer b)
+{
+    return memcmp(a, b, sizeof(mw_flow_key)) == 0;
+}
+
+void mw_flow_table_init(mw_flow_table *t)
+{
+    memset(t, 0, sizeof *t);
+    t->seed = (uint64_t)g_random_int() << 32 | g_random_int() | 1;
+    t->map = g_hash_table_new(key_hash, key_equal);
+}
+
+void mw_flow_table_free(mw_flow_table *t)
+{
+    if (t->map)
+        g_hash_table_destroy(t->map);
+    memset(t, 0, sizeof *t);
+}
+
+void mw_flow_key_make(const mw_flow_table *t, const mw_packet *pkt, mw_flow_key *k)
+{
+    memset(k, 0, sizeof *k);
+    k->family = pkt->family;
+    int c = memcmp(pkt->src, pkt->dst, 16);
+    bool lo = c < 0 || (c == 0 && pkt->sport <= pkt->dport);
+    memcpy(k->addr[lo ? 0 : 1], pkt->src, 16);
+    memcpy(k->addr[lo ? 1 : 0], pkt->dst, 16);
+    k->port[lo ? 0 : 1] = pkt->sport;
+    k->port[lo ? 1 : 0] = pkt->dport;
+    const uint64_t ports = (uint64_t)k->port[0] << 16 | k->port[1] | (uint64_t)pkt->family << 32;
+    k->hash = XXH3_64bits_withSeed(lo ? pkt->src : pkt->dst, 16,
+                                   XXH3_64bits_withSeed(lo ? pkt->dst : pkt->src, 16,
+                                                        t->seed ^ ports));
+}
+
+mw_flow_node *mw_flow_table_lookup(const mw_flow_table *t, const mw_flow_key *k)
+{
+    return g_hash_table_lookup(t->map, k);
+}
+
+static void lru_unlink(mw_flow_table *t, mw_flow_node *n)
+{
+    if (n->lru_prev)
+        n->lru_prev->lru_next = n->lru_next;
+    else
+        t->lru_head = n->lru_next;
+    if (n->lru_next)
+        n->lru_next->lru_prev = n->lru_prev;
+    else
+        t->lru_tail = n->lru_prev;
+    n->lru_prev = n->lru_next = NULL;
+}
+
+static void lru_append(mw_flow_table *t, mw_flow_node *n)
+{
+    n->lru_prev = t->lru_tail;
+    n->lru_next = NULL;
+    if (t->lru_tail)
+        t->lru_tail->lru_next = n;
+    else
+        t->lru_head = n;
+    t->lru_tail = n;
+}
+
+void mw_flow_table_insert(mw_flow_table *t, mw_flow_node *n)
+{
+    g_hash_table_insert(t->map, &n->key, n);
+    lru_append(t, n);
+    if (++t->live > t->peak)
+        t->peak = t->live;
+}
+
+void mw_flow_table_remove(mw_flow_table *t, mw_flow_node *n)
+{
+    lru_unlink(t, n);
+    g_hash_table_remove(t->map, &n->key);
+    t->live--;
+}
+
+void mw_flow_table_touch(mw_flow_table *t, mw_flow_node *n, int64_t ts)
+{
+    n->last_ts = ts;
+    if (t->lru_tail != n) {
+        lru_unlink(t, n);
+        lru_append(t, n);
+    }
+}

@@ -1,0 +1,54 @@
+/* The flow table: TCP connections by canonical 4-tuple, and the order in which they were
+ * last active (least recent first), for idle expiry and eviction.
+ *
+ * Intrusive: a flow embeds an mw_flow_node (as its first member) and the table links
+ * nodes; it never allocates or frees a flow. */
+#ifndef MW_FLOW_TABLE_H
+#define MW_FLOW_TABLE_H
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "input/decode.h"
+
+/* Canonical 4-tuple: the lower (address, port) endpoint first, and its hash. */
+typedef struct {
+    uint64_t hash; /* worked out by mw_flow_key_make from the packet (see key_hash) */
+    uint8_t family;
+    uint8_t pad;
+    uint16_t port[2];
+    uint8_t addr[2][16];
+} mw_flow_key;
+
+typedef struct mw_flow_node {
+    mw_flow_key key;
+    struct mw_flow_node *lru_prev, *lru_next;
+    int64_t last_ts; /* packet time of its last activity */
+} mw_flow_node;
+
+typedef struct {
+    GHashTable *map; /* key -> node */
+    mw_flow_node *lru_head, *lru_tail;
+    /* Seeded at random per table: addresses and ports are chosen by whoever sends the
+     * packets, and a hash they could predict would let them pile every flow into one
+     * chain. */
+    uint64_t seed;
+    size_t live, peak;
+} mw_flow_table;
+
+void mw_flow_table_init(mw_flow_table *t);
+void mw_flow_table_free(mw_flow_table *t);
+void mw_flow_key_make(const mw_flow_table *t, const mw_packet *pkt, mw_flow_key *k);
+mw_flow_node *mw_flow_table_lookup(const mw_flow_table *t, const mw_flow_key *k);
+/* Add n (its key set) as the most recently active flow. */
+void mw_flow_table_insert(mw_flow_table *t, mw_flow_node *n);
+void mw_flow_table_remove(mw_flow_table *t, mw_flow_node *n);
+/* n was active at ts: it becomes the most recent. */
+void mw_flow_table_touch(mw_flow_table *t, mw_flow_node *n, int64_t ts);
+/* The least recently active flow, or NULL. */
+static inline mw_flow_node *mw_flow_table_oldest(const mw_flow_table *t)
+{
+    return t->lru_head;
+}
+
+#endif

@@ -1,0 +1,210 @@
+#include "smtp/smtp_commands.h"
+
+#include <string.h>
+
+#include "smtp/smtp_auth.h"
+
+typedef void (*command_fn)(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t arglen,
+                           const mw_ctx *ctx);
+
+typedef struct {
+    const char *verb;
+    smtp_cmd cmd;
+    command_fn handle; /* NULL: nothing to read from the arguments */
+} smtp_verb;
+
+/* "<addr> params" or "addr" after "FROM:"/"TO:" -> the address without brackets. */
+static char *parse_path(const uint8_t *p, size_t len)
+{
+    size_t i = 0;
+    while (i < len && p[i] == ' ')
+        i++;
+    if (i < len && p[i] == '<') {
+        i++;
+        size_t j = i;
+        while (j < len && p[j] != '>')
+            j++;
+        return mw_wire_strdup(p + i, j - i, MW_MAX_TEXT);
+    }
+    size_t j = i;
+    while (j < len && p[j] != ' ')
+        j++;
+    return mw_wire_strdup(p + i, j - i, MW_MAX_TEXT);
+}
+
+/* The path after "FROM:" / "TO:". */
+static char *path_after_colon(const uint8_t *p, size_t len)
+{
+    const uint8_t *c = memchr(p, ':', len);
+    if (!c)
+        return parse_path(p + len, 0);
+    return parse_path(c + 1, len - (size_t)(c - p) - 1);
+}
+
+static void on_helo(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t arglen,
+                    const mw_ctx *ctx)
+{
+    mw_smtp_rec *rec = mw_session_smtp(st->sess);
+    if (!rec->helo)
+        rec->helo = mw_wire_strdup(arg, arglen, MW_MAX_TEXT);
+}
+
+static void on_mail(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t arglen,
+                    const mw_ctx *ctx)
+{
+    mw_smtp_rec *rec = mw_session_smtp(st->sess);
+    if (!rec->mail_from)
+        rec->mail_from = path_after_colon(arg, arglen);
+}
+
+static void on_rcpt(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t arglen,
+                    const mw_ctx *ctx)
+{
+    mw_smtp_rec *rec = mw_session_smtp(st->sess);
+    if (rec->rcpt->len < MW_MAX_RCPT) {
+        mw_rcpt r = { path_after_colon(arg, arglen), 0 };
+        g_array_append_val(rec->rcpt, r);
+        c->aux = rec->rcpt->len; /* 1-based; 0 = not kept */
+    }
+}
+
+static void on_data(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t arglen,
+                    const mw_ctx *ctx)
+{
+    st->mode = C_DATA_WAIT;
+    st->body.line_start = true;
+    st->body.bytes = 0;
+}
+
+/* RFC 3030: "BDAT" SP chunk-size [ SP "LAST" ]; the chunk follows at once. */
+static void on_bdat(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t arglen,
+                    const mw_ctx *ctx)
+{
+    guint64 n = 0;
+    const char *s = (const char *)arg;
+    size_t i = 0;
+    while (i < arglen && g_ascii_isdigit(s[i]) && n < (G_MAXUINT64 / 10 - 10))
+        n = n * 10 + (guint64)(s[i++] - '0');
+    if (i == 0)
+        return; /* malformed: the server answers 5xx; no chunk to skip */
+    c->last = mw_bytes_contain(arg + i, arglen - i, "LAST");
+    mw_session_event(st->sess, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1,
+                     "[BDAT chunk: %" G_GUINT64_FORMAT " bytes]", (guint64)n);
+    st->bdat_left = n;
+    mw_session_smtp(st->sess)->message_bytes += n;
+    if (n > 0)
+        st->mode = C_BDAT;
+}
+
+static const smtp_verb verb_table[] = {
+    { "HELO", CMD_HELO, on_helo }, { "EHLO", CMD_EHLO, on_helo }, { "MAIL", CMD_MAIL, on_mail },
+    { "RCPT", CMD_RCPT, on_rcpt }, { "DATA", CMD_DATA, on_data }, { "BDAT", CMD_BDAT, on_bdat },
+    { "RSET", CMD_RSET, NULL },    { "QUIT", CMD_QUIT, NULL },
+    { "AUTH", CMD_AUTH, smtp_auth_command },
+    { "STARTTLS", CMD_STARTTLS, NULL },
+    /* known verbs that need no special handling */
+    { "NOOP", CMD_OTHER, NULL }, { "VRFY", CMD_OTHER, NULL }, { "EXPN", CMD_OTHER, NULL },
+    { "HELP", CMD_OTHER, NULL }, { "TURN", CMD_OTHER, NULL }, { "ETRN", CMD_OTHER, NULL },
+    { "XCLIENT", CMD_OTHER, NULL }, { "XFORWARD", CMD_OTHER, NULL },
+    { "LHLO", CMD_EHLO, on_helo },
+};
+
+static const smtp_verb *find_verb(const char *name)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(verb_table); i++)
+        if (strcmp(name, verb_table[i].verb) == 0)
+            return &verb_table[i];
+    return NULL;
+}
+
+/* The verb at p, upper-cased into name ("?" when it is none a command could have), and
+ * its table entry when it is one of ours followed by a space or the line's end. */
+static const smtp_verb *lookup_verb(const uint8_t *p, size_t len, char name[SMTP_VERB_MAX])
+{
+    size_t n = 0;
+    while (n < len && n < SMTP_VERB_MAX - 1 && g_ascii_isalpha(p[n])) {
+        name[n] = g_ascii_toupper(p[n]);
+        n++;
+    }
+    name[n] = '\0';
+    if (n == 0 || (n < len && p[n] != ' ' && p[n] != '\t')) {
+        /* not a verb: its letters might be the start of a secret (after lost sync) */
+        g_strlcpy(name, "?", SMTP_VERB_MAX);
+        return NULL;
+    }
+    return find_verb(name);
+}
+
+bool smtp_is_known_verb(const uint8_t *p, size_t len)
+{
+    char name[SMTP_VERB_MAX];
+    size_t n = 0;
+    while (n < len && n < SMTP_VERB_MAX - 1 && g_ascii_isalpha(p[n]))
+        n++;
+    if (n == 0 || (n < len && p[n] != ' ' && p[n] != '\r' && p[n] != '\n'))
+        return false;
+    lookup_verb(p, n, name);
+    return find_verb(name) != NULL;
+}
+
+/* The transcript line for a command; AUTH's is redacted by its own file. */
+static void command_event(smtp_state *st, const mw_tp_cmd *c, const mw_line *l, bool known,
+                          const mw_ctx *ctx)
+{
+    if (!st->sess->transcript)
+        return;
+    if (c->kind == CMD_AUTH)
+        smtp_auth_event(st, l, ctx);
+    else if (!known) /* after lost sync or a mangled copy, it might be a secret */
+        mw_session_event(st->sess, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1,
+                         "[unrecognised command: %zu bytes]", l->len);
+    else
+        mw_session_event(st->sess, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1, "%.*s",
+                         (int)MIN(l->len, 200), (const char *)l->p);
+}
+
+void smtp_command(smtp_state *st, const mw_line *l, const mw_ctx *ctx)
+{
+    if (st->mode == C_AUTH) {
+        smtp_auth_line(st, l, ctx);
+        return;
+    }
+    mw_tp_cmd c = smtp_cmd_at(CMD_OTHER, "", ctx);
+    const smtp_verb *v = lookup_verb(l->p, l->len, c.name);
+    if (!v && smtp_auth_window(st)) {
+        smtp_auth_stray_line(st, l, ctx);
+        return;
+    }
+    if (v) {
+        c.kind = v->cmd;
+        st->auth_failed = false; /* a command: the client has left the exchange */
+    }
+    size_t vlen = strlen(c.name);
+    const uint8_t *arg = l->p + (vlen < l->len ? vlen : l->len);
+    size_t arglen = l->len - (size_t)(arg - l->p);
+    while (arglen > 0 && (*arg == ' ' || *arg == '\t')) {
+        arg++;
+        arglen--;
+    }
+    if (v && v->handle)
+        v->handle(st, &c, arg, arglen, ctx);
+    command_event(st, &c, l, v != NULL, ctx);
+    smtp_push(st, &c);
+}
+
+void smtp_end_of_data(smtp_state *st, uint64_t end_off, const mw_ctx *ctx)
+{
+    mw_tp_cmd c = smtp_cmd_at(CMD_DATA_END, "DATA", ctx);
+    st->cur_end = end_off;
+    smtp_push(st, &c);
+    mw_session_smtp(st->sess)->message_bytes += st->body.bytes;
+    mw_session_event(st->sess, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1,
+                     "[message content: %" G_GUINT64_FORMAT " bytes]", st->body.bytes);
+    st->mode = C_COMMAND;
+}
+
+void smtp_overlong_command(smtp_state *st, const mw_ctx *ctx)
+{
+    mw_tp_cmd c = smtp_cmd_at(CMD_OTHER, "?", ctx);
+    smtp_push(st, &c);
+}

@@ -1,0 +1,363 @@
+#include "smtp/smtp_replies.h"
+
+#include <string.h>
+
+#include "smtp/smtp_auth.h"
+#include "smtp/smtp_category.h"
+
+/* ---------- each verb's part ---------- */
+
+typedef struct {
+    /* Any complete reply to the command; true when the session upgrades to TLS. */
+    bool (*reply)(smtp_state *st, const mw_tp_cmd *c, int code, const mw_ctx *ctx);
+    /* A 4xx/5xx the generic judgement left to the verb; low is its text in lower case. */
+    void (*refused)(smtp_state *st, const mw_tp_cmd *c, int code, const char *low,
+                    const char *line, const mw_ctx *ctx, const char **category);
+    bool refused_first; /* judged before the access-code tests (STARTTLS, AUTH) */
+} reply_ops;
+
+static bool reply_rcpt(smtp_state *st, const mw_tp_cmd *c, int code, const mw_ctx *ctx)
+{
+    mw_smtp_rec *rec = mw_session_smtp(st->sess);
+    if (c->aux > 0 && c->aux <= rec->rcpt->len)
+        g_array_index(rec->rcpt, mw_rcpt, c->aux - 1).code = code;
+    return false;
+}
+
+static bool reply_mail(smtp_state *st, const mw_tp_cmd *c, int code, const mw_ctx *ctx)
+{
+    if (code < 400)
+        mw_session_smtp(st->sess)->transactions++;
+    return false;
+}
+
+static bool reply_data(smtp_state *st, const mw_tp_cmd *c, int code, const mw_ctx *ctx)
+{
+    if (code == 354 && st->mode == C_DATA_WAIT)
+        st->mode = C_BODY;
+    return false;
+}
+
+static bool reply_message(smtp_state *st, const mw_tp_cmd *c, int code, const mw_ctx *ctx)
+{
+    if ((c->kind == CMD_DATA_END || c->last) && code >= 200 && code < 300)
+        mw_session_smtp(st->sess)->messages++;
+    return false;
+}
+
+static bool reply_quit(smtp_state *st, const mw_tp_cmd *c, int code, const mw_ctx *ctx)
+{
+    if (code == 221)
+        st->sess->quit_seen = true;
+    return false;
+}
+
+static bool reply_starttls(smtp_state *st, const mw_tp_cmd *c, int code, const mw_ctx *ctx)
+{
+    if (code != 220)
+        return false;
+    st->sess->starttls = true;
+    return true;
+}
+
+/* A reply no command asked for: a 334 whose AUTH was lost in a gap still opens SASL. */
+static bool reply_unasked(smtp_state *st, const mw_tp_cmd *c, int code, const mw_ctx *ctx)
+{
+    return code == 334 && smtp_auth_reply(st, c, code, ctx);
+}
+
+static void refused_starttls(smtp_state *st, const mw_tp_cmd *c, int code, const char *low,
+                             const char *line, const mw_ctx *ctx, const char **category)
+{
+    mw_tp_raise(st->sess, MW_FLAG_STARTTLS_REFUSED, ctx, line);
+}
+
+static void refused_auth(smtp_state *st, const mw_tp_cmd *c, int code, const char *low,
+                         const char *line, const mw_ctx *ctx, const char **category)
+{
+    smtp_auth_refused(st, c, code, low, line, ctx);
+}
+
+/* SPEC: relay refusals by code and enhanced code, or any "relay" wording. */
+static void refused_rcpt(smtp_state *st, const mw_tp_cmd *c, int code, const char *low,
+                         const char *line, const mw_ctx *ctx, const char **category)
+{
+    if (strstr(low, "relay") || strcmp(*category, "relay") == 0) {
+        *category = "relay";
+        mw_tp_raise(st->sess, MW_FLAG_RELAY_DENIED, ctx, line);
+    } else {
+        mw_tp_raise(st->sess, MW_FLAG_RECIPIENT_REJECTED, ctx, line);
+    }
+}
+
+static void refused_mail(smtp_state *st, const mw_tp_cmd *c, int code, const char *low,
+                         const char *line, const mw_ctx *ctx, const char **category)
+{
+    mw_tp_raise(st->sess, MW_FLAG_SENDER_REJECTED, ctx, line);
+}
+
+static void refused_message(smtp_state *st, const mw_tp_cmd *c, int code, const char *low,
+                            const char *line, const mw_ctx *ctx, const char **category)
+{
+    if (c->kind == CMD_DATA && st->mode == C_DATA_WAIT)
+        st->mode = C_COMMAND; /* refused before the body: none follows */
+    if (code >= 500)
+        mw_tp_raise(st->sess, MW_FLAG_MESSAGE_REJECTED, ctx, line);
+}
+
+static const reply_ops verb_ops[CMD_COUNT] = {
+    [CMD_MAIL] = { reply_mail, refused_mail, false },
+    [CMD_RCPT] = { reply_rcpt, refused_rcpt, false },
+    [CMD_DATA] = { reply_data, refused_message, false },
+    [CMD_DATA_END] = { reply_message, refused_message, false },
+    [CMD_BDAT] = { reply_message, refused_message, false },
+    [CMD_QUIT] = { reply_quit, NULL, false },
+    [CMD_AUTH] = { smtp_auth_reply, refused_auth, true },
+    [CMD_AUTH_RESP] = { smtp_auth_reply, refused_auth, true },
+    [CMD_STARTTLS] = { reply_starttls, refused_starttls, true },
+    [CMD_NONE] = { reply_unasked, NULL, false },
+};
+
+/* ---------- judging an error reply ---------- */
+
+/* Judge a complete error reply to the command it answers; low is its text in lower case. */
+static void judge_lowered(smtp_state *st, const mw_tp_cmd *c, int code, const char *enh,
+                          const char *low, const char *line, const mw_ctx *ctx,
+                          const char **category)
+{
+    const reply_ops *ops = &verb_ops[c->kind];
+    bool tls_words = strstr(low, "tls") /* STARTTLS too */ || strstr(low, "encryption");
+    bool auth_words = strstr(low, "authenticat") || strstr(low, "auth ") ||
+                      strstr(low, "login") || strstr(low, "logged in");
+    bool access_code = code == 530 || strcmp(enh, "5.7.0") == 0 || strcmp(enh, "5.7.1") == 0 ||
+                       strcmp(enh, "4.7.0") == 0 || strcmp(enh, "5.7.10") == 0 ||
+                       strcmp(enh, "5.7.11") == 0 || strcmp(enh, "5.7.57") == 0;
+
+    /* 421 4.4.2 (postfix, Exim), or an unsolicited 4xx about a timeout (sendmail's
+     * "451 4.7.0 Timeout waiting for client input") before the server hangs up */
+    bool timeout_words = strstr(low, "timeout") || strstr(low, "timed out");
+    if ((code == 421 && (strcmp(enh, "4.4.2") == 0 || timeout_words)) ||
+        (code < 500 && c->kind == CMD_NONE && timeout_words)) {
+        mw_tp_raise(st->sess, MW_FLAG_SERVER_TIMEOUT, ctx, line);
+        return;
+    }
+    if (ops->refused && ops->refused_first) {
+        ops->refused(st, c, code, low, line, ctx, category);
+        return;
+    }
+    if (access_code && tls_words && code >= 500) {
+        *category = "tls";
+        mw_tp_raise(st->sess, MW_FLAG_TLS_REQUIRED, ctx, line);
+        return;
+    }
+    if (access_code && auth_words && !strstr(low, "relay") && code >= 500) {
+        *category = "auth";
+        mw_tp_raise(st->sess, MW_FLAG_AUTH_REQUIRED, ctx, line);
+        return;
+    }
+    if (ops->refused)
+        ops->refused(st, c, code, low, line, ctx, category);
+}
+
+/* The reply as the server put it, for evidence: "554 5.7.1 Relay access denied". */
+static char *reply_line(int code, const char *enh, const char *text)
+{
+    return enh[0] ? g_strdup_printf("%d %s %s", code, enh, text)
+                  : g_strdup_printf("%d %s", code, text);
+}
+
+static void add_reply(smtp_state *st, const mw_tp_cmd *c, int code, const char *enh,
+                      const char *category, const char *text, const mw_ctx *ctx)
+{
+    mw_smtp_rec *rec = mw_session_smtp(st->sess);
+    if (rec->replies->len >= MW_MAX_REPLIES)
+        return;
+    mw_reply r = { 0 };
+    g_strlcpy(r.cmd, smtp_cmd_name(c), sizeof r.cmd);
+    r.code = code;
+    g_strlcpy(r.enhanced, enh, sizeof r.enhanced);
+    r.category = category;
+    r.text = g_strdup(text);
+    r.frame = ctx->frame;
+    r.ts_us = ctx->ts_us;
+    g_array_append_val(rec->replies, r);
+}
+
+/* A 4xx/5xx: judged (when judge), kept among the replies, the decisive line if none. */
+static void error_reply(smtp_state *st, const mw_tp_cmd *c, bool judge, const mw_ctx *ctx)
+{
+    int code = st->reply_code;
+    const char *enh = st->reply_enh, *text = st->reply_text->str;
+    char *line = reply_line(code, enh, text);
+    const char *category = mw_smtp_category(code, enh, text);
+    if (judge) {
+        /* lowered once (on the stack: replies are capped), then searched for each word */
+        char buf[MW_MAX_TEXT + 1];
+        size_t len = strlen(text);
+        char *low = len < sizeof buf ? buf : g_malloc(len + 1);
+        for (size_t i = 0; i <= len; i++)
+            low[i] = g_ascii_tolower(text[i]);
+        judge_lowered(st, c, code, enh, low, line, ctx, &category);
+        if (low != buf)
+            g_free(low);
+    }
+    add_reply(st, c, code, enh, category, text, ctx);
+    mw_tp_decisive(st->sess, line);
+    g_free(line);
+}
+
+/* ---------- a complete reply ---------- */
+
+/* The transcript line for a complete reply (multi-line replies: the first line and how
+ * many more there were). */
+static void reply_event(smtp_state *st, int64_t latency_us, const mw_ctx *ctx)
+{
+    if (!st->sess->transcript)
+        return;
+    int code = st->reply_code;
+    const char *enh = st->reply_enh;
+    if (st->reply_lines > 1)
+        mw_session_event(st->sess, MW_FROM_SERVER, ctx->frame, ctx->ts_us, latency_us,
+                         "%d%s%s %.200s (%u lines)", code, enh[0] ? " " : "", enh,
+                         st->reply_text->str, st->reply_lines);
+    else
+        mw_session_event(st->sess, MW_FROM_SERVER, ctx->frame, ctx->ts_us, latency_us,
+                         "%d%s%s %.200s", code, enh[0] ? " " : "", enh, st->reply_text->str);
+}
+
+/* The greeting: a 554 refuses the client outright (RFC 5321 3.1), a 421 defers it. */
+static void greeting(smtp_state *st, const mw_ctx *ctx)
+{
+    st->sess->greeted = true;
+    reply_event(st, ctx->ts_us - st->sess->ts_start_us, ctx);
+    mw_tp_cmd c = smtp_cmd_at(CMD_NONE, "CONNECT", ctx);
+    if (st->reply_code >= 400)
+        error_reply(st, &c, st->reply_code == 421, ctx);
+}
+
+/* A complete reply: match it to its command and judge it. Returns true when the
+ * session upgrades to TLS after it. */
+static bool handle_reply(smtp_state *st, const mw_ctx *ctx)
+{
+    if (!st->sess->greeted) {
+        greeting(st, ctx);
+        return false;
+    }
+    mw_tp_cmd c;
+    if (!mw_tp_pop_answered(&st->pending, ctx, &c)) {
+        c = smtp_cmd_at(CMD_NONE, "", ctx);
+        reply_event(st, -1, ctx);
+    } else {
+        mw_session_latency(st->sess, smtp_cmd_name(&c), c.ts_us, ctx->ts_us, ctx->frame);
+        reply_event(st, ctx->ts_us - c.ts_us, ctx);
+    }
+    if (st->reply_code >= 400)
+        error_reply(st, &c, true, ctx);
+    const reply_ops *ops = &verb_ops[c.kind];
+    return ops->reply && ops->reply(st, &c, st->reply_code, ctx);
+}
+
+/* ---------- reply lines ---------- */
+
+bool smtp_looks_like_reply(const uint8_t *p, size_t len)
+{
+    return len >= 4 && g_ascii_isdigit(p[0]) && g_ascii_isdigit(p[1]) &&
+           g_ascii_isdigit(p[2]) && (p[3] == ' ' || p[3] == '-' || p[3] == '\r');
+}
+
+/* RFC 3463: class "." subject "." detail, right after the reply code. */
+static size_t parse_enhanced(const uint8_t *p, size_t len, char out[16])
+{
+    out[0] = '\0';
+    if (len < 5 || (p[0] != '2' && p[0] != '4' && p[0] != '5') || p[1] != '.')
+        return 0;
+    size_t i = 2, d1 = 0, d2 = 0;
+    while (i < len && g_ascii_isdigit(p[i]) && d1 < 3) {
+        i++;
+        d1++;
+    }
+    if (d1 == 0 || i >= len || p[i] != '.')
+        return 0;
+    i++;
+    while (i < len && g_ascii_isdigit(p[i]) && d2 < 3) {
+        i++;
+        d2++;
+    }
+    if (d2 == 0 || (i < len && p[i] != ' '))
+        return 0;
+    memcpy(out, p, i);
+    out[i] = '\0';
+    return i;
+}
+
+/* Move *t past an enhanced code (kept in out) and the spaces after it. */
+static void skip_enhanced(const uint8_t **t, size_t *tlen, char out[16])
+{
+    size_t e = parse_enhanced(*t, *tlen, out);
+    if (!e)
+        return;
+    *t += e;
+    *tlen -= e;
+    while (*tlen > 0 && **t == ' ') {
+        (*t)++;
+        (*tlen)--;
+    }
+}
+
+/* The text of one reply line: an EHLO keyword, or more of the reply's text. */
+static void reply_text(smtp_state *st, const uint8_t *t, size_t tlen)
+{
+    if (st->reply_is_ehlo && st->reply_lines > 0) {
+        mw_smtp_rec *rec = mw_session_smtp(st->sess);
+        if (rec->capabilities->len < 64)
+            g_ptr_array_add(rec->capabilities, mw_wire_strdup(t, tlen, 128));
+    } else if (st->reply_text->len < MW_MAX_TEXT) {
+        if (st->reply_text->len)
+            g_string_append_c(st->reply_text, ' ');
+        size_t room = MW_MAX_TEXT - st->reply_text->len;
+        g_string_append_len(st->reply_text, (const char *)t, (gssize)(tlen < room ? tlen : room));
+    }
+}
+
+bool smtp_server_line(smtp_state *st, const mw_line *l, const mw_ctx *ctx)
+{
+    if (!smtp_looks_like_reply(l->p, l->len) && !(l->len == 3 && g_ascii_isdigit(l->p[0])))
+        return false; /* not a reply line: ignore (garbage or lost sync) */
+    int code = (l->p[0] - '0') * 100 + (l->p[1] - '0') * 10 + (l->p[2] - '0');
+    bool last = l->len == 3 || l->p[3] == ' ' || l->p[3] == '\r';
+    const uint8_t *t = l->p + (l->len > 3 ? 4 : 3);
+    size_t tlen = l->len > 3 ? l->len - 4 : 0;
+
+    if (!st->in_reply) {
+        st->in_reply = true;
+        st->reply_code = code;
+        st->reply_lines = 0;
+        g_string_truncate(st->reply_text, 0);
+        skip_enhanced(&t, &tlen, st->reply_enh);
+        const mw_tp_cmd *oldest = mw_tp_at(&st->pending, 0);
+        st->reply_is_ehlo = oldest && oldest->kind == CMD_EHLO && st->sess->greeted;
+    } else if (st->reply_enh[0]) {
+        /* continuation lines repeat the enhanced code; drop it from the text */
+        char tmp[16];
+        skip_enhanced(&t, &tlen, tmp);
+    }
+    reply_text(st, t, tlen);
+    st->reply_lines++;
+    if (!last)
+        return false;
+    st->in_reply = false;
+    /* Keep wire bytes printable in the record: NULs would cut C strings short. */
+    for (gsize i = 0; i < st->reply_text->len; i++)
+        if (st->reply_text->str[i] == '\0')
+            st->reply_text->str[i] = ' ';
+    /* a reply that echoes a client secret ("500 unrecognized command <password>") */
+    size_t rlen;
+    char *red = mw_secrets_redact(st->secrets, (const uint8_t *)st->reply_text->str,
+                                  st->reply_text->len, &rlen);
+    if (red) {
+        g_string_truncate(st->reply_text, 0);
+        g_string_append_len(st->reply_text, red, (gssize)rlen);
+        g_free(red);
+    }
+    return handle_reply(st, ctx);
+}

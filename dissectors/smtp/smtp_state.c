@@ -1,0 +1,41 @@
+#include "smtp/smtp_state.h"
+
+#include <string.h>
+
+smtp_state *smtp_state_new(mw_session *s)
+{
+    smtp_state *st = g_new0(smtp_state, 1);
+    st->sess = s;
+    st->reply_text = g_string_sized_new(128);
+    st->body.line_start = true;
+    mw_session_smtp(s);
+    return st;
+}
+
+void smtp_state_free(smtp_state *st)
+{
+    if (!st)
+        return;
+    g_string_free(st->reply_text, TRUE);
+    mw_secrets_free(&st->secrets);
+    mw_tp_queue_free(&st->pending);
+    g_free(st);
+}
+
+void smtp_push(smtp_state *st, mw_tp_cmd *c)
+{
+    c->end_off = st->cur_end;
+    mw_tp_push(&st->pending, st->sess, c);
+}
+
+mw_tp_cmd smtp_cmd_at(smtp_cmd kind, const char *name, const mw_ctx *ctx)
+{
+    mw_tp_cmd c = { .kind = kind, .frame = ctx->frame, .ts_us = ctx->ts_us };
+    g_strlcpy(c.name, name, sizeof c.name);
+    return c;
+}
+
+const char *smtp_cmd_name(const mw_tp_cmd *c)
+{
+    return c->kind == CMD_NONE ? "" : c->name;
+}

@@ -1,0 +1,102 @@
+#define _GNU_SOURCE /* explicit_bzero, memmem */
+#include "text/secrets.h"
+
+#include <string.h>
+
+static void keep(mw_secrets *s, const uint8_t *p, size_t len)
+{
+    if (len < MW_SECRET_MIN)
+        return;
+    if (len > MW_SECRET_MAX)
+        len = MW_SECRET_MAX;
+    for (unsigned i = 0; i < MW_SECRETS_KEEP; i++)
+        if (s->len[i] == len && memcmp(s->text[i], p, len) == 0)
+            return; /* already known */
+    unsigned i = s->next++ % MW_SECRETS_KEEP;
+    explicit_bzero(s->text[i], sizeof s->text[i]);
+    memcpy(s->text[i], p, len);
+    s->len[i] = (uint16_t)len;
+}
+
+void mw_secrets_add(mw_secrets **sp, const uint8_t *p, size_t len)
+{
+    while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r'))
+        len--;
+    if (len < MW_SECRET_MIN)
+        return;
+    if (!*sp)
+        *sp = g_new0(mw_secrets, 1);
+    keep(*sp, p, len);
+    /* and each word of it: a server may echo one ("unknown command <word>") */
+    size_t i = 0;
+    while (i < len) {
+        while (i < len && (p[i] == ' ' || p[i] == '\t'))
+            i++;
+        size_t j = i;
+        while (j < len && p[j] != ' ' && p[j] != '\t')
+            j++;
+        if (j - i < len)
+            keep(*sp, p + i, j - i);
+        i = j;
+    }
+}
+
+/* The earliest remembered secret in p[0..len): where, and how long (0: none). */
+static size_t first_secret(const mw_secrets *s, const uint8_t *p, size_t len, size_t *at)
+{
+    size_t best_len = 0, best_at = len;
+    for (unsigned i = 0; i < MW_SECRETS_KEEP; i++) {
+        if (s->len[i] == 0 || s->len[i] > len)
+            continue;
+        const uint8_t *m = memmem(p, len, s->text[i], s->len[i]);
+        if (!m)
+            continue;
+        size_t off = (size_t)(m - p);
+        if (off < best_at || (off == best_at && s->len[i] > best_len)) {
+            best_at = off;
+            best_len = s->len[i];
+        }
+    }
+    *at = best_at;
+    return best_len;
+}
+
+char *mw_secrets_redact(const mw_secrets *s, const uint8_t *p, size_t len, size_t *out_len)
+{
+    size_t at, n;
+    if (!s || (n = first_secret(s, p, len, &at)) == 0)
+        return NULL;
+    GString *g = g_string_sized_new(len + sizeof MW_SECRET_MARK);
+    size_t off = 0;
+    while (n) {
+        g_string_append_len(g, (const char *)p + off, (gssize)at);
+        g_string_append(g, MW_SECRET_MARK);
+        off += at + n;
+        n = first_secret(s, p + off, len - off, &at);
+    }
+    g_string_append_len(g, (const char *)p + off, (gssize)(len - off));
+    *out_len = g->len;
+    return g_string_free(g, FALSE);
+}
+
+bool mw_secrets_server_line(const mw_secrets *s, const mw_line *l, mw_server_line_fn fn,
+                            void *state, const mw_ctx *ctx)
+{
+    size_t n;
+    char *red = mw_secrets_redact(s, l->p, l->len, &n);
+    if (!red)
+        return fn(state, l, ctx);
+    mw_line r = { (const uint8_t *)red, n };
+    bool ret = fn(state, &r, ctx);
+    g_free(red);
+    return ret;
+}
+
+void mw_secrets_free(mw_secrets **s)
+{
+    if (!*s)
+        return;
+    explicit_bzero(*s, sizeof **s);
+    g_free(*s);
+    *s = NULL;
+}

@@ -1,0 +1,31 @@
+/* Key derivation for TLS decryption, every primitive through OpenSSL EVP_KDF:
+ * the TLS 1.0-1.2 PRF ("TLS1-PRF") and TLS 1.3's HKDF-Expand-Label ("HKDF" in
+ * EXPAND_ONLY mode). Callers wipe what they get back. */
+#ifndef MW_TLS_KEYSCHEDULE_H
+#define MW_TLS_KEYSCHEDULE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Longest label mw_tls_prf takes ("key expansion", "master secret", ...). */
+#define MW_TLS_PRF_LABEL_MAX 32
+/* Longest HKDF-Expand-Label label without the "tls13 " prefix (RFC 8446 §7.1: the full
+ * label is at most 255 bytes) and longest context. */
+#define MW_TLS13_LABEL_MAX 64
+#define MW_TLS13_CONTEXT_MAX 64
+
+/* PRF(secret, label, seed1 + seed2) -> out (RFC 5246 §5; RFC 2246 §5 for digest
+ * "MD5-SHA1", the TLS 1.0/1.1 PRF). digest is an EVP name: "SHA256", "SHA384",
+ * "MD5-SHA1". False when OpenSSL refuses (out is then zeroed). */
+bool mw_tls_prf(const char *digest, const uint8_t *secret, size_t secret_len,
+                const char *label, const uint8_t *seed1, size_t seed1_len,
+                const uint8_t *seed2, size_t seed2_len, uint8_t *out, size_t out_len);
+
+/* HKDF-Expand-Label(secret, label, context, out_len) (RFC 8446 §7.1): HKDF-Expand with
+ * info = uint16 length, "tls13 " + label (1-byte length), context (1-byte length). */
+bool mw_tls13_expand_label(const char *digest, const uint8_t *secret, size_t secret_len,
+                           const char *label, const uint8_t *context, size_t context_len,
+                           uint8_t *out, size_t out_len);
+
+#endif

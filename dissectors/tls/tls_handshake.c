@@ -1,0 +1,173 @@
+#include "tls/tls_handshake.h"
+
+#include <glib.h>
+#include <string.h>
+
+#include "core/cursor.h"
+#include "tls/tls.h"
+#include "tls/tls_cert.h"
+#include "tls/tls_fp.h"
+#include "tls/tls_names.h"
+#include "tls/tls_state.h"
+#include "tls/tls_hello.h"
+#include "tls/tls_record.h"
+#include "tls/tls_handshake.h"
+
+/* ---------- the certificate ---------- */
+
+/* The subject's CN ("CN=mail.example.test"), or the whole subject when it has none. */
+static char *subject_cn(const char *subject)
+{
+    if (!subject)
+        return g_strdup("(no subject)");
+    const char *p = subject;
+    for (;;) {
+        const char *cn = strstr(p, "CN=");
+        if (!cn)
+            return g_strdup(subject);
+        if (cn == subject || cn[-1] == ',' || cn[-1] == '/' || cn[-1] == ' ') {
+            size_t n = strcspn(cn, ",/");
+            return g_strndup(cn, n);
+        }
+        p = cn + 3;
+    }
+}
+
+/* "Certificate CN=mail.example.test (expires 2027-01-01)". */
+static void certificate_event(tls_state *st, const mw_tls_cert_verdict *v, const mw_ctx *ctx)
+{
+    const mw_tls_cert *c = &st->sess->tls->cert;
+    char *cn = subject_cn(c->subject);
+    const char *when = v->expired ? "expired" : "expires";
+    mw_session_event(st->sess, MW_FROM_SERVER, ctx->frame, ctx->ts_us, -1,
+                     "Certificate %s (%s %.10s%s%s)", cn, when,
+                     c->not_after[0] ? c->not_after : "?",
+                     v->not_yet_valid ? ", not yet valid" : "",
+                     v->self_signed ? ", self-signed" : "");
+    g_free(cn);
+}
+
+static void certificate_seen(tls_state *st, mw_cursor c, const mw_ctx *ctx)
+{
+    mw_cursor list;
+    mw_tls_rec *r = rec_of(st);
+    st->stage = "the server's Certificate";
+    if (r->cert.present || !mw_cur_sub_3(&c, &list))
+        return;
+    mw_tls_cert_verdict v;
+    mw_tls_cert_examine(list, r->sni, ctx->ts_us, &r->cert, &v);
+    if (!v.parsed) {
+        mw_session_anomaly(st->sess, MW_ANOM_TLS_MALFORMED);
+        return;
+    }
+    const char *subj = r->cert.subject ? r->cert.subject : "?";
+    mw_session *s = st->sess;
+    if (s->transcript)
+        certificate_event(st, &v, ctx);
+    if (v.expired)
+        mw_session_flag(s, MW_FLAG_TLS_CERT_EXPIRED, ctx->frame, ctx->ts_us,
+                        "certificate %s expired %s, before this session", subj,
+                        r->cert.not_after);
+    if (v.not_yet_valid)
+        mw_session_flag(s, MW_FLAG_TLS_CERT_NOT_YET_VALID, ctx->frame, ctx->ts_us,
+                        "certificate %s not valid before %s, after this session", subj,
+                        r->cert.not_before);
+    if (v.self_signed)
+        mw_session_flag(s, MW_FLAG_TLS_CERT_SELF_SIGNED, ctx->frame, ctx->ts_us,
+                        "certificate %s is self-signed", subj);
+    if (v.name_mismatch)
+        mw_session_flag(s, MW_FLAG_TLS_CERT_NAME_MISMATCH, ctx->frame, ctx->ts_us,
+                        "SNI %s matches neither CN nor SAN of certificate %s", r->sni, subj);
+    if (v.untrusted)
+        mw_session_flag(s, MW_FLAG_TLS_CERT_UNTRUSTED, ctx->frame, ctx->ts_us,
+                        "certificate %s does not verify against the trust store: %s", subj,
+                        v.untrusted_why);
+}
+
+/* ---------- the handshake layer ---------- */
+
+static const char *hs_stage(mw_dir dir, uint8_t type)
+{
+    static const struct {
+        uint8_t type;
+        const char *name[2];
+    } t[] = {
+        { 11, { "the client's Certificate", "the server's Certificate" } },
+        { 12, { "a ServerKeyExchange", "the ServerKeyExchange" } },
+        { 13, { "a CertificateRequest", "the CertificateRequest" } },
+        { 14, { "a ServerHelloDone", "the ServerHelloDone" } },
+        { 15, { "the CertificateVerify", "a CertificateVerify" } },
+        { 16, { "the ClientKeyExchange", "a ClientKeyExchange" } },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(t); i++)
+        if (t[i].type == type)
+            return t[i].name[dir];
+    return NULL;
+}
+
+static void handshake_msg(tls_state *st, mw_dir dir, uint8_t type, mw_cursor body,
+                          const mw_ctx *ctx)
+{
+    tls_dir *d = &st->d[dir];
+    if (type == HS_CLIENT_HELLO && dir == MW_FROM_CLIENT) {
+        mw_tls_client_hello *h = g_new0(mw_tls_client_hello, 1);
+        h->record_version = d->hs_record_version;
+        if (tls_parse_client_hello(body, h))
+            tls_client_hello_seen(st, h, ctx);
+        else
+            malformed(st, d);
+        g_free(h);
+    } else if (type == HS_SERVER_HELLO && dir == MW_FROM_SERVER) {
+        mw_tls_server_hello *h = g_new0(mw_tls_server_hello, 1);
+        if (tls_parse_server_hello(body, h))
+            tls_server_hello_seen(st, h, ctx);
+        else
+            malformed(st, d);
+        g_free(h);
+    } else if (type == HS_CERTIFICATE && dir == MW_FROM_SERVER && !is_tls13(st)) {
+        certificate_seen(st, body, ctx);
+    } else {
+        const char *stage = hs_stage(dir, type);
+        if (stage)
+            st->stage = stage;
+    }
+}
+
+/* Append a record's fragment and take every whole message out of the buffer. */
+void tls_handshake_bytes(tls_state *st, mw_dir dir, uint16_t rec_version,
+                            const uint8_t *p, size_t len, const mw_ctx *ctx)
+{
+    tls_dir *d = &st->d[dir];
+    if (d->hs_broken)
+        return;
+    if (!d->hs)
+        d->hs = g_byte_array_new();
+    if (d->hs->len == 0)
+        d->hs_record_version = rec_version;
+    g_byte_array_append(d->hs, p, (guint)len);
+    size_t off = 0;
+    while (d->hs->len - off >= 4) {
+        mw_cursor c = mw_cursor_make(d->hs->data + off, d->hs->len - off);
+        uint8_t type;
+        uint32_t mlen;
+        mw_cur_u8(&c, &type);
+        mw_cur_be24(&c, &mlen);
+        if (mlen > MW_TLS_HS_MAX) {
+            malformed(st, d);
+            break;
+        }
+        mw_cursor body;
+        if (!mw_cur_sub(&c, mlen, &body))
+            break; /* the rest comes in the next record */
+        handshake_msg(st, dir, type, body, ctx);
+        off += 4 + mlen;
+    }
+    if (d->hs_broken) {
+        g_byte_array_free(d->hs, TRUE);
+        d->hs = NULL;
+        return;
+    }
+    g_byte_array_remove_range(d->hs, 0, (guint)off);
+    if (d->hs->len > 0)
+        d->hs_record_version = rec_version;
+}

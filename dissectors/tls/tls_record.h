@@ -1,0 +1,23 @@
+/* The TLS record layer (RFC 8446 5.1, RFC 5246 6.2): 5-byte headers, opaque records skipped
+ * by length, cleartext records handed to the handshake layer, alerts, the SSLv2 record
+ * framing, and the judgement of a direction's first bytes (TLS, SSLv2 or plain text). */
+#ifndef MW_TLS_RECORD_H
+#define MW_TLS_RECORD_H
+
+#include "tls/tls_state.h"
+
+mw_feed_result tls_sslv2_record(tls_state *st, mw_dir dir, const uint8_t *p, size_t len,
+                                   const mw_ctx *ctx);
+
+bool tls_first_bytes(tls_state *st, mw_dir dir, const uint8_t *p, size_t len,
+                        const mw_ctx *ctx, mw_feed_result *r);
+
+void tls_clear_record(tls_state *st, mw_dir dir, uint8_t type, uint16_t version,
+                         const uint8_t *body, size_t len, const mw_ctx *ctx);
+
+void tls_opaque_record(tls_state *st, mw_dir dir, uint8_t type, uint32_t len,
+                          const mw_ctx *ctx);
+
+bool tls_record_is_opaque(const tls_state *st, const tls_dir *d, uint8_t type);
+
+#endif

@@ -1,0 +1,86 @@
+/* The TLS dissector's state, shared by its layers (record, handshake, hellos): per
+ * direction framing and the handshake so far, and small helpers over them. */
+#ifndef MW_TLS_STATE_H
+#define MW_TLS_STATE_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dissector.h"
+#include "core/cursor.h"
+#include "tls/tls_cert.h"
+#include "tls/tls_fp.h"
+#include "tls/tls_names.h"
+
+/* Largest handshake message reassembled (a certificate chain is the big one). */
+#define MW_TLS_HS_MAX (128u * 1024u)
+/* RFC 5246 6.2.3: a record body is at most 2^14 + 2048 bytes. */
+#define MW_TLS_BODY_MAX (16384u + 2048u)
+/* Bytes of a plain-text first line looked at before judging it. */
+#define MW_TLS_PLAIN_PEEK 128
+
+enum { CT_CCS = 20, CT_ALERT = 21, CT_HANDSHAKE = 22, CT_APPDATA = 23, CT_HEARTBEAT = 24 };
+enum { HS_CLIENT_HELLO = 1, HS_SERVER_HELLO = 2, HS_CERTIFICATE = 11 };
+
+typedef struct {
+    GByteArray *hs;      /* handshake bytes not yet forming a whole message */
+    uint16_t hs_record_version;
+    uint64_t skip;       /* bytes of an opaque record still to skip */
+    bool started;        /* the first bytes were judged */
+    bool sslv2;          /* SSLv2 record framing */
+    bool ccs;            /* sent ChangeCipherSpec */
+    bool finished;       /* an encrypted handshake record (Finished) after its CCS */
+    bool appdata;        /* sent application data (TLS 1.3: its encrypted flight too) */
+    bool hs_broken;      /* the handshake layer gave up on this direction */
+    bool lost;           /* out of sync (gap, garbage): the rest is skipped */
+} tls_dir;
+
+typedef struct {
+    mw_session *sess;
+    tls_dir d[2];
+    bool plaintext;      /* not TLS at all (tls_mode_mismatch): nothing more to parse */
+    bool client_hello, server_hello;
+    uint16_t client_max; /* highest version the client offered */
+    uint16_t selected;   /* version the server chose */
+    const char *stage;   /* the last cleartext handshake message, for evidence */
+    bool done;
+
+    /* transcript (used only when the session keeps one) */
+    bool hello_pending;  /* a ClientHello awaits its ServerHello (or HelloRetryRequest) */
+    int64_t hello_ts;    /* when it was sent */
+    guint app_event[2];  /* 1 + index of the "[encrypted: ...]" event per direction; 0: none */
+} tls_state;
+
+static const char *const side_name[2] = { "client", "server" };
+
+static inline mw_tls_rec *rec_of(tls_state *st)
+{
+    return mw_session_tls(st->sess);
+}
+
+static inline bool is_tls13(const tls_state *st)
+{
+    return mw_tls_version_rank(st->selected) >= MW_TLS_V_TLS13;
+}
+
+static inline const char *vname(uint16_t v)
+{
+    const char *n = mw_tls_version_name(v);
+    return n ? n : "an unknown version";
+}
+
+/* The client's best offer is a known version below TLS 1.2. */
+static inline bool offer_below_tls12(const tls_state *st)
+{
+    uint16_t rank = mw_tls_version_rank(st->client_max);
+    return st->client_hello && rank && rank < MW_TLS_V_TLS12;
+}
+
+static inline void malformed(tls_state *st, tls_dir *d)
+{
+    mw_session_anomaly(st->sess, MW_ANOM_TLS_MALFORMED);
+    d->hs_broken = true;
+}
+
+#endif
