@@ -137,6 +137,9 @@ bool mw_sandbox_enter(const mw_sandbox_allow *a, char **err)
     }
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
     int rc = ctx ? rules(ctx, a) : -ENOMEM;
+    /* every thread of the process, the writer started before this one included */
+    if (rc == 0)
+        rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
     if (rc == 0)
         rc = seccomp_load(ctx);
     seccomp_release(ctx);
