@@ -16,7 +16,8 @@ typedef struct {
 /* False with *err (one line) when the filter cannot be loaded. */
 bool mw_sandbox_enter(const mw_sandbox_allow *a, char **err);
 
-/* False in sanitizer builds, which run without the filter (see sandbox.c). */
+/* True: every build has the filter (sanitizer builds allow their runtime's calls, see
+ * sandbox.c). */
 bool mw_sandbox_available(void);
 
 #endif

@@ -168,6 +168,19 @@ reports_same() {
         diff -r "$TMP/sb" "$TMP/nosb"
 }
 check "--report and --save-flagged: the same in the sandbox" reports_same
+all_threads() { # every thread (analysis, reader, writer) is under the filter
+    ( cat "$CAP"; sleep 2 ) | "$MW" -r - --json >/dev/null 2>&1 &
+    sleep 1
+    local pid; pid=$(pgrep -n -f -- "$MW -r - --json" || true)
+    [ -n "$pid" ] || return 1
+    local modes threads
+    modes=$(cat /proc/"$pid"/task/*/status 2>/dev/null | awk '/^Seccomp:/ {print $2}' | sort -u)
+    threads=$(ls /proc/"$pid"/task 2>/dev/null | wc -l)
+    wait
+    echo "threads: $threads, their seccomp modes: $modes"
+    [ "$threads" -ge 3 ] && [ "$modes" = 2 ]
+}
+check "every thread runs under the filter (TSYNC)" all_threads
 forbidden() { "$MW" -r "$CAP" --test-open-after-sandbox "$TMP/new-file" >/dev/null 2>&1
     [ $? -eq $((128 + 31)) ] && [ ! -e "$TMP/new-file" ]; }
 check "creating a file after the sandbox is on: killed by SIGSYS" forbidden

@@ -22,12 +22,12 @@ static void test_default_ports(void)
 {
     mw_ports *t = mw_ports_new();
     char *f = mw_live_default_filter(t);
-    mw_ports_free(t);
     g_assert_true(g_str_has_prefix(f, "tcp and ("));
     g_assert_nonnull(strstr(f, "port 25"));
     g_assert_nonnull(strstr(f, "port 993"));
     g_assert_true(compiles(f));
     g_free(f);
+    mw_ports_free(t);
 }
 
 static void test_many_ports(void)
@@ -45,13 +45,13 @@ static void test_many_ports(void)
         g_free(spec);
     }
     char *f = mw_live_default_filter(t);
-    mw_ports_free(t);
     g_assert_nonnull(strstr(f, "portrange 20000-20299"));
     g_assert_nonnull(strstr(f, "port 30000 "));
     g_assert_nonnull(strstr(f, "port 30598)")); /* the last one too */
     g_assert_null(strstr(f, "port 30599"));
     g_assert_true(compiles(f));
     g_free(f);
+    mw_ports_free(t);
 }
 
 int main(int argc, char **argv)

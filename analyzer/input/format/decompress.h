@@ -39,9 +39,10 @@ typedef struct {
     mw_decomp *state;                 /* the wrapper's state, NULL when raw came back as is */
 } mw_decompress_info;
 
-/* Wrap raw. Returns the stream to read the content from: raw itself when it is an
- * uncompressed seekable file, else a new stream that owns raw (closing it closes raw,
- * except stdin). name is the file's name for messages. On failure (a read error, corrupt
+/* Wrap raw. Returns the stream to read the content from: raw itself when it is not
+ * compressed (a seekable file rewound, a pipe with its first bytes pushed back, so that
+ * its reads return what has arrived), else a new stream that owns raw (closing it closes
+ * raw, except stdin). name is the file's name for messages. On failure (a read error, corrupt
  * compressed data at the start) returns NULL with *err set (g_free it) naming the file;
  * raw is then still the caller's. */
 FILE *mw_decompress_open(FILE *raw, const char *name, mw_decompress_info *info, char **err);
