@@ -254,9 +254,11 @@ static void start_engine(run *r, const mw_config *cfg)
     /* Records are formatted and written on a second thread (writer.h). Not with --report
      * or --save-flagged: their sinks read the input bookkeeping that the analysis updates. */
     if (!r->rep && !r->saver) {
-        r->writer = mw_writer_start(mw_output_session, r->o);
-        if (r->writer)
+        r->writer = mw_writer_start(mw_output_session, streaming ? mw_output_flush : NULL, r->o);
+        if (r->writer) {
             mw_engine_hand_over(r->e, mw_writer_take, r->writer);
+            mw_output_flush_each(r->o, false); /* the writer flushes per batch */
+        }
     }
     if (r->logs)
         mw_engine_hand_over(r->e, take_joined, r);
@@ -329,6 +331,37 @@ static int output_status(run *r)
                                 r->out_name ? r->out_name : "standard output", g_strerror(e)));
 }
 
+/* "1,234,567": a count read at a glance. */
+static char *grouped(uint64_t v)
+{
+    char digits[32];
+    int n = snprintf(digits, sizeof digits, "%" G_GUINT64_FORMAT, v);
+    GString *g = g_string_new(NULL);
+    for (int i = 0; i < n; i++) {
+        if (i && (n - i) % 3 == 0)
+            g_string_append_c(g, ',');
+        g_string_append_c(g, digits[i]);
+    }
+    return g_string_free(g, FALSE);
+}
+
+/* Live capture: packets the kernel or the interface dropped, said last on stderr. */
+static void capture_loss_line(const mw_engine_stats *st)
+{
+    const char *why = "mailwire fell behind - raise --buffer-size";
+    if (st->kernel_drops) {
+        char *n = grouped(st->kernel_drops);
+        fprintf(stderr, "mailwire: the capture lost %s packets (kernel): %s\n", n, why);
+        g_free(n);
+    }
+    if (st->iface_drops) {
+        char *n = grouped(st->iface_drops);
+        fprintf(stderr, "mailwire: the capture lost %s packets (interface): the interface "
+                        "dropped them before the kernel saw them\n", n);
+        g_free(n);
+    }
+}
+
 /* Whatever sessions were read are written, even after an input error; then the totals,
  * the report and the saved captures. */
 static int finish(run *r)
@@ -372,6 +405,7 @@ static int finish(run *r)
         }
     }
     g_free(live_name);
+    capture_loss_line(mw_engine_stats_get(r->e));
     return status ? status : stored ? 0 : 1;
 }
 

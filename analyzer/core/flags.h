@@ -18,7 +18,8 @@
     X(CAPTURE_GAP, "capture_gap",                                                               \
       "Bytes are missing from the capture (lost packets, a snaplen cut, or the capture started " \
       "mid-session): findings near the gap may be incomplete. Capture with -s 0 closer to the " \
-      "host.")                                                                                  \
+      "host; where the evidence says the kernel dropped packets, mailwire fell behind: raise "  \
+      "--buffer-size.")                                                                         \
     X(CLEARTEXT_AUTH, "cleartext_auth",                                                         \
       "Credentials crossed the network without encryption: anyone on the path can read the "    \
       "password. Use STARTTLS (587/143/110) or implicit TLS (465/993/995), and have the "      \

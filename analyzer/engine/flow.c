@@ -29,6 +29,11 @@ typedef struct mw_flow {
     size_t mem_cost;        /* what it holds, as last counted in the engine's mem_held */
 } mw_flow;
 
+/* Stretches of kernel drops remembered for capture_gap evidence (a gap is found within its
+ * session's life, so the latest few are enough); drops less than MW_LOSS_MERGE_US apart
+ * extend one stretch. */
+#define MW_LOSS_STRETCHES 16
+#define MW_LOSS_MERGE_US 1000000
 /* --max-memory: what a flow costs beyond the buffers it holds (measured: the flow, its
  * session record, the dissector's state, their arrays and the hash entry come to about
  * 2 KB on a flow that has shown one segment). */
@@ -49,6 +54,10 @@ struct mw_engine {
     int64_t ts_us;
     int64_t now_us;          /* the latest packet time seen */
     mw_engine_stats stats;
+    struct { int64_t from_us, to_us; } loss[MW_LOSS_STRETCHES]; /* the latest drop stretches */
+    unsigned nloss;
+    void (*loss_probe)(void *user); /* live capture: reads the drop counters now */
+    void *loss_probe_user;
     size_t mem_held;         /* every flow's mem_cost: what --max-memory bounds */
 };
 
@@ -75,14 +84,33 @@ static void sink_data(void *user, mw_dir dir, const uint8_t *p, size_t len, cons
     f->feed.ack_known = false;
 }
 
+/* Did the kernel drop packets while the flow ran (its first packet to this one)? */
+static bool capture_lost_between(mw_engine *e, int64_t from_us, int64_t to_us)
+{
+    if (e->loss_probe) /* drops of the batch being read are not counted yet */
+        e->loss_probe(e->loss_probe_user);
+    unsigned n = e->nloss < MW_LOSS_STRETCHES ? e->nloss : MW_LOSS_STRETCHES;
+    for (unsigned i = 0; i < n; i++)
+        if (e->loss[i].from_us <= to_us && e->loss[i].to_us >= from_us)
+            return true;
+    return false;
+}
+
 static void sink_gap(void *user, mw_dir dir, uint64_t missing, const mw_tcp_at *at)
 {
     mw_flow *f = user;
     if (!f->sess)
         return;
-    mw_session_flag(f->sess, MW_FLAG_CAPTURE_GAP, at->frame, at->ts_us,
-                    "%" G_GUINT64_FORMAT " bytes from the %s missing from the capture", missing,
-                    dir == MW_FROM_CLIENT ? "client" : "server");
+    const char *who = dir == MW_FROM_CLIENT ? "client" : "server";
+    if (capture_lost_between(f->eng, f->first_ts, at->ts_us))
+        mw_session_flag(f->sess, MW_FLAG_CAPTURE_GAP, at->frame, at->ts_us,
+                        "%" G_GUINT64_FORMAT " bytes from the %s missing: the kernel dropped "
+                        "packets during this session (mailwire fell behind, not the network; "
+                        "raise --buffer-size)", missing, who);
+    else
+        mw_session_flag(f->sess, MW_FLAG_CAPTURE_GAP, at->frame, at->ts_us,
+                        "%" G_GUINT64_FORMAT " bytes from the %s missing from the capture",
+                        missing, who);
     mw_feeder_gap(&f->feed, dir, missing, at->frame, at->ts_us);
 }
 
@@ -329,7 +357,11 @@ static bool deliver(mw_engine *e, mw_flow *f, mw_dir dir, const mw_packet *pkt, 
             /* the rest of an evicted flow: nothing was lost on the network */
             if (!f->continues[0])
                 mw_session_flag(s, MW_FLAG_CAPTURE_GAP, frame, ts_us,
-                                "capture started mid-session");
+                                "capture started mid-session%s",
+                                capture_lost_between(e, ts_us - MW_LOSS_MERGE_US, ts_us)
+                                    ? ": the kernel dropped packets just before (mailwire "
+                                      "fell behind, not the network; raise --buffer-size)"
+                                    : "");
             mw_feeder_gap(&f->feed, dir, 0, frame, ts_us);
         }
         if (pkt->payload_cut > 0)
@@ -530,6 +562,29 @@ void mw_engine_free(mw_engine *e)
             mw_dissectors[i]->engine_free(e->slots[i]);
     mw_ports_free(e->ports);
     g_free(e);
+}
+
+void mw_engine_capture_lost(mw_engine *e, uint64_t kernel_total, uint64_t iface_total,
+                            int64_t from_us, int64_t to_us)
+{
+    e->stats.kernel_drops = kernel_total;
+    e->stats.iface_drops = iface_total;
+    if (e->nloss) {
+        int64_t *last_to = &e->loss[(e->nloss - 1) % MW_LOSS_STRETCHES].to_us;
+        if (from_us - *last_to < MW_LOSS_MERGE_US) {
+            *last_to = to_us;
+            return;
+        }
+    }
+    e->loss[e->nloss % MW_LOSS_STRETCHES].from_us = from_us;
+    e->loss[e->nloss % MW_LOSS_STRETCHES].to_us = to_us;
+    e->nloss++;
+}
+
+void mw_engine_loss_probe(mw_engine *e, void (*probe)(void *user), void *user)
+{
+    e->loss_probe = probe;
+    e->loss_probe_user = user;
 }
 
 const mw_engine_stats *mw_engine_stats_get(const mw_engine *e)

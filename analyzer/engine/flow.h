@@ -28,6 +28,8 @@ typedef struct {
     uint64_t sessions;      /* records written */
     uint64_t evicted;       /* sessions closed early by --max-flows or --max-memory */
     uint64_t evicted_memory; /* ... of which by --max-memory */
+    uint64_t kernel_drops;  /* live capture: packets the kernel dropped (ring full) */
+    uint64_t iface_drops;   /* live capture: packets the interface dropped */
     size_t flows_live, flows_peak;
 } mw_engine_stats;
 
@@ -52,6 +54,14 @@ void mw_engine_new_file(mw_engine *e);
 void mw_engine_tick(mw_engine *e, int64_t now_us);
 /* End of input: close every open flow and write its record. */
 void mw_engine_finish(mw_engine *e);
+
+/* Live capture: the kernel (or the interface) dropped packets between from_us and to_us
+ * (wall clock, totals so far). A capture_gap in that stretch says the capture lost it. */
+void mw_engine_capture_lost(mw_engine *e, uint64_t kernel_total, uint64_t iface_total,
+                            int64_t from_us, int64_t to_us);
+
+/* Live capture: called when a gap is found, to report drops not yet told (may be NULL). */
+void mw_engine_loss_probe(mw_engine *e, void (*probe)(void *user), void *user);
 
 const mw_engine_stats *mw_engine_stats_get(const mw_engine *e);
 /* The engine's port table (engine/detect.h), e.g. for the live-capture filter. */

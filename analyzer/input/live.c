@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <glib.h>
 #include <grp.h>
+#include <poll.h>
 #include <pcap/pcap.h>
 #include <pwd.h>
 #include <signal.h>
@@ -72,6 +73,9 @@ typedef struct {
     pcap_dumper_t *dump;
     const char *dump_name;
     bool dump_failed;
+    uint64_t lost_seen;       /* kernel + interface drops already told to the engine */
+    int64_t lost_checked_us;  /* when the counters were last read (wall clock) */
+    pcap_t *pcap;
 } live_ctx;
 
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
@@ -150,8 +154,11 @@ static pcap_t *open_iface(const mw_live_opts *o, char **err)
     }
     pcap_set_snaplen(p, MW_LIVE_SNAPLEN);
     pcap_set_promisc(p, o->promisc);
-    pcap_set_timeout(p, 100);
-    pcap_set_immediate_mode(p, 1);
+    /* Not immediate mode: that is TPACKET_V2 with one wake-up per packet, which falls behind
+     * a burst a plain writer absorbs (issue 20). TPACKET_V3 hands over whole blocks, each at
+     * the latest MW_LIVE_BLOCK_TIMEOUT_MS after its first packet. */
+    pcap_set_immediate_mode(p, 0);
+    pcap_set_timeout(p, MW_LIVE_BLOCK_TIMEOUT_MS);
     pcap_set_buffer_size(p, o->buffer_mb * 1024 * 1024);
     int rc = pcap_activate(p);
     if (rc < 0) {
@@ -164,6 +171,13 @@ static pcap_t *open_iface(const mw_live_opts *o, char **err)
     }
     if (rc > 0)
         fprintf(stderr, "mailwire: warning: -i %s: %s\n", o->iface, pcap_geterr(p));
+    /* the loop polls the descriptor itself, with a timeout: timers run on a quiet link */
+    if (pcap_setnonblock(p, 1, errbuf) != 0 || pcap_get_selectable_fd(p) < 0) {
+        *err = g_strdup_printf("-i %s: cannot poll the capture: %s", o->iface,
+                               errbuf[0] ? errbuf : "no selectable descriptor");
+        pcap_close(p);
+        return NULL;
+    }
     int dlt = pcap_datalink(p);
     if (!mw_linktype_supported(dlt)) {
         const char *name = pcap_datalink_val_to_name(dlt);
@@ -205,31 +219,78 @@ static void install_handlers(pcap_t *p)
     atomic_store(&live_pcap, p);
 }
 
-/* Until SIGINT/SIGTERM or a capture error. */
+/* Kernel drops since the last look: the engine learns the stretch of wall time they fell in
+ * (a capture_gap there is mailwire's loss, not the network's). */
+static void check_drops(pcap_t *p, live_ctx *c)
+{
+    if (!p)
+        return;
+    struct pcap_stat ps;
+    int64_t now = g_get_real_time();
+    if (pcap_stats(p, &ps) == 0) {
+        uint64_t lost = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+        if (lost > c->lost_seen)
+            mw_engine_capture_lost(c->e, ps.ps_drop, ps.ps_ifdrop, c->lost_checked_us, now);
+        c->lost_seen = lost;
+    }
+    c->lost_checked_us = now;
+}
+
+static void probe_drops(void *user)
+{
+    live_ctx *c = user;
+    check_drops(c->pcap, c);
+}
+
+/* Timers: idle sessions, -w flush, --stats; after every batch and on every wake-up. */
+static bool run_timers(pcap_t *p, const mw_live_opts *o, live_ctx *c, int64_t *next_stats,
+                       char **err)
+{
+    /* quiet links still age: close idle sessions by the wall clock */
+    mw_engine_tick(c->e, g_get_real_time());
+    if (c->dump && pcap_dump_flush(c->dump) != 0) {
+        *err = g_strdup_printf("-w %s: cannot write: %s", c->dump_name, g_strerror(errno));
+        return false;
+    }
+    if (o->stats_interval_s > 0 && g_get_monotonic_time() >= *next_stats) {
+        stats_requested = 1;
+        *next_stats += (int64_t)o->stats_interval_s * G_USEC_PER_SEC;
+    }
+    if (stats_requested) {
+        stats_requested = 0;
+        print_stats(p, c->e, c);
+    }
+    return true;
+}
+
+/* Until SIGINT/SIGTERM or a capture error. The handle is non-blocking: read what the kernel
+ * has, and when it has nothing, sleep in poll for at most MW_LIVE_WAKE_MS. */
 static bool capture_loop(pcap_t *p, const mw_live_opts *o, live_ctx *c, char **err)
 {
     int64_t next_stats = g_get_monotonic_time() + (int64_t)o->stats_interval_s * G_USEC_PER_SEC;
+    struct pollfd pfd = { .fd = pcap_get_selectable_fd(p), .events = POLLIN };
+    c->lost_checked_us = g_get_real_time();
+    int64_t last_timers = 0;
     while (!atomic_load(&stop_requested)) {
-        int n = pcap_dispatch(p, -1, on_packet, (u_char *)c);
+        check_drops(p, c); /* before the batch: its gaps may come from these drops */
+        int n = pcap_dispatch(p, MW_LIVE_DISPATCH_BATCH, on_packet, (u_char *)c);
         if (n == PCAP_ERROR) {
             *err = g_strdup_printf("-i %s: capture failed: %s", o->iface, pcap_geterr(p));
             return false;
         }
-        /* quiet links still age: close idle sessions by the wall clock */
-        mw_engine_tick(c->e, g_get_real_time());
-        if (c->dump && pcap_dump_flush(c->dump) != 0) {
-            *err = g_strdup_printf("-w %s: cannot write: %s", c->dump_name, g_strerror(errno));
+        int64_t now = g_get_monotonic_time();
+        if (n == 0 || now - last_timers >= MW_LIVE_WAKE_MS * 1000) {
+            if (!run_timers(p, o, c, &next_stats, err))
+                return false;
+            last_timers = now;
+        }
+        if (n == 0 && !atomic_load(&stop_requested) && poll(&pfd, 1, MW_LIVE_WAKE_MS) < 0 &&
+            errno != EINTR) {
+            *err = g_strdup_printf("-i %s: poll: %s", o->iface, g_strerror(errno));
             return false;
         }
-        if (o->stats_interval_s > 0 && g_get_monotonic_time() >= next_stats) {
-            stats_requested = 1;
-            next_stats += (int64_t)o->stats_interval_s * G_USEC_PER_SEC;
-        }
-        if (stats_requested) {
-            stats_requested = 0;
-            print_stats(p, c->e, c);
-        }
     }
+    check_drops(p, c);
     return true;
 }
 
@@ -271,7 +332,7 @@ bool mw_live_run(const mw_live_opts *o, mw_engine *e, char **err)
             fclose(o->write_fp);
         return false;
     }
-    live_ctx c = { e, pcap_datalink(p), 0, o->count, NULL, NULL, false };
+    live_ctx c = { e, pcap_datalink(p), 0, o->count, NULL, NULL, false, 0, 0, p };
     bool ok = set_filter(p, o, e, err);
     if (o->write_fp) {
         if (ok)
@@ -285,7 +346,9 @@ bool mw_live_run(const mw_live_opts *o, mw_engine *e, char **err)
         ok = o->ready(o->ready_user, err);
     if (ok) {
         install_handlers(p);
+        mw_engine_loss_probe(e, probe_drops, &c);
         ok = capture_loop(p, o, &c, err);
+        mw_engine_loss_probe(e, NULL, NULL); /* the gaps found at the end: counters known */
         atomic_store(&live_pcap, NULL);
     }
     ok = close_dump(&c, ok, err);

@@ -13,6 +13,15 @@
 #define MW_DEFAULT_LIVE_BUFFER_MB 32
 /* Bytes captured per packet: all of it, mail lines can sit anywhere in a segment. */
 #define MW_LIVE_SNAPLEN 262144
+/* TPACKET_V3 block timeout: a block reaches mailwire at the latest this long after its first
+ * packet, so a record still comes out promptly on a quiet link. */
+#define MW_LIVE_BLOCK_TIMEOUT_MS 50
+/* The longest the loop sleeps with nothing to read: --stats and the idle timeout run at
+ * least this often with no traffic at all (issue 15 item 14). */
+#define MW_LIVE_WAKE_MS 100
+/* Packets per pcap_dispatch call at most (-1 would be one ring's worth): the timers and the
+ * drop counters are looked at between batches. */
+#define MW_LIVE_DISPATCH_BATCH 4096
 
 typedef struct {
     const char *iface;

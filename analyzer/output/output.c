@@ -111,6 +111,16 @@ void mw_output_records(mw_output *o, bool on)
     o->no_records = !on;
 }
 
+void mw_output_flush(void *output)
+{
+    mw_output *o = output;
+    if (o->error)
+        return;
+    errno = 0;
+    if (fflush(o->fp) != 0)
+        failed(o);
+}
+
 void mw_output_flush_each(mw_output *o, bool on)
 {
     o->flush_each = on;
@@ -157,6 +167,11 @@ void mw_output_finish(mw_output *o, const mw_run_info *info)
         if (o->by_outcome[k])
             fprintf(fp, " %s %" G_GUINT64_FORMAT, mw_outcome_name((mw_outcome)k), o->by_outcome[k]);
     fprintf(fp, "\n");
+    if (info->stats->kernel_drops || info->stats->iface_drops)
+        fprintf(fp, "Lost by the capture: %" G_GUINT64_FORMAT " packets (kernel), %"
+                    G_GUINT64_FORMAT " (interface): mailwire fell behind, sessions near the "
+                    "loss are incomplete; raise --buffer-size.\n",
+                info->stats->kernel_drops, info->stats->iface_drops);
     if (info->stats->evicted > info->stats->evicted_memory)
         fprintf(fp, "Note: %" G_GUINT64_FORMAT " sessions were closed early to stay within "
                     "--max-flows.\n", info->stats->evicted - info->stats->evicted_memory);

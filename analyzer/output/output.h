@@ -21,6 +21,8 @@ mw_output *mw_output_new(FILE *fp, bool json, bool quiet, bool verbose);
 /* Flush after every record (live capture, a pipe on stdin): a tail -f or a log shipper
  * then sees each session as it closes. Off, records go out in stdio's blocks. */
 void mw_output_flush_each(mw_output *o, bool on);
+/* What is buffered, to the file now (the writer thread's batched flush; void * for writer.h). */
+void mw_output_flush(void *output);
 /* Off: no per-session records (--db alone stores them instead); counts, findings and the
  * totals stay. On by default. */
 void mw_output_records(mw_output *o, bool on);

@@ -16,6 +16,7 @@
 
 struct mw_writer {
     mw_session_cb out;
+    void (*flush)(void *out_user);
     void *out_user;
     pthread_t thread;
     pthread_mutex_t mu;
@@ -63,6 +64,7 @@ static void *writer_main(void *data)
         }
         if (n > 0 && w->taker_waiting)
             pthread_cond_signal(&w->not_full);
+        bool drained = w->count == 0;
         pthread_mutex_unlock(&w->mu);
         if (n == 0) /* stopping, and nothing left */
             return NULL;
@@ -70,6 +72,10 @@ static void *writer_main(void *data)
             mw_session_community_id(grab[i]);
             w->out(grab[i], w->out_user);
         }
+        /* once the queue is empty (at the latest a nap after the records came): a reader
+         * of a live capture sees them within MW_WRITER_NAP_MS, at one flush per batch */
+        if (drained && w->flush)
+            w->flush(w->out_user);
         pthread_mutex_lock(&w->mu);
         size_t i = 0;
         for (; i < n && w->ndone < MW_WRITER_DONE; i++)
@@ -80,10 +86,11 @@ static void *writer_main(void *data)
     }
 }
 
-mw_writer *mw_writer_start(mw_session_cb out, void *out_user)
+mw_writer *mw_writer_start(mw_session_cb out, void (*flush)(void *out_user), void *out_user)
 {
     mw_writer *w = g_new0(mw_writer, 1);
     w->out = out;
+    w->flush = flush;
     w->out_user = out_user;
     pthread_mutex_init(&w->mu, NULL);
     pthread_condattr_t ca;

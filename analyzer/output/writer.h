@@ -16,7 +16,9 @@ typedef struct mw_writer mw_writer;
 
 /* Start a writer that calls out(s, out_user) then frees s, for every session taken.
  * NULL when no thread could be started (write in line instead). */
-mw_writer *mw_writer_start(mw_session_cb out, void *out_user);
+/* flush (may be NULL) runs on the writer thread whenever the queue has been emptied, so a
+ * streaming output is flushed once per batch rather than once per record. */
+mw_writer *mw_writer_start(mw_session_cb out, void (*flush)(void *out_user), void *out_user);
 /* The engine's hand-over callback (mw_engine_hand_over): queue s for the writer. */
 void mw_writer_take(mw_session *s, void *writer);
 /* Write what is queued, stop the thread, free the writer. */

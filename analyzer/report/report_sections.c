@@ -104,6 +104,14 @@ static void counts_para(GString *g, const mw_report *r, const mw_rmarkup *m)
 static void left_out_notes(GString *g, const mw_report *r, const mw_rmarkup *m)
 {
     char *s = NULL;
+    if (r->stats->kernel_drops || r->stats->iface_drops) {
+        s = g_strdup_printf("The capture lost %" G_GUINT64_FORMAT " packets (kernel) and %"
+                            G_GUINT64_FORMAT " (interface): mailwire fell behind, sessions "
+                            "near the loss are incomplete; raise --buffer-size.",
+                            r->stats->kernel_drops, r->stats->iface_drops);
+        m->note(g, s);
+        g_free(s);
+    }
     if (r->stats->evicted > r->stats->evicted_memory) {
         s = g_strdup_printf("%" G_GUINT64_FORMAT " sessions were closed early to stay within "
                             "--max-flows.", r->stats->evicted - r->stats->evicted_memory);
