@@ -68,7 +68,7 @@ md_findings() {
     local f missing=0
     [ "$nflags" -gt 0 ] || { echo "no flags in the test captures"; return 1; }
     while read -r f; do
-        grep -q "^| \`$f\` | [0-9]" "$TMP/report.md" || { echo "no findings row for $f"; missing=1; }
+        grep -qE "^\| \`$f\` \| (critical|high|medium|low) \| [0-9]" "$TMP/report.md" || { echo "no findings row for $f"; missing=1; }
     done <"$TMP/flags"
     [ "$missing" -eq 0 ]
 }
@@ -85,6 +85,37 @@ md_diagnoses() {
     [ "$missing" -eq 0 ]
 }
 check "md: diagnosis and fix of every flag" md_diagnoses
+
+md_order() {
+    python3 - "$TMP/report.md" "$TMP/records.jsonl" <<'EOF'
+import json, re, sys
+md = open(sys.argv[1]).read()
+recs = [json.loads(l) for l in open(sys.argv[2])]
+heads = re.findall(r"^## (.*)$", md, re.M)
+assert heads[0] == "Summary" and heads[1] == "Findings", heads
+assert heads[-1] == "What was analysed", f"inputs not at the end: {heads}"
+summ = md.split("## Findings")[0]
+n = len(recs)
+failed = sum(r["outcome"] in ("failed", "rejected") for r in recs)
+assert f"**{n}** mail sessions, **{failed} failed or rejected**" in summ, summ
+assert re.search(r"Time span: \d{4}-\d\d-\d\d [0-9:.]+ to .* UTC \(", summ), "no time span"
+top = re.findall(r"^- \*\*(\w+)\*\* `(\w+)`: \*\*(\d+) sessions?\*\*: (.+)\.$", summ, re.M)
+assert top, "no top findings in the summary"
+rows = re.findall(r"^\| `(\w+)` \| (\w+) \| (\d+) \|", md, re.M)
+rank = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+key = [(rank[s], -int(c), f) for f, s, c in rows]
+assert key == sorted(key), f"findings not ordered by severity, count: {rows}"
+assert [(f, s, c) for s, f, c, _ in top] == rows[:len(top)], (top, rows)
+count = {}
+for r in recs:
+    for f in r["flags"]:
+        count[f] = count.get(f, 0) + 1
+for f, s, c in rows:
+    assert count[f] == int(c), f"{f}: {c} in the report, {count[f]} in the records"
+assert all(cause and ":" not in cause for _, _, _, cause in top), top
+EOF
+}
+check "md: summary first (sessions, failed, span, top findings), findings by severity and count, inputs last" md_order
 
 md_rest() {
     local id

@@ -9,6 +9,7 @@
 #include "report/report_page.h"
 #include "report/report_html.h"
 #include "report/report_sections.h"
+#include "report/report_summary.h"
 
 static const char STYLE[] =
     "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px auto;"
@@ -34,6 +35,10 @@ static const char STYLE[] =
     ".legend span{margin-right:12px}.sw{display:inline-block;width:12px;height:12px;"
     "vertical-align:-1px;margin-right:4px;border-radius:2px}\n"
     ".tl{overflow-x:auto;border:1px solid #eee}.ref{white-space:nowrap}\n"
+    ".sev{display:inline-block;padding:0 5px;border-radius:3px;font-size:12px;color:#fff;"
+    "background:#8d8d8d}.sev-critical{background:#7b1fa2}.sev-high{background:#c62828}"
+    ".sev-medium{background:#ef6c00}\n"
+    "#top-findings li{margin:3px 0}\n"
     ".flag{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;background:#fdecea;"
     "border-radius:3px;padding:0 4px;margin-right:3px;white-space:nowrap}\n"
     "article.transcript{border:1px solid #e3e3e3;border-radius:6px;padding:4px 14px 10px;"
@@ -149,10 +154,31 @@ static void html_section(GString *g, const char *id, const char *title)
     g_string_append_printf(g, "<section id=\"%s\"><h2>%s</h2>\n", id, title);
 }
 
+static void html_list(GString *g, bool open)
+{
+    g_string_append(g, open ? "<ol id=\"top-findings\">\n" : "</ol>\n");
+}
+
+static void html_item(GString *g, const char *sev, const char *flag, unsigned n,
+                      const char *cause)
+{
+    g_string_append_printf(g, "<li data-flag=\"%s\"><span class=\"sev sev-%s\">%s</span> "
+                              "<a href=\"#f-%s\"><span class=\"flag\">%s</span></a> "
+                              "<b>%u session%s</b>: ", flag, sev, sev, flag, flag, n,
+                           n == 1 ? "" : "s");
+    mw_html_escape(g, cause);
+    g_string_append(g, ".</li>\n");
+}
+
 static const mw_rmarkup HTML = {
     mw_html_escape, html_table, html_note, html_section, "</section>\n", { "<p>", "</p>\n" },
-    { "<b>", "</b>" }, { "<code>", "</code>" },
+    { "<b>", "</b>" }, { "<code>", "</code>" }, html_list, html_item,
 };
+
+static void summary(GString *g, const mw_report *r)
+{
+    mw_report_summary(g, r, &HTML);
+}
 
 static void analysed(GString *g, const mw_report *r)
 {
@@ -166,17 +192,20 @@ static void findings(GString *g, const mw_report *r)
         g_string_append(g, "<p id=\"no-findings\">No problems found.</p></section>\n");
         return;
     }
-    g_string_append(g, "<table id=\"findings-table\"><thead><tr><th>Flag</th><th>Sessions</th>"
-                       "<th>Affected</th><th>Evidence</th><th>Diagnosis and fix</th></tr>"
-                       "</thead><tbody>\n");
-    for (int i = 0; i < MW_FLAG_COUNT; i++) {
+    g_string_append(g, "<table id=\"findings-table\"><thead><tr><th>Flag</th><th>Severity</th>"
+                       "<th>Sessions</th><th>Affected</th><th>Evidence</th><th>Diagnosis and "
+                       "fix</th></tr></thead><tbody>\n");
+    mw_flag order[MW_FLAG_COUNT];
+    int nflags = mw_report_ranked(r, order);
+    for (int k0 = 0; k0 < nflags; k0++) {
+        int i = (int)order[k0];
         const mw_rfinding *f = &r->findings[i];
-        if (!f->sessions)
-            continue;
         const char *name = mw_flag_name((mw_flag)i);
+        const char *sev = mw_severity_name(mw_flag_severity((mw_flag)i));
         g_string_append_printf(g, "<tr class=\"finding\" id=\"f-%s\" data-flag=\"%s\"><td>"
-                                  "<span class=\"flag\">%s</span></td><td class=\"n\">%u</td>"
-                                  "<td>", name, name, name, f->sessions);
+                                  "<span class=\"flag\">%s</span></td><td><span class=\"sev "
+                                  "sev-%s\">%s</span></td><td class=\"n\">%u</td><td>",
+                               name, name, name, sev, sev, f->sessions);
         set_html(g, "clients", f->clients);
         set_html(g, "servers", f->servers);
         set_html(g, "users", f->users);
@@ -357,9 +386,10 @@ static void html_opening(GString *g)
 static void html_written_on(GString *g, const char *when)
 {
     g_string_append_printf(g, " on %s. Passwords and other secrets are redacted.</p>\n", when);
-    g_string_append(g, "<nav><a href=\"#analysed\">What was analysed</a><a href=\"#findings\">"
-                       "Findings</a><a href=\"#timeline-sec\">Timeline</a><a href=\"#sessions-sec\">"
-                       "Sessions</a><a href=\"#transcripts\">Transcripts</a></nav>\n");
+    g_string_append(g, "<nav><a href=\"#summary\">Summary</a><a href=\"#findings\">Findings</a>"
+                       "<a href=\"#timeline-sec\">Timeline</a><a href=\"#sessions-sec\">Sessions"
+                       "</a><a href=\"#transcripts\">Transcripts</a><a href=\"#analysed\">What "
+                       "was analysed</a></nav>\n");
 }
 
 static void html_transcripts_heading(GString *g, bool any)
@@ -378,7 +408,7 @@ static void html_transcripts_dropped(GString *g, uint64_t n)
 
 static void html_closing(GString *g)
 {
-    g_string_append(g, "</section>\n<script>\n");
+    g_string_append(g, "<script>\n");
     g_string_append(g, SCRIPT);
     g_string_append(g, "</script>\n</body></html>\n");
 }
@@ -386,8 +416,9 @@ static void html_closing(GString *g)
 bool mw_report_write_html(const mw_report *r, FILE *fp)
 {
     static const mw_report_format html = {
-        html_opening, html_written_on, analysed, findings, timeline, sessions,
-        html_transcripts_heading, transcript, html_transcripts_dropped, html_closing,
+        html_opening, html_written_on, summary, analysed, findings, timeline, sessions,
+        html_transcripts_heading, transcript, html_transcripts_dropped, "</section>\n",
+        html_closing,
     };
     return mw_report_write_page(r, fp, &html);
 }
