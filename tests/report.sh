@@ -157,6 +157,28 @@ EOF
 }
 check "html: self-contained (no external reference)" html_static
 
+# --- the timeline survives an outlier: one session 40 minutes after the others ---
+editcap -t 2400 pcaps/smtp-accepted.pcap "$TMP/late.pcap" >/dev/null 2>&1
+"$MW" "${ARGS[@]}" -r "$TMP/late.pcap" -q --report "$ART/outlier.html" >/dev/null 2>&1
+timeline_break() {
+    python3 - "$ART/outlier.html" <<'EOF'
+import re, sys
+page = open(sys.argv[1], encoding="utf-8").read()
+svg = page[page.index("<svg"):page.index("</svg>")]
+assert 'role="img"' in svg and '<title id="timeline-title">' in svg, "no role/title on the SVG"
+breaks = re.findall(r'<g class="axis-break"><title>axis break: no session for ([^<]+)</title>', svg)
+assert len(breaks) == 1 and breaks[0].endswith("min"), f"axis breaks: {breaks}"
+bars = re.findall(r'id="bar-(s\d+)" data-outcome="\w+" x="([\d.]+)" y="\d+" width="([\d.]+)"', svg)
+assert len(bars) == 7, bars
+bars.sort(key=lambda b: float(b[1]))
+early = bars[:-1]
+spread = max(float(x) + float(w) for _, x, w in early) - min(float(x) for _, x, w in early)
+# without the break the six early sessions (106 s of 2500 s) would share about 42 px
+assert spread > 600, f"the early sessions share only {spread:.0f} px"
+EOF
+}
+check "timeline: an idle stretch of 40 min is an axis break; the other sessions keep the width" timeline_break
+
 bad_option() { # name want-regex args...
     local name=$1 re=$2; shift 2
     "$MW" "$@" >"$TMP/bad.out" 2>"$TMP/bad.err" </dev/null
