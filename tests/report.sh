@@ -293,6 +293,48 @@ EOF
         no_uncaught() { ! grep -E "Uncaught|CONSOLE.*(Error|error)" "$ART/console.log"; }
         check "browser: no script error in the console" no_uncaught
         check "browser: screenshot kept ($ART/report.png)" test -s "$ART/report.png"
+        # --- printed to PDF: clean Letter and A4 pages ---
+        if command -v pdfinfo >/dev/null && command -v pdftoppm >/dev/null; then
+            sed 's|<head>|<head><style>@page{size:A4}</style>|' "$ART/report.html" >"$ART/report-a4.html"
+            chrome --no-pdf-header-footer --print-to-pdf="$ART/report-letter.pdf" "$url" >/dev/null 2>&1
+            chrome --no-pdf-header-footer --print-to-pdf="$ART/report-a4.pdf" \
+                "file://$ART/report-a4.html" >/dev/null 2>&1
+            pdf_clean() { # pdf paper
+                local pdf=$1 paper=$2 pages
+                pages=$(pdfinfo "$pdf" | awk '/^Pages:/{print $2}')
+                pdfinfo "$pdf" | grep -qi "^Page size:.*($paper)" || { echo "not $paper: $(pdfinfo "$pdf" | grep 'Page size')"; return 1; }
+                # 6 sessions, 5 transcripts: a few pages, not one per table cell
+                [ "${pages:-0}" -ge 2 ] && [ "$pages" -le 10 ] || { echo "$pages pages"; return 1; }
+                pdftotext -bbox "$pdf" "$TMP/print.html" && python3 - "$TMP/print.html" "$pdf" <<'EOF'
+import re, subprocess, sys
+bbox = open(sys.argv[1]).read()
+pages = re.findall(r'<page width="([\d.]+)" height="[\d.]+">(.*?)</page>', bbox, re.S)
+words = lambda body: [(float(a), float(b), w) for a, b, w in
+                      re.findall(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>', body)]
+text = [" ".join(w for _, _, w in words(body)) for _, body in pages]
+allt = " ".join(text)
+for gone in ("only sessions with findings", "Previous", "Next", "Sort by a column"):
+    assert gone not in allt, f"screen control printed: {gone!r}"
+for col in ("Diagnosis and fix", "decisive line", "Sessions", "Summary"):
+    assert col in allt, f"{col!r} not printed"
+for (w, body) in pages:   # nothing cut at the right edge: every word inside the paper
+    for x0, x1, t in words(body):
+        assert x1 <= float(w) + 0.5, f"{t!r} ends at {x1} beyond the page width {w}"
+tl = [i for i, t in enumerate(text) if "Timeline" in t and "ok failed rejected" in t]
+assert tl, "no page with the timeline heading"
+assert "UTC, packet time" in text[tl[0]], "the timeline does not fit on the page of its heading"
+assert "Summary" in text[0] and "failed or rejected" in text[0], "the summary is not on page 1"
+EOF
+            }
+            check "print: Letter PDF, clean pages (no controls, nothing cut off, timeline on one page)" \
+                pdf_clean "$ART/report-letter.pdf" letter
+            check "print: A4 PDF, clean pages" pdf_clean "$ART/report-a4.pdf" A4
+            pdftoppm -png -r 60 -f 1 -l 2 "$ART/report-a4.pdf" "$ART/report-a4-page"
+            check "print: pages rendered by pdftoppm ($ART/report-a4-page-1.png)" \
+                test -s "$ART/report-a4-page-1.png"
+        else
+            skip "print test skipped: pdfinfo/pdftoppm not installed (apt-get install poppler-utils)"
+        fi
     else
         not_ok "browser: chromium dumped no DOM" "$(tail -5 "$TMP/chrome.err")"
     fi

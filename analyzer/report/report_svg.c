@@ -178,12 +178,19 @@ static void axis_draw(GString *out, const axis *ax, int axis_y, int64_t span)
             double w = (double)label->len * LABEL_CHAR;
             const char *anchor = j == 0 ? "start" : j == nt ? "end" : "middle";
             double left = j == 0 ? x : j == nt ? x - w : x - w / 2;
+            double right_edge = PLOT_LEFT + PLOT_WIDTH + PLOT_RIGHT - 2;
+            double tx = x;
+            if (left + w > right_edge) { /* a narrow last segment: keep the label inside */
+                left = right_edge - w;
+                tx = right_edge;
+                anchor = "end";
+            }
             g_string_append_printf(out, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" "
                                         "stroke=\"#ddd\"/>\n", x, TOP, x, axis_y);
             if (left >= label_end + 8) {
                 g_string_append_printf(out, "<text class=\"tick\" x=\"%.1f\" y=\"%d\" "
                                             "text-anchor=\"%s\" fill=\"#444\">%s</text>\n",
-                                       x, axis_y + 14, anchor, label->str);
+                                       tx, axis_y + 14, anchor, label->str);
                 label_end = left + w;
             }
             g_string_free(label, TRUE);
