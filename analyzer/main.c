@@ -183,14 +183,17 @@ static bool enter_sandbox(void *user, char **err)
     run *r = user;
     /* --db: the store reconnects to its database and creates spool files while the run
      * goes on, which the allow-list forbids; it runs without the sandbox for now */
-    if (r->opt->no_sandbox || r->store)
+    if (r->store)
         return true;
     mw_sandbox_allow s = { .save_dir_fd = r->saver ? mw_saver_dir_fd(r->saver) : -1,
                            .trust_dir_fd = mw_tls_trust_dir_fd() };
-    if (!mw_sandbox_enter(&s, err))
+    if (!r->opt->no_sandbox && !mw_sandbox_enter(&s, err))
         return false;
-    if (r->opt->test_open) /* tests/io.sh: a forbidden call, which must kill the process */
-        open(r->opt->test_open, O_RDONLY);
+    if (r->opt->test_open) { /* tests/io.sh: a forbidden call, which must kill the process */
+        int fd = open(r->opt->test_open, O_WRONLY | O_CREAT | O_EXCL, 0600);
+        if (fd >= 0)
+            close(fd);
+    }
     return true;
 }
 
@@ -306,6 +309,12 @@ static int finish(run *r)
                          opt->iface ? 1 : r->nfiles, mw_engine_stats_get(r->e) };
     mw_progress_free(r->progress);
     r->progress = NULL;
+    GString *lost = g_string_new(NULL);
+    uint64_t n_lost = mw_drops_format(lost, info.stats->not_decoded, true);
+    if (n_lost) /* what may have carried mail bytes but was not analysed */
+        fprintf(stderr, "mailwire: warning: %" G_GUINT64_FORMAT " packets not decoded: %s\n",
+                n_lost, lost->str);
+    g_string_free(lost, TRUE);
     if (!r->live_failed || mw_engine_stats_get(r->e)->packets > 0) {
         mw_output_finish(r->o, &info);
         status = output_status(r);

@@ -18,6 +18,9 @@ static void set_defaults(mw_options *o)
     o->max_ooo = MW_DEFAULT_MAX_OOO_BYTES;
     o->max_flows = MW_DEFAULT_MAX_FLOWS;
     o->idle = MW_DEFAULT_IDLE_TIMEOUT_S;
+    o->max_frag_datagrams = MW_DEFAULT_MAX_FRAG_DATAGRAMS;
+    o->max_frag_bytes = MW_DEFAULT_MAX_FRAG_BYTES;
+    o->frag_timeout = MW_DEFAULT_FRAG_TIMEOUT_S;
     o->db_batch = MW_STORE_DEFAULT_BATCH;
     o->db_interval_ms = MW_STORE_DEFAULT_INTERVAL_MS;
     o->db_spool_mb = MW_STORE_DEFAULT_SPOOL_MB;
@@ -64,6 +67,16 @@ static GOptionContext *new_context(mw_options *o)
           "Live sessions held at once (default 100000)", "N" },
         { "idle-timeout", 0, 0, G_OPTION_ARG_INT64, &o->idle,
           "Close a session silent this long, in packet time (default 1800)", "SECONDS" },
+        { "max-memory", 0, 0, G_OPTION_ARG_INT64, &o->max_memory,
+          "Bytes all sessions may hold; the least recently active go first (default: no "
+          "limit)", "BYTES" },
+        { "max-frag-datagrams", 0, 0, G_OPTION_ARG_INT64, &o->max_frag_datagrams,
+          "IP datagrams reassembled from fragments at once (default 4096)", "N" },
+        { "max-frag-bytes", 0, 0, G_OPTION_ARG_INT64, &o->max_frag_bytes,
+          "Bytes held for IP fragment reassembly (default 16777216)", "BYTES" },
+        { "frag-timeout", 0, 0, G_OPTION_ARG_INT64, &o->frag_timeout,
+          "Give up on a fragmented datagram after this long, in packet time (default 30)",
+          "SECONDS" },
         { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &o->ca_file,
           "Trust only these CA certificates (PEM) for tls_cert_untrusted (default: the system "
           "store)", "FILE" },
@@ -131,7 +144,15 @@ static char *check_ranges(const mw_options *o)
            (err = range("--idle-timeout", o->idle, 1, MW_OPT_IDLE_MAX, "seconds")) ||
            (err = range("--buffer-size", o->buffer_mb, 1, MW_OPT_BUFFER_MB_MAX, "MiB")) ||
            (err = range("--stats", o->stats_interval, 0, MW_OPT_STATS_MAX, "seconds")) ||
-           (err = range("-c", o->count, 0, MW_OPT_COUNT_MAX, "packets")));
+           (err = range("-c", o->count, 0, MW_OPT_COUNT_MAX, "packets")) ||
+           (err = range("--max-frag-datagrams", o->max_frag_datagrams, 1,
+                        MW_OPT_FRAG_DATAGRAMS_MAX, "")) ||
+           (err = range("--max-frag-bytes", o->max_frag_bytes, 0, MW_OPT_FRAG_BYTES_MAX,
+                        "bytes")) ||
+           (err = range("--frag-timeout", o->frag_timeout, 1, MW_OPT_FRAG_TIMEOUT_MAX,
+                        "seconds")) ||
+           (o->max_memory && (err = range("--max-memory", o->max_memory, MW_OPT_MAX_MEMORY_MIN,
+                                          MW_OPT_MAX_MEMORY_MAX, "bytes"))));
     return err;
 }
 
@@ -194,6 +215,10 @@ void mw_options_config(const mw_options *o, mw_config *cfg)
     cfg->max_ooo_bytes = (size_t)o->max_ooo;
     cfg->max_flows = (size_t)o->max_flows;
     cfg->idle_timeout_us = o->idle * G_USEC_PER_SEC;
+    cfg->max_frag_datagrams = (size_t)o->max_frag_datagrams;
+    cfg->max_frag_bytes = (size_t)o->max_frag_bytes;
+    cfg->frag_timeout_us = o->frag_timeout * G_USEC_PER_SEC;
+    cfg->max_memory = (size_t)o->max_memory;
     /* the report shows flagged sessions' lines */
     cfg->keep_transcript = o->verbose || o->report || o->db_transcripts;
 }

@@ -16,10 +16,6 @@
 #define MW_MAX_TEXT 512
 /* Evidence entries kept per flag; later occurrences are counted, not stored. */
 #define MW_MAX_EVIDENCE_PER_FLAG 16
-/* Error replies / failures kept per session. */
-#define MW_MAX_REPLIES 256
-/* Recipients kept per session. */
-#define MW_MAX_RCPT 1024
 
 typedef enum {
     MW_PROTO_UNKNOWN,
@@ -73,82 +69,17 @@ typedef struct {
     char code[16];      /* "535", "NO", "-ERR" */
 } mw_auth_rec;
 
+/* A protocol's part of the record (SMTP's envelope, IMAP's commands, the TLS handshake):
+ * made, filled and read only in its dissector's folder (dissectors/<proto>/<proto>_log.c);
+ * the rest of the program reaches it through the hooks of its owner's table
+ * (mw_dissector.write_json / write_text, registry.h). free_record is the owner's hook,
+ * kept here so that the record can be freed without knowing the dissectors. */
+struct mw_dissector;
 typedef struct {
-    char *to;
-    int code; /* 0: no reply seen */
-} mw_rcpt;
-
-/* One 4xx/5xx SMTP reply, or one IMAP NO/BAD, or one POP3 -ERR. */
-typedef struct {
-    char cmd[24];
-    int code;            /* SMTP reply code; 0 for IMAP/POP3 */
-    char status[8];      /* IMAP "NO"/"BAD", POP3 "-ERR" */
-    char enhanced[32];   /* RFC 3463 code or IMAP/POP3 response code (RFC 5530, 2449) */
-    const char *category;
-    char *text;
-    uint64_t frame;
-    int64_t ts_us;
-} mw_reply;
-
-typedef struct {
-    char *helo;
-    char *mail_from;
-    GArray *rcpt;       /* mw_rcpt */
-    unsigned messages;  /* accepted messages */
-    unsigned transactions;
-    uint64_t message_bytes;
-    GPtrArray *capabilities; /* EHLO keywords, owned strings */
-    GArray *replies;    /* mw_reply, every 4xx/5xx */
-} mw_smtp_rec;
-
-/* IMAP and POP3: a count of commands and their failures. */
-typedef struct {
-    unsigned commands;
-    GArray *failures; /* mw_reply */
-} mw_cmd_rec;
-
-typedef struct {
-    bool present;
-    char level[12];
-    char description[40];
-    mw_dir from;
-} mw_tls_alert;
-
-typedef struct {
-    bool present;
-    char *subject;
-    char *issuer;
-    GPtrArray *san;     /* owned strings */
-    char not_before[40];
-    char not_after[40];
-    char sha256[65];
-    bool self_signed;
-    char key[32];       /* "RSA 2048", "EC 256" */
-    char sig_alg[64];   /* "sha256WithRSAEncryption" */
-} mw_tls_cert;
-
-/* Free what a certificate description owns (subject, issuer, SAN list). */
-void mw_tls_cert_clear(mw_tls_cert *c);
-
-/* Filled by the TLS dissector. */
-typedef struct {
-    GPtrArray *client_versions; /* static strings, e.g. "TLS1.3" */
-    const char *version;        /* negotiated, static string, or NULL */
-    char cipher[64];
-    char *sni;
-    char *alpn;
-    mw_tls_alert alert;
-    mw_tls_cert cert;
-    char ja3[33];
-    char ja3s[33];
-    char ja4[48];
-    bool handshake_done;
-    const char *hello_version;  /* the ClientHello's legacy_version field */
-    const char *record_version; /* the record-layer version the ClientHello came in */
-    bool hello_retry;           /* the server sent a HelloRetryRequest */
-    bool sslv2_hello;           /* the ClientHello was in SSLv2 format */
-    uint64_t app_records[2], app_bytes[2]; /* application data, skipped by length */
-} mw_tls_rec;
+    void *rec;                        /* NULL: no such part */
+    const struct mw_dissector *owner;
+    void (*free_record)(void *rec);
+} mw_part;
 
 /* Protocol anomalies worth a line in the record but not a finding of SPEC.md. */
 typedef enum {
@@ -159,6 +90,8 @@ typedef enum {
     MW_ANOM_TLS_MALFORMED,   /* a TLS record or handshake message that does not parse */
     MW_ANOM_BAD_LITERAL,     /* an IMAP literal count that is malformed or beyond any limit */
     MW_ANOM_COMPRESSED,      /* IMAP COMPRESS=DEFLATE: the rest is compressed, not parsed */
+    MW_ANOM_FRAG_OVERLAP,    /* IP fragments overlapped with differing bytes (first kept) */
+    MW_ANOM_CONTINUES_EVICTED, /* the rest of a flow whose session was evicted (`continues`) */
     MW_ANOM_COUNT
 } mw_anomaly;
 
@@ -192,7 +125,7 @@ typedef struct mw_session {
     mw_proto protocol;
     bool starttls;
     bool encrypted;      /* content after some point hidden by TLS */
-    mw_tls_rec *tls;
+    mw_part tls;         /* the TLS dissector's part: beside the mail part (STARTTLS has both) */
     mw_auth_rec *auth;
     mw_outcome outcome;
     mw_flagset flags;
@@ -204,10 +137,8 @@ typedef struct mw_session {
     GArray *transcript;      /* mw_event; NULL unless the run keeps transcripts */
     unsigned transcript_dropped;
 
-    /* protocol details: the one matching `protocol` is set */
-    mw_smtp_rec *smtp;
-    mw_cmd_rec *imap;
-    mw_cmd_rec *pop3;
+    /* the mail protocol's part (SMTP, IMAP or POP3), owned by its dissector */
+    mw_part mail;
 
     /* what the session's end looked like, for the outcome */
     mw_close_reason close_reason;
@@ -218,6 +149,9 @@ typedef struct mw_session {
     bool greeted;        /* the server's greeting was seen */
     bool quit_seen;      /* orderly protocol goodbye (QUIT/LOGOUT answered) */
     uint64_t first_frame;
+    /* The flow's earlier record was evicted (--max-flows, --max-memory): its id, and this
+     * record is the rest of the flow (anomaly continues_evicted). Empty otherwise. */
+    char continues[24];
     const char *input;   /* the input it started in (core/identity.h), interned */
     char *decisive;      /* the line that best explains the outcome, for the text summary */
 } mw_session;
@@ -251,9 +185,10 @@ void mw_session_latency(mw_session *s, const char *cmd, int64_t cmd_ts_us, int64
                         uint64_t frame);
 
 mw_auth_rec *mw_session_auth(mw_session *s);
-mw_smtp_rec *mw_session_smtp(mw_session *s);
-mw_cmd_rec *mw_session_cmdrec(mw_session *s, mw_proto p);
-mw_tls_rec *mw_session_tls(mw_session *s);
+
+/* Give the part its record, owned by `owner` (freed with free_record). */
+void mw_part_set(mw_part *p, const struct mw_dissector *owner, void *rec,
+                 void (*free_record)(void *rec));
 
 /* Decide the outcome from flags and how the session ended. */
 void mw_session_finish(mw_session *s);

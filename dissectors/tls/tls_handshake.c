@@ -36,7 +36,7 @@ static char *subject_cn(const char *subject)
 /* "Certificate CN=mail.example.test (expires 2027-01-01)". */
 static void certificate_event(tls_state *st, const mw_tls_cert_verdict *v, const mw_ctx *ctx)
 {
-    const mw_tls_cert *c = &st->sess->tls->cert;
+    const mw_tls_cert *c = &mw_tls_of_mut(st->sess)->cert;
     char *cn = subject_cn(c->subject);
     const char *when = v->expired ? "expired" : "expires";
     mw_session_event(st->sess, MW_FROM_SERVER, ctx->frame, ctx->ts_us, -1,
@@ -55,7 +55,7 @@ static void certificate_seen(tls_state *st, mw_cursor c, const mw_ctx *ctx)
     if (r->cert.present || !mw_cur_sub_3(&c, &list))
         return;
     mw_tls_cert_verdict v;
-    mw_tls_cert_examine(list, r->sni, ctx->ts_us, &r->cert, &v);
+    mw_tls_cert_examine(tls_cert_cache(ctx), list, r->sni, ctx->ts_us, &r->cert, &v);
     if (!v.parsed) {
         mw_session_anomaly(st->sess, MW_ANOM_TLS_MALFORMED);
         return;

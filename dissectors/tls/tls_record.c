@@ -27,8 +27,8 @@ static void check_done(tls_state *st)
         return;
     st->done = true;
     st->sess->encrypted = true;
-    if (st->sess->tls)
-        st->sess->tls->handshake_done = true;
+    if (mw_tls_of(st->sess))
+        mw_tls_of_mut(st->sess)->handshake_done = true;
 }
 
 static void set_alert(mw_tls_rec *r, uint8_t level, uint8_t desc, mw_dir from)
@@ -93,9 +93,9 @@ void tls_opaque_record(tls_state *st, mw_dir dir, uint8_t type, uint32_t len,
     tls_dir *d = &st->d[dir];
     if (type == CT_APPDATA) {
         d->appdata = true;
-        if (st->sess->tls) {
-            st->sess->tls->app_records[dir]++;
-            st->sess->tls->app_bytes[dir] += len;
+        if (mw_tls_of(st->sess)) {
+            mw_tls_of_mut(st->sess)->app_records[dir]++;
+            mw_tls_of_mut(st->sess)->app_bytes[dir] += len;
             if (st->sess->transcript && !st->app_event[dir]) {
                 /* one event per direction where the encrypted data starts; its counts
                  * are filled in at the close (encrypted_summary) */

@@ -52,11 +52,31 @@ typedef struct {
     guint app_event[2];  /* 1 + index of the "[encrypted: ...]" event per direction; 0: none */
 } tls_state;
 
+/* What the TLS dissector keeps across the sessions of one engine (ctx->engine_state,
+ * mw_dissector.engine_new): its caches, one per engine and so per analysis thread. NULL
+ * without an engine (unit tests): then nothing is cached. */
+typedef struct {
+    mw_tls_fp_cache *fp;
+    mw_tls_cert_cache *certs;
+} tls_engine;
+
+static inline mw_tls_fp_cache *tls_fp_cache(const mw_ctx *ctx)
+{
+    const tls_engine *e = ctx->engine_state;
+    return e ? e->fp : NULL;
+}
+
+static inline mw_tls_cert_cache *tls_cert_cache(const mw_ctx *ctx)
+{
+    const tls_engine *e = ctx->engine_state;
+    return e ? e->certs : NULL;
+}
+
 static const char *const side_name[2] = { "client", "server" };
 
 static inline mw_tls_rec *rec_of(tls_state *st)
 {
-    return mw_session_tls(st->sess);
+    return mw_tls_record(st->sess);
 }
 
 static inline bool is_tls13(const tls_state *st)
