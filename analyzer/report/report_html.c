@@ -106,7 +106,10 @@ static void findings(GString *g, const mw_report *r)
 {
     g_string_append(g, "<section id=\"findings\"><h2>Findings</h2>\n");
     if (!mw_report_any_finding(r)) {
-        g_string_append(g, "<p id=\"no-findings\">No problems found.</p></section>\n");
+        g_string_append(g, r->sessions_total ? "<p id=\"no-findings\">No problems found.</p>"
+                                               "</section>\n"
+                                             : "<p id=\"no-findings\">No mail sessions to check "
+                                               "(see the summary).</p></section>\n");
         return;
     }
     g_string_append(g, "<table id=\"findings-table\"><thead><tr><th>Flag</th><th>Severity</th>"

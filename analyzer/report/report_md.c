@@ -107,7 +107,8 @@ static void findings(GString *g, const mw_report *r)
 {
     g_string_append(g, "## Findings\n\n");
     if (!mw_report_any_finding(r)) {
-        g_string_append(g, "No problems found.\n\n");
+        g_string_append(g, r->sessions_total ? "No problems found.\n\n"
+                                             : "No mail sessions to check (see the summary).\n\n");
         return;
     }
     g_string_append(g, "| Flag | Severity | Sessions | Affected | Evidence | Diagnosis and fix |\n"

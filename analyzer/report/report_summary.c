@@ -3,6 +3,7 @@
 
 #include "report/report_text.h"
 #include "report/report_summary.h"
+#include "output/text_writer.h"
 
 /* Findings listed in the summary; the rest are in the findings table below it. */
 #define MW_REPORT_SUMMARY_TOP 5
@@ -106,10 +107,35 @@ static void span_text(GString *g, const mw_report *r)
         g_string_append_printf(g, " UTC (%.1f s)", s);
 }
 
+/* No mail session at all: say so, with the ports seen most and --ports. */
+static void no_mail(GString *g, const mw_report *r, const mw_rmarkup *m)
+{
+    uint16_t ports[MW_TOP_PORTS];
+    uint32_t counts[MW_TOP_PORTS];
+    size_t n = mw_top_ports(r->stats, ports, counts, MW_TOP_PORTS);
+    g_string_append_printf(g, "%sNo mail sessions in this capture: none of its %" G_GUINT64_FORMAT
+                              " TCP packets were on a mail port or opened with a mail greeting.",
+                           m->para[0], r->stats->tcp_packets);
+    if (n) {
+        g_string_append(g, " TCP ports seen most:");
+        for (size_t i = 0; i < n; i++)
+            g_string_append_printf(g, "%s %u (%u packet%s)", i ? "," : "", ports[i], counts[i],
+                                   counts[i] == 1 ? "" : "s");
+        g_string_append_c(g, '.');
+    }
+    g_string_append_printf(g, " Mail on another port? Name it with %s--ports smtp=%u%s (also "
+                              "submission, smtps, imap, imaps, pop3, pop3s).%s",
+                           m->code[0], n ? ports[0] : 2525u, m->code[1], m->para[1]);
+}
+
 static void top_findings(GString *g, const mw_report *r, const mw_rmarkup *m)
 {
     mw_flag order[MW_FLAG_COUNT];
     int n = mw_report_ranked(r, order);
+    if (!r->sessions_total) {
+        no_mail(g, r, m);
+        return;
+    }
     if (!n) {
         g_string_append_printf(g, "%sNo problems found in these sessions.%s", m->para[0],
                                m->para[1]);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "report/report_summary.h"
+#include "output/text_writer.h"
 
 /* Every flag of flags.h has a severity: a new flag without one fails here. */
 static void test_every_flag_has_a_severity(void)
@@ -55,11 +56,39 @@ static void test_ranking(void)
     g_free(r);
 }
 
+/* The no-mail hint's ports: the most counted first, ties by port, at most max. */
+static void test_top_ports(void)
+{
+    uint32_t *by_port = g_new0(uint32_t, 65536);
+    by_port[443] = 50;
+    by_port[53] = 7;
+    by_port[8080] = 50;
+    by_port[65535] = 3;
+    by_port[0] = 1;
+    by_port[22] = 9;
+    mw_engine_stats st = { .ignored_by_port = by_port };
+    uint16_t ports[3];
+    uint32_t counts[3];
+    g_assert_cmpuint(mw_top_ports(&st, ports, counts, 3), ==, 3);
+    g_assert_cmpuint(ports[0], ==, 443);
+    g_assert_cmpuint(ports[1], ==, 8080);
+    g_assert_cmpuint(ports[2], ==, 22);
+    g_assert_cmpuint(counts[2], ==, 9);
+    uint16_t all[MW_TOP_PORTS];
+    uint32_t c[MW_TOP_PORTS];
+    g_assert_cmpuint(mw_top_ports(&st, all, c, MW_TOP_PORTS), ==, 5);
+    g_assert_cmpuint(all[4], ==, 65535);
+    mw_engine_stats none = { 0 };
+    g_assert_cmpuint(mw_top_ports(&none, all, c, MW_TOP_PORTS), ==, 0);
+    g_free(by_port);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/report/severity/every-flag", test_every_flag_has_a_severity);
     g_test_add_func("/report/severity/cause", test_cause_is_one_clause);
     g_test_add_func("/report/severity/ranking", test_ranking);
+    g_test_add_func("/report/no-mail/top-ports", test_top_ports);
     return g_test_run();
 }
