@@ -283,6 +283,30 @@ EOF
             dom_check transcripts "$D" "$TMP/flags" "$TMP/ids"
         check "browser: filter ?q=auth_failed shows the 2 matching sessions" \
             dom_check filtered "$TMP/filtered.dom.html" "$TMP/flags" "$TMP/ids"
+        # the column headings are buttons: press "id" twice (what Enter or Space on the
+        # focused button does), then "start" once
+        sed 's|</body></html>|<script>var b=document.querySelectorAll("#sessions th button");b[0].click();b[0].click();</script></body></html>|' \
+            "$ART/report.html" >"$TMP/sort1.html"
+        sed 's|</body></html>|<script>document.querySelectorAll("#sessions th button")[1].click();</script></body></html>|' \
+            "$ART/report.html" >"$TMP/sort2.html"
+        chrome --dump-dom "file://$TMP/sort1.html" >"$TMP/sort1.dom" 2>/dev/null
+        chrome --dump-dom "file://$TMP/sort2.html" >"$TMP/sort2.dom" 2>/dev/null
+        sortable() {
+            python3 - "$TMP/sort1.dom" "$TMP/sort2.dom" "$TMP/records.jsonl" <<'EOF'
+import json, re, sys
+d1, d2 = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+recs = [json.loads(l) for l in open(sys.argv[3])]
+heads = re.findall(r'<th scope="col" aria-sort="(\w+)"><button type="button">', d1)
+assert len(heads) == 9 and heads[0] == "descending" and set(heads[1:]) == {"none"}, heads
+rows = re.findall(r'<tr class="srow" id="row-s(\d+)"', d1)
+assert [int(x) for x in rows] == sorted((int(r["id"][1:]) for r in recs), reverse=True), rows
+by_start = [r["id"] for r in sorted(recs, key=lambda r: (r["ts_start"], int(r["id"][1:])))]
+rows2 = ["s" + x for x in re.findall(r'<tr class="srow" id="row-s(\d+)"', d2)]
+assert rows2 == by_start, (rows2, by_start)
+assert re.search(r'aria-sort="ascending"><button type="button">start', d2)
+EOF
+        }
+        check "browser: columns sort with their heading buttons (aria-sort set)" sortable
         chrome --dump-dom "file://$ART/hostile.html" >"$TMP/hostile.dom.html" 2>/dev/null
         not_pwned() {
             grep -q 'data-ready="1"' "$TMP/hostile.dom.html" &&
