@@ -95,9 +95,11 @@ static void axis_build(axis *ax, const mw_report *r, GArray *idx, int64_t t0, in
         }
         reach = MAX(reach, s->end_us);
     }
-    qsort(gaps->data, gaps->len, sizeof(gap), by_length);
     guint nb = MIN(gaps->len, MAX_BREAKS);
-    qsort(gaps->data, nb, sizeof(gap), by_position);
+    if (nb) { /* qsort takes no NULL, even for no element */
+        qsort(gaps->data, gaps->len, sizeof(gap), by_length);
+        qsort(gaps->data, nb, sizeof(gap), by_position);
+    }
     ax->n = (int)nb + 1;
     int64_t busy = 0;
     for (int i = 0; i < ax->n; i++) {
