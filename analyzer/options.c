@@ -8,6 +8,7 @@
 #include <pcap/pcap.h>
 
 #include "input/live.h"
+#include "maillog/maillog.h"
 #include "store/store.h"
 
 static void set_defaults(mw_options *o)
@@ -21,6 +22,9 @@ static void set_defaults(mw_options *o)
     o->max_frag_datagrams = MW_DEFAULT_MAX_FRAG_DATAGRAMS;
     o->max_frag_bytes = MW_DEFAULT_MAX_FRAG_BYTES;
     o->frag_timeout = MW_DEFAULT_FRAG_TIMEOUT_S;
+    o->log_skew = MW_LOG_SKEW_DEFAULT_S;
+    o->log_max_lines = MW_LOG_MAX_LINES_DEFAULT;
+    o->log_max_sessions = MW_LOG_MAX_SESSIONS_DEFAULT;
     o->db_batch = MW_STORE_DEFAULT_BATCH;
     o->db_interval_ms = MW_STORE_DEFAULT_INTERVAL_MS;
     o->db_spool_mb = MW_STORE_DEFAULT_SPOOL_MB;
@@ -82,6 +86,17 @@ static GOptionContext *new_context(mw_options *o)
         { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &o->ca_file,
           "Trust only these CA certificates (PEM) for tls_cert_untrusted (default: the system "
           "store)", "FILE" },
+        { "maillog", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->maillogs,
+          "Join a server log (postfix, dovecot, Exchange protocol log; .gz too) to the "
+          "sessions (repeatable)", "FILE" },
+        { "log-tz", 0, 0, G_OPTION_ARG_STRING, &o->log_tz,
+          "Time zone of server logs without one (default: the machine's)", "ZONE" },
+        { "log-skew", 0, 0, G_OPTION_ARG_INT, &o->log_skew,
+          "Clock difference tolerated between capture and server log (default 2)", "SECONDS" },
+        { "log-max-lines", 0, 0, G_OPTION_ARG_INT64, &o->log_max_lines,
+          "Server-log lines held per server-side session (default 200)", "N" },
+        { "log-max-sessions", 0, 0, G_OPTION_ARG_INT64, &o->log_max_sessions,
+          "Server-side sessions held from the logs (default 1000000)", "N" },
         { "sensor", 0, 0, G_OPTION_ARG_STRING, &o->sensor,
           "Name of this sensor in every record (default: the host name)", "NAME" },
         { "db", 0, 0, G_OPTION_ARG_STRING, &o->db,
@@ -154,7 +169,11 @@ static char *check_ranges(const mw_options *o)
            (err = range("--frag-timeout", o->frag_timeout, 1, MW_OPT_FRAG_TIMEOUT_MAX,
                         "seconds")) ||
            (o->max_memory && (err = range("--max-memory", o->max_memory, MW_OPT_MAX_MEMORY_MIN,
-                                          MW_OPT_MAX_MEMORY_MAX, "bytes"))));
+                                          MW_OPT_MAX_MEMORY_MAX, "bytes"))) ||
+           (err = range("--log-skew", o->log_skew, 0, MW_LOG_SKEW_MAX_S, "seconds")) ||
+           (err = range("--log-max-lines", o->log_max_lines, 1, MW_OPT_LOG_MAX_LINES_MAX, "")) ||
+           (err = range("--log-max-sessions", o->log_max_sessions, 1,
+                        MW_OPT_LOG_MAX_SESSIONS_MAX, "")));
     return err;
 }
 
@@ -178,6 +197,9 @@ static char *check(const mw_options *o, int argc, char **argv)
     if (o->save_dir && has_stdin(o))
         return g_strdup("--save-flagged reads the capture files again: it does not "
                         "go with -r - (stdin)");
+    if (o->maillogs && o->iface)
+        return g_strdup("--maillog does not go with -i yet (following a growing log live is "
+                        "not implemented): save with -w FILE, then -r FILE --maillog LOG");
     if (o->db_batch < 1 || o->db_batch > 100000 || o->db_interval_ms < 1 ||
         o->db_spool_mb < 1 || o->db_retry < 0.01 || o->db_retry > 86400)
         return g_strdup("--db-batch must be 1-100000, --db-batch-interval and --db-spool-max "
@@ -251,6 +273,8 @@ void mw_options_free(mw_options *o)
     g_free(o->db);
     g_free(o->db_spool);
     g_free(o->test_open);
+    g_strfreev(o->maillogs);
+    g_free(o->log_tz);
     memset(o, 0, sizeof *o);
 }
 

@@ -38,12 +38,33 @@ void mw_session_community_id(mw_session *s)
     mw_community_id(&s->client, &s->server, s->community_id, sizeof s->community_id);
 }
 
+static void free_server_log(mw_server_log *l)
+{
+    if (!l)
+        return;
+    if (l->files)
+        g_ptr_array_free(l->files, TRUE);
+    for (guint i = 0; l->lines && i < l->lines->len; i++) {
+        g_free(g_array_index(l->lines, mw_log_ref, i).file);
+        g_free(g_array_index(l->lines, mw_log_ref, i).text);
+    }
+    if (l->lines)
+        g_array_free(l->lines, TRUE);
+    if (l->corroborated)
+        g_ptr_array_free(l->corroborated, TRUE);
+    g_free(l->queue_id), g_free(l->status), g_free(l->relay), g_free(l->dsn), g_free(l->text);
+    g_free(l);
+}
+
 void mw_session_free(mw_session *s)
 {
     if (!s)
         return;
-    for (guint i = 0; i < s->evidence->len; i++)
+    for (guint i = 0; i < s->evidence->len; i++) {
         g_free(g_array_index(s->evidence, mw_evidence, i).detail);
+        g_free(g_array_index(s->evidence, mw_evidence, i).log_file);
+    }
+    free_server_log(s->server_log);
     g_array_free(s->evidence, TRUE);
     if (s->auth) {
         g_free(s->auth->user);
@@ -83,7 +104,19 @@ void mw_session_flag(mw_session *s, mw_flag f, uint64_t frame, int64_t ts_us, co
     va_end(ap);
     if (strlen(detail) > MW_MAX_TEXT)
         detail[MW_MAX_TEXT] = '\0';
-    mw_evidence e = { f, frame, ts_us, detail };
+    mw_evidence e = { f, frame, ts_us, detail, NULL, 0 };
+    g_array_append_val(s->evidence, e);
+}
+
+void mw_session_flag_log(mw_session *s, mw_flag f, const char *file, uint64_t line,
+                         int64_t ts_us, const char *detail)
+{
+    if ((unsigned)f >= MW_FLAG_COUNT)
+        return;
+    s->flags |= 1u << f;
+    if (s->evidence_count[f]++ >= MW_MAX_EVIDENCE_PER_FLAG)
+        return;
+    mw_evidence e = { f, 0, ts_us, g_strndup(detail, MW_MAX_TEXT), g_strdup(file), line };
     g_array_append_val(s->evidence, e);
 }
 

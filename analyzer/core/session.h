@@ -58,7 +58,30 @@ typedef struct {
     uint64_t frame;
     int64_t ts_us;
     char *detail;
+    char *log_file;     /* evidence from a joined server log (frame 0): its file and line */
+    uint64_t log_line;
 } mw_evidence;
+
+/* One joined server-log line (redacted before it was kept). */
+typedef struct {
+    char *file;
+    uint64_t line;
+    int64_t ts_us;
+    char *text;
+} mw_log_ref;
+
+/* What a joined server log said about the session (issue 14): record keys server_log and
+ * delivery. Filled by analyzer/maillog when the session closes. */
+typedef struct {
+    GPtrArray *files;        /* owned names */
+    const char *matched_by;  /* "port", "time"; NULL: refused (ambiguous) */
+    unsigned candidates;     /* server-side sessions that matched when refused */
+    GArray *lines;           /* mw_log_ref, decisive first */
+    unsigned lines_dropped;
+    GPtrArray *corroborated; /* static flag names the capture already showed */
+    int64_t skew_us;         /* log time minus capture time at the session's start */
+    char *queue_id, *status, *relay, *dsn, *text; /* delivery; queue_id NULL: none */
+} mw_server_log;
 
 typedef enum { MW_AUTH_UNKNOWN, MW_AUTH_SUCCESS, MW_AUTH_FAILURE } mw_auth_result;
 
@@ -154,6 +177,7 @@ typedef struct mw_session {
     char continues[24];
     const char *input;   /* the input it started in (core/identity.h), interned */
     char *decisive;      /* the line that best explains the outcome, for the text summary */
+    mw_server_log *server_log; /* --maillog: NULL unless a server log was looked up */
 } mw_session;
 
 mw_session *mw_session_new(uint64_t seq_no);
@@ -173,6 +197,9 @@ static inline void mw_session_anomaly(mw_session *s, mw_anomaly a)
     s->anomalies |= 1u << a;
 }
 const char *mw_anomaly_name(mw_anomaly a);
+/* Raise a flag from a joined server-log line (evidence frame null, source "log"). */
+void mw_session_flag_log(mw_session *s, mw_flag f, const char *file, uint64_t line,
+                         int64_t ts_us, const char *detail);
 void mw_session_set_decisive(mw_session *s, const char *line, size_t len);
 
 /* Keep a transcript for this session (set by the engine when -v or --report asks). */

@@ -3,6 +3,7 @@
 #include "core/identity.h"
 #include "core/json.h"
 #include "registry.h"
+#include "maillog/maillog.h"
 
 static void json_time(GString *out, int64_t ts)
 {
@@ -149,7 +150,10 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
         mw_json_key(out, "flag");
         mw_json_str(out, mw_flag_name(ev->flag));
         mw_json_key(out, "frame");
-        mw_json_u64(out, ev->frame);
+        if (ev->log_file) /* from a joined server log (issue 14) */
+            mw_server_log_evidence(out, ev);
+        else
+            mw_json_u64(out, ev->frame);
         mw_json_key(out, "ts");
         json_time(out, ev->ts_us);
         mw_json_key(out, "detail");
@@ -192,6 +196,8 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
         mw_json_key(out, "continues");
         mw_json_str(out, s->continues);
     }
+    if (s->server_log)
+        mw_server_log_json(out, s->server_log);
     if (with_transcript && s->transcript) {
         mw_json_key(out, "transcript");
         json_transcript(out, s);

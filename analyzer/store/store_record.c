@@ -135,7 +135,8 @@ static void evidence_of(mw_session *s, JsonArray *a)
         if (!e || f < 0)
             continue;
         mw_evidence ev = { (mw_flag)f, (uint64_t)int_of(e, "frame", 0), time_of(e, "ts"),
-                           g_strdup(str_of(e, "detail") ? str_of(e, "detail") : "") };
+                           g_strdup(str_of(e, "detail") ? str_of(e, "detail") : ""),
+                           g_strdup(str_of(e, "file")), (uint64_t)int_of(e, "line", 0) };
         g_array_append_val(s->evidence, ev);
     }
 }
