@@ -21,6 +21,7 @@
 #include "input/live.h"
 #include "maillog/maillog.h"
 #include "output/output.h"
+#include "output/text_writer.h"
 #include "input/progress.h"
 #include "report/report.h"
 #include "output/save_flagged.h"
@@ -47,6 +48,7 @@ typedef struct {
     mw_ports *ports;       /* --ports (the engine takes a copy) */
     mw_store *store;       /* --db */
     bool live_failed;
+    const char *stopped_in;  /* the capture file that could not be read, or NULL */
     mw_file_id *ids;      /* the inputs' identities: no output may overwrite one */
     size_t nids;
     FILE *write_fp;       /* -w, handed to the live capture */
@@ -237,6 +239,7 @@ static void start_engine(run *r, const mw_config *cfg)
 {
     const mw_options *opt = r->opt;
     r->o = mw_output_new(r->out, opt->json, opt->quiet, opt->verbose);
+    mw_text_local_time(opt->local_time);
     bool streaming = opt->iface != NULL;
     for (size_t i = 0; i < r->nfiles; i++)
         streaming = streaming || strcmp(opt->files[i], "-") == 0;
@@ -305,8 +308,10 @@ static int run_files(run *r)
             fprintf(stderr, "mailwire: warning: %s\n", warn);
             g_free(warn);
         }
-        if (!ok)
+        if (!ok) {
+            r->stopped_in = name;
             return fail(err);
+        }
         if (r->opt->count && (left -= mw_capture_frames(r->caps[i])) == 0)
             break;
     }
@@ -376,7 +381,8 @@ static int finish(run *r)
     char *live_name = opt->iface ? g_strdup_printf("live capture on %s", opt->iface) : NULL;
     mw_run_info info = { opt->iface ? (const char *const *)&live_name
                                     : (const char *const *)opt->files,
-                         opt->iface ? 1 : r->nfiles, mw_engine_stats_get(r->e) };
+                         opt->iface ? 1 : r->nfiles, mw_engine_stats_get(r->e),
+                         r->stopped_in };
     mw_progress_free(r->progress);
     r->progress = NULL;
     GString *lost = g_string_new(NULL);
@@ -385,7 +391,8 @@ static int finish(run *r)
         fprintf(stderr, "mailwire: warning: %" G_GUINT64_FORMAT " packets not decoded: %s\n",
                 n_lost, lost->str);
     g_string_free(lost, TRUE);
-    if (!r->live_failed || mw_engine_stats_get(r->e)->packets > 0) {
+    /* after an input error that left nothing read: no totals, no report, as if it worked */
+    if ((!r->live_failed && !r->stopped_in) || mw_engine_stats_get(r->e)->packets > 0) {
         mw_output_finish(r->o, &info);
         if (r->logs && !(opt->json && opt->quiet)) /* after the totals; beside JSON records */
             mw_maillog_summary(r->logs, opt->json ? stderr : r->out);

@@ -63,6 +63,8 @@ static GOptionContext *new_context(mw_options *o)
           NULL },
         { "verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose, "Transcript of each session",
           NULL },
+        { "local-time", 0, 0, G_OPTION_ARG_NONE, &o->local_time,
+          "Text: times in the local time zone (default UTC)", NULL },
         { "max-line", 0, 0, G_OPTION_ARG_INT64, &o->max_line,
           "Longest protocol line kept (default 8192)", "BYTES" },
         { "max-ooo-bytes", 0, 0, G_OPTION_ARG_INT64, &o->max_ooo,

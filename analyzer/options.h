@@ -38,6 +38,7 @@ typedef struct mw_options {
     gchar *write_file;      /* -w FILE */
     gchar *filter;          /* live: the words after the options, joined (a BPF filter) */
     gboolean promisc, json, quiet, verbose, version;
+    gboolean local_time;    /* --local-time: text times in the local time zone */
     gint buffer_mb, stats_interval;
     gint64 max_line, max_ooo, max_flows, idle;
     gint64 max_frag_datagrams, max_frag_bytes, frag_timeout, max_memory; /* 0: no --max-memory */

@@ -17,6 +17,7 @@ PKGS=(
     ca-certificates                     # the system trust store (certificate checks)
     clang libclang-rt-dev               # libFuzzer harnesses (make fuzz)
     chromium                            # the HTML report is checked in a real browser
+    poppler-utils                       # pdfinfo/pdftoppm: the report printed to PDF is checked
     postfix dovecot-imapd dovecot-pop3d swaks curl openssl iproute2 ethtool  # live test
     libnet-ssleay-perl                  # swaks STARTTLS (a Recommends, not pulled in)
     debhelper dpkg-dev                  # the .deb (dpkg-buildpackage), tests/package.sh

@@ -233,4 +233,39 @@ snaplen_counted() { # snaplen reason
 check "engine: snaplen 1 counted (truncated link header)" snaplen_counted 1 "truncated link header"
 check "engine: snaplen 40 counted (truncated TCP header)" snaplen_counted 40 "truncated TCP header"
 
+# --- text output: a capture without mail, an input error, --local-time (issue 16) ---
+no_mail_hint() {
+    "$MW" -r pcaps/public/arkime-ssl3.pcap >"$TMP/nomail.txt" 2>&1 &&
+        grep -q '^No mail sessions: none of the 20 TCP packets were on a mail port' "$TMP/nomail.txt" &&
+        grep -q '^    TCP ports seen most: 443 (15 packets)$' "$TMP/nomail.txt" &&
+        grep -q -- '--ports smtp=443' "$TMP/nomail.txt" &&
+        ! grep -q 'No problems found' "$TMP/nomail.txt"
+}
+check "no mail sessions: said, with the ports seen most and --ports, never 'No problems found.'" no_mail_hint
+head -c 40 pcaps/smtp-accepted.pcap >"$TMP/cut40.pcap" # a record header, then nothing
+input_error_no_totals() {
+    "$MW" -r "$TMP/cut40.pcap" --report "$TMP/cut.md" >"$TMP/cut.txt" 2>"$TMP/cut.err"
+    local rc=$?
+    # the report is never written (its empty file stays when the sandbox refuses unlink)
+    [ "$rc" -eq 1 ] && [ ! -s "$TMP/cut.txt" ] && [ ! -s "$TMP/cut.md" ] &&
+        [ "$(wc -l <"$TMP/cut.err")" -eq 1 ] && grep -q 'cut40.pcap: truncated' "$TMP/cut.err"
+}
+check "input error with nothing read: exit 1, one line, no totals, no report" input_error_no_totals
+input_error_partial() {
+    "$MW" -r pcaps/smtp-accepted.pcap -r "$TMP/cut40.pcap" >"$TMP/cut2.txt" 2>/dev/null
+    [ $? -eq 1 ] && grep -q "^Note: stopped at $TMP/cut40.pcap, which could not be read" "$TMP/cut2.txt" &&
+        grep -q '^Sessions: 1 (smtp 1)' "$TMP/cut2.txt"
+}
+check "input error after some input: the totals say they cover only what was read" input_error_partial
+local_time() {
+    "$MW" -r pcaps/smtp-accepted.pcap >"$TMP/utc.txt" &&
+        TZ=Europe/Berlin "$MW" --local-time -r pcaps/smtp-accepted.pcap -v >"$TMP/local.txt" &&
+        grep -q '^2026-11-23 09:47:49  s1 ' "$TMP/utc.txt" &&
+        grep -q '^Times: UTC ' "$TMP/utc.txt" &&
+        grep -q '^2026-11-23 10:47:49  s1 ' "$TMP/local.txt" &&
+        grep -q '^        10:47:49\.' "$TMP/local.txt" &&
+        grep -q '^Times: local time (CET, UTC+01:00)$' "$TMP/local.txt"
+}
+check "--local-time: text times in the local zone, and the text names the zone (UTC by default)" local_time
+
 echo "1..$n"

@@ -38,6 +38,12 @@ typedef struct mw_flow {
  * session record, the dissector's state, their arrays and the hash entry come to about
  * 2 KB on a flow that has shown one segment). */
 #define MW_FLOW_FIXED_COST 2048u
+/* Ignored flows are counted by server port, one counter per port. */
+#define MW_PORTS_COUNTED 65536
+
+/* A packet of a non-mail flow, by the flow's server port: its SYN's destination when
+ * seen, else the lower port (services listen on the low ones). */
+static void count_ignored(mw_engine *e, uint16_t server_port);
 
 struct mw_engine {
     mw_config cfg;
@@ -46,6 +52,7 @@ struct mw_engine {
     mw_session_take_cb take; /* when set, closed sessions are handed over to it */
     void *take_user;
     mw_flow_table table;
+    uint32_t *ignored_by_port; /* MW_PORTS_COUNTED counters (stats.ignored_by_port) */
     mw_ports *ports;         /* the engine's own copy of the port table */
     mw_defrag *defrag;       /* IP fragments in progress (this thread's own) */
     void *slots[MW_MAX_DISSECTORS]; /* per-dissector engine state (engine_new) */
@@ -333,6 +340,7 @@ static mw_flow *lookup(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64
             if (!mw_detect_content(pkt->payload, pkt->payload_len, &p) &&
                 !mw_detect_client_content(pkt->payload, pkt->payload_len, &p)) {
                 e->stats.flows_ignored++;
+                count_ignored(e, MIN(pkt->sport, pkt->dport));
                 return NULL;
             }
         }
@@ -424,6 +432,9 @@ static void flow_packet(mw_engine *e, mw_flow *f, const mw_packet *pkt, uint64_t
     if (f->kind == F_PROBING)
         classify(e, f, pkt);
     if (f->kind == F_IGNORED || !f->dir_known) {
+        if (f->kind == F_IGNORED)
+            count_ignored(e, f->dir_known ? f->ep[MW_FROM_SERVER].port
+                                          : MIN(pkt->sport, pkt->dport));
         /* not mail (or nothing to go by yet): forget it as soon as it ends */
         if (pkt->tcp_flags & (MW_TCP_RST | MW_TCP_FIN))
             close_flow(e, f, MW_CLOSE_RST);
@@ -527,9 +538,16 @@ void mw_engine_finish(mw_engine *e)
     mw_defrag_finish(e->defrag); /* what never completed is counted as expired */
 }
 
+static void count_ignored(mw_engine *e, uint16_t server_port)
+{
+    e->ignored_by_port[server_port]++;
+}
+
 mw_engine *mw_engine_new(const mw_config *cfg, mw_session_cb cb, void *user)
 {
     mw_engine *e = g_new0(mw_engine, 1);
+    e->ignored_by_port = g_new0(uint32_t, MW_PORTS_COUNTED);
+    e->stats.ignored_by_port = e->ignored_by_port;
     e->cfg = *cfg;
     e->cb = cb;
     e->user = user;
@@ -561,6 +579,7 @@ void mw_engine_free(mw_engine *e)
         if (mw_dissectors[i]->engine_free)
             mw_dissectors[i]->engine_free(e->slots[i]);
     mw_ports_free(e->ports);
+    g_free(e->ignored_by_port);
     g_free(e);
 }
 

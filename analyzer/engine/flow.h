@@ -25,6 +25,8 @@ typedef struct {
     uint64_t frag_fragments; /* the fragments they were made of */
     uint64_t frag_overlaps;  /* datagrams whose fragments overlapped with differing bytes */
     uint64_t flows_ignored; /* non-mail flows dropped early */
+    const uint32_t *ignored_by_port; /* their packets by server port (65536 counters; NULL:
+                                      * none kept), for the hint when a capture has no mail */
     uint64_t sessions;      /* records written */
     uint64_t evicted;       /* sessions closed early by --max-flows or --max-memory */
     uint64_t evicted_memory; /* ... of which by --max-memory */

@@ -150,7 +150,12 @@ void mw_output_finish(mw_output *o, const mw_run_info *info)
     fprintf(fp, "Input: ");
     for (size_t i = 0; i < info->nfiles; i++)
         fprintf(fp, "%s%s", i ? ", " : "", info->files[i]);
-    fprintf(fp, "\nPackets: %" G_GUINT64_FORMAT " (TCP %" G_GUINT64_FORMAT ")\n",
+    fprintf(fp, "\n");
+    if (info->stopped_in)
+        fprintf(fp, "Note: stopped at %s, which could not be read (see the error): these "
+                    "totals cover only what was read before it.\n", info->stopped_in);
+    mw_text_zone(fp);
+    fprintf(fp, "Packets: %" G_GUINT64_FORMAT " (TCP %" G_GUINT64_FORMAT ")\n",
             info->stats->packets, info->stats->tcp_packets);
     mw_output_packet_notes(fp, info->stats);
     fprintf(fp, "Sessions: %" G_GUINT64_FORMAT, o->sessions);
@@ -178,7 +183,10 @@ void mw_output_finish(mw_output *o, const mw_run_info *info)
     if (info->stats->evicted_memory)
         fprintf(fp, "Note: %" G_GUINT64_FORMAT " sessions were closed early to stay within "
                     "--max-memory.\n", info->stats->evicted_memory);
-    mw_findings_print(o->findings, fp);
+    if (o->sessions)
+        mw_findings_print(o->findings, fp);
+    else
+        mw_text_no_mail(fp, info->stats);
     mw_output_error(o);
 }
 

@@ -15,6 +15,7 @@ typedef struct {
     const char *const *files;
     size_t nfiles;
     const mw_engine_stats *stats;
+    const char *stopped_in; /* the input that could not be read (the run stopped), or NULL */
 } mw_run_info;
 
 mw_output *mw_output_new(FILE *fp, bool json, bool quiet, bool verbose);

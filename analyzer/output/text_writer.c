@@ -136,10 +136,84 @@ void mw_findings_print(const mw_findings *fs, FILE *fp)
     }
 }
 
+/* --local-time: times in the machine's time zone instead of UTC (set before the run). */
+static bool local_time;
+
+void mw_text_local_time(bool on)
+{
+    local_time = on;
+}
+
+static GDateTime *text_time(int64_t secs)
+{
+    return local_time ? g_date_time_new_from_unix_local(secs) : g_date_time_new_from_unix_utc(secs);
+}
+
+void mw_text_zone(FILE *fp)
+{
+    if (!local_time) {
+        fprintf(fp, "Times: UTC (--local-time for the local time zone)\n");
+        return;
+    }
+    GDateTime *now = g_date_time_new_now_local();
+    gchar *z = g_date_time_format(now, "%Z, UTC%:z");
+    fprintf(fp, "Times: local time (%s)\n", z ? z : "?");
+    g_free(z);
+    g_date_time_unref(now);
+}
+
+size_t mw_top_ports(const mw_engine_stats *st, uint16_t *ports, uint32_t *counts, size_t max)
+{
+    size_t n = 0;
+    if (!st->ignored_by_port)
+        return 0;
+    /* the max most counted so far, kept sorted (max is small) */
+    for (uint32_t p = 0; p < 65536; p++) {
+        uint32_t c = st->ignored_by_port[p];
+        if (!c || (n == max && c <= counts[n - 1]))
+            continue;
+        size_t i = n < max ? n++ : n - 1;
+        while (i > 0 && counts[i - 1] < c) {
+            ports[i] = ports[i - 1];
+            counts[i] = counts[i - 1];
+            i--;
+        }
+        ports[i] = (uint16_t)p;
+        counts[i] = c;
+    }
+    return n;
+}
+
+void mw_text_no_mail(FILE *fp, const mw_engine_stats *st)
+{
+    fprintf(fp, "\n== Findings ==\n");
+    if (!st->tcp_packets) {
+        fprintf(fp, "No mail sessions: the capture holds no TCP packets (%" G_GUINT64_FORMAT
+                    " packets, %" G_GUINT64_FORMAT " not TCP/IP or not decoded).\n",
+                st->packets, st->skipped + st->malformed);
+        return;
+    }
+    fprintf(fp, "No mail sessions: none of the %" G_GUINT64_FORMAT " TCP packets were on a mail "
+                "port or opened with a mail greeting.\n", st->tcp_packets);
+    uint16_t ports[MW_TOP_PORTS];
+    uint32_t counts[MW_TOP_PORTS];
+    size_t n = mw_top_ports(st, ports, counts, MW_TOP_PORTS);
+    if (n) {
+        fprintf(fp, "    TCP ports seen most:");
+        for (size_t i = 0; i < n; i++)
+            fprintf(fp, "%s %u (%u packet%s)", i ? "," : "", ports[i], counts[i],
+                    counts[i] == 1 ? "" : "s");
+        fprintf(fp, "\n");
+    }
+    fprintf(fp, "    Mail on another port? Name it with --ports, e.g. --ports smtp=%u "
+                "(also submission, smtps, imap, imaps, pop3, pop3s).\n",
+            n ? ports[0] : 2525u);
+}
+
 void mw_text_session(GString *out, const mw_session *s)
 {
     int64_t secs = s->ts_start_us / G_USEC_PER_SEC;
-    GDateTime *dt = g_date_time_new_from_unix_utc(secs);
+    GDateTime *dt = text_time(secs);
     if (dt) {
         gchar *t = g_date_time_format(dt, "%Y-%m-%d %H:%M:%S");
         g_string_append(out, t);
@@ -209,7 +283,7 @@ void mw_text_transcript(GString *out, const mw_session *s)
     for (guint i = 0; i < s->transcript->len; i++) {
         const mw_event *ev = &g_array_index(s->transcript, mw_event, i);
         int64_t secs = ev->ts_us / G_USEC_PER_SEC;
-        GDateTime *dt = g_date_time_new_from_unix_utc(secs);
+        GDateTime *dt = text_time(secs);
         gchar *t = dt ? g_date_time_format(dt, "%H:%M:%S") : g_strdup("??:??:??");
         g_string_append_printf(out, "        %s.%06d  #%-6" G_GUINT64_FORMAT " %s ", t,
                                (int)(ev->ts_us % G_USEC_PER_SEC), ev->frame,

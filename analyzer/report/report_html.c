@@ -9,86 +9,8 @@
 #include "report/report_page.h"
 #include "report/report_html.h"
 #include "report/report_sections.h"
-
-static const char STYLE[] =
-    "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px auto;"
-    "max-width:1240px;padding:0 16px;color:#222;background:#fff}\n"
-    "h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:28px 0 10px;"
-    "border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:15px;margin:18px 0 6px}\n"
-    ".meta,.note{color:#555}.note{font-style:italic}\n"
-    "nav a{margin-right:14px}\n"
-    "table{border-collapse:collapse;margin:6px 0 12px}th,td{border:1px solid #ddd;"
-    "padding:4px 7px;text-align:left;vertical-align:top}th{background:#f2f4f7}\n"
-    "td.n{text-align:right;font-variant-numeric:tabular-nums}\n"
-    "code,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px}\n"
-    "#findings-table td:last-child{max-width:460px}\n"
-    "#sessions{font-size:12.5px;width:100%}#sessions th{cursor:pointer;user-select:none;"
-    "white-space:nowrap}#sessions th[aria-sort=ascending]::after{content:' \\25B2'}"
-    "#sessions th[aria-sort=descending]::after{content:' \\25BC'}\n"
-    "#sessions td.dec{min-width:300px;max-width:420px;overflow-wrap:anywhere}"
-    "#sessions td.fl{max-width:210px}\n"
-    "tr:target{outline:2px solid #1e6fb8}\n"
-    ".controls{margin:6px 0;display:flex;gap:12px;align-items:center;flex-wrap:wrap}\n"
-    ".controls input[type=search]{width:280px;padding:4px}\n"
-    ".o{display:inline-block;padding:0 6px;border-radius:3px;color:#fff;font-size:12px}\n"
-    ".legend span{margin-right:12px}.sw{display:inline-block;width:12px;height:12px;"
-    "vertical-align:-1px;margin-right:4px;border-radius:2px}\n"
-    ".tl{overflow-x:auto;border:1px solid #eee}.ref{white-space:nowrap}\n"
-    ".flag{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;background:#fdecea;"
-    "border-radius:3px;padding:0 4px;margin-right:3px;white-space:nowrap}\n"
-    "article.transcript{border:1px solid #e3e3e3;border-radius:6px;padding:4px 14px 10px;"
-    "margin:14px 0}\n"
-    "table.tx{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;width:100%}\n"
-    "table.tx td{border:none;border-bottom:1px solid #f0f0f0;padding:1px 6px;"
-    "white-space:nowrap}\n"
-    "table.tx tr.c td.d{color:#1e6fb8}table.tx tr.s td.d{color:#6a1b9a}\n"
-    "table.tx tr.ev{background:#fff3cd}table.tx td.txt{white-space:pre-wrap;"
-    "overflow-wrap:anywhere;width:100%}\n";
-
-static const char SCRIPT[] =
-    "(function(){\n"
-    "var table=document.getElementById('sessions');\n"
-    "if(table){\n"
-    "var tbody=table.tBodies[0];\n"
-    "var rows=Array.prototype.map.call(tbody.rows,function(r){"
-    "return {r:r,t:r.textContent.toLowerCase()};});\n"
-    "var q=document.getElementById('filter'),o=document.getElementById('outcome'),"
-    "f=document.getElementById('flagged'),count=document.getElementById('count');\n"
-    "function apply(){var s=q.value.toLowerCase().trim(),ov=o.value,fo=f.checked,n=0;"
-    "rows.forEach(function(x){var ok=(!s||x.t.indexOf(s)>=0)&&(!ov||x.r.dataset.outcome===ov)"
-    "&&(!fo||x.r.dataset.flagged==='1');x.r.style.display=ok?'':'none';if(ok)n++;});"
-    "count.textContent=n+' of '+rows.length+' sessions shown';}\n"
-    "q.addEventListener('input',apply);o.addEventListener('change',apply);"
-    "f.addEventListener('change',apply);\n"
-    "var ths=table.tHead.rows[0].cells;\n"
-    "Array.prototype.forEach.call(ths,function(th,col){th.addEventListener('click',function(){"
-    "var num=th.dataset.type==='num',asc=th.getAttribute('aria-sort')!=='ascending';"
-    "Array.prototype.forEach.call(ths,function(h){h.removeAttribute('aria-sort');});"
-    "th.setAttribute('aria-sort',asc?'ascending':'descending');"
-    "rows.forEach(function(x,i){var c=x.r.cells[col],k=c.getAttribute('data-k');"
-    "if(k===null)k=c.textContent;x.k=num?parseFloat(k):k.toLowerCase();x.i=i;});"
-    "rows.sort(function(a,b){var d=a.k<b.k?-1:a.k>b.k?1:a.i-b.i;return asc?d:-d;});"
-    "var frag=document.createDocumentFragment();rows.forEach(function(x){frag.appendChild(x.r);});"
-    "tbody.appendChild(frag);});});\n"
-    "var m=/[?&]q=([^&]*)/.exec(location.search);"
-    "if(m)q.value=decodeURIComponent(m[1].replace(/\\+/g,' '));\n"
-    "apply();\n"
-    "}\n"
-    "document.body.dataset.ready='1';\n"
-    "})();\n";
-
-static void flags_html(GString *g, mw_flagset flags)
-{
-    for (int f = 0; f < MW_FLAG_COUNT; f++)
-        if ((flags >> f) & 1u)
-            g_string_append_printf(g, "<span class=\"flag\">%s</span>", mw_flag_name((mw_flag)f));
-}
-
-static void outcome_html(GString *g, mw_outcome o)
-{
-    g_string_append_printf(g, "<span class=\"o\" style=\"background:%s\">%s</span>",
-                           mw_report_outcome_colour(o), mw_outcome_name(o));
-}
+#include "report/report_summary.h"
+#include "report/report_html_assets.h"
 
 /* "frame 12" or "frame 12 of x.pcap", with how to find it in Wireshark as a tooltip. */
 static void frame_html(GString *g, const mw_report *r, uint32_t file, uint64_t frame)
@@ -149,10 +71,31 @@ static void html_section(GString *g, const char *id, const char *title)
     g_string_append_printf(g, "<section id=\"%s\"><h2>%s</h2>\n", id, title);
 }
 
+static void html_list(GString *g, bool open)
+{
+    g_string_append(g, open ? "<ol id=\"top-findings\">\n" : "</ol>\n");
+}
+
+static void html_item(GString *g, const char *sev, const char *flag, unsigned n,
+                      const char *cause)
+{
+    g_string_append_printf(g, "<li data-flag=\"%s\"><span class=\"sev sev-%s\">%s</span> "
+                              "<a href=\"#f-%s\"><span class=\"flag\">%s</span></a> "
+                              "<b>%u session%s</b>: ", flag, sev, sev, flag, flag, n,
+                           n == 1 ? "" : "s");
+    mw_html_escape(g, cause);
+    g_string_append(g, ".</li>\n");
+}
+
 static const mw_rmarkup HTML = {
     mw_html_escape, html_table, html_note, html_section, "</section>\n", { "<p>", "</p>\n" },
-    { "<b>", "</b>" }, { "<code>", "</code>" },
+    { "<b>", "</b>" }, { "<code>", "</code>" }, html_list, html_item,
 };
+
+static void summary(GString *g, const mw_report *r)
+{
+    mw_report_summary(g, r, &HTML);
+}
 
 static void analysed(GString *g, const mw_report *r)
 {
@@ -163,20 +106,26 @@ static void findings(GString *g, const mw_report *r)
 {
     g_string_append(g, "<section id=\"findings\"><h2>Findings</h2>\n");
     if (!mw_report_any_finding(r)) {
-        g_string_append(g, "<p id=\"no-findings\">No problems found.</p></section>\n");
+        g_string_append(g, r->sessions_total ? "<p id=\"no-findings\">No problems found.</p>"
+                                               "</section>\n"
+                                             : "<p id=\"no-findings\">No mail sessions to check "
+                                               "(see the summary).</p></section>\n");
         return;
     }
-    g_string_append(g, "<table id=\"findings-table\"><thead><tr><th>Flag</th><th>Sessions</th>"
-                       "<th>Affected</th><th>Evidence</th><th>Diagnosis and fix</th></tr>"
-                       "</thead><tbody>\n");
-    for (int i = 0; i < MW_FLAG_COUNT; i++) {
+    g_string_append(g, "<table id=\"findings-table\"><thead><tr><th>Flag</th><th>Severity</th>"
+                       "<th>Sessions</th><th>Affected</th><th>Evidence</th><th>Diagnosis and "
+                       "fix</th></tr></thead><tbody>\n");
+    mw_flag order[MW_FLAG_COUNT];
+    int nflags = mw_report_ranked(r, order);
+    for (int k0 = 0; k0 < nflags; k0++) {
+        int i = (int)order[k0];
         const mw_rfinding *f = &r->findings[i];
-        if (!f->sessions)
-            continue;
         const char *name = mw_flag_name((mw_flag)i);
+        const char *sev = mw_severity_name(mw_flag_severity((mw_flag)i));
         g_string_append_printf(g, "<tr class=\"finding\" id=\"f-%s\" data-flag=\"%s\"><td>"
-                                  "<span class=\"flag\">%s</span></td><td class=\"n\">%u</td>"
-                                  "<td>", name, name, name, f->sessions);
+                                  "<span class=\"flag\">%s</span></td><td><span class=\"sev "
+                                  "sev-%s\">%s</span></td><td class=\"n\">%u</td><td>",
+                               name, name, name, sev, sev, f->sessions);
         set_html(g, "clients", f->clients);
         set_html(g, "servers", f->servers);
         set_html(g, "users", f->users);
@@ -226,57 +175,126 @@ static void timeline(GString *g, const mw_report *r)
     g_string_append(g, "</section>\n");
 }
 
-static void session_row(GString *g, const mw_report *r, const mw_rsession *s)
+/* Rows of the sessions table in one page of the browser (the script pages through). */
+#define MW_REPORT_HTML_PAGE 100
+
+/* s as a JSON string that is safe inside <script>: no '<', '>' or '&' as such. */
+static void js_str(GString *g, const char *s)
 {
-    g_string_append_printf(g, "<tr class=\"srow\" id=\"row-%s\" data-outcome=\"%s\" "
-                              "data-flagged=\"%d\"><td data-k=\"%s\">",
-                           s->id, mw_outcome_name(s->outcome), s->flags ? 1 : 0, s->id + 1);
-    if (s->transcript >= 0)
-        g_string_append_printf(g, "<a href=\"#t-%s\">%s</a>", s->id, s->id);
-    else
-        g_string_append(g, s->id);
-    g_string_append_printf(g, "</td><td data-k=\"%" G_GINT64_FORMAT "\">", s->start_us);
-    mw_report_time(g, s->start_us);
-    g_string_append(g, "</td><td class=\"mono\">");
-    mw_html_escape(g, s->client);
-    g_string_append(g, "</td><td class=\"mono\">");
-    mw_html_escape(g, s->server);
-    g_string_append_printf(g, "</td><td>%s%s</td><td>", mw_proto_name(s->protocol),
-                           s->starttls ? "+starttls" : "");
-    outcome_html(g, s->outcome);
-    g_string_append(g, "</td><td class=\"fl\">");
-    flags_html(g, s->flags);
-    g_string_append(g, "</td><td>");
-    mw_html_escape(g, s->user);
-    g_string_append(g, "</td><td class=\"dec\">");
-    mw_html_escape(g, s->decisive);
-    if (s->decisive_frame) {
-        g_string_append(g, " <span class=\"note\">(");
-        frame_html(g, r, s->file, s->decisive_frame);
-        g_string_append(g, ")</span>");
+    g_string_append_c(g, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            g_string_append_printf(g, "\\%c", *p);
+        else if (*p < 0x20 || *p == '<' || *p == '>' || *p == '&')
+            g_string_append_printf(g, "\\u%04x", *p);
+        else
+            g_string_append_c(g, (char)*p);
     }
-    g_string_append(g, "</td></tr>\n");
+    g_string_append_c(g, '"');
+}
+
+/* The index of s in the string table (added when new), -1 for NULL. */
+static long str_index(GString *g, GHashTable *idx, const char *s, bool *first)
+{
+    if (!s)
+        return -1;
+    gpointer v;
+    if (g_hash_table_lookup_extended(idx, s, NULL, &v))
+        return (long)GPOINTER_TO_SIZE(v);
+    long n = (long)g_hash_table_size(idx);
+    g_hash_table_insert(idx, (gpointer)s, GSIZE_TO_POINTER((gsize)n));
+    g_string_append(g, *first ? "" : ",");
+    *first = false;
+    js_str(g, s);
+    return n;
+}
+
+/* The vocabulary the rows refer to by number: protocols, outcomes, flags, file labels. */
+static void data_vocabulary(GString *g, const mw_report *r)
+{
+    g_string_append_printf(g, "\"page\":%d,\"t0\":%" G_GINT64_FORMAT ",\"p\":[",
+                           MW_REPORT_HTML_PAGE, r->first_us / 1000);
+    for (int p = 0; p <= MW_PROTO_POP3S; p++)
+        g_string_append_printf(g, "%s\"%s\",\"%s+starttls\"", p ? "," : "",
+                               mw_proto_name((mw_proto)p), mw_proto_name((mw_proto)p));
+    g_string_append(g, "],\"o\":[");
+    for (int o = 0; o <= MW_OUT_ENCRYPTED; o++)
+        g_string_append_printf(g, "%s\"%s\"", o ? "," : "", mw_outcome_name((mw_outcome)o));
+    g_string_append(g, "],\"c\":[");
+    for (int o = 0; o <= MW_OUT_ENCRYPTED; o++)
+        g_string_append_printf(g, "%s\"%s\"", o ? "," : "",
+                               mw_report_outcome_colour((mw_outcome)o));
+    g_string_append(g, "],\"f\":[");
+    for (int f = 0; f < MW_FLAG_COUNT; f++)
+        g_string_append_printf(g, "%s\"%s\"", f ? "," : "", mw_flag_name((mw_flag)f));
+    g_string_append(g, "],\"files\":[");
+    for (size_t i = 0; mw_inputs_count(r->inputs) > 1 && i < mw_inputs_count(r->inputs); i++) {
+        g_string_append(g, i ? "," : "");
+        js_str(g, mw_report_file_label(r, (uint32_t)i));
+    }
+    g_string_append(g, "],");
+}
+
+/* The sessions as compact JSON: strings once in a table, each row an array of numbers
+ * (see the script in report_html_assets.h for the field order). */
+static void sessions_data(GString *g, const mw_report *r, FILE *fp)
+{
+    g_string_append(g, "<script type=\"application/json\" id=\"sessions-data\">{");
+    data_vocabulary(g, r);
+    GHashTable *idx = g_hash_table_new(g_str_hash, g_str_equal);
+    GArray *cols = g_array_sized_new(FALSE, FALSE, sizeof(long), r->sessions->len * 5);
+    g_string_append(g, "\"s\":[");
+    bool first = true;
+    for (guint i = 0; i < r->sessions->len; i++) {
+        const mw_rsession *s = &g_array_index(r->sessions, mw_rsession, i);
+        long v[] = { str_index(g, idx, s->client, &first), str_index(g, idx, s->server, &first),
+                     str_index(g, idx, s->user, &first), str_index(g, idx, s->decisive, &first) };
+        g_array_append_vals(cols, v, G_N_ELEMENTS(v));
+        mw_report_flush(g, fp, false);
+    }
+    g_string_append(g, "],\n\"rows\":[");
+    for (guint i = 0; i < r->sessions->len; i++) {
+        const mw_rsession *s = &g_array_index(r->sessions, mw_rsession, i);
+        const long *v = &g_array_index(cols, long, i * 4);
+        g_string_append_printf(g, "%s[\"%s\",%" G_GINT64_FORMAT ",%ld,%ld,%d,%d,%u,%ld,%ld,%"
+                                  G_GUINT64_FORMAT ",%u,%d]\n", i ? "," : "", s->id,
+                               s->start_us / 1000 - r->first_us / 1000, v[0], v[1],
+                               (int)s->protocol * 2 + (s->starttls ? 1 : 0), (int)s->outcome,
+                               (unsigned)s->flags, v[2], v[3], s->decisive_frame, s->file,
+                               s->transcript >= 0 ? 1 : 0);
+        mw_report_flush(g, fp, false);
+    }
+    g_string_append(g, "]}</script>\n");
+    g_array_free(cols, TRUE);
+    g_hash_table_destroy(idx);
 }
 
 static void sessions(GString *g, const mw_report *r, FILE *fp)
 {
+    static const char *const heads[] = { "id", "start (UTC)", "client", "server", "protocol",
+                                         "outcome", "flags", "user", "decisive line" };
     g_string_append(g, "<section id=\"sessions-sec\"><h2>Sessions</h2>\n"
-                       "<div class=\"controls\"><input id=\"filter\" type=\"search\" "
-                       "placeholder=\"Filter: address, user, flag, text...\">"
+                       "<div class=\"controls\" role=\"search\"><label for=\"filter\">Search"
+                       "</label><input id=\"filter\" type=\"search\" placeholder=\"address, "
+                       "user, flag, text...\"><label for=\"outcome\">Outcome</label>"
                        "<select id=\"outcome\"><option value=\"\">all outcomes</option>");
     for (int o = 0; o <= MW_OUT_ENCRYPTED; o++)
         g_string_append_printf(g, "<option>%s</option>", mw_outcome_name((mw_outcome)o));
     g_string_append(g, "</select><label><input type=\"checkbox\" id=\"flagged\"> only sessions "
-                       "with findings</label><span id=\"count\" class=\"meta\"></span></div>\n"
-                       "<table id=\"sessions\"><thead><tr><th data-type=\"num\">id</th>"
-                       "<th data-type=\"num\">start (UTC)</th><th>client</th><th>server</th>"
-                       "<th>protocol</th><th>outcome</th><th>flags</th><th>user</th>"
-                       "<th>decisive line</th></tr></thead><tbody>\n");
-    for (guint i = 0; i < r->sessions->len; i++) {
-        session_row(g, r, &g_array_index(r->sessions, mw_rsession, i));
-        mw_report_flush(g, fp, false);
-    }
-    g_string_append(g, "</tbody></table>\n");
+                       "with findings</label><span id=\"count\" class=\"meta\" "
+                       "aria-live=\"polite\"></span></div>\n<table id=\"sessions\">"
+                       "<caption class=\"note\">Sort by a column with its heading button."
+                       "</caption><thead><tr>");
+    for (size_t c = 0; c < G_N_ELEMENTS(heads); c++)
+        g_string_append_printf(g, "<th scope=\"col\" aria-sort=\"none\"><button type=\"button\">"
+                                  "%s</button></th>", heads[c]);
+    g_string_append(g, "</tr></thead><tbody></tbody></table>\n<div class=\"pager\" id=\"pager\" "
+                       "hidden><button type=\"button\" id=\"prev\">Previous</button><span "
+                       "id=\"page\" class=\"meta\"></span><button type=\"button\" id=\"next\">"
+                       "Next</button></div>\n<noscript><p class=\"note\">The sessions table needs "
+                       "JavaScript; the Markdown report (--report FILE.md) lists them as text."
+                       "</p></noscript>\n");
+    sessions_data(g, r, fp);
     char *note = mw_report_sessions_note(r);
     if (note)
         html_note(g, note);
@@ -357,9 +375,10 @@ static void html_opening(GString *g)
 static void html_written_on(GString *g, const char *when)
 {
     g_string_append_printf(g, " on %s. Passwords and other secrets are redacted.</p>\n", when);
-    g_string_append(g, "<nav><a href=\"#analysed\">What was analysed</a><a href=\"#findings\">"
-                       "Findings</a><a href=\"#timeline-sec\">Timeline</a><a href=\"#sessions-sec\">"
-                       "Sessions</a><a href=\"#transcripts\">Transcripts</a></nav>\n");
+    g_string_append(g, "<nav><a href=\"#summary\">Summary</a><a href=\"#findings\">Findings</a>"
+                       "<a href=\"#timeline-sec\">Timeline</a><a href=\"#sessions-sec\">Sessions"
+                       "</a><a href=\"#transcripts\">Transcripts</a><a href=\"#analysed\">What "
+                       "was analysed</a></nav>\n");
 }
 
 static void html_transcripts_heading(GString *g, bool any)
@@ -378,7 +397,7 @@ static void html_transcripts_dropped(GString *g, uint64_t n)
 
 static void html_closing(GString *g)
 {
-    g_string_append(g, "</section>\n<script>\n");
+    g_string_append(g, "<script>\n");
     g_string_append(g, SCRIPT);
     g_string_append(g, "</script>\n</body></html>\n");
 }
@@ -386,8 +405,9 @@ static void html_closing(GString *g)
 bool mw_report_write_html(const mw_report *r, FILE *fp)
 {
     static const mw_report_format html = {
-        html_opening, html_written_on, analysed, findings, timeline, sessions,
-        html_transcripts_heading, transcript, html_transcripts_dropped, html_closing,
+        html_opening, html_written_on, summary, analysed, findings, timeline, sessions,
+        html_transcripts_heading, transcript, html_transcripts_dropped, "</section>\n",
+        html_closing,
     };
     return mw_report_write_page(r, fp, &html);
 }

@@ -9,6 +9,7 @@
 #include "report/report_page.h"
 #include "report/report_md.h"
 #include "report/report_sections.h"
+#include "report/report_summary.h"
 
 static void frame_md(GString *g, const mw_report *r, uint32_t file, uint64_t frame)
 {
@@ -73,9 +74,29 @@ static void md_section(GString *g, const char *id, const char *title)
     g_string_append_printf(g, "## %s\n\n", title);
 }
 
+static void md_list(GString *g, bool open)
+{
+    if (!open)
+        g_string_append_c(g, '\n');
+}
+
+static void md_item(GString *g, const char *sev, const char *flag, unsigned n, const char *cause)
+{
+    g_string_append_printf(g, "- **%s** `%s`: **%u session%s**: ", sev, flag, n,
+                           n == 1 ? "" : "s");
+    mw_md_escape(g, cause);
+    g_string_append(g, ".\n");
+}
+
 static const mw_rmarkup MD = {
     mw_md_escape, md_table, md_note, md_section, "", { "", "\n\n" }, { "**", "**" }, { "", "" },
+    md_list, md_item,
 };
+
+static void summary(GString *g, const mw_report *r)
+{
+    mw_report_summary(g, r, &MD);
+}
 
 static void analysed(GString *g, const mw_report *r)
 {
@@ -86,16 +107,19 @@ static void findings(GString *g, const mw_report *r)
 {
     g_string_append(g, "## Findings\n\n");
     if (!mw_report_any_finding(r)) {
-        g_string_append(g, "No problems found.\n\n");
+        g_string_append(g, r->sessions_total ? "No problems found.\n\n"
+                                             : "No mail sessions to check (see the summary).\n\n");
         return;
     }
-    g_string_append(g, "| Flag | Sessions | Affected | Evidence | Diagnosis and fix |\n"
-                       "|---|---:|---|---|---|\n");
-    for (int i = 0; i < MW_FLAG_COUNT; i++) {
+    g_string_append(g, "| Flag | Severity | Sessions | Affected | Evidence | Diagnosis and fix |\n"
+                       "|---|---|---:|---|---|---|\n");
+    mw_flag order[MW_FLAG_COUNT];
+    int nflags = mw_report_ranked(r, order);
+    for (int k0 = 0; k0 < nflags; k0++) {
+        int i = (int)order[k0];
         const mw_rfinding *f = &r->findings[i];
-        if (!f->sessions)
-            continue;
-        g_string_append_printf(g, "| `%s` | %u | ", mw_flag_name((mw_flag)i), f->sessions);
+        g_string_append_printf(g, "| `%s` | %s | %u | ", mw_flag_name((mw_flag)i),
+                               mw_severity_name(mw_flag_severity((mw_flag)i)), f->sessions);
         set_md(g, "clients", f->clients);
         set_md(g, "servers", f->servers);
         set_md(g, "users", f->users);
@@ -257,13 +281,13 @@ static void md_transcripts_heading(GString *g, bool any)
 {
     g_string_append(g, "## Transcripts of flagged sessions\n\n");
     if (!any)
-        g_string_append(g, "No session has findings.\n");
+        g_string_append(g, "No session has findings.\n\n");
 }
 
 static void md_transcripts_dropped(GString *g, uint64_t n)
 {
     char *note = mw_report_transcripts_note(n);
-    g_string_append_printf(g, "_%s_\n", note); /* the last line of the file */
+    g_string_append_printf(g, "_%s_\n\n", note);
     g_free(note);
 }
 
@@ -275,8 +299,8 @@ static void md_closing(GString *g)
 bool mw_report_write_md(const mw_report *r, FILE *fp)
 {
     static const mw_report_format md = {
-        md_opening, md_written_on, analysed, findings, timeline, sessions,
-        md_transcripts_heading, transcript, md_transcripts_dropped, md_closing,
+        md_opening, md_written_on, summary, analysed, findings, timeline, sessions,
+        md_transcripts_heading, transcript, md_transcripts_dropped, "", md_closing,
     };
     return mw_report_write_page(r, fp, &md);
 }

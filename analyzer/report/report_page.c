@@ -48,7 +48,7 @@ bool mw_report_write_page(const mw_report *r, FILE *fp, const mw_report_format *
     fmt->written_on(g, when);
     g_free(when);
     g_date_time_unref(now);
-    fmt->analysed(g, r);
+    fmt->summary(g, r);
     fmt->findings(g, r);
     fmt->timeline(g, r);
     mw_report_flush(g, fp, true);
@@ -60,6 +60,8 @@ bool mw_report_write_page(const mw_report *r, FILE *fp, const mw_report_format *
     }
     if (r->transcripts_dropped)
         fmt->transcripts_dropped(g, r->transcripts_dropped);
+    g_string_append(g, fmt->transcripts_end);
+    fmt->analysed(g, r);
     fmt->closing(g);
     mw_report_flush(g, fp, true);
     g_string_free(g, TRUE);

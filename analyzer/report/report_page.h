@@ -8,13 +8,15 @@
 typedef struct {
     void (*opening)(GString *g);                   /* up to "Written by mailwire from " */
     void (*written_on)(GString *g, const char *when); /* " on <when>. ..." and after */
-    void (*analysed)(GString *g, const struct mw_report *r);
+    void (*summary)(GString *g, const struct mw_report *r);
+    void (*analysed)(GString *g, const struct mw_report *r); /* at the end: inputs, counts */
     void (*findings)(GString *g, const struct mw_report *r);
     void (*timeline)(GString *g, const struct mw_report *r);
     void (*sessions)(GString *g, const struct mw_report *r, FILE *fp); /* may flush */
     void (*transcripts_heading)(GString *g, bool any);
     void (*transcript)(GString *g, const struct mw_report *r, const mw_rtranscript *t);
     void (*transcripts_dropped)(GString *g, uint64_t n);
+    const char *transcripts_end;
     void (*closing)(GString *g);
 } mw_report_format;
 

@@ -39,6 +39,9 @@ typedef struct {
     const char *para[2];   /* paragraph open, close */
     const char *strong[2];
     const char *code[2];   /* an interface name */
+    void (*list)(GString *g, bool open);           /* the summary's list of findings */
+    void (*item)(GString *g, const char *severity, const char *flag, unsigned sessions,
+                 const char *cause);
 } mw_rmarkup;
 
 /* "What was analysed": inputs, counts, time span, protocol x outcome, what was left out. */
