@@ -136,17 +136,26 @@ void mw_findings_print(const mw_findings *fs, FILE *fp)
     }
 }
 
-/* --local-time: times in the machine's time zone instead of UTC (set before the run). */
+/* --local-time: times in the machine's time zone instead of UTC (set before the run). The
+ * zone is loaded here, before the sandbox closes the file system (zoneinfo files). */
 static bool local_time;
+static GTimeZone *local_tz;
 
 void mw_text_local_time(bool on)
 {
     local_time = on;
+    if (on && !local_tz)
+        local_tz = g_time_zone_new_local();
 }
 
 static GDateTime *text_time(int64_t secs)
 {
-    return local_time ? g_date_time_new_from_unix_local(secs) : g_date_time_new_from_unix_utc(secs);
+    GDateTime *utc = g_date_time_new_from_unix_utc(secs);
+    if (!local_time || !utc)
+        return utc;
+    GDateTime *t = g_date_time_to_timezone(utc, local_tz);
+    g_date_time_unref(utc);
+    return t;
 }
 
 void mw_text_zone(FILE *fp)
@@ -155,7 +164,7 @@ void mw_text_zone(FILE *fp)
         fprintf(fp, "Times: UTC (--local-time for the local time zone)\n");
         return;
     }
-    GDateTime *now = g_date_time_new_now_local();
+    GDateTime *now = g_date_time_new_now(local_tz);
     gchar *z = g_date_time_format(now, "%Z, UTC%:z");
     fprintf(fp, "Times: local time (%s)\n", z ? z : "?");
     g_free(z);
