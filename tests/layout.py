@@ -6,6 +6,8 @@ import os, re, sys
 
 ROOTS = ("analyzer", "dissectors")
 MAX_FILE_LINES, MAX_FUNC_LINES, MAX_C_PER_DIR = 700, 100, 8
+# the include roots a dissector may use: analyzer/core and the dissector folders
+DISSECTOR_MAY_INCLUDE = {"core", "text", "smtp", "imap", "pop3", "tls"}
 
 def sources():
     for root in ROOTS:
@@ -34,7 +36,7 @@ def functions(path, text):
     return out
 
 def main():
-    big, longf, includes, per_dir = [], [], [], {}
+    big, longf, includes, layering, per_dir = [], [], [], [], {}
     for p in sources():
         text = open(p, encoding="utf-8", errors="replace").read()
         n = text.count("\n")
@@ -48,12 +50,19 @@ def main():
         for ln, line in enumerate(text.split("\n"), 1):
             if line.startswith('#include "../'):
                 includes.append(f"{p}:{ln}")
+            # core depends on nothing else of ours; dissectors only on core and themselves
+            m = re.match(r'#include "([a-z_]+)/', line)
+            if m and p.startswith("analyzer/core/") and m.group(1) != "core":
+                layering.append(f"{p}:{ln} includes {m.group(1)}/")
+            if m and p.startswith("dissectors/") and m.group(1) not in DISSECTOR_MAY_INCLUDE:
+                layering.append(f"{p}:{ln} includes {m.group(1)}/")
     crowded = [f"{d} ({n})" for d, n in sorted(per_dir.items()) if n > MAX_C_PER_DIR]
     checks = [
         (f"no source file over {MAX_FILE_LINES} lines", big),
         (f"no function over {MAX_FUNC_LINES} lines", longf),
         (f"no folder with more than {MAX_C_PER_DIR} .c files", crowded),
         ('no #include "../', includes),
+        ("core includes only core/, dissectors only core/ and dissectors/", layering),
     ]
     bad = 0
     for what, found in checks:

@@ -1,7 +1,7 @@
 #include "core/session.h"
 
 #include "core/identity.h"
-#include "output/community_id.h"
+#include "core/community_id.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
 #include <glib.h>
 #include <string.h>
 
-#include "output/community_id.h"
+#include "core/community_id.h"
 #include "core/json.h"
 #include "smtp/smtp_category.h"
 #include "output/record_json.h"

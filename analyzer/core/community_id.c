@@ -1,4 +1,4 @@
-#include "output/community_id.h"
+#include "core/community_id.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
