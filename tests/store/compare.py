@@ -39,7 +39,8 @@ def main():
         def norm(p):
             t = open(p, encoding="utf-8").read()
             t = re.sub(r'<section id="analysed">.*?</section>', "", t, flags=re.S)
-            t = re.sub(r"## What was analysed\n.*?(?=\n## )", "", t, flags=re.S)
+            # the section is last since the summary came first: up to the next heading or the end
+            t = re.sub(r"## What was analysed\n.*?(?=\n## |\Z)", "", t, flags=re.S)
             return [l for l in t.splitlines() if "Written by mailwire" not in l and
                     "capture file" not in l]
         a, b = norm(sys.argv[2]), norm(sys.argv[3])
