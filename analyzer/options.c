@@ -62,6 +62,9 @@ static GOptionContext *new_context(mw_options *o)
         { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &o->ca_file,
           "Trust only these CA certificates (PEM) for tls_cert_untrusted (default: the system "
           "store)", "FILE" },
+        { "keylog", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->keylogs,
+          "TLS key log (SSLKEYLOGFILE format) to decrypt sessions with (repeatable; live: "
+          "read again as it grows)", "FILE" },
         { "version", 0, 0, G_OPTION_ARG_NONE, &o->version,
           "Print the version of mailwire and of the libpcap, OpenSSL and GLib it runs with", NULL },
         { "count", 'c', 0, G_OPTION_ARG_INT64, &o->count, "Stop after COUNT packets", "COUNT" },
@@ -186,6 +189,7 @@ void mw_options_free(mw_options *o)
     g_free(o->report);
     g_free(o->save_dir);
     g_free(o->ca_file);
+    g_strfreev(o->keylogs);
     g_free(o->iface);
     g_free(o->user);
     g_free(o->write_file);

@@ -10,4 +10,5 @@ void mw_config_defaults(mw_config *c)
     c->max_flows = MW_DEFAULT_MAX_FLOWS;
     c->idle_timeout_us = (int64_t)MW_DEFAULT_IDLE_TIMEOUT_S * G_USEC_PER_SEC;
     c->keep_transcript = false;
+    c->keylog = NULL;
 }

@@ -259,6 +259,7 @@ const char *mw_anomaly_name(mw_anomaly a)
         [MW_ANOM_TLS_MALFORMED] = "tls_malformed",
         [MW_ANOM_BAD_LITERAL] = "bad_literal",
         [MW_ANOM_COMPRESSED] = "compressed_not_parsed",
+        [MW_ANOM_TLS_DECRYPT_FAILED] = "tls_decrypt_failed",
     };
     return (unsigned)a < MW_ANOM_COUNT ? names[a] : "?";
 }

@@ -130,6 +130,10 @@ typedef struct {
 /* Free what a certificate description owns (subject, issuer, SAN list). */
 void mw_tls_cert_clear(mw_tls_cert *c);
 
+/* Keys for a TLS session (SPEC.md tls.keys): no key log was given; a key log was given
+ * but holds no secret for the session's client random; a secret was found. */
+typedef enum { MW_TLS_KEYS_NONE_GIVEN, MW_TLS_KEYS_MISSING, MW_TLS_KEYS_FOUND } mw_tls_keys;
+
 /* Filled by the TLS dissector. */
 typedef struct {
     GPtrArray *client_versions; /* static strings, e.g. "TLS1.3" */
@@ -148,6 +152,10 @@ typedef struct {
     bool hello_retry;           /* the server sent a HelloRetryRequest */
     bool sslv2_hello;           /* the ClientHello was in SSLv2 format */
     uint64_t app_records[2], app_bytes[2]; /* application data, skipped by length */
+    mw_tls_keys keys;
+    bool decrypted;             /* records of the session were decrypted with a key log */
+    uint64_t decrypt_failed_frame[2]; /* tls_decrypt_failed: the record's end, by mw_dir; 0: none */
+    uint64_t decrypted_records[2];
 } mw_tls_rec;
 
 /* Protocol anomalies worth a line in the record but not a finding of SPEC.md. */
@@ -159,6 +167,7 @@ typedef enum {
     MW_ANOM_TLS_MALFORMED,   /* a TLS record or handshake message that does not parse */
     MW_ANOM_BAD_LITERAL,     /* an IMAP literal count that is malformed or beyond any limit */
     MW_ANOM_COMPRESSED,      /* IMAP COMPRESS=DEFLATE: the rest is compressed, not parsed */
+    MW_ANOM_TLS_DECRYPT_FAILED, /* a TLS record failed its tag/MAC check with the logged keys */
     MW_ANOM_COUNT
 } mw_anomaly;
 

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tls/keylog.h"
+#include "tls/crypto/keylog.h"
 
 /* ---------- helpers ---------- */
 

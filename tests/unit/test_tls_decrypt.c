@@ -10,9 +10,9 @@
 #include <openssl/x509.h>
 #include <string.h>
 
-#include "tls/decrypt.h"
-#include "tls/keylog.h"
-#include "tls/keyschedule.h"
+#include "tls/crypto/decrypt.h"
+#include "tls/crypto/keylog.h"
+#include "tls/crypto/keyschedule.h"
 
 /* ---------- helpers ---------- */
 

@@ -1,7 +1,7 @@
 /* TLS record decryption: per-direction read state and the record formats of TLS 1.0-1.3.
  * Every primitive is OpenSSL EVP; the cipher and HMAC contexts are made when a direction
  * is keyed and reused for every record (a new nonce / IV per record, no allocation). */
-#include "tls/decrypt.h"
+#include "tls/crypto/decrypt.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -9,7 +9,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "tls/keyschedule.h"
+#include "tls/crypto/keyschedule.h"
 
 /* Largest key, IV, MAC key and block of the suites in the table. */
 #define KEY_MAX 32
@@ -253,6 +253,28 @@ mw_tls_dec_status mw_tls_decoder_key_update(mw_tls_decoder *d, mw_tls_dir dir)
         return MW_TLS_DEC_UNSUPPORTED;
     }
     return dir_key13(st, st->suite);
+}
+
+void mw_tls_decoder_forget(mw_tls_decoder *d, mw_tls_dir dir)
+{
+    if (d && (unsigned)dir < 2)
+        dir_forget(&d->dir[dir]);
+}
+
+mw_tls_dec_status mw_tls_decoder_skip_record(mw_tls_decoder *d, mw_tls_dir dir)
+{
+    if (!d || (unsigned)dir > 1)
+        return MW_TLS_DEC_BAD_INPUT;
+    dir_state *st = &d->dir[dir];
+    if (!st->keyed)
+        return MW_TLS_DEC_NO_KEYS;
+    /* TLS 1.0 CBC chains its IV through the lost record's last block: stop */
+    if (st->version == MW_TLS_VERSION_TLS10 && st->suite->kind == MW_TLS_KIND_CBC) {
+        dir_forget(st);
+        return MW_TLS_DEC_NO_KEYS;
+    }
+    st->seq++;
+    return MW_TLS_DEC_OK;
 }
 
 /* ---------- record primitives ---------- */
