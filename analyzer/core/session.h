@@ -156,6 +156,7 @@ typedef struct {
     bool decrypted;             /* records of the session were decrypted with a key log */
     uint64_t decrypt_failed_frame[2]; /* tls_decrypt_failed: the record's end, by mw_dir; 0: none */
     uint64_t decrypted_records[2];
+    int64_t last_record_us[2]; /* when each side's last record was seen (0: none) */
 } mw_tls_rec;
 
 /* Protocol anomalies worth a line in the record but not a finding of SPEC.md. */

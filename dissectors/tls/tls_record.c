@@ -95,6 +95,8 @@ void tls_opaque_record(tls_state *st, mw_dir dir, uint8_t type, uint32_t len,
                        bool decrypting, const mw_ctx *ctx)
 {
     tls_dir *d = &st->d[dir];
+    if (st->sess->tls)
+        st->sess->tls->last_record_us[dir] = ctx->ts_us;
     if (type == CT_APPDATA) {
         d->appdata = true;
         if (st->sess->tls) {
