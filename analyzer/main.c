@@ -26,7 +26,7 @@
 #include "output/writer.h"
 #include "tls/tls.h"
 #include "tls/tls_cert.h"
-#include "tls/crypto/keylog.h"
+#include "tls/decrypt/keylog.h"
 
 /* Everything one run holds, opened in order and closed by run_close. */
 typedef struct {

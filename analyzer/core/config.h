@@ -35,7 +35,7 @@ typedef struct mw_config {
     size_t max_flows;
     int64_t idle_timeout_us;
     bool keep_transcript;   /* -v or --report: sessions keep a redacted transcript */
-    /* The run's TLS key log store (tls/crypto/keylog.h: --keylog, pcapng secrets), owned by
+    /* The run's TLS key log store (tls/decrypt/keylog.h: --keylog, pcapng secrets), owned by
      * main; NULL: none (unit tests). The TLS dissector reads it, one thread at a time. */
     struct mw_keylog *keylog;
 } mw_config;

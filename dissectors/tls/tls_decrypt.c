@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "registry.h"
-#include "tls/crypto/keylog.h"
+#include "tls/decrypt/keylog.h"
 #include "tls/tls_handshake.h"
 #include "tls/tls_record.h"
 

@@ -10,7 +10,7 @@
 #include "dissector.h"
 #include "nested.h"
 #include "core/cursor.h"
-#include "tls/crypto/decrypt.h"
+#include "tls/decrypt/decrypt.h"
 #include "tls/tls_cert.h"
 #include "tls/tls_fp.h"
 #include "tls/tls_names.h"

@@ -5,7 +5,7 @@
  * after its source name and line number, no run of 6 or more hex digits.
  *
  * Input: byte 0 = chunk size (1-256), byte 1 bit 0 = truncate after the first half,
- * then the key log text. Build and run: see dissectors/tls/crypto/DECRYPT.md. */
+ * then the key log text. Build and run: see dissectors/tls/decrypt/README.md. */
 #include <fcntl.h>
 #include <glib.h>
 #include <stdio.h>
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tls/crypto/keylog.h"
+#include "tls/decrypt/keylog.h"
 
 #define MAX_ENTRIES_FUZZ 64
 

@@ -7,15 +7,15 @@
  * operations, each "op, len_hi, len_lo, bytes": op bit 0 direction, bits 1-2 what
  * (0 record, 1 KeyUpdate, 2 re-key), bit 3 seal the bytes (else they are the fragment),
  * bit 4 (when sealing CBC) build a well-formed MAC and padding, bits 5-7 the content type
- * (20 + value). Build and run: see dissectors/tls/crypto/DECRYPT.md. */
+ * (20 + value). Build and run: see dissectors/tls/decrypt/README.md. */
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "tls/crypto/decrypt.h"
-#include "tls/crypto/keyschedule.h"
+#include "tls/decrypt/decrypt.h"
+#include "tls/decrypt/keyschedule.h"
 
 typedef struct {
     uint16_t version, suite;

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tls/crypto/keylog.h"
+#include "tls/decrypt/keylog.h"
 
 /* ---------- helpers ---------- */
 

@@ -10,9 +10,9 @@
 #include <openssl/x509.h>
 #include <string.h>
 
-#include "tls/crypto/decrypt.h"
-#include "tls/crypto/keylog.h"
-#include "tls/crypto/keyschedule.h"
+#include "tls/decrypt/decrypt.h"
+#include "tls/decrypt/keylog.h"
+#include "tls/decrypt/keyschedule.h"
 
 /* ---------- helpers ---------- */
 

@@ -1,5 +1,5 @@
 /* Cipher-suite table for decryption (IANA TLS Cipher Suites registry). */
-#include "tls/crypto/suites.h"
+#include "tls/decrypt/suites.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* TLS PRF and HKDF-Expand-Label via EVP_KDF. */
-#include "tls/crypto/keyschedule.h"
+#include "tls/decrypt/keyschedule.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>

@@ -1,6 +1,6 @@
 /* Key log store: NSS key log lines (RFC 9850 §2) parsed into a hash table keyed by client
  * random; file sources remembered so that a growing live key log is followed. */
-#include "tls/crypto/keylog.h"
+#include "tls/decrypt/keylog.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /* TLS record decryption: per-direction read state and the record formats of TLS 1.0-1.3.
  * Every primitive is OpenSSL EVP; the cipher and HMAC contexts are made when a direction
  * is keyed and reused for every record (a new nonce / IV per record, no allocation). */
-#include "tls/crypto/decrypt.h"
+#include "tls/decrypt/decrypt.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -9,7 +9,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "tls/crypto/keyschedule.h"
+#include "tls/decrypt/keyschedule.h"
 
 /* Largest key, IV, MAC key and block of the suites in the table. */
 #define KEY_MAX 32

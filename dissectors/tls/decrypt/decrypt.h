@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tls/crypto/suites.h"
+#include "tls/decrypt/suites.h"
 
 /* Longest TLSCiphertext fragment (RFC 5246 §6.2.3: 2^14 + 2048); TLS 1.3 allows less
  * (RFC 8446 §5.2: 2^14 + 256). An output buffer of MW_TLS_MAX_CIPHERTEXT always fits. */
