@@ -23,4 +23,7 @@ typedef struct {
 /* False with *err (one line) when the filter cannot be loaded. */
 bool mw_sandbox_enter(const mw_sandbox_allow *a, char **err);
 
+/* False in sanitizer builds, which run without the filter (see sandbox.c). */
+bool mw_sandbox_available(void);
+
 #endif

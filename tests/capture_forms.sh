@@ -94,6 +94,11 @@ packets_total() {
     [ -n "$m" ] && [ "$m" -eq $((a + b)) ] && [ "$m" -eq "$(tshark -r "$TMP/merged.pcapng" | wc -l)" ]
 }
 check "multi-link-type pcapng: every packet read (tshark's count)" packets_total
+count_limit() {
+    "$MW" -r "$TMP/merged.pcapng" -c 20 | grep -qx 'Packets: 20 (TCP 20)' &&
+        gzip -c "$TMP/merged.pcapng" | "$MW" -r - -c 25 | grep -qx 'Packets: 25 (TCP 25)'
+}
+check "pcapng (and gzip'd on a pipe): -c COUNT stops after COUNT packets" count_limit
 
 # an interface of a link type mailwire does not decode (802.11) beside Ethernet: the
 # Ethernet sessions, and a warning that counts what was not decoded

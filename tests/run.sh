@@ -76,6 +76,8 @@ run_suite "normal build"
 run_suite "ASan+UBSan build" SAN=1
 # the reader thread under ThreadSanitizer
 run_script "ThreadSanitizer" bash tests/tsan.sh
+# the layout's figures: file and function sizes, folder sizes, no ../ includes
+run_script "layout" python3 tests/layout.py
 # man page, make install, the .deb
 run_script "packaging" bash tests/package.sh build/mailwire
 # memory bounds under hostile streams (optimised build: measures real peak RSS)

@@ -224,6 +224,14 @@ void mw_stream_ack(mw_stream *s, uint32_t ack, const mw_seg_meta *at,
     }
 }
 
+void mw_stream_fin(mw_stream *s, uint32_t end)
+{
+    if (!s->started || s->fin)
+        return; /* the first FIN counts: a retransmitted one says the same */
+    s->fin = true;
+    s->fin_off = seq_to_off(s, end);
+}
+
 void mw_stream_flush(mw_stream *s, const mw_seg_meta *at, const mw_stream_sink *sink,
                      void *user)
 {
@@ -232,4 +240,6 @@ void mw_stream_flush(mw_stream *s, const mw_seg_meta *at, const mw_stream_sink *
         deliver_gap(s, g->off, at, sink, user);
         drain(s, sink, user);
     }
+    if (s->fin)
+        deliver_gap(s, s->fin_off, at, sink, user); /* bytes lost just before the FIN */
 }

@@ -51,6 +51,8 @@ typedef struct {
     GTree *ooo;        /* held segments by offset, non-overlapping; NULL until one is held */
     size_t ooo_bytes;  /* their bytes plus MW_REASM_SEG_OVERHEAD each */
     uint64_t gap_bytes;
+    bool fin;          /* a FIN was seen: the stream ends at fin_off */
+    uint64_t fin_off;
 } mw_stream;
 
 void mw_stream_init(mw_stream *s, mw_dir dir);
@@ -73,8 +75,13 @@ uint64_t mw_stream_offset(const mw_stream *s, uint32_t seq);
 void mw_stream_ack(mw_stream *s, uint32_t ack, const mw_seg_meta *at,
                    const mw_stream_sink *sink, void *user);
 
-/* The session ends: hand over what is held, with gaps for the holes. at: the packet that
- * ended it (or the last one). */
+/* A FIN: the stream's last byte is before sequence number `end` (the FIN's own number).
+ * Bytes missing before it are a gap at the latest when the stream is flushed. */
+void mw_stream_fin(mw_stream *s, uint32_t end);
+
+/* The session ends: hand over what is held, with gaps for the holes — including bytes
+ * lost between the last one seen and the FIN. at: the packet that ended it (or the last
+ * one). */
 void mw_stream_flush(mw_stream *s, const mw_seg_meta *at, const mw_stream_sink *sink,
                      void *user);
 

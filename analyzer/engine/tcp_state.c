@@ -203,6 +203,10 @@ void mw_tcp_segment(mw_tcp *t, mw_dir dir, const mw_packet *pkt, uint64_t frame,
     }
     if (t->dq_head[0] || t->dq_head[1])
         release_deferred(&r, false, max_ooo);
+    if (pkt->tcp_flags & MW_TCP_FIN) {
+        uint32_t seq = (pkt->tcp_flags & MW_TCP_SYN) ? pkt->seq + 1 : pkt->seq;
+        mw_stream_fin(&t->stream[dir], seq + (uint32_t)(pkt->payload_len + pkt->payload_cut));
+    }
 }
 
 void mw_tcp_release_all(mw_tcp *t, size_t max_ooo, const mw_tcp_sink *sink, void *user)

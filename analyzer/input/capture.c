@@ -106,6 +106,8 @@ static const char *display_name(const char *path)
     return strcmp(path, "-") == 0 ? "(stdin)" : path;
 }
 
+static mw_capture *open_checked(mw_capture *c, pcap_t *p, int dlt, char **err);
+
 /* The stream for path: a regular file through stdio with a large buffer, anything else
  * (stdin on a pipe, a FIFO, /dev/stdin, -r <(...)) through pipe_stream. */
 static FILE *open_stream(const char *path, int64_t *size, pipe_src **src, char **err)
@@ -147,9 +149,6 @@ static FILE *open_stream(const char *path, int64_t *size, pipe_src **src, char *
     return fp;
 }
 
-static mw_capture *open_checked(const char *path, FILE *fp, pcap_t *p, mw_capfile *file,
-                                int dlt, int64_t size, int fd, pipe_src *src, char **err);
-
 mw_capture *mw_capture_open(const char *path, char **err)
 {
     const char *name = display_name(path);
@@ -169,9 +168,11 @@ mw_capture *mw_capture_open(const char *path, char **err)
     mw_capfile *file = mw_capfile_open(fp, name, err); /* owns fp from here on */
     if (!file)
         return NULL;
+    mw_capture *c = g_new0(mw_capture, 1);
+    *c = (mw_capture){ .file = file, .fp = fp, .path = g_strdup(path), .size = size, .fd = fd,
+                       .src = src };
     if (mw_capfile_is_pcapng(file))
-        return open_checked(path, fp, NULL, file, mw_capfile_first_dlt(file), size, fd, src,
-                            err);
+        return open_checked(c, NULL, mw_capfile_first_dlt(file), err);
     char errbuf[PCAP_ERRBUF_SIZE] = "";
     /* Microsecond timestamps whatever the file holds: records carry microseconds.
      * pcap_fopen_offline closes the stream on success (pcap_close), not on failure. */
@@ -179,6 +180,8 @@ mw_capture *mw_capture_open(const char *path, char **err)
                                                          PCAP_TSTAMP_PRECISION_MICRO, errbuf);
     if (!p) {
         mw_capfile_close(file);
+        g_free(c->path);
+        g_free(c);
         if (strstr(errbuf, "unknown file format") || strstr(errbuf, "truncated dump file") ||
             strstr(errbuf, "bad dump file format"))
             *err = g_strdup_printf("%s: not a pcap or pcapng capture (%s)", name, errbuf);
@@ -187,14 +190,13 @@ mw_capture *mw_capture_open(const char *path, char **err)
         return NULL;
     }
     mw_capfile_handed_over(file);
-    return open_checked(path, fp, p, file, pcap_datalink(p), size, fd, src, err);
+    return open_checked(c, p, pcap_datalink(p), err);
 }
 
 /* The link type checked (for pcapng, the first interface's), the capture made. */
-static mw_capture *open_checked(const char *path, FILE *fp, pcap_t *p, mw_capfile *file,
-                                int dlt, int64_t size, int fd, pipe_src *src, char **err)
+static mw_capture *open_checked(mw_capture *c, pcap_t *p, int dlt, char **err)
 {
-    const char *name = display_name(path);
+    const char *name = display_name(c->path);
     if (!mw_linktype_supported(dlt)) {
         const char *dname = pcap_datalink_val_to_name(dlt);
         const char *ddesc = pcap_datalink_val_to_description(dlt);
@@ -203,18 +205,13 @@ static mw_capture *open_checked(const char *path, FILE *fp, pcap_t *p, mw_capfil
                                name, dname ? dname : "?", ddesc ? ddesc : "unknown", dlt);
         if (p)
             pcap_close(p);
-        mw_capfile_close(file);
+        mw_capfile_close(c->file);
+        g_free(c->path);
+        g_free(c);
         return NULL;
     }
-    mw_capture *c = g_new0(mw_capture, 1);
     c->pcap = p;
-    c->file = file;
-    c->fp = fp;
-    c->path = g_strdup(path);
     c->dlt = dlt;
-    c->size = size;
-    c->fd = fd;
-    c->src = src;
     return c;
 }
 
@@ -259,14 +256,16 @@ static void on_packet(void *user, const struct pcap_pkthdr *h, const uint8_t *da
 }
 
 /* pcapng: read on this thread (prefetch.c drives libpcap), each packet decoded with its
- * own interface's link type. */
-static void on_pcapng_packet(void *user, const struct pcap_pkthdr *h, const uint8_t *data,
+ * own interface's link type. False: stop (-c COUNT reached, or a stop request). */
+static bool on_pcapng_packet(void *user, const struct pcap_pkthdr *h, const uint8_t *data,
                              int dlt, int64_t offset)
 {
+    run_state *rs = user;
     decoded d;
     d.ds = mw_linktype_supported(dlt) ? mw_decode(dlt, data, h->caplen, &d.pkt)
                                       : MW_DECODE_SKIP; /* counted by capfile too */
     on_packet(user, h, data, &d, offset);
+    return !(rs->c->limit && rs->frame >= rs->c->limit) && !mw_capture_stopped();
 }
 
 /* What the pcapng reader skipped, after any other warning. */

@@ -1,6 +1,6 @@
 /* Reading capture files (pcap and pcap-ns through libpcap, pcapng through our own reader;
- * gzip/zstd/lz4-compressed alike; stdin as "-", pipes and FIFOs read as they arrive): see
- * input/format/capfile.h. */
+ * gzip/zstd/lz4-compressed alike: see input/format/capfile.h; stdin as "-", pipes and
+ * FIFOs read as they arrive). */
 #ifndef MW_CAPTURE_H
 #define MW_CAPTURE_H
 

@@ -212,23 +212,17 @@ static void untagged(imap_state *st, const mw_line *l, const mw_ctx *ctx)
 }
 
 /* Returns true when the session turns to TLS after this line. */
-static bool server_line(imap_state *st, const mw_line *l, const mw_ctx *ctx);
+static bool server_line(void *p, const mw_line *l, const mw_ctx *ctx);
 
 bool imap_server_line(imap_state *st, const mw_line *l, const mw_ctx *ctx)
 {
     /* a line that echoes a client secret ("<password> BAD ...") is read redacted */
-    size_t n;
-    char *red = mw_secrets_redact(st->secrets, l->p, l->len, &n);
-    if (!red)
-        return server_line(st, l, ctx);
-    mw_line r = { (const uint8_t *)red, n };
-    bool tls = server_line(st, &r, ctx);
-    g_free(red);
-    return tls;
+    return mw_secrets_server_line(st->secrets, l, server_line, st, ctx);
 }
 
-static bool server_line(imap_state *st, const mw_line *l, const mw_ctx *ctx)
+static bool server_line(void *p, const mw_line *l, const mw_ctx *ctx)
 {
+    imap_state *st = p;
     imap_side *sd = &st->side[MW_FROM_SERVER];
     if (sd->cont) { /* a data response goes on after a literal */
         sd->cont = false;

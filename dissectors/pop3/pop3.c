@@ -342,24 +342,9 @@ static bool line_is(const mw_line *l, const char *status)
 }
 
 /* Returns true when the session turns to TLS after this line. */
-static bool server_line(pop3_state *st, const mw_line *l, const mw_ctx *ctx);
-
-/* A line that echoes a client secret ("-ERR unknown command <password>") is read
- * redacted. */
-static bool server_line_redacted(pop3_state *st, const mw_line *l, const mw_ctx *ctx)
+static bool server_line(void *p, const mw_line *l, const mw_ctx *ctx)
 {
-    size_t n;
-    char *red = mw_secrets_redact(st->secrets, l->p, l->len, &n);
-    if (!red)
-        return server_line(st, l, ctx);
-    mw_line r = { (const uint8_t *)red, n };
-    bool tls = server_line(st, &r, ctx);
-    g_free(red);
-    return tls;
-}
-
-static bool server_line(pop3_state *st, const mw_line *l, const mw_ctx *ctx)
-{
+    pop3_state *st = p;
     bool ok = line_is(l, "+OK"), err = line_is(l, "-ERR");
     if (!st->sess->greeted) {
         if (ok || err)
@@ -528,7 +513,9 @@ static mw_feed_result pop3_feed(void *p, mw_dir dir, const uint8_t *data, size_t
             client_line(st, &l, ctx);
         } else if (st->smode == S_MULTI_LINES) {
             capa_line(st, &l, ctx);
-        } else if (server_line_redacted(st, &l, ctx)) {
+        } else if (mw_secrets_server_line(st->secrets, &l, server_line, st, ctx)) {
+            /* (a line that echoes a client secret, "-ERR unknown command <password>", is
+             * read redacted) */
             st->in_tls = true;
             r.status = MW_FEED_UPGRADE_TLS;
             break;

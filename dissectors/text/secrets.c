@@ -79,6 +79,19 @@ char *mw_secrets_redact(const mw_secrets *s, const uint8_t *p, size_t len, size_
     return g_string_free(g, FALSE);
 }
 
+bool mw_secrets_server_line(const mw_secrets *s, const mw_line *l, mw_server_line_fn fn,
+                            void *state, const mw_ctx *ctx)
+{
+    size_t n;
+    char *red = mw_secrets_redact(s, l->p, l->len, &n);
+    if (!red)
+        return fn(state, l, ctx);
+    mw_line r = { (const uint8_t *)red, n };
+    bool ret = fn(state, &r, ctx);
+    g_free(red);
+    return ret;
+}
+
 void mw_secrets_free(mw_secrets **s)
 {
     if (!*s)

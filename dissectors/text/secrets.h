@@ -10,6 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dissector.h"
+#include "text/lines.h"
+
 /* Secrets remembered per session (the latest ones; older ones are forgotten). */
 #define MW_SECRETS_KEEP 8
 /* Longest secret remembered (a longer line is remembered by its first bytes). */
@@ -31,6 +34,11 @@ void mw_secrets_add(mw_secrets **s, const uint8_t *p, size_t len);
 /* Copy of p with every remembered secret replaced by MW_SECRET_MARK, or NULL when the
  * line holds none (the common case: nothing is copied). Free with g_free. */
 char *mw_secrets_redact(const mw_secrets *s, const uint8_t *p, size_t len, size_t *out_len);
+/* Hand a server line to fn, redacted first when it echoes a remembered secret; returns
+ * what fn returns. */
+typedef bool (*mw_server_line_fn)(void *state, const mw_line *l, const mw_ctx *ctx);
+bool mw_secrets_server_line(const mw_secrets *s, const mw_line *l, mw_server_line_fn fn,
+                            void *state, const mw_ctx *ctx);
 /* Wipe and free. */
 void mw_secrets_free(mw_secrets **s);
 

@@ -240,6 +240,31 @@ static void test_greeting_on_other_port(void)
     g_ptr_array_free(col.records, TRUE);
 }
 
+/* The client's last command is lost, then its FIN comes: the bytes between are a gap
+ * (the session used to say ok). */
+static void test_loss_before_fin(void)
+{
+    collected col;
+    mw_engine *e = engine(&col, 100);
+    uint32_t c = CISN + 1, v = SISN + 1;
+    seg s[7];
+    s[0] = mk(true, 40400, 25, CISN, 0, MW_TCP_SYN, NULL, 1);
+    s[1] = mk(false, 40400, 25, SISN, c, MW_TCP_SYN | A, NULL, 2);
+    s[2] = mk(true, 40400, 25, c, v, A, NULL, 3);
+    s[3] = mk(false, 40400, 25, v, c, A, "220 mx\r\n", 4);
+    /* "QUIT\r\n" (6 bytes at c) never reaches the capture */
+    s[4] = mk(true, 40400, 25, c + 6, v + 8, A | MW_TCP_FIN, NULL, 5);
+    s[5] = mk(false, 40400, 25, v + 8, c + 7, A | MW_TCP_FIN, NULL, 6);
+    s[6] = mk(true, 40400, 25, c + 7, v + 9, A, NULL, 7);
+    feed(e, s, 7, NULL);
+    mw_engine_finish(e);
+    g_assert_cmpuint(col.records->len, ==, 1);
+    g_assert_nonnull(strstr(rec(&col, 0), "\"capture_gap\""));
+    g_assert_nonnull(strstr(rec(&col, 0), "6 bytes from the client missing from the capture"));
+    mw_engine_free(e);
+    g_ptr_array_free(col.records, TRUE);
+}
+
 /* Each engine has its own port table: --ports given to one does not leak into another. */
 static void test_port_table_per_engine(void)
 {
@@ -339,5 +364,6 @@ int main(int argc, char **argv)
     g_test_add_func("/flow/greeting_other_port", test_greeting_on_other_port);
     g_test_add_func("/flow/client_hello_other_port", test_client_hello_other_port);
     g_test_add_func("/flow/port_table_per_engine", test_port_table_per_engine);
+    g_test_add_func("/flow/loss_before_fin", test_loss_before_fin);
     return g_test_run();
 }

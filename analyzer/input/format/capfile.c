@@ -162,7 +162,8 @@ int mw_capfile_run_pcapng(mw_capfile *f, mw_capfile_packet_fn fn, void *user, ch
         struct pcap_pkthdr h = { .caplen = pk.caplen, .len = pk.origlen };
         h.ts.tv_sec = (time_t)pk.ts_sec;
         h.ts.tv_usec = (suseconds_t)(pk.ts_nsec / 1000);
-        fn(user, &h, pk.data, dlt, offset);
+        if (!fn(user, &h, pk.data, dlt, offset))
+            return 0;
     }
     if (rc < 0)
         *why = g_strdup(mw_decompress_error(f->z.state) ? mw_decompress_error(f->z.state)

@@ -40,9 +40,9 @@ mw_compress_kind mw_capfile_compression(const mw_capfile *f);
 int mw_capfile_first_dlt(const mw_capfile *f);
 
 /* Every packet of a pcapng file, in file order, with its interface's link type (DLT_)
- * and the file offset reached (-1 on a pipe). Returns 0 at the end, -1 on an error with
- * *why (g_free it). */
-typedef void (*mw_capfile_packet_fn)(void *user, const struct pcap_pkthdr *h,
+ * and the file offset reached (-1 on a pipe), until fn returns false. Returns 0 at the
+ * end (or when fn stopped it), -1 on an error with *why (g_free it). */
+typedef bool (*mw_capfile_packet_fn)(void *user, const struct pcap_pkthdr *h,
                                      const uint8_t *data, int dlt, int64_t offset);
 int mw_capfile_run_pcapng(mw_capfile *f, mw_capfile_packet_fn fn, void *user, char **why);
 
