@@ -1,4 +1,4 @@
-/* Decryption inside the TLS dissector (crypto/DECRYPT.md, "How the TLS dissector calls
+/* Decryption inside the TLS dissector (decrypt/README.md, "How the TLS dissector calls
  * it"): what the hellos say, the keys from the run's key log, each protected record
  * decrypted and its plaintext handed on — handshake messages to the handshake layer,
  * alerts to the record layer, application data to the session's mail dissector. */
