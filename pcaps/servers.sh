@@ -139,9 +139,25 @@ netns_enter() {
         return 1
     fi
     log "network namespace $NETNS (lo up, mtu 1500, tso/gso/gro off)"
-    MW_NETNS=$NETNS ip netns exec "$NETNS" bash "$script" "$@"
+    # in the background so a signal reaches the traps here at once: they pass it on as TERM
+    # (an asynchronous child ignores SIGINT) and wait until the script inside has cleaned up
+    MW_NETNS=$NETNS ip netns exec "$NETNS" bash "$script" "$@" <&0 &
+    NETNS_CHILD=$!
+    trap 'netns_stop_child 130' INT
+    trap 'netns_stop_child 143' TERM
+    wait "$NETNS_CHILD"
     rc=$?
+    NETNS_CHILD=''
     exit "$rc"
+}
+NETNS_CHILD=''
+netns_stop_child() {
+    if [[ -n $NETNS_CHILD ]]; then
+        kill -TERM "$NETNS_CHILD" 2>/dev/null
+        while kill -0 "$NETNS_CHILD" 2>/dev/null; do wait "$NETNS_CHILD"; done
+        NETNS_CHILD=''
+    fi
+    exit "$1"
 }
 
 # lo of the namespace: up, MTU 1500, no TSO/GSO super-segments. GRO off too: with any offload
