@@ -1,7 +1,7 @@
 SHELL := /bin/bash
 # mailwire — see README.md
 CC ?= cc
-PKGS := libpcap libcrypto glib-2.0 libxxhash libseccomp zlib libzstd liblz4
+PKGS := libpcap libcrypto glib-2.0 libxxhash libseccomp zlib libzstd liblz4 sqlite3 libpq json-glib-1.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 # -D_DEFAULT_SOURCE: pcap/bpf.h and inet_ntop need it under -std=c11
@@ -72,10 +72,11 @@ install: mailwire
 	install -m 0755 mailwire $(DESTDIR)$(BINDIR)/mailwire
 	install -m 0644 doc/mailwire.1 $(DESTDIR)$(MANDIR)/man1/mailwire.1
 	install -m 0644 contrib/mailwire.bash-completion $(DESTDIR)$(COMPLETIONDIR)/mailwire
+	install -D -m 0644 contrib/mailwire.service $(DESTDIR)$(PREFIX)/lib/systemd/system/mailwire.service
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/mailwire $(DESTDIR)$(MANDIR)/man1/mailwire.1 \
-		$(DESTDIR)$(COMPLETIONDIR)/mailwire
+		$(DESTDIR)$(COMPLETIONDIR)/mailwire $(DESTDIR)$(PREFIX)/lib/systemd/system/mailwire.service
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/analyzer/main.d $(TEST_BIN:=.d)
 
@@ -139,6 +140,11 @@ fuzz-regress: fuzz-build
 .PHONY: bench
 bench:
 	@bash bench/run.sh
+
+# The session store's cost: records/s into SQLite and PostgreSQL, time with --db beside without.
+.PHONY: bench-store
+bench-store: mailwire
+	@bash bench/store.sh
 
 # Live-capture load check (root): tcpreplay --topspeed onto lo while mailwire -i lo runs.
 .PHONY: bench-live

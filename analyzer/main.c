@@ -24,6 +24,9 @@
 #include "report/report.h"
 #include "output/save_flagged.h"
 #include "output/writer.h"
+#include "core/identity.h"
+#include "store/store.h"
+#include "store/store_cli.h"
 #include "tls/tls.h"
 #include "tls/tls_cert.h"
 #include "tls/decrypt/keylog.h"
@@ -43,6 +46,7 @@ typedef struct {
     mw_progress *progress;
     mw_ports *ports;       /* --ports (the engine takes a copy) */
     mw_keylog *keylog;     /* --keylog and the captures' secrets: the run's one store */
+    mw_store *store;       /* --db */
     bool live_failed;
     mw_file_id *ids;      /* the inputs' identities: no output may overwrite one */
     size_t nids;
@@ -180,6 +184,10 @@ static char *open_outputs(run *r)
     if (opt->write_file &&
         !(r->write_fp = mw_outfile_fopen("-w", opt->write_file, r->ids, r->nids, &err)))
         return err;
+    mw_store_opts so = { opt->db, opt->db_spool, (int64_t)opt->db_spool_mb << 20, opt->db_batch,
+                         opt->db_interval_ms, opt->db_retry };
+    if (opt->db && !(r->store = mw_store_open(&so, &err)))
+        return err;
     return NULL;
 }
 
@@ -215,7 +223,9 @@ static void file_signals(void)
 static bool enter_sandbox(void *user, char **err)
 {
     run *r = user;
-    if (r->opt->no_sandbox)
+    /* --db: the store reconnects to its database and creates spool files while the run
+     * goes on, which the allow-list forbids; it runs without the sandbox for now */
+    if (r->opt->no_sandbox || r->store)
         return true;
     mw_sandbox_allow s = { .save_dir_fd = r->saver ? mw_saver_dir_fd(r->saver) : -1,
                            .trust_dir_fd = mw_tls_trust_dir_fd() };
@@ -236,6 +246,10 @@ static void start_engine(run *r, const mw_config *cfg)
     for (size_t i = 0; i < r->nfiles; i++)
         streaming = streaming || strcmp(opt->files[i], "-") == 0;
     mw_output_flush_each(r->o, streaming);
+    /* --db alone: the records go to the store, not to stdout */
+    mw_output_records(r->o, !(r->store && !opt->json && !opt->output_path));
+    if (r->store)
+        mw_output_add_sink(r->o, mw_store_session, r->store);
     if (r->rep)
         mw_output_add_sink(r->o, mw_report_session, r->rep);
     if (r->saver)
@@ -256,6 +270,7 @@ static int run_live(run *r)
 {
     const mw_options *opt = r->opt;
     mw_inputs_begin(r->inputs, opt->iface, -1);
+    mw_identity_set_input(opt->iface, TRUE);
     mw_live_opts lo = { opt->iface, opt->filter, opt->buffer_mb, opt->promisc, opt->user,
                         opt->write_file, r->write_fp, opt->stats_interval,
                         (uint64_t)opt->count, enter_sandbox, r };
@@ -279,6 +294,7 @@ static int run_files(run *r)
         char *warn = NULL;
         observer ob = { r->inputs, r->progress, name };
         mw_inputs_begin(r->inputs, name, mw_capture_dlt(r->caps[i]));
+        mw_identity_set_input(name, FALSE); /* the sessions' "input" */
         /* per-file time ranges are for the report and --save-flagged; the progress line
          * only on a terminal: otherwise nothing to do per packet */
         if (r->rep || r->saver || r->progress)
@@ -326,6 +342,8 @@ static int finish(run *r)
     mw_engine_finish(r->e);
     mw_writer_stop(r->writer); /* every record written before the totals */
     r->writer = NULL;
+    bool stored = !r->store || mw_store_close(r->store, opt->quiet); /* drops: on stderr */
+    r->store = NULL;
     char *live_name = opt->iface ? g_strdup_printf("live capture on %s", opt->iface) : NULL;
     mw_run_info info = { opt->iface ? (const char *const *)&live_name
                                     : (const char *const *)opt->files,
@@ -350,7 +368,7 @@ static int finish(run *r)
         }
     }
     g_free(live_name);
-    return status;
+    return status ? status : stored ? 0 : 1;
 }
 
 /* Closes what run opened; the status of closing -o FILE joins the run's. */
@@ -370,6 +388,7 @@ static int run_close(run *r, int status)
         fclose(r->write_fp);
     mw_report_free(r->rep);
     mw_saver_free(r->saver);
+    mw_store_close(r->store, true); /* only when the run never started */
     mw_inputs_free(r->inputs);
     for (size_t i = 0; r->caps && i < r->nfiles; i++)
         mw_capture_close(r->caps[i]);
@@ -399,6 +418,9 @@ static bool guard_std_fds(void)
 int main(int argc, char **argv)
 {
     bool stdout_closed = guard_std_fds();
+    /* mailwire report --db / mailwire query --db: from the session store */
+    if (argc > 1 && mw_store_cli_is_command(argv[1]))
+        return mw_store_cli(argc - 1, argv + 1);
     mw_options opt;
     char *err = NULL;
     if (!mw_options_parse(argc, argv, &opt, &err))
@@ -408,6 +430,7 @@ int main(int argc, char **argv)
         mw_options_free(&opt);
         return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
     }
+    mw_identity_set_sensor(opt.sensor);
     mw_config cfg;
     mw_options_config(&opt, &cfg);
     run r = { .opt = &opt, .inputs = mw_inputs_new(), .out = stdout,

@@ -8,6 +8,7 @@
 #include <pcap/pcap.h>
 
 #include "input/live.h"
+#include "store/store.h"
 
 static void set_defaults(mw_options *o)
 {
@@ -17,6 +18,10 @@ static void set_defaults(mw_options *o)
     o->max_ooo = MW_DEFAULT_MAX_OOO_BYTES;
     o->max_flows = MW_DEFAULT_MAX_FLOWS;
     o->idle = MW_DEFAULT_IDLE_TIMEOUT_S;
+    o->db_batch = MW_STORE_DEFAULT_BATCH;
+    o->db_interval_ms = MW_STORE_DEFAULT_INTERVAL_MS;
+    o->db_spool_mb = MW_STORE_DEFAULT_SPOOL_MB;
+    o->db_retry = MW_STORE_DEFAULT_RETRY_S;
 }
 
 /* The option table; the help text of each entry is what --help prints. */
@@ -65,6 +70,25 @@ static GOptionContext *new_context(mw_options *o)
         { "keylog", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->keylogs,
           "TLS key log (SSLKEYLOGFILE format) to decrypt sessions with (repeatable; live: "
           "read again as it grows)", "FILE" },
+        { "sensor", 0, 0, G_OPTION_ARG_STRING, &o->sensor,
+          "Name of this sensor in every record (default: the host name)", "NAME" },
+        { "db", 0, 0, G_OPTION_ARG_STRING, &o->db,
+          "Store every session in SQLite (PATH.sqlite) or PostgreSQL (postgresql://...)",
+          "URL" },
+        { "db-batch", 0, 0, G_OPTION_ARG_INT, &o->db_batch,
+          "Records per database transaction (default 1000)", "N" },
+        { "db-batch-interval", 0, 0, G_OPTION_ARG_INT, &o->db_interval_ms,
+          "Longest a record waits for its transaction, ms (default 1000)", "MS" },
+        { "db-spool", 0, 0, G_OPTION_ARG_FILENAME, &o->db_spool,
+          "Keep records here while the database is unavailable (default "
+          "/var/lib/mailwire/spool)", "DIR" },
+        { "db-spool-max", 0, 0, G_OPTION_ARG_INT, &o->db_spool_mb,
+          "Cap of the spool in MiB; past it records are dropped and counted (default 256)",
+          "MIB" },
+        { "db-transcripts", 0, 0, G_OPTION_ARG_NONE, &o->db_transcripts,
+          "Also store the redacted transcripts of flagged sessions (for report --db)", NULL },
+        { "db-retry", 0, 0, G_OPTION_ARG_DOUBLE, &o->db_retry,
+          "Seconds between attempts to reach an unavailable database (default 5)", "SECONDS" },
         { "version", 0, 0, G_OPTION_ARG_NONE, &o->version,
           "Print the version of mailwire and of the libpcap, OpenSSL and GLib it runs with", NULL },
         { "count", 'c', 0, G_OPTION_ARG_INT64, &o->count, "Stop after COUNT packets", "COUNT" },
@@ -134,6 +158,12 @@ static char *check(const mw_options *o, int argc, char **argv)
     if (o->save_dir && has_stdin(o))
         return g_strdup("--save-flagged reads the capture files again: it does not "
                         "go with -r - (stdin)");
+    if (o->db_batch < 1 || o->db_batch > 100000 || o->db_interval_ms < 1 ||
+        o->db_spool_mb < 1 || o->db_retry < 0.01 || o->db_retry > 86400)
+        return g_strdup("--db-batch must be 1-100000, --db-batch-interval and --db-spool-max "
+                        ">= 1, --db-retry 0.01-86400");
+    if ((o->db_transcripts || o->db_spool || o->db_retry != MW_STORE_DEFAULT_RETRY_S) && !o->db)
+        return g_strdup("--db-transcripts, --db-spool and --db-retry go with --db");
     return check_ranges(o);
 }
 
@@ -168,7 +198,7 @@ void mw_options_config(const mw_options *o, mw_config *cfg)
     cfg->max_flows = (size_t)o->max_flows;
     cfg->idle_timeout_us = o->idle * G_USEC_PER_SEC;
     /* the report shows flagged sessions' lines */
-    cfg->keep_transcript = o->verbose || o->report;
+    cfg->keep_transcript = o->verbose || o->report || o->db_transcripts;
 }
 
 bool mw_options_stdout(const mw_options *o)
@@ -194,6 +224,9 @@ void mw_options_free(mw_options *o)
     g_free(o->user);
     g_free(o->write_file);
     g_free(o->filter);
+    g_free(o->sensor);
+    g_free(o->db);
+    g_free(o->db_spool);
     g_free(o->test_open);
     memset(o, 0, sizeof *o);
 }

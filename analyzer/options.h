@@ -37,6 +37,11 @@ typedef struct mw_options {
     gint64 count;           /* -c: stop after this many packets; 0: all */
     gboolean no_sandbox;    /* --no-sandbox */
     gchar *test_open;       /* hidden, for tests: try to open this file once sandboxed */
+    /* the session store (store/store.h) and the record's sensor name */
+    gchar *sensor, *db, *db_spool;
+    gint db_batch, db_interval_ms, db_spool_mb;
+    gdouble db_retry;
+    gboolean db_transcripts;
 } mw_options;
 
 /* Parse and check argv. On failure returns false with *err, one line (g_free it); the

@@ -10,6 +10,8 @@ PKGS=(
     libseccomp-dev                      # the seccomp sandbox once inputs and outputs are open
     zlib1g-dev libzstd-dev liblz4-dev   # compressed captures (.gz, .zst, .lz4)
     zstd lz4                            # their command-line tools (tests compress captures)
+    libsqlite3-dev libpq-dev libjson-glib-dev  # the session store (--db): SQLite, PostgreSQL, stored JSON read back
+    postgresql                          # tests/store.sh runs a server of its own (temporary dir, Unix socket)
     python3                             # test checker
     tcpdump tshark                      # reference tools (tshark brings mergecap, editcap)
     ca-certificates                     # the system trust store (certificate checks)

@@ -18,7 +18,7 @@ while IFS=$'\t' read -r name cap opts; do
     [[ -z "$name" || "$name" == \#* ]] && continue
     want="tests/golden/$name.jsonl"
     # shellcheck disable=SC2086
-    "$MW" -r "$cap" --json $opts >"$TMP/got.jsonl" 2>"$TMP/err"
+    "$MW" -r "$cap" --json --sensor golden $opts >"$TMP/got.jsonl" 2>"$TMP/err"
     if diff -u "$want" "$TMP/got.jsonl" >"$TMP/diff"; then ok "golden $name"
     else not_ok "golden $name" "$(head -c 3000 "$TMP/diff")"; fi
 done < tests/golden/cases.tsv

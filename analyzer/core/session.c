@@ -1,5 +1,6 @@
 #include "core/session.h"
 
+#include "core/identity.h"
 #include "output/community_id.h"
 
 #include <stdarg.h>
@@ -12,6 +13,7 @@ mw_session *mw_session_new(uint64_t seq_no)
     g_snprintf(s->id, sizeof s->id, "s%" G_GUINT64_FORMAT, seq_no);
     s->evidence = g_array_new(FALSE, FALSE, sizeof(mw_evidence));
     s->idle_at_end_us = -1;
+    s->input = mw_identity_input();
     return s;
 }
 

@@ -10,6 +10,7 @@ struct mw_output {
     FILE *fp;
     bool json, quiet, verbose;
     bool flush_each;      /* live capture or a pipe: each record as it is written */
+    bool no_records;      /* mw_output_records(o, false) */
     GString *buf;         /* reused for every record */
     mw_findings *findings;
     uint64_t sessions;
@@ -81,6 +82,8 @@ void mw_output_session(const mw_session *s, void *output)
     o->by_outcome[s->outcome]++;
     if (!o->json)
         mw_findings_add(o->findings, s); /* the text summary's findings */
+    if (o->no_records)
+        return;
     g_string_truncate(o->buf, 0);
     if (o->json) {
         mw_record_json_ex(o->buf, s, o->verbose);
@@ -101,6 +104,11 @@ void mw_output_session(const mw_session *s, void *output)
         ok = fflush(o->fp) == 0;
     if (!ok)
         failed(o);
+}
+
+void mw_output_records(mw_output *o, bool on)
+{
+    o->no_records = !on;
 }
 
 void mw_output_flush_each(mw_output *o, bool on)

@@ -21,6 +21,9 @@ mw_output *mw_output_new(FILE *fp, bool json, bool quiet, bool verbose);
 /* Flush after every record (live capture, a pipe on stdin): a tail -f or a log shipper
  * then sees each session as it closes. Off, records go out in stdio's blocks. */
 void mw_output_flush_each(mw_output *o, bool on);
+/* Off: no per-session records (--db alone stores them instead); counts, findings and the
+ * totals stay. On by default. */
+void mw_output_records(mw_output *o, bool on);
 /* Also hand each finished session to cb (the report, --save-flagged); at most
  * MW_OUTPUT_MAX_SINKS. */
 #define MW_OUTPUT_MAX_SINKS 4

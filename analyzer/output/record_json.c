@@ -1,5 +1,6 @@
 #include "output/record_json.h"
 
+#include "core/identity.h"
 #include "core/json.h"
 
 static void json_time(GString *out, int64_t ts)
@@ -379,6 +380,7 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
     json_pair(out, s->packets);
     mw_json_key(out, "bytes");
     json_pair(out, s->bytes);
+    mw_identity_json(out, s); /* uid, input, sensor, client_ip, ... */
     json_protocols(out, s);
     mw_json_key(out, "anomalies");
     g_string_append_c(out, '[');

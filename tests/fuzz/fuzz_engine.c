@@ -32,7 +32,6 @@ static char file_path[64];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    mw_detect_init();
     snprintf(file_path, sizeof file_path, "/dev/shm/mw-fuzz-engine-%ld.pcap", (long)getpid());
     return 0;
 }

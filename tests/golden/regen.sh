@@ -7,6 +7,6 @@ make -s mailwire
 while IFS=$'\t' read -r name cap opts; do
     [[ -z "$name" || "$name" == \#* ]] && continue
     # shellcheck disable=SC2086
-    ./mailwire -r "$cap" --json $opts >"tests/golden/$name.jsonl" 2>/dev/null || true
+    ./mailwire -r "$cap" --json --sensor golden $opts >"tests/golden/$name.jsonl" 2>/dev/null || true
     echo "tests/golden/$name.jsonl"
 done < tests/golden/cases.tsv

@@ -1,0 +1,124 @@
+#include "core/identity.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+#include <unistd.h>
+#define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */
+#include <xxhash.h>
+
+#include "core/json.h"
+
+static const char *sensor_name;  /* interned */
+static const char *input_name;   /* interned; NULL before any input */
+
+void mw_identity_set_sensor(const char *name)
+{
+    if (name && *name) {
+        sensor_name = g_intern_string(name);
+        return;
+    }
+    char host[256] = "";
+    if (gethostname(host, sizeof host - 1) != 0 || !host[0])
+        g_strlcpy(host, "unknown", sizeof host);
+    sensor_name = g_intern_string(host);
+}
+
+const char *mw_identity_sensor(void)
+{
+    if (!sensor_name)
+        mw_identity_set_sensor(NULL);
+    return sensor_name;
+}
+
+void mw_identity_set_input(const char *name, gboolean live)
+{
+    if (live) {
+        char *s = g_strconcat("iface:", name, NULL);
+        input_name = g_intern_string(s);
+        g_free(s);
+    } else {
+        input_name = g_intern_string(strcmp(name, "-") == 0 ? "(stdin)" : name);
+    }
+}
+
+const char *mw_identity_input(void)
+{
+    return input_name;
+}
+
+static void hash_str(XXH3_state_t *st, const char *s)
+{
+    s = s ? s : "";
+    XXH3_128bits_update(st, s, strlen(s) + 1); /* with the NUL: fields cannot run together */
+}
+
+static void hash_endpoint(XXH3_state_t *st, const mw_endpoint *ep)
+{
+    uint8_t b[19];
+    b[0] = ep->family;
+    memcpy(b + 1, ep->addr, 16);
+    b[17] = (uint8_t)(ep->port >> 8);
+    b[18] = (uint8_t)ep->port;
+    XXH3_128bits_update(st, b, sizeof b);
+}
+
+void mw_identity_uid(const mw_session *s, char out[MW_UID_SIZE])
+{
+    static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
+    XXH3_state_t st;
+    XXH3_INITSTATE(&st);
+    XXH3_128bits_reset(&st);
+    hash_str(&st, mw_identity_sensor());
+    hash_str(&st, s->input);
+    uint64_t first[2] = { s->first_frame, (uint64_t)s->ts_start_us };
+    XXH3_128bits_update(&st, first, sizeof first);
+    hash_endpoint(&st, &s->client);
+    hash_endpoint(&st, &s->server);
+    XXH128_hash_t h = XXH3_128bits_digest(&st);
+    /* The session's start second first, in an alphabet that sorts as it counts (base32hex,
+     * 7 characters: until the year 3058), so uids of a run are nearly in order and a
+     * database index takes them at its end instead of all over the file; then 19
+     * characters (95 bits) of the hash. */
+    static const char b32hex[] = "0123456789abcdefghijklmnopqrstuv";
+    uint64_t sec = s->ts_start_us > 0 ? (uint64_t)s->ts_start_us / 1000000u : 0;
+    out[0] = 'm';
+    for (int i = 6; i >= 0; i--) {
+        out[1 + i] = b32hex[sec & 31];
+        sec >>= 5;
+    }
+    uint64_t hi = h.high64, lo = h.low64;
+    for (int i = 7; i < 26; i++) {
+        out[1 + i] = b32[lo & 31];
+        lo = (lo >> 5) | (hi << 59);
+        hi >>= 5;
+    }
+    out[MW_UID_LEN] = '\0';
+}
+
+void mw_identity_ip(const mw_endpoint *ep, char *out, size_t size)
+{
+    if (!inet_ntop(ep->family == 6 ? AF_INET6 : AF_INET, ep->addr, out, (socklen_t)size))
+        g_strlcpy(out, "", size);
+}
+
+void mw_identity_json(GString *out, const mw_session *s)
+{
+    char uid[MW_UID_SIZE], ip[INET6_ADDRSTRLEN];
+    mw_identity_uid(s, uid);
+    mw_put_lit(out, ",\"uid\":\"");
+    mw_put(out, uid, MW_UID_LEN);
+    mw_put_lit(out, "\",\"input\":");
+    mw_json_str(out, s->input);
+    mw_put_lit(out, ",\"sensor\":");
+    mw_json_str(out, mw_identity_sensor());
+    mw_identity_ip(&s->client, ip, sizeof ip);
+    mw_put_lit(out, ",\"client_ip\":");
+    mw_json_str(out, ip);
+    mw_put_lit(out, ",\"client_port\":");
+    mw_json_u64(out, s->client.port);
+    mw_identity_ip(&s->server, ip, sizeof ip);
+    mw_put_lit(out, ",\"server_ip\":");
+    mw_json_str(out, ip);
+    mw_put_lit(out, ",\"server_port\":");
+    mw_json_u64(out, s->server.port);
+}

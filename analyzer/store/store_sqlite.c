@@ -1,0 +1,226 @@
+/* The store in SQLite: one file, WAL mode (readers such as `mailwire query` never block
+ * the writer), the columns pulled out of the JSON record by SQLite's own JSON functions,
+ * so the stored record is the exact text --json writes. */
+#include "store/store_db.h"
+
+#include <sqlite3.h>
+#include <string.h>
+
+/* How long a write waits for another process holding the file's lock. */
+#define MW_SQLITE_BUSY_MS 10000
+/* Page cache and memory map: the uid index takes inserts all over the file, and without
+ * room for its pages every insert reads one back from disk (KiB; bytes). */
+#define MW_SQLITE_CACHE_KIB "65536"
+#define MW_SQLITE_MMAP_BYTES "1073741824"
+
+typedef struct {
+    mw_store_db base;
+    sqlite3 *db;
+    sqlite3_stmt *ins_session, *ins_findings;
+} sqlite_db;
+
+/* Each step migrates from the version before it; [0] creates version 1. */
+static const char *const MIGRATIONS[MW_STORE_SCHEMA_VERSION] = {
+    "CREATE TABLE sessions ("
+    " uid TEXT PRIMARY KEY, ts_start TEXT NOT NULL, ts_end TEXT NOT NULL,"
+    " sensor TEXT NOT NULL, input TEXT,"
+    " client_ip TEXT NOT NULL, client_port INTEGER NOT NULL,"
+    " server_ip TEXT NOT NULL, server_port INTEGER NOT NULL,"
+    " protocol TEXT NOT NULL, outcome TEXT NOT NULL, user TEXT, tls_version TEXT,"
+    " record TEXT NOT NULL, extra TEXT);"
+    "CREATE TABLE findings ("
+    " uid TEXT NOT NULL REFERENCES sessions(uid), flag TEXT NOT NULL, frame INTEGER,"
+    " ts TEXT, source TEXT NOT NULL, detail TEXT);"
+    "CREATE INDEX sessions_ts ON sessions(ts_start);"
+    "CREATE INDEX sessions_user ON sessions(user);"
+    "CREATE INDEX sessions_client ON sessions(client_ip);"
+    "CREATE INDEX sessions_server ON sessions(server_ip);"
+    "CREATE INDEX sessions_sensor_ts ON sessions(sensor, ts_start);"
+    "CREATE INDEX findings_flag_ts ON findings(flag, ts);"
+    "CREATE INDEX findings_uid ON findings(uid);",
+};
+
+#define J(path) "json_extract(?1,'$." path "')"
+static const char INSERT_SESSION[] =
+    "INSERT INTO sessions(uid,ts_start,ts_end,sensor,input,client_ip,client_port,server_ip,"
+    "server_port,protocol,outcome,user,tls_version,record,extra) VALUES(" J("uid") ","
+    J("ts_start") "," J("ts_end") "," J("sensor") "," J("input") "," J("client_ip") ","
+    J("client_port") "," J("server_ip") "," J("server_port") "," J("protocol") ","
+    J("outcome") "," J("auth.user") "," J("tls.version") ",?1,?2) ON CONFLICT(uid) DO NOTHING";
+static const char INSERT_FINDINGS[] =
+    "INSERT INTO findings(uid,flag,frame,ts,source,detail) SELECT " J("uid") ","
+    "json_extract(value,'$.flag'),json_extract(value,'$.frame'),json_extract(value,'$.ts'),"
+    "coalesce(json_extract(value,'$.source'),'wire'),json_extract(value,'$.detail')"
+    " FROM json_each(?1,'$.evidence')";
+#undef J
+
+static char *db_error(sqlite3 *db, const char *what)
+{
+    return g_strdup_printf("%s: %s", what, sqlite3_errmsg(db));
+}
+
+static bool exec(sqlite3 *db, const char *sql, char **err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+        return true;
+    *err = g_strdup(msg ? msg : sqlite3_errmsg(db));
+    sqlite3_free(msg);
+    return false;
+}
+
+static int schema_version(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    int v = -1;
+    if (sqlite3_prepare_v2(db, "SELECT max(version) FROM mailwire_schema", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v; /* -1: no schema table */
+}
+
+/* Creates or migrates under the write lock, so two writers starting at once agree. */
+static bool migrate(sqlite3 *db, bool create, char **err)
+{
+    if (!exec(db, "BEGIN IMMEDIATE", err))
+        return false;
+    int v = schema_version(db);
+    bool ok = true;
+    if (v < 0 && !create) {
+        *err = g_strdup("no mailwire session store here (write one with mailwire --db)");
+        ok = false;
+    } else if (v > MW_STORE_SCHEMA_VERSION) {
+        *err = g_strdup_printf("schema version %d is newer than this mailwire's (%d)", v,
+                               MW_STORE_SCHEMA_VERSION);
+        ok = false;
+    } else if (v < 0) {
+        ok = exec(db, "CREATE TABLE mailwire_schema(version INTEGER NOT NULL)", err);
+        v = 0;
+    }
+    for (; ok && v < MW_STORE_SCHEMA_VERSION; v++) {
+        char *bump = g_strdup_printf("INSERT INTO mailwire_schema VALUES(%d)", v + 1);
+        ok = exec(db, MIGRATIONS[v], err) && exec(db, bump, err);
+        g_free(bump);
+    }
+    char *ignored = NULL;
+    if (!exec(db, ok ? "COMMIT" : "ROLLBACK", ok ? err : &ignored))
+        ok = false;
+    g_free(ignored);
+    return ok;
+}
+
+mw_store_db *mw_sqlite_open(const char *path, bool create, char **err)
+{
+    sqlite_db *s = g_new0(sqlite_db, 1);
+    char *why = NULL;
+    int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) |
+                SQLITE_OPEN_FULLMUTEX;
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+        why = g_strdup(s->db ? sqlite3_errmsg(s->db) : "out of memory");
+    } else {
+        sqlite3_busy_timeout(s->db, MW_SQLITE_BUSY_MS);
+        /* WAL: readers beside the writer; NORMAL sync: a power cut may lose the last
+         * transactions but never corrupts the file (and the records are in -o too) */
+        if (exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-" MW_SQLITE_CACHE_KIB "; PRAGMA mmap_size=" MW_SQLITE_MMAP_BYTES, &why) &&
+            migrate(s->db, create, &why) &&
+            (sqlite3_prepare_v2(s->db, INSERT_SESSION, -1, &s->ins_session, NULL) != SQLITE_OK ||
+             sqlite3_prepare_v2(s->db, INSERT_FINDINGS, -1, &s->ins_findings, NULL) != SQLITE_OK))
+            why = g_strdup(sqlite3_errmsg(s->db));
+    }
+    if (why) {
+        *err = g_strdup_printf("--db %s: %s", path, why);
+        g_free(why);
+        mw_sqlite_close(&s->base);
+        return NULL;
+    }
+    return &s->base;
+}
+
+static bool insert_one(sqlite_db *s, const mw_store_row *r)
+{
+    sqlite3_stmt *a = s->ins_session, *b = s->ins_findings;
+    sqlite3_bind_text(a, 1, r->record, -1, SQLITE_STATIC);
+    sqlite3_bind_text(a, 2, r->extra, -1, SQLITE_STATIC);
+    bool ok = sqlite3_step(a) == SQLITE_DONE;
+    sqlite3_reset(a);
+    sqlite3_clear_bindings(a);
+    if (ok && sqlite3_changes(s->db) == 1) { /* new: its findings too */
+        sqlite3_bind_text(b, 1, r->record, -1, SQLITE_STATIC);
+        ok = sqlite3_step(b) == SQLITE_DONE;
+        sqlite3_reset(b);
+        sqlite3_clear_bindings(b);
+    }
+    return ok;
+}
+
+/* Errors of the file or the lock mean "try later"; anything else is about the rows. */
+static mw_db_status classify(int code)
+{
+    switch (code & 0xff) {
+    case SQLITE_BUSY: case SQLITE_LOCKED: case SQLITE_FULL: case SQLITE_IOERR:
+    case SQLITE_CANTOPEN: case SQLITE_READONLY: case SQLITE_PROTOCOL: case SQLITE_NOMEM:
+    case SQLITE_CORRUPT: case SQLITE_NOTADB:
+        return MW_DB_DOWN;
+    default:
+        return MW_DB_REFUSED;
+    }
+}
+
+mw_db_status mw_sqlite_write(mw_store_db *db, const mw_store_row *rows, size_t n, char **err)
+{
+    sqlite_db *s = (sqlite_db *)db;
+    char *ignored = NULL;
+    if (!exec(s->db, "BEGIN IMMEDIATE", err))
+        return classify(sqlite3_extended_errcode(s->db));
+    bool ok = true;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = insert_one(s, &rows[i]);
+    if (ok && exec(s->db, "COMMIT", err))
+        return MW_DB_OK;
+    int code = sqlite3_extended_errcode(s->db);
+    if (!*err)
+        *err = db_error(s->db, "insert");
+    exec(s->db, "ROLLBACK", &ignored);
+    g_free(ignored);
+    return classify(code);
+}
+
+bool mw_sqlite_select(mw_store_db *db, const mw_store_filter *f, mw_store_row_cb cb, void *user,
+                      char **err)
+{
+    sqlite_db *s = (sqlite_db *)db;
+    GString *sql = g_string_new("SELECT record, extra FROM sessions");
+    char *params[MW_FILTER_MAX_PARAMS];
+    int np = mw_store_filter_sql(f, false, sql, params);
+    g_string_append(sql, " ORDER BY rowid");
+    sqlite3_stmt *st = NULL;
+    bool ok = sqlite3_prepare_v2(s->db, sql->str, -1, &st, NULL) == SQLITE_OK;
+    for (int i = 0; ok && i < np; i++)
+        sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_STATIC);
+    int rc = SQLITE_DONE;
+    while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        cb((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+           user);
+    if (!ok || rc != SQLITE_DONE) {
+        *err = db_error(s->db, "select");
+        ok = false;
+    }
+    sqlite3_finalize(st);
+    for (int i = 0; i < np; i++)
+        g_free(params[i]);
+    g_string_free(sql, TRUE);
+    return ok;
+}
+
+void mw_sqlite_close(mw_store_db *db)
+{
+    sqlite_db *s = (sqlite_db *)db;
+    if (!s)
+        return;
+    sqlite3_finalize(s->ins_session);
+    sqlite3_finalize(s->ins_findings);
+    sqlite3_close(s->db);
+    g_free(s);
+}
