@@ -19,6 +19,7 @@
 #include "engine/detect.h"
 #include "engine/flow.h"
 #include "input/live.h"
+#include "maillog/maillog.h"
 #include "output/output.h"
 #include "input/progress.h"
 #include "report/report.h"
@@ -53,6 +54,7 @@ typedef struct {
     FILE *write_fp;       /* -w, handed to the live capture */
     const char *out_name; /* for messages: the -o file or "standard output" */
     bool stdout_closed;   /* fd 1 was closed at start (now /dev/null) */
+    mw_maillog *logs;     /* --maillog: the server logs, read before any packet */
 } run;
 
 /* Per packet read from a file: the inputs' time ranges and the progress line. */
@@ -137,6 +139,24 @@ static void on_secrets(void *user, const uint8_t *keylog, size_t len, uint64_t f
     keylog_messages(r->keylog);
 }
 
+/* --maillog: the server logs are small; read whole now (before the sandbox), into an
+ * index each session is looked up in when it closes (take_joined). */
+static char *open_logs(run *r)
+{
+    const mw_options *opt = r->opt;
+    if (!opt->maillogs)
+        return NULL;
+    char *err = NULL;
+    mw_maillog_opts lo = { opt->log_tz, opt->log_skew, (unsigned)opt->log_max_lines,
+                           (unsigned)opt->log_max_sessions };
+    if (!(r->logs = mw_maillog_new(&lo, &err)))
+        return err;
+    for (gchar **f = opt->maillogs; *f; f++)
+        if (!mw_maillog_read(r->logs, *f, &err))
+            return err;
+    return NULL;
+}
+
 /* Open every input first: a bad file is reported before any output. */
 static char *open_inputs(run *r)
 {
@@ -151,7 +171,7 @@ static char *open_inputs(run *r)
         if (mw_file_id_of(mw_capture_fd(r->caps[i]), r->opt->files[i], &r->ids[r->nids]))
             r->nids++;
     }
-    return NULL;
+    return open_logs(r);
 }
 
 /* -o, --report, --save-flagged and -w: none may overwrite an input (outfile.h). */
@@ -225,16 +245,33 @@ static bool enter_sandbox(void *user, char **err)
     run *r = user;
     /* --db: the store reconnects to its database and creates spool files while the run
      * goes on, which the allow-list forbids; it runs without the sandbox for now */
-    if (r->opt->no_sandbox || r->store)
+    if (r->store)
         return true;
     mw_sandbox_allow s = { .save_dir_fd = r->saver ? mw_saver_dir_fd(r->saver) : -1,
                            .trust_dir_fd = mw_tls_trust_dir_fd() };
-    s.n_keylog_dirs = mw_keylog_dir_fds(r->keylog, s.keylog_dir_fds, MW_SANDBOX_MAX_DIRS);
-    if (!mw_sandbox_enter(&s, err))
+    if (!r->opt->no_sandbox && !mw_sandbox_enter(&s, err))
         return false;
-    if (r->opt->test_open) /* tests/io.sh: a forbidden call, which must kill the process */
-        open(r->opt->test_open, O_RDONLY);
+    if (r->opt->test_open) { /* tests/io.sh: a forbidden call, which must kill the process */
+        int fd = open(r->opt->test_open, O_WRONLY | O_CREAT | O_EXCL, 0600);
+        if (fd >= 0)
+            close(fd);
+    }
     return true;
+}
+
+/* --maillog: each closed session is joined to the server logs, then written. The one place
+ * the join happens: on the analysis thread, before the session is handed on. */
+static void take_joined(mw_session *s, void *user)
+{
+    run *r = user;
+    mw_maillog_join(r->logs, s);
+    if (r->writer) {
+        mw_writer_take(s, r->writer);
+        return;
+    }
+    mw_session_community_id(s);
+    mw_output_session(s, r->o);
+    mw_session_free(s);
 }
 
 /* The output, its sinks, the engine and the writer thread. */
@@ -263,6 +300,8 @@ static void start_engine(run *r, const mw_config *cfg)
         if (r->writer)
             mw_engine_hand_over(r->e, mw_writer_take, r->writer);
     }
+    if (r->logs)
+        mw_engine_hand_over(r->e, take_joined, r);
     r->progress = mw_progress_new(r->e);
 }
 
@@ -350,8 +389,16 @@ static int finish(run *r)
                          opt->iface ? 1 : r->nfiles, mw_engine_stats_get(r->e) };
     mw_progress_free(r->progress);
     r->progress = NULL;
+    GString *lost = g_string_new(NULL);
+    uint64_t n_lost = mw_drops_format(lost, info.stats->not_decoded, true);
+    if (n_lost) /* what may have carried mail bytes but was not analysed */
+        fprintf(stderr, "mailwire: warning: %" G_GUINT64_FORMAT " packets not decoded: %s\n",
+                n_lost, lost->str);
+    g_string_free(lost, TRUE);
     if (!r->live_failed || mw_engine_stats_get(r->e)->packets > 0) {
         mw_output_finish(r->o, &info);
+        if (r->logs && !(opt->json && opt->quiet)) /* after the totals; beside JSON records */
+            mw_maillog_summary(r->logs, opt->json ? stderr : r->out);
         status = output_status(r);
         char *err = NULL;
         if (r->rep && !mw_report_write(r->rep, mw_engine_stats_get(r->e), opt->iface, &err))
@@ -390,6 +437,7 @@ static int run_close(run *r, int status)
     mw_saver_free(r->saver);
     mw_store_close(r->store, true); /* only when the run never started */
     mw_inputs_free(r->inputs);
+    mw_maillog_free(r->logs);
     for (size_t i = 0; r->caps && i < r->nfiles; i++)
         mw_capture_close(r->caps[i]);
     g_free(r->caps);

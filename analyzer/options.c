@@ -8,6 +8,7 @@
 #include <pcap/pcap.h>
 
 #include "input/live.h"
+#include "maillog/maillog.h"
 #include "store/store.h"
 
 static void set_defaults(mw_options *o)
@@ -18,10 +19,55 @@ static void set_defaults(mw_options *o)
     o->max_ooo = MW_DEFAULT_MAX_OOO_BYTES;
     o->max_flows = MW_DEFAULT_MAX_FLOWS;
     o->idle = MW_DEFAULT_IDLE_TIMEOUT_S;
+    o->max_frag_datagrams = MW_DEFAULT_MAX_FRAG_DATAGRAMS;
+    o->max_frag_bytes = MW_DEFAULT_MAX_FRAG_BYTES;
+    o->frag_timeout = MW_DEFAULT_FRAG_TIMEOUT_S;
+    o->log_skew = MW_LOG_SKEW_DEFAULT_S;
+    o->log_max_lines = MW_LOG_MAX_LINES_DEFAULT;
+    o->log_max_sessions = MW_LOG_MAX_SESSIONS_DEFAULT;
     o->db_batch = MW_STORE_DEFAULT_BATCH;
     o->db_interval_ms = MW_STORE_DEFAULT_INTERVAL_MS;
     o->db_spool_mb = MW_STORE_DEFAULT_SPOOL_MB;
     o->db_retry = MW_STORE_DEFAULT_RETRY_S;
+}
+
+/* The server-log join (--maillog ...) and the store (--sensor, --db ...) options. */
+static void add_log_store_entries(GOptionContext *ctx, mw_options *o)
+{
+    GOptionEntry entries[] = {
+        { "maillog", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->maillogs,
+          "Join a server log (postfix, dovecot, Exchange protocol log; .gz too) to the "
+          "sessions (repeatable)", "FILE" },
+        { "log-tz", 0, 0, G_OPTION_ARG_STRING, &o->log_tz,
+          "Time zone of server logs without one (default: the machine's)", "ZONE" },
+        { "log-skew", 0, 0, G_OPTION_ARG_INT, &o->log_skew,
+          "Clock difference tolerated between capture and server log (default 2)", "SECONDS" },
+        { "log-max-lines", 0, 0, G_OPTION_ARG_INT64, &o->log_max_lines,
+          "Server-log lines held per server-side session (default 200)", "N" },
+        { "log-max-sessions", 0, 0, G_OPTION_ARG_INT64, &o->log_max_sessions,
+          "Server-side sessions held from the logs (default 1000000)", "N" },
+        { "sensor", 0, 0, G_OPTION_ARG_STRING, &o->sensor,
+          "Name of this sensor in every record (default: the host name)", "NAME" },
+        { "db", 0, 0, G_OPTION_ARG_STRING, &o->db,
+          "Store every session in SQLite (PATH.sqlite) or PostgreSQL (postgresql://...)",
+          "URL" },
+        { "db-batch", 0, 0, G_OPTION_ARG_INT, &o->db_batch,
+          "Records per database transaction (default 1000)", "N" },
+        { "db-batch-interval", 0, 0, G_OPTION_ARG_INT, &o->db_interval_ms,
+          "Longest a record waits for its transaction, ms (default 1000)", "MS" },
+        { "db-spool", 0, 0, G_OPTION_ARG_FILENAME, &o->db_spool,
+          "Keep records here while the database is unavailable (default "
+          "/var/lib/mailwire/spool)", "DIR" },
+        { "db-spool-max", 0, 0, G_OPTION_ARG_INT, &o->db_spool_mb,
+          "Cap of the spool in MiB; past it records are dropped and counted (default 256)",
+          "MIB" },
+        { "db-transcripts", 0, 0, G_OPTION_ARG_NONE, &o->db_transcripts,
+          "Also store the redacted transcripts of flagged sessions (for report --db)", NULL },
+        { "db-retry", 0, 0, G_OPTION_ARG_DOUBLE, &o->db_retry,
+          "Seconds between attempts to reach an unavailable database (default 5)", "SECONDS" },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_option_context_add_main_entries(ctx, entries, NULL);
 }
 
 /* The option table; the help text of each entry is what --help prints. */
@@ -64,31 +110,25 @@ static GOptionContext *new_context(mw_options *o)
           "Live sessions held at once (default 100000)", "N" },
         { "idle-timeout", 0, 0, G_OPTION_ARG_INT64, &o->idle,
           "Close a session silent this long, in packet time (default 1800)", "SECONDS" },
+        { "max-memory", 0, 0, G_OPTION_ARG_INT64, &o->max_memory,
+          "Bytes all sessions may hold; the least recently active go first (default: no "
+          "limit)", "BYTES" },
+        { "max-frag-datagrams", 0, 0, G_OPTION_ARG_INT64, &o->max_frag_datagrams,
+          "IP datagrams reassembled from fragments at once (default 4096)", "N" },
+        { "max-frag-bytes", 0, 0, G_OPTION_ARG_INT64, &o->max_frag_bytes,
+          "Bytes held for IP fragment reassembly (default 16777216)", "BYTES" },
+        { "frag-timeout", 0, 0, G_OPTION_ARG_INT64, &o->frag_timeout,
+          "Give up on a fragmented datagram after this long, in packet time (default 30)",
+          "SECONDS" },
         { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &o->ca_file,
           "Trust only these CA certificates (PEM) for tls_cert_untrusted (default: the system "
           "store)", "FILE" },
         { "keylog", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->keylogs,
           "TLS key log (SSLKEYLOGFILE format) to decrypt sessions with (repeatable; live: "
           "read again as it grows)", "FILE" },
-        { "sensor", 0, 0, G_OPTION_ARG_STRING, &o->sensor,
-          "Name of this sensor in every record (default: the host name)", "NAME" },
-        { "db", 0, 0, G_OPTION_ARG_STRING, &o->db,
-          "Store every session in SQLite (PATH.sqlite) or PostgreSQL (postgresql://...)",
-          "URL" },
-        { "db-batch", 0, 0, G_OPTION_ARG_INT, &o->db_batch,
-          "Records per database transaction (default 1000)", "N" },
-        { "db-batch-interval", 0, 0, G_OPTION_ARG_INT, &o->db_interval_ms,
-          "Longest a record waits for its transaction, ms (default 1000)", "MS" },
-        { "db-spool", 0, 0, G_OPTION_ARG_FILENAME, &o->db_spool,
-          "Keep records here while the database is unavailable (default "
-          "/var/lib/mailwire/spool)", "DIR" },
-        { "db-spool-max", 0, 0, G_OPTION_ARG_INT, &o->db_spool_mb,
-          "Cap of the spool in MiB; past it records are dropped and counted (default 256)",
-          "MIB" },
-        { "db-transcripts", 0, 0, G_OPTION_ARG_NONE, &o->db_transcripts,
-          "Also store the redacted transcripts of flagged sessions (for report --db)", NULL },
-        { "db-retry", 0, 0, G_OPTION_ARG_DOUBLE, &o->db_retry,
-          "Seconds between attempts to reach an unavailable database (default 5)", "SECONDS" },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    GOptionEntry tail[] = {
         { "version", 0, 0, G_OPTION_ARG_NONE, &o->version,
           "Print the version of mailwire and of the libpcap, OpenSSL and GLib it runs with", NULL },
         { "count", 'c', 0, G_OPTION_ARG_INT64, &o->count, "Stop after COUNT packets", "COUNT" },
@@ -102,7 +142,10 @@ static GOptionContext *new_context(mw_options *o)
     GOptionContext *ctx = g_option_context_new("- mail traffic analyzer");
     g_option_context_set_summary(ctx, "Reads SMTP, submission, IMAP and POP3 sessions (and "
                                       "their TLS) from captures and says what went wrong.");
-    g_option_context_add_main_entries(ctx, entries, NULL); /* copies the table */
+    /* one group, in this order in --help; each call copies its table */
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    add_log_store_entries(ctx, o);
+    g_option_context_add_main_entries(ctx, tail, NULL);
     return ctx;
 }
 
@@ -134,7 +177,19 @@ static char *check_ranges(const mw_options *o)
            (err = range("--idle-timeout", o->idle, 1, MW_OPT_IDLE_MAX, "seconds")) ||
            (err = range("--buffer-size", o->buffer_mb, 1, MW_OPT_BUFFER_MB_MAX, "MiB")) ||
            (err = range("--stats", o->stats_interval, 0, MW_OPT_STATS_MAX, "seconds")) ||
-           (err = range("-c", o->count, 0, MW_OPT_COUNT_MAX, "packets")));
+           (err = range("-c", o->count, 0, MW_OPT_COUNT_MAX, "packets")) ||
+           (err = range("--max-frag-datagrams", o->max_frag_datagrams, 1,
+                        MW_OPT_FRAG_DATAGRAMS_MAX, "")) ||
+           (err = range("--max-frag-bytes", o->max_frag_bytes, 0, MW_OPT_FRAG_BYTES_MAX,
+                        "bytes")) ||
+           (err = range("--frag-timeout", o->frag_timeout, 1, MW_OPT_FRAG_TIMEOUT_MAX,
+                        "seconds")) ||
+           (o->max_memory && (err = range("--max-memory", o->max_memory, MW_OPT_MAX_MEMORY_MIN,
+                                          MW_OPT_MAX_MEMORY_MAX, "bytes"))) ||
+           (err = range("--log-skew", o->log_skew, 0, MW_LOG_SKEW_MAX_S, "seconds")) ||
+           (err = range("--log-max-lines", o->log_max_lines, 1, MW_OPT_LOG_MAX_LINES_MAX, "")) ||
+           (err = range("--log-max-sessions", o->log_max_sessions, 1,
+                        MW_OPT_LOG_MAX_SESSIONS_MAX, "")));
     return err;
 }
 
@@ -158,6 +213,9 @@ static char *check(const mw_options *o, int argc, char **argv)
     if (o->save_dir && has_stdin(o))
         return g_strdup("--save-flagged reads the capture files again: it does not "
                         "go with -r - (stdin)");
+    if (o->maillogs && o->iface)
+        return g_strdup("--maillog does not go with -i yet (following a growing log live is "
+                        "not implemented): save with -w FILE, then -r FILE --maillog LOG");
     if (o->db_batch < 1 || o->db_batch > 100000 || o->db_interval_ms < 1 ||
         o->db_spool_mb < 1 || o->db_retry < 0.01 || o->db_retry > 86400)
         return g_strdup("--db-batch must be 1-100000, --db-batch-interval and --db-spool-max "
@@ -197,6 +255,10 @@ void mw_options_config(const mw_options *o, mw_config *cfg)
     cfg->max_ooo_bytes = (size_t)o->max_ooo;
     cfg->max_flows = (size_t)o->max_flows;
     cfg->idle_timeout_us = o->idle * G_USEC_PER_SEC;
+    cfg->max_frag_datagrams = (size_t)o->max_frag_datagrams;
+    cfg->max_frag_bytes = (size_t)o->max_frag_bytes;
+    cfg->frag_timeout_us = o->frag_timeout * G_USEC_PER_SEC;
+    cfg->max_memory = (size_t)o->max_memory;
     /* the report shows flagged sessions' lines */
     cfg->keep_transcript = o->verbose || o->report || o->db_transcripts;
 }
@@ -228,6 +290,8 @@ void mw_options_free(mw_options *o)
     g_free(o->db);
     g_free(o->db_spool);
     g_free(o->test_open);
+    g_strfreev(o->maillogs);
+    g_free(o->log_tz);
     memset(o, 0, sizeof *o);
 }
 

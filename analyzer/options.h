@@ -17,6 +17,13 @@
 #define MW_OPT_BUFFER_MB_MAX 2047                     /* --buffer-size: pcap takes an int of bytes */
 #define MW_OPT_STATS_MAX (24 * 3600)                  /* --stats, seconds */
 #define MW_OPT_COUNT_MAX 2147483647LL                 /* -c */
+#define MW_OPT_FRAG_DATAGRAMS_MAX 10000000LL          /* --max-frag-datagrams */
+#define MW_OPT_FRAG_BYTES_MAX (16LL * 1024 * 1024 * 1024) /* --max-frag-bytes */
+#define MW_OPT_FRAG_TIMEOUT_MAX 3600LL                /* --frag-timeout, seconds */
+#define MW_OPT_MAX_MEMORY_MIN (1LL * 1024 * 1024)     /* --max-memory, bytes */
+#define MW_OPT_MAX_MEMORY_MAX (1LL << 50)
+#define MW_OPT_LOG_MAX_LINES_MAX 1000000              /* --log-max-lines, per session */
+#define MW_OPT_LOG_MAX_SESSIONS_MAX 100000000LL       /* --log-max-sessions */
 
 /* Fields keep GLib's types (gboolean, gint) because GOptionEntry writes them directly. */
 typedef struct mw_options {
@@ -34,8 +41,13 @@ typedef struct mw_options {
     gboolean promisc, json, quiet, verbose, version;
     gint buffer_mb, stats_interval;
     gint64 max_line, max_ooo, max_flows, idle;
+    gint64 max_frag_datagrams, max_frag_bytes, frag_timeout, max_memory; /* 0: no --max-memory */
     gint64 count;           /* -c: stop after this many packets; 0: all */
     gboolean no_sandbox;    /* --no-sandbox */
+    gchar **maillogs;       /* --maillog FILE, repeatable (issue 14) */
+    gchar *log_tz;          /* --log-tz ZONE; NULL: the machine's */
+    gint log_skew;          /* --log-skew SECONDS */
+    gint64 log_max_lines, log_max_sessions;
     gchar *test_open;       /* hidden, for tests: try to open this file once sandboxed */
     /* the session store (store/store.h) and the record's sensor name */
     gchar *sensor, *db, *db_spool;

@@ -74,6 +74,19 @@ typedef struct mw_dissector {
      * an engine starts and freed when it ends. */
     void *(*engine_new)(const mw_config *cfg);
     void (*engine_free)(void *engine_state);
+    /* Its part of the record (mw_session.mail; mw_session.tls for the TLS dissector), made
+     * by the dissector with mw_part_set and read by no one else: written as the record's
+     * protocol key ("smtp":{...}, after a comma as mw_json_key does), as the indented lines
+     * of the session's text block, and freed. NULL: the dissector keeps no part. */
+    void (*write_json)(GString *out, const mw_session *s, const void *rec);
+    void (*write_text)(GString *out, const mw_session *s, const void *rec);
+    void (*free_record)(void *rec);
 } mw_dissector;
+
+/* Give the session's part (s->mail or s->tls) a record owned by d (d->free_record frees it). */
+static inline void mw_part_attach(mw_part *p, const mw_dissector *d, void *rec)
+{
+    mw_part_set(p, d, rec, d->free_record);
+}
 
 #endif

@@ -41,3 +41,17 @@ const mw_dissector *mw_dissector_for_tls(void)
             return mw_dissectors[i];
     return &mw_opaque_dissector;
 }
+
+bool mw_part_write_json(GString *out, const mw_session *s, const mw_part *p)
+{
+    if (!p->rec || !p->owner || !p->owner->write_json)
+        return false;
+    p->owner->write_json(out, s, p->rec);
+    return true;
+}
+
+void mw_part_write_text(GString *out, const mw_session *s, const mw_part *p)
+{
+    if (p->rec && p->owner && p->owner->write_text)
+        p->owner->write_text(out, s, p->rec);
+}

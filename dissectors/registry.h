@@ -16,4 +16,9 @@ int mw_dissector_slot(const mw_dissector *d);
  * opaque one). */
 const mw_dissector *mw_dissector_for_tls(void);
 
+/* A part of the record written through its owner's hooks: the JSON key and value (false,
+ * nothing written, when the session has no such part), and the text lines. */
+bool mw_part_write_json(GString *out, const mw_session *s, const mw_part *p);
+void mw_part_write_text(GString *out, const mw_session *s, const mw_part *p);
+
 #endif

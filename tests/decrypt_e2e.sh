@@ -1,6 +1,20 @@
 # shellcheck shell=bash
 # End-to-end checks of TLS decryption (issue 13), sourced by tests/e2e.sh (ok, not_ok, check,
 # $MW and $TMP come from there). The keyed captures and their key logs: pcaps/keyed-*.
+# Alone: bash tests/decrypt_e2e.sh MAILWIRE (its own TAP plan; exit 1 on a failure).
+if ! declare -F check >/dev/null; then
+    set -u
+    MW=${1:?usage: decrypt_e2e.sh MAILWIRE}
+    cd "$(dirname "$0")/.." || exit 2
+    TMP=$(mktemp -d)
+    trap 'rm -rf "$TMP"' EXIT
+    n=0 dec_failed=0 dec_alone=1
+    ok()     { n=$((n + 1)); echo "ok $n - $1"; }
+    not_ok() { n=$((n + 1)); dec_failed=1; echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+    check()  { local name=$1; shift; if "$@" >"$TMP/check.out" 2>&1; then ok "$name"; else not_ok "$name" "$(head -c 2000 "$TMP/check.out")"; fi; }
+    # shellcheck source=tests/secrets.sh
+    . tests/secrets.sh
+fi
 
 # tshark is the oracle: every keyed session's commands, replies and frames as it decrypts them
 python3 tests/tshark_decrypt_xcheck.py "$MW" pcaps/keyed-*.pcap pcaps/keyed-*.pcapng \
@@ -66,3 +80,8 @@ check "key log: malformed lines named by number, content never printed" \
     bash -c '"$0" -r pcaps/tls-1.3.pcap --keylog "$1" 2>"$2" >/dev/null; grep -q "line 1" "$2" && grep -q "line 2" "$2" && ! grep -q "00zz\|not a key log" "$2"' "$MW" "$TMP/bad.keys" "$TMP/bad.err"
 check "key log: a file that cannot be read stops the run (exit 1, one line)" \
     bash -c '"$0" -r pcaps/tls-1.3.pcap --keylog "$1/nosuch.keys" >/dev/null 2>"$1/nk.err"; [ $? -eq 1 ] && [ $(wc -l <"$1/nk.err") -eq 1 ] && grep -q "nosuch.keys" "$1/nk.err"' "$MW" "$TMP"
+
+if [ "${dec_alone:-0}" = 1 ]; then
+    echo "1..$n"
+    exit "$dec_failed"
+fi

@@ -204,4 +204,37 @@ assert n > 20, n
 }
 check "every record: valid UTF-8 JSON, SPEC key order, sorted flags, evidence per flag" json_valid_utf8
 
+# --- the engine's hardening (issue 12 section 4): fragments, deep headers, snaplens ---
+python3 tests/gen_engine_pcaps.py build/engine >/dev/null
+eng() { "$MW" -r "build/engine/$1.pcap" "${@:2}"; }
+for c in frag-v4 frag-v4-reversed frag-v6-ext vlan-5 ipv6-ext-9; do
+    check "engine: $c: the relay_denied reply is read" \
+        grep -q '"flags":\["relay_denied"\]' <(eng "$c" --json 2>/dev/null)
+done
+check "engine: fragments reassembled, said in the totals" \
+    grep -q '^IP fragments: 6 reassembled into 2 datagrams' <(eng frag-v4-reversed 2>/dev/null)
+frag_overlap() {
+    eng frag-overlap --json 2>"$TMP/fo.err" >"$TMP/fo.json" &&
+        grep -q '"anomalies":\["fragment_overlap"\]' "$TMP/fo.json" &&
+        grep -q '"text":"relay denied"' "$TMP/fo.json" && # the first copy won
+        grep -q 'warning: 1 packets not decoded: 1 fragment overlapping' "$TMP/fo.err"
+}
+check "engine: overlapping fragments: first copy wins, anomaly fragment_overlap, counted" frag_overlap
+deep_counted() { # capture reason
+    eng "$1" >"$TMP/deep.txt" 2>"$TMP/deep.err" &&
+        grep -q "^Not decoded: 24 (24 $2)" "$TMP/deep.txt" &&
+        grep -q "warning: 24 packets not decoded: 24 $2" "$TMP/deep.err"
+}
+check "engine: 9 VLAN tags counted, in the totals and on stderr" deep_counted vlan-9 "too many VLAN tags"
+check "engine: 17 IPv6 extension headers counted" deep_counted ipv6-ext-17 "too many IPv6 extension headers"
+snaplen_counted() { # snaplen reason
+    editcap -s "$1" pcaps/smtp-accepted.pcap "$TMP/snap.pcap" &&
+        "$MW" -r "$TMP/snap.pcap" --report "$TMP/snap.md" >"$TMP/snap.txt" 2>"$TMP/snap.err" &&
+        grep -q "^Not decoded: 21 (21 $2)" "$TMP/snap.txt" &&
+        grep -q "warning: 21 packets not decoded: 21 $2" "$TMP/snap.err" &&
+        grep -q "Not decoded: 21 packets (21 $2)" "$TMP/snap.md"
+}
+check "engine: snaplen 1 counted (truncated link header)" snaplen_counted 1 "truncated link header"
+check "engine: snaplen 40 counted (truncated TCP header)" snaplen_counted 40 "truncated TCP header"
+
 echo "1..$n"

@@ -67,8 +67,15 @@ check "query --since/--until (RFC 3339)" $CMP filter "$T/run.jsonl" "$T/q.jsonl"
 "$MW" "${ARGS[@]}" --report "$T/fa-run.md" >/dev/null 2>&1 # (whole run, for the flag's count)
 check "report --db --flag: only auth_failed sessions" \
     bash -c "grep -q auth_failed '$T/fa.md' && ! grep -q '| relay_denied' '$T/fa.md'"
-"$MW" query --db "$T/s.sqlite" --since -1h >"$T/q.txt" 2>&1
-check "query --since -1h: captures from the past give nothing" test ! -s "$T/q.txt"
+# relative times count back from now: exactly the sessions that started in the last hour
+# (the recorded captures may be older or, freshly recorded, younger)
+"$MW" query --db "$T/s.sqlite" --since -1h --json >"$T/q.jsonl" 2>&1
+check "query --since -1h: the sessions of the last hour, no other" python3 -c '
+import json, sys, datetime
+cut = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S")
+want = [r["uid"] for r in map(json.loads, open(sys.argv[1])) if r["ts_start"] >= cut]
+got = [r["uid"] for r in map(json.loads, open(sys.argv[2]))]
+sys.exit(0 if want == got else 1)' "$T/run.jsonl" "$T/q.jsonl"
 "$MW" query --db "$T/s.sqlite" --flag auth_failed | head -1 >"$T/q.txt"
 check "query text: one line per session (time sensor uid protocol client -> server outcome)" \
     grep -Eq '^[0-9T:.-]+Z t1 m[0-9a-z]{26} [a-z0-9]+ .* -> .* (ok|failed|rejected|incomplete|encrypted) .*flags=.*auth_failed' "$T/q.txt"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ThreadSanitizer over the reader and writer threads (analyzer/prefetch.c, writer.c):
+# ThreadSanitizer over the reader and writer threads (input/prefetch.c, output/writer.c):
 # mailwire built with -fsanitize=thread reads every recorded capture (the largest cycle
 # all the read batches), then all of them in one run in text mode with transcripts, and
 # must report no data race. TAP on stdout.
@@ -43,3 +43,16 @@ done
 args=()
 for f in pcaps/*.pcap; do args+=(-r "$f"); done
 check "all recorded captures in one run, text with transcripts" "${args[@]}" -v -o /dev/null
+# a pipe fed in two parts: the reader hands partial batches over while the stream waits
+# (prefetch.c mw_prefetch_idle, from capture.c's pipe reader)
+n=$((n + 1))
+f=pcaps/smtp-attachment.pcap
+out=$( (head -c 300000 "$f"; sleep 0.5; tail -c +300001 "$f") |
+    "${RUN[@]}" $BUILD/mailwire -r - --json -o /dev/null 2>&1); rc=$?
+if [ $rc -eq 0 ] && ! grep -q "ThreadSanitizer" <<<"$out"; then echo "ok $n - TSan: a pipe fed in two parts"
+else echo "not ok $n - TSan: a pipe fed in two parts (exit $rc)"; grep -m20 -E "WARNING|SUMMARY|#[0-9]" <<<"$out" | sed 's/^/#   /'; fi
+# the writer thread finds the reader gone (EPIPE) and stops the reading thread
+n=$((n + 1))
+err=$( (trap '' PIPE; "${RUN[@]}" $BUILD/mailwire "${args[@]}" "${args[@]}" --json -v 2>"$BUILD.epipe.err" | head -c 1 >/dev/null); cat "$BUILD.epipe.err")
+if ! grep -q "ThreadSanitizer" <<<"$err"; then echo "ok $n - TSan: output gone (EPIPE) stops the reader"
+else echo "not ok $n - TSan: output gone (EPIPE) stops the reader"; grep -m20 -E "WARNING|SUMMARY|#[0-9]" <<<"$err" | sed 's/^/#   /'; fi

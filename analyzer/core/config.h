@@ -18,6 +18,12 @@
 /* A flow silent for this long (packet time) is closed and written. IMAP IDLE clients
  * refresh at least every 29 minutes (RFC 2177), so 30 minutes keeps them whole. */
 #define MW_DEFAULT_IDLE_TIMEOUT_S 1800
+/* IP fragment reassembly (input/defrag.h): datagrams in progress at once, the bytes they
+ * may hold (Suricata's defrag memcap is 32 MB, its trackers 65535), and how long a
+ * datagram may wait for its missing pieces in packet time (Linux's ipfrag_time: 30 s). */
+#define MW_DEFAULT_MAX_FRAG_DATAGRAMS 4096u
+#define MW_DEFAULT_MAX_FRAG_BYTES (16u * 1024u * 1024u)
+#define MW_DEFAULT_FRAG_TIMEOUT_S 30
 /* Commands awaiting a reply per session (SMTP PIPELINING, IMAP tags). */
 #define MW_MAX_PENDING_CMDS 128
 /* Largest unconsumed tail a stream keeps for its dissector: one line or one TLS record. */
@@ -34,6 +40,10 @@ typedef struct mw_config {
     size_t max_ooo_bytes;
     size_t max_flows;
     int64_t idle_timeout_us;
+    size_t max_frag_datagrams;
+    size_t max_frag_bytes;
+    int64_t frag_timeout_us;
+    size_t max_memory;      /* bytes all flows may hold (--max-memory); 0: no limit */
     bool keep_transcript;   /* -v or --report: sessions keep a redacted transcript */
     /* The run's TLS key log store (tls/decrypt/keylog.h: --keylog, pcapng secrets), owned by
      * main; NULL: none (unit tests). The TLS dissector reads it, one thread at a time. */

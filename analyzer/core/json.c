@@ -103,6 +103,28 @@ void mw_json_key_n(GString *out, const char *key, size_t len)
     mw_put_lit(out, "\":");
 }
 
+void mw_json_opt_str(GString *out, const char *s)
+{
+    mw_json_str(out, (s && *s) ? s : NULL);
+}
+
+void mw_json_strlist(GString *out, const GPtrArray *a)
+{
+    g_string_append_c(out, '[');
+    for (guint i = 0; a && i < a->len; i++) {
+        if (i)
+            g_string_append_c(out, ',');
+        mw_json_str(out, g_ptr_array_index(a, i));
+    }
+    g_string_append_c(out, ']');
+}
+
+void mw_text_printable(GString *out, const char *s)
+{
+    for (; s && *s; s++)
+        g_string_append_c(out, (*s >= 0x20 && *s != 0x7f) ? *s : '.');
+}
+
 void mw_json_u64(GString *out, uint64_t v)
 {
     char b[20];

@@ -30,6 +30,12 @@ void mw_json_strn(GString *out, const char *s, size_t len);
  * that the length of a literal key is counted at compile time. */
 void mw_json_key_n(GString *out, const char *key, size_t len);
 #define mw_json_key(out, key) mw_json_key_n((out), (key), strlen(key))
+/* "..." or null when s is NULL or empty */
+void mw_json_opt_str(GString *out, const char *s);
+/* ["a","b"] of a GPtrArray of strings ([] when a is NULL) */
+void mw_json_strlist(GString *out, const GPtrArray *a);
+/* Wire text for the terminal (the text output): control bytes shown as '.', never raw. */
+void mw_text_printable(GString *out, const char *s);
 void mw_json_u64(GString *out, uint64_t v);         /* decimal, no printf */
 void mw_json_i64(GString *out, int64_t v);
 /* microseconds as seconds with six decimals, as "%.6f" of us / 1e6 prints them */

@@ -17,35 +17,20 @@ mw_session *mw_session_new(uint64_t seq_no)
     return s;
 }
 
-static void free_replies(GArray *a)
+static void free_part(mw_part *p)
 {
-    if (!a)
-        return;
-    for (guint i = 0; i < a->len; i++)
-        g_free(g_array_index(a, mw_reply, i).text);
-    g_array_free(a, TRUE);
+    if (p->rec && p->free_record)
+        p->free_record(p->rec);
+    p->rec = NULL;
 }
 
-void mw_tls_cert_clear(mw_tls_cert *c)
+void mw_part_set(mw_part *p, const struct mw_dissector *owner, void *rec,
+                 void (*free_record)(void *rec))
 {
-    g_free(c->subject);
-    g_free(c->issuer);
-    if (c->san)
-        g_ptr_array_free(c->san, TRUE);
-    c->subject = c->issuer = NULL;
-    c->san = NULL;
-}
-
-static void free_tls(mw_tls_rec *t)
-{
-    if (!t)
-        return;
-    if (t->client_versions)
-        g_ptr_array_free(t->client_versions, TRUE);
-    g_free(t->sni);
-    g_free(t->alpn);
-    mw_tls_cert_clear(&t->cert);
-    g_free(t);
+    free_part(p);
+    p->rec = rec;
+    p->owner = owner;
+    p->free_record = free_record;
 }
 
 void mw_session_community_id(mw_session *s)
@@ -53,35 +38,40 @@ void mw_session_community_id(mw_session *s)
     mw_community_id(&s->client, &s->server, s->community_id, sizeof s->community_id);
 }
 
+static void free_server_log(mw_server_log *l)
+{
+    if (!l)
+        return;
+    if (l->files)
+        g_ptr_array_free(l->files, TRUE);
+    for (guint i = 0; l->lines && i < l->lines->len; i++) {
+        g_free(g_array_index(l->lines, mw_log_ref, i).file);
+        g_free(g_array_index(l->lines, mw_log_ref, i).text);
+    }
+    if (l->lines)
+        g_array_free(l->lines, TRUE);
+    if (l->corroborated)
+        g_ptr_array_free(l->corroborated, TRUE);
+    g_free(l->queue_id), g_free(l->status), g_free(l->relay), g_free(l->dsn), g_free(l->text);
+    g_free(l);
+}
+
 void mw_session_free(mw_session *s)
 {
     if (!s)
         return;
-    for (guint i = 0; i < s->evidence->len; i++)
+    for (guint i = 0; i < s->evidence->len; i++) {
         g_free(g_array_index(s->evidence, mw_evidence, i).detail);
+        g_free(g_array_index(s->evidence, mw_evidence, i).log_file);
+    }
+    free_server_log(s->server_log);
     g_array_free(s->evidence, TRUE);
     if (s->auth) {
         g_free(s->auth->user);
         g_free(s->auth);
     }
-    if (s->smtp) {
-        g_free(s->smtp->helo);
-        g_free(s->smtp->mail_from);
-        for (guint i = 0; i < s->smtp->rcpt->len; i++)
-            g_free(g_array_index(s->smtp->rcpt, mw_rcpt, i).to);
-        g_array_free(s->smtp->rcpt, TRUE);
-        g_ptr_array_free(s->smtp->capabilities, TRUE);
-        free_replies(s->smtp->replies);
-        g_free(s->smtp);
-    }
-    mw_cmd_rec *recs[2] = { s->imap, s->pop3 };
-    for (int i = 0; i < 2; i++) {
-        if (recs[i]) {
-            free_replies(recs[i]->failures);
-            g_free(recs[i]);
-        }
-    }
-    free_tls(s->tls);
+    free_part(&s->mail);
+    free_part(&s->tls);
     if (s->transcript) {
         for (guint i = 0; i < s->transcript->len; i++)
             g_free(g_array_index(s->transcript, mw_event, i).text);
@@ -114,7 +104,19 @@ void mw_session_flag(mw_session *s, mw_flag f, uint64_t frame, int64_t ts_us, co
     va_end(ap);
     if (strlen(detail) > MW_MAX_TEXT)
         detail[MW_MAX_TEXT] = '\0';
-    mw_evidence e = { f, frame, ts_us, detail };
+    mw_evidence e = { f, frame, ts_us, detail, NULL, 0 };
+    g_array_append_val(s->evidence, e);
+}
+
+void mw_session_flag_log(mw_session *s, mw_flag f, const char *file, uint64_t line,
+                         int64_t ts_us, const char *detail)
+{
+    if ((unsigned)f >= MW_FLAG_COUNT)
+        return;
+    s->flags |= 1u << f;
+    if (s->evidence_count[f]++ >= MW_MAX_EVIDENCE_PER_FLAG)
+        return;
+    mw_evidence e = { f, 0, ts_us, g_strndup(detail, MW_MAX_TEXT), g_strdup(file), line };
     g_array_append_val(s->evidence, e);
 }
 
@@ -169,36 +171,6 @@ mw_auth_rec *mw_session_auth(mw_session *s)
     if (!s->auth)
         s->auth = g_new0(mw_auth_rec, 1);
     return s->auth;
-}
-
-mw_smtp_rec *mw_session_smtp(mw_session *s)
-{
-    if (!s->smtp) {
-        s->smtp = g_new0(mw_smtp_rec, 1);
-        s->smtp->rcpt = g_array_new(FALSE, FALSE, sizeof(mw_rcpt));
-        s->smtp->replies = g_array_new(FALSE, FALSE, sizeof(mw_reply));
-        s->smtp->capabilities = g_ptr_array_new_with_free_func(g_free);
-    }
-    return s->smtp;
-}
-
-mw_cmd_rec *mw_session_cmdrec(mw_session *s, mw_proto p)
-{
-    mw_cmd_rec **slot = (p == MW_PROTO_POP3 || p == MW_PROTO_POP3S) ? &s->pop3 : &s->imap;
-    if (!*slot) {
-        *slot = g_new0(mw_cmd_rec, 1);
-        (*slot)->failures = g_array_new(FALSE, FALSE, sizeof(mw_reply));
-    }
-    return *slot;
-}
-
-mw_tls_rec *mw_session_tls(mw_session *s)
-{
-    if (!s->tls) {
-        s->tls = g_new0(mw_tls_rec, 1);
-        s->tls->client_versions = g_ptr_array_new();
-    }
-    return s->tls;
 }
 
 #define BIT(f) (1u << MW_FLAG_##f)
@@ -261,6 +233,8 @@ const char *mw_anomaly_name(mw_anomaly a)
         [MW_ANOM_TLS_MALFORMED] = "tls_malformed",
         [MW_ANOM_BAD_LITERAL] = "bad_literal",
         [MW_ANOM_COMPRESSED] = "compressed_not_parsed",
+        [MW_ANOM_FRAG_OVERLAP] = "fragment_overlap",
+        [MW_ANOM_CONTINUES_EVICTED] = "continues_evicted",
         [MW_ANOM_TLS_DECRYPT_FAILED] = "tls_decrypt_failed",
     };
     return (unsigned)a < MW_ANOM_COUNT ? names[a] : "?";

@@ -16,10 +16,6 @@
 #define MW_MAX_TEXT 512
 /* Evidence entries kept per flag; later occurrences are counted, not stored. */
 #define MW_MAX_EVIDENCE_PER_FLAG 16
-/* Error replies / failures kept per session. */
-#define MW_MAX_REPLIES 256
-/* Recipients kept per session. */
-#define MW_MAX_RCPT 1024
 
 typedef enum {
     MW_PROTO_UNKNOWN,
@@ -62,7 +58,30 @@ typedef struct {
     uint64_t frame;
     int64_t ts_us;
     char *detail;
+    char *log_file;     /* evidence from a joined server log (frame 0): its file and line */
+    uint64_t log_line;
 } mw_evidence;
+
+/* One joined server-log line (redacted before it was kept). */
+typedef struct {
+    char *file;
+    uint64_t line;
+    int64_t ts_us;
+    char *text;
+} mw_log_ref;
+
+/* What a joined server log said about the session (issue 14): record keys server_log and
+ * delivery. Filled by analyzer/maillog when the session closes. */
+typedef struct {
+    GPtrArray *files;        /* owned names */
+    const char *matched_by;  /* "port", "time"; NULL: refused (ambiguous) */
+    unsigned candidates;     /* server-side sessions that matched when refused */
+    GArray *lines;           /* mw_log_ref, decisive first */
+    unsigned lines_dropped;
+    GPtrArray *corroborated; /* static flag names the capture already showed */
+    int64_t skew_us;         /* log time minus capture time at the session's start */
+    char *queue_id, *status, *relay, *dsn, *text; /* delivery; queue_id NULL: none */
+} mw_server_log;
 
 typedef enum { MW_AUTH_UNKNOWN, MW_AUTH_SUCCESS, MW_AUTH_FAILURE } mw_auth_result;
 
@@ -73,91 +92,17 @@ typedef struct {
     char code[16];      /* "535", "NO", "-ERR" */
 } mw_auth_rec;
 
+/* A protocol's part of the record (SMTP's envelope, IMAP's commands, the TLS handshake):
+ * made, filled and read only in its dissector's folder (dissectors/<proto>/<proto>_log.c);
+ * the rest of the program reaches it through the hooks of its owner's table
+ * (mw_dissector.write_json / write_text, registry.h). free_record is the owner's hook,
+ * kept here so that the record can be freed without knowing the dissectors. */
+struct mw_dissector;
 typedef struct {
-    char *to;
-    int code; /* 0: no reply seen */
-} mw_rcpt;
-
-/* One 4xx/5xx SMTP reply, or one IMAP NO/BAD, or one POP3 -ERR. */
-typedef struct {
-    char cmd[24];
-    int code;            /* SMTP reply code; 0 for IMAP/POP3 */
-    char status[8];      /* IMAP "NO"/"BAD", POP3 "-ERR" */
-    char enhanced[32];   /* RFC 3463 code or IMAP/POP3 response code (RFC 5530, 2449) */
-    const char *category;
-    char *text;
-    uint64_t frame;
-    int64_t ts_us;
-} mw_reply;
-
-typedef struct {
-    char *helo;
-    char *mail_from;
-    GArray *rcpt;       /* mw_rcpt */
-    unsigned messages;  /* accepted messages */
-    unsigned transactions;
-    uint64_t message_bytes;
-    GPtrArray *capabilities; /* EHLO keywords, owned strings */
-    GArray *replies;    /* mw_reply, every 4xx/5xx */
-} mw_smtp_rec;
-
-/* IMAP and POP3: a count of commands and their failures. */
-typedef struct {
-    unsigned commands;
-    GArray *failures; /* mw_reply */
-} mw_cmd_rec;
-
-typedef struct {
-    bool present;
-    char level[12];
-    char description[40];
-    mw_dir from;
-} mw_tls_alert;
-
-typedef struct {
-    bool present;
-    char *subject;
-    char *issuer;
-    GPtrArray *san;     /* owned strings */
-    char not_before[40];
-    char not_after[40];
-    char sha256[65];
-    bool self_signed;
-    char key[32];       /* "RSA 2048", "EC 256" */
-    char sig_alg[64];   /* "sha256WithRSAEncryption" */
-} mw_tls_cert;
-
-/* Free what a certificate description owns (subject, issuer, SAN list). */
-void mw_tls_cert_clear(mw_tls_cert *c);
-
-/* Keys for a TLS session (SPEC.md tls.keys): no key log was given; a key log was given
- * but holds no secret for the session's client random; a secret was found. */
-typedef enum { MW_TLS_KEYS_NONE_GIVEN, MW_TLS_KEYS_MISSING, MW_TLS_KEYS_FOUND } mw_tls_keys;
-
-/* Filled by the TLS dissector. */
-typedef struct {
-    GPtrArray *client_versions; /* static strings, e.g. "TLS1.3" */
-    const char *version;        /* negotiated, static string, or NULL */
-    char cipher[64];
-    char *sni;
-    char *alpn;
-    mw_tls_alert alert;
-    mw_tls_cert cert;
-    char ja3[33];
-    char ja3s[33];
-    char ja4[48];
-    bool handshake_done;
-    const char *hello_version;  /* the ClientHello's legacy_version field */
-    const char *record_version; /* the record-layer version the ClientHello came in */
-    bool hello_retry;           /* the server sent a HelloRetryRequest */
-    bool sslv2_hello;           /* the ClientHello was in SSLv2 format */
-    uint64_t app_records[2], app_bytes[2]; /* application data, skipped by length */
-    mw_tls_keys keys;
-    bool decrypted;             /* records of the session were decrypted with a key log */
-    uint64_t decrypt_failed_frame[2]; /* tls_decrypt_failed: the record's end, by mw_dir; 0: none */
-    uint64_t decrypted_records[2];
-    int64_t last_record_us[2]; /* when each side's last record was seen (0: none) */
-} mw_tls_rec;
+    void *rec;                        /* NULL: no such part */
+    const struct mw_dissector *owner;
+    void (*free_record)(void *rec);
+} mw_part;
 
 /* Protocol anomalies worth a line in the record but not a finding of SPEC.md. */
 typedef enum {
@@ -168,6 +113,8 @@ typedef enum {
     MW_ANOM_TLS_MALFORMED,   /* a TLS record or handshake message that does not parse */
     MW_ANOM_BAD_LITERAL,     /* an IMAP literal count that is malformed or beyond any limit */
     MW_ANOM_COMPRESSED,      /* IMAP COMPRESS=DEFLATE: the rest is compressed, not parsed */
+    MW_ANOM_FRAG_OVERLAP,    /* IP fragments overlapped with differing bytes (first kept) */
+    MW_ANOM_CONTINUES_EVICTED, /* the rest of a flow whose session was evicted (`continues`) */
     MW_ANOM_TLS_DECRYPT_FAILED, /* a TLS record failed its tag/MAC check with the logged keys */
     MW_ANOM_COUNT
 } mw_anomaly;
@@ -202,7 +149,7 @@ typedef struct mw_session {
     mw_proto protocol;
     bool starttls;
     bool encrypted;      /* content after some point hidden by TLS */
-    mw_tls_rec *tls;
+    mw_part tls;         /* the TLS dissector's part: beside the mail part (STARTTLS has both) */
     mw_auth_rec *auth;
     mw_outcome outcome;
     mw_flagset flags;
@@ -214,10 +161,8 @@ typedef struct mw_session {
     GArray *transcript;      /* mw_event; NULL unless the run keeps transcripts */
     unsigned transcript_dropped;
 
-    /* protocol details: the one matching `protocol` is set */
-    mw_smtp_rec *smtp;
-    mw_cmd_rec *imap;
-    mw_cmd_rec *pop3;
+    /* the mail protocol's part (SMTP, IMAP or POP3), owned by its dissector */
+    mw_part mail;
 
     /* what the session's end looked like, for the outcome */
     mw_close_reason close_reason;
@@ -228,8 +173,12 @@ typedef struct mw_session {
     bool greeted;        /* the server's greeting was seen */
     bool quit_seen;      /* orderly protocol goodbye (QUIT/LOGOUT answered) */
     uint64_t first_frame;
+    /* The flow's earlier record was evicted (--max-flows, --max-memory): its id, and this
+     * record is the rest of the flow (anomaly continues_evicted). Empty otherwise. */
+    char continues[24];
     const char *input;   /* the input it started in (core/identity.h), interned */
     char *decisive;      /* the line that best explains the outcome, for the text summary */
+    mw_server_log *server_log; /* --maillog: NULL unless a server log was looked up */
 } mw_session;
 
 mw_session *mw_session_new(uint64_t seq_no);
@@ -249,6 +198,9 @@ static inline void mw_session_anomaly(mw_session *s, mw_anomaly a)
     s->anomalies |= 1u << a;
 }
 const char *mw_anomaly_name(mw_anomaly a);
+/* Raise a flag from a joined server-log line (evidence frame null, source "log"). */
+void mw_session_flag_log(mw_session *s, mw_flag f, const char *file, uint64_t line,
+                         int64_t ts_us, const char *detail);
 void mw_session_set_decisive(mw_session *s, const char *line, size_t len);
 
 /* Keep a transcript for this session (set by the engine when -v or --report asks). */
@@ -261,9 +213,10 @@ void mw_session_latency(mw_session *s, const char *cmd, int64_t cmd_ts_us, int64
                         uint64_t frame);
 
 mw_auth_rec *mw_session_auth(mw_session *s);
-mw_smtp_rec *mw_session_smtp(mw_session *s);
-mw_cmd_rec *mw_session_cmdrec(mw_session *s, mw_proto p);
-mw_tls_rec *mw_session_tls(mw_session *s);
+
+/* Give the part its record, owned by `owner` (freed with free_record). */
+void mw_part_set(mw_part *p, const struct mw_dissector *owner, void *rec,
+                 void (*free_record)(void *rec));
 
 /* Decide the outcome from flags and how the session ended. */
 void mw_session_finish(mw_session *s);

@@ -31,7 +31,7 @@ static void judge_handshake(mw_session *s, const mw_conn_tcp *t, uint64_t frame,
 static void judge_no_greeting(mw_session *s, uint64_t frame, int64_t ts_us)
 {
     if (s->greeted || !s->syn_seen || !s->synack_seen || s->bytes[MW_FROM_SERVER] != 0 ||
-        s->close_reason == MW_CLOSE_NONE)
+        s->close_reason == MW_CLOSE_NONE || s->close_reason == MW_CLOSE_EVICTED)
         return;
     /* the evidence is the moment the client gave up (its FIN), when it did */
     bool client_left = s->fin_frame[MW_FROM_CLIENT] != 0;
@@ -50,7 +50,7 @@ static void judge_silence(mw_session *s, uint64_t frame, int64_t ts_us)
     int64_t waited = ts_us - s->ts_start_us;
     bool closed = s->close_reason == MW_CLOSE_FIN || s->close_reason == MW_CLOSE_RST;
     if (s->starttls || !s->syn_seen || !s->synack_seen || s->bytes[0] || s->bytes[1] ||
-        s->tls || !closed || waited < MW_CONN_SILENT_US)
+        s->tls.rec || !closed || waited < MW_CONN_SILENT_US)
         return;
     mw_session_flag(s, MW_FLAG_TLS_MODE_MISMATCH, frame, ts_us,
                     "no ClientHello in %.1f s on implicit-TLS port %u before the connection "

@@ -38,6 +38,27 @@ void mw_feeder_free(mw_feeder *f)
     memset(f, 0, sizeof *f);
 }
 
+/* Room for `need` bytes in pd (need <= cap): the buffer doubles as it fills. */
+static void pend_reserve(mw_pending *pd, size_t need, size_t cap)
+{
+    if (need <= pd->alloc)
+        return;
+    size_t n = MAX(MAX(need, pd->alloc * 2), (size_t)MW_PENDING_MIN);
+    n = MIN(n, cap);
+    pd->buf = g_realloc(pd->buf, n);
+    pd->alloc = n;
+}
+
+/* pd has been emptied: a large buffer is given back. */
+static void pend_trim(mw_pending *pd)
+{
+    if (pd->len == 0 && pd->alloc > MW_PENDING_KEEP) {
+        g_free(pd->buf);
+        pd->buf = NULL;
+        pd->alloc = 0;
+    }
+}
+
 static void upgrade_to_tls(mw_feeder *f)
 {
     f->dis->state_free(f->state);
@@ -61,6 +82,7 @@ void mw_feeder_data(mw_feeder *f, mw_dir dir, const uint8_t *p, size_t len, uint
         bool from_pend = pd->len > 0;
         if (from_pend) {
             size_t take = MIN(cap - pd->len, len);
+            pend_reserve(pd, pd->len + take, cap);
             memcpy(pd->buf + pd->len, p, take);
             pd->len += take;
             p += take;
@@ -79,11 +101,13 @@ void mw_feeder_data(mw_feeder *f, mw_dir dir, const uint8_t *p, size_t len, uint
         if (r.status == MW_FEED_ERROR) {
             f->dead[dir] = true;
             pd->len = 0;
+            pend_trim(pd);
             return;
         }
         if (from_pend) {
             memmove(pd->buf, pd->buf + used, blen - used);
             pd->len = blen - used;
+            pend_trim(pd);
         } else {
             p += used;
             len -= used;
@@ -95,8 +119,7 @@ void mw_feeder_data(mw_feeder *f, mw_dir dir, const uint8_t *p, size_t len, uint
             mw_dir other = (mw_dir)!dir;
             if (f->pend[other].len) {
                 mw_pending held = f->pend[other];
-                f->pend[other].buf = NULL;
-                f->pend[other].len = 0;
+                f->pend[other] = (mw_pending){ NULL, 0, 0 };
                 mw_feeder_data(f, other, held.buf, held.len, frame, ts_us);
                 g_free(held.buf);
             }
@@ -108,6 +131,7 @@ void mw_feeder_data(mw_feeder *f, mw_dir dir, const uint8_t *p, size_t len, uint
                 /* No progress on a full buffer: a dissector bug or hostile input. */
                 mw_session_anomaly(f->sess, MW_ANOM_LINE_TOO_LONG);
                 pd->len = 0;
+                pend_trim(pd);
                 f->dis->on_gap(f->state, dir, 0, &ctx);
                 continue;
             }
@@ -125,8 +149,7 @@ void mw_feeder_data(mw_feeder *f, mw_dir dir, const uint8_t *p, size_t len, uint
             f->dis->on_gap(f->state, dir, len, &ctx);
             return;
         }
-        if (!pd->buf)
-            pd->buf = g_malloc(cap);
+        pend_reserve(pd, len, cap);
         memcpy(pd->buf, p, len);
         pd->len = len;
         return;
@@ -136,6 +159,7 @@ void mw_feeder_data(mw_feeder *f, mw_dir dir, const uint8_t *p, size_t len, uint
 void mw_feeder_gap(mw_feeder *f, mw_dir dir, uint64_t missing, uint64_t frame, int64_t ts_us)
 {
     f->pend[dir].len = 0;
+    pend_trim(&f->pend[dir]);
     if (!f->dis || f->dead[dir])
         return;
     mw_ctx ctx = ctx_of(f, frame, ts_us, false);

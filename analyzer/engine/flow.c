@@ -8,6 +8,7 @@
 #include "engine/feeder.h"
 #include "engine/flow_table.h"
 #include "engine/tcp_state.h"
+#include "input/defrag.h"
 #include "registry.h"
 
 typedef enum { F_PROBING, F_MAIL, F_IGNORED } flow_kind;
@@ -24,7 +25,14 @@ typedef struct mw_flow {
     int64_t first_ts;
     int64_t ts_end;
     mw_engine *eng;
+    char continues[24];     /* the id of the evicted record this flow continues, or "" */
+    size_t mem_cost;        /* what it holds, as last counted in the engine's mem_held */
 } mw_flow;
+
+/* --max-memory: what a flow costs beyond the buffers it holds (measured: the flow, its
+ * session record, the dissector's state, their arrays and the hash entry come to about
+ * 2 KB on a flow that has shown one segment). */
+#define MW_FLOW_FIXED_COST 2048u
 
 struct mw_engine {
     mw_config cfg;
@@ -34,12 +42,14 @@ struct mw_engine {
     void *take_user;
     mw_flow_table table;
     mw_ports *ports;         /* the engine's own copy of the port table */
+    mw_defrag *defrag;       /* IP fragments in progress (this thread's own) */
     void *slots[MW_MAX_DISSECTORS]; /* per-dissector engine state (engine_new) */
     uint64_t next_id;
     uint64_t frame;          /* the packet being processed */
     int64_t ts_us;
     int64_t now_us;          /* the latest packet time seen */
     mw_engine_stats stats;
+    size_t mem_held;         /* every flow's mem_cost: what --max-memory bounds */
 };
 
 static mw_flow *flow_of(mw_flow_node *n)
@@ -111,6 +121,10 @@ static void start_session(mw_engine *e, mw_flow *f, const mw_dissector *d, mw_pr
     s->ts_start_us = f->first_ts;
     s->ts_end_us = f->first_ts;
     s->first_frame = f->first_frame;
+    if (f->continues[0]) {
+        memcpy(s->continues, f->continues, sizeof s->continues);
+        mw_session_anomaly(s, MW_ANOM_CONTINUES_EVICTED);
+    }
     sync_session(f);
     if (e->cfg.keep_transcript)
         mw_session_keep_transcript(s);
@@ -154,6 +168,8 @@ static void end_session(mw_engine *e, mw_flow *f, mw_close_reason why)
 
 static void close_flow(mw_engine *e, mw_flow *f, mw_close_reason why)
 {
+    if (f->sess && why == MW_CLOSE_EVICTED) /* the flow goes on: its rest will say so */
+        mw_flow_table_remember(&e->table, &f->node.key, f->sess->id);
     if (f->sess)
         end_session(e, f, why);
     else if (f->kind == F_IGNORED)
@@ -163,6 +179,7 @@ static void close_flow(mw_engine *e, mw_flow *f, mw_close_reason why)
     mw_session_free(f->sess);
     mw_flow_table_remove(&e->table, &f->node);
     e->stats.flows_live = e->table.live;
+    e->mem_held -= f->mem_cost;
     g_free(f);
 }
 
@@ -176,6 +193,8 @@ static mw_flow *new_flow(mw_engine *e, const mw_flow_key *k, int64_t ts, uint64_
     f->eng = e;
     f->first_ts = ts;
     f->first_frame = frame;
+    f->mem_cost = MW_FLOW_FIXED_COST;
+    e->mem_held += f->mem_cost;
     mw_tcp_init(&f->tcp);
     mw_flow_table_insert(&e->table, &f->node);
     e->stats.flows_live = e->table.live;
@@ -290,6 +309,9 @@ static mw_flow *lookup(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64
             }
         }
         f = new_flow(e, &k, ts_us, frame);
+        char evicted_id[24];
+        if (mw_flow_table_recall(&e->table, &k, evicted_id) && !syn) /* SYN: a new one */
+            memcpy(f->continues, evicted_id, sizeof f->continues);
     }
     mw_flow_table_touch(&e->table, &f->node, ts_us);
     return f;
@@ -304,12 +326,17 @@ static bool deliver(mw_engine *e, mw_flow *f, mw_dir dir, const mw_packet *pkt, 
     mw_tcp_ack(&f->tcp, dir, pkt, frame, ts_us, &flow_sink, f);
     if (pkt->payload_len > 0 || pkt->payload_cut > 0) {
         if (!f->tcp.stream[dir].started && !f->tcp.syn_seen && !f->tcp.synack_seen) {
-            mw_session_flag(s, MW_FLAG_CAPTURE_GAP, frame, ts_us, "capture started mid-session");
+            /* the rest of an evicted flow: nothing was lost on the network */
+            if (!f->continues[0])
+                mw_session_flag(s, MW_FLAG_CAPTURE_GAP, frame, ts_us,
+                                "capture started mid-session");
             mw_feeder_gap(&f->feed, dir, 0, frame, ts_us);
         }
         if (pkt->payload_cut > 0)
             mw_session_anomaly(s, MW_ANOM_PAYLOAD_CUT);
     }
+    if (pkt->frag_overlap)
+        mw_session_anomaly(s, MW_ANOM_FRAG_OVERLAP);
     mw_tcp_segment(&f->tcp, dir, pkt, frame, ts_us, e->cfg.max_ooo_bytes, &flow_sink, f);
     if (pkt->tcp_flags & MW_TCP_RST) {
         f->tcp.rst = true;
@@ -329,6 +356,33 @@ static bool deliver(mw_engine *e, mw_flow *f, mw_dir dir, const mw_packet *pkt, 
         }
     }
     return true;
+}
+
+/* What f holds now: its fixed cost, its out-of-order and held-back segments, and the
+ * bytes kept for its dissector. */
+static void recount(mw_engine *e, mw_flow *f)
+{
+    size_t c = MW_FLOW_FIXED_COST;
+    for (int d = 0; d < 2; d++)
+        c += f->tcp.stream[d].ooo_bytes + f->tcp.dq_bytes[d] + f->feed.pend[d].alloc;
+    e->mem_held = e->mem_held - f->mem_cost + c;
+    f->mem_cost = c;
+}
+
+/* Over --max-memory (flows and fragments together): the least recently active flows
+ * are closed as evicted, as Suricata's memcaps do, until the run is under it again. */
+static void within_memory(mw_engine *e)
+{
+    if (!e->cfg.max_memory)
+        return;
+    mw_flow_node *n;
+    while (e->mem_held + mw_defrag_stats_get(e->defrag)->bytes_held > e->cfg.max_memory &&
+           (n = mw_flow_table_oldest(&e->table))) {
+        bool mail = flow_of(n)->sess != NULL;
+        close_flow(e, flow_of(n), MW_CLOSE_EVICTED);
+        if (mail)
+            e->stats.evicted_memory++;
+    }
 }
 
 /* One packet of a flow that exists. */
@@ -353,12 +407,13 @@ static void flow_packet(mw_engine *e, mw_flow *f, const mw_packet *pkt, uint64_t
             close_flow(e, f, MW_CLOSE_RST);
         return;
     }
-    deliver(e, f, dir, pkt, frame, ts_us);
+    if (deliver(e, f, dir, pkt, frame, ts_us))
+        recount(e, f);
 }
 
-void mw_engine_packet(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us)
+/* A TCP segment: one frame, or a datagram reassembled from several (counted already). */
+static void engine_segment(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us)
 {
-    e->stats.packets++;
     e->stats.tcp_packets++;
     e->frame = frame;
     e->ts_us = ts_us;
@@ -368,17 +423,55 @@ void mw_engine_packet(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_
     if (f)
         flow_packet(e, f, pkt, frame, ts_us);
     expire_idle(e);
+    within_memory(e);
 }
 
-/* ---------- the engine ---------- */
-
-void mw_engine_count(mw_engine *e, int status)
+void mw_engine_packet(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us)
 {
     e->stats.packets++;
-    if (status == 2)
-        e->stats.malformed++;
-    else
-        e->stats.skipped++;
+    engine_segment(e, pkt, frame, ts_us);
+}
+
+void mw_engine_count(mw_engine *e, mw_drop reason)
+{
+    e->stats.packets++;
+    e->stats.not_decoded[reason < MW_DROP_COUNT ? reason : MW_DROP_UNSUPPORTED]++;
+}
+
+/* skipped and malformed, from the counts by reason (defrag adds to them directly). */
+static void sync_drops(mw_engine *e)
+{
+    e->stats.skipped = e->stats.malformed = 0;
+    for (int r = 0; r < MW_DROP_COUNT; r++)
+        if (e->stats.not_decoded[r])
+            mw_drop_is_loss((mw_drop)r) ? (e->stats.malformed += e->stats.not_decoded[r])
+                                        : (e->stats.skipped += e->stats.not_decoded[r]);
+    const mw_defrag_stats *ds = mw_defrag_stats_get(e->defrag);
+    e->stats.frag_datagrams = ds->datagrams;
+    e->stats.frag_fragments = ds->fragments;
+    e->stats.frag_overlaps = ds->overlaps;
+}
+
+void mw_engine_decoded(mw_engine *e, mw_decode_status ds, const mw_packet *pkt, uint64_t frame,
+                       int64_t ts_us)
+{
+    if (ds == MW_DECODE_TCP) {
+        mw_engine_packet(e, pkt, frame, ts_us);
+        return;
+    }
+    if (ds != MW_DECODE_FRAGMENT) {
+        mw_engine_count(e, (mw_drop)pkt->reason);
+        return;
+    }
+    e->stats.packets++;
+    mw_packet whole;
+    mw_decode_status wds;
+    if (mw_defrag_offer(e->defrag, pkt, ts_us, &whole, &wds)) {
+        if (wds == MW_DECODE_TCP)
+            engine_segment(e, &whole, frame, ts_us); /* frame: the packet that completed it */
+        else
+            e->stats.not_decoded[whole.reason]++;
+    }
 }
 
 void mw_engine_new_file(mw_engine *e)
@@ -391,6 +484,7 @@ void mw_engine_tick(mw_engine *e, int64_t now_us)
     if (now_us > e->now_us)
         e->now_us = now_us;
     expire_idle(e);
+    mw_defrag_expire(e->defrag, e->now_us);
 }
 
 void mw_engine_finish(mw_engine *e)
@@ -398,6 +492,7 @@ void mw_engine_finish(mw_engine *e)
     mw_flow_node *n;
     while ((n = mw_flow_table_oldest(&e->table)))
         close_flow(e, flow_of(n), MW_CLOSE_NONE);
+    mw_defrag_finish(e->defrag); /* what never completed is counted as expired */
 }
 
 mw_engine *mw_engine_new(const mw_config *cfg, mw_session_cb cb, void *user)
@@ -409,6 +504,8 @@ mw_engine *mw_engine_new(const mw_config *cfg, mw_session_cb cb, void *user)
     mw_flow_table_init(&e->table);
     e->ports = cfg->ports ? mw_ports_copy(cfg->ports) : mw_ports_new();
     e->cfg.ports = e->ports;
+    mw_defrag_limits fl = { cfg->max_frag_datagrams, cfg->max_frag_bytes, cfg->frag_timeout_us };
+    e->defrag = mw_defrag_new(&fl, e->stats.not_decoded);
     for (int i = 0; i < MW_MAX_DISSECTORS && mw_dissectors[i]; i++)
         if (mw_dissectors[i]->engine_new)
             e->slots[i] = mw_dissectors[i]->engine_new(&e->cfg);
@@ -427,6 +524,7 @@ void mw_engine_free(mw_engine *e)
         return;
     mw_engine_finish(e);
     mw_flow_table_free(&e->table);
+    mw_defrag_free(e->defrag);
     for (int i = 0; i < MW_MAX_DISSECTORS && mw_dissectors[i]; i++)
         if (mw_dissectors[i]->engine_free)
             mw_dissectors[i]->engine_free(e->slots[i]);
@@ -436,6 +534,7 @@ void mw_engine_free(mw_engine *e)
 
 const mw_engine_stats *mw_engine_stats_get(const mw_engine *e)
 {
+    sync_drops((mw_engine *)e); /* the counters by reason are the truth; the sums follow */
     return &e->stats;
 }
 

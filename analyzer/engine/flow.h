@@ -17,12 +17,17 @@ typedef void (*mw_session_cb)(const mw_session *s, void *user);
 
 typedef struct {
     uint64_t packets;       /* frames offered */
-    uint64_t tcp_packets;
-    uint64_t skipped;       /* not TCP/IP */
-    uint64_t malformed;
+    uint64_t tcp_packets;   /* TCP segments analysed (a reassembled datagram counts once) */
+    uint64_t skipped;       /* not decoded, not a loss (not TCP/IP, duplicate fragments) */
+    uint64_t malformed;     /* not decoded, a loss (see not_decoded for the reasons) */
+    uint64_t not_decoded[MW_DROP_COUNT]; /* every frame not analysed, by reason */
+    uint64_t frag_datagrams; /* IP datagrams reassembled from fragments */
+    uint64_t frag_fragments; /* the fragments they were made of */
+    uint64_t frag_overlaps;  /* datagrams whose fragments overlapped with differing bytes */
     uint64_t flows_ignored; /* non-mail flows dropped early */
     uint64_t sessions;      /* records written */
-    uint64_t evicted;       /* sessions closed early by --max-flows */
+    uint64_t evicted;       /* sessions closed early by --max-flows or --max-memory */
+    uint64_t evicted_memory; /* ... of which by --max-memory */
     size_t flows_live, flows_peak;
 } mw_engine_stats;
 
@@ -35,8 +40,12 @@ void mw_engine_hand_over(mw_engine *e, mw_session_take_cb take, void *user);
 
 /* Offer one decoded TCP segment. frame: 1-based number in its file. */
 void mw_engine_packet(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us);
-/* Count a frame that was not TCP (or not decodable). */
-void mw_engine_count(mw_engine *e, int status);
+/* Count a frame that was not TCP (or not decodable), under its reason. */
+void mw_engine_count(mw_engine *e, mw_drop reason);
+/* Offer a frame as mw_decode left it: a TCP segment, a fragment (reassembled here, on the
+ * analysis thread: input/defrag.h), or one counted under pkt->reason. */
+void mw_engine_decoded(mw_engine *e, mw_decode_status ds, const mw_packet *pkt, uint64_t frame,
+                       int64_t ts_us);
 /* A new capture file starts: frame numbers restart. */
 void mw_engine_new_file(mw_engine *e);
 /* Time passes without packets (live capture): close what has been idle too long. */

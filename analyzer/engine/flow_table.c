@@ -26,10 +26,53 @@ void mw_flow_table_init(mw_flow_table *t)
     t->map = g_hash_table_new(key_hash, key_equal);
 }
 
+typedef struct {
+    mw_flow_key key;
+    char id[24];
+    bool live; /* still in the map (false once recalled) */
+} evicted;
+
+void mw_flow_table_remember(mw_flow_table *t, const mw_flow_key *k, const char *id)
+{
+    if (!t->evicted)
+        t->evicted = g_hash_table_new(key_hash, key_equal);
+    while (t->evicted_order.length >= MW_FLOW_EVICTED_REMEMBERED) {
+        evicted *old = g_queue_pop_head(&t->evicted_order);
+        if (old->live)
+            g_hash_table_remove(t->evicted, &old->key);
+        g_free(old);
+    }
+    evicted *prev = g_hash_table_lookup(t->evicted, k);
+    if (prev) {
+        g_hash_table_remove(t->evicted, k);
+        prev->live = false;
+    }
+    evicted *ev = g_new0(evicted, 1);
+    ev->key = *k;
+    g_strlcpy(ev->id, id, sizeof ev->id);
+    ev->live = true;
+    g_hash_table_insert(t->evicted, &ev->key, ev);
+    g_queue_push_tail(&t->evicted_order, ev);
+}
+
+bool mw_flow_table_recall(mw_flow_table *t, const mw_flow_key *k, char *id)
+{
+    evicted *ev = t->evicted ? g_hash_table_lookup(t->evicted, k) : NULL;
+    if (!ev)
+        return false;
+    g_strlcpy(id, ev->id, 24);
+    g_hash_table_remove(t->evicted, k);
+    ev->live = false;
+    return true;
+}
+
 void mw_flow_table_free(mw_flow_table *t)
 {
     if (t->map)
         g_hash_table_destroy(t->map);
+    if (t->evicted)
+        g_hash_table_destroy(t->evicted);
+    g_queue_clear_full(&t->evicted_order, g_free);
     memset(t, 0, sizeof *t);
 }
 

@@ -34,9 +34,19 @@ typedef struct {
      * chain. */
     uint64_t seed;
     size_t live, peak;
+    GHashTable *evicted; /* key -> struct evicted (flow_table.c), NULL until one is */
+    GQueue evicted_order; /* oldest first */
 } mw_flow_table;
 
+/* Evicted flows remembered, so that the rest of one says it continues the evicted record;
+ * the oldest is forgotten first. */
+#define MW_FLOW_EVICTED_REMEMBERED 16384
+
 void mw_flow_table_init(mw_flow_table *t);
+/* The session of flow k (id) was evicted while the flow went on. */
+void mw_flow_table_remember(mw_flow_table *t, const mw_flow_key *k, const char *id);
+/* Was flow k evicted? Then its session id into id (24 bytes), and k is forgotten. */
+bool mw_flow_table_recall(mw_flow_table *t, const mw_flow_key *k, char *id);
 void mw_flow_table_free(mw_flow_table *t);
 void mw_flow_key_make(const mw_flow_table *t, const mw_packet *pkt, mw_flow_key *k);
 mw_flow_node *mw_flow_table_lookup(const mw_flow_table *t, const mw_flow_key *k);

@@ -221,7 +221,9 @@ typedef struct {
     uint64_t frame;
 } run_state;
 
-/* The reader thread's share of each packet: its link, IP and TCP headers. */
+/* The reader thread's share of each packet: its link, IP and TCP headers. It keeps no
+ * state: a fragment is only marked (MW_DECODE_FRAGMENT) and reassembled by the engine on
+ * the analysis thread (input/defrag.h). */
 typedef struct {
     mw_decode_status ds;
     mw_packet pkt; /* payload points into the batch's copy of the packet */
@@ -248,11 +250,7 @@ static void on_packet(void *user, const struct pcap_pkthdr *h, const uint8_t *da
     int64_t ts = mw_ts_us(&h->ts);
     if (c->observe)
         c->observe(c->observe_user, c, rs->frame, ts);
-    if (d->ds != MW_DECODE_TCP) {
-        mw_engine_count(rs->e, d->ds == MW_DECODE_MALFORMED ? 2 : 1);
-        return;
-    }
-    mw_engine_packet(rs->e, &d->pkt, rs->frame, ts);
+    mw_engine_decoded(rs->e, d->ds, &d->pkt, rs->frame, ts);
 }
 
 /* pcapng: read on this thread (prefetch.c drives libpcap), each packet decoded with its
@@ -264,6 +262,10 @@ static bool on_pcapng_packet(void *user, const struct pcap_pkthdr *h, const uint
     decoded d;
     d.ds = mw_linktype_supported(dlt) ? mw_decode(dlt, data, h->caplen, &d.pkt)
                                       : MW_DECODE_SKIP; /* counted by capfile too */
+    if (!mw_linktype_supported(dlt)) {
+        memset(&d.pkt, 0, sizeof d.pkt);
+        d.pkt.reason = MW_DROP_UNSUPPORTED;
+    }
     on_packet(user, h, data, &d, offset);
     return !(rs->c->limit && rs->frame >= rs->c->limit) && !mw_capture_stopped();
 }

@@ -1,6 +1,8 @@
-/* IPv4 (RFC 791), IPv6 (RFC 8200) with extension headers, TCP (RFC 9293). */
+/* IPv4 (RFC 791), IPv6 (RFC 8200) with extension headers, TCP (RFC 9293). Fragments are
+ * recognised here and reassembled by input/defrag.c. */
 #include "input/decode.h"
 
+#include <glib.h>
 #include <string.h>
 
 #include "core/cursor.h"
@@ -13,7 +15,55 @@
 #define IP6_AH 51
 #define IP6_DSTOPTS 60
 #define IP6_MOBILITY 135
-#define MW_MAX_IP6_EXT 8
+
+static const struct {
+    const char *name, *text;
+    bool loss;
+} drops[MW_DROP_COUNT] = {
+#define MW_DROP_ROW(e, n, t, l) [MW_DROP_##e] = { n, t, l },
+    MW_DROP_LIST(MW_DROP_ROW)
+#undef MW_DROP_ROW
+};
+
+const char *mw_drop_name(mw_drop r)
+{
+    return (unsigned)r < MW_DROP_COUNT ? drops[r].name : "?";
+}
+
+const char *mw_drop_text(mw_drop r)
+{
+    return (unsigned)r < MW_DROP_COUNT ? drops[r].text : "?";
+}
+
+bool mw_drop_is_loss(mw_drop r)
+{
+    return (unsigned)r < MW_DROP_COUNT && drops[r].loss;
+}
+
+uint64_t mw_drops_format(GString *g, const uint64_t *counts, bool losses_only)
+{
+    bool used[MW_DROP_COUNT] = { false };
+    uint64_t sum = 0;
+    for (;;) { /* a handful of reasons: pick the largest left each time */
+        int best = -1;
+        for (int r = 0; r < MW_DROP_COUNT; r++)
+            if (!used[r] && counts[r] && (!losses_only || drops[r].loss) &&
+                (best < 0 || counts[r] > counts[best]))
+                best = r;
+        if (best < 0)
+            return sum;
+        used[best] = true;
+        g_string_append_printf(g, "%s%" G_GUINT64_FORMAT " %s", sum ? ", " : "", counts[best],
+                               drops[best].text);
+        sum += counts[best];
+    }
+}
+
+static mw_decode_status drop(mw_packet *out, mw_decode_status st, mw_drop why)
+{
+    out->reason = (uint8_t)why;
+    return st;
+}
 
 static mw_decode_status tcp(mw_cursor *c, size_t ip_payload_len, mw_packet *out)
 {
@@ -22,10 +72,10 @@ static mw_decode_status tcp(mw_cursor *c, size_t ip_payload_len, mw_packet *out)
     if (!mw_cur_be16(&t, &out->sport) || !mw_cur_be16(&t, &out->dport) ||
         !mw_cur_be32(&t, &out->seq) || !mw_cur_be32(&t, &out->ack) ||
         !mw_cur_u8(&t, &off_byte) || !mw_cur_u8(&t, &flags))
-        return MW_DECODE_MALFORMED;
+        return drop(out, MW_DECODE_MALFORMED, MW_DROP_TRUNCATED_TCP);
     size_t hlen = (size_t)(off_byte >> 4) * 4;
     if (hlen < 20 || hlen > ip_payload_len)
-        return MW_DECODE_MALFORMED;
+        return drop(out, MW_DECODE_MALFORMED, MW_DROP_BAD_TCP);
     out->tcp_flags = flags;
     size_t want = ip_payload_len - hlen; /* payload length the IP header promises */
     if (c->left < hlen) {                /* options cut by the snaplen */
@@ -41,89 +91,129 @@ static mw_decode_status tcp(mw_cursor *c, size_t ip_payload_len, mw_packet *out)
     return MW_DECODE_TCP;
 }
 
+/* A fragment: the piece's bytes (what was captured of the `promised` ones). */
+static mw_decode_status fragment(const mw_cursor *c, size_t promised, mw_packet *out)
+{
+    out->payload = c->p;
+    out->payload_len = c->left < promised ? c->left : promised;
+    out->payload_cut = promised - out->payload_len;
+    return MW_DECODE_FRAGMENT;
+}
+
 static mw_decode_status ipv4(mw_cursor c, mw_packet *out)
 {
     uint8_t vihl, proto;
-    uint16_t total, frag;
+    uint16_t total, id, frag;
     mw_cursor t = c;
+    const uint8_t *src, *dst;
     if (!mw_cur_u8(&t, &vihl) || !mw_cur_skip(&t, 1) || !mw_cur_be16(&t, &total) ||
-        !mw_cur_skip(&t, 2) || !mw_cur_be16(&t, &frag) || !mw_cur_skip(&t, 1) ||
-        !mw_cur_u8(&t, &proto) || !mw_cur_skip(&t, 2))
-        return MW_DECODE_MALFORMED;
+        !mw_cur_be16(&t, &id) || !mw_cur_be16(&t, &frag) || !mw_cur_skip(&t, 1) ||
+        !mw_cur_u8(&t, &proto) || !mw_cur_skip(&t, 2) || !mw_cur_bytes(&t, 4, &src) ||
+        !mw_cur_bytes(&t, 4, &dst))
+        return drop(out, MW_DECODE_MALFORMED, MW_DROP_TRUNCATED_IP);
     size_t ihl = (size_t)(vihl & 0x0f) * 4;
     if (ihl < 20 || total < ihl)
-        return MW_DECODE_MALFORMED;
-    const uint8_t *a;
-    if (!mw_cur_bytes(&t, 4, &a))
-        return MW_DECODE_MALFORMED;
-    memset(out->src, 0, 16);
-    memcpy(out->src, a, 4);
-    if (!mw_cur_bytes(&t, 4, &a))
-        return MW_DECODE_MALFORMED;
-    memset(out->dst, 0, 16);
-    memcpy(out->dst, a, 4);
+        return drop(out, MW_DECODE_MALFORMED, MW_DROP_BAD_IP);
+    memcpy(out->src, src, 4);
+    memcpy(out->dst, dst, 4);
     out->family = 4;
     if (proto != IPPROTO_TCP_)
-        return MW_DECODE_SKIP;
-    /* Fragments are not reassembled: TCP segments on mail paths are not fragmented in
-     * practice (PMTU discovery); any fragment is skipped. */
-    if ((frag & 0x1fff) != 0 || (frag & 0x2000) != 0)
-        return MW_DECODE_SKIP;
-    if (!mw_cur_skip(&c, ihl)) {
-        return MW_DECODE_MALFORMED;
-    }
+        return drop(out, MW_DECODE_SKIP, MW_DROP_NOT_TCP);
+    if (!mw_cur_skip(&c, ihl))
+        return drop(out, MW_DECODE_MALFORMED, MW_DROP_TRUNCATED_IP);
     /* c now holds what was captured after the IP header (maybe less than promised) */
+    if ((frag & 0x1fff) != 0 || (frag & 0x2000) != 0) { /* offset, or More Fragments */
+        out->frag_id = id;
+        out->frag_off = (uint32_t)(frag & 0x1fff) * 8;
+        out->frag_more = (frag & 0x2000) != 0;
+        out->frag_proto = proto;
+        return fragment(&c, total - ihl, out);
+    }
     return tcp(&c, total - ihl, out);
+}
+
+/* IPv6 extension headers from `next` on, then TCP; remaining: the bytes the header
+ * promises from c on. A fragment header ends the walk (reassembly takes over) unless
+ * `in_datagram` (then it is invalid) or the fragment is atomic (RFC 6946). */
+static mw_decode_status ip6_chain(mw_cursor c, uint8_t next, size_t remaining, bool in_datagram,
+                                  mw_packet *out)
+{
+    for (int i = 0; next != IPPROTO_TCP_; i++) {
+        if (i == MW_MAX_IP6_EXT)
+            return drop(out, MW_DECODE_MALFORMED, MW_DROP_TOO_MANY_EXT);
+        uint8_t nh, hl;
+        mw_cursor t = c;
+        if (next != IP6_HOPOPTS && next != IP6_ROUTING && next != IP6_DSTOPTS &&
+            next != IP6_MOBILITY && next != IP6_AH && next != IP6_FRAGMENT)
+            return drop(out, MW_DECODE_SKIP, MW_DROP_NOT_TCP); /* UDP, ICMPv6, ESP, ... */
+        if (!mw_cur_u8(&t, &nh) || !mw_cur_u8(&t, &hl))
+            return drop(out, MW_DECODE_MALFORMED, MW_DROP_TRUNCATED_IP);
+        size_t ext = next == IP6_AH ? ((size_t)hl + 2) * 4
+                     : next == IP6_FRAGMENT ? 8 : ((size_t)hl + 1) * 8;
+        if (ext > remaining)
+            return drop(out, MW_DECODE_MALFORMED, MW_DROP_BAD_IP);
+        if (next == IP6_FRAGMENT) {
+            uint16_t offm;
+            uint32_t id;
+            if (in_datagram)
+                return drop(out, MW_DECODE_MALFORMED, MW_DROP_BAD_IP);
+            if (!mw_cur_skip(&c, 2) || !mw_cur_be16(&c, &offm) ||
+                !mw_cur_be32(&c, &id))
+                return drop(out, MW_DECODE_MALFORMED, MW_DROP_TRUNCATED_IP);
+            remaining -= ext;
+            if ((offm & 0xfff8) != 0 || (offm & 1) != 0) {
+                out->frag_id = id;
+                out->frag_off = offm & 0xfff8;
+                out->frag_more = (offm & 1) != 0;
+                out->frag_proto = nh;
+                return fragment(&c, remaining, out);
+            }
+            next = nh; /* an atomic fragment: the whole datagram is here */
+            continue;
+        }
+        if (!mw_cur_skip(&c, ext))
+            return drop(out, MW_DECODE_MALFORMED, MW_DROP_TRUNCATED_IP);
+        remaining -= ext;
+        next = nh;
+    }
+    return tcp(&c, remaining, out);
 }
 
 static mw_decode_status ipv6(mw_cursor c, mw_packet *out)
 {
     uint16_t plen;
     uint8_t next;
-    const uint8_t *a;
+    const uint8_t *src, *dst;
     if (!mw_cur_skip(&c, 4) || !mw_cur_be16(&c, &plen) || !mw_cur_u8(&c, &next) ||
-        !mw_cur_skip(&c, 1) || !mw_cur_bytes(&c, 16, &a))
-        return MW_DECODE_MALFORMED;
-    memcpy(out->src, a, 16);
-    if (!mw_cur_bytes(&c, 16, &a))
-        return MW_DECODE_MALFORMED;
-    memcpy(out->dst, a, 16);
+        !mw_cur_skip(&c, 1) || !mw_cur_bytes(&c, 16, &src) || !mw_cur_bytes(&c, 16, &dst))
+        return drop(out, MW_DECODE_MALFORMED, MW_DROP_TRUNCATED_IP);
+    memcpy(out->src, src, 16);
+    memcpy(out->dst, dst, 16);
     out->family = 6;
-    size_t remaining = plen; /* payload length promised by the header (0: jumbogram) */
-    for (int i = 0; i < MW_MAX_IP6_EXT && next != IPPROTO_TCP_; i++) {
-        uint8_t nh, hl;
-        mw_cursor t = c;
-        if (!mw_cur_u8(&t, &nh) || !mw_cur_u8(&t, &hl))
-            return MW_DECODE_MALFORMED;
-        size_t ext;
-        switch (next) {
-        case IP6_HOPOPTS:
-        case IP6_ROUTING:
-        case IP6_DSTOPTS:
-        case IP6_MOBILITY: ext = ((size_t)hl + 1) * 8; break;
-        case IP6_AH: ext = ((size_t)hl + 2) * 4; break;
-        case IP6_FRAGMENT: return MW_DECODE_SKIP; /* not reassembled, see ipv4() */
-        default: return MW_DECODE_SKIP;           /* UDP, ICMPv6, ESP, ... */
-        }
-        if (ext > remaining || !mw_cur_skip(&c, ext))
-            return MW_DECODE_MALFORMED;
-        remaining -= ext;
-        next = nh;
-    }
-    if (next != IPPROTO_TCP_)
-        return MW_DECODE_SKIP;
-    return tcp(&c, remaining, out);
+    if (plen == 0 && next == IP6_HOPOPTS) /* a jumbogram (RFC 2675) */
+        return drop(out, MW_DECODE_SKIP, MW_DROP_UNSUPPORTED);
+    return ip6_chain(c, next, plen, false, out);
 }
 
 mw_decode_status mw_decode_ip(const uint8_t *p, size_t len, mw_packet *out)
 {
-    if (len < 1)
-        return MW_DECODE_MALFORMED;
     memset(out, 0, sizeof *out);
+    if (len < 1)
+        return drop(out, MW_DECODE_MALFORMED, MW_DROP_TRUNCATED_IP);
     mw_cursor c = mw_cursor_make(p, len);
     switch (p[0] >> 4) {
     case 4: return ipv4(c, out);
     case 6: return ipv6(c, out);
-    default: return MW_DECODE_SKIP;
+    default: return drop(out, MW_DECODE_SKIP, MW_DROP_NOT_IP);
     }
+}
+
+mw_decode_status mw_decode_l4(uint8_t proto, const uint8_t *p, size_t len, mw_packet *out)
+{
+    mw_cursor c = mw_cursor_make(p, len);
+    if (out->family == 6)
+        return ip6_chain(c, proto, len, true, out);
+    if (proto != IPPROTO_TCP_)
+        return drop(out, MW_DECODE_SKIP, MW_DROP_NOT_TCP);
+    return tcp(&c, len, out);
 }

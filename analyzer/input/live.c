@@ -86,11 +86,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *d
         pcap_dump((u_char *)c->dump, h, data);
     mw_packet pkt;
     mw_decode_status ds = mw_decode(c->dlt, data, h->caplen, &pkt);
-    if (ds != MW_DECODE_TCP) {
-        mw_engine_count(c->e, ds == MW_DECODE_MALFORMED ? 2 : 1);
-        return;
-    }
-    mw_engine_packet(c->e, &pkt, c->frame, mw_ts_us(&h->ts));
+    mw_engine_decoded(c->e, ds, &pkt, c->frame, mw_ts_us(&h->ts));
 }
 
 /* groups, gid, uid, in that order (as tcpdump does), and check it cannot be undone. */

@@ -116,6 +116,19 @@ void mw_output_flush_each(mw_output *o, bool on)
     o->flush_each = on;
 }
 
+void mw_output_packet_notes(FILE *fp, const mw_engine_stats *st)
+{
+    GString *g = g_string_new(NULL);
+    uint64_t n = mw_drops_format(g, st->not_decoded, false);
+    if (n)
+        fprintf(fp, "Not decoded: %" G_GUINT64_FORMAT " (%s)\n", n, g->str);
+    if (st->frag_datagrams || st->frag_overlaps)
+        fprintf(fp, "IP fragments: %" G_GUINT64_FORMAT " reassembled into %" G_GUINT64_FORMAT
+                    " datagrams (%" G_GUINT64_FORMAT " with overlapping fragments)\n",
+                st->frag_fragments, st->frag_datagrams, st->frag_overlaps);
+    g_string_free(g, TRUE);
+}
+
 void mw_output_finish(mw_output *o, const mw_run_info *info)
 {
     if (o->json || o->error) {
@@ -129,6 +142,7 @@ void mw_output_finish(mw_output *o, const mw_run_info *info)
         fprintf(fp, "%s%s", i ? ", " : "", info->files[i]);
     fprintf(fp, "\nPackets: %" G_GUINT64_FORMAT " (TCP %" G_GUINT64_FORMAT ")\n",
             info->stats->packets, info->stats->tcp_packets);
+    mw_output_packet_notes(fp, info->stats);
     fprintf(fp, "Sessions: %" G_GUINT64_FORMAT, o->sessions);
     const char *sep = " (";
     for (int p = 0; p <= MW_PROTO_POP3S; p++) {
@@ -143,9 +157,12 @@ void mw_output_finish(mw_output *o, const mw_run_info *info)
         if (o->by_outcome[k])
             fprintf(fp, " %s %" G_GUINT64_FORMAT, mw_outcome_name((mw_outcome)k), o->by_outcome[k]);
     fprintf(fp, "\n");
-    if (info->stats->evicted)
+    if (info->stats->evicted > info->stats->evicted_memory)
         fprintf(fp, "Note: %" G_GUINT64_FORMAT " sessions were closed early to stay within "
-                    "--max-flows.\n", info->stats->evicted);
+                    "--max-flows.\n", info->stats->evicted - info->stats->evicted_memory);
+    if (info->stats->evicted_memory)
+        fprintf(fp, "Note: %" G_GUINT64_FORMAT " sessions were closed early to stay within "
+                    "--max-memory.\n", info->stats->evicted_memory);
     mw_findings_print(o->findings, fp);
     mw_output_error(o);
 }

@@ -39,6 +39,8 @@ int mw_output_error(mw_output *o);
 
 /* End of run: the text summary (totals, findings with diagnosis). */
 void mw_output_finish(mw_output *o, const mw_run_info *info);
+/* The totals' lines on packets not decoded (by reason) and IP fragments, when any. */
+void mw_output_packet_notes(FILE *fp, const mw_engine_stats *st);
 void mw_output_free(mw_output *o);
 
 #endif

@@ -2,6 +2,8 @@
 
 #include "core/identity.h"
 #include "core/json.h"
+#include "registry.h"
+#include "maillog/maillog.h"
 
 static void json_time(GString *out, int64_t ts)
 {
@@ -27,132 +29,6 @@ static void json_pair(GString *out, const uint64_t v[2])
     g_string_append_c(out, '}');
 }
 
-static void json_strlist(GString *out, GPtrArray *a)
-{
-    g_string_append_c(out, '[');
-    for (guint i = 0; a && i < a->len; i++) {
-        if (i)
-            g_string_append_c(out, ',');
-        mw_json_str(out, g_ptr_array_index(a, i));
-    }
-    g_string_append_c(out, ']');
-}
-
-static void json_opt_str(GString *out, const char *s)
-{
-    mw_json_str(out, (s && *s) ? s : NULL);
-}
-
-/* SPEC.md: decrypted, keys; and where decryption stopped, by direction (null: it did not) */
-static void json_tls_keys(GString *out, const mw_tls_rec *t)
-{
-    static const char *const keys[] = { "none_given", "missing", "found" };
-    mw_json_key(out, "decrypted");
-    g_string_append(out, t->decrypted ? "true" : "false");
-    mw_json_key(out, "keys");
-    mw_json_str(out, keys[t->keys <= MW_TLS_KEYS_FOUND ? t->keys : 0]);
-    mw_json_key(out, "decrypt_failed");
-    if (!t->decrypt_failed_frame[0] && !t->decrypt_failed_frame[1]) {
-        mw_put_lit(out, "null");
-        return;
-    }
-    g_string_append_c(out, '{');
-    for (int d = 0; d < 2; d++) {
-        mw_json_key(out, d ? "server_frame" : "client_frame");
-        if (t->decrypt_failed_frame[d])
-            mw_json_u64(out, t->decrypt_failed_frame[d]);
-        else
-            mw_put_lit(out, "null");
-    }
-    g_string_append_c(out, '}');
-}
-
-static void json_tls(GString *out, const mw_tls_rec *t)
-{
-    if (!t) {
-        mw_put_lit(out, "null");
-        return;
-    }
-    g_string_append_c(out, '{');
-    mw_json_key(out, "client_versions");
-    json_strlist(out, t->client_versions);
-    mw_json_key(out, "version");
-    json_opt_str(out, t->version);
-    mw_json_key(out, "cipher");
-    json_opt_str(out, t->cipher);
-    mw_json_key(out, "sni");
-    json_opt_str(out, t->sni);
-    mw_json_key(out, "alpn");
-    json_opt_str(out, t->alpn);
-    mw_json_key(out, "alert");
-    if (t->alert.present) {
-        g_string_append_c(out, '{');
-        mw_json_key(out, "level");
-        mw_json_str(out, t->alert.level);
-        mw_json_key(out, "description");
-        mw_json_str(out, t->alert.description);
-        mw_json_key(out, "from");
-        mw_json_str(out, t->alert.from == MW_FROM_CLIENT ? "client" : "server");
-        g_string_append_c(out, '}');
-    } else {
-        mw_put_lit(out, "null");
-    }
-    mw_json_key(out, "cert");
-    if (t->cert.present) {
-        g_string_append_c(out, '{');
-        mw_json_key(out, "subject");
-        mw_json_str(out, t->cert.subject);
-        mw_json_key(out, "issuer");
-        mw_json_str(out, t->cert.issuer);
-        mw_json_key(out, "san");
-        json_strlist(out, t->cert.san);
-        mw_json_key(out, "not_before");
-        json_opt_str(out, t->cert.not_before);
-        mw_json_key(out, "not_after");
-        json_opt_str(out, t->cert.not_after);
-        mw_json_key(out, "sha256");
-        json_opt_str(out, t->cert.sha256);
-        mw_json_key(out, "self_signed");
-        g_string_append(out, t->cert.self_signed ? "true" : "false");
-        mw_json_key(out, "key");
-        json_opt_str(out, t->cert.key);
-        mw_json_key(out, "signature_algorithm");
-        json_opt_str(out, t->cert.sig_alg);
-        g_string_append_c(out, '}');
-    } else {
-        mw_put_lit(out, "null");
-    }
-    mw_json_key(out, "ja3");
-    json_opt_str(out, t->ja3);
-    mw_json_key(out, "ja3s");
-    json_opt_str(out, t->ja3s);
-    mw_json_key(out, "ja4");
-    json_opt_str(out, t->ja4);
-    json_tls_keys(out, t);
-    /* beyond SPEC.md: what the versions looked like on the wire, and the volume */
-    mw_json_key(out, "hello_version");
-    json_opt_str(out, t->hello_version);
-    mw_json_key(out, "record_version");
-    json_opt_str(out, t->record_version);
-    mw_json_key(out, "sslv2_hello");
-    g_string_append(out, t->sslv2_hello ? "true" : "false");
-    mw_json_key(out, "hello_retry");
-    g_string_append(out, t->hello_retry ? "true" : "false");
-    mw_json_key(out, "handshake_done");
-    g_string_append(out, t->handshake_done ? "true" : "false");
-    mw_json_key(out, "app_data");
-    mw_put_lit(out, "{\"client\":{\"records\":");
-    mw_json_u64(out, t->app_records[0]);
-    mw_put_lit(out, ",\"bytes\":");
-    mw_json_u64(out, t->app_bytes[0]);
-    mw_put_lit(out, "},\"server\":{\"records\":");
-    mw_json_u64(out, t->app_records[1]);
-    mw_put_lit(out, ",\"bytes\":");
-    mw_json_u64(out, t->app_bytes[1]);
-    mw_put_lit(out, "}}");
-    g_string_append_c(out, '}');
-}
-
 static void json_auth(GString *out, const mw_auth_rec *a)
 {
     if (!a) {
@@ -162,92 +38,13 @@ static void json_auth(GString *out, const mw_auth_rec *a)
     static const char *const results[] = { "unknown", "success", "failure" };
     g_string_append_c(out, '{');
     mw_json_key(out, "mechanism");
-    json_opt_str(out, a->mechanism);
+    mw_json_opt_str(out, a->mechanism);
     mw_json_key(out, "user");
     mw_json_str(out, a->user);
     mw_json_key(out, "result");
     mw_json_str(out, results[a->result]);
     mw_json_key(out, "code");
-    json_opt_str(out, a->code);
-    g_string_append_c(out, '}');
-}
-
-static void json_replies(GString *out, GArray *a, bool smtp)
-{
-    g_string_append_c(out, '[');
-    for (guint i = 0; a && i < a->len; i++) {
-        const mw_reply *r = &g_array_index(a, mw_reply, i);
-        if (i)
-            g_string_append_c(out, ',');
-        g_string_append_c(out, '{');
-        mw_json_key(out, "cmd");
-        json_opt_str(out, r->cmd);
-        if (smtp) {
-            mw_json_key(out, "code");
-            mw_json_i64(out, r->code);
-            mw_json_key(out, "enhanced");
-            json_opt_str(out, r->enhanced);
-            mw_json_key(out, "category");
-            mw_json_str(out, r->category);
-        } else {
-            mw_json_key(out, "status");
-            mw_json_str(out, r->status);
-            mw_json_key(out, "code");
-            json_opt_str(out, r->enhanced);
-        }
-        mw_json_key(out, "text");
-        mw_json_str(out, r->text);
-        mw_json_key(out, "frame");
-        mw_json_u64(out, r->frame);
-        g_string_append_c(out, '}');
-    }
-    g_string_append_c(out, ']');
-}
-
-static void json_smtp(GString *out, const mw_smtp_rec *m)
-{
-    g_string_append_c(out, '{');
-    mw_json_key(out, "helo");
-    mw_json_str(out, m->helo);
-    mw_json_key(out, "mail_from");
-    mw_json_str(out, m->mail_from);
-    mw_json_key(out, "rcpt");
-    g_string_append_c(out, '[');
-    for (guint i = 0; i < m->rcpt->len; i++) {
-        const mw_rcpt *r = &g_array_index(m->rcpt, mw_rcpt, i);
-        if (i)
-            g_string_append_c(out, ',');
-        g_string_append_c(out, '{');
-        mw_json_key(out, "to");
-        mw_json_str(out, r->to);
-        mw_json_key(out, "code");
-        if (r->code)
-            mw_json_i64(out, r->code);
-        else
-            mw_put_lit(out, "null");
-        g_string_append_c(out, '}');
-    }
-    g_string_append_c(out, ']');
-    mw_json_key(out, "messages");
-    mw_json_u64(out, m->messages);
-    mw_json_key(out, "replies");
-    json_replies(out, m->replies, true);
-    mw_json_key(out, "transactions");
-    mw_json_u64(out, m->transactions);
-    mw_json_key(out, "message_bytes");
-    mw_json_u64(out, m->message_bytes);
-    mw_json_key(out, "capabilities");
-    json_strlist(out, m->capabilities);
-    g_string_append_c(out, '}');
-}
-
-static void json_cmdrec(GString *out, const mw_cmd_rec *c)
-{
-    g_string_append_c(out, '{');
-    mw_json_key(out, "commands");
-    mw_json_u64(out, c->commands);
-    mw_json_key(out, "failures");
-    json_replies(out, c->failures, false);
+    mw_json_opt_str(out, a->code);
     g_string_append_c(out, '}');
 }
 
@@ -301,22 +98,30 @@ void mw_record_json(GString *out, const mw_session *s)
     mw_record_json_ex(out, s, false);
 }
 
-/* The protocol keys (SPEC.md "Protocol keys"): the one place where a protocol's own part of
- * the record is written (the seam for per-dissector record hooks, issue 11). */
-static void json_protocols(GString *out, const mw_session *s)
+/* Each flag's evidence: its packet (or server-log line), time and detail. */
+static void json_evidence(GString *out, const mw_session *s)
 {
-    if (s->smtp) {
-        mw_json_key(out, "smtp");
-        json_smtp(out, s->smtp);
+    mw_json_key(out, "evidence");
+    g_string_append_c(out, '[');
+    for (guint i = 0; i < s->evidence->len; i++) {
+        const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, i);
+        if (i)
+            g_string_append_c(out, ',');
+        g_string_append_c(out, '{');
+        mw_json_key(out, "flag");
+        mw_json_str(out, mw_flag_name(ev->flag));
+        mw_json_key(out, "frame");
+        if (ev->log_file) /* from a joined server log (issue 14) */
+            mw_server_log_evidence(out, ev);
+        else
+            mw_json_u64(out, ev->frame);
+        mw_json_key(out, "ts");
+        json_time(out, ev->ts_us);
+        mw_json_key(out, "detail");
+        mw_json_str(out, ev->detail);
+        g_string_append_c(out, '}');
     }
-    if (s->imap) {
-        mw_json_key(out, "imap");
-        json_cmdrec(out, s->imap);
-    }
-    if (s->pop3) {
-        mw_json_key(out, "pop3");
-        json_cmdrec(out, s->pop3);
-    }
+    g_string_append_c(out, ']');
 }
 
 void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
@@ -340,8 +145,11 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
     mw_json_str(out, mw_proto_name(s->protocol));
     mw_json_key(out, "starttls");
     g_string_append(out, s->starttls ? "true" : "false");
-    mw_json_key(out, "tls");
-    json_tls(out, s->tls);
+    /* the TLS part, null without one; its owner writes the key (dissector.h) */
+    if (!mw_part_write_json(out, s, &s->tls)) {
+        mw_json_key(out, "tls");
+        mw_put_lit(out, "null");
+    }
     mw_json_key(out, "auth");
     json_auth(out, s->auth);
     mw_json_key(out, "outcome");
@@ -358,30 +166,14 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
         mw_json_str(out, mw_flag_name((mw_flag)f));
     }
     g_string_append_c(out, ']');
-    mw_json_key(out, "evidence");
-    g_string_append_c(out, '[');
-    for (guint i = 0; i < s->evidence->len; i++) {
-        const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, i);
-        if (i)
-            g_string_append_c(out, ',');
-        g_string_append_c(out, '{');
-        mw_json_key(out, "flag");
-        mw_json_str(out, mw_flag_name(ev->flag));
-        mw_json_key(out, "frame");
-        mw_json_u64(out, ev->frame);
-        mw_json_key(out, "ts");
-        json_time(out, ev->ts_us);
-        mw_json_key(out, "detail");
-        mw_json_str(out, ev->detail);
-        g_string_append_c(out, '}');
-    }
-    g_string_append_c(out, ']');
+    json_evidence(out, s);
     mw_json_key(out, "packets");
     json_pair(out, s->packets);
     mw_json_key(out, "bytes");
     json_pair(out, s->bytes);
     mw_identity_json(out, s); /* uid, input, sensor, client_ip, ... */
-    json_protocols(out, s);
+    /* the mail protocol's keys (SPEC.md "Protocol keys"): its dissector writes them */
+    mw_part_write_json(out, s, &s->mail);
     mw_json_key(out, "anomalies");
     g_string_append_c(out, '[');
     first = true;
@@ -406,6 +198,12 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
         mw_json_seconds(out, s->idle_at_end_us);
     else
         mw_put_lit(out, "null");
+    if (s->continues[0]) { /* only on the continuation of an evicted record */
+        mw_json_key(out, "continues");
+        mw_json_str(out, s->continues);
+    }
+    if (s->server_log)
+        mw_server_log_json(out, s->server_log);
     if (with_transcript && s->transcript) {
         mw_json_key(out, "transcript");
         json_transcript(out, s);

@@ -7,6 +7,7 @@
 #include "output/output.h"
 #include "output/text_writer.h"
 #include "output/unseen.h"
+#include "registry.h"
 
 /* Distinct values listed per finding before "and N more". */
 #define MW_FINDING_LIST_MAX 8
@@ -151,86 +152,6 @@ void mw_findings_print(const mw_findings *fs, FILE *fp)
     }
 }
 
-/* Wire text for the terminal: control bytes shown as '.', never raw. */
-static void append_printable(GString *out, const char *s)
-{
-    for (; s && *s; s++)
-        g_string_append_c(out, (*s >= 0x20 && *s != 0x7f) ? *s : '.');
-}
-
-/* IMAP / POP3: the command count and the first failure, in the server's words. */
-static void text_cmdrec(GString *out, const char *proto, const mw_cmd_rec *c)
-{
-    g_string_append_printf(out, "      %s commands %u  failures %u", proto, c->commands,
-                           c->failures->len);
-    if (c->failures->len) {
-        const mw_reply *r = &g_array_index(c->failures, mw_reply, 0);
-        g_string_append(out, "  first: ");
-        append_printable(out, r->cmd[0] ? r->cmd : "(unsolicited)");
-        g_string_append_c(out, ' ');
-        append_printable(out, r->status);
-        if (r->enhanced[0]) {
-            g_string_append(out, " [");
-            append_printable(out, r->enhanced);
-            g_string_append_c(out, ']');
-        }
-        g_string_append_c(out, ' ');
-        append_printable(out, r->text);
-    }
-    g_string_append_c(out, '\n');
-}
-
-/* TLS in plain words: what each side offered and chose (the hello's legacy version and
- * the record version are shown apart from the negotiated one), the alert and who sent
- * it, and the certificate - or why it could not be seen. */
-static void text_tls(GString *out, const mw_session *s)
-{
-    const mw_tls_rec *t = s->tls;
-    g_string_append(out, "      tls: client offered ");
-    for (guint i = 0; t->client_versions && i < t->client_versions->len; i++)
-        g_string_append_printf(out, "%s%s", i ? "," : "",
-                               (const char *)g_ptr_array_index(t->client_versions, i));
-    if (!t->client_versions || t->client_versions->len == 0)
-        g_string_append(out, "(no ClientHello seen)");
-    if (t->hello_version || t->record_version)
-        g_string_append_printf(out, " (hello %s, record %s)",
-                               t->hello_version ? t->hello_version : "?",
-                               t->record_version ? t->record_version : "?");
-    if (t->version)
-        g_string_append_printf(out, "; negotiated %s %s", t->version, t->cipher);
-    else
-        g_string_append(out, "; nothing negotiated (no ServerHello)");
-    if (t->sni) {
-        g_string_append(out, "; sni ");
-        append_printable(out, t->sni);
-    }
-    if (t->alpn) {
-        g_string_append(out, "; alpn ");
-        append_printable(out, t->alpn);
-    }
-    g_string_append_c(out, '\n');
-    if (t->alert.present)
-        g_string_append_printf(out, "      tls alert: %s %s from the %s\n", t->alert.level,
-                               t->alert.description,
-                               t->alert.from == MW_FROM_CLIENT ? "client" : "server");
-    if (t->cert.present) {
-        bool expired = mw_session_has(s, MW_FLAG_TLS_CERT_EXPIRED);
-        g_string_append(out, "      certificate: ");
-        append_printable(out, t->cert.subject);
-        g_string_append_printf(out, "  %s %.10s", expired ? "expired" : "expires",
-                               t->cert.not_after);
-        if (t->cert.self_signed) {
-            g_string_append(out, "  (self-signed)");
-        } else if (t->cert.issuer) {
-            g_string_append(out, "  issuer ");
-            append_printable(out, t->cert.issuer);
-        }
-        g_string_append_c(out, '\n');
-    } else if (t->version && strcmp(t->version, "TLS1.3") == 0) {
-        g_string_append(out, "      certificate not observable (TLS 1.3 encrypts it)\n");
-    }
-}
-
 void mw_text_session(GString *out, const mw_session *s)
 {
     int64_t secs = s->ts_start_us / G_USEC_PER_SEC;
@@ -263,49 +184,22 @@ void mw_text_session(GString *out, const mw_session *s)
      * evidence of the first finding */
     if (s->decisive) {
         g_string_append(out, "  ");
-        append_printable(out, s->decisive);
+        mw_text_printable(out, s->decisive);
     } else if (s->evidence->len) {
         const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, 0);
         g_string_append(out, "  ");
-        append_printable(out, ev->detail);
+        mw_text_printable(out, ev->detail);
         g_string_append_printf(out, " (frame %" G_GUINT64_FORMAT ")", ev->frame);
     }
     g_string_append_c(out, '\n');
 
-    if (s->smtp && (s->smtp->helo || s->smtp->mail_from || s->smtp->rcpt->len)) {
-        const mw_smtp_rec *m = s->smtp;
-        unsigned refused = 0;
-        for (guint i = 0; i < m->rcpt->len; i++)
-            refused += g_array_index(m->rcpt, mw_rcpt, i).code >= 400;
-        g_string_append(out, "      ");
-        if (m->helo) {
-            g_string_append(out, "helo ");
-            append_printable(out, m->helo);
-            g_string_append(out, "  ");
-        }
-        if (m->mail_from) {
-            g_string_append(out, "from <");
-            append_printable(out, m->mail_from);
-            g_string_append(out, ">  ");
-        }
-        g_string_append_printf(out, "rcpt %u", m->rcpt->len);
-        if (refused)
-            g_string_append_printf(out, " (%u refused)", refused);
-        g_string_append_printf(out, "  messages %u", m->messages);
-        if (m->message_bytes)
-            g_string_append_printf(out, " (%" G_GUINT64_FORMAT " bytes)", m->message_bytes);
-        g_string_append_c(out, '\n');
-    }
-    if (s->imap)
-        text_cmdrec(out, "imap", s->imap);
-    if (s->pop3)
-        text_cmdrec(out, "pop3", s->pop3);
+    mw_part_write_text(out, s, &s->mail);
     if (s->auth) {
         static const char *const results[] = { "result unknown", "succeeded", "failed" };
         g_string_append_printf(out, "      auth %s", s->auth->mechanism[0] ? s->auth->mechanism : "?");
         if (s->auth->user) {
             g_string_append(out, " as ");
-            append_printable(out, s->auth->user);
+            mw_text_printable(out, s->auth->user);
         }
         g_string_append_printf(out, " %s%s%s\n", results[s->auth->result],
                                s->auth->code[0] ? " " : "", s->auth->code);
@@ -319,14 +213,13 @@ void mw_text_session(GString *out, const mw_session *s)
         g_string_append_printf(out, "      slowest reply: %s took %.1f s (frame %" G_GUINT64_FORMAT
                                ")\n", s->latency.slowest_cmd, (double)s->latency.slowest_us / 1e6,
                                s->latency.slowest_frame);
-    if (s->tls)
-        text_tls(out, s);
-    if (s->tls && mw_session_unseen(s)) {
+    mw_part_write_text(out, s, &s->tls);
+    if (s->tls.rec && mw_session_unseen(s)) {
         g_string_append(out, "      not seen inside TLS: ");
         mw_unseen_describe(out, s);
         g_string_append_c(out, '\n');
     }
-    if (s->encrypted && !s->tls)
+    if (s->encrypted && !s->tls.rec)
         g_string_append(out, "      content encrypted (TLS): not observable\n");
 }
 
@@ -345,7 +238,7 @@ void mw_text_transcript(GString *out, const mw_session *s)
         g_free(t);
         if (dt)
             g_date_time_unref(dt);
-        append_printable(out, ev->text);
+        mw_text_printable(out, ev->text);
         if (ev->latency_us >= 0)
             g_string_append_printf(out, "   (+%.3f s)", (double)ev->latency_us / 1e6);
         g_string_append_c(out, '\n');

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "tls/tls_log.h"
+
 struct mw_unseen {
     uint64_t count;
     GPtrArray *ids, *lines; /* owned strings, the first MW_UNSEEN_LISTED */
@@ -12,9 +14,9 @@ bool mw_session_unseen(const mw_session *s)
 {
     if (!s->encrypted)
         return false;
-    if (!s->tls)
+    if (!mw_tls_of(s))
         return true; /* the opaque dissector: bytes counted, never read */
-    const mw_tls_rec *t = s->tls;
+    const mw_tls_rec *t = mw_tls_of(s);
     return t->handshake_done || t->app_records[0] || t->app_records[1];
 }
 
@@ -42,7 +44,7 @@ static int64_t close_of(const mw_session *s, const char **who)
 
 void mw_unseen_describe(GString *out, const mw_session *s)
 {
-    const mw_tls_rec *t = s->tls;
+    const mw_tls_rec *t = mw_tls_of(s);
     if (!t) {
         g_string_append(out, "encrypted after the upgrade; no TLS reader for it");
         return;

@@ -14,6 +14,7 @@
 #include "report/report_text.h"
 #include "report/report_html.h"
 #include "report/report_md.h"
+#include "tls/tls_log.h"
 
 static bool has_suffix_ci(const char *s, const char *suffix)
 {
@@ -87,7 +88,7 @@ static void set_add(GHashTable *set, char *s)
 
 static char *tls_summary(const mw_session *s)
 {
-    const mw_tls_rec *t = s->tls;
+    const mw_tls_rec *t = mw_tls_of(s);
     if (!t)
         return NULL;
     GString *g = g_string_new("TLS: ");

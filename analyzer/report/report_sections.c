@@ -104,9 +104,31 @@ static void counts_para(GString *g, const mw_report *r, const mw_rmarkup *m)
 static void left_out_notes(GString *g, const mw_report *r, const mw_rmarkup *m)
 {
     char *s = NULL;
-    if (r->stats->evicted) {
+    if (r->stats->evicted > r->stats->evicted_memory) {
         s = g_strdup_printf("%" G_GUINT64_FORMAT " sessions were closed early to stay within "
-                            "--max-flows.", r->stats->evicted);
+                            "--max-flows.", r->stats->evicted - r->stats->evicted_memory);
+        m->note(g, s);
+        g_free(s);
+    }
+    if (r->stats->evicted_memory) {
+        s = g_strdup_printf("%" G_GUINT64_FORMAT " sessions were closed early to stay within "
+                            "--max-memory.", r->stats->evicted_memory);
+        m->note(g, s);
+        g_free(s);
+    }
+    GString *d = g_string_new(NULL);
+    uint64_t nd = mw_drops_format(d, r->stats->not_decoded, false);
+    if (nd) {
+        s = g_strdup_printf("Not decoded: %" G_GUINT64_FORMAT " packets (%s).", nd, d->str);
+        m->note(g, s);
+        g_free(s);
+    }
+    g_string_free(d, TRUE);
+    if (r->stats->frag_datagrams || r->stats->frag_overlaps) {
+        s = g_strdup_printf("IP fragments: %" G_GUINT64_FORMAT " reassembled into %"
+                            G_GUINT64_FORMAT " datagrams (%" G_GUINT64_FORMAT " with "
+                            "overlapping fragments).", r->stats->frag_fragments,
+                            r->stats->frag_datagrams, r->stats->frag_overlaps);
         m->note(g, s);
         g_free(s);
     }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/json.h"
+#include "tls/tls_log.h" /* the report reads the TLS part as report.c does */
 
 static const char *str_of(JsonObject *o, const char *key)
 {
@@ -100,7 +101,7 @@ static void pair_of(JsonObject *o, const char *key, uint64_t v[2])
 
 static void tls_of(mw_session *s, JsonObject *t)
 {
-    mw_tls_rec *r = mw_session_tls(s);
+    mw_tls_rec *r = mw_tls_record(s);
     const char *v = str_of(t, "version");
     r->version = v ? g_intern_string(v) : NULL;
     g_strlcpy(r->cipher, str_of(t, "cipher") ? str_of(t, "cipher") : "", sizeof r->cipher);
@@ -134,7 +135,8 @@ static void evidence_of(mw_session *s, JsonArray *a)
         if (!e || f < 0)
             continue;
         mw_evidence ev = { (mw_flag)f, (uint64_t)int_of(e, "frame", 0), time_of(e, "ts"),
-                           g_strdup(str_of(e, "detail") ? str_of(e, "detail") : "") };
+                           g_strdup(str_of(e, "detail") ? str_of(e, "detail") : ""),
+                           g_strdup(str_of(e, "file")), (uint64_t)int_of(e, "line", 0) };
         g_array_append_val(s->evidence, ev);
     }
 }

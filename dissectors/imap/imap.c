@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "dissector.h"
+#include "text/reply_log.h"
 #include "imap/imap.h"
 #include "imap/imap_commands.h"
 #include "imap/imap_responses.h"
@@ -47,7 +48,7 @@ static void *imap_new(mw_session *s, const mw_config *cfg)
     imap_state *st = g_new0(imap_state, 1);
     st->sess = s;
     imap_agg_reset(&st->agg);
-    mw_session_cmdrec(s, MW_PROTO_IMAP);
+    mw_cmdrec_attach(s, &mw_imap_dissector);
     return st;
 }
 
@@ -152,14 +153,12 @@ static void imap_close(void *p, const mw_ctx *ctx)
 {
     imap_state *st = p;
     imap_flush_held(st);
-    if (st->in_tls)
-        return;
-    mw_tp_close(st->sess, MW_PROTO_IMAP, &st->pending, ctx);
+    mw_tp_close_line(st->sess, st->in_tls, &st->pending, ctx);
 }
 
 static bool imap_probe(const uint8_t *p, size_t len)
 {
-    return len >= 4 && memcmp(p, "* OK", 4) == 0;
+    return mw_tp_greets(p, len, "* OK");
 }
 
 static const mw_port_proto imap_ports[] = {
@@ -167,14 +166,4 @@ static const mw_port_proto imap_ports[] = {
     { 0, MW_PROTO_UNKNOWN },
 };
 
-const mw_dissector mw_imap_dissector = {
-    .name = "imap",
-    .ports = imap_ports,
-    .content_proto = MW_PROTO_IMAP,
-    .probe = imap_probe,
-    .state_new = imap_new,
-    .state_free = imap_free,
-    .feed = imap_feed,
-    .on_gap = imap_gap,
-    .on_close = imap_close,
-};
+const mw_dissector mw_imap_dissector = MW_TP_DISSECTOR(imap, MW_PROTO_IMAP);

@@ -1,3 +1,4 @@
+#include "text/reply_log.h"
 #include "imap/imap_commands.h"
 
 #include <glib.h>
@@ -107,7 +108,7 @@ static void new_command(imap_state *st, const mw_line *l, const mw_ctx *ctx)
     c.frame = ctx->frame;
     c.ts_us = ctx->ts_us;
     c.exempt = c.kind == IC_LOGOUT || c.kind == IC_IDLE;
-    mw_session_cmdrec(st->sess, MW_PROTO_IMAP)->commands++;
+    mw_cmdrec_of(st->sess)->commands++;
 
     memset(&st->cur, 0, sizeof st->cur);
     g_strlcpy(st->cur.tag, c.tag, sizeof st->cur.tag);

@@ -30,7 +30,7 @@ static bool privacy_refusal(const imap_state *st, const mw_tp_cmd *c, const mw_t
 static void on_failure(imap_state *st, const mw_tp_cmd *c, const char *status,
                        const mw_tp_resp *r, const char *line, const mw_ctx *ctx)
 {
-    mw_tp_failure(st->sess, MW_PROTO_IMAP, c->name, status, r->code, r->text, r->text_len, ctx);
+    mw_tp_failure(st->sess, c->name, status, r->code, r->text, r->text_len, ctx);
     switch (c->kind) {
     case IC_LOGIN:
     case IC_AUTHENTICATE:
@@ -172,7 +172,7 @@ static void untagged_status(imap_state *st, int status, const uint8_t *p, size_t
     }
     char *line = evidence_line(p, len);
     if (greeting) /* the server refuses the connection outright */
-        mw_tp_failure(st->sess, MW_PROTO_IMAP, "CONNECT", "BYE", r.code, r.text, r.text_len, ctx);
+        mw_tp_failure(st->sess, "CONNECT", "BYE", r.code, r.text, r.text_len, ctx);
     if (mw_tp_timeout_words(r.text, r.text_len))
         mw_tp_raise(st->sess, MW_FLAG_SERVER_TIMEOUT, ctx, line);
     else if (greeting)

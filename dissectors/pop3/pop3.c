@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "dissector.h"
+#include "text/reply_log.h"
 #include "text/lines.h"
 #include "text/sasl.h"
 #include "text/secrets.h"
@@ -188,7 +189,7 @@ static void command(pop3_state *st, const mw_line *l, const mw_ctx *ctx)
     c.exempt = c.kind == PC_QUIT;
     c.frame = ctx->frame;
     c.ts_us = ctx->ts_us;
-    mw_session_cmdrec(st->sess, MW_PROTO_POP3)->commands++;
+    mw_cmdrec_of(st->sess)->commands++;
 
     switch (c.kind) {
     case PC_USER:
@@ -314,7 +315,7 @@ static void on_err(pop3_state *st, const mw_tp_cmd *c, const mw_line *l, const m
 {
     mw_tp_resp r;
     mw_tp_resp_code(l->p + 4, l->len - 4, &r);
-    mw_tp_failure(st->sess, MW_PROTO_POP3, c->name, "-ERR", r.code, r.text, r.text_len, ctx);
+    mw_tp_failure(st->sess, c->name, "-ERR", r.code, r.text, r.text_len, ctx);
     char *line = mw_wire_strdup(l->p, l->len, MW_MAX_TEXT);
     if (mw_tp_timeout_words(r.text, r.text_len)) {
         mw_tp_raise(st->sess, MW_FLAG_SERVER_TIMEOUT, ctx, line);
@@ -433,7 +434,7 @@ static void *pop3_new(mw_session *s, const mw_config *cfg)
     (void)cfg;
     pop3_state *st = g_new0(pop3_state, 1);
     st->sess = s;
-    mw_session_cmdrec(s, MW_PROTO_POP3);
+    mw_cmdrec_attach(s, &mw_pop3_dissector);
     return st;
 }
 
@@ -547,14 +548,12 @@ static void pop3_gap(void *p, mw_dir dir, uint64_t missing, const mw_ctx *ctx)
 static void pop3_close(void *p, const mw_ctx *ctx)
 {
     pop3_state *st = p;
-    if (st->in_tls)
-        return;
-    mw_tp_close(st->sess, MW_PROTO_POP3, &st->pending, ctx);
+    mw_tp_close_line(st->sess, st->in_tls, &st->pending, ctx);
 }
 
 static bool pop3_probe(const uint8_t *p, size_t len)
 {
-    return len >= 3 && memcmp(p, "+OK", 3) == 0;
+    return mw_tp_greets(p, len, "+OK");
 }
 
 static const mw_port_proto pop3_ports[] = {
@@ -562,14 +561,4 @@ static const mw_port_proto pop3_ports[] = {
     { 0, MW_PROTO_UNKNOWN },
 };
 
-const mw_dissector mw_pop3_dissector = {
-    .name = "pop3",
-    .ports = pop3_ports,
-    .content_proto = MW_PROTO_POP3,
-    .probe = pop3_probe,
-    .state_new = pop3_new,
-    .state_free = pop3_free,
-    .feed = pop3_feed,
-    .on_gap = pop3_gap,
-    .on_close = pop3_close,
-};
+const mw_dissector mw_pop3_dissector = MW_TP_DISSECTOR(pop3, MW_PROTO_POP3);

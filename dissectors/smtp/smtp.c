@@ -168,8 +168,9 @@ static void smtp_close(void *p, const mw_ctx *ctx)
 {
     smtp_state *st = p;
     mw_session *s = st->sess;
-    if (st->in_tls || mw_tp_no_greeting(s, ctx) || s->close_reason == MW_CLOSE_NONE)
-        return; /* (capture ended: the reply may simply not have been captured) */
+    if (st->in_tls || mw_tp_no_greeting(s, ctx) || s->close_reason == MW_CLOSE_NONE ||
+        s->close_reason == MW_CLOSE_EVICTED)
+        return; /* (capture ended or record evicted: the reply may come later, unseen) */
     for (unsigned i = 0; i < st->pending.count; i++) {
         const mw_tp_cmd *c = mw_tp_at(&st->pending, i);
         if (c->kind == CMD_QUIT)
@@ -204,4 +205,7 @@ const mw_dissector mw_smtp_dissector = {
     .feed = smtp_feed,
     .on_gap = smtp_gap,
     .on_close = smtp_close,
+    .write_json = mw_smtp_write_json,
+    .write_text = mw_smtp_write_text,
+    .free_record = mw_smtp_free_record,
 };

@@ -44,7 +44,7 @@ static char *path_after_colon(const uint8_t *p, size_t len)
 static void on_helo(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t arglen,
                     const mw_ctx *ctx)
 {
-    mw_smtp_rec *rec = mw_session_smtp(st->sess);
+    mw_smtp_rec *rec = mw_smtp_record(st->sess);
     if (!rec->helo)
         rec->helo = mw_wire_strdup(arg, arglen, MW_MAX_TEXT);
 }
@@ -52,7 +52,7 @@ static void on_helo(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t arg
 static void on_mail(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t arglen,
                     const mw_ctx *ctx)
 {
-    mw_smtp_rec *rec = mw_session_smtp(st->sess);
+    mw_smtp_rec *rec = mw_smtp_record(st->sess);
     if (!rec->mail_from)
         rec->mail_from = path_after_colon(arg, arglen);
 }
@@ -60,7 +60,7 @@ static void on_mail(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t arg
 static void on_rcpt(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t arglen,
                     const mw_ctx *ctx)
 {
-    mw_smtp_rec *rec = mw_session_smtp(st->sess);
+    mw_smtp_rec *rec = mw_smtp_record(st->sess);
     if (rec->rcpt->len < MW_MAX_RCPT) {
         mw_rcpt r = { path_after_colon(arg, arglen), 0 };
         g_array_append_val(rec->rcpt, r);
@@ -91,7 +91,7 @@ static void on_bdat(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t arg
     mw_session_event(st->sess, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1,
                      "[BDAT chunk: %" G_GUINT64_FORMAT " bytes]", (guint64)n);
     st->bdat_left = n;
-    mw_session_smtp(st->sess)->message_bytes += n;
+    mw_smtp_record(st->sess)->message_bytes += n;
     if (n > 0)
         st->mode = C_BDAT;
 }
@@ -197,7 +197,7 @@ void smtp_end_of_data(smtp_state *st, uint64_t end_off, const mw_ctx *ctx)
     mw_tp_cmd c = smtp_cmd_at(CMD_DATA_END, "DATA", ctx);
     st->cur_end = end_off;
     smtp_push(st, &c);
-    mw_session_smtp(st->sess)->message_bytes += st->body.bytes;
+    mw_smtp_record(st->sess)->message_bytes += st->body.bytes;
     mw_session_event(st->sess, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1,
                      "[message content: %" G_GUINT64_FORMAT " bytes]", st->body.bytes);
     st->mode = C_COMMAND;

@@ -18,7 +18,7 @@ typedef struct {
 
 static bool reply_rcpt(smtp_state *st, const mw_tp_cmd *c, int code, const mw_ctx *ctx)
 {
-    mw_smtp_rec *rec = mw_session_smtp(st->sess);
+    mw_smtp_rec *rec = mw_smtp_record(st->sess);
     if (c->aux > 0 && c->aux <= rec->rcpt->len)
         g_array_index(rec->rcpt, mw_rcpt, c->aux - 1).code = code;
     return false;
@@ -27,7 +27,7 @@ static bool reply_rcpt(smtp_state *st, const mw_tp_cmd *c, int code, const mw_ct
 static bool reply_mail(smtp_state *st, const mw_tp_cmd *c, int code, const mw_ctx *ctx)
 {
     if (code < 400)
-        mw_session_smtp(st->sess)->transactions++;
+        mw_smtp_record(st->sess)->transactions++;
     return false;
 }
 
@@ -41,7 +41,7 @@ static bool reply_data(smtp_state *st, const mw_tp_cmd *c, int code, const mw_ct
 static bool reply_message(smtp_state *st, const mw_tp_cmd *c, int code, const mw_ctx *ctx)
 {
     if ((c->kind == CMD_DATA_END || c->last) && code >= 200 && code < 300)
-        mw_session_smtp(st->sess)->messages++;
+        mw_smtp_record(st->sess)->messages++;
     return false;
 }
 
@@ -169,7 +169,7 @@ static char *reply_line(int code, const char *enh, const char *text)
 static void add_reply(smtp_state *st, const mw_tp_cmd *c, int code, const char *enh,
                       const char *category, const char *text, const mw_ctx *ctx)
 {
-    mw_smtp_rec *rec = mw_session_smtp(st->sess);
+    mw_smtp_rec *rec = mw_smtp_record(st->sess);
     if (rec->replies->len >= MW_MAX_REPLIES)
         return;
     mw_reply r = { 0 };
@@ -308,7 +308,7 @@ static void skip_enhanced(const uint8_t **t, size_t *tlen, char out[16])
 static void reply_text(smtp_state *st, const uint8_t *t, size_t tlen)
 {
     if (st->reply_is_ehlo && st->reply_lines > 0) {
-        mw_smtp_rec *rec = mw_session_smtp(st->sess);
+        mw_smtp_rec *rec = mw_smtp_record(st->sess);
         char *cap = mw_wire_strdup(t, tlen, 128);
         /* a second EHLO (after STARTTLS, decrypted) repeats keywords: each is kept once */
         for (guint i = 0; cap && i < rec->capabilities->len; i++)

@@ -8,7 +8,7 @@ smtp_state *smtp_state_new(mw_session *s)
     st->sess = s;
     st->reply_text = g_string_sized_new(128);
     st->body.line_start = true;
-    mw_session_smtp(s);
+    mw_smtp_record(s);
     return st;
 }
 

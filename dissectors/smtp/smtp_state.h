@@ -12,6 +12,7 @@
 #include "text/sasl.h"
 #include "text/secrets.h"
 #include "text/textproto.h"
+#include "smtp/smtp_log.h"
 
 typedef enum {
     CMD_OTHER,

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "text/lines.h"
+#include "text/reply_log.h"
 #include "text/sasl.h"
 
 /* ---------- commands in flight ---------- */
@@ -193,11 +194,11 @@ static char *record_text(const uint8_t *p, size_t len)
     return t;
 }
 
-void mw_tp_failure(mw_session *s, mw_proto proto, const char *cmd, const char *status,
+void mw_tp_failure(mw_session *s, const char *cmd, const char *status,
                    const char *code, const uint8_t *text, size_t tlen, const mw_ctx *ctx)
 {
-    mw_cmd_rec *rec = mw_session_cmdrec(s, proto);
-    if (rec->failures->len >= MW_MAX_REPLIES)
+    mw_cmd_rec *rec = mw_cmdrec_of(s);
+    if (!rec || rec->failures->len >= MW_MAX_REPLIES)
         return;
     mw_reply r = { 0 };
     g_strlcpy(r.cmd, cmd, sizeof r.cmd);
@@ -343,9 +344,9 @@ void mw_tp_greeting_event(mw_session *s, const mw_ctx *ctx, const uint8_t *p, si
 /* ---------- end of session ---------- */
 
 /* Without a flag to explain the session, the first failure is the line to show. */
-static void decisive_from_failures(mw_session *s, mw_proto proto)
+static void decisive_from_failures(mw_session *s)
 {
-    const mw_cmd_rec *rec = proto == MW_PROTO_POP3 ? s->pop3 : s->imap;
+    const mw_cmd_rec *rec = mw_cmdrec_of(s);
     if (s->decisive || !rec || rec->failures->len == 0)
         return;
     const mw_reply *r = &g_array_index(rec->failures, mw_reply, 0);
@@ -369,13 +370,14 @@ void mw_tp_unanswered(mw_session *s, const char *name, uint64_t frame, int64_t t
                     (double)(ctx->ts_us - ts_us) / 1e6);
 }
 
-void mw_tp_close(mw_session *s, mw_proto proto, mw_tp_queue *q, const mw_ctx *ctx)
+void mw_tp_close(mw_session *s, mw_tp_queue *q, const mw_ctx *ctx)
 {
-    decisive_from_failures(s, proto);
+    decisive_from_failures(s);
     if (mw_tp_no_greeting(s, ctx))
         return;
-    if (s->close_reason == MW_CLOSE_NONE)
-        return; /* the capture ended; the reply may simply not have been captured */
+    if (s->close_reason == MW_CLOSE_NONE || s->close_reason == MW_CLOSE_EVICTED)
+        return; /* the capture ended, or the record was cut short to make room (the flow
+                 * goes on): the reply may simply come later or not have been captured */
     for (unsigned i = 0; i < q->count; i++) {
         const mw_tp_cmd *c = mw_tp_at(q, i);
         if (c->exempt)
@@ -383,4 +385,16 @@ void mw_tp_close(mw_session *s, mw_proto proto, mw_tp_queue *q, const mw_ctx *ct
         mw_tp_unanswered(s, c->name, c->frame, c->ts_us, ctx);
         break;
     }
+}
+
+void mw_tp_close_line(mw_session *s, bool in_tls, mw_tp_queue *q, const mw_ctx *ctx)
+{
+    if (!in_tls)
+        mw_tp_close(s, q, ctx);
+}
+
+bool mw_tp_greets(const uint8_t *p, size_t len, const char *greeting)
+{
+    size_t n = strlen(greeting);
+    return len >= n && memcmp(p, greeting, n) == 0;
 }

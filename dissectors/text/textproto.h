@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "dissector.h"
+#include "text/reply_log.h"
 #include "text/sasl.h"
 
 /* Longest IMAP tag kept for matching; longer tags are compared on this prefix. */
@@ -87,7 +88,7 @@ typedef struct {
 void mw_tp_resp_code(const uint8_t *p, size_t len, mw_tp_resp *out);
 
 /* Record a failure (IMAP NO/BAD, POP3 -ERR) in the protocol's command record. */
-void mw_tp_failure(mw_session *s, mw_proto proto, const char *cmd, const char *status,
+void mw_tp_failure(mw_session *s, const char *cmd, const char *status,
                    const char *code, const uint8_t *text, size_t tlen, const mw_ctx *ctx);
 /* Raise a flag whose evidence is a server line; it becomes the decisive line if none. */
 void mw_tp_raise(mw_session *s, mw_flag f, const mw_ctx *ctx, const char *line);
@@ -152,6 +153,21 @@ void mw_tp_unanswered(mw_session *s, const char *name, uint64_t frame, int64_t t
 /* End of session: no_greeting when the server never spoke, else unanswered_command for
  * the oldest command still waiting (not exempt) when the connection closed. A session
  * whose flags gave no decisive line gets its first failure as one. */
-void mw_tp_close(mw_session *s, mw_proto proto, mw_tp_queue *q, const mw_ctx *ctx);
+void mw_tp_close(mw_session *s, mw_tp_queue *q, const mw_ctx *ctx);
+/* The same unless the session was handed to TLS (its end is TLS's to judge). */
+void mw_tp_close_line(mw_session *s, bool in_tls, mw_tp_queue *q, const mw_ctx *ctx);
+
+/* Does the server's first data start with this greeting ("* OK", "+OK")? */
+bool mw_tp_greets(const uint8_t *p, size_t len, const char *greeting);
+
+/* The dissector table of a line protocol built on this file that keeps a command record
+ * (IMAP, POP3): the functions named p_new, p_free, p_feed, p_gap, p_close and p_probe,
+ * the port table p_ports, and the command record's hooks (text/reply_log.h). */
+#define MW_TP_DISSECTOR(p, proto)                                                          \
+    {                                                                                      \
+        .name = #p, .ports = p##_ports, .content_proto = (proto), .probe = p##_probe,     \
+        .state_new = p##_new, .state_free = p##_free, .feed = p##_feed, .on_gap = p##_gap, \
+        .on_close = p##_close, MW_CMDREC_HOOKS,                                            \
+    }
 
 #endif

@@ -20,7 +20,7 @@
 #include "tls/tls_hello.h"
 #include "tls/tls_record.h"
 #include "tls/tls_handshake.h"
-#include "tls/tls_decrypt.h"
+#include "tls/inner/tls_decrypt.h"
 
 
 /* ---------- the dissector ---------- */
@@ -160,16 +160,16 @@ static bool closed_for_real(const mw_session *s)
 static void encrypted_summary(tls_state *st)
 {
     mw_session *s = st->sess;
+    const mw_tls_rec *t = mw_tls_of(s);
     for (int dir = 0; dir < 2; dir++) {
         guint at = st->app_event[dir];
-        if (!s->transcript || !s->tls || at == 0 || at == G_MAXUINT || at > s->transcript->len)
+        if (!s->transcript || !t || at == 0 || at == G_MAXUINT || at > s->transcript->len)
             continue;
         mw_event *ev = &g_array_index(s->transcript, mw_event, at - 1);
         g_free(ev->text);
         ev->text = g_strdup_printf("[encrypted: %" G_GUINT64_FORMAT " record%s, %" G_GUINT64_FORMAT
-                                   " bytes]", s->tls->app_records[dir],
-                                   s->tls->app_records[dir] == 1 ? "" : "s",
-                                   s->tls->app_bytes[dir]);
+                                   " bytes]", t->app_records[dir],
+                                   t->app_records[dir] == 1 ? "" : "s", t->app_bytes[dir]);
         st->app_event[dir] = G_MAXUINT;
     }
 }
@@ -183,7 +183,7 @@ static void tls_close_outer(tls_state *st, const mw_ctx *ctx)
     for (int i = 0; i < 2; i++)
         if (st->d[i].hs && st->d[i].hs->len > 0)
             mw_session_anomaly(s, MW_ANOM_TLS_MALFORMED); /* a message cut short */
-    if (!st->d[0].started && !st->d[1].started && !s->tls)
+    if (!st->d[0].started && !st->d[1].started && !mw_tls_of(s))
         return; /* nobody spoke: the engine judges the silence (conn_verdict.c) */
     s->encrypted = true; /* whatever followed the first TLS record is not readable */
     /* judge a handshake only when the client's side of it was seen */
@@ -226,6 +226,24 @@ static mw_proto tls_client_probe(const uint8_t *p, size_t len)
     return (mw_proto)mw_tls_mail_hint(p, len);
 }
 
+static void *tls_engine_new(const mw_config *cfg)
+{
+    tls_engine *e = tls_dec_engine_new(cfg);
+    e->fp = mw_tls_fp_cache_new();
+    e->certs = mw_tls_cert_cache_new();
+    return e;
+}
+
+static void tls_engine_free(void *p)
+{
+    tls_engine *e = p;
+    if (!e)
+        return;
+    mw_tls_fp_cache_free(e->fp);
+    mw_tls_cert_cache_free(e->certs);
+    tls_dec_engine_free(e);
+}
+
 const mw_dissector mw_tls_dissector = {
     .name = "tls",
     .ports = tls_ports,
@@ -240,4 +258,7 @@ const mw_dissector mw_tls_dissector = {
     .on_close = tls_close,
     .engine_new = tls_engine_new,
     .engine_free = tls_engine_free,
+    .write_json = mw_tls_write_json,
+    .write_text = mw_tls_write_text,
+    .free_record = mw_tls_free_record,
 };

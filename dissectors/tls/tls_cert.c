@@ -303,9 +303,11 @@ typedef struct {
     unsigned sni_next;
 } cert_entry;
 
-static GHashTable *cert_cache;
-static size_t cert_cache_bytes;
-static uint64_t cert_seed;
+struct mw_tls_cert_cache {
+    GHashTable *entries; /* cert_entry, keyed by itself */
+    size_t bytes;        /* chain bytes held */
+    uint64_t seed;
+};
 
 static guint cert_entry_hash(gconstpointer p)
 {
@@ -339,22 +341,33 @@ static bool asn1_time_posix(const ASN1_TIME *t, time_t *out)
     return true;
 }
 
-static cert_entry *cert_cache_get(mw_cursor certs, int64_t day)
+mw_tls_cert_cache *mw_tls_cert_cache_new(void)
 {
-    if (!cert_cache) {
-        cert_cache = g_hash_table_new_full(cert_entry_hash, cert_entry_equal, NULL,
-                                           cert_entry_free);
-        cert_seed = (uint64_t)g_random_int() << 32 | g_random_int();
-    }
+    mw_tls_cert_cache *c = g_new0(mw_tls_cert_cache, 1);
+    c->entries = g_hash_table_new_full(cert_entry_hash, cert_entry_equal, NULL, cert_entry_free);
+    c->seed = (uint64_t)g_random_int() << 32 | g_random_int();
+    return c;
+}
+
+void mw_tls_cert_cache_free(mw_tls_cert_cache *c)
+{
+    if (!c)
+        return;
+    g_hash_table_destroy(c->entries);
+    g_free(c);
+}
+
+static cert_entry *cert_cache_get(mw_tls_cert_cache *cache, mw_cursor certs, int64_t day)
+{
     cert_entry probe = { .day = day, .len = certs.left, .chain = (uint8_t *)certs.p };
-    probe.hash = XXH3_64bits_withSeed(certs.p, certs.left, cert_seed ^ (uint64_t)day);
-    cert_entry *e = g_hash_table_lookup(cert_cache, &probe);
+    probe.hash = XXH3_64bits_withSeed(certs.p, certs.left, cache->seed ^ (uint64_t)day);
+    cert_entry *e = g_hash_table_lookup(cache->entries, &probe);
     if (e)
         return e;
-    if (g_hash_table_size(cert_cache) >= MW_CERT_CACHE_MAX ||
-        cert_cache_bytes + certs.left > MW_CERT_CACHE_BYTES) {
-        g_hash_table_remove_all(cert_cache); /* bounded: start over */
-        cert_cache_bytes = 0;
+    if (g_hash_table_size(cache->entries) >= MW_CERT_CACHE_MAX ||
+        cache->bytes + certs.left > MW_CERT_CACHE_BYTES) {
+        g_hash_table_remove_all(cache->entries); /* bounded: start over */
+        cache->bytes = 0;
     }
     X509 *leaf = NULL;
     STACK_OF(X509) *rest = sk_X509_new_null();
@@ -387,8 +400,8 @@ static cert_entry *cert_cache_get(mw_cursor certs, int64_t day)
         memcpy(e->why, v.untrusted_why, sizeof e->why);
     }
     sk_X509_pop_free(rest, X509_free);
-    cert_cache_bytes += e->len;
-    g_hash_table_insert(cert_cache, e, e);
+    cache->bytes += e->len;
+    g_hash_table_insert(cache->entries, e, e);
     return e;
 }
 
@@ -417,12 +430,13 @@ static bool name_mismatch(cert_entry *e, const char *sni)
     return e->sni_mismatch[i];
 }
 
-void mw_tls_cert_examine(mw_cursor certs, const char *sni, int64_t ts_us, mw_tls_cert *rec,
-                         mw_tls_cert_verdict *v)
+void mw_tls_cert_examine(mw_tls_cert_cache *cache, mw_cursor certs, const char *sni,
+                         int64_t ts_us, mw_tls_cert *rec, mw_tls_cert_verdict *v)
 {
     memset(v, 0, sizeof *v);
+    mw_tls_cert_cache *own = cache ? NULL : mw_tls_cert_cache_new();
     time_t when = (time_t)(ts_us / 1000000);
-    cert_entry *e = cert_cache_get(certs, (int64_t)when / 86400);
+    cert_entry *e = cert_cache_get(cache ? cache : own, certs, (int64_t)when / 86400);
     X509 *leaf = e ? e->leaf : NULL;
     if (leaf) {
         v->parsed = true;
@@ -436,5 +450,6 @@ void mw_tls_cert_examine(mw_cursor certs, const char *sni, int64_t ts_us, mw_tls
         v->untrusted = e->untrusted;
         memcpy(v->untrusted_why, e->why, sizeof e->why);
     }
+    mw_tls_cert_cache_free(own);
     ERR_clear_error();
 }

@@ -9,6 +9,7 @@
 #include "core/cursor.h"
 #include "core/session.h"
 #include "tls/tls.h"
+#include "tls/tls_log.h"
 
 /* Certificates of a chain looked at; the rest is ignored. */
 #define MW_TLS_MAX_CHAIN 10
@@ -25,9 +26,16 @@ typedef struct {
     char untrusted_why[160];
 } mw_tls_cert_verdict;
 
-/* certs: the certificate_list body (after its 3-byte length). Fills rec (leaf) and v. */
-void mw_tls_cert_examine(mw_cursor certs, const char *sni, int64_t ts_us, mw_tls_cert *rec,
-                         mw_tls_cert_verdict *v);
+/* What depends only on a chain, kept per chain and day (tls_cert.c says what and why). One
+ * per engine (the TLS dissector's engine state), so one per analysis thread: no lock. */
+typedef struct mw_tls_cert_cache mw_tls_cert_cache;
+mw_tls_cert_cache *mw_tls_cert_cache_new(void);
+void mw_tls_cert_cache_free(mw_tls_cert_cache *c);
+
+/* certs: the certificate_list body (after its 3-byte length). Fills rec (leaf) and v.
+ * cache NULL: the chain is judged afresh (unit tests, a run without an engine). */
+void mw_tls_cert_examine(mw_tls_cert_cache *cache, mw_cursor certs, const char *sni,
+                         int64_t ts_us, mw_tls_cert *rec, mw_tls_cert_verdict *v);
 
 /* Load the trust store for tls_cert_untrusted: the system default, or only the CAs of
  * ca_file. Call once at start-up; false with *err (a one-line message) on failure. */

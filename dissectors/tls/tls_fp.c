@@ -256,17 +256,33 @@ typedef struct {
 
 /* Direct-mapped: a colliding hello takes the slot. Worst case MW_TLS_FP_CACHE keys of
  * 3 KB each. The seed is random: whoever sends hellos cannot aim them at one slot. */
-static fp_slot fp_cache[MW_TLS_FP_CACHE];
-static uint64_t fp_seed;
+struct mw_tls_fp_cache {
+    fp_slot slot[MW_TLS_FP_CACHE];
+    uint64_t seed;
+};
+
+mw_tls_fp_cache *mw_tls_fp_cache_new(void)
+{
+    mw_tls_fp_cache *c = g_new0(mw_tls_fp_cache, 1);
+    c->seed = (uint64_t)g_random_int() << 32 | g_random_int() | 1;
+    return c;
+}
+
+void mw_tls_fp_cache_free(mw_tls_fp_cache *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < MW_TLS_FP_CACHE; i++)
+        g_free(c->slot[i].key);
+    g_free(c);
+}
 
 /* The slot for key k, and whether it already holds k's fingerprints. */
-static fp_slot *fp_lookup(const fp_key *k, uint64_t *hash, bool *hit)
+static fp_slot *fp_lookup(mw_tls_fp_cache *c, const fp_key *k, uint64_t *hash, bool *hit)
 {
-    if (!fp_seed)
-        fp_seed = (uint64_t)g_random_int() << 32 | g_random_int() | 1;
     const size_t bytes = k->n * sizeof k->w[0];
-    *hash = XXH3_64bits_withSeed(k->w, bytes, fp_seed);
-    fp_slot *slot = &fp_cache[*hash % MW_TLS_FP_CACHE];
+    *hash = XXH3_64bits_withSeed(k->w, bytes, c->seed);
+    fp_slot *slot = &c->slot[*hash % MW_TLS_FP_CACHE];
     *hit = slot->n == k->n && slot->hash == *hash && memcmp(slot->key, k->w, bytes) == 0;
     return slot;
 }
@@ -282,13 +298,19 @@ static void fp_store(fp_slot *slot, const fp_key *k, uint64_t hash, const char *
     g_strlcpy(slot->ja4, ja4, sizeof slot->ja4);
 }
 
-void mw_tls_client_fingerprints(const mw_tls_client_hello *h, char ja3[33], char ja4[48])
+void mw_tls_client_fingerprints(mw_tls_fp_cache *c, const mw_tls_client_hello *h,
+                                char ja3[33], char ja4[48])
 {
+    if (!c) {
+        mw_tls_ja3(h, ja3);
+        mw_tls_ja4(h, ja4);
+        return;
+    }
     fp_key k;
     make_fp_key(h, &k);
     uint64_t hash;
     bool hit;
-    fp_slot *slot = fp_lookup(&k, &hash, &hit);
+    fp_slot *slot = fp_lookup(c, &k, &hash, &hit);
     if (hit) {
         memcpy(ja3, slot->ja3, sizeof slot->ja3);
         memcpy(ja4, slot->ja4, sizeof slot->ja4);
@@ -299,8 +321,13 @@ void mw_tls_client_fingerprints(const mw_tls_client_hello *h, char ja3[33], char
     fp_store(slot, &k, hash, ja3, ja4);
 }
 
-void mw_tls_server_fingerprint(const mw_tls_server_hello *h, char ja3s[33])
+void mw_tls_server_fingerprint(mw_tls_fp_cache *c, const mw_tls_server_hello *h,
+                               char ja3s[33])
 {
+    if (!c) {
+        mw_tls_ja3s(h, ja3s);
+        return;
+    }
     fp_key k;
     k.n = 0;
     k.w[k.n++] = 2; /* a ServerHello's key */
@@ -309,7 +336,7 @@ void mw_tls_server_fingerprint(const mw_tls_server_hello *h, char ja3s[33])
     key_list(&k, &h->exts);
     uint64_t hash;
     bool hit;
-    fp_slot *slot = fp_lookup(&k, &hash, &hit);
+    fp_slot *slot = fp_lookup(c, &k, &hash, &hit);
     if (hit) {
         memcpy(ja3s, slot->ja3, sizeof slot->ja3);
         return;

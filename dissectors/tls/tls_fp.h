@@ -52,11 +52,19 @@ void mw_tls_ja3(const mw_tls_client_hello *h, char out[33]);
 void mw_tls_ja3s(const mw_tls_server_hello *h, char out[33]);
 void mw_tls_ja4(const mw_tls_client_hello *h, char out[48]);
 
-/* JA3 and JA4 of a ClientHello, remembered for the last MW_TLS_FP_CACHE distinct hellos
- * (a gateway sees the same few client stacks over and over; this runs per session). */
+/* The fingerprints of the last MW_TLS_FP_CACHE distinct hellos (a gateway sees the same
+ * few client stacks over and over; this runs per session). One per engine (the TLS
+ * dissector's engine state), so one per analysis thread: no lock. */
 #define MW_TLS_FP_CACHE 512
-void mw_tls_client_fingerprints(const mw_tls_client_hello *h, char ja3[33], char ja4[48]);
+typedef struct mw_tls_fp_cache mw_tls_fp_cache;
+mw_tls_fp_cache *mw_tls_fp_cache_new(void);
+void mw_tls_fp_cache_free(mw_tls_fp_cache *c);
+
+/* JA3 and JA4 of a ClientHello, through cache c (NULL: computed, not cached). */
+void mw_tls_client_fingerprints(mw_tls_fp_cache *c, const mw_tls_client_hello *h,
+                                char ja3[33], char ja4[48]);
 /* JA3S of a ServerHello, through the same cache. */
-void mw_tls_server_fingerprint(const mw_tls_server_hello *h, char ja3s[33]);
+void mw_tls_server_fingerprint(mw_tls_fp_cache *c, const mw_tls_server_hello *h,
+                               char ja3s[33]);
 
 #endif

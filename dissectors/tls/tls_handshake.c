@@ -1,5 +1,5 @@
 #include "tls/tls_handshake.h"
-#include "tls/tls_decrypt.h"
+#include "tls/inner/tls_decrypt.h"
 
 #include <glib.h>
 #include <string.h>
@@ -37,7 +37,7 @@ static char *subject_cn(const char *subject)
 /* "Certificate CN=mail.example.test (expires 2027-01-01)". */
 static void certificate_event(tls_state *st, const mw_tls_cert_verdict *v, const mw_ctx *ctx)
 {
-    const mw_tls_cert *c = &st->sess->tls->cert;
+    const mw_tls_cert *c = &mw_tls_of_mut(st->sess)->cert;
     char *cn = subject_cn(c->subject);
     const char *when = v->expired ? "expired" : "expires";
     mw_session_event(st->sess, MW_FROM_SERVER, ctx->frame, ctx->ts_us, -1,
@@ -56,7 +56,7 @@ static void certificate_seen(tls_state *st, mw_cursor c, const mw_ctx *ctx)
     if (r->cert.present || !mw_cur_sub_3(&c, &list))
         return;
     mw_tls_cert_verdict v;
-    mw_tls_cert_examine(list, r->sni, ctx->ts_us, &r->cert, &v);
+    mw_tls_cert_examine(tls_cert_cache(ctx), list, r->sni, ctx->ts_us, &r->cert, &v);
     if (!v.parsed) {
         mw_session_anomaly(st->sess, MW_ANOM_TLS_MALFORMED);
         return;
@@ -158,7 +158,7 @@ static void handshake_msg(tls_state *st, mw_dir dir, uint8_t type, mw_cursor bod
     } else if (type == HS_CERTIFICATE && dir == MW_FROM_SERVER && st->dec_now) {
         certificate13_seen(st, body, ctx);
     } else if (st->dec_now && tls_dec_handshake_msg(st, dir, type, body, ctx)) {
-        /* a message only decryption shows (tls_decrypt.c) */
+        /* a message only decryption shows (inner/tls_decrypt.c) */
     } else {
         const char *stage = hs_stage(dir, type);
         if (stage)

@@ -12,7 +12,7 @@
 #include "tls/tls_hello.h"
 #include "tls/tls_record.h"
 #include "tls/tls_handshake.h"
-#include "tls/tls_decrypt.h"
+#include "tls/inner/tls_decrypt.h"
 
 /* ---------- the ClientHello probe shared with the plain-text dissectors ---------- */
 
@@ -259,7 +259,7 @@ static void client_hello_event(tls_state *st, const mw_tls_client_hello *h, bool
     GString *t = g_string_new("ClientHello");
     if (h->sslv2_format)
         g_string_append(t, " (SSLv2 format)");
-    const mw_tls_rec *r = s->tls;
+    const mw_tls_rec *r = mw_tls_of(s);
     for (guint i = 0; r && i < r->client_versions->len; i++)
         g_string_append_printf(t, "%s%s", i ? "," : " offering ",
                                (const char *)g_ptr_array_index(r->client_versions, i));
@@ -296,7 +296,7 @@ void tls_client_hello_seen(tls_state *st, const mw_tls_client_hello *h, const mw
     if (h->alpn && !r->alpn)
         r->alpn = mw_wire_strdup(h->alpn, h->alpn_len, 255);
     if (!h->sslv2_format) {
-        mw_tls_client_fingerprints(h, r->ja3, r->ja4);
+        mw_tls_client_fingerprints(tls_fp_cache(ctx), h, r->ja3, r->ja4);
     }
     if (h->truncated)
         mw_session_anomaly(st->sess, MW_ANOM_TLS_MALFORMED);
@@ -358,7 +358,7 @@ static void server_hello_event(tls_state *st, const char *what, const mw_ctx *ct
     }
     if (!s->transcript)
         return;
-    const mw_tls_rec *r = s->tls;
+    const mw_tls_rec *r = mw_tls_of(s);
     mw_session_event(s, MW_FROM_SERVER, ctx->frame, ctx->ts_us, latency, "%s %s %s", what,
                      r->version ? r->version : "(unknown version)",
                      r->cipher[0] ? r->cipher : "(no cipher)");
@@ -385,7 +385,7 @@ void tls_server_hello_seen(tls_state *st, const mw_tls_server_hello *h, const mw
     if (h->hello_retry)
         r->hello_retry = true;
     set_cipher(r, mw_tls_cipher_name(h->cipher), h->cipher, 4);
-    mw_tls_server_fingerprint(h, r->ja3s);
+    mw_tls_server_fingerprint(tls_fp_cache(ctx), h, r->ja3s);
     server_chose(st, h->selected_version ? h->selected_version : h->legacy_version, ctx,
                  h->hello_retry ? "HelloRetryRequest" : "ServerHello");
     if (!h->hello_retry)

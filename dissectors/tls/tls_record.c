@@ -12,7 +12,7 @@
 #include "tls/tls_hello.h"
 #include "tls/tls_record.h"
 #include "tls/tls_handshake.h"
-#include "tls/tls_decrypt.h"
+#include "tls/inner/tls_decrypt.h"
 
 /* ---------- handshake completion and alerts ---------- */
 
@@ -31,8 +31,8 @@ void tls_check_done(tls_state *st)
         return;
     st->done = true;
     st->sess->encrypted = true;
-    if (st->sess->tls)
-        st->sess->tls->handshake_done = true;
+    if (mw_tls_of(st->sess))
+        mw_tls_of_mut(st->sess)->handshake_done = true;
 }
 
 static void set_alert(mw_tls_rec *r, uint8_t level, uint8_t desc, mw_dir from)
@@ -95,13 +95,13 @@ void tls_opaque_record(tls_state *st, mw_dir dir, uint8_t type, uint32_t len,
                        bool decrypting, const mw_ctx *ctx)
 {
     tls_dir *d = &st->d[dir];
-    if (st->sess->tls)
-        st->sess->tls->last_record_us[dir] = ctx->ts_us;
+    if (mw_tls_of(st->sess))
+        mw_tls_of_mut(st->sess)->last_record_us[dir] = ctx->ts_us;
     if (type == CT_APPDATA) {
         d->appdata = true;
-        if (st->sess->tls) {
-            st->sess->tls->app_records[dir]++;
-            st->sess->tls->app_bytes[dir] += len;
+        if (mw_tls_of(st->sess)) {
+            mw_tls_of_mut(st->sess)->app_records[dir]++;
+            mw_tls_of_mut(st->sess)->app_bytes[dir] += len;
             if (st->sess->transcript && !st->app_event[dir] && !decrypting) {
                 /* one event per direction where the encrypted data starts; its counts
                  * are filled in at the close (encrypted_summary) */

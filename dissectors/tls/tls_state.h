@@ -32,12 +32,17 @@ enum {
  * this often (wall clock). */
 #define MW_TLS_KEYLOG_REFRESH_US (100 * 1000)
 
-/* What the TLS dissector keeps per engine (mw_dissector.engine_new): the run's key log and
- * the one plaintext buffer every decrypted record of every flow goes through. */
+/* What the TLS dissector keeps across the sessions of one engine (ctx->engine_state,
+ * mw_dissector.engine_new), one per engine and so per analysis thread: its caches, the
+ * run's key log and the one plaintext buffer every decrypted record of every flow goes
+ * through. Without an engine (unit tests, fuzzing) nothing is cached and a session makes
+ * its own for decryption only (tls_dec_attach). */
 typedef struct {
+    mw_tls_fp_cache *fp;
+    mw_tls_cert_cache *certs;
     struct mw_keylog *kl;
-    uint8_t plain[MW_TLS_MAX_CIPHERTEXT];
     int64_t last_refresh_us; /* monotonic */
+    uint8_t plain[MW_TLS_MAX_CIPHERTEXT];
 } tls_engine;
 
 typedef struct {
@@ -52,7 +57,7 @@ typedef struct {
     bool hs_broken;      /* the handshake layer gave up on this direction */
     bool lost;           /* out of sync (gap, garbage): the rest is skipped */
 
-    /* decryption (tls_decrypt.c) */
+    /* decryption (inner/tls_decrypt.c) */
     bool dec_wait;       /* keys for this direction's records were looked for, not found */
     bool dec_failed;     /* a record did not authenticate: the rest is not decrypted */
     bool fin_seen;       /* its Finished was decrypted */
@@ -94,11 +99,23 @@ typedef struct {
     bool dec_now;        /* the handshake bytes being read were decrypted */
 } tls_state;
 
+static inline mw_tls_fp_cache *tls_fp_cache(const mw_ctx *ctx)
+{
+    const tls_engine *e = ctx->engine_state;
+    return e ? e->fp : NULL;
+}
+
+static inline mw_tls_cert_cache *tls_cert_cache(const mw_ctx *ctx)
+{
+    const tls_engine *e = ctx->engine_state;
+    return e ? e->certs : NULL;
+}
+
 static const char *const side_name[2] = { "client", "server" };
 
 static inline mw_tls_rec *rec_of(tls_state *st)
 {
-    return mw_session_tls(st->sess);
+    return mw_tls_record(st->sess);
 }
 
 static inline bool is_tls13(const tls_state *st)

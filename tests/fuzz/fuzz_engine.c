@@ -125,10 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
          * mw_capture_run path */
         const int64_t ts = (int64_t)((uint64_t)h->ts.tv_sec * G_USEC_PER_SEC +
                                      (uint64_t)h->ts.tv_usec);
-        if (ds == MW_DECODE_TCP)
-            mw_engine_packet(e, &mp, frame, ts);
-        else
-            mw_engine_count(e, ds == MW_DECODE_MALFORMED ? 2 : 1);
+        mw_engine_decoded(e, ds, &mp, frame, ts);
         g_free(copy);
     }
     mw_engine_finish(e);

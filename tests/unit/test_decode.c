@@ -93,9 +93,11 @@ static void test_ipv6_extension_headers(void)
     g_assert_cmpuint(p.family, ==, 6);
     g_assert_cmpuint(p.dport, ==, 143);
     g_assert_cmpuint(p.payload_len, ==, 2);
-    /* a fragment header: skipped, not misread */
+    /* a fragment header: a fragment for reassembly (offset 136, more), not misread */
     pkt[48] = 44;
-    g_assert_cmpint(mw_decode_ip(pkt, sizeof pkt, &p), ==, MW_DECODE_SKIP);
+    g_assert_cmpint(mw_decode_ip(pkt, sizeof pkt, &p), ==, MW_DECODE_FRAGMENT);
+    g_assert_cmpuint(p.frag_off, ==, 136);
+    g_assert_true(p.frag_more);
 }
 
 static void test_snaplen_and_bad_headers(void)
@@ -117,6 +119,83 @@ static void test_snaplen_and_bad_headers(void)
     g_assert_cmpint(mw_decode_ip(bad, sizeof bad, &p), ==, MW_DECODE_MALFORMED);
 }
 
+/* An Ethernet frame with `tags` 802.1Q tags in front of ip4_tcp. */
+static mw_decode_status vlan_frame(int tags, mw_packet *p)
+{
+    uint8_t f[14 + 4 * 12 + sizeof ip4_tcp] = { 0 };
+    size_t at = 12;
+    for (int i = 0; i < tags; i++, at += 4) {
+        f[at] = 0x81;
+        f[at + 3] = (uint8_t)(i + 1);
+    }
+    f[at] = 0x08;
+    memcpy(f + at + 2, ip4_tcp, sizeof ip4_tcp);
+    return mw_decode(DLT_EN10MB, f, at + 2 + sizeof ip4_tcp, p);
+}
+
+/* IPv6 with n destination-options headers, then TCP. */
+static mw_decode_status ext_chain(int n, mw_packet *p)
+{
+    uint8_t pkt[40 + 8 * 20 + 20] = { 0 };
+    pkt[0] = 0x60;
+    size_t plen = 8 * (size_t)n + 20;
+    pkt[4] = (uint8_t)(plen >> 8); pkt[5] = (uint8_t)plen;
+    pkt[6] = n ? 60 : 6;
+    for (int i = 0; i < n; i++)
+        pkt[40 + 8 * i] = i + 1 < n ? 60 : 6;
+    uint8_t *t = pkt + 40 + 8 * n;
+    t[3] = 25; t[12] = 0x50; t[13] = 0x10;
+    return mw_decode_ip(pkt, 40 + plen, p);
+}
+
+/* Every frame not decoded says why (issue 12: nothing vanishes without a reason). */
+static void test_reasons(void)
+{
+    mw_packet p;
+    g_assert_cmpint(vlan_frame(5, &p), ==, MW_DECODE_TCP); /* vanished with a cap of 4 */
+    g_assert_cmpint(vlan_frame(MW_MAX_VLAN_TAGS, &p), ==, MW_DECODE_TCP);
+    g_assert_cmpint(vlan_frame(MW_MAX_VLAN_TAGS + 1, &p), ==, MW_DECODE_MALFORMED);
+    g_assert_cmpuint(p.reason, ==, MW_DROP_TOO_MANY_VLAN);
+    g_assert_cmpint(ext_chain(9, &p), ==, MW_DECODE_TCP); /* vanished with a cap of 8 */
+    g_assert_cmpint(ext_chain(MW_MAX_IP6_EXT, &p), ==, MW_DECODE_TCP);
+    g_assert_cmpint(ext_chain(MW_MAX_IP6_EXT + 1, &p), ==, MW_DECODE_MALFORMED);
+    g_assert_cmpuint(p.reason, ==, MW_DROP_TOO_MANY_EXT);
+    /* header snaplens: 1 byte of Ethernet, 40 bytes (14 + 20 + 6 of TCP) */
+    uint8_t f[14 + sizeof ip4_tcp] = { 0 };
+    f[12] = 0x08;
+    memcpy(f + 14, ip4_tcp, sizeof ip4_tcp);
+    g_assert_cmpint(mw_decode(DLT_EN10MB, f, 1, &p), ==, MW_DECODE_MALFORMED);
+    g_assert_cmpuint(p.reason, ==, MW_DROP_TRUNCATED_LINK);
+    g_assert_cmpint(mw_decode(DLT_EN10MB, f, 30, &p), ==, MW_DECODE_MALFORMED);
+    g_assert_cmpuint(p.reason, ==, MW_DROP_TRUNCATED_IP);
+    g_assert_cmpint(mw_decode(DLT_EN10MB, f, 40, &p), ==, MW_DECODE_MALFORMED);
+    g_assert_cmpuint(p.reason, ==, MW_DROP_TRUNCATED_TCP);
+    f[12] = 0x08; f[13] = 0x06; /* ARP */
+    g_assert_cmpint(mw_decode(DLT_EN10MB, f, sizeof f, &p), ==, MW_DECODE_SKIP);
+    g_assert_cmpuint(p.reason, ==, MW_DROP_NOT_IP);
+    g_assert_false(mw_drop_is_loss(MW_DROP_NOT_IP));
+    g_assert_true(mw_drop_is_loss(MW_DROP_TRUNCATED_TCP));
+    uint8_t udp[sizeof ip4_tcp];
+    memcpy(udp, ip4_tcp, sizeof udp);
+    udp[9] = 17;
+    g_assert_cmpint(mw_decode_ip(udp, sizeof udp, &p), ==, MW_DECODE_SKIP);
+    g_assert_cmpuint(p.reason, ==, MW_DROP_NOT_TCP);
+    udp[9] = 6;
+    udp[6] = 0x20; /* More Fragments: a fragment, for reassembly */
+    g_assert_cmpint(mw_decode_ip(udp, sizeof udp, &p), ==, MW_DECODE_FRAGMENT);
+    g_assert_true(p.frag_more);
+    g_assert_cmpuint(p.payload_len, ==, sizeof ip4_tcp - 20);
+    uint64_t counts[MW_DROP_COUNT] = { 0 };
+    counts[MW_DROP_NOT_IP] = 2;
+    counts[MW_DROP_TRUNCATED_TCP] = 3;
+    GString *g = g_string_new(NULL);
+    g_assert_cmpuint(mw_drops_format(g, counts, false), ==, 5);
+    g_assert_cmpstr(g->str, ==, "3 truncated TCP header, 2 not IP");
+    g_string_truncate(g, 0);
+    g_assert_cmpuint(mw_drops_format(g, counts, true), ==, 3);
+    g_string_free(g, TRUE);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -124,5 +203,6 @@ int main(int argc, char **argv)
     g_test_add_func("/decode/cooked_null_raw", test_cooked_null_raw);
     g_test_add_func("/decode/ipv6_extension_headers", test_ipv6_extension_headers);
     g_test_add_func("/decode/snaplen_and_bad_headers", test_snaplen_and_bad_headers);
+    g_test_add_func("/decode/reasons", test_reasons);
     return g_test_run();
 }

@@ -213,6 +213,41 @@ static void test_idle_timeout_and_cap(void)
     g_ptr_array_free(col.records, TRUE);
 }
 
+/* issue 12: an evicted session is incomplete, closed_by evicted, with no
+ * unanswered_command; the rest of its flow says which record it continues, and blames
+ * no capture gap on the network. */
+static void test_eviction_continues(void)
+{
+    collected col;
+    mw_engine *e = engine(&col, 1);
+    seg a[16], b[16];
+    size_t n = relay_conversation(a, 41000, 1000000);
+    feed(e, a, 9, NULL); /* up to the RCPT, unanswered yet */
+    relay_conversation(b, 42000, 1000100);
+    feed(e, b, 1, NULL); /* another connection's SYN: the cap of 1 evicts the first */
+    g_assert_cmpuint(col.records->len, ==, 1);
+    const char *ev = rec(&col, 0);
+    g_assert_nonnull(strstr(ev, "\"id\":\"s1\""));
+    g_assert_nonnull(strstr(ev, "\"outcome\":\"incomplete\""));
+    g_assert_nonnull(strstr(ev, "\"flags\":[]"));
+    g_assert_nonnull(strstr(ev, "\"closed_by\":\"evicted\""));
+    g_assert_null(strstr(ev, "continues"));
+    feed(e, a + 9, n - 9, NULL); /* the rest of the first flow */
+    mw_engine_finish(e);
+    g_assert_cmpuint(col.records->len, ==, 3);
+    /* s2 evicted in turn when the rest of the first flow came; then that rest, s3 */
+    const char *rest = rec(&col, 2);
+    g_assert_nonnull(strstr(rest, "\"client\":\"10.0.0.1:41000\""));
+    g_assert_nonnull(strstr(rest, "\"code\":554")); /* the reply, without its command */
+    g_assert_nonnull(strstr(rest, "\"flags\":[]"));
+    g_assert_nonnull(strstr(rest, "\"anomalies\":[\"continues_evicted\"]"));
+    g_assert_nonnull(strstr(rest, "\"continues\":\"s1\""));
+    g_assert_null(strstr(rest, "capture_gap"));
+    g_assert_cmpuint(mw_engine_stats_get(e)->evicted, ==, 2);
+    mw_engine_free(e);
+    g_ptr_array_free(col.records, TRUE);
+}
+
 static void test_greeting_on_other_port(void)
 {
     collected col;
@@ -361,6 +396,7 @@ int main(int argc, char **argv)
     g_test_add_func("/flow/lost_segment", test_lost_segment);
     g_test_add_func("/flow/tuple_reuse_mid_session", test_tuple_reuse_and_mid_session);
     g_test_add_func("/flow/idle_timeout_cap", test_idle_timeout_and_cap);
+    g_test_add_func("/flow/eviction_continues", test_eviction_continues);
     g_test_add_func("/flow/greeting_other_port", test_greeting_on_other_port);
     g_test_add_func("/flow/client_hello_other_port", test_client_hello_other_port);
     g_test_add_func("/flow/port_table_per_engine", test_port_table_per_engine);

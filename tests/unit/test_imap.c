@@ -3,6 +3,7 @@
  * written out byte-exact with tu_add_raw so their counts are right. */
 #include "testutil.h"
 #include "registry.h"
+#include "text/reply_log.h"
 
 static const char *const secrets[] = {
     TU_PASSWORDS,
@@ -28,9 +29,9 @@ static void add(GPtrArray *c, mw_dir d, const char *text)
 
 static const mw_reply *failure(const mw_session *s, guint i)
 {
-    g_assert_nonnull(s->imap);
-    g_assert_cmpuint(s->imap->failures->len, >, i);
-    return &g_array_index(s->imap->failures, mw_reply, i);
+    g_assert_nonnull(mw_cmdrec_of(s));
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, >, i);
+    return &g_array_index(mw_cmdrec_of(s)->failures, mw_reply, i);
 }
 
 #define GREETING "S: * OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ STARTTLS AUTH=PLAIN] ready\n"
@@ -52,8 +53,8 @@ static void test_login_ok(void)
     g_assert_cmpstr(s->auth->user, ==, "alice@example.test");
     g_assert_cmpint(s->auth->result, ==, MW_AUTH_SUCCESS);
     g_assert_cmpstr(s->auth->code, ==, "OK");
-    g_assert_cmpuint(s->imap->commands, ==, 4);
-    g_assert_cmpuint(s->imap->failures->len, ==, 0);
+    g_assert_cmpuint(mw_cmdrec_of(s)->commands, ==, 4);
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, ==, 0);
     g_assert_true(s->quit_seen);
     g_assert_cmpstr(tu_evidence(s, MW_FLAG_CLEARTEXT_AUTH)->detail, ==,
                     "LOGIN credentials sent without TLS");
@@ -104,8 +105,8 @@ static void test_login_literals(void)
     mw_session *s = run_chunks(c);
     g_assert_cmpstr(s->auth->user, ==, "bob");
     g_assert_cmpint(s->auth->result, ==, MW_AUTH_FAILURE);
-    g_assert_cmpuint(s->imap->commands, ==, 3);
-    g_assert_cmpuint(s->imap->failures->len, ==, 1);
+    g_assert_cmpuint(mw_cmdrec_of(s)->commands, ==, 3);
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, ==, 1);
     g_assert_cmpstr(failure(s, 0)->cmd, ==, "LOGIN");
     g_assert_true(mw_session_has(s, MW_FLAG_AUTH_FAILED));
     g_assert_false(mw_session_has(s, MW_FLAG_UNANSWERED_COMMAND));
@@ -151,7 +152,7 @@ static void test_authenticate_multistep(void)
     g_assert_cmpstr(s->auth->mechanism, ==, "LOGIN");
     g_assert_cmpstr(s->auth->user, ==, "alice@example.test");
     g_assert_cmpint(s->auth->result, ==, MW_AUTH_SUCCESS);
-    g_assert_cmpuint(s->imap->commands, ==, 3);
+    g_assert_cmpuint(mw_cmdrec_of(s)->commands, ==, 3);
     g_assert_true(mw_session_has(s, MW_FLAG_CLEARTEXT_AUTH));
     g_assert_false(mw_session_has(s, MW_FLAG_AUTH_FAILED));
     g_assert_true(s->quit_seen);
@@ -165,7 +166,7 @@ static void test_authenticate_multistep(void)
     g_assert_false(mw_session_has(s, MW_FLAG_CLEARTEXT_AUTH));
     g_assert_cmpstr(s->auth->code, ==, "BAD");
     g_assert_null(s->auth->user);
-    g_assert_cmpuint(s->imap->commands, ==, 2);
+    g_assert_cmpuint(mw_cmdrec_of(s)->commands, ==, 2);
     g_assert_cmpstr(failure(s, 0)->cmd, ==, "AUTHENTICATE");
     mw_session_free(s);
 
@@ -211,7 +212,7 @@ static void test_starttls(void)
     tu_add_raw(c, MW_FROM_CLIENT, hello, sizeof hello);
     mw_session *s = run_chunks(c);
     g_assert_true(s->starttls);
-    g_assert_cmpuint(s->imap->commands, ==, 1); /* the rest went to the TLS dissector */
+    g_assert_cmpuint(mw_cmdrec_of(s)->commands, ==, 1); /* the rest went to the TLS dissector */
     g_assert_null(s->auth);
     mw_session_free(s);
 
@@ -243,8 +244,8 @@ static void test_literals_both_ways(void)
     g_free(append);
     g_free(fetch);
     mw_session *s = run_chunks(c);
-    g_assert_cmpuint(s->imap->commands, ==, 5);
-    g_assert_cmpuint(s->imap->failures->len, ==, 0);
+    g_assert_cmpuint(mw_cmdrec_of(s)->commands, ==, 5);
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, ==, 0);
     g_assert_cmpstr(s->auth->user, ==, "a");
     g_assert_false(mw_session_has(s, MW_FLAG_SERVER_TIMEOUT));
     g_assert_false(mw_session_has(s, MW_FLAG_AUTH_FAILED));
@@ -281,8 +282,8 @@ static void test_large_literal(void)
     g_assert_cmpstr(j1, ==, j2);
     g_free(j1);
     g_free(j2);
-    g_assert_cmpuint(w->imap->commands, ==, 2);
-    g_assert_cmpuint(w->imap->failures->len, ==, 1);
+    g_assert_cmpuint(mw_cmdrec_of(w)->commands, ==, 2);
+    g_assert_cmpuint(mw_cmdrec_of(w)->failures->len, ==, 1);
     g_assert_cmpstr(failure(w, 0)->cmd, ==, "FETCH");
     g_assert_cmpstr(failure(w, 0)->enhanced, ==, "UNAVAILABLE");
     g_assert_cmpuint(w->anomalies, ==, 0);
@@ -299,7 +300,7 @@ static void test_idle_and_autologout(void)
                         "S: * BYE Autologout; idle for too long\n");
     g_assert_true(mw_session_has(s, MW_FLAG_SERVER_TIMEOUT));
     g_assert_false(mw_session_has(s, MW_FLAG_UNANSWERED_COMMAND));
-    g_assert_cmpuint(s->imap->commands, ==, 3);
+    g_assert_cmpuint(mw_cmdrec_of(s)->commands, ==, 3);
     g_assert_cmpstr(tu_evidence(s, MW_FLAG_SERVER_TIMEOUT)->detail, ==,
                     "BYE Autologout; idle for too long");
     g_assert_cmpint(s->outcome, ==, MW_OUT_FAILED);
@@ -320,8 +321,8 @@ static void test_compress(void)
     tu_add_raw(c, MW_FROM_SERVER, deflated, sizeof deflated);
     mw_session *s = run_chunks(c);
     g_assert_true(s->anomalies & (1u << MW_ANOM_COMPRESSED));
-    g_assert_cmpuint(s->imap->commands, ==, 2);
-    g_assert_cmpuint(s->imap->failures->len, ==, 0);
+    g_assert_cmpuint(mw_cmdrec_of(s)->commands, ==, 2);
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, ==, 0);
     g_assert_true(tu_json_contains(s, "compressed_not_parsed"));
     mw_session_free(s);
 }
@@ -353,8 +354,8 @@ static void test_bad_literals(void)
                         "C: a3 APPEND INBOX {12x}\nS: a3 BAD Invalid\n"
                         "C: a4 LOGOUT\nS: a4 OK bye\n");
     g_assert_true(s->anomalies & (1u << MW_ANOM_BAD_LITERAL));
-    g_assert_cmpuint(s->imap->commands, ==, 4);
-    g_assert_cmpuint(s->imap->failures->len, ==, 3);
+    g_assert_cmpuint(mw_cmdrec_of(s)->commands, ==, 4);
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, ==, 3);
     g_assert_true(s->quit_seen);
     g_assert_true(tu_json_contains(s, "bad_literal"));
     mw_session_free(s);
@@ -362,7 +363,7 @@ static void test_bad_literals(void)
     /* a legal but large synchronizing literal refused before any data was sent */
     s = run(GREETING "C: a1 APPEND INBOX {4000000000}\nS: a1 NO [TOOBIG] Too big\n"
                      "C: a2 LOGOUT\nS: a2 OK bye\n");
-    g_assert_cmpuint(s->imap->commands, ==, 2);
+    g_assert_cmpuint(mw_cmdrec_of(s)->commands, ==, 2);
     g_assert_cmpstr(failure(s, 0)->enhanced, ==, "TOOBIG");
     g_assert_true(s->quit_seen);
     mw_session_free(s);
@@ -388,7 +389,7 @@ static void test_line_without_end(void)
     g_free(j2);
     g_assert_true(w->anomalies & (1u << MW_ANOM_LINE_TOO_LONG));
     g_assert_true(w->quit_seen);
-    g_assert_cmpuint(w->imap->commands, ==, 1);
+    g_assert_cmpuint(mw_cmdrec_of(w)->commands, ==, 1);
     mw_session_free(w);
     mw_session_free(b);
     tu_free_script(c);
@@ -412,7 +413,7 @@ static void test_pipelined_out_of_order(void)
                         "S: * STATUS INBOX (MESSAGES 2)\nS+ b2 OK done\n"
                         "S+ b3 BAD [CLIENTBUG] No mailbox selected\n"
                         "S+ b1 NO [NONEXISTENT] Mailbox doesn't exist: Nope\n");
-    g_assert_cmpuint(s->imap->failures->len, ==, 2);
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, ==, 2);
     g_assert_cmpstr(failure(s, 0)->cmd, ==, "UID FETCH");
     g_assert_cmpstr(failure(s, 0)->status, ==, "BAD");
     g_assert_cmpstr(failure(s, 1)->cmd, ==, "SELECT");
@@ -444,12 +445,12 @@ static void test_gap_in_literal(void)
     const char *r = "a1 OK done\r\na2 OK bye\r\n";
     mw_feeder_data(&f, MW_FROM_SERVER, (const uint8_t *)r, strlen(r), 5, 0);
     g_assert_true(s->quit_seen);
-    g_assert_cmpuint(s->imap->commands, ==, 2);
+    g_assert_cmpuint(mw_cmdrec_of(s)->commands, ==, 2);
     /* a gap in the server's data mid-line: resynchronised at the next tagged line */
     mw_feeder_gap(&f, MW_FROM_SERVER, 10, 6, 0);
     mw_feeder_data(&f, MW_FROM_CLIENT, (const uint8_t *)"a3 NOOP\r\n", 9, 7, 0);
     mw_feeder_data(&f, MW_FROM_SERVER, (const uint8_t *)"ed\r\na3 NO x\r\n", 13, 8, 0);
-    g_assert_cmpuint(s->imap->failures->len, ==, 1);
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, ==, 1);
     g_assert_cmpstr(failure(s, 0)->cmd, ==, "NOOP");
     mw_feeder_free(&f);
     mw_session_free(s);

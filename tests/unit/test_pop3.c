@@ -2,6 +2,7 @@
  * every offset (tu_run_all_ways asserts the records are identical). */
 #include "testutil.h"
 #include "registry.h"
+#include "text/reply_log.h"
 
 static const char *const secrets[] = {
     TU_PASSWORDS,
@@ -23,9 +24,9 @@ static mw_session *run(const char *script)
 
 static const mw_reply *failure(const mw_session *s, guint i)
 {
-    g_assert_nonnull(s->pop3);
-    g_assert_cmpuint(s->pop3->failures->len, >, i);
-    return &g_array_index(s->pop3->failures, mw_reply, i);
+    g_assert_nonnull(mw_cmdrec_of(s));
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, >, i);
+    return &g_array_index(mw_cmdrec_of(s)->failures, mw_reply, i);
 }
 
 #define GREETING "S: +OK Dovecot ready. <1896.697170952@dbc.mtview.ca.us>\n"
@@ -55,8 +56,8 @@ static void test_user_pass_retr(void)
     g_assert_cmpstr(s->auth->user, ==, "alice@example.test");
     g_assert_cmpint(s->auth->result, ==, MW_AUTH_SUCCESS);
     g_assert_cmpstr(s->auth->code, ==, "+OK");
-    g_assert_cmpuint(s->pop3->commands, ==, 11);
-    g_assert_cmpuint(s->pop3->failures->len, ==, 0);
+    g_assert_cmpuint(mw_cmdrec_of(s)->commands, ==, 11);
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, ==, 0);
     g_assert_true(s->quit_seen);
     g_assert_cmpstr(tu_evidence(s, MW_FLAG_CLEARTEXT_AUTH)->detail, ==,
                     "PASS credentials sent without TLS");
@@ -121,7 +122,7 @@ static void test_auth_sasl(void)
     g_assert_cmpstr(s->auth->user, ==, "alice@example.test");
     g_assert_true(mw_session_has(s, MW_FLAG_AUTH_FAILED));
     g_assert_true(mw_session_has(s, MW_FLAG_CLEARTEXT_AUTH));
-    g_assert_cmpuint(s->pop3->commands, ==, 2);
+    g_assert_cmpuint(mw_cmdrec_of(s)->commands, ==, 2);
     g_assert_cmpstr(failure(s, 0)->cmd, ==, "AUTH");
     g_assert_true(s->quit_seen);
     mw_session_free(s);
@@ -132,8 +133,8 @@ static void test_auth_sasl(void)
             "C: QUIT\nS: +OK bye\n");
     g_assert_true(mw_session_has(s, MW_FLAG_AUTH_FAILED));
     g_assert_false(mw_session_has(s, MW_FLAG_CLEARTEXT_AUTH));
-    g_assert_cmpuint(s->pop3->commands, ==, 3);
-    g_assert_cmpuint(s->pop3->failures->len, ==, 1);
+    g_assert_cmpuint(mw_cmdrec_of(s)->commands, ==, 3);
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, ==, 1);
     mw_session_free(s);
 }
 
@@ -161,7 +162,7 @@ static void test_tls_required_and_stls(void)
     tu_add_raw(c, MW_FROM_CLIENT, hello, sizeof hello);
     s = run_chunks(c);
     g_assert_true(s->starttls);
-    g_assert_cmpuint(s->pop3->commands, ==, 1);
+    g_assert_cmpuint(mw_cmdrec_of(s)->commands, ==, 1);
     mw_session_free(s);
 
     s = run(GREETING "C: STLS\nS: -ERR TLS support isn't enabled.\nC: QUIT\nS: +OK bye\n");
@@ -177,7 +178,7 @@ static void test_response_codes(void)
                         "C: USER a\nS: +OK\nC: PASS Wrong-Pa55word\n"
                         "S: -ERR [SYS/TEMP] Temporary failure\n"
                         "C: RETR 9\nS: -ERR [SYS/PERM] no such message\n");
-    g_assert_cmpuint(s->pop3->failures->len, ==, 3);
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, ==, 3);
     g_assert_cmpstr(failure(s, 0)->enhanced, ==, "LOGIN-DELAY");
     g_assert_cmpstr(failure(s, 1)->enhanced, ==, "SYS/TEMP");
     g_assert_cmpstr(failure(s, 2)->enhanced, ==, "SYS/PERM");
@@ -244,7 +245,7 @@ static void test_large_retr(void)
     g_assert_cmpstr(j1, ==, j2);
     g_free(j1);
     g_free(j2);
-    g_assert_cmpuint(w->pop3->failures->len, ==, 0);
+    g_assert_cmpuint(mw_cmdrec_of(w)->failures->len, ==, 0);
     g_assert_true(w->quit_seen);
     g_assert_cmpuint(w->anomalies, ==, 0);
     tu_assert_no_secret(w, secrets);
@@ -273,7 +274,7 @@ static void test_line_without_end(void)
     g_free(j1);
     g_free(j2);
     g_assert_true(w->anomalies & (1u << MW_ANOM_LINE_TOO_LONG));
-    g_assert_cmpuint(w->pop3->commands, ==, 1);
+    g_assert_cmpuint(mw_cmdrec_of(w)->commands, ==, 1);
     mw_session_free(w);
     mw_session_free(b);
     tu_free_script(c);
@@ -295,7 +296,7 @@ static void test_gap_in_body(void)
     mw_feeder_data(&f, MW_FROM_SERVER, (const uint8_t *)tail, strlen(tail), 5, 0);
     mw_feeder_data(&f, MW_FROM_CLIENT, (const uint8_t *)"QUIT\r\n", 6, 6, 0);
     mw_feeder_data(&f, MW_FROM_SERVER, (const uint8_t *)"+OK bye\r\n", 9, 7, 0);
-    g_assert_cmpuint(s->pop3->failures->len, ==, 0);
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, ==, 0);
     g_assert_true(s->quit_seen);
     mw_feeder_free(&f);
     mw_session_free(s);
@@ -329,7 +330,7 @@ static void test_gap_in_auth(void)
         mw_session_finish(s);
         tu_assert_no_secret(s, secrets);
         g_assert_true(s->quit_seen);
-        g_assert_cmpuint(s->pop3->commands, ==, 2);
+        g_assert_cmpuint(mw_cmdrec_of(s)->commands, ==, 2);
         mw_session_free(s);
     }
 }

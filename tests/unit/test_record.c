@@ -6,12 +6,58 @@
 #include "output/community_id.h"
 #include "core/json.h"
 #include "smtp/smtp_category.h"
+#include "output/record_json.h"
+#include "output/text_writer.h"
+#include "registry.h"
 
 static mw_endpoint ep4(const char *ip, uint16_t port)
 {
     mw_endpoint e = { 4, { 0 }, port };
     inet_pton(AF_INET, ip, e.addr);
     return e;
+}
+
+/* A protocol of its own: the record reaches its part only through the owner's hooks. */
+static int toy_freed;
+static void toy_json(GString *out, const mw_session *s, const void *rec)
+{
+    (void)s;
+    mw_json_key(out, "toy");
+    mw_json_str(out, rec);
+}
+static void toy_text(GString *out, const mw_session *s, const void *rec)
+{
+    (void)s;
+    g_string_append_printf(out, "      toy %s\n", (const char *)rec);
+}
+static void toy_free(void *rec)
+{
+    toy_freed++;
+    g_free(rec);
+}
+static const mw_dissector toy_dissector = {
+    .name = "toy", .write_json = toy_json, .write_text = toy_text, .free_record = toy_free,
+};
+
+static void test_record_parts(void)
+{
+    mw_session *s = mw_session_new(1);
+    mw_part_attach(&s->mail, &toy_dissector, g_strdup("hello"));
+    GString *g = g_string_new(NULL);
+    mw_record_json(g, s);
+    /* the part's key stands where the protocol keys go: after "bytes" and the identity keys,
+     * before "anomalies" */
+    g_assert_nonnull(strstr(g->str, "\"server_port\":0,\"toy\":\"hello\",\"anomalies\":"));
+    g_assert_nonnull(strstr(g->str, "\"tls\":null,"));
+    g_string_truncate(g, 0);
+    mw_text_session(g, s);
+    g_assert_nonnull(strstr(g->str, "\n      toy hello\n"));
+    g_string_free(g, TRUE);
+    /* a part given again frees the old record */
+    mw_part_attach(&s->mail, &toy_dissector, g_strdup("again"));
+    g_assert_cmpint(toy_freed, ==, 1);
+    mw_session_free(s);
+    g_assert_cmpint(toy_freed, ==, 2);
 }
 
 static void test_community_id(void)
@@ -94,5 +140,6 @@ int main(int argc, char **argv)
     g_test_add_func("/record/time_endpoints", test_time_and_endpoints);
     g_test_add_func("/record/flag_names_sorted", test_flag_names_sorted);
     g_test_add_func("/record/smtp_categories", test_categories);
+    g_test_add_func("/record/parts_through_hooks", test_record_parts);
     return g_test_run();
 }

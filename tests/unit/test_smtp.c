@@ -2,6 +2,7 @@
  * every offset (tu_run_all_ways asserts the records are identical). */
 #include "testutil.h"
 #include "registry.h"
+#include "smtp/smtp_log.h"
 
 static mw_session *run(const char *script)
 {
@@ -29,16 +30,16 @@ static void test_accepted(void)
                         "S: 221 2.0.0 Bye\n");
     g_assert_cmpuint(s->flags, ==, 0);
     g_assert_cmpint(s->outcome, ==, MW_OUT_OK);
-    g_assert_cmpstr(s->smtp->helo, ==, "client.example.org");
-    g_assert_cmpstr(s->smtp->mail_from, ==, "alice@example.org");
-    g_assert_cmpuint(s->smtp->rcpt->len, ==, 1);
-    g_assert_cmpstr(g_array_index(s->smtp->rcpt, mw_rcpt, 0).to, ==, "bob@example.test");
-    g_assert_cmpint(g_array_index(s->smtp->rcpt, mw_rcpt, 0).code, ==, 250);
-    g_assert_cmpuint(s->smtp->messages, ==, 1);
+    g_assert_cmpstr(mw_smtp_of(s)->helo, ==, "client.example.org");
+    g_assert_cmpstr(mw_smtp_of(s)->mail_from, ==, "alice@example.org");
+    g_assert_cmpuint(mw_smtp_of(s)->rcpt->len, ==, 1);
+    g_assert_cmpstr(g_array_index(mw_smtp_of(s)->rcpt, mw_rcpt, 0).to, ==, "bob@example.test");
+    g_assert_cmpint(g_array_index(mw_smtp_of(s)->rcpt, mw_rcpt, 0).code, ==, 250);
+    g_assert_cmpuint(mw_smtp_of(s)->messages, ==, 1);
     /* "Subject: hi\r\n" + "\r\n" + "..a dot-stuffed line\r\n" + "body\r\n" */
-    g_assert_cmpuint(s->smtp->message_bytes, ==, 13 + 2 + 22 + 6);
-    g_assert_cmpuint(s->smtp->capabilities->len, ==, 3);
-    g_assert_cmpstr(g_ptr_array_index(s->smtp->capabilities, 0), ==, "PIPELINING");
+    g_assert_cmpuint(mw_smtp_of(s)->message_bytes, ==, 13 + 2 + 22 + 6);
+    g_assert_cmpuint(mw_smtp_of(s)->capabilities->len, ==, 3);
+    g_assert_cmpstr(g_ptr_array_index(mw_smtp_of(s)->capabilities, 0), ==, "PIPELINING");
     g_assert_true(s->quit_seen);
     mw_session_free(s);
 }
@@ -64,21 +65,21 @@ static void test_relay_denied_pipelined(void)
     g_assert_true(mw_session_has(s, MW_FLAG_RECIPIENT_REJECTED));
     g_assert_false(mw_session_has(s, MW_FLAG_MESSAGE_REJECTED));
     g_assert_cmpint(s->outcome, ==, MW_OUT_REJECTED);
-    g_assert_cmpint(g_array_index(s->smtp->rcpt, mw_rcpt, 0).code, ==, 250);
-    g_assert_cmpint(g_array_index(s->smtp->rcpt, mw_rcpt, 1).code, ==, 554);
-    g_assert_cmpint(g_array_index(s->smtp->rcpt, mw_rcpt, 2).code, ==, 550);
-    g_assert_cmpuint(s->smtp->replies->len, ==, 2);
-    const mw_reply *r0 = &g_array_index(s->smtp->replies, mw_reply, 0);
+    g_assert_cmpint(g_array_index(mw_smtp_of(s)->rcpt, mw_rcpt, 0).code, ==, 250);
+    g_assert_cmpint(g_array_index(mw_smtp_of(s)->rcpt, mw_rcpt, 1).code, ==, 554);
+    g_assert_cmpint(g_array_index(mw_smtp_of(s)->rcpt, mw_rcpt, 2).code, ==, 550);
+    g_assert_cmpuint(mw_smtp_of(s)->replies->len, ==, 2);
+    const mw_reply *r0 = &g_array_index(mw_smtp_of(s)->replies, mw_reply, 0);
     g_assert_cmpstr(r0->cmd, ==, "RCPT");
     g_assert_cmpstr(r0->enhanced, ==, "5.7.1");
     g_assert_cmpstr(r0->category, ==, "relay");
-    const mw_reply *r1 = &g_array_index(s->smtp->replies, mw_reply, 1);
+    const mw_reply *r1 = &g_array_index(mw_smtp_of(s)->replies, mw_reply, 1);
     g_assert_cmpstr(r1->category, ==, "mailbox");
     const mw_evidence *e = tu_evidence(s, MW_FLAG_RELAY_DENIED);
     g_assert_cmpuint(e->frame, ==, 5); /* the packet that carried the reply */
     g_assert_nonnull(e);
     g_assert_cmpstr(e->detail, ==, "554 5.7.1 <x@elsewhere.example>: Relay access denied");
-    g_assert_cmpuint(s->smtp->messages, ==, 1);
+    g_assert_cmpuint(mw_smtp_of(s)->messages, ==, 1);
     mw_session_free(s);
 }
 
@@ -147,7 +148,7 @@ static void test_starttls_hands_off(void)
     g_assert_true(s->starttls);
     /* the hello went to the TLS side, not to SMTP as a garbage command */
     g_assert_false(mw_session_has(s, MW_FLAG_UNANSWERED_COMMAND));
-    g_assert_cmpuint(s->smtp->replies->len, ==, 0);
+    g_assert_cmpuint(mw_smtp_of(s)->replies->len, ==, 0);
     mw_session_free(s);
 }
 
@@ -186,9 +187,9 @@ static void test_data_rejected_and_bdat(void)
                         "C: BDAT 12 LAST\nC+ 0123456789\n"  /* 10 bytes + CRLF = 12 */
                         "S: 250 2.0.0 queued\nC: QUIT\nS: 221 Bye\n");
     g_assert_true(mw_session_has(s, MW_FLAG_MESSAGE_REJECTED));
-    g_assert_cmpuint(s->smtp->messages, ==, 1);
-    g_assert_cmpuint(s->smtp->transactions, ==, 2);
-    const mw_reply *r = &g_array_index(s->smtp->replies, mw_reply, 0);
+    g_assert_cmpuint(mw_smtp_of(s)->messages, ==, 1);
+    g_assert_cmpuint(mw_smtp_of(s)->transactions, ==, 2);
+    const mw_reply *r = &g_array_index(mw_smtp_of(s)->replies, mw_reply, 0);
     g_assert_cmpstr(r->cmd, ==, "DATA");
     g_assert_cmpstr(r->category, ==, "policy");
     mw_session_free(s);
@@ -235,8 +236,8 @@ static void test_overlong_line_and_garbage(void)
     g_assert_true(s->anomalies & (1u << MW_ANOM_LINE_TOO_LONG));
     /* the discarded line still counts as a command: the 500 answers it, QUIT gets 221 */
     g_assert_true(s->quit_seen);
-    g_assert_cmpuint(s->smtp->replies->len, ==, 1);
-    g_assert_cmpstr(g_array_index(s->smtp->replies, mw_reply, 0).cmd, ==, "?");
+    g_assert_cmpuint(mw_smtp_of(s)->replies->len, ==, 1);
+    g_assert_cmpstr(g_array_index(mw_smtp_of(s)->replies, mw_reply, 0).cmd, ==, "?");
     mw_session_free(s);
     mw_session_free(b);
     tu_free_script(c);
@@ -253,7 +254,7 @@ static void test_binary_and_nul_bytes(void)
         g_ptr_array_add(c, g_ptr_array_index(rest, i));
     g_ptr_array_free(rest, TRUE);
     mw_session *s = tu_run_all_ways("smtp", MW_PROTO_SMTP, c);
-    g_assert_cmpuint(s->smtp->replies->len, ==, 2);
+    g_assert_cmpuint(mw_smtp_of(s)->replies->len, ==, 2);
     char *j = tu_json(s);
     g_assert_true(g_utf8_validate(j, -1, NULL));
     g_free(j);
@@ -279,7 +280,7 @@ static void test_gap_resync(void)
     mw_feeder_data(&f, MW_FROM_SERVER, (const uint8_t *)d, strlen(d), 6, 0);
     g_assert_true(mw_session_has(s, MW_FLAG_RELAY_DENIED));
     g_assert_cmpuint(tu_evidence(s, MW_FLAG_RELAY_DENIED)->frame, ==, 6);
-    g_assert_cmpuint(s->smtp->rcpt->len, ==, 1); /* the cut RCPT is gone */
+    g_assert_cmpuint(mw_smtp_of(s)->rcpt->len, ==, 1); /* the cut RCPT is gone */
     mw_feeder_free(&f);
     mw_session_free(s);
 }

@@ -401,7 +401,7 @@ static void test_tls12_full(void)
     g_assert_cmpuint(s->flags, ==, 0);
     g_assert_cmpint(s->outcome, ==, MW_OUT_ENCRYPTED);
     g_assert_true(s->encrypted);
-    const mw_tls_rec *t = s->tls;
+    const mw_tls_rec *t = mw_tls_of(s);
     g_assert_nonnull(t);
     g_assert_true(t->handshake_done);
     g_assert_cmpstr(t->version, ==, "TLS1.2");
@@ -472,7 +472,7 @@ static void test_cert_findings(void)
     s = run_chunks(tls12_conversation(self, "self.example.test", false), MW_PROTO_POP3S);
     g_assert_cmpuint(s->flags, ==, (1u << MW_FLAG_TLS_CERT_SELF_SIGNED) |
                                        (1u << MW_FLAG_TLS_CERT_UNTRUSTED));
-    g_assert_true(s->tls->cert.self_signed);
+    g_assert_true(mw_tls_of(s)->cert.self_signed);
     mw_session_free(s);
     X509_free(self);
 
@@ -497,6 +497,8 @@ static void test_wildcards(void)
     buf *list = g_byte_array_new();
     put24(list, d->len);
     putn(list, d->data, d->len);
+    /* asked through a cache: the answers for one chain and several names stay apart */
+    mw_tls_cert_cache *certs = mw_tls_cert_cache_new();
     static const struct {
         const char *sni;
         bool mismatch;
@@ -509,8 +511,8 @@ static void test_wildcards(void)
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         mw_tls_cert rec = { 0 };
         mw_tls_cert_verdict v;
-        mw_tls_cert_examine(mw_cursor_make(list->data, list->len), cases[i].sni, 1000000, &rec,
-                            &v);
+        mw_tls_cert_examine(certs, mw_cursor_make(list->data, list->len), cases[i].sni,
+                            1000000, &rec, &v);
         g_assert_true(v.parsed);
         if (v.name_mismatch != cases[i].mismatch)
             g_error("SNI %s: mismatch %d", cases[i].sni, v.name_mismatch);
@@ -518,6 +520,7 @@ static void test_wildcards(void)
         g_free(rec.issuer);
         g_ptr_array_free(rec.san, TRUE);
     }
+    mw_tls_cert_cache_free(certs);
     g_byte_array_free(list, TRUE);
     g_byte_array_free(d, TRUE);
     X509_free(leaf);
@@ -527,6 +530,7 @@ static void test_wildcards(void)
  * each get their own fingerprints, asked in turn and again. */
 static void test_fingerprint_cache(void)
 {
+    mw_tls_fp_cache *fp = mw_tls_fp_cache_new();
     mw_tls_client_hello a, b;
     memset(&a, 0, sizeof a);
     a.legacy_version = 0x0303;
@@ -543,15 +547,15 @@ static void test_fingerprint_cache(void)
     for (int round = 0; round < 3; round++) {
         const mw_tls_client_hello *h = round == 1 ? &b : &a;
         char ja3[33], ja4[48], want3[33], want4[48];
-        mw_tls_client_fingerprints(h, ja3, ja4);
+        mw_tls_client_fingerprints(fp, h, ja3, ja4);
         mw_tls_ja3(h, want3);
         mw_tls_ja4(h, want4);
         g_assert_cmpstr(ja3, ==, want3);
         g_assert_cmpstr(ja4, ==, want4);
     }
     char ja3a[33], ja3b[33], ja4[48];
-    mw_tls_client_fingerprints(&a, ja3a, ja4);
-    mw_tls_client_fingerprints(&b, ja3b, ja4);
+    mw_tls_client_fingerprints(fp, &a, ja3a, ja4);
+    mw_tls_client_fingerprints(fp, &b, ja3b, ja4);
     g_assert_cmpstr(ja3a, !=, ja3b);
 
     mw_tls_server_hello sa, sb;
@@ -563,10 +567,11 @@ static void test_fingerprint_cache(void)
     for (int round = 0; round < 3; round++) {
         const mw_tls_server_hello *h = round == 1 ? &sb : &sa;
         char got[33], want[33];
-        mw_tls_server_fingerprint(h, got);
+        mw_tls_server_fingerprint(fp, h, got);
         mw_tls_ja3s(h, want);
         g_assert_cmpstr(got, ==, want);
     }
+    mw_tls_fp_cache_free(fp);
 }
 
 /* FoxIO's worked example (JA4 technical details): t13d1516h2_8daaf6152771_e5627efa2ab1 */
@@ -589,11 +594,11 @@ static void test_ja4_reference(void)
     add_buf(c, MW_FROM_CLIENT, record(22, 0x0301, m));
     g_byte_array_free(m, TRUE);
     mw_session *s = run_chunks(c, MW_PROTO_SMTPS);
-    g_assert_cmpstr(s->tls->ja4, ==, "t13d1516h2_8daaf6152771_e5627efa2ab1");
+    g_assert_cmpstr(mw_tls_of(s)->ja4, ==, "t13d1516h2_8daaf6152771_e5627efa2ab1");
     tu_assert_transcript(s, "C> ClientHello offering TLS1.3,TLS1.2 (SNI www.example.test, ALPN h2)\n");
-    g_assert_cmpstr(s->tls->alpn, ==, "h2");
-    g_assert_cmpuint(s->tls->client_versions->len, ==, 2);
-    g_assert_cmpstr(g_ptr_array_index(s->tls->client_versions, 0), ==, "TLS1.3");
+    g_assert_cmpstr(mw_tls_of(s)->alpn, ==, "h2");
+    g_assert_cmpuint(mw_tls_of(s)->client_versions->len, ==, 2);
+    g_assert_cmpstr(g_ptr_array_index(mw_tls_of(s)->client_versions, 0), ==, "TLS1.3");
 
     /* JA3: legacy version, then the lists in wire order, decimal, GREASE left out */
     const char *ja3_text = "771,4865-4866-4867-49195-49199-49196-49200-52393-52392-49171-"
@@ -605,7 +610,7 @@ static void test_ja4_reference(void)
     char hex[33];
     for (int i = 0; i < 16; i++)
         g_snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    g_assert_cmpstr(s->tls->ja3, ==, hex);
+    g_assert_cmpstr(mw_tls_of(s)->ja3, ==, hex);
     /* the client closed without an answer: a handshake that never completed */
     g_assert_true(mw_session_has(s, MW_FLAG_TLS_HANDSHAKE_FAILED));
     g_assert_false(mw_session_has(s, MW_FLAG_TLS_VERSION_MISMATCH));
@@ -644,12 +649,12 @@ static void test_tls13_hrr(void)
     mw_session *s = run_chunks(c, MW_PROTO_IMAPS);
     g_assert_cmpuint(s->flags, ==, 0);
     g_assert_cmpint(s->outcome, ==, MW_OUT_ENCRYPTED);
-    g_assert_true(s->tls->hello_retry);
-    g_assert_true(s->tls->handshake_done);
-    g_assert_cmpstr(s->tls->version, ==, "TLS1.3");
-    g_assert_cmpstr(s->tls->cipher, ==, "TLS_AES_256_GCM_SHA384");
-    g_assert_false(s->tls->cert.present);
-    g_assert_true(strncmp(s->tls->ja4, "t13d0305", 8) == 0);
+    g_assert_true(mw_tls_of(s)->hello_retry);
+    g_assert_true(mw_tls_of(s)->handshake_done);
+    g_assert_cmpstr(mw_tls_of(s)->version, ==, "TLS1.3");
+    g_assert_cmpstr(mw_tls_of(s)->cipher, ==, "TLS_AES_256_GCM_SHA384");
+    g_assert_false(mw_tls_of(s)->cert.present);
+    g_assert_true(strncmp(mw_tls_of(s)->ja4, "t13d0305", 8) == 0);
     tu_assert_transcript(s, "C> ClientHello offering TLS1.3,TLS1.2 (SNI mx.example.test)\n"
                          "S< HelloRetryRequest TLS1.3 TLS_AES_256_GCM_SHA384 (+1000 us)\n"
                          "C> ClientHello (again, after the HelloRetryRequest)\n"
@@ -685,9 +690,9 @@ static void test_version_mismatch_alert(void)
                     "fatal alert protocol_version from server after a ClientHello offering at "
                     "most TLS1.0");
     g_assert_cmpuint(tu_evidence(s, MW_FLAG_TLS_VERSION_MISMATCH)->frame, ==, 2);
-    g_assert_cmpstr(s->tls->alert.description, ==, "protocol_version");
-    g_assert_cmpint(s->tls->alert.from, ==, MW_FROM_SERVER);
-    g_assert_null(s->tls->version);
+    g_assert_cmpstr(mw_tls_of(s)->alert.description, ==, "protocol_version");
+    g_assert_cmpint(mw_tls_of(s)->alert.from, ==, MW_FROM_SERVER);
+    g_assert_null(mw_tls_of(s)->version);
     g_assert_cmpint(s->outcome, ==, MW_OUT_FAILED);
     tu_assert_transcript(s, "C> ClientHello offering TLS1.0 (SNI mail.example.test)\n"
                          "S< alert fatal protocol_version\n");
@@ -766,10 +771,10 @@ static void test_sslv2_hello(void)
     add_buf(c, MW_FROM_SERVER, record(22, 0x0301, sh));
     g_byte_array_free(sh, TRUE);
     mw_session *s = run_chunks(c, MW_PROTO_SMTPS);
-    g_assert_true(s->tls->sslv2_hello);
-    g_assert_cmpstr(s->tls->record_version, ==, "SSLv2");
-    g_assert_cmpstr(s->tls->version, ==, "TLS1.0");
-    g_assert_cmpstr(s->tls->cipher, ==, "TLS_RSA_WITH_AES_128_CBC_SHA");
+    g_assert_true(mw_tls_of(s)->sslv2_hello);
+    g_assert_cmpstr(mw_tls_of(s)->record_version, ==, "SSLv2");
+    g_assert_cmpstr(mw_tls_of(s)->version, ==, "TLS1.0");
+    g_assert_cmpstr(mw_tls_of(s)->cipher, ==, "TLS_RSA_WITH_AES_128_CBC_SHA");
     g_assert_true(mw_session_has(s, MW_FLAG_TLS_DEPRECATED_VERSION));
     tu_assert_transcript(s, "C> ClientHello (SSLv2 format) offering TLS1.0\n"
                          "S< ServerHello TLS1.0 TLS_RSA_WITH_AES_128_CBC_SHA (+1000 us)\n");
@@ -785,7 +790,7 @@ static void test_plaintext_on_implicit_port(void)
                     "server sent clear text on port 0, where implicit TLS was expected: "
                     "\"220 mx.example.test ESMTP\"");
     tu_assert_transcript(s, "S< [clear text where TLS was expected: \"220 mx.example.test ESMTP\"]\n");
-    g_assert_null(s->tls);
+    g_assert_null(mw_tls_of(s));
     g_assert_cmpint(s->outcome, ==, MW_OUT_FAILED);
     mw_session_free(s);
 }
@@ -892,7 +897,7 @@ static void test_malformed_hellos(void)
                                     0x03, 0x03, 0x00, 0x00 };
     s = run_client_bytes(huge, sizeof huge);
     g_assert_true(has_anomaly(s, MW_ANOM_TLS_MALFORMED));
-    g_assert_null(s->tls);
+    g_assert_null(mw_tls_of(s));
     mw_session_free(s);
 
     /* a record longer than TLS allows */
@@ -939,8 +944,8 @@ static void test_cert_over_many_records(void)
     g_byte_array_free(flight, TRUE);
     add_buf(c, MW_FROM_SERVER, seg);
     mw_session *s = run_chunks(c, MW_PROTO_SMTPS);
-    g_assert_true(s->tls->cert.present);
-    g_assert_cmpstr(s->tls->cipher, ==, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384");
+    g_assert_true(mw_tls_of(s)->cert.present);
+    g_assert_cmpstr(mw_tls_of(s)->cipher, ==, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384");
     g_assert_false(mw_session_has(s, MW_FLAG_TLS_CERT_UNTRUSTED));
     g_assert_cmpuint(s->anomalies, ==, 0);
     mw_session_free(s);
@@ -959,8 +964,8 @@ static void test_cert_over_many_records(void)
     mw_session *bw = tu_run("tls", MW_PROTO_SMTPS, big, TU_BYTEWISE, 0, 0);
     char *jw = tu_json(w), *jb = tu_json(bw);
     g_assert_cmpstr(jw, ==, jb);
-    g_assert_cmpuint(w->tls->app_records[MW_FROM_CLIENT], ==, 4);
-    g_assert_cmpuint(w->tls->app_bytes[MW_FROM_SERVER], ==, 300 + 3 * 16384);
+    g_assert_cmpuint(mw_tls_of(w)->app_records[MW_FROM_CLIENT], ==, 4);
+    g_assert_cmpuint(mw_tls_of(w)->app_bytes[MW_FROM_SERVER], ==, 300 + 3 * 16384);
     g_assert_cmpuint(w->anomalies, ==, 0);
     g_free(jw);
     g_free(jb);

@@ -9,6 +9,7 @@
 
 #include "testutil.h"
 #include "tls/decrypt/keylog.h"
+#include "tls/tls_log.h"
 
 typedef struct {
     SSL_CTX *ctx[2];
@@ -131,15 +132,15 @@ static void smtps_auth_failed(int version)
     tu_keylog = kl;
     tu_keep_transcript = true;
     mw_session *s = tu_run_all_ways("tls", MW_PROTO_SMTPS, p->chunks);
-    g_assert_nonnull(s->tls);
-    g_assert_true(s->tls->decrypted);
-    g_assert_cmpint(s->tls->keys, ==, MW_TLS_KEYS_FOUND);
+    g_assert_nonnull(mw_tls_of(s));
+    g_assert_true(mw_tls_of(s)->decrypted);
+    g_assert_cmpint(mw_tls_of(s)->keys, ==, MW_TLS_KEYS_FOUND);
     g_assert_true(mw_session_has(s, MW_FLAG_AUTH_FAILED));
     g_assert_false(mw_session_has(s, MW_FLAG_CLEARTEXT_AUTH));
     g_assert_cmpstr(s->auth->user, ==, "alice@example.test");
     g_assert_true(s->quit_seen);
     g_assert_cmpint(s->outcome, ==, MW_OUT_REJECTED);
-    g_assert_true(s->tls->cert.present); /* TLS 1.3 too: read from the decrypted handshake */
+    g_assert_true(mw_tls_of(s)->cert.present); /* TLS 1.3 too: read from the decrypted handshake */
     const char *pw[] = { TU_PASSWORDS, NULL };
     tu_assert_no_secret(s, pw);
     char *t = tu_transcript(s);
@@ -153,14 +154,14 @@ static void smtps_auth_failed(int version)
     mw_keylog_add_buffer(other, "other", "CLIENT_RANDOM 00 00\n", 20);
     tu_keylog = other;
     s = tu_run("tls", MW_PROTO_SMTPS, p->chunks, TU_WHOLE, 0, 0);
-    g_assert_false(s->tls->decrypted);
-    g_assert_cmpint(s->tls->keys, ==, MW_TLS_KEYS_MISSING);
+    g_assert_false(mw_tls_of(s)->decrypted);
+    g_assert_cmpint(mw_tls_of(s)->keys, ==, MW_TLS_KEYS_MISSING);
     g_assert_cmpint(s->outcome, ==, MW_OUT_ENCRYPTED);
     mw_session_free(s);
     /* and with no key log at all */
     tu_keylog = NULL;
     s = tu_run("tls", MW_PROTO_SMTPS, p->chunks, TU_WHOLE, 0, 0);
-    g_assert_cmpint(s->tls->keys, ==, MW_TLS_KEYS_NONE_GIVEN);
+    g_assert_cmpint(mw_tls_of(s)->keys, ==, MW_TLS_KEYS_NONE_GIVEN);
     mw_session_free(s);
     tu_keep_transcript = false;
     mw_keylog_free(other);

@@ -1,4 +1,4 @@
-#include "tls/tls_decrypt.h"
+#include "tls/inner/tls_decrypt.h"
 
 #include <glib.h>
 #include <string.h>
@@ -10,7 +10,7 @@
 
 /* ---------- engine state ---------- */
 
-void *tls_engine_new(const mw_config *cfg)
+tls_engine *tls_dec_engine_new(const mw_config *cfg)
 {
     tls_engine *e = g_new0(tls_engine, 1);
     e->kl = cfg ? cfg->keylog : NULL;
@@ -18,9 +18,8 @@ void *tls_engine_new(const mw_config *cfg)
     return e;
 }
 
-void tls_engine_free(void *p)
+void tls_dec_engine_free(tls_engine *e)
 {
-    tls_engine *e = p;
     if (!e)
         return;
     memset(e->plain, 0, sizeof e->plain); /* the last plaintext held */
@@ -36,7 +35,7 @@ void tls_dec_attach(tls_state *st, const mw_ctx *ctx)
         return;
     }
     /* no engine (unit tests, fuzzing): one of its own for this session */
-    st->own_eng = tls_engine_new(ctx->cfg);
+    st->own_eng = tls_dec_engine_new(ctx->cfg);
     st->eng = st->own_eng;
 }
 
@@ -45,7 +44,7 @@ void tls_dec_free(tls_state *st)
     mw_nested_free(&st->inner);
     mw_tls_decoder_free(st->dec);
     st->dec = NULL;
-    tls_engine_free(st->own_eng);
+    tls_dec_engine_free(st->own_eng);
     memset(st->client_random, 0, sizeof st->client_random);
 }
 
@@ -449,7 +448,8 @@ void tls_dec_close(tls_state *st, const mw_ctx *ctx)
 void tls_dec_settle(tls_state *st)
 {
     mw_session *s = st->sess;
-    if (!s->tls || !s->tls->decrypted)
+    const mw_tls_rec *t = mw_tls_of(s);
+    if (!t || !t->decrypted)
         return;
     for (int i = 0; i < 2; i++)
         if (st->d[i].dec_failed || st->d[i].opaque_records || st->d[i].lost)

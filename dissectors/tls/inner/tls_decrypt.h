@@ -7,9 +7,10 @@
 
 #include "tls/tls_state.h"
 
-/* mw_dissector.engine_new / engine_free of the TLS dissector. */
-void *tls_engine_new(const mw_config *cfg);
-void tls_engine_free(void *p);
+/* The decryption part of the TLS engine state (the key log, the plaintext buffer): made
+ * and freed by the dissector's engine_new / engine_free (tls.c), which add the caches. */
+tls_engine *tls_dec_engine_new(const mw_config *cfg);
+void tls_dec_engine_free(tls_engine *e);
 /* Called at each feed: the engine's state, or (no engine: unit tests) the session's own. */
 void tls_dec_attach(tls_state *st, const mw_ctx *ctx);
 void tls_dec_free(tls_state *st);

@@ -1,0 +1,202 @@
+#include "tls/tls_log.h"
+#include "tls/tls.h"
+
+#include <string.h>
+
+#include "core/json.h"
+
+mw_tls_rec *mw_tls_record(mw_session *s)
+{
+    if (!s->tls.rec) {
+        mw_tls_rec *t = g_new0(mw_tls_rec, 1);
+        t->client_versions = g_ptr_array_new();
+        mw_part_attach(&s->tls, &mw_tls_dissector, t);
+    }
+    return s->tls.rec;
+}
+
+const mw_tls_rec *mw_tls_of(const mw_session *s)
+{
+    return s->tls.rec;
+}
+
+void mw_tls_cert_clear(mw_tls_cert *c)
+{
+    g_free(c->subject);
+    g_free(c->issuer);
+    if (c->san)
+        g_ptr_array_free(c->san, TRUE);
+    c->subject = c->issuer = NULL;
+    c->san = NULL;
+}
+
+void mw_tls_free_record(void *p)
+{
+    mw_tls_rec *t = p;
+    if (t->client_versions)
+        g_ptr_array_free(t->client_versions, TRUE);
+    g_free(t->sni);
+    g_free(t->alpn);
+    mw_tls_cert_clear(&t->cert);
+    g_free(t);
+}
+
+/* SPEC.md: decrypted, keys; and where decryption stopped, by direction (null: it did not) */
+static void json_tls_keys(GString *out, const mw_tls_rec *t)
+{
+    static const char *const keys[] = { "none_given", "missing", "found" };
+    mw_json_key(out, "decrypted");
+    g_string_append(out, t->decrypted ? "true" : "false");
+    mw_json_key(out, "keys");
+    mw_json_str(out, keys[t->keys <= MW_TLS_KEYS_FOUND ? t->keys : 0]);
+    mw_json_key(out, "decrypt_failed");
+    if (!t->decrypt_failed_frame[0] && !t->decrypt_failed_frame[1]) {
+        mw_put_lit(out, "null");
+        return;
+    }
+    g_string_append_c(out, '{');
+    for (int d = 0; d < 2; d++) {
+        mw_json_key(out, d ? "server_frame" : "client_frame");
+        if (t->decrypt_failed_frame[d])
+            mw_json_u64(out, t->decrypt_failed_frame[d]);
+        else
+            mw_put_lit(out, "null");
+    }
+    g_string_append_c(out, '}');
+}
+
+void mw_tls_write_json(GString *out, const mw_session *s, const void *rec)
+{
+    (void)s;
+    const mw_tls_rec *t = rec;
+    mw_json_key(out, "tls");
+    g_string_append_c(out, '{');
+    mw_json_key(out, "client_versions");
+    mw_json_strlist(out, t->client_versions);
+    mw_json_key(out, "version");
+    mw_json_opt_str(out, t->version);
+    mw_json_key(out, "cipher");
+    mw_json_opt_str(out, t->cipher);
+    mw_json_key(out, "sni");
+    mw_json_opt_str(out, t->sni);
+    mw_json_key(out, "alpn");
+    mw_json_opt_str(out, t->alpn);
+    mw_json_key(out, "alert");
+    if (t->alert.present) {
+        g_string_append_c(out, '{');
+        mw_json_key(out, "level");
+        mw_json_str(out, t->alert.level);
+        mw_json_key(out, "description");
+        mw_json_str(out, t->alert.description);
+        mw_json_key(out, "from");
+        mw_json_str(out, t->alert.from == MW_FROM_CLIENT ? "client" : "server");
+        g_string_append_c(out, '}');
+    } else {
+        mw_put_lit(out, "null");
+    }
+    mw_json_key(out, "cert");
+    if (t->cert.present) {
+        g_string_append_c(out, '{');
+        mw_json_key(out, "subject");
+        mw_json_str(out, t->cert.subject);
+        mw_json_key(out, "issuer");
+        mw_json_str(out, t->cert.issuer);
+        mw_json_key(out, "san");
+        mw_json_strlist(out, t->cert.san);
+        mw_json_key(out, "not_before");
+        mw_json_opt_str(out, t->cert.not_before);
+        mw_json_key(out, "not_after");
+        mw_json_opt_str(out, t->cert.not_after);
+        mw_json_key(out, "sha256");
+        mw_json_opt_str(out, t->cert.sha256);
+        mw_json_key(out, "self_signed");
+        g_string_append(out, t->cert.self_signed ? "true" : "false");
+        mw_json_key(out, "key");
+        mw_json_opt_str(out, t->cert.key);
+        mw_json_key(out, "signature_algorithm");
+        mw_json_opt_str(out, t->cert.sig_alg);
+        g_string_append_c(out, '}');
+    } else {
+        mw_put_lit(out, "null");
+    }
+    mw_json_key(out, "ja3");
+    mw_json_opt_str(out, t->ja3);
+    mw_json_key(out, "ja3s");
+    mw_json_opt_str(out, t->ja3s);
+    mw_json_key(out, "ja4");
+    mw_json_opt_str(out, t->ja4);
+    json_tls_keys(out, t);
+    /* beyond SPEC.md: what the versions looked like on the wire, and the volume */
+    mw_json_key(out, "hello_version");
+    mw_json_opt_str(out, t->hello_version);
+    mw_json_key(out, "record_version");
+    mw_json_opt_str(out, t->record_version);
+    mw_json_key(out, "sslv2_hello");
+    g_string_append(out, t->sslv2_hello ? "true" : "false");
+    mw_json_key(out, "hello_retry");
+    g_string_append(out, t->hello_retry ? "true" : "false");
+    mw_json_key(out, "handshake_done");
+    g_string_append(out, t->handshake_done ? "true" : "false");
+    mw_json_key(out, "app_data");
+    mw_put_lit(out, "{\"client\":{\"records\":");
+    mw_json_u64(out, t->app_records[0]);
+    mw_put_lit(out, ",\"bytes\":");
+    mw_json_u64(out, t->app_bytes[0]);
+    mw_put_lit(out, "},\"server\":{\"records\":");
+    mw_json_u64(out, t->app_records[1]);
+    mw_put_lit(out, ",\"bytes\":");
+    mw_json_u64(out, t->app_bytes[1]);
+    mw_put_lit(out, "}}");
+    g_string_append_c(out, '}');
+}
+
+/* TLS in plain words: what each side offered and chose (the hello's legacy version and
+ * the record version are shown apart from the negotiated one), the alert and who sent
+ * it, and the certificate - or why it could not be seen. */
+void mw_tls_write_text(GString *out, const mw_session *s, const void *rec)
+{
+    const mw_tls_rec *t = rec;
+    g_string_append(out, "      tls: client offered ");
+    for (guint i = 0; t->client_versions && i < t->client_versions->len; i++)
+        g_string_append_printf(out, "%s%s", i ? "," : "",
+                               (const char *)g_ptr_array_index(t->client_versions, i));
+    if (!t->client_versions || t->client_versions->len == 0)
+        g_string_append(out, "(no ClientHello seen)");
+    if (t->hello_version || t->record_version)
+        g_string_append_printf(out, " (hello %s, record %s)",
+                               t->hello_version ? t->hello_version : "?",
+                               t->record_version ? t->record_version : "?");
+    if (t->version)
+        g_string_append_printf(out, "; negotiated %s %s", t->version, t->cipher);
+    else
+        g_string_append(out, "; nothing negotiated (no ServerHello)");
+    if (t->sni) {
+        g_string_append(out, "; sni ");
+        mw_text_printable(out, t->sni);
+    }
+    if (t->alpn) {
+        g_string_append(out, "; alpn ");
+        mw_text_printable(out, t->alpn);
+    }
+    g_string_append_c(out, '\n');
+    if (t->alert.present)
+        g_string_append_printf(out, "      tls alert: %s %s from the %s\n", t->alert.level,
+                               t->alert.description,
+                               t->alert.from == MW_FROM_CLIENT ? "client" : "server");
+    if (t->cert.present) {
+        bool expired = mw_session_has(s, MW_FLAG_TLS_CERT_EXPIRED);
+        g_string_append(out, "      certificate: ");
+        mw_text_printable(out, t->cert.subject);
+        g_string_append_printf(out, "  %s %.10s", expired ? "expired" : "expires",
+                               t->cert.not_after);
+        if (t->cert.self_signed) {
+            g_string_append(out, "  (self-signed)");
+        } else if (t->cert.issuer) {
+            g_string_append(out, "  issuer ");
+            mw_text_printable(out, t->cert.issuer);
+        }
+        g_string_append_c(out, '\n');
+    } else if (t->version && strcmp(t->version, "TLS1.3") == 0) {
+        g_string_append(out, "      certificate not observable (TLS 1.3 encrypts it)\n");
+    }
+}
