@@ -249,6 +249,7 @@ static bool enter_sandbox(void *user, char **err)
         return true;
     mw_sandbox_allow s = { .save_dir_fd = r->saver ? mw_saver_dir_fd(r->saver) : -1,
                            .trust_dir_fd = mw_tls_trust_dir_fd() };
+    s.n_keylog_dirs = mw_keylog_dir_fds(r->keylog, s.keylog_dir_fds, MW_SANDBOX_MAX_DIRS);
     if (!r->opt->no_sandbox && !mw_sandbox_enter(&s, err))
         return false;
     if (r->opt->test_open) { /* tests/io.sh: a forbidden call, which must kill the process */
