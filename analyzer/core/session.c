@@ -104,7 +104,7 @@ void mw_session_flag(mw_session *s, mw_flag f, uint64_t frame, int64_t ts_us, co
     va_end(ap);
     if (strlen(detail) > MW_MAX_TEXT)
         detail[MW_MAX_TEXT] = '\0';
-    mw_evidence e = { f, frame, ts_us, detail, NULL, 0 };
+    mw_evidence e = { .flag = f, .frame = frame, .ts_us = ts_us, .detail = detail };
     g_array_append_val(s->evidence, e);
 }
 
@@ -116,8 +116,22 @@ void mw_session_flag_log(mw_session *s, mw_flag f, const char *file, uint64_t li
     s->flags |= 1u << f;
     if (s->evidence_count[f]++ >= MW_MAX_EVIDENCE_PER_FLAG)
         return;
-    mw_evidence e = { f, 0, ts_us, g_strndup(detail, MW_MAX_TEXT), g_strdup(file), line };
+    mw_evidence e = { .flag = f, .ts_us = ts_us, .detail = g_strndup(detail, MW_MAX_TEXT),
+                      .log_file = g_strdup(file), .log_line = line };
     g_array_append_val(s->evidence, e);
+}
+
+void mw_session_evidence_tx(mw_session *s, mw_flag f, unsigned tx)
+{
+    if ((unsigned)f >= MW_FLAG_COUNT || s->evidence_count[f] > MW_MAX_EVIDENCE_PER_FLAG)
+        return; /* the latest one was counted, not kept */
+    for (guint i = s->evidence->len; i-- > 0;) {
+        mw_evidence *e = &g_array_index(s->evidence, mw_evidence, i);
+        if (e->flag == f) {
+            e->tx = tx;
+            return;
+        }
+    }
 }
 
 void mw_session_set_decisive(mw_session *s, const char *line, size_t len)

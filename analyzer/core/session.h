@@ -60,6 +60,7 @@ typedef struct {
     char *detail;
     char *log_file;     /* evidence from a joined server log (frame 0): its file and line */
     uint64_t log_line;
+    unsigned tx;        /* the protocol's 1-based transaction it came from (SMTP); 0: none */
 } mw_evidence;
 
 /* One joined server-log line (redacted before it was kept). */
@@ -189,6 +190,8 @@ void mw_session_free(mw_session *s);
 /* Raise a flag with its evidence; detail is formatted and capped. */
 void mw_session_flag(mw_session *s, mw_flag f, uint64_t frame, int64_t ts_us, const char *fmt,
                      ...) G_GNUC_PRINTF(5, 6);
+/* Name the transaction (1-based) the latest evidence of flag f came from. */
+void mw_session_evidence_tx(mw_session *s, mw_flag f, unsigned tx);
 static inline bool mw_session_has(const mw_session *s, mw_flag f)
 {
     return (s->flags >> f) & 1u;

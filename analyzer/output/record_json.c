@@ -93,15 +93,9 @@ static void json_transcript(GString *out, const mw_session *s)
     g_string_append_c(out, ']');
 }
 
-void mw_record_json(GString *out, const mw_session *s)
-{
-    mw_record_json_ex(out, s, false);
-}
-
-/* Each flag's evidence: its packet (or server-log line), time and detail. */
+/* One {flag, frame, ts, detail} per flag occurrence (and tx when a transaction raised it). */
 static void json_evidence(GString *out, const mw_session *s)
 {
-    mw_json_key(out, "evidence");
     g_string_append_c(out, '[');
     for (guint i = 0; i < s->evidence->len; i++) {
         const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, i);
@@ -119,9 +113,18 @@ static void json_evidence(GString *out, const mw_session *s)
         json_time(out, ev->ts_us);
         mw_json_key(out, "detail");
         mw_json_str(out, ev->detail);
+        if (ev->tx) {
+            mw_json_key(out, "tx");
+            mw_json_u64(out, ev->tx);
+        }
         g_string_append_c(out, '}');
     }
     g_string_append_c(out, ']');
+}
+
+void mw_record_json(GString *out, const mw_session *s)
+{
+    mw_record_json_ex(out, s, false);
 }
 
 void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
@@ -166,6 +169,7 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
         mw_json_str(out, mw_flag_name((mw_flag)f));
     }
     g_string_append_c(out, ']');
+    mw_json_key(out, "evidence");
     json_evidence(out, s);
     mw_json_key(out, "packets");
     json_pair(out, s->packets);

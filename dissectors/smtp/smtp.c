@@ -14,6 +14,7 @@
 #include "smtp/smtp_commands.h"
 #include "smtp/smtp_replies.h"
 #include "smtp/smtp_state.h"
+#include "smtp/smtp_tx.h"
 #include "tls/tls.h"
 
 static void *smtp_new(mw_session *s, const mw_config *cfg)
@@ -59,6 +60,7 @@ static size_t body_bytes(smtp_state *st, const uint8_t *p, size_t len, uint64_t 
     *need = false;
     if (st->mode == C_BDAT) {
         uint64_t take = len < st->bdat_left ? len : st->bdat_left;
+        smtp_tx_body(st, p, (size_t)take);
         st->bdat_left -= take;
         if (st->bdat_left == 0)
             st->mode = C_COMMAND;
@@ -68,6 +70,7 @@ static size_t body_bytes(smtp_state *st, const uint8_t *p, size_t len, uint64_t 
         st->mode = C_BODY; /* body before the 354: the reply was lost or is late */
     size_t used;
     mw_dot_status ds = mw_dotblock_skip(&st->body, p, len, &used);
+    smtp_tx_body(st, p, used);
     *need = ds == MW_DOT_NEED;
     if (ds == MW_DOT_END)
         smtp_end_of_data(st, base_off + used, ctx);
@@ -168,6 +171,7 @@ static void smtp_close(void *p, const mw_ctx *ctx)
 {
     smtp_state *st = p;
     mw_session *s = st->sess;
+    smtp_tx_close(st);
     if (st->in_tls || mw_tp_no_greeting(s, ctx) || s->close_reason == MW_CLOSE_NONE ||
         s->close_reason == MW_CLOSE_EVICTED)
         return; /* (capture ended or record evicted: the reply may come later, unseen) */

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "smtp/smtp_auth.h"
+#include "smtp/smtp_tx.h"
 
 typedef void (*command_fn)(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t arglen,
                            const mw_ctx *ctx);
@@ -55,6 +56,7 @@ static void on_mail(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t arg
     mw_smtp_rec *rec = mw_smtp_record(st->sess);
     if (!rec->mail_from)
         rec->mail_from = path_after_colon(arg, arglen);
+    smtp_tx_mail(st, c, arg, arglen, ctx);
 }
 
 static void on_rcpt(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t arglen,
@@ -62,10 +64,11 @@ static void on_rcpt(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t arg
 {
     mw_smtp_rec *rec = mw_smtp_record(st->sess);
     if (rec->rcpt->len < MW_MAX_RCPT) {
-        mw_rcpt r = { path_after_colon(arg, arglen), 0 };
+        mw_rcpt r = { .to = path_after_colon(arg, arglen) };
         g_array_append_val(rec->rcpt, r);
         c->aux = rec->rcpt->len; /* 1-based; 0 = not kept */
     }
+    smtp_tx_rcpt(st, c, c->aux ? c->aux - 1 : G_MAXUINT);
 }
 
 static void on_data(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t arglen,
@@ -74,6 +77,14 @@ static void on_data(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t arg
     st->mode = C_DATA_WAIT;
     st->body.line_start = true;
     st->body.bytes = 0;
+    smtp_tx_content(st, c, false, 0, false);
+}
+
+/* RSET and QUIT: the transaction not finished by then is aborted. */
+static void on_abort(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t arglen,
+                     const mw_ctx *ctx)
+{
+    smtp_tx_abort(st);
 }
 
 /* RFC 3030: "BDAT" SP chunk-size [ SP "LAST" ]; the chunk follows at once. */
@@ -92,6 +103,7 @@ static void on_bdat(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t arg
                      "[BDAT chunk: %" G_GUINT64_FORMAT " bytes]", (guint64)n);
     st->bdat_left = n;
     mw_smtp_record(st->sess)->message_bytes += n;
+    smtp_tx_content(st, c, true, n, c->last);
     if (n > 0)
         st->mode = C_BDAT;
 }
@@ -99,7 +111,7 @@ static void on_bdat(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t arg
 static const smtp_verb verb_table[] = {
     { "HELO", CMD_HELO, on_helo }, { "EHLO", CMD_EHLO, on_helo }, { "MAIL", CMD_MAIL, on_mail },
     { "RCPT", CMD_RCPT, on_rcpt }, { "DATA", CMD_DATA, on_data }, { "BDAT", CMD_BDAT, on_bdat },
-    { "RSET", CMD_RSET, NULL },    { "QUIT", CMD_QUIT, NULL },
+    { "RSET", CMD_RSET, on_abort }, { "QUIT", CMD_QUIT, on_abort },
     { "AUTH", CMD_AUTH, smtp_auth_command },
     { "STARTTLS", CMD_STARTTLS, NULL },
     /* known verbs that need no special handling */
@@ -196,6 +208,7 @@ void smtp_end_of_data(smtp_state *st, uint64_t end_off, const mw_ctx *ctx)
 {
     mw_tp_cmd c = smtp_cmd_at(CMD_DATA_END, "DATA", ctx);
     st->cur_end = end_off;
+    smtp_tx_data_end(st, &c);
     smtp_push(st, &c);
     mw_smtp_record(st->sess)->message_bytes += st->body.bytes;
     mw_session_event(st->sess, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1,

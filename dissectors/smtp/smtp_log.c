@@ -9,6 +9,7 @@ mw_smtp_rec *mw_smtp_record(mw_session *s)
         return s->mail.rec;
     mw_smtp_rec *m = g_new0(mw_smtp_rec, 1);
     m->rcpt = g_array_new(FALSE, FALSE, sizeof(mw_rcpt));
+    m->tx = g_array_new(FALSE, FALSE, sizeof(mw_smtp_tx));
     m->replies = mw_replies_new();
     m->capabilities = g_ptr_array_new_with_free_func(g_free);
     mw_part_attach(&s->mail, &mw_smtp_dissector, m);
@@ -20,6 +21,35 @@ const mw_smtp_rec *mw_smtp_of(const mw_session *s)
     return s->mail.owner == &mw_smtp_dissector ? s->mail.rec : NULL;
 }
 
+mw_smtp_tx *mw_smtp_tx_at(mw_smtp_rec *m, unsigned i)
+{
+    return i >= 1 && i <= m->tx->len ? &g_array_index(m->tx, mw_smtp_tx, i - 1) : NULL;
+}
+
+const char *mw_smtp_tx_result_name(mw_tx_result r)
+{
+    static const char *const names[] = {
+        [MW_TX_UNKNOWN] = "unknown",   [MW_TX_ACCEPTED] = "accepted",
+        [MW_TX_REJECTED] = "rejected", [MW_TX_DEFERRED] = "deferred",
+        [MW_TX_ABORTED] = "aborted",
+    };
+    return (unsigned)r < G_N_ELEMENTS(names) ? names[r] : "unknown";
+}
+
+static void tx_clear(mw_smtp_tx *t)
+{
+    g_free(t->mail_from);
+    g_free(t->size);
+    g_free(t->body);
+    g_free(t->ret);
+    g_free(t->envid);
+    g_array_free(t->rcpt, TRUE);
+    g_free(t->text);
+    g_free(t->queue_id);
+    for (int h = 0; h < MW_HDR_COUNT; h++)
+        g_free(t->header[h]);
+}
+
 void mw_smtp_free_record(void *p)
 {
     mw_smtp_rec *m = p;
@@ -28,6 +58,9 @@ void mw_smtp_free_record(void *p)
     for (guint i = 0; i < m->rcpt->len; i++)
         g_free(g_array_index(m->rcpt, mw_rcpt, i).to);
     g_array_free(m->rcpt, TRUE);
+    for (guint i = 0; i < m->tx->len; i++)
+        tx_clear(&g_array_index(m->tx, mw_smtp_tx, i));
+    g_array_free(m->tx, TRUE);
     g_ptr_array_free(m->capabilities, TRUE);
     mw_replies_free(m->replies);
     g_free(m);
@@ -53,6 +86,108 @@ static void json_rcpts(GString *out, const GArray *rcpt)
     g_string_append_c(out, ']');
 }
 
+static void json_code(GString *out, int code)
+{
+    if (code)
+        mw_json_i64(out, code);
+    else
+        mw_put_lit(out, "null");
+}
+
+static void json_tx_rcpts(GString *out, const mw_smtp_rec *m, const mw_smtp_tx *t)
+{
+    g_string_append_c(out, '[');
+    for (guint i = 0; i < t->rcpt->len; i++) {
+        const mw_rcpt *r = &g_array_index(m->rcpt, mw_rcpt, g_array_index(t->rcpt, guint, i));
+        if (i)
+            g_string_append_c(out, ',');
+        g_string_append_c(out, '{');
+        mw_json_key(out, "to");
+        mw_json_str(out, r->to);
+        mw_json_key(out, "code");
+        json_code(out, r->code);
+        mw_json_key(out, "enhanced");
+        mw_json_opt_str(out, r->enhanced);
+        mw_json_key(out, "category");
+        mw_json_str(out, r->category);
+        g_string_append_c(out, '}');
+    }
+    g_string_append_c(out, ']');
+}
+
+static void json_flagset(GString *out, mw_flagset flags)
+{
+    g_string_append_c(out, '[');
+    bool first = true;
+    for (int f = 0; f < MW_FLAG_COUNT; f++) {
+        if (!((flags >> f) & 1u))
+            continue;
+        if (!first)
+            g_string_append_c(out, ',');
+        first = false;
+        mw_json_str(out, mw_flag_name((mw_flag)f));
+    }
+    g_string_append_c(out, ']');
+}
+
+static void json_tx(GString *out, const mw_smtp_rec *m, const mw_smtp_tx *t, unsigned n)
+{
+    static const char *const hdr_keys[MW_HDR_COUNT] = { "message_id", "subject", "from", "to",
+                                                        "date" };
+    g_string_append_c(out, '{');
+    mw_json_key(out, "tx");
+    mw_json_u64(out, n);
+    mw_json_key(out, "mail_from");
+    mw_json_str(out, t->mail_from);
+    mw_json_key(out, "mail_params");
+    mw_put_lit(out, "{\"size\":");
+    mw_json_str(out, t->size);
+    mw_json_key(out, "body");
+    mw_json_str(out, t->body);
+    mw_json_key(out, "smtputf8");
+    g_string_append(out, t->smtputf8 ? "true" : "false");
+    mw_json_key(out, "requiretls");
+    g_string_append(out, t->requiretls ? "true" : "false");
+    mw_json_key(out, "ret");
+    mw_json_str(out, t->ret);
+    mw_json_key(out, "envid");
+    mw_json_str(out, t->envid);
+    g_string_append_c(out, '}');
+    mw_json_key(out, "rcpt");
+    json_tx_rcpts(out, m, t);
+    mw_json_key(out, "data");
+    mw_json_str(out, t->data);
+    mw_json_key(out, "chunks");
+    mw_json_u64(out, t->chunks);
+    mw_json_key(out, "size");
+    mw_json_u64(out, t->size_seen);
+    mw_json_key(out, "result");
+    mw_json_str(out, mw_smtp_tx_result_name(t->result));
+    mw_json_key(out, "code");
+    json_code(out, t->code);
+    mw_json_key(out, "enhanced");
+    mw_json_opt_str(out, t->enhanced);
+    mw_json_key(out, "text");
+    mw_json_str(out, t->text);
+    mw_json_key(out, "frame");
+    if (t->frame)
+        mw_json_u64(out, t->frame);
+    else
+        mw_put_lit(out, "null");
+    mw_json_key(out, "queue_id");
+    mw_json_str(out, t->queue_id);
+    mw_json_key(out, "headers");
+    g_string_append_c(out, '{');
+    for (int h = 0; h < MW_HDR_COUNT; h++) {
+        mw_json_key(out, hdr_keys[h]);
+        mw_json_str(out, t->header[h]);
+    }
+    g_string_append_c(out, '}');
+    mw_json_key(out, "flags");
+    json_flagset(out, t->flags);
+    g_string_append_c(out, '}');
+}
+
 void mw_smtp_write_json(GString *out, const mw_session *s, const void *rec)
 {
     (void)s;
@@ -70,7 +205,17 @@ void mw_smtp_write_json(GString *out, const mw_session *s, const void *rec)
     mw_json_key(out, "replies");
     mw_replies_json(out, m->replies, true);
     mw_json_key(out, "transactions");
-    mw_json_u64(out, m->transactions);
+    g_string_append_c(out, '[');
+    for (guint i = 0; i < m->tx->len; i++) {
+        if (i)
+            g_string_append_c(out, ',');
+        json_tx(out, m, &g_array_index(m->tx, mw_smtp_tx, i), i + 1);
+    }
+    g_string_append_c(out, ']');
+    if (m->tx_dropped) {
+        mw_json_key(out, "transactions_dropped");
+        mw_json_u64(out, m->tx_dropped);
+    }
     mw_json_key(out, "message_bytes");
     mw_json_u64(out, m->message_bytes);
     mw_json_key(out, "capabilities");
@@ -78,7 +223,58 @@ void mw_smtp_write_json(GString *out, const mw_session *s, const void *rec)
     g_string_append_c(out, '}');
 }
 
-/* helo, sender, recipients (how many refused), messages accepted and their bytes */
+static void text_size(GString *out, uint64_t n)
+{
+    if (n < 1024)
+        g_string_append_printf(out, " %" G_GUINT64_FORMAT " bytes", n);
+    else if (n < 1024 * 1024)
+        g_string_append_printf(out, " %" G_GUINT64_FORMAT " KB", (n + 512) / 1024);
+    else
+        g_string_append_printf(out, " %.1f MB", (double)n / (1024.0 * 1024.0));
+}
+
+/* "tx 3 from <a@b> → 2 rcpt (1 refused: 550 5.1.1) 48 KB rejected 554 5.7.1 spam" */
+static void text_tx(GString *out, const mw_smtp_rec *m, const mw_smtp_tx *t, unsigned n)
+{
+    g_string_append_printf(out, "        tx %u from <", n);
+    mw_text_printable(out, t->mail_from);
+    g_string_append_printf(out, "> \u2192 %u rcpt", t->rcpt->len);
+    unsigned refused = 0;
+    const mw_rcpt *first = NULL;
+    for (guint i = 0; i < t->rcpt->len; i++) {
+        const mw_rcpt *r = &g_array_index(m->rcpt, mw_rcpt, g_array_index(t->rcpt, guint, i));
+        if (r->code >= 400) {
+            refused++;
+            first = first ? first : r;
+        }
+    }
+    if (refused) {
+        g_string_append_printf(out, " (%u refused: %d", refused, first->code);
+        if (first->enhanced[0])
+            g_string_append_printf(out, " %s", first->enhanced);
+        g_string_append_c(out, ')');
+    }
+    if (t->data)
+        text_size(out, t->size_seen);
+    g_string_append_printf(out, " %s", mw_smtp_tx_result_name(t->result));
+    if (t->code) {
+        g_string_append_printf(out, " %d", t->code);
+        if (t->enhanced[0])
+            g_string_append_printf(out, " %s", t->enhanced);
+        if (t->text && *t->text && t->result != MW_TX_ACCEPTED) {
+            g_string_append_c(out, ' ');
+            mw_text_printable(out, t->text);
+        }
+    }
+    if (t->queue_id) {
+        g_string_append(out, " queued as ");
+        mw_text_printable(out, t->queue_id);
+    }
+    g_string_append_c(out, '\n');
+}
+
+/* helo, sender, recipients (how many refused), messages accepted and their bytes; then a
+ * line per transaction */
 void mw_smtp_write_text(GString *out, const mw_session *s, const void *rec)
 {
     (void)s;
@@ -106,4 +302,8 @@ void mw_smtp_write_text(GString *out, const mw_session *s, const void *rec)
     if (m->message_bytes)
         g_string_append_printf(out, " (%" G_GUINT64_FORMAT " bytes)", m->message_bytes);
     g_string_append_c(out, '\n');
+    for (guint i = 0; i < m->tx->len; i++)
+        text_tx(out, m, &g_array_index(m->tx, mw_smtp_tx, i), i + 1);
+    if (m->tx_dropped)
+        g_string_append_printf(out, "        ... %u more transactions not kept\n", m->tx_dropped);
 }

@@ -11,17 +11,61 @@
 /* Recipients kept per session. */
 #define MW_MAX_RCPT 1024
 
+/* Transactions (MAIL FROM ... end of data) kept per session; later ones are counted. */
+#define MW_MAX_TX 256
+/* Longest header value kept (Message-ID, Subject, From, To, Date), bytes. */
+#define MW_SMTP_HEADER_MAX 256
+/* Header bytes of a message looked at for those headers; the rest is not scanned. */
+#define MW_SMTP_HEADER_SCAN 65536
+
 typedef struct {
     char *to;
-    int code; /* 0: no reply seen */
+    int code;             /* 0: no reply seen */
+    char enhanced[16];
+    const char *category; /* smtp_category.c; NULL until a reply is seen */
 } mw_rcpt;
+
+typedef enum {
+    MW_TX_UNKNOWN,  /* no final reply seen (capture ended, reply lost) */
+    MW_TX_ACCEPTED,
+    MW_TX_REJECTED, /* 5xx to MAIL, DATA, BDAT or the end of data; or no recipient accepted */
+    MW_TX_DEFERRED, /* 4xx there */
+    MW_TX_ABORTED,  /* RSET, QUIT or the connection's close before the final reply */
+} mw_tx_result;
+
+/* The headers of a message that say which one it is. */
+enum { MW_HDR_MESSAGE_ID, MW_HDR_SUBJECT, MW_HDR_FROM, MW_HDR_TO, MW_HDR_DATE, MW_HDR_COUNT };
+
+/* One message: MAIL FROM, its recipients, its content, and what the server said. */
+typedef struct {
+    char *mail_from;
+    char *size, *body, *ret, *envid; /* MAIL FROM parameters as written (RFC 1870, 6152, 3461) */
+    bool smtputf8, requiretls;       /* RFC 6531, RFC 8689 */
+    uint64_t mail_frame;
+    GArray *rcpt;            /* guint: 0-based indices into mw_smtp_rec.rcpt */
+    unsigned rcpt_dropped;   /* recipients past MW_MAX_RCPT */
+    const char *data;        /* "DATA", "BDAT", NULL: no content sent */
+    unsigned chunks;         /* BDAT chunks */
+    uint64_t size_seen;      /* message bytes seen */
+    bool sent;               /* the whole content went (end of data, BDAT LAST) */
+    mw_tx_result result;
+    bool final;              /* the final reply below was seen */
+    int code;                /* the final reply (or the refusal that ended it) */
+    char enhanced[16];
+    char *text;
+    uint64_t frame;
+    char *queue_id;
+    char *header[MW_HDR_COUNT];
+    mw_flagset flags;        /* the findings raised by its replies */
+} mw_smtp_tx;
 
 typedef struct {
     char *helo;
     char *mail_from;
     GArray *rcpt;       /* mw_rcpt */
     unsigned messages;  /* accepted messages */
-    unsigned transactions;
+    GArray *tx;         /* mw_smtp_tx, in the order MAIL FROM was sent */
+    unsigned tx_dropped;
     uint64_t message_bytes;
     GPtrArray *capabilities; /* EHLO keywords, owned strings */
     GArray *replies;    /* mw_reply, every 4xx/5xx */
@@ -31,6 +75,10 @@ typedef struct {
 mw_smtp_rec *mw_smtp_record(mw_session *s);
 /* The session's SMTP record, NULL when it has none. */
 const mw_smtp_rec *mw_smtp_of(const mw_session *s);
+
+/* The 1-based transaction i, or NULL. */
+mw_smtp_tx *mw_smtp_tx_at(mw_smtp_rec *m, unsigned i);
+const char *mw_smtp_tx_result_name(mw_tx_result r);
 
 void mw_smtp_write_json(GString *out, const mw_session *s, const void *rec);
 void mw_smtp_write_text(GString *out, const mw_session *s, const void *rec);

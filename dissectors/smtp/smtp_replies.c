@@ -4,8 +4,17 @@
 
 #include "smtp/smtp_auth.h"
 #include "smtp/smtp_category.h"
+#include "smtp/smtp_tx.h"
 
 /* ---------- each verb's part ---------- */
+
+/* A finding from a reply to c, named in c's transaction when it has one. */
+static void raise_tx(smtp_state *st, const mw_tp_cmd *c, mw_flag f, const mw_ctx *ctx,
+                     const char *line)
+{
+    mw_tp_raise(st->sess, f, ctx, line);
+    smtp_tx_flag(st, c, f);
+}
 
 typedef struct {
     /* Any complete reply to the command; true when the session upgrades to TLS. */
@@ -19,15 +28,12 @@ typedef struct {
 static bool reply_rcpt(smtp_state *st, const mw_tp_cmd *c, int code, const mw_ctx *ctx)
 {
     mw_smtp_rec *rec = mw_smtp_record(st->sess);
-    if (c->aux > 0 && c->aux <= rec->rcpt->len)
-        g_array_index(rec->rcpt, mw_rcpt, c->aux - 1).code = code;
-    return false;
-}
-
-static bool reply_mail(smtp_state *st, const mw_tp_cmd *c, int code, const mw_ctx *ctx)
-{
-    if (code < 400)
-        mw_smtp_record(st->sess)->transactions++;
+    if (c->aux > 0 && c->aux <= rec->rcpt->len) {
+        mw_rcpt *r = &g_array_index(rec->rcpt, mw_rcpt, c->aux - 1);
+        r->code = code;
+        g_strlcpy(r->enhanced, st->reply_enh, sizeof r->enhanced);
+        r->category = code >= 400 ? st->reply_category : NULL;
+    }
     return false;
 }
 
@@ -69,7 +75,7 @@ static bool reply_unasked(smtp_state *st, const mw_tp_cmd *c, int code, const mw
 static void refused_starttls(smtp_state *st, const mw_tp_cmd *c, int code, const char *low,
                              const char *line, const mw_ctx *ctx, const char **category)
 {
-    mw_tp_raise(st->sess, MW_FLAG_STARTTLS_REFUSED, ctx, line);
+    raise_tx(st, c, MW_FLAG_STARTTLS_REFUSED, ctx, line);
 }
 
 static void refused_auth(smtp_state *st, const mw_tp_cmd *c, int code, const char *low,
@@ -84,16 +90,16 @@ static void refused_rcpt(smtp_state *st, const mw_tp_cmd *c, int code, const cha
 {
     if (strstr(low, "relay") || strcmp(*category, "relay") == 0) {
         *category = "relay";
-        mw_tp_raise(st->sess, MW_FLAG_RELAY_DENIED, ctx, line);
+        raise_tx(st, c, MW_FLAG_RELAY_DENIED, ctx, line);
     } else {
-        mw_tp_raise(st->sess, MW_FLAG_RECIPIENT_REJECTED, ctx, line);
+        raise_tx(st, c, MW_FLAG_RECIPIENT_REJECTED, ctx, line);
     }
 }
 
 static void refused_mail(smtp_state *st, const mw_tp_cmd *c, int code, const char *low,
                          const char *line, const mw_ctx *ctx, const char **category)
 {
-    mw_tp_raise(st->sess, MW_FLAG_SENDER_REJECTED, ctx, line);
+    raise_tx(st, c, MW_FLAG_SENDER_REJECTED, ctx, line);
 }
 
 static void refused_message(smtp_state *st, const mw_tp_cmd *c, int code, const char *low,
@@ -102,11 +108,11 @@ static void refused_message(smtp_state *st, const mw_tp_cmd *c, int code, const 
     if (c->kind == CMD_DATA && st->mode == C_DATA_WAIT)
         st->mode = C_COMMAND; /* refused before the body: none follows */
     if (code >= 500)
-        mw_tp_raise(st->sess, MW_FLAG_MESSAGE_REJECTED, ctx, line);
+        raise_tx(st, c, MW_FLAG_MESSAGE_REJECTED, ctx, line);
 }
 
 static const reply_ops verb_ops[CMD_COUNT] = {
-    [CMD_MAIL] = { reply_mail, refused_mail, false },
+    [CMD_MAIL] = { NULL, refused_mail, false },
     [CMD_RCPT] = { reply_rcpt, refused_rcpt, false },
     [CMD_DATA] = { reply_data, refused_message, false },
     [CMD_DATA_END] = { reply_message, refused_message, false },
@@ -138,7 +144,7 @@ static void judge_lowered(smtp_state *st, const mw_tp_cmd *c, int code, const ch
     bool timeout_words = strstr(low, "timeout") || strstr(low, "timed out");
     if ((code == 421 && (strcmp(enh, "4.4.2") == 0 || timeout_words)) ||
         (code < 500 && c->kind == CMD_NONE && timeout_words)) {
-        mw_tp_raise(st->sess, MW_FLAG_SERVER_TIMEOUT, ctx, line);
+        raise_tx(st, c, MW_FLAG_SERVER_TIMEOUT, ctx, line);
         return;
     }
     if (ops->refused && ops->refused_first) {
@@ -147,12 +153,12 @@ static void judge_lowered(smtp_state *st, const mw_tp_cmd *c, int code, const ch
     }
     if (access_code && tls_words && code >= 500) {
         *category = "tls";
-        mw_tp_raise(st->sess, MW_FLAG_TLS_REQUIRED, ctx, line);
+        raise_tx(st, c, MW_FLAG_TLS_REQUIRED, ctx, line);
         return;
     }
     if (access_code && auth_words && !strstr(low, "relay") && code >= 500) {
         *category = "auth";
-        mw_tp_raise(st->sess, MW_FLAG_AUTH_REQUIRED, ctx, line);
+        raise_tx(st, c, MW_FLAG_AUTH_REQUIRED, ctx, line);
         return;
     }
     if (ops->refused)
@@ -202,6 +208,7 @@ static void error_reply(smtp_state *st, const mw_tp_cmd *c, bool judge, const mw
             g_free(low);
     }
     add_reply(st, c, code, enh, category, text, ctx);
+    st->reply_category = category;
     mw_tp_decisive(st->sess, line);
     g_free(line);
 }
@@ -253,6 +260,7 @@ static bool handle_reply(smtp_state *st, const mw_ctx *ctx)
     }
     if (st->reply_code >= 400)
         error_reply(st, &c, true, ctx);
+    smtp_tx_reply(st, &c, ctx);
     const reply_ops *ops = &verb_ops[c.kind];
     return ops->reply && ops->reply(st, &c, st->reply_code, ctx);
 }

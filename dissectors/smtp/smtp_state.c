@@ -8,6 +8,7 @@ smtp_state *smtp_state_new(mw_session *s)
     st->sess = s;
     st->reply_text = g_string_sized_new(128);
     st->body.line_start = true;
+    st->hdr_last = -1;
     mw_smtp_record(s);
     return st;
 }
@@ -17,6 +18,8 @@ void smtp_state_free(smtp_state *st)
     if (!st)
         return;
     g_string_free(st->reply_text, TRUE);
+    if (st->hdr_line)
+        g_string_free(st->hdr_line, TRUE);
     mw_secrets_free(&st->secrets);
     mw_tp_queue_free(&st->pending);
     g_free(st);

@@ -57,11 +57,21 @@ typedef struct {
 
     mw_tp_queue pending;     /* commands awaiting replies; kind is an smtp_cmd */
 
+    /* transactions (smtp_tx.c) */
+    unsigned cur_tx;         /* 1-based: the one the client's commands go to; 0: none */
+    unsigned body_tx;        /* the one whose content is being sent */
+    GString *hdr_line;       /* the header line being read (made on first use) */
+    bool hdr_done;           /* the header block is over (or was scanned far enough) */
+    bool hdr_overlong;       /* the current header line is past the cap: skipped */
+    int hdr_last;            /* the header a continuation line adds to; -1: none */
+    uint64_t hdr_seen;
+
     /* server reply being assembled (multi-line: "250-..." lines then "250 ...") */
     bool in_reply;
     int reply_code;
     char reply_enh[16];
     GString *reply_text;
+    const char *reply_category; /* of the last error reply */
     unsigned reply_lines;
     bool reply_is_ehlo;
 

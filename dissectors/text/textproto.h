@@ -29,6 +29,7 @@ typedef struct {
     bool tls_flagged;          /* tls_required already raised for this login attempt */
     bool last;                 /* SMTP: BDAT ... LAST */
     unsigned aux;              /* the dissector's own number (SMTP: 1-based recipient index) */
+    unsigned tx;               /* SMTP: the 1-based transaction it belongs to; 0: none */
     uint64_t end_off;          /* client stream offset just after the command (ACK check) */
     uint64_t frame;
     int64_t ts_us;

@@ -3,6 +3,7 @@
 #include "testutil.h"
 #include "registry.h"
 #include "smtp/smtp_log.h"
+#include "smtp/smtp_tx.h"
 
 static mw_session *run(const char *script)
 {
@@ -188,7 +189,9 @@ static void test_data_rejected_and_bdat(void)
                         "S: 250 2.0.0 queued\nC: QUIT\nS: 221 Bye\n");
     g_assert_true(mw_session_has(s, MW_FLAG_MESSAGE_REJECTED));
     g_assert_cmpuint(mw_smtp_of(s)->messages, ==, 1);
-    g_assert_cmpuint(mw_smtp_of(s)->transactions, ==, 2);
+    g_assert_cmpuint(mw_smtp_of(s)->tx->len, ==, 2);
+    g_assert_cmpint(g_array_index(mw_smtp_of(s)->tx, mw_smtp_tx, 0).result, ==, MW_TX_REJECTED);
+    g_assert_cmpint(g_array_index(mw_smtp_of(s)->tx, mw_smtp_tx, 1).result, ==, MW_TX_ACCEPTED);
     const mw_reply *r = &g_array_index(mw_smtp_of(s)->replies, mw_reply, 0);
     g_assert_cmpstr(r->cmd, ==, "DATA");
     g_assert_cmpstr(r->category, ==, "policy");
@@ -285,6 +288,157 @@ static void test_gap_resync(void)
     mw_session_free(s);
 }
 
+/* ---------- transactions (issue 19) ---------- */
+
+static const mw_smtp_tx *tx_of(const mw_session *s, unsigned i)
+{
+    const mw_smtp_rec *m = mw_smtp_of(s);
+    g_assert_cmpuint(m->tx->len, >=, i);
+    return &g_array_index(m->tx, mw_smtp_tx, i - 1);
+}
+
+static int tx_rcpt_code(const mw_session *s, const mw_smtp_tx *t, unsigned i)
+{
+    return g_array_index(mw_smtp_of(s)->rcpt, mw_rcpt, g_array_index(t->rcpt, guint, i)).code;
+}
+
+/* Two whole messages pipelined in one client segment, the replies in one server segment:
+ * each command is filed under the MAIL FROM before it. */
+static void test_tx_pipelined(void)
+{
+    mw_session *s = run("S: 220 mx ESMTP\n"
+                        "C: EHLO c\n"
+                        "S: 250-mx\nS+ 250 PIPELINING\n"
+                        "C: MAIL FROM:<a@one.example> SIZE=99 BODY=8BITMIME SMTPUTF8\n"
+                        "C+ RCPT TO:<x@mx.example>\nC+ DATA\n"
+                        "S: 250 2.1.0 Ok\nS+ 250 2.1.5 Ok\nS+ 354 go\n"
+                        "C: Message-ID: <m1@one.example>\nC+ Subject: first\nC+  folded\n"
+                        "C+ From: A <a@one.example>\nC+ \nC+ Subject: not a header\nC+ .\n"
+                        "C+ MAIL FROM:<b@two.example> RET=HDRS ENVID=e2\n"
+                        "C+ RCPT TO:<y@mx.example>\nC+ RCPT TO:<z@mx.example>\nC+ DATA\n"
+                        "S: 250 2.0.0 Ok: queued as 4AbC1\nS+ 250 Ok\nS+ 250 Ok\n"
+                        "S+ 550 5.1.1 <z@mx.example>: no such user\nS+ 354 go\n"
+                        "C: Subject: second\nC+ \nC+ body\nC+ .\n"
+                        "S: 250 OK id=1tA2bC-000123-Xy\n"
+                        "C: QUIT\n"
+                        "S: 221 bye\n");
+    g_assert_cmpuint(mw_smtp_of(s)->tx->len, ==, 2);
+    const mw_smtp_tx *a = tx_of(s, 1), *b = tx_of(s, 2);
+    g_assert_cmpstr(a->mail_from, ==, "a@one.example");
+    g_assert_cmpstr(a->size, ==, "99");
+    g_assert_cmpstr(a->body, ==, "8BITMIME");
+    g_assert_true(a->smtputf8);
+    g_assert_cmpuint(a->rcpt->len, ==, 1);
+    g_assert_cmpint(a->result, ==, MW_TX_ACCEPTED);
+    g_assert_cmpstr(a->queue_id, ==, "4AbC1");
+    g_assert_cmpstr(a->header[MW_HDR_MESSAGE_ID], ==, "<m1@one.example>");
+    g_assert_cmpstr(a->header[MW_HDR_SUBJECT], ==, "first folded");
+    g_assert_cmpstr(a->header[MW_HDR_FROM], ==, "A <a@one.example>");
+    g_assert_null(a->header[MW_HDR_DATE]);
+    g_assert_cmpstr(b->mail_from, ==, "b@two.example");
+    g_assert_cmpstr(b->ret, ==, "HDRS");
+    g_assert_cmpstr(b->envid, ==, "e2");
+    g_assert_cmpuint(b->rcpt->len, ==, 2);
+    g_assert_cmpint(tx_rcpt_code(s, b, 0), ==, 250);
+    g_assert_cmpint(tx_rcpt_code(s, b, 1), ==, 550);
+    g_assert_cmpint(b->result, ==, MW_TX_ACCEPTED);
+    g_assert_cmpstr(b->queue_id, ==, "1tA2bC-000123-Xy"); /* Exim */
+    g_assert_cmpstr(b->header[MW_HDR_SUBJECT], ==, "second");
+    g_assert_cmpuint(b->size_seen, ==, 17 + 2 + 6); /* "Subject: second", "", "body" */
+    /* the refused recipient's evidence names its transaction */
+    g_assert_true(b->flags & (1u << MW_FLAG_RECIPIENT_REJECTED));
+    g_assert_false(a->flags);
+    const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, 0);
+    g_assert_cmpint(ev->flag, ==, MW_FLAG_RECIPIENT_REJECTED);
+    g_assert_cmpuint(ev->tx, ==, 2);
+    mw_session_free(s);
+}
+
+/* Refused at MAIL, aborted by RSET, refused at DATA, refused at the end of data. */
+static void test_tx_results(void)
+{
+    mw_session *s = run("S: 220 mx ESMTP\n"
+                        "C: HELO c\nS: 250 mx\n"
+                        "C: MAIL FROM:<spam@bad.example>\n"
+                        "S: 554 5.7.1 <spam@bad.example>: Sender address rejected\n"
+                        "C: MAIL FROM:<a@ok.example>\nS: 250 Ok\n"
+                        "C: RCPT TO:<x@mx.example>\nS: 250 Ok\n"
+                        "C: RSET\nS: 250 Ok\n"
+                        "C: MAIL FROM:<b@ok.example>\nS: 250 Ok\n"
+                        "C: RCPT TO:<x@mx.example>\nS: 250 Ok\n"
+                        "C: DATA\nS: 451 4.3.0 try later\n"
+                        "C: MAIL FROM:<c@ok.example>\nS: 250 Ok\n"
+                        "C: RCPT TO:<x@mx.example>\nS: 250 Ok\n"
+                        "C: DATA\nS: 354 go\n"
+                        "C: Subject: buy\nC+ \nC+ x\nC+ .\n"
+                        "S: 554 5.7.1 spam\n"
+                        "C: MAIL FROM:<d@ok.example>\nS: 250 Ok\n"
+                        "C: QUIT\nS: 221 bye\n");
+    g_assert_cmpuint(mw_smtp_of(s)->tx->len, ==, 5);
+    g_assert_cmpint(tx_of(s, 1)->result, ==, MW_TX_REJECTED);
+    g_assert_cmpint(tx_of(s, 1)->code, ==, 554);
+    g_assert_true(tx_of(s, 1)->flags & (1u << MW_FLAG_SENDER_REJECTED));
+    g_assert_cmpint(tx_of(s, 2)->result, ==, MW_TX_ABORTED);
+    g_assert_cmpint(tx_of(s, 3)->result, ==, MW_TX_DEFERRED);
+    g_assert_cmpint(tx_of(s, 3)->code, ==, 451);
+    g_assert_cmpint(tx_of(s, 4)->result, ==, MW_TX_REJECTED);
+    g_assert_cmpstr(tx_of(s, 4)->enhanced, ==, "5.7.1");
+    g_assert_cmpstr(tx_of(s, 4)->text, ==, "spam");
+    g_assert_null(tx_of(s, 4)->queue_id);
+    g_assert_true(tx_of(s, 4)->flags & (1u << MW_FLAG_MESSAGE_REJECTED));
+    g_assert_cmpint(tx_of(s, 5)->result, ==, MW_TX_ABORTED); /* by QUIT */
+    g_assert_cmpstr(mw_smtp_of(s)->mail_from, ==, "spam@bad.example"); /* the first */
+    mw_session_free(s);
+}
+
+/* BDAT chunks (RFC 3030): counted per transaction, headers read from the first chunk. */
+static void test_tx_bdat(void)
+{
+    mw_session *s = run("S: 220 mx ESMTP\n"
+                        "C: EHLO c\nS: 250-mx\nS+ 250 CHUNKING\n"
+                        "C: MAIL FROM:<a@ok.example>\nC+ RCPT TO:<x@mx.example>\n"
+                        "C+ BDAT 14\nC+ Subject: abc\n"
+                        "S: 250 Ok\nS+ 250 Ok\nS+ 250 2.0.0 14 octets\n"
+                        "C: BDAT 8 LAST\nC+ \nC+ body\n"
+                        "S: 250 2.6.0 <ID1@host.example> [InternalId=1] Queued mail for delivery\n"
+                        "C: MAIL FROM:<b@ok.example>\nC+ RCPT TO:<x@mx.example>\n"
+                        "C+ BDAT 3 LAST\nC+ x\n"
+                        "S: 250 Ok\nS+ 250 Ok\nS+ 552 5.3.4 too big\n"
+                        "C: QUIT\nS: 221 bye\n");
+    g_assert_cmpuint(mw_smtp_of(s)->tx->len, ==, 2);
+    const mw_smtp_tx *a = tx_of(s, 1), *b = tx_of(s, 2);
+    g_assert_cmpstr(a->data, ==, "BDAT");
+    g_assert_cmpuint(a->chunks, ==, 2);
+    g_assert_cmpuint(a->size_seen, ==, 22);
+    g_assert_cmpint(a->result, ==, MW_TX_ACCEPTED);
+    g_assert_cmpstr(a->queue_id, ==, "ID1@host.example"); /* Exchange */
+    g_assert_cmpstr(a->header[MW_HDR_SUBJECT], ==, "abc");
+    g_assert_cmpuint(b->chunks, ==, 1);
+    g_assert_cmpint(b->result, ==, MW_TX_REJECTED);
+    g_assert_cmpint(b->code, ==, 552);
+    g_assert_cmpuint(mw_smtp_of(s)->messages, ==, 1);
+    mw_session_free(s);
+}
+
+static void test_queue_ids(void)
+{
+    static const struct {
+        const char *text, *id;
+    } cases[] = {
+        { "Ok: queued as 4Xyz12AB", "4Xyz12AB" },                      /* postfix */
+        { "<a1@b.example> Queued mail for delivery", "a1@b.example" }, /* Exchange */
+        { "OK id=1tA2bC-000123-Xy", "1tA2bC-000123-Xy" },              /* Exim */
+        { "x7HFbTQd012345 Message accepted for delivery", "x7HFbTQd012345" }, /* sendmail */
+        { "Ok", NULL },
+        { "Message accepted for delivery", NULL }, /* no id before the words */
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        char *id = smtp_queue_id(cases[i].text);
+        g_assert_cmpstr(id, ==, cases[i].id);
+        g_free(id);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -302,5 +456,9 @@ int main(int argc, char **argv)
     g_test_add_func("/smtp/overlong_line", test_overlong_line_and_garbage);
     g_test_add_func("/smtp/binary_bytes", test_binary_and_nul_bytes);
     g_test_add_func("/smtp/gap_resync", test_gap_resync);
+    g_test_add_func("/smtp/tx_pipelined", test_tx_pipelined);
+    g_test_add_func("/smtp/tx_results", test_tx_results);
+    g_test_add_func("/smtp/tx_bdat", test_tx_bdat);
+    g_test_add_func("/smtp/queue_ids", test_queue_ids);
     return g_test_run();
 }

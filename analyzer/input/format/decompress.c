@@ -240,6 +240,21 @@ FILE *mw_decompress_open(FILE *raw, const char *name, mw_decompress_info *info, 
         info->head_len = mlen;
         return raw; /* a plain file: read as it is */
     }
+    /* A plain pipe: the peeked bytes pushed back (glibc keeps any number), and the stream
+     * read as it is, so a pipe's reads still return what has arrived instead of waiting
+     * for a wrapper's whole buffer (records of a slowly fed -r - come out at once). */
+    if (info->kind == MW_COMPRESS_NONE) {
+        bool back = true;
+        for (size_t i = mlen; back && i-- > 0;)
+            back = ungetc(magic[i], raw) != EOF;
+        if (back) {
+            memcpy(info->head, magic, mlen);
+            info->head_len = mlen;
+            return raw;
+        }
+        *err = g_strdup_printf("%s: cannot read: the first bytes could not be put back", name);
+        return NULL;
+    }
     mw_decomp *d = g_new0(mw_decomp, 1);
     d->raw = raw;
     d->close_raw = raw != stdin;
