@@ -76,7 +76,8 @@ static const uint8_t *find_secret(tls_state *st, mw_keylog_kind kind, size_t *le
         return NULL;
     const uint8_t *k = mw_keylog_find(kl, st->client_random, kind, len);
     int64_t now = g_get_monotonic_time();
-    if (!k && now - st->eng->last_refresh_us >= MW_TLS_KEYLOG_REFRESH_US) {
+    int64_t last = st->eng->last_refresh_us; /* G_MININT64: never (no subtraction then) */
+    if (!k && (last == G_MININT64 || now - last >= MW_TLS_KEYLOG_REFRESH_US)) {
         st->eng->last_refresh_us = now;
         if (mw_keylog_refresh(kl) > 0)
             k = mw_keylog_find(kl, st->client_random, kind, len);
