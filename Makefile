@@ -93,7 +93,7 @@ FUZZ_SECONDS ?= 600
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_LIB_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)
 FUZZ_LIB := build/fuzz-lib/libmailwire.a
-FUZZ_NAMES := smtp imap pop3 tls engine
+FUZZ_NAMES := smtp imap pop3 tls engine keylog tls_decrypt
 FUZZ_BINS := $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
 .PHONY: fuzz-build fuzz-lib fuzz-seeds fuzz fuzz-regress
 

@@ -31,6 +31,7 @@
 #include "store/store_cli.h"
 #include "tls/tls.h"
 #include "tls/tls_cert.h"
+#include "tls/decrypt/keylog.h"
 
 /* Everything one run holds, opened in order and closed by run_close. */
 typedef struct {
@@ -46,6 +47,7 @@ typedef struct {
     mw_writer *writer;
     mw_progress *progress;
     mw_ports *ports;       /* --ports (the engine takes a copy) */
+    mw_keylog *keylog;     /* --keylog and the captures' secrets: the run's one store */
     mw_store *store;       /* --db */
     bool live_failed;
     const char *stopped_in;  /* the capture file that could not be read, or NULL */
@@ -97,6 +99,46 @@ static char *setup_detection(const mw_options *opt, run *r)
             return err;
     }
     return NULL;
+}
+
+/* What the key log store has to say (malformed lines by number, unreadable files): on
+ * stderr, never a line's content. */
+static void keylog_messages(mw_keylog *kl)
+{
+    GPtrArray *m = mw_keylog_take_messages(kl);
+    for (guint i = 0; i < m->len; i++)
+        fprintf(stderr, "mailwire: warning: key log %s\n", (const char *)g_ptr_array_index(m, i));
+    g_ptr_array_unref(m);
+}
+
+/* The key log store, with every --keylog read now (the sandbox opens no file later; live,
+ * each followed file's directory is held open for the re-reads). Reading files, a key log
+ * that cannot be read stops the run; live, it may not exist yet. */
+static char *open_keylogs(run *r)
+{
+    r->keylog = mw_keylog_new();
+    if (!r->keylog)
+        return g_strdup("--keylog: no random source for the key log store");
+    bool live = r->opt->iface != NULL;
+    for (gchar **k = r->opt->keylogs; k && *k; k++) {
+        bool ok = mw_keylog_add_file(r->keylog, *k, live);
+        if (!ok && !live) {
+            g_ptr_array_unref(mw_keylog_take_messages(r->keylog));
+            return g_strdup_printf("--keylog %s: cannot read the key log", *k);
+        }
+    }
+    keylog_messages(r->keylog);
+    return NULL;
+}
+
+/* A capture's Decryption Secrets Block, before the packets that follow it. */
+static void on_secrets(void *user, const uint8_t *keylog, size_t len, uint64_t frames)
+{
+    run *r = user;
+    char *src = g_strdup_printf("secrets block after packet %" G_GUINT64_FORMAT, frames);
+    mw_keylog_add_buffer(r->keylog, src, keylog, len);
+    g_free(src);
+    keylog_messages(r->keylog);
 }
 
 /* --maillog: the server logs are small; read whole now (before the sandbox), into an
@@ -209,6 +251,7 @@ static bool enter_sandbox(void *user, char **err)
         return true;
     mw_sandbox_allow s = { .save_dir_fd = r->saver ? mw_saver_dir_fd(r->saver) : -1,
                            .trust_dir_fd = mw_tls_trust_dir_fd() };
+    s.n_keylog_dirs = mw_keylog_dir_fds(r->keylog, s.keylog_dir_fds, MW_SANDBOX_MAX_DIRS);
     if (!r->opt->no_sandbox && !mw_sandbox_enter(&s, err))
         return false;
     if (r->opt->test_open) { /* tests/io.sh: a forbidden call, which must kill the process */
@@ -301,6 +344,7 @@ static int run_files(run *r)
          * only on a terminal: otherwise nothing to do per packet */
         if (r->rep || r->saver || r->progress)
             mw_capture_observe(r->caps[i], observe_packet, &ob);
+        mw_capture_on_secrets(r->caps[i], on_secrets, r);
         mw_capture_limit(r->caps[i], left);
         bool ok = mw_capture_run(r->caps[i], r->e, &err, &warn);
         mw_progress_clear(r->progress);
@@ -421,6 +465,9 @@ static int run_close(run *r, int status)
 {
     mw_engine_free(r->e);
     mw_ports_free(r->ports);
+    if (r->keylog)
+        keylog_messages(r->keylog);
+    mw_keylog_free(r->keylog);
     if (r->o && r->out && r->out != stdout && status == 0)
         status = output_status(r);
     mw_output_free(r->o);
@@ -479,11 +526,12 @@ int main(int argc, char **argv)
     run r = { .opt = &opt, .inputs = mw_inputs_new(), .out = stdout,
               .stdout_closed = stdout_closed };
     int status = 0;
-    if ((err = setup_detection(&opt, &r)) || (err = open_inputs(&r)) ||
-        (err = open_outputs(&r))) {
+    if ((err = setup_detection(&opt, &r)) || (err = open_keylogs(&r)) ||
+        (err = open_inputs(&r)) || (err = open_outputs(&r))) {
         status = fail(err);
     } else {
         cfg.ports = r.ports;
+        cfg.keylog = r.keylog;
         start_engine(&r, &cfg);
         status = opt.iface ? run_live(&r) : run_files(&r);
         int fin = finish(&r);

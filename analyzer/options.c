@@ -31,6 +31,45 @@ static void set_defaults(mw_options *o)
     o->db_retry = MW_STORE_DEFAULT_RETRY_S;
 }
 
+/* The server-log join (--maillog ...) and the store (--sensor, --db ...) options. */
+static void add_log_store_entries(GOptionContext *ctx, mw_options *o)
+{
+    GOptionEntry entries[] = {
+        { "maillog", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->maillogs,
+          "Join a server log (postfix, dovecot, Exchange protocol log; .gz too) to the "
+          "sessions (repeatable)", "FILE" },
+        { "log-tz", 0, 0, G_OPTION_ARG_STRING, &o->log_tz,
+          "Time zone of server logs without one (default: the machine's)", "ZONE" },
+        { "log-skew", 0, 0, G_OPTION_ARG_INT, &o->log_skew,
+          "Clock difference tolerated between capture and server log (default 2)", "SECONDS" },
+        { "log-max-lines", 0, 0, G_OPTION_ARG_INT64, &o->log_max_lines,
+          "Server-log lines held per server-side session (default 200)", "N" },
+        { "log-max-sessions", 0, 0, G_OPTION_ARG_INT64, &o->log_max_sessions,
+          "Server-side sessions held from the logs (default 1000000)", "N" },
+        { "sensor", 0, 0, G_OPTION_ARG_STRING, &o->sensor,
+          "Name of this sensor in every record (default: the host name)", "NAME" },
+        { "db", 0, 0, G_OPTION_ARG_STRING, &o->db,
+          "Store every session in SQLite (PATH.sqlite) or PostgreSQL (postgresql://...)",
+          "URL" },
+        { "db-batch", 0, 0, G_OPTION_ARG_INT, &o->db_batch,
+          "Records per database transaction (default 1000)", "N" },
+        { "db-batch-interval", 0, 0, G_OPTION_ARG_INT, &o->db_interval_ms,
+          "Longest a record waits for its transaction, ms (default 1000)", "MS" },
+        { "db-spool", 0, 0, G_OPTION_ARG_FILENAME, &o->db_spool,
+          "Keep records here while the database is unavailable (default "
+          "/var/lib/mailwire/spool)", "DIR" },
+        { "db-spool-max", 0, 0, G_OPTION_ARG_INT, &o->db_spool_mb,
+          "Cap of the spool in MiB; past it records are dropped and counted (default 256)",
+          "MIB" },
+        { "db-transcripts", 0, 0, G_OPTION_ARG_NONE, &o->db_transcripts,
+          "Also store the redacted transcripts of flagged sessions (for report --db)", NULL },
+        { "db-retry", 0, 0, G_OPTION_ARG_DOUBLE, &o->db_retry,
+          "Seconds between attempts to reach an unavailable database (default 5)", "SECONDS" },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_option_context_add_main_entries(ctx, entries, NULL);
+}
+
 /* The option table; the help text of each entry is what --help prints. */
 static GOptionContext *new_context(mw_options *o)
 {
@@ -86,36 +125,12 @@ static GOptionContext *new_context(mw_options *o)
         { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &o->ca_file,
           "Trust only these CA certificates (PEM) for tls_cert_untrusted (default: the system "
           "store)", "FILE" },
-        { "maillog", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->maillogs,
-          "Join a server log (postfix, dovecot, Exchange protocol log; .gz too) to the "
-          "sessions (repeatable)", "FILE" },
-        { "log-tz", 0, 0, G_OPTION_ARG_STRING, &o->log_tz,
-          "Time zone of server logs without one (default: the machine's)", "ZONE" },
-        { "log-skew", 0, 0, G_OPTION_ARG_INT, &o->log_skew,
-          "Clock difference tolerated between capture and server log (default 2)", "SECONDS" },
-        { "log-max-lines", 0, 0, G_OPTION_ARG_INT64, &o->log_max_lines,
-          "Server-log lines held per server-side session (default 200)", "N" },
-        { "log-max-sessions", 0, 0, G_OPTION_ARG_INT64, &o->log_max_sessions,
-          "Server-side sessions held from the logs (default 1000000)", "N" },
-        { "sensor", 0, 0, G_OPTION_ARG_STRING, &o->sensor,
-          "Name of this sensor in every record (default: the host name)", "NAME" },
-        { "db", 0, 0, G_OPTION_ARG_STRING, &o->db,
-          "Store every session in SQLite (PATH.sqlite) or PostgreSQL (postgresql://...)",
-          "URL" },
-        { "db-batch", 0, 0, G_OPTION_ARG_INT, &o->db_batch,
-          "Records per database transaction (default 1000)", "N" },
-        { "db-batch-interval", 0, 0, G_OPTION_ARG_INT, &o->db_interval_ms,
-          "Longest a record waits for its transaction, ms (default 1000)", "MS" },
-        { "db-spool", 0, 0, G_OPTION_ARG_FILENAME, &o->db_spool,
-          "Keep records here while the database is unavailable (default "
-          "/var/lib/mailwire/spool)", "DIR" },
-        { "db-spool-max", 0, 0, G_OPTION_ARG_INT, &o->db_spool_mb,
-          "Cap of the spool in MiB; past it records are dropped and counted (default 256)",
-          "MIB" },
-        { "db-transcripts", 0, 0, G_OPTION_ARG_NONE, &o->db_transcripts,
-          "Also store the redacted transcripts of flagged sessions (for report --db)", NULL },
-        { "db-retry", 0, 0, G_OPTION_ARG_DOUBLE, &o->db_retry,
-          "Seconds between attempts to reach an unavailable database (default 5)", "SECONDS" },
+        { "keylog", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->keylogs,
+          "TLS key log (SSLKEYLOGFILE format) to decrypt sessions with (repeatable; live: "
+          "read again as it grows)", "FILE" },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    GOptionEntry tail[] = {
         { "version", 0, 0, G_OPTION_ARG_NONE, &o->version,
           "Print the version of mailwire and of the libpcap, OpenSSL and GLib it runs with", NULL },
         { "count", 'c', 0, G_OPTION_ARG_INT64, &o->count, "Stop after COUNT packets", "COUNT" },
@@ -129,7 +144,10 @@ static GOptionContext *new_context(mw_options *o)
     GOptionContext *ctx = g_option_context_new("- mail traffic analyzer");
     g_option_context_set_summary(ctx, "Reads SMTP, submission, IMAP and POP3 sessions (and "
                                       "their TLS) from captures and says what went wrong.");
-    g_option_context_add_main_entries(ctx, entries, NULL); /* copies the table */
+    /* one group, in this order in --help; each call copies its table */
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    add_log_store_entries(ctx, o);
+    g_option_context_add_main_entries(ctx, tail, NULL);
     return ctx;
 }
 
@@ -265,6 +283,7 @@ void mw_options_free(mw_options *o)
     g_free(o->report);
     g_free(o->save_dir);
     g_free(o->ca_file);
+    g_strfreev(o->keylogs);
     g_free(o->iface);
     g_free(o->user);
     g_free(o->write_file);

@@ -33,6 +33,7 @@ typedef struct mw_options {
     gchar *report;          /* --report FILE */
     gchar *save_dir;        /* --save-flagged DIR */
     gchar *ca_file;         /* --ca-file FILE */
+    gchar **keylogs;        /* --keylog FILE, repeatable; NULL when none */
     gchar *iface;           /* -i IFACE */
     gchar *user;            /* -Z USER */
     gchar *write_file;      /* -w FILE */

@@ -104,6 +104,11 @@ static int rules(scmp_filter_ctx ctx, const mw_sandbox_allow *a)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 2,
                               SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)a->trust_dir_fd),
                               SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT, O_RDONLY));
+    /* a live key log read again as it grows, by name in its directory, read-only */
+    for (size_t i = 0; rc == 0 && i < a->n_keylog_dirs; i++)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 2,
+                              SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)a->keylog_dir_fds[i]),
+                              SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT, O_RDONLY));
     return rc;
 }
 

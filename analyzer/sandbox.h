@@ -7,10 +7,17 @@
 #define MW_SANDBOX_H
 
 #include <stdbool.h>
+#include <stddef.h>
+
+/* Directories of followed key logs a sandboxed live run may open files in, at most. */
+#define MW_SANDBOX_MAX_DIRS 8
 
 typedef struct {
     int save_dir_fd; /* --save-flagged: openat relative to this descriptor; -1: none */
     int trust_dir_fd; /* the CA directory: read-only openat relative to it; -1: none */
+    /* live --keylog: the key logs' directories, read-only openat relative to each */
+    int keylog_dir_fds[MW_SANDBOX_MAX_DIRS];
+    size_t n_keylog_dirs;
 } mw_sandbox_allow;
 
 /* False with *err (one line) when the filter cannot be loaded. */

@@ -45,7 +45,11 @@ def main():
         cap, sid, asserts = fields[0], fields[1], fields[2:]
         n += 1
         if cap not in cache:
-            out = subprocess.run([mailwire, "-r", cap, "--json"], capture_output=True, text=True)
+            # CAPTURE+KEYS: read with --keylog KEYS (decryption)
+            path, _, keys = cap.partition("+")
+            opts = ["--keylog", keys] if keys else []
+            out = subprocess.run([mailwire, "-r", path, "--json"] + opts, capture_output=True,
+                                 text=True)
             cache[cap] = [json.loads(l) for l in out.stdout.splitlines() if l.strip()]
         recs = cache[cap]
         problems = []

@@ -51,6 +51,10 @@ while IFS= read -r line; do
     esac
 done <"$TMP/xcheck.tap"
 
+# --- TLS decryption: tshark cross-check, secrets and keys, honest output without keys ---
+# shellcheck source=tests/decrypt_e2e.sh
+. tests/decrypt_e2e.sh
+
 # --- no password or secret in any output, plain or base64 ---
 secrets_absent() {
     local out=$TMP/all-output

@@ -4,12 +4,12 @@
 # (libFuzzer runs the files it is given and exits non-zero on a crash, leak, UB or
 # timeout), then a short fixed-time fuzz run per harness from that corpus.
 #   FUZZ_REGRESS_SECONDS  length of each short run (default 20; 0 skips them)
-#   FUZZ_NAMES            harnesses (default: smtp imap pop3 tls engine)
+#   FUZZ_NAMES            harnesses (default: smtp imap pop3 tls engine keylog tls_decrypt)
 # Build first: make fuzz-build. New crashes land in build/fuzz/artifacts/NAME/.
 set -u
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${FUZZ_REGRESS_SECONDS:-20}
-NAMES=${FUZZ_NAMES:-smtp imap pop3 tls engine}
+NAMES=${FUZZ_NAMES:-smtp imap pop3 tls engine keylog tls_decrypt}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}:abort_on_error=0
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 FLAGS=(-timeout=10 -rss_limit_mb=2048)

@@ -14,4 +14,5 @@ void mw_config_defaults(mw_config *c)
     c->frag_timeout_us = (int64_t)MW_DEFAULT_FRAG_TIMEOUT_S * G_USEC_PER_SEC;
     c->max_memory = 0;
     c->keep_transcript = false;
+    c->keylog = NULL;
 }

@@ -30,6 +30,7 @@
 #define MW_TLS_RECORD_MAX (16384 + 2048 + 5)
 
 struct mw_ports;
+struct mw_keylog;
 
 typedef struct mw_config {
     /* The port table (engine/detect.h) from --ports; NULL: the registry's defaults. The
@@ -44,6 +45,9 @@ typedef struct mw_config {
     int64_t frag_timeout_us;
     size_t max_memory;      /* bytes all flows may hold (--max-memory); 0: no limit */
     bool keep_transcript;   /* -v or --report: sessions keep a redacted transcript */
+    /* The run's TLS key log store (tls/decrypt/keylog.h: --keylog, pcapng secrets), owned by
+     * main; NULL: none (unit tests). The TLS dissector reads it, one thread at a time. */
+    struct mw_keylog *keylog;
 } mw_config;
 
 static inline size_t mw_config_pending_cap(const mw_config *c)

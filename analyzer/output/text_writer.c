@@ -6,6 +6,7 @@
 #include "core/json.h"
 #include "output/output.h"
 #include "output/text_writer.h"
+#include "output/unseen.h"
 #include "registry.h"
 
 /* Distinct values listed per finding before "and N more". */
@@ -20,11 +21,13 @@ typedef struct {
 
 struct mw_findings {
     finding f[MW_FLAG_COUNT];
+    mw_unseen *unseen; /* sessions TLS kept from view */
 };
 
 mw_findings *mw_findings_new(void)
 {
     mw_findings *fs = g_new0(mw_findings, 1);
+    fs->unseen = mw_unseen_new();
     for (int i = 0; i < MW_FLAG_COUNT; i++) {
         fs->f[i].ids = g_ptr_array_new_with_free_func(g_free);
         fs->f[i].clients = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -45,6 +48,7 @@ void mw_findings_free(mw_findings *fs)
         g_hash_table_destroy(fs->f[i].users);
         g_free(fs->f[i].example);
     }
+    mw_unseen_free(fs->unseen);
     g_free(fs);
 }
 
@@ -59,6 +63,7 @@ static void set_add(GHashTable *set, char *s)
 
 void mw_findings_add(mw_findings *fs, const mw_session *s)
 {
+    mw_unseen_add(fs->unseen, s);
     for (int i = 0; i < MW_FLAG_COUNT; i++) {
         if (!mw_session_has(s, (mw_flag)i))
             continue;
@@ -112,8 +117,19 @@ void mw_findings_print(const mw_findings *fs, FILE *fp)
     for (int i = 0; i < MW_FLAG_COUNT; i++)
         any |= fs->f[i].sessions > 0;
     fprintf(fp, "\n== Findings ==\n");
+    uint64_t unseen = mw_unseen_count(fs->unseen);
+    if (unseen) {
+        /* never "No problems found" over sessions nobody could read */
+        GString *g = g_string_new(NULL);
+        if (!any)
+            g_string_append(g, "Nothing wrong in what could be read; but ");
+        mw_unseen_summary(g, fs->unseen);
+        fputs(g->str, fp);
+        g_string_free(g, TRUE);
+    }
     if (!any) {
-        fprintf(fp, "No problems found.\n");
+        if (!unseen)
+            fprintf(fp, "No problems found.\n");
         return;
     }
     for (int i = 0; i < MW_FLAG_COUNT; i++) {
@@ -281,6 +297,11 @@ void mw_text_session(GString *out, const mw_session *s)
                                ")\n", s->latency.slowest_cmd, (double)s->latency.slowest_us / 1e6,
                                s->latency.slowest_frame);
     mw_part_write_text(out, s, &s->tls);
+    if (s->tls.rec && mw_session_unseen(s)) {
+        g_string_append(out, "      not seen inside TLS: ");
+        mw_unseen_describe(out, s);
+        g_string_append_c(out, '\n');
+    }
     if (s->encrypted && !s->tls.rec)
         g_string_append(out, "      content encrypted (TLS): not observable\n");
 }

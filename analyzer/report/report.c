@@ -44,6 +44,7 @@ mw_report *mw_report_new(const char *path, FILE *fp, const mw_inputs *inputs, ch
     r->fp = fp;
     r->inputs = inputs;
     r->sessions = g_array_new(FALSE, TRUE, sizeof(mw_rsession));
+    r->unseen = mw_unseen_new();
     r->transcripts = g_ptr_array_new();
     for (int i = 0; i < MW_FLAG_COUNT; i++) {
         mw_rfinding *f = &r->findings[i];
@@ -183,6 +184,7 @@ static void add_findings(mw_report *r, const mw_session *s, uint32_t file, bool 
 void mw_report_session(const mw_session *s, void *report)
 {
     mw_report *r = report;
+    mw_unseen_add(r->unseen, s);
     r->sessions_total++;
     r->by_proto_outcome[s->protocol][s->outcome]++;
     if (r->sessions_total == 1 || s->ts_start_us < r->first_us)
@@ -268,6 +270,7 @@ void mw_report_free(mw_report *r)
         fclose(r->fp);
         remove(r->path);
     }
+    mw_unseen_free(r->unseen);
     for (guint i = 0; i < r->sessions->len; i++) {
         mw_rsession *rs = &g_array_index(r->sessions, mw_rsession, i);
         g_free(rs->client);

@@ -105,11 +105,21 @@ static void analysed(GString *g, const mw_report *r)
 static void findings(GString *g, const mw_report *r)
 {
     g_string_append(g, "<section id=\"findings\"><h2>Findings</h2>\n");
+    if (mw_unseen_count(r->unseen)) { /* never "No problems found" over unread sessions */
+        GString *t = g_string_new(NULL);
+        mw_unseen_summary(t, r->unseen);
+        g_string_append(g, "<pre id=\"unseen\">");
+        mw_html_escape(g, t->str);
+        g_string_append(g, "</pre>\n");
+        g_string_free(t, TRUE);
+    }
     if (!mw_report_any_finding(r)) {
-        g_string_append(g, r->sessions_total ? "<p id=\"no-findings\">No problems found.</p>"
-                                               "</section>\n"
-                                             : "<p id=\"no-findings\">No mail sessions to check "
-                                               "(see the summary).</p></section>\n");
+        if (!r->sessions_total)
+            g_string_append(g, "<p id=\"no-findings\">No mail sessions to check (see the "
+                               "summary).</p>");
+        else if (!mw_unseen_count(r->unseen))
+            g_string_append(g, "<p id=\"no-findings\">No problems found.</p>");
+        g_string_append(g, "</section>\n");
         return;
     }
     g_string_append(g, "<table id=\"findings-table\"><thead><tr><th>Flag</th><th>Severity</th>"

@@ -106,9 +106,28 @@ static void analysed(GString *g, const mw_report *r)
 static void findings(GString *g, const mw_report *r)
 {
     g_string_append(g, "## Findings\n\n");
+    const mw_unseen *u = r->unseen;
+    if (mw_unseen_count(u)) { /* never "No problems found" over unread sessions */
+        g_string_append_printf(g, "**Not seen (encrypted): %" G_GUINT64_FORMAT " session%s.** "
+                                  "TLS hid the commands, replies and logins.\n\n",
+                               mw_unseen_count(u), mw_unseen_count(u) == 1 ? "" : "s");
+        for (guint i = 0; i < mw_unseen_listed(u); i++) {
+            g_string_append_printf(g, "- %s: ", mw_unseen_id(u, i));
+            mw_md_escape(g, mw_unseen_line(u, i));
+            g_string_append_c(g, '\n');
+        }
+        if (mw_unseen_count(u) > mw_unseen_listed(u))
+            g_string_append_printf(g, "- and %" G_GUINT64_FORMAT " more\n",
+                                   mw_unseen_count(u) - mw_unseen_listed(u));
+        g_string_append_c(g, '\n');
+        mw_md_escape(g, mw_unseen_howto());
+        g_string_append(g, "\n\n");
+    }
     if (!mw_report_any_finding(r)) {
-        g_string_append(g, r->sessions_total ? "No problems found.\n\n"
-                                             : "No mail sessions to check (see the summary).\n\n");
+        if (!r->sessions_total)
+            g_string_append(g, "No mail sessions to check (see the summary).\n\n");
+        else if (!mw_unseen_count(r->unseen))
+            g_string_append(g, "No problems found.\n\n");
         return;
     }
     g_string_append(g, "| Flag | Severity | Sessions | Affected | Evidence | Diagnosis and fix |\n"

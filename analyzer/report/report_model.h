@@ -13,6 +13,7 @@
 #include "input/inputs.h"
 #include "report/report.h"
 #include "core/session.h"
+#include "output/unseen.h"
 
 /* Sessions kept for the table and timeline; later ones are only counted. */
 #define MW_REPORT_MAX_SESSIONS 100000
@@ -89,6 +90,7 @@ struct mw_report {
     mw_rfinding findings[MW_FLAG_COUNT];
     uint64_t by_proto_outcome[MW_PROTO_POP3S + 1][MW_OUT_ENCRYPTED + 1];
     int64_t first_us, last_us; /* sessions' span */
+    mw_unseen *unseen;         /* sessions TLS kept from view */
     /* set at write time */
     const mw_engine_stats *stats;
     const char *live;

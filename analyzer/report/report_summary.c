@@ -4,6 +4,7 @@
 #include "report/report_text.h"
 #include "report/report_summary.h"
 #include "output/text_writer.h"
+#include "output/unseen.h"
 
 /* Findings listed in the summary; the rest are in the findings table below it. */
 #define MW_REPORT_SUMMARY_TOP 5
@@ -136,9 +137,15 @@ static void top_findings(GString *g, const mw_report *r, const mw_rmarkup *m)
         no_mail(g, r, m);
         return;
     }
-    if (!n) {
-        g_string_append_printf(g, "%sNo problems found in these sessions.%s", m->para[0],
-                               m->para[1]);
+    if (!n) { /* never "no problems" over sessions TLS hid (the unseen note says how many) */
+        uint64_t unseen = mw_unseen_count(r->unseen);
+        if (unseen)
+            g_string_append_printf(g, "%sNothing wrong in what could be read, but %" G_GUINT64_FORMAT
+                                      " session%s could not be seen inside TLS.%s",
+                                   m->para[0], unseen, unseen == 1 ? "" : "s", m->para[1]);
+        else
+            g_string_append_printf(g, "%sNo problems found in these sessions.%s", m->para[0],
+                                   m->para[1]);
         return;
     }
     m->list(g, true);

@@ -317,8 +317,17 @@ static void reply_text(smtp_state *st, const uint8_t *t, size_t tlen)
 {
     if (st->reply_is_ehlo && st->reply_lines > 0) {
         mw_smtp_rec *rec = mw_smtp_record(st->sess);
-        if (rec->capabilities->len < 64)
-            g_ptr_array_add(rec->capabilities, mw_wire_strdup(t, tlen, 128));
+        char *cap = mw_wire_strdup(t, tlen, 128);
+        /* a second EHLO (after STARTTLS, decrypted) repeats keywords: each is kept once */
+        for (guint i = 0; cap && i < rec->capabilities->len; i++)
+            if (strcmp(g_ptr_array_index(rec->capabilities, i), cap) == 0) {
+                g_free(cap);
+                cap = NULL;
+            }
+        if (cap && rec->capabilities->len < 64)
+            g_ptr_array_add(rec->capabilities, cap);
+        else
+            g_free(cap);
     } else if (st->reply_text->len < MW_MAX_TEXT) {
         if (st->reply_text->len)
             g_string_append_c(st->reply_text, ' ');

@@ -20,6 +20,7 @@
 #include "tls/tls_hello.h"
 #include "tls/tls_record.h"
 #include "tls/tls_handshake.h"
+#include "tls/inner/tls_decrypt.h"
 
 
 /* ---------- the dissector ---------- */
@@ -40,6 +41,7 @@ static void tls_free(void *p)
     for (int i = 0; i < 2; i++)
         if (st->d[i].hs)
             g_byte_array_free(st->d[i].hs, TRUE);
+    tls_dec_free(st);
     g_free(st);
 }
 
@@ -49,6 +51,7 @@ static mw_feed_result tls_feed(void *p, mw_dir dir, const uint8_t *data, size_t 
     tls_state *st = p;
     tls_dir *d = &st->d[dir];
     mw_feed_result r = { MW_FEED_OK, 0 };
+    tls_dec_attach(st, ctx);
     if (st->plaintext || d->lost) {
         r.consumed = len;
         return r;
@@ -97,16 +100,28 @@ static mw_feed_result tls_feed(void *p, mw_dir dir, const uint8_t *data, size_t 
             off = len;
             break;
         }
-        if (tls_record_is_opaque(st, d, type)) {
+        bool decrypt = tls_dec_wants(st, dir, type);
+        if (!decrypt && tls_record_is_opaque(st, d, type)) {
             off += 5;
             d->skip = rlen;
-            tls_opaque_record(st, dir, type, rlen, ctx);
+            tls_dec_opaque(st, dir, type);
+            tls_opaque_record(st, dir, type, rlen, false, ctx);
             continue;
         }
         const uint8_t *body;
         if (!mw_cur_bytes(&c, rlen, &body)) {
+            /* the feeder holds the record's start: for a gap inside it (tls_dec_gap) */
+            d->partial_have = decrypt ? n : 0;
+            d->partial_len = decrypt ? 5 + (size_t)rlen : 0;
             r.status = MW_FEED_NEED_MORE;
             break;
+        }
+        d->partial_have = d->partial_len = 0;
+        if (decrypt) {
+            tls_opaque_record(st, dir, type, rlen, true, ctx);
+            tls_dec_record(st, dir, type, version, body, rlen, ctx);
+            off += 5 + (size_t)rlen;
+            continue;
         }
         tls_clear_record(st, dir, type, version, body, rlen, ctx);
         off += 5 + (size_t)rlen;
@@ -128,6 +143,8 @@ static void tls_gap(void *p, mw_dir dir, uint64_t missing, const mw_ctx *ctx)
         d->skip -= missing; /* the hole is inside an opaque record: framing holds */
         return;
     }
+    if (tls_dec_gap(st, dir, missing, ctx))
+        return; /* inside a record being decrypted: the next one still opens */
     d->lost = true;
     d->skip = 0;
     if (d->hs)
@@ -157,9 +174,8 @@ static void encrypted_summary(tls_state *st)
     }
 }
 
-static void tls_close(void *p, const mw_ctx *ctx)
+static void tls_close_outer(tls_state *st, const mw_ctx *ctx)
 {
-    tls_state *st = p;
     mw_session *s = st->sess;
     encrypted_summary(st);
     if (st->plaintext)
@@ -187,6 +203,14 @@ static void tls_close(void *p, const mw_ctx *ctx)
                         how, vname(st->client_max));
 }
 
+static void tls_close(void *p, const mw_ctx *ctx)
+{
+    tls_state *st = p;
+    tls_dec_close(st, ctx); /* the mail protocol inside first: its own judgements */
+    tls_close_outer(st, ctx);
+    tls_dec_settle(st);
+}
+
 static const mw_port_proto tls_ports[] = {
     { 465, MW_PROTO_SMTPS },
     { 993, MW_PROTO_IMAPS },
@@ -204,8 +228,7 @@ static mw_proto tls_client_probe(const uint8_t *p, size_t len)
 
 static void *tls_engine_new(const mw_config *cfg)
 {
-    (void)cfg;
-    tls_engine *e = g_new0(tls_engine, 1);
+    tls_engine *e = tls_dec_engine_new(cfg);
     e->fp = mw_tls_fp_cache_new();
     e->certs = mw_tls_cert_cache_new();
     return e;
@@ -218,7 +241,7 @@ static void tls_engine_free(void *p)
         return;
     mw_tls_fp_cache_free(e->fp);
     mw_tls_cert_cache_free(e->certs);
-    g_free(e);
+    tls_dec_engine_free(e);
 }
 
 const mw_dissector mw_tls_dissector = {

@@ -33,6 +33,7 @@ typedef struct {
     const uint8_t *alpn;    /* first protocol name, borrowed */
     size_t alpn_len;
     bool truncated;         /* a list was longer than MW_TLS_MAX_LIST */
+    const uint8_t *random;  /* 32 bytes, borrowed (NULL: SSLv2 format) */
 } mw_tls_client_hello;
 
 typedef struct {
@@ -41,6 +42,7 @@ typedef struct {
     mw_u16_list exts;
     uint16_t selected_version; /* supported_versions, 0 if absent */
     bool hello_retry;
+    const uint8_t *random;  /* 32 bytes, borrowed */
 } mw_tls_server_hello;
 
 /* The highest version the client offers (supported_versions first, RFC 8446 4.2.1). */

@@ -12,6 +12,7 @@
 #include "tls/tls_hello.h"
 #include "tls/tls_record.h"
 #include "tls/tls_handshake.h"
+#include "tls/inner/tls_decrypt.h"
 
 /* ---------- the ClientHello probe shared with the plain-text dissectors ---------- */
 
@@ -152,7 +153,7 @@ bool tls_parse_client_hello(mw_cursor c, mw_tls_client_hello *h)
 {
     mw_cursor sid, suites, comp, exts, body;
     uint16_t type;
-    if (!mw_cur_be16(&c, &h->legacy_version) || !mw_cur_skip(&c, 32) ||
+    if (!mw_cur_be16(&c, &h->legacy_version) || !mw_cur_bytes(&c, 32, &h->random) ||
         !mw_cur_sub_1(&c, &sid) || !mw_cur_sub_2(&c, &suites) || !mw_cur_sub_1(&c, &comp))
         return false;
     if (!list16(suites, &h->ciphers, &h->truncated))
@@ -284,6 +285,7 @@ void tls_client_hello_seen(tls_state *st, const mw_tls_client_hello *h, const mw
         return; /* a second hello (after HelloRetryRequest): the first one describes it */
     }
     st->client_hello = true;
+    tls_keep_client_hello(st, h);
     st->client_max = mw_tls_client_max_version(h);
     fill_client_versions(r, h);
     r->hello_version = mw_tls_version_name(h->legacy_version);
@@ -320,6 +322,7 @@ bool tls_parse_server_hello(mw_cursor c, mw_tls_server_hello *h)
         !mw_cur_sub_1(&c, &sid) || !mw_cur_be16(&c, &h->cipher) || !mw_cur_u8(&c, &comp))
         return false;
     h->hello_retry = memcmp(random, hrr_random, 32) == 0;
+    h->random = random;
     if (c.left == 0)
         return true;
     if (!mw_cur_sub_2(&c, &exts))
@@ -385,6 +388,8 @@ void tls_server_hello_seen(tls_state *st, const mw_tls_server_hello *h, const mw
     mw_tls_server_fingerprint(tls_fp_cache(ctx), h, r->ja3s);
     server_chose(st, h->selected_version ? h->selected_version : h->legacy_version, ctx,
                  h->hello_retry ? "HelloRetryRequest" : "ServerHello");
+    if (!h->hello_retry)
+        tls_keys_server_hello(st, h, ctx);
 }
 
 /* ---------- SSLv2 (RFC 6101 appendix E, draft-hickman SSL 2.0) ---------- */

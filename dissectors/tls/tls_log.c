@@ -41,6 +41,30 @@ void mw_tls_free_record(void *p)
     g_free(t);
 }
 
+/* SPEC.md: decrypted, keys; and where decryption stopped, by direction (null: it did not) */
+static void json_tls_keys(GString *out, const mw_tls_rec *t)
+{
+    static const char *const keys[] = { "none_given", "missing", "found" };
+    mw_json_key(out, "decrypted");
+    g_string_append(out, t->decrypted ? "true" : "false");
+    mw_json_key(out, "keys");
+    mw_json_str(out, keys[t->keys <= MW_TLS_KEYS_FOUND ? t->keys : 0]);
+    mw_json_key(out, "decrypt_failed");
+    if (!t->decrypt_failed_frame[0] && !t->decrypt_failed_frame[1]) {
+        mw_put_lit(out, "null");
+        return;
+    }
+    g_string_append_c(out, '{');
+    for (int d = 0; d < 2; d++) {
+        mw_json_key(out, d ? "server_frame" : "client_frame");
+        if (t->decrypt_failed_frame[d])
+            mw_json_u64(out, t->decrypt_failed_frame[d]);
+        else
+            mw_put_lit(out, "null");
+    }
+    g_string_append_c(out, '}');
+}
+
 void mw_tls_write_json(GString *out, const mw_session *s, const void *rec)
 {
     (void)s;
@@ -101,6 +125,7 @@ void mw_tls_write_json(GString *out, const mw_session *s, const void *rec)
     mw_json_opt_str(out, t->ja3s);
     mw_json_key(out, "ja4");
     mw_json_opt_str(out, t->ja4);
+    json_tls_keys(out, t);
     /* beyond SPEC.md: what the versions looked like on the wire, and the volume */
     mw_json_key(out, "hello_version");
     mw_json_opt_str(out, t->hello_version);

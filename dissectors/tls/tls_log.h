@@ -33,6 +33,10 @@ typedef struct {
 /* Free what a certificate description owns (subject, issuer, SAN list). */
 void mw_tls_cert_clear(mw_tls_cert *c);
 
+/* Keys for a TLS session (SPEC.md tls.keys): no key log was given; a key log was given
+ * but holds no secret for the session's client random; a secret was found. */
+typedef enum { MW_TLS_KEYS_NONE_GIVEN, MW_TLS_KEYS_MISSING, MW_TLS_KEYS_FOUND } mw_tls_keys;
+
 /* Filled by the TLS dissector. */
 typedef struct {
     GPtrArray *client_versions; /* static strings, e.g. "TLS1.3" */
@@ -51,6 +55,11 @@ typedef struct {
     bool hello_retry;           /* the server sent a HelloRetryRequest */
     bool sslv2_hello;           /* the ClientHello was in SSLv2 format */
     uint64_t app_records[2], app_bytes[2]; /* application data, skipped by length */
+    mw_tls_keys keys;
+    bool decrypted;             /* records of the session were decrypted with a key log */
+    uint64_t decrypt_failed_frame[2]; /* tls_decrypt_failed: the record's end, by mw_dir; 0: none */
+    uint64_t decrypted_records[2];
+    int64_t last_record_us[2]; /* when each side's last record was seen (0: none) */
 } mw_tls_rec;
 
 /* The session's TLS record, made on first use. */

@@ -12,16 +12,20 @@
 #include "tls/tls_hello.h"
 #include "tls/tls_record.h"
 #include "tls/tls_handshake.h"
+#include "tls/inner/tls_decrypt.h"
 
 /* ---------- handshake completion and alerts ---------- */
 
 /* Finished both ways (up to TLS 1.2), or encrypted records both ways (TLS 1.3, where
  * the rest of the handshake already travels as application data, RFC 8446 5.1). */
-static void check_done(tls_state *st)
+void tls_check_done(tls_state *st)
 {
     if (st->done)
         return;
     bool both_app = st->d[0].appdata && st->d[1].appdata;
+    /* decrypted: the Finished messages themselves say it */
+    if (is_tls13(st) && st->dec && !st->d[0].dec_failed && !st->d[1].dec_failed)
+        both_app = st->d[0].fin_seen && st->d[1].fin_seen;
     bool both_fin = st->d[0].finished && st->d[1].finished;
     if (!(both_app || (!is_tls13(st) && both_fin)))
         return;
@@ -50,7 +54,7 @@ static void set_alert(mw_tls_rec *r, uint8_t level, uint8_t desc, mw_dir from)
         g_snprintf(r->alert.description, sizeof r->alert.description, "unknown(%u)", desc);
 }
 
-static void handle_alert(tls_state *st, mw_dir dir, mw_cursor c, const mw_ctx *ctx)
+void tls_alert(tls_state *st, mw_dir dir, mw_cursor c, const mw_ctx *ctx)
 {
     uint8_t level, desc;
     if (!mw_cur_u8(&c, &level) || !mw_cur_u8(&c, &desc)) {
@@ -88,15 +92,17 @@ static void handle_alert(tls_state *st, mw_dir dir, mw_cursor c, const mw_ctx *c
 /* ---------- the record layer ---------- */
 
 void tls_opaque_record(tls_state *st, mw_dir dir, uint8_t type, uint32_t len,
-                          const mw_ctx *ctx)
+                       bool decrypting, const mw_ctx *ctx)
 {
     tls_dir *d = &st->d[dir];
+    if (mw_tls_of(st->sess))
+        mw_tls_of_mut(st->sess)->last_record_us[dir] = ctx->ts_us;
     if (type == CT_APPDATA) {
         d->appdata = true;
         if (mw_tls_of(st->sess)) {
             mw_tls_of_mut(st->sess)->app_records[dir]++;
             mw_tls_of_mut(st->sess)->app_bytes[dir] += len;
-            if (st->sess->transcript && !st->app_event[dir]) {
+            if (st->sess->transcript && !st->app_event[dir] && !decrypting) {
                 /* one event per direction where the encrypted data starts; its counts
                  * are filled in at the close (encrypted_summary) */
                 guint at = st->sess->transcript->len;
@@ -107,7 +113,7 @@ void tls_opaque_record(tls_state *st, mw_dir dir, uint8_t type, uint32_t len,
     } else if (type == CT_HANDSHAKE) {
         d->finished = true;
     }
-    check_done(st);
+    tls_check_done(st);
 }
 
 /* A whole cleartext record. */
@@ -119,10 +125,11 @@ void tls_clear_record(tls_state *st, mw_dir dir, uint8_t type, uint16_t version,
         tls_handshake_bytes(st, dir, version, body, len, ctx);
         break;
     case CT_ALERT:
-        handle_alert(st, dir, mw_cursor_make(body, len), ctx);
+        tls_alert(st, dir, mw_cursor_make(body, len), ctx);
         break;
     case CT_CCS:
         st->d[dir].ccs = true;
+        tls_keys_ccs(st, dir, ctx);
         break;
     default:
         break;
@@ -167,7 +174,7 @@ mw_feed_result tls_sslv2_record(tls_state *st, mw_dir dir, const uint8_t *p, siz
         r.status = MW_FEED_OK;
         r.consumed = hdr;
         d->skip = body;
-        tls_opaque_record(st, dir, CT_APPDATA, (uint32_t)body, ctx);
+        tls_opaque_record(st, dir, CT_APPDATA, (uint32_t)body, false, ctx);
         return r;
     }
     mw_cursor m;

@@ -15,8 +15,14 @@ bool tls_first_bytes(tls_state *st, mw_dir dir, const uint8_t *p, size_t len,
 void tls_clear_record(tls_state *st, mw_dir dir, uint8_t type, uint16_t version,
                          const uint8_t *body, size_t len, const mw_ctx *ctx);
 
+/* A record counted (application data both ways, the handshake's completion); its
+ * "[encrypted]" transcript line unless it is being decrypted. */
 void tls_opaque_record(tls_state *st, mw_dir dir, uint8_t type, uint32_t len,
-                          const mw_ctx *ctx);
+                       bool decrypting, const mw_ctx *ctx);
+/* The handshake is complete (Finished both ways, or encrypted records both ways). */
+void tls_check_done(tls_state *st);
+/* An alert record's body, cleartext or decrypted. */
+void tls_alert(tls_state *st, mw_dir dir, mw_cursor c, const mw_ctx *ctx);
 
 bool tls_record_is_opaque(const tls_state *st, const tls_dir *d, uint8_t type);
 

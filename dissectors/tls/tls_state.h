@@ -8,7 +8,9 @@
 #include <stdint.h>
 
 #include "dissector.h"
+#include "nested.h"
 #include "core/cursor.h"
+#include "tls/decrypt/decrypt.h"
 #include "tls/tls_cert.h"
 #include "tls/tls_fp.h"
 #include "tls/tls_names.h"
@@ -21,7 +23,27 @@
 #define MW_TLS_PLAIN_PEEK 128
 
 enum { CT_CCS = 20, CT_ALERT = 21, CT_HANDSHAKE = 22, CT_APPDATA = 23, CT_HEARTBEAT = 24 };
-enum { HS_CLIENT_HELLO = 1, HS_SERVER_HELLO = 2, HS_CERTIFICATE = 11 };
+enum {
+    HS_CLIENT_HELLO = 1, HS_SERVER_HELLO = 2, HS_NEW_SESSION_TICKET = 4, HS_END_OF_EARLY_DATA = 5,
+    HS_ENCRYPTED_EXTENSIONS = 8, HS_CERTIFICATE = 11, HS_CERTIFICATE_VERIFY = 15,
+    HS_FINISHED = 20, HS_KEY_UPDATE = 24,
+};
+/* Live capture: the key log is read again, when a session's keys are not in it yet, at most
+ * this often (wall clock). */
+#define MW_TLS_KEYLOG_REFRESH_US (100 * 1000)
+
+/* What the TLS dissector keeps across the sessions of one engine (ctx->engine_state,
+ * mw_dissector.engine_new), one per engine and so per analysis thread: its caches, the
+ * run's key log and the one plaintext buffer every decrypted record of every flow goes
+ * through. Without an engine (unit tests, fuzzing) nothing is cached and a session makes
+ * its own for decryption only (tls_dec_attach). */
+typedef struct {
+    mw_tls_fp_cache *fp;
+    mw_tls_cert_cache *certs;
+    struct mw_keylog *kl;
+    int64_t last_refresh_us; /* monotonic */
+    uint8_t plain[MW_TLS_MAX_CIPHERTEXT];
+} tls_engine;
 
 typedef struct {
     GByteArray *hs;      /* handshake bytes not yet forming a whole message */
@@ -34,6 +56,17 @@ typedef struct {
     bool appdata;        /* sent application data (TLS 1.3: its encrypted flight too) */
     bool hs_broken;      /* the handshake layer gave up on this direction */
     bool lost;           /* out of sync (gap, garbage): the rest is skipped */
+
+    /* decryption (inner/tls_decrypt.c) */
+    bool dec_wait;       /* keys for this direction's records were looked for, not found */
+    bool dec_failed;     /* a record did not authenticate: the rest is not decrypted */
+    bool fin_seen;       /* its Finished was decrypted */
+    uint8_t epoch13;     /* TLS 1.3 keys in use: 0 none, 1 handshake, 2 application */
+    uint64_t epoch_records; /* protected records since this direction's keys changed */
+    uint64_t opaque_records; /* protected records that were not decrypted */
+    size_t partial_have; /* an incomplete protected record: bytes of it held by the feeder */
+    size_t partial_len;  /* ...and its whole length, header included */
+    bool key_update;     /* a KeyUpdate was decrypted: new keys after this record */
 } tls_dir;
 
 typedef struct {
@@ -50,15 +83,21 @@ typedef struct {
     bool hello_pending;  /* a ClientHello awaits its ServerHello (or HelloRetryRequest) */
     int64_t hello_ts;    /* when it was sent */
     guint app_event[2];  /* 1 + index of the "[encrypted: ...]" event per direction; 0: none */
-} tls_state;
 
-/* What the TLS dissector keeps across the sessions of one engine (ctx->engine_state,
- * mw_dissector.engine_new): its caches, one per engine and so per analysis thread. NULL
- * without an engine (unit tests): then nothing is cached. */
-typedef struct {
-    mw_tls_fp_cache *fp;
-    mw_tls_cert_cache *certs;
-} tls_engine;
+    /* decryption: what the hellos said, the keys, the mail protocol inside */
+    uint8_t client_random[32], server_random[32];
+    bool have_client_random, have_server_random;
+    uint16_t suite;
+    bool etm_client, etm_server; /* encrypt_then_mac (RFC 7366) in each hello */
+    bool early_offered;  /* the ClientHello offered early_data (0-RTT) */
+    bool keys_looked;    /* the key log was asked for this session */
+    mw_tls_decoder *dec; /* NULL: no keys found (yet) */
+    tls_engine *eng;     /* the engine's (ctx->engine_state), or own_eng without an engine */
+    tls_engine *own_eng;
+    mw_nested inner;     /* the mail dissector reading the decrypted application data */
+    bool inner_failed;   /* no mail dissector serves the session's protocol */
+    bool dec_now;        /* the handshake bytes being read were decrypted */
+} tls_state;
 
 static inline mw_tls_fp_cache *tls_fp_cache(const mw_ctx *ctx)
 {

@@ -41,6 +41,10 @@ def main():
             t = re.sub(r'<section id="analysed">.*?</section>', "", t, flags=re.S)
             # the section is last since the summary came first: up to the next heading or the end
             t = re.sub(r"## What was analysed\n.*?(?=\n## |\Z)", "", t, flags=re.S)
+            # the sessions TLS hid: the stored record has not what the note says of each
+            # (who closed first, silence before the close), so a stored report leaves it out
+            t = re.sub(r"<pre id=\"unseen\">.*?</pre>\n?", "", t, flags=re.S)
+            t = re.sub(r"\*\*Not seen \(encrypted\)[^\n]*\n\n(?:- [^\n]*\n)*\n?(?:To see inside[^\n]*\n\n?)?", "", t)
             return [l for l in t.splitlines() if "Written by mailwire" not in l and
                     "capture file" not in l]
         a, b = norm(sys.argv[2]), norm(sys.argv[3])

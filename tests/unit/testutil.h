@@ -100,6 +100,8 @@ typedef void (*tu_prep)(mw_session *s);
 /* When set, tu_run keeps the session's transcript (as -v does), and tu_run_all_ways
  * asserts that the transcript, too, is the same however the input was cut. */
 static bool tu_keep_transcript;
+/* When set, tu_run's configuration carries this key log (TLS decryption tests). */
+static struct mw_keylog *tu_keylog;
 
 /* Run the conversation; returns the finished session (caller frees). */
 static inline mw_session *tu_run(const char *dissector, mw_proto proto, GPtrArray *chunks,
@@ -107,6 +109,7 @@ static inline mw_session *tu_run(const char *dissector, mw_proto proto, GPtrArra
 {
     static mw_config cfg;
     mw_config_defaults(&cfg);
+    cfg.keylog = tu_keylog;
     mw_session *s = mw_session_new(1);
     if (tu_keep_transcript)
         mw_session_keep_transcript(s);

@@ -255,6 +255,28 @@ mw_tls_dec_status mw_tls_decoder_key_update(mw_tls_decoder *d, mw_tls_dir dir)
     return dir_key13(st, st->suite);
 }
 
+void mw_tls_decoder_forget(mw_tls_decoder *d, mw_tls_dir dir)
+{
+    if (d && (unsigned)dir < 2)
+        dir_forget(&d->dir[dir]);
+}
+
+mw_tls_dec_status mw_tls_decoder_skip_record(mw_tls_decoder *d, mw_tls_dir dir)
+{
+    if (!d || (unsigned)dir > 1)
+        return MW_TLS_DEC_BAD_INPUT;
+    dir_state *st = &d->dir[dir];
+    if (!st->keyed)
+        return MW_TLS_DEC_NO_KEYS;
+    /* TLS 1.0 CBC chains its IV through the lost record's last block: stop */
+    if (st->version == MW_TLS_VERSION_TLS10 && st->suite->kind == MW_TLS_KIND_CBC) {
+        dir_forget(st);
+        return MW_TLS_DEC_NO_KEYS;
+    }
+    st->seq++;
+    return MW_TLS_DEC_OK;
+}
+
 /* ---------- record primitives ---------- */
 
 static void put_seq_header(uint8_t h[SEQ_HEADER_LEN], uint64_t seq, uint8_t type,

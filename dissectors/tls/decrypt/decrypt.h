@@ -91,6 +91,14 @@ mw_tls_dec_status mw_tls_decoder_init13(mw_tls_decoder *d, mw_tls_dir dir, uint1
  * HKDF-Expand-Label(secret, "traffic upd", "", Hash.length) (RFC 8446 §7.2). */
 mw_tls_dec_status mw_tls_decoder_key_update(mw_tls_decoder *d, mw_tls_dir dir);
 
+/* dir has no keys any more (its next keys are not known): later records give NO_KEYS. */
+void mw_tls_decoder_forget(mw_tls_decoder *d, mw_tls_dir dir);
+
+/* One record of dir was lost (a capture gap inside it): its sequence number is passed
+ * over, so the next whole record still opens. TLS 1.0 CBC, whose IV chains through the
+ * lost record, stops the direction instead (NO_KEYS). */
+mw_tls_dec_status mw_tls_decoder_skip_record(mw_tls_decoder *d, mw_tls_dir dir);
+
 /* Does dir have keys (and has not failed)? */
 bool mw_tls_decoder_keyed(const mw_tls_decoder *d, mw_tls_dir dir);
 

@@ -35,6 +35,10 @@ typedef struct {
 /* Where lines come from, and the unfinished line between two reads. */
 typedef struct {
     char *name;
+    /* followed files: their directory, open, and the name in it, so that a sandboxed run
+     * can still open the file again (openat on a descriptor it already holds) */
+    int dir_fd;
+    char *base;
     bool is_file, follow, stream; /* stream: a pipe, read once */
     bool have_pos;                /* dev, ino, offset, tail describe what was read */
     dev_t dev;
@@ -56,6 +60,7 @@ struct mw_keylog {
     GPtrArray *sources;  /* kl_source *: files */
     GPtrArray *messages; /* char *: not yet taken */
     unsigned named;      /* malformed lines named so far */
+    unsigned added;      /* files and buffers given (any outcome) */
     bool more_said;
 };
 
@@ -117,6 +122,9 @@ static void entry_free(gpointer p)
 static void source_free(gpointer p)
 {
     kl_source *src = p;
+    if (src->dir_fd > 0)
+        close(src->dir_fd);
+    g_free(src->base);
     g_free(src->name);
     OPENSSL_cleanse(src, sizeof *src);
     g_free(src);
@@ -387,6 +395,7 @@ static void feed(mw_keylog *kl, kl_source *src, const char *p, size_t n, bool at
 
 void mw_keylog_add_buffer(mw_keylog *kl, const char *source, const void *data, size_t len)
 {
+    kl->added++;
     kl_source *src = g_new0(kl_source, 1);
     src->name = g_strdup(source ? source : "key log");
     feed(kl, src, data, len, true);
@@ -412,7 +421,8 @@ static bool tail_digest(int fd, off_t offset, uint8_t out[DIGEST_LEN])
  * shorter, or different before that point). Returns false when it cannot be opened. */
 static bool source_read(mw_keylog *kl, kl_source *src)
 {
-    int fd = open(src->name, O_RDONLY | O_CLOEXEC);
+    int fd = src->dir_fd > 0 ? openat(src->dir_fd, src->base, O_RDONLY | O_CLOEXEC)
+                             : open(src->name, O_RDONLY | O_CLOEXEC);
     struct stat sb;
     if (fd < 0 || fstat(fd, &sb) != 0) {
         int e = errno;
@@ -470,10 +480,17 @@ bool mw_keylog_add_file(mw_keylog *kl, const char *path, bool follow)
         if (strcmp(src->name, path) == 0)
             return src->follow ? source_read(kl, src) : true;
     }
+    kl->added++;
     kl_source *src = g_new0(kl_source, 1);
     src->name = g_strdup(path);
     src->is_file = true;
     src->follow = follow;
+    if (follow) {
+        char *dir = g_path_get_dirname(path);
+        src->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        src->base = g_path_get_basename(path);
+        g_free(dir);
+    }
     g_ptr_array_add(kl->sources, src);
     return source_read(kl, src);
 }
@@ -487,4 +504,20 @@ uint64_t mw_keylog_refresh(mw_keylog *kl)
             source_read(kl, src);
     }
     return kl->st.secrets - before;
+}
+
+unsigned mw_keylog_sources(const mw_keylog *kl)
+{
+    return kl ? kl->added : 0;
+}
+
+size_t mw_keylog_dir_fds(const mw_keylog *kl, int *fds, size_t max)
+{
+    size_t n = 0;
+    for (guint i = 0; kl && i < kl->sources->len && n < max; i++) {
+        const kl_source *src = g_ptr_array_index(kl->sources, i);
+        if (src->follow && src->dir_fd > 0)
+            fds[n++] = src->dir_fd;
+    }
+    return n;
 }

@@ -85,6 +85,14 @@ mw_keylog_stats mw_keylog_get_stats(const mw_keylog *kl);
  * caller owns the array (g_ptr_array_unref). Never NULL. */
 GPtrArray *mw_keylog_take_messages(mw_keylog *kl);
 
+/* Files and buffers given so far, readable or not (0: no key log was given at all). */
+unsigned mw_keylog_sources(const mw_keylog *kl);
+
+/* The directories of followed files, held open so that mw_keylog_refresh can open the
+ * files again by openat relative to them (a sandbox allows openat on these only). Up to
+ * max descriptors into fds; returns how many. */
+size_t mw_keylog_dir_fds(const mw_keylog *kl, int *fds, size_t max);
+
 /* The key log label of kind ("CLIENT_RANDOM", ...). */
 const char *mw_keylog_kind_label(mw_keylog_kind kind);
 

@@ -1,0 +1,459 @@
+#include "tls/inner/tls_decrypt.h"
+
+#include <glib.h>
+#include <string.h>
+
+#include "registry.h"
+#include "tls/decrypt/keylog.h"
+#include "tls/tls_handshake.h"
+#include "tls/tls_record.h"
+
+/* ---------- engine state ---------- */
+
+tls_engine *tls_dec_engine_new(const mw_config *cfg)
+{
+    tls_engine *e = g_new0(tls_engine, 1);
+    e->kl = cfg ? cfg->keylog : NULL;
+    e->last_refresh_us = G_MININT64;
+    return e;
+}
+
+void tls_dec_engine_free(tls_engine *e)
+{
+    if (!e)
+        return;
+    memset(e->plain, 0, sizeof e->plain); /* the last plaintext held */
+    g_free(e);
+}
+
+void tls_dec_attach(tls_state *st, const mw_ctx *ctx)
+{
+    if (st->eng)
+        return;
+    if (ctx->engine_state) {
+        st->eng = ctx->engine_state;
+        return;
+    }
+    /* no engine (unit tests, fuzzing): one of its own for this session */
+    st->own_eng = tls_dec_engine_new(ctx->cfg);
+    st->eng = st->own_eng;
+}
+
+void tls_dec_free(tls_state *st)
+{
+    mw_nested_free(&st->inner);
+    mw_tls_decoder_free(st->dec);
+    st->dec = NULL;
+    tls_dec_engine_free(st->own_eng);
+    memset(st->client_random, 0, sizeof st->client_random);
+}
+
+/* ---------- keys ---------- */
+
+static bool has16(const mw_u16_list *l, uint16_t v)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i] == v)
+            return true;
+    return false;
+}
+
+enum { EXT_ENCRYPT_THEN_MAC = 22, EXT_EARLY_DATA = 42, EXT_ALPN = 16 };
+
+/* The run's key log, when one was given (--keylog, or a capture's secrets so far). */
+static struct mw_keylog *keylog_of(const tls_state *st)
+{
+    struct mw_keylog *kl = st->eng ? st->eng->kl : NULL;
+    return kl && mw_keylog_sources(kl) ? kl : NULL;
+}
+
+/* The secret of kind for this session, reading a followed (live) key log again when it is
+ * not there yet, at most every MW_TLS_KEYLOG_REFRESH_US. */
+static const uint8_t *find_secret(tls_state *st, mw_keylog_kind kind, size_t *len)
+{
+    struct mw_keylog *kl = keylog_of(st);
+    if (!kl || !st->have_client_random)
+        return NULL;
+    const uint8_t *k = mw_keylog_find(kl, st->client_random, kind, len);
+    int64_t now = g_get_monotonic_time();
+    int64_t last = st->eng->last_refresh_us; /* G_MININT64: never (no subtraction then) */
+    if (!k && (last == G_MININT64 || now - last >= MW_TLS_KEYLOG_REFRESH_US)) {
+        st->eng->last_refresh_us = now;
+        if (mw_keylog_refresh(kl) > 0)
+            k = mw_keylog_find(kl, st->client_random, kind, len);
+    }
+    return k;
+}
+
+/* tls.keys: none_given (no key log at all), missing or found. */
+static void note_keys(tls_state *st, bool found)
+{
+    mw_tls_rec *r = rec_of(st);
+    if (found)
+        r->keys = MW_TLS_KEYS_FOUND;
+    else if (r->keys != MW_TLS_KEYS_FOUND)
+        r->keys = keylog_of(st) ? MW_TLS_KEYS_MISSING : MW_TLS_KEYS_NONE_GIVEN;
+}
+
+static bool any_secret(tls_state *st)
+{
+    size_t len;
+    for (int k = 0; k < MW_KEYLOG_N_KINDS; k++)
+        if (find_secret(st, (mw_keylog_kind)k, &len))
+            return true;
+    return false;
+}
+
+void tls_keep_client_hello(tls_state *st, const mw_tls_client_hello *h)
+{
+    if (!h->random)
+        return; /* SSLv2 format: its challenge is not a TLS random */
+    memcpy(st->client_random, h->random, sizeof st->client_random);
+    st->have_client_random = true;
+    st->etm_client = has16(&h->exts, EXT_ENCRYPT_THEN_MAC);
+    st->early_offered = has16(&h->exts, EXT_EARLY_DATA);
+    note_keys(st, any_secret(st));
+}
+
+static bool need_decoder(tls_state *st)
+{
+    if (!st->dec)
+        st->dec = mw_tls_decoder_new();
+    return st->dec != NULL;
+}
+
+/* TLS 1.3: dir's keys from a traffic secret; false when they cannot be had. */
+static bool key13(tls_state *st, mw_dir dir, mw_keylog_kind kind, uint8_t epoch)
+{
+    size_t len = 0;
+    const uint8_t *secret = find_secret(st, kind, &len);
+    tls_dir *d = &st->d[dir];
+    d->epoch13 = epoch;
+    d->epoch_records = 0;
+    if (!secret) {
+        d->dec_wait = true;
+        mw_tls_decoder_forget(st->dec, (mw_tls_dir)dir); /* the old keys end here */
+        return false;
+    }
+    note_keys(st, true);
+    d->dec_wait = false;
+    return need_decoder(st) &&
+           mw_tls_decoder_init13(st->dec, (mw_tls_dir)dir, st->suite, secret, len) ==
+               MW_TLS_DEC_OK;
+}
+
+void tls_keys_server_hello(tls_state *st, const mw_tls_server_hello *h, const mw_ctx *ctx)
+{
+    if (!h->random)
+        return;
+    memcpy(st->server_random, h->random, sizeof st->server_random);
+    st->have_server_random = true;
+    st->suite = h->cipher;
+    st->etm_server = has16(&h->exts, EXT_ENCRYPT_THEN_MAC);
+    if (!is_tls13(st) || !keylog_of(st))
+        return;
+    st->keys_looked = true;
+    key13(st, MW_FROM_SERVER, MW_KEYLOG_SERVER_HANDSHAKE_TRAFFIC, 1);
+    key13(st, MW_FROM_CLIENT, MW_KEYLOG_CLIENT_HANDSHAKE_TRAFFIC, 1);
+}
+
+/* TLS <= 1.2: dir's keys from the master secret. */
+static bool key12(tls_state *st, mw_dir dir)
+{
+    size_t len = 0;
+    const uint8_t *ms = find_secret(st, MW_KEYLOG_CLIENT_RANDOM, &len);
+    tls_dir *d = &st->d[dir];
+    if (!ms || !st->have_server_random) {
+        d->dec_wait = ms == NULL;
+        return false;
+    }
+    note_keys(st, true);
+    d->dec_wait = false;
+    return need_decoder(st) &&
+           mw_tls_decoder_init12(st->dec, (mw_tls_dir)dir, st->selected, st->suite,
+                                 st->client_random, st->server_random, ms, len,
+                                 st->etm_client && st->etm_server) == MW_TLS_DEC_OK;
+}
+
+void tls_keys_ccs(tls_state *st, mw_dir dir, const mw_ctx *ctx)
+{
+    if (is_tls13(st) || !keylog_of(st) || !st->have_client_random)
+        return;
+    st->keys_looked = true;
+    st->d[dir].epoch_records = 0;
+    key12(st, dir);
+}
+
+/* Keys that came late (a live key log written after the handshake began): the records
+ * of this epoch already passed are skipped over by sequence number. */
+static void late_keys(tls_state *st, mw_dir dir)
+{
+    tls_dir *d = &st->d[dir];
+    uint64_t passed = d->epoch_records;
+    bool ok;
+    if (is_tls13(st)) {
+        if (d->epoch13 != 1 || passed != 0)
+            return; /* a Finished not seen: which records are whose is not known */
+        ok = key13(st, dir, dir == MW_FROM_SERVER ? MW_KEYLOG_SERVER_HANDSHAKE_TRAFFIC
+                                                  : MW_KEYLOG_CLIENT_HANDSHAKE_TRAFFIC, 1);
+    } else {
+        ok = key12(st, dir);
+    }
+    d->epoch_records = passed;
+    for (uint64_t i = 0; ok && i < passed; i++)
+        ok = mw_tls_decoder_skip_record(st->dec, (mw_tls_dir)dir) == MW_TLS_DEC_OK;
+}
+
+/* ---------- records ---------- */
+
+static bool protected_type(const tls_state *st, const tls_dir *d, uint8_t type)
+{
+    if (is_tls13(st))
+        return type == CT_APPDATA && d->epoch13 > 0;
+    return d->ccs && type >= CT_ALERT && type <= CT_HEARTBEAT;
+}
+
+bool tls_dec_wants(tls_state *st, mw_dir dir, uint8_t type)
+{
+    tls_dir *d = &st->d[dir];
+    if (d->dec_failed || !protected_type(st, d, type))
+        return false;
+    if (d->dec_wait)
+        late_keys(st, dir);
+    return st->dec && mw_tls_decoder_keyed(st->dec, (mw_tls_dir)dir);
+}
+
+void tls_dec_opaque(tls_state *st, mw_dir dir, uint8_t type)
+{
+    tls_dir *d = &st->d[dir];
+    if (!protected_type(st, d, type))
+        return;
+    d->epoch_records++;
+    d->opaque_records++;
+}
+
+static void dec_failed(tls_state *st, mw_dir dir, mw_tls_dec_status rc, const mw_ctx *ctx)
+{
+    mw_session *s = st->sess;
+    tls_dir *d = &st->d[dir];
+    d->dec_failed = true;
+    d->opaque_records++;
+    if (rc == MW_TLS_DEC_TOO_LONG) {
+        mw_session_anomaly(s, MW_ANOM_TLS_MALFORMED);
+    } else {
+        mw_session_anomaly(s, MW_ANOM_TLS_DECRYPT_FAILED);
+        if (!rec_of(st)->decrypt_failed_frame[dir])
+            rec_of(st)->decrypt_failed_frame[dir] = ctx->frame;
+    }
+    if (s->transcript)
+        mw_session_event(s, dir, ctx->frame, ctx->ts_us, -1,
+                         "[decryption stopped: a record from the %s %s with the logged keys]",
+                         side_name[dir],
+                         rc == MW_TLS_DEC_TOO_LONG ? "is too long" : "does not authenticate");
+    if (mw_nested_started(&st->inner)) {
+        mw_ctx ic = *ctx;
+        ic.ack_known = false;
+        ic.engine_state = NULL;
+        mw_nested_gap(&st->inner, dir, 0, &ic);
+    }
+}
+
+/* The mail dissector for the session's protocol, inside TLS. */
+static const mw_dissector *inner_dissector(mw_proto p)
+{
+    switch (p) {
+    case MW_PROTO_SMTP:
+    case MW_PROTO_SUBMISSION:
+    case MW_PROTO_SMTPS:
+        return mw_dissector_by_name("smtp");
+    case MW_PROTO_IMAP:
+    case MW_PROTO_IMAPS:
+        return mw_dissector_by_name("imap");
+    case MW_PROTO_POP3:
+    case MW_PROTO_POP3S:
+        return mw_dissector_by_name("pop3");
+    default:
+        return NULL;
+    }
+}
+
+/* The context of an inner call: the same packet, but no ACK (its offsets are TCP's, not
+ * the plaintext's) and no engine state (the inner dissectors keep none). */
+static mw_ctx inner_ctx(const mw_ctx *ctx)
+{
+    mw_ctx ic = *ctx;
+    ic.ack_known = false;
+    ic.peer_acked = 0;
+    ic.engine_state = NULL;
+    return ic;
+}
+
+static void app_data(tls_state *st, mw_dir dir, const uint8_t *p, size_t n, const mw_ctx *ctx)
+{
+    if (!mw_nested_started(&st->inner) && !st->inner_failed) {
+        const mw_dissector *d = inner_dissector(st->sess->protocol);
+        st->inner_failed = d == NULL;
+        if (d)
+            mw_nested_start(&st->inner, d, st->sess, ctx->cfg);
+    }
+    /* inside TLS: a login here never crossed the wire in clear (cleartext_auth) */
+    st->sess->encrypted = true;
+    mw_ctx ic = inner_ctx(ctx);
+    mw_nested_data(&st->inner, dir, p, n, &ic);
+}
+
+/* 0-RTT the server refused (RFC 8446 4.2.10): the client's early records do not open with
+ * its handshake keys, and are skipped as the server skips them. */
+static bool refused_early_data(tls_state *st, mw_dir dir)
+{
+    tls_dir *d = &st->d[dir];
+    if (dir != MW_FROM_CLIENT || !st->early_offered || d->epoch13 != 1 ||
+        rec_of(st)->decrypted_records[dir] > 0)
+        return false;
+    key13(st, dir, MW_KEYLOG_CLIENT_HANDSHAKE_TRAFFIC, 1);
+    d->opaque_records++;
+    return true;
+}
+
+void tls_dec_record(tls_state *st, mw_dir dir, uint8_t type, uint16_t version,
+                    const uint8_t *body, size_t len, const mw_ctx *ctx)
+{
+    tls_dir *d = &st->d[dir];
+    tls_engine *e = st->eng;
+    size_t n = 0;
+    uint8_t inner = 0;
+    mw_tls_dec_status rc = mw_tls_decrypt_record(st->dec, (mw_tls_dir)dir, type, version, body,
+                                                 len, e->plain, sizeof e->plain, &n, &inner);
+    d->epoch_records++;
+    if (rc != MW_TLS_DEC_OK) {
+        if (!refused_early_data(st, dir))
+            dec_failed(st, dir, rc, ctx);
+        return;
+    }
+    mw_tls_rec *r = rec_of(st);
+    r->decrypted = true;
+    r->decrypted_records[dir]++;
+    switch (inner) {
+    case CT_HANDSHAKE:
+        st->dec_now = true;
+        tls_handshake_bytes(st, dir, version, e->plain, n, ctx);
+        st->dec_now = false;
+        break;
+    case CT_ALERT:
+        tls_alert(st, dir, mw_cursor_make(e->plain, n), ctx);
+        break;
+    case CT_APPDATA:
+        app_data(st, dir, e->plain, n, ctx);
+        break;
+    default:
+        break; /* heartbeat: nothing to read */
+    }
+    if (d->key_update && !d->dec_failed) {
+        d->key_update = false;
+        d->epoch_records = 0;
+        if (mw_tls_decoder_key_update(st->dec, (mw_tls_dir)dir) != MW_TLS_DEC_OK)
+            d->dec_failed = true;
+    }
+}
+
+/* ---------- the decrypted handshake ---------- */
+
+/* RFC 8446 4.3.1: the server's EncryptedExtensions, for the ALPN it chose. */
+static void encrypted_extensions(tls_state *st, mw_cursor c)
+{
+    mw_cursor exts, body, list, name;
+    uint16_t type;
+    if (!mw_cur_sub_2(&c, &exts))
+        return;
+    while (mw_cur_be16(&exts, &type) && mw_cur_sub_2(&exts, &body)) {
+        if (type != EXT_ALPN || !mw_cur_sub_2(&body, &list) || !mw_cur_sub_1(&list, &name))
+            continue;
+        mw_tls_rec *r = rec_of(st);
+        g_free(r->alpn);
+        r->alpn = mw_wire_strdup(name.p, name.left, 255);
+    }
+}
+
+static void finished(tls_state *st, mw_dir dir, const mw_ctx *ctx)
+{
+    tls_dir *d = &st->d[dir];
+    d->fin_seen = true;
+    st->stage = dir == MW_FROM_SERVER ? "the server's Finished" : "the client's Finished";
+    if (is_tls13(st) && d->epoch13 == 1) {
+        key13(st, dir, dir == MW_FROM_SERVER ? MW_KEYLOG_SERVER_TRAFFIC_0
+                                             : MW_KEYLOG_CLIENT_TRAFFIC_0, 2);
+        d->key_update = false;
+    }
+    tls_check_done(st);
+}
+
+bool tls_dec_handshake_msg(tls_state *st, mw_dir dir, uint8_t type, mw_cursor body,
+                           const mw_ctx *ctx)
+{
+    switch (type) {
+    case HS_ENCRYPTED_EXTENSIONS:
+        if (dir == MW_FROM_SERVER)
+            encrypted_extensions(st, body);
+        st->stage = "the EncryptedExtensions";
+        return true;
+    case HS_CERTIFICATE_VERIFY:
+        st->stage = dir == MW_FROM_SERVER ? "the server's CertificateVerify"
+                                          : "the client's CertificateVerify";
+        return true;
+    case HS_FINISHED:
+        finished(st, dir, ctx);
+        return true;
+    case HS_KEY_UPDATE:
+        if (is_tls13(st))
+            st->d[dir].key_update = true; /* new keys from the next record on */
+        return true;
+    case HS_NEW_SESSION_TICKET:
+    case HS_END_OF_EARLY_DATA:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* ---------- gaps and the end ---------- */
+
+bool tls_dec_gap(tls_state *st, mw_dir dir, uint64_t missing, const mw_ctx *ctx)
+{
+    tls_dir *d = &st->d[dir];
+    size_t have = d->partial_have, whole = d->partial_len;
+    d->partial_have = d->partial_len = 0;
+    if (!st->dec || !mw_tls_decoder_keyed(st->dec, (mw_tls_dir)dir) || d->dec_failed)
+        return false;
+    mw_ctx ic = inner_ctx(ctx);
+    if (mw_nested_started(&st->inner))
+        mw_nested_gap(&st->inner, dir, missing, &ic);
+    /* the hole ends inside the record being read: its length says where the next starts */
+    if (have == 0 || missing == 0 || missing > whole - have)
+        return false;
+    d->skip = whole - have - missing;
+    d->epoch_records++;
+    d->opaque_records++;
+    return mw_tls_decoder_skip_record(st->dec, (mw_tls_dir)dir) == MW_TLS_DEC_OK;
+}
+
+void tls_dec_close(tls_state *st, const mw_ctx *ctx)
+{
+    if (!mw_nested_started(&st->inner))
+        return;
+    mw_ctx ic = inner_ctx(ctx);
+    mw_nested_close(&st->inner, &ic);
+}
+
+/* Once decrypted whole, the session's content is no longer hidden: its outcome is the
+ * mail protocol's. A direction that failed, or records left unread, keep it encrypted. */
+void tls_dec_settle(tls_state *st)
+{
+    mw_session *s = st->sess;
+    const mw_tls_rec *t = mw_tls_of(s);
+    if (!t || !t->decrypted)
+        return;
+    for (int i = 0; i < 2; i++)
+        if (st->d[i].dec_failed || st->d[i].opaque_records || st->d[i].lost)
+            return;
+    s->encrypted = false;
+}

@@ -1,0 +1,39 @@
+/* Decryption inside the TLS dissector (decrypt/README.md, "How the TLS dissector calls
+ * it"): what the hellos say, the keys from the run's key log, each protected record
+ * decrypted and its plaintext handed on — handshake messages to the handshake layer,
+ * alerts to the record layer, application data to the session's mail dissector. */
+#ifndef MW_TLS_DECRYPT_GLUE_H
+#define MW_TLS_DECRYPT_GLUE_H
+
+#include "tls/tls_state.h"
+
+/* The decryption part of the TLS engine state (the key log, the plaintext buffer): made
+ * and freed by the dissector's engine_new / engine_free (tls.c), which add the caches. */
+tls_engine *tls_dec_engine_new(const mw_config *cfg);
+void tls_dec_engine_free(tls_engine *e);
+/* Called at each feed: the engine's state, or (no engine: unit tests) the session's own. */
+void tls_dec_attach(tls_state *st, const mw_ctx *ctx);
+void tls_dec_free(tls_state *st);
+
+void tls_keep_client_hello(tls_state *st, const mw_tls_client_hello *h);
+void tls_keys_server_hello(tls_state *st, const mw_tls_server_hello *h, const mw_ctx *ctx);
+/* A cleartext ChangeCipherSpec from dir (TLS <= 1.2: the direction's keys start). */
+void tls_keys_ccs(tls_state *st, mw_dir dir, const mw_ctx *ctx);
+
+/* Must this record be decrypted (so read whole)? */
+bool tls_dec_wants(tls_state *st, mw_dir dir, uint8_t type);
+/* A protected record that is not decrypted (no keys): counted. */
+void tls_dec_opaque(tls_state *st, mw_dir dir, uint8_t type);
+void tls_dec_record(tls_state *st, mw_dir dir, uint8_t type, uint16_t version,
+                    const uint8_t *body, size_t len, const mw_ctx *ctx);
+/* A decrypted handshake message the cleartext layer does not know (EncryptedExtensions,
+ * Finished, KeyUpdate, TLS 1.3 Certificate, ...): true when it was one. */
+bool tls_dec_handshake_msg(tls_state *st, mw_dir dir, uint8_t type, mw_cursor body,
+                           const mw_ctx *ctx);
+/* A gap in dir: true when decryption goes on after it (the hole was inside one record). */
+bool tls_dec_gap(tls_state *st, mw_dir dir, uint64_t missing, const mw_ctx *ctx);
+/* The session ends: the mail dissector's close; whether the content is still hidden. */
+void tls_dec_close(tls_state *st, const mw_ctx *ctx);
+void tls_dec_settle(tls_state *st);
+
+#endif
