@@ -153,8 +153,12 @@ static char *open_logs(run *r)
                            (unsigned)opt->log_max_sessions };
     if (!(r->logs = mw_maillog_new(&lo, &err)))
         return err;
+    /* live: each log is followed as it grows (its directory held open for the sandbox) */
+    unsigned grace_ms = (unsigned)(opt->log_grace * 1000 + 0.5);
     for (gchar **f = opt->maillogs; *f; f++)
-        if (!mw_maillog_read(r->logs, *f, &err))
+        if (opt->iface ? !mw_maillog_follow(r->logs, *f, grace_ms,
+                                            (uint64_t)opt->log_max_pending, &err)
+                       : !mw_maillog_read(r->logs, *f, &err))
             return err;
     return NULL;
 }
@@ -252,6 +256,9 @@ static bool enter_sandbox(void *user, char **err)
     mw_sandbox_allow s = { .save_dir_fd = r->saver ? mw_saver_dir_fd(r->saver) : -1,
                            .trust_dir_fd = mw_tls_trust_dir_fd() };
     s.n_keylog_dirs = mw_keylog_dir_fds(r->keylog, s.keylog_dir_fds, MW_SANDBOX_MAX_DIRS);
+    /* followed server logs are reopened read-only in their directories, as key logs are */
+    s.n_keylog_dirs += mw_maillog_dir_fds(r->logs, s.keylog_dir_fds + s.n_keylog_dirs,
+                                          MW_SANDBOX_MAX_DIRS - s.n_keylog_dirs);
     if (!r->opt->no_sandbox && !mw_sandbox_enter(&s, err))
         return false;
     if (r->opt->test_open) { /* tests/io.sh: a forbidden call, which must kill the process */
@@ -262,12 +269,18 @@ static bool enter_sandbox(void *user, char **err)
     return true;
 }
 
-/* --maillog: each closed session is joined to the server logs, then written. The one place
- * the join happens: on the analysis thread, before the session is handed on. */
+/* --maillog: each closed session is joined to the server logs (live: after its grace),
+ * then written. The one place the join happens: on the analysis thread, before the session
+ * is handed on. */
 static void take_joined(mw_session *s, void *user)
 {
     run *r = user;
-    mw_maillog_join(r->logs, s);
+    mw_maillog_take(r->logs, s);
+}
+
+static void release_joined(mw_session *s, void *user)
+{
+    run *r = user;
     if (r->writer) {
         mw_writer_take(s, r->writer);
         return;
@@ -306,9 +319,18 @@ static void start_engine(run *r, const mw_config *cfg)
             mw_output_flush_each(r->o, false); /* the writer flushes per batch */
         }
     }
-    if (r->logs)
+    if (r->logs) {
+        mw_maillog_on_release(r->logs, release_joined, r);
         mw_engine_hand_over(r->e, take_joined, r);
+    }
     r->progress = mw_progress_new(r->e);
+}
+
+/* The capture loop's timer: the followed server logs read, sessions past their grace on. */
+static void live_tick(void *user, int64_t now_mono_us)
+{
+    run *r = user;
+    mw_maillog_tick(r->logs, now_mono_us);
 }
 
 static int run_live(run *r)
@@ -318,7 +340,8 @@ static int run_live(run *r)
     mw_identity_set_input(opt->iface, TRUE);
     mw_live_opts lo = { opt->iface, opt->filter, opt->buffer_mb, opt->promisc, opt->user,
                         opt->write_file, r->write_fp, opt->stats_interval,
-                        (uint64_t)opt->count, enter_sandbox, r };
+                        (uint64_t)opt->count, enter_sandbox, r,
+                        r->logs ? live_tick : NULL, r };
     r->write_fp = NULL; /* the capture closes it */
     char *err = NULL;
     r->live_failed = !mw_live_run(&lo, r->e, &err);
@@ -418,6 +441,8 @@ static int finish(run *r)
     const mw_options *opt = r->opt;
     int status = 0;
     mw_engine_finish(r->e);
+    if (r->logs) /* live: the sessions still in their grace, joined with what came */
+        mw_maillog_drain(r->logs);
     mw_writer_stop(r->writer); /* every record written before the totals */
     r->writer = NULL;
     bool stored = !r->store || mw_store_close(r->store, opt->quiet); /* drops: on stderr */

@@ -248,6 +248,8 @@ static bool run_timers(pcap_t *p, const mw_live_opts *o, live_ctx *c, int64_t *n
 {
     /* quiet links still age: close idle sessions by the wall clock */
     mw_engine_tick(c->e, g_get_real_time());
+    if (o->tick)
+        o->tick(o->tick_user, g_get_monotonic_time());
     if (c->dump && pcap_dump_flush(c->dump) != 0) {
         *err = g_strdup_printf("-w %s: cannot write: %s", c->dump_name, g_strerror(errno));
         return false;

@@ -37,6 +37,10 @@ typedef struct {
      * packet (the sandbox goes on there); false with *err stops the run. May be NULL. */
     bool (*ready)(void *user, char **err);
     void *ready_user;
+    /* Called on the loop's timer (at least every MW_LIVE_WAKE_MS, monotonic time) on the
+     * analysis thread: the followed server logs (--maillog). May be NULL. */
+    void (*tick)(void *user, int64_t now_mono_us);
+    void *tick_user;
 } mw_live_opts;
 
 /* Capture until SIGINT/SIGTERM. Returns false with *err (one line) when the capture
