@@ -9,6 +9,7 @@
 
 #include "input/live.h"
 #include "maillog/maillog.h"
+#include "output/outfile.h"
 #include "store/store.h"
 
 static void set_defaults(mw_options *o)
@@ -100,6 +101,12 @@ static GOptionContext *new_context(mw_options *o)
           NULL },
         { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o->output_path,
           "Write the records to FILE", "FILE" },
+        { "rotate-size", 0, 0, G_OPTION_ARG_STRING, &o->rotate_size,
+          "-o/-w: start a new file when this one would pass SIZE (e.g. 100M); the full one "
+          "is renamed FILE.YYYYMMDDTHHMMSSZ (UTC, its start). SIGHUP reopens FILE", "SIZE" },
+        { "rotate-interval", 0, 0, G_OPTION_ARG_STRING, &o->rotate_interval,
+          "-o/-w: start a new file every DURATION (e.g. 1h, 30m, 1d; at the next record)",
+          "DURATION" },
         { "report", 0, 0, G_OPTION_ARG_FILENAME, &o->report, "Incident report (.md or .html)",
           "FILE" },
         { "save-flagged", 0, 0, G_OPTION_ARG_FILENAME, &o->save_dir,
@@ -207,7 +214,7 @@ static char *check_ranges(const mw_options *o)
 
 /* Checks across options, after parsing; NULL when the combination is fine. The first
  * problem found is the one reported. */
-static char *check(const mw_options *o, int argc, char **argv)
+static char *check(mw_options *o, int argc, char **argv)
 {
     bool have_files = o->files && o->files[0];
     if (argc > 1 && !o->iface)
@@ -239,6 +246,16 @@ static char *check(const mw_options *o, int argc, char **argv)
     if (o->log_grace < 0 || o->log_grace > MW_LOG_GRACE_MAX_S)
         return g_strdup_printf("--log-grace must be from 0 to %d seconds (got %g)",
                                MW_LOG_GRACE_MAX_S, o->log_grace);
+    if ((o->rotate_size || o->rotate_interval) && mw_options_stdout(o) && !o->write_file)
+        return g_strdup("--rotate-size and --rotate-interval rotate -o FILE and -w FILE: "
+                        "give one of them");
+    char *err = NULL;
+    if ((o->rotate_size &&
+         !mw_rotate_parse_size("--rotate-size", o->rotate_size, &o->rotate_bytes, &err)) ||
+        (o->rotate_interval && !mw_rotate_parse_duration("--rotate-interval",
+                                                         o->rotate_interval,
+                                                         &o->rotate_interval_us, &err)))
+        return err;
     if (o->db_batch < 1 || o->db_batch > 100000 || o->db_interval_ms < 1 ||
         o->db_spool_mb < 1 || o->db_retry < 0.01 || o->db_retry > 86400)
         return g_strdup("--db-batch must be 1-100000, --db-batch-interval and --db-spool-max "
@@ -315,6 +332,8 @@ void mw_options_free(mw_options *o)
     g_free(o->test_open);
     g_strfreev(o->maillogs);
     g_free(o->log_tz);
+    g_free(o->rotate_size);
+    g_free(o->rotate_interval);
     memset(o, 0, sizeof *o);
 }
 

@@ -52,6 +52,8 @@ typedef struct mw_options {
     gint64 log_max_lines, log_max_sessions;
     gdouble log_grace;      /* live: --log-grace SECONDS */
     gint64 log_max_pending; /* live: --log-max-pending LINES */
+    gchar *rotate_size, *rotate_interval; /* --rotate-size SIZE, --rotate-interval DURATION */
+    gint64 rotate_bytes, rotate_interval_us;  /* ... parsed; 0: none */
     gchar *test_open;       /* hidden, for tests: try to open this file once sandboxed */
     /* the session store (store/store.h) and the record's sensor name */
     gchar *sensor, *db, *db_spool;

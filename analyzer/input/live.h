@@ -31,6 +31,7 @@ typedef struct {
     const char *user;        /* -Z: drop to this user after activation */
     const char *write_file;  /* -w: also save the packets (its name, for messages) */
     FILE *write_fp;          /* -w: the file, opened by the caller; closed here */
+    struct mw_rotor *write_rotor; /* -w: rotation and SIGHUP reopen (outfile.h), or NULL */
     int stats_interval_s;    /* --stats N: counters on stderr every N s (0: only SIGUSR1) */
     uint64_t count;          /* -c: stop after this many packets; 0: never */
     /* Called once the capture is open and privileges are dropped, before the first
