@@ -189,10 +189,11 @@ one_line_exit() {  # WANT-RC TEXT CMD...: exit status, one stderr line containin
 }
 plant() {  # plant KIND: the output's name replaced mid-run by a symbolic link or a directory
     echo precious >"$TMP/target"
-    { head -c "$SPLIT" "$CAP"; sleep 1.2; tail -c +"$((SPLIT + 1))" "$CAP"; } |
+    { head -c "$SPLIT" "$CAP"; sleep 2; tail -c +"$((SPLIT + 1))" "$CAP"; } |
         "$MW" -r - --json -o "$TMP/p.json" --rotate-size 64k >/dev/null 2>"$TMP/o.err" &
-    local pid=$!
-    sleep 0.6
+    local pid=$! i
+    # once it has rotated (so it is running and past its first file), during the pause
+    for ((i = 0; i < 50; i++)); do ls "$TMP"/p.json.2* >/dev/null 2>&1 && break; sleep 0.1; done
     mv "$TMP/p.json" "$TMP/p.json.away"
     if [ "$1" = link ]; then ln -s "$TMP/target" "$TMP/p.json"; else mkdir "$TMP/p.json"; fi
     wait "$pid"
