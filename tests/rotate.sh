@@ -149,6 +149,9 @@ if same_as_base "$TMP/base.txt" "$TMP/r.txt" 5 --rotate-size 16k; then
     ok "text output, --rotate-size 16k: the files together are the run without rotation"
 else not_ok "text output rotated" "$(cat "$TMP/err")"; fi
 
+# FILE has records (the run is in the pause of its input), or 5 s passed
+wait_written() { local i; for ((i = 0; i < 50; i++)); do [ -s "$1" ] && break; sleep 0.1; done; sleep 0.2; }
+
 # streamed from stdin with a pause: --rotate-interval, and SIGHUP (logrotate's rename + HUP)
 SPLIT=$(( $(stat -c %s "$CAP") / 2 ))
 "$MW" -r - --json -o "$TMP/i.json" --rotate-interval 1 2>"$TMP/err" \
@@ -157,10 +160,10 @@ if [ "$(rotated "$TMP/i.json" | wc -l)" -ge 2 ] && catrot "$TMP/i.json" | cmp -s
     ok "--rotate-interval 1: a new file after the pause, no record lost"
 else not_ok "--rotate-interval" "$(ls "$TMP") $(cat "$TMP/err")"; fi
 
-{ head -c "$SPLIT" "$CAP"; sleep 1.5; tail -c +"$((SPLIT + 1))" "$CAP"; } |
+{ head -c "$SPLIT" "$CAP"; sleep 2; tail -c +"$((SPLIT + 1))" "$CAP"; } |
     "$MW" -r - --json -o "$TMP/h.json" 2>"$TMP/err" &
 pid=$!
-sleep 0.8
+wait_written "$TMP/h.json"
 mv "$TMP/h.json" "$TMP/h.json.moved"
 kill -HUP "$pid"
 wait "$pid"; rc=$?
@@ -169,10 +172,10 @@ if [ "$rc" -eq 0 ] && [ -s "$TMP/h.json.moved" ] && [ -s "$TMP/h.json" ] &&
     ok "SIGHUP after the file was renamed away: a new file of the name, nothing lost, exit 0"
 else not_ok "SIGHUP reopen" "exit $rc; $(cat "$TMP/err"); $(ls -l "$TMP")"; fi
 
-{ head -c "$SPLIT" "$CAP"; sleep 1.5; tail -c +"$((SPLIT + 1))" "$CAP"; } |
+{ head -c "$SPLIT" "$CAP"; sleep 2; tail -c +"$((SPLIT + 1))" "$CAP"; } |
     "$MW" -r - --json -o "$TMP/s.json" 2>"$TMP/err" &
 pid=$!
-sleep 0.8
+wait_written "$TMP/s.json"
 kill -HUP "$pid"
 wait "$pid"; rc=$?
 [ "$rc" -eq 0 ] && cmp -s "$TMP/s.json" "$TMP/base-stdin.json" &&
