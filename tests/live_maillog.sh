@@ -14,10 +14,10 @@ MW=${1:-./mailwire}
 [[ $MW == /* ]] || MW=$PWD/$MW
 SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 cd "$(dirname "$0")/.." || exit 1
-n=0
-ok()     { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; local l; for l in "$@"; do echo "#   $l"; done; }
-skip()   { echo "ok 1 - live maillog tests skipped: $1 # SKIP"; exit 0; }
+# shellcheck source=tests/tap.sh
+. tests/tap.sh
+SKIP_WHAT="live maillog tests"
+skip() { skip_all "$1"; }
 
 [[ $(id -u) -eq 0 ]] || skip "not root (live capture needs root)"
 command -v python3 >/dev/null 2>&1 || skip "no python3"

@@ -11,10 +11,8 @@ MW=${1:?usage: rotate.sh MAILWIRE}
 MW=$(cd "$(dirname "$MW")" && pwd)/$(basename "$MW")
 SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 cd "$(dirname "$0")/.." || exit 1
-n=0
-ok()     { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; local l; for l in "$@"; do echo "#   $l"; done; }
-skip()   { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+# shellcheck source=tests/tap.sh
+. tests/tap.sh
 
 # the files of one rotated output, oldest first: NAME.STAMP[-NNNN] in name order, then NAME
 rotated() { ls -1 "$1".2* 2>/dev/null | sort; [ -e "$1" ] && echo "$1"; }
