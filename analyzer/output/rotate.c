@@ -63,15 +63,14 @@ static bool number_unit(const char *s, const char *units, const int64_t *mult, i
     int64_t m = 1;
     if (*end) {
         const char *u = strchr(units, g_ascii_tolower(*end));
-        if (!u || !*end)
+        if (!u)
             return false;
         m = mult[u - units];
+        bool size_unit = strchr("kmg", g_ascii_tolower(*end)) != NULL;
         end++;
-        if (*end == 'i' && end[1] == 'b') /* "KiB" */
-            end += 2;
-        else if (g_ascii_tolower(*end) == 'b' && strchr("kmg", g_ascii_tolower(end[-1])))
-            end++;
-        if (*end)
+        /* "100M", "100MB", "100MiB" alike */
+        if (*end && !(size_unit && (!g_ascii_strcasecmp(end, "b") ||
+                                    !g_ascii_strcasecmp(end, "ib"))))
             return false;
     }
     if (v > G_MAXINT64 / m)
