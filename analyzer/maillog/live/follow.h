@@ -4,6 +4,8 @@
  * Lines are handed over whole; an unfinished last line waits for its newline (or for the
  * file to be rotated away, or the end of the run). The file is reopened through a descriptor
  * of its directory, held from the start, so a sandboxed run (sandbox.h) can still do it.
+ * As with tail -F, a truncation is seen by the size going down: a file truncated and written
+ * past the old end again between two polls (200 ms apart) is read on from the old offset.
  *
  * Not thread-safe: one thread polls. */
 #ifndef MW_FOLLOW_H
