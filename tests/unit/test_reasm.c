@@ -25,7 +25,7 @@ static void rec_gap(void *u, mw_dir dir, uint64_t missing, const mw_seg_meta *at
         g_string_append_c(r->out, '#');
 }
 
-static const mw_stream_sink sink = { rec_data, rec_gap };
+static const mw_stream_sink sink = { rec_data, rec_gap, NULL };
 
 static void seg(mw_stream *s, sink_rec *r, uint32_t seq, const char *txt, size_t max_ooo)
 {
