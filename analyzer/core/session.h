@@ -174,10 +174,11 @@ typedef struct mw_session {
     bool quit_seen;      /* orderly protocol goodbye (QUIT/LOGOUT answered) */
     mw_outcome outcome;
     mw_close_reason close_reason; /* what the session's end looked like, for the outcome */
+    uint32_t anomalies;  /* bit set of mw_anomaly */
     mw_part tls;         /* the TLS dissector's part: beside the mail part (STARTTLS has both) */
     mw_auth_rec *auth;
     mw_flagset flags;
-    uint32_t anomalies;  /* bit set of mw_anomaly */
+    unsigned transcript_dropped; /* (with transcript, below) */
     GArray *evidence;    /* mw_evidence; NULL until the first flag (mw_session_finish makes
                           * an empty one, so that a finished record always has it) */
     /* occurrences of each flag, saturating at 255: only "over MW_MAX_EVIDENCE_PER_FLAG" is
@@ -185,7 +186,6 @@ typedef struct mw_session {
     uint8_t evidence_count[MW_FLAG_COUNT];
     uint64_t packets[2], bytes[2];
     GArray *transcript;      /* mw_event; NULL unless the run keeps transcripts */
-    unsigned transcript_dropped;
 
     /* the mail protocol's part (SMTP, IMAP or POP3), owned by its dissector */
     mw_part mail;

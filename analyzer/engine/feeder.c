@@ -43,19 +43,32 @@ void mw_feeder_free(mw_feeder *f)
 {
     if (f->dis && f->state)
         f->dis->state_free(f->state);
-    g_free(f->pend[0].buf);
-    g_free(f->pend[1].buf);
+    for (int d = 0; d < 2; d++)
+        if (f->pend[d].alloc)
+            g_free(f->pend[d].buf);
     memset(f, 0, sizeof *f);
+}
+
+/* Where pd's bytes are. */
+static uint8_t *pend_data(mw_pending *pd)
+{
+    return pd->alloc ? pd->buf : pd->small;
 }
 
 /* Room for `need` bytes in pd (need <= cap): the buffer doubles as it fills. */
 static void pend_reserve(mw_pending *pd, size_t need, size_t cap)
 {
-    if (need <= pd->alloc)
+    if (need <= (pd->alloc ? pd->alloc : sizeof pd->small))
         return;
     size_t n = MAX(MAX(need, (size_t)pd->alloc * 2), (size_t)MW_PENDING_MIN);
     n = MIN(n, cap);
-    pd->buf = g_realloc(pd->buf, n);
+    if (pd->alloc) {
+        pd->buf = g_realloc(pd->buf, n);
+    } else { /* out of place: the bytes held in small move to the buffer */
+        uint8_t *b = g_malloc(n);
+        memcpy(b, pd->small, pd->len);
+        pd->buf = b;
+    }
     pd->alloc = (uint32_t)n;
 }
 
@@ -100,11 +113,11 @@ void mw_feeder_data_acked(mw_feeder *f, mw_dir dir, const uint8_t *p, size_t len
         if (from_pend) {
             size_t take = MIN(cap - pd->len, len);
             pend_reserve(pd, pd->len + take, cap);
-            memcpy(pd->buf + pd->len, p, take);
+            memcpy(pend_data(pd) + pd->len, p, take);
             pd->len += (uint32_t)take;
             p += take;
             len -= take;
-            buf = pd->buf;
+            buf = pend_data(pd);
             blen = pd->len;
         } else {
             if (len == 0)
@@ -122,7 +135,7 @@ void mw_feeder_data_acked(mw_feeder *f, mw_dir dir, const uint8_t *p, size_t len
             return;
         }
         if (from_pend) {
-            memmove(pd->buf, pd->buf + used, blen - used);
+            memmove(pend_data(pd), pend_data(pd) + used, blen - used);
             pd->len = (uint32_t)(blen - used);
             pend_trim(pd);
         } else {
@@ -136,10 +149,11 @@ void mw_feeder_data_acked(mw_feeder *f, mw_dir dir, const uint8_t *p, size_t len
             mw_dir other = (mw_dir)!dir;
             if (f->pend[other].len) {
                 mw_pending held = f->pend[other];
-                f->pend[other] = (mw_pending){ NULL, 0, 0 };
-                mw_feeder_data_acked(f, other, held.buf, held.len, frame, ts_us, ack_known,
-                                     peer_acked);
-                g_free(held.buf);
+                f->pend[other] = (mw_pending){ .len = 0 };
+                mw_feeder_data_acked(f, other, pend_data(&held), held.len, frame, ts_us,
+                                     ack_known, peer_acked);
+                if (held.alloc)
+                    g_free(held.buf);
             }
             continue;
         }
@@ -168,7 +182,7 @@ void mw_feeder_data_acked(mw_feeder *f, mw_dir dir, const uint8_t *p, size_t len
             return;
         }
         pend_reserve(pd, len, cap);
-        memcpy(pd->buf, p, len);
+        memcpy(pend_data(pd), p, len);
         pd->len = (uint32_t)len;
         return;
     }

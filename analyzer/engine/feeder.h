@@ -14,9 +14,14 @@
  * pending cap) and is freed when it empties: a flow that has shown one incomplete line
  * costs that line, not a whole cap's worth (issue 12: 100,000 such flows). */
 typedef struct {
-    uint8_t *buf;
+    union {
+        uint8_t *buf;                      /* alloc > 0 */
+        uint8_t small[sizeof(uint8_t *)];  /* alloc 0: up to this many bytes, in place */
+    };
     uint32_t len;
-    uint32_t alloc; /* bytes allocated at buf (the pending cap is far below 4 GiB) */
+    uint32_t alloc; /* bytes allocated at buf (the pending cap is far below 4 GiB); 0: the
+                     * bytes are in small (a flow that has shown one short segment
+                     * allocates nothing) */
 } mw_pending;
 
 /* The smallest pending buffer allocated; above MW_PENDING_KEEP bytes an emptied buffer

@@ -19,14 +19,18 @@ typedef struct mw_flow {
     mw_flow_node node;      /* first: the table's handle on the flow; its key holds both
                              * endpoints (`client` says which is the client's) */
     mw_tcp tcp;
-    mw_feeder feed;         /* dissector and its held-back bytes; feed.dis NULL until mail */
-    mw_session *sess;
-    mw_engine *eng;
+    mw_feeder feed;         /* dissector and its held-back bytes; feed.dis NULL until mail;
+                             * feed.sess: the flow's session (NULL until mail, and once it
+                             * was handed over) */
     char *continues;        /* the id of the evicted record this flow continues, or NULL */
     uint64_t first_frame;
     int64_t first_ts;
     int64_t ts_end;
-    size_t mem_cost;        /* what it holds, as last counted in the engine's mem_held */
+    /* packets and bytes by direction before the session starts (a handshake, a probe);
+     * then counted in the session */
+    uint32_t pre_packets[2], pre_bytes[2];
+    uint32_t mem_cost;      /* what it holds, as last counted in the engine's mem_held
+                             * (saturating) */
     uint8_t kind;           /* flow_kind */
     bool dir_known;
     uint8_t client;         /* node.key's endpoint (0 or 1) that is the client, dir_known */
@@ -93,9 +97,15 @@ static bool sent_by(const mw_flow *f, int i, const mw_packet *pkt)
 
 /* ---------- the TCP layer's sink: reassembled bytes to the dissector ---------- */
 
+/* What the TCP layer's sink is called with (the flow does not point back to its engine). */
+typedef struct {
+    mw_engine *e;
+    mw_flow *f;
+} sink_user;
+
 static void sink_data(void *user, mw_dir dir, const uint8_t *p, size_t len, const mw_tcp_at *at)
 {
-    mw_flow *f = user;
+    mw_flow *f = ((sink_user *)user)->f;
     mw_feeder_data_acked(&f->feed, dir, p, len, at->frame, at->ts_us, at->ack_known,
                          at->peer_acked);
 }
@@ -114,17 +124,17 @@ static bool capture_lost_between(mw_engine *e, int64_t from_us, int64_t to_us)
 
 static void sink_gap(void *user, mw_dir dir, uint64_t missing, const mw_tcp_at *at)
 {
-    mw_flow *f = user;
-    if (!f->sess)
+    mw_flow *f = ((sink_user *)user)->f;
+    if (!f->feed.sess)
         return;
     const char *who = dir == MW_FROM_CLIENT ? "client" : "server";
-    if (capture_lost_between(f->eng, f->first_ts, at->ts_us))
-        mw_session_flag(f->sess, MW_FLAG_CAPTURE_GAP, at->frame, at->ts_us,
+    if (capture_lost_between(((sink_user *)user)->e, f->first_ts, at->ts_us))
+        mw_session_flag(f->feed.sess, MW_FLAG_CAPTURE_GAP, at->frame, at->ts_us,
                         "%" G_GUINT64_FORMAT " bytes from the %s missing: the kernel dropped "
                         "packets during this session (mailwire fell behind, not the network; "
                         "raise --buffer-size)", missing, who);
     else
-        mw_session_flag(f->sess, MW_FLAG_CAPTURE_GAP, at->frame, at->ts_us,
+        mw_session_flag(f->feed.sess, MW_FLAG_CAPTURE_GAP, at->frame, at->ts_us,
                         "%" G_GUINT64_FORMAT " bytes from the %s missing from the capture",
                         missing, who);
     mw_feeder_gap(&f->feed, dir, missing, at->frame, at->ts_us);
@@ -133,7 +143,7 @@ static void sink_gap(void *user, mw_dir dir, uint64_t missing, const mw_tcp_at *
 static void sink_overflow(void *user, mw_dir dir)
 {
     (void)dir;
-    mw_session_anomaly(((mw_flow *)user)->sess, MW_ANOM_OOO_OVERFLOW);
+    mw_session_anomaly(((sink_user *)user)->f->feed.sess, MW_ANOM_OOO_OVERFLOW);
 }
 
 /* Two copies of the same bytes differed: the first was kept (as Suricata's and Zeek's
@@ -141,10 +151,10 @@ static void sink_overflow(void *user, mw_dir dir)
 static void sink_conflict(void *user, mw_dir dir, uint64_t off, const uint8_t *other,
                           size_t len, uint64_t first_frame, const mw_tcp_at *at)
 {
-    mw_flow *f = user;
-    if (!f->sess)
+    mw_flow *f = ((sink_user *)user)->f;
+    if (!f->feed.sess)
         return;
-    mw_session_anomaly(f->sess, MW_ANOM_SEGMENT_OVERLAP);
+    mw_session_anomaly(f->feed.sess, MW_ANOM_SEGMENT_OVERLAP);
     mw_feeder_overlap_conflict(&f->feed, dir, off, other, len, first_frame, at->frame,
                                at->ts_us);
 }
@@ -156,11 +166,7 @@ static const mw_tcp_sink flow_sink = { sink_data, sink_gap, sink_overflow, sink_
 /* The session's view of the TCP side: counters, handshake, last packet time. */
 static void sync_session(mw_flow *f)
 {
-    mw_session *s = f->sess;
-    for (int d = 0; d < 2; d++) {
-        s->packets[d] = f->tcp.packets[d];
-        s->bytes[d] = f->tcp.bytes[d];
-    }
+    mw_session *s = f->feed.sess;
     s->syn_seen = f->tcp.syn_seen;
     s->synack_seen = f->tcp.synack_seen;
     if (f->ts_end > s->ts_end_us)
@@ -170,14 +176,18 @@ static void sync_session(mw_flow *f)
 static void start_session(mw_engine *e, mw_flow *f, const mw_dissector *d, mw_proto proto)
 {
     f->kind = F_MAIL;
-    f->sess = mw_session_new(++e->next_id);
-    mw_session *s = f->sess;
+    f->feed.sess = mw_session_new(++e->next_id);
+    mw_session *s = f->feed.sess;
     s->client = flow_ep(f, MW_FROM_CLIENT);
     s->server = flow_ep(f, MW_FROM_SERVER);
     s->protocol = proto;
     s->ts_start_us = f->first_ts;
     s->ts_end_us = f->first_ts;
     s->first_frame = f->first_frame;
+    for (int k = 0; k < 2; k++) {
+        s->packets[k] = f->pre_packets[k];
+        s->bytes[k] = f->pre_bytes[k];
+    }
     if (f->continues) {
         mw_session_more *more = mw_session_more_of(s);
         g_strlcpy(more->continues, f->continues, sizeof more->continues);
@@ -192,7 +202,7 @@ static void start_session(mw_engine *e, mw_flow *f, const mw_dissector *d, mw_pr
 /* The record is complete: hand it to the writer (or to the callback). */
 static void emit_session(mw_engine *e, mw_flow *f)
 {
-    mw_session *s = f->sess;
+    mw_session *s = f->feed.sess;
     mw_session_finish(s);
     e->stats.sessions++;
     if (s->close_reason == MW_CLOSE_EVICTED)
@@ -201,7 +211,7 @@ static void emit_session(mw_engine *e, mw_flow *f)
      * when there is one */
     if (e->take) {
         e->take(s, e->take_user);
-        f->sess = NULL;
+        f->feed.sess = NULL;
     } else {
         mw_session_community_id(s);
         e->cb(s, e->user);
@@ -210,14 +220,15 @@ static void emit_session(mw_engine *e, mw_flow *f)
 
 static void end_session(mw_engine *e, mw_flow *f, mw_close_reason why)
 {
-    mw_session *s = f->sess;
-    mw_tcp_release_all(&f->tcp, e->cfg.max_ooo_bytes, &flow_sink, f);
+    mw_session *s = f->feed.sess;
+    sink_user u = { e, f };
+    mw_tcp_release_all(&f->tcp, e->cfg.max_ooo_bytes, &flow_sink, &u);
     s->close_reason = why;
     if (why == MW_CLOSE_NONE || why == MW_CLOSE_IDLE)
         mw_session_more_of(s)->idle_at_end_us = e->now_us - f->node.last_ts;
     s->syn_seen = f->tcp.syn_seen;
     s->synack_seen = f->tcp.synack_seen;
-    mw_tcp_flush(&f->tcp, e->frame, e->ts_us, &flow_sink, f);
+    mw_tcp_flush(&f->tcp, e->frame, e->ts_us, &flow_sink, &u);
     mw_conn_tcp tcp = { f->tcp.rst, f->tcp.rst_from, f->tcp.syn_count, f->first_frame,
                         f->first_ts, e->now_us };
     mw_feeder_close_conn(&f->feed, &tcp, e->frame, e->ts_us);
@@ -226,15 +237,16 @@ static void end_session(mw_engine *e, mw_flow *f, mw_close_reason why)
 
 static void close_flow(mw_engine *e, mw_flow *f, mw_close_reason why)
 {
-    if (f->sess && why == MW_CLOSE_EVICTED) /* the flow goes on: its rest will say so */
-        mw_flow_table_remember(&e->table, &f->node.key, f->sess->id);
-    if (f->sess)
+    if (f->feed.sess && why == MW_CLOSE_EVICTED) /* the flow goes on: its rest will say so */
+        mw_flow_table_remember(&e->table, &f->node.key, f->feed.sess->id);
+    if (f->feed.sess)
         end_session(e, f, why);
     else if (f->kind == F_IGNORED)
         e->stats.flows_ignored++;
+    mw_session *s = f->feed.sess; /* NULL once handed over */
     mw_tcp_free(&f->tcp);
     mw_feeder_free(&f->feed);
-    mw_session_free(f->sess);
+    mw_session_free(s);
     g_free(f->continues);
     mw_flow_table_remove(&e->table, &f->node);
     e->stats.flows_live = e->table.live;
@@ -249,7 +261,6 @@ static mw_flow *new_flow(mw_engine *e, const mw_flow_key *k, int64_t ts, uint64_
         close_flow(e, flow_of(oldest), MW_CLOSE_EVICTED);
     mw_flow *f = g_new0(mw_flow, 1);
     f->node.key = *k;
-    f->eng = e;
     f->first_ts = ts;
     f->first_frame = frame;
     f->mem_cost = MW_FLOW_FIXED_COST;
@@ -373,9 +384,10 @@ static mw_flow *lookup(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64
 static bool deliver(mw_engine *e, mw_flow *f, mw_dir dir, const mw_packet *pkt, uint64_t frame,
                     int64_t ts_us)
 {
-    mw_session *s = f->sess;
+    mw_session *s = f->feed.sess;
     sync_session(f);
-    mw_tcp_ack(&f->tcp, dir, pkt, frame, ts_us, &flow_sink, f);
+    sink_user u = { e, f };
+    mw_tcp_ack(&f->tcp, dir, pkt, frame, ts_us, &flow_sink, &u);
     if (pkt->payload_len > 0 || pkt->payload_cut > 0) {
         if (!f->tcp.stream[dir].started && !f->tcp.syn_seen && !f->tcp.synack_seen) {
             /* the rest of an evicted flow: nothing was lost on the network */
@@ -393,7 +405,7 @@ static bool deliver(mw_engine *e, mw_flow *f, mw_dir dir, const mw_packet *pkt, 
     }
     if (pkt->frag_overlap)
         mw_session_anomaly(s, MW_ANOM_FRAG_OVERLAP);
-    mw_tcp_segment(&f->tcp, dir, pkt, frame, ts_us, e->cfg.max_ooo_bytes, &flow_sink, f);
+    mw_tcp_segment(&f->tcp, dir, pkt, frame, ts_us, e->cfg.max_ooo_bytes, &flow_sink, &u);
     if (pkt->tcp_flags & MW_TCP_RST) {
         f->tcp.rst = true;
         f->tcp.rst_from = dir;
@@ -422,8 +434,9 @@ static void recount(mw_engine *e, mw_flow *f)
     size_t c = MW_FLOW_FIXED_COST;
     for (int d = 0; d < 2; d++)
         c += f->tcp.stream[d].ooo_bytes + mw_tcp_held(&f->tcp, (mw_dir)d) + f->feed.pend[d].alloc;
+    c = MIN(c, (size_t)UINT32_MAX);
     e->mem_held = e->mem_held - f->mem_cost + c;
-    f->mem_cost = c;
+    f->mem_cost = (uint32_t)c;
 }
 
 /* Over --max-memory (flows and fragments together): the least recently active flows
@@ -435,11 +448,25 @@ static void within_memory(mw_engine *e)
     mw_flow_node *n;
     while (e->mem_held + mw_defrag_stats_get(e->defrag)->bytes_held > e->cfg.max_memory &&
            (n = mw_flow_table_oldest(&e->table))) {
-        bool mail = flow_of(n)->sess != NULL;
+        bool mail = flow_of(n)->feed.sess != NULL;
         close_flow(e, flow_of(n), MW_CLOSE_EVICTED);
         if (mail)
             e->stats.evicted_memory++;
     }
+}
+
+/* Count a packet of an oriented flow: in its session, or until there is one in the flow. */
+static void count_packet(mw_flow *f, mw_dir dir, const mw_packet *pkt)
+{
+    uint64_t n = (uint64_t)pkt->payload_len + pkt->payload_cut;
+    if (f->feed.sess) {
+        f->feed.sess->packets[dir]++;
+        f->feed.sess->bytes[dir] += n;
+        return;
+    }
+    if (f->pre_packets[dir] < UINT32_MAX)
+        f->pre_packets[dir]++;
+    f->pre_bytes[dir] = (uint32_t)MIN((uint64_t)f->pre_bytes[dir] + n, (uint64_t)UINT32_MAX);
 }
 
 /* One packet of a flow that exists. */
@@ -461,6 +488,7 @@ static void flow_packet(mw_engine *e, mw_flow *f, const mw_packet *pkt, uint64_t
      * later packet tells its protocol still knows its handshake and counters */
     mw_dir dir = packet_dir(f, pkt);
     mw_tcp_track(&f->tcp, dir, pkt);
+    count_packet(f, dir, pkt);
     f->ts_end = ts_us;
     if (f->kind != F_MAIL) {
         if (pkt->tcp_flags & (MW_TCP_RST | MW_TCP_FIN))

@@ -65,8 +65,6 @@ void mw_tcp_track(mw_tcp *t, mw_dir dir, const mw_packet *pkt)
 {
     bool syn = (pkt->tcp_flags & MW_TCP_SYN) != 0;
     bool ack = (pkt->tcp_flags & MW_TCP_ACK) != 0;
-    t->packets[dir]++;
-    t->bytes[dir] += pkt->payload_len + pkt->payload_cut;
     if (!syn)
         return;
     if (dir == MW_FROM_CLIENT && !ack) {

@@ -41,7 +41,6 @@ typedef struct {
 typedef struct {
     mw_stream stream[2];         /* [MW_FROM_CLIENT], [MW_FROM_SERVER] */
     mw_tcp_dq *dq;               /* segments held back for ACK order; NULL until one is */
-    uint64_t packets[2], bytes[2];
     unsigned syn_count;
     uint32_t client_isn;
     uint8_t rst_from; /* mw_dir */
@@ -54,7 +53,7 @@ void mw_tcp_init(mw_tcp *t);
 size_t mw_tcp_held(const mw_tcp *t, mw_dir dir);
 /* Drop what is held, undelivered. */
 void mw_tcp_free(mw_tcp *t);
-/* Count a packet of `dir` and follow the handshake (SYN, SYN-ACK). */
+/* Follow the handshake (SYN, SYN-ACK) with a packet of `dir` (the flow counts it). */
 void mw_tcp_track(mw_tcp *t, mw_dir dir, const mw_packet *pkt);
 /* A packet of `dir` carried an ACK: it may declare a hole of the other direction a gap
  * (the peer got what the capture missed). Call before mw_tcp_segment. */
