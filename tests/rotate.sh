@@ -24,8 +24,8 @@ live_part() {
     # shellcheck source=../pcaps/servers.sh
     source pcaps/servers.sh
     TMP=$(mktemp -d /tmp/mailwire-rotate.XXXXXX)
-    local mw_pid srv_pid
-    trap 'kill -KILL $mw_pid $srv_pid 2>/dev/null; rm -rf "$TMP"' EXIT
+    mw_pid='' srv_pid='' # globals: the EXIT trap runs after this function (set -u)
+    trap '[ -n "$mw_pid$srv_pid" ] && kill -KILL $mw_pid $srv_pid 2>/dev/null; rm -rf "$TMP"' EXIT
     python3 - <<'PY' &
 import socket, threading
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -195,8 +195,13 @@ plant() {  # plant KIND: the output's name replaced mid-run by a symbolic link o
     local pid=$! i
     # once it has rotated (so it is running and past its first file), during the pause
     for ((i = 0; i < 50; i++)); do ls "$TMP"/p.json.2* >/dev/null 2>&1 && break; sleep 0.1; done
-    mv "$TMP/p.json" "$TMP/p.json.away"
-    if [ "$1" = link ]; then ln -s "$TMP/target" "$TMP/p.json"; else mkdir "$TMP/p.json"; fi
+    # the run may create a new p.json between the mv and the plant: then again
+    for ((i = 0; i < 20; i++)); do
+        mv "$TMP/p.json" "$TMP/p.json.away" 2>/dev/null
+        if [ "$1" = link ]; then ln -s "$TMP/target" "$TMP/p.json" 2>/dev/null && break
+        else mkdir "$TMP/p.json" 2>/dev/null && break; fi
+        sleep 0.05
+    done
     wait "$pid"
     local rc=$?
     rm -rf "$TMP/p.json" "$TMP"/p.json.2*

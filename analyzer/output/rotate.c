@@ -214,6 +214,17 @@ static int rename_aside(mw_rotor *r)
                 e = rc == 0 ? 0 : errno;
             }
         }
+        if (rc == 0) { /* what was moved must be ours: the name may have been replaced
+                        * between the look and the rename */
+            struct stat st;
+            if (fstatat(r->dir_fd, to, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_dev != r->dev ||
+                st.st_ino != r->ino) {
+                renameat2(r->dir_fd, to, r->dir_fd, r->base, RENAME_NOREPLACE); /* put back */
+                g_free(to);
+                g_free(stamp);
+                return fail(r, "the file under the name was replaced meanwhile", EEXIST);
+            }
+        }
         g_free(to);
     }
     g_free(stamp);
