@@ -111,6 +111,10 @@ assert sorted(map(key, live)) == sorted(map(key, off)), "the -w files give other
 PY
     then ok "live: 300 sessions, 300 records across the -o files, the same as -r over the -w files"
     else not_ok "live: no record lost across rotations" "$(cat "$TMP/why")"; fi
+    kill -KILL "$srv_pid" 2>/dev/null
+    wait "$srv_pid" 2>/dev/null
+    srv_pid='' mw_pid=''
+    rm -rf "$TMP"
 }
 
 if [ "${1:-}" = --live-inside ] || [ -n "${MW_NETNS:-}" ]; then
@@ -236,6 +240,8 @@ else
     source pcaps/servers.sh
     out=$( (netns_enter rotate "$SELF" "$MW") 2>/dev/null) || true
     if [ -z "$out" ]; then skip "live rotation" "no network namespace"
+    elif [ "$(grep -cE '^(not )?ok ' <<<"$out")" -ne 4 ]; then
+        not_ok "live rotation: the four checks ran" "$out"
     else
         while IFS= read -r l; do
             case $l in
