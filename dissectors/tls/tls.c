@@ -66,6 +66,16 @@ static mw_feed_result tls_feed(void *p, mw_dir dir, const uint8_t *data, size_t 
         }
         const uint8_t *q = data + off;
         size_t n = len - off;
+        if (d->midstream) {
+            mw_feed_status rs = tls_resync(st, dir, q, n);
+            if (rs == MW_FEED_NEED_MORE) {
+                r.status = MW_FEED_NEED_MORE;
+                r.consumed = off;
+                return r;
+            }
+            if (d->lost)
+                break;
+        }
         if (!d->started) {
             mw_feed_result fr = { MW_FEED_OK, 0 };
             if (!tls_first_bytes(st, dir, q, n, ctx, &fr)) {
@@ -139,6 +149,12 @@ static void tls_gap(void *p, mw_dir dir, uint64_t missing, const mw_ctx *ctx)
     (void)ctx;
     tls_state *st = p;
     tls_dir *d = &st->d[dir];
+    if (missing == 0 && !d->started && !d->lost) {
+        /* the capture started inside the connection, before this direction's first byte
+         * here: a record boundary may still come first (tls_resync) */
+        d->midstream = true;
+        return;
+    }
     if (missing > 0 && d->skip >= missing) {
         d->skip -= missing; /* the hole is inside an opaque record: framing holds */
         return;

@@ -56,6 +56,8 @@ typedef struct {
     bool appdata;        /* sent application data (TLS 1.3: its encrypted flight too) */
     bool hs_broken;      /* the handshake layer gave up on this direction */
     bool lost;           /* out of sync (gap, garbage): the rest is skipped */
+    bool midstream;      /* the capture started inside this direction: its first bytes
+                          * are taken only when they open a hello record (tls_resync) */
 
     /* decryption (inner/tls_decrypt.c) */
     bool dec_wait;       /* keys for this direction's records were looked for, not found */
