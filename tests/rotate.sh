@@ -194,11 +194,15 @@ one_line_exit() {  # WANT-RC TEXT CMD...: exit status, one stderr line containin
 }
 plant() {  # plant KIND: the output's name replaced mid-run by a symbolic link or a directory
     echo precious >"$TMP/target"
-    { head -c "$SPLIT" "$CAP"; sleep 2; tail -c +"$((SPLIT + 1))" "$CAP"; } |
-        "$MW" -r - --json -o "$TMP/p.json" --rotate-size 64k >/dev/null 2>"$TMP/o.err" &
+    # the capture comes through a FIFO the test holds open: the second part is written only
+    # once the run has rotated and the name is replaced, however slow the machine is
+    rm -f "$TMP/feed"; mkfifo "$TMP/feed"
+    "$MW" -r - --json -o "$TMP/p.json" --rotate-size 64k <"$TMP/feed" >/dev/null 2>"$TMP/o.err" &
     local pid=$! i
-    # once it has rotated (so it is running and past its first file), during the pause
-    for ((i = 0; i < 50; i++)); do ls "$TMP"/p.json.2* >/dev/null 2>&1 && break; sleep 0.1; done
+    exec 7>"$TMP/feed"
+    head -c "$SPLIT" "$CAP" >&7
+    # once it has rotated (so it is running and past its first file)
+    for ((i = 0; i < 600; i++)); do ls "$TMP"/p.json.2* >/dev/null 2>&1 && break; sleep 0.1; done
     # the run may create a new p.json between the mv and the plant: then again
     for ((i = 0; i < 20; i++)); do
         mv "$TMP/p.json" "$TMP/p.json.away" 2>/dev/null
@@ -206,9 +210,11 @@ plant() {  # plant KIND: the output's name replaced mid-run by a symbolic link o
         else mkdir "$TMP/p.json" 2>/dev/null && break; fi
         sleep 0.05
     done
+    tail -c +"$((SPLIT + 1))" "$CAP" >&7 2>/dev/null
+    exec 7>&-
     wait "$pid"
     local rc=$?
-    rm -rf "$TMP/p.json" "$TMP"/p.json.2*
+    rm -rf "$TMP/p.json" "$TMP"/p.json.2* "$TMP/feed"
     [ "$rc" -eq 1 ] && [ "$(wc -l <"$TMP/o.err")" -eq 1 ] && grep -q "^mailwire: -o $TMP/p.json: cannot rotate: " "$TMP/o.err" &&
         [ "$(cat "$TMP/target")" = precious ] || { echo "exit $rc: $(cat "$TMP/o.err")"; return 1; }
 }
