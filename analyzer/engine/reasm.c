@@ -14,9 +14,9 @@ struct mw_seg {
     uint8_t data[];
 };
 
-static uint32_t fp_hash(const uint8_t *p, size_t len)
+static uint16_t fp_hash(const uint8_t *p, size_t len)
 {
-    return (uint32_t)XXH3_64bits(p, len);
+    return (uint16_t)XXH3_64bits(p, len);
 }
 
 /* The fingerprint of the segment just delivered at `off`. */
@@ -279,6 +279,14 @@ bool mw_stream_segment(mw_stream *s, uint32_t seq, const uint8_t *p, size_t len,
 void mw_stream_ack(mw_stream *s, uint32_t ack, const mw_seg_meta *at,
                    const mw_stream_sink *sink, void *user)
 {
+    if (!s->acked) {
+        s->acked = true;
+        s->acked_seq = ack;
+        if (!s->started)
+            s->isn = ack; /* the base of what the peer acknowledges from now on */
+    } else if ((int32_t)(ack - s->acked_seq) > 0) {
+        s->acked_seq = ack;
+    }
     if (!s->started || !s->ooo)
         return;
     uint64_t acked = seq_to_off(s, ack);
@@ -308,4 +316,12 @@ void mw_stream_flush(mw_stream *s, const mw_seg_meta *at, const mw_stream_sink *
     }
     if (s->fin)  /* bytes lost just before the FIN */
         deliver_gap(s, seq_to_off(s, s->fin_seq), at, sink, user);
+    if (!s->acked)
+        return;
+    /* acknowledged by the peer, never in the capture (one side captured; the FIN takes one
+     * number; a wrapped or bogus ACK, 2 GiB ahead or more, says nothing) */
+    const uint64_t fin = s->fin ? 1 : 0;
+    uint64_t acked = s->started ? seq_to_off(s, s->acked_seq) : (uint32_t)(s->acked_seq - s->isn);
+    if (acked > s->next + fin && acked - s->next - fin < (1u << 31))
+        deliver_gap(s, acked - fin, at, sink, user);
 }
