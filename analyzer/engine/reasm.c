@@ -300,8 +300,9 @@ void mw_stream_ack(mw_stream *s, uint32_t ack, const mw_seg_meta *at,
 
 void mw_stream_fin(mw_stream *s, uint32_t end)
 {
-    if (!s->started || s->fin)
-        return; /* the first FIN counts: a retransmitted one says the same */
+    if (s->fin || (!s->started && !s->acked))
+        return; /* the first FIN counts: a retransmitted one says the same. Not started,
+                 * the stream's numbers count from what the peer acknowledged first */
     s->fin = true;
     s->fin_seq = end;
 }
