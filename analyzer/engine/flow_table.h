@@ -9,6 +9,9 @@
 #include <glib.h>
 #include <stdint.h>
 
+#include <string.h>
+
+#include "engine/reasm.h"
 #include "input/decode.h"
 
 /* Canonical 4-tuple: the lower (address, port) endpoint first, and its hash. */
@@ -47,12 +50,7 @@ typedef struct {
 /* How far past a closed connection's last byte a sequence number still belongs to it. */
 #define MW_FLOW_CLOSED_SEQ_WINDOW (1u << 20)
 
-/* The sequence numbers one side of a closed connection used: [lo, hi). known: false when
- * that side sent nothing the engine followed. */
-typedef struct {
-    uint32_t lo, hi;
-    bool known;
-} mw_seq_span;
+
 
 /* Evicted flows remembered, so that the rest of one says it continues the evicted record;
  * the oldest is forgotten first. */
@@ -63,6 +61,12 @@ void mw_flow_table_init(mw_flow_table *t);
 void mw_flow_table_remember(mw_flow_table *t, const mw_flow_key *k, const char *id);
 /* Was flow k evicted? Then its session id into id (24 bytes), and k is forgotten. */
 bool mw_flow_table_recall(mw_flow_table *t, const mw_flow_key *k, char *id);
+/* Which endpoint of k (0 or 1) sent the packet. */
+static inline int mw_flow_key_side(const mw_flow_key *k, const mw_packet *pkt)
+{
+    return memcmp(pkt->src, k->addr[0], 16) == 0 && pkt->sport == k->port[0] ? 0 : 1;
+}
+
 /* Flow k was closed at ts_us (FIN, RST); span[i]: what key endpoint i sent. */
 void mw_flow_table_closed(mw_flow_table *t, const mw_flow_key *k, const mw_seq_span span[2],
                           int64_t ts_us);

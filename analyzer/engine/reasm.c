@@ -78,6 +78,12 @@ static gboolean free_seg(gpointer key, gpointer value, gpointer data)
     return FALSE;
 }
 
+mw_seq_span mw_stream_span(const mw_stream *s)
+{
+    mw_seq_span sp = { s->isn, s->isn + (uint32_t)s->next + (s->fin ? 1u : 0u), s->started };
+    return sp;
+}
+
 void mw_stream_free(mw_stream *s)
 {
     if (s->ooo) {

@@ -74,6 +74,14 @@ typedef struct {
     bool acked : 1;    /* the peer acknowledged some of it (acked_seq) */
 } mw_stream;
 
+/* The sequence numbers a stream used: [lo, hi), its FIN included. known: false when it
+ * never started. */
+typedef struct {
+    uint32_t lo, hi;
+    bool known;
+} mw_seq_span;
+mw_seq_span mw_stream_span(const mw_stream *s);
+
 void mw_stream_init(mw_stream *s, mw_dir dir);
 void mw_stream_free(mw_stream *s);
 
