@@ -23,6 +23,7 @@ static void set_defaults(mw_options *o)
     o->max_frag_datagrams = MW_DEFAULT_MAX_FRAG_DATAGRAMS;
     o->max_frag_bytes = MW_DEFAULT_MAX_FRAG_BYTES;
     o->frag_timeout = MW_DEFAULT_FRAG_TIMEOUT_S;
+    o->max_tls_hs = MW_DEFAULT_MAX_TLS_HANDSHAKE;
     o->log_skew = MW_LOG_SKEW_DEFAULT_S;
     o->log_max_lines = MW_LOG_MAX_LINES_DEFAULT;
     o->log_max_sessions = MW_LOG_MAX_SESSIONS_DEFAULT;
@@ -137,6 +138,9 @@ static GOptionContext *new_context(mw_options *o)
         { "frag-timeout", 0, 0, G_OPTION_ARG_INT64, &o->frag_timeout,
           "Give up on a fragmented datagram after this long, in packet time (default 30)",
           "SECONDS" },
+        { "max-tls-handshake", 0, 0, G_OPTION_ARG_INT64, &o->max_tls_hs,
+          "Bytes of a TLS handshake message held per direction; of a longer certificate "
+          "chain the leaf is read, the rest skipped (default 1048576)", "BYTES" },
         { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &o->ca_file,
           "Trust only these CA certificates (PEM) for tls_cert_untrusted (default: the system "
           "store)", "FILE" },
@@ -203,6 +207,8 @@ static char *check_ranges(const mw_options *o)
                         "seconds")) ||
            (o->max_memory && (err = range("--max-memory", o->max_memory, MW_OPT_MAX_MEMORY_MIN,
                                           MW_OPT_MAX_MEMORY_MAX, "bytes"))) ||
+           (err = range("--max-tls-handshake", o->max_tls_hs, MW_OPT_TLS_HS_MIN,
+                        MW_OPT_TLS_HS_MAX, "bytes")) ||
            (err = range("--log-skew", o->log_skew, 0, MW_LOG_SKEW_MAX_S, "seconds")) ||
            (err = range("--log-max-lines", o->log_max_lines, 1, MW_OPT_LOG_MAX_LINES_MAX, "")) ||
            (err = range("--log-max-sessions", o->log_max_sessions, 1,
@@ -299,6 +305,7 @@ void mw_options_config(const mw_options *o, mw_config *cfg)
     cfg->max_frag_bytes = (size_t)o->max_frag_bytes;
     cfg->frag_timeout_us = o->frag_timeout * G_USEC_PER_SEC;
     cfg->max_memory = (size_t)o->max_memory;
+    cfg->max_tls_handshake = (size_t)o->max_tls_hs;
     /* the report shows flagged sessions' lines */
     cfg->keep_transcript = o->verbose || o->report || o->db_transcripts;
 }

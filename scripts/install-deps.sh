@@ -13,6 +13,7 @@ PKGS=(
     libsqlite3-dev libpq-dev libjson-glib-dev  # the session store (--db): SQLite, PostgreSQL, stored JSON read back
     postgresql                          # tests/store.sh runs a server of its own (temporary dir, Unix socket)
     python3                             # test checker
+    python3-jsonschema                  # tests/schema.sh: every record against doc/record.schema.json
     tcpdump tshark                      # reference tools (tshark brings mergecap, editcap)
     ca-certificates                     # the system trust store (certificate checks)
     clang libclang-rt-dev               # libFuzzer harnesses (make fuzz)

@@ -40,6 +40,9 @@ python3 tests/tshark_xcheck.py "$MW" pcaps/tls-*.pcap pcaps/smtps-465.pcap pcaps
     pcaps/public/arkime-smtp-starttls.pcap \
     pcaps/public/arkime-ssl3.pcap --ports smtps=443 pcaps/public/arkime-tls12-to-tls10.pcap \
     --ports smtps=443 pcaps/public/zeek-tls-expired-cert.pcap --ports smtps=443 \
+    pcaps/public/arkime-tls13-draft18.pcap --ports smtps=443 \
+    pcaps/public/sv-tls13-draft28.pcap --ports smtps=4433 \
+    pcaps/public/zeek-tls-fragmented-handshake.pcap.gz --ports smtps=4433 \
     >"$TMP/xcheck.tap" 2>&1
 while IFS= read -r line; do
     case "$line" in
@@ -238,6 +241,23 @@ snaplen_counted() { # snaplen reason
 }
 check "engine: snaplen 1 counted (truncated link header)" snaplen_counted 1 "truncated link header"
 check "engine: snaplen 40 counted (truncated TCP header)" snaplen_counted 40 "truncated TCP header"
+
+# --- implicit TLS picked up mid-session (issue 15 item 7): a recorded 993 session with its
+# SYN handshake cut out by editcap; the ClientHello opens the capture of the connection ---
+midsession_tls() {
+    editcap pcaps/imaps-993.pcap "$TMP/nosyn.pcap" 1-3 &&
+        "$MW" -r "$TMP/nosyn.pcap" --json >"$TMP/nosyn.json" 2>/dev/null &&
+        "$MW" -r pcaps/imaps-993.pcap --json >"$TMP/syn.json" 2>/dev/null &&
+        python3 - "$TMP/nosyn.json" "$TMP/syn.json" <<'PY'
+import json, sys
+cut, whole = (json.loads(open(f).readline()) for f in sys.argv[1:])
+assert cut["tls"] is not None, "tls is null"
+assert "capture_gap" in cut["flags"], cut["flags"]
+for k in ("client_versions", "version", "cipher", "sni", "ja3", "ja3s", "ja4", "handshake_done"):
+    assert cut["tls"][k] == whole["tls"][k], (k, cut["tls"][k], whole["tls"][k])
+PY
+}
+check "implicit TLS without its SYN handshake: the tls object as with it, capture_gap said" midsession_tls
 
 # --- text output: a capture without mail, an input error, --local-time (issue 16) ---
 no_mail_hint() {

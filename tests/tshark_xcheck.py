@@ -72,7 +72,10 @@ def main():
             if not hello:
                 problems.append("tshark saw no ServerHello")
             else:
-                want = VERSIONS.get(hello[3] or hello[2], hello[3] or hello[2])
+                v = hello[3] or hello[2]
+                want = VERSIONS.get(v, v)
+                if v.startswith("0x7f"):  # draft-ietf-tls-tls13-NN
+                    want = f"TLS1.3-draft{int(v[4:], 16)}"
                 if tls["version"] != want:
                     problems.append(f"version {tls['version']} != tshark {want}")
                 if names.get((sport, cport)) and tls["cipher"] != names[(sport, cport)]:

@@ -24,6 +24,11 @@
 #define MW_DEFAULT_MAX_FRAG_DATAGRAMS 4096u
 #define MW_DEFAULT_MAX_FRAG_BYTES (16u * 1024u * 1024u)
 #define MW_DEFAULT_FRAG_TIMEOUT_S 30
+/* The part of one TLS handshake message held per direction (--max-tls-handshake): a
+ * whole message up to it; of a longer Certificate (TLS allows 2^24 - 1 bytes) the leaf
+ * and the certificates after it that fit, the rest skipped by length. A leaf with
+ * 10,000 names is 340 KB. */
+#define MW_DEFAULT_MAX_TLS_HANDSHAKE (1024u * 1024u)
 /* Commands awaiting a reply per session (SMTP PIPELINING, IMAP tags). */
 #define MW_MAX_PENDING_CMDS 128
 /* Largest unconsumed tail a stream keeps for its dissector: one line or one TLS record. */
@@ -44,6 +49,7 @@ typedef struct mw_config {
     size_t max_frag_bytes;
     int64_t frag_timeout_us;
     size_t max_memory;      /* bytes all flows may hold (--max-memory); 0: no limit */
+    size_t max_tls_handshake; /* bytes of a TLS handshake message held per direction */
     bool keep_transcript;   /* -v or --report: sessions keep a redacted transcript */
     /* The run's TLS key log store (tls/decrypt/keylog.h: --keylog, pcapng secrets), owned by
      * main; NULL: none (unit tests). The TLS dissector reads it, one thread at a time. */

@@ -43,8 +43,18 @@ static void json_auth(GString *out, const mw_auth_rec *a)
     mw_json_str(out, a->user);
     mw_json_key(out, "result");
     mw_json_str(out, results[a->result]);
+    /* code: SMTP's reply code as a number, like every other reply code (issue 16); IMAP
+     * and POP3 answer with a word (OK/NO/BAD, +OK/-ERR), which is the status instead */
+    bool numeric = a->code[0] != '\0';
+    for (const char *c = a->code; *c; c++)
+        numeric = numeric && g_ascii_isdigit(*c);
     mw_json_key(out, "code");
-    mw_json_opt_str(out, a->code);
+    if (numeric)
+        mw_json_i64(out, g_ascii_strtoll(a->code, NULL, 10));
+    else
+        mw_put_lit(out, "null");
+    mw_json_key(out, "status");
+    mw_json_opt_str(out, numeric ? NULL : a->code);
     g_string_append_c(out, '}');
 }
 

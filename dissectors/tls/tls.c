@@ -5,7 +5,8 @@
  * at the record start; the feeder's cap holds one maximal record). Opaque records
  * (application data, encrypted handshake) are skipped by length across feeds, counted,
  * never scanned. Cleartext handshake records go to a second buffer, where messages that
- * span records are reassembled up to MW_TLS_HS_MAX. Hellos, the server's certificate and
+ * span records are reassembled up to --max-tls-handshake (of a longer certificate chain
+ * the leaf is read, the rest skipped by length). Hellos, the server's certificate and
  * cleartext alerts fill the record's tls object and raise the TLS flags of SPEC.md. */
 #include <glib.h>
 #include <string.h>
@@ -66,6 +67,16 @@ static mw_feed_result tls_feed(void *p, mw_dir dir, const uint8_t *data, size_t 
         }
         const uint8_t *q = data + off;
         size_t n = len - off;
+        if (d->midstream) {
+            mw_feed_status rs = tls_resync(st, dir, q, n);
+            if (rs == MW_FEED_NEED_MORE) {
+                r.status = MW_FEED_NEED_MORE;
+                r.consumed = off;
+                return r;
+            }
+            if (d->lost)
+                break;
+        }
         if (!d->started) {
             mw_feed_result fr = { MW_FEED_OK, 0 };
             if (!tls_first_bytes(st, dir, q, n, ctx, &fr)) {
@@ -139,6 +150,12 @@ static void tls_gap(void *p, mw_dir dir, uint64_t missing, const mw_ctx *ctx)
     (void)ctx;
     tls_state *st = p;
     tls_dir *d = &st->d[dir];
+    if (missing == 0 && !d->started && !d->lost) {
+        /* the capture started inside the connection, before this direction's first byte
+         * here: a record boundary may still come first (tls_resync) */
+        d->midstream = true;
+        return;
+    }
     if (missing > 0 && d->skip >= missing) {
         d->skip -= missing; /* the hole is inside an opaque record: framing holds */
         return;
@@ -147,6 +164,7 @@ static void tls_gap(void *p, mw_dir dir, uint64_t missing, const mw_ctx *ctx)
         return; /* inside a record being decrypted: the next one still opens */
     d->lost = true;
     d->skip = 0;
+    d->hs_skip = 0;
     if (d->hs)
         g_byte_array_set_size(d->hs, 0);
 }
@@ -181,7 +199,7 @@ static void tls_close_outer(tls_state *st, const mw_ctx *ctx)
     if (st->plaintext)
         return;
     for (int i = 0; i < 2; i++)
-        if (st->d[i].hs && st->d[i].hs->len > 0)
+        if ((st->d[i].hs && st->d[i].hs->len > 0) || st->d[i].hs_skip)
             mw_session_anomaly(s, MW_ANOM_TLS_MALFORMED); /* a message cut short */
     if (!st->d[0].started && !st->d[1].started && !mw_tls_of(s))
         return; /* nobody spoke: the engine judges the silence (conn_verdict.c) */

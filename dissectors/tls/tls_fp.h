@@ -33,6 +33,7 @@ typedef struct {
     const uint8_t *alpn;    /* first protocol name, borrowed */
     size_t alpn_len;
     bool truncated;         /* a list was longer than MW_TLS_MAX_LIST */
+    bool broken;            /* a field did not parse: the fields before it are kept */
     const uint8_t *random;  /* 32 bytes, borrowed (NULL: SSLv2 format) */
 } mw_tls_client_hello;
 
@@ -42,6 +43,7 @@ typedef struct {
     mw_u16_list exts;
     uint16_t selected_version; /* supported_versions, 0 if absent */
     bool hello_retry;
+    bool broken;            /* the extensions did not parse: version and cipher are kept */
     const uint8_t *random;  /* 32 bytes, borrowed */
 } mw_tls_server_hello;
 

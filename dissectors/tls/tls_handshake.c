@@ -85,20 +85,18 @@ static void certificate_seen(tls_state *st, mw_cursor c, const mw_ctx *ctx)
                         v.untrusted_why);
 }
 
-/* RFC 8446 4.4.2: a TLS 1.3 Certificate (decrypted). Each entry carries extensions after
- * its certificate: the chain is rewritten in the TLS 1.2 form the checks read. */
-static void certificate13_seen(tls_state *st, mw_cursor c, const mw_ctx *ctx)
+/* The whole certificates at the start of list (a TLS 1.3 entry carries extensions after
+ * its certificate), in the TLS 1.2 form the checks read: a 3-byte length, then each
+ * certificate with its own. A list cut short (a message longer than the cap) gives the
+ * certificates that are in. */
+static GByteArray *whole_certs(mw_cursor list, bool with_exts)
 {
-    mw_cursor context, list, one, exts;
-    if (!mw_cur_sub_1(&c, &context) || !mw_cur_sub_3(&c, &list)) {
-        mw_session_anomaly(st->sess, MW_ANOM_TLS_MALFORMED);
-        return;
-    }
+    mw_cursor one, exts;
     GByteArray *b = g_byte_array_sized_new((guint)list.left + 3);
     uint8_t hdr[3] = { 0, 0, 0 };
     g_byte_array_append(b, hdr, 3);
     while (list.left > 0) {
-        if (!mw_cur_sub_3(&list, &one) || !mw_cur_sub_2(&list, &exts))
+        if (!mw_cur_sub_3(&list, &one) || (with_exts && !mw_cur_sub_2(&list, &exts)))
             break;
         uint8_t len[3] = { (uint8_t)(one.left >> 16), (uint8_t)(one.left >> 8),
                            (uint8_t)one.left };
@@ -109,8 +107,60 @@ static void certificate13_seen(tls_state *st, mw_cursor c, const mw_ctx *ctx)
     b->data[0] = (uint8_t)(body >> 16);
     b->data[1] = (uint8_t)(body >> 8);
     b->data[2] = (uint8_t)body;
+    return b;
+}
+
+static void certs_seen(tls_state *st, mw_cursor list, bool with_exts, const mw_ctx *ctx)
+{
+    GByteArray *b = whole_certs(list, with_exts);
     certificate_seen(st, mw_cursor_make(b->data, b->len), ctx);
     g_byte_array_free(b, TRUE);
+}
+
+/* RFC 8446 4.4.2: a TLS 1.3 Certificate (decrypted): a context, then the entries. */
+static void certificate13_seen(tls_state *st, mw_cursor c, const mw_ctx *ctx)
+{
+    mw_cursor context, list;
+    if (!mw_cur_sub_1(&c, &context) || !mw_cur_sub_3(&c, &list)) {
+        mw_session_anomaly(st->sess, MW_ANOM_TLS_MALFORMED);
+        return;
+    }
+    certs_seen(st, list, true, ctx);
+}
+
+/* The server's Certificate is read here (not the client's; under TLS 1.3 only decrypted). */
+static bool reads_certificate(const tls_state *st, mw_dir dir)
+{
+    return dir == MW_FROM_SERVER && (!is_tls13(st) || st->dec_now);
+}
+
+/* A Certificate body too long to hold whole: once the first `limit` bytes are in, the
+ * certificates wholly inside them (the leaf first, the intermediates that fit) are read,
+ * the same however the bytes arrived; a leaf longer than that is not read, and said.
+ * False: wait for more. */
+static bool certificate_start(tls_state *st, mw_dir dir, mw_cursor have, size_t limit,
+                              const mw_ctx *ctx)
+{
+    if (!reads_certificate(st, dir))
+        return true;
+    if (have.left < limit)
+        return false;
+    bool tls13 = is_tls13(st);
+    mw_cursor c = mw_cursor_make(have.p, limit), context, list, leaf, exts;
+    uint32_t list_len;
+    bool in = (!tls13 || mw_cur_sub_1(&c, &context)) && mw_cur_be24(&c, &list_len);
+    list = c;
+    if (in && mw_cur_sub_3(&c, &leaf) && (!tls13 || mw_cur_sub_2(&c, &exts))) {
+        certs_seen(st, list, tls13, ctx);
+        return true;
+    }
+    st->stage = "the server's Certificate";
+    mw_session_anomaly(st->sess, MW_ANOM_TLS_MALFORMED); /* counted: the leaf is over the cap */
+    if (st->sess->transcript)
+        mw_session_event(st->sess, dir, ctx->frame, ctx->ts_us, -1,
+                         "Certificate (its first certificate is longer than "
+                         "--max-tls-handshake: not read)");
+    return true;
 }
 
 /* ---------- the handshake layer ---------- */
@@ -153,9 +203,9 @@ static void handshake_msg(tls_state *st, mw_dir dir, uint8_t type, mw_cursor bod
         else
             malformed(st, d);
         g_free(h);
-    } else if (type == HS_CERTIFICATE && dir == MW_FROM_SERVER && !is_tls13(st)) {
+    } else if (type == HS_CERTIFICATE && reads_certificate(st, dir) && !is_tls13(st)) {
         certificate_seen(st, body, ctx);
-    } else if (type == HS_CERTIFICATE && dir == MW_FROM_SERVER && st->dec_now) {
+    } else if (type == HS_CERTIFICATE && reads_certificate(st, dir)) {
         certificate13_seen(st, body, ctx);
     } else if (st->dec_now && tls_dec_handshake_msg(st, dir, type, body, ctx)) {
         /* a message only decryption shows (inner/tls_decrypt.c) */
@@ -166,13 +216,43 @@ static void handshake_msg(tls_state *st, mw_dir dir, uint8_t type, mw_cursor bod
     }
 }
 
-/* Append a record's fragment and take every whole message out of the buffer. */
+static size_t hs_cap(const mw_ctx *ctx)
+{
+    return ctx->cfg && ctx->cfg->max_tls_handshake ? ctx->cfg->max_tls_handshake
+                                                   : MW_DEFAULT_MAX_TLS_HANDSHAKE;
+}
+
+/* A message longer than --max-tls-handshake (the first `have` bytes of its body held):
+ * false while it waits for more; true once it was read as far as it is read (a
+ * Certificate: the certificates wholly within the cap), the rest of it to skip by length
+ * (*held: the bytes of it in the buffer). The same whatever the records' sizes. */
+static bool too_long(tls_state *st, mw_dir dir, uint8_t type, uint32_t mlen, mw_cursor have,
+                     size_t cap, const mw_ctx *ctx, size_t *held)
+{
+    tls_dir *d = &st->d[dir];
+    if (type == HS_CERTIFICATE && !certificate_start(st, dir, have, cap - 4, ctx))
+        return false;
+    *held = MIN(have.left, (size_t)mlen);
+    d->hs_skip = (uint32_t)(mlen - *held);
+    return true;
+}
+
+/* Append a record's fragment and take every whole message out of the buffer; a message
+ * longer than --max-tls-handshake is read as far as it needs (too_long) and skipped. */
 void tls_handshake_bytes(tls_state *st, mw_dir dir, uint16_t rec_version,
                             const uint8_t *p, size_t len, const mw_ctx *ctx)
 {
     tls_dir *d = &st->d[dir];
     if (d->hs_broken)
         return;
+    if (d->hs_skip) {
+        size_t n = MIN(len, (size_t)d->hs_skip);
+        d->hs_skip -= (uint32_t)n;
+        p += n;
+        len -= n;
+        if (len == 0)
+            return;
+    }
     if (!d->hs)
         d->hs = g_byte_array_new();
     if (d->hs->len == 0)
@@ -185,9 +265,16 @@ void tls_handshake_bytes(tls_state *st, mw_dir dir, uint16_t rec_version,
         uint32_t mlen;
         mw_cur_u8(&c, &type);
         mw_cur_be24(&c, &mlen);
-        if (mlen > MW_TLS_HS_MAX) {
+        if ((type == HS_CLIENT_HELLO || type == HS_SERVER_HELLO) && mlen > MW_TLS_HELLO_MAX) {
             malformed(st, d);
             break;
+        }
+        size_t cap = hs_cap(ctx), held;
+        if (4 + (size_t)mlen > cap && type != HS_CLIENT_HELLO && type != HS_SERVER_HELLO) {
+            if (!too_long(st, dir, type, mlen, c, cap, ctx, &held))
+                break; /* more of it comes in the next record */
+            off += 4 + held;
+            continue;
         }
         mw_cursor body;
         if (!mw_cur_sub(&c, mlen, &body))

@@ -1,5 +1,5 @@
-/* The TLS handshake layer: messages reassembled across records up to MW_TLS_HS_MAX and
- * dispatched by type (hellos, the server's certificate). */
+/* The TLS handshake layer: messages reassembled across records up to --max-tls-handshake
+ * (a longer Certificate: its leaf read, the rest skipped) and dispatched by type. */
 #ifndef MW_TLS_HANDSHAKE_H
 #define MW_TLS_HANDSHAKE_H
 

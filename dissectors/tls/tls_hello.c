@@ -148,29 +148,35 @@ static bool client_ext(uint16_t type, mw_cursor body, mw_tls_client_hello *h)
     }
 }
 
-/* RFC 5246 7.4.1.2 / RFC 8446 4.1.2. */
+/* RFC 5246 7.4.1.2 / RFC 8446 4.1.2. False when not even the version and random are
+ * there; a field that does not parse after them sets h->broken and ends the parse, the
+ * fields before it kept (a fuzzed hello still says what it offered, issue 15). */
 bool tls_parse_client_hello(mw_cursor c, mw_tls_client_hello *h)
 {
     mw_cursor sid, suites, comp, exts, body;
     uint16_t type;
-    if (!mw_cur_be16(&c, &h->legacy_version) || !mw_cur_bytes(&c, 32, &h->random) ||
-        !mw_cur_sub_1(&c, &sid) || !mw_cur_sub_2(&c, &suites) || !mw_cur_sub_1(&c, &comp))
+    if (!mw_cur_be16(&c, &h->legacy_version) || !mw_cur_bytes(&c, 32, &h->random))
         return false;
-    if (!list16(suites, &h->ciphers, &h->truncated))
-        return false;
-    if (c.left == 0)
+    h->broken = true; /* until the end is reached */
+    if (!mw_cur_sub_1(&c, &sid) || !mw_cur_sub_2(&c, &suites) ||
+        !list16(suites, &h->ciphers, &h->truncated) || !mw_cur_sub_1(&c, &comp))
+        return true;
+    if (c.left == 0) {
+        h->broken = false;
         return true; /* no extensions (allowed before TLS 1.3) */
+    }
     if (!mw_cur_sub_2(&c, &exts))
-        return false;
+        return true;
     while (exts.left > 0) {
         if (!mw_cur_be16(&exts, &type) || !mw_cur_sub_2(&exts, &body))
-            return false;
+            return true;
         if (mw_tls_is_grease(type))
             continue;
         add16(&h->exts, type, &h->truncated);
         if (!client_ext(type, body, h))
-            return false;
+            return true;
     }
+    h->broken = false;
     return true;
 }
 
@@ -295,10 +301,10 @@ void tls_client_hello_seen(tls_state *st, const mw_tls_client_hello *h, const mw
         r->sni = mw_wire_strdup(h->sni, h->sni_len, 255);
     if (h->alpn && !r->alpn)
         r->alpn = mw_wire_strdup(h->alpn, h->alpn_len, 255);
-    if (!h->sslv2_format) {
+    /* a broken hello keeps what it offered, but a fingerprint of it would match nothing */
+    if (!h->sslv2_format && !h->broken)
         mw_tls_client_fingerprints(tls_fp_cache(ctx), h, r->ja3, r->ja4);
-    }
-    if (h->truncated)
+    if (h->truncated || h->broken)
         mw_session_anomaly(st->sess, MW_ANOM_TLS_MALFORMED);
     client_hello_event(st, h, false, ctx);
     if (offer_below_tls12(st))
@@ -318,23 +324,32 @@ bool tls_parse_server_hello(mw_cursor c, mw_tls_server_hello *h)
     const uint8_t *random;
     uint8_t comp;
     uint16_t type;
-    if (!mw_cur_be16(&c, &h->legacy_version) || !mw_cur_bytes(&c, 32, &random) ||
-        !mw_cur_sub_1(&c, &sid) || !mw_cur_be16(&c, &h->cipher) || !mw_cur_u8(&c, &comp))
+    if (!mw_cur_be16(&c, &h->legacy_version) || !mw_cur_bytes(&c, 32, &random))
+        return false;
+    /* draft-ietf-tls-tls13 up to -21: version, random, cipher, extensions */
+    bool early_draft = (h->legacy_version >> 8) == 0x7f &&
+                       (h->legacy_version & 0xff) < MW_TLS_DRAFT_LEGACY_SH;
+    if (early_draft ? !mw_cur_be16(&c, &h->cipher)
+                    : (!mw_cur_sub_1(&c, &sid) || !mw_cur_be16(&c, &h->cipher) ||
+                       !mw_cur_u8(&c, &comp)))
         return false;
     h->hello_retry = memcmp(random, hrr_random, 32) == 0;
     h->random = random;
     if (c.left == 0)
         return true;
+    /* the version and cipher are in: broken extensions do not take them away */
+    h->broken = true;
     if (!mw_cur_sub_2(&c, &exts))
-        return false;
+        return true;
     bool trunc = false;
     while (exts.left > 0) {
         if (!mw_cur_be16(&exts, &type) || !mw_cur_sub_2(&exts, &body))
-            return false;
+            return true;
         add16(&h->exts, type, &trunc);
         if (type == 0x002b && !mw_cur_be16(&body, &h->selected_version))
-            return false;
+            return true;
     }
+    h->broken = false;
     return true;
 }
 
@@ -385,10 +400,13 @@ void tls_server_hello_seen(tls_state *st, const mw_tls_server_hello *h, const mw
     if (h->hello_retry)
         r->hello_retry = true;
     set_cipher(r, mw_tls_cipher_name(h->cipher), h->cipher, 4);
-    mw_tls_server_fingerprint(tls_fp_cache(ctx), h, r->ja3s);
+    if (h->broken)
+        mw_session_anomaly(st->sess, MW_ANOM_TLS_MALFORMED);
+    else
+        mw_tls_server_fingerprint(tls_fp_cache(ctx), h, r->ja3s);
     server_chose(st, h->selected_version ? h->selected_version : h->legacy_version, ctx,
                  h->hello_retry ? "HelloRetryRequest" : "ServerHello");
-    if (!h->hello_retry)
+    if (!h->hello_retry && !h->broken) /* keys from a broken hello would be a guess */
         tls_keys_server_hello(st, h, ctx);
 }
 

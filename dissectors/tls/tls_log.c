@@ -196,7 +196,7 @@ void mw_tls_write_text(GString *out, const mw_session *s, const void *rec)
             mw_text_printable(out, t->cert.issuer);
         }
         g_string_append_c(out, '\n');
-    } else if (t->version && strcmp(t->version, "TLS1.3") == 0) {
+    } else if (t->version && strncmp(t->version, "TLS1.3", 6) == 0) { /* drafts too */
         g_string_append(out, "      certificate not observable (TLS 1.3 encrypts it)\n");
     }
 }

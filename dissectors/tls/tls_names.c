@@ -27,10 +27,21 @@ uint16_t mw_tls_version_rank(uint16_t v)
     return tok_find(versions, N_ELEM(versions), v) ? v : 0;
 }
 
+/* draft-ietf-tls-tls13-NN sent 0x7fNN; named as Zeek ("TLSv13-draft18") and Arkime
+ * ("TLSv1.3-draft-18") name them, in our spelling. Drafts past the table's end (none
+ * was published) keep the bare name. */
+#define D(n) "TLS1.3-draft" #n
+static const char *const drafts[] = {
+    D(0),  D(1),  D(2),  D(3),  D(4),  D(5),  D(6),  D(7),  D(8),  D(9),  D(10),
+    D(11), D(12), D(13), D(14), D(15), D(16), D(17), D(18), D(19), D(20), D(21),
+    D(22), D(23), D(24), D(25), D(26), D(27), D(28), D(29), D(30), D(31),
+};
+#undef D
+
 const char *mw_tls_version_name(uint16_t v)
 {
     if ((v >> 8) == 0x7f)
-        return "TLS1.3-draft";
+        return (v & 0xff) < N_ELEM(drafts) ? drafts[v & 0xff] : "TLS1.3-draft";
     return tok_find(versions, N_ELEM(versions), v);
 }
 

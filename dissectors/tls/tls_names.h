@@ -21,9 +21,13 @@ static inline bool mw_tls_is_grease(uint16_t v)
     return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
 }
 
+/* draft-ietf-tls-tls13-22 gave the ServerHello back its session id and compression
+ * fields (and moved the version into supported_versions); drafts before it omit both. */
+#define MW_TLS_DRAFT_LEGACY_SH 22
+
 /* A version for comparisons: drafts of 1.3 map to 0x0304; unknown values to 0. */
 uint16_t mw_tls_version_rank(uint16_t v);
-/* "TLS1.2", "SSLv3", "TLS1.3-draft", or NULL when unknown. Static strings. */
+/* "TLS1.2", "SSLv3", "TLS1.3-draft18", or NULL when unknown. Static strings. */
 const char *mw_tls_version_name(uint16_t v);
 /* IANA name of a cipher suite, or NULL when not in the table. */
 const char *mw_tls_cipher_name(uint16_t id);

@@ -280,3 +280,27 @@ bool tls_first_bytes(tls_state *st, mw_dir dir, const uint8_t *p, size_t len,
     r->consumed = len;
     return false;
 }
+
+/* A direction whose start the capture missed (mid-session): its first bytes are dissected
+ * only when they open a handshake record that carries this side's hello (a ClientHello
+ * from the client, a ServerHello from the server) with a plausible header, as they do
+ * when the capture merely lost the TCP handshake. Anything else may be the middle of a
+ * record, and the direction is given up quietly as before (the engine flags the gap). */
+mw_feed_status tls_resync(tls_state *st, mw_dir dir, const uint8_t *p, size_t len)
+{
+    tls_dir *d = &st->d[dir];
+    mw_cursor c = mw_cursor_make(p, len);
+    uint8_t type, hs;
+    uint16_t version, rlen;
+    if (!mw_cur_u8(&c, &type) || !mw_cur_be16(&c, &version) || !mw_cur_be16(&c, &rlen) ||
+        !mw_cur_u8(&c, &hs))
+        return MW_FEED_NEED_MORE;
+    d->midstream = false;
+    uint8_t want = dir == MW_FROM_CLIENT ? HS_CLIENT_HELLO : HS_SERVER_HELLO;
+    if (type != CT_HANDSHAKE || (version >> 8) != 3 || (version & 0xff) > 4 || rlen < 4 ||
+        rlen > MW_TLS_BODY_MAX || hs != want) {
+        d->lost = true;
+        d->skip = 0;
+    }
+    return MW_FEED_OK;
+}

@@ -24,6 +24,11 @@ void tls_check_done(tls_state *st);
 /* An alert record's body, cleartext or decrypted. */
 void tls_alert(tls_state *st, mw_dir dir, mw_cursor c, const mw_ctx *ctx);
 
+/* The first bytes of a direction the capture started inside of: NEED_MORE until the
+ * record and handshake headers are in; then the direction either goes on as if started
+ * (a hello record) or is lost. */
+mw_feed_status tls_resync(tls_state *st, mw_dir dir, const uint8_t *p, size_t len);
+
 bool tls_record_is_opaque(const tls_state *st, const tls_dir *d, uint8_t type);
 
 #endif

@@ -15,8 +15,10 @@
 #include "tls/tls_fp.h"
 #include "tls/tls_names.h"
 
-/* Largest handshake message reassembled (a certificate chain is the big one). */
-#define MW_TLS_HS_MAX (128u * 1024u)
+/* The longest a ClientHello or ServerHello can be by its own fields (version 2, random 32,
+ * session id 1+32, suites 2+65534, compression 1+255, extensions 2+65535): a longer one is
+ * malformed, whatever --max-tls-handshake allows. */
+#define MW_TLS_HELLO_MAX 131396u
 /* RFC 5246 6.2.3: a record body is at most 2^14 + 2048 bytes. */
 #define MW_TLS_BODY_MAX (16384u + 2048u)
 /* Bytes of a plain-text first line looked at before judging it. */
@@ -47,6 +49,7 @@ typedef struct {
 
 typedef struct {
     GByteArray *hs;      /* handshake bytes not yet forming a whole message */
+    uint32_t hs_skip;    /* bytes still to skip of a message longer than the cap */
     uint16_t hs_record_version;
     uint64_t skip;       /* bytes of an opaque record still to skip */
     bool started;        /* the first bytes were judged */
@@ -56,6 +59,8 @@ typedef struct {
     bool appdata;        /* sent application data (TLS 1.3: its encrypted flight too) */
     bool hs_broken;      /* the handshake layer gave up on this direction */
     bool lost;           /* out of sync (gap, garbage): the rest is skipped */
+    bool midstream;      /* the capture started inside this direction: its first bytes
+                          * are taken only when they open a hello record (tls_resync) */
 
     /* decryption (inner/tls_decrypt.c) */
     bool dec_wait;       /* keys for this direction's records were looked for, not found */

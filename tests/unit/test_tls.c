@@ -975,6 +975,349 @@ static void test_cert_over_many_records(void)
     X509_free(leaf2);
 }
 
+/* ---------- issue 15: mid-session starts, 1.3 drafts, long chains, broken hellos ---------- */
+
+/* tu_run with what the engine does that tu_run does not: a direction the capture started
+ * inside of gets on_gap(0) before its first bytes (flow.c, "capture started mid-session"),
+ * and a configuration of our own (--max-tls-handshake). */
+typedef struct {
+    bool midsession;
+    size_t max_tls_handshake; /* 0: the default */
+} run_opts;
+
+static mw_session *run_opts_mode(GPtrArray *chunks, const run_opts *o, tu_mode mode,
+                                 guint split_chunk, size_t split_at)
+{
+    static mw_config cfg;
+    mw_config_defaults(&cfg);
+    if (o->max_tls_handshake)
+        cfg.max_tls_handshake = o->max_tls_handshake;
+    mw_session *s = mw_session_new(1);
+    if (tu_keep_transcript)
+        mw_session_keep_transcript(s);
+    s->protocol = MW_PROTO_IMAPS;
+    s->syn_seen = s->synack_seen = !o->midsession;
+    s->client.family = s->server.family = 4;
+    mw_feeder f;
+    mw_feeder_init(&f, mw_dissector_by_name("tls"), s, &cfg);
+    bool started[2] = { false, false };
+    uint64_t frame = 0;
+    for (guint i = 0; i < chunks->len; i++) {
+        tu_chunk *c = g_ptr_array_index(chunks, i);
+        const uint8_t *p = c->bytes->data;
+        size_t len = c->bytes->len;
+        s->bytes[c->dir] += len;
+        frame++;
+        if (o->midsession && !started[c->dir])
+            mw_feeder_gap(&f, c->dir, 0, frame, (int64_t)frame * 1000);
+        started[c->dir] = true;
+        if (mode == TU_BYTEWISE) {
+            for (size_t k = 0; k < len; k++)
+                tu_feed_guarded(&f, c->dir, p + k, 1, frame);
+        } else if (mode == TU_SPLIT && i == split_chunk && split_at < len) {
+            tu_feed_guarded(&f, c->dir, p, split_at, frame);
+            tu_feed_guarded(&f, c->dir, p + split_at, len - split_at, frame);
+        } else {
+            tu_feed_guarded(&f, c->dir, p, len, frame);
+        }
+    }
+    s->close_reason = MW_CLOSE_FIN;
+    mw_feeder_close(&f, frame + 1, (int64_t)(frame + 1) * 1000);
+    mw_feeder_free(&f);
+    mw_session_finish(s);
+    return s;
+}
+
+/* Whole, byte by byte and split at every offset of every chunk (every `stride`th for long
+ * inputs), with the transcript: the same record and transcript. Frees the chunks. */
+static mw_session *run_opts_all_ways(GPtrArray *chunks, const run_opts *o, size_t stride)
+{
+    tu_keep_transcript = true;
+    mw_session *whole = run_opts_mode(chunks, o, TU_WHOLE, 0, 0);
+    char *want = tu_json_and_transcript(whole);
+    mw_session *bw = run_opts_mode(chunks, o, TU_BYTEWISE, 0, 0);
+    char *got = tu_json_and_transcript(bw);
+    g_assert_cmpstr(got, ==, want);
+    g_free(got);
+    mw_session_free(bw);
+    for (guint i = 0; i < chunks->len; i++) {
+        tu_chunk *c = g_ptr_array_index(chunks, i);
+        for (size_t k = 1; k < c->bytes->len; k += stride) {
+            mw_session *sp = run_opts_mode(chunks, o, TU_SPLIT, i, k);
+            got = tu_json_and_transcript(sp);
+            if (strcmp(got, want) != 0)
+                g_error("split of chunk %u at %zu differs:\n got %s\nwant %s", i, k, got, want);
+            g_free(got);
+            mw_session_free(sp);
+        }
+    }
+    g_free(want);
+    tu_keep_transcript = false;
+    tu_free_script(chunks);
+    return whole;
+}
+
+/* Item 7: the capture started inside an implicit-TLS session (no SYN), its first bytes a
+ * ClientHello at a record boundary: dissected as if the handshake had been seen. */
+static void test_midsession_hello(void)
+{
+    X509 *leaf = make_cert("imap.example.test", "DNS:imap.example.test", -1, 400, ca_cert,
+                           ca_key, leaf_key, false);
+    run_opts mid = { .midsession = true };
+    mw_session *s = run_opts_all_ways(tls12_conversation(leaf, "imap.example.test", false),
+                                      &mid, 1);
+    const mw_tls_rec *t = mw_tls_of(s);
+    g_assert_nonnull(t);
+    g_assert_cmpstr(t->version, ==, "TLS1.2");
+    g_assert_cmpstr(t->sni, ==, "imap.example.test");
+    g_assert_true(t->cert.present);
+    g_assert_true(t->handshake_done);
+    g_assert_cmpuint(strlen(t->ja3), ==, 32);
+    g_assert_cmpuint(s->anomalies, ==, 0);
+    mw_session_free(s);
+
+    /* started inside application data: not a record boundary we can trust, given up
+     * quietly as before (no tls object, no anomaly: the engine flags the gap) */
+    GPtrArray *c = g_ptr_array_new();
+    add_buf(c, MW_FROM_CLIENT, opaque_rec(23, 0x0303, 50));
+    add_buf(c, MW_FROM_SERVER, opaque_rec(23, 0x0303, 70));
+    s = run_opts_all_ways(c, &mid, 1);
+    g_assert_null(mw_tls_of(s));
+    g_assert_cmpuint(s->anomalies, ==, 0);
+    mw_session_free(s);
+
+    /* a handshake record that is not this side's hello (the client's Finished, say) */
+    c = g_ptr_array_new();
+    add_buf(c, MW_FROM_CLIENT, opaque_rec(22, 0x0303, 40));
+    s = run_opts_all_ways(c, &mid, 1);
+    g_assert_null(mw_tls_of(s));
+    g_assert_cmpuint(s->anomalies, ==, 0);
+    mw_session_free(s);
+    X509_free(leaf);
+}
+
+/* A draft-ietf-tls-tls13 ServerHello before draft 22: version, random, cipher, extensions
+ * (no session id, no compression). */
+static buf *draft_server_hello_msg(unsigned version, unsigned cipher)
+{
+    buf *b = g_byte_array_new();
+    uint8_t random[32] = { 2 };
+    put16(b, version);
+    putn(b, random, 32);
+    put16(b, cipher);
+    size_t exts = open_len(b, 2);
+    put16(b, 0x0028); /* key_share, as the drafts numbered it */
+    size_t ks = open_len(b, 2);
+    put16(b, 0x001d);
+    put16(b, 32);
+    for (int i = 0; i < 32; i++)
+        put8(b, 0x55);
+    close_len(b, ks, 2);
+    close_len(b, exts, 2);
+    buf *m = handshake(2, b);
+    g_byte_array_free(b, TRUE);
+    return m;
+}
+
+/* Item 8: TLS 1.3 drafts, named as Zeek and Arkime do; draft 18's ServerHello parsed. */
+static void test_tls13_drafts(void)
+{
+    static const uint16_t ciphers13[] = { 0x1301, 0x1302, 0xc02f };
+    static const uint16_t exts13[] = { 0x0000, 0x000a, 0x000d, 0x002b };
+    static const uint16_t draft18[] = { 0x7f12, 0x0303, 0x0302 };
+    hello_spec h = { 0x0303, ciphers13, G_N_ELEMENTS(ciphers13), exts13, G_N_ELEMENTS(exts13),
+                     draft18, G_N_ELEMENTS(draft18), sigalgs, G_N_ELEMENTS(sigalgs),
+                     "blog.example.test", NULL };
+    GPtrArray *c = g_ptr_array_new();
+    buf *m = client_hello_msg(&h);
+    add_buf(c, MW_FROM_CLIENT, record(22, 0x0301, m));
+    g_byte_array_free(m, TRUE);
+    m = draft_server_hello_msg(0x7f12, 0x1301);
+    buf *flight = record(22, 0x0301, m);
+    g_byte_array_free(m, TRUE);
+    append_buf(flight, opaque_rec(23, 0x0301, 60)); /* the encrypted rest of the flight */
+    add_buf(c, MW_FROM_SERVER, flight);
+    add_buf(c, MW_FROM_CLIENT, opaque_rec(23, 0x0301, 40));
+    mw_session *s = run_chunks(c, MW_PROTO_SMTPS);
+    const mw_tls_rec *t = mw_tls_of(s);
+    g_assert_cmpstr(t->version, ==, "TLS1.3-draft18");
+    g_assert_cmpstr(t->cipher, ==, "TLS_AES_128_GCM_SHA256");
+    g_assert_cmpstr(g_ptr_array_index(t->client_versions, 0), ==, "TLS1.3-draft18");
+    g_assert_cmpuint(strlen(t->ja3s), ==, 32);
+    g_assert_true(t->handshake_done);
+    g_assert_cmpuint(s->anomalies, ==, 0);
+    g_assert_false(mw_session_has(s, MW_FLAG_TLS_DEPRECATED_VERSION));
+    mw_session_free(s);
+
+    /* draft 28: the final ServerHello layout, the draft in supported_versions */
+    static const uint16_t draft28[] = { 0x7f1c, 0x0303 };
+    h.versions = draft28;
+    h.n_versions = G_N_ELEMENTS(draft28);
+    c = g_ptr_array_new();
+    m = client_hello_msg(&h);
+    add_buf(c, MW_FROM_CLIENT, record(22, 0x0301, m));
+    g_byte_array_free(m, TRUE);
+    m = server_hello_msg(0x0303, 0x1302, 0x7f1c, false);
+    add_buf(c, MW_FROM_SERVER, record(22, 0x0303, m));
+    g_byte_array_free(m, TRUE);
+    s = run_chunks(c, MW_PROTO_SMTPS);
+    g_assert_cmpstr(mw_tls_of(s)->version, ==, "TLS1.3-draft28");
+    g_assert_cmpstr(mw_tls_of(s)->cipher, ==, "TLS_AES_256_GCM_SHA384");
+    g_assert_cmpuint(s->anomalies, ==, 0);
+    mw_session_free(s);
+}
+
+/* "DNS:n1.example.test,...": n names (about 21 bytes each in the certificate). */
+static char *many_sans(unsigned n)
+{
+    GString *g = g_string_new("DNS:mail.example.test");
+    for (unsigned i = 1; i < n; i++)
+        g_string_append_printf(g, ",DNS:n%u.example.test", i);
+    return g_string_free(g, FALSE);
+}
+
+/* The server's flight: ServerHello, Certificate (leaf, then extra DER-ish blobs of the
+ * given sizes as the rest of the chain), ServerHelloDone, cut into records of 16 KiB. */
+static GPtrArray *long_chain_conversation(X509 *leaf, const size_t *extra, size_t n_extra)
+{
+    GPtrArray *c = g_ptr_array_new();
+    hello_spec h = hello12("mail.example.test");
+    buf *m = client_hello_msg(&h);
+    add_buf(c, MW_FROM_CLIENT, record(22, 0x0301, m));
+    g_byte_array_free(m, TRUE);
+    buf *body = g_byte_array_new();
+    size_t list = open_len(body, 3);
+    buf *d = der_of(leaf);
+    put24(body, d->len);
+    putn(body, d->data, d->len);
+    g_byte_array_free(d, TRUE);
+    for (size_t i = 0; i < n_extra; i++) {
+        put24(body, extra[i]);
+        for (size_t k = 0; k < extra[i]; k++)
+            put8(body, (unsigned)(k * 13));
+    }
+    close_len(body, list, 3);
+    buf *flight = server_hello_msg(0x0303, 0xc02f, 0, false);
+    append_buf(flight, handshake(11, body));
+    g_byte_array_free(body, TRUE);
+    append_buf(flight, handshake(14, &(buf){ 0 }));
+    buf *seg = g_byte_array_new();
+    for (size_t off = 0; off < flight->len; off += 16384) {
+        buf *piece = g_byte_array_new();
+        putn(piece, flight->data + off, MIN((size_t)16384, flight->len - off));
+        append_buf(seg, record(22, 0x0303, piece));
+        g_byte_array_free(piece, TRUE);
+    }
+    g_byte_array_free(flight, TRUE);
+    add_buf(c, MW_FROM_SERVER, seg);
+    return c;
+}
+
+/* Item 9: a Certificate message over the old 128 KiB cap is read (not tls_malformed); one
+ * over --max-tls-handshake has its leaf read as soon as it is in and the rest skipped by
+ * length, the messages after it still read; a leaf over the cap is not read, and said. */
+static void test_long_certificate_chains(void)
+{
+    /* 7,000 names: a leaf of about 140 KB, held whole under the default cap; whole and
+     * split every 4 KiB (bytewise and every offset run below, on the same code with a
+     * small cap) */
+    char *san = many_sans(7000);
+    X509 *big = make_cert("mail.example.test", san, -1, 400, ca_cert, ca_key, leaf_key, false);
+    g_free(san);
+    GPtrArray *c = long_chain_conversation(big, NULL, 0);
+    mw_session *w = tu_run("tls", MW_PROTO_SMTPS, c, TU_WHOLE, 0, 0);
+    char *jw = tu_json(w), *jb;
+    tu_chunk *flight = g_ptr_array_index(c, 1);
+    g_assert_cmpuint(flight->bytes->len, >, 128 * 1024 + 100);
+    for (size_t k = 1; k < flight->bytes->len; k += 16411) {
+        mw_session *sp = tu_run("tls", MW_PROTO_SMTPS, c, TU_SPLIT, 1, k);
+        jb = tu_json(sp);
+        g_assert_cmpstr(jw, ==, jb);
+        g_free(jb);
+        mw_session_free(sp);
+    }
+    g_assert_true(mw_tls_of(w)->cert.present);
+    g_assert_cmpstr(mw_tls_of(w)->cert.subject, ==, "CN=mail.example.test,O=Test");
+    g_assert_false(mw_session_has(w, MW_FLAG_TLS_CERT_NAME_MISMATCH));
+    g_assert_false(mw_session_has(w, MW_FLAG_TLS_CERT_UNTRUSTED));
+    g_assert_cmpuint(w->anomalies, ==, 0);
+    g_free(jw);
+    mw_session_free(w);
+    tu_free_script(c);
+    X509_free(big);
+
+    /* a cap of 4 KiB (the option's least is 16 KiB; smaller here to cut everywhere
+     * quickly): the leaf, then 4.7 KB more of chain, skipped by length after the
+     * certificates within the cap were read; the ServerHelloDone after it is read (its
+     * stage in the evidence) */
+    X509 *leaf = make_cert("mail.example.test", "DNS:mail.example.test", -1, 400, ca_cert,
+                           ca_key, leaf_key, false);
+    static const size_t rest[] = { 700, 2000, 2000 };
+    run_opts small = { .max_tls_handshake = 4096 };
+    mw_session *s = run_opts_all_ways(long_chain_conversation(leaf, rest, 3), &small, 1);
+    g_assert_true(mw_tls_of(s)->cert.present);
+    g_assert_cmpstr(mw_tls_of(s)->cert.subject, ==, "CN=mail.example.test,O=Test");
+    g_assert_false(mw_session_has(s, MW_FLAG_TLS_CERT_UNTRUSTED));
+    g_assert_cmpuint(s->anomalies, ==, 0);
+    g_assert_nonnull(strstr(tu_evidence(s, MW_FLAG_TLS_HANDSHAKE_FAILED)->detail,
+                            "after the ServerHelloDone"));
+    mw_session_free(s);
+
+    /* the leaf itself over the cap: not read, counted as tls_malformed and said; the
+     * messages after it are still read */
+    san = many_sans(250);
+    X509 *fat = make_cert("mail.example.test", san, -1, 400, ca_cert, ca_key, leaf_key, false);
+    g_free(san);
+    s = run_opts_all_ways(long_chain_conversation(fat, NULL, 0), &small, 1);
+    g_assert_false(mw_tls_of(s)->cert.present);
+    g_assert_true(has_anomaly(s, MW_ANOM_TLS_MALFORMED));
+    g_assert_cmpstr(mw_tls_of(s)->version, ==, "TLS1.2");
+    char *tr = tu_transcript(s);
+    g_assert_nonnull(strstr(tr, "longer than --max-tls-handshake: not read"));
+    g_free(tr);
+    g_assert_nonnull(strstr(tu_evidence(s, MW_FLAG_TLS_HANDSHAKE_FAILED)->detail,
+                            "after the ServerHelloDone"));
+    mw_session_free(s);
+    X509_free(fat);
+    X509_free(leaf);
+}
+
+/* Item 10: a fuzzed ClientHello (extensions cut after the compression methods, as in
+ * nDPI's tls_invalid_reads.pcap) keeps what parsed, and the ServerHello after it is read. */
+static void test_broken_client_hello_kept(void)
+{
+    static const uint16_t ciphers[] = { 0x0004, 0x0005, 0x000a };
+    buf *b = g_byte_array_new();
+    uint8_t random[32] = { 3 };
+    put16(b, 0x0301);
+    putn(b, random, 32);
+    put8(b, 0);
+    put_u16_list(b, ciphers, G_N_ELEMENTS(ciphers), 2);
+    put8(b, 0); /* no compression methods (itself odd) */
+    put8(b, 0); /* one byte where a 2-byte extensions length belongs */
+    buf *m = handshake(1, b);
+    g_byte_array_free(b, TRUE);
+    GPtrArray *c = g_ptr_array_new();
+    add_buf(c, MW_FROM_CLIENT, record(22, 0x0301, m));
+    g_byte_array_free(m, TRUE);
+    m = server_hello_msg(0x0301, 0x0004, 0, false);
+    add_buf(c, MW_FROM_SERVER, record(22, 0x0301, m));
+    g_byte_array_free(m, TRUE);
+    mw_session *s = run_chunks(c, MW_PROTO_SMTPS);
+    const mw_tls_rec *t = mw_tls_of(s);
+    g_assert_nonnull(t);
+    g_assert_cmpuint(t->client_versions->len, ==, 1);
+    g_assert_cmpstr(g_ptr_array_index(t->client_versions, 0), ==, "TLS1.0");
+    g_assert_cmpstr(t->hello_version, ==, "TLS1.0");
+    g_assert_cmpstr(t->ja3, ==, ""); /* no fingerprint of a broken hello */
+    g_assert_cmpstr(t->version, ==, "TLS1.0");
+    g_assert_cmpstr(t->cipher, ==, "TLS_RSA_WITH_RC4_128_MD5");
+    g_assert_cmpuint(strlen(t->ja3s), ==, 32);
+    g_assert_true(has_anomaly(s, MW_ANOM_TLS_MALFORMED));
+    g_assert_true(mw_session_has(s, MW_FLAG_TLS_DEPRECATED_VERSION));
+    mw_session_free(s);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -996,6 +1339,10 @@ int main(int argc, char **argv)
     g_test_add_func("/tls/smtp_client_hello_on_port_25", test_smtp_client_hello_on_port_25);
     g_test_add_func("/tls/malformed_hellos", test_malformed_hellos);
     g_test_add_func("/tls/cert_over_many_records", test_cert_over_many_records);
+    g_test_add_func("/tls/midsession_hello", test_midsession_hello);
+    g_test_add_func("/tls/tls13_drafts", test_tls13_drafts);
+    g_test_add_func("/tls/long_certificate_chains", test_long_certificate_chains);
+    g_test_add_func("/tls/broken_client_hello_kept", test_broken_client_hello_kept);
     int rc = g_test_run();
     X509_free(ca_cert);
     EVP_PKEY_free(ca_key);
