@@ -152,6 +152,11 @@ IMAP = {
                      ("S", "a1 BAD cancelled\n"), ("C", PLAIN3 + "\n")],
     "prompt-after-gap": [("gapC", "a1 AUTHENTICATE LOGIN\n"), ("S", "+ VXNlcm5hbWU6\n"),
                          ("C", U + "\n"), ("S", "+ UGFzc3dvcmQ6\n"), ("C", P + "\n")],
+    # differing copies of a LOGIN (the kept one a known command quoted in -v); the server
+    # echoes the other
+    "overlap-two-passwords": [("overlapC", f"a1 CHECK {USER} {PW2}\n", f"a1 LOGIN {USER} {PW3}\n"),
+                              ("S", f"a1 BAD LOGIN {USER} {PW3} refused\n"),
+                              ("C", "a2 LOGOUT\n"), ("S", "* BYE\na2 OK bye\n")],
 }
 
 POP3_HELLO = [("S", "+OK POP3 ready\n")]
@@ -170,6 +175,10 @@ POP3 = {
                            ("S", "+OK bye\n")],
     "after-cancel": [("C", "AUTH PLAIN\n"), ("S", "+ \n"), ("C", "*\n"),
                      ("S", "-ERR cancelled\n"), ("C", P + "\n")],
+    "overlap-two-passwords": [("C", f"USER {USER}\n"), ("S", "+OK\n"),
+                              ("overlapC", f"NOOP {PW2}\n", f"PASS {PW3}\n"),
+                              ("S", f"-ERR [AUTH] bad password {PW3}\n"), ("C", "QUIT\n"),
+                              ("S", "+OK bye\n")],
 }
 
 

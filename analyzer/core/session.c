@@ -244,7 +244,7 @@ void mw_session_finish(mw_session *s)
         s->outcome = MW_OUT_ENCRYPTED;
     else if (!s->quit_seen &&
              (s->close_reason == MW_CLOSE_NONE || s->close_reason == MW_CLOSE_EVICTED ||
-              s->close_reason == MW_CLOSE_IDLE))
+              s->close_reason == MW_CLOSE_IDLE || s->close_reason == MW_CLOSE_REUSED))
         s->outcome = MW_OUT_INCOMPLETE;
     else
         s->outcome = MW_OUT_OK;

@@ -34,6 +34,7 @@ typedef struct mw_flow {
     uint8_t kind;           /* flow_kind */
     bool dir_known;
     uint8_t client;         /* node.key's endpoint (0 or 1) that is the client, dir_known */
+    bool time_back;         /* a packet's time went backwards before the session started */
 } mw_flow;
 
 /* Stretches of kernel drops remembered for capture_gap evidence (a gap is found within its
@@ -46,12 +47,12 @@ typedef struct mw_flow {
  * hash entry come to about 950 bytes on a flow that has shown one segment; a session with
  * replies, a transaction or a transcript costs more, in buffers counted on top). */
 #define MW_FLOW_FIXED_COST 1024u
+/* A packet earlier than its flow's latest by more than this: the clock went backwards
+ * (anomaly time_went_backwards); less is the usual reordering of taps and merged captures. */
+#define MW_TIME_BACKWARDS_US 1000000
 /* Ignored flows are counted by server port, one counter per port. */
 #define MW_PORTS_COUNTED 65536
 
-/* A packet of a non-mail flow, by the flow's server port: its SYN's destination when
- * seen, else the lower port (services listen on the low ones). */
-static void count_ignored(mw_engine *e, uint16_t server_port);
 
 struct mw_engine {
     mw_config cfg;
@@ -75,6 +76,13 @@ struct mw_engine {
     void *loss_probe_user;
     size_t mem_held;         /* every flow's mem_cost: what --max-memory bounds */
 };
+
+/* A packet of a non-mail flow, by the flow's server port: its SYN's destination when
+ * seen, else the lower port (services listen on the low ones). */
+static void count_ignored(mw_engine *e, uint16_t server_port)
+{
+    e->ignored_by_port[server_port]++;
+}
 
 static mw_flow *flow_of(mw_flow_node *n)
 {
@@ -147,8 +155,7 @@ static void sink_overflow(void *user, mw_dir dir)
     mw_session_anomaly(((sink_user *)user)->f->feed.sess, MW_ANOM_OOO_OVERFLOW);
 }
 
-/* Two copies of the same bytes differed: the first was kept (as Suricata's and Zeek's
- * reassembly do by default); the dissector decides what that means for its secrets. */
+/* Two copies of the same bytes differed (the first kept); the dissector judges its secrets. */
 static void sink_conflict(void *user, mw_dir dir, uint64_t off, const uint8_t *other,
                           size_t len, uint64_t first_frame, const mw_tcp_at *at)
 {
@@ -189,6 +196,8 @@ static void start_session(mw_engine *e, mw_flow *f, const mw_dissector *d, mw_pr
         s->packets[k] = f->pre_packets[k];
         s->bytes[k] = f->pre_bytes[k];
     }
+    if (f->time_back)
+        mw_session_anomaly(s, MW_ANOM_TIME_BACKWARDS);
     if (f->continues) {
         mw_session_more *more = mw_session_more_of(s);
         g_strlcpy(more->continues, f->continues, sizeof more->continues);
@@ -236,10 +245,21 @@ static void end_session(mw_engine *e, mw_flow *f, mw_close_reason why)
     emit_session(e, f);
 }
 
+/* A mail connection closed by FIN or RST, with each side's sequence numbers (lookup). */
+static void remember_closed(mw_engine *e, const mw_flow *f)
+{
+    mw_seq_span span[2];
+    for (int d = 0; d < 2; d++)
+        span[d == MW_FROM_CLIENT ? f->client : !f->client] = mw_stream_span(&f->tcp.stream[d]);
+    mw_flow_table_closed(&e->table, &f->node.key, span, e->now_us);
+}
+
 static void close_flow(mw_engine *e, mw_flow *f, mw_close_reason why)
 {
     if (f->feed.sess && why == MW_CLOSE_EVICTED) /* the flow goes on: its rest will say so */
         mw_flow_table_remember(&e->table, &f->node.key, f->feed.sess->id);
+    if (f->feed.sess && f->dir_known && (why == MW_CLOSE_FIN || why == MW_CLOSE_RST))
+        remember_closed(e, f);
     if (f->feed.sess)
         end_session(e, f, why);
     else if (f->kind == F_IGNORED)
@@ -338,6 +358,7 @@ static mw_dir packet_dir(const mw_flow *f, const mw_packet *pkt)
 
 /* ---------- the packet path: lookup, TCP state, delivery ---------- */
 
+
 /* The packet's flow, made when the packet can start one; NULL: nothing to follow. A new
  * SYN on a known 4-tuple is a retransmission, or the tuple reused for a new connection
  * after the old one ended. */
@@ -354,9 +375,18 @@ static mw_flow *lookup(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64
         if (t->syn_seen && pkt->seq == t->client_isn) {
             f->tcp.syn_count++;
         } else if (t->syn_seen || t->fin[0] || t->fin[1] || f->kind != F_PROBING) {
-            close_flow(e, f, (t->fin[0] || t->fin[1]) ? MW_CLOSE_FIN : MW_CLOSE_IDLE);
+            /* the 4-tuple reused by a new connection: the old one ended unseen */
+            close_flow(e, f, (t->fin[0] || t->fin[1]) ? MW_CLOSE_FIN : MW_CLOSE_REUSED);
             f = NULL;
         }
+    }
+    if (!f && syn && !ack)
+        mw_flow_table_closed_forget(&e->table, &k); /* a new connection */
+    else if (!f && (pkt->payload_len > 0 || pkt->payload_cut > 0 || syn) &&
+             mw_flow_table_after_close(&e->table, &k, mw_flow_key_side(&k, pkt), pkt->seq, e->now_us,
+                                       e->cfg.idle_timeout_us)) {
+        e->stats.after_close++; /* a stray packet of a closed connection: no new session */
+        return NULL;
     }
     if (!f) {
         /* Bare ACKs, FINs and RSTs of connections we never saw start nothing. */
@@ -376,6 +406,16 @@ static mw_flow *lookup(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64
         char evicted_id[24];
         if (mw_flow_table_recall(&e->table, &k, evicted_id) && !syn) /* SYN: a new one */
             f->continues = g_strndup(evicted_id, sizeof evicted_id - 1);
+    }
+    /* time going backwards is not idleness: the flow keeps its latest time */
+    if (n && ts_us < f->node.last_ts) {
+        if (f->node.last_ts - ts_us <= MW_TIME_BACKWARDS_US)
+            ; /* reordering, not a clock */
+        else if (f->feed.sess)
+            mw_session_anomaly(f->feed.sess, MW_ANOM_TIME_BACKWARDS);
+        else
+            f->time_back = true;
+        ts_us = f->node.last_ts;
     }
     mw_flow_table_touch(&e->table, &f->node, ts_us);
     return f;
@@ -463,11 +503,10 @@ static void count_packet(mw_flow *f, mw_dir dir, const mw_packet *pkt)
     if (f->feed.sess) {
         f->feed.sess->packets[dir]++;
         f->feed.sess->bytes[dir] += n;
-        return;
+    } else { /* saturating */
+        f->pre_packets[dir] += f->pre_packets[dir] < UINT32_MAX;
+        f->pre_bytes[dir] = (uint32_t)MIN(f->pre_bytes[dir] + n, (uint64_t)UINT32_MAX);
     }
-    if (f->pre_packets[dir] < UINT32_MAX)
-        f->pre_packets[dir]++;
-    f->pre_bytes[dir] = (uint32_t)MIN((uint64_t)f->pre_bytes[dir] + n, (uint64_t)UINT32_MAX);
 }
 
 /* One packet of a flow that exists. */
@@ -584,10 +623,6 @@ void mw_engine_finish(mw_engine *e)
     mw_defrag_finish(e->defrag); /* what never completed is counted as expired */
 }
 
-static void count_ignored(mw_engine *e, uint16_t server_port)
-{
-    e->ignored_by_port[server_port]++;
-}
 
 mw_engine *mw_engine_new(const mw_config *cfg, mw_session_cb cb, void *user)
 {

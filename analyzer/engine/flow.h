@@ -25,6 +25,8 @@ typedef struct {
     uint64_t frag_fragments; /* the fragments they were made of */
     uint64_t frag_overlaps;  /* datagrams whose fragments overlapped with differing bytes */
     uint64_t flows_ignored; /* non-mail flows dropped early */
+    uint64_t after_close;   /* segments of a connection already closed by FIN or RST (a
+                             * retransmission, data after an RST): counted, no new session */
     const uint32_t *ignored_by_port; /* their packets by server port (65536 counters; NULL:
                                       * none kept), for the hint when a capture has no mail */
     uint64_t sessions;      /* records written */

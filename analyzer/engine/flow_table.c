@@ -66,6 +66,69 @@ bool mw_flow_table_recall(mw_flow_table *t, const mw_flow_key *k, char *id)
     return true;
 }
 
+typedef struct {
+    mw_flow_key key;
+    mw_seq_span span[2];
+    int64_t closed_us;
+    bool live; /* still in the map (false once forgotten or replaced) */
+} closed;
+
+/* Forget the oldest closed connections: over the cap, or older than max_age_us (< 0: age
+ * not checked). */
+static void closed_expire(mw_flow_table *t, int64_t now_us, int64_t max_age_us)
+{
+    closed *old;
+    while ((old = g_queue_peek_head(&t->closed_order)) &&
+           (t->closed_order.length >= MW_FLOW_CLOSED_REMEMBERED || !old->live ||
+            (max_age_us >= 0 && now_us - old->closed_us > max_age_us))) {
+        g_queue_pop_head(&t->closed_order);
+        if (old->live)
+            g_hash_table_remove(t->closed, &old->key);
+        g_free(old);
+    }
+}
+
+void mw_flow_table_closed(mw_flow_table *t, const mw_flow_key *k, const mw_seq_span span[2],
+                          int64_t ts_us)
+{
+    if (!t->closed)
+        t->closed = g_hash_table_new(key_hash, key_equal);
+    closed_expire(t, ts_us, -1);
+    mw_flow_table_closed_forget(t, k);
+    closed *c = g_new0(closed, 1);
+    c->key = *k;
+    c->span[0] = span[0];
+    c->span[1] = span[1];
+    c->closed_us = ts_us;
+    c->live = true;
+    g_hash_table_insert(t->closed, &c->key, c);
+    g_queue_push_tail(&t->closed_order, c);
+}
+
+void mw_flow_table_closed_forget(mw_flow_table *t, const mw_flow_key *k)
+{
+    closed *c = t->closed ? g_hash_table_lookup(t->closed, k) : NULL;
+    if (!c)
+        return;
+    g_hash_table_remove(t->closed, k);
+    c->live = false; /* freed when it reaches the head of the queue */
+}
+
+bool mw_flow_table_after_close(mw_flow_table *t, const mw_flow_key *k, int from, uint32_t seq,
+                               int64_t now_us, int64_t timeout_us)
+{
+    if (!t->closed)
+        return false;
+    closed_expire(t, now_us, timeout_us > INT64_MAX / 2 ? INT64_MAX : 2 * timeout_us);
+    const closed *c = g_hash_table_lookup(t->closed, k);
+    if (!c)
+        return false;
+    if (now_us - c->closed_us <= timeout_us)
+        return true;
+    const mw_seq_span *sp = &c->span[from & 1];
+    return sp->known && seq - sp->lo <= (sp->hi - sp->lo) + MW_FLOW_CLOSED_SEQ_WINDOW;
+}
+
 void mw_flow_table_free(mw_flow_table *t)
 {
     if (t->map)
@@ -73,6 +136,9 @@ void mw_flow_table_free(mw_flow_table *t)
     if (t->evicted)
         g_hash_table_destroy(t->evicted);
     g_queue_clear_full(&t->evicted_order, g_free);
+    if (t->closed)
+        g_hash_table_destroy(t->closed);
+    g_queue_clear_full(&t->closed_order, g_free);
     memset(t, 0, sizeof *t);
 }
 

@@ -9,6 +9,9 @@
 #include <glib.h>
 #include <stdint.h>
 
+#include <string.h>
+
+#include "engine/reasm.h"
 #include "input/decode.h"
 
 /* Canonical 4-tuple: the lower (address, port) endpoint first, and its hash. */
@@ -36,7 +39,18 @@ typedef struct {
     size_t live, peak;
     GHashTable *evicted; /* key -> struct evicted (flow_table.c), NULL until one is */
     GQueue evicted_order; /* oldest first */
+    GHashTable *closed;  /* key -> struct closed (flow_table.c), NULL until one is */
+    GQueue closed_order; /* oldest first */
 } mw_flow_table;
+
+/* Connections closed by FIN or RST remembered, so that their stray packets (a retransmitted
+ * segment, data after an RST) are not taken for a new session: at most this many, each
+ * for at most twice the idle timeout. */
+#define MW_FLOW_CLOSED_REMEMBERED 4096
+/* How far past a closed connection's last byte a sequence number still belongs to it. */
+#define MW_FLOW_CLOSED_SEQ_WINDOW (1u << 20)
+
+
 
 /* Evicted flows remembered, so that the rest of one says it continues the evicted record;
  * the oldest is forgotten first. */
@@ -47,6 +61,22 @@ void mw_flow_table_init(mw_flow_table *t);
 void mw_flow_table_remember(mw_flow_table *t, const mw_flow_key *k, const char *id);
 /* Was flow k evicted? Then its session id into id (24 bytes), and k is forgotten. */
 bool mw_flow_table_recall(mw_flow_table *t, const mw_flow_key *k, char *id);
+/* Which endpoint of k (0 or 1) sent the packet. */
+static inline int mw_flow_key_side(const mw_flow_key *k, const mw_packet *pkt)
+{
+    return memcmp(pkt->src, k->addr[0], 16) == 0 && pkt->sport == k->port[0] ? 0 : 1;
+}
+
+/* Flow k was closed at ts_us (FIN, RST); span[i]: what key endpoint i sent. */
+void mw_flow_table_closed(mw_flow_table *t, const mw_flow_key *k, const mw_seq_span span[2],
+                          int64_t ts_us);
+/* Does a packet of k, sent by key endpoint `from` with sequence number seq at now_us, belong
+ * to a connection of k closed before? Within timeout_us of the close any packet does; later,
+ * one whose number fits the side's span (plus MW_FLOW_CLOSED_SEQ_WINDOW). */
+bool mw_flow_table_after_close(mw_flow_table *t, const mw_flow_key *k, int from, uint32_t seq,
+                               int64_t now_us, int64_t timeout_us);
+/* A new connection on k (a SYN): the closed one is forgotten. */
+void mw_flow_table_closed_forget(mw_flow_table *t, const mw_flow_key *k);
 void mw_flow_table_free(mw_flow_table *t);
 void mw_flow_key_make(const mw_flow_table *t, const mw_packet *pkt, mw_flow_key *k);
 mw_flow_node *mw_flow_table_lookup(const mw_flow_table *t, const mw_flow_key *k);

@@ -14,9 +14,9 @@ struct mw_seg {
     uint8_t data[];
 };
 
-static uint32_t fp_hash(const uint8_t *p, size_t len)
+static uint16_t fp_hash(const uint8_t *p, size_t len)
 {
-    return (uint32_t)XXH3_64bits(p, len);
+    return (uint16_t)XXH3_64bits(p, len);
 }
 
 /* The fingerprint of the segment just delivered at `off`. */
@@ -76,6 +76,12 @@ static gboolean free_seg(gpointer key, gpointer value, gpointer data)
     (void)data;
     g_free(value);
     return FALSE;
+}
+
+mw_seq_span mw_stream_span(const mw_stream *s)
+{
+    mw_seq_span sp = { s->isn, s->isn + (uint32_t)s->next + (s->fin ? 1u : 0u), s->started };
+    return sp;
 }
 
 void mw_stream_free(mw_stream *s)
@@ -279,6 +285,14 @@ bool mw_stream_segment(mw_stream *s, uint32_t seq, const uint8_t *p, size_t len,
 void mw_stream_ack(mw_stream *s, uint32_t ack, const mw_seg_meta *at,
                    const mw_stream_sink *sink, void *user)
 {
+    if (!s->acked) {
+        s->acked = true;
+        s->acked_seq = ack;
+        if (!s->started)
+            s->isn = ack; /* the base of what the peer acknowledges from now on */
+    } else if ((int32_t)(ack - s->acked_seq) > 0) {
+        s->acked_seq = ack;
+    }
     if (!s->started || !s->ooo)
         return;
     uint64_t acked = seq_to_off(s, ack);
@@ -292,8 +306,9 @@ void mw_stream_ack(mw_stream *s, uint32_t ack, const mw_seg_meta *at,
 
 void mw_stream_fin(mw_stream *s, uint32_t end)
 {
-    if (!s->started || s->fin)
-        return; /* the first FIN counts: a retransmitted one says the same */
+    if (s->fin || (!s->started && !s->acked))
+        return; /* the first FIN counts: a retransmitted one says the same. Not started,
+                 * the stream's numbers count from what the peer acknowledged first */
     s->fin = true;
     s->fin_seq = end;
 }
@@ -308,4 +323,12 @@ void mw_stream_flush(mw_stream *s, const mw_seg_meta *at, const mw_stream_sink *
     }
     if (s->fin)  /* bytes lost just before the FIN */
         deliver_gap(s, seq_to_off(s, s->fin_seq), at, sink, user);
+    if (!s->acked)
+        return;
+    /* acknowledged by the peer, never in the capture (one side captured; the FIN takes one
+     * number; a wrapped or bogus ACK, 2 GiB ahead or more, says nothing) */
+    const uint64_t fin = s->fin ? 1 : 0;
+    uint64_t acked = s->started ? seq_to_off(s, s->acked_seq) : (uint32_t)(s->acked_seq - s->isn);
+    if (acked > s->next + fin && acked - s->next - fin < (1u << 31))
+        deliver_gap(s, acked - fin, at, sink, user);
 }

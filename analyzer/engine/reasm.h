@@ -61,15 +61,26 @@ typedef struct {
     size_t ooo_bytes;  /* their bytes plus MW_REASM_SEG_OVERHEAD each */
     uint64_t fp_frame; /* the last segment delivered: its packet, ... */
     uint32_t fp_seq;   /* ... its first sequence number, ... */
-    uint32_t fp_hash;  /* ... a hash of its first fp_len bytes */
-    uint32_t isn;      /* sequence number of offset 0 */
-    uint32_t gaps;     /* gaps reported so far (wraps; only a change is read) */
+    uint32_t isn;      /* sequence number of offset 0; before the stream started (acked):
+                        * the first sequence number the peer acknowledged */
     uint32_t fin_seq;  /* with fin: the FIN's sequence number (the stream ends before it) */
+    uint32_t acked_seq; /* with acked: the highest sequence number the peer acknowledged */
+    uint16_t fp_hash;  /* (fingerprint) a hash of the first fp_len bytes */
     uint16_t fp_len;   /* (fingerprint) 0: none to compare with */
+    uint16_t gaps;     /* gaps reported so far (wraps; only a change is read) */
     uint8_t dir;       /* mw_dir */
     bool started : 1;
     bool fin : 1;      /* a FIN was seen */
+    bool acked : 1;    /* the peer acknowledged some of it (acked_seq) */
 } mw_stream;
+
+/* The sequence numbers a stream used: [lo, hi), its FIN included. known: false when it
+ * never started. */
+typedef struct {
+    uint32_t lo, hi;
+    bool known;
+} mw_seq_span;
+mw_seq_span mw_stream_span(const mw_stream *s);
 
 void mw_stream_init(mw_stream *s, mw_dir dir);
 void mw_stream_free(mw_stream *s);
@@ -86,8 +97,9 @@ bool mw_stream_segment(mw_stream *s, uint32_t seq, const uint8_t *p, size_t len,
 /* The 64-bit offset of a sequence number of this direction (stream started). */
 uint64_t mw_stream_offset(const mw_stream *s, uint32_t seq);
 
-/* The peer acknowledged everything before `ack`: a hole before that can never fill.
- * at: the acknowledging packet. */
+/* The peer acknowledged everything before `ack`: a hole before that can never fill, and
+ * bytes acknowledged but never seen are a gap when the stream is flushed (a capture of one
+ * side only). at: the acknowledging packet. */
 void mw_stream_ack(mw_stream *s, uint32_t ack, const mw_seg_meta *at,
                    const mw_stream_sink *sink, void *user);
 
@@ -96,8 +108,8 @@ void mw_stream_ack(mw_stream *s, uint32_t ack, const mw_seg_meta *at,
 void mw_stream_fin(mw_stream *s, uint32_t end);
 
 /* The session ends: hand over what is held, with gaps for the holes — including bytes
- * lost between the last one seen and the FIN. at: the packet that ended it (or the last
- * one). */
+ * lost between the last one seen and the FIN, and bytes the peer acknowledged that the
+ * capture never showed. at: the packet that ended it (or the last one). */
 void mw_stream_flush(mw_stream *s, const mw_seg_meta *at, const mw_stream_sink *sink,
                      void *user);
 

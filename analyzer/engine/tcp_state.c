@@ -119,7 +119,7 @@ static void deliver_segment(relay *r, mw_dir dir, uint32_t seq, const uint8_t *p
                             size_t cut, const mw_seg_meta *meta, size_t max_ooo)
 {
     mw_stream *st = &r->t->stream[dir];
-    uint32_t gaps_before = st->gaps;
+    uint16_t gaps_before = st->gaps;
     size_t held_before = st->ooo_bytes;
     mw_stream_segment(st, seq, p, len, cut, meta, max_ooo, &relay_sink, r);
     if (st->ooo_bytes < held_before && st->gaps != gaps_before)

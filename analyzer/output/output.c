@@ -198,6 +198,10 @@ void mw_output_finish(mw_output *o, const mw_run_info *info)
     if (info->stats->evicted_memory)
         fprintf(fp, "Note: %" G_GUINT64_FORMAT " sessions were closed early to stay within "
                     "--max-memory.\n", info->stats->evicted_memory);
+    if (info->stats->after_close)
+        fprintf(fp, "Note: %" G_GUINT64_FORMAT " packets came after their connection had closed "
+                    "(retransmissions, data after a reset): counted with it, no new session.\n",
+                info->stats->after_close);
     if (o->sessions)
         mw_findings_print(o->findings, fp);
     else

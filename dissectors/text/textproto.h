@@ -168,7 +168,7 @@ bool mw_tp_greets(const uint8_t *p, size_t len, const char *greeting);
     {                                                                                      \
         .name = #p, .ports = p##_ports, .content_proto = (proto), .probe = p##_probe,     \
         .state_new = p##_new, .state_free = p##_free, .feed = p##_feed, .on_gap = p##_gap, \
-        .on_close = p##_close, MW_CMDREC_HOOKS,                                            \
+        .on_close = p##_close, .on_overlap_conflict = p##_overlap, MW_CMDREC_HOOKS,        \
     }
 
 #endif

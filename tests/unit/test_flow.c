@@ -388,6 +388,111 @@ static void test_client_hello_other_port(void)
     g_ptr_array_free(col.records, TRUE);
 }
 
+/* issue 15 item 11: a packet dated years back (a SYN-ACK of 1994 in a 2015 capture) is not
+ * idleness: one session, its handshake kept, anomaly time_went_backwards; a reordering of a
+ * few microseconds says nothing. */
+static void test_time_backwards(void)
+{
+    collected col;
+    mw_engine *e = engine(&col, 100);
+    seg a[16];
+    const int64_t t0 = 1429518024000000LL; /* 2015 */
+    size_t n = relay_conversation(a, 40500, t0);
+    a[1].ts = 761195582000000LL;           /* 1994 */
+    feed(e, a, n, NULL);
+    mw_engine_finish(e);
+    g_assert_cmpuint(col.records->len, ==, 1);
+    const char *r = rec(&col, 0);
+    g_assert_nonnull(strstr(r, "\"relay_denied\""));
+    g_assert_nonnull(strstr(r, "\"time_went_backwards\""));
+    g_assert_nonnull(strstr(r, "\"closed_by\":\"fin\""));
+    g_assert_null(strstr(r, "capture_gap"));
+    /* microseconds back: reordering, no anomaly */
+    seg b[16];
+    n = relay_conversation(b, 40501, t0);
+    b[4].ts = b[3].ts - 2;
+    feed(e, b, n, NULL);
+    g_assert_cmpuint(col.records->len, ==, 2);
+    g_assert_null(strstr(rec(&col, 1), "time_went_backwards"));
+    mw_engine_free(e);
+    g_ptr_array_free(col.records, TRUE);
+}
+
+/* issue 15 item 12: packets of a connection closed by FIN or RST (a retransmitted reply, data
+ * after the reset) belong to it: counted, no phantom session with capture_gap; a new SYN
+ * opens a new one; a 4-tuple reused without a close seen says closed_by reused. */
+static void test_stray_after_close(void)
+{
+    collected col;
+    mw_engine *e = engine(&col, 100);
+    seg a[16];
+    size_t n = relay_conversation(a, 40600, 1000000);
+    feed(e, a, n, NULL);                  /* closed by the two FINs */
+    g_assert_cmpuint(col.records->len, ==, 1);
+    seg again = a[9];                     /* the 554 reply, retransmitted */
+    again.ts += 1000;
+    feed(e, &again, 1, NULL);
+    g_assert_cmpuint(mw_engine_stats_get(e)->after_close, ==, 1);
+    /* after an RST: the rest of the server's data */
+    seg b[16];
+    n = relay_conversation(b, 40601, 2000000);
+    feed(e, b, 8, NULL);
+    seg rst = mk(true, 40601, 25, CISN + 1 + 8 + 17, SISN + 1 + 14 + 8 + 8, MW_TCP_RST | A, NULL,
+                 2000009);
+    feed(e, &rst, 1, NULL);
+    g_assert_cmpuint(col.records->len, ==, 2);
+    g_assert_nonnull(strstr(rec(&col, 1), "\"closed_by\":\"rst\""));
+    feed(e, b + 9, 1, NULL);              /* a reply in flight when the client reset */
+    g_assert_cmpuint(mw_engine_stats_get(e)->after_close, ==, 2);
+    /* a new connection on the same 4-tuple is one */
+    seg c[16];
+    n = relay_conversation_isn(c, 40601, 3000000, 424242);
+    feed(e, c, n, NULL);
+    g_assert_cmpuint(col.records->len, ==, 3);
+    g_assert_nonnull(strstr(rec(&col, 2), "\"relay_denied\""));
+    g_assert_null(strstr(rec(&col, 2), "capture_gap"));
+    /* reused with no close seen: the old record says so */
+    seg d[16], d2[16];
+    n = relay_conversation(d, 40602, 4000000);
+    feed(e, d, n - 2, NULL);              /* no FIN either way */
+    n = relay_conversation_isn(d2, 40602, 4000100, 99999);
+    feed(e, d2, 1, NULL);                 /* a new SYN */
+    g_assert_cmpuint(col.records->len, ==, 4);
+    g_assert_nonnull(strstr(rec(&col, 3), "\"closed_by\":\"reused\""));
+    mw_engine_finish(e);
+    g_assert_cmpuint(col.records->len, ==, 5);
+    for (guint i = 0; i < col.records->len; i++)
+        g_assert_null(strstr(rec(&col, i), "capture started mid-session"));
+    mw_engine_free(e);
+    g_ptr_array_free(col.records, TRUE);
+}
+
+/* issue 15 item 13: only the client's packets are in the capture; it acknowledges the
+ * server's bytes: they are missing from the capture (capture_gap), not silence. */
+static void test_one_sided(void)
+{
+    collected col;
+    mw_engine *e = engine(&col, 100);
+    seg a[16], c[16];
+    size_t n = relay_conversation(a, 40700, 1000000), k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(a[i].pkt.src, (uint8_t[]){ 10, 0, 0, 1 }, 4) == 0)
+            c[k++] = a[i];
+    feed(e, c, k, NULL);
+    mw_engine_finish(e);
+    g_assert_cmpuint(col.records->len, ==, 1);
+    const char *r = rec(&col, 0);
+    g_assert_nonnull(strstr(r, "\"capture_gap\""));
+    /* 14 + 8 + 8 + 48 bytes of replies the client acknowledged */
+    g_assert_nonnull(strstr(r, "78 bytes from the server missing from the capture"));
+    /* both sides captured: the same acknowledgements raise nothing */
+    n = relay_conversation(a, 40701, 2000000);
+    feed(e, a, n, NULL);
+    g_assert_null(strstr(rec(&col, 1), "capture_gap"));
+    mw_engine_free(e);
+    g_ptr_array_free(col.records, TRUE);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -401,5 +506,8 @@ int main(int argc, char **argv)
     g_test_add_func("/flow/client_hello_other_port", test_client_hello_other_port);
     g_test_add_func("/flow/port_table_per_engine", test_port_table_per_engine);
     g_test_add_func("/flow/loss_before_fin", test_loss_before_fin);
+    g_test_add_func("/flow/time_backwards", test_time_backwards);
+    g_test_add_func("/flow/stray_after_close", test_stray_after_close);
+    g_test_add_func("/flow/one_sided", test_one_sided);
     return g_test_run();
 }
