@@ -35,6 +35,8 @@ for line in sys.stdin:
     r = json.loads(line)
     for k in ("input", "uid"):
         r.pop(k, None)
+    for e in r.get("evidence", []): # a merged file names the interface of each
+        e.pop("iface", None)
     print(json.dumps(r, sort_keys=True))'
 }
 
