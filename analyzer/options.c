@@ -145,7 +145,7 @@ static GOptionContext *new_context(mw_options *o)
           &o->test_open, "", NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
-    GOptionContext *ctx = g_option_context_new("- mail traffic analyzer");
+    GOptionContext *ctx = g_option_context_new("[FILE...] [BPF-FILTER] - mail traffic analyzer");
     g_option_context_set_summary(ctx, "Reads SMTP, submission, IMAP and POP3 sessions (and "
                                       "their TLS) from captures and says what went wrong.");
     /* one group, in this order in --help; each call copies its table */
