@@ -243,6 +243,14 @@ assert (ev["flag"], ev["frame"], ev["input"]) == ("relay_denied", 2, sys.argv[2]
 PY
 }
 check "a capture split in two (editcap -c), given in reverse: one session, the whole's record" split_reverse
+split_saved() { # --save-flagged reads both parts again: the packets saved from the whole
+    local parts=("$TMP"/part_*.pcap)
+    "$MW" -r "$A" --save-flagged "$TMP/saved-whole" >/dev/null &&
+        "$MW" -r "${parts[1]}" "${parts[0]}" --save-flagged "$TMP/saved-split" >/dev/null &&
+        cmp <(tcpdump -r "$TMP"/saved-whole/*.pcap 2>/dev/null) <(tcpdump -r "$TMP"/saved-split/*.pcap 2>/dev/null) &&
+        [ "$(tcpdump -r "$TMP"/saved-split/*.pcap 2>/dev/null | wc -l)" -gt 10 ]
+}
+check "--save-flagged over the two parts given in reverse: the packets saved from the whole" split_saved
 split_by_time() { # editcap -i: by seconds; the IMAP session spans two files
     editcap -i 1 pcaps/imap-timeout-bye.pcap "$TMP/sec.pcap" 2>/dev/null || return 1
     local parts=("$TMP"/sec_*.pcap)
