@@ -15,6 +15,7 @@
 #include "sandbox.h"
 #include "output/outfile.h"
 #include "input/capture.h"
+#include "input/files/merge.h"
 #include "core/config.h"
 #include "engine/detect.h"
 #include "engine/flow.h"
@@ -37,7 +38,9 @@
 typedef struct {
     const mw_options *opt;
     mw_capture **caps;
+    char **files;          /* their names, in the order read (several: by first packet) */
     size_t nfiles;
+    size_t cur;            /* the capture of the packet being analysed */
     mw_inputs *inputs;
     mw_report *rep;
     mw_saver *saver;
@@ -72,6 +75,24 @@ static void observe_packet(void *user, const mw_capture *c, uint64_t frame, int6
     observer *ob = user;
     mw_inputs_packet(ob->inputs, frame, ts_us);
     mw_progress_packet(ob->progress, c, ob->name);
+}
+
+/* Where an evidence frame is (core/identity.h): the packet being analysed, or with
+ * several inputs the one whose packets read so far hold it (a flag raised at a session's
+ * end about an earlier packet: connection_timeout, unanswered_command). The interface is
+ * known for the packet being analysed only. */
+static void evidence_origin(void *user, uint64_t frame, int64_t ts_us, const char **input,
+                            const char **iface)
+{
+    const run *r = user;
+    const mw_capture *c = r->caps[r->cur];
+    bool current = mw_capture_frames(c) == frame;
+    if (current)
+        *iface = mw_capture_iface_label(c);
+    if (r->nfiles < 2)
+        return;
+    size_t i = current ? r->cur : mw_inputs_file_at(r->inputs, frame, ts_us);
+    *input = mw_capture_name(r->caps[i < r->nfiles ? i : r->cur]);
 }
 
 /* One clear line on stderr; the message is owned and freed here. */
@@ -164,20 +185,57 @@ static char *open_logs(run *r)
     return NULL;
 }
 
+typedef struct {
+    int64_t ts;   /* of the first packet; INT64_MAX: none */
+    size_t given; /* the position on the command line */
+    mw_capture *cap;
+    char *name;
+} first_packet;
+
+static gint by_first_packet(gconstpointer pa, gconstpointer pb)
+{
+    const first_packet *a = pa, *b = pb;
+    return a->ts != b->ts ? (a->ts < b->ts ? -1 : 1) : a->given < b->given ? -1 : 1;
+}
+
+/* Several inputs, read merged by time: put in the order of their first packets (read
+ * ahead now), so that the inputs table and --save-flagged see a session's packets in
+ * files up to the one being read. One without a packet (empty, or its first read failed:
+ * the merge stops there after the others) goes last. */
+static void order_by_time(run *r)
+{
+    first_packet *fp = g_new(first_packet, r->nfiles);
+    for (size_t i = 0; i < r->nfiles; i++) {
+        fp[i] = (first_packet){ INT64_MAX, i, r->caps[i], r->files[i] };
+        if (mw_capture_peek(r->caps[i], &fp[i].ts) != 1)
+            fp[i].ts = INT64_MAX;
+    }
+    qsort(fp, r->nfiles, sizeof *fp, (int (*)(const void *, const void *))by_first_packet);
+    for (size_t i = 0; i < r->nfiles; i++) {
+        r->caps[i] = fp[i].cap;
+        r->files[i] = fp[i].name;
+    }
+    g_free(fp);
+}
+
 /* Open every input first: a bad file is reported before any output. */
 static char *open_inputs(run *r)
 {
     r->nfiles = mw_options_nfiles(r->opt);
     r->caps = g_new0(mw_capture *, r->nfiles);
+    r->files = g_new0(char *, r->nfiles + 1);
     r->ids = g_new0(mw_file_id, r->nfiles);
     for (size_t i = 0; i < r->nfiles; i++) {
         char *err = NULL;
+        r->files[i] = r->opt->files[i];
         r->caps[i] = mw_capture_open(r->opt->files[i], &err);
-        if (!r->caps[i])
+        if (!r->caps[i] || !mw_capture_set_filter(r->caps[i], r->opt->filter, &err))
             return err;
         if (mw_file_id_of(mw_capture_fd(r->caps[i]), r->opt->files[i], &r->ids[r->nids]))
             r->nids++;
     }
+    if (r->nfiles > 1)
+        order_by_time(r);
     return open_logs(r);
 }
 
@@ -211,7 +269,7 @@ static char *open_outputs(run *r)
     if (opt->save_dir && !(r->saver = mw_saver_new(opt->save_dir, r->inputs, &err)))
         return err;
     for (size_t i = 0; r->saver && i < r->nfiles; i++)
-        if (!mw_saver_add_input(r->saver, opt->files[i], &err))
+        if (!mw_saver_add_input(r->saver, r->files[i], &err))
             return err;
     if (opt->write_file &&
         !(r->write_fp = mw_outfile_fopen("-w", opt->write_file, r->ids, r->nids, &err)))
@@ -366,6 +424,46 @@ static int run_live(run *r)
     return r->live_failed ? fail(err) : 0;
 }
 
+static void merge_switch(void *user, size_t i)
+{
+    run *r = user;
+    r->cur = i;
+    mw_inputs_select(r->inputs, i);
+    mw_identity_use_input(mw_capture_name(r->caps[i])); /* new sessions' "input" */
+}
+
+static void merge_warning(void *user, const char *msg)
+{
+    (void)user;
+    fprintf(stderr, "mailwire: warning: %s\n", msg);
+}
+
+/* Several files, merged by packet time (input/files/merge.h). */
+static int run_merged(run *r)
+{
+    observer *obs = g_new(observer, r->nfiles);
+    mw_inputs_merged(r->inputs);
+    for (size_t i = 0; i < r->nfiles; i++) {
+        obs[i] = (observer){ r->inputs, r->progress, r->files[i] };
+        mw_inputs_begin(r->inputs, r->files[i], mw_capture_dlt(r->caps[i]));
+        /* the per-file time ranges also place the evidence of earlier frames */
+        mw_capture_observe(r->caps[i], observe_packet, &obs[i]);
+        mw_capture_on_secrets(r->caps[i], on_secrets, r);
+    }
+    mw_merge m = { r->caps, r->nfiles, r->e, (uint64_t)r->opt->count, merge_switch,
+                   merge_warning, r };
+    size_t failed = 0;
+    char *err = NULL;
+    bool ok = mw_merge_run(&m, &failed, &err);
+    mw_progress_clear(r->progress);
+    g_free(obs);
+    if (!ok) {
+        r->stopped_in = r->files[failed];
+        return fail(err);
+    }
+    return 0;
+}
+
 /* Each file in turn; stops at the first that cannot be read, after -c COUNT packets, or
  * on a stop request. */
 static int run_files(run *r)
@@ -374,6 +472,9 @@ static int run_files(run *r)
     char *err = NULL;
     if (!enter_sandbox(r, &err))
         return fail(err);
+    mw_identity_set_origin(evidence_origin, r);
+    if (r->nfiles > 1)
+        return run_merged(r);
     uint64_t left = (uint64_t)r->opt->count;
     for (size_t i = 0; i < r->nfiles && !mw_capture_stopped(); i++) {
         const char *name = r->opt->files[i];
@@ -469,7 +570,7 @@ static int finish(run *r)
     r->store = NULL;
     char *live_name = opt->iface ? g_strdup_printf("live capture on %s", opt->iface) : NULL;
     mw_run_info info = { opt->iface ? (const char *const *)&live_name
-                                    : (const char *const *)opt->files,
+                                    : (const char *const *)r->files,
                          opt->iface ? 1 : r->nfiles, mw_engine_stats_get(r->e),
                          r->stopped_in };
     mw_progress_free(r->progress);
@@ -530,6 +631,7 @@ static int run_close(run *r, int status)
     for (size_t i = 0; r->caps && i < r->nfiles; i++)
         mw_capture_close(r->caps[i]);
     g_free(r->caps);
+    g_free(r->files);
     g_free(r->ids);
     return status;
 }
@@ -562,6 +664,8 @@ int main(int argc, char **argv)
     char *err = NULL;
     if (!mw_options_parse(argc, argv, &opt, &err))
         return fail(err);
+    for (gchar **n = opt.input_notes; n && *n; n++) /* -r DIR: what was not a capture */
+        fprintf(stderr, "mailwire: note: %s\n", *n);
     if (opt.version) {
         mw_options_print_version(stdout);
         mw_options_free(&opt);

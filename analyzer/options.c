@@ -7,6 +7,7 @@
 #include <openssl/crypto.h>
 #include <pcap/pcap.h>
 
+#include "input/files/dirs.h"
 #include "input/live.h"
 #include "maillog/maillog.h"
 #include "output/outfile.h"
@@ -85,7 +86,10 @@ static GOptionContext *new_context(mw_options *o)
 {
     GOptionEntry entries[] = {
         { "read", 'r', 0, G_OPTION_ARG_FILENAME_ARRAY, &o->files,
-          "Read a pcap or pcapng capture (repeatable; - for stdin)", "FILE" },
+          "Read a pcap or pcapng capture, or every capture in a directory (repeatable; - "
+          "for stdin). After the options, arguments naming existing files are captures "
+          "too; the rest is a BPF filter. Several files are read merged by packet time",
+          "FILE" },
         { "interface", 'i', 0, G_OPTION_ARG_STRING, &o->iface,
           "Capture live on an interface (any BPF filter follows the options)", "IFACE" },
         { "user", 'Z', 0, G_OPTION_ARG_STRING, &o->user,
@@ -160,7 +164,7 @@ static GOptionContext *new_context(mw_options *o)
           &o->test_open, "", NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
-    GOptionContext *ctx = g_option_context_new("- mail traffic analyzer");
+    GOptionContext *ctx = g_option_context_new("[FILE...] [BPF-FILTER] - mail traffic analyzer");
     g_option_context_set_summary(ctx, "Reads SMTP, submission, IMAP and POP3 sessions (and "
                                       "their TLS) from captures and says what went wrong.");
     /* one group, in this order in --help; each call copies its table */
@@ -168,6 +172,36 @@ static GOptionContext *new_context(mw_options *o)
     add_log_store_entries(ctx, o);
     g_option_context_add_main_entries(ctx, tail, NULL);
     return ctx;
+}
+
+/* -r's files and the arguments after the options: directories expanded, trailing
+ * captures appended, the rest the filter. NULL when fine. */
+static char *gather_inputs(mw_options *o, char **rest)
+{
+    GPtrArray *given = g_ptr_array_new_with_free_func(g_free);
+    for (gchar **f = o->files; f && *f; f++)
+        g_ptr_array_add(given, g_strdup(*f));
+    o->filter = mw_split_captures_filter(rest, given);
+    GPtrArray *files = g_ptr_array_new();
+    GPtrArray *notes = g_ptr_array_new();
+    char *err = NULL;
+    for (guint i = 0; !err && i < given->len; i++) {
+        const char *f = g_ptr_array_index(given, i);
+        char *note = NULL;
+        if (strcmp(f, "-") != 0 && g_file_test(f, G_FILE_TEST_IS_DIR)) {
+            if (mw_dir_captures(f, files, &note, &err) && note)
+                g_ptr_array_add(notes, note);
+        } else {
+            g_ptr_array_add(files, g_strdup(f));
+        }
+    }
+    g_ptr_array_free(given, TRUE);
+    g_strfreev(o->files);
+    g_ptr_array_add(files, NULL);
+    o->files = (gchar **)g_ptr_array_free(files, FALSE);
+    g_ptr_array_add(notes, NULL);
+    o->input_notes = (gchar **)g_ptr_array_free(notes, FALSE);
+    return err;
 }
 
 static bool has_stdin(const mw_options *o)
@@ -218,12 +252,21 @@ static char *check_ranges(const mw_options *o)
     return err;
 }
 
+/* The checks on the final list of files (directories expanded). */
+static char *check_files(const mw_options *o)
+{
+    if (o->save_dir && has_stdin(o))
+        return g_strdup("--save-flagged reads the capture files again: it does not "
+                        "go with -r - (stdin)");
+    return NULL;
+}
+
 /* Checks across options, after parsing; NULL when the combination is fine. The first
  * problem found is the one reported. */
 static char *check(mw_options *o, int argc, char **argv)
 {
     bool have_files = o->files && o->files[0];
-    if (argc > 1 && !o->iface)
+    if (argc > 1 && !o->iface && !have_files)
         return g_strdup_printf("unexpected argument '%s' (captures are read with -r FILE)",
                                argv[1]);
     if (o->iface && have_files)
@@ -235,9 +278,6 @@ static char *check(mw_options *o, int argc, char **argv)
     if (o->save_dir && o->iface)
         return g_strdup("--save-flagged reads the capture files again: it does not go "
                         "with -i (use -w FILE, then -r FILE --save-flagged DIR)");
-    if (o->save_dir && has_stdin(o))
-        return g_strdup("--save-flagged reads the capture files again: it does not "
-                        "go with -r - (stdin)");
     for (gchar **l = o->maillogs; o->iface && l && *l; l++)
         if (g_str_has_suffix(*l, ".gz"))
             return g_strdup_printf("--maillog %s: a compressed log does not grow; live (-i) "
@@ -283,14 +323,18 @@ bool mw_options_parse(int argc, char **argv, mw_options *o, char **err)
         g_error_free(gerr);
     } else if (!o->version) { /* --version alone needs nothing else */
         *err = check(o, argc, argv);
+        /* the rest of the command line: captures, then a BPF filter, as with tcpdump */
+        if (!*err && o->iface && argc > 1)
+            o->filter = g_strjoinv(" ", argv + 1);
+        else if (!*err && !o->iface)
+            *err = gather_inputs(o, argv + 1);
+        if (!*err)
+            *err = check_files(o);
     }
     if (*err) {
         mw_options_free(o);
         return false;
     }
-    /* the rest of the command line is a BPF filter, as with tcpdump */
-    if (o->iface && argc > 1)
-        o->filter = g_strjoinv(" ", argv + 1);
     return true;
 }
 
@@ -333,6 +377,7 @@ void mw_options_free(mw_options *o)
     g_free(o->user);
     g_free(o->write_file);
     g_free(o->filter);
+    g_strfreev(o->input_notes);
     g_free(o->sensor);
     g_free(o->db);
     g_free(o->db_spool);

@@ -30,7 +30,8 @@
 
 /* Fields keep GLib's types (gboolean, gint) because GOptionEntry writes them directly. */
 typedef struct mw_options {
-    gchar **files;          /* -r FILE, repeatable; NULL when none */
+    gchar **files;          /* -r FILE, repeatable, and the captures after the options,
+                             * directories expanded; NULL when none */
     gchar **port_specs;     /* --ports PROTO=PORT,... */
     gchar *output_path;     /* -o FILE */
     gchar *report;          /* --report FILE */
@@ -40,7 +41,9 @@ typedef struct mw_options {
     gchar *iface;           /* -i IFACE */
     gchar *user;            /* -Z USER */
     gchar *write_file;      /* -w FILE */
-    gchar *filter;          /* live: the words after the options, joined (a BPF filter) */
+    gchar *filter;          /* the words after the options (and the captures), joined: a
+                             * BPF filter, live or on files */
+    gchar **input_notes;    /* -r DIR: what was skipped in each, a line each (for stderr) */
     gboolean promisc, json, quiet, verbose, version;
     gboolean local_time;    /* --local-time: text times in the local time zone */
     gint buffer_mb, stats_interval;

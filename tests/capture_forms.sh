@@ -2,7 +2,9 @@
 # Captures as users have them (issue 16): gzip/zstd/lz4-compressed files and pipes give the
 # records of the plain file; a mergecap'd pcapng with two link types gives the sessions of
 # both inputs; a pcapng with embedded TLS secrets (editcap --inject-secrets) reads like its
-# source; cut or corrupt compressed files give one clear line naming the file.
+# source; cut or corrupt compressed files give one clear line naming the file. A BPF
+# filter after the options, -r DIR, several captures after -r, files merged by packet time
+# (a capture split by editcap is one session), interface names in evidence.
 # Every compressed and merged file is made here from pcaps/. Prints one TAP line per test.
 # Usage: tests/capture_forms.sh MAILWIRE_BINARY
 set -u
@@ -13,7 +15,7 @@ trap 'rm -rf "$TMP"' EXIT
 # shellcheck source=tests/tap.sh
 . tests/tap.sh
 
-for tool in gzip zstd lz4 mergecap editcap; do
+for tool in gzip zstd lz4 mergecap editcap tcpdump; do
     if ! command -v "$tool" >/dev/null; then
         skip "capture forms" "$tool missing (scripts/install-deps.sh)"
         exit 0
@@ -32,6 +34,8 @@ for line in sys.stdin:
     r = json.loads(line)
     for k in ("input", "uid"):
         r.pop(k, None)
+    for e in r.get("evidence", []): # a merged file names the interface of each
+        e.pop("iface", None)
     print(json.dumps(r, sort_keys=True))'
 }
 
@@ -147,5 +151,161 @@ printf '\x1f\x8bnot really gzip at all' >"$TMP/bad.gz"
 check "corrupt gzip: an error naming it" one_line "$TMP/bad.gz" "bad.gz: .*gzip" 1
 gzip -c </dev/null >"$TMP/empty.gz"
 check "gzip of nothing: not a capture" one_line "$TMP/empty.gz" "empty.gz: not a pcap or pcapng capture" 1
+
+# --- a BPF filter after the options applies to files too (as tcpdump reads them) ---
+sessions_of() { "$MW" --json "$@" 2>"$TMP/records.err" | wc -l; }
+TWO=pcaps/smtp-cooked-v1.pcap # two sessions, client ports 53656 and 53670
+filter_on_file() {
+    local all want got
+    all=$(sessions_of -r "$TWO")
+    want=$(tcpdump -r "$TWO" -w - 'tcp port 53670' 2>/dev/null | sessions_of -r -)
+    got=$(sessions_of -r "$TWO" 'tcp port 53670')
+    echo "all $all, tcpdump-filtered $want, filtered $got"
+    [ "$all" -eq 2 ] && [ "$want" -eq 1 ] && [ "$got" -eq "$want" ] &&
+        "$MW" -r "$TWO" 'tcp port 53670' --json | grep -q '"client_port":53670'
+}
+check "a filter after the options: the sessions tcpdump -w - 'filter' leaves" filter_on_file
+filter_counted() {
+    local total kept
+    total=$(tcpdump -r "$TWO" 2>/dev/null | wc -l)
+    kept=$(tcpdump -r "$TWO" 'tcp port 53670' 2>/dev/null | wc -l)
+    "$MW" -r "$TWO" tcp port 53670 >"$TMP/f.txt" 2>"$TMP/f.err" # the words unquoted, as tcpdump takes them
+    grep -x "Packets: $total (TCP $kept)" "$TMP/f.txt" &&
+        grep -x "Not decoded: $((total - kept)) ($((total - kept)) filtered out by the BPF filter)" "$TMP/f.txt" &&
+        [ ! -s "$TMP/f.err" ]
+}
+check "filtered-out packets are counted in the totals, by reason" filter_counted
+filter_pcapng() { # our own reader: compiled for each interface's link type
+    [ "$(sessions_of -r "$TMP/merged.pcapng" 'tcp port 53650')" -eq 1 ] &&
+        "$MW" -r "$TMP/merged.pcapng" 'tcp port 53650' --json | grep -q '"client_port":53650' &&
+        [ "$(sessions_of -r "$TMP/merged.pcapng" 'tcp port 34372')" -eq 1 ] &&
+        gzip -c "$TMP/merged.pcapng" | "$MW" -r - --json 'tcp port 34372' | grep -q '"client_port":34372'
+}
+check "a filter on a two-link-type pcapng (and gzip'd on stdin): each interface filtered" filter_pcapng
+bad_filter() {
+    "$MW" -r "$ETH" 'host 10.0.0.5 and prt 587' >"$TMP/b.out" 2>"$TMP/b.err"
+    local rc=$?
+    [ "$rc" -eq 1 ] && [ "$(wc -l <"$TMP/b.err")" -eq 1 ] && [ ! -s "$TMP/b.out" ] &&
+        grep -q "^mailwire: bad filter 'host 10.0.0.5 and prt 587': " "$TMP/b.err" ||
+        { echo "exit $rc: $(cat "$TMP/b.err")"; return 1; }
+}
+check "a bad filter: one line, exit 1, no output" bad_filter
+
+# --- -r DIR, and the captures after -r ---
+A=pcaps/smtp-relay-denied.pcap B=pcaps/imap-login-failed.pcap C=pcaps/pop3-login-ok.pcap
+mkdir -p "$TMP/dir/sub"
+cp "$A" "$B" "$C" "$TMP/dir/" && cp pcaps/README.md "$TMP/dir/" && printf 'x\n' >"$TMP/dir/notes.keys"
+gzip -c pcaps/smtp-auth-failed.pcap >"$TMP/dir/z.pcap.gz"
+dir_as_files() {
+    records -r "$TMP/dir/$(basename "$A")" -r "$TMP/dir/$(basename "$B")" -r "$TMP/dir/$(basename "$C")" \
+        -r "$TMP/dir/z.pcap.gz" >"$TMP/want"
+    records -r "$TMP/dir" >"$TMP/got"
+    [ "$(wc -l <"$TMP/want")" -eq 4 ] && diff -u "$TMP/want" "$TMP/got" &&
+        [ "$(cat "$TMP/records.err")" = "mailwire: note: $TMP/dir: skipped 1 sub-directory and 2 files that are not captures (README.md, notes.keys)" ]
+}
+check "-r DIR: the records of its captures listed, what is not a capture counted in a note" dir_as_files
+trailing_files() {
+    records -r "$A" -r "$B" -r "$C" >"$TMP/want"
+    records -r "$A" "$B" "$C" >"$TMP/got" && diff -u "$TMP/want" "$TMP/got" &&
+        records -r "$C" "$B" "$A" >"$TMP/got" && diff -u "$TMP/want" "$TMP/got" &&
+        [ "$(sessions_of -r "$A" "$B" "$C" port 143)" -eq 1 ] &&
+        [ "$(sessions_of -r "$A" "$B" "$C" -- port 143)" -eq 1 ]
+}
+check "-r a b c (shell -r *.pcap): the records of -r a -r b -r c in any order; then a filter" trailing_files
+
+# --- files merged by time, like mergecap ---
+# no frame numbers (they restart in each file) and no names of inputs
+unframed() {
+    python3 -c '
+import json, sys
+def strip(v):
+    if isinstance(v, dict):
+        return {k: strip(x) for k, x in v.items() if k not in ("frame", "input", "uid")}
+    if isinstance(v, list):
+        return [strip(x) for x in v]
+    return v
+for line in open(sys.argv[1]):
+    print(json.dumps(strip(json.loads(line)), sort_keys=True))' "$1"
+}
+split_reverse() {
+    editcap -c 10 "$A" "$TMP/part.pcap" || return 1
+    local parts=("$TMP"/part_*.pcap)
+    [ "${#parts[@]}" -eq 2 ] || { echo "parts: ${parts[*]}"; return 1; }
+    "$MW" -r "$A" --json >"$TMP/whole.json" && "$MW" -r "${parts[1]}" "${parts[0]}" --json >"$TMP/split.json" &&
+        [ "$(wc -l <"$TMP/split.json")" -eq 1 ] && diff -u <(unframed "$TMP/whole.json") <(unframed "$TMP/split.json") &&
+        # the evidence names its file: frame 12 of the whole is frame 2 of the second part
+        python3 - "$TMP/split.json" "${parts[1]}" <<'PY'
+import json, sys
+r = json.loads(open(sys.argv[1]).readline())
+ev = r["evidence"][0]
+assert r["input"].endswith("part_00000_20261123094751.pcap"), r["input"]
+assert (ev["flag"], ev["frame"], ev["input"]) == ("relay_denied", 2, sys.argv[2]), ev
+PY
+}
+check "a capture split in two (editcap -c), given in reverse: one session, the whole's record" split_reverse
+split_saved() { # --save-flagged reads both parts again: the packets saved from the whole
+    local parts=("$TMP"/part_*.pcap)
+    "$MW" -r "$A" --save-flagged "$TMP/saved-whole" >/dev/null &&
+        "$MW" -r "${parts[1]}" "${parts[0]}" --save-flagged "$TMP/saved-split" >/dev/null &&
+        cmp <(tcpdump -r "$TMP"/saved-whole/*.pcap 2>/dev/null) <(tcpdump -r "$TMP"/saved-split/*.pcap 2>/dev/null) &&
+        [ "$(tcpdump -r "$TMP"/saved-split/*.pcap 2>/dev/null | wc -l)" -gt 10 ]
+}
+check "--save-flagged over the two parts given in reverse: the packets saved from the whole" split_saved
+split_by_time() { # editcap -i: by seconds; the IMAP session spans two files
+    editcap -i 1 pcaps/imap-timeout-bye.pcap "$TMP/sec.pcap" 2>/dev/null || return 1
+    local parts=("$TMP"/sec_*.pcap)
+    [ "${#parts[@]}" -ge 2 ] || { echo "parts: ${parts[*]}"; return 1; }
+    "$MW" -r pcaps/imap-timeout-bye.pcap --json >"$TMP/whole.json" &&
+        "$MW" -r $(printf '%s\n' "${parts[@]}" | sort -r) --json >"$TMP/split.json" &&
+        [ "$(wc -l <"$TMP/split.json")" -eq 1 ] && diff -u <(unframed "$TMP/whole.json") <(unframed "$TMP/split.json")
+}
+check "a capture split by time (editcap -i) given in reverse: one session" split_by_time
+tuple_reused() { # the same 4-tuple a minute later, new SYN after the close: two sessions
+    editcap -t 60 "$A" "$TMP/later.pcap" &&
+        "$MW" -r "$TMP/later.pcap" -r "$A" --json >"$TMP/two.json" &&
+        [ "$(wc -l <"$TMP/two.json")" -eq 2 ] && ! grep -q capture_gap "$TMP/two.json" &&
+        head -1 "$TMP/two.json" | grep -q "\"input\":\"$A\""
+}
+check "a 4-tuple reused after its close, in another file: a new session, in time order" tuple_reused
+all_smtp() { # they used to merge into each other's sessions (capture_gap on most of them)
+    local sep=0 gaps=0 f
+    for f in pcaps/smtp-*.pcap; do
+        sep=$((sep + $("$MW" -r "$f" --json 2>/dev/null | wc -l)))
+        gaps=$((gaps + $("$MW" -r "$f" --json 2>/dev/null | grep -c capture_gap)))
+    done
+    "$MW" -r pcaps/smtp-*.pcap --json >"$TMP/all.json" 2>/dev/null
+    echo "one by one: $sep sessions, $gaps capture_gap; together: $(wc -l <"$TMP/all.json"), $(grep -c capture_gap "$TMP/all.json")"
+    [ "$(wc -l <"$TMP/all.json")" -eq "$sep" ] && [ "$(grep -c capture_gap "$TMP/all.json")" -eq "$gaps" ]
+}
+check "-r pcaps/smtp-*.pcap: the sessions of each file read alone" all_smtp
+
+# --- the interface of each packet, in a pcapng of several (names given by text2pcap -N) ---
+named() { # capture linktype name out: the packets re-written to a pcapng naming its interface
+    tshark -r "$1" -P -x -t e -o 'gui.column.format:"Time","%t"' 2>/dev/null | sed 's/^ *//' |
+        text2pcap -q -l "$2" -N "$3" -t '%s.%f' - "$4" 2>/dev/null
+}
+iface_names() {
+    # two interfaces with findings (relay_denied, auth_failed), and a Linux cooked one
+    named "$ETH" 1 eth0 "$TMP/eth0.pcapng" && named pcaps/smtp-auth-failed.pcap 1 eth1 "$TMP/eth1.pcapng" &&
+        named "$SLL2" 276 any "$TMP/any.pcapng" &&
+        mergecap -w "$TMP/two-ifaces.pcapng" "$TMP/eth0.pcapng" "$TMP/eth1.pcapng" "$TMP/any.pcapng" ||
+        return 1
+    "$MW" -r "$TMP/two-ifaces.pcapng" --json | python3 -c '
+import json, sys
+seen = {}
+for line in sys.stdin:
+    r = json.loads(line)
+    for e in r["evidence"]:
+        seen[r["client_port"]] = e.get("iface")
+        assert "input" not in e, e
+print(seen)
+assert seen == {34372: "eth0", 57889: "eth1"}, seen' &&
+        ! "$MW" -r "$TMP/eth0.pcapng" --json | grep -q '"iface"' # one interface: not said
+}
+if command -v text2pcap >/dev/null && command -v tshark >/dev/null; then
+    check "a mergecap'd pcapng of named interfaces: each evidence names its interface" iface_names
+else
+    skip "interface names in evidence" "text2pcap or tshark missing"
+fi
 
 echo "1..$n"

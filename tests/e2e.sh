@@ -123,7 +123,8 @@ head -c 60 pcaps/smtp-accepted.pcap >"$TMP/cut-first-packet.pcap"
 # a pcap header declaring 802.11 (DLT 105): an unsupported link type
 printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x69\x00\x00\x00' >"$TMP/wifi.pcap"
 bad_input "missing file" 1 "nosuch.pcap: No such file" -r "$TMP/nosuch.pcap"
-bad_input "directory" 1 "is a directory" -r "$TMP"
+mkdir -p "$TMP/no-captures"
+bad_input "directory without captures" 1 "no-captures: no capture files in the directory" -r "$TMP/no-captures"
 bad_input "not a capture" 1 "text.pcap: not a pcap or pcapng capture" -r "$TMP/text.pcap"
 # stat succeeds, open does not: a file without read permission (as root: read as nobody)
 mkdir -p "$TMP/locked" && chmod 711 "$TMP" "$TMP/locked"

@@ -33,8 +33,21 @@ closed_stdout() { "$MW" -r "$CAP" >&- 2>"$TMP/e"; [ $? -eq 1 ] && grep -q "stand
 check "closed stdout: one line, exit 1" closed_stdout
 closed_stdout_o() { "$MW" -r "$CAP" --json -o "$TMP/c.jsonl" >&- && grep -q relay_denied "$TMP/c.jsonl"; }
 check "closed stdout with -o FILE: the file gets the records" closed_stdout_o
-# many copies of a capture: long enough that reading all of it would show
-BIG=(); for _ in $(seq 300); do BIG+=(-r pcaps/smtp-multi.pcap); done
+# many_sessions SRC OUT ROUNDS: SRC's sessions 2^ROUNDS times in one file, each copy later
+# than the one before (editcap -t, mergecap), so that they are sessions of their own: the
+# same file given many times is one session, its packets merged by time as duplicates
+many_sessions() {
+    local src=$1 out=$2 rounds=$3 i span=60
+    cp "$src" "$out"
+    for ((i = 0; i < rounds; i++)); do
+        editcap -t "$span" "$out" "$out.later" && mergecap -F pcap -w "$out.both" "$out" "$out.later" &&
+            mv "$out.both" "$out" && rm -f "$out.later" || return 1
+        span=$((span * 2))
+    done
+}
+# many sessions: long enough that reading all of it would show
+many_sessions pcaps/smtp-multi.pcap "$TMP/many.pcap" 9
+BIG=(-r "$TMP/many.pcap")
 epipe_ignored() {
     local start=$SECONDS
     (trap '' PIPE; "$MW" "${BIG[@]}" --json 2>"$TMP/e"; echo $? >"$TMP/rc") | head -c 1 >/dev/null

@@ -123,7 +123,7 @@ md_rest() {
         grep -q 'pcaps/smtp-relay-denied.pcap' "$TMP/report.md" &&
         grep -q '!\[timeline\](data:image/svg+xml;base64,' "$TMP/report.md" &&
         grep -q 'frame 12 of smtp-relay-denied.pcap' "$TMP/report.md" &&
-        grep -q '^<a id="t-s1"></a>' "$TMP/report.md" &&
+        grep -q "^<a id=\"t-$(grep relay_denied "$TMP/records.jsonl" | sed 's/^{"id":"\([^"]*\)".*/\1/')\"></a>" "$TMP/report.md" &&
         grep -q 'RCPT TO:<bob@example.net>' "$TMP/report.md"
 }
 check "md: inputs, timeline, session rows, evidence frames, transcripts" md_rest

@@ -46,6 +46,27 @@ const char *mw_identity_input(void)
     return input_name;
 }
 
+void mw_identity_use_input(const char *interned)
+{
+    input_name = interned;
+}
+
+static mw_evidence_origin_fn origin_fn;
+static void *origin_user;
+
+void mw_identity_set_origin(mw_evidence_origin_fn fn, void *user)
+{
+    origin_fn = fn;
+    origin_user = user;
+}
+
+void mw_identity_origin(uint64_t frame, int64_t ts_us, const char **input, const char **iface)
+{
+    *input = *iface = NULL;
+    if (origin_fn)
+        origin_fn(origin_user, frame, ts_us, input, iface);
+}
+
 static void hash_str(XXH3_state_t *st, const char *s)
 {
     s = s ? s : "";

@@ -24,6 +24,16 @@ const char *mw_identity_sensor(void);
  * live capture, the interface (stored as iface:NAME). The string is interned. */
 void mw_identity_set_input(const char *name, gboolean live);
 const char *mw_identity_input(void);
+/* The same with a name already interned (cheap: the merge of files switches per packet). */
+void mw_identity_use_input(const char *interned);
+
+/* Where an evidence packet is: the input and the interface (interned; NULL each when the
+ * record need not say: one input, one interface). Told by whoever reads the packets
+ * (main); without it both are NULL. Called on the analysis thread when a flag is raised. */
+typedef void (*mw_evidence_origin_fn)(void *user, uint64_t frame, int64_t ts_us,
+                                      const char **input, const char **iface);
+void mw_identity_set_origin(mw_evidence_origin_fn fn, void *user);
+void mw_identity_origin(uint64_t frame, int64_t ts_us, const char **input, const char **iface);
 
 /* The session's uid: its start second, then a hash of sensor, input, first packet (frame
  * and time) and 4-tuple. */

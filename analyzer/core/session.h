@@ -62,6 +62,8 @@ typedef struct {
     char *log_file;     /* evidence from a joined server log (frame 0): its file and line */
     uint64_t log_line;
     unsigned tx;        /* the protocol's 1-based transaction it came from (SMTP); 0: none */
+    const char *input;  /* the packet's input, when the run has several; NULL: not said */
+    const char *iface;  /* its pcapng interface, when its file has several; NULL: not said */
 } mw_evidence;
 
 /* One joined server-log line (redacted before it was kept). */

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "input/decode.h"
+#include "input/files/bpf.h"
 #include "input/format/capfile.h"
 #include "input/prefetch.h"
 #include "input/linktype.h"
@@ -30,6 +31,16 @@ struct mw_capture {
     uint64_t frames;     /* packets read */
     int fd;              /* the descriptor read */
     struct pipe_src *src; /* a pipe's reader, or NULL */
+    mw_bpf *bpf;         /* the BPF filter, or NULL */
+    const char *iname;   /* the name shown, interned (for evidence) */
+    /* read one packet at a time (the merge of several files): the packet read ahead */
+    int head_rc;         /* 1: head holds a packet; 0: at the end; -1: read error */
+    bool head_valid;     /* head_rc is for the packet not yet taken */
+    struct pcap_pkthdr head_h;
+    const uint8_t *head_data;
+    int head_dlt;
+    int64_t head_offset;
+    char *head_why;      /* the read error */
 };
 
 /* A pipe, a FIFO or a terminal is read through this (a fopencookie stream): before each
@@ -170,7 +181,7 @@ mw_capture *mw_capture_open(const char *path, char **err)
         return NULL;
     mw_capture *c = g_new0(mw_capture, 1);
     *c = (mw_capture){ .file = file, .fp = fp, .path = g_strdup(path), .size = size, .fd = fd,
-                       .src = src };
+                       .src = src, .iname = g_intern_string(name), .head_offset = -1 };
     if (mw_capfile_is_pcapng(file))
         return open_checked(c, NULL, mw_capfile_first_dlt(file), err);
     char errbuf[PCAP_ERRBUF_SIZE] = "";
@@ -229,12 +240,27 @@ typedef struct {
     mw_packet pkt; /* payload points into the batch's copy of the packet */
 } decoded;
 
+/* Decoded with its link type, unless the BPF filter leaves it out (counted as filtered)
+ * or mailwire does not decode the link type (counted as unsupported, and by capfile). */
+static void decode_one(mw_capture *c, int dlt, const struct pcap_pkthdr *h,
+                       const uint8_t *data, decoded *d)
+{
+    bool supported = mw_linktype_supported(dlt);
+    if (supported && (!c->bpf || mw_bpf_match(c->bpf, dlt, h, data))) {
+        d->ds = mw_decode(dlt, data, h->caplen, &d->pkt);
+        return;
+    }
+    memset(&d->pkt, 0, sizeof d->pkt);
+    d->ds = MW_DECODE_SKIP;
+    d->pkt.reason = supported ? MW_DROP_FILTERED : MW_DROP_UNSUPPORTED;
+}
+
+/* On the reader thread: the filter was compiled for the file's one link type at open. */
 static void decode_on_reader(void *user, const struct pcap_pkthdr *h, const uint8_t *data,
                              void *note)
 {
-    const mw_capture *c = user;
-    decoded *d = note;
-    d->ds = mw_decode(c->dlt, data, h->caplen, &d->pkt);
+    mw_capture *c = user;
+    decode_one(c, c->dlt, h, data, note);
 }
 
 static void on_packet(void *user, const struct pcap_pkthdr *h, const uint8_t *data,
@@ -260,12 +286,7 @@ static bool on_pcapng_packet(void *user, const struct pcap_pkthdr *h, const uint
 {
     run_state *rs = user;
     decoded d;
-    d.ds = mw_linktype_supported(dlt) ? mw_decode(dlt, data, h->caplen, &d.pkt)
-                                      : MW_DECODE_SKIP; /* counted by capfile too */
-    if (!mw_linktype_supported(dlt)) {
-        memset(&d.pkt, 0, sizeof d.pkt);
-        d.pkt.reason = MW_DROP_UNSUPPORTED;
-    }
+    decode_one(rs->c, dlt, h, data, &d);
     on_packet(user, h, data, &d, offset);
     return !(rs->c->limit && rs->frame >= rs->c->limit) && !mw_capture_stopped();
 }
@@ -283,6 +304,32 @@ static void add_skipped(const mw_capture *c, char **warn)
     *warn = w;
 }
 
+/* How a read ended (rc: -1 on an error, why its reason): an error before any packet, a
+ * warning after some; then what the pcapng reader skipped. */
+static bool read_ended(mw_capture *c, int rc, char *why, char **err, char **warn)
+{
+    if (rc == -1 && mw_capfile_stream_error(c->file)) { /* the decompressor's reason */
+        g_free(why);
+        why = g_strdup(mw_capfile_stream_error(c->file));
+    }
+    bool ok = true;
+    if (rc == -1 && !mw_capture_stopped()) { /* a stop cuts a pipe short on purpose */
+        if (c->frames == 0) {
+            *err = g_strdup_printf("%s: truncated or corrupt capture: %s",
+                                   display_name(c->path), why);
+            ok = false;
+        } else {
+            *warn = g_strdup_printf("%s: capture cut short after packet %" G_GUINT64_FORMAT
+                                    " (%s); the sessions read so far are written",
+                                    display_name(c->path), c->frames, why);
+        }
+    }
+    g_free(why);
+    if (ok)
+        add_skipped(c, warn);
+    return ok;
+}
+
 bool mw_capture_run(mw_capture *c, mw_engine *e, char **err, char **warn)
 {
     run_state rs = { c, e, 0 };
@@ -297,26 +344,85 @@ bool mw_capture_run(mw_capture *c, mw_engine *e, char **err, char **warn)
     char *why = NULL;
     int rc = c->pcap ? mw_prefetch_run(&pf, &why)
                      : mw_capfile_run_pcapng(c->file, on_pcapng_packet, &rs, &why);
-    if (rc == -1 && mw_capfile_stream_error(c->file)) { /* the decompressor's reason */
-        g_free(why);
-        why = g_strdup(mw_capfile_stream_error(c->file));
-    }
-    bool ok = true;
-    if (rc == -1 && !mw_capture_stopped()) { /* a stop cuts a pipe short on purpose */
-        if (rs.frame == 0) {
-            *err = g_strdup_printf("%s: truncated or corrupt capture: %s",
-                                   display_name(c->path), why);
-            ok = false;
+    return read_ended(c, rc, why, err, warn);
+}
+
+/* ---------- one packet at a time, on this thread (the merge) ---------- */
+
+int mw_capture_peek(mw_capture *c, int64_t *ts_us)
+{
+    if (!c->head_valid) {
+        c->head_valid = true;
+        if (mw_capture_stopped()) {
+            c->head_rc = 0;
+        } else if (c->pcap) {
+            struct pcap_pkthdr *h;
+            const u_char *data;
+            int rc = pcap_next_ex(c->pcap, &h, &data);
+            c->head_rc = rc == 1 ? 1 : rc == -2 ? 0 : -1;
+            if (rc == 1) {
+                c->head_h = *h;
+                c->head_data = data;
+                c->head_dlt = c->dlt;
+                /* ftell costs a system call: the offset is for progress only */
+                if (c->frames % MW_CAPFILE_OFFSET_EVERY == 0) {
+                    long off = c->size >= 0 ? ftell(c->fp) : -1;
+                    c->head_offset = off < 0 ? -1 : (int64_t)off;
+                }
+            } else if (rc == -1) {
+                c->head_why = g_strdup(pcap_geterr(c->pcap));
+            }
         } else {
-            *warn = g_strdup_printf("%s: capture cut short after packet %" G_GUINT64_FORMAT
-                                    " (%s); the sessions read so far are written",
-                                    display_name(c->path), rs.frame, why);
+            c->head_rc = mw_capfile_next_pcapng(c->file, &c->head_h, &c->head_data,
+                                                &c->head_dlt, &c->head_offset, &c->head_why);
         }
     }
-    g_free(why);
-    if (ok)
-        add_skipped(c, warn);
-    return ok;
+    if (c->head_rc == 1)
+        *ts_us = mw_ts_us(&c->head_h.ts);
+    return c->head_rc;
+}
+
+void mw_capture_take(mw_capture *c, mw_engine *e)
+{
+    if (!c->head_valid || c->head_rc != 1)
+        return;
+    run_state rs = { c, e, c->frames };
+    decoded d;
+    decode_one(c, c->head_dlt, &c->head_h, c->head_data, &d);
+    on_packet(&rs, &c->head_h, c->head_data, &d, c->head_offset);
+    c->head_valid = false;
+}
+
+bool mw_capture_pull_end(mw_capture *c, char **err, char **warn)
+{
+    char *why = c->head_why;
+    c->head_why = NULL;
+    return read_ended(c, c->head_valid ? c->head_rc : 0, why, err, warn);
+}
+
+bool mw_capture_set_filter(mw_capture *c, const char *expr, char **err)
+{
+    if (!expr)
+        return true;
+    c->bpf = mw_bpf_new(expr);
+    return mw_bpf_prepare(c->bpf, c->pcap, c->dlt, err);
+}
+
+const char *mw_capture_name(const mw_capture *c)
+{
+    return c->iname;
+}
+
+const char *mw_capture_iface_label(const mw_capture *c)
+{
+    if (mw_capfile_iface_count(c->file) < 2 || mw_capfile_iface(c->file) < 0)
+        return NULL;
+    const char *name = mw_capfile_iface_name(c->file);
+    if (name)
+        return g_intern_string(name);
+    char num[24];
+    g_snprintf(num, sizeof num, "#%d", mw_capfile_iface(c->file));
+    return g_intern_string(num);
 }
 
 void mw_capture_observe(mw_capture *c, mw_capture_observer fn, void *user)
@@ -387,6 +493,8 @@ void mw_capture_close(mw_capture *c)
     if (c->pcap)
         pcap_close(c->pcap);
     mw_capfile_close(c->file);
+    mw_bpf_free(c->bpf);
+    g_free(c->head_why);
     g_free(c->path);
     g_free(c);
 }

@@ -20,6 +20,22 @@ mw_capture *mw_capture_open(const char *path, char **err);
  * (*err set); a truncated tail after good packets is a warning (*warn set), true. */
 bool mw_capture_run(mw_capture *c, mw_engine *e, char **err, char **warn);
 
+/* Read only the packets that pass this BPF filter (NULL: all); the others are counted as
+ * filtered. Before reading. False with *err ("bad filter '...': ...") when it does not
+ * compile for the file's link type. */
+bool mw_capture_set_filter(mw_capture *c, const char *expr, char **err);
+
+/* One packet at a time on the calling thread, for the merge of several files by time
+ * (input/files/merge.h), instead of mw_capture_run. peek reads the next packet ahead
+ * (once; again only after take): 1 with its time, 0 at the end or on a stop request, -1 on
+ * a read error. take analyses it. pull_end, at 0 or -1: mw_capture_run's messages. */
+int mw_capture_peek(mw_capture *c, int64_t *ts_us);
+void mw_capture_take(mw_capture *c, mw_engine *e);
+bool mw_capture_pull_end(mw_capture *c, char **err, char **warn);
+
+/* The name shown for the capture ("(stdin)" for "-"), interned. */
+const char *mw_capture_name(const mw_capture *c);
+
 /* Called for every packet read, before it is decoded (progress, per-file time ranges). */
 typedef void (*mw_capture_observer)(void *user, const mw_capture *c, uint64_t frame,
                                     int64_t ts_us);
@@ -48,6 +64,9 @@ const char *mw_capture_iface_name(const mw_capture *c);
 /* A pcapng file with interfaces of more than one link type (mergecap of an Ethernet and a
  * `tcpdump -i any` capture). */
 bool mw_capture_multi_linktype(const mw_capture *c);
+/* For evidence: the interface of the packet being analysed when its file has more than
+ * one (its name, else "#N", the index), else NULL. Interned. */
+const char *mw_capture_iface_label(const mw_capture *c);
 
 /* TLS key log text (NSS format) from the file's pcapng Decryption Secrets Blocks, for the
  * decryption. Secrets read so far (at open: those before the first interface) are handed

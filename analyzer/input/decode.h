@@ -36,7 +36,8 @@
     X(FRAG_TINY, "fragment_tiny", "tiny first fragment (RFC 1858)", true)                   \
     X(FRAG_TCP_OVERLAP, "fragment_tcp_header_overlap", "fragment over the TCP header", true) \
     X(FRAG_BAD, "fragment_invalid", "invalid fragment (size, ends)", true)                  \
-    X(FRAG_TRUNCATED, "fragment_truncated", "fragment cut by the snaplen", true)
+    X(FRAG_TRUNCATED, "fragment_truncated", "fragment cut by the snaplen", true)            \
+    X(FILTERED, "filtered", "filtered out by the BPF filter", false)
 
 typedef enum {
 #define MW_DROP_ENUM(e, name, text, loss) MW_DROP_##e,

@@ -7,6 +7,8 @@ struct mw_inputs {
     GArray *files;         /* mw_input */
     GPtrArray *short_names;
     size_t current;
+    size_t reached;        /* the highest input read so far (files merged by time) */
+    bool merged;           /* every input open at once, read in time order */
 };
 
 mw_inputs *mw_inputs_new(void)
@@ -36,6 +38,22 @@ void mw_inputs_begin(mw_inputs *in, const char *name, int dlt)
     g_array_append_val(in->files, f);
     g_ptr_array_add(in->short_names, g_path_get_basename(f.name));
     in->current = in->files->len - 1;
+    in->reached = in->current;
+}
+
+void mw_inputs_select(mw_inputs *in, size_t i)
+{
+    if (i >= in->files->len)
+        return;
+    in->current = i;
+    if (i > in->reached || !in->merged)
+        in->reached = i;
+}
+
+void mw_inputs_merged(mw_inputs *in)
+{
+    in->merged = true;
+    in->current = in->reached = 0;
 }
 
 void mw_inputs_packet(mw_inputs *in, uint64_t frame, int64_t ts_us)
@@ -62,6 +80,21 @@ const mw_input *mw_inputs_get(const mw_inputs *in, size_t i)
 
 size_t mw_inputs_current(const mw_inputs *in)
 {
+    return in->merged ? in->reached : in->current;
+}
+
+/* Does input i hold a packet numbered frame at ts_us (as far as it was read)? */
+static bool holds(const mw_input *f, uint64_t frame, int64_t ts_us)
+{
+    return f->frames >= frame && ts_us >= f->first_ts_us && ts_us <= f->last_ts_us;
+}
+
+size_t mw_inputs_file_at(const mw_inputs *in, uint64_t frame, int64_t ts_us)
+{
+    size_t top = mw_inputs_current(in);
+    for (size_t i = top + 1; in->files->len && i-- > 0;)
+        if (holds(&g_array_index(in->files, mw_input, i), frame, ts_us))
+            return i;
     return in->current;
 }
 
@@ -69,12 +102,16 @@ size_t mw_inputs_file_of(const mw_inputs *in, const mw_session *s)
 {
     if (in->files->len == 0)
         return 0;
-    for (size_t i = in->current + 1; i-- > 0;) {
+    size_t top = mw_inputs_current(in);
+    /* the input named by the session, when the name tells one file from the others */
+    for (size_t i = top + 1; s->input && i-- > 0;) {
         const mw_input *f = &g_array_index(in->files, mw_input, i);
-        if (f->frames >= s->first_frame && s->ts_start_us >= f->first_ts_us &&
-            s->ts_start_us <= f->last_ts_us)
+        if (strcmp(f->name, s->input) == 0 && holds(f, s->first_frame, s->ts_start_us))
             return i;
     }
+    for (size_t i = top + 1; i-- > 0;)
+        if (holds(&g_array_index(in->files, mw_input, i), s->first_frame, s->ts_start_us))
+            return i;
     return in->current;
 }
 

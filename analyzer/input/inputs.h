@@ -23,11 +23,17 @@ void mw_inputs_free(mw_inputs *in);
 
 /* A new input starts being read; it becomes the current one. */
 void mw_inputs_begin(mw_inputs *in, const char *name, int dlt);
+/* Several inputs read at once, merged by time (input/files/merge.h): every input is
+ * begun first, then mw_inputs_select names the input of each packet. */
+void mw_inputs_merged(mw_inputs *in);
+void mw_inputs_select(mw_inputs *in, size_t i);
 /* One packet of the current input. */
 void mw_inputs_packet(mw_inputs *in, uint64_t frame, int64_t ts_us);
 
 size_t mw_inputs_count(const mw_inputs *in);
 const mw_input *mw_inputs_get(const mw_inputs *in, size_t i);
+/* The input being read; merged, the highest input read so far (the inputs are in the
+ * order of their first packets, so a session's packets are in inputs up to it). */
 size_t mw_inputs_current(const mw_inputs *in);
 
 /* The input a session started in. Sessions normally end in the file they start in; one
@@ -35,6 +41,10 @@ size_t mw_inputs_current(const mw_inputs *in);
  * the current one whose time range holds the session's start and whose packet count
  * reaches its first frame. */
 size_t mw_inputs_file_of(const mw_inputs *in, const mw_session *s);
+
+/* The input that holds packet frame at ts_us: the latest (up to the current one) whose
+ * packets read so far reach frame and whose time range holds ts_us. */
+size_t mw_inputs_file_at(const mw_inputs *in, uint64_t frame, int64_t ts_us);
 
 /* The input's base name, for a reader: "smtp.pcap". Owned by the inputs. */
 const char *mw_inputs_short_name(const mw_inputs *in, size_t i);

@@ -129,6 +129,14 @@ static void json_evidence(GString *out, const mw_session *s)
             mw_json_key(out, "tx");
             mw_json_u64(out, ev->tx);
         }
+        if (ev->input) { /* several inputs: the file of the frame */
+            mw_json_key(out, "input");
+            mw_json_str(out, ev->input);
+        }
+        if (ev->iface) { /* a file of several interfaces: the frame's */
+            mw_json_key(out, "iface");
+            mw_json_str(out, ev->iface);
+        }
         g_string_append_c(out, '}');
     }
     g_string_append_c(out, ']');

@@ -139,7 +139,9 @@ static void evidence_of(mw_session *s, JsonArray *a)
         mw_evidence ev = { (mw_flag)f, (uint64_t)int_of(e, "frame", 0), time_of(e, "ts"),
                            g_strdup(str_of(e, "detail") ? str_of(e, "detail") : ""),
                            g_strdup(str_of(e, "file")), (uint64_t)int_of(e, "line", 0),
-                           (unsigned)int_of(e, "tx", 0) };
+                           (unsigned)int_of(e, "tx", 0),
+                           str_of(e, "input") ? g_intern_string(str_of(e, "input")) : NULL,
+                           str_of(e, "iface") ? g_intern_string(str_of(e, "iface")) : NULL };
         g_array_append_val(s->evidence, ev);
     }
 }

@@ -22,6 +22,7 @@ struct mw_capfile {
     int iface;
     const char *iface_name;
     uint64_t frames;
+    int64_t offset;        /* of the file, as of the latest MW_CAPFILE_OFFSET_EVERY packets */
     uint64_t unsupported;  /* pcapng packets on interfaces of link types not decoded */
     int unsupported_lt;    /* the first such link type */
     GArray *secrets;       /* kept_secret, wiped at close */
@@ -99,6 +100,7 @@ mw_capfile *mw_capfile_open(FILE *fp, const char *name, char **err)
     f->fp = fp;
     f->iface = -1;
     f->first_dlt = -1;
+    f->offset = -1;
     f->secrets = g_array_new(FALSE, FALSE, sizeof(kept_secret));
     f->stream = mw_decompress_open(fp, name, &f->z, err);
     if (!f->stream) {
@@ -142,32 +144,44 @@ int mw_capfile_first_dlt(const mw_capfile *f)
     return f->first_dlt;
 }
 
-int mw_capfile_run_pcapng(mw_capfile *f, mw_capfile_packet_fn fn, void *user, char **why)
+int mw_capfile_next_pcapng(mw_capfile *f, struct pcap_pkthdr *h, const uint8_t **data,
+                           int *dlt, int64_t *offset, char **why)
 {
     mw_pcapng_packet pk;
-    int rc;
-    int64_t offset = -1;
-    while ((rc = mw_pcapng_next(f->ng, &pk)) == 1) {
-        if (f->frames % MW_CAPFILE_OFFSET_EVERY == 0) {
-            long off = ftell(f->fp);
-            offset = off < 0 ? -1 : (int64_t)off;
-        }
-        f->frames++;
-        f->iface = (int)MIN(pk.iface, (uint32_t)INT32_MAX);
-        f->iface_name = pk.ifp->name;
-        int dlt = pk.ifp->dlt;
-        if (!mw_linktype_supported(dlt) && f->unsupported++ == 0)
-            f->unsupported_lt = pk.ifp->linktype;
-        /* libpcap's microseconds: the fraction truncated (pcapng.c) */
-        struct pcap_pkthdr h = { .caplen = pk.caplen, .len = pk.origlen };
-        h.ts.tv_sec = (time_t)pk.ts_sec;
-        h.ts.tv_usec = (suseconds_t)(pk.ts_nsec / 1000);
-        if (!fn(user, &h, pk.data, dlt, offset))
-            return 0;
-    }
+    int rc = mw_pcapng_next(f->ng, &pk);
     if (rc < 0)
         *why = g_strdup(mw_decompress_error(f->z.state) ? mw_decompress_error(f->z.state)
                                                          : mw_pcapng_error(f->ng));
+    if (rc != 1)
+        return rc;
+    if (f->frames % MW_CAPFILE_OFFSET_EVERY == 0) {
+        long off = ftell(f->fp);
+        f->offset = off < 0 ? -1 : (int64_t)off;
+    }
+    f->frames++;
+    f->iface = (int)MIN(pk.iface, (uint32_t)INT32_MAX);
+    f->iface_name = pk.ifp->name;
+    *dlt = pk.ifp->dlt;
+    if (!mw_linktype_supported(*dlt) && f->unsupported++ == 0)
+        f->unsupported_lt = pk.ifp->linktype;
+    /* libpcap's microseconds: the fraction truncated (pcapng.c) */
+    *h = (struct pcap_pkthdr){ .caplen = pk.caplen, .len = pk.origlen };
+    h->ts.tv_sec = (time_t)pk.ts_sec;
+    h->ts.tv_usec = (suseconds_t)(pk.ts_nsec / 1000);
+    *data = pk.data;
+    *offset = f->offset;
+    return 1;
+}
+
+int mw_capfile_run_pcapng(mw_capfile *f, mw_capfile_packet_fn fn, void *user, char **why)
+{
+    struct pcap_pkthdr h;
+    const uint8_t *data;
+    int dlt, rc;
+    int64_t offset;
+    while ((rc = mw_capfile_next_pcapng(f, &h, &data, &dlt, &offset, why)) == 1)
+        if (!fn(user, &h, data, dlt, offset))
+            return 0;
     return rc;
 }
 
@@ -179,6 +193,11 @@ int mw_capfile_iface(const mw_capfile *f)
 const char *mw_capfile_iface_name(const mw_capfile *f)
 {
     return f->iface_name;
+}
+
+unsigned mw_capfile_iface_count(const mw_capfile *f)
+{
+    return f->ng ? mw_pcapng_iface_count(f->ng) : 1;
 }
 
 bool mw_capfile_mixed(const mw_capfile *f)

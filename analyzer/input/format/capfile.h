@@ -45,11 +45,17 @@ int mw_capfile_first_dlt(const mw_capfile *f);
 typedef bool (*mw_capfile_packet_fn)(void *user, const struct pcap_pkthdr *h,
                                      const uint8_t *data, int dlt, int64_t offset);
 int mw_capfile_run_pcapng(mw_capfile *f, mw_capfile_packet_fn fn, void *user, char **why);
+/* The same one packet at a time (the merge of several files, input/files/merge.h): 1 with
+ * the packet (data valid until the next call), 0 at the end, -1 on an error (*why). */
+int mw_capfile_next_pcapng(mw_capfile *f, struct pcap_pkthdr *h, const uint8_t **data,
+                           int *dlt, int64_t *offset, char **why);
 
 /* The packet being delivered: its interface in its section (-1 for classic pcap) and the
  * interface's name (NULL when none is given). */
 int mw_capfile_iface(const mw_capfile *f);
 const char *mw_capfile_iface_name(const mw_capfile *f);
+/* Interfaces in the current section (1 for classic pcap). */
+unsigned mw_capfile_iface_count(const mw_capfile *f);
 /* Does the file have interfaces of more than one link type? */
 bool mw_capfile_mixed(const mw_capfile *f);
 
