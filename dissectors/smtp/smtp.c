@@ -99,6 +99,12 @@ static mw_feed_result smtp_feed(void *p, mw_dir dir, const uint8_t *data, size_t
         return r;
     uint64_t base = st->pos[dir];
     if (st->resync[dir] && len > 0) {
+        /* judge a line start on a line's worth, never on how the segment was cut */
+        if (!mw_tp_can_judge(data, len)) {
+            r.status = MW_FEED_NEED_MORE;
+            r.consumed = 0;
+            return r;
+        }
         st->resync[dir] = false;
         if (!plausible_line_start(dir, data, len))
             st->line[dir].discarding = true;

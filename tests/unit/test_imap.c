@@ -4,6 +4,7 @@
 #include "testutil.h"
 #include "registry.h"
 #include "text/reply_log.h"
+#include "tu_gap.h"
 
 static const char *const secrets[] = {
     TU_PASSWORDS,
@@ -612,6 +613,16 @@ static void test_transcript_cap(void)
     g_string_free(script, TRUE);
 }
 
+static void test_gap_then_line_any_cut(void)
+{
+    /* issue 15 item 6: the same record for every cut of the line after a gap */
+    char *j = tu_gap_all_cuts("imap", MW_PROTO_IMAP, "S: * OK IMAP4rev1 ready\n",
+                              MW_FROM_CLIENT, "a2 SELECT INBOX\r\n",
+                              "S: a2 NO [NONEXISTENT] Mailbox does not exist\n");
+    g_assert_nonnull(strstr(j, "NONEXISTENT"));
+    g_free(j);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -635,5 +646,6 @@ int main(int argc, char **argv)
     g_test_add_func("/imap/transcript_login", test_transcript_login);
     g_test_add_func("/imap/transcript_literals_sasl", test_transcript_literals_and_sasl);
     g_test_add_func("/imap/transcript_cap", test_transcript_cap);
+    g_test_add_func("/imap/gap_then_line_any_cut", test_gap_then_line_any_cut);
     return g_test_run();
 }

@@ -3,6 +3,7 @@
 #include "testutil.h"
 #include "registry.h"
 #include "text/reply_log.h"
+#include "tu_gap.h"
 
 static const char *const secrets[] = {
     TU_PASSWORDS,
@@ -430,6 +431,15 @@ static void test_transcript(void)
     mw_session_free(s);
 }
 
+static void test_gap_then_line_any_cut(void)
+{
+    /* issue 15 item 6: the same record for every cut of the line after a gap */
+    char *j = tu_gap_all_cuts("pop3", MW_PROTO_POP3, "S: +OK POP3 ready\n", MW_FROM_CLIENT,
+                              "RETR 9\r\n", "S: -ERR [SYS/TEMP] no such message\n");
+    g_assert_nonnull(strstr(j, "no such message"));
+    g_free(j);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -446,5 +456,6 @@ int main(int argc, char **argv)
     g_test_add_func("/pop3/gap_in_auth", test_gap_in_auth);
     g_test_add_func("/pop3/probe", test_probe);
     g_test_add_func("/pop3/transcript", test_transcript);
+    g_test_add_func("/pop3/gap_then_line_any_cut", test_gap_then_line_any_cut);
     return g_test_run();
 }

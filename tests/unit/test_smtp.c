@@ -4,6 +4,7 @@
 #include "registry.h"
 #include "smtp/smtp_log.h"
 #include "smtp/smtp_tx.h"
+#include "tu_gap.h"
 
 static mw_session *run(const char *script)
 {
@@ -288,6 +289,23 @@ static void test_gap_resync(void)
     mw_session_free(s);
 }
 
+static void test_gap_then_line_any_cut(void)
+{
+    /* issue 15 item 6: after a client gap, a whole MAIL FROM line is recorded however it
+     * was cut (it used to be lost when its first bytes came alone: "MA" is no verb) */
+    char *j = tu_gap_all_cuts("smtp", MW_PROTO_SMTP, "S: 220 mx ESMTP\nC: EHLO c\nS: 250 mx\n",
+                              MW_FROM_CLIENT, "MAIL FROM:<a@b.example>\r\n",
+                              "S: 250 2.1.0 Ok\nC: RCPT TO:<c@d.example>\nS: 250 2.1.5 Ok\n");
+    g_assert_nonnull(strstr(j, "\"mail_from\":\"a@b.example\""));
+    g_free(j);
+    /* the same on the server side: a reply after a gap */
+    j = tu_gap_all_cuts("smtp", MW_PROTO_SMTP, "S: 220 mx ESMTP\nC: EHLO c\nS: 250 mx\n"
+                        "C: MAIL FROM:<a@b.example>\nS: 250 2.1.0 Ok\nC: RCPT TO:<c@d.example>\n",
+                        MW_FROM_SERVER, "554 5.7.1 <c@d.example>: Relay access denied\r\n", "");
+    g_assert_nonnull(strstr(j, "Relay access denied"));
+    g_free(j);
+}
+
 /* ---------- transactions (issue 19) ---------- */
 
 static const mw_smtp_tx *tx_of(const mw_session *s, unsigned i)
@@ -456,6 +474,7 @@ int main(int argc, char **argv)
     g_test_add_func("/smtp/overlong_line", test_overlong_line_and_garbage);
     g_test_add_func("/smtp/binary_bytes", test_binary_and_nul_bytes);
     g_test_add_func("/smtp/gap_resync", test_gap_resync);
+    g_test_add_func("/smtp/gap_then_line_any_cut", test_gap_then_line_any_cut);
     g_test_add_func("/smtp/tx_pipelined", test_tx_pipelined);
     g_test_add_func("/smtp/tx_results", test_tx_results);
     g_test_add_func("/smtp/tx_bdat", test_tx_bdat);
