@@ -117,6 +117,7 @@ typedef enum {
     MW_ANOM_FRAG_OVERLAP,    /* IP fragments overlapped with differing bytes (first kept) */
     MW_ANOM_CONTINUES_EVICTED, /* the rest of a flow whose session was evicted (`continues`) */
     MW_ANOM_TLS_DECRYPT_FAILED, /* a TLS record failed its tag/MAC check with the logged keys */
+    MW_ANOM_STARTTLS_NOT_USED, /* the server agreed to STARTTLS/STLS; the client went on in clear */
     MW_ANOM_COUNT
 } mw_anomaly;
 

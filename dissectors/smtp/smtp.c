@@ -83,12 +83,22 @@ static bool in_body(const smtp_state *st, mw_dir dir)
            (st->mode == C_BODY || st->mode == C_DATA_WAIT || st->mode == C_BDAT);
 }
 
+/* The last command sent is a STARTTLS still waiting for its reply. */
+static bool awaits_starttls(smtp_state *st)
+{
+    const mw_tp_cmd *c = st->pending.count ? mw_tp_at(&st->pending, st->pending.count - 1) : NULL;
+    return c && c->kind == CMD_STARTTLS;
+}
+
 static mw_feed_result smtp_feed(void *p, mw_dir dir, const uint8_t *data, size_t len,
                                 const mw_ctx *ctx)
 {
     smtp_state *st = p;
     mw_feed_result r = { MW_FEED_OK, len };
     if (st->in_tls)
+        return r;
+    if (st->tls_gate.waiting && mw_tlsgate_feed(&st->tls_gate, st->sess, dir, data, len,
+                                                st->resync[MW_FROM_CLIENT], ctx, &st->in_tls, &r))
         return r;
     if (dir == MW_FROM_CLIENT && !st->client_spoke && !first_client_bytes(st, data, len, ctx)) {
         r.status = MW_FEED_NEED_MORE;
@@ -120,6 +130,11 @@ static mw_feed_result smtp_feed(void *p, mw_dir dir, const uint8_t *data, size_t
             }
             continue;
         }
+        if (dir == MW_FROM_CLIENT && awaits_starttls(st) &&
+            mw_tlsgate_early(&st->tls_gate, data + off, len - off)) {
+            r.status = MW_FEED_NEED_MORE; /* a ClientHello before the 220: held for TLS */
+            break;
+        }
         mw_line l;
         size_t used;
         mw_line_status ls =
@@ -139,8 +154,7 @@ static mw_feed_result smtp_feed(void *p, mw_dir dir, const uint8_t *data, size_t
         if (dir == MW_FROM_CLIENT) {
             smtp_command(st, &l, ctx);
         } else if (smtp_server_line(st, &l, ctx)) {
-            st->in_tls = true;
-            r.status = MW_FEED_UPGRADE_TLS;
+            r = mw_tlsgate_agreed(&st->tls_gate, off, len, &st->in_tls);
             break;
         }
     }

@@ -12,6 +12,7 @@
 #include "text/sasl.h"
 #include "text/secrets.h"
 #include "text/textproto.h"
+#include "text/tlsgate.h"
 #include "smtp/smtp_log.h"
 
 typedef enum {
@@ -82,6 +83,7 @@ typedef struct {
     bool auth_failed;        /* AUTH just failed or was cancelled: stray lines are secret */
     mw_secrets *secrets;     /* the client's secrets, to redact server echoes */
     bool in_tls;             /* handed off: nothing more to parse */
+    mw_tlsgate tls_gate;     /* STARTTLS accepted: does the client start TLS? */
     bool client_spoke;       /* the client's first bytes were looked at */
     bool client_tls;         /* ...and were a TLS ClientHello: the rest is not SMTP */
 } smtp_state;

@@ -225,6 +225,19 @@ static void test_starttls(void)
     mw_session_free(s);
 }
 
+static void test_starttls_then_clear_text(void)
+{
+    /* issue 15 item 4: clear text after the OK to STARTTLS is read on */
+    mw_session *s = run(GREETING "C: a1 STARTTLS\nS: a1 OK Begin TLS negotiation now.\n"
+                                 "C: a2 SELECT INBOX\nS: a2 NO [NONEXISTENT] no such mailbox\n"
+                                 "C: a3 LOGOUT\nS: * BYE\nS+ a3 OK bye\n");
+    g_assert_true(s->starttls);
+    g_assert_true((s->anomalies >> MW_ANOM_STARTTLS_NOT_USED) & 1u);
+    g_assert_cmpuint(mw_cmdrec_of(s)->commands, ==, 3);
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, ==, 1);
+    mw_session_free(s);
+}
+
 /* Literals in both directions carrying text that looks like protocol: skipped by count,
  * never parsed; replies matched by tag out of order. */
 static void test_literals_both_ways(void)
@@ -633,6 +646,7 @@ int main(int argc, char **argv)
     g_test_add_func("/imap/authenticate_multistep", test_authenticate_multistep);
     g_test_add_func("/imap/logindisabled", test_logindisabled);
     g_test_add_func("/imap/starttls", test_starttls);
+    g_test_add_func("/imap/starttls_then_clear_text", test_starttls_then_clear_text);
     g_test_add_func("/imap/literals_both_ways", test_literals_both_ways);
     g_test_add_func("/imap/large_literal", test_large_literal);
     g_test_add_func("/imap/idle_autologout", test_idle_and_autologout);

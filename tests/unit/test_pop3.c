@@ -172,6 +172,18 @@ static void test_tls_required_and_stls(void)
     mw_session_free(s);
 }
 
+static void test_stls_then_clear_text(void)
+{
+    /* issue 15 item 4: clear text after the +OK to STLS is read on */
+    mw_session *s = run(GREETING "C: STLS\nS: +OK Begin TLS negotiation now.\n"
+                                 "C: RETR 9\nS: -ERR no such message\nC: QUIT\nS: +OK bye\n");
+    g_assert_true(s->starttls);
+    g_assert_true((s->anomalies >> MW_ANOM_STARTTLS_NOT_USED) & 1u);
+    g_assert_cmpuint(mw_cmdrec_of(s)->commands, ==, 3);
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, ==, 1);
+    mw_session_free(s);
+}
+
 static void test_response_codes(void)
 {
     mw_session *s = run(GREETING "C: USER a\nS: +OK\nC: PASS Wrong-Pa55word\n"
@@ -456,6 +468,7 @@ int main(int argc, char **argv)
     g_test_add_func("/pop3/gap_in_auth", test_gap_in_auth);
     g_test_add_func("/pop3/probe", test_probe);
     g_test_add_func("/pop3/transcript", test_transcript);
+    g_test_add_func("/pop3/stls_then_clear_text", test_stls_then_clear_text);
     g_test_add_func("/pop3/gap_then_line_any_cut", test_gap_then_line_any_cut);
     return g_test_run();
 }

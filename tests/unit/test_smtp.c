@@ -154,6 +154,51 @@ static void test_starttls_hands_off(void)
     mw_session_free(s);
 }
 
+static bool has_anomaly(const mw_session *s, mw_anomaly a)
+{
+    return (s->anomalies >> a) & 1u;
+}
+
+static void test_starttls_then_clear_text(void)
+{
+    /* issue 15 item 4: a capture decrypted upstream (arkime smtp-decrypted.pcap): after
+     * "220 Ready to start TLS" the dialogue goes on in clear and is read, not lost */
+    mw_session *s = run("S: 220 mx ESMTP\nC: EHLO c\nS: 250-mx\nS+ 250 STARTTLS\n"
+                        "C: STARTTLS\nS: 220 2.0.0 SMTP server ready\n"
+                        "C: EHLO c\nS: 250-mx\nS+ 250 AUTH LOGIN\n"
+                        "C: MAIL FROM:<a@b.example> SIZE=10\nC+ RCPT TO:<c@d.example>\nC+ DATA\n"
+                        "S: 250 2.1.0 Sender OK\nS+ 250 2.1.5 Recipient OK\nS+ 354 go\n"
+                        "C: Subject: hi\nC+ \nC+ body\nC+ .\nS: 250 2.6.0 queued\n"
+                        "C: QUIT\nS: 221 bye\n");
+    g_assert_true(s->starttls);
+    g_assert_true(has_anomaly(s, MW_ANOM_STARTTLS_NOT_USED));
+    g_assert_false(has_anomaly(s, MW_ANOM_TLS_MALFORMED));
+    g_assert_cmpstr(mw_smtp_of(s)->mail_from, ==, "a@b.example");
+    g_assert_cmpuint(mw_smtp_of(s)->rcpt->len, ==, 1);
+    g_assert_cmpuint(mw_smtp_of(s)->messages, ==, 1);
+    g_assert_false(mw_session_has(s, MW_FLAG_UNANSWERED_COMMAND));
+    mw_session_free(s);
+}
+
+static void test_starttls_early_hello(void)
+{
+    /* a ClientHello sent before the 220 arrives: held, then handed to TLS with it */
+    GPtrArray *c = tu_script("S: 220 mx ESMTP\nC: EHLO c\nS: 250-mx\nS+ 250 STARTTLS\n"
+                             "C: STARTTLS\n");
+    static const uint8_t hello[] = { 0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x00 };
+    tu_add_raw(c, MW_FROM_CLIENT, hello, sizeof hello);
+    GPtrArray *r = tu_script("S: 220 2.0.0 Ready to start TLS\n");
+    g_ptr_array_add(c, g_ptr_array_index(r, 0));
+    g_ptr_array_free(r, TRUE);
+    mw_session *s = tu_run_all_ways("smtp", MW_PROTO_SMTP, c);
+    tu_free_script(c);
+    g_assert_true(s->starttls);
+    g_assert_false(has_anomaly(s, MW_ANOM_STARTTLS_NOT_USED));
+    g_assert_false(mw_session_has(s, MW_FLAG_UNANSWERED_COMMAND));
+    g_assert_cmpuint(mw_smtp_of(s)->replies->len, ==, 0);
+    mw_session_free(s);
+}
+
 static void test_starttls_refused_and_tls_required(void)
 {
     mw_session *s = run("S: 220 mx ESMTP\nC: EHLO c\nS: 250 mx\n"
@@ -466,6 +511,8 @@ int main(int argc, char **argv)
     g_test_add_func("/smtp/auth_login_ok", test_auth_login_ok);
     g_test_add_func("/smtp/auth_cancel", test_auth_cancel);
     g_test_add_func("/smtp/starttls_hands_off", test_starttls_hands_off);
+    g_test_add_func("/smtp/starttls_then_clear_text", test_starttls_then_clear_text);
+    g_test_add_func("/smtp/starttls_early_hello", test_starttls_early_hello);
     g_test_add_func("/smtp/starttls_refused_tls_required", test_starttls_refused_and_tls_required);
     g_test_add_func("/smtp/auth_required_sender", test_auth_required_and_sender);
     g_test_add_func("/smtp/data_rejected_bdat", test_data_rejected_and_bdat);
