@@ -27,8 +27,9 @@ static void judge_handshake(mw_session *s, const mw_conn_tcp *t, uint64_t frame,
     }
 }
 
-/* The connection was up and closed, and the server never spoke. */
-static void judge_no_greeting(mw_session *s, uint64_t frame, int64_t ts_us)
+/* The connection was up and closed, and the server never spoke. `why` is added to the
+ * evidence ("" when nothing is to be said). */
+static void judge_no_greeting(mw_session *s, uint64_t frame, int64_t ts_us, const char *why)
 {
     if (s->greeted || !s->syn_seen || !s->synack_seen || s->bytes[MW_FROM_SERVER] != 0 ||
         s->close_reason == MW_CLOSE_NONE || s->close_reason == MW_CLOSE_EVICTED)
@@ -38,9 +39,9 @@ static void judge_no_greeting(mw_session *s, uint64_t frame, int64_t ts_us)
     uint64_t at_frame = client_left ? s->fin_frame[MW_FROM_CLIENT] : frame;
     int64_t at_ts = client_left ? s->fin_ts_us[MW_FROM_CLIENT] : ts_us;
     mw_session_flag(s, MW_FLAG_NO_GREETING, at_frame, at_ts,
-                    "no server greeting in %.1f s before the %s",
+                    "no server greeting in %.1f s before the %s%s",
                     (double)(at_ts - s->ts_start_us) / 1e6,
-                    client_left ? "client gave up" : "connection closed");
+                    client_left ? "client gave up" : "connection closed", why);
 }
 
 /* Nobody spoke on an implicit-TLS port: the client waited for a plain-text greeting,
@@ -58,6 +59,19 @@ static void judge_silence(mw_session *s, uint64_t frame, int64_t ts_us)
                     (double)waited / 1e6, s->server.port);
 }
 
+/* On an implicit-TLS port the client spoke clear text (no ClientHello) and the server
+ * never answered: the client waited for a greeting that never came (issue 15 item 16).
+ * tls_mode_mismatch (tls_record.c) says why; no_greeting says what the user saw. */
+static void judge_clear_client(mw_session *s, uint64_t frame, int64_t ts_us)
+{
+    if (s->starttls || s->tls.rec || s->bytes[MW_FROM_CLIENT] == 0)
+        return;
+    char why[96];
+    g_snprintf(why, sizeof why, ", after the client spoke clear text on implicit-TLS port %u",
+               s->server.port);
+    judge_no_greeting(s, frame, ts_us, why);
+}
+
 void mw_conn_verdict(mw_session *s, const mw_dissector *d, const mw_conn_tcp *tcp,
                      uint64_t frame, int64_t ts_us)
 {
@@ -65,10 +79,11 @@ void mw_conn_verdict(mw_session *s, const mw_dissector *d, const mw_conn_tcp *tc
         judge_handshake(s, tcp, frame, ts_us);
     switch (mw_conn_first_speaker(d)) {
     case MW_FIRST_SERVER:
-        judge_no_greeting(s, frame, ts_us);
+        judge_no_greeting(s, frame, ts_us, "");
         break;
     case MW_FIRST_CLIENT:
         judge_silence(s, frame, ts_us);
+        judge_clear_client(s, frame, ts_us);
         break;
     case MW_FIRST_ANY:
         break;

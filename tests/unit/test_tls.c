@@ -814,6 +814,29 @@ static void test_silent_implicit_port(void)
     mw_session_free(s);
 }
 
+/* issue 15 item 16: clear text from the client on an implicit-TLS port, no answer until
+ * the client gives up: no_greeting, with the wait, beside tls_mode_mismatch. */
+static void test_clear_client_no_greeting(void)
+{
+    GPtrArray *c = tu_script("C: EHLO client.example.org\n");
+    mw_session *s = run_chunks(c, MW_PROTO_SMTPS);
+    g_assert_true(mw_session_has(s, MW_FLAG_TLS_MODE_MISMATCH));
+    g_assert_true(mw_session_has(s, MW_FLAG_NO_GREETING));
+    g_assert_nonnull(strstr(tu_evidence(s, MW_FLAG_NO_GREETING)->detail, "no server greeting in"));
+    g_assert_nonnull(strstr(tu_evidence(s, MW_FLAG_NO_GREETING)->detail,
+                            "after the client spoke clear text on implicit-TLS port"));
+    mw_session_free(s);
+    /* a ClientHello nobody answered is TLS's story, not a missing greeting */
+    hello_spec h = hello12("mail.example.test");
+    c = g_ptr_array_new();
+    buf *m = client_hello_msg(&h);
+    add_buf(c, MW_FROM_CLIENT, record(22, 0x0303, m));
+    g_byte_array_free(m, TRUE);
+    s = run_chunks(c, MW_PROTO_SMTPS);
+    g_assert_false(mw_session_has(s, MW_FLAG_NO_GREETING));
+    mw_session_free(s);
+}
+
 static void test_smtp_client_hello_on_port_25(void)
 {
     hello_spec h = hello12("mail.example.test");
@@ -993,6 +1016,7 @@ int main(int argc, char **argv)
     g_test_add_func("/tls/sslv2_hello", test_sslv2_hello);
     g_test_add_func("/tls/plaintext_on_implicit_port", test_plaintext_on_implicit_port);
     g_test_add_func("/tls/silent_implicit_port", test_silent_implicit_port);
+    g_test_add_func("/tls/clear_client_no_greeting", test_clear_client_no_greeting);
     g_test_add_func("/tls/smtp_client_hello_on_port_25", test_smtp_client_hello_on_port_25);
     g_test_add_func("/tls/malformed_hellos", test_malformed_hellos);
     g_test_add_func("/tls/cert_over_many_records", test_cert_over_many_records);
