@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "dissector.h"
+#include "registry.h"
 #include "smtp/smtp.h"
 #include "smtp/smtp_commands.h"
 #include "smtp/smtp_replies.h"
@@ -45,11 +46,26 @@ static bool first_client_bytes(smtp_state *st, const uint8_t *data, size_t len,
     st->client_spoke = true;
     st->client_tls = mw_tls_looks_like_client_hello(data, len);
     if (st->client_tls)
+        mw_nested_start(&st->client_hello, mw_dissector_for_tls(), st->sess, ctx->cfg);
+    if (st->client_tls)
         mw_session_flag(st->sess, MW_FLAG_TLS_MODE_MISMATCH, ctx->frame, ctx->ts_us,
                         "client sent a TLS ClientHello to port %u, where the server speaks "
                         "plain SMTP first (STARTTLS port)",
                         st->sess->server.port);
     return true;
+}
+
+/* The TLS the client sent to a plain-text server: read by the TLS dissector for the
+ * record (versions, SNI, JA3/JA4), the client side only. Its end is not judged there (no
+ * tls_handshake_failed: the server never spoke TLS; tls_mode_mismatch says why). The
+ * context carries no ACK and no engine state, as for any nested dissector. */
+static void client_tls_bytes(smtp_state *st, const uint8_t *p, size_t len, const mw_ctx *ctx)
+{
+    mw_ctx ic = *ctx;
+    ic.ack_known = false;
+    ic.peer_acked = 0;
+    ic.engine_state = NULL;
+    mw_nested_data(&st->client_hello, MW_FROM_CLIENT, p, len, &ic);
 }
 
 /* Client bytes of a message body (DATA up to the lone dot, or a BDAT chunk): how many
@@ -105,8 +121,10 @@ static mw_feed_result smtp_feed(void *p, mw_dir dir, const uint8_t *data, size_t
         r.consumed = 0;
         return r;
     }
-    if (dir == MW_FROM_CLIENT && st->client_tls)
+    if (dir == MW_FROM_CLIENT && st->client_tls) {
+        client_tls_bytes(st, data, len, ctx);
         return r;
+    }
     uint64_t base = st->pos[dir];
     if (st->resync[dir] && len > 0) {
         /* judge a line start on a line's worth, never on how the segment was cut */
@@ -166,6 +184,8 @@ static mw_feed_result smtp_feed(void *p, mw_dir dir, const uint8_t *data, size_t
 static void smtp_gap(void *p, mw_dir dir, uint64_t missing, const mw_ctx *ctx)
 {
     smtp_state *st = p;
+    if (dir == MW_FROM_CLIENT && st->client_tls)
+        mw_nested_gap(&st->client_hello, dir, missing, ctx);
     st->pos[dir] += missing;
     st->resync[dir] = true;
     st->line[dir].discarding = false;

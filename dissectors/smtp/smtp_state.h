@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "dissector.h"
+#include "nested.h"
 #include "text/lines.h"
 #include "text/sasl.h"
 #include "text/secrets.h"
@@ -86,6 +87,7 @@ typedef struct {
     mw_tlsgate tls_gate;     /* STARTTLS accepted: does the client start TLS? */
     bool client_spoke;       /* the client's first bytes were looked at */
     bool client_tls;         /* ...and were a TLS ClientHello: the rest is not SMTP */
+    mw_nested client_hello;  /* ...read by the TLS dissector (the record's tls object) */
 } smtp_state;
 
 smtp_state *smtp_state_new(mw_session *s);

@@ -56,6 +56,12 @@ static mw_feed_result tls_feed(void *p, mw_dir dir, const uint8_t *data, size_t 
         r.consumed = len;
         return r;
     }
+    if ((st->clear_server && dir == MW_FROM_SERVER) ||
+        (st->clear_client && dir == MW_FROM_CLIENT)) {
+        tls_clear_data(st, dir, data, len, ctx);
+        r.consumed = len;
+        return r;
+    }
     size_t off = 0;
     while (off < len && !d->lost) {
         if (d->skip) {
@@ -139,6 +145,11 @@ static void tls_gap(void *p, mw_dir dir, uint64_t missing, const mw_ctx *ctx)
     (void)ctx;
     tls_state *st = p;
     tls_dir *d = &st->d[dir];
+    if ((st->clear_server && dir == MW_FROM_SERVER) ||
+        (st->clear_client && dir == MW_FROM_CLIENT)) {
+        mw_nested_gap(&st->inner, dir, missing, ctx);
+        return;
+    }
     if (missing > 0 && d->skip >= missing) {
         d->skip -= missing; /* the hole is inside an opaque record: framing holds */
         return;
@@ -178,8 +189,8 @@ static void tls_close_outer(tls_state *st, const mw_ctx *ctx)
 {
     mw_session *s = st->sess;
     encrypted_summary(st);
-    if (st->plaintext)
-        return;
+    if (st->plaintext || st->clear_server)
+        return; /* not a TLS server: no handshake to judge */
     for (int i = 0; i < 2; i++)
         if (st->d[i].hs && st->d[i].hs->len > 0)
             mw_session_anomaly(s, MW_ANOM_TLS_MALFORMED); /* a message cut short */

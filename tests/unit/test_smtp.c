@@ -5,6 +5,7 @@
 #include "smtp/smtp_log.h"
 #include "smtp/smtp_tx.h"
 #include "tu_gap.h"
+#include "engine/conn_verdict.h"
 
 static mw_session *run(const char *script)
 {
@@ -82,6 +83,34 @@ static void test_relay_denied_pipelined(void)
     g_assert_nonnull(e);
     g_assert_cmpstr(e->detail, ==, "554 5.7.1 <x@elsewhere.example>: Relay access denied");
     g_assert_cmpuint(mw_smtp_of(s)->messages, ==, 1);
+    mw_session_free(s);
+}
+
+static void test_relay_denied_auth_unused(void)
+{
+    /* issue 15 item 15: the server offered AUTH, the client never logged in */
+    const char *head = "S: 220 mx ESMTP\nC: EHLO c\nS: 250-mx\nS+ 250-PIPELINING\nS+ 250 AUTH PLAIN LOGIN\n";
+    const char *tail = "C: MAIL FROM:<a@b.example>\nS: 250 2.1.0 Ok\nC: RCPT TO:<x@elsewhere.example>\n"
+                       "S: 554 5.7.1 <x@elsewhere.example>: Relay access denied\nC: QUIT\nS: 221 Bye\n";
+    char *script = g_strconcat(head, tail, NULL);
+    mw_session *s = run(script);
+    g_free(script);
+    g_assert_true(mw_session_has(s, MW_FLAG_RELAY_DENIED));
+    g_assert_cmpint(mw_conn_advice(s, MW_FLAG_RELAY_DENIED), ==, MW_ADVICE_AUTH_UNUSED);
+    g_assert_nonnull(strstr(mw_advice_text(MW_ADVICE_AUTH_UNUSED), "offered AUTH"));
+    mw_session_free(s);
+    /* no AUTH offered: nothing to add */
+    script = g_strconcat("S: 220 mx ESMTP\nC: EHLO c\nS: 250-mx\nS+ 250 PIPELINING\n", tail, NULL);
+    s = run(script);
+    g_free(script);
+    g_assert_cmpint(mw_conn_advice(s, MW_FLAG_RELAY_DENIED), ==, MW_ADVICE_NONE);
+    mw_session_free(s);
+    /* AUTH offered and used (and still refused to relay): not this advice */
+    script = g_strconcat(head, "C: AUTH PLAIN AGFsaWNlAHNlY3JldA==\nS: 235 2.7.0 Ok\n", tail, NULL);
+    s = run(script);
+    g_free(script);
+    g_assert_nonnull(s->auth);
+    g_assert_cmpint(mw_conn_advice(s, MW_FLAG_RELAY_DENIED), ==, MW_ADVICE_NONE);
     mw_session_free(s);
 }
 
@@ -507,6 +536,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/smtp/accepted", test_accepted);
     g_test_add_func("/smtp/relay_denied_pipelined", test_relay_denied_pipelined);
+    g_test_add_func("/smtp/relay_denied_auth_unused", test_relay_denied_auth_unused);
     g_test_add_func("/smtp/auth_plain_failed", test_auth_plain_failed);
     g_test_add_func("/smtp/auth_login_ok", test_auth_login_ok);
     g_test_add_func("/smtp/auth_cancel", test_auth_cancel);
