@@ -109,6 +109,20 @@ static int rules(scmp_filter_ctx ctx, const mw_sandbox_allow *a)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 2,
                               SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)a->keylog_dir_fds[i]),
                               SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT, O_RDONLY));
+    /* -o / -w rotation: the next file created, the current one renamed aside, both in the
+     * output's own directory (renameat2 with both descriptors that directory) */
+    for (size_t i = 0; rc == 0 && i < 2; i++) {
+        scmp_datum_t d = (scmp_datum_t)a->out_dir_fds[i];
+        if (a->out_dir_fds[i] <= 0)
+            continue;
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1, SCMP_A0(SCMP_CMP_EQ, d));
+        if (rc == 0)
+            rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(renameat2), 2,
+                                  SCMP_A0(SCMP_CMP_EQ, d), SCMP_A2(SCMP_CMP_EQ, d));
+        if (rc == 0)
+            rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(renameat), 2,
+                                  SCMP_A0(SCMP_CMP_EQ, d), SCMP_A2(SCMP_CMP_EQ, d));
+    }
     return rc;
 }
 

@@ -7,12 +7,10 @@ set -u
 cd "$(dirname "$0")/.."
 MW=$(realpath "${1:-./mailwire}")
 T=$(mktemp -d /tmp/mw-store.XXXXXX)
+TMP=$T
 chmod 755 "$T"
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/#   /'; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-check() { local name=$1; shift; local out; if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name" "$out"; fi; }
+# shellcheck source=tests/tap.sh
+. tests/tap.sh
 CMP="python3 tests/store/compare.py"
 PG=""
 cleanup() {
