@@ -209,6 +209,13 @@ for c in frag-v4 frag-v4-reversed frag-v6-ext vlan-5 ipv6-ext-9; do
     check "engine: $c: the relay_denied reply is read" \
         grep -q '"flags":\["relay_denied"\]' <(eng "$c" --json 2>/dev/null)
 done
+clear_client_no_greeting() {
+    # issue 15 item 16: clear text on 465, no answer, the client gives up
+    eng smtps-clear-client --json >"$TMP/cc.json" 2>/dev/null &&
+        grep -q '"flags":\["no_greeting","tls_mode_mismatch"\]' "$TMP/cc.json" &&
+        grep -q '"detail":"no server greeting in 2.[0-9] s before the client gave up, after the client spoke clear text on implicit-TLS port 465"' "$TMP/cc.json"
+}
+check "engine: clear text on an implicit-TLS port, never answered: no_greeting with the wait" clear_client_no_greeting
 check "engine: fragments reassembled, said in the totals" \
     grep -q '^IP fragments: 6 reassembled into 2 datagrams' <(eng frag-v4-reversed 2>/dev/null)
 frag_overlap() {
