@@ -17,6 +17,7 @@
 #include "smtp/smtp_state.h"
 #include "smtp/smtp_tx.h"
 #include "tls/tls.h"
+#include "tls/tls_log.h"
 
 static void *smtp_new(mw_session *s, const mw_config *cfg)
 {
@@ -65,7 +66,14 @@ static void client_tls_bytes(smtp_state *st, const uint8_t *p, size_t len, const
     ic.ack_known = false;
     ic.peer_acked = 0;
     ic.engine_state = NULL;
+    if (!mw_nested_started(&st->client_hello))
+        return;
     mw_nested_data(&st->client_hello, MW_FROM_CLIENT, p, len, &ic);
+    /* the hello is what the record wants: the TLS state (and its decryption buffer) goes
+     * once it is read, so that a flood of such connections costs no more than others */
+    const mw_tls_rec *t = mw_tls_of(st->sess);
+    if (t && t->hello_version)
+        mw_nested_free(&st->client_hello);
 }
 
 /* Client bytes of a message body (DATA up to the lone dot, or a BDAT chunk): how many

@@ -217,7 +217,12 @@ static void tls_close_outer(tls_state *st, const mw_ctx *ctx)
 static void tls_close(void *p, const mw_ctx *ctx)
 {
     tls_state *st = p;
+    bool had_line = st->sess->decisive != NULL;
     tls_dec_close(st, ctx); /* the mail protocol inside first: its own judgements */
+    if (st->clear_server && !had_line && st->sess->decisive) {
+        g_free(st->sess->decisive); /* as in tls_clear_data: the mismatch is the story */
+        st->sess->decisive = NULL;
+    }
     tls_close_outer(st, ctx);
     tls_dec_settle(st);
 }
