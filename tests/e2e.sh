@@ -217,6 +217,13 @@ for c in frag-v4 frag-v4-reversed frag-v6-ext vlan-5 ipv6-ext-9; do
     check "engine: $c: the relay_denied reply is read" \
         grep -q '"flags":\["relay_denied"\]' <(eng "$c" --json 2>/dev/null)
 done
+clear_client_no_greeting() {
+    # issue 15 item 16: clear text on 465, no answer, the client gives up
+    eng smtps-clear-client --json >"$TMP/cc.json" 2>/dev/null &&
+        grep -q '"flags":\["no_greeting","tls_mode_mismatch"\]' "$TMP/cc.json" &&
+        grep -q '"detail":"no server greeting in 2.[0-9] s before the client gave up, after the client spoke clear text on implicit-TLS port 465"' "$TMP/cc.json"
+}
+check "engine: clear text on an implicit-TLS port, never answered: no_greeting with the wait" clear_client_no_greeting
 check "engine: fragments reassembled, said in the totals" \
     grep -q '^IP fragments: 6 reassembled into 2 datagrams' <(eng frag-v4-reversed 2>/dev/null)
 frag_overlap() {
@@ -294,5 +301,38 @@ local_time() {
         grep -q '^Times: local time (CET, UTC+01:00)$' "$TMP/local.txt"
 }
 check "--local-time: text times in the local zone, and the text names the zone (UTC by default)" local_time
+
+# --- issue 15: agree with the peers' traces ---
+starttls_then_clear() {
+    # arkime smtp-decrypted.pcap: after "220 ... ready" the dialogue goes on in clear
+    "$MW" -r pcaps/public/arkime-smtp-decrypted.pcap --json >"$TMP/dec.json" &&
+        [ "$(grep -c '"starttls_not_used"' "$TMP/dec.json")" -eq 4 ] &&
+        grep -q '"mail_from":"papanoel@intradef.gouv.fr","rcpt":\[{"to":"aponcelet@shewa.intradef.gouv.fr","code":250}\]' "$TMP/dec.json" &&
+        grep -q '"mail_from":"bg1bulma@bg1.shewa.intradef.gouv.fr"' "$TMP/dec.json" &&
+        ! grep -q '"tls_malformed"' "$TMP/dec.json"
+}
+check "clear text after STARTTLS's 220 is read on: MAIL FROM/RCPT kept, starttls_not_used" starttls_then_clear
+hello_after_clear_greeting() {
+    # suricata-verify smtp-errors, port 50649: ClientHello after a clear greeting on 465
+    "$MW" -r pcaps/public/sv-smtp-errors.pcap --json | grep '"client":"10.4.16.101:50649"' >"$TMP/mm.json" &&
+        grep -q '"flags":\["tls_mode_mismatch"\]' "$TMP/mm.json" &&
+        grep -q '"client_versions":\["TLS1.3","TLS1.2","TLS1.1","TLS1.0"\]' "$TMP/mm.json" &&
+        grep -q '"ja3":"004556e859f3c26c5d19746b3a957c74"' "$TMP/mm.json" &&
+        grep -q '"code":400,"enhanced":"4.5.2","category":"syntax","text":"Error: bad syntax"' "$TMP/mm.json"
+}
+check "ClientHello after a clear greeting: hello (versions, JA3) and the server's replies recorded" hello_after_clear_greeting
+side_advice() {
+    "$MW" -r pcaps/tls-version-mismatch.pcap >"$TMP/vm.txt" &&
+        grep -q "Which side (1 session, e.g. s1): The client is the side out of date" "$TMP/vm.txt" &&
+        grep -q "enable TLS 1.2+ on the server" "$TMP/vm.txt" && # SPEC's text stays
+        "$MW" -r pcaps/public/arkime-tls12-to-tls10.pcap --ports smtps=443 >"$TMP/so.txt" &&
+        grep -q "Which side (1 session, e.g. s1): The server is the side out of date" "$TMP/so.txt" &&
+        ! grep -q "The client is the side" "$TMP/so.txt" &&
+        "$MW" -r pcaps/smtp-relay-denied.pcap --report "$TMP/relay.md" >"$TMP/relay.txt" &&
+        grep -q "Which side (1 session, e.g. s1): The server offered AUTH and the client never logged in" "$TMP/relay.txt" &&
+        grep -q "Which side (1 session, e.g. s1): The server offered AUTH" "$TMP/relay.md" &&
+        ! "$MW" -r pcaps/smtp-auth-ok.pcap | grep -q "Which side"
+}
+check "diagnosis says which side: old client refused, old server chosen, AUTH offered and unused" side_advice
 
 echo "1..$n"

@@ -159,6 +159,16 @@ def overlap_secret():
     return conv.fin()
 
 
+def clear_client_implicit_tls():
+    """Issue 15 item 16: a client set to plain SMTP on 465 sends EHLO at once; the server
+    (waiting for a ClientHello) never answers; the client waits, then gives up."""
+    conv = Conv(465)
+    conv.c("EHLO client.example.org\n")
+    for _ in range(20):  # two seconds of nothing (frames are 0.1 s apart)
+        conv.seg(True, conv.cseq, conv.sseq, ACK)
+    return conv.fin()
+
+
 def write_pcap(path, frames):
     with open(path, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
@@ -179,6 +189,7 @@ def main(out):
         "ipv6-ext-9": relay(Conv(25, v6=True, ext=9)),
         "ipv6-ext-17": relay(Conv(25, v6=True, ext=17)),
         "overlap-secret": overlap_secret(),
+        "smtps-clear-client": clear_client_implicit_tls(),
     }
     for name, frames in caps.items():
         write_pcap(os.path.join(out, name + ".pcap"), frames)

@@ -287,6 +287,7 @@ const char *mw_anomaly_name(mw_anomaly a)
         [MW_ANOM_TLS_DECRYPT_FAILED] = "tls_decrypt_failed",
         [MW_ANOM_SEGMENT_OVERLAP] = "segment_overlap",
         [MW_ANOM_TIME_BACKWARDS] = "time_went_backwards",
+        [MW_ANOM_STARTTLS_NOT_USED] = "starttls_not_used",
     };
     return (unsigned)a < MW_ANOM_COUNT ? names[a] : "?";
 }

@@ -122,6 +122,7 @@ typedef enum {
     MW_ANOM_TLS_DECRYPT_FAILED, /* a TLS record failed its tag/MAC check with the logged keys */
     MW_ANOM_SEGMENT_OVERLAP, /* TCP segments overlapped with differing bytes (first kept) */
     MW_ANOM_TIME_BACKWARDS,  /* a packet's timestamp is earlier than the session's before */
+    MW_ANOM_STARTTLS_NOT_USED, /* the server agreed to STARTTLS/STLS; the client went on in clear */
     MW_ANOM_COUNT
 } mw_anomaly;
 

@@ -38,4 +38,23 @@ typedef struct {
 void mw_conn_verdict(mw_session *s, const mw_dissector *d, const mw_conn_tcp *tcp,
                      uint64_t frame, int64_t ts_us);
 
+/* Which side to fix, said beside a flag's diagnosis (core/flags.h keeps SPEC.md's text;
+ * this adds one sentence from what the session itself showed: the hellos, who sent the
+ * alert, what the server offered and the client used). */
+typedef enum {
+    MW_ADVICE_NONE,
+    MW_ADVICE_TLS_CLIENT_OLD, /* the client offered only <= TLS 1.1, the server refused */
+    MW_ADVICE_TLS_CLIENT_OLD_ACCEPTED, /* ...and the server accepted it */
+    MW_ADVICE_TLS_SERVER_OLD, /* the client offered TLS 1.2+; the server chose <= TLS 1.1 */
+    MW_ADVICE_AUTH_UNUSED,    /* relay refused; the server offered AUTH, the client never
+                               * logged in */
+    MW_ADVICE_COUNT
+} mw_advice;
+
+/* The advice for flag f of this finished session (MW_ADVICE_NONE: the flag's diagnosis
+ * says all there is). */
+mw_advice mw_conn_advice(const mw_session *s, mw_flag f);
+/* The sentence for an advice ("" for none). */
+const char *mw_advice_text(mw_advice a);
+
 #endif

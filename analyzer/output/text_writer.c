@@ -8,6 +8,7 @@
 #include "output/text_writer.h"
 #include "output/unseen.h"
 #include "registry.h"
+#include "engine/conn_verdict.h"
 
 /* Distinct values listed per finding before "and N more". */
 #define MW_FINDING_LIST_MAX 8
@@ -17,6 +18,8 @@ typedef struct {
     GPtrArray *ids;          /* first MW_FINDING_LIST_MAX session ids */
     GHashTable *clients, *servers, *users; /* string sets */
     char *example;           /* first evidence detail */
+    unsigned advice[MW_ADVICE_COUNT];   /* sessions given each side-specific advice */
+    char advice_id[MW_ADVICE_COUNT][24]; /* ...the first of them */
 } finding;
 
 struct mw_findings {
@@ -69,6 +72,9 @@ void mw_findings_add(mw_findings *fs, const mw_session *s)
             continue;
         finding *f = &fs->f[i];
         f->sessions++;
+        mw_advice a = mw_conn_advice(s, (mw_flag)i);
+        if (a != MW_ADVICE_NONE && f->advice[a]++ == 0)
+            g_strlcpy(f->advice_id[a], s->id, sizeof f->advice_id[a]);
         if (f->ids->len < MW_FINDING_LIST_MAX)
             g_ptr_array_add(f->ids, g_strdup(s->id));
         GString *g = g_string_new(NULL);
@@ -149,6 +155,11 @@ void mw_findings_print(const mw_findings *fs, FILE *fp)
         print_set(fp, "servers", f->servers);
         print_set(fp, "users", f->users);
         fprintf(fp, "    What it means: %s\n", mw_flag_diagnosis((mw_flag)i));
+        for (int a = 1; a < MW_ADVICE_COUNT; a++)
+            if (f->advice[a])
+                fprintf(fp, "    Which side (%u session%s, e.g. %s): %s\n", f->advice[a],
+                        f->advice[a] == 1 ? "" : "s", f->advice_id[a],
+                        mw_advice_text((mw_advice)a));
     }
 }
 

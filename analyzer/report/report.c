@@ -156,6 +156,9 @@ static void add_findings(mw_report *r, const mw_session *s, uint32_t file, bool 
             continue;
         mw_rfinding *f = &r->findings[i];
         f->sessions++;
+        mw_advice a = mw_conn_advice(s, (mw_flag)i);
+        if (a != MW_ADVICE_NONE && f->advice[a]++ == 0)
+            g_strlcpy(f->advice_id[a], s->id, sizeof f->advice_id[a]);
         /* the client's address without its ephemeral port */
         char *host = g_strdup(client);
         char *colon = strrchr(host, ':');

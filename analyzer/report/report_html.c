@@ -154,6 +154,14 @@ static void findings(GString *g, const mw_report *r)
             g_string_append_printf(g, "<div>and %u more</div>", f->refs_more);
         g_string_append(g, "</td><td>");
         mw_html_escape(g, mw_flag_diagnosis((mw_flag)i));
+        for (int a = 1; a < MW_ADVICE_COUNT; a++) {
+            if (!f->advice[a])
+                continue;
+            g_string_append_printf(g, "<div class=\"note\">Which side (%u session%s, e.g. %s): ",
+                                   f->advice[a], f->advice[a] == 1 ? "" : "s", f->advice_id[a]);
+            mw_html_escape(g, mw_advice_text((mw_advice)a));
+            g_string_append(g, "</div>");
+        }
         if (f->example) {
             g_string_append(g, "<div class=\"note\">e.g. <code>");
             mw_html_escape(g, f->example);

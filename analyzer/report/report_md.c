@@ -155,6 +155,13 @@ static void findings(GString *g, const mw_report *r)
             g_string_append_printf(g, "<br>and %u more", f->refs_more);
         g_string_append(g, " | ");
         mw_md_escape(g, mw_flag_diagnosis((mw_flag)i));
+        for (int a = 1; a < MW_ADVICE_COUNT; a++) {
+            if (!f->advice[a])
+                continue;
+            g_string_append_printf(g, "<br>Which side (%u session%s, e.g. %s): ", f->advice[a],
+                                   f->advice[a] == 1 ? "" : "s", f->advice_id[a]);
+            mw_md_escape(g, mw_advice_text((mw_advice)a));
+        }
         if (f->example) {
             g_string_append(g, "<br>e.g. ");
             mw_md_escape(g, f->example);

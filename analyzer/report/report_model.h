@@ -9,6 +9,7 @@
 #include <glib.h>
 #include <stdio.h>
 
+#include "engine/conn_verdict.h"
 #include "engine/flow.h"
 #include "input/inputs.h"
 #include "report/report.h"
@@ -76,6 +77,8 @@ typedef struct {
     GArray *refs;             /* mw_rref, the first MW_REPORT_REFS_PER_FLAG */
     unsigned refs_more;       /* evidence occurrences not listed */
     char *example;            /* the first evidence detail */
+    unsigned advice[MW_ADVICE_COUNT];   /* sessions given each side-specific advice */
+    char advice_id[MW_ADVICE_COUNT][24]; /* ...the first of them */
 } mw_rfinding;
 
 struct mw_report {

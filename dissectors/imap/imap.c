@@ -63,6 +63,13 @@ static void imap_free(void *p)
     g_free(st);
 }
 
+/* The last command sent is a STARTTLS still waiting for its reply. */
+static bool awaits_starttls(imap_state *st)
+{
+    const mw_tp_cmd *c = st->pending.count ? mw_tp_at(&st->pending, st->pending.count - 1) : NULL;
+    return c && c->kind == IC_STARTTLS;
+}
+
 static mw_feed_result imap_feed(void *p, mw_dir dir, const uint8_t *data, size_t len,
                                 const mw_ctx *ctx)
 {
@@ -70,6 +77,10 @@ static mw_feed_result imap_feed(void *p, mw_dir dir, const uint8_t *data, size_t
     imap_side *sd = &st->side[dir];
     mw_feed_result r = { MW_FEED_OK, len };
     if (st->in_tls || st->compressed)
+        return r;
+    if (st->tls_gate.waiting &&
+        mw_tlsgate_feed(&st->tls_gate, st->sess, dir, data, len,
+                        st->side[MW_FROM_CLIENT].resync, ctx, &st->in_tls, &r))
         return r;
     if (sd->resync && len > 0 && sd->lit_left == 0) {
         if (!mw_tp_can_judge(data, len)) {
@@ -86,6 +97,11 @@ static mw_feed_result imap_feed(void *p, mw_dir dir, const uint8_t *data, size_t
         if (sd->lit_left) {
             off += imap_skip_literal(st, dir, data + off, len - off);
             continue;
+        }
+        if (dir == MW_FROM_CLIENT && awaits_starttls(st) &&
+            mw_tlsgate_early(&st->tls_gate, data + off, len - off)) {
+            r.status = MW_FEED_NEED_MORE; /* a ClientHello before the OK: held for TLS */
+            break;
         }
         mw_line l;
         size_t used;
@@ -104,9 +120,8 @@ static mw_feed_result imap_feed(void *p, mw_dir dir, const uint8_t *data, size_t
         if (dir == MW_FROM_CLIENT) {
             imap_client_line(st, &l, ctx);
         } else if (imap_server_line(st, &l, ctx)) {
-            st->in_tls = true;
-            r.status = MW_FEED_UPGRADE_TLS;
-            break;
+            r = mw_tlsgate_agreed(&st->tls_gate, off, len, &st->in_tls);
+            return r;
         }
         if (st->compressed) {
             off = len; /* the rest is deflate data (RFC 4978) */

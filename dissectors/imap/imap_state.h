@@ -11,6 +11,7 @@
 #include "text/sasl.h"
 #include "text/secrets.h"
 #include "text/textproto.h"
+#include "text/tlsgate.h"
 
 /* Largest literal accepted as such. RFC 3501 literal counts are 32-bit numbers; RFC 9051
  * allows 63 bits, but no server accepts an APPEND or sends a FETCH anywhere near 4 GiB.
@@ -89,6 +90,7 @@ typedef struct {
     bool idle_active;
     bool compressed;       /* COMPRESS=DEFLATE in effect: nothing more is readable */
     bool in_tls;           /* handed off after STARTTLS */
+    mw_tlsgate tls_gate;   /* STARTTLS accepted: does the client start TLS? */
 
     /* transcript (used only when the session keeps one) */
     imap_agg agg;

@@ -17,6 +17,7 @@
 #include "text/sasl.h"
 #include "text/secrets.h"
 #include "text/textproto.h"
+#include "text/tlsgate.h"
 #include "pop3/pop3.h"
 
 typedef enum {
@@ -76,6 +77,7 @@ typedef struct {
     bool auth_failed;      /* a login just failed or was cancelled: stray lines are secret */
     mw_secrets *secrets;   /* the client's secrets, to redact server echoes */
     bool in_tls;
+    mw_tlsgate tls_gate;   /* STLS accepted: does the client start TLS? */
 
     /* transcript (used only when the session keeps one) */
     int64_t sasl_ts;       /* when the client last spoke in the AUTH exchange */
@@ -469,12 +471,22 @@ static size_t skip_multi(pop3_state *st, const uint8_t *p, size_t len, bool *nee
     return used;
 }
 
+/* The last command sent is an STLS still waiting for its reply. */
+static bool awaits_stls(pop3_state *st)
+{
+    const mw_tp_cmd *c = st->pending.count ? mw_tp_at(&st->pending, st->pending.count - 1) : NULL;
+    return c && c->kind == PC_STLS;
+}
+
 static mw_feed_result pop3_feed(void *p, mw_dir dir, const uint8_t *data, size_t len,
                                 const mw_ctx *ctx)
 {
     pop3_state *st = p;
     mw_feed_result r = { MW_FEED_OK, len };
     if (st->in_tls)
+        return r;
+    if (st->tls_gate.waiting && mw_tlsgate_feed(&st->tls_gate, st->sess, dir, data, len,
+                                                st->resync[MW_FROM_CLIENT], ctx, &st->in_tls, &r))
         return r;
     if (st->resync[dir] && len > 0) {
         if (!mw_tp_can_judge(data, len)) {
@@ -497,6 +509,11 @@ static mw_feed_result pop3_feed(void *p, mw_dir dir, const uint8_t *data, size_t
             }
             continue;
         }
+        if (dir == MW_FROM_CLIENT && awaits_stls(st) &&
+            mw_tlsgate_early(&st->tls_gate, data + off, len - off)) {
+            r.status = MW_FEED_NEED_MORE; /* a ClientHello before the +OK: held for TLS */
+            break;
+        }
         mw_line l;
         size_t used;
         mw_line_status ls =
@@ -517,9 +534,8 @@ static mw_feed_result pop3_feed(void *p, mw_dir dir, const uint8_t *data, size_t
         } else if (mw_secrets_server_line(st->secrets, &l, server_line, st, ctx)) {
             /* (a line that echoes a client secret, "-ERR unknown command <password>", is
              * read redacted) */
-            st->in_tls = true;
-            r.status = MW_FEED_UPGRADE_TLS;
-            break;
+            r = mw_tlsgate_agreed(&st->tls_gate, off, len, &st->in_tls);
+            return r;
         }
     }
     r.consumed = off;

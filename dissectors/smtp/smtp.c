@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "dissector.h"
+#include "registry.h"
 #include "smtp/smtp.h"
 #include "smtp/smtp_auth.h"
 #include "smtp/smtp_commands.h"
@@ -17,6 +18,7 @@
 #include "smtp/smtp_state.h"
 #include "smtp/smtp_tx.h"
 #include "tls/tls.h"
+#include "tls/tls_log.h"
 
 static void *smtp_new(mw_session *s, const mw_config *cfg)
 {
@@ -46,11 +48,33 @@ static bool first_client_bytes(smtp_state *st, const uint8_t *data, size_t len,
     st->client_spoke = true;
     st->client_tls = mw_tls_looks_like_client_hello(data, len);
     if (st->client_tls)
+        mw_nested_start(&st->client_hello, mw_dissector_for_tls(), st->sess, ctx->cfg);
+    if (st->client_tls)
         mw_session_flag(st->sess, MW_FLAG_TLS_MODE_MISMATCH, ctx->frame, ctx->ts_us,
                         "client sent a TLS ClientHello to port %u, where the server speaks "
                         "plain SMTP first (STARTTLS port)",
                         st->sess->server.port);
     return true;
+}
+
+/* The TLS the client sent to a plain-text server: read by the TLS dissector for the
+ * record (versions, SNI, JA3/JA4), the client side only. Its end is not judged there (no
+ * tls_handshake_failed: the server never spoke TLS; tls_mode_mismatch says why). The
+ * context carries no ACK and no engine state, as for any nested dissector. */
+static void client_tls_bytes(smtp_state *st, const uint8_t *p, size_t len, const mw_ctx *ctx)
+{
+    mw_ctx ic = *ctx;
+    ic.ack_known = false;
+    ic.peer_acked = 0;
+    ic.engine_state = NULL;
+    if (!mw_nested_started(&st->client_hello))
+        return;
+    mw_nested_data(&st->client_hello, MW_FROM_CLIENT, p, len, &ic);
+    /* the hello is what the record wants: the TLS state (and its decryption buffer) goes
+     * once it is read, so that a flood of such connections costs no more than others */
+    const mw_tls_rec *t = mw_tls_of(st->sess);
+    if (t && t->hello_version)
+        mw_nested_free(&st->client_hello);
 }
 
 /* Client bytes of a message body (DATA up to the lone dot, or a BDAT chunk): how many
@@ -84,6 +108,13 @@ static bool in_body(const smtp_state *st, mw_dir dir)
            (st->mode == C_BODY || st->mode == C_DATA_WAIT || st->mode == C_BDAT);
 }
 
+/* The last command sent is a STARTTLS still waiting for its reply. */
+static bool awaits_starttls(smtp_state *st)
+{
+    const mw_tp_cmd *c = st->pending.count ? mw_tp_at(&st->pending, st->pending.count - 1) : NULL;
+    return c && c->kind == CMD_STARTTLS;
+}
+
 static mw_feed_result smtp_feed(void *p, mw_dir dir, const uint8_t *data, size_t len,
                                 const mw_ctx *ctx)
 {
@@ -91,15 +122,26 @@ static mw_feed_result smtp_feed(void *p, mw_dir dir, const uint8_t *data, size_t
     mw_feed_result r = { MW_FEED_OK, len };
     if (st->in_tls)
         return r;
+    if (st->tls_gate.waiting && mw_tlsgate_feed(&st->tls_gate, st->sess, dir, data, len,
+                                                st->resync[MW_FROM_CLIENT], ctx, &st->in_tls, &r))
+        return r;
     if (dir == MW_FROM_CLIENT && !st->client_spoke && !first_client_bytes(st, data, len, ctx)) {
         r.status = MW_FEED_NEED_MORE;
         r.consumed = 0;
         return r;
     }
-    if (dir == MW_FROM_CLIENT && st->client_tls)
+    if (dir == MW_FROM_CLIENT && st->client_tls) {
+        client_tls_bytes(st, data, len, ctx);
         return r;
+    }
     uint64_t base = st->pos[dir];
     if (st->resync[dir] && len > 0) {
+        /* judge a line start on a line's worth, never on how the segment was cut */
+        if (!mw_tp_can_judge(data, len)) {
+            r.status = MW_FEED_NEED_MORE;
+            r.consumed = 0;
+            return r;
+        }
         st->resync[dir] = false;
         if (!plausible_line_start(dir, data, len))
             st->line[dir].discarding = true;
@@ -114,6 +156,11 @@ static mw_feed_result smtp_feed(void *p, mw_dir dir, const uint8_t *data, size_t
                 break;
             }
             continue;
+        }
+        if (dir == MW_FROM_CLIENT && awaits_starttls(st) &&
+            mw_tlsgate_early(&st->tls_gate, data + off, len - off)) {
+            r.status = MW_FEED_NEED_MORE; /* a ClientHello before the 220: held for TLS */
+            break;
         }
         mw_line l;
         size_t used;
@@ -134,9 +181,8 @@ static mw_feed_result smtp_feed(void *p, mw_dir dir, const uint8_t *data, size_t
         if (dir == MW_FROM_CLIENT) {
             smtp_command(st, &l, ctx);
         } else if (smtp_server_line(st, &l, ctx)) {
-            st->in_tls = true;
             mw_smtp_record(st->sess); /* made at first use: the state goes, the record stays */
-            r.status = MW_FEED_UPGRADE_TLS;
+            r = mw_tlsgate_agreed(&st->tls_gate, off, len, &st->in_tls);
             break;
         }
     }
@@ -148,6 +194,8 @@ static mw_feed_result smtp_feed(void *p, mw_dir dir, const uint8_t *data, size_t
 static void smtp_gap(void *p, mw_dir dir, uint64_t missing, const mw_ctx *ctx)
 {
     smtp_state *st = p;
+    if (dir == MW_FROM_CLIENT && st->client_tls)
+        mw_nested_gap(&st->client_hello, dir, missing, ctx);
     st->pos[dir] += missing;
     st->resync[dir] = true;
     st->line[dir].discarding = false;

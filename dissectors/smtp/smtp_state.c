@@ -24,6 +24,7 @@ void smtp_state_free(smtp_state *st)
         g_string_free(st->hdr_line, TRUE);
     mw_secrets_free(&st->secrets);
     mw_tp_queue_free(&st->pending);
+    mw_nested_free(&st->client_hello);
     g_free(st);
 }
 

@@ -57,6 +57,12 @@ static mw_feed_result tls_feed(void *p, mw_dir dir, const uint8_t *data, size_t 
         r.consumed = len;
         return r;
     }
+    if ((st->clear_server && dir == MW_FROM_SERVER) ||
+        (st->clear_client && dir == MW_FROM_CLIENT)) {
+        tls_clear_data(st, dir, data, len, ctx);
+        r.consumed = len;
+        return r;
+    }
     size_t off = 0;
     while (off < len && !d->lost) {
         if (d->skip) {
@@ -150,6 +156,11 @@ static void tls_gap(void *p, mw_dir dir, uint64_t missing, const mw_ctx *ctx)
     (void)ctx;
     tls_state *st = p;
     tls_dir *d = &st->d[dir];
+    if ((st->clear_server && dir == MW_FROM_SERVER) ||
+        (st->clear_client && dir == MW_FROM_CLIENT)) {
+        mw_nested_gap(&st->inner, dir, missing, ctx);
+        return;
+    }
     if (missing == 0 && !d->started && !d->lost) {
         /* the capture started inside the connection, before this direction's first byte
          * here: a record boundary may still come first (tls_resync) */
@@ -196,8 +207,8 @@ static void tls_close_outer(tls_state *st, const mw_ctx *ctx)
 {
     mw_session *s = st->sess;
     encrypted_summary(st);
-    if (st->plaintext)
-        return;
+    if (st->plaintext || st->clear_server)
+        return; /* not a TLS server: no handshake to judge */
     for (int i = 0; i < 2; i++)
         if ((st->d[i].hs && st->d[i].hs->len > 0) || st->d[i].hs_skip)
             mw_session_anomaly(s, MW_ANOM_TLS_MALFORMED); /* a message cut short */
@@ -224,7 +235,12 @@ static void tls_close_outer(tls_state *st, const mw_ctx *ctx)
 static void tls_close(void *p, const mw_ctx *ctx)
 {
     tls_state *st = p;
+    bool had_line = st->sess->decisive != NULL;
     tls_dec_close(st, ctx); /* the mail protocol inside first: its own judgements */
+    if (st->clear_server && !had_line && st->sess->decisive) {
+        g_free(st->sess->decisive); /* as in tls_clear_data: the mismatch is the story */
+        st->sess->decisive = NULL;
+    }
     tls_close_outer(st, ctx);
     tls_dec_settle(st);
 }

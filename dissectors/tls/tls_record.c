@@ -13,6 +13,7 @@
 #include "tls/tls_record.h"
 #include "tls/tls_handshake.h"
 #include "tls/inner/tls_decrypt.h"
+#include "registry.h"
 
 /* ---------- handshake completion and alerts ---------- */
 
@@ -222,6 +223,32 @@ static bool printable_start(const uint8_t *p, size_t len)
     return n > 0;
 }
 
+/* The mail dissector whose greeting this is, or NULL. */
+static const mw_dissector *greeting_of(const uint8_t *p, size_t len)
+{
+    for (size_t i = 0; mw_dissectors[i]; i++) {
+        const mw_dissector *d = mw_dissectors[i];
+        if (!d->tls && d->probe && d->probe(p, len))
+            return d;
+    }
+    return NULL;
+}
+
+void tls_clear_data(tls_state *st, mw_dir dir, const uint8_t *p, size_t len, const mw_ctx *ctx)
+{
+    mw_ctx ic = *ctx;
+    ic.ack_known = false; /* as for any nested dissector */
+    ic.peer_acked = 0;
+    ic.engine_state = NULL;
+    bool had_line = st->sess->decisive != NULL;
+    mw_nested_data(&st->inner, dir, p, len, &ic);
+    if (!had_line && st->sess->decisive) {
+        /* the mode mismatch explains the session, not the replies to a ClientHello */
+        g_free(st->sess->decisive);
+        st->sess->decisive = NULL;
+    }
+}
+
 /* Clear text where TLS was expected: the greeting or command, quoted for evidence. */
 static void plain_text(tls_state *st, mw_dir dir, const uint8_t *p, size_t len,
                        const mw_ctx *ctx)
@@ -233,7 +260,15 @@ static void plain_text(tls_state *st, mw_dir dir, const uint8_t *p, size_t len,
         n++;
     }
     quote[n] = '\0';
-    st->plaintext = true;
+    const mw_dissector *mail = NULL;
+    if (dir == MW_FROM_SERVER && !st->sess->starttls && !mw_nested_started(&st->inner))
+        mail = greeting_of(p, len);
+    /* a mail greeting: the server speaks that protocol in clear; read its replies, and
+     * the client's TLS for the record */
+    st->clear_server = mail != NULL;
+    st->plaintext = mail == NULL;
+    if (mail)
+        mw_nested_start(&st->inner, mail, st->sess, ctx->cfg);
     if (st->sess->transcript)
         mw_session_event(st->sess, dir, ctx->frame, ctx->ts_us, -1,
                          "[clear text where TLS was expected: \"%s\"]", quote);
@@ -268,8 +303,13 @@ bool tls_first_bytes(tls_state *st, mw_dir dir, const uint8_t *p, size_t len,
             r->status = MW_FEED_NEED_MORE;
             return false;
         }
-        plain_text(st, dir, p, len, ctx);
-        r->status = MW_FEED_ERROR;
+        /* the server greeted in clear, the client speaks clear too: the mail protocol */
+        st->clear_client = dir == MW_FROM_CLIENT && st->clear_server;
+        if (!st->clear_client)
+            plain_text(st, dir, p, len, ctx);
+        if (st->clear_server)
+            tls_clear_data(st, dir, p, len, ctx);
+        r->status = st->clear_server ? MW_FEED_OK : MW_FEED_ERROR;
         r->consumed = len;
         return false;
     }

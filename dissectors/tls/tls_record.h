@@ -12,6 +12,10 @@ mw_feed_result tls_sslv2_record(tls_state *st, mw_dir dir, const uint8_t *p, siz
 bool tls_first_bytes(tls_state *st, mw_dir dir, const uint8_t *p, size_t len,
                         const mw_ctx *ctx, mw_feed_result *r);
 
+/* Bytes of a server that greeted in clear (st->clear_server), or of its client answering
+ * in clear (st->clear_client): to the mail dissector of the greeting. */
+void tls_clear_data(tls_state *st, mw_dir dir, const uint8_t *p, size_t len, const mw_ctx *ctx);
+
 void tls_clear_record(tls_state *st, mw_dir dir, uint8_t type, uint16_t version,
                          const uint8_t *body, size_t len, const mw_ctx *ctx);
 

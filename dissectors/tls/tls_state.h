@@ -78,6 +78,10 @@ typedef struct {
     mw_session *sess;
     tls_dir d[2];
     bool plaintext;      /* not TLS at all (tls_mode_mismatch): nothing more to parse */
+    /* The server greeted in clear (tls_mode_mismatch): its bytes go to the mail dissector
+     * in `inner`, the client's are still read as TLS (a ClientHello is recorded). */
+    bool clear_server;
+    bool clear_client;   /* ...and the client answered in clear: its bytes go there too */
     bool client_hello, server_hello;
     uint16_t client_max; /* highest version the client offered */
     uint16_t selected;   /* version the server chose */

@@ -4,6 +4,7 @@
 #include "testutil.h"
 #include "registry.h"
 #include "text/reply_log.h"
+#include "tu_gap.h"
 
 static const char *const secrets[] = {
     TU_PASSWORDS,
@@ -221,6 +222,19 @@ static void test_starttls(void)
     g_assert_true(mw_session_has(s, MW_FLAG_STARTTLS_REFUSED));
     g_assert_false(s->starttls);
     g_assert_cmpint(s->outcome, ==, MW_OUT_FAILED);
+    mw_session_free(s);
+}
+
+static void test_starttls_then_clear_text(void)
+{
+    /* issue 15 item 4: clear text after the OK to STARTTLS is read on */
+    mw_session *s = run(GREETING "C: a1 STARTTLS\nS: a1 OK Begin TLS negotiation now.\n"
+                                 "C: a2 SELECT INBOX\nS: a2 NO [NONEXISTENT] no such mailbox\n"
+                                 "C: a3 LOGOUT\nS: * BYE\nS+ a3 OK bye\n");
+    g_assert_true(s->starttls);
+    g_assert_true((s->anomalies >> MW_ANOM_STARTTLS_NOT_USED) & 1u);
+    g_assert_cmpuint(mw_cmdrec_of(s)->commands, ==, 3);
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, ==, 1);
     mw_session_free(s);
 }
 
@@ -612,6 +626,16 @@ static void test_transcript_cap(void)
     g_string_free(script, TRUE);
 }
 
+static void test_gap_then_line_any_cut(void)
+{
+    /* issue 15 item 6: the same record for every cut of the line after a gap */
+    char *j = tu_gap_all_cuts("imap", MW_PROTO_IMAP, "S: * OK IMAP4rev1 ready\n",
+                              MW_FROM_CLIENT, "a2 SELECT INBOX\r\n",
+                              "S: a2 NO [NONEXISTENT] Mailbox does not exist\n");
+    g_assert_nonnull(strstr(j, "NONEXISTENT"));
+    g_free(j);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -622,6 +646,7 @@ int main(int argc, char **argv)
     g_test_add_func("/imap/authenticate_multistep", test_authenticate_multistep);
     g_test_add_func("/imap/logindisabled", test_logindisabled);
     g_test_add_func("/imap/starttls", test_starttls);
+    g_test_add_func("/imap/starttls_then_clear_text", test_starttls_then_clear_text);
     g_test_add_func("/imap/literals_both_ways", test_literals_both_ways);
     g_test_add_func("/imap/large_literal", test_large_literal);
     g_test_add_func("/imap/idle_autologout", test_idle_and_autologout);
@@ -635,5 +660,6 @@ int main(int argc, char **argv)
     g_test_add_func("/imap/transcript_login", test_transcript_login);
     g_test_add_func("/imap/transcript_literals_sasl", test_transcript_literals_and_sasl);
     g_test_add_func("/imap/transcript_cap", test_transcript_cap);
+    g_test_add_func("/imap/gap_then_line_any_cut", test_gap_then_line_any_cut);
     return g_test_run();
 }

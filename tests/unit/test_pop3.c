@@ -3,6 +3,7 @@
 #include "testutil.h"
 #include "registry.h"
 #include "text/reply_log.h"
+#include "tu_gap.h"
 
 static const char *const secrets[] = {
     TU_PASSWORDS,
@@ -168,6 +169,18 @@ static void test_tls_required_and_stls(void)
     s = run(GREETING "C: STLS\nS: -ERR TLS support isn't enabled.\nC: QUIT\nS: +OK bye\n");
     g_assert_true(mw_session_has(s, MW_FLAG_STARTTLS_REFUSED));
     g_assert_false(s->starttls);
+    mw_session_free(s);
+}
+
+static void test_stls_then_clear_text(void)
+{
+    /* issue 15 item 4: clear text after the +OK to STLS is read on */
+    mw_session *s = run(GREETING "C: STLS\nS: +OK Begin TLS negotiation now.\n"
+                                 "C: RETR 9\nS: -ERR no such message\nC: QUIT\nS: +OK bye\n");
+    g_assert_true(s->starttls);
+    g_assert_true((s->anomalies >> MW_ANOM_STARTTLS_NOT_USED) & 1u);
+    g_assert_cmpuint(mw_cmdrec_of(s)->commands, ==, 3);
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, ==, 1);
     mw_session_free(s);
 }
 
@@ -430,6 +443,15 @@ static void test_transcript(void)
     mw_session_free(s);
 }
 
+static void test_gap_then_line_any_cut(void)
+{
+    /* issue 15 item 6: the same record for every cut of the line after a gap */
+    char *j = tu_gap_all_cuts("pop3", MW_PROTO_POP3, "S: +OK POP3 ready\n", MW_FROM_CLIENT,
+                              "RETR 9\r\n", "S: -ERR [SYS/TEMP] no such message\n");
+    g_assert_nonnull(strstr(j, "no such message"));
+    g_free(j);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -446,5 +468,7 @@ int main(int argc, char **argv)
     g_test_add_func("/pop3/gap_in_auth", test_gap_in_auth);
     g_test_add_func("/pop3/probe", test_probe);
     g_test_add_func("/pop3/transcript", test_transcript);
+    g_test_add_func("/pop3/stls_then_clear_text", test_stls_then_clear_text);
+    g_test_add_func("/pop3/gap_then_line_any_cut", test_gap_then_line_any_cut);
     return g_test_run();
 }

@@ -4,6 +4,8 @@
 #include "registry.h"
 #include "smtp/smtp_log.h"
 #include "smtp/smtp_tx.h"
+#include "tu_gap.h"
+#include "engine/conn_verdict.h"
 
 static mw_session *run(const char *script)
 {
@@ -84,6 +86,34 @@ static void test_relay_denied_pipelined(void)
     mw_session_free(s);
 }
 
+static void test_relay_denied_auth_unused(void)
+{
+    /* issue 15 item 15: the server offered AUTH, the client never logged in */
+    const char *head = "S: 220 mx ESMTP\nC: EHLO c\nS: 250-mx\nS+ 250-PIPELINING\nS+ 250 AUTH PLAIN LOGIN\n";
+    const char *tail = "C: MAIL FROM:<a@b.example>\nS: 250 2.1.0 Ok\nC: RCPT TO:<x@elsewhere.example>\n"
+                       "S: 554 5.7.1 <x@elsewhere.example>: Relay access denied\nC: QUIT\nS: 221 Bye\n";
+    char *script = g_strconcat(head, tail, NULL);
+    mw_session *s = run(script);
+    g_free(script);
+    g_assert_true(mw_session_has(s, MW_FLAG_RELAY_DENIED));
+    g_assert_cmpint(mw_conn_advice(s, MW_FLAG_RELAY_DENIED), ==, MW_ADVICE_AUTH_UNUSED);
+    g_assert_nonnull(strstr(mw_advice_text(MW_ADVICE_AUTH_UNUSED), "offered AUTH"));
+    mw_session_free(s);
+    /* no AUTH offered: nothing to add */
+    script = g_strconcat("S: 220 mx ESMTP\nC: EHLO c\nS: 250-mx\nS+ 250 PIPELINING\n", tail, NULL);
+    s = run(script);
+    g_free(script);
+    g_assert_cmpint(mw_conn_advice(s, MW_FLAG_RELAY_DENIED), ==, MW_ADVICE_NONE);
+    mw_session_free(s);
+    /* AUTH offered and used (and still refused to relay): not this advice */
+    script = g_strconcat(head, "C: AUTH PLAIN AGFsaWNlAHNlY3JldA==\nS: 235 2.7.0 Ok\n", tail, NULL);
+    s = run(script);
+    g_free(script);
+    g_assert_nonnull(s->auth);
+    g_assert_cmpint(mw_conn_advice(s, MW_FLAG_RELAY_DENIED), ==, MW_ADVICE_NONE);
+    mw_session_free(s);
+}
+
 static void test_auth_plain_failed(void)
 {
     /* AUTH PLAIN with an initial response: \0alice@example.test\0Sup3rSecret */
@@ -148,6 +178,51 @@ static void test_starttls_hands_off(void)
     tu_free_script(c);
     g_assert_true(s->starttls);
     /* the hello went to the TLS side, not to SMTP as a garbage command */
+    g_assert_false(mw_session_has(s, MW_FLAG_UNANSWERED_COMMAND));
+    g_assert_cmpuint(mw_smtp_of(s)->replies->len, ==, 0);
+    mw_session_free(s);
+}
+
+static bool has_anomaly(const mw_session *s, mw_anomaly a)
+{
+    return (s->anomalies >> a) & 1u;
+}
+
+static void test_starttls_then_clear_text(void)
+{
+    /* issue 15 item 4: a capture decrypted upstream (arkime smtp-decrypted.pcap): after
+     * "220 Ready to start TLS" the dialogue goes on in clear and is read, not lost */
+    mw_session *s = run("S: 220 mx ESMTP\nC: EHLO c\nS: 250-mx\nS+ 250 STARTTLS\n"
+                        "C: STARTTLS\nS: 220 2.0.0 SMTP server ready\n"
+                        "C: EHLO c\nS: 250-mx\nS+ 250 AUTH LOGIN\n"
+                        "C: MAIL FROM:<a@b.example> SIZE=10\nC+ RCPT TO:<c@d.example>\nC+ DATA\n"
+                        "S: 250 2.1.0 Sender OK\nS+ 250 2.1.5 Recipient OK\nS+ 354 go\n"
+                        "C: Subject: hi\nC+ \nC+ body\nC+ .\nS: 250 2.6.0 queued\n"
+                        "C: QUIT\nS: 221 bye\n");
+    g_assert_true(s->starttls);
+    g_assert_true(has_anomaly(s, MW_ANOM_STARTTLS_NOT_USED));
+    g_assert_false(has_anomaly(s, MW_ANOM_TLS_MALFORMED));
+    g_assert_cmpstr(mw_smtp_of(s)->mail_from, ==, "a@b.example");
+    g_assert_cmpuint(mw_smtp_of(s)->rcpt->len, ==, 1);
+    g_assert_cmpuint(mw_smtp_of(s)->messages, ==, 1);
+    g_assert_false(mw_session_has(s, MW_FLAG_UNANSWERED_COMMAND));
+    mw_session_free(s);
+}
+
+static void test_starttls_early_hello(void)
+{
+    /* a ClientHello sent before the 220 arrives: held, then handed to TLS with it */
+    GPtrArray *c = tu_script("S: 220 mx ESMTP\nC: EHLO c\nS: 250-mx\nS+ 250 STARTTLS\n"
+                             "C: STARTTLS\n");
+    static const uint8_t hello[] = { 0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x00 };
+    tu_add_raw(c, MW_FROM_CLIENT, hello, sizeof hello);
+    GPtrArray *r = tu_script("S: 220 2.0.0 Ready to start TLS\n");
+    g_ptr_array_add(c, g_ptr_array_index(r, 0));
+    g_ptr_array_free(r, TRUE);
+    mw_session *s = tu_run_all_ways("smtp", MW_PROTO_SMTP, c);
+    tu_free_script(c);
+    g_assert_true(s->starttls);
+    g_assert_false(has_anomaly(s, MW_ANOM_STARTTLS_NOT_USED));
     g_assert_false(mw_session_has(s, MW_FLAG_UNANSWERED_COMMAND));
     g_assert_cmpuint(mw_smtp_of(s)->replies->len, ==, 0);
     mw_session_free(s);
@@ -286,6 +361,23 @@ static void test_gap_resync(void)
     g_assert_cmpuint(mw_smtp_of(s)->rcpt->len, ==, 1); /* the cut RCPT is gone */
     mw_feeder_free(&f);
     mw_session_free(s);
+}
+
+static void test_gap_then_line_any_cut(void)
+{
+    /* issue 15 item 6: after a client gap, a whole MAIL FROM line is recorded however it
+     * was cut (it used to be lost when its first bytes came alone: "MA" is no verb) */
+    char *j = tu_gap_all_cuts("smtp", MW_PROTO_SMTP, "S: 220 mx ESMTP\nC: EHLO c\nS: 250 mx\n",
+                              MW_FROM_CLIENT, "MAIL FROM:<a@b.example>\r\n",
+                              "S: 250 2.1.0 Ok\nC: RCPT TO:<c@d.example>\nS: 250 2.1.5 Ok\n");
+    g_assert_nonnull(strstr(j, "\"mail_from\":\"a@b.example\""));
+    g_free(j);
+    /* the same on the server side: a reply after a gap */
+    j = tu_gap_all_cuts("smtp", MW_PROTO_SMTP, "S: 220 mx ESMTP\nC: EHLO c\nS: 250 mx\n"
+                        "C: MAIL FROM:<a@b.example>\nS: 250 2.1.0 Ok\nC: RCPT TO:<c@d.example>\n",
+                        MW_FROM_SERVER, "554 5.7.1 <c@d.example>: Relay access denied\r\n", "");
+    g_assert_nonnull(strstr(j, "Relay access denied"));
+    g_free(j);
 }
 
 /* ---------- transactions (issue 19) ---------- */
@@ -444,10 +536,13 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/smtp/accepted", test_accepted);
     g_test_add_func("/smtp/relay_denied_pipelined", test_relay_denied_pipelined);
+    g_test_add_func("/smtp/relay_denied_auth_unused", test_relay_denied_auth_unused);
     g_test_add_func("/smtp/auth_plain_failed", test_auth_plain_failed);
     g_test_add_func("/smtp/auth_login_ok", test_auth_login_ok);
     g_test_add_func("/smtp/auth_cancel", test_auth_cancel);
     g_test_add_func("/smtp/starttls_hands_off", test_starttls_hands_off);
+    g_test_add_func("/smtp/starttls_then_clear_text", test_starttls_then_clear_text);
+    g_test_add_func("/smtp/starttls_early_hello", test_starttls_early_hello);
     g_test_add_func("/smtp/starttls_refused_tls_required", test_starttls_refused_and_tls_required);
     g_test_add_func("/smtp/auth_required_sender", test_auth_required_and_sender);
     g_test_add_func("/smtp/data_rejected_bdat", test_data_rejected_and_bdat);
@@ -456,6 +551,7 @@ int main(int argc, char **argv)
     g_test_add_func("/smtp/overlong_line", test_overlong_line_and_garbage);
     g_test_add_func("/smtp/binary_bytes", test_binary_and_nul_bytes);
     g_test_add_func("/smtp/gap_resync", test_gap_resync);
+    g_test_add_func("/smtp/gap_then_line_any_cut", test_gap_then_line_any_cut);
     g_test_add_func("/smtp/tx_pipelined", test_tx_pipelined);
     g_test_add_func("/smtp/tx_results", test_tx_results);
     g_test_add_func("/smtp/tx_bdat", test_tx_bdat);

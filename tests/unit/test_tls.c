@@ -11,10 +11,12 @@
 #include <stdio.h>
 
 #include "testutil.h"
+#include "smtp/smtp_log.h"
 #include "tls/tls.h"
 #include "tls/tls_fp.h"
 #include "tls/tls_cert.h"
 #include "registry.h"
+#include "engine/conn_verdict.h"
 
 /* ---------- byte builders ---------- */
 
@@ -729,6 +731,53 @@ static void test_handshake_failure_alert_modern(void)
     mw_session_free(s);
 }
 
+/* A ClientHello (TLS 1.0 only or TLS 1.2), then the server's answer: an alert, or a
+ * ServerHello at `sh_version` (0: an alert protocol_version). */
+static mw_session *hello_then(bool old_client, unsigned sh_version)
+{
+    hello_spec h = old_client ? hello10() : hello12("mail.example.test");
+    GPtrArray *c = g_ptr_array_new();
+    buf *m = client_hello_msg(&h);
+    add_buf(c, MW_FROM_CLIENT, record(22, 0x0301, m));
+    g_byte_array_free(m, TRUE);
+    if (sh_version) {
+        buf *sh = server_hello_msg(sh_version, 0x002f, 0, false);
+        add_buf(c, MW_FROM_SERVER, record(22, sh_version, sh));
+        g_byte_array_free(sh, TRUE);
+    } else {
+        add_buf(c, MW_FROM_SERVER, alert_rec(2, 70));
+    }
+    return run_chunks(c, MW_PROTO_SMTPS);
+}
+
+/* issue 15 item 15: which side is out of date, from the hellos and the alert */
+static void test_side_advice(void)
+{
+    /* a TLS 1.0-only client refused by a modern server: the client */
+    mw_session *s = hello_then(true, 0);
+    g_assert_cmpint(mw_conn_advice(s, MW_FLAG_TLS_VERSION_MISMATCH), ==, MW_ADVICE_TLS_CLIENT_OLD);
+    g_assert_cmpint(mw_conn_advice(s, MW_FLAG_TLS_DEPRECATED_VERSION), ==, MW_ADVICE_TLS_CLIENT_OLD);
+    g_assert_cmpint(mw_conn_advice(s, MW_FLAG_TLS_HANDSHAKE_FAILED), ==, MW_ADVICE_NONE);
+    g_assert_nonnull(strstr(mw_advice_text(MW_ADVICE_TLS_CLIENT_OLD), "Update the client"));
+    mw_session_free(s);
+    /* a TLS 1.2 client, a server that chose TLS 1.1: the server */
+    s = hello_then(false, 0x0302);
+    g_assert_true(mw_session_has(s, MW_FLAG_TLS_DEPRECATED_VERSION));
+    g_assert_cmpint(mw_conn_advice(s, MW_FLAG_TLS_DEPRECATED_VERSION), ==, MW_ADVICE_TLS_SERVER_OLD);
+    g_assert_nonnull(strstr(mw_advice_text(MW_ADVICE_TLS_SERVER_OLD), "on the server"));
+    mw_session_free(s);
+    /* a TLS 1.0-only client the server accepted: the client first */
+    s = hello_then(true, 0x0301);
+    g_assert_cmpint(mw_conn_advice(s, MW_FLAG_TLS_DEPRECATED_VERSION), ==,
+                    MW_ADVICE_TLS_CLIENT_OLD_ACCEPTED);
+    mw_session_free(s);
+    /* a TLS 1.2 client refused with protocol_version: no side can be told */
+    s = hello_then(false, 0);
+    g_assert_true(mw_session_has(s, MW_FLAG_TLS_VERSION_MISMATCH));
+    g_assert_cmpint(mw_conn_advice(s, MW_FLAG_TLS_VERSION_MISMATCH), ==, MW_ADVICE_NONE);
+    mw_session_free(s);
+}
+
 static void test_deprecated_negotiated(void)
 {
     /* a modern client, a server that only speaks TLS 1.1 */
@@ -785,12 +834,18 @@ static void test_plaintext_on_implicit_port(void)
 {
     GPtrArray *c = tu_script("S: 220 mx.example.test ESMTP\nC: EHLO client\n");
     mw_session *s = run_chunks(c, MW_PROTO_SMTPS);
-    g_assert_cmpuint(s->flags, ==, 1u << MW_FLAG_TLS_MODE_MISMATCH);
+    /* the server speaks SMTP in clear, and so does the client: the dialogue is read
+     * (issue 15 item 5), and the EHLO the server never answered is said */
+    g_assert_cmpuint(s->flags, ==,
+                     1u << MW_FLAG_TLS_MODE_MISMATCH | 1u << MW_FLAG_UNANSWERED_COMMAND);
     g_assert_cmpstr(tu_evidence(s, MW_FLAG_TLS_MODE_MISMATCH)->detail, ==,
                     "server sent clear text on port 0, where implicit TLS was expected: "
                     "\"220 mx.example.test ESMTP\"");
-    tu_assert_transcript(s, "S< [clear text where TLS was expected: \"220 mx.example.test ESMTP\"]\n");
+    tu_assert_transcript(s, "S< [clear text where TLS was expected: \"220 mx.example.test ESMTP\"]\n"
+                            "S< 220 mx.example.test ESMTP (+1000 us)\n"
+                            "C> EHLO client\n");
     g_assert_null(mw_tls_of(s));
+    g_assert_cmpstr(mw_smtp_of(s)->helo, ==, "client");
     g_assert_cmpint(s->outcome, ==, MW_OUT_FAILED);
     mw_session_free(s);
 }
@@ -814,6 +869,55 @@ static void test_silent_implicit_port(void)
     mw_session_free(s);
 }
 
+/* issue 15 item 16: clear text from the client on an implicit-TLS port, no answer until
+ * the client gives up: no_greeting, with the wait, beside tls_mode_mismatch. */
+static void test_clear_client_no_greeting(void)
+{
+    GPtrArray *c = tu_script("C: EHLO client.example.org\n");
+    mw_session *s = run_chunks(c, MW_PROTO_SMTPS);
+    g_assert_true(mw_session_has(s, MW_FLAG_TLS_MODE_MISMATCH));
+    g_assert_true(mw_session_has(s, MW_FLAG_NO_GREETING));
+    g_assert_nonnull(strstr(tu_evidence(s, MW_FLAG_NO_GREETING)->detail, "no server greeting in"));
+    g_assert_nonnull(strstr(tu_evidence(s, MW_FLAG_NO_GREETING)->detail,
+                            "after the client spoke clear text on implicit-TLS port"));
+    mw_session_free(s);
+    /* a ClientHello nobody answered is TLS's story, not a missing greeting */
+    hello_spec h = hello12("mail.example.test");
+    c = g_ptr_array_new();
+    buf *m = client_hello_msg(&h);
+    add_buf(c, MW_FROM_CLIENT, record(22, 0x0303, m));
+    g_byte_array_free(m, TRUE);
+    s = run_chunks(c, MW_PROTO_SMTPS);
+    g_assert_false(mw_session_has(s, MW_FLAG_NO_GREETING));
+    mw_session_free(s);
+}
+
+/* issue 15 item 5 (suricata-verify smtp-errors, port 50649): a plain-text SMTP server on
+ * 465; the client sends its ClientHello after the greeting. The hello is recorded, and
+ * the server's replies to it. */
+static void test_client_hello_after_clear_greeting(void)
+{
+    hello_spec h = hello12("mail.example.test");
+    GPtrArray *c = tu_script("S: 220 mx ESMTP\n");
+    buf *m = client_hello_msg(&h);
+    add_buf(c, MW_FROM_CLIENT, record(22, 0x0301, m));
+    g_byte_array_free(m, TRUE);
+    GPtrArray *rest = tu_script("S: 400 4.5.2 Error: bad syntax\nS+ 400 4.5.2 Error: bad syntax\n");
+    g_ptr_array_add(c, g_ptr_array_index(rest, 0));
+    g_ptr_array_free(rest, TRUE);
+    mw_session *s = run_chunks(c, MW_PROTO_SMTPS);
+    g_assert_cmpuint(s->flags, ==, 1u << MW_FLAG_TLS_MODE_MISMATCH);
+    const mw_tls_rec *t = mw_tls_of(s);
+    g_assert_nonnull(t);
+    g_assert_cmpstr(t->sni, ==, "mail.example.test");
+    g_assert_cmpuint(strlen(t->ja3), ==, 32);
+    g_assert_null(t->version);
+    g_assert_true(tu_json_contains(s, "\"code\":400"));
+    g_assert_true(tu_json_contains(s, "bad syntax"));
+    g_assert_cmpint(s->outcome, ==, MW_OUT_FAILED);
+    mw_session_free(s);
+}
+
 static void test_smtp_client_hello_on_port_25(void)
 {
     hello_spec h = hello12("mail.example.test");
@@ -829,6 +933,15 @@ static void test_smtp_client_hello_on_port_25(void)
     tu_free_script(c);
     g_assert_cmpuint(s->flags, ==, 1u << MW_FLAG_TLS_MODE_MISMATCH);
     g_assert_cmpint(s->outcome, ==, MW_OUT_FAILED);
+    /* issue 15 item 5: the hello is recorded, and the server's replies after it */
+    const mw_tls_rec *t = mw_tls_of(s);
+    g_assert_nonnull(t);
+    g_assert_cmpstr(t->sni, ==, "mail.example.test");
+    g_assert_cmpuint(t->client_versions->len, >, 0);
+    g_assert_cmpuint(strlen(t->ja3), ==, 32);
+    g_assert_cmpuint(strlen(t->ja4), >, 0);
+    g_assert_null(t->version);
+    g_assert_true(tu_json_contains(s, "bad syntax"));
     mw_session_free(s);
 }
 
@@ -1336,6 +1449,9 @@ int main(int argc, char **argv)
     g_test_add_func("/tls/sslv2_hello", test_sslv2_hello);
     g_test_add_func("/tls/plaintext_on_implicit_port", test_plaintext_on_implicit_port);
     g_test_add_func("/tls/silent_implicit_port", test_silent_implicit_port);
+    g_test_add_func("/tls/clear_client_no_greeting", test_clear_client_no_greeting);
+    g_test_add_func("/tls/side_advice", test_side_advice);
+    g_test_add_func("/tls/client_hello_after_clear_greeting", test_client_hello_after_clear_greeting);
     g_test_add_func("/tls/smtp_client_hello_on_port_25", test_smtp_client_hello_on_port_25);
     g_test_add_func("/tls/malformed_hellos", test_malformed_hellos);
     g_test_add_func("/tls/cert_over_many_records", test_cert_over_many_records);
