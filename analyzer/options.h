@@ -22,6 +22,7 @@
 #define MW_OPT_FRAG_TIMEOUT_MAX 3600LL                /* --frag-timeout, seconds */
 #define MW_OPT_MAX_MEMORY_MIN (1LL * 1024 * 1024)     /* --max-memory, bytes */
 #define MW_OPT_MAX_MEMORY_MAX (1LL << 50)
+#define MW_OPT_BDAT_CHUNK_MAX 4294967295LL            /* --max-bdat-chunk, bytes (< 2^32) */
 #define MW_OPT_LOG_MAX_LINES_MAX 1000000              /* --log-max-lines, per session */
 #define MW_OPT_LOG_MAX_SESSIONS_MAX 100000000LL       /* --log-max-sessions */
 
@@ -43,6 +44,7 @@ typedef struct mw_options {
     gint buffer_mb, stats_interval;
     gint64 max_line, max_ooo, max_flows, idle;
     gint64 max_frag_datagrams, max_frag_bytes, frag_timeout, max_memory; /* 0: no --max-memory */
+    gint64 max_bdat_chunk;  /* --max-bdat-chunk */
     gint64 count;           /* -c: stop after this many packets; 0: all */
     gboolean no_sandbox;    /* --no-sandbox */
     gchar **maillogs;       /* --maillog FILE, repeatable (issue 14) */

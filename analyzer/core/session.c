@@ -250,6 +250,8 @@ const char *mw_anomaly_name(mw_anomaly a)
         [MW_ANOM_FRAG_OVERLAP] = "fragment_overlap",
         [MW_ANOM_CONTINUES_EVICTED] = "continues_evicted",
         [MW_ANOM_TLS_DECRYPT_FAILED] = "tls_decrypt_failed",
+        [MW_ANOM_BAD_BDAT] = "bad_bdat",
+        [MW_ANOM_INVALID_REPLY] = "invalid_reply",
     };
     return (unsigned)a < MW_ANOM_COUNT ? names[a] : "?";
 }

@@ -117,6 +117,9 @@ typedef enum {
     MW_ANOM_FRAG_OVERLAP,    /* IP fragments overlapped with differing bytes (first kept) */
     MW_ANOM_CONTINUES_EVICTED, /* the rest of a flow whose session was evicted (`continues`) */
     MW_ANOM_TLS_DECRYPT_FAILED, /* a TLS record failed its tag/MAC check with the logged keys */
+    MW_ANOM_BAD_BDAT,        /* an SMTP BDAT line that is not "BDAT <size> [LAST]" (RFC 3030),
+                              * or announces a chunk over --max-bdat-chunk: no chunk taken */
+    MW_ANOM_INVALID_REPLY,   /* an SMTP reply line without a reply code, kept as the reply */
     MW_ANOM_COUNT
 } mw_anomaly;
 
