@@ -281,11 +281,9 @@ static void text_tx(GString *out, const mw_smtp_rec *m, const mw_smtp_tx *t, uns
 }
 
 /* helo, sender, recipients (how many refused), messages accepted and their bytes; then a
- * line per transaction */
-void mw_smtp_write_text(GString *out, const mw_session *s, const void *rec)
+ * line per transaction (-q: per transaction with findings, and how many were not shown) */
+static void write_text(GString *out, const mw_smtp_rec *m, bool only_findings)
 {
-    (void)s;
-    const mw_smtp_rec *m = rec;
     if (!m->helo && !m->mail_from && !m->rcpt->len)
         return;
     unsigned refused = 0;
@@ -309,8 +307,27 @@ void mw_smtp_write_text(GString *out, const mw_session *s, const void *rec)
     if (m->message_bytes)
         g_string_append_printf(out, " (%" G_GUINT64_FORMAT " bytes)", m->message_bytes);
     g_string_append_c(out, '\n');
-    for (guint i = 0; i < m->tx->len; i++)
-        text_tx(out, m, &g_array_index(m->tx, mw_smtp_tx, i), i + 1);
+    unsigned hidden = 0;
+    for (guint i = 0; i < m->tx->len; i++) {
+        const mw_smtp_tx *t = &g_array_index(m->tx, mw_smtp_tx, i);
+        if (only_findings && !mw_smtp_tx_has_findings(t))
+            hidden++;
+        else
+            text_tx(out, m, t, i + 1);
+    }
+    if (hidden)
+        g_string_append_printf(out, "        (%u transaction%s without findings not shown: -q)\n",
+                               hidden, hidden == 1 ? "" : "s");
     if (m->tx_dropped)
         g_string_append_printf(out, "        ... %u more transactions not kept\n", m->tx_dropped);
+}
+
+void mw_smtp_write_text(GString *out, const mw_session *s, const void *rec)
+{
+    write_text(out, rec, false);
+}
+
+void mw_smtp_write_text_findings(GString *out, const mw_session *s, const void *rec)
+{
+    write_text(out, rec, true);
 }

@@ -91,6 +91,8 @@ static inline bool mw_smtp_tx_has_findings(const mw_smtp_tx *t)
 
 void mw_smtp_write_json(GString *out, const mw_session *s, const void *rec);
 void mw_smtp_write_text(GString *out, const mw_session *s, const void *rec);
+/* -q: the same, with only the transactions that have findings. */
+void mw_smtp_write_text_findings(GString *out, const mw_session *s, const void *rec);
 void mw_smtp_free_record(void *rec);
 
 #endif
