@@ -407,6 +407,8 @@ static bool codeless_reply(smtp_state *st, const mw_line *l)
     st->reply_codeless = true;
     st->reply_lines = 1;
     st->reply_is_ehlo = false;
+    if (!st->reply_text)
+        st->reply_text = g_string_sized_new(128);
     g_string_truncate(st->reply_text, 0);
     skip_enhanced(&t, &tlen, st->reply_enh);
     reply_text(st, t, tlen);
@@ -430,6 +432,8 @@ bool smtp_server_line(smtp_state *st, const mw_line *l, const mw_ctx *ctx)
         st->reply_code = code;
         st->reply_codeless = false;
         st->reply_lines = 0;
+        if (!st->reply_text)
+            st->reply_text = g_string_sized_new(128);
         g_string_truncate(st->reply_text, 0);
         skip_enhanced(&t, &tlen, st->reply_enh);
         const mw_tp_cmd *oldest = mw_tp_at(&st->pending, 0);

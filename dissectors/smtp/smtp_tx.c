@@ -379,7 +379,7 @@ static bool nested_mail(smtp_state *st, unsigned n)
     }
     st->cur_tx = renumber(st->cur_tx, n, n - 1);
     st->body_tx = renumber(st->body_tx, n, n - 1);
-    for (guint i = 0; i < st->sess->evidence->len; i++) {
+    for (guint i = 0; st->sess->evidence && i < st->sess->evidence->len; i++) {
         mw_evidence *e = &g_array_index(st->sess->evidence, mw_evidence, i);
         e->tx = renumber(e->tx, n, n - 1);
     }
