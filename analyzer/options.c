@@ -19,6 +19,7 @@ static void set_defaults(mw_options *o)
     o->buffer_mb = MW_DEFAULT_LIVE_BUFFER_MB;
     o->max_line = MW_DEFAULT_MAX_LINE;
     o->max_ooo = MW_DEFAULT_MAX_OOO_BYTES;
+    o->max_bdat_chunk = MW_DEFAULT_MAX_BDAT_CHUNK;
     o->max_flows = MW_DEFAULT_MAX_FLOWS;
     o->idle = MW_DEFAULT_IDLE_TIMEOUT_S;
     o->max_frag_datagrams = MW_DEFAULT_MAX_FRAG_DATAGRAMS;
@@ -128,6 +129,8 @@ static GOptionContext *new_context(mw_options *o)
           "Longest protocol line kept (default 8192)", "BYTES" },
         { "max-ooo-bytes", 0, 0, G_OPTION_ARG_INT64, &o->max_ooo,
           "Out-of-order bytes held per direction (default 262144)", "BYTES" },
+        { "max-bdat-chunk", 0, 0, G_OPTION_ARG_INT64, &o->max_bdat_chunk,
+          "Largest SMTP BDAT chunk taken as one (default 1073741824)", "BYTES" },
         { "max-flows", 0, 0, G_OPTION_ARG_INT64, &o->max_flows,
           "Live sessions held at once (default 100000)", "N" },
         { "idle-timeout", 0, 0, G_OPTION_ARG_INT64, &o->idle,
@@ -228,6 +231,8 @@ static char *check_ranges(const mw_options *o)
     char *err = NULL;
     (void)((err = range("--max-line", o->max_line, 64, MW_OPT_MAX_LINE_MAX, "bytes")) ||
            (err = range("--max-ooo-bytes", o->max_ooo, 0, MW_OPT_MAX_OOO_MAX, "bytes")) ||
+           (err = range("--max-bdat-chunk", o->max_bdat_chunk, 1, MW_OPT_BDAT_CHUNK_MAX,
+                        "bytes")) ||
            (err = range("--max-flows", o->max_flows, 1, MW_OPT_MAX_FLOWS_MAX, "")) ||
            (err = range("--idle-timeout", o->idle, 1, MW_OPT_IDLE_MAX, "seconds")) ||
            (err = range("--buffer-size", o->buffer_mb, 1, MW_OPT_BUFFER_MB_MAX, "MiB")) ||
@@ -343,6 +348,7 @@ void mw_options_config(const mw_options *o, mw_config *cfg)
     mw_config_defaults(cfg);
     cfg->max_line = (size_t)o->max_line;
     cfg->max_ooo_bytes = (size_t)o->max_ooo;
+    cfg->max_bdat_chunk = (uint32_t)o->max_bdat_chunk;
     cfg->max_flows = (size_t)o->max_flows;
     cfg->idle_timeout_us = o->idle * G_USEC_PER_SEC;
     cfg->max_frag_datagrams = (size_t)o->max_frag_datagrams;

@@ -24,6 +24,7 @@
 #define MW_OPT_MAX_MEMORY_MAX (1LL << 50)
 #define MW_OPT_TLS_HS_MIN (16LL * 1024)              /* --max-tls-handshake, bytes */
 #define MW_OPT_TLS_HS_MAX (16LL * 1024 * 1024)       /* TLS's own limit: 2^24 - 1 */
+#define MW_OPT_BDAT_CHUNK_MAX 4294967295LL            /* --max-bdat-chunk, bytes (< 2^32) */
 #define MW_OPT_LOG_MAX_LINES_MAX 1000000              /* --log-max-lines, per session */
 #define MW_OPT_LOG_MAX_SESSIONS_MAX 100000000LL       /* --log-max-sessions */
 #define MW_OPT_LOG_MAX_PENDING_MAX 100000000LL        /* --log-max-pending, lines */
@@ -49,6 +50,7 @@ typedef struct mw_options {
     gint buffer_mb, stats_interval;
     gint64 max_line, max_ooo, max_flows, idle;
     gint64 max_frag_datagrams, max_frag_bytes, frag_timeout, max_memory; /* 0: no --max-memory */
+    gint64 max_bdat_chunk;  /* --max-bdat-chunk */
     gint64 count;           /* -c: stop after this many packets; 0: all */
     gint64 max_tls_hs;      /* --max-tls-handshake */
     gboolean no_sandbox;    /* --no-sandbox */

@@ -80,6 +80,9 @@ typedef struct mw_dissector {
      * of the session's text block, and freed. NULL: the dissector keeps no part. */
     void (*write_json)(GString *out, const mw_session *s, const void *rec);
     void (*write_text)(GString *out, const mw_session *s, const void *rec);
+    /* Optional: the text lines for -q (only what has findings, e.g. SMTP's transactions
+     * that raised a flag, and a count of what was left out). NULL: write_text. */
+    void (*write_text_findings)(GString *out, const mw_session *s, const void *rec);
     void (*free_record)(void *rec);
     /* Optional: two copies of `dir`'s bytes at stream offset `off` differed (a
      * retransmission or an overlap with other bytes); the first copy was, or is about to

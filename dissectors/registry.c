@@ -55,3 +55,11 @@ void mw_part_write_text(GString *out, const mw_session *s, const mw_part *p)
     if (p->rec && p->owner && p->owner->write_text)
         p->owner->write_text(out, s, p->rec);
 }
+
+void mw_part_write_text_findings(GString *out, const mw_session *s, const mw_part *p)
+{
+    if (p->rec && p->owner && p->owner->write_text_findings)
+        p->owner->write_text_findings(out, s, p->rec);
+    else
+        mw_part_write_text(out, s, p);
+}

@@ -20,5 +20,7 @@ const mw_dissector *mw_dissector_for_tls(void);
  * nothing written, when the session has no such part), and the text lines. */
 bool mw_part_write_json(GString *out, const mw_session *s, const mw_part *p);
 void mw_part_write_text(GString *out, const mw_session *s, const mw_part *p);
+/* -q: the text lines of what has findings (the owner's write_text_findings, else all). */
+void mw_part_write_text_findings(GString *out, const mw_session *s, const mw_part *p);
 
 #endif

@@ -334,5 +334,29 @@ side_advice() {
         ! "$MW" -r pcaps/smtp-auth-ok.pcap | grep -q "Which side"
 }
 check "diagnosis says which side: old client refused, old server chosen, AUTH offered and unused" side_advice
+# --- SMTP transactions (issue 19) and strict BDAT (issue 15 item 1) ---
+quiet_transactions() { # -q: under a flagged session, only its transactions with findings
+    "$MW" -r pcaps/smtp-multi-message-rset.pcap >"$TMP/txall.txt" 2>/dev/null &&
+        "$MW" -q -r pcaps/smtp-multi-message-rset.pcap >"$TMP/txq.txt" 2>/dev/null &&
+        grep -q '^        tx 3 from <sender@example.org> .* accepted 250 2.0.0 queued as ' "$TMP/txall.txt" &&
+        ! grep -q 'not shown: -q' "$TMP/txall.txt" &&
+        grep -q '^        tx 1 from <sender@example.org> → 1 rcpt (1 refused: 550 5.1.1) aborted$' "$TMP/txq.txt" &&
+        grep -q '^        tx 2 from <sender@example.org> → 1 rcpt 238 bytes rejected 550 5.7.1 message content rejected$' "$TMP/txq.txt" &&
+        ! grep -q '^        tx 3 ' "$TMP/txq.txt" &&
+        grep -q '^        (1 transaction without findings not shown: -q)$' "$TMP/txq.txt" &&
+        # a session without findings is not shown at all, as before
+        "$MW" -q -r pcaps/smtp-multi.pcap >"$TMP/txq2.txt" 2>/dev/null &&
+        ! grep -q '^        tx ' "$TMP/txq2.txt"
+}
+check "-q: only the transactions with findings under their session, the rest counted" quiet_transactions
+bdat_cap() { # --max-bdat-chunk: a chunk over it is no chunk (bad_bdat); 0 is out of range
+    "$MW" -r pcaps/public/sv-smtp-rset-null.pcap --json --max-bdat-chunk 12 >"$TMP/cap.jsonl" 2>/dev/null &&
+        "$MW" -r pcaps/public/sv-smtp-rset-null.pcap --json >"$TMP/nocap.jsonl" 2>/dev/null &&
+        grep -q '"anomalies":\["bad_bdat"\]' "$TMP/cap.jsonl" &&
+        ! grep -q 'bad_bdat' "$TMP/nocap.jsonl" &&
+        ! "$MW" -r pcaps/public/sv-smtp-rset-null.pcap --max-bdat-chunk 0 >/dev/null 2>"$TMP/cap.err" &&
+        grep -q -- '--max-bdat-chunk must be from 1' "$TMP/cap.err"
+}
+check "--max-bdat-chunk: a larger chunk is the anomaly bad_bdat; 0 refused" bdat_cap
 
 echo "1..$n"

@@ -12,6 +12,7 @@ void mw_config_defaults(mw_config *c)
     c->max_frag_datagrams = MW_DEFAULT_MAX_FRAG_DATAGRAMS;
     c->max_frag_bytes = MW_DEFAULT_MAX_FRAG_BYTES;
     c->frag_timeout_us = (int64_t)MW_DEFAULT_FRAG_TIMEOUT_S * G_USEC_PER_SEC;
+    c->max_bdat_chunk = MW_DEFAULT_MAX_BDAT_CHUNK;
     c->max_memory = 0;
     c->max_tls_handshake = MW_DEFAULT_MAX_TLS_HANDSHAKE;
     c->keep_transcript = false;

@@ -29,6 +29,11 @@
  * and the certificates after it that fit, the rest skipped by length. A leaf with
  * 10,000 names is 340 KB. */
 #define MW_DEFAULT_MAX_TLS_HANDSHAKE (1024u * 1024u)
+/* Largest SMTP BDAT chunk taken as one (RFC 3030 sets no limit; servers cap the whole
+ * message, postfix at 10 MB by default): a BDAT line announcing more is treated as invalid
+ * (anomaly bad_bdat) and the bytes after it are read as commands, so a forged size cannot
+ * make the rest of the session vanish into a chunk. The cap is kept below 2^32. */
+#define MW_DEFAULT_MAX_BDAT_CHUNK (1024u * 1024u * 1024u)
 /* Commands awaiting a reply per session (SMTP PIPELINING, IMAP tags). */
 #define MW_MAX_PENDING_CMDS 128
 /* Largest unconsumed tail a stream keeps for its dissector: one line or one TLS record. */
@@ -48,6 +53,7 @@ typedef struct mw_config {
     size_t max_frag_datagrams;
     size_t max_frag_bytes;
     int64_t frag_timeout_us;
+    uint32_t max_bdat_chunk; /* --max-bdat-chunk: largest SMTP BDAT chunk, bytes */
     size_t max_memory;      /* bytes all flows may hold (--max-memory); 0: no limit */
     size_t max_tls_handshake; /* bytes of a TLS handshake message held per direction */
     bool keep_transcript;   /* -v or --report: sessions keep a redacted transcript */

@@ -288,6 +288,8 @@ const char *mw_anomaly_name(mw_anomaly a)
         [MW_ANOM_SEGMENT_OVERLAP] = "segment_overlap",
         [MW_ANOM_TIME_BACKWARDS] = "time_went_backwards",
         [MW_ANOM_STARTTLS_NOT_USED] = "starttls_not_used",
+        [MW_ANOM_BAD_BDAT] = "bad_bdat",
+        [MW_ANOM_INVALID_REPLY] = "invalid_reply",
     };
     return (unsigned)a < MW_ANOM_COUNT ? names[a] : "?";
 }

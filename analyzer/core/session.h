@@ -123,6 +123,9 @@ typedef enum {
     MW_ANOM_SEGMENT_OVERLAP, /* TCP segments overlapped with differing bytes (first kept) */
     MW_ANOM_TIME_BACKWARDS,  /* a packet's timestamp is earlier than the session's before */
     MW_ANOM_STARTTLS_NOT_USED, /* the server agreed to STARTTLS/STLS; the client went on in clear */
+    MW_ANOM_BAD_BDAT,        /* an SMTP BDAT line that is not "BDAT <size> [LAST]" (RFC 3030),
+                              * or announces a chunk over --max-bdat-chunk: no chunk taken */
+    MW_ANOM_INVALID_REPLY,   /* an SMTP reply line without a reply code, kept as the reply */
     MW_ANOM_COUNT
 } mw_anomaly;
 

@@ -93,7 +93,7 @@ void mw_output_session(const mw_session *s, void *output)
     } else {
         if (o->quiet && s->flags == 0)
             return;
-        mw_text_session(o->buf, s);
+        mw_text_session_ex(o->buf, s, o->quiet);
         if (o->verbose)
             mw_text_transcript(o->buf, s);
     }

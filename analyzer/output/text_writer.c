@@ -248,6 +248,11 @@ void mw_text_no_mail(FILE *fp, const mw_engine_stats *st)
 
 void mw_text_session(GString *out, const mw_session *s)
 {
+    mw_text_session_ex(out, s, false);
+}
+
+void mw_text_session_ex(GString *out, const mw_session *s, bool only_findings)
+{
     int64_t secs = s->ts_start_us / G_USEC_PER_SEC;
     GDateTime *dt = text_time(secs);
     if (dt) {
@@ -287,7 +292,10 @@ void mw_text_session(GString *out, const mw_session *s)
     }
     g_string_append_c(out, '\n');
 
-    mw_part_write_text(out, s, &s->mail);
+    if (only_findings)
+        mw_part_write_text_findings(out, s, &s->mail);
+    else
+        mw_part_write_text(out, s, &s->mail);
     if (s->auth) {
         static const char *const results[] = { "result unknown", "succeeded", "failed" };
         g_string_append_printf(out, "      auth %s", s->auth->mechanism[0] ? s->auth->mechanism : "?");

@@ -18,6 +18,9 @@ void mw_findings_add(mw_findings *fs, const mw_session *s);
 void mw_findings_print(const mw_findings *fs, FILE *fp);
 void mw_findings_free(mw_findings *fs);
 void mw_text_session(GString *out, const mw_session *s);
+/* only_findings (-q): a part's lines only for what has findings (SMTP: the transactions
+ * that raised a flag), with a count of the rest. */
+void mw_text_session_ex(GString *out, const mw_session *s, bool only_findings);
 /* -v: the session's redacted transcript, one line per command or reply. */
 void mw_text_transcript(GString *out, const mw_session *s);
 /* --local-time: session and transcript times in the local time zone (default UTC). */

@@ -274,6 +274,7 @@ const mw_dissector mw_smtp_dissector = {
     .on_close = smtp_close,
     .write_json = mw_smtp_write_json,
     .write_text = mw_smtp_write_text,
+    .write_text_findings = mw_smtp_write_text_findings,
     .free_record = mw_smtp_free_record,
     .on_overlap_conflict = smtp_overlap,
 };

@@ -87,18 +87,68 @@ static void on_abort(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t ar
     smtp_tx_abort(st);
 }
 
-/* RFC 3030: "BDAT" SP chunk-size [ SP "LAST" ]; the chunk follows at once. */
+smtp_bdat_status smtp_bdat_parse(const uint8_t *arg, size_t len, uint64_t cap, uint64_t *size,
+                                 bool *last)
+{
+    size_t i = 0;
+    uint64_t n = 0;
+    bool over = false;
+    *size = 0;
+    *last = false;
+    while (i < len && g_ascii_isdigit(arg[i])) {
+        /* past the cap the value no longer matters: no overflow, however many digits */
+        uint64_t d = (uint64_t)(arg[i] - '0');
+        if (!over && (d > cap || n > (cap - d) / 10))
+            over = true;
+        if (!over)
+            n = n * 10 + d;
+        i++;
+    }
+    if (i == 0)
+        return SMTP_BDAT_NO_SIZE; /* "BDAT", "BDAT SCRAMBLE", "BDAT -5" */
+    if (over)
+        return SMTP_BDAT_TOO_BIG;
+    size_t sp = i;
+    while (i < len && arg[i] == ' ')
+        i++;
+    if (i > sp && len - i >= 4 && g_ascii_strncasecmp((const char *)arg + i, "LAST", 4) == 0) {
+        *last = true;
+        i += 4;
+    }
+    while (i < len && (arg[i] == ' ' || arg[i] == '\t'))
+        i++;
+    if (i < len) {
+        *last = false;
+        return SMTP_BDAT_JUNK; /* "BDAT 5 X", "BDAT 1234 SCRAMBLE" */
+    }
+    *size = n;
+    return SMTP_BDAT_OK;
+}
+
+/* RFC 3030: "BDAT" SP chunk-size [ SP "LAST" ]; the chunk follows at once. A line that is
+ * not that announces no chunk the server could read either (it answers 501/521): the
+ * bytes after it are commands. */
 static void on_bdat(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t arglen,
                     const mw_ctx *ctx)
 {
-    guint64 n = 0;
-    const char *s = (const char *)arg;
-    size_t i = 0;
-    while (i < arglen && g_ascii_isdigit(s[i]) && n < (G_MAXUINT64 / 10 - 10))
-        n = n * 10 + (guint64)(s[i++] - '0');
-    if (i == 0)
-        return; /* malformed: the server answers 5xx; no chunk to skip */
-    c->last = mw_bytes_contain(arg + i, arglen - i, "LAST");
+    static const char *const why[] = {
+        [SMTP_BDAT_NO_SIZE] = "not followed by a chunk size",
+        [SMTP_BDAT_JUNK] = "chunk size followed by more than LAST",
+        [SMTP_BDAT_TOO_BIG] = "chunk size over --max-bdat-chunk",
+    };
+    uint64_t n;
+    bool last;
+    smtp_bdat_status bs = smtp_bdat_parse(arg, arglen, ctx->cfg->max_bdat_chunk, &n, &last);
+    if (bs != SMTP_BDAT_OK) {
+        c->kind = CMD_BDAT_BAD;
+        smtp_tx_bad_bdat(st, c);
+        mw_session_anomaly(st->sess, MW_ANOM_BAD_BDAT);
+        mw_session_event(st->sess, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1,
+                         "[invalid BDAT: %s; no chunk]", why[bs]);
+        return;
+    }
+    c->last = last;
+    c->aux = (unsigned)n; /* the chunk's size (under the cap, < 2^32), settled by its reply */
     mw_session_event(st->sess, MW_FROM_CLIENT, ctx->frame, ctx->ts_us, -1,
                      "[BDAT chunk: %" G_GUINT64_FORMAT " bytes]", (guint64)n);
     st->bdat_left = n;

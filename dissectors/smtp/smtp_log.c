@@ -36,7 +36,7 @@ const char *mw_smtp_tx_result_name(mw_tx_result r)
     return (unsigned)r < G_N_ELEMENTS(names) ? names[r] : "unknown";
 }
 
-static void tx_clear(mw_smtp_tx *t)
+void mw_smtp_tx_clear(mw_smtp_tx *t)
 {
     g_free(t->mail_from);
     g_free(t->size);
@@ -59,7 +59,7 @@ void mw_smtp_free_record(void *p)
         g_free(g_array_index(m->rcpt, mw_rcpt, i).to);
     g_array_free(m->rcpt, TRUE);
     for (guint i = 0; i < m->tx->len; i++)
-        tx_clear(&g_array_index(m->tx, mw_smtp_tx, i));
+        mw_smtp_tx_clear(&g_array_index(m->tx, mw_smtp_tx, i));
     g_array_free(m->tx, TRUE);
     g_ptr_array_free(m->capabilities, TRUE);
     mw_replies_free(m->replies);
@@ -161,6 +161,12 @@ static void json_tx(GString *out, const mw_smtp_rec *m, const mw_smtp_tx *t, uns
     mw_json_u64(out, t->chunks);
     mw_json_key(out, "size");
     mw_json_u64(out, t->size_seen);
+    if (t->chunks_refused) { /* only when there were: older records keep their keys */
+        mw_json_key(out, "chunks_refused");
+        mw_json_u64(out, t->chunks_refused);
+        mw_json_key(out, "bytes_refused");
+        mw_json_u64(out, t->bytes_refused);
+    }
     mw_json_key(out, "result");
     mw_json_str(out, mw_smtp_tx_result_name(t->result));
     mw_json_key(out, "code");
@@ -257,8 +263,9 @@ static void text_tx(GString *out, const mw_smtp_rec *m, const mw_smtp_tx *t, uns
     if (t->data)
         text_size(out, t->size_seen);
     g_string_append_printf(out, " %s", mw_smtp_tx_result_name(t->result));
-    if (t->code) {
-        g_string_append_printf(out, " %d", t->code);
+    if (t->code || t->enhanced[0]) { /* (a reply without a code: its enhanced code) */
+        if (t->code)
+            g_string_append_printf(out, " %d", t->code);
         if (t->enhanced[0])
             g_string_append_printf(out, " %s", t->enhanced);
         if (t->text && *t->text && t->result != MW_TX_ACCEPTED) {
@@ -274,11 +281,9 @@ static void text_tx(GString *out, const mw_smtp_rec *m, const mw_smtp_tx *t, uns
 }
 
 /* helo, sender, recipients (how many refused), messages accepted and their bytes; then a
- * line per transaction */
-void mw_smtp_write_text(GString *out, const mw_session *s, const void *rec)
+ * line per transaction (-q: per transaction with findings, and how many were not shown) */
+static void write_text(GString *out, const mw_smtp_rec *m, bool only_findings)
 {
-    (void)s;
-    const mw_smtp_rec *m = rec;
     if (!m->helo && !m->mail_from && !m->rcpt->len)
         return;
     unsigned refused = 0;
@@ -302,8 +307,27 @@ void mw_smtp_write_text(GString *out, const mw_session *s, const void *rec)
     if (m->message_bytes)
         g_string_append_printf(out, " (%" G_GUINT64_FORMAT " bytes)", m->message_bytes);
     g_string_append_c(out, '\n');
-    for (guint i = 0; i < m->tx->len; i++)
-        text_tx(out, m, &g_array_index(m->tx, mw_smtp_tx, i), i + 1);
+    unsigned hidden = 0;
+    for (guint i = 0; i < m->tx->len; i++) {
+        const mw_smtp_tx *t = &g_array_index(m->tx, mw_smtp_tx, i);
+        if (only_findings && !mw_smtp_tx_has_findings(t))
+            hidden++;
+        else
+            text_tx(out, m, t, i + 1);
+    }
+    if (hidden)
+        g_string_append_printf(out, "        (%u transaction%s without findings not shown: -q)\n",
+                               hidden, hidden == 1 ? "" : "s");
     if (m->tx_dropped)
         g_string_append_printf(out, "        ... %u more transactions not kept\n", m->tx_dropped);
+}
+
+void mw_smtp_write_text(GString *out, const mw_session *s, const void *rec)
+{
+    write_text(out, rec, false);
+}
+
+void mw_smtp_write_text_findings(GString *out, const mw_session *s, const void *rec)
+{
+    write_text(out, rec, true);
 }

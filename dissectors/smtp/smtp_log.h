@@ -45,8 +45,10 @@ typedef struct {
     GArray *rcpt;            /* guint: 0-based indices into mw_smtp_rec.rcpt */
     unsigned rcpt_dropped;   /* recipients past MW_MAX_RCPT */
     const char *data;        /* "DATA", "BDAT", NULL: no content sent */
-    unsigned chunks;         /* BDAT chunks */
-    uint64_t size_seen;      /* message bytes seen */
+    unsigned chunks;         /* BDAT chunks, but those the server refused */
+    uint64_t size_seen;      /* message bytes seen (a refused chunk's are not) */
+    unsigned chunks_refused; /* BDAT chunks answered 4xx/5xx, and their bytes */
+    uint64_t bytes_refused;
     bool sent;               /* the whole content went (end of data, BDAT LAST) */
     mw_tx_result result;
     bool final;              /* the final reply below was seen */
@@ -79,9 +81,18 @@ const mw_smtp_rec *mw_smtp_of(const mw_session *s);
 /* The 1-based transaction i, or NULL. */
 mw_smtp_tx *mw_smtp_tx_at(mw_smtp_rec *m, unsigned i);
 const char *mw_smtp_tx_result_name(mw_tx_result r);
+/* Free what a transaction holds (not the transaction itself). */
+void mw_smtp_tx_clear(mw_smtp_tx *t);
+/* Does the transaction have findings (flags raised by its replies)? -q shows only those. */
+static inline bool mw_smtp_tx_has_findings(const mw_smtp_tx *t)
+{
+    return t->flags != 0;
+}
 
 void mw_smtp_write_json(GString *out, const mw_session *s, const void *rec);
 void mw_smtp_write_text(GString *out, const mw_session *s, const void *rec);
+/* -q: the same, with only the transactions that have findings. */
+void mw_smtp_write_text_findings(GString *out, const mw_session *s, const void *rec);
 void mw_smtp_free_record(void *rec);
 
 #endif

@@ -7,6 +7,12 @@
 #include "smtp/smtp_tx.h"
 
 /* ---------- each verb's part ---------- */
+/* The code a record keeps: 0 (null) for a reply that had none. */
+static int kept_code(const smtp_state *st)
+{
+    return st->reply_codeless ? 0 : st->reply_code;
+}
+
 
 /* A finding from a reply to c, named in c's transaction when it has one. */
 static void raise_tx(smtp_state *st, const mw_tp_cmd *c, mw_flag f, const mw_ctx *ctx,
@@ -30,7 +36,7 @@ static bool reply_rcpt(smtp_state *st, const mw_tp_cmd *c, int code, const mw_ct
     mw_smtp_rec *rec = mw_smtp_record(st->sess);
     if (c->aux > 0 && c->aux <= rec->rcpt->len) {
         mw_rcpt *r = &g_array_index(rec->rcpt, mw_rcpt, c->aux - 1);
-        r->code = code;
+        r->code = kept_code(st);
         g_strlcpy(r->enhanced, st->reply_enh, sizeof r->enhanced);
         r->category = code >= 400 ? st->reply_category : NULL;
     }
@@ -41,6 +47,8 @@ static bool reply_data(smtp_state *st, const mw_tp_cmd *c, int code, const mw_ct
 {
     if (code == 354 && st->mode == C_DATA_WAIT)
         st->mode = C_BODY;
+    else if (code >= 400 && st->mode == C_DATA_WAIT)
+        st->mode = C_COMMAND; /* refused before the body (a 503 too): none follows */
     return false;
 }
 
@@ -105,10 +113,15 @@ static void refused_mail(smtp_state *st, const mw_tp_cmd *c, int code, const cha
 static void refused_message(smtp_state *st, const mw_tp_cmd *c, int code, const char *low,
                             const char *line, const mw_ctx *ctx, const char **category)
 {
-    if (c->kind == CMD_DATA && st->mode == C_DATA_WAIT)
-        st->mode = C_COMMAND; /* refused before the body: none follows */
     if (code >= 500)
         raise_tx(st, c, MW_FLAG_MESSAGE_REJECTED, ctx, line);
+}
+
+/* An invalid BDAT line (smtp_commands.c: bad_bdat) refused: the client's syntax error. */
+static void refused_bad_bdat(smtp_state *st, const mw_tp_cmd *c, int code, const char *low,
+                             const char *line, const mw_ctx *ctx, const char **category)
+{
+    *category = "syntax";
 }
 
 static const reply_ops verb_ops[CMD_COUNT] = {
@@ -117,6 +130,7 @@ static const reply_ops verb_ops[CMD_COUNT] = {
     [CMD_DATA] = { reply_data, refused_message, false },
     [CMD_DATA_END] = { reply_message, refused_message, false },
     [CMD_BDAT] = { reply_message, refused_message, false },
+    [CMD_BDAT_BAD] = { NULL, refused_bad_bdat, true },
     [CMD_QUIT] = { reply_quit, NULL, false },
     [CMD_AUTH] = { smtp_auth_reply, refused_auth, true },
     [CMD_AUTH_RESP] = { smtp_auth_reply, refused_auth, true },
@@ -125,6 +139,13 @@ static const reply_ops verb_ops[CMD_COUNT] = {
 };
 
 /* ---------- judging an error reply ---------- */
+
+/* The commands of a mail transaction (RFC 5321 3.3). */
+static bool transaction_verb(smtp_cmd k)
+{
+    return k == CMD_MAIL || k == CMD_RCPT || k == CMD_DATA || k == CMD_DATA_END ||
+           k == CMD_BDAT;
+}
 
 /* Judge a complete error reply to the command it answers; low is its text in lower case. */
 static void judge_lowered(smtp_state *st, const mw_tp_cmd *c, int code, const char *enh,
@@ -161,16 +182,27 @@ static void judge_lowered(smtp_state *st, const mw_tp_cmd *c, int code, const ch
         raise_tx(st, c, MW_FLAG_AUTH_REQUIRED, ctx, line);
         return;
     }
+    /* 503 "bad sequence of commands" to MAIL, RCPT or DATA ("503 sender already given",
+     * "valid RCPT command must precede DATA"): the client's sequence error, not a refusal
+     * of its sender, recipient or message (issue 15 item 2) */
+    if (code == 503 && transaction_verb((smtp_cmd)c->kind)) {
+        *category = "syntax";
+        return;
+    }
     if (ops->refused)
         ops->refused(st, c, code, low, line, ctx, category);
 }
 
-/* The reply as the server put it, for evidence: "554 5.7.1 Relay access denied". */
+/* The reply as the server put it, for evidence: "554 5.7.1 Relay access denied" (a reply
+ * without a code: "4.7.0 ... deferred"). */
 static char *reply_line(int code, const char *enh, const char *text)
 {
+    if (!code)
+        return g_strdup_printf("%s %s", enh, text);
     return enh[0] ? g_strdup_printf("%d %s %s", code, enh, text)
                   : g_strdup_printf("%d %s", code, text);
 }
+
 
 static void add_reply(smtp_state *st, const mw_tp_cmd *c, int code, const char *enh,
                       const char *category, const char *text, const mw_ctx *ctx)
@@ -180,7 +212,7 @@ static void add_reply(smtp_state *st, const mw_tp_cmd *c, int code, const char *
         return;
     mw_reply r = { 0 };
     g_strlcpy(r.cmd, smtp_cmd_name(c), sizeof r.cmd);
-    r.code = code;
+    r.code = kept_code(st);
     g_strlcpy(r.enhanced, enh, sizeof r.enhanced);
     r.category = category;
     r.text = g_strdup(text);
@@ -194,7 +226,7 @@ static void error_reply(smtp_state *st, const mw_tp_cmd *c, bool judge, const mw
 {
     int code = st->reply_code;
     const char *enh = st->reply_enh, *text = st->reply_text->str;
-    char *line = reply_line(code, enh, text);
+    char *line = reply_line(kept_code(st), enh, text);
     const char *category = mw_smtp_category(code, enh, text);
     if (judge) {
         /* lowered once (on the stack: replies are capped), then searched for each word */
@@ -223,7 +255,10 @@ static void reply_event(smtp_state *st, int64_t latency_us, const mw_ctx *ctx)
         return;
     int code = st->reply_code;
     const char *enh = st->reply_enh;
-    if (st->reply_lines > 1)
+    if (st->reply_codeless)
+        mw_session_event(st->sess, MW_FROM_SERVER, ctx->frame, ctx->ts_us, latency_us,
+                         "%s %.200s [no reply code]", enh, st->reply_text->str);
+    else if (st->reply_lines > 1)
         mw_session_event(st->sess, MW_FROM_SERVER, ctx->frame, ctx->ts_us, latency_us,
                          "%d%s%s %.200s (%u lines)", code, enh[0] ? " " : "", enh,
                          st->reply_text->str, st->reply_lines);
@@ -336,10 +371,57 @@ static void reply_text(smtp_state *st, const uint8_t *t, size_t tlen)
     }
 }
 
+/* A complete reply's text made safe for the record, then handled. */
+static bool reply_complete(smtp_state *st, const mw_ctx *ctx)
+{
+    st->in_reply = false;
+    /* Keep wire bytes printable in the record: NULs would cut C strings short. */
+    for (gsize i = 0; i < st->reply_text->len; i++)
+        if (st->reply_text->str[i] == '\0')
+            st->reply_text->str[i] = ' ';
+    /* a reply that echoes a client secret ("500 unrecognized command <password>") */
+    size_t rlen;
+    char *red = mw_secrets_redact(st->secrets, (const uint8_t *)st->reply_text->str,
+                                  st->reply_text->len, &rlen);
+    if (red) {
+        g_string_truncate(st->reply_text, 0);
+        g_string_append_len(st->reply_text, red, (gssize)rlen);
+        g_free(red);
+    }
+    return handle_reply(st, ctx);
+}
+
+/* A server line without a reply code where a reply is due, that starts with an enhanced
+ * status code (Yahoo's "4.7.0 [IPTS04] Messages ... temporarily deferred" before it
+ * closes): kept as the reply (code null, anomaly invalid_reply), judged by its class. */
+static bool codeless_reply(smtp_state *st, const mw_line *l)
+{
+    const uint8_t *t = l->p;
+    size_t tlen = l->len;
+    char enh[16];
+    if (st->in_reply || !st->sess->greeted || st->pending.count == 0 ||
+        !parse_enhanced(t, tlen, enh))
+        return false;
+    mw_session_anomaly(st->sess, MW_ANOM_INVALID_REPLY);
+    st->reply_code = (enh[0] - '0') * 100;
+    st->reply_codeless = true;
+    st->reply_lines = 1;
+    st->reply_is_ehlo = false;
+    if (!st->reply_text)
+        st->reply_text = g_string_sized_new(128);
+    g_string_truncate(st->reply_text, 0);
+    skip_enhanced(&t, &tlen, st->reply_enh);
+    reply_text(st, t, tlen);
+    return true;
+}
+
 bool smtp_server_line(smtp_state *st, const mw_line *l, const mw_ctx *ctx)
 {
-    if (!smtp_looks_like_reply(l->p, l->len) && !(l->len == 3 && g_ascii_isdigit(l->p[0])))
+    if (!smtp_looks_like_reply(l->p, l->len) && !(l->len == 3 && g_ascii_isdigit(l->p[0]))) {
+        if (codeless_reply(st, l))
+            return reply_complete(st, ctx);
         return false; /* not a reply line: ignore (garbage or lost sync) */
+    }
     int code = (l->p[0] - '0') * 100 + (l->p[1] - '0') * 10 + (l->p[2] - '0');
     bool last = l->len == 3 || l->p[3] == ' ' || l->p[3] == '\r';
     const uint8_t *t = l->p + (l->len > 3 ? 4 : 3);
@@ -348,6 +430,7 @@ bool smtp_server_line(smtp_state *st, const mw_line *l, const mw_ctx *ctx)
     if (!st->in_reply) {
         st->in_reply = true;
         st->reply_code = code;
+        st->reply_codeless = false;
         st->reply_lines = 0;
         if (!st->reply_text)
             st->reply_text = g_string_sized_new(128);
@@ -364,19 +447,5 @@ bool smtp_server_line(smtp_state *st, const mw_line *l, const mw_ctx *ctx)
     st->reply_lines++;
     if (!last)
         return false;
-    st->in_reply = false;
-    /* Keep wire bytes printable in the record: NULs would cut C strings short. */
-    for (gsize i = 0; i < st->reply_text->len; i++)
-        if (st->reply_text->str[i] == '\0')
-            st->reply_text->str[i] = ' ';
-    /* a reply that echoes a client secret ("500 unrecognized command <password>") */
-    size_t rlen;
-    char *red = mw_secrets_redact(st->secrets, (const uint8_t *)st->reply_text->str,
-                                  st->reply_text->len, &rlen);
-    if (red) {
-        g_string_truncate(st->reply_text, 0);
-        g_string_append_len(st->reply_text, red, (gssize)rlen);
-        g_free(red);
-    }
-    return handle_reply(st, ctx);
+    return reply_complete(st, ctx);
 }

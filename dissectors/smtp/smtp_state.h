@@ -25,6 +25,7 @@ typedef enum {
     CMD_DATA,
     CMD_DATA_END, /* the end-of-data line: the final reply to DATA answers it */
     CMD_BDAT,
+    CMD_BDAT_BAD,  /* a BDAT line that is not "BDAT <size> [LAST]": no chunk follows it */
     CMD_RSET,
     CMD_QUIT,
     CMD_AUTH,
@@ -70,7 +71,8 @@ typedef struct {
 
     /* server reply being assembled (multi-line: "250-..." lines then "250 ...") */
     bool in_reply;
-    int reply_code;
+    int reply_code;          /* for a line without a code: its enhanced code's class x 100 */
+    bool reply_codeless;     /* the reply had no code (kept as code null, invalid_reply) */
     char reply_enh[16];
     GString *reply_text;
     const char *reply_category; /* of the last error reply */

@@ -102,6 +102,11 @@ static unsigned open_tx(smtp_state *st)
     return t && !t->sent ? st->cur_tx : 0;
 }
 
+void smtp_tx_bad_bdat(smtp_state *st, mw_tp_cmd *c)
+{
+    c->tx = open_tx(st);
+}
+
 void smtp_tx_rcpt(smtp_state *st, mw_tp_cmd *c, unsigned index)
 {
     c->tx = open_tx(st);
@@ -295,7 +300,7 @@ static void finish(smtp_state *st, mw_smtp_tx *t, mw_tx_result r, const mw_ctx *
 {
     t->result = r;
     t->final = true;
-    t->code = st->reply_code;
+    t->code = st->reply_codeless ? 0 : st->reply_code;
     g_strlcpy(t->enhanced, st->reply_enh, sizeof t->enhanced);
     g_free(t->text);
     t->text = g_strdup(st->reply_text->str);
@@ -304,21 +309,106 @@ static void finish(smtp_state *st, mw_smtp_tx *t, mw_tx_result r, const mw_ctx *
         t->queue_id = smtp_queue_id(st->reply_text->str);
 }
 
+/* An error reply that does not end the transaction (a 503, a refused invalid BDAT line):
+ * kept as its last reply, so that one aborted later says what the server last said. */
+static void note_reply(smtp_state *st, mw_smtp_tx *t, const mw_ctx *ctx)
+{
+    t->code = st->reply_codeless ? 0 : st->reply_code;
+    g_strlcpy(t->enhanced, st->reply_enh, sizeof t->enhanced);
+    g_free(t->text);
+    t->text = g_strdup(st->reply_text->str);
+    t->frame = ctx->frame;
+}
+
 static mw_tx_result refusal(int code)
 {
     return code >= 500 ? MW_TX_REJECTED : MW_TX_DEFERRED;
 }
 
+/* A BDAT chunk the server refused: its bytes were sent but are no part of the message
+ * (RFC 3030 2: the server discards a refused chunk), so they leave the counts, counted
+ * apart. c->aux is the chunk's size. */
+static void chunk_refused(smtp_state *st, const mw_tp_cmd *c)
+{
+    mw_smtp_rec *m = mw_smtp_record(st->sess);
+    m->message_bytes -= MIN(m->message_bytes, (uint64_t)c->aux);
+    mw_smtp_tx *t = current(st, c->tx);
+    if (!t)
+        return;
+    t->chunks -= t->chunks > 0;
+    t->size_seen -= MIN(t->size_seen, (uint64_t)c->aux);
+    t->chunks_refused++;
+    t->bytes_refused += c->aux;
+}
+
+/* Transaction numbers after the removed one n move down by one; n's own become into. */
+static unsigned renumber(unsigned tx, unsigned n, unsigned into)
+{
+    return tx == n ? into : tx > n ? tx - 1 : tx;
+}
+
+/* MAIL n was answered 503 while transaction n-1 was still open ("503 sender already
+ * given", postfix's "nested MAIL command"): the server kept n-1, so MAIL n opened nothing.
+ * What was filed under n goes to n-1 and n leaves the list. False when n-1 is not open. */
+static bool nested_mail(smtp_state *st, unsigned n)
+{
+    mw_smtp_rec *m = mw_smtp_record(st->sess);
+    mw_smtp_tx *t = current(st, n), *prev = current(st, n - 1);
+    if (!t || !prev || prev->final || prev->sent)
+        return false;
+    g_array_append_vals(prev->rcpt, t->rcpt->data, t->rcpt->len);
+    prev->rcpt_dropped += t->rcpt_dropped;
+    prev->flags |= t->flags;
+    if (t->data && !prev->data) { /* content pipelined before the 503 came */
+        prev->data = t->data;
+        prev->chunks = t->chunks;
+        prev->size_seen = t->size_seen;
+        prev->chunks_refused = t->chunks_refused;
+        prev->bytes_refused = t->bytes_refused;
+        prev->sent = t->sent;
+        for (int h = 0; h < MW_HDR_COUNT; h++) {
+            prev->header[h] = t->header[h];
+            t->header[h] = NULL;
+        }
+    }
+    mw_smtp_tx_clear(t);
+    g_array_remove_index(m->tx, n - 1);
+    for (unsigned i = 0; i < st->pending.count; i++) {
+        mw_tp_cmd *c = mw_tp_at(&st->pending, i);
+        c->tx = renumber(c->tx, n, n - 1);
+    }
+    st->cur_tx = renumber(st->cur_tx, n, n - 1);
+    st->body_tx = renumber(st->body_tx, n, n - 1);
+    for (guint i = 0; st->sess->evidence && i < st->sess->evidence->len; i++) {
+        mw_evidence *e = &g_array_index(st->sess->evidence, mw_evidence, i);
+        e->tx = renumber(e->tx, n, n - 1);
+    }
+    return true;
+}
+
 void smtp_tx_reply(smtp_state *st, const mw_tp_cmd *c, const mw_ctx *ctx)
 {
-    mw_smtp_tx *t = current(st, c->tx);
     int code = st->reply_code;
+    if (c->kind == CMD_BDAT && code >= 400)
+        chunk_refused(st, c);
+    mw_smtp_tx *t = current(st, c->tx);
     if (!t || t->final)
         return;
     /* 503 is a client's sequence error ("need RCPT", "sender already given"), not a
-     * verdict on the message: the transaction goes on (issue 15 item 2) */
-    if (code == 503)
+     * verdict on the message: the transaction goes on (issue 15 item 2). A MAIL answered
+     * 503 opened none: it was nested in the open one, or came before HELO. */
+    if (code == 503) {
+        if (c->kind != CMD_MAIL)
+            note_reply(st, t, ctx);
+        else if (!nested_mail(st, c->tx))
+            finish(st, t, MW_TX_REJECTED, ctx);
         return;
+    }
+    if (c->kind == CMD_BDAT_BAD) { /* no chunk went: the transaction goes on */
+        if (code >= 400)
+            note_reply(st, t, ctx);
+        return;
+    }
     switch (c->kind) {
     case CMD_RCPT:
         break; /* the recipient's own code is in its entry */

@@ -13,6 +13,8 @@ void smtp_tx_mail(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t argle
 void smtp_tx_rcpt(smtp_state *st, mw_tp_cmd *c, unsigned index);
 /* DATA or BDAT: the content of the current transaction starts (or goes on). */
 void smtp_tx_content(smtp_state *st, mw_tp_cmd *c, bool bdat, uint64_t chunk, bool last);
+/* An invalid BDAT line: filed under the open transaction (no chunk follows it). */
+void smtp_tx_bad_bdat(smtp_state *st, mw_tp_cmd *c);
 /* Message bytes of the current content: counted, their headers looked at. */
 void smtp_tx_body(smtp_state *st, const uint8_t *p, size_t len);
 /* The end-of-data line was sent. */

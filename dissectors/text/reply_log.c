@@ -28,7 +28,10 @@ void mw_replies_json(GString *out, const GArray *a, bool smtp)
         mw_json_opt_str(out, r->cmd);
         if (smtp) {
             mw_json_key(out, "code");
-            mw_json_i64(out, r->code);
+            if (r->code) /* 0: a reply line without a code (SMTP invalid_reply) */
+                mw_json_i64(out, r->code);
+            else
+                mw_put_lit(out, "null");
             mw_json_key(out, "enhanced");
             mw_json_opt_str(out, r->enhanced);
             mw_json_key(out, "category");

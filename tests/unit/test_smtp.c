@@ -2,6 +2,7 @@
  * every offset (tu_run_all_ways asserts the records are identical). */
 #include "testutil.h"
 #include "registry.h"
+#include "smtp/smtp_commands.h"
 #include "smtp/smtp_log.h"
 #include "smtp/smtp_tx.h"
 #include "tu_gap.h"
@@ -505,10 +506,221 @@ static void test_tx_bdat(void)
     g_assert_cmpint(a->result, ==, MW_TX_ACCEPTED);
     g_assert_cmpstr(a->queue_id, ==, "ID1@host.example"); /* Exchange */
     g_assert_cmpstr(a->header[MW_HDR_SUBJECT], ==, "abc");
-    g_assert_cmpuint(b->chunks, ==, 1);
+    /* the refused chunk is no part of the message (issue 15 item 1): counted apart */
+    g_assert_cmpuint(b->chunks, ==, 0);
+    g_assert_cmpuint(b->size_seen, ==, 0);
+    g_assert_cmpuint(b->chunks_refused, ==, 1);
+    g_assert_cmpuint(b->bytes_refused, ==, 3);
     g_assert_cmpint(b->result, ==, MW_TX_REJECTED);
     g_assert_cmpint(b->code, ==, 552);
     g_assert_cmpuint(mw_smtp_of(s)->messages, ==, 1);
+    g_assert_cmpuint(mw_smtp_of(s)->message_bytes, ==, 22);
+    mw_session_free(s);
+}
+
+/* RFC 3030's BDAT line, strictly: "BDAT" SP chunk-size [SP "LAST"], digits only, capped. */
+static void test_bdat_parse(void)
+{
+    static const struct {
+        const char *arg;
+        smtp_bdat_status want;
+        uint64_t size;
+        bool last;
+    } cases[] = {
+        { "12", SMTP_BDAT_OK, 12, false },
+        { "0 LAST", SMTP_BDAT_OK, 0, true },
+        { "7  last ", SMTP_BDAT_OK, 7, true },
+        { "", SMTP_BDAT_NO_SIZE, 0, false },
+        { "SCRAMBLE", SMTP_BDAT_NO_SIZE, 0, false },
+        { "-5", SMTP_BDAT_NO_SIZE, 0, false },
+        { "+5", SMTP_BDAT_NO_SIZE, 0, false },
+        { "5 X", SMTP_BDAT_JUNK, 0, false },
+        { "123 SCRAMBLE", SMTP_BDAT_JUNK, 0, false },
+        { "1234 SCRAMBLE", SMTP_BDAT_TOO_BIG, 0, false }, /* the size is judged first */
+        { "5LAST", SMTP_BDAT_JUNK, 0, false },
+        { "5 LAST X", SMTP_BDAT_JUNK, 0, false },
+        { "5 LAST\r", SMTP_BDAT_JUNK, 0, false },
+        { "0x10", SMTP_BDAT_JUNK, 0, false },
+        { "1000", SMTP_BDAT_OK, 1000, false },      /* at the cap */
+        { "1001", SMTP_BDAT_TOO_BIG, 0, false },    /* one over */
+        { "15555555557777777777 LAST", SMTP_BDAT_TOO_BIG, 0, false }, /* over 2^63 */
+        { "99999999999999999999999999999999999999", SMTP_BDAT_TOO_BIG, 0, false },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        uint64_t n = 99;
+        bool last = true;
+        smtp_bdat_status st = smtp_bdat_parse((const uint8_t *)cases[i].arg,
+                                              strlen(cases[i].arg), 1000, &n, &last);
+        g_assert_cmpint(st, ==, cases[i].want);
+        g_assert_cmpuint(n, ==, cases[i].size);
+        g_assert_cmpint(last, ==, cases[i].last);
+    }
+    /* the cap itself may be the largest the option allows */
+    uint64_t n;
+    bool last;
+    g_assert_cmpint(smtp_bdat_parse((const uint8_t *)"4294967295", 10, 4294967295u, &n, &last),
+                    ==, SMTP_BDAT_OK);
+    g_assert_cmpuint(n, ==, 4294967295u);
+}
+
+/* suricata-verify smtp-bdat-bad-tail-next-mail, as a script: an invalid BDAT refused with
+ * 521 takes no chunk, so the BDAT after it and the next MAIL are read as sent. */
+static void test_bdat_invalid_line(void)
+{
+    mw_session *s = run("S: 220 mx ESMTP\n"
+                        "C: EHLO c\nS: 250-mx\nS+ 250 CHUNKING\n"
+                        "C: mail from:<alice@example.com>\nS: 250 2.1.0 Ok\n"
+                        "C: rcpt to:<bob@example.com>\nS: 250 2.1.5 Ok\n"
+                        "C: BDAT 5 X\n"
+                        "S: 521 5.5.4 Syntax: BDAT count [LAST]\n"
+                        "C: BDAT 25 LAST\nC+ Subject: s1\nC+ \nC+ body one\n"
+                        "C+ mail from:<bob@example.com>\nC+ rcpt to:<alice@example.com>\n"
+                        "C+ data\nC+ Subject: s2\nC+ \nC+ body two\nC+ .\n"
+                        "S: 250 2.0.0 Ok: queued as A1\nS+ 250 2.1.0 Ok\nS+ 250 2.1.5 Ok\n"
+                        "S+ 354 go\nS+ 250 2.0.0 Ok: queued as B2\n"
+                        "C: BDAT 15555555557777777777 LAST\nC+ QUIT\n"
+                        "S: 501 5.5.4 Syntax: BDAT count [LAST]\nS+ 221 bye\n");
+    g_assert_true(s->anomalies & (1u << MW_ANOM_BAD_BDAT));
+    g_assert_false(mw_session_has(s, MW_FLAG_MESSAGE_REJECTED)); /* a client's syntax error */
+    g_assert_cmpuint(mw_smtp_of(s)->tx->len, ==, 2);
+    const mw_smtp_tx *a = tx_of(s, 1), *b = tx_of(s, 2);
+    g_assert_cmpstr(a->mail_from, ==, "alice@example.com");
+    g_assert_cmpuint(a->rcpt->len, ==, 1);
+    g_assert_cmpstr(a->data, ==, "BDAT");
+    g_assert_cmpuint(a->chunks, ==, 1);
+    g_assert_cmpuint(a->size_seen, ==, 25);
+    g_assert_cmpstr(a->header[MW_HDR_SUBJECT], ==, "s1");
+    g_assert_cmpint(a->result, ==, MW_TX_ACCEPTED);
+    g_assert_cmpstr(a->queue_id, ==, "A1");
+    g_assert_cmpstr(b->mail_from, ==, "bob@example.com");
+    g_assert_cmpstr(b->data, ==, "DATA");
+    g_assert_cmpstr(b->header[MW_HDR_SUBJECT], ==, "s2");
+    g_assert_cmpuint(b->size_seen, ==, 13 + 2 + 10);
+    g_assert_cmpint(b->result, ==, MW_TX_ACCEPTED);
+    g_assert_cmpstr(b->queue_id, ==, "B2");
+    g_assert_cmpuint(mw_smtp_of(s)->messages, ==, 2);
+    g_assert_cmpuint(mw_smtp_of(s)->message_bytes, ==, 25 + 25); /* not 15555555557777777777 */
+    g_assert_true(s->quit_seen); /* the QUIT after the oversized BDAT is read as a command */
+    const mw_reply *r = &g_array_index(mw_smtp_of(s)->replies, mw_reply, 0);
+    g_assert_cmpstr(r->cmd, ==, "BDAT");
+    g_assert_cmpstr(r->category, ==, "syntax");
+    mw_session_free(s);
+
+    /* refused and never followed: the transaction is aborted, the 521 its last reply */
+    s = run("S: 220 mx ESMTP\nC: EHLO c\nS: 250 mx\n"
+            "C: MAIL FROM:<zeek@localhost>\nS: 250 Ok\nC: RCPT TO:<root@localhost>\nS: 250 Ok\n"
+            "C: BDAT\nS: 521 5.5.4 Syntax: BDAT count [LAST]\nC: QUIT\n");
+    g_assert_true(s->anomalies & (1u << MW_ANOM_BAD_BDAT));
+    g_assert_cmpuint(s->flags, ==, 0);
+    g_assert_cmpint(tx_of(s, 1)->result, ==, MW_TX_ABORTED);
+    g_assert_cmpint(tx_of(s, 1)->code, ==, 521);
+    g_assert_cmpstr(tx_of(s, 1)->enhanced, ==, "5.5.4");
+    mw_session_free(s);
+}
+
+/* zeek smtp-mail-transactions-invalid, as a script: 503 sequence errors are no refusals;
+ * a MAIL answered "503 sender already given" opened no transaction of its own. */
+static void test_sequence_errors(void)
+{
+    mw_session *s = run("S: 220 mx ESMTP Exim\n"
+                        "C: EHLO c\nS: 250 mx\n"
+                        "C: MAIL FROM:<bob@example.org>\nS: 250 OK\n"
+                        "C: RCPT TO:<alice@example.org>\nS: 250 Accepted\n"
+                        "C: DATA\nS: 354 go\nC: Subject: one\nC+ .\nS: 250 OK id=1pgobK-001mwq-ED\n"
+                        "C: RCPT TO:<alice@example.org>\nS: 503 sender not yet given\n"
+                        "C: DATA\nS: 503-All RCPT commands were rejected with this error:\n"
+                        "S+ 503-503 sender not yet given\nS+ 503 valid RCPT command must precede DATA\n"
+                        "C: Subject: lost\nS: 500 unrecognized command\nC: .\n"
+                        "S: 500 unrecognized command\n"
+                        "C: MAIL FROM:<bob@example.org>\nS: 250 OK\n"
+                        "C: DATA\nS: 503 valid RCPT command must precede DATA\n"
+                        "C: MAIL FROM:<bob@example.org>\nS: 503 sender already given\n"
+                        "C: RCPT TO:<alice@example.org>\nS: 250 Accepted\n"
+                        "C: DATA\nS: 354 go\nC: Subject: two\nC+ .\nS: 250 OK id=1pgobM-001mwq-Vc\n"
+                        "C: QUIT\nS: 221 bye\n");
+    g_assert_cmpuint(s->flags, ==, 0);
+    g_assert_cmpint(s->outcome, ==, MW_OUT_OK);
+    g_assert_cmpuint(mw_smtp_of(s)->messages, ==, 2);
+    g_assert_cmpuint(mw_smtp_of(s)->tx->len, ==, 2);
+    g_assert_cmpint(tx_of(s, 1)->result, ==, MW_TX_ACCEPTED);
+    g_assert_cmpstr(tx_of(s, 1)->queue_id, ==, "1pgobK-001mwq-ED");
+    const mw_smtp_tx *b = tx_of(s, 2);
+    g_assert_cmpint(b->result, ==, MW_TX_ACCEPTED);
+    g_assert_cmpstr(b->queue_id, ==, "1pgobM-001mwq-Vc");
+    g_assert_cmpuint(b->rcpt->len, ==, 1);
+    g_assert_cmpint(tx_rcpt_code(s, b, 0), ==, 250);
+    g_assert_cmpstr(b->header[MW_HDR_SUBJECT], ==, "two");
+    /* the stray RCPT keeps its code, as a syntax error */
+    const mw_rcpt *r = &g_array_index(mw_smtp_of(s)->rcpt, mw_rcpt, 1);
+    g_assert_cmpint(r->code, ==, 503);
+    g_assert_cmpstr(r->category, ==, "syntax");
+    for (guint i = 0; i < mw_smtp_of(s)->replies->len; i++)
+        g_assert_cmpstr(g_array_index(mw_smtp_of(s)->replies, mw_reply, i).category, ==,
+                        "syntax");
+    mw_session_free(s);
+}
+
+/* The same nesting pipelined: MAIL, RCPT and DATA of a nested MAIL sent before its 503
+ * came back are filed under the open transaction; a 503 to MAIL before HELO ends its own. */
+static void test_sequence_errors_pipelined(void)
+{
+    mw_session *s = run("S: 220 mx ESMTP\n"
+                        "C: MAIL FROM:<early@example.org>\nS: 503 5.5.1 Error: send HELO/EHLO first\n"
+                        "C: EHLO c\nS: 250-mx\nS+ 250 PIPELINING\n"
+                        "C: MAIL FROM:<a@example.org>\nC+ RCPT TO:<x@mx.example>\n"
+                        "S: 250 2.1.0 Ok\nS+ 250 2.1.5 Ok\n"
+                        "C: MAIL FROM:<b@example.org>\nC+ RCPT TO:<y@mx.example>\nC+ DATA\n"
+                        "S: 503 5.5.1 Error: nested MAIL command\nS+ 250 2.1.5 Ok\nS+ 354 go\n"
+                        "C: Subject: nested\nC+ .\n"
+                        "S: 250 2.0.0 Ok: queued as 4AbC\n"
+                        "C: QUIT\nS: 221 bye\n");
+    g_assert_cmpuint(s->flags, ==, 0);
+    g_assert_cmpuint(mw_smtp_of(s)->tx->len, ==, 2);
+    const mw_smtp_tx *e = tx_of(s, 1), *a = tx_of(s, 2);
+    g_assert_cmpstr(e->mail_from, ==, "early@example.org");
+    g_assert_cmpint(e->result, ==, MW_TX_REJECTED);
+    g_assert_cmpint(e->code, ==, 503);
+    g_assert_cmpstr(a->mail_from, ==, "a@example.org");
+    g_assert_cmpuint(a->rcpt->len, ==, 2);
+    g_assert_cmpint(tx_rcpt_code(s, a, 1), ==, 250);
+    g_assert_cmpint(a->result, ==, MW_TX_ACCEPTED);
+    g_assert_cmpstr(a->queue_id, ==, "4AbC");
+    g_assert_cmpstr(a->header[MW_HDR_SUBJECT], ==, "nested");
+    mw_session_free(s);
+}
+
+/* suricata-verify smtp-errors (port 49448), as a script: the server answers the end of
+ * data with a line that has no reply code, then closes. */
+static void test_reply_without_code(void)
+{
+    mw_session *s = run("S: 220 mta.example ESMTP ready\n"
+                        "C: HELO [0.0.0.0]\nS: 250 mta.example\n"
+                        "C: MAIL FROM: <ina@example.com>\nS: 250 sender ok\n"
+                        "C: RCPT TO: <j@example.net>\nS: 250 recipient ok\n"
+                        "C: DATA\nS: 354 go ahead\n"
+                        "C: Subject: x\nC+ \nC+ y\nC+ .\n"
+                        "S: 4.7.0 [IPTS04] Messages from 192.0.2.1 temporarily deferred\n"
+                        "C: QUIT\n");
+    g_assert_true(s->anomalies & (1u << MW_ANOM_INVALID_REPLY));
+    g_assert_false(mw_session_has(s, MW_FLAG_UNANSWERED_COMMAND));
+    g_assert_cmpuint(mw_smtp_of(s)->replies->len, ==, 1);
+    const mw_reply *r = &g_array_index(mw_smtp_of(s)->replies, mw_reply, 0);
+    g_assert_cmpstr(r->cmd, ==, "DATA");
+    g_assert_cmpint(r->code, ==, 0); /* null in JSON */
+    g_assert_cmpstr(r->enhanced, ==, "4.7.0");
+    g_assert_cmpstr(r->text, ==, "[IPTS04] Messages from 192.0.2.1 temporarily deferred");
+    const mw_smtp_tx *t = tx_of(s, 1);
+    g_assert_cmpint(t->result, ==, MW_TX_DEFERRED);
+    g_assert_cmpint(t->code, ==, 0);
+    g_assert_cmpstr(t->enhanced, ==, "4.7.0");
+    g_assert_cmpstr(s->decisive, ==,
+                    "4.7.0 [IPTS04] Messages from 192.0.2.1 temporarily deferred");
+    g_assert_true(tu_json_contains(s, "\"code\":null,\"enhanced\":\"4.7.0\""));
+    /* a codeless line no command waits for is still ignored */
+    mw_session *g = run("S: 220 mx\nC: NOOP\nS: 250 ok\nS: 4.7.0 stray words\nC: QUIT\nS: 221 bye\n");
+    g_assert_false(g->anomalies & (1u << MW_ANOM_INVALID_REPLY));
+    g_assert_cmpuint(mw_smtp_of(g)->replies->len, ==, 0);
+    mw_session_free(g);
     mw_session_free(s);
 }
 
@@ -556,5 +768,10 @@ int main(int argc, char **argv)
     g_test_add_func("/smtp/tx_results", test_tx_results);
     g_test_add_func("/smtp/tx_bdat", test_tx_bdat);
     g_test_add_func("/smtp/queue_ids", test_queue_ids);
+    g_test_add_func("/smtp/bdat_parse", test_bdat_parse);
+    g_test_add_func("/smtp/bdat_invalid_line", test_bdat_invalid_line);
+    g_test_add_func("/smtp/sequence_errors", test_sequence_errors);
+    g_test_add_func("/smtp/sequence_errors_pipelined", test_sequence_errors_pipelined);
+    g_test_add_func("/smtp/reply_without_code", test_reply_without_code);
     return g_test_run();
 }
