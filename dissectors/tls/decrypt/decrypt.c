@@ -98,9 +98,8 @@ static bool dir_key(dir_state *st, const mw_tls_suite *suite, const uint8_t *key
         EVP_MAC_CTX_free(st->mac);
         st->mac = NULL;
         st->cipher = EVP_CIPHER_CTX_new();
-        EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, suite->cipher, NULL);
+        EVP_CIPHER *c = mw_tls_fetched(MW_TLS_ALG_CIPHER, suite->cipher);
         bool ok = st->cipher && c && EVP_DecryptInit_ex2(st->cipher, c, NULL, NULL, NULL) == 1;
-        EVP_CIPHER_free(c); /* the context keeps its own reference */
         if (ok && suite->kind == MW_TLS_KIND_AEAD) {
             ok = EVP_CIPHER_CTX_ctrl(st->cipher, EVP_CTRL_AEAD_SET_IVLEN, AEAD_NONCE_LEN,
                                      NULL) == 1;
@@ -121,9 +120,8 @@ static bool dir_key(dir_state *st, const mw_tls_suite *suite, const uint8_t *key
     }
     if (suite->kind == MW_TLS_KIND_CBC) {
         if (!st->mac) {
-            EVP_MAC *m = EVP_MAC_fetch(NULL, "HMAC", NULL);
+            EVP_MAC *m = mw_tls_fetched(MW_TLS_ALG_MAC, "HMAC");
             st->mac = m ? EVP_MAC_CTX_new(m) : NULL;
-            EVP_MAC_free(m);
             if (!st->mac)
                 return false;
         }
