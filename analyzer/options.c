@@ -24,6 +24,7 @@ static void set_defaults(mw_options *o)
     o->frag_timeout = MW_DEFAULT_FRAG_TIMEOUT_S;
     o->log_skew = MW_LOG_SKEW_DEFAULT_S;
     o->log_max_lines = MW_LOG_MAX_LINES_DEFAULT;
+    o->tls_hold_records = MW_DEFAULT_TLS_HOLD_RECORDS;
     o->log_max_sessions = MW_LOG_MAX_SESSIONS_DEFAULT;
     o->db_batch = MW_STORE_DEFAULT_BATCH;
     o->db_interval_ms = MW_STORE_DEFAULT_INTERVAL_MS;
@@ -128,6 +129,9 @@ static GOptionContext *new_context(mw_options *o)
         { "keylog", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->keylogs,
           "TLS key log (SSLKEYLOGFILE format) to decrypt sessions with (repeatable; live: "
           "read again as it grows)", "FILE" },
+        { "tls-hold-records", 0, 0, G_OPTION_ARG_INT64, &o->tls_hold_records,
+          "Live: TLS records held per direction until their keys reach the key log "
+          "(default 32; 0: none)", "N" },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     GOptionEntry tail[] = {
@@ -191,7 +195,8 @@ static char *check_ranges(const mw_options *o)
            (err = range("--log-skew", o->log_skew, 0, MW_LOG_SKEW_MAX_S, "seconds")) ||
            (err = range("--log-max-lines", o->log_max_lines, 1, MW_OPT_LOG_MAX_LINES_MAX, "")) ||
            (err = range("--log-max-sessions", o->log_max_sessions, 1,
-                        MW_OPT_LOG_MAX_SESSIONS_MAX, "")));
+                        MW_OPT_LOG_MAX_SESSIONS_MAX, "")) ||
+           (err = range("--tls-hold-records", o->tls_hold_records, 0, MW_OPT_TLS_HOLD_MAX, "")));
     return err;
 }
 
@@ -261,6 +266,7 @@ void mw_options_config(const mw_options *o, mw_config *cfg)
     cfg->max_frag_bytes = (size_t)o->max_frag_bytes;
     cfg->frag_timeout_us = o->frag_timeout * G_USEC_PER_SEC;
     cfg->max_memory = (size_t)o->max_memory;
+    cfg->tls_hold_records = (size_t)o->tls_hold_records;
     /* the report shows flagged sessions' lines */
     cfg->keep_transcript = o->verbose || o->report || o->db_transcripts;
 }

@@ -23,6 +23,7 @@
 #define MW_OPT_MAX_MEMORY_MIN (1LL * 1024 * 1024)     /* --max-memory, bytes */
 #define MW_OPT_MAX_MEMORY_MAX (1LL << 50)
 #define MW_OPT_LOG_MAX_LINES_MAX 1000000              /* --log-max-lines, per session */
+#define MW_OPT_TLS_HOLD_MAX 1024                      /* --tls-hold-records, per direction */
 #define MW_OPT_LOG_MAX_SESSIONS_MAX 100000000LL       /* --log-max-sessions */
 
 /* Fields keep GLib's types (gboolean, gint) because GOptionEntry writes them directly. */
@@ -49,6 +50,7 @@ typedef struct mw_options {
     gchar *log_tz;          /* --log-tz ZONE; NULL: the machine's */
     gint log_skew;          /* --log-skew SECONDS */
     gint64 log_max_lines, log_max_sessions;
+    gint64 tls_hold_records; /* --tls-hold-records N */
     gchar *test_open;       /* hidden, for tests: try to open this file once sandboxed */
     /* the session store (store/store.h) and the record's sensor name */
     gchar *sensor, *db, *db_spool;

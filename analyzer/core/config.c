@@ -15,4 +15,5 @@ void mw_config_defaults(mw_config *c)
     c->max_memory = 0;
     c->keep_transcript = false;
     c->keylog = NULL;
+    c->tls_hold_records = MW_DEFAULT_TLS_HOLD_RECORDS;
 }
