@@ -45,12 +45,11 @@ void tls_hold_push(tls_state *st, mw_dir dir, uint8_t type, uint16_t version,
     tls_dir *d = &st->d[dir];
     if (!tls_hold_room(st, d) || d->held_n >= st->eng->hold_cap) {
         d->hold_over = true;
-        d->opaque_records++;
-        d->epoch_records++;
-        d->held_dropped++;
+        d->held_n++; /* this one too, though not stored: tls_hold_drop counts them all */
         char why[96];
-        g_snprintf(why, sizeof why, "their keys did not come within %zu records (--tls-hold-records)",
-                   st->eng ? st->eng->hold_cap : 0);
+        size_t cap = st->eng ? st->eng->hold_cap : 0;
+        g_snprintf(why, sizeof why, "their keys did not come within %zu record%s "
+                   "(--tls-hold-records)", cap, cap == 1 ? "" : "s");
         tls_hold_drop(st, dir, why, ctx);
         return;
     }
