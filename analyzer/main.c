@@ -57,6 +57,7 @@ typedef struct {
     const char *out_name; /* for messages: the -o file or "standard output" */
     bool stdout_closed;   /* fd 1 was closed at start (now /dev/null) */
     mw_maillog *logs;     /* --maillog: the server logs, read before any packet */
+    mw_rotor *out_rot, *write_rot; /* -o FILE and -w FILE: rotation, SIGHUP reopen */
 } run;
 
 /* Per packet read from a file: the inputs' time ranges and the progress line. */
@@ -153,8 +154,12 @@ static char *open_logs(run *r)
                            (unsigned)opt->log_max_sessions };
     if (!(r->logs = mw_maillog_new(&lo, &err)))
         return err;
+    /* live: each log is followed as it grows (its directory held open for the sandbox) */
+    unsigned grace_ms = (unsigned)(opt->log_grace * 1000 + 0.5);
     for (gchar **f = opt->maillogs; *f; f++)
-        if (!mw_maillog_read(r->logs, *f, &err))
+        if (opt->iface ? !mw_maillog_follow(r->logs, *f, grace_ms,
+                                            (uint64_t)opt->log_max_pending, &err)
+                       : !mw_maillog_read(r->logs, *f, &err))
             return err;
     return NULL;
 }
@@ -188,6 +193,11 @@ static char *open_outputs(run *r)
             return err;
         }
         r->out_name = opt->output_path;
+        mw_rotate_opts ro = { opt->rotate_bytes, opt->rotate_interval_us, false };
+        r->out_rot = mw_rotor_new("-o", opt->output_path, fileno(r->out), &ro, r->ids, r->nids,
+                                  &err);
+        if (err)
+            return err;
     } else if (r->stdout_closed) {
         return g_strdup("standard output is closed: nowhere to write the records (use -o FILE)");
     }
@@ -206,6 +216,15 @@ static char *open_outputs(run *r)
     if (opt->write_file &&
         !(r->write_fp = mw_outfile_fopen("-w", opt->write_file, r->ids, r->nids, &err)))
         return err;
+    if (r->write_fp) {
+        mw_rotate_opts wo = { opt->rotate_bytes, opt->rotate_interval_us, true };
+        r->write_rot = mw_rotor_new("-w", opt->write_file, fileno(r->write_fp), &wo, r->ids,
+                                    r->nids, &err);
+        if (err)
+            return err;
+    }
+    if (r->out_rot || r->write_rot) /* logrotate's postrotate: kill -HUP */
+        mw_rotor_catch_sighup();
     mw_store_opts so = { opt->db, opt->db_spool, (int64_t)opt->db_spool_mb << 20, opt->db_batch,
                          opt->db_interval_ms, opt->db_retry };
     if (opt->db && !(r->store = mw_store_open(&so, &err)))
@@ -250,8 +269,13 @@ static bool enter_sandbox(void *user, char **err)
     if (r->store)
         return true;
     mw_sandbox_allow s = { .save_dir_fd = r->saver ? mw_saver_dir_fd(r->saver) : -1,
-                           .trust_dir_fd = mw_tls_trust_dir_fd() };
+                           .trust_dir_fd = mw_tls_trust_dir_fd(),
+                           .out_dir_fds = { mw_rotor_dir_fd(r->out_rot),
+                                            mw_rotor_dir_fd(r->write_rot) } };
     s.n_keylog_dirs = mw_keylog_dir_fds(r->keylog, s.keylog_dir_fds, MW_SANDBOX_MAX_DIRS);
+    /* followed server logs are reopened read-only in their directories, as key logs are */
+    s.n_keylog_dirs += mw_maillog_dir_fds(r->logs, s.keylog_dir_fds + s.n_keylog_dirs,
+                                          MW_SANDBOX_MAX_DIRS - s.n_keylog_dirs);
     if (!r->opt->no_sandbox && !mw_sandbox_enter(&s, err))
         return false;
     if (r->opt->test_open) { /* tests/io.sh: a forbidden call, which must kill the process */
@@ -262,12 +286,18 @@ static bool enter_sandbox(void *user, char **err)
     return true;
 }
 
-/* --maillog: each closed session is joined to the server logs, then written. The one place
- * the join happens: on the analysis thread, before the session is handed on. */
+/* --maillog: each closed session is joined to the server logs (live: after its grace),
+ * then written. The one place the join happens: on the analysis thread, before the session
+ * is handed on. */
 static void take_joined(mw_session *s, void *user)
 {
     run *r = user;
-    mw_maillog_join(r->logs, s);
+    mw_maillog_take(r->logs, s);
+}
+
+static void release_joined(mw_session *s, void *user)
+{
+    run *r = user;
     if (r->writer) {
         mw_writer_take(s, r->writer);
         return;
@@ -282,6 +312,7 @@ static void start_engine(run *r, const mw_config *cfg)
 {
     const mw_options *opt = r->opt;
     r->o = mw_output_new(r->out, opt->json, opt->quiet, opt->verbose);
+    mw_output_rotate(r->o, r->out_rot);
     mw_text_local_time(opt->local_time);
     bool streaming = opt->iface != NULL;
     for (size_t i = 0; i < r->nfiles; i++)
@@ -306,9 +337,18 @@ static void start_engine(run *r, const mw_config *cfg)
             mw_output_flush_each(r->o, false); /* the writer flushes per batch */
         }
     }
-    if (r->logs)
+    if (r->logs) {
+        mw_maillog_on_release(r->logs, release_joined, r);
         mw_engine_hand_over(r->e, take_joined, r);
+    }
     r->progress = mw_progress_new(r->e);
+}
+
+/* The capture loop's timer: the followed server logs read, sessions past their grace on. */
+static void live_tick(void *user, int64_t now_mono_us)
+{
+    run *r = user;
+    mw_maillog_tick(r->logs, now_mono_us);
 }
 
 static int run_live(run *r)
@@ -317,8 +357,9 @@ static int run_live(run *r)
     mw_inputs_begin(r->inputs, opt->iface, -1);
     mw_identity_set_input(opt->iface, TRUE);
     mw_live_opts lo = { opt->iface, opt->filter, opt->buffer_mb, opt->promisc, opt->user,
-                        opt->write_file, r->write_fp, opt->stats_interval,
-                        (uint64_t)opt->count, enter_sandbox, r };
+                        opt->write_file, r->write_fp, r->write_rot, opt->stats_interval,
+                        (uint64_t)opt->count, enter_sandbox, r,
+                        r->logs ? live_tick : NULL, r };
     r->write_fp = NULL; /* the capture closes it */
     char *err = NULL;
     r->live_failed = !mw_live_run(&lo, r->e, &err);
@@ -376,6 +417,8 @@ static int output_status(run *r)
         return 0;
     if (e == EPIPE && r->out_name == NULL)
         return 1;
+    if (mw_rotor_error(r->out_rot)) /* says which step of the rotation failed */
+        return fail(g_strdup(mw_rotor_error(r->out_rot)));
     return fail(g_strdup_printf("%s: cannot write: %s",
                                 r->out_name ? r->out_name : "standard output", g_strerror(e)));
 }
@@ -418,6 +461,8 @@ static int finish(run *r)
     const mw_options *opt = r->opt;
     int status = 0;
     mw_engine_finish(r->e);
+    if (r->logs) /* live: the sessions still in their grace, joined with what came */
+        mw_maillog_drain(r->logs);
     mw_writer_stop(r->writer); /* every record written before the totals */
     r->writer = NULL;
     bool stored = !r->store || mw_store_close(r->store, opt->quiet); /* drops: on stderr */
@@ -480,6 +525,8 @@ static int run_close(run *r, int status)
     mw_store_close(r->store, true); /* only when the run never started */
     mw_inputs_free(r->inputs);
     mw_maillog_free(r->logs);
+    mw_rotor_free(r->out_rot);
+    mw_rotor_free(r->write_rot);
     for (size_t i = 0; r->caps && i < r->nfiles; i++)
         mw_capture_close(r->caps[i]);
     g_free(r->caps);

@@ -9,6 +9,7 @@
 
 #include "input/live.h"
 #include "maillog/maillog.h"
+#include "output/outfile.h"
 #include "store/store.h"
 
 static void set_defaults(mw_options *o)
@@ -26,6 +27,8 @@ static void set_defaults(mw_options *o)
     o->log_max_lines = MW_LOG_MAX_LINES_DEFAULT;
     o->tls_hold_records = MW_DEFAULT_TLS_HOLD_RECORDS;
     o->log_max_sessions = MW_LOG_MAX_SESSIONS_DEFAULT;
+    o->log_grace = MW_LOG_GRACE_DEFAULT_MS / 1000.0;
+    o->log_max_pending = MW_LOG_MAX_PENDING_DEFAULT;
     o->db_batch = MW_STORE_DEFAULT_BATCH;
     o->db_interval_ms = MW_STORE_DEFAULT_INTERVAL_MS;
     o->db_spool_mb = MW_STORE_DEFAULT_SPOOL_MB;
@@ -47,6 +50,12 @@ static void add_log_store_entries(GOptionContext *ctx, mw_options *o)
           "Server-log lines held per server-side session (default 200)", "N" },
         { "log-max-sessions", 0, 0, G_OPTION_ARG_INT64, &o->log_max_sessions,
           "Server-side sessions held from the logs (default 1000000)", "N" },
+        { "log-grace", 0, 0, G_OPTION_ARG_DOUBLE, &o->log_grace,
+          "Live: a closed session waits this long for its server-log lines (default 2)",
+          "SECONDS" },
+        { "log-max-pending", 0, 0, G_OPTION_ARG_INT64, &o->log_max_pending,
+          "Live: server-log lines held in all; more are counted, not kept (default 200000)",
+          "N" },
         { "sensor", 0, 0, G_OPTION_ARG_STRING, &o->sensor,
           "Name of this sensor in every record (default: the host name)", "NAME" },
         { "db", 0, 0, G_OPTION_ARG_STRING, &o->db,
@@ -93,6 +102,12 @@ static GOptionContext *new_context(mw_options *o)
           NULL },
         { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o->output_path,
           "Write the records to FILE", "FILE" },
+        { "rotate-size", 0, 0, G_OPTION_ARG_STRING, &o->rotate_size,
+          "-o/-w: start a new file when this one would pass SIZE (e.g. 100M); the full one "
+          "is renamed FILE.YYYYMMDDTHHMMSSZ (UTC, its start). SIGHUP reopens FILE", "SIZE" },
+        { "rotate-interval", 0, 0, G_OPTION_ARG_STRING, &o->rotate_interval,
+          "-o/-w: start a new file every DURATION (e.g. 1h, 30m, 1d; at the next record)",
+          "DURATION" },
         { "report", 0, 0, G_OPTION_ARG_FILENAME, &o->report, "Incident report (.md or .html)",
           "FILE" },
         { "save-flagged", 0, 0, G_OPTION_ARG_FILENAME, &o->save_dir,
@@ -196,13 +211,15 @@ static char *check_ranges(const mw_options *o)
            (err = range("--log-max-lines", o->log_max_lines, 1, MW_OPT_LOG_MAX_LINES_MAX, "")) ||
            (err = range("--log-max-sessions", o->log_max_sessions, 1,
                         MW_OPT_LOG_MAX_SESSIONS_MAX, "")) ||
+           (err = range("--log-max-pending", o->log_max_pending, 1,
+                        MW_OPT_LOG_MAX_PENDING_MAX, "lines")) ||
            (err = range("--tls-hold-records", o->tls_hold_records, 0, MW_OPT_TLS_HOLD_MAX, "")));
     return err;
 }
 
 /* Checks across options, after parsing; NULL when the combination is fine. The first
  * problem found is the one reported. */
-static char *check(const mw_options *o, int argc, char **argv)
+static char *check(mw_options *o, int argc, char **argv)
 {
     bool have_files = o->files && o->files[0];
     if (argc > 1 && !o->iface)
@@ -220,9 +237,30 @@ static char *check(const mw_options *o, int argc, char **argv)
     if (o->save_dir && has_stdin(o))
         return g_strdup("--save-flagged reads the capture files again: it does not "
                         "go with -r - (stdin)");
-    if (o->maillogs && o->iface)
-        return g_strdup("--maillog does not go with -i yet (following a growing log live is "
-                        "not implemented): save with -w FILE, then -r FILE --maillog LOG");
+    for (gchar **l = o->maillogs; o->iface && l && *l; l++)
+        if (g_str_has_suffix(*l, ".gz"))
+            return g_strdup_printf("--maillog %s: a compressed log does not grow; live (-i) "
+                                   "follows the log being written (read rotated logs with "
+                                   "-r FILE --maillog LOG.gz)", *l);
+    if (o->maillogs && o->iface && g_strv_length(o->maillogs) > MW_LOG_MAX_FOLLOWED)
+        return g_strdup_printf("--maillog: at most %d logs are followed live (-i)",
+                               MW_LOG_MAX_FOLLOWED);
+    if (!o->iface && (o->log_grace != MW_LOG_GRACE_DEFAULT_MS / 1000.0 ||
+                      o->log_max_pending != MW_LOG_MAX_PENDING_DEFAULT))
+        return g_strdup("--log-grace and --log-max-pending go with -i and --maillog (live)");
+    if (o->log_grace < 0 || o->log_grace > MW_LOG_GRACE_MAX_S)
+        return g_strdup_printf("--log-grace must be from 0 to %d seconds (got %g)",
+                               MW_LOG_GRACE_MAX_S, o->log_grace);
+    if ((o->rotate_size || o->rotate_interval) && mw_options_stdout(o) && !o->write_file)
+        return g_strdup("--rotate-size and --rotate-interval rotate -o FILE and -w FILE: "
+                        "give one of them");
+    char *err = NULL;
+    if ((o->rotate_size &&
+         !mw_rotate_parse_size("--rotate-size", o->rotate_size, &o->rotate_bytes, &err)) ||
+        (o->rotate_interval && !mw_rotate_parse_duration("--rotate-interval",
+                                                         o->rotate_interval,
+                                                         &o->rotate_interval_us, &err)))
+        return err;
     if (o->db_batch < 1 || o->db_batch > 100000 || o->db_interval_ms < 1 ||
         o->db_spool_mb < 1 || o->db_retry < 0.01 || o->db_retry > 86400)
         return g_strdup("--db-batch must be 1-100000, --db-batch-interval and --db-spool-max "
@@ -300,6 +338,8 @@ void mw_options_free(mw_options *o)
     g_free(o->test_open);
     g_strfreev(o->maillogs);
     g_free(o->log_tz);
+    g_free(o->rotate_size);
+    g_free(o->rotate_interval);
     memset(o, 0, sizeof *o);
 }
 

@@ -25,6 +25,7 @@
 #define MW_OPT_LOG_MAX_LINES_MAX 1000000              /* --log-max-lines, per session */
 #define MW_OPT_TLS_HOLD_MAX 1024                      /* --tls-hold-records, per direction */
 #define MW_OPT_LOG_MAX_SESSIONS_MAX 100000000LL       /* --log-max-sessions */
+#define MW_OPT_LOG_MAX_PENDING_MAX 100000000LL        /* --log-max-pending, lines */
 
 /* Fields keep GLib's types (gboolean, gint) because GOptionEntry writes them directly. */
 typedef struct mw_options {
@@ -50,6 +51,10 @@ typedef struct mw_options {
     gchar *log_tz;          /* --log-tz ZONE; NULL: the machine's */
     gint log_skew;          /* --log-skew SECONDS */
     gint64 log_max_lines, log_max_sessions;
+    gdouble log_grace;      /* live: --log-grace SECONDS */
+    gint64 log_max_pending; /* live: --log-max-pending LINES */
+    gchar *rotate_size, *rotate_interval; /* --rotate-size SIZE, --rotate-interval DURATION */
+    gint64 rotate_bytes, rotate_interval_us;  /* ... parsed; 0: none */
     gint64 tls_hold_records; /* --tls-hold-records N */
     gchar *test_open;       /* hidden, for tests: try to open this file once sandboxed */
     /* the session store (store/store.h) and the record's sensor name */

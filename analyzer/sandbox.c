@@ -95,6 +95,13 @@ static int rules(scmp_filter_ctx ctx, const mw_sandbox_allow *a)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(unlink), 0);
     if (rc == 0)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(unlinkat), 0);
+    /* glibc's malloc opens /proc/sys/vm/overcommit_memory (read-only, by name) the first
+     * time a thread's heap shrinks: refused, it assumes the heap may not shrink and goes
+     * on. Any other read-only open by name fails the same way; creating files still kills */
+    if (rc == 0)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 2,
+                              SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, (uint32_t)AT_FDCWD),
+                              SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT, O_RDONLY));
     /* --save-flagged creates its files in its directory, by descriptor */
     if (rc == 0 && a->save_dir_fd >= 0)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
@@ -109,6 +116,20 @@ static int rules(scmp_filter_ctx ctx, const mw_sandbox_allow *a)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 2,
                               SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)a->keylog_dir_fds[i]),
                               SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT, O_RDONLY));
+    /* -o / -w rotation: the next file created, the current one renamed aside, both in the
+     * output's own directory (renameat2 with both descriptors that directory) */
+    for (size_t i = 0; rc == 0 && i < 2; i++) {
+        scmp_datum_t d = (scmp_datum_t)a->out_dir_fds[i];
+        if (a->out_dir_fds[i] <= 0)
+            continue;
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1, SCMP_A0(SCMP_CMP_EQ, d));
+        if (rc == 0)
+            rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(renameat2), 2,
+                                  SCMP_A0(SCMP_CMP_EQ, d), SCMP_A2(SCMP_CMP_EQ, d));
+        if (rc == 0)
+            rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(renameat), 2,
+                                  SCMP_A0(SCMP_CMP_EQ, d), SCMP_A2(SCMP_CMP_EQ, d));
+    }
     return rc;
 }
 

@@ -18,6 +18,9 @@ typedef struct {
     /* live --keylog: the key logs' directories, read-only openat relative to each */
     int keylog_dir_fds[MW_SANDBOX_MAX_DIRS];
     size_t n_keylog_dirs;
+    /* -o and -w rotation: files created, opened and renamed in these directories (-1:
+     * none) */
+    int out_dir_fds[2];
 } mw_sandbox_allow;
 
 /* False with *err (one line) when the filter cannot be loaded. */

@@ -73,6 +73,35 @@ KEYED_SHORT = [
     "keyed-pop3s995-login-ok-tls12-aes256gcm", "keyed-imaps993-login-ok-tls12-aes128cbc-etm",
     "keyed-imaps993-login-ok-tls12-aes128cbc-noetm", "keyed-smtp25-auth-failed-tls10",
 ]
+# gateway.pcap (issue 18): what a submission/IMAPS gateway sees. Most sessions in TLS:
+# STARTTLS on 587 and 25, implicit TLS on 465/993/995, TLS 1.0-1.3 (every recorded TLS
+# session, keyed or not: without --keylog they are skipped by record length); some clear
+# sessions; long IMAP sessions and a few multi-megabyte messages; retransmitted and
+# reordered segments. Recorded IMAP IDLE sessions do not exist yet: the long IMAP sessions
+# are the FETCH/APPEND transfers.
+GATEWAY_TLS = [
+    "keyed-imap143-starttls-login-ok-tls13", "keyed-imaps993-auth-failed-tls13",
+    "keyed-imaps993-login-ok-tls12-aes128cbc-etm", "keyed-imaps993-login-ok-tls12-aes128cbc-noetm",
+    "keyed-imaps993-login-ok-tls13-chacha20", "keyed-pop3-110-stls-auth-failed-tls13",
+    "keyed-pop3s995-auth-failed-tls13", "keyed-pop3s995-login-ok-tls12-aes256gcm",
+    "keyed-smtp25-auth-failed-tls10", "keyed-smtp25-auth-failed-tls13",
+    "keyed-smtp25-relay-denied-tls13", "keyed-smtp587-auth-failed-ipv6-tls13",
+    "keyed-smtp587-auth-failed-tls12-aes128gcm", "keyed-smtp587-auth-failed-tls12-chacha20",
+    "keyed-smtp587-auth-failed-tls13", "keyed-smtp587-relay-denied-tls13",
+    "keyed-smtps465-auth-failed-tls12-aes256cbc-sha384", "keyed-smtps465-auth-failed-tls13",
+    "keyed-smtps465-cert-expired-tls13", "log-imaps993-auth-failed-tls13",
+    "log-pop3s995-auth-failed-tls13", "log-smtp25-relay-denied-starttls-tls13",
+    "log-smtp25-starttls-accepted-sent-tls13", "log-smtp587-accepted-bounced-tls13",
+    "log-smtp587-auth-failed-tls13", "log-smtps465-relay-denied-tls13",
+    "smtps-465", "imaps-993", "pop3s-995", "smtp-starttls", "imap-starttls", "pop3-stls",
+    "tls-1.2", "tls-1.3",
+]
+GATEWAY_CLEAR = ["smtp-accepted", "smtp-relay-denied", "smtp-unknown-user", "smtp-auth-failed",
+                 "smtp-pipelining", "smtp-multi", "smtp-multi-message-rset", "smtp-bdat-chunks",
+                 "imap-login-ok", "imap-login-failed", "pop3-login-ok", "pop3-login-failed"]
+GATEWAY_LONG = ["imap-fetch-large", "imap-append-large", "smtp-attachment", "pop3-retr-large"]
+GATEWAY_TLS_SHARE = 0.75      # of the short sessions; the rest are clear
+GATEWAY_LONG_PER = 5000       # one long/large session per this many sessions (10 in 50,000)
 
 
 # ---------------------------------------------------------------------------------- pcap I/O
@@ -346,6 +375,46 @@ def session_stream(tmpl, start, sid, rng_state):
                build_copy(p, caddr, cport, saddr, sport, cseq, sseq))
 
 
+def tcp_payload_len(p):
+    f = p.frame
+    if p.v6:
+        end = p.ip_off + 40 + struct.unpack_from("!H", f, p.ip_off + 4)[0]
+    else:
+        end = p.ip_off + struct.unpack_from("!H", f, p.ip_off + 2)[0]
+    return end - p.l4_off - (f[p.l4_off + 12] >> 4) * 4
+
+
+def perturbed_stream(tmpl, start, sid, rng_state, rng, retrans, reorder):
+    """session_stream with the faults a tap sees: a share `retrans` of data segments seen
+    twice (the copy before the next packet of the connection, as when the original was lost
+    behind the tap and resent before the peer acknowledged anything), a share `reorder` seen
+    after the next segment when both go the same way. The last segment of each direction is
+    left alone, so nothing arrives after the close."""
+    caddr, cport, saddr, sport, cseq, sseq = rng_state
+    times = [start + p.dt for p in tmpl]
+    last = {}
+    for i, p in enumerate(tmpl):
+        last[p.from_client] = i
+    extra = []
+    i = 0
+    while i < len(tmpl) - 1:
+        p, q = tmpl[i], tmpl[i + 1]
+        if i == last[p.from_client] or not tcp_payload_len(p):
+            i += 1
+            continue
+        r = rng.random()
+        if r < retrans:
+            extra.append(((times[i] + times[i + 1]) // 2, i))
+        elif r < retrans + reorder and q.from_client == p.from_client and \
+                i + 1 != last[q.from_client]:
+            times[i], times[i + 1] = times[i + 1], times[i]
+            i += 1  # the pair is done
+        i += 1
+    out = sorted([(t, i) for i, t in enumerate(times)] + extra)
+    for n, (t, i) in enumerate(out):
+        yield (t, sid, n, build_copy(tmpl[i], caddr, cport, saddr, sport, cseq, sseq))
+
+
 def tcp_server_port(tmpl):
     for p in tmpl:
         f = p.frame
@@ -404,7 +473,9 @@ class Builder:
         self.next_bg = 0
         self.next_dns = 0
 
-    def add_mail(self, name, tmpl, start, nservers=64):
+    def add_mail(self, name, tmpl, start, nservers=64, faults=None):
+        """One copy of a template; faults=(retrans, reorder) sends it through
+        perturbed_stream."""
         rng = self.rng
         if tmpl[0].v6:
             caddr = client_v6(self.next_client6)
@@ -416,12 +487,17 @@ class Builder:
             saddr = server_v4(rng.randrange(nservers))
         state = (caddr, rng.randrange(1024, 65536), saddr, tcp_server_port(tmpl),
                  rng.randrange(1 << 32), rng.randrange(1 << 32))
-        self.streams.append(session_stream(tmpl, start, self.sid, state))
+        if faults:
+            self.streams.append(perturbed_stream(tmpl, start, self.sid, state,
+                                                 random.Random(rng.random()), *faults))
+        else:
+            self.streams.append(session_stream(tmpl, start, self.sid, state))
         self.sid += 1
         self.mail_sessions += 1
         self.mail_packets += len(tmpl)
         self.mail_bytes += sum(len(p.frame) for p in tmpl)
         self.per_template[name] = self.per_template.get(name, 0) + 1
+
 
     def add_https(self, tmpl, start):
         rng = self.rng
@@ -465,12 +541,12 @@ class Builder:
         return w
 
 
-def base_time(names):
+def base_time(names, latest=False):
     """Start at the samples' own recording time, so certificate validity stays as recorded."""
     t = None
     for n in names:
         _, pkts = read_pcap(os.path.join(PCAPS, n + ".pcap"))
-        t = pkts[0][0] if t is None else min(t, pkts[0][0])
+        t = pkts[0][0] if t is None else (max if latest else min)(t, pkts[0][0])
     return (t // 1_000_000) * 1_000_000
 
 
@@ -600,6 +676,38 @@ def make_keyed_sessions(out_dir, n, rate, share, seed):
     finish(path, meta, t)
 
 
+def make_gateway(out_dir, n, rate, share, seed, retrans=0.01, reorder=0.01):
+    retrans, reorder = float(os.environ.get("GW_RETRANS", retrans)), float(os.environ.get("GW_REORDER", reorder))
+    t = time.time()
+    groups = [GATEWAY_TLS, GATEWAY_CLEAR, GATEWAY_LONG]
+    templates = {name: load_template(name) for g in groups for name in g}
+    n_long = max(1, n // GATEWAY_LONG_PER)
+    https = load_template(HTTPS_TEMPLATE)
+    b = Builder(seed + 2)
+    t0 = base_time(list(templates), latest=True)  # recorded certificates valid, none "not yet"
+    span = max(1, int(n / rate * 1_000_000))
+    for i in range(n):
+        if i < n_long:
+            g = GATEWAY_LONG
+        else:
+            g = GATEWAY_TLS if b.rng.random() < GATEWAY_TLS_SHARE else GATEWAY_CLEAR
+        name = b.rng.choice(g)
+        b.add_mail(name, templates[name], t0 + b.rng.randrange(span), faults=(retrans, reorder))
+    n_https, n_dns = b.add_background(https, share, t0, span)
+    path = os.path.join(out_dir, "gateway.pcap")
+    w = b.write(path)
+    meta = {
+        "capture": "gateway.pcap", "seed": seed + 2, "mail_sessions": b.mail_sessions,
+        "mail_packets": b.mail_packets, "background_packets": b.bg_packets,
+        "background_https_flows": n_https, "background_dns_exchanges": n_dns,
+        "retransmitted_share": retrans, "reordered_share": reorder,
+        "tls_share": GATEWAY_TLS_SHARE, "long_sessions": n_long,
+        "packets": w.packets, "file_bytes": w.bytes + 24, "frame_bytes": w.frame_bytes,
+        "span_s": span / 1e6, "sessions_per_s": rate, "per_template": b.per_template,
+    }
+    finish(path, meta, t)
+
+
 def finish(path, meta, t):
     with open(path + ".expected", "w") as f:
         f.write("%d\n" % meta["mail_sessions"])
@@ -630,12 +738,14 @@ def main():
     ap.add_argument("--background", type=float, default=0.30,
                     help="share of packets that are non-mail background (default 0.30)")
     ap.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    ap.add_argument("--gateway-sessions", type=int, default=50000,
+                    help="mail sessions in gateway.pcap (default 50000)")
     ap.add_argument("which", nargs="*",
-                    help="sessions, bulk, keyed-sessions, keyed-bulk (default all four)")
+                    help="sessions, bulk, gateway, keyed-sessions, keyed-bulk (default all)")
     a = ap.parse_args()
     if not 0 <= a.background < 1:
         ap.error("--background must be in [0, 1)")
-    kinds = ("sessions", "bulk", "keyed-sessions", "keyed-bulk")
+    kinds = ("sessions", "bulk", "gateway", "keyed-sessions", "keyed-bulk")
     which = a.which or list(kinds)
     for w in which:
         if w not in kinds:
@@ -645,6 +755,8 @@ def main():
         make_sessions(a.out, a.sessions, a.rate, a.background, a.seed)
     if "bulk" in which:
         make_bulk(a.out, a.bulk_mb, a.bulk_concurrency, a.background, a.seed)
+    if "gateway" in which:
+        make_gateway(a.out, a.gateway_sessions, a.rate, a.background, a.seed)
     if "keyed-sessions" in which:
         make_keyed_sessions(a.out, a.keyed_sessions, a.rate, a.background, a.seed)
     if "keyed-bulk" in which:

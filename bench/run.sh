@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # make bench: mailwire's speed and memory beside the read limit (tcpdump), full dissection
-# (tshark) and classification (ndpiReader), on two captures built from pcaps/ by
+# (tshark) and classification (ndpiReader), on three captures built from pcaps/ by
 # bench/make_captures.py. See bench/README.md.
 #
 # Environment:
 #   BENCH_DIR            where captures, the build and results go (default build/bench)
-#   BENCH_CAPTURES       which captures (default "sessions bulk keyed-sessions keyed-bulk";
-#                        the keyed ones are measured with and without their key log)
+#   BENCH_CAPTURES       which captures (default "sessions bulk gateway keyed-sessions
+#                        keyed-bulk"; the keyed ones are measured with and without their key log)
 #   BENCH_RUNS           runs per tool, the median is reported (default 3)
 #   BENCH_SLOW_RUNS      runs for tshark and ndpiReader (default 1: they are slow)
 #   BENCH_GEN_ARGS       extra arguments for make_captures.py, e.g. "--sessions 5000"
@@ -17,7 +17,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 OUT=${BENCH_DIR:-build/bench}
-CAPTURES=${BENCH_CAPTURES:-sessions bulk keyed-sessions keyed-bulk}
+CAPTURES=${BENCH_CAPTURES:-sessions bulk gateway keyed-sessions keyed-bulk}
 RUNS=${BENCH_RUNS:-3}
 SLOW_RUNS=${BENCH_SLOW_RUNS:-1}
 GEN_ARGS=${BENCH_GEN_ARGS:-}

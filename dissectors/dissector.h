@@ -81,6 +81,14 @@ typedef struct mw_dissector {
     void (*write_json)(GString *out, const mw_session *s, const void *rec);
     void (*write_text)(GString *out, const mw_session *s, const void *rec);
     void (*free_record)(void *rec);
+    /* Optional: two copies of `dir`'s bytes at stream offset `off` differed (a
+     * retransmission or an overlap with other bytes); the first copy was, or is about to
+     * be, delivered. other/len: the copy that was not (NULL: no longer known);
+     * first_frame: the packet that carried the delivered copy. Called once when found and,
+     * for a copy held out of order, again just after it was delivered. A line protocol
+     * treats both copies as secret inside an authentication (text/secrets.h). */
+    void (*on_overlap_conflict)(void *state, mw_dir dir, uint64_t off, const uint8_t *other,
+                                size_t len, uint64_t first_frame, const mw_ctx *ctx);
 } mw_dissector;
 
 /* Give the session's part (s->mail or s->tls) a record owned by d (d->free_record frees it). */

@@ -10,11 +10,8 @@ MW=${1:?usage: capture_forms.sh MAILWIRE}
 cd "$(dirname "$0")/.."
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-n=0
-ok()     { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
-skip()   { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-check()  { local name=$1; shift; if "$@" >"$TMP/check.out" 2>&1; then ok "$name"; else not_ok "$name" "$(head -c 2000 "$TMP/check.out")"; fi; }
+# shellcheck source=tests/tap.sh
+. tests/tap.sh
 
 for tool in gzip zstd lz4 mergecap editcap; do
     if ! command -v "$tool" >/dev/null; then

@@ -6,10 +6,8 @@ MW=${1:?usage: e2e.sh MAILWIRE}
 cd "$(dirname "$0")/.."
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-n=0
-ok()     { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
-check()  { local name=$1; shift; if "$@" >"$TMP/check.out" 2>&1; then ok "$name"; else not_ok "$name" "$(head -c 2000 "$TMP/check.out")"; fi; }
+# shellcheck source=tests/tap.sh
+. tests/tap.sh
 # shellcheck source=tests/secrets.sh
 . tests/secrets.sh
 
@@ -93,6 +91,10 @@ check "generated: pipelined AUTH LOGIN raises cleartext_auth, names the user" \
     grep -q '"user":"alice".*"cleartext_auth"' <(gen_json smtp-login-pipelined)
 check "generated: a Password: prompt answered first is not the user" \
     grep -q '"user":"alice"' <(gen_json smtp-password-prompt-first)
+check "generated: differing copies of a segment inside AUTH: anomaly segment_overlap" \
+    grep -q '"anomalies":\["segment_overlap"\]' <(gen_json smtp-overlap-two-passwords)
+check "generated: a copy held out of order that differs is seen too" \
+    grep -q '"segment_overlap"' <(gen_json smtp-overlap-held)
 check "generated: PLAIN with two fields names no user" \
     grep -q '"user":null' <(gen_json imap-plain-two-fields)
 check "generated: the public capture's password no longer quoted" \

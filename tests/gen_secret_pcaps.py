@@ -10,6 +10,7 @@ import sys
 
 PW = "Swordfish-42x"   # both passwords are in pcaps/secrets.txt as well
 PW2 = "Wrong-Pa55word"
+PW3 = "Marlin-Tusk-77"  # as long as PW2: the differing copies of a segment are as long
 USER = "alice"
 
 
@@ -42,7 +43,9 @@ CLIENT, SERVER = bytes([10, 0, 0, 2]), bytes([10, 0, 0, 1])
 
 def capture(port, steps):
     """steps: ("C"|"S", text) a segment; ("gapC", text) client bytes lost from the
-    capture; ("overlapC", first, second) a segment and a retransmission that differs."""
+    capture; ("overlapC", first, second) a segment and a retransmission that differs;
+    ("overlapHeldC", lead, first, second) the same, both copies arriving before `lead` (the
+    bytes before them), so that they are held out of order."""
     cseq, sseq, cport = 1000, 5000, 40000 + port
     c2s = lambda seq, ack, fl, p=b"": frame(CLIENT, SERVER, cport, port, seq, ack, fl, p)
     s2c = lambda seq, ack, fl, p=b"": frame(SERVER, CLIENT, port, cport, seq, ack, fl, p)
@@ -67,6 +70,12 @@ def capture(port, steps):
             out.append(c2s(cseq, sseq, PSH | ACK, data[1]))
             cseq += len(data[0])
             out.append(s2c(sseq, cseq, ACK))
+        elif kind == "overlapHeldC":
+            out.append(c2s(cseq + len(data[0]), sseq, PSH | ACK, data[1]))
+            out.append(c2s(cseq + len(data[0]), sseq, PSH | ACK, data[2]))
+            out.append(c2s(cseq, sseq, PSH | ACK, data[0]))
+            cseq += len(data[0]) + len(data[1])
+            out.append(s2c(sseq, cseq, ACK))
     out += [c2s(cseq, sseq, FIN | ACK), s2c(sseq, cseq + 1, FIN | ACK),
             c2s(cseq + 1, sseq + 1, ACK)]
     return out
@@ -85,6 +94,7 @@ PLAIN2 = b64(f"{USER}\0{PW}")
 XO_BARE = b64(f"user={USER} auth=Bearer {PW}")
 OB_COMMAS = b64(f"n,,\x01auth=Bearer abc,a={PW},def\x01\x01")
 PLAIN3 = b64(f"\0{USER}\0{PW}")
+PLAIN_PW2, PLAIN_PW3 = b64(f"\0{USER}\0{PW2}"), b64(f"\0{USER}\0{PW3}")
 
 SMTP_HELLO = [("S", "220 mx.example.test ESMTP\n"), ("C", "EHLO c.example.org\n"),
               ("S", "250-mx.example.test\n250 AUTH PLAIN LOGIN XOAUTH2 OAUTHBEARER\n")]
@@ -109,6 +119,19 @@ SMTP = {
                         ("C", "QUIT\n"), ("S", "221 bye\n")],
     "overlap-differs": [("overlapC", f"AUTX PLAIN {PLAIN3}\n", f"AUTH PLAIN {PLAIN3}\n"),
                         ("S", "235 2.7.0 ok\n"), ("C", "QUIT\n"), ("S", "221 bye\n")],
+    # each copy with its own password; the server echoes the copy mailwire did not keep
+    "overlap-two-passwords": [("overlapC", f"AUTX PLAIN {PLAIN_PW2}\n",
+                               f"AUTH PLAIN {PLAIN_PW3}\n"),
+                              ("S", f"535 5.7.8 failed: AUTH PLAIN {PLAIN_PW3}\n"),
+                              ("C", "QUIT\n"), ("S", "221 bye\n")],
+    # the kept copy is a known verb whose arguments would be quoted in -v
+    "overlap-verb-first": [("overlapC", f"HELP PLAIN {PLAIN_PW2}\n", f"AUTH PLAIN {PLAIN_PW3}\n"),
+                           ("S", "214 2.0.0 see RFC 5321\n"), ("C", "QUIT\n"), ("S", "221 bye\n")],
+    # the two copies held out of order behind a lost-then-resent NOOP
+    "overlap-held": [("overlapHeldC", "NOOP\n", f"HELP PLAIN {PLAIN_PW2}\n",
+                      f"AUTH PLAIN {PLAIN_PW3}\n"),
+                     ("S", "250 ok\n214 2.0.0 see RFC 5321\n"), ("C", "QUIT\n"),
+                     ("S", "221 bye\n")],
 }
 
 IMAP_HELLO = [("S", "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\n")]
@@ -160,7 +183,7 @@ def main(outdir):
             write_pcap(os.path.join(outdir, f"{proto}-{name}.pcap"), capture(port, hello + steps))
             n += 1
     with open(os.path.join(outdir, "passwords.txt"), "w") as f:
-        f.write(f"{PW}\n{PW2}\n")
+        f.write(f"{PW}\n{PW2}\n{PW3}\n")
     print(f"{n} captures in {outdir}")
 
 

@@ -10,11 +10,8 @@ TMP=$(mktemp -d)
 MNT=
 cleanup() { [ -n "$MNT" ] && umount "$MNT" 2>/dev/null; rm -rf "$TMP"; }
 trap cleanup EXIT
-n=0
-ok()     { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
-skip()   { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-check()  { local name=$1; shift; if "$@" >"$TMP/check.out" 2>&1; then ok "$name"; else not_ok "$name" "$(head -c 2000 "$TMP/check.out")"; fi; }
+# shellcheck source=tests/tap.sh
+. tests/tap.sh
 CAP=pcaps/smtp-relay-denied.pcap
 
 # exit status $1, exactly one line on stderr containing $2; the rest is the command

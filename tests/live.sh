@@ -21,19 +21,18 @@ MW=${1:-./mailwire}
 SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 cd "$(dirname "$0")/.." || exit 1
 
-n=0
-ok()     { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; local l; for l in "$@"; do echo "#   $l"; done; }
-skip()   { echo "SKIP: $1" >&2; echo "ok 1 - live tests skipped: $1 # SKIP"; exit 0; }
+SKIP_WHAT="live tests"
+# shellcheck source=tests/tap.sh
+. tests/tap.sh
 
 # ---- can we run at all? --------------------------------------------------------------------
-[[ $(id -u) -eq 0 ]] || skip "not root (live capture and the mail servers need root)"
+[[ $(id -u) -eq 0 ]] || skip_all "not root (live capture and the mail servers need root)"
 missing=()
 for c in postfix postconf dovecot swaks curl python3 ip ss; do
     command -v "$c" >/dev/null 2>&1 || missing+=("$c")
 done
 [[ -x /usr/lib/dovecot/imap && -x /usr/lib/dovecot/pop3 ]] || missing+=("dovecot-imapd/dovecot-pop3d")
-((${#missing[@]} == 0)) || skip "missing ${missing[*]}"
+((${#missing[@]} == 0)) || skip_all "missing ${missing[*]}"
 if [[ ! -x $MW ]]; then
     not_ok "mailwire binary" "$MW is not an executable file"
     exit 1
@@ -44,7 +43,7 @@ LOG_TAG=live
 # shellcheck source=../pcaps/servers.sh
 source pcaps/servers.sh
 # outside: make the namespace, re-run this script inside it, exit with its status
-netns_enter live "$SELF" "$MW" || skip "$NETNS_ERROR"
+netns_enter live "$SELF" "$MW" || skip_all "$NETNS_ERROR"
 # a set-up failure is a test failure (the EXIT trap still cleans up)
 die() { not_ok "set-up: $*"; exit 1; }
 

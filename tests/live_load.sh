@@ -20,31 +20,30 @@ MW=${1:-./mailwire}
 SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 cd "$(dirname "$0")/.." || exit 1
 
-n=0
-ok()     { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; local l; for l in "$@"; do echo "#   $l"; done; }
-skip()   { echo "SKIP: $1" >&2; echo "ok 1 - live load tests skipped: $1 # SKIP"; exit 0; }
+SKIP_WHAT="live load tests"
+# shellcheck source=tests/tap.sh
+. tests/tap.sh
 check()  { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what" "${DETAIL:-}"; fi; }
 
-[[ $(id -u) -eq 0 ]] || skip "not root (live capture needs root)"
+[[ $(id -u) -eq 0 ]] || skip_all "not root (live capture needs root)"
 SINK_BIN=/usr/sbin/smtp-sink
 SOURCE_BIN=/usr/sbin/smtp-source
 for c in "$SINK_BIN" "$SOURCE_BIN"; do
-    [[ -x $c ]] || skip "missing $c (Debian package postfix)"
+    [[ -x $c ]] || skip_all "missing $c (Debian package postfix)"
 done
-command -v ip >/dev/null 2>&1 || skip "missing ip (iproute2)"
+command -v ip >/dev/null 2>&1 || skip_all "missing ip (iproute2)"
 [[ -x $MW ]] || { not_ok "mailwire binary" "$MW is not an executable file"; exit 1; }
 
 # shellcheck disable=SC2034  # read by servers.sh
 LOG_TAG=live_load
 # shellcheck source=../pcaps/servers.sh
 source pcaps/servers.sh
-netns_enter load "$SELF" "$MW" || skip "$NETNS_ERROR"
+netns_enter load "$SELF" "$MW" || skip_all "$NETNS_ERROR"
 
 # the namespace's lo as a host's lo is (MTU 65536, offloads on): libpcap then sizes fixed ring
 # slots for 64 KiB+ packets, where the TPACKET_V2 ring of immediate mode held only ~250 of
 # them and lost this load (issue 20)
-ip link set lo mtu 65536 || skip "cannot set the MTU of lo in $NETNS"
+ip link set lo mtu 65536 || skip_all "cannot set the MTU of lo in $NETNS"
 command -v ethtool >/dev/null 2>&1 && ethtool -K lo tso on gso on gro on >/dev/null 2>&1
 TMP=$(mktemp -d /tmp/mailwire-load.XXXXXX)
 SINK=''

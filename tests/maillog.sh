@@ -9,9 +9,8 @@ MW=${1:?usage: maillog.sh MAILWIRE}
 cd "$(dirname "$0")/.."
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-n=0
-ok()     { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+# shellcheck source=tests/tap.sh
+. tests/tap.sh
 # shellcheck source=tests/secrets.sh
 . tests/secrets.sh
 

@@ -7,12 +7,10 @@ set -u
 cd "$(dirname "$0")/.."
 MW=$(realpath "${1:-./mailwire}")
 T=$(mktemp -d /tmp/mw-store.XXXXXX)
+TMP=$T
 chmod 755 "$T"
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/#   /'; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-check() { local name=$1; shift; local out; if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name" "$out"; fi; }
+# shellcheck source=tests/tap.sh
+. tests/tap.sh
 CMP="python3 tests/store/compare.py"
 PG=""
 cleanup() {
@@ -37,6 +35,12 @@ check "sqlite: schema version 1" test "$(sql "$T/s.sqlite" "select max(version) 
 want=$(python3 -c 'import json,sys; print(sum(len(json.loads(l)["evidence"]) for l in open(sys.argv[1])))' "$T/run.jsonl")
 check "sqlite: one findings row per evidence entry ($want)" \
     test "$(sql "$T/s.sqlite" "select count(*) from findings")" = "$want"
+cols="uid,ts_start,ts_end,sensor,input,client_ip,client_port,server_ip,server_port,protocol,outcome"
+jcols=$(echo "$cols" | sed "s/\([a-z_]*\)/json_extract(record,'\$.\1')/g")
+check "sqlite: every column is what json_extract reads from the record" test "$(sql "$T/s.sqlite" \
+    "select count(*) from sessions where ($cols,user,tls_version) is not ($jcols,json_extract(record,'\$.auth.user'),json_extract(record,'\$.tls.version'))")" = 0
+check "sqlite: the findings rows are the records' evidence, field by field" test "$(sql "$T/s.sqlite" \
+    "select count(*) from (select s.uid, json_extract(e.value,'\$.flag'), json_extract(e.value,'\$.frame'), json_extract(e.value,'\$.ts'), coalesce(json_extract(e.value,'\$.source'),'wire'), json_extract(e.value,'\$.detail') from sessions s, json_each(s.record,'\$.evidence') e except select uid, flag, frame, ts, source, detail from findings)")" = 0
 "$MW" "${ARGS[@]}" --sensor t1 --db "$T/s.sqlite" >"$T/again.txt" 2>&1
 check "sqlite: a second run of the same input stores nothing twice" \
     test "$(sql "$T/s.sqlite" "select count(*) from sessions")" = "$(wc -l <"$T/run.jsonl")"
@@ -127,15 +131,30 @@ check "postgresql: stored records equal the run's JSON Lines (as JSON: jsonb ord
     $CMP records "$T/pg-run.jsonl" "$T/pg-q.jsonl"
 check "postgresql: record is jsonb, client_ip inet, ts_start timestamptz" \
     test "$(psqlq "select pg_typeof(record)::text||','||pg_typeof(client_ip)::text||','||pg_typeof(ts_start)::text from sessions limit 1")" = "jsonb,inet,timestamp with time zone"
+check "postgresql: every column is what the record holds" test "$(psqlq "select count(*) from sessions where
+    (uid, ts_start, ts_end, sensor, input, client_ip, client_port, server_ip, server_port, protocol, outcome, \"user\", tls_version) is distinct from
+    (record->>'uid', (record->>'ts_start')::timestamptz, (record->>'ts_end')::timestamptz, record->>'sensor', record->>'input', (record->>'client_ip')::inet,
+     (record->>'client_port')::int, (record->>'server_ip')::inet, (record->>'server_port')::int, record->>'protocol', record->>'outcome',
+     record->'auth'->>'user', record->'tls'->>'version')")" = 0
+pg_findings() { psqlq "select (select count(*) from findings) = (select count(*) from sessions, jsonb_array_elements(record->'evidence')) and not exists (
+    select s.uid, e->>'flag', (e->>'frame')::bigint, (e->>'ts')::timestamptz, coalesce(e->>'source', 'wire'), e->>'detail' from sessions s, jsonb_array_elements(s.record->'evidence') e
+    except select uid, flag, frame, ts, source, detail from findings)"; }
+check "postgresql: the findings rows are the records' evidence" test "$(pg_findings)" = t
 "$MW" "${ARGS[@]}" --sensor t1 --db "$URL" >/dev/null 2>&1
 check "postgresql: a second run stores nothing twice" \
     test "$(psqlq "select count(*) from sessions")" = "$(wc -l <"$T/pg-run.jsonl")"
+check "postgresql: ... nor their findings" test "$(pg_findings)" = t
 "$MW" query --db "$URL" --flag auth_failed --json >"$T/q.jsonl"
 check "postgresql: query --flag auth_failed" $CMP filter "$T/pg-run.jsonl" "$T/q.jsonl" flag auth_failed
 "$MW" query --db "$URL" --client "$client" --json >"$T/q.jsonl"
 check "postgresql: query --client" $CMP filter "$T/pg-run.jsonl" "$T/q.jsonl" client "$client"
 "$MW" query --db "$URL" --since "$since" --until "$until" --json >"$T/q.jsonl"
 check "postgresql: query --since/--until" $CMP filter "$T/pg-run.jsonl" "$T/q.jsonl" window "$since,$until"
+# every other session gone: a run's batches hold stored and new sessions at once
+psqlq "delete from findings where uid in (select uid from sessions where seq % 2 = 0); delete from sessions where seq % 2 = 0" >/dev/null
+"$MW" "${ARGS[@]}" --sensor t1 --db "$URL" --db-batch 7 >/dev/null 2>&1
+check "postgresql: batches of stored and new sessions: each stored once, with its findings" \
+    test "$(psqlq "select count(distinct uid) = count(*) and count(*) = $(wc -l <"$T/pg-run.jsonl") from sessions")$(pg_findings)" = tt
 "$MW" "${ARGS[@]}" --sensor t1 --report "$T/run2.md" >/dev/null 2>&1
 psqlq "truncate findings, sessions" >/dev/null
 "$MW" "${ARGS[@]}" --sensor t1 --db "$URL" --db-transcripts >/dev/null 2>&1

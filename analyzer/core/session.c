@@ -11,8 +11,6 @@ mw_session *mw_session_new(uint64_t seq_no)
 {
     mw_session *s = g_new0(mw_session, 1);
     g_snprintf(s->id, sizeof s->id, "s%" G_GUINT64_FORMAT, seq_no);
-    s->evidence = g_array_new(FALSE, FALSE, sizeof(mw_evidence));
-    s->idle_at_end_us = -1;
     s->input = mw_identity_input();
     return s;
 }
@@ -33,9 +31,25 @@ void mw_part_set(mw_part *p, const struct mw_dissector *owner, void *rec,
     p->free_record = free_record;
 }
 
+mw_session_more *mw_session_more_of(mw_session *s)
+{
+    if (!s->more) {
+        s->more = g_new0(mw_session_more, 1);
+        s->more->idle_at_end_us = -1;
+    }
+    return s->more;
+}
+
+const mw_session_more *mw_session_more_get(const mw_session *s)
+{
+    static const mw_session_more none = { .idle_at_end_us = -1 };
+    return s->more ? s->more : &none;
+}
+
 void mw_session_community_id(mw_session *s)
 {
-    mw_community_id(&s->client, &s->server, s->community_id, sizeof s->community_id);
+    mw_session_more *m = mw_session_more_of(s);
+    mw_community_id(&s->client, &s->server, m->community_id, sizeof m->community_id);
 }
 
 static void free_server_log(mw_server_log *l)
@@ -60,12 +74,14 @@ void mw_session_free(mw_session *s)
 {
     if (!s)
         return;
-    for (guint i = 0; i < s->evidence->len; i++) {
+    for (guint i = 0; s->evidence && i < s->evidence->len; i++) {
         g_free(g_array_index(s->evidence, mw_evidence, i).detail);
         g_free(g_array_index(s->evidence, mw_evidence, i).log_file);
     }
     free_server_log(s->server_log);
-    g_array_free(s->evidence, TRUE);
+    if (s->evidence)
+        g_array_free(s->evidence, TRUE);
+    g_free(s->more);
     if (s->auth) {
         g_free(s->auth->user);
         g_free(s->auth);
@@ -90,13 +106,27 @@ char *mw_wire_strdup(const uint8_t *p, size_t len, size_t cap)
     return g_strndup((const char *)p, len);
 }
 
+/* One more occurrence of f: is its evidence to be kept (the first MW_MAX_EVIDENCE_PER_FLAG)?
+ * The count saturates: only "over the cap" is ever read. */
+static bool count_evidence(mw_session *s, mw_flag f)
+{
+    _Static_assert(MW_MAX_EVIDENCE_PER_FLAG < UINT8_MAX, "evidence_count saturates above it");
+    if (s->evidence_count[f] < UINT8_MAX)
+        s->evidence_count[f]++;
+    if (s->evidence_count[f] > MW_MAX_EVIDENCE_PER_FLAG)
+        return false;
+    if (!s->evidence)
+        s->evidence = g_array_new(FALSE, FALSE, sizeof(mw_evidence));
+    return true;
+}
+
 void mw_session_flag(mw_session *s, mw_flag f, uint64_t frame, int64_t ts_us, const char *fmt,
                      ...)
 {
     if ((unsigned)f >= MW_FLAG_COUNT)
         return;
     s->flags |= 1u << f;
-    if (s->evidence_count[f]++ >= MW_MAX_EVIDENCE_PER_FLAG)
+    if (!count_evidence(s, f))
         return;
     va_list ap;
     va_start(ap, fmt);
@@ -114,7 +144,7 @@ void mw_session_flag_log(mw_session *s, mw_flag f, const char *file, uint64_t li
     if ((unsigned)f >= MW_FLAG_COUNT)
         return;
     s->flags |= 1u << f;
-    if (s->evidence_count[f]++ >= MW_MAX_EVIDENCE_PER_FLAG)
+    if (!count_evidence(s, f))
         return;
     mw_evidence e = { .flag = f, .ts_us = ts_us, .detail = g_strndup(detail, MW_MAX_TEXT),
                       .log_file = g_strdup(file), .log_line = line };
@@ -123,7 +153,8 @@ void mw_session_flag_log(mw_session *s, mw_flag f, const char *file, uint64_t li
 
 void mw_session_evidence_tx(mw_session *s, mw_flag f, unsigned tx)
 {
-    if ((unsigned)f >= MW_FLAG_COUNT || s->evidence_count[f] > MW_MAX_EVIDENCE_PER_FLAG)
+    if ((unsigned)f >= MW_FLAG_COUNT || s->evidence_count[f] > MW_MAX_EVIDENCE_PER_FLAG ||
+        !s->evidence)
         return; /* the latest one was counted, not kept */
     for (guint i = s->evidence->len; i-- > 0;) {
         mw_evidence *e = &g_array_index(s->evidence, mw_evidence, i);
@@ -171,12 +202,13 @@ void mw_session_latency(mw_session *s, const char *cmd, int64_t cmd_ts_us, int64
     int64_t d = reply_ts_us - cmd_ts_us;
     if (d < 0)
         d = 0;
-    s->latency.timed++;
-    s->latency.total_us += d;
-    if (d > s->latency.slowest_us || s->latency.timed == 1) {
-        s->latency.slowest_us = d;
-        g_strlcpy(s->latency.slowest_cmd, cmd, sizeof s->latency.slowest_cmd);
-        s->latency.slowest_frame = frame;
+    mw_latency *l = &mw_session_more_of(s)->latency;
+    l->timed++;
+    l->total_us += d;
+    if (d > l->slowest_us || l->timed == 1) {
+        l->slowest_us = d;
+        g_strlcpy(l->slowest_cmd, cmd, sizeof l->slowest_cmd);
+        l->slowest_frame = frame;
     }
 }
 
@@ -202,6 +234,8 @@ static const mw_flagset failed_flags =
 
 void mw_session_finish(mw_session *s)
 {
+    if (!s->evidence) /* readers of a finished record may count on the array */
+        s->evidence = g_array_new(FALSE, FALSE, sizeof(mw_evidence));
     if (s->flags & rejected_flags)
         s->outcome = MW_OUT_REJECTED;
     else if (s->flags & failed_flags)
@@ -250,6 +284,8 @@ const char *mw_anomaly_name(mw_anomaly a)
         [MW_ANOM_FRAG_OVERLAP] = "fragment_overlap",
         [MW_ANOM_CONTINUES_EVICTED] = "continues_evicted",
         [MW_ANOM_TLS_DECRYPT_FAILED] = "tls_decrypt_failed",
+        [MW_ANOM_SEGMENT_OVERLAP] = "segment_overlap",
+        [MW_ANOM_TIME_BACKWARDS] = "time_went_backwards",
     };
     return (unsigned)a < MW_ANOM_COUNT ? names[a] : "?";
 }

@@ -45,6 +45,7 @@ typedef enum {
     MW_CLOSE_RST,       /* reset */
     MW_CLOSE_IDLE,      /* idle timeout in packet time */
     MW_CLOSE_EVICTED,   /* pushed out by the live-session cap */
+    MW_CLOSE_REUSED,    /* its 4-tuple was reused by a new connection (a new SYN) */
 } mw_close_reason;
 
 typedef struct {
@@ -117,6 +118,8 @@ typedef enum {
     MW_ANOM_FRAG_OVERLAP,    /* IP fragments overlapped with differing bytes (first kept) */
     MW_ANOM_CONTINUES_EVICTED, /* the rest of a flow whose session was evicted (`continues`) */
     MW_ANOM_TLS_DECRYPT_FAILED, /* a TLS record failed its tag/MAC check with the logged keys */
+    MW_ANOM_SEGMENT_OVERLAP, /* TCP segments overlapped with differing bytes (first kept) */
+    MW_ANOM_TIME_BACKWARDS,  /* a packet's timestamp is earlier than the session's before */
     MW_ANOM_COUNT
 } mw_anomaly;
 
@@ -142,45 +145,62 @@ typedef struct {
     uint64_t slowest_frame;  /* the reply's packet */
 } mw_latency;
 
+/* The parts of a record that most live flows never need (issue 12: what an open flow
+ * costs): set at a FIN, a reply, the close or the output. Made on first write
+ * (mw_session_more); read through mw_session_more_get, which gives the defaults while none
+ * was made. */
+typedef struct {
+    char community_id[40];
+    mw_latency latency;
+    int64_t fin_ts_us[2];  /* when each side sent FIN (0: not seen), by mw_dir */
+    uint64_t fin_frame[2]; /* ...and in which packet */
+    int64_t idle_at_end_us; /* still open when the input ended: silent for this long (-1: n/a) */
+    /* The flow's earlier record was evicted (--max-flows, --max-memory): its id, and this
+     * record is the rest of the flow (anomaly continues_evicted). Empty otherwise. */
+    char continues[24];
+} mw_session_more;
+
+/* Fields are ordered to leave no holes (issue 12: a flow that has shown one segment costs
+ * well under 1 KB, and this record is part of it). */
 typedef struct mw_session {
     char id[24];
     int64_t ts_start_us, ts_end_us;
     mw_endpoint client, server;
-    char community_id[40];
     mw_proto protocol;
     bool starttls;
     bool encrypted;      /* content after some point hidden by TLS */
+    bool syn_seen, synack_seen; /* how the connection began (with the end, below) */
+    bool greeted;        /* the server's greeting was seen */
+    bool quit_seen;      /* orderly protocol goodbye (QUIT/LOGOUT answered) */
+    mw_outcome outcome;
+    mw_close_reason close_reason; /* what the session's end looked like, for the outcome */
+    uint32_t anomalies;  /* bit set of mw_anomaly */
     mw_part tls;         /* the TLS dissector's part: beside the mail part (STARTTLS has both) */
     mw_auth_rec *auth;
-    mw_outcome outcome;
     mw_flagset flags;
-    uint32_t anomalies;  /* bit set of mw_anomaly */
-    GArray *evidence;    /* mw_evidence */
-    unsigned evidence_count[MW_FLAG_COUNT];
+    unsigned transcript_dropped; /* (with transcript, below) */
+    GArray *evidence;    /* mw_evidence; NULL until the first flag (mw_session_finish makes
+                          * an empty one, so that a finished record always has it) */
+    /* occurrences of each flag, saturating at 255: only "over MW_MAX_EVIDENCE_PER_FLAG" is
+     * ever read */
+    uint8_t evidence_count[MW_FLAG_COUNT];
     uint64_t packets[2], bytes[2];
-    mw_latency latency;
     GArray *transcript;      /* mw_event; NULL unless the run keeps transcripts */
-    unsigned transcript_dropped;
 
     /* the mail protocol's part (SMTP, IMAP or POP3), owned by its dissector */
     mw_part mail;
 
-    /* what the session's end looked like, for the outcome */
-    mw_close_reason close_reason;
-    bool syn_seen, synack_seen;
-    int64_t fin_ts_us[2];  /* when each side sent FIN (0: not seen), by mw_dir */
-    uint64_t fin_frame[2]; /* ...and in which packet */
-    int64_t idle_at_end_us; /* still open when the input ended: silent for this long (-1: n/a) */
-    bool greeted;        /* the server's greeting was seen */
-    bool quit_seen;      /* orderly protocol goodbye (QUIT/LOGOUT answered) */
     uint64_t first_frame;
-    /* The flow's earlier record was evicted (--max-flows, --max-memory): its id, and this
-     * record is the rest of the flow (anomaly continues_evicted). Empty otherwise. */
-    char continues[24];
+    mw_session_more *more; /* NULL until one of its fields is set */
     const char *input;   /* the input it started in (core/identity.h), interned */
     char *decisive;      /* the line that best explains the outcome, for the text summary */
     mw_server_log *server_log; /* --maillog: NULL unless a server log was looked up */
 } mw_session;
+
+/* The session's rarely used part, made now if it was not. */
+mw_session_more *mw_session_more_of(mw_session *s);
+/* ...for reading: the defaults (nothing set, idle_at_end_us -1) while none was made. */
+const mw_session_more *mw_session_more_get(const mw_session *s);
 
 mw_session *mw_session_new(uint64_t seq_no);
 /* Fill community_id from the endpoints (when the session is written). */

@@ -34,9 +34,10 @@ static void judge_no_greeting(mw_session *s, uint64_t frame, int64_t ts_us)
         s->close_reason == MW_CLOSE_NONE || s->close_reason == MW_CLOSE_EVICTED)
         return;
     /* the evidence is the moment the client gave up (its FIN), when it did */
-    bool client_left = s->fin_frame[MW_FROM_CLIENT] != 0;
-    uint64_t at_frame = client_left ? s->fin_frame[MW_FROM_CLIENT] : frame;
-    int64_t at_ts = client_left ? s->fin_ts_us[MW_FROM_CLIENT] : ts_us;
+    const mw_session_more *more = mw_session_more_get(s);
+    bool client_left = more->fin_frame[MW_FROM_CLIENT] != 0;
+    uint64_t at_frame = client_left ? more->fin_frame[MW_FROM_CLIENT] : frame;
+    int64_t at_ts = client_left ? more->fin_ts_us[MW_FROM_CLIENT] : ts_us;
     mw_session_flag(s, MW_FLAG_NO_GREETING, at_frame, at_ts,
                     "no server greeting in %.1f s before the %s",
                     (double)(at_ts - s->ts_start_us) / 1e6,

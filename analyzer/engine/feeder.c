@@ -12,7 +12,16 @@ void mw_feeder_init_in(mw_feeder *f, const mw_dissector *d, mw_session *s,
     f->sess = s;
     f->cfg = cfg;
     f->slots = slots;
-    f->state = d->state_new(s, cfg);
+    /* the dissector's state is made when it is first needed (its first bytes, a gap or the
+     * close): a flow that never carries a byte costs none (issue 12) */
+}
+
+/* The dissector's state, made now if it was not. */
+static void *state_of(mw_feeder *f)
+{
+    if (!f->state)
+        f->state = f->dis->state_new(f->sess, f->cfg);
+    return f->state;
 }
 
 void mw_feeder_init(mw_feeder *f, const mw_dissector *d, mw_session *s, const mw_config *cfg)
@@ -21,32 +30,46 @@ void mw_feeder_init(mw_feeder *f, const mw_dissector *d, mw_session *s, const mw
 }
 
 /* The context of one dissector call. */
-static mw_ctx ctx_of(const mw_feeder *f, uint64_t frame, int64_t ts_us, bool with_ack)
+static mw_ctx ctx_of(const mw_feeder *f, uint64_t frame, int64_t ts_us, bool ack_known,
+                     uint64_t peer_acked)
 {
     int slot = f->slots ? mw_dissector_slot(f->dis) : -1;
-    mw_ctx ctx = { f->sess, f->cfg, frame, ts_us, with_ack && f->ack_known,
-                   with_ack ? f->peer_acked : 0, slot >= 0 ? f->slots[slot] : NULL };
+    mw_ctx ctx = { f->sess, f->cfg, frame, ts_us, ack_known, ack_known ? peer_acked : 0,
+                   slot >= 0 ? f->slots[slot] : NULL };
     return ctx;
 }
 
 void mw_feeder_free(mw_feeder *f)
 {
-    if (f->dis)
+    if (f->dis && f->state)
         f->dis->state_free(f->state);
-    g_free(f->pend[0].buf);
-    g_free(f->pend[1].buf);
+    for (int d = 0; d < 2; d++)
+        if (f->pend[d].alloc)
+            g_free(f->pend[d].buf);
     memset(f, 0, sizeof *f);
+}
+
+/* Where pd's bytes are. */
+static uint8_t *pend_data(mw_pending *pd)
+{
+    return pd->alloc ? pd->buf : pd->small;
 }
 
 /* Room for `need` bytes in pd (need <= cap): the buffer doubles as it fills. */
 static void pend_reserve(mw_pending *pd, size_t need, size_t cap)
 {
-    if (need <= pd->alloc)
+    if (need <= (pd->alloc ? pd->alloc : sizeof pd->small))
         return;
-    size_t n = MAX(MAX(need, pd->alloc * 2), (size_t)MW_PENDING_MIN);
+    size_t n = MAX(MAX(need, (size_t)pd->alloc * 2), (size_t)MW_PENDING_MIN);
     n = MIN(n, cap);
-    pd->buf = g_realloc(pd->buf, n);
-    pd->alloc = n;
+    if (pd->alloc) {
+        pd->buf = g_realloc(pd->buf, n);
+    } else { /* out of place: the bytes held in small move to the buffer */
+        uint8_t *b = g_malloc(n);
+        memcpy(b, pd->small, pd->len);
+        pd->buf = b;
+    }
+    pd->alloc = (uint32_t)n;
 }
 
 /* pd has been emptied: a large buffer is given back. */
@@ -61,7 +84,8 @@ static void pend_trim(mw_pending *pd)
 
 static void upgrade_to_tls(mw_feeder *f)
 {
-    f->dis->state_free(f->state);
+    if (f->state)
+        f->dis->state_free(f->state);
     f->dis = mw_dissector_for_tls();
     f->state = f->dis->state_new(f->sess, f->cfg);
     f->dead[0] = f->dead[1] = false;
@@ -70,11 +94,17 @@ static void upgrade_to_tls(mw_feeder *f)
 void mw_feeder_data(mw_feeder *f, mw_dir dir, const uint8_t *p, size_t len, uint64_t frame,
                     int64_t ts_us)
 {
+    mw_feeder_data_acked(f, dir, p, len, frame, ts_us, false, 0);
+}
+
+void mw_feeder_data_acked(mw_feeder *f, mw_dir dir, const uint8_t *p, size_t len,
+                          uint64_t frame, int64_t ts_us, bool ack_known, uint64_t peer_acked)
+{
     if (!f->dis || f->dead[dir])
         return;
-    const size_t cap = mw_config_pending_cap(f->cfg);
+    const size_t cap = MIN(mw_config_pending_cap(f->cfg), (size_t)UINT32_MAX);
     mw_pending *pd = &f->pend[dir];
-    mw_ctx ctx = ctx_of(f, frame, ts_us, true);
+    mw_ctx ctx = ctx_of(f, frame, ts_us, ack_known, peer_acked);
 
     for (;;) {
         const uint8_t *buf;
@@ -83,11 +113,11 @@ void mw_feeder_data(mw_feeder *f, mw_dir dir, const uint8_t *p, size_t len, uint
         if (from_pend) {
             size_t take = MIN(cap - pd->len, len);
             pend_reserve(pd, pd->len + take, cap);
-            memcpy(pd->buf + pd->len, p, take);
-            pd->len += take;
+            memcpy(pend_data(pd) + pd->len, p, take);
+            pd->len += (uint32_t)take;
             p += take;
             len -= take;
-            buf = pd->buf;
+            buf = pend_data(pd);
             blen = pd->len;
         } else {
             if (len == 0)
@@ -95,7 +125,7 @@ void mw_feeder_data(mw_feeder *f, mw_dir dir, const uint8_t *p, size_t len, uint
             buf = p;
             blen = len;
         }
-        mw_feed_result r = f->dis->feed(f->state, dir, buf, blen, &ctx);
+        mw_feed_result r = f->dis->feed(state_of(f), dir, buf, blen, &ctx);
         size_t used = MIN(r.consumed, blen);
 
         if (r.status == MW_FEED_ERROR) {
@@ -105,8 +135,8 @@ void mw_feeder_data(mw_feeder *f, mw_dir dir, const uint8_t *p, size_t len, uint
             return;
         }
         if (from_pend) {
-            memmove(pd->buf, pd->buf + used, blen - used);
-            pd->len = blen - used;
+            memmove(pend_data(pd), pend_data(pd) + used, blen - used);
+            pd->len = (uint32_t)(blen - used);
             pend_trim(pd);
         } else {
             p += used;
@@ -114,14 +144,16 @@ void mw_feeder_data(mw_feeder *f, mw_dir dir, const uint8_t *p, size_t len, uint
         }
         if (r.status == MW_FEED_UPGRADE_TLS) {
             upgrade_to_tls(f);
-            ctx = ctx_of(f, frame, ts_us, true);
+            ctx = ctx_of(f, frame, ts_us, ack_known, peer_acked);
             /* bytes the other direction held back belong to TLS too */
             mw_dir other = (mw_dir)!dir;
             if (f->pend[other].len) {
                 mw_pending held = f->pend[other];
-                f->pend[other] = (mw_pending){ NULL, 0, 0 };
-                mw_feeder_data(f, other, held.buf, held.len, frame, ts_us);
-                g_free(held.buf);
+                f->pend[other] = (mw_pending){ .len = 0 };
+                mw_feeder_data_acked(f, other, pend_data(&held), held.len, frame, ts_us,
+                                     ack_known, peer_acked);
+                if (held.alloc)
+                    g_free(held.buf);
             }
             continue;
         }
@@ -150,8 +182,8 @@ void mw_feeder_data(mw_feeder *f, mw_dir dir, const uint8_t *p, size_t len, uint
             return;
         }
         pend_reserve(pd, len, cap);
-        memcpy(pd->buf, p, len);
-        pd->len = len;
+        memcpy(pend_data(pd), p, len);
+        pd->len = (uint32_t)len;
         return;
     }
 }
@@ -162,17 +194,27 @@ void mw_feeder_gap(mw_feeder *f, mw_dir dir, uint64_t missing, uint64_t frame, i
     pend_trim(&f->pend[dir]);
     if (!f->dis || f->dead[dir])
         return;
-    mw_ctx ctx = ctx_of(f, frame, ts_us, false);
-    f->dis->on_gap(f->state, dir, missing, &ctx);
+    mw_ctx ctx = ctx_of(f, frame, ts_us, false, 0);
+    f->dis->on_gap(state_of(f), dir, missing, &ctx);
+}
+
+void mw_feeder_overlap_conflict(mw_feeder *f, mw_dir dir, uint64_t off, const uint8_t *other,
+                                size_t len, uint64_t first_frame, uint64_t frame, int64_t ts_us)
+{
+    if (!f->dis || !f->dis->on_overlap_conflict)
+        return;
+    mw_ctx ctx = ctx_of(f, frame, ts_us, false, 0);
+    f->dis->on_overlap_conflict(state_of(f), dir, off, other, len, first_frame, &ctx);
 }
 
 void mw_feeder_close_conn(mw_feeder *f, const mw_conn_tcp *tcp, uint64_t frame, int64_t ts_us)
 {
     if (!f->dis)
         return;
+    void *state = state_of(f); /* made before the verdict, as it was made at the SYN */
     mw_conn_verdict(f->sess, f->dis, tcp, frame, ts_us);
-    mw_ctx ctx = ctx_of(f, frame, ts_us, false);
-    f->dis->on_close(f->state, &ctx);
+    mw_ctx ctx = ctx_of(f, frame, ts_us, false, 0);
+    f->dis->on_close(state, &ctx);
 }
 
 void mw_feeder_close(mw_feeder *f, uint64_t frame, int64_t ts_us)

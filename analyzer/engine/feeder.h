@@ -14,14 +14,19 @@
  * pending cap) and is freed when it empties: a flow that has shown one incomplete line
  * costs that line, not a whole cap's worth (issue 12: 100,000 such flows). */
 typedef struct {
-    uint8_t *buf;
-    size_t len;
-    size_t alloc;   /* bytes allocated at buf */
+    union {
+        uint8_t *buf;                      /* alloc > 0 */
+        uint8_t small[sizeof(uint8_t *)];  /* alloc 0: up to this many bytes, in place */
+    };
+    uint32_t len;
+    uint32_t alloc; /* bytes allocated at buf (the pending cap is far below 4 GiB); 0: the
+                     * bytes are in small (a flow that has shown one short segment
+                     * allocates nothing) */
 } mw_pending;
 
 /* The smallest pending buffer allocated; above MW_PENDING_KEEP bytes an emptied buffer
  * is freed rather than kept for the next line. */
-#define MW_PENDING_MIN 64u
+#define MW_PENDING_MIN 24u /* malloc's smallest chunk: one held byte costs 32 */
 #define MW_PENDING_KEEP 1024u
 
 typedef struct {
@@ -31,9 +36,6 @@ typedef struct {
     const mw_config *cfg;
     mw_pending pend[2];
     bool dead[2]; /* the dissector gave up on this direction */
-    /* set by the caller before mw_feeder_data when the packet's ACK is known */
-    bool ack_known;
-    uint64_t peer_acked;
     /* The engine's per-dissector state, by registry slot (mw_engine_slots); NULL: none. */
     void *const *slots;
 } mw_feeder;
@@ -45,6 +47,14 @@ void mw_feeder_init_in(mw_feeder *f, const mw_dissector *d, mw_session *s,
 void mw_feeder_free(mw_feeder *f);
 void mw_feeder_data(mw_feeder *f, mw_dir dir, const uint8_t *p, size_t len, uint64_t frame,
                     int64_t ts_us);
+/* The same, from a packet whose ACK is known: it acknowledged peer_acked bytes of the other
+ * direction (mw_ctx.peer_acked). */
+void mw_feeder_data_acked(mw_feeder *f, mw_dir dir, const uint8_t *p, size_t len,
+                          uint64_t frame, int64_t ts_us, bool ack_known, uint64_t peer_acked);
+/* Two copies of `dir`'s bytes differed (mw_dissector.on_overlap_conflict). */
+void mw_feeder_overlap_conflict(mw_feeder *f, mw_dir dir, uint64_t off, const uint8_t *other,
+                                size_t len, uint64_t first_frame, uint64_t frame,
+                                int64_t ts_us);
 /* `missing` bytes lost in `dir` (0: the stream starts mid-session). */
 void mw_feeder_gap(mw_feeder *f, mw_dir dir, uint64_t missing, uint64_t frame, int64_t ts_us);
 /* The session ends: the connection-level findings (engine/conn_verdict.h; tcp: what the

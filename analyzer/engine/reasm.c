@@ -2,13 +2,61 @@
 
 #include <glib.h>
 #include <string.h>
+/* inlined: a fingerprint is made of every segment delivered */
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 struct mw_seg {
     mw_seg_meta meta;
     uint64_t off; /* the tree's key */
-    size_t len;
+    uint32_t len;
+    bool conflict; /* another copy of (part of) these bytes differed */
     uint8_t data[];
 };
+
+static uint32_t fp_hash(const uint8_t *p, size_t len)
+{
+    return (uint32_t)XXH3_64bits(p, len);
+}
+
+/* The fingerprint of the segment just delivered at `off`. */
+static void remember(mw_stream *s, uint64_t off, const uint8_t *p, size_t len, uint64_t frame)
+{
+    s->fp_seq = s->isn + (uint32_t)off;
+    s->fp_len = (uint16_t)MIN(len, (size_t)UINT16_MAX);
+    s->fp_hash = fp_hash(p, s->fp_len);
+    s->fp_frame = frame;
+}
+
+/* Hand len bytes at the stream's next offset to the sink, remembering their fingerprint. */
+static void hand_over(mw_stream *s, const uint8_t *p, size_t len, const mw_seg_meta *m,
+                      const mw_stream_sink *sink, void *user)
+{
+    uint64_t off = s->next;
+    s->next += len;
+    remember(s, off, p, len, m->frame);
+    sink->data(user, (mw_dir)s->dir, p, len, m);
+}
+
+static void report_conflict(mw_stream *s, uint64_t off, const uint8_t *other, size_t len,
+                            uint64_t first_frame, const mw_seg_meta *at,
+                            const mw_stream_sink *sink, void *user)
+{
+    if (sink->conflict)
+        sink->conflict(user, (mw_dir)s->dir, off, other, len, first_frame, at);
+}
+
+/* A segment at seq starts before the next offset: when it starts where the last delivered
+ * segment did and covers it, its bytes must be the same. */
+static void check_resent(mw_stream *s, uint32_t seq, const uint8_t *p, size_t len,
+                         const mw_seg_meta *meta, const mw_stream_sink *sink, void *user)
+{
+    if (s->fp_len == 0 || seq != s->fp_seq || len < s->fp_len)
+        return;
+    if (fp_hash(p, s->fp_len) != s->fp_hash)
+        report_conflict(s, mw_stream_offset(s, seq), p, s->fp_len, s->fp_frame, meta, sink,
+                        user);
+}
 
 static gint off_cmp(gconstpointer a, gconstpointer b)
 {
@@ -19,7 +67,7 @@ static gint off_cmp(gconstpointer a, gconstpointer b)
 void mw_stream_init(mw_stream *s, mw_dir dir)
 {
     memset(s, 0, sizeof *s);
-    s->dir = dir;
+    s->dir = (uint8_t)dir;
 }
 
 static gboolean free_seg(gpointer key, gpointer value, gpointer data)
@@ -76,9 +124,10 @@ static void deliver_gap(mw_stream *s, uint64_t upto, const mw_seg_meta *at,
         return;
     static const mw_seg_meta none;
     uint64_t missing = upto - s->next;
-    s->gap_bytes += missing;
+    s->gaps++;
     s->next = upto;
-    sink->gap(user, s->dir, missing, at ? at : &none);
+    s->fp_len = 0; /* nothing delivered to compare a retransmission with */
+    sink->gap(user, (mw_dir)s->dir, missing, at ? at : &none);
 }
 
 /* Deliver held segments that are now in order. */
@@ -91,8 +140,11 @@ static void drain(mw_stream *s, const mw_stream_sink *sink, void *user)
         uint64_t end = g->off + g->len;
         if (end > s->next) {
             size_t skip = (size_t)(s->next - g->off);
-            s->next = end;
-            sink->data(user, s->dir, g->data + skip, g->len - skip, &g->meta);
+            uint64_t at = s->next;
+            hand_over(s, g->data + skip, g->len - skip, &g->meta, sink, user);
+            if (g->conflict) /* what was just delivered had a differing copy */
+                report_conflict(s, at, NULL, g->len - skip, g->meta.frame, &g->meta, sink,
+                                user);
         }
         g_free(g);
     }
@@ -104,7 +156,8 @@ static void hold_piece(mw_stream *s, uint64_t off, const uint8_t *p, size_t len,
     mw_seg *g = g_malloc(sizeof *g + len);
     g->off = off;
     g->meta = *meta;
-    g->len = len;
+    g->len = (uint32_t)len;
+    g->conflict = false;
     memcpy(g->data, p, len);
     if (!s->ooo)
         s->ooo = g_tree_new(off_cmp);
@@ -112,31 +165,44 @@ static void hold_piece(mw_stream *s, uint64_t off, const uint8_t *p, size_t len,
     s->ooo_bytes += len + MW_REASM_SEG_OVERHEAD;
 }
 
-/* Hold [off, off+len) minus what is already held (first copy wins). Held segments do not
- * overlap, so only the one starting before `off` can cover its start; the others are
- * met in order after it. */
+/* The new copy of [off, off+n) (at p) overlaps held segment g: the same bytes? */
+static void compare_held(mw_stream *s, mw_seg *g, uint64_t off, const uint8_t *p, size_t n,
+                         const mw_seg_meta *meta, const mw_stream_sink *sink, void *user)
+{
+    if (n == 0 || memcmp(g->data + (off - g->off), p, n) == 0)
+        return;
+    g->conflict = true;
+    report_conflict(s, off, p, n, g->meta.frame, meta, sink, user);
+}
+
+/* Hold [off, off+len) minus what is already held (first copy wins; a differing copy is
+ * reported). Held segments do not overlap, so only the one starting before `off` can
+ * cover its start; the others are met in order after it. */
 static void hold(mw_stream *s, uint64_t off, const uint8_t *p, size_t len,
-                 const mw_seg_meta *meta)
+                 const mw_seg_meta *meta, const mw_stream_sink *sink, void *user)
 {
     const uint64_t end = off + len;
     if (s->ooo) {
         GTreeNode *after = g_tree_upper_bound(s->ooo, &off); /* first start > off */
         GTreeNode *before = after ? g_tree_node_previous(after) : g_tree_node_last(s->ooo);
-        const mw_seg *b = before ? g_tree_node_value(before) : NULL;
+        mw_seg *b = before ? g_tree_node_value(before) : NULL;
         if (b && b->off + b->len > off) {
+            size_t dup = (size_t)(MIN(b->off + b->len, end) - off);
+            compare_held(s, b, off, p, dup, meta, sink, user);
             if (b->off + b->len >= end)
                 return;
-            size_t dup = (size_t)(b->off + b->len - off);
             off += dup;
             p += dup;
         }
         while (off < end && after) {
-            const mw_seg *a = g_tree_node_value(after);
+            mw_seg *a = g_tree_node_value(after);
             if (a->off >= end)
                 break;
             if (a->off > off)
                 hold_piece(s, off, p, (size_t)(a->off - off), meta);
             uint64_t skip_to = MIN(a->off + a->len, end);
+            compare_held(s, a, a->off, p + (a->off - off), (size_t)(skip_to - a->off), meta,
+                         sink, user);
             p += skip_to - off;
             off = skip_to;
             after = g_tree_node_next(after);
@@ -168,6 +234,8 @@ bool mw_stream_segment(mw_stream *s, uint32_t seq, const uint8_t *p, size_t len,
         mw_stream_start(s, seq);
     uint64_t off = seq_to_off(s, seq);
     uint64_t end = off + len;
+    if (off < s->next)
+        check_resent(s, seq, p, len, meta, sink, user);
     if (end + cut <= s->next)
         return false; /* retransmission of delivered bytes */
     if (off < s->next && end > s->next) { /* overlap with delivered bytes: trim */
@@ -177,8 +245,7 @@ bool mw_stream_segment(mw_stream *s, uint32_t seq, const uint8_t *p, size_t len,
         off = s->next;
     }
     if (len > 0 && off == s->next) {
-        s->next = end;
-        sink->data(user, s->dir, p, len, meta);
+        hand_over(s, p, len, meta, sink, user);
         if (cut > 0)
             deliver_gap(s, end + cut, meta, sink, user);
         drain(s, sink, user);
@@ -201,12 +268,11 @@ bool mw_stream_segment(mw_stream *s, uint32_t seq, const uint8_t *p, size_t len,
     }
     if (len + MW_REASM_SEG_OVERHEAD > max_ooo || off == s->next) {
         deliver_gap(s, off, meta, sink, user);
-        s->next = off + len;
-        sink->data(user, s->dir, p, len, meta);
+        hand_over(s, p, len, meta, sink, user);
         drain(s, sink, user);
         return true;
     }
-    hold(s, off, p, len, meta);
+    hold(s, off, p, len, meta, sink, user);
     return true;
 }
 
@@ -229,7 +295,7 @@ void mw_stream_fin(mw_stream *s, uint32_t end)
     if (!s->started || s->fin)
         return; /* the first FIN counts: a retransmitted one says the same */
     s->fin = true;
-    s->fin_off = seq_to_off(s, end);
+    s->fin_seq = end;
 }
 
 void mw_stream_flush(mw_stream *s, const mw_seg_meta *at, const mw_stream_sink *sink,
@@ -240,6 +306,6 @@ void mw_stream_flush(mw_stream *s, const mw_seg_meta *at, const mw_stream_sink *
         deliver_gap(s, g->off, at, sink, user);
         drain(s, sink, user);
     }
-    if (s->fin)
-        deliver_gap(s, s->fin_off, at, sink, user); /* bytes lost just before the FIN */
+    if (s->fin)  /* bytes lost just before the FIN */
+        deliver_gap(s, seq_to_off(s, s->fin_seq), at, sink, user);
 }

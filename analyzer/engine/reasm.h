@@ -5,7 +5,10 @@
  * out-of-order segments are copied and held, in a balanced tree by offset (logarithmic
  * insert, whatever order they come in), up to a per-direction cap that counts each held
  * segment's bookkeeping (MW_REASM_SEG_OVERHEAD) as well as its bytes. The first copy
- * of a byte wins: retransmissions and overlaps never change what was delivered. Holes
+ * of a byte wins: retransmissions and overlaps never change what was delivered — but a
+ * copy that differs is reported (sink.conflict): compared byte for byte with held data,
+ * and by a fingerprint (length and hash) of the last segment delivered, so that a
+ * retransmission with other bytes is seen without keeping delivered bytes. Holes
  * that can never fill (cap reached, the peer acknowledged past them, the session ended)
  * are reported to the sink as gaps. */
 #ifndef MW_REASM_H
@@ -41,18 +44,31 @@ typedef struct {
     void (*data)(void *user, mw_dir dir, const uint8_t *p, size_t len, const mw_seg_meta *m);
     /* `missing` bytes lost; `at`: the packet whose arrival, ACK or close revealed it */
     void (*gap)(void *user, mw_dir dir, uint64_t missing, const mw_seg_meta *at);
+    /* Two copies of the bytes at offset `off` differ (a retransmission or an overlap with
+     * other bytes). `other`/`len`: the copy that was NOT delivered (NULL when no longer
+     * known); first_frame: the packet that carried the copy that was (or will be)
+     * delivered; `at`: the packet that revealed it. Called once when the conflict is
+     * found and, for a held copy, once more right after that copy is delivered (other
+     * NULL), so that the receiver can treat what it just got as suspect. May be NULL. */
+    void (*conflict)(void *user, mw_dir dir, uint64_t off, const uint8_t *other, size_t len,
+                     uint64_t first_frame, const mw_seg_meta *at);
 } mw_stream_sink;
 
+/* (ordered to leave no holes: two of these are in every flow) */
 typedef struct {
-    mw_dir dir;
-    bool started;
-    uint32_t isn;      /* sequence number of offset 0 */
     uint64_t next;     /* next offset expected */
     GTree *ooo;        /* held segments by offset, non-overlapping; NULL until one is held */
     size_t ooo_bytes;  /* their bytes plus MW_REASM_SEG_OVERHEAD each */
-    uint64_t gap_bytes;
-    bool fin;          /* a FIN was seen: the stream ends at fin_off */
-    uint64_t fin_off;
+    uint64_t fp_frame; /* the last segment delivered: its packet, ... */
+    uint32_t fp_seq;   /* ... its first sequence number, ... */
+    uint32_t fp_hash;  /* ... a hash of its first fp_len bytes */
+    uint32_t isn;      /* sequence number of offset 0 */
+    uint32_t gaps;     /* gaps reported so far (wraps; only a change is read) */
+    uint32_t fin_seq;  /* with fin: the FIN's sequence number (the stream ends before it) */
+    uint16_t fp_len;   /* (fingerprint) 0: none to compare with */
+    uint8_t dir;       /* mw_dir */
+    bool started : 1;
+    bool fin : 1;      /* a FIN was seen */
 } mw_stream;
 
 void mw_stream_init(mw_stream *s, mw_dir dir);

@@ -17,6 +17,22 @@ struct mw_deferred {
     uint8_t data[];
 };
 
+/* The held-back queues, made at the first segment held (most flows never have one). */
+struct mw_tcp_dq {
+    mw_deferred *head[2], *tail[2];
+    size_t bytes[2];
+};
+
+static mw_deferred *dq_head(const mw_tcp *t, int dir)
+{
+    return t->dq ? t->dq->head[dir] : NULL;
+}
+
+size_t mw_tcp_held(const mw_tcp *t, mw_dir dir)
+{
+    return t->dq ? t->dq->bytes[dir] : 0;
+}
+
 /* What the reassembly sink needs to reach the connection's sink. */
 typedef struct {
     mw_tcp *t;
@@ -34,23 +50,21 @@ void mw_tcp_init(mw_tcp *t)
 void mw_tcp_free(mw_tcp *t)
 {
     for (int d = 0; d < 2; d++) {
-        while (t->dq_head[d]) {
-            mw_deferred *n = t->dq_head[d]->next;
-            g_free(t->dq_head[d]);
-            t->dq_head[d] = n;
+        while (t->dq && t->dq->head[d]) {
+            mw_deferred *n = t->dq->head[d]->next;
+            g_free(t->dq->head[d]);
+            t->dq->head[d] = n;
         }
-        t->dq_tail[d] = NULL;
-        t->dq_bytes[d] = 0;
         mw_stream_free(&t->stream[d]);
     }
+    g_free(t->dq);
+    t->dq = NULL;
 }
 
 void mw_tcp_track(mw_tcp *t, mw_dir dir, const mw_packet *pkt)
 {
     bool syn = (pkt->tcp_flags & MW_TCP_SYN) != 0;
     bool ack = (pkt->tcp_flags & MW_TCP_ACK) != 0;
-    t->packets[dir]++;
-    t->bytes[dir] += pkt->payload_len + pkt->payload_cut;
     if (!syn)
         return;
     if (dir == MW_FROM_CLIENT && !ack) {
@@ -88,7 +102,16 @@ static void relay_gap(void *user, mw_dir dir, uint64_t missing, const mw_seg_met
     r->sink->gap(r->user, dir, missing, &at);
 }
 
-static const mw_stream_sink relay_sink = { relay_data, relay_gap };
+static void relay_conflict(void *user, mw_dir dir, uint64_t off, const uint8_t *other,
+                           size_t len, uint64_t first_frame, const mw_seg_meta *m)
+{
+    relay *r = user;
+    mw_tcp_at at = { m->frame, m->ts_us, false, 0 };
+    if (r->sink->conflict)
+        r->sink->conflict(r->user, dir, off, other, len, first_frame, &at);
+}
+
+static const mw_stream_sink relay_sink = { relay_data, relay_gap, relay_conflict };
 
 /* ---------- ACK-ordered delivery ---------- */
 
@@ -96,10 +119,10 @@ static void deliver_segment(relay *r, mw_dir dir, uint32_t seq, const uint8_t *p
                             size_t cut, const mw_seg_meta *meta, size_t max_ooo)
 {
     mw_stream *st = &r->t->stream[dir];
-    uint64_t gaps_before = st->gap_bytes;
+    uint32_t gaps_before = st->gaps;
     size_t held_before = st->ooo_bytes;
     mw_stream_segment(st, seq, p, len, cut, meta, max_ooo, &relay_sink, r);
-    if (st->ooo_bytes < held_before && st->gap_bytes > gaps_before)
+    if (st->ooo_bytes < held_before && st->gaps != gaps_before)
         r->sink->overflow(r->user, dir);
 }
 
@@ -117,11 +140,11 @@ static bool acks_unseen(const mw_tcp *t, mw_dir dir, uint32_t ack)
 static void release_one(relay *r, mw_dir dir, size_t max_ooo)
 {
     mw_tcp *t = r->t;
-    mw_deferred *d = t->dq_head[dir];
-    t->dq_head[dir] = d->next;
+    mw_deferred *d = t->dq->head[dir];
+    t->dq->head[dir] = d->next;
     if (!d->next)
-        t->dq_tail[dir] = NULL;
-    t->dq_bytes[dir] -= d->len + MW_TCP_DEFERRED_OVERHEAD;
+        t->dq->tail[dir] = NULL;
+    t->dq->bytes[dir] -= d->len + MW_TCP_DEFERRED_OVERHEAD;
     mw_seg_meta meta = { d->frame, d->ts_us, d->ack, true };
     deliver_segment(r, dir, d->seq, d->data, d->len, d->cut, &meta, max_ooo);
     g_free(d);
@@ -135,11 +158,11 @@ static void release_deferred(relay *r, bool all, size_t max_ooo)
     for (;;) {
         int pick = -1;
         for (int d = 0; d < 2 && pick < 0; d++)
-            if (t->dq_head[d] && !acks_unseen(t, (mw_dir)d, t->dq_head[d]->ack))
+            if (dq_head(t, d) && !acks_unseen(t, (mw_dir)d, dq_head(t, d)->ack))
                 pick = d;
-        if (pick < 0 && all && (t->dq_head[0] || t->dq_head[1]))
-            pick = (t->dq_head[0] &&
-                    (!t->dq_head[1] || t->dq_head[0]->frame < t->dq_head[1]->frame)) ? 0 : 1;
+        if (pick < 0 && all && (dq_head(t, 0) || dq_head(t, 1)))
+            pick = (dq_head(t, 0) &&
+                    (!dq_head(t, 1) || dq_head(t, 0)->frame < dq_head(t, 1)->frame)) ? 0 : 1;
         if (pick < 0)
             return;
         release_one(r, (mw_dir)pick, max_ooo);
@@ -152,7 +175,7 @@ static void defer_segment(relay *r, mw_dir dir, uint32_t seq, const mw_packet *p
     mw_tcp *t = r->t;
     /* over the cap (bookkeeping counted too), the oldest held segment goes on regardless */
     const size_t cost = pkt->payload_len + MW_TCP_DEFERRED_OVERHEAD;
-    while (t->dq_head[dir] && t->dq_bytes[dir] + cost > max_ooo)
+    while (dq_head(t, dir) && t->dq->bytes[dir] + cost > max_ooo)
         release_one(r, dir, max_ooo);
     if (cost > max_ooo) {
         deliver_segment(r, dir, seq, pkt->payload, pkt->payload_len, pkt->payload_cut, meta,
@@ -168,12 +191,14 @@ static void defer_segment(relay *r, mw_dir dir, uint32_t seq, const mw_packet *p
     d->len = pkt->payload_len;
     d->cut = pkt->payload_cut;
     memcpy(d->data, pkt->payload, pkt->payload_len);
-    if (t->dq_tail[dir])
-        t->dq_tail[dir]->next = d;
+    if (!t->dq)
+        t->dq = g_new0(mw_tcp_dq, 1);
+    if (t->dq->tail[dir])
+        t->dq->tail[dir]->next = d;
     else
-        t->dq_head[dir] = d;
-    t->dq_tail[dir] = d;
-    t->dq_bytes[dir] += cost;
+        t->dq->head[dir] = d;
+    t->dq->tail[dir] = d;
+    t->dq->bytes[dir] += cost;
 }
 
 void mw_tcp_ack(mw_tcp *t, mw_dir dir, const mw_packet *pkt, uint64_t frame, int64_t ts_us,
@@ -195,13 +220,13 @@ void mw_tcp_segment(mw_tcp *t, mw_dir dir, const mw_packet *pkt, uint64_t frame,
         uint32_t seq = (pkt->tcp_flags & MW_TCP_SYN) ? pkt->seq + 1 : pkt->seq;
         /* Hold it back if it acknowledges bytes not seen yet — unless the other side is
          * itself held back (waiting on each other would never end): one queue at a time. */
-        if (ack && !t->dq_head[!dir] && acks_unseen(t, dir, pkt->ack))
+        if (ack && !dq_head(t, !dir) && acks_unseen(t, dir, pkt->ack))
             defer_segment(&r, dir, seq, pkt, &meta, max_ooo);
         else
             deliver_segment(&r, dir, seq, pkt->payload, pkt->payload_len, pkt->payload_cut,
                             &meta, max_ooo);
     }
-    if (t->dq_head[0] || t->dq_head[1])
+    if (dq_head(t, 0) || dq_head(t, 1))
         release_deferred(&r, false, max_ooo);
     if (pkt->tcp_flags & MW_TCP_FIN) {
         uint32_t seq = (pkt->tcp_flags & MW_TCP_SYN) ? pkt->seq + 1 : pkt->seq;

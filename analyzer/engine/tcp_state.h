@@ -14,6 +14,7 @@
 #include "input/decode.h"
 
 typedef struct mw_deferred mw_deferred;
+typedef struct mw_tcp_dq mw_tcp_dq;
 
 /* The packet a delivery comes with: its frame and time, and — when it carried an ACK and
  * the other direction has started — how many bytes of the other direction it
@@ -31,24 +32,28 @@ typedef struct {
     void (*gap)(void *user, mw_dir dir, uint64_t missing, const mw_tcp_at *at);
     /* the out-of-order cap gave up on a hole of `dir` */
     void (*overflow)(void *user, mw_dir dir);
+    /* two copies of `dir`'s bytes at stream offset `off` differ (reasm.h's conflict) */
+    void (*conflict)(void *user, mw_dir dir, uint64_t off, const uint8_t *other, size_t len,
+                     uint64_t first_frame, const mw_tcp_at *at);
 } mw_tcp_sink;
 
+/* (ordered to leave no holes: one is in every flow) */
 typedef struct {
     mw_stream stream[2];         /* [MW_FROM_CLIENT], [MW_FROM_SERVER] */
-    mw_deferred *dq_head[2], *dq_tail[2];
-    size_t dq_bytes[2];
-    bool fin[2];
-    bool syn_seen, synack_seen, rst;
-    mw_dir rst_from;
+    mw_tcp_dq *dq;               /* segments held back for ACK order; NULL until one is */
     unsigned syn_count;
     uint32_t client_isn;
-    uint64_t packets[2], bytes[2];
+    uint8_t rst_from; /* mw_dir */
+    bool fin[2];
+    bool syn_seen, synack_seen, rst;
 } mw_tcp;
 
 void mw_tcp_init(mw_tcp *t);
+/* Bytes held back for ACK order in `dir`, bookkeeping included (counted by --max-memory). */
+size_t mw_tcp_held(const mw_tcp *t, mw_dir dir);
 /* Drop what is held, undelivered. */
 void mw_tcp_free(mw_tcp *t);
-/* Count a packet of `dir` and follow the handshake (SYN, SYN-ACK). */
+/* Follow the handshake (SYN, SYN-ACK) with a packet of `dir` (the flow counts it). */
 void mw_tcp_track(mw_tcp *t, mw_dir dir, const mw_packet *pkt);
 /* A packet of `dir` carried an ACK: it may declare a hole of the other direction a gap
  * (the peer got what the capture missed). Call before mw_tcp_segment. */

@@ -17,6 +17,7 @@
 #include "input/decode.h"
 #include "engine/detect.h"
 #include "input/linktype.h"
+#include "output/outfile.h"
 
 static atomic_int stop_requested;
 static volatile sig_atomic_t stats_requested;
@@ -76,7 +77,50 @@ typedef struct {
     uint64_t lost_seen;       /* kernel + interface drops already told to the engine */
     int64_t lost_checked_us;  /* when the counters were last read (wall clock) */
     pcap_t *pcap;
+    mw_rotor *rot;            /* -w: rotation and SIGHUP reopen, or NULL */
+    char *dump_err;           /* -w: why a rotation failed (the run stops, exit 1) */
 } live_ctx;
+
+/* -w: the next file, with its own pcap header, between two packets. */
+static bool rotate_dump(live_ctx *c)
+{
+    bool fresh = false;
+    int fd = -1;
+    errno = 0;
+    if (pcap_dump_flush(c->dump) != 0 || ferror(pcap_dump_file(c->dump)))
+        c->dump_err = g_strdup_printf("-w %s: cannot write: %s", c->dump_name,
+                                      g_strerror(errno ? errno : EIO));
+    else if ((fd = mw_rotor_next(c->rot, &fresh)) == -2)
+        return true;
+    else if (fd < 0)
+        c->dump_err = g_strdup(mw_rotor_error(c->rot));
+    pcap_dump_close(c->dump);
+    c->dump = NULL;
+    if (c->dump_err)
+        return false;
+    FILE *fp = fdopen(fd, "w");
+    c->dump = fp ? pcap_dump_fopen(c->pcap, fp) : NULL;
+    if (!c->dump) {
+        c->dump_err = g_strdup_printf("-w %s: cannot write the new file: %s", c->dump_name,
+                                      fp ? pcap_geterr(c->pcap) : g_strerror(errno));
+        fp ? fclose(fp) : close(fd);
+        return false;
+    }
+    mw_rotor_wrote_header(c->rot, sizeof(struct pcap_file_header));
+    return true;
+}
+
+/* -w: one packet, in the current file or, when it is due, in the next one. */
+static void dump_packet(live_ctx *c, const struct pcap_pkthdr *h, const u_char *data)
+{
+    size_t n = 16 + h->caplen; /* a pcap record header, then the bytes */
+    if (c->rot && mw_rotor_due(c->rot, n) && !rotate_dump(c)) {
+        mw_live_stop();
+        return;
+    }
+    pcap_dump((u_char *)c->dump, h, data);
+    mw_rotor_wrote(c->rot, n);
+}
 
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 {
@@ -87,7 +131,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *d
     }
     c->frame++;
     if (c->dump)
-        pcap_dump((u_char *)c->dump, h, data);
+        dump_packet(c, h, data);
     mw_packet pkt;
     mw_decode_status ds = mw_decode(c->dlt, data, h->caplen, &pkt);
     mw_engine_decoded(c->e, ds, &pkt, c->frame, mw_ts_us(&h->ts));
@@ -248,6 +292,8 @@ static bool run_timers(pcap_t *p, const mw_live_opts *o, live_ctx *c, int64_t *n
 {
     /* quiet links still age: close idle sessions by the wall clock */
     mw_engine_tick(c->e, g_get_real_time());
+    if (o->tick)
+        o->tick(o->tick_user, g_get_monotonic_time());
     if (c->dump && pcap_dump_flush(c->dump) != 0) {
         *err = g_strdup_printf("-w %s: cannot write: %s", c->dump_name, g_strerror(errno));
         return false;
@@ -299,6 +345,9 @@ static bool open_dump(pcap_t *p, const mw_live_opts *o, live_ctx *c, char **err)
 {
     c->dump = pcap_dump_fopen(p, o->write_fp);
     c->dump_name = o->write_file;
+    c->rot = o->write_rotor;
+    if (c->dump)
+        mw_rotor_wrote_header(c->rot, sizeof(struct pcap_file_header));
     if (!c->dump) {
         *err = g_strdup_printf("-w %s: %s", o->write_file, pcap_geterr(p));
         fclose(o->write_fp);
@@ -332,7 +381,7 @@ bool mw_live_run(const mw_live_opts *o, mw_engine *e, char **err)
             fclose(o->write_fp);
         return false;
     }
-    live_ctx c = { e, pcap_datalink(p), 0, o->count, NULL, NULL, false, 0, 0, p };
+    live_ctx c = { e, pcap_datalink(p), 0, o->count, NULL, NULL, false, 0, 0, p, NULL, NULL };
     bool ok = set_filter(p, o, e, err);
     if (o->write_fp) {
         if (ok)
@@ -350,6 +399,12 @@ bool mw_live_run(const mw_live_opts *o, mw_engine *e, char **err)
         ok = capture_loop(p, o, &c, err);
         mw_engine_loss_probe(e, NULL, NULL); /* the gaps found at the end: counters known */
         atomic_store(&live_pcap, NULL);
+    }
+    if (c.dump_err && ok) {
+        *err = c.dump_err;
+        ok = false;
+    } else {
+        g_free(c.dump_err);
     }
     ok = close_dump(&c, ok, err);
     pcap_close(p);

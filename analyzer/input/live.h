@@ -31,12 +31,17 @@ typedef struct {
     const char *user;        /* -Z: drop to this user after activation */
     const char *write_file;  /* -w: also save the packets (its name, for messages) */
     FILE *write_fp;          /* -w: the file, opened by the caller; closed here */
+    struct mw_rotor *write_rotor; /* -w: rotation and SIGHUP reopen (outfile.h), or NULL */
     int stats_interval_s;    /* --stats N: counters on stderr every N s (0: only SIGUSR1) */
     uint64_t count;          /* -c: stop after this many packets; 0: never */
     /* Called once the capture is open and privileges are dropped, before the first
      * packet (the sandbox goes on there); false with *err stops the run. May be NULL. */
     bool (*ready)(void *user, char **err);
     void *ready_user;
+    /* Called on the loop's timer (at least every MW_LIVE_WAKE_MS, monotonic time) on the
+     * analysis thread: the followed server logs (--maillog). May be NULL. */
+    void (*tick)(void *user, int64_t now_mono_us);
+    void *tick_user;
 } mw_live_opts;
 
 /* Capture until SIGINT/SIGTERM. Returns false with *err (one line) when the capture

@@ -39,6 +39,7 @@ void mw_logidx_init(mw_logidx *x, unsigned max_lines, unsigned max_sessions)
     x->open = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     x->qids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, qid_free);
     x->files = g_ptr_array_new_with_free_func(g_free);
+    x->touched = g_ptr_array_new();
     x->max_lines = max_lines;
     x->max_sessions = max_sessions;
 }
@@ -49,6 +50,30 @@ void mw_logidx_clear(mw_logidx *x)
     g_hash_table_destroy(x->qids);
     g_ptr_array_free(x->sessions, TRUE);
     g_ptr_array_free(x->files, TRUE);
+    g_ptr_array_free(x->touched, TRUE);
+}
+
+/* The join looks at it again (its times, its place in the index by address). */
+static void touch(mw_logidx *x, mw_logsess *ls)
+{
+    ls->seen_us = x->now_us;
+    if (ls->touched)
+        return;
+    ls->touched = true;
+    g_ptr_array_add(x->touched, ls);
+}
+
+/* Live: room for one more line under --log-max-pending? Else it is counted. */
+static bool room(mw_logidx *x, mw_logsess *owner)
+{
+    if (x->max_held && x->held >= x->max_held) {
+        x->pending_dropped++;
+        return false;
+    }
+    x->held++;
+    if (owner)
+        owner->held++;
+    return true;
 }
 
 mw_logsess *mw_logidx_open(mw_logidx *x, const char *key, mw_srv_kind kind, bool create,
@@ -75,6 +100,7 @@ mw_logsess *mw_logidx_open(mw_logidx *x, const char *key, mw_srv_kind kind, bool
     ls->open = true;
     g_ptr_array_add(x->sessions, ls);
     g_hash_table_insert(x->open, g_strdup(key), ls);
+    touch(x, ls);
     return ls;
 }
 
@@ -116,11 +142,14 @@ void mw_logsess_line(mw_logidx *x, mw_logsess *ls, const mw_logpos *pos, int fla
                      const char *detail)
 {
     ls->t1 = *pos->t;
+    touch(x, ls);
     if (ls->lines->len >= x->max_lines) {
         ls->dropped++;
         x->lines_dropped++;
         return;
     }
+    if (!room(x, ls))
+        return;
     add_ref(ls->lines, pos, flag, detail);
 }
 
@@ -140,6 +169,7 @@ void mw_logidx_qid_owner(mw_logidx *x, const char *qid, mw_logsess *ls)
     mw_qidrec *q = qid_get(x, qid);
     q->owner = ls;
     g_ptr_array_add(ls->qids, g_strdup(qid));
+    touch(x, ls);
 }
 
 void mw_logidx_qid_line(mw_logidx *x, const char *qid, const mw_logpos *pos, int flag,
@@ -150,6 +180,10 @@ void mw_logidx_qid_line(mw_logidx *x, const char *qid, const mw_logpos *pos, int
         x->lines_dropped += q != NULL;
         return;
     }
+    if (q->owner)
+        touch(x, q->owner);
+    if (!room(x, q->owner))
+        return;
     add_ref(q->lines, pos, flag, detail);
 }
 
@@ -170,4 +204,43 @@ void mw_logidx_delivery(mw_logidx *x, const char *qid, const mw_logpos *pos,
     q->relay = relay ? g_strdup(relay) : NULL;
     q->dsn = dsn ? g_strdup(dsn) : NULL;
     q->text = text ? g_strndup(text, MW_MAX_TEXT) : NULL;
+}
+
+/* Live: what can no longer join a captured session goes (its lines, its queue ids). */
+static bool stale(const mw_logsess *ls, int64_t keep_before, int64_t open_before)
+{
+    return ls->seen_us < (ls->open ? open_before : keep_before);
+}
+
+unsigned mw_logidx_evict(mw_logidx *x, int64_t keep_before, int64_t open_before)
+{
+    unsigned gone = 0;
+    GPtrArray *kept = g_ptr_array_new_with_free_func(sess_free);
+    GHashTableIter it;
+    gpointer k, v;
+    for (guint i = 0; i < x->sessions->len; i++) {
+        mw_logsess *ls = g_ptr_array_index(x->sessions, i);
+        if (!stale(ls, keep_before, open_before)) {
+            g_ptr_array_add(kept, ls);
+            continue;
+        }
+        for (guint q = 0; q < ls->qids->len; q++) {
+            mw_qidrec *qr = g_hash_table_lookup(x->qids, g_ptr_array_index(ls->qids, q));
+            if (qr && qr->owner == ls)
+                g_hash_table_remove(x->qids, g_ptr_array_index(ls->qids, q));
+        }
+        g_hash_table_iter_init(&it, x->open);
+        while (ls->open && g_hash_table_iter_next(&it, &k, &v))
+            if (v == ls)
+                g_hash_table_iter_remove(&it);
+        if (ls->touched)
+            g_ptr_array_remove(x->touched, ls);
+        x->held -= MIN(x->held, ls->held);
+        sess_free(ls);
+        gone++;
+    }
+    g_ptr_array_set_free_func(x->sessions, NULL);
+    g_ptr_array_free(x->sessions, TRUE);
+    x->sessions = kept;
+    return gone;
 }

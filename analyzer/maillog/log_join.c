@@ -54,42 +54,91 @@ static void resolve_lines(const mw_maillog *m, GArray *lines, int year, const mw
     }
 }
 
-/* Once, at the first session: every log time to UTC, and the sessions by client address. */
+/* A server-side session's times in UTC; again whenever it gained lines (live). */
+static void resolve_sess(mw_maillog *m, mw_logsess *ls)
+{
+    if (!ls->year_set) { /* RFC 3164: the year that puts it nearest the capture */
+        ls->year = ls->t0.yearless ? year_near(m->tz, &ls->t0, m->ref_us, m->ref_year) : 0;
+        ls->year_set = true;
+    }
+    int year = ls->year;
+    ls->start_us = resolve_one(m, &ls->t0, year, NULL);
+    if (ls->began_secs) { /* dovecot: "(auth failed, 1 attempts in 2 secs)" */
+        int64_t b = resolve_one(m, &ls->began_t, year, &ls->t0) -
+                    (int64_t)ls->began_secs * G_USEC_PER_SEC;
+        ls->start_us = MIN(ls->start_us, b);
+    }
+    /* a log time is cut to the second: the session may end up to a second later */
+    ls->end_us = resolve_one(m, &ls->t1, year, &ls->t0) +
+                 (ls->t1.usec == 0 ? G_USEC_PER_SEC : 0);
+    resolve_lines(m, ls->lines, year, &ls->t0);
+    for (guint q = 0; q < ls->qids->len; q++) {
+        mw_qidrec *qr = g_hash_table_lookup(m->x.qids, g_ptr_array_index(ls->qids, q));
+        if (qr)
+            resolve_lines(m, qr->lines, year, &ls->t0);
+    }
+}
+
+static void by_ip_add(mw_maillog *m, mw_logsess *ls)
+{
+    GPtrArray *a = g_hash_table_lookup(m->by_ip, ls->client_ip);
+    if (!a) {
+        a = g_ptr_array_new();
+        g_hash_table_insert(m->by_ip, ls->client_ip, a);
+    }
+    g_ptr_array_add(a, ls);
+    ls->indexed = true;
+}
+
+/* The sessions that changed since the last look (reading files: all of them, once):
+ * their times to UTC, the new ones into the index by client address. */
+static void index_touched(mw_maillog *m)
+{
+    GPtrArray *t = m->x.touched;
+    for (guint i = 0; i < t->len; i++) {
+        mw_logsess *ls = g_ptr_array_index(t, i);
+        ls->touched = false;
+        resolve_sess(m, ls);
+        if (!ls->indexed && ls->client_ip[0])
+            by_ip_add(m, ls);
+    }
+    g_ptr_array_set_size(t, 0);
+}
+
+static GHashTable *by_ip_new(void)
+{
+    return g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                 (GDestroyNotify)g_ptr_array_unref);
+}
+
+/* Once, at the first session: the year RFC 3164 times are read in. */
 static void resolve(mw_maillog *m, int64_t ref_us)
 {
     m->resolved = true;
     GDateTime *ref = g_date_time_new_from_unix_utc(ref_us / G_USEC_PER_SEC);
-    int ref_year = ref ? g_date_time_get_year(ref) : 2000;
+    m->ref_year = ref ? g_date_time_get_year(ref) : 2000;
+    m->ref_us = ref_us;
     if (ref)
         g_date_time_unref(ref);
-    m->by_ip = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-                                     (GDestroyNotify)g_ptr_array_unref);
+    m->by_ip = by_ip_new();
+}
+
+void mw_maillog_index(mw_maillog *m)
+{
+    if (m->resolved)
+        index_touched(m);
+}
+
+void mw_maillog_reindex(mw_maillog *m)
+{
+    if (!m->by_ip)
+        return;
+    g_hash_table_destroy(m->by_ip); /* its keys are the sessions' own strings */
+    m->by_ip = by_ip_new();
     for (guint i = 0; i < m->x.sessions->len; i++) {
         mw_logsess *ls = g_ptr_array_index(m->x.sessions, i);
-        int year = ls->t0.yearless ? year_near(m->tz, &ls->t0, ref_us, ref_year) : 0;
-        ls->start_us = resolve_one(m, &ls->t0, year, NULL);
-        if (ls->began_secs) { /* dovecot: "(auth failed, 1 attempts in 2 secs)" */
-            int64_t b = resolve_one(m, &ls->began_t, year, &ls->t0) -
-                        (int64_t)ls->began_secs * G_USEC_PER_SEC;
-            ls->start_us = MIN(ls->start_us, b);
-        }
-        /* a log time is cut to the second: the session may end up to a second later */
-        ls->end_us = resolve_one(m, &ls->t1, year, &ls->t0) +
-                     (ls->t1.usec == 0 ? G_USEC_PER_SEC : 0);
-        resolve_lines(m, ls->lines, year, &ls->t0);
-        for (guint q = 0; q < ls->qids->len; q++) {
-            mw_qidrec *qr = g_hash_table_lookup(m->x.qids, g_ptr_array_index(ls->qids, q));
-            if (qr)
-                resolve_lines(m, qr->lines, year, &ls->t0);
-        }
-        if (!ls->client_ip[0])
-            continue;
-        GPtrArray *a = g_hash_table_lookup(m->by_ip, ls->client_ip);
-        if (!a) {
-            a = g_ptr_array_new();
-            g_hash_table_insert(m->by_ip, ls->client_ip, a);
-        }
-        g_ptr_array_add(a, ls);
+        if (ls->indexed)
+            by_ip_add(m, ls);
     }
 }
 
@@ -262,6 +311,7 @@ void mw_maillog_join(mw_maillog *m, mw_session *s)
 {
     if (!m->resolved)
         resolve(m, s->ts_start_us);
+    index_touched(m);
     m->looked_up++;
     m->cap_first_us = MIN(m->cap_first_us, s->ts_start_us);
     m->cap_last_us = MAX(m->cap_last_us, s->ts_end_us);
@@ -433,6 +483,7 @@ void mw_maillog_summary(const mw_maillog *m, FILE *fp)
         fprintf(fp, "Not kept: %" G_GUINT64_FORMAT " server-side sessions over "
                     "--log-max-sessions, %" G_GUINT64_FORMAT " lines over --log-max-lines\n",
                 m->x.sessions_dropped, m->x.lines_dropped);
+    mw_maillog_live_summary(m, fp);
     unmatched(m, fp);
 }
 
@@ -440,6 +491,7 @@ void mw_maillog_free(mw_maillog *m)
 {
     if (!m)
         return;
+    mw_maillog_live_free(m);
     if (m->by_ip)
         g_hash_table_destroy(m->by_ip);
     mw_logidx_clear(&m->x);

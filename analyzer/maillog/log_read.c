@@ -26,8 +26,7 @@ mw_maillog *mw_maillog_new(const mw_maillog_opts *o, char **err)
     return m;
 }
 
-/* One line (NUL-terminated, without its newline, writable). */
-static void one_line(mw_maillog *m, char *line, size_t len, uint32_t file, uint64_t no)
+void mw_maillog_line(mw_maillog *m, char *line, size_t len, uint32_t file, uint64_t no)
 {
     static mw_logline l; /* large (a line buffer): one per process, read on one thread */
     m->lines++;
@@ -85,7 +84,7 @@ bool mw_maillog_read(mw_maillog *m, const char *path, char **err)
         }
         while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
             buf[--len] = '\0';
-        one_line(m, buf, len, file, no);
+        mw_maillog_line(m, buf, len, file, no);
     }
     int zerr = 0;
     const char *msg = gzerror(gz, &zerr);

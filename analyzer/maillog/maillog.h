@@ -8,6 +8,7 @@
 #define MW_MAILLOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "core/session.h"
@@ -27,6 +28,16 @@
 /* Longest log line read; longer ones are cut and counted. */
 #define MW_LOG_LINE_MAX 8192
 
+/* Live (-i): a closed captured session waits this long for its server's lines before it
+ * is joined and written (--log-grace SECONDS). */
+#define MW_LOG_GRACE_DEFAULT_MS 2000
+#define MW_LOG_GRACE_MAX_S 600
+/* Live: server-log lines held in all, every server-side session and queue id together
+ * (--log-max-pending); lines over it are counted and said, not kept. */
+#define MW_LOG_MAX_PENDING_DEFAULT 200000
+/* Live: followed logs at most (each holds its directory open for the sandbox). */
+#define MW_LOG_MAX_FOLLOWED 4
+
 typedef struct mw_maillog mw_maillog;
 
 typedef struct {
@@ -41,6 +52,25 @@ mw_maillog *mw_maillog_new(const mw_maillog_opts *o, char **err);
 /* Read one log file (plain or gzip). False with *err when it cannot be opened or read;
  * lines that are not understood are counted, never fatal. */
 bool mw_maillog_read(mw_maillog *m, const char *path, char **err);
+/* Live: follow path like tail -F (live/follow.h): lines already in it when the run starts
+ * are skipped (they are older than the capture), a file that appears later, is renamed
+ * away or truncated is read from its start. grace_ms: --log-grace (0: joined at once);
+ * max_pending: --log-max-pending (0: the default). False with *err when the directory cannot be opened. */
+bool mw_maillog_follow(mw_maillog *m, const char *path, unsigned grace_ms,
+                       uint64_t max_pending, char **err);
+/* The followed logs' directories, for the sandbox's read-only allow-list. */
+size_t mw_maillog_dir_fds(const mw_maillog *m, int *fds, size_t max);
+/* Where joined sessions go (the writer): mw_maillog_take hands them on to it. */
+typedef void (*mw_maillog_release_cb)(mw_session *s, void *user);
+void mw_maillog_on_release(mw_maillog *m, mw_maillog_release_cb cb, void *user);
+/* A closed session: reading files, joined and released at once; live, after the grace. */
+void mw_maillog_take(mw_maillog *m, mw_session *s);
+/* Live, on the capture loop's timer (monotonic now): read what the logs gained, release
+ * the sessions whose grace is over, forget server-side sessions that ended long ago. */
+void mw_maillog_tick(mw_maillog *m, int64_t now_us);
+/* End of the run: a last read (an unfinished last line too), every waiting session
+ * joined and released. */
+void mw_maillog_drain(mw_maillog *m);
 /* Look the closing session up; on a join, add flags, evidence, server_log and delivery. */
 void mw_maillog_join(mw_maillog *m, mw_session *s);
 /* The end-of-run paragraph: lines read, joins, measured skew, ambiguity, server-side

@@ -141,6 +141,12 @@ struct mw_logsess {
     bool open, taken, ambiguous;
     char cmd[24];                 /* Exchange: the last client command, for its reply */
     bool sasl;                    /* Exchange: a 334 came last, a SASL response follows */
+    /* the join's bookkeeping: touched since the join last looked (times to resolve again),
+     * in the by-address index, the year its yearless times are in */
+    bool touched, indexed, year_set;
+    int year;
+    int64_t seen_us;              /* live: when its last line was read (monotonic) */
+    unsigned held;                /* lines it and its queue ids hold (live cap) */
 };
 
 typedef struct {
@@ -157,6 +163,11 @@ struct mw_logidx {
     GPtrArray *files;      /* file names, by index */
     unsigned max_lines, max_sessions;
     uint64_t sessions_dropped, lines_dropped;
+    GPtrArray *touched;    /* mw_logsess* changed since the join last looked, in order */
+    /* live: lines held in all (every session and queue id) and the cap on them
+     * (--log-max-pending; 0: none, reading files); lines over it, counted */
+    uint64_t held, max_held, pending_dropped;
+    int64_t now_us;        /* live: the time lines are read at (monotonic), for seen_us */
 };
 
 struct mw_maillog {
@@ -170,7 +181,27 @@ struct mw_maillog {
     uint64_t joined_port, joined_time, ambiguous, looked_up;
     GArray *skews;         /* int64_t us, one per joined session */
     int64_t cap_first_us, cap_last_us; /* the captured sessions' span */
+    int64_t ref_us;        /* the first captured session's start: the year of RFC 3164 */
+    int ref_year;
+    struct mw_maillog_live *live; /* -i: the followed logs and the grace queue (live/) */
+    mw_maillog_release_cb release; /* where joined sessions go (mw_maillog_take) */
+    void *release_user;
 };
+
+/* One line read (NUL-terminated, without its newline, writable), file and number as the
+ * positions record them: the one path from a log line into the index (log_read.c). */
+void mw_maillog_line(mw_maillog *m, char *line, size_t len, uint32_t file, uint64_t no);
+/* Live: forget closed server-side sessions last seen before keep_before (monotonic), open
+ * ones before open_before; their lines and queue ids go too (log_index.c). Returns how
+ * many went. */
+unsigned mw_logidx_evict(mw_logidx *x, int64_t keep_before, int64_t open_before);
+/* Live: the followers' and the grace queue's paragraph of the summary (live/log_live.c). */
+void mw_maillog_live_summary(const mw_maillog *m, FILE *fp);
+void mw_maillog_live_free(mw_maillog *m);
+/* Live, before the summary: what the join has not looked at yet, resolved and indexed. */
+void mw_maillog_index(mw_maillog *m);
+/* The join's index by client address, built again after an eviction (log_join.c). */
+void mw_maillog_reindex(mw_maillog *m);
 
 void mw_logidx_init(mw_logidx *x, unsigned max_lines, unsigned max_sessions);
 void mw_logidx_clear(mw_logidx *x);

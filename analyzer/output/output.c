@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <glib.h>
 
+#include "output/outfile.h"
 #include "output/record_json.h"
 #include "output/text_writer.h"
 
@@ -24,6 +25,7 @@ struct mw_output {
     int error;            /* errno of the first failed write; nothing is written after it */
     mw_output_error_cb on_error;
     void *on_error_user;
+    mw_rotor *rot;        /* -o FILE: rotation and SIGHUP reopen (outfile.h), or NULL */
 };
 
 mw_output *mw_output_new(FILE *fp, bool json, bool quiet, bool verbose)
@@ -97,13 +99,26 @@ void mw_output_session(const mw_session *s, void *output)
     }
     if (o->error)
         return;
+    /* between two records: each record whole in one file */
+    if (o->rot && mw_rotor_due(o->rot, o->buf->len) && !mw_rotor_swap_stream(o->rot, o->fp)) {
+        errno = EIO;
+        failed(o);
+        return;
+    }
     errno = 0;
     bool ok = fwrite(o->buf->str, 1, o->buf->len, o->fp) == o->buf->len;
+    if (ok)
+        mw_rotor_wrote(o->rot, o->buf->len);
     /* a tail -f or a log shipper sees each record at once */
     if (ok && o->flush_each)
         ok = fflush(o->fp) == 0;
     if (!ok)
         failed(o);
+}
+
+void mw_output_rotate(mw_output *o, struct mw_rotor *rot)
+{
+    o->rot = rot;
 }
 
 void mw_output_records(mw_output *o, bool on)

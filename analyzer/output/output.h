@@ -27,6 +27,9 @@ void mw_output_flush(void *output);
 /* Off: no per-session records (--db alone stores them instead); counts, findings and the
  * totals stay. On by default. */
 void mw_output_records(mw_output *o, bool on);
+/* -o FILE: rotate it between records (outfile.h; the caller keeps rot, NULL: none). */
+struct mw_rotor;
+void mw_output_rotate(mw_output *o, struct mw_rotor *rot);
 /* Also hand each finished session to cb (the report, --save-flagged); at most
  * MW_OUTPUT_MAX_SINKS. */
 #define MW_OUTPUT_MAX_SINKS 4

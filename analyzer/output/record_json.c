@@ -99,7 +99,7 @@ static void json_transcript(GString *out, const mw_session *s)
 static void json_evidence(GString *out, const mw_session *s)
 {
     g_string_append_c(out, '[');
-    for (guint i = 0; i < s->evidence->len; i++) {
+    for (guint i = 0; s->evidence && i < s->evidence->len; i++) {
         const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, i);
         if (i)
             g_string_append_c(out, ',');
@@ -145,7 +145,7 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
     mw_json_key(out, "server");
     json_endpoint(out, &s->server);
     mw_json_key(out, "community_id");
-    mw_json_str(out, s->community_id);
+    mw_json_str(out, mw_session_more_get(s)->community_id);
     mw_json_key(out, "protocol");
     mw_json_str(out, mw_proto_name(s->protocol));
     mw_json_key(out, "starttls");
@@ -193,20 +193,22 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
     }
     g_string_append_c(out, ']');
     mw_json_key(out, "latency");
-    json_latency(out, &s->latency);
+    const mw_session_more *more = mw_session_more_get(s);
+    json_latency(out, &more->latency);
     static const char *const closes[] = { [MW_CLOSE_NONE] = "capture_end", [MW_CLOSE_FIN] = "fin",
                                           [MW_CLOSE_RST] = "rst", [MW_CLOSE_IDLE] = "idle_timeout",
-                                          [MW_CLOSE_EVICTED] = "evicted" };
+                                          [MW_CLOSE_EVICTED] = "evicted",
+                                          [MW_CLOSE_REUSED] = "reused" };
     mw_json_key(out, "closed_by");
     mw_json_str(out, closes[s->close_reason]);
     mw_json_key(out, "idle_at_end_s");
-    if (s->idle_at_end_us >= 0)
-        mw_json_seconds(out, s->idle_at_end_us);
+    if (more->idle_at_end_us >= 0)
+        mw_json_seconds(out, more->idle_at_end_us);
     else
         mw_put_lit(out, "null");
-    if (s->continues[0]) { /* only on the continuation of an evicted record */
+    if (more->continues[0]) { /* only on the continuation of an evicted record */
         mw_json_key(out, "continues");
-        mw_json_str(out, s->continues);
+        mw_json_str(out, more->continues);
     }
     if (s->server_log)
         mw_server_log_json(out, s->server_log);

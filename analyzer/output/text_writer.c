@@ -84,7 +84,7 @@ void mw_findings_add(mw_findings *fs, const mw_session *s)
         if (s->auth && s->auth->user)
             set_add(f->users, g_strdup(s->auth->user));
         if (!f->example) {
-            for (guint e = 0; e < s->evidence->len; e++) {
+            for (guint e = 0; s->evidence && e < s->evidence->len; e++) {
                 const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, e);
                 if (ev->flag == (mw_flag)i) {
                     f->example = g_strdup(ev->detail);
@@ -268,7 +268,7 @@ void mw_text_session(GString *out, const mw_session *s)
     if (s->decisive) {
         g_string_append(out, "  ");
         mw_text_printable(out, s->decisive);
-    } else if (s->evidence->len) {
+    } else if (s->evidence && s->evidence->len) {
         const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, 0);
         g_string_append(out, "  ");
         mw_text_printable(out, ev->detail);
@@ -287,15 +287,16 @@ void mw_text_session(GString *out, const mw_session *s)
         g_string_append_printf(out, " %s%s%s\n", results[s->auth->result],
                                s->auth->code[0] ? " " : "", s->auth->code);
     }
-    if (s->outcome == MW_OUT_INCOMPLETE && s->idle_at_end_us >= 0)
+    const mw_session_more *more = mw_session_more_get(s);
+    if (s->outcome == MW_OUT_INCOMPLETE && more->idle_at_end_us >= 0)
         g_string_append_printf(out, "      still open when the %s, idle for %.1f s\n",
                                s->close_reason == MW_CLOSE_IDLE ? "idle timeout closed it"
                                                                 : "capture ended",
-                               (double)s->idle_at_end_us / 1e6);
-    if (s->latency.timed && s->latency.slowest_us >= G_USEC_PER_SEC / 2)
+                               (double)more->idle_at_end_us / 1e6);
+    if (more->latency.timed && more->latency.slowest_us >= G_USEC_PER_SEC / 2)
         g_string_append_printf(out, "      slowest reply: %s took %.1f s (frame %" G_GUINT64_FORMAT
-                               ")\n", s->latency.slowest_cmd, (double)s->latency.slowest_us / 1e6,
-                               s->latency.slowest_frame);
+                               ")\n", more->latency.slowest_cmd,
+                               (double)more->latency.slowest_us / 1e6, more->latency.slowest_frame);
     mw_part_write_text(out, s, &s->tls);
     if (s->tls.rec && mw_session_unseen(s)) {
         g_string_append(out, "      not seen inside TLS: ");

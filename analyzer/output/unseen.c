@@ -29,7 +29,8 @@ static void side_volume(GString *out, const char *who, uint64_t records, uint64_
 /* Who ended the connection first, and when (0: not seen). */
 static int64_t close_of(const mw_session *s, const char **who)
 {
-    int64_t c = s->fin_ts_us[MW_FROM_CLIENT], v = s->fin_ts_us[MW_FROM_SERVER];
+    const int64_t *fin = mw_session_more_get(s)->fin_ts_us;
+    int64_t c = fin[MW_FROM_CLIENT], v = fin[MW_FROM_SERVER];
     *who = NULL;
     if (c && (!v || c <= v)) {
         *who = "the client";

@@ -131,7 +131,7 @@ static int keep_transcript(mw_report *r, const mw_session *s, uint32_t file)
     t->wireshark = wireshark_filter(s);
     t->tls = tls_summary(s);
     t->evidence = g_array_new(FALSE, TRUE, sizeof(mw_revidence));
-    for (guint i = 0; i < s->evidence->len; i++) {
+    for (guint i = 0; s->evidence && i < s->evidence->len; i++) {
         const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, i);
         mw_revidence re = { ev->flag, ev->frame, ev->ts_us,
                             mw_report_clean(ev->detail, MW_REPORT_TEXT_MAX) };
@@ -164,7 +164,7 @@ static void add_findings(mw_report *r, const mw_session *s, uint32_t file, bool 
         set_add(f->clients, host);
         set_add(f->servers, g_strdup(server));
         set_add(f->users, g_strdup(user));
-        for (guint e = 0; e < s->evidence->len; e++) {
+        for (guint e = 0; s->evidence && e < s->evidence->len; e++) {
             const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, e);
             if (ev->flag != (mw_flag)i)
                 continue;
@@ -202,7 +202,7 @@ void mw_report_session(const mw_session *s, void *report)
     rs.user = s->auth ? mw_report_clean(s->auth->user, MW_REPORT_TEXT_MAX) : NULL;
     if (s->decisive) {
         rs.decisive = mw_report_clean(s->decisive, MW_REPORT_TEXT_MAX);
-    } else if (s->evidence->len) {
+    } else if (s->evidence && s->evidence->len) {
         const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, 0);
         rs.decisive = mw_report_clean(ev->detail, MW_REPORT_TEXT_MAX);
         rs.decisive_frame = ev->frame;

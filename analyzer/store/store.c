@@ -26,6 +26,7 @@ struct mw_store {
     pthread_mutex_t mu;
     pthread_cond_t not_empty, not_full;
     char **ring;              /* queued items: record NUL extras NUL */
+    size_t ring_cap;          /* two batches at least: one written while the next fills */
     size_t head, count;
     bool stopping, store_waiting;
     int64_t next_try_us;      /* when to try a database that is away */
@@ -181,7 +182,7 @@ static void *store_main(void *data)
         size_t n = 0;
         while (st->count > 0 && n < cap) {
             items[n++] = st->ring[st->head];
-            st->head = (st->head + 1) % MW_STORE_QUEUE;
+            st->head = (st->head + 1) % st->ring_cap;
             st->count--;
         }
         bool done = st->stopping && n == 0;
@@ -251,9 +252,9 @@ void mw_store_session(const mw_session *s, void *store)
     char *item = g_malloc(g->len + 1);
     memcpy(item, g->str, g->len + 1);
     pthread_mutex_lock(&st->mu);
-    while (st->count == MW_STORE_QUEUE) /* the database is slow: the analysis waits */
+    while (st->count == st->ring_cap) /* the database is slow: the analysis waits */
         pthread_cond_wait(&st->not_full, &st->mu);
-    st->ring[(st->head + st->count) % MW_STORE_QUEUE] = item;
+    st->ring[(st->head + st->count) % st->ring_cap] = item;
     st->count++;
     st->queued++;
     if (st->store_waiting && st->count >= (size_t)st->o.batch)
@@ -309,7 +310,8 @@ mw_store *mw_store_open(const mw_store_opts *o, char **err)
     st->spool_dir = o->spool_dir ? g_strdup(o->spool_dir) : mw_store_default_spool(o->url);
     st->spool = mw_spool_open(st->spool_dir, o->spool_max_bytes);
     st->buf = g_string_sized_new(8192);
-    st->ring = g_new0(char *, MW_STORE_QUEUE);
+    st->ring_cap = MAX((size_t)MW_STORE_QUEUE, 2 * (size_t)MAX(o->batch, 1));
+    st->ring = g_new0(char *, st->ring_cap);
     pthread_mutex_init(&st->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);

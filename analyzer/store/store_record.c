@@ -129,6 +129,8 @@ static void tls_of(mw_session *s, JsonObject *t)
 
 static void evidence_of(mw_session *s, JsonArray *a)
 {
+    if (!s->evidence) /* made at the first flag; a stored record always has the array */
+        s->evidence = g_array_new(FALSE, FALSE, sizeof(mw_evidence));
     for (guint i = 0; a && i < json_array_get_length(a); i++) {
         JsonObject *e = json_array_get_object_element(a, i);
         int f = index_of(str_of(e, "flag"), flag_name, MW_FLAG_COUNT);

@@ -30,7 +30,7 @@ typedef struct {
 static uint64_t last_frame_of(const mw_session *s)
 {
     uint64_t f = s->first_frame;
-    for (guint i = 0; i < s->evidence->len; i++)
+    for (guint i = 0; s->evidence && i < s->evidence->len; i++)
         f = MAX(f, g_array_index(s->evidence, mw_evidence, i).frame);
     for (guint i = 0; s->transcript && i < s->transcript->len; i++)
         f = MAX(f, g_array_index(s->transcript, mw_event, i).frame);

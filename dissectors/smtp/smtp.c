@@ -11,6 +11,7 @@
 
 #include "dissector.h"
 #include "smtp/smtp.h"
+#include "smtp/smtp_auth.h"
 #include "smtp/smtp_commands.h"
 #include "smtp/smtp_replies.h"
 #include "smtp/smtp_state.h"
@@ -134,6 +135,7 @@ static mw_feed_result smtp_feed(void *p, mw_dir dir, const uint8_t *data, size_t
             smtp_command(st, &l, ctx);
         } else if (smtp_server_line(st, &l, ctx)) {
             st->in_tls = true;
+            mw_smtp_record(st->sess); /* made at first use: the state goes, the record stays */
             r.status = MW_FEED_UPGRADE_TLS;
             break;
         }
@@ -171,6 +173,7 @@ static void smtp_close(void *p, const mw_ctx *ctx)
 {
     smtp_state *st = p;
     mw_session *s = st->sess;
+    mw_smtp_record(s); /* made at first use: every SMTP session has one when it ends */
     smtp_tx_close(st);
     if (st->in_tls || mw_tp_no_greeting(s, ctx) || s->close_reason == MW_CLOSE_NONE ||
         s->close_reason == MW_CLOSE_EVICTED)
@@ -180,7 +183,8 @@ static void smtp_close(void *p, const mw_ctx *ctx)
         if (c->kind == CMD_QUIT)
             continue;
         /* sent after the server had closed: the close, not silence, is the story */
-        if (s->fin_ts_us[MW_FROM_SERVER] && c->ts_us >= s->fin_ts_us[MW_FROM_SERVER])
+        int64_t server_fin = mw_session_more_get(s)->fin_ts_us[MW_FROM_SERVER];
+        if (server_fin && c->ts_us >= server_fin)
             continue;
         mw_tp_unanswered(s, smtp_cmd_name(c), c->frame, c->ts_us, ctx);
         break;
@@ -190,6 +194,17 @@ static void smtp_close(void *p, const mw_ctx *ctx)
 static bool smtp_probe(const uint8_t *p, size_t len)
 {
     return len >= 4 && memcmp(p, "220", 3) == 0 && (p[3] == ' ' || p[3] == '-');
+}
+
+/* Two copies of client bytes differed: inside an AUTH, both are secret (text/secrets.h). */
+static void smtp_overlap(void *p, mw_dir dir, uint64_t off, const uint8_t *other, size_t len,
+                         uint64_t first_frame, const mw_ctx *ctx)
+{
+    smtp_state *st = p;
+    (void)off;
+    (void)ctx;
+    mw_secrets_overlap_conflict(&st->secrets, st->sess, dir, other, len, first_frame,
+                                st->mode == C_AUTH || smtp_auth_window(st));
 }
 
 static const mw_port_proto smtp_ports[] = {
@@ -212,4 +227,5 @@ const mw_dissector mw_smtp_dissector = {
     .write_json = mw_smtp_write_json,
     .write_text = mw_smtp_write_text,
     .free_record = mw_smtp_free_record,
+    .on_overlap_conflict = smtp_overlap,
 };

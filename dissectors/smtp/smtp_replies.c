@@ -349,6 +349,8 @@ bool smtp_server_line(smtp_state *st, const mw_line *l, const mw_ctx *ctx)
         st->in_reply = true;
         st->reply_code = code;
         st->reply_lines = 0;
+        if (!st->reply_text)
+            st->reply_text = g_string_sized_new(128);
         g_string_truncate(st->reply_text, 0);
         skip_enhanced(&t, &tlen, st->reply_enh);
         const mw_tp_cmd *oldest = mw_tp_at(&st->pending, 0);

@@ -6,10 +6,11 @@ smtp_state *smtp_state_new(mw_session *s)
 {
     smtp_state *st = g_new0(smtp_state, 1);
     st->sess = s;
-    st->reply_text = g_string_sized_new(128);
     st->body.line_start = true;
     st->hdr_last = -1;
-    mw_smtp_record(s);
+    /* the reply buffer and the record are made at their first use (the record at the
+     * latest when the session closes): a flow that has shown one segment costs neither
+     * (issue 12) */
     return st;
 }
 
@@ -17,7 +18,8 @@ void smtp_state_free(smtp_state *st)
 {
     if (!st)
         return;
-    g_string_free(st->reply_text, TRUE);
+    if (st->reply_text)
+        g_string_free(st->reply_text, TRUE);
     if (st->hdr_line)
         g_string_free(st->hdr_line, TRUE);
     mw_secrets_free(&st->secrets);

@@ -100,3 +100,60 @@ void mw_secrets_free(mw_secrets **s)
     g_free(*s);
     *s = NULL;
 }
+
+/* Does a client line start like a command that carries credentials (SMTP and POP3 AUTH,
+ * IMAP LOGIN and AUTHENTICATE after a tag, POP3 USER, PASS, APOP)? */
+static bool login_like(const uint8_t *p, size_t len)
+{
+    static const char *const verbs[] = { "AUTH", "LOGIN", "AUTHENTICATE", "USER", "PASS",
+                                         "APOP" };
+    for (int word = 0; word < 2; word++) { /* the verb, or the word after an IMAP tag */
+        for (size_t v = 0; v < G_N_ELEMENTS(verbs); v++) {
+            size_t n = strlen(verbs[v]);
+            if (len >= n && g_ascii_strncasecmp((const char *)p, verbs[v], n) == 0)
+                return true;
+        }
+        while (len > 0 && *p != ' ')
+            p++, len--;
+        while (len > 0 && *p == ' ')
+            p++, len--;
+    }
+    return false;
+}
+
+#define MW_OVERLAP_MARK "[redacted: another copy of these bytes differed]"
+
+void mw_secrets_overlap_conflict(mw_secrets **sp, mw_session *sess, mw_dir dir,
+                                 const uint8_t *other, size_t len, uint64_t first_frame,
+                                 bool in_auth)
+{
+    if (dir != MW_FROM_CLIENT)
+        return;
+    bool suspect = in_auth || (other && login_like(other, len)) ||
+                   (*sp && (*sp)->overlap_suspect);
+    if (!suspect)
+        return;
+    if (other) { /* the copy never delivered: its words are secrets too */
+        size_t i = 0;
+        while (i < len) {
+            size_t j = i;
+            while (j < len && other[j] != '\n')
+                j++;
+            mw_secrets_add(sp, other + i, j - i);
+            i = j + 1;
+        }
+    }
+    if (!*sp)
+        *sp = g_new0(mw_secrets, 1);
+    /* held out of order, the delivered copy comes later: the second call redacts it */
+    (*sp)->overlap_suspect = other != NULL;
+    for (guint i = 0; sess->transcript && i < sess->transcript->len; i++) {
+        mw_event *e = &g_array_index(sess->transcript, mw_event, i);
+        if (e->dir != MW_FROM_CLIENT || e->frame < first_frame)
+            continue;
+        if (e->text)
+            explicit_bzero(e->text, strlen(e->text));
+        g_free(e->text);
+        e->text = g_strdup(MW_OVERLAP_MARK);
+    }
+}

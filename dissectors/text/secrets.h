@@ -27,6 +27,7 @@ typedef struct {
     uint8_t text[MW_SECRETS_KEEP][MW_SECRET_MAX];
     uint16_t len[MW_SECRETS_KEEP];
     unsigned next;
+    bool overlap_suspect; /* a differing copy of client bytes held out of order was seen */
 } mw_secrets;
 
 /* Remember a secret client line: the whole line and each of its words. */
@@ -39,6 +40,15 @@ char *mw_secrets_redact(const mw_secrets *s, const uint8_t *p, size_t len, size_
 typedef bool (*mw_server_line_fn)(void *state, const mw_line *l, const mw_ctx *ctx);
 bool mw_secrets_server_line(const mw_secrets *s, const mw_line *l, mw_server_line_fn fn,
                             void *state, const mw_ctx *ctx);
+/* Two copies of client bytes differed (mw_dissector.on_overlap_conflict): inside an
+ * authentication either copy may be the secret, and which one the server took is unknown.
+ * in_auth: the dissector is inside (or just after) an authentication exchange; the copy
+ * not delivered (other, when known) also counts as one when it starts like a login command.
+ * Then its words are remembered as secrets (a server echo of them is redacted) and the
+ * client's transcript lines since first_frame are redacted. Server bytes: nothing to do. */
+void mw_secrets_overlap_conflict(mw_secrets **s, mw_session *sess, mw_dir dir,
+                                 const uint8_t *other, size_t len, uint64_t first_frame,
+                                 bool in_auth);
 /* Wipe and free. */
 void mw_secrets_free(mw_secrets **s);
 

@@ -526,11 +526,11 @@ static void test_transcript_login(void)
         "S< * BYE Logging out\n"
         "S< a8 OK Logout completed. (+1000 us)\n");
     /* one timed reply per command; the slowest is the first to take 3 ms */
-    g_assert_cmpuint(s->latency.timed, ==, 8);
-    g_assert_cmpint(s->latency.total_us, ==, 12000);
-    g_assert_cmpint(s->latency.slowest_us, ==, 3000);
-    g_assert_cmpstr(s->latency.slowest_cmd, ==, "LOGIN");
-    g_assert_cmpuint(s->latency.slowest_frame, ==, 9);
+    g_assert_cmpuint(mw_session_more_get(s)->latency.timed, ==, 8);
+    g_assert_cmpint(mw_session_more_get(s)->latency.total_us, ==, 12000);
+    g_assert_cmpint(mw_session_more_get(s)->latency.slowest_us, ==, 3000);
+    g_assert_cmpstr(mw_session_more_get(s)->latency.slowest_cmd, ==, "LOGIN");
+    g_assert_cmpuint(mw_session_more_get(s)->latency.slowest_frame, ==, 9);
     const mw_event *e = &g_array_index(s->transcript, mw_event, 0);
     g_assert_cmpuint(e->frame, ==, 1);
     g_assert_cmpint(e->dir, ==, MW_FROM_SERVER);
@@ -574,7 +574,7 @@ static void test_transcript_literals_and_sasl(void)
         "S< a3 OK in (+1000 us)\n"
         "C> [unrecognised command: 24 bytes]\n"
         "S< a4 BAD unknown (+1000 us)\n");
-    g_assert_cmpstr(s->latency.slowest_cmd, ==, "LOGIN");
+    g_assert_cmpstr(mw_session_more_get(s)->latency.slowest_cmd, ==, "LOGIN");
     mw_session_free(s);
 
     /* refused before the user-name literal was sent: the LOGIN is still shown */
@@ -606,7 +606,7 @@ static void test_transcript_cap(void)
     tu_keep_transcript = false;
     g_assert_cmpuint(s->transcript->len, ==, MW_MAX_TRANSCRIPT);
     g_assert_cmpuint(s->transcript_dropped, ==, MW_MAX_TRANSCRIPT + 1);
-    g_assert_cmpuint(s->latency.timed, ==, MW_MAX_TRANSCRIPT);
+    g_assert_cmpuint(mw_session_more_get(s)->latency.timed, ==, MW_MAX_TRANSCRIPT);
     mw_session_free(s);
     tu_free_script(c);
     g_string_free(script, TRUE);

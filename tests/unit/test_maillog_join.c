@@ -59,7 +59,7 @@ static mw_maillog *logs(const char *tz, const char *const *files)
 
 static const mw_evidence *evidence(const mw_session *s, mw_flag f)
 {
-    for (guint i = 0; i < s->evidence->len; i++)
+    for (guint i = 0; s->evidence && i < s->evidence->len; i++)
         if (g_array_index(s->evidence, mw_evidence, i).flag == f)
             return &g_array_index(s->evidence, mw_evidence, i);
     return NULL;

@@ -395,10 +395,10 @@ static void test_transcript(void)
         "S< +OK (+1000 us)\n"
         "C> QUIT\n"
         "S< +OK Logging out. (+1000 us)\n");
-    g_assert_cmpuint(s->latency.timed, ==, 11);
-    g_assert_cmpint(s->latency.slowest_us, ==, 5000);
-    g_assert_cmpstr(s->latency.slowest_cmd, ==, "AUTH");
-    g_assert_cmpuint(s->latency.slowest_frame, ==, 15);
+    g_assert_cmpuint(mw_session_more_get(s)->latency.timed, ==, 11);
+    g_assert_cmpint(mw_session_more_get(s)->latency.slowest_us, ==, 5000);
+    g_assert_cmpstr(mw_session_more_get(s)->latency.slowest_cmd, ==, "AUTH");
+    g_assert_cmpuint(mw_session_more_get(s)->latency.slowest_frame, ==, 15);
     g_assert_true(tu_json_contains(s, "\"latency\":{\"commands\":11,"));
     mw_session_free(s);
 

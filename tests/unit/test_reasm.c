@@ -1,5 +1,5 @@
-/* TCP reassembly: order, retransmission, overlap (first copy wins), wrap-around, gaps,
- * and the out-of-order cap. */
+/* TCP reassembly: order, retransmission, overlap (first copy wins), conflicting copies,
+ * wrap-around, gaps, and the out-of-order cap. */
 #include <glib.h>
 #include <string.h>
 
@@ -25,7 +25,7 @@ static void rec_gap(void *u, mw_dir dir, uint64_t missing, const mw_seg_meta *at
         g_string_append_c(r->out, '#');
 }
 
-static const mw_stream_sink sink = { rec_data, rec_gap };
+static const mw_stream_sink sink = { rec_data, rec_gap, NULL };
 
 static void seg(mw_stream *s, sink_rec *r, uint32_t seq, const char *txt, size_t max_ooo)
 {
@@ -204,6 +204,93 @@ static void test_overlap_many_held(void)
     g_string_free(r.out, TRUE);
 }
 
+/* Conflicting copies: what the conflict sink was told. */
+typedef struct {
+    sink_rec base;
+    unsigned calls, calls_after_delivery;
+    uint64_t off, first_frame;
+    GString *other;
+} conflict_rec;
+
+static void cr_data(void *u, mw_dir dir, const uint8_t *p, size_t len, const mw_seg_meta *m)
+{
+    rec_data(&((conflict_rec *)u)->base, dir, p, len, m);
+}
+
+static void cr_gap(void *u, mw_dir dir, uint64_t missing, const mw_seg_meta *at)
+{
+    rec_gap(&((conflict_rec *)u)->base, dir, missing, at);
+}
+
+static void cr_conflict(void *u, mw_dir dir, uint64_t off, const uint8_t *other, size_t len,
+                        uint64_t first_frame, const mw_seg_meta *at)
+{
+    conflict_rec *r = u;
+    r->calls++;
+    r->off = off;
+    r->first_frame = first_frame;
+    if (other)
+        g_string_append_len(r->other, (const char *)other, (gssize)len);
+    else
+        r->calls_after_delivery++;
+}
+
+static const mw_stream_sink conflict_sink = { cr_data, cr_gap, cr_conflict };
+
+static void cseg(mw_stream *s, conflict_rec *r, uint32_t seq, const char *txt, uint64_t frame)
+{
+    mw_seg_meta m = { frame, (int64_t)frame, 0, false };
+    mw_stream_segment(s, seq, (const uint8_t *)txt, strlen(txt), 0, &m, 1 << 20, &conflict_sink,
+                      r);
+}
+
+static void test_conflict_after_delivery(void)
+{
+    mw_stream s;
+    conflict_rec r = { { g_string_new(NULL), 0, 0 }, 0, 0, 0, 0, g_string_new(NULL) };
+    mw_stream_init(&s, MW_FROM_CLIENT);
+    mw_stream_start(&s, 1000);
+    cseg(&s, &r, 1000, "EHLO x\r\n", 1);
+    cseg(&s, &r, 1000, "EHLO x\r\n", 2);        /* the same bytes again: no conflict */
+    g_assert_cmpuint(r.calls, ==, 0);
+    cseg(&s, &r, 1008, "AUTX PLAIN abc\r\n", 3);
+    cseg(&s, &r, 1008, "AUTH PLAIN xyz\r\n", 4); /* the retransmission differs */
+    g_assert_cmpuint(r.calls, ==, 1);
+    g_assert_cmpuint(r.off, ==, 8);
+    g_assert_cmpuint(r.first_frame, ==, 3);      /* the packet whose copy was kept */
+    g_assert_cmpstr(r.other->str, ==, "AUTH PLAIN xyz\r\n");
+    cseg(&s, &r, 1008, "AUTX PLAIN abc\r\nQUIT\r\n", 5); /* same prefix, more bytes */
+    g_assert_cmpuint(r.calls, ==, 1);
+    g_assert_cmpstr(r.base.out->str, ==, "EHLO x\r\nAUTX PLAIN abc\r\nQUIT\r\n");
+    mw_stream_free(&s);
+    g_string_free(r.base.out, TRUE);
+    g_string_free(r.other, TRUE);
+}
+
+static void test_conflict_while_held(void)
+{
+    mw_stream s;
+    conflict_rec r = { { g_string_new(NULL), 0, 0 }, 0, 0, 0, 0, g_string_new(NULL) };
+    mw_stream_init(&s, MW_FROM_CLIENT);
+    mw_stream_start(&s, 0);
+    cseg(&s, &r, 6, "AUTX PLAIN abc\r\n", 1);
+    cseg(&s, &r, 11, "PLAIN abc", 2);             /* inside the held copy, the same bytes */
+    g_assert_cmpuint(r.calls, ==, 0);
+    cseg(&s, &r, 6, "AUTH PLAIN xyz\r\n", 3);   /* differs from the held copy */
+    g_assert_cmpuint(r.calls, ==, 1);
+    g_assert_cmpuint(r.off, ==, 6);
+    g_assert_cmpuint(r.first_frame, ==, 1);
+    g_assert_cmpuint(r.calls_after_delivery, ==, 0);
+    cseg(&s, &r, 0, "NOOP\r\n", 4);               /* fills the hole: the held copy goes on */
+    g_assert_cmpstr(r.base.out->str, ==, "NOOP\r\nAUTX PLAIN abc\r\n");
+    g_assert_cmpuint(r.calls, ==, 2);
+    g_assert_cmpuint(r.calls_after_delivery, ==, 1); /* told again once it was delivered */
+    g_assert_cmpuint(r.first_frame, ==, 1);
+    mw_stream_free(&s);
+    g_string_free(r.base.out, TRUE);
+    g_string_free(r.other, TRUE);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -215,5 +302,7 @@ int main(int argc, char **argv)
     g_test_add_func("/reasm/snaplen_cut", test_snaplen_cut);
     g_test_add_func("/reasm/random_order_one_byte", test_random_order_one_byte);
     g_test_add_func("/reasm/overlap_many_held", test_overlap_many_held);
+    g_test_add_func("/reasm/conflict_after_delivery", test_conflict_after_delivery);
+    g_test_add_func("/reasm/conflict_while_held", test_conflict_while_held);
     return g_test_run();
 }

@@ -1,11 +1,14 @@
 /* The store's pure parts: times for --since/--until, the filters' SQL, the spool (cap,
- * drop counter, replay in order, a failed replay kept), and the record identity. */
+ * drop counter, replay in order, a failed replay kept), the record identity, and the
+ * columns read out of a record (the same values as SQLite's json_extract). */
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/identity.h"
+#include "store/db/store_fields.h"
 #include "store/spool.h"
 #include "store/store_filter.h"
 
@@ -194,6 +197,112 @@ static void test_uid(void)
     mw_session_free(s);
 }
 
+/* What json_extract(record, path) gives, as text ("(null)" for NULL), and what the scanner
+ * gives for the same value as the store binds it (text cut at a NUL, integers). */
+static char *extract(sqlite3 *db, const char *record, const char *path)
+{
+    sqlite3_stmt *st;
+    g_assert_cmpint(sqlite3_prepare_v2(db, "SELECT json_extract(?1, ?2)", -1, &st, NULL), ==,
+                    SQLITE_OK);
+    sqlite3_bind_text(st, 1, record, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+    g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+    const char *t = (const char *)sqlite3_column_text(st, 0);
+    char *r = g_strdup(t ? t : "(null)");
+    sqlite3_finalize(st);
+    return r;
+}
+
+static char *scanned(const mw_sf_val *v)
+{
+    gint64 x;
+    if (!v->s)
+        return g_strdup("(null)");
+    if (v->num && mw_sf_int(v, &x))
+        return g_strdup_printf("%" G_GINT64_FORMAT, x);
+    return g_strndup(v->s, strnlen(v->s, v->n));
+}
+
+static void same(sqlite3 *db, const char *record, const char *path, const mw_sf_val *v)
+{
+    char *want = extract(db, record, path), *got = scanned(v);
+    g_assert_cmpstr(got, ==, want);
+    g_free(want);
+    g_free(got);
+}
+
+static void test_fields(void)
+{
+    static const char *const good[] = {
+        "{\"id\":\"s1\",\"uid\":\"u1\",\"ts_start\":\"2024-05-01T09:00:00.000001Z\","
+        "\"ts_end\":\"2024-05-01T09:00:01Z\",\"tls\":{\"sni\":\"x\",\"version\":\"TLS1.3\"},"
+        "\"auth\":{\"mech\":\"PLAIN\",\"user\":\"al\\\"ice\\\\ \\u00e9\\ud83d\\ude00\\t\"},"
+        "\"evidence\":[{\"flag\":\"auth_failed\",\"frame\":9,\"ts\":\"t\",\"detail\":\"a\\nb\"},"
+        "{\"flag\":\"x\",\"frame\":null,\"source\":\"log\",\"detail\":\"[{}]\"}],"
+        "\"input\":null,\"sensor\":\"gw\",\"client_ip\":\"::1\",\"client_port\":5000,"
+        "\"server_ip\":\"10.0.0.2\",\"server_port\":25,\"protocol\":\"smtp\","
+        "\"outcome\":\"ok\",\"nested\":{\"a\":[1,2.5e3,true,false,null,{\"uid\":\"no\"}]}}",
+        /* a NUL in a string (json_extract cuts there), a first duplicate key wins, an
+         * object where a string was expected, a lone surrogate */
+        " { \"uid\" : \"a\\u0000b\" , \"uid\":\"second\", \"sensor\": {\"k\": 1},"
+        " \"auth\": null, \"tls\": {\"version\": null}, \"user\": \"top\","
+        " \"protocol\": \"\\ud800x\", \"client_port\": -1.5, \"evidence\": [] } ",
+    };
+    static const char *const bad[] = {
+        "", "[]", "{", "{\"uid\":\"a\"", "{\"uid\":\"a\"} x", "{\"uid\":\"a\\q\"}",
+        "{\"uid\":\"a\\u12\"}", "{\"uid\":tru}", "{\"uid\":\"a\nb\"}", "{\"uid\" \"a\"}",
+        "{\"a\":[1,]}", "{\"a\":1,}",
+    };
+    sqlite3 *db;
+    g_assert_cmpint(sqlite3_open(":memory:", &db), ==, SQLITE_OK);
+    mw_store_fields f;
+    mw_store_fields_init(&f);
+    for (size_t i = 0; i < G_N_ELEMENTS(good); i++) {
+        const char *r = good[i], *why = NULL;
+        g_assert_true(mw_store_fields_parse(&f, r, &why));
+        static const char *const paths[] = { "$.uid", "$.ts_start", "$.ts_end", "$.sensor",
+            "$.input", "$.client_ip", "$.client_port", "$.server_ip", "$.server_port",
+            "$.protocol", "$.outcome", "$.auth.user", "$.tls.version" };
+        const mw_sf_val *v[] = { &f.uid, &f.ts_start, &f.ts_end, &f.sensor, &f.input,
+            &f.client_ip, &f.client_port, &f.server_ip, &f.server_port, &f.protocol,
+            &f.outcome, &f.user, &f.tls_version };
+        for (size_t k = 0; k < G_N_ELEMENTS(paths); k++)
+            if (!(i == 1 && k == 3)) /* an object: json_extract minifies it, unused */
+                same(db, r, paths[k], v[k]);
+        for (guint k = 0; k < f.findings->len; k++) {
+            const mw_sf_finding *fd = &g_array_index(f.findings, mw_sf_finding, k);
+            char p[64];
+            const char *keys[] = { "flag", "frame", "ts", "source", "detail" };
+            const mw_sf_val *fv[] = { &fd->flag, &fd->frame, &fd->ts, &fd->source, &fd->detail };
+            for (int j = 0; j < 5; j++) {
+                g_snprintf(p, sizeof p, "$.evidence[%u].%s", k, keys[j]);
+                same(db, r, p, fv[j]);
+            }
+        }
+    }
+    g_assert_true(mw_store_fields_parse(&f, good[0], NULL));
+    g_assert_cmpuint(f.findings->len, ==, 2);
+    const mw_sf_finding *second = &g_array_index(f.findings, mw_sf_finding, 1);
+    g_assert_true(second->source.n == 3 && memcmp(second->source.s, "log", 3) == 0);
+    g_assert_null(second->frame.s);
+    g_assert_true(f.client_port.num);
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        const char *why = NULL;
+        g_assert_false(mw_store_fields_parse(&f, bad[i], &why));
+        g_assert_nonnull(why);
+    }
+    GString *deep = g_string_new("{\"a\":");
+    for (int i = 0; i < MW_STORE_FIELDS_MAX_DEPTH + 1; i++)
+        g_string_append_c(deep, '[');
+    for (int i = 0; i < MW_STORE_FIELDS_MAX_DEPTH + 1; i++)
+        g_string_append_c(deep, ']');
+    g_string_append_c(deep, '}');
+    g_assert_false(mw_store_fields_parse(&f, deep->str, NULL)); /* too deep: refused */
+    g_string_free(deep, TRUE);
+    mw_store_fields_clear(&f);
+    sqlite3_close(db);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -201,5 +310,6 @@ int main(int argc, char **argv)
     g_test_add_func("/store/filter_sql", test_filter_sql);
     g_test_add_func("/store/spool", test_spool);
     g_test_add_func("/store/uid", test_uid);
+    g_test_add_func("/store/fields", test_fields);
     return g_test_run();
 }

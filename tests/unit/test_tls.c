@@ -436,10 +436,10 @@ static void test_tls12_full(void)
     tu_assert_transcript(s, want);
     g_free(want);
     g_assert_cmpuint(g_array_index(s->transcript, mw_event, 3).frame, ==, 5);
-    g_assert_cmpuint(s->latency.timed, ==, 1);
-    g_assert_cmpstr(s->latency.slowest_cmd, ==, "ClientHello");
-    g_assert_cmpint(s->latency.slowest_us, ==, 1000);
-    g_assert_cmpuint(s->latency.slowest_frame, ==, 2);
+    g_assert_cmpuint(mw_session_more_get(s)->latency.timed, ==, 1);
+    g_assert_cmpstr(mw_session_more_get(s)->latency.slowest_cmd, ==, "ClientHello");
+    g_assert_cmpint(mw_session_more_get(s)->latency.slowest_us, ==, 1000);
+    g_assert_cmpuint(mw_session_more_get(s)->latency.slowest_frame, ==, 2);
     mw_session_free(s);
     X509_free(leaf);
 }
@@ -661,8 +661,8 @@ static void test_tls13_hrr(void)
                          "S< ServerHello TLS1.3 TLS_AES_256_GCM_SHA384 (+1000 us)\n"
                          "S< [encrypted: 2 records, 760 bytes]\n"
                          "C> [encrypted: 1 record, 53 bytes]\n");
-    g_assert_cmpuint(s->latency.timed, ==, 2);
-    g_assert_cmpstr(s->latency.slowest_cmd, ==, "ClientHello");
+    g_assert_cmpuint(mw_session_more_get(s)->latency.timed, ==, 2);
+    g_assert_cmpstr(mw_session_more_get(s)->latency.slowest_cmd, ==, "ClientHello");
     mw_session_free(s);
 }
 
@@ -696,7 +696,7 @@ static void test_version_mismatch_alert(void)
     g_assert_cmpint(s->outcome, ==, MW_OUT_FAILED);
     tu_assert_transcript(s, "C> ClientHello offering TLS1.0 (SNI mail.example.test)\n"
                          "S< alert fatal protocol_version\n");
-    g_assert_cmpuint(s->latency.timed, ==, 0); /* no ServerHello: nothing timed */
+    g_assert_cmpuint(mw_session_more_get(s)->latency.timed, ==, 0); /* no ServerHello: nothing timed */
     g_assert_true(tu_json_contains(s, "\"latency\":null"));
     mw_session_free(s);
 }

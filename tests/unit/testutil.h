@@ -219,7 +219,7 @@ static inline mw_session *tu_run_all_ways(const char *dissector, mw_proto proto,
 /* The reply/failure whose text contains `needle`, or NULL. */
 static inline const mw_evidence *tu_evidence(const mw_session *s, mw_flag f)
 {
-    for (guint i = 0; i < s->evidence->len; i++) {
+    for (guint i = 0; s->evidence && i < s->evidence->len; i++) {
         const mw_evidence *e = &g_array_index(s->evidence, mw_evidence, i);
         if (e->flag == f)
             return e;
