@@ -37,8 +37,18 @@ if [ -x "$PGBIN/initdb" ]; then
     as_pg "$PGBIN/pg_ctl" -D "$T/pg/data" -l "$T/pg/log" -w -o "-k $T/pg -c listen_addresses=''" start >/dev/null
     as_pg "$PGBIN/createdb" -h "$T/pg" -U mw mailwire
     URL="postgresql://mw@/mailwire?host=$T/pg"
+    # the server's side: CPU of the backends serving mailwire (polled from /proc; each
+    # backend's last figure before it exits), summed, divided by the runs
+    pm=$(head -1 "$T/pg/data/postmaster.pid")
+    ( while :; do for c in $(pgrep -P "$pm"); do
+          grep -q 'mw mailwire' "/proc/$c/cmdline" 2>/dev/null &&
+              awk -v p="$c" '{print p, ($14 + $15) / 100}' "/proc/$c/stat" 2>/dev/null
+      done; sleep 0.05; done ) >"$T/pgcpu" &
+    poll=$!
     pg=$(timeit "$PGBIN/psql -h $T/pg -U mw -d mailwire -qc 'DROP TABLE IF EXISTS findings, sessions, mailwire_schema' 2>/dev/null" \
         -r "$CAP" --json --sensor bench --db "$URL")
+    kill "$poll" 2>/dev/null; wait "$poll" 2>/dev/null || true
+    pg_server=$(awk '{if ($2 > m[$1]) m[$1] = $2} END {for (p in m) t += m[p]; printf "%.2f", t / '"$RUNS"'}' "$T/pgcpu")
 fi
 read -r plain plain_cpu <<<"$plain"
 printf 'sessions: %s records in %s (best of %s runs)\n' "$n" "$CAP" "$RUNS"
@@ -51,3 +61,5 @@ for row in "sqlite:$sqlite" "postgresql:$pg"; do
         "--json --db $name" "$w" "$c" "$(echo "$n / $w" | bc -l)" \
         "$(echo "($w - $plain) * 100 / $plain" | bc -l)"
 done
+[ -n "$pg" ] && printf '%-28s %8s s CPU a run (the PostgreSQL backend, beside mailwire)\n' "" "$pg_server"
+true
