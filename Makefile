@@ -123,7 +123,7 @@ fuzz: fuzz-build
 		mkdir -p build/fuzz/corpus/$$n build/fuzz/artifacts/$$n build/fuzz/logs; \
 		echo "== fuzz_$$n: $(FUZZ_LIMIT)"; \
 		dict=; [ -f tests/fuzz/$$n.dict ] && dict=-dict=tests/fuzz/$$n.dict; \
-		maxlen=16896; [ $$n = engine ] && maxlen=65536; \
+		maxlen=16896; [ $$n = engine ] && maxlen=65536; [ $$n = keylog ] && maxlen=2048; \
 		build/fuzz/fuzz_$$n $(FUZZ_LIMIT) -max_len=$$maxlen -timeout=10 \
 			-rss_limit_mb=2048 -print_final_stats=1 $$dict \
 			-artifact_prefix=build/fuzz/artifacts/$$n/ build/fuzz/corpus/$$n \

@@ -28,6 +28,7 @@ static void set_defaults(mw_options *o)
     o->max_tls_hs = MW_DEFAULT_MAX_TLS_HANDSHAKE;
     o->log_skew = MW_LOG_SKEW_DEFAULT_S;
     o->log_max_lines = MW_LOG_MAX_LINES_DEFAULT;
+    o->tls_hold_records = MW_DEFAULT_TLS_HOLD_RECORDS;
     o->log_max_sessions = MW_LOG_MAX_SESSIONS_DEFAULT;
     o->log_grace = MW_LOG_GRACE_DEFAULT_MS / 1000.0;
     o->log_max_pending = MW_LOG_MAX_PENDING_DEFAULT;
@@ -154,6 +155,9 @@ static GOptionContext *new_context(mw_options *o)
         { "keylog", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->keylogs,
           "TLS key log (SSLKEYLOGFILE format) to decrypt sessions with (repeatable; live: "
           "read again as it grows)", "FILE" },
+        { "tls-hold-records", 0, 0, G_OPTION_ARG_INT64, &o->tls_hold_records,
+          "Live: TLS records held per direction until their keys reach the key log "
+          "(default 32; 0: none)", "N" },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     GOptionEntry tail[] = {
@@ -253,7 +257,8 @@ static char *check_ranges(const mw_options *o)
            (err = range("--log-max-sessions", o->log_max_sessions, 1,
                         MW_OPT_LOG_MAX_SESSIONS_MAX, "")) ||
            (err = range("--log-max-pending", o->log_max_pending, 1,
-                        MW_OPT_LOG_MAX_PENDING_MAX, "lines")));
+                        MW_OPT_LOG_MAX_PENDING_MAX, "lines")) ||
+           (err = range("--tls-hold-records", o->tls_hold_records, 0, MW_OPT_TLS_HOLD_MAX, "")));
     return err;
 }
 
@@ -356,6 +361,7 @@ void mw_options_config(const mw_options *o, mw_config *cfg)
     cfg->frag_timeout_us = o->frag_timeout * G_USEC_PER_SEC;
     cfg->max_memory = (size_t)o->max_memory;
     cfg->max_tls_handshake = (size_t)o->max_tls_hs;
+    cfg->tls_hold_records = (size_t)o->tls_hold_records;
     /* the report shows flagged sessions' lines */
     cfg->keep_transcript = o->verbose || o->report || o->db_transcripts;
 }

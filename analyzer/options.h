@@ -26,6 +26,7 @@
 #define MW_OPT_TLS_HS_MAX (16LL * 1024 * 1024)       /* TLS's own limit: 2^24 - 1 */
 #define MW_OPT_BDAT_CHUNK_MAX 4294967295LL            /* --max-bdat-chunk, bytes (< 2^32) */
 #define MW_OPT_LOG_MAX_LINES_MAX 1000000              /* --log-max-lines, per session */
+#define MW_OPT_TLS_HOLD_MAX 1024                      /* --tls-hold-records, per direction */
 #define MW_OPT_LOG_MAX_SESSIONS_MAX 100000000LL       /* --log-max-sessions */
 #define MW_OPT_LOG_MAX_PENDING_MAX 100000000LL        /* --log-max-pending, lines */
 
@@ -62,6 +63,7 @@ typedef struct mw_options {
     gint64 log_max_pending; /* live: --log-max-pending LINES */
     gchar *rotate_size, *rotate_interval; /* --rotate-size SIZE, --rotate-interval DURATION */
     gint64 rotate_bytes, rotate_interval_us;  /* ... parsed; 0: none */
+    gint64 tls_hold_records; /* --tls-hold-records N */
     gchar *test_open;       /* hidden, for tests: try to open this file once sandboxed */
     /* the session store (store/store.h) and the record's sensor name */
     gchar *sensor, *db, *db_spool;

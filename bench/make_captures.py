@@ -5,6 +5,8 @@
                  recorded session from pcaps/), interleaved in time, plus non-mail background
   bulk.pcap      sessions carrying multi-megabyte messages (pcaps/*-large, smtp-attachment)
                  and the TLS sessions, repeated to a few hundred MB, plus background
+  keyed-bulk.pcap, keyed-sessions.pcap  the same inside TLS 1.2 and 1.3 with the clients'
+                 key logs (pcaps/bulk/keyed-*, pcaps/keyed-*), NAME.pcap.keys beside them
 
 Every copy gets its own client address and port, a server address from a small pool, and
 random initial sequence numbers; the server port is kept (it names the protocol). IPv4 header,
@@ -53,6 +55,24 @@ BULK_LARGE = ["smtp-attachment", "imap-append-large", "imap-fetch-large", "pop3-
 BULK_TLS = ["smtps-465", "imaps-993", "pop3s-995", "smtp-starttls", "imap-starttls",
             "pop3-stls", "tls-1.2", "tls-1.3"]
 HTTPS_TEMPLATE = os.path.join("public", "ndpi-https-not-mail")
+# The keyed workload (issue 13): recorded TLS sessions with the client's key log beside them
+# (NAME.keys). keyed-bulk.pcap: the multi-megabyte transfers through TLS 1.3 and 1.2
+# (pcaps/bulk/, record.sh group 8) and the short keyed sessions; keyed-sessions.pcap: many
+# short keyed sessions. Every copy of a session keeps its client random, so one line per
+# template in NAME.pcap.keys opens all its copies.
+KEYED_LARGE = ["bulk/keyed-imaps993-fetch-large-tls13", "bulk/keyed-imaps993-fetch-large-tls12-aes128gcm",
+               "bulk/keyed-pop3s995-retr-large-tls12-chacha20", "bulk/keyed-smtp587-submit-large-tls13"]
+KEYED_SHORT = [
+    "keyed-smtp587-auth-failed-tls13", "keyed-smtp25-auth-failed-tls13",
+    "keyed-smtps465-auth-failed-tls13", "keyed-smtp587-auth-failed-tls12-aes128gcm",
+    "keyed-smtp587-auth-failed-tls12-chacha20", "keyed-smtps465-auth-failed-tls12-aes256cbc-sha384",
+    "keyed-smtp587-auth-failed-ipv6-tls13", "keyed-smtp25-relay-denied-tls13",
+    "keyed-smtp587-relay-denied-tls13", "keyed-imaps993-auth-failed-tls13",
+    "keyed-pop3s995-auth-failed-tls13", "keyed-imap143-starttls-login-ok-tls13",
+    "keyed-pop3-110-stls-auth-failed-tls13", "keyed-imaps993-login-ok-tls13-chacha20",
+    "keyed-pop3s995-login-ok-tls12-aes256gcm", "keyed-imaps993-login-ok-tls12-aes128cbc-etm",
+    "keyed-imaps993-login-ok-tls12-aes128cbc-noetm", "keyed-smtp25-auth-failed-tls10",
+]
 # gateway.pcap (issue 18): what a submission/IMAPS gateway sees. Most sessions in TLS:
 # STARTTLS on 587 and 25, implicit TLS on 465/993/995, TLS 1.0-1.3 (every recorded TLS
 # session, keyed or not: without --keylog they are skipped by record length); some clear
@@ -587,6 +607,75 @@ def make_bulk(out_dir, target_mb, concurrency, share, seed):
     finish(path, meta, t)
 
 
+def write_keys(path, names):
+    """The templates' key logs, one after the other: the capture's key log."""
+    with open(path + ".keys.tmp", "wb") as o:
+        for n in names:
+            with open(os.path.join(PCAPS, n + ".keys"), "rb") as f:
+                o.write(f.read())
+    os.replace(path + ".keys.tmp", path + ".keys")
+
+
+def make_keyed_bulk(out_dir, target_mb, concurrency, share, seed):
+    """Like bulk.pcap, all of it inside TLS with keys: per round each large keyed transfer
+    once and each short keyed session twice."""
+    t = time.time()
+    large = {name: load_template(name) for name in KEYED_LARGE}
+    short = {name: load_template(name) for name in KEYED_SHORT}
+    https = load_template(HTTPS_TEMPLATE)
+    b = Builder(seed + 2)
+    t0 = base_time(KEYED_LARGE + KEYED_SHORT)
+    round_bytes = sum(sum(len(p.frame) + 16 for p in tm) for tm in large.values())
+    rounds = max(1, int(target_mb * 1e6 * (1.0 - share) // round_bytes))
+    mean_dur = sum(tm[-1].dt for tm in large.values()) / len(large)
+    span = max(1, int(rounds * len(large) * mean_dur / concurrency))
+    for _ in range(rounds):
+        for name in KEYED_LARGE:
+            b.add_mail(name, large[name], t0 + b.rng.randrange(span), nservers=8)
+        for name in KEYED_SHORT:
+            for _ in range(2):
+                b.add_mail(name, short[name], t0 + b.rng.randrange(span), nservers=8)
+    n_https, n_dns = b.add_background(https, share, t0, span)
+    path = os.path.join(out_dir, "keyed-bulk.pcap")
+    w = b.write(path)
+    write_keys(path, KEYED_LARGE + KEYED_SHORT)
+    meta = {
+        "capture": "keyed-bulk.pcap", "seed": seed + 2, "rounds": rounds,
+        "mail_sessions": b.mail_sessions, "mail_packets": b.mail_packets,
+        "mail_frame_bytes": b.mail_bytes, "background_packets": b.bg_packets,
+        "background_https_flows": n_https, "background_dns_exchanges": n_dns,
+        "packets": w.packets, "file_bytes": w.bytes + 24, "frame_bytes": w.frame_bytes,
+        "span_s": span / 1e6, "per_template": b.per_template, "keylog": path + ".keys",
+    }
+    finish(path, meta, t)
+
+
+def make_keyed_sessions(out_dir, n, rate, share, seed):
+    t = time.time()
+    templates = {name: load_template(name) for name in KEYED_SHORT}
+    https = load_template(HTTPS_TEMPLATE)
+    b = Builder(seed + 3)
+    t0 = base_time(KEYED_SHORT)
+    span = max(1, int(n / rate * 1_000_000))
+    names = sorted(templates)
+    for _ in range(n):
+        name = b.rng.choice(names)
+        b.add_mail(name, templates[name], t0 + b.rng.randrange(span))
+    n_https, n_dns = b.add_background(https, share, t0, span)
+    path = os.path.join(out_dir, "keyed-sessions.pcap")
+    w = b.write(path)
+    write_keys(path, KEYED_SHORT)
+    meta = {
+        "capture": "keyed-sessions.pcap", "seed": seed + 3, "mail_sessions": b.mail_sessions,
+        "mail_packets": b.mail_packets, "background_packets": b.bg_packets,
+        "background_https_flows": n_https, "background_dns_exchanges": n_dns,
+        "packets": w.packets, "file_bytes": w.bytes + 24, "frame_bytes": w.frame_bytes,
+        "span_s": span / 1e6, "sessions_per_s": rate, "per_template": b.per_template,
+        "keylog": path + ".keys",
+    }
+    finish(path, meta, t)
+
+
 def make_gateway(out_dir, n, rate, share, seed, retrans=0.01, reorder=0.01):
     retrans, reorder = float(os.environ.get("GW_RETRANS", retrans)), float(os.environ.get("GW_REORDER", reorder))
     t = time.time()
@@ -642,19 +731,25 @@ def main():
                     help="approximate size of bulk.pcap in MB (default 400)")
     ap.add_argument("--bulk-concurrency", type=float, default=8.0,
                     help="large transfers in flight at once in bulk.pcap (default 8)")
+    ap.add_argument("--keyed-bulk-mb", type=float, default=150.0,
+                    help="approximate size of keyed-bulk.pcap in MB (default 150)")
+    ap.add_argument("--keyed-sessions", type=int, default=10000,
+                    help="keyed mail sessions in keyed-sessions.pcap (default 10000)")
     ap.add_argument("--background", type=float, default=0.30,
                     help="share of packets that are non-mail background (default 0.30)")
     ap.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     ap.add_argument("--gateway-sessions", type=int, default=50000,
                     help="mail sessions in gateway.pcap (default 50000)")
-    ap.add_argument("which", nargs="*", help="sessions, bulk and/or gateway (default all)")
+    ap.add_argument("which", nargs="*",
+                    help="sessions, bulk, gateway, keyed-sessions, keyed-bulk (default all)")
     a = ap.parse_args()
     if not 0 <= a.background < 1:
         ap.error("--background must be in [0, 1)")
-    which = a.which or ["sessions", "bulk", "gateway"]
+    kinds = ("sessions", "bulk", "gateway", "keyed-sessions", "keyed-bulk")
+    which = a.which or list(kinds)
     for w in which:
-        if w not in ("sessions", "bulk", "gateway"):
-            ap.error("unknown capture %r: want sessions, bulk or gateway" % w)
+        if w not in kinds:
+            ap.error("unknown capture %r: want one of %s" % (w, ", ".join(kinds)))
     os.makedirs(a.out, exist_ok=True)
     if "sessions" in which:
         make_sessions(a.out, a.sessions, a.rate, a.background, a.seed)
@@ -662,6 +757,10 @@ def main():
         make_bulk(a.out, a.bulk_mb, a.bulk_concurrency, a.background, a.seed)
     if "gateway" in which:
         make_gateway(a.out, a.gateway_sessions, a.rate, a.background, a.seed)
+    if "keyed-sessions" in which:
+        make_keyed_sessions(a.out, a.keyed_sessions, a.rate, a.background, a.seed)
+    if "keyed-bulk" in which:
+        make_keyed_bulk(a.out, a.keyed_bulk_mb, a.bulk_concurrency, a.background, a.seed)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,10 @@ import os
 import sys
 
 TOOLS = ["mailwire", "tcpdump", "tshark", "ndpiReader"]
+# the keyed workload (issue 13): mailwire with its key log, without it, tcpdump, tshark with keys
+KEYED_TOOLS = ["mailwire-keys", "mailwire", "tcpdump", "tshark-keys"]
+KEYS_COST = 1.5        # decryption adds at most 50% to mailwire's time (on keyed-bulk)
+TSHARK_KEYED_FACTOR = 20.0
 READ_LIMIT = 1.5      # wall, x tcpdump -r FILE -w /dev/null
 CPU_LIMIT = 3.0       # CPU time of all threads, x tcpdump's
 TSHARK_FACTOR = 30.0
@@ -25,6 +29,35 @@ def load(path):
             return json.load(f)
     except (OSError, ValueError):
         return None
+
+
+def keyed_ratios(cap, res, lines):
+    """Ratios and targets of a keyed capture; returns the number of targets missed."""
+    mk, mn, ts = res.get("mailwire-keys"), res.get("mailwire"), res.get("tshark-keys")
+    if mk is None:
+        return 0
+    wall, cpu, checks = [], [], []
+    if mn:
+        v = mk["wall_s"] / max(mn["wall_s"], 1e-6)
+        wall.append("mailwire with keys = %.2fx mailwire without" % v)
+        cpu.append("mailwire with keys = %.2fx mailwire without" % (
+            mk["cpu_s"] / max(mn["cpu_s"], 1e-6)))
+        if cap == "keyed-bulk":
+            checks.append(("decryption adds <= 50%% (<= %gx)" % KEYS_COST, v <= KEYS_COST,
+                           "%.2fx" % v))
+    if ts:
+        v = ts["wall_s"] / max(mk["wall_s"], 1e-6)
+        wall.append("tshark with keys = %.1fx mailwire with keys" % v)
+        cpu.append("tshark with keys = %.1fx mailwire with keys" % (
+            ts["cpu_s"] / max(mk["cpu_s"], 1e-6)))
+        checks.append(("tshark with keys >= %gx mailwire with keys" % TSHARK_KEYED_FACTOR,
+                       v >= TSHARK_KEYED_FACTOR, "%.1fx" % v))
+    lines.append("Ratios (wall): " + ", ".join(wall) + ".")
+    lines.append("Ratios (CPU time, all threads): " + ", ".join(cpu) + ".")
+    lines.append("")
+    for name, ok, v in checks:
+        lines.append("- target %s: %s (%s)" % (name, "PASS" if ok else "MISS", v))
+    return sum(1 for _, ok, _ in checks if not ok)
 
 
 def main():
@@ -44,7 +77,8 @@ def main():
         lines.append("| tool | wall s (median) | runs | CPU s | packets/s | Gbit/s | peak RSS MB |")
         lines.append("|---|---:|---:|---:|---:|---:|---:|")
         res = {}
-        for t in TOOLS:
+        keyed = cap.startswith("keyed-")
+        for t in KEYED_TOOLS if keyed else TOOLS:
             r = load(os.path.join(out, "results", "%s.%s.json" % (cap, t)))
             if r is None:
                 lines.append("| %s | not run (not installed) | | | | | |" % t)
@@ -55,6 +89,9 @@ def main():
                 t, "" if r["ok"] else " (exit %d)" % r["status"], w, r["runs"], r["cpu_s"],
                 "{:,.0f}".format(pk / w), fb * 8 / w / 1e9, r["rss_bytes"] / 1e6))
         lines.append("")
+        if keyed:
+            missed += keyed_ratios(cap, res, lines)
+            continue
         mw = res.get("mailwire")
         if mw is None:
             continue

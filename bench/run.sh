@@ -5,7 +5,8 @@
 #
 # Environment:
 #   BENCH_DIR            where captures, the build and results go (default build/bench)
-#   BENCH_CAPTURES       which captures (default "sessions bulk gateway")
+#   BENCH_CAPTURES       which captures (default "sessions bulk gateway keyed-sessions
+#                        keyed-bulk"; the keyed ones are measured with and without their key log)
 #   BENCH_RUNS           runs per tool, the median is reported (default 3)
 #   BENCH_SLOW_RUNS      runs for tshark and ndpiReader (default 1: they are slow)
 #   BENCH_GEN_ARGS       extra arguments for make_captures.py, e.g. "--sessions 5000"
@@ -16,7 +17,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 OUT=${BENCH_DIR:-build/bench}
-CAPTURES=${BENCH_CAPTURES:-sessions bulk gateway}
+CAPTURES=${BENCH_CAPTURES:-sessions bulk gateway keyed-sessions keyed-bulk}
 RUNS=${BENCH_RUNS:-3}
 SLOW_RUNS=${BENCH_SLOW_RUNS:-1}
 GEN_ARGS=${BENCH_GEN_ARGS:-}
@@ -59,13 +60,31 @@ for c in $CAPTURES; do
     f="$OUT/$c.pcap"
     rm -f "$OUT/results/$c".*.json
     cat "$f" >/dev/null  # into the page cache: every tool reads from memory
-    # sanity: one record per mail session generated
-    got=$("$MW" -r "$f" --json | wc -l)
+    keys=()
+    case $c in keyed-*) keys=(--keylog "$f.keys") ;; esac
+    # sanity: one record per mail session generated (keyed: every one decrypted)
+    got=$("$MW" -r "$f" "${keys[@]}" --json | wc -l)
     want=$(cat "$f.expected")
     echo "{\"records\": $got, \"expected\": $want}" >"$OUT/results/$c.count.json"
     if [ "$got" != "$want" ]; then
         echo "bench: $c: mailwire printed $got records, the capture has $want mail sessions" >&2
         status=2
+    fi
+    if [ ${#keys[@]} -gt 0 ]; then
+        undecrypted=$("$MW" -r "$f" "${keys[@]}" --json | grep -vc '"decrypted":true' || true)
+        if [ "$undecrypted" != 0 ]; then
+            echo "bench: $c: $undecrypted records not decrypted with $f.keys" >&2
+            status=2
+        fi
+        # the keyed workload (issue 13): mailwire with keys beside itself without, and
+        # beside tshark decrypting with the same key log
+        measure mailwire-keys "$c" "$RUNS" "$MW" -r "$f" "${keys[@]}" --json -o /dev/null
+        measure mailwire "$c" "$RUNS" "$MW" -r "$f" --json -o /dev/null
+        if have tcpdump; then measure tcpdump "$c" "$RUNS" tcpdump -r "$f" -w /dev/null; fi
+        if have tshark; then
+            measure tshark-keys "$c" "$SLOW_RUNS" tshark -o "tls.keylog_file:$f.keys" -r "$f" -q -z io,phs
+        fi
+        continue
     fi
     measure mailwire "$c" "$RUNS" "$MW" -r "$f" --json -o /dev/null
     if have tcpdump; then measure tcpdump "$c" "$RUNS" tcpdump -r "$f" -w /dev/null; fi

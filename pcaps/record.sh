@@ -7,6 +7,9 @@
 #   sudo ./pcaps/record.sh imap-timeout-bye     # opt-in extra (3 min): not part of the default run
 #   sudo ./pcaps/record.sh @new         # only the keyed, server-log and multi-message captures
 #                                       # (@keyed, @logs, @multi: one group each)
+#   MW_REC_OUT=pcaps/bulk sudo -E ./pcaps/record.sh @bulk-keyed   # the multi-MB keyed
+#                                       # transfers make bench copies (pcaps/bulk/, group 8)
+#   sudo ./pcaps/record.sh keyed-smtps465-early-data-tls13   # 0-RTT (tests/unit/data/)
 #   MW_REC_OUT=/tmp/x sudo -E ./pcaps/record.sh smtp-accepted   # write the captures elsewhere
 #                                                # (to try a change without touching pcaps/)
 #
@@ -1982,6 +1985,89 @@ EOF
     fi
 }
 
+# ---- Group 8: keyed bulk transfers and 0-RTT (issue 13: make bench, early data) ------------------
+# The multi-megabyte message (large-message.eml, seeded as INBOX message 1) through TLS with the
+# client's key log, for bench/make_captures.py's keyed workload; recorded into pcaps/bulk/
+# (MW_REC_OUT=pcaps/bulk ... @bulk-keyed), outside the pcaps/*.pcap every test walks.
+rec_keyed_imaps993_fetch_large_tls13() {
+    local name=keyed-imaps993-fetch-large-tls13
+    cap_start "$name" 'tcp port 993'
+    # shellcheck disable=SC2046
+    curl_keyed "$name" "imaps://$MX_NAME/INBOX;MAILINDEX=1" $(RESOLVE 993 127.0.0.1) --tlsv1.3 \
+        --tls13-ciphers TLS_AES_128_GCM_SHA256 -u "$USER_NAME:$PASS_GOOD" -o /dev/null
+    cap_stop
+    keys_commit "$name"
+    expect "$name" "$F_TLS13 && tls.handshake.ciphersuite == 0x1301" "TLS 1.3, TLS_AES_128_GCM_SHA256"
+    expect_dec "$name" 'imap.request.command == "FETCH"' "FETCH 1 BODY[]"
+    expect_max_frame "$name" 1514
+}
+rec_keyed_imaps993_fetch_large_tls12_aes128gcm() {
+    local name=keyed-imaps993-fetch-large-tls12-aes128gcm
+    cap_start "$name" 'tcp port 993'
+    # shellcheck disable=SC2046
+    curl_keyed "$name" "imaps://$MX_NAME/INBOX;MAILINDEX=1" $(RESOLVE 993 127.0.0.1) --tls-max 1.2 \
+        --ciphers ECDHE-RSA-AES128-GCM-SHA256 -u "$USER_NAME:$PASS_GOOD" -o /dev/null
+    cap_stop
+    keys_commit "$name"
+    expect "$name" "$F_TLS12 && tls.handshake.ciphersuite == 0xc02f" "TLS 1.2, ECDHE-RSA-AES128-GCM-SHA256"
+    expect_dec "$name" 'imap.request.command == "FETCH"' "FETCH 1 BODY[]"
+    expect_max_frame "$name" 1514
+}
+rec_keyed_pop3s995_retr_large_tls12_chacha20() {
+    local name=keyed-pop3s995-retr-large-tls12-chacha20
+    cap_start "$name" 'tcp port 995'
+    # shellcheck disable=SC2046
+    curl_keyed "$name" "pop3s://$MX_NAME/1" $(RESOLVE 995 127.0.0.1) --tls-max 1.2 \
+        --ciphers ECDHE-RSA-CHACHA20-POLY1305 -u "$USER_NAME:$PASS_GOOD" -o /dev/null
+    cap_stop
+    keys_commit "$name"
+    expect "$name" "$F_TLS12 && tls.handshake.ciphersuite == 0xcca8" "TLS 1.2, ECDHE-RSA-CHACHA20-POLY1305"
+    expect_dec "$name" 'pop.request.command == "RETR"' "RETR 1"
+    expect_max_frame "$name" 1514
+}
+rec_keyed_smtp587_submit_large_tls13() {
+    local name=keyed-smtp587-submit-large-tls13
+    cap_start "$name" 'tcp port 587'
+    # shellcheck disable=SC2046
+    curl_smtp "$name" "smtp://$MX_NAME:587/$CLIENT_HELO" $(RESOLVE 587 127.0.0.1) --ssl-reqd \
+        --mail-rcpt "$USER_NAME" -u "$USER_NAME:$PASS_GOOD" -T "$WORK/data/large-message.eml"
+    cap_stop
+    keys_commit "$name"
+    expect "$name" "$F_TLS13" "TLS 1.3"
+    expect_dec "$name" 'smtp.req.command == "DATA"' "DATA"
+    expect_dec "$name" "$F_SMTP_QUEUED" "250 queued"
+    expect_max_frame "$name" 1514
+}
+# 0-RTT: a first s_client gets a ticket (-sess_out), the second resumes with it and sends its
+# first line as early data (-early_data); only the second connection is captured, its key log
+# holds CLIENT_EARLY_TRAFFIC_SECRET. s_server -early_data accepts it (TLS_ADDR:465).
+rec_keyed_smtps465_early_data_tls13() {
+    local name=keyed-smtps465-early-data-tls13 sess=$WORK/data/early.sess early=$WORK/data/early.txt
+    printf 'EHLO %s\r\n' "$CLIENT_HELO" >"$early"
+    CAP_NAME=$name
+    openssl s_server -accept "$TLS_ADDR:465" -naccept 2 -early_data -cert "$PKI/mail.crt" -key "$PKI/mail.key" \
+        -tls1_3 >"$LOG_DIR/$name.server.log" 2>&1 < <(sleep 12) &
+    SSRV_PID=$!
+    wait_listen "$TLS_ADDR" 465
+    { sleep 1; printf 'NOOP\r\n'; sleep 1; } | timeout 10 openssl s_client -connect "$TLS_ADDR:465" -tls1_3 \
+        -CAfile "$CA_CRT" -servername "$MX_NAME" -sess_out "$sess" >"$LOG_DIR/$name.first.log" 2>&1 || true
+    cap_start "$name" 'tcp port 465'
+    { sleep 1; printf 'QUIT\r\n'; sleep 1; } | timeout 10 openssl s_client -connect "$TLS_ADDR:465" -tls1_3 \
+        -CAfile "$CA_CRT" -servername "$MX_NAME" -sess_in "$sess" -early_data "$early" -crlf \
+        -keylogfile "$(keys_path "$name")" >"$LOG_DIR/$name.client.log" 2>&1 || true
+    cap_stop
+    tls_server_stop
+    keys_commit "$name"
+    expect "$name" "$F_TLS13" "TLS 1.3"
+    expect "$name" 'tls.handshake.type == 1 && tls.handshake.extension.type == 42' "ClientHello offers early_data"
+    if grep -q '^CLIENT_EARLY_TRAFFIC_SECRET ' "$OUT_DIR/$name.keys" 2>/dev/null; then
+        SUMMARY+=("$name.keys: CLIENT_EARLY_TRAFFIC_SECRET logged")
+    else
+        FAILURES+=("$name.keys: no CLIENT_EARLY_TRAFFIC_SECRET (no 0-RTT)")
+    fi
+    expect_dec "$name" 'tls.handshake.type == 5' "EndOfEarlyData (the server accepted 0-RTT)"
+}
+
 # ---- Group 7: several messages in one SMTP session (issue 19) ---------------------------------
 rec_smtp_multi_message_rset() {
     local name=smtp-multi-message-rset
@@ -2045,7 +2131,9 @@ GROUP6=(log-smtp587-auth-failed-tls13 log-smtp25-relay-denied-starttls-tls13 log
     log-pop3s995-auth-failed-tls13 log-imaps993-tls10-refused log-smtp587-noport-auth-failed-tls13
     log-smtp587-noport-ambiguous-tls13 log-smtp587-auth-failed-berlin-tls13)
 GROUP7=(smtp-multi-message-rset smtp-bdat-chunks)
-EXTRA=(imap-timeout-bye)   # only when named: too slow for every run
+GROUP8=(keyed-imaps993-fetch-large-tls13 keyed-imaps993-fetch-large-tls12-aes128gcm
+    keyed-pop3s995-retr-large-tls12-chacha20 keyed-smtp587-submit-large-tls13)
+EXTRA=(imap-timeout-bye keyed-smtps465-early-data-tls13)   # only when named: too slow for every run
 
 main() {
     local scenarios=() s fn all=("${GROUP1[@]}" "${GROUP2[@]}" "${GROUP3[@]}" "${GROUP4[@]}" "${GROUP5[@]}" "${GROUP6[@]}" "${GROUP7[@]}")
@@ -2055,6 +2143,7 @@ main() {
         @keyed) scenarios+=("${GROUP5[@]}") ;;
         @logs) scenarios+=("${GROUP6[@]}") ;;
         @multi) scenarios+=("${GROUP7[@]}") ;;
+        @bulk-keyed) scenarios+=("${GROUP8[@]}") ;;  # MW_REC_OUT=pcaps/bulk (bench only)
         @new) scenarios+=("${GROUP5[@]}" "${GROUP6[@]}" "${GROUP7[@]}") ;;
         *) scenarios+=("$s") ;;
         esac

@@ -17,4 +17,5 @@ void mw_config_defaults(mw_config *c)
     c->max_tls_handshake = MW_DEFAULT_MAX_TLS_HANDSHAKE;
     c->keep_transcript = false;
     c->keylog = NULL;
+    c->tls_hold_records = MW_DEFAULT_TLS_HOLD_RECORDS;
 }

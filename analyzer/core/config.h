@@ -39,6 +39,11 @@
 /* Largest unconsumed tail a stream keeps for its dissector: one line or one TLS record. */
 #define MW_TLS_RECORD_MAX (16384 + 2048 + 5)
 
+/* TLS late-key recovery (live): protected records held per direction of a session whose
+ * key log lines have not arrived yet, decrypted in order once they do; past the cap the
+ * held records are dropped (counted) and the session stays encrypted. */
+#define MW_DEFAULT_TLS_HOLD_RECORDS 32u
+
 struct mw_ports;
 struct mw_keylog;
 
@@ -60,6 +65,7 @@ typedef struct mw_config {
     /* The run's TLS key log store (tls/decrypt/keylog.h: --keylog, pcapng secrets), owned by
      * main; NULL: none (unit tests). The TLS dissector reads it, one thread at a time. */
     struct mw_keylog *keylog;
+    size_t tls_hold_records; /* --tls-hold-records; 0: nothing held */
 } mw_config;
 
 static inline size_t mw_config_pending_cap(const mw_config *c)

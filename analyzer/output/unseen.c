@@ -67,7 +67,9 @@ void mw_unseen_describe(GString *out, const mw_session *s)
         g_string_append_printf(out, "; the server was silent %.1f s before the close",
                                (double)(at - t->last_record_us[MW_FROM_SERVER]) / 1e6);
     g_string_append(out, t->keys == MW_TLS_KEYS_MISSING ? "; the key log has no key for it"
-                                                        : "; no key log given");
+                         : t->keys == MW_TLS_KEYS_FOUND
+                             ? "; keys found, but some of its records could not be decrypted"
+                             : "; no key log given");
 }
 
 mw_unseen *mw_unseen_new(void)

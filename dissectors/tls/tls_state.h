@@ -44,6 +44,7 @@ typedef struct {
     mw_tls_cert_cache *certs;
     struct mw_keylog *kl;
     int64_t last_refresh_us; /* monotonic */
+    size_t hold_cap;         /* records held per direction for late keys (inner/tls_hold.c) */
     uint8_t plain[MW_TLS_MAX_CIPHERTEXT];
 } tls_engine;
 
@@ -66,12 +67,17 @@ typedef struct {
     bool dec_wait;       /* keys for this direction's records were looked for, not found */
     bool dec_failed;     /* a record did not authenticate: the rest is not decrypted */
     bool fin_seen;       /* its Finished was decrypted */
-    uint8_t epoch13;     /* TLS 1.3 keys in use: 0 none, 1 handshake, 2 application */
+    uint8_t epoch13;     /* TLS 1.3 keys in use: 0 none, 1 handshake, 2 application, 3 early */
     uint64_t epoch_records; /* protected records since this direction's keys changed */
     uint64_t opaque_records; /* protected records that were not decrypted */
     size_t partial_have; /* an incomplete protected record: bytes of it held by the feeder */
     size_t partial_len;  /* ...and its whole length, header included */
     bool key_update;     /* a KeyUpdate was decrypted: new keys after this record */
+    bool early_end;      /* EndOfEarlyData was decrypted: handshake keys after this record */
+    GByteArray *held;    /* protected records held until their keys are known (tls_hold.c) */
+    uint32_t held_n;
+    bool hold_over;      /* the hold cap was hit: this direction holds nothing more */
+    uint64_t held_dropped; /* held records never decrypted (cap, close, keys refused) */
 } tls_dir;
 
 typedef struct {
@@ -99,6 +105,7 @@ typedef struct {
     uint16_t suite;
     bool etm_client, etm_server; /* encrypt_then_mac (RFC 7366) in each hello */
     bool early_offered;  /* the ClientHello offered early_data (0-RTT) */
+    bool early_pending;  /* 0-RTT records held until the server's EncryptedExtensions */
     bool keys_looked;    /* the key log was asked for this session */
     mw_tls_decoder *dec; /* NULL: no keys found (yet) */
     tls_engine *eng;     /* the engine's (ctx->engine_state), or own_eng without an engine */

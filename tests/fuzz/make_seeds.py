@@ -8,6 +8,10 @@ OUT_DIR/{smtp,imap,pop3,tls}/: each recorded TCP session, its two directions rea
 naively in packet order (retransmitted bytes dropped, holes ignored), written in the framed
 format of tests/fuzz/fuzz_stream.h: a settings byte, then per segment op (bit 0: server),
 a 2-byte big-endian length and the bytes. Standard library only (struct).
+OUT_DIR/keylog/: every committed key log (*.keys, test keys only) behind fuzz_keylog.c's
+two bytes (chunk size, truncate midway), plus hand-made malformed lines.
+OUT_DIR/tls_decrypt/: per configuration of fuzz_tls_decrypt.c, a conversation of sealed
+records (well-formed and not), KeyUpdates, re-keys and raw fragments in both directions.
 """
 import hashlib
 import os
@@ -199,9 +203,79 @@ def frame_stream(settings, chunks):
     return bytes(out)
 
 
+# fuzz_keylog.c: byte 0 = chunk size - 1, byte 1 bit 0 = truncate after the first half
+KEYLOG_FRAMES = [(0xFF, 0), (0x7F, 0), (0x3F, 1), (0xC4, 1)]
+# the harness refreshes a followed file after every chunk (a few syscalls each): short seeds
+# keep it at thousands of executions per second (make fuzz runs it with -max_len=2048)
+KEYLOG_MAX = 1536
+KEYLOG_LINES = [
+    b"# comment\n\nCLIENT_RANDOM " + b"ab" * 32 + b" " + b"cd" * 48 + b"\n",
+    b"CLIENT_RANDOM " + b"ab" * 32 + b" " + b"cd" * 32 + b"\r\n",       # wrong length
+    b"CLIENT_HANDSHAKE_TRAFFIC_SECRET " + b"0g" * 32 + b" " + b"11" * 32 + b"\n",  # bad hex
+    b"SERVER_TRAFFIC_SECRET_0 " + b"12" * 31 + b"3 " + b"11" * 48,      # odd, no newline
+    b"CLIENT_EARLY_TRAFFIC_SECRET " + b"12" * 32 + b" " + b"34" * 32 + b" extra\n",
+    b"EXPORTER_SECRET " + b"12" * 32 + b" " + b"34" * 32 + b"\nRSA 00 11\nBOGUS x y\n",
+    b"CLIENT_TRAFFIC_SECRET_1 " + b"12" * 32 + b" " + b"34" * 48 + b"\n" + b"A" * 600 + b"\n",
+    b"".join(b"SERVER_HANDSHAKE_TRAFFIC_SECRET %064x " % i + b"55" * 32 + b"\n"
+             for i in range(12)),
+]
+
+
+def keylog_seeds(src):
+    """(name, bytes) for fuzz_keylog: the committed key logs and hand-made lines."""
+    logs = []
+    for root, _, files in os.walk(src):
+        for name in sorted(files):
+            if name.endswith(".keys"):
+                with open(os.path.join(root, name), "rb") as f:
+                    logs.append(f.read()[:KEYLOG_MAX])
+    logs += KEYLOG_LINES
+    logs.append(b"".join(KEYLOG_LINES)[:KEYLOG_MAX])
+    for i, text in enumerate(logs):
+        chunk, flags = KEYLOG_FRAMES[i % len(KEYLOG_FRAMES)]
+        yield bytes([chunk, flags]) + text
+
+
+# fuzz_tls_decrypt.c: its configs[] table (version, suite, etm) has 14 rows
+TLS_DECRYPT_CONFIGS = 14
+SEAL, WELL_FORMED = 8, 16
+KEY_UPDATE, REKEY = 1 << 1, 2 << 1
+
+
+def dec_op(op, payload=b""):
+    return struct.pack(">BH", op, len(payload)) + payload
+
+
+def tls_decrypt_seed(config):
+    """Both directions: sealed handshake, application data (short, full-size), an alert;
+    a raw fragment, a KeyUpdate, a re-key, an unsealed record after it."""
+    app, hs, alert = 3 << 5, 2 << 5, 1 << 5
+    out = bytearray([config])
+    for d in (0, 1):
+        out += dec_op(d | SEAL | WELL_FORMED | hs, b"\x14\x00\x00\x0c" + b"F" * 12)
+        out += dec_op(d | SEAL | WELL_FORMED | app, b"EHLO client.example\r\n")
+        out += dec_op(d | SEAL | app, b"250 ok, not padded for CBC\r\n")
+    out += dec_op(1 | SEAL | WELL_FORMED | app, bytes(range(256)) * 16)  # 4096 bytes
+    out += dec_op(0 | app, b"\x00" * 40)                                  # raw: fails
+    out += dec_op(0 | REKEY)
+    out += dec_op(0 | SEAL | WELL_FORMED | app, b"QUIT\r\n")
+    out += dec_op(1 | KEY_UPDATE)
+    out += dec_op(1 | SEAL | WELL_FORMED | app, b"221 bye\r\n")
+    out += dec_op(1 | SEAL | WELL_FORMED | app, b"")                      # empty record
+    out += dec_op(1 | SEAL | WELL_FORMED | alert, b"\x01\x00")
+    return bytes(out)
+
+
+def write_seed(dst, h, seed, counts):
+    digest = hashlib.sha1(seed).hexdigest()[:16]
+    with open(os.path.join(dst, h, digest), "wb") as o:
+        o.write(seed)
+    counts[h] = counts.get(h, 0) + 1
+
+
 def main():
     src, dst = sys.argv[1], sys.argv[2]
-    for h in ("engine", "smtp", "imap", "pop3", "tls"):
+    for h in ("engine", "smtp", "imap", "pop3", "tls", "keylog", "tls_decrypt"):
         os.makedirs(os.path.join(dst, h), exist_ok=True)
     counts = {}
     for root, _, files in os.walk(src):
@@ -218,11 +292,11 @@ def main():
                 h = harness_for(port, chunks)
                 if not h:
                     continue
-                seed = frame_stream(SETTINGS.get((h, port), 0), chunks)
-                digest = hashlib.sha1(seed).hexdigest()[:16]
-                with open(os.path.join(dst, h, digest), "wb") as o:
-                    o.write(seed)
-                counts[h] = counts.get(h, 0) + 1
+                write_seed(dst, h, frame_stream(SETTINGS.get((h, port), 0), chunks), counts)
+    for seed in keylog_seeds(src):
+        write_seed(dst, "keylog", seed, counts)
+    for config in range(TLS_DECRYPT_CONFIGS):
+        write_seed(dst, "tls_decrypt", tls_decrypt_seed(config), counts)
     print(" ".join("%s=%d" % kv for kv in sorted(counts.items())))
 
 

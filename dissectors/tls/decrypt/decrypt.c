@@ -37,8 +37,20 @@ typedef struct {
     EVP_MAC_CTX *mac;
 } dir_state;
 
+/* The TLS <= 1.2 key block serves both directions: made at the first direction's init12,
+ * kept (with what it was made from) for the other's, wiped when the decoder is. */
+#define KEY_BLOCK_MAX (2 * (MAC_KEY_MAX + KEY_MAX + IV_MAX))
+typedef struct {
+    bool valid;
+    uint16_t version, suite;
+    uint8_t from[2 * MW_TLS_RANDOM_LEN + MW_TLS_MASTER_LEN];
+    uint8_t block[KEY_BLOCK_MAX];
+    size_t len;
+} key_block;
+
 struct mw_tls_decoder {
     dir_state dir[2];
+    key_block kb;
 };
 
 const char *mw_tls_dec_status_name(mw_tls_dec_status s)
@@ -77,7 +89,7 @@ void mw_tls_decoder_free(mw_tls_decoder *d)
         return;
     dir_clear(&d->dir[0]);
     dir_clear(&d->dir[1]);
-    OPENSSL_free(d);
+    OPENSSL_clear_free(d, sizeof *d);
 }
 
 bool mw_tls_decoder_keyed(const mw_tls_decoder *d, mw_tls_dir dir)
@@ -98,9 +110,8 @@ static bool dir_key(dir_state *st, const mw_tls_suite *suite, const uint8_t *key
         EVP_MAC_CTX_free(st->mac);
         st->mac = NULL;
         st->cipher = EVP_CIPHER_CTX_new();
-        EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, suite->cipher, NULL);
+        EVP_CIPHER *c = mw_tls_fetched(MW_TLS_ALG_CIPHER, suite->cipher);
         bool ok = st->cipher && c && EVP_DecryptInit_ex2(st->cipher, c, NULL, NULL, NULL) == 1;
-        EVP_CIPHER_free(c); /* the context keeps its own reference */
         if (ok && suite->kind == MW_TLS_KIND_AEAD) {
             ok = EVP_CIPHER_CTX_ctrl(st->cipher, EVP_CTRL_AEAD_SET_IVLEN, AEAD_NONCE_LEN,
                                      NULL) == 1;
@@ -121,9 +132,8 @@ static bool dir_key(dir_state *st, const mw_tls_suite *suite, const uint8_t *key
     }
     if (suite->kind == MW_TLS_KIND_CBC) {
         if (!st->mac) {
-            EVP_MAC *m = EVP_MAC_fetch(NULL, "HMAC", NULL);
+            EVP_MAC *m = mw_tls_fetched(MW_TLS_ALG_MAC, "HMAC");
             st->mac = m ? EVP_MAC_CTX_new(m) : NULL;
-            EVP_MAC_free(m);
             if (!st->mac)
                 return false;
         }
@@ -156,6 +166,38 @@ static bool version_fits(const mw_tls_suite *s, uint16_t version)
     return !s->tls13 && (!s->tls12_only || version == MW_TLS_VERSION_TLS12);
 }
 
+/* The key block for these inputs: the one kept when they are the same, else made now
+ * with the suite's PRF (RFC 5246 §6.3; TLS 1.0/1.1: MD5-SHA1). NULL when OpenSSL refuses. */
+static const uint8_t *key_block_of(mw_tls_decoder *d, uint16_t version, const mw_tls_suite *s,
+                                   const uint8_t *cr, const uint8_t *sr, const uint8_t *master,
+                                   size_t len)
+{
+    key_block *kb = &d->kb;
+    uint8_t from[sizeof kb->from];
+    memcpy(from, cr, MW_TLS_RANDOM_LEN);
+    memcpy(from + MW_TLS_RANDOM_LEN, sr, MW_TLS_RANDOM_LEN);
+    memcpy(from + 2 * MW_TLS_RANDOM_LEN, master, MW_TLS_MASTER_LEN);
+    bool same = kb->valid && kb->version == version && kb->suite == s->id && kb->len == len &&
+                CRYPTO_memcmp(kb->from, from, sizeof from) == 0;
+    if (!same) {
+        const char *prf = version == MW_TLS_VERSION_TLS12 ? s->prf_hash : "MD5-SHA1";
+        OPENSSL_cleanse(kb, sizeof *kb);
+        if (len > sizeof kb->block ||
+            !mw_tls_prf(prf, master, MW_TLS_MASTER_LEN, "key expansion", sr, MW_TLS_RANDOM_LEN,
+                        cr, MW_TLS_RANDOM_LEN, kb->block, len)) {
+            OPENSSL_cleanse(from, sizeof from);
+            return NULL;
+        }
+        memcpy(kb->from, from, sizeof from);
+        kb->version = version;
+        kb->suite = s->id;
+        kb->len = len;
+        kb->valid = true;
+    }
+    OPENSSL_cleanse(from, sizeof from);
+    return kb->block;
+}
+
 mw_tls_dec_status mw_tls_decoder_init12(mw_tls_decoder *d, mw_tls_dir dir, uint16_t version,
                                         uint16_t suite_id,
                                         const uint8_t client_random[MW_TLS_RANDOM_LEN],
@@ -177,11 +219,9 @@ mw_tls_dec_status mw_tls_decoder_init12(mw_tls_decoder *d, mw_tls_dir dir, uint1
      * RFC 2246: the first record's IV; later ones chain). */
     size_t mac_len = s->kind == MW_TLS_KIND_CBC ? s->mac_len : 0;
     size_t iv_len = s->fixed_iv_len;
-    uint8_t block[2 * (MAC_KEY_MAX + KEY_MAX + IV_MAX)];
-    size_t block_len = 2 * (mac_len + s->key_len + iv_len);
-    const char *prf = version == MW_TLS_VERSION_TLS12 ? s->prf_hash : "MD5-SHA1";
-    if (!mw_tls_prf(prf, master, master_len, "key expansion", server_random,
-                    MW_TLS_RANDOM_LEN, client_random, MW_TLS_RANDOM_LEN, block, block_len))
+    const uint8_t *block = key_block_of(d, version, s, client_random, server_random, master,
+                                        2 * (mac_len + s->key_len + iv_len));
+    if (!block)
         return MW_TLS_DEC_UNSUPPORTED;
     size_t side = dir == MW_TLS_FROM_CLIENT ? 0 : 1;
     const uint8_t *mac_key = block + side * mac_len;
@@ -190,7 +230,6 @@ mw_tls_dec_status mw_tls_decoder_init12(mw_tls_decoder *d, mw_tls_dir dir, uint1
     memcpy(st->key, key, s->key_len);
     memcpy(st->iv, iv, iv_len);
     bool ok = dir_key(st, s, st->key, mac_key);
-    OPENSSL_cleanse(block, sizeof block);
     if (!ok) {
         dir_forget(st);
         return MW_TLS_DEC_UNSUPPORTED;

@@ -511,6 +511,16 @@ unsigned mw_keylog_sources(const mw_keylog *kl)
     return kl ? kl->added : 0;
 }
 
+bool mw_keylog_may_grow(const mw_keylog *kl)
+{
+    for (guint i = 0; kl && i < kl->sources->len; i++) {
+        const kl_source *src = g_ptr_array_index(kl->sources, i);
+        if (src->follow && !src->stream)
+            return true;
+    }
+    return false;
+}
+
 size_t mw_keylog_dir_fds(const mw_keylog *kl, int *fds, size_t max)
 {
     size_t n = 0;

@@ -88,6 +88,9 @@ GPtrArray *mw_keylog_take_messages(mw_keylog *kl);
 /* Files and buffers given so far, readable or not (0: no key log was given at all). */
 unsigned mw_keylog_sources(const mw_keylog *kl);
 
+/* A followed file is among the sources: secrets may still arrive (mw_keylog_refresh). */
+bool mw_keylog_may_grow(const mw_keylog *kl);
+
 /* The directories of followed files, held open so that mw_keylog_refresh can open the
  * files again by openat relative to them (a sandbox allows openat on these only). Up to
  * max descriptors into fds; returns how many. */

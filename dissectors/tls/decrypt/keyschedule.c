@@ -5,18 +5,69 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
+#include <glib.h>
 #include <string.h>
+
+/* Distinct algorithms ever fetched: the suite table's ciphers, HMAC, two KDFs. */
+#define FETCH_CACHE_MAX 32
+
+typedef struct {
+    mw_tls_alg_kind kind;
+    char name[32];
+    void *alg; /* NULL: not available (remembered too) */
+} fetch_entry;
+
+static GMutex fetch_lock;
+static fetch_entry fetch_cache[FETCH_CACHE_MAX];
+static unsigned fetch_n;
+
+static void *fetch_now(mw_tls_alg_kind kind, const char *name)
+{
+    switch (kind) {
+    case MW_TLS_ALG_CIPHER:
+        return EVP_CIPHER_fetch(NULL, name, NULL);
+    case MW_TLS_ALG_MAC:
+        return EVP_MAC_fetch(NULL, name, NULL);
+    default:
+        return EVP_KDF_fetch(NULL, name, NULL);
+    }
+}
+
+void *mw_tls_fetched(mw_tls_alg_kind kind, const char *name)
+{
+    void *alg = NULL;
+    bool found = false;
+    g_mutex_lock(&fetch_lock);
+    for (unsigned i = 0; i < fetch_n && !found; i++) {
+        if (fetch_cache[i].kind == kind && strcmp(fetch_cache[i].name, name) == 0) {
+            alg = fetch_cache[i].alg;
+            found = true;
+        }
+    }
+    if (!found && strlen(name) < sizeof fetch_cache[0].name) {
+        alg = fetch_now(kind, name);
+        if (fetch_n < FETCH_CACHE_MAX) {
+            fetch_entry *e = &fetch_cache[fetch_n++];
+            e->kind = kind;
+            g_strlcpy(e->name, name, sizeof e->name);
+            e->alg = alg;
+        } else {
+            g_warning("tls decrypt: algorithm cache full"); /* cannot happen: the table is fixed */
+        }
+    }
+    g_mutex_unlock(&fetch_lock);
+    return alg;
+}
 
 /* Runs the KDF named kdf_name with params into out; false (out zeroed) on any refusal. */
 static bool kdf_run(const char *kdf_name, OSSL_PARAM *params, uint8_t *out, size_t out_len)
 {
     bool ok = false;
-    EVP_KDF *kdf = EVP_KDF_fetch(NULL, kdf_name, NULL);
+    EVP_KDF *kdf = mw_tls_fetched(MW_TLS_ALG_KDF, kdf_name);
     EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
     if (ctx)
         ok = EVP_KDF_derive(ctx, out, out_len, params) == 1;
     EVP_KDF_CTX_free(ctx);
-    EVP_KDF_free(kdf);
     if (!ok)
         OPENSSL_cleanse(out, out_len);
     return ok;

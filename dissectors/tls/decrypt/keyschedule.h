@@ -28,4 +28,11 @@ bool mw_tls13_expand_label(const char *digest, const uint8_t *secret, size_t sec
                            const char *label, const uint8_t *context, size_t context_len,
                            uint8_t *out, size_t out_len);
 
+/* OpenSSL algorithm objects fetched once per process and kept (EVP_*_fetch takes locks
+ * and walks the provider store: per session it cost more than the key derivation itself).
+ * NULL when this OpenSSL lacks the algorithm. Shared, read-only, safe from any thread;
+ * never freed (the caller must not free them either). */
+typedef enum { MW_TLS_ALG_CIPHER, MW_TLS_ALG_MAC, MW_TLS_ALG_KDF } mw_tls_alg_kind;
+void *mw_tls_fetched(mw_tls_alg_kind kind, const char *name);
+
 #endif

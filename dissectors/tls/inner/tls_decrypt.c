@@ -5,6 +5,7 @@
 
 #include "registry.h"
 #include "tls/decrypt/keylog.h"
+#include "tls/inner/tls_hold.h"
 #include "tls/tls_handshake.h"
 #include "tls/tls_record.h"
 
@@ -15,6 +16,7 @@ tls_engine *tls_dec_engine_new(const mw_config *cfg)
     tls_engine *e = g_new0(tls_engine, 1);
     e->kl = cfg ? cfg->keylog : NULL;
     e->last_refresh_us = G_MININT64;
+    e->hold_cap = cfg ? cfg->tls_hold_records : MW_DEFAULT_TLS_HOLD_RECORDS;
     return e;
 }
 
@@ -42,6 +44,7 @@ void tls_dec_attach(tls_state *st, const mw_ctx *ctx)
 void tls_dec_free(tls_state *st)
 {
     mw_nested_free(&st->inner);
+    tls_hold_free(st);
     mw_tls_decoder_free(st->dec);
     st->dec = NULL;
     tls_dec_engine_free(st->own_eng);
@@ -59,6 +62,8 @@ static bool has16(const mw_u16_list *l, uint16_t v)
 }
 
 enum { EXT_ENCRYPT_THEN_MAC = 22, EXT_EARLY_DATA = 42, EXT_ALPN = 16 };
+/* tls_dir.epoch13 */
+enum { EPOCH_NONE, EPOCH_HANDSHAKE, EPOCH_APPLICATION, EPOCH_EARLY };
 
 /* The run's key log, when one was given (--keylog, or a capture's secrets so far). */
 static struct mw_keylog *keylog_of(const tls_state *st)
@@ -142,6 +147,28 @@ static bool key13(tls_state *st, mw_dir dir, mw_keylog_kind kind, uint8_t epoch)
                MW_TLS_DEC_OK;
 }
 
+/* 0-RTT (RFC 8446 2.3): the client's early records, held since its ClientHello (the
+ * suite was not known), are under CLIENT_EARLY_TRAFFIC_SECRET. Whether the server took
+ * them is in its EncryptedExtensions: with the server's keys they wait for it (a refused
+ * one was never read by the server, nor is it here); without, they are read at once. No
+ * early secret logged: they cannot be read (counted), the rest of the session can. */
+static void early_keys(tls_state *st, bool server_keyed, const mw_ctx *ctx)
+{
+    tls_dir *c = &st->d[MW_FROM_CLIENT];
+    if (!st->early_offered)
+        return;
+    size_t len = 0;
+    if (!find_secret(st, MW_KEYLOG_CLIENT_EARLY_TRAFFIC, &len)) {
+        tls_hold_drop(st, MW_FROM_CLIENT, "0-RTT early data, and the key log has no "
+                      "CLIENT_EARLY_TRAFFIC_SECRET for it", ctx);
+        return;
+    }
+    if (!key13(st, MW_FROM_CLIENT, MW_KEYLOG_CLIENT_EARLY_TRAFFIC, EPOCH_EARLY))
+        return;
+    st->early_pending = server_keyed && c->held_n > 0;
+    tls_hold_replay(st, ctx);
+}
+
 void tls_keys_server_hello(tls_state *st, const mw_tls_server_hello *h, const mw_ctx *ctx)
 {
     if (!h->random)
@@ -153,8 +180,9 @@ void tls_keys_server_hello(tls_state *st, const mw_tls_server_hello *h, const mw
     if (!is_tls13(st) || !keylog_of(st))
         return;
     st->keys_looked = true;
-    key13(st, MW_FROM_SERVER, MW_KEYLOG_SERVER_HANDSHAKE_TRAFFIC, 1);
+    bool server_keyed = key13(st, MW_FROM_SERVER, MW_KEYLOG_SERVER_HANDSHAKE_TRAFFIC, 1);
     key13(st, MW_FROM_CLIENT, MW_KEYLOG_CLIENT_HANDSHAKE_TRAFFIC, 1);
+    early_keys(st, server_keyed, ctx);
 }
 
 /* TLS <= 1.2: dir's keys from the master secret. */
@@ -177,6 +205,10 @@ static bool key12(tls_state *st, mw_dir dir)
 
 void tls_keys_ccs(tls_state *st, mw_dir dir, const mw_ctx *ctx)
 {
+    /* a client's CCS before any ServerHello is TLS 1.3's middlebox compatibility one
+     * (RFC 8446 D.4): a TLS 1.2 client sends its CCS only after the server's hello */
+    if (dir == MW_FROM_CLIENT && !st->server_hello)
+        return;
     if (is_tls13(st) || !keylog_of(st) || !st->have_client_random)
         return;
     st->keys_looked = true;
@@ -192,10 +224,15 @@ static void late_keys(tls_state *st, mw_dir dir)
     uint64_t passed = d->epoch_records;
     bool ok;
     if (is_tls13(st)) {
-        if (d->epoch13 != 1 || passed != 0)
-            return; /* a Finished not seen: which records are whose is not known */
-        ok = key13(st, dir, dir == MW_FROM_SERVER ? MW_KEYLOG_SERVER_HANDSHAKE_TRAFFIC
-                                                  : MW_KEYLOG_CLIENT_HANDSHAKE_TRAFFIC, 1);
+        /* records passed unread: a Finished may be among them, the epoch is not known */
+        if (passed != 0 || (d->epoch13 != EPOCH_HANDSHAKE && d->epoch13 != EPOCH_APPLICATION))
+            return;
+        bool srv = dir == MW_FROM_SERVER;
+        mw_keylog_kind k = d->epoch13 == EPOCH_HANDSHAKE
+                               ? (srv ? MW_KEYLOG_SERVER_HANDSHAKE_TRAFFIC
+                                      : MW_KEYLOG_CLIENT_HANDSHAKE_TRAFFIC)
+                               : (srv ? MW_KEYLOG_SERVER_TRAFFIC_0 : MW_KEYLOG_CLIENT_TRAFFIC_0);
+        ok = key13(st, dir, k, d->epoch13);
     } else {
         ok = key12(st, dir);
     }
@@ -206,11 +243,30 @@ static void late_keys(tls_state *st, mw_dir dir)
 
 /* ---------- records ---------- */
 
+/* 0-RTT: the client's application data records between its ClientHello and the
+ * ServerHello (which is when the suite, and so the record keys, become known). */
+static bool early_record(const tls_state *st, mw_dir dir, uint8_t type)
+{
+    return dir == MW_FROM_CLIENT && st->early_offered && st->client_hello && !st->server_hello &&
+           type == CT_APPDATA;
+}
+
 static bool protected_type(const tls_state *st, const tls_dir *d, uint8_t type)
 {
+    if (st->early_offered && !st->server_hello && d == &st->d[MW_FROM_CLIENT])
+        return type == CT_APPDATA;
     if (is_tls13(st))
         return type == CT_APPDATA && d->epoch13 > 0;
     return d->ccs && type >= CT_ALERT && type <= CT_HEARTBEAT;
+}
+
+/* Late keys (live): the records of a direction still waiting for its keys are held
+ * while the key log can still grow and none of this epoch's records has passed unread. */
+static bool may_hold(tls_state *st, const tls_dir *d)
+{
+    struct mw_keylog *kl = keylog_of(st);
+    return kl && d->dec_wait && d->epoch_records == 0 && mw_keylog_may_grow(kl) &&
+           tls_hold_room(st, d);
 }
 
 bool tls_dec_wants(tls_state *st, mw_dir dir, uint8_t type)
@@ -218,9 +274,16 @@ bool tls_dec_wants(tls_state *st, mw_dir dir, uint8_t type)
     tls_dir *d = &st->d[dir];
     if (d->dec_failed || !protected_type(st, d, type))
         return false;
-    if (d->dec_wait)
-        late_keys(st, dir);
-    return st->dec && mw_tls_decoder_keyed(st->dec, (mw_tls_dir)dir);
+    if (early_record(st, dir, type))
+        return keylog_of(st) && tls_hold_room(st, d); /* the suite is not known yet */
+    if (dir == MW_FROM_CLIENT && st->early_pending)
+        return true; /* held until the server's EncryptedExtensions */
+    for (int i = 0; i < 2; i++)
+        if (st->d[i].dec_wait && (i == (int)dir || st->d[i].held_n))
+            late_keys(st, (mw_dir)i);
+    if (st->dec && mw_tls_decoder_keyed(st->dec, (mw_tls_dir)dir))
+        return true;
+    return may_hold(st, d);
 }
 
 void tls_dec_opaque(tls_state *st, mw_dir dir, uint8_t type)
@@ -318,12 +381,39 @@ static bool refused_early_data(tls_state *st, mw_dir dir)
 void tls_dec_record(tls_state *st, mw_dir dir, uint8_t type, uint16_t version,
                     const uint8_t *body, size_t len, const mw_ctx *ctx)
 {
+    if (st->d[0].held_n || st->d[1].held_n)
+        tls_hold_replay(st, ctx); /* older records first, those whose keys came */
+    bool keyed = st->dec && mw_tls_decoder_keyed(st->dec, (mw_tls_dir)dir);
+    if (!keyed || (dir == MW_FROM_CLIENT && st->early_pending) || st->d[dir].held_n) {
+        tls_hold_push(st, dir, type, version, body, len, ctx);
+        return;
+    }
+    tls_dec_record_now(st, dir, type, version, body, len, ctx);
+}
+
+/* Under the early keys a record that does not open is the first of the handshake keys:
+ * the server refused the 0-RTT data, or the client's EndOfEarlyData was not seen. */
+static mw_tls_dec_status decrypt_one(tls_state *st, mw_dir dir, uint8_t type, uint16_t version,
+                                     const uint8_t *body, size_t len, size_t *n, uint8_t *inner)
+{
+    tls_engine *e = st->eng;
+    mw_tls_dec_status rc = mw_tls_decrypt_record(st->dec, (mw_tls_dir)dir, type, version, body,
+                                                 len, e->plain, sizeof e->plain, n, inner);
+    if (rc != MW_TLS_DEC_OK && rc != MW_TLS_DEC_TOO_LONG && st->d[dir].epoch13 == EPOCH_EARLY &&
+        key13(st, dir, MW_KEYLOG_CLIENT_HANDSHAKE_TRAFFIC, EPOCH_HANDSHAKE))
+        rc = mw_tls_decrypt_record(st->dec, (mw_tls_dir)dir, type, version, body, len, e->plain,
+                                   sizeof e->plain, n, inner);
+    return rc;
+}
+
+void tls_dec_record_now(tls_state *st, mw_dir dir, uint8_t type, uint16_t version,
+                        const uint8_t *body, size_t len, const mw_ctx *ctx)
+{
     tls_dir *d = &st->d[dir];
     tls_engine *e = st->eng;
     size_t n = 0;
     uint8_t inner = 0;
-    mw_tls_dec_status rc = mw_tls_decrypt_record(st->dec, (mw_tls_dir)dir, type, version, body,
-                                                 len, e->plain, sizeof e->plain, &n, &inner);
+    mw_tls_dec_status rc = decrypt_one(st, dir, type, version, body, len, &n, &inner);
     d->epoch_records++;
     if (rc != MW_TLS_DEC_OK) {
         if (!refused_early_data(st, dir))
@@ -348,6 +438,10 @@ void tls_dec_record(tls_state *st, mw_dir dir, uint8_t type, uint16_t version,
     default:
         break; /* heartbeat: nothing to read */
     }
+    if (d->early_end) {
+        d->early_end = false;
+        key13(st, dir, MW_KEYLOG_CLIENT_HANDSHAKE_TRAFFIC, EPOCH_HANDSHAKE);
+    }
     if (d->key_update && !d->dec_failed) {
         d->key_update = false;
         d->epoch_records = 0;
@@ -358,20 +452,38 @@ void tls_dec_record(tls_state *st, mw_dir dir, uint8_t type, uint16_t version,
 
 /* ---------- the decrypted handshake ---------- */
 
-/* RFC 8446 4.3.1: the server's EncryptedExtensions, for the ALPN it chose. */
-static void encrypted_extensions(tls_state *st, mw_cursor c)
+/* The server's word on 0-RTT (its EncryptedExtensions): the held early records are read,
+ * or dropped as the server dropped them, and the client goes on with its handshake keys. */
+static void early_answer(tls_state *st, bool accepted, const mw_ctx *ctx)
+{
+    if (!st->early_pending)
+        return;
+    st->early_pending = false;
+    if (!accepted) {
+        tls_hold_drop(st, MW_FROM_CLIENT, "0-RTT early data the server refused", ctx);
+        key13(st, MW_FROM_CLIENT, MW_KEYLOG_CLIENT_HANDSHAKE_TRAFFIC, EPOCH_HANDSHAKE);
+    }
+    tls_hold_replay(st, ctx);
+}
+
+/* RFC 8446 4.3.1: the server's EncryptedExtensions, for the ALPN it chose and whether it
+ * took the client's early data. */
+static void encrypted_extensions(tls_state *st, mw_cursor c, const mw_ctx *ctx)
 {
     mw_cursor exts, body, list, name;
     uint16_t type;
+    bool early = false;
     if (!mw_cur_sub_2(&c, &exts))
         return;
     while (mw_cur_be16(&exts, &type) && mw_cur_sub_2(&exts, &body)) {
+        early = early || type == EXT_EARLY_DATA;
         if (type != EXT_ALPN || !mw_cur_sub_2(&body, &list) || !mw_cur_sub_1(&list, &name))
             continue;
         mw_tls_rec *r = rec_of(st);
         g_free(r->alpn);
         r->alpn = mw_wire_strdup(name.p, name.left, 255);
     }
+    early_answer(st, early, ctx);
 }
 
 static void finished(tls_state *st, mw_dir dir, const mw_ctx *ctx)
@@ -393,7 +505,7 @@ bool tls_dec_handshake_msg(tls_state *st, mw_dir dir, uint8_t type, mw_cursor bo
     switch (type) {
     case HS_ENCRYPTED_EXTENSIONS:
         if (dir == MW_FROM_SERVER)
-            encrypted_extensions(st, body);
+            encrypted_extensions(st, body, ctx);
         st->stage = "the EncryptedExtensions";
         return true;
     case HS_CERTIFICATE_VERIFY:
@@ -407,8 +519,11 @@ bool tls_dec_handshake_msg(tls_state *st, mw_dir dir, uint8_t type, mw_cursor bo
         if (is_tls13(st))
             st->d[dir].key_update = true; /* new keys from the next record on */
         return true;
-    case HS_NEW_SESSION_TICKET:
     case HS_END_OF_EARLY_DATA:
+        if (dir == MW_FROM_CLIENT && st->d[dir].epoch13 == EPOCH_EARLY)
+            st->d[dir].early_end = true; /* handshake keys from the next record on */
+        return true;
+    case HS_NEW_SESSION_TICKET:
         return true;
     default:
         return false;
@@ -436,8 +551,28 @@ bool tls_dec_gap(tls_state *st, mw_dir dir, uint64_t missing, const mw_ctx *ctx)
     return mw_tls_decoder_skip_record(st->dec, (mw_tls_dir)dir) == MW_TLS_DEC_OK;
 }
 
+/* The session ends with records still held: the key log is read once more, then what
+ * still has no keys is dropped (counted). */
+static void hold_close(tls_state *st, const mw_ctx *ctx)
+{
+    if (!st->d[0].held_n && !st->d[1].held_n)
+        return;
+    if (st->early_pending)
+        early_answer(st, true, ctx); /* no EncryptedExtensions came: read what was sent */
+    if (st->eng)
+        st->eng->last_refresh_us = G_MININT64;
+    for (int i = 0; i < 2; i++)
+        if (st->d[i].dec_wait)
+            late_keys(st, (mw_dir)i);
+    tls_hold_replay(st, ctx);
+    for (int i = 0; i < 2; i++)
+        tls_hold_drop(st, (mw_dir)i, "the session ended before their keys reached the key log",
+                      ctx);
+}
+
 void tls_dec_close(tls_state *st, const mw_ctx *ctx)
 {
+    hold_close(st, ctx);
     if (!mw_nested_started(&st->inner))
         return;
     mw_ctx ic = inner_ctx(ctx);
