@@ -468,4 +468,25 @@ fi
 "$MW" "${ARGS[@]}" >/dev/null 2>"$TMP/progress.err"
 check "no progress line when stderr is not a terminal" test ! -s "$TMP/progress.err"
 
+# --- issue 19: a flagged SMTP session's view lists its messages, in both formats ---
+session_messages() {
+    "$MW" -r pcaps/smtp-multi-message-rset.pcap --report "$TMP/msgs.html" >/dev/null 2>&1 &&
+        "$MW" -r pcaps/smtp-multi-message-rset.pcap --report "$TMP/msgs.md" >/dev/null 2>&1 || return 1
+    # each transaction once, in order, with its sender, recipients, size, result, final reply
+    python3 - "$TMP/msgs.html" "$TMP/msgs.md" <<'PY'
+import re, sys
+html, md = (open(f, encoding="utf-8").read() for f in sys.argv[1:3])
+want = ["tx 1 from &lt;sender@example.org&gt; \u2192 1 rcpt (1 refused: 550 5.1.1) aborted",
+        "tx 2 from &lt;sender@example.org&gt; \u2192 1 rcpt 238 bytes rejected 550 5.7.1 message content rejected",
+        "tx 3 from &lt;sender@example.org&gt; \u2192 2 rcpt 278 bytes accepted 250 2.0.0 queued as 15774A7609D"]
+ul = re.findall(r'<ul class="messages">(.*?)</ul>', html)
+assert len(ul) == 1, ul
+items = re.findall(r"<li>(.*?)</li>", ul[0])
+assert items[1:] == want, items
+lines = [l[2:] for l in md.splitlines() if l.startswith("- tx ")]
+assert lines == want, lines
+PY
+}
+check "report: the session view lists each SMTP transaction (sender, rcpt, size, result, reply, queue id) in html and md" session_messages
+
 echo "1..$n"

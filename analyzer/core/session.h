@@ -178,6 +178,8 @@ typedef struct mw_session {
     bool syn_seen, synack_seen; /* how the connection began (with the end, below) */
     bool greeted;        /* the server's greeting was seen */
     bool quit_seen;      /* orderly protocol goodbye (QUIT/LOGOUT answered) */
+    bool auth_offered;   /* set from a stored record (store_record.c): the server offered
+                          * AUTH, which mw_conn_advice otherwise reads from the SMTP part */
     mw_outcome outcome;
     mw_close_reason close_reason; /* what the session's end looked like, for the outcome */
     uint32_t anomalies;  /* bit set of mw_anomaly */

@@ -159,18 +159,25 @@ static mw_advice tls_advice(const mw_session *s)
     return MW_ADVICE_NONE;
 }
 
-/* The server's EHLO listed AUTH (RFC 4954 section 3) and no AUTH was tried. */
-static mw_advice relay_advice(const mw_session *s)
+bool mw_conn_auth_offered(const mw_session *s)
 {
+    if (s->auth_offered)
+        return true;
     const mw_smtp_rec *m = mw_smtp_of(s);
-    if (!m || !m->capabilities || s->auth)
-        return MW_ADVICE_NONE;
+    if (!m || !m->capabilities)
+        return false;
     for (guint i = 0; i < m->capabilities->len; i++) {
         const char *c = g_ptr_array_index(m->capabilities, i);
         if (g_ascii_strncasecmp(c, "AUTH", 4) == 0 && (c[4] == ' ' || c[4] == '=' || !c[4]))
-            return MW_ADVICE_AUTH_UNUSED;
+            return true;
     }
-    return MW_ADVICE_NONE;
+    return false;
+}
+
+/* The server's EHLO listed AUTH (RFC 4954 section 3) and no AUTH was tried. */
+static mw_advice relay_advice(const mw_session *s)
+{
+    return !s->auth && mw_conn_auth_offered(s) ? MW_ADVICE_AUTH_UNUSED : MW_ADVICE_NONE;
 }
 
 mw_advice mw_conn_advice(const mw_session *s, mw_flag f)

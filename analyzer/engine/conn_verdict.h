@@ -54,6 +54,8 @@ typedef enum {
 /* The advice for flag f of this finished session (MW_ADVICE_NONE: the flag's diagnosis
  * says all there is). */
 mw_advice mw_conn_advice(const mw_session *s, mw_flag f);
+/* The server's EHLO listed AUTH (RFC 4954 section 3), or a stored record says it did. */
+bool mw_conn_auth_offered(const mw_session *s);
 /* The sentence for an advice ("" for none). */
 const char *mw_advice_text(mw_advice a);
 

@@ -14,6 +14,7 @@
 #include "report/report_text.h"
 #include "report/report_html.h"
 #include "report/report_md.h"
+#include "registry.h"
 #include "tls/tls_log.h"
 
 static bool has_suffix_ci(const char *s, const char *suffix)
@@ -111,6 +112,30 @@ static char *tls_summary(const mw_session *s)
     return clean;
 }
 
+/* The mail part's lines as the text output writes them (helo, sender, recipients; SMTP a
+ * line per transaction), cleaned and stripped of their indent: the session view lists the
+ * messages in both formats (issue 19). */
+static char **mail_lines(const mw_session *s)
+{
+    GString *txt = g_string_new(NULL);
+    mw_part_write_text(txt, s, &s->mail);
+    GPtrArray *out = g_ptr_array_new();
+    char **lines = g_strsplit(txt->str, "\n", -1);
+    for (char **l = lines; *l; l++) {
+        char *t = g_strstrip(*l);
+        if (*t)
+            g_ptr_array_add(out, mw_report_clean(t, 400));
+    }
+    g_strfreev(lines);
+    g_string_free(txt, TRUE);
+    if (!out->len) {
+        g_ptr_array_free(out, TRUE);
+        return NULL;
+    }
+    g_ptr_array_add(out, NULL);
+    return (char **)g_ptr_array_free(out, FALSE);
+}
+
 static int keep_transcript(mw_report *r, const mw_session *s, uint32_t file)
 {
     if (r->transcripts->len >= MW_REPORT_MAX_TRANSCRIPTS) {
@@ -130,6 +155,7 @@ static int keep_transcript(mw_report *r, const mw_session *s, uint32_t file)
     g_free(sv);
     t->wireshark = wireshark_filter(s);
     t->tls = tls_summary(s);
+    t->mail = mail_lines(s);
     t->evidence = g_array_new(FALSE, TRUE, sizeof(mw_revidence));
     for (guint i = 0; s->evidence && i < s->evidence->len; i++) {
         const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, i);
@@ -253,6 +279,7 @@ bool mw_report_write(mw_report *r, const mw_engine_stats *st, const char *live, 
 
 static void free_transcript(mw_rtranscript *t)
 {
+    g_strfreev(t->mail);
     g_free(t->title);
     g_free(t->wireshark);
     g_free(t->tls);

@@ -350,6 +350,15 @@ static void transcript(GString *g, const mw_report *r, const mw_rtranscript *t)
         mw_html_escape(g, t->tls);
         g_string_append(g, "</p>\n");
     }
+    if (t->mail) {
+        g_string_append(g, "<ul class=\"messages\">");
+        for (char **l = t->mail; *l; l++) {
+            g_string_append(g, "<li>");
+            mw_html_escape(g, *l);
+            g_string_append(g, "</li>");
+        }
+        g_string_append(g, "</ul>\n");
+    }
     if (t->events->len) {
         g_string_append(g, "<table class=\"tx\"><tbody>\n");
         for (guint i = 0; i < t->events->len; i++) {

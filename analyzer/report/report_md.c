@@ -271,6 +271,14 @@ static void transcript(GString *g, const mw_report *r, const mw_rtranscript *t)
         mw_md_escape(g, t->tls);
         g_string_append(g, "\n\n");
     }
+    if (t->mail) {
+        for (char **l = t->mail; *l; l++) {
+            g_string_append(g, "- ");
+            mw_md_escape(g, *l);
+            g_string_append_c(g, '\n');
+        }
+        g_string_append_c(g, '\n');
+    }
     if (t->events->len) {
         int fl = fence_len(t);
         for (int k = 0; k < fl; k++)

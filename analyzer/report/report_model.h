@@ -59,6 +59,9 @@ typedef struct {
     char *title;              /* "smtp 10.0.0.1:5000 -> 10.0.0.2:25, rejected" */
     char *wireshark;          /* display filter for the TCP connection */
     char *tls;                /* TLS summary line, or NULL */
+    char **mail;              /* the mail part's summary lines (SMTP: the session, then one
+                               * line per transaction, issue 19), as the text output has them;
+                               * NULL when the part wrote none */
     GArray *evidence;         /* mw_revidence */
     GArray *events;           /* mw_event (text owned) */
     unsigned events_dropped;

@@ -12,6 +12,8 @@
 
 #include "core/json.h"
 #include "output/record_json.h"
+#include "engine/conn_verdict.h"
+#include "registry.h"
 #include "store/spool.h"
 #include "store/store_db.h"
 
@@ -211,13 +213,23 @@ static void *store_main(void *data)
 /* ---- the writer thread's side ---- */
 
 /* What the report needs beyond the record: the decisive line, the first frame and, for a
- * flagged session, the redacted transcript (store_report.c reads them back). */
+ * flagged session, the mail part's text lines (its messages, issue 19) and the redacted
+ * transcript (store_report.c reads them back). */
 static void format_extra(GString *g, const mw_session *s)
 {
     mw_put_lit(g, "{\"first_frame\":");
     mw_json_u64(g, s->first_frame);
     mw_put_lit(g, ",\"decisive\":");
     mw_json_str(g, s->decisive);
+    if (s->flags && mw_conn_auth_offered(s))
+        mw_put_lit(g, ",\"auth_offered\":true"); /* for the report's "which side" */
+    if (s->flags && s->mail.rec) {
+        GString *txt = g_string_new(NULL);
+        mw_part_write_text(txt, s, &s->mail);
+        mw_put_lit(g, ",\"mail_text\":");
+        mw_json_str(g, txt->str);
+        g_string_free(txt, TRUE);
+    }
     if (s->flags && s->transcript) {
         mw_put_lit(g, ",\"transcript_dropped\":");
         mw_json_u64(g, s->transcript_dropped);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/json.h"
+#include "dissector.h"
 #include "tls/tls_log.h" /* the report reads the TLS part as report.c does */
 
 static const char *str_of(JsonObject *o, const char *key)
@@ -106,6 +107,12 @@ static void tls_of(mw_session *s, JsonObject *t)
     r->version = v ? g_intern_string(v) : NULL;
     g_strlcpy(r->cipher, str_of(t, "cipher") ? str_of(t, "cipher") : "", sizeof r->cipher);
     r->sni = g_strdup(str_of(t, "sni"));
+    JsonArray *cv = arr_of(t, "client_versions"); /* the report's "which side" reads them */
+    for (guint i = 0; cv && i < json_array_get_length(cv); i++) {
+        const char *x = json_array_get_string_element(cv, i);
+        if (x)
+            g_ptr_array_add(r->client_versions, (gpointer)g_intern_string(x));
+    }
     JsonObject *al = obj_of(t, "alert");
     if (al) {
         r->alert.present = true;
@@ -146,11 +153,29 @@ static void evidence_of(mw_session *s, JsonArray *a)
     }
 }
 
+/* A stored session's mail part as the report needs it: the text lines the run wrote
+ * (format_extra's mail_text), given back by write_text. */
+static void stored_text_write(GString *out, const mw_session *s, const void *rec)
+{
+    (void)s;
+    g_string_append(out, rec);
+}
+
+static const mw_dissector stored_mail_text = {
+    .name = "stored",
+    .write_text = stored_text_write,
+    .free_record = g_free,
+};
+
 static void extra_of(mw_session *s, JsonObject *x)
 {
     s->first_frame = (uint64_t)int_of(x, "first_frame", 0);
     const char *d = str_of(x, "decisive");
     s->decisive = d ? g_strdup(d) : NULL;
+    s->auth_offered = bool_of(x, "auth_offered");
+    const char *mail = str_of(x, "mail_text");
+    if (mail && !s->mail.rec)
+        mw_part_attach(&s->mail, &stored_mail_text, g_strdup(mail));
     JsonArray *tr = arr_of(x, "transcript");
     if (!tr)
         return;

@@ -66,11 +66,60 @@ static void one_row(const char *record, const char *extra, void *user)
     if (!s->input)
         s->input = g_intern_string("(unknown input)");
     note_input(rr, s);
+    /* the session's file is the one its evidence and transcript frames refer to */
+    mw_inputs_select(rr->seen, ((input_span *)g_hash_table_lookup(rr->spans, s->input))->index);
     rr->stats.packets += s->packets[0] + s->packets[1];
     rr->stats.tcp_packets += s->packets[0] + s->packets[1];
     rr->stats.sessions++;
     mw_report_session(s, rr->rep);
     mw_session_free(s);
+}
+
+/* First pass: each input's earliest session, so that the inputs are listed (and numbered)
+ * in the order of their first packet, as a run that merges its files by time lists them
+ * (input/merge.c), not in the order their sessions were stored. */
+static void span_row(const char *record, const char *extra, void *user)
+{
+    report_run *rr = user;
+    if (rr->err)
+        return;
+    mw_session *s = mw_store_record_session(record, extra, &rr->err);
+    if (!s)
+        return;
+    const char *name = s->input ? s->input : g_intern_string("(unknown input)");
+    input_span *sp = g_hash_table_lookup(rr->spans, name);
+    if (!sp) {
+        sp = g_new0(input_span, 1);
+        sp->first_us = s->ts_start_us;
+        sp->index = rr->names->len;
+        g_hash_table_insert(rr->spans, (gpointer)name, sp);
+        g_ptr_array_add(rr->names, (gpointer)name);
+    }
+    sp->first_us = MIN(sp->first_us, s->ts_start_us);
+    sp->last_us = MAX(sp->last_us, s->ts_end_us);
+    mw_session_free(s);
+}
+
+static gint by_first_packet(gconstpointer a, gconstpointer b, gpointer spans)
+{
+    const input_span *x = g_hash_table_lookup(spans, *(const char *const *)a);
+    const input_span *y = g_hash_table_lookup(spans, *(const char *const *)b);
+    if (x->first_us != y->first_us)
+        return x->first_us < y->first_us ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static bool order_inputs(mw_store_db *db, const mw_store_filter *f, report_run *rr, char **err)
+{
+    if (!mw_store_db_select(db, f, span_row, rr, err) || rr->err)
+        return false;
+    g_ptr_array_sort_with_data(rr->names, by_first_packet, rr->spans);
+    for (guint i = 0; i < rr->names->len; i++) {
+        const char *name = g_ptr_array_index(rr->names, i);
+        ((input_span *)g_hash_table_lookup(rr->spans, name))->index = i;
+        mw_inputs_begin(rr->seen, name, -1);
+    }
+    return true;
 }
 
 /* The inputs with their spans, in the same order, for the report's inputs table. */
@@ -97,7 +146,8 @@ int mw_store_report(mw_store_db *db, const mw_store_filter *f, const char *path)
                    ? mw_outfile_fopen("--report", path, NULL, 0, &err) : NULL;
     rr.rep = fp ? mw_report_new(path, fp, rr.seen, &err) : NULL;
     mw_inputs *done = NULL;
-    if (rr.rep && mw_store_db_select(db, f, one_row, &rr, &err) && !rr.err) {
+    if (rr.rep && order_inputs(db, f, &rr, &err) && mw_store_db_select(db, f, one_row, &rr, &err) &&
+        !rr.err) {
         done = final_inputs(&rr);
         rr.rep->inputs = done; /* same inputs, same order, now with their spans */
         mw_report_write(rr.rep, &rr.stats, NULL, &err);
