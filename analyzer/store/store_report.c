@@ -20,7 +20,7 @@ typedef struct {
 
 typedef struct {
     mw_report *rep;
-    mw_inputs *seen;          /* inputs in order of first appearance, for the report */
+    mw_inputs *seen;          /* inputs in the order of their first packet, for the report */
     GHashTable *spans;        /* interned input name -> input_span */
     GPtrArray *names;         /* in order */
     mw_engine_stats stats;
@@ -37,7 +37,8 @@ static uint64_t last_frame_of(const mw_session *s)
     return f;
 }
 
-static void note_input(report_run *rr, const mw_session *s)
+/* The span of the session's input, made at its first session (the first pass). */
+static input_span *span_of(report_run *rr, const mw_session *s)
 {
     const char *name = s->input ? s->input : g_intern_string("(unknown input)");
     input_span *sp = g_hash_table_lookup(rr->spans, name);
@@ -48,11 +49,10 @@ static void note_input(report_run *rr, const mw_session *s)
         sp->index = rr->names->len;
         g_hash_table_insert(rr->spans, (gpointer)name, sp);
         g_ptr_array_add(rr->names, (gpointer)name);
-        mw_inputs_begin(rr->seen, name, -1);
     }
     sp->first_us = MIN(sp->first_us, s->ts_start_us);
     sp->last_us = MAX(sp->last_us, s->ts_end_us);
-    sp->last_frame = MAX(sp->last_frame, last_frame_of(s));
+    return sp;
 }
 
 static void one_row(const char *record, const char *extra, void *user)
@@ -65,9 +65,10 @@ static void one_row(const char *record, const char *extra, void *user)
         return;
     if (!s->input)
         s->input = g_intern_string("(unknown input)");
-    note_input(rr, s);
+    input_span *sp = span_of(rr, s);
+    sp->last_frame = MAX(sp->last_frame, last_frame_of(s));
     /* the session's file is the one its evidence and transcript frames refer to */
-    mw_inputs_select(rr->seen, ((input_span *)g_hash_table_lookup(rr->spans, s->input))->index);
+    mw_inputs_select(rr->seen, sp->index);
     rr->stats.packets += s->packets[0] + s->packets[1];
     rr->stats.tcp_packets += s->packets[0] + s->packets[1];
     rr->stats.sessions++;
@@ -86,17 +87,7 @@ static void span_row(const char *record, const char *extra, void *user)
     mw_session *s = mw_store_record_session(record, extra, &rr->err);
     if (!s)
         return;
-    const char *name = s->input ? s->input : g_intern_string("(unknown input)");
-    input_span *sp = g_hash_table_lookup(rr->spans, name);
-    if (!sp) {
-        sp = g_new0(input_span, 1);
-        sp->first_us = s->ts_start_us;
-        sp->index = rr->names->len;
-        g_hash_table_insert(rr->spans, (gpointer)name, sp);
-        g_ptr_array_add(rr->names, (gpointer)name);
-    }
-    sp->first_us = MIN(sp->first_us, s->ts_start_us);
-    sp->last_us = MAX(sp->last_us, s->ts_end_us);
+    span_of(rr, s);
     mw_session_free(s);
 }
 
