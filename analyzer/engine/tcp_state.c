@@ -216,7 +216,12 @@ void mw_tcp_segment(mw_tcp *t, mw_dir dir, const mw_packet *pkt, uint64_t frame,
     relay r = { t, sink, user };
     bool ack = (pkt->tcp_flags & MW_TCP_ACK) != 0;
     mw_seg_meta meta = { frame, ts_us, pkt->ack, ack };
-    if (pkt->payload_len > 0 || pkt->payload_cut > 0) {
+    /* A SYN or SYN-ACK whose IP length claims data the frame does not carry (a fuzzed or
+     * broken length; TCP Fast Open data would be in the frame): no stream bytes, not a gap
+     * in front of the data that follows (nDPI tls_invalid_reads.pcap, issue 15 item 10).
+     * The packet stays counted as cut by the decoder. */
+    bool syn_cut_only = (pkt->tcp_flags & MW_TCP_SYN) && pkt->payload_len == 0;
+    if (pkt->payload_len > 0 || (pkt->payload_cut > 0 && !syn_cut_only)) {
         uint32_t seq = (pkt->tcp_flags & MW_TCP_SYN) ? pkt->seq + 1 : pkt->seq;
         /* Hold it back if it acknowledges bytes not seen yet — unless the other side is
          * itself held back (waiting on each other would never end): one queue at a time. */
@@ -230,7 +235,8 @@ void mw_tcp_segment(mw_tcp *t, mw_dir dir, const mw_packet *pkt, uint64_t frame,
         release_deferred(&r, false, max_ooo);
     if (pkt->tcp_flags & MW_TCP_FIN) {
         uint32_t seq = (pkt->tcp_flags & MW_TCP_SYN) ? pkt->seq + 1 : pkt->seq;
-        mw_stream_fin(&t->stream[dir], seq + (uint32_t)(pkt->payload_len + pkt->payload_cut));
+        mw_stream_fin(&t->stream[dir], seq + (uint32_t)(pkt->payload_len +
+                                                        (syn_cut_only ? 0 : pkt->payload_cut)));
     }
 }
 

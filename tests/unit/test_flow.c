@@ -493,9 +493,28 @@ static void test_one_sided(void)
     g_ptr_array_free(col.records, TRUE);
 }
 
+/* A SYN-ACK whose IP length claims 4096 bytes the frame does not carry (nDPI
+ * tls_invalid_reads.pcap): no gap in front of the server's data (issue 15 item 10). */
+static void test_synack_claims_uncaptured_data(void)
+{
+    collected col;
+    mw_engine *e = engine(&col, 100);
+    seg a[16];
+    size_t n = relay_conversation(a, 40800, 1000000);
+    a[1].pkt.payload_cut = 4096;
+    feed(e, a, n, NULL);
+    g_assert_cmpuint(col.records->len, ==, 1);
+    const char *r = rec(&col, 0);
+    g_assert_nonnull(strstr(r, "\"flags\":[\"relay_denied\"]"));
+    g_assert_null(strstr(r, "capture_gap"));
+    mw_engine_free(e);
+    g_ptr_array_free(col.records, TRUE);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/flow/synack_claims_uncaptured_data", test_synack_claims_uncaptured_data);
     g_test_add_func("/flow/in_order", test_in_order);
     g_test_add_func("/flow/reordered_retransmitted", test_reordered_and_retransmitted);
     g_test_add_func("/flow/lost_segment", test_lost_segment);
