@@ -4,8 +4,9 @@
  * rotated live key log does). Every message must be free of anything like key material:
  * after its source name and line number, no run of 6 or more hex digits.
  *
- * Input: byte 0 = chunk size (1-256), byte 1 bit 0 = truncate after the first half,
- * then the key log text. Build and run: see dissectors/tls/decrypt/README.md. */
+ * Input: byte 0 = chunk size (1-256, at least 1/32 of the text: each chunk costs a write
+ * and a refresh, so 1-byte chunks of a 2 KB input made every execution 2,000 system calls
+ * long), byte 1 bit 0 = truncate after the first half, then the key log text. Build and run: see dissectors/tls/decrypt/README.md. */
 #include <fcntl.h>
 #include <glib.h>
 #include <stdio.h>
@@ -57,6 +58,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool truncate_midway = data[1] & 1;
     data += 2;
     size -= 2;
+    if (chunk < size / 32 + 1)
+        chunk = size / 32 + 1; /* at most 32 refreshes an input */
 
     mw_keylog *kl = mw_keylog_new();
     mw_keylog_set_max_entries(kl, MAX_ENTRIES_FUZZ);
