@@ -76,14 +76,12 @@ static int fuzz_stream_one(const char *dissector, const mw_proto protos[4], cons
         }
         if (len > size)
             len = size;
-        f.ack_known = op & 0x40;
-        f.peer_acked = sent[!dir];
         uint8_t *chunk = malloc(len ? len : 1);
         memcpy(chunk, data, len);
         s->packets[dir]++;
         s->bytes[dir] += len;
         sent[dir] += len;
-        mw_feeder_data(&f, dir, chunk, len, frame, ts);
+        mw_feeder_data_acked(&f, dir, chunk, len, frame, ts, op & 0x40, sent[!dir]);
         free(chunk);
         data += len;
         size -= len;
