@@ -46,6 +46,55 @@ static void tls_free(void *p)
     g_free(st);
 }
 
+/* One record at q (n bytes, at a record boundary): the header checked (a broken one loses
+ * the direction: framing is gone), then skipped by length when opaque, decrypted, or parsed
+ * in clear (*clear). Returns the bytes taken; *more when the record is not all here yet. */
+static size_t tls_one_record(tls_state *st, mw_dir dir, const uint8_t *q, size_t n,
+                             const mw_ctx *ctx, bool *more, bool *clear)
+{
+    tls_dir *d = &st->d[dir];
+    if (n < 5) {
+        *more = true;
+        return 0;
+    }
+    mw_cursor c = mw_cursor_make(q, n);
+    uint8_t type;
+    uint16_t version, rlen;
+    mw_cur_u8(&c, &type);
+    mw_cur_be16(&c, &version);
+    mw_cur_be16(&c, &rlen);
+    if (type < CT_CCS || type > CT_HEARTBEAT || (version >> 8) != 3 ||
+        rlen > MW_TLS_BODY_MAX) {
+        malformed(st, d);
+        d->lost = true; /* record framing is gone: nothing after it can be trusted */
+        return 0;
+    }
+    bool decrypt = tls_dec_wants(st, dir, type);
+    if (!decrypt && tls_record_is_opaque(st, d, type)) {
+        d->skip = rlen;
+        tls_dec_opaque(st, dir, type);
+        tls_opaque_record(st, dir, type, rlen, false, ctx);
+        return 5;
+    }
+    const uint8_t *body;
+    if (!mw_cur_bytes(&c, rlen, &body)) {
+        /* the feeder holds the record's start: for a gap inside it (tls_dec_gap) */
+        d->partial_have = decrypt ? n : 0;
+        d->partial_len = decrypt ? 5 + (size_t)rlen : 0;
+        *more = true;
+        return 0;
+    }
+    d->partial_have = d->partial_len = 0;
+    if (decrypt) {
+        tls_opaque_record(st, dir, type, rlen, true, ctx);
+        tls_dec_record(st, dir, type, version, body, rlen, ctx);
+    } else {
+        *clear = true;
+        tls_clear_record(st, dir, type, version, body, rlen, ctx);
+    }
+    return 5 + (size_t)rlen;
+}
+
 static mw_feed_result tls_feed(void *p, mw_dir dir, const uint8_t *data, size_t len,
                                const mw_ctx *ctx)
 {
@@ -100,49 +149,13 @@ static mw_feed_result tls_feed(void *p, mw_dir dir, const uint8_t *data, size_t 
             }
             continue;
         }
-        if (n < 5) {
+        bool more = false, clear = false;
+        off += tls_one_record(st, dir, q, n, ctx, &more, &clear);
+        if (more) {
             r.status = MW_FEED_NEED_MORE;
             break;
         }
-        mw_cursor c = mw_cursor_make(q, n);
-        uint8_t type;
-        uint16_t version, rlen;
-        mw_cur_u8(&c, &type);
-        mw_cur_be16(&c, &version);
-        mw_cur_be16(&c, &rlen);
-        if (type < CT_CCS || type > CT_HEARTBEAT || (version >> 8) != 3 ||
-            rlen > MW_TLS_BODY_MAX) {
-            malformed(st, d);
-            d->lost = true; /* record framing is gone: nothing after it can be trusted */
-            off = len;
-            break;
-        }
-        bool decrypt = tls_dec_wants(st, dir, type);
-        if (!decrypt && tls_record_is_opaque(st, d, type)) {
-            off += 5;
-            d->skip = rlen;
-            tls_dec_opaque(st, dir, type);
-            tls_opaque_record(st, dir, type, rlen, false, ctx);
-            continue;
-        }
-        const uint8_t *body;
-        if (!mw_cur_bytes(&c, rlen, &body)) {
-            /* the feeder holds the record's start: for a gap inside it (tls_dec_gap) */
-            d->partial_have = decrypt ? n : 0;
-            d->partial_len = decrypt ? 5 + (size_t)rlen : 0;
-            r.status = MW_FEED_NEED_MORE;
-            break;
-        }
-        d->partial_have = d->partial_len = 0;
-        if (decrypt) {
-            tls_opaque_record(st, dir, type, rlen, true, ctx);
-            tls_dec_record(st, dir, type, version, body, rlen, ctx);
-            off += 5 + (size_t)rlen;
-            continue;
-        }
-        tls_clear_record(st, dir, type, version, body, rlen, ctx);
-        off += 5 + (size_t)rlen;
-        if (st->plaintext)
+        if (d->lost || (clear && st->plaintext))
             break;
     }
     if (d->lost || st->plaintext)
