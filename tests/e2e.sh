@@ -359,4 +359,19 @@ bdat_cap() { # --max-bdat-chunk: a chunk over it is no chunk (bad_bdat); 0 is ou
 }
 check "--max-bdat-chunk: a larger chunk is the anomaly bad_bdat; 0 refused" bdat_cap
 
+bdat_broken() { # a refused invalid BDAT that leaves no message sent: failed, and said so
+    "$MW" -r pcaps/public/zeek-smtp-bdat-chunk-size-overflow.pcap >"$TMP/bb.txt" 2>/dev/null &&
+        grep -q '  smtp  failed  (0.2 s)  521 5.5.4 Syntax: BDAT count \[LAST\]$' "$TMP/bb.txt" &&
+        grep -q '^Outcomes: failed 1$' "$TMP/bb.txt" &&
+        ! grep -q 'No problems found' "$TMP/bb.txt" &&
+        grep -q '^bad_bdat (anomaly; failed, no flag): 1 session (s1)$' "$TMP/bb.txt" &&
+        grep -q '^    What it means: The client sent a BDAT line that is not' "$TMP/bb.txt" &&
+        "$MW" -q -r pcaps/public/sv-smtp-bdat-bad-tail-next-mail.pcap >"$TMP/bbq.txt" 2>/dev/null &&
+        grep -q '  smtp  failed  ' "$TMP/bbq.txt" && # -q shows it: it has a finding
+        "$MW" -r pcaps/public/zeek-smtp-bdat-cmd-invalid.pcapng --report "$TMP/bb.md" >/dev/null 2>&1 &&
+        ! grep -q 'No problems found' "$TMP/bb.md" &&
+        grep -q 'No flag was raised, but 3 sessions failed or were rejected' "$TMP/bb.md"
+}
+check "a refused invalid BDAT that sent no message: outcome failed, a finding in text, -q and report" bdat_broken
+
 echo "1..$n"

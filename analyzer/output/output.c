@@ -91,7 +91,7 @@ void mw_output_session(const mw_session *s, void *output)
         mw_record_json_ex(o->buf, s, o->verbose);
         g_string_append_c(o->buf, '\n');
     } else {
-        if (o->quiet && s->flags == 0)
+        if (o->quiet && s->flags == 0 && !s->broken)
             return;
         mw_text_session_ex(o->buf, s, o->quiet);
         if (o->verbose)

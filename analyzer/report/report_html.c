@@ -117,8 +117,11 @@ static void findings(GString *g, const mw_report *r)
         if (!r->sessions_total)
             g_string_append(g, "<p id=\"no-findings\">No mail sessions to check (see the "
                                "summary).</p>");
-        else if (!mw_unseen_count(r->unseen))
-            g_string_append(g, "<p id=\"no-findings\">No problems found.</p>");
+        else if (!mw_unseen_count(r->unseen)) {
+            char buf[256];
+            g_string_append_printf(g, "<p id=\"no-findings\">%s</p>",
+                                   mw_report_no_flag_text(r, buf, sizeof buf));
+        }
         g_string_append(g, "</section>\n");
         return;
     }

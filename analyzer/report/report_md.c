@@ -126,8 +126,10 @@ static void findings(GString *g, const mw_report *r)
     if (!mw_report_any_finding(r)) {
         if (!r->sessions_total)
             g_string_append(g, "No mail sessions to check (see the summary).\n\n");
-        else if (!mw_unseen_count(r->unseen))
-            g_string_append(g, "No problems found.\n\n");
+        else if (!mw_unseen_count(r->unseen)) {
+            char buf[256];
+            g_string_append_printf(g, "%s\n\n", mw_report_no_flag_text(r, buf, sizeof buf));
+        }
         return;
     }
     g_string_append(g, "| Flag | Severity | Sessions | Affected | Evidence | Diagnosis and fix |\n"
