@@ -374,4 +374,23 @@ bdat_broken() { # a refused invalid BDAT that leaves no message sent: failed, an
 }
 check "a refused invalid BDAT that sent no message: outcome failed, a finding in text, -q and report" bdat_broken
 
+several_inputs_named() { # -r a b: each session says its file, each evidence frame its file
+    "$MW" -r pcaps/smtp-syn-timeout.pcap pcaps/keyed-smtp587-auth-failed-tls13.pcap pcaps/smtp-relay-denied.pcap \
+        --json >"$TMP/si.json" 2>/dev/null &&
+        "$MW" -r pcaps/smtp-syn-timeout.pcap pcaps/keyed-smtp587-auth-failed-tls13.pcap pcaps/smtp-relay-denied.pcap \
+            --report "$TMP/si.md" >"$TMP/si.txt" 2>/dev/null &&
+        # frame 1 is in each file: the SYN's is the timed-out session's own (it was put in
+        # the file whose packet was being read)
+        grep -q '"flag":"connection_timeout","frame":1,[^}]*"input":"pcaps/smtp-syn-timeout.pcap"' "$TMP/si.json" &&
+        grep -q '  SYN to port 25 never answered (7 attempts) (frame 1 of pcaps/smtp-syn-timeout.pcap)$' "$TMP/si.txt" &&
+        grep -q '^      input: pcaps/smtp-relay-denied.pcap$' "$TMP/si.txt" &&
+        [ "$(grep -c '^      input: ' "$TMP/si.txt")" -eq 3 ] &&
+        grep -q 'frame 1 of smtp-syn-timeout.pcap' "$TMP/si.md" &&
+        ! grep -q 'frame 1 of keyed-smtp587' "$TMP/si.md" &&
+        # one input: no file named, as before
+        "$MW" -r pcaps/smtp-syn-timeout.pcap >"$TMP/one.txt" 2>/dev/null &&
+        ! grep -q 'input: \|frame 1 of' "$TMP/one.txt"
+}
+check "several inputs: text and report name the file of each session and evidence frame" several_inputs_named
+
 echo "1..$n"

@@ -135,7 +135,7 @@ void mw_session_flag(mw_session *s, mw_flag f, uint64_t frame, int64_t ts_us, co
     if (strlen(detail) > MW_MAX_TEXT)
         detail[MW_MAX_TEXT] = '\0';
     mw_evidence e = { .flag = f, .frame = frame, .ts_us = ts_us, .detail = detail };
-    mw_identity_origin(frame, ts_us, &e.input, &e.iface);
+    mw_identity_origin(frame, ts_us, s->input, &e.input, &e.iface);
     g_array_append_val(s->evidence, e);
 }
 

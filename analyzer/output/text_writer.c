@@ -213,6 +213,55 @@ void mw_findings_print(const mw_findings *fs, FILE *fp)
     }
 }
 
+/* Several inputs: frame numbers restart in every file, so each session says its file and
+ * each evidence frame the file (and pcapng interface) it is in. One input: as before. */
+static bool several_inputs;
+
+void mw_text_several_inputs(bool on)
+{
+    several_inputs = on;
+}
+
+/* " of a.pcap, interface eth0" after "frame N", with several inputs. */
+static void frame_origin(GString *out, const mw_evidence *ev)
+{
+    if (!several_inputs || !ev->input)
+        return;
+    g_string_append(out, " of ");
+    mw_text_printable(out, ev->input);
+    if (ev->iface) {
+        g_string_append(out, ", interface ");
+        mw_text_printable(out, ev->iface);
+    }
+}
+
+/* With several inputs: the session's file, then the evidence frames the session line does
+ * not place (in another file, or on a named interface), at most MW_FINDING_LIST_MAX. */
+static void origin_lines(GString *out, const mw_session *s, bool first_shown)
+{
+    if (!several_inputs || !s->input)
+        return;
+    g_string_append(out, "      input: ");
+    mw_text_printable(out, s->input);
+    g_string_append_c(out, '\n');
+    unsigned listed = 0, more = 0;
+    for (guint i = first_shown ? 1 : 0; s->evidence && i < s->evidence->len; i++) {
+        const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, i);
+        if (!ev->input || (strcmp(ev->input, s->input) == 0 && !ev->iface))
+            continue;
+        if (listed++ >= MW_FINDING_LIST_MAX) {
+            more++;
+            continue;
+        }
+        g_string_append_printf(out, "      %s: frame %" G_GUINT64_FORMAT,
+                               mw_flag_name(ev->flag), ev->frame);
+        frame_origin(out, ev);
+        g_string_append_c(out, '\n');
+    }
+    if (more)
+        g_string_append_printf(out, "      and %u more evidence frames\n", more);
+}
+
 /* --local-time: times in the machine's time zone instead of UTC (set before the run). The
  * zone is loaded here, before the sandbox closes the file system (zoneinfo files). */
 static bool local_time;
@@ -338,9 +387,12 @@ void mw_text_session_ex(GString *out, const mw_session *s, bool only_findings)
         const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, 0);
         g_string_append(out, "  ");
         mw_text_printable(out, ev->detail);
-        g_string_append_printf(out, " (frame %" G_GUINT64_FORMAT ")", ev->frame);
+        g_string_append_printf(out, " (frame %" G_GUINT64_FORMAT, ev->frame);
+        frame_origin(out, ev);
+        g_string_append_c(out, ')');
     }
     g_string_append_c(out, '\n');
+    origin_lines(out, s, !s->decisive);
 
     if (only_findings)
         mw_part_write_text_findings(out, s, &s->mail);
