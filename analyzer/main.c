@@ -267,6 +267,7 @@ static char *open_outputs(run *r)
                        : NULL;
         if (!fp || !(r->rep = mw_report_new(opt->report, fp, r->inputs, &err)))
             return err;
+        mw_report_set_filter(r->rep, opt->filter);
     }
     if (opt->save_dir && !(r->saver = mw_saver_new(opt->save_dir, r->inputs, &err)))
         return err;
@@ -575,7 +576,7 @@ static int finish(run *r)
     mw_run_info info = { opt->iface ? (const char *const *)&live_name
                                     : (const char *const *)r->files,
                          opt->iface ? 1 : r->nfiles, mw_engine_stats_get(r->e),
-                         r->stopped_in };
+                         r->stopped_in, opt->filter };
     mw_progress_free(r->progress);
     r->progress = NULL;
     GString *lost = g_string_new(NULL);

@@ -393,4 +393,14 @@ several_inputs_named() { # -r a b: each session says its file, each evidence fra
 }
 check "several inputs: text and report name the file of each session and evidence frame" several_inputs_named
 
+filter_said() { # a BPF filter leaves packets out on purpose: the totals and the report say it
+    "$MW" -r pcaps/smtp-relay-denied.pcap pcaps/smtp-auth-failed.pcap 'port 25 and host 127.0.0.11' \
+        --report "$TMP/flt.md" >"$TMP/flt.txt" 2>/dev/null &&
+        grep -q '^Filter: port 25 and host 127.0.0.11 (17 packets left out by it)$' "$TMP/flt.txt" &&
+        grep -q 'BPF filter: .*port 25 and host 127.0.0.11.* (17 packets left out by it, on purpose)' "$TMP/flt.md" &&
+        "$MW" -r pcaps/smtp-relay-denied.pcap --report "$TMP/noflt.md" >"$TMP/noflt.txt" 2>/dev/null &&
+        ! grep -q '^Filter:' "$TMP/noflt.txt" && ! grep -q 'BPF filter:' "$TMP/noflt.md"
+}
+check "a BPF filter is named in the totals and the report, with the packets it left out" filter_said
+
 echo "1..$n"

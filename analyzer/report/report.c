@@ -306,10 +306,17 @@ static void free_transcript(mw_rtranscript *t)
     g_free(t);
 }
 
+void mw_report_set_filter(mw_report *r, const char *filter)
+{
+    g_free(r->filter);
+    r->filter = filter && *filter ? g_strdup(filter) : NULL;
+}
+
 void mw_report_free(mw_report *r)
 {
     if (!r)
         return;
+    g_free(r->filter);
     if (r->fp) { /* never written (the run failed before any packet): no empty report */
         fclose(r->fp);
         remove(r->path);

@@ -103,6 +103,7 @@ struct mw_report {
     /* set at write time */
     const mw_engine_stats *stats;
     const char *live;
+    char *filter;              /* the BPF filter of the run (mw_report_set_filter), or NULL */
 };
 
 #endif
