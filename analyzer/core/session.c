@@ -81,11 +81,8 @@ void mw_session_free(mw_session *s)
     free_server_log(s->server_log);
     if (s->evidence)
         g_array_free(s->evidence, TRUE);
-    g_free(s->more);
-    if (s->auth) {
-        g_free(s->auth->user);
-        g_free(s->auth);
-    }
+    if (s->auth)
+        g_free(s->auth->user); /* the struct is in the arena, the name can be replaced */
     free_part(&s->mail);
     free_part(&s->tls);
     if (s->transcript) {
@@ -94,16 +91,28 @@ void mw_session_free(mw_session *s)
         g_array_free(s->transcript, TRUE);
     }
     g_free(s->decisive);
+    if (s->more) /* last: the parts' records may point into its arena */
+        mw_arena_free(&s->more->arena);
+    g_free(s->more);
     g_free(s);
+}
+
+size_t mw_wire_len(const uint8_t *p, size_t len, size_t cap)
+{
+    while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r'))
+        len--;
+    return len > cap ? cap : len;
 }
 
 char *mw_wire_strdup(const uint8_t *p, size_t len, size_t cap)
 {
-    while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r'))
-        len--;
-    if (len > cap)
-        len = cap;
-    return g_strndup((const char *)p, len);
+    return g_strndup((const char *)p, mw_wire_len(p, len, cap));
+}
+
+char *mw_session_wire_strdup(mw_session *s, const uint8_t *p, size_t len, size_t cap)
+{
+    return mw_arena_strndup(&mw_session_more_of(s)->arena, (const char *)p,
+                            mw_wire_len(p, len, cap));
 }
 
 /* One more occurrence of f: is its evidence to be kept (the first MW_MAX_EVIDENCE_PER_FLAG)?
@@ -216,7 +225,7 @@ void mw_session_latency(mw_session *s, const char *cmd, int64_t cmd_ts_us, int64
 mw_auth_rec *mw_session_auth(mw_session *s)
 {
     if (!s->auth)
-        s->auth = g_new0(mw_auth_rec, 1);
+        s->auth = mw_arena_alloc0(&mw_session_more_of(s)->arena, sizeof *s->auth);
     return s->auth;
 }
 

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/arena.h"
 #include "core/flags.h"
 
 /* Longest wire string kept in a record (reply text, address, user name). */
@@ -164,6 +165,10 @@ typedef struct {
     /* The flow's earlier record was evicted (--max-flows, --max-memory): its id, and this
      * record is the rest of the flow (anomaly continues_evicted). Empty otherwise. */
     char continues[24];
+    /* What lives exactly as long as the record and is written once (`auth`, EHLO
+     * capabilities): freed with it in one go (core/arena.h). Here, not in mw_session: a
+     * live flow's record stays at its size (hostile.py's per-flow budget). */
+    mw_arena arena;
 } mw_session_more;
 
 /* Fields are ordered to leave no holes (issue 12: a flow that has shown one segment costs
@@ -262,5 +267,10 @@ const char *mw_outcome_name(mw_outcome o);
 
 /* Copy at most cap bytes of wire text, trimming a trailing CR/LF. */
 char *mw_wire_strdup(const uint8_t *p, size_t len, size_t cap);
+/* The same copy in the session's arena, for a string kept until the record is freed and
+ * never replaced (freed with the record: never g_free it). */
+char *mw_session_wire_strdup(mw_session *s, const uint8_t *p, size_t len, size_t cap);
+/* The bytes mw_wire_strdup would keep of p: len less a trailing CR/LF, at most cap. */
+size_t mw_wire_len(const uint8_t *p, size_t len, size_t cap);
 
 #endif

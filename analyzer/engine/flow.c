@@ -50,6 +50,9 @@ typedef struct mw_flow {
 /* A packet earlier than its flow's latest by more than this: the clock went backwards
  * (anomaly time_went_backwards); less is the usual reordering of taps and merged captures. */
 #define MW_TIME_BACKWARDS_US 1000000
+/* Closed flows kept for the next new ones, instead of a free and a malloc each: enough for
+ * the churn of a busy link, few enough that a burst of flows gives its memory back. */
+#define MW_FLOW_SPARE_KEPT 256u
 /* Ignored flows are counted by server port, one counter per port. */
 #define MW_PORTS_COUNTED 65536
 
@@ -75,6 +78,8 @@ struct mw_engine {
     void (*loss_probe)(void *user); /* live capture: reads the drop counters now */
     void *loss_probe_user;
     size_t mem_held;         /* every flow's mem_cost: what --max-memory bounds */
+    mw_flow *spare;          /* closed flows kept for reuse (linked by node.lru_next) */
+    unsigned spare_n;        /* ...how many: at most MW_FLOW_SPARE_KEPT */
 };
 
 /* A packet of a non-mail flow, by the flow's server port: its SYN's destination when
@@ -274,7 +279,13 @@ static void close_flow(mw_engine *e, mw_flow *f, mw_close_reason why)
     mw_flow_table_remove(&e->table, &f->node);
     e->stats.flows_live = e->table.live;
     e->mem_held -= f->mem_cost;
-    g_free(f);
+    if (e->spare_n < MW_FLOW_SPARE_KEPT) {
+        f->node.lru_next = e->spare ? &e->spare->node : NULL;
+        e->spare = f;
+        e->spare_n++;
+    } else {
+        g_free(f);
+    }
 }
 
 static mw_flow *new_flow(mw_engine *e, const mw_flow_key *k, int64_t ts, uint64_t frame)
@@ -282,7 +293,14 @@ static mw_flow *new_flow(mw_engine *e, const mw_flow_key *k, int64_t ts, uint64_
     mw_flow_node *oldest = mw_flow_table_oldest(&e->table);
     if (e->table.live >= e->cfg.max_flows && oldest)
         close_flow(e, flow_of(oldest), MW_CLOSE_EVICTED);
-    mw_flow *f = g_new0(mw_flow, 1);
+    mw_flow *f = e->spare;
+    if (f) {
+        e->spare = f->node.lru_next ? flow_of(f->node.lru_next) : NULL;
+        e->spare_n--;
+        memset(f, 0, sizeof *f);
+    } else {
+        f = g_new0(mw_flow, 1);
+    }
     f->node.key = *k;
     f->first_ts = ts;
     f->first_frame = frame;
@@ -654,6 +672,10 @@ void mw_engine_free(mw_engine *e)
     if (!e)
         return;
     mw_engine_finish(e);
+    for (mw_flow *f = e->spare, *next; f; f = next) {
+        next = f->node.lru_next ? flow_of(f->node.lru_next) : NULL;
+        g_free(f);
+    }
     mw_flow_table_free(&e->table);
     mw_defrag_free(e->defrag);
     for (int i = 0; i < MW_MAX_DISSECTORS && mw_dissectors[i]; i++)

@@ -12,11 +12,58 @@ static inline bool key_equal(const mw_flow_key *a, const mw_flow_key *b)
     return memcmp(a, b, sizeof(mw_flow_key)) == 0;
 }
 
+/* Tags in the top 16 bits of a pointer: Linux user space on x86-64 and arm64 keeps its
+ * addresses under 2^47 (malloc never asks for more); elsewhere slots are plain pointers. */
+#if (defined(__x86_64__) || defined(__aarch64__)) && UINTPTR_MAX == UINT64_MAX
+#define TAG_SHIFT 48
+#define PTR_MASK (((uintptr_t)1 << TAG_SHIFT) - 1)
+
+/* 16 bits of the hash, not the bits that pick the home slot. */
+static inline uintptr_t tag_of(uint64_t hash)
+{
+    return (uintptr_t)(hash >> TAG_SHIFT) << TAG_SHIFT;
+}
+
+static inline mw_flow_slot slot_make(const mw_flow_key *k)
+{
+    const uintptr_t p = (uintptr_t)k;
+    if (p & ~PTR_MASK)
+        g_error("flow table: an address above 2^48 (%p)", (const void *)k);
+    return p | tag_of(k->hash);
+}
+
+static inline const mw_flow_key *slot_key(mw_flow_slot s)
+{
+    return (const mw_flow_key *)(s & PTR_MASK);
+}
+
+/* Could slot s hold k? A different tag says no without reading the entry. */
+static inline bool slot_may_be(mw_flow_slot s, const mw_flow_key *k)
+{
+    return (s & ~PTR_MASK) == tag_of(k->hash);
+}
+#else
+static inline mw_flow_slot slot_make(const mw_flow_key *k)
+{
+    return (uintptr_t)k;
+}
+
+static inline const mw_flow_key *slot_key(mw_flow_slot s)
+{
+    return (const mw_flow_key *)s;
+}
+
+static inline bool slot_may_be(mw_flow_slot s, const mw_flow_key *k)
+{
+    return slot_key(s)->hash == k->hash;
+}
+#endif
+
 /* The slot of k, or the empty slot where a search for it ends. */
 static inline size_t map_probe(const mw_flow_map *m, const mw_flow_key *k)
 {
     size_t i = (size_t)k->hash & m->mask;
-    while (m->slots[i].key && (m->slots[i].hash != k->hash || !key_equal(m->slots[i].key, k)))
+    while (m->slots[i] && !(slot_may_be(m->slots[i], k) && key_equal(slot_key(m->slots[i]), k)))
         i = (i + 1) & m->mask;
     return i;
 }
@@ -25,17 +72,17 @@ const mw_flow_key *mw_flow_map_find(const mw_flow_map *m, const mw_flow_key *k)
 {
     if (!m->slots)
         return NULL;
-    return m->slots[map_probe(m, k)].key;
+    const mw_flow_slot s = m->slots[map_probe(m, k)];
+    return s ? slot_key(s) : NULL;
 }
 
 /* Place k in the first empty slot of its run (k is not in the map). */
 static void map_place(mw_flow_slot *slots, size_t mask, const mw_flow_key *k)
 {
     size_t i = (size_t)k->hash & mask;
-    while (slots[i].key)
+    while (slots[i])
         i = (i + 1) & mask;
-    slots[i].hash = k->hash;
-    slots[i].key = k;
+    slots[i] = slot_make(k);
 }
 
 static void map_resize(mw_flow_map *m, size_t nslots)
@@ -45,8 +92,8 @@ static void map_resize(mw_flow_map *m, size_t nslots)
     m->slots = g_new0(mw_flow_slot, nslots);
     m->mask = nslots - 1;
     for (size_t i = 0; i < oldn; i++)
-        if (old[i].key)
-            map_place(m->slots, m->mask, old[i].key);
+        if (old[i])
+            map_place(m->slots, m->mask, slot_key(old[i]));
     g_free(old);
 }
 
@@ -70,19 +117,18 @@ bool mw_flow_map_remove(mw_flow_map *m, const mw_flow_key *k)
     if (!m->slots)
         return false;
     size_t i = map_probe(m, k);
-    if (!m->slots[i].key)
+    if (!m->slots[i])
         return false;
     /* Backward shift: pull each later entry of the run into the hole when the hole lies
      * between its home slot and where it is, so that no search stops early. */
-    for (size_t j = (i + 1) & m->mask; m->slots[j].key; j = (j + 1) & m->mask) {
-        const size_t home = (size_t)m->slots[j].hash & m->mask;
+    for (size_t j = (i + 1) & m->mask; m->slots[j]; j = (j + 1) & m->mask) {
+        const size_t home = (size_t)slot_key(m->slots[j])->hash & m->mask;
         if (((j - home) & m->mask) >= ((j - i) & m->mask)) {
             m->slots[i] = m->slots[j];
             i = j;
         }
     }
-    m->slots[i].key = NULL;
-    m->slots[i].hash = 0;
+    m->slots[i] = 0;
     m->used--;
     return true;
 }
@@ -97,8 +143,8 @@ size_t mw_flow_map_longest_probe(const mw_flow_map *m)
 {
     size_t longest = 0;
     for (size_t j = 0; m->slots && j <= m->mask; j++)
-        if (m->slots[j].key) {
-            const size_t d = (j - ((size_t)m->slots[j].hash & m->mask)) & m->mask;
+        if (m->slots[j]) {
+            const size_t d = (j - ((size_t)slot_key(m->slots[j])->hash & m->mask)) & m->mask;
             longest = MAX(longest, d);
         }
     return longest;

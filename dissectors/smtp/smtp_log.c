@@ -11,7 +11,7 @@ mw_smtp_rec *mw_smtp_record(mw_session *s)
     m->rcpt = g_array_new(FALSE, FALSE, sizeof(mw_rcpt));
     m->tx = g_array_new(FALSE, FALSE, sizeof(mw_smtp_tx));
     m->replies = mw_replies_new();
-    m->capabilities = g_ptr_array_new_with_free_func(g_free);
+    m->capabilities = g_ptr_array_new(); /* the strings are in the session's arena */
     mw_part_attach(&s->mail, &mw_smtp_dissector, m);
     return m;
 }

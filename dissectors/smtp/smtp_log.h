@@ -13,6 +13,9 @@
 
 /* Transactions (MAIL FROM ... end of data) kept per session; later ones are counted. */
 #define MW_MAX_TX 256
+/* EHLO keywords kept per session (later ones are left out), and the bytes kept of each. */
+#define MW_SMTP_MAX_CAPABILITIES 64
+#define MW_SMTP_MAX_CAPABILITY 128
 /* Longest header value kept (Message-ID, Subject, From, To, Date), bytes. */
 #define MW_SMTP_HEADER_MAX 256
 /* Header bytes of a message looked at for those headers; the rest is not scanned. */
@@ -69,7 +72,7 @@ typedef struct {
     GArray *tx;         /* mw_smtp_tx, in the order MAIL FROM was sent */
     unsigned tx_dropped;
     uint64_t message_bytes;
-    GPtrArray *capabilities; /* EHLO keywords, owned strings */
+    GPtrArray *capabilities; /* EHLO keywords, in the session's arena (not freed here) */
     GArray *replies;    /* mw_reply, every 4xx/5xx */
 } mw_smtp_rec;
 

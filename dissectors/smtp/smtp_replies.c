@@ -364,17 +364,20 @@ static void reply_text(smtp_state *st, const uint8_t *t, size_t tlen)
 {
     if (st->reply_is_ehlo && st->reply_lines > 0) {
         mw_smtp_rec *rec = mw_smtp_record(st->sess);
-        char *cap = mw_wire_strdup(t, tlen, 128);
-        /* a second EHLO (after STARTTLS, decrypted) repeats keywords: each is kept once */
-        for (guint i = 0; cap && i < rec->capabilities->len; i++)
-            if (strcmp(g_ptr_array_index(rec->capabilities, i), cap) == 0) {
-                g_free(cap);
-                cap = NULL;
-            }
-        if (cap && rec->capabilities->len < 64)
-            g_ptr_array_add(rec->capabilities, cap);
-        else
-            g_free(cap);
+        /* a second EHLO (after STARTTLS, decrypted) repeats keywords: each is kept once;
+         * compared before it is copied (the copy, in the record's arena, is never freed
+         * before the record: at most MW_SMTP_MAX_CAPABILITIES of them) */
+        size_t n = mw_wire_len(t, tlen, MW_SMTP_MAX_CAPABILITY);
+        const uint8_t *nul = memchr(t, '\0', n);
+        if (nul)
+            n = (size_t)(nul - t); /* the string ends there, as a copy of it would */
+        bool seen = false;
+        for (guint i = 0; !seen && i < rec->capabilities->len; i++) {
+            const char *have = g_ptr_array_index(rec->capabilities, i);
+            seen = strncmp(have, (const char *)t, n) == 0 && have[n] == '\0';
+        }
+        if (!seen && rec->capabilities->len < MW_SMTP_MAX_CAPABILITIES)
+            g_ptr_array_add(rec->capabilities, mw_session_wire_strdup(st->sess, t, n, n));
     } else if (st->reply_text->len < MW_MAX_TEXT) {
         if (st->reply_text->len)
             g_string_append_c(st->reply_text, ' ');

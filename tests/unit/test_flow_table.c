@@ -99,9 +99,11 @@ static void test_insert_find_remove(void)
 }
 
 /* Keys a sender chooses (ports in sequence, addresses in sequence) spread like random ones:
- * the hash is seeded per table, so no run of slots grows long. At 3/4 load linear probing's
- * longest run over 10^5 keys is a few dozen slots; a hash that kept the keys' structure, or
- * one the sender could predict, would give runs of thousands (one per key: quadratic). */
+ * the hash is seeded per table, so no run of slots grows long. At the 3/4 .. 7/8 load 10^5
+ * keys reach, linear probing's longest displacement is a few hundred slots at most (about
+ * ln n / (a - 1 - ln a), some 330 at a = 0.76; 120..190 measured); a hash that kept the
+ * keys' structure, or one the sender could predict, piles them into one run as long as
+ * the table (every insert and lookup walks it: quadratic). */
 static void test_colliding_ports_stay_short(void)
 {
     enum { N = 100000 };
@@ -114,7 +116,7 @@ static void test_colliding_ports_stay_short(void)
         size_t longest = mw_flow_map_longest_probe(&t.map);
         g_test_message("%s: %zu slots, longest probe %zu", same_ports ? "same ports" : "one host",
                        t.map.mask + 1, longest);
-        g_assert_cmpuint(longest, <, 200);
+        g_assert_cmpuint(longest, <, 1000);
         mw_flow_table_free(&t);
         g_free(e);
     }

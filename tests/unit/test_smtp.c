@@ -769,6 +769,42 @@ static void test_queue_ids(void)
     }
 }
 
+/* EHLO keywords: a second EHLO's repeats kept once, at most MW_SMTP_MAX_CAPABILITIES of
+ * them, each cut to MW_SMTP_MAX_CAPABILITY bytes (copies in the session's arena). */
+static void test_capabilities_once_and_capped(void)
+{
+    GString *sc = g_string_new("S: 220 mx ESMTP\nC: EHLO c\nS: 250-mx\nS+ 250-PIPELINING\n");
+    g_string_append(sc, "S+ 250-X");
+    for (int i = 0; i < 200; i++)
+        g_string_append_c(sc, 'A');
+    g_string_append(sc, "\n");
+    for (int i = 0; i < 70; i++)
+        g_string_append_printf(sc, "S+ 250-XCAP%d\n", i);
+    g_string_append(sc, "S+ 250 SIZE 100\nC: EHLO c\nS: 250-mx\nS+ 250-PIPELINING\nS+ 250 SIZE 100\n"
+                        "C: QUIT\nS: 221 bye\n");
+    mw_session *s = run(sc->str);
+    const GPtrArray *caps = mw_smtp_of(s)->capabilities;
+    g_assert_cmpuint(caps->len, ==, MW_SMTP_MAX_CAPABILITIES);
+    g_assert_cmpstr(g_ptr_array_index(caps, 0), ==, "PIPELINING");
+    g_assert_cmpuint(strlen(g_ptr_array_index(caps, 1)), ==, MW_SMTP_MAX_CAPABILITY);
+    g_assert_cmpstr(g_ptr_array_index(caps, 2), ==, "XCAP0");
+    guint pipelining = 0;
+    for (guint i = 0; i < caps->len; i++)
+        pipelining += strcmp(g_ptr_array_index(caps, i), "PIPELINING") == 0;
+    g_assert_cmpuint(pipelining, ==, 1);
+    mw_session_free(s);
+    g_string_free(sc, TRUE);
+
+    /* the second EHLO adds only what is new */
+    s = run("S: 220 mx ESMTP\nC: EHLO c\nS: 250-mx\nS+ 250-PIPELINING\nS+ 250 STARTTLS\n"
+            "C: EHLO c\nS: 250-mx\nS+ 250-PIPELINING\nS+ 250-STARTTLS\nS+ 250 AUTH PLAIN\n"
+            "C: QUIT\nS: 221 bye\n");
+    caps = mw_smtp_of(s)->capabilities;
+    g_assert_cmpuint(caps->len, ==, 3);
+    g_assert_cmpstr(g_ptr_array_index(caps, 2), ==, "AUTH PLAIN");
+    mw_session_free(s);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -799,5 +835,6 @@ int main(int argc, char **argv)
     g_test_add_func("/smtp/sequence_errors", test_sequence_errors);
     g_test_add_func("/smtp/sequence_errors_pipelined", test_sequence_errors_pipelined);
     g_test_add_func("/smtp/reply_without_code", test_reply_without_code);
+    g_test_add_func("/smtp/capabilities_once_and_capped", test_capabilities_once_and_capped);
     return g_test_run();
 }
