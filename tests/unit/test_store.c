@@ -247,11 +247,14 @@ static void test_fields(void)
         " { \"uid\" : \"a\\u0000b\" , \"uid\":\"second\", \"sensor\": {\"k\": 1},"
         " \"auth\": null, \"tls\": {\"version\": null}, \"user\": \"top\","
         " \"protocol\": \"\\ud800x\", \"client_port\": -1.5, \"evidence\": [] } ",
+        /* the scanner's byte classes: raw UTF-8, DEL, JSON's punctuation inside a string */
+        "{\"uid\":\"\xc3\xa9\x7f~{}[]:,\",\"outcome\":\" \\/ \",\"client_port\":12}",
     };
     static const char *const bad[] = {
         "", "[]", "{", "{\"uid\":\"a\"", "{\"uid\":\"a\"} x", "{\"uid\":\"a\\q\"}",
         "{\"uid\":\"a\\u12\"}", "{\"uid\":tru}", "{\"uid\":\"a\nb\"}", "{\"uid\" \"a\"}",
-        "{\"a\":[1,]}", "{\"a\":1,}",
+        "{\"a\":[1,]}", "{\"a\":1,}", "{\"uid\":\"a\\", "{\"uid\":\"a\tb\"}",
+        "{\"uid\":\"a\x01\"}", "{\"uid\":12x}", "{\"uid\":\"abc",
     };
     sqlite3 *db;
     g_assert_cmpint(sqlite3_open(":memory:", &db), ==, SQLITE_OK);
