@@ -9,6 +9,7 @@
 
 #include "core/identity.h"
 #include "store/db/store_fields.h"
+#include "store/db/store_pgbin.h"
 #include "store/spool.h"
 #include "store/store_filter.h"
 
@@ -306,6 +307,34 @@ static void test_fields(void)
     sqlite3_close(db);
 }
 
+/* PostgreSQL's binary timestamptz: microseconds since 2000-01-01 UTC, from the one form
+ * mailwire writes; any other form is left to the text format (false). */
+static void test_pgbin_time(void)
+{
+    static const struct { const char *s; gint64 us; } good[] = {
+        { "2000-01-01T00:00:00.000000Z", 0 },
+        { "1970-01-01T00:00:00.000000Z", INT64_C(-946684800000000) },
+        { "2024-05-01T09:00:00.000001Z", INT64_C(767869200000001) },
+        { "2024-02-29T23:59:59.999999Z", INT64_C(762566399999999) },
+        { "1999-12-31T23:59:59.500000Z", INT64_C(-500000) },
+        { "0001-01-01T00:00:00.000000Z", INT64_C(-63082281600000000) },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(good); i++) {
+        gint64 t = 0;
+        g_assert_true(mw_pgbin_time(good[i].s, strlen(good[i].s), &t));
+        g_assert_cmpint(t, ==, good[i].us);
+    }
+    static const char *const bad[] = {
+        "2023-02-29T00:00:00.000000Z", "2024-04-31T00:00:00.000000Z", "2024-13-01T00:00:00.000000Z",
+        "2024-05-01T24:00:00.000000Z", "2024-05-01T09:00:00Z", "2024-05-01T09:00:00.000000+00:00",
+        "2024-05-01 09:00:00.000000Z", "0000-01-01T00:00:00.000000Z", "2024-05-01T09:00:60.000000Z",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        gint64 t;
+        g_assert_false(mw_pgbin_time(bad[i], strlen(bad[i]), &t));
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -314,5 +343,6 @@ int main(int argc, char **argv)
     g_test_add_func("/store/spool", test_spool);
     g_test_add_func("/store/uid", test_uid);
     g_test_add_func("/store/fields", test_fields);
+    g_test_add_func("/store/pgbin_time", test_pgbin_time);
     return g_test_run();
 }
