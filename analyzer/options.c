@@ -166,9 +166,8 @@ static GOptionContext *new_context(mw_options *o)
         { "version", 0, 0, G_OPTION_ARG_NONE, &o->version,
           "Print the version of mailwire and of the libpcap, OpenSSL and GLib it runs with", NULL },
         { "count", 'c', 0, G_OPTION_ARG_INT64, &o->count, "Stop after COUNT packets", "COUNT" },
-        { "threads", 0, 0, G_OPTION_ARG_INT, &o->threads,
-          "Files: analysis threads (default: the cores; 1: one; 0: only read and hand over, "
-          "to measure the reader)", "N" },
+        { "threads", 0, 0, G_OPTION_ARG_INT, &o->threads, "Files: analysis threads "
+          "(default: the cores; 0: only read and hand over, to time the reader)", "N" },
         { "thread-stats", 0, 0, G_OPTION_ARG_NONE, &o->thread_stats,
           "Files: the TCP segments each analysis thread took, on standard error", NULL },
         { "no-sandbox", 0, 0, G_OPTION_ARG_NONE, &o->no_sandbox,
