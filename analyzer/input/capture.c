@@ -30,6 +30,7 @@ struct mw_capture {
     mw_capture_sink sink; /* set: packets go there instead of to an engine */
     uint64_t limit;      /* packets to read at most, 0: all */
     uint64_t frames;     /* packets read */
+    int64_t last_ts_us;  /* the time of the last packet read (the one being analysed) */
     int fd;              /* the descriptor read */
     struct pipe_src *src; /* a pipe's reader, or NULL */
     mw_bpf *bpf;         /* the BPF filter, or NULL */
@@ -275,6 +276,7 @@ static void on_packet(void *user, const struct pcap_pkthdr *h, const uint8_t *da
     c->frames++;
     c->offset = offset;
     int64_t ts = mw_ts_us(&h->ts);
+    c->last_ts_us = ts;
     if (c->observe)
         c->observe(c->observe_user, c, rs->frame, ts);
     if (c->sink.decoded)
@@ -461,6 +463,11 @@ void mw_capture_limit(mw_capture *c, uint64_t max_packets)
 uint64_t mw_capture_frames(const mw_capture *c)
 {
     return c->frames;
+}
+
+int64_t mw_capture_last_ts(const mw_capture *c)
+{
+    return c->last_ts_us;
 }
 
 int mw_capture_fd(const mw_capture *c)

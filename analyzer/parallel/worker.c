@@ -28,10 +28,11 @@ static void on_close(mw_session *s, void *user)
 
 /* Evidence of a flag raised now: the interface of the packet being handled, as main's
  * evidence_origin says for one thread (one input: no input named). */
-static void origin(void *user, uint64_t frame, int64_t ts_us, const char **input,
-                   const char **iface)
+static void origin(void *user, uint64_t frame, int64_t ts_us, const char *session_input,
+                   const char **input, const char **iface)
 {
     (void)ts_us;
+    (void)session_input;
     (void)input;
     const mw_worker *w = user;
     if (frame == w->cur_frame)
@@ -58,7 +59,7 @@ static void segment(mw_worker *w, const mw_rec_head *h)
     memcpy(&pkt, (const uint8_t *)h + MW_REC_ALIGN(sizeof *h), sizeof pkt);
     pkt.payload = (const uint8_t *)h + MW_REC_ALIGN(sizeof *h) + MW_REC_ALIGN(sizeof pkt);
     w->base = MW_ORDER_OWN;
-    mw_engine_index(w->e, h->index);
+    mw_engine_index(w->e, h->index, h->frame, h->ts_us);
     mw_engine_packet(w->e, &pkt, h->frame, h->ts_us);
     if (w->st->last_id == h->index) { /* it started a session */
         mw_order_event ev = { h->index, 0, MW_ORDER_START, NULL };
@@ -78,7 +79,8 @@ static bool handle(mw_worker *w, const mw_rec_head *h)
         break;
     case MW_REC_TICK:
         w->base = MW_ORDER_IDLE;
-        mw_engine_clock(w->e, h->frame, h->ts_us);
+        mw_engine_index(w->e, h->index, h->frame, h->ts_us);
+        mw_engine_tick(w->e, h->ts_us);
         break;
     case MW_REC_NEW_FILE:
         mw_engine_new_file(w->e);
