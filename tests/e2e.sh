@@ -403,4 +403,21 @@ filter_said() { # a BPF filter leaves packets out on purpose: the totals and the
 }
 check "a BPF filter is named in the totals and the report, with the packets it left out" filter_said
 
+save_flagged_compressed() { # the second pass reads inputs as the first: compressed, pcapng
+    gzip -c pcaps/smtp-relay-denied.pcap >"$TMP/sf.pcap.gz" &&
+        zstd -q -c pcaps/smtp-auth-failed.pcap >"$TMP/sf.pcap.zst" &&
+        "$MW" -r pcaps/smtp-relay-denied.pcap pcaps/smtp-auth-failed.pcap --save-flagged "$TMP/sf-plain" >/dev/null 2>&1 &&
+        "$MW" -r "$TMP/sf.pcap.gz" "$TMP/sf.pcap.zst" --save-flagged "$TMP/sf-z" >/dev/null 2>"$TMP/sf.err" &&
+        [ ! -s "$TMP/sf.err" ] &&
+        cmp -s "$TMP/sf-plain/s1-relay_denied.pcap" "$TMP/sf-z/s1-relay_denied.pcap" &&
+        cmp -s "$TMP/sf-plain/s2-auth_failed.pcap" "$TMP/sf-z/s2-auth_failed.pcap" &&
+        "$MW" -r pcaps/keyed-embedded-imaps993-auth-failed-tls13.pcapng --save-flagged "$TMP/sf-ng" >/dev/null 2>&1 &&
+        "$MW" -r "$TMP/sf-ng/s1-auth_failed.pcap" --json | grep -q '"protocol":"imaps"' # keys stay behind
+}
+if command -v zstd >/dev/null; then
+    check "--save-flagged reads gzip/zstd inputs and pcapng (DSB) through the input layer" save_flagged_compressed
+else
+    skip "--save-flagged on compressed inputs" "zstd missing"
+fi
+
 echo "1..$n"
