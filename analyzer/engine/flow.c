@@ -61,7 +61,7 @@ struct mw_engine {
     mw_session_take_cb take; /* when set, closed sessions are handed over to it */
     void *take_user;
     mw_flow_table table;
-    uint32_t *ignored_by_port; /* MW_PORTS_COUNTED counters (stats.ignored_by_port) */
+    uint32_t *ignored_by_port; /* MW_PORTS_COUNTED counters, made at the first ignored packet */
     mw_ports *ports;         /* the engine's own copy of the port table */
     mw_defrag *defrag;       /* IP fragments in progress (this thread's own) */
     void *slots[MW_MAX_DISSECTORS]; /* per-dissector engine state (engine_new) */
@@ -81,6 +81,8 @@ struct mw_engine {
  * seen, else the lower port (services listen on the low ones). */
 static void count_ignored(mw_engine *e, uint16_t server_port)
 {
+    if (!e->ignored_by_port) /* made at the first: 256 KiB an engine otherwise */
+        e->stats.ignored_by_port = e->ignored_by_port = g_new0(uint32_t, MW_PORTS_COUNTED);
     e->ignored_by_port[server_port]++;
 }
 
@@ -627,8 +629,6 @@ void mw_engine_finish(mw_engine *e)
 mw_engine *mw_engine_new(const mw_config *cfg, mw_session_cb cb, void *user)
 {
     mw_engine *e = g_new0(mw_engine, 1);
-    e->ignored_by_port = g_new0(uint32_t, MW_PORTS_COUNTED);
-    e->stats.ignored_by_port = e->ignored_by_port;
     e->cfg = *cfg;
     e->cb = cb;
     e->user = user;
