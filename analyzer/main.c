@@ -224,6 +224,9 @@ static void order_by_time(run *r)
 static char *open_inputs(run *r)
 {
     r->nfiles = mw_options_nfiles(r->opt);
+    char *too_many = mw_inputs_fd_budget(r->nfiles, r->opt->save_dir ? 2 : 1);
+    if (too_many)
+        return too_many;
     r->caps = g_new0(mw_capture *, r->nfiles);
     r->files = g_new0(char *, r->nfiles + 1);
     r->ids = g_new0(mw_file_id, r->nfiles);

@@ -420,4 +420,16 @@ else
     skip "--save-flagged on compressed inputs" "zstd missing"
 fi
 
+many_inputs_fd_limit() { # -r DIR of 300 captures: merged, all open; the limit said in one line
+    mkdir -p "$TMP/many" && for i in $(seq -w 1 300); do cp pcaps/smtp-relay-denied.pcap "$TMP/many/c$i.pcap"; done
+    # a soft limit under what they need is raised (to the hard one) and the run goes on
+    (ulimit -Sn 64 && "$MW" -r "$TMP/many" >"$TMP/many.txt" 2>"$TMP/many.err") &&
+        grep -q '^Sessions: 1 (smtp 1)$' "$TMP/many.txt" &&
+        # a hard limit under it: one line naming the limit and what to do, exit 1, no output
+        ! (ulimit -n 64 && "$MW" -r "$TMP/many" >"$TMP/many2.txt" 2>"$TMP/many2.err") &&
+        [ "$(wc -l <"$TMP/many2.err")" -eq 1 ] && [ ! -s "$TMP/many2.txt" ] &&
+        grep -q '^mailwire: 300 inputs are read merged by time, all open at once: that needs about 364 open files, over the limit of 64 (ulimit -n); raise it (ulimit -n 364)' "$TMP/many2.err"
+}
+check "-r DIR of 300 captures: a low soft fd limit is raised; a hard one is said in one line" many_inputs_fd_limit
+
 echo "1..$n"
