@@ -80,13 +80,12 @@ static void observe_packet(void *user, const mw_capture *c, uint64_t frame, int6
 /* Where an evidence frame is (core/identity.h): the packet being analysed, or with
  * several inputs the one whose packets read so far hold it (a flag raised at a session's
  * end about an earlier packet: connection_timeout, unanswered_command). The interface is
- * known for the packet being analysed only. */
+ * known for the packet being analysed only (its number and time: numbers restart per file). */
 static void evidence_origin(void *user, uint64_t frame, int64_t ts_us,
                             const char *session_input, const char **input, const char **iface)
 {
     const run *r = user;
     const mw_capture *c = r->caps[r->cur];
-    /* frame numbers restart in every file: the packet being analysed has its time too */
     bool current = mw_capture_frames(c) == frame &&
                    (r->nfiles < 2 || mw_capture_last_ts(c) == ts_us);
     if (current)
