@@ -82,13 +82,12 @@ static void observe_packet(void *user, const mw_capture *c, uint64_t frame, int6
 /* Where an evidence frame is (core/identity.h): the packet being analysed, or with
  * several inputs the one whose packets read so far hold it (a flag raised at a session's
  * end about an earlier packet: connection_timeout, unanswered_command). The interface is
- * known for the packet being analysed only. */
+ * known for the packet being analysed only (its number and time: numbers restart per file). */
 static void evidence_origin(void *user, uint64_t frame, int64_t ts_us,
                             const char *session_input, const char **input, const char **iface)
 {
     const run *r = user;
     const mw_capture *c = r->caps[r->cur];
-    /* frame numbers restart in every file: the packet being analysed has its time too */
     bool current = mw_capture_frames(c) == frame &&
                    (r->nfiles < 2 || mw_capture_last_ts(c) == ts_us);
     if (current)
@@ -195,6 +194,9 @@ static char *open_logs(run *r)
 static char *open_inputs(run *r)
 {
     r->nfiles = mw_options_nfiles(r->opt);
+    char *too_many = mw_inputs_fd_budget(r->nfiles, r->opt->save_dir ? 2 : 1);
+    if (too_many)
+        return too_many;
     r->caps = g_new0(mw_capture *, r->nfiles);
     r->files = g_new0(char *, r->nfiles + 1);
     r->ids = g_new0(mw_file_id, r->nfiles);
