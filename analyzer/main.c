@@ -27,6 +27,7 @@
 #include "report/report.h"
 #include "output/save_flagged.h"
 #include "output/writer.h"
+#include "parallel/files.h"
 #include "core/identity.h"
 #include "store/store.h"
 #include "store/store_cli.h"
@@ -47,6 +48,7 @@ typedef struct {
     FILE *out;
     mw_output *o;
     mw_engine *e;
+    mw_parallel *par;      /* --threads: the analysis threads (NULL: on this thread) */
     mw_writer *writer;
     mw_progress *progress;
     mw_ports *ports;       /* --ports (the engine takes a copy) */
@@ -80,13 +82,12 @@ static void observe_packet(void *user, const mw_capture *c, uint64_t frame, int6
 /* Where an evidence frame is (core/identity.h): the packet being analysed, or with
  * several inputs the one whose packets read so far hold it (a flag raised at a session's
  * end about an earlier packet: connection_timeout, unanswered_command). The interface is
- * known for the packet being analysed only. */
+ * known for the packet being analysed only (its number and time: numbers restart per file). */
 static void evidence_origin(void *user, uint64_t frame, int64_t ts_us,
                             const char *session_input, const char **input, const char **iface)
 {
     const run *r = user;
     const mw_capture *c = r->caps[r->cur];
-    /* frame numbers restart in every file: the packet being analysed has its time too */
     bool current = mw_capture_frames(c) == frame &&
                    (r->nfiles < 2 || mw_capture_last_ts(c) == ts_us);
     if (current)
@@ -159,6 +160,8 @@ static char *open_keylogs(run *r)
 static void on_secrets(void *user, const uint8_t *keylog, size_t len, uint64_t frames)
 {
     run *r = user;
+    if (r->par) /* every thread has analysed the packets before it, and waits */
+        mw_parallel_barrier(r->par);
     char *src = g_strdup_printf("secrets block after packet %" G_GUINT64_FORMAT, frames);
     mw_keylog_add_buffer(r->keylog, src, keylog, len);
     g_free(src);
@@ -187,43 +190,13 @@ static char *open_logs(run *r)
     return NULL;
 }
 
-typedef struct {
-    int64_t ts;   /* of the first packet; INT64_MAX: none */
-    size_t given; /* the position on the command line */
-    mw_capture *cap;
-    char *name;
-} first_packet;
-
-static gint by_first_packet(gconstpointer pa, gconstpointer pb)
-{
-    const first_packet *a = pa, *b = pb;
-    return a->ts != b->ts ? (a->ts < b->ts ? -1 : 1) : a->given < b->given ? -1 : 1;
-}
-
-/* Several inputs, read merged by time: put in the order of their first packets (read
- * ahead now), so that the inputs table and --save-flagged see a session's packets in
- * files up to the one being read. One without a packet (empty, or its first read failed:
- * the merge stops there after the others) goes last. */
-static void order_by_time(run *r)
-{
-    first_packet *fp = g_new(first_packet, r->nfiles);
-    for (size_t i = 0; i < r->nfiles; i++) {
-        fp[i] = (first_packet){ INT64_MAX, i, r->caps[i], r->files[i] };
-        if (mw_capture_peek(r->caps[i], &fp[i].ts) != 1)
-            fp[i].ts = INT64_MAX;
-    }
-    qsort(fp, r->nfiles, sizeof *fp, (int (*)(const void *, const void *))by_first_packet);
-    for (size_t i = 0; i < r->nfiles; i++) {
-        r->caps[i] = fp[i].cap;
-        r->files[i] = fp[i].name;
-    }
-    g_free(fp);
-}
-
 /* Open every input first: a bad file is reported before any output. */
 static char *open_inputs(run *r)
 {
     r->nfiles = mw_options_nfiles(r->opt);
+    char *too_many = mw_inputs_fd_budget(r->nfiles, r->opt->save_dir ? 2 : 1);
+    if (too_many)
+        return too_many;
     r->caps = g_new0(mw_capture *, r->nfiles);
     r->files = g_new0(char *, r->nfiles + 1);
     r->ids = g_new0(mw_file_id, r->nfiles);
@@ -237,7 +210,7 @@ static char *open_inputs(run *r)
             r->nids++;
     }
     if (r->nfiles > 1)
-        order_by_time(r);
+        mw_merge_order_by_time(r->caps, r->files, r->nfiles);
     return open_logs(r);
 }
 
@@ -368,6 +341,16 @@ static void release_joined(mw_session *s, void *user)
     mw_session_free(s);
 }
 
+/* --threads (parallel/parallel.h): each record comes back here in order, as from the
+ * engine. Not live, nor with several inputs (evidence names the input by time), a pipe,
+ * --report or --save-flagged (their sinks read what the reader updates as it goes). */
+static void start_parallel(run *r, const mw_config *cfg, bool streaming)
+{
+    unsigned n = mw_options_threads(r->opt);
+    if (n != 1 && !streaming && r->nfiles == 1 && !r->rep && !r->saver)
+        r->par = mw_parallel_new(cfg, n, r->logs ? take_joined : release_joined, r);
+}
+
 /* The output, its sinks, the engine and the writer thread. */
 static void start_engine(run *r, const mw_config *cfg)
 {
@@ -383,7 +366,7 @@ static void start_engine(run *r, const mw_config *cfg)
     /* --db alone: the records go to the store, not to stdout */
     mw_output_records(r->o, !(r->store && !opt->json && !opt->output_path));
     if (r->store)
-        mw_output_add_sink(r->o, mw_store_session, r->store);
+        mw_output_set_record_sink(r->o, mw_store_session, r->store);
     if (r->rep)
         mw_output_add_sink(r->o, mw_report_session, r->rep);
     if (r->saver)
@@ -403,6 +386,7 @@ static void start_engine(run *r, const mw_config *cfg)
         mw_maillog_on_release(r->logs, release_joined, r);
         mw_engine_hand_over(r->e, take_joined, r);
     }
+    start_parallel(r, cfg, streaming);
     r->progress = mw_progress_new(r->e);
 }
 
@@ -491,6 +475,8 @@ static int run_files(run *r)
         if (r->rep || r->saver || r->progress)
             mw_capture_observe(r->caps[i], observe_packet, &ob);
         mw_capture_on_secrets(r->caps[i], on_secrets, r);
+        if (r->par)
+            mw_parallel_read(r->caps[i], r->par);
         mw_capture_limit(r->caps[i], left);
         bool ok = mw_capture_run(r->caps[i], r->e, &err, &warn);
         mw_progress_clear(r->progress);
@@ -559,6 +545,11 @@ static void capture_loss_line(const mw_engine_stats *st)
     }
 }
 
+static const mw_engine_stats *run_stats(const run *r)
+{
+    return r->par ? mw_parallel_stats(r->par) : mw_engine_stats_get(r->e);
+}
+
 /* Whatever sessions were read are written, even after an input error; then the totals,
  * the report and the saved captures. */
 static int finish(run *r)
@@ -566,6 +557,7 @@ static int finish(run *r)
     const mw_options *opt = r->opt;
     int status = 0;
     mw_engine_finish(r->e);
+    mw_parallel_finish(r->par);
     if (r->logs) /* live: the sessions still in their grace, joined with what came */
         mw_maillog_drain(r->logs);
     mw_writer_stop(r->writer); /* every record written before the totals */
@@ -575,7 +567,7 @@ static int finish(run *r)
     char *live_name = opt->iface ? g_strdup_printf("live capture on %s", opt->iface) : NULL;
     mw_run_info info = { opt->iface ? (const char *const *)&live_name
                                     : (const char *const *)r->files,
-                         opt->iface ? 1 : r->nfiles, mw_engine_stats_get(r->e),
+                         opt->iface ? 1 : r->nfiles, run_stats(r),
                          r->stopped_in, opt->filter };
     mw_progress_free(r->progress);
     r->progress = NULL;
@@ -586,13 +578,13 @@ static int finish(run *r)
                 n_lost, lost->str);
     g_string_free(lost, TRUE);
     /* after an input error that left nothing read: no totals, no report, as if it worked */
-    if ((!r->live_failed && !r->stopped_in) || mw_engine_stats_get(r->e)->packets > 0) {
+    if ((!r->live_failed && !r->stopped_in) || run_stats(r)->packets > 0) {
         mw_output_finish(r->o, &info);
         if (r->logs && !(opt->json && opt->quiet)) /* after the totals; beside JSON records */
             mw_maillog_summary(r->logs, opt->json ? stderr : r->out);
         status = output_status(r);
         char *err = NULL;
-        if (r->rep && !mw_report_write(r->rep, mw_engine_stats_get(r->e), opt->iface, &err))
+        if (r->rep && !mw_report_write(r->rep, run_stats(r), opt->iface, &err))
             status = fail(err);
     }
     if (r->saver) {
@@ -606,13 +598,16 @@ static int finish(run *r)
         }
     }
     g_free(live_name);
-    capture_loss_line(mw_engine_stats_get(r->e));
+    if (r->par)
+        mw_parallel_report(r->par, opt->thread_stats, stderr);
+    capture_loss_line(run_stats(r));
     return status ? status : stored ? 0 : 1;
 }
 
 /* Closes what run opened; the status of closing -o FILE joins the run's. */
 static int run_close(run *r, int status)
 {
+    mw_parallel_free(r->par);
     mw_engine_free(r->e);
     mw_ports_free(r->ports);
     if (r->keylog)

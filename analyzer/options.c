@@ -3,6 +3,7 @@
 #include "options.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <pcap/pcap.h>
@@ -21,6 +22,7 @@ static void set_defaults(mw_options *o)
     o->max_ooo = MW_DEFAULT_MAX_OOO_BYTES;
     o->max_bdat_chunk = MW_DEFAULT_MAX_BDAT_CHUNK;
     o->max_flows = MW_DEFAULT_MAX_FLOWS;
+    o->threads = -1;
     o->idle = MW_DEFAULT_IDLE_TIMEOUT_S;
     o->max_frag_datagrams = MW_DEFAULT_MAX_FRAG_DATAGRAMS;
     o->max_frag_bytes = MW_DEFAULT_MAX_FRAG_BYTES;
@@ -164,6 +166,10 @@ static GOptionContext *new_context(mw_options *o)
         { "version", 0, 0, G_OPTION_ARG_NONE, &o->version,
           "Print the version of mailwire and of the libpcap, OpenSSL and GLib it runs with", NULL },
         { "count", 'c', 0, G_OPTION_ARG_INT64, &o->count, "Stop after COUNT packets", "COUNT" },
+        { "threads", 0, 0, G_OPTION_ARG_INT, &o->threads, "Files: analysis threads "
+          "(default: the cores; 0: only read and hand over, to time the reader)", "N" },
+        { "thread-stats", 0, 0, G_OPTION_ARG_NONE, &o->thread_stats,
+          "Files: the TCP segments each analysis thread took, on standard error", NULL },
         { "no-sandbox", 0, 0, G_OPTION_ARG_NONE, &o->no_sandbox,
           "Do not confine the run with seccomp once inputs and outputs are open", NULL },
         /* tests only (tests/io.sh): proves the sandbox kills a forbidden open */
@@ -242,6 +248,8 @@ static char *check_ranges(const mw_options *o)
            (err = range("--buffer-size", o->buffer_mb, 1, MW_OPT_BUFFER_MB_MAX, "MiB")) ||
            (err = range("--stats", o->stats_interval, 0, MW_OPT_STATS_MAX, "seconds")) ||
            (err = range("-c", o->count, 0, MW_OPT_COUNT_MAX, "packets")) ||
+           (o->threads != -1 &&
+            (err = range("--threads", o->threads, 0, MW_OPT_THREADS_MAX, ""))) ||
            (err = range("--max-frag-datagrams", o->max_frag_datagrams, 1,
                         MW_OPT_FRAG_DATAGRAMS_MAX, "")) ||
            (err = range("--max-frag-bytes", o->max_frag_bytes, 0, MW_OPT_FRAG_BYTES_MAX,
@@ -369,6 +377,14 @@ void mw_options_config(const mw_options *o, mw_config *cfg)
 bool mw_options_stdout(const mw_options *o)
 {
     return !o->output_path || strcmp(o->output_path, "-") == 0;
+}
+
+unsigned mw_options_threads(const mw_options *o)
+{
+    if (o->threads >= 0)
+        return (unsigned)o->threads;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1u : n > MW_OPT_THREADS_MAX ? MW_OPT_THREADS_MAX : (unsigned)n;
 }
 
 size_t mw_options_nfiles(const mw_options *o)

@@ -596,15 +596,19 @@ def make_bulk(out_dir, target_mb, concurrency, share, seed):
     n_https, n_dns = b.add_background(https, share, t0, span)
     path = os.path.join(out_dir, "bulk.pcap")
     w = b.write(path)
-    meta = {
-        "capture": "bulk.pcap", "seed": seed + 1, "rounds": rounds,
+    finish(path, bulk_meta("bulk.pcap", seed + 1, rounds, b, w, n_https, n_dns, span), t)
+
+
+def bulk_meta(capture, seed, rounds, b, w, n_https, n_dns, span):
+    """The meta block of a bulk capture (bulk.pcap, keyed-bulk.pcap), keys in this order."""
+    return {
+        "capture": capture, "seed": seed, "rounds": rounds,
         "mail_sessions": b.mail_sessions, "mail_packets": b.mail_packets,
         "mail_frame_bytes": b.mail_bytes, "background_packets": b.bg_packets,
         "background_https_flows": n_https, "background_dns_exchanges": n_dns,
-        "packets": w.packets, "file_bytes": w.bytes + 24, "frame_bytes": w.frame_bytes, "span_s": span / 1e6,
-        "per_template": b.per_template,
+        "packets": w.packets, "file_bytes": w.bytes + 24, "frame_bytes": w.frame_bytes,
+        "span_s": span / 1e6, "per_template": b.per_template,
     }
-    finish(path, meta, t)
 
 
 def write_keys(path, names):
@@ -639,14 +643,8 @@ def make_keyed_bulk(out_dir, target_mb, concurrency, share, seed):
     path = os.path.join(out_dir, "keyed-bulk.pcap")
     w = b.write(path)
     write_keys(path, KEYED_LARGE + KEYED_SHORT)
-    meta = {
-        "capture": "keyed-bulk.pcap", "seed": seed + 2, "rounds": rounds,
-        "mail_sessions": b.mail_sessions, "mail_packets": b.mail_packets,
-        "mail_frame_bytes": b.mail_bytes, "background_packets": b.bg_packets,
-        "background_https_flows": n_https, "background_dns_exchanges": n_dns,
-        "packets": w.packets, "file_bytes": w.bytes + 24, "frame_bytes": w.frame_bytes,
-        "span_s": span / 1e6, "per_template": b.per_template, "keylog": path + ".keys",
-    }
+    meta = bulk_meta("keyed-bulk.pcap", seed + 2, rounds, b, w, n_https, n_dns, span)
+    meta["keylog"] = path + ".keys"
     finish(path, meta, t)
 
 

@@ -403,4 +403,33 @@ filter_said() { # a BPF filter leaves packets out on purpose: the totals and the
 }
 check "a BPF filter is named in the totals and the report, with the packets it left out" filter_said
 
+save_flagged_compressed() { # the second pass reads inputs as the first: compressed, pcapng
+    gzip -c pcaps/smtp-relay-denied.pcap >"$TMP/sf.pcap.gz" &&
+        zstd -q -c pcaps/smtp-auth-failed.pcap >"$TMP/sf.pcap.zst" &&
+        "$MW" -r pcaps/smtp-relay-denied.pcap pcaps/smtp-auth-failed.pcap --save-flagged "$TMP/sf-plain" >/dev/null 2>&1 &&
+        "$MW" -r "$TMP/sf.pcap.gz" "$TMP/sf.pcap.zst" --save-flagged "$TMP/sf-z" >/dev/null 2>"$TMP/sf.err" &&
+        [ ! -s "$TMP/sf.err" ] &&
+        cmp -s "$TMP/sf-plain/s1-relay_denied.pcap" "$TMP/sf-z/s1-relay_denied.pcap" &&
+        cmp -s "$TMP/sf-plain/s2-auth_failed.pcap" "$TMP/sf-z/s2-auth_failed.pcap" &&
+        "$MW" -r pcaps/keyed-embedded-imaps993-auth-failed-tls13.pcapng --save-flagged "$TMP/sf-ng" >/dev/null 2>&1 &&
+        "$MW" -r "$TMP/sf-ng/s1-auth_failed.pcap" --json | grep -q '"protocol":"imaps"' # keys stay behind
+}
+if command -v zstd >/dev/null; then
+    check "--save-flagged reads gzip/zstd inputs and pcapng (DSB) through the input layer" save_flagged_compressed
+else
+    skip "--save-flagged on compressed inputs" "zstd missing"
+fi
+
+many_inputs_fd_limit() { # -r DIR of 300 captures: merged, all open; the limit said in one line
+    mkdir -p "$TMP/many" && for i in $(seq -w 1 300); do cp pcaps/smtp-relay-denied.pcap "$TMP/many/c$i.pcap"; done
+    # a soft limit under what they need is raised (to the hard one) and the run goes on
+    (ulimit -Sn 64 && "$MW" -r "$TMP/many" >"$TMP/many.txt" 2>"$TMP/many.err") &&
+        grep -q '^Sessions: 1 (smtp 1)$' "$TMP/many.txt" &&
+        # a hard limit under it: one line naming the limit and what to do, exit 1, no output
+        ! (ulimit -n 64 && "$MW" -r "$TMP/many" >"$TMP/many2.txt" 2>"$TMP/many2.err") &&
+        [ "$(wc -l <"$TMP/many2.err")" -eq 1 ] && [ ! -s "$TMP/many2.txt" ] &&
+        grep -q '^mailwire: 300 inputs are read merged by time, all open at once: that needs about 364 open files, over the limit of 64 (ulimit -n); raise it (ulimit -n 364)' "$TMP/many2.err"
+}
+check "-r DIR of 300 captures: a low soft fd limit is raised; a hard one is said in one line" many_inputs_fd_limit
+
 echo "1..$n"

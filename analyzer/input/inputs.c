@@ -2,6 +2,7 @@
 
 #include <glib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 struct mw_inputs {
     GArray *files;         /* mw_input */
@@ -123,4 +124,25 @@ size_t mw_inputs_file_of(const mw_inputs *in, const mw_session *s)
 const char *mw_inputs_short_name(const mw_inputs *in, size_t i)
 {
     return i < in->short_names->len ? g_ptr_array_index(in->short_names, i) : "";
+}
+
+char *mw_inputs_fd_budget(size_t nfiles, unsigned fds_each)
+{
+    struct rlimit rl;
+    if (nfiles < 2 || getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return NULL;
+    rlim_t need = (rlim_t)nfiles * fds_each + MW_INPUTS_FD_RESERVE;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need && rl.rlim_max != rl.rlim_cur) {
+        rlim_t old = rl.rlim_cur;
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            rl.rlim_cur = old;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return NULL;
+    return g_strdup_printf("%zu inputs are read merged by time, all open at once: that needs "
+                           "about %llu open files, over the limit of %llu (ulimit -n); raise it "
+                           "(ulimit -n %llu) or merge the files first (mergecap -w all.pcap ...)",
+                           nfiles, (unsigned long long)need, (unsigned long long)rl.rlim_cur,
+                           (unsigned long long)need);
 }

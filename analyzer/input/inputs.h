@@ -48,6 +48,16 @@ size_t mw_inputs_file_of(const mw_inputs *in, const mw_session *s);
  * without prefer frame 1 of one file could be taken for frame 1 of another. */
 size_t mw_inputs_file_at(const mw_inputs *in, uint64_t frame, int64_t ts_us, const char *prefer);
 
+/* Descriptors kept for everything but the inputs (outputs, logs, key logs, the trust
+ * store's directory, libpcap and stdio), when judging whether the inputs fit the limit. */
+#define MW_INPUTS_FD_RESERVE 64
+
+/* Several inputs are merged by time, so all are open at once (fds_each descriptors each:
+ * 2 with --save-flagged, which keeps its own). The soft RLIMIT_NOFILE is raised to the hard
+ * one when that is needed; NULL when they fit, else the one-line error to stop with
+ * (g_free it), naming the limit and what to do, before any file is opened. */
+char *mw_inputs_fd_budget(size_t nfiles, unsigned fds_each);
+
 /* The input's base name, for a reader: "smtp.pcap". Owned by the inputs. */
 const char *mw_inputs_short_name(const mw_inputs *in, size_t i);
 

@@ -2,6 +2,7 @@
  * NAME created, or NAME reopened on SIGHUP; all through the directory's descriptor. */
 #define _GNU_SOURCE /* renameat2, RENAME_NOREPLACE */
 #include "output/outfile.h"
+#include "core/dirfd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -124,19 +125,15 @@ mw_rotor *mw_rotor_new(const char *opt, const char *path, int fd, const mw_rotat
                                    "file", opt, path);
         return NULL;
     }
-    char *dir = g_path_get_dirname(path);
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) {
-        *err = g_strdup_printf("%s %s: cannot rotate: directory %s: %s", opt, path, dir,
-                               g_strerror(errno));
-        g_free(dir);
+    char *doing = g_strdup_printf("%s %s: cannot rotate", opt, path), *base = NULL;
+    int dfd = mw_dirfd_open(path, doing, &base, err);
+    g_free(doing);
+    if (dfd < 0)
         return NULL;
-    }
-    g_free(dir);
     mw_rotor *r = g_new0(mw_rotor, 1);
     r->opt = g_strdup(opt);
     r->path = g_strdup(path);
-    r->base = g_path_get_basename(path);
+    r->base = base;
     r->dir_fd = dfd;
     r->o = *o;
     r->inputs = g_memdup2(inputs, ninputs * sizeof *inputs);

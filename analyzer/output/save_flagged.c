@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "input/decode.h"
+#include "input/format/capfile.h"
 #include "input/linktype.h"
 
 /* The connection's addresses and ports in a canonical order, so both directions match. */
@@ -216,7 +217,7 @@ static int create_file(mw_saver *sv, saved *x)
 }
 
 /* The session's output, opened (created, or reopened for appending) when needed. */
-static FILE *file_for(mw_saver *sv, guint i, pcap_t *dead, char **err)
+static FILE *file_for(mw_saver *sv, guint i, char **err)
 {
     saved *x = &g_array_index(sv->sessions, saved, i);
     if (x->fp) { /* most recently used: to the tail */
@@ -244,8 +245,12 @@ static FILE *file_for(mw_saver *sv, guint i, pcap_t *dead, char **err)
         char *hdr = NULL;
         size_t len = 0;
         errno = 0;
-        if (!file_header(dead, &hdr, &len) || fwrite(hdr, 1, len, x->fp) != len)
+        pcap_t *dead = pcap_open_dead_with_tstamp_precision(x->dlt, MW_SAVE_SNAPLEN,
+                                                            PCAP_TSTAMP_PRECISION_MICRO);
+        if (!dead || !file_header(dead, &hdr, &len) || fwrite(hdr, 1, len, x->fp) != len)
             write_failed(sv, x, errno);
+        if (dead)
+            pcap_close(dead);
         free(hdr);
         x->created = true;
     }
@@ -265,66 +270,119 @@ static void write_packet(mw_saver *sv, saved *x, const struct pcap_pkthdr *h, co
         write_failed(sv, x, errno);
 }
 
+/* An input read again, through the same format layer as the first pass (decompressed,
+ * pcapng by its own reader with each packet's link type, classic pcap by libpcap). */
+typedef struct {
+    mw_capfile *f;
+    pcap_t *p;            /* classic pcap; NULL for pcapng */
+    int dlt;              /* classic pcap's link type */
+} reread;
+
 /* The input again, from the descriptor kept since the start (no open by name: the
  * sandbox allows none, and the name may point elsewhere by now). */
-static pcap_t *reopen_input(mw_saver *sv, uint32_t file, char *errbuf)
+static bool reopen_input(mw_saver *sv, uint32_t file, const char *name, reread *rr, char **why)
 {
     int fd = file < sv->input_fds->len ? g_array_index(sv->input_fds, int, file) : -1;
     int dfd = fd >= 0 && lseek(fd, 0, SEEK_SET) == 0 ? dup(fd) : -1;
     FILE *fp = dfd >= 0 ? fdopen(dfd, "rb") : NULL;
     if (!fp) {
-        g_strlcpy(errbuf, g_strerror(errno), PCAP_ERRBUF_SIZE);
+        *why = g_strdup(g_strerror(errno));
         if (dfd >= 0)
             close(dfd);
-        return NULL;
+        return false;
     }
-    pcap_t *p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
-    if (!p)
-        fclose(fp);
-    return p;
+    rr->p = NULL;
+    rr->f = mw_capfile_open(fp, name, why); /* owns fp, also on failure */
+    if (!rr->f)
+        return false;
+    if (mw_capfile_is_pcapng(rr->f))
+        return true;
+    char errbuf[PCAP_ERRBUF_SIZE] = "";
+    rr->p = pcap_fopen_offline_with_tstamp_precision(mw_capfile_stream(rr->f),
+                                                     PCAP_TSTAMP_PRECISION_MICRO, errbuf);
+    if (!rr->p) {
+        *why = g_strdup(errbuf);
+        mw_capfile_close(rr->f);
+        return false;
+    }
+    mw_capfile_handed_over(rr->f);
+    rr->dlt = pcap_datalink(rr->p);
+    return true;
+}
+
+/* The next packet: 1 with it, 0 at the end or on an error (the first pass read it). */
+static int reread_next(reread *rr, struct pcap_pkthdr *h, const u_char **data, int *dlt)
+{
+    if (!rr->p) {
+        int64_t off;
+        char *why = NULL;
+        int rc = mw_capfile_next_pcapng(rr->f, h, data, dlt, &off, &why);
+        g_free(why);
+        return rc == 1;
+    }
+    struct pcap_pkthdr *ph;
+    if (pcap_next_ex(rr->p, &ph, data) != 1)
+        return 0;
+    *h = *ph;
+    *dlt = rr->dlt;
+    return 1;
+}
+
+static void reread_close(reread *rr)
+{
+    if (rr->p)
+        pcap_close(rr->p); /* closes the stream */
+    mw_capfile_close(rr->f);
+}
+
+/* The sessions of file that the packet belongs to get it. */
+static bool save_packet(mw_saver *sv, uint32_t file, const struct pcap_pkthdr *h,
+                        const u_char *data, int dlt, char **err)
+{
+    mw_packet pkt;
+    if (mw_decode(dlt, data, h->caplen, &pkt) != MW_DECODE_TCP)
+        return true;
+    tuple k;
+    make_tuple(&k, pkt.family, pkt.src, pkt.sport, pkt.dst, pkt.dport);
+    GArray *list = g_hash_table_lookup(sv->index, &k);
+    if (!list)
+        return true;
+    int64_t ts = mw_ts_us(&h->ts);
+    for (guint i = 0; i < list->len; i++) {
+        guint xi = g_array_index(list, guint, i);
+        saved *x = &g_array_index(sv->sessions, saved, xi);
+        if (file < x->file_first || file > x->file_last || ts < x->start_us || ts > x->end_us)
+            continue;
+        if (!x->created && !x->written)
+            x->dlt = dlt; /* a pcapng's interfaces differ: the session's own */
+        else if (x->dlt != dlt)
+            continue;
+        if (!file_for(sv, xi, err))
+            return false;
+        write_packet(sv, x, h, data);
+        x->written++;
+    }
+    return true;
 }
 
 static bool pass_file(mw_saver *sv, uint32_t file, char **err)
 {
     const mw_input *in = mw_inputs_get(sv->inputs, file);
-    char errbuf[PCAP_ERRBUF_SIZE] = "";
-    pcap_t *p = reopen_input(sv, file, errbuf);
-    if (!p) {
-        *err = g_strdup_printf("--save-flagged: %s: cannot read again: %s", in->name, errbuf);
+    reread rr;
+    char *why = NULL;
+    if (!reopen_input(sv, file, in->name, &rr, &why)) {
+        *err = g_strdup_printf("--save-flagged: %s: cannot read again: %s", in->name,
+                               why ? why : "?");
+        g_free(why);
         return false;
     }
-    int dlt = pcap_datalink(p);
-    pcap_t *dead = pcap_open_dead_with_tstamp_precision(dlt, MW_SAVE_SNAPLEN,
-                                                        PCAP_TSTAMP_PRECISION_MICRO);
-    struct pcap_pkthdr *h;
+    struct pcap_pkthdr h;
     const u_char *data;
+    int dlt;
     bool ok = true;
-    while (ok && pcap_next_ex(p, &h, &data) == 1) {
-        mw_packet pkt;
-        if (mw_decode(dlt, data, h->caplen, &pkt) != MW_DECODE_TCP)
-            continue;
-        tuple k;
-        make_tuple(&k, pkt.family, pkt.src, pkt.sport, pkt.dst, pkt.dport);
-        GArray *list = g_hash_table_lookup(sv->index, &k);
-        if (!list)
-            continue;
-        int64_t ts = mw_ts_us(&h->ts);
-        for (guint i = 0; i < list->len; i++) {
-            guint xi = g_array_index(list, guint, i);
-            saved *x = &g_array_index(sv->sessions, saved, xi);
-            if (file < x->file_first || file > x->file_last || ts < x->start_us ||
-                ts > x->end_us || x->dlt != dlt)
-                continue;
-            if (!file_for(sv, xi, dead, err)) {
-                ok = false;
-                break;
-            }
-            write_packet(sv, x, h, data);
-            x->written++;
-        }
-    }
-    pcap_close(dead);
-    pcap_close(p);
+    while (ok && reread_next(&rr, &h, &data, &dlt) == 1)
+        ok = save_packet(sv, file, &h, data, dlt, err);
+    reread_close(&rr);
     return ok;
 }
 
@@ -339,9 +397,7 @@ bool mw_saver_run(mw_saver *sv, unsigned *written, char **note, char **err)
         saved *x = &g_array_index(sv->sessions, saved, i);
         if (!x->fp && !x->created && ok) {
             /* no packet matched (should not happen): still an empty, valid capture */
-            pcap_t *dead = pcap_open_dead(x->dlt, MW_SAVE_SNAPLEN);
-            ok = file_for(sv, i, dead, err) != NULL;
-            pcap_close(dead);
+            ok = file_for(sv, i, err) != NULL;
         }
         if (x->fp)
             close_file(sv, x);

@@ -11,7 +11,9 @@
  * next operation on it re-keys the decoder, at most MAX_REKEYS times an input: after that
  * the input ends. (Uncapped, nearly every fuzzed record failed and re-keyed: 29 key
  * derivations an execution, 72% of the time, each the same derivation of the same fixed
- * secrets.) Build and run: see dissectors/tls/decrypt/README.md. */
+ * secrets.) KeyUpdates are capped the same way (MAX_KEY_UPDATES, each three HKDF calls
+ * in the decoder: the fuzzer had learnt to string 3-byte KeyUpdate operations together).
+ * Build and run: see dissectors/tls/decrypt/README.md. */
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -36,7 +38,8 @@ static const config configs[] = {
     { 0x0302, 0x002F, true },  { 0x0303, 0x000A, false },
 };
 
-#define MAX_REKEYS 6 /* re-keyings of the decoder an input (both directions) */
+#define MAX_REKEYS 6      /* re-keyings of the decoder an input (both directions) */
+#define MAX_KEY_UPDATES 6 /* TLS 1.3 KeyUpdates an input (both directions) */
 
 static const uint8_t client_random[32] = { 1, 2, 3 }, server_random[32] = { 4, 5, 6 };
 static const uint8_t master[48] = { 7, 8, 9 };
@@ -58,6 +61,7 @@ typedef struct {
 static struct {
     bool usable; /* this OpenSSL has the cipher (3DES may be missing) */
     sender w0[2];
+    sender upd[2][MAX_KEY_UPDATES + 1]; /* TLS 1.3: the sender after k KeyUpdates */
     EVP_CIPHER_CTX *seal;
     EVP_MAC_CTX *mac[2];
 } prepared[N_CONFIGS];
@@ -80,6 +84,22 @@ static void sender_init(const config *c, const mw_tls_suite *s, int dir, sender 
     memcpy(w->mac_key, block + dir * ml, ml);
     memcpy(w->key, block + ml * 2 + dir * kl, kl);
     memcpy(w->iv, block + 2 * ml + 2 * kl + dir * il, il);
+}
+
+/* upd[k]: w after k KeyUpdates (RFC 8446 §7.2: the next secret is "traffic upd" of the
+ * last, then its key and iv), sequence numbers 0. */
+static void key_updates(const mw_tls_suite *s, const sender *w, sender *upd)
+{
+    size_t hl = mw_tls_hash_len(s->prf_hash);
+    upd[0] = *w;
+    for (int k = 1; k <= MAX_KEY_UPDATES; k++) {
+        sender *n = &upd[k];
+        *n = upd[k - 1];
+        mw_tls13_expand_label(s->prf_hash, upd[k - 1].secret, hl, "traffic upd", NULL, 0,
+                              n->secret, hl);
+        mw_tls13_expand_label(s->prf_hash, n->secret, hl, "key", NULL, 0, n->key, s->key_len);
+        mw_tls13_expand_label(s->prf_hash, n->secret, hl, "iv", NULL, 0, n->iv, 12);
+    }
 }
 
 static void prepare(size_t i)
@@ -105,6 +125,8 @@ static void prepare(size_t i)
     prepared[i].seal = x;
     for (int dir = 0; dir < 2; dir++) {
         sender_init(c, s, dir, &prepared[i].w0[dir]);
+        if (s->tls13)
+            key_updates(s, &prepared[i].w0[dir], prepared[i].upd[dir]);
         if (s->kind != MW_TLS_KIND_CBC)
             continue;
         EVP_MAC *m = EVP_MAC_fetch(NULL, "HMAC", NULL);
@@ -256,7 +278,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static uint8_t frag[MW_TLS_MAX_CIPHERTEXT + 1024], out[MW_TLS_MAX_CIPHERTEXT];
     mw_tls_decoder *d = mw_tls_decoder_new();
     sender w[2];
-    unsigned rekeys = 0;
+    unsigned rekeys = 0, updates = 0, gen[2] = { 0, 0 }; /* gen: KeyUpdates since keyed */
     for (int dir = 0; dir < 2; dir++) {
         decoder_init(d, c, dir);
         w[dir] = prepared[ci].w0[dir];
@@ -273,20 +295,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int dir = op & 1, what = (op >> 1) & 3;
         uint8_t type = (uint8_t)(20 + (op >> 5));
         if (what == 1) {
-            if (mw_tls_decoder_key_update(d, (mw_tls_dir)dir) == MW_TLS_DEC_OK) {
-                size_t hl = mw_tls_hash_len(s->prf_hash);
-                uint8_t next[48];
-                mw_tls13_expand_label(s->prf_hash, w[dir].secret, hl, "traffic upd", NULL, 0,
-                                      next, hl);
-                memcpy(w[dir].secret, next, hl);
-                mw_tls13_expand_label(s->prf_hash, next, hl, "key", NULL, 0, w[dir].key,
-                                      s->key_len);
-                mw_tls13_expand_label(s->prf_hash, next, hl, "iv", NULL, 0, w[dir].iv, 12);
-                w[dir].seq = 0;
-            }
+            if (updates++ == MAX_KEY_UPDATES)
+                break;
+            if (mw_tls_decoder_key_update(d, (mw_tls_dir)dir) == MW_TLS_DEC_OK)
+                w[dir] = prepared[ci].upd[dir][++gen[dir]]; /* seq 0 */
         } else if (what == 2 || !mw_tls_decoder_keyed(d, (mw_tls_dir)dir)) {
             if (rekeys++ == MAX_REKEYS)
                 break;
+            gen[dir] = 0;
             decoder_init(d, c, dir);
             w[dir] = prepared[ci].w0[dir];
         } else {

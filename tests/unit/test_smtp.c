@@ -623,25 +623,38 @@ static void test_bdat_invalid_line(void)
     g_assert_cmpint(s->outcome, ==, MW_OUT_FAILED);
     mw_session_free(s);
 
-    /* refused, then a message through DATA: the client recovered, the session is ok */
-    s = run("S: 220 mx ESMTP\nC: EHLO c\nS: 250 mx\n"
-            "C: MAIL FROM:<a@x>\nS: 250 Ok\nC: RCPT TO:<b@x>\nS: 250 Ok\n"
-            "C: BDAT 5 X\nS: 501 5.5.4 Syntax: BDAT count [LAST]\n"
-            "C: DATA\nS: 354 go\nC: Subject: t\nC+ \nC+ body\nC+ .\nS: 250 2.0.0 Ok: queued\n"
-            "C: QUIT\nS: 221 bye\n");
-    g_assert_true(s->anomalies & (1u << MW_ANOM_BAD_BDAT));
-    g_assert_false(s->broken);
-    g_assert_cmpint(s->outcome, ==, MW_OUT_OK);
-    mw_session_free(s);
+}
 
-    /* the server hangs up with its 521 and the client's chunk crosses the close (suricata-
-     * verify smtp-bdat-bad-tail-next-mail): failed too, and no unanswered_command */
-    s = run("S: 220 mx ESMTP\nC: EHLO c\nS: 250 mx\n"
-            "C: MAIL FROM:<a@x>\nS: 250 Ok\nC: RCPT TO:<b@x>\nS: 250 Ok\n"
-            "C: BDAT 5 X\nS: 521 5.5.4 Syntax: BDAT count [LAST]\n");
-    g_assert_true(s->broken);
-    g_assert_cmpint(s->outcome, ==, MW_OUT_FAILED);
-    mw_session_free(s);
+/* An invalid BDAT refused inside a transaction: the session is failed unless a message
+ * gets through after it (mw_session.broken); a table of what follows the refusal. */
+static void test_bdat_refused_outcome(void)
+{
+    static const char prefix[] = "S: 220 mx ESMTP\nC: EHLO c\nS: 250 mx\n"
+                                 "C: MAIL FROM:<a@x>\nS: 250 Ok\nC: RCPT TO:<b@x>\nS: 250 Ok\n"
+                                 "C: BDAT 5 X\n";
+    static const struct {
+        const char *tail;
+        bool broken;
+    } cases[] = {
+        /* a message through DATA after it: the client recovered, the session is ok */
+        { "S: 501 5.5.4 Syntax: BDAT count [LAST]\n"
+          "C: DATA\nS: 354 go\nC: Subject: t\nC+ \nC+ body\nC+ .\nS: 250 2.0.0 Ok: queued\n"
+          "C: QUIT\nS: 221 bye\n", false },
+        /* the server hangs up with its 521 (postfix): failed, and no unanswered_command */
+        { "S: 521 5.5.4 Syntax: BDAT count [LAST]\n", true },
+        /* refused, then QUIT: nothing was sent */
+        { "S: 501 5.5.4 Syntax: BDAT count [LAST]\nC: QUIT\nS: 221 bye\n", true },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        char *script = g_strconcat(prefix, cases[i].tail, NULL);
+        mw_session *s = run(script);
+        g_assert_true(s->anomalies & (1u << MW_ANOM_BAD_BDAT));
+        g_assert_cmpuint(s->flags, ==, 0);
+        g_assert_cmpint(s->broken, ==, cases[i].broken);
+        g_assert_cmpint(s->outcome, ==, cases[i].broken ? MW_OUT_FAILED : MW_OUT_OK);
+        mw_session_free(s);
+        g_free(script);
+    }
 }
 
 /* zeek smtp-mail-transactions-invalid, as a script: 503 sequence errors are no refusals;
@@ -832,6 +845,7 @@ int main(int argc, char **argv)
     g_test_add_func("/smtp/queue_ids", test_queue_ids);
     g_test_add_func("/smtp/bdat_parse", test_bdat_parse);
     g_test_add_func("/smtp/bdat_invalid_line", test_bdat_invalid_line);
+    g_test_add_func("/smtp/bdat_refused_outcome", test_bdat_refused_outcome);
     g_test_add_func("/smtp/sequence_errors", test_sequence_errors);
     g_test_add_func("/smtp/sequence_errors_pipelined", test_sequence_errors_pipelined);
     g_test_add_func("/smtp/reply_without_code", test_reply_without_code);

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/dirfd.h"
+
 /* How long a renamed-away file is still read after a new one appeared under the name. */
 #define MW_FOLLOW_OLD_KEEP_US (5 * G_USEC_PER_SEC)
 /* Bytes read per poll and file at most: a large backlog is read over several polls, so the
@@ -145,18 +147,14 @@ static bool gen_open(mw_follow *f, gen *g)
 
 mw_follow *mw_follow_new(const char *path, size_t max_line, bool from_end, char **err)
 {
-    char *dir = g_path_get_dirname(path);
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) {
-        *err = g_strdup_printf("--maillog %s: cannot follow: directory %s: %s", path, dir,
-                               g_strerror(errno));
-        g_free(dir);
+    char *doing = g_strdup_printf("--maillog %s: cannot follow", path), *base = NULL;
+    int dfd = mw_dirfd_open(path, doing, &base, err);
+    g_free(doing);
+    if (dfd < 0)
         return NULL;
-    }
-    g_free(dir);
     mw_follow *f = g_new0(mw_follow, 1);
     f->path = g_strdup(path);
-    f->base = g_path_get_basename(path);
+    f->base = base;
     f->dir_fd = dfd;
     f->max_line = max_line;
     f->from_end = from_end;

@@ -132,16 +132,22 @@ static bool dir_key(dir_state *st, const mw_tls_suite *suite, const uint8_t *key
     }
     if (suite->kind == MW_TLS_KIND_CBC) {
         if (!st->mac) {
+            /* the digest is set once (setting it fetches it), each re-key only keys */
             EVP_MAC *m = mw_tls_fetched(MW_TLS_ALG_MAC, "HMAC");
+            OSSL_PARAM params[] = {
+                OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 (char *)suite->mac_hash, 0),
+                OSSL_PARAM_construct_end(),
+            };
             st->mac = m ? EVP_MAC_CTX_new(m) : NULL;
+            if (st->mac && EVP_MAC_CTX_set_params(st->mac, params) != 1) {
+                EVP_MAC_CTX_free(st->mac);
+                st->mac = NULL;
+            }
             if (!st->mac)
                 return false;
         }
-        OSSL_PARAM params[] = {
-            OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)suite->mac_hash, 0),
-            OSSL_PARAM_construct_end(),
-        };
-        if (EVP_MAC_init(st->mac, mac_key, suite->mac_len, params) != 1)
+        if (EVP_MAC_init(st->mac, mac_key, suite->mac_len, NULL) != 1)
             return false;
     }
     st->suite = suite;
@@ -243,10 +249,8 @@ mw_tls_dec_status mw_tls_decoder_init12(mw_tls_decoder *d, mw_tls_dir dir, uint1
 /* key and iv of a TLS 1.3 traffic secret (RFC 8446 §7.3) into st, and re-key. */
 static mw_tls_dec_status dir_key13(dir_state *st, const mw_tls_suite *s)
 {
-    if (!mw_tls13_expand_label(s->prf_hash, st->secret, st->secret_len, "key", NULL, 0,
-                               st->key, s->key_len) ||
-        !mw_tls13_expand_label(s->prf_hash, st->secret, st->secret_len, "iv", NULL, 0,
-                               st->iv, s->fixed_iv_len) ||
+    if (!mw_tls13_key_iv(s->prf_hash, st->secret, st->secret_len, st->key, s->key_len, st->iv,
+                         s->fixed_iv_len) ||
         !dir_key(st, s, st->key, NULL)) {
         dir_forget(st);
         return MW_TLS_DEC_UNSUPPORTED;

@@ -49,7 +49,7 @@ typedef struct {
 
 typedef struct mw_keylog mw_keylog;
 
-/* An empty store; NULL only if the system's random source fails. */
+/* An empty store (its hash seeded from GLib's generator, as the engine's tables are). */
 mw_keylog *mw_keylog_new(void);
 /* Wipes every secret and frees. NULL is fine. */
 void mw_keylog_free(mw_keylog *kl);

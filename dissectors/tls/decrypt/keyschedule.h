@@ -1,6 +1,10 @@
-/* Key derivation for TLS decryption, every primitive through OpenSSL EVP_KDF:
- * the TLS 1.0-1.2 PRF ("TLS1-PRF") and TLS 1.3's HKDF-Expand-Label ("HKDF" in
- * EXPAND_ONLY mode). Callers wipe what they get back. */
+/* Key derivation for TLS decryption: the TLS 1.0-1.2 PRF (RFC 5246 §5, RFC 2246 §5) and
+ * TLS 1.3's HKDF-Expand-Label (RFC 8446 §7.1, RFC 5869 §2.3), computed from HMAC through
+ * OpenSSL's EVP_MAC. One HMAC context per digest and thread is kept with its digest set,
+ * so a derivation re-keys it once and reuses that key for every block (EVP_MAC_init with
+ * no key), instead of making an EVP_KDF context, fetching its digest and keying HMAC anew
+ * for each label (OpenSSL 3.0 has no EVP_KDF_CTX_dup for HKDF / TLS1-PRF). Callers wipe
+ * what they get back. */
 #ifndef MW_TLS_KEYSCHEDULE_H
 #define MW_TLS_KEYSCHEDULE_H
 
@@ -14,6 +18,9 @@
  * label is at most 255 bytes) and longest context. */
 #define MW_TLS13_LABEL_MAX 64
 #define MW_TLS13_CONTEXT_MAX 64
+/* Longest HKDF-Expand output: 255 blocks (RFC 5869 §2.3); longest info taken. */
+#define MW_HKDF_BLOCKS_MAX 255
+#define MW_HKDF_INFO_MAX 1024
 
 /* PRF(secret, label, seed1 + seed2) -> out (RFC 5246 §5; RFC 2246 §5 for digest
  * "MD5-SHA1", the TLS 1.0/1.1 PRF). digest is an EVP name: "SHA256", "SHA384",
@@ -22,11 +29,23 @@ bool mw_tls_prf(const char *digest, const uint8_t *secret, size_t secret_len,
                 const char *label, const uint8_t *seed1, size_t seed1_len,
                 const uint8_t *seed2, size_t seed2_len, uint8_t *out, size_t out_len);
 
+/* HKDF-Expand(PRK, info, L) (RFC 5869 §2.3) with HMAC-digest: T(1) | T(2) | ... cut to
+ * out_len, T(i) = HMAC(PRK, T(i-1) | info | i). False (out zeroed) when out_len is over
+ * 255 hash lengths, info over MW_HKDF_INFO_MAX, or OpenSSL refuses. */
+bool mw_hkdf_expand(const char *digest, const uint8_t *prk, size_t prk_len,
+                    const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len);
+
 /* HKDF-Expand-Label(secret, label, context, out_len) (RFC 8446 §7.1): HKDF-Expand with
  * info = uint16 length, "tls13 " + label (1-byte length), context (1-byte length). */
 bool mw_tls13_expand_label(const char *digest, const uint8_t *secret, size_t secret_len,
                            const char *label, const uint8_t *context, size_t context_len,
                            uint8_t *out, size_t out_len);
+
+/* A traffic secret's write key and IV (RFC 8446 §7.3): HKDF-Expand-Label(secret, "key",
+ * "", key_len) and (secret, "iv", "", iv_len), HMAC keyed with the secret once for both.
+ * Each must fit one hash length (every TLS 1.3 suite's do). False (both zeroed) else. */
+bool mw_tls13_key_iv(const char *digest, const uint8_t *secret, size_t secret_len,
+                     uint8_t *key, size_t key_len, uint8_t *iv, size_t iv_len);
 
 /* OpenSSL algorithm objects fetched once per process and kept (EVP_*_fetch takes locks
  * and walks the provider store: per session it cost more than the key derivation itself).
