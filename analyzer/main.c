@@ -20,6 +20,7 @@
 #include "engine/detect.h"
 #include "engine/flow.h"
 #include "input/live.h"
+#include "input/live/pool.h"
 #include "maillog/maillog.h"
 #include "output/output.h"
 #include "output/text_writer.h"
@@ -61,6 +62,8 @@ typedef struct {
     bool stdout_closed;   /* fd 1 was closed at start (now /dev/null) */
     mw_maillog *logs;     /* --maillog: the server logs, read before any packet */
     mw_rotor *out_rot, *write_rot; /* -o FILE and -w FILE: rotation, SIGHUP reopen */
+    mw_live_pool *pool;   /* live --workers N: an engine per worker (e is the first) */
+    GMutex out_lock;      /* ... their sessions are taken one at a time */
 } run;
 
 /* Per packet read from a file: the inputs' time ranges and the progress line. */
@@ -107,7 +110,7 @@ static int fail(char *msg)
 static char *setup_detection(const mw_options *opt, run *r)
 {
     /* in the sandbox no file can be read later: the trust store is read whole now */
-    if (opt->ca_file || !opt->no_sandbox) {
+    if (opt->ca_file || !opt->no_sandbox || opt->workers > 1) { /* workers: no lazy load */
         char *err = NULL;
         bool ok = opt->no_sandbox ? mw_tls_trust_init(opt->ca_file, &err)
                                   : mw_tls_trust_preload(opt->ca_file, &err);
@@ -365,6 +368,15 @@ static void release_joined(mw_session *s, void *user)
     mw_session_free(s);
 }
 
+/* --workers: each worker's closed sessions, from its thread, taken one at a time. */
+static void take_from_worker(mw_session *s, void *user)
+{
+    run *r = user;
+    g_mutex_lock(&r->out_lock);
+    r->logs ? take_joined(s, r) : release_joined(s, r);
+    g_mutex_unlock(&r->out_lock);
+}
+
 /* The output, its sinks, the engine and the writer thread. */
 static void start_engine(run *r, const mw_config *cfg)
 {
@@ -402,11 +414,28 @@ static void start_engine(run *r, const mw_config *cfg)
     r->progress = mw_progress_new(r->e);
 }
 
+/* live --workers N: the engine start_engine made gives way to N (input/live/pool.h). */
+static void start_workers(run *r, const mw_config *cfg)
+{
+    r->pool = mw_live_pool_new(cfg, r->opt->workers, take_from_worker, r);
+    mw_progress_free(r->progress);
+    mw_engine_free(r->e);
+    r->e = mw_live_pool_engines(r->pool)[0];
+    r->progress = mw_progress_new(r->e);
+}
+
+static const mw_engine_stats *run_stats(run *r) /* --workers: the engines' counters summed */
+{
+    return r->pool ? mw_live_pool_stats(r->pool) : mw_engine_stats_get(r->e);
+}
+
 /* The capture loop's timer: the followed server logs read, sessions past their grace on. */
 static void live_tick(void *user, int64_t now_mono_us)
 {
     run *r = user;
+    g_mutex_lock(&r->out_lock); /* --workers: as the sessions the workers hand over */
     mw_maillog_tick(r->logs, now_mono_us);
+    g_mutex_unlock(&r->out_lock);
 }
 
 static int run_live(run *r)
@@ -417,7 +446,8 @@ static int run_live(run *r)
     mw_live_opts lo = { opt->iface, opt->filter, opt->buffer_mb, opt->promisc, opt->user,
                         opt->write_file, r->write_fp, r->write_rot, opt->stats_interval,
                         (uint64_t)opt->count, enter_sandbox, r,
-                        r->logs ? live_tick : NULL, r };
+                        r->logs ? live_tick : NULL, r, opt->workers,
+                        r->pool ? mw_live_pool_engines(r->pool) : NULL };
     r->write_fp = NULL; /* the capture closes it */
     char *err = NULL;
     r->live_failed = !mw_live_run(&lo, r->e, &err);
@@ -524,44 +554,13 @@ static int output_status(run *r)
                                 r->out_name ? r->out_name : "standard output", g_strerror(e)));
 }
 
-/* "1,234,567": a count read at a glance. */
-static char *grouped(uint64_t v)
-{
-    char digits[32];
-    int n = snprintf(digits, sizeof digits, "%" G_GUINT64_FORMAT, v);
-    GString *g = g_string_new(NULL);
-    for (int i = 0; i < n; i++) {
-        if (i && (n - i) % 3 == 0)
-            g_string_append_c(g, ',');
-        g_string_append_c(g, digits[i]);
-    }
-    return g_string_free(g, FALSE);
-}
-
-/* Live capture: packets the kernel or the interface dropped, said last on stderr. */
-static void capture_loss_line(const mw_engine_stats *st)
-{
-    const char *why = "mailwire fell behind - raise --buffer-size";
-    if (st->kernel_drops) {
-        char *n = grouped(st->kernel_drops);
-        fprintf(stderr, "mailwire: the capture lost %s packets (kernel): %s\n", n, why);
-        g_free(n);
-    }
-    if (st->iface_drops) {
-        char *n = grouped(st->iface_drops);
-        fprintf(stderr, "mailwire: the capture lost %s packets (interface): the interface "
-                        "dropped them before the kernel saw them\n", n);
-        g_free(n);
-    }
-}
-
 /* Whatever sessions were read are written, even after an input error; then the totals,
  * the report and the saved captures. */
 static int finish(run *r)
 {
     const mw_options *opt = r->opt;
     int status = 0;
-    mw_engine_finish(r->e);
+    r->pool ? mw_live_pool_finish(r->pool) : mw_engine_finish(r->e); /* workers: stopped */
     if (r->logs) /* live: the sessions still in their grace, joined with what came */
         mw_maillog_drain(r->logs);
     mw_writer_stop(r->writer); /* every record written before the totals */
@@ -571,7 +570,7 @@ static int finish(run *r)
     char *live_name = opt->iface ? g_strdup_printf("live capture on %s", opt->iface) : NULL;
     mw_run_info info = { opt->iface ? (const char *const *)&live_name
                                     : (const char *const *)r->files,
-                         opt->iface ? 1 : r->nfiles, mw_engine_stats_get(r->e),
+                         opt->iface ? 1 : r->nfiles, run_stats(r),
                          r->stopped_in };
     mw_progress_free(r->progress);
     r->progress = NULL;
@@ -582,13 +581,13 @@ static int finish(run *r)
                 n_lost, lost->str);
     g_string_free(lost, TRUE);
     /* after an input error that left nothing read: no totals, no report, as if it worked */
-    if ((!r->live_failed && !r->stopped_in) || mw_engine_stats_get(r->e)->packets > 0) {
+    if ((!r->live_failed && !r->stopped_in) || run_stats(r)->packets > 0) {
         mw_output_finish(r->o, &info);
         if (r->logs && !(opt->json && opt->quiet)) /* after the totals; beside JSON records */
             mw_maillog_summary(r->logs, opt->json ? stderr : r->out);
         status = output_status(r);
         char *err = NULL;
-        if (r->rep && !mw_report_write(r->rep, mw_engine_stats_get(r->e), opt->iface, &err))
+        if (r->rep && !mw_report_write(r->rep, run_stats(r), opt->iface, &err))
             status = fail(err);
     }
     if (r->saver) {
@@ -602,14 +601,15 @@ static int finish(run *r)
         }
     }
     g_free(live_name);
-    capture_loss_line(mw_engine_stats_get(r->e));
+    mw_live_loss_lines(run_stats(r));
     return status ? status : stored ? 0 : 1;
 }
 
 /* Closes what run opened; the status of closing -o FILE joins the run's. */
 static int run_close(run *r, int status)
 {
-    mw_engine_free(r->e);
+    r->pool ? mw_live_pool_free(r->pool) : mw_engine_free(r->e);
+    g_mutex_clear(&r->out_lock);
     mw_ports_free(r->ports);
     if (r->keylog)
         keylog_messages(r->keylog);
@@ -676,6 +676,7 @@ int main(int argc, char **argv)
     mw_options_config(&opt, &cfg);
     run r = { .opt = &opt, .inputs = mw_inputs_new(), .out = stdout,
               .stdout_closed = stdout_closed };
+    g_mutex_init(&r.out_lock);
     int status = 0;
     if ((err = setup_detection(&opt, &r)) || (err = open_keylogs(&r)) ||
         (err = open_inputs(&r)) || (err = open_outputs(&r))) {
@@ -684,6 +685,8 @@ int main(int argc, char **argv)
         cfg.ports = r.ports;
         cfg.keylog = r.keylog;
         start_engine(&r, &cfg);
+        if (opt.iface && opt.workers > 1)
+            start_workers(&r, &cfg);
         status = opt.iface ? run_live(&r) : run_files(&r);
         int fin = finish(&r);
         status = status ? status : fin;

@@ -184,7 +184,7 @@ static void sync_session(mw_flow *f)
 static void start_session(mw_engine *e, mw_flow *f, const mw_dissector *d, mw_proto proto)
 {
     f->kind = F_MAIL;
-    f->feed.sess = mw_session_new(++e->next_id);
+    f->feed.sess = mw_session_new(e->next_id += e->cfg.session_id_step);
     mw_session *s = f->feed.sess;
     s->client = flow_ep(f, MW_FROM_CLIENT);
     s->server = flow_ep(f, MW_FROM_SERVER);
@@ -623,13 +623,14 @@ void mw_engine_finish(mw_engine *e)
     mw_defrag_finish(e->defrag); /* what never completed is counted as expired */
 }
 
-
 mw_engine *mw_engine_new(const mw_config *cfg, mw_session_cb cb, void *user)
 {
     mw_engine *e = g_new0(mw_engine, 1);
     e->ignored_by_port = g_new0(uint32_t, MW_PORTS_COUNTED);
     e->stats.ignored_by_port = e->ignored_by_port;
     e->cfg = *cfg;
+    e->cfg.session_id_step += cfg->session_id_step == 0; /* 0: ids 1, 2, 3, ... */
+    e->next_id = cfg->session_id_base;
     e->cb = cb;
     e->user = user;
     mw_flow_table_init(&e->table);
