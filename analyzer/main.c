@@ -110,7 +110,7 @@ static int fail(char *msg)
 static char *setup_detection(const mw_options *opt, run *r)
 {
     /* in the sandbox no file can be read later: the trust store is read whole now */
-    if (opt->ca_file || !opt->no_sandbox || opt->workers > 1) { /* workers: no lazy load */
+    if (opt->ca_file || !opt->no_sandbox) {
         char *err = NULL;
         bool ok = opt->no_sandbox ? mw_tls_trust_init(opt->ca_file, &err)
                                   : mw_tls_trust_preload(opt->ca_file, &err);

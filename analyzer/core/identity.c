@@ -51,8 +51,10 @@ void mw_identity_use_input(const char *interned)
     input_name = interned;
 }
 
-static mw_evidence_origin_fn origin_fn;
-static void *origin_user;
+/* Per thread: each analysis thread (analyzer/parallel/) has its own view of the packet
+ * being analysed, so each sets its own. */
+static _Thread_local mw_evidence_origin_fn origin_fn;
+static _Thread_local void *origin_user;
 
 void mw_identity_set_origin(mw_evidence_origin_fn fn, void *user)
 {

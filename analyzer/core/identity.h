@@ -29,7 +29,9 @@ void mw_identity_use_input(const char *interned);
 
 /* Where an evidence packet is: the input and the interface (interned; NULL each when the
  * record need not say: one input, one interface). Told by whoever reads the packets
- * (main); without it both are NULL. Called on the analysis thread when a flag is raised. */
+ * (main); without it both are NULL. Called on the analysis thread when a flag is raised.
+ * Per thread: each analysis thread sets its own (the sensor and the input are set once,
+ * before any analysis thread starts, and only read after). */
 typedef void (*mw_evidence_origin_fn)(void *user, uint64_t frame, int64_t ts_us,
                                       const char **input, const char **iface);
 void mw_identity_set_origin(mw_evidence_origin_fn fn, void *user);

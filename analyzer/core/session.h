@@ -199,6 +199,8 @@ typedef struct mw_session {
     mw_part mail;
 
     uint64_t first_frame;
+    uint64_t last_index; /* analysis in parallel (engine/flow.h mw_engine_index): the index of
+                          * its latest packet, which orders closes across threads */
     mw_session_more *more; /* NULL until one of its fields is set */
     const char *input;   /* the input it started in (core/identity.h), interned */
     char *decisive;      /* the line that best explains the outcome, for the text summary */

@@ -13,11 +13,9 @@
 
 typedef enum { F_PROBING, F_MAIL, F_IGNORED } flow_kind;
 
-/* Ordered to leave no holes: a flow that has shown one segment costs well under 1 KB in
- * all (issue 12), and this struct is a third of it. */
+/* Ordered to leave no holes: a one-segment flow costs well under 1 KB (issue 12). */
 typedef struct mw_flow {
-    mw_flow_node node;      /* first: the table's handle on the flow; its key holds both
-                             * endpoints (`client` says which is the client's) */
+    mw_flow_node node;      /* first: the table's handle; its key holds both endpoints */
     mw_tcp tcp;
     mw_feeder feed;         /* dissector and its held-back bytes; feed.dis NULL until mail;
                              * feed.sess: the flow's session (NULL until mail, and once it
@@ -37,22 +35,19 @@ typedef struct mw_flow {
     bool time_back;         /* a packet's time went backwards before the session started */
 } mw_flow;
 
-/* Stretches of kernel drops remembered for capture_gap evidence (a gap is found within its
- * session's life, so the latest few are enough); drops less than MW_LOSS_MERGE_US apart
- * extend one stretch. */
+/* Stretches of kernel drops remembered for capture_gap evidence (the latest few: a gap is
+ * found within its session's life); drops less than MW_LOSS_MERGE_US apart extend one. */
 #define MW_LOSS_STRETCHES 16
 #define MW_LOSS_MERGE_US 1000000
-/* --max-memory: what a flow costs beyond the buffers it holds (measured by tests/hostile.py:
- * the flow, its session record, the dissector's state, the arrays made so far and the
- * hash entry come to about 950 bytes on a flow that has shown one segment; a session with
- * replies, a transaction or a transcript costs more, in buffers counted on top). */
+/* --max-memory: what a flow costs beyond the buffers it holds (tests/hostile.py: flow,
+ * session record, dissector state, arrays and hash entry come to about 950 bytes after one
+ * segment; replies, a transaction or a transcript cost more, in buffers counted on top). */
 #define MW_FLOW_FIXED_COST 1024u
 /* A packet earlier than its flow's latest by more than this: the clock went backwards
  * (anomaly time_went_backwards); less is the usual reordering of taps and merged captures. */
 #define MW_TIME_BACKWARDS_US 1000000
 /* Ignored flows are counted by server port, one counter per port. */
 #define MW_PORTS_COUNTED 65536
-
 
 struct mw_engine {
     mw_config cfg;
@@ -61,11 +56,13 @@ struct mw_engine {
     mw_session_take_cb take; /* when set, closed sessions are handed over to it */
     void *take_user;
     mw_flow_table table;
-    uint32_t *ignored_by_port; /* MW_PORTS_COUNTED counters (stats.ignored_by_port) */
+    uint32_t *ignored_by_port; /* MW_PORTS_COUNTED counters (stats.ignored_by_port): by the
+                              * SYN's destination, else the lower port (services listen low) */
     mw_ports *ports;         /* the engine's own copy of the port table */
     mw_defrag *defrag;       /* IP fragments in progress (this thread's own) */
     void *slots[MW_MAX_DISSECTORS]; /* per-dissector engine state (engine_new) */
     uint64_t next_id;
+    uint64_t index;          /* in parallel: the global index of the packet (mw_engine_index) */
     uint64_t frame;          /* the packet being processed */
     int64_t ts_us;
     int64_t now_us;          /* the latest packet time seen */
@@ -76,13 +73,6 @@ struct mw_engine {
     void *loss_probe_user;
     size_t mem_held;         /* every flow's mem_cost: what --max-memory bounds */
 };
-
-/* A packet of a non-mail flow, by the flow's server port: its SYN's destination when
- * seen, else the lower port (services listen on the low ones). */
-static void count_ignored(mw_engine *e, uint16_t server_port)
-{
-    e->ignored_by_port[server_port]++;
-}
 
 static mw_flow *flow_of(mw_flow_node *n)
 {
@@ -184,7 +174,7 @@ static void sync_session(mw_flow *f)
 static void start_session(mw_engine *e, mw_flow *f, const mw_dissector *d, mw_proto proto)
 {
     f->kind = F_MAIL;
-    f->feed.sess = mw_session_new(e->next_id += e->cfg.session_id_step);
+    f->feed.sess = mw_session_new(e->stats.last_id = e->next_id += e->cfg.session_id_step);
     mw_session *s = f->feed.sess;
     s->client = flow_ep(f, MW_FROM_CLIENT);
     s->server = flow_ep(f, MW_FROM_SERVER);
@@ -358,7 +348,6 @@ static mw_dir packet_dir(const mw_flow *f, const mw_packet *pkt)
 
 /* ---------- the packet path: lookup, TCP state, delivery ---------- */
 
-
 /* The packet's flow, made when the packet can start one; NULL: nothing to follow. A new
  * SYN on a known 4-tuple is a retransmission, or the tuple reused for a new connection
  * after the old one ended. */
@@ -398,7 +387,7 @@ static mw_flow *lookup(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64
             if (!mw_detect_content(pkt->payload, pkt->payload_len, &p) &&
                 !mw_detect_client_content(pkt->payload, pkt->payload_len, &p)) {
                 e->stats.flows_ignored++;
-                count_ignored(e, MIN(pkt->sport, pkt->dport));
+                e->ignored_by_port[MIN(pkt->sport, pkt->dport)]++;
                 return NULL;
             }
         }
@@ -427,6 +416,7 @@ static bool deliver(mw_engine *e, mw_flow *f, mw_dir dir, const mw_packet *pkt, 
 {
     mw_session *s = f->feed.sess;
     sync_session(f);
+    s->last_index = e->index;
     sink_user u = { e, f };
     mw_tcp_ack(&f->tcp, dir, pkt, frame, ts_us, &flow_sink, &u);
     if (pkt->payload_len > 0 || pkt->payload_cut > 0) {
@@ -517,8 +507,8 @@ static void flow_packet(mw_engine *e, mw_flow *f, const mw_packet *pkt, uint64_t
         classify(e, f, pkt);
     if (f->kind == F_IGNORED || !f->dir_known) {
         if (f->kind == F_IGNORED)
-            count_ignored(e, f->dir_known ? flow_ep(f, MW_FROM_SERVER).port
-                                          : MIN(pkt->sport, pkt->dport));
+            e->ignored_by_port[f->dir_known ? flow_ep(f, MW_FROM_SERVER).port
+                                            : MIN(pkt->sport, pkt->dport)]++;
         /* not mail (or nothing to go by yet): forget it as soon as it ends */
         if (pkt->tcp_flags & (MW_TCP_RST | MW_TCP_FIN))
             close_flow(e, f, MW_CLOSE_RST);
@@ -623,14 +613,24 @@ void mw_engine_finish(mw_engine *e)
     mw_defrag_finish(e->defrag); /* what never completed is counted as expired */
 }
 
+void mw_engine_index(mw_engine *e, uint64_t index)
+{
+    e->next_id = (e->index = index) - 1; /* a session the packet starts is numbered by it */
+}
+
+void mw_engine_clock(mw_engine *e, uint64_t frame, int64_t ts_us)
+{
+    e->frame = frame; /* what an idle close's evidence is dated by, as with one thread */
+    e->ts_us = ts_us;
+    mw_engine_tick(e, ts_us);
+}
+
 mw_engine *mw_engine_new(const mw_config *cfg, mw_session_cb cb, void *user)
 {
     mw_engine *e = g_new0(mw_engine, 1);
     e->ignored_by_port = g_new0(uint32_t, MW_PORTS_COUNTED);
     e->stats.ignored_by_port = e->ignored_by_port;
     e->cfg = *cfg;
-    e->cfg.session_id_step += cfg->session_id_step == 0; /* 0: ids 1, 2, 3, ... */
-    e->next_id = cfg->session_id_base;
     e->cb = cb;
     e->user = user;
     mw_flow_table_init(&e->table);

@@ -35,6 +35,7 @@ typedef struct {
     uint64_t kernel_drops;  /* live capture: packets the kernel dropped (ring full) */
     uint64_t iface_drops;   /* live capture: packets the interface dropped */
     size_t flows_live, flows_peak;
+    uint64_t last_id;       /* the number of the latest session started (its id: sN) */
 } mw_engine_stats;
 
 mw_engine *mw_engine_new(const mw_config *cfg, mw_session_cb cb, void *user);
@@ -66,6 +67,16 @@ void mw_engine_capture_lost(mw_engine *e, uint64_t kernel_total, uint64_t iface_
 
 /* Live capture: called when a gap is found, to report drops not yet told (may be NULL). */
 void mw_engine_loss_probe(mw_engine *e, void (*probe)(void *user), void *user);
+
+/* Analysis in parallel (analyzer/parallel/): each thread's engine sees its own flows'
+ * packets, and the time of every other TCP segment, so that it closes idle flows at the
+ * packet one engine would have. index: the global index of the TCP segment about to be
+ * offered (1-based); a session it starts gets the id sINDEX (renumbered by the merger), and
+ * every session keeps the index of its latest packet (mw_session.last_index);
+ * stats.last_id then says whether it started one. mw_engine_clock: another
+ * thread's TCP segment (its frame and time): the clock moves on, idle flows close. */
+void mw_engine_index(mw_engine *e, uint64_t index);
+void mw_engine_clock(mw_engine *e, uint64_t frame, int64_t ts_us);
 
 const mw_engine_stats *mw_engine_stats_get(const mw_engine *e);
 /* The engine's port table (engine/detect.h), e.g. for the live-capture filter. */

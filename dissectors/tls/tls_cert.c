@@ -256,12 +256,27 @@ static int ignore_time_errors(int ok, X509_STORE_CTX *c)
     return ok;
 }
 
+/* The store made on first use (--no-sandbox without --ca-file): several analysis threads
+ * (analyzer/parallel/) may get here at once; once made it is only read (OpenSSL locks the
+ * store's own caches). */
+static X509_STORE *trust_store_once(void)
+{
+    static GMutex lock;
+    g_mutex_lock(&lock);
+    if (!trust_tried)
+        mw_tls_trust_init(NULL, NULL);
+    X509_STORE *st = trust_store;
+    g_mutex_unlock(&lock);
+    return st;
+}
+
 static void judge_trust(X509 *leaf, STACK_OF(X509) *rest, time_t when, mw_tls_cert_verdict *v)
 {
-    if (!trust_store && !mw_tls_trust_init(NULL, NULL))
+    X509_STORE *trust = trust_store_once();
+    if (!trust)
         return; /* no store: no judgement */
     X509_STORE_CTX *c = X509_STORE_CTX_new();
-    if (!c || !X509_STORE_CTX_init(c, trust_store, leaf, rest)) {
+    if (!c || !X509_STORE_CTX_init(c, trust, leaf, rest)) {
         X509_STORE_CTX_free(c);
         return;
     }

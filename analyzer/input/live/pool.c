@@ -22,9 +22,11 @@ mw_live_pool *mw_live_pool_new(const mw_config *cfg, int n, mw_session_take_cb t
     wc.max_memory = cfg->max_memory / (size_t)n;
     wc.session_id_step = (uint64_t)n;
     for (int i = 0; i < n; i++) {
-        wc.session_id_base = (uint64_t)i + 1 - (uint64_t)n; /* mod 2^64: ids i+1, i+1+n, ... */
         p->e[i] = mw_engine_new(&wc, NULL, NULL); /* the hand-over takes every session */
         mw_engine_hand_over(p->e[i], take, user);
+        /* the last id given out before the first: i+1-n (mod 2^64), so ids i+1, i+1+n, ...
+         * (the index the parallel merger orders by means nothing live) */
+        mw_engine_index(p->e[i], (uint64_t)i + 2 - (uint64_t)n);
     }
     return p;
 }
