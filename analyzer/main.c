@@ -84,17 +84,19 @@ static void observe_packet(void *user, const mw_capture *c, uint64_t frame, int6
  * several inputs the one whose packets read so far hold it (a flag raised at a session's
  * end about an earlier packet: connection_timeout, unanswered_command). The interface is
  * known for the packet being analysed only. */
-static void evidence_origin(void *user, uint64_t frame, int64_t ts_us, const char **input,
-                            const char **iface)
+static void evidence_origin(void *user, uint64_t frame, int64_t ts_us,
+                            const char *session_input, const char **input, const char **iface)
 {
     const run *r = user;
     const mw_capture *c = r->caps[r->cur];
-    bool current = mw_capture_frames(c) == frame;
+    /* frame numbers restart in every file: the packet being analysed has its time too */
+    bool current = mw_capture_frames(c) == frame &&
+                   (r->nfiles < 2 || mw_capture_last_ts(c) == ts_us);
     if (current)
         *iface = mw_capture_iface_label(c);
     if (r->nfiles < 2)
         return;
-    size_t i = current ? r->cur : mw_inputs_file_at(r->inputs, frame, ts_us);
+    size_t i = current ? r->cur : mw_inputs_file_at(r->inputs, frame, ts_us, session_input);
     *input = mw_capture_name(r->caps[i < r->nfiles ? i : r->cur]);
 }
 
@@ -268,6 +270,7 @@ static char *open_outputs(run *r)
                        : NULL;
         if (!fp || !(r->rep = mw_report_new(opt->report, fp, r->inputs, &err)))
             return err;
+        mw_report_set_filter(r->rep, opt->filter);
     }
     if (opt->save_dir && !(r->saver = mw_saver_new(opt->save_dir, r->inputs, &err)))
         return err;
@@ -384,6 +387,7 @@ static void start_engine(run *r, const mw_config *cfg)
     r->o = mw_output_new(r->out, opt->json, opt->quiet, opt->verbose);
     mw_output_rotate(r->o, r->out_rot);
     mw_text_local_time(opt->local_time);
+    mw_text_several_inputs(r->nfiles > 1);
     bool streaming = opt->iface != NULL;
     for (size_t i = 0; i < r->nfiles; i++)
         streaming = streaming || strcmp(opt->files[i], "-") == 0;
@@ -571,7 +575,7 @@ static int finish(run *r)
     mw_run_info info = { opt->iface ? (const char *const *)&live_name
                                     : (const char *const *)r->files,
                          opt->iface ? 1 : r->nfiles, run_stats(r),
-                         r->stopped_in };
+                         r->stopped_in, opt->filter };
     mw_progress_free(r->progress);
     r->progress = NULL;
     GString *lost = g_string_new(NULL);

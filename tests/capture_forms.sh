@@ -300,7 +300,14 @@ for line in sys.stdin:
         assert "input" not in e, e
 print(seen)
 assert seen == {34372: "eth0", 57889: "eth1"}, seen' &&
-        ! "$MW" -r "$TMP/eth0.pcapng" --json | grep -q '"iface"' # one interface: not said
+        ! "$MW" -r "$TMP/eth0.pcapng" --json | grep -q '"iface"' && # one interface: not said
+        # with another input the text and the report place each frame: file and interface
+        "$MW" -r "$TMP/two-ifaces.pcapng" pcaps/smtp-syn-timeout.pcap --report "$TMP/if.md" \
+            >"$TMP/if.txt" 2>/dev/null &&
+        grep -q "^      relay_denied: frame [0-9]* of $TMP/two-ifaces.pcapng, interface eth0$" "$TMP/if.txt" &&
+        grep -q "^      auth_failed: frame [0-9]* of $TMP/two-ifaces.pcapng, interface eth1$" "$TMP/if.txt" &&
+        grep -q 'frame [0-9]* of two-ifaces.pcapng, interface eth1' "$TMP/if.md" &&
+        ! "$MW" -r "$TMP/two-ifaces.pcapng" | grep -q 'interface eth' # one input: as before
 }
 if command -v text2pcap >/dev/null && command -v tshark >/dev/null; then
     check "a mergecap'd pcapng of named interfaces: each evidence names its interface" iface_names

@@ -359,4 +359,48 @@ bdat_cap() { # --max-bdat-chunk: a chunk over it is no chunk (bad_bdat); 0 is ou
 }
 check "--max-bdat-chunk: a larger chunk is the anomaly bad_bdat; 0 refused" bdat_cap
 
+bdat_broken() { # a refused invalid BDAT that leaves no message sent: failed, and said so
+    "$MW" -r pcaps/public/zeek-smtp-bdat-chunk-size-overflow.pcap >"$TMP/bb.txt" 2>/dev/null &&
+        grep -q '  smtp  failed  (0.2 s)  521 5.5.4 Syntax: BDAT count \[LAST\]$' "$TMP/bb.txt" &&
+        grep -q '^Outcomes: failed 1$' "$TMP/bb.txt" &&
+        ! grep -q 'No problems found' "$TMP/bb.txt" &&
+        grep -q '^bad_bdat (anomaly; failed, no flag): 1 session (s1)$' "$TMP/bb.txt" &&
+        grep -q '^    What it means: The client sent a BDAT line that is not' "$TMP/bb.txt" &&
+        "$MW" -q -r pcaps/public/sv-smtp-bdat-bad-tail-next-mail.pcap >"$TMP/bbq.txt" 2>/dev/null &&
+        grep -q '  smtp  failed  ' "$TMP/bbq.txt" && # -q shows it: it has a finding
+        "$MW" -r pcaps/public/zeek-smtp-bdat-cmd-invalid.pcapng --report "$TMP/bb.md" >/dev/null 2>&1 &&
+        ! grep -q 'No problems found' "$TMP/bb.md" &&
+        grep -q 'No flag was raised, but 3 sessions failed or were rejected' "$TMP/bb.md"
+}
+check "a refused invalid BDAT that sent no message: outcome failed, a finding in text, -q and report" bdat_broken
+
+several_inputs_named() { # -r a b: each session says its file, each evidence frame its file
+    "$MW" -r pcaps/smtp-syn-timeout.pcap pcaps/keyed-smtp587-auth-failed-tls13.pcap pcaps/smtp-relay-denied.pcap \
+        --json >"$TMP/si.json" 2>/dev/null &&
+        "$MW" -r pcaps/smtp-syn-timeout.pcap pcaps/keyed-smtp587-auth-failed-tls13.pcap pcaps/smtp-relay-denied.pcap \
+            --report "$TMP/si.md" >"$TMP/si.txt" 2>/dev/null &&
+        # frame 1 is in each file: the SYN's is the timed-out session's own (it was put in
+        # the file whose packet was being read)
+        grep -q '"flag":"connection_timeout","frame":1,[^}]*"input":"pcaps/smtp-syn-timeout.pcap"' "$TMP/si.json" &&
+        grep -q '  SYN to port 25 never answered (7 attempts) (frame 1 of pcaps/smtp-syn-timeout.pcap)$' "$TMP/si.txt" &&
+        grep -q '^      input: pcaps/smtp-relay-denied.pcap$' "$TMP/si.txt" &&
+        [ "$(grep -c '^      input: ' "$TMP/si.txt")" -eq 3 ] &&
+        grep -q 'frame 1 of smtp-syn-timeout.pcap' "$TMP/si.md" &&
+        ! grep -q 'frame 1 of keyed-smtp587' "$TMP/si.md" &&
+        # one input: no file named, as before
+        "$MW" -r pcaps/smtp-syn-timeout.pcap >"$TMP/one.txt" 2>/dev/null &&
+        ! grep -q 'input: \|frame 1 of' "$TMP/one.txt"
+}
+check "several inputs: text and report name the file of each session and evidence frame" several_inputs_named
+
+filter_said() { # a BPF filter leaves packets out on purpose: the totals and the report say it
+    "$MW" -r pcaps/smtp-relay-denied.pcap pcaps/smtp-auth-failed.pcap 'port 25 and host 127.0.0.11' \
+        --report "$TMP/flt.md" >"$TMP/flt.txt" 2>/dev/null &&
+        grep -q '^Filter: port 25 and host 127.0.0.11 (17 packets left out by it)$' "$TMP/flt.txt" &&
+        grep -q 'BPF filter: .*port 25 and host 127.0.0.11.* (17 packets left out by it, on purpose)' "$TMP/flt.md" &&
+        "$MW" -r pcaps/smtp-relay-denied.pcap --report "$TMP/noflt.md" >"$TMP/noflt.txt" 2>/dev/null &&
+        ! grep -q '^Filter:' "$TMP/noflt.txt" && ! grep -q 'BPF filter:' "$TMP/noflt.md"
+}
+check "a BPF filter is named in the totals and the report, with the packets it left out" filter_said
+
 echo "1..$n"

@@ -62,11 +62,12 @@ void mw_identity_set_origin(mw_evidence_origin_fn fn, void *user)
     origin_user = user;
 }
 
-void mw_identity_origin(uint64_t frame, int64_t ts_us, const char **input, const char **iface)
+void mw_identity_origin(uint64_t frame, int64_t ts_us, const char *session_input,
+                        const char **input, const char **iface)
 {
     *input = *iface = NULL;
     if (origin_fn)
-        origin_fn(origin_user, frame, ts_us, input, iface);
+        origin_fn(origin_user, frame, ts_us, session_input, input, iface);
 }
 
 static void hash_str(XXH3_state_t *st, const char *s)

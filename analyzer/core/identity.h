@@ -33,9 +33,13 @@ void mw_identity_use_input(const char *interned);
  * Per thread: each analysis thread sets its own (the sensor and the input are set once,
  * before any analysis thread starts, and only read after). */
 typedef void (*mw_evidence_origin_fn)(void *user, uint64_t frame, int64_t ts_us,
-                                      const char **input, const char **iface);
+                                      const char *session_input, const char **input,
+                                      const char **iface);
 void mw_identity_set_origin(mw_evidence_origin_fn fn, void *user);
-void mw_identity_origin(uint64_t frame, int64_t ts_us, const char **input, const char **iface);
+/* session_input: the input the flagged session started in, the first place to look for a
+ * frame that is not the packet being analysed (frames restart in every file). */
+void mw_identity_origin(uint64_t frame, int64_t ts_us, const char *session_input,
+                        const char **input, const char **iface);
 
 /* The session's uid: its start second, then a hash of sensor, input, first packet (frame
  * and time) and 4-tuple. */

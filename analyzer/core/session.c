@@ -135,7 +135,7 @@ void mw_session_flag(mw_session *s, mw_flag f, uint64_t frame, int64_t ts_us, co
     if (strlen(detail) > MW_MAX_TEXT)
         detail[MW_MAX_TEXT] = '\0';
     mw_evidence e = { .flag = f, .frame = frame, .ts_us = ts_us, .detail = detail };
-    mw_identity_origin(frame, ts_us, &e.input, &e.iface);
+    mw_identity_origin(frame, ts_us, s->input, &e.input, &e.iface);
     g_array_append_val(s->evidence, e);
 }
 
@@ -239,7 +239,7 @@ void mw_session_finish(mw_session *s)
         s->evidence = g_array_new(FALSE, FALSE, sizeof(mw_evidence));
     if (s->flags & rejected_flags)
         s->outcome = MW_OUT_REJECTED;
-    else if (s->flags & failed_flags)
+    else if ((s->flags & failed_flags) || s->broken)
         s->outcome = MW_OUT_FAILED;
     else if (s->encrypted)
         s->outcome = MW_OUT_ENCRYPTED;
@@ -292,4 +292,17 @@ const char *mw_anomaly_name(mw_anomaly a)
         [MW_ANOM_INVALID_REPLY] = "invalid_reply",
     };
     return (unsigned)a < MW_ANOM_COUNT ? names[a] : "?";
+}
+
+const char *mw_anomaly_diagnosis(mw_anomaly a)
+{
+    static const char *const texts[MW_ANOM_COUNT] = {
+        [MW_ANOM_BAD_BDAT] =
+            "The client sent a BDAT line that is not \"BDAT <size> [LAST]\" (RFC 3030), or "
+            "announced a chunk larger than --max-bdat-chunk; the server refused it and the "
+            "message was not sent (no message was accepted after it). A client or proxy bug "
+            "in CHUNKING: update the client, or switch CHUNKING off on the server so that "
+            "the client uses DATA.",
+    };
+    return (unsigned)a < MW_ANOM_COUNT ? texts[a] : NULL;
 }

@@ -178,6 +178,8 @@ typedef struct mw_session {
     bool syn_seen, synack_seen; /* how the connection began (with the end, below) */
     bool greeted;        /* the server's greeting was seen */
     bool quit_seen;      /* orderly protocol goodbye (QUIT/LOGOUT answered) */
+    bool broken;         /* the dialogue broke down in a way no flag names (an anomaly does:
+                          * mw_anomaly_diagnosis): the outcome is failed, never ok */
     bool auth_offered;   /* set from a stored record (store_record.c): the server offered
                           * AUTH, which mw_conn_advice otherwise reads from the SMTP part */
     mw_outcome outcome;
@@ -255,6 +257,9 @@ void mw_part_set(mw_part *p, const struct mw_dissector *owner, void *rec,
 void mw_session_finish(mw_session *s);
 
 const char *mw_proto_name(mw_proto p);
+/* What an anomaly that can break a session down (mw_session.broken) means and what to do,
+ * in plain words; NULL for the others (oddities that leave the dialogue going). */
+const char *mw_anomaly_diagnosis(mw_anomaly a);
 const char *mw_outcome_name(mw_outcome o);
 
 /* Copy at most cap bytes of wire text, trimming a trailing CR/LF. */

@@ -5,9 +5,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Per server port a one-byte index into the few distinct (dissector, protocol) pairs
+ * (0: none), not a 16-byte entry per port: the table is made and copied once per engine,
+ * and 1 MiB of it was half of a small capture's run under the fuzzer. A pair is a
+ * protocol of the registry, so MAX_PAIRS is never reached (mw_ports_add says so if it
+ * were). */
+#define MAX_PAIRS 255
 struct mw_ports {
-    mw_port_entry port[65536];
+    uint8_t n;                          /* pairs used; entry[0] is the empty one */
+    mw_port_entry entry[MAX_PAIRS + 1];
+    uint8_t at[65536];
 };
+
+/* Serves port with d and proto; false when the pair table is full. */
+static bool ports_set(mw_ports *t, uint16_t port, const mw_dissector *d, mw_proto proto)
+{
+    unsigned i = 1;
+    while (i <= t->n && (t->entry[i].dissector != d || t->entry[i].proto != proto))
+        i++;
+    if (i > t->n) {
+        if (t->n == MAX_PAIRS)
+            return false;
+        t->n++;
+        t->entry[i].dissector = d;
+        t->entry[i].proto = proto;
+    }
+    t->at[port] = (uint8_t)i;
+    return true;
+}
 
 mw_ports *mw_ports_new(void)
 {
@@ -17,8 +42,8 @@ mw_ports *mw_ports_new(void)
         for (const mw_port_proto *pp = d->ports; pp && pp->port; pp++) {
             /* implicit-TLS ports go to the TLS dissector whichever one that is */
             const mw_dissector *owner = d->tls ? mw_dissector_for_tls() : d;
-            t->port[pp->port].dissector = owner;
-            t->port[pp->port].proto = pp->proto;
+            if (!ports_set(t, pp->port, owner, pp->proto))
+                g_error("port table: more than %d dissector/protocol pairs", MAX_PAIRS);
         }
     }
     return t;
@@ -42,7 +67,7 @@ static bool proto_by_name(const mw_ports *t, const char *name, mw_proto *proto,
         for (const mw_port_proto *pp = mw_dissectors[i]->ports; pp && pp->port; pp++) {
             if (strcmp(mw_proto_name(pp->proto), name) == 0) {
                 *proto = pp->proto;
-                *d = t->port[pp->port].dissector;
+                *d = t->entry[t->at[pp->port]].dissector;
                 return true;
             }
         }
@@ -75,9 +100,9 @@ bool mw_ports_add(mw_ports *t, const char *spec, char **err)
         } else if (!end || *end || port < 1 || port > 65535) {
             *err = g_strdup_printf("--ports: '%s' is not a port number (1-65535)", eq + 1);
             ok = false;
-        } else {
-            t->port[port].dissector = d;
-            t->port[port].proto = proto;
+        } else if (!ports_set(t, (uint16_t)port, d, proto)) {
+            *err = g_strdup_printf("--ports: more than %d dissector/protocol pairs", MAX_PAIRS);
+            ok = false;
         }
     }
     g_strfreev(items);
@@ -86,14 +111,14 @@ bool mw_ports_add(mw_ports *t, const char *spec, char **err)
 
 const mw_port_entry *mw_ports_lookup(const mw_ports *t, uint16_t port)
 {
-    return t->port[port].dissector ? &t->port[port] : NULL;
+    return t->at[port] ? &t->entry[t->at[port]] : NULL;
 }
 
 size_t mw_ports_list(const mw_ports *t, uint16_t *out, size_t max)
 {
     size_t n = 0;
     for (uint32_t p = 1; p < 65536 && n < max; p++)
-        if (t->port[p].dissector)
+        if (t->at[p])
             out[n++] = (uint16_t)p;
     return n;
 }

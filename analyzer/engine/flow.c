@@ -56,8 +56,7 @@ struct mw_engine {
     mw_session_take_cb take; /* when set, closed sessions are handed over to it */
     void *take_user;
     mw_flow_table table;
-    uint32_t *ignored_by_port; /* MW_PORTS_COUNTED counters (stats.ignored_by_port): by the
-                              * SYN's destination, else the lower port (services listen low) */
+    uint32_t *ignored_by_port; /* MW_PORTS_COUNTED counters, made at the first ignored packet */
     mw_ports *ports;         /* the engine's own copy of the port table */
     mw_defrag *defrag;       /* IP fragments in progress (this thread's own) */
     void *slots[MW_MAX_DISSECTORS]; /* per-dissector engine state (engine_new) */
@@ -73,6 +72,15 @@ struct mw_engine {
     void *loss_probe_user;
     size_t mem_held;         /* every flow's mem_cost: what --max-memory bounds */
 };
+
+/* A packet of a non-mail flow, by the flow's server port: its SYN's destination when
+ * seen, else the lower port (services listen on the low ones). */
+static void count_ignored(mw_engine *e, uint16_t server_port)
+{
+    if (!e->ignored_by_port) /* made at the first: 256 KiB an engine otherwise */
+        e->stats.ignored_by_port = e->ignored_by_port = g_new0(uint32_t, MW_PORTS_COUNTED);
+    e->ignored_by_port[server_port]++;
+}
 
 static mw_flow *flow_of(mw_flow_node *n)
 {
@@ -387,7 +395,7 @@ static mw_flow *lookup(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64
             if (!mw_detect_content(pkt->payload, pkt->payload_len, &p) &&
                 !mw_detect_client_content(pkt->payload, pkt->payload_len, &p)) {
                 e->stats.flows_ignored++;
-                e->ignored_by_port[MIN(pkt->sport, pkt->dport)]++;
+                count_ignored(e, MIN(pkt->sport, pkt->dport));
                 return NULL;
             }
         }
@@ -507,8 +515,8 @@ static void flow_packet(mw_engine *e, mw_flow *f, const mw_packet *pkt, uint64_t
         classify(e, f, pkt);
     if (f->kind == F_IGNORED || !f->dir_known) {
         if (f->kind == F_IGNORED)
-            e->ignored_by_port[f->dir_known ? flow_ep(f, MW_FROM_SERVER).port
-                                            : MIN(pkt->sport, pkt->dport)]++;
+            count_ignored(e, f->dir_known ? flow_ep(f, MW_FROM_SERVER).port
+                                          : MIN(pkt->sport, pkt->dport));
         /* not mail (or nothing to go by yet): forget it as soon as it ends */
         if (pkt->tcp_flags & (MW_TCP_RST | MW_TCP_FIN))
             close_flow(e, f, MW_CLOSE_RST);
@@ -628,8 +636,6 @@ void mw_engine_clock(mw_engine *e, uint64_t frame, int64_t ts_us)
 mw_engine *mw_engine_new(const mw_config *cfg, mw_session_cb cb, void *user)
 {
     mw_engine *e = g_new0(mw_engine, 1);
-    e->ignored_by_port = g_new0(uint32_t, MW_PORTS_COUNTED);
-    e->stats.ignored_by_port = e->ignored_by_port;
     e->cfg = *cfg;
     e->cb = cb;
     e->user = user;

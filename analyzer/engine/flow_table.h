@@ -7,8 +7,9 @@
 #define MW_FLOW_TABLE_H
 
 #include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-
 #include <string.h>
 
 #include "engine/reasm.h"
@@ -16,7 +17,7 @@
 
 /* Canonical 4-tuple: the lower (address, port) endpoint first, and its hash. */
 typedef struct {
-    uint64_t hash; /* worked out by mw_flow_key_make from the packet (see key_hash) */
+    uint64_t hash; /* worked out by mw_flow_key_make from the packet (flow_table.c says why) */
     uint8_t family;
     uint8_t pad;
     uint16_t port[2];
@@ -29,18 +30,62 @@ typedef struct mw_flow_node {
     int64_t last_ts; /* packet time of its last activity */
 } mw_flow_node;
 
+/* An open-addressing map of keys (linear probing, backward-shift deletion, no tombstones):
+ * each slot holds a key's precomputed hash beside a pointer to the key, which is the first
+ * member of the entry it stands for (a flow node, a remembered closed or evicted flow).
+ * The map never owns the entries. */
 typedef struct {
-    GHashTable *map; /* key -> node */
+    uint64_t hash;
+    const mw_flow_key *key; /* NULL: empty */
+} mw_flow_slot;
+
+typedef struct {
+    mw_flow_slot *slots; /* NULL until the first insert */
+    size_t mask;         /* slot count - 1 (a power of two) */
+    size_t used;
+} mw_flow_map;
+
+/* The map doubles when it would be over MW_FLOW_MAP_LOAD_NUM / MW_FLOW_MAP_LOAD_DEN full,
+ * from MW_FLOW_MAP_MIN_SLOTS up to MW_FLOW_MAP_MAX_SLOTS: 2^28 slots (4 GiB) hold the most
+ * flows --max-flows allows (10^8) at well under that load, so the cap is never what stops
+ * an insert; past it the map only fills up (probing gets longer, it stays correct). */
+#define MW_FLOW_MAP_MIN_SLOTS 64u
+#define MW_FLOW_MAP_MAX_SLOTS ((size_t)1 << 28)
+#define MW_FLOW_MAP_LOAD_NUM 3u
+#define MW_FLOW_MAP_LOAD_DEN 4u
+
+/* The entry of k, or NULL. */
+const mw_flow_key *mw_flow_map_find(const mw_flow_map *m, const mw_flow_key *k);
+/* Add k (not in the map yet); k points into its entry, which outlives its stay in the map. */
+void mw_flow_map_insert(mw_flow_map *m, const mw_flow_key *k);
+/* Take k's entry out of the map; false: it was not in it. */
+bool mw_flow_map_remove(mw_flow_map *m, const mw_flow_key *k);
+void mw_flow_map_free(mw_flow_map *m);
+/* The longest distance of an entry from its hash's home slot (tests: hostile keys must not
+ * make runs long). */
+size_t mw_flow_map_longest_probe(const mw_flow_map *m);
+
+/* Remembered flows (closed or evicted) in a ring of fixed capacity, oldest first, made at the
+ * first use; entries the map no longer holds (forgotten, replaced) stay in the ring until
+ * they are the oldest, exactly as the queue they replace kept them. */
+typedef struct {
+    void *items;         /* cap entries of `size` bytes, NULL until the first */
+    size_t size, cap;
+    size_t head, count;  /* the oldest, and how many */
+} mw_flow_ring;
+
+typedef struct {
+    mw_flow_map map; /* key -> node */
     mw_flow_node *lru_head, *lru_tail;
     /* Seeded at random per table: addresses and ports are chosen by whoever sends the
      * packets, and a hash they could predict would let them pile every flow into one
-     * chain. */
+     * run of slots. */
     uint64_t seed;
     size_t live, peak;
-    GHashTable *evicted; /* key -> struct evicted (flow_table.c), NULL until one is */
-    GQueue evicted_order; /* oldest first */
-    GHashTable *closed;  /* key -> struct closed (flow_table.c), NULL until one is */
-    GQueue closed_order; /* oldest first */
+    mw_flow_map evicted; /* key -> struct evicted (flow_table.c) */
+    mw_flow_ring evicted_order;
+    mw_flow_map closed;  /* key -> struct closed (flow_table.c) */
+    mw_flow_ring closed_order;
 } mw_flow_table;
 
 /* Connections closed by FIN or RST remembered, so that their stray packets (a retransmitted

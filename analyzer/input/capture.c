@@ -29,6 +29,7 @@ struct mw_capture {
     void *observe_user;
     uint64_t limit;      /* packets to read at most, 0: all */
     uint64_t frames;     /* packets read */
+    int64_t last_ts_us;  /* the time of the last packet read (the one being analysed) */
     int fd;              /* the descriptor read */
     struct pipe_src *src; /* a pipe's reader, or NULL */
     mw_bpf *bpf;         /* the BPF filter, or NULL */
@@ -274,6 +275,7 @@ static void on_packet(void *user, const struct pcap_pkthdr *h, const uint8_t *da
     c->frames++;
     c->offset = offset;
     int64_t ts = mw_ts_us(&h->ts);
+    c->last_ts_us = ts;
     if (c->observe)
         c->observe(c->observe_user, c, rs->frame, ts);
     mw_engine_decoded(rs->e, d->ds, &d->pkt, rs->frame, ts);
@@ -449,6 +451,11 @@ void mw_capture_limit(mw_capture *c, uint64_t max_packets)
 uint64_t mw_capture_frames(const mw_capture *c)
 {
     return c->frames;
+}
+
+int64_t mw_capture_last_ts(const mw_capture *c)
+{
+    return c->last_ts_us;
 }
 
 int mw_capture_fd(const mw_capture *c)

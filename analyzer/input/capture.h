@@ -49,6 +49,9 @@ int mw_capture_dlt(const mw_capture *c);
 void mw_capture_limit(mw_capture *c, uint64_t max_packets);
 /* Packets read so far. */
 uint64_t mw_capture_frames(const mw_capture *c);
+/* The time of the last packet read: with its number, what tells "the packet being
+ * analysed" from frame N of another file. */
+int64_t mw_capture_last_ts(const mw_capture *c);
 /* The descriptor read (for the identity of an input, see output/outfile.h). */
 int mw_capture_fd(const mw_capture *c);
 /* Stop reading (SIGINT/SIGTERM, or the output is gone): async-signal-safe, from any

@@ -89,9 +89,14 @@ static bool holds(const mw_input *f, uint64_t frame, int64_t ts_us)
     return f->frames >= frame && ts_us >= f->first_ts_us && ts_us <= f->last_ts_us;
 }
 
-size_t mw_inputs_file_at(const mw_inputs *in, uint64_t frame, int64_t ts_us)
+size_t mw_inputs_file_at(const mw_inputs *in, uint64_t frame, int64_t ts_us, const char *prefer)
 {
     size_t top = mw_inputs_current(in);
+    for (size_t i = top + 1; prefer && in->files->len && i-- > 0;) {
+        const mw_input *f = &g_array_index(in->files, mw_input, i);
+        if (strcmp(f->name, prefer) == 0 && holds(f, frame, ts_us))
+            return i;
+    }
     for (size_t i = top + 1; in->files->len && i-- > 0;)
         if (holds(&g_array_index(in->files, mw_input, i), frame, ts_us))
             return i;

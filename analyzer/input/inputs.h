@@ -42,9 +42,11 @@ size_t mw_inputs_current(const mw_inputs *in);
  * reaches its first frame. */
 size_t mw_inputs_file_of(const mw_inputs *in, const mw_session *s);
 
-/* The input that holds packet frame at ts_us: the latest (up to the current one) whose
- * packets read so far reach frame and whose time range holds ts_us. */
-size_t mw_inputs_file_at(const mw_inputs *in, uint64_t frame, int64_t ts_us);
+/* The input that holds packet frame at ts_us: the one named prefer (a session's own
+ * input; NULL: none) when it does, else the latest (up to the current one) whose packets
+ * read so far reach frame and whose time range holds ts_us. Inputs overlap in time, so
+ * without prefer frame 1 of one file could be taken for frame 1 of another. */
+size_t mw_inputs_file_at(const mw_inputs *in, uint64_t frame, int64_t ts_us, const char *prefer);
 
 /* The input's base name, for a reader: "smtp.pcap". Owned by the inputs. */
 const char *mw_inputs_short_name(const mw_inputs *in, size_t i);

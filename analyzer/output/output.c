@@ -91,7 +91,7 @@ void mw_output_session(const mw_session *s, void *output)
         mw_record_json_ex(o->buf, s, o->verbose);
         g_string_append_c(o->buf, '\n');
     } else {
-        if (o->quiet && s->flags == 0)
+        if (o->quiet && s->flags == 0 && !s->broken)
             return;
         mw_text_session_ex(o->buf, s, o->quiet);
         if (o->verbose)
@@ -166,6 +166,10 @@ void mw_output_finish(mw_output *o, const mw_run_info *info)
     for (size_t i = 0; i < info->nfiles; i++)
         fprintf(fp, "%s%s", i ? ", " : "", info->files[i]);
     fprintf(fp, "\n");
+    if (info->filter && *info->filter) /* packets left out on purpose: say so */
+        fprintf(fp, "Filter: %s (%" G_GUINT64_FORMAT " packet%s left out by it)\n", info->filter,
+                info->stats->not_decoded[MW_DROP_FILTERED],
+                info->stats->not_decoded[MW_DROP_FILTERED] == 1 ? "" : "s");
     if (info->stopped_in)
         fprintf(fp, "Note: stopped at %s, which could not be read (see the error): these "
                     "totals cover only what was read before it.\n", info->stopped_in);

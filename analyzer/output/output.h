@@ -16,6 +16,7 @@ typedef struct {
     size_t nfiles;
     const mw_engine_stats *stats;
     const char *stopped_in; /* the input that could not be read (the run stopped), or NULL */
+    const char *filter;     /* the run's BPF filter, or NULL */
 } mw_run_info;
 
 mw_output *mw_output_new(FILE *fp, bool json, bool quiet, bool verbose);

@@ -24,19 +24,37 @@ typedef struct {
 
 struct mw_findings {
     finding f[MW_FLAG_COUNT];
+    /* sessions that broke down with no flag to name it, by the anomaly that explains it
+     * (mw_anomaly_diagnosis), so that a failed session never reads "No problems found" */
+    finding a[MW_ANOM_COUNT];
     mw_unseen *unseen; /* sessions TLS kept from view */
 };
+
+static void finding_init(finding *f)
+{
+    f->ids = g_ptr_array_new_with_free_func(g_free);
+    f->clients = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    f->servers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    f->users = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+}
+
+static void finding_clear(finding *f)
+{
+    g_ptr_array_free(f->ids, TRUE);
+    g_hash_table_destroy(f->clients);
+    g_hash_table_destroy(f->servers);
+    g_hash_table_destroy(f->users);
+    g_free(f->example);
+}
 
 mw_findings *mw_findings_new(void)
 {
     mw_findings *fs = g_new0(mw_findings, 1);
     fs->unseen = mw_unseen_new();
-    for (int i = 0; i < MW_FLAG_COUNT; i++) {
-        fs->f[i].ids = g_ptr_array_new_with_free_func(g_free);
-        fs->f[i].clients = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-        fs->f[i].servers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-        fs->f[i].users = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    }
+    for (int i = 0; i < MW_FLAG_COUNT; i++)
+        finding_init(&fs->f[i]);
+    for (int i = 0; i < MW_ANOM_COUNT; i++)
+        finding_init(&fs->a[i]);
     return fs;
 }
 
@@ -44,13 +62,10 @@ void mw_findings_free(mw_findings *fs)
 {
     if (!fs)
         return;
-    for (int i = 0; i < MW_FLAG_COUNT; i++) {
-        g_ptr_array_free(fs->f[i].ids, TRUE);
-        g_hash_table_destroy(fs->f[i].clients);
-        g_hash_table_destroy(fs->f[i].servers);
-        g_hash_table_destroy(fs->f[i].users);
-        g_free(fs->f[i].example);
-    }
+    for (int i = 0; i < MW_FLAG_COUNT; i++)
+        finding_clear(&fs->f[i]);
+    for (int i = 0; i < MW_ANOM_COUNT; i++)
+        finding_clear(&fs->a[i]);
     mw_unseen_free(fs->unseen);
     g_free(fs);
 }
@@ -64,31 +79,52 @@ static void set_add(GHashTable *set, char *s)
         g_free(s);
 }
 
+/* The session's share of finding f: its id, client, server, user. */
+static void finding_count(finding *f, const mw_session *s)
+{
+    f->sessions++;
+    if (f->ids->len < MW_FINDING_LIST_MAX)
+        g_ptr_array_add(f->ids, g_strdup(s->id));
+    GString *g = g_string_new(NULL);
+    mw_format_endpoint(g, &s->client);
+    /* the client's address without its ephemeral port */
+    char *colon = strrchr(g->str, ':');
+    if (colon)
+        g_string_truncate(g, (gsize)(colon - g->str));
+    set_add(f->clients, g_string_free(g, FALSE));
+    g = g_string_new(NULL);
+    mw_format_endpoint(g, &s->server);
+    set_add(f->servers, g_string_free(g, FALSE));
+    if (s->auth && s->auth->user)
+        set_add(f->users, g_strdup(s->auth->user));
+}
+
+/* A session that broke down without a flag: under each anomaly that explains it. */
+static void findings_add_broken(mw_findings *fs, const mw_session *s)
+{
+    for (int a = 0; a < MW_ANOM_COUNT; a++) {
+        if (!((s->anomalies >> a) & 1u) || !mw_anomaly_diagnosis((mw_anomaly)a))
+            continue;
+        finding *f = &fs->a[a];
+        finding_count(f, s);
+        if (!f->example && s->decisive)
+            f->example = g_strdup(s->decisive);
+    }
+}
+
 void mw_findings_add(mw_findings *fs, const mw_session *s)
 {
     mw_unseen_add(fs->unseen, s);
+    if (s->broken && !s->flags)
+        findings_add_broken(fs, s);
     for (int i = 0; i < MW_FLAG_COUNT; i++) {
         if (!mw_session_has(s, (mw_flag)i))
             continue;
         finding *f = &fs->f[i];
-        f->sessions++;
+        finding_count(f, s);
         mw_advice a = mw_conn_advice(s, (mw_flag)i);
         if (a != MW_ADVICE_NONE && f->advice[a]++ == 0)
             g_strlcpy(f->advice_id[a], s->id, sizeof f->advice_id[a]);
-        if (f->ids->len < MW_FINDING_LIST_MAX)
-            g_ptr_array_add(f->ids, g_strdup(s->id));
-        GString *g = g_string_new(NULL);
-        mw_format_endpoint(g, &s->client);
-        /* the client's address without its ephemeral port */
-        char *colon = strrchr(g->str, ':');
-        if (colon)
-            g_string_truncate(g, (gsize)(colon - g->str));
-        set_add(f->clients, g_string_free(g, FALSE));
-        g = g_string_new(NULL);
-        mw_format_endpoint(g, &s->server);
-        set_add(f->servers, g_string_free(g, FALSE));
-        if (s->auth && s->auth->user)
-            set_add(f->users, g_strdup(s->auth->user));
         if (!f->example) {
             for (guint e = 0; s->evidence && e < s->evidence->len; e++) {
                 const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, e);
@@ -117,11 +153,35 @@ static void print_set(FILE *fp, const char *label, GHashTable *set)
     g_list_free(keys);
 }
 
+/* One finding's block: who, an example, what it means and which side to fix. */
+static void finding_print(FILE *fp, const finding *f, const char *name, const char *what)
+{
+    fprintf(fp, "\n%s: %u session%s (", name, f->sessions, f->sessions == 1 ? "" : "s");
+    for (guint k = 0; k < f->ids->len; k++)
+        fprintf(fp, "%s%s", k ? ", " : "", (const char *)g_ptr_array_index(f->ids, k));
+    if (f->sessions > f->ids->len)
+        fprintf(fp, ", ...");
+    fprintf(fp, ")\n");
+    if (f->example)
+        fprintf(fp, "    e.g. %s\n", f->example);
+    print_set(fp, "clients", f->clients);
+    print_set(fp, "servers", f->servers);
+    print_set(fp, "users", f->users);
+    fprintf(fp, "    What it means: %s\n", what);
+    for (int a = 1; a < MW_ADVICE_COUNT; a++)
+        if (f->advice[a])
+            fprintf(fp, "    Which side (%u session%s, e.g. %s): %s\n", f->advice[a],
+                    f->advice[a] == 1 ? "" : "s", f->advice_id[a],
+                    mw_advice_text((mw_advice)a));
+}
+
 void mw_findings_print(const mw_findings *fs, FILE *fp)
 {
     bool any = false;
     for (int i = 0; i < MW_FLAG_COUNT; i++)
         any |= fs->f[i].sessions > 0;
+    for (int i = 0; i < MW_ANOM_COUNT; i++)
+        any |= fs->a[i].sessions > 0;
     fprintf(fp, "\n== Findings ==\n");
     uint64_t unseen = mw_unseen_count(fs->unseen);
     if (unseen) {
@@ -138,29 +198,68 @@ void mw_findings_print(const mw_findings *fs, FILE *fp)
             fprintf(fp, "No problems found.\n");
         return;
     }
-    for (int i = 0; i < MW_FLAG_COUNT; i++) {
-        const finding *f = &fs->f[i];
-        if (!f->sessions)
+    for (int i = 0; i < MW_FLAG_COUNT; i++)
+        if (fs->f[i].sessions)
+            finding_print(fp, &fs->f[i], mw_flag_name((mw_flag)i),
+                          mw_flag_diagnosis((mw_flag)i));
+    for (int i = 0; i < MW_ANOM_COUNT; i++) {
+        if (!fs->a[i].sessions)
             continue;
-        fprintf(fp, "\n%s: %u session%s (", mw_flag_name((mw_flag)i), f->sessions,
-                f->sessions == 1 ? "" : "s");
-        for (guint k = 0; k < f->ids->len; k++)
-            fprintf(fp, "%s%s", k ? ", " : "", (const char *)g_ptr_array_index(f->ids, k));
-        if (f->sessions > f->ids->len)
-            fprintf(fp, ", ...");
-        fprintf(fp, ")\n");
-        if (f->example)
-            fprintf(fp, "    e.g. %s\n", f->example);
-        print_set(fp, "clients", f->clients);
-        print_set(fp, "servers", f->servers);
-        print_set(fp, "users", f->users);
-        fprintf(fp, "    What it means: %s\n", mw_flag_diagnosis((mw_flag)i));
-        for (int a = 1; a < MW_ADVICE_COUNT; a++)
-            if (f->advice[a])
-                fprintf(fp, "    Which side (%u session%s, e.g. %s): %s\n", f->advice[a],
-                        f->advice[a] == 1 ? "" : "s", f->advice_id[a],
-                        mw_advice_text((mw_advice)a));
+        /* an anomaly, not a flag of the record: named so that nobody looks for the flag */
+        char *name = g_strdup_printf("%s (anomaly; failed, no flag)",
+                                     mw_anomaly_name((mw_anomaly)i));
+        finding_print(fp, &fs->a[i], name, mw_anomaly_diagnosis((mw_anomaly)i));
+        g_free(name);
     }
+}
+
+/* Several inputs: frame numbers restart in every file, so each session says its file and
+ * each evidence frame the file (and pcapng interface) it is in. One input: as before. */
+static bool several_inputs;
+
+void mw_text_several_inputs(bool on)
+{
+    several_inputs = on;
+}
+
+/* " of a.pcap, interface eth0" after "frame N", with several inputs. */
+static void frame_origin(GString *out, const mw_evidence *ev)
+{
+    if (!several_inputs || !ev->input)
+        return;
+    g_string_append(out, " of ");
+    mw_text_printable(out, ev->input);
+    if (ev->iface) {
+        g_string_append(out, ", interface ");
+        mw_text_printable(out, ev->iface);
+    }
+}
+
+/* With several inputs: the session's file, then the evidence frames the session line does
+ * not place (in another file, or on a named interface), at most MW_FINDING_LIST_MAX. */
+static void origin_lines(GString *out, const mw_session *s, bool first_shown)
+{
+    if (!several_inputs || !s->input)
+        return;
+    g_string_append(out, "      input: ");
+    mw_text_printable(out, s->input);
+    g_string_append_c(out, '\n');
+    unsigned listed = 0, more = 0;
+    for (guint i = first_shown ? 1 : 0; s->evidence && i < s->evidence->len; i++) {
+        const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, i);
+        if (!ev->input || (strcmp(ev->input, s->input) == 0 && !ev->iface))
+            continue;
+        if (listed++ >= MW_FINDING_LIST_MAX) {
+            more++;
+            continue;
+        }
+        g_string_append_printf(out, "      %s: frame %" G_GUINT64_FORMAT,
+                               mw_flag_name(ev->flag), ev->frame);
+        frame_origin(out, ev);
+        g_string_append_c(out, '\n');
+    }
+    if (more)
+        g_string_append_printf(out, "      and %u more evidence frames\n", more);
 }
 
 /* --local-time: times in the machine's time zone instead of UTC (set before the run). The
@@ -288,9 +387,12 @@ void mw_text_session_ex(GString *out, const mw_session *s, bool only_findings)
         const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, 0);
         g_string_append(out, "  ");
         mw_text_printable(out, ev->detail);
-        g_string_append_printf(out, " (frame %" G_GUINT64_FORMAT ")", ev->frame);
+        g_string_append_printf(out, " (frame %" G_GUINT64_FORMAT, ev->frame);
+        frame_origin(out, ev);
+        g_string_append_c(out, ')');
     }
     g_string_append_c(out, '\n');
+    origin_lines(out, s, !s->decisive);
 
     if (only_findings)
         mw_part_write_text_findings(out, s, &s->mail);

@@ -25,6 +25,8 @@ void mw_text_session_ex(GString *out, const mw_session *s, bool only_findings);
 void mw_text_transcript(GString *out, const mw_session *s);
 /* --local-time: session and transcript times in the local time zone (default UTC). */
 void mw_text_local_time(bool on);
+/* The run reads several inputs: name the file of each session and evidence frame. */
+void mw_text_several_inputs(bool on);
 /* "Times: UTC ..." or "Times: local time (CET, UTC+01:00)", for the totals. */
 void mw_text_zone(FILE *fp);
 /* The server ports of the ignored (non-mail) flows counted most, most first: how many

@@ -136,6 +136,18 @@ static char **mail_lines(const mw_session *s)
     return (char **)g_ptr_array_free(out, FALSE);
 }
 
+/* The input an evidence frame is in: the one its entry names (several inputs: a session
+ * split across files has evidence in each), else the session's. */
+static uint32_t evidence_file(const mw_report *r, const mw_evidence *ev, uint32_t file)
+{
+    if (!ev->input)
+        return file;
+    for (size_t i = 0; i < mw_inputs_count(r->inputs); i++)
+        if (strcmp(mw_inputs_get(r->inputs, i)->name, ev->input) == 0)
+            return (uint32_t)i;
+    return file;
+}
+
 static int keep_transcript(mw_report *r, const mw_session *s, uint32_t file)
 {
     if (r->transcripts->len >= MW_REPORT_MAX_TRANSCRIPTS) {
@@ -160,7 +172,8 @@ static int keep_transcript(mw_report *r, const mw_session *s, uint32_t file)
     for (guint i = 0; s->evidence && i < s->evidence->len; i++) {
         const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, i);
         mw_revidence re = { ev->flag, ev->frame, ev->ts_us,
-                            mw_report_clean(ev->detail, MW_REPORT_TEXT_MAX) };
+                            mw_report_clean(ev->detail, MW_REPORT_TEXT_MAX),
+                            evidence_file(r, ev, file), ev->input ? ev->iface : NULL };
         g_array_append_val(t->evidence, re);
     }
     t->events = g_array_new(FALSE, TRUE, sizeof(mw_event));
@@ -203,7 +216,8 @@ static void add_findings(mw_report *r, const mw_session *s, uint32_t file, bool 
                 f->refs_more++;
                 continue;
             }
-            mw_rref ref = { .file = file, .frame = ev->frame, .linked = linked };
+            mw_rref ref = { .file = evidence_file(r, ev, file), .frame = ev->frame,
+                            .iface = ev->input ? ev->iface : NULL, .linked = linked };
             g_strlcpy(ref.id, s->id, sizeof ref.id);
             g_array_append_val(f->refs, ref);
         }
@@ -292,10 +306,17 @@ static void free_transcript(mw_rtranscript *t)
     g_free(t);
 }
 
+void mw_report_set_filter(mw_report *r, const char *filter)
+{
+    g_free(r->filter);
+    r->filter = filter && *filter ? g_strdup(filter) : NULL;
+}
+
 void mw_report_free(mw_report *r)
 {
     if (!r)
         return;
+    g_free(r->filter);
     if (r->fp) { /* never written (the run failed before any packet): no empty report */
         fclose(r->fp);
         remove(r->path);

@@ -28,5 +28,7 @@ void mw_report_session(const mw_session *s, void *report);
 /* Write the report. live: the interface name for a live capture, or NULL. */
 bool mw_report_write(mw_report *r, const mw_engine_stats *st, const char *live, char **err);
 void mw_report_free(mw_report *r);
+/* The run's BPF filter (NULL: none), said with what it left out under "What was analysed". */
+void mw_report_set_filter(mw_report *r, const char *filter);
 
 #endif

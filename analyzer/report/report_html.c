@@ -13,7 +13,8 @@
 #include "report/report_html_assets.h"
 
 /* "frame 12" or "frame 12 of x.pcap", with how to find it in Wireshark as a tooltip. */
-static void frame_html(GString *g, const mw_report *r, uint32_t file, uint64_t frame)
+static void frame_html(GString *g, const mw_report *r, uint32_t file, uint64_t frame,
+                       const char *iface)
 {
     const char *label = mw_report_file_label(r, file);
     g_string_append_printf(g, "<span class=\"mono\" title=\"Wireshark: Go to Packet "
@@ -23,6 +24,10 @@ static void frame_html(GString *g, const mw_report *r, uint32_t file, uint64_t f
     if (label) {
         g_string_append(g, " of ");
         mw_html_escape(g, label);
+        if (iface) { /* several inputs, a pcapng of several interfaces */
+            g_string_append(g, ", interface ");
+            mw_html_escape(g, iface);
+        }
     }
 }
 
@@ -117,8 +122,11 @@ static void findings(GString *g, const mw_report *r)
         if (!r->sessions_total)
             g_string_append(g, "<p id=\"no-findings\">No mail sessions to check (see the "
                                "summary).</p>");
-        else if (!mw_unseen_count(r->unseen))
-            g_string_append(g, "<p id=\"no-findings\">No problems found.</p>");
+        else if (!mw_unseen_count(r->unseen)) {
+            char buf[256];
+            g_string_append_printf(g, "<p id=\"no-findings\">%s</p>",
+                                   mw_report_no_flag_text(r, buf, sizeof buf));
+        }
         g_string_append(g, "</section>\n");
         return;
     }
@@ -147,7 +155,7 @@ static void findings(GString *g, const mw_report *r)
                 g_string_append_printf(g, "<a href=\"#t-%s\">%s</a> ", ref->id, ref->id);
             else
                 g_string_append_printf(g, "<a href=\"#row-%s\">%s</a> ", ref->id, ref->id);
-            frame_html(g, r, ref->file, ref->frame);
+            frame_html(g, r, ref->file, ref->frame, ref->iface);
             g_string_append(g, "</div>");
         }
         if (f->refs_more)
@@ -339,7 +347,7 @@ static void transcript(GString *g, const mw_report *r, const mw_rtranscript *t)
         const mw_revidence *ev = &g_array_index(t->evidence, mw_revidence, i);
         g_hash_table_add(ev_frames, GSIZE_TO_POINTER((gsize)ev->frame));
         g_string_append_printf(g, "<li><span class=\"flag\">%s</span> ", mw_flag_name(ev->flag));
-        frame_html(g, r, t->file, ev->frame);
+        frame_html(g, r, ev->file, ev->frame, ev->iface);
         g_string_append(g, ": ");
         mw_html_escape(g, ev->detail);
         g_string_append(g, "</li>");

@@ -11,13 +11,19 @@
 #include "report/report_sections.h"
 #include "report/report_summary.h"
 
-static void frame_md(GString *g, const mw_report *r, uint32_t file, uint64_t frame)
+/* "frame 12", or with several inputs "frame 12 of x.pcap" (", interface eth0"). */
+static void frame_md(GString *g, const mw_report *r, uint32_t file, uint64_t frame,
+                     const char *iface)
 {
     const char *label = mw_report_file_label(r, file);
     g_string_append_printf(g, "frame %" G_GUINT64_FORMAT, frame);
     if (label) {
         g_string_append(g, " of ");
         mw_md_escape(g, label);
+        if (iface) {
+            g_string_append(g, ", interface ");
+            mw_md_escape(g, iface);
+        }
     }
 }
 
@@ -126,8 +132,10 @@ static void findings(GString *g, const mw_report *r)
     if (!mw_report_any_finding(r)) {
         if (!r->sessions_total)
             g_string_append(g, "No mail sessions to check (see the summary).\n\n");
-        else if (!mw_unseen_count(r->unseen))
-            g_string_append(g, "No problems found.\n\n");
+        else if (!mw_unseen_count(r->unseen)) {
+            char buf[256];
+            g_string_append_printf(g, "%s\n\n", mw_report_no_flag_text(r, buf, sizeof buf));
+        }
         return;
     }
     g_string_append(g, "| Flag | Severity | Sessions | Affected | Evidence | Diagnosis and fix |\n"
@@ -149,7 +157,7 @@ static void findings(GString *g, const mw_report *r)
                 g_string_append_printf(g, "%s[%s](#t-%s) ", k ? "<br>" : "", ref->id, ref->id);
             else
                 g_string_append_printf(g, "%s%s ", k ? "<br>" : "", ref->id);
-            frame_md(g, r, ref->file, ref->frame);
+            frame_md(g, r, ref->file, ref->frame, ref->iface);
         }
         if (f->refs_more)
             g_string_append_printf(g, "<br>and %u more", f->refs_more);
@@ -219,7 +227,7 @@ static void sessions(GString *g, const mw_report *r, FILE *fp)
         mw_md_escape(g, s->decisive);
         if (s->decisive_frame) {
             g_string_append(g, " (");
-            frame_md(g, r, s->file, s->decisive_frame);
+            frame_md(g, r, s->file, s->decisive_frame, NULL);
             g_string_append(g, ")");
         }
         g_string_append(g, " |\n");
@@ -261,7 +269,7 @@ static void transcript(GString *g, const mw_report *r, const mw_rtranscript *t)
     for (guint i = 0; i < t->evidence->len; i++) {
         const mw_revidence *ev = &g_array_index(t->evidence, mw_revidence, i);
         g_string_append_printf(g, "- `%s` ", mw_flag_name(ev->flag));
-        frame_md(g, r, t->file, ev->frame);
+        frame_md(g, r, ev->file, ev->frame, ev->iface);
         g_string_append(g, ": ");
         mw_md_escape(g, ev->detail);
         g_string_append_c(g, '\n');

@@ -51,6 +51,8 @@ typedef struct {
     uint64_t frame;
     int64_t ts_us;
     char *detail;
+    uint32_t file;            /* input index of the frame (several inputs: the evidence's) */
+    const char *iface;        /* its pcapng interface (interned), NULL when not said */
 } mw_revidence;
 
 typedef struct {
@@ -71,6 +73,7 @@ typedef struct {
     char id[24];
     uint32_t file;
     uint64_t frame;
+    const char *iface;        /* its pcapng interface (interned), NULL when not said */
     bool linked;              /* its session's transcript is in the report */
 } mw_rref;
 
@@ -100,6 +103,7 @@ struct mw_report {
     /* set at write time */
     const mw_engine_stats *stats;
     const char *live;
+    char *filter;              /* the BPF filter of the run (mw_report_set_filter), or NULL */
 };
 
 #endif

@@ -167,6 +167,13 @@ void mw_report_analysed(GString *g, const mw_report *r, const mw_rmarkup *m)
     } else {
         inputs_table(g, r, m);
     }
+    if (r->filter) { /* packets left out on purpose: the reader must know */
+        uint64_t n = r->stats->not_decoded[MW_DROP_FILTERED];
+        g_string_append_printf(g, "%sBPF filter: %s", m->para[0], m->code[0]);
+        m->escape(g, r->filter);
+        g_string_append_printf(g, "%s (%" G_GUINT64_FORMAT " packet%s left out by it, on "
+                                  "purpose).%s", m->code[1], n, n == 1 ? "" : "s", m->para[1]);
+    }
     counts_para(g, r, m);
     if (r->sessions_total)
         matrix_table(g, r, m);

@@ -94,6 +94,17 @@ uint64_t mw_report_failed(const mw_report *r)
     return n;
 }
 
+const char *mw_report_no_flag_text(const mw_report *r, char *buf, size_t size)
+{
+    uint64_t n = mw_report_failed(r);
+    if (!n)
+        return "No problems found.";
+    g_snprintf(buf, size, "No flag was raised, but %" G_GUINT64_FORMAT " session%s failed or "
+               "%s rejected: see the session table (outcome, anomalies) and the text output's "
+               "findings.", n, n == 1 ? "" : "s", n == 1 ? "was" : "were");
+    return buf;
+}
+
 static void span_text(GString *g, const mw_report *r)
 {
     mw_report_time(g, r->first_us);
@@ -143,9 +154,14 @@ static void top_findings(GString *g, const mw_report *r, const mw_rmarkup *m)
             g_string_append_printf(g, "%sNothing wrong in what could be read, but %" G_GUINT64_FORMAT
                                       " session%s could not be seen inside TLS.%s",
                                    m->para[0], unseen, unseen == 1 ? "" : "s", m->para[1]);
-        else
+        else if (!mw_report_failed(r))
             g_string_append_printf(g, "%sNo problems found in these sessions.%s", m->para[0],
                                    m->para[1]);
+        else {
+            char buf[256];
+            g_string_append_printf(g, "%s%s%s", m->para[0],
+                                   mw_report_no_flag_text(r, buf, sizeof buf), m->para[1]);
+        }
         return;
     }
     m->list(g, true);

@@ -23,6 +23,9 @@ char *mw_flag_cause(mw_flag f);
 int mw_report_ranked(const mw_report *r, mw_flag order[MW_FLAG_COUNT]);
 /* Sessions that failed or were rejected. */
 uint64_t mw_report_failed(const mw_report *r);
+/* With no flag raised: "No problems found." -- or, when sessions failed all the same (a
+ * breakdown no flag names, e.g. a refused invalid BDAT), a sentence that says so. */
+const char *mw_report_no_flag_text(const mw_report *r, char *buf, size_t size);
 /* "Summary": sessions, failed, time span, the top findings with counts and cause. */
 void mw_report_summary(GString *g, const mw_report *r, const mw_rmarkup *m);
 

@@ -223,6 +223,8 @@ static void smtp_close(void *p, const mw_ctx *ctx)
     mw_session *s = st->sess;
     mw_smtp_record(s); /* made at first use: every SMTP session has one when it ends */
     smtp_tx_close(st);
+    if (st->bdat_refused)
+        s->broken = true; /* the outcome is failed: a refused BDAT left no message sent */
     if (st->in_tls || mw_tp_no_greeting(s, ctx) || s->close_reason == MW_CLOSE_NONE ||
         s->close_reason == MW_CLOSE_EVICTED)
         return; /* (capture ended or record evicted: the reply may come later, unseen) */

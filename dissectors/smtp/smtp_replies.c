@@ -54,8 +54,10 @@ static bool reply_data(smtp_state *st, const mw_tp_cmd *c, int code, const mw_ct
 
 static bool reply_message(smtp_state *st, const mw_tp_cmd *c, int code, const mw_ctx *ctx)
 {
-    if ((c->kind == CMD_DATA_END || c->last) && code >= 200 && code < 300)
+    if ((c->kind == CMD_DATA_END || c->last) && code >= 200 && code < 300) {
         mw_smtp_record(st->sess)->messages++;
+        st->bdat_refused = false; /* the client got a message through after all */
+    }
     return false;
 }
 
@@ -117,7 +119,17 @@ static void refused_message(smtp_state *st, const mw_tp_cmd *c, int code, const 
         raise_tx(st, c, MW_FLAG_MESSAGE_REJECTED, ctx, line);
 }
 
-/* An invalid BDAT line (smtp_commands.c: bad_bdat) refused: the client's syntax error. */
+/* An invalid BDAT line (smtp_commands.c: bad_bdat): refused, its chunk cannot be sent; the
+ * server mostly hangs up too (postfix: 521). Unless a message gets through later, the
+ * session broke down with no flag to name it (smtp_close). */
+static bool reply_bad_bdat(smtp_state *st, const mw_tp_cmd *c, int code, const mw_ctx *ctx)
+{
+    if (code >= 400 && c->tx)
+        st->bdat_refused = true; /* inside a transaction (outside one no message is lost) */
+    return false;
+}
+
+/* ...refused: the client's syntax error. */
 static void refused_bad_bdat(smtp_state *st, const mw_tp_cmd *c, int code, const char *low,
                              const char *line, const mw_ctx *ctx, const char **category)
 {
@@ -130,7 +142,7 @@ static const reply_ops verb_ops[CMD_COUNT] = {
     [CMD_DATA] = { reply_data, refused_message, false },
     [CMD_DATA_END] = { reply_message, refused_message, false },
     [CMD_BDAT] = { reply_message, refused_message, false },
-    [CMD_BDAT_BAD] = { NULL, refused_bad_bdat, true },
+    [CMD_BDAT_BAD] = { reply_bad_bdat, refused_bad_bdat, true },
     [CMD_QUIT] = { reply_quit, NULL, false },
     [CMD_AUTH] = { smtp_auth_reply, refused_auth, true },
     [CMD_AUTH_RESP] = { smtp_auth_reply, refused_auth, true },

@@ -57,6 +57,8 @@ typedef struct {
     client_mode mode;
     mw_dotblock body;        /* inside DATA: skipped to the lone dot, counted */
     uint64_t bdat_left;
+    bool bdat_refused;       /* an invalid BDAT line was refused and no message was accepted
+                              * since: the transaction broke (mw_session.broken at the end) */
 
     mw_tp_queue pending;     /* commands awaiting replies; kind is an smtp_cmd */
 

@@ -189,20 +189,18 @@ static void handshake_msg(tls_state *st, mw_dir dir, uint8_t type, mw_cursor bod
 {
     tls_dir *d = &st->d[dir];
     if (type == HS_CLIENT_HELLO && dir == MW_FROM_CLIENT) {
-        mw_tls_client_hello *h = g_new0(mw_tls_client_hello, 1);
-        h->record_version = d->hs_record_version;
-        if (tls_parse_client_hello(body, h))
-            tls_client_hello_seen(st, h, ctx);
+        /* on the stack: 3 KiB, parsed into and read before this returns */
+        mw_tls_client_hello h = { .record_version = d->hs_record_version };
+        if (tls_parse_client_hello(body, &h))
+            tls_client_hello_seen(st, &h, ctx);
         else
             malformed(st, d);
-        g_free(h);
     } else if (type == HS_SERVER_HELLO && dir == MW_FROM_SERVER) {
-        mw_tls_server_hello *h = g_new0(mw_tls_server_hello, 1);
-        if (tls_parse_server_hello(body, h))
-            tls_server_hello_seen(st, h, ctx);
+        mw_tls_server_hello h = { 0 };
+        if (tls_parse_server_hello(body, &h))
+            tls_server_hello_seen(st, &h, ctx);
         else
             malformed(st, d);
-        g_free(h);
     } else if (type == HS_CERTIFICATE && reads_certificate(st, dir) && !is_tls13(st)) {
         certificate_seen(st, body, ctx);
     } else if (type == HS_CERTIFICATE && reads_certificate(st, dir)) {
@@ -237,30 +235,15 @@ static bool too_long(tls_state *st, mw_dir dir, uint8_t type, uint32_t mlen, mw_
     return true;
 }
 
-/* Append a record's fragment and take every whole message out of the buffer; a message
- * longer than --max-tls-handshake is read as far as it needs (too_long) and skipped. */
-void tls_handshake_bytes(tls_state *st, mw_dir dir, uint16_t rec_version,
-                            const uint8_t *p, size_t len, const mw_ctx *ctx)
+/* Read every whole message at q (n bytes): the bytes taken; a message longer than
+ * --max-tls-handshake is read as far as it needs (too_long) and skipped. */
+static size_t hs_messages(tls_state *st, mw_dir dir, const uint8_t *q, size_t n,
+                          const mw_ctx *ctx)
 {
     tls_dir *d = &st->d[dir];
-    if (d->hs_broken)
-        return;
-    if (d->hs_skip) {
-        size_t n = MIN(len, (size_t)d->hs_skip);
-        d->hs_skip -= (uint32_t)n;
-        p += n;
-        len -= n;
-        if (len == 0)
-            return;
-    }
-    if (!d->hs)
-        d->hs = g_byte_array_new();
-    if (d->hs->len == 0)
-        d->hs_record_version = rec_version;
-    g_byte_array_append(d->hs, p, (guint)len);
     size_t off = 0;
-    while (d->hs->len - off >= 4) {
-        mw_cursor c = mw_cursor_make(d->hs->data + off, d->hs->len - off);
+    while (n - off >= 4) {
+        mw_cursor c = mw_cursor_make(q + off, n - off);
         uint8_t type;
         uint32_t mlen;
         mw_cur_u8(&c, &type);
@@ -282,12 +265,53 @@ void tls_handshake_bytes(tls_state *st, mw_dir dir, uint16_t rec_version,
         handshake_msg(st, dir, type, body, ctx);
         off += 4 + mlen;
     }
+    return off;
+}
+
+/* A record's fragment: its whole messages read where they lie when nothing is held (the
+ * usual case: no copy), else after the held bytes; what is left of a message is held for
+ * the next record. Decrypted bytes are always copied first: they lie in the engine's one
+ * plaintext buffer, which a message can refill (EncryptedExtensions replays held 0-RTT
+ * records) while the rest of the fragment is still to be read. */
+void tls_handshake_bytes(tls_state *st, mw_dir dir, uint16_t rec_version,
+                            const uint8_t *p, size_t len, const mw_ctx *ctx)
+{
+    tls_dir *d = &st->d[dir];
+    if (d->hs_broken)
+        return;
+    if (d->hs_skip) {
+        size_t n = MIN(len, (size_t)d->hs_skip);
+        d->hs_skip -= (uint32_t)n;
+        p += n;
+        len -= n;
+        if (len == 0)
+            return;
+    }
+    const bool held = d->hs && d->hs->len > 0, copy = held || st->dec_now;
+    if (!held)
+        d->hs_record_version = rec_version;
+    size_t off;
+    if (copy) {
+        if (!d->hs)
+            d->hs = g_byte_array_new();
+        g_byte_array_append(d->hs, p, (guint)len);
+        off = hs_messages(st, dir, d->hs->data, d->hs->len, ctx);
+    } else {
+        off = hs_messages(st, dir, p, len, ctx);
+    }
     if (d->hs_broken) {
-        g_byte_array_free(d->hs, TRUE);
+        if (d->hs)
+            g_byte_array_free(d->hs, TRUE);
         d->hs = NULL;
         return;
     }
-    g_byte_array_remove_range(d->hs, 0, (guint)off);
-    if (d->hs->len > 0)
+    if (copy) {
+        g_byte_array_remove_range(d->hs, 0, (guint)off);
+    } else if (off < len) {
+        if (!d->hs)
+            d->hs = g_byte_array_new();
+        g_byte_array_append(d->hs, p + off, (guint)(len - off));
+    }
+    if (d->hs && d->hs->len > 0)
         d->hs_record_version = rec_version;
 }

@@ -604,6 +604,9 @@ static void test_bdat_invalid_line(void)
     const mw_reply *r = &g_array_index(mw_smtp_of(s)->replies, mw_reply, 0);
     g_assert_cmpstr(r->cmd, ==, "BDAT");
     g_assert_cmpstr(r->category, ==, "syntax");
+    /* the messages got through; the last invalid BDAT had no transaction to break */
+    g_assert_false(s->broken);
+    g_assert_cmpint(s->outcome, ==, MW_OUT_OK);
     mw_session_free(s);
 
     /* refused and never followed: the transaction is aborted, the 521 its last reply */
@@ -615,6 +618,29 @@ static void test_bdat_invalid_line(void)
     g_assert_cmpint(tx_of(s, 1)->result, ==, MW_TX_ABORTED);
     g_assert_cmpint(tx_of(s, 1)->code, ==, 521);
     g_assert_cmpstr(tx_of(s, 1)->enhanced, ==, "5.5.4");
+    /* no flag names it, but the transaction broke: never "ok" (zeek smtp-bdat-cmd-invalid) */
+    g_assert_true(s->broken);
+    g_assert_cmpint(s->outcome, ==, MW_OUT_FAILED);
+    mw_session_free(s);
+
+    /* refused, then a message through DATA: the client recovered, the session is ok */
+    s = run("S: 220 mx ESMTP\nC: EHLO c\nS: 250 mx\n"
+            "C: MAIL FROM:<a@x>\nS: 250 Ok\nC: RCPT TO:<b@x>\nS: 250 Ok\n"
+            "C: BDAT 5 X\nS: 501 5.5.4 Syntax: BDAT count [LAST]\n"
+            "C: DATA\nS: 354 go\nC: Subject: t\nC+ \nC+ body\nC+ .\nS: 250 2.0.0 Ok: queued\n"
+            "C: QUIT\nS: 221 bye\n");
+    g_assert_true(s->anomalies & (1u << MW_ANOM_BAD_BDAT));
+    g_assert_false(s->broken);
+    g_assert_cmpint(s->outcome, ==, MW_OUT_OK);
+    mw_session_free(s);
+
+    /* the server hangs up with its 521 and the client's chunk crosses the close (suricata-
+     * verify smtp-bdat-bad-tail-next-mail): failed too, and no unanswered_command */
+    s = run("S: 220 mx ESMTP\nC: EHLO c\nS: 250 mx\n"
+            "C: MAIL FROM:<a@x>\nS: 250 Ok\nC: RCPT TO:<b@x>\nS: 250 Ok\n"
+            "C: BDAT 5 X\nS: 521 5.5.4 Syntax: BDAT count [LAST]\n");
+    g_assert_true(s->broken);
+    g_assert_cmpint(s->outcome, ==, MW_OUT_FAILED);
     mw_session_free(s);
 }
 

@@ -453,16 +453,19 @@ static bool source_read(mw_keylog *kl, kl_source *src)
         return false;
     }
     char *buf = g_malloc(READ_CHUNK);
+    size_t used = 0; /* bytes of buf ever filled: only those are wiped */
     for (;;) {
         ssize_t got = read(fd, buf, READ_CHUNK);
         if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0)
             break;
+        if ((size_t)got > used)
+            used = (size_t)got;
         feed(kl, src, buf, (size_t)got, false);
         src->offset += got;
     }
-    OPENSSL_cleanse(buf, READ_CHUNK);
+    OPENSSL_cleanse(buf, used);
     g_free(buf);
     if (!src->follow || src->stream)
         feed(kl, src, NULL, 0, true); /* the last line needs no newline */

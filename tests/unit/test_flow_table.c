@@ -1,0 +1,199 @@
+/* The flow table's open-addressing map: insert, find, remove with backward shift (every
+ * remaining key still found, in any removal order), growth, per-table seeds, and flows a
+ * sender can shape (one client address, every port; one port pair, many addresses) staying
+ * in short probe runs. Also the rings of remembered closed and evicted flows. */
+#include <glib.h>
+#include <string.h>
+
+#include "engine/flow_table.h"
+
+typedef struct {
+    mw_flow_node node; /* first: the key the map points at */
+    unsigned n;
+} entry;
+
+/* client 10.0.x.y:cport <-> server 172.16.0.1:25 */
+static mw_packet pkt_of(uint32_t client, uint16_t cport, uint16_t sport)
+{
+    mw_packet p;
+    memset(&p, 0, sizeof p);
+    p.family = 4;
+    p.src[0] = 10, p.src[1] = (uint8_t)(client >> 16), p.src[2] = (uint8_t)(client >> 8);
+    p.src[3] = (uint8_t)client;
+    p.dst[0] = 172, p.dst[1] = 16, p.dst[3] = 1;
+    p.sport = cport;
+    p.dport = sport;
+    return p;
+}
+
+static entry *make_entries(mw_flow_table *t, unsigned n, bool same_ports)
+{
+    entry *e = g_new0(entry, n);
+    for (unsigned i = 0; i < n; i++) {
+        /* same_ports: one port pair, the clients differ in their address only; else one
+         * client address and its ports (what a SYN flood from one host looks like) */
+        mw_packet p = same_ports ? pkt_of(i, 40000, 25)
+                                 : pkt_of(0, (uint16_t)(1024 + i % 64000), (uint16_t)(25 + i / 64000));
+        mw_flow_key_make(t, &p, &e[i].node.key);
+        e[i].n = i;
+    }
+    return e;
+}
+
+static void check_all(const mw_flow_table *t, entry *e, unsigned n, const bool *present)
+{
+    for (unsigned i = 0; i < n; i++) {
+        mw_flow_node *got = mw_flow_table_lookup(t, &e[i].node.key);
+        if (present[i])
+            g_assert_true(got == &e[i].node);
+        else
+            g_assert_null(got);
+    }
+}
+
+static void test_insert_find_remove(void)
+{
+    enum { N = 20000 };
+    mw_flow_table t;
+    mw_flow_table_init(&t);
+    entry *e = make_entries(&t, N, false);
+    bool *present = g_new0(bool, N);
+    for (unsigned i = 0; i < N; i++) {
+        mw_flow_table_insert(&t, &e[i].node);
+        present[i] = true;
+    }
+    g_assert_cmpuint(t.live, ==, N);
+    g_assert_cmpuint(t.map.used, ==, N);
+    /* grown by doubling, never over the load bound */
+    g_assert_cmpuint((t.map.mask + 1) & t.map.mask, ==, 0);
+    g_assert_cmpuint(t.map.used * MW_FLOW_MAP_LOAD_DEN, <=, (t.map.mask + 1) * MW_FLOW_MAP_LOAD_NUM);
+    check_all(&t, e, N, present);
+    /* remove in a random order: backward shift must leave every other key reachable */
+    GRand *r = g_rand_new_with_seed(18);
+    for (unsigned round = 0; round < 4; round++) {
+        for (unsigned k = 0; k < N / 8; k++) {
+            unsigned i = (unsigned)g_rand_int_range(r, 0, N);
+            if (!present[i])
+                continue;
+            mw_flow_table_remove(&t, &e[i].node);
+            present[i] = false;
+        }
+        check_all(&t, e, N, present);
+    }
+    /* and put some back */
+    for (unsigned i = 0; i < N; i += 3)
+        if (!present[i]) {
+            mw_flow_table_insert(&t, &e[i].node);
+            present[i] = true;
+        }
+    check_all(&t, e, N, present);
+    g_rand_free(r);
+    for (unsigned i = 0; i < N; i++)
+        if (present[i])
+            mw_flow_table_remove(&t, &e[i].node);
+    g_assert_cmpuint(t.map.used, ==, 0);
+    g_assert_null(mw_flow_table_oldest(&t));
+    mw_flow_table_free(&t);
+    g_free(present);
+    g_free(e);
+}
+
+/* Keys a sender chooses (ports in sequence, addresses in sequence) spread like random ones:
+ * the hash is seeded per table, so no run of slots grows long. At 3/4 load linear probing's
+ * longest run over 10^5 keys is a few dozen slots; a hash that kept the keys' structure, or
+ * one the sender could predict, would give runs of thousands (one per key: quadratic). */
+static void test_colliding_ports_stay_short(void)
+{
+    enum { N = 100000 };
+    for (int same_ports = 0; same_ports < 2; same_ports++) {
+        mw_flow_table t;
+        mw_flow_table_init(&t);
+        entry *e = make_entries(&t, N, same_ports);
+        for (unsigned i = 0; i < N; i++)
+            mw_flow_table_insert(&t, &e[i].node);
+        size_t longest = mw_flow_map_longest_probe(&t.map);
+        g_test_message("%s: %zu slots, longest probe %zu", same_ports ? "same ports" : "one host",
+                       t.map.mask + 1, longest);
+        g_assert_cmpuint(longest, <, 200);
+        mw_flow_table_free(&t);
+        g_free(e);
+    }
+}
+
+static void test_seeded_per_table(void)
+{
+    mw_flow_table a, b;
+    mw_flow_table_init(&a);
+    mw_flow_table_init(&b);
+    g_assert_cmpuint(a.seed, !=, b.seed);
+    mw_packet p = pkt_of(1, 1025, 25);
+    mw_flow_key ka, kb;
+    mw_flow_key_make(&a, &p, &ka);
+    mw_flow_key_make(&b, &p, &kb);
+    g_assert_cmpuint(ka.hash, !=, kb.hash);
+    /* both directions make the same key */
+    mw_packet q = p;
+    memcpy(q.src, p.dst, 16), memcpy(q.dst, p.src, 16);
+    q.sport = p.dport, q.dport = p.sport;
+    mw_flow_key kq;
+    mw_flow_key_make(&a, &q, &kq);
+    g_assert_cmpmem(&ka, sizeof ka, &kq, sizeof kq);
+    mw_flow_table_free(&a);
+    mw_flow_table_free(&b);
+}
+
+/* The rings: the oldest is forgotten over the cap, a recall forgets, a forgotten closed flow
+ * is no longer "after close". */
+static void test_remembered_rings(void)
+{
+    mw_flow_table t;
+    mw_flow_table_init(&t);
+    enum { N = MW_FLOW_EVICTED_REMEMBERED + 100 };
+    entry *e = make_entries(&t, N, false);
+    char id[24];
+    for (unsigned i = 0; i < N; i++) {
+        g_snprintf(id, sizeof id, "s%u", i);
+        mw_flow_table_remember(&t, &e[i].node.key, id);
+    }
+    g_assert_false(mw_flow_table_recall(&t, &e[99].node.key, id)); /* the oldest went */
+    g_assert_true(mw_flow_table_recall(&t, &e[100].node.key, id));
+    g_assert_cmpstr(id, ==, "s100");
+    g_assert_false(mw_flow_table_recall(&t, &e[100].node.key, id)); /* recalled once */
+    g_assert_true(mw_flow_table_recall(&t, &e[N - 1].node.key, id));
+    /* remembered again: the newer id wins */
+    mw_flow_table_remember(&t, &e[200].node.key, "again");
+    g_assert_true(mw_flow_table_recall(&t, &e[200].node.key, id));
+    g_assert_cmpstr(id, ==, "again");
+
+    const mw_seq_span span[2] = { { .known = true, .lo = 1000, .hi = 2000 },
+                                  { .known = true, .lo = 5000, .hi = 6000 } };
+    const int64_t timeout = 1000000;
+    for (unsigned i = 0; i < MW_FLOW_CLOSED_REMEMBERED + 10; i++)
+        mw_flow_table_closed(&t, &e[i].node.key, span, (int64_t)i);
+    int64_t now = MW_FLOW_CLOSED_REMEMBERED + 20;
+    g_assert_false(mw_flow_table_after_close(&t, &e[0].node.key, 0, 1500, now, timeout));
+    g_assert_true(mw_flow_table_after_close(&t, &e[20].node.key, 0, 1, now, timeout));
+    mw_flow_table_closed_forget(&t, &e[20].node.key);
+    g_assert_false(mw_flow_table_after_close(&t, &e[20].node.key, 0, 1, now, timeout));
+    /* past the timeout, only sequence numbers in the side's span (and window) belong */
+    now += timeout + 1;
+    g_assert_true(mw_flow_table_after_close(&t, &e[30].node.key, 1, 5500, now, timeout));
+    g_assert_false(mw_flow_table_after_close(&t, &e[30].node.key, 1, 5000u + (3u << 20), now,
+                                             timeout));
+    /* past twice the timeout, all are forgotten */
+    now += 2 * timeout;
+    g_assert_false(mw_flow_table_after_close(&t, &e[30].node.key, 1, 5500, now, timeout));
+    g_assert_cmpuint(t.closed.used, ==, 0);
+    mw_flow_table_free(&t);
+    g_free(e);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/flow_table/insert_find_remove", test_insert_find_remove);
+    g_test_add_func("/flow_table/colliding_ports_stay_short", test_colliding_ports_stay_short);
+    g_test_add_func("/flow_table/seeded_per_table", test_seeded_per_table);
+    g_test_add_func("/flow_table/remembered_rings", test_remembered_rings);
+    return g_test_run();
+}
