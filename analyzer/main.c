@@ -28,6 +28,7 @@
 #include "report/report.h"
 #include "output/save_flagged.h"
 #include "output/writer.h"
+#include "parallel/files.h"
 #include "core/identity.h"
 #include "store/store.h"
 #include "store/store_cli.h"
@@ -48,6 +49,7 @@ typedef struct {
     FILE *out;
     mw_output *o;
     mw_engine *e;
+    mw_parallel *par;      /* --threads: the analysis threads (NULL: on this thread) */
     mw_writer *writer;
     mw_progress *progress;
     mw_ports *ports;       /* --ports (the engine takes a copy) */
@@ -162,6 +164,8 @@ static char *open_keylogs(run *r)
 static void on_secrets(void *user, const uint8_t *keylog, size_t len, uint64_t frames)
 {
     run *r = user;
+    if (r->par) /* every thread has analysed the packets before it, and waits */
+        mw_parallel_barrier(r->par);
     char *src = g_strdup_printf("secrets block after packet %" G_GUINT64_FORMAT, frames);
     mw_keylog_add_buffer(r->keylog, src, keylog, len);
     g_free(src);
@@ -190,39 +194,6 @@ static char *open_logs(run *r)
     return NULL;
 }
 
-typedef struct {
-    int64_t ts;   /* of the first packet; INT64_MAX: none */
-    size_t given; /* the position on the command line */
-    mw_capture *cap;
-    char *name;
-} first_packet;
-
-static gint by_first_packet(gconstpointer pa, gconstpointer pb)
-{
-    const first_packet *a = pa, *b = pb;
-    return a->ts != b->ts ? (a->ts < b->ts ? -1 : 1) : a->given < b->given ? -1 : 1;
-}
-
-/* Several inputs, read merged by time: put in the order of their first packets (read
- * ahead now), so that the inputs table and --save-flagged see a session's packets in
- * files up to the one being read. One without a packet (empty, or its first read failed:
- * the merge stops there after the others) goes last. */
-static void order_by_time(run *r)
-{
-    first_packet *fp = g_new(first_packet, r->nfiles);
-    for (size_t i = 0; i < r->nfiles; i++) {
-        fp[i] = (first_packet){ INT64_MAX, i, r->caps[i], r->files[i] };
-        if (mw_capture_peek(r->caps[i], &fp[i].ts) != 1)
-            fp[i].ts = INT64_MAX;
-    }
-    qsort(fp, r->nfiles, sizeof *fp, (int (*)(const void *, const void *))by_first_packet);
-    for (size_t i = 0; i < r->nfiles; i++) {
-        r->caps[i] = fp[i].cap;
-        r->files[i] = fp[i].name;
-    }
-    g_free(fp);
-}
-
 /* Open every input first: a bad file is reported before any output. */
 static char *open_inputs(run *r)
 {
@@ -240,7 +211,7 @@ static char *open_inputs(run *r)
             r->nids++;
     }
     if (r->nfiles > 1)
-        order_by_time(r);
+        mw_merge_order_by_time(r->caps, r->files, r->nfiles);
     return open_logs(r);
 }
 
@@ -380,6 +351,16 @@ static void take_from_worker(mw_session *s, void *user)
     g_mutex_unlock(&r->out_lock);
 }
 
+/* --threads (parallel/parallel.h): each record comes back here in order, as from the
+ * engine. Not live, nor with several inputs (evidence names the input by time), a pipe,
+ * --report or --save-flagged (their sinks read what the reader updates as it goes). */
+static void start_parallel(run *r, const mw_config *cfg, bool streaming)
+{
+    unsigned n = mw_options_threads(r->opt);
+    if (n != 1 && !streaming && r->nfiles == 1 && !r->rep && !r->saver)
+        r->par = mw_parallel_new(cfg, n, r->logs ? take_joined : release_joined, r);
+}
+
 /* The output, its sinks, the engine and the writer thread. */
 static void start_engine(run *r, const mw_config *cfg)
 {
@@ -415,6 +396,7 @@ static void start_engine(run *r, const mw_config *cfg)
         mw_maillog_on_release(r->logs, release_joined, r);
         mw_engine_hand_over(r->e, take_joined, r);
     }
+    start_parallel(r, cfg, streaming);
     r->progress = mw_progress_new(r->e);
 }
 
@@ -428,9 +410,11 @@ static void start_workers(run *r, const mw_config *cfg)
     r->progress = mw_progress_new(r->e);
 }
 
-static const mw_engine_stats *run_stats(run *r) /* --workers: the engines' counters summed */
+/* The engines' counters: one engine's, or the analysis threads' or live workers' summed. */
+static const mw_engine_stats *run_stats(const run *r)
 {
-    return r->pool ? mw_live_pool_stats(r->pool) : mw_engine_stats_get(r->e);
+    return r->pool ? mw_live_pool_stats(r->pool)
+                   : r->par ? mw_parallel_stats(r->par) : mw_engine_stats_get(r->e);
 }
 
 /* The capture loop's timer: the followed server logs read, sessions past their grace on. */
@@ -521,6 +505,8 @@ static int run_files(run *r)
         if (r->rep || r->saver || r->progress)
             mw_capture_observe(r->caps[i], observe_packet, &ob);
         mw_capture_on_secrets(r->caps[i], on_secrets, r);
+        if (r->par)
+            mw_parallel_read(r->caps[i], r->par);
         mw_capture_limit(r->caps[i], left);
         bool ok = mw_capture_run(r->caps[i], r->e, &err, &warn);
         mw_progress_clear(r->progress);
@@ -565,6 +551,7 @@ static int finish(run *r)
     const mw_options *opt = r->opt;
     int status = 0;
     r->pool ? mw_live_pool_finish(r->pool) : mw_engine_finish(r->e); /* workers: stopped */
+    mw_parallel_finish(r->par);
     if (r->logs) /* live: the sessions still in their grace, joined with what came */
         mw_maillog_drain(r->logs);
     mw_writer_stop(r->writer); /* every record written before the totals */
@@ -605,6 +592,8 @@ static int finish(run *r)
         }
     }
     g_free(live_name);
+    if (r->par)
+        mw_parallel_report(r->par, opt->thread_stats, stderr);
     mw_live_loss_lines(run_stats(r));
     return status ? status : stored ? 0 : 1;
 }
@@ -612,6 +601,7 @@ static int finish(run *r)
 /* Closes what run opened; the status of closing -o FILE joins the run's. */
 static int run_close(run *r, int status)
 {
+    mw_parallel_free(r->par);
     r->pool ? mw_live_pool_free(r->pool) : mw_engine_free(r->e);
     g_mutex_clear(&r->out_lock);
     mw_ports_free(r->ports);

@@ -3,6 +3,7 @@
 #include "options.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <pcap/pcap.h>
@@ -22,6 +23,7 @@ static void set_defaults(mw_options *o)
     o->max_ooo = MW_DEFAULT_MAX_OOO_BYTES;
     o->max_bdat_chunk = MW_DEFAULT_MAX_BDAT_CHUNK;
     o->max_flows = MW_DEFAULT_MAX_FLOWS;
+    o->threads = -1;
     o->idle = MW_DEFAULT_IDLE_TIMEOUT_S;
     o->max_frag_datagrams = MW_DEFAULT_MAX_FRAG_DATAGRAMS;
     o->max_frag_bytes = MW_DEFAULT_MAX_FRAG_BYTES;
@@ -85,7 +87,8 @@ static void add_log_store_entries(GOptionContext *ctx, mw_options *o)
 }
 
 /* The option table; the help text of each entry is what --help prints. */
-static GOptionContext *new_context(mw_options *o)
+/* The inputs: files, or a live capture and its settings (first in --help). */
+static void add_input_entries(GOptionContext *ctx, mw_options *o)
 {
     GOptionEntry entries[] = {
         { "read", 'r', 0, G_OPTION_ARG_FILENAME_ARRAY, &o->files,
@@ -108,6 +111,14 @@ static GOptionContext *new_context(mw_options *o)
         { "workers", 0, 0, G_OPTION_ARG_INT, &o->workers,
           "Live: N capture sockets in one fanout group, each analysed on its own thread "
           "(default 1)", "N" },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_option_context_add_main_entries(ctx, entries, NULL);
+}
+
+static GOptionContext *new_context(mw_options *o)
+{
+    GOptionEntry entries[] = {
         { "json", 0, 0, G_OPTION_ARG_NONE, &o->json, "JSON Lines: one record per session",
           NULL },
         { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o->output_path,
@@ -168,6 +179,10 @@ static GOptionContext *new_context(mw_options *o)
         { "version", 0, 0, G_OPTION_ARG_NONE, &o->version,
           "Print the version of mailwire and of the libpcap, OpenSSL and GLib it runs with", NULL },
         { "count", 'c', 0, G_OPTION_ARG_INT64, &o->count, "Stop after COUNT packets", "COUNT" },
+        { "threads", 0, 0, G_OPTION_ARG_INT, &o->threads, "Files: analysis threads "
+          "(default: the cores; 0: only read and hand over, to time the reader)", "N" },
+        { "thread-stats", 0, 0, G_OPTION_ARG_NONE, &o->thread_stats,
+          "Files: the TCP segments each analysis thread took, on standard error", NULL },
         { "no-sandbox", 0, 0, G_OPTION_ARG_NONE, &o->no_sandbox,
           "Do not confine the run with seccomp once inputs and outputs are open", NULL },
         /* tests only (tests/io.sh): proves the sandbox kills a forbidden open */
@@ -179,6 +194,7 @@ static GOptionContext *new_context(mw_options *o)
     g_option_context_set_summary(ctx, "Reads SMTP, submission, IMAP and POP3 sessions (and "
                                       "their TLS) from captures and says what went wrong.");
     /* one group, in this order in --help; each call copies its table */
+    add_input_entries(ctx, o);
     g_option_context_add_main_entries(ctx, entries, NULL);
     add_log_store_entries(ctx, o);
     g_option_context_add_main_entries(ctx, tail, NULL);
@@ -247,6 +263,8 @@ static char *check_ranges(const mw_options *o)
            (err = range("--stats", o->stats_interval, 0, MW_OPT_STATS_MAX, "seconds")) ||
            (err = range("--workers", o->workers, 1, MW_LIVE_MAX_WORKERS, "")) ||
            (err = range("-c", o->count, 0, MW_OPT_COUNT_MAX, "packets")) ||
+           (o->threads != -1 &&
+            (err = range("--threads", o->threads, 0, MW_OPT_THREADS_MAX, ""))) ||
            (err = range("--max-frag-datagrams", o->max_frag_datagrams, 1,
                         MW_OPT_FRAG_DATAGRAMS_MAX, "")) ||
            (err = range("--max-frag-bytes", o->max_frag_bytes, 0, MW_OPT_FRAG_BYTES_MAX,
@@ -379,6 +397,14 @@ void mw_options_config(const mw_options *o, mw_config *cfg)
 bool mw_options_stdout(const mw_options *o)
 {
     return !o->output_path || strcmp(o->output_path, "-") == 0;
+}
+
+unsigned mw_options_threads(const mw_options *o)
+{
+    if (o->threads >= 0)
+        return (unsigned)o->threads;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1u : n > MW_OPT_THREADS_MAX ? MW_OPT_THREADS_MAX : (unsigned)n;
 }
 
 size_t mw_options_nfiles(const mw_options *o)

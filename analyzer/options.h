@@ -71,6 +71,9 @@ typedef struct mw_options {
     gint db_batch, db_interval_ms, db_spool_mb;
     gdouble db_retry;
     gboolean db_transcripts;
+    gint threads;           /* --threads N: analysis threads for files; -1: the cores; 0: read
+                             * and dispatch only (parallel/parallel.h) */
+    gboolean thread_stats;  /* --thread-stats: segments per analysis thread, on stderr */
 } mw_options;
 
 /* Parse and check argv. On failure returns false with *err, one line (g_free it); the
@@ -82,6 +85,11 @@ void mw_options_config(const mw_options *o, mw_config *cfg);
 
 /* Records go to standard output: no -o, or -o -. */
 bool mw_options_stdout(const mw_options *o);
+
+/* --threads: the analysis threads to run (the cores when not given), at most
+ * MW_OPT_THREADS_MAX. */
+#define MW_OPT_THREADS_MAX 64
+unsigned mw_options_threads(const mw_options *o);
 
 /* Number of -r files. */
 size_t mw_options_nfiles(const mw_options *o);

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# ThreadSanitizer over the reader and writer threads (input/prefetch.c, output/writer.c):
+# ThreadSanitizer over the reader and writer threads (input/prefetch.c, output/writer.c)
+# and the analysis threads (analyzer/parallel/: the default --threads is the cores):
 # mailwire built with -fsanitize=thread reads every recorded capture (the largest cycle
 # all the read batches), then all of them in one run in text mode with transcripts, and
 # must report no data race. TAP on stdout.
@@ -40,6 +41,14 @@ check() { # check NAME ARGS...: run the TSan build with ARGS, no report allowed
 for f in pcaps/*.pcap; do
     check "$f" -r "$f" --json -o /dev/null
 done
+# the analysis threads (analyzer/parallel/, --threads): four on a few captures, keys from a
+# Decryption Secrets Block (the barrier), the server log join on the merger
+for f in pcaps/imap-timeout-bye.pcap pcaps/smtp-attachment.pcap pcaps/smtp-pipelining.pcap; do
+    [ -f "$f" ] && check "--threads 4: $f" -r "$f" --threads 4 -v -o /dev/null
+done
+check "--threads 4: keys in a pcapng Decryption Secrets Block" \
+    -r pcaps/keyed-embedded-imaps993-auth-failed-tls13.pcapng --threads 4 --json -o /dev/null
+check "--threads 0: the reader and the dispatch alone" -r pcaps/smtp-attachment.pcap --threads 0
 args=()
 for f in pcaps/*.pcap; do args+=(-r "$f"); done
 check "all recorded captures in one run, text with transcripts" "${args[@]}" -v -o /dev/null

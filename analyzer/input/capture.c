@@ -27,6 +27,7 @@ struct mw_capture {
     int64_t size;
     mw_capture_observer observe;
     void *observe_user;
+    mw_capture_sink sink; /* set: packets go there instead of to an engine */
     uint64_t limit;      /* packets to read at most, 0: all */
     uint64_t frames;     /* packets read */
     int64_t last_ts_us;  /* the time of the last packet read (the one being analysed) */
@@ -278,7 +279,10 @@ static void on_packet(void *user, const struct pcap_pkthdr *h, const uint8_t *da
     c->last_ts_us = ts;
     if (c->observe)
         c->observe(c->observe_user, c, rs->frame, ts);
-    mw_engine_decoded(rs->e, d->ds, &d->pkt, rs->frame, ts);
+    if (c->sink.decoded)
+        c->sink.decoded(c->sink.user, c, d->ds, &d->pkt, rs->frame, ts);
+    else
+        mw_engine_decoded(rs->e, d->ds, &d->pkt, rs->frame, ts);
 }
 
 /* pcapng: read on this thread (prefetch.c drives libpcap), each packet decoded with its
@@ -335,7 +339,10 @@ static bool read_ended(mw_capture *c, int rc, char *why, char **err, char **warn
 bool mw_capture_run(mw_capture *c, mw_engine *e, char **err, char **warn)
 {
     run_state rs = { c, e, 0 };
-    mw_engine_new_file(e);
+    if (c->sink.new_file)
+        c->sink.new_file(c->sink.user);
+    else
+        mw_engine_new_file(e);
     /* The file is read and its headers decoded on a second thread (prefetch.h), the
      * packets analysed here. A read error ends the run with what came before it
      * delivered. */
@@ -425,6 +432,11 @@ const char *mw_capture_iface_label(const mw_capture *c)
     char num[24];
     g_snprintf(num, sizeof num, "#%d", mw_capfile_iface(c->file));
     return g_intern_string(num);
+}
+
+void mw_capture_set_sink(mw_capture *c, const mw_capture_sink *sink)
+{
+    c->sink = *sink;
 }
 
 void mw_capture_observe(mw_capture *c, mw_capture_observer fn, void *user)

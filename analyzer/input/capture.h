@@ -40,6 +40,16 @@ const char *mw_capture_name(const mw_capture *c);
 typedef void (*mw_capture_observer)(void *user, const mw_capture *c, uint64_t frame,
                                     int64_t ts_us);
 void mw_capture_observe(mw_capture *c, mw_capture_observer fn, void *user);
+/* Where the decoded packets go instead of the engine given to mw_capture_run (which may
+ * then be NULL): analyzer/parallel/ hands them to its threads. decoded is called where
+ * mw_engine_decoded would be, on the same thread; new_file where mw_engine_new_file. */
+typedef struct {
+    void (*decoded)(void *user, const mw_capture *c, mw_decode_status ds, const mw_packet *pkt,
+                    uint64_t frame, int64_t ts_us);
+    void (*new_file)(void *user);
+    void *user;
+} mw_capture_sink;
+void mw_capture_set_sink(mw_capture *c, const mw_capture_sink *sink);
 /* Bytes of the file read so far, or -1 when not known (stdin, a pipe). */
 int64_t mw_capture_offset(const mw_capture *c);
 /* Size of the file, or -1 (stdin). */

@@ -96,3 +96,32 @@ bool mw_merge_run(const mw_merge *m, size_t *failed, char **err)
     g_free(h);
     return !bad;
 }
+
+typedef struct {
+    int64_t ts;   /* of the first packet; INT64_MAX: none */
+    size_t given; /* the position on the command line */
+    mw_capture *cap;
+    char *name;
+} first_packet;
+
+static gint by_first_packet(gconstpointer pa, gconstpointer pb)
+{
+    const first_packet *a = pa, *b = pb;
+    return a->ts != b->ts ? (a->ts < b->ts ? -1 : 1) : a->given < b->given ? -1 : 1;
+}
+
+void mw_merge_order_by_time(mw_capture **caps, char **names, size_t n)
+{
+    first_packet *fp = g_new(first_packet, n);
+    for (size_t i = 0; i < n; i++) {
+        fp[i] = (first_packet){ INT64_MAX, i, caps[i], names[i] };
+        if (mw_capture_peek(caps[i], &fp[i].ts) != 1)
+            fp[i].ts = INT64_MAX;
+    }
+    qsort(fp, n, sizeof *fp, (int (*)(const void *, const void *))by_first_packet);
+    for (size_t i = 0; i < n; i++) {
+        caps[i] = fp[i].cap;
+        names[i] = fp[i].name;
+    }
+    g_free(fp);
+}

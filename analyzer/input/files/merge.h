@@ -30,4 +30,10 @@ typedef struct {
  * and the others go on. */
 bool mw_merge_run(const mw_merge *m, size_t *failed, char **err);
 
+/* Put caps (and their names, alike) in the order of their first packets (read ahead now),
+ * so that the inputs table and --save-flagged see a session's packets in files up to the
+ * one being read. One without a packet (empty, or its first read failed: the merge stops
+ * there after the others) goes last; ties in the order given. */
+void mw_merge_order_by_time(mw_capture **caps, char **names, size_t n);
+
 #endif

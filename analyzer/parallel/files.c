@@ -1,0 +1,35 @@
+#include "parallel/files.h"
+
+#include <glib.h>
+
+static void to_threads(void *user, const mw_capture *c, mw_decode_status ds,
+                       const mw_packet *pkt, uint64_t frame, int64_t ts_us)
+{
+    mw_parallel_decoded(user, ds, pkt, frame, ts_us, mw_capture_iface_label(c));
+}
+
+static void new_file(void *user)
+{
+    mw_parallel_new_file(user);
+}
+
+void mw_parallel_read(mw_capture *c, mw_parallel *p)
+{
+    mw_capture_sink sink = { to_threads, new_file, p };
+    mw_capture_set_sink(c, &sink);
+}
+
+void mw_parallel_report(const mw_parallel *p, bool per_thread, FILE *fp)
+{
+    uint64_t all = mw_parallel_segments(p);
+    double secs = mw_parallel_seconds(p);
+    if (mw_parallel_threads(p) == 0)
+        fprintf(fp, "mailwire: --threads 0: %" G_GUINT64_FORMAT " TCP segments read and "
+                    "handed over in %.3f s (%.0f per second), none analysed\n",
+                all, secs, secs > 0 ? (double)all / secs : 0.0);
+    for (unsigned i = 0; per_thread && i < mw_parallel_threads(p); i++) {
+        uint64_t n = mw_parallel_thread_segments(p, i);
+        fprintf(fp, "mailwire: analysis thread %u: %" G_GUINT64_FORMAT " TCP segments (%.1f%%)\n",
+                i + 1, n, all ? 100.0 * (double)n / (double)all : 0.0);
+    }
+}

@@ -1,0 +1,327 @@
+#include "parallel/parallel.h"
+
+#include <glib.h>
+#include <string.h>
+
+#include "input/defrag.h"
+#include "parallel/order.h"
+#include "parallel/shard.h"
+#include "parallel/worker.h"
+
+/* The engine counts ignored flows by server port in this many counters (engine/flow.c). */
+#define MW_PARALLEL_PORTS 65536
+
+struct mw_parallel {
+    unsigned n;            /* analysis threads; 0: --threads 0 (one thread discards) */
+    unsigned nw;           /* threads started: n, or 1 */
+    mw_worker *w;
+    mw_outbox_lock lock;
+    mw_merger *merger;
+    mw_defrag *defrag;     /* fragments are put together before the split */
+    uint64_t index;        /* TCP segments handed over */
+    int64_t now_us;        /* the latest of their times */
+    uint64_t last_frame;   /* the latest segment's (the end's closes are dated by it) */
+    int64_t last_ts;
+    const char *last_iface;
+    mw_engine_stats st;    /* the dispatcher's counts, then (mw_parallel_stats) the totals */
+    uint32_t *ignored_by_port;
+    bool finished;
+    int64_t started_us, finished_us; /* monotonic */
+};
+
+static void hand_over(mw_worker *w)
+{
+    mw_batch_push(&w->ring.full_q, w->cur);
+    w->cur = mw_batch_pop(&w->ring.free_q);
+    w->cur->used = 0;
+}
+
+/* Room for a record of need bytes in w's batch (a full one handed over first). */
+static uint8_t *room(mw_parallel *p, mw_worker *w, size_t need);
+
+/* What the threads have posted, to the merger; then every record whose place is known.
+ * wait: block until some thread posts. */
+static void merge_posted(mw_parallel *p, bool wait)
+{
+    pthread_mutex_lock(&p->lock.mu);
+    bool any = false;
+    for (;;) {
+        for (unsigned i = 0; i < p->nw; i++) {
+            mw_outbox *o = &p->w[i].out;
+            any |= o->ev->len > 0;
+            mw_merger_add(p->merger, i, (const mw_order_event *)(void *)o->ev->data,
+                          o->ev->len, o->wm);
+            g_array_set_size(o->ev, 0);
+        }
+        if (any || !wait)
+            break;
+        pthread_cond_wait(&p->lock.cv, &p->lock.mu);
+        any = true; /* woken: look again, then return */
+    }
+    pthread_mutex_unlock(&p->lock.mu);
+    mw_merger_run(p->merger);
+}
+
+static uint8_t *room(mw_parallel *p, mw_worker *w, size_t need)
+{
+    if (w->cur->used + need > w->cur->cap && w->cur->used > 0) {
+        hand_over(w);
+        merge_posted(p, false);
+    }
+    mw_batch *b = w->cur;
+    if (need > b->cap) { /* larger than a batch: this one grows to hold it */
+        b->buf = g_realloc(b->buf, need);
+        b->cap = need;
+    }
+    uint8_t *rec = b->buf + b->used;
+    b->used += need;
+    return rec;
+}
+
+static void put_head(mw_parallel *p, mw_worker *w, mw_rec_kind kind, uint64_t frame,
+                     int64_t ts_us, const char *iface)
+{
+    mw_rec_head h = { kind, (uint32_t)MW_REC_ALIGN(sizeof h), p->index, frame, ts_us, iface };
+    memcpy(room(p, w, h.size), &h, sizeof h);
+}
+
+/* A TCP segment: whole to its thread, as a tick to the others (only when its time moves
+ * the clock on: at a time not later than the latest, no flow can have become idle). */
+static void dispatch(mw_parallel *p, const mw_packet *pkt, uint64_t frame, int64_t ts_us,
+                     const char *iface)
+{
+    p->index++;
+    unsigned owner = mw_shard_of(pkt, p->nw);
+    bool ticks = ts_us > p->now_us;
+    if (ticks)
+        p->now_us = ts_us;
+    p->last_frame = frame;
+    p->last_ts = ts_us;
+    p->last_iface = iface;
+    for (unsigned i = 0; i < p->nw; i++) {
+        if (i != owner) {
+            if (ticks)
+                put_head(p, &p->w[i], MW_REC_TICK, frame, ts_us, iface);
+            continue;
+        }
+        const size_t hs = MW_REC_ALIGN(sizeof(mw_rec_head)), ps = MW_REC_ALIGN(sizeof *pkt);
+        const size_t need = hs + ps + MW_REC_ALIGN(pkt->payload_len);
+        mw_rec_head h = { MW_REC_SEGMENT, (uint32_t)need, p->index, frame, ts_us, iface };
+        uint8_t *rec = room(p, &p->w[i], need);
+        memcpy(rec, &h, sizeof h);
+        memcpy(rec + hs, pkt, sizeof *pkt);
+        if (pkt->payload_len)
+            memcpy(rec + hs + ps, pkt->payload, pkt->payload_len);
+    }
+}
+
+static void count(mw_parallel *p, unsigned reason)
+{
+    p->st.packets++;
+    p->st.not_decoded[reason < MW_DROP_COUNT ? reason : MW_DROP_UNSUPPORTED]++;
+}
+
+void mw_parallel_decoded(mw_parallel *p, mw_decode_status ds, const mw_packet *pkt,
+                         uint64_t frame, int64_t ts_us, const char *iface)
+{
+    if (ds == MW_DECODE_TCP) {
+        dispatch(p, pkt, frame, ts_us, iface); /* the thread counts it */
+        return;
+    }
+    if (ds != MW_DECODE_FRAGMENT) {
+        count(p, pkt->reason);
+        return;
+    }
+    /* as mw_engine_decoded does: the datagram is the packet that completed it */
+    mw_packet whole;
+    mw_decode_status wds;
+    bool out = mw_defrag_offer(p->defrag, pkt, ts_us, &whole, &wds);
+    if (out && wds == MW_DECODE_TCP) {
+        dispatch(p, &whole, frame, ts_us, iface);
+        return;
+    }
+    p->st.packets++;
+    if (out)
+        p->st.not_decoded[whole.reason < MW_DROP_COUNT ? whole.reason : MW_DROP_UNSUPPORTED]++;
+}
+
+/* A record for every thread, each batch handed over now. */
+static void broadcast(mw_parallel *p, mw_rec_kind kind, uint64_t frame, int64_t ts_us,
+                      const char *iface)
+{
+    for (unsigned i = 0; i < p->nw; i++) {
+        put_head(p, &p->w[i], kind, frame, ts_us, iface);
+        hand_over(&p->w[i]);
+    }
+}
+
+void mw_parallel_new_file(mw_parallel *p)
+{
+    for (unsigned i = 0; i < p->nw; i++)
+        put_head(p, &p->w[i], MW_REC_NEW_FILE, 0, 0, NULL);
+}
+
+void mw_parallel_barrier(mw_parallel *p)
+{
+    broadcast(p, MW_REC_BARRIER, 0, 0, NULL);
+    pthread_mutex_lock(&p->lock.mu);
+    for (unsigned i = 0; i < p->nw; i++) {
+        while (!p->w[i].out.at_barrier)
+            pthread_cond_wait(&p->lock.cv, &p->lock.mu);
+        p->w[i].out.at_barrier = false;
+    }
+    pthread_mutex_unlock(&p->lock.mu);
+    merge_posted(p, false);
+}
+
+static bool all_done(mw_parallel *p)
+{
+    pthread_mutex_lock(&p->lock.mu);
+    bool done = true;
+    for (unsigned i = 0; i < p->nw; i++)
+        done = done && p->w[i].out.done;
+    pthread_mutex_unlock(&p->lock.mu);
+    return done;
+}
+
+void mw_parallel_finish(mw_parallel *p)
+{
+    if (!p || p->finished)
+        return;
+    p->finished = true;
+    /* the end's closes are dated by the last segment on every thread, as with one */
+    if (p->index)
+        for (unsigned i = 0; i < p->nw; i++)
+            put_head(p, &p->w[i], MW_REC_TICK, p->last_frame, p->last_ts, p->last_iface);
+    broadcast(p, MW_REC_END, 0, 0, NULL);
+    while (!all_done(p))
+        merge_posted(p, true);
+    merge_posted(p, false);
+    for (unsigned i = 0; i < p->nw; i++)
+        mw_worker_join(&p->w[i]);
+    mw_defrag_finish(p->defrag); /* what never completed is counted as expired */
+    g_assert(mw_merger_held(p->merger) == 0);
+    p->finished_us = g_get_monotonic_time();
+}
+
+mw_parallel *mw_parallel_new(const mw_config *cfg, unsigned n, mw_session_take_cb take,
+                             void *user)
+{
+    if (n > MW_PARALLEL_MAX_THREADS)
+        n = MW_PARALLEL_MAX_THREADS;
+    mw_parallel *p = g_new0(mw_parallel, 1);
+    p->n = n;
+    p->nw = n ? n : 1;
+    p->w = g_new0(mw_worker, p->nw);
+    p->started_us = g_get_monotonic_time();
+    pthread_mutex_init(&p->lock.mu, NULL);
+    pthread_cond_init(&p->lock.cv, NULL);
+    p->merger = mw_merger_new(p->nw, take, user);
+    mw_defrag_limits fl = { cfg->max_frag_datagrams, cfg->max_frag_bytes, cfg->frag_timeout_us };
+    p->defrag = mw_defrag_new(&fl, p->st.not_decoded);
+    p->ignored_by_port = g_new0(uint32_t, MW_PARALLEL_PORTS);
+    /* --max-flows and --max-memory: a share each (parallel/order.h: what may differ) */
+    mw_config wc = *cfg;
+    if (p->nw > 1) {
+        wc.max_flows = MAX(wc.max_flows / p->nw, 1);
+        wc.max_memory = wc.max_memory ? MAX(wc.max_memory / p->nw, 1) : 0;
+    }
+    bool ok = true;
+    for (unsigned i = 0; i < p->nw && ok; i++) {
+        p->w[i].id = i;
+        p->w[i].discard = n == 0;
+        ok = mw_worker_start(&p->w[i], &wc, &p->lock);
+    }
+    if (!ok) {
+        p->finished = true; /* the threads that did start are ended by free */
+        mw_parallel_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+static void add_stats(mw_engine_stats *t, const mw_engine_stats *s, uint32_t *ports)
+{
+    t->packets += s->packets;
+    t->tcp_packets += s->tcp_packets;
+    for (int r = 0; r < MW_DROP_COUNT; r++)
+        t->not_decoded[r] += s->not_decoded[r];
+    t->flows_ignored += s->flows_ignored;
+    t->after_close += s->after_close;
+    t->sessions += s->sessions;
+    t->evicted += s->evicted;
+    t->evicted_memory += s->evicted_memory;
+    t->flows_live += s->flows_live;
+    t->flows_peak += s->flows_peak;
+    for (size_t i = 0; s->ignored_by_port && i < MW_PARALLEL_PORTS; i++)
+        ports[i] += s->ignored_by_port[i];
+}
+
+const mw_engine_stats *mw_parallel_stats(mw_parallel *p)
+{
+    static const mw_engine_stats zero;
+    mw_engine_stats t = zero;
+    memset(p->ignored_by_port, 0, MW_PARALLEL_PORTS * sizeof *p->ignored_by_port);
+    t.packets = p->st.packets;
+    memcpy(t.not_decoded, p->st.not_decoded, sizeof t.not_decoded);
+    for (unsigned i = 0; i < p->nw; i++)
+        if (!p->w[i].discard)
+            add_stats(&t, mw_engine_stats_get(p->w[i].e), p->ignored_by_port);
+    t.ignored_by_port = p->ignored_by_port;
+    const mw_defrag_stats *ds = mw_defrag_stats_get(p->defrag);
+    t.frag_datagrams = ds->datagrams;
+    t.frag_fragments = ds->fragments;
+    t.frag_overlaps = ds->overlaps;
+    for (int r = 0; r < MW_DROP_COUNT; r++)
+        if (t.not_decoded[r])
+            mw_drop_is_loss((mw_drop)r) ? (t.malformed += t.not_decoded[r])
+                                        : (t.skipped += t.not_decoded[r]);
+    /* the dispatcher's own counters are kept in p->st.not_decoded (the defrag adds to
+     * them): the totals go in a copy */
+    static _Thread_local mw_engine_stats out;
+    out = t;
+    return &out;
+}
+
+unsigned mw_parallel_threads(const mw_parallel *p)
+{
+    return p->n;
+}
+
+uint64_t mw_parallel_thread_segments(const mw_parallel *p, unsigned i)
+{
+    return i < p->nw && !p->w[i].discard ? mw_engine_stats_get(p->w[i].e)->tcp_packets : 0;
+}
+
+uint64_t mw_parallel_segments(const mw_parallel *p)
+{
+    return p->index;
+}
+
+double mw_parallel_seconds(const mw_parallel *p)
+{
+    return (double)(p->finished_us - p->started_us) / 1e6;
+}
+
+void mw_parallel_free(mw_parallel *p)
+{
+    if (!p)
+        return;
+    if (!p->finished)
+        mw_parallel_finish(p);
+    for (unsigned i = 0; i < p->nw; i++) {
+        if (p->w[i].started) { /* a start that failed part-way: end those that run */
+            put_head(p, &p->w[i], MW_REC_END, 0, 0, NULL);
+            hand_over(&p->w[i]);
+            mw_worker_join(&p->w[i]);
+        }
+        mw_worker_free(&p->w[i]);
+    }
+    mw_merger_free(p->merger);
+    mw_defrag_free(p->defrag);
+    pthread_mutex_destroy(&p->lock.mu);
+    pthread_cond_destroy(&p->lock.cv);
+    g_free(p->ignored_by_port);
+    g_free(p->w);
+    g_free(p);
+}

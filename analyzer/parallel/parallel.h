@@ -1,0 +1,76 @@
+/* Analysis on several threads, for capture files (--threads N).
+ *
+ * The reader (input/prefetch.c and input/capture.c: the file read and the headers decoded
+ * on a second thread) hands each decoded packet to the dispatcher, here, on the thread
+ * that runs the capture. The dispatcher reassembles IP fragments (its own input/defrag:
+ * a non-first fragment has no ports to hash), counts what is not TCP, numbers every TCP
+ * segment (the global index, 1-based) and copies it into a batch of the analysis thread
+ * mw_shard_of(segment) (parallel/shard.h: both directions to the same thread); every other
+ * thread gets a clock tick (the index, frame and time) so that it closes its idle flows
+ * at the segment one thread would have (parallel/order.h). Batches circulate in a ring per
+ * thread, as prefetch.c's do: memory stays bounded, no lock per packet.
+ *
+ * Each analysis thread owns an engine (mw_parallel_engine_new: its flow table, caches and
+ * dissector state), so the hot path takes no lock. The sessions each closes go, with
+ * their keys, to the merger (parallel/order.h), which runs on the dispatcher's thread and
+ * hands each record, renamed, to the run's take callback (the writer, or the maillog join)
+ * in the order and with the ids one thread gives them.
+ *
+ * Shared and read-only while threads run: the port table (each engine copies it), the key
+ * log store (cfg->keylog: written only in mw_parallel_barrier, when no thread analyses),
+ * the trust store, the sensor and input names (core/identity.h). */
+#ifndef MW_PARALLEL_H
+#define MW_PARALLEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "engine/flow.h"
+#include "input/decode.h"
+
+/* Analysis threads at most (--threads). */
+#define MW_PARALLEL_MAX_THREADS 64
+/* Batches in circulation per thread, and the bytes each holds (a larger segment gets a
+ * batch grown to its size). */
+#define MW_PARALLEL_BATCHES 4
+#define MW_PARALLEL_BATCH_BYTES (256u * 1024u)
+
+typedef struct mw_parallel mw_parallel;
+
+/* One analysis thread's engine: sessions it closes go to take(s, user). Also for live
+ * capture's workers. */
+mw_engine *mw_parallel_engine_new(const mw_config *cfg, mw_session_take_cb take, void *user);
+
+/* n analysis threads (1..MW_PARALLEL_MAX_THREADS; 0: no analysis, the dispatcher's batches
+ * are handed to one thread that only gives them back, to measure the reader and the
+ * dispatch alone). Every record goes to take(s, user) on the caller's thread. NULL when
+ * the threads could not be started (analyse on one thread instead). */
+mw_parallel *mw_parallel_new(const mw_config *cfg, unsigned n, mw_session_take_cb take,
+                             void *user);
+/* A packet as mw_decode left it (as mw_engine_decoded takes it); iface: its interface
+ * label for evidence (interned, NULL: none). */
+void mw_parallel_decoded(mw_parallel *p, mw_decode_status ds, const mw_packet *pkt,
+                         uint64_t frame, int64_t ts_us, const char *iface);
+/* A new capture file starts (mw_engine_new_file on every thread). */
+void mw_parallel_new_file(mw_parallel *p);
+/* Wait until every thread has analysed all it was handed (before the key log store is
+ * written: keys from a pcapng Decryption Secrets Block reach every thread before the
+ * packets after it, and no thread reads the store while it changes). */
+void mw_parallel_barrier(mw_parallel *p);
+/* End of input: every thread closes its flows, every record is handed on, the threads
+ * end. NULL is fine. */
+void mw_parallel_finish(mw_parallel *p);
+/* After finish: the totals over the dispatcher and every thread (flows_peak: the sum of
+ * each thread's peak). */
+const mw_engine_stats *mw_parallel_stats(mw_parallel *p);
+unsigned mw_parallel_threads(const mw_parallel *p);
+/* After finish: TCP segments thread i analysed; and all segments handed over. */
+uint64_t mw_parallel_thread_segments(const mw_parallel *p, unsigned i);
+uint64_t mw_parallel_segments(const mw_parallel *p);
+/* Wall seconds from mw_parallel_new to the end of mw_parallel_finish. */
+double mw_parallel_seconds(const mw_parallel *p);
+/* NULL is fine. */
+void mw_parallel_free(mw_parallel *p);
+
+#endif

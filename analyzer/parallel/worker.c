@@ -1,0 +1,155 @@
+#include "parallel/worker.h"
+
+#include <string.h>
+
+#include "core/identity.h"
+
+mw_engine *mw_parallel_engine_new(const mw_config *cfg, mw_session_take_cb take, void *user)
+{
+    mw_engine *e = mw_engine_new(cfg, NULL, NULL);
+    mw_engine_hand_over(e, take, user);
+    return e;
+}
+
+/* A session closed by this thread's engine: with its key, for the merger. The phase by
+ * what the thread was doing: its own segment (closes by that segment, then idle ones),
+ * another's tick (idle, then --max-memory evictions), or the end. */
+static void on_close(mw_session *s, void *user)
+{
+    mw_worker *w = user;
+    uint32_t phase = w->base;
+    if (w->base == MW_ORDER_OWN && s->close_reason == MW_CLOSE_IDLE)
+        phase = MW_ORDER_IDLE;
+    else if (w->base == MW_ORDER_IDLE && s->close_reason != MW_CLOSE_IDLE)
+        phase = MW_ORDER_MEMORY;
+    mw_order_event ev = { w->g, phase == MW_ORDER_OWN ? 0 : s->last_index, phase, s };
+    g_array_append_val(w->pending, ev);
+}
+
+/* Evidence of a flag raised now: the interface of the packet being handled, as main's
+ * evidence_origin says for one thread (one input: no input named). */
+static void origin(void *user, uint64_t frame, int64_t ts_us, const char *session_input,
+                   const char **input, const char **iface)
+{
+    (void)ts_us;
+    (void)session_input;
+    (void)input;
+    const mw_worker *w = user;
+    if (frame == w->cur_frame)
+        *iface = w->cur_iface;
+}
+
+/* What was found since the last post, to the outbox. */
+static void post(mw_worker *w, bool done, bool barrier)
+{
+    pthread_mutex_lock(&w->lock->mu);
+    if (w->pending->len)
+        g_array_append_vals(w->out.ev, w->pending->data, w->pending->len);
+    w->out.wm = done ? MW_ORDER_AT_END : w->wm;
+    w->out.done = done;
+    w->out.at_barrier |= barrier;
+    pthread_cond_broadcast(&w->lock->cv);
+    pthread_mutex_unlock(&w->lock->mu);
+    g_array_set_size(w->pending, 0);
+}
+
+static void segment(mw_worker *w, const mw_rec_head *h)
+{
+    mw_packet pkt;
+    memcpy(&pkt, (const uint8_t *)h + MW_REC_ALIGN(sizeof *h), sizeof pkt);
+    pkt.payload = (const uint8_t *)h + MW_REC_ALIGN(sizeof *h) + MW_REC_ALIGN(sizeof pkt);
+    w->base = MW_ORDER_OWN;
+    mw_engine_index(w->e, h->index);
+    mw_engine_packet(w->e, &pkt, h->frame, h->ts_us);
+    if (w->st->last_id == h->index) { /* it started a session */
+        mw_order_event ev = { h->index, 0, MW_ORDER_START, NULL };
+        g_array_append_val(w->pending, ev);
+    }
+}
+
+/* One record; false at the end of the input. */
+static bool handle(mw_worker *w, const mw_rec_head *h)
+{
+    w->g = h->index;
+    w->cur_frame = h->frame;
+    w->cur_iface = h->iface;
+    switch (h->kind) {
+    case MW_REC_SEGMENT:
+        segment(w, h);
+        break;
+    case MW_REC_TICK:
+        w->base = MW_ORDER_IDLE;
+        mw_engine_clock(w->e, h->frame, h->ts_us);
+        break;
+    case MW_REC_NEW_FILE:
+        mw_engine_new_file(w->e);
+        return true; /* no index of its own */
+    case MW_REC_BARRIER:
+        post(w, false, true);
+        return true;
+    case MW_REC_END:
+        w->base = MW_ORDER_END;
+        w->g = MW_ORDER_AT_END;
+        mw_engine_finish(w->e);
+        return false;
+    }
+    w->wm = h->index;
+    return true;
+}
+
+static void *worker_main(void *data)
+{
+    mw_worker *w = data;
+    mw_identity_set_origin(origin, w);
+    for (;;) {
+        mw_batch *b = mw_batch_pop(&w->ring.full_q);
+        bool more = true;
+        for (size_t pos = 0; pos < b->used && more;) {
+            const mw_rec_head *h = (const mw_rec_head *)(void *)(b->buf + pos);
+            pos += h->size;
+            if (w->discard)
+                more = h->kind != MW_REC_END;
+            else
+                more = handle(w, h);
+            if (w->discard && h->kind == MW_REC_BARRIER)
+                post(w, false, true);
+        }
+        post(w, !more, false);
+        if (!more)
+            return NULL;
+        mw_batch_push(&w->ring.free_q, b);
+    }
+}
+
+bool mw_worker_start(mw_worker *w, const mw_config *cfg, mw_outbox_lock *lock)
+{
+    w->lock = lock;
+    mw_ring_init(&w->ring);
+    w->cur = mw_batch_pop(&w->ring.free_q);
+    w->cur->used = 0;
+    w->out.ev = g_array_new(FALSE, FALSE, sizeof(mw_order_event));
+    w->pending = g_array_new(FALSE, FALSE, sizeof(mw_order_event));
+    w->e = mw_parallel_engine_new(cfg, on_close, w);
+    w->st = mw_engine_stats_get(w->e); /* the counters live in the engine: read in place */
+    w->started = pthread_create(&w->thread, NULL, worker_main, w) == 0;
+    return w->started;
+}
+
+void mw_worker_join(mw_worker *w)
+{
+    if (w->started)
+        pthread_join(w->thread, NULL);
+    w->started = false;
+}
+
+void mw_worker_free(mw_worker *w)
+{
+    if (!w->out.ev)
+        return;
+    mw_engine_free(w->e);
+    for (guint i = 0; i < w->out.ev->len; i++)
+        mw_session_free(g_array_index(w->out.ev, mw_order_event, i).s);
+    g_array_free(w->out.ev, TRUE);
+    g_array_free(w->pending, TRUE);
+    mw_ring_destroy(&w->ring);
+}

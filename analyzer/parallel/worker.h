@@ -1,0 +1,74 @@
+/* One analysis thread of parallel.h, and the records the dispatcher writes into its
+ * batches. Internal to analyzer/parallel/. */
+#ifndef MW_WORKER_H
+#define MW_WORKER_H
+
+#include <glib.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/flow.h"
+#include "parallel/order.h"
+#include "parallel/ring.h"
+
+typedef enum {
+    MW_REC_SEGMENT = 1, /* a TCP segment of this thread's: rec_head, mw_packet, payload */
+    MW_REC_TICK,        /* another thread's TCP segment: rec_head alone */
+    MW_REC_NEW_FILE,
+    MW_REC_BARRIER,     /* say "done" (mw_parallel_barrier) */
+    MW_REC_END,         /* the input ended: close every flow */
+} mw_rec_kind;
+
+typedef struct {
+    uint32_t kind;   /* mw_rec_kind */
+    uint32_t size;   /* the whole record's, a multiple of 8 */
+    uint64_t index;  /* the segment's global index */
+    uint64_t frame;
+    int64_t ts_us;
+    const char *iface;
+} mw_rec_head;
+
+#define MW_REC_ALIGN(n) (((n) + 7u) & ~(size_t)7u)
+
+/* Where a thread's results wait for the merger (under mw_outbox_lock's mutex). */
+typedef struct {
+    GArray *ev;     /* mw_order_event */
+    uint64_t wm;    /* every event up to this index is in ev (or was taken) */
+    bool done;      /* the thread has finished */
+    bool at_barrier;
+} mw_outbox;
+
+/* Shared by the threads and the dispatcher: one lock and condition for every outbox. */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} mw_outbox_lock;
+
+typedef struct mw_worker {
+    unsigned id;
+    bool discard;          /* --threads 0: batches given back unread */
+    mw_ring ring;
+    mw_batch *cur;         /* the dispatcher's batch being filled */
+    pthread_t thread;
+    bool started;
+    mw_engine *e;
+    const mw_engine_stats *st;
+    mw_outbox_lock *lock;
+    mw_outbox out;
+    /* the analysis thread's own */
+    GArray *pending;       /* events since the last post */
+    uint64_t g;            /* the index being handled */
+    uint32_t base;         /* MW_ORDER_OWN, _IDLE (a tick) or _END */
+    uint64_t wm;
+    uint64_t cur_frame;    /* for evidence: the packet being handled */
+    const char *cur_iface;
+} mw_worker;
+
+/* Start the thread (its engine made from cfg); false when it could not be. */
+bool mw_worker_start(mw_worker *w, const mw_config *cfg, mw_outbox_lock *lock);
+/* After MW_REC_END was handed over and the thread said done. */
+void mw_worker_join(mw_worker *w);
+void mw_worker_free(mw_worker *w);
+
+#endif
