@@ -25,10 +25,19 @@ PKGS=(
     libio-socket-inet6-perl             # swaks over IPv6 (--server ::1; a Recommends too)
     wireshark-common                    # editcap --inject-secrets (pcapng with the TLS keys inside)
 )
+# make bench's peers and replayer, not needed by the tests: installed with --bench
+BENCH_PKGS=(
+    libndpi-bin                         # ndpiReader, the classification peer in make bench
+    tcpreplay                           # make bench-live replays captures onto a veth pair
+    linux-perf time                     # profiles and peak RSS figures
+)
 # --list: print the package names (for .ci/run)
 if [ "${1:-}" = "--list" ]; then
     printf '%s\n' "${PKGS[@]}"
     exit 0
+fi
+if [ "${1:-}" = "--bench" ]; then
+    PKGS+=("${BENCH_PKGS[@]}")
 fi
 missing=()
 for p in "${PKGS[@]}"; do
