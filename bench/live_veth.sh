@@ -12,8 +12,8 @@
 #                         30% background; built in build/bench-live/ when missing)
 #   LIVE_RATES="50000 100000 200000 400000 top"   packets/s, "top" for --topspeed
 #   LIVE_WORKERS="1 2"
-# Needs root, ip, tcpreplay (Debian package tcpreplay; bench/pcap_replay.py is used without
-# it, at far lower rates). The namespace is removed at exit; the host's interfaces untouched.
+# Needs root, ip, tcpreplay (Debian package tcpreplay: scripts/install-deps.sh --bench;
+# bench/pcap_replay.py is used without it, at far lower rates). The namespace is removed at exit; the host's interfaces untouched.
 set -u
 SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 cd "$(dirname "$0")/.." || exit 1
