@@ -376,7 +376,7 @@ static void start_engine(run *r, const mw_config *cfg)
     /* --db alone: the records go to the store, not to stdout */
     mw_output_records(r->o, !(r->store && !opt->json && !opt->output_path));
     if (r->store)
-        mw_output_add_sink(r->o, mw_store_session, r->store);
+        mw_output_set_record_sink(r->o, mw_store_session, r->store);
     if (r->rep)
         mw_output_add_sink(r->o, mw_report_session, r->rep);
     if (r->saver)

@@ -51,15 +51,20 @@ if [ -x "$PGBIN/initdb" ]; then
     pg_server=$(awk '{if ($2 > m[$1]) m[$1] = $2} END {for (p in m) t += m[p]; printf "%.2f", t / '"$RUNS"'}' "$T/pgcpu")
 fi
 read -r plain plain_cpu <<<"$plain"
-printf 'sessions: %s records in %s (best of %s runs)\n' "$n" "$CAP" "$RUNS"
+printf 'sessions: %s records in %s (best of %s runs; load average %s, %s CPUs)\n' "$n" "$CAP" \
+    "$RUNS" "$(cut -d' ' -f1-3 /proc/loadavg)" "$(nproc)"
 printf '%-28s %8s s wall %6s s CPU\n' "--json" "$plain" "$plain_cpu"
 for row in "sqlite:$sqlite" "postgresql:$pg"; do
     name=${row%%:*}; t=${row#*:}
     [ -n "$t" ] || { printf '%-28s (no PostgreSQL server)\n' "--json --db $name"; continue; }
     read -r w c <<<"$t"
-    printf '%-28s %8s s wall %6s s CPU %8.0f records/s  +%.0f%% wall over --json alone\n' \
+    printf '%-28s %8s s wall %6s s CPU %8.0f records/s  +%.0f%% wall, +%.0f%% CPU (mailwire) over --json alone\n' \
         "--json --db $name" "$w" "$c" "$(echo "$n / $w" | bc -l)" \
-        "$(echo "($w - $plain) * 100 / $plain" | bc -l)"
+        "$(echo "($w - $plain) * 100 / $plain" | bc -l)" "$(echo "($c - $plain_cpu) * 100 / $plain_cpu" | bc -l)"
 done
-[ -n "$pg" ] && printf '%-28s %8s s CPU a run (the PostgreSQL backend, beside mailwire)\n' "" "$pg_server"
+# on a machine shared with the database the server's CPU counts too: the wall-time target
+# (at most 25% added) cannot be met while mailwire and the server together need more CPU
+# than the cores give in 1.25 times the --json run
+[ -n "$pg" ] && printf '%-28s %8s s CPU a run (the PostgreSQL backend, beside mailwire): +%.0f%% CPU with mailwire'"'"'s\n' \
+    "" "$pg_server" "$(echo "($(read -r _ c <<<"$pg"; echo "$c") + $pg_server - $plain_cpu) * 100 / $plain_cpu" | bc -l)"
 true

@@ -31,7 +31,29 @@ sql "$T/s.sqlite" "select record from sessions order by rowid" >"$T/stored.jsonl
 check "sqlite: stored records equal the run's JSON Lines, byte for byte" \
     $CMP records "$T/run.jsonl" "$T/stored.jsonl" --exact
 check "sqlite: journal in WAL mode" test "$(sql "$T/s.sqlite" "pragma journal_mode")" = wal
-check "sqlite: schema version 1" test "$(sql "$T/s.sqlite" "select max(version) from mailwire_schema")" = 1
+check "sqlite: schema version 2" test "$(sql "$T/s.sqlite" "select max(version) from mailwire_schema")" = 2
+check "sqlite: the indexes of schema 2 (time, user where there is one, client, server, flag)" test \
+    "$(sql "$T/s.sqlite" "select group_concat(name || ':' || (sql like '%WHERE user IS NOT NULL%'), ',') from (select name, sql from sqlite_master where type = 'index' and sql is not null order by name)")" = \
+    "findings_flag_ts:0,sessions_client:0,sessions_server:0,sessions_ts:0,sessions_user:1"
+# a store written by schema 1 is migrated: its rows kept, the indexes of schema 2
+python3 - "$T/v1.sqlite" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.executescript("""CREATE TABLE mailwire_schema(version INTEGER NOT NULL); INSERT INTO mailwire_schema VALUES(1);
+CREATE TABLE sessions (uid TEXT PRIMARY KEY, ts_start TEXT NOT NULL, ts_end TEXT NOT NULL, sensor TEXT NOT NULL, input TEXT,
+ client_ip TEXT NOT NULL, client_port INTEGER NOT NULL, server_ip TEXT NOT NULL, server_port INTEGER NOT NULL,
+ protocol TEXT NOT NULL, outcome TEXT NOT NULL, user TEXT, tls_version TEXT, record TEXT NOT NULL, extra TEXT);
+CREATE TABLE findings (uid TEXT NOT NULL REFERENCES sessions(uid), flag TEXT NOT NULL, frame INTEGER, ts TEXT, source TEXT NOT NULL, detail TEXT);
+CREATE INDEX sessions_ts ON sessions(ts_start); CREATE INDEX sessions_user ON sessions(user);
+CREATE INDEX sessions_client ON sessions(client_ip); CREATE INDEX sessions_server ON sessions(server_ip);
+CREATE INDEX sessions_sensor_ts ON sessions(sensor, ts_start); CREATE INDEX findings_flag_ts ON findings(flag, ts);
+CREATE INDEX findings_uid ON findings(uid);
+INSERT INTO sessions VALUES('mold','2024-01-01T00:00:00Z','2024-01-01T00:00:01Z','old',NULL,'10.0.0.1',1,'10.0.0.2',25,'smtp','ok',NULL,NULL,'{}',NULL);""")
+c.commit()
+PY
+"$MW" -r pcaps/smtp-relay-denied.pcap --sensor t1 --db "$T/v1.sqlite" >/dev/null 2>&1
+check "sqlite: a schema 1 store is migrated to 2, its sessions kept" test \
+    "$(sql "$T/v1.sqlite" "select (select max(version) from mailwire_schema) || ',' || (select count(*) from sessions) || ',' || (select count(*) from sqlite_master where name in ('sessions_sensor_ts', 'findings_uid'))")" = "2,2,0"
 want=$(python3 -c 'import json,sys; print(sum(len(json.loads(l)["evidence"]) for l in open(sys.argv[1])))' "$T/run.jsonl")
 check "sqlite: one findings row per evidence entry ($want)" \
     test "$(sql "$T/s.sqlite" "select count(*) from findings")" = "$want"
@@ -131,6 +153,14 @@ check "postgresql: stored records equal the run's JSON Lines (as JSON: jsonb ord
     $CMP records "$T/pg-run.jsonl" "$T/pg-q.jsonl"
 check "postgresql: record is jsonb, client_ip inet, ts_start timestamptz" \
     test "$(psqlq "select pg_typeof(record)::text||','||pg_typeof(client_ip)::text||','||pg_typeof(ts_start)::text from sessions limit 1")" = "jsonb,inet,timestamp with time zone"
+check "postgresql: schema 2: no foreign key, uid/user/flag compared byte for byte, the user index partial" \
+    test "$(psqlq "select (select max(version) from mailwire_schema) || ',' ||
+        (select count(*) from pg_constraint where contype = 'f' and conrelid = 'findings'::regclass) || ',' ||
+        (select string_agg(a.attname || '=' || c.collname, ' ' order by a.attrelid, a.attname) from pg_attribute a join pg_collation c on c.oid = a.attcollation
+          where a.attrelid in ('sessions'::regclass, 'findings'::regclass) and a.attname in ('uid', 'user', 'flag', 'sensor')) || ',' ||
+        (select string_agg(indexname, ' ' order by indexname) from pg_indexes where tablename in ('sessions', 'findings')) || ',' ||
+        (select count(*) from pg_indexes where indexname = 'sessions_user' and indexdef like '%WHERE%IS NOT NULL%')")" = \
+        "2,0,sensor=C uid=C user=C flag=C uid=C,findings_flag_ts sessions_client sessions_pkey sessions_seq sessions_server sessions_ts sessions_user,1"
 check "postgresql: every column is what the record holds" test "$(psqlq "select count(*) from sessions where
     (uid, ts_start, ts_end, sensor, input, client_ip, client_port, server_ip, server_port, protocol, outcome, \"user\", tls_version) is distinct from
     (record->>'uid', (record->>'ts_start')::timestamptz, (record->>'ts_end')::timestamptz, record->>'sensor', record->>'input', (record->>'client_ip')::inet,
@@ -160,6 +190,29 @@ psqlq "truncate findings, sessions" >/dev/null
 "$MW" "${ARGS[@]}" --sensor t1 --db "$URL" --db-transcripts >/dev/null 2>&1
 "$MW" report --db "$URL" --report "$T/pg.md"
 check "postgresql: report --db equals the run's own" $CMP report "$T/run2.md" "$T/pg.md"
+
+# a store written by schema 1 is migrated to 2 (foreign key and two indexes dropped, C collation)
+pg_as "$PGBIN/createdb" -h "$T/pg" -U mw mailwire_v1
+"$PGBIN/psql" -h "$T/pg" -U mw -d mailwire_v1 -q -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+CREATE TABLE mailwire_schema(version integer NOT NULL); INSERT INTO mailwire_schema VALUES(1);
+CREATE TABLE sessions (uid text PRIMARY KEY, seq bigint GENERATED ALWAYS AS IDENTITY, ts_start timestamptz NOT NULL,
+ ts_end timestamptz NOT NULL, sensor text NOT NULL, input text, client_ip inet NOT NULL, client_port integer NOT NULL,
+ server_ip inet NOT NULL, server_port integer NOT NULL, protocol text NOT NULL, outcome text NOT NULL, "user" text,
+ tls_version text, record jsonb NOT NULL, extra jsonb) WITH (toast_tuple_target = 8160);
+CREATE TABLE findings (uid text NOT NULL REFERENCES sessions(uid), flag text NOT NULL, frame bigint, ts timestamptz,
+ source text NOT NULL, detail text);
+CREATE INDEX sessions_ts ON sessions(ts_start); CREATE INDEX sessions_seq ON sessions(seq);
+CREATE INDEX sessions_user ON sessions("user"); CREATE INDEX sessions_client ON sessions(client_ip);
+CREATE INDEX sessions_server ON sessions(server_ip); CREATE INDEX sessions_sensor_ts ON sessions(sensor, ts_start);
+CREATE INDEX findings_flag_ts ON findings(flag, ts); CREATE INDEX findings_uid ON findings(uid);
+INSERT INTO sessions (uid, ts_start, ts_end, sensor, client_ip, client_port, server_ip, server_port, protocol, outcome, record)
+ VALUES ('mold', '2024-01-01T00:00:00Z', '2024-01-01T00:00:01Z', 'old', '10.0.0.1', 1, '10.0.0.2', 25, 'smtp', 'ok', '{}');
+INSERT INTO findings VALUES ('mold', 'auth_failed', 1, '2024-01-01T00:00:00Z', 'wire', NULL);
+SQL
+"$MW" -r pcaps/smtp-relay-denied.pcap --sensor t1 --db "postgresql://mw@/mailwire_v1?host=$T/pg" >/dev/null 2>&1
+check "postgresql: a schema 1 store is migrated to 2, its rows kept" test "$("$PGBIN/psql" -h "$T/pg" -U mw -d mailwire_v1 -Atc \
+    "select (select max(version) from mailwire_schema) || ',' || (select count(*) from sessions) || ',' || (select count(*) from findings where uid = 'mold') || ',' ||
+     (select count(*) from pg_constraint where contype = 'f') || ',' || (select count(*) from pg_indexes where indexname in ('sessions_sensor_ts', 'findings_uid'))")" = "2,2,1,0,0"
 
 # ---- a bigger input: many sessions (the benchmark's generator)
 python3 bench/make_captures.py --out "$T/big" --sessions 3000 sessions >/dev/null 2>&1

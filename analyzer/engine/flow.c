@@ -68,7 +68,8 @@ struct mw_engine {
     size_t mem_held;         /* every flow's mem_cost: what --max-memory bounds */
 };
 
-/* A non-mail flow's packet, by its server port: the SYN's destination, else the lower. */
+/* A packet of a non-mail flow, by the flow's server port: its SYN's destination when
+ * seen, else the lower port (services listen on the low ones). */
 static void count_ignored(mw_engine *e, uint16_t server_port)
 {
     if (!e->ignored_by_port) /* made at the first: 256 KiB an engine otherwise */
@@ -350,9 +351,8 @@ static mw_dir packet_dir(const mw_flow *f, const mw_packet *pkt)
 
 /* ---------- the packet path: lookup, TCP state, delivery ---------- */
 
-/* The packet's flow, made when the packet can start one; NULL: nothing to follow. A new
- * SYN on a known 4-tuple is a retransmission, or the tuple reused for a new connection
- * after the old one ended. */
+/* The packet's flow, made when the packet can start one; NULL: nothing to follow. A new SYN
+ * on a known 4-tuple: a retransmission, or the tuple reused after the old one ended. */
 static mw_flow *lookup(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us)
 {
     mw_flow_key k;
@@ -615,16 +615,11 @@ void mw_engine_finish(mw_engine *e)
     mw_defrag_finish(e->defrag); /* what never completed is counted as expired */
 }
 
-void mw_engine_index(mw_engine *e, uint64_t index)
+void mw_engine_index(mw_engine *e, uint64_t index, uint64_t frame, int64_t ts_us)
 {
     e->next_id = (e->index = index) - 1; /* a session the packet starts is numbered by it */
-}
-
-void mw_engine_clock(mw_engine *e, uint64_t frame, int64_t ts_us)
-{
-    e->frame = frame; /* what an idle close's evidence is dated by, as with one thread */
+    e->frame = frame; /* an idle close's evidence is dated by it, as with one thread */
     e->ts_us = ts_us;
-    mw_engine_tick(e, ts_us);
 }
 
 mw_engine *mw_engine_new(const mw_config *cfg, mw_session_cb cb, void *user)

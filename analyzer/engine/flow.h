@@ -69,14 +69,13 @@ void mw_engine_capture_lost(mw_engine *e, uint64_t kernel_total, uint64_t iface_
 void mw_engine_loss_probe(mw_engine *e, void (*probe)(void *user), void *user);
 
 /* Analysis in parallel (analyzer/parallel/): each thread's engine sees its own flows'
- * packets, and the time of every other TCP segment, so that it closes idle flows at the
- * packet one engine would have. index: the global index of the TCP segment about to be
- * offered (1-based); a session it starts gets the id sINDEX (renumbered by the merger), and
- * every session keeps the index of its latest packet (mw_session.last_index);
- * stats.last_id then says whether it started one. mw_engine_clock: another
- * thread's TCP segment (its frame and time): the clock moves on, idle flows close. */
-void mw_engine_index(mw_engine *e, uint64_t index);
-void mw_engine_clock(mw_engine *e, uint64_t frame, int64_t ts_us);
+ * segments, and the time of every other TCP segment, so that it closes idle flows at the
+ * segment one engine would have. mw_engine_index, before each segment, its own (then
+ * mw_engine_packet) or another thread's (then mw_engine_tick with its time): index is the
+ * global index of the TCP segment (1-based), frame and ts_us its own. A session it starts
+ * gets the id sINDEX (renumbered by the merger, parallel/order.h) and stats.last_id says
+ * so; every session keeps the index of its latest segment (mw_session.last_index). */
+void mw_engine_index(mw_engine *e, uint64_t index, uint64_t frame, int64_t ts_us);
 
 const mw_engine_stats *mw_engine_stats_get(const mw_engine *e);
 /* The engine's port table (engine/detect.h), e.g. for the live-capture filter. */

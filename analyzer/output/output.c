@@ -22,6 +22,9 @@ struct mw_output {
         void *user;
     } sinks[MW_OUTPUT_MAX_SINKS];
     int nsinks;
+    mw_record_cb record_cb; /* mw_output_set_record_sink */
+    void *record_user;
+    GString *record_buf;    /* its record when the output's own is not the same text */
     int error;            /* errno of the first failed write; nothing is written after it */
     mw_output_error_cb on_error;
     void *on_error_user;
@@ -38,6 +41,28 @@ mw_output *mw_output_new(FILE *fp, bool json, bool quiet, bool verbose)
     o->buf = g_string_sized_new(4096);
     o->findings = mw_findings_new();
     return o;
+}
+
+void mw_output_set_record_sink(mw_output *o, mw_record_cb cb, void *user)
+{
+    o->record_cb = cb;
+    o->record_user = user;
+}
+
+/* The record sink gets the text --json writes; formatted once for both when they agree. */
+static void record_sink(mw_output *o, const mw_session *s, bool formatted)
+{
+    if (!o->record_cb)
+        return;
+    if (formatted) {
+        o->record_cb(s, o->buf->str, o->buf->len - 1, o->record_user); /* without '\n' */
+        return;
+    }
+    if (!o->record_buf)
+        o->record_buf = g_string_sized_new(4096);
+    g_string_truncate(o->record_buf, 0);
+    mw_record_json(o->record_buf, s);
+    o->record_cb(s, o->record_buf->str, o->record_buf->len, o->record_user);
 }
 
 void mw_output_add_sink(mw_output *o, mw_session_cb cb, void *user)
@@ -84,12 +109,17 @@ void mw_output_session(const mw_session *s, void *output)
     o->by_outcome[s->outcome]++;
     if (!o->json)
         mw_findings_add(o->findings, s); /* the text summary's findings */
+    bool same = o->json && !o->verbose && !o->no_records;
+    if (!same)
+        record_sink(o, s, false);
     if (o->no_records)
         return;
     g_string_truncate(o->buf, 0);
     if (o->json) {
         mw_record_json_ex(o->buf, s, o->verbose);
         g_string_append_c(o->buf, '\n');
+        if (same)
+            record_sink(o, s, true);
     } else {
         if (o->quiet && s->flags == 0 && !s->broken)
             return;
@@ -218,6 +248,8 @@ void mw_output_free(mw_output *o)
     if (!o)
         return;
     g_string_free(o->buf, TRUE);
+    if (o->record_buf)
+        g_string_free(o->record_buf, TRUE);
     mw_findings_free(o->findings);
     g_free(o);
 }

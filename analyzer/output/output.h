@@ -35,6 +35,11 @@ void mw_output_rotate(mw_output *o, struct mw_rotor *rot);
  * MW_OUTPUT_MAX_SINKS. */
 #define MW_OUTPUT_MAX_SINKS 4
 void mw_output_add_sink(mw_output *o, mw_session_cb cb, void *user);
+/* Also hand each finished session to cb with its JSON record (what --json writes without
+ * -v, no newline; valid during the call): the text --json already formatted, formatted
+ * here only when the run writes no JSON of that form (the session store, store.h). One. */
+typedef void (*mw_record_cb)(const mw_session *s, const char *json, size_t len, void *user);
+void mw_output_set_record_sink(mw_output *o, mw_record_cb cb, void *user);
 /* Engine callback: one finished session. */
 void mw_output_session(const mw_session *s, void *output);
 /* Told of the first write error (errno), on the thread that wrote; nothing more is

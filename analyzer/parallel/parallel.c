@@ -264,10 +264,15 @@ const mw_engine_stats *mw_parallel_stats(mw_parallel *p)
     memset(p->ignored_by_port, 0, MW_PARALLEL_PORTS * sizeof *p->ignored_by_port);
     t.packets = p->st.packets;
     memcpy(t.not_decoded, p->st.not_decoded, sizeof t.not_decoded);
-    for (unsigned i = 0; i < p->nw; i++)
-        if (!p->w[i].discard)
-            add_stats(&t, mw_engine_stats_get(p->w[i].e), p->ignored_by_port);
-    t.ignored_by_port = p->ignored_by_port;
+    bool ignored = false; /* as one engine: no counters until a flow is ignored */
+    for (unsigned i = 0; i < p->nw; i++) {
+        if (p->w[i].discard)
+            continue;
+        const mw_engine_stats *ws = mw_engine_stats_get(p->w[i].e);
+        ignored |= ws->ignored_by_port != NULL;
+        add_stats(&t, ws, p->ignored_by_port);
+    }
+    t.ignored_by_port = ignored ? p->ignored_by_port : NULL;
     const mw_defrag_stats *ds = mw_defrag_stats_get(p->defrag);
     t.frag_datagrams = ds->datagrams;
     t.frag_fragments = ds->fragments;

@@ -59,7 +59,7 @@ static void segment(mw_worker *w, const mw_rec_head *h)
     memcpy(&pkt, (const uint8_t *)h + MW_REC_ALIGN(sizeof *h), sizeof pkt);
     pkt.payload = (const uint8_t *)h + MW_REC_ALIGN(sizeof *h) + MW_REC_ALIGN(sizeof pkt);
     w->base = MW_ORDER_OWN;
-    mw_engine_index(w->e, h->index);
+    mw_engine_index(w->e, h->index, h->frame, h->ts_us);
     mw_engine_packet(w->e, &pkt, h->frame, h->ts_us);
     if (w->st->last_id == h->index) { /* it started a session */
         mw_order_event ev = { h->index, 0, MW_ORDER_START, NULL };
@@ -79,7 +79,8 @@ static bool handle(mw_worker *w, const mw_rec_head *h)
         break;
     case MW_REC_TICK:
         w->base = MW_ORDER_IDLE;
-        mw_engine_clock(w->e, h->frame, h->ts_us);
+        mw_engine_index(w->e, h->index, h->frame, h->ts_us);
+        mw_engine_tick(w->e, h->ts_us);
         break;
     case MW_REC_NEW_FILE:
         mw_engine_new_file(w->e);

@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "core/json.h"
-#include "output/record_json.h"
 #include "engine/conn_verdict.h"
 #include "registry.h"
 #include "store/spool.h"
@@ -253,16 +252,17 @@ static void format_extra(GString *g, const mw_session *s)
     g_string_append_c(g, '}');
 }
 
-void mw_store_session(const mw_session *s, void *store)
+void mw_store_session(const mw_session *s, const char *json, size_t len, void *store)
 {
     mw_store *st = store;
     GString *g = st->buf;
     g_string_truncate(g, 0);
-    mw_record_json(g, s);
-    g_string_append_c(g, '\0');
     format_extra(g, s);
-    char *item = g_malloc(g->len + 1);
-    memcpy(item, g->str, g->len + 1);
+    /* one block: the record (the text --json wrote, not formatted again), NUL, extras */
+    char *item = g_malloc(len + 1 + g->len + 1);
+    memcpy(item, json, len);
+    item[len] = '\0';
+    memcpy(item + len + 1, g->str, g->len + 1);
     pthread_mutex_lock(&st->mu);
     while (st->count == st->ring_cap) /* the database is slow: the analysis waits */
         pthread_cond_wait(&st->not_full, &st->mu);

@@ -2,8 +2,8 @@
  * (a postgresql:// URL or any libpq conninfo string), for reports and queries over weeks
  * and over several sensors (store_query.c, store_report.c).
  *
- * The writer thread formats each session as its JSON record (the same text --json
- * writes) and queues it; the store's own thread writes the queue in batches, one
+ * The writer thread hands each session's JSON record (the text --json writes, formatted
+ * once for both) to the store with the report's extras and queues it; the store's own thread writes the queue in batches, one
  * transaction per --db-batch records or per --db-batch-interval, so a slow or restarting
  * database never stalls the analysis. When the database cannot be written, records go to
  * a bounded spool on disk (spool.h) and are replayed when it is back; inserts are
@@ -45,8 +45,9 @@ typedef struct mw_store mw_store;
  * sends the records to the spool (with a warning), and a spool left by an earlier run is
  * replayed first. NULL with *err (one line) when the store cannot be used at all. */
 mw_store *mw_store_open(const mw_store_opts *o, char **err);
-/* A finished session (an mw_session_cb): formatted here, written by the store thread. */
-void mw_store_session(const mw_session *s, void *store);
+/* A finished session with its JSON record (an mw_record_cb, output.h: the text --json
+ * writes, formatted once for both): queued with the report's extras for the store thread. */
+void mw_store_session(const mw_session *s, const char *json, size_t len, void *store);
 /* Write what is queued, try the spool once more, stop the thread, print the store's
  * counts on stderr (records stored, spooled, dropped). False when records were dropped. */
 bool mw_store_close(mw_store *st, bool quiet);

@@ -9,6 +9,7 @@
 
 #include "core/identity.h"
 #include "store/db/store_fields.h"
+#include "store/db/store_pgbin.h"
 #include "store/spool.h"
 #include "store/store_filter.h"
 
@@ -247,11 +248,14 @@ static void test_fields(void)
         " { \"uid\" : \"a\\u0000b\" , \"uid\":\"second\", \"sensor\": {\"k\": 1},"
         " \"auth\": null, \"tls\": {\"version\": null}, \"user\": \"top\","
         " \"protocol\": \"\\ud800x\", \"client_port\": -1.5, \"evidence\": [] } ",
+        /* the scanner's byte classes: raw UTF-8, DEL, JSON's punctuation inside a string */
+        "{\"uid\":\"\xc3\xa9\x7f~{}[]:,\",\"outcome\":\" \\/ \",\"client_port\":12}",
     };
     static const char *const bad[] = {
         "", "[]", "{", "{\"uid\":\"a\"", "{\"uid\":\"a\"} x", "{\"uid\":\"a\\q\"}",
         "{\"uid\":\"a\\u12\"}", "{\"uid\":tru}", "{\"uid\":\"a\nb\"}", "{\"uid\" \"a\"}",
-        "{\"a\":[1,]}", "{\"a\":1,}",
+        "{\"a\":[1,]}", "{\"a\":1,}", "{\"uid\":\"a\\", "{\"uid\":\"a\tb\"}",
+        "{\"uid\":\"a\x01\"}", "{\"uid\":12x}", "{\"uid\":\"abc",
     };
     sqlite3 *db;
     g_assert_cmpint(sqlite3_open(":memory:", &db), ==, SQLITE_OK);
@@ -303,6 +307,74 @@ static void test_fields(void)
     sqlite3_close(db);
 }
 
+/* PostgreSQL's binary timestamptz: microseconds since 2000-01-01 UTC, from the one form
+ * mailwire writes; any other form is left to the text format (false). */
+static void test_pgbin_time(void)
+{
+    static const struct { const char *s; gint64 us; } good[] = {
+        { "2000-01-01T00:00:00.000000Z", 0 },
+        { "1970-01-01T00:00:00.000000Z", INT64_C(-946684800000000) },
+        { "2024-05-01T09:00:00.000001Z", INT64_C(767869200000001) },
+        { "2024-02-29T23:59:59.999999Z", INT64_C(762566399999999) },
+        { "1999-12-31T23:59:59.500000Z", INT64_C(-500000) },
+        { "0001-01-01T00:00:00.000000Z", INT64_C(-63082281600000000) },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(good); i++) {
+        gint64 t = 0;
+        g_assert_true(mw_pgbin_time(good[i].s, strlen(good[i].s), &t));
+        g_assert_cmpint(t, ==, good[i].us);
+    }
+    static const char *const bad[] = {
+        "2023-02-29T00:00:00.000000Z", "2024-04-31T00:00:00.000000Z", "2024-13-01T00:00:00.000000Z",
+        "2024-05-01T24:00:00.000000Z", "2024-05-01T09:00:00Z", "2024-05-01T09:00:00.000000+00:00",
+        "2024-05-01 09:00:00.000000Z", "0000-01-01T00:00:00.000000Z", "2024-05-01T09:00:60.000000Z",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        gint64 t;
+        g_assert_false(mw_pgbin_time(bad[i], strlen(bad[i]), &t));
+    }
+}
+
+/* A row the binary format cannot carry (a time in another form) leaves the buffer as it
+ * was, so the batch goes as text; one it can starts with its field count and the uid. */
+static void test_pgbin_row(void)
+{
+    static const char rec[] =
+        "{\"uid\":\"m1\",\"ts_start\":\"2024-05-01T09:00:00.000001Z\","
+        "\"ts_end\":\"%s\",\"sensor\":\"gw\",\"input\":null,\"client_ip\":\"%s\","
+        "\"client_port\":5000,\"server_ip\":\"10.0.0.2\",\"server_port\":25,"
+        "\"protocol\":\"smtp\",\"outcome\":\"ok\","
+        "\"evidence\":[{\"flag\":\"auth_failed\",\"frame\":3,\"ts\":\"%s\"}]}";
+    static const struct { const char *end, *ip, *fts; bool ok; } cases[] = {
+        { "2024-05-01T09:00:01.000000Z", "::1", "2024-05-01T09:00:00.500000Z", true },
+        { "2024-05-01T09:00:01Z", "::1", "2024-05-01T09:00:00.500000Z", false },
+        { "2024-05-01T09:00:01.000000Z", "not-an-ip", "2024-05-01T09:00:00.500000Z", false },
+        { "2024-05-01T09:00:01.000000Z", "10.0.0.1", "yesterday", false },
+    };
+    mw_store_fields f;
+    mw_store_fields_init(&f);
+    GString *g = g_string_new("x");
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        char *r = g_strdup_printf(rec, cases[i].end, cases[i].ip, cases[i].fts);
+        g_assert_true(mw_store_fields_parse(&f, r, NULL));
+        g_string_assign(g, "x");
+        bool ok = mw_pgbin_session(g, &f, r, NULL, -1);
+        if (!ok)
+            g_assert_cmpuint(g->len, ==, 1); /* as it was */
+        if (ok) {
+            g_assert_true(memcmp(g->str, "x\0\17\0\0\0\2m1", 10) == 0); /* 15 fields, uid */
+            size_t before = g->len;
+            ok = mw_pgbin_finding(g, &f, &g_array_index(f.findings, mw_sf_finding, 0), -1);
+            if (!ok)
+                g_assert_cmpuint(g->len, ==, before);
+        }
+        g_assert_cmpint(ok, ==, cases[i].ok);
+        g_free(r);
+    }
+    g_string_free(g, TRUE);
+    mw_store_fields_clear(&f);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -311,5 +383,7 @@ int main(int argc, char **argv)
     g_test_add_func("/store/spool", test_spool);
     g_test_add_func("/store/uid", test_uid);
     g_test_add_func("/store/fields", test_fields);
+    g_test_add_func("/store/pgbin_time", test_pgbin_time);
+    g_test_add_func("/store/pgbin_row", test_pgbin_row);
     return g_test_run();
 }

@@ -26,7 +26,7 @@ mw_live_pool *mw_live_pool_new(const mw_config *cfg, int n, mw_session_take_cb t
         mw_engine_hand_over(p->e[i], take, user);
         /* the last id given out before the first: i+1-n (mod 2^64), so ids i+1, i+1+n, ...
          * (the index the parallel merger orders by means nothing live) */
-        mw_engine_index(p->e[i], (uint64_t)i + 2 - (uint64_t)n);
+        mw_engine_index(p->e[i], (uint64_t)i + 2 - (uint64_t)n, 0, 0);
     }
     return p;
 }
