@@ -146,7 +146,11 @@ bench:
 bench-store: mailwire
 	@bash bench/store.sh
 
-# Live-capture load check (root): tcpreplay --topspeed onto lo while mailwire -i lo runs.
+# Live capture (root), each in a network namespace of its own: a bench capture replayed
+# with tcpreplay onto a veth pair at rising rates, mailwire --workers 1 and 2
+# (bench/live_veth.sh); then postfix's smtp-source/smtp-sink on lo (bench/live_load.sh).
+# BENCH_LIVE=veth or BENCH_LIVE=lo: only that one.
 .PHONY: bench-live
 bench-live:
-	bash bench/live_load.sh
+	@if [ "$(BENCH_LIVE)" != lo ]; then bash bench/live_veth.sh || exit 1; fi
+	@if [ "$(BENCH_LIVE)" != veth ]; then bash bench/live_load.sh; fi

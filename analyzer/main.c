@@ -20,6 +20,7 @@
 #include "engine/detect.h"
 #include "engine/flow.h"
 #include "input/live.h"
+#include "input/live/pool.h"
 #include "maillog/maillog.h"
 #include "output/output.h"
 #include "output/text_writer.h"
@@ -63,6 +64,8 @@ typedef struct {
     bool stdout_closed;   /* fd 1 was closed at start (now /dev/null) */
     mw_maillog *logs;     /* --maillog: the server logs, read before any packet */
     mw_rotor *out_rot, *write_rot; /* -o FILE and -w FILE: rotation, SIGHUP reopen */
+    mw_live_pool *pool;   /* live --workers N: an engine per worker (e is the first) */
+    GMutex out_lock;      /* ... their sessions are taken one at a time */
 } run;
 
 /* Per packet read from a file: the inputs' time ranges and the progress line. */
@@ -341,6 +344,15 @@ static void release_joined(mw_session *s, void *user)
     mw_session_free(s);
 }
 
+/* --workers: each worker's closed sessions, from its thread, taken one at a time. */
+static void take_from_worker(mw_session *s, void *user)
+{
+    run *r = user;
+    g_mutex_lock(&r->out_lock);
+    r->logs ? take_joined(s, r) : release_joined(s, r);
+    g_mutex_unlock(&r->out_lock);
+}
+
 /* --threads (parallel/parallel.h): each record comes back here in order, as from the
  * engine. Not live, nor with several inputs (evidence names the input by time), a pipe,
  * --report or --save-flagged (their sinks read what the reader updates as it goes). */
@@ -390,11 +402,30 @@ static void start_engine(run *r, const mw_config *cfg)
     r->progress = mw_progress_new(r->e);
 }
 
+/* live --workers N: the engine start_engine made gives way to N (input/live/pool.h). */
+static void start_workers(run *r, const mw_config *cfg)
+{
+    r->pool = mw_live_pool_new(cfg, r->opt->workers, take_from_worker, r);
+    mw_progress_free(r->progress);
+    mw_engine_free(r->e);
+    r->e = mw_live_pool_engines(r->pool)[0];
+    r->progress = mw_progress_new(r->e);
+}
+
+/* The engines' counters: one engine's, or the analysis threads' or live workers' summed. */
+static const mw_engine_stats *run_stats(const run *r)
+{
+    return r->pool ? mw_live_pool_stats(r->pool)
+                   : r->par ? mw_parallel_stats(r->par) : mw_engine_stats_get(r->e);
+}
+
 /* The capture loop's timer: the followed server logs read, sessions past their grace on. */
 static void live_tick(void *user, int64_t now_mono_us)
 {
     run *r = user;
+    g_mutex_lock(&r->out_lock); /* --workers: as the sessions the workers hand over */
     mw_maillog_tick(r->logs, now_mono_us);
+    g_mutex_unlock(&r->out_lock);
 }
 
 static int run_live(run *r)
@@ -405,7 +436,8 @@ static int run_live(run *r)
     mw_live_opts lo = { opt->iface, opt->filter, opt->buffer_mb, opt->promisc, opt->user,
                         opt->write_file, r->write_fp, r->write_rot, opt->stats_interval,
                         (uint64_t)opt->count, enter_sandbox, r,
-                        r->logs ? live_tick : NULL, r };
+                        r->logs ? live_tick : NULL, r, opt->workers,
+                        r->pool ? mw_live_pool_engines(r->pool) : NULL };
     r->write_fp = NULL; /* the capture closes it */
     char *err = NULL;
     r->live_failed = !mw_live_run(&lo, r->e, &err);
@@ -514,49 +546,13 @@ static int output_status(run *r)
                                 r->out_name ? r->out_name : "standard output", g_strerror(e)));
 }
 
-/* "1,234,567": a count read at a glance. */
-static char *grouped(uint64_t v)
-{
-    char digits[32];
-    int n = snprintf(digits, sizeof digits, "%" G_GUINT64_FORMAT, v);
-    GString *g = g_string_new(NULL);
-    for (int i = 0; i < n; i++) {
-        if (i && (n - i) % 3 == 0)
-            g_string_append_c(g, ',');
-        g_string_append_c(g, digits[i]);
-    }
-    return g_string_free(g, FALSE);
-}
-
-/* Live capture: packets the kernel or the interface dropped, said last on stderr. */
-static void capture_loss_line(const mw_engine_stats *st)
-{
-    const char *why = "mailwire fell behind - raise --buffer-size";
-    if (st->kernel_drops) {
-        char *n = grouped(st->kernel_drops);
-        fprintf(stderr, "mailwire: the capture lost %s packets (kernel): %s\n", n, why);
-        g_free(n);
-    }
-    if (st->iface_drops) {
-        char *n = grouped(st->iface_drops);
-        fprintf(stderr, "mailwire: the capture lost %s packets (interface): the interface "
-                        "dropped them before the kernel saw them\n", n);
-        g_free(n);
-    }
-}
-
-static const mw_engine_stats *run_stats(const run *r)
-{
-    return r->par ? mw_parallel_stats(r->par) : mw_engine_stats_get(r->e);
-}
-
 /* Whatever sessions were read are written, even after an input error; then the totals,
  * the report and the saved captures. */
 static int finish(run *r)
 {
     const mw_options *opt = r->opt;
     int status = 0;
-    mw_engine_finish(r->e);
+    r->pool ? mw_live_pool_finish(r->pool) : mw_engine_finish(r->e); /* workers: stopped */
     mw_parallel_finish(r->par);
     if (r->logs) /* live: the sessions still in their grace, joined with what came */
         mw_maillog_drain(r->logs);
@@ -600,7 +596,7 @@ static int finish(run *r)
     g_free(live_name);
     if (r->par)
         mw_parallel_report(r->par, opt->thread_stats, stderr);
-    capture_loss_line(run_stats(r));
+    mw_live_loss_lines(run_stats(r));
     return status ? status : stored ? 0 : 1;
 }
 
@@ -608,7 +604,8 @@ static int finish(run *r)
 static int run_close(run *r, int status)
 {
     mw_parallel_free(r->par);
-    mw_engine_free(r->e);
+    r->pool ? mw_live_pool_free(r->pool) : mw_engine_free(r->e);
+    g_mutex_clear(&r->out_lock);
     mw_ports_free(r->ports);
     if (r->keylog)
         keylog_messages(r->keylog);
@@ -675,6 +672,7 @@ int main(int argc, char **argv)
     mw_options_config(&opt, &cfg);
     run r = { .opt = &opt, .inputs = mw_inputs_new(), .out = stdout,
               .stdout_closed = stdout_closed };
+    g_mutex_init(&r.out_lock);
     int status = 0;
     if ((err = setup_detection(&opt, &r)) || (err = open_keylogs(&r)) ||
         (err = open_inputs(&r)) || (err = open_outputs(&r))) {
@@ -683,6 +681,8 @@ int main(int argc, char **argv)
         cfg.ports = r.ports;
         cfg.keylog = r.keylog;
         start_engine(&r, &cfg);
+        if (opt.iface && opt.workers > 1)
+            start_workers(&r, &cfg);
         status = opt.iface ? run_live(&r) : run_files(&r);
         int fin = finish(&r);
         status = status ? status : fin;

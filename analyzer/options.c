@@ -18,6 +18,7 @@ static void set_defaults(mw_options *o)
 {
     memset(o, 0, sizeof *o);
     o->buffer_mb = MW_DEFAULT_LIVE_BUFFER_MB;
+    o->workers = 1;
     o->max_line = MW_DEFAULT_MAX_LINE;
     o->max_ooo = MW_DEFAULT_MAX_OOO_BYTES;
     o->max_bdat_chunk = MW_DEFAULT_MAX_BDAT_CHUNK;
@@ -86,7 +87,8 @@ static void add_log_store_entries(GOptionContext *ctx, mw_options *o)
 }
 
 /* The option table; the help text of each entry is what --help prints. */
-static GOptionContext *new_context(mw_options *o)
+/* The inputs: files, or a live capture and its settings (first in --help). */
+static void add_input_entries(GOptionContext *ctx, mw_options *o)
 {
     GOptionEntry entries[] = {
         { "read", 'r', 0, G_OPTION_ARG_FILENAME_ARRAY, &o->files,
@@ -106,6 +108,17 @@ static GOptionContext *new_context(mw_options *o)
           "Live: kernel capture buffer in MiB (default 32)", "MIB" },
         { "stats", 0, 0, G_OPTION_ARG_INT, &o->stats_interval,
           "Live: capture counters on stderr every N seconds (also on SIGUSR1)", "N" },
+        { "workers", 0, 0, G_OPTION_ARG_INT, &o->workers,
+          "Live: N capture sockets in one fanout group, each analysed on its own thread "
+          "(default 1)", "N" },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_option_context_add_main_entries(ctx, entries, NULL);
+}
+
+static GOptionContext *new_context(mw_options *o)
+{
+    GOptionEntry entries[] = {
         { "json", 0, 0, G_OPTION_ARG_NONE, &o->json, "JSON Lines: one record per session",
           NULL },
         { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o->output_path,
@@ -181,6 +194,7 @@ static GOptionContext *new_context(mw_options *o)
     g_option_context_set_summary(ctx, "Reads SMTP, submission, IMAP and POP3 sessions (and "
                                       "their TLS) from captures and says what went wrong.");
     /* one group, in this order in --help; each call copies its table */
+    add_input_entries(ctx, o);
     g_option_context_add_main_entries(ctx, entries, NULL);
     add_log_store_entries(ctx, o);
     g_option_context_add_main_entries(ctx, tail, NULL);
@@ -247,6 +261,7 @@ static char *check_ranges(const mw_options *o)
            (err = range("--idle-timeout", o->idle, 1, MW_OPT_IDLE_MAX, "seconds")) ||
            (err = range("--buffer-size", o->buffer_mb, 1, MW_OPT_BUFFER_MB_MAX, "MiB")) ||
            (err = range("--stats", o->stats_interval, 0, MW_OPT_STATS_MAX, "seconds")) ||
+           (err = range("--workers", o->workers, 1, MW_LIVE_MAX_WORKERS, "")) ||
            (err = range("-c", o->count, 0, MW_OPT_COUNT_MAX, "packets")) ||
            (o->threads != -1 &&
             (err = range("--threads", o->threads, 0, MW_OPT_THREADS_MAX, ""))) ||
@@ -291,6 +306,11 @@ static char *check(mw_options *o, int argc, char **argv)
         return g_strdup("-i and -r do not go together: capture live or read files");
     if (!o->iface && (o->user || o->write_file || o->promisc || o->stats_interval))
         return g_strdup("-Z, -w, --promisc and --stats go with -i (live capture)");
+    if (!o->iface && o->workers != 1)
+        return g_strdup("--workers goes with -i (live capture)");
+    if (o->workers > 1 && o->keylogs) /* mw_keylog_refresh from two workers at once */
+        return g_strdup("--workers and --keylog do not go together yet: the key log store is "
+                        "read by one thread at a time");
     if (!o->iface && !have_files)
         return g_strdup("no input: give a capture with -r FILE (see mailwire --help)");
     if (o->save_dir && o->iface)

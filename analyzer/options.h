@@ -49,6 +49,7 @@ typedef struct mw_options {
     gboolean promisc, json, quiet, verbose, version;
     gboolean local_time;    /* --local-time: text times in the local time zone */
     gint buffer_mb, stats_interval;
+    gint workers;           /* --workers N: live capture sockets and analysis threads */
     gint64 max_line, max_ooo, max_flows, idle;
     gint64 max_frag_datagrams, max_frag_bytes, frag_timeout, max_memory; /* 0: no --max-memory */
     gint64 max_bdat_chunk;  /* --max-bdat-chunk */

@@ -18,4 +18,5 @@ void mw_config_defaults(mw_config *c)
     c->keep_transcript = false;
     c->keylog = NULL;
     c->tls_hold_records = MW_DEFAULT_TLS_HOLD_RECORDS;
+    c->session_id_step = 1; /* s1, s2, ... */
 }

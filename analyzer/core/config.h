@@ -66,6 +66,9 @@ typedef struct mw_config {
      * main; NULL: none (unit tests). The TLS dissector reads it, one thread at a time. */
     struct mw_keylog *keylog;
     size_t tls_hold_records; /* --tls-hold-records; 0: nothing held */
+    /* Session ids go up by this (1: s1, s2, ...). Live --workers N: N, each engine starting
+     * from its own first id (input/live/pool.c), so no two engines give out the same one. */
+    uint64_t session_id_step;
 } mw_config;
 
 static inline size_t mw_config_pending_cap(const mw_config *c)

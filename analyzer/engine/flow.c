@@ -17,18 +17,15 @@ typedef enum { F_PROBING, F_MAIL, F_IGNORED } flow_kind;
 typedef struct mw_flow {
     mw_flow_node node;      /* first: the table's handle; its key holds both endpoints */
     mw_tcp tcp;
-    mw_feeder feed;         /* dissector and its held-back bytes; feed.dis NULL until mail;
-                             * feed.sess: the flow's session (NULL until mail, and once it
-                             * was handed over) */
+    mw_feeder feed;         /* dissector, held-back bytes; feed.dis NULL until mail; feed.sess
+                             * the flow's session (NULL until mail, and once handed over) */
     char *continues;        /* the id of the evicted record this flow continues, or NULL */
     uint64_t first_frame;
     int64_t first_ts;
     int64_t ts_end;
-    /* packets and bytes by direction before the session starts (a handshake, a probe);
-     * then counted in the session */
+    /* by direction before the session starts (a handshake, a probe); then in the session */
     uint32_t pre_packets[2], pre_bytes[2];
-    uint32_t mem_cost;      /* what it holds, as last counted in the engine's mem_held
-                             * (saturating) */
+    uint32_t mem_cost;      /* what it holds, as last counted in mem_held (saturating) */
     uint8_t kind;           /* flow_kind */
     bool dir_known;
     uint8_t client;         /* node.key's endpoint (0 or 1) that is the client, dir_known */
@@ -39,12 +36,10 @@ typedef struct mw_flow {
  * found within its session's life); drops less than MW_LOSS_MERGE_US apart extend one. */
 #define MW_LOSS_STRETCHES 16
 #define MW_LOSS_MERGE_US 1000000
-/* --max-memory: what a flow costs beyond the buffers it holds (tests/hostile.py: flow,
- * session record, dissector state, arrays and hash entry come to about 950 bytes after one
- * segment; replies, a transaction or a transcript cost more, in buffers counted on top). */
+/* --max-memory: what a flow costs beyond its buffers (tests/hostile.py: flow, session, state,
+ * arrays and hash entry ~950 bytes after one segment; more buffers are counted on top). */
 #define MW_FLOW_FIXED_COST 1024u
-/* A packet earlier than its flow's latest by more than this: the clock went backwards
- * (anomaly time_went_backwards); less is the usual reordering of taps and merged captures. */
+/* Earlier than its flow's latest by more: time_went_backwards (less: taps' reordering). */
 #define MW_TIME_BACKWARDS_US 1000000
 /* Closed flows kept for the next new ones, instead of a free and a malloc each: enough for
  * the churn of a busy link, few enough that a burst of flows gives its memory back. */
@@ -187,7 +182,7 @@ static void sync_session(mw_flow *f)
 static void start_session(mw_engine *e, mw_flow *f, const mw_dissector *d, mw_proto proto)
 {
     f->kind = F_MAIL;
-    f->feed.sess = mw_session_new(e->stats.last_id = ++e->next_id);
+    f->feed.sess = mw_session_new(e->stats.last_id = e->next_id += e->cfg.session_id_step);
     mw_session *s = f->feed.sess;
     s->client = flow_ep(f, MW_FROM_CLIENT);
     s->server = flow_ep(f, MW_FROM_SERVER);

@@ -17,18 +17,37 @@
 #include "input/decode.h"
 #include "engine/detect.h"
 #include "input/linktype.h"
+#include "input/live/live_int.h"
 #include "output/outfile.h"
 
 static atomic_int stop_requested;
-static volatile sig_atomic_t stats_requested;
-static pcap_t *_Atomic live_pcap;
+static atomic_int stats_requested; /* lock-free: set in a signal handler */
+/* the capture handles a stop breaks out of (one, or one per --workers socket) */
+static pcap_t *_Atomic live_pcaps[MW_LIVE_MAX_WORKERS];
 
 void mw_live_stop(void)
 {
     atomic_store(&stop_requested, 1);
-    pcap_t *p = atomic_load(&live_pcap);
-    if (p)
-        pcap_breakloop(p);
+    for (int i = 0; i < MW_LIVE_MAX_WORKERS; i++) {
+        pcap_t *p = atomic_load(&live_pcaps[i]);
+        if (p)
+            pcap_breakloop(p);
+    }
+}
+
+bool mw_live_stopping(void)
+{
+    return atomic_load(&stop_requested) != 0;
+}
+
+bool mw_live_take_stats_request(void)
+{
+    return atomic_exchange(&stats_requested, 0) != 0;
+}
+
+void mw_live_request_stats(void)
+{
+    atomic_store(&stats_requested, 1);
 }
 
 static void on_stop(int sig)
@@ -40,7 +59,7 @@ static void on_stop(int sig)
 static void on_stats(int sig)
 {
     (void)sig;
-    stats_requested = 1;
+    atomic_store(&stats_requested, 1);
 }
 
 /* Every port of the table; a run of consecutive ports as one portrange. */
@@ -65,21 +84,6 @@ char *mw_live_default_filter(const struct mw_ports *table)
     g_free(ports);
     return g_string_free(g, FALSE);
 }
-
-typedef struct {
-    mw_engine *e;
-    int dlt;
-    uint64_t frame;
-    uint64_t count;         /* -c, 0: none */
-    pcap_dumper_t *dump;
-    const char *dump_name;
-    bool dump_failed;
-    uint64_t lost_seen;       /* kernel + interface drops already told to the engine */
-    int64_t lost_checked_us;  /* when the counters were last read (wall clock) */
-    pcap_t *pcap;
-    mw_rotor *rot;            /* -w: rotation and SIGHUP reopen, or NULL */
-    char *dump_err;           /* -w: why a rotation failed (the run stops, exit 1) */
-} live_ctx;
 
 /* -w: the next file, with its own pcap header, between two packets. */
 static bool rotate_dump(live_ctx *c)
@@ -111,7 +115,7 @@ static bool rotate_dump(live_ctx *c)
 }
 
 /* -w: one packet, in the current file or, when it is due, in the next one. */
-static void dump_packet(live_ctx *c, const struct pcap_pkthdr *h, const u_char *data)
+void mw_live_dump_packet(live_ctx *c, const struct pcap_pkthdr *h, const u_char *data)
 {
     size_t n = 16 + h->caplen; /* a pcap record header, then the bytes */
     if (c->rot && mw_rotor_due(c->rot, n) && !rotate_dump(c)) {
@@ -131,14 +135,14 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *d
     }
     c->frame++;
     if (c->dump)
-        dump_packet(c, h, data);
+        mw_live_dump_packet(c, h, data);
     mw_packet pkt;
     mw_decode_status ds = mw_decode(c->dlt, data, h->caplen, &pkt);
     mw_engine_decoded(c->e, ds, &pkt, c->frame, mw_ts_us(&h->ts));
 }
 
 /* groups, gid, uid, in that order (as tcpdump does), and check it cannot be undone. */
-static bool drop_privileges(const char *user, char **err)
+bool mw_live_drop_privileges(const char *user, char **err)
 {
     struct passwd *pw = getpwnam(user);
     if (!pw) {
@@ -158,12 +162,17 @@ static bool drop_privileges(const char *user, char **err)
     return true;
 }
 
+long mw_live_peak_mib(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss / 1024;
+}
+
 static void print_stats(pcap_t *p, mw_engine *e, const live_ctx *c)
 {
     struct pcap_stat ps = { 0 };
     const mw_engine_stats *st = mw_engine_stats_get(e);
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
     if (pcap_stats(p, &ps) != 0)
         memset(&ps, 0, sizeof ps);
     fprintf(stderr,
@@ -171,7 +180,7 @@ static void print_stats(pcap_t *p, mw_engine *e, const live_ctx *c)
             "%u by the interface, %zu sessions open, %" G_GUINT64_FORMAT " written, "
             "peak memory %ld MiB\n",
             c->frame, ps.ps_drop, ps.ps_ifdrop, st->flows_live, st->sessions,
-            ru.ru_maxrss / 1024);
+            mw_live_peak_mib());
 }
 
 static const char *activate_error(int rc)
@@ -188,7 +197,7 @@ static const char *activate_error(int rc)
 }
 
 /* pcap_create .. pcap_activate, and a link type the decoder reads. */
-static pcap_t *open_iface(const mw_live_opts *o, char **err)
+pcap_t *mw_live_open_iface(const mw_live_opts *o, char **err)
 {
     char errbuf[PCAP_ERRBUF_SIZE] = "";
     pcap_t *p = pcap_create(o->iface, errbuf);
@@ -234,7 +243,7 @@ static pcap_t *open_iface(const mw_live_opts *o, char **err)
 }
 
 /* The user's BPF filter, or the mail ports. */
-static bool set_filter(pcap_t *p, const mw_live_opts *o, const mw_engine *e, char **err)
+bool mw_live_set_filter(pcap_t *p, const mw_live_opts *o, const mw_engine *e, char **err)
 {
     char *filter = o->filter ? g_strdup(o->filter) : mw_live_default_filter(mw_engine_ports(e));
     struct bpf_program prog;
@@ -251,7 +260,7 @@ static bool set_filter(pcap_t *p, const mw_live_opts *o, const mw_engine *e, cha
     return ok;
 }
 
-static void install_handlers(pcap_t *p)
+void mw_live_install_handlers(pcap_t *const *p, int n)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -260,18 +269,26 @@ static void install_handlers(pcap_t *p)
     sigaction(SIGTERM, &sa, NULL);
     sa.sa_handler = on_stats;
     sigaction(SIGUSR1, &sa, NULL);
-    atomic_store(&live_pcap, p);
+    for (int i = 0; i < n && i < MW_LIVE_MAX_WORKERS; i++)
+        atomic_store(&live_pcaps[i], p[i]);
+}
+
+void mw_live_clear_handles(void)
+{
+    for (int i = 0; i < MW_LIVE_MAX_WORKERS; i++)
+        atomic_store(&live_pcaps[i], NULL);
 }
 
 /* Kernel drops since the last look: the engine learns the stretch of wall time they fell in
  * (a capture_gap there is mailwire's loss, not the network's). */
-static void check_drops(pcap_t *p, live_ctx *c)
+void mw_live_check_drops(pcap_t *p, live_ctx *c)
 {
     if (!p)
         return;
     struct pcap_stat ps;
     int64_t now = g_get_real_time();
     if (pcap_stats(p, &ps) == 0) {
+        c->last = ps;
         uint64_t lost = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
         if (lost > c->lost_seen)
             mw_engine_capture_lost(c->e, ps.ps_drop, ps.ps_ifdrop, c->lost_checked_us, now);
@@ -283,7 +300,7 @@ static void check_drops(pcap_t *p, live_ctx *c)
 static void probe_drops(void *user)
 {
     live_ctx *c = user;
-    check_drops(c->pcap, c);
+    mw_live_check_drops(c->pcap, c);
 }
 
 /* Timers: idle sessions, -w flush, --stats; after every batch and on every wake-up. */
@@ -299,11 +316,10 @@ static bool run_timers(pcap_t *p, const mw_live_opts *o, live_ctx *c, int64_t *n
         return false;
     }
     if (o->stats_interval_s > 0 && g_get_monotonic_time() >= *next_stats) {
-        stats_requested = 1;
+        mw_live_request_stats();
         *next_stats += (int64_t)o->stats_interval_s * G_USEC_PER_SEC;
     }
-    if (stats_requested) {
-        stats_requested = 0;
+    if (mw_live_take_stats_request()) {
         print_stats(p, c->e, c);
     }
     return true;
@@ -318,7 +334,7 @@ static bool capture_loop(pcap_t *p, const mw_live_opts *o, live_ctx *c, char **e
     c->lost_checked_us = g_get_real_time();
     int64_t last_timers = 0;
     while (!atomic_load(&stop_requested)) {
-        check_drops(p, c); /* before the batch: its gaps may come from these drops */
+        mw_live_check_drops(p, c); /* before the batch: its gaps may come from these drops */
         int n = pcap_dispatch(p, MW_LIVE_DISPATCH_BATCH, on_packet, (u_char *)c);
         if (n == PCAP_ERROR) {
             *err = g_strdup_printf("-i %s: capture failed: %s", o->iface, pcap_geterr(p));
@@ -336,12 +352,12 @@ static bool capture_loop(pcap_t *p, const mw_live_opts *o, live_ctx *c, char **e
             return false;
         }
     }
-    check_drops(p, c);
+    mw_live_check_drops(p, c);
     return true;
 }
 
 /* -w: a pcap header on the caller's file. */
-static bool open_dump(pcap_t *p, const mw_live_opts *o, live_ctx *c, char **err)
+bool mw_live_open_dump(pcap_t *p, const mw_live_opts *o, live_ctx *c, char **err)
 {
     c->dump = pcap_dump_fopen(p, o->write_fp);
     c->dump_name = o->write_file;
@@ -356,7 +372,7 @@ static bool open_dump(pcap_t *p, const mw_live_opts *o, live_ctx *c, char **err)
 }
 
 /* The packets saved with -w are all on disk, or the run says which error lost them. */
-static bool close_dump(live_ctx *c, bool ok, char **err)
+bool mw_live_close_dump(live_ctx *c, bool ok, char **err)
 {
     if (!c->dump)
         return ok;
@@ -375,30 +391,32 @@ static bool close_dump(live_ctx *c, bool ok, char **err)
 
 bool mw_live_run(const mw_live_opts *o, mw_engine *e, char **err)
 {
-    pcap_t *p = open_iface(o, err);
+    if (o->workers > 1)
+        return mw_live_run_workers(o, err);
+    pcap_t *p = mw_live_open_iface(o, err);
     if (!p) {
         if (o->write_fp)
             fclose(o->write_fp);
         return false;
     }
-    live_ctx c = { e, pcap_datalink(p), 0, o->count, NULL, NULL, false, 0, 0, p, NULL, NULL };
-    bool ok = set_filter(p, o, e, err);
+    live_ctx c = { .e = e, .dlt = pcap_datalink(p), .count = o->count, .pcap = p };
+    bool ok = mw_live_set_filter(p, o, e, err);
     if (o->write_fp) {
         if (ok)
-            ok = open_dump(p, o, &c, err);
+            ok = mw_live_open_dump(p, o, &c, err);
         else
             fclose(o->write_fp);
     }
     if (ok && o->user)
-        ok = drop_privileges(o->user, err);
+        ok = mw_live_drop_privileges(o->user, err);
     if (ok && o->ready)
         ok = o->ready(o->ready_user, err);
     if (ok) {
-        install_handlers(p);
+        mw_live_install_handlers(&p, 1);
         mw_engine_loss_probe(e, probe_drops, &c);
         ok = capture_loop(p, o, &c, err);
         mw_engine_loss_probe(e, NULL, NULL); /* the gaps found at the end: counters known */
-        atomic_store(&live_pcap, NULL);
+        mw_live_clear_handles();
     }
     if (c.dump_err && ok) {
         *err = c.dump_err;
@@ -406,7 +424,38 @@ bool mw_live_run(const mw_live_opts *o, mw_engine *e, char **err)
     } else {
         g_free(c.dump_err);
     }
-    ok = close_dump(&c, ok, err);
+    ok = mw_live_close_dump(&c, ok, err);
     pcap_close(p);
     return ok;
+}
+
+/* "1,234,567": a count read at a glance. */
+static char *grouped(uint64_t v)
+{
+    char digits[32];
+    int n = snprintf(digits, sizeof digits, "%" G_GUINT64_FORMAT, v);
+    GString *g = g_string_new(NULL);
+    for (int i = 0; i < n; i++) {
+        if (i && (n - i) % 3 == 0)
+            g_string_append_c(g, ',');
+        g_string_append_c(g, digits[i]);
+    }
+    return g_string_free(g, FALSE);
+}
+
+/* Live capture: packets the kernel or the interface dropped, said last on stderr. */
+void mw_live_loss_lines(const mw_engine_stats *st)
+{
+    const char *why = "mailwire fell behind - raise --buffer-size";
+    if (st->kernel_drops) {
+        char *n = grouped(st->kernel_drops);
+        fprintf(stderr, "mailwire: the capture lost %s packets (kernel): %s\n", n, why);
+        g_free(n);
+    }
+    if (st->iface_drops) {
+        char *n = grouped(st->iface_drops);
+        fprintf(stderr, "mailwire: the capture lost %s packets (interface): the interface "
+                        "dropped them before the kernel saw them\n", n);
+        g_free(n);
+    }
 }

@@ -22,6 +22,8 @@
 /* Packets per pcap_dispatch call at most (-1 would be one ring's worth): the timers and the
  * drop counters are looked at between batches. */
 #define MW_LIVE_DISPATCH_BATCH 4096
+/* --workers: capture sockets (and analysis threads) at most. */
+#define MW_LIVE_MAX_WORKERS 64
 
 typedef struct {
     const char *iface;
@@ -42,14 +44,25 @@ typedef struct {
      * analysis thread: the followed server logs (--maillog). May be NULL. */
     void (*tick)(void *user, int64_t now_mono_us);
     void *tick_user;
+    /* --workers N (1: the one socket read on the calling thread, as before): N sockets in one
+     * PACKET_FANOUT_HASH group, each read and analysed on a thread of its own into
+     * engines[i] (engines[0] is the engine given to mw_live_run). With N > 1 the engines'
+     * hand-over and tick must be safe to call from several threads. */
+    int workers;
+    mw_engine *const *engines;
 } mw_live_opts;
 
 /* Capture until SIGINT/SIGTERM. Returns false with *err (one line) when the capture
  * could not start; warnings go to stderr. */
 bool mw_live_run(const mw_live_opts *o, mw_engine *e, char **err);
+/* The same with o->workers > 1 (input/live/workers.c); mw_live_run calls it. */
+bool mw_live_run_workers(const mw_live_opts *o, char **err);
 
 /* Stop the capture (async-signal-safe, any thread), as SIGINT does. */
 void mw_live_stop(void);
+
+/* Live capture: the packets the kernel or the interface dropped, on stderr (said last). */
+void mw_live_loss_lines(const mw_engine_stats *st);
 
 /* "tcp and (port 25 or port 587 ...)": the mail ports of the port table. */
 char *mw_live_default_filter(const struct mw_ports *table);

@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# Live capture with --workers (issue 18): a bench capture of 1,000 mail sessions (and 30%
+# non-mail background) is replayed onto one end of a veth pair, inside a network namespace
+# of its own, while `mailwire -i` captures on the other end - once with --workers 1, once with
+# --workers 2 (and -w). Prints TAP lines.
+#
+#   sudo bash tests/live_workers.sh [MAILWIRE]        # MAILWIRE defaults to ./mailwire
+#
+# Checks: both runs write the same set of session records (compared by 4-tuple, the id, uid,
+# time and frame fields left out), each session exactly once, the ids unique and "sN"; the
+# kernel dropped nothing (else the comparison would mean nothing); --stats shows a line per
+# worker, both with packets, and totals that are their sums; the -w file of the 2-worker run
+# holds every packet and reads back to the same records. The replay is tcpreplay (Debian
+# package tcpreplay) when installed, else (or with MW_REPLAY=python) bench/pcap_replay.py
+# (python, AF_PACKET). Needs root and ip (iproute2); without them one "# SKIP" line. Nothing
+# of the host is touched: the namespace (mw-workers-PID) with its veth pair is removed at
+# exit. About 20 s.
+set -u
+MW=${1:-./mailwire}
+[[ $MW == /* ]] || MW=$PWD/$MW
+SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+cd "$(dirname "$0")/.." || exit 1
+
+SKIP_WHAT="live --workers tests"
+TMP=$(mktemp -d /tmp/mailwire-workers.XXXXXX)
+# shellcheck source=tests/tap.sh
+. tests/tap.sh
+
+[[ $(id -u) -eq 0 ]] || { rm -rf "$TMP"; skip_all "not root (live capture needs root)"; }
+command -v ip >/dev/null 2>&1 || { rm -rf "$TMP"; skip_all "missing ip (iproute2)"; }
+[[ -x $MW ]] || { not_ok "mailwire binary" "$MW is not an executable file"; rm -rf "$TMP"; exit 1; }
+
+# shellcheck disable=SC2034  # read by servers.sh
+LOG_TAG=live_workers
+# shellcheck source=../pcaps/servers.sh
+source pcaps/servers.sh
+rm -rf "$TMP" # the run inside the namespace makes its own
+netns_enter workers "$SELF" "$MW" || skip_all "$NETNS_ERROR"
+TMP=$(mktemp -d /tmp/mailwire-workers.XXXXXX)
+
+MW_PID=''
+cleanup() {
+    local rc=$?
+    [[ -n $MW_PID ]] && kill -KILL "$MW_PID" 2>/dev/null
+    wait 2>/dev/null
+    ip link del mwA 2>/dev/null
+    rm -rf "$TMP"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ip link add mwA type veth peer name mwB || skip_all "cannot make a veth pair in $NETNS"
+ip link set mwA up && ip link set mwB up || skip_all "cannot bring the veth pair up"
+if command -v ethtool >/dev/null 2>&1; then # frames as they are in the file
+    ethtool -K mwA tso off gso off gro off >/dev/null 2>&1
+    ethtool -K mwB tso off gso off gro off >/dev/null 2>&1
+fi
+python3 bench/make_captures.py --out "$TMP" --sessions 1000 sessions >"$TMP/gen.log" 2>&1 ||
+    { not_ok "bench capture generated" "$(tail -3 "$TMP/gen.log")"; exit 1; }
+CAP=$TMP/sessions.pcap
+EXPECT=$(cat "$TMP/sessions.pcap.expected")
+if [[ ${MW_REPLAY:-} != python ]] && command -v tcpreplay >/dev/null 2>&1; then
+    REPLAY="tcpreplay"
+    replay() { tcpreplay -q -i mwA --pps=10000 "$CAP"; }
+else
+    REPLAY="bench/pcap_replay.py"
+    replay() { python3 bench/pcap_replay.py --pps 10000 mwA "$CAP"; }
+fi
+echo "# $EXPECT sessions replayed with $REPLAY at 10,000 packets/s"
+
+# the packet sockets of PID are open (their inodes are in /proc/net/packet), or give up
+wait_capturing() {
+    local pid=$1 want=$2 i inode have
+    for ((i = 0; i < 50; i++)); do
+        kill -0 "$pid" 2>/dev/null || return 1
+        have=0
+        for inode in $(find "/proc/$pid/fd" -lname 'socket:*' -printf '%l\n' 2>/dev/null | tr -dc '0-9\n'); do
+            awk 'NR > 1 {print $NF}' /proc/net/packet | grep -qx "$inode" && have=$((have + 1))
+        done
+        ((have >= want)) && { sleep 0.5; return 0; }
+        sleep 0.1
+    done
+    return 1
+}
+# run W OUT ERR ARGS...: one replay under mailwire --workers W; RC its exit status
+run() {
+    local w=$1 out=$2 err=$3 i
+    shift 3
+    "$MW" -i mwB --workers "$w" --json -o "$out" "$@" >/dev/null 2>"$err" &
+    MW_PID=$!
+    wait_capturing "$MW_PID" "$w" || { RC="not capturing: $(head -c 300 "$err")"; return 1; }
+    replay >"$TMP/replay-$w.log" 2>&1
+    sleep 1 # the last TPACKET_V3 block (50 ms) and the writer (100 ms)
+    kill -USR1 "$MW_PID"
+    sleep 0.5
+    kill -INT "$MW_PID"
+    for ((i = 0; i < 100; i++)); do kill -0 "$MW_PID" 2>/dev/null || break; sleep 0.1; done
+    wait "$MW_PID"
+    RC=$?
+    MW_PID=''
+}
+
+run 1 "$TMP/w1.jsonl" "$TMP/w1.err" --stats 60
+RC1=$RC
+run 2 "$TMP/w2.jsonl" "$TMP/w2.err" --stats 60 -w "$TMP/w2.pcap"
+RC2=$RC
+check "--workers 1: SIGINT, exit 0" test "$RC1" = 0
+check "--workers 2: SIGINT, exit 0" test "$RC2" = 0
+
+# the last stats block of each run: the per-worker lines and the totals
+python3 - "$TMP" "$EXPECT" "$n" >"$TMP/checks.tap" <<'PY'
+import json, re, sys
+tmp, expect, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def tap(ok, name, *detail):
+    global n
+    n += 1
+    print(("ok" if ok else "not ok"), n, "-", name)
+    if not ok:
+        for d in detail:
+            print("#  ", str(d)[:1500])
+
+TIMES = {"id", "uid", "ts", "ts_start", "ts_end", "frame", "seconds", "latency"}
+def strip(v):
+    if isinstance(v, dict):
+        return {k: strip(x) for k, x in v.items()
+                if k not in TIMES and not k.endswith(("_s", "_ms", "_us"))}
+    if isinstance(v, list):
+        return [strip(x) for x in v]
+    return v
+def records(path):
+    by_tuple, ids = {}, []
+    for line in open(path, encoding="utf-8"):
+        r = json.loads(line)
+        by_tuple.setdefault((r["client"], r["server"]), []).append(json.dumps(strip(r), sort_keys=True))
+        ids.append(r["id"])
+    return by_tuple, ids
+def stats(path):
+    lines = [l for l in open(path, encoding="utf-8") if "mailwire: stats:" in l]
+    total = [l for l in lines if " of " not in l.split("stats:")[1][:20]]
+    workers = [l for l in lines if re.search(r"stats: worker \d+ of \d+:", l)]
+    return lines, total[-1] if total else "", workers
+num = lambda pat, s: int(re.search(pat, s).group(1)) if re.search(pat, s) else -1
+
+one, ids1 = records(tmp + "/w1.jsonl")
+two, ids2 = records(tmp + "/w2.jsonl")
+_, total1, _ = stats(tmp + "/w1.err")
+lines2, total2, workers2 = stats(tmp + "/w2.err")
+for w, total in ((1, total1), (2, total2)):
+    tap(num(r"(\d+) dropped by the kernel", total) == 0 and num(r"by the kernel, (\d+) by the interface", total) == 0,
+        "--workers %d: the kernel dropped nothing" % w, total or "no stats line")
+tap(len(one) == expect and all(len(v) == 1 for v in one.values()),
+    "--workers 1: %d sessions, each once" % expect, "%d 4-tuples, %d records" % (len(one), len(ids1)))
+dups = [k for k, v in two.items() if len(v) > 1]
+tap(len(two) == expect and not dups, "--workers 2: %d sessions, each exactly once" % expect,
+    "%d 4-tuples, %d records; twice: %s" % (len(two), len(ids2), dups[:5]))
+differ = sorted(k for k in set(one) | set(two) if one.get(k) != two.get(k))
+tap(not differ, "--workers 2: the same session records as --workers 1 (by 4-tuple, ids and times aside)",
+    "%d differ, e.g. %s" % (len(differ), differ[:3]),
+    *(["w1: " + (one.get(differ[0]) or ["-"])[0], "w2: " + (two.get(differ[0]) or ["-"])[0]] if differ else []))
+tap(len(set(ids2)) == len(ids2) and all(re.fullmatch(r"s[1-9][0-9]*", i) for i in ids2),
+    "--workers 2: session ids unique, in the sN form", sorted(ids2)[:10])
+wk = [(num(r"worker (\d+) of", l), num(r": (\d+) packets seen", l), num(r"seen, (\d+) dropped", l),
+       num(r", (\d+) written", l)) for l in workers2[-2:]]
+tap(len(wk) == 2 and {w[0] for w in wk} == {1, 2} and all(w[1] > 0 for w in wk),
+    "--stats: a line per worker, each worker got packets", *lines2[-3:])
+tap(len(wk) == 2 and sum(w[1] for w in wk) == num(r"stats: (\d+) packets seen", total2)
+    and sum(w[3] for w in wk) == num(r", (\d+) written", total2),
+    "--stats: the totals are the workers' sums", *lines2[-3:])
+tap(num(r"stats: (\d+) packets seen", total2) == num(r"stats: (\d+) packets seen", total1) > 0,
+    "--workers 2 saw as many packets as --workers 1", total1, total2)
+print("N", n)
+PY
+grep -v '^N ' "$TMP/checks.tap"
+m=$(awk '$1 == "N" {print $2}' "$TMP/checks.tap")
+[[ -n $m ]] && n=$m || not_ok "record checks ran" "python3 failed: $(tail -3 "$TMP/checks.tap")"
+
+# -w with two workers: one file with every packet, read back to the same records
+total2=$(grep "stats: [0-9]" "$TMP/w2.err" | tail -1 | grep -oE "stats: [0-9]+" | grep -oE "[0-9]+")
+saved=$("$MW" -r "$TMP/w2.pcap" 2>/dev/null | grep -oE "^Packets: [0-9]+" | grep -oE "[0-9]+")
+DETAIL="saved ${saved:-none}, seen ${total2:-none}"
+check "--workers 2 -w: the file holds every packet seen (${saved:-?})" test "${saved:-0}" = "${total2:-x}"
+"$MW" -r "$TMP/w2.pcap" --json -o "$TMP/w2-read.jsonl" 2>/dev/null
+same_read() {
+    python3 - "$TMP/w2.jsonl" "$TMP/w2-read.jsonl" <<'PY'
+import json, sys
+key = lambda p: sorted((json.loads(l)["client"], json.loads(l)["server"], json.loads(l)["outcome"]) for l in open(p))
+a, b = key(sys.argv[1]), key(sys.argv[2])
+sys.exit(0 if a == b else "%d live, %d read back" % (len(a), len(b)))
+PY
+}
+check "--workers 2 -w: the saved file reads back to the same sessions" same_read
+echo "1..$n"
