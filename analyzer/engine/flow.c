@@ -7,6 +7,7 @@
 #include "engine/detect.h"
 #include "engine/feeder.h"
 #include "engine/flow_table.h"
+#include "engine/spares.h"
 #include "engine/tcp_state.h"
 #include "input/defrag.h"
 #include "registry.h"
@@ -36,13 +37,11 @@ typedef struct mw_flow {
  * found within its session's life); drops less than MW_LOSS_MERGE_US apart extend one. */
 #define MW_LOSS_STRETCHES 16
 #define MW_LOSS_MERGE_US 1000000
-/* --max-memory: what a flow costs beyond its buffers (tests/hostile.py: flow, session, state,
- * arrays and hash entry ~950 bytes after one segment; more buffers are counted on top). */
+/* --max-memory: a flow's cost beyond its buffers (tests/hostile.py: ~950 bytes a flow). */
 #define MW_FLOW_FIXED_COST 1024u
 /* Earlier than its flow's latest by more: time_went_backwards (less: taps' reordering). */
 #define MW_TIME_BACKWARDS_US 1000000
-/* Closed flows kept for the next new ones, instead of a free and a malloc each: enough for
- * the churn of a busy link, few enough that a burst of flows gives its memory back. */
+/* Closed flows kept for new ones (engine/spares.h); past it a burst's memory is given back. */
 #define MW_FLOW_SPARE_KEPT 256u
 /* Ignored flows are counted by server port, one counter per port. */
 #define MW_PORTS_COUNTED 65536
@@ -69,8 +68,7 @@ struct mw_engine {
     void (*loss_probe)(void *user); /* live capture: reads the drop counters now */
     void *loss_probe_user;
     size_t mem_held;         /* every flow's mem_cost: what --max-memory bounds */
-    mw_flow *spare;          /* closed flows kept for reuse (linked by node.lru_next) */
-    unsigned spare_n;        /* ...how many: at most MW_FLOW_SPARE_KEPT */
+    mw_spares spare;         /* closed flows kept for reuse */
 };
 
 /* A packet of a non-mail flow, by the flow's server port: its SYN's destination when
@@ -270,13 +268,7 @@ static void close_flow(mw_engine *e, mw_flow *f, mw_close_reason why)
     mw_flow_table_remove(&e->table, &f->node);
     e->stats.flows_live = e->table.live;
     e->mem_held -= f->mem_cost;
-    if (e->spare_n < MW_FLOW_SPARE_KEPT) {
-        f->node.lru_next = e->spare ? &e->spare->node : NULL;
-        e->spare = f;
-        e->spare_n++;
-    } else {
-        g_free(f);
-    }
+    mw_spares_give(&e->spare, f);
 }
 
 static mw_flow *new_flow(mw_engine *e, const mw_flow_key *k, int64_t ts, uint64_t frame)
@@ -284,14 +276,7 @@ static mw_flow *new_flow(mw_engine *e, const mw_flow_key *k, int64_t ts, uint64_
     mw_flow_node *oldest = mw_flow_table_oldest(&e->table);
     if (e->table.live >= e->cfg.max_flows && oldest)
         close_flow(e, flow_of(oldest), MW_CLOSE_EVICTED);
-    mw_flow *f = e->spare;
-    if (f) {
-        e->spare = f->node.lru_next ? flow_of(f->node.lru_next) : NULL;
-        e->spare_n--;
-        memset(f, 0, sizeof *f);
-    } else {
-        f = g_new0(mw_flow, 1);
-    }
+    mw_flow *f = mw_spares_take(&e->spare);
     f->node.key = *k;
     f->first_ts = ts;
     f->first_frame = frame;
@@ -647,6 +632,7 @@ mw_engine *mw_engine_new(const mw_config *cfg, mw_session_cb cb, void *user)
     e->cb = cb;
     e->user = user;
     mw_flow_table_init(&e->table);
+    mw_spares_init(&e->spare, sizeof(mw_flow), MW_FLOW_SPARE_KEPT);
     e->ports = cfg->ports ? mw_ports_copy(cfg->ports) : mw_ports_new();
     e->cfg.ports = e->ports;
     mw_defrag_limits fl = { cfg->max_frag_datagrams, cfg->max_frag_bytes, cfg->frag_timeout_us };
@@ -668,10 +654,7 @@ void mw_engine_free(mw_engine *e)
     if (!e)
         return;
     mw_engine_finish(e);
-    for (mw_flow *f = e->spare, *next; f; f = next) {
-        next = f->node.lru_next ? flow_of(f->node.lru_next) : NULL;
-        g_free(f);
-    }
+    mw_spares_free(&e->spare);
     mw_flow_table_free(&e->table);
     mw_defrag_free(e->defrag);
     for (int i = 0; i < MW_MAX_DISSECTORS && mw_dissectors[i]; i++)

@@ -2,7 +2,7 @@
  * NAME created, or NAME reopened on SIGHUP; all through the directory's descriptor. */
 #define _GNU_SOURCE /* renameat2, RENAME_NOREPLACE */
 #include "output/outfile.h"
-#include "core/dirfd.h"
+#include "core/fs/dirfd.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/dirfd.h"
+#include "core/fs/dirfd.h"
 
 /* How long a renamed-away file is still read after a new one appeared under the name. */
 #define MW_FOLLOW_OLD_KEEP_US (5 * G_USEC_PER_SEC)

@@ -1,4 +1,4 @@
-#include "core/dirfd.h"
+#include "core/fs/dirfd.h"
 
 #include <errno.h>
 #include <fcntl.h>
