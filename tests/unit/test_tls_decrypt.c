@@ -13,29 +13,10 @@
 #include "tls/decrypt/decrypt.h"
 #include "tls/decrypt/keylog.h"
 #include "tls/decrypt/keyschedule.h"
+#include "tu_hex.h"
 
 /* ---------- helpers ---------- */
 
-/* Hex text (spaces and newlines allowed) to bytes. */
-static GByteArray *unhex(const char *s)
-{
-    GByteArray *b = g_byte_array_new();
-    int hi = -1;
-    for (; *s; s++) {
-        if (!g_ascii_isxdigit(*s))
-            continue;
-        int v = g_ascii_xdigit_value(*s);
-        if (hi < 0) {
-            hi = v;
-        } else {
-            uint8_t x = (uint8_t)(hi << 4 | v);
-            g_byte_array_append(b, &x, 1);
-            hi = -1;
-        }
-    }
-    g_assert_cmpint(hi, ==, -1);
-    return b;
-}
 
 /* ---------- RFC 8448 §3, "Simple 1-RTT Handshake" (TLS_AES_128_GCM_SHA256) ---------- */
 

@@ -11,26 +11,7 @@
 #include <string.h>
 
 #include "tls/decrypt/keyschedule.h"
-
-static GByteArray *unhex(const char *s)
-{
-    GByteArray *b = g_byte_array_new();
-    int hi = -1;
-    for (; *s; s++) {
-        if (!g_ascii_isxdigit(*s))
-            continue;
-        int v = g_ascii_xdigit_value(*s);
-        if (hi < 0) {
-            hi = v;
-        } else {
-            uint8_t x = (uint8_t)(hi << 4 | v);
-            g_byte_array_append(b, &x, 1);
-            hi = -1;
-        }
-    }
-    g_assert_cmpint(hi, ==, -1);
-    return b;
-}
+#include "tu_hex.h"
 
 /* ---------- RFC 5869 Appendix A (the Expand step: PRK given) ---------- */
 
