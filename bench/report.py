@@ -11,7 +11,8 @@ import json
 import os
 import sys
 
-TOOLS = ["mailwire", "tcpdump", "tshark", "ndpiReader"]
+TOOLS = ["mailwire", "mailwire-t1", "mailwire-t2", "reader-alone", "tcpdump", "tshark",
+         "ndpiReader"]
 # the keyed workload (issue 13): mailwire with its key log, without it, tcpdump, tshark with keys
 KEYED_TOOLS = ["mailwire-keys", "mailwire", "tcpdump", "tshark-keys"]
 KEYS_COST = 1.5        # decryption adds at most 50% to mailwire's time (on keyed-bulk)
@@ -20,6 +21,7 @@ READ_LIMIT = 1.5      # wall, x tcpdump -r FILE -w /dev/null
 CPU_LIMIT = 3.0       # CPU time of all threads, x tcpdump's
 TSHARK_FACTOR = 30.0
 RSS_CAP = 150e6
+THREADS_NOISE = 1.05  # 2 analysis threads: wall no worse than 1 thread's, within run noise
 RSS_SESSIONS = 50000
 
 
@@ -115,6 +117,10 @@ def main():
         if "ndpiReader" in res:
             cpu.append("ndpiReader = %.2fx mailwire" % (res["ndpiReader"]["cpu_s"] / mwc))
         lines.append("Ratios (CPU time, all threads): " + ", ".join(cpu) + ".")
+        t1, t2 = res.get("mailwire-t1"), res.get("mailwire-t2")
+        if t1 and t2:
+            lines.append("Threads: 2 analysis threads = %.2fx the wall of 1, %.2fx its CPU." % (
+                t2["wall_s"] / max(t1["wall_s"], 1e-6), t2["cpu_s"] / max(t1["cpu_s"], 1e-6)))
         if count:
             lines.append("Records: %d of %d mail sessions%s." % (
                 count["records"], count["expected"],
@@ -133,6 +139,10 @@ def main():
         if "ndpiReader" in res:
             v = res["ndpiReader"]["wall_s"] / mws
             checks.append(("mailwire faster than ndpiReader", v > 1.0, "%.2fx" % v))
+        if t1 and t2:
+            v = t2["wall_s"] / max(t1["wall_s"], 1e-6)
+            checks.append(("wall with 2 threads <= with 1 (+%d%% noise)" % round(
+                100 * (THREADS_NOISE - 1)), v <= THREADS_NOISE, "%.2fx" % v))
         if cap in ("sessions", "gateway"):
             n = meta.get("mail_sessions", 0)
             ok = mw["rss_bytes"] <= RSS_CAP

@@ -87,6 +87,11 @@ for c in $CAPTURES; do
         continue
     fi
     measure mailwire "$c" "$RUNS" "$MW" -r "$f" --json -o /dev/null
+    # issue 18: one and two analysis threads (the default is the cores), and the reader
+    # alone (--threads 0: read and hand over, no analysis), which bounds what N reach
+    measure mailwire-t1 "$c" "$RUNS" "$MW" -r "$f" --threads 1 --json -o /dev/null
+    measure mailwire-t2 "$c" "$RUNS" "$MW" -r "$f" --threads 2 --json -o /dev/null
+    measure reader-alone "$c" "$RUNS" "$MW" -r "$f" --threads 0 -o /dev/null
     if have tcpdump; then measure tcpdump "$c" "$RUNS" tcpdump -r "$f" -w /dev/null; fi
     if have tshark; then measure tshark "$c" "$SLOW_RUNS" tshark -r "$f" -q -z io,phs; fi
     if have ndpiReader; then measure ndpiReader "$c" "$SLOW_RUNS" ndpiReader -q -i "$f"; fi
