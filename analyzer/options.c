@@ -308,9 +308,6 @@ static char *check(mw_options *o, int argc, char **argv)
         return g_strdup("-Z, -w, --promisc and --stats go with -i (live capture)");
     if (!o->iface && o->workers != 1)
         return g_strdup("--workers goes with -i (live capture)");
-    if (o->workers > 1 && o->keylogs) /* mw_keylog_refresh from two workers at once */
-        return g_strdup("--workers and --keylog do not go together yet: the key log store is "
-                        "read by one thread at a time");
     if (!o->iface && !have_files)
         return g_strdup("no input: give a capture with -r FILE (see mailwire --help)");
     if (o->save_dir && o->iface)

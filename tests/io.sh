@@ -157,7 +157,8 @@ check "--stats -1: one line, exit 1" one_line_exit 1 "--stats must be from 0" "$
 check "--workers 0: one line, exit 1" one_line_exit 1 "--workers must be from 1 to 64" "$MW" -i lo --workers 0
 check "--workers 65: one line, exit 1" one_line_exit 1 "--workers must be from 1 to 64" "$MW" -i lo --workers 65
 check "--workers without -i: one line, exit 1" one_line_exit 1 "--workers goes with -i" "$MW" -r "$CAP" --workers 2
-check "--workers 2 --keylog: one line, exit 1 (not yet)" one_line_exit 1 "--workers and --keylog do not go together yet" "$MW" -i lo --workers 2 --keylog /dev/null
+# --workers 2 --keylog is accepted (issue 13): the checks go on to the next problem
+check "--workers 2 --keylog: accepted (the later check speaks)" one_line_exit 1 "--save-flagged reads the capture files again: it does not go with -i" "$MW" -i lo --workers 2 --keylog /dev/null --save-flagged "$TMP/sf"
 check "-c -3: one line, exit 1" one_line_exit 1 "-c must be from 0" "$MW" -r "$CAP" -c -3
 check "-o - is standard output" bash -c "'$MW' -r $CAP --json -o - | grep -q relay_denied && [ ! -e ./- ]"
 count() { "$MW" -r "$CAP" -r "$CAP" -c 25 | grep -q "^Packets: 25 "; }

@@ -190,4 +190,70 @@ sys.exit(0 if a == b else "%d live, %d read back" % (len(a), len(b)))
 PY
 }
 check "--workers 2 -w: the saved file reads back to the same sessions" same_read
+
+# --keylog with two workers (issue 13): every keyed capture of pcaps/ replayed in turn (their
+# 4-tuples are all different), with their key logs in one file; both runs must decrypt the
+# same sessions to the same records, and decrypt all but the capture whose keys are missing
+KEYED=()
+for f in pcaps/keyed-*.pcap; do [[ -f ${f%.pcap}.keys ]] && KEYED+=("$f"); done
+if ((${#KEYED[@]})); then
+    for f in "${KEYED[@]}"; do cat "${f%.pcap}.keys"; done >"$TMP/keyed.keys"
+    if [[ $REPLAY == tcpreplay ]]; then
+        replay() { for f in "${KEYED[@]}"; do tcpreplay -q -i mwA --pps=10000 "$f" || return 1; done; }
+    else
+        replay() { for f in "${KEYED[@]}"; do python3 bench/pcap_replay.py --pps 10000 mwA "$f" || return 1; done; }
+    fi
+    "$MW" --json -o "$TMP/k0.jsonl" --keylog "$TMP/keyed.keys" $(printf -- '-r %s ' "${KEYED[@]}") 2>/dev/null
+    run 1 "$TMP/k1.jsonl" "$TMP/k1.err" --keylog "$TMP/keyed.keys"
+    RCK1=$RC
+    run 2 "$TMP/k2.jsonl" "$TMP/k2.err" --keylog "$TMP/keyed.keys"
+    RCK2=$RC
+    check "--workers 1 --keylog: SIGINT, exit 0" test "$RCK1" = 0
+    check "--workers 2 --keylog: SIGINT, exit 0 (they go together now)" test "$RCK2" = 0
+    python3 - "$TMP" "$n" >"$TMP/keyed.tap" <<'PY'
+import json, sys
+tmp, n = sys.argv[1], int(sys.argv[2])
+def tap(ok, name, *detail):
+    global n
+    n += 1
+    print(("ok" if ok else "not ok"), n, "-", name)
+    if not ok:
+        for d in detail:
+            print("#  ", str(d)[:1500])
+TIMES = {"id", "uid", "ts", "ts_start", "ts_end", "frame", "seconds", "latency"}
+def strip(v):
+    if isinstance(v, dict):
+        return {k: strip(x) for k, x in v.items()
+                if k not in TIMES and not k.endswith(("_s", "_ms", "_us"))}
+    if isinstance(v, list):
+        return [strip(x) for x in v]
+    return v
+def records(path):
+    out = {}
+    for line in open(path, encoding="utf-8"):
+        r = json.loads(line)
+        out.setdefault((r["client"], r["server"]), []).append(r)
+    return out
+read, one, two = (records("%s/k%d.jsonl" % (tmp, i)) for i in (0, 1, 2))
+dec = lambda recs: {k for k, v in recs.items() if (v[0].get("tls") or {}).get("decrypted") is True}
+want = dec(read)
+tap(len(want) >= len(read) - 1 > 0, "keyed captures read from the files: %d sessions, %d decrypted" % (len(read), len(want)))
+tap(set(one) == set(read) and dec(one) == want,
+    "--workers 1 --keylog: the same sessions decrypted as reading the files",
+    "missing %s, not decrypted %s" % (sorted(set(read) - set(one))[:3], sorted(want - dec(one))[:3]))
+tap(set(two) == set(read) and all(len(v) == 1 for v in two.values()) and dec(two) == want,
+    "--workers 2 --keylog: every session once, the same ones decrypted (\"decrypted\":true)",
+    "missing %s, not decrypted %s" % (sorted(set(read) - set(two))[:3], sorted(want - dec(two))[:3]))
+norm = lambda recs: {k: [json.dumps(strip(r), sort_keys=True) for r in v] for k, v in recs.items()}
+a, b = norm(one), norm(two)
+differ = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+tap(not differ, "--workers 2 --keylog: the same session records as --workers 1 --keylog",
+    "%d differ, e.g. %s" % (len(differ), differ[:3]),
+    *(["w1: " + (a.get(differ[0]) or ["-"])[0], "w2: " + (b.get(differ[0]) or ["-"])[0]] if differ else []))
+print("N", n)
+PY
+    grep -v '^N ' "$TMP/keyed.tap"
+    m=$(awk '$1 == "N" {print $2}' "$TMP/keyed.tap")
+    [[ -n $m ]] && n=$m || not_ok "keyed record checks ran" "python3 failed: $(tail -3 "$TMP/keyed.tap")"
+fi
 echo "1..$n"

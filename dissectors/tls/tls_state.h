@@ -45,6 +45,7 @@ typedef struct {
     struct mw_keylog *kl;
     int64_t last_refresh_us; /* monotonic */
     size_t hold_cap;         /* records held per direction for late keys (inner/tls_hold.c) */
+    uint8_t secret[48];      /* the last secret looked up (MW_KEYLOG_SECRET_MAX), wiped after use */
     uint8_t plain[MW_TLS_MAX_CIPHERTEXT];
 } tls_engine;
 

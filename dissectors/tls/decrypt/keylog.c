@@ -51,7 +51,11 @@ typedef struct {
     bool overlong; /* the current line passed MW_KEYLOG_MAX_LINE: skip to its end */
 } kl_source;
 
+/* Locking (live --workers: every worker looks up, and refreshes when a key is missing):
+ * lookups and counters take the read lock; whatever changes the table, the sources or the
+ * messages takes the write lock. added and grows are also read without it (atomics). */
 struct mw_keylog {
+    GRWLock lock;
     GHashTable *table; /* kl_key * -> kl_entry * (the same pointer) */
     uint64_t seed;
     unsigned max_entries;
@@ -59,7 +63,8 @@ struct mw_keylog {
     GPtrArray *sources;  /* kl_source *: files */
     GPtrArray *messages; /* char *: not yet taken */
     unsigned named;      /* malformed lines named so far */
-    unsigned added;      /* files and buffers given (any outcome) */
+    gint added;          /* files and buffers given (any outcome) */
+    gint grows;          /* a followed file is among the sources (mw_keylog_may_grow) */
     bool more_said;
 };
 
@@ -139,6 +144,7 @@ mw_keylog *mw_keylog_new(void)
     kl->table = g_hash_table_new_full(key_hash, key_equal, NULL, entry_free);
     kl->sources = g_ptr_array_new_with_free_func(source_free);
     kl->messages = g_ptr_array_new_with_free_func(g_free);
+    g_rw_lock_init(&kl->lock);
     return kl;
 }
 
@@ -149,20 +155,21 @@ void mw_keylog_free(mw_keylog *kl)
     g_hash_table_destroy(kl->table);
     g_ptr_array_unref(kl->sources);
     g_ptr_array_unref(kl->messages);
+    g_rw_lock_clear(&kl->lock);
     g_free(kl);
 }
 
 void mw_keylog_set_max_entries(mw_keylog *kl, unsigned max_entries)
 {
+    g_rw_lock_writer_lock(&kl->lock);
     kl->max_entries = max_entries < MW_KEYLOG_MAX_ENTRIES ? max_entries : MW_KEYLOG_MAX_ENTRIES;
+    g_rw_lock_writer_unlock(&kl->lock);
 }
 
-const uint8_t *mw_keylog_find(const mw_keylog *kl,
-                              const uint8_t client_random[MW_KEYLOG_RANDOM_LEN],
-                              mw_keylog_kind kind, size_t *len)
+/* The entry's secret of kind, or NULL; the caller holds the lock. */
+static const uint8_t *lookup(const mw_keylog *kl, const uint8_t *client_random,
+                             mw_keylog_kind kind, size_t *len)
 {
-    if (!kl || !client_random || (unsigned)kind >= MW_KEYLOG_N_KINDS)
-        return NULL;
     kl_key probe;
     probe.hash = random_hash(kl->seed, client_random);
     memcpy(probe.random, client_random, MW_KEYLOG_RANDOM_LEN);
@@ -174,17 +181,52 @@ const uint8_t *mw_keylog_find(const mw_keylog *kl,
     return e->secret[kind];
 }
 
+const uint8_t *mw_keylog_find(const mw_keylog *kl,
+                              const uint8_t client_random[MW_KEYLOG_RANDOM_LEN],
+                              mw_keylog_kind kind, size_t *len)
+{
+    if (!kl || !client_random || (unsigned)kind >= MW_KEYLOG_N_KINDS)
+        return NULL;
+    mw_keylog *w = (mw_keylog *)kl; /* the lock only */
+    g_rw_lock_reader_lock(&w->lock);
+    const uint8_t *k = lookup(kl, client_random, kind, len);
+    g_rw_lock_reader_unlock(&w->lock);
+    return k;
+}
+
+bool mw_keylog_copy(const mw_keylog *kl, const uint8_t client_random[MW_KEYLOG_RANDOM_LEN],
+                    mw_keylog_kind kind, uint8_t out[MW_KEYLOG_SECRET_MAX], size_t *len)
+{
+    if (!kl || !client_random || (unsigned)kind >= MW_KEYLOG_N_KINDS)
+        return false;
+    mw_keylog *w = (mw_keylog *)kl;
+    size_t n = 0;
+    g_rw_lock_reader_lock(&w->lock);
+    const uint8_t *k = lookup(kl, client_random, kind, &n);
+    if (k)
+        memcpy(out, k, n);
+    g_rw_lock_reader_unlock(&w->lock);
+    if (k && len)
+        *len = n;
+    return k != NULL;
+}
+
 mw_keylog_stats mw_keylog_get_stats(const mw_keylog *kl)
 {
+    mw_keylog *w = (mw_keylog *)kl;
+    g_rw_lock_reader_lock(&w->lock);
     mw_keylog_stats s = kl->st;
     s.entries = g_hash_table_size(kl->table);
+    g_rw_lock_reader_unlock(&w->lock);
     return s;
 }
 
 GPtrArray *mw_keylog_take_messages(mw_keylog *kl)
 {
+    g_rw_lock_writer_lock(&kl->lock);
     GPtrArray *out = kl->messages;
     kl->messages = g_ptr_array_new_with_free_func(g_free);
+    g_rw_lock_writer_unlock(&kl->lock);
     return out;
 }
 
@@ -393,10 +435,12 @@ static void feed(mw_keylog *kl, kl_source *src, const char *p, size_t n, bool at
 
 void mw_keylog_add_buffer(mw_keylog *kl, const char *source, const void *data, size_t len)
 {
-    kl->added++;
     kl_source *src = g_new0(kl_source, 1);
     src->name = g_strdup(source ? source : "key log");
+    g_rw_lock_writer_lock(&kl->lock);
+    g_atomic_int_inc(&kl->added);
     feed(kl, src, data, len, true);
+    g_rw_lock_writer_unlock(&kl->lock);
     source_free(src);
 }
 
@@ -474,14 +518,27 @@ static bool source_read(mw_keylog *kl, kl_source *src)
     return true;
 }
 
-bool mw_keylog_add_file(mw_keylog *kl, const char *path, bool follow)
+/* Whether a followed file is among the sources, for mw_keylog_may_grow without the lock
+ * (source_read learns whether a source is a pipe). The caller holds the write lock. */
+static void note_grows(mw_keylog *kl)
+{
+    gint grows = 0;
+    for (guint i = 0; i < kl->sources->len; i++) {
+        const kl_source *src = g_ptr_array_index(kl->sources, i);
+        if (src->follow && !src->stream)
+            grows = 1;
+    }
+    g_atomic_int_set(&kl->grows, grows);
+}
+
+static bool add_file(mw_keylog *kl, const char *path, bool follow)
 {
     for (guint i = 0; i < kl->sources->len; i++) {
         kl_source *src = g_ptr_array_index(kl->sources, i);
         if (strcmp(src->name, path) == 0)
             return src->follow ? source_read(kl, src) : true;
     }
-    kl->added++;
+    g_atomic_int_inc(&kl->added);
     kl_source *src = g_new0(kl_source, 1);
     src->name = g_strdup(path);
     src->is_file = true;
@@ -496,39 +553,52 @@ bool mw_keylog_add_file(mw_keylog *kl, const char *path, bool follow)
     return source_read(kl, src);
 }
 
+bool mw_keylog_add_file(mw_keylog *kl, const char *path, bool follow)
+{
+    g_rw_lock_writer_lock(&kl->lock);
+    bool ok = add_file(kl, path, follow);
+    note_grows(kl);
+    g_rw_lock_writer_unlock(&kl->lock);
+    return ok;
+}
+
 uint64_t mw_keylog_refresh(mw_keylog *kl)
 {
+    g_rw_lock_writer_lock(&kl->lock);
     uint64_t before = kl->st.secrets;
     for (guint i = 0; i < kl->sources->len; i++) {
         kl_source *src = g_ptr_array_index(kl->sources, i);
         if (src->follow && !src->stream)
             source_read(kl, src);
     }
-    return kl->st.secrets - before;
+    note_grows(kl);
+    uint64_t added = kl->st.secrets - before;
+    g_rw_lock_writer_unlock(&kl->lock);
+    return added;
 }
 
 unsigned mw_keylog_sources(const mw_keylog *kl)
 {
-    return kl ? kl->added : 0;
+    return kl ? (unsigned)g_atomic_int_get(&kl->added) : 0;
 }
 
 bool mw_keylog_may_grow(const mw_keylog *kl)
 {
-    for (guint i = 0; kl && i < kl->sources->len; i++) {
-        const kl_source *src = g_ptr_array_index(kl->sources, i);
-        if (src->follow && !src->stream)
-            return true;
-    }
-    return false;
+    return kl && g_atomic_int_get(&kl->grows);
 }
 
 size_t mw_keylog_dir_fds(const mw_keylog *kl, int *fds, size_t max)
 {
+    if (!kl)
+        return 0;
+    mw_keylog *w = (mw_keylog *)kl;
     size_t n = 0;
-    for (guint i = 0; kl && i < kl->sources->len && n < max; i++) {
+    g_rw_lock_reader_lock(&w->lock);
+    for (guint i = 0; i < kl->sources->len && n < max; i++) {
         const kl_source *src = g_ptr_array_index(kl->sources, i);
         if (src->follow && src->dir_fd > 0)
             fds[n++] = src->dir_fd;
     }
+    g_rw_lock_reader_unlock(&w->lock);
     return n;
 }

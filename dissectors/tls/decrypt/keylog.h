@@ -9,7 +9,8 @@
  * line number and what is wrong — never the line's content). Nothing is ever fatal.
  *
  * Secrets are wiped when the store is freed; nothing here prints or logs key material.
- * The store is an object the caller owns; it is not locked (one thread at a time). */
+ * The store is an object the caller owns. It may be used from several threads at once (live
+ * --workers): lookups and counters take a read lock, reading and refreshing a write lock. */
 #ifndef MW_TLS_KEYLOG_H
 #define MW_TLS_KEYLOG_H
 
@@ -74,10 +75,15 @@ uint64_t mw_keylog_refresh(mw_keylog *kl);
 
 /* The secret of kind for client_random, its length in *len (48 for CLIENT_RANDOM, 32 or
  * 48 otherwise), or NULL. Valid until mw_keylog_free; a later line for the same random
- * and label overwrites it in place, so copy it (the decoder does). */
+ * and label overwrites it in place, so copy it — from one thread only: another's refresh
+ * may overwrite it while it is copied (several threads use mw_keylog_copy). */
 const uint8_t *mw_keylog_find(const mw_keylog *kl,
                               const uint8_t client_random[MW_KEYLOG_RANDOM_LEN],
                               mw_keylog_kind kind, size_t *len);
+
+/* As mw_keylog_find, the secret copied into out under the read lock; false when absent. */
+bool mw_keylog_copy(const mw_keylog *kl, const uint8_t client_random[MW_KEYLOG_RANDOM_LEN],
+                    mw_keylog_kind kind, uint8_t out[MW_KEYLOG_SECRET_MAX], size_t *len);
 
 mw_keylog_stats mw_keylog_get_stats(const mw_keylog *kl);
 

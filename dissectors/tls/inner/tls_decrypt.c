@@ -25,6 +25,7 @@ void tls_dec_engine_free(tls_engine *e)
     if (!e)
         return;
     memset(e->plain, 0, sizeof e->plain); /* the last plaintext held */
+    memset(e->secret, 0, sizeof e->secret);
     g_free(e);
 }
 
@@ -73,21 +74,33 @@ static struct mw_keylog *keylog_of(const tls_state *st)
 }
 
 /* The secret of kind for this session, reading a followed (live) key log again when it is
- * not there yet, at most every MW_TLS_KEYLOG_REFRESH_US. */
+ * not there yet, at most every MW_TLS_KEYLOG_REFRESH_US (per engine). The secret is copied
+ * into the engine's buffer (another live worker may refresh the store meanwhile): valid
+ * until the next look-up; the caller wipes it (wipe_secret) once used. */
 static const uint8_t *find_secret(tls_state *st, mw_keylog_kind kind, size_t *len)
 {
     struct mw_keylog *kl = keylog_of(st);
     if (!kl || !st->have_client_random)
         return NULL;
-    const uint8_t *k = mw_keylog_find(kl, st->client_random, kind, len);
+    uint8_t *out = st->eng->secret;
+    G_STATIC_ASSERT(sizeof st->eng->secret == MW_KEYLOG_SECRET_MAX);
+    bool k = mw_keylog_copy(kl, st->client_random, kind, out, len);
     int64_t now = g_get_monotonic_time();
     int64_t last = st->eng->last_refresh_us; /* G_MININT64: never (no subtraction then) */
     if (!k && (last == G_MININT64 || now - last >= MW_TLS_KEYLOG_REFRESH_US)) {
         st->eng->last_refresh_us = now;
-        if (mw_keylog_refresh(kl) > 0)
-            k = mw_keylog_find(kl, st->client_random, kind, len);
+        /* looked up again even when this refresh found nothing new: another worker's
+         * refresh may have read the line since */
+        mw_keylog_refresh(kl);
+        k = mw_keylog_copy(kl, st->client_random, kind, out, len);
     }
-    return k;
+    return k ? out : NULL;
+}
+
+static void wipe_secret(tls_state *st)
+{
+    if (st->eng)
+        memset(st->eng->secret, 0, sizeof st->eng->secret);
 }
 
 /* tls.keys: none_given (no key log at all), missing or found. */
@@ -104,8 +117,10 @@ static bool any_secret(tls_state *st)
 {
     size_t len;
     for (int k = 0; k < MW_KEYLOG_N_KINDS; k++)
-        if (find_secret(st, (mw_keylog_kind)k, &len))
+        if (find_secret(st, (mw_keylog_kind)k, &len)) {
+            wipe_secret(st);
             return true;
+        }
     return false;
 }
 
@@ -142,9 +157,11 @@ static bool key13(tls_state *st, mw_dir dir, mw_keylog_kind kind, uint8_t epoch)
     }
     note_keys(st, true);
     d->dec_wait = false;
-    return need_decoder(st) &&
-           mw_tls_decoder_init13(st->dec, (mw_tls_dir)dir, st->suite, secret, len) ==
-               MW_TLS_DEC_OK;
+    bool ok = need_decoder(st) &&
+              mw_tls_decoder_init13(st->dec, (mw_tls_dir)dir, st->suite, secret, len) ==
+                  MW_TLS_DEC_OK;
+    wipe_secret(st);
+    return ok;
 }
 
 /* 0-RTT (RFC 8446 2.3): the client's early records, held since its ClientHello (the
@@ -158,7 +175,9 @@ static void early_keys(tls_state *st, bool server_keyed, const mw_ctx *ctx)
     if (!st->early_offered)
         return;
     size_t len = 0;
-    if (!find_secret(st, MW_KEYLOG_CLIENT_EARLY_TRAFFIC, &len)) {
+    bool have = find_secret(st, MW_KEYLOG_CLIENT_EARLY_TRAFFIC, &len) != NULL;
+    wipe_secret(st);
+    if (!have) {
         tls_hold_drop(st, MW_FROM_CLIENT, "0-RTT early data, and the key log has no "
                       "CLIENT_EARLY_TRAFFIC_SECRET for it", ctx);
         return;
@@ -193,14 +212,17 @@ static bool key12(tls_state *st, mw_dir dir)
     tls_dir *d = &st->d[dir];
     if (!ms || !st->have_server_random) {
         d->dec_wait = ms == NULL;
+        wipe_secret(st);
         return false;
     }
     note_keys(st, true);
     d->dec_wait = false;
-    return need_decoder(st) &&
-           mw_tls_decoder_init12(st->dec, (mw_tls_dir)dir, st->selected, st->suite,
-                                 st->client_random, st->server_random, ms, len,
-                                 st->etm_client && st->etm_server) == MW_TLS_DEC_OK;
+    bool ok = need_decoder(st) &&
+              mw_tls_decoder_init12(st->dec, (mw_tls_dir)dir, st->selected, st->suite,
+                                    st->client_random, st->server_random, ms, len,
+                                    st->etm_client && st->etm_server) == MW_TLS_DEC_OK;
+    wipe_secret(st);
+    return ok;
 }
 
 void tls_keys_ccs(tls_state *st, mw_dir dir, const mw_ctx *ctx)
