@@ -10,7 +10,10 @@
 # time and frame fields left out), each session exactly once, the ids unique and "sN"; the
 # kernel dropped nothing (else the comparison would mean nothing); --stats shows a line per
 # worker, both with packets, and totals that are their sums; the -w file of the 2-worker run
-# holds every packet and reads back to the same records. The replay is tcpreplay (Debian
+# holds every packet and reads back to the same records. Then the keyed captures of pcaps/
+# with --keylog: --workers 2 decrypts the same sessions to the same records as --workers 1,
+# and, the keys appended only after the handshakes, holds and decrypts them
+# (--tls-hold-records). The replay is tcpreplay (Debian
 # package tcpreplay) when installed, else (or with MW_REPLAY=python) bench/pcap_replay.py
 # (python, AF_PACKET). Needs root and ip (iproute2); without them one "# SKIP" line. Nothing
 # of the host is touched: the namespace (mw-workers-PID) with its veth pair is removed at
@@ -255,5 +258,52 @@ PY
     grep -v '^N ' "$TMP/keyed.tap"
     m=$(awk '$1 == "N" {print $2}' "$TMP/keyed.tap")
     [[ -n $m ]] && n=$m || not_ok "keyed record checks ran" "python3 failed: $(tail -3 "$TMP/keyed.tap")"
+
+    # late keys (--tls-hold-records) with two workers: each one-session capture cut in two
+    # (its first two thirds, then the rest); the first parts replayed with the key log still
+    # empty, then the keys appended, then the rest: every worker holds its sessions' records
+    # and decrypts them once their keys come (a capture of several sessions one after the
+    # other would have some end before the cut, their held records dropped as documented)
+    LATE=()
+    for f in "${KEYED[@]}"; do
+        [[ $("$MW" -r "$f" --json 2>/dev/null | wc -l) == 1 ]] && LATE+=("$f")
+    done
+    "$MW" --json -o "$TMP/late0.jsonl" --keylog "$TMP/keyed.keys" $(printf -- '-r %s ' "${LATE[@]}") 2>/dev/null
+    python3 - "$TMP" "${LATE[@]}" <<'PY'
+import struct, sys
+tmp, files = sys.argv[1], sys.argv[2:]
+for i, f in enumerate(files):
+    data = open(f, "rb").read()
+    head, off, recs = data[:24], 24, []
+    end = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    while off + 16 <= len(data):
+        incl = struct.unpack(end + "I", data[off + 8:off + 12])[0]
+        recs.append(data[off:off + 16 + incl])
+        off += 16 + incl
+    cut = len(recs) * 2 // 3
+    open("%s/late-a%d.pcap" % (tmp, i), "wb").write(head + b"".join(recs[:cut]))
+    open("%s/late-b%d.pcap" % (tmp, i), "wb").write(head + b"".join(recs[cut:]))
+PY
+    : >"$TMP/late.keys"
+    replay_part() { # replay_part a|b: every capture's first or second part
+        local i
+        for ((i = 0; i < ${#LATE[@]}; i++)); do
+            if [[ $REPLAY == tcpreplay ]]; then tcpreplay -q -i mwA --pps=10000 "$TMP/late-$1$i.pcap"
+            else python3 bench/pcap_replay.py --pps 10000 mwA "$TMP/late-$1$i.pcap"; fi || return 1
+        done
+    }
+    replay() { replay_part a && sleep 0.5 && cat "$TMP/keyed.keys" >>"$TMP/late.keys" && sleep 0.3 && replay_part b; }
+    run 2 "$TMP/late.jsonl" "$TMP/late.err" --keylog "$TMP/late.keys" --tls-hold-records 64
+    check "--workers 2 --keylog, keys appended late: SIGINT, exit 0" test "$RC" = 0
+    late_same() {
+        python3 - "$TMP/late0.jsonl" "$TMP/late.jsonl" <<'PY'
+import json, sys
+dec = lambda p: sorted((r["client"], r["server"]) for r in map(json.loads, open(p))
+                       if (r.get("tls") or {}).get("decrypted") is True)
+a, b = dec(sys.argv[1]), dec(sys.argv[2])
+sys.exit(0 if a == b and a else "read from the files: %d decrypted, late: %d; not late: %s" % (len(a), len(b), sorted(set(a) - set(b))[:3]))
+PY
+    }
+    check "--workers 2, keys late: held records decrypted: the same sessions as reading the files" late_same
 fi
 echo "1..$n"
