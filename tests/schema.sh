@@ -85,13 +85,14 @@ for cap in "$TMP"/secrets/*.pcap "$TMP"/engine/*.pcap; do
 done
 run -r pcaps/smtp-relay-denied.pcap -r pcaps/imap-login-failed.pcap -r pcaps/pop3-login-ok.pcap >>"$out"
 # two sessions at once (the second capture's times moved onto the first's, by editcap) with
-# room for one: each evicts the other, the rests are records that continue them
+# room for one: each evicts the other, the rests are records that continue them (one analysis
+# thread: with N, --max-flows is shared out and the two flows may sit in different threads)
 start() { capinfos -Sa -T -r "$1" | cut -f2; }
 shift_s=$(python3 -c 'import sys; print(f"{float(sys.argv[1]) - float(sys.argv[2]) + 0.0001:.6f}")' \
     "$(start pcaps/smtp-relay-denied.pcap)" "$(start pcaps/smtp-unknown-user.pcap)")
 editcap -t "$shift_s" pcaps/smtp-unknown-user.pcap "$TMP/shifted.pcap" &&
     mergecap -w "$TMP/overlap.pcap" pcaps/smtp-relay-denied.pcap "$TMP/shifted.pcap"
-run -r "$TMP/overlap.pcap" --max-flows 1 >>"$out"
+run -r "$TMP/overlap.pcap" --max-flows 1 --threads 1 >>"$out"
 validate "generated captures, several inputs, eviction" "$out"
 check_continues() { grep -q '"continues":"s' "$out"; }
 if check_continues; then ok "schema: the eviction run has a continues record"
