@@ -169,6 +169,10 @@ typedef struct {
      * capabilities): freed with it in one go (core/arena.h). Here, not in mw_session: a
      * live flow's record stays at its size (hostile.py's per-flow budget). */
     mw_arena arena;
+    /* analysis in parallel (engine/flow.h mw_engine_index): the index of its latest packet,
+     * which orders closes across threads; 0 with one thread (kept here, not in mw_session:
+     * 8 more bytes put every record in the next malloc size class) */
+    uint64_t last_index;
 } mw_session_more;
 
 /* Fields are ordered to leave no holes (issue 12: a flow that has shown one segment costs
@@ -206,8 +210,6 @@ typedef struct mw_session {
     mw_part mail;
 
     uint64_t first_frame;
-    uint64_t last_index; /* analysis in parallel (engine/flow.h mw_engine_index): the index of
-                          * its latest packet, which orders closes across threads */
     mw_session_more *more; /* NULL until one of its fields is set */
     const char *input;   /* the input it started in (core/identity.h), interned */
     char *decisive;      /* the line that best explains the outcome, for the text summary */

@@ -41,8 +41,7 @@ typedef struct mw_flow {
 #define MW_FLOW_FIXED_COST 1024u
 /* Earlier than its flow's latest by more: time_went_backwards (less: taps' reordering). */
 #define MW_TIME_BACKWARDS_US 1000000
-/* Closed flows kept for new ones (engine/spares.h); past it a burst's memory is given back. */
-#define MW_FLOW_SPARE_KEPT 256u
+#define MW_FLOW_SPARE_KEPT 256u /* closed flows kept for new ones (engine/spares.h) */
 /* Ignored flows are counted by server port, one counter per port. */
 #define MW_PORTS_COUNTED 65536
 
@@ -421,7 +420,8 @@ static bool deliver(mw_engine *e, mw_flow *f, mw_dir dir, const mw_packet *pkt, 
 {
     mw_session *s = f->feed.sess;
     sync_session(f);
-    s->last_index = e->index;
+    if (e->index) /* in parallel only (one thread: the record stays at its size) */
+        mw_session_more_of(s)->last_index = e->index;
     sink_user u = { e, f };
     mw_tcp_ack(&f->tcp, dir, pkt, frame, ts_us, &flow_sink, &u);
     if (pkt->payload_len > 0 || pkt->payload_cut > 0) {

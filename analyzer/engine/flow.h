@@ -74,7 +74,7 @@ void mw_engine_loss_probe(mw_engine *e, void (*probe)(void *user), void *user);
  * mw_engine_packet) or another thread's (then mw_engine_tick with its time): index is the
  * global index of the TCP segment (1-based), frame and ts_us its own. A session it starts
  * gets the id sINDEX (renumbered by the merger, parallel/order.h) and stats.last_id says
- * so; every session keeps the index of its latest segment (mw_session.last_index). */
+ * so; every session keeps the index of its latest segment (mw_session_more.last_index). */
 void mw_engine_index(mw_engine *e, uint64_t index, uint64_t frame, int64_t ts_us);
 
 const mw_engine_stats *mw_engine_stats_get(const mw_engine *e);

@@ -8,7 +8,7 @@
  * then the flows idle for longer than the idle timeout, least recently active first, then
  * evictions by --max-memory; at the end of the input every open flow, least recently
  * active first. "Least recently active" is the order of the index of each session's
- * latest segment (mw_session.last_index). So each close has a key:
+ * latest segment (mw_session_more.last_index). So each close has a key:
  *   (g, phase, last_index)   g: the segment (UINT64_MAX at the end of the input),
  *                            phase: START < OWN < IDLE < MEMORY < END,
  *                            last_index: for IDLE, MEMORY and END (0 for OWN).

@@ -92,13 +92,14 @@ static void take(mw_session *s, void *user)
 static mw_session *sess(uint64_t g, uint64_t last)
 {
     mw_session *s = mw_session_new(g);
-    s->last_index = last;
+    if (last)
+        mw_session_more_of(s)->last_index = last;
     return s;
 }
 
 static mw_order_event ev(uint64_t g, mw_order_phase ph, mw_session *s)
 {
-    mw_order_event e = { g, ph == MW_ORDER_OWN || !s ? 0 : s->last_index, ph, s };
+    mw_order_event e = { g, ph == MW_ORDER_OWN || !s ? 0 : mw_session_more_get(s)->last_index, ph, s };
     return e;
 }
 
