@@ -16,13 +16,15 @@
  * UNIQUEID: an id from the process id. */
 static bool join(int fd, int *group, char **err, const char *iface)
 {
-    int type = PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG;
+    /* the option is a u32, flags in its top half: unsigned, since DEFRAG (0x8000) shifted
+     * into an int's sign bit is undefined behaviour (UBSan in the ASan build said so) */
+    uint32_t type = PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG;
     if (*group < 0) {
-        int v = (PACKET_FANOUT_FLAG_UNIQUEID | type) << 16;
+        uint32_t v = (PACKET_FANOUT_FLAG_UNIQUEID | type) << 16;
         socklen_t len = sizeof v;
         if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &v, sizeof v) == 0 &&
             getsockopt(fd, SOL_PACKET, PACKET_FANOUT, &v, &len) == 0) {
-            *group = v & 0xffff;
+            *group = (int)(v & 0xffff);
             return true;
         }
         if (errno != EINVAL) {
@@ -32,7 +34,7 @@ static bool join(int fd, int *group, char **err, const char *iface)
         }
         *group = (int)(getpid() & 0xffff);
     }
-    int v = (*group & 0xffff) | (type << 16);
+    uint32_t v = ((uint32_t)*group & 0xffff) | (type << 16);
     if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &v, sizeof v) == 0)
         return true;
     *err = g_strdup_printf("-i %s: --workers: the kernel refuses to join PACKET_FANOUT group %d "
