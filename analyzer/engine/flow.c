@@ -96,7 +96,7 @@ static mw_endpoint flow_ep(const mw_flow *f, mw_dir dir)
 /* Does the packet come from key endpoint i? */
 static bool sent_by(const mw_flow *f, int i, const mw_packet *pkt)
 {
-    return memcmp(pkt->src, f->node.key.addr[i], 16) == 0 && pkt->sport == f->node.key.port[i];
+    return mw_flow_key_sent_by(&f->node.key, i, pkt);
 }
 
 /* ---------- the TCP layer's sink: reassembled bytes to the dissector ---------- */

@@ -1,15 +1,16 @@
 #include "engine/flow_table.h"
 
 #include <string.h>
-/* inlined: the key has a fixed size, and the call is made for every packet */
-#define XXH_INLINE_ALL
-#include <xxhash.h>
+
+_Static_assert(sizeof(mw_flow_key) == 6 * sizeof(uint64_t), "a key is its hash and 5 words");
 
 /* ---------- the map: linear probing on the seeded hash ---------- */
 
+/* Every byte of a key is in its hash or one of its words. */
 static inline bool key_equal(const mw_flow_key *a, const mw_flow_key *b)
 {
-    return memcmp(a, b, sizeof(mw_flow_key)) == 0;
+    return ((a->hash ^ b->hash) | (a->w[0] ^ b->w[0]) | (a->w[1] ^ b->w[1]) |
+            (a->w[2] ^ b->w[2]) | (a->w[3] ^ b->w[3]) | (a->w[4] ^ b->w[4])) == 0;
 }
 
 /* Tags in the top 16 bits of a pointer: Linux user space on x86-64 and arm64 keeps its
@@ -59,21 +60,31 @@ static inline bool slot_may_be(mw_flow_slot s, const mw_flow_key *k)
 }
 #endif
 
-/* The slot of k, or the empty slot where a search for it ends. */
+/* The slot of k, or the empty slot where a search for it ends (the map's fields in
+ * locals: the compiler cannot tell that reading entries leaves them unchanged). */
 static inline size_t map_probe(const mw_flow_map *m, const mw_flow_key *k)
 {
-    size_t i = (size_t)k->hash & m->mask;
-    while (m->slots[i] && !(slot_may_be(m->slots[i], k) && key_equal(slot_key(m->slots[i]), k)))
-        i = (i + 1) & m->mask;
-    return i;
+    const mw_flow_slot *slots = m->slots;
+    const size_t mask = m->mask;
+    size_t i = (size_t)k->hash & mask;
+    for (;; i = (i + 1) & mask) {
+        const mw_flow_slot s = slots[i];
+        if (!s || (slot_may_be(s, k) && key_equal(slot_key(s), k)))
+            return i;
+    }
 }
 
-const mw_flow_key *mw_flow_map_find(const mw_flow_map *m, const mw_flow_key *k)
+static inline const mw_flow_key *map_find(const mw_flow_map *m, const mw_flow_key *k)
 {
     if (!m->slots)
         return NULL;
     const mw_flow_slot s = m->slots[map_probe(m, k)];
     return s ? slot_key(s) : NULL;
+}
+
+const mw_flow_key *mw_flow_map_find(const mw_flow_map *m, const mw_flow_key *k)
+{
+    return map_find(m, k);
 }
 
 /* Place k in the first empty slot of its run (k is not in the map). */
@@ -188,10 +199,22 @@ static void ring_free(mw_flow_ring *r)
     memset(r, 0, sizeof *r);
 }
 
+/* SplitMix64's step: the hash's keys drawn from the seed. */
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9E3779B97F4A7C15u);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+    return z ^ (z >> 31);
+}
+
 void mw_flow_table_init(mw_flow_table *t)
 {
     memset(t, 0, sizeof *t);
     t->seed = (uint64_t)g_random_int() << 32 | g_random_int() | 1;
+    uint64_t x = t->seed;
+    for (size_t i = 0; i < G_N_ELEMENTS(t->secret); i++)
+        t->secret[i] = splitmix64(&x);
 }
 
 typedef struct {
@@ -209,7 +232,7 @@ void mw_flow_table_remember(mw_flow_table *t, const mw_flow_key *k, const char *
             mw_flow_map_remove(&t->evicted, &old->key);
         ring_pop(&t->evicted_order);
     }
-    evicted *prev = (evicted *)mw_flow_map_find(&t->evicted, k);
+    evicted *prev = (evicted *)map_find(&t->evicted, k);
     if (prev) {
         mw_flow_map_remove(&t->evicted, k);
         prev->live = false;
@@ -224,7 +247,7 @@ void mw_flow_table_remember(mw_flow_table *t, const mw_flow_key *k, const char *
 
 bool mw_flow_table_recall(mw_flow_table *t, const mw_flow_key *k, char *id)
 {
-    evicted *ev = (evicted *)mw_flow_map_find(&t->evicted, k);
+    evicted *ev = (evicted *)map_find(&t->evicted, k);
     if (!ev)
         return false;
     g_strlcpy(id, ev->id, 24);
@@ -271,7 +294,7 @@ void mw_flow_table_closed(mw_flow_table *t, const mw_flow_key *k, const mw_seq_s
 
 void mw_flow_table_closed_forget(mw_flow_table *t, const mw_flow_key *k)
 {
-    closed *c = (closed *)mw_flow_map_find(&t->closed, k);
+    closed *c = (closed *)map_find(&t->closed, k);
     if (!c)
         return;
     mw_flow_map_remove(&t->closed, k);
@@ -284,7 +307,7 @@ bool mw_flow_table_after_close(mw_flow_table *t, const mw_flow_key *k, int from,
     if (!t->closed_order.count)
         return false;
     closed_expire(t, now_us, timeout_us > INT64_MAX / 2 ? INT64_MAX : 2 * timeout_us);
-    const closed *c = (const closed *)mw_flow_map_find(&t->closed, k);
+    const closed *c = (const closed *)map_find(&t->closed, k);
     if (!c)
         return false;
     if (now_us - c->closed_us <= timeout_us)
@@ -303,29 +326,66 @@ void mw_flow_table_free(mw_flow_table *t)
     memset(t, 0, sizeof *t);
 }
 
-/* The hash is made here from the packet's own fields: hashing the key just built would read
- * it back in words that straddle the smaller stores that wrote it, a store-forwarding stall
- * on every packet. */
+/* 64 x 64 -> 128-bit product, folded: XXH3's and wyhash's mixing step. */
+static inline uint64_t mul_fold(uint64_t a, uint64_t b)
+{
+#ifdef __SIZEOF_INT128__
+    __extension__ typedef unsigned __int128 u128;
+    const u128 p = (u128)a * b;
+    return (uint64_t)p ^ (uint64_t)(p >> 64);
+#else
+    const uint64_t lo_lo = (a & 0xFFFFFFFFu) * (b & 0xFFFFFFFFu);
+    const uint64_t hi_lo = (a >> 32) * (b & 0xFFFFFFFFu);
+    const uint64_t lo_hi = (a & 0xFFFFFFFFu) * (b >> 32);
+    const uint64_t hi_hi = (a >> 32) * (b >> 32);
+    const uint64_t cross = (lo_lo >> 32) + (hi_lo & 0xFFFFFFFFu) + lo_hi;
+    const uint64_t upper = (hi_lo >> 32) + (cross >> 32) + hi_hi;
+    const uint64_t lower = (cross << 32) | (lo_lo & 0xFFFFFFFFu);
+    return lower ^ upper;
+#endif
+}
+
+/* The key's last word: both ports and the family, as the union lays them out. */
+static inline uint64_t tail_word(uint16_t p0, uint16_t p1, uint8_t family)
+{
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+    return (uint64_t)p0 | (uint64_t)p1 << 16 | (uint64_t)family << 32;
+#else
+    return (uint64_t)p0 << 48 | (uint64_t)p1 << 32 | (uint64_t)family << 24;
+#endif
+}
+
+/* The key is built and hashed a word at a time, from registers: the endpoints are ordered
+ * as memcmp orders their bytes (big-endian words), and the hash is XXH3's mixing of the
+ * five words with keys drawn from the table's seed (mw_flow_table_init) — an attacker who
+ * does not know the seed cannot predict which keys collide. Hashing the key once built
+ * would read it back in words that straddle the smaller stores that wrote it, a
+ * store-forwarding stall on every packet. */
 void mw_flow_key_make(const mw_flow_table *t, const mw_packet *pkt, mw_flow_key *k)
 {
-    memset(k, 0, sizeof *k);
-    k->family = pkt->family;
-    int c = memcmp(pkt->src, pkt->dst, 16);
-    bool lo = c < 0 || (c == 0 && pkt->sport <= pkt->dport);
-    memcpy(k->addr[lo ? 0 : 1], pkt->src, 16);
-    memcpy(k->addr[lo ? 1 : 0], pkt->dst, 16);
-    k->port[lo ? 0 : 1] = pkt->sport;
-    k->port[lo ? 1 : 0] = pkt->dport;
-    const uint64_t ports = (uint64_t)k->port[0] << 16 | k->port[1] | (uint64_t)pkt->family << 32;
-    k->hash = XXH3_64bits_withSeed(lo ? pkt->src : pkt->dst, 16,
-                                   XXH3_64bits_withSeed(lo ? pkt->dst : pkt->src, 16,
-                                                        t->seed ^ ports));
+    uint64_t s[2], d[2];
+    memcpy(s, pkt->src, 16);
+    memcpy(d, pkt->dst, 16);
+    const uint64_t s0 = GUINT64_FROM_BE(s[0]), d0 = GUINT64_FROM_BE(d[0]);
+    const uint64_t s1 = GUINT64_FROM_BE(s[1]), d1 = GUINT64_FROM_BE(d[1]);
+    const bool lo = s0 < d0 || (s0 == d0 && (s1 < d1 || (s1 == d1 && pkt->sport <= pkt->dport)));
+    const uint64_t w0 = lo ? s[0] : d[0], w1 = lo ? s[1] : d[1];
+    const uint64_t w2 = lo ? d[0] : s[0], w3 = lo ? d[1] : s[1];
+    const uint64_t w4 = tail_word(lo ? pkt->sport : pkt->dport, lo ? pkt->dport : pkt->sport,
+                                  pkt->family);
+    k->w[0] = w0, k->w[1] = w1, k->w[2] = w2, k->w[3] = w3, k->w[4] = w4;
+    const uint64_t *sec = t->secret;
+    uint64_t h = mul_fold(w0 ^ sec[0], w1 ^ sec[1]) + mul_fold(w2 ^ sec[2], w3 ^ sec[3]) +
+                 mul_fold(w4 ^ sec[4], t->seed ^ sec[5]);
+    h ^= h >> 37; /* XXH3's avalanche */
+    h *= 0x165667919E3779F9u;
+    k->hash = h ^ (h >> 32);
 }
 
 mw_flow_node *mw_flow_table_lookup(const mw_flow_table *t, const mw_flow_key *k)
 {
     /* the key is the node's first member */
-    return (mw_flow_node *)mw_flow_map_find(&t->map, k);
+    return (mw_flow_node *)map_find(&t->map, k);
 }
 
 static void lru_unlink(mw_flow_table *t, mw_flow_node *n)

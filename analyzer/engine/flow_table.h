@@ -15,13 +15,20 @@
 #include "engine/reasm.h"
 #include "input/decode.h"
 
-/* Canonical 4-tuple: the lower (address, port) endpoint first, and its hash. */
+/* Canonical 4-tuple: the lower (address, port) endpoint first, and its hash. The fields
+ * overlay five 64-bit words (w), so that keys are built, compared and hashed a word at a
+ * time (flow_table.c); a key is 48 bytes and has no byte that is not one of them. */
 typedef struct {
     uint64_t hash; /* worked out by mw_flow_key_make from the packet (flow_table.c says why) */
-    uint8_t family;
-    uint8_t pad;
-    uint16_t port[2];
-    uint8_t addr[2][16];
+    union {
+        struct {
+            uint8_t addr[2][16];
+            uint16_t port[2];
+            uint8_t family;
+            uint8_t pad[3];
+        };
+        uint64_t w[5];
+    };
 } mw_flow_key;
 
 typedef struct mw_flow_node {
@@ -82,6 +89,7 @@ typedef struct {
      * packets, and a hash they could predict would let them pile every flow into one
      * run of slots. */
     uint64_t seed;
+    uint64_t secret[6]; /* the hash's keys, drawn from the seed (mw_flow_table_init) */
     size_t live, peak;
     mw_flow_map evicted; /* key -> struct evicted (flow_table.c) */
     mw_flow_ring evicted_order;
@@ -107,10 +115,18 @@ void mw_flow_table_init(mw_flow_table *t);
 void mw_flow_table_remember(mw_flow_table *t, const mw_flow_key *k, const char *id);
 /* Was flow k evicted? Then its session id into id (24 bytes), and k is forgotten. */
 bool mw_flow_table_recall(mw_flow_table *t, const mw_flow_key *k, char *id);
+/* Did key endpoint i send the packet? Compared a word at a time. */
+static inline bool mw_flow_key_sent_by(const mw_flow_key *k, int i, const mw_packet *pkt)
+{
+    uint64_t a[2];
+    memcpy(a, pkt->src, 16);
+    return ((a[0] ^ k->w[2 * i]) | (a[1] ^ k->w[2 * i + 1])) == 0 && pkt->sport == k->port[i];
+}
+
 /* Which endpoint of k (0 or 1) sent the packet. */
 static inline int mw_flow_key_side(const mw_flow_key *k, const mw_packet *pkt)
 {
-    return memcmp(pkt->src, k->addr[0], 16) == 0 && pkt->sport == k->port[0] ? 0 : 1;
+    return mw_flow_key_sent_by(k, 0, pkt) ? 0 : 1;
 }
 
 /* Flow k was closed at ts_us (FIN, RST); span[i]: what key endpoint i sent. */
