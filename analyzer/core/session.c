@@ -7,12 +7,44 @@
 #include <stdio.h>
 #include <string.h>
 
+/* "s" and the number in decimal, as "s%" G_GUINT64_FORMAT writes it (a printf per session
+ * cost more than the rest of making the record). */
+static void format_id(char id[24], uint64_t n)
+{
+    char digits[20];
+    size_t k = 0;
+    do
+        digits[k++] = (char)('0' + n % 10);
+    while ((n /= 10) > 0);
+    id[0] = 's';
+    for (size_t i = 0; i < k; i++)
+        id[1 + i] = digits[k - 1 - i];
+    id[1 + k] = '\0';
+}
+
 mw_session *mw_session_new(uint64_t seq_no)
 {
+    _Static_assert(sizeof ((mw_session *)0)->id >= 1 + 20 + 1, "s, 20 digits and the NUL");
     mw_session *s = g_new0(mw_session, 1);
-    g_snprintf(s->id, sizeof s->id, "s%" G_GUINT64_FORMAT, seq_no);
+    format_id(s->id, seq_no);
     s->input = mw_identity_input();
     return s;
+}
+
+/* The evidence of a finished record that raised no flag: one empty array for all of them,
+ * never written to (count_evidence gives a record its own at its first flag) and never
+ * freed — an array made and freed per session cost more than the rest of its record. */
+static GArray *no_evidence(void)
+{
+    static GArray *none;
+    if (g_once_init_enter(&none))
+        g_once_init_leave(&none, g_array_new(FALSE, FALSE, sizeof(mw_evidence)));
+    return none;
+}
+
+static bool own_evidence(const mw_session *s)
+{
+    return s->evidence && s->evidence != no_evidence();
 }
 
 static void free_part(mw_part *p)
@@ -74,12 +106,12 @@ void mw_session_free(mw_session *s)
 {
     if (!s)
         return;
-    for (guint i = 0; s->evidence && i < s->evidence->len; i++) {
+    for (guint i = 0; own_evidence(s) && i < s->evidence->len; i++) {
         g_free(g_array_index(s->evidence, mw_evidence, i).detail);
         g_free(g_array_index(s->evidence, mw_evidence, i).log_file);
     }
     free_server_log(s->server_log);
-    if (s->evidence)
+    if (own_evidence(s))
         g_array_free(s->evidence, TRUE);
     if (s->auth)
         g_free(s->auth->user); /* the struct is in the arena, the name can be replaced */
@@ -115,6 +147,15 @@ char *mw_session_wire_strdup(mw_session *s, const uint8_t *p, size_t len, size_t
                             mw_wire_len(p, len, cap));
 }
 
+/* The text fmt makes, cut to MW_MAX_TEXT bytes, on the heap: formatted on the stack first
+ * (g_strdup_vprintf grows a buffer for it, and the record keeps at most this much). */
+static char *capped_vprintf(const char *fmt, va_list ap)
+{
+    char buf[MW_MAX_TEXT + 1];
+    int n = g_vsnprintf(buf, sizeof buf, fmt, ap);
+    return g_strndup(buf, n < 0 ? 0 : MIN((size_t)n, (size_t)MW_MAX_TEXT));
+}
+
 /* One more occurrence of f: is its evidence to be kept (the first MW_MAX_EVIDENCE_PER_FLAG)?
  * The count saturates: only "over the cap" is ever read. */
 static bool count_evidence(mw_session *s, mw_flag f)
@@ -124,7 +165,7 @@ static bool count_evidence(mw_session *s, mw_flag f)
         s->evidence_count[f]++;
     if (s->evidence_count[f] > MW_MAX_EVIDENCE_PER_FLAG)
         return false;
-    if (!s->evidence)
+    if (!own_evidence(s))
         s->evidence = g_array_new(FALSE, FALSE, sizeof(mw_evidence));
     return true;
 }
@@ -139,10 +180,8 @@ void mw_session_flag(mw_session *s, mw_flag f, uint64_t frame, int64_t ts_us, co
         return;
     va_list ap;
     va_start(ap, fmt);
-    char *detail = g_strdup_vprintf(fmt, ap);
+    char *detail = capped_vprintf(fmt, ap);
     va_end(ap);
-    if (strlen(detail) > MW_MAX_TEXT)
-        detail[MW_MAX_TEXT] = '\0';
     mw_evidence e = { .flag = f, .frame = frame, .ts_us = ts_us, .detail = detail };
     mw_identity_origin(frame, ts_us, s->input, &e.input, &e.iface);
     g_array_append_val(s->evidence, e);
@@ -198,10 +237,8 @@ void mw_session_event(mw_session *s, mw_dir dir, uint64_t frame, int64_t ts_us,
     }
     va_list ap;
     va_start(ap, fmt);
-    char *text = g_strdup_vprintf(fmt, ap);
+    char *text = capped_vprintf(fmt, ap);
     va_end(ap);
-    if (strlen(text) > MW_MAX_TEXT)
-        text[MW_MAX_TEXT] = '\0';
     mw_event e = { ts_us, frame, dir, latency_us, text };
     g_array_append_val(s->transcript, e);
 }
@@ -245,7 +282,7 @@ static const mw_flagset failed_flags =
 void mw_session_finish(mw_session *s)
 {
     if (!s->evidence) /* readers of a finished record may count on the array */
-        s->evidence = g_array_new(FALSE, FALSE, sizeof(mw_evidence));
+        s->evidence = no_evidence();
     if (s->flags & rejected_flags)
         s->outcome = MW_OUT_REJECTED;
     else if ((s->flags & failed_flags) || s->broken)

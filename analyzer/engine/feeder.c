@@ -4,6 +4,8 @@
 #include <glib.h>
 #include <string.h>
 
+_Static_assert(MW_MAX_DISSECTORS <= INT8_MAX, "a registry slot fits mw_feeder.slot");
+
 void mw_feeder_init_in(mw_feeder *f, const mw_dissector *d, mw_session *s,
                        const mw_config *cfg, void *const *slots)
 {
@@ -12,6 +14,7 @@ void mw_feeder_init_in(mw_feeder *f, const mw_dissector *d, mw_session *s,
     f->sess = s;
     f->cfg = cfg;
     f->slots = slots;
+    f->slot = (int8_t)(slots && d ? mw_dissector_slot(d) : -1);
     /* the dissector's state is made when it is first needed (its first bytes, a gap or the
      * close): a flow that never carries a byte costs none (issue 12) */
 }
@@ -33,9 +36,8 @@ void mw_feeder_init(mw_feeder *f, const mw_dissector *d, mw_session *s, const mw
 static mw_ctx ctx_of(const mw_feeder *f, uint64_t frame, int64_t ts_us, bool ack_known,
                      uint64_t peer_acked)
 {
-    int slot = f->slots ? mw_dissector_slot(f->dis) : -1;
     mw_ctx ctx = { f->sess, f->cfg, frame, ts_us, ack_known, ack_known ? peer_acked : 0,
-                   slot >= 0 ? f->slots[slot] : NULL };
+                   f->slots && f->slot >= 0 ? f->slots[f->slot] : NULL };
     return ctx;
 }
 
@@ -87,6 +89,7 @@ static void upgrade_to_tls(mw_feeder *f)
     if (f->state)
         f->dis->state_free(f->state);
     f->dis = mw_dissector_for_tls();
+    f->slot = (int8_t)(f->slots ? mw_dissector_slot(f->dis) : -1);
     f->state = f->dis->state_new(f->sess, f->cfg);
     f->dead[0] = f->dead[1] = false;
 }

@@ -36,6 +36,7 @@ typedef struct {
     const mw_config *cfg;
     mw_pending pend[2];
     bool dead[2]; /* the dissector gave up on this direction */
+    int8_t slot;  /* dis's registry slot when slots is set, else -1 (looked up once) */
     /* The engine's per-dissector state, by registry slot (mw_engine_slots); NULL: none. */
     void *const *slots;
 } mw_feeder;

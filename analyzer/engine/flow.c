@@ -467,9 +467,9 @@ static bool deliver(mw_engine *e, mw_flow *f, mw_dir dir, const mw_packet *pkt, 
  * bytes kept for its dissector. */
 static void recount(mw_engine *e, mw_flow *f)
 {
-    size_t c = MW_FLOW_FIXED_COST;
+    size_t c = MW_FLOW_FIXED_COST + mw_tcp_held_all(&f->tcp);
     for (int d = 0; d < 2; d++)
-        c += f->tcp.stream[d].ooo_bytes + mw_tcp_held(&f->tcp, (mw_dir)d) + f->feed.pend[d].alloc;
+        c += f->tcp.stream[d].ooo_bytes + f->feed.pend[d].alloc;
     c = MIN(c, (size_t)UINT32_MAX);
     e->mem_held = e->mem_held - f->mem_cost + c;
     f->mem_cost = (uint32_t)c;

@@ -282,19 +282,10 @@ bool mw_stream_segment(mw_stream *s, uint32_t seq, const uint8_t *p, size_t len,
     return true;
 }
 
-void mw_stream_ack(mw_stream *s, uint32_t ack, const mw_seg_meta *at,
-                   const mw_stream_sink *sink, void *user)
+/* (mw_stream_ack, reasm.h, has kept the number: segments are held) */
+void mw_stream_ack_held(mw_stream *s, uint32_t ack, const mw_seg_meta *at,
+                        const mw_stream_sink *sink, void *user)
 {
-    if (!s->acked) {
-        s->acked = true;
-        s->acked_seq = ack;
-        if (!s->started)
-            s->isn = ack; /* the base of what the peer acknowledges from now on */
-    } else if ((int32_t)(ack - s->acked_seq) > 0) {
-        s->acked_seq = ack;
-    }
-    if (!s->started || !s->ooo)
-        return;
     uint64_t acked = seq_to_off(s, ack);
     /* Only trust the ACK when it covers held data: the peer got what we missed. */
     mw_seg *g;

@@ -100,8 +100,23 @@ uint64_t mw_stream_offset(const mw_stream *s, uint32_t seq);
 /* The peer acknowledged everything before `ack`: a hole before that can never fill, and
  * bytes acknowledged but never seen are a gap when the stream is flushed (a capture of one
  * side only). at: the acknowledging packet. */
-void mw_stream_ack(mw_stream *s, uint32_t ack, const mw_seg_meta *at,
-                   const mw_stream_sink *sink, void *user);
+void mw_stream_ack_held(mw_stream *s, uint32_t ack, const mw_seg_meta *at,
+                        const mw_stream_sink *sink, void *user);
+/* (inline: made for nearly every packet, and nearly always only a number to keep) */
+static inline void mw_stream_ack(mw_stream *s, uint32_t ack, const mw_seg_meta *at,
+                                 const mw_stream_sink *sink, void *user)
+{
+    if (!s->acked) {
+        s->acked = true;
+        s->acked_seq = ack;
+        if (!s->started)
+            s->isn = ack; /* the base of what the peer acknowledges from now on */
+    } else if ((int32_t)(ack - s->acked_seq) > 0) {
+        s->acked_seq = ack;
+    }
+    if (s->started && s->ooo)
+        mw_stream_ack_held(s, ack, at, sink, user);
+}
 
 /* A FIN: the stream's last byte is before sequence number `end` (the FIN's own number).
  * Bytes missing before it are a gap at the latest when the stream is flushed. */

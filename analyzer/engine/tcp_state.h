@@ -51,6 +51,11 @@ typedef struct {
 void mw_tcp_init(mw_tcp *t);
 /* Bytes held back for ACK order in `dir`, bookkeeping included (counted by --max-memory). */
 size_t mw_tcp_held(const mw_tcp *t, mw_dir dir);
+/* ... in both directions (no call when nothing ever was: the test is made per packet). */
+static inline size_t mw_tcp_held_all(const mw_tcp *t)
+{
+    return t->dq ? mw_tcp_held(t, MW_FROM_CLIENT) + mw_tcp_held(t, MW_FROM_SERVER) : 0;
+}
 /* Drop what is held, undelivered. */
 void mw_tcp_free(mw_tcp *t);
 /* Follow the handshake (SYN, SYN-ACK) with a packet of `dir` (the flow counts it). */
