@@ -1,7 +1,9 @@
 /* The per-session arena (core/arena.h): zeroed, aligned allocations; chunks made at first
  * use and doubling to MW_ARENA_CHUNK_MAX; a large allocation in a chunk of its own that
  * leaves the current chunk's room; everything freed in one go (ASan checks the rest); and
- * the session's own use of it (the rarely used part, the auth record). */
+ * the session's own use of it (the rarely used part, the auth record). Also what makes a
+ * record cheap: its id written without printf, flag texts capped as before, and the
+ * evidence array a finished record without flags shares (and gives up at its first flag). */
 #include <glib.h>
 #include <stdint.h>
 #include <string.h>
@@ -93,11 +95,64 @@ static void test_session_parts_in_arena(void)
     mw_session_free(s);
 }
 
+static void test_session_id(void)
+{
+    const uint64_t nums[] = { 0, 1, 9, 10, 99, 100, 4294967296u, 12345678901234567890u,
+                              UINT64_MAX };
+    for (size_t i = 0; i < G_N_ELEMENTS(nums); i++) {
+        mw_session *s = mw_session_new(nums[i]);
+        char want[32];
+        g_snprintf(want, sizeof want, "s%" G_GUINT64_FORMAT, nums[i]);
+        g_assert_cmpstr(s->id, ==, want);
+        mw_session_free(s);
+    }
+}
+
+static void test_flag_text_capped(void)
+{
+    mw_session *s = mw_session_new(1);
+    char *longer = g_strnfill(MW_MAX_TEXT + 100, 'x');
+    mw_session_flag(s, MW_FLAG_CAPTURE_GAP, 7, 8, "%s|%d", longer, 42);
+    mw_session_flag(s, MW_FLAG_CAPTURE_GAP, 9, 10, "short %u", 5u);
+    g_assert_cmpuint(s->evidence->len, ==, 2);
+    const char *d0 = g_array_index(s->evidence, mw_evidence, 0).detail;
+    g_assert_cmpuint(strlen(d0), ==, MW_MAX_TEXT);
+    g_assert_true(strncmp(d0, longer, MW_MAX_TEXT) == 0);
+    g_assert_cmpstr(g_array_index(s->evidence, mw_evidence, 1).detail, ==, "short 5");
+    g_free(longer);
+    mw_session_free(s);
+}
+
+static void test_shared_empty_evidence(void)
+{
+    mw_session *a = mw_session_new(1), *b = mw_session_new(2);
+    mw_session_finish(a);
+    mw_session_finish(b);
+    g_assert_nonnull(a->evidence);
+    g_assert_cmpuint(a->evidence->len, ==, 0);
+    g_assert_true(a->evidence == b->evidence); /* one array for both */
+    /* a flag after the finish (a joined server log) gets the record its own array */
+    mw_session_flag_log(a, MW_FLAG_AUTH_FAILED, "mail.log", 3, 4, "auth failed");
+    g_assert_true(a->evidence != b->evidence);
+    g_assert_cmpuint(a->evidence->len, ==, 1);
+    g_assert_cmpuint(b->evidence->len, ==, 0);
+    mw_session_evidence_tx(b, MW_FLAG_AUTH_FAILED, 1); /* nothing to name: no write */
+    mw_session_free(a);
+    mw_session_free(b);
+    mw_session *c = mw_session_new(3); /* the shared array outlives the records */
+    mw_session_finish(c);
+    g_assert_cmpuint(c->evidence->len, ==, 0);
+    mw_session_free(c);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/arena/alloc_aligned_zeroed", test_alloc_aligned_zeroed);
     g_test_add_func("/arena/chunks_grow_big_alone", test_chunks_grow_and_big_alone);
     g_test_add_func("/arena/session_parts", test_session_parts_in_arena);
+    g_test_add_func("/arena/session_id", test_session_id);
+    g_test_add_func("/arena/flag_text_capped", test_flag_text_capped);
+    g_test_add_func("/arena/shared_empty_evidence", test_shared_empty_evidence);
     return g_test_run();
 }

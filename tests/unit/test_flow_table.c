@@ -144,6 +144,44 @@ static void test_seeded_per_table(void)
     mw_flow_table_free(&b);
 }
 
+/* The key orders its endpoints as memcmp orders (address, port) — the first half of an
+ * IPv6 address decides before the second, then the port — and a packet's side follows. */
+static void test_key_order_as_memcmp(void)
+{
+    mw_flow_table t;
+    mw_flow_table_init(&t);
+    GRand *r = g_rand_new_with_seed(7);
+    for (unsigned n = 0; n < 20000; n++) {
+        mw_packet p;
+        memset(&p, 0, sizeof p);
+        p.family = n % 2 ? 6 : 4;
+        for (int i = 0; i < 16; i++) { /* few values: equal halves and bytes are common */
+            p.src[i] = (uint8_t)g_rand_int_range(r, 0, 3);
+            p.dst[i] = (uint8_t)(g_rand_boolean(r) ? p.src[i] : g_rand_int_range(r, 0, 3));
+        }
+        p.sport = (uint16_t)g_rand_int_range(r, 0, 3);
+        p.dport = (uint16_t)g_rand_int_range(r, 0, 3);
+        mw_flow_key k, kq;
+        mw_flow_key_make(&t, &p, &k);
+        int c = memcmp(p.src, p.dst, 16);
+        bool lo = c < 0 || (c == 0 && p.sport <= p.dport);
+        g_assert_cmpmem(k.addr[0], 16, lo ? p.src : p.dst, 16);
+        g_assert_cmpmem(k.addr[1], 16, lo ? p.dst : p.src, 16);
+        g_assert_cmpuint(k.port[0], ==, lo ? p.sport : p.dport);
+        g_assert_cmpuint(k.port[1], ==, lo ? p.dport : p.sport);
+        g_assert_cmpuint(k.family, ==, p.family);
+        g_assert_cmpuint(k.pad[0] | k.pad[1] | k.pad[2], ==, 0);
+        g_assert_cmpint(mw_flow_key_side(&k, &p), ==, lo ? 0 : 1);
+        mw_packet q = p;
+        memcpy(q.src, p.dst, 16), memcpy(q.dst, p.src, 16);
+        q.sport = p.dport, q.dport = p.sport;
+        mw_flow_key_make(&t, &q, &kq);
+        g_assert_cmpmem(&k, sizeof k, &kq, sizeof kq);
+    }
+    g_rand_free(r);
+    mw_flow_table_free(&t);
+}
+
 /* The rings: the oldest is forgotten over the cap, a recall forgets, a forgotten closed flow
  * is no longer "after close". */
 static void test_remembered_rings(void)
@@ -196,6 +234,7 @@ int main(int argc, char **argv)
     g_test_add_func("/flow_table/insert_find_remove", test_insert_find_remove);
     g_test_add_func("/flow_table/colliding_ports_stay_short", test_colliding_ports_stay_short);
     g_test_add_func("/flow_table/seeded_per_table", test_seeded_per_table);
+    g_test_add_func("/flow_table/key_order_as_memcmp", test_key_order_as_memcmp);
     g_test_add_func("/flow_table/remembered_rings", test_remembered_rings);
     return g_test_run();
 }
