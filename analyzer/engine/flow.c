@@ -7,6 +7,7 @@
 #include "engine/detect.h"
 #include "engine/feeder.h"
 #include "engine/flow_table.h"
+#include "engine/live/loss.h"
 #include "engine/spares.h"
 #include "engine/tcp_state.h"
 #include "input/defrag.h"
@@ -33,10 +34,6 @@ typedef struct mw_flow {
     bool time_back;         /* a packet's time went backwards before the session started */
 } mw_flow;
 
-/* Stretches of kernel drops remembered for capture_gap evidence (the latest few: a gap is
- * found within its session's life); drops less than MW_LOSS_MERGE_US apart extend one. */
-#define MW_LOSS_STRETCHES 16
-#define MW_LOSS_MERGE_US 1000000
 /* --max-memory: a flow's cost beyond its buffers (tests/hostile.py: ~950 bytes a flow). */
 #define MW_FLOW_FIXED_COST 1024u
 /* Earlier than its flow's latest by more: time_went_backwards (less: taps' reordering). */
@@ -62,10 +59,7 @@ struct mw_engine {
     int64_t ts_us;
     int64_t now_us;          /* the latest packet time seen */
     mw_engine_stats stats;
-    struct { int64_t from_us, to_us; } loss[MW_LOSS_STRETCHES]; /* the latest drop stretches */
-    unsigned nloss;
-    void (*loss_probe)(void *user); /* live capture: reads the drop counters now */
-    void *loss_probe_user;
+    mw_loss loss;            /* live capture: when the kernel dropped packets */
     size_t mem_held;         /* every flow's mem_cost: what --max-memory bounds */
     mw_spares spare;         /* closed flows kept for reuse */
 };
@@ -114,25 +108,13 @@ static void sink_data(void *user, mw_dir dir, const uint8_t *p, size_t len, cons
                          at->peer_acked);
 }
 
-/* Did the kernel drop packets while the flow ran (its first packet to this one)? */
-static bool capture_lost_between(mw_engine *e, int64_t from_us, int64_t to_us)
-{
-    if (e->loss_probe) /* drops of the batch being read are not counted yet */
-        e->loss_probe(e->loss_probe_user);
-    unsigned n = e->nloss < MW_LOSS_STRETCHES ? e->nloss : MW_LOSS_STRETCHES;
-    for (unsigned i = 0; i < n; i++)
-        if (e->loss[i].from_us <= to_us && e->loss[i].to_us >= from_us)
-            return true;
-    return false;
-}
-
 static void sink_gap(void *user, mw_dir dir, uint64_t missing, const mw_tcp_at *at)
 {
     mw_flow *f = ((sink_user *)user)->f;
     if (!f->feed.sess)
         return;
     const char *who = dir == MW_FROM_CLIENT ? "client" : "server";
-    if (capture_lost_between(((sink_user *)user)->e, f->first_ts, at->ts_us))
+    if (mw_loss_between(&((sink_user *)user)->e->loss, f->first_ts, at->ts_us))
         mw_session_flag(f->feed.sess, MW_FLAG_CAPTURE_GAP, at->frame, at->ts_us,
                         "%" G_GUINT64_FORMAT " bytes from the %s missing: the kernel dropped "
                         "packets during this session (mailwire fell behind, not the network; "
@@ -146,7 +128,6 @@ static void sink_gap(void *user, mw_dir dir, uint64_t missing, const mw_tcp_at *
 
 static void sink_overflow(void *user, mw_dir dir)
 {
-    (void)dir;
     mw_session_anomaly(((sink_user *)user)->f->feed.sess, MW_ANOM_OOO_OVERFLOW);
 }
 
@@ -430,7 +411,7 @@ static bool deliver(mw_engine *e, mw_flow *f, mw_dir dir, const mw_packet *pkt, 
             if (!f->continues)
                 mw_session_flag(s, MW_FLAG_CAPTURE_GAP, frame, ts_us,
                                 "capture started mid-session%s",
-                                capture_lost_between(e, ts_us - MW_LOSS_MERGE_US, ts_us)
+                                mw_loss_between(&e->loss, ts_us - MW_LOSS_MERGE_US, ts_us)
                                     ? ": the kernel dropped packets just before (mailwire "
                                       "fell behind, not the network; raise --buffer-size)"
                                     : "");
@@ -575,17 +556,10 @@ static void sync_drops(mw_engine *e)
     e->stats.frag_overlaps = ds->overlaps;
 }
 
-void mw_engine_decoded(mw_engine *e, mw_decode_status ds, const mw_packet *pkt, uint64_t frame,
-                       int64_t ts_us)
+/* A fragment (out of line: the datagram it may complete is a large local). */
+static G_GNUC_NO_INLINE void engine_fragment(mw_engine *e, const mw_packet *pkt, uint64_t frame,
+                                            int64_t ts_us)
 {
-    if (ds == MW_DECODE_TCP) {
-        mw_engine_packet(e, pkt, frame, ts_us);
-        return;
-    }
-    if (ds != MW_DECODE_FRAGMENT) {
-        mw_engine_count(e, (mw_drop)pkt->reason);
-        return;
-    }
     e->stats.packets++;
     mw_packet whole;
     mw_decode_status wds;
@@ -595,6 +569,17 @@ void mw_engine_decoded(mw_engine *e, mw_decode_status ds, const mw_packet *pkt, 
         else
             e->stats.not_decoded[whole.reason]++;
     }
+}
+
+void mw_engine_decoded(mw_engine *e, mw_decode_status ds, const mw_packet *pkt, uint64_t frame,
+                       int64_t ts_us)
+{
+    if (ds == MW_DECODE_TCP)
+        mw_engine_packet(e, pkt, frame, ts_us);
+    else if (ds == MW_DECODE_FRAGMENT)
+        engine_fragment(e, pkt, frame, ts_us);
+    else
+        mw_engine_count(e, (mw_drop)pkt->reason);
 }
 
 void mw_engine_new_file(mw_engine *e)
@@ -670,22 +655,13 @@ void mw_engine_capture_lost(mw_engine *e, uint64_t kernel_total, uint64_t iface_
 {
     e->stats.kernel_drops = kernel_total;
     e->stats.iface_drops = iface_total;
-    if (e->nloss) {
-        int64_t *last_to = &e->loss[(e->nloss - 1) % MW_LOSS_STRETCHES].to_us;
-        if (from_us - *last_to < MW_LOSS_MERGE_US) {
-            *last_to = to_us;
-            return;
-        }
-    }
-    e->loss[e->nloss % MW_LOSS_STRETCHES].from_us = from_us;
-    e->loss[e->nloss % MW_LOSS_STRETCHES].to_us = to_us;
-    e->nloss++;
+    mw_loss_add(&e->loss, from_us, to_us);
 }
 
 void mw_engine_loss_probe(mw_engine *e, void (*probe)(void *user), void *user)
 {
-    e->loss_probe = probe;
-    e->loss_probe_user = user;
+    e->loss.probe = probe;
+    e->loss.probe_user = user;
 }
 
 const mw_engine_stats *mw_engine_stats_get(const mw_engine *e)

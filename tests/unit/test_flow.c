@@ -6,6 +6,7 @@
 
 #include "engine/detect.h"
 #include "engine/flow.h"
+#include "engine/live/loss.h"
 #include "output/record_json.h"
 
 typedef struct {
@@ -511,6 +512,32 @@ static void test_synack_claims_uncaptured_data(void)
     g_ptr_array_free(col.records, TRUE);
 }
 
+/* Drop stretches (engine/live/loss.h): drops less than MW_LOSS_MERGE_US apart extend one
+ * stretch, only the latest MW_LOSS_STRETCHES are kept, and the probe is asked first. */
+static unsigned probed;
+static void count_probe(void *user)
+{
+    (void)user;
+    probed++;
+}
+
+static void test_loss_stretches(void)
+{
+    mw_loss l = { .probe = count_probe };
+    g_assert_false(mw_loss_between(&l, 0, 1000000000));
+    mw_loss_add(&l, 1000, 2000);
+    mw_loss_add(&l, 2000 + MW_LOSS_MERGE_US - 1, 3 * MW_LOSS_MERGE_US); /* extends it */
+    g_assert_cmpuint(l.nloss, ==, 1);
+    g_assert_true(mw_loss_between(&l, 2 * MW_LOSS_MERGE_US, 2 * MW_LOSS_MERGE_US));
+    g_assert_false(mw_loss_between(&l, 0, 999));
+    g_assert_false(mw_loss_between(&l, 3 * MW_LOSS_MERGE_US + 1, 4 * MW_LOSS_MERGE_US));
+    for (int64_t i = 1; i <= MW_LOSS_STRETCHES; i++) /* apart: one stretch each */
+        mw_loss_add(&l, 10 * i * MW_LOSS_MERGE_US, 10 * i * MW_LOSS_MERGE_US + 5);
+    g_assert_false(mw_loss_between(&l, 1000, 2000)); /* the oldest was forgotten */
+    g_assert_true(mw_loss_between(&l, 10 * MW_LOSS_STRETCHES * MW_LOSS_MERGE_US, INT64_MAX));
+    g_assert_cmpuint(probed, ==, 6);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -528,5 +555,6 @@ int main(int argc, char **argv)
     g_test_add_func("/flow/time_backwards", test_time_backwards);
     g_test_add_func("/flow/stray_after_close", test_stray_after_close);
     g_test_add_func("/flow/one_sided", test_one_sided);
+    g_test_add_func("/flow/loss_stretches", test_loss_stretches);
     return g_test_run();
 }
