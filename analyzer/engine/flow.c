@@ -339,8 +339,7 @@ static mw_dir packet_dir(const mw_flow *f, const mw_packet *pkt)
 static mw_flow *lookup(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us)
 {
     mw_flow_key k;
-    mw_flow_key_make(&e->table, pkt, &k);
-    mw_flow_node *n = mw_flow_table_lookup(&e->table, &k);
+    mw_flow_node *n = mw_flow_table_find(&e->table, pkt, &k);
     mw_flow *f = n ? flow_of(n) : NULL;
     bool syn = (pkt->tcp_flags & MW_TCP_SYN) != 0;
     bool ack = (pkt->tcp_flags & MW_TCP_ACK) != 0;

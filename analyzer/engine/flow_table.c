@@ -361,7 +361,7 @@ static inline uint64_t tail_word(uint16_t p0, uint16_t p1, uint8_t family)
  * does not know the seed cannot predict which keys collide. Hashing the key once built
  * would read it back in words that straddle the smaller stores that wrote it, a
  * store-forwarding stall on every packet. */
-void mw_flow_key_make(const mw_flow_table *t, const mw_packet *pkt, mw_flow_key *k)
+static inline void key_make(const mw_flow_table *t, const mw_packet *pkt, mw_flow_key *k)
 {
     uint64_t s[2], d[2];
     memcpy(s, pkt->src, 16);
@@ -380,6 +380,17 @@ void mw_flow_key_make(const mw_flow_table *t, const mw_packet *pkt, mw_flow_key 
     h ^= h >> 37; /* XXH3's avalanche */
     h *= 0x165667919E3779F9u;
     k->hash = h ^ (h >> 32);
+}
+
+void mw_flow_key_make(const mw_flow_table *t, const mw_packet *pkt, mw_flow_key *k)
+{
+    key_make(t, pkt, k);
+}
+
+mw_flow_node *mw_flow_table_find(const mw_flow_table *t, const mw_packet *pkt, mw_flow_key *k)
+{
+    key_make(t, pkt, k);
+    return (mw_flow_node *)map_find(&t->map, k); /* (one call a packet, not two) */
 }
 
 mw_flow_node *mw_flow_table_lookup(const mw_flow_table *t, const mw_flow_key *k)

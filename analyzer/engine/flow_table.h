@@ -142,6 +142,8 @@ void mw_flow_table_closed_forget(mw_flow_table *t, const mw_flow_key *k);
 void mw_flow_table_free(mw_flow_table *t);
 void mw_flow_key_make(const mw_flow_table *t, const mw_packet *pkt, mw_flow_key *k);
 mw_flow_node *mw_flow_table_lookup(const mw_flow_table *t, const mw_flow_key *k);
+/* The packet's key into k (mw_flow_key_make), and its flow (mw_flow_table_lookup). */
+mw_flow_node *mw_flow_table_find(const mw_flow_table *t, const mw_packet *pkt, mw_flow_key *k);
 /* Add n (its key set) as the most recently active flow. */
 void mw_flow_table_insert(mw_flow_table *t, mw_flow_node *n);
 void mw_flow_table_remove(mw_flow_table *t, mw_flow_node *n);

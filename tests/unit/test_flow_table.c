@@ -140,6 +140,17 @@ static void test_seeded_per_table(void)
     mw_flow_key kq;
     mw_flow_key_make(&a, &q, &kq);
     g_assert_cmpmem(&ka, sizeof ka, &kq, sizeof kq);
+    /* find: the key made and the flow looked up in one call, from either direction */
+    entry en = { .n = 1 };
+    en.node.key = ka;
+    mw_flow_key kf;
+    g_assert_null(mw_flow_table_find(&a, &q, &kf));
+    mw_flow_table_insert(&a, &en.node);
+    g_assert_true(mw_flow_table_find(&a, &q, &kf) == &en.node);
+    g_assert_cmpmem(&kf, sizeof kf, &ka, sizeof ka);
+    g_assert_true(mw_flow_table_find(&a, &p, &kf) == &en.node);
+    g_assert_null(mw_flow_table_find(&b, &p, &kf));
+    mw_flow_table_remove(&a, &en.node);
     mw_flow_table_free(&a);
     mw_flow_table_free(&b);
 }
