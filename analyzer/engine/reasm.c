@@ -102,18 +102,10 @@ void mw_stream_start(mw_stream *s, uint32_t seq)
     s->next = 0;
 }
 
-/* 32-bit sequence number -> 64-bit offset nearest to the next expected one. */
+/* (the offset nearest to the next expected one: reasm.h's mw_stream_offset) */
 static uint64_t seq_to_off(const mw_stream *s, uint32_t seq)
 {
-    uint32_t rel = seq - s->isn;
-    int32_t delta = (int32_t)(rel - (uint32_t)s->next);
-    int64_t off = (int64_t)s->next + delta;
-    return off < 0 ? 0 : (uint64_t)off;
-}
-
-uint64_t mw_stream_offset(const mw_stream *s, uint32_t seq)
-{
-    return seq_to_off(s, seq);
+    return mw_stream_offset(s, seq);
 }
 
 /* The held segment with the lowest offset, or NULL. */

@@ -94,8 +94,15 @@ bool mw_stream_segment(mw_stream *s, uint32_t seq, const uint8_t *p, size_t len,
                        const mw_seg_meta *meta, size_t max_ooo, const mw_stream_sink *sink,
                        void *user);
 
-/* The 64-bit offset of a sequence number of this direction (stream started). */
-uint64_t mw_stream_offset(const mw_stream *s, uint32_t seq);
+/* The 64-bit offset of a sequence number of this direction (stream started): the one
+ * nearest to the next expected offset (wrap-around). Inline: made for most packets. */
+static inline uint64_t mw_stream_offset(const mw_stream *s, uint32_t seq)
+{
+    uint32_t rel = seq - s->isn;
+    int32_t delta = (int32_t)(rel - (uint32_t)s->next);
+    int64_t off = (int64_t)s->next + delta;
+    return off < 0 ? 0 : (uint64_t)off;
+}
 
 /* The peer acknowledged everything before `ack`: a hole before that can never fill, and
  * bytes acknowledged but never seen are a gap when the stream is flushed (a capture of one
