@@ -361,6 +361,7 @@ static inline uint64_t tail_word(uint16_t p0, uint16_t p1, uint8_t family)
  * does not know the seed cannot predict which keys collide. Hashing the key once built
  * would read it back in words that straddle the smaller stores that wrote it, a
  * store-forwarding stall on every packet. */
+__attribute__((always_inline)) /* into find: one call a packet */
 static inline void key_make(const mw_flow_table *t, const mw_packet *pkt, mw_flow_key *k)
 {
     uint64_t s[2], d[2];
