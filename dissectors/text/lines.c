@@ -37,10 +37,25 @@ mw_line_status mw_line_take(mw_linestate *ls, const uint8_t *p, size_t len, size
     return MW_LINE_OK;
 }
 
+/* ASCII lower case without a call (g_ascii_tolower is a function: these loops run for
+ * every byte of some lines) */
+static inline uint8_t fold(uint8_t c)
+{
+    return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+}
+
+static bool same_folded(const uint8_t *p, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (fold(p[i]) != fold((uint8_t)s[i]))
+            return false;
+    return true;
+}
+
 bool mw_line_starts(const mw_line *l, const char *prefix)
 {
     size_t n = strlen(prefix);
-    return l->len >= n && g_ascii_strncasecmp((const char *)l->p, prefix, n) == 0;
+    return l->len >= n && same_folded(l->p, prefix, n);
 }
 
 bool mw_bytes_contain(const uint8_t *p, size_t len, const char *needle)
@@ -48,11 +63,12 @@ bool mw_bytes_contain(const uint8_t *p, size_t len, const char *needle)
     size_t n = strlen(needle);
     if (n == 0)
         return true;
-    const uint8_t lo = (uint8_t)g_ascii_tolower(needle[0]), up = (uint8_t)g_ascii_toupper(needle[0]);
-    for (size_t i = 0; i + n <= len; i++) {
-        if ((p[i] == lo || p[i] == up) &&
-            g_ascii_strncasecmp((const char *)p + i + 1, needle + 1, n - 1) == 0)
+    if (n > len)
+        return false;
+    const uint8_t first = fold((uint8_t)needle[0]);
+    const size_t last = len - n;
+    for (size_t i = 0; i <= last; i++)
+        if (fold(p[i]) == first && same_folded(p + i + 1, needle + 1, n - 1))
             return true;
-    }
     return false;
 }

@@ -13,9 +13,22 @@ static void keep(mw_secrets *s, const uint8_t *p, size_t len)
         if (s->len[i] == len && memcmp(s->text[i], p, len) == 0)
             return; /* already known */
     unsigned i = s->next++ % MW_SECRETS_KEEP;
-    explicit_bzero(s->text[i], sizeof s->text[i]);
+    /* the slot holds no secret past its length (see new_secrets): wiping that is enough */
+    explicit_bzero(s->text[i], s->len[i]);
     memcpy(s->text[i], p, len);
     s->len[i] = (uint16_t)len;
+}
+
+/* The texts are left as malloc gave them (zeroing 2 KiB per login was a measurable part of
+ * a session's cost): a slot is read only up to its length, and only those bytes are ever
+ * a secret, so only those are wiped (keep, mw_secrets_free). */
+static mw_secrets *new_secrets(void)
+{
+    mw_secrets *s = g_new(mw_secrets, 1);
+    memset(s->len, 0, sizeof s->len);
+    s->next = 0;
+    s->overlap_suspect = false;
+    return s;
 }
 
 void mw_secrets_add(mw_secrets **sp, const uint8_t *p, size_t len)
@@ -25,7 +38,7 @@ void mw_secrets_add(mw_secrets **sp, const uint8_t *p, size_t len)
     if (len < MW_SECRET_MIN)
         return;
     if (!*sp)
-        *sp = g_new0(mw_secrets, 1);
+        *sp = new_secrets();
     keep(*sp, p, len);
     /* and each word of it: a server may echo one ("unknown command <word>") */
     size_t i = 0;
@@ -96,7 +109,9 @@ void mw_secrets_free(mw_secrets **s)
 {
     if (!*s)
         return;
-    explicit_bzero(*s, sizeof **s);
+    for (unsigned i = 0; i < MW_SECRETS_KEEP; i++)
+        explicit_bzero((*s)->text[i], (*s)->len[i]);
+    explicit_bzero((*s)->len, sizeof (*s)->len);
     g_free(*s);
     *s = NULL;
 }
@@ -144,7 +159,7 @@ void mw_secrets_overlap_conflict(mw_secrets **sp, mw_session *sess, mw_dir dir,
         }
     }
     if (!*sp)
-        *sp = g_new0(mw_secrets, 1);
+        *sp = new_secrets();
     /* held out of order, the delivered copy comes later: the second call redacts it */
     (*sp)->overlap_suspect = other != NULL;
     for (guint i = 0; sess->transcript && i < sess->transcript->len; i++) {
