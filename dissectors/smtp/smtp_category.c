@@ -139,6 +139,7 @@ static const wording_index *wordings(void)
         for (size_t k = 0; k < WORDINGS; k++) {
             idx.starts[(uint8_t)wording_table[k].words[0]] |= UINT64_C(1) << k;
             idx.len[k] = (uint8_t)strlen(wording_table[k].words);
+            g_assert(idx.len[k] >= 2); /* by_wording_lower compares the second byte apart */
         }
         g_once_init_leave(&done, 1);
     }
@@ -157,7 +158,9 @@ static const char *by_wording_lower(const char *low, size_t len)
         while (m) {
             unsigned k = (unsigned)__builtin_ctzll(m);
             m &= m - 1;
-            if (len - i >= w->len[k] && memcmp(low + i, wording_table[k].words, w->len[k]) == 0)
+            const char *words = wording_table[k].words; /* every entry has 2 bytes or more */
+            if (len - i >= w->len[k] && low[i + 1] == words[1] &&
+                memcmp(low + i + 2, words + 2, w->len[k] - 2u) == 0)
                 found |= UINT64_C(1) << k;
         }
         if (found & 1)
