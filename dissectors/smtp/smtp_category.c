@@ -121,13 +121,19 @@ static bool decisive_wording(const char *category)
            strcmp(category, "blocklist") == 0;
 }
 
-/* Wording: the first table entry the text contains. One pass over the text (each byte
- * tried only against the entries that start with it) instead of a strstr per entry. */
+/* Wording: the first table entry the text contains. One pass over the text: each pair of
+ * bytes picks (by a small hash) the entries that may start there, mostly none, and only
+ * those are compared -- instead of a strstr per entry. */
 #define WORDINGS G_N_ELEMENTS(wording_table)
 _Static_assert(G_N_ELEMENTS(wording_table) <= 64, "a 64-bit mask holds the matches");
 
+static inline unsigned pair_hash(uint8_t a, uint8_t b)
+{
+    return ((unsigned)a << 3 ^ b) & 0xffu;
+}
+
 typedef struct {
-    uint64_t starts[256]; /* bit k: wording_table[k] starts with this byte */
+    uint64_t starts[256]; /* bit k: wording_table[k]'s first two bytes hash here */
     uint8_t len[G_N_ELEMENTS(wording_table)];
 } wording_index;
 
@@ -137,9 +143,10 @@ static const wording_index *wordings(void)
     static gsize done;
     if (g_once_init_enter(&done)) {
         for (size_t k = 0; k < WORDINGS; k++) {
-            idx.starts[(uint8_t)wording_table[k].words[0]] |= UINT64_C(1) << k;
-            idx.len[k] = (uint8_t)strlen(wording_table[k].words);
-            g_assert(idx.len[k] >= 2); /* by_wording_lower compares the second byte apart */
+            const char *w = wording_table[k].words;
+            idx.len[k] = (uint8_t)strlen(w);
+            g_assert(idx.len[k] >= 2); /* hashed by its first two bytes */
+            idx.starts[pair_hash((uint8_t)w[0], (uint8_t)w[1])] |= UINT64_C(1) << k;
         }
         g_once_init_leave(&done, 1);
     }
@@ -148,19 +155,18 @@ static const wording_index *wordings(void)
 
 static const char *by_wording_lower(const char *low, size_t len)
 {
-    if (!low)
+    if (!low || len < 2)
         return NULL;
     const wording_index *w = wordings();
+    const uint8_t *t = (const uint8_t *)low;
     uint64_t found = 0;
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = 0; i + 1 < len; i++) {
         /* entries before the earliest found could still match later in the text */
-        uint64_t m = w->starts[(uint8_t)low[i]] & ~found;
+        uint64_t m = w->starts[pair_hash(t[i], t[i + 1])] & ~found;
         while (m) {
             unsigned k = (unsigned)__builtin_ctzll(m);
             m &= m - 1;
-            const char *words = wording_table[k].words; /* every entry has 2 bytes or more */
-            if (len - i >= w->len[k] && low[i + 1] == words[1] &&
-                memcmp(low + i + 2, words + 2, w->len[k] - 2u) == 0)
+            if (len - i >= w->len[k] && memcmp(t + i, wording_table[k].words, w->len[k]) == 0)
                 found |= UINT64_C(1) << k;
         }
         if (found & 1)

@@ -3,6 +3,17 @@
 
 #include <string.h>
 
+/* Wipe and free slot i. */
+static void forget(mw_secrets *s, unsigned i)
+{
+    if (s->text[i]) {
+        explicit_bzero(s->text[i], s->len[i]);
+        g_free(s->text[i]);
+    }
+    s->text[i] = NULL;
+    s->len[i] = 0;
+}
+
 static void keep(mw_secrets *s, const uint8_t *p, size_t len)
 {
     if (len < MW_SECRET_MIN)
@@ -13,22 +24,15 @@ static void keep(mw_secrets *s, const uint8_t *p, size_t len)
         if (s->len[i] == len && memcmp(s->text[i], p, len) == 0)
             return; /* already known */
     unsigned i = s->next++ % MW_SECRETS_KEEP;
-    /* the slot holds no secret past its length (see new_secrets): wiping that is enough */
-    explicit_bzero(s->text[i], s->len[i]);
+    forget(s, i);
+    s->text[i] = g_malloc(len);
     memcpy(s->text[i], p, len);
     s->len[i] = (uint16_t)len;
 }
 
-/* The texts are left as malloc gave them (zeroing 2 KiB per login was a measurable part of
- * a session's cost): a slot is read only up to its length, and only those bytes are ever
- * a secret, so only those are wiped (keep, mw_secrets_free). */
 static mw_secrets *new_secrets(void)
 {
-    mw_secrets *s = g_new(mw_secrets, 1);
-    memset(s->len, 0, sizeof s->len);
-    s->next = 0;
-    s->overlap_suspect = false;
-    return s;
+    return g_new0(mw_secrets, 1);
 }
 
 void mw_secrets_add(mw_secrets **sp, const uint8_t *p, size_t len)
@@ -110,8 +114,8 @@ void mw_secrets_free(mw_secrets **s)
     if (!*s)
         return;
     for (unsigned i = 0; i < MW_SECRETS_KEEP; i++)
-        explicit_bzero((*s)->text[i], (*s)->len[i]);
-    explicit_bzero((*s)->len, sizeof (*s)->len);
+        forget(*s, i);
+    explicit_bzero(*s, sizeof **s);
     g_free(*s);
     *s = NULL;
 }
