@@ -389,6 +389,9 @@ static void skip_enhanced(const uint8_t **t, size_t *tlen, char out[16])
     }
 }
 
+/* Capabilities an EHLO reply usually lists (postfix 10, Exchange 15). */
+#define SMTP_CAPABILITIES_USUAL 16
+
 /* The text of one reply line: an EHLO keyword, or more of the reply's text. */
 static void reply_text(smtp_state *st, const uint8_t *t, size_t tlen)
 {
@@ -409,6 +412,12 @@ static void reply_text(smtp_state *st, const uint8_t *t, size_t tlen)
                 seen = have[0] == '\0';
             else if (have[0] == (char)t[0])
                 seen = strncmp(have, (const char *)t, n) == 0 && have[n] == '\0';
+        }
+        if (!seen && rec->capabilities->len == 0) {
+            /* room for a usual EHLO list at once: grown from empty, the array is
+             * reallocated at 2, 4, 8 and 16 entries (GLib starts at 16 bytes) */
+            g_ptr_array_free(rec->capabilities, TRUE); /* empty: no strings to free */
+            rec->capabilities = g_ptr_array_sized_new(SMTP_CAPABILITIES_USUAL);
         }
         if (!seen && rec->capabilities->len < MW_SMTP_MAX_CAPABILITIES)
             g_ptr_array_add(rec->capabilities, mw_session_wire_strdup(st->sess, t, n, n));
