@@ -187,6 +187,22 @@ void mw_session_flag(mw_session *s, mw_flag f, uint64_t frame, int64_t ts_us, co
     g_array_append_val(s->evidence, e);
 }
 
+/* mw_session_flag with a detail already written: no printf (the text protocols raise
+ * theirs with the server's line, on every refusal). Capped the same way. */
+void mw_session_flag_text(mw_session *s, mw_flag f, uint64_t frame, int64_t ts_us,
+                          const char *detail)
+{
+    if ((unsigned)f >= MW_FLAG_COUNT)
+        return;
+    s->flags |= 1u << f;
+    if (!count_evidence(s, f))
+        return;
+    mw_evidence e = { .flag = f, .frame = frame, .ts_us = ts_us,
+                      .detail = g_strndup(detail, MW_MAX_TEXT) };
+    mw_identity_origin(frame, ts_us, s->input, &e.input, &e.iface);
+    g_array_append_val(s->evidence, e);
+}
+
 void mw_session_flag_log(mw_session *s, mw_flag f, const char *file, uint64_t line,
                          int64_t ts_us, const char *detail)
 {

@@ -231,6 +231,9 @@ void mw_session_free(mw_session *s);
 /* Raise a flag with its evidence; detail is formatted and capped. */
 void mw_session_flag(mw_session *s, mw_flag f, uint64_t frame, int64_t ts_us, const char *fmt,
                      ...) G_GNUC_PRINTF(5, 6);
+/* The same with a ready detail (capped, not formatted). */
+void mw_session_flag_text(mw_session *s, mw_flag f, uint64_t frame, int64_t ts_us,
+                          const char *detail);
 /* Name the transaction (1-based) the latest evidence of flag f came from. */
 void mw_session_evidence_tx(mw_session *s, mw_flag f, unsigned tx);
 static inline bool mw_session_has(const mw_session *s, mw_flag f)

@@ -58,7 +58,7 @@ static void login_attempt_tls_check(imap_state *st, mw_tp_cmd *c, const mw_ctx *
         why = "login attempted after the server answered [PRIVACYREQUIRED]";
     if (!why)
         return;
-    mw_session_flag(st->sess, MW_FLAG_TLS_REQUIRED, ctx->frame, ctx->ts_us, "%s", why);
+    mw_session_flag_text(st->sess, MW_FLAG_TLS_REQUIRED, ctx->frame, ctx->ts_us, why);
     c->tls_flagged = true;
 }
 

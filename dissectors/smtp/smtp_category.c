@@ -2,6 +2,7 @@
 
 #include <glib.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 /* RFC 3463 subject.detail codes (class digit stripped) whose meaning is specific enough
@@ -120,28 +121,69 @@ static bool decisive_wording(const char *category)
            strcmp(category, "blocklist") == 0;
 }
 
-static const char *by_wording(const char *text)
+/* Wording: the first table entry the text contains. One pass over the text: each pair of
+ * bytes picks (by a small hash) the entries that may start there, mostly none, and only
+ * those are compared -- instead of a strstr per entry. */
+#define WORDINGS G_N_ELEMENTS(wording_table)
+_Static_assert(G_N_ELEMENTS(wording_table) <= 64, "a 64-bit mask holds the matches");
+
+static inline unsigned pair_hash(uint8_t a, uint8_t b)
 {
-    if (!text)
-        return NULL;
-    char *lower = g_ascii_strdown(text, -1);
-    const char *found = NULL;
-    for (size_t i = 0; i < G_N_ELEMENTS(wording_table) && !found; i++)
-        if (strstr(lower, wording_table[i].words))
-            found = wording_table[i].category;
-    g_free(lower);
-    return found;
+    return ((unsigned)a << 3 ^ b) & 0xffu;
 }
 
-const char *mw_smtp_category(int code, const char *enhanced, const char *text)
+typedef struct {
+    uint64_t starts[256]; /* bit k: wording_table[k]'s first two bytes hash here */
+    uint8_t len[G_N_ELEMENTS(wording_table)];
+} wording_index;
+
+static const wording_index *wordings(void)
 {
-    const char *worded = by_wording(text);
+    static wording_index idx;
+    static gsize done;
+    if (g_once_init_enter(&done)) {
+        for (size_t k = 0; k < WORDINGS; k++) {
+            const char *w = wording_table[k].words;
+            idx.len[k] = (uint8_t)strlen(w);
+            g_assert(idx.len[k] >= 2); /* hashed by its first two bytes */
+            idx.starts[pair_hash((uint8_t)w[0], (uint8_t)w[1])] |= UINT64_C(1) << k;
+        }
+        g_once_init_leave(&done, 1);
+    }
+    return &idx;
+}
+
+static const char *by_wording_lower(const char *low, size_t len)
+{
+    if (!low || len < 2)
+        return NULL;
+    const wording_index *w = wordings();
+    const uint8_t *t = (const uint8_t *)low;
+    uint64_t found = 0;
+    for (size_t i = 0; i + 1 < len; i++) {
+        /* entries before the earliest found could still match later in the text */
+        uint64_t m = w->starts[pair_hash(t[i], t[i + 1])] & ~found;
+        while (m) {
+            unsigned k = (unsigned)__builtin_ctzll(m);
+            m &= m - 1;
+            if (len - i >= w->len[k] && memcmp(t + i, wording_table[k].words, w->len[k]) == 0)
+                found |= UINT64_C(1) << k;
+        }
+        if (found & 1)
+            break; /* the first entry: nothing outranks it */
+    }
+    return found ? wording_table[__builtin_ctzll(found)].category : NULL;
+}
+
+const char *mw_smtp_category_lower(int code, const char *enhanced, const char *low, size_t len)
+{
+    const char *worded = by_wording_lower(low, len);
     if (worded && decisive_wording(worded))
         return worded;
     if (enhanced && enhanced[0] && enhanced[1] == '.') {
         const char *subject = enhanced + 2; /* strip "5." */
         for (size_t i = 0; i < G_N_ELEMENTS(code_table); i++)
-            if (strcmp(subject, code_table[i].code) == 0)
+            if (subject[0] == code_table[i].code[0] && strcmp(subject, code_table[i].code) == 0)
                 return code_table[i].category;
     }
     if (worded)
@@ -150,4 +192,14 @@ const char *mw_smtp_category(int code, const char *enhanced, const char *text)
         if (basic_table[i].code == code)
             return basic_table[i].category;
     return "other";
+}
+
+const char *mw_smtp_category(int code, const char *enhanced, const char *text)
+{
+    if (!text)
+        return mw_smtp_category_lower(code, enhanced, NULL, 0);
+    char *lower = g_ascii_strdown(text, -1);
+    const char *cat = mw_smtp_category_lower(code, enhanced, lower, strlen(lower));
+    g_free(lower);
+    return cat;
 }

@@ -7,5 +7,7 @@
 
 /* enhanced: "5.7.1" or "" ; text: the reply text (any case). Returns a static name. */
 const char *mw_smtp_category(int code, const char *enhanced, const char *text);
+/* The same for a text already in ASCII lower case, len bytes (no NUL inside). */
+const char *mw_smtp_category_lower(int code, const char *enhanced, const char *low, size_t len);
 
 #endif

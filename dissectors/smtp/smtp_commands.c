@@ -174,7 +174,7 @@ static const smtp_verb verb_table[] = {
 static const smtp_verb *find_verb(const char *name)
 {
     for (size_t i = 0; i < G_N_ELEMENTS(verb_table); i++)
-        if (strcmp(name, verb_table[i].verb) == 0)
+        if (name[0] == verb_table[i].verb[0] && strcmp(name, verb_table[i].verb) == 0)
             return &verb_table[i];
     return NULL;
 }
@@ -185,7 +185,7 @@ static const smtp_verb *lookup_verb(const uint8_t *p, size_t len, char name[SMTP
 {
     size_t n = 0;
     while (n < len && n < SMTP_VERB_MAX - 1 && g_ascii_isalpha(p[n])) {
-        name[n] = g_ascii_toupper(p[n]);
+        name[n] = (char)(p[n] & ~0x20); /* a letter: upper case without a call */
         n++;
     }
     name[n] = '\0';

@@ -206,15 +206,39 @@ static void judge_lowered(smtp_state *st, const mw_tp_cmd *c, int code, const ch
 }
 
 /* The reply as the server put it, for evidence: "554 5.7.1 Relay access denied" (a reply
- * without a code: "4.7.0 ... deferred"). */
-static char *reply_line(int code, const char *enh, const char *text)
+ * without a code: "4.7.0 ... deferred"), written into out (room: reply_line_room). Made
+ * by hand, not by printf: every error reply makes one. */
+static size_t reply_line_room(const char *text, size_t tlen)
 {
-    if (!code)
-        return g_strdup_printf("%s %s", enh, text);
-    return enh[0] ? g_strdup_printf("%d %s %s", code, enh, text)
-                  : g_strdup_printf("%d %s", code, text);
+    (void)text;
+    return 3 + 1 + 16 + 1 + tlen + 1; /* code (< 1000), enhanced (< 16), text, NUL */
 }
 
+static char *put(char *o, const char *s, size_t n)
+{
+    memcpy(o, s, n);
+    return o + n;
+}
+
+static void reply_line(char *out, int code, const char *enh, const char *text, size_t tlen)
+{
+    char *o = out;
+    if (code) {
+        char digits[4];
+        size_t n = 0;
+        for (int v = code; v > 0 && n < 3; v /= 10)
+            digits[n++] = (char)('0' + v % 10);
+        while (n > 0)
+            *o++ = digits[--n];
+        *o++ = ' ';
+    }
+    if (enh[0] || !code) {
+        o = put(o, enh, strlen(enh));
+        *o++ = ' ';
+    }
+    o = put(o, text, tlen);
+    *o = '\0';
+}
 
 static void add_reply(smtp_state *st, const mw_tp_cmd *c, int code, const char *enh,
                       const char *category, const char *text, const mw_ctx *ctx)
@@ -238,23 +262,29 @@ static void error_reply(smtp_state *st, const mw_tp_cmd *c, bool judge, const mw
 {
     int code = st->reply_code;
     const char *enh = st->reply_enh, *text = st->reply_text->str;
-    char *line = reply_line(kept_code(st), enh, text);
-    const char *category = mw_smtp_category(code, enh, text);
-    if (judge) {
-        /* lowered once (on the stack: replies are capped), then searched for each word */
-        char buf[MW_MAX_TEXT + 1];
-        size_t len = strlen(text);
-        char *low = len < sizeof buf ? buf : g_malloc(len + 1);
-        for (size_t i = 0; i <= len; i++)
-            low[i] = g_ascii_tolower(text[i]);
-        judge_lowered(st, c, code, enh, low, line, ctx, &category);
-        if (low != buf)
-            g_free(low);
+    /* the text's length as a C string (a redacted echo may hold none, but be safe) */
+    size_t len = strlen(text);
+    /* the reply line and the text lowered once, on the stack (replies are capped; a
+     * redacted one may be longer: then on the heap), then searched for each word */
+    char lbuf[MW_MAX_TEXT + 32], buf[MW_MAX_TEXT + 1];
+    size_t room = reply_line_room(text, len);
+    char *line = room <= sizeof lbuf ? lbuf : g_malloc(room);
+    reply_line(line, kept_code(st), enh, text, len);
+    char *low = len < sizeof buf ? buf : g_malloc(len + 1);
+    for (size_t i = 0; i <= len; i++) {
+        char ch = text[i];
+        low[i] = ch >= 'A' && ch <= 'Z' ? (char)(ch + 32) : ch;
     }
+    const char *category = mw_smtp_category_lower(code, enh, low, len);
+    if (judge)
+        judge_lowered(st, c, code, enh, low, line, ctx, &category);
+    if (low != buf)
+        g_free(low);
     add_reply(st, c, code, enh, category, text, ctx);
     st->reply_category = category;
     mw_tp_decisive(st->sess, line);
-    g_free(line);
+    if (line != lbuf)
+        g_free(line);
 }
 
 /* ---------- a complete reply ---------- */
@@ -359,6 +389,9 @@ static void skip_enhanced(const uint8_t **t, size_t *tlen, char out[16])
     }
 }
 
+/* Capabilities an EHLO reply usually lists (postfix 10, Exchange 15). */
+#define SMTP_CAPABILITIES_USUAL 16
+
 /* The text of one reply line: an EHLO keyword, or more of the reply's text. */
 static void reply_text(smtp_state *st, const uint8_t *t, size_t tlen)
 {
@@ -374,7 +407,17 @@ static void reply_text(smtp_state *st, const uint8_t *t, size_t tlen)
         bool seen = false;
         for (guint i = 0; !seen && i < rec->capabilities->len; i++) {
             const char *have = g_ptr_array_index(rec->capabilities, i);
-            seen = strncmp(have, (const char *)t, n) == 0 && have[n] == '\0';
+            /* the first byte tells most apart without a call */
+            if (n == 0)
+                seen = have[0] == '\0';
+            else if (have[0] == (char)t[0])
+                seen = strncmp(have, (const char *)t, n) == 0 && have[n] == '\0';
+        }
+        if (!seen && rec->capabilities->len == 0) {
+            /* room for a usual EHLO list at once: grown from empty, the array is
+             * reallocated at 2, 4, 8 and 16 entries (GLib starts at 16 bytes) */
+            g_ptr_array_free(rec->capabilities, TRUE); /* empty: no strings to free */
+            rec->capabilities = g_ptr_array_sized_new(SMTP_CAPABILITIES_USUAL);
         }
         if (!seen && rec->capabilities->len < MW_SMTP_MAX_CAPABILITIES)
             g_ptr_array_add(rec->capabilities, mw_session_wire_strdup(st->sess, t, n, n));
@@ -391,9 +434,9 @@ static bool reply_complete(smtp_state *st, const mw_ctx *ctx)
 {
     st->in_reply = false;
     /* Keep wire bytes printable in the record: NULs would cut C strings short. */
-    for (gsize i = 0; i < st->reply_text->len; i++)
-        if (st->reply_text->str[i] == '\0')
-            st->reply_text->str[i] = ' ';
+    char *z = st->reply_text->str, *zend = z + st->reply_text->len;
+    while ((z = memchr(z, '\0', (size_t)(zend - z))) != NULL)
+        *z++ = ' ';
     /* a reply that echoes a client secret ("500 unrecognized command <password>") */
     size_t rlen;
     char *red = mw_secrets_redact(st->secrets, (const uint8_t *)st->reply_text->str,

@@ -143,11 +143,27 @@ void smtp_tx_content(smtp_state *st, mw_tp_cmd *c, bool bdat, uint64_t chunk, bo
     }
 }
 
+#define H_MESSAGE_ID "message-id"
+#define H_SUBJECT "subject"
+#define H_FROM "from"
+#define H_TO "to"
+#define H_DATE "date"
 static const char *const header_names[MW_HDR_COUNT] = {
-    [MW_HDR_MESSAGE_ID] = "message-id", [MW_HDR_SUBJECT] = "subject",
-    [MW_HDR_FROM] = "from",             [MW_HDR_TO] = "to",
-    [MW_HDR_DATE] = "date",
+    [MW_HDR_MESSAGE_ID] = H_MESSAGE_ID, [MW_HDR_SUBJECT] = H_SUBJECT,
+    [MW_HDR_FROM] = H_FROM,             [MW_HDR_TO] = H_TO,
+    [MW_HDR_DATE] = H_DATE,
 };
+/* Their lengths, and which lengths occur (a header line's name is measured once). */
+#define HLEN(s) (sizeof s - 1)
+#define MW_HDR_NAME_MAX HLEN(H_MESSAGE_ID)
+static const uint8_t header_len[MW_HDR_COUNT] = {
+    [MW_HDR_MESSAGE_ID] = HLEN(H_MESSAGE_ID), [MW_HDR_SUBJECT] = HLEN(H_SUBJECT),
+    [MW_HDR_FROM] = HLEN(H_FROM),             [MW_HDR_TO] = HLEN(H_TO),
+    [MW_HDR_DATE] = HLEN(H_DATE),
+};
+#define HBIT(s) (1u << HLEN(s))
+static const unsigned header_lens = HBIT(H_MESSAGE_ID) | HBIT(H_SUBJECT) | HBIT(H_FROM) |
+                                    HBIT(H_TO) | HBIT(H_DATE);
 
 /* Append wire text to a header value, capped, NULs and CR/LF as spaces. */
 static void value_append(char **v, const char *p, size_t len)
@@ -184,8 +200,10 @@ static void header_line(smtp_state *st, mw_smtp_tx *t, const char *l, size_t len
     if (!colon)
         return;
     size_t nlen = (size_t)(colon - l);
+    if (nlen > MW_HDR_NAME_MAX || !(header_lens >> nlen & 1u))
+        return; /* no kept field has a name that long: most lines are told apart here */
     for (int h = 0; h < MW_HDR_COUNT; h++) {
-        if (strlen(header_names[h]) != nlen || g_ascii_strncasecmp(l, header_names[h], nlen))
+        if (header_len[h] != nlen || g_ascii_strncasecmp(l, header_names[h], nlen))
             continue;
         if (t->header[h])
             return; /* the first one counts */
@@ -263,8 +281,10 @@ static const struct {
 static const char *find_ci(const char *hay, const char *needle)
 {
     size_t n = strlen(needle);
+    /* the first byte in its two cases is tried before a call */
+    const char lo = g_ascii_tolower(needle[0]), up = g_ascii_toupper(needle[0]);
     for (const char *p = hay; *p; p++)
-        if (g_ascii_strncasecmp(p, needle, n) == 0)
+        if ((*p == lo || *p == up) && g_ascii_strncasecmp(p, needle, n) == 0)
             return p;
     return NULL;
 }

@@ -3,44 +3,41 @@
 #include <glib.h>
 #include <string.h>
 
-mw_line_status mw_line_take(mw_linestate *ls, const uint8_t *p, size_t len, size_t max_line,
-                            mw_line *line, size_t *used)
+/* ASCII lower case without a call (g_ascii_tolower is a function: these loops run for
+ * every byte of some lines) */
+static inline uint8_t fold(uint8_t c)
 {
-    size_t off = 0;
-    if (ls->discarding) {
-        const uint8_t *nl = memchr(p, '\n', len);
-        if (!nl) {
-            *used = len;
-            return MW_LINE_MORE;
-        }
-        off = (size_t)(nl - p) + 1;
-        ls->discarding = false;
-    }
-    const uint8_t *nl = memchr(p + off, '\n', len - off);
-    if (!nl) {
-        if (len - off >= max_line) {
-            ls->discarding = true;
-            *used = len;
-            return MW_LINE_OVERLONG;
-        }
-        *used = off;
-        return MW_LINE_MORE;
-    }
-    size_t end = (size_t)(nl - p);
-    *used = end + 1;
-    if (end - off > max_line)
-        return MW_LINE_OVERLONG;
-    line->p = p + off;
-    line->len = end - off;
-    if (line->len > 0 && line->p[line->len - 1] == '\r')
-        line->len--;
-    return MW_LINE_OK;
+    return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+}
+
+static bool same_folded(const uint8_t *p, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (fold(p[i]) != fold((uint8_t)s[i]))
+            return false;
+    return true;
 }
 
 bool mw_line_starts(const mw_line *l, const char *prefix)
 {
     size_t n = strlen(prefix);
-    return l->len >= n && g_ascii_strncasecmp((const char *)l->p, prefix, n) == 0;
+    return l->len >= n && same_folded(l->p, prefix, n);
+}
+
+/* The next start of a match in [from, end): the first byte in either case, found by
+ * memchr (much faster than a byte loop on long capability lines). */
+static const uint8_t *next_first(const uint8_t *from, const uint8_t *end, uint8_t lo, uint8_t up,
+                                 const uint8_t **a, const uint8_t **b)
+{
+    if (*a && *a < from)
+        *a = memchr(from, lo, (size_t)(end - from));
+    if (*b && *b < from)
+        *b = memchr(from, up, (size_t)(end - from));
+    if (!*a)
+        return *b;
+    if (!*b)
+        return *a;
+    return *a < *b ? *a : *b;
 }
 
 bool mw_bytes_contain(const uint8_t *p, size_t len, const char *needle)
@@ -48,11 +45,15 @@ bool mw_bytes_contain(const uint8_t *p, size_t len, const char *needle)
     size_t n = strlen(needle);
     if (n == 0)
         return true;
-    const uint8_t lo = (uint8_t)g_ascii_tolower(needle[0]), up = (uint8_t)g_ascii_toupper(needle[0]);
-    for (size_t i = 0; i + n <= len; i++) {
-        if ((p[i] == lo || p[i] == up) &&
-            g_ascii_strncasecmp((const char *)p + i + 1, needle + 1, n - 1) == 0)
+    if (n > len)
+        return false;
+    const uint8_t lo = fold((uint8_t)needle[0]);
+    const uint8_t up = lo >= 'a' && lo <= 'z' ? (uint8_t)(lo - 32) : lo;
+    const uint8_t *end = p + (len - n) + 1; /* starts past it leave too few bytes */
+    const uint8_t *a = memchr(p, lo, (size_t)(end - p));
+    const uint8_t *b = up != lo ? memchr(p, up, (size_t)(end - p)) : NULL;
+    for (const uint8_t *c = p; (c = next_first(c, end, lo, up, &a, &b)) != NULL; c++)
+        if (same_folded(c + 1, needle + 1, n - 1))
             return true;
-    }
     return false;
 }

@@ -3,6 +3,17 @@
 
 #include <string.h>
 
+/* Wipe and free slot i. */
+static void forget(mw_secrets *s, unsigned i)
+{
+    if (s->text[i]) {
+        explicit_bzero(s->text[i], s->len[i]);
+        g_free(s->text[i]);
+    }
+    s->text[i] = NULL;
+    s->len[i] = 0;
+}
+
 static void keep(mw_secrets *s, const uint8_t *p, size_t len)
 {
     if (len < MW_SECRET_MIN)
@@ -13,9 +24,15 @@ static void keep(mw_secrets *s, const uint8_t *p, size_t len)
         if (s->len[i] == len && memcmp(s->text[i], p, len) == 0)
             return; /* already known */
     unsigned i = s->next++ % MW_SECRETS_KEEP;
-    explicit_bzero(s->text[i], sizeof s->text[i]);
+    forget(s, i);
+    s->text[i] = g_malloc(len);
     memcpy(s->text[i], p, len);
     s->len[i] = (uint16_t)len;
+}
+
+static mw_secrets *new_secrets(void)
+{
+    return g_new0(mw_secrets, 1);
 }
 
 void mw_secrets_add(mw_secrets **sp, const uint8_t *p, size_t len)
@@ -25,7 +42,7 @@ void mw_secrets_add(mw_secrets **sp, const uint8_t *p, size_t len)
     if (len < MW_SECRET_MIN)
         return;
     if (!*sp)
-        *sp = g_new0(mw_secrets, 1);
+        *sp = new_secrets();
     keep(*sp, p, len);
     /* and each word of it: a server may echo one ("unknown command <word>") */
     size_t i = 0;
@@ -96,6 +113,8 @@ void mw_secrets_free(mw_secrets **s)
 {
     if (!*s)
         return;
+    for (unsigned i = 0; i < MW_SECRETS_KEEP; i++)
+        forget(*s, i);
     explicit_bzero(*s, sizeof **s);
     g_free(*s);
     *s = NULL;
@@ -144,7 +163,7 @@ void mw_secrets_overlap_conflict(mw_secrets **sp, mw_session *sess, mw_dir dir,
         }
     }
     if (!*sp)
-        *sp = g_new0(mw_secrets, 1);
+        *sp = new_secrets();
     /* held out of order, the delivered copy comes later: the second call redacts it */
     (*sp)->overlap_suspect = other != NULL;
     for (guint i = 0; sess->transcript && i < sess->transcript->len; i++) {

@@ -24,7 +24,9 @@
 #define MW_SECRET_MARK "[redacted]"
 
 typedef struct {
-    uint8_t text[MW_SECRETS_KEEP][MW_SECRET_MAX];
+    /* each its own small allocation, of len bytes (one 2 KiB block cost more than the
+     * session's other allocations together: past malloc's per-thread cache) */
+    uint8_t *text[MW_SECRETS_KEEP];
     uint16_t len[MW_SECRETS_KEEP];
     unsigned next;
     bool overlap_suspect; /* a differing copy of client bytes held out of order was seen */

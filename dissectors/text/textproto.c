@@ -110,7 +110,7 @@ size_t mw_tp_word(const uint8_t *p, size_t len, char *out, size_t cap)
     size_t n = 0, k = 0;
     while (n < len && word_char(p[n])) {
         if (k + 1 < cap)
-            out[k++] = g_ascii_toupper(p[n]);
+            out[k++] = (char)(p[n] >= 'a' && p[n] <= 'z' ? p[n] - 32 : p[n]); /* no call */
         n++;
     }
     if (cap)
@@ -121,7 +121,7 @@ size_t mw_tp_word(const uint8_t *p, size_t len, char *out, size_t cap)
 int mw_tp_lookup(const mw_tp_verb *tab, size_t n, const char *name, int dflt)
 {
     for (size_t i = 0; i < n; i++)
-        if (strcmp(tab[i].name, name) == 0)
+        if (tab[i].name[0] == name[0] && strcmp(tab[i].name, name) == 0)
             return tab[i].kind;
     return dflt;
 }
@@ -218,7 +218,7 @@ void mw_tp_decisive(mw_session *s, const char *line)
 
 void mw_tp_raise(mw_session *s, mw_flag f, const mw_ctx *ctx, const char *line)
 {
-    mw_session_flag(s, f, ctx->frame, ctx->ts_us, "%s", line);
+    mw_session_flag_text(s, f, ctx->frame, ctx->ts_us, line);
     mw_tp_decisive(s, line);
 }
 
@@ -248,9 +248,19 @@ void mw_tp_auth_result(mw_session *s, bool ok, const char *code)
 
 void mw_tp_cleartext(mw_session *s, const char *what, const mw_ctx *ctx)
 {
-    if (!s->encrypted)
+    static const char tail[] = " credentials sent without TLS";
+    if (s->encrypted)
+        return;
+    char buf[128]; /* what is a verb or "AUTH <mechanism>": put together without printf */
+    size_t n = strlen(what);
+    if (n + sizeof tail > sizeof buf) {
         mw_session_flag(s, MW_FLAG_CLEARTEXT_AUTH, ctx->frame, ctx->ts_us,
                         "%s credentials sent without TLS", what);
+        return;
+    }
+    memcpy(buf, what, n);
+    memcpy(buf + n, tail, sizeof tail);
+    mw_session_flag_text(s, MW_FLAG_CLEARTEXT_AUTH, ctx->frame, ctx->ts_us, buf);
 }
 
 void mw_tp_sasl(mw_session *s, const char *mech, unsigned step, mw_sasl_asks asks,
@@ -259,8 +269,13 @@ void mw_tp_sasl(mw_session *s, const char *mech, unsigned step, mw_sasl_asks ask
     mw_sasl_info info = mw_sasl_response(mech, step, asks, b64, len);
     mw_tp_auth_user(s, info.user);
     if (info.carries_secret) {
-        char what[48];
-        g_snprintf(what, sizeof what, "AUTH %s", mech);
+        char what[48]; /* "AUTH %s", cut as g_snprintf would */
+        size_t m = strlen(mech);
+        if (m > sizeof what - 6)
+            m = sizeof what - 6;
+        memcpy(what, "AUTH ", 5);
+        memcpy(what + 5, mech, m);
+        what[5 + m] = '\0';
         mw_tp_cleartext(s, what, ctx);
     }
 }

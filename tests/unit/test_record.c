@@ -6,6 +6,7 @@
 #include "core/community_id.h"
 #include "core/json.h"
 #include "smtp/smtp_category.h"
+#include "text/lines.h"
 #include "output/record_json.h"
 #include "output/text_writer.h"
 #include "registry.h"
@@ -138,6 +139,65 @@ static void test_categories(void)
                         cases[i].want);
 }
 
+/* The one-pass wording match keeps the table's order, not the text's: the first entry
+ * the text contains wins, wherever it is (smtp_category.c by_wording_lower). */
+static void test_category_wording_order(void)
+{
+    static const struct {
+        int code;
+        const char *enh, *text, *want;
+    } cases[] = {
+        /* "policy" comes first in the text, "relay" first in the table */
+        { 550, "", "policy says: we do not relay", "relay" },
+        /* "quota" (mailbox) is listed before "exceeds" (size) */
+        { 552, "", "Message exceeds the quota", "mailbox" },
+        /* "starttls" before "tls", both tls; "authentication" before "auth " */
+        { 550, "", "Must issue STARTTLS", "tls" },
+        { 550, "", "AUTH needed: Authentication required", "auth" },
+        /* a near miss at the text's end must not read past it */
+        { 550, "", "xx rela", "mailbox" },
+        { 550, "", "throttl", "rate_limit" },
+        /* mixed case is lowered first */
+        { 450, "4.2.0", "GrEyLiStEd, try later", "greylist" },
+        /* the enhanced code decides over a non-decisive wording */
+        { 550, "5.7.4", "denied", "tls" },
+        { 550, "5.9.9", "denied", "policy" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_assert_cmpstr(mw_smtp_category(cases[i].code, cases[i].enh, cases[i].text), ==,
+                        cases[i].want);
+        char *low = g_ascii_strdown(cases[i].text, -1);
+        g_assert_cmpstr(mw_smtp_category_lower(cases[i].code, cases[i].enh, low, strlen(low)),
+                        ==, cases[i].want);
+        g_free(low);
+    }
+}
+
+/* Case-insensitive search on wire bytes (lines.c, found by memchr in both cases). */
+static void test_bytes_contain(void)
+{
+    static const uint8_t caps[] = "IMAP4rev1 LITERAL+ LOGIN-REFERRALS logindisabled";
+    g_assert_true(mw_bytes_contain(caps, sizeof caps - 1, "LOGINDISABLED"));
+    g_assert_false(mw_bytes_contain(caps, sizeof caps - 2, "LOGINDISABLED")); /* cut short */
+    g_assert_true(mw_bytes_contain(caps, sizeof caps - 1, "imap4"));
+    g_assert_true(mw_bytes_contain(caps, sizeof caps - 1, "-referrals"));
+    g_assert_false(mw_bytes_contain(caps, sizeof caps - 1, "STARTTLS"));
+    g_assert_true(mw_bytes_contain(caps, 3, ""));
+    g_assert_false(mw_bytes_contain(caps, 3, "IMAP"));
+    /* candidates in both cases, interleaved, the match after several misses */
+    static const uint8_t mix[] = "lLlOLoGiLOGlogIlOgIn";
+    g_assert_true(mw_bytes_contain(mix, sizeof mix - 1, "LOGIN"));
+    g_assert_false(mw_bytes_contain(mix, sizeof mix - 2, "LOGIN"));
+    /* a NUL byte is a byte like any other: no match across it, a match after it */
+    static const uint8_t nul[] = { 'l', 'o', 0, 'g', 'i', 'n', ' ', 'L', 'O', 'G', 'I', 'N' };
+    g_assert_true(mw_bytes_contain(nul, sizeof nul, "login"));
+    g_assert_false(mw_bytes_contain(nul, 7, "login"));
+    /* digits and punctuation match only themselves */
+    static const uint8_t dig[] = "a0b";
+    g_assert_false(mw_bytes_contain(dig, 3, "\x10" "b"));
+    g_assert_true(mw_bytes_contain(dig, 3, "0B"));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -146,6 +206,8 @@ int main(int argc, char **argv)
     g_test_add_func("/record/time_endpoints", test_time_and_endpoints);
     g_test_add_func("/record/flag_names_sorted", test_flag_names_sorted);
     g_test_add_func("/record/smtp_categories", test_categories);
+    g_test_add_func("/record/smtp_category_wording_order", test_category_wording_order);
+    g_test_add_func("/record/bytes_contain", test_bytes_contain);
     g_test_add_func("/record/parts_through_hooks", test_record_parts);
     return g_test_run();
 }
