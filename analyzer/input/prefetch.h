@@ -1,8 +1,11 @@
 /* Reading a capture file on a second thread. libpcap's reader (two freads and a copy per
  * packet) is about a quarter of mailwire's time on a file of short sessions; on its own
- * thread it overlaps with the analysis. The reader copies packets into a few fixed
- * batches that circulate between the two threads, so memory stays bounded and the
- * analysis sees the packets in file order, exactly as pcap_dispatch delivers them. */
+ * thread it overlaps with the analysis. The reader fills a few fixed batches that
+ * circulate between the two threads, so memory stays bounded and the analysis sees the
+ * packets in file order, exactly as pcap_dispatch delivers them. A batch holds packet
+ * bytes (copied from libpcap, or, for a plain pcap file, read straight from the file with
+ * its record headers in between: format/pcapfile.h) and an index of the packets, each
+ * with its header, the reader's note and where its bytes are. */
 #ifndef MW_PREFETCH_H
 #define MW_PREFETCH_H
 
@@ -15,6 +18,9 @@
  * batch grown to its size). Memory: about MW_PREFETCH_BATCHES * MW_PREFETCH_BATCH_BYTES. */
 #define MW_PREFETCH_BATCHES 4
 #define MW_PREFETCH_BATCH_BYTES (1u << 20)
+/* Packets a batch's index holds at first (it doubles when a batch of tiny packets needs
+ * more; allocated once per batch, not per packet). */
+#define MW_PREFETCH_BATCH_PACKETS 8192u
 
 /* Largest per-packet note (see mw_prefetch_work). */
 #define MW_PREFETCH_NOTE_MAX 256
@@ -38,6 +44,7 @@ typedef void (*mw_prefetch_cb)(void *user, const struct pcap_pkthdr *h, const ui
 typedef struct {
     pcap_t *p;
     FILE *fp;                /* p's stream, for offsets; may be NULL */
+    struct mw_pcapfile *raw; /* may be NULL; set: the records are read by it, not by p */
     mw_prefetch_work work;   /* may be NULL */
     void *work_user;
     size_t note_size;        /* at most MW_PREFETCH_NOTE_MAX */
@@ -58,8 +65,9 @@ void mw_prefetch_idle(void *reader, bool blocked);
 void mw_prefetch_stop(void);
 bool mw_prefetch_stopping(void);
 
-/* Runs pcap_dispatch(p, -1, ...) on a reader thread and delivers every packet to cb here.
- * Returns pcap_dispatch's result; on -1, *err holds pcap_geterr's text (g_free it). */
+/* Runs pcap_dispatch(p, -1, ...) (or raw's reader) on a reader thread and delivers every
+ * packet to cb here. Returns pcap_dispatch's result (-1 on an error, else >= 0 or -2);
+ * on -1, *err holds pcap_geterr's text, or raw's (g_free it). */
 int mw_prefetch_run(const mw_prefetch *pf, char **err);
 
 #endif
