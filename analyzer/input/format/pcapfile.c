@@ -32,6 +32,7 @@ bool mw_pcapfile_init(mw_pcapfile *f, int fd, const uint8_t *head, size_t head_l
     if (pcap_major_version(p) != 2 || pcap_minor_version(p) != 4)
         return false;
     *f = (mw_pcapfile){ .fd = fd, .big = big, .nsec = (big ? be : le) == MAGIC_NSEC,
+                        .signed_ts = big == (G_BYTE_ORDER == G_BIG_ENDIAN),
                         .snapshot = (uint32_t)pcap_snapshot(p),
                         .offset = MW_PCAPFILE_FILE_HEAD };
     return f->snapshot <= MW_PCAPFILE_MAX_CAPLEN;
@@ -82,9 +83,12 @@ int mw_pcapfile_record(mw_pcapfile *f, const uint8_t *p, size_t avail, struct pc
     }
     if (!mw_cur_skip(&c, caplen))
         return 0;
-    /* the record header's fields are signed 32-bit (struct pcap_sf_pkthdr) */
-    h->ts.tv_sec = (time_t)(int32_t)sec;
-    h->ts.tv_usec = f->nsec ? (suseconds_t)((int32_t)frac / 1000) : (suseconds_t)(int32_t)frac;
+    /* as libpcap 1.10 reads them: signed 32-bit fields (struct pcap_sf_pkthdr), but
+     * unsigned ones after its byte swap */
+    int64_t s = f->signed_ts ? (int64_t)(int32_t)sec : (int64_t)sec;
+    int64_t us = f->signed_ts ? (int64_t)(int32_t)frac : (int64_t)frac;
+    h->ts.tv_sec = (time_t)s;
+    h->ts.tv_usec = (suseconds_t)(f->nsec ? us / 1000 : us);
     /* over the snapshot length: libpcap hands over the first snapshot bytes */
     h->caplen = caplen > f->snapshot ? f->snapshot : caplen;
     h->len = len;

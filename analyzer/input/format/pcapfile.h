@@ -32,6 +32,7 @@ typedef struct mw_pcapfile {
     int fd;            /* read with pread: the stream libpcap opened is not moved */
     bool big;          /* the record fields are big-endian (the writer's order) */
     bool nsec;         /* nanosecond timestamps, handed over in microseconds */
+    bool signed_ts;    /* in this machine's order: libpcap reads the times signed */
     uint32_t snapshot; /* libpcap's snapshot length (pcap_snapshot) */
     int64_t offset;    /* the file offset of the next byte to read */
     char err[PCAP_ERRBUF_SIZE];
