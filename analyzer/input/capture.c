@@ -270,7 +270,12 @@ static void decode_on_reader(void *user, const struct pcap_pkthdr *h, const uint
                              void *note)
 {
     mw_capture *c = user;
-    decode_one(c, c->dlt, h, data, note);
+    decoded *d = note;
+    if (!c->bpf) { /* the file's one link type was found supported at open */
+        d->ds = mw_decode(c->dlt, data, h->caplen, &d->pkt);
+        return;
+    }
+    decode_one(c, c->dlt, h, data, d);
 }
 
 static void on_packet(void *user, const struct pcap_pkthdr *h, const uint8_t *data,
@@ -432,6 +437,8 @@ const char *mw_capture_name(const mw_capture *c)
 
 const char *mw_capture_iface_label(const mw_capture *c)
 {
+    if (c->pcap) /* classic pcap: one interface (asked for every packet) */
+        return NULL;
     if (mw_capfile_iface_count(c->file) < 2 || mw_capfile_iface(c->file) < 0)
         return NULL;
     const char *name = mw_capfile_iface_name(c->file);

@@ -57,19 +57,20 @@ ssize_t mw_pcapfile_read(mw_pcapfile *f, uint8_t *buf, size_t len)
     return (ssize_t)got;
 }
 
-static bool get32(const mw_pcapfile *f, mw_cursor *c, uint32_t *v)
+static uint32_t field(const mw_pcapfile *f, const uint8_t *p)
 {
-    return f->big ? mw_cur_be32(c, v) : mw_cur_le32(c, v);
+    return f->big ? be32_at(p) : le32_at(p);
 }
 
 int mw_pcapfile_record(mw_pcapfile *f, const uint8_t *p, size_t avail, struct pcap_pkthdr *h,
                        size_t *size)
 {
     mw_cursor c = mw_cursor_make(p, avail);
-    uint32_t sec, frac, caplen, len;
-    if (!get32(f, &c, &sec) || !get32(f, &c, &frac) || !get32(f, &c, &caplen) ||
-        !get32(f, &c, &len))
+    const uint8_t *hd; /* the record header: one bounds check for its four fields */
+    if (!mw_cur_bytes(&c, MW_PCAPFILE_REC_HEAD, &hd))
         return 0;
+    uint32_t sec = field(f, hd), frac = field(f, hd + 4), caplen = field(f, hd + 8),
+             len = field(f, hd + 12);
     if (caplen > MW_PCAPFILE_MAX_CAPLEN) { /* libpcap's check, before the data is read */
         if (caplen > f->snapshot)
             g_snprintf(f->err, sizeof f->err,
@@ -105,8 +106,8 @@ void mw_pcapfile_truncated(mw_pcapfile *f, const uint8_t *p, size_t left)
         return;
     }
     mw_cursor c = mw_cursor_make(p, left);
-    uint32_t caplen = 0;
-    (void)(mw_cur_skip(&c, 8) && get32(f, &c, &caplen));
+    const uint8_t *hd;
+    uint32_t caplen = mw_cur_bytes(&c, MW_PCAPFILE_REC_HEAD, &hd) ? field(f, hd + 8) : 0;
     size_t got = left - MW_PCAPFILE_REC_HEAD;
     /* as libpcap words it: the snapshot's bytes first when the record is longer */
     if (caplen > f->snapshot && got < f->snapshot)
