@@ -30,7 +30,7 @@ typedef struct {
     uint8_t *buf;   /* the packets' bytes */
     size_t cap, used;
     uint8_t *index; /* entries */
-    size_t index_cap, count;
+    size_t count;           /* at most MW_PREFETCH_BATCH_PACKETS */
     int64_t since;  /* monotonic time of its first packet */
     int64_t offset; /* the stream's position when the batch was handed over */
     bool last;      /* the reader has finished: rc and err below are its result */
@@ -112,18 +112,15 @@ static long stream_offset(const mw_prefetch *pf)
     return pf->fp ? ftell(pf->fp) : -1;
 }
 
-/* The current batch to the analysis, the next one to fill; the first keep bytes of the
- * next one are the last keep bytes of this one (a record read in part). */
-static void hand_over(reader *r, size_t keep)
+/* The current batch to the analysis, the next one to fill. */
+static void hand_over(reader *r)
 {
     batch *b = r->cur;
     long off = stream_offset(r->pf);
-    b->offset = off < 0 ? -1 : (int64_t)off - (int64_t)keep;
+    b->offset = off < 0 ? -1 : (int64_t)off;
     batch *next = r->direct ? r->spare : queue_pop(&r->free_q);
-    memcpy(next->buf, b->buf + b->used - keep, keep);
-    next->used = keep;
+    next->used = 0;
     next->count = 0;
-    b->used -= keep;
     if (r->direct) {
         deliver(r, b);
         r->spare = b;
@@ -139,7 +136,7 @@ void mw_prefetch_idle(void *handle, bool blocked)
     if (!r || r->cur->count == 0)
         return;
     if (blocked || g_get_monotonic_time() - r->cur->since >= MW_PREFETCH_HOLD_MS * 1000)
-        hand_over(r, 0);
+        hand_over(r);
 }
 
 /* A packet into the current batch's index (its bytes at data in buf), with its note. */
@@ -148,10 +145,6 @@ static void add_entry(reader *r, const struct pcap_pkthdr *h, size_t data)
     batch *b = r->cur;
     if (b->count == 0 && r->pf->idle_slot)
         b->since = g_get_monotonic_time();
-    if (b->count == b->index_cap) { /* tiny packets: the index doubles (once per batch) */
-        b->index_cap *= 2;
-        b->index = g_realloc(b->index, b->index_cap * r->stride);
-    }
     uint8_t *rec = b->index + b->count * r->stride;
     entry *e = (entry *)(void *)rec;
     e->h = *h;
@@ -168,8 +161,9 @@ static void on_read(u_char *user, const struct pcap_pkthdr *h, const u_char *dat
     if (mw_prefetch_stopping())
         pcap_breakloop(pf->p); /* this packet is still kept: the loop ends after it */
     const size_t need = ALIGN8(h->caplen);
-    if (r->cur->used + need > r->cur->cap && r->cur->count > 0)
-        hand_over(r, 0);
+    if ((r->cur->used + need > r->cur->cap && r->cur->count > 0) ||
+        r->cur->count == MW_PREFETCH_BATCH_PACKETS)
+        hand_over(r);
     batch *b = r->cur;
     if (need > b->cap) { /* larger than a batch: this one grows to hold it */
         b->buf = g_realloc(b->buf, need);
@@ -181,6 +175,7 @@ static void on_read(u_char *user, const struct pcap_pkthdr *h, const u_char *dat
 }
 
 /* A plain pcap file: blocks of it read into the batches, the records indexed in place.
+ * What a full batch holds past its last whole record is read again into the next one.
  * Returns as pcap_dispatch would (the packets read, or -1 with *err). */
 static int read_raw(reader *r, char **err)
 {
@@ -192,8 +187,9 @@ static int read_raw(reader *r, char **err)
         batch *b = r->cur;
         struct pcap_pkthdr h;
         size_t size;
-        int rc;
-        while ((rc = mw_pcapfile_record(f, b->buf + pos, b->used - pos, &h, &size)) == 1) {
+        int rc = 0;
+        while (b->count < MW_PREFETCH_BATCH_PACKETS &&
+               (rc = mw_pcapfile_record(f, b->buf + pos, b->used - pos, &h, &size)) == 1) {
             add_entry(r, &h, pos + MW_PCAPFILE_REC_HEAD);
             pos += size;
             n++;
@@ -204,12 +200,15 @@ static int read_raw(reader *r, char **err)
             *err = g_strdup(f->err);
             return -1;
         }
-        if (b->used == b->cap) { /* full: the record read in part goes to the next batch */
-            hand_over(r, b->used - pos);
+        if (b->count == MW_PREFETCH_BATCH_PACKETS || b->used == b->cap) {
+            f->offset -= (int64_t)(b->used - pos); /* unread: the next batch reads it */
+            b->used = pos;
+            hand_over(r);
             b = r->cur;
             pos = 0;
         }
-        ssize_t got = mw_pcapfile_read(f, b->buf + b->used, b->cap - b->used);
+        size_t want = MIN(b->cap - b->used, MW_PREFETCH_READ_BYTES);
+        ssize_t got = mw_pcapfile_read(f, b->buf + b->used, want);
         if (got < 0) {
             *err = g_strdup(f->err);
             return -1;
@@ -267,8 +266,7 @@ static void *reader_main(void *data)
 static void batch_init(batch *b, size_t stride)
 {
     *b = (batch){ .buf = g_malloc(MW_PREFETCH_BATCH_BYTES), .cap = MW_PREFETCH_BATCH_BYTES,
-                  .index = g_malloc(MW_PREFETCH_BATCH_PACKETS * stride),
-                  .index_cap = MW_PREFETCH_BATCH_PACKETS };
+                  .index = g_malloc(MW_PREFETCH_BATCH_PACKETS * stride) };
 }
 
 /* Without a reader thread: two batches, each delivered here as it fills. */
@@ -289,8 +287,8 @@ static int read_here(reader *r, batch *batches, char **err)
 int mw_prefetch_run(const mw_prefetch *pf, char **err)
 {
     g_assert(pf->note_size <= MW_PREFETCH_NOTE_MAX);
-    /* a record read in part must fit at the start of the next batch, whole */
-    G_STATIC_ASSERT(MW_PREFETCH_BATCH_BYTES >= 2 * MW_PCAPFILE_REC_MAX);
+    /* a record read again at the start of the next batch fits there, whole */
+    G_STATIC_ASSERT(MW_PREFETCH_BATCH_BYTES >= MW_PCAPFILE_REC_MAX);
     batch batches[MW_PREFETCH_BATCHES];
     reader r = { .pf = pf, .stride = ALIGN8(sizeof(entry)) + ALIGN8(pf->note_size) };
     queue_init(&r.free_q);

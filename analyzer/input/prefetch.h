@@ -14,13 +14,17 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Batches in circulation and the bytes each holds (a packet larger than a batch gets a
- * batch grown to its size). Memory: about MW_PREFETCH_BATCHES * MW_PREFETCH_BATCH_BYTES. */
+/* Batches in circulation, the packet bytes each holds (a packet larger than that gets a
+ * batch grown to its size) and the packets in its index; a batch is handed over when
+ * either is full. Memory: MW_PREFETCH_BATCHES * (MW_PREFETCH_BATCH_BYTES +
+ * MW_PREFETCH_BATCH_PACKETS * (32 + the note)), about 4.1 MiB, as the 4 MiB of batches
+ * that held the notes in line. */
 #define MW_PREFETCH_BATCHES 4
-#define MW_PREFETCH_BATCH_BYTES (1u << 20)
-/* Packets a batch's index holds at first (it doubles when a batch of tiny packets needs
- * more; allocated once per batch, not per packet). */
-#define MW_PREFETCH_BATCH_PACKETS 8192u
+#define MW_PREFETCH_BATCH_BYTES (640u * 1024)
+#define MW_PREFETCH_BATCH_PACKETS 3072u
+/* A plain pcap file is read in blocks of this many bytes: what a full index leaves unread
+ * in the batch is read again for the next one (format/pcapfile.h). */
+#define MW_PREFETCH_READ_BYTES (128u * 1024)
 
 /* Largest per-packet note (see mw_prefetch_work). */
 #define MW_PREFETCH_NOTE_MAX 256
