@@ -14,6 +14,7 @@
 #include "input/decode.h"
 #include "input/files/bpf.h"
 #include "input/format/capfile.h"
+#include "input/format/pcapfile.h"
 #include "input/prefetch.h"
 #include "input/linktype.h"
 
@@ -34,6 +35,8 @@ struct mw_capture {
     int fd;              /* the descriptor read */
     struct pipe_src *src; /* a pipe's reader, or NULL */
     mw_bpf *bpf;         /* the BPF filter, or NULL */
+    bool raw_ok;         /* a plain pcap file: records read by raw, not libpcap */
+    mw_pcapfile raw;
     const char *iname;   /* the name shown, interned (for evidence) */
     /* read one packet at a time (the merge of several files): the packet read ahead */
     int head_rc;         /* 1: head holds a packet; 0: at the end; -1: read error */
@@ -203,6 +206,11 @@ mw_capture *mw_capture_open(const char *path, char **err)
         return NULL;
     }
     mw_capfile_handed_over(file);
+    /* a plain pcap regular file: read without libpcap's per-packet copies (pcapfile.h) */
+    size_t head_len;
+    const uint8_t *head = mw_capfile_head(file, &head_len);
+    c->raw_ok = !src && size >= 0 && mw_capfile_compression(file) == MW_COMPRESS_NONE &&
+                mw_pcapfile_init(&c->raw, fd, head, head_len, p);
     return open_checked(c, p, pcap_datalink(p), err);
 }
 
@@ -262,7 +270,12 @@ static void decode_on_reader(void *user, const struct pcap_pkthdr *h, const uint
                              void *note)
 {
     mw_capture *c = user;
-    decode_one(c, c->dlt, h, data, note);
+    decoded *d = note;
+    if (!c->bpf) { /* the file's one link type was found supported at open */
+        d->ds = mw_decode(c->dlt, data, h->caplen, &d->pkt);
+        return;
+    }
+    decode_one(c, c->dlt, h, data, d);
 }
 
 static void on_packet(void *user, const struct pcap_pkthdr *h, const uint8_t *data,
@@ -346,7 +359,7 @@ bool mw_capture_run(mw_capture *c, mw_engine *e, char **err, char **warn)
     /* The file is read and its headers decoded on a second thread (prefetch.h), the
      * packets analysed here. A read error ends the run with what came before it
      * delivered. */
-    mw_prefetch pf = { .p = c->pcap, .fp = c->fp, .work = decode_on_reader, .work_user = c,
+    mw_prefetch pf = { .p = c->pcap, .fp = c->fp, .raw = c->raw_ok ? &c->raw : NULL, .work = decode_on_reader, .work_user = c,
                        .note_size = sizeof(decoded), .cb = on_packet, .user = &rs,
                        .max_packets = (int)c->limit,
                        .idle_slot = c->src ? &c->src->reader : NULL };
@@ -424,6 +437,8 @@ const char *mw_capture_name(const mw_capture *c)
 
 const char *mw_capture_iface_label(const mw_capture *c)
 {
+    if (c->pcap) /* classic pcap: one interface (asked for every packet) */
+        return NULL;
     if (mw_capfile_iface_count(c->file) < 2 || mw_capfile_iface(c->file) < 0)
         return NULL;
     const char *name = mw_capfile_iface_name(c->file);

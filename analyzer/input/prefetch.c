@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <string.h>
 
-/* A batch: records of a struct pcap_pkthdr, the packet's note, then its caplen bytes,
- * each part starting at a multiple of 8. */
+#include "input/format/pcapfile.h"
+
 static atomic_int stop_flag; /* lock-free: safe in a signal handler */
 
 void mw_prefetch_stop(void)
@@ -20,9 +20,17 @@ bool mw_prefetch_stopping(void)
     return atomic_load_explicit(&stop_flag, memory_order_relaxed) != 0;
 }
 
+/* One packet in a batch's index, followed by its note (each part a multiple of 8). */
 typedef struct {
-    uint8_t *buf;
+    struct pcap_pkthdr h;
+    size_t data; /* where its bytes start in the batch's buf */
+} entry;
+
+typedef struct {
+    uint8_t *buf;   /* the packets' bytes */
     size_t cap, used;
+    uint8_t *index; /* entries */
+    size_t count;           /* at most MW_PREFETCH_BATCH_PACKETS */
     int64_t since;  /* monotonic time of its first packet */
     int64_t offset; /* the stream's position when the batch was handed over */
     bool last;      /* the reader has finished: rc and err below are its result */
@@ -74,30 +82,76 @@ static batch *queue_pop(queue *q)
     return b;
 }
 
-typedef struct {
-    const mw_prefetch *pf;
-    queue free_q, full_q;
-    batch *cur;
-} reader;
-
 #define ALIGN8(n) (((n) + 7u) & ~(size_t)7u)
 
+typedef struct {
+    const mw_prefetch *pf;
+    size_t stride;  /* of an index entry with its note */
+    bool direct;    /* no reader thread: batches are delivered as they fill, on this one */
+    queue free_q, full_q;
+    batch *cur;
+    batch *spare;   /* direct: the other batch */
+} reader;
+
+/* Every packet of a full batch to the callback, in order. */
+static void deliver(const reader *r, const batch *b)
+{
+    const mw_prefetch *pf = r->pf;
+    const size_t head = ALIGN8(sizeof(entry));
+    for (size_t i = 0; i < b->count; i++) {
+        const uint8_t *rec = b->index + i * r->stride;
+        const entry *e = (const entry *)(const void *)rec;
+        pf->cb(pf->user, &e->h, b->buf + e->data, rec + head, b->offset);
+    }
+}
+
+static long stream_offset(const mw_prefetch *pf)
+{
+    if (pf->raw)
+        return (long)pf->raw->offset;
+    return pf->fp ? ftell(pf->fp) : -1;
+}
+
+/* The current batch to the analysis, the next one to fill. */
 static void hand_over(reader *r)
 {
-    long off = r->pf->fp ? ftell(r->pf->fp) : -1;
-    r->cur->offset = off < 0 ? -1 : (int64_t)off;
-    queue_push(&r->full_q, r->cur);
-    r->cur = queue_pop(&r->free_q);
-    r->cur->used = 0;
+    batch *b = r->cur;
+    long off = stream_offset(r->pf);
+    b->offset = off < 0 ? -1 : (int64_t)off;
+    batch *next = r->direct ? r->spare : queue_pop(&r->free_q);
+    next->used = 0;
+    next->count = 0;
+    if (r->direct) {
+        deliver(r, b);
+        r->spare = b;
+    } else {
+        queue_push(&r->full_q, b);
+    }
+    r->cur = next;
 }
 
 void mw_prefetch_idle(void *handle, bool blocked)
 {
     reader *r = handle;
-    if (!r || r->cur->used == 0)
+    if (!r || r->cur->count == 0)
         return;
     if (blocked || g_get_monotonic_time() - r->cur->since >= MW_PREFETCH_HOLD_MS * 1000)
         hand_over(r);
+}
+
+/* A packet into the current batch's index (its bytes at data in buf), with its note. */
+static void add_entry(reader *r, const struct pcap_pkthdr *h, size_t data)
+{
+    batch *b = r->cur;
+    if (b->count == 0 && r->pf->idle_slot)
+        b->since = g_get_monotonic_time();
+    uint8_t *rec = b->index + b->count * r->stride;
+    entry *e = (entry *)(void *)rec;
+    e->h = *h;
+    e->data = data;
+    b->count++;
+    if (r->pf->work)
+        r->pf->work(r->pf->work_user, &e->h, b->buf + data, rec + ALIGN8(sizeof(entry)));
 }
 
 static void on_read(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
@@ -106,112 +160,167 @@ static void on_read(u_char *user, const struct pcap_pkthdr *h, const u_char *dat
     const mw_prefetch *pf = r->pf;
     if (mw_prefetch_stopping())
         pcap_breakloop(pf->p); /* this packet is still kept: the loop ends after it */
-    const size_t head = ALIGN8(sizeof *h), note = ALIGN8(pf->note_size);
-    const size_t need = head + note + ALIGN8(h->caplen);
-    if (r->cur->used + need > r->cur->cap && r->cur->used > 0)
+    const size_t need = ALIGN8(h->caplen);
+    if ((r->cur->used + need > r->cur->cap && r->cur->count > 0) ||
+        r->cur->count == MW_PREFETCH_BATCH_PACKETS)
         hand_over(r);
     batch *b = r->cur;
-    if (b->used == 0 && pf->idle_slot)
-        b->since = g_get_monotonic_time();
     if (need > b->cap) { /* larger than a batch: this one grows to hold it */
         b->buf = g_realloc(b->buf, need);
         b->cap = need;
     }
-    uint8_t *rec = b->buf + b->used;
-    memcpy(rec, h, sizeof *h);
-    memcpy(rec + head + note, data, h->caplen);
-    if (pf->work)
-        pf->work(pf->work_user, h, rec + head + note, rec + head);
+    memcpy(b->buf + b->used, data, h->caplen);
     b->used += need;
+    add_entry(r, h, b->used - need);
+}
+
+/* A plain pcap file: blocks of it read into the batches, the records indexed in place.
+ * What a full batch holds past its last whole record is read again into the next one.
+ * Returns as pcap_dispatch would (the packets read, or -1 with *err). */
+static int read_raw(reader *r, char **err)
+{
+    const mw_prefetch *pf = r->pf;
+    mw_pcapfile *f = pf->raw;
+    size_t pos = 0; /* the next record in the current batch */
+    int n = 0;
+    for (;;) {
+        batch *b = r->cur;
+        struct pcap_pkthdr h;
+        size_t size;
+        int rc = 0;
+        while (b->count < MW_PREFETCH_BATCH_PACKETS &&
+               (rc = mw_pcapfile_record(f, b->buf + pos, b->used - pos, &h, &size)) == 1) {
+            add_entry(r, &h, pos + MW_PCAPFILE_REC_HEAD);
+            pos += size;
+            n++;
+            if ((pf->max_packets > 0 && n >= pf->max_packets) || mw_prefetch_stopping())
+                return n;
+        }
+        if (rc < 0) {
+            *err = g_strdup(f->err);
+            return -1;
+        }
+        if (b->count == MW_PREFETCH_BATCH_PACKETS || b->used == b->cap) {
+            f->offset -= (int64_t)(b->used - pos); /* unread: the next batch reads it */
+            b->used = pos;
+            hand_over(r);
+            b = r->cur;
+            pos = 0;
+        }
+        size_t want = MIN(b->cap - b->used, MW_PREFETCH_READ_BYTES);
+        ssize_t got = mw_pcapfile_read(f, b->buf + b->used, want);
+        if (got < 0) {
+            *err = g_strdup(f->err);
+            return -1;
+        }
+        if (got == 0) {
+            if (pos == b->used)
+                return n;
+            mw_pcapfile_truncated(f, b->buf + pos, b->used - pos);
+            *err = g_strdup(f->err);
+            return -1;
+        }
+        b->used += (size_t)got;
+    }
+}
+
+/* Reads everything into batches (handed over as they fill); the last one, with the
+ * result, is handed over too. */
+static void read_all(reader *r)
+{
+    const mw_prefetch *pf = r->pf;
+    if (pf->idle_slot)
+        *pf->idle_slot = r;
+    char *err = NULL;
+    int rc;
+    if (pf->raw) {
+        rc = read_raw(r, &err);
+    } else {
+        rc = pcap_dispatch(pf->p, pf->max_packets > 0 ? pf->max_packets : -1, on_read,
+                           (u_char *)r);
+        err = rc == -1 ? g_strdup(pcap_geterr(pf->p)) : NULL;
+    }
+    if (pf->idle_slot)
+        *pf->idle_slot = NULL;
+    batch *b = r->cur;
+    long off = stream_offset(pf);
+    b->offset = off < 0 ? -1 : (int64_t)off;
+    b->last = true;
+    b->rc = rc;
+    b->err = err;
+    if (r->direct)
+        deliver(r, b);
+    else
+        queue_push(&r->full_q, b);
 }
 
 static void *reader_main(void *data)
 {
     reader *r = data;
     r->cur = queue_pop(&r->free_q);
-    r->cur->used = 0;
-    if (r->pf->idle_slot)
-        *r->pf->idle_slot = r;
-    int rc = pcap_dispatch(r->pf->p, r->pf->max_packets > 0 ? r->pf->max_packets : -1, on_read,
-                           (u_char *)r);
-    if (r->pf->idle_slot)
-        *r->pf->idle_slot = NULL;
-    batch *b = r->cur;
-    long off = r->pf->fp ? ftell(r->pf->fp) : -1;
-    b->offset = off < 0 ? -1 : (int64_t)off;
-    b->last = true;
-    b->rc = rc;
-    b->err = rc == -1 ? g_strdup(pcap_geterr(r->pf->p)) : NULL;
-    queue_push(&r->full_q, b);
+    r->cur->used = r->cur->count = 0;
+    read_all(r);
     return NULL;
 }
 
-/* Without a reader thread: pcap_dispatch calls work and cb directly. */
-static void on_direct(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
+static void batch_init(batch *b, size_t stride)
 {
-    const mw_prefetch *pf = (const mw_prefetch *)user;
-    if (mw_prefetch_stopping())
-        pcap_breakloop(pf->p);
-    uint64_t note[MW_PREFETCH_NOTE_MAX / 8]; /* aligned as a batch's note is */
-    if (pf->work)
-        pf->work(pf->work_user, h, data, note);
-    long off = pf->fp ? ftell(pf->fp) : -1;
-    pf->cb(pf->user, h, data, note, off < 0 ? -1 : (int64_t)off);
+    *b = (batch){ .buf = g_malloc(MW_PREFETCH_BATCH_BYTES), .cap = MW_PREFETCH_BATCH_BYTES,
+                  .index = g_malloc(MW_PREFETCH_BATCH_PACKETS * stride) };
 }
 
-static int read_here(const mw_prefetch *pf, char **err)
+/* Without a reader thread: two batches, each delivered here as it fills. */
+static int read_here(reader *r, batch *batches, char **err)
 {
-    int rc = pcap_dispatch(pf->p, pf->max_packets > 0 ? pf->max_packets : -1, on_direct,
-                           (u_char *)pf);
-    if (rc == -1 && err)
-        *err = g_strdup(pcap_geterr(pf->p));
-    return rc;
+    r->direct = true;
+    r->cur = &batches[0];
+    r->spare = &batches[1];
+    read_all(r);
+    batch *b = r->cur;
+    if (err)
+        *err = b->err;
+    else
+        g_free(b->err);
+    return b->rc;
 }
 
 int mw_prefetch_run(const mw_prefetch *pf, char **err)
 {
     g_assert(pf->note_size <= MW_PREFETCH_NOTE_MAX);
+    /* a record read again at the start of the next batch fits there, whole */
+    G_STATIC_ASSERT(MW_PREFETCH_BATCH_BYTES >= MW_PCAPFILE_REC_MAX);
     batch batches[MW_PREFETCH_BATCHES];
-    reader r = { .pf = pf };
+    reader r = { .pf = pf, .stride = ALIGN8(sizeof(entry)) + ALIGN8(pf->note_size) };
     queue_init(&r.free_q);
     queue_init(&r.full_q);
     for (int i = 0; i < MW_PREFETCH_BATCHES; i++) {
-        batches[i] = (batch){ .buf = g_malloc(MW_PREFETCH_BATCH_BYTES),
-                              .cap = MW_PREFETCH_BATCH_BYTES };
+        batch_init(&batches[i], r.stride);
         queue_push(&r.free_q, &batches[i]);
     }
     pthread_t t;
-    if (pthread_create(&t, NULL, reader_main, &r) != 0) {
-        for (int i = 0; i < MW_PREFETCH_BATCHES; i++)
-            g_free(batches[i].buf);
-        queue_destroy(&r.free_q);
-        queue_destroy(&r.full_q);
-        return read_here(pf, err); /* no thread to be had */
-    }
-    const size_t note = ALIGN8(pf->note_size);
     int rc = 0;
-    for (;;) {
-        batch *b = queue_pop(&r.full_q);
-        for (size_t pos = 0; pos < b->used;) {
-            struct pcap_pkthdr h;
-            memcpy(&h, b->buf + pos, sizeof h);
-            const uint8_t *rec_note = b->buf + pos + ALIGN8(sizeof h);
-            pf->cb(pf->user, &h, rec_note + note, rec_note, b->offset);
-            pos += ALIGN8(sizeof h) + note + ALIGN8(h.caplen);
+    if (pthread_create(&t, NULL, reader_main, &r) != 0) {
+        rc = read_here(&r, batches, err); /* no thread to be had */
+    } else {
+        for (;;) {
+            batch *b = queue_pop(&r.full_q);
+            deliver(&r, b);
+            if (b->last) {
+                rc = b->rc;
+                if (err)
+                    *err = b->err;
+                else
+                    g_free(b->err);
+                break;
+            }
+            queue_push(&r.free_q, b);
         }
-        if (b->last) {
-            rc = b->rc;
-            if (err)
-                *err = b->err;
-            else
-                g_free(b->err);
-            break;
-        }
-        queue_push(&r.free_q, b);
+        pthread_join(t, NULL);
     }
-    pthread_join(t, NULL);
-    for (int i = 0; i < MW_PREFETCH_BATCHES; i++)
+    for (int i = 0; i < MW_PREFETCH_BATCHES; i++) {
         g_free(batches[i].buf);
+        g_free(batches[i].index);
+    }
     queue_destroy(&r.free_q);
     queue_destroy(&r.full_q);
     return rc;

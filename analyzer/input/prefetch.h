@@ -1,8 +1,11 @@
 /* Reading a capture file on a second thread. libpcap's reader (two freads and a copy per
  * packet) is about a quarter of mailwire's time on a file of short sessions; on its own
- * thread it overlaps with the analysis. The reader copies packets into a few fixed
- * batches that circulate between the two threads, so memory stays bounded and the
- * analysis sees the packets in file order, exactly as pcap_dispatch delivers them. */
+ * thread it overlaps with the analysis. The reader fills a few fixed batches that
+ * circulate between the two threads, so memory stays bounded and the analysis sees the
+ * packets in file order, exactly as pcap_dispatch delivers them. A batch holds packet
+ * bytes (copied from libpcap, or, for a plain pcap file, read straight from the file with
+ * its record headers in between: format/pcapfile.h) and an index of the packets, each
+ * with its header, the reader's note and where its bytes are. */
 #ifndef MW_PREFETCH_H
 #define MW_PREFETCH_H
 
@@ -11,10 +14,17 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Batches in circulation and the bytes each holds (a packet larger than a batch gets a
- * batch grown to its size). Memory: about MW_PREFETCH_BATCHES * MW_PREFETCH_BATCH_BYTES. */
+/* Batches in circulation, the packet bytes each holds (a packet larger than that gets a
+ * batch grown to its size) and the packets in its index; a batch is handed over when
+ * either is full. Memory: MW_PREFETCH_BATCHES * (MW_PREFETCH_BATCH_BYTES +
+ * MW_PREFETCH_BATCH_PACKETS * (32 + the note)), about 4.1 MiB, as the 4 MiB of batches
+ * that held the notes in line. */
 #define MW_PREFETCH_BATCHES 4
-#define MW_PREFETCH_BATCH_BYTES (1u << 20)
+#define MW_PREFETCH_BATCH_BYTES (640u * 1024)
+#define MW_PREFETCH_BATCH_PACKETS 3072u
+/* A plain pcap file is read in blocks of this many bytes: what a full index leaves unread
+ * in the batch is read again for the next one (format/pcapfile.h). */
+#define MW_PREFETCH_READ_BYTES (128u * 1024)
 
 /* Largest per-packet note (see mw_prefetch_work). */
 #define MW_PREFETCH_NOTE_MAX 256
@@ -38,6 +48,7 @@ typedef void (*mw_prefetch_cb)(void *user, const struct pcap_pkthdr *h, const ui
 typedef struct {
     pcap_t *p;
     FILE *fp;                /* p's stream, for offsets; may be NULL */
+    struct mw_pcapfile *raw; /* may be NULL; set: the records are read by it, not by p */
     mw_prefetch_work work;   /* may be NULL */
     void *work_user;
     size_t note_size;        /* at most MW_PREFETCH_NOTE_MAX */
@@ -58,8 +69,9 @@ void mw_prefetch_idle(void *reader, bool blocked);
 void mw_prefetch_stop(void);
 bool mw_prefetch_stopping(void);
 
-/* Runs pcap_dispatch(p, -1, ...) on a reader thread and delivers every packet to cb here.
- * Returns pcap_dispatch's result; on -1, *err holds pcap_geterr's text (g_free it). */
+/* Runs pcap_dispatch(p, -1, ...) (or raw's reader) on a reader thread and delivers every
+ * packet to cb here. Returns pcap_dispatch's result (-1 on an error, else >= 0 or -2);
+ * on -1, *err holds pcap_geterr's text, or raw's (g_free it). */
 int mw_prefetch_run(const mw_prefetch *pf, char **err);
 
 #endif

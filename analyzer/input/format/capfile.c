@@ -139,6 +139,12 @@ mw_compress_kind mw_capfile_compression(const mw_capfile *f)
     return f->z.kind;
 }
 
+const uint8_t *mw_capfile_head(const mw_capfile *f, size_t *len)
+{
+    *len = f->z.head_len;
+    return f->z.head;
+}
+
 int mw_capfile_first_dlt(const mw_capfile *f)
 {
     return f->first_dlt;

@@ -34,6 +34,8 @@ bool mw_capfile_is_pcapng(const mw_capfile *f);
 FILE *mw_capfile_stream(const mw_capfile *f);
 void mw_capfile_handed_over(mw_capfile *f);
 mw_compress_kind mw_capfile_compression(const mw_capfile *f);
+/* The content's first bytes (decompressed), *len of them (up to MW_DECOMPRESS_HEAD). */
+const uint8_t *mw_capfile_head(const mw_capfile *f, size_t *len);
 
 /* pcapng: the link type (DLT_) of the first interface mailwire decodes among those
  * before the first packet, else of the first interface. */
