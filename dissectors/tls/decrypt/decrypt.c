@@ -6,6 +6,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <glib.h>
 #include <limits.h>
 #include <string.h>
 
@@ -69,12 +70,83 @@ const char *mw_tls_dec_status_name(mw_tls_dec_status s)
     return "unknown";
 }
 
+/* ---------- contexts kept across sessions ---------- */
+
+/* A freed decoder's cipher (and CBC HMAC) contexts are kept, per thread and suite, for the
+ * next session of that suite: a context made afresh costs allocations, a provider context
+ * and the cipher's set-up (GCM's tables, CCM's tag length), a kept one only its new key.
+ * They hold the last key schedule until re-keyed or the thread ends, no more than the key
+ * log itself holds for the whole run (keyschedule.c's HMAC contexts do the same). */
+#define MW_TLS_CTX_POOL_MAX 16
+
+typedef struct {
+    const mw_tls_suite *suite;
+    EVP_CIPHER_CTX *cipher;
+    EVP_MAC_CTX *mac;
+} pooled_ctx;
+
+typedef struct {
+    pooled_ctx p[MW_TLS_CTX_POOL_MAX];
+    unsigned n;
+} ctx_pool;
+
+static void ctx_pool_free(gpointer data)
+{
+    ctx_pool *pool = data;
+    for (unsigned i = 0; i < pool->n; i++) {
+        EVP_CIPHER_CTX_free(pool->p[i].cipher);
+        EVP_MAC_CTX_free(pool->p[i].mac);
+    }
+    OPENSSL_free(pool);
+}
+
+static GPrivate pool_key = G_PRIVATE_INIT(ctx_pool_free);
+
+static ctx_pool *ctx_pool_get(void)
+{
+    ctx_pool *pool = g_private_get(&pool_key);
+    if (!pool) {
+        pool = OPENSSL_zalloc(sizeof *pool);
+        if (pool)
+            g_private_set(&pool_key, pool);
+    }
+    return pool;
+}
+
+/* Keeps st's contexts for a later session (or frees them when the pool is full). */
+static void ctx_pool_put(dir_state *st)
+{
+    ctx_pool *pool = st->cipher ? ctx_pool_get() : NULL;
+    if (pool && pool->n < MW_TLS_CTX_POOL_MAX) {
+        pool->p[pool->n++] = (pooled_ctx){ st->suite, st->cipher, st->mac };
+    } else {
+        EVP_CIPHER_CTX_free(st->cipher);
+        EVP_MAC_CTX_free(st->mac);
+    }
+    st->cipher = NULL;
+    st->mac = NULL;
+}
+
+/* A kept cipher context made for suite (and its HMAC context for CBC) into st. */
+static bool ctx_pool_take(dir_state *st, const mw_tls_suite *suite)
+{
+    ctx_pool *pool = g_private_get(&pool_key);
+    for (unsigned i = 0; pool && i < pool->n; i++) {
+        if (pool->p[i].suite != suite)
+            continue;
+        st->cipher = pool->p[i].cipher;
+        st->mac = pool->p[i].mac;
+        pool->p[i] = pool->p[--pool->n];
+        return true;
+    }
+    return false;
+}
+
 /* ---------- direction state ---------- */
 
 static void dir_clear(dir_state *st)
 {
-    EVP_CIPHER_CTX_free(st->cipher);
-    EVP_MAC_CTX_free(st->mac);
+    ctx_pool_put(st);
     OPENSSL_cleanse(st, sizeof *st);
 }
 
@@ -102,13 +174,14 @@ bool mw_tls_decoder_keyed(const mw_tls_decoder *d, mw_tls_dir dir)
 static bool dir_key(dir_state *st, const mw_tls_suite *suite, const uint8_t *key,
                     const uint8_t *mac_key)
 {
-    if (st->cipher && st->suite == suite) {
+    if (st->cipher && st->suite != suite)
+        ctx_pool_put(st); /* another suite (renegotiation): kept for a session of it */
+    if (!st->cipher && ctx_pool_take(st, suite))
+        st->suite = suite;
+    if (st->cipher) {
         if (EVP_DecryptInit_ex2(st->cipher, NULL, key, NULL, NULL) != 1)
             return false;
     } else {
-        EVP_CIPHER_CTX_free(st->cipher);
-        EVP_MAC_CTX_free(st->mac);
-        st->mac = NULL;
         st->cipher = EVP_CIPHER_CTX_new();
         EVP_CIPHER *c = mw_tls_fetched(MW_TLS_ALG_CIPHER, suite->cipher);
         bool ok = st->cipher && c && EVP_DecryptInit_ex2(st->cipher, c, NULL, NULL, NULL) == 1;
@@ -129,6 +202,7 @@ static bool dir_key(dir_state *st, const mw_tls_suite *suite, const uint8_t *key
             st->cipher = NULL;
             return false;
         }
+        st->suite = suite; /* the pool files the context under it */
     }
     if (suite->kind == MW_TLS_KIND_CBC) {
         if (!st->mac) {
