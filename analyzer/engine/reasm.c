@@ -2,7 +2,15 @@
 
 #include <glib.h>
 #include <string.h>
-/* inlined: a fingerprint is made of every segment delivered */
+/* inlined: a fingerprint is made of every segment delivered. On x86-64 the loop for long
+ * inputs (a full segment) is also built for AVX2 and taken when the CPU has it, as
+ * xxhash's own xxh_x86dispatch.c does: the same hash, about twice as fast as SSE2. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define MW_FP_AVX2 1
+#include <immintrin.h>
+#define XXH_DISPATCH_AVX2 1
+#define XXH_TARGET_AVX2 __attribute__((__target__("avx2")))
+#endif
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
@@ -14,8 +22,20 @@ struct mw_seg {
     uint8_t data[];
 };
 
+#ifdef MW_FP_AVX2
+XXH_NO_INLINE XXH_TARGET_AVX2 XXH64_hash_t fp_long_avx2(const void *p, size_t len)
+{
+    return XXH3_hashLong_64b_internal(p, len, XXH3_kSecret, sizeof(XXH3_kSecret),
+                                      XXH3_accumulate_512_avx2, XXH3_scrambleAcc_avx2);
+}
+#endif
+
 static uint16_t fp_hash(const uint8_t *p, size_t len)
 {
+#ifdef MW_FP_AVX2
+    if (len > XXH3_MIDSIZE_MAX && __builtin_cpu_supports("avx2"))
+        return (uint16_t)fp_long_avx2(p, len); /* = XXH3_64bits(p, len) */
+#endif
     return (uint16_t)XXH3_64bits(p, len);
 }
 

@@ -268,11 +268,18 @@ static size_t hs_messages(tls_state *st, mw_dir dir, const uint8_t *q, size_t n,
     return off;
 }
 
+/* Can reading a decrypted message decrypt other records into the engine's one plaintext
+ * buffer (the one the message lies in)? Only by replaying held records: 0-RTT ones
+ * (EncryptedExtensions, a ServerHello) or those waiting for late keys. */
+static bool may_replay(const tls_state *st)
+{
+    return st->early_offered || st->early_pending || st->d[0].held_n || st->d[1].held_n;
+}
+
 /* A record's fragment: its whole messages read where they lie when nothing is held (the
  * usual case: no copy), else after the held bytes; what is left of a message is held for
- * the next record. Decrypted bytes are always copied first: they lie in the engine's one
- * plaintext buffer, which a message can refill (EncryptedExtensions replays held 0-RTT
- * records) while the rest of the fragment is still to be read. */
+ * the next record. Decrypted bytes are copied first when a message could refill the
+ * engine's plaintext buffer they lie in (may_replay) while the rest is still to be read. */
 void tls_handshake_bytes(tls_state *st, mw_dir dir, uint16_t rec_version,
                             const uint8_t *p, size_t len, const mw_ctx *ctx)
 {
@@ -287,7 +294,7 @@ void tls_handshake_bytes(tls_state *st, mw_dir dir, uint16_t rec_version,
         if (len == 0)
             return;
     }
-    const bool held = d->hs && d->hs->len > 0, copy = held || st->dec_now;
+    const bool held = d->hs && d->hs->len > 0, copy = held || (st->dec_now && may_replay(st));
     if (!held)
         d->hs_record_version = rec_version;
     size_t off;

@@ -267,6 +267,37 @@ static void test_conflict_after_delivery(void)
     g_string_free(r.other, TRUE);
 }
 
+/* A full-size segment (the fingerprint's long-input path, AVX2 where the CPU has it):
+ * the same bytes again raise nothing; one byte changed anywhere, at its start, middle or
+ * end, is a conflict. */
+static void test_conflict_full_segment(void)
+{
+    mw_stream s;
+    conflict_rec r = { { g_string_new(NULL), 0, 0 }, 0, 0, 0, 0, g_string_new(NULL) };
+    char a[1449];
+    for (size_t i = 0; i < sizeof a - 1; i++)
+        a[i] = (char)('a' + i * 7 % 26);
+    a[sizeof a - 1] = '\0';
+    mw_stream_init(&s, MW_FROM_SERVER);
+    mw_stream_start(&s, 5000);
+    cseg(&s, &r, 5000, a, 1);
+    cseg(&s, &r, 5000, a, 2);
+    g_assert_cmpuint(r.calls, ==, 0);
+    static const size_t at[] = { 0, 241, 724, 1447 };
+    for (size_t i = 0; i < G_N_ELEMENTS(at); i++) {
+        char b[sizeof a];
+        memcpy(b, a, sizeof a);
+        b[at[i]] = b[at[i]] == 'Z' ? 'Y' : 'Z';
+        cseg(&s, &r, 5000, b, 3 + i);
+        g_assert_cmpuint(r.calls, ==, i + 1);
+        g_assert_cmpuint(r.first_frame, ==, 1);
+    }
+    g_assert_cmpuint(r.base.out->len, ==, sizeof a - 1);
+    mw_stream_free(&s);
+    g_string_free(r.base.out, TRUE);
+    g_string_free(r.other, TRUE);
+}
+
 static void test_conflict_while_held(void)
 {
     mw_stream s;
@@ -304,5 +335,6 @@ int main(int argc, char **argv)
     g_test_add_func("/reasm/overlap_many_held", test_overlap_many_held);
     g_test_add_func("/reasm/conflict_after_delivery", test_conflict_after_delivery);
     g_test_add_func("/reasm/conflict_while_held", test_conflict_while_held);
+    g_test_add_func("/reasm/conflict_full_segment", test_conflict_full_segment);
     return g_test_run();
 }

@@ -259,6 +259,62 @@ static void test_rfc8448_flipped_bits(void)
     g_byte_array_unref(secret);
 }
 
+/* The client's data record of RFC 8448 under secret (hex), by a new decoder, freed after:
+ * its contexts go to the thread's pool, and the next decoder of the suite takes them. */
+static mw_tls_dec_status open_client_data(const uint8_t *secret, size_t secret_len)
+{
+    GByteArray *rec = unhex(rfc_client_data_record);
+    uint8_t out[MW_TLS_MAX_CIPHERTEXT], inner = 0;
+    size_t n = 0;
+    mw_tls_decoder *d = mw_tls_decoder_new();
+    g_assert_cmpint(mw_tls_decoder_init13(d, MW_TLS_FROM_CLIENT, 0x1301, secret, secret_len), ==,
+                    MW_TLS_DEC_OK);
+    mw_tls_dec_status r = mw_tls_decrypt_record(
+        d, MW_TLS_FROM_CLIENT, rec->data[0], (uint16_t)(rec->data[1] << 8 | rec->data[2]),
+        rec->data + 5, rec->len - 5, out, sizeof out, &n, &inner);
+    if (r == MW_TLS_DEC_OK)
+        g_assert_cmpuint(n, ==, 50);
+    mw_tls_decoder_free(d);
+    g_byte_array_unref(rec);
+    return r;
+}
+
+/* A kept context is re-keyed, IV and all: after a session with the wrong key (its context
+ * left failed) the next with the right one opens; with more decoders alive than the pool
+ * keeps, every one still opens, and the pool frees the rest. */
+static void test_context_pool(void)
+{
+    GByteArray *secret = unhex(rfc_c_ap_secret);
+    g_assert_cmpint(open_client_data(secret->data, secret->len), ==, MW_TLS_DEC_OK);
+    secret->data[7] ^= 1;
+    g_assert_cmpint(open_client_data(secret->data, secret->len), ==, MW_TLS_DEC_AUTH_FAILED);
+    secret->data[7] ^= 1;
+    g_assert_cmpint(open_client_data(secret->data, secret->len), ==, MW_TLS_DEC_OK);
+
+    enum { N = 40 };
+    mw_tls_decoder *d[N];
+    GByteArray *rec = unhex(rfc_client_data_record);
+    uint8_t out[MW_TLS_MAX_CIPHERTEXT], inner = 0;
+    for (int i = 0; i < N; i++) {
+        d[i] = mw_tls_decoder_new();
+        g_assert_cmpint(mw_tls_decoder_init13(d[i], MW_TLS_FROM_CLIENT, 0x1301, secret->data,
+                                              secret->len), ==, MW_TLS_DEC_OK);
+    }
+    for (int i = 0; i < N; i++) {
+        size_t n = 0;
+        g_assert_cmpint(mw_tls_decrypt_record(d[i], MW_TLS_FROM_CLIENT, rec->data[0],
+                                              (uint16_t)(rec->data[1] << 8 | rec->data[2]),
+                                              rec->data + 5, rec->len - 5, out, sizeof out, &n,
+                                              &inner), ==, MW_TLS_DEC_OK);
+        g_assert_cmpuint(n, ==, 50);
+    }
+    for (int i = 0; i < N; i++)
+        mw_tls_decoder_free(d[i]);
+    g_assert_cmpint(open_client_data(secret->data, secret->len), ==, MW_TLS_DEC_OK);
+    g_byte_array_unref(rec);
+    g_byte_array_unref(secret);
+}
+
 static void test_api_edges(void)
 {
     mw_tls_decoder *d = mw_tls_decoder_new();
@@ -815,6 +871,7 @@ int main(int argc, char **argv)
     g_test_add_func("/tls-decrypt/rfc8448/keys", test_rfc8448_keys);
     g_test_add_func("/tls-decrypt/rfc8448/records", test_rfc8448_records);
     g_test_add_func("/tls-decrypt/rfc8448/flipped-bits", test_rfc8448_flipped_bits);
+    g_test_add_func("/tls-decrypt/context-pool", test_context_pool);
     g_test_add_func("/tls-decrypt/api-edges", test_api_edges);
     the_identity = make_identity();
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)

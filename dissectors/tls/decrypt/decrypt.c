@@ -6,6 +6,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <glib.h>
 #include <limits.h>
 #include <string.h>
 
@@ -48,6 +49,8 @@ typedef struct {
     size_t len;
 } key_block;
 
+static bool gcm_fix_iv(dir_state *st);
+
 struct mw_tls_decoder {
     dir_state dir[2];
     key_block kb;
@@ -69,12 +72,83 @@ const char *mw_tls_dec_status_name(mw_tls_dec_status s)
     return "unknown";
 }
 
+/* ---------- contexts kept across sessions ---------- */
+
+/* A freed decoder's cipher (and CBC HMAC) contexts are kept, per thread and suite, for the
+ * next session of that suite: a context made afresh costs allocations, a provider context
+ * and the cipher's set-up (GCM's tables, CCM's tag length), a kept one only its new key.
+ * They hold the last key schedule until re-keyed or the thread ends, no more than the key
+ * log itself holds for the whole run (keyschedule.c's HMAC contexts do the same). */
+#define MW_TLS_CTX_POOL_MAX 16
+
+typedef struct {
+    const mw_tls_suite *suite;
+    EVP_CIPHER_CTX *cipher;
+    EVP_MAC_CTX *mac;
+} pooled_ctx;
+
+typedef struct {
+    pooled_ctx p[MW_TLS_CTX_POOL_MAX];
+    unsigned n;
+} ctx_pool;
+
+static void ctx_pool_free(gpointer data)
+{
+    ctx_pool *pool = data;
+    for (unsigned i = 0; i < pool->n; i++) {
+        EVP_CIPHER_CTX_free(pool->p[i].cipher);
+        EVP_MAC_CTX_free(pool->p[i].mac);
+    }
+    OPENSSL_free(pool);
+}
+
+static GPrivate pool_key = G_PRIVATE_INIT(ctx_pool_free);
+
+static ctx_pool *ctx_pool_get(void)
+{
+    ctx_pool *pool = g_private_get(&pool_key);
+    if (!pool) {
+        pool = OPENSSL_zalloc(sizeof *pool);
+        if (pool)
+            g_private_set(&pool_key, pool);
+    }
+    return pool;
+}
+
+/* Keeps st's contexts for a later session (or frees them when the pool is full). */
+static void ctx_pool_put(dir_state *st)
+{
+    ctx_pool *pool = st->cipher ? ctx_pool_get() : NULL;
+    if (pool && pool->n < MW_TLS_CTX_POOL_MAX) {
+        pool->p[pool->n++] = (pooled_ctx){ st->suite, st->cipher, st->mac };
+    } else {
+        EVP_CIPHER_CTX_free(st->cipher);
+        EVP_MAC_CTX_free(st->mac);
+    }
+    st->cipher = NULL;
+    st->mac = NULL;
+}
+
+/* A kept cipher context made for suite (and its HMAC context for CBC) into st. */
+static bool ctx_pool_take(dir_state *st, const mw_tls_suite *suite)
+{
+    ctx_pool *pool = g_private_get(&pool_key);
+    for (unsigned i = 0; pool && i < pool->n; i++) {
+        if (pool->p[i].suite != suite)
+            continue;
+        st->cipher = pool->p[i].cipher;
+        st->mac = pool->p[i].mac;
+        pool->p[i] = pool->p[--pool->n];
+        return true;
+    }
+    return false;
+}
+
 /* ---------- direction state ---------- */
 
 static void dir_clear(dir_state *st)
 {
-    EVP_CIPHER_CTX_free(st->cipher);
-    EVP_MAC_CTX_free(st->mac);
+    ctx_pool_put(st);
     OPENSSL_cleanse(st, sizeof *st);
 }
 
@@ -102,13 +176,14 @@ bool mw_tls_decoder_keyed(const mw_tls_decoder *d, mw_tls_dir dir)
 static bool dir_key(dir_state *st, const mw_tls_suite *suite, const uint8_t *key,
                     const uint8_t *mac_key)
 {
-    if (st->cipher && st->suite == suite) {
+    if (st->cipher && st->suite != suite)
+        ctx_pool_put(st); /* another suite (renegotiation): kept for a session of it */
+    if (!st->cipher && ctx_pool_take(st, suite))
+        st->suite = suite;
+    if (st->cipher) {
         if (EVP_DecryptInit_ex2(st->cipher, NULL, key, NULL, NULL) != 1)
             return false;
     } else {
-        EVP_CIPHER_CTX_free(st->cipher);
-        EVP_MAC_CTX_free(st->mac);
-        st->mac = NULL;
         st->cipher = EVP_CIPHER_CTX_new();
         EVP_CIPHER *c = mw_tls_fetched(MW_TLS_ALG_CIPHER, suite->cipher);
         bool ok = st->cipher && c && EVP_DecryptInit_ex2(st->cipher, c, NULL, NULL, NULL) == 1;
@@ -129,6 +204,7 @@ static bool dir_key(dir_state *st, const mw_tls_suite *suite, const uint8_t *key
             st->cipher = NULL;
             return false;
         }
+        st->suite = suite; /* the pool files the context under it */
     }
     if (suite->kind == MW_TLS_KIND_CBC) {
         if (!st->mac) {
@@ -235,7 +311,7 @@ mw_tls_dec_status mw_tls_decoder_init12(mw_tls_decoder *d, mw_tls_dir dir, uint1
     const uint8_t *iv = block + 2 * mac_len + 2 * s->key_len + side * iv_len;
     memcpy(st->key, key, s->key_len);
     memcpy(st->iv, iv, iv_len);
-    bool ok = dir_key(st, s, st->key, mac_key);
+    bool ok = dir_key(st, s, st->key, mac_key) && gcm_fix_iv(st);
     if (!ok) {
         dir_forget(st);
         return MW_TLS_DEC_UNSUPPORTED;
@@ -251,7 +327,7 @@ static mw_tls_dec_status dir_key13(dir_state *st, const mw_tls_suite *s)
 {
     if (!mw_tls13_key_iv(s->prf_hash, st->secret, st->secret_len, st->key, s->key_len, st->iv,
                          s->fixed_iv_len) ||
-        !dir_key(st, s, st->key, NULL)) {
+        !dir_key(st, s, st->key, NULL) || !gcm_fix_iv(st)) {
         dir_forget(st);
         return MW_TLS_DEC_UNSUPPORTED;
     }
@@ -343,12 +419,50 @@ static void xor_nonce(uint8_t nonce[AEAD_NONCE_LEN], const uint8_t iv[AEAD_NONCE
         nonce[AEAD_NONCE_LEN - 1 - i] ^= (uint8_t)(seq >> (8 * i));
 }
 
+/* GCM: the nonce's first 4 bytes are the same for every record of a key (TLS 1.2: the
+ * salt; TLS 1.3: the IV's, the sequence number reaching only the last 8), so they are set
+ * once per key as the "fixed" field and each record sets only the other 8 with its tag, in
+ * one parameter call: a whole new IV through EVP_DecryptInit_ex2 costs far more per record
+ * (OpenSSL 3 asks the provider for the IV length each time). */
+#define GCM_FIXED_LEN 4
+
+static bool gcm_fix_iv(dir_state *st)
+{
+    return st->suite->mode != MW_TLS_MODE_GCM ||
+           EVP_CIPHER_CTX_ctrl(st->cipher, EVP_CTRL_GCM_SET_IV_FIXED, GCM_FIXED_LEN, st->iv) == 1;
+}
+
+static bool gcm_open(dir_state *st, const uint8_t nonce[AEAD_NONCE_LEN], const uint8_t *aad,
+                     size_t aad_len, const uint8_t *ct, size_t ct_len, const uint8_t *tag,
+                     uint8_t *out)
+{
+    EVP_CIPHER_CTX *c = st->cipher;
+    int n = 0, m = 0;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, (void *)tag,
+                                          st->suite->tag_len),
+        OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_SET_IV_INV,
+                                          (void *)(nonce + GCM_FIXED_LEN),
+                                          AEAD_NONCE_LEN - GCM_FIXED_LEN),
+        OSSL_PARAM_construct_end(),
+    };
+    if (memcmp(nonce, st->iv, GCM_FIXED_LEN) != 0 || EVP_CIPHER_CTX_set_params(c, params) != 1 ||
+        EVP_DecryptUpdate(c, NULL, &n, aad, (int)aad_len) != 1)
+        return false;
+    n = 0;
+    if (ct_len && EVP_DecryptUpdate(c, out, &n, ct, (int)ct_len) != 1)
+        return false;
+    return EVP_DecryptFinal_ex(c, out + n, &m) == 1;
+}
+
 static bool aead_open(dir_state *st, const uint8_t nonce[AEAD_NONCE_LEN], const uint8_t *aad,
                       size_t aad_len, const uint8_t *ct, size_t ct_len, const uint8_t *tag,
                       uint8_t *out)
 {
     EVP_CIPHER_CTX *c = st->cipher;
     int tag_len = st->suite->tag_len, n = 0, m = 0;
+    if (st->suite->mode == MW_TLS_MODE_GCM)
+        return gcm_open(st, nonce, aad, aad_len, ct, ct_len, tag, out);
     if (st->suite->mode == MW_TLS_MODE_CCM) {
         /* CCM: tag first, then the message length, then AAD, then the whole text in one
          * update, which checks the tag; there is no final step. */

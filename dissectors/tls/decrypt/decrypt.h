@@ -9,8 +9,9 @@
  *     Finished, early secret for 0-RTT); mw_tls_decoder_key_update after a KeyUpdate.
  *
  * Records are whole (the caller reassembles them); decryption allocates nothing. Keys are
- * wiped on re-init and free; nothing here prints, logs or returns key material. Depends
- * only on OpenSSL libcrypto and libc. */
+ * wiped on re-init and free (the cipher contexts go to a per-thread pool for the next
+ * session, re-keyed there: README.md); nothing here prints, logs or returns key material.
+ * Depends only on OpenSSL libcrypto, GLib (the pool's thread-local) and libc. */
 #ifndef MW_TLS_DECRYPT_H
 #define MW_TLS_DECRYPT_H
 
