@@ -360,7 +360,8 @@ static void start_parallel(run *r, const mw_config *cfg, bool streaming)
 {
     unsigned n = mw_options_threads(r->opt);
     if (n != 1 && !streaming && r->nfiles == 1 && !r->rep && !r->saver)
-        r->par = mw_parallel_new(cfg, n, r->logs ? take_joined : release_joined, r);
+        r->par = mw_parallel_new(cfg, n, (size_t)r->opt->thread_hold,
+                                 r->logs ? take_joined : release_joined, r);
 }
 
 /* The output, its sinks, the engine and the writer thread. */

@@ -74,6 +74,7 @@ typedef struct mw_options {
     gint threads;           /* --threads N: analysis threads for files; -1: not given (1); 0: read
                              * and dispatch only (parallel/parallel.h) */
     gboolean thread_stats;  /* --thread-stats: segments per analysis thread, on stderr */
+    gint thread_hold;       /* --thread-hold N: records a thread may have waiting in the merge */
 } mw_options;
 
 /* Parse and check argv. On failure returns false with *err, one line (g_free it); the
@@ -90,6 +91,8 @@ bool mw_options_stdout(const mw_options *o);
  * MW_OPT_THREADS_MAX. */
 #define MW_OPT_THREADS_MAX 64
 unsigned mw_options_threads(const mw_options *o);
+/* --thread-hold: at most this many records (parallel/parallel.h, MW_PARALLEL_HOLD). */
+#define MW_OPT_THREAD_HOLD_MAX (1 << 24)
 
 /* Number of -r files. */
 size_t mw_options_nfiles(const mw_options *o);

@@ -18,6 +18,7 @@ typedef struct {
     GArray *ev;   /* mw_order_event, from head on not yet merged */
     size_t head;
     uint64_t wm;
+    uint64_t taken; /* records emitted */
 } stream;
 
 struct mw_merger {
@@ -125,9 +126,15 @@ size_t mw_merger_run(mw_merger *m)
         stream *s = &m->st[i];
         mw_order_event *e = &g_array_index(s->ev, mw_order_event, s->head++);
         n += e->phase != MW_ORDER_START;
+        s->taken += e->phase != MW_ORDER_START;
         emit_one(m, e);
     }
     return n;
+}
+
+uint64_t mw_merger_taken(const mw_merger *m, unsigned i)
+{
+    return m->st[i].taken;
 }
 
 size_t mw_merger_held(const mw_merger *m)

@@ -19,6 +19,11 @@ struct mw_parallel {
     mw_merger *merger;
     mw_defrag *defrag;     /* fragments are put together before the split */
     uint64_t index;        /* TCP segments handed over */
+    uint64_t settled;      /* ... of which every thread has had its record (a segment or
+                            * its tick, or nothing) put in a batch */
+    uint64_t seen_gen;     /* lock.gen when the outboxes were last read */
+    bool backpressure;     /* some thread waits for the merger (worker.c, hold_back) */
+    size_t hold;           /* records each thread may have waiting in the merge */
     int64_t now_us;        /* the latest of their times */
     uint64_t last_frame;   /* the latest segment's (the end's closes are dated by it) */
     int64_t last_ts;
@@ -29,43 +34,96 @@ struct mw_parallel {
     int64_t started_us, finished_us; /* monotonic */
 };
 
-static void hand_over(mw_worker *w)
+static mw_batch *next_free(mw_parallel *p, mw_worker *w);
+
+static void hand_over(mw_parallel *p, mw_worker *w)
 {
     mw_batch_push(&w->ring.full_q, w->cur);
-    w->cur = mw_batch_pop(&w->ring.free_q);
+    w->cur = next_free(p, w);
     w->cur->used = 0;
 }
 
 /* Room for a record of need bytes in w's batch (a full one handed over first). */
 static uint8_t *room(mw_parallel *p, mw_worker *w, size_t need);
 
+/* The merger has written records: each thread told how many of its own (a thread over
+ * its hold limit waits for that). */
+static void tell_taken(mw_parallel *p)
+{
+    pthread_mutex_lock(&p->lock.mu);
+    bool wake = false;
+    for (unsigned i = 0; i < p->nw; i++) {
+        p->w[i].out.taken = mw_merger_taken(p->merger, i);
+        wake |= p->w[i].out.waiting;
+    }
+    if (wake)
+        pthread_cond_broadcast(&p->lock.cv);
+    pthread_mutex_unlock(&p->lock.mu);
+}
+
 /* What the threads have posted, to the merger; then every record whose place is known.
- * wait: block until some thread posts. */
+ * wait: first block until some thread posts or gives a batch back. */
 static void merge_posted(mw_parallel *p, bool wait)
 {
     pthread_mutex_lock(&p->lock.mu);
-    bool any = false;
-    for (;;) {
-        for (unsigned i = 0; i < p->nw; i++) {
-            mw_outbox *o = &p->w[i].out;
-            any |= o->ev->len > 0;
-            mw_merger_add(p->merger, i, (const mw_order_event *)(void *)o->ev->data,
-                          o->ev->len, o->wm);
-            g_array_set_size(o->ev, 0);
-        }
-        if (any || !wait)
-            break;
+    while (wait && p->lock.gen == p->seen_gen)
         pthread_cond_wait(&p->lock.cv, &p->lock.mu);
-        any = true; /* woken: look again, then return */
+    p->seen_gen = p->lock.gen;
+    p->backpressure = false;
+    for (unsigned i = 0; i < p->nw; i++) {
+        mw_outbox *o = &p->w[i].out;
+        mw_merger_add(p->merger, i, (const mw_order_event *)(void *)o->ev->data,
+                      o->ev->len, o->wm);
+        g_array_set_size(o->ev, 0);
+        p->backpressure |= o->waiting;
     }
     pthread_mutex_unlock(&p->lock.mu);
-    mw_merger_run(p->merger);
+    if (mw_merger_run(p->merger))
+        tell_taken(p);
+}
+
+/* While a thread waits for the merger, the merger waits for the other threads' watermarks:
+ * w's partial batch is handed over, with a watermark record when it has had nothing since
+ * (every thread saw every segment up to p->settled: this one had no part in the rest).
+ * Only with a free batch at hand: a thread without one has batches to work through. */
+static void feed(mw_parallel *p, mw_worker *w)
+{
+    const size_t hs = MW_REC_ALIGN(sizeof(mw_rec_head));
+    if (w->cur->used == 0 && w->sent >= p->settled)
+        return;
+    mw_batch *fresh = mw_batch_try_pop(&w->ring.free_q);
+    if (!fresh)
+        return;
+    if (w->sent < p->settled && w->cur->used + hs <= w->cur->cap) {
+        mw_rec_head h = { MW_REC_WM, (uint32_t)hs, p->settled, 0, 0, NULL };
+        memcpy(w->cur->buf + w->cur->used, &h, sizeof h);
+        w->cur->used += hs;
+        w->sent = p->settled;
+    }
+    mw_batch_push(&w->ring.full_q, w->cur);
+    w->cur = fresh;
+    w->cur->used = 0;
+}
+
+/* A free batch of w's, merging (and under backpressure feeding the other threads) while
+ * there is none: the thread w may itself wait for the merger. */
+static mw_batch *next_free(mw_parallel *p, mw_worker *w)
+{
+    for (;;) {
+        mw_batch *b = mw_batch_try_pop(&w->ring.free_q);
+        if (b)
+            return b;
+        for (unsigned i = 0; p->backpressure && i < p->nw; i++)
+            if (&p->w[i] != w)
+                feed(p, &p->w[i]);
+        merge_posted(p, true);
+    }
 }
 
 static uint8_t *room(mw_parallel *p, mw_worker *w, size_t need)
 {
     if (w->cur->used + need > w->cur->cap && w->cur->used > 0) {
-        hand_over(w);
+        hand_over(p, w);
         merge_posted(p, false);
     }
     mw_batch *b = w->cur;
@@ -83,6 +141,7 @@ static void put_head(mw_parallel *p, mw_worker *w, mw_rec_kind kind, uint64_t fr
 {
     mw_rec_head h = { kind, (uint32_t)MW_REC_ALIGN(sizeof h), p->index, frame, ts_us, iface };
     memcpy(room(p, w, h.size), &h, sizeof h);
+    w->sent = p->index;
 }
 
 /* A TCP segment: whole to its thread, as a tick to the others (only when its time moves
@@ -112,7 +171,9 @@ static void dispatch(mw_parallel *p, const mw_packet *pkt, uint64_t frame, int64
         memcpy(rec + hs, pkt, sizeof *pkt);
         if (pkt->payload_len)
             memcpy(rec + hs + ps, pkt->payload, pkt->payload_len);
+        p->w[i].sent = p->index;
     }
+    p->settled = p->index;
 }
 
 static void count(mw_parallel *p, unsigned reason)
@@ -151,7 +212,7 @@ static void broadcast(mw_parallel *p, mw_rec_kind kind, uint64_t frame, int64_t 
 {
     for (unsigned i = 0; i < p->nw; i++) {
         put_head(p, &p->w[i], kind, frame, ts_us, iface);
-        hand_over(&p->w[i]);
+        hand_over(p, &p->w[i]);
     }
 }
 
@@ -164,13 +225,19 @@ void mw_parallel_new_file(mw_parallel *p)
 void mw_parallel_barrier(mw_parallel *p)
 {
     broadcast(p, MW_REC_BARRIER, 0, 0, NULL);
-    pthread_mutex_lock(&p->lock.mu);
-    for (unsigned i = 0; i < p->nw; i++) {
-        while (!p->w[i].out.at_barrier)
-            pthread_cond_wait(&p->lock.cv, &p->lock.mu);
-        p->w[i].out.at_barrier = false;
+    /* merging meanwhile: a thread may wait for the merger before it gets there */
+    for (;;) {
+        pthread_mutex_lock(&p->lock.mu);
+        bool all = true;
+        for (unsigned i = 0; i < p->nw; i++)
+            all = all && p->w[i].out.at_barrier;
+        for (unsigned i = 0; all && i < p->nw; i++)
+            p->w[i].out.at_barrier = false;
+        pthread_mutex_unlock(&p->lock.mu);
+        if (all)
+            break;
+        merge_posted(p, true);
     }
-    pthread_mutex_unlock(&p->lock.mu);
     merge_posted(p, false);
 }
 
@@ -204,8 +271,24 @@ void mw_parallel_finish(mw_parallel *p)
     p->finished_us = g_get_monotonic_time();
 }
 
-mw_parallel *mw_parallel_new(const mw_config *cfg, unsigned n, mw_session_take_cb take,
-                             void *user)
+/* Each thread's part of --max-flows and --max-memory (parallel/order.h: what may differ);
+ * the records waiting in the merge are counted in --max-memory (MW_PARALLEL_RECORD_COST). */
+static mw_config share_out(const mw_config *cfg, unsigned nw, size_t *hold)
+{
+    mw_config wc = *cfg;
+    if (nw > 1)
+        wc.max_flows = MAX(wc.max_flows / nw, 1);
+    if (wc.max_memory) {
+        size_t share = MAX(wc.max_memory / nw, 2);
+        if (*hold * MW_PARALLEL_RECORD_COST > share / 2)
+            *hold = MAX(share / 2 / MW_PARALLEL_RECORD_COST, 1);
+        wc.max_memory = share - MIN(*hold * MW_PARALLEL_RECORD_COST, share / 2);
+    }
+    return wc;
+}
+
+mw_parallel *mw_parallel_new(const mw_config *cfg, unsigned n, size_t hold,
+                             mw_session_take_cb take, void *user)
 {
     if (n > MW_PARALLEL_MAX_THREADS)
         n = MW_PARALLEL_MAX_THREADS;
@@ -220,17 +303,13 @@ mw_parallel *mw_parallel_new(const mw_config *cfg, unsigned n, mw_session_take_c
     mw_defrag_limits fl = { cfg->max_frag_datagrams, cfg->max_frag_bytes, cfg->frag_timeout_us };
     p->defrag = mw_defrag_new(&fl, p->st.not_decoded);
     p->ignored_by_port = g_new0(uint32_t, MW_PARALLEL_PORTS);
-    /* --max-flows and --max-memory: a share each (parallel/order.h: what may differ) */
-    mw_config wc = *cfg;
-    if (p->nw > 1) {
-        wc.max_flows = MAX(wc.max_flows / p->nw, 1);
-        wc.max_memory = wc.max_memory ? MAX(wc.max_memory / p->nw, 1) : 0;
-    }
+    p->hold = hold ? hold : MW_PARALLEL_HOLD;
+    mw_config wc = share_out(cfg, p->nw, &p->hold);
     bool ok = true;
     for (unsigned i = 0; i < p->nw && ok; i++) {
         p->w[i].id = i;
         p->w[i].discard = n == 0;
-        ok = mw_worker_start(&p->w[i], &wc, &p->lock);
+        ok = mw_worker_start(&p->w[i], &wc, &p->lock, p->hold);
     }
     if (!ok) {
         p->finished = true; /* the threads that did start are ended by free */
@@ -288,6 +367,11 @@ const mw_engine_stats *mw_parallel_stats(mw_parallel *p)
     return &out;
 }
 
+size_t mw_parallel_hold(const mw_parallel *p)
+{
+    return p->hold;
+}
+
 unsigned mw_parallel_threads(const mw_parallel *p)
 {
     return p->n;
@@ -296,6 +380,11 @@ unsigned mw_parallel_threads(const mw_parallel *p)
 uint64_t mw_parallel_thread_segments(const mw_parallel *p, unsigned i)
 {
     return i < p->nw && !p->w[i].discard ? mw_engine_stats_get(p->w[i].e)->tcp_packets : 0;
+}
+
+uint64_t mw_parallel_thread_held_peak(const mw_parallel *p, unsigned i)
+{
+    return i < p->nw ? p->w[i].out.peak : 0;
 }
 
 uint64_t mw_parallel_segments(const mw_parallel *p)
@@ -317,7 +406,7 @@ void mw_parallel_free(mw_parallel *p)
     for (unsigned i = 0; i < p->nw; i++) {
         if (p->w[i].started) { /* a start that failed part-way: end those that run */
             put_head(p, &p->w[i], MW_REC_END, 0, 0, NULL);
-            hand_over(&p->w[i]);
+            hand_over(p, &p->w[i]);
             mw_worker_join(&p->w[i]);
         }
         mw_worker_free(&p->w[i]);
