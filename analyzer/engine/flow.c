@@ -625,6 +625,12 @@ void mw_engine_index(mw_engine *e, uint64_t index, uint64_t frame, int64_t ts_us
     e->ts_us = ts_us;
 }
 
+int64_t mw_engine_idle_deadline(const mw_engine *e)
+{
+    const mw_flow_node *n = mw_flow_table_oldest(&e->table);
+    return (n ? n->last_ts : e->now_us) + e->cfg.idle_timeout_us;
+}
+
 mw_engine *mw_engine_new(const mw_config *cfg, mw_session_cb cb, void *user)
 {
     mw_engine *e = g_new0(mw_engine, 1);

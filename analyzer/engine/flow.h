@@ -76,6 +76,10 @@ void mw_engine_loss_probe(mw_engine *e, void (*probe)(void *user), void *user);
  * gets the id sINDEX (renumbered by the merger, parallel/order.h) and stats.last_id says
  * so; every session keeps the index of its latest segment (mw_session_more.last_index). */
 void mw_engine_index(mw_engine *e, uint64_t index, uint64_t frame, int64_t ts_us);
+/* Analysis in parallel: a tick closes nothing until a time past this (the least recently
+ * active flow's latest time, or with no flow the latest time seen, plus the idle timeout).
+ * While packet times never go back it only grows (parallel.c sends ticks by it). */
+int64_t mw_engine_idle_deadline(const mw_engine *e);
 
 const mw_engine_stats *mw_engine_stats_get(const mw_engine *e);
 /* The engine's port table (engine/detect.h), e.g. for the live-capture filter. */

@@ -6,10 +6,9 @@
 #include "input/defrag.h"
 #include "parallel/order.h"
 #include "parallel/shard.h"
+#include "parallel/stats.h"
 #include "parallel/worker.h"
 
-/* The engine counts ignored flows by server port in this many counters (engine/flow.c). */
-#define MW_PARALLEL_PORTS 65536
 
 struct mw_parallel {
     unsigned n;            /* analysis threads; 0: --threads 0 (one thread discards) */
@@ -23,6 +22,7 @@ struct mw_parallel {
                             * its tick, or nothing) put in a batch */
     uint64_t seen_gen;     /* lock.gen when the outboxes were last read */
     bool backpressure;     /* some thread waits for the merger (worker.c, hold_back) */
+    bool clock_back;       /* a segment's time went back: every thread ticks from then on */
     size_t hold;           /* records each thread may have waiting in the merge */
     int64_t now_us;        /* the latest of their times */
     uint64_t last_frame;   /* the latest segment's (the end's closes are dated by it) */
@@ -36,9 +36,16 @@ struct mw_parallel {
 
 static mw_batch *next_free(mw_parallel *p, mw_worker *w);
 
+/* w's batch to its thread, stamped with the watermark it gives (parallel.h). */
+static void push_cur(mw_parallel *p, mw_worker *w)
+{
+    w->cur->wm = w->stamped = p->settled;
+    mw_batch_push(&w->ring.full_q, w->cur);
+}
+
 static void hand_over(mw_parallel *p, mw_worker *w)
 {
-    mw_batch_push(&w->ring.full_q, w->cur);
+    push_cur(p, w);
     w->cur = next_free(p, w);
     w->cur->used = 0;
 }
@@ -83,24 +90,17 @@ static void merge_posted(mw_parallel *p, bool wait)
 }
 
 /* While a thread waits for the merger, the merger waits for the other threads' watermarks:
- * w's partial batch is handed over, with a watermark record when it has had nothing since
- * (every thread saw every segment up to p->settled: this one had no part in the rest).
- * Only with a free batch at hand: a thread without one has batches to work through. */
+ * w's batch is handed over, even empty, stamped with p->settled (w had its part of every
+ * segment up to there). Only with a free batch at hand: a thread without one has batches
+ * to work through, and its watermark moves on as it does. */
 static void feed(mw_parallel *p, mw_worker *w)
 {
-    const size_t hs = MW_REC_ALIGN(sizeof(mw_rec_head));
-    if (w->cur->used == 0 && w->sent >= p->settled)
+    if (w->cur->used == 0 && w->stamped >= p->settled)
         return;
     mw_batch *fresh = mw_batch_try_pop(&w->ring.free_q);
     if (!fresh)
         return;
-    if (w->sent < p->settled && w->cur->used + hs <= w->cur->cap) {
-        mw_rec_head h = { MW_REC_WM, (uint32_t)hs, p->settled, 0, 0, NULL };
-        memcpy(w->cur->buf + w->cur->used, &h, sizeof h);
-        w->cur->used += hs;
-        w->sent = p->settled;
-    }
-    mw_batch_push(&w->ring.full_q, w->cur);
+    push_cur(p, w);
     w->cur = fresh;
     w->cur->used = 0;
 }
@@ -141,11 +141,33 @@ static void put_head(mw_parallel *p, mw_worker *w, mw_rec_kind kind, uint64_t fr
 {
     mw_rec_head h = { kind, (uint32_t)MW_REC_ALIGN(sizeof h), p->index, frame, ts_us, iface };
     memcpy(room(p, w, h.size), &h, sizeof h);
-    w->sent = p->index;
 }
 
-/* A TCP segment: whole to its thread, as a tick to the others (only when its time moves
- * the clock on: at a time not later than the latest, no flow can have become idle). */
+/* Whether thread w needs a tick at time ts_us: only when the time moves the clock on (at a
+ * time not later than the latest, no flow can have become idle), and, while packet times
+ * never went back, only past the thread's idle deadline (worker.h: it only grows then, so
+ * the one the thread last told is a lower bound; the thread's own segments close its idle
+ * flows themselves). Once a time went back, every time that moves the clock on. */
+static bool needs_tick(const mw_parallel *p, mw_worker *w, int64_t ts_us)
+{
+    return p->clock_back || ts_us > atomic_load_explicit(&w->deadline, memory_order_relaxed);
+}
+
+/* The first segment whose time goes back: from now on every thread ticks whenever the time
+ * moves on. Before, a thread may have skipped ticks up to the latest time (nothing of its
+ * was idle by then): each gets one at that time now, so that its clock is the one a single
+ * thread has (its own segments' idle closes go by it). Dated by the previous segment,
+ * whose index it takes: it closes nothing. */
+static void clock_went_back(mw_parallel *p)
+{
+    p->clock_back = true;
+    p->index--;
+    for (unsigned i = 0; i < p->nw; i++)
+        put_head(p, &p->w[i], MW_REC_TICK, p->last_frame, p->now_us, p->last_iface);
+    p->index++;
+}
+
+/* A TCP segment: whole to its thread, as a tick to the others that need one. */
 static void dispatch(mw_parallel *p, const mw_packet *pkt, uint64_t frame, int64_t ts_us,
                      const char *iface)
 {
@@ -154,12 +176,14 @@ static void dispatch(mw_parallel *p, const mw_packet *pkt, uint64_t frame, int64
     bool ticks = ts_us > p->now_us;
     if (ticks)
         p->now_us = ts_us;
+    else if (ts_us < p->now_us && !p->clock_back)
+        clock_went_back(p);
     p->last_frame = frame;
     p->last_ts = ts_us;
     p->last_iface = iface;
     for (unsigned i = 0; i < p->nw; i++) {
         if (i != owner) {
-            if (ticks)
+            if (ticks && needs_tick(p, &p->w[i], ts_us))
                 put_head(p, &p->w[i], MW_REC_TICK, frame, ts_us, iface);
             continue;
         }
@@ -171,7 +195,6 @@ static void dispatch(mw_parallel *p, const mw_packet *pkt, uint64_t frame, int64
         memcpy(rec + hs, pkt, sizeof *pkt);
         if (pkt->payload_len)
             memcpy(rec + hs + ps, pkt->payload, pkt->payload_len);
-        p->w[i].sent = p->index;
     }
     p->settled = p->index;
 }
@@ -302,7 +325,7 @@ mw_parallel *mw_parallel_new(const mw_config *cfg, unsigned n, size_t hold,
     p->merger = mw_merger_new(p->nw, take, user);
     mw_defrag_limits fl = { cfg->max_frag_datagrams, cfg->max_frag_bytes, cfg->frag_timeout_us };
     p->defrag = mw_defrag_new(&fl, p->st.not_decoded);
-    p->ignored_by_port = g_new0(uint32_t, MW_PARALLEL_PORTS);
+    p->ignored_by_port = g_new0(uint32_t, MW_STATS_PORTS);
     p->hold = hold ? hold : MW_PARALLEL_HOLD;
     mw_config wc = share_out(cfg, p->nw, &p->hold);
     bool ok = true;
@@ -319,28 +342,11 @@ mw_parallel *mw_parallel_new(const mw_config *cfg, unsigned n, size_t hold,
     return p;
 }
 
-static void add_stats(mw_engine_stats *t, const mw_engine_stats *s, uint32_t *ports)
-{
-    t->packets += s->packets;
-    t->tcp_packets += s->tcp_packets;
-    for (int r = 0; r < MW_DROP_COUNT; r++)
-        t->not_decoded[r] += s->not_decoded[r];
-    t->flows_ignored += s->flows_ignored;
-    t->after_close += s->after_close;
-    t->sessions += s->sessions;
-    t->evicted += s->evicted;
-    t->evicted_memory += s->evicted_memory;
-    t->flows_live += s->flows_live;
-    t->flows_peak += s->flows_peak;
-    for (size_t i = 0; s->ignored_by_port && i < MW_PARALLEL_PORTS; i++)
-        ports[i] += s->ignored_by_port[i];
-}
-
 const mw_engine_stats *mw_parallel_stats(mw_parallel *p)
 {
     static const mw_engine_stats zero;
     mw_engine_stats t = zero;
-    memset(p->ignored_by_port, 0, MW_PARALLEL_PORTS * sizeof *p->ignored_by_port);
+    memset(p->ignored_by_port, 0, MW_STATS_PORTS * sizeof *p->ignored_by_port);
     t.packets = p->st.packets;
     memcpy(t.not_decoded, p->st.not_decoded, sizeof t.not_decoded);
     bool ignored = false; /* as one engine: no counters until a flow is ignored */
@@ -348,8 +354,7 @@ const mw_engine_stats *mw_parallel_stats(mw_parallel *p)
         if (p->w[i].discard)
             continue;
         const mw_engine_stats *ws = mw_engine_stats_get(p->w[i].e);
-        ignored |= ws->ignored_by_port != NULL;
-        add_stats(&t, ws, p->ignored_by_port);
+        ignored |= mw_stats_add(&t, p->ignored_by_port, ws);
     }
     t.ignored_by_port = ignored ? p->ignored_by_port : NULL;
     const mw_defrag_stats *ds = mw_defrag_stats_get(p->defrag);
@@ -406,7 +411,7 @@ void mw_parallel_free(mw_parallel *p)
     for (unsigned i = 0; i < p->nw; i++) {
         if (p->w[i].started) { /* a start that failed part-way: end those that run */
             put_head(p, &p->w[i], MW_REC_END, 0, 0, NULL);
-            hand_over(p, &p->w[i]);
+            push_cur(p, &p->w[i]);
             mw_worker_join(&p->w[i]);
         }
         mw_worker_free(&p->w[i]);

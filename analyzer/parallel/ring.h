@@ -13,6 +13,7 @@
 typedef struct {
     uint8_t *buf;
     size_t cap, used;
+    uint64_t wm;  /* when handed over: every segment up to this index is in it or before */
 } mw_batch;
 
 typedef struct {

@@ -99,6 +99,13 @@ static void segment(mw_worker *w, const mw_rec_head *h)
     }
 }
 
+/* For the dispatcher's ticks (worker.h). */
+static void tell_deadline(mw_worker *w)
+{
+    if (!w->discard)
+        atomic_store_explicit(&w->deadline, mw_engine_idle_deadline(w->e), memory_order_relaxed);
+}
+
 /* One record; false at the end of the input. */
 static bool handle(mw_worker *w, const mw_rec_head *h)
 {
@@ -119,10 +126,9 @@ static bool handle(mw_worker *w, const mw_rec_head *h)
         return true; /* no index of its own */
     case MW_REC_BARRIER: /* its index: every segment handed over before it */
         w->wm = h->index;
+        tell_deadline(w);
         post(w, false, true);
         return true;
-    case MW_REC_WM:
-        break;
     case MW_REC_END:
         w->base = MW_ORDER_END;
         w->g = MW_ORDER_AT_END;
@@ -154,6 +160,9 @@ static void *worker_main(void *data)
             post(w, true, false);
             return NULL;
         }
+        if (b->wm > w->wm) /* nothing of ours up to there (parallel.c, feed) */
+            w->wm = b->wm;
+        tell_deadline(w);
         mw_batch_push(&w->ring.free_q, b);
         post(w, false, false); /* after the push: the dispatcher may wait for the batch */
     }
@@ -163,6 +172,7 @@ bool mw_worker_start(mw_worker *w, const mw_config *cfg, mw_outbox_lock *lock, s
 {
     w->lock = lock;
     w->hold = MAX(hold, 1);
+    atomic_init(&w->deadline, INT64_MIN); /* every tick until the first batch is done */
     mw_ring_init(&w->ring);
     w->cur = mw_batch_pop(&w->ring.free_q);
     w->cur->used = 0;

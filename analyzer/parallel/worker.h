@@ -5,6 +5,7 @@
 
 #include <glib.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -18,8 +19,6 @@ typedef enum {
     MW_REC_NEW_FILE,
     MW_REC_BARRIER,     /* say "done" (mw_parallel_barrier) */
     MW_REC_END,         /* the input ended: close every flow */
-    MW_REC_WM,          /* nothing of this thread's up to index: its watermark moves on
-                         * (sent when the merge waits on this thread, parallel.c) */
 } mw_rec_kind;
 
 typedef struct {
@@ -60,7 +59,10 @@ typedef struct mw_worker {
     bool discard;          /* --threads 0: batches given back unread */
     mw_ring ring;
     mw_batch *cur;         /* the dispatcher's batch being filled */
-    uint64_t sent;         /* the dispatcher's: the index of the latest record put in */
+    uint64_t stamped;      /* the dispatcher's: the watermark of the latest batch handed over */
+    /* mw_engine_idle_deadline after the latest batch (the dispatcher sends a tick only when
+     * the time passes it: parallel.c, dispatch) */
+    _Atomic int64_t deadline;
     size_t hold;           /* records this thread may have waiting in the merge */
     pthread_t thread;
     bool started;

@@ -26,6 +26,8 @@ typedef struct {
 typedef struct {
     GArray *segs;
     int64_t t;
+    guint barrier_at; /* mw_parallel_barrier before this segment (0: none): every thread
+                       * has then analysed all before it, and told its idle deadline */
 } traffic;
 
 static void add(traffic *tr, bool from_client, uint16_t cport, uint32_t seq, uint32_t ack,
@@ -84,10 +86,28 @@ static void wave_quit(traffic *tr, uint16_t first)
 
 static traffic make_traffic(int64_t idle_us)
 {
-    traffic tr = { g_array_new(FALSE, FALSE, sizeof(seg)), 1700000000000000 };
+    traffic tr = { g_array_new(FALSE, FALSE, sizeof(seg)), 1700000000000000, 0 };
     wave_open(&tr, 20000);
     wave_quit(&tr, 20000);
+    tr.barrier_at = tr.segs->len; /* the ticks for the silence's end go by the deadlines */
     tr.t += idle_us + 1000000; /* silence: the next segment finds the rest of wave 1 idle */
+    wave_open(&tr, 30000);
+    return tr;
+}
+
+/* Wave 1 open, then one segment of another flow half an idle timeout later (the other
+ * threads need no tick for it: nothing of theirs is idle by then), then the clock goes back
+ * by more than the timeout and wave 2 opens: every thread's clock must still be the
+ * latest time (its records' idle_at_end_s say so). */
+static traffic make_traffic_back(int64_t idle_us)
+{
+    traffic tr = { g_array_new(FALSE, FALSE, sizeof(seg)), 1700000000000000, 0 };
+    int64_t t0 = tr.t;
+    wave_open(&tr, 20000);
+    tr.barrier_at = tr.segs->len;
+    tr.t += idle_us / 2;
+    add(&tr, true, 40000, CISN, 0, MW_TCP_SYN, NULL);
+    tr.t = t0 - idle_us;
     wave_open(&tr, 30000);
     return tr;
 }
@@ -124,6 +144,8 @@ static GPtrArray *run_threads(const mw_config *cfg, traffic *tr, unsigned n, siz
     for (guint i = 0; i < tr->segs->len; i++) {
         seg *s = &g_array_index(tr->segs, seg, i);
         s->pkt.payload = (const uint8_t *)s->payload;
+        if (i && i == tr->barrier_at)
+            mw_parallel_barrier(p);
         mw_parallel_decoded(p, MW_DECODE_TCP, &s->pkt, i + 1, s->ts, NULL);
     }
     mw_parallel_finish(p);
@@ -168,6 +190,21 @@ static void test_bounded_merge(void)
     g_array_free(tr.segs, TRUE);
 }
 
+static void test_clock_back(void)
+{
+    mw_config cfg;
+    mw_config_defaults(&cfg);
+    traffic tr = make_traffic_back(cfg.idle_timeout_us);
+    GPtrArray *want = run_one(&cfg, &tr);
+    for (unsigned n = 2; n <= 4; n++) {
+        GPtrArray *got = run_threads(&cfg, &tr, n, MW_PARALLEL_HOLD);
+        same(want, got);
+        g_ptr_array_unref(got);
+    }
+    g_ptr_array_unref(want);
+    g_array_free(tr.segs, TRUE);
+}
+
 /* --max-memory covers the records waiting in the merge: the hold is reckoned against each
  * thread's share, and made smaller when it would take more than half of it. */
 static void test_hold_in_max_memory(void)
@@ -190,6 +227,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/parallel/bounded_merge", test_bounded_merge);
+    g_test_add_func("/parallel/clock_back", test_clock_back);
     g_test_add_func("/parallel/hold_in_max_memory", test_hold_in_max_memory);
     return g_test_run();
 }
