@@ -205,18 +205,11 @@ static void count(mw_parallel *p, unsigned reason)
     p->st.not_decoded[reason < MW_DROP_COUNT ? reason : MW_DROP_UNSUPPORTED]++;
 }
 
-void mw_parallel_decoded(mw_parallel *p, mw_decode_status ds, const mw_packet *pkt,
-                         uint64_t frame, int64_t ts_us, const char *iface)
+/* A fragment: reassembled here; the datagram is the packet that completed it, as
+ * mw_engine_decoded does. Apart, so that the common path keeps a small frame. */
+static G_GNUC_NO_INLINE void fragment(mw_parallel *p, const mw_packet *pkt, uint64_t frame,
+                                     int64_t ts_us, const char *iface)
 {
-    if (ds == MW_DECODE_TCP) {
-        dispatch(p, pkt, frame, ts_us, iface); /* the thread counts it */
-        return;
-    }
-    if (ds != MW_DECODE_FRAGMENT) {
-        count(p, pkt->reason);
-        return;
-    }
-    /* as mw_engine_decoded does: the datagram is the packet that completed it */
     mw_packet whole;
     mw_decode_status wds;
     bool out = mw_defrag_offer(p->defrag, pkt, ts_us, &whole, &wds);
@@ -227,6 +220,17 @@ void mw_parallel_decoded(mw_parallel *p, mw_decode_status ds, const mw_packet *p
     p->st.packets++;
     if (out)
         p->st.not_decoded[whole.reason < MW_DROP_COUNT ? whole.reason : MW_DROP_UNSUPPORTED]++;
+}
+
+void mw_parallel_decoded(mw_parallel *p, mw_decode_status ds, const mw_packet *pkt,
+                         uint64_t frame, int64_t ts_us, const char *iface)
+{
+    if (ds == MW_DECODE_TCP)
+        dispatch(p, pkt, frame, ts_us, iface); /* the thread counts it */
+    else if (ds == MW_DECODE_FRAGMENT)
+        fragment(p, pkt, frame, ts_us, iface);
+    else
+        count(p, pkt->reason);
 }
 
 /* A record for every thread, each batch handed over now. */
