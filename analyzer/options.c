@@ -182,7 +182,7 @@ static GOptionContext *new_context(mw_options *o)
           "Print the version of mailwire and of the libpcap, OpenSSL and GLib it runs with", NULL },
         { "count", 'c', 0, G_OPTION_ARG_INT64, &o->count, "Stop after COUNT packets", "COUNT" },
         { "threads", 0, 0, G_OPTION_ARG_INT, &o->threads, "Files: analysis threads "
-          "(default 1; 0: only read and hand over, to time the reader)", "N" },
+          "(default: the cores; 0: only read and hand over, to time the reader)", "N" },
         { "thread-hold", 0, 0, G_OPTION_ARG_INT, &o->thread_hold, "Files, several threads: "
           "records each thread may have closed and waiting for the others' (then it waits; "
           "counted in --max-memory)", "N" },
@@ -407,11 +407,9 @@ unsigned mw_options_threads(const mw_options *o)
 {
     if (o->threads >= 0)
         return (unsigned)o->threads;
-    /* One until the merge of the threads' records is bounded: records wait there unbounded
-     * until their place is settled (at the end of input, every open flow's), and
-     * --max-memory does not count them (tests/hostile.py's per-flow and --max-memory cases
-     * fail with 2 threads). --threads N is there for those who want it. */
-    return 1u;
+    /* the cores (issue 18); the merge is bounded (--thread-hold, counted in --max-memory) */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores < 1 ? 1u : cores > MW_OPT_THREADS_MAX ? MW_OPT_THREADS_MAX : (unsigned)cores;
 }
 
 size_t mw_options_nfiles(const mw_options *o)

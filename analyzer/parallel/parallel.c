@@ -29,6 +29,7 @@ struct mw_parallel {
     int64_t last_ts;
     const char *last_iface;
     mw_engine_stats st;    /* the dispatcher's counts, then (mw_parallel_stats) the totals */
+    mw_engine_stats progress; /* mw_parallel_progress's */
     uint32_t *ignored_by_port;
     bool finished;
     int64_t started_us, finished_us; /* monotonic */
@@ -374,6 +375,18 @@ const mw_engine_stats *mw_parallel_stats(mw_parallel *p)
     static _Thread_local mw_engine_stats out;
     out = t;
     return &out;
+}
+
+const mw_engine_stats *mw_parallel_progress(void *user)
+{
+    mw_parallel *p = user;
+    memset(&p->progress, 0, sizeof p->progress);
+    p->progress.packets = p->st.packets + p->index; /* a thread counts each segment once */
+    for (unsigned i = 0; i < p->nw; i++) {
+        p->progress.sessions += mw_merger_taken(p->merger, i);
+        p->progress.flows_live += atomic_load_explicit(&p->w[i].flows_live, memory_order_relaxed);
+    }
+    return &p->progress;
 }
 
 size_t mw_parallel_hold(const mw_parallel *p)

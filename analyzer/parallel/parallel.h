@@ -76,6 +76,10 @@ void mw_parallel_barrier(mw_parallel *p);
 /* End of input: every thread closes its flows, every record is handed on, the threads
  * end. NULL is fine. */
 void mw_parallel_finish(mw_parallel *p);
+/* While the threads run, for the progress line (input/progress.h): packets handed over or
+ * counted, records written, flows open (as each thread last told, after a batch); the
+ * rest zero. p is a mw_parallel; the counts are valid until the next call. */
+const mw_engine_stats *mw_parallel_progress(void *p);
 /* After finish: the totals over the dispatcher and every thread (flows_peak: the sum of
  * each thread's peak). */
 const mw_engine_stats *mw_parallel_stats(mw_parallel *p);

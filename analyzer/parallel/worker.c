@@ -99,11 +99,13 @@ static void segment(mw_worker *w, const mw_rec_head *h)
     }
 }
 
-/* For the dispatcher's ticks (worker.h). */
+/* For the dispatcher's ticks and the progress line (worker.h). */
 static void tell_deadline(mw_worker *w)
 {
-    if (!w->discard)
-        atomic_store_explicit(&w->deadline, mw_engine_idle_deadline(w->e), memory_order_relaxed);
+    if (w->discard)
+        return;
+    atomic_store_explicit(&w->deadline, mw_engine_idle_deadline(w->e), memory_order_relaxed);
+    atomic_store_explicit(&w->flows_live, w->st->flows_live, memory_order_relaxed);
 }
 
 /* One record; false at the end of the input. */
@@ -173,6 +175,7 @@ bool mw_worker_start(mw_worker *w, const mw_config *cfg, mw_outbox_lock *lock, s
     w->lock = lock;
     w->hold = MAX(hold, 1);
     atomic_init(&w->deadline, INT64_MIN); /* every tick until the first batch is done */
+    atomic_init(&w->flows_live, 0);
     mw_ring_init(&w->ring);
     w->cur = mw_batch_pop(&w->ring.free_q);
     w->cur->used = 0;

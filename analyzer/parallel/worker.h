@@ -63,6 +63,7 @@ typedef struct mw_worker {
     /* mw_engine_idle_deadline after the latest batch (the dispatcher sends a tick only when
      * the time passes it: parallel.c, dispatch) */
     _Atomic int64_t deadline;
+    _Atomic size_t flows_live; /* the engine's, after the latest batch (the progress line) */
     size_t hold;           /* records this thread may have waiting in the merge */
     pthread_t thread;
     bool started;

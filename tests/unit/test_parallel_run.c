@@ -28,6 +28,7 @@ typedef struct {
     int64_t t;
     guint barrier_at; /* mw_parallel_barrier before this segment (0: none): every thread
                        * has then analysed all before it, and told its idle deadline */
+    guint open_at_end; /* flows open when the input ends */
 } traffic;
 
 static void add(traffic *tr, bool from_client, uint16_t cport, uint32_t seq, uint32_t ack,
@@ -86,12 +87,13 @@ static void wave_quit(traffic *tr, uint16_t first)
 
 static traffic make_traffic(int64_t idle_us)
 {
-    traffic tr = { g_array_new(FALSE, FALSE, sizeof(seg)), 1700000000000000, 0 };
+    traffic tr = { g_array_new(FALSE, FALSE, sizeof(seg)), 1700000000000000, 0, 0 };
     wave_open(&tr, 20000);
     wave_quit(&tr, 20000);
     tr.barrier_at = tr.segs->len; /* the ticks for the silence's end go by the deadlines */
     tr.t += idle_us + 1000000; /* silence: the next segment finds the rest of wave 1 idle */
     wave_open(&tr, 30000);
+    tr.open_at_end = WAVE;
     return tr;
 }
 
@@ -101,7 +103,7 @@ static traffic make_traffic(int64_t idle_us)
  * latest time (its records' idle_at_end_s say so). */
 static traffic make_traffic_back(int64_t idle_us)
 {
-    traffic tr = { g_array_new(FALSE, FALSE, sizeof(seg)), 1700000000000000, 0 };
+    traffic tr = { g_array_new(FALSE, FALSE, sizeof(seg)), 1700000000000000, 0, 0 };
     int64_t t0 = tr.t;
     wave_open(&tr, 20000);
     tr.barrier_at = tr.segs->len;
@@ -109,6 +111,7 @@ static traffic make_traffic_back(int64_t idle_us)
     add(&tr, true, 40000, CISN, 0, MW_TCP_SYN, NULL);
     tr.t = t0 - idle_us;
     wave_open(&tr, 30000);
+    tr.open_at_end = 2 * WAVE + 1;
     return tr;
 }
 
@@ -148,7 +151,11 @@ static GPtrArray *run_threads(const mw_config *cfg, traffic *tr, unsigned n, siz
             mw_parallel_barrier(p);
         mw_parallel_decoded(p, MW_DECODE_TCP, &s->pkt, i + 1, s->ts, NULL);
     }
+    mw_parallel_barrier(p); /* the progress line's counts, while the threads run */
+    g_assert_cmpuint(mw_parallel_progress(p)->packets, ==, tr->segs->len);
+    g_assert_cmpuint(mw_parallel_progress(p)->flows_live, ==, tr->open_at_end);
     mw_parallel_finish(p);
+    g_assert_cmpuint(mw_parallel_progress(p)->sessions, ==, out->len);
     for (unsigned i = 0; i < n; i++) /* no thread ever had more waiting than its hold */
         g_assert_cmpuint(mw_parallel_thread_held_peak(p, i), <=, hold);
     mw_parallel_free(p);
