@@ -94,6 +94,14 @@ else not_ok "--thread-stats: two threads adding up to the totals ($segs vs $tcp)
 [ ! -s "$TMP/ts1.err" ] && ok "--thread-stats with one thread: nothing more said" ||
     not_ok "--thread-stats with one thread: nothing more said" "$(cat "$TMP/ts1.err")"
 
+# --thread-hold: no thread ever has more records waiting in the merge than its hold
+g=$TMP/bench/gateway.pcap
+"$BIN" -r "$g" --threads 2 --thread-hold 3 --thread-stats --json >/dev/null 2>"$TMP/th.err"
+peaks=$(sed -n 's/.*at most \([0-9]*\) of 3 records waiting in the merge/\1/p' "$TMP/th.err")
+if [ "$(echo "$peaks" | wc -w)" = 2 ] && [ "$(echo "$peaks" | sort -n | tail -1)" -le 3 ]; then
+    ok "--thread-hold 3: at most 3 records waiting a thread ($(echo $peaks))"
+else not_ok "--thread-hold 3: at most 3 records waiting a thread" "$(cat "$TMP/th.err")"; fi
+
 # the default: one analysis thread per core
 cores=$(nproc); [ "$cores" -gt 64 ] && cores=64
 "$BIN" -r "$f" --thread-stats >/dev/null 2>"$TMP/tsd.err"

@@ -29,7 +29,9 @@ void mw_parallel_report(const mw_parallel *p, bool per_thread, FILE *fp)
                 all, secs, secs > 0 ? (double)all / secs : 0.0);
     for (unsigned i = 0; per_thread && i < mw_parallel_threads(p); i++) {
         uint64_t n = mw_parallel_thread_segments(p, i);
-        fprintf(fp, "mailwire: analysis thread %u: %" G_GUINT64_FORMAT " TCP segments (%.1f%%)\n",
-                i + 1, n, all ? 100.0 * (double)n / (double)all : 0.0);
+        fprintf(fp, "mailwire: analysis thread %u: %" G_GUINT64_FORMAT " TCP segments (%.1f%%), "
+                    "at most %" G_GUINT64_FORMAT " of %zu records waiting in the merge\n",
+                i + 1, n, all ? 100.0 * (double)n / (double)all : 0.0,
+                mw_parallel_thread_held_peak(p, i), mw_parallel_hold(p));
     }
 }
