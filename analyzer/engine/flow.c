@@ -602,12 +602,12 @@ void mw_engine_new_file(mw_engine *e)
     e->frame = 0;
 }
 
-void mw_engine_tick(mw_engine *e, int64_t now_us)
+int64_t mw_engine_tick(mw_engine *e, int64_t now_us)
 {
-    if (now_us > e->now_us)
-        e->now_us = now_us;
+    e->now_us = MAX(e->now_us, now_us);
     expire_idle(e);
     mw_defrag_expire(e->defrag, e->now_us);
+    return mw_flow_table_idle_deadline(&e->table, e->now_us, e->cfg.idle_timeout_us);
 }
 
 void mw_engine_finish(mw_engine *e)
@@ -623,12 +623,6 @@ void mw_engine_index(mw_engine *e, uint64_t index, uint64_t frame, int64_t ts_us
     e->next_id = (e->index = index) - 1; /* a session the packet starts is numbered by it */
     e->frame = frame; /* an idle close's evidence is dated by it, as with one thread */
     e->ts_us = ts_us;
-}
-
-int64_t mw_engine_idle_deadline(const mw_engine *e)
-{
-    const mw_flow_node *n = mw_flow_table_oldest(&e->table);
-    return (n ? n->last_ts : e->now_us) + e->cfg.idle_timeout_us;
 }
 
 mw_engine *mw_engine_new(const mw_config *cfg, mw_session_cb cb, void *user)

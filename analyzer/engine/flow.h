@@ -55,8 +55,11 @@ void mw_engine_decoded(mw_engine *e, mw_decode_status ds, const mw_packet *pkt, 
                        int64_t ts_us);
 /* A new capture file starts: frame numbers restart. */
 void mw_engine_new_file(mw_engine *e);
-/* Time passes without packets (live capture): close what has been idle too long. */
-void mw_engine_tick(mw_engine *e, int64_t now_us);
+/* Time passes without packets (live capture; another thread's segment in parallel): close
+ * what has been idle too long. Returns the time a tick must pass to close anything more
+ * (engine/flow_table.h, mw_flow_table_idle_deadline): while packet times never go back it
+ * only grows, and parallel.c sends ticks by it. */
+int64_t mw_engine_tick(mw_engine *e, int64_t now_us);
 /* End of input: close every open flow and write its record. */
 void mw_engine_finish(mw_engine *e);
 
@@ -76,10 +79,6 @@ void mw_engine_loss_probe(mw_engine *e, void (*probe)(void *user), void *user);
  * gets the id sINDEX (renumbered by the merger, parallel/order.h) and stats.last_id says
  * so; every session keeps the index of its latest segment (mw_session_more.last_index). */
 void mw_engine_index(mw_engine *e, uint64_t index, uint64_t frame, int64_t ts_us);
-/* Analysis in parallel: a tick closes nothing until a time past this (the least recently
- * active flow's latest time, or with no flow the latest time seen, plus the idle timeout).
- * While packet times never go back it only grows (parallel.c sends ticks by it). */
-int64_t mw_engine_idle_deadline(const mw_engine *e);
 
 const mw_engine_stats *mw_engine_stats_get(const mw_engine *e);
 /* The engine's port table (engine/detect.h), e.g. for the live-capture filter. */

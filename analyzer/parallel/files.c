@@ -13,6 +13,17 @@ static void new_file(void *user)
     mw_parallel_new_file(user);
 }
 
+const char *mw_parallel_one_thread(unsigned n, const char *iface, bool streaming,
+                                   size_t nfiles, const void *report, const void *saver)
+{
+    return n == 1 || iface ? ""
+           : streaming     ? "standard input or a pipe"
+           : nfiles != 1   ? "several -r files"
+           : report        ? "--report"
+           : saver         ? "--save-flagged"
+                           : NULL;
+}
+
 void mw_parallel_read(mw_capture *c, mw_parallel *p)
 {
     mw_capture_sink sink = { to_threads, new_file, p };

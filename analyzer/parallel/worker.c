@@ -104,7 +104,7 @@ static void tell_deadline(mw_worker *w)
 {
     if (w->discard)
         return;
-    atomic_store_explicit(&w->deadline, mw_engine_idle_deadline(w->e), memory_order_relaxed);
+    atomic_store_explicit(&w->deadline, w->deadline_seen, memory_order_relaxed);
     atomic_store_explicit(&w->flows_live, w->st->flows_live, memory_order_relaxed);
 }
 
@@ -121,7 +121,7 @@ static bool handle(mw_worker *w, const mw_rec_head *h)
     case MW_REC_TICK:
         w->base = MW_ORDER_IDLE;
         mw_engine_index(w->e, h->index, h->frame, h->ts_us);
-        mw_engine_tick(w->e, h->ts_us);
+        w->deadline_seen = mw_engine_tick(w->e, h->ts_us);
         break;
     case MW_REC_NEW_FILE:
         mw_engine_new_file(w->e);
@@ -174,7 +174,8 @@ bool mw_worker_start(mw_worker *w, const mw_config *cfg, mw_outbox_lock *lock, s
 {
     w->lock = lock;
     w->hold = MAX(hold, 1);
-    atomic_init(&w->deadline, INT64_MIN); /* every tick until the first batch is done */
+    atomic_init(&w->deadline, INT64_MIN); /* every tick until one has told */
+    w->deadline_seen = INT64_MIN;
     atomic_init(&w->flows_live, 0);
     mw_ring_init(&w->ring);
     w->cur = mw_batch_pop(&w->ring.free_q);

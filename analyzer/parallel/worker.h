@@ -60,9 +60,12 @@ typedef struct mw_worker {
     mw_ring ring;
     mw_batch *cur;         /* the dispatcher's batch being filled */
     uint64_t stamped;      /* the dispatcher's: the watermark of the latest batch handed over */
-    /* mw_engine_idle_deadline after the latest batch (the dispatcher sends a tick only when
-     * the time passes it: parallel.c, dispatch) */
+    /* the idle deadline the latest tick returned (mw_engine_tick), told after each batch:
+     * the dispatcher sends a tick only when the time passes it (parallel.c, needs_tick). A
+     * deadline told earlier is lower, never wrong: an own segment that moves it on makes
+     * at most one tick more, which tells the new one. */
     _Atomic int64_t deadline;
+    int64_t deadline_seen;
     _Atomic size_t flows_live; /* the engine's, after the latest batch (the progress line) */
     size_t hold;           /* records this thread may have waiting in the merge */
     pthread_t thread;
