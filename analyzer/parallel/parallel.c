@@ -330,7 +330,6 @@ mw_parallel *mw_parallel_new(const mw_config *cfg, unsigned n, size_t hold,
     p->merger = mw_merger_new(p->nw, take, user);
     mw_defrag_limits fl = { cfg->max_frag_datagrams, cfg->max_frag_bytes, cfg->frag_timeout_us };
     p->defrag = mw_defrag_new(&fl, p->st.not_decoded);
-    p->ignored_by_port = g_new0(uint32_t, MW_STATS_PORTS);
     p->hold = hold ? hold : MW_PARALLEL_HOLD;
     mw_config wc = share_out(cfg, p->nw, &p->hold);
     bool ok = true;
@@ -351,16 +350,18 @@ const mw_engine_stats *mw_parallel_stats(mw_parallel *p)
 {
     static const mw_engine_stats zero;
     mw_engine_stats t = zero;
-    memset(p->ignored_by_port, 0, MW_STATS_PORTS * sizeof *p->ignored_by_port);
     t.packets = p->st.packets;
     memcpy(t.not_decoded, p->st.not_decoded, sizeof t.not_decoded);
     bool ignored = false; /* as one engine: no counters until a flow is ignored */
-    for (unsigned i = 0; i < p->nw; i++) {
-        if (p->w[i].discard)
-            continue;
-        const mw_engine_stats *ws = mw_engine_stats_get(p->w[i].e);
-        ignored |= mw_stats_add(&t, p->ignored_by_port, ws);
+    for (unsigned i = 0; i < p->nw && !ignored; i++)
+        ignored = !p->w[i].discard && mw_engine_stats_get(p->w[i].e)->ignored_by_port;
+    if (ignored) { /* made only then: 256 KB a run's peak memory need not hold */
+        g_free(p->ignored_by_port);
+        p->ignored_by_port = g_new0(uint32_t, MW_STATS_PORTS);
     }
+    for (unsigned i = 0; i < p->nw; i++)
+        if (!p->w[i].discard)
+            mw_stats_add(&t, p->ignored_by_port, mw_engine_stats_get(p->w[i].e));
     t.ignored_by_port = ignored ? p->ignored_by_port : NULL;
     const mw_defrag_stats *ds = mw_defrag_stats_get(p->defrag);
     t.frag_datagrams = ds->datagrams;

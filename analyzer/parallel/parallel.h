@@ -34,7 +34,7 @@
 /* Batches in circulation per thread, and the bytes each holds (a larger segment gets a
  * batch grown to its size). */
 #define MW_PARALLEL_BATCHES 4
-#define MW_PARALLEL_BATCH_BYTES (256u * 1024u)
+#define MW_PARALLEL_BATCH_BYTES (128u * 1024u)
 
 /* Records each analysis thread may have closed and waiting in the merge (--thread-hold):
  * a thread whose records wait for the others' (their place is not settled until every

@@ -62,7 +62,8 @@ static void on_close(mw_session *s, void *user)
         phase = MW_ORDER_IDLE;
     else if (w->base == MW_ORDER_IDLE && s->close_reason != MW_CLOSE_IDLE)
         phase = MW_ORDER_MEMORY;
-    mw_order_event ev = { w->g, phase == MW_ORDER_OWN ? 0 : mw_session_more_get(s)->last_index, phase, s };
+    uint64_t last = phase == MW_ORDER_OWN ? 0 : mw_session_more_get(s)->last_index;
+    mw_order_event ev = { w->g, last, phase, s };
     g_array_append_val(w->pending, ev);
     w->pending_recs++;
     /* held_seen only overstates (the merger takes, never gives back): no lock until then */
