@@ -354,13 +354,17 @@ static void take_from_worker(mw_session *s, void *user)
 }
 
 /* --threads (parallel/parallel.h): each record comes back here in order, as from the
- * engine. Not live, nor with several inputs (evidence names the input by time), a pipe,
- * --report or --save-flagged (their sinks read what the reader updates as it goes). */
+ * engine; where one thread analyses still, --thread-stats says why (parallel/files.h). */
 static void start_parallel(run *r, const mw_config *cfg, bool streaming)
 {
     unsigned n = mw_options_threads(r->opt);
-    if (n != 1 && !streaming && r->nfiles == 1 && !r->rep && !r->saver)
-        r->par = mw_parallel_new(cfg, n, r->logs ? take_joined : release_joined, r);
+    const char *why = mw_parallel_one_thread(n, r->opt->iface, streaming, r->nfiles, r->rep,
+                                             r->saver);
+    if (!why)
+        r->par = mw_parallel_new(cfg, n, (size_t)r->opt->thread_hold,
+                                 r->logs ? take_joined : release_joined, r);
+    if (why && *why && r->opt->thread_stats)
+        fprintf(stderr, "mailwire: one analysis thread, not %u: not yet with %s\n", n, why);
 }
 
 /* The output, its sinks, the engine and the writer thread. */
@@ -400,6 +404,8 @@ static void start_engine(run *r, const mw_config *cfg)
     }
     start_parallel(r, cfg, streaming);
     r->progress = mw_progress_new(r->e);
+    if (r->par) /* the threads' counts */
+        mw_progress_stats_from(r->progress, mw_parallel_progress, r->par);
 }
 
 /* live --workers N: the engine start_engine made gives way to N (input/live/pool.h). */

@@ -12,6 +12,7 @@
 #include "input/live.h"
 #include "maillog/maillog.h"
 #include "output/outfile.h"
+#include "parallel/parallel.h"
 #include "store/store.h"
 
 static void set_defaults(mw_options *o)
@@ -24,6 +25,7 @@ static void set_defaults(mw_options *o)
     o->max_bdat_chunk = MW_DEFAULT_MAX_BDAT_CHUNK;
     o->max_flows = MW_DEFAULT_MAX_FLOWS;
     o->threads = -1;
+    o->thread_hold = MW_PARALLEL_HOLD;
     o->idle = MW_DEFAULT_IDLE_TIMEOUT_S;
     o->max_frag_datagrams = MW_DEFAULT_MAX_FRAG_DATAGRAMS;
     o->max_frag_bytes = MW_DEFAULT_MAX_FRAG_BYTES;
@@ -180,7 +182,10 @@ static GOptionContext *new_context(mw_options *o)
           "Print the version of mailwire and of the libpcap, OpenSSL and GLib it runs with", NULL },
         { "count", 'c', 0, G_OPTION_ARG_INT64, &o->count, "Stop after COUNT packets", "COUNT" },
         { "threads", 0, 0, G_OPTION_ARG_INT, &o->threads, "Files: analysis threads "
-          "(default 1; 0: only read and hand over, to time the reader)", "N" },
+          "(default: the cores; 0: only read and hand over, to time the reader)", "N" },
+        { "thread-hold", 0, 0, G_OPTION_ARG_INT, &o->thread_hold, "Files, several threads: "
+          "records each thread may have closed and waiting for the others' (then it waits; "
+          "counted in --max-memory)", "N" },
         { "thread-stats", 0, 0, G_OPTION_ARG_NONE, &o->thread_stats,
           "Files: the TCP segments each analysis thread took, on standard error", NULL },
         { "no-sandbox", 0, 0, G_OPTION_ARG_NONE, &o->no_sandbox,
@@ -265,6 +270,8 @@ static char *check_ranges(const mw_options *o)
            (err = range("-c", o->count, 0, MW_OPT_COUNT_MAX, "packets")) ||
            (o->threads != -1 &&
             (err = range("--threads", o->threads, 0, MW_OPT_THREADS_MAX, ""))) ||
+           (err = range("--thread-hold", o->thread_hold, 1, MW_OPT_THREAD_HOLD_MAX,
+                        "records")) ||
            (err = range("--max-frag-datagrams", o->max_frag_datagrams, 1,
                         MW_OPT_FRAG_DATAGRAMS_MAX, "")) ||
            (err = range("--max-frag-bytes", o->max_frag_bytes, 0, MW_OPT_FRAG_BYTES_MAX,
@@ -400,11 +407,9 @@ unsigned mw_options_threads(const mw_options *o)
 {
     if (o->threads >= 0)
         return (unsigned)o->threads;
-    /* One until the merge of the threads' records is bounded: records wait there unbounded
-     * until their place is settled (at the end of input, every open flow's), and
-     * --max-memory does not count them (tests/hostile.py's per-flow and --max-memory cases
-     * fail with 2 threads). --threads N is there for those who want it. */
-    return 1u;
+    /* the cores (issue 18); the merge is bounded (--thread-hold, counted in --max-memory) */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores < 1 ? 1u : cores > MW_OPT_THREADS_MAX ? MW_OPT_THREADS_MAX : (unsigned)cores;
 }
 
 size_t mw_options_nfiles(const mw_options *o)

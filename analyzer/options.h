@@ -71,9 +71,11 @@ typedef struct mw_options {
     gint db_batch, db_interval_ms, db_spool_mb;
     gdouble db_retry;
     gboolean db_transcripts;
-    gint threads;           /* --threads N: analysis threads for files; -1: not given (1); 0: read
+    gint threads;           /* --threads N: analysis threads for files; -1: not given (the
+                             * cores); 0: read
                              * and dispatch only (parallel/parallel.h) */
     gboolean thread_stats;  /* --thread-stats: segments per analysis thread, on stderr */
+    gint thread_hold;       /* --thread-hold N: records a thread may have waiting in the merge */
 } mw_options;
 
 /* Parse and check argv. On failure returns false with *err, one line (g_free it); the
@@ -86,10 +88,12 @@ void mw_options_config(const mw_options *o, mw_config *cfg);
 /* Records go to standard output: no -o, or -o -. */
 bool mw_options_stdout(const mw_options *o);
 
-/* --threads: the analysis threads to run (1 when not given), at most
+/* --threads: the analysis threads to run (the cores online when not given), at most
  * MW_OPT_THREADS_MAX. */
 #define MW_OPT_THREADS_MAX 64
 unsigned mw_options_threads(const mw_options *o);
+/* --thread-hold: at most this many records (parallel/parallel.h, MW_PARALLEL_HOLD). */
+#define MW_OPT_THREAD_HOLD_MAX (1 << 24)
 
 /* Number of -r files. */
 size_t mw_options_nfiles(const mw_options *o);

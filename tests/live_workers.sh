@@ -65,11 +65,35 @@ CAP=$TMP/sessions.pcap
 EXPECT=$(cat "$TMP/sessions.pcap.expected")
 if [[ ${MW_REPLAY:-} != python ]] && command -v tcpreplay >/dev/null 2>&1; then
     REPLAY="tcpreplay"
-    replay() { tcpreplay -q -i mwA --pps=10000 "$CAP"; }
+    replay_file() { tcpreplay -q -i mwA --pps=10000 "$1"; }
 else
     REPLAY="bench/pcap_replay.py"
-    replay() { python3 bench/pcap_replay.py --pps 10000 mwA "$CAP"; }
+    replay_file() { python3 bench/pcap_replay.py --pps 10000 mwA "$1"; }
 fi
+replay() { replay_file "$CAP"; }
+# the checks below, in python: TAP lines numbered on from the shell's, and the records
+# compared with the fields that differ from run to run (ids, times, frames) left out
+cat >"$TMP/tapjson.py" <<'PY'
+import json
+n = 0
+def tap(ok, name, *detail):
+    global n
+    n += 1
+    print(("ok" if ok else "not ok"), n, "-", name)
+    if not ok:
+        for d in detail:
+            print("#  ", str(d)[:1500])
+TIMES = {"id", "uid", "ts", "ts_start", "ts_end", "frame", "seconds", "latency"}
+def strip(v):
+    if isinstance(v, dict):
+        return {k: strip(x) for k, x in v.items()
+                if k not in TIMES and not k.endswith(("_s", "_ms", "_us"))}
+    if isinstance(v, list):
+        return [strip(x) for x in v]
+    return v
+def done():
+    print("N", n)
+PY
 echo "# $EXPECT sessions replayed with $REPLAY at 10,000 packets/s"
 
 # the packet sockets of PID are open (their inodes are in /proc/net/packet), or give up
@@ -114,23 +138,10 @@ check "--workers 2: SIGINT, exit 0" test "$RC2" = 0
 # the last stats block of each run: the per-worker lines and the totals
 python3 - "$TMP" "$EXPECT" "$n" >"$TMP/checks.tap" <<'PY'
 import json, re, sys
-tmp, expect, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-def tap(ok, name, *detail):
-    global n
-    n += 1
-    print(("ok" if ok else "not ok"), n, "-", name)
-    if not ok:
-        for d in detail:
-            print("#  ", str(d)[:1500])
-
-TIMES = {"id", "uid", "ts", "ts_start", "ts_end", "frame", "seconds", "latency"}
-def strip(v):
-    if isinstance(v, dict):
-        return {k: strip(x) for k, x in v.items()
-                if k not in TIMES and not k.endswith(("_s", "_ms", "_us"))}
-    if isinstance(v, list):
-        return [strip(x) for x in v]
-    return v
+sys.path.insert(0, sys.argv[1])
+import tapjson
+from tapjson import tap, strip
+tmp, expect, tapjson.n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def records(path):
     by_tuple, ids = {}, []
     for line in open(path, encoding="utf-8"):
@@ -172,7 +183,7 @@ tap(len(wk) == 2 and sum(w[1] for w in wk) == num(r"stats: (\d+) packets seen", 
     "--stats: the totals are the workers' sums", *lines2[-3:])
 tap(num(r"stats: (\d+) packets seen", total2) == num(r"stats: (\d+) packets seen", total1) > 0,
     "--workers 2 saw as many packets as --workers 1", total1, total2)
-print("N", n)
+tapjson.done()
 PY
 grep -v '^N ' "$TMP/checks.tap"
 m=$(awk '$1 == "N" {print $2}' "$TMP/checks.tap")
@@ -201,11 +212,7 @@ KEYED=()
 for f in pcaps/keyed-*.pcap; do [[ -f ${f%.pcap}.keys ]] && KEYED+=("$f"); done
 if ((${#KEYED[@]})); then
     for f in "${KEYED[@]}"; do cat "${f%.pcap}.keys"; done >"$TMP/keyed.keys"
-    if [[ $REPLAY == tcpreplay ]]; then
-        replay() { for f in "${KEYED[@]}"; do tcpreplay -q -i mwA --pps=10000 "$f" || return 1; done; }
-    else
-        replay() { for f in "${KEYED[@]}"; do python3 bench/pcap_replay.py --pps 10000 mwA "$f" || return 1; done; }
-    fi
+    replay() { for f in "${KEYED[@]}"; do replay_file "$f" || return 1; done; }
     "$MW" --json -o "$TMP/k0.jsonl" --keylog "$TMP/keyed.keys" $(printf -- '-r %s ' "${KEYED[@]}") 2>/dev/null
     run 1 "$TMP/k1.jsonl" "$TMP/k1.err" --keylog "$TMP/keyed.keys"
     RCK1=$RC
@@ -215,22 +222,10 @@ if ((${#KEYED[@]})); then
     check "--workers 2 --keylog: SIGINT, exit 0 (they go together now)" test "$RCK2" = 0
     python3 - "$TMP" "$n" >"$TMP/keyed.tap" <<'PY'
 import json, sys
-tmp, n = sys.argv[1], int(sys.argv[2])
-def tap(ok, name, *detail):
-    global n
-    n += 1
-    print(("ok" if ok else "not ok"), n, "-", name)
-    if not ok:
-        for d in detail:
-            print("#  ", str(d)[:1500])
-TIMES = {"id", "uid", "ts", "ts_start", "ts_end", "frame", "seconds", "latency"}
-def strip(v):
-    if isinstance(v, dict):
-        return {k: strip(x) for k, x in v.items()
-                if k not in TIMES and not k.endswith(("_s", "_ms", "_us"))}
-    if isinstance(v, list):
-        return [strip(x) for x in v]
-    return v
+sys.path.insert(0, sys.argv[1])
+import tapjson
+from tapjson import tap, strip
+tmp, tapjson.n = sys.argv[1], int(sys.argv[2])
 def records(path):
     out = {}
     for line in open(path, encoding="utf-8"):
@@ -253,7 +248,7 @@ differ = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
 tap(not differ, "--workers 2 --keylog: the same session records as --workers 1 --keylog",
     "%d differ, e.g. %s" % (len(differ), differ[:3]),
     *(["w1: " + (a.get(differ[0]) or ["-"])[0], "w2: " + (b.get(differ[0]) or ["-"])[0]] if differ else []))
-print("N", n)
+tapjson.done()
 PY
     grep -v '^N ' "$TMP/keyed.tap"
     m=$(awk '$1 == "N" {print $2}' "$TMP/keyed.tap")
@@ -288,8 +283,7 @@ PY
     replay_part() { # replay_part a|b: every capture's first or second part
         local i
         for ((i = 0; i < ${#LATE[@]}; i++)); do
-            if [[ $REPLAY == tcpreplay ]]; then tcpreplay -q -i mwA --pps=10000 "$TMP/late-$1$i.pcap"
-            else python3 bench/pcap_replay.py --pps 10000 mwA "$TMP/late-$1$i.pcap"; fi || return 1
+            replay_file "$TMP/late-$1$i.pcap" || return 1
         done
     }
     replay() { replay_part a && sleep 0.5 && cat "$TMP/keyed.keys" >>"$TMP/late.keys" && sleep 0.3 && replay_part b; }

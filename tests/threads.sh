@@ -58,6 +58,10 @@ if python3 bench/make_captures.py --out "$TMP/bench" --sessions 1500 --gateway-s
         same "threads 1/2/4, text -v: bench $b" -r "$f" -v
         same "threads 1/2/4, --idle-timeout 1 (idle closes by other threads' clock): $b" \
             -r "$f" --json --idle-timeout 1
+        # a hold of one record: every close waits for the merger (worker.c, hold_back)
+        same "threads 1/2/4, --thread-hold 1: $b" -r "$f" --json --thread-hold 1
+        same "threads 1/2/4, --thread-hold 1 --idle-timeout 1: $b" \
+            -r "$f" --json --thread-hold 1 --idle-timeout 1
     done
 else
     not_ok "bench/make_captures.py for the small bench mixes" "$(tail -5 "$TMP/gen.log")"
@@ -89,6 +93,33 @@ else not_ok "--thread-stats: two threads adding up to the totals ($segs vs $tcp)
 "$BIN" -r "$f" --threads 1 --thread-stats >/dev/null 2>"$TMP/ts1.err"
 [ ! -s "$TMP/ts1.err" ] && ok "--thread-stats with one thread: nothing more said" ||
     not_ok "--thread-stats with one thread: nothing more said" "$(cat "$TMP/ts1.err")"
+
+# --thread-hold: no thread ever has more records waiting in the merge than its hold
+g=$TMP/bench/gateway.pcap
+"$BIN" -r "$g" --threads 2 --thread-hold 3 --thread-stats --json >/dev/null 2>"$TMP/th.err"
+peaks=$(sed -n 's/.*at most \([0-9]*\) of 3 records waiting in the merge/\1/p' "$TMP/th.err")
+if [ "$(echo "$peaks" | wc -w)" = 2 ] && [ "$(echo "$peaks" | sort -n | tail -1)" -le 3 ]; then
+    ok "--thread-hold 3: at most 3 records waiting a thread ($(echo $peaks))"
+else not_ok "--thread-hold 3: at most 3 records waiting a thread" "$(cat "$TMP/th.err")"; fi
+
+# the default: one analysis thread per core
+cores=$(nproc); [ "$cores" -gt 64 ] && cores=64
+"$BIN" -r "$f" --thread-stats >/dev/null 2>"$TMP/tsd.err"
+lines=$(grep -c "analysis thread [0-9]*:" "$TMP/tsd.err")
+if [ "$cores" = 1 ] && [ "$lines" = 0 ] || [ "$lines" = "$cores" ]; then
+    ok "--threads by default: the cores ($cores)"
+else not_ok "--threads by default: the cores ($cores)" "$(cat "$TMP/tsd.err")"; fi
+# where one thread is used still, --thread-stats says why, once
+"$BIN" -r "$f" -r pcaps/imap-login-failed.pcap --threads 2 --thread-stats -q >/dev/null 2>"$TMP/tsf.err"
+"$BIN" -r - --threads 2 --thread-stats -q <"$f" >/dev/null 2>>"$TMP/tsf.err"
+"$BIN" -r "$f" --threads 2 --thread-stats --report "$TMP/r.md" -q >/dev/null 2>>"$TMP/tsf.err"
+if [ "$(grep -c "one analysis thread, not 2: not yet with" "$TMP/tsf.err")" = 3 ] &&
+    grep -q "several -r files" "$TMP/tsf.err" && grep -q "standard input" "$TMP/tsf.err" &&
+    grep -q -- "--report" "$TMP/tsf.err"; then ok "--thread-stats: why one thread, once a run"
+else not_ok "--thread-stats: why one thread, once a run" "$(cat "$TMP/tsf.err")"; fi
+"$BIN" -r "$f" --thread-hold 0 >/dev/null 2>"$TMP/th0.err"
+[ $? -ne 0 ] && grep -q -- "--thread-hold" "$TMP/th0.err" &&
+    ok "--thread-hold 0: refused" || not_ok "--thread-hold 0: refused" "$(cat "$TMP/th0.err")"
 
 # --threads 0: read and hand over only, the rate on stderr, no record
 "$BIN" -r "$f" --threads 0 --json >"$TMP/t0.out" 2>"$TMP/t0.err"

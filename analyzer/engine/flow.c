@@ -25,7 +25,7 @@ typedef struct mw_flow {
     uint64_t first_frame;
     int64_t first_ts;
     int64_t ts_end;
-    /* by direction before the session starts (a handshake, a probe); then in the session */
+    /* by direction before the session starts; after, pre_bytes holds (parallel) last_index */
     uint32_t pre_packets[2], pre_bytes[2];
     uint32_t mem_cost;      /* what it holds, as last counted in mem_held (saturating) */
     uint8_t kind;           /* flow_kind */
@@ -39,8 +39,7 @@ typedef struct mw_flow {
 /* Earlier than its flow's latest by more: time_went_backwards (less: taps' reordering). */
 #define MW_TIME_BACKWARDS_US 1000000
 #define MW_FLOW_SPARE_KEPT 256u /* closed flows kept for new ones (engine/spares.h) */
-/* Ignored flows are counted by server port, one counter per port. */
-#define MW_PORTS_COUNTED 65536
+#define MW_PORTS_COUNTED 65536 /* ignored flows are counted by server port, one counter each */
 
 struct mw_engine {
     mw_config cfg;
@@ -212,6 +211,8 @@ static void end_session(mw_engine *e, mw_flow *f, mw_close_reason why)
     s->close_reason = why;
     if (why == MW_CLOSE_NONE || why == MW_CLOSE_IDLE)
         mw_session_more_of(s)->idle_at_end_us = e->now_us - f->node.last_ts;
+    if (e->index) /* in parallel: the order of closes across threads (parallel/order.h) */
+        memcpy(&mw_session_more_of(s)->last_index, f->pre_bytes, sizeof e->index);
     s->syn_seen = f->tcp.syn_seen;
     s->synack_seen = f->tcp.synack_seen;
     mw_tcp_flush(&f->tcp, e->frame, e->ts_us, &flow_sink, &u);
@@ -400,8 +401,7 @@ static bool deliver(mw_engine *e, mw_flow *f, mw_dir dir, const mw_packet *pkt, 
 {
     mw_session *s = f->feed.sess;
     sync_session(f);
-    if (e->index) /* in parallel only (one thread: the record stays at its size) */
-        mw_session_more_of(s)->last_index = e->index;
+    memcpy(f->pre_bytes, &e->index, sizeof e->index); /* not in the record: a live flow's size */
     sink_user u = { e, f };
     mw_tcp_ack(&f->tcp, dir, pkt, frame, ts_us, &flow_sink, &u);
     if (pkt->payload_len > 0 || pkt->payload_cut > 0) {
@@ -586,12 +586,12 @@ void mw_engine_new_file(mw_engine *e)
     e->frame = 0;
 }
 
-void mw_engine_tick(mw_engine *e, int64_t now_us)
+int64_t mw_engine_tick(mw_engine *e, int64_t now_us)
 {
-    if (now_us > e->now_us)
-        e->now_us = now_us;
+    e->now_us = MAX(e->now_us, now_us);
     expire_idle(e);
     mw_defrag_expire(e->defrag, e->now_us);
+    return mw_flow_table_idle_deadline(&e->table, e->now_us, e->cfg.idle_timeout_us);
 }
 
 void mw_engine_finish(mw_engine *e)

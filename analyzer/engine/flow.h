@@ -55,8 +55,11 @@ void mw_engine_decoded(mw_engine *e, mw_decode_status ds, const mw_packet *pkt, 
                        int64_t ts_us);
 /* A new capture file starts: frame numbers restart. */
 void mw_engine_new_file(mw_engine *e);
-/* Time passes without packets (live capture): close what has been idle too long. */
-void mw_engine_tick(mw_engine *e, int64_t now_us);
+/* Time passes without packets (live capture; another thread's segment in parallel): close
+ * what has been idle too long. Returns the time a tick must pass to close anything more
+ * (engine/flow_table.h, mw_flow_table_idle_deadline): while packet times never go back it
+ * only grows, and parallel.c sends ticks by it. */
+int64_t mw_engine_tick(mw_engine *e, int64_t now_us);
 /* End of input: close every open flow and write its record. */
 void mw_engine_finish(mw_engine *e);
 

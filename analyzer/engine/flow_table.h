@@ -155,4 +155,13 @@ static inline mw_flow_node *mw_flow_table_oldest(const mw_flow_table *t)
     return t->lru_head;
 }
 
+/* A tick at a time past this closes the oldest flow as idle (engine/flow.c, expire_idle);
+ * with no flow, nothing before now + idle. */
+static inline int64_t mw_flow_table_idle_deadline(const mw_flow_table *t, int64_t now,
+                                                  int64_t idle)
+{
+    const mw_flow_node *n = mw_flow_table_oldest(t);
+    return (n ? n->last_ts : now) + idle;
+}
+
 #endif

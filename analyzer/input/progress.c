@@ -9,6 +9,8 @@
 
 struct mw_progress {
     const mw_engine *e;
+    const mw_engine_stats *(*get)(void *user); /* or these counts */
+    void *get_user;
     const mw_capture *cap;   /* the file the byte counts are for */
     int64_t started_us;      /* when this file started */
     int64_t last_draw_us;
@@ -26,6 +28,20 @@ mw_progress *mw_progress_new(const mw_engine *e)
     return p;
 }
 
+void mw_progress_stats_from(mw_progress *p, const mw_engine_stats *(*get)(void *user),
+                            void *user)
+{
+    if (!p)
+        return;
+    p->get = get;
+    p->get_user = user;
+}
+
+static const mw_engine_stats *stats(const mw_progress *p)
+{
+    return p->get ? p->get(p->get_user) : mw_engine_stats_get(p->e);
+}
+
 static void human_bytes(char *buf, size_t n, double b)
 {
     static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
@@ -39,7 +55,7 @@ static void human_bytes(char *buf, size_t n, double b)
 
 static void draw(mw_progress *p, const mw_capture *c, const char *name, int64_t now)
 {
-    const mw_engine_stats *st = mw_engine_stats_get(p->e);
+    const mw_engine_stats *st = stats(p);
     double secs = (double)(now - p->started_us) / 1e6;
     if (secs <= 0)
         secs = 1e-6;
@@ -77,7 +93,7 @@ void mw_progress_packet(mw_progress *p, const mw_capture *c, const char *name)
         p->cap = c;
         p->started_us = g_get_monotonic_time();
         p->last_draw_us = p->started_us;
-        p->packets_at_start = mw_engine_stats_get(p->e)->packets;
+        p->packets_at_start = stats(p)->packets;
         p->tick = 0;
     }
     if (++p->tick % CLOCK_EVERY)

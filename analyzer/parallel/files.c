@@ -13,6 +13,17 @@ static void new_file(void *user)
     mw_parallel_new_file(user);
 }
 
+const char *mw_parallel_one_thread(unsigned n, const char *iface, bool streaming,
+                                   size_t nfiles, const void *report, const void *saver)
+{
+    return n == 1 || iface ? ""
+           : streaming     ? "standard input or a pipe"
+           : nfiles != 1   ? "several -r files"
+           : report        ? "--report"
+           : saver         ? "--save-flagged"
+                           : NULL;
+}
+
 void mw_parallel_read(mw_capture *c, mw_parallel *p)
 {
     mw_capture_sink sink = { to_threads, new_file, p };
@@ -29,7 +40,9 @@ void mw_parallel_report(const mw_parallel *p, bool per_thread, FILE *fp)
                 all, secs, secs > 0 ? (double)all / secs : 0.0);
     for (unsigned i = 0; per_thread && i < mw_parallel_threads(p); i++) {
         uint64_t n = mw_parallel_thread_segments(p, i);
-        fprintf(fp, "mailwire: analysis thread %u: %" G_GUINT64_FORMAT " TCP segments (%.1f%%)\n",
-                i + 1, n, all ? 100.0 * (double)n / (double)all : 0.0);
+        fprintf(fp, "mailwire: analysis thread %u: %" G_GUINT64_FORMAT " TCP segments (%.1f%%), "
+                    "at most %" G_GUINT64_FORMAT " of %zu records waiting in the merge\n",
+                i + 1, n, all ? 100.0 * (double)n / (double)all : 0.0,
+                mw_parallel_thread_held_peak(p, i), mw_parallel_hold(p));
     }
 }

@@ -9,6 +9,13 @@
 #include "input/capture.h"
 #include "parallel/parallel.h"
 
+/* Why a run with n threads asked for analyses on one (a phrase for "not yet with ..."),
+ * "" when there is nothing to say (one thread asked for; live capture, which has
+ * --workers), NULL when the threads can run: not live, nor with several inputs (evidence
+ * names the input by time), a pipe, --report or --save-flagged (their sinks read what the
+ * reader updates as it goes). */
+const char *mw_parallel_one_thread(unsigned n, const char *iface, bool streaming,
+                                   size_t nfiles, const void *report, const void *saver);
 /* c's packets go to p's threads (mw_capture_set_sink), with their interface for evidence. */
 void mw_parallel_read(mw_capture *c, mw_parallel *p);
 /* After mw_parallel_finish: --threads 0, the rate the reader and the dispatch reached

@@ -18,6 +18,7 @@ typedef struct {
     GArray *ev;   /* mw_order_event, from head on not yet merged */
     size_t head;
     uint64_t wm;
+    uint64_t taken; /* records emitted */
 } stream;
 
 struct mw_merger {
@@ -69,13 +70,24 @@ static uint64_t rank_of(const mw_merger *m, uint64_t g)
     return (uint64_t)lo + 1;
 }
 
-/* "sG" (named by the thread after its start's index) to "sN", N its place among starts. */
+/* "sG" (named by the thread after its start's index) to "sN", N its place among starts.
+ * By hand: once per record, where strtoull and snprintf cost ten times as much. */
 static void rename_id(const mw_merger *m, char *id, size_t size)
 {
-    if (id[0] != 's' || !id[1])
+    if (id[0] != 's' || id[1] < '0' || id[1] > '9')
         return;
-    uint64_t g = g_ascii_strtoull(id + 1, NULL, 10);
-    g_snprintf(id, size, "s%" G_GUINT64_FORMAT, rank_of(m, g));
+    uint64_t g = 0;
+    for (const char *c = id + 1; *c >= '0' && *c <= '9'; c++)
+        g = g * 10 + (uint64_t)(*c - '0');
+    char digits[24];
+    size_t n = 0;
+    for (uint64_t r = rank_of(m, g); r || n == 0; r /= 10)
+        digits[n++] = (char)('0' + r % 10);
+    if (n + 2 > size)
+        return;
+    for (size_t i = 0; i < n; i++)
+        id[1 + i] = digits[n - 1 - i];
+    id[1 + n] = '\0';
 }
 
 static void emit_one(mw_merger *m, mw_order_event *e)
@@ -125,9 +137,15 @@ size_t mw_merger_run(mw_merger *m)
         stream *s = &m->st[i];
         mw_order_event *e = &g_array_index(s->ev, mw_order_event, s->head++);
         n += e->phase != MW_ORDER_START;
+        s->taken += e->phase != MW_ORDER_START;
         emit_one(m, e);
     }
     return n;
+}
+
+uint64_t mw_merger_taken(const mw_merger *m, unsigned i)
+{
+    return m->st[i].taken;
 }
 
 size_t mw_merger_held(const mw_merger *m)

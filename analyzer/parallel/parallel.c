@@ -6,10 +6,9 @@
 #include "input/defrag.h"
 #include "parallel/order.h"
 #include "parallel/shard.h"
+#include "parallel/stats.h"
 #include "parallel/worker.h"
 
-/* The engine counts ignored flows by server port in this many counters (engine/flow.c). */
-#define MW_PARALLEL_PORTS 65536
 
 struct mw_parallel {
     unsigned n;            /* analysis threads; 0: --threads 0 (one thread discards) */
@@ -19,53 +18,113 @@ struct mw_parallel {
     mw_merger *merger;
     mw_defrag *defrag;     /* fragments are put together before the split */
     uint64_t index;        /* TCP segments handed over */
+    uint64_t settled;      /* ... of which every thread has had its record (a segment or
+                            * its tick, or nothing) put in a batch */
+    uint64_t seen_gen;     /* lock.gen when the outboxes were last read */
+    bool backpressure;     /* some thread waits for the merger (worker.c, hold_back) */
+    bool clock_back;       /* a segment's time went back: every thread ticks from then on */
+    size_t hold;           /* records each thread may have waiting in the merge */
     int64_t now_us;        /* the latest of their times */
     uint64_t last_frame;   /* the latest segment's (the end's closes are dated by it) */
     int64_t last_ts;
     const char *last_iface;
     mw_engine_stats st;    /* the dispatcher's counts, then (mw_parallel_stats) the totals */
+    mw_engine_stats progress; /* mw_parallel_progress's */
     uint32_t *ignored_by_port;
     bool finished;
     int64_t started_us, finished_us; /* monotonic */
 };
 
-static void hand_over(mw_worker *w)
+static mw_batch *next_free(mw_parallel *p, mw_worker *w);
+
+/* w's batch to its thread, stamped with the watermark it gives (parallel.h). */
+static void push_cur(mw_parallel *p, mw_worker *w)
 {
+    w->cur->wm = w->stamped = p->settled;
     mw_batch_push(&w->ring.full_q, w->cur);
-    w->cur = mw_batch_pop(&w->ring.free_q);
+}
+
+static void hand_over(mw_parallel *p, mw_worker *w)
+{
+    push_cur(p, w);
+    w->cur = next_free(p, w);
     w->cur->used = 0;
 }
 
 /* Room for a record of need bytes in w's batch (a full one handed over first). */
 static uint8_t *room(mw_parallel *p, mw_worker *w, size_t need);
 
+/* The merger has written records: each thread told how many of its own (a thread over
+ * its hold limit waits for that). */
+static void tell_taken(mw_parallel *p)
+{
+    pthread_mutex_lock(&p->lock.mu);
+    bool wake = false;
+    for (unsigned i = 0; i < p->nw; i++) {
+        p->w[i].out.taken = mw_merger_taken(p->merger, i);
+        wake |= p->w[i].out.waiting;
+    }
+    if (wake)
+        pthread_cond_broadcast(&p->lock.cv);
+    pthread_mutex_unlock(&p->lock.mu);
+}
+
 /* What the threads have posted, to the merger; then every record whose place is known.
- * wait: block until some thread posts. */
+ * wait: first block until some thread posts or gives a batch back. */
 static void merge_posted(mw_parallel *p, bool wait)
 {
     pthread_mutex_lock(&p->lock.mu);
-    bool any = false;
-    for (;;) {
-        for (unsigned i = 0; i < p->nw; i++) {
-            mw_outbox *o = &p->w[i].out;
-            any |= o->ev->len > 0;
-            mw_merger_add(p->merger, i, (const mw_order_event *)(void *)o->ev->data,
-                          o->ev->len, o->wm);
-            g_array_set_size(o->ev, 0);
-        }
-        if (any || !wait)
-            break;
+    while (wait && p->lock.gen == p->seen_gen)
         pthread_cond_wait(&p->lock.cv, &p->lock.mu);
-        any = true; /* woken: look again, then return */
+    p->seen_gen = p->lock.gen;
+    p->backpressure = false;
+    for (unsigned i = 0; i < p->nw; i++) {
+        mw_outbox *o = &p->w[i].out;
+        mw_merger_add(p->merger, i, (const mw_order_event *)(void *)o->ev->data,
+                      o->ev->len, o->wm);
+        g_array_set_size(o->ev, 0);
+        p->backpressure |= o->waiting;
     }
     pthread_mutex_unlock(&p->lock.mu);
-    mw_merger_run(p->merger);
+    if (mw_merger_run(p->merger))
+        tell_taken(p);
+}
+
+/* While a thread waits for the merger, the merger waits for the other threads' watermarks:
+ * w's batch is handed over, even empty, stamped with p->settled (w had its part of every
+ * segment up to there). Only with a free batch at hand: a thread without one has batches
+ * to work through, and its watermark moves on as it does. */
+static void feed(mw_parallel *p, mw_worker *w)
+{
+    if (w->cur->used == 0 && w->stamped >= p->settled)
+        return;
+    mw_batch *fresh = mw_batch_try_pop(&w->ring.free_q);
+    if (!fresh)
+        return;
+    push_cur(p, w);
+    w->cur = fresh;
+    w->cur->used = 0;
+}
+
+/* A free batch of w's, merging (and under backpressure feeding the other threads) while
+ * there is none: the thread w may itself wait for the merger. */
+static mw_batch *next_free(mw_parallel *p, mw_worker *w)
+{
+    for (;;) {
+        mw_batch *b = mw_batch_try_pop(&w->ring.free_q);
+        if (b)
+            return b;
+        for (unsigned i = 0; p->backpressure && i < p->nw; i++)
+            if (&p->w[i] != w)
+                feed(p, &p->w[i]);
+        merge_posted(p, true);
+    }
 }
 
 static uint8_t *room(mw_parallel *p, mw_worker *w, size_t need)
 {
     if (w->cur->used + need > w->cur->cap && w->cur->used > 0) {
-        hand_over(w);
+        hand_over(p, w);
         merge_posted(p, false);
     }
     mw_batch *b = w->cur;
@@ -85,8 +144,31 @@ static void put_head(mw_parallel *p, mw_worker *w, mw_rec_kind kind, uint64_t fr
     memcpy(room(p, w, h.size), &h, sizeof h);
 }
 
-/* A TCP segment: whole to its thread, as a tick to the others (only when its time moves
- * the clock on: at a time not later than the latest, no flow can have become idle). */
+/* Whether thread w needs a tick at time ts_us: only when the time moves the clock on (at a
+ * time not later than the latest, no flow can have become idle), and, while packet times
+ * never went back, only past the thread's idle deadline (worker.h: it only grows then, so
+ * the one the thread last told is a lower bound; the thread's own segments close its idle
+ * flows themselves). Once a time went back, every time that moves the clock on. */
+static bool needs_tick(const mw_parallel *p, mw_worker *w, int64_t ts_us)
+{
+    return p->clock_back || ts_us > atomic_load_explicit(&w->deadline, memory_order_relaxed);
+}
+
+/* The first segment whose time goes back: from now on every thread ticks whenever the time
+ * moves on. Before, a thread may have skipped ticks up to the latest time (nothing of its
+ * was idle by then): each gets one at that time now, so that its clock is the one a single
+ * thread has (its own segments' idle closes go by it). Dated by the previous segment,
+ * whose index it takes: it closes nothing. */
+static void clock_went_back(mw_parallel *p)
+{
+    p->clock_back = true;
+    p->index--;
+    for (unsigned i = 0; i < p->nw; i++)
+        put_head(p, &p->w[i], MW_REC_TICK, p->last_frame, p->now_us, p->last_iface);
+    p->index++;
+}
+
+/* A TCP segment: whole to its thread, as a tick to the others that need one. */
 static void dispatch(mw_parallel *p, const mw_packet *pkt, uint64_t frame, int64_t ts_us,
                      const char *iface)
 {
@@ -95,12 +177,14 @@ static void dispatch(mw_parallel *p, const mw_packet *pkt, uint64_t frame, int64
     bool ticks = ts_us > p->now_us;
     if (ticks)
         p->now_us = ts_us;
+    else if (ts_us < p->now_us && !p->clock_back)
+        clock_went_back(p);
     p->last_frame = frame;
     p->last_ts = ts_us;
     p->last_iface = iface;
     for (unsigned i = 0; i < p->nw; i++) {
         if (i != owner) {
-            if (ticks)
+            if (ticks && needs_tick(p, &p->w[i], ts_us))
                 put_head(p, &p->w[i], MW_REC_TICK, frame, ts_us, iface);
             continue;
         }
@@ -113,6 +197,7 @@ static void dispatch(mw_parallel *p, const mw_packet *pkt, uint64_t frame, int64
         if (pkt->payload_len)
             memcpy(rec + hs + ps, pkt->payload, pkt->payload_len);
     }
+    p->settled = p->index;
 }
 
 static void count(mw_parallel *p, unsigned reason)
@@ -121,18 +206,11 @@ static void count(mw_parallel *p, unsigned reason)
     p->st.not_decoded[reason < MW_DROP_COUNT ? reason : MW_DROP_UNSUPPORTED]++;
 }
 
-void mw_parallel_decoded(mw_parallel *p, mw_decode_status ds, const mw_packet *pkt,
-                         uint64_t frame, int64_t ts_us, const char *iface)
+/* A fragment: reassembled here; the datagram is the packet that completed it, as
+ * mw_engine_decoded does. Apart, so that the common path keeps a small frame. */
+static G_GNUC_NO_INLINE void fragment(mw_parallel *p, const mw_packet *pkt, uint64_t frame,
+                                     int64_t ts_us, const char *iface)
 {
-    if (ds == MW_DECODE_TCP) {
-        dispatch(p, pkt, frame, ts_us, iface); /* the thread counts it */
-        return;
-    }
-    if (ds != MW_DECODE_FRAGMENT) {
-        count(p, pkt->reason);
-        return;
-    }
-    /* as mw_engine_decoded does: the datagram is the packet that completed it */
     mw_packet whole;
     mw_decode_status wds;
     bool out = mw_defrag_offer(p->defrag, pkt, ts_us, &whole, &wds);
@@ -145,13 +223,24 @@ void mw_parallel_decoded(mw_parallel *p, mw_decode_status ds, const mw_packet *p
         p->st.not_decoded[whole.reason < MW_DROP_COUNT ? whole.reason : MW_DROP_UNSUPPORTED]++;
 }
 
+void mw_parallel_decoded(mw_parallel *p, mw_decode_status ds, const mw_packet *pkt,
+                         uint64_t frame, int64_t ts_us, const char *iface)
+{
+    if (ds == MW_DECODE_TCP)
+        dispatch(p, pkt, frame, ts_us, iface); /* the thread counts it */
+    else if (ds == MW_DECODE_FRAGMENT)
+        fragment(p, pkt, frame, ts_us, iface);
+    else
+        count(p, pkt->reason);
+}
+
 /* A record for every thread, each batch handed over now. */
 static void broadcast(mw_parallel *p, mw_rec_kind kind, uint64_t frame, int64_t ts_us,
                       const char *iface)
 {
     for (unsigned i = 0; i < p->nw; i++) {
         put_head(p, &p->w[i], kind, frame, ts_us, iface);
-        hand_over(&p->w[i]);
+        hand_over(p, &p->w[i]);
     }
 }
 
@@ -164,13 +253,19 @@ void mw_parallel_new_file(mw_parallel *p)
 void mw_parallel_barrier(mw_parallel *p)
 {
     broadcast(p, MW_REC_BARRIER, 0, 0, NULL);
-    pthread_mutex_lock(&p->lock.mu);
-    for (unsigned i = 0; i < p->nw; i++) {
-        while (!p->w[i].out.at_barrier)
-            pthread_cond_wait(&p->lock.cv, &p->lock.mu);
-        p->w[i].out.at_barrier = false;
+    /* merging meanwhile: a thread may wait for the merger before it gets there */
+    for (;;) {
+        pthread_mutex_lock(&p->lock.mu);
+        bool all = true;
+        for (unsigned i = 0; i < p->nw; i++)
+            all = all && p->w[i].out.at_barrier;
+        for (unsigned i = 0; all && i < p->nw; i++)
+            p->w[i].out.at_barrier = false;
+        pthread_mutex_unlock(&p->lock.mu);
+        if (all)
+            break;
+        merge_posted(p, true);
     }
-    pthread_mutex_unlock(&p->lock.mu);
     merge_posted(p, false);
 }
 
@@ -204,8 +299,24 @@ void mw_parallel_finish(mw_parallel *p)
     p->finished_us = g_get_monotonic_time();
 }
 
-mw_parallel *mw_parallel_new(const mw_config *cfg, unsigned n, mw_session_take_cb take,
-                             void *user)
+/* Each thread's part of --max-flows and --max-memory (parallel/order.h: what may differ);
+ * the records waiting in the merge are counted in --max-memory (MW_PARALLEL_RECORD_COST). */
+static mw_config share_out(const mw_config *cfg, unsigned nw, size_t *hold)
+{
+    mw_config wc = *cfg;
+    if (nw > 1)
+        wc.max_flows = MAX(wc.max_flows / nw, 1);
+    if (wc.max_memory) {
+        size_t share = MAX(wc.max_memory / nw, 2);
+        if (*hold * MW_PARALLEL_RECORD_COST > share / 2)
+            *hold = MAX(share / 2 / MW_PARALLEL_RECORD_COST, 1);
+        wc.max_memory = share - MIN(*hold * MW_PARALLEL_RECORD_COST, share / 2);
+    }
+    return wc;
+}
+
+mw_parallel *mw_parallel_new(const mw_config *cfg, unsigned n, size_t hold,
+                             mw_session_take_cb take, void *user)
 {
     if (n > MW_PARALLEL_MAX_THREADS)
         n = MW_PARALLEL_MAX_THREADS;
@@ -219,18 +330,13 @@ mw_parallel *mw_parallel_new(const mw_config *cfg, unsigned n, mw_session_take_c
     p->merger = mw_merger_new(p->nw, take, user);
     mw_defrag_limits fl = { cfg->max_frag_datagrams, cfg->max_frag_bytes, cfg->frag_timeout_us };
     p->defrag = mw_defrag_new(&fl, p->st.not_decoded);
-    p->ignored_by_port = g_new0(uint32_t, MW_PARALLEL_PORTS);
-    /* --max-flows and --max-memory: a share each (parallel/order.h: what may differ) */
-    mw_config wc = *cfg;
-    if (p->nw > 1) {
-        wc.max_flows = MAX(wc.max_flows / p->nw, 1);
-        wc.max_memory = wc.max_memory ? MAX(wc.max_memory / p->nw, 1) : 0;
-    }
+    p->hold = hold ? hold : MW_PARALLEL_HOLD;
+    mw_config wc = share_out(cfg, p->nw, &p->hold);
     bool ok = true;
     for (unsigned i = 0; i < p->nw && ok; i++) {
         p->w[i].id = i;
         p->w[i].discard = n == 0;
-        ok = mw_worker_start(&p->w[i], &wc, &p->lock);
+        ok = mw_worker_start(&p->w[i], &wc, &p->lock, p->hold);
     }
     if (!ok) {
         p->finished = true; /* the threads that did start are ended by free */
@@ -240,38 +346,22 @@ mw_parallel *mw_parallel_new(const mw_config *cfg, unsigned n, mw_session_take_c
     return p;
 }
 
-static void add_stats(mw_engine_stats *t, const mw_engine_stats *s, uint32_t *ports)
-{
-    t->packets += s->packets;
-    t->tcp_packets += s->tcp_packets;
-    for (int r = 0; r < MW_DROP_COUNT; r++)
-        t->not_decoded[r] += s->not_decoded[r];
-    t->flows_ignored += s->flows_ignored;
-    t->after_close += s->after_close;
-    t->sessions += s->sessions;
-    t->evicted += s->evicted;
-    t->evicted_memory += s->evicted_memory;
-    t->flows_live += s->flows_live;
-    t->flows_peak += s->flows_peak;
-    for (size_t i = 0; s->ignored_by_port && i < MW_PARALLEL_PORTS; i++)
-        ports[i] += s->ignored_by_port[i];
-}
-
 const mw_engine_stats *mw_parallel_stats(mw_parallel *p)
 {
     static const mw_engine_stats zero;
     mw_engine_stats t = zero;
-    memset(p->ignored_by_port, 0, MW_PARALLEL_PORTS * sizeof *p->ignored_by_port);
     t.packets = p->st.packets;
     memcpy(t.not_decoded, p->st.not_decoded, sizeof t.not_decoded);
     bool ignored = false; /* as one engine: no counters until a flow is ignored */
-    for (unsigned i = 0; i < p->nw; i++) {
-        if (p->w[i].discard)
-            continue;
-        const mw_engine_stats *ws = mw_engine_stats_get(p->w[i].e);
-        ignored |= ws->ignored_by_port != NULL;
-        add_stats(&t, ws, p->ignored_by_port);
+    for (unsigned i = 0; i < p->nw && !ignored; i++)
+        ignored = !p->w[i].discard && mw_engine_stats_get(p->w[i].e)->ignored_by_port;
+    if (ignored) { /* made only then: 256 KB a run's peak memory need not hold */
+        g_free(p->ignored_by_port);
+        p->ignored_by_port = g_new0(uint32_t, MW_STATS_PORTS);
     }
+    for (unsigned i = 0; i < p->nw; i++)
+        if (!p->w[i].discard)
+            mw_stats_add(&t, p->ignored_by_port, mw_engine_stats_get(p->w[i].e));
     t.ignored_by_port = ignored ? p->ignored_by_port : NULL;
     const mw_defrag_stats *ds = mw_defrag_stats_get(p->defrag);
     t.frag_datagrams = ds->datagrams;
@@ -288,6 +378,23 @@ const mw_engine_stats *mw_parallel_stats(mw_parallel *p)
     return &out;
 }
 
+const mw_engine_stats *mw_parallel_progress(void *user)
+{
+    mw_parallel *p = user;
+    memset(&p->progress, 0, sizeof p->progress);
+    p->progress.packets = p->st.packets + p->index; /* a thread counts each segment once */
+    for (unsigned i = 0; i < p->nw; i++) {
+        p->progress.sessions += mw_merger_taken(p->merger, i);
+        p->progress.flows_live += atomic_load_explicit(&p->w[i].flows_live, memory_order_relaxed);
+    }
+    return &p->progress;
+}
+
+size_t mw_parallel_hold(const mw_parallel *p)
+{
+    return p->hold;
+}
+
 unsigned mw_parallel_threads(const mw_parallel *p)
 {
     return p->n;
@@ -296,6 +403,11 @@ unsigned mw_parallel_threads(const mw_parallel *p)
 uint64_t mw_parallel_thread_segments(const mw_parallel *p, unsigned i)
 {
     return i < p->nw && !p->w[i].discard ? mw_engine_stats_get(p->w[i].e)->tcp_packets : 0;
+}
+
+uint64_t mw_parallel_thread_held_peak(const mw_parallel *p, unsigned i)
+{
+    return i < p->nw ? p->w[i].out.peak : 0;
 }
 
 uint64_t mw_parallel_segments(const mw_parallel *p)
@@ -317,7 +429,7 @@ void mw_parallel_free(mw_parallel *p)
     for (unsigned i = 0; i < p->nw; i++) {
         if (p->w[i].started) { /* a start that failed part-way: end those that run */
             put_head(p, &p->w[i], MW_REC_END, 0, 0, NULL);
-            hand_over(&p->w[i]);
+            push_cur(p, &p->w[i]);
             mw_worker_join(&p->w[i]);
         }
         mw_worker_free(&p->w[i]);

@@ -34,7 +34,19 @@
 /* Batches in circulation per thread, and the bytes each holds (a larger segment gets a
  * batch grown to its size). */
 #define MW_PARALLEL_BATCHES 4
-#define MW_PARALLEL_BATCH_BYTES (256u * 1024u)
+#define MW_PARALLEL_BATCH_BYTES (128u * 1024u)
+
+/* Records each analysis thread may have closed and waiting in the merge (--thread-hold):
+ * a thread whose records wait for the others' (their place is not settled until every
+ * thread has seen the segment they closed at) stops there until the merger has written
+ * some (worker.c, hold_back); the dispatcher keeps merging, and feeds the other threads,
+ * while it waits for that thread's batches (parallel.c, next_free). */
+#define MW_PARALLEL_HOLD 4096u
+/* What a waiting record is reckoned to cost against --max-memory (the record and its
+ * strings, as hostile.py measures a flow of one segment: about 1 KB with its flow state):
+ * each thread's share of --max-memory is less hold x this, the hold made smaller when that
+ * would take more than half the share. */
+#define MW_PARALLEL_RECORD_COST 512u
 
 typedef struct mw_parallel mw_parallel;
 
@@ -44,10 +56,13 @@ mw_engine *mw_parallel_engine_new(const mw_config *cfg, mw_session_take_cb take,
 
 /* n analysis threads (1..MW_PARALLEL_MAX_THREADS; 0: no analysis, the dispatcher's batches
  * are handed to one thread that only gives them back, to measure the reader and the
- * dispatch alone). Every record goes to take(s, user) on the caller's thread. NULL when
+ * dispatch alone), each with at most hold records waiting in the merge (0:
+ * MW_PARALLEL_HOLD). Every record goes to take(s, user) on the caller's thread. NULL when
  * the threads could not be started (analyse on one thread instead). */
-mw_parallel *mw_parallel_new(const mw_config *cfg, unsigned n, mw_session_take_cb take,
-                             void *user);
+mw_parallel *mw_parallel_new(const mw_config *cfg, unsigned n, size_t hold,
+                             mw_session_take_cb take, void *user);
+/* The hold each thread gets (after --max-memory's share, see MW_PARALLEL_RECORD_COST). */
+size_t mw_parallel_hold(const mw_parallel *p);
 /* A packet as mw_decode left it (as mw_engine_decoded takes it); iface: its interface
  * label for evidence (interned, NULL: none). */
 void mw_parallel_decoded(mw_parallel *p, mw_decode_status ds, const mw_packet *pkt,
@@ -61,6 +76,10 @@ void mw_parallel_barrier(mw_parallel *p);
 /* End of input: every thread closes its flows, every record is handed on, the threads
  * end. NULL is fine. */
 void mw_parallel_finish(mw_parallel *p);
+/* While the threads run, for the progress line (input/progress.h): packets handed over or
+ * counted, records written, flows open (as each thread last told, after a batch); the
+ * rest zero. p is a mw_parallel; the counts are valid until the next call. */
+const mw_engine_stats *mw_parallel_progress(void *p);
 /* After finish: the totals over the dispatcher and every thread (flows_peak: the sum of
  * each thread's peak). */
 const mw_engine_stats *mw_parallel_stats(mw_parallel *p);
@@ -68,6 +87,8 @@ unsigned mw_parallel_threads(const mw_parallel *p);
 /* After finish: TCP segments thread i analysed; and all segments handed over. */
 uint64_t mw_parallel_thread_segments(const mw_parallel *p, unsigned i);
 uint64_t mw_parallel_segments(const mw_parallel *p);
+/* After finish: the most records thread i had waiting in the merge at once. */
+uint64_t mw_parallel_thread_held_peak(const mw_parallel *p, unsigned i);
 /* Wall seconds from mw_parallel_new to the end of mw_parallel_finish. */
 double mw_parallel_seconds(const mw_parallel *p);
 /* NULL is fine. */

@@ -14,7 +14,8 @@ void mw_ring_init(mw_ring *r)
     queue_init(&r->free_q);
     queue_init(&r->full_q);
     for (int i = 0; i < MW_PARALLEL_BATCHES; i++) {
-        r->batches[i] = (mw_batch){ g_malloc(MW_PARALLEL_BATCH_BYTES), MW_PARALLEL_BATCH_BYTES, 0 };
+        r->batches[i] = (mw_batch){ g_malloc(MW_PARALLEL_BATCH_BYTES), MW_PARALLEL_BATCH_BYTES,
+                                    0, 0 };
         mw_batch_push(&r->free_q, &r->batches[i]);
     }
 }
@@ -38,14 +39,28 @@ void mw_batch_push(mw_batch_queue *q, mw_batch *b)
     pthread_mutex_unlock(&q->mu);
 }
 
+static mw_batch *take(mw_batch_queue *q)
+{
+    mw_batch *b = q->items[q->head];
+    q->head = (q->head + 1) % MW_PARALLEL_BATCHES;
+    q->count--;
+    return b;
+}
+
 mw_batch *mw_batch_pop(mw_batch_queue *q)
 {
     pthread_mutex_lock(&q->mu);
     while (q->count == 0)
         pthread_cond_wait(&q->cv, &q->mu);
-    mw_batch *b = q->items[q->head];
-    q->head = (q->head + 1) % MW_PARALLEL_BATCHES;
-    q->count--;
+    mw_batch *b = take(q);
+    pthread_mutex_unlock(&q->mu);
+    return b;
+}
+
+mw_batch *mw_batch_try_pop(mw_batch_queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    mw_batch *b = q->count ? take(q) : NULL;
     pthread_mutex_unlock(&q->mu);
     return b;
 }

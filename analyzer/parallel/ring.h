@@ -13,6 +13,7 @@
 typedef struct {
     uint8_t *buf;
     size_t cap, used;
+    uint64_t wm;  /* when handed over: every segment up to this index is in it or before */
 } mw_batch;
 
 typedef struct {
@@ -34,5 +35,7 @@ void mw_ring_destroy(mw_ring *r);
 void mw_batch_push(mw_batch_queue *q, mw_batch *b);
 /* Waits for a batch. */
 mw_batch *mw_batch_pop(mw_batch_queue *q);
+/* A batch if there is one now, else NULL. */
+mw_batch *mw_batch_try_pop(mw_batch_queue *q);
 
 #endif

@@ -1,6 +1,6 @@
 /* Which analysis thread a TCP segment goes to (analyzer/parallel/): hash(flow) mod N, with
- * a hash of the canonical 4-tuple (the lower address and port first), so both directions
- * of a connection land on the same thread. IP fragments are reassembled by the dispatcher
+ * a symmetric hash of the 4-tuple (the sum of a hash of each end), so both directions of a
+ * connection land on the same thread. IP fragments are reassembled by the dispatcher
  * before the split (parallel.h): a non-first fragment carries no ports.
  *
  * The seed is fixed: the same capture splits the same way on every run (the packets per

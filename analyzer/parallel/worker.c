@@ -11,6 +11,46 @@ mw_engine *mw_parallel_engine_new(const mw_config *cfg, mw_session_take_cb take,
     return e;
 }
 
+/* What was found since the last post, to the outbox (its lock held). */
+static void publish(mw_worker *w, bool done, bool barrier)
+{
+    if (w->pending->len)
+        g_array_append_vals(w->out.ev, w->pending->data, w->pending->len);
+    w->out.posted += w->pending_recs;
+    w->held_seen = w->out.posted - w->out.taken;
+    w->out.peak = MAX(w->out.peak, w->held_seen);
+    w->out.wm = done ? MW_ORDER_AT_END : w->wm;
+    w->out.done = done;
+    w->out.at_barrier |= barrier;
+    w->lock->gen++;
+    pthread_cond_broadcast(&w->lock->cv);
+    g_array_set_size(w->pending, 0);
+    w->pending_recs = 0;
+}
+
+static void post(mw_worker *w, bool done, bool barrier)
+{
+    pthread_mutex_lock(&w->lock->mu);
+    publish(w, done, barrier);
+    pthread_mutex_unlock(&w->lock->mu);
+}
+
+/* Over the hold limit: everything posted (so that the merger can go on) and, in the same
+ * hold of the lock, "waiting" said (the dispatcher then feeds the other threads, whose
+ * watermarks the merger waits for: parallel.c, next_free); then wait until the merger has
+ * written records enough to be under the limit again. */
+static void hold_back(mw_worker *w)
+{
+    pthread_mutex_lock(&w->lock->mu);
+    publish(w, false, false);
+    w->out.waiting = true;
+    while (w->out.posted - w->out.taken >= w->hold)
+        pthread_cond_wait(&w->lock->cv, &w->lock->mu);
+    w->out.waiting = false;
+    w->held_seen = w->out.posted - w->out.taken;
+    pthread_mutex_unlock(&w->lock->mu);
+}
+
 /* A session closed by this thread's engine: with its key, for the merger. The phase by
  * what the thread was doing: its own segment (closes by that segment, then idle ones),
  * another's tick (idle, then --max-memory evictions), or the end. */
@@ -22,8 +62,15 @@ static void on_close(mw_session *s, void *user)
         phase = MW_ORDER_IDLE;
     else if (w->base == MW_ORDER_IDLE && s->close_reason != MW_CLOSE_IDLE)
         phase = MW_ORDER_MEMORY;
-    mw_order_event ev = { w->g, phase == MW_ORDER_OWN ? 0 : mw_session_more_get(s)->last_index, phase, s };
+    uint64_t last = phase == MW_ORDER_OWN ? 0 : mw_session_more_get(s)->last_index;
+    mw_order_event ev = { w->g, last, phase, s };
     g_array_append_val(w->pending, ev);
+    w->pending_recs++;
+    /* held_seen only overstates (the merger takes, never gives back): no lock until then */
+    if (w->held_seen + w->pending_recs >= w->hold)
+        hold_back(w);
+    else if (w->pending_recs >= w->hold / 4) /* many closes at once (the end, idle ones) */
+        post(w, false, false);
 }
 
 /* Evidence of a flag raised now: the interface of the packet being handled, as main's
@@ -37,20 +84,6 @@ static void origin(void *user, uint64_t frame, int64_t ts_us, const char *sessio
     const mw_worker *w = user;
     if (frame == w->cur_frame)
         *iface = w->cur_iface;
-}
-
-/* What was found since the last post, to the outbox. */
-static void post(mw_worker *w, bool done, bool barrier)
-{
-    pthread_mutex_lock(&w->lock->mu);
-    if (w->pending->len)
-        g_array_append_vals(w->out.ev, w->pending->data, w->pending->len);
-    w->out.wm = done ? MW_ORDER_AT_END : w->wm;
-    w->out.done = done;
-    w->out.at_barrier |= barrier;
-    pthread_cond_broadcast(&w->lock->cv);
-    pthread_mutex_unlock(&w->lock->mu);
-    g_array_set_size(w->pending, 0);
 }
 
 static void segment(mw_worker *w, const mw_rec_head *h)
@@ -67,6 +100,15 @@ static void segment(mw_worker *w, const mw_rec_head *h)
     }
 }
 
+/* For the dispatcher's ticks and the progress line (worker.h). */
+static void tell_deadline(mw_worker *w)
+{
+    if (w->discard)
+        return;
+    atomic_store_explicit(&w->deadline, w->deadline_seen, memory_order_relaxed);
+    atomic_store_explicit(&w->flows_live, w->st->flows_live, memory_order_relaxed);
+}
+
 /* One record; false at the end of the input. */
 static bool handle(mw_worker *w, const mw_rec_head *h)
 {
@@ -80,12 +122,14 @@ static bool handle(mw_worker *w, const mw_rec_head *h)
     case MW_REC_TICK:
         w->base = MW_ORDER_IDLE;
         mw_engine_index(w->e, h->index, h->frame, h->ts_us);
-        mw_engine_tick(w->e, h->ts_us);
+        w->deadline_seen = mw_engine_tick(w->e, h->ts_us);
         break;
     case MW_REC_NEW_FILE:
         mw_engine_new_file(w->e);
         return true; /* no index of its own */
-    case MW_REC_BARRIER:
+    case MW_REC_BARRIER: /* its index: every segment handed over before it */
+        w->wm = h->index;
+        tell_deadline(w);
         post(w, false, true);
         return true;
     case MW_REC_END:
@@ -115,16 +159,25 @@ static void *worker_main(void *data)
             if (w->discard && h->kind == MW_REC_BARRIER)
                 post(w, false, true);
         }
-        post(w, !more, false);
-        if (!more)
+        if (!more) {
+            post(w, true, false);
             return NULL;
+        }
+        if (b->wm > w->wm) /* nothing of ours up to there (parallel.c, feed) */
+            w->wm = b->wm;
+        tell_deadline(w);
         mw_batch_push(&w->ring.free_q, b);
+        post(w, false, false); /* after the push: the dispatcher may wait for the batch */
     }
 }
 
-bool mw_worker_start(mw_worker *w, const mw_config *cfg, mw_outbox_lock *lock)
+bool mw_worker_start(mw_worker *w, const mw_config *cfg, mw_outbox_lock *lock, size_t hold)
 {
     w->lock = lock;
+    w->hold = MAX(hold, 1);
+    atomic_init(&w->deadline, INT64_MIN); /* every tick until one has told */
+    w->deadline_seen = INT64_MIN;
+    atomic_init(&w->flows_live, 0);
     mw_ring_init(&w->ring);
     w->cur = mw_batch_pop(&w->ring.free_q);
     w->cur->used = 0;

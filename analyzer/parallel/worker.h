@@ -5,6 +5,7 @@
 
 #include <glib.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -31,18 +32,26 @@ typedef struct {
 
 #define MW_REC_ALIGN(n) (((n) + 7u) & ~(size_t)7u)
 
-/* Where a thread's results wait for the merger (under mw_outbox_lock's mutex). */
+/* Where a thread's results wait for the merger (under mw_outbox_lock's mutex). The
+ * records a thread has closed and the merger not yet written (posted - taken) are bounded
+ * by its hold limit: over it, the thread waits (parallel.h, MW_PARALLEL_HOLD). */
 typedef struct {
     GArray *ev;     /* mw_order_event */
     uint64_t wm;    /* every event up to this index is in ev (or was taken) */
+    uint64_t posted; /* session records put in ev, ever */
+    uint64_t taken;  /* ... and written by the merger (set by the dispatcher) */
+    uint64_t peak;  /* the most posted - taken has been (at most the hold) */
+    bool waiting;   /* the thread waits for taken to catch up */
     bool done;      /* the thread has finished */
     bool at_barrier;
 } mw_outbox;
 
-/* Shared by the threads and the dispatcher: one lock and condition for every outbox. */
+/* Shared by the threads and the dispatcher: one lock and condition for every outbox.
+ * gen moves on at every post and every batch given back: the dispatcher waits for it. */
 typedef struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    uint64_t gen;
 } mw_outbox_lock;
 
 typedef struct mw_worker {
@@ -50,6 +59,15 @@ typedef struct mw_worker {
     bool discard;          /* --threads 0: batches given back unread */
     mw_ring ring;
     mw_batch *cur;         /* the dispatcher's batch being filled */
+    uint64_t stamped;      /* the dispatcher's: the watermark of the latest batch handed over */
+    /* the idle deadline the latest tick returned (mw_engine_tick), told after each batch:
+     * the dispatcher sends a tick only when the time passes it (parallel.c, needs_tick). A
+     * deadline told earlier is lower, never wrong: an own segment that moves it on makes
+     * at most one tick more, which tells the new one. */
+    _Atomic int64_t deadline;
+    int64_t deadline_seen;
+    _Atomic size_t flows_live; /* the engine's, after the latest batch (the progress line) */
+    size_t hold;           /* records this thread may have waiting in the merge */
     pthread_t thread;
     bool started;
     mw_engine *e;
@@ -58,6 +76,8 @@ typedef struct mw_worker {
     mw_outbox out;
     /* the analysis thread's own */
     GArray *pending;       /* events since the last post */
+    size_t pending_recs;   /* ... of which session records */
+    uint64_t held_seen;    /* posted - taken at the last post */
     uint64_t g;            /* the index being handled */
     uint32_t base;         /* MW_ORDER_OWN, _IDLE (a tick) or _END */
     uint64_t wm;
@@ -65,8 +85,9 @@ typedef struct mw_worker {
     const char *cur_iface;
 } mw_worker;
 
-/* Start the thread (its engine made from cfg); false when it could not be. */
-bool mw_worker_start(mw_worker *w, const mw_config *cfg, mw_outbox_lock *lock);
+/* Start the thread (its engine made from cfg, at most hold records of its waiting in the
+ * merge); false when it could not be. */
+bool mw_worker_start(mw_worker *w, const mw_config *cfg, mw_outbox_lock *lock, size_t hold);
 /* After MW_REC_END was handed over and the thread said done. */
 void mw_worker_join(mw_worker *w);
 void mw_worker_free(mw_worker *w);

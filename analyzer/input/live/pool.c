@@ -3,6 +3,8 @@
 #include <glib.h>
 #include <string.h>
 
+#include "parallel/stats.h"
+
 struct mw_live_pool {
     int n;
     mw_engine **e;
@@ -42,37 +44,13 @@ void mw_live_pool_finish(mw_live_pool *p)
         mw_engine_finish(p->e[i]);
 }
 
-static void add(mw_engine_stats *t, uint32_t *by_port, const mw_engine_stats *s)
-{
-    t->packets += s->packets;
-    t->tcp_packets += s->tcp_packets;
-    t->skipped += s->skipped;
-    t->malformed += s->malformed;
-    for (int r = 0; r < MW_DROP_COUNT; r++)
-        t->not_decoded[r] += s->not_decoded[r];
-    t->frag_datagrams += s->frag_datagrams;
-    t->frag_fragments += s->frag_fragments;
-    t->frag_overlaps += s->frag_overlaps;
-    t->flows_ignored += s->flows_ignored;
-    t->after_close += s->after_close;
-    for (size_t port = 0; s->ignored_by_port && port < MW_LIVE_PORTS_COUNTED; port++)
-        by_port[port] += s->ignored_by_port[port];
-    t->sessions += s->sessions;
-    t->evicted += s->evicted;
-    t->evicted_memory += s->evicted_memory;
-    t->kernel_drops += s->kernel_drops;
-    t->iface_drops = s->iface_drops > t->iface_drops ? s->iface_drops : t->iface_drops;
-    t->flows_live += s->flows_live;
-    t->flows_peak += s->flows_peak;
-}
-
 const mw_engine_stats *mw_live_pool_stats(mw_live_pool *p)
 {
     memset(&p->total, 0, sizeof p->total);
     memset(p->by_port, 0, sizeof *p->by_port * MW_LIVE_PORTS_COUNTED);
     p->total.ignored_by_port = p->by_port;
     for (int i = 0; i < p->n; i++)
-        add(&p->total, p->by_port, mw_engine_stats_get(p->e[i]));
+        mw_stats_add(&p->total, p->by_port, mw_engine_stats_get(p->e[i]));
     return &p->total;
 }
 

@@ -5,9 +5,10 @@
 
 #include "core/config.h"
 #include "engine/flow.h"
+#include "parallel/stats.h"
 
 /* Server ports whose ignored packets an engine counts (mw_engine_stats.ignored_by_port). */
-#define MW_LIVE_PORTS_COUNTED 65536
+#define MW_LIVE_PORTS_COUNTED MW_STATS_PORTS
 
 typedef struct mw_live_pool mw_live_pool;
 
