@@ -13,10 +13,14 @@
 #define MW_STORE_SCHEMA_VERSION 2
 
 /* One record to store: the JSON record (exactly what --json writes) and the report's
- * extras (decisive line, first frame, transcript of a flagged session) as a JSON object. */
+ * extras (decisive line, first frame, transcript of a flagged session) as a JSON object;
+ * cols: its columns packed from the session (store_cols.h; NULL: the backend reads them
+ * out of the record, as for a record from the spool). */
 typedef struct {
     const char *record;
     const char *extra;
+    const char *cols;
+    size_t cols_len;
 } mw_store_row;
 
 /* What `report` and `query` select. Strings NULL and times INT64_MIN when not given. */

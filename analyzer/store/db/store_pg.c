@@ -328,8 +328,10 @@ static bool copy_data(pg_db *p, const mw_store_row *rows, size_t n, bool staged,
         size_t i = 0;
         for (; i < n; i++) {
             const char *why = NULL;
-            if (!mw_store_fields_parse(&p->fields, rows[i].record, &why)) {
-                *err = g_strdup_printf("insert: malformed JSON (%s)", why);
+            const mw_store_row *r = &rows[i];
+            if (r->cols ? !mw_store_fields_unpack(&p->fields, r->cols, r->cols_len)
+                        : !mw_store_fields_parse(&p->fields, r->record, &why)) {
+                *err = g_strdup_printf("insert: malformed JSON (%s)", why ? why : "bad columns");
                 return false;
             }
             int at = staged ? (int)i : -1;

@@ -192,8 +192,9 @@ static bool insert_one(sqlite_db *s, const mw_store_row *r, char **err)
 {
     mw_store_fields *f = &s->fields;
     const char *why = NULL;
-    if (!mw_store_fields_parse(f, r->record, &why)) {
-        *err = g_strdup_printf("insert: malformed JSON (%s)", why);
+    if (r->cols ? !mw_store_fields_unpack(f, r->cols, r->cols_len)
+                : !mw_store_fields_parse(f, r->record, &why)) {
+        *err = g_strdup_printf("insert: malformed JSON (%s)", why ? why : "bad columns");
         return false;
     }
     sqlite3_stmt *a = s->ins_session;
