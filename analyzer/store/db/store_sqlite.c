@@ -310,11 +310,15 @@ mw_db_status mw_sqlite_write(mw_store_db *db, const mw_store_row *rows, size_t n
     return classify(code);
 }
 
-bool mw_sqlite_select(mw_store_db *db, const mw_store_filter *f, mw_store_row_cb cb, void *user,
-                      char **err)
+/* SELECT what FROM sessions, filtered, in the order stored; each row's first ncols
+ * columns as text to row(). */
+typedef void (*row_fn)(const char *const *vals, void *cb, void *user);
+
+static bool select_rows(sqlite_db *s, const char *what, int ncols, const mw_store_filter *f,
+                        row_fn row, void *cb, void *user, char **err)
 {
-    sqlite_db *s = (sqlite_db *)db;
-    GString *sql = g_string_new("SELECT record, extra FROM sessions");
+    GString *sql = g_string_new("SELECT ");
+    g_string_append_printf(sql, "%s FROM sessions", what);
     char *params[MW_FILTER_MAX_PARAMS];
     int np = mw_store_filter_sql(f, false, sql, params);
     g_string_append(sql, " ORDER BY rowid");
@@ -323,9 +327,12 @@ bool mw_sqlite_select(mw_store_db *db, const mw_store_filter *f, mw_store_row_cb
     for (int i = 0; ok && i < np; i++)
         sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_STATIC);
     int rc = SQLITE_DONE;
-    while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        cb((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
-           user);
+    const char *vals[3];
+    while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (int c = 0; c < ncols; c++)
+            vals[c] = (const char *)sqlite3_column_text(st, c);
+        row(vals, cb, user);
+    }
     if (!ok || rc != SQLITE_DONE) {
         *err = db_error(s->db, "select");
         ok = false;
@@ -335,6 +342,29 @@ bool mw_sqlite_select(mw_store_db *db, const mw_store_filter *f, mw_store_row_cb
         g_free(params[i]);
     g_string_free(sql, TRUE);
     return ok;
+}
+
+static void record_row(const char *const *v, void *cb, void *user)
+{
+    ((mw_store_row_cb)cb)(v[0], v[1], user);
+}
+
+static void span_row(const char *const *v, void *cb, void *user)
+{
+    ((mw_store_span_cb)cb)(v[0], v[1], v[2], user);
+}
+
+bool mw_sqlite_select(mw_store_db *db, const mw_store_filter *f, mw_store_row_cb cb, void *user,
+                      char **err)
+{
+    return select_rows((sqlite_db *)db, "record, extra", 2, f, record_row, (void *)cb, user, err);
+}
+
+bool mw_sqlite_spans(mw_store_db *db, const mw_store_filter *f, mw_store_span_cb cb, void *user,
+                     char **err)
+{
+    return select_rows((sqlite_db *)db, "input, ts_start, ts_end", 3, f, span_row, (void *)cb,
+                       user, err);
 }
 
 void mw_sqlite_close(mw_store_db *db)
