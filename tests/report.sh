@@ -489,4 +489,36 @@ PY
 }
 check "report: the session view lists each SMTP transaction (sender, rcpt, size, result, reply, queue id) in html and md" session_messages
 
+# --- failed sessions that raised no flag: the findings table's last row, in both formats ---
+# (zeek-smtp-bdat-cmd-invalid: three SMTP sessions that fail on a bad BDAT, with no flag;
+# beside smtp-auth-failed, whose flags fill the rows above)
+failed_unflagged() {
+    local caps=(-r pcaps/smtp-auth-failed.pcap -r pcaps/public/zeek-smtp-bdat-cmd-invalid.pcapng)
+    "$MW" "${caps[@]}" --report "$TMP/unflagged.md" >/dev/null 2>&1 &&
+        "$MW" "${caps[@]}" --report "$TMP/unflagged.html" >/dev/null 2>&1 &&
+        "$MW" "${caps[@]}" --json >"$TMP/unflagged.jsonl" 2>/dev/null || return 1
+    python3 - "$TMP/unflagged.jsonl" "$TMP/unflagged.md" "$TMP/unflagged.html" <<'PY'
+import json, re, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+want = [r["id"] for r in recs if r["outcome"] == "failed" and not r["flags"]]
+assert len(want) == 3, want
+md, html = (open(f, encoding="utf-8").read() for f in sys.argv[2:4])
+rows = [l for l in md.splitlines() if l.startswith("| (no flag) failed |")]
+assert len(rows) == 1, rows
+cells = [c.strip() for c in rows[0].split("|")[1:-1]]
+assert cells[2] == "3", cells
+assert [re.match(r"(\S+) frame \d+ of ", e).group(1) for e in cells[4].split("<br>")] == want, cells[4]
+assert "e.g. 521 5.5.4" in cells[5], cells[5]
+table = md.split("## Findings")[1].split("\n\n")[1]
+assert table.splitlines()[-1] == rows[0], "not the table's last row"
+tr = re.findall(r'<tr class="finding" id="f-failed-unflagged">(.*?)</tr>', html)
+assert len(tr) == 1, tr
+assert '<td class="n">3</td>' in tr[0], tr[0]
+assert re.findall(r'<a href="#row-([^"]+)">', tr[0]) == want, tr[0]
+body = html.split('<table id="findings-table">')[1].split("</tbody>")[0]
+assert body.rstrip().endswith("</tr>") and body.rstrip().rsplit("<tr", 1)[1].startswith(' class="finding" id="f-failed-unflagged"')
+PY
+}
+check "report: failed sessions without a flag are the findings table's last row (md and html)" failed_unflagged
+
 echo "1..$n"

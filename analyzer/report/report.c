@@ -32,6 +32,23 @@ bool mw_report_check_name(const char *path, char **err)
     return false;
 }
 
+static void finding_init(mw_rfinding *f)
+{
+    f->clients = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    f->servers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    f->users = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    f->refs = g_array_new(FALSE, TRUE, sizeof(mw_rref));
+}
+
+static void finding_free(mw_rfinding *f)
+{
+    g_hash_table_destroy(f->clients);
+    g_hash_table_destroy(f->servers);
+    g_hash_table_destroy(f->users);
+    g_array_free(f->refs, TRUE);
+    g_free(f->example);
+}
+
 mw_report *mw_report_new(const char *path, FILE *fp, const mw_inputs *inputs, char **err)
 {
     if (!mw_report_check_name(path, err)) {
@@ -47,13 +64,9 @@ mw_report *mw_report_new(const char *path, FILE *fp, const mw_inputs *inputs, ch
     r->sessions = g_array_new(FALSE, TRUE, sizeof(mw_rsession));
     r->unseen = mw_unseen_new();
     r->transcripts = g_ptr_array_new();
-    for (int i = 0; i < MW_FLAG_COUNT; i++) {
-        mw_rfinding *f = &r->findings[i];
-        f->clients = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-        f->servers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-        f->users = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-        f->refs = g_array_new(FALSE, TRUE, sizeof(mw_rref));
-    }
+    for (int i = 0; i < MW_FLAG_COUNT; i++)
+        finding_init(&r->findings[i]);
+    finding_init(&r->failed_unflagged);
     return r;
 }
 
@@ -187,6 +200,36 @@ static int keep_transcript(mw_report *r, const mw_session *s, uint32_t file)
     return (int)r->transcripts->len - 1;
 }
 
+/* The finding's sets: the client's address without its ephemeral port, the server, the user. */
+static void affected(mw_rfinding *f, const char *client, const char *server, const char *user)
+{
+    char *host = g_strdup(client);
+    char *colon = strrchr(host, ':');
+    if (colon)
+        *colon = '\0';
+    set_add(f->clients, host);
+    set_add(f->servers, g_strdup(server));
+    set_add(f->users, g_strdup(user));
+}
+
+/* A failed session without a flag: counted in the findings table's last row, with its
+ * first frame and the line that explains the outcome, so no failure goes unlisted. */
+static void add_failed_unflagged(mw_report *r, const mw_session *s, const mw_rsession *rs)
+{
+    mw_rfinding *f = &r->failed_unflagged;
+    f->sessions++;
+    affected(f, rs->client, rs->server, rs->user);
+    if (!f->example && rs->decisive)
+        f->example = g_strdup(rs->decisive);
+    if (f->refs->len >= MW_REPORT_REFS_PER_FLAG) {
+        f->refs_more++;
+        return;
+    }
+    mw_rref ref = { .file = rs->file, .frame = s->first_frame, .linked = false };
+    g_strlcpy(ref.id, s->id, sizeof ref.id);
+    g_array_append_val(f->refs, ref);
+}
+
 static void add_findings(mw_report *r, const mw_session *s, uint32_t file, bool linked,
                          const char *client, const char *server, const char *user)
 {
@@ -198,14 +241,7 @@ static void add_findings(mw_report *r, const mw_session *s, uint32_t file, bool 
         mw_advice a = mw_conn_advice(s, (mw_flag)i);
         if (a != MW_ADVICE_NONE && f->advice[a]++ == 0)
             g_strlcpy(f->advice_id[a], s->id, sizeof f->advice_id[a]);
-        /* the client's address without its ephemeral port */
-        char *host = g_strdup(client);
-        char *colon = strrchr(host, ':');
-        if (colon)
-            *colon = '\0';
-        set_add(f->clients, host);
-        set_add(f->servers, g_strdup(server));
-        set_add(f->users, g_strdup(user));
+        affected(f, client, server, user);
         for (guint e = 0; s->evidence && e < s->evidence->len; e++) {
             const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, e);
             if (ev->flag != (mw_flag)i)
@@ -259,6 +295,8 @@ void mw_report_session(const mw_session *s, void *report)
     if (s->flags)
         rs.transcript = keep_transcript(r, s, file);
     add_findings(r, s, file, rs.transcript >= 0, rs.client, rs.server, rs.user);
+    if (s->outcome == MW_OUT_FAILED && !s->flags)
+        add_failed_unflagged(r, s, &rs);
 
     if (r->sessions->len < MW_REPORT_MAX_SESSIONS) {
         g_array_append_val(r->sessions, rs);
@@ -333,14 +371,9 @@ void mw_report_free(mw_report *r)
     for (guint i = 0; i < r->transcripts->len; i++)
         free_transcript(g_ptr_array_index(r->transcripts, i));
     g_ptr_array_free(r->transcripts, TRUE);
-    for (int i = 0; i < MW_FLAG_COUNT; i++) {
-        mw_rfinding *f = &r->findings[i];
-        g_hash_table_destroy(f->clients);
-        g_hash_table_destroy(f->servers);
-        g_hash_table_destroy(f->users);
-        g_array_free(f->refs, TRUE);
-        g_free(f->example);
-    }
+    for (int i = 0; i < MW_FLAG_COUNT; i++)
+        finding_free(&r->findings[i]);
+    finding_free(&r->failed_unflagged);
     g_free(r->path);
     g_free(r);
 }

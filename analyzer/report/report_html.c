@@ -107,6 +107,56 @@ static void analysed(GString *g, const mw_report *r)
     mw_report_analysed(g, r, &HTML);
 }
 
+/* One row of the findings table: flag i's, or (i < 0) the failed sessions without one. */
+static void finding_row(GString *g, const mw_report *r, const mw_rfinding *f, int i)
+{
+    if (i >= 0) {
+        const char *name = mw_flag_name((mw_flag)i);
+        const char *sev = mw_severity_name(mw_flag_severity((mw_flag)i));
+        g_string_append_printf(g, "<tr class=\"finding\" id=\"f-%s\" data-flag=\"%s\"><td>"
+                                  "<span class=\"flag\">%s</span></td><td><span class=\"sev "
+                                  "sev-%s\">%s</span></td><td class=\"n\">%u</td><td>",
+                               name, name, name, sev, sev, f->sessions);
+    } else {
+        g_string_append_printf(g, "<tr class=\"finding\" id=\"f-failed-unflagged\"><td>"
+                                  MW_REPORT_UNFLAGGED_NAME "</td><td><span class=\"sev\">"
+                                  MW_REPORT_UNFLAGGED_SEVERITY "</span></td><td class=\"n\">"
+                                  "%u</td><td>", f->sessions);
+    }
+    set_html(g, "clients", f->clients);
+    set_html(g, "servers", f->servers);
+    set_html(g, "users", f->users);
+    g_string_append(g, "</td><td>");
+    for (guint k = 0; k < f->refs->len; k++) {
+        const mw_rref *ref = &g_array_index(f->refs, mw_rref, k);
+        g_string_append(g, "<div class=\"ref\">");
+        if (ref->linked)
+            g_string_append_printf(g, "<a href=\"#t-%s\">%s</a> ", ref->id, ref->id);
+        else
+            g_string_append_printf(g, "<a href=\"#row-%s\">%s</a> ", ref->id, ref->id);
+        frame_html(g, r, ref->file, ref->frame, ref->iface);
+        g_string_append(g, "</div>");
+    }
+    if (f->refs_more)
+        g_string_append_printf(g, "<div>and %u more</div>", f->refs_more);
+    g_string_append(g, "</td><td>");
+    mw_html_escape(g, i >= 0 ? mw_flag_diagnosis((mw_flag)i) : MW_REPORT_UNFLAGGED_DIAGNOSIS);
+    for (int a = 1; a < MW_ADVICE_COUNT; a++) {
+        if (!f->advice[a])
+            continue;
+        g_string_append_printf(g, "<div class=\"note\">Which side (%u session%s, e.g. %s): ",
+                               f->advice[a], f->advice[a] == 1 ? "" : "s", f->advice_id[a]);
+        mw_html_escape(g, mw_advice_text((mw_advice)a));
+        g_string_append(g, "</div>");
+    }
+    if (f->example) {
+        g_string_append(g, "<div class=\"note\">e.g. <code>");
+        mw_html_escape(g, f->example);
+        g_string_append(g, "</code></div>");
+    }
+    g_string_append(g, "</td></tr>\n");
+}
+
 static void findings(GString *g, const mw_report *r)
 {
     g_string_append(g, "<section id=\"findings\"><h2>Findings</h2>\n");
@@ -118,7 +168,7 @@ static void findings(GString *g, const mw_report *r)
         g_string_append(g, "</pre>\n");
         g_string_free(t, TRUE);
     }
-    if (!mw_report_any_finding(r)) {
+    if (!mw_report_any_row(r)) {
         if (!r->sessions_total)
             g_string_append(g, "<p id=\"no-findings\">No mail sessions to check (see the "
                                "summary).</p>");
@@ -135,48 +185,10 @@ static void findings(GString *g, const mw_report *r)
                        "fix</th></tr></thead><tbody>\n");
     mw_flag order[MW_FLAG_COUNT];
     int nflags = mw_report_ranked(r, order);
-    for (int k0 = 0; k0 < nflags; k0++) {
-        int i = (int)order[k0];
-        const mw_rfinding *f = &r->findings[i];
-        const char *name = mw_flag_name((mw_flag)i);
-        const char *sev = mw_severity_name(mw_flag_severity((mw_flag)i));
-        g_string_append_printf(g, "<tr class=\"finding\" id=\"f-%s\" data-flag=\"%s\"><td>"
-                                  "<span class=\"flag\">%s</span></td><td><span class=\"sev "
-                                  "sev-%s\">%s</span></td><td class=\"n\">%u</td><td>",
-                               name, name, name, sev, sev, f->sessions);
-        set_html(g, "clients", f->clients);
-        set_html(g, "servers", f->servers);
-        set_html(g, "users", f->users);
-        g_string_append(g, "</td><td>");
-        for (guint k = 0; k < f->refs->len; k++) {
-            const mw_rref *ref = &g_array_index(f->refs, mw_rref, k);
-            g_string_append(g, "<div class=\"ref\">");
-            if (ref->linked)
-                g_string_append_printf(g, "<a href=\"#t-%s\">%s</a> ", ref->id, ref->id);
-            else
-                g_string_append_printf(g, "<a href=\"#row-%s\">%s</a> ", ref->id, ref->id);
-            frame_html(g, r, ref->file, ref->frame, ref->iface);
-            g_string_append(g, "</div>");
-        }
-        if (f->refs_more)
-            g_string_append_printf(g, "<div>and %u more</div>", f->refs_more);
-        g_string_append(g, "</td><td>");
-        mw_html_escape(g, mw_flag_diagnosis((mw_flag)i));
-        for (int a = 1; a < MW_ADVICE_COUNT; a++) {
-            if (!f->advice[a])
-                continue;
-            g_string_append_printf(g, "<div class=\"note\">Which side (%u session%s, e.g. %s): ",
-                                   f->advice[a], f->advice[a] == 1 ? "" : "s", f->advice_id[a]);
-            mw_html_escape(g, mw_advice_text((mw_advice)a));
-            g_string_append(g, "</div>");
-        }
-        if (f->example) {
-            g_string_append(g, "<div class=\"note\">e.g. <code>");
-            mw_html_escape(g, f->example);
-            g_string_append(g, "</code></div>");
-        }
-        g_string_append(g, "</td></tr>\n");
-    }
+    for (int k0 = 0; k0 < nflags; k0++)
+        finding_row(g, r, &r->findings[order[k0]], (int)order[k0]);
+    if (r->failed_unflagged.sessions)
+        finding_row(g, r, &r->failed_unflagged, -1);
     g_string_append(g, "</tbody></table>\n<p class=\"note\">Frame numbers are as Wireshark "
                        "numbers them in the named file: Go to Packet (Ctrl+G), or the display "
                        "filter <code>frame.number == N</code>.</p></section>\n");

@@ -109,6 +109,45 @@ static void analysed(GString *g, const mw_report *r)
     mw_report_analysed(g, r, &MD);
 }
 
+/* One row of the findings table: flag i's, or (i < 0) the failed sessions without one. */
+static void finding_row(GString *g, const mw_report *r, const mw_rfinding *f, int i)
+{
+    if (i >= 0)
+        g_string_append_printf(g, "| `%s` | %s | %u | ", mw_flag_name((mw_flag)i),
+                               mw_severity_name(mw_flag_severity((mw_flag)i)), f->sessions);
+    else
+        g_string_append_printf(g, "| " MW_REPORT_UNFLAGGED_NAME " | " MW_REPORT_UNFLAGGED_SEVERITY
+                                  " | %u | ", f->sessions);
+    set_md(g, "clients", f->clients);
+    set_md(g, "servers", f->servers);
+    set_md(g, "users", f->users);
+    g_string_append(g, " | ");
+    for (guint k = 0; k < f->refs->len; k++) {
+        const mw_rref *ref = &g_array_index(f->refs, mw_rref, k);
+        if (ref->linked)
+            g_string_append_printf(g, "%s[%s](#t-%s) ", k ? "<br>" : "", ref->id, ref->id);
+        else
+            g_string_append_printf(g, "%s%s ", k ? "<br>" : "", ref->id);
+        frame_md(g, r, ref->file, ref->frame, ref->iface);
+    }
+    if (f->refs_more)
+        g_string_append_printf(g, "<br>and %u more", f->refs_more);
+    g_string_append(g, " | ");
+    mw_md_escape(g, i >= 0 ? mw_flag_diagnosis((mw_flag)i) : MW_REPORT_UNFLAGGED_DIAGNOSIS);
+    for (int a = 1; a < MW_ADVICE_COUNT; a++) {
+        if (!f->advice[a])
+            continue;
+        g_string_append_printf(g, "<br>Which side (%u session%s, e.g. %s): ", f->advice[a],
+                               f->advice[a] == 1 ? "" : "s", f->advice_id[a]);
+        mw_md_escape(g, mw_advice_text((mw_advice)a));
+    }
+    if (f->example) {
+        g_string_append(g, "<br>e.g. ");
+        mw_md_escape(g, f->example);
+    }
+    g_string_append(g, " |\n");
+}
+
 static void findings(GString *g, const mw_report *r)
 {
     g_string_append(g, "## Findings\n\n");
@@ -129,7 +168,7 @@ static void findings(GString *g, const mw_report *r)
         mw_md_escape(g, mw_unseen_howto());
         g_string_append(g, "\n\n");
     }
-    if (!mw_report_any_finding(r)) {
+    if (!mw_report_any_row(r)) {
         if (!r->sessions_total)
             g_string_append(g, "No mail sessions to check (see the summary).\n\n");
         else if (!mw_unseen_count(r->unseen)) {
@@ -142,40 +181,10 @@ static void findings(GString *g, const mw_report *r)
                        "|---|---|---:|---|---|---|\n");
     mw_flag order[MW_FLAG_COUNT];
     int nflags = mw_report_ranked(r, order);
-    for (int k0 = 0; k0 < nflags; k0++) {
-        int i = (int)order[k0];
-        const mw_rfinding *f = &r->findings[i];
-        g_string_append_printf(g, "| `%s` | %s | %u | ", mw_flag_name((mw_flag)i),
-                               mw_severity_name(mw_flag_severity((mw_flag)i)), f->sessions);
-        set_md(g, "clients", f->clients);
-        set_md(g, "servers", f->servers);
-        set_md(g, "users", f->users);
-        g_string_append(g, " | ");
-        for (guint k = 0; k < f->refs->len; k++) {
-            const mw_rref *ref = &g_array_index(f->refs, mw_rref, k);
-            if (ref->linked)
-                g_string_append_printf(g, "%s[%s](#t-%s) ", k ? "<br>" : "", ref->id, ref->id);
-            else
-                g_string_append_printf(g, "%s%s ", k ? "<br>" : "", ref->id);
-            frame_md(g, r, ref->file, ref->frame, ref->iface);
-        }
-        if (f->refs_more)
-            g_string_append_printf(g, "<br>and %u more", f->refs_more);
-        g_string_append(g, " | ");
-        mw_md_escape(g, mw_flag_diagnosis((mw_flag)i));
-        for (int a = 1; a < MW_ADVICE_COUNT; a++) {
-            if (!f->advice[a])
-                continue;
-            g_string_append_printf(g, "<br>Which side (%u session%s, e.g. %s): ", f->advice[a],
-                                   f->advice[a] == 1 ? "" : "s", f->advice_id[a]);
-            mw_md_escape(g, mw_advice_text((mw_advice)a));
-        }
-        if (f->example) {
-            g_string_append(g, "<br>e.g. ");
-            mw_md_escape(g, f->example);
-        }
-        g_string_append(g, " |\n");
-    }
+    for (int k0 = 0; k0 < nflags; k0++)
+        finding_row(g, r, &r->findings[order[k0]], (int)order[k0]);
+    if (r->failed_unflagged.sessions)
+        finding_row(g, r, &r->failed_unflagged, -1);
     g_string_append(g, "\nFrame numbers are as Wireshark numbers them in the named file: Go to "
                        "Packet (Ctrl+G), or the display filter `frame.number == N`.\n\n");
 }

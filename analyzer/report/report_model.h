@@ -97,6 +97,8 @@ struct mw_report {
     GPtrArray *transcripts;   /* mw_rtranscript* */
     uint64_t transcripts_dropped; /* flagged sessions whose transcript was not kept */
     mw_rfinding findings[MW_FLAG_COUNT];
+    mw_rfinding failed_unflagged; /* failed sessions that raised no flag: the findings
+                                   * table's last row (refs: the sessions' first frames) */
     uint64_t by_proto_outcome[MW_PROTO_POP3S + 1][MW_OUT_ENCRYPTED + 1];
     int64_t first_us, last_us; /* sessions' span */
     mw_unseen *unseen;         /* sessions TLS kept from view */

@@ -189,6 +189,11 @@ bool mw_report_any_finding(const mw_report *r)
     return false;
 }
 
+bool mw_report_any_row(const mw_report *r)
+{
+    return mw_report_any_finding(r) || r->failed_unflagged.sessions > 0;
+}
+
 char *mw_report_sessions_note(const mw_report *r)
 {
     if (!r->sessions_dropped)

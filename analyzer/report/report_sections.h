@@ -48,6 +48,15 @@ typedef struct {
 void mw_report_analysed(GString *g, const mw_report *r, const mw_rmarkup *m);
 /* True when any flag has a session. */
 bool mw_report_any_finding(const mw_report *r);
+/* The findings table has rows: a flag with a session, or a failed session with none
+ * (mw_report.failed_unflagged, the last row, named and explained by these). */
+bool mw_report_any_row(const mw_report *r);
+#define MW_REPORT_UNFLAGGED_NAME "(no flag) failed"
+#define MW_REPORT_UNFLAGGED_SEVERITY "unrated"
+#define MW_REPORT_UNFLAGGED_DIAGNOSIS                                                       \
+    "The session failed, but no flag names the cause: read the line that explains its "  \
+    "outcome (e.g. below) and its anomalies in the sessions table, and follow the session " \
+    "in Wireshark from its first frame (listed)."
 /* The note under the sessions table when some were not kept, NULL when none (g_free). */
 char *mw_report_sessions_note(const mw_report *r);
 /* The note after the transcripts when some were not kept (g_free). */

@@ -172,7 +172,8 @@ static bool replay_segment(mw_spool *sp, const char *path, pending *p, size_t ba
             *tab = '\0';
         p->lines[p->n] = g_memdup2(line, (gsize)len); /* both parts, NUL at the tab */
         p->rows[p->n] = (mw_store_row){ p->lines[p->n],
-                                        tab && tab[1] ? p->lines[p->n] + (tab - line) + 1 : NULL };
+                                        tab && tab[1] ? p->lines[p->n] + (tab - line) + 1 : NULL,
+                                        NULL, 0 }; /* the columns: read out of the record */
         p->n++;
         if (p->n == batch)
             ok = pending_send(p, sp, fn, user);

@@ -14,6 +14,7 @@
 #include "engine/conn_verdict.h"
 #include "registry.h"
 #include "store/spool.h"
+#include "store/store_cols.h"
 #include "store/store_db.h"
 
 struct mw_store {
@@ -21,12 +22,13 @@ struct mw_store {
     char *url, *spool_dir;
     mw_store_db *db;          /* NULL while the database is away */
     mw_spool *spool;
-    GString *buf;             /* the writer thread's formatting buffer */
+    GString *buf, *cols, *tmp; /* the writer thread's formatting buffers */
     pthread_t thread;
     bool thread_started;
     pthread_mutex_t mu;
     pthread_cond_t not_empty, not_full;
-    char **ring;              /* queued items: record NUL extras NUL */
+    char **ring;              /* queued items: record NUL extras NUL, then the columns
+                               * (a 32-bit length, 0: none, and mw_store_cols' block) */
     size_t ring_cap;          /* two batches at least: one written while the next fills */
     size_t head, count;
     bool stopping, store_waiting;
@@ -195,11 +197,14 @@ static void *store_main(void *data)
             ensure_db(st, false);
             continue;
         }
-        for (size_t i = 0; i < n; i++)
-            rows[i] = (mw_store_row){ items[i], items[i] + strlen(items[i]) + 1 };
-        for (size_t i = 0; i < n; i++)
-            if (!rows[i].extra[0])
-                rows[i].extra = NULL;
+        for (size_t i = 0; i < n; i++) {
+            const char *extra = items[i] + strlen(items[i]) + 1;
+            const char *cols = extra + strlen(extra) + 1;
+            guint32 cl;
+            memcpy(&cl, cols, sizeof cl);
+            rows[i] = (mw_store_row){ items[i], extra[0] ? extra : NULL,
+                                      cl ? cols + sizeof cl : NULL, cl };
+        }
         deliver(st, rows, n);
         for (size_t i = 0; i < n; i++)
             g_free(items[i]);
@@ -258,11 +263,24 @@ void mw_store_session(const mw_session *s, const char *json, size_t len, void *s
     GString *g = st->buf;
     g_string_truncate(g, 0);
     format_extra(g, s);
-    /* one block: the record (the text --json wrote, not formatted again), NUL, extras */
-    char *item = g_malloc(len + 1 + g->len + 1);
+    /* the columns from the session, so the store thread need not scan the record */
+    GString *c = st->cols;
+    g_string_truncate(c, 0);
+    guint32 cl = 0;
+    g_string_append_len(c, (const char *)&cl, sizeof cl);
+    if (mw_store_cols(c, st->tmp, s, json, len)) {
+        cl = (guint32)(c->len - sizeof cl);
+        memcpy(c->str, &cl, sizeof cl);
+    } else {
+        g_string_truncate(c, sizeof cl);
+    }
+    /* one block: the record (the text --json wrote, not formatted again), NUL, extras,
+     * NUL, the columns */
+    char *item = g_malloc(len + 1 + g->len + 1 + c->len);
     memcpy(item, json, len);
     item[len] = '\0';
     memcpy(item + len + 1, g->str, g->len + 1);
+    memcpy(item + len + 1 + g->len + 1, c->str, c->len);
     pthread_mutex_lock(&st->mu);
     while (st->count == st->ring_cap) /* the database is slow: the analysis waits */
         pthread_cond_wait(&st->not_full, &st->mu);
@@ -309,6 +327,8 @@ static void store_free(mw_store *st)
     pthread_cond_destroy(&st->not_full);
     g_free(st->ring);
     g_string_free(st->buf, TRUE);
+    g_string_free(st->cols, TRUE);
+    g_string_free(st->tmp, TRUE);
     g_free(st->url);
     g_free(st->spool_dir);
     g_free(st);
@@ -322,6 +342,8 @@ mw_store *mw_store_open(const mw_store_opts *o, char **err)
     st->spool_dir = o->spool_dir ? g_strdup(o->spool_dir) : mw_store_default_spool(o->url);
     st->spool = mw_spool_open(st->spool_dir, o->spool_max_bytes);
     st->buf = g_string_sized_new(8192);
+    st->cols = g_string_sized_new(1024);
+    st->tmp = g_string_sized_new(256);
     st->ring_cap = MAX((size_t)MW_STORE_QUEUE, 2 * (size_t)MAX(o->batch, 1));
     st->ring = g_new0(char *, st->ring_cap);
     pthread_mutex_init(&st->mu, NULL);

@@ -13,10 +13,14 @@
 #define MW_STORE_SCHEMA_VERSION 2
 
 /* One record to store: the JSON record (exactly what --json writes) and the report's
- * extras (decisive line, first frame, transcript of a flagged session) as a JSON object. */
+ * extras (decisive line, first frame, transcript of a flagged session) as a JSON object;
+ * cols: its columns packed from the session (store_cols.h; NULL: the backend reads them
+ * out of the record, as for a record from the spool). */
 typedef struct {
     const char *record;
     const char *extra;
+    const char *cols;
+    size_t cols_len;
 } mw_store_row;
 
 /* What `report` and `query` select. Strings NULL and times INT64_MIN when not given. */
@@ -27,6 +31,10 @@ typedef struct {
 
 /* One stored session, read back; strings valid during the callback. */
 typedef void (*mw_store_row_cb)(const char *record, const char *extra, void *user);
+/* A stored session's input (NULL: none) and times as RFC 3339 text in UTC, from their
+ * columns (the report's first pass: no record read). */
+typedef void (*mw_store_span_cb)(const char *input, const char *ts_start, const char *ts_end,
+                                 void *user);
 
 /* How a write went: stored (or already there), the database out of reach (the rows go to
  * the spool and wait for it), or the rows refused for what they hold (retried one by
@@ -48,11 +56,15 @@ mw_store_db *mw_sqlite_open(const char *path, bool create, char **err);
 mw_db_status mw_sqlite_write(mw_store_db *db, const mw_store_row *rows, size_t n, char **err);
 bool mw_sqlite_select(mw_store_db *db, const mw_store_filter *f, mw_store_row_cb cb, void *user,
                       char **err);
+bool mw_sqlite_spans(mw_store_db *db, const mw_store_filter *f, mw_store_span_cb cb, void *user,
+                     char **err);
 void mw_sqlite_close(mw_store_db *db);
 mw_store_db *mw_pg_open(const char *conninfo, bool create, char **err);
 mw_db_status mw_pg_write(mw_store_db *db, const mw_store_row *rows, size_t n, char **err);
 bool mw_pg_select(mw_store_db *db, const mw_store_filter *f, mw_store_row_cb cb, void *user,
                   char **err);
+bool mw_pg_spans(mw_store_db *db, const mw_store_filter *f, mw_store_span_cb cb, void *user,
+                 char **err);
 void mw_pg_close(mw_store_db *db);
 
 static inline mw_store_db *mw_store_db_open(const char *url, bool create, char **err)
@@ -70,6 +82,12 @@ static inline bool mw_store_db_select(mw_store_db *db, const mw_store_filter *f,
                                       mw_store_row_cb cb, void *user, char **err)
 {
     return db->pg ? mw_pg_select(db, f, cb, user, err) : mw_sqlite_select(db, f, cb, user, err);
+}
+/* The same sessions' inputs and times, in the same order. */
+static inline bool mw_store_db_spans(mw_store_db *db, const mw_store_filter *f,
+                                     mw_store_span_cb cb, void *user, char **err)
+{
+    return db->pg ? mw_pg_spans(db, f, cb, user, err) : mw_sqlite_spans(db, f, cb, user, err);
 }
 static inline void mw_store_db_close(mw_store_db *db)
 {

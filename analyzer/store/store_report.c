@@ -76,19 +76,27 @@ static void one_row(const char *record, const char *extra, void *user)
     mw_session_free(s);
 }
 
+/* RFC 3339 as the record writes it; 0 when absent (as store_record.c reads it). */
+static int64_t column_time(const char *t)
+{
+    int64_t us = 0;
+    char *err = NULL;
+    if (t && !mw_store_parse_time(t, 0, &us, &err))
+        us = 0;
+    g_free(err);
+    return us;
+}
+
 /* First pass: each input's earliest session, so that the inputs are listed (and numbered)
  * in the order of their first packet, as a run that merges its files by time lists them
- * (input/merge.c), not in the order their sessions were stored. */
-static void span_row(const char *record, const char *extra, void *user)
+ * (input/merge.c), not in the order their sessions were stored. Only the input and time
+ * columns are read: each record is parsed once, in the second pass. */
+static void span_row(const char *input, const char *ts_start, const char *ts_end, void *user)
 {
     report_run *rr = user;
-    if (rr->err)
-        return;
-    mw_session *s = mw_store_record_session(record, extra, &rr->err);
-    if (!s)
-        return;
-    span_of(rr, s);
-    mw_session_free(s);
+    mw_session s = { .input = input ? g_intern_string(input) : NULL,
+                     .ts_start_us = column_time(ts_start), .ts_end_us = column_time(ts_end) };
+    span_of(rr, &s);
 }
 
 static gint by_first_packet(gconstpointer a, gconstpointer b, gpointer spans)
@@ -102,7 +110,7 @@ static gint by_first_packet(gconstpointer a, gconstpointer b, gpointer spans)
 
 static bool order_inputs(mw_store_db *db, const mw_store_filter *f, report_run *rr, char **err)
 {
-    if (!mw_store_db_select(db, f, span_row, rr, err) || rr->err)
+    if (!mw_store_db_spans(db, f, span_row, rr, err) || rr->err)
         return false;
     g_ptr_array_sort_with_data(rr->names, by_first_packet, rr->spans);
     for (guint i = 0; i < rr->names->len; i++) {

@@ -1,6 +1,7 @@
 /* The store's pure parts: times for --since/--until, the filters' SQL, the spool (cap,
  * drop counter, replay in order, a failed replay kept), the record identity, and the
- * columns read out of a record (the same values as SQLite's json_extract). */
+ * columns read out of a record (the same values as SQLite's json_extract), and the same
+ * columns taken from the session (store_cols.c) equal to them. */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <sqlite3.h>
@@ -10,7 +11,10 @@
 #include "core/identity.h"
 #include "store/db/store_fields.h"
 #include "store/db/store_pgbin.h"
+#include "output/record_json.h"
+#include "dissector.h"
 #include "store/spool.h"
+#include "store/store_cols.h"
 #include "store/store_filter.h"
 
 #define NOW (INT64_C(1714554000) * G_USEC_PER_SEC) /* 2024-05-01T09:00:00Z */
@@ -118,7 +122,7 @@ static void test_spool(void)
     int kept = 0;
     for (int i = 0; i < 1000; i++) {
         char *r = g_strdup_printf("{\"n\":%d,\"pad\":\"%s\"}", i, rec);
-        mw_store_row row = { r, i % 2 ? "{\"x\":1}" : NULL };
+        mw_store_row row = { r, i % 2 ? "{\"x\":1}" : NULL, NULL, 0 };
         kept += mw_spool_append(sp, &row);
         g_free(r);
     }
@@ -309,6 +313,97 @@ static void test_fields(void)
 
 /* PostgreSQL's binary timestamptz: microseconds since 2000-01-01 UTC, from the one form
  * mailwire writes; any other form is left to the text format (false). */
+/* A TLS part of the test's own: the record's "tls" as the TLS dissector writes its start. */
+static void tls_json(GString *out, const mw_session *s, const void *rec)
+{
+    (void)s;
+    g_string_append(out, rec);
+}
+static const mw_dissector toy_tls = { .name = "toytls", .write_json = tls_json,
+                                      .free_record = g_free };
+
+static void same_val(const mw_sf_val *a, const mw_sf_val *b)
+{
+    g_assert_cmpint(!a->s, ==, !b->s);
+    if (!a->s)
+        return;
+    g_assert_cmpint(a->num, ==, b->num);
+    g_assert_cmpmem(a->s, a->n, b->s, b->n);
+}
+
+/* mw_store_cols' values against the scan of the session's own record; false: no columns. */
+static bool cols_equal_scan(const mw_session *s)
+{
+    GString *rec = g_string_new(NULL), *packed = g_string_new(NULL), *tmp = g_string_new(NULL);
+    mw_record_json(rec, s);
+    bool have = mw_store_cols(packed, tmp, s, rec->str, rec->len);
+    if (have) {
+        mw_store_fields a, b;
+        mw_store_fields_init(&a);
+        mw_store_fields_init(&b);
+        g_assert_true(mw_store_fields_unpack(&a, packed->str, packed->len));
+        g_assert_true(mw_store_fields_parse(&b, rec->str, NULL));
+        const mw_sf_val *ca[13] = { &a.uid, &a.ts_start, &a.ts_end, &a.sensor, &a.input,
+                                    &a.client_ip, &a.client_port, &a.server_ip, &a.server_port,
+                                    &a.protocol, &a.outcome, &a.user, &a.tls_version };
+        const mw_sf_val *cb[13] = { &b.uid, &b.ts_start, &b.ts_end, &b.sensor, &b.input,
+                                    &b.client_ip, &b.client_port, &b.server_ip, &b.server_port,
+                                    &b.protocol, &b.outcome, &b.user, &b.tls_version };
+        for (int i = 0; i < 13; i++)
+            same_val(ca[i], cb[i]);
+        g_assert_cmpuint(a.findings->len, ==, b.findings->len);
+        for (guint i = 0; i < a.findings->len; i++) {
+            const mw_sf_finding *x = &g_array_index(a.findings, mw_sf_finding, i);
+            const mw_sf_finding *y = &g_array_index(b.findings, mw_sf_finding, i);
+            same_val(&x->flag, &y->flag);
+            same_val(&x->frame, &y->frame);
+            same_val(&x->ts, &y->ts);
+            same_val(&x->source, &y->source);
+            same_val(&x->detail, &y->detail);
+        }
+        g_assert_false(mw_store_fields_unpack(&a, packed->str, packed->len - 1)); /* cut */
+        mw_store_fields_clear(&a);
+        mw_store_fields_clear(&b);
+    }
+    g_string_free(rec, TRUE);
+    g_string_free(packed, TRUE);
+    g_string_free(tmp, TRUE);
+    return have;
+}
+
+static void test_cols(void)
+{
+    mw_identity_set_sensor("gw\xc3\xa9-1"); /* UTF-8 */
+    mw_identity_set_input("caf\xe9.pcap", FALSE); /* not UTF-8: Latin-1 in the record */
+    mw_session *s = mw_session_new(3);
+    s->input = mw_identity_input();
+    s->client = (mw_endpoint){ .family = 4, .addr = { 192, 0, 2, 10 }, .port = 65535 };
+    s->server = (mw_endpoint){ .family = 6, .addr = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 }, .port = 0 };
+    s->ts_start_us = NOW + 1;
+    s->ts_end_us = NOW + 2 * G_USEC_PER_SEC;
+    s->first_frame = 4;
+    g_assert_true(cols_equal_scan(s)); /* no auth, no TLS, no findings */
+    mw_auth_rec *a = mw_session_auth(s);
+    a->user = g_strdup("al\"ice\\\t\x01\x7f\xff\xc3\xa9 \xf0\x9f\x98\x80");
+    mw_session_flag(s, MW_FLAG_AUTH_FAILED, 9, NOW + 5, "user \"%s\" \xc3(\n)", "x");
+    mw_session_flag_log(s, MW_FLAG_AUTH_FAILED, "/var/log/mail.log", 12, NOW + 6, "log\tline");
+    mw_part_attach(&s->tls, &toy_tls,
+                   g_strdup(",\"tls\":{\"client_versions\":[\"TLS1.3\",\"TLS1.2\"],"
+                            "\"version\":\"TLS1.2\",\"sni\":\"a,\\\"tls\\\":{\"}"));
+    mw_session_finish(s);
+    g_assert_true(cols_equal_scan(s));
+    mw_part_attach(&s->tls, &toy_tls, g_strdup(",\"tls\":{\"client_versions\":[],\"version\":null}"));
+    g_assert_true(cols_equal_scan(s));
+    /* a shape the writer does not make: no columns, the store thread scans the record */
+    mw_part_attach(&s->tls, &toy_tls, g_strdup(",\"tls\":{\"client_versions\":[\"T\\u0031\"],"
+                                               "\"version\":null}"));
+    g_assert_false(cols_equal_scan(s));
+    mw_part_attach(&s->tls, &toy_tls, g_strdup(",\"tls\":{\"version\":\"TLS1.3\"}"));
+    g_assert_false(cols_equal_scan(s));
+    mw_session_free(s);
+    mw_identity_set_sensor("gw1");
+}
+
 static void test_pgbin_time(void)
 {
     static const struct { const char *s; gint64 us; } good[] = {
@@ -383,6 +478,7 @@ int main(int argc, char **argv)
     g_test_add_func("/store/spool", test_spool);
     g_test_add_func("/store/uid", test_uid);
     g_test_add_func("/store/fields", test_fields);
+    g_test_add_func("/store/cols", test_cols);
     g_test_add_func("/store/pgbin_time", test_pgbin_time);
     g_test_add_func("/store/pgbin_row", test_pgbin_row);
     return g_test_run();

@@ -78,10 +78,9 @@ static void put_utf8(GString *g, unsigned u)
     g_string_append_len(g, b, n);
 }
 
-/* The body of a string with escapes, [p, end), unescaped into f->strings. */
-static bool unescape(scan *s, const char *p, const char *end, mw_sf_val *out)
+bool mw_sf_unescape(const char *p, size_t n, GString *g)
 {
-    GString *g = s->f->tmp;
+    const char *end = p + n;
     g_string_truncate(g, 0);
     while (p < end) {
         const char *bs = memchr(p, '\\', (size_t)(end - p));
@@ -90,7 +89,9 @@ static bool unescape(scan *s, const char *p, const char *end, mw_sf_val *out)
             break;
         }
         g_string_append_len(g, p, bs - p);
-        char c = bs[1]; /* the scanner saw a character after every backslash */
+        if (end - bs < 2)
+            return false;
+        char c = bs[1];
         p = bs + 2;
         switch (c) {
         case '"': case '\\': case '/': g_string_append_c(g, c); break;
@@ -102,7 +103,7 @@ static bool unescape(scan *s, const char *p, const char *end, mw_sf_val *out)
         case 'u': {
             int u = end - p >= 4 ? hex4(p) : -1;
             if (u < 0)
-                return fail(s, "a bad \\u escape");
+                return false;
             p += 4;
             if (u >= 0xd800 && u < 0xdc00 && end - p >= 6 && p[0] == '\\' && p[1] == 'u') {
                 int lo = hex4(p + 2);
@@ -115,9 +116,18 @@ static bool unescape(scan *s, const char *p, const char *end, mw_sf_val *out)
             break;
         }
         default:
-            return fail(s, "a bad escape");
+            return false;
         }
     }
+    return true;
+}
+
+/* The body of a string with escapes, [p, end), unescaped into f->strings. */
+static bool unescape(scan *s, const char *p, const char *end, mw_sf_val *out)
+{
+    GString *g = s->f->tmp;
+    if (!mw_sf_unescape(p, (size_t)(end - p), g))
+        return fail(s, "a bad escape");
     out->s = g_string_chunk_insert_len(s->f->strings, g->str, (gssize)g->len);
     out->n = g->len;
     return true;
@@ -435,4 +445,75 @@ bool mw_sf_int(const mw_sf_val *v, gint64 *out)
         return false;
     *out = x;
     return true;
+}
+
+void mw_sf_pack(GString *g, char kind, const char *s, size_t n)
+{
+    guint32 len = kind == MW_SF_NULL ? 0 : (guint32)n;
+    size_t at = g->len;
+    g_string_set_size(g, at + 1 + sizeof len + len); /* one call: ~20 values a record */
+    char *d = g->str + at;
+    d[0] = kind;
+    memcpy(d + 1, &len, sizeof len);
+    if (len)
+        memcpy(d + 1 + sizeof len, s, len);
+}
+
+void mw_sf_pack_count(GString *g, guint32 n)
+{
+    g_string_append_len(g, (const char *)&n, sizeof n);
+}
+
+typedef struct {
+    const char *p, *end;
+} unpacker;
+
+static bool unpack_u32(unpacker *u, guint32 *out)
+{
+    if ((size_t)(u->end - u->p) < sizeof *out)
+        return false;
+    memcpy(out, u->p, sizeof *out);
+    u->p += sizeof *out;
+    return true;
+}
+
+static bool unpack_val(unpacker *u, mw_sf_val *v)
+{
+    guint32 len;
+    if (u->p >= u->end)
+        return false;
+    char kind = *u->p++;
+    if (!unpack_u32(u, &len) || (size_t)(u->end - u->p) < len)
+        return false;
+    if (kind == MW_SF_NULL)
+        *v = (mw_sf_val){ NULL, 0, false };
+    else if (kind == MW_SF_STR || kind == MW_SF_NUM)
+        *v = (mw_sf_val){ len ? u->p : "", len, kind == MW_SF_NUM };
+    else
+        return false;
+    u->p += len;
+    return true;
+}
+
+bool mw_store_fields_unpack(mw_store_fields *f, const char *packed, size_t n)
+{
+    g_array_set_size(f->findings, 0);
+    unpacker u = { packed, packed + n };
+    mw_sf_val *cols[13] = { &f->uid, &f->ts_start, &f->ts_end, &f->sensor, &f->input,
+                            &f->client_ip, &f->client_port, &f->server_ip, &f->server_port,
+                            &f->protocol, &f->outcome, &f->user, &f->tls_version };
+    for (int i = 0; i < 13; i++)
+        if (!unpack_val(&u, cols[i]))
+            return false;
+    guint32 nf;
+    if (!unpack_u32(&u, &nf))
+        return false;
+    for (guint32 i = 0; i < nf; i++) {
+        mw_sf_finding fd;
+        if (!unpack_val(&u, &fd.flag) || !unpack_val(&u, &fd.frame) || !unpack_val(&u, &fd.ts) ||
+            !unpack_val(&u, &fd.source) || !unpack_val(&u, &fd.detail))
+            return false;
+        g_array_append_val(f->findings, fd);
+    }
+    return u.p == u.end;
 }

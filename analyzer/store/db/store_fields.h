@@ -46,4 +46,18 @@ bool mw_store_fields_parse(mw_store_fields *f, const char *record, const char **
 /* A number's literal as an integer; false when it is not a plain integer. */
 bool mw_sf_int(const mw_sf_val *v, gint64 *out);
 
+/* The columns packed by the writer thread from the session itself (store_cols.c), so the
+ * store thread does not scan the record's text for them: the 13 columns in the order of
+ * mw_store_fields, a 32-bit count of findings, and the 5 values of each. A value is a
+ * kind byte (MW_SF_NULL, MW_SF_STR, MW_SF_NUM), a 32-bit length in host order and its
+ * bytes (the unescaped value, as the scan gives it). */
+enum { MW_SF_NULL = 'n', MW_SF_STR = 's', MW_SF_NUM = 'd' };
+void mw_sf_pack(GString *g, char kind, const char *s, size_t n);
+void mw_sf_pack_count(GString *g, guint32 n);
+/* f's values point into packed (valid while it is); false when packed is not such a block. */
+bool mw_store_fields_unpack(mw_store_fields *f, const char *packed, size_t n);
+/* The body of a JSON string (between its quotes, escapes as JSON has them) unescaped into
+ * out, as the scan unescapes it; false for a bad escape. */
+bool mw_sf_unescape(const char *body, size_t n, GString *out);
+
 #endif

@@ -328,8 +328,10 @@ static bool copy_data(pg_db *p, const mw_store_row *rows, size_t n, bool staged,
         size_t i = 0;
         for (; i < n; i++) {
             const char *why = NULL;
-            if (!mw_store_fields_parse(&p->fields, rows[i].record, &why)) {
-                *err = g_strdup_printf("insert: malformed JSON (%s)", why);
+            const mw_store_row *r = &rows[i];
+            if (r->cols ? !mw_store_fields_unpack(&p->fields, r->cols, r->cols_len)
+                        : !mw_store_fields_parse(&p->fields, r->record, &why)) {
+                *err = g_strdup_printf("insert: malformed JSON (%s)", why ? why : "bad columns");
                 return false;
             }
             int at = staged ? (int)i : -1;
@@ -461,22 +463,25 @@ mw_db_status mw_pg_write(mw_store_db *db, const mw_store_row *rows, size_t n, ch
     return write_merged(p, err);
 }
 
-bool mw_pg_select(mw_store_db *db, const mw_store_filter *f, mw_store_row_cb cb, void *user,
-                  char **err)
+typedef void (*row_fn)(PGresult *r, void *cb, void *user);
+
+/* SELECT what FROM sessions, filtered, in the order stored, a row at a time: a month of
+ * sessions never sits in memory at once. */
+static bool select_rows(pg_db *p, const char *what, const mw_store_filter *f, row_fn row,
+                        void *cb, void *user, char **err)
 {
-    pg_db *p = (pg_db *)db;
-    GString *sql = g_string_new("SELECT record::text, extra::text FROM sessions");
+    GString *sql = g_string_new("SELECT ");
+    g_string_append_printf(sql, "%s FROM sessions", what);
     char *params[MW_FILTER_MAX_PARAMS];
     int np = mw_store_filter_sql(f, true, sql, params);
     g_string_append(sql, " ORDER BY seq");
-    /* rows one at a time: a month of sessions never sits in memory at once */
     bool ok = PQsendQueryParams(p->conn, sql->str, np, NULL, (const char *const *)params, NULL,
                                 NULL, 0) && PQsetSingleRowMode(p->conn);
     PGresult *r;
     while (ok && (r = PQgetResult(p->conn)) != NULL) {
         ExecStatusType st = PQresultStatus(r);
         if (st == PGRES_SINGLE_TUPLE)
-            cb(PQgetvalue(r, 0, 0), PQgetisnull(r, 0, 1) ? NULL : PQgetvalue(r, 0, 1), user);
+            row(r, cb, user);
         else if (st != PGRES_TUPLES_OK)
             ok = false;
         PQclear(r);
@@ -490,6 +495,38 @@ bool mw_pg_select(mw_store_db *db, const mw_store_filter *f, mw_store_row_cb cb,
         g_free(params[i]);
     g_string_free(sql, TRUE);
     return ok;
+}
+
+static const char *value_or_null(PGresult *r, int c)
+{
+    return PQgetisnull(r, 0, c) ? NULL : PQgetvalue(r, 0, c);
+}
+
+static void record_row(PGresult *r, void *cb, void *user)
+{
+    ((mw_store_row_cb)cb)(PQgetvalue(r, 0, 0), value_or_null(r, 1), user);
+}
+
+static void span_row(PGresult *r, void *cb, void *user)
+{
+    ((mw_store_span_cb)cb)(value_or_null(r, 0), value_or_null(r, 1), value_or_null(r, 2), user);
+}
+
+bool mw_pg_select(mw_store_db *db, const mw_store_filter *f, mw_store_row_cb cb, void *user,
+                  char **err)
+{
+    return select_rows((pg_db *)db, "record::text, extra::text", f, record_row, (void *)cb, user,
+                       err);
+}
+
+/* The times as the record writes them (RFC 3339, UTC, microseconds). */
+#define PG_RFC3339(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+bool mw_pg_spans(mw_store_db *db, const mw_store_filter *f, mw_store_span_cb cb, void *user,
+                 char **err)
+{
+    return select_rows((pg_db *)db, "input, " PG_RFC3339("ts_start") ", " PG_RFC3339("ts_end"),
+                       f, span_row, (void *)cb, user, err);
 }
 
 void mw_pg_close(mw_store_db *db)

@@ -19,13 +19,24 @@
  * KB, and every batch touches pages all over the uid, client and user indexes); a third
  * less CPU for the writes, and a smaller file. */
 #define MW_SQLITE_PAGE_SIZE "16384"
+/* Findings rows per INSERT: a statement's own work (its cursors, its start and end) was
+ * about half of a findings row's cost, one row per statement. */
+#define MW_SQLITE_FINDINGS_ROWS 32
 
 typedef struct {
     mw_store_db base;
     sqlite3 *db;
-    sqlite3_stmt *ins_session, *ins_finding;
+    sqlite3_stmt *ins_session, *ins_finding, *ins_findings; /* the last: MW_SQLITE_FINDINGS_ROWS */
     mw_store_fields fields;
+    GArray *pending; /* pending_finding: the batch's findings rows, inserted at its end */
 } sqlite_db;
+
+/* A findings row waiting for its INSERT: the values point into the batch's rows (the
+ * columns packed from the session), valid until the batch is written. */
+typedef struct {
+    mw_sf_val uid;
+    mw_sf_finding fd;
+} pending_finding;
 
 /* Each step migrates from the version before it; [0] creates version 1. */
 static const char *const MIGRATIONS[MW_STORE_SCHEMA_VERSION] = {
@@ -67,6 +78,16 @@ static const char INSERT_SESSION[] =
 static const char INSERT_FINDING[] =
     "INSERT INTO findings(uid,flag,frame,ts,source,detail) VALUES(?1,?2,?3,?4,"
     "coalesce(?5,'wire'),?6)";
+
+/* INSERT INTO findings ... VALUES (...), (...): n rows of 6 parameters. */
+static char *findings_insert(int n)
+{
+    GString *g = g_string_new("INSERT INTO findings(uid,flag,frame,ts,source,detail) VALUES");
+    for (int i = 0; i < n; i++)
+        g_string_append_printf(g, "%s(?%d,?%d,?%d,?%d,coalesce(?%d,'wire'),?%d)", i ? "," : "",
+                               6 * i + 1, 6 * i + 2, 6 * i + 3, 6 * i + 4, 6 * i + 5, 6 * i + 6);
+    return g_string_free(g, FALSE);
+}
 
 static char *db_error(sqlite3 *db, const char *what)
 {
@@ -129,6 +150,8 @@ mw_store_db *mw_sqlite_open(const char *path, bool create, char **err)
 {
     sqlite_db *s = g_new0(sqlite_db, 1);
     mw_store_fields_init(&s->fields);
+    s->pending = g_array_new(FALSE, FALSE, sizeof(pending_finding));
+    char *many = findings_insert(MW_SQLITE_FINDINGS_ROWS);
     char *why = NULL;
     /* one thread at a time uses a connection (the store thread; the caller after it) */
     int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) |
@@ -144,9 +167,11 @@ mw_store_db *mw_sqlite_open(const char *path, bool create, char **err)
                         " PRAGMA mmap_size=" MW_SQLITE_MMAP_BYTES, &why) &&
             migrate(s->db, create, &why) &&
             (sqlite3_prepare_v2(s->db, INSERT_SESSION, -1, &s->ins_session, NULL) != SQLITE_OK ||
-             sqlite3_prepare_v2(s->db, INSERT_FINDING, -1, &s->ins_finding, NULL) != SQLITE_OK))
+             sqlite3_prepare_v2(s->db, INSERT_FINDING, -1, &s->ins_finding, NULL) != SQLITE_OK ||
+             sqlite3_prepare_v2(s->db, many, -1, &s->ins_findings, NULL) != SQLITE_OK))
             why = g_strdup(sqlite3_errmsg(s->db));
     }
+    g_free(many);
     if (why) {
         *err = g_strdup_printf("--db %s: %s", path, why);
         g_free(why);
@@ -169,18 +194,31 @@ static void bind(sqlite3_stmt *st, int i, const mw_sf_val *v)
         sqlite3_bind_text(st, i, v->s, (int)strnlen(v->s, v->n), SQLITE_STATIC);
 }
 
-static bool insert_findings(sqlite_db *s)
+static void bind_finding(sqlite3_stmt *b, int at, const mw_sf_val *uid, const mw_sf_finding *fd)
+{
+    bind(b, at + 1, uid);
+    bind(b, at + 2, &fd->flag);
+    bind(b, at + 3, &fd->frame);
+    bind(b, at + 4, &fd->ts);
+    bind(b, at + 5, &fd->source);
+    bind(b, at + 6, &fd->detail);
+}
+
+/* The session in s->fields is new: its findings rows now (values that the next record's
+ * scan replaces), or, when its columns came packed with the row, with the batch's others
+ * at its end (pending_findings). */
+static bool insert_findings(sqlite_db *s, bool packed)
 {
     sqlite3_stmt *b = s->ins_finding;
     bool ok = true;
     for (guint i = 0; ok && i < s->fields.findings->len; i++) {
         const mw_sf_finding *fd = &g_array_index(s->fields.findings, mw_sf_finding, i);
-        bind(b, 1, &s->fields.uid);
-        bind(b, 2, &fd->flag);
-        bind(b, 3, &fd->frame);
-        bind(b, 4, &fd->ts);
-        bind(b, 5, &fd->source);
-        bind(b, 6, &fd->detail);
+        if (packed) {
+            pending_finding p = { s->fields.uid, *fd };
+            g_array_append_val(s->pending, p);
+            continue;
+        }
+        bind_finding(b, 0, &s->fields.uid, fd);
         ok = sqlite3_step(b) == SQLITE_DONE;
         sqlite3_reset(b);
     }
@@ -188,12 +226,36 @@ static bool insert_findings(sqlite_db *s)
     return ok;
 }
 
+/* The batch's waiting findings rows, MW_SQLITE_FINDINGS_ROWS to a statement, in order. */
+static bool pending_findings(sqlite_db *s)
+{
+    const pending_finding *p = (const pending_finding *)(void *)s->pending->data;
+    guint n = s->pending->len, i = 0;
+    bool ok = true;
+    for (; ok && n - i >= MW_SQLITE_FINDINGS_ROWS; i += MW_SQLITE_FINDINGS_ROWS) {
+        for (int k = 0; k < MW_SQLITE_FINDINGS_ROWS; k++)
+            bind_finding(s->ins_findings, 6 * k, &p[i + k].uid, &p[i + k].fd);
+        ok = sqlite3_step(s->ins_findings) == SQLITE_DONE;
+        sqlite3_reset(s->ins_findings);
+    }
+    sqlite3_clear_bindings(s->ins_findings);
+    for (; ok && i < n; i++) {
+        bind_finding(s->ins_finding, 0, &p[i].uid, &p[i].fd);
+        ok = sqlite3_step(s->ins_finding) == SQLITE_DONE;
+        sqlite3_reset(s->ins_finding);
+    }
+    sqlite3_clear_bindings(s->ins_finding);
+    g_array_set_size(s->pending, 0);
+    return ok;
+}
+
 static bool insert_one(sqlite_db *s, const mw_store_row *r, char **err)
 {
     mw_store_fields *f = &s->fields;
     const char *why = NULL;
-    if (!mw_store_fields_parse(f, r->record, &why)) {
-        *err = g_strdup_printf("insert: malformed JSON (%s)", why);
+    if (r->cols ? !mw_store_fields_unpack(f, r->cols, r->cols_len)
+                : !mw_store_fields_parse(f, r->record, &why)) {
+        *err = g_strdup_printf("insert: malformed JSON (%s)", why ? why : "bad columns");
         return false;
     }
     sqlite3_stmt *a = s->ins_session;
@@ -209,7 +271,7 @@ static bool insert_one(sqlite_db *s, const mw_store_row *r, char **err)
     sqlite3_reset(a);
     sqlite3_clear_bindings(a);
     if (ok && sqlite3_changes(s->db) == 1) /* new: its findings too */
-        ok = insert_findings(s);
+        ok = insert_findings(s, r->cols != NULL);
     return ok;
 }
 
@@ -233,9 +295,11 @@ mw_db_status mw_sqlite_write(mw_store_db *db, const mw_store_row *rows, size_t n
     if (!exec(s->db, "BEGIN IMMEDIATE", err))
         return classify(sqlite3_extended_errcode(s->db));
     bool ok = true;
+    g_array_set_size(s->pending, 0);
     for (size_t i = 0; ok && i < n; i++)
         ok = insert_one(s, &rows[i], err);
     bool not_json = !ok && *err; /* refused for its content */
+    ok = ok && pending_findings(s);
     if (ok && exec(s->db, "COMMIT", err))
         return MW_DB_OK;
     int code = not_json ? SQLITE_MISMATCH : sqlite3_extended_errcode(s->db);
@@ -246,11 +310,15 @@ mw_db_status mw_sqlite_write(mw_store_db *db, const mw_store_row *rows, size_t n
     return classify(code);
 }
 
-bool mw_sqlite_select(mw_store_db *db, const mw_store_filter *f, mw_store_row_cb cb, void *user,
-                      char **err)
+/* SELECT what FROM sessions, filtered, in the order stored; each row's first ncols
+ * columns as text to row(). */
+typedef void (*row_fn)(const char *const *vals, void *cb, void *user);
+
+static bool select_rows(sqlite_db *s, const char *what, int ncols, const mw_store_filter *f,
+                        row_fn row, void *cb, void *user, char **err)
 {
-    sqlite_db *s = (sqlite_db *)db;
-    GString *sql = g_string_new("SELECT record, extra FROM sessions");
+    GString *sql = g_string_new("SELECT ");
+    g_string_append_printf(sql, "%s FROM sessions", what);
     char *params[MW_FILTER_MAX_PARAMS];
     int np = mw_store_filter_sql(f, false, sql, params);
     g_string_append(sql, " ORDER BY rowid");
@@ -259,9 +327,12 @@ bool mw_sqlite_select(mw_store_db *db, const mw_store_filter *f, mw_store_row_cb
     for (int i = 0; ok && i < np; i++)
         sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_STATIC);
     int rc = SQLITE_DONE;
-    while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        cb((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
-           user);
+    const char *vals[3];
+    while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (int c = 0; c < ncols; c++)
+            vals[c] = (const char *)sqlite3_column_text(st, c);
+        row(vals, cb, user);
+    }
     if (!ok || rc != SQLITE_DONE) {
         *err = db_error(s->db, "select");
         ok = false;
@@ -273,6 +344,29 @@ bool mw_sqlite_select(mw_store_db *db, const mw_store_filter *f, mw_store_row_cb
     return ok;
 }
 
+static void record_row(const char *const *v, void *cb, void *user)
+{
+    ((mw_store_row_cb)cb)(v[0], v[1], user);
+}
+
+static void span_row(const char *const *v, void *cb, void *user)
+{
+    ((mw_store_span_cb)cb)(v[0], v[1], v[2], user);
+}
+
+bool mw_sqlite_select(mw_store_db *db, const mw_store_filter *f, mw_store_row_cb cb, void *user,
+                      char **err)
+{
+    return select_rows((sqlite_db *)db, "record, extra", 2, f, record_row, (void *)cb, user, err);
+}
+
+bool mw_sqlite_spans(mw_store_db *db, const mw_store_filter *f, mw_store_span_cb cb, void *user,
+                     char **err)
+{
+    return select_rows((sqlite_db *)db, "input, ts_start, ts_end", 3, f, span_row, (void *)cb,
+                       user, err);
+}
+
 void mw_sqlite_close(mw_store_db *db)
 {
     sqlite_db *s = (sqlite_db *)db;
@@ -280,7 +374,9 @@ void mw_sqlite_close(mw_store_db *db)
         return;
     sqlite3_finalize(s->ins_session);
     sqlite3_finalize(s->ins_finding);
+    sqlite3_finalize(s->ins_findings);
     sqlite3_close(s->db);
+    g_array_free(s->pending, TRUE);
     mw_store_fields_clear(&s->fields);
     g_free(s);
 }
