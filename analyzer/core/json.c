@@ -4,26 +4,30 @@
 #include <string.h>
 #include <time.h>
 
-/* Appends "\u00XX" for one byte. */
-static void json_u00(GString *out, unsigned char ch)
-{
-    static const char hex[] = "0123456789abcdef";
-    char b[6] = { '\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15] };
-    mw_put(out, b, 6);
-}
+/* What each byte becomes in a JSON string: 0 itself, 1 the first byte of a possible
+ * UTF-8 sequence (checked as one), else the escape's first letter after the backslash
+ * ('u' for \u00XX: the other controls, NUL and DEL; RFC 8259 section 7). */
+#define U4 'u', 'u', 'u', 'u'
+#define Z8 0, 0, 0, 0, 0, 0, 0, 0
+#define Z16 Z8, Z8
+#define H16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+static const unsigned char esc_class[256] = {
+    U4, U4, 'u', 't', 'n', 'u', 'u', 'r', 'u', 'u',                     /* 0x00 - 0x0f */
+    U4, U4, U4, U4,                                                     /* 0x10 - 0x1f */
+    0, 0, '"', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,                   /* 0x20 - 0x2f */
+    Z16, Z16,                                                           /* 0x30 - 0x4f */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '\\', 0, 0, 0,                  /* 0x50 - 0x5f */
+    Z16, Z8, 0, 0, 0, 0, 0, 0, 0, 'u',                                  /* 0x60 - 0x7f */
+    H16, H16, H16, H16, H16, H16, H16, H16,                             /* 0x80 - 0xff */
+};
+#undef U4
+#undef Z8
+#undef Z16
+#undef H16
 
-/* Byte classes for mw_json_strn: 0 plain ASCII, 1 escaped (RFC 8259 section 7, plus
- * DEL), 2 the first byte of a possible UTF-8 sequence. */
-static inline int byte_class(unsigned char ch)
-{
-    if (ch >= 0x80)
-        return 2;
-    return ch < 0x20 || ch == '"' || ch == '\\' || ch == 0x7f;
-}
-
-/* Whether any of the 8 bytes of w is of class 1 or 2 (the "determine if a word has a
- * byte less than / greater than / equal to n" bit tricks): the plain bytes of a string
- * are skipped a word at a time. */
+/* Whether any of the 8 bytes of w is not plain (the "determine if a word has a byte less
+ * than / greater than / equal to n" bit tricks): the plain bytes of a string are skipped
+ * a word at a time. */
 static inline bool word_has_special(uint64_t w)
 {
     const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
@@ -34,78 +38,94 @@ static inline bool word_has_special(uint64_t w)
     return ((below_20 | is_quote | is_backslash | above_7e) & high) != 0;
 }
 
-void mw_json_strn(GString *out, const char *s, size_t len)
+/* The slow part of mw_json_strn, from the first byte that is not plain: d is where the
+ * output goes, with room for every byte left in [s, end) and the closing quote. Each
+ * escape makes sure of the extra room it takes. */
+static void json_strn_rest(GString *out, char *d, const char *s, const char *end)
 {
-    g_string_append_c(out, '"');
-    const char *end = s + len;
+    static const char hex[] = "0123456789abcdef";
     while (s < end) {
-        /* the run of bytes that need nothing goes out in one piece */
-        const char *run = s;
-        for (;;) {
-            uint64_t w;
-            if (end - s >= 8 && (memcpy(&w, s, 8), !word_has_special(w))) {
-                s += 8;
-                continue;
-            }
-            if (s < end && byte_class((unsigned char)*s) == 0) {
-                s++;
-                continue;
-            }
-            break;
-        }
-        if (s > run)
-            mw_put(out, run, s - run);
-        if (s == end)
-            break;
         unsigned char ch = (unsigned char)*s;
-        if (byte_class(ch) == 1) {
+        unsigned char c = esc_class[ch];
+        if (c == 0) {
+            *d++ = (char)ch;
             s++;
-            switch (ch) {
-            case '"': mw_put(out, "\\\"", 2); break;
-            case '\\': mw_put(out, "\\\\", 2); break;
-            case '\n': mw_put(out, "\\n", 2); break;
-            case '\r': mw_put(out, "\\r", 2); break;
-            case '\t': mw_put(out, "\\t", 2); break;
-            default: json_u00(out, ch); /* other controls, NUL, DEL */
-            }
             continue;
         }
-        /* A valid UTF-8 character is kept as it is; an invalid byte becomes the Latin-1
-         * character of its value, so the record stays valid UTF-8. */
-        gunichar u = g_utf8_get_char_validated(s, end - s);
-        if (u < 0x110000) {
-            size_t n = (size_t)g_utf8_skip[ch];
-            mw_put(out, s, n);
-            s += n;
-        } else {
-            g_string_append_unichar(out, ch);
+        size_t left = (size_t)(end - s); /* this byte and the rest, then the quote */
+        if (c == 1) {
+            /* A valid UTF-8 character is kept as it is; an invalid byte becomes the
+             * Latin-1 character of its value, so the record stays valid UTF-8. */
+            gunichar u = g_utf8_get_char_validated(s, end - s);
+            if (u < 0x110000) {
+                size_t n = (size_t)g_utf8_skip[ch];
+                memcpy(d, s, n);
+                d += n;
+                s += n;
+                continue;
+            }
+            mw_commit(out, d);
+            d = mw_reserve(out, left + 2);
+            *d++ = (char)(0xc0 | (ch >> 6));
+            *d++ = (char)(0x80 | (ch & 0x3f));
             s++;
+            continue;
         }
+        mw_commit(out, d);
+        d = mw_reserve(out, left + 6);
+        *d++ = '\\';
+        *d++ = (char)c;
+        if (c == 'u') {
+            *d++ = '0';
+            *d++ = '0';
+            *d++ = hex[ch >> 4];
+            *d++ = hex[ch & 15];
+        }
+        s++;
     }
-    g_string_append_c(out, '"');
+    *d++ = '"';
+    mw_commit(out, d);
+}
+
+void mw_json_strn(GString *out, const char *s, size_t len)
+{
+    char *d = mw_reserve(out, len + 2);
+    *d++ = '"';
+    const char *end = s + len, *run = s;
+    /* the run of bytes that need nothing is found first, then copied in one piece */
+    while (end - s >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        if (word_has_special(w))
+            break;
+        s += 8;
+    }
+    while (s < end && esc_class[(unsigned char)*s] == 0)
+        s++;
+    memcpy(d, run, (size_t)(s - run));
+    d += s - run;
+    if (G_LIKELY(s == end)) {
+        *d++ = '"';
+        mw_commit(out, d);
+        return;
+    }
+    json_strn_rest(out, d, s, end);
 }
 
 void mw_json_str(GString *out, const char *s)
 {
     if (!s)
-        g_string_append(out, "null");
+        mw_put_lit(out, "null");
     else
         mw_json_strn(out, s, strlen(s));
 }
 
-void mw_json_key_n(GString *out, const char *key, size_t len)
-{
-    char last = out->len ? out->str[out->len - 1] : '{';
-    if (last != '{' && last != '[')
-        g_string_append_c(out, ',');
-    g_string_append_c(out, '"');
-    mw_put(out, key, len);
-    mw_put_lit(out, "\":");
-}
-
 void mw_json_opt_str(GString *out, const char *s)
 {
-    mw_json_str(out, (s && *s) ? s : NULL);
+    if (s && *s)
+        mw_json_strn(out, s, strlen(s));
+    else
+        mw_put_lit(out, "null");
 }
 
 void mw_json_strlist(GString *out, const GPtrArray *a)
@@ -125,46 +145,71 @@ void mw_text_printable(GString *out, const char *s)
         g_string_append_c(out, (*s >= 0x20 && *s != 0x7f) ? *s : '.');
 }
 
+/* "00" to "99": two digits at a time */
+static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324"
+                                  "25262728293031323334353637383940414243444546474849"
+                                  "50515253545556575859606162636465666768697071727374"
+                                  "75767778798081828384858687888990919293949596979899";
+
+static inline char *put_pair(char *d, unsigned v) /* v < 100, two digits */
+{
+    memcpy(d, digit_pairs + 2 * v, 2);
+    return d + 2;
+}
+
+/* v in decimal at d (at most 20 bytes); returns the end */
+static char *put_u64(char *d, uint64_t v)
+{
+    char b[20], *p = b + sizeof b;
+    while (v >= 100) {
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * (v % 100), 2);
+        v /= 100;
+    }
+    if (v >= 10) {
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * v, 2);
+    } else {
+        *--p = (char)('0' + v);
+    }
+    size_t n = (size_t)(b + sizeof b - p);
+    memcpy(d, p, n);
+    return d + n;
+}
+
+/* v < 1000000 as six digits, zero-padded */
+static inline char *put_six(char *d, unsigned v)
+{
+    d = put_pair(d, v / 10000);
+    d = put_pair(d, v / 100 % 100);
+    return put_pair(d, v % 100);
+}
+
 void mw_json_u64(GString *out, uint64_t v)
 {
-    char b[20];
-    size_t i = sizeof b;
-    do {
-        b[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    mw_put(out, b + i, sizeof b - i);
+    mw_commit(out, put_u64(mw_reserve(out, 20), v));
 }
 
 void mw_json_i64(GString *out, int64_t v)
 {
+    char *d = mw_reserve(out, 21);
     if (v < 0) {
-        g_string_append_c(out, '-');
-        mw_json_u64(out, (uint64_t)0 - (uint64_t)v);
+        *d++ = '-';
+        mw_commit(out, put_u64(d, (uint64_t)0 - (uint64_t)v));
     } else {
-        mw_json_u64(out, (uint64_t)v);
+        mw_commit(out, put_u64(d, (uint64_t)v));
     }
-}
-
-/* n decimal digits of v, zero-padded */
-static void append_digits(GString *out, unsigned v, int n)
-{
-    char b[10];
-    for (int i = n - 1; i >= 0; i--) {
-        b[i] = (char)('0' + v % 10);
-        v /= 10;
-    }
-    mw_put(out, b, n);
 }
 
 void mw_json_seconds(GString *out, int64_t us)
 {
     uint64_t a = us < 0 ? (uint64_t)0 - (uint64_t)us : (uint64_t)us;
+    char *d = mw_reserve(out, 28);
     if (us < 0)
-        g_string_append_c(out, '-');
-    mw_json_u64(out, a / G_USEC_PER_SEC);
-    g_string_append_c(out, '.');
-    append_digits(out, (unsigned)(a % G_USEC_PER_SEC), 6);
+        *d++ = '-';
+    d = put_u64(d, a / G_USEC_PER_SEC);
+    *d++ = '.';
+    mw_commit(out, put_six(d, (unsigned)(a % G_USEC_PER_SEC)));
 }
 
 /* GDateTime's range, years 1 to 9999 */
@@ -203,33 +248,75 @@ void mw_format_time(GString *out, int64_t ts_us)
         }
         cached_day = day;
     }
-    mw_put(out, cached_date, 11);
-    append_digits(out, (unsigned)(sod / 3600), 2);
-    g_string_append_c(out, ':');
-    append_digits(out, (unsigned)(sod / 60 % 60), 2);
-    g_string_append_c(out, ':');
-    append_digits(out, (unsigned)(sod % 60), 2);
-    g_string_append_c(out, '.');
-    append_digits(out, (unsigned)usec, 6);
-    g_string_append_c(out, 'Z');
+    char *d = mw_reserve(out, 27);
+    memcpy(d, cached_date, 11);
+    d += 11;
+    d = put_pair(d, (unsigned)(sod / 3600));
+    *d++ = ':';
+    d = put_pair(d, (unsigned)(sod / 60 % 60));
+    *d++ = ':';
+    d = put_pair(d, (unsigned)(sod % 60));
+    *d++ = '.';
+    d = put_six(d, (unsigned)usec);
+    *d++ = 'Z';
+    mw_commit(out, d);
+}
+
+/* the dotted quad at d (at most 15 bytes): by hand, glibc's inet_ntop goes through
+ * sprintf */
+static char *put_ipv4(char *d, const uint8_t a[4])
+{
+    for (int i = 0; i < 4; i++) {
+        unsigned v = a[i];
+        if (i)
+            *d++ = '.';
+        if (v >= 100) {
+            *d++ = (char)('0' + v / 100);
+            d = put_pair(d, v % 100);
+        } else if (v >= 10) {
+            d = put_pair(d, v);
+        } else {
+            *d++ = (char)('0' + v);
+        }
+    }
+    return d;
+}
+
+size_t mw_format_ip(const mw_endpoint *ep, char *out, size_t size)
+{
+    if (ep->family == 6) { /* RFC 5952 text form: libc's */
+        if (!inet_ntop(AF_INET6, ep->addr, out, (socklen_t)size)) {
+            if (size)
+                out[0] = '\0';
+            return 0;
+        }
+        return strlen(out);
+    }
+    char b[16];
+    size_t n = (size_t)(put_ipv4(b, ep->addr) - b);
+    if (n >= size) { /* as inet_ntop: nothing when it does not fit */
+        if (size)
+            out[0] = '\0';
+        return 0;
+    }
+    memcpy(out, b, n);
+    out[n] = '\0';
+    return n;
 }
 
 void mw_format_endpoint(GString *out, const mw_endpoint *ep)
 {
     if (ep->family == 6) {
-        char buf[INET6_ADDRSTRLEN]; /* RFC 5952 text form: libc's */
-        inet_ntop(AF_INET6, ep->addr, buf, sizeof buf);
+        char buf[INET6_ADDRSTRLEN];
+        size_t n = mw_format_ip(ep, buf, sizeof buf);
         g_string_append_c(out, '[');
-        mw_put(out, buf, strlen(buf));
+        mw_put(out, buf, n);
         mw_put(out, "]:", 2);
-    } else {
-        /* dotted quad by hand: glibc's inet_ntop goes through sprintf */
-        for (int i = 0; i < 4; i++) {
-            if (i)
-                g_string_append_c(out, '.');
-            mw_json_u64(out, ep->addr[i]);
-        }
-        g_string_append_c(out, ':');
+        mw_json_u64(out, ep->port);
+        return;
     }
-    mw_json_u64(out, ep->port);
+    char *d = mw_reserve(out, 15 + 1 + 5);
+    d = put_ipv4(d, ep->addr);
+    *d++ = ':';
+    mw_commit(out, put_u64(d, ep->port));
 }
