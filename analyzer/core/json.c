@@ -3,6 +3,9 @@
 #include <arpa/inet.h>
 #include <string.h>
 #include <time.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* What each byte becomes in a JSON string: 0 itself, 1 the first byte of a possible
  * UTF-8 sequence (checked as one), else the escape's first letter after the backslash
@@ -25,9 +28,21 @@ static const unsigned char esc_class[256] = {
 #undef Z16
 #undef H16
 
+#ifdef __SSE2__
+/* The bytes of v that are not plain, as a bit mask: a signed compare puts the bytes of
+ * 0x80 and above below 0x20 with the controls. */
+static inline unsigned special_mask(__m128i v)
+{
+    const __m128i below = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));
+    const __m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+    const __m128i bslash = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+    const __m128i del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
+    return (unsigned)_mm_movemask_epi8(
+        _mm_or_si128(_mm_or_si128(below, quote), _mm_or_si128(bslash, del)));
+}
+#else
 /* Whether any of the 8 bytes of w is not plain (the "determine if a word has a byte less
- * than / greater than / equal to n" bit tricks): the plain bytes of a string are skipped
- * a word at a time. */
+ * than / greater than / equal to n" bit tricks). */
 static inline bool word_has_special(uint64_t w)
 {
     const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
@@ -36,6 +51,59 @@ static inline bool word_has_special(uint64_t w)
     const uint64_t is_quote = (q - ones) & ~q, is_backslash = (b - ones) & ~b;
     const uint64_t above_7e = (w + ones * (127 - 0x7e)) | w;
     return ((below_20 | is_quote | is_backslash | above_7e) & high) != 0;
+}
+#endif
+
+/* Copies the plain bytes from *sp to *dp, up to end or the first byte that is not, and
+ * moves both on: 16 bytes at a time where SSE2 is (every x86-64), else 8. The output has
+ * room for every input byte left (mw_json_strn's reservation), so a whole chunk is stored
+ * even when only its start is plain: the rest is written over after. */
+static inline void copy_plain(const char **sp, char **dp, const char *end)
+{
+    const char *s = *sp;
+    char *d = *dp;
+#ifdef __SSE2__
+    while (end - s >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+        unsigned m = special_mask(v);
+        _mm_storeu_si128((__m128i *)(void *)d, v);
+        if (m) {
+            unsigned k = (unsigned)__builtin_ctz(m);
+            *sp = s + k;
+            *dp = d + k;
+            return;
+        }
+        s += 16;
+        d += 16;
+    }
+    if (end - s >= 8) {
+        __m128i v = _mm_loadl_epi64((const __m128i *)(const void *)s); /* the rest zero */
+        unsigned m = special_mask(v) & 0xffu;
+        _mm_storel_epi64((__m128i *)(void *)d, v);
+        if (m) {
+            unsigned k = (unsigned)__builtin_ctz(m);
+            *sp = s + k;
+            *dp = d + k;
+            return;
+        }
+        s += 8;
+        d += 8;
+    }
+#else
+    while (end - s >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        if (word_has_special(w))
+            break;
+        memcpy(d, &w, 8);
+        s += 8;
+        d += 8;
+    }
+#endif
+    while (s < end && esc_class[(unsigned char)*s] == 0)
+        *d++ = *s++;
+    *sp = s;
+    *dp = d;
 }
 
 /* The slow part of mw_json_strn, from the first byte that is not plain: d is where the
@@ -47,11 +115,6 @@ static void json_strn_rest(GString *out, char *d, const char *s, const char *end
     while (s < end) {
         unsigned char ch = (unsigned char)*s;
         unsigned char c = esc_class[ch];
-        if (c == 0) {
-            *d++ = (char)ch;
-            s++;
-            continue;
-        }
         size_t left = (size_t)(end - s); /* this byte and the rest, then the quote */
         if (c == 1) {
             /* A valid UTF-8 character is kept as it is; an invalid byte becomes the
@@ -62,26 +125,27 @@ static void json_strn_rest(GString *out, char *d, const char *s, const char *end
                 memcpy(d, s, n);
                 d += n;
                 s += n;
-                continue;
+            } else {
+                mw_commit(out, d);
+                d = mw_reserve(out, left + 2);
+                *d++ = (char)(0xc0 | (ch >> 6));
+                *d++ = (char)(0x80 | (ch & 0x3f));
+                s++;
             }
+        } else {
             mw_commit(out, d);
-            d = mw_reserve(out, left + 2);
-            *d++ = (char)(0xc0 | (ch >> 6));
-            *d++ = (char)(0x80 | (ch & 0x3f));
+            d = mw_reserve(out, left + 6);
+            *d++ = '\\';
+            *d++ = (char)c;
+            if (c == 'u') {
+                *d++ = '0';
+                *d++ = '0';
+                *d++ = hex[ch >> 4];
+                *d++ = hex[ch & 15];
+            }
             s++;
-            continue;
         }
-        mw_commit(out, d);
-        d = mw_reserve(out, left + 6);
-        *d++ = '\\';
-        *d++ = (char)c;
-        if (c == 'u') {
-            *d++ = '0';
-            *d++ = '0';
-            *d++ = hex[ch >> 4];
-            *d++ = hex[ch & 15];
-        }
-        s++;
+        copy_plain(&s, &d, end);
     }
     *d++ = '"';
     mw_commit(out, d);
@@ -91,19 +155,8 @@ void mw_json_strn(GString *out, const char *s, size_t len)
 {
     char *d = mw_reserve(out, len + 2);
     *d++ = '"';
-    const char *end = s + len, *run = s;
-    /* the run of bytes that need nothing is found first, then copied in one piece */
-    while (end - s >= 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        if (word_has_special(w))
-            break;
-        s += 8;
-    }
-    while (s < end && esc_class[(unsigned char)*s] == 0)
-        s++;
-    memcpy(d, run, (size_t)(s - run));
-    d += s - run;
+    const char *end = s + len;
+    copy_plain(&s, &d, end);
     if (G_LIKELY(s == end)) {
         *d++ = '"';
         mw_commit(out, d);
@@ -157,24 +210,42 @@ static inline char *put_pair(char *d, unsigned v) /* v < 100, two digits */
     return d + 2;
 }
 
-/* v in decimal at d (at most 20 bytes); returns the end */
+/* v in decimal at d (at most 20 bytes); returns the end. The digits are counted first,
+ * then written from the last, two at a time. */
 static char *put_u64(char *d, uint64_t v)
 {
-    char b[20], *p = b + sizeof b;
+    if (v < 10) {
+        *d = (char)('0' + v);
+        return d + 1;
+    }
+    unsigned n = 1;
+    for (uint64_t t = v;; t /= 10000, n += 4) {
+        if (t < 10)
+            break;
+        if (t < 100) {
+            n += 1;
+            break;
+        }
+        if (t < 1000) {
+            n += 2;
+            break;
+        }
+        if (t < 10000) {
+            n += 3;
+            break;
+        }
+    }
+    char *e = d + n, *p = e;
     while (v >= 100) {
         p -= 2;
         memcpy(p, digit_pairs + 2 * (v % 100), 2);
         v /= 100;
     }
-    if (v >= 10) {
-        p -= 2;
-        memcpy(p, digit_pairs + 2 * v, 2);
-    } else {
-        *--p = (char)('0' + v);
-    }
-    size_t n = (size_t)(b + sizeof b - p);
-    memcpy(d, p, n);
-    return d + n;
+    if (v >= 10)
+        memcpy(p - 2, digit_pairs + 2 * v, 2);
+    else
+        p[-1] = (char)('0' + v);
+    return e;
 }
 
 /* v < 1000000 as six digits, zero-padded */
