@@ -312,11 +312,14 @@ void mw_format_time(GString *out, int64_t ts_us)
     if (day != cached_day) {
         time_t t = (time_t)(day * 86400);
         struct tm tm;
-        if (!gmtime_r(&t, &tm) ||
-            strftime(cached_date, sizeof cached_date, "%Y-%m-%dT", &tm) != 11) {
+        char date[sizeof cached_date];
+        /* into the cache only when whole: a year before 1000 is not 4 digits, and the day
+         * cached before must stay as it was */
+        if (!gmtime_r(&t, &tm) || strftime(date, sizeof date, "%Y-%m-%dT", &tm) != 11) {
             g_string_append(out, "1970-01-01T00:00:00.000000Z");
             return;
         }
+        memcpy(cached_date, date, sizeof date);
         cached_day = day;
     }
     char *d = mw_reserve(out, 27);
