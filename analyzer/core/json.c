@@ -1,6 +1,5 @@
 #include "core/json.h"
 
-#include <arpa/inet.h>
 #include <string.h>
 #include <time.h>
 #ifdef __SSE2__
@@ -356,18 +355,59 @@ static char *put_ipv4(char *d, const uint8_t a[4])
     return d;
 }
 
+/* v in lowercase hex without leading zeros at d; returns the end */
+static char *put_hex16(char *d, unsigned v)
+{
+    static const char hex[] = "0123456789abcdef";
+    int shift = v >= 0x1000 ? 12 : v >= 0x100 ? 8 : v >= 0x10 ? 4 : 0;
+    for (; shift >= 0; shift -= 4)
+        *d++ = hex[(v >> shift) & 15];
+    return d;
+}
+
+/* The RFC 5952 text form at d (at most 45 bytes), as glibc's inet_ntop writes it (which
+ * goes through sprintf): the first longest run of two or more zero groups as "::", and
+ * the IPv4-compatible and IPv4-mapped forms with a dotted quad. */
+static char *put_ipv6(char *d, const uint8_t a[16])
+{
+    unsigned w[8];
+    for (int i = 0; i < 8; i++)
+        w[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+    int best = -1, best_len = 0, cur = -1, cur_len = 0;
+    for (int i = 0; i < 8; i++) {
+        if (w[i] == 0) {
+            if (cur < 0)
+                cur = i, cur_len = 0;
+            cur_len++;
+            if (cur_len > best_len)
+                best = cur, best_len = cur_len;
+        } else {
+            cur = -1;
+        }
+    }
+    if (best_len < 2)
+        best = -1;
+    for (int i = 0; i < 8; i++) {
+        if (best >= 0 && i >= best && i < best + best_len) {
+            if (i == best)
+                *d++ = ':';
+            continue;
+        }
+        if (i)
+            *d++ = ':';
+        if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff)))
+            return put_ipv4(d, a + 12);
+        d = put_hex16(d, w[i]);
+    }
+    if (best >= 0 && best + best_len == 8)
+        *d++ = ':';
+    return d;
+}
+
 size_t mw_format_ip(const mw_endpoint *ep, char *out, size_t size)
 {
-    if (ep->family == 6) { /* RFC 5952 text form: libc's */
-        if (!inet_ntop(AF_INET6, ep->addr, out, (socklen_t)size)) {
-            if (size)
-                out[0] = '\0';
-            return 0;
-        }
-        return strlen(out);
-    }
-    char b[16];
-    size_t n = (size_t)(put_ipv4(b, ep->addr) - b);
+    char b[48];
+    size_t n = (size_t)((ep->family == 6 ? put_ipv6(b, ep->addr) : put_ipv4(b, ep->addr)) - b);
     if (n >= size) { /* as inet_ntop: nothing when it does not fit */
         if (size)
             out[0] = '\0';
@@ -380,17 +420,14 @@ size_t mw_format_ip(const mw_endpoint *ep, char *out, size_t size)
 
 void mw_format_endpoint(GString *out, const mw_endpoint *ep)
 {
+    char *d = mw_reserve(out, 1 + 45 + 2 + 5);
     if (ep->family == 6) {
-        char buf[INET6_ADDRSTRLEN];
-        size_t n = mw_format_ip(ep, buf, sizeof buf);
-        g_string_append_c(out, '[');
-        mw_put(out, buf, n);
-        mw_put(out, "]:", 2);
-        mw_json_u64(out, ep->port);
-        return;
+        *d++ = '[';
+        d = put_ipv6(d, ep->addr);
+        *d++ = ']';
+    } else {
+        d = put_ipv4(d, ep->addr);
     }
-    char *d = mw_reserve(out, 15 + 1 + 5);
-    d = put_ipv4(d, ep->addr);
     *d++ = ':';
     mw_commit(out, put_u64(d, ep->port));
 }

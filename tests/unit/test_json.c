@@ -9,6 +9,7 @@
 #include <time.h>
 #define XXH_STATIC_LINKING_ONLY
 #include <xxhash.h>
+#include <openssl/evp.h>
 
 #include "core/community_id.h"
 #include "core/identity.h"
@@ -291,6 +292,14 @@ static void test_addresses(void)
             ep.addr[i] = (uint8_t)(k == 0 ? 0 : k == 1 ? g_rand_int_range(r, 0, 10)
                                         : k == 2 ? 255 : g_rand_int_range(r, 0, 256));
         }
+        for (int i = 0; i < 8 && (iter & 2); i++) /* zero groups: where "::" goes */
+            if (g_rand_boolean(r))
+                ep.addr[2 * i] = ep.addr[2 * i + 1] = 0;
+        if (iter % 7 == 0) { /* the v4-mapped and v4-compatible forms, and near them */
+            memset(ep.addr, 0, 10 + g_rand_int_range(r, 0, 3));
+            if (g_rand_boolean(r))
+                ep.addr[10] = ep.addr[11] = 0xff;
+        }
         if (iter < 4) /* the ends */
             memset(ep.addr, iter < 2 ? 0 : 255, sizeof ep.addr);
         char ip[INET6_ADDRSTRLEN];
@@ -307,6 +316,28 @@ static void test_addresses(void)
         mw_format_endpoint(g, &ep);
         g_assert_cmpstr(g->str, ==, want);
     }
+    static const struct {
+        uint8_t a[16];
+        const char *text;
+    } v6[] = {
+        { { 0 }, "::" },
+        { { [15] = 1 }, "::1" },
+        { { [15] = 2 }, "::2" },
+        { { [10] = 0xff, 0xff, 1, 2, 3, 4 }, "::ffff:1.2.3.4" },
+        { { [12] = 1, 2, 3, 4 }, "::1.2.3.4" },
+        { { [9] = 1, [12] = 1, 2, 3, 4 }, "::1:0:102:304" },
+        { { 0, 1 }, "1::" },
+        { { 0, 1, [15] = 1 }, "1::1" },
+        { { 0, 1, [7] = 1, [15] = 1 }, "1:0:0:1::1" },
+        { { 0x20, 0x01, 0x0d, 0xb8, [5] = 1, [15] = 1 }, "2001:db8:1::1" },
+        { { 0xfe, 0x80, [8] = 0xab, 0xcd, [14] = 0x0f, 0xff }, "fe80::abcd:0:0:fff" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(v6); i++) {
+        mw_endpoint ep = { 6, { 0 }, 25 };
+        memcpy(ep.addr, v6[i].a, 16);
+        g_assert_cmpuint(mw_format_ip(&ep, got, sizeof got), ==, strlen(v6[i].text));
+        g_assert_cmpstr(got, ==, v6[i].text);
+    }
     g_rand_free(r);
     g_string_free(g, TRUE);
 }
@@ -322,6 +353,48 @@ static void test_community_id_text(void)
         snprintf(want, size, "%s", full); /* cut as snprintf cuts */
         g_assert_cmpstr(id, ==, want);
     }
+}
+
+/* the Community ID of random pairs, v4 and v6, against SHA-1 and base64 by OpenSSL */
+static void test_community_id_random(void)
+{
+    GRand *r = g_rand_new_with_seed(17);
+    for (int iter = 0; iter < 2000; iter++) {
+        mw_endpoint a = { (iter & 1) ? 6 : 4, { 0 }, (uint16_t)g_rand_int(r) };
+        mw_endpoint b = { a.family, { 0 }, (uint16_t)g_rand_int(r) };
+        for (int i = 0; i < 16; i++) {
+            a.addr[i] = (uint8_t)g_rand_int(r);
+            b.addr[i] = iter % 5 ? (uint8_t)g_rand_int(r) : a.addr[i]; /* same host */
+        }
+        size_t alen = a.family == 6 ? 16 : 4;
+        const mw_endpoint *lo = &a, *hi = &b;
+        int c = memcmp(a.addr, b.addr, alen);
+        if (c > 0 || (c == 0 && a.port > b.port))
+            lo = &b, hi = &a;
+        uint8_t buf[40], md[EVP_MAX_MD_SIZE];
+        size_t n = 0;
+        buf[n++] = 0;
+        buf[n++] = 0;
+        memcpy(buf + n, lo->addr, alen);
+        n += alen;
+        memcpy(buf + n, hi->addr, alen);
+        n += alen;
+        buf[n++] = 6;
+        buf[n++] = 0;
+        buf[n++] = (uint8_t)(lo->port >> 8);
+        buf[n++] = (uint8_t)lo->port;
+        buf[n++] = (uint8_t)(hi->port >> 8);
+        buf[n++] = (uint8_t)hi->port;
+        unsigned mdlen = 0;
+        g_assert_true(EVP_Digest(buf, n, md, &mdlen, EVP_sha1(), NULL));
+        unsigned char enc[64];
+        EVP_EncodeBlock(enc, md, (int)mdlen);
+        char want[80], id[80];
+        snprintf(want, sizeof want, "1:%s", (const char *)enc);
+        mw_community_id(&a, &b, id, sizeof id);
+        g_assert_cmpstr(id, ==, want);
+    }
+    g_rand_free(r);
 }
 
 /* the uid's hash as it was computed before: XXH3 streamed field by field */
@@ -393,6 +466,7 @@ int main(int argc, char **argv)
     g_test_add_func("/json/times", test_times);
     g_test_add_func("/json/addresses", test_addresses);
     g_test_add_func("/json/community_id_text", test_community_id_text);
+    g_test_add_func("/json/community_id_random", test_community_id_random);
     g_test_add_func("/json/uid", test_uid);
     return g_test_run();
 }
