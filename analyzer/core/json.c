@@ -6,6 +6,13 @@
 #include <emmintrin.h>
 #endif
 
+/* the string copy is small and hot: inlined where it is used, its pointers in registers */
+#if defined(__GNUC__)
+#define MW_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define MW_ALWAYS_INLINE
+#endif
+
 /* What each byte becomes in a JSON string: 0 itself, 1 the first byte of a possible
  * UTF-8 sequence (checked as one), else the escape's first letter after the backslash
  * ('u' for \u00XX: the other controls, NUL and DEL; RFC 8259 section 7). */
@@ -53,52 +60,83 @@ static inline bool word_has_special(uint64_t w)
 }
 #endif
 
-/* Copies the plain bytes from *sp to *dp, up to end or the first byte that is not, and
- * moves both on: 16 bytes at a time where SSE2 is (every x86-64), else 8. The output has
- * room for every input byte left (mw_json_strn's reservation), so a whole chunk is stored
- * even when only its start is plain: the rest is written over after. */
-static inline void copy_plain(const char **sp, char **dp, const char *end)
-{
-    const char *s = *sp;
-    char *d = *dp;
 #ifdef __SSE2__
-    while (end - s >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
-        unsigned m = special_mask(v);
+/* Stores what was loaded from p as far as its first byte that is not plain (m: their
+ * mask), or whole; moves *sp and *dp to that byte, or to the window's end. Returns
+ * whether a byte that is not plain was found. */
+MW_ALWAYS_INLINE static inline bool take_window(const char **sp, char **dp, const char *p, __m128i v,
+                               unsigned m, size_t width)
+{
+    char *d = *dp + (p - *sp); /* the window may start before *sp: those bytes are plain */
+    if (width == 16)
         _mm_storeu_si128((__m128i *)(void *)d, v);
-        if (m) {
-            unsigned k = (unsigned)__builtin_ctz(m);
-            *sp = s + k;
-            *dp = d + k;
-            return;
-        }
-        s += 16;
-        d += 16;
-    }
-    if (end - s >= 8) {
-        __m128i v = _mm_loadl_epi64((const __m128i *)(const void *)s); /* the rest zero */
-        unsigned m = special_mask(v) & 0xffu;
+    else
         _mm_storel_epi64((__m128i *)(void *)d, v);
-        if (m) {
-            unsigned k = (unsigned)__builtin_ctz(m);
-            *sp = s + k;
-            *dp = d + k;
+    size_t k = m ? (size_t)__builtin_ctz(m) : width;
+    *sp = p + k;
+    *dp = d + k;
+    return m != 0;
+}
+#endif
+
+/* Copies the plain bytes from *sp to *dp, up to end or the first byte that is not, and
+ * moves both on: 16 bytes at a time where SSE2 is (every x86-64), the last ones in one
+ * window that overlaps bytes already copied; 8 at a time elsewhere. The output has room
+ * for every input byte left (mw_json_strn's reservation), so a whole window is stored
+ * even when only its start is plain: the rest is written over after. */
+MW_ALWAYS_INLINE static inline void copy_plain(const char **sp, char **dp, const char *end)
+{
+#ifdef __SSE2__
+    const char *s0 = *sp;
+    size_t len = (size_t)(end - s0);
+    if (len >= 16) {
+        while (end - *sp >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)*sp);
+            if (take_window(sp, dp, *sp, v, special_mask(v), 16))
+                return;
+        }
+        if (*sp < end) {
+            const char *w = end - 16;
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)w);
+            take_window(sp, dp, w, v, special_mask(v), 16);
+        }
+        return;
+    }
+    if (len >= 8) {
+        __m128i v = _mm_loadl_epi64((const __m128i *)(const void *)s0); /* the rest zero */
+        if (take_window(sp, dp, s0, v, special_mask(v) & 0xffu, 8) || *sp == end)
+            return;
+        const char *w = end - 8;
+        v = _mm_loadl_epi64((const __m128i *)(const void *)w);
+        take_window(sp, dp, w, v, special_mask(v) & 0xffu, 8);
+        return;
+    }
+    if (len >= 4) { /* the first four and the last four, overlapping */
+        uint32_t a, b;
+        memcpy(&a, s0, 4);
+        memcpy(&b, end - 4, 4);
+        __m128i v = _mm_unpacklo_epi32(_mm_cvtsi32_si128((int)a), _mm_cvtsi32_si128((int)b));
+        if ((special_mask(v) & 0xffu) == 0) {
+            memcpy(*dp, &a, 4);
+            memcpy(*dp + len - 4, &b, 4);
+            *sp = end;
+            *dp += len;
             return;
         }
-        s += 8;
-        d += 8;
     }
 #else
-    while (end - s >= 8) {
+    while (end - *sp >= 8) {
         uint64_t w;
-        memcpy(&w, s, 8);
+        memcpy(&w, *sp, 8);
         if (word_has_special(w))
             break;
-        memcpy(d, &w, 8);
-        s += 8;
-        d += 8;
+        memcpy(*dp, &w, 8);
+        *sp += 8;
+        *dp += 8;
     }
 #endif
+    const char *s = *sp;
+    char *d = *dp;
     while (s < end && esc_class[(unsigned char)*s] == 0)
         *d++ = *s++;
     *sp = s;

@@ -91,6 +91,30 @@ static void test_escape_every_byte(void)
     g_string_free(g, TRUE);
 }
 
+/* every length to 48 with one byte that is not plain at every position: the 16-, 8- and
+ * 4-byte windows and their overlaps */
+static void test_escape_positions(void)
+{
+    static const char specials[] = { '"', '\\', '\n', 0x01, 0x7f, '\0', (char)0xff, (char)0xc3 };
+    GString *g = g_string_new(NULL);
+    for (size_t len = 0; len <= 48; len++) {
+        for (size_t pos = 0; pos <= len; pos++) { /* pos == len: none */
+            for (size_t k = 0; k < sizeof specials; k++) {
+                char s[64];
+                for (size_t i = 0; i < sizeof s; i++)
+                    s[i] = (char)('A' + i % 26);
+                if (pos < len)
+                    s[pos] = specials[k];
+                if (pos + 1 < len && k == sizeof specials - 1)
+                    s[pos + 1] = (char)0xa9; /* a whole two-byte character */
+                g_string_truncate(g, 0);
+                check_strn(g, s, len);
+            }
+        }
+    }
+    g_string_free(g, TRUE);
+}
+
 static void test_escape_cases(void)
 {
     GString *g = g_string_new(NULL);
@@ -458,6 +482,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/json/escape_every_byte", test_escape_every_byte);
+    g_test_add_func("/json/escape_positions", test_escape_positions);
     g_test_add_func("/json/escape_cases", test_escape_cases);
     g_test_add_func("/json/escape_random", test_escape_random);
     g_test_add_func("/json/keys", test_keys);
