@@ -324,6 +324,48 @@ void mw_json_seconds(GString *out, int64_t us)
 #define MW_TIME_MIN_S INT64_C(-62135596800)
 #define MW_TIME_MAX_S INT64_C(253402300799)
 
+/* The date of day (days since 1970) as "YYYY-MM-DDT", through libc once per day seen
+ * (records come in time order, so this is nearly always the last day). Per thread: the
+ * writer thread and the analysis thread may both format times. NULL when the year is not
+ * four digits. */
+static const char *cached_date_of(int64_t day)
+{
+    static _Thread_local int64_t cached_day = INT64_MIN;
+    static _Thread_local char cached_date[16]; /* "YYYY-MM-DDT" */
+    if (day != cached_day) {
+        time_t t = (time_t)(day * 86400);
+        struct tm tm;
+        char date[sizeof cached_date];
+        /* into the cache only when whole: a year before 1000 is not 4 digits, and the day
+         * cached before must stay as it was */
+        if (!gmtime_r(&t, &tm) || strftime(date, sizeof date, "%Y-%m-%dT", &tm) != 11)
+            return NULL;
+        memcpy(cached_date, date, sizeof date);
+        cached_day = day;
+    }
+    return cached_date;
+}
+
+/* secs as day and second of the day, rounded down */
+static void split_day(int64_t secs, int64_t *day, int64_t *sod)
+{
+    *day = secs / 86400;
+    *sod = secs % 86400;
+    if (*sod < 0) {
+        *sod += 86400;
+        (*day)--;
+    }
+}
+
+static char *put_clock(char *d, int64_t sod)
+{
+    d = put_pair(d, (unsigned)(sod / 3600));
+    *d++ = ':';
+    d = put_pair(d, (unsigned)(sod / 60 % 60));
+    *d++ = ':';
+    return put_pair(d, (unsigned)(sod % 60));
+}
+
 void mw_format_time(GString *out, int64_t ts_us)
 {
     int64_t secs = ts_us / G_USEC_PER_SEC;
@@ -332,45 +374,61 @@ void mw_format_time(GString *out, int64_t ts_us)
         usec += G_USEC_PER_SEC;
         secs--;
     }
-    if (secs < MW_TIME_MIN_S || secs > MW_TIME_MAX_S) {
+    int64_t day, sod;
+    split_day(secs, &day, &sod);
+    const char *date = secs < MW_TIME_MIN_S || secs > MW_TIME_MAX_S ? NULL : cached_date_of(day);
+    if (!date) {
         g_string_append(out, "1970-01-01T00:00:00.000000Z");
         return;
     }
-    /* The date through libc, once per day seen (records come in time order, so this is
-     * nearly always the last day); the time of day by arithmetic. Per thread: the
-     * writer thread and the analysis thread may both format times. */
-    static _Thread_local int64_t cached_day = INT64_MIN;
-    static _Thread_local char cached_date[16]; /* "YYYY-MM-DDT" */
-    int64_t day = secs / 86400, sod = secs % 86400;
-    if (sod < 0) {
-        sod += 86400;
-        day--;
-    }
-    if (day != cached_day) {
-        time_t t = (time_t)(day * 86400);
-        struct tm tm;
-        char date[sizeof cached_date];
-        /* into the cache only when whole: a year before 1000 is not 4 digits, and the day
-         * cached before must stay as it was */
-        if (!gmtime_r(&t, &tm) || strftime(date, sizeof date, "%Y-%m-%dT", &tm) != 11) {
-            g_string_append(out, "1970-01-01T00:00:00.000000Z");
-            return;
-        }
-        memcpy(cached_date, date, sizeof date);
-        cached_day = day;
-    }
     char *d = mw_reserve(out, 27);
-    memcpy(d, cached_date, 11);
-    d += 11;
-    d = put_pair(d, (unsigned)(sod / 3600));
-    *d++ = ':';
-    d = put_pair(d, (unsigned)(sod / 60 % 60));
-    *d++ = ':';
-    d = put_pair(d, (unsigned)(sod % 60));
+    memcpy(d, date, 11);
+    d = put_clock(d + 11, sod);
     *d++ = '.';
     d = put_six(d, (unsigned)usec);
     *d++ = 'Z';
     mw_commit(out, d);
+}
+
+bool mw_format_utc_clock(GString *out, int64_t secs, bool with_date)
+{
+    if (secs < MW_TIME_MIN_S || secs > MW_TIME_MAX_S)
+        return false;
+    int64_t day, sod;
+    split_day(secs, &day, &sod);
+    const char *date = with_date ? cached_date_of(day) : NULL;
+    if (with_date && !date)
+        return false;
+    char *d = mw_reserve(out, 19);
+    if (date) {
+        memcpy(d, date, 10);
+        d[10] = ' ';
+        d += 11;
+    }
+    mw_commit(out, put_clock(d, sod));
+    return true;
+}
+
+void mw_format_six(GString *out, unsigned v)
+{
+    mw_commit(out, put_six(mw_reserve(out, 6), v % 1000000));
+}
+
+void mw_format_tenths(GString *out, int64_t us)
+{
+    /* Away from a tie in decimal (x.x5 s exactly) the double us / 1e6 rounds to the same
+     * tenth as the exact value, by far while it is below 1e9 s: by integers then. At a
+     * tie printf's rounding of the binary value decides, so printf it is. */
+    if (us >= 0 && us < INT64_C(1000000000000000) && us % 100000 != 50000) {
+        uint64_t tenths = ((uint64_t)us + 50000) / 100000;
+        char *d = mw_reserve(out, 22);
+        d = put_u64(d, tenths / 10);
+        *d++ = '.';
+        *d++ = (char)('0' + tenths % 10);
+        mw_commit(out, d);
+        return;
+    }
+    g_string_append_printf(out, "%.1f", (double)us / 1e6);
 }
 
 /* the dotted quad at d (at most 15 bytes): by hand, glibc's inet_ntop goes through

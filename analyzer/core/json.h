@@ -80,6 +80,13 @@ void mw_json_i64(GString *out, int64_t v);
 void mw_json_seconds(GString *out, int64_t us);
 /* RFC 3339 UTC with microseconds: 2024-05-01T10:00:00.123456Z */
 void mw_format_time(GString *out, int64_t ts_us);
+/* The UTC time of day secs as "YYYY-MM-DD HH:MM:SS" (with_date) or "HH:MM:SS", as
+ * GDateTime's format gives them; false (nothing written) outside years 1000 to 9999. */
+bool mw_format_utc_clock(GString *out, int64_t secs, bool with_date);
+/* v (below 1000000) as six digits, zero-padded: "%06u" */
+void mw_format_six(GString *out, unsigned v);
+/* microseconds as seconds with one decimal: the bytes of "%.1f" of us / 1e6 */
+void mw_format_tenths(GString *out, int64_t us);
 /* The address alone as text (inet_ntop's form; IPv4 without printf) into out, NUL
  * ended; returns its length ("" and 0 when it does not fit in size). */
 size_t mw_format_ip(const mw_endpoint *ep, char *out, size_t size);

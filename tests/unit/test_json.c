@@ -304,6 +304,70 @@ static void test_times(void)
     g_string_free(g, TRUE);
 }
 
+/* the text output's times: as GDateTime formats them, and "%.1f" / "%06u" */
+static void test_text_times(void)
+{
+    GRand *r = g_rand_new_with_seed(15);
+    GString *g = g_string_sized_new(1);
+    for (int iter = 0; iter < 3000; iter++) {
+        int64_t secs = iter % 3 ? (int64_t)g_rand_double_range(r, -62135596800.0, 253402300799.0)
+                                : g_rand_int_range(r, -200000, 200000);
+        if (iter < 4)
+            secs = iter < 2 ? -62135596800 + iter : 253402300799 - iter;
+        GDateTime *dt = g_date_time_new_from_unix_utc(secs);
+        g_assert_nonnull(dt);
+        for (int with_date = 0; with_date < 2; with_date++) {
+            gchar *want = g_date_time_format(dt, with_date ? "%Y-%m-%d %H:%M:%S" : "%H:%M:%S");
+            g_string_truncate(g, 0);
+            bool ok = mw_format_utc_clock(g, secs, with_date);
+            if (ok)
+                g_assert_cmpstr(g->str, ==, want);
+            else /* only a year before 1000, with its date */
+                g_assert_true(with_date && g_date_time_get_year(dt) < 1000 && g->len == 0);
+            g_free(want);
+        }
+        g_date_time_unref(dt);
+    }
+    g_string_truncate(g, 0);
+    g_assert_false(mw_format_utc_clock(g, INT64_C(253402300800), false));
+    g_assert_false(mw_format_utc_clock(g, INT64_C(-62135596801), true));
+    g_assert_cmpuint(g->len, ==, 0);
+    char want[64];
+    for (int iter = 0; iter < 40000; iter++) {
+        int64_t us = (int64_t)(((uint64_t)g_rand_int(r) << 32 | g_rand_int(r)) >>
+                               g_rand_int_range(r, 10, 64));
+        if (iter % 4 == 1)
+            us = us / 100000 * 100000 + 50000; /* a tie in decimal */
+        if (iter % 4 == 2)
+            us = us / 100000 * 100000 + g_rand_int_range(r, 49990, 50010);
+        if (iter % 8 == 3)
+            us = -us;
+        if (iter < 300)
+            us = iter * 50000 - 1;
+        g_string_truncate(g, 0);
+        mw_format_tenths(g, us);
+        snprintf(want, sizeof want, "%.1f", (double)us / 1e6);
+        g_assert_cmpstr(g->str, ==, want);
+    }
+    int64_t edges[] = { INT64_MIN, INT64_MAX, 0, -1, INT64_C(999999999999999),
+                        INT64_C(1000000000000000), INT64_C(1000000000050000) };
+    for (size_t i = 0; i < G_N_ELEMENTS(edges); i++) {
+        g_string_truncate(g, 0);
+        mw_format_tenths(g, edges[i]);
+        snprintf(want, sizeof want, "%.1f", (double)edges[i] / 1e6);
+        g_assert_cmpstr(g->str, ==, want);
+    }
+    unsigned six[] = { 0, 1, 9, 10, 99, 100, 12345, 99999, 100000, 999999 };
+    for (size_t i = 0; i < G_N_ELEMENTS(six); i++) {
+        g_string_truncate(g, 0);
+        mw_format_six(g, six[i]);
+        snprintf(want, sizeof want, "%06u", six[i]);
+        g_assert_cmpstr(g->str, ==, want);
+    }
+    g_rand_free(r);
+    g_string_free(g, TRUE);
+}
+
 static void test_addresses(void)
 {
     GRand *r = g_rand_new_with_seed(13);
@@ -489,6 +553,7 @@ int main(int argc, char **argv)
     g_test_add_func("/json/integers", test_integers);
     g_test_add_func("/json/seconds", test_seconds);
     g_test_add_func("/json/times", test_times);
+    g_test_add_func("/json/text_times", test_text_times);
     g_test_add_func("/json/addresses", test_addresses);
     g_test_add_func("/json/community_id_text", test_community_id_text);
     g_test_add_func("/json/community_id_random", test_community_id_random);
