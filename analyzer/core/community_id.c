@@ -1,7 +1,5 @@
 #include "core/community_id.h"
 
-#include <openssl/evp.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "core/digest.h"
@@ -40,7 +38,26 @@ void mw_community_id(const mw_endpoint *a, const mw_endpoint *b, char *out, size
 
     uint8_t digest[MW_DIGEST_MAX];
     unsigned dlen = mw_digest(MW_SHA1, buf, n, digest);
-    unsigned char b64[64];
-    int blen = EVP_EncodeBlock(b64, digest, (int)dlen);
-    snprintf(out, outlen, "1:%.*s", blen, (const char *)b64);
+    /* "1:" and the base64 of the digest (EVP_EncodeBlock's, padded with '='), cut to
+     * outlen as snprintf would: the record writer calls this once per session */
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char text[2 + 4 * ((MW_DIGEST_MAX + 2) / 3) + 1], *t = text;
+    *t++ = '1';
+    *t++ = ':';
+    for (unsigned i = 0; i < dlen; i += 3) {
+        unsigned left = dlen - i;
+        uint32_t v = (uint32_t)digest[i] << 16 | (left > 1 ? (uint32_t)digest[i + 1] << 8 : 0) |
+                     (left > 2 ? digest[i + 2] : 0);
+        *t++ = b64[v >> 18];
+        *t++ = b64[(v >> 12) & 63];
+        *t++ = left > 1 ? b64[(v >> 6) & 63] : '=';
+        *t++ = left > 2 ? b64[v & 63] : '=';
+    }
+    if (!outlen)
+        return;
+    size_t tn = (size_t)(t - text);
+    if (tn >= outlen)
+        tn = outlen - 1;
+    memcpy(out, text, tn);
+    out[tn] = '\0';
 }

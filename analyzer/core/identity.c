@@ -76,29 +76,53 @@ static void hash_str(XXH3_state_t *st, const char *s)
     XXH3_128bits_update(st, s, strlen(s) + 1); /* with the NUL: fields cannot run together */
 }
 
-static void hash_endpoint(XXH3_state_t *st, const mw_endpoint *ep)
+/* family, address (16 bytes), port big-endian: 19 bytes at b */
+static uint8_t *put_endpoint(uint8_t *b, const mw_endpoint *ep)
 {
-    uint8_t b[19];
     b[0] = ep->family;
     memcpy(b + 1, ep->addr, 16);
     b[17] = (uint8_t)(ep->port >> 8);
     b[18] = (uint8_t)ep->port;
-    XXH3_128bits_update(st, b, sizeof b);
+    return b + 19;
+}
+
+/* The hashed bytes: sensor and input with their NULs, first frame and start time, the
+ * two endpoints. Hashed in one piece when they fit (the usual case), else streamed: the
+ * same XXH3 value either way. */
+#define MW_UID_INPUT_MAX 512
+static XXH128_hash_t uid_hash(const mw_session *s)
+{
+    const char *sensor = mw_identity_sensor(), *input = s->input ? s->input : "";
+    size_t ns = strlen(sensor) + 1, ni = strlen(input) + 1;
+    uint64_t first[2] = { s->first_frame, (uint64_t)s->ts_start_us };
+    uint8_t eps[38];
+    put_endpoint(put_endpoint(eps, &s->client), &s->server);
+    if (ns + ni + sizeof first + sizeof eps <= MW_UID_INPUT_MAX) {
+        uint8_t b[MW_UID_INPUT_MAX], *p = b;
+        memcpy(p, sensor, ns);
+        p += ns;
+        memcpy(p, input, ni);
+        p += ni;
+        memcpy(p, first, sizeof first);
+        p += sizeof first;
+        memcpy(p, eps, sizeof eps);
+        p += sizeof eps;
+        return XXH3_128bits(b, (size_t)(p - b));
+    }
+    XXH3_state_t st;
+    XXH3_INITSTATE(&st);
+    XXH3_128bits_reset(&st);
+    hash_str(&st, sensor);
+    hash_str(&st, input);
+    XXH3_128bits_update(&st, first, sizeof first);
+    XXH3_128bits_update(&st, eps, sizeof eps);
+    return XXH3_128bits_digest(&st);
 }
 
 void mw_identity_uid(const mw_session *s, char out[MW_UID_SIZE])
 {
     static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
-    XXH3_state_t st;
-    XXH3_INITSTATE(&st);
-    XXH3_128bits_reset(&st);
-    hash_str(&st, mw_identity_sensor());
-    hash_str(&st, s->input);
-    uint64_t first[2] = { s->first_frame, (uint64_t)s->ts_start_us };
-    XXH3_128bits_update(&st, first, sizeof first);
-    hash_endpoint(&st, &s->client);
-    hash_endpoint(&st, &s->server);
-    XXH128_hash_t h = XXH3_128bits_digest(&st);
+    XXH128_hash_t h = uid_hash(s);
     /* The session's start second first, in an alphabet that sorts as it counts (base32hex,
      * 7 characters: until the year 3058), so uids of a run are nearly in order and a
      * database index takes them at its end instead of all over the file; then 19
@@ -121,8 +145,7 @@ void mw_identity_uid(const mw_session *s, char out[MW_UID_SIZE])
 
 void mw_identity_ip(const mw_endpoint *ep, char *out, size_t size)
 {
-    if (!inet_ntop(ep->family == 6 ? AF_INET6 : AF_INET, ep->addr, out, (socklen_t)size))
-        g_strlcpy(out, "", size);
+    mw_format_ip(ep, out, size);
 }
 
 void mw_identity_json(GString *out, const mw_session *s)
@@ -135,14 +158,14 @@ void mw_identity_json(GString *out, const mw_session *s)
     mw_json_str(out, s->input);
     mw_put_lit(out, ",\"sensor\":");
     mw_json_str(out, mw_identity_sensor());
-    mw_identity_ip(&s->client, ip, sizeof ip);
+    size_t n = mw_format_ip(&s->client, ip, sizeof ip);
     mw_put_lit(out, ",\"client_ip\":");
-    mw_json_str(out, ip);
+    mw_json_strn(out, ip, n);
     mw_put_lit(out, ",\"client_port\":");
     mw_json_u64(out, s->client.port);
-    mw_identity_ip(&s->server, ip, sizeof ip);
+    n = mw_format_ip(&s->server, ip, sizeof ip);
     mw_put_lit(out, ",\"server_ip\":");
-    mw_json_str(out, ip);
+    mw_json_strn(out, ip, n);
     mw_put_lit(out, ",\"server_port\":");
     mw_json_u64(out, s->server.port);
 }

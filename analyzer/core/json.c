@@ -1,29 +1,54 @@
 #include "core/json.h"
 
-#include <arpa/inet.h>
 #include <string.h>
 #include <time.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
-/* Appends "\u00XX" for one byte. */
-static void json_u00(GString *out, unsigned char ch)
+/* the string copy is small and hot: inlined where it is used, its pointers in registers */
+#if defined(__GNUC__)
+#define MW_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define MW_ALWAYS_INLINE
+#endif
+
+/* What each byte becomes in a JSON string: 0 itself, 1 the first byte of a possible
+ * UTF-8 sequence (checked as one), else the escape's first letter after the backslash
+ * ('u' for \u00XX: the other controls, NUL and DEL; RFC 8259 section 7). */
+#define U4 'u', 'u', 'u', 'u'
+#define Z8 0, 0, 0, 0, 0, 0, 0, 0
+#define Z16 Z8, Z8
+#define H16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+static const unsigned char esc_class[256] = {
+    U4, U4, 'u', 't', 'n', 'u', 'u', 'r', 'u', 'u',                     /* 0x00 - 0x0f */
+    U4, U4, U4, U4,                                                     /* 0x10 - 0x1f */
+    0, 0, '"', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,                   /* 0x20 - 0x2f */
+    Z16, Z16,                                                           /* 0x30 - 0x4f */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '\\', 0, 0, 0,                  /* 0x50 - 0x5f */
+    Z16, Z8, 0, 0, 0, 0, 0, 0, 0, 'u',                                  /* 0x60 - 0x7f */
+    H16, H16, H16, H16, H16, H16, H16, H16,                             /* 0x80 - 0xff */
+};
+#undef U4
+#undef Z8
+#undef Z16
+#undef H16
+
+#ifdef __SSE2__
+/* The bytes of v that are not plain, as a bit mask: a signed compare puts the bytes of
+ * 0x80 and above below 0x20 with the controls. */
+static inline unsigned special_mask(__m128i v)
 {
-    static const char hex[] = "0123456789abcdef";
-    char b[6] = { '\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15] };
-    mw_put(out, b, 6);
+    const __m128i below = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));
+    const __m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+    const __m128i bslash = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+    const __m128i del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
+    return (unsigned)_mm_movemask_epi8(
+        _mm_or_si128(_mm_or_si128(below, quote), _mm_or_si128(bslash, del)));
 }
-
-/* Byte classes for mw_json_strn: 0 plain ASCII, 1 escaped (RFC 8259 section 7, plus
- * DEL), 2 the first byte of a possible UTF-8 sequence. */
-static inline int byte_class(unsigned char ch)
-{
-    if (ch >= 0x80)
-        return 2;
-    return ch < 0x20 || ch == '"' || ch == '\\' || ch == 0x7f;
-}
-
-/* Whether any of the 8 bytes of w is of class 1 or 2 (the "determine if a word has a
- * byte less than / greater than / equal to n" bit tricks): the plain bytes of a string
- * are skipped a word at a time. */
+#else
+/* Whether any of the 8 bytes of w is not plain (the "determine if a word has a byte less
+ * than / greater than / equal to n" bit tricks). */
 static inline bool word_has_special(uint64_t w)
 {
     const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
@@ -33,79 +58,164 @@ static inline bool word_has_special(uint64_t w)
     const uint64_t above_7e = (w + ones * (127 - 0x7e)) | w;
     return ((below_20 | is_quote | is_backslash | above_7e) & high) != 0;
 }
+#endif
+
+#ifdef __SSE2__
+/* Stores what was loaded from p as far as its first byte that is not plain (m: their
+ * mask), or whole; moves *sp and *dp to that byte, or to the window's end. Returns
+ * whether a byte that is not plain was found. */
+MW_ALWAYS_INLINE static inline bool take_window(const char **sp, char **dp, const char *p, __m128i v,
+                               unsigned m, size_t width)
+{
+    char *d = *dp + (p - *sp); /* the window may start before *sp: those bytes are plain */
+    if (width == 16)
+        _mm_storeu_si128((__m128i *)(void *)d, v);
+    else
+        _mm_storel_epi64((__m128i *)(void *)d, v);
+    size_t k = m ? (size_t)__builtin_ctz(m) : width;
+    *sp = p + k;
+    *dp = d + k;
+    return m != 0;
+}
+#endif
+
+/* Copies the plain bytes from *sp to *dp, up to end or the first byte that is not, and
+ * moves both on: 16 bytes at a time where SSE2 is (every x86-64), the last ones in one
+ * window that overlaps bytes already copied; 8 at a time elsewhere. The output has room
+ * for every input byte left (mw_json_strn's reservation), so a whole window is stored
+ * even when only its start is plain: the rest is written over after. */
+MW_ALWAYS_INLINE static inline void copy_plain(const char **sp, char **dp, const char *end)
+{
+#ifdef __SSE2__
+    const char *s0 = *sp;
+    size_t len = (size_t)(end - s0);
+    if (len >= 16) {
+        while (end - *sp >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)*sp);
+            if (take_window(sp, dp, *sp, v, special_mask(v), 16))
+                return;
+        }
+        if (*sp < end) {
+            const char *w = end - 16;
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)w);
+            take_window(sp, dp, w, v, special_mask(v), 16);
+        }
+        return;
+    }
+    if (len >= 8) {
+        __m128i v = _mm_loadl_epi64((const __m128i *)(const void *)s0); /* the rest zero */
+        if (take_window(sp, dp, s0, v, special_mask(v) & 0xffu, 8) || *sp == end)
+            return;
+        const char *w = end - 8;
+        v = _mm_loadl_epi64((const __m128i *)(const void *)w);
+        take_window(sp, dp, w, v, special_mask(v) & 0xffu, 8);
+        return;
+    }
+    if (len >= 4) { /* the first four and the last four, overlapping */
+        uint32_t a, b;
+        memcpy(&a, s0, 4);
+        memcpy(&b, end - 4, 4);
+        __m128i v = _mm_unpacklo_epi32(_mm_cvtsi32_si128((int)a), _mm_cvtsi32_si128((int)b));
+        if ((special_mask(v) & 0xffu) == 0) {
+            memcpy(*dp, &a, 4);
+            memcpy(*dp + len - 4, &b, 4);
+            *sp = end;
+            *dp += len;
+            return;
+        }
+    }
+#else
+    while (end - *sp >= 8) {
+        uint64_t w;
+        memcpy(&w, *sp, 8);
+        if (word_has_special(w))
+            break;
+        memcpy(*dp, &w, 8);
+        *sp += 8;
+        *dp += 8;
+    }
+#endif
+    const char *s = *sp;
+    char *d = *dp;
+    while (s < end && esc_class[(unsigned char)*s] == 0)
+        *d++ = *s++;
+    *sp = s;
+    *dp = d;
+}
+
+/* The slow part of mw_json_strn, from the first byte that is not plain: d is where the
+ * output goes, with room for every byte left in [s, end) and the closing quote. Each
+ * escape makes sure of the extra room it takes. */
+static void json_strn_rest(GString *out, char *d, const char *s, const char *end)
+{
+    static const char hex[] = "0123456789abcdef";
+    while (s < end) {
+        unsigned char ch = (unsigned char)*s;
+        unsigned char c = esc_class[ch];
+        size_t left = (size_t)(end - s); /* this byte and the rest, then the quote */
+        if (c == 1) {
+            /* A valid UTF-8 character is kept as it is; an invalid byte becomes the
+             * Latin-1 character of its value, so the record stays valid UTF-8. */
+            gunichar u = g_utf8_get_char_validated(s, end - s);
+            if (u < 0x110000) {
+                size_t n = (size_t)g_utf8_skip[ch];
+                memcpy(d, s, n);
+                d += n;
+                s += n;
+            } else {
+                mw_commit(out, d);
+                d = mw_reserve(out, left + 2);
+                *d++ = (char)(0xc0 | (ch >> 6));
+                *d++ = (char)(0x80 | (ch & 0x3f));
+                s++;
+            }
+        } else {
+            mw_commit(out, d);
+            d = mw_reserve(out, left + 6);
+            *d++ = '\\';
+            *d++ = (char)c;
+            if (c == 'u') {
+                *d++ = '0';
+                *d++ = '0';
+                *d++ = hex[ch >> 4];
+                *d++ = hex[ch & 15];
+            }
+            s++;
+        }
+        copy_plain(&s, &d, end);
+    }
+    *d++ = '"';
+    mw_commit(out, d);
+}
 
 void mw_json_strn(GString *out, const char *s, size_t len)
 {
-    g_string_append_c(out, '"');
+    char *d = mw_reserve(out, len + 2);
+    *d++ = '"';
     const char *end = s + len;
-    while (s < end) {
-        /* the run of bytes that need nothing goes out in one piece */
-        const char *run = s;
-        for (;;) {
-            uint64_t w;
-            if (end - s >= 8 && (memcpy(&w, s, 8), !word_has_special(w))) {
-                s += 8;
-                continue;
-            }
-            if (s < end && byte_class((unsigned char)*s) == 0) {
-                s++;
-                continue;
-            }
-            break;
-        }
-        if (s > run)
-            mw_put(out, run, s - run);
-        if (s == end)
-            break;
-        unsigned char ch = (unsigned char)*s;
-        if (byte_class(ch) == 1) {
-            s++;
-            switch (ch) {
-            case '"': mw_put(out, "\\\"", 2); break;
-            case '\\': mw_put(out, "\\\\", 2); break;
-            case '\n': mw_put(out, "\\n", 2); break;
-            case '\r': mw_put(out, "\\r", 2); break;
-            case '\t': mw_put(out, "\\t", 2); break;
-            default: json_u00(out, ch); /* other controls, NUL, DEL */
-            }
-            continue;
-        }
-        /* A valid UTF-8 character is kept as it is; an invalid byte becomes the Latin-1
-         * character of its value, so the record stays valid UTF-8. */
-        gunichar u = g_utf8_get_char_validated(s, end - s);
-        if (u < 0x110000) {
-            size_t n = (size_t)g_utf8_skip[ch];
-            mw_put(out, s, n);
-            s += n;
-        } else {
-            g_string_append_unichar(out, ch);
-            s++;
-        }
+    copy_plain(&s, &d, end);
+    if (G_LIKELY(s == end)) {
+        *d++ = '"';
+        mw_commit(out, d);
+        return;
     }
-    g_string_append_c(out, '"');
+    json_strn_rest(out, d, s, end);
 }
 
 void mw_json_str(GString *out, const char *s)
 {
     if (!s)
-        g_string_append(out, "null");
+        mw_put_lit(out, "null");
     else
         mw_json_strn(out, s, strlen(s));
 }
 
-void mw_json_key_n(GString *out, const char *key, size_t len)
-{
-    char last = out->len ? out->str[out->len - 1] : '{';
-    if (last != '{' && last != '[')
-        g_string_append_c(out, ',');
-    g_string_append_c(out, '"');
-    mw_put(out, key, len);
-    mw_put_lit(out, "\":");
-}
-
 void mw_json_opt_str(GString *out, const char *s)
 {
-    mw_json_str(out, (s && *s) ? s : NULL);
+    if (s && *s)
+        mw_json_strn(out, s, strlen(s));
+    else
+        mw_put_lit(out, "null");
 }
 
 void mw_json_strlist(GString *out, const GPtrArray *a)
@@ -125,51 +235,136 @@ void mw_text_printable(GString *out, const char *s)
         g_string_append_c(out, (*s >= 0x20 && *s != 0x7f) ? *s : '.');
 }
 
+/* "00" to "99": two digits at a time */
+static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324"
+                                  "25262728293031323334353637383940414243444546474849"
+                                  "50515253545556575859606162636465666768697071727374"
+                                  "75767778798081828384858687888990919293949596979899";
+
+static inline char *put_pair(char *d, unsigned v) /* v < 100, two digits */
+{
+    memcpy(d, digit_pairs + 2 * v, 2);
+    return d + 2;
+}
+
+/* v in decimal at d (at most 20 bytes); returns the end. The digits are counted first,
+ * then written from the last, two at a time. */
+static char *put_u64(char *d, uint64_t v)
+{
+    if (v < 10) {
+        *d = (char)('0' + v);
+        return d + 1;
+    }
+    unsigned n = 1;
+    for (uint64_t t = v;; t /= 10000, n += 4) {
+        if (t < 10)
+            break;
+        if (t < 100) {
+            n += 1;
+            break;
+        }
+        if (t < 1000) {
+            n += 2;
+            break;
+        }
+        if (t < 10000) {
+            n += 3;
+            break;
+        }
+    }
+    char *e = d + n, *p = e;
+    while (v >= 100) {
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * (v % 100), 2);
+        v /= 100;
+    }
+    if (v >= 10)
+        memcpy(p - 2, digit_pairs + 2 * v, 2);
+    else
+        p[-1] = (char)('0' + v);
+    return e;
+}
+
+/* v < 1000000 as six digits, zero-padded */
+static inline char *put_six(char *d, unsigned v)
+{
+    d = put_pair(d, v / 10000);
+    d = put_pair(d, v / 100 % 100);
+    return put_pair(d, v % 100);
+}
+
 void mw_json_u64(GString *out, uint64_t v)
 {
-    char b[20];
-    size_t i = sizeof b;
-    do {
-        b[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    mw_put(out, b + i, sizeof b - i);
+    mw_commit(out, put_u64(mw_reserve(out, 20), v));
 }
 
 void mw_json_i64(GString *out, int64_t v)
 {
+    char *d = mw_reserve(out, 21);
     if (v < 0) {
-        g_string_append_c(out, '-');
-        mw_json_u64(out, (uint64_t)0 - (uint64_t)v);
+        *d++ = '-';
+        mw_commit(out, put_u64(d, (uint64_t)0 - (uint64_t)v));
     } else {
-        mw_json_u64(out, (uint64_t)v);
+        mw_commit(out, put_u64(d, (uint64_t)v));
     }
-}
-
-/* n decimal digits of v, zero-padded */
-static void append_digits(GString *out, unsigned v, int n)
-{
-    char b[10];
-    for (int i = n - 1; i >= 0; i--) {
-        b[i] = (char)('0' + v % 10);
-        v /= 10;
-    }
-    mw_put(out, b, n);
 }
 
 void mw_json_seconds(GString *out, int64_t us)
 {
     uint64_t a = us < 0 ? (uint64_t)0 - (uint64_t)us : (uint64_t)us;
+    char *d = mw_reserve(out, 28);
     if (us < 0)
-        g_string_append_c(out, '-');
-    mw_json_u64(out, a / G_USEC_PER_SEC);
-    g_string_append_c(out, '.');
-    append_digits(out, (unsigned)(a % G_USEC_PER_SEC), 6);
+        *d++ = '-';
+    d = put_u64(d, a / G_USEC_PER_SEC);
+    *d++ = '.';
+    mw_commit(out, put_six(d, (unsigned)(a % G_USEC_PER_SEC)));
 }
 
 /* GDateTime's range, years 1 to 9999 */
 #define MW_TIME_MIN_S INT64_C(-62135596800)
 #define MW_TIME_MAX_S INT64_C(253402300799)
+
+/* The date of day (days since 1970) as "YYYY-MM-DDT", through libc once per day seen
+ * (records come in time order, so this is nearly always the last day). Per thread: the
+ * writer thread and the analysis thread may both format times. NULL when the year is not
+ * four digits. */
+static const char *cached_date_of(int64_t day)
+{
+    static _Thread_local int64_t cached_day = INT64_MIN;
+    static _Thread_local char cached_date[16]; /* "YYYY-MM-DDT" */
+    if (day != cached_day) {
+        time_t t = (time_t)(day * 86400);
+        struct tm tm;
+        char date[sizeof cached_date];
+        /* into the cache only when whole: a year before 1000 is not 4 digits, and the day
+         * cached before must stay as it was */
+        if (!gmtime_r(&t, &tm) || strftime(date, sizeof date, "%Y-%m-%dT", &tm) != 11)
+            return NULL;
+        memcpy(cached_date, date, sizeof date);
+        cached_day = day;
+    }
+    return cached_date;
+}
+
+/* secs as day and second of the day, rounded down */
+static void split_day(int64_t secs, int64_t *day, int64_t *sod)
+{
+    *day = secs / 86400;
+    *sod = secs % 86400;
+    if (*sod < 0) {
+        *sod += 86400;
+        (*day)--;
+    }
+}
+
+static char *put_clock(char *d, int64_t sod)
+{
+    d = put_pair(d, (unsigned)(sod / 3600));
+    *d++ = ':';
+    d = put_pair(d, (unsigned)(sod / 60 % 60));
+    *d++ = ':';
+    return put_pair(d, (unsigned)(sod % 60));
+}
 
 void mw_format_time(GString *out, int64_t ts_us)
 {
@@ -179,57 +374,156 @@ void mw_format_time(GString *out, int64_t ts_us)
         usec += G_USEC_PER_SEC;
         secs--;
     }
-    if (secs < MW_TIME_MIN_S || secs > MW_TIME_MAX_S) {
+    int64_t day, sod;
+    split_day(secs, &day, &sod);
+    const char *date = secs < MW_TIME_MIN_S || secs > MW_TIME_MAX_S ? NULL : cached_date_of(day);
+    if (!date) {
         g_string_append(out, "1970-01-01T00:00:00.000000Z");
         return;
     }
-    /* The date through libc, once per day seen (records come in time order, so this is
-     * nearly always the last day); the time of day by arithmetic. Per thread: the
-     * writer thread and the analysis thread may both format times. */
-    static _Thread_local int64_t cached_day = INT64_MIN;
-    static _Thread_local char cached_date[16]; /* "YYYY-MM-DDT" */
-    int64_t day = secs / 86400, sod = secs % 86400;
-    if (sod < 0) {
-        sod += 86400;
-        day--;
+    char *d = mw_reserve(out, 27);
+    memcpy(d, date, 11);
+    d = put_clock(d + 11, sod);
+    *d++ = '.';
+    d = put_six(d, (unsigned)usec);
+    *d++ = 'Z';
+    mw_commit(out, d);
+}
+
+bool mw_format_utc_clock(GString *out, int64_t secs, bool with_date)
+{
+    if (secs < MW_TIME_MIN_S || secs > MW_TIME_MAX_S)
+        return false;
+    int64_t day, sod;
+    split_day(secs, &day, &sod);
+    const char *date = with_date ? cached_date_of(day) : NULL;
+    if (with_date && !date)
+        return false;
+    char *d = mw_reserve(out, 19);
+    if (date) {
+        memcpy(d, date, 10);
+        d[10] = ' ';
+        d += 11;
     }
-    if (day != cached_day) {
-        time_t t = (time_t)(day * 86400);
-        struct tm tm;
-        if (!gmtime_r(&t, &tm) ||
-            strftime(cached_date, sizeof cached_date, "%Y-%m-%dT", &tm) != 11) {
-            g_string_append(out, "1970-01-01T00:00:00.000000Z");
-            return;
+    mw_commit(out, put_clock(d, sod));
+    return true;
+}
+
+void mw_format_six(GString *out, unsigned v)
+{
+    mw_commit(out, put_six(mw_reserve(out, 6), v % 1000000));
+}
+
+void mw_format_tenths(GString *out, int64_t us)
+{
+    /* Away from a tie in decimal (x.x5 s exactly) the double us / 1e6 rounds to the same
+     * tenth as the exact value, by far while it is below 1e9 s: by integers then. At a
+     * tie printf's rounding of the binary value decides, so printf it is. */
+    if (us >= 0 && us < INT64_C(1000000000000000) && us % 100000 != 50000) {
+        uint64_t tenths = ((uint64_t)us + 50000) / 100000;
+        char *d = mw_reserve(out, 22);
+        d = put_u64(d, tenths / 10);
+        *d++ = '.';
+        *d++ = (char)('0' + tenths % 10);
+        mw_commit(out, d);
+        return;
+    }
+    g_string_append_printf(out, "%.1f", (double)us / 1e6);
+}
+
+/* the dotted quad at d (at most 15 bytes): by hand, glibc's inet_ntop goes through
+ * sprintf */
+static char *put_ipv4(char *d, const uint8_t a[4])
+{
+    for (int i = 0; i < 4; i++) {
+        unsigned v = a[i];
+        if (i)
+            *d++ = '.';
+        if (v >= 100) {
+            *d++ = (char)('0' + v / 100);
+            d = put_pair(d, v % 100);
+        } else if (v >= 10) {
+            d = put_pair(d, v);
+        } else {
+            *d++ = (char)('0' + v);
         }
-        cached_day = day;
     }
-    mw_put(out, cached_date, 11);
-    append_digits(out, (unsigned)(sod / 3600), 2);
-    g_string_append_c(out, ':');
-    append_digits(out, (unsigned)(sod / 60 % 60), 2);
-    g_string_append_c(out, ':');
-    append_digits(out, (unsigned)(sod % 60), 2);
-    g_string_append_c(out, '.');
-    append_digits(out, (unsigned)usec, 6);
-    g_string_append_c(out, 'Z');
+    return d;
+}
+
+/* v in lowercase hex without leading zeros at d; returns the end */
+static char *put_hex16(char *d, unsigned v)
+{
+    static const char hex[] = "0123456789abcdef";
+    int shift = v >= 0x1000 ? 12 : v >= 0x100 ? 8 : v >= 0x10 ? 4 : 0;
+    for (; shift >= 0; shift -= 4)
+        *d++ = hex[(v >> shift) & 15];
+    return d;
+}
+
+/* The RFC 5952 text form at d (at most 45 bytes), as glibc's inet_ntop writes it (which
+ * goes through sprintf): the first longest run of two or more zero groups as "::", and
+ * the IPv4-compatible and IPv4-mapped forms with a dotted quad. */
+static char *put_ipv6(char *d, const uint8_t a[16])
+{
+    unsigned w[8];
+    for (int i = 0; i < 8; i++)
+        w[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+    int best = -1, best_len = 0, cur = -1, cur_len = 0;
+    for (int i = 0; i < 8; i++) {
+        if (w[i] == 0) {
+            if (cur < 0)
+                cur = i, cur_len = 0;
+            cur_len++;
+            if (cur_len > best_len)
+                best = cur, best_len = cur_len;
+        } else {
+            cur = -1;
+        }
+    }
+    if (best_len < 2)
+        best = -1;
+    for (int i = 0; i < 8; i++) {
+        if (best >= 0 && i >= best && i < best + best_len) {
+            if (i == best)
+                *d++ = ':';
+            continue;
+        }
+        if (i)
+            *d++ = ':';
+        if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff)))
+            return put_ipv4(d, a + 12);
+        d = put_hex16(d, w[i]);
+    }
+    if (best >= 0 && best + best_len == 8)
+        *d++ = ':';
+    return d;
+}
+
+size_t mw_format_ip(const mw_endpoint *ep, char *out, size_t size)
+{
+    char b[48];
+    size_t n = (size_t)((ep->family == 6 ? put_ipv6(b, ep->addr) : put_ipv4(b, ep->addr)) - b);
+    if (n >= size) { /* as inet_ntop: nothing when it does not fit */
+        if (size)
+            out[0] = '\0';
+        return 0;
+    }
+    memcpy(out, b, n);
+    out[n] = '\0';
+    return n;
 }
 
 void mw_format_endpoint(GString *out, const mw_endpoint *ep)
 {
+    char *d = mw_reserve(out, 1 + 45 + 2 + 5);
     if (ep->family == 6) {
-        char buf[INET6_ADDRSTRLEN]; /* RFC 5952 text form: libc's */
-        inet_ntop(AF_INET6, ep->addr, buf, sizeof buf);
-        g_string_append_c(out, '[');
-        mw_put(out, buf, strlen(buf));
-        mw_put(out, "]:", 2);
+        *d++ = '[';
+        d = put_ipv6(d, ep->addr);
+        *d++ = ']';
     } else {
-        /* dotted quad by hand: glibc's inet_ntop goes through sprintf */
-        for (int i = 0; i < 4; i++) {
-            if (i)
-                g_string_append_c(out, '.');
-            mw_json_u64(out, ep->addr[i]);
-        }
-        g_string_append_c(out, ':');
+        d = put_ipv4(d, ep->addr);
     }
-    mw_json_u64(out, ep->port);
+    *d++ = ':';
+    mw_commit(out, put_u64(d, ep->port));
 }

@@ -5,6 +5,7 @@
 #define MW_JSON_H
 
 #include <glib.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -24,12 +25,49 @@ static inline void mw_put(GString *g, const char *p, size_t n)
 }
 #define mw_put_lit(g, lit) mw_put((g), "" lit, sizeof(lit) - 1)
 
+/* Room for n more bytes (and the NUL) after g->len; returns where they go. The writer
+ * then fills them and calls mw_commit with the end of what it wrote. */
+static inline char *mw_reserve(GString *g, size_t n)
+{
+    if (G_UNLIKELY(g->len + n >= g->allocated_len)) {
+        gsize len = g->len;
+        g_string_set_size(g, len + n); /* grows the buffer; the bytes are overwritten */
+        g->len = len;
+    }
+    return g->str + g->len;
+}
+
+static inline void mw_commit(GString *g, char *end)
+{
+    g->len = (gsize)(end - g->str);
+    *end = '\0';
+}
+
 void mw_json_str(GString *out, const char *s);      /* "..." or null */
 void mw_json_strn(GString *out, const char *s, size_t len);
-/* ,"key": (the comma when something precedes it in the object or array). A macro so
- * that the length of a literal key is counted at compile time. */
-void mw_json_key_n(GString *out, const char *key, size_t len);
+/* ,"key": (the comma when something precedes it in the object or array). Inline, so that
+ * a literal key is copied with its length known at compile time. */
+static inline void mw_json_key_n(GString *out, const char *key, size_t len)
+{
+    char *p = mw_reserve(out, len + 4);
+    if (out->len && p[-1] != '{' && p[-1] != '[')
+        *p++ = ',';
+    *p++ = '"';
+    memcpy(p, key, len);
+    p += len;
+    *p++ = '"';
+    *p++ = ':';
+    mw_commit(out, p);
+}
 #define mw_json_key(out, key) mw_json_key_n((out), (key), strlen(key))
+/* true or false */
+static inline void mw_json_bool(GString *out, bool v)
+{
+    if (v)
+        mw_put_lit(out, "true");
+    else
+        mw_put_lit(out, "false");
+}
 /* "..." or null when s is NULL or empty */
 void mw_json_opt_str(GString *out, const char *s);
 /* ["a","b"] of a GPtrArray of strings ([] when a is NULL) */
@@ -42,6 +80,16 @@ void mw_json_i64(GString *out, int64_t v);
 void mw_json_seconds(GString *out, int64_t us);
 /* RFC 3339 UTC with microseconds: 2024-05-01T10:00:00.123456Z */
 void mw_format_time(GString *out, int64_t ts_us);
+/* The UTC time of day secs as "YYYY-MM-DD HH:MM:SS" (with_date) or "HH:MM:SS", as
+ * GDateTime's format gives them; false (nothing written) outside years 1000 to 9999. */
+bool mw_format_utc_clock(GString *out, int64_t secs, bool with_date);
+/* v (below 1000000) as six digits, zero-padded: "%06u" */
+void mw_format_six(GString *out, unsigned v);
+/* microseconds as seconds with one decimal: the bytes of "%.1f" of us / 1e6 */
+void mw_format_tenths(GString *out, int64_t us);
+/* The address alone as text (inet_ntop's form; IPv4 without printf) into out, NUL
+ * ended; returns its length ("" and 0 when it does not fit in size). */
+size_t mw_format_ip(const mw_endpoint *ep, char *out, size_t size);
 /* ip:port, or [v6]:port */
 void mw_format_endpoint(GString *out, const mw_endpoint *ep);
 

@@ -167,7 +167,7 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
     mw_json_key(out, "protocol");
     mw_json_str(out, mw_proto_name(s->protocol));
     mw_json_key(out, "starttls");
-    g_string_append(out, s->starttls ? "true" : "false");
+    mw_json_bool(out, s->starttls);
     /* the TLS part, null without one; its owner writes the key (dissector.h) */
     if (!mw_part_write_json(out, s, &s->tls)) {
         mw_json_key(out, "tls");

@@ -353,31 +353,44 @@ void mw_text_session(GString *out, const mw_session *s)
 void mw_text_session_ex(GString *out, const mw_session *s, bool only_findings)
 {
     int64_t secs = s->ts_start_us / G_USEC_PER_SEC;
-    GDateTime *dt = text_time(secs);
+    /* UTC by hand (the common case: no GDateTime and no format string per record) */
+    GDateTime *dt = local_time || !mw_format_utc_clock(out, secs, true) ? text_time(secs) : NULL;
     if (dt) {
         gchar *t = g_date_time_format(dt, "%Y-%m-%d %H:%M:%S");
         g_string_append(out, t);
         g_free(t);
         g_date_time_unref(dt);
     }
-    g_string_append_printf(out, "  %-4s ", s->id);
+    /* "  %-4s " */
+    size_t idlen = strlen(s->id);
+    mw_put_lit(out, "  ");
+    mw_put(out, s->id, idlen);
+    mw_put(out, "     ", idlen < 4 ? 5 - idlen : 1);
     mw_format_endpoint(out, &s->client);
-    g_string_append(out, " -> ");
+    mw_put_lit(out, " -> ");
     mw_format_endpoint(out, &s->server);
-    g_string_append_printf(out, "  %s%s  %s", mw_proto_name(s->protocol),
-                           s->starttls ? "+starttls" : "", mw_outcome_name(s->outcome));
+    mw_put_lit(out, "  ");
+    g_string_append(out, mw_proto_name(s->protocol));
+    if (s->starttls)
+        mw_put_lit(out, "+starttls");
+    mw_put_lit(out, "  ");
+    g_string_append(out, mw_outcome_name(s->outcome));
     if (s->flags) {
-        g_string_append(out, "  [");
+        mw_put_lit(out, "  [");
         bool first = true;
         for (int f = 0; f < MW_FLAG_COUNT; f++) {
             if (!mw_session_has(s, (mw_flag)f))
                 continue;
-            g_string_append_printf(out, "%s%s", first ? "" : " ", mw_flag_name((mw_flag)f));
+            if (!first)
+                g_string_append_c(out, ' ');
+            g_string_append(out, mw_flag_name((mw_flag)f));
             first = false;
         }
         g_string_append_c(out, ']');
     }
-    g_string_append_printf(out, "  (%.1f s)", (double)(s->ts_end_us - s->ts_start_us) / 1e6);
+    mw_put_lit(out, "  (");
+    mw_format_tenths(out, s->ts_end_us - s->ts_start_us);
+    mw_put_lit(out, " s)");
     /* the one line that explains the session: the server's decisive reply, or the
      * evidence of the first finding */
     if (s->decisive) {
@@ -387,7 +400,8 @@ void mw_text_session_ex(GString *out, const mw_session *s, bool only_findings)
         const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, 0);
         g_string_append(out, "  ");
         mw_text_printable(out, ev->detail);
-        g_string_append_printf(out, " (frame %" G_GUINT64_FORMAT, ev->frame);
+        mw_put_lit(out, " (frame ");
+        mw_json_u64(out, ev->frame);
         frame_origin(out, ev);
         g_string_append_c(out, ')');
     }
@@ -428,6 +442,29 @@ void mw_text_session_ex(GString *out, const mw_session *s, bool only_findings)
         g_string_append(out, "      content encrypted (TLS): not observable\n");
 }
 
+/* "        %s.%06d  #%-6lu %s " of a transcript line by hand, for a UTC time after 1970
+ * (the common case); false, nothing written, outside it */
+static bool transcript_prefix(GString *out, const mw_event *ev, int64_t secs)
+{
+    gsize start = out->len;
+    mw_put_lit(out, "        ");
+    if (!mw_format_utc_clock(out, secs, false)) {
+        g_string_truncate(out, start);
+        return false;
+    }
+    g_string_append_c(out, '.');
+    mw_format_six(out, (unsigned)(ev->ts_us % G_USEC_PER_SEC));
+    mw_put_lit(out, "  #");
+    gsize f = out->len;
+    mw_json_u64(out, ev->frame);
+    gsize n = out->len - f;
+    if (n < 6)
+        mw_put(out, "      ", 6 - n);
+    g_string_append_c(out, ' ');
+    mw_put(out, ev->dir == MW_FROM_CLIENT ? "C> " : "S< ", 3);
+    return true;
+}
+
 void mw_text_transcript(GString *out, const mw_session *s)
 {
     if (!s->transcript)
@@ -435,15 +472,19 @@ void mw_text_transcript(GString *out, const mw_session *s)
     for (guint i = 0; i < s->transcript->len; i++) {
         const mw_event *ev = &g_array_index(s->transcript, mw_event, i);
         int64_t secs = ev->ts_us / G_USEC_PER_SEC;
-        GDateTime *dt = text_time(secs);
-        gchar *t = dt ? g_date_time_format(dt, "%H:%M:%S") : g_strdup("??:??:??");
-        g_string_append_printf(out, "        %s.%06d  #%-6" G_GUINT64_FORMAT " %s ", t,
-                               (int)(ev->ts_us % G_USEC_PER_SEC), ev->frame,
-                               ev->dir == MW_FROM_CLIENT ? "C>" : "S<");
-        g_free(t);
-        if (dt)
-            g_date_time_unref(dt);
-        mw_text_printable(out, ev->text);
+        if (!local_time && ev->ts_us >= 0 && transcript_prefix(out, ev, secs)) {
+            mw_text_printable(out, ev->text);
+        } else {
+            GDateTime *dt = text_time(secs);
+            gchar *t = dt ? g_date_time_format(dt, "%H:%M:%S") : g_strdup("??:??:??");
+            g_string_append_printf(out, "        %s.%06d  #%-6" G_GUINT64_FORMAT " %s ", t,
+                                   (int)(ev->ts_us % G_USEC_PER_SEC), ev->frame,
+                                   ev->dir == MW_FROM_CLIENT ? "C>" : "S<");
+            g_free(t);
+            if (dt)
+                g_date_time_unref(dt);
+            mw_text_printable(out, ev->text);
+        }
         if (ev->latency_us >= 0)
             g_string_append_printf(out, "   (+%.3f s)", (double)ev->latency_us / 1e6);
         g_string_append_c(out, '\n');

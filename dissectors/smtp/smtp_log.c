@@ -145,9 +145,9 @@ static void json_tx(GString *out, const mw_smtp_rec *m, const mw_smtp_tx *t, uns
     mw_json_key(out, "body");
     mw_json_str(out, t->body);
     mw_json_key(out, "smtputf8");
-    g_string_append(out, t->smtputf8 ? "true" : "false");
+    mw_json_bool(out, t->smtputf8);
     mw_json_key(out, "requiretls");
-    g_string_append(out, t->requiretls ? "true" : "false");
+    mw_json_bool(out, t->requiretls);
     mw_json_key(out, "ret");
     mw_json_str(out, t->ret);
     mw_json_key(out, "envid");

@@ -46,7 +46,7 @@ static void json_tls_keys(GString *out, const mw_tls_rec *t)
 {
     static const char *const keys[] = { "none_given", "missing", "found" };
     mw_json_key(out, "decrypted");
-    g_string_append(out, t->decrypted ? "true" : "false");
+    mw_json_bool(out, t->decrypted);
     mw_json_key(out, "keys");
     mw_json_str(out, keys[t->keys <= MW_TLS_KEYS_FOUND ? t->keys : 0]);
     mw_json_key(out, "decrypt_failed");
@@ -110,7 +110,7 @@ void mw_tls_write_json(GString *out, const mw_session *s, const void *rec)
         mw_json_key(out, "sha256");
         mw_json_opt_str(out, t->cert.sha256);
         mw_json_key(out, "self_signed");
-        g_string_append(out, t->cert.self_signed ? "true" : "false");
+        mw_json_bool(out, t->cert.self_signed);
         mw_json_key(out, "key");
         mw_json_opt_str(out, t->cert.key);
         mw_json_key(out, "signature_algorithm");
@@ -132,11 +132,11 @@ void mw_tls_write_json(GString *out, const mw_session *s, const void *rec)
     mw_json_key(out, "record_version");
     mw_json_opt_str(out, t->record_version);
     mw_json_key(out, "sslv2_hello");
-    g_string_append(out, t->sslv2_hello ? "true" : "false");
+    mw_json_bool(out, t->sslv2_hello);
     mw_json_key(out, "hello_retry");
-    g_string_append(out, t->hello_retry ? "true" : "false");
+    mw_json_bool(out, t->hello_retry);
     mw_json_key(out, "handshake_done");
-    g_string_append(out, t->handshake_done ? "true" : "false");
+    mw_json_bool(out, t->handshake_done);
     mw_json_key(out, "app_data");
     mw_put_lit(out, "{\"client\":{\"records\":");
     mw_json_u64(out, t->app_records[0]);
