@@ -50,26 +50,11 @@ static void pack_time(GString *g, GString *tmp, int64_t ts_us)
     mw_sf_pack(g, MW_SF_STR, tmp->str, tmp->len); /* digits, '-', ':', '.', 'T', 'Z' */
 }
 
-/* As inet_ntop writes it (mw_identity_ip); an IPv4 address without its printf. */
+/* The address as the record writes it (inet_ntop's form). */
 static void pack_ip(GString *g, const mw_endpoint *ep)
 {
     char ip[INET6_ADDRSTRLEN];
-    size_t n = 0;
-    if (ep->family == 6) {
-        mw_identity_ip(ep, ip, sizeof ip);
-        n = strlen(ip);
-    } else {
-        for (int i = 0; i < 4; i++) {
-            unsigned v = ep->addr[i];
-            if (i)
-                ip[n++] = '.';
-            if (v >= 100)
-                ip[n++] = (char)('0' + v / 100);
-            if (v >= 10)
-                ip[n++] = (char)('0' + v / 10 % 10);
-            ip[n++] = (char)('0' + v % 10);
-        }
-    }
+    size_t n = mw_format_ip(ep, ip, sizeof ip); /* core/json.c */
     mw_sf_pack(g, MW_SF_STR, ip, n);
 }
 
