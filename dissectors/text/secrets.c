@@ -30,11 +30,6 @@ static void keep(mw_secrets *s, const uint8_t *p, size_t len)
     s->len[i] = (uint16_t)len;
 }
 
-static mw_secrets *new_secrets(void)
-{
-    return g_new0(mw_secrets, 1);
-}
-
 void mw_secrets_add(mw_secrets **sp, const uint8_t *p, size_t len)
 {
     while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r'))
@@ -42,7 +37,7 @@ void mw_secrets_add(mw_secrets **sp, const uint8_t *p, size_t len)
     if (len < MW_SECRET_MIN)
         return;
     if (!*sp)
-        *sp = new_secrets();
+        *sp = g_new0(mw_secrets, 1);
     keep(*sp, p, len);
     /* and each word of it: a server may echo one ("unknown command <word>") */
     size_t i = 0;
@@ -163,7 +158,7 @@ void mw_secrets_overlap_conflict(mw_secrets **sp, mw_session *sess, mw_dir dir,
         }
     }
     if (!*sp)
-        *sp = new_secrets();
+        *sp = g_new0(mw_secrets, 1);
     /* held out of order, the delivered copy comes later: the second call redacts it */
     (*sp)->overlap_suspect = other != NULL;
     for (guint i = 0; sess->transcript && i < sess->transcript->len; i++) {
