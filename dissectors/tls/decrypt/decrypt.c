@@ -49,7 +49,7 @@ typedef struct {
     size_t len;
 } key_block;
 
-static bool gcm_fix_iv(dir_state *st);
+static bool fix_iv(dir_state *st);
 
 struct mw_tls_decoder {
     dir_state dir[2];
@@ -311,7 +311,7 @@ mw_tls_dec_status mw_tls_decoder_init12(mw_tls_decoder *d, mw_tls_dir dir, uint1
     const uint8_t *iv = block + 2 * mac_len + 2 * s->key_len + side * iv_len;
     memcpy(st->key, key, s->key_len);
     memcpy(st->iv, iv, iv_len);
-    bool ok = dir_key(st, s, st->key, mac_key) && gcm_fix_iv(st);
+    bool ok = dir_key(st, s, st->key, mac_key) && fix_iv(st);
     if (!ok) {
         dir_forget(st);
         return MW_TLS_DEC_UNSUPPORTED;
@@ -327,7 +327,7 @@ static mw_tls_dec_status dir_key13(dir_state *st, const mw_tls_suite *s)
 {
     if (!mw_tls13_key_iv(s->prf_hash, st->secret, st->secret_len, st->key, s->key_len, st->iv,
                          s->fixed_iv_len) ||
-        !dir_key(st, s, st->key, NULL) || !gcm_fix_iv(st)) {
+        !dir_key(st, s, st->key, NULL) || !fix_iv(st)) {
         dir_forget(st);
         return MW_TLS_DEC_UNSUPPORTED;
     }
@@ -426,10 +426,53 @@ static void xor_nonce(uint8_t nonce[AEAD_NONCE_LEN], const uint8_t iv[AEAD_NONCE
  * (OpenSSL 3 asks the provider for the IV length each time). */
 #define GCM_FIXED_LEN 4
 
-static bool gcm_fix_iv(dir_state *st)
+/* ChaCha20-Poly1305: the TLS "fixed" IV parameter is the whole 12-byte nonce, and setting
+ * it sets the cipher's nonce directly, without a re-init (EVP_DecryptInit_ex2 asks the
+ * provider for the IV length and re-derives the state each time). TLS 1.2 sets the key's
+ * IV once; each record then passes only its 13-byte header in OpenSSL's TLS AEAD mode,
+ * which XORs the header's sequence number into the nonce (RFC 7905 §2), and one update
+ * over the whole fragment decrypts and checks the tag at its end (as libssl does). TLS
+ * 1.3 (a 5-byte AAD, which that mode does not take) sets each record's nonce that way,
+ * with its tag, in one parameter call. */
+static bool chacha_set_nonce(EVP_CIPHER_CTX *c, const uint8_t nonce[AEAD_NONCE_LEN],
+                             const uint8_t *tag, size_t tag_len)
 {
-    return st->suite->mode != MW_TLS_MODE_GCM ||
-           EVP_CIPHER_CTX_ctrl(st->cipher, EVP_CTRL_GCM_SET_IV_FIXED, GCM_FIXED_LEN, st->iv) == 1;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED, (void *)nonce,
+                                          AEAD_NONCE_LEN),
+        OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, (void *)tag, tag_len),
+        OSSL_PARAM_construct_end(),
+    };
+    if (!tag)
+        params[1] = OSSL_PARAM_construct_end();
+    return EVP_CIPHER_CTX_set_params(c, params) == 1;
+}
+
+static bool fix_iv(dir_state *st)
+{
+    if (st->suite->mode == MW_TLS_MODE_GCM)
+        return EVP_CIPHER_CTX_ctrl(st->cipher, EVP_CTRL_GCM_SET_IV_FIXED, GCM_FIXED_LEN,
+                                   st->iv) == 1;
+    if (st->suite->mode == MW_TLS_MODE_CHACHA && !st->suite->tls13)
+        return chacha_set_nonce(st->cipher, st->iv, NULL, 0);
+    return true;
+}
+
+/* TLS 1.2 ChaCha20-Poly1305 in OpenSSL's TLS AEAD mode: aad is the record's seq_num + type +
+ * version + length of the fragment (the mode takes the tag off the length itself), frag
+ * the ciphertext and its tag. */
+static bool chacha12_open(dir_state *st, const uint8_t aad[SEQ_HEADER_LEN], const uint8_t *frag,
+                          size_t len, uint8_t *out)
+{
+    int n = 0;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_AAD, (void *)aad,
+                                          SEQ_HEADER_LEN),
+        OSSL_PARAM_construct_end(),
+    };
+    return EVP_CIPHER_CTX_set_params(st->cipher, params) == 1 &&
+           EVP_DecryptUpdate(st->cipher, out, &n, frag, (int)len) == 1 &&
+           (size_t)n == len - st->suite->tag_len;
 }
 
 static bool gcm_open(dir_state *st, const uint8_t nonce[AEAD_NONCE_LEN], const uint8_t *aad,
@@ -472,14 +515,14 @@ static bool aead_open(dir_state *st, const uint8_t nonce[AEAD_NONCE_LEN], const 
                EVP_DecryptUpdate(c, NULL, &n, aad, (int)aad_len) == 1 &&
                EVP_DecryptUpdate(c, out, &n, ct, (int)ct_len) == 1;
     }
-    if (EVP_DecryptInit_ex2(c, NULL, NULL, nonce, NULL) != 1 ||
+    /* ChaCha20-Poly1305 (TLS 1.3; 1.2 goes through chacha12_open) */
+    if (!chacha_set_nonce(c, nonce, tag, (size_t)tag_len) ||
         EVP_DecryptUpdate(c, NULL, &n, aad, (int)aad_len) != 1)
         return false;
     n = 0;
     if (ct_len && EVP_DecryptUpdate(c, out, &n, ct, (int)ct_len) != 1)
         return false;
-    return EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, tag_len, (void *)tag) == 1 &&
-           EVP_DecryptFinal_ex(c, out + n, &m) == 1;
+    return EVP_DecryptFinal_ex(c, out + n, &m) == 1;
 }
 
 static bool cbc_decrypt(dir_state *st, const uint8_t *iv, const uint8_t *ct, size_t len,
@@ -563,16 +606,20 @@ static mw_tls_dec_status open12_aead(dir_state *st, uint8_t type, uint16_t wire_
     size_t pt_len = len - explicit_len - tag_len;
     if (out_cap < pt_len)
         return MW_TLS_DEC_TOO_LONG;
-    uint8_t nonce[AEAD_NONCE_LEN];
-    if (s->mode == MW_TLS_MODE_CHACHA) {
-        xor_nonce(nonce, st->iv, st->seq); /* RFC 7905 §2 */
-    } else {
-        /* salt(4) + explicit nonce(8) (RFC 5288 §3, RFC 6655 §3) */
-        memcpy(nonce, st->iv, s->fixed_iv_len);
-        memcpy(nonce + s->fixed_iv_len, frag, explicit_len);
-    }
-    /* AAD = seq_num + type + version + length of the plaintext (RFC 5246 §6.2.3.3). */
     uint8_t aad[SEQ_HEADER_LEN];
+    if (s->mode == MW_TLS_MODE_CHACHA) {
+        put_seq_header(aad, st->seq, type, wire_version, len); /* the mode's own AAD */
+        if (!chacha12_open(st, aad, frag, len, out))
+            return MW_TLS_DEC_AUTH_FAILED;
+        st->seq++;
+        *out_len = pt_len;
+        return MW_TLS_DEC_OK;
+    }
+    /* salt(4) + explicit nonce(8) (RFC 5288 §3, RFC 6655 §3) */
+    uint8_t nonce[AEAD_NONCE_LEN];
+    memcpy(nonce, st->iv, s->fixed_iv_len);
+    memcpy(nonce + s->fixed_iv_len, frag, explicit_len);
+    /* AAD = seq_num + type + version + length of the plaintext (RFC 5246 §6.2.3.3). */
     put_seq_header(aad, st->seq, type, wire_version, pt_len);
     if (!aead_open(st, nonce, aad, sizeof aad, frag + explicit_len, pt_len,
                    frag + explicit_len + pt_len, out))
