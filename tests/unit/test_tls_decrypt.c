@@ -540,6 +540,8 @@ typedef struct {
     uint16_t version, suite;
     bool etm;
     long flip_dir, flip_at; /* the record to corrupt, or -1 */
+    bool flip_last; /* flip the last byte (the tag / MAC / padding), not a middle one */
+    int place; /* 0: out of place; 1: in place (mw_tls_decrypt_record_in_place); 2: both, by turns */
     /* results */
     GByteArray *app[2];
     unsigned decrypted[2], alerts[2], key_updates[2];
@@ -607,13 +609,25 @@ static void observe_direction(observer *o, mw_tls_dir dir, GArray *recs)
         const uint8_t *frag = r.frag;
         if (o->flip_dir == dir && o->flip_at == (long)i) {
             memcpy(copy, r.frag, r.len);
-            copy[r.len / 2] ^= 0x10;
+            copy[o->flip_last ? r.len - 1 : r.len / 2] ^= 0x10;
             frag = copy;
         }
         size_t n = 0;
         uint8_t inner = 0;
-        mw_tls_dec_status st = mw_tls_decrypt_record(o->dec, dir, r.type, r.version, frag,
-                                                     r.len, out, sizeof out, &n, &inner);
+        const uint8_t *pt = out;
+        mw_tls_dec_status st;
+        if (o->place == 1 || (o->place == 2 && i % 2)) {
+            static uint8_t own[MW_TLS_MAX_CIPHERTEXT];
+            size_t off = 0;
+            memcpy(own, frag, r.len);
+            st = mw_tls_decrypt_record_in_place(o->dec, dir, r.type, r.version, own, r.len,
+                                                &off, &n, &inner);
+            g_assert_cmpuint(off + n, <=, r.len);
+            pt = own + off;
+        } else {
+            st = mw_tls_decrypt_record(o->dec, dir, r.type, r.version, frag, r.len, out,
+                                       sizeof out, &n, &inner);
+        }
         if (o->failed_at[dir] >= 0) {
             g_assert_cmpint(st, ==, MW_TLS_DEC_NO_KEYS);
             o->after_failure[dir]++;
@@ -629,16 +643,16 @@ static void observe_direction(observer *o, mw_tls_dir dir, GArray *recs)
         switch (inner) {
         case 22:
             if (tls13)
-                scan_handshake(hs, out, n, &finished, &key_update);
+                scan_handshake(hs, pt, n, &finished, &key_update);
             break;
         case 23:
             if (o->first_app[dir] < 0)
                 o->first_app[dir] = (long)i;
-            g_byte_array_append(o->app[dir], out, (guint)n);
+            g_byte_array_append(o->app[dir], pt, (guint)n);
             break;
         case 21:
             g_assert_cmpuint(n, ==, 2);
-            g_assert_cmpuint(out[1], ==, 0); /* close_notify */
+            g_assert_cmpuint(pt[1], ==, 0); /* close_notify */
             o->alerts[dir]++;
             break;
         default:
@@ -662,7 +676,7 @@ static void observe_direction(observer *o, mw_tls_dir dir, GArray *recs)
 
 /* Runs the observer over both directions of c. */
 static observer *observe(conn *c, const mw_keylog *kl, uint16_t version, bool etm,
-                         long flip_dir, long flip_at)
+                         long flip_dir, long flip_at, int place, bool flip_last)
 {
     observer *o = g_new0(observer, 1);
     o->kl = kl;
@@ -671,6 +685,8 @@ static observer *observe(conn *c, const mw_keylog *kl, uint16_t version, bool et
     o->etm = etm;
     o->flip_dir = flip_dir;
     o->flip_at = flip_at;
+    o->place = place;
+    o->flip_last = flip_last;
     GArray *recs[2];
     for (int d = 0; d < 2; d++) {
         recs[d] = split_records(c->wire[d]);
@@ -785,33 +801,44 @@ static void test_openssl(gconstpointer data)
     bool cbc = mw_tls_suite_find(tc->suite)->kind == MW_TLS_KIND_CBC;
     bool etm = cbc && !tc->no_etm;
     uint16_t version = (uint16_t)tc->version;
-    observer *o = observe(c, kl, version, etm, -1, -1);
-    for (int d = 0; d < 2; d++) {
-        g_assert_cmpmem(o->app[d]->data, o->app[d]->len, c->sent[d]->data, c->sent[d]->len);
-        g_assert_cmpuint(o->alerts[d], ==, 1);
-        g_assert_cmpint(o->first_app[d], >, 0);
+    /* Out of place, in place, and the two by turns on the same keys (the TLS 1.2 GCM and
+     * ChaCha contexts switch between OpenSSL's TLS AEAD mode and the plain one). */
+    long first = -1;
+    for (int place = 0; place < 3; place++) {
+        observer *o = observe(c, kl, version, etm, -1, -1, place, false);
+        for (int d = 0; d < 2; d++) {
+            g_assert_cmpmem(o->app[d]->data, o->app[d]->len, c->sent[d]->data,
+                            c->sent[d]->len);
+            g_assert_cmpuint(o->alerts[d], ==, 1);
+            g_assert_cmpint(o->first_app[d], >, 0);
+        }
+        if (tc->version == TLS1_3_VERSION) {
+            if (place == 0)
+                check_traffic_update(c->keylog, kl, tc->suite);
+            g_assert_cmpuint(o->key_updates[0], ==, 1);
+            g_assert_cmpuint(o->key_updates[1], ==, 1);
+        }
+        first = o->first_app[MW_TLS_FROM_CLIENT];
+        observer_free(o);
     }
-    if (tc->version == TLS1_3_VERSION) {
-        check_traffic_update(c->keylog, kl, tc->suite);
-        g_assert_cmpuint(o->key_updates[0], ==, 1);
-        g_assert_cmpuint(o->key_updates[1], ==, 1);
-    }
-    long first = o->first_app[MW_TLS_FROM_CLIENT];
-    observer_free(o);
 
     /* One ciphertext bit flipped in the client's first data record: AUTH_FAILED there,
-     * nothing more from the client; the server's direction is untouched. */
-    o = observe(c, kl, version, etm, MW_TLS_FROM_CLIENT, first);
-    g_assert_cmpint(o->failed_at[0], ==, first);
-    g_assert_cmpuint(o->after_failure[0], >, 0);
-    g_assert_cmpint(o->failed_at[1], ==, -1);
-    g_assert_cmpmem(o->app[1]->data, o->app[1]->len, c->sent[1]->data, c->sent[1]->len);
-    observer_free(o);
+     * nothing more from the client; the server's direction is untouched. In place too,
+     * and with the last byte (the tag, MAC or padding) flipped instead. */
+    observer *o;
+    for (int place = 0; place < 4; place++) {
+        o = observe(c, kl, version, etm, MW_TLS_FROM_CLIENT, first, place % 2, place >= 2);
+        g_assert_cmpint(o->failed_at[0], ==, first);
+        g_assert_cmpuint(o->after_failure[0], >, 0);
+        g_assert_cmpint(o->failed_at[1], ==, -1);
+        g_assert_cmpmem(o->app[1]->data, o->app[1]->len, c->sent[1]->data, c->sent[1]->len);
+        observer_free(o);
+    }
 
     if (cbc) {
         /* The wrong encrypt_then_mac setting cannot pass the MAC: the first encrypted
          * record (Finished) fails. */
-        o = observe(c, kl, version, !etm, MW_TLS_FROM_CLIENT, -2);
+        o = observe(c, kl, version, !etm, MW_TLS_FROM_CLIENT, -2, 1, false);
         g_assert_cmpint(o->failed_at[0], >, 0);
         g_assert_cmpuint(o->decrypted[0], ==, 0);
         observer_free(o);

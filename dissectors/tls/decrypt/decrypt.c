@@ -6,10 +6,10 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <glib.h>
 #include <limits.h>
 #include <string.h>
 
+#include "tls/decrypt/ctx_pool.h"
 #include "tls/decrypt/keyschedule.h"
 
 /* Largest key, IV, MAC key and block of the suites in the table. */
@@ -72,79 +72,16 @@ const char *mw_tls_dec_status_name(mw_tls_dec_status s)
     return "unknown";
 }
 
-/* ---------- contexts kept across sessions ---------- */
+/* ---------- direction state ---------- */
 
-/* A freed decoder's cipher (and CBC HMAC) contexts are kept, per thread and suite, for the
- * next session of that suite: a context made afresh costs allocations, a provider context
- * and the cipher's set-up (GCM's tables, CCM's tag length), a kept one only its new key.
- * They hold the last key schedule until re-keyed or the thread ends, no more than the key
- * log itself holds for the whole run (keyschedule.c's HMAC contexts do the same). */
-#define MW_TLS_CTX_POOL_MAX 16
-
-typedef struct {
-    const mw_tls_suite *suite;
-    EVP_CIPHER_CTX *cipher;
-    EVP_MAC_CTX *mac;
-} pooled_ctx;
-
-typedef struct {
-    pooled_ctx p[MW_TLS_CTX_POOL_MAX];
-    unsigned n;
-} ctx_pool;
-
-static void ctx_pool_free(gpointer data)
-{
-    ctx_pool *pool = data;
-    for (unsigned i = 0; i < pool->n; i++) {
-        EVP_CIPHER_CTX_free(pool->p[i].cipher);
-        EVP_MAC_CTX_free(pool->p[i].mac);
-    }
-    OPENSSL_free(pool);
-}
-
-static GPrivate pool_key = G_PRIVATE_INIT(ctx_pool_free);
-
-static ctx_pool *ctx_pool_get(void)
-{
-    ctx_pool *pool = g_private_get(&pool_key);
-    if (!pool) {
-        pool = OPENSSL_zalloc(sizeof *pool);
-        if (pool)
-            g_private_set(&pool_key, pool);
-    }
-    return pool;
-}
-
-/* Keeps st's contexts for a later session (or frees them when the pool is full). */
+/* Keeps st's contexts for a later session of its suite (ctx_pool.h). */
 static void ctx_pool_put(dir_state *st)
 {
-    ctx_pool *pool = st->cipher ? ctx_pool_get() : NULL;
-    if (pool && pool->n < MW_TLS_CTX_POOL_MAX) {
-        pool->p[pool->n++] = (pooled_ctx){ st->suite, st->cipher, st->mac };
-    } else {
-        EVP_CIPHER_CTX_free(st->cipher);
-        EVP_MAC_CTX_free(st->mac);
-    }
+    if (st->cipher)
+        mw_tls_ctx_pool_put(st->suite, st->cipher, st->mac);
     st->cipher = NULL;
     st->mac = NULL;
 }
-
-/* A kept cipher context made for suite (and its HMAC context for CBC) into st. */
-static bool ctx_pool_take(dir_state *st, const mw_tls_suite *suite)
-{
-    ctx_pool *pool = g_private_get(&pool_key);
-    for (unsigned i = 0; pool && i < pool->n; i++) {
-        if (pool->p[i].suite != suite)
-            continue;
-        st->cipher = pool->p[i].cipher;
-        st->mac = pool->p[i].mac;
-        pool->p[i] = pool->p[--pool->n];
-        return true;
-    }
-    return false;
-}
-
-/* ---------- direction state ---------- */
 
 static void dir_clear(dir_state *st)
 {
@@ -178,7 +115,7 @@ static bool dir_key(dir_state *st, const mw_tls_suite *suite, const uint8_t *key
 {
     if (st->cipher && st->suite != suite)
         ctx_pool_put(st); /* another suite (renegotiation): kept for a session of it */
-    if (!st->cipher && ctx_pool_take(st, suite))
+    if (!st->cipher && mw_tls_ctx_pool_take(suite, &st->cipher, &st->mac))
         st->suite = suite;
     if (st->cipher) {
         if (EVP_DecryptInit_ex2(st->cipher, NULL, key, NULL, NULL) != 1)
@@ -458,6 +395,25 @@ static bool fix_iv(dir_state *st)
     return true;
 }
 
+/* TLS 1.2 AES-GCM in place, in OpenSSL's TLS AEAD mode (as libssl decrypts): the 13-byte
+ * header (with the fragment's length: the mode takes the explicit nonce and the tag off it)
+ * is the only parameter; one call then takes the explicit nonce from the fragment after
+ * the fixed salt (gcm_fix_iv), decrypts where it is and checks the tag. Only in place:
+ * OpenSSL's mode refuses an output elsewhere. */
+static bool gcm12_open_in_place(dir_state *st, const uint8_t aad[SEQ_HEADER_LEN], uint8_t *rec,
+                                size_t len)
+{
+    int n = 0;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_AAD, (void *)aad,
+                                          SEQ_HEADER_LEN),
+        OSSL_PARAM_construct_end(),
+    };
+    return EVP_CIPHER_CTX_set_params(st->cipher, params) == 1 &&
+           EVP_DecryptUpdate(st->cipher, rec, &n, rec, (int)len) == 1 &&
+           (size_t)n == len - st->suite->record_iv_len - st->suite->tag_len;
+}
+
 /* TLS 1.2 ChaCha20-Poly1305 in OpenSSL's TLS AEAD mode: aad is the record's seq_num + type +
  * version + length of the fragment (the mode takes the tag off the length itself), frag
  * the ciphertext and its tag. */
@@ -615,6 +571,14 @@ static mw_tls_dec_status open12_aead(dir_state *st, uint8_t type, uint16_t wire_
         *out_len = pt_len;
         return MW_TLS_DEC_OK;
     }
+    if (s->mode == MW_TLS_MODE_GCM && out == frag + explicit_len) {
+        put_seq_header(aad, st->seq, type, wire_version, len); /* the mode's own AAD */
+        if (!gcm12_open_in_place(st, aad, out - explicit_len, len))
+            return MW_TLS_DEC_AUTH_FAILED;
+        st->seq++;
+        *out_len = pt_len;
+        return MW_TLS_DEC_OK;
+    }
     /* salt(4) + explicit nonce(8) (RFC 5288 §3, RFC 6655 §3) */
     uint8_t nonce[AEAD_NONCE_LEN];
     memcpy(nonce, st->iv, s->fixed_iv_len);
@@ -704,4 +668,24 @@ mw_tls_dec_status mw_tls_decrypt_record(mw_tls_decoder *d, mw_tls_dir dir, uint8
         dir_forget(st);
     }
     return r;
+}
+
+mw_tls_dec_status mw_tls_decrypt_record_in_place(mw_tls_decoder *d, mw_tls_dir dir, uint8_t type,
+                                                 uint16_t wire_version, uint8_t *frag,
+                                                 size_t len, size_t *pt_off, size_t *pt_len,
+                                                 uint8_t *inner_type)
+{
+    if (!d || (unsigned)dir > 1 || !frag || !pt_off)
+        return MW_TLS_DEC_BAD_INPUT;
+    /* the plaintext starts after the explicit nonce / IV, where the ciphertext does */
+    const dir_state *st = &d->dir[dir];
+    size_t off = 0;
+    if (st->keyed && st->version != MW_TLS_VERSION_TLS13)
+        off = st->suite->kind == MW_TLS_KIND_AEAD ? st->suite->record_iv_len
+              : st->version >= MW_TLS_VERSION_TLS11 ? st->suite->block_len
+                                                    : 0;
+    off = off < len ? off : len;
+    *pt_off = off;
+    return mw_tls_decrypt_record(d, dir, type, wire_version, frag, len, frag + off, len - off,
+                                 pt_len, inner_type);
 }

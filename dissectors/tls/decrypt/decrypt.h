@@ -105,11 +105,21 @@ bool mw_tls_decoder_keyed(const mw_tls_decoder *d, mw_tls_dir dir);
 
 /* Decrypts one protected record of dir: type and wire_version are its header's, frag its
  * len bytes after the header. On MW_TLS_DEC_OK: out holds *out_len plaintext bytes (at
- * most len; out must not overlap frag), *inner_type the real content type (TLS 1.3:
- * from TLSInnerPlaintext; before 1.3: type) and the sequence number has advanced. */
+ * most len; out must not overlap frag, but where mw_tls_decrypt_record_in_place puts it),
+ * *inner_type the real content type (TLS 1.3: from TLSInnerPlaintext; before 1.3: type)
+ * and the sequence number has advanced. On a failure out holds nothing of the record. */
 mw_tls_dec_status mw_tls_decrypt_record(mw_tls_decoder *d, mw_tls_dir dir, uint8_t type,
                                         uint16_t wire_version, const uint8_t *frag, size_t len,
                                         uint8_t *out, size_t out_cap, size_t *out_len,
                                         uint8_t *inner_type);
+
+/* The same in the record's own bytes (frag, writable, len): the plaintext is left at frag +
+ * *pt_off (after TLS 1.1+'s explicit nonce or IV), *pt_len bytes; the ciphertext is gone
+ * either way (a failure wipes it). No copy, and TLS 1.2 AES-GCM goes through OpenSSL's
+ * TLS AEAD mode (one parameter, one call per record), which decrypts only in place. */
+mw_tls_dec_status mw_tls_decrypt_record_in_place(mw_tls_decoder *d, mw_tls_dir dir, uint8_t type,
+                                                 uint16_t wire_version, uint8_t *frag,
+                                                 size_t len, size_t *pt_off, size_t *pt_len,
+                                                 uint8_t *inner_type);
 
 #endif
