@@ -39,9 +39,14 @@ static void tls_free(void *p)
     tls_state *st = p;
     if (!st)
         return;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
         if (st->d[i].hs)
             g_byte_array_free(st->d[i].hs, TRUE);
+        if (st->d[i].rec) {
+            memset(st->d[i].rec, 0, MW_TLS_RECORD_MAX); /* the last plaintext */
+            g_free(st->d[i].rec);
+        }
+    }
     tls_dec_free(st);
     g_free(st);
 }
@@ -78,13 +83,18 @@ static size_t tls_one_record(tls_state *st, mw_dir dir, const uint8_t *q, size_t
     }
     const uint8_t *body;
     if (!mw_cur_bytes(&c, rlen, &body)) {
-        /* the feeder holds the record's start: for a gap inside it (tls_dec_gap) */
-        d->partial_have = decrypt ? n : 0;
-        d->partial_len = decrypt ? 5 + (size_t)rlen : 0;
-        *more = true;
-        return 0;
+        if (!decrypt) {
+            *more = true; /* the feeder holds the record's start */
+            return 0;
+        }
+        /* gathered here, for a gap inside it too (tls_dec_gap) */
+        if (!d->rec)
+            d->rec = g_malloc(MW_TLS_RECORD_MAX);
+        memcpy(d->rec, q, n);
+        d->partial_have = n;
+        d->partial_len = 5 + (size_t)rlen;
+        return n;
     }
-    d->partial_have = d->partial_len = 0;
     if (decrypt) {
         tls_opaque_record(st, dir, type, rlen, true, ctx);
         tls_dec_record(st, dir, type, version, body, rlen, ctx);
@@ -93,6 +103,45 @@ static size_t tls_one_record(tls_state *st, mw_dir dir, const uint8_t *q, size_t
         tls_clear_record(st, dir, type, version, body, rlen, ctx);
     }
     return 5 + (size_t)rlen;
+}
+
+/* The protected record gathered whole in d->rec: read as tls_one_record reads a whole one
+ * (its header was checked when it began), decrypted in place. */
+static void tls_gathered_record(tls_state *st, mw_dir dir, const mw_ctx *ctx, bool *clear)
+{
+    tls_dir *d = &st->d[dir];
+    size_t whole = d->partial_len;
+    d->partial_have = d->partial_len = 0;
+    mw_cursor c = mw_cursor_make(d->rec, whole);
+    uint8_t type;
+    uint16_t version, rlen;
+    if (!mw_cur_u8(&c, &type) || !mw_cur_be16(&c, &version) || !mw_cur_be16(&c, &rlen) ||
+        (size_t)rlen != c.left)
+        return; /* cannot be: the header made the length */
+    uint8_t *body = d->rec + 5;
+    if (tls_dec_wants(st, dir, type)) {
+        tls_opaque_record(st, dir, type, rlen, true, ctx);
+        tls_dec_record_own(st, dir, type, version, body, rlen, ctx);
+    } else if (tls_record_is_opaque(st, d, type)) {
+        tls_dec_opaque(st, dir, type);
+        tls_opaque_record(st, dir, type, rlen, false, ctx);
+    } else {
+        *clear = true;
+        tls_clear_record(st, dir, type, version, body, rlen, ctx);
+    }
+}
+
+/* More bytes of the record being gathered; the record is read once whole. */
+static size_t tls_gather(tls_state *st, mw_dir dir, const uint8_t *p, size_t n,
+                         const mw_ctx *ctx, bool *clear)
+{
+    tls_dir *d = &st->d[dir];
+    size_t take = MIN(d->partial_len - d->partial_have, n);
+    memcpy(d->rec + d->partial_have, p, take);
+    d->partial_have += take;
+    if (d->partial_have == d->partial_len)
+        tls_gathered_record(st, dir, ctx, clear);
+    return take;
 }
 
 static mw_feed_result tls_feed(void *p, mw_dir dir, const uint8_t *data, size_t len,
@@ -114,6 +163,13 @@ static mw_feed_result tls_feed(void *p, mw_dir dir, const uint8_t *data, size_t 
     }
     size_t off = 0;
     while (off < len && !d->lost) {
+        if (d->partial_have) {
+            bool clear = false;
+            off += tls_gather(st, dir, data + off, len - off, ctx, &clear);
+            if (clear && st->plaintext)
+                break;
+            continue;
+        }
         if (d->skip) {
             size_t take = d->skip < len - off ? (size_t)d->skip : len - off;
             d->skip -= take;

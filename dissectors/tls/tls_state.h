@@ -21,6 +21,8 @@
 #define MW_TLS_HELLO_MAX 131396u
 /* RFC 5246 6.2.3: a record body is at most 2^14 + 2048 bytes. */
 #define MW_TLS_BODY_MAX (16384u + 2048u)
+/* A whole record (MW_TLS_RECORD_MAX, core/config.h): its 5-byte header, the longest body. */
+G_STATIC_ASSERT(MW_TLS_RECORD_MAX >= 5 + MW_TLS_BODY_MAX);
 /* Bytes of a plain-text first line looked at before judging it. */
 #define MW_TLS_PLAIN_PEEK 128
 
@@ -71,7 +73,10 @@ typedef struct {
     uint8_t epoch13;     /* TLS 1.3 keys in use: 0 none, 1 handshake, 2 application, 3 early */
     uint64_t epoch_records; /* protected records since this direction's keys changed */
     uint64_t opaque_records; /* protected records that were not decrypted */
-    size_t partial_have; /* an incomplete protected record: bytes of it held by the feeder */
+    /* A protected record that spans segments is gathered in rec (tls.c: copied once, then
+     * decrypted where it is) rather than left to the feeder. */
+    uint8_t *rec;        /* MW_TLS_RECORD_MAX bytes, made at the first such record */
+    size_t partial_have; /* an incomplete protected record: bytes of it in rec */
     size_t partial_len;  /* ...and its whole length, header included */
     bool key_update;     /* a KeyUpdate was decrypted: new keys after this record */
     bool early_end;      /* EndOfEarlyData was decrypted: handshake keys after this record */

@@ -400,8 +400,8 @@ static bool refused_early_data(tls_state *st, mw_dir dir)
     return true;
 }
 
-void tls_dec_record(tls_state *st, mw_dir dir, uint8_t type, uint16_t version,
-                    const uint8_t *body, size_t len, const mw_ctx *ctx)
+static void dec_record(tls_state *st, mw_dir dir, uint8_t type, uint16_t version,
+                       const uint8_t *body, uint8_t *own, size_t len, const mw_ctx *ctx)
 {
     if (st->d[0].held_n || st->d[1].held_n)
         tls_hold_replay(st, ctx); /* older records first, those whose keys came */
@@ -410,15 +410,38 @@ void tls_dec_record(tls_state *st, mw_dir dir, uint8_t type, uint16_t version,
         tls_hold_push(st, dir, type, version, body, len, ctx);
         return;
     }
-    tls_dec_record_now(st, dir, type, version, body, len, ctx);
+    tls_dec_record_now(st, dir, type, version, body, own, len, ctx);
+}
+
+void tls_dec_record(tls_state *st, mw_dir dir, uint8_t type, uint16_t version,
+                    const uint8_t *body, size_t len, const mw_ctx *ctx)
+{
+    dec_record(st, dir, type, version, body, NULL, len, ctx);
+}
+
+void tls_dec_record_own(tls_state *st, mw_dir dir, uint8_t type, uint16_t version,
+                        uint8_t *body, size_t len, const mw_ctx *ctx)
+{
+    dec_record(st, dir, type, version, body, body, len, ctx);
 }
 
 /* Under the early keys a record that does not open is the first of the handshake keys:
- * the server refused the 0-RTT data, or the client's EndOfEarlyData was not seen. */
+ * the server refused the 0-RTT data, or the client's EndOfEarlyData was not seen. So an
+ * early record is decrypted out of place (the second try needs its ciphertext); any other
+ * of its own in place. *pt: where the plaintext is. */
 static mw_tls_dec_status decrypt_one(tls_state *st, mw_dir dir, uint8_t type, uint16_t version,
-                                     const uint8_t *body, size_t len, size_t *n, uint8_t *inner)
+                                     const uint8_t *body, uint8_t *own, size_t len,
+                                     const uint8_t **pt, size_t *n, uint8_t *inner)
 {
     tls_engine *e = st->eng;
+    if (own && st->d[dir].epoch13 != EPOCH_EARLY) {
+        size_t off = 0;
+        mw_tls_dec_status rc = mw_tls_decrypt_record_in_place(st->dec, (mw_tls_dir)dir, type,
+                                                              version, own, len, &off, n, inner);
+        *pt = own + off;
+        return rc;
+    }
+    *pt = e->plain;
     mw_tls_dec_status rc = mw_tls_decrypt_record(st->dec, (mw_tls_dir)dir, type, version, body,
                                                  len, e->plain, sizeof e->plain, n, inner);
     if (rc != MW_TLS_DEC_OK && rc != MW_TLS_DEC_TOO_LONG && st->d[dir].epoch13 == EPOCH_EARLY &&
@@ -429,13 +452,13 @@ static mw_tls_dec_status decrypt_one(tls_state *st, mw_dir dir, uint8_t type, ui
 }
 
 void tls_dec_record_now(tls_state *st, mw_dir dir, uint8_t type, uint16_t version,
-                        const uint8_t *body, size_t len, const mw_ctx *ctx)
+                        const uint8_t *body, uint8_t *own, size_t len, const mw_ctx *ctx)
 {
     tls_dir *d = &st->d[dir];
-    tls_engine *e = st->eng;
+    const uint8_t *pt = NULL;
     size_t n = 0;
     uint8_t inner = 0;
-    mw_tls_dec_status rc = decrypt_one(st, dir, type, version, body, len, &n, &inner);
+    mw_tls_dec_status rc = decrypt_one(st, dir, type, version, body, own, len, &pt, &n, &inner);
     d->epoch_records++;
     if (rc != MW_TLS_DEC_OK) {
         if (!refused_early_data(st, dir))
@@ -448,14 +471,14 @@ void tls_dec_record_now(tls_state *st, mw_dir dir, uint8_t type, uint16_t versio
     switch (inner) {
     case CT_HANDSHAKE:
         st->dec_now = true;
-        tls_handshake_bytes(st, dir, version, e->plain, n, ctx);
+        tls_handshake_bytes(st, dir, version, pt, n, ctx);
         st->dec_now = false;
         break;
     case CT_ALERT:
-        tls_alert(st, dir, mw_cursor_make(e->plain, n), ctx);
+        tls_alert(st, dir, mw_cursor_make(pt, n), ctx);
         break;
     case CT_APPDATA:
-        app_data(st, dir, e->plain, n, ctx);
+        app_data(st, dir, pt, n, ctx);
         break;
     default:
         break; /* heartbeat: nothing to read */

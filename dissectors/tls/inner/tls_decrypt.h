@@ -24,8 +24,13 @@ void tls_keys_ccs(tls_state *st, mw_dir dir, const mw_ctx *ctx);
 bool tls_dec_wants(tls_state *st, mw_dir dir, uint8_t type);
 /* A protected record that is not decrypted (no keys): counted. */
 void tls_dec_opaque(tls_state *st, mw_dir dir, uint8_t type);
+/* A protected record whole in the stream (body is the stream's: decrypted into the
+ * engine's buffer), or gathered in the direction's own buffer (tls_dec_record_own: body is
+ * decrypted where it is, its ciphertext gone after). */
 void tls_dec_record(tls_state *st, mw_dir dir, uint8_t type, uint16_t version,
                     const uint8_t *body, size_t len, const mw_ctx *ctx);
+void tls_dec_record_own(tls_state *st, mw_dir dir, uint8_t type, uint16_t version,
+                        uint8_t *body, size_t len, const mw_ctx *ctx);
 /* A decrypted handshake message the cleartext layer does not know (EncryptedExtensions,
  * Finished, KeyUpdate, TLS 1.3 Certificate, ...): true when it was one. */
 bool tls_dec_handshake_msg(tls_state *st, mw_dir dir, uint8_t type, mw_cursor body,

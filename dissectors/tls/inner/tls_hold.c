@@ -97,7 +97,8 @@ void tls_hold_replay(tls_state *st, const mw_ctx *ctx)
         mw_ctx hc = *ctx;
         hc.frame = h[dir].frame;
         hc.ts_us = h[dir].ts_us;
-        tls_dec_record_now(st, (mw_dir)dir, h[dir].type, h[dir].version, body, h[dir].len, &hc);
+        tls_dec_record_now(st, (mw_dir)dir, h[dir].type, h[dir].version, body, body,
+                           h[dir].len, &hc);
     }
     if (body) {
         memset(body, 0, MW_TLS_BODY_MAX);

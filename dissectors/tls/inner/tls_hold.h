@@ -22,8 +22,10 @@ void tls_hold_replay(tls_state *st, const mw_ctx *ctx);
 void tls_hold_drop(tls_state *st, mw_dir dir, const char *why, const mw_ctx *ctx);
 void tls_hold_free(tls_state *st);
 
-/* The decryption of one record (inner/tls_decrypt.c), called for held ones too. */
+/* The decryption of one record (inner/tls_decrypt.c), called for held ones too. own: body
+ * itself when it is a copy of the record's own, to be decrypted in place; NULL when body
+ * must stay as it is. */
 void tls_dec_record_now(tls_state *st, mw_dir dir, uint8_t type, uint16_t version,
-                        const uint8_t *body, size_t len, const mw_ctx *ctx);
+                        const uint8_t *body, uint8_t *own, size_t len, const mw_ctx *ctx);
 
 #endif
