@@ -5,14 +5,15 @@
  *
  * Input: byte 0 picks the configuration (version, suite, encrypt_then_mac); then
  * operations, each "op, len_hi, len_lo, bytes": op bit 0 direction, bits 1-2 what
- * (0 record, 1 KeyUpdate, 2 re-key), bit 3 seal the bytes (else they are the fragment),
- * bit 4 (when sealing CBC) build a well-formed MAC and padding, bits 5-7 the content type
- * (20 + value). A failed record leaves its direction without keys (as in mailwire); the
- * next operation on it re-keys the decoder, at most MAX_REKEYS times an input: after that
- * the input ends. (Uncapped, nearly every fuzzed record failed and re-keyed: 29 key
- * derivations an execution, 72% of the time, each the same derivation of the same fixed
- * secrets.) KeyUpdates are capped the same way (MAX_KEY_UPDATES, each three HKDF calls
- * in the decoder: the fuzzer had learnt to string 3-byte KeyUpdate operations together).
+ * (0 record, 1 KeyUpdate, 2 re-key, 3 record decrypted in place), bit 3 seal the bytes
+ * (else they are the fragment), bit 4 (when sealing CBC) build a well-formed MAC and
+ * padding, bits 5-7 the content type (20 + value). A failed record leaves its direction
+ * without keys (as in mailwire); the next operation on it re-keys the decoder, at most
+ * MAX_REKEYS times an input: after that the input ends. (Uncapped, nearly every fuzzed
+ * record failed and re-keyed: 29 key derivations an execution, 72% of the time, each the
+ * same derivation of the same fixed secrets.) KeyUpdates are capped the same way
+ * (MAX_KEY_UPDATES, each three HKDF calls in the decoder: the fuzzer had learnt to string
+ * 3-byte KeyUpdate operations together).
  * Build and run: see dissectors/tls/decrypt/README.md. */
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -316,9 +317,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 type = 23;
             size_t got = 0;
             uint8_t inner = 0;
-            mw_tls_dec_status r =
-                mw_tls_decrypt_record(d, (mw_tls_dir)dir, type, s->tls13 ? 0x0303 : c->version,
-                                      frag, len, out, sizeof out, &got, &inner);
+            uint16_t wire = s->tls13 ? 0x0303 : c->version;
+            mw_tls_dec_status r;
+            if (what == 3) { /* in place: the plaintext where the ciphertext was */
+                size_t off = 0;
+                r = mw_tls_decrypt_record_in_place(d, (mw_tls_dir)dir, type, wire, frag, len,
+                                                   &off, &got, &inner);
+                if (r == MW_TLS_DEC_OK && off + got > len)
+                    abort();
+            } else {
+                r = mw_tls_decrypt_record(d, (mw_tls_dir)dir, type, wire, frag, len, out,
+                                          sizeof out, &got, &inner);
+            }
 #ifdef FUZZ_TRACE /* -DFUZZ_TRACE: what each record gave, to check the seeds */
             fprintf(stderr, "dir %d op %02x len %zu: %s\n", dir, op, len,
                     mw_tls_dec_status_name(r));
