@@ -26,7 +26,9 @@ const char *mw_parallel_one_thread(unsigned n, const char *iface, bool streaming
 
 void mw_parallel_read(mw_capture *c, mw_parallel *p)
 {
-    mw_capture_sink sink = { to_threads, new_file, p };
+    mw_capture_sink sink = { to_threads, new_file, p, mw_parallel_batch_begin,
+                             mw_parallel_batch_end, mw_parallel_settle,
+                             MW_PARALLEL_READER_BATCHES, mw_parallel_reads_here(p) };
     mw_capture_set_sink(c, &sink);
 }
 

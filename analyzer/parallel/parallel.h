@@ -28,13 +28,22 @@
 #include "core/config.h"
 #include "engine/flow.h"
 #include "input/decode.h"
+#include "input/prefetch.h"
 
 /* Analysis threads at most (--threads). */
 #define MW_PARALLEL_MAX_THREADS 64
 /* Batches in circulation per thread, and the bytes each holds (a larger segment gets a
- * batch grown to its size). */
+ * batch grown to its size). A segment read by the reader thread is handed over uncopied:
+ * its record points into the reader's batch (input/prefetch.h), which every thread gives
+ * back once read; so each of the reader's batches ends the threads' batches that point
+ * into it (mw_parallel_batch_end), and a segment is copied only when its bytes do not last
+ * (pcapng, read on this thread; a reassembled datagram). */
 #define MW_PARALLEL_BATCHES 4
-#define MW_PARALLEL_BATCH_BYTES (128u * 1024u)
+#define MW_PARALLEL_BATCH_BYTES (256u * 1024u)
+/* The reader's batches in circulation with the threads (input/prefetch.h's batches): the
+ * threads may hold all but two, so that the reader always has one to fill while this
+ * thread waits for it (mw_parallel_batch_begin). */
+#define MW_PARALLEL_READER_BATCHES 6
 
 /* Records each analysis thread may have closed and waiting in the merge (--thread-hold):
  * a thread whose records wait for the others' (their place is not settled until every
@@ -67,6 +76,14 @@ size_t mw_parallel_hold(const mw_parallel *p);
  * label for evidence (interned, NULL: none). */
 void mw_parallel_decoded(mw_parallel *p, mw_decode_status ds, const mw_packet *pkt,
                          uint64_t frame, int64_t ts_us, const char *iface);
+/* The reader's batches (input/prefetch.h's batch_begin, batch_end, settle; user: p): the
+ * payloads of the segments decoded between begin and end are handed over uncopied. */
+void mw_parallel_batch_begin(void *p, mw_prefetch_batch *b);
+void mw_parallel_batch_end(void *p, mw_prefetch_batch *b);
+void mw_parallel_settle(void *p);
+/* Whether the file is read on the dispatching thread (no reader thread): not by default;
+ * MW_READER_THREAD=0 in the environment asks for it (to measure, and tests). */
+bool mw_parallel_reads_here(const mw_parallel *p);
 /* A new capture file starts (mw_engine_new_file on every thread). */
 void mw_parallel_new_file(mw_parallel *p);
 /* Wait until every thread has analysed all it was handed (before the key log store is

@@ -90,7 +90,8 @@ static void segment(mw_worker *w, const mw_rec_head *h)
 {
     mw_packet pkt;
     memcpy(&pkt, (const uint8_t *)h + MW_REC_ALIGN(sizeof *h), sizeof pkt);
-    pkt.payload = (const uint8_t *)h + MW_REC_ALIGN(sizeof *h) + MW_REC_ALIGN(sizeof pkt);
+    if (h->kind == MW_REC_SEGMENT) /* else it points into the reader's batch */
+        pkt.payload = (const uint8_t *)h + MW_REC_ALIGN(sizeof *h) + MW_REC_ALIGN(sizeof pkt);
     w->base = MW_ORDER_OWN;
     mw_engine_index(w->e, h->index, h->frame, h->ts_us);
     mw_engine_packet(w->e, &pkt, h->frame, h->ts_us);
@@ -117,6 +118,7 @@ static bool handle(mw_worker *w, const mw_rec_head *h)
     w->cur_iface = h->iface;
     switch (h->kind) {
     case MW_REC_SEGMENT:
+    case MW_REC_SEGMENT_AT:
         segment(w, h);
         break;
     case MW_REC_TICK:
@@ -142,6 +144,14 @@ static bool handle(mw_worker *w, const mw_rec_head *h)
     return true;
 }
 
+/* b read: the reader's batch it pointed into given back (parallel.c counts those out). */
+static void give_back(mw_worker *w, mw_batch *b)
+{
+    if (b->src && mw_prefetch_release(b->src))
+        atomic_fetch_sub_explicit(w->src_held, 1, memory_order_release);
+    b->src = NULL;
+}
+
 static void *worker_main(void *data)
 {
     mw_worker *w = data;
@@ -159,6 +169,7 @@ static void *worker_main(void *data)
             if (w->discard && h->kind == MW_REC_BARRIER)
                 post(w, false, true);
         }
+        give_back(w, b);
         if (!more) {
             post(w, true, false);
             return NULL;
