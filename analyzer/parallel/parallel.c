@@ -33,6 +33,9 @@ struct mw_parallel {
     uint32_t *ignored_by_port;
     bool finished;
     int64_t started_us, finished_us; /* monotonic */
+    mw_session_take_cb take; /* where the merged records go */
+    void *take_user;
+    GHashTable *origin;    /* mw_parallel_releaser: record -> its thread + 1, until written */
     mw_prefetch_batch *src; /* the reader's batch being delivered, or NULL: copy payloads */
     _Atomic unsigned src_held; /* the reader's batches not yet given back by every thread
                                 * (and this one, while delivered) */
@@ -90,6 +93,11 @@ static void merge_posted(mw_parallel *p, bool wait)
                       o->ev->len, o->wm);
         g_array_set_size(o->ev, 0);
         p->backpressure |= o->waiting;
+        GPtrArray *back = p->w[i].written; /* records to free, to their thread */
+        if (back->len && !o->done) {
+            g_ptr_array_extend_and_steal(o->to_free, g_steal_pointer(&p->w[i].written));
+            p->w[i].written = g_ptr_array_new();
+        }
     }
     pthread_mutex_unlock(&p->lock.mu);
     if (mw_merger_run(p->merger))
@@ -261,6 +269,32 @@ static void broadcast(mw_parallel *p, mw_rec_kind kind, uint64_t frame, int64_t 
     }
 }
 
+/* The merger's record: noted with its thread (mw_parallel_releaser), then taken. */
+static void emitted(mw_session *s, void *user)
+{
+    mw_parallel *p = user;
+    if (p->origin)
+        g_hash_table_insert(p->origin, s, GUINT_TO_POINTER(mw_merger_current(p->merger) + 1));
+    p->take(s, p->take_user);
+}
+
+static void release(mw_session *s, void *user)
+{
+    mw_parallel *p = user;
+    gpointer v = NULL;
+    if (g_hash_table_steal_extended(p->origin, s, NULL, &v) && !p->finished)
+        g_ptr_array_add(p->w[GPOINTER_TO_UINT(v) - 1].written, s); /* merge_posted sends */
+    else
+        mw_session_free(s);
+}
+
+mw_session_take_cb mw_parallel_releaser(mw_parallel *p)
+{
+    if (!p->origin)
+        p->origin = g_hash_table_new(g_direct_hash, NULL);
+    return release;
+}
+
 void mw_parallel_batch_begin(void *user, mw_prefetch_batch *b)
 {
     mw_parallel *p = user;
@@ -383,7 +417,9 @@ mw_parallel *mw_parallel_new(const mw_config *cfg, unsigned n, size_t hold,
     pthread_mutex_init(&p->lock.mu, NULL);
     pthread_cond_init(&p->lock.cv, NULL);
     atomic_init(&p->src_held, 0);
-    p->merger = mw_merger_new(p->nw, take, user);
+    p->take = take;
+    p->take_user = user;
+    p->merger = mw_merger_new(p->nw, emitted, p);
     mw_defrag_limits fl = { cfg->max_frag_datagrams, cfg->max_frag_bytes, cfg->frag_timeout_us };
     p->defrag = mw_defrag_new(&fl, p->st.not_decoded);
     p->hold = hold ? hold : MW_PARALLEL_HOLD;
@@ -471,6 +507,11 @@ uint64_t mw_parallel_thread_segments(const mw_parallel *p, unsigned i)
     return i < p->nw && !p->w[i].discard ? mw_engine_stats_get(p->w[i].e)->tcp_packets : 0;
 }
 
+uint64_t mw_parallel_thread_freed(const mw_parallel *p, unsigned i)
+{
+    return i < p->nw ? p->w[i].freed : 0;
+}
+
 uint64_t mw_parallel_thread_held_peak(const mw_parallel *p, unsigned i)
 {
     return i < p->nw ? p->w[i].out.peak : 0;
@@ -502,6 +543,8 @@ void mw_parallel_free(mw_parallel *p)
     }
     mw_merger_free(p->merger);
     mw_defrag_free(p->defrag);
+    if (p->origin)
+        g_hash_table_destroy(p->origin);
     pthread_mutex_destroy(&p->lock.mu);
     pthread_cond_destroy(&p->lock.cv);
     g_free(p->ignored_by_port);

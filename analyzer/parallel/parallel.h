@@ -70,6 +70,12 @@ mw_engine *mw_parallel_engine_new(const mw_config *cfg, mw_session_take_cb take,
  * the threads could not be started (analyse on one thread instead). */
 mw_parallel *mw_parallel_new(const mw_config *cfg, unsigned n, size_t hold,
                              mw_session_take_cb take, void *user);
+/* Records freed by the thread that made them: a written record given to the returned
+ * callback (with p; on the thread that takes the records) goes back to its analysis
+ * thread, which frees it with its next post (glibc's malloc pays for a free of another
+ * thread's block with that arena's lock, and the maker's next mallocs miss its thread
+ * cache). Call before any record is taken; without it the taker frees them. */
+mw_session_take_cb mw_parallel_releaser(mw_parallel *p);
 /* The hold each thread gets (after --max-memory's share, see MW_PARALLEL_RECORD_COST). */
 size_t mw_parallel_hold(const mw_parallel *p);
 /* A packet as mw_decode left it (as mw_engine_decoded takes it); iface: its interface
@@ -104,6 +110,8 @@ unsigned mw_parallel_threads(const mw_parallel *p);
 /* After finish: TCP segments thread i analysed; and all segments handed over. */
 uint64_t mw_parallel_thread_segments(const mw_parallel *p, unsigned i);
 uint64_t mw_parallel_segments(const mw_parallel *p);
+/* After finish: the written records thread i freed itself (mw_parallel_releaser). */
+uint64_t mw_parallel_thread_freed(const mw_parallel *p, unsigned i);
 /* After finish: the most records thread i had waiting in the merge at once. */
 uint64_t mw_parallel_thread_held_peak(const mw_parallel *p, unsigned i);
 /* Wall seconds from mw_parallel_new to the end of mw_parallel_finish. */

@@ -46,6 +46,7 @@ typedef struct {
     bool waiting;   /* the thread waits for taken to catch up */
     bool done;      /* the thread has finished */
     bool at_barrier;
+    GPtrArray *to_free; /* written records of this thread's, to free (the dispatcher's) */
 } mw_outbox;
 
 /* Shared by the threads and the dispatcher: one lock and condition for every outbox.
@@ -79,6 +80,9 @@ typedef struct mw_worker {
     const mw_engine_stats *st;
     mw_outbox_lock *lock;
     mw_outbox out;
+    GPtrArray *written;    /* the dispatcher's: written records of this thread's, to send */
+    GPtrArray *freeing;    /* the thread's: taken from out.to_free, freed after the lock */
+    uint64_t freed;        /* ... records freed so far (read after the thread ended) */
     /* the analysis thread's own */
     GArray *pending;       /* events since the last post */
     size_t pending_recs;   /* ... of which session records */
