@@ -146,11 +146,11 @@ static void hand_over(reader *r)
     long off = stream_offset(r->pf);
     b->offset = off < 0 ? -1 : (int64_t)off;
     batch *next;
-    if (!r->direct) {
-        next = queue_pop(&r->free_q);
+    if (!r->direct) { /* handed over before the wait: a consumer that keeps batches counts on it */
         queue_push(&r->full_q, b);
+        next = queue_pop(&r->free_q);
     } else if (r->kept) {
-        /* the consumer's batch_begin waited until it kept at most all but two: one is free */
+        /* the consumer's batch_begin waited until it kept at most all but one: one is free */
         deliver(r, b, true);
         next = queue_pop(&r->free_q);
     } else {

@@ -70,9 +70,9 @@ typedef struct {
      * batch comes with one reference, the consumer's, which it gives back with
      * mw_prefetch_release (in end, or later from any thread, after any it took with
      * mw_prefetch_retain); the batch is read into again only once all are given back.
-     * settle, at the end of the run: return once every batch is given back. Reading on
-     * the calling thread (here), batch_begin must wait until the consumer keeps at most
-     * all batches but two (the reader takes a free one as soon as one is delivered). */
+     * settle, at the end of the run: return once every batch is given back. The consumer
+     * must keep at most all batches but one once a batch is delivered (the reader, on its
+     * thread or on this one, needs a free one to go on: batch_begin may wait for that). */
     mw_prefetch_batch_cb batch_begin, batch_end;
     void (*settle)(void *user);
     bool here;               /* read on the calling thread, no reader thread: where the

@@ -298,10 +298,11 @@ mw_session_take_cb mw_parallel_releaser(mw_parallel *p)
 void mw_parallel_batch_begin(void *user, mw_prefetch_batch *b)
 {
     mw_parallel *p = user;
-    /* the reader keeps one batch while it waits for a free one: with b the threads hold at
-     * most all but two once it is delivered, so this thread never waits for the reader
-     * while the reader waits for the threads (which may wait for this one's merge) */
-    while (atomic_load_explicit(&p->src_held, memory_order_acquire) + 3 >
+    /* with b the threads hold at most all but one once it is delivered: the reader (which
+     * hands a batch over before it waits for a free one) always has one to fill, so this
+     * thread never waits for the reader while the reader waits for the threads (which may
+     * wait for this one's merge) */
+    while (atomic_load_explicit(&p->src_held, memory_order_acquire) + 2 >
            MW_PARALLEL_READER_BATCHES)
         wait_progress(p, NULL);
     atomic_fetch_add_explicit(&p->src_held, 1, memory_order_relaxed);

@@ -39,11 +39,12 @@
  * into it (mw_parallel_batch_end), and a segment is copied only when its bytes do not last
  * (pcapng, read on this thread; a reassembled datagram). */
 #define MW_PARALLEL_BATCHES 4
-#define MW_PARALLEL_BATCH_BYTES (256u * 1024u)
+#define MW_PARALLEL_BATCH_BYTES (128u * 1024u)
 /* The reader's batches in circulation with the threads (input/prefetch.h's batches): the
- * threads may hold all but two, so that the reader always has one to fill while this
- * thread waits for it (mw_parallel_batch_begin). */
-#define MW_PARALLEL_READER_BATCHES 6
+ * threads may hold all but one, so that the reader always has one to fill while this
+ * thread waits for it (mw_parallel_batch_begin). As many as with one thread: the memory a
+ * flow costs (tests/hostile.py) counts them. */
+#define MW_PARALLEL_READER_BATCHES MW_PREFETCH_BATCHES
 
 /* Records each analysis thread may have closed and waiting in the merge (--thread-hold):
  * a thread whose records wait for the others' (their place is not settled until every
