@@ -363,6 +363,7 @@ static void start_parallel(run *r, const mw_config *cfg, bool streaming)
     if (!why)
         r->par = mw_parallel_new(cfg, n, (size_t)r->opt->thread_hold,
                                  r->logs ? take_joined : release_joined, r);
+    mw_parallel_free_written(r->par, r->logs ? NULL : r->writer); /* by their threads */
     if (why && *why && r->opt->thread_stats)
         fprintf(stderr, "mailwire: one analysis thread, not %u: not yet with %s\n", n, why);
 }

@@ -62,10 +62,24 @@ if python3 bench/make_captures.py --out "$TMP/bench" --sessions 1500 --gateway-s
         same "threads 1/2/4, --thread-hold 1: $b" -r "$f" --json --thread-hold 1
         same "threads 1/2/4, --thread-hold 1 --idle-timeout 1: $b" \
             -r "$f" --json --thread-hold 1 --idle-timeout 1
+        # read on the dispatching thread (no reader thread, parallel.h
+        # mw_parallel_reads_here): the segments still handed over uncopied, the reader's
+        # batches given back by the threads
+        MW_READER_THREAD=0 same "threads 1/2/4, no reader thread: $b" -r "$f" --json -v
+        MW_READER_THREAD=0 same "threads 1/2/4, no reader thread, --thread-hold 1: $b" \
+            -r "$f" --json --thread-hold 1
     done
 else
     not_ok "bench/make_captures.py for the small bench mixes" "$(tail -5 "$TMP/gen.log")"
 fi
+# payloads from the reader's batches, uncopied (parallel.h): a capture of big messages,
+# with and without a reader thread
+for e in 1 0; do
+    MW_READER_THREAD=$e same "threads 1/2/4, reader thread $e: large messages" \
+        -r pcaps/imap-append-large.pcap --json -v
+    MW_READER_THREAD=$e same "threads 1/2/4, reader thread $e, --thread-hold 1: large" \
+        -r pcaps/imap-append-large.pcap --json --thread-hold 1
+done
 if [ "${THREADS_BENCH:-0}" = 1 ]; then
     for f in build/bench/*.pcap; do
         [ -f "$f" ] && same "threads 1/2/4 on the bench capture $f" -r "$f" --json

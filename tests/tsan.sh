@@ -49,6 +49,12 @@ done
 check "--threads 4: keys in a pcapng Decryption Secrets Block" \
     -r pcaps/keyed-embedded-imaps993-auth-failed-tls13.pcapng --threads 4 --json -o /dev/null
 check "--threads 0: the reader and the dispatch alone" -r pcaps/smtp-attachment.pcap --threads 0
+# segments uncopied in the reader's batches, given back by the threads (parallel.h), with
+# and without a reader thread; a hold of one: every close waits for the merger
+for e in 1 0; do
+    MW_READER_THREAD=$e check "--threads 2, reader thread $e, --thread-hold 1" \
+        -r pcaps/imap-append-large.pcap --threads 2 --thread-hold 1 --json -o /dev/null
+done
 args=()
 for f in pcaps/*.pcap; do args+=(-r "$f"); done
 check "all recorded captures in one run, text with transcripts" "${args[@]}" -v -o /dev/null

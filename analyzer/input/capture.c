@@ -349,6 +349,25 @@ static bool read_ended(mw_capture *c, int rc, char *why, char **err, char **warn
     return ok;
 }
 
+/* The sink's batch hooks (mw_capture_sink), through the reader's user (run_state). */
+static void batch_begin(void *user, mw_prefetch_batch *b)
+{
+    const mw_capture *c = ((run_state *)user)->c;
+    c->sink.batch_begin(c->sink.user, b);
+}
+
+static void batch_end(void *user, mw_prefetch_batch *b)
+{
+    const mw_capture *c = ((run_state *)user)->c;
+    c->sink.batch_end(c->sink.user, b);
+}
+
+static void settle(void *user)
+{
+    const mw_capture *c = ((run_state *)user)->c;
+    c->sink.settle(c->sink.user);
+}
+
 bool mw_capture_run(mw_capture *c, mw_engine *e, char **err, char **warn)
 {
     run_state rs = { c, e, 0 };
@@ -363,6 +382,13 @@ bool mw_capture_run(mw_capture *c, mw_engine *e, char **err, char **warn)
                        .note_size = sizeof(decoded), .cb = on_packet, .user = &rs,
                        .max_packets = (int)c->limit,
                        .idle_slot = c->src ? &c->src->reader : NULL };
+    if (c->sink.batch_begin) {
+        pf.batch_begin = batch_begin;
+        pf.batch_end = batch_end;
+        pf.settle = settle;
+        pf.batches = c->sink.batches;
+        pf.here = c->sink.here;
+    }
     char *why = NULL;
     int rc = c->pcap ? mw_prefetch_run(&pf, &why)
                      : mw_capfile_run_pcapng(c->file, on_pcapng_packet, &rs, &why);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "engine/flow.h"
+#include "input/prefetch.h"
 
 typedef struct mw_capture mw_capture;
 
@@ -48,6 +49,15 @@ typedef struct {
                     uint64_t frame, int64_t ts_us);
     void (*new_file)(void *user);
     void *user;
+    /* Optional: pkt->payload stays valid past decoded, until the sink gives back the
+     * reader's batch it is in (input/prefetch.h's batch_begin, batch_end, settle and
+     * batches, with user). Only for packets decoded between a batch_begin and its
+     * batch_end: the others' bytes (pcapng, which has no reader thread) last until decoded
+     * returns, as without. */
+    mw_prefetch_batch_cb batch_begin, batch_end;
+    void (*settle)(void *user);
+    unsigned batches;
+    bool here; /* with the batch hooks: no reader thread (input/prefetch.h's here) */
 } mw_capture_sink;
 void mw_capture_set_sink(mw_capture *c, const mw_capture_sink *sink);
 /* Bytes of the file read so far, or -1 when not known (stdin, a pipe). */

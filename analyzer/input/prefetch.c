@@ -26,7 +26,9 @@ typedef struct {
     size_t data; /* where its bytes start in the batch's buf */
 } entry;
 
-typedef struct {
+struct queue;
+
+typedef struct mw_prefetch_batch {
     uint8_t *buf;   /* the packets' bytes */
     size_t cap, used;
     uint8_t *index; /* entries */
@@ -36,22 +38,25 @@ typedef struct {
     bool last;      /* the reader has finished: rc and err below are its result */
     int rc;
     char *err;
+    atomic_int refs;      /* with batch_begin: the consumer's references */
+    struct queue *home;   /* the free queue it goes back to */
 } batch;
 
 /* A queue of batch pointers between the two threads. pthreads rather than GAsyncQueue:
  * GLib's futex-based mutexes are invisible to ThreadSanitizer, these are not. */
-typedef struct {
+typedef struct queue {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    batch *items[MW_PREFETCH_BATCHES];
-    size_t head, count;
+    batch *items[MW_PREFETCH_BATCHES_MAX];
+    size_t head, count, size;
 } queue;
 
-static void queue_init(queue *q)
+static void queue_init(queue *q, size_t size)
 {
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->cv, NULL);
     q->head = q->count = 0;
+    q->size = size;
 }
 
 static void queue_destroy(queue *q)
@@ -60,11 +65,11 @@ static void queue_destroy(queue *q)
     pthread_cond_destroy(&q->cv);
 }
 
-/* Never full: there are only MW_PREFETCH_BATCHES batches in all. */
+/* Never full: there are only q->size batches in all. */
 static void queue_push(queue *q, batch *b)
 {
     pthread_mutex_lock(&q->mu);
-    q->items[(q->head + q->count) % MW_PREFETCH_BATCHES] = b;
+    q->items[(q->head + q->count) % q->size] = b;
     q->count++;
     pthread_cond_signal(&q->cv);
     pthread_mutex_unlock(&q->mu);
@@ -76,7 +81,7 @@ static batch *queue_pop(queue *q)
     while (q->count == 0)
         pthread_cond_wait(&q->cv, &q->mu);
     batch *b = q->items[q->head];
-    q->head = (q->head + 1) % MW_PREFETCH_BATCHES;
+    q->head = (q->head + 1) % q->size;
     q->count--;
     pthread_mutex_unlock(&q->mu);
     return b;
@@ -88,21 +93,43 @@ typedef struct {
     const mw_prefetch *pf;
     size_t stride;  /* of an index entry with its note */
     bool direct;    /* no reader thread: batches are delivered as they fill, on this one */
+    bool kept;      /* the consumer keeps batches (mw_prefetch.batch_begin) */
     queue free_q, full_q;
     batch *cur;
     batch *spare;   /* direct: the other batch */
 } reader;
 
-/* Every packet of a full batch to the callback, in order. */
-static void deliver(const reader *r, const batch *b)
+void mw_prefetch_retain(mw_prefetch_batch *b)
+{
+    atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+}
+
+bool mw_prefetch_release(mw_prefetch_batch *b)
+{
+    /* acq_rel: every read of the bytes by any thread comes before the reader's next write */
+    if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1)
+        return false;
+    queue_push(b->home, b);
+    return true;
+}
+
+/* Every packet of a full batch to the callback, in order. kept: the consumer keeps
+ * references (batch_begin), and gives the batch back itself. */
+static void deliver(const reader *r, batch *b, bool kept)
 {
     const mw_prefetch *pf = r->pf;
     const size_t head = ALIGN8(sizeof(entry));
+    if (kept) {
+        atomic_store_explicit(&b->refs, 1, memory_order_relaxed);
+        pf->batch_begin(pf->user, b);
+    }
     for (size_t i = 0; i < b->count; i++) {
         const uint8_t *rec = b->index + i * r->stride;
         const entry *e = (const entry *)(const void *)rec;
         pf->cb(pf->user, &e->h, b->buf + e->data, rec + head, b->offset);
     }
+    if (kept)
+        pf->batch_end(pf->user, b);
 }
 
 static long stream_offset(const mw_prefetch *pf)
@@ -118,15 +145,21 @@ static void hand_over(reader *r)
     batch *b = r->cur;
     long off = stream_offset(r->pf);
     b->offset = off < 0 ? -1 : (int64_t)off;
-    batch *next = r->direct ? r->spare : queue_pop(&r->free_q);
+    batch *next;
+    if (!r->direct) { /* handed over before the wait: a consumer that keeps batches counts on it */
+        queue_push(&r->full_q, b);
+        next = queue_pop(&r->free_q);
+    } else if (r->kept) {
+        /* the consumer's batch_begin waited until it kept at most all but one: one is free */
+        deliver(r, b, true);
+        next = queue_pop(&r->free_q);
+    } else {
+        deliver(r, b, false);
+        next = r->spare;
+        r->spare = b;
+    }
     next->used = 0;
     next->count = 0;
-    if (r->direct) {
-        deliver(r, b);
-        r->spare = b;
-    } else {
-        queue_push(&r->full_q, b);
-    }
     r->cur = next;
 }
 
@@ -249,7 +282,7 @@ static void read_all(reader *r)
     b->rc = rc;
     b->err = err;
     if (r->direct)
-        deliver(r, b);
+        deliver(r, b, r->kept);
     else
         queue_push(&r->full_q, b);
 }
@@ -269,12 +302,18 @@ static void batch_init(batch *b, size_t stride)
                   .index = g_malloc(MW_PREFETCH_BATCH_PACKETS * stride) };
 }
 
-/* Without a reader thread: two batches, each delivered here as it fills. */
+/* Without a reader thread: each batch delivered here as it fills; two in turn, or, when
+ * the consumer keeps them, the free ones. */
 static int read_here(reader *r, batch *batches, char **err)
 {
     r->direct = true;
-    r->cur = &batches[0];
-    r->spare = &batches[1];
+    if (r->kept) {
+        r->cur = queue_pop(&r->free_q);
+    } else {
+        r->cur = &batches[0];
+        r->spare = &batches[1];
+    }
+    r->cur->used = r->cur->count = 0;
     read_all(r);
     batch *b = r->cur;
     if (err)
@@ -287,37 +326,49 @@ static int read_here(reader *r, batch *batches, char **err)
 int mw_prefetch_run(const mw_prefetch *pf, char **err)
 {
     g_assert(pf->note_size <= MW_PREFETCH_NOTE_MAX);
+    g_assert(pf->batches <= MW_PREFETCH_BATCHES_MAX);
+    g_assert(!pf->batch_begin == !pf->batch_end && !pf->batch_begin == !pf->settle);
     /* a record read again at the start of the next batch fits there, whole */
     G_STATIC_ASSERT(MW_PREFETCH_BATCH_BYTES >= MW_PCAPFILE_REC_MAX);
-    batch batches[MW_PREFETCH_BATCHES];
+    const size_t nb = pf->batches ? pf->batches : MW_PREFETCH_BATCHES;
+    batch batches[MW_PREFETCH_BATCHES_MAX];
     reader r = { .pf = pf, .stride = ALIGN8(sizeof(entry)) + ALIGN8(pf->note_size) };
-    queue_init(&r.free_q);
-    queue_init(&r.full_q);
-    for (int i = 0; i < MW_PREFETCH_BATCHES; i++) {
+    queue_init(&r.free_q, nb);
+    queue_init(&r.full_q, nb);
+    for (size_t i = 0; i < nb; i++) {
         batch_init(&batches[i], r.stride);
+        batches[i].home = &r.free_q;
         queue_push(&r.free_q, &batches[i]);
     }
+    const bool kept = r.kept = pf->batch_begin != NULL;
     pthread_t t;
     int rc = 0;
-    if (pthread_create(&t, NULL, reader_main, &r) != 0) {
-        rc = read_here(&r, batches, err); /* no thread to be had */
+    if (pf->here || pthread_create(&t, NULL, reader_main, &r) != 0) {
+        rc = read_here(&r, batches, err); /* asked to, or no thread to be had */
     } else {
         for (;;) {
             batch *b = queue_pop(&r.full_q);
-            deliver(&r, b);
-            if (b->last) {
-                rc = b->rc;
+            /* read first: a kept batch may be given back by another thread meanwhile */
+            bool last = b->last;
+            int brc = b->rc;
+            char *berr = b->err;
+            deliver(&r, b, kept);
+            if (last) {
+                rc = brc;
                 if (err)
-                    *err = b->err;
+                    *err = berr;
                 else
-                    g_free(b->err);
+                    g_free(berr);
                 break;
             }
-            queue_push(&r.free_q, b);
+            if (!kept)
+                queue_push(&r.free_q, b);
         }
         pthread_join(t, NULL);
     }
-    for (int i = 0; i < MW_PREFETCH_BATCHES; i++) {
+    if (kept) /* no batch is freed while another thread reads it */
+        pf->settle(pf->user);
+    for (size_t i = 0; i < nb; i++) {
         g_free(batches[i].buf);
         g_free(batches[i].index);
     }

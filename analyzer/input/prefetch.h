@@ -20,6 +20,8 @@
  * MW_PREFETCH_BATCH_PACKETS * (32 + the note)), about 4.1 MiB, as the 4 MiB of batches
  * that held the notes in line. */
 #define MW_PREFETCH_BATCHES 4
+/* ... at most, for a consumer that keeps batches past their delivery (mw_prefetch.batches) */
+#define MW_PREFETCH_BATCHES_MAX 8
 #define MW_PREFETCH_BATCH_BYTES (640u * 1024)
 #define MW_PREFETCH_BATCH_PACKETS 3072u
 /* A plain pcap file is read in blocks of this many bytes: what a full index leaves unread
@@ -45,6 +47,13 @@ typedef void (*mw_prefetch_cb)(void *user, const struct pcap_pkthdr *h, const ui
  * delivering (a pipe fed slowly): records of closed sessions come out within a second. */
 #define MW_PREFETCH_HOLD_MS 200
 
+/* A batch as delivered, for a consumer that reads its packets' bytes after cb returned
+ * (analyzer/parallel/ hands them to its threads uncopied). */
+typedef struct mw_prefetch_batch mw_prefetch_batch;
+/* A batch about to be delivered (begin: the consumer holds the one reference it has then)
+ * or delivered (end). */
+typedef void (*mw_prefetch_batch_cb)(void *user, mw_prefetch_batch *b);
+
 typedef struct {
     pcap_t *p;
     FILE *fp;                /* p's stream, for offsets; may be NULL */
@@ -57,7 +66,25 @@ typedef struct {
     int max_packets;         /* stop after this many; 0: all */
     void **idle_slot;        /* may be NULL; while the reader runs, *idle_slot is the handle
                               * mw_prefetch_idle takes (the stream's read function has it) */
+    /* Optional, all three or none, for a consumer that keeps packet bytes past cb: each
+     * batch comes with one reference, the consumer's, which it gives back with
+     * mw_prefetch_release (in end, or later from any thread, after any it took with
+     * mw_prefetch_retain); the batch is read into again only once all are given back.
+     * settle, at the end of the run: return once every batch is given back. The consumer
+     * must keep at most all batches but one once a batch is delivered (the reader, on its
+     * thread or on this one, needs a free one to go on: batch_begin may wait for that). */
+    mw_prefetch_batch_cb batch_begin, batch_end;
+    void (*settle)(void *user);
+    bool here;               /* read on the calling thread, no reader thread: where the
+                              * consumer's own threads take every core */
+    unsigned batches;        /* batches in circulation, 0: MW_PREFETCH_BATCHES (at most
+                              * MW_PREFETCH_BATCHES_MAX) */
 } mw_prefetch;
+
+/* One more reference to b (the consumer's thread, while it holds one). */
+void mw_prefetch_retain(mw_prefetch_batch *b);
+/* One reference given back (any thread); true when it was the last (b is read into again). */
+bool mw_prefetch_release(mw_prefetch_batch *b);
 
 /* Called by the stream's read function on the reader thread, before a read: blocked when
  * the read would wait for data. Hands the packets read so far to the analysis when it

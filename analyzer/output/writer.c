@@ -31,6 +31,8 @@ struct mw_writer {
     size_t ndone;
     bool stopping;
     bool writer_waiting, taker_waiting; /* signal only a thread that sleeps */
+    mw_session_take_cb release; /* NULL: mw_session_free */
+    void *release_user;
 };
 
 static void nap(mw_writer *w)
@@ -131,7 +133,13 @@ void mw_writer_take(mw_session *s, void *writer)
     }
     pthread_mutex_unlock(&w->mu);
     for (size_t i = 0; i < nwritten; i++)
-        mw_session_free(written[i]);
+        w->release ? w->release(written[i], w->release_user) : mw_session_free(written[i]);
+}
+
+void mw_writer_on_written(mw_writer *w, mw_session_take_cb release, void *user)
+{
+    w->release = release;
+    w->release_user = user;
 }
 
 void mw_writer_stop(mw_writer *w)

@@ -21,6 +21,10 @@ typedef struct mw_writer mw_writer;
 mw_writer *mw_writer_start(mw_session_cb out, void (*flush)(void *out_user), void *out_user);
 /* The engine's hand-over callback (mw_engine_hand_over): queue s for the writer. */
 void mw_writer_take(mw_session *s, void *writer);
+/* Before the first take: each written session goes to release(s, user), on the thread
+ * that takes (in mw_writer_take), instead of to mw_session_free: to be freed by the thread
+ * that allocated it (analyzer/parallel/). Those left at mw_writer_stop are freed there. */
+void mw_writer_on_written(mw_writer *w, mw_session_take_cb release, void *user);
 /* Write what is queued, stop the thread, free the writer. */
 void mw_writer_stop(mw_writer *w);
 

@@ -24,9 +24,17 @@ const char *mw_parallel_one_thread(unsigned n, const char *iface, bool streaming
                            : NULL;
 }
 
+void mw_parallel_free_written(mw_parallel *p, mw_writer *w)
+{
+    if (p && w)
+        mw_writer_on_written(w, mw_parallel_releaser(p), p);
+}
+
 void mw_parallel_read(mw_capture *c, mw_parallel *p)
 {
-    mw_capture_sink sink = { to_threads, new_file, p };
+    mw_capture_sink sink = { to_threads, new_file, p, mw_parallel_batch_begin,
+                             mw_parallel_batch_end, mw_parallel_settle,
+                             MW_PARALLEL_READER_BATCHES, mw_parallel_reads_here(p) };
     mw_capture_set_sink(c, &sink);
 }
 

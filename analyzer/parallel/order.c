@@ -27,6 +27,7 @@ struct mw_merger {
     GArray *starts; /* the indexes of the sessions started, in order: ids are ranks here */
     mw_session_take_cb emit;
     void *user;
+    unsigned current; /* the stream being emitted from */
 };
 
 mw_merger *mw_merger_new(unsigned n, mw_session_take_cb emit, void *user)
@@ -138,9 +139,15 @@ size_t mw_merger_run(mw_merger *m)
         mw_order_event *e = &g_array_index(s->ev, mw_order_event, s->head++);
         n += e->phase != MW_ORDER_START;
         s->taken += e->phase != MW_ORDER_START;
+        m->current = (unsigned)i;
         emit_one(m, e);
     }
     return n;
+}
+
+unsigned mw_merger_current(const mw_merger *m)
+{
+    return m->current;
 }
 
 uint64_t mw_merger_taken(const mw_merger *m, unsigned i)

@@ -63,6 +63,8 @@ void mw_merger_add(mw_merger *m, unsigned i, const mw_order_event *ev, size_t co
                    uint64_t wm);
 /* Emit every record whose place is known now; returns how many. */
 size_t mw_merger_run(mw_merger *m);
+/* While emit runs: the stream the record came from. */
+unsigned mw_merger_current(const mw_merger *m);
 /* Records of stream i emitted so far. */
 uint64_t mw_merger_taken(const mw_merger *m, unsigned i);
 /* Records held, not yet emitted. */

@@ -33,13 +33,22 @@ struct mw_parallel {
     uint32_t *ignored_by_port;
     bool finished;
     int64_t started_us, finished_us; /* monotonic */
+    mw_session_take_cb take; /* where the merged records go */
+    void *take_user;
+    GHashTable *origin;    /* mw_parallel_releaser: record -> its thread + 1, until written */
+    mw_prefetch_batch *src; /* the reader's batch being delivered, or NULL: copy payloads */
+    _Atomic unsigned src_held; /* the reader's batches not yet given back by every thread
+                                * (and this one, while delivered) */
 };
 
 static mw_batch *next_free(mw_parallel *p, mw_worker *w);
 
-/* w's batch to its thread, stamped with the watermark it gives (parallel.h). */
+/* w's batch to its thread, stamped with the watermark it gives (parallel.h), with a
+ * reference to the reader's batch its records point into. */
 static void push_cur(mw_parallel *p, mw_worker *w)
 {
+    if (w->cur->src)
+        mw_prefetch_retain(w->cur->src);
     w->cur->wm = w->stamped = p->settled;
     mw_batch_push(&w->ring.full_q, w->cur);
 }
@@ -84,6 +93,11 @@ static void merge_posted(mw_parallel *p, bool wait)
                       o->ev->len, o->wm);
         g_array_set_size(o->ev, 0);
         p->backpressure |= o->waiting;
+        GPtrArray *back = p->w[i].written; /* records to free, to their thread */
+        if (back->len && !o->done) {
+            g_ptr_array_extend_and_steal(o->to_free, g_steal_pointer(&p->w[i].written));
+            p->w[i].written = g_ptr_array_new();
+        }
     }
     pthread_mutex_unlock(&p->lock.mu);
     if (mw_merger_run(p->merger))
@@ -106,18 +120,25 @@ static void feed(mw_parallel *p, mw_worker *w)
     w->cur->used = 0;
 }
 
-/* A free batch of w's, merging (and under backpressure feeding the other threads) while
- * there is none: the thread w may itself wait for the merger. */
+/* Waiting for the threads (for a batch of except's, or for the reader's batches to come
+ * back): merging meanwhile, and under backpressure feeding the threads other than except
+ * (which may itself wait for the merger). */
+static void wait_progress(mw_parallel *p, const mw_worker *except)
+{
+    for (unsigned i = 0; p->backpressure && i < p->nw; i++)
+        if (&p->w[i] != except)
+            feed(p, &p->w[i]);
+    merge_posted(p, true);
+}
+
+/* A free batch of w's, waiting while there is none. */
 static mw_batch *next_free(mw_parallel *p, mw_worker *w)
 {
     for (;;) {
         mw_batch *b = mw_batch_try_pop(&w->ring.free_q);
         if (b)
             return b;
-        for (unsigned i = 0; p->backpressure && i < p->nw; i++)
-            if (&p->w[i] != w)
-                feed(p, &p->w[i]);
-        merge_posted(p, true);
+        wait_progress(p, w);
     }
 }
 
@@ -168,9 +189,10 @@ static void clock_went_back(mw_parallel *p)
     p->index++;
 }
 
-/* A TCP segment: whole to its thread, as a tick to the others that need one. */
+/* A TCP segment: whole to its thread, as a tick to the others that need one. at_src: its
+ * payload is in the reader's batch p->src (not copied). */
 static void dispatch(mw_parallel *p, const mw_packet *pkt, uint64_t frame, int64_t ts_us,
-                     const char *iface)
+                     const char *iface, bool at_src)
 {
     p->index++;
     unsigned owner = mw_shard_of(pkt, p->nw);
@@ -189,12 +211,15 @@ static void dispatch(mw_parallel *p, const mw_packet *pkt, uint64_t frame, int64
             continue;
         }
         const size_t hs = MW_REC_ALIGN(sizeof(mw_rec_head)), ps = MW_REC_ALIGN(sizeof *pkt);
-        const size_t need = hs + ps + MW_REC_ALIGN(pkt->payload_len);
-        mw_rec_head h = { MW_REC_SEGMENT, (uint32_t)need, p->index, frame, ts_us, iface };
+        const size_t need = hs + ps + (at_src ? 0 : MW_REC_ALIGN(pkt->payload_len));
+        mw_rec_head h = { at_src ? MW_REC_SEGMENT_AT : MW_REC_SEGMENT, (uint32_t)need,
+                          p->index, frame, ts_us, iface };
         uint8_t *rec = room(p, &p->w[i], need);
         memcpy(rec, &h, sizeof h);
         memcpy(rec + hs, pkt, sizeof *pkt);
-        if (pkt->payload_len)
+        if (at_src)
+            p->w[i].cur->src = p->src; /* room may have begun a new batch */
+        else if (pkt->payload_len)
             memcpy(rec + hs + ps, pkt->payload, pkt->payload_len);
     }
     p->settled = p->index;
@@ -215,7 +240,7 @@ static G_GNUC_NO_INLINE void fragment(mw_parallel *p, const mw_packet *pkt, uint
     mw_decode_status wds;
     bool out = mw_defrag_offer(p->defrag, pkt, ts_us, &whole, &wds);
     if (out && wds == MW_DECODE_TCP) {
-        dispatch(p, &whole, frame, ts_us, iface);
+        dispatch(p, &whole, frame, ts_us, iface, false); /* the defrag's bytes: copied */
         return;
     }
     p->st.packets++;
@@ -227,7 +252,7 @@ void mw_parallel_decoded(mw_parallel *p, mw_decode_status ds, const mw_packet *p
                          uint64_t frame, int64_t ts_us, const char *iface)
 {
     if (ds == MW_DECODE_TCP)
-        dispatch(p, pkt, frame, ts_us, iface); /* the thread counts it */
+        dispatch(p, pkt, frame, ts_us, iface, p->src != NULL); /* the thread counts it */
     else if (ds == MW_DECODE_FRAGMENT)
         fragment(p, pkt, frame, ts_us, iface);
     else
@@ -242,6 +267,71 @@ static void broadcast(mw_parallel *p, mw_rec_kind kind, uint64_t frame, int64_t 
         put_head(p, &p->w[i], kind, frame, ts_us, iface);
         hand_over(p, &p->w[i]);
     }
+}
+
+/* The merger's record: noted with its thread (mw_parallel_releaser), then taken. */
+static void emitted(mw_session *s, void *user)
+{
+    mw_parallel *p = user;
+    if (p->origin)
+        g_hash_table_insert(p->origin, s, GUINT_TO_POINTER(mw_merger_current(p->merger) + 1));
+    p->take(s, p->take_user);
+}
+
+static void release(mw_session *s, void *user)
+{
+    mw_parallel *p = user;
+    gpointer v = NULL;
+    if (g_hash_table_steal_extended(p->origin, s, NULL, &v) && !p->finished)
+        g_ptr_array_add(p->w[GPOINTER_TO_UINT(v) - 1].written, s); /* merge_posted sends */
+    else
+        mw_session_free(s);
+}
+
+mw_session_take_cb mw_parallel_releaser(mw_parallel *p)
+{
+    if (!p->origin)
+        p->origin = g_hash_table_new(g_direct_hash, NULL);
+    return release;
+}
+
+void mw_parallel_batch_begin(void *user, mw_prefetch_batch *b)
+{
+    mw_parallel *p = user;
+    /* with b the threads hold at most all but one once it is delivered: the reader (which
+     * hands a batch over before it waits for a free one) always has one to fill, so this
+     * thread never waits for the reader while the reader waits for the threads (which may
+     * wait for this one's merge) */
+    while (atomic_load_explicit(&p->src_held, memory_order_acquire) + 2 >
+           MW_PARALLEL_READER_BATCHES)
+        wait_progress(p, NULL);
+    atomic_fetch_add_explicit(&p->src_held, 1, memory_order_relaxed);
+    p->src = b;
+}
+
+/* Every batch that points into b handed over (each with its reference), then this
+ * thread's reference given back. */
+void mw_parallel_batch_end(void *user, mw_prefetch_batch *b)
+{
+    mw_parallel *p = user;
+    bool handed = false;
+    for (unsigned i = 0; i < p->nw; i++)
+        if (p->w[i].cur->src) {
+            hand_over(p, &p->w[i]);
+            handed = true;
+        }
+    if (handed)
+        merge_posted(p, false);
+    p->src = NULL;
+    if (mw_prefetch_release(b))
+        atomic_fetch_sub_explicit(&p->src_held, 1, memory_order_relaxed);
+}
+
+void mw_parallel_settle(void *user)
+{
+    mw_parallel *p = user;
+    while (atomic_load_explicit(&p->src_held, memory_order_acquire) > 0)
+        wait_progress(p, NULL);
 }
 
 void mw_parallel_new_file(mw_parallel *p)
@@ -327,7 +417,10 @@ mw_parallel *mw_parallel_new(const mw_config *cfg, unsigned n, size_t hold,
     p->started_us = g_get_monotonic_time();
     pthread_mutex_init(&p->lock.mu, NULL);
     pthread_cond_init(&p->lock.cv, NULL);
-    p->merger = mw_merger_new(p->nw, take, user);
+    atomic_init(&p->src_held, 0);
+    p->take = take;
+    p->take_user = user;
+    p->merger = mw_merger_new(p->nw, emitted, p);
     mw_defrag_limits fl = { cfg->max_frag_datagrams, cfg->max_frag_bytes, cfg->frag_timeout_us };
     p->defrag = mw_defrag_new(&fl, p->st.not_decoded);
     p->hold = hold ? hold : MW_PARALLEL_HOLD;
@@ -336,6 +429,7 @@ mw_parallel *mw_parallel_new(const mw_config *cfg, unsigned n, size_t hold,
     for (unsigned i = 0; i < p->nw && ok; i++) {
         p->w[i].id = i;
         p->w[i].discard = n == 0;
+        p->w[i].src_held = &p->src_held;
         ok = mw_worker_start(&p->w[i], &wc, &p->lock, p->hold);
     }
     if (!ok) {
@@ -390,6 +484,15 @@ const mw_engine_stats *mw_parallel_progress(void *user)
     return &p->progress;
 }
 
+bool mw_parallel_reads_here(const mw_parallel *p)
+{
+    const char *force = g_getenv("MW_READER_THREAD");
+    if (force && (*force == '0' || *force == '1'))
+        return *force == '0';
+    (void)p;
+    return false;
+}
+
 size_t mw_parallel_hold(const mw_parallel *p)
 {
     return p->hold;
@@ -403,6 +506,11 @@ unsigned mw_parallel_threads(const mw_parallel *p)
 uint64_t mw_parallel_thread_segments(const mw_parallel *p, unsigned i)
 {
     return i < p->nw && !p->w[i].discard ? mw_engine_stats_get(p->w[i].e)->tcp_packets : 0;
+}
+
+uint64_t mw_parallel_thread_freed(const mw_parallel *p, unsigned i)
+{
+    return i < p->nw ? p->w[i].freed : 0;
 }
 
 uint64_t mw_parallel_thread_held_peak(const mw_parallel *p, unsigned i)
@@ -436,6 +544,8 @@ void mw_parallel_free(mw_parallel *p)
     }
     mw_merger_free(p->merger);
     mw_defrag_free(p->defrag);
+    if (p->origin)
+        g_hash_table_destroy(p->origin);
     pthread_mutex_destroy(&p->lock.mu);
     pthread_cond_destroy(&p->lock.cv);
     g_free(p->ignored_by_port);

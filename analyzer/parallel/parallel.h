@@ -28,13 +28,23 @@
 #include "core/config.h"
 #include "engine/flow.h"
 #include "input/decode.h"
+#include "input/prefetch.h"
 
 /* Analysis threads at most (--threads). */
 #define MW_PARALLEL_MAX_THREADS 64
 /* Batches in circulation per thread, and the bytes each holds (a larger segment gets a
- * batch grown to its size). */
+ * batch grown to its size). A segment read by the reader thread is handed over uncopied:
+ * its record points into the reader's batch (input/prefetch.h), which every thread gives
+ * back once read; so each of the reader's batches ends the threads' batches that point
+ * into it (mw_parallel_batch_end), and a segment is copied only when its bytes do not last
+ * (pcapng, read on this thread; a reassembled datagram). */
 #define MW_PARALLEL_BATCHES 4
 #define MW_PARALLEL_BATCH_BYTES (128u * 1024u)
+/* The reader's batches in circulation with the threads (input/prefetch.h's batches): the
+ * threads may hold all but one, so that the reader always has one to fill while this
+ * thread waits for it (mw_parallel_batch_begin). As many as with one thread: the memory a
+ * flow costs (tests/hostile.py) counts them. */
+#define MW_PARALLEL_READER_BATCHES MW_PREFETCH_BATCHES
 
 /* Records each analysis thread may have closed and waiting in the merge (--thread-hold):
  * a thread whose records wait for the others' (their place is not settled until every
@@ -61,12 +71,26 @@ mw_engine *mw_parallel_engine_new(const mw_config *cfg, mw_session_take_cb take,
  * the threads could not be started (analyse on one thread instead). */
 mw_parallel *mw_parallel_new(const mw_config *cfg, unsigned n, size_t hold,
                              mw_session_take_cb take, void *user);
+/* Records freed by the thread that made them: a written record given to the returned
+ * callback (with p; on the thread that takes the records) goes back to its analysis
+ * thread, which frees it with its next post (glibc's malloc pays for a free of another
+ * thread's block with that arena's lock, and the maker's next mallocs miss its thread
+ * cache). Call before any record is taken; without it the taker frees them. */
+mw_session_take_cb mw_parallel_releaser(mw_parallel *p);
 /* The hold each thread gets (after --max-memory's share, see MW_PARALLEL_RECORD_COST). */
 size_t mw_parallel_hold(const mw_parallel *p);
 /* A packet as mw_decode left it (as mw_engine_decoded takes it); iface: its interface
  * label for evidence (interned, NULL: none). */
 void mw_parallel_decoded(mw_parallel *p, mw_decode_status ds, const mw_packet *pkt,
                          uint64_t frame, int64_t ts_us, const char *iface);
+/* The reader's batches (input/prefetch.h's batch_begin, batch_end, settle; user: p): the
+ * payloads of the segments decoded between begin and end are handed over uncopied. */
+void mw_parallel_batch_begin(void *p, mw_prefetch_batch *b);
+void mw_parallel_batch_end(void *p, mw_prefetch_batch *b);
+void mw_parallel_settle(void *p);
+/* Whether the file is read on the dispatching thread (no reader thread): not by default;
+ * MW_READER_THREAD=0 in the environment asks for it (to measure, and tests). */
+bool mw_parallel_reads_here(const mw_parallel *p);
 /* A new capture file starts (mw_engine_new_file on every thread). */
 void mw_parallel_new_file(mw_parallel *p);
 /* Wait until every thread has analysed all it was handed (before the key log store is
@@ -87,6 +111,8 @@ unsigned mw_parallel_threads(const mw_parallel *p);
 /* After finish: TCP segments thread i analysed; and all segments handed over. */
 uint64_t mw_parallel_thread_segments(const mw_parallel *p, unsigned i);
 uint64_t mw_parallel_segments(const mw_parallel *p);
+/* After finish: the written records thread i freed itself (mw_parallel_releaser). */
+uint64_t mw_parallel_thread_freed(const mw_parallel *p, unsigned i);
 /* After finish: the most records thread i had waiting in the merge at once. */
 uint64_t mw_parallel_thread_held_peak(const mw_parallel *p, unsigned i);
 /* Wall seconds from mw_parallel_new to the end of mw_parallel_finish. */

@@ -15,7 +15,7 @@ void mw_ring_init(mw_ring *r)
     queue_init(&r->full_q);
     for (int i = 0; i < MW_PARALLEL_BATCHES; i++) {
         r->batches[i] = (mw_batch){ g_malloc(MW_PARALLEL_BATCH_BYTES), MW_PARALLEL_BATCH_BYTES,
-                                    0, 0 };
+                                    0, 0, NULL };
         mw_batch_push(&r->free_q, &r->batches[i]);
     }
 }

@@ -8,12 +8,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "input/prefetch.h"
 #include "parallel/parallel.h"
 
 typedef struct {
     uint8_t *buf;
     size_t cap, used;
     uint64_t wm;  /* when handed over: every segment up to this index is in it or before */
+    /* the reader's batch its MW_REC_SEGMENT_AT records point into (one reference to it,
+     * taken when handed over, given back by the thread once read), or NULL */
+    mw_prefetch_batch *src;
 } mw_batch;
 
 typedef struct {

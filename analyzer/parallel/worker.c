@@ -26,6 +26,21 @@ static void publish(mw_worker *w, bool done, bool barrier)
     pthread_cond_broadcast(&w->lock->cv);
     g_array_set_size(w->pending, 0);
     w->pending_recs = 0;
+    if (w->out.to_free->len) { /* freed after the lock (free_written) */
+        GPtrArray *t = w->out.to_free;
+        w->out.to_free = w->freeing;
+        w->freeing = t;
+    }
+}
+
+/* The records of this thread's that the writer is done with: freed here, where they were
+ * made (parallel.h, mw_parallel_releaser). */
+static void free_written(mw_worker *w)
+{
+    for (guint i = 0; i < w->freeing->len; i++)
+        mw_session_free(g_ptr_array_index(w->freeing, i));
+    w->freed += w->freeing->len;
+    g_ptr_array_set_size(w->freeing, 0);
 }
 
 static void post(mw_worker *w, bool done, bool barrier)
@@ -33,6 +48,7 @@ static void post(mw_worker *w, bool done, bool barrier)
     pthread_mutex_lock(&w->lock->mu);
     publish(w, done, barrier);
     pthread_mutex_unlock(&w->lock->mu);
+    free_written(w);
 }
 
 /* Over the hold limit: everything posted (so that the merger can go on) and, in the same
@@ -49,6 +65,7 @@ static void hold_back(mw_worker *w)
     w->out.waiting = false;
     w->held_seen = w->out.posted - w->out.taken;
     pthread_mutex_unlock(&w->lock->mu);
+    free_written(w);
 }
 
 /* A session closed by this thread's engine: with its key, for the merger. The phase by
@@ -90,7 +107,8 @@ static void segment(mw_worker *w, const mw_rec_head *h)
 {
     mw_packet pkt;
     memcpy(&pkt, (const uint8_t *)h + MW_REC_ALIGN(sizeof *h), sizeof pkt);
-    pkt.payload = (const uint8_t *)h + MW_REC_ALIGN(sizeof *h) + MW_REC_ALIGN(sizeof pkt);
+    if (h->kind == MW_REC_SEGMENT) /* else it points into the reader's batch */
+        pkt.payload = (const uint8_t *)h + MW_REC_ALIGN(sizeof *h) + MW_REC_ALIGN(sizeof pkt);
     w->base = MW_ORDER_OWN;
     mw_engine_index(w->e, h->index, h->frame, h->ts_us);
     mw_engine_packet(w->e, &pkt, h->frame, h->ts_us);
@@ -117,6 +135,7 @@ static bool handle(mw_worker *w, const mw_rec_head *h)
     w->cur_iface = h->iface;
     switch (h->kind) {
     case MW_REC_SEGMENT:
+    case MW_REC_SEGMENT_AT:
         segment(w, h);
         break;
     case MW_REC_TICK:
@@ -142,6 +161,14 @@ static bool handle(mw_worker *w, const mw_rec_head *h)
     return true;
 }
 
+/* b read: the reader's batch it pointed into given back (parallel.c counts those out). */
+static void give_back(mw_worker *w, mw_batch *b)
+{
+    if (b->src && mw_prefetch_release(b->src))
+        atomic_fetch_sub_explicit(w->src_held, 1, memory_order_release);
+    b->src = NULL;
+}
+
 static void *worker_main(void *data)
 {
     mw_worker *w = data;
@@ -159,6 +186,7 @@ static void *worker_main(void *data)
             if (w->discard && h->kind == MW_REC_BARRIER)
                 post(w, false, true);
         }
+        give_back(w, b);
         if (!more) {
             post(w, true, false);
             return NULL;
@@ -182,6 +210,9 @@ bool mw_worker_start(mw_worker *w, const mw_config *cfg, mw_outbox_lock *lock, s
     w->cur = mw_batch_pop(&w->ring.free_q);
     w->cur->used = 0;
     w->out.ev = g_array_new(FALSE, FALSE, sizeof(mw_order_event));
+    w->out.to_free = g_ptr_array_new();
+    w->written = g_ptr_array_new();
+    w->freeing = g_ptr_array_new();
     w->pending = g_array_new(FALSE, FALSE, sizeof(mw_order_event));
     w->e = mw_parallel_engine_new(cfg, on_close, w);
     w->st = mw_engine_stats_get(w->e); /* the counters live in the engine: read in place */
@@ -205,5 +236,11 @@ void mw_worker_free(mw_worker *w)
         mw_session_free(g_array_index(w->out.ev, mw_order_event, i).s);
     g_array_free(w->out.ev, TRUE);
     g_array_free(w->pending, TRUE);
+    GPtrArray *lists[] = { w->out.to_free, w->written, w->freeing }; /* after the thread */
+    for (size_t k = 0; k < G_N_ELEMENTS(lists); k++) {
+        for (guint i = 0; i < lists[k]->len; i++)
+            mw_session_free(g_ptr_array_index(lists[k], i));
+        g_ptr_array_free(lists[k], TRUE);
+    }
     mw_ring_destroy(&w->ring);
 }

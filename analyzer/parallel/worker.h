@@ -15,6 +15,8 @@
 
 typedef enum {
     MW_REC_SEGMENT = 1, /* a TCP segment of this thread's: rec_head, mw_packet, payload */
+    MW_REC_SEGMENT_AT,  /* the same, the payload where mw_packet says: in the reader's batch
+                         * (the mw_batch's src), not copied */
     MW_REC_TICK,        /* another thread's TCP segment: rec_head alone */
     MW_REC_NEW_FILE,
     MW_REC_BARRIER,     /* say "done" (mw_parallel_barrier) */
@@ -44,6 +46,7 @@ typedef struct {
     bool waiting;   /* the thread waits for taken to catch up */
     bool done;      /* the thread has finished */
     bool at_barrier;
+    GPtrArray *to_free; /* written records of this thread's, to free (the dispatcher's) */
 } mw_outbox;
 
 /* Shared by the threads and the dispatcher: one lock and condition for every outbox.
@@ -67,6 +70,9 @@ typedef struct mw_worker {
     _Atomic int64_t deadline;
     int64_t deadline_seen;
     _Atomic size_t flows_live; /* the engine's, after the latest batch (the progress line) */
+    /* the dispatcher's count of the reader's batches not yet given back (parallel.c): the
+     * thread that gives one back for good counts it down */
+    _Atomic unsigned *src_held;
     size_t hold;           /* records this thread may have waiting in the merge */
     pthread_t thread;
     bool started;
@@ -74,6 +80,9 @@ typedef struct mw_worker {
     const mw_engine_stats *st;
     mw_outbox_lock *lock;
     mw_outbox out;
+    GPtrArray *written;    /* the dispatcher's: written records of this thread's, to send */
+    GPtrArray *freeing;    /* the thread's: taken from out.to_free, freed after the lock */
+    uint64_t freed;        /* ... records freed so far (read after the thread ended) */
     /* the analysis thread's own */
     GArray *pending;       /* events since the last post */
     size_t pending_recs;   /* ... of which session records */

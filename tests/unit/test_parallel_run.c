@@ -212,6 +212,62 @@ static void test_clock_back(void)
     g_array_free(tr.segs, TRUE);
 }
 
+/* mw_parallel_releaser: a record given back once written (as the writer thread does, from
+ * the taking thread) is freed by the thread that made it, with its next post. Every record
+ * of wave 1's FIN closes is written by the first barrier; the second makes sure they were
+ * sent; each thread's last post frees what it was sent. */
+typedef struct {
+    GPtrArray *out;
+    mw_parallel *p;
+    mw_session_take_cb release;
+    unsigned released;
+} keep;
+
+static void to_json_release(mw_session *s, void *user)
+{
+    keep *k = user;
+    GString *g = g_string_new(NULL);
+    mw_record_json(g, s);
+    g_ptr_array_add(k->out, g_string_free(g, FALSE));
+    k->release(s, k->p);
+    k->released++;
+}
+
+static void test_freed_by_maker(void)
+{
+    mw_config cfg;
+    mw_config_defaults(&cfg);
+    traffic tr = make_traffic(cfg.idle_timeout_us);
+    GPtrArray *want = run_one(&cfg, &tr);
+    const size_t holds[] = { 1, MW_PARALLEL_HOLD };
+    for (size_t h = 0; h < G_N_ELEMENTS(holds); h++) {
+        keep k = { g_ptr_array_new_with_free_func(g_free), NULL, NULL, 0 };
+        k.p = mw_parallel_new(&cfg, 2, holds[h], to_json_release, &k);
+        k.release = mw_parallel_releaser(k.p);
+        unsigned by_barrier = 0;
+        for (guint i = 0; i < tr.segs->len; i++) {
+            seg *s = &g_array_index(tr.segs, seg, i);
+            s->pkt.payload = (const uint8_t *)s->payload;
+            if (i && i == tr.barrier_at) {
+                mw_parallel_barrier(k.p);
+                by_barrier = k.released;
+                mw_parallel_barrier(k.p);
+            }
+            mw_parallel_decoded(k.p, MW_DECODE_TCP, &s->pkt, i + 1, s->ts, NULL);
+        }
+        mw_parallel_finish(k.p);
+        same(want, k.out);
+        g_assert_cmpuint(by_barrier, >=, WAVE / 3);
+        uint64_t freed = mw_parallel_thread_freed(k.p, 0) + mw_parallel_thread_freed(k.p, 1);
+        g_assert_cmpuint(freed, >=, by_barrier);
+        g_assert_cmpuint(freed, <=, k.released);
+        mw_parallel_free(k.p);
+        g_ptr_array_unref(k.out);
+    }
+    g_ptr_array_unref(want);
+    g_array_free(tr.segs, TRUE);
+}
+
 /* --max-memory covers the records waiting in the merge: the hold is reckoned against each
  * thread's share, and made smaller when it would take more than half of it. */
 static void test_hold_in_max_memory(void)
@@ -236,5 +292,6 @@ int main(int argc, char **argv)
     g_test_add_func("/parallel/bounded_merge", test_bounded_merge);
     g_test_add_func("/parallel/clock_back", test_clock_back);
     g_test_add_func("/parallel/hold_in_max_memory", test_hold_in_max_memory);
+    g_test_add_func("/parallel/freed_by_maker", test_freed_by_maker);
     return g_test_run();
 }
