@@ -291,7 +291,7 @@ static void test_context_pool(void)
     secret->data[7] ^= 1;
     g_assert_cmpint(open_client_data(secret->data, secret->len), ==, MW_TLS_DEC_OK);
 
-    enum { N = 40 };
+    enum { N = MW_TLS_CTX_POOL_MAX + 8 }; /* more than the pool keeps */
     mw_tls_decoder *d[N];
     GByteArray *rec = unhex(rfc_client_data_record);
     uint8_t out[MW_TLS_MAX_CIPHERTEXT], inner = 0;

@@ -78,8 +78,8 @@ const char *mw_tls_dec_status_name(mw_tls_dec_status s)
  * next session of that suite: a context made afresh costs allocations, a provider context
  * and the cipher's set-up (GCM's tables, CCM's tag length), a kept one only its new key.
  * They hold the last key schedule until re-keyed or the thread ends, no more than the key
- * log itself holds for the whole run (keyschedule.c's HMAC contexts do the same). */
-#define MW_TLS_CTX_POOL_MAX 16
+ * log itself holds for the whole run (keyschedule.c's HMAC contexts do the same).
+ * MW_TLS_CTX_POOL_MAX (decrypt.h) says how many. */
 
 typedef struct {
     const mw_tls_suite *suite;
@@ -300,7 +300,10 @@ mw_tls_dec_status mw_tls_decoder_init12(mw_tls_decoder *d, mw_tls_dir dir, uint1
      * server IV (RFC 5246 §6.3). The CBC IVs are used by TLS 1.0 only (§6.2.3.2 of
      * RFC 2246: the first record's IV; later ones chain). */
     size_t mac_len = s->kind == MW_TLS_KIND_CBC ? s->mac_len : 0;
-    size_t iv_len = s->fixed_iv_len;
+    /* TLS 1.1+ CBC carries each record's IV (open12_cbc): the key block's IVs, its last
+     * bytes, are not derived (a shorter PRF output is the same prefix, fewer HMACs) */
+    bool record_iv = s->kind == MW_TLS_KIND_CBC && version >= MW_TLS_VERSION_TLS11;
+    size_t iv_len = record_iv ? 0 : s->fixed_iv_len;
     const uint8_t *block = key_block_of(d, version, s, client_random, server_random, master,
                                         2 * (mac_len + s->key_len + iv_len));
     if (!block)
