@@ -126,7 +126,8 @@ static void tls_of(mw_session *s, JsonObject *t)
     JsonObject *c = obj_of(t, "cert");
     if (c) {
         r->cert.present = true;
-        r->cert.subject = g_strdup(str_of(c, "subject"));
+        const char *subject = str_of(c, "subject"); /* a GRefString, as tls_cert.c's */
+        r->cert.subject = subject ? g_ref_string_new(subject) : NULL;
         const char *nb = str_of(c, "not_before"), *na = str_of(c, "not_after");
         g_strlcpy(r->cert.not_before, nb ? nb : "", sizeof r->cert.not_before);
         g_strlcpy(r->cert.not_after, na ? na : "", sizeof r->cert.not_after);

@@ -153,6 +153,7 @@ bool mw_tls_trust_init(const char *ca_file, char **err)
     return true;
 }
 
+/* The name as one RFC 2253 line, a GRefString (mw_tls_cert shares it). */
 static char *name_oneline(const X509_NAME *n)
 {
     BIO *b = BIO_new(BIO_s_mem());
@@ -163,7 +164,9 @@ static char *name_oneline(const X509_NAME *n)
     long len = BIO_get_mem_data(b, &data);
     char *s = mw_wire_strdup((const uint8_t *)data, len > 0 ? (size_t)len : 0, MW_MAX_TEXT);
     BIO_free(b);
-    return s;
+    char *shared = s ? g_ref_string_new(s) : NULL;
+    g_free(s);
+    return shared;
 }
 
 /* RFC 3339 UTC, e.g. 2024-01-01T00:00:00Z. */
@@ -292,8 +295,9 @@ static void judge_trust(X509 *leaf, STACK_OF(X509) *rest, time_t when, mw_tls_ce
 
 /* Gateways see the same few server certificates over and over: what depends only on the
  * chain (the decoded leaf, its description, its validity period, the trust verdict) is
- * kept per chain and day, so that each session pays a hash, a compare and a copy instead
- * of DER decoding, a signature check and a chain verification. Expiry and the name check
+ * kept per chain and day, so that each session pays a hash, a compare and three
+ * references (the description's strings are shared, not copied) instead of DER decoding,
+ * a signature check and a chain verification. Expiry and the name check
  * still use each session's own time and SNI (the answers for the last few SNIs are kept:
  * the clients of one server ask for one or two names). Bounded by entries and by chain bytes held;
  * over either, the cache starts over. */
@@ -307,7 +311,7 @@ typedef struct {
     size_t len;
     uint8_t *chain;   /* a copy: a hit is confirmed byte for byte */
     X509 *leaf;
-    mw_tls_cert desc; /* describe_leaf(leaf), copied into each session's record */
+    mw_tls_cert desc; /* describe_leaf(leaf), shared with each session's record */
     bool times_known; /* not_before/not_after below could be read */
     time_t not_before, not_after;
     bool untrusted;
@@ -420,14 +424,15 @@ static cert_entry *cert_cache_get(mw_tls_cert_cache *cache, mw_cursor certs, int
     return e;
 }
 
+/* The cached description into a session's record: its strings shared, not copied (a
+ * chain seen by thousands of sessions is described once; the references are atomic, the
+ * record is freed on the writer's thread). */
 static void copy_description(const mw_tls_cert *from, mw_tls_cert *to)
 {
     *to = *from;
-    to->subject = g_strdup(from->subject);
-    to->issuer = g_strdup(from->issuer);
-    to->san = g_ptr_array_new_full(from->san->len, g_free);
-    for (guint i = 0; i < from->san->len; i++)
-        g_ptr_array_add(to->san, g_strdup(g_ptr_array_index(from->san, i)));
+    to->subject = from->subject ? g_ref_string_acquire(from->subject) : NULL;
+    to->issuer = from->issuer ? g_ref_string_acquire(from->issuer) : NULL;
+    to->san = g_ptr_array_ref(from->san);
 }
 
 static bool name_mismatch(cert_entry *e, const char *sni)

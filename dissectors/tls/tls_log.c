@@ -22,10 +22,12 @@ const mw_tls_rec *mw_tls_of(const mw_session *s)
 
 void mw_tls_cert_clear(mw_tls_cert *c)
 {
-    g_free(c->subject);
-    g_free(c->issuer);
+    if (c->subject)
+        g_ref_string_release(c->subject);
+    if (c->issuer)
+        g_ref_string_release(c->issuer);
     if (c->san)
-        g_ptr_array_free(c->san, TRUE);
+        g_ptr_array_unref(c->san);
     c->subject = c->issuer = NULL;
     c->san = NULL;
 }

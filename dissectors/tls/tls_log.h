@@ -19,9 +19,12 @@ typedef struct {
 
 typedef struct {
     bool present;
+    /* subject, issuer and san are shared with the certificate cache (tls_cert.c) and the
+     * other sessions that saw the same chain: subject and issuer are GRefStrings, san a
+     * reference to a list no one changes once made. mw_tls_cert_clear drops them. */
     char *subject;
     char *issuer;
-    GPtrArray *san;     /* owned strings */
+    GPtrArray *san;
     char not_before[40];
     char not_after[40];
     char sha256[65];
@@ -30,7 +33,7 @@ typedef struct {
     char sig_alg[64];   /* "sha256WithRSAEncryption" */
 } mw_tls_cert;
 
-/* Free what a certificate description owns (subject, issuer, SAN list). */
+/* Drops the description's references (subject, issuer, SAN list). */
 void mw_tls_cert_clear(mw_tls_cert *c);
 
 /* Keys for a TLS session (SPEC.md tls.keys): no key log was given; a key log was given

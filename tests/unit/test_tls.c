@@ -490,6 +490,63 @@ static void test_cert_findings(void)
     X509_free(leaf);
 }
 
+/* A one-certificate chain (the certificate_list body) of leaf. */
+static buf *chain_of(X509 *leaf)
+{
+    buf *d = der_of(leaf);
+    buf *list = g_byte_array_new();
+    put24(list, d->len);
+    putn(list, d->data, d->len);
+    g_byte_array_free(d, TRUE);
+    return list;
+}
+
+/* The cache's description is shared, not copied: a hit hands out the same strings and SAN
+ * list, a miss (another chain) its own; each record keeps its strings after the cache that
+ * made them is gone (cleared, as a full cache starts over, or freed), and after the other
+ * records that shared them are cleared. ASan checks the references balance. */
+static void test_cert_shared_description(void)
+{
+    X509 *a = make_cert("mail.example.test", "DNS:mail.example.test,DNS:imap.example.test", -1,
+                        400, ca_cert, ca_key, leaf_key, false);
+    X509 *b = make_cert("smtp.example.test", "DNS:smtp.example.test", -1, 400, ca_cert, ca_key,
+                        leaf_key, false);
+    buf *la = chain_of(a), *lb = chain_of(b);
+    mw_tls_cert_cache *certs = mw_tls_cert_cache_new();
+    mw_tls_cert r1 = { 0 }, r2 = { 0 }, r3 = { 0 }, r4 = { 0 };
+    mw_tls_cert_verdict v;
+    mw_tls_cert_examine(certs, mw_cursor_make(la->data, la->len), "mail.example.test", 1000000,
+                        &r1, &v);
+    g_assert_true(v.parsed);
+    mw_tls_cert_examine(certs, mw_cursor_make(la->data, la->len), "imap.example.test", 2000000,
+                        &r2, &v);
+    g_assert_true(v.parsed && !v.name_mismatch);
+    g_assert_true(r1.subject == r2.subject && r1.issuer == r2.issuer && r1.san == r2.san);
+    mw_tls_cert_examine(certs, mw_cursor_make(lb->data, lb->len), "smtp.example.test", 1000000,
+                        &r3, &v);
+    g_assert_true(r3.subject != r1.subject && r3.san != r1.san);
+    g_assert_cmpstr(r3.subject, ==, "CN=smtp.example.test,O=Test");
+    /* no cache: a description of its own */
+    mw_tls_cert_examine(NULL, mw_cursor_make(la->data, la->len), NULL, 1000000, &r4, &v);
+    g_assert_true(r4.subject != r1.subject);
+    g_assert_cmpstr(r4.subject, ==, r1.subject);
+    mw_tls_cert_cache_free(certs);
+    mw_tls_cert_clear(&r1);
+    g_assert_cmpstr(r2.subject, ==, "CN=mail.example.test,O=Test");
+    g_assert_cmpstr(r2.issuer, ==, "CN=Test CA,O=Test");
+    g_assert_cmpuint(r2.san->len, ==, 2);
+    g_assert_cmpstr(g_ptr_array_index(r2.san, 1), ==, "imap.example.test");
+    mw_tls_cert_clear(&r2);
+    mw_tls_cert_clear(&r3);
+    mw_tls_cert_clear(&r4);
+    g_assert_null(r2.subject);
+    g_assert_null(r2.san);
+    g_byte_array_free(la, TRUE);
+    g_byte_array_free(lb, TRUE);
+    X509_free(a);
+    X509_free(b);
+}
+
 /* RFC 6125 6.4.3: a wildcard stands for exactly one whole left-most label. */
 static void test_wildcards(void)
 {
@@ -518,9 +575,7 @@ static void test_wildcards(void)
         g_assert_true(v.parsed);
         if (v.name_mismatch != cases[i].mismatch)
             g_error("SNI %s: mismatch %d", cases[i].sni, v.name_mismatch);
-        g_free(rec.subject);
-        g_free(rec.issuer);
-        g_ptr_array_free(rec.san, TRUE);
+        mw_tls_cert_clear(&rec);
     }
     mw_tls_cert_cache_free(certs);
     g_byte_array_free(list, TRUE);
@@ -1438,6 +1493,7 @@ int main(int argc, char **argv)
     g_test_add_func("/tls/probe", test_probe);
     g_test_add_func("/tls/tls12_full", test_tls12_full);
     g_test_add_func("/tls/cert_findings", test_cert_findings);
+    g_test_add_func("/tls/cert_shared_description", test_cert_shared_description);
     g_test_add_func("/tls/wildcards", test_wildcards);
     g_test_add_func("/tls/ja4_reference", test_ja4_reference);
     g_test_add_func("/tls/fingerprint_cache", test_fingerprint_cache);

@@ -8,7 +8,7 @@
 #include <openssl/crypto.h>
 #include <glib.h>
 
-#define MW_TLS_CTX_POOL_MAX 16
+#include "tls/decrypt/decrypt.h" /* MW_TLS_CTX_POOL_MAX */
 
 typedef struct {
     const mw_tls_suite *suite;

@@ -39,7 +39,10 @@ typedef struct {
 } dir_state;
 
 /* The TLS <= 1.2 key block serves both directions: made at the first direction's init12,
- * kept (with what it was made from) for the other's, wiped when the decoder is. */
+ * kept (with what it was made from) for the other's, then wiped and freed once both have
+ * taken their keys (a later init12 with the same inputs makes it again). Allocated apart:
+ * a TLS 1.3 decoder never has one, a TLS 1.2 one only between the two ChangeCipherSpecs,
+ * and thousands of sessions may be open at once. */
 #define KEY_BLOCK_MAX (2 * (MAC_KEY_MAX + KEY_MAX + IV_MAX))
 typedef struct {
     bool valid;
@@ -47,13 +50,14 @@ typedef struct {
     uint8_t from[2 * MW_TLS_RANDOM_LEN + MW_TLS_MASTER_LEN];
     uint8_t block[KEY_BLOCK_MAX];
     size_t len;
+    unsigned taken; /* bit per mw_tls_dir: that direction has its keys from it */
 } key_block;
 
 static bool fix_iv(dir_state *st);
 
 struct mw_tls_decoder {
     dir_state dir[2];
-    key_block kb;
+    key_block *kb; /* NULL: none held */
 };
 
 const char *mw_tls_dec_status_name(mw_tls_dec_status s)
@@ -100,6 +104,7 @@ void mw_tls_decoder_free(mw_tls_decoder *d)
         return;
     dir_clear(&d->dir[0]);
     dir_clear(&d->dir[1]);
+    OPENSSL_clear_free(d->kb, sizeof *d->kb);
     OPENSSL_clear_free(d, sizeof *d);
 }
 
@@ -191,7 +196,9 @@ static const uint8_t *key_block_of(mw_tls_decoder *d, uint16_t version, const mw
                                    const uint8_t *cr, const uint8_t *sr, const uint8_t *master,
                                    size_t len)
 {
-    key_block *kb = &d->kb;
+    if (!d->kb && !(d->kb = OPENSSL_zalloc(sizeof *d->kb)))
+        return NULL;
+    key_block *kb = d->kb;
     uint8_t from[sizeof kb->from];
     memcpy(from, cr, MW_TLS_RANDOM_LEN);
     memcpy(from + MW_TLS_RANDOM_LEN, sr, MW_TLS_RANDOM_LEN);
@@ -237,7 +244,10 @@ mw_tls_dec_status mw_tls_decoder_init12(mw_tls_decoder *d, mw_tls_dir dir, uint1
      * server IV (RFC 5246 §6.3). The CBC IVs are used by TLS 1.0 only (§6.2.3.2 of
      * RFC 2246: the first record's IV; later ones chain). */
     size_t mac_len = s->kind == MW_TLS_KIND_CBC ? s->mac_len : 0;
-    size_t iv_len = s->fixed_iv_len;
+    /* TLS 1.1+ CBC carries each record's IV (open12_cbc): the key block's IVs, its last
+     * bytes, are not derived (a shorter PRF output is the same prefix, fewer HMACs) */
+    bool record_iv = s->kind == MW_TLS_KIND_CBC && version >= MW_TLS_VERSION_TLS11;
+    size_t iv_len = record_iv ? 0 : s->fixed_iv_len;
     const uint8_t *block = key_block_of(d, version, s, client_random, server_random, master,
                                         2 * (mac_len + s->key_len + iv_len));
     if (!block)
@@ -252,6 +262,11 @@ mw_tls_dec_status mw_tls_decoder_init12(mw_tls_decoder *d, mw_tls_dir dir, uint1
     if (!ok) {
         dir_forget(st);
         return MW_TLS_DEC_UNSUPPORTED;
+    }
+    d->kb->taken |= 1u << dir;
+    if (d->kb->taken == 3) { /* both directions keyed: the block is not needed again */
+        OPENSSL_clear_free(d->kb, sizeof *d->kb);
+        d->kb = NULL;
     }
     st->version = version;
     st->etm = encrypt_then_mac && s->kind == MW_TLS_KIND_CBC;

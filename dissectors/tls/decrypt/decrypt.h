@@ -66,6 +66,14 @@ const char *mw_tls_dec_status_name(mw_tls_dec_status s);
 
 typedef struct mw_tls_decoder mw_tls_decoder;
 
+/* Cipher (and CBC HMAC) contexts a thread keeps from freed decoders for the next ones of
+ * the same suite (decrypt.c). Sessions of a dozen suites open and close at random: with
+ * 16 kept, 59% of the bench's keyed-sessions contexts were made afresh (and as many freed),
+ * with 128 kept 32%, near the floor its ~1,600 sessions open at once set (1024: 29%); at
+ * most ~230 KB per thread (a GCM context with its EVP wrapper is ~1.2 KB, a CBC one with
+ * its HMAC ~1.6-1.8 KB). */
+#define MW_TLS_CTX_POOL_MAX 128
+
 /* A decoder with no keys in either direction; NULL only if out of memory. */
 mw_tls_decoder *mw_tls_decoder_new(void);
 /* Wipes every key and frees. NULL is fine. */

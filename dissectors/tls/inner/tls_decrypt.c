@@ -85,9 +85,11 @@ static const uint8_t *find_secret(tls_state *st, mw_keylog_kind kind, size_t *le
     uint8_t *out = st->eng->secret;
     G_STATIC_ASSERT(sizeof st->eng->secret == MW_KEYLOG_SECRET_MAX);
     bool k = mw_keylog_copy(kl, st->client_random, kind, out, len);
+    if (k)
+        return out; /* the clock only when a refresh may be due: most look-ups find it */
     int64_t now = g_get_monotonic_time();
     int64_t last = st->eng->last_refresh_us; /* G_MININT64: never (no subtraction then) */
-    if (!k && (last == G_MININT64 || now - last >= MW_TLS_KEYLOG_REFRESH_US)) {
+    if (last == G_MININT64 || now - last >= MW_TLS_KEYLOG_REFRESH_US) {
         st->eng->last_refresh_us = now;
         /* looked up again even when this refresh found nothing new: another worker's
          * refresh may have read the line since */
