@@ -5,8 +5,10 @@
 
 #include <sqlite3.h>
 
-#include "store/db/store_fields.h"
 #include <string.h>
+
+#include "store/db/store_ckpt.h"
+#include "store/db/store_fields.h"
 
 /* How long a write waits for another process holding the file's lock. */
 #define MW_SQLITE_BUSY_MS 10000
@@ -19,6 +21,10 @@
  * KB, and every batch touches pages all over the uid, client and user indexes); a third
  * less CPU for the writes, and a smaller file. */
 #define MW_SQLITE_PAGE_SIZE "16384"
+/* WAL pages after which the checkpoint thread copies them into the file (SQLite's default
+ * wal_autocheckpoint), and after which the writer does (store_ckpt.h): 16 and 64 MiB. */
+#define MW_SQLITE_CKPT_PAGES 1000
+#define MW_SQLITE_CKPT_MAX_PAGES 4000
 /* Findings rows per INSERT: a statement's own work (its cursors, its start and end) was
  * about half of a findings row's cost, one row per statement. */
 #define MW_SQLITE_FINDINGS_ROWS 32
@@ -27,6 +33,7 @@ typedef struct {
     mw_store_db base;
     sqlite3 *db;
     sqlite3_stmt *ins_session, *ins_finding, *ins_findings; /* the last: MW_SQLITE_FINDINGS_ROWS */
+    mw_sqlite_ckpt *ckpt; /* a writer's checkpoints on their own thread (store_ckpt.h) */
     mw_store_fields fields;
     GArray *pending; /* pending_finding: the batch's findings rows, inserted at its end */
 } sqlite_db;
@@ -172,6 +179,9 @@ mw_store_db *mw_sqlite_open(const char *path, bool create, char **err)
             why = g_strdup(sqlite3_errmsg(s->db));
     }
     g_free(many);
+    if (!why && create)
+        s->ckpt = mw_sqlite_ckpt_start(s->db, path, MW_SQLITE_CKPT_PAGES,
+                                       MW_SQLITE_CKPT_MAX_PAGES);
     if (why) {
         *err = g_strdup_printf("--db %s: %s", path, why);
         g_free(why);
@@ -372,6 +382,7 @@ void mw_sqlite_close(mw_store_db *db)
     sqlite_db *s = (sqlite_db *)db;
     if (!s)
         return;
+    mw_sqlite_ckpt_stop(s->ckpt); /* first: the close checkpoints what is left */
     sqlite3_finalize(s->ins_session);
     sqlite3_finalize(s->ins_finding);
     sqlite3_finalize(s->ins_findings);
