@@ -98,6 +98,37 @@ static void test_insert_find_remove(void)
     g_free(e);
 }
 
+/* Last come, first served: each key inserted takes its home slot (the run moves on), so the
+ * newest flows, the busiest, are found at the first slot read; the older ones are all still
+ * found, through growth and removals. */
+static void test_newest_at_home(void)
+{
+    enum { N = 20000 };
+    mw_flow_table t;
+    mw_flow_table_init(&t);
+    entry *e = make_entries(&t, N, false);
+    bool *present = g_new0(bool, N);
+    size_t pushed = 0;
+    for (unsigned i = 0; i < N; i++) {
+        mw_flow_table_insert(&t, &e[i].node);
+        present[i] = true;
+        g_assert_cmpuint(mw_flow_map_distance(&t.map, &e[i].node.key), ==, 0);
+        if (i % 2 == 1) { /* churn: the table stays near its load */
+            mw_flow_table_remove(&t, &e[i / 2].node);
+            present[i / 2] = false;
+        }
+    }
+    for (unsigned i = 0; i < N; i++)
+        if (present[i])
+            pushed += mw_flow_map_distance(&t.map, &e[i].node.key) > 0;
+    g_assert_cmpuint(pushed, >, 0); /* collisions happened: some older keys moved on */
+    g_assert_cmpuint(mw_flow_map_distance(&t.map, &e[0].node.key), ==, SIZE_MAX);
+    check_all(&t, e, N, present);
+    mw_flow_table_free(&t);
+    g_free(present);
+    g_free(e);
+}
+
 /* Keys a sender chooses (ports in sequence, addresses in sequence) spread like random ones:
  * the hash is seeded per table, so no run of slots grows long. At the 3/4 .. 7/8 load 10^5
  * keys reach, linear probing's longest displacement is a few hundred slots at most (about
@@ -243,6 +274,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/flow_table/insert_find_remove", test_insert_find_remove);
+    g_test_add_func("/flow_table/newest_at_home", test_newest_at_home);
     g_test_add_func("/flow_table/colliding_ports_stay_short", test_colliding_ports_stay_short);
     g_test_add_func("/flow_table/seeded_per_table", test_seeded_per_table);
     g_test_add_func("/flow_table/key_order_as_memcmp", test_key_order_as_memcmp);
