@@ -41,9 +41,10 @@ typedef struct mw_flow_node {
  * its home slot and moves the rest of the run on by one; backward-shift deletion, no
  * tombstones):
  * each slot holds a pointer to a key, which is the first member of the entry it stands for
- * (a flow node, a remembered closed or evicted flow), with 16 bits of the key's hash in the
- * pointer's unused top bits, so that a probe rarely reads an entry that is not the one
- * sought. 8 bytes a slot: a flow's share of the map stays under GLib's hash table's (the
+ * (a flow node, a remembered closed or evicted flow), with 8 bits of the key's hash and the
+ * entry's distance from its home slot in the pointer's unused top bits, so that a probe
+ * rarely reads an entry that is not the one sought, and moving entries reads none
+ * (flow_table.c). 8 bytes a slot: a flow's share of the map stays under GLib's hash table's (the
  * per-flow budget of tests/hostile.py is tight). Other platforms than x86-64 and arm64 keep
  * plain pointers (flow_table.c). The map never owns the entries. */
 typedef uintptr_t mw_flow_slot; /* 0: empty */
