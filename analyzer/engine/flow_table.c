@@ -13,24 +13,27 @@ static inline bool key_equal(const mw_flow_key *a, const mw_flow_key *b)
             (a->w[2] ^ b->w[2]) | (a->w[3] ^ b->w[3]) | (a->w[4] ^ b->w[4])) == 0;
 }
 
-/* Tags in the top 16 bits of a pointer: Linux user space on x86-64 and arm64 keeps its
- * addresses under 2^47 (malloc never asks for more); elsewhere slots are plain pointers. */
+/* Slots on x86-64 and arm64: the pointer in the low 48 bits (Linux user space keeps its
+ * addresses under 2^47; malloc never asks for more), then the entry's distance from its
+ * home slot (8 bits, DIST_SAT: that far or farther, read the entry's hash), then 8 bits of
+ * its hash (not the bits that pick the home slot). The tag spares a lookup reading entries
+ * that are not the one sought; the distance spares moving entries (insert, backward-shift
+ * removal) reading each one's hash, a cache miss apiece. Elsewhere slots are plain
+ * pointers, and both are read from the entry. */
 #if (defined(__x86_64__) || defined(__aarch64__)) && UINTPTR_MAX == UINT64_MAX
-#define TAG_SHIFT 48
-#define PTR_MASK (((uintptr_t)1 << TAG_SHIFT) - 1)
+#define DIST_SHIFT 48
+#define DIST_SAT 255u
+#define TAG_SHIFT 56
+#define PTR_MASK (((uintptr_t)1 << DIST_SHIFT) - 1)
+#define DIST_MASK ((uintptr_t)DIST_SAT << DIST_SHIFT)
 
-/* 16 bits of the hash, not the bits that pick the home slot. */
-static inline uintptr_t tag_of(uint64_t hash)
-{
-    return (uintptr_t)(hash >> TAG_SHIFT) << TAG_SHIFT;
-}
-
-static inline mw_flow_slot slot_make(const mw_flow_key *k)
+static inline mw_flow_slot slot_make(const mw_flow_key *k, size_t dist)
 {
     const uintptr_t p = (uintptr_t)k;
     if (p & ~PTR_MASK)
         g_error("flow table: an address above 2^48 (%p)", (const void *)k);
-    return p | tag_of(k->hash);
+    return p | (uintptr_t)MIN(dist, (size_t)DIST_SAT) << DIST_SHIFT |
+           (uintptr_t)(k->hash >> TAG_SHIFT) << TAG_SHIFT;
 }
 
 static inline const mw_flow_key *slot_key(mw_flow_slot s)
@@ -41,11 +44,26 @@ static inline const mw_flow_key *slot_key(mw_flow_slot s)
 /* Could slot s hold k? A different tag says no without reading the entry. */
 static inline bool slot_may_be(mw_flow_slot s, const mw_flow_key *k)
 {
-    return (s & ~PTR_MASK) == tag_of(k->hash);
+    return (s >> TAG_SHIFT) == (k->hash >> TAG_SHIFT);
+}
+
+/* The home slot of the entry in slot j. */
+static inline size_t slot_home(mw_flow_slot s, size_t j, size_t mask)
+{
+    const size_t d = (size_t)((s & DIST_MASK) >> DIST_SHIFT);
+    return d < DIST_SAT ? (j - d) & mask : (size_t)slot_key(s)->hash & mask;
+}
+
+/* Slot s's entry (home slot `home`) moved to slot `to`. */
+static inline mw_flow_slot slot_moved(mw_flow_slot s, size_t home, size_t to, size_t mask)
+{
+    const size_t d = MIN((to - home) & mask, (size_t)DIST_SAT);
+    return (s & ~DIST_MASK) | (uintptr_t)d << DIST_SHIFT;
 }
 #else
-static inline mw_flow_slot slot_make(const mw_flow_key *k)
+static inline mw_flow_slot slot_make(const mw_flow_key *k, size_t dist)
 {
+    (void)dist;
     return (uintptr_t)k;
 }
 
@@ -57,6 +75,18 @@ static inline const mw_flow_key *slot_key(mw_flow_slot s)
 static inline bool slot_may_be(mw_flow_slot s, const mw_flow_key *k)
 {
     return slot_key(s)->hash == k->hash;
+}
+
+static inline size_t slot_home(mw_flow_slot s, size_t j, size_t mask)
+{
+    (void)j;
+    return (size_t)slot_key(s)->hash & mask;
+}
+
+static inline mw_flow_slot slot_moved(mw_flow_slot s, size_t home, size_t to, size_t mask)
+{
+    (void)home, (void)to, (void)mask;
+    return s;
 }
 #endif
 
@@ -87,13 +117,24 @@ const mw_flow_key *mw_flow_map_find(const mw_flow_map *m, const mw_flow_key *k)
     return map_find(m, k);
 }
 
-/* Place k in the first empty slot of its run (k is not in the map). */
+/* Place k in its home slot (k is not in the map), the entries from there to the first
+ * empty slot each moved one on: last come, first served. Every entry stays in the run
+ * that starts at or before its home, so no search is cut short; and the newest flows,
+ * which carry most of the packets (a short session is busiest just after its SYN), sit
+ * nearest their home. Placed at the end of the run instead, as plain linear probing does,
+ * a new flow in a table that stays near its load waits behind every older one of its run:
+ * measured on the bench captures, 5.5 slots read a lookup against 2.4 the entries' mean. */
 static void map_place(mw_flow_slot *slots, size_t mask, const mw_flow_key *k)
 {
-    size_t i = (size_t)k->hash & mask;
-    while (slots[i])
-        i = (i + 1) & mask;
-    slots[i] = slot_make(k);
+    const size_t home = (size_t)k->hash & mask;
+    size_t e = home;
+    while (slots[e])
+        e = (e + 1) & mask;
+    for (; e != home; e = (e - 1) & mask) {
+        const size_t from = (e - 1) & mask;
+        slots[e] = slot_moved(slots[from], slot_home(slots[from], from, mask), e, mask);
+    }
+    slots[home] = slot_make(k, 0);
 }
 
 static void map_resize(mw_flow_map *m, size_t nslots)
@@ -132,14 +173,16 @@ bool mw_flow_map_remove(mw_flow_map *m, const mw_flow_key *k)
         return false;
     /* Backward shift: pull each later entry of the run into the hole when the hole lies
      * between its home slot and where it is, so that no search stops early. */
-    for (size_t j = (i + 1) & m->mask; m->slots[j]; j = (j + 1) & m->mask) {
-        const size_t home = (size_t)slot_key(m->slots[j])->hash & m->mask;
-        if (((j - home) & m->mask) >= ((j - i) & m->mask)) {
-            m->slots[i] = m->slots[j];
+    mw_flow_slot *slots = m->slots;
+    const size_t mask = m->mask;
+    for (size_t j = (i + 1) & mask; slots[j]; j = (j + 1) & mask) {
+        const size_t home = slot_home(slots[j], j, mask);
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            slots[i] = slot_moved(slots[j], home, i, mask);
             i = j;
         }
     }
-    m->slots[i] = 0;
+    slots[i] = 0;
     m->used--;
     return true;
 }
@@ -155,10 +198,19 @@ size_t mw_flow_map_longest_probe(const mw_flow_map *m)
     size_t longest = 0;
     for (size_t j = 0; m->slots && j <= m->mask; j++)
         if (m->slots[j]) {
-            const size_t d = (j - ((size_t)slot_key(m->slots[j])->hash & m->mask)) & m->mask;
+            const size_t d = (j - slot_home(m->slots[j], j, m->mask)) & m->mask;
+            g_assert(slot_home(m->slots[j], j, m->mask) ==
+                     ((size_t)slot_key(m->slots[j])->hash & m->mask)); /* (tests) */
             longest = MAX(longest, d);
         }
     return longest;
+}
+
+size_t mw_flow_map_distance(const mw_flow_map *m, const mw_flow_key *k)
+{
+    if (!m->slots || !m->slots[map_probe(m, k)])
+        return SIZE_MAX;
+    return (map_probe(m, k) - ((size_t)k->hash & m->mask)) & m->mask;
 }
 
 /* ---------- rings of remembered flows ---------- */

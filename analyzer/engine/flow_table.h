@@ -37,11 +37,14 @@ typedef struct mw_flow_node {
     int64_t last_ts; /* packet time of its last activity */
 } mw_flow_node;
 
-/* An open-addressing map of keys (linear probing, backward-shift deletion, no tombstones):
+/* An open-addressing map of keys (linear probing, last come first served: a new key takes
+ * its home slot and moves the rest of the run on by one; backward-shift deletion, no
+ * tombstones):
  * each slot holds a pointer to a key, which is the first member of the entry it stands for
- * (a flow node, a remembered closed or evicted flow), with 16 bits of the key's hash in the
- * pointer's unused top bits, so that a probe rarely reads an entry that is not the one
- * sought. 8 bytes a slot: a flow's share of the map stays under GLib's hash table's (the
+ * (a flow node, a remembered closed or evicted flow), with 8 bits of the key's hash and the
+ * entry's distance from its home slot in the pointer's unused top bits, so that a probe
+ * rarely reads an entry that is not the one sought, and moving entries reads none
+ * (flow_table.c). 8 bytes a slot: a flow's share of the map stays under GLib's hash table's (the
  * per-flow budget of tests/hostile.py is tight). Other platforms than x86-64 and arm64 keep
  * plain pointers (flow_table.c). The map never owns the entries. */
 typedef uintptr_t mw_flow_slot; /* 0: empty */
@@ -72,6 +75,9 @@ void mw_flow_map_free(mw_flow_map *m);
 /* The longest distance of an entry from its hash's home slot (tests: hostile keys must not
  * make runs long). */
 size_t mw_flow_map_longest_probe(const mw_flow_map *m);
+/* How far k's entry is from its home slot (tests: the newest is at home); SIZE_MAX when k
+ * is not in the map. */
+size_t mw_flow_map_distance(const mw_flow_map *m, const mw_flow_key *k);
 
 /* Remembered flows (closed or evicted) in a ring of fixed capacity, oldest first, made at the
  * first use; entries the map no longer holds (forgotten, replaced) stay in the ring until

@@ -99,6 +99,10 @@ bool mw_linktype_supported(int dlt)
 mw_decode_status mw_decode(int dlt, const uint8_t *frame, size_t caplen, mw_packet *out)
 {
     mw_cursor c = mw_cursor_make(frame, caplen);
+    const uint8_t *eth;
+    if (dlt == DLT_EN10MB && mw_cur_bytes(&c, 14, &eth) && eth[12] == 0x08 && eth[13] == 0x00)
+        return mw_decode_ip(c.p, c.left, out); /* untagged IPv4: the common case, at once */
+    c = mw_cursor_make(frame, caplen);
     int k;
     switch (dlt) {
     case DLT_EN10MB: k = ethernet(&c); break;

@@ -79,6 +79,7 @@ static void test_insert_find_remove(void)
             present[i] = false;
         }
         check_all(&t, e, N, present);
+        mw_flow_map_longest_probe(&t.map); /* (checks every entry's distance) */
     }
     /* and put some back */
     for (unsigned i = 0; i < N; i += 3)
@@ -96,6 +97,75 @@ static void test_insert_find_remove(void)
     mw_flow_table_free(&t);
     g_free(present);
     g_free(e);
+}
+
+/* Last come, first served: each key inserted takes its home slot (the run moves on), so the
+ * newest flows, the busiest, are found at the first slot read; the older ones are all still
+ * found, through growth and removals. */
+static void test_newest_at_home(void)
+{
+    enum { N = 20000 };
+    mw_flow_table t;
+    mw_flow_table_init(&t);
+    entry *e = make_entries(&t, N, false);
+    bool *present = g_new0(bool, N);
+    size_t pushed = 0;
+    for (unsigned i = 0; i < N; i++) {
+        mw_flow_table_insert(&t, &e[i].node);
+        present[i] = true;
+        g_assert_cmpuint(mw_flow_map_distance(&t.map, &e[i].node.key), ==, 0);
+        if (i % 2 == 1) { /* churn: the table stays near its load */
+            mw_flow_table_remove(&t, &e[i / 2].node);
+            present[i / 2] = false;
+        }
+    }
+    for (unsigned i = 0; i < N; i++)
+        if (present[i])
+            pushed += mw_flow_map_distance(&t.map, &e[i].node.key) > 0;
+    g_assert_cmpuint(pushed, >, 0); /* collisions happened: some older keys moved on */
+    g_assert_cmpuint(mw_flow_map_distance(&t.map, &e[0].node.key), ==, SIZE_MAX);
+    check_all(&t, e, N, present);
+    mw_flow_table_free(&t);
+    g_free(present);
+    g_free(e);
+}
+
+/* Slots keep each entry's distance from its home (up to a cap, past which the entry's hash
+ * is read): keys made to share a few home slots push entries far past the cap, and every
+ * insert, removal and move must keep the distances true (mw_flow_map_longest_probe checks
+ * each against the hash) and every key found. */
+static void test_long_runs_keep_distances(void)
+{
+    enum { N = 1500 };
+    mw_flow_map m = { 0 };
+    mw_flow_key *k = g_new0(mw_flow_key, N);
+    bool *in = g_new0(bool, N);
+    GRand *r = g_rand_new_with_seed(255);
+    for (unsigned i = 0; i < N; i++) {
+        k[i].w[0] = i + 1; /* distinct keys */
+        /* four home slots, any tag: runs of hundreds */
+        k[i].hash = (uint64_t)g_rand_int(r) << 32 | (i % 4) * 7;
+        mw_flow_map_insert(&m, &k[i]);
+        in[i] = true;
+    }
+    g_assert_cmpuint(mw_flow_map_longest_probe(&m), >, 600);
+    for (unsigned round = 0; round < 6; round++) {
+        for (unsigned n = 0; n < N / 4; n++) {
+            unsigned i = (unsigned)g_rand_int_range(r, 0, N);
+            if (in[i])
+                g_assert_true(mw_flow_map_remove(&m, &k[i]));
+            else
+                mw_flow_map_insert(&m, &k[i]);
+            in[i] = !in[i];
+        }
+        mw_flow_map_longest_probe(&m);
+        for (unsigned i = 0; i < N; i++)
+            g_assert_true(mw_flow_map_find(&m, &k[i]) == (in[i] ? &k[i] : NULL));
+    }
+    g_rand_free(r);
+    mw_flow_map_free(&m);
+    g_free(in);
+    g_free(k);
 }
 
 /* Keys a sender chooses (ports in sequence, addresses in sequence) spread like random ones:
@@ -243,6 +313,8 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/flow_table/insert_find_remove", test_insert_find_remove);
+    g_test_add_func("/flow_table/newest_at_home", test_newest_at_home);
+    g_test_add_func("/flow_table/long_runs_keep_distances", test_long_runs_keep_distances);
     g_test_add_func("/flow_table/colliding_ports_stay_short", test_colliding_ports_stay_short);
     g_test_add_func("/flow_table/seeded_per_table", test_seeded_per_table);
     g_test_add_func("/flow_table/key_order_as_memcmp", test_key_order_as_memcmp);
