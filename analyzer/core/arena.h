@@ -20,6 +20,8 @@
 #define MW_ARENA_CHUNK_MAX 8192u
 /* Every allocation is aligned to this (the widest field a record struct holds). */
 #define MW_ARENA_ALIGN 8u
+/* What a chunk's header takes before its data (mw_arena_init_in's buffer holds both). */
+#define MW_ARENA_CHUNK_HEAD 32u
 
 typedef struct mw_arena_chunk mw_arena_chunk;
 
@@ -28,11 +30,20 @@ typedef struct {
     mw_arena_chunk *head; /* the chunk being filled, the older ones behind it; NULL: none */
 } mw_arena;
 
+/* Take buf (size bytes, MW_ARENA_ALIGN-aligned, at least MW_ARENA_CHUNK_HEAD + 64) as the
+ * first chunk of an empty arena: the owner of a record allocates it with the record, in
+ * the same malloc, so that a record whose strings fit in it costs no chunk of its own.
+ * mw_arena_free leaves it to its owner (it stays usable, empty again). */
+void mw_arena_init_in(mw_arena *a, void *buf, size_t size);
 /* n bytes, zeroed, MW_ARENA_ALIGN-aligned; never NULL (GLib's abort on exhaustion). */
 void *mw_arena_alloc0(mw_arena *a, size_t n);
+/* n bytes, not zeroed (for what is written whole at once). */
+void *mw_arena_alloc(mw_arena *a, size_t n);
 /* A NUL-terminated copy of len bytes at p (which need not be terminated). */
 char *mw_arena_strndup(mw_arena *a, const char *p, size_t len);
-/* Every chunk freed; a is empty again. */
+/* A copy of the NUL-terminated p, at most cap bytes of it; NULL for NULL. */
+char *mw_arena_strdup_cap(mw_arena *a, const char *p, size_t cap);
+/* Every chunk freed (but one given by mw_arena_init_in, emptied); a is empty again. */
 void mw_arena_free(mw_arena *a);
 /* What its chunks take in all, headers included, and how many there are (tests). */
 size_t mw_arena_bytes(const mw_arena *a, size_t *chunks);
