@@ -96,6 +96,29 @@ char *mw_arena_strdup_cap(mw_arena *a, const char *p, size_t cap)
     return p ? mw_arena_strndup(a, p, strnlen(p, cap)) : NULL;
 }
 
+void *mw_avec_push(mw_arena *a, mw_avec *v, size_t elem, unsigned first)
+{
+    if (v->len == v->cap) {
+        unsigned cap = v->cap ? v->cap * 2 : MAX(first, 1u);
+        void *n = mw_arena_alloc(a, (size_t)cap * elem);
+        if (v->len)
+            memcpy(n, v->data, (size_t)v->len * elem);
+        v->data = n;
+        v->cap = cap;
+    }
+    void *slot = (unsigned char *)v->data + (size_t)v->len++ * elem;
+    return memset(slot, 0, elem);
+}
+
+void mw_avec_remove(mw_avec *v, size_t elem, unsigned i)
+{
+    if (i >= v->len)
+        return;
+    unsigned char *d = v->data;
+    memmove(d + (size_t)i * elem, d + (size_t)(i + 1) * elem, (size_t)(v->len - i - 1) * elem);
+    v->len--;
+}
+
 size_t mw_arena_bytes(const mw_arena *a, size_t *chunks)
 {
     size_t bytes = 0, n = 0;

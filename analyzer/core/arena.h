@@ -45,6 +45,19 @@ char *mw_arena_strndup(mw_arena *a, const char *p, size_t len);
 char *mw_arena_strdup_cap(mw_arena *a, const char *p, size_t cap);
 /* Every chunk freed (but one given by mw_arena_init_in, emptied); a is empty again. */
 void mw_arena_free(mw_arena *a);
+/* An array in an arena, for a record's list whose length has a cap (recipients, replies,
+ * capabilities): grown by doubling into fresh arena space, the old copy left until the
+ * arena goes (so all its copies take at most twice the largest). Zeroed: empty. */
+typedef struct {
+    void *data;
+    unsigned len, cap;
+} mw_avec;
+#define mw_avec_at(v, type, i) (((type *)(v)->data)[i])
+/* A zeroed slot at the end (room for `first` elements at the first push). */
+void *mw_avec_push(mw_arena *a, mw_avec *v, size_t elem, unsigned first);
+/* Element i out, the later ones moved down. */
+void mw_avec_remove(mw_avec *v, size_t elem, unsigned i);
+
 /* What its chunks take in all, headers included, and how many there are (tests). */
 size_t mw_arena_bytes(const mw_arena *a, size_t *chunks);
 

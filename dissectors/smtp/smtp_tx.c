@@ -67,13 +67,12 @@ void smtp_tx_mail(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t argle
                   const mw_ctx *ctx)
 {
     mw_smtp_rec *m = mw_smtp_record(st->sess);
-    if (m->tx->len >= MW_MAX_TX) {
+    if (m->tx.len >= MW_MAX_TX) {
         m->tx_dropped++;
         st->cur_tx = 0;
         return;
     }
     mw_smtp_tx t = { 0 };
-    t.rcpt = g_array_new(FALSE, FALSE, sizeof(guint));
     t.mail_frame = ctx->frame;
     const uint8_t *colon = memchr(arg, ':', arglen);
     size_t off = colon ? (size_t)(colon - arg) + 1 : arglen, end;
@@ -89,8 +88,9 @@ void smtp_tx_mail(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t argle
             mail_param(&t, arg + off, n);
         off += n;
     }
-    g_array_append_val(m->tx, t);
-    st->cur_tx = m->tx->len;
+    /* (the list's room: most sessions send one message, a few a handful) */
+    *(mw_smtp_tx *)mw_avec_push(mw_session_arena(st->sess), &m->tx, sizeof t, 2) = t;
+    st->cur_tx = m->tx.len;
     c->tx = st->cur_tx;
 }
 
@@ -111,8 +111,11 @@ void smtp_tx_rcpt(smtp_state *st, mw_tp_cmd *c, unsigned index)
 {
     c->tx = open_tx(st);
     mw_smtp_tx *t = current(st, c->tx);
-    if (t && index != G_MAXUINT)
+    if (t && index != G_MAXUINT) {
+        if (!t->rcpt)
+            t->rcpt = g_array_new(FALSE, FALSE, sizeof(guint));
         g_array_append_val(t->rcpt, index);
+    }
     else if (t)
         t->rcpt_dropped++;
 }
@@ -376,7 +379,12 @@ static bool nested_mail(smtp_state *st, unsigned n)
     mw_smtp_tx *t = current(st, n), *prev = current(st, n - 1);
     if (!t || !prev || prev->final || prev->sent)
         return false;
-    g_array_append_vals(prev->rcpt, t->rcpt->data, t->rcpt->len);
+    if (t->rcpt && !prev->rcpt) {
+        prev->rcpt = t->rcpt;
+        t->rcpt = NULL;
+    } else if (t->rcpt) {
+        g_array_append_vals(prev->rcpt, t->rcpt->data, t->rcpt->len);
+    }
     prev->rcpt_dropped += t->rcpt_dropped;
     prev->flags |= t->flags;
     if (t->data && !prev->data) { /* content pipelined before the 503 came */
@@ -392,7 +400,7 @@ static bool nested_mail(smtp_state *st, unsigned n)
         }
     }
     mw_smtp_tx_clear(t);
-    g_array_remove_index(m->tx, n - 1);
+    mw_avec_remove(&m->tx, sizeof(mw_smtp_tx), n - 1);
     for (unsigned i = 0; i < st->pending.count; i++) {
         mw_tp_cmd *c = mw_tp_at(&st->pending, i);
         c->tx = renumber(c->tx, n, n - 1);
@@ -476,7 +484,7 @@ void smtp_tx_close(smtp_state *st)
     if (st->in_tls || s->close_reason == MW_CLOSE_NONE || s->close_reason == MW_CLOSE_EVICTED)
         return; /* TLS hides the rest; or the capture ended, or the record was evicted */
     mw_smtp_rec *m = mw_smtp_record(s);
-    for (unsigned i = 1; i <= m->tx->len; i++)
+    for (unsigned i = 1; i <= m->tx.len; i++)
         end_unfinished(mw_smtp_tx_at(m, i));
 }
 
