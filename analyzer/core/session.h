@@ -22,7 +22,7 @@
 /* The bytes of a session's arena made with its rare part (mw_session_more), in the same
  * malloc: a usual SMTP session's strings and small records fit (capabilities, envelope,
  * auth, evidence texts); one that keeps more gets chunks of its own. */
-#define MW_SESSION_ARENA_INLINE 512u
+#define MW_SESSION_ARENA_INLINE 1024u
 
 typedef enum {
     MW_PROTO_UNKNOWN,

@@ -88,8 +88,8 @@ void smtp_tx_mail(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t argle
             mail_param(&t, arg + off, n);
         off += n;
     }
-    /* (the list's room: most sessions send one message, a few a handful) */
-    *(mw_smtp_tx *)mw_avec_push(mw_session_arena(st->sess), &m->tx, sizeof t, 2) = t;
+    /* (room for one at first: most sessions send one message; then 2, 4, ...) */
+    *(mw_smtp_tx *)mw_avec_push(mw_session_arena(st->sess), &m->tx, sizeof t, 1) = t;
     st->cur_tx = m->tx.len;
     c->tx = st->cur_tx;
 }
