@@ -39,12 +39,10 @@ void mw_smtp_tx_clear(mw_smtp_tx *t)
     g_free(t->body);
     g_free(t->ret);
     g_free(t->envid);
-    if (t->rcpt)
-        g_array_free(t->rcpt, TRUE);
+
     g_free(t->text);
     g_free(t->queue_id);
-    for (int h = 0; h < MW_HDR_COUNT; h++)
-        g_free(t->header[h]);
+    g_free(t->hdr_block); /* the headers' values */
 }
 
 /* Only the transactions' strings: the rest is in the session's arena. */
@@ -86,8 +84,8 @@ static void json_code(GString *out, int code)
 static void json_tx_rcpts(GString *out, const mw_smtp_rec *m, const mw_smtp_tx *t)
 {
     g_string_append_c(out, '[');
-    for (guint i = 0; t->rcpt && i < t->rcpt->len; i++) {
-        const mw_rcpt *r = &mw_avec_at(&m->rcpt, mw_rcpt, g_array_index(t->rcpt, guint, i));
+    for (guint i = 0; i < t->rcpt.len; i++) {
+        const mw_rcpt *r = &mw_avec_at(&m->rcpt, mw_rcpt, mw_avec_at(&t->rcpt, guint, i));
         if (i)
             g_string_append_c(out, ',');
         g_string_append_c(out, '{');
@@ -239,11 +237,11 @@ static void text_tx(GString *out, const mw_smtp_rec *m, const mw_smtp_tx *t, uns
 {
     g_string_append_printf(out, "        tx %u from <", n);
     mw_text_printable(out, t->mail_from);
-    g_string_append_printf(out, "> \u2192 %u rcpt", t->rcpt ? t->rcpt->len : 0);
+    g_string_append_printf(out, "> \u2192 %u rcpt", t->rcpt.len);
     unsigned refused = 0;
     const mw_rcpt *first = NULL;
-    for (guint i = 0; t->rcpt && i < t->rcpt->len; i++) {
-        const mw_rcpt *r = &mw_avec_at(&m->rcpt, mw_rcpt, g_array_index(t->rcpt, guint, i));
+    for (guint i = 0; i < t->rcpt.len; i++) {
+        const mw_rcpt *r = &mw_avec_at(&m->rcpt, mw_rcpt, mw_avec_at(&t->rcpt, guint, i));
         if (r->code >= 400) {
             refused++;
             first = first ? first : r;

@@ -45,7 +45,9 @@ typedef struct {
     char *size, *body, *ret, *envid; /* MAIL FROM parameters as written (RFC 1870, 6152, 3461) */
     bool smtputf8, requiretls;       /* RFC 6531, RFC 8689 */
     uint64_t mail_frame;
-    GArray *rcpt;            /* guint: 0-based indices into mw_smtp_rec.rcpt; NULL: none */
+    /* guint: 0-based indices into mw_smtp_rec.rcpt, in the session's arena (each kept
+     * recipient's index is pushed once, and moved once at most: by a nested MAIL) */
+    mw_avec rcpt;
     unsigned rcpt_dropped;   /* recipients past MW_MAX_RCPT */
     const char *data;        /* "DATA", "BDAT", NULL: no content sent */
     unsigned chunks;         /* BDAT chunks, but those the server refused */
@@ -60,7 +62,9 @@ typedef struct {
     char *text;
     uint64_t frame;
     char *queue_id;
-    char *header[MW_HDR_COUNT];
+    char *header[MW_HDR_COUNT]; /* NULL: not seen; else in hdr_block */
+    char *hdr_block;         /* room for every header's value, made at the first one */
+    uint16_t hdr_len[MW_HDR_COUNT];
     mw_flagset flags;        /* the findings raised by its replies */
 } mw_smtp_tx;
 
