@@ -63,24 +63,32 @@ void mw_part_set(mw_part *p, const struct mw_dissector *owner, void *rec,
     p->free_record = free_record;
 }
 
-/* The arena's first chunk is made with the rare part, in the same malloc: most sessions
- * keep all their strings in it (MW_SESSION_ARENA_INLINE), and so cost no chunk of their own. */
+/* The rare part, with room for the arena's first chunk after it when `arena` (the arena is
+ * what it is made for): most sessions then keep all their strings in it
+ * (MW_SESSION_ARENA_INLINE) and cost no chunk of their own. Without, it stays small: a
+ * record made for its times or its community id alone (every flow closed at the end of a
+ * capture, all at once) does not carry an arena's room it will not use. */
+static mw_session_more *more_new(mw_session *s, bool arena)
+{
+    _Static_assert(sizeof(mw_session_more) % MW_ARENA_ALIGN == 0, "the chunk is aligned");
+    size_t room = arena ? MW_ARENA_CHUNK_HEAD + MW_SESSION_ARENA_INLINE : 0;
+    mw_session_more *m = g_malloc(sizeof *m + room);
+    memset(m, 0, sizeof *m); /* the chunk's data is zeroed as it is handed out */
+    m->idle_at_end_us = -1;
+    if (arena)
+        mw_arena_init_in(&m->arena, m + 1, room);
+    s->more = m;
+    return m;
+}
+
 mw_session_more *mw_session_more_of(mw_session *s)
 {
-    if (!s->more) {
-        _Static_assert(sizeof(mw_session_more) % MW_ARENA_ALIGN == 0, "the chunk is aligned");
-        mw_session_more *m = g_malloc(sizeof *m + MW_ARENA_CHUNK_HEAD + MW_SESSION_ARENA_INLINE);
-        memset(m, 0, sizeof *m); /* the chunk's data is zeroed as it is handed out */
-        m->idle_at_end_us = -1;
-        mw_arena_init_in(&m->arena, m + 1, MW_ARENA_CHUNK_HEAD + MW_SESSION_ARENA_INLINE);
-        s->more = m;
-    }
-    return s->more;
+    return s->more ? s->more : more_new(s, false);
 }
 
 mw_arena *mw_session_arena(mw_session *s)
 {
-    return &mw_session_more_of(s)->arena;
+    return &(s->more ? s->more : more_new(s, true))->arena;
 }
 
 char *mw_session_strndup(mw_session *s, const char *p, size_t len)
@@ -156,8 +164,7 @@ char *mw_wire_strdup(const uint8_t *p, size_t len, size_t cap)
 
 char *mw_session_wire_strdup(mw_session *s, const uint8_t *p, size_t len, size_t cap)
 {
-    return mw_arena_strndup(&mw_session_more_of(s)->arena, (const char *)p,
-                            mw_wire_len(p, len, cap));
+    return mw_arena_strndup(mw_session_arena(s), (const char *)p, mw_wire_len(p, len, cap));
 }
 
 /* The text fmt makes, cut to MW_MAX_TEXT bytes, in buf (MW_MAX_TEXT + 1 bytes): its length
@@ -293,7 +300,8 @@ void mw_session_latency(mw_session *s, const char *cmd, int64_t cmd_ts_us, int64
     int64_t d = reply_ts_us - cmd_ts_us;
     if (d < 0)
         d = 0;
-    mw_latency *l = &mw_session_more_of(s)->latency;
+    /* a session with replies keeps strings too (a mail part, its replies): with the room */
+    mw_latency *l = &(s->more ? s->more : more_new(s, true))->latency;
     l->timed++;
     l->total_us += d;
     if (d > l->slowest_us || l->timed == 1) {

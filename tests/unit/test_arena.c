@@ -76,11 +76,13 @@ static void test_session_parts_in_arena(void)
     mw_session *s = mw_session_new(1);
     g_assert_null(s->more);
     g_assert_cmpint(mw_session_more_get(s)->idle_at_end_us, ==, -1);
+    /* made for the arena: the first chunk comes with the rare part, in its malloc */
+    mw_arena *arena = mw_session_arena(s);
     mw_session_more *m = mw_session_more_of(s);
+    g_assert_true(&m->arena == arena);
     g_assert_cmpint(m->idle_at_end_us, ==, -1);
     g_assert_true(mw_session_more_of(s) == m);
     size_t chunks;
-    /* the first chunk is made with the rare part, in its malloc */
     g_assert_cmpuint(mw_arena_bytes(&m->arena, &chunks), ==,
                      MW_ARENA_CHUNK_HEAD + MW_SESSION_ARENA_INLINE);
     g_assert_cmpuint(chunks, ==, 1);
@@ -95,6 +97,22 @@ static void test_session_parts_in_arena(void)
     char *w = mw_session_wire_strdup(s, (const uint8_t *)"250 PIPELINING\r\n", 16, 8);
     g_assert_cmpstr(w, ==, "250 PIPE");
     g_assert_cmpuint(mw_wire_len((const uint8_t *)"x\r\n", 3, 10), ==, 1);
+    mw_session_free(s);
+}
+
+/* The rare part made for its fields alone carries no arena room; the arena then makes a
+ * chunk of its own at its first use. */
+static void test_more_without_arena(void)
+{
+    mw_session *s = mw_session_new(2);
+    mw_session_more *m = mw_session_more_of(s);
+    size_t chunks;
+    g_assert_cmpuint(mw_arena_bytes(&m->arena, &chunks), ==, 0);
+    g_assert_cmpuint(chunks, ==, 0);
+    g_assert_cmpstr(mw_session_strndup(s, "abc", 3), ==, "abc");
+    g_assert_true(mw_session_arena(s) == &m->arena);
+    mw_arena_bytes(&m->arena, &chunks);
+    g_assert_cmpuint(chunks, ==, 1);
     mw_session_free(s);
 }
 
@@ -200,6 +218,7 @@ int main(int argc, char **argv)
     g_test_add_func("/arena/chunks_grow_big_alone", test_chunks_grow_and_big_alone);
     g_test_add_func("/arena/session_parts", test_session_parts_in_arena);
     g_test_add_func("/arena/session_id", test_session_id);
+    g_test_add_func("/arena/more_without_arena", test_more_without_arena);
     g_test_add_func("/arena/flag_text_capped", test_flag_text_capped);
     g_test_add_func("/arena/shared_empty_evidence", test_shared_empty_evidence);
     g_test_add_func("/arena/borrowed_first_chunk", test_borrowed_first_chunk);
