@@ -15,7 +15,8 @@
 /* The first chunk's size: a session that keeps a few strings fits in it (most do); each
  * later chunk doubles, up to MW_ARENA_CHUNK_MAX. An allocation over a quarter of that gets
  * a chunk of its own. Chunks are made at first use: a record that keeps nothing in the
- * arena costs only its head pointer. */
+ * arena costs only its head pointer (the session's record makes its first chunk with its
+ * rare part instead, when it is made for the arena: mw_arena_init_in). */
 #define MW_ARENA_FIRST_CHUNK 256u
 #define MW_ARENA_CHUNK_MAX 8192u
 /* Every allocation is aligned to this (the widest field a record struct holds). */
