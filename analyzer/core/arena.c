@@ -1,13 +1,17 @@
 #include "core/arena.h"
 
 #include <glib.h>
+#include <stdbool.h>
 #include <string.h>
 
 struct mw_arena_chunk {
     mw_arena_chunk *next; /* the older chunk */
     size_t size, used;    /* of data */
+    bool borrowed;        /* given by mw_arena_init_in: its owner frees it */
     _Alignas(MW_ARENA_ALIGN) unsigned char data[];
 };
+
+_Static_assert(sizeof(mw_arena_chunk) == MW_ARENA_CHUNK_HEAD, "MW_ARENA_CHUNK_HEAD is the header");
 
 static size_t round_up(size_t n)
 {
@@ -19,47 +23,100 @@ static mw_arena_chunk *chunk_new(size_t size)
     mw_arena_chunk *c = g_malloc(sizeof *c + size);
     c->size = size;
     c->used = 0;
+    c->borrowed = false;
     return c;
+}
+
+void mw_arena_init_in(mw_arena *a, void *buf, size_t size)
+{
+    g_assert(size >= sizeof(mw_arena_chunk) + 64 && ((uintptr_t)buf & (MW_ARENA_ALIGN - 1)) == 0);
+    mw_arena_chunk *c = buf;
+    c->next = NULL;
+    c->size = (size - sizeof *c) & ~(size_t)(MW_ARENA_ALIGN - 1);
+    c->used = 0;
+    c->borrowed = true;
+    a->head = c;
+}
+
+/* n bytes (rounded up), not zeroed. */
+static void *take(mw_arena *a, size_t n)
+{
+    mw_arena_chunk *c = a->head;
+    if (c && c->size - c->used >= n) { /* the usual case: room in the chunk being filled */
+        void *p = c->data + c->used;
+        c->used += n;
+        return p;
+    }
+    if (n > MW_ARENA_CHUNK_MAX / 4) {
+        /* its own chunk, behind the one being filled (which keeps its room) */
+        mw_arena_chunk *big = chunk_new(n);
+        big->used = n;
+        if (c) {
+            big->next = c->next;
+            c->next = big;
+        } else {
+            big->next = NULL;
+            a->head = big;
+        }
+        return big->data;
+    }
+    /* twice the one being filled (a big chunk is never the head); at least n: a struct
+     * bigger than the first chunks still fits in a fresh one */
+    size_t size = c ? MIN(MAX(c->size * 2, (size_t)MW_ARENA_FIRST_CHUNK), (size_t)MW_ARENA_CHUNK_MAX)
+                    : MW_ARENA_FIRST_CHUNK;
+    mw_arena_chunk *fresh = chunk_new(MAX(size, n));
+    fresh->next = c;
+    a->head = fresh;
+    fresh->used = n;
+    return fresh->data;
+}
+
+void *mw_arena_alloc(mw_arena *a, size_t n)
+{
+    return take(a, round_up(n ? n : 1));
 }
 
 void *mw_arena_alloc0(mw_arena *a, size_t n)
 {
     n = round_up(n ? n : 1);
-    mw_arena_chunk *c = a->head;
-    if (!c || c->size - c->used < n) {
-        if (n > MW_ARENA_CHUNK_MAX / 4) {
-            /* its own chunk, behind the one being filled (which keeps its room) */
-            mw_arena_chunk *big = chunk_new(n);
-            big->used = n;
-            if (c) {
-                big->next = c->next;
-                c->next = big;
-            } else {
-                big->next = NULL;
-                a->head = big;
-            }
-            memset(big->data, 0, n);
-            return big->data;
-        }
-        /* twice the one being filled (a big chunk is never the head); at least n: a struct
-         * bigger than the first chunks still fits in a fresh one */
-        size_t size = c ? MIN(c->size * 2, (size_t)MW_ARENA_CHUNK_MAX) : MW_ARENA_FIRST_CHUNK;
-        mw_arena_chunk *fresh = chunk_new(MAX(size, n));
-        fresh->next = c;
-        a->head = c = fresh;
-    }
-    void *p = c->data + c->used;
-    c->used += n;
-    memset(p, 0, n);
-    return p;
+    return memset(take(a, n), 0, n);
 }
 
 char *mw_arena_strndup(mw_arena *a, const char *p, size_t len)
 {
-    char *s = mw_arena_alloc0(a, len + 1);
+    char *s = take(a, round_up(len + 1));
     if (len)
         memcpy(s, p, len);
+    s[len] = '\0';
     return s;
+}
+
+char *mw_arena_strdup_cap(mw_arena *a, const char *p, size_t cap)
+{
+    return p ? mw_arena_strndup(a, p, strnlen(p, cap)) : NULL;
+}
+
+void *mw_avec_push(mw_arena *a, mw_avec *v, size_t elem, unsigned first)
+{
+    if (v->len == v->cap) {
+        unsigned cap = v->cap ? v->cap * 2 : MAX(first, 1u);
+        void *n = mw_arena_alloc(a, (size_t)cap * elem);
+        if (v->len)
+            memcpy(n, v->data, (size_t)v->len * elem);
+        v->data = n;
+        v->cap = cap;
+    }
+    void *slot = (unsigned char *)v->data + (size_t)v->len++ * elem;
+    return memset(slot, 0, elem);
+}
+
+void mw_avec_remove(mw_avec *v, size_t elem, unsigned i)
+{
+    if (i >= v->len)
+        return;
+    unsigned char *d = v->data;
+    memmove(d + (size_t)i * elem, d + (size_t)(i + 1) * elem, (size_t)(v->len - i - 1) * elem);
+    v->len--;
 }
 
 size_t mw_arena_bytes(const mw_arena *a, size_t *chunks)
@@ -74,9 +131,18 @@ size_t mw_arena_bytes(const mw_arena *a, size_t *chunks)
 
 void mw_arena_free(mw_arena *a)
 {
+    mw_arena_chunk *keep = NULL;
     for (mw_arena_chunk *c = a->head, *next; c; c = next) {
         next = c->next;
-        g_free(c);
+        if (c->borrowed)
+            keep = c; /* the oldest: its owner frees it */
+        else
+            g_free(c);
     }
     memset(a, 0, sizeof *a);
+    if (keep) {
+        keep->next = NULL;
+        keep->used = 0;
+        a->head = keep;
+    }
 }

@@ -63,13 +63,37 @@ void mw_part_set(mw_part *p, const struct mw_dissector *owner, void *rec,
     p->free_record = free_record;
 }
 
+/* The rare part, with room for the arena's first chunk after it when `arena` (the arena is
+ * what it is made for): most sessions then keep all their strings in it
+ * (MW_SESSION_ARENA_INLINE) and cost no chunk of their own. Without, it stays small: a
+ * record made for its times or its community id alone (every flow closed at the end of a
+ * capture, all at once) does not carry an arena's room it will not use. */
+static mw_session_more *more_new(mw_session *s, bool arena)
+{
+    _Static_assert(sizeof(mw_session_more) % MW_ARENA_ALIGN == 0, "the chunk is aligned");
+    size_t room = arena ? MW_ARENA_CHUNK_HEAD + MW_SESSION_ARENA_INLINE : 0;
+    mw_session_more *m = g_malloc(sizeof *m + room);
+    memset(m, 0, sizeof *m); /* the chunk's data is zeroed as it is handed out */
+    m->idle_at_end_us = -1;
+    if (arena)
+        mw_arena_init_in(&m->arena, m + 1, room);
+    s->more = m;
+    return m;
+}
+
 mw_session_more *mw_session_more_of(mw_session *s)
 {
-    if (!s->more) {
-        s->more = g_new0(mw_session_more, 1);
-        s->more->idle_at_end_us = -1;
-    }
-    return s->more;
+    return s->more ? s->more : more_new(s, false);
+}
+
+mw_arena *mw_session_arena(mw_session *s)
+{
+    return &(s->more ? s->more : more_new(s, true))->arena;
+}
+
+char *mw_session_strndup(mw_session *s, const char *p, size_t len)
+{
+    return mw_arena_strndup(mw_session_arena(s), p, len);
 }
 
 const mw_session_more *mw_session_more_get(const mw_session *s)
@@ -106,10 +130,7 @@ void mw_session_free(mw_session *s)
 {
     if (!s)
         return;
-    for (guint i = 0; own_evidence(s) && i < s->evidence->len; i++) {
-        g_free(g_array_index(s->evidence, mw_evidence, i).detail);
-        g_free(g_array_index(s->evidence, mw_evidence, i).log_file);
-    }
+    /* the evidence's texts are in the arena */
     free_server_log(s->server_log);
     if (own_evidence(s))
         g_array_free(s->evidence, TRUE);
@@ -143,17 +164,15 @@ char *mw_wire_strdup(const uint8_t *p, size_t len, size_t cap)
 
 char *mw_session_wire_strdup(mw_session *s, const uint8_t *p, size_t len, size_t cap)
 {
-    return mw_arena_strndup(&mw_session_more_of(s)->arena, (const char *)p,
-                            mw_wire_len(p, len, cap));
+    return mw_arena_strndup(mw_session_arena(s), (const char *)p, mw_wire_len(p, len, cap));
 }
 
-/* The text fmt makes, cut to MW_MAX_TEXT bytes, on the heap: formatted on the stack first
+/* The text fmt makes, cut to MW_MAX_TEXT bytes, in buf (MW_MAX_TEXT + 1 bytes): its length
  * (g_strdup_vprintf grows a buffer for it, and the record keeps at most this much). */
-static char *capped_vprintf(const char *fmt, va_list ap)
+static size_t capped_vprintf(char *buf, const char *fmt, va_list ap)
 {
-    char buf[MW_MAX_TEXT + 1];
-    int n = g_vsnprintf(buf, sizeof buf, fmt, ap);
-    return g_strndup(buf, n < 0 ? 0 : MIN((size_t)n, (size_t)MW_MAX_TEXT));
+    int n = g_vsnprintf(buf, MW_MAX_TEXT + 1, fmt, ap);
+    return n < 0 ? 0 : MIN((size_t)n, (size_t)MW_MAX_TEXT);
 }
 
 /* One more occurrence of f: is its evidence to be kept (the first MW_MAX_EVIDENCE_PER_FLAG)?
@@ -165,9 +184,19 @@ static bool count_evidence(mw_session *s, mw_flag f)
         s->evidence_count[f]++;
     if (s->evidence_count[f] > MW_MAX_EVIDENCE_PER_FLAG)
         return false;
-    if (!own_evidence(s))
-        s->evidence = g_array_new(FALSE, FALSE, sizeof(mw_evidence));
+    if (!own_evidence(s)) /* room for the few most sessions raise, in one malloc */
+        s->evidence = g_array_sized_new(FALSE, FALSE, sizeof(mw_evidence), MW_EVIDENCE_USUAL);
     return true;
+}
+
+/* Keep one piece of evidence (its texts in the session's arena). */
+static void add_evidence(mw_session *s, mw_flag f, uint64_t frame, int64_t ts_us,
+                         const char *detail, size_t len)
+{
+    mw_evidence e = { .flag = f, .frame = frame, .ts_us = ts_us,
+                      .detail = mw_session_strndup(s, detail, MIN(len, (size_t)MW_MAX_TEXT)) };
+    mw_identity_origin(frame, ts_us, s->input, &e.input, &e.iface);
+    g_array_append_val(s->evidence, e);
 }
 
 void mw_session_flag(mw_session *s, mw_flag f, uint64_t frame, int64_t ts_us, const char *fmt,
@@ -180,11 +209,10 @@ void mw_session_flag(mw_session *s, mw_flag f, uint64_t frame, int64_t ts_us, co
         return;
     va_list ap;
     va_start(ap, fmt);
-    char *detail = capped_vprintf(fmt, ap);
+    char buf[MW_MAX_TEXT + 1];
+    size_t n = capped_vprintf(buf, fmt, ap);
     va_end(ap);
-    mw_evidence e = { .flag = f, .frame = frame, .ts_us = ts_us, .detail = detail };
-    mw_identity_origin(frame, ts_us, s->input, &e.input, &e.iface);
-    g_array_append_val(s->evidence, e);
+    add_evidence(s, f, frame, ts_us, buf, n);
 }
 
 /* mw_session_flag with a detail already written: no printf (the text protocols raise
@@ -192,15 +220,18 @@ void mw_session_flag(mw_session *s, mw_flag f, uint64_t frame, int64_t ts_us, co
 void mw_session_flag_text(mw_session *s, mw_flag f, uint64_t frame, int64_t ts_us,
                           const char *detail)
 {
+    mw_session_flag_textn(s, f, frame, ts_us, detail, strnlen(detail, MW_MAX_TEXT));
+}
+
+void mw_session_flag_textn(mw_session *s, mw_flag f, uint64_t frame, int64_t ts_us,
+                           const char *detail, size_t len)
+{
     if ((unsigned)f >= MW_FLAG_COUNT)
         return;
     s->flags |= 1u << f;
     if (!count_evidence(s, f))
         return;
-    mw_evidence e = { .flag = f, .frame = frame, .ts_us = ts_us,
-                      .detail = g_strndup(detail, MW_MAX_TEXT) };
-    mw_identity_origin(frame, ts_us, s->input, &e.input, &e.iface);
-    g_array_append_val(s->evidence, e);
+    add_evidence(s, f, frame, ts_us, detail, len);
 }
 
 void mw_session_flag_log(mw_session *s, mw_flag f, const char *file, uint64_t line,
@@ -211,8 +242,10 @@ void mw_session_flag_log(mw_session *s, mw_flag f, const char *file, uint64_t li
     s->flags |= 1u << f;
     if (!count_evidence(s, f))
         return;
-    mw_evidence e = { .flag = f, .ts_us = ts_us, .detail = g_strndup(detail, MW_MAX_TEXT),
-                      .log_file = g_strdup(file), .log_line = line };
+    mw_arena *a = mw_session_arena(s);
+    mw_evidence e = { .flag = f, .ts_us = ts_us,
+                      .detail = mw_arena_strdup_cap(a, detail, MW_MAX_TEXT),
+                      .log_file = mw_arena_strdup_cap(a, file, SIZE_MAX), .log_line = line };
     g_array_append_val(s->evidence, e);
 }
 
@@ -253,8 +286,10 @@ void mw_session_event(mw_session *s, mw_dir dir, uint64_t frame, int64_t ts_us,
     }
     va_list ap;
     va_start(ap, fmt);
-    char *text = capped_vprintf(fmt, ap);
+    char buf[MW_MAX_TEXT + 1];
+    size_t n = capped_vprintf(buf, fmt, ap);
     va_end(ap);
+    char *text = g_strndup(buf, n);
     mw_event e = { ts_us, frame, dir, latency_us, text };
     g_array_append_val(s->transcript, e);
 }
@@ -265,7 +300,8 @@ void mw_session_latency(mw_session *s, const char *cmd, int64_t cmd_ts_us, int64
     int64_t d = reply_ts_us - cmd_ts_us;
     if (d < 0)
         d = 0;
-    mw_latency *l = &mw_session_more_of(s)->latency;
+    /* a session with replies keeps strings too (a mail part, its replies): with the room */
+    mw_latency *l = &(s->more ? s->more : more_new(s, true))->latency;
     l->timed++;
     l->total_us += d;
     if (d > l->slowest_us || l->timed == 1) {
@@ -278,7 +314,7 @@ void mw_session_latency(mw_session *s, const char *cmd, int64_t cmd_ts_us, int64
 mw_auth_rec *mw_session_auth(mw_session *s)
 {
     if (!s->auth)
-        s->auth = mw_arena_alloc0(&mw_session_more_of(s)->arena, sizeof *s->auth);
+        s->auth = mw_arena_alloc0(mw_session_arena(s), sizeof *s->auth);
     return s->auth;
 }
 

@@ -17,6 +17,12 @@
 #define MW_MAX_TEXT 512
 /* Evidence entries kept per flag; later occurrences are counted, not stored. */
 #define MW_MAX_EVIDENCE_PER_FLAG 16
+/* Evidence entries a session's array has room for at its first flag (most raise one or two). */
+#define MW_EVIDENCE_USUAL 4
+/* The bytes of a session's arena made with its rare part (mw_session_more), in the same
+ * malloc: a usual SMTP session's strings and small records fit (capabilities, envelope,
+ * auth, evidence texts); one that keeps more gets chunks of its own. */
+#define MW_SESSION_ARENA_INLINE 1024u
 
 typedef enum {
     MW_PROTO_UNKNOWN,
@@ -55,6 +61,7 @@ typedef struct {
     uint16_t port;
 } mw_endpoint;
 
+/* Its texts are in the session's arena (mw_session_strndup): never g_free them. */
 typedef struct {
     mw_flag flag;
     uint64_t frame;
@@ -220,6 +227,11 @@ typedef struct mw_session {
 
 /* The session's rarely used part, made now if it was not. */
 mw_session_more *mw_session_more_of(mw_session *s);
+/* The session's arena (in its rare part): for what lives exactly as long as the record and
+ * is written once — bounded in number by a cap, never replaced (core/arena.h). */
+mw_arena *mw_session_arena(mw_session *s);
+/* A NUL-terminated copy of len bytes at p in the session's arena (never g_free it). */
+char *mw_session_strndup(mw_session *s, const char *p, size_t len);
 /* ...for reading: the defaults (nothing set, idle_at_end_us -1) while none was made. */
 const mw_session_more *mw_session_more_get(const mw_session *s);
 
@@ -234,6 +246,9 @@ void mw_session_flag(mw_session *s, mw_flag f, uint64_t frame, int64_t ts_us, co
 /* The same with a ready detail (capped, not formatted). */
 void mw_session_flag_text(mw_session *s, mw_flag f, uint64_t frame, int64_t ts_us,
                           const char *detail);
+/* The same with the detail's length known (at most MW_MAX_TEXT of it is kept; no strlen). */
+void mw_session_flag_textn(mw_session *s, mw_flag f, uint64_t frame, int64_t ts_us,
+                           const char *detail, size_t len);
 /* Name the transaction (1-based) the latest evidence of flag f came from. */
 void mw_session_evidence_tx(mw_session *s, mw_flag f, unsigned tx);
 static inline bool mw_session_has(const mw_session *s, mw_flag f)

@@ -164,10 +164,10 @@ bool mw_conn_auth_offered(const mw_session *s)
     if (s->auth_offered)
         return true;
     const mw_smtp_rec *m = mw_smtp_of(s);
-    if (!m || !m->capabilities)
+    if (!m)
         return false;
-    for (guint i = 0; i < m->capabilities->len; i++) {
-        const char *c = g_ptr_array_index(m->capabilities, i);
+    for (guint i = 0; i < m->capabilities.len; i++) {
+        const char *c = mw_avec_at(&m->capabilities, const char *, i);
         if (g_ascii_strncasecmp(c, "AUTH", 4) == 0 && (c[4] == ' ' || c[4] == '=' || !c[4]))
             return true;
     }

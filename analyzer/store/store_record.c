@@ -145,8 +145,12 @@ static void evidence_of(mw_session *s, JsonArray *a)
         if (!e || f < 0)
             continue;
         mw_evidence ev = { (mw_flag)f, (uint64_t)int_of(e, "frame", 0), time_of(e, "ts"),
-                           g_strdup(str_of(e, "detail") ? str_of(e, "detail") : ""),
-                           g_strdup(str_of(e, "file")), (uint64_t)int_of(e, "line", 0),
+                           /* the texts in the session's arena, as a run keeps them */
+                           mw_arena_strdup_cap(mw_session_arena(s),
+                                               str_of(e, "detail") ? str_of(e, "detail") : "",
+                                               SIZE_MAX),
+                           mw_arena_strdup_cap(mw_session_arena(s), str_of(e, "file"), SIZE_MAX),
+                           (uint64_t)int_of(e, "line", 0),
                            (unsigned)int_of(e, "tx", 0),
                            str_of(e, "input") ? g_intern_string(str_of(e, "input")) : NULL,
                            str_of(e, "iface") ? g_intern_string(str_of(e, "iface")) : NULL };

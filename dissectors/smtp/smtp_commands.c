@@ -14,8 +14,9 @@ typedef struct {
     command_fn handle; /* NULL: nothing to read from the arguments */
 } smtp_verb;
 
-/* "<addr> params" or "addr" after "FROM:"/"TO:" -> the address without brackets. */
-static char *parse_path(const uint8_t *p, size_t len)
+/* "<addr> params" or "addr" after "FROM:"/"TO:" -> the address without brackets, in the
+ * session's arena (kept once: the first MAIL FROM, each recipient up to the cap). */
+static char *parse_path(mw_session *s, const uint8_t *p, size_t len)
 {
     size_t i = 0;
     while (i < len && p[i] == ' ')
@@ -25,37 +26,37 @@ static char *parse_path(const uint8_t *p, size_t len)
         size_t j = i;
         while (j < len && p[j] != '>')
             j++;
-        return mw_wire_strdup(p + i, j - i, MW_MAX_TEXT);
+        return mw_session_wire_strdup(s, p + i, j - i, MW_MAX_TEXT);
     }
     size_t j = i;
     while (j < len && p[j] != ' ')
         j++;
-    return mw_wire_strdup(p + i, j - i, MW_MAX_TEXT);
+    return mw_session_wire_strdup(s, p + i, j - i, MW_MAX_TEXT);
 }
 
 /* The path after "FROM:" / "TO:". */
-static char *path_after_colon(const uint8_t *p, size_t len)
+static char *path_after_colon(mw_session *s, const uint8_t *p, size_t len)
 {
     const uint8_t *c = memchr(p, ':', len);
     if (!c)
-        return parse_path(p + len, 0);
-    return parse_path(c + 1, len - (size_t)(c - p) - 1);
+        return parse_path(s, p + len, 0);
+    return parse_path(s, c + 1, len - (size_t)(c - p) - 1);
 }
 
 static void on_helo(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t arglen,
                     const mw_ctx *ctx)
 {
     mw_smtp_rec *rec = mw_smtp_record(st->sess);
-    if (!rec->helo)
-        rec->helo = mw_wire_strdup(arg, arglen, MW_MAX_TEXT);
+    if (!rec->helo) /* the first one, kept in the arena */
+        rec->helo = mw_session_wire_strdup(st->sess, arg, arglen, MW_MAX_TEXT);
 }
 
 static void on_mail(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t arglen,
                     const mw_ctx *ctx)
 {
     mw_smtp_rec *rec = mw_smtp_record(st->sess);
-    if (!rec->mail_from)
-        rec->mail_from = path_after_colon(arg, arglen);
+    if (!rec->mail_from) /* the first one */
+        rec->mail_from = path_after_colon(st->sess, arg, arglen);
     smtp_tx_mail(st, c, arg, arglen, ctx);
 }
 
@@ -63,10 +64,10 @@ static void on_rcpt(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t arg
                     const mw_ctx *ctx)
 {
     mw_smtp_rec *rec = mw_smtp_record(st->sess);
-    if (rec->rcpt->len < MW_MAX_RCPT) {
-        mw_rcpt r = { .to = path_after_colon(arg, arglen) };
-        g_array_append_val(rec->rcpt, r);
-        c->aux = rec->rcpt->len; /* 1-based; 0 = not kept */
+    if (rec->rcpt.len < MW_MAX_RCPT) {
+        mw_rcpt *r = mw_avec_push(mw_session_arena(st->sess), &rec->rcpt, sizeof *r, 4);
+        r->to = path_after_colon(st->sess, arg, arglen);
+        c->aux = rec->rcpt.len; /* 1-based; 0 = not kept */
     }
     smtp_tx_rcpt(st, c, c->aux ? c->aux - 1 : G_MAXUINT);
 }

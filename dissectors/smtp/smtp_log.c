@@ -7,11 +7,7 @@ mw_smtp_rec *mw_smtp_record(mw_session *s)
 {
     if (s->mail.rec && s->mail.owner == &mw_smtp_dissector)
         return s->mail.rec;
-    mw_smtp_rec *m = g_new0(mw_smtp_rec, 1);
-    m->rcpt = g_array_new(FALSE, FALSE, sizeof(mw_rcpt));
-    m->tx = g_array_new(FALSE, FALSE, sizeof(mw_smtp_tx));
-    m->replies = mw_replies_new();
-    m->capabilities = g_ptr_array_new(); /* the strings are in the session's arena */
+    mw_smtp_rec *m = mw_arena_alloc0(mw_session_arena(s), sizeof *m); /* lists empty */
     mw_part_attach(&s->mail, &mw_smtp_dissector, m);
     return m;
 }
@@ -23,7 +19,7 @@ const mw_smtp_rec *mw_smtp_of(const mw_session *s)
 
 mw_smtp_tx *mw_smtp_tx_at(mw_smtp_rec *m, unsigned i)
 {
-    return i >= 1 && i <= m->tx->len ? &g_array_index(m->tx, mw_smtp_tx, i - 1) : NULL;
+    return i >= 1 && i <= m->tx.len ? &mw_avec_at(&m->tx, mw_smtp_tx, i - 1) : NULL;
 }
 
 const char *mw_smtp_tx_result_name(mw_tx_result r)
@@ -43,34 +39,25 @@ void mw_smtp_tx_clear(mw_smtp_tx *t)
     g_free(t->body);
     g_free(t->ret);
     g_free(t->envid);
-    g_array_free(t->rcpt, TRUE);
+
     g_free(t->text);
     g_free(t->queue_id);
-    for (int h = 0; h < MW_HDR_COUNT; h++)
-        g_free(t->header[h]);
+    g_free(t->hdr_block); /* the headers' values */
 }
 
+/* Only the transactions' strings: the rest is in the session's arena. */
 void mw_smtp_free_record(void *p)
 {
     mw_smtp_rec *m = p;
-    g_free(m->helo);
-    g_free(m->mail_from);
-    for (guint i = 0; i < m->rcpt->len; i++)
-        g_free(g_array_index(m->rcpt, mw_rcpt, i).to);
-    g_array_free(m->rcpt, TRUE);
-    for (guint i = 0; i < m->tx->len; i++)
-        mw_smtp_tx_clear(&g_array_index(m->tx, mw_smtp_tx, i));
-    g_array_free(m->tx, TRUE);
-    g_ptr_array_free(m->capabilities, TRUE);
-    mw_replies_free(m->replies);
-    g_free(m);
+    for (guint i = 0; i < m->tx.len; i++)
+        mw_smtp_tx_clear(&mw_avec_at(&m->tx, mw_smtp_tx, i));
 }
 
-static void json_rcpts(GString *out, const GArray *rcpt)
+static void json_rcpts(GString *out, const mw_avec *rcpt)
 {
     g_string_append_c(out, '[');
     for (guint i = 0; i < rcpt->len; i++) {
-        const mw_rcpt *r = &g_array_index(rcpt, mw_rcpt, i);
+        const mw_rcpt *r = &mw_avec_at(rcpt, mw_rcpt, i);
         if (i)
             g_string_append_c(out, ',');
         g_string_append_c(out, '{');
@@ -97,8 +84,8 @@ static void json_code(GString *out, int code)
 static void json_tx_rcpts(GString *out, const mw_smtp_rec *m, const mw_smtp_tx *t)
 {
     g_string_append_c(out, '[');
-    for (guint i = 0; i < t->rcpt->len; i++) {
-        const mw_rcpt *r = &g_array_index(m->rcpt, mw_rcpt, g_array_index(t->rcpt, guint, i));
+    for (guint i = 0; i < t->rcpt.len; i++) {
+        const mw_rcpt *r = &mw_avec_at(&m->rcpt, mw_rcpt, mw_avec_at(&t->rcpt, guint, i));
         if (i)
             g_string_append_c(out, ',');
         g_string_append_c(out, '{');
@@ -205,17 +192,17 @@ void mw_smtp_write_json(GString *out, const mw_session *s, const void *rec)
     mw_json_key(out, "mail_from");
     mw_json_str(out, m->mail_from);
     mw_json_key(out, "rcpt");
-    json_rcpts(out, m->rcpt);
+    json_rcpts(out, &m->rcpt);
     mw_json_key(out, "messages");
     mw_json_u64(out, m->messages);
     mw_json_key(out, "replies");
-    mw_replies_json(out, m->replies, true);
+    mw_replies_json(out, &m->replies, true);
     mw_json_key(out, "transactions");
     g_string_append_c(out, '[');
-    for (guint i = 0; i < m->tx->len; i++) {
+    for (guint i = 0; i < m->tx.len; i++) {
         if (i)
             g_string_append_c(out, ',');
-        json_tx(out, m, &g_array_index(m->tx, mw_smtp_tx, i), i + 1);
+        json_tx(out, m, &mw_avec_at(&m->tx, mw_smtp_tx, i), i + 1);
     }
     g_string_append_c(out, ']');
     if (m->tx_dropped) {
@@ -225,7 +212,13 @@ void mw_smtp_write_json(GString *out, const mw_session *s, const void *rec)
     mw_json_key(out, "message_bytes");
     mw_json_u64(out, m->message_bytes);
     mw_json_key(out, "capabilities");
-    mw_json_strlist(out, m->capabilities);
+    g_string_append_c(out, '[');
+    for (guint i = 0; i < m->capabilities.len; i++) {
+        if (i)
+            g_string_append_c(out, ',');
+        mw_json_str(out, mw_avec_at(&m->capabilities, const char *, i));
+    }
+    g_string_append_c(out, ']');
     g_string_append_c(out, '}');
 }
 
@@ -244,11 +237,11 @@ static void text_tx(GString *out, const mw_smtp_rec *m, const mw_smtp_tx *t, uns
 {
     g_string_append_printf(out, "        tx %u from <", n);
     mw_text_printable(out, t->mail_from);
-    g_string_append_printf(out, "> \u2192 %u rcpt", t->rcpt->len);
+    g_string_append_printf(out, "> \u2192 %u rcpt", t->rcpt.len);
     unsigned refused = 0;
     const mw_rcpt *first = NULL;
-    for (guint i = 0; i < t->rcpt->len; i++) {
-        const mw_rcpt *r = &g_array_index(m->rcpt, mw_rcpt, g_array_index(t->rcpt, guint, i));
+    for (guint i = 0; i < t->rcpt.len; i++) {
+        const mw_rcpt *r = &mw_avec_at(&m->rcpt, mw_rcpt, mw_avec_at(&t->rcpt, guint, i));
         if (r->code >= 400) {
             refused++;
             first = first ? first : r;
@@ -284,11 +277,11 @@ static void text_tx(GString *out, const mw_smtp_rec *m, const mw_smtp_tx *t, uns
  * line per transaction (-q: per transaction with findings, and how many were not shown) */
 static void write_text(GString *out, const mw_smtp_rec *m, bool only_findings)
 {
-    if (!m->helo && !m->mail_from && !m->rcpt->len)
+    if (!m->helo && !m->mail_from && !m->rcpt.len)
         return;
     unsigned refused = 0;
-    for (guint i = 0; i < m->rcpt->len; i++)
-        refused += g_array_index(m->rcpt, mw_rcpt, i).code >= 400;
+    for (guint i = 0; i < m->rcpt.len; i++)
+        refused += mw_avec_at(&m->rcpt, mw_rcpt, i).code >= 400;
     g_string_append(out, "      ");
     if (m->helo) {
         g_string_append(out, "helo ");
@@ -300,7 +293,7 @@ static void write_text(GString *out, const mw_smtp_rec *m, bool only_findings)
         mw_text_printable(out, m->mail_from);
         g_string_append(out, ">  ");
     }
-    g_string_append_printf(out, "rcpt %u", m->rcpt->len);
+    g_string_append_printf(out, "rcpt %u", m->rcpt.len);
     if (refused)
         g_string_append_printf(out, " (%u refused)", refused);
     g_string_append_printf(out, "  messages %u", m->messages);
@@ -308,8 +301,8 @@ static void write_text(GString *out, const mw_smtp_rec *m, bool only_findings)
         g_string_append_printf(out, " (%" G_GUINT64_FORMAT " bytes)", m->message_bytes);
     g_string_append_c(out, '\n');
     unsigned hidden = 0;
-    for (guint i = 0; i < m->tx->len; i++) {
-        const mw_smtp_tx *t = &g_array_index(m->tx, mw_smtp_tx, i);
+    for (guint i = 0; i < m->tx.len; i++) {
+        const mw_smtp_tx *t = &mw_avec_at(&m->tx, mw_smtp_tx, i);
         if (only_findings && !mw_smtp_tx_has_findings(t))
             hidden++;
         else

@@ -45,7 +45,9 @@ typedef struct {
     char *size, *body, *ret, *envid; /* MAIL FROM parameters as written (RFC 1870, 6152, 3461) */
     bool smtputf8, requiretls;       /* RFC 6531, RFC 8689 */
     uint64_t mail_frame;
-    GArray *rcpt;            /* guint: 0-based indices into mw_smtp_rec.rcpt */
+    /* guint: 0-based indices into mw_smtp_rec.rcpt, in the session's arena (each kept
+     * recipient's index is pushed once, and moved once at most: by a nested MAIL) */
+    mw_avec rcpt;
     unsigned rcpt_dropped;   /* recipients past MW_MAX_RCPT */
     const char *data;        /* "DATA", "BDAT", NULL: no content sent */
     unsigned chunks;         /* BDAT chunks, but those the server refused */
@@ -60,20 +62,27 @@ typedef struct {
     char *text;
     uint64_t frame;
     char *queue_id;
-    char *header[MW_HDR_COUNT];
+    char *header[MW_HDR_COUNT]; /* NULL: not seen; else in hdr_block */
+    char *hdr_block;         /* room for every header's value, made at the first one */
+    uint16_t hdr_len[MW_HDR_COUNT];
     mw_flagset flags;        /* the findings raised by its replies */
 } mw_smtp_tx;
 
+/* Made in the session's arena, and so are its lists and the strings written once (the
+ * first HELO and MAIL FROM, recipients, capabilities, reply texts): each is capped in number
+ * (MW_MAX_RCPT, MW_MAX_REPLIES, MW_SMTP_MAX_CAPABILITIES, MW_MAX_TX) and never replaced.
+ * A transaction's strings stay on the heap: a MAIL nested in an open one (answered 503) is
+ * dropped again, as many times as a client repeats it. */
 typedef struct {
-    char *helo;
-    char *mail_from;
-    GArray *rcpt;       /* mw_rcpt */
+    char *helo;         /* the first one */
+    char *mail_from;    /* the first one */
+    mw_avec rcpt;       /* mw_rcpt */
     unsigned messages;  /* accepted messages */
-    GArray *tx;         /* mw_smtp_tx, in the order MAIL FROM was sent */
+    mw_avec tx;         /* mw_smtp_tx, in the order MAIL FROM was sent */
     unsigned tx_dropped;
     uint64_t message_bytes;
-    GPtrArray *capabilities; /* EHLO keywords, in the session's arena (not freed here) */
-    GArray *replies;    /* mw_reply, every 4xx/5xx */
+    mw_avec capabilities; /* const char *: EHLO keywords */
+    mw_avec replies;    /* mw_reply, every 4xx/5xx */
 } mw_smtp_rec;
 
 /* The session's SMTP record, made on first use. */

@@ -34,8 +34,8 @@ typedef struct {
 static bool reply_rcpt(smtp_state *st, const mw_tp_cmd *c, int code, const mw_ctx *ctx)
 {
     mw_smtp_rec *rec = mw_smtp_record(st->sess);
-    if (c->aux > 0 && c->aux <= rec->rcpt->len) {
-        mw_rcpt *r = &g_array_index(rec->rcpt, mw_rcpt, c->aux - 1);
+    if (c->aux > 0 && c->aux <= rec->rcpt.len) {
+        mw_rcpt *r = &mw_avec_at(&rec->rcpt, mw_rcpt, c->aux - 1);
         r->code = kept_code(st);
         g_strlcpy(r->enhanced, st->reply_enh, sizeof r->enhanced);
         r->category = code >= 400 ? st->reply_category : NULL;
@@ -244,17 +244,16 @@ static void add_reply(smtp_state *st, const mw_tp_cmd *c, int code, const char *
                       const char *category, const char *text, const mw_ctx *ctx)
 {
     mw_smtp_rec *rec = mw_smtp_record(st->sess);
-    if (rec->replies->len >= MW_MAX_REPLIES)
+    mw_reply *r = mw_replies_add(st->sess, &rec->replies);
+    if (!r)
         return;
-    mw_reply r = { 0 };
-    g_strlcpy(r.cmd, smtp_cmd_name(c), sizeof r.cmd);
-    r.code = kept_code(st);
-    g_strlcpy(r.enhanced, enh, sizeof r.enhanced);
-    r.category = category;
-    r.text = g_strdup(text);
-    r.frame = ctx->frame;
-    r.ts_us = ctx->ts_us;
-    g_array_append_val(rec->replies, r);
+    g_strlcpy(r->cmd, smtp_cmd_name(c), sizeof r->cmd);
+    r->code = kept_code(st);
+    g_strlcpy(r->enhanced, enh, sizeof r->enhanced);
+    r->category = category;
+    r->text = mw_session_strndup(st->sess, text, strlen(text));
+    r->frame = ctx->frame;
+    r->ts_us = ctx->ts_us;
 }
 
 /* A 4xx/5xx: judged (when judge), kept among the replies, the decisive line if none. */
@@ -405,22 +404,20 @@ static void reply_text(smtp_state *st, const uint8_t *t, size_t tlen)
         if (nul)
             n = (size_t)(nul - t); /* the string ends there, as a copy of it would */
         bool seen = false;
-        for (guint i = 0; !seen && i < rec->capabilities->len; i++) {
-            const char *have = g_ptr_array_index(rec->capabilities, i);
+        for (guint i = 0; !seen && i < rec->capabilities.len; i++) {
+            const char *have = mw_avec_at(&rec->capabilities, const char *, i);
             /* the first byte tells most apart without a call */
             if (n == 0)
                 seen = have[0] == '\0';
             else if (have[0] == (char)t[0])
                 seen = strncmp(have, (const char *)t, n) == 0 && have[n] == '\0';
         }
-        if (!seen && rec->capabilities->len == 0) {
-            /* room for a usual EHLO list at once: grown from empty, the array is
-             * reallocated at 2, 4, 8 and 16 entries (GLib starts at 16 bytes) */
-            g_ptr_array_free(rec->capabilities, TRUE); /* empty: no strings to free */
-            rec->capabilities = g_ptr_array_sized_new(SMTP_CAPABILITIES_USUAL);
+        if (!seen && rec->capabilities.len < MW_SMTP_MAX_CAPABILITIES) {
+            /* room for a usual EHLO list at the first (the list is in the arena too) */
+            const char **slot = mw_avec_push(mw_session_arena(st->sess), &rec->capabilities,
+                                             sizeof *slot, SMTP_CAPABILITIES_USUAL);
+            *slot = mw_session_wire_strdup(st->sess, t, n, n);
         }
-        if (!seen && rec->capabilities->len < MW_SMTP_MAX_CAPABILITIES)
-            g_ptr_array_add(rec->capabilities, mw_session_wire_strdup(st->sess, t, n, n));
     } else if (st->reply_text->len < MW_MAX_TEXT) {
         if (st->reply_text->len)
             g_string_append_c(st->reply_text, ' ');

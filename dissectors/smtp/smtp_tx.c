@@ -67,13 +67,12 @@ void smtp_tx_mail(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t argle
                   const mw_ctx *ctx)
 {
     mw_smtp_rec *m = mw_smtp_record(st->sess);
-    if (m->tx->len >= MW_MAX_TX) {
+    if (m->tx.len >= MW_MAX_TX) {
         m->tx_dropped++;
         st->cur_tx = 0;
         return;
     }
     mw_smtp_tx t = { 0 };
-    t.rcpt = g_array_new(FALSE, FALSE, sizeof(guint));
     t.mail_frame = ctx->frame;
     const uint8_t *colon = memchr(arg, ':', arglen);
     size_t off = colon ? (size_t)(colon - arg) + 1 : arglen, end;
@@ -89,8 +88,9 @@ void smtp_tx_mail(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t argle
             mail_param(&t, arg + off, n);
         off += n;
     }
-    g_array_append_val(m->tx, t);
-    st->cur_tx = m->tx->len;
+    /* (room for one at first: most sessions send one message; then 2, 4, ...) */
+    *(mw_smtp_tx *)mw_avec_push(mw_session_arena(st->sess), &m->tx, sizeof t, 1) = t;
+    st->cur_tx = m->tx.len;
     c->tx = st->cur_tx;
 }
 
@@ -112,7 +112,7 @@ void smtp_tx_rcpt(smtp_state *st, mw_tp_cmd *c, unsigned index)
     c->tx = open_tx(st);
     mw_smtp_tx *t = current(st, c->tx);
     if (t && index != G_MAXUINT)
-        g_array_append_val(t->rcpt, index);
+        *(guint *)mw_avec_push(mw_session_arena(st->sess), &t->rcpt, sizeof index, 4) = index;
     else if (t)
         t->rcpt_dropped++;
 }
@@ -165,22 +165,29 @@ static const uint8_t header_len[MW_HDR_COUNT] = {
 static const unsigned header_lens = HBIT(H_MESSAGE_ID) | HBIT(H_SUBJECT) | HBIT(H_FROM) |
                                     HBIT(H_TO) | HBIT(H_DATE);
 
-/* Append wire text to a header value, capped, NULs and CR/LF as spaces. */
-static void value_append(char **v, const char *p, size_t len)
+/* Each header's room in a transaction's hdr_block: its value at the cap, and the NUL. */
+#define HDR_ROOM (MW_SMTP_HEADER_MAX + 1)
+
+/* Append wire text to header h's value (made empty now if it was not seen), capped, NULs
+ * and CR/LF as spaces. The values share one block, made at the first: one malloc for a
+ * message's headers, and a folded line appended in place. */
+static void value_append(mw_smtp_tx *t, int h, const char *p, size_t len)
 {
-    size_t have = *v ? strlen(*v) : 0;
-    if (have >= MW_SMTP_HEADER_MAX)
-        return;
+    _Static_assert(MW_SMTP_HEADER_MAX <= UINT16_MAX, "hdr_len holds a value's length");
+    if (!t->hdr_block)
+        t->hdr_block = g_malloc((size_t)HDR_ROOM * MW_HDR_COUNT);
+    if (!t->header[h]) {
+        t->header[h] = t->hdr_block + (size_t)h * HDR_ROOM;
+        t->hdr_len[h] = 0;
+    }
+    size_t have = t->hdr_len[h];
     if (len > MW_SMTP_HEADER_MAX - have)
         len = MW_SMTP_HEADER_MAX - have;
-    char *n = g_malloc(have + len + 1);
-    if (have)
-        memcpy(n, *v, have);
+    char *n = t->header[h];
     for (size_t i = 0; i < len; i++)
         n[have + i] = (p[i] == '\0' || p[i] == '\r' || p[i] == '\n') ? ' ' : p[i];
     n[have + len] = '\0';
-    g_free(*v);
-    *v = n;
+    t->hdr_len[h] = (uint16_t)(have + len);
 }
 
 /* One whole header line (CR/LF trimmed): a field we keep, a continuation, or the end. */
@@ -192,7 +199,7 @@ static void header_line(smtp_state *st, mw_smtp_tx *t, const char *l, size_t len
     }
     if (l[0] == ' ' || l[0] == '\t') {
         if (st->hdr_last >= 0 && t->header[st->hdr_last])
-            value_append(&t->header[st->hdr_last], l, len); /* folded: the space stays */
+            value_append(t, st->hdr_last, l, len); /* folded: the space stays */
         return;
     }
     st->hdr_last = -1;
@@ -210,9 +217,7 @@ static void header_line(smtp_state *st, mw_smtp_tx *t, const char *l, size_t len
         const char *v = colon + 1;
         while (v < l + len && (*v == ' ' || *v == '\t'))
             v++;
-        value_append(&t->header[h], v, (size_t)(l + len - v));
-        if (!t->header[h])
-            t->header[h] = g_strdup("");
+        value_append(t, h, v, (size_t)(l + len - v));
         st->hdr_last = h;
         return;
     }
@@ -376,7 +381,9 @@ static bool nested_mail(smtp_state *st, unsigned n)
     mw_smtp_tx *t = current(st, n), *prev = current(st, n - 1);
     if (!t || !prev || prev->final || prev->sent)
         return false;
-    g_array_append_vals(prev->rcpt, t->rcpt->data, t->rcpt->len);
+    for (guint i = 0; i < t->rcpt.len; i++)
+        *(guint *)mw_avec_push(mw_session_arena(st->sess), &prev->rcpt, sizeof(guint), 4) =
+            mw_avec_at(&t->rcpt, guint, i);
     prev->rcpt_dropped += t->rcpt_dropped;
     prev->flags |= t->flags;
     if (t->data && !prev->data) { /* content pipelined before the 503 came */
@@ -386,13 +393,17 @@ static bool nested_mail(smtp_state *st, unsigned n)
         prev->chunks_refused = t->chunks_refused;
         prev->bytes_refused = t->bytes_refused;
         prev->sent = t->sent;
+        g_free(prev->hdr_block); /* (none: it sent no content) */
+        prev->hdr_block = t->hdr_block;
+        t->hdr_block = NULL;
         for (int h = 0; h < MW_HDR_COUNT; h++) {
             prev->header[h] = t->header[h];
+            prev->hdr_len[h] = t->hdr_len[h];
             t->header[h] = NULL;
         }
     }
     mw_smtp_tx_clear(t);
-    g_array_remove_index(m->tx, n - 1);
+    mw_avec_remove(&m->tx, sizeof(mw_smtp_tx), n - 1);
     for (unsigned i = 0; i < st->pending.count; i++) {
         mw_tp_cmd *c = mw_tp_at(&st->pending, i);
         c->tx = renumber(c->tx, n, n - 1);
@@ -476,7 +487,7 @@ void smtp_tx_close(smtp_state *st)
     if (st->in_tls || s->close_reason == MW_CLOSE_NONE || s->close_reason == MW_CLOSE_EVICTED)
         return; /* TLS hides the rest; or the capture ended, or the record was evicted */
     mw_smtp_rec *m = mw_smtp_record(s);
-    for (unsigned i = 1; i <= m->tx->len; i++)
+    for (unsigned i = 1; i <= m->tx.len; i++)
         end_unfinished(mw_smtp_tx_at(m, i));
 }
 

@@ -2,25 +2,21 @@
 
 #include "core/json.h"
 
-GArray *mw_replies_new(void)
+/* Replies a record's list has room for at first (most sessions keep one or two). */
+#define MW_REPLIES_USUAL 4
+
+mw_reply *mw_replies_add(mw_session *s, mw_avec *list)
 {
-    return g_array_new(FALSE, FALSE, sizeof(mw_reply));
+    if (list->len >= MW_MAX_REPLIES)
+        return NULL;
+    return mw_avec_push(mw_session_arena(s), list, sizeof(mw_reply), MW_REPLIES_USUAL);
 }
 
-void mw_replies_free(GArray *a)
-{
-    if (!a)
-        return;
-    for (guint i = 0; i < a->len; i++)
-        g_free(g_array_index(a, mw_reply, i).text);
-    g_array_free(a, TRUE);
-}
-
-void mw_replies_json(GString *out, const GArray *a, bool smtp)
+void mw_replies_json(GString *out, const mw_avec *a, bool smtp)
 {
     g_string_append_c(out, '[');
-    for (guint i = 0; a && i < a->len; i++) {
-        const mw_reply *r = &g_array_index(a, mw_reply, i);
+    for (guint i = 0; i < a->len; i++) {
+        const mw_reply *r = &mw_avec_at(a, mw_reply, i);
         if (i)
             g_string_append_c(out, ',');
         g_string_append_c(out, '{');
@@ -53,9 +49,7 @@ void mw_replies_json(GString *out, const GArray *a, bool smtp)
 
 void mw_cmdrec_free(void *p)
 {
-    mw_cmd_rec *c = p;
-    mw_replies_free(c->failures);
-    g_free(c);
+    (void)p; /* the record, its list and texts go with the session's arena */
 }
 
 mw_cmd_rec *mw_cmdrec_attach(mw_session *s, const mw_dissector *d)
@@ -63,9 +57,8 @@ mw_cmd_rec *mw_cmdrec_attach(mw_session *s, const mw_dissector *d)
     mw_cmd_rec *c = mw_cmdrec_of(s);
     if (c)
         return c;
-    c = g_new0(mw_cmd_rec, 1);
+    c = mw_arena_alloc0(mw_session_arena(s), sizeof *c);
     c->name = d->name;
-    c->failures = mw_replies_new();
     mw_part_attach(&s->mail, d, c);
     return c;
 }
@@ -85,7 +78,7 @@ void mw_cmdrec_write_json(GString *out, const mw_session *s, const void *rec)
     mw_json_key(out, "commands");
     mw_json_u64(out, c->commands);
     mw_json_key(out, "failures");
-    mw_replies_json(out, c->failures, false);
+    mw_replies_json(out, &c->failures, false);
     g_string_append_c(out, '}');
 }
 
@@ -95,9 +88,9 @@ void mw_cmdrec_write_text(GString *out, const mw_session *s, const void *rec)
     (void)s;
     const mw_cmd_rec *c = rec;
     g_string_append_printf(out, "      %s commands %u  failures %u", c->name, c->commands,
-                           c->failures->len);
-    if (c->failures->len) {
-        const mw_reply *r = &g_array_index(c->failures, mw_reply, 0);
+                           c->failures.len);
+    if (c->failures.len) {
+        const mw_reply *r = &mw_avec_at(&c->failures, mw_reply, 0);
         g_string_append(out, "  first: ");
         mw_text_printable(out, r->cmd[0] ? r->cmd : "(unsolicited)");
         g_string_append_c(out, ' ');

@@ -24,17 +24,18 @@ typedef struct {
     int64_t ts_us;
 } mw_reply;
 
-GArray *mw_replies_new(void);
-void mw_replies_free(GArray *a);
+/* A reply kept in a record's list (in the session's arena, as its text): a zeroed entry, or
+ * NULL when the list has MW_MAX_REPLIES. */
+mw_reply *mw_replies_add(mw_session *s, mw_avec *list);
 /* [{"cmd":..,"code":..,"enhanced":..,"category":..,...}] for SMTP, else with "status". */
-void mw_replies_json(GString *out, const GArray *a, bool smtp);
+void mw_replies_json(GString *out, const mw_avec *a, bool smtp);
 
 /* IMAP and POP3: a count of commands and their failures. */
 typedef struct {
     const char *name;    /* "imap", "pop3": the record's key */
     unsigned commands;
-    GArray *failures;    /* mw_reply */
-} mw_cmd_rec;
+    mw_avec failures;    /* mw_reply */
+} mw_cmd_rec; /* in the session's arena, as its lists and texts */
 
 /* Give the session its command record, owned by d (IMAP or POP3), keyed d->name. */
 mw_cmd_rec *mw_cmdrec_attach(mw_session *s, const mw_dissector *d);
@@ -44,7 +45,7 @@ mw_cmd_rec *mw_cmdrec_of(const mw_session *s);
 /* The record hooks of a command record (mw_dissector.write_json, write_text, free_record). */
 void mw_cmdrec_write_json(GString *out, const mw_session *s, const void *rec);
 void mw_cmdrec_write_text(GString *out, const mw_session *s, const void *rec);
-void mw_cmdrec_free(void *rec);
+void mw_cmdrec_free(void *rec); /* nothing to free: all is in the arena (it tells the kind) */
 #define MW_CMDREC_HOOKS                                                                    \
     .write_json = mw_cmdrec_write_json, .write_text = mw_cmdrec_write_text,               \
     .free_record = mw_cmdrec_free

@@ -69,21 +69,27 @@ bool mw_sasl_mech_reveals_secret(const char *mech)
            g_ascii_strcasecmp(mech, "OAUTHBEARER") == 0;
 }
 
-/* Decode a base64 token into a new buffer of *cap bytes (wiped and freed by the caller). */
-static guchar *decode(const uint8_t *b64, size_t len, size_t *n, size_t *cap)
+/* Decoded tokens this long or shorter are kept on the caller's stack (every challenge; a
+ * LOGIN user or password, a PLAIN triple): no malloc for them. */
+#define SASL_STACK 512
+
+/* Decode a base64 token into stack (SASL_STACK bytes) or, when longer, a new buffer: *cap
+ * bytes, wiped (and freed) by the caller with wipe(). */
+static guchar *decode(const uint8_t *b64, size_t len, size_t *n, size_t *cap, guchar *stack)
 {
     *cap = len / 4 * 3 + 4;
-    guchar *buf = g_malloc(*cap);
+    guchar *buf = *cap <= SASL_STACK ? stack : g_malloc(*cap);
     gint state = 0;
     guint save = 0;
     *n = g_base64_decode_step((const gchar *)b64, len, buf, &state, &save);
     return buf;
 }
 
-static void wipe(guchar *buf, size_t cap)
+static void wipe(guchar *buf, size_t cap, const guchar *stack)
 {
     explicit_bzero(buf, cap);
-    g_free(buf);
+    if (buf != stack)
+        g_free(buf);
 }
 
 mw_sasl_asks mw_sasl_challenge(const uint8_t *b64, size_t len)
@@ -91,13 +97,14 @@ mw_sasl_asks mw_sasl_challenge(const uint8_t *b64, size_t len)
     if (len == 0 || len > 256 || !b64_token(b64, len))
         return MW_SASL_ASKS_UNKNOWN;
     size_t n, cap;
-    guchar *d = decode(b64, len, &n, &cap);
+    guchar stack[SASL_STACK];
+    guchar *d = decode(b64, len, &n, &cap, stack);
     mw_sasl_asks asks = MW_SASL_ASKS_UNKNOWN;
     if (mw_bytes_contain(d, n, "pass"))
         asks = MW_SASL_ASKS_SECRET; /* "Password:" */
     else if (mw_bytes_contain(d, n, "user") || mw_bytes_contain(d, n, "name"))
         asks = MW_SASL_ASKS_USER;   /* "Username:", "User Name" */
-    wipe(d, cap);
+    wipe(d, cap, stack);
     return asks;
 }
 
@@ -193,8 +200,9 @@ mw_sasl_info mw_sasl_response(const char *mech, unsigned step, mw_sasl_asks asks
         return info;
     }
     size_t n, cap;
-    guchar *buf = decode(b64, len, &n, &cap);
+    guchar stack[SASL_STACK];
+    guchar *buf = decode(b64, len, &n, &cap, stack);
     by_mechanism(&info, mech, step, asks, (const char *)buf, n);
-    wipe(buf, cap);
+    wipe(buf, cap, stack);
     return info;
 }

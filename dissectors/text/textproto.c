@@ -179,15 +179,15 @@ void mw_tp_resp_code(const uint8_t *p, size_t len, mw_tp_resp *out)
 
 /* ---------- the record ---------- */
 
-/* Wire text for the record: capped, CR/LF trimmed, NUL bytes (which would cut C strings
- * short) as spaces. */
-static char *record_text(const uint8_t *p, size_t len)
+/* Wire text for the record, in the session's arena: capped, CR/LF trimmed, NUL bytes
+ * (which would cut C strings short) as spaces. */
+static char *record_text(mw_session *s, const uint8_t *p, size_t len)
 {
     while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r'))
         len--;
     if (len > MW_MAX_TEXT)
         len = MW_MAX_TEXT;
-    char *t = g_malloc(len + 1);
+    char *t = mw_arena_alloc(mw_session_arena(s), len + 1);
     for (size_t i = 0; i < len; i++)
         t[i] = p[i] ? (char)p[i] : ' ';
     t[len] = '\0';
@@ -198,16 +198,15 @@ void mw_tp_failure(mw_session *s, const char *cmd, const char *status,
                    const char *code, const uint8_t *text, size_t tlen, const mw_ctx *ctx)
 {
     mw_cmd_rec *rec = mw_cmdrec_of(s);
-    if (!rec || rec->failures->len >= MW_MAX_REPLIES)
+    mw_reply *r = rec ? mw_replies_add(s, &rec->failures) : NULL;
+    if (!r)
         return;
-    mw_reply r = { 0 };
-    g_strlcpy(r.cmd, cmd, sizeof r.cmd);
-    g_strlcpy(r.status, status, sizeof r.status);
-    g_strlcpy(r.enhanced, code, sizeof r.enhanced);
-    r.text = record_text(text, tlen);
-    r.frame = ctx->frame;
-    r.ts_us = ctx->ts_us;
-    g_array_append_val(rec->failures, r);
+    g_strlcpy(r->cmd, cmd, sizeof r->cmd);
+    g_strlcpy(r->status, status, sizeof r->status);
+    g_strlcpy(r->enhanced, code, sizeof r->enhanced);
+    r->text = record_text(s, text, tlen);
+    r->frame = ctx->frame;
+    r->ts_us = ctx->ts_us;
 }
 
 void mw_tp_decisive(mw_session *s, const char *line)
@@ -362,9 +361,9 @@ void mw_tp_greeting_event(mw_session *s, const mw_ctx *ctx, const uint8_t *p, si
 static void decisive_from_failures(mw_session *s)
 {
     const mw_cmd_rec *rec = mw_cmdrec_of(s);
-    if (s->decisive || !rec || rec->failures->len == 0)
+    if (s->decisive || !rec || rec->failures.len == 0)
         return;
-    const mw_reply *r = &g_array_index(rec->failures, mw_reply, 0);
+    const mw_reply *r = &mw_avec_at(&rec->failures, mw_reply, 0);
     char *line = r->enhanced[0] ? g_strdup_printf("%s [%s] %s", r->status, r->enhanced, r->text)
                                 : g_strdup_printf("%s %s", r->status, r->text);
     mw_session_set_decisive(s, line, strlen(line));

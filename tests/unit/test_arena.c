@@ -76,14 +76,19 @@ static void test_session_parts_in_arena(void)
     mw_session *s = mw_session_new(1);
     g_assert_null(s->more);
     g_assert_cmpint(mw_session_more_get(s)->idle_at_end_us, ==, -1);
+    /* made for the arena: the first chunk comes with the rare part, in its malloc */
+    mw_arena *arena = mw_session_arena(s);
     mw_session_more *m = mw_session_more_of(s);
+    g_assert_true(&m->arena == arena);
     g_assert_cmpint(m->idle_at_end_us, ==, -1);
     g_assert_true(mw_session_more_of(s) == m);
     size_t chunks;
-    mw_arena_bytes(&m->arena, &chunks);
-    g_assert_cmpuint(chunks, ==, 0); /* made at the first string or struct kept in it */
+    g_assert_cmpuint(mw_arena_bytes(&m->arena, &chunks), ==,
+                     MW_ARENA_CHUNK_HEAD + MW_SESSION_ARENA_INLINE);
+    g_assert_cmpuint(chunks, ==, 1);
     mw_auth_rec *auth = mw_session_auth(s);
     g_assert_true(mw_session_auth(s) == auth);
+    g_assert_true((char *)auth > (char *)m && (char *)auth < (char *)(m + 1) + 1024);
     mw_arena_bytes(&m->arena, &chunks);
     g_assert_cmpuint(chunks, ==, 1);
     auth->user = g_strdup("first");
@@ -92,6 +97,22 @@ static void test_session_parts_in_arena(void)
     char *w = mw_session_wire_strdup(s, (const uint8_t *)"250 PIPELINING\r\n", 16, 8);
     g_assert_cmpstr(w, ==, "250 PIPE");
     g_assert_cmpuint(mw_wire_len((const uint8_t *)"x\r\n", 3, 10), ==, 1);
+    mw_session_free(s);
+}
+
+/* The rare part made for its fields alone carries no arena room; the arena then makes a
+ * chunk of its own at its first use. */
+static void test_more_without_arena(void)
+{
+    mw_session *s = mw_session_new(2);
+    mw_session_more *m = mw_session_more_of(s);
+    size_t chunks;
+    g_assert_cmpuint(mw_arena_bytes(&m->arena, &chunks), ==, 0);
+    g_assert_cmpuint(chunks, ==, 0);
+    g_assert_cmpstr(mw_session_strndup(s, "abc", 3), ==, "abc");
+    g_assert_true(mw_session_arena(s) == &m->arena);
+    mw_arena_bytes(&m->arena, &chunks);
+    g_assert_cmpuint(chunks, ==, 1);
     mw_session_free(s);
 }
 
@@ -123,6 +144,51 @@ static void test_flag_text_capped(void)
     mw_session_free(s);
 }
 
+/* A first chunk given by its owner: used before any malloc, kept (emptied) by mw_arena_free,
+ * and the chunks made after it freed. */
+static void test_borrowed_first_chunk(void)
+{
+    _Alignas(MW_ARENA_ALIGN) unsigned char buf[MW_ARENA_CHUNK_HEAD + 128];
+    mw_arena a = { 0 };
+    mw_arena_init_in(&a, buf, sizeof buf);
+    size_t chunks;
+    g_assert_cmpuint(mw_arena_bytes(&a, &chunks), ==, sizeof buf);
+    char *s = mw_arena_strndup(&a, "abc", 3);
+    g_assert_true((unsigned char *)s > buf && (unsigned char *)s < buf + sizeof buf);
+    g_assert_cmpstr(s, ==, "abc");
+    g_assert_null(mw_arena_strdup_cap(&a, NULL, 4));
+    g_assert_cmpstr(mw_arena_strdup_cap(&a, "abcdef", 4), ==, "abcd");
+    for (int i = 0; i < 40; i++) /* past the buffer: chunks of their own */
+        memset(mw_arena_alloc(&a, 24), 1, 24);
+    mw_arena_bytes(&a, &chunks);
+    g_assert_cmpuint(chunks, >=, 2);
+    mw_arena_free(&a); /* frees the later ones (ASan: no leak), keeps buf */
+    g_assert_cmpuint(mw_arena_bytes(&a, &chunks), ==, sizeof buf);
+    g_assert_cmpuint(chunks, ==, 1);
+    unsigned char *z = mw_arena_alloc0(&a, 16);
+    g_assert_true(z == buf + MW_ARENA_CHUNK_HEAD); /* empty again: from its start */
+    for (int i = 0; i < 16; i++)
+        g_assert_cmpuint(z[i], ==, 0);
+    mw_arena_free(&a);
+}
+
+/* A detail whose length the caller knows: kept up to it (and the cap), no strlen. */
+static void test_flag_textn(void)
+{
+    mw_session *s = mw_session_new(1);
+    mw_session_flag_textn(s, MW_FLAG_AUTH_FAILED, 3, 4, "535 5.7.8 bad credentialsXXX", 25);
+    char *longer = g_strnfill(MW_MAX_TEXT + 10, 'y');
+    mw_session_flag_textn(s, MW_FLAG_AUTH_FAILED, 5, 6, longer, MW_MAX_TEXT + 10);
+    mw_session_flag_log(s, MW_FLAG_RELAY_DENIED, "mail.log", 12, 7, "NOQUEUE: reject");
+    g_assert_cmpuint(s->evidence->len, ==, 3);
+    g_assert_cmpstr(g_array_index(s->evidence, mw_evidence, 0).detail, ==,
+                    "535 5.7.8 bad credentials");
+    g_assert_cmpuint(strlen(g_array_index(s->evidence, mw_evidence, 1).detail), ==, MW_MAX_TEXT);
+    g_assert_cmpstr(g_array_index(s->evidence, mw_evidence, 2).log_file, ==, "mail.log");
+    g_free(longer);
+    mw_session_free(s); /* the texts go with the arena (ASan: no leak) */
+}
+
 static void test_shared_empty_evidence(void)
 {
     mw_session *a = mw_session_new(1), *b = mw_session_new(2);
@@ -152,7 +218,10 @@ int main(int argc, char **argv)
     g_test_add_func("/arena/chunks_grow_big_alone", test_chunks_grow_and_big_alone);
     g_test_add_func("/arena/session_parts", test_session_parts_in_arena);
     g_test_add_func("/arena/session_id", test_session_id);
+    g_test_add_func("/arena/more_without_arena", test_more_without_arena);
     g_test_add_func("/arena/flag_text_capped", test_flag_text_capped);
     g_test_add_func("/arena/shared_empty_evidence", test_shared_empty_evidence);
+    g_test_add_func("/arena/borrowed_first_chunk", test_borrowed_first_chunk);
+    g_test_add_func("/arena/flag_textn", test_flag_textn);
     return g_test_run();
 }

@@ -31,8 +31,8 @@ static void add(GPtrArray *c, mw_dir d, const char *text)
 static const mw_reply *failure(const mw_session *s, guint i)
 {
     g_assert_nonnull(mw_cmdrec_of(s));
-    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, >, i);
-    return &g_array_index(mw_cmdrec_of(s)->failures, mw_reply, i);
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures.len, >, i);
+    return &mw_avec_at(&mw_cmdrec_of(s)->failures, mw_reply, i);
 }
 
 #define GREETING "S: * OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ STARTTLS AUTH=PLAIN] ready\n"
@@ -55,7 +55,7 @@ static void test_login_ok(void)
     g_assert_cmpint(s->auth->result, ==, MW_AUTH_SUCCESS);
     g_assert_cmpstr(s->auth->code, ==, "OK");
     g_assert_cmpuint(mw_cmdrec_of(s)->commands, ==, 4);
-    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, ==, 0);
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures.len, ==, 0);
     g_assert_true(s->quit_seen);
     g_assert_cmpstr(tu_evidence(s, MW_FLAG_CLEARTEXT_AUTH)->detail, ==,
                     "LOGIN credentials sent without TLS");
@@ -107,7 +107,7 @@ static void test_login_literals(void)
     g_assert_cmpstr(s->auth->user, ==, "bob");
     g_assert_cmpint(s->auth->result, ==, MW_AUTH_FAILURE);
     g_assert_cmpuint(mw_cmdrec_of(s)->commands, ==, 3);
-    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, ==, 1);
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures.len, ==, 1);
     g_assert_cmpstr(failure(s, 0)->cmd, ==, "LOGIN");
     g_assert_true(mw_session_has(s, MW_FLAG_AUTH_FAILED));
     g_assert_false(mw_session_has(s, MW_FLAG_UNANSWERED_COMMAND));
@@ -234,7 +234,7 @@ static void test_starttls_then_clear_text(void)
     g_assert_true(s->starttls);
     g_assert_true((s->anomalies >> MW_ANOM_STARTTLS_NOT_USED) & 1u);
     g_assert_cmpuint(mw_cmdrec_of(s)->commands, ==, 3);
-    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, ==, 1);
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures.len, ==, 1);
     mw_session_free(s);
 }
 
@@ -259,7 +259,7 @@ static void test_literals_both_ways(void)
     g_free(fetch);
     mw_session *s = run_chunks(c);
     g_assert_cmpuint(mw_cmdrec_of(s)->commands, ==, 5);
-    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, ==, 0);
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures.len, ==, 0);
     g_assert_cmpstr(s->auth->user, ==, "a");
     g_assert_false(mw_session_has(s, MW_FLAG_SERVER_TIMEOUT));
     g_assert_false(mw_session_has(s, MW_FLAG_AUTH_FAILED));
@@ -297,7 +297,7 @@ static void test_large_literal(void)
     g_free(j1);
     g_free(j2);
     g_assert_cmpuint(mw_cmdrec_of(w)->commands, ==, 2);
-    g_assert_cmpuint(mw_cmdrec_of(w)->failures->len, ==, 1);
+    g_assert_cmpuint(mw_cmdrec_of(w)->failures.len, ==, 1);
     g_assert_cmpstr(failure(w, 0)->cmd, ==, "FETCH");
     g_assert_cmpstr(failure(w, 0)->enhanced, ==, "UNAVAILABLE");
     g_assert_cmpuint(w->anomalies, ==, 0);
@@ -336,7 +336,7 @@ static void test_compress(void)
     mw_session *s = run_chunks(c);
     g_assert_true(s->anomalies & (1u << MW_ANOM_COMPRESSED));
     g_assert_cmpuint(mw_cmdrec_of(s)->commands, ==, 2);
-    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, ==, 0);
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures.len, ==, 0);
     g_assert_true(tu_json_contains(s, "compressed_not_parsed"));
     mw_session_free(s);
 }
@@ -369,7 +369,7 @@ static void test_bad_literals(void)
                         "C: a4 LOGOUT\nS: a4 OK bye\n");
     g_assert_true(s->anomalies & (1u << MW_ANOM_BAD_LITERAL));
     g_assert_cmpuint(mw_cmdrec_of(s)->commands, ==, 4);
-    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, ==, 3);
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures.len, ==, 3);
     g_assert_true(s->quit_seen);
     g_assert_true(tu_json_contains(s, "bad_literal"));
     mw_session_free(s);
@@ -427,7 +427,7 @@ static void test_pipelined_out_of_order(void)
                         "S: * STATUS INBOX (MESSAGES 2)\nS+ b2 OK done\n"
                         "S+ b3 BAD [CLIENTBUG] No mailbox selected\n"
                         "S+ b1 NO [NONEXISTENT] Mailbox doesn't exist: Nope\n");
-    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, ==, 2);
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures.len, ==, 2);
     g_assert_cmpstr(failure(s, 0)->cmd, ==, "UID FETCH");
     g_assert_cmpstr(failure(s, 0)->status, ==, "BAD");
     g_assert_cmpstr(failure(s, 1)->cmd, ==, "SELECT");
@@ -464,7 +464,7 @@ static void test_gap_in_literal(void)
     mw_feeder_gap(&f, MW_FROM_SERVER, 10, 6, 0);
     mw_feeder_data(&f, MW_FROM_CLIENT, (const uint8_t *)"a3 NOOP\r\n", 9, 7, 0);
     mw_feeder_data(&f, MW_FROM_SERVER, (const uint8_t *)"ed\r\na3 NO x\r\n", 13, 8, 0);
-    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, ==, 1);
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures.len, ==, 1);
     g_assert_cmpstr(failure(s, 0)->cmd, ==, "NOOP");
     mw_feeder_free(&f);
     mw_session_free(s);

@@ -26,8 +26,8 @@ static mw_session *run(const char *script)
 static const mw_reply *failure(const mw_session *s, guint i)
 {
     g_assert_nonnull(mw_cmdrec_of(s));
-    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, >, i);
-    return &g_array_index(mw_cmdrec_of(s)->failures, mw_reply, i);
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures.len, >, i);
+    return &mw_avec_at(&mw_cmdrec_of(s)->failures, mw_reply, i);
 }
 
 #define GREETING "S: +OK Dovecot ready. <1896.697170952@dbc.mtview.ca.us>\n"
@@ -58,7 +58,7 @@ static void test_user_pass_retr(void)
     g_assert_cmpint(s->auth->result, ==, MW_AUTH_SUCCESS);
     g_assert_cmpstr(s->auth->code, ==, "+OK");
     g_assert_cmpuint(mw_cmdrec_of(s)->commands, ==, 11);
-    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, ==, 0);
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures.len, ==, 0);
     g_assert_true(s->quit_seen);
     g_assert_cmpstr(tu_evidence(s, MW_FLAG_CLEARTEXT_AUTH)->detail, ==,
                     "PASS credentials sent without TLS");
@@ -135,7 +135,7 @@ static void test_auth_sasl(void)
     g_assert_true(mw_session_has(s, MW_FLAG_AUTH_FAILED));
     g_assert_false(mw_session_has(s, MW_FLAG_CLEARTEXT_AUTH));
     g_assert_cmpuint(mw_cmdrec_of(s)->commands, ==, 3);
-    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, ==, 1);
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures.len, ==, 1);
     mw_session_free(s);
 }
 
@@ -180,7 +180,7 @@ static void test_stls_then_clear_text(void)
     g_assert_true(s->starttls);
     g_assert_true((s->anomalies >> MW_ANOM_STARTTLS_NOT_USED) & 1u);
     g_assert_cmpuint(mw_cmdrec_of(s)->commands, ==, 3);
-    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, ==, 1);
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures.len, ==, 1);
     mw_session_free(s);
 }
 
@@ -191,7 +191,7 @@ static void test_response_codes(void)
                         "C: USER a\nS: +OK\nC: PASS Wrong-Pa55word\n"
                         "S: -ERR [SYS/TEMP] Temporary failure\n"
                         "C: RETR 9\nS: -ERR [SYS/PERM] no such message\n");
-    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, ==, 3);
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures.len, ==, 3);
     g_assert_cmpstr(failure(s, 0)->enhanced, ==, "LOGIN-DELAY");
     g_assert_cmpstr(failure(s, 1)->enhanced, ==, "SYS/TEMP");
     g_assert_cmpstr(failure(s, 2)->enhanced, ==, "SYS/PERM");
@@ -258,7 +258,7 @@ static void test_large_retr(void)
     g_assert_cmpstr(j1, ==, j2);
     g_free(j1);
     g_free(j2);
-    g_assert_cmpuint(mw_cmdrec_of(w)->failures->len, ==, 0);
+    g_assert_cmpuint(mw_cmdrec_of(w)->failures.len, ==, 0);
     g_assert_true(w->quit_seen);
     g_assert_cmpuint(w->anomalies, ==, 0);
     tu_assert_no_secret(w, secrets);
@@ -309,7 +309,7 @@ static void test_gap_in_body(void)
     mw_feeder_data(&f, MW_FROM_SERVER, (const uint8_t *)tail, strlen(tail), 5, 0);
     mw_feeder_data(&f, MW_FROM_CLIENT, (const uint8_t *)"QUIT\r\n", 6, 6, 0);
     mw_feeder_data(&f, MW_FROM_SERVER, (const uint8_t *)"+OK bye\r\n", 9, 7, 0);
-    g_assert_cmpuint(mw_cmdrec_of(s)->failures->len, ==, 0);
+    g_assert_cmpuint(mw_cmdrec_of(s)->failures.len, ==, 0);
     g_assert_true(s->quit_seen);
     mw_feeder_free(&f);
     mw_session_free(s);

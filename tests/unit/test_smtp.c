@@ -36,14 +36,14 @@ static void test_accepted(void)
     g_assert_cmpint(s->outcome, ==, MW_OUT_OK);
     g_assert_cmpstr(mw_smtp_of(s)->helo, ==, "client.example.org");
     g_assert_cmpstr(mw_smtp_of(s)->mail_from, ==, "alice@example.org");
-    g_assert_cmpuint(mw_smtp_of(s)->rcpt->len, ==, 1);
-    g_assert_cmpstr(g_array_index(mw_smtp_of(s)->rcpt, mw_rcpt, 0).to, ==, "bob@example.test");
-    g_assert_cmpint(g_array_index(mw_smtp_of(s)->rcpt, mw_rcpt, 0).code, ==, 250);
+    g_assert_cmpuint(mw_smtp_of(s)->rcpt.len, ==, 1);
+    g_assert_cmpstr(mw_avec_at(&mw_smtp_of(s)->rcpt, mw_rcpt, 0).to, ==, "bob@example.test");
+    g_assert_cmpint(mw_avec_at(&mw_smtp_of(s)->rcpt, mw_rcpt, 0).code, ==, 250);
     g_assert_cmpuint(mw_smtp_of(s)->messages, ==, 1);
     /* "Subject: hi\r\n" + "\r\n" + "..a dot-stuffed line\r\n" + "body\r\n" */
     g_assert_cmpuint(mw_smtp_of(s)->message_bytes, ==, 13 + 2 + 22 + 6);
-    g_assert_cmpuint(mw_smtp_of(s)->capabilities->len, ==, 3);
-    g_assert_cmpstr(g_ptr_array_index(mw_smtp_of(s)->capabilities, 0), ==, "PIPELINING");
+    g_assert_cmpuint(mw_smtp_of(s)->capabilities.len, ==, 3);
+    g_assert_cmpstr(mw_avec_at(&mw_smtp_of(s)->capabilities, const char *, 0), ==, "PIPELINING");
     g_assert_true(s->quit_seen);
     mw_session_free(s);
 }
@@ -69,15 +69,15 @@ static void test_relay_denied_pipelined(void)
     g_assert_true(mw_session_has(s, MW_FLAG_RECIPIENT_REJECTED));
     g_assert_false(mw_session_has(s, MW_FLAG_MESSAGE_REJECTED));
     g_assert_cmpint(s->outcome, ==, MW_OUT_REJECTED);
-    g_assert_cmpint(g_array_index(mw_smtp_of(s)->rcpt, mw_rcpt, 0).code, ==, 250);
-    g_assert_cmpint(g_array_index(mw_smtp_of(s)->rcpt, mw_rcpt, 1).code, ==, 554);
-    g_assert_cmpint(g_array_index(mw_smtp_of(s)->rcpt, mw_rcpt, 2).code, ==, 550);
-    g_assert_cmpuint(mw_smtp_of(s)->replies->len, ==, 2);
-    const mw_reply *r0 = &g_array_index(mw_smtp_of(s)->replies, mw_reply, 0);
+    g_assert_cmpint(mw_avec_at(&mw_smtp_of(s)->rcpt, mw_rcpt, 0).code, ==, 250);
+    g_assert_cmpint(mw_avec_at(&mw_smtp_of(s)->rcpt, mw_rcpt, 1).code, ==, 554);
+    g_assert_cmpint(mw_avec_at(&mw_smtp_of(s)->rcpt, mw_rcpt, 2).code, ==, 550);
+    g_assert_cmpuint(mw_smtp_of(s)->replies.len, ==, 2);
+    const mw_reply *r0 = &mw_avec_at(&mw_smtp_of(s)->replies, mw_reply, 0);
     g_assert_cmpstr(r0->cmd, ==, "RCPT");
     g_assert_cmpstr(r0->enhanced, ==, "5.7.1");
     g_assert_cmpstr(r0->category, ==, "relay");
-    const mw_reply *r1 = &g_array_index(mw_smtp_of(s)->replies, mw_reply, 1);
+    const mw_reply *r1 = &mw_avec_at(&mw_smtp_of(s)->replies, mw_reply, 1);
     g_assert_cmpstr(r1->category, ==, "mailbox");
     const mw_evidence *e = tu_evidence(s, MW_FLAG_RELAY_DENIED);
     g_assert_cmpuint(e->frame, ==, 5); /* the packet that carried the reply */
@@ -180,7 +180,7 @@ static void test_starttls_hands_off(void)
     g_assert_true(s->starttls);
     /* the hello went to the TLS side, not to SMTP as a garbage command */
     g_assert_false(mw_session_has(s, MW_FLAG_UNANSWERED_COMMAND));
-    g_assert_cmpuint(mw_smtp_of(s)->replies->len, ==, 0);
+    g_assert_cmpuint(mw_smtp_of(s)->replies.len, ==, 0);
     mw_session_free(s);
 }
 
@@ -204,7 +204,7 @@ static void test_starttls_then_clear_text(void)
     g_assert_true(has_anomaly(s, MW_ANOM_STARTTLS_NOT_USED));
     g_assert_false(has_anomaly(s, MW_ANOM_TLS_MALFORMED));
     g_assert_cmpstr(mw_smtp_of(s)->mail_from, ==, "a@b.example");
-    g_assert_cmpuint(mw_smtp_of(s)->rcpt->len, ==, 1);
+    g_assert_cmpuint(mw_smtp_of(s)->rcpt.len, ==, 1);
     g_assert_cmpuint(mw_smtp_of(s)->messages, ==, 1);
     g_assert_false(mw_session_has(s, MW_FLAG_UNANSWERED_COMMAND));
     mw_session_free(s);
@@ -225,7 +225,7 @@ static void test_starttls_early_hello(void)
     g_assert_true(s->starttls);
     g_assert_false(has_anomaly(s, MW_ANOM_STARTTLS_NOT_USED));
     g_assert_false(mw_session_has(s, MW_FLAG_UNANSWERED_COMMAND));
-    g_assert_cmpuint(mw_smtp_of(s)->replies->len, ==, 0);
+    g_assert_cmpuint(mw_smtp_of(s)->replies.len, ==, 0);
     mw_session_free(s);
 }
 
@@ -265,10 +265,10 @@ static void test_data_rejected_and_bdat(void)
                         "S: 250 2.0.0 queued\nC: QUIT\nS: 221 Bye\n");
     g_assert_true(mw_session_has(s, MW_FLAG_MESSAGE_REJECTED));
     g_assert_cmpuint(mw_smtp_of(s)->messages, ==, 1);
-    g_assert_cmpuint(mw_smtp_of(s)->tx->len, ==, 2);
-    g_assert_cmpint(g_array_index(mw_smtp_of(s)->tx, mw_smtp_tx, 0).result, ==, MW_TX_REJECTED);
-    g_assert_cmpint(g_array_index(mw_smtp_of(s)->tx, mw_smtp_tx, 1).result, ==, MW_TX_ACCEPTED);
-    const mw_reply *r = &g_array_index(mw_smtp_of(s)->replies, mw_reply, 0);
+    g_assert_cmpuint(mw_smtp_of(s)->tx.len, ==, 2);
+    g_assert_cmpint(mw_avec_at(&mw_smtp_of(s)->tx, mw_smtp_tx, 0).result, ==, MW_TX_REJECTED);
+    g_assert_cmpint(mw_avec_at(&mw_smtp_of(s)->tx, mw_smtp_tx, 1).result, ==, MW_TX_ACCEPTED);
+    const mw_reply *r = &mw_avec_at(&mw_smtp_of(s)->replies, mw_reply, 0);
     g_assert_cmpstr(r->cmd, ==, "DATA");
     g_assert_cmpstr(r->category, ==, "policy");
     mw_session_free(s);
@@ -315,8 +315,8 @@ static void test_overlong_line_and_garbage(void)
     g_assert_true(s->anomalies & (1u << MW_ANOM_LINE_TOO_LONG));
     /* the discarded line still counts as a command: the 500 answers it, QUIT gets 221 */
     g_assert_true(s->quit_seen);
-    g_assert_cmpuint(mw_smtp_of(s)->replies->len, ==, 1);
-    g_assert_cmpstr(g_array_index(mw_smtp_of(s)->replies, mw_reply, 0).cmd, ==, "?");
+    g_assert_cmpuint(mw_smtp_of(s)->replies.len, ==, 1);
+    g_assert_cmpstr(mw_avec_at(&mw_smtp_of(s)->replies, mw_reply, 0).cmd, ==, "?");
     mw_session_free(s);
     mw_session_free(b);
     tu_free_script(c);
@@ -333,7 +333,7 @@ static void test_binary_and_nul_bytes(void)
         g_ptr_array_add(c, g_ptr_array_index(rest, i));
     g_ptr_array_free(rest, TRUE);
     mw_session *s = tu_run_all_ways("smtp", MW_PROTO_SMTP, c);
-    g_assert_cmpuint(mw_smtp_of(s)->replies->len, ==, 2);
+    g_assert_cmpuint(mw_smtp_of(s)->replies.len, ==, 2);
     char *j = tu_json(s);
     g_assert_true(g_utf8_validate(j, -1, NULL));
     g_free(j);
@@ -359,7 +359,7 @@ static void test_gap_resync(void)
     mw_feeder_data(&f, MW_FROM_SERVER, (const uint8_t *)d, strlen(d), 6, 0);
     g_assert_true(mw_session_has(s, MW_FLAG_RELAY_DENIED));
     g_assert_cmpuint(tu_evidence(s, MW_FLAG_RELAY_DENIED)->frame, ==, 6);
-    g_assert_cmpuint(mw_smtp_of(s)->rcpt->len, ==, 1); /* the cut RCPT is gone */
+    g_assert_cmpuint(mw_smtp_of(s)->rcpt.len, ==, 1); /* the cut RCPT is gone */
     mw_feeder_free(&f);
     mw_session_free(s);
 }
@@ -386,13 +386,13 @@ static void test_gap_then_line_any_cut(void)
 static const mw_smtp_tx *tx_of(const mw_session *s, unsigned i)
 {
     const mw_smtp_rec *m = mw_smtp_of(s);
-    g_assert_cmpuint(m->tx->len, >=, i);
-    return &g_array_index(m->tx, mw_smtp_tx, i - 1);
+    g_assert_cmpuint(m->tx.len, >=, i);
+    return &mw_avec_at(&m->tx, mw_smtp_tx, i - 1);
 }
 
 static int tx_rcpt_code(const mw_session *s, const mw_smtp_tx *t, unsigned i)
 {
-    return g_array_index(mw_smtp_of(s)->rcpt, mw_rcpt, g_array_index(t->rcpt, guint, i)).code;
+    return mw_avec_at(&mw_smtp_of(s)->rcpt, mw_rcpt, mw_avec_at(&t->rcpt, guint, i)).code;
 }
 
 /* Two whole messages pipelined in one client segment, the replies in one server segment:
@@ -415,13 +415,13 @@ static void test_tx_pipelined(void)
                         "S: 250 OK id=1tA2bC-000123-Xy\n"
                         "C: QUIT\n"
                         "S: 221 bye\n");
-    g_assert_cmpuint(mw_smtp_of(s)->tx->len, ==, 2);
+    g_assert_cmpuint(mw_smtp_of(s)->tx.len, ==, 2);
     const mw_smtp_tx *a = tx_of(s, 1), *b = tx_of(s, 2);
     g_assert_cmpstr(a->mail_from, ==, "a@one.example");
     g_assert_cmpstr(a->size, ==, "99");
     g_assert_cmpstr(a->body, ==, "8BITMIME");
     g_assert_true(a->smtputf8);
-    g_assert_cmpuint(a->rcpt->len, ==, 1);
+    g_assert_cmpuint(a->rcpt.len, ==, 1);
     g_assert_cmpint(a->result, ==, MW_TX_ACCEPTED);
     g_assert_cmpstr(a->queue_id, ==, "4AbC1");
     g_assert_cmpstr(a->header[MW_HDR_MESSAGE_ID], ==, "<m1@one.example>");
@@ -431,7 +431,7 @@ static void test_tx_pipelined(void)
     g_assert_cmpstr(b->mail_from, ==, "b@two.example");
     g_assert_cmpstr(b->ret, ==, "HDRS");
     g_assert_cmpstr(b->envid, ==, "e2");
-    g_assert_cmpuint(b->rcpt->len, ==, 2);
+    g_assert_cmpuint(b->rcpt.len, ==, 2);
     g_assert_cmpint(tx_rcpt_code(s, b, 0), ==, 250);
     g_assert_cmpint(tx_rcpt_code(s, b, 1), ==, 550);
     g_assert_cmpint(b->result, ==, MW_TX_ACCEPTED);
@@ -467,7 +467,7 @@ static void test_tx_results(void)
                         "S: 554 5.7.1 spam\n"
                         "C: MAIL FROM:<d@ok.example>\nS: 250 Ok\n"
                         "C: QUIT\nS: 221 bye\n");
-    g_assert_cmpuint(mw_smtp_of(s)->tx->len, ==, 5);
+    g_assert_cmpuint(mw_smtp_of(s)->tx.len, ==, 5);
     g_assert_cmpint(tx_of(s, 1)->result, ==, MW_TX_REJECTED);
     g_assert_cmpint(tx_of(s, 1)->code, ==, 554);
     g_assert_true(tx_of(s, 1)->flags & (1u << MW_FLAG_SENDER_REJECTED));
@@ -498,7 +498,7 @@ static void test_tx_bdat(void)
                         "C+ BDAT 3 LAST\nC+ x\n"
                         "S: 250 Ok\nS+ 250 Ok\nS+ 552 5.3.4 too big\n"
                         "C: QUIT\nS: 221 bye\n");
-    g_assert_cmpuint(mw_smtp_of(s)->tx->len, ==, 2);
+    g_assert_cmpuint(mw_smtp_of(s)->tx.len, ==, 2);
     const mw_smtp_tx *a = tx_of(s, 1), *b = tx_of(s, 2);
     g_assert_cmpstr(a->data, ==, "BDAT");
     g_assert_cmpuint(a->chunks, ==, 2);
@@ -582,10 +582,10 @@ static void test_bdat_invalid_line(void)
                         "S: 501 5.5.4 Syntax: BDAT count [LAST]\nS+ 221 bye\n");
     g_assert_true(s->anomalies & (1u << MW_ANOM_BAD_BDAT));
     g_assert_false(mw_session_has(s, MW_FLAG_MESSAGE_REJECTED)); /* a client's syntax error */
-    g_assert_cmpuint(mw_smtp_of(s)->tx->len, ==, 2);
+    g_assert_cmpuint(mw_smtp_of(s)->tx.len, ==, 2);
     const mw_smtp_tx *a = tx_of(s, 1), *b = tx_of(s, 2);
     g_assert_cmpstr(a->mail_from, ==, "alice@example.com");
-    g_assert_cmpuint(a->rcpt->len, ==, 1);
+    g_assert_cmpuint(a->rcpt.len, ==, 1);
     g_assert_cmpstr(a->data, ==, "BDAT");
     g_assert_cmpuint(a->chunks, ==, 1);
     g_assert_cmpuint(a->size_seen, ==, 25);
@@ -601,7 +601,7 @@ static void test_bdat_invalid_line(void)
     g_assert_cmpuint(mw_smtp_of(s)->messages, ==, 2);
     g_assert_cmpuint(mw_smtp_of(s)->message_bytes, ==, 25 + 25); /* not 15555555557777777777 */
     g_assert_true(s->quit_seen); /* the QUIT after the oversized BDAT is read as a command */
-    const mw_reply *r = &g_array_index(mw_smtp_of(s)->replies, mw_reply, 0);
+    const mw_reply *r = &mw_avec_at(&mw_smtp_of(s)->replies, mw_reply, 0);
     g_assert_cmpstr(r->cmd, ==, "BDAT");
     g_assert_cmpstr(r->category, ==, "syntax");
     /* the messages got through; the last invalid BDAT had no transaction to break */
@@ -680,21 +680,21 @@ static void test_sequence_errors(void)
     g_assert_cmpuint(s->flags, ==, 0);
     g_assert_cmpint(s->outcome, ==, MW_OUT_OK);
     g_assert_cmpuint(mw_smtp_of(s)->messages, ==, 2);
-    g_assert_cmpuint(mw_smtp_of(s)->tx->len, ==, 2);
+    g_assert_cmpuint(mw_smtp_of(s)->tx.len, ==, 2);
     g_assert_cmpint(tx_of(s, 1)->result, ==, MW_TX_ACCEPTED);
     g_assert_cmpstr(tx_of(s, 1)->queue_id, ==, "1pgobK-001mwq-ED");
     const mw_smtp_tx *b = tx_of(s, 2);
     g_assert_cmpint(b->result, ==, MW_TX_ACCEPTED);
     g_assert_cmpstr(b->queue_id, ==, "1pgobM-001mwq-Vc");
-    g_assert_cmpuint(b->rcpt->len, ==, 1);
+    g_assert_cmpuint(b->rcpt.len, ==, 1);
     g_assert_cmpint(tx_rcpt_code(s, b, 0), ==, 250);
     g_assert_cmpstr(b->header[MW_HDR_SUBJECT], ==, "two");
     /* the stray RCPT keeps its code, as a syntax error */
-    const mw_rcpt *r = &g_array_index(mw_smtp_of(s)->rcpt, mw_rcpt, 1);
+    const mw_rcpt *r = &mw_avec_at(&mw_smtp_of(s)->rcpt, mw_rcpt, 1);
     g_assert_cmpint(r->code, ==, 503);
     g_assert_cmpstr(r->category, ==, "syntax");
-    for (guint i = 0; i < mw_smtp_of(s)->replies->len; i++)
-        g_assert_cmpstr(g_array_index(mw_smtp_of(s)->replies, mw_reply, i).category, ==,
+    for (guint i = 0; i < mw_smtp_of(s)->replies.len; i++)
+        g_assert_cmpstr(mw_avec_at(&mw_smtp_of(s)->replies, mw_reply, i).category, ==,
                         "syntax");
     mw_session_free(s);
 }
@@ -714,13 +714,13 @@ static void test_sequence_errors_pipelined(void)
                         "S: 250 2.0.0 Ok: queued as 4AbC\n"
                         "C: QUIT\nS: 221 bye\n");
     g_assert_cmpuint(s->flags, ==, 0);
-    g_assert_cmpuint(mw_smtp_of(s)->tx->len, ==, 2);
+    g_assert_cmpuint(mw_smtp_of(s)->tx.len, ==, 2);
     const mw_smtp_tx *e = tx_of(s, 1), *a = tx_of(s, 2);
     g_assert_cmpstr(e->mail_from, ==, "early@example.org");
     g_assert_cmpint(e->result, ==, MW_TX_REJECTED);
     g_assert_cmpint(e->code, ==, 503);
     g_assert_cmpstr(a->mail_from, ==, "a@example.org");
-    g_assert_cmpuint(a->rcpt->len, ==, 2);
+    g_assert_cmpuint(a->rcpt.len, ==, 2);
     g_assert_cmpint(tx_rcpt_code(s, a, 1), ==, 250);
     g_assert_cmpint(a->result, ==, MW_TX_ACCEPTED);
     g_assert_cmpstr(a->queue_id, ==, "4AbC");
@@ -742,8 +742,8 @@ static void test_reply_without_code(void)
                         "C: QUIT\n");
     g_assert_true(s->anomalies & (1u << MW_ANOM_INVALID_REPLY));
     g_assert_false(mw_session_has(s, MW_FLAG_UNANSWERED_COMMAND));
-    g_assert_cmpuint(mw_smtp_of(s)->replies->len, ==, 1);
-    const mw_reply *r = &g_array_index(mw_smtp_of(s)->replies, mw_reply, 0);
+    g_assert_cmpuint(mw_smtp_of(s)->replies.len, ==, 1);
+    const mw_reply *r = &mw_avec_at(&mw_smtp_of(s)->replies, mw_reply, 0);
     g_assert_cmpstr(r->cmd, ==, "DATA");
     g_assert_cmpint(r->code, ==, 0); /* null in JSON */
     g_assert_cmpstr(r->enhanced, ==, "4.7.0");
@@ -758,7 +758,7 @@ static void test_reply_without_code(void)
     /* a codeless line no command waits for is still ignored */
     mw_session *g = run("S: 220 mx\nC: NOOP\nS: 250 ok\nS: 4.7.0 stray words\nC: QUIT\nS: 221 bye\n");
     g_assert_false(g->anomalies & (1u << MW_ANOM_INVALID_REPLY));
-    g_assert_cmpuint(mw_smtp_of(g)->replies->len, ==, 0);
+    g_assert_cmpuint(mw_smtp_of(g)->replies.len, ==, 0);
     mw_session_free(g);
     mw_session_free(s);
 }
@@ -796,14 +796,14 @@ static void test_capabilities_once_and_capped(void)
     g_string_append(sc, "S+ 250 SIZE 100\nC: EHLO c\nS: 250-mx\nS+ 250-PIPELINING\nS+ 250 SIZE 100\n"
                         "C: QUIT\nS: 221 bye\n");
     mw_session *s = run(sc->str);
-    const GPtrArray *caps = mw_smtp_of(s)->capabilities;
+    const mw_avec *caps = &mw_smtp_of(s)->capabilities;
     g_assert_cmpuint(caps->len, ==, MW_SMTP_MAX_CAPABILITIES);
-    g_assert_cmpstr(g_ptr_array_index(caps, 0), ==, "PIPELINING");
-    g_assert_cmpuint(strlen(g_ptr_array_index(caps, 1)), ==, MW_SMTP_MAX_CAPABILITY);
-    g_assert_cmpstr(g_ptr_array_index(caps, 2), ==, "XCAP0");
+    g_assert_cmpstr(mw_avec_at(caps, const char *, 0), ==, "PIPELINING");
+    g_assert_cmpuint(strlen(mw_avec_at(caps, const char *, 1)), ==, MW_SMTP_MAX_CAPABILITY);
+    g_assert_cmpstr(mw_avec_at(caps, const char *, 2), ==, "XCAP0");
     guint pipelining = 0;
     for (guint i = 0; i < caps->len; i++)
-        pipelining += strcmp(g_ptr_array_index(caps, i), "PIPELINING") == 0;
+        pipelining += strcmp(mw_avec_at(caps, const char *, i), "PIPELINING") == 0;
     g_assert_cmpuint(pipelining, ==, 1);
     mw_session_free(s);
     g_string_free(sc, TRUE);
@@ -812,9 +812,9 @@ static void test_capabilities_once_and_capped(void)
     s = run("S: 220 mx ESMTP\nC: EHLO c\nS: 250-mx\nS+ 250-PIPELINING\nS+ 250 STARTTLS\n"
             "C: EHLO c\nS: 250-mx\nS+ 250-PIPELINING\nS+ 250-STARTTLS\nS+ 250 AUTH PLAIN\n"
             "C: QUIT\nS: 221 bye\n");
-    caps = mw_smtp_of(s)->capabilities;
+    caps = &mw_smtp_of(s)->capabilities;
     g_assert_cmpuint(caps->len, ==, 3);
-    g_assert_cmpstr(g_ptr_array_index(caps, 2), ==, "AUTH PLAIN");
+    g_assert_cmpstr(mw_avec_at(caps, const char *, 2), ==, "AUTH PLAIN");
     mw_session_free(s);
 }
 
