@@ -60,22 +60,6 @@ struct mw_tls_decoder {
     key_block *kb; /* NULL: none held */
 };
 
-const char *mw_tls_dec_status_name(mw_tls_dec_status s)
-{
-    static const char *const names[] = {
-        [MW_TLS_DEC_OK] = "ok",
-        [MW_TLS_DEC_AUTH_FAILED] = "auth_failed",
-        [MW_TLS_DEC_TOO_LONG] = "too_long",
-        [MW_TLS_DEC_UNSUPPORTED] = "unsupported",
-        [MW_TLS_DEC_NO_KEYS] = "no_keys",
-        [MW_TLS_DEC_MALFORMED] = "malformed",
-        [MW_TLS_DEC_BAD_INPUT] = "bad_input",
-    };
-    if ((unsigned)s < sizeof names / sizeof names[0] && names[s])
-        return names[s];
-    return "unknown";
-}
-
 /* ---------- direction state ---------- */
 
 /* Keeps st's contexts for a later session of its suite (ctx_pool.h). */

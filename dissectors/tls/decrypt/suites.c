@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "tls/decrypt/decrypt.h" /* mw_tls_dec_status */
+
 #define N_ELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* TLS 1.3 (RFC 8446 §B.4): a 12-byte IV from HKDF, no explicit nonce. */
@@ -112,4 +114,21 @@ size_t mw_tls_hash_len(const char *name)
     if (strcmp(name, "SHA384") == 0)
         return 48;
     return 0;
+}
+
+/* A decryption status by name (decrypt.h), for counters and messages. */
+const char *mw_tls_dec_status_name(mw_tls_dec_status s)
+{
+    static const char *const names[] = {
+        [MW_TLS_DEC_OK] = "ok",
+        [MW_TLS_DEC_AUTH_FAILED] = "auth_failed",
+        [MW_TLS_DEC_TOO_LONG] = "too_long",
+        [MW_TLS_DEC_UNSUPPORTED] = "unsupported",
+        [MW_TLS_DEC_NO_KEYS] = "no_keys",
+        [MW_TLS_DEC_MALFORMED] = "malformed",
+        [MW_TLS_DEC_BAD_INPUT] = "bad_input",
+    };
+    if ((unsigned)s < sizeof names / sizeof names[0] && names[s])
+        return names[s];
+    return "unknown";
 }
