@@ -394,29 +394,13 @@ static bool fix_iv(dir_state *st)
     return true;
 }
 
-/* TLS 1.2 AES-GCM in place, in OpenSSL's TLS AEAD mode (as libssl decrypts): the 13-byte
- * header (with the fragment's length: the mode takes the explicit nonce and the tag off it)
- * is the only parameter; one call then takes the explicit nonce from the fragment after
- * the fixed salt (gcm_fix_iv), decrypts where it is and checks the tag. Only in place:
- * OpenSSL's mode refuses an output elsewhere. */
-static bool gcm12_open_in_place(dir_state *st, const uint8_t aad[SEQ_HEADER_LEN], uint8_t *rec,
-                                size_t len)
-{
-    int n = 0;
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_AAD, (void *)aad,
-                                          SEQ_HEADER_LEN),
-        OSSL_PARAM_construct_end(),
-    };
-    return EVP_CIPHER_CTX_set_params(st->cipher, params) == 1 &&
-           EVP_DecryptUpdate(st->cipher, rec, &n, rec, (int)len) == 1 &&
-           (size_t)n == len - st->suite->record_iv_len - st->suite->tag_len;
-}
-
-/* TLS 1.2 ChaCha20-Poly1305 in OpenSSL's TLS AEAD mode: aad is the record's seq_num + type +
- * version + length of the fragment (the mode takes the tag off the length itself), frag
- * the ciphertext and its tag. */
-static bool chacha12_open(dir_state *st, const uint8_t aad[SEQ_HEADER_LEN], const uint8_t *frag,
+/* TLS 1.2 AES-GCM and ChaCha20-Poly1305 in OpenSSL's TLS AEAD mode (as libssl decrypts):
+ * the 13-byte header aad (seq_num, type, version and the fragment's length: the mode takes
+ * the explicit nonce and the tag off it) is the only parameter; one call then decrypts the
+ * fragment and checks its tag. GCM takes its explicit nonce from the fragment after the
+ * fixed salt (fix_iv) and works only in place (out == in): OpenSSL's mode refuses an output
+ * elsewhere; ChaCha20 (no explicit nonce, RFC 7905 §2) may write elsewhere. */
+static bool tls_aead_open(dir_state *st, const uint8_t aad[SEQ_HEADER_LEN], const uint8_t *in,
                           size_t len, uint8_t *out)
 {
     int n = 0;
@@ -426,8 +410,8 @@ static bool chacha12_open(dir_state *st, const uint8_t aad[SEQ_HEADER_LEN], cons
         OSSL_PARAM_construct_end(),
     };
     return EVP_CIPHER_CTX_set_params(st->cipher, params) == 1 &&
-           EVP_DecryptUpdate(st->cipher, out, &n, frag, (int)len) == 1 &&
-           (size_t)n == len - st->suite->tag_len;
+           EVP_DecryptUpdate(st->cipher, out, &n, in, (int)len) == 1 &&
+           (size_t)n == len - st->suite->record_iv_len - st->suite->tag_len;
 }
 
 static bool gcm_open(dir_state *st, const uint8_t nonce[AEAD_NONCE_LEN], const uint8_t *aad,
@@ -470,7 +454,7 @@ static bool aead_open(dir_state *st, const uint8_t nonce[AEAD_NONCE_LEN], const 
                EVP_DecryptUpdate(c, NULL, &n, aad, (int)aad_len) == 1 &&
                EVP_DecryptUpdate(c, out, &n, ct, (int)ct_len) == 1;
     }
-    /* ChaCha20-Poly1305 (TLS 1.3; 1.2 goes through chacha12_open) */
+    /* ChaCha20-Poly1305 (TLS 1.3; 1.2 goes through tls_aead_open) */
     if (!chacha_set_nonce(c, nonce, tag, (size_t)tag_len) ||
         EVP_DecryptUpdate(c, NULL, &n, aad, (int)aad_len) != 1)
         return false;
@@ -562,17 +546,12 @@ static mw_tls_dec_status open12_aead(dir_state *st, uint8_t type, uint16_t wire_
     if (out_cap < pt_len)
         return MW_TLS_DEC_TOO_LONG;
     uint8_t aad[SEQ_HEADER_LEN];
-    if (s->mode == MW_TLS_MODE_CHACHA) {
+    bool chacha = s->mode == MW_TLS_MODE_CHACHA;
+    if (chacha || (s->mode == MW_TLS_MODE_GCM && out == frag + explicit_len)) {
         put_seq_header(aad, st->seq, type, wire_version, len); /* the mode's own AAD */
-        if (!chacha12_open(st, aad, frag, len, out))
-            return MW_TLS_DEC_AUTH_FAILED;
-        st->seq++;
-        *out_len = pt_len;
-        return MW_TLS_DEC_OK;
-    }
-    if (s->mode == MW_TLS_MODE_GCM && out == frag + explicit_len) {
-        put_seq_header(aad, st->seq, type, wire_version, len); /* the mode's own AAD */
-        if (!gcm12_open_in_place(st, aad, out - explicit_len, len))
+        /* GCM in place: the mode reads the fragment where its plaintext goes */
+        uint8_t *dst = chacha ? out : out - explicit_len;
+        if (!tls_aead_open(st, aad, chacha ? frag : dst, len, dst))
             return MW_TLS_DEC_AUTH_FAILED;
         st->seq++;
         *out_len = pt_len;
