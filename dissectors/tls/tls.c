@@ -9,6 +9,7 @@
  * the leaf is read, the rest skipped by length). Hellos, the server's certificate and
  * cleartext alerts fill the record's tls object and raise the TLS flags of SPEC.md. */
 #include <glib.h>
+#include <openssl/crypto.h>
 #include <string.h>
 
 #include "core/cursor.h"
@@ -43,7 +44,8 @@ static void tls_free(void *p)
         if (st->d[i].hs)
             g_byte_array_free(st->d[i].hs, TRUE);
         if (st->d[i].rec) {
-            memset(st->d[i].rec, 0, MW_TLS_RECORD_MAX); /* the last plaintext */
+            /* the last plaintext (an AUTH line, say): a wipe the compiler cannot drop */
+            OPENSSL_cleanse(st->d[i].rec, MW_TLS_RECORD_MAX);
             g_free(st->d[i].rec);
         }
     }
