@@ -11,6 +11,7 @@
 #include "core/identity.h"
 #include "store/db/store_fields.h"
 #include "store/db/store_pgbin.h"
+#include "store/db/store_pgcopy.h"
 #include "output/record_json.h"
 #include "dissector.h"
 #include "store/spool.h"
@@ -470,6 +471,69 @@ static void test_pgbin_row(void)
     mw_store_fields_clear(&f);
 }
 
+/* The record as PostgreSQL keeps it: a NUL the wire carried as U+FFFD, an escaped
+ * backslash before "u0000" left alone. */
+static void test_pg_json_text(void)
+{
+    GString *g = g_string_new("x");
+    mw_pg_json_text(g, "{\"a\":\"x\\u0000y\",\"b\":\"\\\\u0000\",\"c\":\"\\\\\\u0000\"}");
+    g_assert_cmpstr(g->str, ==, "x{\"a\":\"x\\ufffdy\",\"b\":\"\\\\u0000\",\"c\":\"\\\\\\ufffd\"}");
+    g_string_free(g, TRUE);
+}
+
+/* A row for COPY: in the binary format the record is json's binary form (its text, no
+ * version byte as jsonb had) after its length; a record that is not JSON, or a value the
+ * binary format cannot carry, leaves both buffers as they were; the text format takes it. */
+static void test_pg_copy_row(void)
+{
+    static const char good[] =
+        "{\"uid\":\"m1\",\"ts_start\":\"2024-05-01T09:00:00.000001Z\","
+        "\"ts_end\":\"%s\",\"sensor\":\"gw\",\"input\":null,\"client_ip\":\"10.0.0.1\","
+        "\"client_port\":5000,\"server_ip\":\"10.0.0.2\",\"server_port\":25,"
+        "\"protocol\":\"smtp\",\"outcome\":\"ok\",\"x\":\"a\\u0000b\","
+        "\"evidence\":[{\"flag\":\"auth_failed\",\"frame\":3,\"ts\":null}]}";
+    char *rec = g_strdup_printf(good, "2024-05-01T09:00:01.000000Z");
+    char *odd = g_strdup_printf(good, "2024-05-01T09:00:01Z");
+    mw_pg_copy c;
+    mw_pg_copy_init(&c);
+    const char *why = NULL;
+    mw_pg_copy_begin(&c, true);
+    size_t s0 = c.sessions->len, f0 = c.findings->len;
+    mw_store_row r = { rec, "{\"first_frame\":1}", NULL, 0 };
+    g_assert_cmpint(mw_pg_copy_row(&c, &r, -1, &why), ==, MW_PGC_OK);
+    GString *want = g_string_new(NULL);
+    mw_pg_json_text(want, rec);
+    const char *at = NULL;
+    for (size_t i = 4; !at && i + want->len <= c.sessions->len; i++)
+        if (memcmp(c.sessions->str + i, want->str, want->len) == 0)
+            at = c.sessions->str + i;
+    g_assert_nonnull(at);
+    guint32 len = (guint32)(unsigned char)at[-4] << 24 | (guint32)(unsigned char)at[-3] << 16 |
+                  (guint32)(unsigned char)at[-2] << 8 | (unsigned char)at[-1];
+    g_assert_cmpuint(len, ==, want->len);
+    g_assert_cmpuint(c.findings->len, >, f0);
+    s0 = c.sessions->len;
+    f0 = c.findings->len;
+    mw_store_row bad = { "{\"uid\": nope", NULL, NULL, 0 };
+    g_assert_cmpint(mw_pg_copy_row(&c, &bad, -1, &why), ==, MW_PGC_MALFORMED);
+    g_assert_nonnull(why);
+    mw_store_row o = { odd, NULL, NULL, 0 };
+    g_assert_cmpint(mw_pg_copy_row(&c, &o, 3, &why), ==, MW_PGC_UNENCODABLE);
+    g_assert_cmpuint(c.sessions->len, ==, s0);
+    g_assert_cmpuint(c.findings->len, ==, f0);
+    mw_pg_copy_begin(&c, false);
+    g_assert_cmpint(mw_pg_copy_row(&c, &o, 3, &why), ==, MW_PGC_OK);
+    g_assert_true(g_str_has_prefix(c.sessions->str, "3\tm1\t2024-05-01T09:00:00.000001Z\t"
+                                                    "2024-05-01T09:00:01Z\tgw\t\\N\t"));
+    g_assert_nonnull(strstr(c.sessions->str, "\"x\":\"a\\\\ufffdb\""));
+    g_assert_true(g_str_has_suffix(c.sessions->str, "]}\t\\N\n"));
+    g_assert_cmpstr(c.findings->str, ==, "3\tm1\tauth_failed\t3\t\\N\twire\t\\N\n");
+    g_string_free(want, TRUE);
+    mw_pg_copy_clear(&c);
+    g_free(rec);
+    g_free(odd);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -481,5 +545,7 @@ int main(int argc, char **argv)
     g_test_add_func("/store/cols", test_cols);
     g_test_add_func("/store/pgbin_time", test_pgbin_time);
     g_test_add_func("/store/pgbin_row", test_pgbin_row);
+    g_test_add_func("/store/pg_json_text", test_pg_json_text);
+    g_test_add_func("/store/pg_copy_row", test_pg_copy_row);
     return g_test_run();
 }

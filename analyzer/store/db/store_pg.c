@@ -1,8 +1,10 @@
-/* The store in PostgreSQL, for several sensors sharing one database: the record as jsonb,
- * a batch sent with COPY (its columns read out of the records by store_fields.c), the
- * schema created or migrated under an advisory lock so sensors starting together agree.
+/* The store in PostgreSQL, for several sensors sharing one database: the record as json
+ * (the text --json wrote), a batch sent with COPY (its columns read out of the records by
+ * store_fields.c), the schema created or migrated under an advisory lock so sensors
+ * starting together agree.
  *
- * A batch is COPYed straight into sessions and findings, in one transaction. When one of
+ * A batch is COPYed straight into sessions and findings, in one transaction, streamed: the
+ * server stores the first rows while the next ones are encoded. When one of
  * its uids is stored already (a replay after an outage, another sensor with the same
  * session), the unique index refuses the COPY; the batch then goes through per-connection
  * staging tables and one INSERT ... SELECT ... ON CONFLICT (uid) DO NOTHING, which stores
@@ -12,8 +14,7 @@
 #include <libpq-fe.h>
 #include <string.h>
 
-#include "store/db/store_fields.h"
-#include "store/db/store_pgbin.h"
+#include "store/db/store_pgcopy.h"
 
 /* pg_advisory_xact_lock key for schema changes ("mailwire" in ASCII). */
 #define MW_PG_SCHEMA_LOCK 0x6d61696c77697265LL
@@ -22,14 +23,15 @@
 /* Rows up to this many bytes stay in the table uncompressed. A record is 1-3 KB, just past
  * the default (2 KB), where every row went through pglz: a quarter of the server's time. */
 #define MW_PG_TOAST_TARGET "8160"
+/* Bytes of a batch's COPY data handed to the server at a time: it stores the first rows
+ * while the next ones are encoded (its own COPY reads 64 KiB at a time). */
+#define MW_PG_COPY_CHUNK (64 * 1024)
 
 typedef struct {
     mw_store_db base;
     PGconn *conn;
     bool staging;            /* the staging tables exist on this connection */
-    mw_store_fields fields;
-    GString *sessions, *findings, *tmp, *tmp2; /* COPY data, reused */
-    bool binary;             /* the batch in sessions/findings is in the binary format */
+    mw_pg_copy copy;         /* the batch's COPY data */
 } pg_db;
 
 static const char *const MIGRATIONS[MW_STORE_SCHEMA_VERSION] = {
@@ -68,6 +70,14 @@ static const char *const MIGRATIONS[MW_STORE_SCHEMA_VERSION] = {
     "ALTER TABLE findings ALTER COLUMN uid TYPE text COLLATE \"C\","
     " ALTER COLUMN flag TYPE text COLLATE \"C\";"
     "CREATE INDEX sessions_user ON sessions(\"user\") WHERE \"user\" IS NOT NULL;",
+    /* 3: the record and extra as json, not jsonb: jsonb's parse of every record into its
+     * tree was half of the server's work for a session (callgrind on the backend, the
+     * benchmark's sessions: 336 k instructions a session with jsonb, 164 k with json, which
+     * only checks the text). json keeps the text mailwire wrote, byte for byte and in its
+     * key order, and the same operators (->, ->>, json_array_elements; record::jsonb for
+     * jsonb's own). */
+    "ALTER TABLE sessions ALTER COLUMN record TYPE json USING record::json,"
+    " ALTER COLUMN extra TYPE json USING extra::json;",
 };
 
 #define SESSION_COLUMNS "uid, ts_start, ts_end, sensor, input, client_ip, client_port," \
@@ -81,7 +91,7 @@ static const char CREATE_STAGING[] =
     " uid text COLLATE \"C\", ts_start timestamptz, ts_end timestamptz,"
     " sensor text COLLATE \"C\", input text, client_ip inet, client_port integer,"
     " server_ip inet, server_port integer, protocol text, outcome text,"
-    " \"user\" text COLLATE \"C\", tls_version text, record jsonb, extra jsonb)"
+    " \"user\" text COLLATE \"C\", tls_version text, record json, extra json)"
     " ON COMMIT DELETE ROWS;"
     "CREATE TEMP TABLE IF NOT EXISTS mw_stage_findings (n integer NOT NULL,"
     " uid text COLLATE \"C\", flag text COLLATE \"C\", frame bigint, ts timestamptz,"
@@ -176,11 +186,7 @@ mw_store_db *mw_pg_open(const char *conninfo, bool create, char **err)
     const char *vals[] = { conninfo, MW_PG_CONNECT_TIMEOUT_S, "mailwire", NULL };
     pg_db *p = g_new0(pg_db, 1);
     p->base.pg = true;
-    mw_store_fields_init(&p->fields);
-    p->sessions = g_string_sized_new(1 << 20);
-    p->findings = g_string_sized_new(1 << 16);
-    p->tmp = g_string_sized_new(4096);
-    p->tmp2 = g_string_sized_new(1024);
+    mw_pg_copy_init(&p->copy);
     p->conn = PQconnectdbParams(keys, vals, 1); /* dbname expands a URL or conninfo */
     char *why = NULL;
     if (!p->conn || PQstatus(p->conn) != CONNECTION_OK) {
@@ -196,159 +202,6 @@ mw_store_db *mw_pg_open(const char *conninfo, bool create, char **err)
         return NULL;
     }
     return &p->base;
-}
-
-/* jsonb cannot hold U+0000: a NUL the wire carried (\u0000 in the record) is stored as
- * U+FFFD, the replacement character. A backslash before "u0000" that is itself escaped
- * ("\\u0000", text) is left alone. */
-static void append_pg_json(GString *g, const char *s)
-{
-    const char *p = s, *hit;
-    while ((hit = strstr(p, "\\u0000")) != NULL) {
-        size_t slashes = 0;
-        for (const char *q = hit; q > s && q[-1] == '\\'; q--)
-            slashes++;
-        g_string_append_len(g, p, hit - p);
-        g_string_append(g, slashes % 2 == 0 ? "\\ufffd" : "\\u0000");
-        p = hit + 6;
-    }
-    g_string_append(g, p);
-}
-
-/* COPY's text format: \\, \t, \n, \r escaped; a NUL (from \u0000, text cannot hold it)
- * stored as U+FFFD, as in the record. */
-static void copy_text(GString *g, const char *s, size_t n)
-{
-    const char *end = s + n, *run = s;
-    for (; s < end; s++) {
-        const char *esc;
-        switch (*s) {
-        case '\\': esc = "\\\\"; break;
-        case '\t': esc = "\\t"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        case '\0': esc = "\xef\xbf\xbd"; break;
-        default: continue;
-        }
-        g_string_append_len(g, run, s - run);
-        g_string_append(g, esc);
-        run = s + 1;
-    }
-    g_string_append_len(g, run, end - run);
-}
-
-static void copy_val(GString *g, const mw_sf_val *v, char sep)
-{
-    if (v->s)
-        copy_text(g, v->s, v->n);
-    else
-        g_string_append(g, "\\N");
-    g_string_append_c(g, sep);
-}
-
-static void copy_json(pg_db *p, GString *g, const char *json, char sep)
-{
-    if (!json) {
-        g_string_append(g, "\\N");
-    } else {
-        g_string_truncate(p->tmp, 0);
-        append_pg_json(p->tmp, json);
-        copy_text(g, p->tmp->str, p->tmp->len);
-    }
-    g_string_append_c(g, sep);
-}
-
-/* One row and its findings in the binary format (store_pgbin.h); false: not encodable. */
-static bool binary_row(pg_db *p, const mw_store_row *r, int staged)
-{
-    mw_store_fields *f = &p->fields;
-    g_string_truncate(p->tmp, 0);
-    append_pg_json(p->tmp, r->record);
-    if (r->extra) {
-        g_string_truncate(p->tmp2, 0);
-        append_pg_json(p->tmp2, r->extra);
-    }
-    size_t at = p->findings->len;
-    if (!mw_pgbin_session(p->sessions, f, p->tmp->str, r->extra ? p->tmp2->str : NULL, staged))
-        return false;
-    for (guint k = 0; k < f->findings->len; k++) {
-        if (!mw_pgbin_finding(p->findings, f, &g_array_index(f->findings, mw_sf_finding, k),
-                              staged)) {
-            g_string_truncate(p->findings, at);
-            return false;
-        }
-    }
-    return true;
-}
-
-static void text_row(pg_db *p, const mw_store_row *r, int staged)
-{
-    mw_store_fields *f = &p->fields;
-    GString *g = p->sessions;
-    if (staged >= 0)
-        g_string_append_printf(g, "%d\t", staged);
-    const mw_sf_val *cols[13] = { &f->uid, &f->ts_start, &f->ts_end, &f->sensor, &f->input,
-                                  &f->client_ip, &f->client_port, &f->server_ip,
-                                  &f->server_port, &f->protocol, &f->outcome, &f->user,
-                                  &f->tls_version };
-    for (int c = 0; c < 13; c++)
-        copy_val(g, cols[c], '\t');
-    copy_json(p, g, r->record, '\t');
-    copy_json(p, g, r->extra, '\n');
-    for (guint k = 0; k < f->findings->len; k++) {
-        const mw_sf_finding *fd = &g_array_index(f->findings, mw_sf_finding, k);
-        g = p->findings;
-        if (staged >= 0)
-            g_string_append_printf(g, "%d\t", staged);
-        copy_val(g, &f->uid, '\t');
-        copy_val(g, &fd->flag, '\t');
-        copy_val(g, &fd->frame, '\t');
-        copy_val(g, &fd->ts, '\t');
-        if (fd->source.s)
-            copy_val(g, &fd->source, '\t');
-        else
-            g_string_append(g, "wire\t");
-        copy_val(g, &fd->detail, '\n');
-    }
-}
-
-/* The batch as COPY data for sessions and findings, in the binary format unless a value
- * cannot be encoded in it (then all as text); staged: each row begins with its place in
- * the batch. False (with *err) for a record that is not JSON. */
-static bool copy_data(pg_db *p, const mw_store_row *rows, size_t n, bool staged, char **err)
-{
-    for (int binary = 1; binary >= 0; binary--) {
-        g_string_truncate(p->sessions, 0);
-        g_string_truncate(p->findings, 0);
-        p->binary = binary;
-        if (binary) {
-            mw_pgbin_begin(p->sessions);
-            mw_pgbin_begin(p->findings);
-        }
-        size_t i = 0;
-        for (; i < n; i++) {
-            const char *why = NULL;
-            const mw_store_row *r = &rows[i];
-            if (r->cols ? !mw_store_fields_unpack(&p->fields, r->cols, r->cols_len)
-                        : !mw_store_fields_parse(&p->fields, r->record, &why)) {
-                *err = g_strdup_printf("insert: malformed JSON (%s)", why ? why : "bad columns");
-                return false;
-            }
-            int at = staged ? (int)i : -1;
-            if (!binary)
-                text_row(p, &rows[i], at);
-            else if (!binary_row(p, &rows[i], at))
-                break;
-        }
-        if (i == n) {
-            if (binary) {
-                mw_pgbin_end(p->sessions);
-                mw_pgbin_end(p->findings);
-            }
-            return true;
-        }
-    }
-    return true; /* not reached: the text pass takes every row */
 }
 
 /* A failed command: the database away (try later) or the rows refused for their content.
@@ -381,31 +234,87 @@ static mw_db_status command(pg_db *p, const char *sql, bool *unique, char **err)
     return st;
 }
 
-/* One COPY ... FROM STDIN with data. */
-static mw_db_status copy(pg_db *p, const char *sql, const GString *data, bool *unique,
-                         char **err)
+/* COPY sql FROM STDIN, in the batch's format; NULL (the failure in *st) unless the server
+ * waits for the data. */
+static bool copy_start(pg_db *p, const char *sql, bool *unique, mw_db_status *st, char **err)
 {
-    char *full = g_strconcat(sql, p->binary ? " (FORMAT binary)" : "", NULL);
+    char *full = g_strconcat(sql, p->copy.binary ? " (FORMAT binary)" : "", NULL);
     PGresult *r = PQexec(p->conn, full);
     g_free(full);
     bool in = PQresultStatus(r) == PGRES_COPY_IN;
-    if (!in) {
-        mw_db_status st = failure(p, r, "copy", unique, err);
-        PQclear(r);
-        return st;
-    }
+    if (!in)
+        *st = failure(p, r, "copy", unique, err);
     PQclear(r);
-    bool sent = (data->len == 0 || PQputCopyData(p->conn, data->str, (int)data->len) == 1) &&
-                PQputCopyEnd(p->conn, NULL) == 1;
+    return in;
+}
+
+static bool copy_put(pg_db *p, GString *g)
+{
+    bool ok = g->len == 0 || PQputCopyData(p->conn, g->str, (int)g->len) == 1;
+    g_string_truncate(g, 0);
+    return ok;
+}
+
+/* The end of the data (abort: the COPY given up, with that reason) and the server's
+ * answer. */
+static mw_db_status copy_finish(pg_db *p, bool sent, const char *abort, bool *unique,
+                                char **err)
+{
+    sent = PQputCopyEnd(p->conn, abort) == 1 && sent;
     mw_db_status st = MW_DB_OK;
+    PGresult *r;
     while ((r = PQgetResult(p->conn)) != NULL) {
-        if (st == MW_DB_OK && PQresultStatus(r) != PGRES_COMMAND_OK)
+        if (st == MW_DB_OK && !abort && PQresultStatus(r) != PGRES_COMMAND_OK)
             st = failure(p, r, "copy", unique, err);
         PQclear(r);
     }
     if (st == MW_DB_OK && !sent)
         st = failure(p, NULL, "copy", unique, err);
     return st;
+}
+
+/* One COPY ... FROM STDIN with data. */
+static mw_db_status copy(pg_db *p, const char *sql, GString *data, bool *unique, char **err)
+{
+    mw_db_status st = MW_DB_OK;
+    if (!copy_start(p, sql, unique, &st, err))
+        return st;
+    return copy_finish(p, copy_put(p, data), NULL, unique, err);
+}
+
+/* The batch's sessions, COPYed as they are encoded (MW_PG_COPY_CHUNK at a time; their
+ * findings gathered for the next COPY). A row that is not JSON refuses the batch; one
+ * the binary format cannot carry sets *unencodable (the batch goes again as text). */
+static mw_db_status copy_sessions(pg_db *p, const char *sql, const mw_store_row *rows,
+                                  size_t n, bool staged, bool *unique, bool *unencodable,
+                                  char **err)
+{
+    mw_pg_copy *c = &p->copy;
+    mw_db_status st = MW_DB_OK;
+    mw_pg_copy_begin(c, c->binary);
+    if (!copy_start(p, sql, unique, &st, err))
+        return st;
+    bool sent = true;
+    const char *why = NULL;
+    mw_pgc_status rs = MW_PGC_OK;
+    for (size_t i = 0; i < n && rs == MW_PGC_OK; i++) {
+        rs = mw_pg_copy_row(c, &rows[i], staged ? (int)i : -1, &why);
+        if (rs == MW_PGC_OK && c->sessions->len >= MW_PG_COPY_CHUNK)
+            sent = copy_put(p, c->sessions) && sent;
+    }
+    if (rs == MW_PGC_OK) {
+        mw_pg_copy_end(c);
+        return copy_finish(p, copy_put(p, c->sessions) && sent, NULL, unique, err);
+    }
+    copy_finish(p, false, "mailwire: the batch is sent again", NULL, err);
+    g_free(*err); /* the server's word on a COPY we gave up */
+    *err = NULL;
+    if (rs == MW_PGC_UNENCODABLE) {
+        *unencodable = true;
+        return MW_DB_REFUSED;
+    }
+    *err = g_strdup_printf("insert: malformed JSON (%s)", why);
+    return MW_DB_REFUSED;
 }
 
 static mw_db_status rollback(pg_db *p, mw_db_status st)
@@ -417,50 +326,51 @@ static mw_db_status rollback(pg_db *p, mw_db_status st)
     return st;
 }
 
-/* Straight into the tables; *unique when a uid of the batch is stored already. */
-static mw_db_status write_direct(pg_db *p, bool *unique, char **err)
-{
-    mw_db_status st = command(p, "BEGIN", NULL, err);
-    if (st == MW_DB_OK)
-        st = copy(p, COPY_SESSIONS, p->sessions, unique, err);
-    if (st == MW_DB_OK)
-        st = copy(p, COPY_FINDINGS, p->findings, NULL, err);
-    if (st == MW_DB_OK)
-        st = command(p, "COMMIT", NULL, err);
-    return st == MW_DB_OK ? st : rollback(p, st);
-}
-
-static mw_db_status write_merged(pg_db *p, char **err)
+/* The batch in one transaction, straight into the tables (*unique when a uid of it is
+ * stored already) or, staged, through the staging tables and the merge. */
+static mw_db_status write_once(pg_db *p, const mw_store_row *rows, size_t n, bool staged,
+                               bool *unique, bool *unencodable, char **err)
 {
     mw_db_status st = MW_DB_OK;
-    if (!p->staging && (st = command(p, CREATE_STAGING, NULL, err)) != MW_DB_OK)
+    if (staged && !p->staging && (st = command(p, CREATE_STAGING, NULL, err)) != MW_DB_OK)
         return st;
-    p->staging = true;
+    p->staging = p->staging || staged;
     st = command(p, "BEGIN", NULL, err);
     if (st == MW_DB_OK)
-        st = copy(p, COPY_STAGE_SESSIONS, p->sessions, NULL, err);
+        st = copy_sessions(p, staged ? COPY_STAGE_SESSIONS : COPY_SESSIONS, rows, n, staged,
+                           unique, unencodable, err);
     if (st == MW_DB_OK)
-        st = copy(p, COPY_STAGE_FINDINGS, p->findings, NULL, err);
-    if (st == MW_DB_OK)
+        st = copy(p, staged ? COPY_STAGE_FINDINGS : COPY_FINDINGS, p->copy.findings, NULL, err);
+    if (st == MW_DB_OK && staged)
         st = command(p, MERGE_STAGING, NULL, err);
     if (st == MW_DB_OK)
         st = command(p, "COMMIT", NULL, err); /* the staging tables empty themselves */
     return st == MW_DB_OK ? st : rollback(p, st);
 }
 
+/* In the binary format, or in the text format when a value does not encode in it. */
+static mw_db_status write_batch(pg_db *p, const mw_store_row *rows, size_t n, bool staged,
+                                bool *unique, char **err)
+{
+    bool unencodable = false;
+    p->copy.binary = true;
+    mw_db_status st = write_once(p, rows, n, staged, unique, &unencodable, err);
+    if (!unencodable)
+        return st;
+    p->copy.binary = false;
+    return write_once(p, rows, n, staged, unique, &unencodable, err);
+}
+
 mw_db_status mw_pg_write(mw_store_db *db, const mw_store_row *rows, size_t n, char **err)
 {
     pg_db *p = (pg_db *)db;
-    if (!copy_data(p, rows, n, false, err))
-        return MW_DB_REFUSED;
     bool unique = false;
-    mw_db_status st = write_direct(p, &unique, err);
+    mw_db_status st = write_batch(p, rows, n, false, &unique, err);
     if (st != MW_DB_REFUSED || !unique)
         return st;
     g_free(*err); /* a uid stored already: not an error, the merge skips it */
     *err = NULL;
-    copy_data(p, rows, n, true, err);
-    return write_merged(p, err);
+    return write_batch(p, rows, n, true, NULL, err);
 }
 
 typedef void (*row_fn)(PGresult *r, void *cb, void *user);
@@ -535,10 +445,6 @@ void mw_pg_close(mw_store_db *db)
     if (!p)
         return;
     PQfinish(p->conn);
-    mw_store_fields_clear(&p->fields);
-    g_string_free(p->sessions, TRUE);
-    g_string_free(p->findings, TRUE);
-    g_string_free(p->tmp, TRUE);
-    g_string_free(p->tmp2, TRUE);
+    mw_pg_copy_clear(&p->copy);
     g_free(p);
 }

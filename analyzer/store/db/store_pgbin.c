@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "store/db/store_pgcopy.h"
+
 /* inet's address families on the wire (PostgreSQL's utils/inet.h) */
 #define MW_PGSQL_AF_INET 2
 #define MW_PGSQL_AF_INET6 3
@@ -29,6 +31,17 @@ static void be64(GString *g, uint64_t v)
 {
     be32(g, (uint32_t)(v >> 32));
     be32(g, (uint32_t)v);
+}
+
+/* The 32-bit length at `at`: what follows it up to the end of g. */
+static void patch_len(GString *g, size_t at)
+{
+    uint32_t len = (uint32_t)(g->len - at - 4);
+    unsigned char *p = (unsigned char *)g->str + at;
+    p[0] = (unsigned char)(len >> 24);
+    p[1] = (unsigned char)(len >> 16);
+    p[2] = (unsigned char)(len >> 8);
+    p[3] = (unsigned char)len;
 }
 
 void mw_pgbin_begin(GString *g)
@@ -60,12 +73,7 @@ static void put_text(GString *g, const char *s, size_t n)
         s = nul + 1;
     }
     g_string_append_len(g, s, end - s);
-    uint32_t len = (uint32_t)(g->len - at - 4);
-    unsigned char *p = (unsigned char *)g->str + at;
-    p[0] = (unsigned char)(len >> 24);
-    p[1] = (unsigned char)(len >> 16);
-    p[2] = (unsigned char)(len >> 8);
-    p[3] = (unsigned char)len;
+    patch_len(g, at);
 }
 
 static void put_str(GString *g, const mw_sf_val *v)
@@ -171,16 +179,18 @@ static bool put_inet(GString *g, const mw_sf_val *v)
     return true;
 }
 
-static void put_jsonb(GString *g, const char *json)
+/* json's binary form is its text: written in place as PostgreSQL keeps it
+ * (mw_pg_json_text), the length put before it after. */
+static void put_json(GString *g, const char *json)
 {
     if (!json) {
         put_null(g);
         return;
     }
-    size_t n = strlen(json);
-    be32(g, (uint32_t)(n + 1));
-    g_string_append_c(g, 1); /* jsonb's binary format version */
-    g_string_append_len(g, json, n);
+    size_t at = g->len;
+    be32(g, 0);
+    mw_pg_json_text(g, json);
+    patch_len(g, at);
 }
 
 static void put_n(GString *g, int staged)
@@ -209,8 +219,8 @@ bool mw_pgbin_session(GString *g, const mw_store_fields *f, const char *record,
         put_str(g, &f->outcome);
         put_str(g, &f->user);
         put_str(g, &f->tls_version);
-        put_jsonb(g, record);
-        put_jsonb(g, extra);
+        put_json(g, record);
+        put_json(g, extra);
     }
     if (!ok)
         g_string_truncate(g, at);

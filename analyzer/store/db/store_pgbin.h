@@ -4,8 +4,8 @@
  * line itself, two timestamps, two inet addresses, ports, and the findings' times; in
  * the binary format it takes them as they are (a timestamp is 8 bytes, an address 8 or 20).
  * On the benchmark's 50,000 sessions that is about a fifth of the server's CPU
- * (bench/store.sh). The jsonb columns still go as text (jsonb's binary input is a version
- * byte and the JSON text, parsed as before). A value this cannot encode (a time not in
+ * (bench/store.sh). The json columns go as their text (json's binary form), as
+ * mw_pg_json_text gives it. A value this cannot encode (a time not in
  * the form mailwire writes, an address that is not one) makes the batch go as text. */
 #ifndef MW_STORE_PGBIN_H
 #define MW_STORE_PGBIN_H
@@ -19,7 +19,7 @@
 void mw_pgbin_begin(GString *g);
 void mw_pgbin_end(GString *g);
 /* One sessions row (staged >= 0: the staging table's n column first), the columns from
- * f, record and extra the JSON texts as jsonb takes them (extra may be NULL). False when
+ * f, record and extra the JSON texts (extra may be NULL). False when
  * a value cannot be encoded; g is then left as it was. */
 bool mw_pgbin_session(GString *g, const mw_store_fields *f, const char *record,
                       const char *extra, int staged);
