@@ -15,16 +15,29 @@
 /* 2000-01-01, PostgreSQL's epoch, in days since 1970-01-01 */
 #define MW_PG_EPOCH_DAYS 10957
 
+/* A few bytes onto g: in place when there is room (GString's own append, a call into
+ * GLib for every 2 or 4 bytes, was a fifth of the store thread's work for PostgreSQL). */
+static inline void put_bytes(GString *g, const char *b, size_t n)
+{
+    if (g->len + n < g->allocated_len) {
+        memcpy(g->str + g->len, b, n);
+        g->len += n;
+        g->str[g->len] = '\0';
+    } else {
+        g_string_append_len(g, b, (gssize)n);
+    }
+}
+
 static void be16(GString *g, uint16_t v)
 {
     char b[2] = { (char)(v >> 8), (char)v };
-    g_string_append_len(g, b, 2);
+    put_bytes(g, b, 2);
 }
 
 static void be32(GString *g, uint32_t v)
 {
     char b[4] = { (char)(v >> 24), (char)(v >> 16), (char)(v >> 8), (char)v };
-    g_string_append_len(g, b, 4);
+    put_bytes(g, b, 4);
 }
 
 static void be64(GString *g, uint64_t v)
@@ -103,17 +116,6 @@ static bool put_int(GString *g, const mw_sf_val *v, bool wide)
     return true;
 }
 
-static int digits(const char *s, int n)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
-}
-
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
 static gint64 days_from_civil(gint64 y, int m, int d)
 {
@@ -127,15 +129,21 @@ static gint64 days_from_civil(gint64 y, int m, int d)
 
 bool mw_pgbin_time(const char *s, size_t n, gint64 *out)
 {
+    /* one pass: each digit into its field (year, month, day, hour, minute, second, µs) */
     static const char shape[] = "dddd-dd-ddTdd:dd:dd.ddddddZ";
+    static const unsigned char field[] = { 0, 0, 0, 0, 7, 1, 1, 7, 2, 2, 7, 3, 3, 7,
+                                           4, 4, 7, 5, 5, 7, 6, 6, 6, 6, 6, 6, 7 };
     if (n != sizeof shape - 1)
         return false;
-    for (size_t i = 0; i < n; i++)
-        if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i])
+    int v[8] = { 0 };
+    for (size_t i = 0; i < n; i++) {
+        unsigned d = (unsigned char)s[i] - (unsigned)'0';
+        if (shape[i] == 'd' && d <= 9)
+            v[field[i]] = v[field[i]] * 10 + (int)d;
+        else if (shape[i] == 'd' || s[i] != shape[i])
             return false;
-    int y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2);
-    int h = digits(s + 11, 2), mi = digits(s + 14, 2), sec = digits(s + 17, 2);
-    int us = digits(s + 20, 6);
+    }
+    int y = v[0], mo = v[1], d = v[2], h = v[3], mi = v[4], sec = v[5], us = v[6];
     static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
     bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
