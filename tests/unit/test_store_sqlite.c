@@ -99,8 +99,24 @@ static void test_findings_rows(void)
     /* alone, the others are stored */
     g_assert_cmpint(mw_store_db_write(db, rows, 1, &err), ==, MW_DB_OK);
     g_assert_cmpint(count(path, "SELECT count(*) FROM findings"), ==, ROWS + 1);
+    /* stored and new sessions in one multi-row INSERT: the new ones with their findings */
+    GString *mix[ROWS];
+    for (int i = 0; i < ROWS; i++) {
+        g_free(uids[i]);
+        uids[i] = g_strdup_printf(i % 2 ? "m%04d" : "p%04d", i);
+        mix[i] = packed(uids[i], "auth_failed", 1000 + i);
+        rows[i] = (mw_store_row){ "{}", NULL, mix[i]->str, mix[i]->len };
+    }
+    g_assert_cmpint(mw_store_db_write(db, rows, ROWS, &err), ==, MW_DB_OK);
+    g_assert_cmpint(count(path, "SELECT count(*) FROM sessions"), ==, ROWS + 1 + ROWS / 2);
+    g_assert_cmpint(count(path, "SELECT count(*) FROM findings WHERE frame >= 1000"), ==, ROWS / 2);
+    g_assert_cmpint(count(path, "SELECT count(*) FROM findings f JOIN sessions s USING (uid)"
+                                " WHERE f.frame >= 1000 AND s.uid LIKE 'p%'"
+                                " AND f.frame = 1000 + CAST(substr(s.uid, 2) AS INTEGER)"),
+                     ==, ROWS / 2);
     mw_store_db_close(db);
     for (int i = 0; i < ROWS; i++) {
+        g_string_free(mix[i], TRUE);
         g_free(uids[i]);
         g_string_free(cols[i], TRUE);
         g_string_free(more[i], TRUE);

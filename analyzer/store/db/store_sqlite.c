@@ -28,14 +28,20 @@
 /* Findings rows per INSERT: a statement's own work (its cursors, its start and end) was
  * about half of a findings row's cost, one row per statement. */
 #define MW_SQLITE_FINDINGS_ROWS 32
+/* Sessions rows per INSERT (rows with their columns packed): a statement's start and end
+ * (a cursor opened and closed on the table and each index, the VDBE's halt) were about a
+ * fifth of a session's cost at one row to a statement. */
+#define MW_SQLITE_SESSIONS_ROWS 32
 
 typedef struct {
     mw_store_db base;
     sqlite3 *db;
     sqlite3_stmt *ins_session, *ins_finding, *ins_findings; /* the last: MW_SQLITE_FINDINGS_ROWS */
+    sqlite3_stmt *ins_sessions, *max_rowid, *new_since;   /* MW_SQLITE_SESSIONS_ROWS a statement */
     mw_sqlite_ckpt *ckpt; /* a writer's checkpoints on their own thread (store_ckpt.h) */
     mw_store_fields fields;
     GArray *pending; /* pending_finding: the batch's findings rows, inserted at its end */
+    GArray *group;   /* group_finding: the findings of a multi-row INSERT's sessions */
 } sqlite_db;
 
 /* A findings row waiting for its INSERT: the values point into the batch's rows (the
@@ -44,6 +50,12 @@ typedef struct {
     mw_sf_val uid;
     mw_sf_finding fd;
 } pending_finding;
+
+/* ...and one of a session in a multi-row INSERT, until it is known whether it was new. */
+typedef struct {
+    pending_finding p;
+    int row;
+} group_finding;
 
 /* Each step migrates from the version before it; [0] creates version 1. */
 static const char *const MIGRATIONS[MW_STORE_SCHEMA_VERSION] = {
@@ -84,6 +96,12 @@ static const char INSERT_SESSION[] =
     "INSERT INTO sessions(uid,ts_start,ts_end,sensor,input,client_ip,client_port,server_ip,"
     "server_port,protocol,outcome,user,tls_version,record,extra) VALUES(?1,?2,?3,?4,?5,?6,?7,"
     "?8,?9,?10,?11,?12,?13,?14,?15) ON CONFLICT(uid) DO NOTHING";
+/* OR IGNORE: a multi-row INSERT that may fail part-way needs a statement journal (see
+ * findings_insert); a uid stored already is skipped (as ON CONFLICT (uid) DO NOTHING), and
+ * rows missing a NOT NULL column go one at a time (insert_group). */
+#define SESSION_VALUES "(?%d,?%d,?%d,?%d,?%d,?%d,?%d,?%d,?%d,?%d,?%d,?%d,?%d,?%d,?%d)"
+static const char MAX_ROWID[] = "SELECT coalesce(max(rowid), 0) FROM sessions";
+static const char NEW_SINCE[] = "SELECT uid FROM sessions WHERE rowid > ?1 ORDER BY rowid";
 static const char INSERT_FINDING[] =
     "INSERT INTO findings(uid,flag,frame,ts,source,detail) VALUES(?1,?2,?3,?4,"
     "coalesce(?5,'wire'),?6)";
@@ -101,6 +119,18 @@ static char *findings_insert(int n)
     for (int i = 0; i < n; i++)
         g_string_append_printf(g, "%s(?%d,?%d,?%d,?%d,coalesce(?%d,'wire'),?%d)", i ? "," : "",
                                6 * i + 1, 6 * i + 2, 6 * i + 3, 6 * i + 4, 6 * i + 5, 6 * i + 6);
+    return g_string_free(g, FALSE);
+}
+
+static char *sessions_insert(int n)
+{
+    GString *g = g_string_new("INSERT OR IGNORE INTO sessions(uid,ts_start,ts_end,sensor,input,"
+                              "client_ip,client_port,server_ip,server_port,protocol,outcome,"
+                              "user,tls_version,record,extra) VALUES");
+    for (int i = 0, b = 0; i < n; i++, b += 15)
+        g_string_append_printf(g, "%s" SESSION_VALUES, i ? "," : "", b + 1, b + 2, b + 3, b + 4,
+                               b + 5, b + 6, b + 7, b + 8, b + 9, b + 10, b + 11, b + 12, b + 13,
+                               b + 14, b + 15);
     return g_string_free(g, FALSE);
 }
 
@@ -166,7 +196,9 @@ mw_store_db *mw_sqlite_open(const char *path, bool create, char **err)
     sqlite_db *s = g_new0(sqlite_db, 1);
     mw_store_fields_init(&s->fields);
     s->pending = g_array_new(FALSE, FALSE, sizeof(pending_finding));
+    s->group = g_array_new(FALSE, FALSE, sizeof(group_finding));
     char *many = findings_insert(MW_SQLITE_FINDINGS_ROWS);
+    char *many_s = sessions_insert(MW_SQLITE_SESSIONS_ROWS);
     char *why = NULL;
     /* one thread at a time uses a connection (the store thread; the caller after it) */
     int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) |
@@ -183,10 +215,14 @@ mw_store_db *mw_sqlite_open(const char *path, bool create, char **err)
             migrate(s->db, create, &why) &&
             (sqlite3_prepare_v2(s->db, INSERT_SESSION, -1, &s->ins_session, NULL) != SQLITE_OK ||
              sqlite3_prepare_v2(s->db, INSERT_FINDING, -1, &s->ins_finding, NULL) != SQLITE_OK ||
-             sqlite3_prepare_v2(s->db, many, -1, &s->ins_findings, NULL) != SQLITE_OK))
+             sqlite3_prepare_v2(s->db, many, -1, &s->ins_findings, NULL) != SQLITE_OK ||
+             sqlite3_prepare_v2(s->db, many_s, -1, &s->ins_sessions, NULL) != SQLITE_OK ||
+             sqlite3_prepare_v2(s->db, MAX_ROWID, -1, &s->max_rowid, NULL) != SQLITE_OK ||
+             sqlite3_prepare_v2(s->db, NEW_SINCE, -1, &s->new_since, NULL) != SQLITE_OK))
             why = g_strdup(sqlite3_errmsg(s->db));
     }
     g_free(many);
+    g_free(many_s);
     if (!why && create)
         s->ckpt = mw_sqlite_ckpt_start(s->db, path, MW_SQLITE_CKPT_PAGES,
                                        MW_SQLITE_CKPT_MAX_PAGES);
@@ -296,6 +332,90 @@ static bool insert_one(sqlite_db *s, const mw_store_row *r, char **err)
     return ok;
 }
 
+/* A row a multi-row INSERT can take: its columns packed, and every NOT NULL column (and
+ * the uid, which tells the new rows) there, so OR IGNORE never skips it for them. */
+static bool row_complete(const mw_store_fields *f, const mw_store_row *r)
+{
+    return f->uid.s && f->ts_start.s && f->ts_end.s && f->sensor.s && f->client_ip.s &&
+           f->client_port.s && f->server_ip.s && f->server_port.s && f->protocol.s &&
+           f->outcome.s && r->record;
+}
+
+static int64_t step_int(sqlite3_stmt *st)
+{
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    return v;
+}
+
+/* Which of the group's rows were new: the rows stored since `before` (rowids are given in
+ * order, past the largest), matched to the group in order by uid. */
+static void mark_new(sqlite_db *s, const mw_sf_val *uids, bool *fresh, int64_t before)
+{
+    sqlite3_bind_int64(s->new_since, 1, before);
+    int j = 0;
+    while (sqlite3_step(s->new_since) == SQLITE_ROW && j < MW_SQLITE_SESSIONS_ROWS) {
+        const char *u = (const char *)sqlite3_column_text(s->new_since, 0);
+        size_t un = (size_t)sqlite3_column_bytes(s->new_since, 0);
+        for (; j < MW_SQLITE_SESSIONS_ROWS; j++) {
+            size_t n = strnlen(uids[j].s, uids[j].n); /* as bound */
+            if (u && n == un && memcmp(u, uids[j].s, n) == 0) {
+                fresh[j++] = true;
+                break;
+            }
+        }
+    }
+    sqlite3_reset(s->new_since);
+}
+
+/* MW_SQLITE_SESSIONS_ROWS rows in one INSERT, the findings of the new ones queued:
+ * 1 stored, 0 failed, -1 not for a multi-row INSERT (the rows go one at a time). */
+static int insert_group(sqlite_db *s, const mw_store_row *rows)
+{
+    mw_store_fields *f = &s->fields;
+    sqlite3_stmt *a = s->ins_sessions;
+    mw_sf_val uids[MW_SQLITE_SESSIONS_ROWS];
+    bool fresh[MW_SQLITE_SESSIONS_ROWS] = { false };
+    g_array_set_size(s->group, 0);
+    for (int j = 0; j < MW_SQLITE_SESSIONS_ROWS; j++) {
+        const mw_store_row *r = &rows[j];
+        if (!r->cols || !mw_store_fields_unpack(f, r->cols, r->cols_len) || !row_complete(f, r)) {
+            sqlite3_clear_bindings(a);
+            return -1;
+        }
+        const mw_sf_val *cols[13] = { &f->uid, &f->ts_start, &f->ts_end, &f->sensor, &f->input,
+                                      &f->client_ip, &f->client_port, &f->server_ip,
+                                      &f->server_port, &f->protocol, &f->outcome, &f->user,
+                                      &f->tls_version };
+        for (int i = 0; i < 13; i++)
+            bind(a, 15 * j + i + 1, cols[i]);
+        sqlite3_bind_text(a, 15 * j + 14, r->record, -1, SQLITE_STATIC);
+        sqlite3_bind_text(a, 15 * j + 15, r->extra, -1, SQLITE_STATIC);
+        uids[j] = f->uid; /* values in r->cols: valid for the batch */
+        for (guint k = 0; k < f->findings->len; k++) {
+            group_finding g = { { f->uid, g_array_index(f->findings, mw_sf_finding, k) }, j };
+            g_array_append_val(s->group, g);
+        }
+    }
+    int64_t before = step_int(s->max_rowid);
+    bool ok = before >= 0 && sqlite3_step(a) == SQLITE_DONE;
+    sqlite3_reset(a);
+    sqlite3_clear_bindings(a);
+    if (!ok)
+        return 0;
+    int changes = sqlite3_changes(s->db);
+    if (changes == MW_SQLITE_SESSIONS_ROWS)
+        memset(fresh, 1, sizeof fresh);
+    else if (changes > 0)
+        mark_new(s, uids, fresh, before);
+    for (guint k = 0; k < s->group->len; k++) {
+        const group_finding *g = &g_array_index(s->group, group_finding, k);
+        if (fresh[g->row])
+            g_array_append_val(s->pending, g->p);
+    }
+    return 1;
+}
+
 /* Errors of the file or the lock mean "try later"; anything else is about the rows. */
 static mw_db_status classify(int code)
 {
@@ -317,8 +437,15 @@ mw_db_status mw_sqlite_write(mw_store_db *db, const mw_store_row *rows, size_t n
         return classify(sqlite3_extended_errcode(s->db));
     bool ok = true;
     g_array_set_size(s->pending, 0);
-    for (size_t i = 0; ok && i < n; i++)
-        ok = insert_one(s, &rows[i], err);
+    for (size_t i = 0; ok && i < n;) {
+        int g = n - i >= MW_SQLITE_SESSIONS_ROWS ? insert_group(s, &rows[i]) : -1;
+        size_t one = g < 0 ? (n - i < MW_SQLITE_SESSIONS_ROWS ? n - i : MW_SQLITE_SESSIONS_ROWS)
+                           : 0;
+        ok = g != 0;
+        for (size_t k = 0; ok && k < one; k++)
+            ok = insert_one(s, &rows[i + k], err);
+        i += g > 0 ? MW_SQLITE_SESSIONS_ROWS : one;
+    }
     bool not_json = !ok && *err; /* refused for its content */
     ok = ok && pending_findings(s);
     if (ok && exec(s->db, "COMMIT", err))
@@ -397,8 +524,12 @@ void mw_sqlite_close(mw_store_db *db)
     sqlite3_finalize(s->ins_session);
     sqlite3_finalize(s->ins_finding);
     sqlite3_finalize(s->ins_findings);
+    sqlite3_finalize(s->ins_sessions);
+    sqlite3_finalize(s->max_rowid);
+    sqlite3_finalize(s->new_since);
     sqlite3_close(s->db);
     g_array_free(s->pending, TRUE);
+    g_array_free(s->group, TRUE);
     mw_store_fields_clear(&s->fields);
     g_free(s);
 }
