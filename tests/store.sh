@@ -31,11 +31,11 @@ sql "$T/s.sqlite" "select record from sessions order by rowid" >"$T/stored.jsonl
 check "sqlite: stored records equal the run's JSON Lines, byte for byte" \
     $CMP records "$T/run.jsonl" "$T/stored.jsonl" --exact
 check "sqlite: journal in WAL mode" test "$(sql "$T/s.sqlite" "pragma journal_mode")" = wal
-check "sqlite: schema version 3" test "$(sql "$T/s.sqlite" "select max(version) from mailwire_schema")" = 3
-check "sqlite: the indexes of schema 3 (time, user where there is one, client, server, flag)" test \
+check "sqlite: schema version 2" test "$(sql "$T/s.sqlite" "select max(version) from mailwire_schema")" = 2
+check "sqlite: the indexes of schema 2 (time, user where there is one, client, server, flag)" test \
     "$(sql "$T/s.sqlite" "select group_concat(name || ':' || (sql like '%WHERE user IS NOT NULL%'), ',') from (select name, sql from sqlite_master where type = 'index' and sql is not null order by name)")" = \
     "findings_flag_ts:0,sessions_client:0,sessions_server:0,sessions_ts:0,sessions_user:1"
-# a store written by schema 1 is migrated: its rows kept, the indexes of schema 3
+# a store written by schema 1 is migrated: its rows kept, the indexes of schema 2
 python3 - "$T/v1.sqlite" <<'PY'
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
@@ -52,8 +52,8 @@ INSERT INTO sessions VALUES('mold','2024-01-01T00:00:00Z','2024-01-01T00:00:01Z'
 c.commit()
 PY
 "$MW" -r pcaps/smtp-relay-denied.pcap --sensor t1 --db "$T/v1.sqlite" >/dev/null 2>&1
-check "sqlite: a schema 1 store is migrated to 3, its sessions kept" test \
-    "$(sql "$T/v1.sqlite" "select (select max(version) from mailwire_schema) || ',' || (select count(*) from sessions) || ',' || (select count(*) from sqlite_master where name in ('sessions_sensor_ts', 'findings_uid'))")" = "3,2,0"
+check "sqlite: a schema 1 store is migrated to 2, its sessions kept" test \
+    "$(sql "$T/v1.sqlite" "select (select max(version) from mailwire_schema) || ',' || (select count(*) from sessions) || ',' || (select count(*) from sqlite_master where name in ('sessions_sensor_ts', 'findings_uid'))")" = "2,2,0"
 want=$(python3 -c 'import json,sys; print(sum(len(json.loads(l)["evidence"]) for l in open(sys.argv[1])))' "$T/run.jsonl")
 check "sqlite: one findings row per evidence entry ($want)" \
     test "$(sql "$T/s.sqlite" "select count(*) from findings")" = "$want"
@@ -149,25 +149,25 @@ psqlq() { "$PGBIN/psql" -h "$T/pg" -U mw -d mailwire -Atc "$1"; }
 
 "$MW" "${ARGS[@]}" --json --sensor t1 --db "$URL" >"$T/pg-run.jsonl" 2>"$T/err"
 "$MW" query --db "$URL" --json >"$T/pg-q.jsonl"
-check "postgresql: stored records equal the run's JSON Lines, byte for byte (json keeps the text)" \
-    $CMP records "$T/pg-run.jsonl" "$T/pg-q.jsonl" --exact
-check "postgresql: record and extra are json, client_ip inet, ts_start timestamptz" \
-    test "$(psqlq "select pg_typeof(record)::text||','||pg_typeof(extra)::text||','||pg_typeof(client_ip)::text||','||pg_typeof(ts_start)::text from sessions limit 1")" = "json,json,inet,timestamp with time zone"
-check "postgresql: schema 3: no foreign key, uid/user/flag compared byte for byte, the user index partial" \
+check "postgresql: stored records equal the run's JSON Lines (as JSON: jsonb orders keys)" \
+    $CMP records "$T/pg-run.jsonl" "$T/pg-q.jsonl"
+check "postgresql: record and extra are jsonb, client_ip inet, ts_start timestamptz" \
+    test "$(psqlq "select pg_typeof(record)::text||','||pg_typeof(extra)::text||','||pg_typeof(client_ip)::text||','||pg_typeof(ts_start)::text from sessions limit 1")" = "jsonb,jsonb,inet,timestamp with time zone"
+check "postgresql: schema 2: no foreign key, uid/user/flag compared byte for byte, the user index partial" \
     test "$(psqlq "select (select max(version) from mailwire_schema) || ',' ||
         (select count(*) from pg_constraint where contype = 'f' and conrelid = 'findings'::regclass) || ',' ||
         (select string_agg(a.attname || '=' || c.collname, ' ' order by a.attrelid, a.attname) from pg_attribute a join pg_collation c on c.oid = a.attcollation
           where a.attrelid in ('sessions'::regclass, 'findings'::regclass) and a.attname in ('uid', 'user', 'flag', 'sensor')) || ',' ||
         (select string_agg(indexname, ' ' order by indexname) from pg_indexes where tablename in ('sessions', 'findings')) || ',' ||
         (select count(*) from pg_indexes where indexname = 'sessions_user' and indexdef like '%WHERE%IS NOT NULL%')")" = \
-        "3,0,sensor=C uid=C user=C flag=C uid=C,findings_flag_ts sessions_client sessions_pkey sessions_seq sessions_server sessions_ts sessions_user,1"
+        "2,0,sensor=C uid=C user=C flag=C uid=C,findings_flag_ts sessions_client sessions_pkey sessions_seq sessions_server sessions_ts sessions_user,1"
 check "postgresql: every column is what the record holds" test "$(psqlq "select count(*) from sessions where
     (uid, ts_start, ts_end, sensor, input, client_ip, client_port, server_ip, server_port, protocol, outcome, \"user\", tls_version) is distinct from
     (record->>'uid', (record->>'ts_start')::timestamptz, (record->>'ts_end')::timestamptz, record->>'sensor', record->>'input', (record->>'client_ip')::inet,
      (record->>'client_port')::int, (record->>'server_ip')::inet, (record->>'server_port')::int, record->>'protocol', record->>'outcome',
      record->'auth'->>'user', record->'tls'->>'version')")" = 0
-pg_findings() { psqlq "select (select count(*) from findings) = (select count(*) from sessions, json_array_elements(record->'evidence')) and not exists (
-    select s.uid, e->>'flag', (e->>'frame')::bigint, (e->>'ts')::timestamptz, coalesce(e->>'source', 'wire'), e->>'detail' from sessions s, json_array_elements(s.record->'evidence') e
+pg_findings() { psqlq "select (select count(*) from findings) = (select count(*) from sessions, jsonb_array_elements(record->'evidence')) and not exists (
+    select s.uid, e->>'flag', (e->>'frame')::bigint, (e->>'ts')::timestamptz, coalesce(e->>'source', 'wire'), e->>'detail' from sessions s, jsonb_array_elements(s.record->'evidence') e
     except select uid, flag, frame, ts, source, detail from findings)"; }
 check "postgresql: the findings rows are the records' evidence" test "$(pg_findings)" = t
 "$MW" "${ARGS[@]}" --sensor t1 --db "$URL" >/dev/null 2>&1
@@ -191,8 +191,7 @@ psqlq "truncate findings, sessions" >/dev/null
 "$MW" report --db "$URL" --report "$T/pg.md"
 check "postgresql: report --db equals the run's own" $CMP report "$T/run2.md" "$T/pg.md"
 
-# a store written by schema 1 is migrated to 3 (foreign key and two indexes dropped, C collation;
-# record and extra from jsonb to json)
+# a store written by schema 1 is migrated to 2 (foreign key and two indexes dropped, C collation)
 pg_as "$PGBIN/createdb" -h "$T/pg" -U mw mailwire_v1
 "$PGBIN/psql" -h "$T/pg" -U mw -d mailwire_v1 -q -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
 CREATE TABLE mailwire_schema(version integer NOT NULL); INSERT INTO mailwire_schema VALUES(1);
@@ -211,10 +210,10 @@ INSERT INTO sessions (uid, ts_start, ts_end, sensor, client_ip, client_port, ser
 INSERT INTO findings VALUES ('mold', 'auth_failed', 1, '2024-01-01T00:00:00Z', 'wire', NULL);
 SQL
 "$MW" -r pcaps/smtp-relay-denied.pcap --sensor t1 --db "postgresql://mw@/mailwire_v1?host=$T/pg" >/dev/null 2>&1
-check "postgresql: a schema 1 store is migrated to 3, its rows kept (the record now json)" test "$("$PGBIN/psql" -h "$T/pg" -U mw -d mailwire_v1 -Atc \
+check "postgresql: a schema 1 store is migrated to 2, its rows kept (record and extra still jsonb)" test "$("$PGBIN/psql" -h "$T/pg" -U mw -d mailwire_v1 -Atc \
     "select (select max(version) from mailwire_schema) || ',' || (select count(*) from sessions) || ',' || (select count(*) from findings where uid = 'mold') || ',' ||
      (select count(*) from pg_constraint where contype = 'f') || ',' || (select count(*) from pg_indexes where indexname in ('sessions_sensor_ts', 'findings_uid')) || ',' ||
-     (select pg_typeof(record)::text || ':' || (record->'a'->>1) || ':' || pg_typeof(extra)::text || ':' || (extra->>'first_frame') from sessions where uid = 'mold')")" = "3,2,1,0,0,json:2:json:7"
+     (select pg_typeof(record)::text || ':' || (record->'a'->>1) || ':' || pg_typeof(extra)::text || ':' || (extra->>'first_frame') from sessions where uid = 'mold')")" = "2,2,1,0,0,jsonb:2:jsonb:7"
 
 # the spool replayed in one batch holding a value the binary COPY cannot carry (a time
 # without its microseconds: the batch given up mid-stream and sent again as text) and a

@@ -10,7 +10,7 @@
 #include <glib.h>
 
 /* The schema version this mailwire writes (see README, "Session store"). */
-#define MW_STORE_SCHEMA_VERSION 3
+#define MW_STORE_SCHEMA_VERSION 2
 
 /* One record to store: the JSON record (exactly what --json writes) and the report's
  * extras (decisive line, first frame, transcript of a flagged session) as a JSON object;

@@ -483,9 +483,10 @@ static void test_pg_json_text(void)
     g_string_free(g, TRUE);
 }
 
-/* A row for COPY: in the binary format the record is json's binary form (its text, no
- * version byte as jsonb had) after its length; a record that is not JSON, or a value the
- * binary format cannot carry, leaves both buffers as they were; the text format takes it. */
+/* A row for COPY: in the binary format the record is jsonb's binary input (its length,
+ * the version byte 1, then the text with a NUL as U+FFFD); a record that is not JSON, or a
+ * value the binary format cannot carry, leaves both buffers as they were; the text format
+ * takes it. */
 static void test_pg_copy_row(void)
 {
     static const char good[] =
@@ -510,9 +511,10 @@ static void test_pg_copy_row(void)
         if (memcmp(c.sessions->str + i, want->str, want->len) == 0)
             at = c.sessions->str + i;
     g_assert_nonnull(at);
-    guint32 len = (guint32)(unsigned char)at[-4] << 24 | (guint32)(unsigned char)at[-3] << 16 |
-                  (guint32)(unsigned char)at[-2] << 8 | (unsigned char)at[-1];
-    g_assert_cmpuint(len, ==, want->len);
+    g_assert_cmpint(at[-1], ==, 1); /* jsonb's binary format version */
+    guint32 len = (guint32)(unsigned char)at[-5] << 24 | (guint32)(unsigned char)at[-4] << 16 |
+                  (guint32)(unsigned char)at[-3] << 8 | (unsigned char)at[-2];
+    g_assert_cmpuint(len, ==, want->len + 1);
     g_assert_cmpuint(c.findings->len, >, f0);
     s0 = c.sessions->len;
     f0 = c.findings->len;

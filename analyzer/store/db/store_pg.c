@@ -1,7 +1,6 @@
-/* The store in PostgreSQL, for several sensors sharing one database: the record as json
- * (the text --json wrote), a batch sent with COPY (its columns read out of the records by
- * store_fields.c), the schema created or migrated under an advisory lock so sensors
- * starting together agree.
+/* The store in PostgreSQL, for several sensors sharing one database: the record as jsonb,
+ * a batch sent with COPY (its columns read out of the records by store_fields.c), the
+ * schema created or migrated under an advisory lock so sensors starting together agree.
  *
  * A batch is COPYed straight into sessions and findings, in one transaction, streamed: the
  * server stores the first rows while the next ones are encoded. When one of
@@ -70,14 +69,6 @@ static const char *const MIGRATIONS[MW_STORE_SCHEMA_VERSION] = {
     "ALTER TABLE findings ALTER COLUMN uid TYPE text COLLATE \"C\","
     " ALTER COLUMN flag TYPE text COLLATE \"C\";"
     "CREATE INDEX sessions_user ON sessions(\"user\") WHERE \"user\" IS NOT NULL;",
-    /* 3: the record and extra as json, not jsonb: jsonb's parse of every record into its
-     * tree was half of the server's work for a session (callgrind on the backend, the
-     * benchmark's sessions: 336 k instructions a session with jsonb, 164 k with json, which
-     * only checks the text). json keeps the text mailwire wrote, byte for byte and in its
-     * key order, and the same operators (->, ->>, json_array_elements; record::jsonb for
-     * jsonb's own). */
-    "ALTER TABLE sessions ALTER COLUMN record TYPE json USING record::json,"
-    " ALTER COLUMN extra TYPE json USING extra::json;",
 };
 
 #define SESSION_COLUMNS "uid, ts_start, ts_end, sensor, input, client_ip, client_port," \
@@ -91,7 +82,7 @@ static const char CREATE_STAGING[] =
     " uid text COLLATE \"C\", ts_start timestamptz, ts_end timestamptz,"
     " sensor text COLLATE \"C\", input text, client_ip inet, client_port integer,"
     " server_ip inet, server_port integer, protocol text, outcome text,"
-    " \"user\" text COLLATE \"C\", tls_version text, record json, extra json)"
+    " \"user\" text COLLATE \"C\", tls_version text, record jsonb, extra jsonb)"
     " ON COMMIT DELETE ROWS;"
     "CREATE TEMP TABLE IF NOT EXISTS mw_stage_findings (n integer NOT NULL,"
     " uid text COLLATE \"C\", flag text COLLATE \"C\", frame bigint, ts timestamptz,"

@@ -187,9 +187,12 @@ static bool put_inet(GString *g, const mw_sf_val *v)
     return true;
 }
 
-/* json's binary form is its text: written in place as PostgreSQL keeps it
- * (mw_pg_json_text), the length put before it after. */
-static void put_json(GString *g, const char *json)
+/* jsonb's binary input: a version byte (1) and the JSON text, written in place as
+ * PostgreSQL keeps it (mw_pg_json_text: a NUL as U+FFFD), the length put before it after.
+ * The server still parses the text into its tree. */
+#define MW_PG_JSONB_VERSION 1
+
+static void put_jsonb(GString *g, const char *json)
 {
     if (!json) {
         put_null(g);
@@ -197,6 +200,7 @@ static void put_json(GString *g, const char *json)
     }
     size_t at = g->len;
     be32(g, 0);
+    g_string_append_c(g, MW_PG_JSONB_VERSION);
     mw_pg_json_text(g, json);
     patch_len(g, at);
 }
@@ -227,8 +231,8 @@ bool mw_pgbin_session(GString *g, const mw_store_fields *f, const char *record,
         put_str(g, &f->outcome);
         put_str(g, &f->user);
         put_str(g, &f->tls_version);
-        put_json(g, record);
-        put_json(g, extra);
+        put_jsonb(g, record);
+        put_jsonb(g, extra);
     }
     if (!ok)
         g_string_truncate(g, at);

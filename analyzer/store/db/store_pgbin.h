@@ -4,9 +4,10 @@
  * line itself, two timestamps, two inet addresses, ports, and the findings' times; in
  * the binary format it takes them as they are (a timestamp is 8 bytes, an address 8 or 20).
  * On the benchmark's 50,000 sessions that is about a fifth of the server's CPU
- * (bench/store.sh). The json columns go as their text (json's binary form), as
- * mw_pg_json_text gives it. A value this cannot encode (a time not in
- * the form mailwire writes, an address that is not one) makes the batch go as text. */
+ * (bench/store.sh). The jsonb columns still go as text (jsonb's binary input is a version
+ * byte and the JSON text, mw_pg_json_text's, parsed as before). A value this cannot encode
+ * (a time not in the form mailwire writes, an address that is not one) makes the batch go
+ * as text. */
 #ifndef MW_STORE_PGBIN_H
 #define MW_STORE_PGBIN_H
 

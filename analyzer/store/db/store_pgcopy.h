@@ -36,8 +36,8 @@ mw_pgc_status mw_pg_copy_row(mw_pg_copy *c, const mw_store_row *r, int staged,
 void mw_pg_copy_end(mw_pg_copy *c);
 
 /* The JSON text as PostgreSQL keeps it: a NUL the wire carried (\u0000 in the record) as
- * U+FFFD (\ufffd), as the text type (and json's ->> operator) cannot hold U+0000; a
- * backslash before "u0000" that is itself escaped ("\\u0000", text) is left alone. */
+ * U+FFFD (\ufffd), as jsonb cannot hold U+0000; a backslash before "u0000" that is itself
+ * escaped ("\\u0000", text) is left alone. */
 void mw_pg_json_text(GString *g, const char *json);
 
 #endif

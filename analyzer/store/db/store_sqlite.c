@@ -87,8 +87,6 @@ static const char *const MIGRATIONS[MW_STORE_SCHEMA_VERSION] = {
     "DROP INDEX IF EXISTS findings_uid;"
     "DROP INDEX IF EXISTS sessions_user;"
     "CREATE INDEX sessions_user ON sessions(user) WHERE user IS NOT NULL;",
-    /* 3: PostgreSQL's record and extra became json; nothing changed here. */
-    "SELECT 1;",
 };
 
 /* The columns come from store_fields.c (one pass over the record), bound as parameters. */
