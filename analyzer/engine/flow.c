@@ -535,6 +535,35 @@ void mw_engine_packet(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_
     engine_segment(e, pkt, frame, ts_us);
 }
 
+uint64_t mw_engine_prefetch_slot(const mw_engine *e, const mw_packet *pkt)
+{
+    return mw_flow_table_prefetch_slot(&e->table, pkt);
+}
+
+void mw_engine_prefetch_flow(const mw_engine *e, uint64_t hash)
+{
+    const char *f = mw_flow_table_prefetch_entry(&e->table, hash); /* the node is first */
+    for (size_t off = 64; f && off < sizeof(mw_flow); off += 64)
+        __builtin_prefetch(f + off);
+}
+
+void mw_engine_prefetch_state(const mw_engine *e, uint64_t hash)
+{
+    /* a flow the map holds now is live: its fields may be read (the one the flow stage
+     * saw may have closed since) */
+    const mw_flow *f = mw_flow_table_prefetch_entry(&e->table, hash);
+    if (!f)
+        return;
+    if (f->node.lru_prev) /* touch moves the flow to the end of the list */
+        __builtin_prefetch(&f->node.lru_prev->lru_next, 1);
+    if (f->node.lru_next)
+        __builtin_prefetch(&f->node.lru_next->lru_prev, 1);
+    if (f->feed.state)
+        __builtin_prefetch(f->feed.state);
+    if (f->feed.sess)
+        __builtin_prefetch(f->feed.sess);
+}
+
 void mw_engine_count(mw_engine *e, mw_drop reason)
 {
     e->stats.packets++;

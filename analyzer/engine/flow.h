@@ -80,6 +80,19 @@ void mw_engine_loss_probe(mw_engine *e, void (*probe)(void *user), void *user);
  * so; every session keeps the index of its latest segment (mw_session_more.last_index). */
 void mw_engine_index(mw_engine *e, uint64_t index, uint64_t frame, int64_t ts_us);
 
+/* Look-ahead (parallel/worker.c walks its batch a few segments ahead): for a segment soon
+ * given to mw_engine_packet, mw_engine_prefetch_slot begins loading its flow's slot in the
+ * table and returns the hash it needs; some segments later mw_engine_prefetch_flow begins
+ * loading the flow itself. The flow table's lookup is two
+ * dependent cache misses a packet, the flow's state a third: begun early they overlap with
+ * the analysis of the segments before. Hints only: nothing changes. */
+uint64_t mw_engine_prefetch_slot(const mw_engine *e, const mw_packet *pkt);
+void mw_engine_prefetch_flow(const mw_engine *e, uint64_t hash);
+/* The segment just before its turn (its flow now in the cache): what the flow points to
+ * that its analysis reads first (its neighbours in the activity list, its dissector's
+ * state, its session). */
+void mw_engine_prefetch_state(const mw_engine *e, uint64_t hash);
+
 const mw_engine_stats *mw_engine_stats_get(const mw_engine *e);
 /* The engine's port table (engine/detect.h), e.g. for the live-capture filter. */
 const struct mw_ports *mw_engine_ports(const mw_engine *e);
