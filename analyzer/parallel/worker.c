@@ -178,6 +178,7 @@ static void give_back(mw_worker *w, mw_batch *b)
 #define LOOK_FLOW 3u
 #define LOOK_STATE 1u
 #define LOOK_RING 8u /* a power of two above LOOK_SLOT */
+#define LOOK_BYTES 1024u /* the records' own lines: about seven records on */
 _Static_assert(LOOK_STATE < LOOK_FLOW && LOOK_FLOW < LOOK_SLOT && LOOK_SLOT < LOOK_RING,
                "look-ahead distances");
 
@@ -202,6 +203,12 @@ static void look(look_ahead *la, const mw_engine *e, size_t n)
 {
     const mw_batch *b = la->b;
     for (; la->slot_n < n + LOOK_SLOT && la->slot_pos < b->used; la->slot_n++) {
+        /* the records themselves, written by the dispatcher on another core: the lines
+         * LOOK_BYTES on, two a record (about as long) */
+        if (la->slot_pos + LOOK_BYTES + 128 <= b->used) {
+            __builtin_prefetch(b->buf + la->slot_pos + LOOK_BYTES);
+            __builtin_prefetch(b->buf + la->slot_pos + LOOK_BYTES + 64);
+        }
         const mw_rec_head *h = (const mw_rec_head *)(const void *)(b->buf + la->slot_pos);
         const mw_packet *pkt = rec_packet(h);
         if (pkt)
