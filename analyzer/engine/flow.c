@@ -337,10 +337,17 @@ static mw_dir packet_dir(const mw_flow *f, const mw_packet *pkt)
 
 /* The packet's flow, made when the packet can start one; NULL: nothing to follow. A new SYN
  * on a known 4-tuple: a retransmission, or the tuple reused after the old one ended. */
-static mw_flow *lookup(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us)
+static mw_flow *lookup(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us,
+                       const mw_flow_key *known)
 {
     mw_flow_key k;
-    mw_flow_node *n = mw_flow_table_find(&e->table, pkt, &k);
+    mw_flow_node *n;
+    if (known) {
+        k = *known;
+        n = mw_flow_table_lookup(&e->table, &k);
+    } else {
+        n = mw_flow_table_find(&e->table, pkt, &k);
+    }
     mw_flow *f = n ? flow_of(n) : NULL;
     bool syn = (pkt->tcp_flags & MW_TCP_SYN) != 0;
     bool ack = (pkt->tcp_flags & MW_TCP_ACK) != 0;
@@ -515,14 +522,15 @@ static void flow_packet(mw_engine *e, mw_flow *f, const mw_packet *pkt, uint64_t
 }
 
 /* A TCP segment: one frame, or a datagram reassembled from several (counted already). */
-static void engine_segment(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us)
+static void engine_segment(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us,
+                           const mw_flow_key *known)
 {
     e->stats.tcp_packets++;
     e->frame = frame;
     e->ts_us = ts_us;
     if (ts_us > e->now_us)
         e->now_us = ts_us;
-    mw_flow *f = lookup(e, pkt, frame, ts_us);
+    mw_flow *f = lookup(e, pkt, frame, ts_us, known);
     if (f)
         flow_packet(e, f, pkt, frame, ts_us);
     expire_idle(e);
@@ -532,12 +540,19 @@ static void engine_segment(mw_engine *e, const mw_packet *pkt, uint64_t frame, i
 void mw_engine_packet(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us)
 {
     e->stats.packets++;
-    engine_segment(e, pkt, frame, ts_us);
+    engine_segment(e, pkt, frame, ts_us, NULL);
 }
 
-uint64_t mw_engine_prefetch_slot(const mw_engine *e, const mw_packet *pkt)
+void mw_engine_packet_keyed(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us,
+                            const mw_flow_key *k)
 {
-    return mw_flow_table_prefetch_slot(&e->table, pkt);
+    e->stats.packets++;
+    engine_segment(e, pkt, frame, ts_us, k);
+}
+
+void mw_engine_prefetch_slot(const mw_engine *e, const mw_packet *pkt, mw_flow_key *k)
+{
+    mw_flow_table_prefetch_slot(&e->table, pkt, k);
 }
 
 void mw_engine_prefetch_flow(const mw_engine *e, uint64_t hash)
@@ -593,7 +608,7 @@ static G_GNUC_NO_INLINE void engine_fragment(mw_engine *e, const mw_packet *pkt,
     mw_decode_status wds;
     if (mw_defrag_offer(e->defrag, pkt, ts_us, &whole, &wds)) {
         if (wds == MW_DECODE_TCP)
-            engine_segment(e, &whole, frame, ts_us); /* frame: the packet that completed it */
+            engine_segment(e, &whole, frame, ts_us, NULL); /* frame: the packet that completed it */
         else
             e->stats.not_decoded[whole.reason]++;
     }

@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "input/decode.h"
 #include "core/session.h"
+#include "engine/flow_table.h"
 
 typedef struct mw_engine mw_engine;
 typedef void (*mw_session_cb)(const mw_session *s, void *user);
@@ -81,17 +82,19 @@ void mw_engine_loss_probe(mw_engine *e, void (*probe)(void *user), void *user);
 void mw_engine_index(mw_engine *e, uint64_t index, uint64_t frame, int64_t ts_us);
 
 /* Look-ahead (parallel/worker.c walks its batch a few segments ahead): for a segment soon
- * given to mw_engine_packet, mw_engine_prefetch_slot begins loading its flow's slot in the
- * table and returns the hash it needs; some segments later mw_engine_prefetch_flow begins
- * loading the flow itself. The flow table's lookup is two
- * dependent cache misses a packet, the flow's state a third: begun early they overlap with
- * the analysis of the segments before. Hints only: nothing changes. */
-uint64_t mw_engine_prefetch_slot(const mw_engine *e, const mw_packet *pkt);
+ * given to mw_engine_packet_keyed, mw_engine_prefetch_slot makes its flow key (the one
+ * the packet's analysis then takes, not made again) and begins loading its slot in the
+ * table; some segments later mw_engine_prefetch_flow begins loading the flow itself, and
+ * just before its turn mw_engine_prefetch_state what the flow points to that its analysis
+ * reads first (its neighbours in the activity list, its dissector's state, its session).
+ * The lookup is two dependent cache misses a packet, the flow's state more: begun early
+ * they overlap with the analysis of the segments before. Hints only: nothing changes. */
+void mw_engine_prefetch_slot(const mw_engine *e, const mw_packet *pkt, mw_flow_key *k);
 void mw_engine_prefetch_flow(const mw_engine *e, uint64_t hash);
-/* The segment just before its turn (its flow now in the cache): what the flow points to
- * that its analysis reads first (its neighbours in the activity list, its dissector's
- * state, its session). */
 void mw_engine_prefetch_state(const mw_engine *e, uint64_t hash);
+/* mw_engine_packet with the packet's flow key made by mw_engine_prefetch_slot. */
+void mw_engine_packet_keyed(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us,
+                            const mw_flow_key *k);
 
 const mw_engine_stats *mw_engine_stats_get(const mw_engine *e);
 /* The engine's port table (engine/detect.h), e.g. for the live-capture filter. */

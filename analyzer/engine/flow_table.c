@@ -446,13 +446,11 @@ mw_flow_node *mw_flow_table_find(const mw_flow_table *t, const mw_packet *pkt, m
     return (mw_flow_node *)map_find(&t->map, k); /* (one call a packet, not two) */
 }
 
-uint64_t mw_flow_table_prefetch_slot(const mw_flow_table *t, const mw_packet *pkt)
+void mw_flow_table_prefetch_slot(const mw_flow_table *t, const mw_packet *pkt, mw_flow_key *k)
 {
-    mw_flow_key k;
-    key_make(t, pkt, &k);
+    key_make(t, pkt, k);
     if (t->map.slots)
-        __builtin_prefetch(&t->map.slots[(size_t)k.hash & t->map.mask]);
-    return k.hash;
+        __builtin_prefetch(&t->map.slots[(size_t)k->hash & t->map.mask]);
 }
 
 /* How many slots from the home slot the entry's search looks at: the newest flows, which
