@@ -340,14 +340,8 @@ static mw_dir packet_dir(const mw_flow *f, const mw_packet *pkt)
 static mw_flow *lookup(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us,
                        const mw_flow_key *known)
 {
-    mw_flow_key k;
-    mw_flow_node *n;
-    if (known) {
-        k = *known;
-        n = mw_flow_table_lookup(&e->table, &k);
-    } else {
-        n = mw_flow_table_find(&e->table, pkt, &k);
-    }
+    mw_flow_key k = known ? *known : (mw_flow_key){ 0 };
+    mw_flow_node *n = known ? mw_flow_table_lookup(&e->table, &k) : mw_flow_table_find(&e->table, pkt, &k);
     mw_flow *f = n ? flow_of(n) : NULL;
     bool syn = (pkt->tcp_flags & MW_TCP_SYN) != 0;
     bool ack = (pkt->tcp_flags & MW_TCP_ACK) != 0;
@@ -537,12 +531,6 @@ static void engine_segment(mw_engine *e, const mw_packet *pkt, uint64_t frame, i
     within_memory(e);
 }
 
-void mw_engine_packet(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us)
-{
-    e->stats.packets++;
-    engine_segment(e, pkt, frame, ts_us, NULL);
-}
-
 void mw_engine_packet_keyed(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us,
                             const mw_flow_key *k)
 {
@@ -555,28 +543,21 @@ void mw_engine_prefetch_slot(const mw_engine *e, const mw_packet *pkt, mw_flow_k
     mw_flow_table_prefetch_slot(&e->table, pkt, k);
 }
 
-void mw_engine_prefetch_flow(const mw_engine *e, uint64_t hash)
+void mw_engine_prefetch_flow(const mw_engine *e, uint64_t hash, bool state)
 {
-    const char *f = mw_flow_table_prefetch_entry(&e->table, hash); /* the node is first */
-    for (size_t off = 64; f && off < sizeof(mw_flow); off += 64)
-        __builtin_prefetch(f + off);
-}
-
-void mw_engine_prefetch_state(const mw_engine *e, uint64_t hash)
-{
-    /* a flow the map holds now is live: its fields may be read (the one the flow stage
-     * saw may have closed since) */
+    /* a flow the map holds now is live: its fields may be read (the one an earlier stage
+     * saw may have closed since); the node is first */
     const mw_flow *f = mw_flow_table_prefetch_entry(&e->table, hash);
-    if (!f)
+    for (size_t off = 64; f && !state && off < sizeof(mw_flow); off += 64)
+        __builtin_prefetch((const char *)f + off);
+    if (!f || !state)
         return;
-    if (f->node.lru_prev) /* touch moves the flow to the end of the list */
+    if (f->node.lru_prev && f->node.lru_next) { /* touch moves the flow to the list's end */
         __builtin_prefetch(&f->node.lru_prev->lru_next, 1);
-    if (f->node.lru_next)
         __builtin_prefetch(&f->node.lru_next->lru_prev, 1);
-    if (f->feed.state)
-        __builtin_prefetch(f->feed.state);
-    if (f->feed.sess)
-        __builtin_prefetch(f->feed.sess);
+    }
+    __builtin_prefetch(f->feed.state); /* (a prefetch of NULL is a no-op) */
+    __builtin_prefetch(f->feed.sess);
 }
 
 void mw_engine_count(mw_engine *e, mw_drop reason)

@@ -222,14 +222,14 @@ static const look_rec *look(look_ahead *la, const mw_engine *e, size_t n)
     if (n + LOOK_FLOW < la->n) {
         const look_rec *r = &la->r[(n + LOOK_FLOW) % LOOK_RING];
         if (r->segment) {
-            mw_engine_prefetch_flow(e, r->key.hash);
+            mw_engine_prefetch_flow(e, r->key.hash, false);
             const mw_packet *pkt = rec_packet(r->h);
             if (r->h->kind == MW_REC_SEGMENT_AT && pkt->payload_len) /* else it follows */
                 __builtin_prefetch(pkt->payload);
         }
     }
     if (n + LOOK_STATE < la->n && la->r[(n + LOOK_STATE) % LOOK_RING].segment)
-        mw_engine_prefetch_state(e, la->r[(n + LOOK_STATE) % LOOK_RING].key.hash);
+        mw_engine_prefetch_flow(e, la->r[(n + LOOK_STATE) % LOOK_RING].key.hash, true);
     return &la->r[n % LOOK_RING];
 }
 
