@@ -337,10 +337,11 @@ static mw_dir packet_dir(const mw_flow *f, const mw_packet *pkt)
 
 /* The packet's flow, made when the packet can start one; NULL: nothing to follow. A new SYN
  * on a known 4-tuple: a retransmission, or the tuple reused after the old one ended. */
-static mw_flow *lookup(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us)
+static mw_flow *lookup(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us,
+                       const mw_flow_key *known)
 {
-    mw_flow_key k;
-    mw_flow_node *n = mw_flow_table_find(&e->table, pkt, &k);
+    mw_flow_key k = known ? *known : (mw_flow_key){ 0 };
+    mw_flow_node *n = known ? mw_flow_table_lookup(&e->table, &k) : mw_flow_table_find(&e->table, pkt, &k);
     mw_flow *f = n ? flow_of(n) : NULL;
     bool syn = (pkt->tcp_flags & MW_TCP_SYN) != 0;
     bool ack = (pkt->tcp_flags & MW_TCP_ACK) != 0;
@@ -515,24 +516,48 @@ static void flow_packet(mw_engine *e, mw_flow *f, const mw_packet *pkt, uint64_t
 }
 
 /* A TCP segment: one frame, or a datagram reassembled from several (counted already). */
-static void engine_segment(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us)
+static void engine_segment(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us,
+                           const mw_flow_key *known)
 {
     e->stats.tcp_packets++;
     e->frame = frame;
     e->ts_us = ts_us;
     if (ts_us > e->now_us)
         e->now_us = ts_us;
-    mw_flow *f = lookup(e, pkt, frame, ts_us);
+    mw_flow *f = lookup(e, pkt, frame, ts_us, known);
     if (f)
         flow_packet(e, f, pkt, frame, ts_us);
     expire_idle(e);
     within_memory(e);
 }
 
-void mw_engine_packet(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us)
+void mw_engine_packet_keyed(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us,
+                            const mw_flow_key *k)
 {
     e->stats.packets++;
-    engine_segment(e, pkt, frame, ts_us);
+    engine_segment(e, pkt, frame, ts_us, k);
+}
+
+void mw_engine_prefetch_slot(const mw_engine *e, const mw_packet *pkt, mw_flow_key *k)
+{
+    mw_flow_table_prefetch_slot(&e->table, pkt, k);
+}
+
+void mw_engine_prefetch_flow(const mw_engine *e, uint64_t hash, bool state)
+{
+    /* a flow the map holds now is live: its fields may be read (the one an earlier stage
+     * saw may have closed since); the node is first */
+    const mw_flow *f = mw_flow_table_prefetch_entry(&e->table, hash);
+    for (size_t off = 64; f && !state && off < sizeof(mw_flow); off += 64)
+        __builtin_prefetch((const char *)f + off);
+    if (!f || !state)
+        return;
+    if (f->node.lru_prev && f->node.lru_next) { /* touch moves the flow to the list's end */
+        __builtin_prefetch(&f->node.lru_prev->lru_next, 1);
+        __builtin_prefetch(&f->node.lru_next->lru_prev, 1);
+    }
+    __builtin_prefetch(f->feed.state); /* (a prefetch of NULL is a no-op) */
+    __builtin_prefetch(f->feed.sess);
 }
 
 void mw_engine_count(mw_engine *e, mw_drop reason)
@@ -564,7 +589,7 @@ static G_GNUC_NO_INLINE void engine_fragment(mw_engine *e, const mw_packet *pkt,
     mw_decode_status wds;
     if (mw_defrag_offer(e->defrag, pkt, ts_us, &whole, &wds)) {
         if (wds == MW_DECODE_TCP)
-            engine_segment(e, &whole, frame, ts_us); /* frame: the packet that completed it */
+            engine_segment(e, &whole, frame, ts_us, NULL); /* frame: the packet that completed it */
         else
             e->stats.not_decoded[whole.reason]++;
     }

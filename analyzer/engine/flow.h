@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "input/decode.h"
 #include "core/session.h"
+#include "engine/flow_table.h"
 
 typedef struct mw_engine mw_engine;
 typedef void (*mw_session_cb)(const mw_session *s, void *user);
@@ -45,8 +46,15 @@ void mw_engine_free(mw_engine *e);
 typedef void (*mw_session_take_cb)(mw_session *s, void *user);
 void mw_engine_hand_over(mw_engine *e, mw_session_take_cb take, void *user);
 
-/* Offer one decoded TCP segment. frame: 1-based number in its file. */
-void mw_engine_packet(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us);
+/* Offer one decoded TCP segment. frame: 1-based number in its file; k: its flow key as
+ * mw_engine_prefetch_slot made it (below), or NULL. */
+void mw_engine_packet_keyed(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us,
+                            const mw_flow_key *k);
+static inline void mw_engine_packet(mw_engine *e, const mw_packet *pkt, uint64_t frame,
+                                    int64_t ts_us)
+{
+    mw_engine_packet_keyed(e, pkt, frame, ts_us, NULL);
+}
 /* Count a frame that was not TCP (or not decodable), under its reason. */
 void mw_engine_count(mw_engine *e, mw_drop reason);
 /* Offer a frame as mw_decode left it: a TCP segment, a fragment (reassembled here, on the
@@ -79,6 +87,18 @@ void mw_engine_loss_probe(mw_engine *e, void (*probe)(void *user), void *user);
  * gets the id sINDEX (renumbered by the merger, parallel/order.h) and stats.last_id says
  * so; every session keeps the index of its latest segment (mw_session_more.last_index). */
 void mw_engine_index(mw_engine *e, uint64_t index, uint64_t frame, int64_t ts_us);
+
+/* Look-ahead (parallel/worker.c walks its batch a few segments ahead): for a segment soon
+ * given to mw_engine_packet_keyed (mw_engine_packet with the key made here: the packet's
+ * analysis takes it, not made again), mw_engine_prefetch_slot makes its flow key and
+ * begins loading its slot in the table; some segments later mw_engine_prefetch_flow
+ * begins loading the flow itself, and just before its turn what the flow points to that its analysis
+ * reads first (its neighbours in the activity list, its dissector's state, its session).
+ * The lookup is two dependent cache misses a packet, the flow's state more: begun early
+ * they overlap with the analysis of the segments before. Hints only: nothing changes. */
+void mw_engine_prefetch_slot(const mw_engine *e, const mw_packet *pkt, mw_flow_key *k);
+/* state false: the flow's own lines; true: what it points to (the state stage). */
+void mw_engine_prefetch_flow(const mw_engine *e, uint64_t hash, bool state);
 
 const mw_engine_stats *mw_engine_stats_get(const mw_engine *e);
 /* The engine's port table (engine/detect.h), e.g. for the live-capture filter. */

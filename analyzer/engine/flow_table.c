@@ -446,6 +446,33 @@ mw_flow_node *mw_flow_table_find(const mw_flow_table *t, const mw_packet *pkt, m
     return (mw_flow_node *)map_find(&t->map, k); /* (one call a packet, not two) */
 }
 
+void mw_flow_table_prefetch_slot(const mw_flow_table *t, const mw_packet *pkt, mw_flow_key *k)
+{
+    key_make(t, pkt, k);
+    if (t->map.slots)
+        __builtin_prefetch(&t->map.slots[(size_t)k->hash & t->map.mask]);
+}
+
+/* How many slots from the home slot the entry's search looks at: the newest flows, which
+ * carry most packets, sit at or near their home (map_place). */
+#define PREFETCH_PROBE 4u
+
+const void *mw_flow_table_prefetch_entry(const mw_flow_table *t, uint64_t hash)
+{
+    const mw_flow_slot *slots = t->map.slots;
+    if (!slots)
+        return NULL;
+    const mw_flow_key probe = { .hash = hash }; /* only its hash is read (slot_may_be) */
+    size_t i = (size_t)hash & t->map.mask;
+    for (unsigned n = 0; n < PREFETCH_PROBE && slots[i]; n++, i = (i + 1) & t->map.mask)
+        if (slot_may_be(slots[i], &probe)) {
+            const mw_flow_key *k = slot_key(slots[i]);
+            __builtin_prefetch(k);
+            return k;
+        }
+    return NULL;
+}
+
 mw_flow_node *mw_flow_table_lookup(const mw_flow_table *t, const mw_flow_key *k)
 {
     /* the key is the node's first member */

@@ -150,6 +150,13 @@ void mw_flow_key_make(const mw_flow_table *t, const mw_packet *pkt, mw_flow_key 
 mw_flow_node *mw_flow_table_lookup(const mw_flow_table *t, const mw_flow_key *k);
 /* The packet's key into k (mw_flow_key_make), and its flow (mw_flow_table_lookup). */
 mw_flow_node *mw_flow_table_find(const mw_flow_table *t, const mw_packet *pkt, mw_flow_key *k);
+/* Look-ahead for a packet analysed soon (engine/flow.h, mw_engine_prefetch_*): its key
+ * into k (as mw_flow_key_make), with the load of its home slot begun; then, once that slot
+ * has had time to arrive, the load of the entry it (or one of the next few slots) holds
+ * with that hash's tag begun, returned (NULL: none seen). Hints only: nothing is changed,
+ * no key compared. */
+void mw_flow_table_prefetch_slot(const mw_flow_table *t, const mw_packet *pkt, mw_flow_key *k);
+const void *mw_flow_table_prefetch_entry(const mw_flow_table *t, uint64_t hash);
 /* Add n (its key set) as the most recently active flow. */
 void mw_flow_table_insert(mw_flow_table *t, mw_flow_node *n);
 void mw_flow_table_remove(mw_flow_table *t, mw_flow_node *n);

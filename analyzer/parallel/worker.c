@@ -103,7 +103,7 @@ static void origin(void *user, uint64_t frame, int64_t ts_us, const char *sessio
         *iface = w->cur_iface;
 }
 
-static void segment(mw_worker *w, const mw_rec_head *h)
+static void segment(mw_worker *w, const mw_rec_head *h, const mw_flow_key *k)
 {
     mw_packet pkt;
     memcpy(&pkt, (const uint8_t *)h + MW_REC_ALIGN(sizeof *h), sizeof pkt);
@@ -111,7 +111,7 @@ static void segment(mw_worker *w, const mw_rec_head *h)
         pkt.payload = (const uint8_t *)h + MW_REC_ALIGN(sizeof *h) + MW_REC_ALIGN(sizeof pkt);
     w->base = MW_ORDER_OWN;
     mw_engine_index(w->e, h->index, h->frame, h->ts_us);
-    mw_engine_packet(w->e, &pkt, h->frame, h->ts_us);
+    mw_engine_packet_keyed(w->e, &pkt, h->frame, h->ts_us, k);
     if (w->st->last_id == h->index) { /* it started a session */
         mw_order_event ev = { h->index, 0, MW_ORDER_START, NULL };
         g_array_append_val(w->pending, ev);
@@ -127,8 +127,9 @@ static void tell_deadline(mw_worker *w)
     atomic_store_explicit(&w->flows_live, w->st->flows_live, memory_order_relaxed);
 }
 
-/* One record; false at the end of the input. */
-static bool handle(mw_worker *w, const mw_rec_head *h)
+/* One record (k: a segment's flow key, made by the look-ahead); false at the end of the
+ * input. */
+static bool handle(mw_worker *w, const mw_rec_head *h, const mw_flow_key *k)
 {
     w->g = h->index;
     w->cur_frame = h->frame;
@@ -136,7 +137,7 @@ static bool handle(mw_worker *w, const mw_rec_head *h)
     switch (h->kind) {
     case MW_REC_SEGMENT:
     case MW_REC_SEGMENT_AT:
-        segment(w, h);
+        segment(w, h, k);
         break;
     case MW_REC_TICK:
         w->base = MW_ORDER_IDLE;
@@ -169,6 +170,69 @@ static void give_back(mw_worker *w, mw_batch *b)
     b->src = NULL;
 }
 
+/* The look-ahead over a batch (engine/flow.h, mw_engine_prefetch_*): a segment's key made
+ * and its slot load begun LOOK_SLOT records before it is handled, its flow's load
+ * LOOK_FLOW records before, what the flow points to LOOK_STATE before (and the records'
+ * own lines LOOK_BYTES on: the dispatcher wrote them on another core). Far enough that a
+ * miss (~100 ns) is covered by the records between, near enough that the lines are still
+ * in the cache. The ring holds the records from the one being handled on. */
+#define LOOK_SLOT 6u
+#define LOOK_FLOW 3u
+#define LOOK_STATE 1u
+#define LOOK_RING 8u /* a power of two above LOOK_SLOT */
+#define LOOK_BYTES 1024u /* about seven records on */
+_Static_assert(LOOK_STATE < LOOK_FLOW && LOOK_FLOW < LOOK_SLOT && LOOK_SLOT < LOOK_RING,
+               "look-ahead distances");
+
+typedef struct {
+    const mw_rec_head *h;
+    bool segment;
+    mw_flow_key key; /* a segment's (mw_engine_prefetch_slot) */
+} look_rec;
+
+typedef struct {
+    const mw_batch *b;
+    size_t pos; /* the next record to look at */
+    size_t n;   /* ... its number in the batch */
+    look_rec r[LOOK_RING];
+} look_ahead;
+
+static const mw_packet *rec_packet(const mw_rec_head *h)
+{
+    return (const mw_packet *)(const void *)((const uint8_t *)h + MW_REC_ALIGN(sizeof *h));
+}
+
+/* Record n about to be handled: the ring filled up to n + LOOK_SLOT; the flow and state
+ * stages for the records LOOK_FLOW and LOOK_STATE on. Returns record n's entry. */
+static const look_rec *look(look_ahead *la, const mw_engine *e, size_t n)
+{
+    const mw_batch *b = la->b;
+    for (; la->n <= n + LOOK_SLOT && la->pos < b->used; la->n++) {
+        if (la->pos + LOOK_BYTES + 128 <= b->used) { /* two lines a record: about as long */
+            __builtin_prefetch(b->buf + la->pos + LOOK_BYTES);
+            __builtin_prefetch(b->buf + la->pos + LOOK_BYTES + 64);
+        }
+        look_rec *r = &la->r[la->n % LOOK_RING];
+        r->h = (const mw_rec_head *)(const void *)(b->buf + la->pos);
+        r->segment = r->h->kind == MW_REC_SEGMENT || r->h->kind == MW_REC_SEGMENT_AT;
+        if (r->segment)
+            mw_engine_prefetch_slot(e, rec_packet(r->h), &r->key);
+        la->pos += r->h->size;
+    }
+    if (n + LOOK_FLOW < la->n) {
+        const look_rec *r = &la->r[(n + LOOK_FLOW) % LOOK_RING];
+        if (r->segment) {
+            mw_engine_prefetch_flow(e, r->key.hash, false);
+            const mw_packet *pkt = rec_packet(r->h);
+            if (r->h->kind == MW_REC_SEGMENT_AT && pkt->payload_len) /* else it follows */
+                __builtin_prefetch(pkt->payload);
+        }
+    }
+    if (n + LOOK_STATE < la->n && la->r[(n + LOOK_STATE) % LOOK_RING].segment)
+        mw_engine_prefetch_flow(e, la->r[(n + LOOK_STATE) % LOOK_RING].key.hash, true);
+    return &la->r[n % LOOK_RING];
+}
+
 static void *worker_main(void *data)
 {
     mw_worker *w = data;
@@ -176,13 +240,15 @@ static void *worker_main(void *data)
     for (;;) {
         mw_batch *b = mw_batch_pop(&w->ring.full_q);
         bool more = true;
-        for (size_t pos = 0; pos < b->used && more;) {
+        look_ahead la = { .b = b };
+        for (size_t pos = 0, n = 0; pos < b->used && more; n++) {
             const mw_rec_head *h = (const mw_rec_head *)(void *)(b->buf + pos);
             pos += h->size;
-            if (w->discard)
+            if (w->discard) {
                 more = h->kind != MW_REC_END;
-            else
-                more = handle(w, h);
+            } else {
+                more = handle(w, h, &look(&la, w->e, n)->key);
+            }
             if (w->discard && h->kind == MW_REC_BARRIER)
                 post(w, false, true);
         }

@@ -309,6 +309,37 @@ static void test_remembered_rings(void)
     g_free(e);
 }
 
+/* The look-ahead's helpers (parallel/worker.c): the key prefetch_slot makes is the one
+ * mw_flow_key_make makes, and prefetch_entry, given its hash, points at that flow's entry
+ * (every flow near its home here) or at nothing for a flow never inserted. */
+static void test_prefetch_helpers(void)
+{
+    enum { N = 2000 };
+    mw_flow_table t;
+    mw_flow_table_init(&t);
+    g_assert_null(mw_flow_table_prefetch_entry(&t, 1)); /* no slots yet */
+    entry *e = make_entries(&t, N, false);
+    for (unsigned i = 0; i < N; i++)
+        mw_flow_table_insert(&t, &e[i].node);
+    unsigned found = 0;
+    for (unsigned i = 0; i < N; i++) {
+        mw_packet p = pkt_of(0, (uint16_t)(1024 + i % 64000), (uint16_t)(25 + i / 64000));
+        mw_flow_key k;
+        mw_flow_table_prefetch_slot(&t, &p, &k);
+        g_assert_cmpmem(&k, sizeof k, &e[i].node.key, sizeof e[i].node.key);
+        const void *hint = mw_flow_table_prefetch_entry(&t, k.hash);
+        if (mw_flow_map_distance(&t.map, &k) < 4 && hint == &e[i].node)
+            found++;
+    }
+    g_assert_cmpuint(found, >, N * 9 / 10); /* a tag shared with an earlier entry: the rest */
+    mw_packet stranger = pkt_of(7, 9, 9);
+    mw_flow_key k;
+    mw_flow_table_prefetch_slot(&t, &stranger, &k);
+    g_assert_null(mw_flow_table_lookup(&t, &k));
+    mw_flow_table_free(&t);
+    g_free(e);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -319,5 +350,6 @@ int main(int argc, char **argv)
     g_test_add_func("/flow_table/seeded_per_table", test_seeded_per_table);
     g_test_add_func("/flow_table/key_order_as_memcmp", test_key_order_as_memcmp);
     g_test_add_func("/flow_table/remembered_rings", test_remembered_rings);
+    g_test_add_func("/flow_table/prefetch_helpers", test_prefetch_helpers);
     return g_test_run();
 }
