@@ -20,6 +20,11 @@ typedef struct {
 } mw_run_info;
 
 mw_output *mw_output_new(FILE *fp, bool json, bool quiet, bool verbose);
+/* The records' stdio buffer: one write(2) per this many bytes of output. */
+#define MW_OUTPUT_BUFFER_BYTES (256 * 1024)
+/* Gives fp (the process's record stream, before anything is written to it) a buffer of
+ * MW_OUTPUT_BUFFER_BYTES; once a process, and not for a terminal (mw_output_new calls it). */
+void mw_output_stream_buffer(FILE *fp);
 /* Flush after every record (live capture, a pipe on stdin): a tail -f or a log shipper
  * then sees each session as it closes. Off, records go out in stdio's blocks. */
 void mw_output_flush_each(mw_output *o, bool on);
