@@ -290,6 +290,7 @@ static bool on_ok(pop3_state *st, const mw_tp_cmd *c)
         st->dot.line_start = true;
         st->dot.bytes = 0;
         st->dot.lines = 0;
+        st->dot.count_lines = st->sess->transcript != NULL; /* "[n lines, m bytes]" */
         if (st->sess->transcript && st->smode == S_MULTI_LINES) {
             g_strlcpy(st->list_label, c->kind == PC_CAPA ? "capabilities" : "mechanisms",
                       sizeof st->list_label);

@@ -303,40 +303,6 @@ bool mw_tp_tls_words(const uint8_t *p, size_t len)
     return any_word(p, len, words, G_N_ELEMENTS(words));
 }
 
-/* ---------- dot-terminated blocks ---------- */
-
-mw_dot_status mw_dotblock_skip(mw_dotblock *b, const uint8_t *p, size_t len, size_t *used)
-{
-    size_t off = 0;
-    while (off < len) {
-        const uint8_t *q = p + off;
-        size_t avail = len - off;
-        if (b->line_start && q[0] == '.') {
-            /* ".\r\n" or ".\n" ends the block; ".." is a stuffed dot (RFC 1939 3) */
-            if (avail >= 2 && q[1] == '\n') {
-                *used = off + 2;
-                return MW_DOT_END;
-            }
-            if (avail >= 3 && q[1] == '\r' && q[2] == '\n') {
-                *used = off + 3;
-                return MW_DOT_END;
-            }
-            if (avail < 2 || (avail < 3 && q[1] == '\r')) {
-                *used = off;
-                return MW_DOT_NEED;
-            }
-        }
-        const uint8_t *nl = memchr(q, '\n', avail);
-        size_t n = nl ? (size_t)(nl - q) + 1 : avail;
-        b->bytes += n;
-        b->lines += nl != NULL;
-        b->line_start = nl != NULL;
-        off += n;
-    }
-    *used = off;
-    return MW_DOT_CONTINUE;
-}
-
 /* ---------- transcript ---------- */
 
 void mw_tp_event_line(mw_session *s, mw_dir dir, const mw_ctx *ctx, int64_t latency_us,

@@ -117,12 +117,14 @@ bool mw_tp_timeout_words(const uint8_t *p, size_t len);
 /* Server wording that says encryption is required first. */
 bool mw_tp_tls_words(const uint8_t *p, size_t len);
 
-/* A dot-terminated multi-line block (POP3 RFC 1939 section 3, SMTP DATA): skipped a
- * line at a time with memchr, never buffered. */
+/* A dot-terminated multi-line block (POP3 RFC 1939 section 3, SMTP DATA): skipped from
+ * one line-starting dot to the next, never buffered (text/dotblock.c). */
 typedef struct {
-    bool line_start; /* at the start of a line */
-    uint64_t bytes;  /* bytes skipped so far, terminator excluded */
-    uint64_t lines;  /* complete lines skipped so far, terminator excluded */
+    bool line_start;  /* at the start of a line */
+    bool count_lines; /* count the lines too (a transcript shows them; it costs a memchr
+                       * per line instead of one per dot) */
+    uint64_t bytes;   /* bytes skipped so far, terminator excluded */
+    uint64_t lines;   /* complete lines skipped so far, terminator excluded (count_lines) */
 } mw_dotblock;
 typedef enum {
     MW_DOT_CONTINUE, /* consumed everything given; the block goes on */

@@ -139,6 +139,34 @@ static void test_every_label(void)
     g_string_free(g, TRUE);
 }
 
+static bool has_any(mw_keylog *kl, unsigned r)
+{
+    uint8_t random[32];
+    bytes_of(r, 32, random);
+    return mw_keylog_has_any(kl, random);
+}
+
+/* Any secret of a random, whatever its kind; an ignored label is none. */
+static void test_has_any(void)
+{
+    GString *g = g_string_new("");
+    add_line(g, "CLIENT_RANDOM", 1, 100, 48, "\n");
+    add_line(g, "SERVER_TRAFFIC_SECRET_0", 3, 108, 48, "\n");
+    add_line(g, "EXPORTER_SECRET", 4, 106, 32, "\n");
+    add_line(g, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", 5, 102, 32, "\n");
+    mw_keylog *kl = mw_keylog_new();
+    g_assert_false(has_any(kl, 1));
+    mw_keylog_add_buffer(kl, "keys.txt", g->str, g->len);
+    g_assert_true(has_any(kl, 1));
+    g_assert_true(has_any(kl, 3));
+    g_assert_false(has_any(kl, 4));
+    g_assert_true(has_any(kl, 5));
+    g_assert_false(has_any(kl, 9));
+    g_assert_false(mw_keylog_has_any(NULL, NULL));
+    mw_keylog_free(kl);
+    g_string_free(g, TRUE);
+}
+
 static void test_malformed(void)
 {
     GString *g = g_string_new(NULL);
@@ -394,6 +422,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/keylog/every-label", test_every_label);
+    g_test_add_func("/keylog/has-any", test_has_any);
     g_test_add_func("/keylog/malformed", test_malformed);
     g_test_add_func("/keylog/limits", test_limits);
     g_test_add_func("/keylog/file-once", test_file_once);

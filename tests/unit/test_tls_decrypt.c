@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 #include <string.h>
 
+#include "tls/decrypt/ctx_pool.h"
 #include "tls/decrypt/decrypt.h"
 #include "tls/decrypt/keylog.h"
 #include "tls/decrypt/keyschedule.h"
@@ -313,6 +314,74 @@ static void test_context_pool(void)
     g_assert_cmpint(open_client_data(secret->data, secret->len), ==, MW_TLS_DEC_OK);
     g_byte_array_unref(rec);
     g_byte_array_unref(secret);
+}
+
+/* The pool hands back only a context kept for the suite asked, the last kept first; with
+ * more suites than it keeps lists for, or more contexts than it keeps, the rest are freed
+ * (ASan: no leak) and the kept ones still come back. */
+static void test_context_pool_suites(void)
+{
+    static const uint16_t ids[] = { 0x1301, 0x1302, 0x1303, 0x1304, 0x1305, 0x009C, 0x009D,
+                                    0x009E, 0x009F, 0x00A2, 0x00A3, 0xC02B, 0xC02C, 0xC02F,
+                                    0xC030, 0xC09C, 0xC09D, 0xC09E, 0xC09F, 0xC0A0 };
+    enum { N = sizeof ids / sizeof ids[0] };
+    EVP_CIPHER_CTX *c, *kept[N];
+    EVP_MAC_CTX *m = NULL;
+    const mw_tls_suite *a = mw_tls_suite_find(0x1301), *b = mw_tls_suite_find(0x1302);
+    for (int i = 0; i < N; i++) /* what earlier tests left in this thread's pool */
+        while (mw_tls_ctx_pool_take(mw_tls_suite_find(ids[i]), &c, &m)) {
+            EVP_CIPHER_CTX_free(c);
+            EVP_MAC_CTX_free(m);
+        }
+    g_assert_false(mw_tls_ctx_pool_take(a, &c, &m));
+    EVP_CIPHER_CTX *ca1 = EVP_CIPHER_CTX_new(), *ca2 = EVP_CIPHER_CTX_new();
+    EVP_CIPHER_CTX *cb = EVP_CIPHER_CTX_new();
+    mw_tls_ctx_pool_put(a, ca1, NULL);
+    mw_tls_ctx_pool_put(b, cb, NULL);
+    mw_tls_ctx_pool_put(a, ca2, NULL);
+    g_assert_true(mw_tls_ctx_pool_take(b, &c, &m));
+    g_assert_true(c == cb);
+    g_assert_false(mw_tls_ctx_pool_take(b, &c, &m));
+    g_assert_true(mw_tls_ctx_pool_take(a, &c, &m));
+    g_assert_true(c == ca2);
+    g_assert_true(mw_tls_ctx_pool_take(a, &c, &m));
+    g_assert_true(c == ca1);
+    g_assert_false(mw_tls_ctx_pool_take(a, &c, &m));
+    EVP_CIPHER_CTX_free(ca1);
+    EVP_CIPHER_CTX_free(ca2);
+    EVP_CIPHER_CTX_free(cb);
+
+    /* one context of each of N suites: those past the lists' count are freed */
+    for (int i = 0; i < N; i++) {
+        kept[i] = EVP_CIPHER_CTX_new();
+        mw_tls_ctx_pool_put(mw_tls_suite_find(ids[i]), kept[i], NULL);
+    }
+    unsigned back = 0;
+    for (int i = 0; i < N; i++) {
+        if (!mw_tls_ctx_pool_take(mw_tls_suite_find(ids[i]), &c, &m))
+            continue;
+        g_assert_true(c == kept[i]);
+        EVP_CIPHER_CTX_free(c);
+        back++;
+    }
+    g_assert_cmpuint(back, >=, 8);
+    g_assert_cmpuint(back, <, N);
+    /* every list empty again: the 20th suite is kept now */
+    kept[0] = EVP_CIPHER_CTX_new();
+    mw_tls_ctx_pool_put(mw_tls_suite_find(ids[N - 1]), kept[0], NULL);
+    g_assert_true(mw_tls_ctx_pool_take(mw_tls_suite_find(ids[N - 1]), &c, &m));
+    g_assert_true(c == kept[0]);
+    EVP_CIPHER_CTX_free(c);
+
+    /* more than the pool keeps, of one suite: as many come back as it keeps */
+    for (int i = 0; i < MW_TLS_CTX_POOL_MAX + 5; i++)
+        mw_tls_ctx_pool_put(a, EVP_CIPHER_CTX_new(), NULL);
+    back = 0;
+    while (mw_tls_ctx_pool_take(a, &c, &m)) {
+        EVP_CIPHER_CTX_free(c);
+        back++;
+    }
+    g_assert_cmpuint(back, ==, MW_TLS_CTX_POOL_MAX);
 }
 
 static void test_api_edges(void)
@@ -914,6 +983,7 @@ int main(int argc, char **argv)
     g_test_add_func("/tls-decrypt/rfc8448/records", test_rfc8448_records);
     g_test_add_func("/tls-decrypt/rfc8448/flipped-bits", test_rfc8448_flipped_bits);
     g_test_add_func("/tls-decrypt/context-pool", test_context_pool);
+    g_test_add_func("/tls-decrypt/context-pool/suites", test_context_pool_suites);
     g_test_add_func("/tls-decrypt/api-edges", test_api_edges);
     the_identity = make_identity();
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)

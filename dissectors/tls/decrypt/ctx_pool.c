@@ -10,23 +10,37 @@
 
 #include "tls/decrypt/decrypt.h" /* MW_TLS_CTX_POOL_MAX */
 
+/* Distinct suites a thread keeps contexts of at once (the table has a few dozen; a run
+ * sees a handful): contexts of one more are freed, not kept. */
+#define POOL_SUITES 16
+
+/* The kept contexts are nodes in one array, linked per suite (and the unused ones in a
+ * free list): a take or put looks at POOL_SUITES list heads, not at every kept context. */
 typedef struct {
-    const mw_tls_suite *suite;
     EVP_CIPHER_CTX *cipher;
     EVP_MAC_CTX *mac;
-} pooled_ctx;
+    int next; /* the next node of the same list, -1: none */
+} pool_node;
 
 typedef struct {
-    pooled_ctx p[MW_TLS_CTX_POOL_MAX];
-    unsigned n;
+    const mw_tls_suite *suite; /* whose contexts; any suite while head is -1 */
+    int head;
+} pool_list;
+
+typedef struct {
+    pool_node node[MW_TLS_CTX_POOL_MAX];
+    pool_list list[POOL_SUITES];
+    int free_head;
 } ctx_pool;
 
 static void ctx_pool_free(gpointer data)
 {
     ctx_pool *pool = data;
-    for (unsigned i = 0; i < pool->n; i++) {
-        EVP_CIPHER_CTX_free(pool->p[i].cipher);
-        EVP_MAC_CTX_free(pool->p[i].mac);
+    for (unsigned l = 0; l < POOL_SUITES; l++) {
+        for (int i = pool->list[l].head; i >= 0; i = pool->node[i].next) {
+            EVP_CIPHER_CTX_free(pool->node[i].cipher);
+            EVP_MAC_CTX_free(pool->node[i].mac);
+        }
     }
     OPENSSL_free(pool);
 }
@@ -38,34 +52,63 @@ static ctx_pool *ctx_pool_get(void)
     ctx_pool *pool = g_private_get(&pool_key);
     if (!pool) {
         pool = OPENSSL_zalloc(sizeof *pool);
-        if (pool)
-            g_private_set(&pool_key, pool);
+        if (!pool)
+            return NULL;
+        for (int i = 0; i < MW_TLS_CTX_POOL_MAX; i++)
+            pool->node[i].next = i + 1 < MW_TLS_CTX_POOL_MAX ? i + 1 : -1;
+        pool->free_head = 0;
+        for (unsigned l = 0; l < POOL_SUITES; l++)
+            pool->list[l].head = -1;
+        g_private_set(&pool_key, pool);
     }
     return pool;
+}
+
+/* The list of suite's contexts; with make, an empty one taken for it when it has none
+ * (NULL when every list holds another suite's). */
+static pool_list *list_of(ctx_pool *pool, const mw_tls_suite *suite, bool make)
+{
+    pool_list *spare = NULL;
+    for (unsigned l = 0; l < POOL_SUITES; l++) {
+        pool_list *pl = &pool->list[l];
+        if (pl->suite == suite && (pl->head >= 0 || make))
+            return pl;
+        if (!spare && pl->head < 0)
+            spare = pl;
+    }
+    if (!make || !spare)
+        return NULL;
+    spare->suite = suite;
+    return spare;
 }
 
 void mw_tls_ctx_pool_put(const mw_tls_suite *suite, EVP_CIPHER_CTX *cipher, EVP_MAC_CTX *mac)
 {
     ctx_pool *pool = cipher ? ctx_pool_get() : NULL;
-    if (pool && pool->n < MW_TLS_CTX_POOL_MAX) {
-        pool->p[pool->n++] = (pooled_ctx){ suite, cipher, mac };
-    } else {
+    pool_list *pl = pool && pool->free_head >= 0 ? list_of(pool, suite, true) : NULL;
+    if (!pl) {
         EVP_CIPHER_CTX_free(cipher);
         EVP_MAC_CTX_free(mac);
+        return;
     }
+    int i = pool->free_head;
+    pool->free_head = pool->node[i].next;
+    pool->node[i] = (pool_node){ cipher, mac, pl->head };
+    pl->head = i;
 }
 
 bool mw_tls_ctx_pool_take(const mw_tls_suite *suite, EVP_CIPHER_CTX **cipher,
                           EVP_MAC_CTX **mac)
 {
     ctx_pool *pool = g_private_get(&pool_key);
-    for (unsigned i = 0; pool && i < pool->n; i++) {
-        if (pool->p[i].suite != suite)
-            continue;
-        *cipher = pool->p[i].cipher;
-        *mac = pool->p[i].mac;
-        pool->p[i] = pool->p[--pool->n];
-        return true;
-    }
-    return false;
+    pool_list *pl = pool ? list_of(pool, suite, false) : NULL;
+    if (!pl)
+        return false;
+    int i = pl->head;
+    *cipher = pool->node[i].cipher;
+    *mac = pool->node[i].mac;
+    pl->head = pool->node[i].next;
+    pool->node[i] = (pool_node){ NULL, NULL, pool->free_head };
+    pool->free_head = i;
+    return true;
 }

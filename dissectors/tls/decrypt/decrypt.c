@@ -31,7 +31,7 @@ typedef struct {
     bool etm;
     uint64_t seq;
     uint8_t key[KEY_MAX];
-    uint8_t iv[IV_MAX]; /* AEAD salt / 1.3 IV; TLS 1.0 CBC: the chained IV */
+    uint8_t iv[IV_MAX]; /* AEAD salt / 1.3 IV; TLS 1.0 CBC: the first IV (the context chains) */
     uint8_t secret[MW_TLS13_SECRET_MAX];
     size_t secret_len;
     EVP_CIPHER_CTX *cipher;
@@ -97,17 +97,18 @@ bool mw_tls_decoder_keyed(const mw_tls_decoder *d, mw_tls_dir dir)
     return d && (unsigned)dir < 2 && d->dir[dir].keyed;
 }
 
-/* Makes st's cipher context for suite with key (and HMAC with mac_key for CBC). A context
- * already made for the same suite is only re-keyed. */
+/* Makes st's cipher context for suite with key (and HMAC with mac_key for CBC; cbc_iv: TLS
+ * 1.0's first IV, cbc_decrypt chains from it). A context already made for the same suite
+ * is only re-keyed. */
 static bool dir_key(dir_state *st, const mw_tls_suite *suite, const uint8_t *key,
-                    const uint8_t *mac_key)
+                    const uint8_t *mac_key, const uint8_t *cbc_iv)
 {
     if (st->cipher && st->suite != suite)
         ctx_pool_put(st); /* another suite (renegotiation): kept for a session of it */
     if (!st->cipher && mw_tls_ctx_pool_take(suite, &st->cipher, &st->mac))
         st->suite = suite;
     if (st->cipher) {
-        if (EVP_DecryptInit_ex2(st->cipher, NULL, key, NULL, NULL) != 1)
+        if (EVP_DecryptInit_ex2(st->cipher, NULL, key, cbc_iv, NULL) != 1)
             return false;
     } else {
         st->cipher = EVP_CIPHER_CTX_new();
@@ -122,7 +123,7 @@ static bool dir_key(dir_state *st, const mw_tls_suite *suite, const uint8_t *key
                                          NULL) == 1;
         }
         if (ok)
-            ok = EVP_DecryptInit_ex2(st->cipher, NULL, key, NULL, NULL) == 1;
+            ok = EVP_DecryptInit_ex2(st->cipher, NULL, key, cbc_iv, NULL) == 1;
         if (ok && suite->kind == MW_TLS_KIND_CBC)
             ok = EVP_CIPHER_CTX_set_padding(st->cipher, 0) == 1;
         if (!ok) {
@@ -242,7 +243,8 @@ mw_tls_dec_status mw_tls_decoder_init12(mw_tls_decoder *d, mw_tls_dir dir, uint1
     const uint8_t *iv = block + 2 * mac_len + 2 * s->key_len + side * iv_len;
     memcpy(st->key, key, s->key_len);
     memcpy(st->iv, iv, iv_len);
-    bool ok = dir_key(st, s, st->key, mac_key) && fix_iv(st);
+    const uint8_t *cbc_iv = s->kind == MW_TLS_KIND_CBC && !record_iv ? st->iv : NULL;
+    bool ok = dir_key(st, s, st->key, mac_key, cbc_iv) && fix_iv(st);
     if (!ok) {
         dir_forget(st);
         return MW_TLS_DEC_UNSUPPORTED;
@@ -263,7 +265,7 @@ static mw_tls_dec_status dir_key13(dir_state *st, const mw_tls_suite *s)
 {
     if (!mw_tls13_key_iv(s->prf_hash, st->secret, st->secret_len, st->key, s->key_len, st->iv,
                          s->fixed_iv_len) ||
-        !dir_key(st, s, st->key, NULL) || !fix_iv(st)) {
+        !dir_key(st, s, st->key, NULL, NULL) || !fix_iv(st)) {
         dir_forget(st);
         return MW_TLS_DEC_UNSUPPORTED;
     }
@@ -464,13 +466,24 @@ static bool aead_open(dir_state *st, const uint8_t nonce[AEAD_NONCE_LEN], const 
     return EVP_DecryptFinal_ex(c, out + n, &m) == 1;
 }
 
-static bool cbc_decrypt(dir_state *st, const uint8_t *iv, const uint8_t *ct, size_t len,
+/* CBC with no IV set per record (EVP_DecryptInit_ex2 re-inits the provider, ~10x an update
+ * of one block): the context chains, its state after a record is that record's last
+ * ciphertext block. TLS 1.0 wants exactly that (RFC 2246 §6.2.3.2; the first record's IV
+ * is set with the key). TLS 1.1+'s record IV is decrypted first as a throwaway block: what
+ * comes out is garbage (wiped), the state after it is the IV, so the rest decrypts as with
+ * that IV. Padding is off and len a multiple of the block: nothing is held back, no final. */
+static bool cbc_decrypt(dir_state *st, const uint8_t *iv_block, const uint8_t *ct, size_t len,
                         uint8_t *out)
 {
     int n = 0, m = 0;
-    return EVP_DecryptInit_ex2(st->cipher, NULL, NULL, iv, NULL) == 1 &&
-           EVP_DecryptUpdate(st->cipher, out, &n, ct, (int)len) == 1 &&
-           EVP_DecryptFinal_ex(st->cipher, out + n, &m) == 1 && (size_t)(n + m) == len;
+    bool ok = true;
+    if (iv_block) {
+        uint8_t junk[BLOCK_MAX];
+        size_t bl = st->suite->block_len;
+        ok = EVP_DecryptUpdate(st->cipher, junk, &m, iv_block, (int)bl) == 1 && (size_t)m == bl;
+        OPENSSL_cleanse(junk, sizeof junk);
+    }
+    return ok && EVP_DecryptUpdate(st->cipher, out, &n, ct, (int)len) == 1 && (size_t)n == len;
 }
 
 /* HMAC(mac_key, seq + type + version + length + data) (RFC 5246 §6.2.3.1). */
@@ -595,11 +608,7 @@ static mw_tls_dec_status open12_cbc(dir_state *st, uint8_t type, uint16_t wire_v
             CRYPTO_memcmp(mac, frag + enc_len, mac_len) != 0)
             return MW_TLS_DEC_AUTH_FAILED;
     }
-    uint8_t iv[BLOCK_MAX];
-    memcpy(iv, iv_len ? frag : st->iv, bl);
-    if (!iv_len)
-        memcpy(st->iv, frag + ct_len - bl, bl); /* the next record's IV */
-    if (!cbc_decrypt(st, iv, frag + iv_len, ct_len, out))
+    if (!cbc_decrypt(st, iv_len ? frag : NULL, frag + iv_len, ct_len, out))
         return MW_TLS_DEC_AUTH_FAILED;
     long pad = cbc_padding(out, ct_len, st->etm ? 0 : mac_len);
     size_t content_len;

@@ -211,6 +211,23 @@ bool mw_keylog_copy(const mw_keylog *kl, const uint8_t client_random[MW_KEYLOG_R
     return k != NULL;
 }
 
+bool mw_keylog_has_any(const mw_keylog *kl, const uint8_t client_random[MW_KEYLOG_RANDOM_LEN])
+{
+    if (!kl || !client_random)
+        return false;
+    mw_keylog *w = (mw_keylog *)kl;
+    kl_key probe;
+    probe.hash = random_hash(kl->seed, client_random);
+    memcpy(probe.random, client_random, MW_KEYLOG_RANDOM_LEN);
+    bool any = false;
+    g_rw_lock_reader_lock(&w->lock);
+    const kl_entry *e = g_hash_table_lookup(kl->table, &probe);
+    for (int k = 0; e && k < MW_KEYLOG_N_KINDS && !any; k++)
+        any = e->len[k] != 0;
+    g_rw_lock_reader_unlock(&w->lock);
+    return any;
+}
+
 mw_keylog_stats mw_keylog_get_stats(const mw_keylog *kl)
 {
     mw_keylog *w = (mw_keylog *)kl;

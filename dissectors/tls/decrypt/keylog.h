@@ -85,6 +85,9 @@ const uint8_t *mw_keylog_find(const mw_keylog *kl,
 bool mw_keylog_copy(const mw_keylog *kl, const uint8_t client_random[MW_KEYLOG_RANDOM_LEN],
                     mw_keylog_kind kind, uint8_t out[MW_KEYLOG_SECRET_MAX], size_t *len);
 
+/* Does the key log hold any secret (of any kind) for client_random? One look-up. */
+bool mw_keylog_has_any(const mw_keylog *kl, const uint8_t client_random[MW_KEYLOG_RANDOM_LEN]);
+
 mw_keylog_stats mw_keylog_get_stats(const mw_keylog *kl);
 
 /* The messages (one line each, no newline) added since the last call, oldest first; the

@@ -118,6 +118,9 @@ static void note_keys(tls_state *st, bool found)
 static bool any_secret(tls_state *st)
 {
     size_t len;
+    struct mw_keylog *kl = keylog_of(st);
+    if (kl && st->have_client_random && mw_keylog_has_any(kl, st->client_random))
+        return true; /* else each kind, a followed key log read again when due */
     for (int k = 0; k < MW_KEYLOG_N_KINDS; k++)
         if (find_secret(st, (mw_keylog_kind)k, &len)) {
             wipe_secret(st);
