@@ -218,15 +218,20 @@ void mw_json_opt_str(GString *out, const char *s)
         mw_put_lit(out, "null");
 }
 
-void mw_json_strlist(GString *out, const GPtrArray *a)
+void mw_json_strv(GString *out, const char *const *v, size_t n)
 {
     g_string_append_c(out, '[');
-    for (guint i = 0; a && i < a->len; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (i)
             g_string_append_c(out, ',');
-        mw_json_str(out, g_ptr_array_index(a, i));
+        mw_json_str(out, v[i]);
     }
     g_string_append_c(out, ']');
+}
+
+void mw_json_strlist(GString *out, const GPtrArray *a)
+{
+    mw_json_strv(out, a ? (const char *const *)a->pdata : NULL, a ? a->len : 0);
 }
 
 void mw_text_printable(GString *out, const char *s)

@@ -72,6 +72,8 @@ static inline void mw_json_bool(GString *out, bool v)
 void mw_json_opt_str(GString *out, const char *s);
 /* ["a","b"] of a GPtrArray of strings ([] when a is NULL) */
 void mw_json_strlist(GString *out, const GPtrArray *a);
+/* The same for n strings at v (a list in a session's arena). */
+void mw_json_strv(GString *out, const char *const *v, size_t n);
 /* Wire text for the terminal (the text output): control bytes shown as '.', never raw. */
 void mw_text_printable(GString *out, const char *s);
 void mw_json_u64(GString *out, uint64_t v);         /* decimal, no printf */

@@ -39,7 +39,6 @@ void mw_smtp_tx_clear(mw_smtp_tx *t)
     g_free(t->body);
     g_free(t->ret);
     g_free(t->envid);
-
     g_free(t->text);
     g_free(t->queue_id);
     g_free(t->hdr_block); /* the headers' values */
@@ -212,13 +211,7 @@ void mw_smtp_write_json(GString *out, const mw_session *s, const void *rec)
     mw_json_key(out, "message_bytes");
     mw_json_u64(out, m->message_bytes);
     mw_json_key(out, "capabilities");
-    g_string_append_c(out, '[');
-    for (guint i = 0; i < m->capabilities.len; i++) {
-        if (i)
-            g_string_append_c(out, ',');
-        mw_json_str(out, mw_avec_at(&m->capabilities, const char *, i));
-    }
-    g_string_append_c(out, ']');
+    mw_json_strv(out, (const char *const *)m->capabilities.data, m->capabilities.len);
     g_string_append_c(out, '}');
 }
 
