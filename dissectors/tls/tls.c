@@ -53,6 +53,24 @@ static void tls_free(void *p)
     g_free(st);
 }
 
+/* A record all here: decrypted (in place when own, the record's own copy) or read in clear
+ * (*clear). */
+static void tls_whole_record(tls_state *st, mw_dir dir, bool decrypt, uint8_t type,
+                             uint16_t version, const uint8_t *body, uint8_t *own, uint16_t rlen,
+                             const mw_ctx *ctx, bool *clear)
+{
+    if (!decrypt) {
+        *clear = true;
+        tls_clear_record(st, dir, type, version, body, rlen, ctx);
+        return;
+    }
+    tls_opaque_record(st, dir, type, rlen, true, ctx);
+    if (own)
+        tls_dec_record_own(st, dir, type, version, own, rlen, ctx);
+    else
+        tls_dec_record(st, dir, type, version, body, rlen, ctx);
+}
+
 /* One record at q (n bytes, at a record boundary): the header checked (a broken one loses
  * the direction: framing is gone), then skipped by length when opaque, decrypted, or parsed
  * in clear (*clear). Returns the bytes taken; *more when the record is not all here yet. */
@@ -97,13 +115,7 @@ static size_t tls_one_record(tls_state *st, mw_dir dir, const uint8_t *q, size_t
         d->partial_len = 5 + (size_t)rlen;
         return n;
     }
-    if (decrypt) {
-        tls_opaque_record(st, dir, type, rlen, true, ctx);
-        tls_dec_record(st, dir, type, version, body, rlen, ctx);
-    } else {
-        *clear = true;
-        tls_clear_record(st, dir, type, version, body, rlen, ctx);
-    }
+    tls_whole_record(st, dir, decrypt, type, version, body, NULL, rlen, ctx, clear);
     return 5 + (size_t)rlen;
 }
 
@@ -120,17 +132,13 @@ static void tls_gathered_record(tls_state *st, mw_dir dir, const mw_ctx *ctx, bo
     if (!mw_cur_u8(&c, &type) || !mw_cur_be16(&c, &version) || !mw_cur_be16(&c, &rlen) ||
         (size_t)rlen != c.left)
         return; /* cannot be: the header made the length */
-    uint8_t *body = d->rec + 5;
-    if (tls_dec_wants(st, dir, type)) {
-        tls_opaque_record(st, dir, type, rlen, true, ctx);
-        tls_dec_record_own(st, dir, type, version, body, rlen, ctx);
-    } else if (tls_record_is_opaque(st, d, type)) {
+    bool decrypt = tls_dec_wants(st, dir, type);
+    if (!decrypt && tls_record_is_opaque(st, d, type)) {
         tls_dec_opaque(st, dir, type);
         tls_opaque_record(st, dir, type, rlen, false, ctx);
-    } else {
-        *clear = true;
-        tls_clear_record(st, dir, type, version, body, rlen, ctx);
+        return;
     }
+    tls_whole_record(st, dir, decrypt, type, version, d->rec + 5, d->rec + 5, rlen, ctx, clear);
 }
 
 /* More bytes of the record being gathered; the record is read once whole. */
