@@ -135,11 +135,18 @@ else
 fi
 
 # ---- 2. forced drops: a 1 MiB ring and mailwire stopped in pulses ---------------------------
+FORCED_LOAD_S=4
 forced() {  # forced OUT ERR ARGS...
     local out=$1 err=$2 src
     shift 2
     start_mw "$out" "$err" --buffer-size 1 "$@" || return 1
-    source_load 50 2000 >/dev/null 2>&1 &
+    # the load lasts FORCED_LOAD_S seconds however fast the machine: one load of 2,000 sessions
+    # can end within the first pause (every packet after the ring filled lost, no later packet
+    # to show a gap), and the checks below need mailwire to resume while sessions are open
+    (
+        end=$((SECONDS + FORCED_LOAD_S))
+        while ((SECONDS < end)); do source_load 50 2000 || break; done
+    ) >/dev/null 2>&1 &
     src=$!
     while kill -0 "$src" 2>/dev/null; do
         kill -STOP "$MW_PID"; sleep 0.2; kill -CONT "$MW_PID"; sleep 0.2
