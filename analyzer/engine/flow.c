@@ -209,8 +209,16 @@ static void end_session(mw_engine *e, mw_flow *f, mw_close_reason why)
     sink_user u = { e, f };
     mw_tcp_release_all(&f->tcp, e->cfg.max_ooo_bytes, &flow_sink, &u);
     s->close_reason = why;
-    if (why == MW_CLOSE_NONE || why == MW_CLOSE_IDLE)
+    if (why == MW_CLOSE_NONE || why == MW_CLOSE_IDLE) {
         mw_session_more_of(s)->idle_at_end_us = e->now_us - f->node.last_ts;
+        /* live: its end (FIN, RST, the last replies) may be among the packets the kernel
+         * dropped after its last captured one; no later packet shows a gap in its stream */
+        if (mw_loss_between(&e->loss, f->node.last_ts, e->now_us))
+            mw_session_flag(s, MW_FLAG_CAPTURE_GAP, e->frame, e->ts_us,
+                            "its end is not in the capture: the kernel dropped packets while "
+                            "it was open, after its last captured packet (mailwire fell "
+                            "behind, not the network; raise --buffer-size)");
+    }
     if (e->index) /* in parallel: the order of closes across threads (parallel/order.h) */
         memcpy(&mw_session_more_of(s)->last_index, f->pre_bytes, sizeof e->index);
     s->syn_seen = f->tcp.syn_seen;

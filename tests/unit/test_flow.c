@@ -538,6 +538,30 @@ static void test_loss_stretches(void)
     g_assert_cmpuint(probed, ==, 6);
 }
 
+/* Live: a session still open when the kernel dropped packets after its last captured one
+ * (its FIN may be among them) says so at its close, by idle timeout or at the end; one whose
+ * last packet came after the drops does not. */
+static void test_loss_after_last_packet(void)
+{
+    collected col;
+    mw_engine *e = engine(&col, 100);
+    seg a[16], b[16];
+    size_t n = relay_conversation(a, 40500, 1000000);
+    feed(e, a, n - 2, NULL); /* no FIN seen */
+    mw_engine_capture_lost(e, 7, 0, 1000020, 1000030);
+    size_t m = relay_conversation(b, 40501, 1000040);
+    feed(e, b, m - 2, NULL); /* opened after the loss, open at the end */
+    mw_engine_finish(e);
+    g_assert_cmpuint(col.records->len, ==, 2);
+    const char *lost = strstr(rec(&col, 0), "10.0.0.1:40500") ? rec(&col, 0) : rec(&col, 1);
+    const char *kept = lost == rec(&col, 0) ? rec(&col, 1) : rec(&col, 0);
+    g_assert_nonnull(strstr(lost, "its end is not in the capture: the kernel dropped packets"));
+    g_assert_nonnull(strstr(lost, "\"capture_gap\""));
+    g_assert_null(strstr(kept, "capture_gap"));
+    mw_engine_free(e);
+    g_ptr_array_free(col.records, TRUE);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -556,5 +580,6 @@ int main(int argc, char **argv)
     g_test_add_func("/flow/stray_after_close", test_stray_after_close);
     g_test_add_func("/flow/one_sided", test_one_sided);
     g_test_add_func("/flow/loss_stretches", test_loss_stretches);
+    g_test_add_func("/flow/loss_after_last_packet", test_loss_after_last_packet);
     return g_test_run();
 }
