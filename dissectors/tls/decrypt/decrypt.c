@@ -476,7 +476,8 @@ static bool cbc_decrypt(dir_state *st, const uint8_t *iv_block, const uint8_t *c
     return ok && EVP_DecryptUpdate(st->cipher, out, &n, ct, (int)len) == 1 && (size_t)n == len;
 }
 
-/* HMAC(mac_key, seq + type + version + length + data) (RFC 5246 §6.2.3.1). */
+/* HMAC(mac_key, seq + type + version + length + data) (RFC 5246 §6.2.3.1). The message
+ * state is not wiped: it holds the MAC and the inner hash, nothing of the key. */
 static void record_mac(dir_state *st, uint8_t type, uint16_t version, const uint8_t *data,
                        size_t len, uint8_t mac[MAC_MAX])
 {

@@ -5,23 +5,24 @@
 #include <openssl/crypto.h>
 #include <string.h>
 
-#define IPAD 0x36
-#define OPAD 0x5c
+/* ipad and opad (RFC 2104 §2) eight bytes at a time: every block length is a multiple of 8 */
+#define IPAD8 0x3636363636363636ull
+#define OPAD8 0x5c5c5c5c5c5c5c5cull
 
 void mw_hmac_key_set(mw_hmac_key *k, mw_md md, const uint8_t *key, size_t key_len)
 {
     size_t block = mw_md_block(md);
-    uint8_t pad[MW_DIGEST_BLOCK_MAX] = { 0 };
+    uint64_t pad[MW_DIGEST_BLOCK_MAX / 8] = { 0 };
     if (key_len > block)
-        mw_digest(md, key, key_len, pad);
+        mw_digest(md, key, key_len, (uint8_t *)pad);
     else if (key_len)
         memcpy(pad, key, key_len);
-    for (size_t i = 0; i < block; i++)
-        pad[i] ^= IPAD;
+    for (size_t i = 0; i < block / 8; i++)
+        pad[i] ^= IPAD8;
     mw_hash_init(&k->inner, md);
     mw_hash_update(&k->inner, pad, block);
-    for (size_t i = 0; i < block; i++)
-        pad[i] ^= IPAD ^ OPAD;
+    for (size_t i = 0; i < block / 8; i++)
+        pad[i] ^= IPAD8 ^ OPAD8;
     mw_hash_init(&k->outer, md);
     mw_hash_update(&k->outer, pad, block);
     k->len = mw_md_size(md);
@@ -30,14 +31,11 @@ void mw_hmac_key_set(mw_hmac_key *k, mw_md md, const uint8_t *key, size_t key_le
 
 void mw_hmac_end(const mw_hmac_key *k, mw_hash *msg, uint8_t out[MW_DIGEST_MAX])
 {
-    uint8_t inner[MW_DIGEST_MAX];
-    unsigned n = mw_hash_final(msg, inner);
+    /* the inner hash goes through out, which the result then overwrites */
+    unsigned n = mw_hash_final(msg, out);
     *msg = k->outer;
-    mw_hash_update(msg, inner, n);
+    mw_hash_update(msg, out, n);
     mw_hash_final(msg, out);
-    /* the states after a secret's block: as secret as the key itself */
-    OPENSSL_cleanse(msg, sizeof *msg);
-    OPENSSL_cleanse(inner, sizeof inner);
 }
 
 void mw_hmac(const mw_hmac_key *k, const void *p, size_t len, uint8_t out[MW_DIGEST_MAX])
@@ -46,6 +44,7 @@ void mw_hmac(const mw_hmac_key *k, const void *p, size_t len, uint8_t out[MW_DIG
     mw_hmac_start(k, &msg);
     mw_hash_update(&msg, p, len);
     mw_hmac_end(k, &msg, out);
+    mw_hash_wipe(&msg);
 }
 
 void mw_hmac_wipe(mw_hmac_key *k)

@@ -22,14 +22,15 @@ typedef struct {
 void mw_hmac_key_set(mw_hmac_key *k, mw_md md, const uint8_t *key, size_t key_len);
 
 /* A message under k: start (msg from the inner state), mw_hash_update(msg, ...), end
- * (out gets k->len bytes; msg is used up and wiped). */
+ * (out gets k->len bytes). msg is used up: it holds the inner hash and what out holds, so a
+ * caller deriving secrets wipes it (mw_hash_wipe) when done with its last message, once. */
 static inline void mw_hmac_start(const mw_hmac_key *k, mw_hash *msg)
 {
     *msg = k->inner;
 }
 void mw_hmac_end(const mw_hmac_key *k, mw_hash *msg, uint8_t out[MW_DIGEST_MAX]);
 
-/* HMAC of p[0..len) under k, in one call. */
+/* HMAC of p[0..len) under k, in one call (its message state wiped). */
 void mw_hmac(const mw_hmac_key *k, const void *p, size_t len, uint8_t out[MW_DIGEST_MAX]);
 
 void mw_hmac_wipe(mw_hmac_key *k);

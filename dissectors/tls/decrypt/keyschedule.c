@@ -83,9 +83,9 @@ static void p_hash(const mw_hmac_key *k, const uint8_t *seed, size_t seed_len, u
                    size_t out_len, bool xor)
 {
     uint8_t a[MW_DIGEST_MAX], chunk[MW_DIGEST_MAX];
+    mw_hash m;
     mw_hmac(k, seed, seed_len, a);
     for (size_t done = 0; done < out_len;) {
-        mw_hash m;
         mw_hmac_start(k, &m);
         mw_hash_update(&m, a, k->len);
         mw_hash_update(&m, seed, seed_len);
@@ -97,6 +97,7 @@ static void p_hash(const mw_hmac_key *k, const uint8_t *seed, size_t seed_len, u
         if (done < out_len)
             mw_hmac(k, a, k->len, a);
     }
+    mw_hash_wipe(&m);
     OPENSSL_cleanse(a, sizeof a);
     OPENSSL_cleanse(chunk, sizeof chunk);
 }
@@ -153,9 +154,9 @@ static bool expand(const mw_hmac_key *k, const uint8_t *info, size_t info_len, u
         return false;
     }
     size_t done = 0;
+    mw_hash m;
     for (unsigned i = 1; done < out_len; i++) {
         uint8_t counter = (uint8_t)i;
-        mw_hash m;
         mw_hmac_start(k, &m);
         if (i > 1)
             mw_hash_update(&m, t, k->len);
@@ -166,6 +167,8 @@ static bool expand(const mw_hmac_key *k, const uint8_t *info, size_t info_len, u
         memcpy(out + done, t, n);
         done += n;
     }
+    if (out_len)
+        mw_hash_wipe(&m);
     OPENSSL_cleanse(t, sizeof t);
     return true;
 }
