@@ -113,7 +113,7 @@ static bool dir_key(dir_state *st, const mw_tls_suite *suite, const uint8_t *key
             return false;
     } else {
         st->cipher = EVP_CIPHER_CTX_new();
-        EVP_CIPHER *c = mw_tls_fetched(MW_TLS_ALG_CIPHER, suite->cipher);
+        EVP_CIPHER *c = mw_tls_cipher_fetched(suite->cipher);
         bool ok = st->cipher && c && EVP_DecryptInit_ex2(st->cipher, c, NULL, NULL, NULL) == 1;
         if (ok && suite->kind == MW_TLS_KIND_AEAD) {
             ok = EVP_CIPHER_CTX_ctrl(st->cipher, EVP_CTRL_AEAD_SET_IVLEN, AEAD_NONCE_LEN,

@@ -3,58 +3,42 @@
 
 #include "tls/decrypt/hmac.h"
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
 #include <glib.h>
 #include <string.h>
 
-/* Distinct algorithms ever fetched: the suite table's ciphers, HMAC, two KDFs. */
+/* Distinct ciphers ever fetched: the suite table's. */
 #define FETCH_CACHE_MAX 32
 
 typedef struct {
-    mw_tls_alg_kind kind;
     char name[32];
-    void *alg; /* NULL: not available (remembered too) */
+    EVP_CIPHER *alg; /* NULL: not available (remembered too) */
 } fetch_entry;
 
 static GMutex fetch_lock;
 static fetch_entry fetch_cache[FETCH_CACHE_MAX];
 static unsigned fetch_n;
 
-static void *fetch_now(mw_tls_alg_kind kind, const char *name)
+EVP_CIPHER *mw_tls_cipher_fetched(const char *name)
 {
-    switch (kind) {
-    case MW_TLS_ALG_CIPHER:
-        return EVP_CIPHER_fetch(NULL, name, NULL);
-    case MW_TLS_ALG_MAC:
-        return EVP_MAC_fetch(NULL, name, NULL);
-    default:
-        return EVP_KDF_fetch(NULL, name, NULL);
-    }
-}
-
-void *mw_tls_fetched(mw_tls_alg_kind kind, const char *name)
-{
-    void *alg = NULL;
+    EVP_CIPHER *alg = NULL;
     bool found = false;
     g_mutex_lock(&fetch_lock);
     for (unsigned i = 0; i < fetch_n && !found; i++) {
-        if (fetch_cache[i].kind == kind && strcmp(fetch_cache[i].name, name) == 0) {
+        if (strcmp(fetch_cache[i].name, name) == 0) {
             alg = fetch_cache[i].alg;
             found = true;
         }
     }
     if (!found && strlen(name) < sizeof fetch_cache[0].name) {
-        alg = fetch_now(kind, name);
+        alg = EVP_CIPHER_fetch(NULL, name, NULL);
         if (fetch_n < FETCH_CACHE_MAX) {
             fetch_entry *e = &fetch_cache[fetch_n++];
-            e->kind = kind;
             g_strlcpy(e->name, name, sizeof e->name);
             e->alg = alg;
         } else {
-            g_warning("tls decrypt: algorithm cache full"); /* cannot happen: the table is fixed */
+            g_warning("tls decrypt: cipher cache full"); /* cannot happen: the table is fixed */
         }
     }
     g_mutex_unlock(&fetch_lock);
