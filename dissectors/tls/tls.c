@@ -9,7 +9,6 @@
  * the leaf is read, the rest skipped by length). Hellos, the server's certificate and
  * cleartext alerts fill the record's tls object and raise the TLS flags of SPEC.md. */
 #include <glib.h>
-#include <openssl/crypto.h>
 #include <string.h>
 
 #include "core/cursor.h"
@@ -43,11 +42,7 @@ static void tls_free(void *p)
     for (int i = 0; i < 2; i++) {
         if (st->d[i].hs)
             g_byte_array_free(st->d[i].hs, TRUE);
-        if (st->d[i].rec) {
-            /* the last plaintext (an AUTH line, say): a wipe the compiler cannot drop */
-            OPENSSL_cleanse(st->d[i].rec, MW_TLS_RECORD_MAX);
-            g_free(st->d[i].rec);
-        }
+        tls_rec_give(st, &st->d[i], st->d[i].partial_have); /* before the engine of its own */
     }
     tls_dec_free(st);
     g_free(st);
@@ -108,8 +103,7 @@ static size_t tls_one_record(tls_state *st, mw_dir dir, const uint8_t *q, size_t
             return 0;
         }
         /* gathered here, for a gap inside it too (tls_dec_gap) */
-        if (!d->rec)
-            d->rec = g_malloc(MW_TLS_RECORD_MAX);
+        tls_rec_take(st, d);
         memcpy(d->rec, q, n);
         d->partial_have = n;
         d->partial_len = 5 + (size_t)rlen;
@@ -149,8 +143,12 @@ static size_t tls_gather(tls_state *st, mw_dir dir, const uint8_t *p, size_t n,
     size_t take = MIN(d->partial_len - d->partial_have, n);
     memcpy(d->rec + d->partial_have, p, take);
     d->partial_have += take;
-    if (d->partial_have == d->partial_len)
+    if (d->partial_have == d->partial_len) {
+        size_t whole = d->partial_len;
         tls_gathered_record(st, dir, ctx, clear);
+        if (!d->partial_have)
+            tls_rec_give(st, d, whole); /* read: the buffer serves the next such record */
+    }
     return take;
 }
 

@@ -32,6 +32,11 @@ enum {
     HS_ENCRYPTED_EXTENSIONS = 8, HS_CERTIFICATE = 11, HS_CERTIFICATE_VERIFY = 15,
     HS_FINISHED = 20, HS_KEY_UPDATE = 24,
 };
+/* Record buffers (tls_dir.rec) an engine keeps for the next record that spans segments:
+ * one is taken when such a record starts and given back, wiped, once it is read, so only
+ * the directions inside one hold one (a few at a time, not one per session that ever had
+ * one; MW_TLS_RECORD_MAX bytes each). */
+#define MW_TLS_REC_SPARES 8
 /* Live capture: the key log is read again, when a session's keys are not in it yet, at most
  * this often (wall clock). */
 #define MW_TLS_KEYLOG_REFRESH_US (100 * 1000)
@@ -48,6 +53,8 @@ typedef struct {
     int64_t last_refresh_us; /* monotonic */
     size_t hold_cap;         /* records held per direction for late keys (inner/tls_hold.c) */
     uint8_t secret[48];      /* the last secret looked up (MW_KEYLOG_SECRET_MAX), wiped after use */
+    uint8_t *rec_spare[MW_TLS_REC_SPARES]; /* wiped record buffers (tls_rec_take) */
+    unsigned rec_spares;
     uint8_t plain[MW_TLS_MAX_CIPHERTEXT];
 } tls_engine;
 
@@ -75,7 +82,7 @@ typedef struct {
     uint64_t opaque_records; /* protected records that were not decrypted */
     /* A protected record that spans segments is gathered in rec (tls.c: copied once, then
      * decrypted where it is) rather than left to the feeder. */
-    uint8_t *rec;        /* MW_TLS_RECORD_MAX bytes, made at the first such record */
+    uint8_t *rec;        /* MW_TLS_RECORD_MAX bytes while such a record is read (tls_rec_take) */
     size_t partial_have; /* an incomplete protected record: bytes of it in rec */
     size_t partial_len;  /* ...and its whole length, header included */
     bool key_update;     /* a KeyUpdate was decrypted: new keys after this record */

@@ -18,7 +18,7 @@
  * free list): a take or put looks at POOL_SUITES list heads, not at every kept context. */
 typedef struct {
     EVP_CIPHER_CTX *cipher;
-    EVP_MAC_CTX *mac;
+    mw_hmac_key *mac; /* wiped: only the allocation is kept */
     int next; /* the next node of the same list, -1: none */
 } pool_node;
 
@@ -39,7 +39,7 @@ static void ctx_pool_free(gpointer data)
     for (unsigned l = 0; l < POOL_SUITES; l++) {
         for (int i = pool->list[l].head; i >= 0; i = pool->node[i].next) {
             EVP_CIPHER_CTX_free(pool->node[i].cipher);
-            EVP_MAC_CTX_free(pool->node[i].mac);
+            OPENSSL_free(pool->node[i].mac);
         }
     }
     OPENSSL_free(pool);
@@ -82,13 +82,15 @@ static pool_list *list_of(ctx_pool *pool, const mw_tls_suite *suite, bool make)
     return spare;
 }
 
-void mw_tls_ctx_pool_put(const mw_tls_suite *suite, EVP_CIPHER_CTX *cipher, EVP_MAC_CTX *mac)
+void mw_tls_ctx_pool_put(const mw_tls_suite *suite, EVP_CIPHER_CTX *cipher, mw_hmac_key *mac)
 {
+    if (mac)
+        mw_hmac_wipe(mac);
     ctx_pool *pool = cipher ? ctx_pool_get() : NULL;
     pool_list *pl = pool && pool->free_head >= 0 ? list_of(pool, suite, true) : NULL;
     if (!pl) {
         EVP_CIPHER_CTX_free(cipher);
-        EVP_MAC_CTX_free(mac);
+        OPENSSL_free(mac);
         return;
     }
     int i = pool->free_head;
@@ -98,7 +100,7 @@ void mw_tls_ctx_pool_put(const mw_tls_suite *suite, EVP_CIPHER_CTX *cipher, EVP_
 }
 
 bool mw_tls_ctx_pool_take(const mw_tls_suite *suite, EVP_CIPHER_CTX **cipher,
-                          EVP_MAC_CTX **mac)
+                          mw_hmac_key **mac)
 {
     ctx_pool *pool = g_private_get(&pool_key);
     pool_list *pl = pool ? list_of(pool, suite, false) : NULL;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "tls/decrypt/ctx_pool.h"
+#include "tls/decrypt/hmac.h"
 #include "tls/decrypt/keyschedule.h"
 
 /* Largest key, IV, MAC key and block of the suites in the table. */
@@ -35,7 +36,7 @@ typedef struct {
     uint8_t secret[MW_TLS13_SECRET_MAX];
     size_t secret_len;
     EVP_CIPHER_CTX *cipher;
-    EVP_MAC_CTX *mac;
+    mw_hmac_key *mac; /* CBC: the record MAC's key (hmac.h), kept with the cipher context */
 } dir_state;
 
 /* The TLS <= 1.2 key block serves both directions: made at the first direction's init12,
@@ -65,7 +66,7 @@ struct mw_tls_decoder {
 /* Keeps st's contexts for a later session of its suite (ctx_pool.h). */
 static void ctx_pool_put(dir_state *st)
 {
-    if (st->cipher)
+    if (st->cipher || st->mac)
         mw_tls_ctx_pool_put(st->suite, st->cipher, st->mac);
     st->cipher = NULL;
     st->mac = NULL;
@@ -112,7 +113,7 @@ static bool dir_key(dir_state *st, const mw_tls_suite *suite, const uint8_t *key
             return false;
     } else {
         st->cipher = EVP_CIPHER_CTX_new();
-        EVP_CIPHER *c = mw_tls_fetched(MW_TLS_ALG_CIPHER, suite->cipher);
+        EVP_CIPHER *c = mw_tls_cipher_fetched(suite->cipher);
         bool ok = st->cipher && c && EVP_DecryptInit_ex2(st->cipher, c, NULL, NULL, NULL) == 1;
         if (ok && suite->kind == MW_TLS_KIND_AEAD) {
             ok = EVP_CIPHER_CTX_ctrl(st->cipher, EVP_CTRL_AEAD_SET_IVLEN, AEAD_NONCE_LEN,
@@ -134,24 +135,13 @@ static bool dir_key(dir_state *st, const mw_tls_suite *suite, const uint8_t *key
         st->suite = suite; /* the pool files the context under it */
     }
     if (suite->kind == MW_TLS_KIND_CBC) {
-        if (!st->mac) {
-            /* the digest is set once (setting it fetches it), each re-key only keys */
-            EVP_MAC *m = mw_tls_fetched(MW_TLS_ALG_MAC, "HMAC");
-            OSSL_PARAM params[] = {
-                OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                                 (char *)suite->mac_hash, 0),
-                OSSL_PARAM_construct_end(),
-            };
-            st->mac = m ? EVP_MAC_CTX_new(m) : NULL;
-            if (st->mac && EVP_MAC_CTX_set_params(st->mac, params) != 1) {
-                EVP_MAC_CTX_free(st->mac);
-                st->mac = NULL;
-            }
-            if (!st->mac)
-                return false;
-        }
-        if (EVP_MAC_init(st->mac, mac_key, suite->mac_len, NULL) != 1)
+        /* RFC 5246 §6.2.3.1: HMAC with the suite's hash, keyed once per key (hmac.h) */
+        mw_md md;
+        if (!mw_md_by_name(suite->mac_hash, &md) || mw_md_size(md) != suite->mac_len)
             return false;
+        if (!st->mac && !(st->mac = OPENSSL_malloc(sizeof *st->mac)))
+            return false;
+        mw_hmac_key_set(st->mac, md, mac_key, suite->mac_len);
     }
     st->suite = suite;
     return true;
@@ -486,17 +476,18 @@ static bool cbc_decrypt(dir_state *st, const uint8_t *iv_block, const uint8_t *c
     return ok && EVP_DecryptUpdate(st->cipher, out, &n, ct, (int)len) == 1 && (size_t)n == len;
 }
 
-/* HMAC(mac_key, seq + type + version + length + data) (RFC 5246 §6.2.3.1). */
-static bool record_mac(dir_state *st, uint8_t type, uint16_t version, const uint8_t *data,
+/* HMAC(mac_key, seq + type + version + length + data) (RFC 5246 §6.2.3.1). The message
+ * state is not wiped: it holds the MAC and the inner hash, nothing of the key. */
+static void record_mac(dir_state *st, uint8_t type, uint16_t version, const uint8_t *data,
                        size_t len, uint8_t mac[MAC_MAX])
 {
     uint8_t h[SEQ_HEADER_LEN];
-    size_t outl = 0;
     put_seq_header(h, st->seq, type, version, len);
-    return EVP_MAC_init(st->mac, NULL, 0, NULL) == 1 &&
-           EVP_MAC_update(st->mac, h, sizeof h) == 1 &&
-           (len == 0 || EVP_MAC_update(st->mac, data, len) == 1) &&
-           EVP_MAC_final(st->mac, mac, &outl, MAC_MAX) == 1 && outl == st->suite->mac_len;
+    mw_hash m;
+    mw_hmac_start(st->mac, &m);
+    mw_hash_update(&m, h, sizeof h);
+    mw_hash_update(&m, data, len);
+    mw_hmac_end(st->mac, &m, mac);
 }
 
 /* Length of the TLS CBC padding at the end of pt (padding_length + 1 bytes, each equal to
@@ -604,8 +595,8 @@ static mw_tls_dec_status open12_cbc(dir_state *st, uint8_t type, uint16_t wire_v
         return MW_TLS_DEC_TOO_LONG;
     uint8_t mac[MAC_MAX];
     if (st->etm) {
-        if (!record_mac(st, type, wire_version, frag, enc_len, mac) ||
-            CRYPTO_memcmp(mac, frag + enc_len, mac_len) != 0)
+        record_mac(st, type, wire_version, frag, enc_len, mac);
+        if (CRYPTO_memcmp(mac, frag + enc_len, mac_len) != 0)
             return MW_TLS_DEC_AUTH_FAILED;
     }
     if (!cbc_decrypt(st, iv_len ? frag : NULL, frag + iv_len, ct_len, out))
@@ -619,8 +610,8 @@ static mw_tls_dec_status open12_cbc(dir_state *st, uint8_t type, uint16_t wire_v
     } else {
         /* On bad padding still compute a MAC (over as if there were none) and fail. */
         content_len = ct_len - mac_len - (pad < 0 ? 1 : (size_t)pad);
-        bool ok = record_mac(st, type, wire_version, out, content_len, mac) &&
-                  CRYPTO_memcmp(mac, out + content_len, mac_len) == 0;
+        record_mac(st, type, wire_version, out, content_len, mac);
+        bool ok = CRYPTO_memcmp(mac, out + content_len, mac_len) == 0;
         if (!ok || pad < 0)
             return MW_TLS_DEC_AUTH_FAILED;
     }

@@ -1,16 +1,17 @@
 /* Key derivation for TLS decryption: the TLS 1.0-1.2 PRF (RFC 5246 §5, RFC 2246 §5) and
- * TLS 1.3's HKDF-Expand-Label (RFC 8446 §7.1, RFC 5869 §2.3), computed from HMAC through
- * OpenSSL's EVP_MAC. One HMAC context per digest and thread is kept with its digest set,
- * so a derivation re-keys it once and reuses that key for every block (EVP_MAC_init with
- * no key), instead of making an EVP_KDF context, fetching its digest and keying HMAC anew
- * for each label (OpenSSL 3.0 has no EVP_KDF_CTX_dup for HKDF / TLS1-PRF). Callers wipe
- * what they get back. */
+ * TLS 1.3's HKDF-Expand-Label (RFC 8446 §7.1, RFC 5869 §2.3), computed from HMAC
+ * (hmac.h): a derivation keys HMAC once with its secret (the inner and outer pads hashed
+ * once) and starts every block from a copy of that state. No OpenSSL context, no
+ * allocation: EVP_KDF (HKDF, TLS1-PRF; no EVP_KDF_CTX_dup in 3.0) and then EVP_MAC both
+ * allocated per init and per copy. Callers wipe what they get back. */
 #ifndef MW_TLS_KEYSCHEDULE_H
 #define MW_TLS_KEYSCHEDULE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <openssl/types.h> /* EVP_CIPHER */
 
 /* Longest label mw_tls_prf takes ("key expansion", "master secret", ...). */
 #define MW_TLS_PRF_LABEL_MAX 32
@@ -47,11 +48,10 @@ bool mw_tls13_expand_label(const char *digest, const uint8_t *secret, size_t sec
 bool mw_tls13_key_iv(const char *digest, const uint8_t *secret, size_t secret_len,
                      uint8_t *key, size_t key_len, uint8_t *iv, size_t iv_len);
 
-/* OpenSSL algorithm objects fetched once per process and kept (EVP_*_fetch takes locks
- * and walks the provider store: per session it cost more than the key derivation itself).
- * NULL when this OpenSSL lacks the algorithm. Shared, read-only, safe from any thread;
- * never freed (the caller must not free them either). */
-typedef enum { MW_TLS_ALG_CIPHER, MW_TLS_ALG_MAC, MW_TLS_ALG_KDF } mw_tls_alg_kind;
-void *mw_tls_fetched(mw_tls_alg_kind kind, const char *name);
+/* OpenSSL ciphers fetched once per process and kept (EVP_CIPHER_fetch takes locks and
+ * walks the provider store: per session it cost more than the key derivation itself).
+ * NULL when this OpenSSL lacks the cipher. Shared, read-only, safe from any thread; never
+ * freed (the caller must not free them either). */
+EVP_CIPHER *mw_tls_cipher_fetched(const char *name);
 
 #endif

@@ -1,6 +1,7 @@
 #include "tls/inner/tls_decrypt.h"
 
 #include <glib.h>
+#include <openssl/crypto.h>
 #include <string.h>
 
 #include "registry.h"
@@ -26,7 +27,31 @@ void tls_dec_engine_free(tls_engine *e)
         return;
     memset(e->plain, 0, sizeof e->plain); /* the last plaintext held */
     memset(e->secret, 0, sizeof e->secret);
+    for (unsigned i = 0; i < e->rec_spares; i++)
+        g_free(e->rec_spare[i]); /* wiped when given back */
     g_free(e);
+}
+
+void tls_rec_take(tls_state *st, tls_dir *d)
+{
+    tls_engine *e = st->eng;
+    if (d->rec)
+        return;
+    d->rec = e && e->rec_spares ? e->rec_spare[--e->rec_spares] : g_malloc(MW_TLS_RECORD_MAX);
+}
+
+void tls_rec_give(tls_state *st, tls_dir *d, size_t used)
+{
+    tls_engine *e = st->eng;
+    if (!d->rec)
+        return;
+    /* the plaintext decrypted there (an AUTH line, say): a wipe the compiler cannot drop */
+    OPENSSL_cleanse(d->rec, MIN(used, (size_t)MW_TLS_RECORD_MAX));
+    if (e && e->rec_spares < MW_TLS_REC_SPARES)
+        e->rec_spare[e->rec_spares++] = d->rec;
+    else
+        g_free(d->rec);
+    d->rec = NULL;
 }
 
 void tls_dec_attach(tls_state *st, const mw_ctx *ctx)
@@ -587,6 +612,7 @@ bool tls_dec_gap(tls_state *st, mw_dir dir, uint64_t missing, const mw_ctx *ctx)
     tls_dir *d = &st->d[dir];
     size_t have = d->partial_have, whole = d->partial_len;
     d->partial_have = d->partial_len = 0;
+    tls_rec_give(st, d, have);
     if (!st->dec || !mw_tls_decoder_keyed(st->dec, (mw_tls_dir)dir) || d->dec_failed)
         return false;
     mw_ctx ic = inner_ctx(ctx);

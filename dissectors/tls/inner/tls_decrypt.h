@@ -14,6 +14,11 @@ void tls_dec_engine_free(tls_engine *e);
 /* Called at each feed: the engine's state, or (no engine: unit tests) the session's own. */
 void tls_dec_attach(tls_state *st, const mw_ctx *ctx);
 void tls_dec_free(tls_state *st);
+/* d's record buffer, from the engine's spares or made; given back (its first used bytes
+ * wiped: the plaintext read there) when the record is read, lost to a gap or the session
+ * ends. */
+void tls_rec_take(tls_state *st, tls_dir *d);
+void tls_rec_give(tls_state *st, tls_dir *d, size_t used);
 
 void tls_keep_client_hello(tls_state *st, const mw_tls_client_hello *h);
 void tls_keys_server_hello(tls_state *st, const mw_tls_server_hello *h, const mw_ctx *ctx);
