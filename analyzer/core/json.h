@@ -86,7 +86,17 @@ void mw_json_strlist(GString *out, const GPtrArray *a);
 void mw_json_strv(GString *out, const char *const *v, size_t n);
 /* Wire text for the terminal (the text output): control bytes shown as '.', never raw. */
 void mw_text_printable(GString *out, const char *s);
-void mw_json_u64(GString *out, uint64_t v);         /* decimal, no printf */
+void mw_json_u64_any(GString *out, uint64_t v); /* decimal, no printf */
+/* The same, a single digit inline (counts of 0 are the most frequent number written) */
+static inline void mw_json_u64(GString *out, uint64_t v)
+{
+    if (v < 10 && G_LIKELY(out->len + 1 < out->allocated_len)) {
+        out->str[out->len++] = (char)('0' + v);
+        out->str[out->len] = '\0';
+    } else {
+        mw_json_u64_any(out, v);
+    }
+}
 void mw_json_i64(GString *out, int64_t v);
 /* microseconds as seconds with six decimals, as "%.6f" of us / 1e6 prints them */
 void mw_json_seconds(GString *out, int64_t us);
@@ -106,5 +116,7 @@ void mw_format_tenths(GString *out, int64_t us);
 size_t mw_format_ip(const mw_endpoint *ep, char *out, size_t size);
 /* ip:port, or [v6]:port */
 void mw_format_endpoint(GString *out, const mw_endpoint *ep);
+/* The same quoted, as a JSON string (it holds nothing to escape) */
+void mw_json_endpoint(GString *out, const mw_endpoint *ep);
 
 #endif

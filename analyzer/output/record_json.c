@@ -5,13 +5,6 @@
 #include "registry.h"
 #include "maillog/maillog.h"
 
-static void json_endpoint(GString *out, const mw_endpoint *ep)
-{
-    g_string_append_c(out, '"');
-    mw_format_endpoint(out, ep);
-    g_string_append_c(out, '"');
-}
-
 /* {"client":N,"server":N} */
 static void json_pair(GString *out, const uint64_t v[2])
 {
@@ -147,9 +140,9 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
     mw_json_next(out, "duration_s");
     mw_json_seconds(out, s->ts_end_us - s->ts_start_us);
     mw_json_next(out, "client");
-    json_endpoint(out, &s->client);
+    mw_json_endpoint(out, &s->client);
     mw_json_next(out, "server");
-    json_endpoint(out, &s->server);
+    mw_json_endpoint(out, &s->server);
     mw_json_next(out, "community_id");
     mw_json_str(out, mw_session_more_get(s)->community_id);
     mw_json_next(out, "protocol");
