@@ -160,13 +160,13 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
     mw_json_str(out, mw_outcome_name(s->outcome));
     mw_json_next(out, "flags");
     g_string_append_c(out, '[');
-    bool first = true;
-    for (int f = 0; f < MW_FLAG_COUNT; f++) {
-        if (!mw_session_has(s, (mw_flag)f))
-            continue;
-        if (!first)
+    /* the set bits only, lowest first (the order of the flag list) */
+    for (mw_flagset left = s->flags; left; left &= left - 1) {
+        int f = __builtin_ctz(left);
+        if (f >= MW_FLAG_COUNT)
+            break;
+        if (left != s->flags)
             g_string_append_c(out, ',');
-        first = false;
         mw_json_str(out, mw_flag_name((mw_flag)f));
     }
     g_string_append_c(out, ']');
@@ -181,13 +181,12 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
     mw_part_write_json(out, s, &s->mail);
     mw_json_next(out, "anomalies");
     g_string_append_c(out, '[');
-    first = true;
-    for (int a = 0; a < MW_ANOM_COUNT; a++) {
-        if (!((s->anomalies >> a) & 1u))
-            continue;
-        if (!first)
+    for (uint32_t left = s->anomalies; left; left &= left - 1) {
+        int a = __builtin_ctz(left);
+        if (a >= MW_ANOM_COUNT)
+            break;
+        if (left != s->anomalies)
             g_string_append_c(out, ',');
-        first = false;
         mw_json_str(out, mw_anomaly_name((mw_anomaly)a));
     }
     g_string_append_c(out, ']');

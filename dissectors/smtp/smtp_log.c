@@ -102,13 +102,12 @@ static void json_tx_rcpts(GString *out, const mw_smtp_rec *m, const mw_smtp_tx *
 static void json_flagset(GString *out, mw_flagset flags)
 {
     g_string_append_c(out, '[');
-    bool first = true;
-    for (int f = 0; f < MW_FLAG_COUNT; f++) {
-        if (!((flags >> f) & 1u))
-            continue;
-        if (!first)
+    for (mw_flagset left = flags; left; left &= left - 1) { /* the set bits, lowest first */
+        int f = __builtin_ctz(left);
+        if (f >= MW_FLAG_COUNT)
+            break;
+        if (left != flags)
             g_string_append_c(out, ',');
-        first = false;
         mw_json_str(out, mw_flag_name((mw_flag)f));
     }
     g_string_append_c(out, ']');
