@@ -368,32 +368,25 @@ static inline char *put_pair(char *d, unsigned v) /* v < 100, two digits */
     return d + 2;
 }
 
-/* v in decimal at d (at most 20 bytes); returns the end. The digits are counted first,
- * then written from the last, two at a time. */
+/* 10 to the power of i */
+static const uint64_t pow10_u64[20] = {
+    1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u, 100000000u, 1000000000u,
+    10000000000u, 100000000000u, 1000000000000u, 10000000000000u, 100000000000000u,
+    1000000000000000u, 10000000000000000u, 100000000000000000u, 1000000000000000000u,
+    10000000000000000000u,
+};
+
+/* v in decimal at d (at most 20 bytes); returns the end. The digits are counted first
+ * (from the bit length: log10(2) is about 1233 / 4096, then one compare), then written
+ * from the last, two at a time. */
 static char *put_u64(char *d, uint64_t v)
 {
     if (v < 10) {
         *d = (char)('0' + v);
         return d + 1;
     }
-    unsigned n = 1;
-    for (uint64_t t = v;; t /= 10000, n += 4) {
-        if (t < 10)
-            break;
-        if (t < 100) {
-            n += 1;
-            break;
-        }
-        if (t < 1000) {
-            n += 2;
-            break;
-        }
-        if (t < 10000) {
-            n += 3;
-            break;
-        }
-    }
-    char *e = d + n, *p = e;
+    unsigned t = (unsigned)(64 - __builtin_clzll(v)) * 1233 >> 12;
+    char *e = d + t + (v >= pow10_u64[t]), *p = e;
     while (v >= 100) {
         p -= 2;
         memcpy(p, digit_pairs + 2 * (v % 100), 2);

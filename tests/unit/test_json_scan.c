@@ -1,6 +1,7 @@
 /* The one-pass string scan of mw_json_str and mw_json_opt_str (mw_json_plain_end: where
- * a NUL-ended string ends or first needs an escape, never reading past its NUL), and
- * the quoted times of mw_json_time with the text of the last second kept per thread. */
+ * a NUL-ended string ends or first needs an escape, never reading past its NUL), the
+ * quoted times of mw_json_time with the text of the last second kept per thread, the key
+ * literals and the digit count of mw_json_u64. */
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,6 +228,38 @@ static void test_key_literals(void)
     g_string_free(g, TRUE);
 }
 
+/* the digits counted from the bit length: every power of two and of ten, and one off */
+static void test_digit_counts(void)
+{
+    GString *g = g_string_sized_new(1);
+    char want[32];
+    for (int k = 0; k < 64; k++) {
+        uint64_t p2 = UINT64_C(1) << k;
+        uint64_t vs[] = { p2 - 1, p2, p2 + 1 };
+        for (size_t i = 0; i < G_N_ELEMENTS(vs); i++) {
+            g_string_truncate(g, 0);
+            mw_json_u64(g, vs[i]);
+            snprintf(want, sizeof want, "%" G_GUINT64_FORMAT, vs[i]);
+            g_assert_cmpstr(g->str, ==, want);
+        }
+    }
+    for (uint64_t p10 = 1;; p10 *= 10) {
+        uint64_t vs[] = { p10 - 1, p10, p10 + 1 };
+        for (size_t i = 0; i < G_N_ELEMENTS(vs); i++) {
+            g_string_truncate(g, 0);
+            mw_json_u64(g, vs[i]);
+            snprintf(want, sizeof want, "%" G_GUINT64_FORMAT, vs[i]);
+            g_assert_cmpstr(g->str, ==, want);
+        }
+        if (p10 > UINT64_MAX / 10)
+            break;
+    }
+    g_string_truncate(g, 0);
+    mw_json_u64(g, UINT64_MAX);
+    g_assert_cmpstr(g->str, ==, "18446744073709551615");
+    g_string_free(g, TRUE);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -235,5 +268,6 @@ int main(int argc, char **argv)
     g_test_add_func("/json_scan/long_and_every_byte", test_long_and_every_byte);
     g_test_add_func("/json_scan/times", test_times);
     g_test_add_func("/json_scan/key_literals", test_key_literals);
+    g_test_add_func("/json_scan/digit_counts", test_digit_counts);
     return g_test_run();
 }
