@@ -134,12 +134,13 @@ void mw_identity_uid(const mw_session *s, char out[MW_UID_SIZE])
         out[1 + i] = b32hex[sec & 31];
         sec >>= 5;
     }
-    uint64_t hi = h.high64, lo = h.low64;
-    for (int i = 7; i < 26; i++) {
-        out[1 + i] = b32[lo & 31];
-        lo = (lo >> 5) | (hi << 59);
-        hi >>= 5;
-    }
+    /* character k the hash's bits 5k to 5k+4: the first 12 from the low half, the rest
+     * from bit 60 on (each a shift by a constant, not the 128 bits shifted each time) */
+    uint64_t lo = h.low64, rest = (h.low64 >> 60) | (h.high64 << 4);
+    for (int k = 0; k < 12; k++)
+        out[8 + k] = b32[(lo >> (5 * k)) & 31];
+    for (int k = 0; k < 7; k++)
+        out[20 + k] = b32[(rest >> (5 * k)) & 31];
     out[MW_UID_LEN] = '\0';
 }
 

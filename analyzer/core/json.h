@@ -45,6 +45,16 @@ static inline void mw_commit(GString *g, char *end)
 
 void mw_json_str(GString *out, const char *s);      /* "..." or null */
 void mw_json_strn(GString *out, const char *s, size_t len);
+/* The first byte of the NUL-ended s that a JSON string does not hold as it is (an escape,
+ * or a byte of 0x80 and above, checked as UTF-8), or its NUL: one pass that finds both the
+ * length and whether there is anything to escape. Bytes are read one at a time and none
+ * after the NUL, which may be the last byte of a page or of an allocation (a wider read
+ * past it is what ASan and ThreadSanitizer report). */
+const char *mw_json_plain_end(const char *s);
+/* {"key": (an object opened with its first key) and ,"key": (a key after the first) as
+ * one literal of a length known at compile time: key must be a string literal. */
+#define mw_json_first(out, key) mw_put_lit((out), "{\"" key "\":")
+#define mw_json_next(out, key) mw_put_lit((out), ",\"" key "\":")
 /* ,"key": (the comma when something precedes it in the object or array). Inline, so that
  * a literal key is copied with its length known at compile time. */
 static inline void mw_json_key_n(GString *out, const char *key, size_t len)
@@ -76,12 +86,24 @@ void mw_json_strlist(GString *out, const GPtrArray *a);
 void mw_json_strv(GString *out, const char *const *v, size_t n);
 /* Wire text for the terminal (the text output): control bytes shown as '.', never raw. */
 void mw_text_printable(GString *out, const char *s);
-void mw_json_u64(GString *out, uint64_t v);         /* decimal, no printf */
+void mw_json_u64_any(GString *out, uint64_t v); /* decimal, no printf */
+/* The same, a single digit inline (counts of 0 are the most frequent number written) */
+static inline void mw_json_u64(GString *out, uint64_t v)
+{
+    if (v < 10 && G_LIKELY(out->len + 1 < out->allocated_len)) {
+        out->str[out->len++] = (char)('0' + v);
+        out->str[out->len] = '\0';
+    } else {
+        mw_json_u64_any(out, v);
+    }
+}
 void mw_json_i64(GString *out, int64_t v);
 /* microseconds as seconds with six decimals, as "%.6f" of us / 1e6 prints them */
 void mw_json_seconds(GString *out, int64_t us);
 /* RFC 3339 UTC with microseconds: 2024-05-01T10:00:00.123456Z */
 void mw_format_time(GString *out, int64_t ts_us);
+/* The same quoted, as a JSON string: "2024-05-01T10:00:00.123456Z" */
+void mw_json_time(GString *out, int64_t ts_us);
 /* The UTC time of day secs as "YYYY-MM-DD HH:MM:SS" (with_date) or "HH:MM:SS", as
  * GDateTime's format gives them; false (nothing written) outside years 1000 to 9999. */
 bool mw_format_utc_clock(GString *out, int64_t secs, bool with_date);
@@ -94,5 +116,7 @@ void mw_format_tenths(GString *out, int64_t us);
 size_t mw_format_ip(const mw_endpoint *ep, char *out, size_t size);
 /* ip:port, or [v6]:port */
 void mw_format_endpoint(GString *out, const mw_endpoint *ep);
+/* The same quoted, as a JSON string (it holds nothing to escape) */
+void mw_json_endpoint(GString *out, const mw_endpoint *ep);
 
 #endif

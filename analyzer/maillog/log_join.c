@@ -343,15 +343,14 @@ void mw_server_log_evidence(GString *out, const mw_evidence *ev)
     mw_put_lit(out, "null");
     opt_str(out, "source", "log");
     opt_str(out, "file", ev->log_file);
-    mw_json_key(out, "line");
+    mw_json_next(out, "line");
     mw_json_u64(out, ev->log_line);
 }
 
 void mw_server_log_json(GString *out, const mw_server_log *l)
 {
-    mw_json_key(out, "server_log");
-    g_string_append_c(out, '{');
-    mw_json_key(out, "files");
+    mw_json_next(out, "server_log");
+    mw_json_first(out, "files");
     g_string_append_c(out, '[');
     for (guint i = 0; i < l->files->len; i++) {
         if (i)
@@ -361,13 +360,13 @@ void mw_server_log_json(GString *out, const mw_server_log *l)
     g_string_append_c(out, ']');
     opt_str(out, "matched_by", l->matched_by);
     if (!l->matched_by) { /* refused: how many server-side sessions could have been it */
-        mw_json_key(out, "candidates");
+        mw_json_next(out, "candidates");
         mw_json_u64(out, l->candidates);
     } else {
-        mw_json_key(out, "skew_s");
+        mw_json_next(out, "skew_s");
         mw_json_seconds(out, l->skew_us);
     }
-    mw_json_key(out, "lines");
+    mw_json_next(out, "lines");
     g_string_append_c(out, '[');
     for (guint i = 0; i < l->lines->len; i++) {
         const mw_log_ref *r = &g_array_index(l->lines, mw_log_ref, i);
@@ -375,21 +374,19 @@ void mw_server_log_json(GString *out, const mw_server_log *l)
             g_string_append_c(out, ',');
         g_string_append_c(out, '{');
         opt_str(out, "file", r->file);
-        mw_json_key(out, "line");
+        mw_json_next(out, "line");
         mw_json_u64(out, r->line);
-        mw_json_key(out, "ts");
-        g_string_append_c(out, '"');
-        mw_format_time(out, r->ts_us);
-        g_string_append_c(out, '"');
+        mw_json_next(out, "ts");
+        mw_json_time(out, r->ts_us);
         opt_str(out, "text", r->text);
         g_string_append_c(out, '}');
     }
     g_string_append_c(out, ']');
     if (l->lines_dropped) {
-        mw_json_key(out, "lines_dropped");
+        mw_json_next(out, "lines_dropped");
         mw_json_u64(out, l->lines_dropped);
     }
-    mw_json_key(out, "corroborated");
+    mw_json_next(out, "corroborated");
     g_string_append_c(out, '[');
     for (guint i = 0; i < l->corroborated->len; i++) {
         if (i)
@@ -399,7 +396,7 @@ void mw_server_log_json(GString *out, const mw_server_log *l)
     mw_put_lit(out, "]}");
     if (!l->queue_id)
         return;
-    mw_json_key(out, "delivery");
+    mw_json_next(out, "delivery");
     g_string_append_c(out, '{');
     opt_str(out, "queue_id", l->queue_id);
     opt_str(out, "status", l->status);

@@ -5,20 +5,6 @@
 #include "registry.h"
 #include "maillog/maillog.h"
 
-static void json_time(GString *out, int64_t ts)
-{
-    g_string_append_c(out, '"');
-    mw_format_time(out, ts);
-    g_string_append_c(out, '"');
-}
-
-static void json_endpoint(GString *out, const mw_endpoint *ep)
-{
-    g_string_append_c(out, '"');
-    mw_format_endpoint(out, ep);
-    g_string_append_c(out, '"');
-}
-
 /* {"client":N,"server":N} */
 static void json_pair(GString *out, const uint64_t v[2])
 {
@@ -36,24 +22,23 @@ static void json_auth(GString *out, const mw_auth_rec *a)
         return;
     }
     static const char *const results[] = { "unknown", "success", "failure" };
-    g_string_append_c(out, '{');
-    mw_json_key(out, "mechanism");
+    mw_json_first(out, "mechanism");
     mw_json_opt_str(out, a->mechanism);
-    mw_json_key(out, "user");
+    mw_json_next(out, "user");
     mw_json_str(out, a->user);
-    mw_json_key(out, "result");
+    mw_json_next(out, "result");
     mw_json_str(out, results[a->result]);
     /* code: SMTP's reply code as a number, like every other reply code (issue 16); IMAP
      * and POP3 answer with a word (OK/NO/BAD, +OK/-ERR), which is the status instead */
     bool numeric = a->code[0] != '\0';
     for (const char *c = a->code; *c; c++)
         numeric = numeric && g_ascii_isdigit(*c);
-    mw_json_key(out, "code");
+    mw_json_next(out, "code");
     if (numeric)
         mw_json_i64(out, g_ascii_strtoll(a->code, NULL, 10));
     else
         mw_put_lit(out, "null");
-    mw_json_key(out, "status");
+    mw_json_next(out, "status");
     mw_json_opt_str(out, numeric ? NULL : a->code);
     g_string_append_c(out, '}');
 }
@@ -68,8 +53,7 @@ static void json_latency(GString *out, const mw_latency *l)
     mw_json_u64(out, l->timed);
     mw_put_lit(out, ",\"total_s\":");
     mw_json_seconds(out, l->total_us);
-    mw_put_lit(out, ",\"slowest\":{");
-    mw_json_key(out, "cmd");
+    mw_put_lit(out, ",\"slowest\":{\"cmd\":");
     mw_json_str(out, l->slowest_cmd);
     mw_put_lit(out, ",\"seconds\":");
     mw_json_seconds(out, l->slowest_us);
@@ -85,18 +69,17 @@ static void json_transcript(GString *out, const mw_session *s)
         const mw_event *ev = &g_array_index(s->transcript, mw_event, i);
         if (i)
             g_string_append_c(out, ',');
-        g_string_append_c(out, '{');
-        mw_json_key(out, "ts");
-        json_time(out, ev->ts_us);
-        mw_json_key(out, "frame");
+        mw_json_first(out, "ts");
+        mw_json_time(out, ev->ts_us);
+        mw_json_next(out, "frame");
         mw_json_u64(out, ev->frame);
-        mw_json_key(out, "from");
+        mw_json_next(out, "from");
         mw_json_str(out, ev->dir == MW_FROM_CLIENT ? "client" : "server");
         if (ev->latency_us >= 0) {
-            mw_json_key(out, "latency_s");
+            mw_json_next(out, "latency_s");
             mw_json_seconds(out, ev->latency_us);
         }
-        mw_json_key(out, "text");
+        mw_json_next(out, "text");
         mw_json_str(out, ev->text);
         g_string_append_c(out, '}');
     }
@@ -113,28 +96,27 @@ static void json_evidence(GString *out, const mw_session *s)
         const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, i);
         if (i)
             g_string_append_c(out, ',');
-        g_string_append_c(out, '{');
-        mw_json_key(out, "flag");
+        mw_json_first(out, "flag");
         mw_json_str(out, mw_flag_name(ev->flag));
-        mw_json_key(out, "frame");
+        mw_json_next(out, "frame");
         if (ev->log_file) /* from a joined server log (issue 14) */
             mw_server_log_evidence(out, ev);
         else
             mw_json_u64(out, ev->frame);
-        mw_json_key(out, "ts");
-        json_time(out, ev->ts_us);
-        mw_json_key(out, "detail");
+        mw_json_next(out, "ts");
+        mw_json_time(out, ev->ts_us);
+        mw_json_next(out, "detail");
         mw_json_str(out, ev->detail);
         if (ev->tx) {
-            mw_json_key(out, "tx");
+            mw_json_next(out, "tx");
             mw_json_u64(out, ev->tx);
         }
         if (ev->input) { /* several inputs: the file of the frame */
-            mw_json_key(out, "input");
+            mw_json_next(out, "input");
             mw_json_str(out, ev->input);
         }
         if (ev->iface) { /* a file of several interfaces: the frame's */
-            mw_json_key(out, "iface");
+            mw_json_next(out, "iface");
             mw_json_str(out, ev->iface);
         }
         g_string_append_c(out, '}');
@@ -149,89 +131,87 @@ void mw_record_json(GString *out, const mw_session *s)
 
 void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
 {
-    g_string_append_c(out, '{');
-    mw_json_key(out, "id");
+    mw_json_first(out, "id");
     mw_json_str(out, s->id);
-    mw_json_key(out, "ts_start");
-    json_time(out, s->ts_start_us);
-    mw_json_key(out, "ts_end");
-    json_time(out, s->ts_end_us);
-    mw_json_key(out, "duration_s");
+    mw_json_next(out, "ts_start");
+    mw_json_time(out, s->ts_start_us);
+    mw_json_next(out, "ts_end");
+    mw_json_time(out, s->ts_end_us);
+    mw_json_next(out, "duration_s");
     mw_json_seconds(out, s->ts_end_us - s->ts_start_us);
-    mw_json_key(out, "client");
-    json_endpoint(out, &s->client);
-    mw_json_key(out, "server");
-    json_endpoint(out, &s->server);
-    mw_json_key(out, "community_id");
+    mw_json_next(out, "client");
+    mw_json_endpoint(out, &s->client);
+    mw_json_next(out, "server");
+    mw_json_endpoint(out, &s->server);
+    mw_json_next(out, "community_id");
     mw_json_str(out, mw_session_more_get(s)->community_id);
-    mw_json_key(out, "protocol");
+    mw_json_next(out, "protocol");
     mw_json_str(out, mw_proto_name(s->protocol));
-    mw_json_key(out, "starttls");
+    mw_json_next(out, "starttls");
     mw_json_bool(out, s->starttls);
     /* the TLS part, null without one; its owner writes the key (dissector.h) */
     if (!mw_part_write_json(out, s, &s->tls)) {
-        mw_json_key(out, "tls");
+        mw_json_next(out, "tls");
         mw_put_lit(out, "null");
     }
-    mw_json_key(out, "auth");
+    mw_json_next(out, "auth");
     json_auth(out, s->auth);
-    mw_json_key(out, "outcome");
+    mw_json_next(out, "outcome");
     mw_json_str(out, mw_outcome_name(s->outcome));
-    mw_json_key(out, "flags");
+    mw_json_next(out, "flags");
     g_string_append_c(out, '[');
-    bool first = true;
-    for (int f = 0; f < MW_FLAG_COUNT; f++) {
-        if (!mw_session_has(s, (mw_flag)f))
-            continue;
-        if (!first)
+    /* the set bits only, lowest first (the order of the flag list) */
+    for (mw_flagset left = s->flags; left; left &= left - 1) {
+        int f = __builtin_ctz(left);
+        if (f >= MW_FLAG_COUNT)
+            break;
+        if (left != s->flags)
             g_string_append_c(out, ',');
-        first = false;
         mw_json_str(out, mw_flag_name((mw_flag)f));
     }
     g_string_append_c(out, ']');
-    mw_json_key(out, "evidence");
+    mw_json_next(out, "evidence");
     json_evidence(out, s);
-    mw_json_key(out, "packets");
+    mw_json_next(out, "packets");
     json_pair(out, s->packets);
-    mw_json_key(out, "bytes");
+    mw_json_next(out, "bytes");
     json_pair(out, s->bytes);
     mw_identity_json(out, s); /* uid, input, sensor, client_ip, ... */
     /* the mail protocol's keys (SPEC.md "Protocol keys"): its dissector writes them */
     mw_part_write_json(out, s, &s->mail);
-    mw_json_key(out, "anomalies");
+    mw_json_next(out, "anomalies");
     g_string_append_c(out, '[');
-    first = true;
-    for (int a = 0; a < MW_ANOM_COUNT; a++) {
-        if (!((s->anomalies >> a) & 1u))
-            continue;
-        if (!first)
+    for (uint32_t left = s->anomalies; left; left &= left - 1) {
+        int a = __builtin_ctz(left);
+        if (a >= MW_ANOM_COUNT)
+            break;
+        if (left != s->anomalies)
             g_string_append_c(out, ',');
-        first = false;
         mw_json_str(out, mw_anomaly_name((mw_anomaly)a));
     }
     g_string_append_c(out, ']');
-    mw_json_key(out, "latency");
+    mw_json_next(out, "latency");
     const mw_session_more *more = mw_session_more_get(s);
     json_latency(out, &more->latency);
     static const char *const closes[] = { [MW_CLOSE_NONE] = "capture_end", [MW_CLOSE_FIN] = "fin",
                                           [MW_CLOSE_RST] = "rst", [MW_CLOSE_IDLE] = "idle_timeout",
                                           [MW_CLOSE_EVICTED] = "evicted",
                                           [MW_CLOSE_REUSED] = "reused" };
-    mw_json_key(out, "closed_by");
+    mw_json_next(out, "closed_by");
     mw_json_str(out, closes[s->close_reason]);
-    mw_json_key(out, "idle_at_end_s");
+    mw_json_next(out, "idle_at_end_s");
     if (more->idle_at_end_us >= 0)
         mw_json_seconds(out, more->idle_at_end_us);
     else
         mw_put_lit(out, "null");
     if (more->continues[0]) { /* only on the continuation of an evicted record */
-        mw_json_key(out, "continues");
+        mw_json_next(out, "continues");
         mw_json_str(out, more->continues);
     }
     if (s->server_log)
         mw_server_log_json(out, s->server_log);
     if (with_transcript && s->transcript) {
-        mw_json_key(out, "transcript");
+        mw_json_next(out, "transcript");
         json_transcript(out, s);
     }
     g_string_append_c(out, '}');

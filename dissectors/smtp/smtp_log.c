@@ -59,10 +59,9 @@ static void json_rcpts(GString *out, const mw_avec *rcpt)
         const mw_rcpt *r = &mw_avec_at(rcpt, mw_rcpt, i);
         if (i)
             g_string_append_c(out, ',');
-        g_string_append_c(out, '{');
-        mw_json_key(out, "to");
+        mw_json_first(out, "to");
         mw_json_str(out, r->to);
-        mw_json_key(out, "code");
+        mw_json_next(out, "code");
         if (r->code)
             mw_json_i64(out, r->code);
         else
@@ -87,14 +86,13 @@ static void json_tx_rcpts(GString *out, const mw_smtp_rec *m, const mw_smtp_tx *
         const mw_rcpt *r = &mw_avec_at(&m->rcpt, mw_rcpt, mw_avec_at(&t->rcpt, guint, i));
         if (i)
             g_string_append_c(out, ',');
-        g_string_append_c(out, '{');
-        mw_json_key(out, "to");
+        mw_json_first(out, "to");
         mw_json_str(out, r->to);
-        mw_json_key(out, "code");
+        mw_json_next(out, "code");
         json_code(out, r->code);
-        mw_json_key(out, "enhanced");
+        mw_json_next(out, "enhanced");
         mw_json_opt_str(out, r->enhanced);
-        mw_json_key(out, "category");
+        mw_json_next(out, "category");
         mw_json_str(out, r->category);
         g_string_append_c(out, '}');
     }
@@ -104,13 +102,12 @@ static void json_tx_rcpts(GString *out, const mw_smtp_rec *m, const mw_smtp_tx *
 static void json_flagset(GString *out, mw_flagset flags)
 {
     g_string_append_c(out, '[');
-    bool first = true;
-    for (int f = 0; f < MW_FLAG_COUNT; f++) {
-        if (!((flags >> f) & 1u))
-            continue;
-        if (!first)
+    for (mw_flagset left = flags; left; left &= left - 1) { /* the set bits, lowest first */
+        int f = __builtin_ctz(left);
+        if (f >= MW_FLAG_COUNT)
+            break;
+        if (left != flags)
             g_string_append_c(out, ',');
-        first = false;
         mw_json_str(out, mw_flag_name((mw_flag)f));
     }
     g_string_append_c(out, ']');
@@ -120,62 +117,61 @@ static void json_tx(GString *out, const mw_smtp_rec *m, const mw_smtp_tx *t, uns
 {
     static const char *const hdr_keys[MW_HDR_COUNT] = { "message_id", "subject", "from", "to",
                                                         "date" };
-    g_string_append_c(out, '{');
-    mw_json_key(out, "tx");
+    mw_json_first(out, "tx");
     mw_json_u64(out, n);
-    mw_json_key(out, "mail_from");
+    mw_json_next(out, "mail_from");
     mw_json_str(out, t->mail_from);
-    mw_json_key(out, "mail_params");
+    mw_json_next(out, "mail_params");
     mw_put_lit(out, "{\"size\":");
     mw_json_str(out, t->size);
-    mw_json_key(out, "body");
+    mw_json_next(out, "body");
     mw_json_str(out, t->body);
-    mw_json_key(out, "smtputf8");
+    mw_json_next(out, "smtputf8");
     mw_json_bool(out, t->smtputf8);
-    mw_json_key(out, "requiretls");
+    mw_json_next(out, "requiretls");
     mw_json_bool(out, t->requiretls);
-    mw_json_key(out, "ret");
+    mw_json_next(out, "ret");
     mw_json_str(out, t->ret);
-    mw_json_key(out, "envid");
+    mw_json_next(out, "envid");
     mw_json_str(out, t->envid);
     g_string_append_c(out, '}');
-    mw_json_key(out, "rcpt");
+    mw_json_next(out, "rcpt");
     json_tx_rcpts(out, m, t);
-    mw_json_key(out, "data");
+    mw_json_next(out, "data");
     mw_json_str(out, t->data);
-    mw_json_key(out, "chunks");
+    mw_json_next(out, "chunks");
     mw_json_u64(out, t->chunks);
-    mw_json_key(out, "size");
+    mw_json_next(out, "size");
     mw_json_u64(out, t->size_seen);
     if (t->chunks_refused) { /* only when there were: older records keep their keys */
-        mw_json_key(out, "chunks_refused");
+        mw_json_next(out, "chunks_refused");
         mw_json_u64(out, t->chunks_refused);
-        mw_json_key(out, "bytes_refused");
+        mw_json_next(out, "bytes_refused");
         mw_json_u64(out, t->bytes_refused);
     }
-    mw_json_key(out, "result");
+    mw_json_next(out, "result");
     mw_json_str(out, mw_smtp_tx_result_name(t->result));
-    mw_json_key(out, "code");
+    mw_json_next(out, "code");
     json_code(out, t->code);
-    mw_json_key(out, "enhanced");
+    mw_json_next(out, "enhanced");
     mw_json_opt_str(out, t->enhanced);
-    mw_json_key(out, "text");
+    mw_json_next(out, "text");
     mw_json_str(out, t->text);
-    mw_json_key(out, "frame");
+    mw_json_next(out, "frame");
     if (t->frame)
         mw_json_u64(out, t->frame);
     else
         mw_put_lit(out, "null");
-    mw_json_key(out, "queue_id");
+    mw_json_next(out, "queue_id");
     mw_json_str(out, t->queue_id);
-    mw_json_key(out, "headers");
+    mw_json_next(out, "headers");
     g_string_append_c(out, '{');
     for (int h = 0; h < MW_HDR_COUNT; h++) {
         mw_json_key(out, hdr_keys[h]);
         mw_json_str(out, t->header[h]);
     }
     g_string_append_c(out, '}');
-    mw_json_key(out, "flags");
+    mw_json_next(out, "flags");
     json_flagset(out, t->flags);
     g_string_append_c(out, '}');
 }
@@ -184,19 +180,18 @@ void mw_smtp_write_json(GString *out, const mw_session *s, const void *rec)
 {
     (void)s;
     const mw_smtp_rec *m = rec;
-    mw_json_key(out, "smtp");
-    g_string_append_c(out, '{');
-    mw_json_key(out, "helo");
+    mw_json_next(out, "smtp");
+    mw_json_first(out, "helo");
     mw_json_str(out, m->helo);
-    mw_json_key(out, "mail_from");
+    mw_json_next(out, "mail_from");
     mw_json_str(out, m->mail_from);
-    mw_json_key(out, "rcpt");
+    mw_json_next(out, "rcpt");
     json_rcpts(out, &m->rcpt);
-    mw_json_key(out, "messages");
+    mw_json_next(out, "messages");
     mw_json_u64(out, m->messages);
-    mw_json_key(out, "replies");
+    mw_json_next(out, "replies");
     mw_replies_json(out, &m->replies, true);
-    mw_json_key(out, "transactions");
+    mw_json_next(out, "transactions");
     g_string_append_c(out, '[');
     for (guint i = 0; i < m->tx.len; i++) {
         if (i)
@@ -205,12 +200,12 @@ void mw_smtp_write_json(GString *out, const mw_session *s, const void *rec)
     }
     g_string_append_c(out, ']');
     if (m->tx_dropped) {
-        mw_json_key(out, "transactions_dropped");
+        mw_json_next(out, "transactions_dropped");
         mw_json_u64(out, m->tx_dropped);
     }
-    mw_json_key(out, "message_bytes");
+    mw_json_next(out, "message_bytes");
     mw_json_u64(out, m->message_bytes);
-    mw_json_key(out, "capabilities");
+    mw_json_next(out, "capabilities");
     mw_json_strv(out, (const char *const *)m->capabilities.data, m->capabilities.len);
     g_string_append_c(out, '}');
 }

@@ -19,28 +19,27 @@ void mw_replies_json(GString *out, const mw_avec *a, bool smtp)
         const mw_reply *r = &mw_avec_at(a, mw_reply, i);
         if (i)
             g_string_append_c(out, ',');
-        g_string_append_c(out, '{');
-        mw_json_key(out, "cmd");
+        mw_json_first(out, "cmd");
         mw_json_opt_str(out, r->cmd);
         if (smtp) {
-            mw_json_key(out, "code");
+            mw_json_next(out, "code");
             if (r->code) /* 0: a reply line without a code (SMTP invalid_reply) */
                 mw_json_i64(out, r->code);
             else
                 mw_put_lit(out, "null");
-            mw_json_key(out, "enhanced");
+            mw_json_next(out, "enhanced");
             mw_json_opt_str(out, r->enhanced);
-            mw_json_key(out, "category");
+            mw_json_next(out, "category");
             mw_json_str(out, r->category);
         } else {
-            mw_json_key(out, "status");
+            mw_json_next(out, "status");
             mw_json_str(out, r->status);
-            mw_json_key(out, "code");
+            mw_json_next(out, "code");
             mw_json_opt_str(out, r->enhanced);
         }
-        mw_json_key(out, "text");
+        mw_json_next(out, "text");
         mw_json_str(out, r->text);
-        mw_json_key(out, "frame");
+        mw_json_next(out, "frame");
         mw_json_u64(out, r->frame);
         g_string_append_c(out, '}');
     }
@@ -74,10 +73,9 @@ void mw_cmdrec_write_json(GString *out, const mw_session *s, const void *rec)
     (void)s;
     const mw_cmd_rec *c = rec;
     mw_json_key(out, c->name);
-    g_string_append_c(out, '{');
-    mw_json_key(out, "commands");
+    mw_json_first(out, "commands");
     mw_json_u64(out, c->commands);
-    mw_json_key(out, "failures");
+    mw_json_next(out, "failures");
     mw_replies_json(out, &c->failures, false);
     g_string_append_c(out, '}');
 }

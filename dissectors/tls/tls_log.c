@@ -47,11 +47,11 @@ void mw_tls_free_record(void *p)
 static void json_tls_keys(GString *out, const mw_tls_rec *t)
 {
     static const char *const keys[] = { "none_given", "missing", "found" };
-    mw_json_key(out, "decrypted");
+    mw_json_next(out, "decrypted");
     mw_json_bool(out, t->decrypted);
-    mw_json_key(out, "keys");
+    mw_json_next(out, "keys");
     mw_json_str(out, keys[t->keys <= MW_TLS_KEYS_FOUND ? t->keys : 0]);
-    mw_json_key(out, "decrypt_failed");
+    mw_json_next(out, "decrypt_failed");
     if (!t->decrypt_failed_frame[0] && !t->decrypt_failed_frame[1]) {
         mw_put_lit(out, "null");
         return;
@@ -71,75 +71,72 @@ void mw_tls_write_json(GString *out, const mw_session *s, const void *rec)
 {
     (void)s;
     const mw_tls_rec *t = rec;
-    mw_json_key(out, "tls");
-    g_string_append_c(out, '{');
-    mw_json_key(out, "client_versions");
+    mw_json_next(out, "tls");
+    mw_json_first(out, "client_versions");
     mw_json_strlist(out, t->client_versions);
-    mw_json_key(out, "version");
+    mw_json_next(out, "version");
     mw_json_opt_str(out, t->version);
-    mw_json_key(out, "cipher");
+    mw_json_next(out, "cipher");
     mw_json_opt_str(out, t->cipher);
-    mw_json_key(out, "sni");
+    mw_json_next(out, "sni");
     mw_json_opt_str(out, t->sni);
-    mw_json_key(out, "alpn");
+    mw_json_next(out, "alpn");
     mw_json_opt_str(out, t->alpn);
-    mw_json_key(out, "alert");
+    mw_json_next(out, "alert");
     if (t->alert.present) {
-        g_string_append_c(out, '{');
-        mw_json_key(out, "level");
+        mw_json_first(out, "level");
         mw_json_str(out, t->alert.level);
-        mw_json_key(out, "description");
+        mw_json_next(out, "description");
         mw_json_str(out, t->alert.description);
-        mw_json_key(out, "from");
+        mw_json_next(out, "from");
         mw_json_str(out, t->alert.from == MW_FROM_CLIENT ? "client" : "server");
         g_string_append_c(out, '}');
     } else {
         mw_put_lit(out, "null");
     }
-    mw_json_key(out, "cert");
+    mw_json_next(out, "cert");
     if (t->cert.present) {
-        g_string_append_c(out, '{');
-        mw_json_key(out, "subject");
+        mw_json_first(out, "subject");
         mw_json_str(out, t->cert.subject);
-        mw_json_key(out, "issuer");
+        mw_json_next(out, "issuer");
         mw_json_str(out, t->cert.issuer);
-        mw_json_key(out, "san");
+        mw_json_next(out, "san");
         mw_json_strlist(out, t->cert.san);
-        mw_json_key(out, "not_before");
+        mw_json_next(out, "not_before");
         mw_json_opt_str(out, t->cert.not_before);
-        mw_json_key(out, "not_after");
+        mw_json_next(out, "not_after");
         mw_json_opt_str(out, t->cert.not_after);
-        mw_json_key(out, "sha256");
+        mw_json_next(out, "sha256");
         mw_json_opt_str(out, t->cert.sha256);
-        mw_json_key(out, "self_signed");
+        mw_json_next(out, "self_signed");
         mw_json_bool(out, t->cert.self_signed);
-        mw_json_key(out, "key");
+        mw_json_next(out, "key");
         mw_json_opt_str(out, t->cert.key);
-        mw_json_key(out, "signature_algorithm");
+        mw_json_next(out, "signature_algorithm");
         mw_json_opt_str(out, t->cert.sig_alg);
         g_string_append_c(out, '}');
     } else {
         mw_put_lit(out, "null");
     }
-    mw_json_key(out, "ja3");
+    mw_json_next(out, "ja3");
     mw_json_opt_str(out, t->ja3);
-    mw_json_key(out, "ja3s");
+    mw_json_next(out, "ja3s");
     mw_json_opt_str(out, t->ja3s);
-    mw_json_key(out, "ja4");
+    mw_json_next(out, "ja4");
     mw_json_opt_str(out, t->ja4);
     json_tls_keys(out, t);
     /* beyond SPEC.md: what the versions looked like on the wire, and the volume */
-    mw_json_key(out, "hello_version");
+    mw_json_next(out, "hello_version");
     mw_json_opt_str(out, t->hello_version);
-    mw_json_key(out, "record_version");
+    mw_json_next(out, "record_version");
     mw_json_opt_str(out, t->record_version);
-    mw_json_key(out, "sslv2_hello");
+    mw_json_next(out, "sslv2_hello");
     mw_json_bool(out, t->sslv2_hello);
-    mw_json_key(out, "hello_retry");
+    mw_json_next(out, "hello_retry");
     mw_json_bool(out, t->hello_retry);
-    mw_json_key(out, "handshake_done");
+    mw_json_next(out, "handshake_done");
     mw_json_bool(out, t->handshake_done);
-    mw_json_key(out, "app_data");
+    mw_json_next(out, "app_data");
     mw_put_lit(out, "{\"client\":{\"records\":");
     mw_json_u64(out, t->app_records[0]);
     mw_put_lit(out, ",\"bytes\":");
