@@ -10,6 +10,15 @@
  * at the segment one thread would have (parallel/order.h). Batches circulate in a ring per
  * thread, as prefetch.c's do: memory stays bounded, no lock per packet.
  *
+ * A plain pcap file read by the reader thread takes a shorter way (mw_parallel_take,
+ * parallel/direct.c): each of the reader's batches goes whole, read only, to every thread,
+ * which walks all of its packets and does for itself what the dispatcher does (the index,
+ * the clock, the reassembly), analyses its own segments and ticks its clock for the
+ * others': nothing copied, no tick records; the batch goes back to the reader when the
+ * last thread is done with it (input/prefetch.c, mw_prefetch_release, and
+ * parallel/ring.c say how the reads and writes are ordered). pcapng (read on this
+ * thread) is dispatched as above.
+ *
  * Each analysis thread owns an engine (mw_parallel_engine_new: its flow table, caches and
  * dissector state), so the hot path takes no lock. The sessions each closes go, with
  * their keys, to the merger (parallel/order.h), which runs on the dispatcher's thread and
