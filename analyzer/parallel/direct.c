@@ -46,6 +46,16 @@ typedef struct {
     mw_flow_key key[DIRECT_RING]; /* own segment k's at k % DIRECT_RING */
 } walk;
 
+/* mw_ts_us (input/decode.h), its clamps tested first: a time within range, as every
+ * packet's but a hostile file's, is the sum without them (the same value either way). */
+static inline int64_t ts_of(const mw_prefetch_entry *e)
+{
+    const uint64_t s = (uint64_t)e->h.ts.tv_sec, us = (uint64_t)e->h.ts.tv_usec;
+    if (G_LIKELY(s < (uint64_t)(INT64_MAX / 1000000 - 1) && us <= 999999))
+        return (int64_t)s * 1000000 + (int64_t)us;
+    return mw_ts_us(&e->h.ts);
+}
+
 static const mw_capture_note *note_at(const mw_prefetch_view *v, size_t i)
 {
     return mw_prefetch_entry_note(mw_prefetch_view_entry(v, i));
@@ -157,7 +167,7 @@ void mw_direct_walk(mw_worker *w, const mw_rec_shared *r)
         const mw_capture_note *d = mw_prefetch_entry_note(e);
         const uint64_t frame = r->h.frame + i;
         if (d->ds == MW_DECODE_TCP) {
-            const int64_t ts_us = mw_ts_us(&e->h.ts);
+            const int64_t ts_us = ts_of(e);
             const bool ticks = clock_step(w, frame, ts_us, iface);
             if (i == k.own[n]) {
                 look_on(&k, w, n);
@@ -168,7 +178,7 @@ void mw_direct_walk(mw_worker *w, const mw_rec_shared *r)
                 other(w, ticks, frame, ts_us, iface);
             }
         } else if (d->ds == MW_DECODE_FRAGMENT) {
-            fragment(w, &d->pkt, frame, mw_ts_us(&e->h.ts), iface);
+            fragment(w, &d->pkt, frame, ts_of(e), iface);
         } else {
             count(w, d->pkt.reason);
         }
