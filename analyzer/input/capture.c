@@ -245,10 +245,7 @@ typedef struct {
 /* The reader thread's share of each packet: its link, IP and TCP headers. It keeps no
  * state: a fragment is only marked (MW_DECODE_FRAGMENT) and reassembled by the engine on
  * the analysis thread (input/defrag.h). */
-typedef struct {
-    mw_decode_status ds;
-    mw_packet pkt; /* payload points into the batch's copy of the packet */
-} decoded;
+typedef mw_capture_note decoded;
 
 /* Decoded with its link type, unless the BPF filter leaves it out (counted as filtered)
  * or mailwire does not decode the link type (counted as unsupported, and by capfile). */
@@ -271,11 +268,11 @@ static void decode_on_reader(void *user, const struct pcap_pkthdr *h, const uint
 {
     mw_capture *c = user;
     decoded *d = note;
-    if (!c->bpf) { /* the file's one link type was found supported at open */
+    if (!c->bpf) /* the file's one link type was found supported at open */
         d->ds = mw_decode(c->dlt, data, h->caplen, &d->pkt);
-        return;
-    }
-    decode_one(c, c->dlt, h, data, d);
+    else
+        decode_one(c, c->dlt, h, data, d);
+    d->hash = d->ds == MW_DECODE_TCP && c->sink.tcp_hash ? c->sink.tcp_hash(&d->pkt) : 0;
 }
 
 static void on_packet(void *user, const struct pcap_pkthdr *h, const uint8_t *data,
@@ -368,6 +365,30 @@ static void settle(void *user)
     c->sink.settle(c->sink.user);
 }
 
+/* A reader's batch whole to the sink (mw_capture_sink.batch): what on_packet keeps per
+ * packet, kept for the batch (the observer still per packet). */
+static void batch_take(void *user, mw_prefetch_batch *b)
+{
+    run_state *rs = user;
+    mw_capture *c = rs->c;
+    mw_prefetch_view v;
+    mw_prefetch_batch_view(b, &v);
+    const uint64_t first = rs->frame + 1;
+    c->offset = v.offset;
+    for (size_t i = 0; c->observe && i < v.count; i++) {
+        c->last_ts_us = mw_ts_us(&mw_prefetch_view_entry(&v, i)->h.ts);
+        rs->frame++;
+        c->frames++;
+        c->observe(c->observe_user, c, rs->frame, c->last_ts_us);
+    }
+    if (!c->observe && v.count) {
+        c->last_ts_us = mw_ts_us(&mw_prefetch_view_entry(&v, v.count - 1)->h.ts);
+        rs->frame += v.count;
+        c->frames += v.count;
+    }
+    c->sink.batch(c->sink.user, c, b, first);
+}
+
 bool mw_capture_run(mw_capture *c, mw_engine *e, char **err, char **warn)
 {
     run_state rs = { c, e, 0 };
@@ -388,6 +409,7 @@ bool mw_capture_run(mw_capture *c, mw_engine *e, char **err, char **warn)
         pf.settle = settle;
         pf.batches = c->sink.batches;
         pf.here = c->sink.here;
+        pf.take = c->sink.batch ? batch_take : NULL;
     }
     char *why = NULL;
     int rc = c->pcap ? mw_prefetch_run(&pf, &why)

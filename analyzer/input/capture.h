@@ -58,7 +58,20 @@ typedef struct {
     void (*settle)(void *user);
     unsigned batches;
     bool here; /* with the batch hooks: no reader thread (input/prefetch.h's here) */
+    /* Optional, with the batch hooks: each batch of the reader thread's whole (between its
+     * batch_begin and batch_end) instead of decoded per packet, first: its first packet's
+     * number; its entries' notes are mw_capture_note (input/prefetch.h's view). Packets
+     * read on this thread (pcapng) still go to decoded. */
+    void (*batch)(void *user, const mw_capture *c, mw_prefetch_batch *b, uint64_t first);
+    /* Optional: worked out on the reader thread for each TCP segment, into its note. */
+    uint32_t (*tcp_hash)(const mw_packet *pkt);
 } mw_capture_sink;
+/* What the reader thread decoded of a packet: the note of its batch entry. */
+typedef struct {
+    mw_decode_status ds;
+    uint32_t hash;  /* MW_DECODE_TCP with mw_capture_sink.tcp_hash: its value, else 0 */
+    mw_packet pkt;  /* payload points into the batch's copy of the packet */
+} mw_capture_note;
 void mw_capture_set_sink(mw_capture *c, const mw_capture_sink *sink);
 /* Bytes of the file read so far, or -1 when not known (stdin, a pipe). */
 int64_t mw_capture_offset(const mw_capture *c);

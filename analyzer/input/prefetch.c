@@ -20,11 +20,7 @@ bool mw_prefetch_stopping(void)
     return atomic_load_explicit(&stop_flag, memory_order_relaxed) != 0;
 }
 
-/* One packet in a batch's index, followed by its note (each part a multiple of 8). */
-typedef struct {
-    struct pcap_pkthdr h;
-    size_t data; /* where its bytes start in the batch's buf */
-} entry;
+typedef mw_prefetch_entry entry; /* followed by its note */
 
 struct queue;
 
@@ -40,6 +36,7 @@ typedef struct mw_prefetch_batch {
     char *err;
     atomic_int refs;      /* with batch_begin: the consumer's references */
     struct queue *home;   /* the free queue it goes back to */
+    size_t stride;        /* of an index entry with its note */
 } batch;
 
 /* A queue of batch pointers between the two threads. pthreads rather than GAsyncQueue:
@@ -87,7 +84,7 @@ static batch *queue_pop(queue *q)
     return b;
 }
 
-#define ALIGN8(n) (((n) + 7u) & ~(size_t)7u)
+#define ALIGN8(n) MW_PREFETCH_ALIGN8(n)
 
 typedef struct {
     const mw_prefetch *pf;
@@ -104,13 +101,27 @@ void mw_prefetch_retain(mw_prefetch_batch *b)
     atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
 }
 
+/* The hand-over of a kept batch's bytes (the reader's writes to the consumers' reads, and
+ * back): the reader fills the batch, then pushes it to full_q under its mutex; the calling
+ * thread pops it under that mutex (acquire: it sees every byte written) and passes it on
+ * to its own threads by queues that synchronise the same way, each with a reference
+ * (mw_prefetch_retain, relaxed: the caller holds one already, so refs cannot reach zero
+ * meanwhile). Each holder's last read comes before its mw_prefetch_release, a release in
+ * the read-modify-write chain on refs; the one that brings refs to zero reads it with
+ * acquire, so every holder's reads happen before its queue_push to the free queue, and so
+ * before the reader's pop of it and its next write into the bytes. No holder touches the
+ * batch after its release (it may be read into at once). */
 bool mw_prefetch_release(mw_prefetch_batch *b)
 {
-    /* acq_rel: every read of the bytes by any thread comes before the reader's next write */
     if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1)
         return false;
     queue_push(b->home, b);
     return true;
+}
+
+void mw_prefetch_batch_view(const mw_prefetch_batch *b, mw_prefetch_view *v)
+{
+    *v = (mw_prefetch_view){ b->index, b->buf, b->stride, b->count, b->offset };
 }
 
 /* Every packet of a full batch to the callback, in order. kept: the consumer keeps
@@ -122,6 +133,11 @@ static void deliver(const reader *r, batch *b, bool kept)
     if (kept) {
         atomic_store_explicit(&b->refs, 1, memory_order_relaxed);
         pf->batch_begin(pf->user, b);
+    }
+    if (kept && pf->take) {
+        pf->take(pf->user, b);
+        pf->batch_end(pf->user, b); /* b is not touched after: it may be read into */
+        return;
     }
     for (size_t i = 0; i < b->count; i++) {
         const uint8_t *rec = b->index + i * r->stride;
@@ -328,6 +344,7 @@ int mw_prefetch_run(const mw_prefetch *pf, char **err)
     g_assert(pf->note_size <= MW_PREFETCH_NOTE_MAX);
     g_assert(pf->batches <= MW_PREFETCH_BATCHES_MAX);
     g_assert(!pf->batch_begin == !pf->batch_end && !pf->batch_begin == !pf->settle);
+    g_assert(!pf->take || pf->batch_begin);
     /* a record read again at the start of the next batch fits there, whole */
     G_STATIC_ASSERT(MW_PREFETCH_BATCH_BYTES >= MW_PCAPFILE_REC_MAX);
     const size_t nb = pf->batches ? pf->batches : MW_PREFETCH_BATCHES;
@@ -338,6 +355,7 @@ int mw_prefetch_run(const mw_prefetch *pf, char **err)
     for (size_t i = 0; i < nb; i++) {
         batch_init(&batches[i], r.stride);
         batches[i].home = &r.free_q;
+        batches[i].stride = r.stride;
         queue_push(&r.free_q, &batches[i]);
     }
     const bool kept = r.kept = pf->batch_begin != NULL;

@@ -54,6 +54,33 @@ typedef struct mw_prefetch_batch mw_prefetch_batch;
  * or delivered (end). */
 typedef void (*mw_prefetch_batch_cb)(void *user, mw_prefetch_batch *b);
 
+/* One packet in a batch's index: its header, where its bytes are in the batch, then its
+ * note (each part a multiple of 8 bytes). */
+typedef struct {
+    struct pcap_pkthdr h;
+    size_t data; /* where its bytes start in the batch's buffer */
+} mw_prefetch_entry;
+#define MW_PREFETCH_ALIGN8(n) (((n) + 7u) & ~(size_t)7u)
+
+/* A batch's packets as a consumer that takes batches whole reads them (mw_prefetch.take):
+ * read only, valid while the consumer holds a reference to the batch. */
+typedef struct {
+    const uint8_t *index; /* count entries, stride bytes apart */
+    const uint8_t *buf;   /* the packets' bytes */
+    size_t stride, count;
+    int64_t offset;       /* the stream's position when the batch was handed over */
+} mw_prefetch_view;
+void mw_prefetch_batch_view(const mw_prefetch_batch *b, mw_prefetch_view *v);
+static inline const mw_prefetch_entry *mw_prefetch_view_entry(const mw_prefetch_view *v,
+                                                              size_t i)
+{
+    return (const mw_prefetch_entry *)(const void *)(v->index + i * v->stride);
+}
+static inline const void *mw_prefetch_entry_note(const mw_prefetch_entry *e)
+{
+    return (const uint8_t *)e + MW_PREFETCH_ALIGN8(sizeof *e);
+}
+
 typedef struct {
     pcap_t *p;
     FILE *fp;                /* p's stream, for offsets; may be NULL */
@@ -75,6 +102,10 @@ typedef struct {
      * thread or on this one, needs a free one to go on: batch_begin may wait for that). */
     mw_prefetch_batch_cb batch_begin, batch_end;
     void (*settle)(void *user);
+    /* Optional, with the three above: the consumer takes each batch whole (between its
+     * batch_begin and batch_end, on the calling thread) instead of cb per packet, and
+     * reads its packets through mw_prefetch_batch_view. */
+    mw_prefetch_batch_cb take;
     bool here;               /* read on the calling thread, no reader thread: where the
                               * consumer's own threads take every core */
     unsigned batches;        /* batches in circulation, 0: MW_PREFETCH_BATCHES (at most

@@ -8,6 +8,11 @@ static void to_threads(void *user, const mw_capture *c, mw_decode_status ds,
     mw_parallel_decoded(user, ds, pkt, frame, ts_us, mw_capture_iface_label(c));
 }
 
+static void to_walk(void *user, const mw_capture *c, mw_prefetch_batch *b, uint64_t first)
+{
+    mw_parallel_take(user, b, first, mw_capture_iface_label(c));
+}
+
 static void new_file(void *user)
 {
     mw_parallel_new_file(user);
@@ -34,7 +39,8 @@ void mw_parallel_read(mw_capture *c, mw_parallel *p)
 {
     mw_capture_sink sink = { to_threads, new_file, p, mw_parallel_batch_begin,
                              mw_parallel_batch_end, mw_parallel_settle,
-                             MW_PARALLEL_READER_BATCHES, mw_parallel_reads_here(p) };
+                             MW_PARALLEL_READER_BATCHES, mw_parallel_reads_here(p),
+                             to_walk, mw_parallel_tcp_hash };
     mw_capture_set_sink(c, &sink);
 }
 

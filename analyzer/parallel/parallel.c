@@ -39,6 +39,7 @@ struct mw_parallel {
     mw_prefetch_batch *src; /* the reader's batch being delivered, or NULL: copy payloads */
     _Atomic unsigned src_held; /* the reader's batches not yet given back by every thread
                                 * (and this one, while delivered) */
+    uint64_t walked;       /* packets of the reader's batches the threads walk (take) */
 };
 
 static mw_batch *next_free(mw_parallel *p, mw_worker *w);
@@ -327,6 +328,30 @@ void mw_parallel_batch_end(void *user, mw_prefetch_batch *b)
         atomic_fetch_sub_explicit(&p->src_held, 1, memory_order_relaxed);
 }
 
+/* b to every thread as one record (worker.h, mw_rec_shared) in its batch, which
+ * mw_parallel_batch_end hands over with a reference to b each: from then on b is read
+ * only, by every thread at once, and given back by each (worker.c, give_back) once walked;
+ * the last gives it to the reader (input/prefetch.c, mw_prefetch_release, says how each
+ * read comes before the reader's next write). */
+void mw_parallel_take(mw_parallel *p, mw_prefetch_batch *b, uint64_t first, const char *iface)
+{
+    mw_prefetch_view v;
+    mw_prefetch_batch_view(b, &v);
+    p->walked += v.count;
+    for (unsigned i = 0; i < p->nw; i++) {
+        mw_worker *w = &p->w[i];
+        mw_rec_shared r = { { MW_REC_SHARED, (uint32_t)MW_REC_ALIGN(sizeof r), 0, first, 0,
+                              iface }, b };
+        memcpy(room(p, w, r.h.size), &r, sizeof r);
+        w->cur->src = b; /* room may have begun a new batch */
+    }
+}
+
+uint32_t mw_parallel_tcp_hash(const mw_packet *pkt)
+{
+    return mw_shard_high(pkt);
+}
+
 void mw_parallel_settle(void *user)
 {
     mw_parallel *p = user;
@@ -429,6 +454,7 @@ mw_parallel *mw_parallel_new(const mw_config *cfg, unsigned n, size_t hold,
     for (unsigned i = 0; i < p->nw && ok; i++) {
         p->w[i].id = i;
         p->w[i].discard = n == 0;
+        p->w[i].nw = p->nw;
         p->w[i].src_held = &p->src_held;
         ok = mw_worker_start(&p->w[i], &wc, &p->lock, p->hold);
     }
@@ -444,8 +470,10 @@ const mw_engine_stats *mw_parallel_stats(mw_parallel *p)
 {
     static const mw_engine_stats zero;
     mw_engine_stats t = zero;
-    t.packets = p->st.packets;
-    memcpy(t.not_decoded, p->st.not_decoded, sizeof t.not_decoded);
+    /* the frames not analysed as segments: the dispatcher's, or thread 0's walk's */
+    t.packets = p->st.packets + p->w[0].packets;
+    for (int r = 0; r < MW_DROP_COUNT; r++)
+        t.not_decoded[r] = p->st.not_decoded[r] + p->w[0].not_decoded[r];
     bool ignored = false; /* as one engine: no counters until a flow is ignored */
     for (unsigned i = 0; i < p->nw && !ignored; i++)
         ignored = !p->w[i].discard && mw_engine_stats_get(p->w[i].e)->ignored_by_port;
@@ -457,10 +485,15 @@ const mw_engine_stats *mw_parallel_stats(mw_parallel *p)
         if (!p->w[i].discard)
             mw_stats_add(&t, p->ignored_by_port, mw_engine_stats_get(p->w[i].e));
     t.ignored_by_port = ignored ? p->ignored_by_port : NULL;
-    const mw_defrag_stats *ds = mw_defrag_stats_get(p->defrag);
-    t.frag_datagrams = ds->datagrams;
-    t.frag_fragments = ds->fragments;
-    t.frag_overlaps = ds->overlaps;
+    const mw_defrag *frag[] = { p->defrag, p->w[0].defrag };
+    for (size_t k = 0; k < G_N_ELEMENTS(frag); k++) {
+        if (!frag[k])
+            continue;
+        const mw_defrag_stats *ds = mw_defrag_stats_get(frag[k]);
+        t.frag_datagrams += ds->datagrams;
+        t.frag_fragments += ds->fragments;
+        t.frag_overlaps += ds->overlaps;
+    }
     for (int r = 0; r < MW_DROP_COUNT; r++)
         if (t.not_decoded[r])
             mw_drop_is_loss((mw_drop)r) ? (t.malformed += t.not_decoded[r])
@@ -476,7 +509,8 @@ const mw_engine_stats *mw_parallel_progress(void *user)
 {
     mw_parallel *p = user;
     memset(&p->progress, 0, sizeof p->progress);
-    p->progress.packets = p->st.packets + p->index; /* a thread counts each segment once */
+    /* a thread counts each segment once; or the packets of the batches walked */
+    p->progress.packets = p->st.packets + p->index + p->walked;
     for (unsigned i = 0; i < p->nw; i++) {
         p->progress.sessions += mw_merger_taken(p->merger, i);
         p->progress.flows_live += atomic_load_explicit(&p->w[i].flows_live, memory_order_relaxed);
@@ -520,7 +554,7 @@ uint64_t mw_parallel_thread_held_peak(const mw_parallel *p, unsigned i)
 
 uint64_t mw_parallel_segments(const mw_parallel *p)
 {
-    return p->index;
+    return p->index + p->w[0].index; /* handed over, or walked (every thread's the same) */
 }
 
 double mw_parallel_seconds(const mw_parallel *p)

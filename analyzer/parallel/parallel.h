@@ -10,6 +10,15 @@
  * at the segment one thread would have (parallel/order.h). Batches circulate in a ring per
  * thread, as prefetch.c's do: memory stays bounded, no lock per packet.
  *
+ * A plain pcap file read by the reader thread takes a shorter way (mw_parallel_take,
+ * parallel/direct.c): each of the reader's batches goes whole, read only, to every thread,
+ * which walks all of its packets and does for itself what the dispatcher does (the index,
+ * the clock, the reassembly), analyses its own segments and ticks its clock for the
+ * others': nothing copied, no tick records; the batch goes back to the reader when the
+ * last thread is done with it (input/prefetch.c, mw_prefetch_release, and
+ * parallel/ring.c say how the reads and writes are ordered). pcapng (read on this
+ * thread) is dispatched as above.
+ *
  * Each analysis thread owns an engine (mw_parallel_engine_new: its flow table, caches and
  * dissector state), so the hot path takes no lock. The sessions each closes go, with
  * their keys, to the merger (parallel/order.h), which runs on the dispatcher's thread and
@@ -92,6 +101,13 @@ void mw_parallel_decoded(mw_parallel *p, mw_decode_status ds, const mw_packet *p
 void mw_parallel_batch_begin(void *p, mw_prefetch_batch *b);
 void mw_parallel_batch_end(void *p, mw_prefetch_batch *b);
 void mw_parallel_settle(void *p);
+/* A reader's batch whole, between its batch_begin and batch_end (input/capture.h's
+ * mw_capture_sink.batch; its notes mw_capture_note, with mw_parallel_tcp_hash's hash):
+ * every thread walks every packet of it (parallel/direct.c), no copy, no tick; first: the
+ * number of its first packet, iface: its packets' label for evidence (interned, or NULL). */
+void mw_parallel_take(mw_parallel *p, mw_prefetch_batch *b, uint64_t first, const char *iface);
+/* For the reader thread (mw_capture_sink.tcp_hash): what a segment's thread is chosen by. */
+uint32_t mw_parallel_tcp_hash(const mw_packet *pkt);
 /* Whether the file is read on the dispatching thread (no reader thread): not by default;
  * MW_READER_THREAD=0 in the environment asks for it (to measure, and tests). */
 bool mw_parallel_reads_here(const mw_parallel *p);

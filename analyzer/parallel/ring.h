@@ -1,10 +1,15 @@
 /* The batches between the dispatcher and one analysis thread (parallel.h): a fixed set
- * circulating between a free queue and a full queue, as input/prefetch.c's. pthreads
- * rather than GAsyncQueue: GLib's futex mutexes are invisible to ThreadSanitizer. */
+ * circulating between a free queue and a full queue, as input/prefetch.c's. Each queue has
+ * one producer and one consumer (full: the dispatcher pushes, the thread pops; free: the
+ * other way round), so a batch is handed over by C11 atomics, no lock (ring.c says how);
+ * a consumer with nothing to take sleeps on a pthreads condition (pthreads rather than
+ * GLib's futexes, which ThreadSanitizer does not see). */
 #ifndef MW_RING_H
 #define MW_RING_H
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,10 +26,12 @@ typedef struct {
 } mw_batch;
 
 typedef struct {
-    pthread_mutex_t mu;
+    mw_batch *items[MW_PARALLEL_BATCHES]; /* slot i % MW_PARALLEL_BATCHES: the i-th pushed */
+    _Atomic size_t tail;   /* batches pushed, ever (the producer's) */
+    _Atomic size_t head;   /* batches popped, ever (the consumer's) */
+    _Atomic bool sleeping; /* the consumer waits on cv, or is about to */
+    pthread_mutex_t mu;    /* for cv only */
     pthread_cond_t cv;
-    mw_batch *items[MW_PARALLEL_BATCHES];
-    size_t head, count;
 } mw_batch_queue;
 
 typedef struct {
@@ -35,11 +42,11 @@ typedef struct {
 /* Every batch allocated and free. */
 void mw_ring_init(mw_ring *r);
 void mw_ring_destroy(mw_ring *r);
-/* Never full: there are only MW_PARALLEL_BATCHES batches. */
+/* The producer's (one thread): never full, there are only MW_PARALLEL_BATCHES batches. */
 void mw_batch_push(mw_batch_queue *q, mw_batch *b);
-/* Waits for a batch. */
+/* The consumer's (one thread): waits for a batch. */
 mw_batch *mw_batch_pop(mw_batch_queue *q);
-/* A batch if there is one now, else NULL. */
+/* The consumer's: a batch if there is one now, else NULL. */
 mw_batch *mw_batch_try_pop(mw_batch_queue *q);
 
 #endif

@@ -50,11 +50,24 @@ static inline uint64_t mw_shard_hash(const mw_packet *pkt)
     return h ^ (h << 32); /* the low half's bits into the high half too */
 }
 
-/* The thread of pkt among n (n >= 1): the hash's high 32 bits scaled to n (a multiply
- * and a shift where a 64-bit division would take tens of cycles). */
+/* The hash's high 32 bits: what the thread is chosen by (worked out on the reader thread
+ * into each TCP segment's note: input/capture.h, mw_capture_note). */
+static inline uint32_t mw_shard_high(const mw_packet *pkt)
+{
+    return (uint32_t)(mw_shard_hash(pkt) >> 32);
+}
+
+/* The thread among n (n >= 1) of the segment whose mw_shard_high is high: scaled to n (a
+ * multiply and a shift where a 64-bit division would take tens of cycles). */
+static inline unsigned mw_shard_scale(uint32_t high, unsigned n)
+{
+    return n <= 1 ? 0 : (unsigned)(((uint64_t)high * n) >> 32);
+}
+
+/* The thread of pkt among n (n >= 1). */
 static inline unsigned mw_shard_of(const mw_packet *pkt, unsigned n)
 {
-    return n <= 1 ? 0 : (unsigned)(((mw_shard_hash(pkt) >> 32) * n) >> 32);
+    return mw_shard_scale(mw_shard_high(pkt), n);
 }
 
 #endif

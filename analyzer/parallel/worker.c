@@ -103,19 +103,55 @@ static void origin(void *user, uint64_t frame, int64_t ts_us, const char *sessio
         *iface = w->cur_iface;
 }
 
+/* A segment of this thread's, global index index: analysed, and a session it starts said
+ * to the merger. */
+static void own_segment(mw_worker *w, const mw_packet *pkt, uint64_t index, uint64_t frame,
+                        int64_t ts_us, const mw_flow_key *k)
+{
+    w->base = MW_ORDER_OWN;
+    mw_engine_index(w->e, index, frame, ts_us);
+    mw_engine_packet_keyed(w->e, pkt, frame, ts_us, k);
+    if (w->st->last_id == index) { /* it started a session */
+        mw_order_event ev = { index, 0, MW_ORDER_START, NULL };
+        g_array_append_val(w->pending, ev);
+    }
+}
+
 static void segment(mw_worker *w, const mw_rec_head *h, const mw_flow_key *k)
 {
     mw_packet pkt;
     memcpy(&pkt, (const uint8_t *)h + MW_REC_ALIGN(sizeof *h), sizeof pkt);
     if (h->kind == MW_REC_SEGMENT) /* else it points into the reader's batch */
         pkt.payload = (const uint8_t *)h + MW_REC_ALIGN(sizeof *h) + MW_REC_ALIGN(sizeof pkt);
-    w->base = MW_ORDER_OWN;
-    mw_engine_index(w->e, h->index, h->frame, h->ts_us);
-    mw_engine_packet_keyed(w->e, &pkt, h->frame, h->ts_us, k);
-    if (w->st->last_id == h->index) { /* it started a session */
-        mw_order_event ev = { h->index, 0, MW_ORDER_START, NULL };
-        g_array_append_val(w->pending, ev);
-    }
+    own_segment(w, &pkt, h->index, h->frame, h->ts_us, k);
+}
+
+/* Another thread's segment that moves this one's clock on: its idle flows closed at it. */
+static void tick(mw_worker *w, uint64_t index, uint64_t frame, int64_t ts_us)
+{
+    w->base = MW_ORDER_IDLE;
+    mw_engine_index(w->e, index, frame, ts_us);
+    w->deadline_seen = mw_engine_tick(w->e, ts_us);
+}
+
+void mw_worker_segment(mw_worker *w, const mw_packet *pkt, uint64_t index, uint64_t frame,
+                       int64_t ts_us, const char *iface, const mw_flow_key *k)
+{
+    w->g = index;
+    w->cur_frame = frame;
+    w->cur_iface = iface;
+    own_segment(w, pkt, index, frame, ts_us, k);
+    w->wm = index;
+}
+
+void mw_worker_tick(mw_worker *w, uint64_t index, uint64_t frame, int64_t ts_us,
+                    const char *iface)
+{
+    w->g = index;
+    w->cur_frame = frame;
+    w->cur_iface = iface;
+    tick(w, index, frame, ts_us);
+    w->wm = index;
 }
 
 /* For the dispatcher's ticks and the progress line (worker.h). */
@@ -140,10 +176,11 @@ static bool handle(mw_worker *w, const mw_rec_head *h, const mw_flow_key *k)
         segment(w, h, k);
         break;
     case MW_REC_TICK:
-        w->base = MW_ORDER_IDLE;
-        mw_engine_index(w->e, h->index, h->frame, h->ts_us);
-        w->deadline_seen = mw_engine_tick(w->e, h->ts_us);
+        tick(w, h->index, h->frame, h->ts_us);
         break;
+    case MW_REC_SHARED: /* sets wm itself */
+        mw_direct_walk(w, (const mw_rec_shared *)(const void *)h);
+        return true;
     case MW_REC_NEW_FILE:
         mw_engine_new_file(w->e);
         return true; /* no index of its own */
@@ -153,6 +190,7 @@ static bool handle(mw_worker *w, const mw_rec_head *h, const mw_flow_key *k)
         post(w, false, true);
         return true;
     case MW_REC_END:
+        mw_direct_end(w);
         w->base = MW_ORDER_END;
         w->g = MW_ORDER_AT_END;
         mw_engine_finish(w->e);
@@ -246,6 +284,8 @@ static void *worker_main(void *data)
             pos += h->size;
             if (w->discard) {
                 more = h->kind != MW_REC_END;
+                if (h->kind == MW_REC_SHARED) /* counts the segments */
+                    mw_direct_walk(w, (const mw_rec_shared *)(const void *)h);
             } else {
                 more = handle(w, h, &look(&la, w->e, n)->key);
             }
@@ -269,6 +309,8 @@ bool mw_worker_start(mw_worker *w, const mw_config *cfg, mw_outbox_lock *lock, s
 {
     w->lock = lock;
     w->hold = MAX(hold, 1);
+    w->frag_limits = (mw_defrag_limits){ cfg->max_frag_datagrams, cfg->max_frag_bytes,
+                                         cfg->frag_timeout_us };
     atomic_init(&w->deadline, INT64_MIN); /* every tick until one has told */
     w->deadline_seen = INT64_MIN;
     atomic_init(&w->flows_live, 0);
@@ -298,6 +340,7 @@ void mw_worker_free(mw_worker *w)
     if (!w->out.ev)
         return;
     mw_engine_free(w->e);
+    mw_direct_free(w);
     for (guint i = 0; i < w->out.ev->len; i++)
         mw_session_free(g_array_index(w->out.ev, mw_order_event, i).s);
     g_array_free(w->out.ev, TRUE);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "engine/flow.h"
+#include "input/defrag.h"
 #include "parallel/order.h"
 #include "parallel/ring.h"
 
@@ -18,6 +19,8 @@ typedef enum {
     MW_REC_SEGMENT_AT,  /* the same, the payload where mw_packet says: in the reader's batch
                          * (the mw_batch's src), not copied */
     MW_REC_TICK,        /* another thread's TCP segment: rec_head alone */
+    MW_REC_SHARED,      /* a reader's batch whole (mw_rec_shared), the same to every thread:
+                         * each walks all of its packets (parallel/direct.c) */
     MW_REC_NEW_FILE,
     MW_REC_BARRIER,     /* say "done" (mw_parallel_barrier) */
     MW_REC_END,         /* the input ended: close every flow */
@@ -33,6 +36,12 @@ typedef struct {
 } mw_rec_head;
 
 #define MW_REC_ALIGN(n) (((n) + 7u) & ~(size_t)7u)
+
+typedef struct {
+    mw_rec_head h;        /* frame: the number of the batch's first packet; iface: its
+                           * packets' label; index unused */
+    mw_prefetch_batch *b; /* read only; the mw_batch's src holds this thread's reference */
+} mw_rec_shared;
 
 /* Where a thread's results wait for the merger (under mw_outbox_lock's mutex). The
  * records a thread has closed and the merger not yet written (posted - taken) are bounded
@@ -92,7 +101,35 @@ typedef struct mw_worker {
     uint64_t wm;
     uint64_t cur_frame;    /* for evidence: the packet being handled */
     const char *cur_iface;
+    /* the walk of the reader's batches (MW_REC_SHARED, parallel/direct.c), the analysis
+     * thread's own: what the dispatcher keeps for the copies it hands over, each thread
+     * keeps itself, from the same packets in the same order, so each comes to the same
+     * index, clock and reassembled datagrams */
+    unsigned nw;           /* analysis threads: the segments' thread is hash scaled to it */
+    uint64_t index;        /* TCP segments so far (the global index) */
+    int64_t now_us;        /* the latest of their times */
+    bool clock_back;       /* a time went back: a tick whenever the time moves on */
+    uint64_t last_frame;   /* the latest segment's (the end's closes are dated by it) */
+    int64_t last_ts;
+    const char *last_iface;
+    mw_defrag_limits frag_limits;
+    struct mw_defrag *defrag; /* this thread's reassembly, made at the first fragment */
+    uint16_t *own;         /* the entries of its own segments in the batch walked */
+    uint64_t packets;      /* frames not analysed as a TCP segment (thread 0's are counted) */
+    uint64_t not_decoded[MW_DROP_COUNT]; /* ... by reason; the defrag adds to them */
 } mw_worker;
+
+/* The records of one thread (worker.c), for the walk of the reader's batches: a segment of
+ * its own (k: its flow key as the look-ahead made it, or NULL), and a tick of its clock. */
+void mw_worker_segment(mw_worker *w, const mw_packet *pkt, uint64_t index, uint64_t frame,
+                       int64_t ts_us, const char *iface, const mw_flow_key *k);
+void mw_worker_tick(mw_worker *w, uint64_t index, uint64_t frame, int64_t ts_us,
+                    const char *iface);
+/* parallel/direct.c: every packet of r's batch (the thread's wm then its index); at the
+ * end of the input, before the flows are closed: the end's tick, as the dispatcher's. */
+void mw_direct_walk(mw_worker *w, const mw_rec_shared *r);
+void mw_direct_end(mw_worker *w);
+void mw_direct_free(mw_worker *w);
 
 /* Start the thread (its engine made from cfg, at most hold records of its waiting in the
  * merge); false when it could not be. */
