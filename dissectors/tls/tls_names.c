@@ -20,13 +20,6 @@ static const tok16 versions[] = {
     { MW_TLS_V_TLS11, "TLS1.1" }, { MW_TLS_V_TLS12, "TLS1.2" }, { MW_TLS_V_TLS13, "TLS1.3" },
 };
 
-uint16_t mw_tls_version_rank(uint16_t v)
-{
-    if ((v >> 8) == 0x7f)
-        return MW_TLS_V_TLS13; /* draft-ietf-tls-tls13 versions */
-    return tok_find(versions, N_ELEM(versions), v) ? v : 0;
-}
-
 /* draft-ietf-tls-tls13-NN sent 0x7fNN; named as Zeek ("TLSv13-draft18") and Arkime
  * ("TLSv1.3-draft-18") name them, in our spelling. Drafts past the table's end (none
  * was published) keep the bare name. */
