@@ -15,6 +15,7 @@
 #include "tls/tls.h"
 #include "tls/tls_fp.h"
 #include "tls/tls_cert.h"
+#include "tls/tls_names.h"
 #include "registry.h"
 #include "engine/conn_verdict.h"
 
@@ -393,6 +394,20 @@ static mw_session *run_chunks(GPtrArray *c, mw_proto proto)
 }
 
 /* ---------- tests ---------- */
+
+/* The suites table is searched by halving: its ends, entries between, and ids it lacks. */
+static void test_cipher_names(void)
+{
+    g_assert_cmpstr(mw_tls_cipher_name(0x0000), ==, "TLS_NULL_WITH_NULL_NULL");
+    g_assert_cmpstr(mw_tls_cipher_name(0x0005), ==, "TLS_RSA_WITH_RC4_128_SHA");
+    g_assert_cmpstr(mw_tls_cipher_name(0x1301), ==, "TLS_AES_128_GCM_SHA256");
+    g_assert_cmpstr(mw_tls_cipher_name(0xc02f), ==, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+    g_assert_cmpstr(mw_tls_cipher_name(0xcca9), ==, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256");
+    g_assert_cmpstr(mw_tls_cipher_name(0xccaa), ==, "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+    g_assert_null(mw_tls_cipher_name(0x0007));
+    g_assert_null(mw_tls_cipher_name(0xffff));
+    g_assert_null(mw_tls_cipher_name(0x0a0a)); /* GREASE */
+}
 
 static void test_tls12_full(void)
 {
@@ -1491,6 +1506,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     setup_pki();
     g_test_add_func("/tls/probe", test_probe);
+    g_test_add_func("/tls/cipher_names", test_cipher_names);
     g_test_add_func("/tls/tls12_full", test_tls12_full);
     g_test_add_func("/tls/cert_findings", test_cert_findings);
     g_test_add_func("/tls/cert_shared_description", test_cert_shared_description);
