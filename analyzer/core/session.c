@@ -360,7 +360,7 @@ void mw_session_latency(mw_session *s, const char *cmd, int64_t cmd_ts_us, int64
     l->total_us += d;
     if (d > l->slowest_us || l->timed == 1) {
         l->slowest_us = d;
-        g_strlcpy(l->slowest_cmd, cmd, sizeof l->slowest_cmd);
+        mw_strlcpy(l->slowest_cmd, cmd, sizeof l->slowest_cmd);
         l->slowest_frame = frame;
     }
 }

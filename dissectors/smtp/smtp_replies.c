@@ -37,7 +37,7 @@ static bool reply_rcpt(smtp_state *st, const mw_tp_cmd *c, int code, const mw_ct
     if (c->aux > 0 && c->aux <= rec->rcpt.len) {
         mw_rcpt *r = &mw_avec_at(&rec->rcpt, mw_rcpt, c->aux - 1);
         r->code = kept_code(st);
-        g_strlcpy(r->enhanced, st->reply_enh, sizeof r->enhanced);
+        mw_strlcpy(r->enhanced, st->reply_enh, sizeof r->enhanced);
         r->category = code >= 400 ? st->reply_category : NULL;
     }
     return false;
@@ -247,9 +247,9 @@ static void add_reply(smtp_state *st, const mw_tp_cmd *c, int code, const char *
     mw_reply *r = mw_replies_add(st->sess, &rec->replies);
     if (!r)
         return;
-    g_strlcpy(r->cmd, smtp_cmd_name(c), sizeof r->cmd);
+    mw_strlcpy(r->cmd, smtp_cmd_name(c), sizeof r->cmd);
     r->code = kept_code(st);
-    g_strlcpy(r->enhanced, enh, sizeof r->enhanced);
+    mw_strlcpy(r->enhanced, enh, sizeof r->enhanced);
     r->category = category;
     r->text = mw_session_strndup(st->sess, text, strlen(text));
     r->frame = ctx->frame;

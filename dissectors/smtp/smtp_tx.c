@@ -334,7 +334,7 @@ static void finish(smtp_state *st, mw_smtp_tx *t, mw_tx_result r, const mw_ctx *
     t->result = r;
     t->final = true;
     t->code = st->reply_codeless ? 0 : st->reply_code;
-    g_strlcpy(t->enhanced, st->reply_enh, sizeof t->enhanced);
+    mw_strlcpy(t->enhanced, st->reply_enh, sizeof t->enhanced);
     g_free(t->text);
     t->text = g_strdup(st->reply_text->str);
     t->frame = ctx->frame;
@@ -347,7 +347,7 @@ static void finish(smtp_state *st, mw_smtp_tx *t, mw_tx_result r, const mw_ctx *
 static void note_reply(smtp_state *st, mw_smtp_tx *t, const mw_ctx *ctx)
 {
     t->code = st->reply_codeless ? 0 : st->reply_code;
-    g_strlcpy(t->enhanced, st->reply_enh, sizeof t->enhanced);
+    mw_strlcpy(t->enhanced, st->reply_enh, sizeof t->enhanced);
     g_free(t->text);
     t->text = g_strdup(st->reply_text->str);
     t->frame = ctx->frame;
