@@ -29,6 +29,10 @@ typedef struct mw_ctx {
      * when no engine runs (unit tests): what it keeps across sessions, one per engine and
      * so one per analysis thread — caches, a trust store. */
     void *engine_state;
+    /* Every dissector's per-engine state by registry slot (mw_dissector_slot), NULL without
+     * an engine: a dissector that reads another one nested gives it its own (registry.h
+     * mw_ctx_engine_state_of). */
+    void *const *engine_slots;
 } mw_ctx;
 
 typedef enum {

@@ -34,6 +34,12 @@ int mw_dissector_slot(const mw_dissector *d)
     return -1;
 }
 
+void *mw_ctx_engine_state_of(const mw_ctx *ctx, const mw_dissector *d)
+{
+    int slot = ctx->engine_slots && d ? mw_dissector_slot(d) : -1;
+    return slot >= 0 ? ctx->engine_slots[slot] : NULL;
+}
+
 const mw_dissector *mw_dissector_for_tls(void)
 {
     for (size_t i = 0; mw_dissectors[i]; i++)

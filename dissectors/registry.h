@@ -11,6 +11,8 @@ const mw_dissector *mw_dissector_by_name(const char *name);
 #define MW_MAX_DISSECTORS 16
 /* d's position in the registry, or -1. */
 int mw_dissector_slot(const mw_dissector *d);
+/* d's per-engine state in ctx's engine (for a dissector read nested), NULL without one. */
+void *mw_ctx_engine_state_of(const mw_ctx *ctx, const mw_dissector *d);
 /* The dissector that takes a session over after STARTTLS/STLS or on an implicit-TLS
  * port: the first one flagged `tls` (the TLS dissector when there is one, else the
  * opaque one). */

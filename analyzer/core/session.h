@@ -9,6 +9,7 @@
 #include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "core/arena.h"
 #include "core/flags.h"
@@ -251,6 +252,16 @@ void mw_session_flag_textn(mw_session *s, mw_flag f, uint64_t frame, int64_t ts_
                            const char *detail, size_t len);
 /* Name the transaction (1-based) the latest evidence of flag f came from. */
 void mw_session_evidence_tx(mw_session *s, mw_flag f, unsigned tx);
+/* g_strlcpy without its return value: src (NUL-terminated) into dst of size bytes (> 0),
+ * cut to fit. By length, not g_strlcpy's byte loop: the record's short names and codes
+ * (a command, a reply code, the slowest command) are copied for every reply. */
+static inline void mw_strlcpy(char *dst, const char *src, size_t size)
+{
+    size_t n = strnlen(src, size - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 static inline bool mw_session_has(const mw_session *s, mw_flag f)
 {
     return (s->flags >> f) & 1u;

@@ -133,10 +133,10 @@ static bool old_version(const char *v)
 /* Every version the client offered is old (and it offered some). */
 static bool client_offer_old(const mw_tls_rec *t)
 {
-    if (!t->client_versions || t->client_versions->len == 0)
+    if (t->n_client_versions == 0)
         return false;
-    for (guint i = 0; i < t->client_versions->len; i++)
-        if (!old_version(g_ptr_array_index(t->client_versions, i)))
+    for (unsigned i = 0; i < t->n_client_versions; i++)
+        if (!old_version(mw_tls_client_versions(t)[i]))
             return false;
     return true;
 }
@@ -144,7 +144,7 @@ static bool client_offer_old(const mw_tls_rec *t)
 static mw_advice tls_advice(const mw_session *s)
 {
     const mw_tls_rec *t = mw_tls_of(s);
-    if (!t || !t->client_versions || t->client_versions->len == 0)
+    if (!t || t->n_client_versions == 0)
         return MW_ADVICE_NONE;
     /* An old offer is the client's fault whoever sent the alert: with no ServerHello the
      * server refused it (by alert or by closing, which the client may answer with an alert

@@ -37,7 +37,7 @@ static mw_ctx ctx_of(const mw_feeder *f, uint64_t frame, int64_t ts_us, bool ack
                      uint64_t peer_acked)
 {
     mw_ctx ctx = { f->sess, f->cfg, frame, ts_us, ack_known, ack_known ? peer_acked : 0,
-                   f->slots && f->slot >= 0 ? f->slots[f->slot] : NULL };
+                   f->slots && f->slot >= 0 ? f->slots[f->slot] : NULL, f->slots };
     return ctx;
 }
 

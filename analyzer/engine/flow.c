@@ -138,8 +138,7 @@ static void sink_conflict(void *user, mw_dir dir, uint64_t off, const uint8_t *o
     if (!f->feed.sess)
         return;
     mw_session_anomaly(f->feed.sess, MW_ANOM_SEGMENT_OVERLAP);
-    mw_feeder_overlap_conflict(&f->feed, dir, off, other, len, first_frame, at->frame,
-                               at->ts_us);
+    mw_feeder_overlap_conflict(&f->feed, dir, off, other, len, first_frame, at->frame, at->ts_us);
 }
 
 static const mw_tcp_sink flow_sink = { sink_data, sink_gap, sink_overflow, sink_conflict };
@@ -348,8 +347,9 @@ static mw_dir packet_dir(const mw_flow *f, const mw_packet *pkt)
 static mw_flow *lookup(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64_t ts_us,
                        const mw_flow_key *known)
 {
-    mw_flow_key k = known ? *known : (mw_flow_key){ 0 };
-    mw_flow_node *n = known ? mw_flow_table_lookup(&e->table, &k) : mw_flow_table_find(&e->table, pkt, &k);
+    mw_flow_key k; /* the look-ahead's, or all of it written by mw_flow_table_find: not zeroed */
+    mw_flow_node *n = known ? mw_flow_table_lookup(&e->table, memcpy(&k, known, sizeof k))
+                            : mw_flow_table_find(&e->table, pkt, &k);
     mw_flow *f = n ? flow_of(n) : NULL;
     bool syn = (pkt->tcp_flags & MW_TCP_SYN) != 0;
     bool ack = (pkt->tcp_flags & MW_TCP_ACK) != 0;

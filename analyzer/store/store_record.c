@@ -111,7 +111,7 @@ static void tls_of(mw_session *s, JsonObject *t)
     for (guint i = 0; cv && i < json_array_get_length(cv); i++) {
         const char *x = json_array_get_string_element(cv, i);
         if (x)
-            g_ptr_array_add(r->client_versions, (gpointer)g_intern_string(x));
+            mw_tls_client_version_add(r, g_intern_string(x));
     }
     JsonObject *al = obj_of(t, "alert");
     if (al) {

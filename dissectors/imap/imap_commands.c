@@ -70,7 +70,7 @@ static bool authenticate(imap_state *st, const mw_tp_cmd *c, const uint8_t *p, s
     size_t m = mw_tp_word(p + i, len - i, st->auth_mech, sizeof st->auth_mech);
     mw_tp_auth_begin(st->sess, st->auth_mech);
     st->auth_active = true;
-    g_strlcpy(st->auth_tag, c->tag, sizeof st->auth_tag);
+    mw_strlcpy(st->auth_tag, c->tag, sizeof st->auth_tag);
     st->auth_step = 0;
     i = mw_tp_skip_sp(p, len, i + m);
     st->sasl_ts = ctx->ts_us;
@@ -111,7 +111,7 @@ static void new_command(imap_state *st, const mw_line *l, const mw_ctx *ctx)
     mw_cmdrec_of(st->sess)->commands++;
 
     memset(&st->cur, 0, sizeof st->cur);
-    g_strlcpy(st->cur.tag, c.tag, sizeof st->cur.tag);
+    mw_strlcpy(st->cur.tag, c.tag, sizeof st->cur.tag);
     st->cur.kind = c.kind;
     const uint8_t *args = l->p + i;
     size_t alen = l->len - i;

@@ -60,13 +60,15 @@ static bool first_client_bytes(smtp_state *st, const uint8_t *data, size_t len,
 /* The TLS the client sent to a plain-text server: read by the TLS dissector for the
  * record (versions, SNI, JA3/JA4), the client side only. Its end is not judged there (no
  * tls_handshake_failed: the server never spoke TLS; tls_mode_mismatch says why). The
- * context carries no ACK and no engine state, as for any nested dissector. */
+ * context carries no ACK, as for any nested dissector, and the TLS dissector's state of
+ * this engine (its fingerprint cache; without it the nested state made and wiped an
+ * engine's 18 KB decryption buffer of its own for every such session). */
 static void client_tls_bytes(smtp_state *st, const uint8_t *p, size_t len, const mw_ctx *ctx)
 {
     mw_ctx ic = *ctx;
     ic.ack_known = false;
     ic.peer_acked = 0;
-    ic.engine_state = NULL;
+    ic.engine_state = mw_ctx_engine_state_of(ctx, st->client_hello.dis);
     if (!mw_nested_started(&st->client_hello))
         return;
     mw_nested_data(&st->client_hello, MW_FROM_CLIENT, p, len, &ic);

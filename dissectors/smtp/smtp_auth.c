@@ -35,7 +35,7 @@ void smtp_auth_command(smtp_state *st, mw_tp_cmd *c, const uint8_t *arg, size_t 
     st->auth_asks = MW_SASL_ASKS_UNKNOWN;
     st->auth_failed = false;
     mw_auth_rec *a = mw_session_auth(st->sess);
-    g_strlcpy(a->mechanism, st->auth_mech, sizeof a->mechanism);
+    mw_strlcpy(a->mechanism, st->auth_mech, sizeof a->mechanism);
     a->result = MW_AUTH_UNKNOWN;
     a->code[0] = '\0';
     if (m < arglen) /* initial response (RFC 4954 section 4) */

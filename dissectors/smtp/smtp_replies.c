@@ -37,7 +37,7 @@ static bool reply_rcpt(smtp_state *st, const mw_tp_cmd *c, int code, const mw_ct
     if (c->aux > 0 && c->aux <= rec->rcpt.len) {
         mw_rcpt *r = &mw_avec_at(&rec->rcpt, mw_rcpt, c->aux - 1);
         r->code = kept_code(st);
-        g_strlcpy(r->enhanced, st->reply_enh, sizeof r->enhanced);
+        mw_strlcpy(r->enhanced, st->reply_enh, sizeof r->enhanced);
         r->category = code >= 400 ? st->reply_category : NULL;
     }
     return false;
@@ -247,9 +247,9 @@ static void add_reply(smtp_state *st, const mw_tp_cmd *c, int code, const char *
     mw_reply *r = mw_replies_add(st->sess, &rec->replies);
     if (!r)
         return;
-    g_strlcpy(r->cmd, smtp_cmd_name(c), sizeof r->cmd);
+    mw_strlcpy(r->cmd, smtp_cmd_name(c), sizeof r->cmd);
     r->code = kept_code(st);
-    g_strlcpy(r->enhanced, enh, sizeof r->enhanced);
+    mw_strlcpy(r->enhanced, enh, sizeof r->enhanced);
     r->category = category;
     r->text = mw_session_strndup(st->sess, text, strlen(text));
     r->frame = ctx->frame;
@@ -391,6 +391,36 @@ static void skip_enhanced(const uint8_t **t, size_t *tlen, char out[16])
 /* Capabilities an EHLO reply usually lists (postfix 10, Exchange 15). */
 #define SMTP_CAPABILITIES_USUAL 16
 
+/* EHLO lines most servers send as they are (RFC 5321 section 4.1.1.1: keywords of the
+ * IANA SMTP Service Extensions registry without parameters, Exchange's own X- keywords,
+ * the usual AUTH lists), by length: a line equal to one, byte for byte, is recorded as
+ * this static string instead of a copy in the session's arena. */
+#define SMTP_KNOWN_CAP_LEN 19
+#define SMTP_KNOWN_CAP_PER_LEN 6
+static const char *const known_caps[SMTP_KNOWN_CAP_LEN + 1][SMTP_KNOWN_CAP_PER_LEN] = {
+    [3] = { "DSN" },
+    [4] = { "VRFY", "ETRN", "HELP", "EXPN", "ATRN", "XUSR" },
+    [5] = { "XRDST" },
+    [7] = { "XEXCH50" },
+    [8] = { "STARTTLS", "8BITMIME", "SMTPUTF8", "CHUNKING" },
+    [9] = { "DELIVERBY" },
+    [10] = { "PIPELINING", "BINARYMIME", "REQUIRETLS", "AUTH PLAIN", "AUTH LOGIN" },
+    [14] = { "X-ANONYMOUSTLS" },
+    [16] = { "AUTH PLAIN LOGIN", "AUTH LOGIN PLAIN", "AUTH=PLAIN LOGIN", "AUTH=LOGIN PLAIN" },
+    [19] = { "ENHANCEDSTATUSCODES" },
+};
+
+static const char *known_cap(const uint8_t *t, size_t n)
+{
+    if (n == 0 || n > SMTP_KNOWN_CAP_LEN)
+        return NULL;
+    const char *const *row = known_caps[n];
+    for (size_t j = 0; j < SMTP_KNOWN_CAP_PER_LEN && row[j]; j++)
+        if (row[j][0] == (char)t[0] && memcmp(row[j], t, n) == 0)
+            return row[j];
+    return NULL;
+}
+
 /* The text of one reply line: an EHLO keyword, or more of the reply's text. */
 static void reply_text(smtp_state *st, const uint8_t *t, size_t tlen)
 {
@@ -416,7 +446,8 @@ static void reply_text(smtp_state *st, const uint8_t *t, size_t tlen)
             /* room for a usual EHLO list at the first (the list is in the arena too) */
             const char **slot = mw_avec_push(mw_session_arena(st->sess), &rec->capabilities,
                                              sizeof *slot, SMTP_CAPABILITIES_USUAL);
-            *slot = mw_session_wire_strdup(st->sess, t, n, n);
+            const char *known = known_cap(t, n);
+            *slot = known ? known : mw_session_wire_strdup(st->sess, t, n, n);
         }
     } else if (st->reply_text->len < MW_MAX_TEXT) {
         if (st->reply_text->len)

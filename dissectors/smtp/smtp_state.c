@@ -37,7 +37,7 @@ void smtp_push(smtp_state *st, mw_tp_cmd *c)
 mw_tp_cmd smtp_cmd_at(smtp_cmd kind, const char *name, const mw_ctx *ctx)
 {
     mw_tp_cmd c = { .kind = kind, .frame = ctx->frame, .ts_us = ctx->ts_us };
-    g_strlcpy(c.name, name, sizeof c.name);
+    mw_strlcpy(c.name, name, sizeof c.name);
     return c;
 }
 

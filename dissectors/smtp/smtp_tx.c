@@ -228,29 +228,37 @@ void smtp_tx_body(smtp_state *st, const uint8_t *p, size_t len)
     mw_smtp_tx *t = current(st, st->body_tx);
     if (!t || st->hdr_done)
         return;
-    if (!st->hdr_line)
-        st->hdr_line = g_string_sized_new(128);
     size_t off = 0;
     while (off < len && !st->hdr_done) {
         const uint8_t *nl = memchr(p + off, '\n', len - off);
         size_t n = nl ? (size_t)(nl - (p + off)) : len - off;
+        size_t held = st->hdr_line ? st->hdr_line->len : 0;
         /* a field longer than a kept value and its name is not read further */
-        if (!st->hdr_overlong && st->hdr_line->len + n > MW_SMTP_HEADER_MAX + 64)
+        if (!st->hdr_overlong && held + n > MW_SMTP_HEADER_MAX + 64)
             st->hdr_overlong = true;
-        if (!st->hdr_overlong)
-            g_string_append_len(st->hdr_line, (const char *)p + off, (gssize)n);
+        /* a line all in this segment is read where it is; one that spans segments is
+         * gathered in hdr_line */
+        const char *line = (const char *)p + off;
+        size_t l = n;
+        if (!st->hdr_overlong && (held || !nl)) {
+            if (!st->hdr_line)
+                st->hdr_line = g_string_sized_new(128);
+            g_string_append_len(st->hdr_line, line, (gssize)n);
+            line = st->hdr_line->str;
+            l = st->hdr_line->len;
+        }
         off += n + (nl != NULL);
         if (!nl)
             break;
-        gsize l = st->hdr_line->len;
-        if (l && st->hdr_line->str[l - 1] == '\r')
+        if (l && line[l - 1] == '\r')
             l--;
         if (!st->hdr_overlong)
-            header_line(st, t, st->hdr_line->str, l);
+            header_line(st, t, line, l);
         else
             st->hdr_last = -1;
         st->hdr_overlong = false;
-        g_string_truncate(st->hdr_line, 0);
+        if (st->hdr_line)
+            g_string_truncate(st->hdr_line, 0);
     }
     st->hdr_seen += len;
     if (st->hdr_seen > MW_SMTP_HEADER_SCAN)
@@ -326,7 +334,7 @@ static void finish(smtp_state *st, mw_smtp_tx *t, mw_tx_result r, const mw_ctx *
     t->result = r;
     t->final = true;
     t->code = st->reply_codeless ? 0 : st->reply_code;
-    g_strlcpy(t->enhanced, st->reply_enh, sizeof t->enhanced);
+    mw_strlcpy(t->enhanced, st->reply_enh, sizeof t->enhanced);
     g_free(t->text);
     t->text = g_strdup(st->reply_text->str);
     t->frame = ctx->frame;
@@ -339,7 +347,7 @@ static void finish(smtp_state *st, mw_smtp_tx *t, mw_tx_result r, const mw_ctx *
 static void note_reply(smtp_state *st, mw_smtp_tx *t, const mw_ctx *ctx)
 {
     t->code = st->reply_codeless ? 0 : st->reply_code;
-    g_strlcpy(t->enhanced, st->reply_enh, sizeof t->enhanced);
+    mw_strlcpy(t->enhanced, st->reply_enh, sizeof t->enhanced);
     g_free(t->text);
     t->text = g_strdup(st->reply_text->str);
     t->frame = ctx->frame;

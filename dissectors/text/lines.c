@@ -2,6 +2,10 @@
 
 #include <glib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define MW_CONTAIN_SSE2 1 /* mw_bytes_contain's 16 starts at a time */
+#endif
 
 /* ASCII lower case without a call (g_ascii_tolower is a function: these loops run for
  * every byte of some lines) */
@@ -24,22 +28,10 @@ bool mw_line_starts(const mw_line *l, const char *prefix)
     return l->len >= n && same_folded(l->p, prefix, n);
 }
 
-/* The next start of a match in [from, end): the first byte in either case, found by
- * memchr (much faster than a byte loop on long capability lines). */
-static const uint8_t *next_first(const uint8_t *from, const uint8_t *end, uint8_t lo, uint8_t up,
-                                 const uint8_t **a, const uint8_t **b)
-{
-    if (*a && *a < from)
-        *a = memchr(from, lo, (size_t)(end - from));
-    if (*b && *b < from)
-        *b = memchr(from, up, (size_t)(end - from));
-    if (!*a)
-        return *b;
-    if (!*b)
-        return *a;
-    return *a < *b ? *a : *b;
-}
-
+/* Byte pairs that may start a match, 16 starts at a time: OR 0x20 sends both cases of a
+ * letter to its lower case (and a few other bytes together, which the full comparison
+ * then rejects), so each candidate's first two bytes are checked in one step instead of
+ * a memchr per occurrence of the first letter (capability lines repeat it often). */
 bool mw_bytes_contain(const uint8_t *p, size_t len, const char *needle)
 {
     size_t n = strlen(needle);
@@ -47,13 +39,35 @@ bool mw_bytes_contain(const uint8_t *p, size_t len, const char *needle)
         return true;
     if (n > len)
         return false;
-    const uint8_t lo = fold((uint8_t)needle[0]);
-    const uint8_t up = lo >= 'a' && lo <= 'z' ? (uint8_t)(lo - 32) : lo;
-    const uint8_t *end = p + (len - n) + 1; /* starts past it leave too few bytes */
-    const uint8_t *a = memchr(p, lo, (size_t)(end - p));
-    const uint8_t *b = up != lo ? memchr(p, up, (size_t)(end - p)) : NULL;
-    for (const uint8_t *c = p; (c = next_first(c, end, lo, up, &a, &b)) != NULL; c++)
-        if (same_folded(c + 1, needle + 1, n - 1))
+    const size_t last = len - n; /* the last start that leaves room for the needle */
+    const uint8_t f0 = fold((uint8_t)needle[0]);
+    size_t i = 0;
+#ifdef MW_CONTAIN_SSE2
+    if (n >= 2) {
+        const __m128i bit = _mm_set1_epi8(0x20);
+        const __m128i v0 = _mm_set1_epi8((char)(f0 | 0x20));
+        const __m128i v1 = _mm_set1_epi8((char)(fold((uint8_t)needle[1]) | 0x20));
+        /* the two loads end at p[i + 16]: inside the bytes while i + 17 <= len */
+        for (; i <= last && i + 17 <= len; i += 16) {
+            const __m128i *at = (const __m128i *)(const void *)(p + i);
+            const __m128i *next = (const __m128i *)(const void *)(p + i + 1);
+            __m128i a = _mm_or_si128(_mm_loadu_si128(at), bit);
+            __m128i b = _mm_or_si128(_mm_loadu_si128(next), bit);
+            unsigned m = (unsigned)_mm_movemask_epi8(
+                _mm_and_si128(_mm_cmpeq_epi8(a, v0), _mm_cmpeq_epi8(b, v1)));
+            while (m) {
+                size_t k = i + (size_t)__builtin_ctz(m);
+                m &= m - 1;
+                if (k > last)
+                    return false; /* this and every later start leave too few bytes */
+                if (same_folded(p + k, needle, n))
+                    return true;
+            }
+        }
+    }
+#endif
+    for (; i <= last; i++)
+        if (fold(p[i]) == f0 && same_folded(p + i, needle, n))
             return true;
     return false;
 }

@@ -201,9 +201,9 @@ void mw_tp_failure(mw_session *s, const char *cmd, const char *status,
     mw_reply *r = rec ? mw_replies_add(s, &rec->failures) : NULL;
     if (!r)
         return;
-    g_strlcpy(r->cmd, cmd, sizeof r->cmd);
-    g_strlcpy(r->status, status, sizeof r->status);
-    g_strlcpy(r->enhanced, code, sizeof r->enhanced);
+    mw_strlcpy(r->cmd, cmd, sizeof r->cmd);
+    mw_strlcpy(r->status, status, sizeof r->status);
+    mw_strlcpy(r->enhanced, code, sizeof r->enhanced);
     r->text = record_text(s, text, tlen);
     r->frame = ctx->frame;
     r->ts_us = ctx->ts_us;
@@ -224,7 +224,7 @@ void mw_tp_raise(mw_session *s, mw_flag f, const mw_ctx *ctx, const char *line)
 void mw_tp_auth_begin(mw_session *s, const char *mech)
 {
     mw_auth_rec *a = mw_session_auth(s);
-    g_strlcpy(a->mechanism, mech, sizeof a->mechanism);
+    mw_strlcpy(a->mechanism, mech, sizeof a->mechanism);
     a->result = MW_AUTH_UNKNOWN;
     a->code[0] = '\0';
 }
@@ -242,7 +242,7 @@ void mw_tp_auth_result(mw_session *s, bool ok, const char *code)
 {
     mw_auth_rec *a = mw_session_auth(s);
     a->result = ok ? MW_AUTH_SUCCESS : MW_AUTH_FAILURE;
-    g_strlcpy(a->code, code, sizeof a->code);
+    mw_strlcpy(a->code, code, sizeof a->code);
 }
 
 void mw_tp_cleartext(mw_session *s, const char *what, const mw_ctx *ctx)

@@ -471,5 +471,8 @@ void mw_tls_cert_examine(mw_tls_cert_cache *cache, mw_cursor certs, const char *
         memcpy(v->untrusted_why, e->why, sizeof e->why);
     }
     mw_tls_cert_cache_free(own);
-    ERR_clear_error();
+    /* a parse that failed leaves its errors on the thread's queue; clearing an empty one
+     * still walks OpenSSL's per-thread state, so only when something is there */
+    if (ERR_peek_error())
+        ERR_clear_error();
 }

@@ -235,17 +235,17 @@ int mw_tls_mail_hint(const uint8_t *p, size_t len)
 
 static void fill_client_versions(mw_tls_rec *r, const mw_tls_client_hello *h)
 {
-    g_ptr_array_set_size(r->client_versions, 0);
+    r->n_client_versions = 0;
     for (size_t i = 0; i < h->versions.n; i++) {
         const char *n = mw_tls_version_name(h->versions.v[i]);
         bool dup = false;
-        for (guint k = 0; n && k < r->client_versions->len; k++)
-            dup |= g_ptr_array_index(r->client_versions, k) == n;
+        for (unsigned k = 0; n && k < r->n_client_versions; k++)
+            dup |= mw_tls_client_versions(r)[k] == n;
         if (n && !dup)
-            g_ptr_array_add(r->client_versions, (gpointer)n);
+            mw_tls_client_version_add(r, n);
     }
-    if (r->client_versions->len == 0 && mw_tls_version_name(h->legacy_version))
-        g_ptr_array_add(r->client_versions, (gpointer)mw_tls_version_name(h->legacy_version));
+    if (r->n_client_versions == 0 && mw_tls_version_name(h->legacy_version))
+        mw_tls_client_version_add(r, mw_tls_version_name(h->legacy_version));
 }
 
 /* "ClientHello offering TLS1.3,TLS1.2 (SNI mail.example.test, ALPN imap)". */
@@ -266,9 +266,8 @@ static void client_hello_event(tls_state *st, const mw_tls_client_hello *h, bool
     if (h->sslv2_format)
         g_string_append(t, " (SSLv2 format)");
     const mw_tls_rec *r = mw_tls_of(s);
-    for (guint i = 0; r && i < r->client_versions->len; i++)
-        g_string_append_printf(t, "%s%s", i ? "," : " offering ",
-                               (const char *)g_ptr_array_index(r->client_versions, i));
+    for (unsigned i = 0; r && i < r->n_client_versions; i++)
+        g_string_append_printf(t, "%s%s", i ? "," : " offering ", mw_tls_client_versions(r)[i]);
     if (h->sni)
         g_string_append_printf(t, " (SNI %.*s", (int)MIN(h->sni_len, (size_t)255),
                                (const char *)h->sni);
@@ -355,9 +354,11 @@ bool tls_parse_server_hello(mw_cursor c, mw_tls_server_hello *h)
 
 static void set_cipher(mw_tls_rec *r, const char *name, uint32_t id, int hexdigits)
 {
-    if (name)
-        g_strlcpy(r->cipher, name, sizeof r->cipher);
-    else
+    if (name) { /* by length: g_strlcpy's byte loop cost more than the rest of the hello */
+        size_t n = MIN(strlen(name), sizeof r->cipher - 1);
+        memcpy(r->cipher, name, n);
+        r->cipher[n] = '\0';
+    } else
         g_snprintf(r->cipher, sizeof r->cipher, "0x%0*X", hexdigits, id);
 }
 

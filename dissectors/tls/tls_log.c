@@ -9,10 +9,22 @@ mw_tls_rec *mw_tls_record(mw_session *s)
 {
     if (!s->tls.rec) {
         mw_tls_rec *t = g_new0(mw_tls_rec, 1);
-        t->client_versions = g_ptr_array_new();
         mw_part_attach(&s->tls, &mw_tls_dissector, t);
     }
     return s->tls.rec;
+}
+
+void mw_tls_client_version_add(mw_tls_rec *t, const char *name)
+{
+    if (!t->cv_heap && t->n_client_versions == MW_TLS_CLIENT_VERSIONS_INLINE) {
+        t->cv_cap = 2 * MW_TLS_CLIENT_VERSIONS_INLINE;
+        t->cv_heap = g_new(const char *, t->cv_cap);
+        memcpy(t->cv_heap, t->cv_in, sizeof t->cv_in);
+    } else if (t->cv_heap && t->n_client_versions == t->cv_cap) {
+        t->cv_cap *= 2;
+        t->cv_heap = g_renew(const char *, t->cv_heap, t->cv_cap);
+    }
+    (t->cv_heap ? t->cv_heap : t->cv_in)[t->n_client_versions++] = name;
 }
 
 const mw_tls_rec *mw_tls_of(const mw_session *s)
@@ -35,8 +47,7 @@ void mw_tls_cert_clear(mw_tls_cert *c)
 void mw_tls_free_record(void *p)
 {
     mw_tls_rec *t = p;
-    if (t->client_versions)
-        g_ptr_array_free(t->client_versions, TRUE);
+    g_free(t->cv_heap);
     g_free(t->sni);
     g_free(t->alpn);
     mw_tls_cert_clear(&t->cert);
@@ -73,7 +84,7 @@ void mw_tls_write_json(GString *out, const mw_session *s, const void *rec)
     const mw_tls_rec *t = rec;
     mw_json_next(out, "tls");
     mw_json_first(out, "client_versions");
-    mw_json_strlist(out, t->client_versions);
+    mw_json_strv(out, mw_tls_client_versions(t), t->n_client_versions);
     mw_json_next(out, "version");
     mw_json_opt_str(out, t->version);
     mw_json_next(out, "cipher");
@@ -156,10 +167,9 @@ void mw_tls_write_text(GString *out, const mw_session *s, const void *rec)
 {
     const mw_tls_rec *t = rec;
     g_string_append(out, "      tls: client offered ");
-    for (guint i = 0; t->client_versions && i < t->client_versions->len; i++)
-        g_string_append_printf(out, "%s%s", i ? "," : "",
-                               (const char *)g_ptr_array_index(t->client_versions, i));
-    if (!t->client_versions || t->client_versions->len == 0)
+    for (unsigned i = 0; i < t->n_client_versions; i++)
+        g_string_append_printf(out, "%s%s", i ? "," : "", mw_tls_client_versions(t)[i]);
+    if (t->n_client_versions == 0)
         g_string_append(out, "(no ClientHello seen)");
     if (t->hello_version || t->record_version)
         g_string_append_printf(out, " (hello %s, record %s)",

@@ -40,9 +40,18 @@ void mw_tls_cert_clear(mw_tls_cert *c);
  * but holds no secret for the session's client random; a secret was found. */
 typedef enum { MW_TLS_KEYS_NONE_GIVEN, MW_TLS_KEYS_MISSING, MW_TLS_KEYS_FOUND } mw_tls_keys;
 
+/* Versions a ClientHello offers that its record holds in place (a hello names a few; a
+ * client listing more, old drafts of TLS 1.3 say, has its list moved to the heap). */
+#define MW_TLS_CLIENT_VERSIONS_INLINE 6
+
 /* Filled by the TLS dissector. */
 typedef struct {
-    GPtrArray *client_versions; /* static strings, e.g. "TLS1.3" */
+    /* The versions the client offered, static (or interned) strings such as "TLS1.3", in
+     * offer order: mw_tls_client_versions(t)[0 .. n_client_versions). In cv_in up to
+     * MW_TLS_CLIENT_VERSIONS_INLINE (no array made and freed per session), else cv_heap. */
+    unsigned n_client_versions, cv_cap;
+    const char **cv_heap;
+    const char *cv_in[MW_TLS_CLIENT_VERSIONS_INLINE];
     const char *version;        /* negotiated, static string, or NULL */
     char cipher[64];
     char *sni;
@@ -67,6 +76,13 @@ typedef struct {
 
 /* The session's TLS record, made on first use. */
 mw_tls_rec *mw_tls_record(mw_session *s);
+/* The versions the client offered (n_client_versions of them). */
+static inline const char *const *mw_tls_client_versions(const mw_tls_rec *t)
+{
+    return t->cv_heap ? (const char *const *)t->cv_heap : t->cv_in;
+}
+/* One more offered version at the end of the list. */
+void mw_tls_client_version_add(mw_tls_rec *t, const char *name);
 /* The session's TLS record, NULL when it has none (the report's accessor too). */
 const mw_tls_rec *mw_tls_of(const mw_session *s);
 /* The same, writable, for the TLS dissector's own files. */

@@ -25,8 +25,16 @@ static inline bool mw_tls_is_grease(uint16_t v)
  * fields (and moved the version into supported_versions); drafts before it omit both. */
 #define MW_TLS_DRAFT_LEGACY_SH 22
 
-/* A version for comparisons: drafts of 1.3 map to 0x0304; unknown values to 0. */
-uint16_t mw_tls_version_rank(uint16_t v);
+/* A version for comparisons: drafts of 1.3 map to 0x0304; unknown values to 0. Inline
+ * range check (SSL 2.0, then SSL 3.0 to TLS 1.3 contiguous): it runs for every record. */
+static inline uint16_t mw_tls_version_rank(uint16_t v)
+{
+    if ((v >> 8) == 0x7f)
+        return MW_TLS_V_TLS13; /* draft-ietf-tls-tls13 versions */
+    if (v == MW_TLS_V_SSL2 || (v >= MW_TLS_V_SSL3 && v <= MW_TLS_V_TLS13))
+        return v;
+    return 0;
+}
 /* "TLS1.2", "SSLv3", "TLS1.3-draft18", or NULL when unknown. Static strings. */
 const char *mw_tls_version_name(uint16_t v);
 /* IANA name of a cipher suite, or NULL when not in the table. */

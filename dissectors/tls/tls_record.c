@@ -46,11 +46,11 @@ static void set_alert(mw_tls_rec *r, uint8_t level, uint8_t desc, mw_dir from)
     r->alert.present = true;
     r->alert.from = from;
     if (ln)
-        g_strlcpy(r->alert.level, ln, sizeof r->alert.level);
+        mw_strlcpy(r->alert.level, ln, sizeof r->alert.level);
     else
         g_snprintf(r->alert.level, sizeof r->alert.level, "level(%u)", level);
     if (dn)
-        g_strlcpy(r->alert.description, dn, sizeof r->alert.description);
+        mw_strlcpy(r->alert.description, dn, sizeof r->alert.description);
     else
         g_snprintf(r->alert.description, sizeof r->alert.description, "unknown(%u)", desc);
 }

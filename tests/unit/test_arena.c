@@ -5,6 +5,7 @@
  * record cheap: its id written without printf, flag texts capped as before, and the
  * evidence array a finished record without flags shares (and gives up at its first flag). */
 #include <glib.h>
+#include <limits.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -144,6 +145,28 @@ static void test_flag_text_capped(void)
     mw_session_free(s);
 }
 
+/* Texts of %s, %u and %% only are joined without vsnprintf: the same bytes as printf
+ * writes (a NULL string as "(null)", UINT_MAX, a literal %, the cap mid-argument). */
+static void test_flag_joined_as_printf(void)
+{
+    mw_session *s = mw_session_new(1);
+    char *longer = g_strnfill(MW_MAX_TEXT - 3, 'y');
+    const char *none = NULL;
+    mw_session_flag(s, MW_FLAG_CAPTURE_GAP, 1, 1, "a %s b %u%% c", "str", 0u);
+    mw_session_flag(s, MW_FLAG_CAPTURE_GAP, 1, 1, "%s|%u", none, UINT_MAX);
+    mw_session_flag(s, MW_FLAG_CAPTURE_GAP, 1, 1, "%s %s end", longer, "cut here");
+    char *want[3] = { g_strdup("a str b 0% c"), g_strdup_printf("(null)|%u", UINT_MAX),
+                      g_strdup_printf("%s %s end", longer, "cut here") };
+    want[2][MW_MAX_TEXT] = '\0';
+    g_assert_cmpuint(s->evidence->len, ==, 3);
+    for (guint i = 0; i < 3; i++) {
+        g_assert_cmpstr(g_array_index(s->evidence, mw_evidence, i).detail, ==, want[i]);
+        g_free(want[i]);
+    }
+    g_free(longer);
+    mw_session_free(s);
+}
+
 /* A first chunk given by its owner: used before any malloc, kept (emptied) by mw_arena_free,
  * and the chunks made after it freed. */
 static void test_borrowed_first_chunk(void)
@@ -223,5 +246,6 @@ int main(int argc, char **argv)
     g_test_add_func("/arena/shared_empty_evidence", test_shared_empty_evidence);
     g_test_add_func("/arena/borrowed_first_chunk", test_borrowed_first_chunk);
     g_test_add_func("/arena/flag_textn", test_flag_textn);
+    g_test_add_func("/arena/flag_joined_as_printf", test_flag_joined_as_printf);
     return g_test_run();
 }

@@ -173,7 +173,47 @@ static void test_category_wording_order(void)
     }
 }
 
-/* Case-insensitive search on wire bytes (lines.c, found by memchr in both cases). */
+/* mw_bytes_contain against a plain byte-by-byte search: random texts over an alphabet where
+ * OR 0x20 joins bytes that do not fold together ('@' and '`', '[' and '{', 0x10 and 0x30),
+ * every length around the 16-byte steps, needles cut from the text, changed and not. The
+ * text is copied to a buffer of its exact size (ASan: no read past it). */
+static bool naive_contain(const uint8_t *p, size_t len, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (size_t i = 0; i + n <= len; i++) {
+        size_t k = 0;
+        while (k < n && g_ascii_tolower(p[i + k]) == g_ascii_tolower(needle[k]))
+            k++;
+        if (k == n)
+            return true;
+    }
+    return false;
+}
+
+static void test_bytes_contain_as_naive(void)
+{
+    static const char alphabet[] = "aAbB@`[{\x10\x30 zZ";
+    GRand *r = g_rand_new_with_seed(18);
+    for (int round = 0; round < 4000; round++) {
+        size_t len = (size_t)g_rand_int_range(r, 0, 70);
+        uint8_t *text = g_malloc(len ? len : 1);
+        for (size_t i = 0; i < len; i++)
+            text[i] = (uint8_t)alphabet[g_rand_int_range(r, 0, sizeof alphabet - 1)];
+        char needle[8];
+        size_t n = (size_t)g_rand_int_range(r, 1, sizeof needle);
+        size_t at = len > n ? (size_t)g_rand_int_range(r, 0, (gint32)(len - n + 1)) : 0;
+        for (size_t k = 0; k < n; k++) {
+            char other = alphabet[g_rand_int_range(r, 0, sizeof alphabet - 1)];
+            needle[k] = at + k < len && g_rand_boolean(r) ? (char)text[at + k] : other;
+        }
+        needle[n] = '\0';
+        g_assert_cmpint(mw_bytes_contain(text, len, needle), ==, naive_contain(text, len, needle));
+        g_free(text);
+    }
+    g_rand_free(r);
+}
+
+/* Case-insensitive search on wire bytes (lines.c). */
 static void test_bytes_contain(void)
 {
     static const uint8_t caps[] = "IMAP4rev1 LITERAL+ LOGIN-REFERRALS logindisabled";
@@ -208,6 +248,7 @@ int main(int argc, char **argv)
     g_test_add_func("/record/smtp_categories", test_categories);
     g_test_add_func("/record/smtp_category_wording_order", test_category_wording_order);
     g_test_add_func("/record/bytes_contain", test_bytes_contain);
+    g_test_add_func("/record/bytes_contain_as_naive", test_bytes_contain_as_naive);
     g_test_add_func("/record/parts_through_hooks", test_record_parts);
     return g_test_run();
 }

@@ -15,6 +15,7 @@
 #include "tls/tls.h"
 #include "tls/tls_fp.h"
 #include "tls/tls_cert.h"
+#include "tls/tls_names.h"
 #include "registry.h"
 #include "engine/conn_verdict.h"
 
@@ -394,6 +395,20 @@ static mw_session *run_chunks(GPtrArray *c, mw_proto proto)
 
 /* ---------- tests ---------- */
 
+/* The suites table is searched by halving: its ends, entries between, and ids it lacks. */
+static void test_cipher_names(void)
+{
+    g_assert_cmpstr(mw_tls_cipher_name(0x0000), ==, "TLS_NULL_WITH_NULL_NULL");
+    g_assert_cmpstr(mw_tls_cipher_name(0x0005), ==, "TLS_RSA_WITH_RC4_128_SHA");
+    g_assert_cmpstr(mw_tls_cipher_name(0x1301), ==, "TLS_AES_128_GCM_SHA256");
+    g_assert_cmpstr(mw_tls_cipher_name(0xc02f), ==, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+    g_assert_cmpstr(mw_tls_cipher_name(0xcca9), ==, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256");
+    g_assert_cmpstr(mw_tls_cipher_name(0xccaa), ==, "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+    g_assert_null(mw_tls_cipher_name(0x0007));
+    g_assert_null(mw_tls_cipher_name(0xffff));
+    g_assert_null(mw_tls_cipher_name(0x0a0a)); /* GREASE */
+}
+
 static void test_tls12_full(void)
 {
     X509 *leaf = make_cert("mail.example.test", "DNS:mail.example.test,DNS:*.example.test",
@@ -411,8 +426,8 @@ static void test_tls12_full(void)
     g_assert_cmpstr(t->sni, ==, "mail.example.test");
     g_assert_cmpstr(t->hello_version, ==, "TLS1.2");
     g_assert_cmpstr(t->record_version, ==, "TLS1.0");
-    g_assert_cmpuint(t->client_versions->len, ==, 1);
-    g_assert_cmpstr(g_ptr_array_index(t->client_versions, 0), ==, "TLS1.2");
+    g_assert_cmpuint(t->n_client_versions, ==, 1);
+    g_assert_cmpstr(mw_tls_client_versions(t)[0], ==, "TLS1.2");
     g_assert_true(t->cert.present);
     g_assert_cmpstr(t->cert.subject, ==, "CN=mail.example.test,O=Test");
     g_assert_cmpstr(t->cert.issuer, ==, "CN=Test CA,O=Test");
@@ -654,8 +669,8 @@ static void test_ja4_reference(void)
     g_assert_cmpstr(mw_tls_of(s)->ja4, ==, "t13d1516h2_8daaf6152771_e5627efa2ab1");
     tu_assert_transcript(s, "C> ClientHello offering TLS1.3,TLS1.2 (SNI www.example.test, ALPN h2)\n");
     g_assert_cmpstr(mw_tls_of(s)->alpn, ==, "h2");
-    g_assert_cmpuint(mw_tls_of(s)->client_versions->len, ==, 2);
-    g_assert_cmpstr(g_ptr_array_index(mw_tls_of(s)->client_versions, 0), ==, "TLS1.3");
+    g_assert_cmpuint(mw_tls_of(s)->n_client_versions, ==, 2);
+    g_assert_cmpstr(mw_tls_client_versions(mw_tls_of(s))[0], ==, "TLS1.3");
 
     /* JA3: legacy version, then the lists in wire order, decimal, GREASE left out */
     const char *ja3_text = "771,4865-4866-4867-49195-49199-49196-49200-52393-52392-49171-"
@@ -992,7 +1007,7 @@ static void test_smtp_client_hello_on_port_25(void)
     const mw_tls_rec *t = mw_tls_of(s);
     g_assert_nonnull(t);
     g_assert_cmpstr(t->sni, ==, "mail.example.test");
-    g_assert_cmpuint(t->client_versions->len, >, 0);
+    g_assert_cmpuint(t->n_client_versions, >, 0);
     g_assert_cmpuint(strlen(t->ja3), ==, 32);
     g_assert_cmpuint(strlen(t->ja4), >, 0);
     g_assert_null(t->version);
@@ -1310,7 +1325,7 @@ static void test_tls13_drafts(void)
     const mw_tls_rec *t = mw_tls_of(s);
     g_assert_cmpstr(t->version, ==, "TLS1.3-draft18");
     g_assert_cmpstr(t->cipher, ==, "TLS_AES_128_GCM_SHA256");
-    g_assert_cmpstr(g_ptr_array_index(t->client_versions, 0), ==, "TLS1.3-draft18");
+    g_assert_cmpstr(mw_tls_client_versions(t)[0], ==, "TLS1.3-draft18");
     g_assert_cmpuint(strlen(t->ja3s), ==, 32);
     g_assert_true(t->handshake_done);
     g_assert_cmpuint(s->anomalies, ==, 0);
@@ -1474,8 +1489,8 @@ static void test_broken_client_hello_kept(void)
     mw_session *s = run_chunks(c, MW_PROTO_SMTPS);
     const mw_tls_rec *t = mw_tls_of(s);
     g_assert_nonnull(t);
-    g_assert_cmpuint(t->client_versions->len, ==, 1);
-    g_assert_cmpstr(g_ptr_array_index(t->client_versions, 0), ==, "TLS1.0");
+    g_assert_cmpuint(t->n_client_versions, ==, 1);
+    g_assert_cmpstr(mw_tls_client_versions(t)[0], ==, "TLS1.0");
     g_assert_cmpstr(t->hello_version, ==, "TLS1.0");
     g_assert_cmpstr(t->ja3, ==, ""); /* no fingerprint of a broken hello */
     g_assert_cmpstr(t->version, ==, "TLS1.0");
@@ -1491,6 +1506,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     setup_pki();
     g_test_add_func("/tls/probe", test_probe);
+    g_test_add_func("/tls/cipher_names", test_cipher_names);
     g_test_add_func("/tls/tls12_full", test_tls12_full);
     g_test_add_func("/tls/cert_findings", test_cert_findings);
     g_test_add_func("/tls/cert_shared_description", test_cert_shared_description);
