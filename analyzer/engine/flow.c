@@ -112,16 +112,8 @@ static void sink_gap(void *user, mw_dir dir, uint64_t missing, const mw_tcp_at *
     mw_flow *f = ((sink_user *)user)->f;
     if (!f->feed.sess)
         return;
-    const char *who = dir == MW_FROM_CLIENT ? "client" : "server";
-    if (mw_loss_between(&((sink_user *)user)->e->loss, f->first_ts, at->ts_us))
-        mw_session_flag(f->feed.sess, MW_FLAG_CAPTURE_GAP, at->frame, at->ts_us,
-                        "%" G_GUINT64_FORMAT " bytes from the %s missing: the kernel dropped "
-                        "packets during this session (mailwire fell behind, not the network; "
-                        "raise --buffer-size)", missing, who);
-    else
-        mw_session_flag(f->feed.sess, MW_FLAG_CAPTURE_GAP, at->frame, at->ts_us,
-                        "%" G_GUINT64_FORMAT " bytes from the %s missing from the capture",
-                        missing, who);
+    mw_loss_flag_gap(&((sink_user *)user)->e->loss, f->feed.sess, f->first_ts, missing,
+                     dir == MW_FROM_CLIENT ? "client" : "server", at->frame, at->ts_us);
     mw_feeder_gap(&f->feed, dir, missing, at->frame, at->ts_us);
 }
 
@@ -210,13 +202,7 @@ static void end_session(mw_engine *e, mw_flow *f, mw_close_reason why)
     s->close_reason = why;
     if (why == MW_CLOSE_NONE || why == MW_CLOSE_IDLE) {
         mw_session_more_of(s)->idle_at_end_us = e->now_us - f->node.last_ts;
-        /* live: its end (FIN, RST, the last replies) may be among the packets the kernel
-         * dropped after its last captured one; no later packet shows a gap in its stream */
-        if (mw_loss_between(&e->loss, f->node.last_ts, e->now_us))
-            mw_session_flag(s, MW_FLAG_CAPTURE_GAP, e->frame, e->ts_us,
-                            "its end is not in the capture: the kernel dropped packets while "
-                            "it was open, after its last captured packet (mailwire fell "
-                            "behind, not the network; raise --buffer-size)");
+        mw_loss_flag_unseen_end(&e->loss, s, f->node.last_ts, e->now_us, e->frame, e->ts_us);
     }
     if (e->index) /* in parallel: the order of closes across threads (parallel/order.h) */
         memcpy(&mw_session_more_of(s)->last_index, f->pre_bytes, sizeof e->index);

@@ -1,5 +1,7 @@
 #include "engine/live/loss.h"
 
+#include <glib.h>
+
 void mw_loss_add(mw_loss *l, int64_t from_us, int64_t to_us)
 {
     if (l->nloss) {
@@ -23,4 +25,28 @@ bool mw_loss_between(mw_loss *l, int64_t from_us, int64_t to_us)
         if (l->loss[i].from_us <= to_us && l->loss[i].to_us >= from_us)
             return true;
     return false;
+}
+
+void mw_loss_flag_gap(mw_loss *l, mw_session *s, int64_t first_us, uint64_t missing,
+                      const char *who, uint64_t frame, int64_t ts_us)
+{
+    if (mw_loss_between(l, first_us, ts_us))
+        mw_session_flag(s, MW_FLAG_CAPTURE_GAP, frame, ts_us,
+                        "%" G_GUINT64_FORMAT " bytes from the %s missing: the kernel dropped "
+                        "packets during this session (mailwire fell behind, not the network; "
+                        "raise --buffer-size)", missing, who);
+    else
+        mw_session_flag(s, MW_FLAG_CAPTURE_GAP, frame, ts_us,
+                        "%" G_GUINT64_FORMAT " bytes from the %s missing from the capture",
+                        missing, who);
+}
+
+void mw_loss_flag_unseen_end(mw_loss *l, mw_session *s, int64_t last_us, int64_t now_us,
+                             uint64_t frame, int64_t ts_us)
+{
+    if (mw_loss_between(l, last_us, now_us))
+        mw_session_flag(s, MW_FLAG_CAPTURE_GAP, frame, ts_us,
+                        "its end is not in the capture: the kernel dropped packets while it "
+                        "was open, after its last captured packet (mailwire fell behind, not "
+                        "the network; raise --buffer-size)");
 }
