@@ -229,28 +229,26 @@ static void test_key_literals(void)
 }
 
 /* the digits counted from the bit length: every power of two and of ten, and one off */
+/* v - 1, v and v + 1 written as printf writes them (a digit count's edges) */
+static void check_u64_around(GString *g, uint64_t v)
+{
+    char want[32];
+    uint64_t vs[] = { v - 1, v, v + 1 };
+    for (size_t i = 0; i < G_N_ELEMENTS(vs); i++) {
+        g_string_truncate(g, 0);
+        mw_json_u64(g, vs[i]);
+        snprintf(want, sizeof want, "%" G_GUINT64_FORMAT, vs[i]);
+        g_assert_cmpstr(g->str, ==, want);
+    }
+}
+
 static void test_digit_counts(void)
 {
     GString *g = g_string_sized_new(1);
-    char want[32];
-    for (int k = 0; k < 64; k++) {
-        uint64_t p2 = UINT64_C(1) << k;
-        uint64_t vs[] = { p2 - 1, p2, p2 + 1 };
-        for (size_t i = 0; i < G_N_ELEMENTS(vs); i++) {
-            g_string_truncate(g, 0);
-            mw_json_u64(g, vs[i]);
-            snprintf(want, sizeof want, "%" G_GUINT64_FORMAT, vs[i]);
-            g_assert_cmpstr(g->str, ==, want);
-        }
-    }
+    for (int k = 0; k < 64; k++)
+        check_u64_around(g, UINT64_C(1) << k);
     for (uint64_t p10 = 1;; p10 *= 10) {
-        uint64_t vs[] = { p10 - 1, p10, p10 + 1 };
-        for (size_t i = 0; i < G_N_ELEMENTS(vs); i++) {
-            g_string_truncate(g, 0);
-            mw_json_u64(g, vs[i]);
-            snprintf(want, sizeof want, "%" G_GUINT64_FORMAT, vs[i]);
-            g_assert_cmpstr(g->str, ==, want);
-        }
+        check_u64_around(g, p10);
         if (p10 > UINT64_MAX / 10)
             break;
     }
