@@ -44,14 +44,21 @@ void mw_community_id(const mw_endpoint *a, const mw_endpoint *b, char *out, size
     char text[2 + 4 * ((MW_DIGEST_MAX + 2) / 3) + 1], *t = text;
     *t++ = '1';
     *t++ = ':';
-    for (unsigned i = 0; i < dlen; i += 3) {
+    unsigned i = 0;
+    for (; i + 3 <= dlen; i += 3) { /* the whole groups, then the one cut short */
+        uint32_t v = (uint32_t)digest[i] << 16 | (uint32_t)digest[i + 1] << 8 | digest[i + 2];
+        *t++ = b64[v >> 18];
+        *t++ = b64[(v >> 12) & 63];
+        *t++ = b64[(v >> 6) & 63];
+        *t++ = b64[v & 63];
+    }
+    if (i < dlen) {
         unsigned left = dlen - i;
-        uint32_t v = (uint32_t)digest[i] << 16 | (left > 1 ? (uint32_t)digest[i + 1] << 8 : 0) |
-                     (left > 2 ? digest[i + 2] : 0);
+        uint32_t v = (uint32_t)digest[i] << 16 | (left > 1 ? (uint32_t)digest[i + 1] << 8 : 0);
         *t++ = b64[v >> 18];
         *t++ = b64[(v >> 12) & 63];
         *t++ = left > 1 ? b64[(v >> 6) & 63] : '=';
-        *t++ = left > 2 ? b64[v & 63] : '=';
+        *t++ = '=';
     }
     if (!outlen)
         return;

@@ -144,7 +144,8 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
     mw_json_next(out, "server");
     mw_json_endpoint(out, &s->server);
     mw_json_next(out, "community_id");
-    mw_json_str(out, mw_session_more_get(s)->community_id);
+    const char *cid = mw_session_more_get(s)->community_id; /* its length known: no scan */
+    mw_json_strn(out, cid, strnlen(cid, sizeof mw_session_more_get(s)->community_id));
     mw_json_next(out, "protocol");
     mw_json_str(out, mw_proto_name(s->protocol));
     mw_json_next(out, "starttls");
