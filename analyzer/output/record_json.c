@@ -80,7 +80,7 @@ static void json_transcript(GString *out, const mw_session *s)
             mw_json_seconds(out, ev->latency_us);
         }
         mw_json_next(out, "text");
-        mw_json_str(out, ev->text);
+        mw_json_text(out, ev->text);
         g_string_append_c(out, '}');
     }
     g_string_append_c(out, ']');
@@ -106,7 +106,7 @@ static void json_evidence(GString *out, const mw_session *s)
         mw_json_next(out, "ts");
         mw_json_time(out, ev->ts_us);
         mw_json_next(out, "detail");
-        mw_json_str(out, ev->detail);
+        mw_json_text(out, ev->detail);
         if (ev->tx) {
             mw_json_next(out, "tx");
             mw_json_u64(out, ev->tx);
