@@ -4,11 +4,20 @@
 
 #include "core/digest.h"
 
+static uint32_t be32_at(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* memcmp's order (unsigned bytes, the first that differs decides) taken as big-endian
+ * words, without the call: once per record */
 static int endpoint_cmp(const mw_endpoint *a, const mw_endpoint *b, size_t alen)
 {
-    int c = memcmp(a->addr, b->addr, alen);
-    if (c)
-        return c;
+    for (size_t i = 0; i < alen; i += 4) {
+        uint32_t x = be32_at(a->addr + i), y = be32_at(b->addr + i);
+        if (x != y)
+            return x < y ? -1 : 1;
+    }
     return (a->port > b->port) - (a->port < b->port);
 }
 
@@ -44,14 +53,21 @@ void mw_community_id(const mw_endpoint *a, const mw_endpoint *b, char *out, size
     char text[2 + 4 * ((MW_DIGEST_MAX + 2) / 3) + 1], *t = text;
     *t++ = '1';
     *t++ = ':';
-    for (unsigned i = 0; i < dlen; i += 3) {
+    unsigned i = 0;
+    for (; i + 3 <= dlen; i += 3) { /* the whole groups, then the one cut short */
+        uint32_t v = (uint32_t)digest[i] << 16 | (uint32_t)digest[i + 1] << 8 | digest[i + 2];
+        *t++ = b64[v >> 18];
+        *t++ = b64[(v >> 12) & 63];
+        *t++ = b64[(v >> 6) & 63];
+        *t++ = b64[v & 63];
+    }
+    if (i < dlen) {
         unsigned left = dlen - i;
-        uint32_t v = (uint32_t)digest[i] << 16 | (left > 1 ? (uint32_t)digest[i + 1] << 8 : 0) |
-                     (left > 2 ? digest[i + 2] : 0);
+        uint32_t v = (uint32_t)digest[i] << 16 | (left > 1 ? (uint32_t)digest[i + 1] << 8 : 0);
         *t++ = b64[v >> 18];
         *t++ = b64[(v >> 12) & 63];
         *t++ = left > 1 ? b64[(v >> 6) & 63] : '=';
-        *t++ = left > 2 ? b64[v & 63] : '=';
+        *t++ = '=';
     }
     if (!outlen)
         return;

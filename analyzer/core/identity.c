@@ -149,6 +149,34 @@ void mw_identity_ip(const mw_endpoint *ep, char *out, size_t size)
     mw_format_ip(ep, out, size);
 }
 
+/* The JSON text of an interned string (the input, the sensor: never freed, one pointer per
+ * text), kept per thread for the last one seen: the same pointer writes the same bytes,
+ * and a run has one or a few, written for every record. In the thread's own fixed buffer
+ * (nothing on the heap to free at the thread's end); a longer text is not kept. */
+#define MW_ID_JSON_MEMO 256
+typedef struct {
+    const char *key;
+    size_t n;
+    char json[MW_ID_JSON_MEMO];
+} id_json_memo;
+static _Thread_local id_json_memo memo_input, memo_sensor;
+
+static void json_interned(GString *out, const char *s, id_json_memo *m)
+{
+    if (s && s == m->key) {
+        mw_put(out, m->json, m->n);
+        return;
+    }
+    size_t at = out->len;
+    mw_json_str(out, s);
+    size_t n = out->len - at;
+    if (s && n <= sizeof m->json) {
+        memcpy(m->json, out->str + at, n);
+        m->n = n;
+        m->key = s;
+    }
+}
+
 void mw_identity_json(GString *out, const mw_session *s)
 {
     char uid[MW_UID_SIZE], ip[INET6_ADDRSTRLEN];
@@ -156,9 +184,9 @@ void mw_identity_json(GString *out, const mw_session *s)
     mw_put_lit(out, ",\"uid\":\"");
     mw_put(out, uid, MW_UID_LEN);
     mw_put_lit(out, "\",\"input\":");
-    mw_json_str(out, s->input);
+    json_interned(out, s->input, &memo_input);
     mw_put_lit(out, ",\"sensor\":");
-    mw_json_str(out, mw_identity_sensor());
+    json_interned(out, mw_identity_sensor(), &memo_sensor);
     size_t n = mw_format_ip(&s->client, ip, sizeof ip);
     mw_put_lit(out, ",\"client_ip\":");
     mw_json_strn(out, ip, n);

@@ -80,7 +80,7 @@ static void json_transcript(GString *out, const mw_session *s)
             mw_json_seconds(out, ev->latency_us);
         }
         mw_json_next(out, "text");
-        mw_json_str(out, ev->text);
+        mw_json_text(out, ev->text);
         g_string_append_c(out, '}');
     }
     g_string_append_c(out, ']');
@@ -106,7 +106,7 @@ static void json_evidence(GString *out, const mw_session *s)
         mw_json_next(out, "ts");
         mw_json_time(out, ev->ts_us);
         mw_json_next(out, "detail");
-        mw_json_str(out, ev->detail);
+        mw_json_text(out, ev->detail);
         if (ev->tx) {
             mw_json_next(out, "tx");
             mw_json_u64(out, ev->tx);
@@ -144,7 +144,8 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
     mw_json_next(out, "server");
     mw_json_endpoint(out, &s->server);
     mw_json_next(out, "community_id");
-    mw_json_str(out, mw_session_more_get(s)->community_id);
+    const char *cid = mw_session_more_get(s)->community_id; /* its length known: no scan */
+    mw_json_strn(out, cid, strnlen(cid, sizeof mw_session_more_get(s)->community_id));
     mw_json_next(out, "protocol");
     mw_json_str(out, mw_proto_name(s->protocol));
     mw_json_next(out, "starttls");

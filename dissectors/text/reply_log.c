@@ -38,7 +38,7 @@ void mw_replies_json(GString *out, const mw_avec *a, bool smtp)
             mw_json_opt_str(out, r->enhanced);
         }
         mw_json_next(out, "text");
-        mw_json_str(out, r->text);
+        mw_json_text(out, r->text);
         mw_json_next(out, "frame");
         mw_json_u64(out, r->frame);
         g_string_append_c(out, '}');

@@ -89,10 +89,14 @@ static size_t tls_one_record(tls_state *st, mw_dir dir, const uint8_t *q, size_t
         d->lost = true; /* record framing is gone: nothing after it can be trusted */
         return 0;
     }
-    bool decrypt = tls_dec_wants(st, dir, type);
+    bool keyless = tls_dec_keyless(st); /* the usual case: skipped by length, no more */
+    bool decrypt = !keyless && tls_dec_wants(st, dir, type);
     if (!decrypt && tls_record_is_opaque(st, d, type)) {
         d->skip = rlen;
-        tls_dec_opaque(st, dir, type);
+        if (keyless)
+            tls_dec_opaque_keyless(st, dir, type);
+        else
+            tls_dec_opaque(st, dir, type);
         tls_opaque_record(st, dir, type, rlen, false, ctx);
         return 5;
     }
@@ -158,7 +162,8 @@ static mw_feed_result tls_feed(void *p, mw_dir dir, const uint8_t *data, size_t 
     tls_state *st = p;
     tls_dir *d = &st->d[dir];
     mw_feed_result r = { MW_FEED_OK, 0 };
-    tls_dec_attach(st, ctx);
+    if (!st->eng)
+        tls_dec_attach(st, ctx);
     if (st->plaintext || d->lost) {
         r.consumed = len;
         return r;

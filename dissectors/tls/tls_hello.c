@@ -385,6 +385,7 @@ static void server_chose(tls_state *st, uint16_t version, const mw_ctx *ctx, con
     mw_tls_rec *r = rec_of(st);
     st->server_hello = true;
     st->selected = version;
+    st->tls13 = mw_tls_version_rank(version) >= MW_TLS_V_TLS13;
     r->version = mw_tls_version_name(version);
     server_hello_event(st, what, ctx);
     uint16_t rank = mw_tls_version_rank(version);

@@ -78,6 +78,15 @@ static void json_tls_keys(GString *out, const mw_tls_rec *t)
     g_string_append_c(out, '}');
 }
 
+/* subject and issuer are GRefStrings made from C strings: their length is stored */
+static void json_ref_str(GString *out, char *s)
+{
+    if (s)
+        mw_json_strn(out, s, g_ref_string_length(s));
+    else
+        mw_put_lit(out, "null");
+}
+
 void mw_tls_write_json(GString *out, const mw_session *s, const void *rec)
 {
     (void)s;
@@ -88,7 +97,7 @@ void mw_tls_write_json(GString *out, const mw_session *s, const void *rec)
     mw_json_next(out, "version");
     mw_json_opt_str(out, t->version);
     mw_json_next(out, "cipher");
-    mw_json_opt_str(out, t->cipher);
+    mw_json_opt_buf(out, t->cipher);
     mw_json_next(out, "sni");
     mw_json_opt_str(out, t->sni);
     mw_json_next(out, "alpn");
@@ -98,7 +107,7 @@ void mw_tls_write_json(GString *out, const mw_session *s, const void *rec)
         mw_json_first(out, "level");
         mw_json_str(out, t->alert.level);
         mw_json_next(out, "description");
-        mw_json_str(out, t->alert.description);
+        mw_json_buf(out, t->alert.description);
         mw_json_next(out, "from");
         mw_json_str(out, t->alert.from == MW_FROM_CLIENT ? "client" : "server");
         g_string_append_c(out, '}');
@@ -108,33 +117,33 @@ void mw_tls_write_json(GString *out, const mw_session *s, const void *rec)
     mw_json_next(out, "cert");
     if (t->cert.present) {
         mw_json_first(out, "subject");
-        mw_json_str(out, t->cert.subject);
+        json_ref_str(out, t->cert.subject);
         mw_json_next(out, "issuer");
-        mw_json_str(out, t->cert.issuer);
+        json_ref_str(out, t->cert.issuer);
         mw_json_next(out, "san");
         mw_json_strlist(out, t->cert.san);
         mw_json_next(out, "not_before");
-        mw_json_opt_str(out, t->cert.not_before);
+        mw_json_opt_buf(out, t->cert.not_before);
         mw_json_next(out, "not_after");
-        mw_json_opt_str(out, t->cert.not_after);
+        mw_json_opt_buf(out, t->cert.not_after);
         mw_json_next(out, "sha256");
-        mw_json_opt_str(out, t->cert.sha256);
+        mw_json_opt_buf(out, t->cert.sha256);
         mw_json_next(out, "self_signed");
         mw_json_bool(out, t->cert.self_signed);
         mw_json_next(out, "key");
         mw_json_opt_str(out, t->cert.key);
         mw_json_next(out, "signature_algorithm");
-        mw_json_opt_str(out, t->cert.sig_alg);
+        mw_json_opt_buf(out, t->cert.sig_alg);
         g_string_append_c(out, '}');
     } else {
         mw_put_lit(out, "null");
     }
     mw_json_next(out, "ja3");
-    mw_json_opt_str(out, t->ja3);
+    mw_json_opt_buf(out, t->ja3);
     mw_json_next(out, "ja3s");
-    mw_json_opt_str(out, t->ja3s);
+    mw_json_opt_buf(out, t->ja3s);
     mw_json_next(out, "ja4");
-    mw_json_opt_str(out, t->ja4);
+    mw_json_opt_buf(out, t->ja4);
     json_tls_keys(out, t);
     /* beyond SPEC.md: what the versions looked like on the wire, and the volume */
     mw_json_next(out, "hello_version");

@@ -96,13 +96,14 @@ void tls_opaque_record(tls_state *st, mw_dir dir, uint8_t type, uint32_t len,
                        bool decrypting, const mw_ctx *ctx)
 {
     tls_dir *d = &st->d[dir];
-    if (mw_tls_of(st->sess))
-        mw_tls_of_mut(st->sess)->last_record_us[dir] = ctx->ts_us;
+    mw_tls_rec *t = mw_tls_of_mut(st->sess); /* looked up once: this runs for every record */
+    if (t)
+        t->last_record_us[dir] = ctx->ts_us;
     if (type == CT_APPDATA) {
         d->appdata = true;
-        if (mw_tls_of(st->sess)) {
-            mw_tls_of_mut(st->sess)->app_records[dir]++;
-            mw_tls_of_mut(st->sess)->app_bytes[dir] += len;
+        if (t) {
+            t->app_records[dir]++;
+            t->app_bytes[dir] += len;
             if (st->sess->transcript && !st->app_event[dir] && !decrypting) {
                 /* one event per direction where the encrypted data starts; its counts
                  * are filled in at the close (encrypted_summary) */
@@ -114,7 +115,8 @@ void tls_opaque_record(tls_state *st, mw_dir dir, uint8_t type, uint32_t len,
     } else if (type == CT_HANDSHAKE) {
         d->finished = true;
     }
-    tls_check_done(st);
+    if (!st->done)
+        tls_check_done(st);
 }
 
 /* A whole cleartext record. */

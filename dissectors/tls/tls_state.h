@@ -50,6 +50,7 @@ typedef struct {
     mw_tls_fp_cache *fp;
     mw_tls_cert_cache *certs;
     struct mw_keylog *kl;
+    const gint *kl_sources;  /* kl's source counter (NULL: no kl), set once: tls_dec_keyless */
     int64_t last_refresh_us; /* monotonic */
     size_t hold_cap;         /* records held per direction for late keys (inner/tls_hold.c) */
     uint8_t secret[48];      /* the last secret looked up (MW_KEYLOG_SECRET_MAX), wiped after use */
@@ -104,6 +105,7 @@ typedef struct {
     bool client_hello, server_hello;
     uint16_t client_max; /* highest version the client offered */
     uint16_t selected;   /* version the server chose */
+    bool tls13;          /* selected ranks TLS 1.3 (set with it, server_chose): is_tls13 */
     const char *stage;   /* the last cleartext handshake message, for evidence */
     bool done;
 
@@ -149,7 +151,7 @@ static inline mw_tls_rec *rec_of(tls_state *st)
 
 static inline bool is_tls13(const tls_state *st)
 {
-    return mw_tls_version_rank(st->selected) >= MW_TLS_V_TLS13;
+    return st->tls13; /* read for every record: ranked once, when the server chose */
 }
 
 static inline const char *vname(uint16_t v)

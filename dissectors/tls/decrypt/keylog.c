@@ -599,6 +599,11 @@ unsigned mw_keylog_sources(const mw_keylog *kl)
     return kl ? (unsigned)g_atomic_int_get(&kl->added) : 0;
 }
 
+const gint *mw_keylog_sources_counter(const mw_keylog *kl)
+{
+    return kl ? &kl->added : NULL;
+}
+
 bool mw_keylog_may_grow(const mw_keylog *kl)
 {
     return kl && g_atomic_int_get(&kl->grows);

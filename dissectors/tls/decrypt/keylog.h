@@ -96,6 +96,9 @@ GPtrArray *mw_keylog_take_messages(mw_keylog *kl);
 
 /* Files and buffers given so far, readable or not (0: no key log was given at all). */
 unsigned mw_keylog_sources(const mw_keylog *kl);
+/* The counter mw_keylog_sources reads (atomic, never decreases), for a test per record
+ * without a call (tls_dec_keyless). NULL for NULL. */
+const gint *mw_keylog_sources_counter(const mw_keylog *kl);
 
 /* A followed file is among the sources: secrets may still arrive (mw_keylog_refresh). */
 bool mw_keylog_may_grow(const mw_keylog *kl);

@@ -16,6 +16,7 @@ tls_engine *tls_dec_engine_new(const mw_config *cfg)
 {
     tls_engine *e = g_new0(tls_engine, 1);
     e->kl = cfg ? cfg->keylog : NULL;
+    e->kl_sources = mw_keylog_sources_counter(e->kl);
     e->last_refresh_us = G_MININT64;
     e->hold_cap = cfg ? cfg->tls_hold_records : MW_DEFAULT_TLS_HOLD_RECORDS;
     return e;
@@ -336,6 +337,13 @@ bool tls_dec_wants(tls_state *st, mw_dir dir, uint8_t type)
     if (st->dec && mw_tls_decoder_keyed(st->dec, (mw_tls_dir)dir))
         return true;
     return may_hold(st, d);
+}
+
+void tls_dec_opaque_keyless_first(tls_state *st, mw_dir dir, uint8_t type)
+{
+    tls_dir *d = &st->d[dir];
+    if (protected_type(st, d, type))
+        d->opaque_records = 1;
 }
 
 void tls_dec_opaque(tls_state *st, mw_dir dir, uint8_t type)

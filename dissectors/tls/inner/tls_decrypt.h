@@ -25,10 +25,30 @@ void tls_keys_server_hello(tls_state *st, const mw_tls_server_hello *h, const mw
 /* A cleartext ChangeCipherSpec from dir (TLS <= 1.2: the direction's keys start). */
 void tls_keys_ccs(tls_state *st, mw_dir dir, const mw_ctx *ctx);
 
+/* No key log source in the run yet (none given, no capture's secrets block so far):
+ * nothing can be decrypted. A source is never taken away, so none was there before either
+ * (no key was looked up, nothing is held): the record path skips tls_dec_wants. */
+static inline bool tls_dec_keyless(const tls_state *st)
+{
+    const gint *n = st->eng ? st->eng->kl_sources : NULL; /* as keylog_of */
+    return !n || g_atomic_int_get(n) == 0;
+}
 /* Must this record be decrypted (so read whole)? */
 bool tls_dec_wants(tls_state *st, mw_dir dir, uint8_t type);
 /* A protected record that is not decrypted (no keys): counted. */
 void tls_dec_opaque(tls_state *st, mw_dir dir, uint8_t type);
+void tls_dec_opaque_keyless_first(tls_state *st, mw_dir dir, uint8_t type);
+/* The same when tls_dec_keyless: only whether one protected record passed unread matters
+ * then (tls_dec_settle, should a capture's secrets block bring keys later), and
+ * epoch_records is reset when keys are first looked up (key13, tls_keys_ccs). Without keys
+ * a record is protected only as 0-RTT data or after a CCS up to TLS 1.2 (epoch13 is set
+ * with keys), so most records need no test at all. */
+static inline void tls_dec_opaque_keyless(tls_state *st, mw_dir dir, uint8_t type)
+{
+    const tls_dir *d = &st->d[dir];
+    if (!d->opaque_records && (st->early_offered || (d->ccs && !st->tls13)))
+        tls_dec_opaque_keyless_first(st, dir, type);
+}
 /* A protected record whole in the stream (body is the stream's: decrypted into the
  * engine's buffer), or gathered in the direction's own buffer (tls_dec_record_own: body is
  * decrypted where it is, its ciphertext gone after). */
