@@ -31,15 +31,13 @@ mw_session *mw_session_new(uint64_t seq_no)
     return s;
 }
 
-/* The evidence of a finished record that raised no flag: one empty array for all of them,
- * never written to (count_evidence gives a record its own at its first flag) and never
- * freed — an array made and freed per session cost more than the rest of its record. */
-static GArray *no_evidence(void)
+/* The evidence of a finished record that raised no flag: one empty list for all of them,
+ * never written to (count_evidence gives a record its own at its first flag) — a list made
+ * per session cost more than the rest of its record. */
+static mw_avec *no_evidence(void)
 {
-    static GArray *none;
-    if (g_once_init_enter(&none))
-        g_once_init_leave(&none, g_array_new(FALSE, FALSE, sizeof(mw_evidence)));
-    return none;
+    static mw_avec none;
+    return &none;
 }
 
 static bool own_evidence(const mw_session *s)
@@ -130,10 +128,8 @@ void mw_session_free(mw_session *s)
 {
     if (!s)
         return;
-    /* the evidence's texts are in the arena */
+    /* the evidence and its texts are in the arena */
     free_server_log(s->server_log);
-    if (own_evidence(s))
-        g_array_free(s->evidence, TRUE);
     if (s->auth)
         g_free(s->auth->user); /* the struct is in the arena, the name can be replaced */
     free_part(&s->mail);
@@ -238,19 +234,27 @@ static bool count_evidence(mw_session *s, mw_flag f)
         s->evidence_count[f]++;
     if (s->evidence_count[f] > MW_MAX_EVIDENCE_PER_FLAG)
         return false;
-    if (!own_evidence(s)) /* room for the few most sessions raise, in one malloc */
-        s->evidence = g_array_sized_new(FALSE, FALSE, sizeof(mw_evidence), MW_EVIDENCE_USUAL);
+    if (!own_evidence(s)) /* in the arena: the entries are capped (above), never removed */
+        s->evidence = mw_arena_alloc0(mw_session_arena(s), sizeof *s->evidence);
     return true;
+}
+
+/* A zeroed entry at the end of s's evidence (room for the few most sessions raise at the
+ * first). */
+static mw_evidence *push_evidence(mw_session *s)
+{
+    return mw_avec_push(mw_session_arena(s), s->evidence, sizeof(mw_evidence),
+                        MW_EVIDENCE_USUAL);
 }
 
 /* Keep one piece of evidence (its texts in the session's arena). */
 static void add_evidence(mw_session *s, mw_flag f, uint64_t frame, int64_t ts_us,
                          const char *detail, size_t len)
 {
-    mw_evidence e = { .flag = f, .frame = frame, .ts_us = ts_us,
-                      .detail = mw_session_strndup(s, detail, MIN(len, (size_t)MW_MAX_TEXT)) };
-    mw_identity_origin(frame, ts_us, s->input, &e.input, &e.iface);
-    g_array_append_val(s->evidence, e);
+    char *text = mw_session_strndup(s, detail, MIN(len, (size_t)MW_MAX_TEXT));
+    mw_evidence *e = push_evidence(s);
+    e->flag = f, e->frame = frame, e->ts_us = ts_us, e->detail = text;
+    mw_identity_origin(frame, ts_us, s->input, &e->input, &e->iface);
 }
 
 void mw_session_flag(mw_session *s, mw_flag f, uint64_t frame, int64_t ts_us, const char *fmt,
@@ -300,7 +304,7 @@ void mw_session_flag_log(mw_session *s, mw_flag f, const char *file, uint64_t li
     mw_evidence e = { .flag = f, .ts_us = ts_us,
                       .detail = mw_arena_strdup_cap(a, detail, MW_MAX_TEXT),
                       .log_file = mw_arena_strdup_cap(a, file, SIZE_MAX), .log_line = line };
-    g_array_append_val(s->evidence, e);
+    *push_evidence(s) = e;
 }
 
 void mw_session_evidence_tx(mw_session *s, mw_flag f, unsigned tx)

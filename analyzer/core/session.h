@@ -206,10 +206,11 @@ typedef struct mw_session {
     mw_auth_rec *auth;
     mw_flagset flags;
     unsigned transcript_dropped; /* (with transcript, below) */
-    GArray *evidence;    /* mw_evidence; NULL until the first flag (mw_session_finish gives
-                          * a record without one an empty array shared by all such records,
-                          * so that a finished record always has it: read it, never write
-                          * to it but through mw_session_flag / mw_session_flag_log) */
+    mw_avec *evidence;   /* mw_evidence, in the arena (g_array_index reads it as a GArray);
+                          * NULL until the first flag (mw_session_finish gives a record
+                          * without one an empty list shared by all such records, so that
+                          * a finished record always has it: read it, never write to it but
+                          * through mw_session_flag / mw_session_flag_log) */
     /* occurrences of each flag, saturating at 255: only "over MW_MAX_EVIDENCE_PER_FLAG" is
      * ever read */
     uint8_t evidence_count[MW_FLAG_COUNT];
