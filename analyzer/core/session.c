@@ -2,6 +2,7 @@
 
 #include "core/identity.h"
 #include "core/community_id.h"
+#include "engine/spares.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,10 +23,44 @@ static void format_id(char id[24], uint64_t n)
     id[1 + k] = '\0';
 }
 
+/* The blocks of freed records kept for the next ones made on the same thread: a record and
+ * its rare part with the arena's room (more_new) each cost a malloc and a free per session
+ * otherwise (the rare part's size is in glibc's slow large bins). Per thread: a record is
+ * freed where it was made (output/writer.c hands written ones back to the analysis thread),
+ * so no lock; a thread's spares go when it ends (the GPrivate's notify). */
+typedef struct {
+    mw_spares records, mores;
+} session_spares;
+
+static void spares_drop(gpointer p)
+{
+    session_spares *sp = p;
+    mw_spares_free(&sp->records);
+    mw_spares_free(&sp->mores);
+    g_free(sp);
+}
+
+static GPrivate spares_key = G_PRIVATE_INIT(spares_drop);
+
+/* The bytes of a rare part made with the arena's room (more_new). */
+#define MORE_WITH_ARENA (sizeof(mw_session_more) + MW_ARENA_CHUNK_HEAD + MW_SESSION_ARENA_INLINE)
+
+static session_spares *spares(void)
+{
+    session_spares *sp = g_private_get(&spares_key);
+    if (G_UNLIKELY(!sp)) {
+        sp = g_new(session_spares, 1);
+        mw_spares_init(&sp->records, sizeof(mw_session), MW_SESSION_SPARES);
+        mw_spares_init(&sp->mores, MORE_WITH_ARENA, MW_SESSION_SPARES);
+        g_private_set(&spares_key, sp);
+    }
+    return sp;
+}
+
 mw_session *mw_session_new(uint64_t seq_no)
 {
     _Static_assert(sizeof ((mw_session *)0)->id >= 1 + 20 + 1, "s, 20 digits and the NUL");
-    mw_session *s = g_new0(mw_session, 1);
+    mw_session *s = mw_spares_take(&spares()->records);
     format_id(s->id, seq_no);
     s->input = mw_identity_input();
     return s;
@@ -70,8 +105,7 @@ static mw_session_more *more_new(mw_session *s, bool arena)
 {
     _Static_assert(sizeof(mw_session_more) % MW_ARENA_ALIGN == 0, "the chunk is aligned");
     size_t room = arena ? MW_ARENA_CHUNK_HEAD + MW_SESSION_ARENA_INLINE : 0;
-    mw_session_more *m = g_malloc(sizeof *m + room);
-    memset(m, 0, sizeof *m); /* the chunk's data is zeroed as it is handed out */
+    mw_session_more *m = arena ? mw_spares_take(&spares()->mores) : g_malloc0(sizeof *m);
     m->idle_at_end_us = -1;
     if (arena)
         mw_arena_init_in(&m->arena, m + 1, room);
@@ -140,10 +174,15 @@ void mw_session_free(mw_session *s)
         g_array_free(s->transcript, TRUE);
     }
     g_free(s->decisive);
-    if (s->more) /* last: the parts' records may point into its arena */
+    session_spares *sp = spares();
+    if (s->more) { /* last: the parts' records may point into its arena */
         mw_arena_free(&s->more->arena);
-    g_free(s->more);
-    g_free(s);
+        if (s->more->arena.head) /* its first chunk kept: made with the room (more_new) */
+            mw_spares_give(&sp->mores, s->more);
+        else
+            g_free(s->more);
+    }
+    mw_spares_give(&sp->records, s);
 }
 
 size_t mw_wire_len(const uint8_t *p, size_t len, size_t cap)
