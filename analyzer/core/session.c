@@ -23,44 +23,28 @@ static void format_id(char id[24], uint64_t n)
     id[1 + k] = '\0';
 }
 
-/* The blocks of freed records kept for the next ones made on the same thread: a record and
- * its rare part with the arena's room (more_new) each cost a malloc and a free per session
- * otherwise (the rare part's size is in glibc's slow large bins). Per thread: a record is
- * freed where it was made (output/writer.c hands written ones back to the analysis thread),
- * so no lock; a thread's spares go when it ends (the GPrivate's notify). */
-typedef struct {
-    mw_spares records, mores;
-} session_spares;
-
-static void spares_drop(gpointer p)
+/* The blocks of freed records kept for the next ones made on the same thread
+ * (mw_spares_here): a record and its rare part with the arena's room (more_new) each cost
+ * a malloc and a free per session otherwise (the rare part's size is in glibc's slow large
+ * bins). A record is freed where it was made: output/writer.c hands written ones back to
+ * the analysis thread once written. */
+static mw_spares *record_spares(void)
 {
-    session_spares *sp = p;
-    mw_spares_free(&sp->records);
-    mw_spares_free(&sp->mores);
-    g_free(sp);
+    return mw_spares_here(MW_SPARE_RECORD, sizeof(mw_session), MW_SESSION_SPARES);
 }
-
-static GPrivate spares_key = G_PRIVATE_INIT(spares_drop);
 
 /* The bytes of a rare part made with the arena's room (more_new). */
 #define MORE_WITH_ARENA (sizeof(mw_session_more) + MW_ARENA_CHUNK_HEAD + MW_SESSION_ARENA_INLINE)
 
-static session_spares *spares(void)
+static mw_spares *more_spares(void)
 {
-    session_spares *sp = g_private_get(&spares_key);
-    if (G_UNLIKELY(!sp)) {
-        sp = g_new(session_spares, 1);
-        mw_spares_init(&sp->records, sizeof(mw_session), MW_SESSION_SPARES);
-        mw_spares_init(&sp->mores, MORE_WITH_ARENA, MW_SESSION_SPARES);
-        g_private_set(&spares_key, sp);
-    }
-    return sp;
+    return mw_spares_here(MW_SPARE_MORE, MORE_WITH_ARENA, MW_SESSION_SPARES);
 }
 
 mw_session *mw_session_new(uint64_t seq_no)
 {
     _Static_assert(sizeof ((mw_session *)0)->id >= 1 + 20 + 1, "s, 20 digits and the NUL");
-    mw_session *s = mw_spares_take(&spares()->records);
+    mw_session *s = mw_spares_take(record_spares());
     format_id(s->id, seq_no);
     s->input = mw_identity_input();
     return s;
@@ -105,7 +89,7 @@ static mw_session_more *more_new(mw_session *s, bool arena)
 {
     _Static_assert(sizeof(mw_session_more) % MW_ARENA_ALIGN == 0, "the chunk is aligned");
     size_t room = arena ? MW_ARENA_CHUNK_HEAD + MW_SESSION_ARENA_INLINE : 0;
-    mw_session_more *m = arena ? mw_spares_take(&spares()->mores) : g_malloc0(sizeof *m);
+    mw_session_more *m = arena ? mw_spares_take(more_spares()) : g_malloc0(sizeof *m);
     m->idle_at_end_us = -1;
     if (arena)
         mw_arena_init_in(&m->arena, m + 1, room);
@@ -174,15 +158,14 @@ void mw_session_free(mw_session *s)
         g_array_free(s->transcript, TRUE);
     }
     g_free(s->decisive);
-    session_spares *sp = spares();
     if (s->more) { /* last: the parts' records may point into its arena */
         mw_arena_free(&s->more->arena);
         if (s->more->arena.head) /* its first chunk kept: made with the room (more_new) */
-            mw_spares_give(&sp->mores, s->more);
+            mw_spares_give(more_spares(), s->more);
         else
             g_free(s->more);
     }
-    mw_spares_give(&sp->records, s);
+    mw_spares_give(record_spares(), s);
 }
 
 size_t mw_wire_len(const uint8_t *p, size_t len, size_t cap)

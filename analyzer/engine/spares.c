@@ -44,3 +44,30 @@ void mw_spares_free(mw_spares *sp)
     }
     sp->n = 0;
 }
+
+typedef struct {
+    mw_spares kind[MW_SPARE_KINDS];
+} here_spares;
+
+static void here_drop(gpointer p)
+{
+    here_spares *h = p;
+    for (unsigned k = 0; k < MW_SPARE_KINDS; k++)
+        mw_spares_free(&h->kind[k]);
+    g_free(h);
+}
+
+static GPrivate here_key = G_PRIVATE_INIT(here_drop);
+
+mw_spares *mw_spares_here(mw_spare_kind k, size_t size, unsigned max)
+{
+    here_spares *h = g_private_get(&here_key);
+    if (G_UNLIKELY(!h)) {
+        h = g_new0(here_spares, 1);
+        g_private_set(&here_key, h);
+    }
+    mw_spares *sp = &h->kind[k];
+    if (G_UNLIKELY(!sp->size))
+        mw_spares_init(sp, size, max);
+    return sp;
+}

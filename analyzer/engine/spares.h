@@ -21,4 +21,23 @@ void mw_spares_give(mw_spares *sp, void *p);
 /* Every kept block freed. */
 void mw_spares_free(mw_spares *sp);
 
+/* The blocks each thread keeps spares of for itself (mw_spares_here): what is made and
+ * freed once per session or flow on the thread that analyses it. */
+typedef enum {
+    MW_SPARE_RECORD,  /* mw_session (core/session.c) */
+    MW_SPARE_MORE,    /* its rare part with the arena's room */
+    MW_SPARE_SMTP,    /* the dissectors' states, freed at the flow's close */
+    MW_SPARE_TLS,
+    MW_SPARE_IMAP,
+    MW_SPARE_POP3,
+    MW_SPARE_KINDS,
+} mw_spare_kind;
+/* Per-flow dissector states kept per thread: they are freed as each flow closes, not in
+ * batches, so a few cover the flows closing between two opening. */
+#define MW_STATE_SPARES 64u
+/* This thread's spares of kind k (its blocks `size` bytes, at most max kept; set at the
+ * first call). No lock: a block goes back to the spares of the thread that frees it, and
+ * a thread's spares are freed when it ends. */
+mw_spares *mw_spares_here(mw_spare_kind k, size_t size, unsigned max);
+
 #endif
