@@ -2,7 +2,7 @@
 
 #include "core/identity.h"
 #include "core/community_id.h"
-#include "engine/spares.h"
+#include "core/spares.h"
 
 #include <stdarg.h>
 #include <stdio.h>

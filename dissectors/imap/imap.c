@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "dissector.h"
-#include "engine/spares.h"
+#include "core/spares.h"
 #include "text/reply_log.h"
 #include "imap/imap.h"
 #include "imap/imap_commands.h"

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "dissector.h"
-#include "engine/spares.h"
+#include "core/spares.h"
 #include "text/reply_log.h"
 #include "text/lines.h"
 #include "text/sasl.h"

@@ -1,6 +1,6 @@
 #include "smtp/smtp_state.h"
 
-#include "engine/spares.h"
+#include "core/spares.h"
 
 #include <string.h>
 

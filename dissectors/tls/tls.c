@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "core/cursor.h"
-#include "engine/spares.h"
+#include "core/spares.h"
 #include "dissector.h"
 #include "tls/tls.h"
 #include "tls/tls_cert.h"
