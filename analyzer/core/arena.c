@@ -169,6 +169,19 @@ void *mw_spares_take(mw_spares *sp)
     return p;
 }
 
+void *mw_spares_take_zeroing(mw_spares *sp, size_t n)
+{
+    void *p = sp->head;
+    if (p) {
+        memcpy(&sp->head, p, sizeof(void *));
+        sp->n--;
+    } else {
+        p = g_malloc(sp->size);
+    }
+    memset(p, 0, n < sp->size ? n : sp->size);
+    return p;
+}
+
 void mw_spares_give(mw_spares *sp, void *p)
 {
     if (!p)

@@ -89,7 +89,8 @@ static mw_session_more *more_new(mw_session *s, bool arena)
 {
     _Static_assert(sizeof(mw_session_more) % MW_ARENA_ALIGN == 0, "the chunk is aligned");
     size_t room = arena ? MW_ARENA_CHUNK_HEAD + MW_SESSION_ARENA_INLINE : 0;
-    mw_session_more *m = arena ? mw_spares_take(more_spares()) : g_malloc0(sizeof *m);
+    mw_session_more *m = arena ? mw_spares_take_zeroing(more_spares(), sizeof *m)
+                               : g_malloc0(sizeof *m); /* the room is zeroed as handed out */
     m->idle_at_end_us = -1;
     if (arena)
         mw_arena_init_in(&m->arena, m + 1, room);

@@ -21,13 +21,15 @@
 /* Evidence entries a session's array has room for at its first flag (most raise one or two). */
 #define MW_EVIDENCE_USUAL 4
 /* The bytes of a session's arena made with its rare part (mw_session_more), in the same
- * malloc: a usual SMTP session's strings and small records fit (capabilities, envelope,
- * auth, evidence texts); one that keeps more gets chunks of its own. */
-#define MW_SESSION_ARENA_INLINE 1024u
+ * block: a usual session's strings and small records fit (capabilities, envelope, auth,
+ * evidence and its texts, the TLS record's 728 bytes); one that keeps more gets chunks of
+ * its own. 1024 sent a TLS session with a few strings to a chunk of its own; the block is
+ * reused (MW_SESSION_SPARES) with only its head zeroed, so its size costs nothing more. */
+#define MW_SESSION_ARENA_INLINE 1536u
 /* Freed records (and rare parts with the arena's room) kept per thread for the next ones:
  * the writer hands written records back in batches of at least its grab (256, output/
  * writer.c), which a smaller list would mostly free (64 kept gained nothing); at most some
- * 770 KB a thread. */
+ * 1 MB a thread. */
 #define MW_SESSION_SPARES 512u
 
 typedef enum {

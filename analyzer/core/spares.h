@@ -16,6 +16,9 @@ typedef struct {
 void mw_spares_init(mw_spares *sp, size_t size, unsigned max);
 /* A zeroed block of sp->size bytes: a kept one, else a new one. */
 void *mw_spares_take(mw_spares *sp);
+/* The same with only its first n bytes zeroed, for a block whose rest is zeroed as it is
+ * handed out (a record's arena room). */
+void *mw_spares_take_zeroing(mw_spares *sp, size_t n);
 /* p (from mw_spares_take) is kept for reuse, or freed when max are kept already. */
 void mw_spares_give(mw_spares *sp, void *p);
 /* Every kept block freed. */
