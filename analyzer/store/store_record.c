@@ -106,7 +106,7 @@ static void tls_of(mw_session *s, JsonObject *t)
     const char *v = str_of(t, "version");
     r->version = v ? g_intern_string(v) : NULL;
     g_strlcpy(r->cipher, str_of(t, "cipher") ? str_of(t, "cipher") : "", sizeof r->cipher);
-    r->sni = g_strdup(str_of(t, "sni"));
+    r->sni = mw_arena_strdup_cap(mw_session_arena(s), str_of(t, "sni"), SIZE_MAX);
     JsonArray *cv = arr_of(t, "client_versions"); /* the report's "which side" reads them */
     for (guint i = 0; cv && i < json_array_get_length(cv); i++) {
         const char *x = json_array_get_string_element(cv, i);

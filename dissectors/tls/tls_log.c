@@ -48,9 +48,8 @@ void mw_tls_free_record(void *p)
 {
     mw_tls_rec *t = p;
     g_free(t->cv_heap);
-    g_free(t->sni);
-    g_free(t->alpn);
-    mw_tls_cert_clear(&t->cert); /* t itself is in the session's arena */
+    /* t, its sni and alpn are in the session's arena */
+    mw_tls_cert_clear(&t->cert);
 }
 
 /* SPEC.md: decrypted, keys; and where decryption stopped, by direction (null: it did not) */
