@@ -2,6 +2,7 @@
 
 #include "core/identity.h"
 #include "core/community_id.h"
+#include "core/spares.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,24 +23,40 @@ static void format_id(char id[24], uint64_t n)
     id[1 + k] = '\0';
 }
 
+/* The blocks of freed records kept for the next ones made on the same thread
+ * (mw_spares_here): a record and its rare part with the arena's room (more_new) each cost
+ * a malloc and a free per session otherwise (the rare part's size is in glibc's slow large
+ * bins). A record is freed where it was made: output/writer.c hands written ones back to
+ * the analysis thread once written. */
+static mw_spares *record_spares(void)
+{
+    return mw_spares_here(MW_SPARE_RECORD, sizeof(mw_session), MW_SESSION_SPARES);
+}
+
+/* The bytes of a rare part made with the arena's room (more_new). */
+#define MORE_WITH_ARENA (sizeof(mw_session_more) + MW_ARENA_CHUNK_HEAD + MW_SESSION_ARENA_INLINE)
+
+static mw_spares *more_spares(void)
+{
+    return mw_spares_here(MW_SPARE_MORE, MORE_WITH_ARENA, MW_SESSION_SPARES);
+}
+
 mw_session *mw_session_new(uint64_t seq_no)
 {
     _Static_assert(sizeof ((mw_session *)0)->id >= 1 + 20 + 1, "s, 20 digits and the NUL");
-    mw_session *s = g_new0(mw_session, 1);
+    mw_session *s = mw_spares_take(record_spares());
     format_id(s->id, seq_no);
     s->input = mw_identity_input();
     return s;
 }
 
-/* The evidence of a finished record that raised no flag: one empty array for all of them,
- * never written to (count_evidence gives a record its own at its first flag) and never
- * freed — an array made and freed per session cost more than the rest of its record. */
-static GArray *no_evidence(void)
+/* The evidence of a finished record that raised no flag: one empty list for all of them,
+ * never written to (count_evidence gives a record its own at its first flag) — a list made
+ * per session cost more than the rest of its record. */
+static mw_avec *no_evidence(void)
 {
-    static GArray *none;
-    if (g_once_init_enter(&none))
-        g_once_init_leave(&none, g_array_new(FALSE, FALSE, sizeof(mw_evidence)));
-    return none;
+    static mw_avec none;
+    return &none;
 }
 
 static bool own_evidence(const mw_session *s)
@@ -72,8 +89,8 @@ static mw_session_more *more_new(mw_session *s, bool arena)
 {
     _Static_assert(sizeof(mw_session_more) % MW_ARENA_ALIGN == 0, "the chunk is aligned");
     size_t room = arena ? MW_ARENA_CHUNK_HEAD + MW_SESSION_ARENA_INLINE : 0;
-    mw_session_more *m = g_malloc(sizeof *m + room);
-    memset(m, 0, sizeof *m); /* the chunk's data is zeroed as it is handed out */
+    mw_session_more *m = arena ? mw_spares_take_zeroing(more_spares(), sizeof *m)
+                               : g_malloc0(sizeof *m); /* the room is zeroed as handed out */
     m->idle_at_end_us = -1;
     if (arena)
         mw_arena_init_in(&m->arena, m + 1, room);
@@ -130,10 +147,8 @@ void mw_session_free(mw_session *s)
 {
     if (!s)
         return;
-    /* the evidence's texts are in the arena */
+    /* the evidence and its texts are in the arena */
     free_server_log(s->server_log);
-    if (own_evidence(s))
-        g_array_free(s->evidence, TRUE);
     if (s->auth)
         g_free(s->auth->user); /* the struct is in the arena, the name can be replaced */
     free_part(&s->mail);
@@ -144,10 +159,14 @@ void mw_session_free(mw_session *s)
         g_array_free(s->transcript, TRUE);
     }
     g_free(s->decisive);
-    if (s->more) /* last: the parts' records may point into its arena */
+    if (s->more) { /* last: the parts' records may point into its arena */
         mw_arena_free(&s->more->arena);
-    g_free(s->more);
-    g_free(s);
+        if (s->more->arena.head) /* its first chunk kept: made with the room (more_new) */
+            mw_spares_give(more_spares(), s->more);
+        else
+            g_free(s->more);
+    }
+    mw_spares_give(record_spares(), s);
 }
 
 size_t mw_wire_len(const uint8_t *p, size_t len, size_t cap)
@@ -238,19 +257,27 @@ static bool count_evidence(mw_session *s, mw_flag f)
         s->evidence_count[f]++;
     if (s->evidence_count[f] > MW_MAX_EVIDENCE_PER_FLAG)
         return false;
-    if (!own_evidence(s)) /* room for the few most sessions raise, in one malloc */
-        s->evidence = g_array_sized_new(FALSE, FALSE, sizeof(mw_evidence), MW_EVIDENCE_USUAL);
+    if (!own_evidence(s)) /* in the arena: the entries are capped (above), never removed */
+        s->evidence = mw_arena_alloc0(mw_session_arena(s), sizeof *s->evidence);
     return true;
+}
+
+/* A zeroed entry at the end of s's evidence (room for the few most sessions raise at the
+ * first). */
+static mw_evidence *push_evidence(mw_session *s)
+{
+    return mw_avec_push(mw_session_arena(s), s->evidence, sizeof(mw_evidence),
+                        MW_EVIDENCE_USUAL);
 }
 
 /* Keep one piece of evidence (its texts in the session's arena). */
 static void add_evidence(mw_session *s, mw_flag f, uint64_t frame, int64_t ts_us,
                          const char *detail, size_t len)
 {
-    mw_evidence e = { .flag = f, .frame = frame, .ts_us = ts_us,
-                      .detail = mw_session_strndup(s, detail, MIN(len, (size_t)MW_MAX_TEXT)) };
-    mw_identity_origin(frame, ts_us, s->input, &e.input, &e.iface);
-    g_array_append_val(s->evidence, e);
+    char *text = mw_session_strndup(s, detail, MIN(len, (size_t)MW_MAX_TEXT));
+    mw_evidence *e = push_evidence(s);
+    e->flag = f, e->frame = frame, e->ts_us = ts_us, e->detail = text;
+    mw_identity_origin(frame, ts_us, s->input, &e->input, &e->iface);
 }
 
 void mw_session_flag(mw_session *s, mw_flag f, uint64_t frame, int64_t ts_us, const char *fmt,
@@ -300,7 +327,7 @@ void mw_session_flag_log(mw_session *s, mw_flag f, const char *file, uint64_t li
     mw_evidence e = { .flag = f, .ts_us = ts_us,
                       .detail = mw_arena_strdup_cap(a, detail, MW_MAX_TEXT),
                       .log_file = mw_arena_strdup_cap(a, file, SIZE_MAX), .log_line = line };
-    g_array_append_val(s->evidence, e);
+    *push_evidence(s) = e;
 }
 
 void mw_session_evidence_tx(mw_session *s, mw_flag f, unsigned tx)

@@ -21,9 +21,16 @@
 /* Evidence entries a session's array has room for at its first flag (most raise one or two). */
 #define MW_EVIDENCE_USUAL 4
 /* The bytes of a session's arena made with its rare part (mw_session_more), in the same
- * malloc: a usual SMTP session's strings and small records fit (capabilities, envelope,
- * auth, evidence texts); one that keeps more gets chunks of its own. */
-#define MW_SESSION_ARENA_INLINE 1024u
+ * block: a usual session's strings and small records fit (capabilities, envelope, auth,
+ * evidence and its texts, the TLS record's 728 bytes); one that keeps more gets chunks of
+ * its own. 1024 sent a TLS session with a few strings to a chunk of its own; the block is
+ * reused (MW_SESSION_SPARES) with only its head zeroed, so its size costs nothing more. */
+#define MW_SESSION_ARENA_INLINE 1536u
+/* Freed records (and rare parts with the arena's room) kept per thread for the next ones:
+ * the writer hands written records back in batches of at least its grab (256, output/
+ * writer.c), which a smaller list would mostly free (64 kept gained nothing); at most some
+ * 1 MB a thread. */
+#define MW_SESSION_SPARES 512u
 
 typedef enum {
     MW_PROTO_UNKNOWN,
@@ -206,10 +213,11 @@ typedef struct mw_session {
     mw_auth_rec *auth;
     mw_flagset flags;
     unsigned transcript_dropped; /* (with transcript, below) */
-    GArray *evidence;    /* mw_evidence; NULL until the first flag (mw_session_finish gives
-                          * a record without one an empty array shared by all such records,
-                          * so that a finished record always has it: read it, never write
-                          * to it but through mw_session_flag / mw_session_flag_log) */
+    mw_avec *evidence;   /* mw_evidence, in the arena (g_array_index reads it as a GArray);
+                          * NULL until the first flag (mw_session_finish gives a record
+                          * without one an empty list shared by all such records, so that
+                          * a finished record always has it: read it, never write to it but
+                          * through mw_session_flag / mw_session_flag_log) */
     /* occurrences of each flag, saturating at 255: only "over MW_MAX_EVIDENCE_PER_FLAG" is
      * ever read */
     uint8_t evidence_count[MW_FLAG_COUNT];

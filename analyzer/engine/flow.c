@@ -8,7 +8,7 @@
 #include "engine/feeder.h"
 #include "engine/flow_table.h"
 #include "engine/live/loss.h"
-#include "engine/spares.h"
+#include "core/spares.h"
 #include "engine/tcp_state.h"
 #include "input/defrag.h"
 #include "registry.h"

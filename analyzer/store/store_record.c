@@ -106,7 +106,7 @@ static void tls_of(mw_session *s, JsonObject *t)
     const char *v = str_of(t, "version");
     r->version = v ? g_intern_string(v) : NULL;
     g_strlcpy(r->cipher, str_of(t, "cipher") ? str_of(t, "cipher") : "", sizeof r->cipher);
-    r->sni = g_strdup(str_of(t, "sni"));
+    r->sni = mw_arena_strdup_cap(mw_session_arena(s), str_of(t, "sni"), SIZE_MAX);
     JsonArray *cv = arr_of(t, "client_versions"); /* the report's "which side" reads them */
     for (guint i = 0; cv && i < json_array_get_length(cv); i++) {
         const char *x = json_array_get_string_element(cv, i);
@@ -137,8 +137,8 @@ static void tls_of(mw_session *s, JsonObject *t)
 
 static void evidence_of(mw_session *s, JsonArray *a)
 {
-    if (!s->evidence) /* made at the first flag; a stored record always has the array */
-        s->evidence = g_array_new(FALSE, FALSE, sizeof(mw_evidence));
+    if (!s->evidence) /* made at the first flag; a stored record always has the list */
+        s->evidence = mw_arena_alloc0(mw_session_arena(s), sizeof *s->evidence);
     for (guint i = 0; a && i < json_array_get_length(a); i++) {
         JsonObject *e = json_array_get_object_element(a, i);
         int f = index_of(str_of(e, "flag"), flag_name, MW_FLAG_COUNT);
@@ -154,7 +154,8 @@ static void evidence_of(mw_session *s, JsonArray *a)
                            (unsigned)int_of(e, "tx", 0),
                            str_of(e, "input") ? g_intern_string(str_of(e, "input")) : NULL,
                            str_of(e, "iface") ? g_intern_string(str_of(e, "iface")) : NULL };
-        g_array_append_val(s->evidence, ev);
+        *(mw_evidence *)mw_avec_push(mw_session_arena(s), s->evidence, sizeof ev,
+                                     MW_EVIDENCE_USUAL) = ev;
     }
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "dissector.h"
+#include "core/spares.h"
 #include "text/reply_log.h"
 #include "imap/imap.h"
 #include "imap/imap_commands.h"
@@ -45,7 +46,7 @@ static bool plausible_line_start(mw_dir dir, const uint8_t *p, size_t len)
 static void *imap_new(mw_session *s, const mw_config *cfg)
 {
     (void)cfg;
-    imap_state *st = g_new0(imap_state, 1);
+    imap_state *st = mw_spares_take(mw_spares_here(MW_SPARE_IMAP, sizeof *st, MW_STATE_SPARES));
     st->sess = s;
     imap_agg_reset(&st->agg);
     mw_cmdrec_attach(s, &mw_imap_dissector);
@@ -60,7 +61,7 @@ static void imap_free(void *p)
     explicit_bzero(st->user_buf, sizeof st->user_buf);
     mw_secrets_free(&st->secrets);
     mw_tp_queue_free(&st->pending);
-    g_free(st);
+    mw_spares_give(mw_spares_here(MW_SPARE_IMAP, sizeof *st, MW_STATE_SPARES), st);
 }
 
 /* The last command sent is a STARTTLS still waiting for its reply. */

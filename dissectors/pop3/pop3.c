@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "dissector.h"
+#include "core/spares.h"
 #include "text/reply_log.h"
 #include "text/lines.h"
 #include "text/sasl.h"
@@ -435,7 +436,7 @@ static bool plausible_line_start(mw_dir dir, const uint8_t *p, size_t len)
 static void *pop3_new(mw_session *s, const mw_config *cfg)
 {
     (void)cfg;
-    pop3_state *st = g_new0(pop3_state, 1);
+    pop3_state *st = mw_spares_take(mw_spares_here(MW_SPARE_POP3, sizeof *st, MW_STATE_SPARES));
     st->sess = s;
     mw_cmdrec_attach(s, &mw_pop3_dissector);
     return st;
@@ -450,7 +451,7 @@ static void pop3_free(void *p)
         g_string_free(st->list, TRUE);
     mw_tp_queue_free(&st->pending);
     mw_secrets_free(&st->secrets);
-    g_free(st);
+    mw_spares_give(mw_spares_here(MW_SPARE_POP3, sizeof *st, MW_STATE_SPARES), st);
 }
 
 /* Server bytes of a multi-line body: how many were consumed; *need when the tail may be

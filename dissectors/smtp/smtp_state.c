@@ -1,10 +1,12 @@
 #include "smtp/smtp_state.h"
 
+#include "core/spares.h"
+
 #include <string.h>
 
 smtp_state *smtp_state_new(mw_session *s)
 {
-    smtp_state *st = g_new0(smtp_state, 1);
+    smtp_state *st = mw_spares_take(mw_spares_here(MW_SPARE_SMTP, sizeof *st, MW_STATE_SPARES));
     st->sess = s;
     st->body.line_start = true;
     st->hdr_last = -1;
@@ -25,7 +27,7 @@ void smtp_state_free(smtp_state *st)
     mw_secrets_free(&st->secrets);
     mw_tp_queue_free(&st->pending);
     mw_nested_free(&st->client_hello);
-    g_free(st);
+    mw_spares_give(mw_spares_here(MW_SPARE_SMTP, sizeof *st, MW_STATE_SPARES), st);
 }
 
 void smtp_push(smtp_state *st, mw_tp_cmd *c)

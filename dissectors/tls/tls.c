@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/cursor.h"
+#include "core/spares.h"
 #include "dissector.h"
 #include "tls/tls.h"
 #include "tls/tls_cert.h"
@@ -29,7 +30,7 @@
 static void *tls_new(mw_session *s, const mw_config *cfg)
 {
     (void)cfg;
-    tls_state *st = g_new0(tls_state, 1);
+    tls_state *st = mw_spares_take(mw_spares_here(MW_SPARE_TLS, sizeof *st, MW_STATE_SPARES));
     st->sess = s;
     return st;
 }
@@ -45,7 +46,7 @@ static void tls_free(void *p)
         tls_rec_give(st, &st->d[i], st->d[i].partial_have); /* before the engine of its own */
     }
     tls_dec_free(st);
-    g_free(st);
+    mw_spares_give(mw_spares_here(MW_SPARE_TLS, sizeof *st, MW_STATE_SPARES), st);
 }
 
 /* A record all here: decrypted (in place when own, the record's own copy) or read in clear

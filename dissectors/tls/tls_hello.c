@@ -296,10 +296,11 @@ void tls_client_hello_seen(tls_state *st, const mw_tls_client_hello *h, const mw
     r->hello_version = mw_tls_version_name(h->legacy_version);
     r->record_version = h->sslv2_format ? "SSLv2" : mw_tls_version_name(h->record_version);
     r->sslv2_hello = h->sslv2_format;
+    /* written once (the first hello): in the session's arena, with the record */
     if (h->sni && !r->sni)
-        r->sni = mw_wire_strdup(h->sni, h->sni_len, 255);
+        r->sni = mw_session_wire_strdup(st->sess, h->sni, h->sni_len, 255);
     if (h->alpn && !r->alpn)
-        r->alpn = mw_wire_strdup(h->alpn, h->alpn_len, 255);
+        r->alpn = mw_session_wire_strdup(st->sess, h->alpn, h->alpn_len, 255);
     /* a broken hello keeps what it offered, but a fingerprint of it would match nothing */
     if (!h->sslv2_format && !h->broken)
         mw_tls_client_fingerprints(tls_fp_cache(ctx), h, r->ja3, r->ja4);

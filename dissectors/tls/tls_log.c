@@ -7,8 +7,8 @@
 
 mw_tls_rec *mw_tls_record(mw_session *s)
 {
-    if (!s->tls.rec) {
-        mw_tls_rec *t = g_new0(mw_tls_rec, 1);
+    if (!s->tls.rec) { /* made once, freed with the record: in its arena, which outlives it */
+        mw_tls_rec *t = mw_arena_alloc0(mw_session_arena(s), sizeof *t);
         mw_part_attach(&s->tls, &mw_tls_dissector, t);
     }
     return s->tls.rec;
@@ -48,10 +48,8 @@ void mw_tls_free_record(void *p)
 {
     mw_tls_rec *t = p;
     g_free(t->cv_heap);
-    g_free(t->sni);
-    g_free(t->alpn);
+    /* t, its sni and alpn are in the session's arena */
     mw_tls_cert_clear(&t->cert);
-    g_free(t);
 }
 
 /* SPEC.md: decrypted, keys; and where decryption stopped, by direction (null: it did not) */

@@ -2,7 +2,7 @@
 #include <glib.h>
 #include <string.h>
 
-#include "engine/spares.h"
+#include "core/spares.h"
 
 static void test_reuse_zeroed(void)
 {
