@@ -85,7 +85,7 @@ check 0 "keys written during the handshake into the followed key log: session de
 check 1 "keys appended 3 s after the connection (late keys): held records decrypted in order" "$inside"
 # the certificate (TLS 1.3: inside the held encrypted flight) with the frame that carried it
 check 1 "late keys: the held Certificate read, with its own frame (before the 535's)" \
-    'r["auth"]["code"] == "535" and [e["frame"] for e in r["evidence"] if e["flag"] == "tls_cert_self_signed"][0] < [e["frame"] for e in r["evidence"] if e["flag"] == "auth_failed"][0]'
+    'r["auth"]["code"] == 535 and [e["frame"] for e in r["evidence"] if e["flag"] == "tls_cert_self_signed"][0] < [e["frame"] for e in r["evidence"] if e["flag"] == "auth_failed"][0]'
 if ! grep -q . "$TMP/late.keys"; then not_ok "the late client wrote a key log"; fi
 echo "1..$n"
 [ "$failed" -eq 0 ]

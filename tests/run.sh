@@ -49,7 +49,7 @@ run_suite() { # label, make arguments...
             failed=$((failed + 1))
         fi
     done
-    for script in e2e schema report io capture_forms store maillog live live_load live_workers live_maillog rotate threads; do
+    for script in e2e schema report io capture_forms store maillog live live_load live_workers live_keylog live_maillog rotate threads; do
         echo "== $label: $script"
         bash "tests/$script.sh" "$build/mailwire" | count_tap
         read -r p f <"$COUNTS"
