@@ -48,6 +48,10 @@ for f in pcaps/imap-timeout-bye.pcap pcaps/smtp-attachment.pcap pcaps/smtp-pipel
 done
 check "--threads 4: keys in a pcapng Decryption Secrets Block" \
     -r pcaps/keyed-embedded-imaps993-auth-failed-tls13.pcapng --threads 4 --json -o /dev/null
+# several threads deriving keys at once: the cipher cache (tls/decrypt/keyschedule.c) and the
+# reply wordings' index built on first use (smtp/smtp_category.c), both on pthread locks
+check "--threads 4: several keyed sessions with their key log" \
+    -r pcaps/keyed-multi-sessions.pcap --keylog pcaps/keyed-multi-sessions.keys --threads 4 --json -o /dev/null
 check "--threads 0: the reader and the dispatch alone" -r pcaps/smtp-attachment.pcap --threads 0
 # segments uncopied in the reader's batches, given back by the threads (parallel.h), with
 # and without a reader thread; a hold of one: every close waits for the merger
@@ -58,6 +62,7 @@ done
 args=()
 for f in pcaps/*.pcap; do args+=(-r "$f"); done
 check "all recorded captures in one run, text with transcripts" "${args[@]}" -v -o /dev/null
+check "all recorded captures in one run, --threads 4" "${args[@]}" --threads 4 --json -o /dev/null
 # a pipe fed in two parts: the reader hands partial batches over while the stream waits
 # (prefetch.c mw_prefetch_idle, from capture.c's pipe reader)
 n=$((n + 1))

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <glib.h>
+#include <pthread.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -264,12 +265,12 @@ static int ignore_time_errors(int ok, X509_STORE_CTX *c)
  * store's own caches). */
 static X509_STORE *trust_store_once(void)
 {
-    static GMutex lock;
-    g_mutex_lock(&lock);
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* seen by TSan, as GMutex is not */
+    pthread_mutex_lock(&lock);
     if (!trust_tried)
         mw_tls_trust_init(NULL, NULL);
     X509_STORE *st = trust_store;
-    g_mutex_unlock(&lock);
+    pthread_mutex_unlock(&lock);
     return st;
 }
 
