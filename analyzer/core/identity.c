@@ -177,9 +177,23 @@ static void json_interned(GString *out, const char *s, id_json_memo *m)
     }
 }
 
+/* key (its opening quote included) and the address's text written in the buffer, then the
+ * closing quote: an address's text is digits, hex letters, dots and colons, with nothing
+ * to escape, so this is the bytes mw_json_strn would write, without its scan (issue 18) */
+static void json_ip(GString *out, const char *key, size_t klen, const mw_endpoint *ep)
+{
+    char *d = mw_reserve(out, klen + INET6_ADDRSTRLEN + 1);
+    memcpy(d, key, klen);
+    d += klen;
+    d += mw_format_ip(ep, d, INET6_ADDRSTRLEN); /* "" when it does not fit, as before */
+    *d++ = '"';
+    mw_commit(out, d);
+}
+#define JSON_IP(out, key, ep) json_ip((out), "" key, sizeof(key) - 1, (ep))
+
 void mw_identity_json(GString *out, const mw_session *s)
 {
-    char uid[MW_UID_SIZE], ip[INET6_ADDRSTRLEN];
+    char uid[MW_UID_SIZE];
     mw_identity_uid(s, uid);
     mw_put_lit(out, ",\"uid\":\"");
     mw_put(out, uid, MW_UID_LEN);
@@ -187,14 +201,10 @@ void mw_identity_json(GString *out, const mw_session *s)
     json_interned(out, s->input, &memo_input);
     mw_put_lit(out, ",\"sensor\":");
     json_interned(out, mw_identity_sensor(), &memo_sensor);
-    size_t n = mw_format_ip(&s->client, ip, sizeof ip);
-    mw_put_lit(out, ",\"client_ip\":");
-    mw_json_strn(out, ip, n);
+    JSON_IP(out, ",\"client_ip\":\"", &s->client);
     mw_put_lit(out, ",\"client_port\":");
     mw_json_u64(out, s->client.port);
-    n = mw_format_ip(&s->server, ip, sizeof ip);
-    mw_put_lit(out, ",\"server_ip\":");
-    mw_json_strn(out, ip, n);
+    JSON_IP(out, ",\"server_ip\":\"", &s->server);
     mw_put_lit(out, ",\"server_port\":");
     mw_json_u64(out, s->server.port);
 }
