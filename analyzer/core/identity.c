@@ -130,17 +130,23 @@ void mw_identity_uid(const mw_session *s, char out[MW_UID_SIZE])
     static const char b32hex[] = "0123456789abcdefghijklmnopqrstuv";
     uint64_t sec = s->ts_start_us > 0 ? (uint64_t)s->ts_start_us / 1000000u : 0;
     out[0] = 'm';
-    for (int i = 6; i >= 0; i--) {
-        out[1 + i] = b32hex[sec & 31];
-        sec >>= 5;
-    }
+    /* each character written out, not looped (a loop here cost some 10 instructions a
+     * character at -O2, unrolled about 4; issue 18) */
+#define MW_UID_SEC(i) out[1 + (i)] = b32hex[(sec >> (5 * (6 - (i)))) & 31]
+    MW_UID_SEC(0), MW_UID_SEC(1), MW_UID_SEC(2), MW_UID_SEC(3);
+    MW_UID_SEC(4), MW_UID_SEC(5), MW_UID_SEC(6);
+#undef MW_UID_SEC
     /* character k the hash's bits 5k to 5k+4: the first 12 from the low half, the rest
      * from bit 60 on (each a shift by a constant, not the 128 bits shifted each time) */
     uint64_t lo = h.low64, rest = (h.low64 >> 60) | (h.high64 << 4);
-    for (int k = 0; k < 12; k++)
-        out[8 + k] = b32[(lo >> (5 * k)) & 31];
-    for (int k = 0; k < 7; k++)
-        out[20 + k] = b32[(rest >> (5 * k)) & 31];
+#define MW_UID_LO(k) out[8 + (k)] = b32[(lo >> (5 * (k))) & 31]
+#define MW_UID_REST(k) out[20 + (k)] = b32[(rest >> (5 * (k))) & 31]
+    MW_UID_LO(0), MW_UID_LO(1), MW_UID_LO(2), MW_UID_LO(3), MW_UID_LO(4), MW_UID_LO(5);
+    MW_UID_LO(6), MW_UID_LO(7), MW_UID_LO(8), MW_UID_LO(9), MW_UID_LO(10), MW_UID_LO(11);
+    MW_UID_REST(0), MW_UID_REST(1), MW_UID_REST(2), MW_UID_REST(3);
+    MW_UID_REST(4), MW_UID_REST(5), MW_UID_REST(6);
+#undef MW_UID_LO
+#undef MW_UID_REST
     out[MW_UID_LEN] = '\0';
 }
 
