@@ -188,10 +188,9 @@ static void json_interned(GString *out, const char *s, id_json_memo *m)
  * to escape, so this is the bytes mw_json_strn would write, without its scan (issue 18) */
 static void json_ip(GString *out, const char *key, size_t klen, const mw_endpoint *ep)
 {
-    char *d = mw_reserve(out, klen + INET6_ADDRSTRLEN + 1);
+    char *d = mw_reserve(out, klen + MW_IP_TEXT_MAX + 1);
     memcpy(d, key, klen);
-    d += klen;
-    d += mw_format_ip(ep, d, INET6_ADDRSTRLEN); /* "" when it does not fit, as before */
+    d = mw_put_ip(d + klen, ep); /* at most 45 bytes: always fits INET6_ADDRSTRLEN */
     *d++ = '"';
     mw_commit(out, d);
 }

@@ -648,6 +648,11 @@ static char *put_ipv6(char *d, const uint8_t a[16])
     return d;
 }
 
+char *mw_put_ip(char *d, const mw_endpoint *ep)
+{
+    return ep->family == 6 ? put_ipv6(d, ep->addr) : put_ipv4(d, ep->addr);
+}
+
 size_t mw_format_ip(const mw_endpoint *ep, char *out, size_t size)
 {
     char b[48];
