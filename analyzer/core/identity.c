@@ -90,25 +90,41 @@ static uint8_t *put_endpoint(uint8_t *b, const mw_endpoint *ep)
  * two endpoints. Hashed in one piece when they fit (the usual case), else streamed: the
  * same XXH3 value either way. */
 #define MW_UID_INPUT_MAX 512
+/* Per thread, the hashed bytes of the last sensor and input seen (both interned: the same
+ * pointers, the same bytes), the record's own bytes written after them in place: a run
+ * has one or a few, and their strlen and copies were a quarter of the uid (issue 18).
+ * n 0: too long to hash in one piece, streamed. */
+static _Thread_local struct {
+    const char *sensor, *input;
+    size_t n;
+    uint8_t b[MW_UID_INPUT_MAX];
+} uid_bytes;
+
 static XXH128_hash_t uid_hash(const mw_session *s)
 {
     const char *sensor = mw_identity_sensor(), *input = s->input ? s->input : "";
-    size_t ns = strlen(sensor) + 1, ni = strlen(input) + 1;
     uint64_t first[2] = { s->first_frame, (uint64_t)s->ts_start_us };
     uint8_t eps[38];
-    put_endpoint(put_endpoint(eps, &s->client), &s->server);
-    if (ns + ni + sizeof first + sizeof eps <= MW_UID_INPUT_MAX) {
-        uint8_t b[MW_UID_INPUT_MAX], *p = b;
-        memcpy(p, sensor, ns);
-        p += ns;
-        memcpy(p, input, ni);
-        p += ni;
+    if (sensor != uid_bytes.sensor || input != uid_bytes.input) {
+        size_t ns = strlen(sensor) + 1, ni = strlen(input) + 1;
+        uid_bytes.sensor = sensor;
+        uid_bytes.input = input;
+        uid_bytes.n = 0;
+        if (ns + ni + sizeof first + sizeof eps <= MW_UID_INPUT_MAX) {
+            memcpy(uid_bytes.b, sensor, ns);
+            memcpy(uid_bytes.b + ns, input, ni);
+            uid_bytes.n = ns + ni;
+        }
+    }
+    if (uid_bytes.n) {
+        uint8_t *p = uid_bytes.b + uid_bytes.n;
         memcpy(p, first, sizeof first);
         p += sizeof first;
-        memcpy(p, eps, sizeof eps);
+        put_endpoint(put_endpoint(p, &s->client), &s->server);
         p += sizeof eps;
-        return XXH3_128bits(b, (size_t)(p - b));
+        return XXH3_128bits(uid_bytes.b, (size_t)(p - uid_bytes.b));
     }
+    put_endpoint(put_endpoint(eps, &s->client), &s->server);
     XXH3_state_t st;
     XXH3_INITSTATE(&st);
     XXH3_128bits_reset(&st);
