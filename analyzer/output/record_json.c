@@ -69,22 +69,8 @@ static inline void put_name(GString *out, const name_json *table, unsigned count
 }
 #define PUT_NAME(out, table, i, s) put_name((out), (table), G_N_ELEMENTS(table), (unsigned)(i), (s))
 
-/* {"client":N,"server":N} */
-static void json_pair(GString *out, const uint64_t v[2])
+static void json_auth(GString *out, const mw_auth_rec *a) /* a not NULL */
 {
-    mw_put_lit(out, "{\"client\":");
-    mw_json_u64(out, v[0]);
-    mw_put_lit(out, ",\"server\":");
-    mw_json_u64(out, v[1]);
-    g_string_append_c(out, '}');
-}
-
-static void json_auth(GString *out, const mw_auth_rec *a)
-{
-    if (!a) {
-        mw_put_lit(out, "null");
-        return;
-    }
     static const char *const results[] = { "unknown", "success", "failure" };
     mw_json_first(out, "mechanism");
     mw_json_opt_str(out, a->mechanism);
@@ -153,9 +139,8 @@ static void json_transcript(GString *out, const mw_session *s)
 /* One {flag, frame, ts, detail} per flag occurrence (and tx when a transaction raised it). */
 /* The evidence list; an entry from a joined server log (issue 14) has frame null and its
  * source, file and line. */
-static void json_evidence(GString *out, const mw_session *s)
+static void json_evidence(GString *out, const mw_session *s) /* the items, not [ ] */
 {
-    g_string_append_c(out, '[');
     for (guint i = 0; s->evidence && i < s->evidence->len; i++) {
         const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, i);
         if (i)
@@ -185,7 +170,6 @@ static void json_evidence(GString *out, const mw_session *s)
         }
         g_string_append_c(out, '}');
     }
-    g_string_append_c(out, ']');
 }
 
 void mw_record_json(GString *out, const mw_session *s)
@@ -213,19 +197,23 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
     mw_json_strn(out, cid, strnlen(cid, sizeof mw_session_more_get(s)->community_id));
     mw_json_next(out, "protocol");
     PUT_NAME(out, names.proto, s->protocol, mw_proto_name(s->protocol));
-    mw_json_next(out, "starttls");
-    mw_json_bool(out, s->starttls);
+    /* runs of keys and fixed values as one literal each (issue 18): the same bytes */
+    if (s->starttls)
+        mw_put_lit(out, ",\"starttls\":true");
+    else
+        mw_put_lit(out, ",\"starttls\":false");
     /* the TLS part, null without one; its owner writes the key (dissector.h) */
-    if (!mw_part_write_json(out, s, &s->tls)) {
-        mw_json_next(out, "tls");
-        mw_put_lit(out, "null");
+    if (!mw_part_write_json(out, s, &s->tls))
+        mw_put_lit(out, ",\"tls\":null");
+    if (s->auth) {
+        mw_json_next(out, "auth");
+        json_auth(out, s->auth);
+    } else {
+        mw_put_lit(out, ",\"auth\":null");
     }
-    mw_json_next(out, "auth");
-    json_auth(out, s->auth);
     mw_json_next(out, "outcome");
     PUT_NAME(out, names.outcome, s->outcome, mw_outcome_name(s->outcome));
-    mw_json_next(out, "flags");
-    g_string_append_c(out, '[');
+    mw_put_lit(out, ",\"flags\":[");
     /* the set bits only, lowest first (the order of the flag list) */
     for (mw_flagset left = s->flags; left; left &= left - 1) {
         int f = __builtin_ctz(left);
@@ -235,18 +223,21 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
             g_string_append_c(out, ',');
         PUT_NAME(out, names.flag, f, mw_flag_name((mw_flag)f));
     }
-    g_string_append_c(out, ']');
-    mw_json_next(out, "evidence");
+    mw_put_lit(out, "],\"evidence\":[");
     json_evidence(out, s);
-    mw_json_next(out, "packets");
-    json_pair(out, s->packets);
-    mw_json_next(out, "bytes");
-    json_pair(out, s->bytes);
+    mw_put_lit(out, "],\"packets\":{\"client\":");
+    mw_json_u64(out, s->packets[0]);
+    mw_put_lit(out, ",\"server\":");
+    mw_json_u64(out, s->packets[1]);
+    mw_put_lit(out, "},\"bytes\":{\"client\":");
+    mw_json_u64(out, s->bytes[0]);
+    mw_put_lit(out, ",\"server\":");
+    mw_json_u64(out, s->bytes[1]);
+    g_string_append_c(out, '}');
     mw_identity_json(out, s); /* uid, input, sensor, client_ip, ... */
     /* the mail protocol's keys (SPEC.md "Protocol keys"): its dissector writes them */
     mw_part_write_json(out, s, &s->mail);
-    mw_json_next(out, "anomalies");
-    g_string_append_c(out, '[');
+    mw_put_lit(out, ",\"anomalies\":[");
     for (uint32_t left = s->anomalies; left; left &= left - 1) {
         int a = __builtin_ctz(left);
         if (a >= MW_ANOM_COUNT)
@@ -255,8 +246,7 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
             g_string_append_c(out, ',');
         PUT_NAME(out, names.anomaly, a, mw_anomaly_name((mw_anomaly)a));
     }
-    g_string_append_c(out, ']');
-    mw_json_next(out, "latency");
+    mw_put_lit(out, "],\"latency\":");
     const mw_session_more *more = mw_session_more_get(s);
     json_latency(out, &more->latency);
     mw_json_next(out, "closed_by");
