@@ -70,6 +70,9 @@ static inline void mw_json_key_n(GString *out, const char *key, size_t len)
     mw_commit(out, p);
 }
 #define mw_json_key(out, key) mw_json_key_n((out), (key), strlen(key))
+/* ,"key":true or ,"key":false as one literal (key a string literal) */
+#define mw_json_next_bool(out, key, v)                                                     \
+    ((v) ? mw_put_lit((out), ",\"" key "\":true") : mw_put_lit((out), ",\"" key "\":false"))
 /* true or false */
 static inline void mw_json_bool(GString *out, bool v)
 {
