@@ -19,6 +19,7 @@ _Static_assert(sizeof(SHA_CTX) <= MW_HASH_STATE_MAX, "SHA-1 state fits");
 _Static_assert(sizeof(SHA256_CTX) <= MW_HASH_STATE_MAX, "SHA-256 state fits");
 _Static_assert(sizeof(SHA512_CTX) <= MW_HASH_STATE_MAX, "SHA-512 state fits");
 _Static_assert(SHA512_DIGEST_LENGTH <= MW_DIGEST_MAX, "longest digest fits");
+_Static_assert(SHA_DIGEST_LENGTH == MW_SHA1_SIZE, "SHA-1 size");
 _Static_assert(SHA512_CBLOCK <= MW_DIGEST_BLOCK_MAX, "longest block fits");
 
 static const struct {

@@ -15,6 +15,7 @@ typedef enum { MW_MD5, MW_SHA1, MW_SHA256, MW_SHA384, MW_SHA512 } mw_md;
 #define MW_MD_COUNT (MW_SHA512 + 1)
 
 #define MW_DIGEST_MAX 64       /* SHA-512, the longest output */
+#define MW_SHA1_SIZE 20        /* SHA-1's output (FIPS 180-4 §6.1) */
 #define MW_DIGEST_BLOCK_MAX 128 /* SHA-384/512, the longest block (RFC 6234 §4.2) */
 /* Bytes of the largest OpenSSL hash state (SHA512_CTX: 8 + 2 + 16 64-bit words and 2 ints,
  * 216 on LP64); digest.c checks every state fits. */

@@ -90,25 +90,41 @@ static uint8_t *put_endpoint(uint8_t *b, const mw_endpoint *ep)
  * two endpoints. Hashed in one piece when they fit (the usual case), else streamed: the
  * same XXH3 value either way. */
 #define MW_UID_INPUT_MAX 512
+/* Per thread, the hashed bytes of the last sensor and input seen (both interned: the same
+ * pointers, the same bytes), the record's own bytes written after them in place: a run
+ * has one or a few, and their strlen and copies were a quarter of the uid (issue 18).
+ * n 0: too long to hash in one piece, streamed. */
+static _Thread_local struct {
+    const char *sensor, *input;
+    size_t n;
+    uint8_t b[MW_UID_INPUT_MAX];
+} uid_bytes;
+
 static XXH128_hash_t uid_hash(const mw_session *s)
 {
     const char *sensor = mw_identity_sensor(), *input = s->input ? s->input : "";
-    size_t ns = strlen(sensor) + 1, ni = strlen(input) + 1;
     uint64_t first[2] = { s->first_frame, (uint64_t)s->ts_start_us };
     uint8_t eps[38];
-    put_endpoint(put_endpoint(eps, &s->client), &s->server);
-    if (ns + ni + sizeof first + sizeof eps <= MW_UID_INPUT_MAX) {
-        uint8_t b[MW_UID_INPUT_MAX], *p = b;
-        memcpy(p, sensor, ns);
-        p += ns;
-        memcpy(p, input, ni);
-        p += ni;
+    if (sensor != uid_bytes.sensor || input != uid_bytes.input) {
+        size_t ns = strlen(sensor) + 1, ni = strlen(input) + 1;
+        uid_bytes.sensor = sensor;
+        uid_bytes.input = input;
+        uid_bytes.n = 0;
+        if (ns + ni + sizeof first + sizeof eps <= MW_UID_INPUT_MAX) {
+            memcpy(uid_bytes.b, sensor, ns);
+            memcpy(uid_bytes.b + ns, input, ni);
+            uid_bytes.n = ns + ni;
+        }
+    }
+    if (uid_bytes.n) {
+        uint8_t *p = uid_bytes.b + uid_bytes.n;
         memcpy(p, first, sizeof first);
         p += sizeof first;
-        memcpy(p, eps, sizeof eps);
+        put_endpoint(put_endpoint(p, &s->client), &s->server);
         p += sizeof eps;
-        return XXH3_128bits(b, (size_t)(p - b));
+        return XXH3_128bits(uid_bytes.b, (size_t)(p - uid_bytes.b));
     }
+    put_endpoint(put_endpoint(eps, &s->client), &s->server);
     XXH3_state_t st;
     XXH3_INITSTATE(&st);
     XXH3_128bits_reset(&st);
@@ -130,17 +146,23 @@ void mw_identity_uid(const mw_session *s, char out[MW_UID_SIZE])
     static const char b32hex[] = "0123456789abcdefghijklmnopqrstuv";
     uint64_t sec = s->ts_start_us > 0 ? (uint64_t)s->ts_start_us / 1000000u : 0;
     out[0] = 'm';
-    for (int i = 6; i >= 0; i--) {
-        out[1 + i] = b32hex[sec & 31];
-        sec >>= 5;
-    }
+    /* each character written out, not looped (a loop here cost some 10 instructions a
+     * character at -O2, unrolled about 4; issue 18) */
+#define MW_UID_SEC(i) out[1 + (i)] = b32hex[(sec >> (5 * (6 - (i)))) & 31]
+    MW_UID_SEC(0), MW_UID_SEC(1), MW_UID_SEC(2), MW_UID_SEC(3);
+    MW_UID_SEC(4), MW_UID_SEC(5), MW_UID_SEC(6);
+#undef MW_UID_SEC
     /* character k the hash's bits 5k to 5k+4: the first 12 from the low half, the rest
      * from bit 60 on (each a shift by a constant, not the 128 bits shifted each time) */
     uint64_t lo = h.low64, rest = (h.low64 >> 60) | (h.high64 << 4);
-    for (int k = 0; k < 12; k++)
-        out[8 + k] = b32[(lo >> (5 * k)) & 31];
-    for (int k = 0; k < 7; k++)
-        out[20 + k] = b32[(rest >> (5 * k)) & 31];
+#define MW_UID_LO(k) out[8 + (k)] = b32[(lo >> (5 * (k))) & 31]
+#define MW_UID_REST(k) out[20 + (k)] = b32[(rest >> (5 * (k))) & 31]
+    MW_UID_LO(0), MW_UID_LO(1), MW_UID_LO(2), MW_UID_LO(3), MW_UID_LO(4), MW_UID_LO(5);
+    MW_UID_LO(6), MW_UID_LO(7), MW_UID_LO(8), MW_UID_LO(9), MW_UID_LO(10), MW_UID_LO(11);
+    MW_UID_REST(0), MW_UID_REST(1), MW_UID_REST(2), MW_UID_REST(3);
+    MW_UID_REST(4), MW_UID_REST(5), MW_UID_REST(6);
+#undef MW_UID_LO
+#undef MW_UID_REST
     out[MW_UID_LEN] = '\0';
 }
 
@@ -177,9 +199,22 @@ static void json_interned(GString *out, const char *s, id_json_memo *m)
     }
 }
 
+/* key (its opening quote included) and the address's text written in the buffer, then the
+ * closing quote: an address's text is digits, hex letters, dots and colons, with nothing
+ * to escape, so this is the bytes mw_json_strn would write, without its scan (issue 18) */
+static void json_ip(GString *out, const char *key, size_t klen, const mw_endpoint *ep)
+{
+    char *d = mw_reserve(out, klen + MW_IP_TEXT_MAX + 1);
+    memcpy(d, key, klen);
+    d = mw_put_ip(d + klen, ep); /* at most 45 bytes: always fits INET6_ADDRSTRLEN */
+    *d++ = '"';
+    mw_commit(out, d);
+}
+#define JSON_IP(out, key, ep) json_ip((out), "" key, sizeof(key) - 1, (ep))
+
 void mw_identity_json(GString *out, const mw_session *s)
 {
-    char uid[MW_UID_SIZE], ip[INET6_ADDRSTRLEN];
+    char uid[MW_UID_SIZE];
     mw_identity_uid(s, uid);
     mw_put_lit(out, ",\"uid\":\"");
     mw_put(out, uid, MW_UID_LEN);
@@ -187,14 +222,10 @@ void mw_identity_json(GString *out, const mw_session *s)
     json_interned(out, s->input, &memo_input);
     mw_put_lit(out, ",\"sensor\":");
     json_interned(out, mw_identity_sensor(), &memo_sensor);
-    size_t n = mw_format_ip(&s->client, ip, sizeof ip);
-    mw_put_lit(out, ",\"client_ip\":");
-    mw_json_strn(out, ip, n);
+    JSON_IP(out, ",\"client_ip\":\"", &s->client);
     mw_put_lit(out, ",\"client_port\":");
     mw_json_u64(out, s->client.port);
-    n = mw_format_ip(&s->server, ip, sizeof ip);
-    mw_put_lit(out, ",\"server_ip\":");
-    mw_json_strn(out, ip, n);
+    JSON_IP(out, ",\"server_ip\":\"", &s->server);
     mw_put_lit(out, ",\"server_port\":");
     mw_json_u64(out, s->server.port);
 }

@@ -70,6 +70,9 @@ static inline void mw_json_key_n(GString *out, const char *key, size_t len)
     mw_commit(out, p);
 }
 #define mw_json_key(out, key) mw_json_key_n((out), (key), strlen(key))
+/* ,"key":true or ,"key":false as one literal (key a string literal) */
+#define mw_json_next_bool(out, key, v)                                                     \
+    ((v) ? mw_put_lit((out), ",\"" key "\":true") : mw_put_lit((out), ",\"" key "\":false"))
 /* true or false */
 static inline void mw_json_bool(GString *out, bool v)
 {
@@ -137,6 +140,9 @@ void mw_format_tenths(GString *out, int64_t us);
 /* The address alone as text (inet_ntop's form; IPv4 without printf) into out, NUL
  * ended; returns its length ("" and 0 when it does not fit in size). */
 size_t mw_format_ip(const mw_endpoint *ep, char *out, size_t size);
+/* The same text written at d (room for MW_IP_TEXT_MAX bytes), no NUL; returns its end */
+#define MW_IP_TEXT_MAX 45
+char *mw_put_ip(char *d, const mw_endpoint *ep);
 /* ip:port, or [v6]:port */
 void mw_format_endpoint(GString *out, const mw_endpoint *ep);
 /* The same quoted, as a JSON string (it holds nothing to escape) */

@@ -5,22 +5,72 @@
 #include "registry.h"
 #include "maillog/maillog.h"
 
-/* {"client":N,"server":N} */
-static void json_pair(GString *out, const uint64_t v[2])
+#include <pthread.h>
+
+/* The JSON text (quotes and any escape) of the names a record writes from a fixed list
+ * (protocol, outcome, flags, anomalies, close reasons), made once by mw_json_str itself
+ * so the bytes cannot differ, then copied with their length known: the scan of each name
+ * was a tenth of the writer thread's instructions a record (issue 18). len 0: too long
+ * for the slot, written by mw_json_str each time. */
+#define MW_NAME_JSON_MAX 48
+#define MW_PROTO_NAMES (MW_PROTO_POP3S + 1)
+#define MW_OUTCOME_NAMES (MW_OUT_ENCRYPTED + 1)
+#define MW_CLOSE_NAMES (MW_CLOSE_REUSED + 1)
+
+typedef struct {
+    uint8_t len;
+    char text[MW_NAME_JSON_MAX];
+} name_json;
+
+static const char *const closes[MW_CLOSE_NAMES] = {
+    [MW_CLOSE_NONE] = "capture_end", [MW_CLOSE_FIN] = "fin",
+    [MW_CLOSE_RST] = "rst",          [MW_CLOSE_IDLE] = "idle_timeout",
+    [MW_CLOSE_EVICTED] = "evicted",  [MW_CLOSE_REUSED] = "reused"
+};
+
+static struct {
+    name_json proto[MW_PROTO_NAMES], outcome[MW_OUTCOME_NAMES], flag[MW_FLAG_COUNT],
+        anomaly[MW_ANOM_COUNT], close[MW_CLOSE_NAMES];
+} names;
+static pthread_once_t names_once = PTHREAD_ONCE_INIT;
+
+static void name_fill(name_json *n, const char *s)
 {
-    mw_put_lit(out, "{\"client\":");
-    mw_json_u64(out, v[0]);
-    mw_put_lit(out, ",\"server\":");
-    mw_json_u64(out, v[1]);
-    g_string_append_c(out, '}');
+    GString *g = g_string_new(NULL);
+    mw_json_str(g, s);
+    n->len = g->len < sizeof n->text ? (uint8_t)g->len : 0;
+    if (n->len)
+        memcpy(n->text, g->str, g->len);
+    g_string_free(g, TRUE);
 }
 
-static void json_auth(GString *out, const mw_auth_rec *a)
+static void names_make(void)
 {
-    if (!a) {
-        mw_put_lit(out, "null");
-        return;
-    }
+    for (int i = 0; i < MW_PROTO_NAMES; i++)
+        name_fill(&names.proto[i], mw_proto_name((mw_proto)i));
+    for (int i = 0; i < MW_OUTCOME_NAMES; i++)
+        name_fill(&names.outcome[i], mw_outcome_name((mw_outcome)i));
+    for (int i = 0; i < MW_FLAG_COUNT; i++)
+        name_fill(&names.flag[i], mw_flag_name((mw_flag)i));
+    for (int i = 0; i < MW_ANOM_COUNT; i++)
+        name_fill(&names.anomaly[i], mw_anomaly_name((mw_anomaly)i));
+    for (int i = 0; i < MW_CLOSE_NAMES; i++)
+        name_fill(&names.close[i], closes[i]);
+}
+
+/* s's cached text when i is in the table, else s through mw_json_str */
+static inline void put_name(GString *out, const name_json *table, unsigned count, unsigned i,
+                            const char *s)
+{
+    if (G_LIKELY(i < count && table[i].len))
+        mw_put(out, table[i].text, table[i].len);
+    else
+        mw_json_str(out, s);
+}
+#define PUT_NAME(out, table, i, s) put_name((out), (table), G_N_ELEMENTS(table), (unsigned)(i), (s))
+
+static void json_auth(GString *out, const mw_auth_rec *a) /* a not NULL */
+{
     static const char *const results[] = { "unknown", "success", "failure" };
     mw_json_first(out, "mechanism");
     mw_json_opt_str(out, a->mechanism);
@@ -89,15 +139,14 @@ static void json_transcript(GString *out, const mw_session *s)
 /* One {flag, frame, ts, detail} per flag occurrence (and tx when a transaction raised it). */
 /* The evidence list; an entry from a joined server log (issue 14) has frame null and its
  * source, file and line. */
-static void json_evidence(GString *out, const mw_session *s)
+static void json_evidence(GString *out, const mw_session *s) /* the items, not [ ] */
 {
-    g_string_append_c(out, '[');
     for (guint i = 0; s->evidence && i < s->evidence->len; i++) {
         const mw_evidence *ev = &g_array_index(s->evidence, mw_evidence, i);
         if (i)
             g_string_append_c(out, ',');
         mw_json_first(out, "flag");
-        mw_json_str(out, mw_flag_name(ev->flag));
+        PUT_NAME(out, names.flag, ev->flag, mw_flag_name(ev->flag));
         mw_json_next(out, "frame");
         if (ev->log_file) /* from a joined server log (issue 14) */
             mw_server_log_evidence(out, ev);
@@ -121,7 +170,6 @@ static void json_evidence(GString *out, const mw_session *s)
         }
         g_string_append_c(out, '}');
     }
-    g_string_append_c(out, ']');
 }
 
 void mw_record_json(GString *out, const mw_session *s)
@@ -131,6 +179,7 @@ void mw_record_json(GString *out, const mw_session *s)
 
 void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
 {
+    pthread_once(&names_once, names_make);
     mw_json_first(out, "id");
     mw_json_str(out, s->id);
     mw_json_next(out, "ts_start");
@@ -147,20 +196,24 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
     const char *cid = mw_session_more_get(s)->community_id; /* its length known: no scan */
     mw_json_strn(out, cid, strnlen(cid, sizeof mw_session_more_get(s)->community_id));
     mw_json_next(out, "protocol");
-    mw_json_str(out, mw_proto_name(s->protocol));
-    mw_json_next(out, "starttls");
-    mw_json_bool(out, s->starttls);
+    PUT_NAME(out, names.proto, s->protocol, mw_proto_name(s->protocol));
+    /* runs of keys and fixed values as one literal each (issue 18): the same bytes */
+    if (s->starttls)
+        mw_put_lit(out, ",\"starttls\":true");
+    else
+        mw_put_lit(out, ",\"starttls\":false");
     /* the TLS part, null without one; its owner writes the key (dissector.h) */
-    if (!mw_part_write_json(out, s, &s->tls)) {
-        mw_json_next(out, "tls");
-        mw_put_lit(out, "null");
+    if (!mw_part_write_json(out, s, &s->tls))
+        mw_put_lit(out, ",\"tls\":null");
+    if (s->auth) {
+        mw_json_next(out, "auth");
+        json_auth(out, s->auth);
+    } else {
+        mw_put_lit(out, ",\"auth\":null");
     }
-    mw_json_next(out, "auth");
-    json_auth(out, s->auth);
     mw_json_next(out, "outcome");
-    mw_json_str(out, mw_outcome_name(s->outcome));
-    mw_json_next(out, "flags");
-    g_string_append_c(out, '[');
+    PUT_NAME(out, names.outcome, s->outcome, mw_outcome_name(s->outcome));
+    mw_put_lit(out, ",\"flags\":[");
     /* the set bits only, lowest first (the order of the flag list) */
     for (mw_flagset left = s->flags; left; left &= left - 1) {
         int f = __builtin_ctz(left);
@@ -168,38 +221,36 @@ void mw_record_json_ex(GString *out, const mw_session *s, bool with_transcript)
             break;
         if (left != s->flags)
             g_string_append_c(out, ',');
-        mw_json_str(out, mw_flag_name((mw_flag)f));
+        PUT_NAME(out, names.flag, f, mw_flag_name((mw_flag)f));
     }
-    g_string_append_c(out, ']');
-    mw_json_next(out, "evidence");
+    mw_put_lit(out, "],\"evidence\":[");
     json_evidence(out, s);
-    mw_json_next(out, "packets");
-    json_pair(out, s->packets);
-    mw_json_next(out, "bytes");
-    json_pair(out, s->bytes);
+    mw_put_lit(out, "],\"packets\":{\"client\":");
+    mw_json_u64(out, s->packets[0]);
+    mw_put_lit(out, ",\"server\":");
+    mw_json_u64(out, s->packets[1]);
+    mw_put_lit(out, "},\"bytes\":{\"client\":");
+    mw_json_u64(out, s->bytes[0]);
+    mw_put_lit(out, ",\"server\":");
+    mw_json_u64(out, s->bytes[1]);
+    g_string_append_c(out, '}');
     mw_identity_json(out, s); /* uid, input, sensor, client_ip, ... */
     /* the mail protocol's keys (SPEC.md "Protocol keys"): its dissector writes them */
     mw_part_write_json(out, s, &s->mail);
-    mw_json_next(out, "anomalies");
-    g_string_append_c(out, '[');
+    mw_put_lit(out, ",\"anomalies\":[");
     for (uint32_t left = s->anomalies; left; left &= left - 1) {
         int a = __builtin_ctz(left);
         if (a >= MW_ANOM_COUNT)
             break;
         if (left != s->anomalies)
             g_string_append_c(out, ',');
-        mw_json_str(out, mw_anomaly_name((mw_anomaly)a));
+        PUT_NAME(out, names.anomaly, a, mw_anomaly_name((mw_anomaly)a));
     }
-    g_string_append_c(out, ']');
-    mw_json_next(out, "latency");
+    mw_put_lit(out, "],\"latency\":");
     const mw_session_more *more = mw_session_more_get(s);
     json_latency(out, &more->latency);
-    static const char *const closes[] = { [MW_CLOSE_NONE] = "capture_end", [MW_CLOSE_FIN] = "fin",
-                                          [MW_CLOSE_RST] = "rst", [MW_CLOSE_IDLE] = "idle_timeout",
-                                          [MW_CLOSE_EVICTED] = "evicted",
-                                          [MW_CLOSE_REUSED] = "reused" };
     mw_json_next(out, "closed_by");
-    mw_json_str(out, closes[s->close_reason]);
+    PUT_NAME(out, names.close, s->close_reason, closes[s->close_reason]);
     mw_json_next(out, "idle_at_end_s");
     if (more->idle_at_end_us >= 0)
         mw_json_seconds(out, more->idle_at_end_us);

@@ -56,16 +56,14 @@ void mw_tls_free_record(void *p)
 static void json_tls_keys(GString *out, const mw_tls_rec *t)
 {
     static const char *const keys[] = { "none_given", "missing", "found" };
-    mw_json_next(out, "decrypted");
-    mw_json_bool(out, t->decrypted);
+    mw_json_next_bool(out, "decrypted", t->decrypted);
     mw_json_next(out, "keys");
     mw_json_str(out, keys[t->keys <= MW_TLS_KEYS_FOUND ? t->keys : 0]);
-    mw_json_next(out, "decrypt_failed");
     if (!t->decrypt_failed_frame[0] && !t->decrypt_failed_frame[1]) {
-        mw_put_lit(out, "null");
+        mw_put_lit(out, ",\"decrypt_failed\":null");
         return;
     }
-    g_string_append_c(out, '{');
+    mw_put_lit(out, ",\"decrypt_failed\":{");
     for (int d = 0; d < 2; d++) {
         mw_json_key(out, d ? "server_frame" : "client_frame");
         if (t->decrypt_failed_frame[d])
@@ -89,8 +87,8 @@ void mw_tls_write_json(GString *out, const mw_session *s, const void *rec)
 {
     (void)s;
     const mw_tls_rec *t = rec;
-    mw_json_next(out, "tls");
-    mw_json_first(out, "client_versions");
+    /* runs of keys and fixed values as one literal each (issue 18): the same bytes */
+    mw_put_lit(out, ",\"tls\":{\"client_versions\":");
     mw_json_strv(out, mw_tls_client_versions(t), t->n_client_versions);
     mw_json_next(out, "version");
     mw_json_opt_str(out, t->version);
@@ -100,9 +98,8 @@ void mw_tls_write_json(GString *out, const mw_session *s, const void *rec)
     mw_json_opt_str(out, t->sni);
     mw_json_next(out, "alpn");
     mw_json_opt_str(out, t->alpn);
-    mw_json_next(out, "alert");
     if (t->alert.present) {
-        mw_json_first(out, "level");
+        mw_put_lit(out, ",\"alert\":{\"level\":");
         mw_json_str(out, t->alert.level);
         mw_json_next(out, "description");
         mw_json_buf(out, t->alert.description);
@@ -110,11 +107,10 @@ void mw_tls_write_json(GString *out, const mw_session *s, const void *rec)
         mw_json_str(out, t->alert.from == MW_FROM_CLIENT ? "client" : "server");
         g_string_append_c(out, '}');
     } else {
-        mw_put_lit(out, "null");
+        mw_put_lit(out, ",\"alert\":null");
     }
-    mw_json_next(out, "cert");
     if (t->cert.present) {
-        mw_json_first(out, "subject");
+        mw_put_lit(out, ",\"cert\":{\"subject\":");
         json_ref_str(out, t->cert.subject);
         mw_json_next(out, "issuer");
         json_ref_str(out, t->cert.issuer);
@@ -126,15 +122,14 @@ void mw_tls_write_json(GString *out, const mw_session *s, const void *rec)
         mw_json_opt_buf(out, t->cert.not_after);
         mw_json_next(out, "sha256");
         mw_json_opt_buf(out, t->cert.sha256);
-        mw_json_next(out, "self_signed");
-        mw_json_bool(out, t->cert.self_signed);
+        mw_json_next_bool(out, "self_signed", t->cert.self_signed);
         mw_json_next(out, "key");
         mw_json_opt_str(out, t->cert.key);
         mw_json_next(out, "signature_algorithm");
         mw_json_opt_buf(out, t->cert.sig_alg);
         g_string_append_c(out, '}');
     } else {
-        mw_put_lit(out, "null");
+        mw_put_lit(out, ",\"cert\":null");
     }
     mw_json_next(out, "ja3");
     mw_json_opt_buf(out, t->ja3);
@@ -148,14 +143,10 @@ void mw_tls_write_json(GString *out, const mw_session *s, const void *rec)
     mw_json_opt_str(out, t->hello_version);
     mw_json_next(out, "record_version");
     mw_json_opt_str(out, t->record_version);
-    mw_json_next(out, "sslv2_hello");
-    mw_json_bool(out, t->sslv2_hello);
-    mw_json_next(out, "hello_retry");
-    mw_json_bool(out, t->hello_retry);
-    mw_json_next(out, "handshake_done");
-    mw_json_bool(out, t->handshake_done);
-    mw_json_next(out, "app_data");
-    mw_put_lit(out, "{\"client\":{\"records\":");
+    mw_json_next_bool(out, "sslv2_hello", t->sslv2_hello);
+    mw_json_next_bool(out, "hello_retry", t->hello_retry);
+    mw_json_next_bool(out, "handshake_done", t->handshake_done);
+    mw_put_lit(out, ",\"app_data\":{\"client\":{\"records\":");
     mw_json_u64(out, t->app_records[0]);
     mw_put_lit(out, ",\"bytes\":");
     mw_json_u64(out, t->app_bytes[0]);
@@ -163,8 +154,7 @@ void mw_tls_write_json(GString *out, const mw_session *s, const void *rec)
     mw_json_u64(out, t->app_records[1]);
     mw_put_lit(out, ",\"bytes\":");
     mw_json_u64(out, t->app_bytes[1]);
-    mw_put_lit(out, "}}");
-    g_string_append_c(out, '}');
+    mw_put_lit(out, "}}}");
 }
 
 /* TLS in plain words: what each side offered and chose (the hello's legacy version and

@@ -404,6 +404,24 @@ static void test_addresses(void)
         mw_format_endpoint(g, &ep);
         g_assert_cmpstr(g->str, ==, want);
     }
+    /* every octet value in every place of a dotted quad (put_ipv4's table), through
+     * mw_format_ip and mw_put_ip */
+    for (unsigned v = 0; v < 256; v++) {
+        mw_endpoint ep = { 4, { (uint8_t)v, (uint8_t)(255 - v), (uint8_t)(v % 10), (uint8_t)v }, 0 };
+        char ip[INET6_ADDRSTRLEN], put[MW_IP_TEXT_MAX + 1];
+        g_assert_nonnull(inet_ntop(AF_INET, ep.addr, ip, sizeof ip));
+        g_assert_cmpuint(mw_format_ip(&ep, got, sizeof got), ==, strlen(ip));
+        g_assert_cmpstr(got, ==, ip);
+        char *e = mw_put_ip(put, &ep);
+        g_assert_cmpmem(put, (size_t)(e - put), ip, strlen(ip));
+        ep.family = 6; /* and as the v4-mapped IPv6 form */
+        memmove(ep.addr + 12, ep.addr, 4);
+        memset(ep.addr, 0, 10);
+        ep.addr[10] = ep.addr[11] = 0xff;
+        g_assert_nonnull(inet_ntop(AF_INET6, ep.addr, ip, sizeof ip));
+        e = mw_put_ip(put, &ep);
+        g_assert_cmpmem(put, (size_t)(e - put), ip, strlen(ip));
+    }
     static const struct {
         uint8_t a[16];
         const char *text;
@@ -508,8 +526,13 @@ static void test_uid(void)
     GString *long_input = g_string_new(NULL);
     for (int i = 0; i < 120; i++)
         g_string_append(long_input, "dir/");
-    const char *inputs[] = { NULL, "", "a.pcap", long_input->str };
-    for (size_t i = 0; i < G_N_ELEMENTS(inputs); i++) {
+    const char *inputs[] = { NULL, "", "a.pcap", "a.pcap", long_input->str, "b.pcap" };
+    /* twice, the sensor changed between: the uid's bytes kept per thread for the last
+     * sensor and input (identity.c) are made again when either changes */
+    for (size_t j = 0; j < 2 * G_N_ELEMENTS(inputs); j++) {
+        size_t i = j % G_N_ELEMENTS(inputs);
+        if (j == G_N_ELEMENTS(inputs))
+            mw_identity_set_sensor("sensor-2");
         mw_session *s = mw_session_new(1);
         s->input = inputs[i];
         s->first_frame = 1234 + i;

@@ -67,6 +67,52 @@ static void test_record_parts(void)
     g_assert_cmpint(toy_freed, ==, 2);
 }
 
+/* The names from a fixed list (record_json.c writes their JSON text made once): each as
+ * mw_json_str writes it, every flag and anomaly set at once in their order */
+static void test_record_names(void)
+{
+    static const char *const closes[] = { "capture_end", "fin", "rst", "idle_timeout",
+                                          "evicted", "reused" };
+    mw_session *s = mw_session_new(1);
+    GString *g = g_string_new(NULL), *want = g_string_new(NULL);
+    s->flags = (mw_flagset)((UINT64_C(1) << MW_FLAG_COUNT) - 1);
+    s->anomalies = (uint32_t)((UINT64_C(1) << MW_ANOM_COUNT) - 1);
+    for (int i = 0; i < 8; i++) {
+        s->protocol = (mw_proto)i;
+        s->outcome = (mw_outcome)(i % 5);
+        s->close_reason = (mw_close_reason)(i % 6);
+        g_string_truncate(g, 0);
+        mw_record_json(g, s);
+        g_string_assign(want, "\"protocol\":");
+        mw_json_str(want, mw_proto_name(s->protocol));
+        g_assert_nonnull(strstr(g->str, want->str));
+        g_string_assign(want, "\"outcome\":");
+        mw_json_str(want, mw_outcome_name(s->outcome));
+        g_assert_nonnull(strstr(g->str, want->str));
+        g_string_printf(want, "\"closed_by\":\"%s\"", closes[i % 6]);
+        g_assert_nonnull(strstr(g->str, want->str));
+        g_string_assign(want, "\"flags\":[");
+        for (int f = 0; f < MW_FLAG_COUNT; f++) {
+            if (f)
+                g_string_append_c(want, ',');
+            mw_json_str(want, mw_flag_name((mw_flag)f));
+        }
+        g_string_append(want, "],");
+        g_assert_nonnull(strstr(g->str, want->str));
+        g_string_assign(want, "\"anomalies\":[");
+        for (int a = 0; a < MW_ANOM_COUNT; a++) {
+            if (a)
+                g_string_append_c(want, ',');
+            mw_json_str(want, mw_anomaly_name((mw_anomaly)a));
+        }
+        g_string_append(want, "],");
+        g_assert_nonnull(strstr(g->str, want->str));
+    }
+    g_string_free(g, TRUE);
+    g_string_free(want, TRUE);
+    mw_session_free(s);
+}
+
 static void test_community_id(void)
 {
     /* the published Community ID v1 test vector, both directions */
@@ -242,6 +288,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/record/community_id", test_community_id);
+    g_test_add_func("/record/names", test_record_names);
     g_test_add_func("/record/json_escaping", test_json_escaping);
     g_test_add_func("/record/time_endpoints", test_time_and_endpoints);
     g_test_add_func("/record/flag_names_sorted", test_flag_names_sorted);
