@@ -6,7 +6,7 @@
 #include "dissector.h"
 #include "engine/detect.h"
 #include "engine/feeder.h"
-#include "engine/flow_table.h"
+#include "engine/flow_key.h" /* the lookup, inlined: once a packet */
 #include "engine/live/loss.h"
 #include "core/spares.h"
 #include "engine/tcp_state.h"
@@ -335,7 +335,7 @@ static mw_flow *lookup(mw_engine *e, const mw_packet *pkt, uint64_t frame, int64
 {
     mw_flow_key k; /* the look-ahead's, or all of it written by mw_flow_table_find: not zeroed */
     mw_flow_node *n = known ? mw_flow_table_lookup(&e->table, memcpy(&k, known, sizeof k))
-                            : mw_flow_table_find(&e->table, pkt, &k);
+                            : mw_flow_table_find_inline(&e->table, pkt, &k);
     mw_flow *f = n ? flow_of(n) : NULL;
     bool syn = (pkt->tcp_flags & MW_TCP_SYN) != 0;
     bool ack = (pkt->tcp_flags & MW_TCP_ACK) != 0;

@@ -149,7 +149,16 @@ static void deliver_gap(mw_stream *s, uint64_t upto, const mw_seg_meta *at,
 }
 
 /* Deliver held segments that are now in order. */
-static void drain(mw_stream *s, const mw_stream_sink *sink, void *user)
+static void drain_held(mw_stream *s, const mw_stream_sink *sink, void *user);
+
+/* (inlined: most streams hold nothing, and an in-order segment then needs no call) */
+static inline void drain(mw_stream *s, const mw_stream_sink *sink, void *user)
+{
+    if (s->ooo)
+        drain_held(s, sink, user);
+}
+
+static void drain_held(mw_stream *s, const mw_stream_sink *sink, void *user)
 {
     mw_seg *g;
     while ((g = first_held(s)) && g->off <= s->next) {

@@ -109,9 +109,9 @@ static inline uint64_t mw_stream_offset(const mw_stream *s, uint32_t seq)
  * side only). at: the acknowledging packet. */
 void mw_stream_ack_held(mw_stream *s, uint32_t ack, const mw_seg_meta *at,
                         const mw_stream_sink *sink, void *user);
-/* (inline: made for nearly every packet, and nearly always only a number to keep) */
-static inline void mw_stream_ack(mw_stream *s, uint32_t ack, const mw_seg_meta *at,
-                                 const mw_stream_sink *sink, void *user)
+/* mw_stream_ack's number kept; true when segments are held, for mw_stream_ack_held to
+ * look at (a caller that has only then to make its arguments). */
+static inline bool mw_stream_ack_seq(mw_stream *s, uint32_t ack)
 {
     if (!s->acked) {
         s->acked = true;
@@ -121,7 +121,14 @@ static inline void mw_stream_ack(mw_stream *s, uint32_t ack, const mw_seg_meta *
     } else if ((int32_t)(ack - s->acked_seq) > 0) {
         s->acked_seq = ack;
     }
-    if (s->started && s->ooo)
+    return s->started && s->ooo;
+}
+
+/* (inline: made for nearly every packet, and nearly always only a number to keep) */
+static inline void mw_stream_ack(mw_stream *s, uint32_t ack, const mw_seg_meta *at,
+                                 const mw_stream_sink *sink, void *user)
+{
+    if (mw_stream_ack_seq(s, ack))
         mw_stream_ack_held(s, ack, at, sink, user);
 }
 

@@ -204,11 +204,11 @@ static void defer_segment(relay *r, mw_dir dir, uint32_t seq, const mw_packet *p
 void mw_tcp_ack(mw_tcp *t, mw_dir dir, const mw_packet *pkt, uint64_t frame, int64_t ts_us,
                 const mw_tcp_sink *sink, void *user)
 {
-    if (!(pkt->tcp_flags & MW_TCP_ACK))
-        return;
+    if (!(pkt->tcp_flags & MW_TCP_ACK) || !mw_stream_ack_seq(&t->stream[!dir], pkt->ack))
+        return; /* nearly always: only the number kept */
     relay r = { t, sink, user };
     mw_seg_meta meta = { frame, ts_us, pkt->ack, true };
-    mw_stream_ack(&t->stream[!dir], pkt->ack, &meta, &relay_sink, &r);
+    mw_stream_ack_held(&t->stream[!dir], pkt->ack, &meta, &relay_sink, &r);
 }
 
 void mw_tcp_segment(mw_tcp *t, mw_dir dir, const mw_packet *pkt, uint64_t frame, int64_t ts_us,

@@ -17,26 +17,57 @@ static bool b64_char(uint8_t c)
     return g_ascii_isalnum(c) || c == '+' || c == '/';
 }
 
+/* A byte's classes for mw_sasl_user_ok, looked up once a byte instead of six tests. */
+enum {
+    UC_BAD = 1,   /* NUL, whitespace, control: not in a user name */
+    UC_B64 = 2,   /* a base64 character (b64_char) */
+    UC_UPPER = 4,
+    UC_LOWER = 8,
+    UC_DIGIT = 16,
+    UC_SYM = 32,  /* '+' or '/' */
+};
+
+static uint8_t user_class(uint8_t c)
+{
+    if (c <= 0x20 || c == 0x7f)
+        return UC_BAD;
+    return (uint8_t)((b64_char(c) ? UC_B64 : 0) | (g_ascii_isupper(c) ? UC_UPPER : 0) |
+                     (g_ascii_islower(c) ? UC_LOWER : 0) | (g_ascii_isdigit(c) ? UC_DIGIT : 0) |
+                     (c == '+' || c == '/' ? UC_SYM : 0));
+}
+
+static const uint8_t *user_classes(void)
+{
+    static uint8_t cls[256];
+    static gsize done;
+    if (g_once_init_enter(&done)) {
+        for (unsigned c = 0; c < 256; c++)
+            cls[c] = user_class((uint8_t)c);
+        g_once_init_leave(&done, 1);
+    }
+    return cls;
+}
+
 bool mw_sasl_user_ok(const uint8_t *p, size_t len)
 {
     if (len == 0 || len > MW_MAX_TEXT)
         return false;
-    bool b64 = true, upper = false, lower = false, digit = false, sym = false, pad = false;
+    const uint8_t *cls = user_classes();
+    bool b64 = true, pad = false;
+    unsigned seen = 0;
     for (size_t i = 0; i < len; i++) {
-        uint8_t c = p[i];
-        if (c <= 0x20 || c == 0x7f)
+        uint8_t c = p[i], f = cls[c];
+        if (f & UC_BAD)
             return false; /* NUL, whitespace, control: not a user name */
         if (c == '=' && i + 2 >= len && len >= 2)
             pad = true;
-        else if (!b64_char(c) || pad)
+        else if (!(f & UC_B64) || pad)
             b64 = false;
-        upper |= g_ascii_isupper(c);
-        lower |= g_ascii_islower(c);
-        digit |= g_ascii_isdigit(c);
-        sym |= c == '+' || c == '/';
+        seen |= f;
     }
     /* "dXNlcg==", "U3dvcmRmaXNoLTQyeA": padding, '+'/'/', or mixed case with digits */
-    if (b64 && len >= MW_SASL_BLOB_MIN && (pad || sym || (upper && lower && digit)))
+    const unsigned mixed = UC_UPPER | UC_LOWER | UC_DIGIT;
+    if (b64 && len >= MW_SASL_BLOB_MIN && (pad || (seen & UC_SYM) || (seen & mixed) == mixed))
         return false;
     return true;
 }

@@ -54,13 +54,36 @@ void mw_secrets_add(mw_secrets **sp, const uint8_t *p, size_t len)
 }
 
 /* The earliest remembered secret in p[0..len): where, and how long (0: none). */
+/* Up to this many bytes (a server line, usually well under) a secret is searched for by
+ * its first byte (memchr) and the rest compared: glibc's memmem sets up its linear-time
+ * search first, most of its cost on a short line. Worst case MW_SECRET_MAX compared bytes a
+ * position, so longer texts keep memmem. */
+#define SECRET_SCAN_MAX 1024
+
+/* The first occurrence of n (nlen bytes, 1 <= nlen <= len) in p, as memmem finds it. */
+static const uint8_t *find_secret(const uint8_t *p, size_t len, const uint8_t *n, size_t nlen)
+{
+    if (len > SECRET_SCAN_MAX)
+        return memmem(p, len, n, nlen);
+    const uint8_t *const last = p + (len - nlen); /* the last place it can start */
+    while (p <= last) {
+        const uint8_t *c = memchr(p, n[0], (size_t)(last - p) + 1);
+        if (!c)
+            return NULL;
+        if (memcmp(c + 1, n + 1, nlen - 1) == 0)
+            return c;
+        p = c + 1;
+    }
+    return NULL;
+}
+
 static size_t first_secret(const mw_secrets *s, const uint8_t *p, size_t len, size_t *at)
 {
     size_t best_len = 0, best_at = len;
     for (unsigned i = 0; i < MW_SECRETS_KEEP; i++) {
         if (s->len[i] == 0 || s->len[i] > len)
             continue;
-        const uint8_t *m = memmem(p, len, s->text[i], s->len[i]);
+        const uint8_t *m = find_secret(p, len, s->text[i], s->len[i]);
         if (!m)
             continue;
         size_t off = (size_t)(m - p);
