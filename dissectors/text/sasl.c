@@ -2,6 +2,7 @@
 #include "text/sasl.h"
 
 #include <glib.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "core/session.h"
@@ -36,16 +37,21 @@ static uint8_t user_class(uint8_t c)
                      (c == '+' || c == '/' ? UC_SYM : 0));
 }
 
+static uint8_t user_cls[256];
+
+static void user_classes_build(void)
+{
+    for (unsigned c = 0; c < 256; c++)
+        user_cls[c] = user_class((uint8_t)c);
+}
+
+/* Built once, by whichever analysis thread asks first: pthread_once, not g_once_init_enter
+ * (its release is inside GLib, where ThreadSanitizer cannot see it). */
 static const uint8_t *user_classes(void)
 {
-    static uint8_t cls[256];
-    static gsize done;
-    if (g_once_init_enter(&done)) {
-        for (unsigned c = 0; c < 256; c++)
-            cls[c] = user_class((uint8_t)c);
-        g_once_init_leave(&done, 1);
-    }
-    return cls;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, user_classes_build);
+    return user_cls;
 }
 
 bool mw_sasl_user_ok(const uint8_t *p, size_t len)
