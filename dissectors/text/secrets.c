@@ -56,20 +56,27 @@ void mw_secrets_add(mw_secrets **sp, const uint8_t *p, size_t len)
 /* The earliest remembered secret in p[0..len): where, and how long (0: none). */
 /* Up to this many bytes (a server line, usually well under) a secret is searched for by
  * its first byte (memchr) and the rest compared: glibc's memmem sets up its linear-time
- * search first, most of its cost on a short line. Worst case MW_SECRET_MAX compared bytes a
- * position, so longer texts keep memmem. */
+ * search first, most of its cost on a short line. Longer texts keep memmem. */
 #define SECRET_SCAN_MAX 1024
+/* ... and the compares of candidates may cost this many times the text's length at most:
+ * past that (a hostile line of the secret's first byte over and over, each compare up to
+ * MW_SECRET_MAX bytes) the rest goes to memmem, so the search stays linear. */
+#define SECRET_SCAN_BUDGET 4
 
 /* The first occurrence of n (nlen bytes, 1 <= nlen <= len) in p, as memmem finds it. */
 static const uint8_t *find_secret(const uint8_t *p, size_t len, const uint8_t *n, size_t nlen)
 {
     if (len > SECRET_SCAN_MAX)
         return memmem(p, len, n, nlen);
-    const uint8_t *const last = p + (len - nlen); /* the last place it can start */
+    const uint8_t *const end = p + len, *const last = end - nlen; /* the last start */
+    size_t budget = SECRET_SCAN_BUDGET * len;
     while (p <= last) {
         const uint8_t *c = memchr(p, n[0], (size_t)(last - p) + 1);
         if (!c)
             return NULL;
+        if (budget < nlen) /* many candidates: the linear search for the rest */
+            return memmem(c, (size_t)(end - c), n, nlen);
+        budget -= nlen;
         if (memcmp(c + 1, n + 1, nlen - 1) == 0)
             return c;
         p = c + 1;

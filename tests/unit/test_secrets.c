@@ -2,6 +2,7 @@
  * IMAP and POP3, run whole, byte by byte and split at every offset with the transcript
  * kept, and searched for the password in every form an output could hold. */
 #include "testutil.h"
+#include "text/secrets.h"
 
 /* "Swordfish-42x" and what carries it: base64 (padded and not), upper- and lower-cased
  * (an unknown command word is upper-cased), and the SASL blobs of the scripts below. */
@@ -133,6 +134,42 @@ static void test_unanswered_is_auth(void)
     mw_session_free(s);
 }
 
+/* A server line echoing a secret is redacted wherever the secret starts, also behind many
+ * false starts (its first byte over and over: the candidate compares' budget runs out and
+ * the rest is searched linearly), and over the short-line limit. */
+static void redact_after(const char *secret, size_t pad, size_t tail)
+{
+    mw_secrets *s = NULL;
+    mw_secrets_add(&s, (const uint8_t *)secret, strlen(secret));
+    GString *line = g_string_new(NULL), *want = g_string_new(NULL);
+    for (size_t i = 0; i < pad; i++)
+        g_string_append_c(line, secret[0]);
+    g_string_append(want, line->str);
+    g_string_append(line, secret);
+    g_string_append(want, MW_SECRET_MARK);
+    for (size_t i = 0; i < tail; i++) {
+        g_string_append_c(line, 'z');
+        g_string_append_c(want, 'z');
+    }
+    size_t n = 0;
+    char *got = mw_secrets_redact(s, (const uint8_t *)line->str, line->len, &n);
+    g_assert_nonnull(got);
+    g_assert_cmpmem(got, n, want->str, want->len);
+    g_free(got);
+    g_string_free(line, TRUE);
+    g_string_free(want, TRUE);
+    mw_secrets_free(&s);
+}
+
+static void test_redact_false_starts(void)
+{
+    const char *secret = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaab"; /* 31 bytes, one word */
+    const size_t pads[] = { 0, 1, 30, 200, 900, 993, 2000 };
+    for (size_t i = 0; i < G_N_ELEMENTS(pads); i++)
+        for (size_t tail = 0; tail < 3; tail++)
+            redact_after(secret, pads[i], tail);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -145,5 +182,6 @@ int main(int argc, char **argv)
         g_free(path);
     }
     g_test_add_func("/secrets/unanswered-is-auth", test_unanswered_is_auth);
+    g_test_add_func("/secrets/redact_false_starts", test_redact_false_starts);
     return g_test_run();
 }
